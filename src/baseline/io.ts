@@ -1,0 +1,48 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { GateError } from '../errors.js';
+import { BASELINE_SCHEMA_VERSION, baselineSchema, type Baseline } from './schema.js';
+
+const RECORD_HINT = 'Run `repro-gate record` (or the action with `command: record`) and commit the baseline file.';
+
+export async function readBaseline(file: string): Promise<Baseline> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new GateError(`No baseline at ${file}.`, RECORD_HINT);
+    throw new GateError(`Cannot read the baseline ${file}: ${(err as Error).message}`, RECORD_HINT);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new GateError(`The baseline ${file} is not valid JSON (${(err as Error).message}); it may be truncated or hand-edited.`, RECORD_HINT);
+  }
+  const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion;
+  if (typeof version === 'number' && version > BASELINE_SCHEMA_VERSION) {
+    throw new GateError(
+      `The baseline ${file} has schemaVersion ${version}, newer than this repro-gate understands (${BASELINE_SCHEMA_VERSION}).`,
+      'Upgrade repro-gate to the version that recorded it.',
+    );
+  }
+  const parsed = baselineSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new GateError(`The baseline ${file} is corrupt: ${issue.path.join('.') || '(top level)'}: ${issue.message}.`, RECORD_HINT);
+  }
+  return parsed.data;
+}
+
+/** Write to a temp file beside the target, then rename: a crash never leaves a half-written baseline. */
+export async function writeBaseline(file: string, baseline: Baseline): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    await writeFile(tmp, `${JSON.stringify(baseline, null, 2)}\n`, 'utf8');
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw new GateError(`Cannot write the baseline ${file}: ${(err as Error).message}`, 'Check that the folder is writable.');
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * CLI entry: argv → gate → stdout, exit code. Exit 0 pass, 1 fail, 2 error. With --json, stdout
+ * carries one JSON document and nothing else (training output and logs go to stderr).
+ */
+import { parseArgs } from 'node:util';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { GateError, formatGateError } from './errors.js';
+import { runGate, type GateCommand } from './gate.js';
+import { stderrLogger } from './logger.js';
+import { renderMarkdown } from './report/markdown.js';
+import { runEquivalence } from './equivalence-command.js';
+import { TOOL_VERSION } from './version.js';
+
+const USAGE = `repro-gate ${TOOL_VERSION} — does this ML training still reproduce its baseline?
+
+Usage: repro-gate <command> [--config repro-gate.yml] [--json] [--verbose]
+
+Commands:
+  record       run every seed and write the baseline file            exit 0 ok, 2 error
+  check        run every seed and compare with the baseline          exit 0 pass, 1 fail, 2 error
+  drift        diff data, config and environment with the baseline   exit 0 none, 1 drift, 2 error
+  equivalence  TOST on two samples: --candidate 1,2,3 --baseline 4,5,6 --lower L --upper U
+               [--alpha 0.05] [--paired]                              exit 0 equivalent, 1 not, 2 error
+
+Options:
+  --config FILE   the config file (default: repro-gate.yml)
+  --json          print one JSON document on stdout
+  --verbose       show stack traces for errors
+  --help, --version`;
+
+const OPTIONS = {
+  config: { type: 'string', default: 'repro-gate.yml' },
+  json: { type: 'boolean', default: false },
+  verbose: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+  version: { type: 'boolean', default: false },
+  candidate: { type: 'string' },
+  baseline: { type: 'string' },
+  lower: { type: 'string' },
+  upper: { type: 'string' },
+  alpha: { type: 'string' },
+  paired: { type: 'boolean', default: false },
+} as const;
+
+/** "--lower -0.01": parseArgs refuses option values that start with a dash; join them as "--lower=-0.01". */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (/^--(lower|upper|candidate|baseline|alpha)$/.test(arg) && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  cwd: string;
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  let verbose = argv.includes('--verbose');
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
+    } catch (err) {
+      throw new GateError((err as Error).message, 'Run `repro-gate --help` for usage.');
+    }
+    const { values, positionals } = parsed;
+    verbose = values.verbose;
+    if (values.version) {
+      io.stdout(`${TOOL_VERSION}\n`);
+      return 0;
+    }
+    const command = positionals[0];
+    if (values.help || !command) {
+      io.stdout(`${USAGE}\n`);
+      return values.help ? 0 : 2;
+    }
+    if (positionals.length > 1) throw new GateError(`Unexpected argument "${positionals[1]}".`, 'Run `repro-gate --help` for usage.');
+
+    if (command === 'equivalence') {
+      const result = runEquivalence(values);
+      io.stdout(values.json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
+      return result.exitCode;
+    }
+    if (!['record', 'check', 'drift'].includes(command)) {
+      throw new GateError(`Unknown command "${command}".`, 'Use one of: record, check, drift, equivalence (see `repro-gate --help`).');
+    }
+    const outcome = await runGate({ command: command as GateCommand, configPath: values.config, cwd: io.cwd, log: stderrLogger });
+    io.stdout(values.json ? `${JSON.stringify(outcome.report, null, 2)}\n` : renderMarkdown(outcome.report));
+    return outcome.exitCode;
+  } catch (err) {
+    if (err instanceof GateError) {
+      io.stderr(`repro-gate: ${formatGateError(err)}\n`);
+      if (verbose && err.stack) io.stderr(`${err.stack}\n`);
+    } else {
+      io.stderr(`repro-gate: unexpected error: ${(err as Error)?.message ?? String(err)}\n`);
+      io.stderr(verbose ? `${(err as Error)?.stack}\n` : 'Run again with --verbose for the stack trace, and please report it.\n');
+    }
+    return 2;
+  }
+}
+
+function isEntryPoint(): boolean {
+  try {
+    return realpathSync(process.argv[1] ?? '') === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const code = await main(process.argv.slice(2), {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    cwd: process.cwd(),
+  });
+  process.exitCode = code;
+}

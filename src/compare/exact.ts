@@ -1,0 +1,55 @@
+/** Exact mode: every metric value and artifact hash must be bit-identical, seed by seed. */
+import type { RunRecord } from '../baseline/schema.js';
+import type { MetricResult, Mismatch } from '../report/schema.js';
+import { describeSample } from './sample.js';
+
+export interface ExactComparison {
+  verdict: 'reproducible' | 'mismatch';
+  metrics: MetricResult[];
+  mismatches: Mismatch[];
+}
+
+/** `baseline` must hold a run for every candidate seed (the gate checks that before training). */
+export function compareExact(baseline: RunRecord[], candidate: RunRecord[], metricNames: string[], artifactNames: string[]): ExactComparison {
+  const bySeed = new Map(baseline.map((r) => [r.seed, r]));
+  const mismatches: Mismatch[] = [];
+  for (const run of candidate) {
+    const base = bySeed.get(run.seed)!;
+    for (const name of metricNames) {
+      // === rather than Object.is: JSON turns -0 into 0, which is not a real difference.
+      if (base.metrics[name] !== run.metrics[name]) {
+        mismatches.push({ seed: run.seed, kind: 'metric', name, baseline: base.metrics[name] ?? null, candidate: run.metrics[name] ?? null });
+      }
+    }
+    for (const name of artifactNames) {
+      const b = base.artifacts[name]?.sha256 ?? null;
+      const c = run.artifacts[name]?.sha256 ?? null;
+      if (b !== c) mismatches.push({ seed: run.seed, kind: 'artifact', name, baseline: b, candidate: c });
+    }
+  }
+  const compared = candidate.map((r) => bySeed.get(r.seed)!);
+  const metrics = metricNames.map((name): MetricResult => {
+    const b = compared.map((r) => r.metrics[name]!);
+    const c = candidate.map((r) => r.metrics[name]!);
+    const bs = describeSample(b);
+    const cs = describeSample(c);
+    return {
+      name,
+      verdict: mismatches.some((m) => m.kind === 'metric' && m.name === name) ? 'mismatch' : 'reproducible',
+      baseline: bs,
+      candidate: cs,
+      diff: cs.mean - bs.mean,
+      ci: null,
+      p: null,
+      lower: null,
+      upper: null,
+      margin: null,
+      direction: 'both',
+      design: 'exact',
+      df: null,
+      se: null,
+      degenerate: false,
+    };
+  });
+  return { verdict: mismatches.length ? 'mismatch' : 'reproducible', metrics, mismatches };
+}

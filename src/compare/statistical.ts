@@ -1,0 +1,79 @@
+/** Statistical mode: a TOST per metric over the seeds, all of which must pass (intersection–union). */
+import type { RunRecord } from '../baseline/schema.js';
+import type { MetricSpec } from '../config/schema.js';
+import { GateError } from '../errors.js';
+import type { MetricResult } from '../report/schema.js';
+import { combineVerdicts, tost } from './tost.js';
+
+export interface StatisticalComparison {
+  verdict: 'equivalent' | 'not-equivalent' | 'inconclusive';
+  metrics: MetricResult[];
+  warnings: string[];
+}
+
+/** Equivalence bounds on candidate − baseline; relative margins are fixed from the baseline mean. */
+export function boundsFor(spec: MetricSpec, baselineMean: number): { lower: number; upper: number } {
+  let m: number;
+  if (spec.margin.kind === 'absolute') m = spec.margin.value;
+  else {
+    if (baselineMean === 0) {
+      throw new GateError(
+        `Metric "${spec.name}" has a relative margin (${spec.margin.text}) but its baseline mean is 0, so the margin would be 0.`,
+        `Give ${spec.name} an absolute margin in repro-gate.yml, e.g. margin: 0.01.`,
+      );
+    }
+    m = (Math.abs(baselineMean) * spec.margin.percent) / 100;
+  }
+  return {
+    lower: spec.direction === 'lower' ? -Infinity : -m,
+    upper: spec.direction === 'higher' ? Infinity : m,
+  };
+}
+
+export function compareStatistical(
+  baseline: RunRecord[],
+  candidate: RunRecord[],
+  specs: MetricSpec[],
+  opts: { alpha: number; paired: boolean },
+): StatisticalComparison {
+  if (baseline.length < 2 || candidate.length < 2) {
+    throw new GateError(
+      `Statistical mode needs at least 2 seeds on each side (baseline has ${baseline.length}, this run ${candidate.length}).`,
+      'Set seeds: 5 (or more) in repro-gate.yml and re-record, or use mode: exact.',
+    );
+  }
+  // Paired: seed i of the candidate against seed i of the baseline (the gate checks the seeds match).
+  const base = [...baseline].sort((a, b) => a.seed - b.seed);
+  const cand = [...candidate].sort((a, b) => a.seed - b.seed);
+  const warnings: string[] = [];
+  const metrics = specs.map((spec): MetricResult => {
+    const b = base.map((r) => r.metrics[spec.name]!);
+    const c = cand.map((r) => r.metrics[spec.name]!);
+    const baselineMean = b.reduce((s, x) => s + x, 0) / b.length;
+    const { lower, upper } = boundsFor(spec, baselineMean);
+    const r = tost({ candidate: c, baseline: b, lower, upper, alpha: opts.alpha, design: opts.paired ? 'paired' : 'welch' });
+    if (r.degenerate) {
+      warnings.push(
+        `${spec.name}: every seed gave the same value${opts.paired ? ' difference' : ''} on both sides (zero spread), so the verdict is deterministic rather than statistical; mode: exact may suit this training better.`,
+      );
+    }
+    return {
+      name: spec.name,
+      verdict: r.verdict,
+      baseline: { n: r.n2, mean: r.mean2, sd: r.sd2 },
+      candidate: { n: r.n1, mean: r.mean1, sd: r.sd1 },
+      diff: r.diff,
+      ci: r.ci,
+      p: r.p,
+      lower: Number.isFinite(lower) ? lower : null,
+      upper: Number.isFinite(upper) ? upper : null,
+      margin: spec.margin.text,
+      direction: spec.direction,
+      design: opts.paired ? 'paired' : 'welch',
+      df: Number.isFinite(r.df) ? r.df : null,
+      se: r.se,
+      degenerate: r.degenerate,
+    };
+  });
+  return { verdict: combineVerdicts(metrics.map((m) => m.verdict as 'equivalent' | 'not-equivalent' | 'inconclusive')), metrics, warnings };
+}

@@ -1,0 +1,139 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { GateError } from '../errors.js';
+import { configSchema, type GateConfig, type MetricSpec } from './schema.js';
+
+const FIX_HINT = 'Fix repro-gate.yml; the format is documented in the README ("Configuration").';
+
+/** Reads, parses and validates a config file; every problem is a GateError naming file, line and key path. */
+export async function loadConfig(configPath: string, cwd: string): Promise<GateConfig> {
+  const abs = path.resolve(cwd, configPath);
+  let text: string;
+  try {
+    text = await readFile(abs, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new GateError(
+      code === 'ENOENT' ? `Config file not found: ${abs}` : `Cannot read config file ${abs}: ${(err as Error).message}`,
+      'Create repro-gate.yml in the project (see the README) or pass --config PATH.',
+    );
+  }
+  return parseConfig(text, abs);
+}
+
+/** Pure: YAML text → validated config. `file` is used for messages and to resolve relative paths. */
+export function parseConfig(text: string, file: string): GateConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const name = path.basename(file);
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const pos = lines.linePos(e.pos[0]);
+    throw new GateError(`${name}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split('\n')[0]}`, FIX_HINT);
+  }
+  const raw: unknown = doc.toJS();
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new GateError(`${name}: expected a YAML mapping with "version: 1" and a "train:" section`, FIX_HINT);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues;
+    // A typo'd key also makes the real key "required": report the typo alone.
+    const suggested = new Set(
+      issues.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys.map((k) => [...i.path, closest(k, knownKeys(i.path.map(String)))].join('.')) : [])),
+    );
+    const messages = issues
+      .filter((i) => !(valueAt(raw, i.path) === undefined && suggested.has(i.path.join('.'))))
+      .map((issue) => describeIssue(issue, raw, doc, lines, name));
+    const head = messages.length === 1 ? messages[0]! : `${name} has ${messages.length} problems:\n  ${messages.join('\n  ')}`;
+    throw new GateError(head, FIX_HINT);
+  }
+  const { metrics: metricsSection, ...rest } = parsed.data;
+  const { file: metricsFile, ...named } = metricsSection;
+  const metrics: MetricSpec[] = Object.entries(named).map(([metricName, spec]) => ({ name: metricName, ...(spec as Omit<MetricSpec, 'name'>) }));
+  return { ...rest, path: file, root: path.dirname(file), metricsFile, metrics };
+}
+
+function valueAt(raw: unknown, keyPath: readonly PropertyKey[]): unknown {
+  let v = raw;
+  for (const k of keyPath) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown, doc: Document, lines: LineCounter, file: string): string {
+  const keyPath = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys
+      .map((key) => {
+        const where = locate(doc, lines, keyPath, key);
+        const full = [...keyPath, key].join('.');
+        const suggestion = closest(key, knownKeys(keyPath));
+        return `${file}${where}: unknown key "${full}"${suggestion ? ` — did you mean "${suggestion}"?` : ''}`;
+      })
+      .join('\n  ');
+  }
+  const where = locate(doc, lines, keyPath);
+  const label = keyPath.length ? keyPath.join('.') : '(top level)';
+  let message = issue.message;
+  if (valueAt(raw, issue.path) === undefined) message = 'is required';
+  else if (issue.code === 'invalid_value' && 'values' in issue) message = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  return `${file}${where}: ${label}: ${message}`;
+}
+
+/** ":line:col" of a key path (or of `key` inside the mapping at that path), or "" if unknown. */
+function locate(doc: Document, lines: LineCounter, keyPath: string[], key?: string): string {
+  const segs = keyPath.map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+  let offset: number | undefined;
+  if (key !== undefined) {
+    const node = segs.length ? doc.getIn(segs, true) : doc.contents;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
+      offset = (pair?.key as { range?: [number, number, number] } | undefined)?.range?.[0];
+    }
+  } else {
+    const node = doc.getIn(segs, true) as { range?: [number, number, number] } | undefined;
+    offset = node?.range?.[0];
+    if (offset === undefined && segs.length > 1) return locate(doc, lines, keyPath.slice(0, -1));
+  }
+  if (offset === undefined) return '';
+  const pos = lines.linePos(offset);
+  return `:${pos.line}:${pos.col}`;
+}
+
+const KNOWN: Record<string, string[]> = {
+  '': ['version', 'train', 'seeds', 'mode', 'alpha', 'paired', 'metrics', 'artifacts', 'data', 'config', 'baseline'],
+  train: ['command', 'image', 'gpus', 'env', 'timeout'],
+  metric: ['margin', 'direction'],
+};
+
+function knownKeys(keyPath: string[]): string[] {
+  if (keyPath.length === 0) return KNOWN['']!;
+  if (keyPath.length === 1 && keyPath[0] === 'train') return KNOWN.train!;
+  if (keyPath.length === 2 && keyPath[0] === 'metrics') return KNOWN.metric!;
+  return [];
+}
+
+/** The known key within edit distance 2, for "did you mean". */
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}

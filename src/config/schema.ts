@@ -1,0 +1,102 @@
+/**
+ * The repro-gate.yml contract (DESIGN.md), as a zod schema. Every object is strict so a typo in a
+ * key is an error that names the key path instead of a silently ignored setting.
+ */
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+const DIGEST_RE = /^[^\s@]+@sha256:[0-9a-f]{64}$/;
+
+/** "2%" → relative to the baseline mean; a plain number → absolute. */
+export type Margin = { kind: 'absolute'; value: number; text: string } | { kind: 'relative'; percent: number; text: string };
+
+const marginSchema = z.union([z.number(), z.string()]).transform((raw, ctx): Margin => {
+  if (typeof raw === 'number') {
+    if (Number.isFinite(raw) && raw > 0) return { kind: 'absolute', value: raw, text: String(raw) };
+  } else {
+    const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*%\s*$/.exec(raw);
+    const percent = m ? Number(m[1]) : NaN;
+    if (percent > 0 && percent < 100) return { kind: 'relative', percent, text: `${percent}%` };
+  }
+  ctx.addIssue({
+    code: 'custom',
+    message: `expected a positive number (absolute, e.g. 0.01) or a percentage of the baseline mean (e.g. "2%"), got ${JSON.stringify(raw)}`,
+  });
+  return z.NEVER;
+});
+
+const metricSchema = z
+  .object({
+    margin: marginSchema,
+    /** higher: only a drop beyond the margin fails (non-inferiority); lower: only a rise. */
+    direction: z.enum(['both', 'higher', 'lower']).default('both'),
+  })
+  .strict();
+export type MetricSpec = z.infer<typeof metricSchema> & { name: string };
+
+const envValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
+const seedsSchema = z.union([
+  z.number().int().positive().max(1000).transform((n) => Array.from({ length: n }, (_, i) => i)),
+  z
+    .array(z.number().int().nonnegative())
+    .min(1)
+    .refine((s) => new Set(s).size === s.length, 'seeds must not repeat'),
+]);
+
+const relPath = z.string().min(1, 'must not be empty');
+
+export const configSchema = z
+  .object({
+    version: z.literal(1, { error: 'expected version: 1' }),
+    train: z
+      .object({
+        command: z.array(z.string()).min(1, 'must name the program to run, e.g. [python3, train.py, --seed, "{seed}", --out, "{out}"]'),
+        image: z
+          .string()
+          .refine((s) => DIGEST_RE.test(s), {
+            message: 'must be pinned by digest: name@sha256:<64 hex digits> (run `docker inspect --format "{{index .RepoDigests 0}}" IMAGE` to get it)',
+          })
+          .optional(),
+        gpus: z.union([z.literal('none'), z.literal('all'), z.number().int().positive()]).default('none'),
+        env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid environment variable name'), envValue).default({}),
+        timeout: z
+          .union([z.string(), z.number()])
+          .default('30m')
+          .transform((v, ctx) => {
+            const ms = parseDuration(v);
+            if (ms === undefined) {
+              ctx.addIssue({ code: 'custom', message: `expected a duration like 90s, 30m or 1h30m, got ${JSON.stringify(v)}` });
+              return z.NEVER;
+            }
+            return ms;
+          }),
+      })
+      .strict(),
+    seeds: seedsSchema.default([0, 1, 2, 3, 4]),
+    mode: z.enum(['exact', 'statistical']).default('statistical'),
+    alpha: z.number().gt(0).lt(0.5).default(0.05),
+    /** Pair candidate seed i with baseline seed i (paired t); off by default (Welch). */
+    paired: z.boolean().default(false),
+    metrics: z
+      .object({ file: relPath.default('metrics.json') })
+      .catchall(metricSchema)
+      .refine((m) => Object.keys(m).some((k) => k !== 'file'), 'name at least one metric, e.g. accuracy: {margin: 0.01}'),
+    artifacts: z.array(relPath).default([]),
+    data: z.array(relPath).default([]),
+    config: z.array(relPath).default([]),
+    baseline: relPath.default('.repro-gate/baseline.json'),
+  })
+  .strict();
+
+type Parsed = z.infer<typeof configSchema>;
+
+/** The validated config with paths resolved and metrics as a list. */
+export interface GateConfig extends Omit<Parsed, 'metrics'> {
+  /** Absolute path of the config file. */
+  path: string;
+  /** Folder of the config file: the command's working directory and the root of every relative path. */
+  root: string;
+  metricsFile: string;
+  metrics: MetricSpec[];
+}

@@ -1,0 +1,27 @@
+import { execFile } from 'node:child_process';
+
+function git(root: string, args: string[]): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile('git', ['-C', root, ...args], { maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => resolve(err ? null : stdout));
+  });
+}
+
+/** HEAD of the repository holding `root`, or null outside git. */
+export async function gitCommit(root: string): Promise<string | null> {
+  return (await git(root, ['rev-parse', 'HEAD']))?.trim() || null;
+}
+
+/**
+ * Files under `root` (relative to it) that differ from `commit`: committed, staged, unstaged and
+ * untracked. null when the commit is not in this clone (e.g. a shallow checkout).
+ */
+export async function changedFilesSince(root: string, commit: string): Promise<string[] | null> {
+  if ((await git(root, ['cat-file', '-e', `${commit}^{commit}`])) === null) return null;
+  const [changed, untracked] = await Promise.all([
+    git(root, ['diff', '--name-only', '--relative', '--no-renames', commit, '--']),
+    git(root, ['ls-files', '--others', '--exclude-standard']),
+  ]);
+  if (changed === null || untracked === null) return null;
+  const files = new Set([...changed.split('\n'), ...untracked.split('\n')].filter(Boolean));
+  return [...files].sort();
+}

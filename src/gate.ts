@@ -1,0 +1,188 @@
+/**
+ * The one pipeline behind the CLI and the action:
+ * load config → fingerprint → train every seed → compare with the baseline → report.
+ */
+import path from 'node:path';
+import type { Baseline, RunRecord } from './baseline/schema.js';
+import { BASELINE_SCHEMA_VERSION } from './baseline/schema.js';
+import { readBaseline, writeBaseline } from './baseline/io.js';
+import { compareExact } from './compare/exact.js';
+import { diffEnvironment, rankCause } from './compare/drift.js';
+import { compareStatistical } from './compare/statistical.js';
+import { loadConfig } from './config/load.js';
+import type { GateConfig } from './config/schema.js';
+import { GateError } from './errors.js';
+import { diffConfig, fingerprintConfigFiles } from './fingerprint/config.js';
+import { diffData, fingerprintData } from './fingerprint/data.js';
+import { probeEnvironment } from './fingerprint/environment.js';
+import { changedFilesSince, gitCommit } from './fingerprint/git.js';
+import type { Logger } from './logger.js';
+import { buildReport } from './report/build.js';
+import type { Drift, Report, Verdict } from './report/schema.js';
+import { FAILING_VERDICTS } from './report/schema.js';
+import { trainingEnv } from './runtime/env.js';
+import { createRuntime } from './runtime/create.js';
+import type { Runtime } from './runtime/types.js';
+import { runSeeds } from './train/run-seeds.js';
+import { TOOL_VERSION } from './version.js';
+
+export type { Logger } from './logger.js';
+export type GateCommand = 'record' | 'check' | 'drift';
+
+export interface GateRequest {
+  command: GateCommand;
+  /** Path to repro-gate.yml (relative to cwd or absolute). Paths inside it resolve against its folder. */
+  configPath: string;
+  cwd: string;
+  log: Logger;
+  /** The runner's environment; only allowlisted variables reach training. Defaults to process.env. */
+  runnerEnv?: NodeJS.ProcessEnv;
+}
+
+export interface GateOutcome {
+  report: Report;
+  verdict: Verdict;
+  /** 0 pass, 1 fail (errors throw GateError → exit 2). */
+  exitCode: 0 | 1;
+}
+
+interface Fingerprints {
+  data: Baseline['fingerprints']['data'];
+  config: Baseline['fingerprints']['config'];
+  environment: Baseline['fingerprints']['environment'];
+}
+
+export async function runGate(req: GateRequest): Promise<GateOutcome> {
+  const config = await loadConfig(req.configPath, req.cwd);
+  const baselinePath = path.resolve(config.root, config.baseline);
+  // Read the baseline before any training: a missing one should fail in a second, not after an hour.
+  const baseline = req.command === 'record' ? undefined : await readBaseline(baselinePath);
+  if (baseline && req.command === 'check') checkBaselineFits(config, baseline, baselinePath);
+
+  const runtime = createRuntime(config, req.log);
+  try {
+    await runtime.prepare();
+    const env = trainingEnv(req.runnerEnv ?? process.env, config.train.env, {});
+    const [fingerprints, commit] = await Promise.all([fingerprint(config, runtime, env, req.log), gitCommit(config.root)]);
+    const runDir = path.join(config.root, '.repro-gate', 'runs', req.command);
+    const ctx = { config, runtime, runDir, env, log: req.log };
+    const relBaseline = path.relative(config.root, baselinePath).split(path.sep).join('/');
+
+    if (req.command === 'record') {
+      const runs = await runSeeds(ctx, config.seeds);
+      const recorded = newBaseline(config, runs, fingerprints, commit);
+      await writeBaseline(baselinePath, recorded);
+      req.log.info(`Baseline written to ${baselinePath}: commit it.`);
+      return outcome(
+        buildReport({ command: 'record', config, verdict: 'recorded', baseline: recorded, baselinePath: relBaseline, commit, candidate: runs }),
+      );
+    }
+
+    const drift = diffFingerprints(baseline!.fingerprints, fingerprints);
+    if (req.command === 'drift') {
+      const verdict = drift.data.length + drift.config.length + drift.environment.length ? 'drift' : 'no-drift';
+      return outcome(buildReport({ command: 'drift', config, verdict, baseline, baselinePath: relBaseline, commit, drift }));
+    }
+
+    const candidate = await runSeeds(ctx, config.seeds);
+    const names = config.metrics.map((m) => m.name);
+    const warnings: string[] = [];
+    let verdict: Verdict;
+    let compared: Pick<Report, 'metrics' | 'mismatches'>;
+    if (config.mode === 'exact') {
+      const r = compareExact(baseline!.runs, candidate, names, config.artifacts);
+      verdict = r.verdict;
+      compared = { metrics: r.metrics, mismatches: r.mismatches };
+    } else {
+      const r = compareStatistical(baseline!.runs, candidate, config.metrics, { alpha: config.alpha, paired: config.paired });
+      verdict = r.verdict;
+      compared = { metrics: r.metrics, mismatches: [] };
+      warnings.push(...r.warnings);
+    }
+
+    let cause;
+    if (FAILING_VERDICTS.includes(verdict)) {
+      const codeChanges = baseline!.commit ? await codeChangesSince(config, baseline!.commit, relBaseline) : null;
+      if (baseline!.commit && codeChanges === null) {
+        warnings.push(`The baseline's commit ${baseline!.commit.slice(0, 12)} is not in this clone, so code changes cannot be told apart (check out with fetch-depth: 0).`);
+      }
+      cause = rankCause({ drift, codeChanges, ...compared });
+    }
+    return outcome(
+      buildReport({ command: 'check', config, verdict, baseline, baselinePath: relBaseline, commit, drift, candidate, ...compared, cause, warnings }),
+    );
+  } finally {
+    await runtime.dispose();
+  }
+}
+
+function outcome(report: Report): GateOutcome {
+  return { report, verdict: report.verdict, exitCode: FAILING_VERDICTS.includes(report.verdict) ? 1 : 0 };
+}
+
+async function fingerprint(config: GateConfig, runtime: Runtime, env: Record<string, string>, log: Logger): Promise<Fingerprints> {
+  const [data, configFiles, probed] = await Promise.all([
+    fingerprintData(config.data, config.root),
+    fingerprintConfigFiles(config.config, config.root),
+    probeEnvironment(runtime, { command: config.train.command, cwd: config.root, env, timeoutMs: config.train.timeout, toolVersion: TOOL_VERSION }),
+  ]);
+  if (probed.warning) log.warn(probed.warning);
+  return { data, config: configFiles, environment: probed.facts };
+}
+
+function diffFingerprints(before: Fingerprints, after: Fingerprints): Drift {
+  return {
+    data: diffData(before.data, after.data),
+    config: diffConfig(before.config, after.config),
+    environment: diffEnvironment(before.environment, after.environment),
+  };
+}
+
+/** Settings a check cannot be compared under without re-recording. */
+function checkBaselineFits(config: GateConfig, baseline: Baseline, file: string): void {
+  const rerecord = 'Re-record the baseline with `repro-gate record` (and commit it) after changing what is measured.';
+  const missing = config.metrics.map((m) => m.name).filter((n) => !baseline.settings.metrics.includes(n));
+  if (missing.length) throw new GateError(`The baseline ${file} has no values for metric(s) ${missing.join(', ')}.`, rerecord);
+  const recordedSeeds = new Set(baseline.runs.map((r) => r.seed));
+  if (config.mode === 'exact' || config.paired) {
+    const absent = config.seeds.filter((s) => !recordedSeeds.has(s));
+    if (absent.length) {
+      throw new GateError(`${config.mode === 'exact' ? 'Exact mode' : 'A paired comparison'} needs the baseline to hold every seed, but it has no run for seed(s) ${absent.join(', ')}.`, rerecord);
+    }
+  }
+  if (config.paired && config.seeds.length !== baseline.runs.length) {
+    throw new GateError(`A paired comparison needs the same seeds on both sides: the config lists ${config.seeds.length}, the baseline holds ${baseline.runs.length}.`, rerecord);
+  }
+  if (config.mode === 'exact') {
+    const missingArtifacts = config.artifacts.filter((a) => !baseline.settings.artifacts.includes(a));
+    if (missingArtifacts.length) throw new GateError(`The baseline ${file} has no hashes for artifact(s) ${missingArtifacts.join(', ')}.`, rerecord);
+  }
+}
+
+/** Training code changes: files changed since the baseline commit that are not data, config or repro-gate's own. */
+async function codeChangesSince(config: GateConfig, commit: string, relBaseline: string): Promise<string[] | null> {
+  const changed = await changedFilesSince(config.root, commit);
+  if (changed === null) return null;
+  const owned = [...config.data, ...config.config, relBaseline, '.repro-gate/'].map((p) => p.replace(/^\.\//, ''));
+  return changed.filter((f) => !owned.some((p) => f === p || f.startsWith(p.endsWith('/') ? p : `${p}/`)));
+}
+
+function newBaseline(config: GateConfig, runs: RunRecord[], fingerprints: Fingerprints, commit: string | null): Baseline {
+  return {
+    schemaVersion: BASELINE_SCHEMA_VERSION,
+    tool: { name: 'repro-gate', version: TOOL_VERSION },
+    recordedAt: new Date().toISOString(),
+    commit,
+    settings: {
+      mode: config.mode,
+      command: config.train.command,
+      image: config.train.image ?? null,
+      seeds: config.seeds,
+      metricsFile: config.metricsFile,
+      metrics: config.metrics.map((m) => m.name),
+      artifacts: config.artifacts,
+    },
+    runs,
+    fingerprints,
+  };
+}

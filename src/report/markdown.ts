@@ -1,0 +1,174 @@
+/**
+ * Markdown for the PR comment, the job summary and the terminal. Everything that comes from the
+ * repository (file names, config keys and values, metric names, package names) goes through
+ * `code()` or `text()`, so it can neither break a table nor inject links, images or @mentions.
+ */
+import type { MetricResult, Report, Verdict } from './schema.js';
+
+export interface MarkdownOptions {
+  /** Longest body allowed; whole detail sections are dropped (last first) to fit, with `truncatedNote` in their place. */
+  maxLength?: number;
+  truncatedNote?: string;
+}
+
+const ICON: Record<Verdict, string> = {
+  reproducible: '✅',
+  equivalent: '✅',
+  'no-drift': '✅',
+  recorded: '📝',
+  inconclusive: '⚠️',
+  drift: '⚠️',
+  'not-equivalent': '❌',
+  mismatch: '❌',
+};
+
+const DEFAULT_TRUNCATED = 'Some detail sections were left out to fit the size limit; the job summary has the full report.';
+
+const ENTITY: Record<string, string> = {
+  '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '|': '&#124;', '`': '&#96;',
+  '@': '&#64;', '\\': '&#92;', '*': '&#42;', _: '&#95;', '[': '&#91;', ']': '&#93;', '~': '&#126;',
+  '#': '&#35;',
+};
+
+/** Repository text as inert Markdown: entity-encoded, one line, bounded. */
+export function text(value: unknown, max = 200): string {
+  let s = typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
+  if (s.length > max) s = `${s.slice(0, max - 1)}…`;
+  return s.replace(/[\r\n\t]+/g, ' ').replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c]!);
+}
+
+/** Repository text shown as code. */
+export function code(value: unknown, max = 200): string {
+  return value === undefined ? '—' : `<code>${text(value, max)}</code>`;
+}
+
+export function num(x: number | null | undefined): string {
+  if (x === null || x === undefined) return '—';
+  if (!Number.isFinite(x)) return x > 0 ? '∞' : '−∞';
+  if (x === 0) return '0';
+  const abs = Math.abs(x);
+  const s = abs >= 1e-3 && abs < 1e6 ? String(Number(abs.toPrecision(4))) : abs.toExponential(2);
+  return x < 0 ? `−${s}` : s;
+}
+
+function signedNum(x: number): string {
+  return x > 0 ? `+${num(x)}` : num(x);
+}
+
+function pValue(p: number | null): string {
+  if (p === null) return '—';
+  return p < 1e-4 ? '<0.0001' : p.toFixed(4);
+}
+
+function marginText(m: MetricResult): string {
+  if (m.margin === null) return 'exact';
+  if (m.direction === 'higher') return `≥ −${text(m.margin)}`;
+  if (m.direction === 'lower') return `≤ +${text(m.margin)}`;
+  return `±${text(m.margin)}`;
+}
+
+function sample(s: { n: number; mean: number; sd: number }): string {
+  return `${num(s.mean)} ± ${num(s.sd)} (n=${s.n})`;
+}
+
+function metricsTable(report: Report): string {
+  if (report.metrics.length === 0) return '';
+  const ciLevel = `${Math.round((1 - 2 * report.alpha) * 100)}% CI`;
+  const rows = report.metrics.map((m) =>
+    [
+      code(m.name),
+      sample(m.baseline),
+      sample(m.candidate),
+      signedNum(m.diff),
+      m.ci ? `[${num(m.ci[0])}, ${num(m.ci[1])}]` : '—',
+      marginText(m),
+      pValue(m.p),
+      `${ICON[m.verdict]} ${m.verdict}${m.degenerate ? ' (zero spread)' : ''}`,
+    ].join(' | '),
+  );
+  const header = report.mode === 'exact'
+    ? '| Metric | Baseline | This run | Difference | CI | Margin | p | Verdict |'
+    : `| Metric | Baseline | This run | Difference | ${ciLevel} | Margin | p | Verdict |`;
+  return [header, '|---|---|---|---|---|---|---|---|', ...rows.map((r) => `| ${r} |`)].join('\n');
+}
+
+const short = (hash: string | null) => (hash ? hash.slice(0, 12) : '—');
+
+interface Section {
+  body: string;
+  /** Detail sections may be dropped to fit a size limit; the headline never is. */
+  detail: boolean;
+}
+
+function sections(report: Report): Section[] {
+  const out: Section[] = [];
+  const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`, '', `**${text(report.summary, 1000)}**`];
+  if (report.metrics.length) head.push('', metricsTable(report));
+  if (report.cause) head.push('', `**Most likely cause: ${report.cause}** — ${text(report.causeEvidence ?? '', 1000)}`);
+  out.push({ body: head.join('\n'), detail: false });
+
+  const { data, config, environment } = report.drift;
+  if (report.command !== 'record') {
+    if (data.length + config.length + environment.length === 0) {
+      out.push({ body: '### Drift\nNo data, config or environment drift since the baseline.', detail: false });
+    } else {
+      out.push({ body: '### Drift\nListed in the order to suspect it: data, then config, then environment.', detail: false });
+    }
+  }
+  if (data.length) {
+    out.push({
+      detail: true,
+      body: [`#### Data (${data.length})`, '| File | Change | Before (SHA-256) | After (SHA-256) |', '|---|---|---|---|',
+        ...data.map((d) => `| ${code(d.path)} | ${d.change} | ${code(short(d.before))} | ${code(short(d.after))} |`)].join('\n'),
+    });
+  }
+  if (config.length) {
+    out.push({
+      detail: true,
+      body: [`#### Config (${config.length})`, '| File | Key | Before | After |', '|---|---|---|---|',
+        ...config.map((c) => `| ${code(c.file)} | ${code(c.key)} | ${code(c.before)} | ${code(c.after)} |`)].join('\n'),
+    });
+  }
+  if (environment.length) {
+    const table = ['| Key | Before | After |', '|---|---|---|', ...environment.map((e) => `| ${code(e.key)} | ${code(e.before)} | ${code(e.after)} |`)].join('\n');
+    out.push({
+      detail: true,
+      body: environment.length > 8
+        ? `#### Environment (${environment.length})\n<details><summary>Show all ${environment.length} changes</summary>\n\n${table}\n\n</details>`
+        : `#### Environment (${environment.length})\n${table}`,
+    });
+  }
+  if (report.mismatches.length) {
+    out.push({
+      detail: true,
+      body: ['### What differed', '| Seed | Kind | Name | Baseline | This run |', '|---|---|---|---|---|',
+        ...report.mismatches.map((m) => `| ${m.seed} | ${m.kind} | ${code(m.name)} | ${code(m.kind === 'artifact' ? short(m.baseline as string) : m.baseline)} | ${code(m.kind === 'artifact' ? short(m.candidate as string) : m.candidate)} |`)].join('\n'),
+    });
+  }
+  if (report.warnings.length) {
+    out.push({ detail: true, body: ['### Warnings', ...report.warnings.map((w) => `- ${text(w, 1000)}`)].join('\n') });
+  }
+  const footer = [`repro-gate ${text(report.tool.version)}`];
+  if (report.baseline) footer.push(`baseline ${code(report.baseline.path)} recorded ${text(report.baseline.recordedAt)}${report.baseline.commit ? ` at ${code(report.baseline.commit.slice(0, 12))}` : ''}`);
+  if (report.commit) footer.push(`this run at ${code(report.commit.slice(0, 12))}`);
+  if (report.seeds.length) footer.push(`seeds ${report.seeds.join(', ')}`);
+  out.push({ body: `<sub>${footer.join(' · ')}</sub>`, detail: false });
+  return out;
+}
+
+export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): string {
+  const all = sections(report);
+  const join = (parts: Section[]) => `${parts.map((s) => s.body).join('\n\n')}\n`;
+  let body = join(all);
+  if (opts.maxLength === undefined || body.length <= opts.maxLength) return body;
+
+  const note: Section = { body: `> ${opts.truncatedNote ?? DEFAULT_TRUNCATED}`, detail: false };
+  const kept = [...all];
+  // Drop the last detail sections first: the headline, metrics and cause always stay.
+  for (let i = kept.length - 1; i >= 0 && body.length > opts.maxLength; i--) {
+    if (!kept[i]!.detail) continue;
+    kept.splice(i, 1);
+    body = join([...kept.slice(0, -1), note, kept[kept.length - 1]!]);
+  }
+  return body.length <= opts.maxLength ? body : `${body.slice(0, opts.maxLength - 2)}…\n`;
+}
