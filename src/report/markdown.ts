@@ -96,8 +96,8 @@ const short = (hash: string | null) => (hash ? hash.slice(0, 12) : '—');
 
 interface Section {
   body: string;
-  /** Detail sections may be dropped to fit a size limit; the headline never is. */
-  detail: boolean;
+  /** Set on detail sections, which may be dropped to fit a size limit, lowest first; the headline never is. */
+  dropRank?: number;
 }
 
 function sections(report: Report): Section[] {
@@ -105,26 +105,26 @@ function sections(report: Report): Section[] {
   const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`, '', `**${text(report.summary, 1000)}**`];
   if (report.metrics.length) head.push('', metricsTable(report));
   if (report.cause) head.push('', `**Most likely cause: ${report.cause}** — ${text(report.causeEvidence ?? '', 1000)}`);
-  out.push({ body: head.join('\n'), detail: false });
+  out.push({ body: head.join('\n') });
 
   const { data, config, environment } = report.drift;
   if (report.command !== 'record') {
     if (data.length + config.length + environment.length === 0) {
-      out.push({ body: '### Drift\nNo data, config or environment drift since the baseline.', detail: false });
+      out.push({ body: '### Drift\nNo data, config or environment drift since the baseline.' });
     } else {
-      out.push({ body: '### Drift\nListed in the order to suspect it: data, then config, then environment.', detail: false });
+      out.push({ body: '### Drift\nListed in the order to suspect it: data, then config, then environment.' });
     }
   }
   if (data.length) {
     out.push({
-      detail: true,
+      dropRank: 4,
       body: [`#### Data (${data.length})`, '| File | Change | Before (SHA-256) | After (SHA-256) |', '|---|---|---|---|',
         ...data.map((d) => `| ${code(d.path)} | ${d.change} | ${code(short(d.before))} | ${code(short(d.after))} |`)].join('\n'),
     });
   }
   if (config.length) {
     out.push({
-      detail: true,
+      dropRank: 3,
       body: [`#### Config (${config.length})`, '| File | Key | Before | After |', '|---|---|---|---|',
         ...config.map((c) => `| ${code(c.file)} | ${code(c.key)} | ${code(c.before)} | ${code(c.after)} |`)].join('\n'),
     });
@@ -132,7 +132,7 @@ function sections(report: Report): Section[] {
   if (environment.length) {
     const table = ['| Key | Before | After |', '|---|---|---|', ...environment.map((e) => `| ${code(e.key)} | ${code(e.before)} | ${code(e.after)} |`)].join('\n');
     out.push({
-      detail: true,
+      dropRank: 0,
       body: environment.length > 8
         ? `#### Environment (${environment.length})\n<details><summary>Show all ${environment.length} changes</summary>\n\n${table}\n\n</details>`
         : `#### Environment (${environment.length})\n${table}`,
@@ -140,19 +140,19 @@ function sections(report: Report): Section[] {
   }
   if (report.mismatches.length) {
     out.push({
-      detail: true,
+      dropRank: 1,
       body: ['### What differed', '| Seed | Kind | Name | Baseline | This run |', '|---|---|---|---|---|',
         ...report.mismatches.map((m) => `| ${m.seed} | ${m.kind} | ${code(m.name)} | ${code(m.kind === 'artifact' ? short(m.baseline as string) : m.baseline)} | ${code(m.kind === 'artifact' ? short(m.candidate as string) : m.candidate)} |`)].join('\n'),
     });
   }
   if (report.warnings.length) {
-    out.push({ detail: true, body: ['### Warnings', ...report.warnings.map((w) => `- ${text(w, 1000)}`)].join('\n') });
+    out.push({ dropRank: 2, body: ['### Warnings', ...report.warnings.map((w) => `- ${text(w, 1000)}`)].join('\n') });
   }
   const footer = [`repro-gate ${text(report.tool.version)}`];
   if (report.baseline) footer.push(`baseline ${code(report.baseline.path)} recorded ${text(report.baseline.recordedAt)}${report.baseline.commit ? ` at ${code(report.baseline.commit.slice(0, 12))}` : ''}`);
   if (report.commit) footer.push(`this run at ${code(report.commit.slice(0, 12))}`);
   if (report.seeds.length) footer.push(`seeds ${report.seeds.join(', ')}`);
-  out.push({ body: `<sub>${footer.join(' · ')}</sub>`, detail: false });
+  out.push({ body: `<sub>${footer.join(' · ')}</sub>` });
   return out;
 }
 
@@ -162,12 +162,13 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
   let body = join(all);
   if (opts.maxLength === undefined || body.length <= opts.maxLength) return body;
 
-  const note: Section = { body: `> ${opts.truncatedNote ?? DEFAULT_TRUNCATED}`, detail: false };
+  const note: Section = { body: `> ${opts.truncatedNote ?? DEFAULT_TRUNCATED}` };
   const kept = [...all];
-  // Drop the last detail sections first: the headline, metrics and cause always stay.
-  for (let i = kept.length - 1; i >= 0 && body.length > opts.maxLength; i--) {
-    if (!kept[i]!.detail) continue;
-    kept.splice(i, 1);
+  // Environment lists go first, data and config drift last: they usually explain the verdict.
+  const droppable = all.filter((s) => s.dropRank !== undefined).sort((a, b) => a.dropRank! - b.dropRank!);
+  for (const section of droppable) {
+    if (body.length <= opts.maxLength) break;
+    kept.splice(kept.indexOf(section), 1);
     body = join([...kept.slice(0, -1), note, kept[kept.length - 1]!]);
   }
   return body.length <= opts.maxLength ? body : `${body.slice(0, opts.maxLength - 2)}…\n`;

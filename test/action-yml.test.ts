@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { INPUT_NAMES, parseInputs } from '../src/action/inputs.js';
+import { REPO_ROOT } from './helpers/run-action.js';
+
+const action = parse(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8')) as {
+  runs: { using: string; main: string };
+  inputs: Record<string, { description: string; default?: string }>;
+  outputs: Record<string, { description: string }>;
+  branding: { icon: string; color: string };
+};
+
+describe('action.yml', () => {
+  it('runs the bundle on node24', () => {
+    expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' });
+    expect(action.branding.icon && action.branding.color).toBeTruthy();
+  });
+
+  it('declares exactly the inputs the code parses, each described', () => {
+    expect(Object.keys(action.inputs).sort()).toEqual([...INPUT_NAMES].sort());
+    for (const input of Object.values(action.inputs)) expect(input.description.length).toBeGreaterThan(10);
+    expect(action.inputs['github-token']!.default).toBe('${{ github.token }}');
+  });
+
+  it('has the same defaults as the code', () => {
+    const fromYaml = parseInputs((n) => (n === 'github-token' ? 'x' : (action.inputs[n]!.default ?? '')));
+    const fromCode = parseInputs((n) => (n === 'github-token' ? 'x' : ''));
+    expect(fromYaml).toEqual(fromCode);
+  });
+
+  it('declares the outputs main.ts sets', () => {
+    expect(Object.keys(action.outputs).sort()).toEqual(['comment-url', 'report-json', 'report-markdown', 'verdict']);
+  });
+});

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { diffEnvironment, rankCause, type CauseInput } from '../src/compare/drift.js';
+import type { MetricResult } from '../src/report/schema.js';
+
+const metric = (name: string, verdict: MetricResult['verdict'], diff: number): MetricResult => ({
+  name, verdict, diff, baseline: { n: 5, mean: 0.9, sd: 0.01 }, candidate: { n: 5, mean: 0.9 + diff, sd: 0.01 },
+  ci: [diff - 0.01, diff + 0.01], p: 0.5, lower: -0.01, upper: 0.01, margin: '0.01', direction: 'both', design: 'welch', df: 8, se: 0.006, degenerate: false,
+});
+
+const none = { data: [], config: [], environment: [] };
+const failing = [metric('accuracy', 'not-equivalent', -0.008), metric('loss', 'equivalent', 0.001)];
+
+function cause(partial: Partial<CauseInput>) {
+  return rankCause({ drift: none, codeChanges: [], metrics: failing, mismatches: [], ...partial });
+}
+
+describe('environment diff', () => {
+  it('lists changed, added and removed keys, the strongest suspects first', () => {
+    const d = diffEnvironment(
+      { kernel: '6.1', 'package.numpy': '1.24.2', 'python.version': '3.11.2', 'env.OMP_NUM_THREADS': '4', same: 1 },
+      { kernel: '6.5', 'package.numpy': '1.26.4', 'python.version': '3.11.2', 'package.torch': '2.1.0', same: 1 },
+    );
+    expect(d).toEqual([
+      { key: 'package.numpy', change: 'modified', before: '1.24.2', after: '1.26.4' },
+      { key: 'package.torch', change: 'added', after: '2.1.0' },
+      { key: 'env.OMP_NUM_THREADS', change: 'removed', before: '4' },
+      { key: 'kernel', change: 'modified', before: '6.1', after: '6.5' },
+    ]);
+  });
+});
+
+describe('most likely cause', () => {
+  it('suspects data first, naming the file and how the metric moved', () => {
+    const c = cause({
+      drift: { ...none, data: [{ path: 'data/train.csv', change: 'modified', before: 'a', after: 'b' }], config: [{ file: 'p.yaml', key: 'lr', change: 'modified', before: 1, after: 2 }] },
+    });
+    expect(c).toEqual({ cause: 'data', evidence: 'data/train.csv changed, and accuracy moved by −0.008.' });
+  });
+
+  it('then config, with key and values', () => {
+    const c = cause({ drift: { ...none, config: [{ file: 'params.yaml', key: 'optimizer.lr', change: 'modified', before: 0.1, after: 0.01 }] } });
+    expect(c).toEqual({ cause: 'config', evidence: 'params.yaml: optimizer.lr 0.1 → 0.01, and accuracy moved by −0.008.' });
+  });
+
+  it('then environment changes that change numbers (packages), before code', () => {
+    const c = cause({
+      drift: { ...none, environment: [{ key: 'package.torch', change: 'modified', before: '2.0.1', after: '2.1.0' }] },
+      codeChanges: ['model.py'],
+    });
+    expect(c.cause).toBe('environment');
+    expect(c.evidence).toMatch(/^package\.torch 2\.0\.1 → 2\.1\.0/);
+  });
+
+  it('blames code over a kernel update alone', () => {
+    const c = cause({ drift: { ...none, environment: [{ key: 'kernel', change: 'modified', before: '6.1', after: '6.5' }] }, codeChanges: ['model.py', 'train.py'] });
+    expect(c).toEqual({ cause: 'code', evidence: 'the training code changed since the baseline (model.py, train.py), and accuracy moved by −0.008.' });
+  });
+
+  it('falls back to a kernel/CPU change, then to unknown', () => {
+    expect(cause({ drift: { ...none, environment: [{ key: 'cpu.model', change: 'modified', before: 'A', after: 'B' }] } }).cause).toBe('environment');
+    const u = cause({});
+    expect(u.cause).toBe('unknown');
+    expect(u.evidence).toMatch(/nothing drifted, yet accuracy moved by −0\.008: suspect unseeded randomness or parallel nondeterminism/);
+    expect(cause({ codeChanges: null }).evidence).toMatch(/code changes unknown/);
+  });
+
+  it('describes exact-mode mismatches when no metric moved on average', () => {
+    const c = cause({
+      metrics: [metric('accuracy', 'reproducible', 0)],
+      mismatches: [{ seed: 2, kind: 'artifact', name: 'model.bin', baseline: 'aa', candidate: 'bb' }],
+      codeChanges: ['train.py'],
+    });
+    expect(c.evidence).toBe("the training code changed since the baseline (train.py), and seed 2's artifact model.bin differs.");
+  });
+
+  it('abbreviates long lists', () => {
+    const data = ['a', 'b', 'c', 'd', 'e'].map((p) => ({ path: `${p}.csv`, change: 'added' as const, before: null, after: 'x' }));
+    expect(cause({ drift: { ...none, data } }).evidence).toMatch(/^a\.csv was added, b\.csv was added, c\.csv was added and 2 more, and/);
+  });
+});

@@ -1,0 +1,263 @@
+/**
+ * A real HTTP server on 127.0.0.1 that answers the GitHub REST calls the action makes, closely
+ * enough for Octokit: issue comments (list with per_page/page and Link headers, create, update),
+ * GET /user, and pulls listing. Tokens decide who you are:
+ *   - installation tokens write as github-actions[bot] and get 403 on GET /user (like GITHUB_TOKEN)
+ *   - fork tokens can read but every write is 403 "Resource not accessible by integration"
+ *   - user tokens (PATs) are a User and can call GET /user
+ * Faults (502s, rate limits) can be queued, and every request is recorded.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type TokenKind =
+  | { kind: 'installation'; login?: string } // login defaults to github-actions[bot]
+  | { kind: 'fork' }
+  | { kind: 'user'; login: string };
+
+export interface FakeUser {
+  login: string;
+  type: 'User' | 'Bot';
+}
+
+export interface FakeComment {
+  id: number;
+  owner: string;
+  repo: string;
+  issue: number;
+  body: string;
+  user: FakeUser;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface FakePull {
+  owner: string;
+  repo: string;
+  number: number;
+  headSha: string;
+  /** "owner:branch" as GitHub's `head` filter expects. */
+  headLabel: string;
+  state: 'open' | 'closed';
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+export interface Fault {
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+  /** Only requests this matches consume the fault; default: any. */
+  match?: (req: RecordedRequest) => boolean;
+}
+
+export const TOKENS = {
+  installation: 'ghs_fake_installation_token',
+  fork: 'ghs_fake_fork_readonly_token',
+  user: 'ghp_fake_personal_token',
+} as const;
+
+export const HUMAN: FakeUser = { login: 'mallory', type: 'User' };
+export const ACTIONS_BOT_USER: FakeUser = { login: 'github-actions[bot]', type: 'Bot' };
+
+const NOT_ACCESSIBLE = {
+  message: 'Resource not accessible by integration',
+  documentation_url: 'https://docs.github.com/rest',
+  status: '403',
+};
+
+export class FakeGitHub {
+  url = '';
+  readonly requests: RecordedRequest[] = [];
+  readonly comments: FakeComment[] = [];
+  readonly pulls: FakePull[] = [];
+  readonly tokens = new Map<string, TokenKind>([
+    [TOKENS.installation, { kind: 'installation' }],
+    [TOKENS.fork, { kind: 'fork' }],
+    [TOKENS.user, { kind: 'user', login: 'octocat' }],
+  ]);
+  private faults: Fault[] = [];
+  private nextId = 1000;
+  private clock = Date.UTC(2025, 0, 1);
+  private server = createServer((req, res) => void this.handle(req, res));
+
+  static async start(): Promise<FakeGitHub> {
+    const gh = new FakeGitHub();
+    await new Promise<void>((resolve) => gh.server.listen(0, '127.0.0.1', resolve));
+    gh.url = `http://127.0.0.1:${(gh.server.address() as AddressInfo).port}`;
+    return gh;
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Fail the next matching request(s). */
+  inject(fault: Fault, times = 1): void {
+    for (let i = 0; i < times; i++) this.faults.push(fault);
+  }
+
+  injectBadGateway(times = 1): void {
+    this.inject({ status: 502, body: { message: 'Server Error' } }, times);
+  }
+
+  /** GitHub's secondary rate limit: 403 with retry-after (0 so tests stay fast). */
+  injectSecondaryRateLimit(retryAfterSeconds = 0): void {
+    this.inject({
+      status: 403,
+      headers: { 'retry-after': String(retryAfterSeconds) },
+      body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' },
+    });
+  }
+
+  addComment(owner: string, repo: string, issue: number, body: string, user: FakeUser): FakeComment {
+    const t = new Date((this.clock += 1000)).toISOString();
+    const c = { id: this.nextId++, owner, repo, issue, body, user, created_at: t, updated_at: t };
+    this.comments.push(c);
+    return c;
+  }
+
+  commentsOn(owner: string, repo: string, issue: number): FakeComment[] {
+    return this.comments.filter((c) => c.owner === owner && c.repo === repo && c.issue === issue);
+  }
+
+  /** Requests that changed something. */
+  writes(): RecordedRequest[] {
+    return this.requests.filter((r) => r.method !== 'GET');
+  }
+
+  private identity(token: TokenKind): FakeUser {
+    if (token.kind === 'user') return { login: token.login, type: 'User' };
+    if (token.kind === 'installation' && token.login) return { login: token.login, type: 'Bot' };
+    return ACTIONS_BOT_USER;
+  }
+
+  private commentJson(c: FakeComment) {
+    return {
+      id: c.id,
+      node_id: `IC_${c.id}`,
+      url: `${this.url}/repos/${c.owner}/${c.repo}/issues/comments/${c.id}`,
+      html_url: `https://github.com/${c.owner}/${c.repo}/pull/${c.issue}#issuecomment-${c.id}`,
+      issue_url: `${this.url}/repos/${c.owner}/${c.repo}/issues/${c.issue}`,
+      body: c.body,
+      user: { login: c.user.login, id: c.user.login.length, type: c.user.type },
+      created_at: c.created_at,
+      updated_at: c.updated_at,
+      author_association: c.user.type === 'Bot' ? 'NONE' : 'CONTRIBUTOR',
+    };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const u = new URL(req.url ?? '/', this.url);
+    const rec: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: u.pathname,
+      query: Object.fromEntries(u.searchParams),
+      headers: req.headers,
+      body: raw ? safeJson(raw) : undefined,
+    };
+    this.requests.push(rec);
+
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, {
+        'content-type': 'application/json; charset=utf-8',
+        'x-ratelimit-limit': '5000',
+        'x-ratelimit-remaining': '4999',
+        ...headers,
+      });
+      res.end(body === undefined ? '' : JSON.stringify(body));
+    };
+
+    const faultIdx = this.faults.findIndex((f) => !f.match || f.match(rec));
+    if (faultIdx >= 0) {
+      const [f] = this.faults.splice(faultIdx, 1);
+      return send(f!.status, f!.body ?? { message: 'injected' }, f!.headers);
+    }
+
+    const auth = /^(?:token|bearer) (.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
+    const token = auth ? this.tokens.get(auth) : undefined;
+    if (!token) return send(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
+    const isWrite = rec.method !== 'GET';
+    if (isWrite && token.kind === 'fork') return send(403, NOT_ACCESSIBLE);
+
+    let m: RegExpExecArray | null;
+    if (rec.method === 'GET' && u.pathname === '/user') {
+      if (token.kind !== 'user') return send(403, NOT_ACCESSIBLE);
+      return send(200, { login: token.login, id: 1, type: 'User' });
+    }
+    if ((m = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(u.pathname))) {
+      const [, owner, repo, n] = m as unknown as [string, string, string, string];
+      if (rec.method === 'GET') {
+        const all = this.commentsOn(owner, repo, Number(n)).sort((a, b) => a.id - b.id);
+        const perPage = Math.min(Math.max(Number(u.searchParams.get('per_page') ?? 30) || 30, 1), 100);
+        const page = Math.max(Number(u.searchParams.get('page') ?? 1) || 1, 1);
+        const last = Math.max(Math.ceil(all.length / perPage), 1);
+        const items = all.slice((page - 1) * perPage, page * perPage).map((c) => this.commentJson(c));
+        return send(200, items, linkHeader(u, page, last));
+      }
+      if (rec.method === 'POST') {
+        const body = (rec.body as { body?: unknown } | undefined)?.body;
+        if (typeof body !== 'string') return send(422, { message: 'Invalid request: body is required' });
+        if (body.length > 65_536) return send(422, { message: 'Validation Failed: body is too long (maximum is 65536 characters)' });
+        const c = this.addComment(owner, repo, Number(n), body, this.identity(token));
+        return send(201, this.commentJson(c));
+      }
+    }
+    if ((m = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/.exec(u.pathname)) && rec.method === 'PATCH') {
+      const c = this.comments.find((x) => x.id === Number(m![3]) && x.owner === m![1] && x.repo === m![2]);
+      if (!c) return send(404, { message: 'Not Found' });
+      const body = (rec.body as { body?: unknown } | undefined)?.body;
+      if (typeof body !== 'string') return send(422, { message: 'Invalid request: body is required' });
+      if (body.length > 65_536) return send(422, { message: 'Validation Failed: body is too long (maximum is 65536 characters)' });
+      c.body = body;
+      c.updated_at = new Date((this.clock += 1000)).toISOString();
+      return send(200, this.commentJson(c));
+    }
+    if ((m = /^\/repos\/([^/]+)\/([^/]+)\/pulls$/.exec(u.pathname)) && rec.method === 'GET') {
+      const state = u.searchParams.get('state') ?? 'open';
+      const head = u.searchParams.get('head');
+      const items = this.pulls
+        .filter((p) => p.owner === m![1] && p.repo === m![2])
+        .filter((p) => state === 'all' || p.state === state)
+        .filter((p) => !head || p.headLabel === head)
+        .map((p) => ({
+          number: p.number,
+          state: p.state,
+          html_url: `https://github.com/${p.owner}/${p.repo}/pull/${p.number}`,
+          head: { sha: p.headSha, label: p.headLabel, ref: p.headLabel.split(':')[1] },
+        }));
+      return send(200, items);
+    }
+    return send(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+  }
+}
+
+function linkHeader(u: URL, page: number, last: number): Record<string, string> {
+  const at = (p: number) => {
+    const x = new URL(u);
+    x.searchParams.set('page', String(p));
+    return x.toString();
+  };
+  const links: string[] = [];
+  if (page > 1) links.push(`<${at(page - 1)}>; rel="prev"`, `<${at(1)}>; rel="first"`);
+  if (page < last) links.push(`<${at(page + 1)}>; rel="next"`, `<${at(last)}>; rel="last"`);
+  return links.length ? { link: links.join(', ') } : {};
+}
+
+function safeJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { code, num, renderMarkdown, text } from '../src/report/markdown.js';
+import { reportSchema, type Report } from '../src/report/schema.js';
+
+function report(over: Partial<Report> = {}): Report {
+  return reportSchema.parse({
+    schemaVersion: 1,
+    tool: { name: 'repro-gate', version: '0.1.0' },
+    command: 'check',
+    verdict: 'not-equivalent',
+    summary: 'Training does not reproduce: 1 of 1 metric outside the margin (5 seeds, Welch TOST, α = 0.05).',
+    mode: 'statistical',
+    alpha: 0.05,
+    seeds: [0, 1, 2, 3, 4],
+    metrics: [{
+      name: 'accuracy', verdict: 'not-equivalent', baseline: { n: 5, mean: 0.9121, sd: 0.001 }, candidate: { n: 5, mean: 0.9041, sd: 0.0012 },
+      diff: -0.008, ci: [-0.0093, -0.0067], p: 0.97, lower: -0.005, upper: 0.005, margin: '0.005', direction: 'both', design: 'welch', df: 7.6, se: 0.0007, degenerate: false,
+    }],
+    mismatches: [],
+    drift: { data: [{ path: 'data/train.csv', change: 'modified', before: 'a'.repeat(64), after: 'b'.repeat(64) }], config: [], environment: [] },
+    cause: 'data',
+    causeEvidence: 'data/train.csv changed, and accuracy moved by −0.008.',
+    warnings: [],
+    baseline: { path: '.repro-gate/baseline.json', recordedAt: '2026-11-01T10:00:00.000Z', commit: 'c'.repeat(40) },
+    commit: 'd'.repeat(40),
+    ...over,
+  });
+}
+
+describe('markdown report', () => {
+  it('puts the verdict and summary first, then metrics, cause and drift in order', () => {
+    const md = renderMarkdown(report({ drift: {
+      data: [{ path: 'data/train.csv', change: 'modified', before: 'a'.repeat(64), after: 'b'.repeat(64) }],
+      config: [{ file: 'params.yaml', key: 'lr', change: 'modified', before: 0.1, after: 0.2 }],
+      environment: [{ key: 'package.numpy', change: 'modified', before: '1.24', after: '1.26' }],
+    } }));
+    expect(md.split('\n')[0]).toBe('## ❌ repro-gate: not-equivalent');
+    expect(md).toContain('| <code>accuracy</code> | 0.9121 ± 0.001 (n=5) | 0.9041 ± 0.0012 (n=5) | −0.008 | [−0.0093, −0.0067] | ±0.005 | 0.9700 | ❌ not-equivalent |');
+    expect(md).toContain('**Most likely cause: data** — data/train.csv changed, and accuracy moved by −0.008.');
+    const order = ['| Metric', 'Most likely cause', '#### Data', '#### Config', '#### Environment'].map((s) => md.indexOf(s));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  it('escapes repository text so it cannot break tables, link, mention or inject HTML', () => {
+    const evil = 'x|y <img src=x onerror=alert(1)> @admin [click](https://evil) `rm` **b**';
+    const md = renderMarkdown(report({
+      drift: { data: [{ path: evil, change: 'added', before: null, after: 'b'.repeat(64) }], config: [{ file: 'p.yaml', key: evil, change: 'added', after: evil }], environment: [] },
+    }));
+    expect(md).not.toContain('<img');
+    expect(md).not.toContain('@admin');
+    expect(md).not.toContain('[click]');
+    expect(md).not.toMatch(/x\|y/);
+    expect(md).toContain('<code>x&#124;y &lt;img src=x onerror=alert(1)&gt; &#64;admin &#91;click&#93;(https://evil) &#96;rm&#96; &#42;&#42;b&#42;&#42;</code>');
+    expect(text('line1\nline2')).toBe('line1 line2');
+    expect(code(undefined)).toBe('—');
+  });
+
+  it('shortens a long report by dropping whole detail sections, keeping the headline and a pointer', () => {
+    const environment = Array.from({ length: 3000 }, (_, i) => ({ key: `package.p${i}`, change: 'modified' as const, before: '1.0.0', after: '1.0.1' }));
+    const big = report({ drift: { data: [], config: [], environment }, warnings: ['w'] });
+    const full = renderMarkdown(big);
+    expect(full.length).toBeGreaterThan(65_536);
+    const short = renderMarkdown(big, { maxLength: 65_536, truncatedNote: 'See the job summary for the full report.' });
+    expect(short.length).toBeLessThanOrEqual(65_536);
+    expect(short).toContain('## ❌ repro-gate: not-equivalent');
+    expect(short).toContain('| <code>accuracy</code>');
+    expect(short).toContain('> See the job summary for the full report.');
+    expect(short).not.toContain('package.p0');
+    expect(short).toContain('### Warnings'); // only as much as needed is dropped
+    expect(short.trimEnd().endsWith('</sub>')).toBe(true);
+  });
+
+  it('formats numbers compactly', () => {
+    expect(num(0.91208)).toBe('0.9121');
+    expect(num(-0.000012345)).toBe('−1.23e-5');
+    expect(num(0)).toBe('0');
+    expect(num(null)).toBe('—');
+    expect(num(Infinity)).toBe('∞');
+  });
+
+  it('shows one-sided margins and zero-spread verdicts', () => {
+    const m = report().metrics[0]!;
+    const md = renderMarkdown(report({ metrics: [{ ...m, direction: 'higher', upper: null, verdict: 'equivalent', degenerate: true }] }));
+    expect(md).toContain('| ≥ −0.005 |');
+    expect(md).toContain('✅ equivalent (zero spread) |');
+  });
+});
