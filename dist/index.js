@@ -49802,6 +49802,7 @@ var package_default = {
     build: "node scripts/build.mjs",
     typecheck: "tsc --noEmit",
     test: "vitest run",
+    example: "node dist/cli.js check --config examples/breast-cancer-logreg/repro-gate.yml",
     "bench:hash": "tsx scripts/bench-hash.ts"
   },
   dependencies: {
@@ -49818,7 +49819,12 @@ var package_default = {
     tsx: "^4.23.15",
     typescript: "5.9",
     vitest: "^4.1.12"
-  }
+  },
+  files: [
+    "dist",
+    "action.yml",
+    "README.md"
+  ]
 };
 
 // src/version.ts
@@ -54688,14 +54694,23 @@ var ENTITY = {
   "~": "&#126;",
   "#": "&#35;"
 };
-function text(value, max = 200) {
+function oneLine(value, max) {
   let s = typeof value === "string" ? value : value === void 0 ? "" : JSON.stringify(value);
   if (s.length > max) s = `${s.slice(0, max - 1)}…`;
-  return s.replace(/[\r\n\t]+/g, " ").replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c]);
+  return s.replace(/[\r\n\t]+/g, " ");
+}
+function text(value, max = 200) {
+  return oneLine(value, max).replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c]);
 }
 function code(value, max = 200) {
   return value === void 0 ? "—" : `<code>${text(value, max)}</code>`;
 }
+var GITHUB = { text, code, small: (line) => `<sub>${line}</sub>` };
+var TERMINAL = {
+  text: (value, max = 200) => oneLine(value, max).replaceAll("|", "\\|"),
+  code: (value, max = 200) => value === void 0 ? "—" : `\`${oneLine(value, max).replaceAll("|", "\\|")}\``,
+  small: (line) => line
+};
 function num(x) {
   if (x === null || x === void 0) return "—";
   if (!Number.isFinite(x)) return x > 0 ? "∞" : "−∞";
@@ -54711,26 +54726,26 @@ function pValue(p) {
   if (p === null) return "—";
   return p < 1e-4 ? "<0.0001" : p.toFixed(4);
 }
-function marginText(m) {
+function marginText(m, f) {
   if (m.margin === null) return "exact";
-  if (m.direction === "higher") return `≥ −${text(m.margin)}`;
-  if (m.direction === "lower") return `≤ +${text(m.margin)}`;
-  return `±${text(m.margin)}`;
+  if (m.direction === "higher") return `≥ −${f.text(m.margin)}`;
+  if (m.direction === "lower") return `≤ +${f.text(m.margin)}`;
+  return `±${f.text(m.margin)}`;
 }
 function sample(s) {
   return `${num(s.mean)} ± ${num(s.sd)} (n=${s.n})`;
 }
-function metricsTable(report) {
+function metricsTable(report, f) {
   if (report.metrics.length === 0) return "";
   const ciLevel = `${Math.round((1 - 2 * report.alpha) * 100)}% CI`;
   const rows = report.metrics.map(
     (m) => [
-      code(m.name),
+      f.code(m.name),
       sample(m.baseline),
       sample(m.candidate),
       signedNum(m.diff),
       m.ci ? `[${num(m.ci[0])}, ${num(m.ci[1])}]` : "—",
-      marginText(m),
+      marginText(m, f),
       pValue(m.p),
       `${ICON[m.verdict]} ${m.verdict}${m.degenerate ? " (zero spread)" : ""}`
     ].join(" | ")
@@ -54739,11 +54754,11 @@ function metricsTable(report) {
   return [header2, "|---|---|---|---|---|---|---|---|", ...rows.map((r) => `| ${r} |`)].join("\n");
 }
 var short = (hash2) => hash2 ? hash2.slice(0, 12) : "—";
-function sections(report) {
+function sections(report, f) {
   const out = [];
-  const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`, "", `**${text(report.summary, 1e3)}**`];
-  if (report.metrics.length) head.push("", metricsTable(report));
-  if (report.cause) head.push("", `**Most likely cause: ${report.cause}** — ${text(report.causeEvidence ?? "", 1e3)}`);
+  const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`, "", `**${f.text(report.summary, 1e3)}**`];
+  if (report.metrics.length) head.push("", metricsTable(report, f));
+  if (report.cause) head.push("", `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? "", 1e3)}`);
   out.push({ body: head.join("\n") });
   const { data, config: config2, environment } = report.drift;
   if (report.command !== "record") {
@@ -54760,7 +54775,7 @@ function sections(report) {
         `#### Data (${data.length})`,
         "| File | Change | Before (SHA-256) | After (SHA-256) |",
         "|---|---|---|---|",
-        ...data.map((d) => `| ${code(d.path)} | ${d.change} | ${code(short(d.before))} | ${code(short(d.after))} |`)
+        ...data.map((d) => `| ${f.code(d.path)} | ${d.change} | ${f.code(short(d.before))} | ${f.code(short(d.after))} |`)
       ].join("\n")
     });
   }
@@ -54771,12 +54786,12 @@ function sections(report) {
         `#### Config (${config2.length})`,
         "| File | Key | Before | After |",
         "|---|---|---|---|",
-        ...config2.map((c) => `| ${code(c.file)} | ${code(c.key)} | ${code(c.before)} | ${code(c.after)} |`)
+        ...config2.map((c) => `| ${f.code(c.file)} | ${f.code(c.key)} | ${f.code(c.before)} | ${f.code(c.after)} |`)
       ].join("\n")
     });
   }
   if (environment.length) {
-    const table = ["| Key | Before | After |", "|---|---|---|", ...environment.map((e) => `| ${code(e.key)} | ${code(e.before)} | ${code(e.after)} |`)].join("\n");
+    const table = ["| Key | Before | After |", "|---|---|---|", ...environment.map((e) => `| ${f.code(e.key)} | ${f.code(e.before)} | ${f.code(e.after)} |`)].join("\n");
     out.push({
       dropRank: 0,
       body: environment.length > 8 ? `#### Environment (${environment.length})
@@ -54795,22 +54810,22 @@ ${table}`
         "### What differed",
         "| Seed | Kind | Name | Baseline | This run |",
         "|---|---|---|---|---|",
-        ...report.mismatches.map((m) => `| ${m.seed} | ${m.kind} | ${code(m.name)} | ${code(m.kind === "artifact" ? short(m.baseline) : m.baseline)} | ${code(m.kind === "artifact" ? short(m.candidate) : m.candidate)} |`)
+        ...report.mismatches.map((m) => `| ${m.seed} | ${m.kind} | ${f.code(m.name)} | ${f.code(m.kind === "artifact" ? short(m.baseline) : m.baseline)} | ${f.code(m.kind === "artifact" ? short(m.candidate) : m.candidate)} |`)
       ].join("\n")
     });
   }
   if (report.warnings.length) {
-    out.push({ dropRank: 2, body: ["### Warnings", ...report.warnings.map((w) => `- ${text(w, 1e3)}`)].join("\n") });
+    out.push({ dropRank: 2, body: ["### Warnings", ...report.warnings.map((w) => `- ${f.text(w, 1e3)}`)].join("\n") });
   }
-  const footer = [`repro-gate ${text(report.tool.version)}`];
-  if (report.baseline) footer.push(`baseline ${code(report.baseline.path)} recorded ${text(report.baseline.recordedAt)}${report.baseline.commit ? ` at ${code(report.baseline.commit.slice(0, 12))}` : ""}`);
-  if (report.commit) footer.push(`this run at ${code(report.commit.slice(0, 12))}`);
+  const footer = [`repro-gate ${f.text(report.tool.version)}`];
+  if (report.baseline) footer.push(`baseline ${f.code(report.baseline.path)} recorded ${f.text(report.baseline.recordedAt)}${report.baseline.commit ? ` at ${f.code(report.baseline.commit.slice(0, 12))}` : ""}`);
+  if (report.commit) footer.push(`this run at ${f.code(report.commit.slice(0, 12))}`);
   if (report.seeds.length) footer.push(`seeds ${report.seeds.join(", ")}`);
-  out.push({ body: `<sub>${footer.join(" · ")}</sub>` });
+  out.push({ body: f.small(footer.join(" · ")) });
   return out;
 }
 function renderMarkdown(report, opts = {}) {
-  const all = sections(report);
+  const all = sections(report, opts.format === "terminal" ? TERMINAL : GITHUB);
   const join3 = (parts) => `${parts.map((s) => s.body).join("\n\n")}
 `;
   let body = join3(all);
@@ -54861,7 +54876,7 @@ async function gateAndReport(inputs, command) {
   }
   setOutput("comment-url", commentUrl);
   if (inputs.failOn.includes(report.verdict)) {
-    setFailed(`repro-gate: ${report.verdict} — ${oneLine(report.summary)}`);
+    setFailed(`repro-gate: ${report.verdict} — ${oneLine2(report.summary)}`);
   }
 }
 async function commentOrWarn(inputs, octokit, repo, pr, report, reportFile) {
@@ -54960,7 +54975,7 @@ function configKeyPath(inputs) {
   const abs = resolve(workspace, inputs.workingDirectory, inputs.config);
   return relative(workspace, abs).split("\\").join("/");
 }
-function oneLine(s) {
+function oneLine2(s) {
   return s.replace(/\s+/g, " ").trim();
 }
 function errorText(err) {

@@ -94,7 +94,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       throw new GateError(`Unknown command "${command}".`, 'Use one of: record, check, drift, equivalence (see `repro-gate --help`).');
     }
     const outcome = await runGate({ command: command as GateCommand, configPath: values.config, cwd: io.cwd, log: stderrLogger });
-    io.stdout(values.json ? `${JSON.stringify(outcome.report, null, 2)}\n` : renderMarkdown(outcome.report));
+    io.stdout(values.json ? `${JSON.stringify(outcome.report, null, 2)}\n` : renderMarkdown(outcome.report, { format: 'terminal' }));
     return outcome.exitCode;
   } catch (err) {
     if (err instanceof GateError) {

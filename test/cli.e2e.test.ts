@@ -28,7 +28,7 @@ describe('an untouched project', () => {
     const r = await runCli(['check'], dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^## ✅ repro-gate: equivalent/);
-    expect(r.stdout).toMatch(/\| <code>accuracy<\/code> \| .* \| ✅ equivalent \|/);
+    expect(r.stdout).toMatch(/\| `accuracy` \| .* \| ✅ equivalent \|/);
     expect(r.stdout).toContain('No data, config or environment drift since the baseline.');
     expect(r.stderr).toMatch(/\[seed 4\] .*test accuracy=/);
   });
@@ -93,7 +93,7 @@ describe('a changed project', () => {
 
       const md = await runCli(['check'], dir);
       expect(md.stdout).toMatch(/\*\*Most likely cause: config\*\*/);
-      expect(md.stdout).toMatch(/\| <code>params\.json<\/code> \| <code>learning&#95;rate<\/code> \| <code>0\.05<\/code> \| <code>0\.005<\/code> \|/);
+      expect(md.stdout).toMatch(/\| `params\.json` \| `learning_rate` \| `0\.05` \| `0\.005` \|/);
     } finally {
       await restore();
     }

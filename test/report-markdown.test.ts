@@ -86,3 +86,17 @@ describe('markdown report', () => {
     expect(md).toContain('✅ equivalent (zero spread) |');
   });
 });
+
+describe('terminal format', () => {
+  it('shows repository text plainly, protecting only the table structure', () => {
+    const m = renderMarkdown(
+      reportSchema.parse({
+        schemaVersion: 1, tool: { name: 'repro-gate', version: '0.1.0' }, command: 'drift', verdict: 'drift', summary: 's', mode: 'exact', alpha: 0.05,
+        seeds: [], metrics: [], mismatches: [], warnings: [], baseline: null, commit: null,
+        drift: { data: [], config: [{ file: 'p.yaml', key: 'a|b_c', change: 'modified', before: '<x>', after: 2 }], environment: [] },
+      }),
+      { format: 'terminal' },
+    );
+    expect(m).toContain('| `p.yaml` | `a\\|b_c` | `<x>` | `2` |');
+  });
+});

@@ -9,6 +9,8 @@ export interface MarkdownOptions {
   /** Longest body allowed; whole detail sections are dropped (last first) to fit, with `truncatedNote` in their place. */
   maxLength?: number;
   truncatedNote?: string;
+  /** github (default): inert HTML-escaped Markdown. terminal: plain text with backtick code, for humans at a shell. */
+  format?: 'github' | 'terminal';
 }
 
 const ICON: Record<Verdict, string> = {
@@ -30,17 +32,37 @@ const ENTITY: Record<string, string> = {
   '#': '&#35;',
 };
 
-/** Repository text as inert Markdown: entity-encoded, one line, bounded. */
-export function text(value: unknown, max = 200): string {
+/** One line, bounded. */
+function oneLine(value: unknown, max: number): string {
   let s = typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
   if (s.length > max) s = `${s.slice(0, max - 1)}…`;
-  return s.replace(/[\r\n\t]+/g, ' ').replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c]!);
+  return s.replace(/[\r\n\t]+/g, ' ');
+}
+
+/** Repository text as inert Markdown: entity-encoded, one line, bounded. */
+export function text(value: unknown, max = 200): string {
+  return oneLine(value, max).replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c]!);
 }
 
 /** Repository text shown as code. */
 export function code(value: unknown, max = 200): string {
   return value === undefined ? '—' : `<code>${text(value, max)}</code>`;
 }
+
+interface Escaper {
+  text(value: unknown, max?: number): string;
+  code(value: unknown, max?: number): string;
+  small(line: string): string;
+}
+
+const GITHUB: Escaper = { text, code, small: (line) => `<sub>${line}</sub>` };
+
+/** A terminal renders nothing, so only table structure needs protecting. */
+const TERMINAL: Escaper = {
+  text: (value, max = 200) => oneLine(value, max).replaceAll('|', '\\|'),
+  code: (value, max = 200) => (value === undefined ? '—' : `\`${oneLine(value, max).replaceAll('|', '\\|')}\``),
+  small: (line) => line,
+};
 
 export function num(x: number | null | undefined): string {
   if (x === null || x === undefined) return '—';
@@ -60,28 +82,28 @@ function pValue(p: number | null): string {
   return p < 1e-4 ? '<0.0001' : p.toFixed(4);
 }
 
-function marginText(m: MetricResult): string {
+function marginText(m: MetricResult, f: Escaper): string {
   if (m.margin === null) return 'exact';
-  if (m.direction === 'higher') return `≥ −${text(m.margin)}`;
-  if (m.direction === 'lower') return `≤ +${text(m.margin)}`;
-  return `±${text(m.margin)}`;
+  if (m.direction === 'higher') return `≥ −${f.text(m.margin)}`;
+  if (m.direction === 'lower') return `≤ +${f.text(m.margin)}`;
+  return `±${f.text(m.margin)}`;
 }
 
 function sample(s: { n: number; mean: number; sd: number }): string {
   return `${num(s.mean)} ± ${num(s.sd)} (n=${s.n})`;
 }
 
-function metricsTable(report: Report): string {
+function metricsTable(report: Report, f: Escaper): string {
   if (report.metrics.length === 0) return '';
   const ciLevel = `${Math.round((1 - 2 * report.alpha) * 100)}% CI`;
   const rows = report.metrics.map((m) =>
     [
-      code(m.name),
+      f.code(m.name),
       sample(m.baseline),
       sample(m.candidate),
       signedNum(m.diff),
       m.ci ? `[${num(m.ci[0])}, ${num(m.ci[1])}]` : '—',
-      marginText(m),
+      marginText(m, f),
       pValue(m.p),
       `${ICON[m.verdict]} ${m.verdict}${m.degenerate ? ' (zero spread)' : ''}`,
     ].join(' | '),
@@ -100,11 +122,11 @@ interface Section {
   dropRank?: number;
 }
 
-function sections(report: Report): Section[] {
+function sections(report: Report, f: Escaper): Section[] {
   const out: Section[] = [];
-  const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`, '', `**${text(report.summary, 1000)}**`];
-  if (report.metrics.length) head.push('', metricsTable(report));
-  if (report.cause) head.push('', `**Most likely cause: ${report.cause}** — ${text(report.causeEvidence ?? '', 1000)}`);
+  const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`, '', `**${f.text(report.summary, 1000)}**`];
+  if (report.metrics.length) head.push('', metricsTable(report, f));
+  if (report.cause) head.push('', `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? '', 1000)}`);
   out.push({ body: head.join('\n') });
 
   const { data, config, environment } = report.drift;
@@ -119,18 +141,18 @@ function sections(report: Report): Section[] {
     out.push({
       dropRank: 4,
       body: [`#### Data (${data.length})`, '| File | Change | Before (SHA-256) | After (SHA-256) |', '|---|---|---|---|',
-        ...data.map((d) => `| ${code(d.path)} | ${d.change} | ${code(short(d.before))} | ${code(short(d.after))} |`)].join('\n'),
+        ...data.map((d) => `| ${f.code(d.path)} | ${d.change} | ${f.code(short(d.before))} | ${f.code(short(d.after))} |`)].join('\n'),
     });
   }
   if (config.length) {
     out.push({
       dropRank: 3,
       body: [`#### Config (${config.length})`, '| File | Key | Before | After |', '|---|---|---|---|',
-        ...config.map((c) => `| ${code(c.file)} | ${code(c.key)} | ${code(c.before)} | ${code(c.after)} |`)].join('\n'),
+        ...config.map((c) => `| ${f.code(c.file)} | ${f.code(c.key)} | ${f.code(c.before)} | ${f.code(c.after)} |`)].join('\n'),
     });
   }
   if (environment.length) {
-    const table = ['| Key | Before | After |', '|---|---|---|', ...environment.map((e) => `| ${code(e.key)} | ${code(e.before)} | ${code(e.after)} |`)].join('\n');
+    const table = ['| Key | Before | After |', '|---|---|---|', ...environment.map((e) => `| ${f.code(e.key)} | ${f.code(e.before)} | ${f.code(e.after)} |`)].join('\n');
     out.push({
       dropRank: 0,
       body: environment.length > 8
@@ -142,22 +164,22 @@ function sections(report: Report): Section[] {
     out.push({
       dropRank: 1,
       body: ['### What differed', '| Seed | Kind | Name | Baseline | This run |', '|---|---|---|---|---|',
-        ...report.mismatches.map((m) => `| ${m.seed} | ${m.kind} | ${code(m.name)} | ${code(m.kind === 'artifact' ? short(m.baseline as string) : m.baseline)} | ${code(m.kind === 'artifact' ? short(m.candidate as string) : m.candidate)} |`)].join('\n'),
+        ...report.mismatches.map((m) => `| ${m.seed} | ${m.kind} | ${f.code(m.name)} | ${f.code(m.kind === 'artifact' ? short(m.baseline as string) : m.baseline)} | ${f.code(m.kind === 'artifact' ? short(m.candidate as string) : m.candidate)} |`)].join('\n'),
     });
   }
   if (report.warnings.length) {
-    out.push({ dropRank: 2, body: ['### Warnings', ...report.warnings.map((w) => `- ${text(w, 1000)}`)].join('\n') });
+    out.push({ dropRank: 2, body: ['### Warnings', ...report.warnings.map((w) => `- ${f.text(w, 1000)}`)].join('\n') });
   }
-  const footer = [`repro-gate ${text(report.tool.version)}`];
-  if (report.baseline) footer.push(`baseline ${code(report.baseline.path)} recorded ${text(report.baseline.recordedAt)}${report.baseline.commit ? ` at ${code(report.baseline.commit.slice(0, 12))}` : ''}`);
-  if (report.commit) footer.push(`this run at ${code(report.commit.slice(0, 12))}`);
+  const footer = [`repro-gate ${f.text(report.tool.version)}`];
+  if (report.baseline) footer.push(`baseline ${f.code(report.baseline.path)} recorded ${f.text(report.baseline.recordedAt)}${report.baseline.commit ? ` at ${f.code(report.baseline.commit.slice(0, 12))}` : ''}`);
+  if (report.commit) footer.push(`this run at ${f.code(report.commit.slice(0, 12))}`);
   if (report.seeds.length) footer.push(`seeds ${report.seeds.join(', ')}`);
-  out.push({ body: `<sub>${footer.join(' · ')}</sub>` });
+  out.push({ body: f.small(footer.join(' · ')) });
   return out;
 }
 
 export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): string {
-  const all = sections(report);
+  const all = sections(report, opts.format === 'terminal' ? TERMINAL : GITHUB);
   const join = (parts: Section[]) => `${parts.map((s) => s.body).join('\n\n')}\n`;
   let body = join(all);
   if (opts.maxLength === undefined || body.length <= opts.maxLength) return body;
