@@ -118,17 +118,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path8) {
-      const ctrl = callVisitor(key, node2, visitor, path8);
+    function visit_(key, node2, visitor, path9) {
+      const ctrl = callVisitor(key, node2, visitor, path9);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path8, ctrl);
-        return visit_(key, ctrl, visitor, path8);
+        replaceNode(key, path9, ctrl);
+        return visit_(key, ctrl, visitor, path9);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path8 = Object.freeze(path8.concat(node2));
+          path9 = Object.freeze(path9.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path8);
+            const ci = visit_(i, node2.items[i], visitor, path9);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -139,13 +139,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path8 = Object.freeze(path8.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path8);
+          path9 = Object.freeze(path9.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path9);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path8);
+          const cv = visit_("value", node2.value, visitor, path9);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -166,17 +166,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path8) {
-      const ctrl = await callVisitor(key, node2, visitor, path8);
+    async function visitAsync_(key, node2, visitor, path9) {
+      const ctrl = await callVisitor(key, node2, visitor, path9);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path8, ctrl);
-        return visitAsync_(key, ctrl, visitor, path8);
+        replaceNode(key, path9, ctrl);
+        return visitAsync_(key, ctrl, visitor, path9);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path8 = Object.freeze(path8.concat(node2));
+          path9 = Object.freeze(path9.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path8);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path9);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -187,13 +187,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path8 = Object.freeze(path8.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path8);
+          path9 = Object.freeze(path9.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path9);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path8);
+          const cv = await visitAsync_("value", node2.value, visitor, path9);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -220,23 +220,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path8) {
+    function callVisitor(key, node2, visitor, path9) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path8);
+        return visitor(key, node2, path9);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path8);
+        return visitor.Map?.(key, node2, path9);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path8);
+        return visitor.Seq?.(key, node2, path9);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path8);
+        return visitor.Pair?.(key, node2, path9);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path8);
+        return visitor.Scalar?.(key, node2, path9);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path8);
+        return visitor.Alias?.(key, node2, path9);
       return void 0;
     }
-    function replaceNode(key, path8, node2) {
-      const parent = path8[path8.length - 1];
+    function replaceNode(key, path9, node2) {
+      const parent = path9[path9.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -848,10 +848,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path8, value) {
+    function collectionFromPath(schema, path9, value) {
       let v = value;
-      for (let i = path8.length - 1; i >= 0; --i) {
-        const k = path8[i];
+      for (let i = path9.length - 1; i >= 0; --i) {
+        const k = path9[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -870,7 +870,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path8) => path8 == null || typeof path8 === "object" && !!path8[Symbol.iterator]().next().done;
+    var isEmptyPath = (path9) => path9 == null || typeof path9 === "object" && !!path9[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -900,11 +900,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path8, value) {
-        if (isEmptyPath(path8))
+      addIn(path9, value) {
+        if (isEmptyPath(path9))
           this.add(value);
         else {
-          const [key, ...rest] = path8;
+          const [key, ...rest] = path9;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
@@ -918,8 +918,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path8) {
-        const [key, ...rest] = path8;
+      deleteIn(path9) {
+        const [key, ...rest] = path9;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -933,8 +933,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path8, keepScalar) {
-        const [key, ...rest] = path8;
+      getIn(path9, keepScalar) {
+        const [key, ...rest] = path9;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -952,8 +952,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path8) {
-        const [key, ...rest] = path8;
+      hasIn(path9) {
+        const [key, ...rest] = path9;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -963,8 +963,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path8, value) {
-        const [key, ...rest] = path8;
+      setIn(path9, value) {
+        const [key, ...rest] = path9;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -3479,9 +3479,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path8, value) {
+      addIn(path9, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path8, value);
+          this.contents.addIn(path9, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3556,14 +3556,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path8) {
-        if (Collection.isEmptyPath(path8)) {
+      deleteIn(path9) {
+        if (Collection.isEmptyPath(path9)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path8) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path9) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3578,10 +3578,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path8, keepScalar) {
-        if (Collection.isEmptyPath(path8))
+      getIn(path9, keepScalar) {
+        if (Collection.isEmptyPath(path9))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path8, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path9, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path8) {
-        if (Collection.isEmptyPath(path8))
+      hasIn(path9) {
+        if (Collection.isEmptyPath(path9))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path8) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path9) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3612,13 +3612,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path8, value) {
-        if (Collection.isEmptyPath(path8)) {
+      setIn(path9, value) {
+        if (Collection.isEmptyPath(path9)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path8), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path9), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path8, value);
+          this.contents.setIn(path9, value);
         }
       }
       /**
@@ -5579,9 +5579,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path8) => {
+    visit2.itemAtPath = (cst, path9) => {
       let item = cst;
-      for (const [field, index] of path8) {
+      for (const [field, index] of path9) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -5590,23 +5590,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path8) => {
-      const parent = visit2.itemAtPath(cst, path8.slice(0, -1));
-      const field = path8[path8.length - 1][0];
+    visit2.parentCollection = (cst, path9) => {
+      const parent = visit2.itemAtPath(cst, path9.slice(0, -1));
+      const field = path9[path9.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path8, item, visitor) {
-      let ctrl = visitor(item, path8);
+    function _visit(path9, item, visitor) {
+      let ctrl = visitor(item, path9);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path8.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path9.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5617,10 +5617,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path8);
+            ctrl = ctrl(item, path9);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path8) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path9) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -7391,7 +7391,7 @@ function formatGateError(err) {
 }
 
 // src/gate.ts
-import path7 from "node:path";
+import path8 from "node:path";
 
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
@@ -8210,10 +8210,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path8) {
-  if (!path8)
+function getElementAtPath(obj, path9) {
+  if (!path9)
     return obj;
-  return path8.reduce((acc, key) => acc?.[key], obj);
+  return path9.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -8553,11 +8553,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path8, issues) {
+function prefixIssues(path9, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path8);
+    iss.path.unshift(path9);
     return iss;
   });
 }
@@ -9019,16 +9019,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path8 = []) => {
+  const processError = (error63, path9 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path8, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path9, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path8, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path8, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
       } else {
-        const fullpath = [...path8, ...issue2.path];
+        const fullpath = [...path9, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -9067,17 +9067,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path8 = []) => {
+  const processError = (error63, path9 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path8, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path9, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path8, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path8, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
       } else {
-        const fullpath = [...path8, ...issue2.path];
+        const fullpath = [...path9, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -9116,8 +9116,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path8 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path8) {
+  const path9 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path9) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -26255,13 +26255,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path8 = ref.slice(1).split("/").filter(Boolean);
-  if (path8.length === 0) {
+  const path9 = ref.slice(1).split("/").filter(Boolean);
+  if (path9.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path8[0] === defsKey) {
-    const key = path8[1] === void 0 ? void 0 : decodeJSONPointerSegment(path8[1]);
+  if (path9[0] === defsKey) {
+    const key = path9[1] === void 0 ? void 0 : decodeJSONPointerSegment(path9[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -27734,7 +27734,6 @@ function formatDuration(ms) {
 }
 
 // src/config/schema.ts
-var DIGEST_RE = /^[^\s@]+@sha256:[0-9a-f]{64}$/;
 var marginSchema = external_exports.union([external_exports.number(), external_exports.string()]).transform((raw, ctx) => {
   if (typeof raw === "number") {
     if (Number.isFinite(raw) && raw > 0) return { kind: "absolute", value: raw, text: String(raw) };
@@ -27764,9 +27763,12 @@ var configSchema = external_exports.object({
   version: external_exports.literal(1, { error: "expected version: 1" }),
   train: external_exports.object({
     command: external_exports.array(external_exports.string()).min(1, 'must name the program to run, e.g. [python3, train.py, --seed, "{seed}", --out, "{out}"]'),
-    image: external_exports.string().refine((s) => DIGEST_RE.test(s), {
-      message: 'must be pinned by digest: name@sha256:<64 hex digits> (run `docker inspect --format "{{index .RepoDigests 0}}" IMAGE` to get it)'
-    }).optional(),
+    /** A container image; must be pinned by digest (checked by the container runtime, which can look the digest up). */
+    image: external_exports.string().min(1).optional(),
+    /** Accept a tag-only image, for experiments; reported as a drift risk. */
+    "allow-unpinned": external_exports.boolean().default(false),
+    /** Container networking; none by default so training cannot fetch anything unrecorded. */
+    network: external_exports.enum(["none", "bridge", "host"]).default("none"),
     gpus: external_exports.union([external_exports.literal("none"), external_exports.literal("all"), external_exports.number().int().positive()]).default("none"),
     env: external_exports.record(external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "not a valid environment variable name"), envValue).default({}),
     timeout: external_exports.union([external_exports.string(), external_exports.number()]).default("30m").transform((v, ctx) => {
@@ -27877,7 +27879,7 @@ function locate(doc, lines, keyPath, key) {
 }
 var KNOWN = {
   "": ["version", "train", "seeds", "mode", "alpha", "paired", "metrics", "artifacts", "data", "config", "baseline"],
-  train: ["command", "image", "gpus", "env", "timeout"],
+  train: ["command", "image", "allow-unpinned", "network", "gpus", "env", "timeout"],
   metric: ["margin", "direction"]
 };
 function knownKeys(keyPath) {
@@ -29401,6 +29403,10 @@ var reportSchema = external_exports.object({
   pullRequest: external_exports.number().int().positive().optional()
 }).strict();
 
+// src/runtime/container.ts
+import { randomBytes } from "node:crypto";
+import path6 from "node:path";
+
 // src/runtime/process.ts
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
@@ -29413,9 +29419,11 @@ function installSignalHandlers() {
   handlersInstalled = true;
   for (const sig of ["SIGINT", "SIGTERM"]) {
     process.once(sig, () => {
-      for (const entry of live) entry.stop();
-      process.exitCode = 130;
-      setTimeout(() => process.exit(130), 2e3).unref();
+      process.stderr.write(`repro-gate: ${sig} received; stopping the training
+`);
+      const exit = () => process.exit(130);
+      setTimeout(exit, 15e3).unref();
+      void Promise.allSettled([...live].map((entry) => entry.stop())).then(exit);
     });
   }
 }
@@ -29428,7 +29436,6 @@ function runProcess(spec) {
   if (!program) throw new Error("empty argv");
   return new Promise((resolve) => {
     let timedOut = false;
-    let stopping = false;
     let spawnError;
     const child = spawn(program, args, {
       cwd: spec.cwd,
@@ -29437,18 +29444,20 @@ function runProcess(spec) {
       // Own process group, so a timeout kills the training's children too.
       detached: true
     });
+    let stopped;
     const stop = () => {
-      if (stopping) return;
-      stopping = true;
-      void spec.onStop?.();
-      signalGroup(child, "SIGTERM");
-      setTimeout(() => signalGroup(child, "SIGKILL"), KILL_GRACE_MS).unref();
+      stopped ??= (async () => {
+        signalGroup(child, "SIGTERM");
+        setTimeout(() => signalGroup(child, "SIGKILL"), KILL_GRACE_MS).unref();
+        await spec.onStop?.();
+      })();
+      return stopped;
     };
     const entry = { child, stop };
     live.add(entry);
     const timer = setTimeout(() => {
       timedOut = true;
-      stop();
+      void stop();
     }, spec.timeoutMs);
     const lineSplitter = () => {
       let pending = "";
@@ -29491,8 +29500,7 @@ function runProcess(spec) {
         durationMs: Date.now() - started,
         tail: [...tail]
       };
-      if (log) log.end(() => resolve(result));
-      else resolve(result);
+      void Promise.resolve(stopped).then(() => log ? log.end(() => resolve(result)) : resolve(result));
     });
   });
 }
@@ -29503,6 +29511,169 @@ function signalGroup(child, sig) {
   } catch {
   }
 }
+
+// src/runtime/container.ts
+var WORKSPACE = "/workspace";
+var OUTSIDE = "/mnt/repro-gate";
+var LABEL = "repro-gate.run";
+var PULL_ATTEMPTS = 3;
+var DIGEST_RE = /^[^\s@]+@sha256:[0-9a-f]{64}$/;
+function isPinned(image) {
+  return DIGEST_RE.test(image);
+}
+var DOCKER_CLIENT_VARS = ["PATH", "HOME", "DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY"];
+function mountArg(src, dst, readonly2) {
+  const field = (s) => /[",]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  return ["type=bind", field(`src=${src}`), field(`dst=${dst}`), ...readonly2 ? ["readonly"] : []].join(",");
+}
+var ContainerRuntime = class {
+  constructor(config2, log, opts = {}) {
+    this.config = config2;
+    this.log = log;
+    this.docker = opts.docker ?? "docker";
+    this.image = config2.train.image;
+    const runner = opts.runnerEnv ?? process.env;
+    this.clientEnv = Object.fromEntries(DOCKER_CLIENT_VARS.flatMap((k) => runner[k] === void 0 ? [] : [[k, runner[k]]]));
+  }
+  config;
+  log;
+  kind = "container";
+  runId = `${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+  docker;
+  clientEnv;
+  image;
+  imageId = "";
+  count = 0;
+  async prepare() {
+    await this.checkEngine();
+    if (!isPinned(this.image)) {
+      if (!this.config.train["allow-unpinned"]) await this.refuseUnpinned();
+      this.log.warn(`train.image ${this.image} is not pinned by digest (allow-unpinned: true): results may change whenever the tag moves.`);
+    }
+    await this.pull();
+    this.imageId = (await this.dockerText(["image", "inspect", "--format", "{{.Id}}", this.image])).trim();
+  }
+  pathFor(hostPath) {
+    const rel = path6.relative(this.config.root, hostPath);
+    if (rel === "") return WORKSPACE;
+    if (!rel.startsWith("..") && !path6.isAbsolute(rel)) return path6.posix.join(WORKSPACE, ...rel.split(path6.sep));
+    return path6.posix.join(OUTSIDE, ...path6.resolve(hostPath).split(path6.sep));
+  }
+  async run(spec) {
+    const name = `repro-gate-${this.runId}-${++this.count}`;
+    const args = [
+      "run",
+      "--rm",
+      "--init",
+      "--name",
+      name,
+      "--label",
+      `${LABEL}=${this.runId}`,
+      "--network",
+      this.config.train.network,
+      "--security-opt",
+      "no-new-privileges",
+      ...process.getuid && process.getgid ? ["--user", `${process.getuid()}:${process.getgid()}`] : [],
+      "--mount",
+      mountArg(this.config.root, WORKSPACE, true),
+      "--mount",
+      mountArg(spec.outDir, this.pathFor(spec.outDir), false),
+      "--tmpfs",
+      "/tmp:exec",
+      "--workdir",
+      this.pathFor(spec.cwd),
+      // HOME must be writable for tools that cache there; the workspace is read-only.
+      ...Object.entries({ HOME: "/tmp", ...spec.env }).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
+      ...this.gpuArgs(),
+      this.image,
+      ...spec.argv
+    ];
+    const result = await runProcess({
+      argv: [this.docker, ...args],
+      cwd: spec.cwd,
+      env: this.clientEnv,
+      timeoutMs: spec.timeoutMs,
+      logFile: spec.logFile,
+      onLine: spec.onLine,
+      // Killing the docker CLI does not stop the container: remove it by name.
+      onStop: () => this.remove([name])
+    });
+    const missingGpu = result.tail.find((l) => /could not select device driver .* capabilities: \[\[gpu\]\]/.test(l));
+    if (missingGpu) {
+      throw new GateError(
+        `train.gpus is ${JSON.stringify(this.config.train.gpus)}, but this Docker engine has no GPU support (${missingGpu.trim()}).`,
+        "Install the NVIDIA driver and NVIDIA Container Toolkit on the runner (runs-on a GPU runner), or set train.gpus: none."
+      );
+    }
+    return result;
+  }
+  async dispose() {
+    const ids = (await this.dockerText(["ps", "-aq", "--filter", `label=${LABEL}=${this.runId}`]).catch(() => "")).split("\n").filter(Boolean);
+    await this.remove(ids);
+  }
+  describe() {
+    return { runtime: "container", image: this.image, ...this.imageId ? { "image.id": this.imageId } : {} };
+  }
+  gpuArgs() {
+    const { gpus } = this.config.train;
+    return gpus === "none" ? [] : ["--gpus", String(gpus)];
+  }
+  async remove(ids) {
+    if (ids.length) await this.exec(["rm", "-f", ...ids], 6e4).catch(() => void 0);
+  }
+  async checkEngine() {
+    const r = await this.exec(["version", "--format", "{{.Server.Version}}"], 3e4);
+    const output2 = r.tail.join(" ").trim();
+    if (r.exitCode === null && /ENOENT/.test(output2)) {
+      throw new GateError(
+        `train.image is set, but the docker command was not found (${this.docker}).`,
+        "Install Docker on the runner, or remove train.image from repro-gate.yml to train on the runner itself."
+      );
+    }
+    if (r.exitCode !== 0) {
+      throw new GateError(
+        `train.image is set, but the Docker daemon cannot be reached: ${output2 || `docker version exited with ${r.exitCode}`}`,
+        "Start the Docker daemon (or point DOCKER_HOST at it), or remove train.image from repro-gate.yml to train on the runner itself."
+      );
+    }
+  }
+  async refuseUnpinned() {
+    if ((await this.exec(["image", "inspect", this.image], 3e4)).exitCode !== 0) await this.exec(["pull", "--quiet", this.image], 3e5);
+    const repoDigests = await this.dockerText(["image", "inspect", "--format", '{{join .RepoDigests "\\n"}}', this.image]).catch(() => "");
+    const digest = repoDigests.split("\n").find((d) => d.includes("@sha256:"));
+    const pinned = digest ? digest : `${this.image.replace(/:[^/:]+$/, "")}@sha256:<digest>`;
+    throw new GateError(
+      `train.image "${this.image}" is not pinned by digest, so the environment could change under the same name.`,
+      `Pin it in repro-gate.yml: image: ${pinned}${digest ? `   (what ${this.image} points to now)` : ""} — or set train.allow-unpinned: true for an experiment.`
+    );
+  }
+  async pull() {
+    if ((await this.exec(["image", "inspect", "--format", "{{.Id}}", this.image], 3e4)).exitCode === 0 && isPinned(this.image)) return;
+    for (let attempt = 1; ; attempt++) {
+      this.log.info(`Pulling ${this.image}${attempt > 1 ? ` (attempt ${attempt} of ${PULL_ATTEMPTS})` : ""}`);
+      const r = await this.exec(["pull", "--quiet", this.image], 30 * 6e4);
+      if (r.exitCode === 0) return;
+      const output2 = r.tail.join("\n");
+      const permanent = /manifest unknown|not found|unauthorized|denied|invalid reference/i.test(output2);
+      if (permanent || attempt >= PULL_ATTEMPTS) {
+        throw new GateError(
+          `Cannot pull train.image ${this.image}: ${r.tail.slice(-3).join(" ").trim()}`,
+          permanent ? "Check the image name and digest in repro-gate.yml, and that the runner is logged in to its registry (docker login)." : "The registry could not be reached; retry the job, or check the runner's network and registry."
+        );
+      }
+      await new Promise((res) => setTimeout(res, 2e3 * 2 ** (attempt - 1)));
+    }
+  }
+  exec(args, timeoutMs) {
+    return runProcess({ argv: [this.docker, ...args], cwd: this.config.root, env: this.clientEnv, timeoutMs });
+  }
+  async dockerText(args) {
+    const lines = [];
+    const r = await runProcess({ argv: [this.docker, ...args], cwd: this.config.root, env: this.clientEnv, timeoutMs: 6e4, onLine: (l) => lines.push(l) });
+    if (r.exitCode !== 0) throw new Error(lines.join("\n"));
+    return lines.join("\n");
+  }
+};
 
 // src/runtime/host.ts
 var HostRuntime = class {
@@ -29523,19 +29694,13 @@ var HostRuntime = class {
 };
 
 // src/runtime/create.ts
-function createRuntime(config2, _log) {
-  if (config2.train.image) {
-    throw new GateError(
-      `train.image is set (${config2.train.image}), but this version of repro-gate cannot run containers yet.`,
-      "Remove train.image to train on the runner itself."
-    );
-  }
-  return new HostRuntime();
+function createRuntime(config2, log) {
+  return config2.train.image ? new ContainerRuntime(config2, log) : new HostRuntime();
 }
 
 // src/train/run-seeds.ts
 import { mkdir as mkdir2, rm as rm3, stat as stat2 } from "node:fs/promises";
-import path6 from "node:path";
+import path7 from "node:path";
 
 // src/train/metrics.ts
 import { readFile as readFile4 } from "node:fs/promises";
@@ -29608,8 +29773,8 @@ function substitute(argv, seed, out) {
 }
 async function runSeed(ctx, seed) {
   const { config: config2, runtime, log } = ctx;
-  const outDir = path6.join(ctx.runDir, `seed-${seed}`);
-  const logFile = path6.join(ctx.runDir, `seed-${seed}.log`);
+  const outDir = path7.join(ctx.runDir, `seed-${seed}`);
+  const logFile = path7.join(ctx.runDir, `seed-${seed}.log`);
   await rm3(outDir, { recursive: true, force: true });
   await mkdir2(outDir, { recursive: true });
   const out = runtime.pathFor(outDir);
@@ -29643,12 +29808,12 @@ ${lastLines || "    (none)"}
     );
   }
   const metrics = await readMetrics(
-    path6.join(outDir, config2.metricsFile),
+    path7.join(outDir, config2.metricsFile),
     config2.metrics.map((m) => m.name),
     `seed ${seed}'s ${config2.metricsFile}`
   );
   for (const artifact of config2.artifacts) {
-    const found = await stat2(path6.join(outDir, artifact)).catch(() => void 0);
+    const found = await stat2(path7.join(outDir, artifact)).catch(() => void 0);
     if (!found) {
       throw new GateError(
         `Seed ${seed}: the training did not write the artifact "${artifact}" into its output folder ${outDir}.`,
@@ -29669,17 +29834,17 @@ async function runSeeds(ctx, seeds) {
 // src/gate.ts
 async function runGate(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
-  const baselinePath = path7.resolve(config2.root, config2.baseline);
+  const baselinePath = path8.resolve(config2.root, config2.baseline);
   const baseline = req.command === "record" ? void 0 : await readBaseline(baselinePath);
   if (baseline && req.command === "check") checkBaselineFits(config2, baseline, baselinePath);
   const runtime = createRuntime(config2, req.log);
   try {
     await runtime.prepare();
-    const env = trainingEnv(req.runnerEnv ?? process.env, config2.train.env, {});
+    const env = runtime.kind === "host" ? trainingEnv(req.runnerEnv ?? process.env, config2.train.env, {}) : { ...config2.train.env };
     const [fingerprints, commit] = await Promise.all([fingerprint(config2, runtime, env, req.log), gitCommit(config2.root)]);
-    const runDir = path7.join(config2.root, ".repro-gate", "runs", req.command);
+    const runDir = path8.join(config2.root, ".repro-gate", "runs", req.command);
     const ctx = { config: config2, runtime, runDir, env, log: req.log };
-    const relBaseline = path7.relative(config2.root, baselinePath).split(path7.sep).join("/");
+    const relBaseline = path8.relative(config2.root, baselinePath).split(path8.sep).join("/");
     if (req.command === "record") {
       const runs = await runSeeds(ctx, config2.seeds);
       const recorded = newBaseline(config2, runs, fingerprints, commit);

@@ -1079,14 +1079,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path9 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path10 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path9 && path9[0] !== "/") {
-          path9 = `/${path9}`;
+        if (path10 && path10[0] !== "/") {
+          path10 = `/${path10}`;
         }
-        return new URL(`${origin}${path9}`);
+        return new URL(`${origin}${path10}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1537,39 +1537,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path9, origin }
+          request: { method, path: path10, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path9);
+        debuglog("sending request to %s %s/%s", method, origin, path10);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path9, origin },
+          request: { method, path: path10, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path9,
+          path10,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path9, origin }
+          request: { method, path: path10, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path9);
+        debuglog("trailers received from %s %s/%s", method, origin, path10);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path9, origin },
+          request: { method, path: path10, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path9,
+          path10,
           error63.message
         );
       });
@@ -1618,9 +1618,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path9, origin }
+            request: { method, path: path10, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path9);
+          debuglog("sending request to %s %s/%s", method, origin, path10);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1683,7 +1683,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path9,
+        path: path10,
         method,
         body,
         headers,
@@ -1698,11 +1698,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path9 !== "string") {
+        if (typeof path10 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path9[0] !== "/" && !(path9.startsWith("http://") || path9.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path10[0] !== "/" && !(path10.startsWith("http://") || path10.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path9)) {
+        } else if (invalidPathRegex.test(path10)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1768,7 +1768,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path9, query) : path9;
+        this.path = query ? buildURL(path10, query) : path10;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6461,7 +6461,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path9, host, upgrade, blocking, reset } = request2;
+      const { method, path: path10, host, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6542,7 +6542,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header2 = `${method} ${path9} HTTP/1.1\r
+      let header2 = `${method} ${path10} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header2 += `host: ${host}\r
@@ -7071,7 +7071,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path9, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path10, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -7168,7 +7168,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path9;
+      headers[HTTP2_HEADER_PATH] = path10;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7521,9 +7521,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path9 = search ? `${pathname}${search}` : pathname;
+        const path10 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path9;
+        this.opts.path = path10;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8762,10 +8762,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path9 = "/",
+          path: path10 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path9;
+        opts.path = origin + path10;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10737,20 +10737,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path9) {
-      if (typeof path9 !== "string") {
-        return path9;
+    function safeUrl(path10) {
+      if (typeof path10 !== "string") {
+        return path10;
       }
-      const pathSegments = path9.split("?");
+      const pathSegments = path10.split("?");
       if (pathSegments.length !== 2) {
-        return path9;
+        return path10;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path9, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path9);
+    function matchKey(mockDispatch2, { path: path10, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path10);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10772,7 +10772,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path9 }) => matchValue(safeUrl(path9), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path10 }) => matchValue(safeUrl(path10), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10810,9 +10810,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path9, method, body, headers, query } = opts;
+      const { path: path10, method, body, headers, query } = opts;
       return {
-        path: path9,
+        path: path10,
         method,
         body,
         headers,
@@ -11275,10 +11275,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path9, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path10, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path9,
+            Path: path10,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16157,9 +16157,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path9) {
-      for (let i = 0; i < path9.length; ++i) {
-        const code2 = path9.charCodeAt(i);
+    function validateCookiePath(path10) {
+      for (let i = 0; i < path10.length; ++i) {
+        const code2 = path10.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -19079,11 +19079,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path9 = opts.path;
+          let path10 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path9 = `/${path9}`;
+            path10 = `/${path10}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path9);
+          url2 = new URL(util.parseOrigin(url2).origin + path10);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -19231,17 +19231,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path9) {
-      const ctrl = callVisitor(key, node2, visitor, path9);
+    function visit_(key, node2, visitor, path10) {
+      const ctrl = callVisitor(key, node2, visitor, path10);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path9, ctrl);
-        return visit_(key, ctrl, visitor, path9);
+        replaceNode(key, path10, ctrl);
+        return visit_(key, ctrl, visitor, path10);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
+          path10 = Object.freeze(path10.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path9);
+            const ci = visit_(i, node2.items[i], visitor, path10);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -19252,13 +19252,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path9);
+          path10 = Object.freeze(path10.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path10);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path9);
+          const cv = visit_("value", node2.value, visitor, path10);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -19279,17 +19279,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path9) {
-      const ctrl = await callVisitor(key, node2, visitor, path9);
+    async function visitAsync_(key, node2, visitor, path10) {
+      const ctrl = await callVisitor(key, node2, visitor, path10);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path9, ctrl);
-        return visitAsync_(key, ctrl, visitor, path9);
+        replaceNode(key, path10, ctrl);
+        return visitAsync_(key, ctrl, visitor, path10);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
+          path10 = Object.freeze(path10.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path9);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path10);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -19300,13 +19300,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path9);
+          path10 = Object.freeze(path10.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path10);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path9);
+          const cv = await visitAsync_("value", node2.value, visitor, path10);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -19333,23 +19333,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path9) {
+    function callVisitor(key, node2, visitor, path10) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path9);
+        return visitor(key, node2, path10);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path9);
+        return visitor.Map?.(key, node2, path10);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path9);
+        return visitor.Seq?.(key, node2, path10);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path9);
+        return visitor.Pair?.(key, node2, path10);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path9);
+        return visitor.Scalar?.(key, node2, path10);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path9);
+        return visitor.Alias?.(key, node2, path10);
       return void 0;
     }
-    function replaceNode(key, path9, node2) {
-      const parent = path9[path9.length - 1];
+    function replaceNode(key, path10, node2) {
+      const parent = path10[path10.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -19961,10 +19961,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path9, value) {
+    function collectionFromPath(schema, path10, value) {
       let v = value;
-      for (let i = path9.length - 1; i >= 0; --i) {
-        const k = path9[i];
+      for (let i = path10.length - 1; i >= 0; --i) {
+        const k = path10[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -19983,7 +19983,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path9) => path9 == null || typeof path9 === "object" && !!path9[Symbol.iterator]().next().done;
+    var isEmptyPath = (path10) => path10 == null || typeof path10 === "object" && !!path10[Symbol.iterator]().next().done;
     var Collection2 = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -20013,11 +20013,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path9, value) {
-        if (isEmptyPath(path9))
+      addIn(path10, value) {
+        if (isEmptyPath(path10))
           this.add(value);
         else {
-          const [key, ...rest] = path9;
+          const [key, ...rest] = path10;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
@@ -20031,8 +20031,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path9) {
-        const [key, ...rest] = path9;
+      deleteIn(path10) {
+        const [key, ...rest] = path10;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -20046,8 +20046,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path9, keepScalar) {
-        const [key, ...rest] = path9;
+      getIn(path10, keepScalar) {
+        const [key, ...rest] = path10;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -20065,8 +20065,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path9) {
-        const [key, ...rest] = path9;
+      hasIn(path10) {
+        const [key, ...rest] = path10;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -20076,8 +20076,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path9, value) {
-        const [key, ...rest] = path9;
+      setIn(path10, value) {
+        const [key, ...rest] = path10;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -22592,9 +22592,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path9, value) {
+      addIn(path10, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path9, value);
+          this.contents.addIn(path10, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -22669,14 +22669,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path9) {
-        if (Collection2.isEmptyPath(path9)) {
+      deleteIn(path10) {
+        if (Collection2.isEmptyPath(path10)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path9) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path10) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -22691,10 +22691,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path9, keepScalar) {
-        if (Collection2.isEmptyPath(path9))
+      getIn(path10, keepScalar) {
+        if (Collection2.isEmptyPath(path10))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path9, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path10, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -22705,10 +22705,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path9) {
-        if (Collection2.isEmptyPath(path9))
+      hasIn(path10) {
+        if (Collection2.isEmptyPath(path10))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path9) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path10) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -22725,13 +22725,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path9, value) {
-        if (Collection2.isEmptyPath(path9)) {
+      setIn(path10, value) {
+        if (Collection2.isEmptyPath(path10)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path9), value);
+          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path10), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path9, value);
+          this.contents.setIn(path10, value);
         }
       }
       /**
@@ -24692,9 +24692,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path9) => {
+    visit2.itemAtPath = (cst, path10) => {
       let item = cst;
-      for (const [field, index] of path9) {
+      for (const [field, index] of path10) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -24703,23 +24703,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path9) => {
-      const parent = visit2.itemAtPath(cst, path9.slice(0, -1));
-      const field = path9[path9.length - 1][0];
+    visit2.parentCollection = (cst, path10) => {
+      const parent = visit2.itemAtPath(cst, path10.slice(0, -1));
+      const field = path10[path10.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path9, item, visitor) {
-      let ctrl = visitor(item, path9);
+    function _visit(path10, item, visitor) {
+      let ctrl = visitor(item, path10);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path9.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path10.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -24730,10 +24730,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path9);
+            ctrl = ctrl(item, path10);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path9) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path10) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -28577,10 +28577,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj2, path9) {
-  if (!path9)
+function getElementAtPath(obj2, path10) {
+  if (!path10)
     return obj2;
-  return path9.reduce((acc, key) => acc?.[key], obj2);
+  return path10.reduce((acc, key) => acc?.[key], obj2);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -28920,11 +28920,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path9, issues) {
+function prefixIssues(path10, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path9);
+    iss.path.unshift(path10);
     return iss;
   });
 }
@@ -29386,16 +29386,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path9 = []) => {
+  const processError = (error64, path10 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path9, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path10, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path9, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path10, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path9, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path10, ...issue3.path]);
       } else {
-        const fullpath = [...path9, ...issue3.path];
+        const fullpath = [...path10, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -29434,17 +29434,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path9 = []) => {
+  const processError = (error64, path10 = []) => {
     var _a3;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path9, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path10, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path9, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path10, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path9, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path10, ...issue3.path]);
       } else {
-        const fullpath = [...path9, ...issue3.path];
+        const fullpath = [...path10, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -29483,8 +29483,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path9 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path9) {
+  const path10 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path10) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -46622,13 +46622,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path9 = ref.slice(1).split("/").filter(Boolean);
-  if (path9.length === 0) {
+  const path10 = ref.slice(1).split("/").filter(Boolean);
+  if (path10.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path9[0] === defsKey) {
-    const key = path9[1] === void 0 ? void 0 : decodeJSONPointerSegment(path9[1]);
+  if (path10[0] === defsKey) {
+    const key = path10[1] === void 0 ? void 0 : decodeJSONPointerSegment(path10[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -47679,7 +47679,7 @@ function checkPullRequest(report, trusted) {
 }
 
 // src/gate.ts
-import path8 from "node:path";
+import path9 from "node:path";
 
 // src/baseline/schema.ts
 var BASELINE_SCHEMA_VERSION = 1;
@@ -48305,7 +48305,6 @@ function formatDuration(ms) {
 }
 
 // src/config/schema.ts
-var DIGEST_RE = /^[^\s@]+@sha256:[0-9a-f]{64}$/;
 var marginSchema = external_exports.union([external_exports.number(), external_exports.string()]).transform((raw, ctx) => {
   if (typeof raw === "number") {
     if (Number.isFinite(raw) && raw > 0) return { kind: "absolute", value: raw, text: String(raw) };
@@ -48335,9 +48334,12 @@ var configSchema = external_exports.object({
   version: external_exports.literal(1, { error: "expected version: 1" }),
   train: external_exports.object({
     command: external_exports.array(external_exports.string()).min(1, 'must name the program to run, e.g. [python3, train.py, --seed, "{seed}", --out, "{out}"]'),
-    image: external_exports.string().refine((s) => DIGEST_RE.test(s), {
-      message: 'must be pinned by digest: name@sha256:<64 hex digits> (run `docker inspect --format "{{index .RepoDigests 0}}" IMAGE` to get it)'
-    }).optional(),
+    /** A container image; must be pinned by digest (checked by the container runtime, which can look the digest up). */
+    image: external_exports.string().min(1).optional(),
+    /** Accept a tag-only image, for experiments; reported as a drift risk. */
+    "allow-unpinned": external_exports.boolean().default(false),
+    /** Container networking; none by default so training cannot fetch anything unrecorded. */
+    network: external_exports.enum(["none", "bridge", "host"]).default("none"),
     gpus: external_exports.union([external_exports.literal("none"), external_exports.literal("all"), external_exports.number().int().positive()]).default("none"),
     env: external_exports.record(external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "not a valid environment variable name"), envValue).default({}),
     timeout: external_exports.union([external_exports.string(), external_exports.number()]).default("30m").transform((v, ctx) => {
@@ -48448,7 +48450,7 @@ function locate(doc, lines, keyPath, key) {
 }
 var KNOWN = {
   "": ["version", "train", "seeds", "mode", "alpha", "paired", "metrics", "artifacts", "data", "config", "baseline"],
-  train: ["command", "image", "gpus", "env", "timeout"],
+  train: ["command", "image", "allow-unpinned", "network", "gpus", "env", "timeout"],
   metric: ["margin", "direction"]
 };
 function knownKeys(keyPath) {
@@ -49892,6 +49894,10 @@ function summarize2(input2, metrics, drift) {
   }
 }
 
+// src/runtime/container.ts
+import { randomBytes } from "node:crypto";
+import path7 from "node:path";
+
 // src/runtime/process.ts
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
@@ -49904,9 +49910,11 @@ function installSignalHandlers() {
   handlersInstalled = true;
   for (const sig of ["SIGINT", "SIGTERM"]) {
     process.once(sig, () => {
-      for (const entry of live) entry.stop();
-      process.exitCode = 130;
-      setTimeout(() => process.exit(130), 2e3).unref();
+      process.stderr.write(`repro-gate: ${sig} received; stopping the training
+`);
+      const exit = () => process.exit(130);
+      setTimeout(exit, 15e3).unref();
+      void Promise.allSettled([...live].map((entry) => entry.stop())).then(exit);
     });
   }
 }
@@ -49919,7 +49927,6 @@ function runProcess(spec) {
   if (!program) throw new Error("empty argv");
   return new Promise((resolve2) => {
     let timedOut = false;
-    let stopping = false;
     let spawnError;
     const child = spawn(program, args, {
       cwd: spec.cwd,
@@ -49928,18 +49935,20 @@ function runProcess(spec) {
       // Own process group, so a timeout kills the training's children too.
       detached: true
     });
+    let stopped;
     const stop = () => {
-      if (stopping) return;
-      stopping = true;
-      void spec.onStop?.();
-      signalGroup(child, "SIGTERM");
-      setTimeout(() => signalGroup(child, "SIGKILL"), KILL_GRACE_MS).unref();
+      stopped ??= (async () => {
+        signalGroup(child, "SIGTERM");
+        setTimeout(() => signalGroup(child, "SIGKILL"), KILL_GRACE_MS).unref();
+        await spec.onStop?.();
+      })();
+      return stopped;
     };
     const entry = { child, stop };
     live.add(entry);
     const timer = setTimeout(() => {
       timedOut = true;
-      stop();
+      void stop();
     }, spec.timeoutMs);
     const lineSplitter = () => {
       let pending = "";
@@ -49982,8 +49991,7 @@ function runProcess(spec) {
         durationMs: Date.now() - started,
         tail: [...tail]
       };
-      if (log) log.end(() => resolve2(result));
-      else resolve2(result);
+      void Promise.resolve(stopped).then(() => log ? log.end(() => resolve2(result)) : resolve2(result));
     });
   });
 }
@@ -49994,6 +50002,169 @@ function signalGroup(child, sig) {
   } catch {
   }
 }
+
+// src/runtime/container.ts
+var WORKSPACE = "/workspace";
+var OUTSIDE = "/mnt/repro-gate";
+var LABEL = "repro-gate.run";
+var PULL_ATTEMPTS = 3;
+var DIGEST_RE = /^[^\s@]+@sha256:[0-9a-f]{64}$/;
+function isPinned(image) {
+  return DIGEST_RE.test(image);
+}
+var DOCKER_CLIENT_VARS = ["PATH", "HOME", "DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY"];
+function mountArg(src, dst, readonly2) {
+  const field = (s) => /[",]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  return ["type=bind", field(`src=${src}`), field(`dst=${dst}`), ...readonly2 ? ["readonly"] : []].join(",");
+}
+var ContainerRuntime = class {
+  constructor(config2, log, opts = {}) {
+    this.config = config2;
+    this.log = log;
+    this.docker = opts.docker ?? "docker";
+    this.image = config2.train.image;
+    const runner = opts.runnerEnv ?? process.env;
+    this.clientEnv = Object.fromEntries(DOCKER_CLIENT_VARS.flatMap((k) => runner[k] === void 0 ? [] : [[k, runner[k]]]));
+  }
+  config;
+  log;
+  kind = "container";
+  runId = `${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+  docker;
+  clientEnv;
+  image;
+  imageId = "";
+  count = 0;
+  async prepare() {
+    await this.checkEngine();
+    if (!isPinned(this.image)) {
+      if (!this.config.train["allow-unpinned"]) await this.refuseUnpinned();
+      this.log.warn(`train.image ${this.image} is not pinned by digest (allow-unpinned: true): results may change whenever the tag moves.`);
+    }
+    await this.pull();
+    this.imageId = (await this.dockerText(["image", "inspect", "--format", "{{.Id}}", this.image])).trim();
+  }
+  pathFor(hostPath) {
+    const rel = path7.relative(this.config.root, hostPath);
+    if (rel === "") return WORKSPACE;
+    if (!rel.startsWith("..") && !path7.isAbsolute(rel)) return path7.posix.join(WORKSPACE, ...rel.split(path7.sep));
+    return path7.posix.join(OUTSIDE, ...path7.resolve(hostPath).split(path7.sep));
+  }
+  async run(spec) {
+    const name = `repro-gate-${this.runId}-${++this.count}`;
+    const args = [
+      "run",
+      "--rm",
+      "--init",
+      "--name",
+      name,
+      "--label",
+      `${LABEL}=${this.runId}`,
+      "--network",
+      this.config.train.network,
+      "--security-opt",
+      "no-new-privileges",
+      ...process.getuid && process.getgid ? ["--user", `${process.getuid()}:${process.getgid()}`] : [],
+      "--mount",
+      mountArg(this.config.root, WORKSPACE, true),
+      "--mount",
+      mountArg(spec.outDir, this.pathFor(spec.outDir), false),
+      "--tmpfs",
+      "/tmp:exec",
+      "--workdir",
+      this.pathFor(spec.cwd),
+      // HOME must be writable for tools that cache there; the workspace is read-only.
+      ...Object.entries({ HOME: "/tmp", ...spec.env }).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
+      ...this.gpuArgs(),
+      this.image,
+      ...spec.argv
+    ];
+    const result = await runProcess({
+      argv: [this.docker, ...args],
+      cwd: spec.cwd,
+      env: this.clientEnv,
+      timeoutMs: spec.timeoutMs,
+      logFile: spec.logFile,
+      onLine: spec.onLine,
+      // Killing the docker CLI does not stop the container: remove it by name.
+      onStop: () => this.remove([name])
+    });
+    const missingGpu = result.tail.find((l) => /could not select device driver .* capabilities: \[\[gpu\]\]/.test(l));
+    if (missingGpu) {
+      throw new GateError(
+        `train.gpus is ${JSON.stringify(this.config.train.gpus)}, but this Docker engine has no GPU support (${missingGpu.trim()}).`,
+        "Install the NVIDIA driver and NVIDIA Container Toolkit on the runner (runs-on a GPU runner), or set train.gpus: none."
+      );
+    }
+    return result;
+  }
+  async dispose() {
+    const ids = (await this.dockerText(["ps", "-aq", "--filter", `label=${LABEL}=${this.runId}`]).catch(() => "")).split("\n").filter(Boolean);
+    await this.remove(ids);
+  }
+  describe() {
+    return { runtime: "container", image: this.image, ...this.imageId ? { "image.id": this.imageId } : {} };
+  }
+  gpuArgs() {
+    const { gpus } = this.config.train;
+    return gpus === "none" ? [] : ["--gpus", String(gpus)];
+  }
+  async remove(ids) {
+    if (ids.length) await this.exec(["rm", "-f", ...ids], 6e4).catch(() => void 0);
+  }
+  async checkEngine() {
+    const r = await this.exec(["version", "--format", "{{.Server.Version}}"], 3e4);
+    const output2 = r.tail.join(" ").trim();
+    if (r.exitCode === null && /ENOENT/.test(output2)) {
+      throw new GateError(
+        `train.image is set, but the docker command was not found (${this.docker}).`,
+        "Install Docker on the runner, or remove train.image from repro-gate.yml to train on the runner itself."
+      );
+    }
+    if (r.exitCode !== 0) {
+      throw new GateError(
+        `train.image is set, but the Docker daemon cannot be reached: ${output2 || `docker version exited with ${r.exitCode}`}`,
+        "Start the Docker daemon (or point DOCKER_HOST at it), or remove train.image from repro-gate.yml to train on the runner itself."
+      );
+    }
+  }
+  async refuseUnpinned() {
+    if ((await this.exec(["image", "inspect", this.image], 3e4)).exitCode !== 0) await this.exec(["pull", "--quiet", this.image], 3e5);
+    const repoDigests = await this.dockerText(["image", "inspect", "--format", '{{join .RepoDigests "\\n"}}', this.image]).catch(() => "");
+    const digest = repoDigests.split("\n").find((d) => d.includes("@sha256:"));
+    const pinned = digest ? digest : `${this.image.replace(/:[^/:]+$/, "")}@sha256:<digest>`;
+    throw new GateError(
+      `train.image "${this.image}" is not pinned by digest, so the environment could change under the same name.`,
+      `Pin it in repro-gate.yml: image: ${pinned}${digest ? `   (what ${this.image} points to now)` : ""} — or set train.allow-unpinned: true for an experiment.`
+    );
+  }
+  async pull() {
+    if ((await this.exec(["image", "inspect", "--format", "{{.Id}}", this.image], 3e4)).exitCode === 0 && isPinned(this.image)) return;
+    for (let attempt = 1; ; attempt++) {
+      this.log.info(`Pulling ${this.image}${attempt > 1 ? ` (attempt ${attempt} of ${PULL_ATTEMPTS})` : ""}`);
+      const r = await this.exec(["pull", "--quiet", this.image], 30 * 6e4);
+      if (r.exitCode === 0) return;
+      const output2 = r.tail.join("\n");
+      const permanent = /manifest unknown|not found|unauthorized|denied|invalid reference/i.test(output2);
+      if (permanent || attempt >= PULL_ATTEMPTS) {
+        throw new GateError(
+          `Cannot pull train.image ${this.image}: ${r.tail.slice(-3).join(" ").trim()}`,
+          permanent ? "Check the image name and digest in repro-gate.yml, and that the runner is logged in to its registry (docker login)." : "The registry could not be reached; retry the job, or check the runner's network and registry."
+        );
+      }
+      await new Promise((res) => setTimeout(res, 2e3 * 2 ** (attempt - 1)));
+    }
+  }
+  exec(args, timeoutMs) {
+    return runProcess({ argv: [this.docker, ...args], cwd: this.config.root, env: this.clientEnv, timeoutMs });
+  }
+  async dockerText(args) {
+    const lines = [];
+    const r = await runProcess({ argv: [this.docker, ...args], cwd: this.config.root, env: this.clientEnv, timeoutMs: 6e4, onLine: (l) => lines.push(l) });
+    if (r.exitCode !== 0) throw new Error(lines.join("\n"));
+    return lines.join("\n");
+  }
+};
 
 // src/runtime/host.ts
 var HostRuntime = class {
@@ -50014,19 +50185,13 @@ var HostRuntime = class {
 };
 
 // src/runtime/create.ts
-function createRuntime(config2, _log) {
-  if (config2.train.image) {
-    throw new GateError(
-      `train.image is set (${config2.train.image}), but this version of repro-gate cannot run containers yet.`,
-      "Remove train.image to train on the runner itself."
-    );
-  }
-  return new HostRuntime();
+function createRuntime(config2, log) {
+  return config2.train.image ? new ContainerRuntime(config2, log) : new HostRuntime();
 }
 
 // src/train/run-seeds.ts
 import { mkdir as mkdir3, rm as rm4, stat as stat3 } from "node:fs/promises";
-import path7 from "node:path";
+import path8 from "node:path";
 
 // src/train/metrics.ts
 import { readFile as readFile5 } from "node:fs/promises";
@@ -50099,8 +50264,8 @@ function substitute(argv, seed, out) {
 }
 async function runSeed(ctx, seed) {
   const { config: config2, runtime, log } = ctx;
-  const outDir = path7.join(ctx.runDir, `seed-${seed}`);
-  const logFile = path7.join(ctx.runDir, `seed-${seed}.log`);
+  const outDir = path8.join(ctx.runDir, `seed-${seed}`);
+  const logFile = path8.join(ctx.runDir, `seed-${seed}.log`);
   await rm4(outDir, { recursive: true, force: true });
   await mkdir3(outDir, { recursive: true });
   const out = runtime.pathFor(outDir);
@@ -50134,12 +50299,12 @@ ${lastLines || "    (none)"}
     );
   }
   const metrics = await readMetrics(
-    path7.join(outDir, config2.metricsFile),
+    path8.join(outDir, config2.metricsFile),
     config2.metrics.map((m) => m.name),
     `seed ${seed}'s ${config2.metricsFile}`
   );
   for (const artifact of config2.artifacts) {
-    const found = await stat3(path7.join(outDir, artifact)).catch(() => void 0);
+    const found = await stat3(path8.join(outDir, artifact)).catch(() => void 0);
     if (!found) {
       throw new GateError(
         `Seed ${seed}: the training did not write the artifact "${artifact}" into its output folder ${outDir}.`,
@@ -50160,17 +50325,17 @@ async function runSeeds(ctx, seeds) {
 // src/gate.ts
 async function runGate(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
-  const baselinePath = path8.resolve(config2.root, config2.baseline);
+  const baselinePath = path9.resolve(config2.root, config2.baseline);
   const baseline = req.command === "record" ? void 0 : await readBaseline(baselinePath);
   if (baseline && req.command === "check") checkBaselineFits(config2, baseline, baselinePath);
   const runtime = createRuntime(config2, req.log);
   try {
     await runtime.prepare();
-    const env = trainingEnv(req.runnerEnv ?? process.env, config2.train.env, {});
+    const env = runtime.kind === "host" ? trainingEnv(req.runnerEnv ?? process.env, config2.train.env, {}) : { ...config2.train.env };
     const [fingerprints, commit] = await Promise.all([fingerprint(config2, runtime, env, req.log), gitCommit(config2.root)]);
-    const runDir = path8.join(config2.root, ".repro-gate", "runs", req.command);
+    const runDir = path9.join(config2.root, ".repro-gate", "runs", req.command);
     const ctx = { config: config2, runtime, runDir, env, log: req.log };
-    const relBaseline = path8.relative(config2.root, baselinePath).split(path8.sep).join("/");
+    const relBaseline = path9.relative(config2.root, baselinePath).split(path9.sep).join("/");
     if (req.command === "record") {
       const runs = await runSeeds(ctx, config2.seeds);
       const recorded = newBaseline(config2, runs, fingerprints, commit);
@@ -50355,8 +50520,8 @@ var Context = class {
       if (existsSync2(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse(readFileSync2(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path9 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path9} does not exist${EOL5}`);
+        const path10 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path10} does not exist${EOL5}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;

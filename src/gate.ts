@@ -62,7 +62,8 @@ export async function runGate(req: GateRequest): Promise<GateOutcome> {
   const runtime = createRuntime(config, req.log);
   try {
     await runtime.prepare();
-    const env = trainingEnv(req.runnerEnv ?? process.env, config.train.env, {});
+    // A container has its own PATH and HOME: it gets the config's env alone, never the runner's.
+    const env = runtime.kind === 'host' ? trainingEnv(req.runnerEnv ?? process.env, config.train.env, {}) : { ...config.train.env };
     const [fingerprints, commit] = await Promise.all([fingerprint(config, runtime, env, req.log), gitCommit(config.root)]);
     const runDir = path.join(config.root, '.repro-gate', 'runs', req.command);
     const ctx = { config, runtime, runDir, env, log: req.log };

@@ -72,11 +72,10 @@ describe('config', () => {
     expect(errorOf(VALID.replace('[python3, train.py, --seed, "{seed}", --out, "{out}"]', '"python3 train.py"'))).toMatch(/train\.command:/);
   });
 
-  it('requires a pinned image digest', () => {
-    const msg = errorOf(VALID.replace('  timeout: 2m', '  timeout: 2m\n  image: ghcr.io/acme/train:latest'));
-    expect(msg).toMatch(/train\.image: must be pinned by digest/);
-    const pinned = parseConfig(VALID.replace('  timeout: 2m', `  timeout: 2m\n  image: ghcr.io/acme/train@sha256:${'a'.repeat(64)}`), '/p/r.yml');
-    expect(pinned.train.image).toBe(`ghcr.io/acme/train@sha256:${'a'.repeat(64)}`);
+  it('takes container settings, with no network by default', () => {
+    const c = parseConfig(VALID.replace('  timeout: 2m', `  timeout: 2m\n  image: ghcr.io/acme/train@sha256:${'a'.repeat(64)}`), '/p/r.yml');
+    expect(c.train).toMatchObject({ image: `ghcr.io/acme/train@sha256:${'a'.repeat(64)}`, network: 'none', 'allow-unpinned': false });
+    expect(errorOf(VALID.replace('  timeout: 2m', '  timeout: 2m\n  network: internet'))).toMatch(/train\.network: expected one of "none", "bridge", "host"/);
   });
 
   it('lists every problem when there are several, and reports what is missing', () => {

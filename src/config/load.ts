@@ -104,7 +104,7 @@ function locate(doc: Document, lines: LineCounter, keyPath: string[], key?: stri
 
 const KNOWN: Record<string, string[]> = {
   '': ['version', 'train', 'seeds', 'mode', 'alpha', 'paired', 'metrics', 'artifacts', 'data', 'config', 'baseline'],
-  train: ['command', 'image', 'gpus', 'env', 'timeout'],
+  train: ['command', 'image', 'allow-unpinned', 'network', 'gpus', 'env', 'timeout'],
   metric: ['margin', 'direction'],
 };
 

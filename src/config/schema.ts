@@ -5,8 +5,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 
-const DIGEST_RE = /^[^\s@]+@sha256:[0-9a-f]{64}$/;
-
 /** "2%" → relative to the baseline mean; a plain number → absolute. */
 export type Margin = { kind: 'absolute'; value: number; text: string } | { kind: 'relative'; percent: number; text: string };
 
@@ -52,12 +50,12 @@ export const configSchema = z
     train: z
       .object({
         command: z.array(z.string()).min(1, 'must name the program to run, e.g. [python3, train.py, --seed, "{seed}", --out, "{out}"]'),
-        image: z
-          .string()
-          .refine((s) => DIGEST_RE.test(s), {
-            message: 'must be pinned by digest: name@sha256:<64 hex digits> (run `docker inspect --format "{{index .RepoDigests 0}}" IMAGE` to get it)',
-          })
-          .optional(),
+        /** A container image; must be pinned by digest (checked by the container runtime, which can look the digest up). */
+        image: z.string().min(1).optional(),
+        /** Accept a tag-only image, for experiments; reported as a drift risk. */
+        'allow-unpinned': z.boolean().default(false),
+        /** Container networking; none by default so training cannot fetch anything unrecorded. */
+        network: z.enum(['none', 'bridge', 'host']).default('none'),
         gpus: z.union([z.literal('none'), z.literal('all'), z.number().int().positive()]).default('none'),
         env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid environment variable name'), envValue).default({}),
         timeout: z

@@ -22,19 +22,19 @@ export interface ProcessSpec {
   onStop?: () => Promise<void> | void;
 }
 
-const live = new Set<{ child: ChildProcess; stop: () => void }>();
+const live = new Set<{ child: ChildProcess; stop: () => Promise<void> }>();
 let handlersInstalled = false;
 
-/** On SIGINT/SIGTERM from the runner, stop every live training before exiting. */
+/** On SIGINT/SIGTERM from the runner, stop every live training (and its container) before exiting. */
 function installSignalHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
-      for (const entry of live) entry.stop();
-      process.exitCode = 130;
-      // Give onStop hooks (docker rm) a moment, then go.
-      setTimeout(() => process.exit(130), 2_000).unref();
+      process.stderr.write(`repro-gate: ${sig} received; stopping the training\n`);
+      const exit = () => process.exit(130);
+      setTimeout(exit, 15_000).unref(); // never hang the runner's cancellation
+      void Promise.allSettled([...live].map((entry) => entry.stop())).then(exit);
     });
   }
 }
@@ -49,7 +49,6 @@ export function runProcess(spec: ProcessSpec): Promise<RunResult> {
 
   return new Promise<RunResult>((resolve) => {
     let timedOut = false;
-    let stopping = false;
     let spawnError: Error | undefined;
     const child = spawn(program, args, {
       cwd: spec.cwd,
@@ -59,18 +58,20 @@ export function runProcess(spec: ProcessSpec): Promise<RunResult> {
       detached: true,
     });
 
-    const stop = (): void => {
-      if (stopping) return;
-      stopping = true;
-      void spec.onStop?.();
-      signalGroup(child, 'SIGTERM');
-      setTimeout(() => signalGroup(child, 'SIGKILL'), KILL_GRACE_MS).unref();
+    let stopped: Promise<void> | undefined;
+    const stop = (): Promise<void> => {
+      stopped ??= (async () => {
+        signalGroup(child, 'SIGTERM');
+        setTimeout(() => signalGroup(child, 'SIGKILL'), KILL_GRACE_MS).unref();
+        await spec.onStop?.();
+      })();
+      return stopped;
     };
     const entry = { child, stop };
     live.add(entry);
     const timer = setTimeout(() => {
       timedOut = true;
-      stop();
+      void stop();
     }, spec.timeoutMs);
 
     // One line buffer per stream, so a partial stdout line never merges with stderr output.
@@ -115,8 +116,8 @@ export function runProcess(spec: ProcessSpec): Promise<RunResult> {
         durationMs: Date.now() - started,
         tail: [...tail],
       };
-      if (log) log.end(() => resolve(result));
-      else resolve(result);
+      // A stopped run is over only once its cleanup (e.g. removing the container) has finished.
+      void Promise.resolve(stopped).then(() => (log ? log.end(() => resolve(result)) : resolve(result)));
     });
   });
 }
