@@ -1,13 +1,16 @@
 /**
  * End to end: the built bundle running the real gate on the bundled example (exact mode, 2 seeds,
- * standard-library Python), like a workflow would: record on push, then check on a PR with a
- * fake GitHub receiving the sticky comment.
+ * standard-library Python), like a workflow would: record once on push, then check on a PR with a
+ * fake GitHub API on 127.0.0.1 receiving the sticky comment. Each test checks a copy of the one
+ * recorded project, so the slow part (training) runs as few times as possible.
  */
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FakeGitHub, TOKENS } from './helpers/fake-github.js';
-import { REPO_ROOT, buildBundle, pullRequestEvent, runAction, type RunActionOptions } from './helpers/run-action.js';
+import { commentKey, commentMarker } from '../src/github/sticky-comment.js';
+import { ACTIONS_BOT_USER, FakeGitHub, HUMAN, TOKENS } from './helpers/fake-github.js';
+import { REPO_ROOT, buildBundle, runAction, type RunActionOptions } from './helpers/run-action.js';
 
 const EXAMPLE = join(REPO_ROOT, 'examples/breast-cancer-logreg');
 
@@ -25,10 +28,50 @@ function exampleFiles(): Record<string, string> {
   return files;
 }
 
+const gateInputs = { 'working-directory': 'example', config: 'repro-gate.exact.yml' };
+/** The comment key is the config path relative to the workspace. */
+const MARKER = commentMarker(commentKey('example/repro-gate.exact.yml'));
+
+/** What a reader sees in a comment body: entities decoded, inline tags dropped. */
+function plain(md: string): string {
+  return md
+    .replace(/<\/?(?:code|sub|sup)>/g, '')
+    .replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)))
+    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+}
+
 let bundle: string;
-beforeAll(() => {
+/** A workspace holding the example with its exact-mode baseline recorded by the action. */
+let recorded: string;
+beforeAll(async () => {
   bundle = buildBundle();
+  const rec = await runAction({
+    bundle,
+    event: { name: 'push', payload: { ref: 'refs/heads/main' } },
+    files: exampleFiles(),
+    inputs: { command: 'record', ...gateInputs },
+  });
+  expect(rec.errors).toEqual([]);
+  expect(rec.exitCode).toBe(0);
+  expect(rec.outputs.verdict).toBe('recorded');
+  recorded = rec.workspace;
 });
+
+/** A private copy of the recorded project (tests edit it). */
+function recordedCopy(): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'rg-ws-')), 'workspace');
+  cpSync(recorded, dir, { recursive: true });
+  return dir;
+}
+
+/** The change the README's table shows failing: learning_rate 0.05 → 0.005. */
+function driftLearningRate(workspace: string): void {
+  const file = join(workspace, 'example/params.json');
+  const before = readFileSync(file, 'utf8');
+  const after = before.replace('"learning_rate": 0.05,', '"learning_rate": 0.005,');
+  expect(after).not.toBe(before);
+  writeFileSync(file, after);
+}
 
 let gh: FakeGitHub;
 beforeEach(async () => {
@@ -38,65 +81,129 @@ afterEach(async () => {
   await gh.close();
 });
 
-const gateInputs = { 'working-directory': 'example', config: 'repro-gate.exact.yml' };
-
-async function recordThenCheck(check: RunActionOptions = {}) {
-  const rec = await runAction({
-    bundle,
-    apiUrl: gh.url,
-    event: { name: 'push', payload: { ref: 'refs/heads/main' } },
-    files: exampleFiles(),
-    inputs: { command: 'record', ...gateInputs },
-  });
-  expect(rec.errors).toEqual([]);
-  expect(rec.exitCode).toBe(0);
-  expect(rec.outputs.verdict).toBe('recorded');
+function check(workspace: string, over: RunActionOptions = {}) {
   return runAction({
     bundle,
     apiUrl: gh.url,
-    workspace: rec.workspace,
-    ...check,
-    inputs: { 'github-token': TOKENS.installation, ...gateInputs, ...check.inputs },
+    workspace,
+    ...over,
+    inputs: { 'github-token': TOKENS.installation, ...gateInputs, ...over.inputs },
   });
 }
 
 describe('check (built bundle, real gate)', () => {
-  it('passes, comments once, and fails the step in one line after a config change', async () => {
-    const ok = await recordThenCheck();
+  it('creates the comment, then edits it in place when the project drifts; the step fails and the comment names the drift', { timeout: 120_000 }, async () => {
+    // A human pasted our marker into their own comment: it must never be taken for ours.
+    const human = gh.addComment('acme', 'ml', 7, `${MARKER}\nI copied the bot's marker`, HUMAN);
+    const ws = recordedCopy();
+
+    const ok = await check(ws);
     expect(ok.errors).toEqual([]);
     expect(ok.exitCode).toBe(0);
     expect(ok.outputs.verdict).toBe('reproducible');
     expect(JSON.parse(readFileSync(ok.outputs['report-json']!, 'utf8')).pullRequest).toBe(7);
     expect(ok.summary).toMatch(/reproducible/);
-    expect(gh.commentsOn('acme', 'ml', 7)).toHaveLength(1);
+    expect(gh.writes().map((w) => w.method)).toEqual(['POST']);
+    const [, ours] = gh.commentsOn('acme', 'ml', 7);
+    expect(ours!.user).toEqual(ACTIONS_BOT_USER);
+    expect(ours!.body.startsWith(`${MARKER}\n`)).toBe(true);
+    expect(ok.outputs['comment-url']).toBe(`https://github.com/acme/ml/pull/7#issuecomment-${ours!.id}`);
 
-    const params = join(ok.workspace, 'example/params.json');
-    const p = JSON.parse(readFileSync(params, 'utf8'));
-    p.learning_rate /= 2;
-    writeFileSync(params, JSON.stringify(p));
-    const bad = await runAction({
-      bundle,
-      apiUrl: gh.url,
-      workspace: ok.workspace,
-      inputs: { 'github-token': TOKENS.installation, ...gateInputs },
-    });
+    driftLearningRate(ws);
+    const bad = await check(ws);
     expect(bad.exitCode).toBe(1);
     expect(bad.outputs.verdict).toBe('mismatch');
     expect(bad.errors).toHaveLength(1);
     expect(bad.errors[0]).toMatch(/^repro-gate: mismatch — [^\n]+$/);
-    const comments = gh.commentsOn('acme', 'ml', 7);
-    expect(comments).toHaveLength(1);
-    expect(comments[0]!.body).toMatch(/mismatch/);
+    // One more write, an edit of our comment; no new comment.
+    expect(gh.writes().map((w) => `${w.method} ${w.path}`)).toEqual([
+      'POST /repos/acme/ml/issues/7/comments',
+      `PATCH /repos/acme/ml/issues/comments/${ours!.id}`,
+    ]);
+    expect(gh.commentsOn('acme', 'ml', 7)).toHaveLength(2);
     expect(bad.outputs['comment-url']).toBe(ok.outputs['comment-url']);
+    expect(human.body).toBe(`${MARKER}\nI copied the bot's marker`);
+
+    const body = plain(gh.commentsOn('acme', 'ml', 7)[1]!.body);
+    expect(body).toMatch(/repro-gate: mismatch/);
+    expect(body).toMatch(/Most likely cause: config/);
+    expect(body).toMatch(/\| params\.json \| learning_rate \| 0\.05 \| 0\.005 \|/);
+    expect(plain(bad.summary)).toMatch(/\| params\.json \| learning_rate \| 0\.05 \| 0\.005 \|/);
   });
 
-  it('with a fork read-only token: warns once and the verdict alone decides the step', async () => {
-    const r = await recordThenCheck({ inputs: { 'github-token': TOKENS.fork }, event: pullRequestEvent(7) });
+  it('finds its comment behind 150 earlier ones (several pages) and edits only that one', async () => {
+    const human = gh.addComment('acme', 'ml', 7, `${MARKER}\nquoting the bot`, HUMAN);
+    for (let i = 0; i < 150; i++) gh.addComment('acme', 'ml', 7, `comment ${i}`, i % 2 ? HUMAN : { login: 'ci-bot[bot]', type: 'Bot' });
+    const ours = gh.addComment('acme', 'ml', 7, `${MARKER}\nan older report`, ACTIONS_BOT_USER);
+    gh.addComment('acme', 'ml', 7, 'lgtm', HUMAN);
+
+    const r = await check(recordedCopy());
+    expect(r.errors).toEqual([]);
     expect(r.exitCode).toBe(0);
-    expect(r.warnings.filter((w) => w.includes('read-only'))).toHaveLength(1);
-    expect(r.summary).toMatch(/reproducible/);
-    expect(JSON.parse(readFileSync(r.outputs['report-json']!, 'utf8'))).toMatchObject({ verdict: 'reproducible', pullRequest: 7 });
+    expect(gh.writes().map((w) => `${w.method} ${w.path}`)).toEqual([`PATCH /repos/acme/ml/issues/comments/${ours.id}`]);
+    expect(ours.body).toMatch(/repro-gate: reproducible/);
+    expect(human.body).toBe(`${MARKER}\nquoting the bot`);
+    expect(gh.commentsOn('acme', 'ml', 7)).toHaveLength(153);
+    // It read past the first page to get there.
+    const pages = gh.requests.filter((q) => q.method === 'GET' && q.path === '/repos/acme/ml/issues/7/comments').map((q) => q.query.page ?? '1');
+    expect(pages).toEqual(['1', '2']);
+    expect(r.outputs['comment-url']).toBe(`https://github.com/acme/ml/pull/7#issuecomment-${ours.id}`);
+  });
+
+  it("with a fork's read-only token: warns, posts nothing, the summary holds the report, and the verdict alone decides the step", { timeout: 120_000 }, async () => {
+    const ws = recordedCopy();
+    const fork = { inputs: { 'github-token': TOKENS.fork } };
+
+    const pass = await check(ws, fork);
+    expect(pass.exitCode).toBe(0);
+    expect(pass.errors).toEqual([]);
+    expect(pass.warnings.filter((w) => w.includes('read-only'))).toHaveLength(1);
+    expect(pass.summary).toMatch(/repro-gate: reproducible/);
+    expect(pass.summary).toMatch(/\| Metric \| Baseline \(n=2\) \| This run \(n=2\) \|/);
+    expect(JSON.parse(readFileSync(pass.outputs['report-json']!, 'utf8'))).toMatchObject({ verdict: 'reproducible', pullRequest: 7 });
+    expect(pass.outputs['comment-url']).toBe('');
+
+    driftLearningRate(ws);
+    const fail = await check(ws, fork);
+    expect(fail.exitCode).toBe(1);
+    expect(fail.errors).toEqual([expect.stringMatching(/^repro-gate: mismatch — /)]);
+    expect(fail.warnings.filter((w) => w.includes('read-only'))).toHaveLength(1);
+    expect(plain(fail.summary)).toMatch(/\| params\.json \| learning_rate \| 0\.05 \| 0\.005 \|/);
+    expect(JSON.parse(readFileSync(fail.outputs['report-json']!, 'utf8'))).toMatchObject({ verdict: 'mismatch', cause: 'config', pullRequest: 7 });
     expect(gh.comments).toHaveLength(0);
+
+    // The fork-safe pair's second half: a workflow_run run downloads that report and posts it.
+    const headSha = 'c'.repeat(40);
+    gh.pulls.push({ owner: 'acme', repo: 'ml', number: 7, headSha, headLabel: 'forker:feature', state: 'open' });
+    const workflowRun = {
+      name: 'workflow_run',
+      payload: {
+        action: 'completed',
+        workflow_run: { id: 99, event: 'pull_request', head_sha: headSha, head_branch: 'feature', head_repository: { owner: { login: 'forker' } }, pull_requests: [] },
+      },
+    };
+    const reportJson = readFileSync(fail.outputs['report-json']!, 'utf8');
+    const post = (json: string) =>
+      runAction({
+        bundle,
+        apiUrl: gh.url,
+        event: workflowRun,
+        files: { 'artifact/repro-gate-report.json': json },
+        // The same config inputs as the check, so both halves write the same sticky comment.
+        inputs: { command: 'comment', report: 'artifact/repro-gate-report.json', 'github-token': TOKENS.installation, ...gateInputs },
+      });
+    const tampered = await post(reportJson.replace('"pullRequest": 7', '"pullRequest": 8'));
+    expect(tampered.exitCode).toBe(1);
+    expect(tampered.errors.join('\n')).toMatch(/report is for pull request #8, but this run belongs to #7; refusing/);
+    expect(gh.comments).toHaveLength(0);
+
+    const posted = await post(reportJson);
+    expect(posted.errors).toEqual([]);
+    expect(posted.exitCode).toBe(0); // posting a failing report is not a failure of the poster
+    const [comment, ...more] = gh.commentsOn('acme', 'ml', 7);
+    expect(more).toEqual([]);
+    expect(comment!.body.startsWith(`${MARKER}\n`)).toBe(true);
+    expect(plain(comment!.body)).toMatch(/\| params\.json \| learning_rate \| 0\.05 \| 0\.005 \|/);
   });
 
   it('keeps the token and runner secrets out of the training environment', async () => {
