@@ -118,17 +118,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path9) {
-      const ctrl = callVisitor(key, node2, visitor, path9);
+    function visit_(key, node2, visitor, path11) {
+      const ctrl = callVisitor(key, node2, visitor, path11);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path9, ctrl);
-        return visit_(key, ctrl, visitor, path9);
+        replaceNode(key, path11, ctrl);
+        return visit_(key, ctrl, visitor, path11);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
+          path11 = Object.freeze(path11.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path9);
+            const ci = visit_(i, node2.items[i], visitor, path11);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -139,13 +139,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path9);
+          path11 = Object.freeze(path11.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path11);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path9);
+          const cv = visit_("value", node2.value, visitor, path11);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -166,17 +166,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path9) {
-      const ctrl = await callVisitor(key, node2, visitor, path9);
+    async function visitAsync_(key, node2, visitor, path11) {
+      const ctrl = await callVisitor(key, node2, visitor, path11);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path9, ctrl);
-        return visitAsync_(key, ctrl, visitor, path9);
+        replaceNode(key, path11, ctrl);
+        return visitAsync_(key, ctrl, visitor, path11);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
+          path11 = Object.freeze(path11.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path9);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path11);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -187,13 +187,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path9);
+          path11 = Object.freeze(path11.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path11);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path9);
+          const cv = await visitAsync_("value", node2.value, visitor, path11);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -220,23 +220,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path9) {
+    function callVisitor(key, node2, visitor, path11) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path9);
+        return visitor(key, node2, path11);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path9);
+        return visitor.Map?.(key, node2, path11);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path9);
+        return visitor.Seq?.(key, node2, path11);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path9);
+        return visitor.Pair?.(key, node2, path11);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path9);
+        return visitor.Scalar?.(key, node2, path11);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path9);
+        return visitor.Alias?.(key, node2, path11);
       return void 0;
     }
-    function replaceNode(key, path9, node2) {
-      const parent = path9[path9.length - 1];
+    function replaceNode(key, path11, node2) {
+      const parent = path11[path11.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -552,26 +552,26 @@ var require_toJS = __commonJS({
   "node_modules/yaml/dist/nodes/toJS.js"(exports) {
     "use strict";
     var identity = require_identity();
-    function toJS(value, arg, ctx) {
-      if (Array.isArray(value))
-        return value.map((v, i) => toJS(v, String(i), ctx));
-      if (value && typeof value.toJSON === "function") {
-        if (!ctx || !identity.hasAnchor(value))
-          return value.toJSON(arg, ctx);
+    function toJS(value2, arg, ctx) {
+      if (Array.isArray(value2))
+        return value2.map((v, i) => toJS(v, String(i), ctx));
+      if (value2 && typeof value2.toJSON === "function") {
+        if (!ctx || !identity.hasAnchor(value2))
+          return value2.toJSON(arg, ctx);
         const data = { aliasCount: 0, count: 1, res: void 0 };
-        ctx.anchors.set(value, data);
+        ctx.anchors.set(value2, data);
         ctx.onCreate = (res2) => {
           data.res = res2;
           delete ctx.onCreate;
         };
-        const res = value.toJSON(arg, ctx);
+        const res = value2.toJSON(arg, ctx);
         if (ctx.onCreate)
           ctx.onCreate(res);
         return res;
       }
-      if (typeof value === "bigint" && !ctx?.keep)
-        return Number(value);
-      return value;
+      if (typeof value2 === "bigint" && !ctx?.keep)
+        return Number(value2);
+      return value2;
     }
     exports.toJS = toJS;
   }
@@ -609,8 +609,8 @@ var require_Node = __commonJS({
         };
         const res = toJS.toJS(this, "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count);
+          for (const { count: count2, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count2);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
     };
@@ -718,13 +718,13 @@ var require_Alias = __commonJS({
         const anchor2 = anchors2 && source && anchors2.get(source);
         return anchor2 ? anchor2.count * anchor2.aliasCount : 0;
       } else if (identity.isCollection(node2)) {
-        let count = 0;
+        let count2 = 0;
         for (const item of node2.items) {
           const c = getAliasCount(doc, item, anchors2);
-          if (c > count)
-            count = c;
+          if (c > count2)
+            count2 = c;
         }
-        return count;
+        return count2;
       } else if (identity.isPair(node2)) {
         const kc = getAliasCount(doc, node2.key, anchors2);
         const vc = getAliasCount(doc, node2.value, anchors2);
@@ -743,11 +743,11 @@ var require_Scalar = __commonJS({
     var identity = require_identity();
     var Node = require_Node();
     var toJS = require_toJS();
-    var isScalarValue = (value) => !value || typeof value !== "function" && typeof value !== "object";
+    var isScalarValue = (value2) => !value2 || typeof value2 !== "function" && typeof value2 !== "object";
     var Scalar = class extends Node.NodeBase {
-      constructor(value) {
+      constructor(value2) {
         super(identity.SCALAR);
-        this.value = value;
+        this.value = value2;
       }
       toJSON(arg, ctx) {
         return ctx?.keep ? this.value : toJS.toJS(this.value, arg, ctx);
@@ -774,7 +774,7 @@ var require_createNode = __commonJS({
     var identity = require_identity();
     var Scalar = require_Scalar();
     var defaultTagPrefix = "tag:yaml.org,2002:";
-    function findTagObject(value, tagName, tags) {
+    function findTagObject(value2, tagName, tags) {
       if (tagName) {
         const match = tags.filter((t) => t.tag === tagName);
         const tagObj = match.find((t) => !t.format) ?? match[0];
@@ -782,53 +782,53 @@ var require_createNode = __commonJS({
           throw new Error(`Tag ${tagName} not found`);
         return tagObj;
       }
-      return tags.find((t) => t.identify?.(value) && !t.format);
+      return tags.find((t) => t.identify?.(value2) && !t.format);
     }
-    function createNode(value, tagName, ctx) {
-      if (identity.isDocument(value))
-        value = value.contents;
-      if (identity.isNode(value))
-        return value;
-      if (identity.isPair(value)) {
+    function createNode(value2, tagName, ctx) {
+      if (identity.isDocument(value2))
+        value2 = value2.contents;
+      if (identity.isNode(value2))
+        return value2;
+      if (identity.isPair(value2)) {
         const map2 = ctx.schema[identity.MAP].createNode?.(ctx.schema, null, ctx);
-        map2.items.push(value);
+        map2.items.push(value2);
         return map2;
       }
-      if (value instanceof String || value instanceof Number || value instanceof Boolean || typeof BigInt !== "undefined" && value instanceof BigInt) {
-        value = value.valueOf();
+      if (value2 instanceof String || value2 instanceof Number || value2 instanceof Boolean || typeof BigInt !== "undefined" && value2 instanceof BigInt) {
+        value2 = value2.valueOf();
       }
       const { aliasDuplicateObjects, onAnchor, onTagObj, schema, sourceObjects } = ctx;
       let ref = void 0;
-      if (aliasDuplicateObjects && value && typeof value === "object") {
-        ref = sourceObjects.get(value);
+      if (aliasDuplicateObjects && value2 && typeof value2 === "object") {
+        ref = sourceObjects.get(value2);
         if (ref) {
-          ref.anchor ?? (ref.anchor = onAnchor(value));
+          ref.anchor ?? (ref.anchor = onAnchor(value2));
           return new Alias.Alias(ref.anchor);
         } else {
           ref = { anchor: null, node: null };
-          sourceObjects.set(value, ref);
+          sourceObjects.set(value2, ref);
         }
       }
       if (tagName?.startsWith("!!"))
         tagName = defaultTagPrefix + tagName.slice(2);
-      let tagObj = findTagObject(value, tagName, schema.tags);
+      let tagObj = findTagObject(value2, tagName, schema.tags);
       if (!tagObj) {
-        if (value && typeof value.toJSON === "function") {
-          value = value.toJSON();
+        if (value2 && typeof value2.toJSON === "function") {
+          value2 = value2.toJSON();
         }
-        if (!value || typeof value !== "object") {
-          const node3 = new Scalar.Scalar(value);
+        if (!value2 || typeof value2 !== "object") {
+          const node3 = new Scalar.Scalar(value2);
           if (ref)
             ref.node = node3;
           return node3;
         }
-        tagObj = value instanceof Map ? schema[identity.MAP] : Symbol.iterator in Object(value) ? schema[identity.SEQ] : schema[identity.MAP];
+        tagObj = value2 instanceof Map ? schema[identity.MAP] : Symbol.iterator in Object(value2) ? schema[identity.SEQ] : schema[identity.MAP];
       }
       if (onTagObj) {
         onTagObj(tagObj);
         delete ctx.onTagObj;
       }
-      const node2 = tagObj?.createNode ? tagObj.createNode(ctx.schema, value, ctx) : typeof tagObj?.nodeClass?.from === "function" ? tagObj.nodeClass.from(ctx.schema, value, ctx) : new Scalar.Scalar(value);
+      const node2 = tagObj?.createNode ? tagObj.createNode(ctx.schema, value2, ctx) : typeof tagObj?.nodeClass?.from === "function" ? tagObj.nodeClass.from(ctx.schema, value2, ctx) : new Scalar.Scalar(value2);
       if (tagName)
         node2.tag = tagName;
       else if (!tagObj.default)
@@ -848,10 +848,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path9, value) {
-      let v = value;
-      for (let i = path9.length - 1; i >= 0; --i) {
-        const k = path9[i];
+    function collectionFromPath(schema, path11, value2) {
+      let v = value2;
+      for (let i = path11.length - 1; i >= 0; --i) {
+        const k = path11[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -870,7 +870,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path9) => path9 == null || typeof path9 === "object" && !!path9[Symbol.iterator]().next().done;
+    var isEmptyPath = (path11) => path11 == null || typeof path11 === "object" && !!path11[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -900,16 +900,16 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path9, value) {
-        if (isEmptyPath(path9))
-          this.add(value);
+      addIn(path11, value2) {
+        if (isEmptyPath(path11))
+          this.add(value2);
         else {
-          const [key, ...rest] = path9;
+          const [key, ...rest] = path11;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
-            node2.addIn(rest, value);
+            node2.addIn(rest, value2);
           else if (node2 === void 0 && this.schema)
-            this.set(key, collectionFromPath(this.schema, rest, value));
+            this.set(key, collectionFromPath(this.schema, rest, value2));
           else
             throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
         }
@@ -918,8 +918,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path9) {
-        const [key, ...rest] = path9;
+      deleteIn(path11) {
+        const [key, ...rest] = path11;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -933,8 +933,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path9, keepScalar) {
-        const [key, ...rest] = path9;
+      getIn(path11, keepScalar) {
+        const [key, ...rest] = path11;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -952,8 +952,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path9) {
-        const [key, ...rest] = path9;
+      hasIn(path11) {
+        const [key, ...rest] = path11;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -963,16 +963,16 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path9, value) {
-        const [key, ...rest] = path9;
+      setIn(path11, value2) {
+        const [key, ...rest] = path11;
         if (rest.length === 0) {
-          this.set(key, value);
+          this.set(key, value2);
         } else {
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
-            node2.setIn(rest, value);
+            node2.setIn(rest, value2);
           else if (node2 === void 0 && this.schema)
-            this.set(key, collectionFromPath(this.schema, rest, value));
+            this.set(key, collectionFromPath(this.schema, rest, value2));
           else
             throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
         }
@@ -1167,13 +1167,13 @@ var require_stringifyString = __commonJS({
       }
       return true;
     }
-    function doubleQuotedString(value, ctx) {
-      const json2 = JSON.stringify(value);
+    function doubleQuotedString(value2, ctx) {
+      const json2 = JSON.stringify(value2);
       if (ctx.options.doubleQuotedAsJSON)
         return json2;
       const { implicitKey } = ctx;
       const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
-      const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
+      const indent = ctx.indent || (containsDocumentMarker(value2) ? "  " : "");
       let str = "";
       let start = 0;
       for (let i = 0, ch = json2[i]; ch; ch = json2[++i]) {
@@ -1247,22 +1247,22 @@ var require_stringifyString = __commonJS({
       str = start ? str + json2.slice(start) : json2;
       return implicitKey ? str : foldFlowLines.foldFlowLines(str, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
-    function singleQuotedString(value, ctx) {
-      if (ctx.options.singleQuote === false || ctx.implicitKey && value.includes("\n") || /[ \t]\n|\n[ \t]/.test(value))
-        return doubleQuotedString(value, ctx);
-      const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
-      const res = "'" + value.replace(/'/g, "''").replace(/\n+/g, `$&
+    function singleQuotedString(value2, ctx) {
+      if (ctx.options.singleQuote === false || ctx.implicitKey && value2.includes("\n") || /[ \t]\n|\n[ \t]/.test(value2))
+        return doubleQuotedString(value2, ctx);
+      const indent = ctx.indent || (containsDocumentMarker(value2) ? "  " : "");
+      const res = "'" + value2.replace(/'/g, "''").replace(/\n+/g, `$&
 ${indent}`) + "'";
       return ctx.implicitKey ? res : foldFlowLines.foldFlowLines(res, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
-    function quotedString(value, ctx) {
+    function quotedString(value2, ctx) {
       const { singleQuote } = ctx.options;
       let qs;
       if (singleQuote === false)
         qs = doubleQuotedString;
       else {
-        const hasDouble = value.includes('"');
-        const hasSingle = value.includes("'");
+        const hasDouble = value2.includes('"');
+        const hasSingle = value2.includes("'");
         if (hasDouble && !hasSingle)
           qs = singleQuotedString;
         else if (hasSingle && !hasDouble)
@@ -1270,7 +1270,7 @@ ${indent}`) + "'";
         else
           qs = singleQuote ? singleQuotedString : doubleQuotedString;
       }
-      return qs(value, ctx);
+      return qs(value2, ctx);
     }
     var blockEndNewlines;
     try {
@@ -1278,27 +1278,27 @@ ${indent}`) + "'";
     } catch {
       blockEndNewlines = /\n+(?!\n|$)/g;
     }
-    function blockString({ comment, type, value }, ctx, onComment, onChompKeep) {
+    function blockString({ comment, type, value: value2 }, ctx, onComment, onChompKeep) {
       const { blockQuote, commentString, lineWidth } = ctx.options;
-      if (!blockQuote || /\n[\t ]+$/.test(value)) {
-        return quotedString(value, ctx);
+      if (!blockQuote || /\n[\t ]+$/.test(value2)) {
+        return quotedString(value2, ctx);
       }
-      const indent = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
-      const literal2 = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
-      if (!value)
+      const indent = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value2) ? "  " : "");
+      const literal2 = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value2, lineWidth, indent.length);
+      if (!value2)
         return literal2 ? "|\n" : ">\n";
       let chomp;
       let endStart;
-      for (endStart = value.length; endStart > 0; --endStart) {
-        const ch = value[endStart - 1];
+      for (endStart = value2.length; endStart > 0; --endStart) {
+        const ch = value2[endStart - 1];
         if (ch !== "\n" && ch !== "	" && ch !== " ")
           break;
       }
-      let end = value.substring(endStart);
+      let end = value2.substring(endStart);
       const endNlPos = end.indexOf("\n");
       if (endNlPos === -1) {
         chomp = "-";
-      } else if (value === end || endNlPos !== end.length - 1) {
+      } else if (value2 === end || endNlPos !== end.length - 1) {
         chomp = "+";
         if (onChompKeep)
           onChompKeep();
@@ -1306,7 +1306,7 @@ ${indent}`) + "'";
         chomp = "";
       }
       if (end) {
-        value = value.slice(0, -end.length);
+        value2 = value2.slice(0, -end.length);
         if (end[end.length - 1] === "\n")
           end = end.slice(0, -1);
         end = end.replace(blockEndNewlines, `$&${indent}`);
@@ -1314,8 +1314,8 @@ ${indent}`) + "'";
       let startWithSpace = false;
       let startEnd;
       let startNlPos = -1;
-      for (startEnd = 0; startEnd < value.length; ++startEnd) {
-        const ch = value[startEnd];
+      for (startEnd = 0; startEnd < value2.length; ++startEnd) {
+        const ch = value2[startEnd];
         if (ch === " ")
           startWithSpace = true;
         else if (ch === "\n")
@@ -1323,9 +1323,9 @@ ${indent}`) + "'";
         else
           break;
       }
-      let start = value.substring(0, startNlPos < startEnd ? startNlPos + 1 : startEnd);
+      let start = value2.substring(0, startNlPos < startEnd ? startNlPos + 1 : startEnd);
       if (start) {
-        value = value.substring(start.length);
+        value2 = value2.substring(start.length);
         start = start.replace(/\n+/g, `$&${indent}`);
       }
       const indentSize = indent ? "2" : "1";
@@ -1336,7 +1336,7 @@ ${indent}`) + "'";
           onComment();
       }
       if (!literal2) {
-        const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent}`);
+        const foldedValue = value2.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent}`);
         let literalFallback = false;
         const foldOptions = getFoldOptions(ctx, true);
         if (blockQuote !== "folded" && type !== Scalar.Scalar.BLOCK_FOLDED) {
@@ -1349,37 +1349,37 @@ ${indent}`) + "'";
           return `>${header}
 ${indent}${body}`;
       }
-      value = value.replace(/\n+/g, `$&${indent}`);
+      value2 = value2.replace(/\n+/g, `$&${indent}`);
       return `|${header}
-${indent}${start}${value}${end}`;
+${indent}${start}${value2}${end}`;
     }
     function plainString(item, ctx, onComment, onChompKeep) {
-      const { type, value } = item;
+      const { type, value: value2 } = item;
       const { actualString, implicitKey, indent, indentStep, inFlow } = ctx;
-      if (implicitKey && value.includes("\n") || inFlow && /[[\]{},]/.test(value)) {
-        return quotedString(value, ctx);
+      if (implicitKey && value2.includes("\n") || inFlow && /[[\]{},]/.test(value2)) {
+        return quotedString(value2, ctx);
       }
-      if (/^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/.test(value)) {
-        return implicitKey || inFlow || !value.includes("\n") ? quotedString(value, ctx) : blockString(item, ctx, onComment, onChompKeep);
+      if (/^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/.test(value2)) {
+        return implicitKey || inFlow || !value2.includes("\n") ? quotedString(value2, ctx) : blockString(item, ctx, onComment, onChompKeep);
       }
-      if (!implicitKey && !inFlow && type !== Scalar.Scalar.PLAIN && value.includes("\n")) {
+      if (!implicitKey && !inFlow && type !== Scalar.Scalar.PLAIN && value2.includes("\n")) {
         return blockString(item, ctx, onComment, onChompKeep);
       }
-      if (containsDocumentMarker(value)) {
+      if (containsDocumentMarker(value2)) {
         if (indent === "") {
           ctx.forceBlockIndent = true;
           return blockString(item, ctx, onComment, onChompKeep);
         } else if (implicitKey && indent === indentStep) {
-          return quotedString(value, ctx);
+          return quotedString(value2, ctx);
         }
       }
-      const str = value.replace(/\n+/g, `$&
+      const str = value2.replace(/\n+/g, `$&
 ${indent}`);
       if (actualString) {
         const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str);
         const { compat, tags } = ctx.doc.schema;
         if (tags.some(test) || compat?.some(test))
-          return quotedString(value, ctx);
+          return quotedString(value2, ctx);
       }
       return implicitKey ? str : foldFlowLines.foldFlowLines(str, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
@@ -1552,7 +1552,7 @@ var require_stringifyPair = __commonJS({
     var Scalar = require_Scalar();
     var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
-    function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
+    function stringifyPair({ key, value: value2 }, ctx, onComment, onChompKeep) {
       const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
       let keyComment = identity.isNode(key) && key.comment || null;
       if (simpleKeys) {
@@ -1564,7 +1564,7 @@ var require_stringifyPair = __commonJS({
           throw new Error(msg);
         }
       }
-      let explicitKey = !simpleKeys && (!key || keyComment && value == null && !ctx.inFlow || identity.isCollection(key) || (identity.isScalar(key) ? key.type === Scalar.Scalar.BLOCK_FOLDED || key.type === Scalar.Scalar.BLOCK_LITERAL : typeof key === "object"));
+      let explicitKey = !simpleKeys && (!key || keyComment && value2 == null && !ctx.inFlow || identity.isCollection(key) || (identity.isScalar(key) ? key.type === Scalar.Scalar.BLOCK_FOLDED || key.type === Scalar.Scalar.BLOCK_LITERAL : typeof key === "object"));
       ctx = Object.assign({}, ctx, {
         allNullValues: false,
         implicitKey: !explicitKey && (simpleKeys || !allNullValues),
@@ -1579,12 +1579,12 @@ var require_stringifyPair = __commonJS({
         explicitKey = true;
       }
       if (ctx.inFlow) {
-        if (allNullValues || value == null) {
+        if (allNullValues || value2 == null) {
           if (keyCommentDone && onComment)
             onComment();
           return str === "" ? "?" : explicitKey ? `? ${str}` : str;
         }
-      } else if (allNullValues && !simpleKeys || value == null && explicitKey) {
+      } else if (allNullValues && !simpleKeys || value2 == null && explicitKey) {
         str = `? ${str}`;
         if (keyComment && !keyCommentDone) {
           str += stringifyComment.lineComment(str, ctx.indent, commentString(keyComment));
@@ -1605,26 +1605,26 @@ ${indent}:`;
           str += stringifyComment.lineComment(str, ctx.indent, commentString(keyComment));
       }
       let vsb, vcb, valueComment;
-      if (identity.isNode(value)) {
-        vsb = !!value.spaceBefore;
-        vcb = value.commentBefore;
-        valueComment = value.comment;
+      if (identity.isNode(value2)) {
+        vsb = !!value2.spaceBefore;
+        vcb = value2.commentBefore;
+        valueComment = value2.comment;
       } else {
         vsb = false;
         vcb = null;
         valueComment = null;
-        if (value && typeof value === "object")
-          value = doc.createNode(value);
+        if (value2 && typeof value2 === "object")
+          value2 = doc.createNode(value2);
       }
       ctx.implicitKey = false;
-      if (!explicitKey && !keyComment && identity.isScalar(value))
+      if (!explicitKey && !keyComment && identity.isScalar(value2))
         ctx.indentAtStart = str.length + 1;
       chompKeep = false;
-      if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity.isSeq(value) && !value.flow && !value.tag && !value.anchor) {
+      if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity.isSeq(value2) && !value2.flow && !value2.tag && !value2.anchor) {
         ctx.indent = ctx.indent.substring(2);
       }
       let valueCommentDone = false;
-      const valueStr = stringify2.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
+      const valueStr = stringify2.stringify(value2, ctx, () => valueCommentDone = true, () => chompKeep = true);
       let ws = " ";
       if (keyComment || vsb || vcb) {
         ws = vsb ? "\n" : "";
@@ -1640,11 +1640,11 @@ ${stringifyComment.indentComment(cs, ctx.indent)}`;
           ws += `
 ${ctx.indent}`;
         }
-      } else if (!explicitKey && identity.isCollection(value)) {
+      } else if (!explicitKey && identity.isCollection(value2)) {
         const vs0 = valueStr[0];
         const nl0 = valueStr.indexOf("\n");
         const hasNewline = nl0 !== -1;
-        const flow = ctx.inFlow ?? value.flow ?? value.items.length === 0;
+        const flow = ctx.inFlow ?? value2.flow ?? value2.items.length === 0;
         if (hasNewline || !flow) {
           let hasPropsLine = false;
           if (hasNewline && (vs0 === "&" || vs0 === "!")) {
@@ -1707,7 +1707,7 @@ var require_merge = __commonJS({
     var Scalar = require_Scalar();
     var MERGE_KEY = "<<";
     var merge2 = {
-      identify: (value) => value === MERGE_KEY || typeof value === "symbol" && value.description === MERGE_KEY,
+      identify: (value2) => value2 === MERGE_KEY || typeof value2 === "symbol" && value2.description === MERGE_KEY,
       default: "key",
       tag: "tag:yaml.org,2002:merge",
       test: /^<<$/,
@@ -1717,8 +1717,8 @@ var require_merge = __commonJS({
       stringify: () => MERGE_KEY
     };
     var isMergeKey = (ctx, key) => (merge2.identify(key) || identity.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge2.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge2.tag && tag.default);
-    function addMergeToJSMap(ctx, map2, value) {
-      const source = resolveAliasValue(ctx, value);
+    function addMergeToJSMap(ctx, map2, value2) {
+      const source = resolveAliasValue(ctx, value2);
       if (identity.isSeq(source))
         for (const it of source.items)
           mergeValue(ctx, map2, it);
@@ -1728,20 +1728,20 @@ var require_merge = __commonJS({
       else
         mergeValue(ctx, map2, source);
     }
-    function mergeValue(ctx, map2, value) {
-      const source = resolveAliasValue(ctx, value);
+    function mergeValue(ctx, map2, value2) {
+      const source = resolveAliasValue(ctx, value2);
       if (!identity.isMap(source))
         throw new Error("Merge sources must be maps or map aliases");
       const srcMap = source.toJSON(null, ctx, Map);
-      for (const [key, value2] of srcMap) {
+      for (const [key, value3] of srcMap) {
         if (map2 instanceof Map) {
           if (!map2.has(key))
-            map2.set(key, value2);
+            map2.set(key, value3);
         } else if (map2 instanceof Set) {
           map2.add(key);
         } else if (!Object.prototype.hasOwnProperty.call(map2, key)) {
           Object.defineProperty(map2, key, {
-            value: value2,
+            value: value3,
             writable: true,
             enumerable: true,
             configurable: true
@@ -1750,8 +1750,8 @@ var require_merge = __commonJS({
       }
       return map2;
     }
-    function resolveAliasValue(ctx, value) {
-      return ctx && identity.isAlias(value) ? value.resolve(ctx.doc, ctx) : value;
+    function resolveAliasValue(ctx, value2) {
+      return ctx && identity.isAlias(value2) ? value2.resolve(ctx.doc, ctx) : value2;
     }
     exports.addMergeToJSMap = addMergeToJSMap;
     exports.isMergeKey = isMergeKey;
@@ -1768,20 +1768,20 @@ var require_addPairToJSMap = __commonJS({
     var stringify2 = require_stringify();
     var identity = require_identity();
     var toJS = require_toJS();
-    function addPairToJSMap(ctx, map2, { key, value }) {
+    function addPairToJSMap(ctx, map2, { key, value: value2 }) {
       if (identity.isNode(key) && key.addToJSMap)
-        key.addToJSMap(ctx, map2, value);
+        key.addToJSMap(ctx, map2, value2);
       else if (merge2.isMergeKey(ctx, key))
-        merge2.addMergeToJSMap(ctx, map2, value);
+        merge2.addMergeToJSMap(ctx, map2, value2);
       else {
         const jsKey = toJS.toJS(key, "", ctx);
         if (map2 instanceof Map) {
-          map2.set(jsKey, toJS.toJS(value, jsKey, ctx));
+          map2.set(jsKey, toJS.toJS(value2, jsKey, ctx));
         } else if (map2 instanceof Set) {
           map2.add(jsKey);
         } else {
           const stringKey = stringifyKey(key, jsKey, ctx);
-          const jsValue = toJS.toJS(value, stringKey, ctx);
+          const jsValue = toJS.toJS(value2, stringKey, ctx);
           if (stringKey in map2)
             Object.defineProperty(map2, stringKey, {
               value: jsValue,
@@ -1831,24 +1831,24 @@ var require_Pair = __commonJS({
     var stringifyPair = require_stringifyPair();
     var addPairToJSMap = require_addPairToJSMap();
     var identity = require_identity();
-    function createPair(key, value, ctx) {
+    function createPair(key, value2, ctx) {
       const k = createNode.createNode(key, void 0, ctx);
-      const v = createNode.createNode(value, void 0, ctx);
+      const v = createNode.createNode(value2, void 0, ctx);
       return new Pair(k, v);
     }
     var Pair = class _Pair {
-      constructor(key, value = null) {
+      constructor(key, value2 = null) {
         Object.defineProperty(this, identity.NODE_TYPE, { value: identity.PAIR });
         this.key = key;
-        this.value = value;
+        this.value = value2;
       }
       clone(schema) {
-        let { key, value } = this;
+        let { key, value: value2 } = this;
         if (identity.isNode(key))
           key = key.clone(schema);
-        if (identity.isNode(value))
-          value = value.clone(schema);
-        return new _Pair(key, value);
+        if (identity.isNode(value2))
+          value2 = value2.clone(schema);
+        return new _Pair(key, value2);
       }
       toJSON(_, ctx) {
         const pair = ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
@@ -2051,17 +2051,17 @@ var require_YAMLMap = __commonJS({
       static from(schema, obj, ctx) {
         const { keepUndefined, replacer } = ctx;
         const map2 = new this(schema);
-        const add = (key, value) => {
+        const add = (key, value2) => {
           if (typeof replacer === "function")
-            value = replacer.call(obj, key, value);
+            value2 = replacer.call(obj, key, value2);
           else if (Array.isArray(replacer) && !replacer.includes(key))
             return;
-          if (value !== void 0 || keepUndefined)
-            map2.items.push(Pair.createPair(key, value, ctx));
+          if (value2 !== void 0 || keepUndefined)
+            map2.items.push(Pair.createPair(key, value2, ctx));
         };
         if (obj instanceof Map) {
-          for (const [key, value] of obj)
-            add(key, value);
+          for (const [key, value2] of obj)
+            add(key, value2);
         } else if (obj && typeof obj === "object") {
           for (const key of Object.keys(obj))
             add(key, obj[key]);
@@ -2119,8 +2119,8 @@ var require_YAMLMap = __commonJS({
       has(key) {
         return !!findPair(this.items, key);
       }
-      set(key, value) {
-        this.add(new Pair.Pair(key, value), true);
+      set(key, value2) {
+        this.add(new Pair.Pair(key, value2), true);
       }
       /**
        * @param ctx - Conversion context, originally set in Document#toJS()
@@ -2198,8 +2198,8 @@ var require_YAMLSeq = __commonJS({
         super(identity.SEQ, schema);
         this.items = [];
       }
-      add(value) {
-        this.items.push(value);
+      add(value2) {
+        this.items.push(value2);
       }
       /**
        * Removes a value from the collection.
@@ -2240,15 +2240,15 @@ var require_YAMLSeq = __commonJS({
        * If `key` does not contain a representation of an integer, this will throw.
        * It may be wrapped in a `Scalar`.
        */
-      set(key, value) {
+      set(key, value2) {
         const idx = asItemIndex(key);
         if (typeof idx !== "number")
           throw new Error(`Expected a valid index, not ${key}.`);
         const prev = this.items[idx];
-        if (identity.isScalar(prev) && Scalar.isScalarValue(value))
-          prev.value = value;
+        if (identity.isScalar(prev) && Scalar.isScalarValue(value2))
+          prev.value = value2;
         else
-          this.items[idx] = value;
+          this.items[idx] = value2;
       }
       toJSON(_, ctx) {
         const seq = [];
@@ -2324,7 +2324,7 @@ var require_string = __commonJS({
     "use strict";
     var stringifyString = require_stringifyString();
     var string4 = {
-      identify: (value) => typeof value === "string",
+      identify: (value2) => typeof value2 === "string",
       default: true,
       tag: "tag:yaml.org,2002:str",
       resolve: (str) => str,
@@ -2343,7 +2343,7 @@ var require_null = __commonJS({
     "use strict";
     var Scalar = require_Scalar();
     var nullTag = {
-      identify: (value) => value == null,
+      identify: (value2) => value2 == null,
       createNode: () => new Scalar.Scalar(null),
       default: true,
       tag: "tag:yaml.org,2002:null",
@@ -2361,18 +2361,18 @@ var require_bool = __commonJS({
     "use strict";
     var Scalar = require_Scalar();
     var boolTag = {
-      identify: (value) => typeof value === "boolean",
+      identify: (value2) => typeof value2 === "boolean",
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
       resolve: (str) => new Scalar.Scalar(str[0] === "t" || str[0] === "T"),
-      stringify({ source, value }, ctx) {
+      stringify({ source, value: value2 }, ctx) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
-          if (value === sv)
+          if (value2 === sv)
             return source;
         }
-        return value ? ctx.options.trueStr : ctx.options.falseStr;
+        return value2 ? ctx.options.trueStr : ctx.options.falseStr;
       }
     };
     exports.boolTag = boolTag;
@@ -2383,13 +2383,13 @@ var require_bool = __commonJS({
 var require_stringifyNumber = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
     "use strict";
-    function stringifyNumber({ format, minFractionDigits, tag, value }) {
-      if (typeof value === "bigint")
-        return String(value);
-      const num2 = typeof value === "number" ? value : Number(value);
+    function stringifyNumber({ format, minFractionDigits, tag, value: value2 }) {
+      if (typeof value2 === "bigint")
+        return String(value2);
+      const num2 = typeof value2 === "number" ? value2 : Number(value2);
       if (!isFinite(num2))
         return isNaN(num2) ? ".nan" : num2 < 0 ? "-.inf" : ".inf";
-      let n = Object.is(value, -0) ? "-0" : JSON.stringify(value);
+      let n = Object.is(value2, -0) ? "-0" : JSON.stringify(value2);
       if (!format && minFractionDigits && (!tag || tag === "tag:yaml.org,2002:float") && /^-?\d/.test(n) && !n.includes("e")) {
         let i = n.indexOf(".");
         if (i < 0) {
@@ -2413,7 +2413,7 @@ var require_float = __commonJS({
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
     var floatNaN = {
-      identify: (value) => typeof value === "number",
+      identify: (value2) => typeof value2 === "number",
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
@@ -2421,7 +2421,7 @@ var require_float = __commonJS({
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
-      identify: (value) => typeof value === "number",
+      identify: (value2) => typeof value2 === "number",
       default: true,
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
@@ -2433,7 +2433,7 @@ var require_float = __commonJS({
       }
     };
     var float = {
-      identify: (value) => typeof value === "number",
+      identify: (value2) => typeof value2 === "number",
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
@@ -2457,16 +2457,16 @@ var require_int = __commonJS({
   "node_modules/yaml/dist/schema/core/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
-    var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
+    var intIdentify = (value2) => typeof value2 === "bigint" || Number.isInteger(value2);
     var intResolve = (str, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str) : parseInt(str.substring(offset), radix);
     function intStringify(node2, radix, prefix) {
-      const { value } = node2;
-      if (intIdentify(value) && value >= 0)
-        return prefix + value.toString(radix);
+      const { value: value2 } = node2;
+      if (intIdentify(value2) && value2 >= 0)
+        return prefix + value2.toString(radix);
       return stringifyNumber.stringifyNumber(node2);
     }
     var intOct = {
-      identify: (value) => intIdentify(value) && value >= 0,
+      identify: (value2) => intIdentify(value2) && value2 >= 0,
       default: true,
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
@@ -2483,7 +2483,7 @@ var require_int = __commonJS({
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
-      identify: (value) => intIdentify(value) && value >= 0,
+      identify: (value2) => intIdentify(value2) && value2 >= 0,
       default: true,
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
@@ -2532,20 +2532,20 @@ var require_schema2 = __commonJS({
     var Scalar = require_Scalar();
     var map2 = require_map();
     var seq = require_seq();
-    function intIdentify(value) {
-      return typeof value === "bigint" || Number.isInteger(value);
+    function intIdentify(value2) {
+      return typeof value2 === "bigint" || Number.isInteger(value2);
     }
-    var stringifyJSON = ({ value }) => JSON.stringify(value);
+    var stringifyJSON = ({ value: value2 }) => JSON.stringify(value2);
     var jsonScalars = [
       {
-        identify: (value) => typeof value === "string",
+        identify: (value2) => typeof value2 === "string",
         default: true,
         tag: "tag:yaml.org,2002:str",
         resolve: (str) => str,
         stringify: stringifyJSON
       },
       {
-        identify: (value) => value == null,
+        identify: (value2) => value2 == null,
         createNode: () => new Scalar.Scalar(null),
         default: true,
         tag: "tag:yaml.org,2002:null",
@@ -2554,7 +2554,7 @@ var require_schema2 = __commonJS({
         stringify: stringifyJSON
       },
       {
-        identify: (value) => typeof value === "boolean",
+        identify: (value2) => typeof value2 === "boolean",
         default: true,
         tag: "tag:yaml.org,2002:bool",
         test: /^true$|^false$/,
@@ -2567,10 +2567,10 @@ var require_schema2 = __commonJS({
         tag: "tag:yaml.org,2002:int",
         test: /^-?(?:0|[1-9][0-9]*)$/,
         resolve: (str, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str) : parseInt(str, 10),
-        stringify: ({ value }) => intIdentify(value) ? value.toString() : JSON.stringify(value)
+        stringify: ({ value: value2 }) => intIdentify(value2) ? value2.toString() : JSON.stringify(value2)
       },
       {
-        identify: (value) => typeof value === "number",
+        identify: (value2) => typeof value2 === "number",
         default: true,
         tag: "tag:yaml.org,2002:float",
         test: /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/,
@@ -2600,7 +2600,7 @@ var require_binary = __commonJS({
     var Scalar = require_Scalar();
     var stringifyString = require_stringifyString();
     var binary = {
-      identify: (value) => value instanceof Uint8Array,
+      identify: (value2) => value2 instanceof Uint8Array,
       // Buffer inherits from Uint8Array
       default: false,
       tag: "tag:yaml.org,2002:binary",
@@ -2626,10 +2626,10 @@ var require_binary = __commonJS({
           return src;
         }
       },
-      stringify({ comment, type, value }, ctx, onComment, onChompKeep) {
-        if (!value)
+      stringify({ comment, type, value: value2 }, ctx, onComment, onChompKeep) {
+        if (!value2)
           return "";
-        const buf = value;
+        const buf = value2;
         let str;
         if (typeof node_buffer.Buffer === "function") {
           str = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
@@ -2701,25 +2701,25 @@ ${cn.comment}` : item.comment;
         for (let it of iterable) {
           if (typeof replacer === "function")
             it = replacer.call(iterable, String(i++), it);
-          let key, value;
+          let key, value2;
           if (Array.isArray(it)) {
             if (it.length === 2) {
               key = it[0];
-              value = it[1];
+              value2 = it[1];
             } else
               throw new TypeError(`Expected [key, value] tuple: ${it}`);
           } else if (it && it instanceof Object) {
             const keys = Object.keys(it);
             if (keys.length === 1) {
               key = keys[0];
-              value = it[key];
+              value2 = it[key];
             } else {
               throw new TypeError(`Expected tuple with one key, not ${keys.length} keys`);
             }
           } else {
             key = it;
           }
-          pairs2.items.push(Pair.createPair(key, value, ctx));
+          pairs2.items.push(Pair.createPair(key, value2, ctx));
         }
       return pairs2;
     }
@@ -2766,16 +2766,16 @@ var require_omap = __commonJS({
         if (ctx?.onCreate)
           ctx.onCreate(map2);
         for (const pair of this.items) {
-          let key, value;
+          let key, value2;
           if (identity.isPair(pair)) {
             key = toJS.toJS(pair.key, "", ctx);
-            value = toJS.toJS(pair.value, key, ctx);
+            value2 = toJS.toJS(pair.value, key, ctx);
           } else {
             key = toJS.toJS(pair, "", ctx);
           }
           if (map2.has(key))
             throw new Error("Ordered maps must not include duplicate keys");
-          map2.set(key, value);
+          map2.set(key, value2);
         }
         return map2;
       }
@@ -2789,7 +2789,7 @@ var require_omap = __commonJS({
     YAMLOMap.tag = "tag:yaml.org,2002:omap";
     var omap = {
       collection: "seq",
-      identify: (value) => value instanceof Map,
+      identify: (value2) => value2 instanceof Map,
       nodeClass: YAMLOMap,
       default: false,
       tag: "tag:yaml.org,2002:omap",
@@ -2819,14 +2819,14 @@ var require_bool2 = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
-    function boolStringify({ value, source }, ctx) {
-      const boolObj = value ? trueTag : falseTag;
+    function boolStringify({ value: value2, source }, ctx) {
+      const boolObj = value2 ? trueTag : falseTag;
       if (source && boolObj.test.test(source))
         return source;
-      return value ? ctx.options.trueStr : ctx.options.falseStr;
+      return value2 ? ctx.options.trueStr : ctx.options.falseStr;
     }
     var trueTag = {
-      identify: (value) => value === true,
+      identify: (value2) => value2 === true,
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:Y|y|[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/,
@@ -2834,7 +2834,7 @@ var require_bool2 = __commonJS({
       stringify: boolStringify
     };
     var falseTag = {
-      identify: (value) => value === false,
+      identify: (value2) => value2 === false,
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:N|n|[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/,
@@ -2853,7 +2853,7 @@ var require_float2 = __commonJS({
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
     var floatNaN = {
-      identify: (value) => typeof value === "number",
+      identify: (value2) => typeof value2 === "number",
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
@@ -2861,7 +2861,7 @@ var require_float2 = __commonJS({
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
-      identify: (value) => typeof value === "number",
+      identify: (value2) => typeof value2 === "number",
       default: true,
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
@@ -2873,7 +2873,7 @@ var require_float2 = __commonJS({
       }
     };
     var float = {
-      identify: (value) => typeof value === "number",
+      identify: (value2) => typeof value2 === "number",
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
@@ -2900,7 +2900,7 @@ var require_int2 = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
-    var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
+    var intIdentify = (value2) => typeof value2 === "bigint" || Number.isInteger(value2);
     function intResolve(str, offset, radix, { intAsBigInt }) {
       const sign = str[0];
       if (sign === "-" || sign === "+")
@@ -2925,10 +2925,10 @@ var require_int2 = __commonJS({
       return sign === "-" ? -1 * n : n;
     }
     function intStringify(node2, radix, prefix) {
-      const { value } = node2;
-      if (intIdentify(value)) {
-        const str = value.toString(radix);
-        return value < 0 ? "-" + prefix + str.substr(1) : prefix + str;
+      const { value: value2 } = node2;
+      if (intIdentify(value2)) {
+        const str = value2.toString(radix);
+        return value2 < 0 ? "-" + prefix + str.substr(1) : prefix + str;
       }
       return stringifyNumber.stringifyNumber(node2);
     }
@@ -3006,13 +3006,13 @@ var require_set = __commonJS({
         const pair = YAMLMap.findPair(this.items, key);
         return !keepPair && identity.isPair(pair) ? identity.isScalar(pair.key) ? pair.key.value : pair.key : pair;
       }
-      set(key, value) {
-        if (typeof value !== "boolean")
-          throw new Error(`Expected boolean value for set(key, value) in a YAML set, not ${typeof value}`);
+      set(key, value2) {
+        if (typeof value2 !== "boolean")
+          throw new Error(`Expected boolean value for set(key, value) in a YAML set, not ${typeof value2}`);
         const prev = YAMLMap.findPair(this.items, key);
-        if (prev && !value) {
+        if (prev && !value2) {
           this.items.splice(this.items.indexOf(prev), 1);
-        } else if (!prev && value) {
+        } else if (!prev && value2) {
           this.items.push(new Pair.Pair(key));
         }
       }
@@ -3031,10 +3031,10 @@ var require_set = __commonJS({
         const { replacer } = ctx;
         const set3 = new this(schema);
         if (iterable && Symbol.iterator in Object(iterable))
-          for (let value of iterable) {
+          for (let value2 of iterable) {
             if (typeof replacer === "function")
-              value = replacer.call(iterable, value, value);
-            set3.items.push(Pair.createPair(value, null, ctx));
+              value2 = replacer.call(iterable, value2, value2);
+            set3.items.push(Pair.createPair(value2, null, ctx));
           }
         return set3;
       }
@@ -3042,7 +3042,7 @@ var require_set = __commonJS({
     YAMLSet.tag = "tag:yaml.org,2002:set";
     var set2 = {
       collection: "map",
-      identify: (value) => value instanceof Set,
+      identify: (value2) => value2 instanceof Set,
       nodeClass: YAMLSet,
       default: false,
       tag: "tag:yaml.org,2002:set",
@@ -3076,33 +3076,33 @@ var require_timestamp = __commonJS({
       return sign === "-" ? num2(-1) * res : res;
     }
     function stringifySexagesimal(node2) {
-      let { value } = node2;
+      let { value: value2 } = node2;
       let num2 = (n) => n;
-      if (typeof value === "bigint")
+      if (typeof value2 === "bigint")
         num2 = (n) => BigInt(n);
-      else if (isNaN(value) || !isFinite(value))
+      else if (isNaN(value2) || !isFinite(value2))
         return stringifyNumber.stringifyNumber(node2);
       let sign = "";
-      if (value < 0) {
+      if (value2 < 0) {
         sign = "-";
-        value *= num2(-1);
+        value2 *= num2(-1);
       }
       const _60 = num2(60);
-      const parts = [value % _60];
-      if (value < 60) {
+      const parts = [value2 % _60];
+      if (value2 < 60) {
         parts.unshift(0);
       } else {
-        value = (value - parts[0]) / _60;
-        parts.unshift(value % _60);
-        if (value >= 60) {
-          value = (value - parts[0]) / _60;
-          parts.unshift(value);
+        value2 = (value2 - parts[0]) / _60;
+        parts.unshift(value2 % _60);
+        if (value2 >= 60) {
+          value2 = (value2 - parts[0]) / _60;
+          parts.unshift(value2);
         }
       }
       return sign + parts.map((n) => String(n).padStart(2, "0")).join(":").replace(/000000\d*$/, "");
     }
     var intTime = {
-      identify: (value) => typeof value === "bigint" || Number.isInteger(value),
+      identify: (value2) => typeof value2 === "bigint" || Number.isInteger(value2),
       default: true,
       tag: "tag:yaml.org,2002:int",
       format: "TIME",
@@ -3111,7 +3111,7 @@ var require_timestamp = __commonJS({
       stringify: stringifySexagesimal
     };
     var floatTime = {
-      identify: (value) => typeof value === "number",
+      identify: (value2) => typeof value2 === "number",
       default: true,
       tag: "tag:yaml.org,2002:float",
       format: "TIME",
@@ -3120,7 +3120,7 @@ var require_timestamp = __commonJS({
       stringify: stringifySexagesimal
     };
     var timestamp = {
-      identify: (value) => value instanceof Date,
+      identify: (value2) => value2 instanceof Date,
       default: true,
       tag: "tag:yaml.org,2002:timestamp",
       // If the time zone is omitted, the timestamp is assumed to be specified in UTC. The time part
@@ -3143,7 +3143,7 @@ var require_timestamp = __commonJS({
         }
         return new Date(date5);
       },
-      stringify: ({ value }) => value?.toISOString().replace(/(T00:00:00)?\.000Z$/, "") ?? ""
+      stringify: ({ value: value2 }) => value2?.toISOString().replace(/(T00:00:00)?\.000Z$/, "") ?? ""
     };
     exports.floatTime = floatTime;
     exports.intTime = intTime;
@@ -3417,7 +3417,7 @@ var require_Document = __commonJS({
     var createNode = require_createNode();
     var directives = require_directives();
     var Document = class _Document {
-      constructor(value, replacer, options) {
+      constructor(value2, replacer, options) {
         this.commentBefore = null;
         this.comment = null;
         this.errors = [];
@@ -3449,7 +3449,7 @@ var require_Document = __commonJS({
         } else
           this.directives = new directives.Directives({ version: version2 });
         this.setSchema(version2, options);
-        this.contents = value === void 0 ? null : this.createNode(value, _replacer, options);
+        this.contents = value2 === void 0 ? null : this.createNode(value2, _replacer, options);
       }
       /**
        * Create a deep copy of this Document and its contents.
@@ -3474,14 +3474,14 @@ var require_Document = __commonJS({
         return copy;
       }
       /** Adds a value to the document. */
-      add(value) {
+      add(value2) {
         if (assertCollection(this.contents))
-          this.contents.add(value);
+          this.contents.add(value2);
       }
       /** Adds a value to the document. */
-      addIn(path9, value) {
+      addIn(path11, value2) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path9, value);
+          this.contents.addIn(path11, value2);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3500,10 +3500,10 @@ var require_Document = __commonJS({
         }
         return new Alias.Alias(node2.anchor);
       }
-      createNode(value, replacer, options) {
+      createNode(value2, replacer, options) {
         let _replacer = void 0;
         if (typeof replacer === "function") {
-          value = replacer.call({ "": value }, "", value);
+          value2 = replacer.call({ "": value2 }, "", value2);
           _replacer = replacer;
         } else if (Array.isArray(replacer)) {
           const keyToStr = (v) => typeof v === "number" || v instanceof String || v instanceof Number;
@@ -3530,7 +3530,7 @@ var require_Document = __commonJS({
           schema: this.schema,
           sourceObjects
         };
-        const node2 = createNode.createNode(value, tag, ctx);
+        const node2 = createNode.createNode(value2, tag, ctx);
         if (flow && identity.isCollection(node2))
           node2.flow = true;
         setAnchors();
@@ -3540,9 +3540,9 @@ var require_Document = __commonJS({
        * Convert a key and a value into a `Pair` using the current schema,
        * recursively wrapping all values as `Scalar` or `Collection` nodes.
        */
-      createPair(key, value, options = {}) {
+      createPair(key, value2, options = {}) {
         const k = this.createNode(key, null, options);
-        const v = this.createNode(value, null, options);
+        const v = this.createNode(value2, null, options);
         return new Pair.Pair(k, v);
       }
       /**
@@ -3556,14 +3556,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path9) {
-        if (Collection.isEmptyPath(path9)) {
+      deleteIn(path11) {
+        if (Collection.isEmptyPath(path11)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path9) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path11) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3578,10 +3578,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path9, keepScalar) {
-        if (Collection.isEmptyPath(path9))
+      getIn(path11, keepScalar) {
+        if (Collection.isEmptyPath(path11))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path9, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path11, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3592,33 +3592,33 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path9) {
-        if (Collection.isEmptyPath(path9))
+      hasIn(path11) {
+        if (Collection.isEmptyPath(path11))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path9) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path11) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      set(key, value) {
+      set(key, value2) {
         if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, [key], value);
+          this.contents = Collection.collectionFromPath(this.schema, [key], value2);
         } else if (assertCollection(this.contents)) {
-          this.contents.set(key, value);
+          this.contents.set(key, value2);
         }
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path9, value) {
-        if (Collection.isEmptyPath(path9)) {
-          this.contents = value;
+      setIn(path11, value2) {
+        if (Collection.isEmptyPath(path11)) {
+          this.contents = value2;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path9), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path11), value2);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path9, value);
+          this.contents.setIn(path11, value2);
         }
       }
       /**
@@ -3677,8 +3677,8 @@ var require_Document = __commonJS({
         };
         const res = toJS.toJS(this.contents, jsonArg ?? "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count);
+          for (const { count: count2, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count2);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
       /**
@@ -3755,12 +3755,12 @@ var require_errors = __commonJS({
         lineStr = prev + lineStr;
       }
       if (/[^ ]/.test(lineStr)) {
-        let count = 1;
+        let count2 = 1;
         const end = error62.linePos[1];
         if (end?.line === line && end.col > col) {
-          count = Math.max(1, Math.min(end.col - col, 80 - ci));
+          count2 = Math.max(1, Math.min(end.col - col, 80 - ci));
         }
-        const pointer = " ".repeat(ci) + "^".repeat(count);
+        const pointer = " ".repeat(ci) + "^".repeat(count2);
         error62.message += `:
 
 ${lineStr}
@@ -4004,7 +4004,7 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep, value } = collItem;
+        const { start, key, sep, value: value2 } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
           next: key ?? sep?.[0],
@@ -4047,7 +4047,7 @@ var require_resolve_block_map = __commonJS({
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
         const valueProps = resolveProps.resolveProps(sep ?? [], {
           indicator: "map-value-ind",
-          next: value,
+          next: value2,
           offset: keyNode.range[2],
           onError,
           parentIndent: bm.indent,
@@ -4056,14 +4056,14 @@ var require_resolve_block_map = __commonJS({
         offset = valueProps.end;
         if (valueProps.found) {
           if (implicitKey) {
-            if (value?.type === "block-map" && !valueProps.hasNewline)
+            if (value2?.type === "block-map" && !valueProps.hasNewline)
               onError(offset, "BLOCK_AS_IMPLICIT_KEY", "Nested mappings are not allowed in compact mappings");
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep, null, valueProps, onError);
+          const valueNode = value2 ? composeNode(ctx, value2, valueProps, onError) : composeEmptyNode(ctx, offset, sep, null, valueProps, onError);
           if (ctx.schema.compat)
-            utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
+            utilFlowIndentCheck.flowIndentCheck(bm.indent, value2, onError);
           offset = valueNode.range[2];
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
@@ -4109,18 +4109,18 @@ var require_resolve_block_seq = __commonJS({
         ctx.atKey = false;
       let offset = bs.offset;
       let commentEnd = null;
-      for (const { start, value } of bs.items) {
+      for (const { start, value: value2 } of bs.items) {
         const props = resolveProps.resolveProps(start, {
           indicator: "seq-item-ind",
-          next: value,
+          next: value2,
           offset,
           onError,
           parentIndent: bs.indent,
           startOnNewline: true
         });
         if (!props.found) {
-          if (props.anchor || props.tag || value) {
-            if (value?.type === "block-seq")
+          if (props.anchor || props.tag || value2) {
+            if (value2?.type === "block-seq")
               onError(props.end, "BAD_INDENT", "All sequence items must start at the same column");
             else
               onError(offset, "MISSING_CHAR", "Sequence item without - indicator");
@@ -4131,9 +4131,9 @@ var require_resolve_block_seq = __commonJS({
             continue;
           }
         }
-        const node2 = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, start, null, props, onError);
+        const node2 = value2 ? composeNode(ctx, value2, props, onError) : composeEmptyNode(ctx, props.end, start, null, props, onError);
         if (ctx.schema.compat)
-          utilFlowIndentCheck.flowIndentCheck(bs.indent, value, onError);
+          utilFlowIndentCheck.flowIndentCheck(bs.indent, value2, onError);
         offset = node2.range[2];
         seq.items.push(node2);
       }
@@ -4215,7 +4215,7 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep, value } = collItem;
+        const { start, key, sep, value: value2 } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
@@ -4226,7 +4226,7 @@ var require_resolve_flow_collection = __commonJS({
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep && !value) {
+          if (!props.anchor && !props.tag && !sep && !value2) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -4281,10 +4281,10 @@ var require_resolve_flow_collection = __commonJS({
           }
         }
         if (!isMap2 && !sep && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
+          const valueNode = value2 ? composeNode(ctx, value2, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
-          if (isBlock(value))
+          if (isBlock(value2))
             onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
         } else {
           ctx.atKey = true;
@@ -4296,7 +4296,7 @@ var require_resolve_flow_collection = __commonJS({
           const valueProps = resolveProps.resolveProps(sep ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
-            next: value,
+            next: value2,
             offset: keyNode.range[2],
             onError,
             parentIndent: fc.indent,
@@ -4316,15 +4316,15 @@ var require_resolve_flow_collection = __commonJS({
               if (props.start < valueProps.found.offset - 1024)
                 onError(valueProps.found, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit flow sequence key");
             }
-          } else if (value) {
-            if ("source" in value && value.source?.[0] === ":")
-              onError(value, "MISSING_CHAR", `Missing space after : in ${fcName}`);
+          } else if (value2) {
+            if ("source" in value2 && value2.source?.[0] === ":")
+              onError(value2, "MISSING_CHAR", `Missing space after : in ${fcName}`);
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep, null, valueProps, onError) : null;
+          const valueNode = value2 ? composeNode(ctx, value2, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep, null, valueProps, onError) : null;
           if (valueNode) {
-            if (isBlock(value))
+            if (isBlock(value2))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
           } else if (valueProps.comment) {
             if (keyNode.comment)
@@ -4467,11 +4467,11 @@ var require_resolve_block_scalar = __commonJS({
           break;
       }
       if (chompStart === 0) {
-        const value2 = header.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
+        const value3 = header.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
         let end2 = start + header.length;
         if (scalar4.source)
           end2 += scalar4.source.length;
-        return { value: value2, type, comment: header.comment, range: [start, end2, end2] };
+        return { value: value3, type, comment: header.comment, range: [start, end2, end2] };
       }
       let trimIndent = scalar4.indent + header.indent;
       let offset = scalar4.offset + header.length;
@@ -4501,11 +4501,11 @@ var require_resolve_block_scalar = __commonJS({
         if (lines[i][0].length > trimIndent)
           chompStart = i + 1;
       }
-      let value = "";
+      let value2 = "";
       let sep = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
-        value += lines[i][0].slice(trimIndent) + "\n";
+        value2 += lines[i][0].slice(trimIndent) + "\n";
       for (let i = contentStart; i < chompStart; ++i) {
         let [indent, content] = lines[i];
         offset += indent.length + content.length + 1;
@@ -4519,23 +4519,23 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep + indent.slice(trimIndent) + content;
+          value2 += sep + indent.slice(trimIndent) + content;
           sep = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
           if (sep === " ")
             sep = "\n";
           else if (!prevMoreIndented && sep === "\n")
             sep = "\n\n";
-          value += sep + indent.slice(trimIndent) + content;
+          value2 += sep + indent.slice(trimIndent) + content;
           sep = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
           if (sep === "\n")
-            value += "\n";
+            value2 += "\n";
           else
             sep = "\n";
         } else {
-          value += sep + content;
+          value2 += sep + content;
           sep = " ";
           prevMoreIndented = false;
         }
@@ -4545,15 +4545,15 @@ var require_resolve_block_scalar = __commonJS({
           break;
         case "+":
           for (let i = chompStart; i < lines.length; ++i)
-            value += "\n" + lines[i][0].slice(trimIndent);
-          if (value[value.length - 1] !== "\n")
-            value += "\n";
+            value2 += "\n" + lines[i][0].slice(trimIndent);
+          if (value2[value2.length - 1] !== "\n")
+            value2 += "\n";
           break;
         default:
-          value += "\n";
+          value2 += "\n";
       }
       const end = start + header.length + scalar4.source.length;
-      return { value, type, comment: header.comment, range: [start, end, end] };
+      return { value: value2, type, comment: header.comment, range: [start, end, end] };
     }
     function parseBlockScalarHeader({ offset, props }, strict, onError) {
       if (props[0].type !== "block-scalar-header") {
@@ -4638,20 +4638,20 @@ var require_resolve_flow_scalar = __commonJS({
     function resolveFlowScalar(scalar4, strict, onError) {
       const { offset, type, source, end } = scalar4;
       let _type;
-      let value;
+      let value2;
       const _onError = (rel, code2, msg) => onError(offset + rel, code2, msg);
       switch (type) {
         case "scalar":
           _type = Scalar.Scalar.PLAIN;
-          value = plainValue(source, _onError);
+          value2 = plainValue(source, _onError);
           break;
         case "single-quoted-scalar":
           _type = Scalar.Scalar.QUOTE_SINGLE;
-          value = singleQuotedValue(source, _onError);
+          value2 = singleQuotedValue(source, _onError);
           break;
         case "double-quoted-scalar":
           _type = Scalar.Scalar.QUOTE_DOUBLE;
-          value = doubleQuotedValue(source, _onError);
+          value2 = doubleQuotedValue(source, _onError);
           break;
         /* istanbul ignore next should not happen */
         default:
@@ -4666,7 +4666,7 @@ var require_resolve_flow_scalar = __commonJS({
       const valueEnd = offset + source.length;
       const re = resolveEnd.resolveEnd(end, valueEnd, strict, onError);
       return {
-        value,
+        value: value2,
         type: _type,
         comment: re.comment,
         range: [offset, valueEnd, re.offset]
@@ -4859,28 +4859,28 @@ var require_compose_scalar = __commonJS({
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
     function composeScalar(ctx, token, tagToken, onError) {
-      const { value, type, comment, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
+      const { value: value2, type, comment, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
       const tagName = tagToken ? ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg)) : null;
       let tag;
       if (ctx.options.stringKeys && ctx.atKey) {
         tag = ctx.schema[identity.SCALAR];
       } else if (tagName)
-        tag = findScalarTagByName(ctx.schema, value, tagName, tagToken, onError);
+        tag = findScalarTagByName(ctx.schema, value2, tagName, tagToken, onError);
       else if (token.type === "scalar")
-        tag = findScalarTagByTest(ctx, value, token, onError);
+        tag = findScalarTagByTest(ctx, value2, token, onError);
       else
         tag = ctx.schema[identity.SCALAR];
       let scalar4;
       try {
-        const res = tag.resolve(value, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
+        const res = tag.resolve(value2, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
         scalar4 = identity.isScalar(res) ? res : new Scalar.Scalar(res);
       } catch (error62) {
         const msg = error62 instanceof Error ? error62.message : String(error62);
         onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg);
-        scalar4 = new Scalar.Scalar(value);
+        scalar4 = new Scalar.Scalar(value2);
       }
       scalar4.range = range;
-      scalar4.source = value;
+      scalar4.source = value2;
       if (type)
         scalar4.type = type;
       if (tagName)
@@ -4891,7 +4891,7 @@ var require_compose_scalar = __commonJS({
         scalar4.comment = comment;
       return scalar4;
     }
-    function findScalarTagByName(schema, value, tagName, tagToken, onError) {
+    function findScalarTagByName(schema, value2, tagName, tagToken, onError) {
       if (tagName === "!")
         return schema[identity.SCALAR];
       const matchWithTest = [];
@@ -4904,7 +4904,7 @@ var require_compose_scalar = __commonJS({
         }
       }
       for (const tag of matchWithTest)
-        if (tag.test?.test(value))
+        if (tag.test?.test(value2))
           return tag;
       const kt = schema.knownTags[tagName];
       if (kt && !kt.collection) {
@@ -4914,10 +4914,10 @@ var require_compose_scalar = __commonJS({
       onError(tagToken, "TAG_RESOLVE_FAILED", `Unresolved tag: ${tagName}`, tagName !== "tag:yaml.org,2002:str");
       return schema[identity.SCALAR];
     }
-    function findScalarTagByTest({ atKey, directives, schema }, value, token, onError) {
-      const tag = schema.tags.find((tag2) => (tag2.default === true || atKey && tag2.default === "key") && tag2.test?.test(value)) || schema[identity.SCALAR];
+    function findScalarTagByTest({ atKey, directives, schema }, value2, token, onError) {
+      const tag = schema.tags.find((tag2) => (tag2.default === true || atKey && tag2.default === "key") && tag2.test?.test(value2)) || schema[identity.SCALAR];
       if (schema.compat) {
-        const compat = schema.compat.find((tag2) => tag2.default && tag2.test?.test(value)) ?? schema[identity.SCALAR];
+        const compat = schema.compat.find((tag2) => tag2.default && tag2.test?.test(value2)) ?? schema[identity.SCALAR];
         if (tag.tag !== compat.tag) {
           const ts = directives.tagString(tag.tag);
           const cs = directives.tagString(compat.tag);
@@ -5075,7 +5075,7 @@ var require_compose_doc = __commonJS({
     var composeNode = require_compose_node();
     var resolveEnd = require_resolve_end();
     var resolveProps = require_resolve_props();
-    function composeDoc(options, directives, { offset, start, value, end }, onError) {
+    function composeDoc(options, directives, { offset, start, value: value2, end }, onError) {
       const opts = Object.assign({ _directives: directives }, options);
       const doc = new Document.Document(void 0, opts);
       const ctx = {
@@ -5087,7 +5087,7 @@ var require_compose_doc = __commonJS({
       };
       const props = resolveProps.resolveProps(start, {
         indicator: "doc-start",
-        next: value ?? end?.[0],
+        next: value2 ?? end?.[0],
         offset,
         onError,
         parentIndent: 0,
@@ -5095,10 +5095,10 @@ var require_compose_doc = __commonJS({
       });
       if (props.found) {
         doc.directives.docStart = true;
-        if (value && (value.type === "block-map" || value.type === "block-seq") && !props.hasNewline)
+        if (value2 && (value2.type === "block-map" || value2.type === "block-seq") && !props.hasNewline)
           onError(props.end, "MISSING_CHAR", "Block collection cannot start on same line with directives-end marker");
       }
-      doc.contents = value ? composeNode.composeNode(ctx, value, props, onError) : composeNode.composeEmptyNode(ctx, props.end, start, null, props, onError);
+      doc.contents = value2 ? composeNode.composeNode(ctx, value2, props, onError) : composeNode.composeEmptyNode(ctx, props.end, start, null, props, onError);
       const contentEnd = doc.contents.range[2];
       const re = resolveEnd.resolveEnd(end, contentEnd, false, onError);
       if (re.comment)
@@ -5346,9 +5346,9 @@ var require_cst_scalar = __commonJS({
       }
       return null;
     }
-    function createScalarToken(value, context) {
+    function createScalarToken(value2, context) {
       const { implicitKey = false, indent, inFlow = false, offset = -1, type = "PLAIN" } = context;
-      const source = stringifyString.stringifyString({ type, value }, {
+      const source = stringifyString.stringifyString({ type, value: value2 }, {
         implicitKey,
         indent: indent > 0 ? " ".repeat(indent) : "",
         inFlow,
@@ -5378,7 +5378,7 @@ var require_cst_scalar = __commonJS({
           return { type: "scalar", offset, indent, source, end };
       }
     }
-    function setScalarValue(token, value, context = {}) {
+    function setScalarValue(token, value2, context = {}) {
       let { afterKey = false, implicitKey = false, inFlow = false, type } = context;
       let indent = "indent" in token ? token.indent : null;
       if (afterKey && typeof indent === "number")
@@ -5401,7 +5401,7 @@ var require_cst_scalar = __commonJS({
           default:
             type = "PLAIN";
         }
-      const source = stringifyString.stringifyString({ type, value }, {
+      const source = stringifyString.stringifyString({ type, value: value2 }, {
         implicitKey: implicitKey || indent === null,
         indent: indent !== null && indent > 0 ? " ".repeat(indent) : "",
         inFlow,
@@ -5547,7 +5547,7 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep, value }) {
+    function stringifyItem({ start, key, sep, value: value2 }) {
       let res = "";
       for (const st of start)
         res += st.source;
@@ -5556,8 +5556,8 @@ var require_cst_stringify = __commonJS({
       if (sep)
         for (const st of sep)
           res += st.source;
-      if (value)
-        res += stringifyToken(value);
+      if (value2)
+        res += stringifyToken(value2);
       return res;
     }
     exports.stringify = stringify2;
@@ -5579,9 +5579,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path9) => {
+    visit2.itemAtPath = (cst, path11) => {
       let item = cst;
-      for (const [field, index] of path9) {
+      for (const [field, index] of path11) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -5590,23 +5590,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path9) => {
-      const parent = visit2.itemAtPath(cst, path9.slice(0, -1));
-      const field = path9[path9.length - 1][0];
+    visit2.parentCollection = (cst, path11) => {
+      const parent = visit2.itemAtPath(cst, path11.slice(0, -1));
+      const field = path11[path11.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path9, item, visitor) {
-      let ctrl = visitor(item, path9);
+    function _visit(path11, item, visitor) {
+      let ctrl = visitor(item, path11);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path9.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path11.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5617,10 +5617,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path9);
+            ctrl = ctrl(item, path11);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path9) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path11) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -7290,7 +7290,7 @@ var require_public_api = __commonJS({
       }
       return doc.toJS(Object.assign({ reviver: _reviver }, options));
     }
-    function stringify2(value, replacer, options) {
+    function stringify2(value2, replacer, options) {
       let _replacer = null;
       if (typeof replacer === "function" || Array.isArray(replacer)) {
         _replacer = replacer;
@@ -7303,14 +7303,14 @@ var require_public_api = __commonJS({
         const indent = Math.round(options);
         options = indent < 1 ? void 0 : indent > 8 ? { indent: 8 } : { indent };
       }
-      if (value === void 0) {
+      if (value2 === void 0) {
         const { keepUndefined } = options ?? replacer ?? {};
         if (!keepUndefined)
           return void 0;
       }
-      if (identity.isDocument(value) && !_replacer)
-        return value.toString(options);
-      return new Document.Document(value, _replacer, options).toString(options);
+      if (identity.isDocument(value2) && !_replacer)
+        return value2.toString(options);
+      return new Document.Document(value2, _replacer, options).toString(options);
     }
     exports.parse = parse4;
     exports.parseAllDocuments = parseAllDocuments;
@@ -7391,7 +7391,7 @@ function formatGateError(err) {
 }
 
 // src/gate.ts
-import path8 from "node:path";
+import path10 from "node:path";
 
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
@@ -8077,10 +8077,10 @@ function getEnumValues(entries) {
 function joinValues(array2, separator = "|") {
   return array2.map((val) => stringifyPrimitive(val)).join(separator);
 }
-function jsonStringifyReplacer(_, value) {
-  if (typeof value === "bigint")
-    return value.toString();
-  return value;
+function jsonStringifyReplacer(_, value2) {
+  if (typeof value2 === "bigint")
+    return value2.toString();
+  return value2;
 }
 var Cached = class {
   constructor(getter) {
@@ -8117,17 +8117,17 @@ function floatSafeRemainder(val, step) {
 }
 var EVALUATING = /* @__PURE__ */ Symbol("evaluating");
 function defineLazy(object2, key, getter) {
-  let value = void 0;
+  let value2 = void 0;
   Object.defineProperty(object2, key, {
     get() {
-      if (value === EVALUATING) {
+      if (value2 === EVALUATING) {
         return void 0;
       }
-      if (value === void 0) {
-        value = EVALUATING;
-        value = getter();
+      if (value2 === void 0) {
+        value2 = EVALUATING;
+        value2 = getter();
       }
-      return value;
+      return value2;
     },
     set(v) {
       Object.defineProperty(object2, key, {
@@ -8141,9 +8141,9 @@ function defineLazy(object2, key, getter) {
 function objectClone(obj) {
   return Object.create(Object.getPrototypeOf(obj), Object.getOwnPropertyDescriptors(obj));
 }
-function assignProp(target, prop, value) {
+function assignProp(target, prop, value2) {
   Object.defineProperty(target, prop, {
-    value,
+    value: value2,
     writable: true,
     enumerable: true,
     configurable: true
@@ -8159,19 +8159,19 @@ function sourceShape(schema) {
 function deferProp(target, key, getter) {
   Object.defineProperty(target, key, {
     get() {
-      const value = getter();
-      assignProp(this, key, value);
-      return value;
+      const value2 = getter();
+      assignProp(this, key, value2);
+      return value2;
     },
     enumerable: true,
     configurable: true
   });
 }
-function putProp(target, key, value) {
+function putProp(target, key, value2) {
   if (key in target)
-    assignProp(target, key, value);
+    assignProp(target, key, value2);
   else
-    target[key] = value;
+    target[key] = value2;
 }
 function mirrorShape(target, source, keys, wrap) {
   const raw = sourceShape(source);
@@ -8181,8 +8181,8 @@ function mirrorShape(target, source, keys, wrap) {
       continue;
     if (desc.get) {
       deferProp(target, key, () => {
-        const value = source._zod.def.shape[key];
-        return wrap ? wrap(value, key) : value;
+        const value2 = source._zod.def.shape[key];
+        return wrap ? wrap(value2, key) : value2;
       });
     } else
       putProp(target, key, wrap ? wrap(desc.value, key) : desc.value);
@@ -8210,10 +8210,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path9) {
-  if (!path9)
+function getElementAtPath(obj, path11) {
+  if (!path11)
     return obj;
-  return path9.reduce((acc, key) => acc?.[key], obj);
+  return path11.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -8381,9 +8381,9 @@ function createTransparentProxy(getter) {
       target ?? (target = getter());
       return Reflect.get(target, prop, receiver);
     },
-    set(_, prop, value, receiver) {
+    set(_, prop, value2, receiver) {
       target ?? (target = getter());
-      return Reflect.set(target, prop, value, receiver);
+      return Reflect.set(target, prop, value2, receiver);
     },
     has(_, prop) {
       target ?? (target = getter());
@@ -8407,16 +8407,16 @@ function createTransparentProxy(getter) {
     }
   });
 }
-function stringifyPrimitive(value) {
-  if (typeof value === "bigint")
-    return value.toString() + "n";
-  if (typeof value === "string")
-    return `"${value}"`;
-  return `${value}`;
+function stringifyPrimitive(value2) {
+  if (typeof value2 === "bigint")
+    return value2.toString() + "n";
+  if (typeof value2 === "string")
+    return `"${value2}"`;
+  return `${value2}`;
 }
-function optionalKeys(shape) {
-  return Object.keys(shape).filter((k) => {
-    return shape[k]._zod.optin !== void 0 && shape[k]._zod.optout === "optional";
+function optionalKeys(shape3) {
+  return Object.keys(shape3).filter((k) => {
+    return shape3[k]._zod.optin !== void 0 && shape3[k]._zod.optout === "optional";
   });
 }
 var NUMBER_FORMAT_RANGES = /* @__PURE__ */ (() => ({
@@ -8465,33 +8465,33 @@ function omit(schema, mask) {
   mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)).filter((key) => !omitted.has(key)));
   return clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
 }
-function extend(schema, shape) {
-  if (!isPlainObject(shape)) {
+function extend(schema, shape3) {
+  if (!isPlainObject(shape3)) {
     throw new Error("Invalid input to extend: expected a plain object");
   }
   const checks = schema._zod.def.checks;
   const hasChecks = checks && checks.length > 0;
   if (hasChecks) {
     const existingShape = sourceShape(schema);
-    for (const key of Reflect.ownKeys(shape)) {
+    for (const key of Reflect.ownKeys(shape3)) {
       if (Object.getOwnPropertyDescriptor(existingShape, key) !== void 0) {
         throw new Error("Cannot overwrite keys on object schemas containing refinements. Use `.safeExtend()` instead.");
       }
     }
   }
-  return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape) }));
+  return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape3) }));
 }
-function extended(schema, shape) {
+function extended(schema, shape3) {
   const newShape = {};
   mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)));
-  mirrorProps(newShape, shape);
+  mirrorProps(newShape, shape3);
   return newShape;
 }
-function safeExtend(schema, shape) {
-  if (!isPlainObject(shape)) {
+function safeExtend(schema, shape3) {
+  if (!isPlainObject(shape3)) {
     throw new Error("Invalid input to safeExtend: expected a plain object");
   }
-  return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape) }));
+  return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape3) }));
 }
 function merge(a, b) {
   if (!b?._zod?.def) {
@@ -8521,15 +8521,15 @@ function partial(Class2, schema, mask, name = "partial") {
   }
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class2 && ((value, key) => selected && !selected.has(key) ? value : new Class2({ type: "optional", innerType: value })));
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class2 && ((value2, key) => selected && !selected.has(key) ? value2 : new Class2({ type: "optional", innerType: value2 })));
   return clone(schema, mergeDefs(schema._zod.def, { shape: newShape, checks: [] }));
 }
 function required(Class2, schema, mask) {
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value, key) => (
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value2, key) => (
     // overwrite with non-optional
-    selected && !selected.has(key) ? value : new Class2({ type: "nonoptional", innerType: value })
+    selected && !selected.has(key) ? value2 : new Class2({ type: "nonoptional", innerType: value2 })
   ));
   return clone(schema, mergeDefs(schema._zod.def, { shape: newShape }));
 }
@@ -8553,11 +8553,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path9, issues) {
+function prefixIssues(path11, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path9);
+    iss.path.unshift(path11);
     return iss;
   });
 }
@@ -8620,14 +8620,14 @@ function codePointLength(str) {
   const units = str.length;
   if (!highSurrogate.test(str))
     return units;
-  let count = units;
+  let count2 = units;
   for (let i = 0; i < units - 1; i++) {
     if ((str.charCodeAt(i) & 64512) === 55296 && (str.charCodeAt(i + 1) & 64512) === 56320) {
-      count--;
+      count2--;
       i++;
     }
   }
-  return count;
+  return count2;
 }
 function getLengthableOrigin(input2) {
   if (Array.isArray(input2))
@@ -8676,16 +8676,16 @@ function cleanEnum(obj) {
 }
 function base64ToUint8Array(base643) {
   const binaryString = atob(base643);
-  const bytes = new Uint8Array(binaryString.length);
+  const bytes2 = new Uint8Array(binaryString.length);
   for (let i = 0; i < binaryString.length; i++) {
-    bytes[i] = binaryString.charCodeAt(i);
+    bytes2[i] = binaryString.charCodeAt(i);
   }
-  return bytes;
+  return bytes2;
 }
-function uint8ArrayToBase64(bytes) {
+function uint8ArrayToBase64(bytes2) {
   let binaryString = "";
-  for (let i = 0; i < bytes.length; i++) {
-    binaryString += String.fromCharCode(bytes[i]);
+  for (let i = 0; i < bytes2.length; i++) {
+    binaryString += String.fromCharCode(bytes2[i]);
   }
   return btoa(binaryString);
 }
@@ -8694,22 +8694,22 @@ function base64urlToUint8Array(base64url3) {
   const padding = "=".repeat((4 - base643.length % 4) % 4);
   return base64ToUint8Array(base643 + padding);
 }
-function uint8ArrayToBase64url(bytes) {
-  return uint8ArrayToBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=/g, "");
+function uint8ArrayToBase64url(bytes2) {
+  return uint8ArrayToBase64(bytes2).replace(/\+/g, "-").replace(/\//g, "_").replace(/=/g, "");
 }
 function hexToUint8Array(hex3) {
   const cleanHex = hex3.replace(/^0x/, "");
   if (cleanHex.length % 2 !== 0) {
     throw new Error("Invalid hex string length");
   }
-  const bytes = new Uint8Array(cleanHex.length / 2);
+  const bytes2 = new Uint8Array(cleanHex.length / 2);
   for (let i = 0; i < cleanHex.length; i += 2) {
-    bytes[i / 2] = Number.parseInt(cleanHex.slice(i, i + 2), 16);
+    bytes2[i / 2] = Number.parseInt(cleanHex.slice(i, i + 2), 16);
   }
-  return bytes;
+  return bytes2;
 }
-function uint8ArrayToHex(bytes) {
-  return Array.from(bytes).map((b) => b.toString(16).padStart(2, "0")).join("");
+function uint8ArrayToHex(bytes2) {
+  return Array.from(bytes2).map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 var Class = class {
   constructor(..._args) {
@@ -8724,12 +8724,12 @@ function members(proto, table) {
       defineBound(proto, key, desc.value);
   }
 }
-function own(inst, key, value, enumerable = true) {
-  Object.defineProperty(inst, key, { configurable: true, writable: true, enumerable, value });
-  return value;
+function own(inst, key, value2, enumerable = true) {
+  Object.defineProperty(inst, key, { configurable: true, writable: true, enumerable, value: value2 });
+  return value2;
 }
-function hide(inst, key, value) {
-  return own(inst, key, value, false);
+function hide(inst, key, value2) {
+  return own(inst, key, value2, false);
 }
 // @__NO_SIDE_EFFECTS__
 function derived(computes, table) {
@@ -8741,8 +8741,8 @@ function derived(computes, table) {
       get() {
         return own(this, key, compute(this));
       },
-      set(value) {
-        own(this, key, value);
+      set(value2) {
+        own(this, key, value2);
       }
     });
   }
@@ -8754,8 +8754,8 @@ function defineBound(proto, key, fn) {
     get() {
       return this == null ? fn : own(this, key, fn.bind(this));
     },
-    set(value) {
-      own(this, key, value);
+    set(value2) {
+      own(this, key, value2);
     }
   });
 }
@@ -8786,21 +8786,21 @@ function defineLazyInternal(inst, key, compute) {
       const outer = broke;
       broke = false;
       try {
-        const value = compute(this);
+        const value2 = compute(this);
         if (broke)
           delete this[key];
         else
-          Object.defineProperty(this, key, { configurable: true, writable: true, value });
+          Object.defineProperty(this, key, { configurable: true, writable: true, value: value2 });
         broke = broke || outer;
-        return value;
+        return value2;
       } catch (err) {
         delete this[key];
         broke = broke || outer;
         throw err;
       }
     },
-    set(value) {
-      Object.defineProperty(this, key, { configurable: true, writable: true, value });
+    set(value2) {
+      Object.defineProperty(this, key, { configurable: true, writable: true, value: value2 });
     }
   });
 }
@@ -8817,14 +8817,14 @@ function installLazyProp(inst, key, make, enumerable) {
       Object.defineProperty(this, key, desc);
       return desc.value;
     },
-    set(value) {
-      Object.defineProperty(this, key, { configurable: true, writable: true, enumerable, value });
+    set(value2) {
+      Object.defineProperty(this, key, { configurable: true, writable: true, enumerable, value: value2 });
     }
   });
 }
 var CONSTANT_CATCH = "~constantCatch";
-function constantCatch(value) {
-  const fn = () => value;
+function constantCatch(value2) {
+  const fn = () => value2;
   fn[CONSTANT_CATCH] = true;
   return fn;
 }
@@ -8957,8 +8957,8 @@ function _getMessage() {
   internals.message ?? (internals.message = JSON.stringify(internals.def, jsonStringifyReplacer, 2));
   return internals.message;
 }
-function _setMessage(value) {
-  this._zod.message = value;
+function _setMessage(value2) {
+  this._zod.message = value2;
 }
 var _messageDesc = {
   get: _getMessage,
@@ -8981,12 +8981,12 @@ var initializer = (inst, def) => {
       configurable: true,
       enumerable: false,
       get() {
-        const value = () => this.message;
-        Object.defineProperty(this, "toString", { value, configurable: true, writable: true });
-        return value;
+        const value2 = () => this.message;
+        Object.defineProperty(this, "toString", { value: value2, configurable: true, writable: true });
+        return value2;
       },
-      set(value) {
-        Object.defineProperty(this, "toString", { value, configurable: true, writable: true });
+      set(value2) {
+        Object.defineProperty(this, "toString", { value: value2, configurable: true, writable: true });
       }
     });
   }
@@ -9019,16 +9019,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path9 = []) => {
+  const processError = (error63, path11 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path9, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path11, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path11, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path11, ...issue2.path]);
       } else {
-        const fullpath = [...path9, ...issue2.path];
+        const fullpath = [...path11, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -9067,17 +9067,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path9 = []) => {
+  const processError = (error63, path11 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path9, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path11, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path11, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path11, ...issue2.path]);
       } else {
-        const fullpath = [...path9, ...issue2.path];
+        const fullpath = [...path11, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -9116,8 +9116,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path9 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path9) {
+  const path11 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path11) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -9148,9 +9148,9 @@ function finalizeParams(callee, params) {
   return { callee: params?.callee ?? callee, Err: params?.Err };
 }
 var _parse = (_Err) => {
-  const fn = (schema, value, _ctx, _params) => {
+  const fn = (schema, value2, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, async: false } : { async: false };
-    const result = schema._zod.run({ value, issues: [] }, ctx);
+    const result = schema._zod.run({ value: value2, issues: [] }, ctx);
     if (result instanceof Promise) {
       throw new $ZodAsyncError();
     }
@@ -9165,9 +9165,9 @@ var _parse = (_Err) => {
 };
 var parse = /* @__PURE__ */ _parse($ZodRealError);
 var _parseAsync = (_Err) => {
-  const fn = async (schema, value, _ctx, params) => {
+  const fn = async (schema, value2, _ctx, params) => {
     const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
-    let result = schema._zod.run({ value, issues: [] }, ctx);
+    let result = schema._zod.run({ value: value2, issues: [] }, ctx);
     if (result instanceof Promise)
       result = await result;
     if (result.issues.length) {
@@ -9180,9 +9180,9 @@ var _parseAsync = (_Err) => {
   return fn;
 };
 var parseAsync = /* @__PURE__ */ _parseAsync($ZodRealError);
-var _safeParse = (_Err) => (schema, value, _ctx) => {
+var _safeParse = (_Err) => (schema, value2, _ctx) => {
   const ctx = _ctx ? { ..._ctx, async: false } : { async: false };
-  const result = schema._zod.run({ value, issues: [] }, ctx);
+  const result = schema._zod.run({ value: value2, issues: [] }, ctx);
   if (result instanceof Promise) {
     throw new $ZodAsyncError();
   }
@@ -9208,9 +9208,9 @@ function failure(Err, issues, ctx) {
     }
   };
 }
-var _safeParseAsync = (_Err) => async (schema, value, _ctx) => {
+var _safeParseAsync = (_Err) => async (schema, value2, _ctx) => {
   const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
-  let result = schema._zod.run({ value, issues: [] }, ctx);
+  let result = schema._zod.run({ value: value2, issues: [] }, ctx);
   if (result instanceof Promise)
     result = await result;
   return result.issues.length ? failure(_Err, result.issues, ctx) : { success: true, data: result.value };
@@ -9218,88 +9218,88 @@ var _safeParseAsync = (_Err) => async (schema, value, _ctx) => {
 var safeParseAsync = /* @__PURE__ */ _safeParseAsync($ZodRealError);
 var COMPILE_INVALID = /* @__PURE__ */ Symbol.for("zod.compile.invalid");
 var COMPILE_FALLBACK = /* @__PURE__ */ Symbol.for("zod.compile.fallback");
-var validate = ((schema, value, _ctx) => {
+var validate = ((schema, value2, _ctx) => {
   const validator = schema._zod.bag.validator;
   if (validator !== void 0) {
-    if (validator(value) !== COMPILE_INVALID)
+    if (validator(value2) !== COMPILE_INVALID)
       return true;
     if (validator.definite === true && _ctx === void 0)
       return false;
   }
-  return validateFallback(schema, value, _ctx);
+  return validateFallback(schema, value2, _ctx);
 });
-function validateFallback(schema, value, _ctx) {
+function validateFallback(schema, value2, _ctx) {
   const ctx = _ctx ? { ..._ctx, async: false, abortEarly: true } : { async: false, abortEarly: true };
   const fallbackRun = schema._zod.bag.fallbackRun;
   let result;
   if (fallbackRun) {
     ctx[COMPILE_FALLBACK] = true;
-    result = fallbackRun({ value, issues: [] }, ctx);
+    result = fallbackRun({ value: value2, issues: [] }, ctx);
   } else {
-    result = schema._zod.run({ value, issues: [] }, ctx);
+    result = schema._zod.run({ value: value2, issues: [] }, ctx);
   }
   if (result instanceof Promise) {
     throw new $ZodAsyncError();
   }
   return result.issues.length === 0;
 }
-var validateAsync = async (schema, value, _ctx) => {
+var validateAsync = async (schema, value2, _ctx) => {
   const ctx = _ctx ? { ..._ctx, async: true, abortEarly: true } : { async: true, abortEarly: true };
-  let result = schema._zod.run({ value, issues: [] }, ctx);
+  let result = schema._zod.run({ value: value2, issues: [] }, ctx);
   if (result instanceof Promise)
     result = await result;
   return result.issues.length === 0;
 };
 var _encode = (_Err) => {
   const parse4 = _parse(_Err);
-  const fn = (schema, value, _ctx, _params) => {
+  const fn = (schema, value2, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return parse4(schema, value, ctx, finalizeParams(fn, _params));
+    return parse4(schema, value2, ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var encode = /* @__PURE__ */ _encode($ZodRealError);
 var _decode = (_Err) => {
   const parse4 = _parse(_Err);
-  const fn = (schema, value, _ctx, _params) => {
-    return parse4(schema, value, _ctx, finalizeParams(fn, _params));
+  const fn = (schema, value2, _ctx, _params) => {
+    return parse4(schema, value2, _ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var decode = /* @__PURE__ */ _decode($ZodRealError);
 var _encodeAsync = (_Err) => {
   const parseAsync3 = _parseAsync(_Err);
-  const fn = async (schema, value, _ctx, _params) => {
+  const fn = async (schema, value2, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return await parseAsync3(schema, value, ctx, finalizeParams(fn, _params));
+    return await parseAsync3(schema, value2, ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var encodeAsync = /* @__PURE__ */ _encodeAsync($ZodRealError);
 var _decodeAsync = (_Err) => {
   const parseAsync3 = _parseAsync(_Err);
-  const fn = async (schema, value, _ctx, _params) => {
-    return await parseAsync3(schema, value, _ctx, finalizeParams(fn, _params));
+  const fn = async (schema, value2, _ctx, _params) => {
+    return await parseAsync3(schema, value2, _ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var decodeAsync = /* @__PURE__ */ _decodeAsync($ZodRealError);
-var _safeEncode = (_Err) => (schema, value, _ctx) => {
+var _safeEncode = (_Err) => (schema, value2, _ctx) => {
   const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-  return _safeParse(_Err)(schema, value, ctx);
+  return _safeParse(_Err)(schema, value2, ctx);
 };
 var safeEncode = /* @__PURE__ */ _safeEncode($ZodRealError);
-var _safeDecode = (_Err) => (schema, value, _ctx) => {
-  return _safeParse(_Err)(schema, value, _ctx);
+var _safeDecode = (_Err) => (schema, value2, _ctx) => {
+  return _safeParse(_Err)(schema, value2, _ctx);
 };
 var safeDecode = /* @__PURE__ */ _safeDecode($ZodRealError);
-var _safeEncodeAsync = (_Err) => async (schema, value, _ctx) => {
+var _safeEncodeAsync = (_Err) => async (schema, value2, _ctx) => {
   const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-  return _safeParseAsync(_Err)(schema, value, ctx);
+  return _safeParseAsync(_Err)(schema, value2, ctx);
 };
 var safeEncodeAsync = /* @__PURE__ */ _safeEncodeAsync($ZodRealError);
-var _safeDecodeAsync = (_Err) => async (schema, value, _ctx) => {
-  return _safeParseAsync(_Err)(schema, value, _ctx);
+var _safeDecodeAsync = (_Err) => async (schema, value2, _ctx) => {
+  return _safeParseAsync(_Err)(schema, value2, _ctx);
 };
 var safeDecodeAsync = /* @__PURE__ */ _safeDecodeAsync($ZodRealError);
 
@@ -10105,26 +10105,26 @@ var $ZodType = /* @__PURE__ */ $constructor("$ZodType", (inst, def) => {
   get "~standard"() {
     return hide(this, "~standard", standardProps(this));
   },
-  set "~standard"(value) {
-    own(this, "~standard", value);
+  set "~standard"(value2) {
+    own(this, "~standard", value2);
   }
 });
 var toStandardResult = (r, ctx) => r.issues.length ? { issues: r.issues.map((iss) => finalizeIssue(iss, ctx, config())) } : { value: r.value };
-async function validateAsync2(inst, value) {
+async function validateAsync2(inst, value2) {
   const ctx = { async: true };
-  return toStandardResult(await inst._zod.run({ value, issues: [] }, ctx), ctx);
+  return toStandardResult(await inst._zod.run({ value: value2, issues: [] }, ctx), ctx);
 }
 function standardProps(inst) {
   return {
-    validate: (value) => {
+    validate: (value2) => {
       const ctx = { async: false };
       try {
-        const r = inst._zod.run({ value, issues: [] }, ctx);
+        const r = inst._zod.run({ value: value2, issues: [] }, ctx);
         if (!(r instanceof Promise))
           return toStandardResult(r, ctx);
       } catch (_) {
       }
-      return validateAsync2(inst, value);
+      return validateAsync2(inst, value2);
     },
     vendor: "zod",
     version: 1
@@ -10216,8 +10216,8 @@ function parseURLObject(trimmed, def) {
   }
 }
 var asciiTabOrNewline = /[\t\n\r]/g;
-function stripTabAndNewline(value) {
-  return value.replace(asciiTabOrNewline, "");
+function stripTabAndNewline(value2) {
+  return value2.replace(asciiTabOrNewline, "");
 }
 function urlHostnameOk(url2, hostname3) {
   hostname3.lastIndex = 0;
@@ -10344,10 +10344,10 @@ var $ZodIPv4 = /* @__PURE__ */ $constructor("$ZodIPv4", (inst, def) => {
   $ZodStringFormat.init(inst, def);
 });
 var ipv6Alphabet = /^[0-9a-fA-F:.]+$/;
-function isValidIPv6(value) {
-  if (!ipv6Alphabet.test(value))
+function isValidIPv6(value2) {
+  if (!ipv6Alphabet.test(value2))
     return false;
-  return canParseURL(`http://[${value}]`);
+  return canParseURL(`http://[${value2}]`);
 }
 var $ZodIPv6 = /* @__PURE__ */ $constructor("$ZodIPv6", (inst, def) => {
   def.pattern ?? (def.pattern = ipv6);
@@ -10372,8 +10372,8 @@ var $ZodCIDRv4 = /* @__PURE__ */ $constructor("$ZodCIDRv4", (inst, def) => {
   def.pattern ?? (def.pattern = cidrv4);
   $ZodStringFormat.init(inst, def);
 });
-function isValidCIDRv6(value) {
-  const parts = value.split("/");
+function isValidCIDRv6(value2) {
+  const parts = value2.split("/");
   if (parts.length !== 2)
     return false;
   const [address, prefix] = parts;
@@ -10464,9 +10464,9 @@ function isLuhnAlgo(digits) {
   let bit = 1;
   let sum = 0;
   while (length) {
-    const value = digits.charCodeAt(--length) - 48;
+    const value2 = digits.charCodeAt(--length) - 48;
     bit ^= 1;
-    sum += bit ? [0, 2, 4, 6, 8, 1, 3, 5, 7, 9][value] : value;
+    sum += bit ? [0, 2, 4, 6, 8, 1, 3, 5, 7, 9][value2] : value2;
   }
   return sum % 10 === 0;
 }
@@ -10939,10 +10939,10 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
   }
   const _normalized = cached(() => normalizeDef(def));
   defineLazyInternal(inst, "propValues", (zod) => {
-    const shape = zod.def.shape;
+    const shape3 = zod.def.shape;
     const propValues = {};
-    for (const key in shape) {
-      const field = shape[key]._zod;
+    for (const key in shape3) {
+      const field = shape3[key]._zod;
       if (field.values) {
         if (!Object.prototype.hasOwnProperty.call(propValues, key)) {
           assignProp(propValues, key, /* @__PURE__ */ new Set());
@@ -10957,11 +10957,11 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
   });
   const isObject2 = isObject;
   const catchall = def.catchall;
-  let value;
+  let value2;
   const memo2 = globalConfig.memoizer;
   memo2?.attach(inst);
   inst._zod.parse = (payload, ctx) => {
-    value ?? (value = _normalized.value);
+    value2 ?? (value2 = _normalized.value);
     const input2 = payload.value;
     if (!isObject2(input2)) {
       payload.issues.push({
@@ -10974,10 +10974,10 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
     }
     payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
     const proms = [];
-    const shape = value.shape;
+    const shape3 = value2.shape;
     const abortEarly = ctx?.abortEarly;
     let seen = payload.issues.length;
-    for (const key of value.allKeys) {
+    for (const key of value2.allKeys) {
       if (abortEarly && payload.issues.length !== seen) {
         if (aborted(payload, seen))
           break;
@@ -10985,7 +10985,7 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
       }
       if (key === "__proto__")
         continue;
-      const el = shape[key];
+      const el = shape3[key];
       const optin = el._zod.optin;
       const optout = el._zod.optout;
       const r = el._zod.run({ value: input2[key], issues: [] }, ctx);
@@ -11006,10 +11006,10 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
   const superParse = inst._zod.parse;
   const _normalized = cached(() => normalizeDef(def));
   const memo2 = globalConfig.memoizer;
-  const generateFastpass = (shape) => {
+  const generateFastpass = (shape3) => {
     const normalized = _normalized.value;
     const syms = normalized.symbolKeys;
-    const doc = new Doc(["payload", "ctx"], { shape, inst, memo: memo2, syms });
+    const doc = new Doc(["payload", "ctx"], { shape: shape3, inst, memo: memo2, syms });
     const parseStr = (k) => `shape[${k}]._zod.run({ value: input[${k}], issues: [] }, ctx)`;
     const prefixStr = (id, k) => `
           let ${id}_ab = false;
@@ -11036,7 +11036,7 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
       const id = ids[key];
       const k = typeof key === "symbol" ? `syms[${syms.indexOf(key)}]` : esc(key);
       const isPresent = `${k} in input`;
-      const schema = shape[key];
+      const schema = shape3[key];
       const optin = schema?._zod?.optin;
       const isOptionalIn = optin !== void 0;
       const isOptionalOut = schema?._zod?.optout === "optional";
@@ -11104,9 +11104,9 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
   const allowsEval2 = allowsEval;
   const fastEnabled = jit && allowsEval2.value;
   const catchall = def.catchall;
-  let value;
+  let value2;
   inst._zod.parse = (payload, ctx) => {
-    value ?? (value = _normalized.value);
+    value2 ?? (value2 = _normalized.value);
     const input2 = payload.value;
     if (!isObject2(input2)) {
       payload.issues.push({
@@ -11123,7 +11123,7 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
       payload = fastpass(payload, ctx);
       if (!catchall)
         return payload;
-      return handleCatchall([], input2, payload, ctx, value, inst, ctx?.abortEarly === true);
+      return handleCatchall([], input2, payload, ctx, value2, inst, ctx?.abortEarly === true);
     }
     return superParse(payload, ctx);
   };
@@ -11251,16 +11251,16 @@ var $ZodXor = /* @__PURE__ */ $constructor("$ZodXor", (inst, def) => {
     });
   };
 });
-function getDiscriminatedOption(union2, value) {
+function getDiscriminatedOption(union2, value2) {
   const internals = union2._zod;
   let map2 = internals.bag.optionsMap;
   if (!map2) {
     map2 = discriminatorMap(internals.def);
     internals.bag.optionsMap = map2;
   }
-  const option = map2.get(value);
+  const option = map2.get(value2);
   if (option === null)
-    throw new Error(`Ambiguous discriminator value "${String(value)}"`);
+    throw new Error(`Ambiguous discriminator value "${String(value2)}"`);
   return option;
 }
 function discriminatorMap(def) {
@@ -11269,13 +11269,13 @@ function discriminatorMap(def) {
     const values = option._zod.propValues?.[def.discriminator];
     if (!values || values.size === 0)
       throw new Error(`Invalid discriminated union option at index "${def.options.indexOf(option)}"`);
-    for (const value of values) {
-      if (map2.has(value)) {
-        if (value !== void 0)
-          throw new Error(`Duplicate discriminator value "${String(value)}"`);
-        map2.set(value, null);
+    for (const value2 of values) {
+      if (map2.has(value2)) {
+        if (value2 !== void 0)
+          throw new Error(`Duplicate discriminator value "${String(value2)}"`);
+        map2.set(value2, null);
       } else {
-        map2.set(value, option);
+        map2.set(value2, option);
       }
     }
   }
@@ -11325,9 +11325,9 @@ var $ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("$ZodDiscriminatedUnio
       });
       return payload;
     }
-    const value = input2?.[def.discriminator];
-    const opt = disc.value.get(value);
-    if (opt && (value !== void 0 || ctx.direction !== "backward")) {
+    const value2 = input2?.[def.discriminator];
+    const opt = disc.value.get(value2);
+    if (opt && (value2 !== void 0 || ctx.direction !== "backward")) {
       return opt._zod.run(payload, ctx);
     }
     if (def.unionFallback || ctx.direction === "backward") {
@@ -11338,7 +11338,7 @@ var $ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("$ZodDiscriminatedUnio
       errors: [],
       note: "No matching discriminator",
       discriminator: def.discriminator,
-      options: Array.from(disc.value.keys()).filter((value2) => disc.value.get(value2) !== null),
+      options: Array.from(disc.value.keys()).filter((value3) => disc.value.get(value3) !== null),
       input: input2,
       path: [def.discriminator],
       inst
@@ -11757,14 +11757,14 @@ var $ZodMap = /* @__PURE__ */ $constructor("$ZodMap", (inst, def) => {
     payload.value = memo2 ? memo2.alloc(inst, payload, /* @__PURE__ */ new Map(), ctx) : /* @__PURE__ */ new Map();
     const abortEarly = ctx?.abortEarly;
     let seen = payload.issues.length;
-    for (const [key, value] of input2) {
+    for (const [key, value2] of input2) {
       if (abortEarly && payload.issues.length !== seen) {
         if (aborted(payload, seen))
           break;
         seen = payload.issues.length;
       }
       const keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
-      const valueResult = def.valueType._zod.run({ value, issues: [] }, ctx);
+      const valueResult = def.valueType._zod.run({ value: value2, issues: [] }, ctx);
       if (keyResult instanceof Promise || valueResult instanceof Promise) {
         proms.push(Promise.all([keyResult, valueResult]).then(([keyResult2, valueResult2]) => {
           handleMapResult(keyResult2, valueResult2, payload, key, input2, inst, ctx);
@@ -12177,23 +12177,23 @@ function handleCodecAResult(result, def, ctx) {
   if (direction === "forward") {
     const transformed = def.transform(result.value, result);
     if (transformed instanceof Promise) {
-      return transformed.then((value) => handleCodecTxResult(result, value, def.out, ctx));
+      return transformed.then((value2) => handleCodecTxResult(result, value2, def.out, ctx));
     }
     return handleCodecTxResult(result, transformed, def.out, ctx);
   } else {
     const transformed = def.reverseTransform(result.value, result);
     if (transformed instanceof Promise) {
-      return transformed.then((value) => handleCodecTxResult(result, value, def.in, ctx));
+      return transformed.then((value2) => handleCodecTxResult(result, value2, def.in, ctx));
     }
     return handleCodecTxResult(result, transformed, def.in, ctx);
   }
 }
-function handleCodecTxResult(left, value, nextSchema, ctx) {
+function handleCodecTxResult(left, value2, nextSchema, ctx) {
   if (left.issues.length) {
     left.aborted = true;
     return left;
   }
-  return nextSchema._zod.run({ value, issues: left.issues }, ctx);
+  return nextSchema._zod.run({ value: value2, issues: left.issues }, ctx);
 }
 var $ZodPreprocess = /* @__PURE__ */ $constructor("$ZodPreprocess", (inst, def) => {
   $ZodPipe.init(inst, def);
@@ -12450,8 +12450,8 @@ var $ZodCyclicError = class extends Error {
 };
 var STATE = "~memo";
 var NO_ISSUES = [];
-function isRef(value) {
-  return value !== null && typeof value === "object";
+function isRef(value2) {
+  return value2 !== null && typeof value2 === "object";
 }
 function cloneIssues(issues) {
   return issues.map((iss) => iss.path ? { ...iss, path: iss.path.slice() } : { ...iss });
@@ -12475,7 +12475,7 @@ function isRecursive(inst, stack, resolve) {
         result = answer;
     }
   };
-  const shape = (sh, spread) => {
+  const shape3 = (sh, spread) => {
     let answer = NONE;
     for (const key of Reflect.ownKeys(sh)) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
@@ -12496,7 +12496,7 @@ function isRecursive(inst, stack, resolve) {
   switch (kind) {
     case "object": {
       const raw = rawShape(def);
-      merge2(raw ? shape(raw, true) : ASSUMED);
+      merge2(raw ? shape3(raw, true) : ASSUMED);
       check2(def.catchall);
       break;
     }
@@ -12578,13 +12578,13 @@ function isRecursive(inst, stack, resolve) {
         const desc = Object.getOwnPropertyDescriptor(def, key);
         if (!desc || desc.get)
           continue;
-        const value = desc.value;
-        if (!value || typeof value !== "object")
+        const value2 = desc.value;
+        if (!value2 || typeof value2 !== "object")
           continue;
-        if (value._zod)
-          check2(value);
-        else if (Array.isArray(value))
-          for (const el of value)
+        if (value2._zod)
+          check2(value2);
+        else if (Array.isArray(value2))
+          for (const el of value2)
             check2(el);
       }
     }
@@ -12625,14 +12625,14 @@ var memo = {
     var _a3;
     (_a3 = inst._zod).deferred ?? (_a3.deferred = []);
     inst._zod.deferred.push(() => {
-      const base = inst._zod.parse;
+      const base2 = inst._zod.parse;
       const wrapped = (payload, ctx) => {
         if (ctx.direction !== "backward" && isBackEdge(ctx, payload.value))
           throw new $ZodCyclicError();
-        return base(payload, ctx);
+        return base2(payload, ctx);
       };
       inst._zod.parse = wrapped;
-      if (inst._zod.run === base)
+      if (inst._zod.run === base2)
         inst._zod.run = wrapped;
     });
   },
@@ -12644,15 +12644,15 @@ var memo = {
     let lastBucket;
     (_a3 = inst._zod).deferred ?? (_a3.deferred = []);
     inst._zod.deferred.push(() => {
-      const base = inst._zod.parse;
+      const base2 = inst._zod.parse;
       const wrapped = (payload, ctx) => {
         if (isRecursiveInst === void 0) {
           const walked = isRecursive(inst, /* @__PURE__ */ new Set(), false);
           if (walked === NONE) {
-            inst._zod.parse = base;
+            inst._zod.parse = base2;
             if (inst._zod.run === wrapped)
-              inst._zod.run = base;
-            return base(payload, ctx);
+              inst._zod.run = base2;
+            return base2(payload, ctx);
           }
           if (walked === PROVEN || rechecked)
             isRecursiveInst = true;
@@ -12661,7 +12661,7 @@ var memo = {
         }
         const input2 = payload.value;
         if (!isRef(input2))
-          return base(payload, ctx);
+          return base2(payload, ctx);
         let state = ctx[STATE];
         if (!state) {
           state = { buckets: /* @__PURE__ */ new WeakMap(), backEdges: void 0 };
@@ -12690,7 +12690,7 @@ var memo = {
         }
         handoff = bucket;
         const depth = open.length;
-        const result = base(payload, ctx);
+        const result = base2(payload, ctx);
         handoff = void 0;
         const entry = open.length > depth ? open.pop() : void 0;
         if (result instanceof Promise) {
@@ -12705,7 +12705,7 @@ var memo = {
         return result;
       };
       inst._zod.parse = wrapped;
-      if (inst._zod.run === base)
+      if (inst._zod.run === base2)
         inst._zod.run = wrapped;
     });
   }
@@ -12713,9 +12713,9 @@ var memo = {
 function memoizer() {
   return memo;
 }
-function isBackEdge(ctx, value) {
+function isBackEdge(ctx, value2) {
   const backEdges = ctx[STATE]?.backEdges;
-  return backEdges !== void 0 && isRef(value) && backEdges.has(value);
+  return backEdges !== void 0 && isRef(value2) && backEdges.has(value2);
 }
 
 // node_modules/zod/v4/locales/index.js
@@ -13010,8 +13010,8 @@ function az_default() {
 }
 
 // node_modules/zod/v4/locales/be.js
-function getBelarusianPlural(count, one, few, many) {
-  const absCount = Math.abs(count);
+function getBelarusianPlural(count2, one, few, many) {
+  const absCount = Math.abs(count2);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -15658,8 +15658,8 @@ function hu_default() {
 }
 
 // node_modules/zod/v4/locales/hy.js
-function getArmenianPlural(count, one, many) {
-  return Math.abs(count) === 1 ? one : many;
+function getArmenianPlural(count2, one, many) {
+  return Math.abs(count2) === 1 ? one : many;
 }
 function withDefiniteArticle(word) {
   if (!word)
@@ -18397,8 +18397,8 @@ function ro_default() {
 }
 
 // node_modules/zod/v4/locales/ru.js
-function getRussianPlural(count, one, few, many) {
-  const absCount = Math.abs(count);
+function getRussianPlural(count2, one, few, many) {
+  const absCount = Math.abs(count2);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -20465,13 +20465,13 @@ ${code2}
   fn.definite = ctx.definite;
   return fn;
 }
-function addConstant(ctx, value) {
+function addConstant(ctx, value2) {
   for (const [name2, v] of ctx.constants) {
-    if (v === value)
+    if (v === value2)
       return name2;
   }
   const name = `c${ctx.constantCounter++}`;
-  ctx.constants.set(name, value);
+  ctx.constants.set(name, value2);
   return name;
 }
 function addUserConstant(ctx, fn) {
@@ -20481,8 +20481,8 @@ function addUserConstant(ctx, fn) {
 function newVar(ctx) {
   return `v${ctx.varCounter++}`;
 }
-function runtimeRun(schema, value) {
-  const result = schema._zod.run({ value, issues: [] }, {});
+function runtimeRun(schema, value2) {
+  const result = schema._zod.run({ value: value2, issues: [] }, {});
   if (result && typeof result.then === "function")
     return INVALID;
   const r = result;
@@ -20614,27 +20614,27 @@ function codePointLengthVar(doc, ctx, accessor, inDoubt) {
   doc.write(`const ${v} = typeof ${accessor} === "string" && ${inDoubt} ? ${cpLen}(${accessor}) : ${accessor}.length;`);
   return v;
 }
-function numericOperand(value, label) {
-  if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw new ZodCompileUnsupportedError(`${label} bound of type ${typeof value}`);
+function numericOperand(value2, label) {
+  if (typeof value2 !== "number" || !Number.isFinite(value2)) {
+    throw new ZodCompileUnsupportedError(`${label} bound of type ${typeof value2}`);
   }
-  return `${value}`;
+  return `${value2}`;
 }
-function comparisonOperand(ctx, value) {
-  if (typeof value === "bigint")
-    return `${value}n`;
-  if (typeof value === "number") {
-    if (Number.isNaN(value))
+function comparisonOperand(ctx, value2) {
+  if (typeof value2 === "bigint")
+    return `${value2}n`;
+  if (typeof value2 === "number") {
+    if (Number.isNaN(value2))
       throw new ZodCompileUnsupportedError("comparison check with NaN bound");
-    return `${value}`;
+    return `${value2}`;
   }
-  if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) {
+  if (value2 instanceof Date) {
+    if (Number.isNaN(value2.getTime())) {
       throw new ZodCompileUnsupportedError("comparison check with Invalid Date bound");
     }
-    return addConstant(ctx, value);
+    return addConstant(ctx, value2);
   }
-  throw new ZodCompileUnsupportedError(`comparison check bound of type ${typeof value}`);
+  throw new ZodCompileUnsupportedError(`comparison check bound of type ${typeof value2}`);
 }
 function generateGreaterThanCheck(doc, ctx, def, accessor) {
   const op = def.inclusive ? "<" : "<=";
@@ -20707,12 +20707,12 @@ function generatePropertiesChecks(doc, ctx, def, accessor) {
     throw new ZodCompileUnsupportedError(`check with a custom "when" condition`);
   }
   doc.write(`if (${accessor} == null) return INVALID;`);
-  const shape = def.shape;
-  for (const key of Reflect.ownKeys(shape)) {
+  const shape3 = def.shape;
+  for (const key of Reflect.ownKeys(shape3)) {
     const keyExpr = typeof key === "symbol" ? addConstant(ctx, key) : esc(key);
     const inputVar = newVar(ctx);
     doc.write(`const ${inputVar} = ${accessor}[${keyExpr}];`);
-    compileChild(doc, ctx, shape[key], inputVar, false);
+    compileChild(doc, ctx, shape3[key], inputVar, false);
   }
 }
 function generatePropertyCheck(doc, ctx, def, accessor) {
@@ -20755,8 +20755,8 @@ function generateCustomRefineCheck(doc, ctx, check2, accessor) {
       throw new ZodCompileAsyncError("z.compile: async .superRefine() / check functions are not supported");
     }
     const checkFn = check2._zod.check;
-    const helperFn = (value) => {
-      const fakePayload = { value, issues: [], addIssue: pushIssue };
+    const helperFn = (value2) => {
+      const fakePayload = { value: value2, issues: [], addIssue: pushIssue };
       const result = checkFn(fakePayload);
       if (result instanceof Promise)
         throwAsync();
@@ -21094,13 +21094,13 @@ function generateDateCheck(doc, accessor) {
 function generateObjectCheck(doc, ctx, schema, accessor, buildsValue = true) {
   const def = schema._zod.def;
   doc.write(`if (typeof ${accessor} !== "object" || ${accessor} === null || Array.isArray(${accessor})) return INVALID;`);
-  const shape = def.shape;
-  const keys = Object.keys(shape);
-  const symbolKeys = Object.getOwnPropertySymbols(shape);
+  const shape3 = def.shape;
+  const keys = Object.keys(shape3);
+  const symbolKeys = Object.getOwnPropertySymbols(shape3);
   const allKeys = symbolKeys.length ? [...keys, ...symbolKeys] : keys;
   const keyExpr = (k) => typeof k === "symbol" ? addConstant(ctx, k) : esc(k);
   const propKey = (k) => typeof k === "symbol" ? `[${keyExpr(k)}]` : esc(k);
-  const propShape = shape;
+  const propShape = shape3;
   if (keys.includes("__proto__")) {
     throw new ZodCompileUnsupportedError('object shape key "__proto__"');
   }
@@ -21407,24 +21407,24 @@ function generateLiteralCheck(doc, ctx, schema, accessor) {
     doc.write(`if (!${literalSet}.has(${accessor})) return INVALID;`);
     return accessor;
   }
-  const value = values[0];
-  if (typeof value === "number" && Number.isNaN(value)) {
+  const value2 = values[0];
+  if (typeof value2 === "number" && Number.isNaN(value2)) {
     const literalSet = addConstant(ctx, new Set(values));
     doc.write(`if (!${literalSet}.has(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (typeof value === "string") {
-    doc.write(`if (${accessor} !== ${esc(value)}) return INVALID;`);
-  } else if (typeof value === "number" || typeof value === "boolean") {
-    doc.write(`if (${accessor} !== ${value}) return INVALID;`);
-  } else if (value === null) {
+  if (typeof value2 === "string") {
+    doc.write(`if (${accessor} !== ${esc(value2)}) return INVALID;`);
+  } else if (typeof value2 === "number" || typeof value2 === "boolean") {
+    doc.write(`if (${accessor} !== ${value2}) return INVALID;`);
+  } else if (value2 === null) {
     doc.write(`if (${accessor} !== null) return INVALID;`);
-  } else if (value === void 0) {
+  } else if (value2 === void 0) {
     doc.write(`if (${accessor} !== undefined) return INVALID;`);
-  } else if (typeof value === "bigint") {
-    doc.write(`if (${accessor} !== ${value}n) return INVALID;`);
+  } else if (typeof value2 === "bigint") {
+    doc.write(`if (${accessor} !== ${value2}n) return INVALID;`);
   } else {
-    throw new ZodCompileUnsupportedError(`literal type ${typeof value}`);
+    throw new ZodCompileUnsupportedError(`literal type ${typeof value2}`);
   }
   return accessor;
 }
@@ -21624,13 +21624,13 @@ function generateDiscriminatedUnionCheck(doc, ctx, def, accessor) {
     if (!values || values.size === 0) {
       throw new ZodCompileUnsupportedError("discriminated union option without static discriminator values");
     }
-    for (const value of values) {
-      if (claimed.has(value)) {
-        throw new ZodCompileUnsupportedError(`duplicate discriminator value ${String(value)}`);
+    for (const value2 of values) {
+      if (claimed.has(value2)) {
+        throw new ZodCompileUnsupportedError(`duplicate discriminator value ${String(value2)}`);
       }
-      claimed.add(value);
+      claimed.add(value2);
     }
-    const conditions = Array.from(values, (value) => literalEquality(ctx, discVar, value));
+    const conditions = Array.from(values, (value2) => literalEquality(ctx, discVar, value2));
     const prefix = firstBranch ? "if" : "else if";
     doc.write(`${prefix} (${conditions.join(" || ")}) {`);
     doc.indented((d) => {
@@ -21643,27 +21643,27 @@ function generateDiscriminatedUnionCheck(doc, ctx, def, accessor) {
   doc.write(`else { return INVALID; }`);
   return outputVar;
 }
-function literalEquality(ctx, accessor, value) {
-  if (typeof value === "string")
-    return `${accessor} === ${esc(value)}`;
-  if (typeof value === "number") {
-    if (Number.isNaN(value))
+function literalEquality(ctx, accessor, value2) {
+  if (typeof value2 === "string")
+    return `${accessor} === ${esc(value2)}`;
+  if (typeof value2 === "number") {
+    if (Number.isNaN(value2))
       return `Number.isNaN(${accessor})`;
-    return `${accessor} === ${value}`;
+    return `${accessor} === ${value2}`;
   }
-  if (typeof value === "boolean")
-    return `${accessor} === ${value}`;
-  if (value === null)
+  if (typeof value2 === "boolean")
+    return `${accessor} === ${value2}`;
+  if (value2 === null)
     return `${accessor} === null`;
-  if (value === void 0)
+  if (value2 === void 0)
     return `${accessor} === undefined`;
-  if (typeof value === "bigint")
-    return `${accessor} === ${value}n`;
-  if (typeof value === "symbol") {
-    const symbolConst = addConstant(ctx, value);
+  if (typeof value2 === "bigint")
+    return `${accessor} === ${value2}n`;
+  if (typeof value2 === "symbol") {
+    const symbolConst = addConstant(ctx, value2);
     return `${accessor} === ${symbolConst}`;
   }
-  throw new ZodCompileUnsupportedError(`literal discriminator value ${String(value)}`);
+  throw new ZodCompileUnsupportedError(`literal discriminator value ${String(value2)}`);
 }
 function generateIntersectionCheck(doc, ctx, schema, accessor) {
   const def = schema._zod.def;
@@ -21854,9 +21854,9 @@ function generatePipeCheck(doc, ctx, schema, accessor) {
       throw new ZodCompileAsyncError("z.compile: async transforms in pipes are not supported");
     }
     const transformFn = def.transform;
-    const helperFn = (value) => {
-      const fakePayload = { value, issues: [], addIssue: pushIssue };
-      const result = transformFn(value, fakePayload);
+    const helperFn = (value2) => {
+      const fakePayload = { value: value2, issues: [], addIssue: pushIssue };
+      const result = transformFn(value2, fakePayload);
       if (result instanceof Promise)
         return INVALID;
       return fakePayload.issues.length === 0 ? result : INVALID;
@@ -21890,8 +21890,8 @@ function generateCustomCheck(doc, ctx, schema, accessor) {
   }
   return accessor;
 }
-function runtimeCatch(innerSchema, catchValue, value) {
-  const result = innerSchema._zod.run({ value, issues: [] }, {});
+function runtimeCatch(innerSchema, catchValue, value2) {
+  const result = innerSchema._zod.run({ value: value2, issues: [] }, {});
   if (result && typeof result.then === "function")
     return INVALID;
   const r = result;
@@ -21929,9 +21929,9 @@ function generateTransformCheck(doc, ctx, schema, accessor) {
       throw new ZodCompileAsyncError("z.compile: async transforms are not supported");
     }
     const transformFn = def.transform;
-    const helperFn = (value) => {
-      const fakePayload = { value, issues: [], addIssue: pushIssue };
-      const result = transformFn(value, fakePayload);
+    const helperFn = (value2) => {
+      const fakePayload = { value: value2, issues: [], addIssue: pushIssue };
+      const result = transformFn(value2, fakePayload);
       if (result instanceof Promise)
         return INVALID;
       return fakePayload.issues.length === 0 ? result : INVALID;
@@ -22437,38 +22437,38 @@ function _nan(Class2, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _lt(value, params) {
+function _lt(value2, params) {
   return new $ZodCheckLessThan({
     check: "less_than",
     ...normalizeParams(params),
-    value,
+    value: value2,
     inclusive: false
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _lte(value, params) {
+function _lte(value2, params) {
   return new $ZodCheckLessThan({
     check: "less_than",
     ...normalizeParams(params),
-    value,
+    value: value2,
     inclusive: true
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _gt(value, params) {
+function _gt(value2, params) {
   return new $ZodCheckGreaterThan({
     check: "greater_than",
     ...normalizeParams(params),
-    value,
+    value: value2,
     inclusive: false
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _gte(value, params) {
+function _gte(value2, params) {
   return new $ZodCheckGreaterThan({
     check: "greater_than",
     ...normalizeParams(params),
-    value,
+    value: value2,
     inclusive: true
   });
 }
@@ -22489,11 +22489,11 @@ function _nonnegative(params) {
   return /* @__PURE__ */ _gte(0, params);
 }
 // @__NO_SIDE_EFFECTS__
-function _multipleOf(value, params) {
+function _multipleOf(value2, params) {
   return new $ZodCheckMultipleOf({
     check: "multiple_of",
     ...normalizeParams(params),
-    value
+    value: value2
   });
 }
 // @__NO_SIDE_EFFECTS__
@@ -22607,10 +22607,10 @@ function _property(property, schema, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _properties(shape, params) {
+function _properties(shape3, params) {
   return new $ZodCheckProperties({
     check: "properties",
-    shape,
+    shape: shape3,
     ...normalizeParams(params)
   });
 }
@@ -22749,10 +22749,10 @@ function _nativeEnum(Class2, entries, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _literal(Class2, value, params) {
+function _literal(Class2, value2, params) {
   return new Class2({
     type: "literal",
-    values: Array.isArray(value) ? value : [value],
+    values: Array.isArray(value2) ? value2 : [value2],
     ...normalizeParams(params)
   });
 }
@@ -23535,22 +23535,22 @@ var createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params) =
 };
 
 // node_modules/zod/v4/core/json-schema-processors.js
-var narrowMin = (agg, key, value) => {
-  if (agg[key] === void 0 || value > agg[key])
-    agg[key] = value;
+var narrowMin = (agg, key, value2) => {
+  if (agg[key] === void 0 || value2 > agg[key])
+    agg[key] = value2;
 };
-var narrowMax = (agg, key, value) => {
-  if (agg[key] === void 0 || value < agg[key])
-    agg[key] = value;
+var narrowMax = (agg, key, value2) => {
+  if (agg[key] === void 0 || value2 < agg[key])
+    agg[key] = value2;
 };
-var narrowBoth = (agg, value) => {
-  narrowMin(agg, "minimum", value);
-  narrowMax(agg, "maximum", value);
+var narrowBoth = (agg, value2) => {
+  narrowMin(agg, "minimum", value2);
+  narrowMax(agg, "maximum", value2);
 };
-var addDivisor = (agg, value) => {
+var addDivisor = (agg, value2) => {
   agg.multipleOf ?? (agg.multipleOf = []);
-  if (!agg.multipleOf.includes(value))
-    agg.multipleOf.push(value);
+  if (!agg.multipleOf.includes(value2))
+    agg.multipleOf.push(value2);
 };
 var addPattern = (agg, pattern) => {
   agg.patterns ?? (agg.patterns = /* @__PURE__ */ new Set());
@@ -23872,21 +23872,21 @@ function inputOptin(schema) {
 var objectProcessor = (schema, ctx, _json, params) => {
   const json2 = _json;
   const def = schema._zod.def;
-  const shape = def.shape;
-  const symbolKeys = Object.getOwnPropertySymbols(shape);
+  const shape3 = def.shape;
+  const symbolKeys = Object.getOwnPropertySymbols(shape3);
   if (symbolKeys.length && handleUnrepresentable(schema, ctx, json2, params, "Symbol keys cannot be represented in JSON Schema")) {
     return;
   }
   json2.type = "object";
   json2.properties = {};
-  for (const key in shape) {
-    assignProp(json2.properties, key, processSchema(shape[key], ctx, {
+  for (const key in shape3) {
+    assignProp(json2.properties, key, processSchema(shape3[key], ctx, {
       ...params,
       path: [...params.path, "properties", key]
     }));
   }
   const requiredKeys = [];
-  for (const key of Object.keys(shape)) {
+  for (const key of Object.keys(shape3)) {
     const field = def.shape[key];
     if (ctx.io === "input" ? inputOptin(field) === void 0 : field._zod.optout === void 0) {
       requiredKeys.push(key);
@@ -24126,9 +24126,9 @@ var nonoptionalProcessor = (schema, ctx, _json, params) => {
   seen.ref = def.innerType;
 };
 var UNREPRESENTABLE_DEFAULT = /* @__PURE__ */ Symbol();
-function serializeDefaultValue(value, schema, ctx, json2, params) {
+function serializeDefaultValue(value2, schema, ctx, json2, params) {
   let unrepresentable = false;
-  const serialized = JSON.stringify(value, (_, val) => {
+  const serialized = JSON.stringify(value2, (_, val) => {
     if (typeof val !== "bigint")
       return val;
     unrepresentable = true;
@@ -24144,9 +24144,9 @@ var defaultProcessor = (schema, ctx, json2, params) => {
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
   seen.ref = def.innerType;
-  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
-  if (value !== UNREPRESENTABLE_DEFAULT)
-    json2.default = value;
+  const value2 = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
+  if (value2 !== UNREPRESENTABLE_DEFAULT)
+    json2.default = value2;
 };
 var prefaultProcessor = (schema, ctx, json2, params) => {
   const def = schema._zod.def;
@@ -24155,9 +24155,9 @@ var prefaultProcessor = (schema, ctx, json2, params) => {
   seen.ref = def.innerType;
   if (ctx.io !== "input")
     return;
-  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
-  if (value !== UNREPRESENTABLE_DEFAULT)
-    json2._prefault = value;
+  const value2 = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
+  if (value2 !== UNREPRESENTABLE_DEFAULT)
+    json2._prefault = value2;
 };
 var catchProcessor = (schema, ctx, json2, params) => {
   const def = schema._zod.def;
@@ -24309,8 +24309,8 @@ var JSONSchemaGenerator = class {
   get counter() {
     return this.ctx.counter;
   }
-  set counter(value) {
-    this.ctx.counter = value;
+  set counter(value2) {
+    this.ctx.counter = value2;
   }
   /** @deprecated Access via ctx instead */
   get seen() {
@@ -24586,12 +24586,12 @@ function _lazyMethod(proto, key, make) {
     configurable: true,
     enumerable: false,
     get() {
-      const value = make(this);
-      Object.defineProperty(this, key, { value, configurable: true, writable: true });
-      return value;
+      const value2 = make(this);
+      Object.defineProperty(this, key, { value: value2, configurable: true, writable: true });
+      return value2;
     },
-    set(value) {
-      Object.defineProperty(this, key, { value, configurable: true, writable: true });
+    set(value2) {
+      Object.defineProperty(this, key, { value: value2, configurable: true, writable: true });
     }
   });
 }
@@ -24759,8 +24759,8 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
       }
     });
   },
-  set "~standard"(value) {
-    util_exports.own(this, "~standard", value);
+  set "~standard"(value2) {
+    util_exports.own(this, "~standard", value2);
   },
   parse: function _parse2(data, params) {
     return parse2(this, data, params, { callee: _parse2 });
@@ -24778,8 +24778,8 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
   get spa() {
     return this?.safeParseAsync;
   },
-  set spa(value) {
-    util_exports.own(this, "spa", value);
+  set spa(value2) {
+    util_exports.own(this, "spa", value2);
   },
   validate(data, params) {
     return validate(this, data, params);
@@ -25205,23 +25205,23 @@ var ZodNumber = /* @__PURE__ */ $constructor(
     },
     format: (inst) => aggregateChecks(inst).format ?? null
   }, {
-    gt(value, params) {
-      return this.check(_gt(value, params));
+    gt(value2, params) {
+      return this.check(_gt(value2, params));
     },
-    gte(value, params) {
-      return this.check(_gte(value, params));
+    gte(value2, params) {
+      return this.check(_gte(value2, params));
     },
-    min(value, params) {
-      return this.check(_gte(value, params));
+    min(value2, params) {
+      return this.check(_gte(value2, params));
     },
-    lt(value, params) {
-      return this.check(_lt(value, params));
+    lt(value2, params) {
+      return this.check(_lt(value2, params));
     },
-    lte(value, params) {
-      return this.check(_lte(value, params));
+    lte(value2, params) {
+      return this.check(_lte(value2, params));
     },
-    max(value, params) {
-      return this.check(_lte(value, params));
+    max(value2, params) {
+      return this.check(_lte(value2, params));
     },
     int(params) {
       return this.check(int(params));
@@ -25241,11 +25241,11 @@ var ZodNumber = /* @__PURE__ */ $constructor(
     nonpositive(params) {
       return this.check(_lte(0, params));
     },
-    multipleOf(value, params) {
-      return this.check(_multipleOf(value, params));
+    multipleOf(value2, params) {
+      return this.check(_multipleOf(value2, params));
     },
-    step(value, params) {
-      return this.check(_multipleOf(value, params));
+    step(value2, params) {
+      return this.check(_multipleOf(value2, params));
     },
     finite() {
       return this;
@@ -25294,23 +25294,23 @@ var ZodBigInt = /* @__PURE__ */ $constructor(
     maxValue: (inst) => aggregateChecks(inst).maximum ?? null,
     format: (inst) => aggregateChecks(inst).format ?? null
   }, {
-    gte(value, params) {
-      return this.check(_gte(value, params));
+    gte(value2, params) {
+      return this.check(_gte(value2, params));
     },
-    min(value, params) {
-      return this.check(_gte(value, params));
+    min(value2, params) {
+      return this.check(_gte(value2, params));
     },
-    gt(value, params) {
-      return this.check(_gt(value, params));
+    gt(value2, params) {
+      return this.check(_gt(value2, params));
     },
-    lt(value, params) {
-      return this.check(_lt(value, params));
+    lt(value2, params) {
+      return this.check(_lt(value2, params));
     },
-    lte(value, params) {
-      return this.check(_lte(value, params));
+    lte(value2, params) {
+      return this.check(_lte(value2, params));
     },
-    max(value, params) {
-      return this.check(_lte(value, params));
+    max(value2, params) {
+      return this.check(_lte(value2, params));
     },
     positive(params) {
       return this.check(_gt(BigInt(0), params));
@@ -25324,8 +25324,8 @@ var ZodBigInt = /* @__PURE__ */ $constructor(
     nonnegative(params) {
       return this.check(_gte(BigInt(0), params));
     },
-    multipleOf(value, params) {
-      return this.check(_multipleOf(value, params));
+    multipleOf(value2, params) {
+      return this.check(_multipleOf(value2, params));
     }
   })
 );
@@ -25404,8 +25404,8 @@ var ZodDate = /* @__PURE__ */ $constructor(
     $ZodDate.init(inst, def);
     ZodType.init(inst, def);
     inst._zod.processJSONSchema = (ctx, json2, params) => dateProcessor(inst, ctx, json2, params);
-    inst.min = (value, params) => inst.check(_gte(value, params));
-    inst.max = (value, params) => inst.check(_lte(value, params));
+    inst.min = (value2, params) => inst.check(_gte(value2, params));
+    inst.max = (value2, params) => inst.check(_lte(value2, params));
   },
   /* @__PURE__ */ util_exports.derived({
     minDate: (inst) => {
@@ -25448,8 +25448,8 @@ function array(element, params) {
   return _array(ZodArray, element, params);
 }
 function keyof(schema) {
-  const shape = schema._zod.def.shape;
-  return _enum2(Object.keys(shape));
+  const shape3 = schema._zod.def.shape;
+  return _enum2(Object.keys(shape3));
 }
 var ZodObject = /* @__PURE__ */ $constructor("ZodObject", (inst, def) => {
   _ensureDefaultMemoizer();
@@ -25501,26 +25501,26 @@ var ZodObject = /* @__PURE__ */ $constructor("ZodObject", (inst, def) => {
     return util_exports.required(ZodNonOptional, this, args[0]);
   }
 });
-function object(shape, params) {
+function object(shape3, params) {
   const def = {
     type: "object",
-    shape: shape ?? {},
+    shape: shape3 ?? {},
     ...util_exports.normalizeParams(params)
   };
   return new ZodObject(def);
 }
-function strictObject(shape, params) {
+function strictObject(shape3, params) {
   return new ZodObject({
     type: "object",
-    shape,
+    shape: shape3,
     catchall: never(),
     ...util_exports.normalizeParams(params)
   });
 }
-function looseObject(shape, params) {
+function looseObject(shape3, params) {
   return new ZodObject({
     type: "object",
-    shape,
+    shape: shape3,
     catchall: unknown(),
     ...util_exports.normalizeParams(params)
   });
@@ -25697,11 +25697,11 @@ var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   const keys = new Set(Object.keys(def.entries));
   inst.extract = (values, params) => {
     const newEntries = {};
-    for (const value of values) {
-      if (keys.has(value)) {
-        newEntries[value] = def.entries[value];
+    for (const value2 of values) {
+      if (keys.has(value2)) {
+        newEntries[value2] = def.entries[value2];
       } else
-        throw new Error(`Key ${value} not found in enum`);
+        throw new Error(`Key ${value2} not found in enum`);
     }
     return new ZodEnum({
       ...def,
@@ -25712,11 +25712,11 @@ var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   };
   inst.exclude = (values, params) => {
     const newEntries = { ...def.entries };
-    for (const value of values) {
-      if (keys.has(value)) {
-        delete newEntries[value];
+    for (const value2 of values) {
+      if (keys.has(value2)) {
+        delete newEntries[value2];
       } else
-        throw new Error(`Key ${value} not found in enum`);
+        throw new Error(`Key ${value2} not found in enum`);
     }
     return new ZodEnum({
       ...def,
@@ -25755,10 +25755,10 @@ var ZodLiteral = /* @__PURE__ */ $constructor("ZodLiteral", (inst, def) => {
     }
   });
 });
-function literal(value, params) {
+function literal(value2, params) {
   return new ZodLiteral({
     type: "literal",
-    values: Array.isArray(value) ? value : [value],
+    values: Array.isArray(value2) ? value2 : [value2],
     ...util_exports.normalizeParams(params)
   });
 }
@@ -26059,8 +26059,8 @@ var meta2 = meta;
 var ZodInstanceOf = /* @__PURE__ */ $constructor("ZodInstanceOf", (inst, def) => {
   ZodCustom.init(inst, def);
 }, {
-  properties(shape, params) {
-    return this.check(_properties(shape, params));
+  properties(shape3, params) {
+    return this.check(_properties(shape3, params));
   }
 });
 function _instanceof(cls, params = {}) {
@@ -26255,13 +26255,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path9 = ref.slice(1).split("/").filter(Boolean);
-  if (path9.length === 0) {
+  const path11 = ref.slice(1).split("/").filter(Boolean);
+  if (path11.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path9[0] === defsKey) {
-    const key = path9[1] === void 0 ? void 0 : decodeJSONPointerSegment(path9[1]);
+  if (path11[0] === defsKey) {
+    const key = path11[1] === void 0 ? void 0 : decodeJSONPointerSegment(path11[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -26270,11 +26270,11 @@ function resolveRef(ref, ctx) {
   throw new Error(`Reference not found: ${ref}`);
 }
 function checkObjectGuards(objectSchema, guards) {
-  const guard = z.transform((value) => value).check((payload) => {
-    const value = payload.value;
-    if (typeof value !== "object" || value === null || Array.isArray(value))
+  const guard = z.transform((value2) => value2).check((payload) => {
+    const value2 = payload.value;
+    if (typeof value2 !== "object" || value2 === null || Array.isArray(value2))
       return;
-    const keys = Object.getOwnPropertyNames(value);
+    const keys = Object.getOwnPropertyNames(value2);
     if (guards.minProperties !== void 0 && keys.length < guards.minProperties) {
       payload.issues.push({
         origin: "object",
@@ -26282,7 +26282,7 @@ function checkObjectGuards(objectSchema, guards) {
         minimum: guards.minProperties,
         inclusive: true,
         message: `Too small: expected object to have >=${guards.minProperties} properties`,
-        input: value,
+        input: value2,
         inst: objectSchema,
         continue: true
       });
@@ -26294,7 +26294,7 @@ function checkObjectGuards(objectSchema, guards) {
         maximum: guards.maxProperties,
         inclusive: true,
         message: `Too big: expected object to have <=${guards.maxProperties} properties`,
-        input: value,
+        input: value2,
         inst: objectSchema,
         continue: true
       });
@@ -26317,23 +26317,23 @@ function checkObjectGuards(objectSchema, guards) {
   });
   return guard.pipe(objectSchema);
 }
-function canonicalKey(value, seen) {
-  if (value === null)
+function canonicalKey(value2, seen) {
+  if (value2 === null)
     return "z";
-  const type = typeof value;
+  const type = typeof value2;
   if (type !== "object") {
-    if (type === "number" && Number.isNaN(value))
+    if (type === "number" && Number.isNaN(value2))
       return null;
-    const raw = String(value);
+    const raw = String(value2);
     return `${type[0]}${raw.length}:${raw}`;
   }
-  if (seen.has(value))
+  if (seen.has(value2))
     return null;
-  seen.add(value);
+  seen.add(value2);
   try {
-    if (Array.isArray(value)) {
+    if (Array.isArray(value2)) {
       const parts2 = [];
-      for (const item of value) {
+      for (const item of value2) {
         const key = canonicalKey(item, seen);
         if (key === null)
           return null;
@@ -26341,17 +26341,17 @@ function canonicalKey(value, seen) {
       }
       return `a${parts2.length}:[${parts2.join(",")}]`;
     }
-    const keys = Object.keys(value).sort();
+    const keys = Object.keys(value2).sort();
     const parts = [];
     for (const k of keys) {
-      const key = canonicalKey(value[k], seen);
+      const key = canonicalKey(value2[k], seen);
       if (key === null)
         return null;
       parts.push(`${k.length}:${k}=${key}`);
     }
     return `o${parts.length}:{${parts.join(",")}}`;
   } finally {
-    seen.delete(value);
+    seen.delete(value2);
   }
 }
 var SCHEMA_KEYWORDS = /* @__PURE__ */ new Set([
@@ -26380,14 +26380,14 @@ var SCHEMA_MAP_KEYWORDS = /* @__PURE__ */ new Set([
   "$defs",
   "definitions"
 ]);
-function containsRef(value) {
-  if (typeof value !== "object" || value === null)
+function containsRef(value2) {
+  if (typeof value2 !== "object" || value2 === null)
     return false;
-  if (Array.isArray(value))
-    return value.some(containsRef);
-  if (typeof value.$ref === "string")
+  if (Array.isArray(value2))
+    return value2.some(containsRef);
+  if (typeof value2.$ref === "string")
     return true;
-  return Object.entries(value).some(([key, sub]) => {
+  return Object.entries(value2).some(([key, sub]) => {
     if (SCHEMA_KEYWORDS.has(key))
       return containsRef(sub);
     if (!SCHEMA_MAP_KEYWORDS.has(key) || typeof sub !== "object" || sub === null)
@@ -26399,7 +26399,7 @@ function plural(n) {
   return n === 1 ? "element" : "elements";
 }
 function checkArrayGuards(arraySchema, guards) {
-  const guard = z.transform((value) => value).check((payload) => {
+  const guard = z.transform((value2) => value2).check((payload) => {
     const items = payload.value;
     if (!Array.isArray(items))
       return;
@@ -26646,13 +26646,13 @@ function convertBaseSchema(schema, ctx) {
       break;
     }
     case "object": {
-      const shape = {};
+      const shape3 = {};
       const properties = schema.properties || {};
       const requiredSet = new Set(schema.required || []);
       const additionalSchema = typeof schema.additionalProperties === "object" ? convertSchema(schema.additionalProperties, ctx) : void 0;
       for (const [key, propSchema] of Object.entries(properties)) {
         const propZodSchema = convertSchema(propSchema, ctx);
-        assignProp(shape, key, requiredSet.has(key) ? propZodSchema : propZodSchema.optional());
+        assignProp(shape3, key, requiredSet.has(key) ? propZodSchema : propZodSchema.optional());
       }
       if (schema.patternProperties) {
         const patternProps = schema.patternProperties;
@@ -26664,8 +26664,8 @@ function convertBaseSchema(schema, ctx) {
           looseRecords.push(z.looseRecord(keySchema, patternValue));
         }
         const schemasToIntersect = [];
-        if (Object.keys(shape).length > 0) {
-          schemasToIntersect.push(z.object(shape).passthrough());
+        if (Object.keys(shape3).length > 0) {
+          schemasToIntersect.push(z.object(shape3).passthrough());
         }
         schemasToIntersect.push(...looseRecords);
         if (schemasToIntersect.length === 0) {
@@ -26680,7 +26680,7 @@ function convertBaseSchema(schema, ctx) {
           zodSchema = result;
         }
         if (schema.additionalProperties === false) {
-          const propertyKeys = Object.keys(shape);
+          const propertyKeys = Object.keys(shape3);
           const patterns = patternKeys.map((p) => new RegExp(p));
           const basePatternSchema = zodSchema;
           zodSchema = zodSchema.check((payload) => {
@@ -26705,7 +26705,7 @@ function convertBaseSchema(schema, ctx) {
           });
         }
       } else {
-        const objectSchema = z.object(shape);
+        const objectSchema = z.object(shape3);
         if (schema.additionalProperties === false) {
           zodSchema = objectSchema.strict();
         } else if (additionalSchema) {
@@ -27228,14 +27228,14 @@ function compareExact(baseline, candidate, metricNames, artifactNames) {
   const bySeed = new Map(baseline.map((r) => [r.seed, r]));
   const mismatches = [];
   for (const run of candidate) {
-    const base = bySeed.get(run.seed);
+    const base2 = bySeed.get(run.seed);
     for (const name of metricNames) {
-      if (base.metrics[name] !== run.metrics[name]) {
-        mismatches.push({ seed: run.seed, kind: "metric", name, baseline: base.metrics[name] ?? null, candidate: run.metrics[name] ?? null });
+      if (base2.metrics[name] !== run.metrics[name]) {
+        mismatches.push({ seed: run.seed, kind: "metric", name, baseline: base2.metrics[name] ?? null, candidate: run.metrics[name] ?? null });
       }
     }
     for (const name of artifactNames) {
-      const b = base.artifacts[name]?.sha256 ?? null;
+      const b = base2.artifacts[name]?.sha256 ?? null;
       const c = run.artifacts[name]?.sha256 ?? null;
       if (b !== c) mismatches.push({ seed: run.seed, kind: "artifact", name, baseline: b, candidate: c });
     }
@@ -27675,11 +27675,11 @@ function compareStatistical(baseline, candidate, specs, opts) {
       "Set seeds: 5 (or more) in repro-gate.yml and re-record, or use mode: exact."
     );
   }
-  const base = [...baseline].sort((a, b) => a.seed - b.seed);
+  const base2 = [...baseline].sort((a, b) => a.seed - b.seed);
   const cand = [...candidate].sort((a, b) => a.seed - b.seed);
   const warnings = [];
   const metrics = specs.map((spec) => {
-    const b = base.map((r2) => r2.metrics[spec.name]);
+    const b = base2.map((r2) => r2.metrics[spec.name]);
     const c = cand.map((r2) => r2.metrics[spec.name]);
     const baselineMean = b.reduce((s, x) => s + x, 0) / b.length;
     const { lower, upper } = boundsFor(spec, baselineMean);
@@ -27717,9 +27717,9 @@ import path2 from "node:path";
 
 // src/config/duration.ts
 var UNIT_MS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
-function parseDuration(value) {
-  if (typeof value === "number") return Number.isFinite(value) && value > 0 ? value * 1e3 : void 0;
-  const text2 = value.trim();
+function parseDuration(value2) {
+  if (typeof value2 === "number") return Number.isFinite(value2) && value2 > 0 ? value2 * 1e3 : void 0;
+  const text2 = value2.trim();
   if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text2)) return void 0;
   let total = 0;
   for (const [, n, unit] of text2.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(n) * UNIT_MS[unit];
@@ -27789,7 +27789,20 @@ var configSchema = external_exports.object({
   artifacts: external_exports.array(relPath).default([]),
   data: external_exports.array(relPath).default([]),
   config: external_exports.array(relPath).default([]),
-  baseline: relPath.default(".repro-gate/baseline.json")
+  baseline: relPath.default(".repro-gate/baseline.json"),
+  /** A per-step JSON-lines log the training writes into {out}; diagnose shows where two runs diverge. */
+  curves: external_exports.object({
+    file: relPath,
+    step: external_exports.string().min(1).default("step"),
+    atol: external_exports.number().nonnegative().default(0),
+    rtol: external_exports.number().nonnegative().default(1e-6)
+  }).strict().optional(),
+  diagnose: external_exports.object({
+    /** An exact-mode check that fails with nothing drifted reruns a seed to find out why. */
+    auto: external_exports.boolean().default(true),
+    /** The seed `diagnose` reruns by default (else the first configured seed). */
+    seed: external_exports.number().int().nonnegative().optional()
+  }).strict().default({ auto: true })
 }).strict();
 
 // src/config/load.ts
@@ -27878,7 +27891,7 @@ function locate(doc, lines, keyPath, key) {
   return `:${pos.line}:${pos.col}`;
 }
 var KNOWN = {
-  "": ["version", "train", "seeds", "mode", "alpha", "paired", "metrics", "artifacts", "data", "config", "baseline"],
+  "": ["version", "train", "seeds", "mode", "alpha", "paired", "metrics", "artifacts", "data", "config", "baseline", "curves", "diagnose"],
   train: ["command", "image", "allow-unpinned", "network", "gpus", "env", "timeout"],
   metric: ["margin", "direction"]
 };
@@ -28000,7 +28013,7 @@ function parseString(ctx) {
     } else if (state === 1) {
       if (c === 120 || c === 117 || c === 85) {
         let errPtr = ctx.p++ - 1;
-        let value = 0;
+        let value2 = 0;
         let len = c === 120 ? 2 : c === 117 ? 4 : 8;
         for (let j = 0; j < len; j++, ctx.p++) {
           let hex3 = ctx.s.charCodeAt(ctx.p);
@@ -28016,12 +28029,12 @@ function parseString(ctx) {
           );
           if (digit < 0)
             TomlError.x("invalid non-hex character in unicode escape", ctx);
-          value = value << 4 | digit;
+          value2 = value2 << 4 | digit;
         }
-        if (value < 0 || value > 1114111 || value >= 55296 && value <= 57343) {
+        if (value2 < 0 || value2 > 1114111 || value2 >= 55296 && value2 <= 57343) {
           TomlError.x("invalid unicode escape", ctx, errPtr);
         }
-        parsed += String.fromCodePoint(value);
+        parsed += String.fromCodePoint(value2);
         sliceStart = ctx.p--;
         state = 0;
       } else if (isMultiline && (c === 32 || c === 9)) {
@@ -28174,8 +28187,8 @@ var TomlDate = class _TomlDate extends Date {
 };
 
 // node_modules/smol-toml/dist/extract.js
-function isDigit(char, base = 10) {
-  return base === 16 ? char > 47 && char < 58 || char > 64 && char < 71 || char > 96 && char < 103 : char > 47 && char < 48 + base;
+function isDigit(char, base2 = 10) {
+  return base2 === 16 ? char > 47 && char < 58 || char > 64 && char < 71 || char > 96 && char < 103 : char > 47 && char < 48 + base2;
 }
 function isEndOfValue(char, delim) {
   return char === 32 || char === 9 || char === 10 || char === 13 || // Structure end or next value delimiter
@@ -28187,9 +28200,9 @@ function extractValue(ctx, end) {
   let c = ctx.s.charCodeAt(ctx.p);
   if (c === 91 || c === 123) {
     ctx.d-- || TomlError.x("document contains excessively nested structures. aborting.", ctx);
-    let value = c === 91 ? parseArray(ctx) : parseInlineTable(ctx);
+    let value2 = c === 91 ? parseArray(ctx) : parseInlineTable(ctx);
     ctx.d++;
-    return value;
+    return value2;
   }
   if (c === 34 || c === 39) {
     return parseString(ctx);
@@ -28280,14 +28293,14 @@ function parseNumber(ctx, startPtr, startChr, sign, endChr) {
     str = str.replaceAll("_", "");
   return state > 1 ? parseFloat(str) : parseInteger(ctx, str, 10, startPtr);
 }
-function parseIntegerBaseN(ctx, startPtr, base, endChr) {
+function parseIntegerBaseN(ctx, startPtr, base2, endChr) {
   let c, underscore = 1;
   while (++ctx.p < ctx.s.length && (c = ctx.s.charCodeAt(ctx.p), !isEndOfValue(c, endChr))) {
     if (c === 95) {
       if (underscore & 1)
         TomlError.x("illegal underscore", ctx);
       underscore = 3;
-    } else if (!isDigit(c, base))
+    } else if (!isDigit(c, base2))
       TomlError.x(`illegal character in numeric literal`, ctx);
     else if (underscore & 1)
       underscore--;
@@ -28297,12 +28310,12 @@ function parseIntegerBaseN(ctx, startPtr, base, endChr) {
   let str = ctx.s.slice(startPtr + 2, ctx.p);
   if (underscore)
     str = str.replaceAll("_", "");
-  return parseInteger(ctx, str, base, startPtr);
+  return parseInteger(ctx, str, base2, startPtr);
 }
-function parseInteger(ctx, str, base, startPtr) {
+function parseInteger(ctx, str, base2, startPtr) {
   if (ctx.bi !== true)
     int: {
-      let val = parseInt(str, base);
+      let val = parseInt(str, base2);
       if (!Number.isSafeInteger(val)) {
         if (ctx.bi)
           break int;
@@ -28310,7 +28323,7 @@ function parseInteger(ctx, str, base, startPtr) {
       }
       return val;
     }
-  return base === 10 ? BigInt(str) : BigInt((base === 2 ? "0b" : base === 8 ? "0o" : "0x") + str);
+  return base2 === 10 ? BigInt(str) : BigInt((base2 === 2 ? "0b" : base2 === 8 ? "0o" : "0x") + str);
 }
 function parseDate(ctx, c, endChr) {
   let startPtr = ctx.p++, unsafeSeparator;
@@ -28484,13 +28497,13 @@ function parseInlineTable(ctx) {
       TomlError.x("trying to redefine an already defined value", ctx, errPtr);
     }
     skipVoid(ctx, true, true);
-    let value = extractValue(
+    let value2 = extractValue(
       ctx,
       125
       /* } */
     );
-    if (t && typeof (t[k] = value) === "object")
-      seen.add(value);
+    if (t && typeof (t[k] = value2) === "object")
+      seen.add(value2);
     skipVoid(ctx);
     if ((c = ctx.s.charCodeAt(ctx.p++)) === 125) {
       return res;
@@ -28687,16 +28700,16 @@ function sortBytes(xs) {
   return xs.map((s) => [Buffer.from(s), s]).sort((x, y) => Buffer.compare(x[0], y[0])).map((x) => x[1]);
 }
 function resolveEntry(root, entry, setting) {
-  const base = path3.resolve(root);
+  const base2 = path3.resolve(root);
   if (entry.trim() === "") {
     throw new GateError(`An empty path is listed in ${setting}: in repro-gate.yml.`, `Remove the empty item from ${setting}:.`);
   }
-  const abs = path3.resolve(base, entry);
-  const rel = path3.relative(base, abs);
+  const abs = path3.resolve(base2, entry);
+  const rel = path3.relative(base2, abs);
   if (rel === ".." || rel.startsWith(`..${path3.sep}`) || path3.isAbsolute(rel)) {
     throw new GateError(
-      `The ${setting}: entry "${entry}" points outside the project root (${base}).`,
-      `List paths inside the repository, relative to ${base}, in ${setting}: in repro-gate.yml.`
+      `The ${setting}: entry "${entry}" points outside the project root (${base2}).`,
+      `List paths inside the repository, relative to ${base2}, in ${setting}: in repro-gate.yml.`
     );
   }
   return { abs, rel: rel.split(path3.sep).join("/") };
@@ -28862,7 +28875,7 @@ function jsonErrorOffset(s) {
       i++;
     }
   };
-  const value = () => {
+  const value2 = () => {
     ws();
     const c = s[i];
     if (c === "{" || c === "[") {
@@ -28879,7 +28892,7 @@ function jsonErrorOffset(s) {
           if (s[i] !== ":") fail();
           i++;
         }
-        value();
+        value2();
         ws();
         if (s[i] === close) return void i++;
         if (s[i] !== ",") fail();
@@ -28894,7 +28907,7 @@ function jsonErrorOffset(s) {
     i = num2.lastIndex;
   };
   try {
-    value();
+    value2();
     ws();
     if (i < s.length) fail();
     return void 0;
@@ -29050,8 +29063,8 @@ var DETERMINISM_VARS = [
 function trainingEnv(runnerEnv, configEnv, extra) {
   const env = {};
   for (const name of PASSTHROUGH_VARS) {
-    const value = runnerEnv[name];
-    if (value !== void 0) env[name] = value;
+    const value2 = runnerEnv[name];
+    if (value2 !== void 0) env[name] = value2;
   }
   return { ...env, ...configEnv, ...extra };
 }
@@ -29207,13 +29220,8 @@ async function gitCommit(root) {
 }
 async function changedFilesSince(root, commit) {
   if (await git(root, ["cat-file", "-e", `${commit}^{commit}`]) === null) return null;
-  const [changed, untracked] = await Promise.all([
-    git(root, ["diff", "--name-only", "--relative", "--no-renames", commit, "--"]),
-    git(root, ["ls-files", "--others", "--exclude-standard"])
-  ]);
-  if (changed === null || untracked === null) return null;
-  const files = new Set([...changed.split("\n"), ...untracked.split("\n")].filter(Boolean));
-  return [...files].sort();
+  const changed = await git(root, ["diff", "--name-only", "--relative", "--no-renames", commit, "--"]);
+  return changed === null ? null : changed.split("\n").filter(Boolean).sort();
 }
 
 // package.json
@@ -29282,6 +29290,8 @@ function buildReport(input2) {
     baseline: input2.baseline ? { path: input2.baselinePath, recordedAt: input2.baseline.recordedAt, commit: input2.baseline.commit } : null,
     commit: input2.commit
   };
+  if (input2.lint?.length) report.lint = input2.lint;
+  if (input2.diagnosis) report.diagnosis = input2.diagnosis;
   if (input2.cause) {
     report.cause = input2.cause.cause;
     report.causeEvidence = input2.cause.evidence;
@@ -29322,6 +29332,84 @@ function summarize2(input2, metrics, drift) {
     }
   }
 }
+
+// src/diagnose/schema.ts
+var jsonNumber = external_exports.union([external_exports.number(), external_exports.enum(["NaN", "Infinity", "-Infinity"])]);
+var status = external_exports.enum(["identical", "modified", "added", "removed"]);
+var count = external_exports.number().int().nonnegative();
+var shape = external_exports.array(count).nullable();
+var arrayDiffSchema = external_exports.object({
+  name: external_exports.string(),
+  status,
+  dtypeBefore: external_exports.string().nullable(),
+  dtypeAfter: external_exports.string().nullable(),
+  shapeBefore: shape,
+  shapeAfter: shape,
+  elementsBefore: count.nullable(),
+  elementsAfter: count.nullable(),
+  compared: count,
+  differing: count.nullable(),
+  maxAbsDiff: external_exports.number().nullable(),
+  maxRelDiff: external_exports.number().nullable(),
+  maxUlp: external_exports.number().nullable(),
+  nonFiniteDiffering: count,
+  nanBefore: count.nullable(),
+  nanAfter: count.nullable(),
+  bitIdentical: external_exports.boolean(),
+  firstDifference: external_exports.object({ index: external_exports.array(count), before: external_exports.union([jsonNumber, external_exports.string()]), after: external_exports.union([jsonNumber, external_exports.string()]) }).strict().optional(),
+  note: external_exports.string().optional()
+}).strict();
+var artifactDiffSchema = external_exports.object({
+  name: external_exports.string(),
+  format: external_exports.enum(["npy", "npz", "safetensors", "json", "csv", "binary"]),
+  status,
+  sizeBefore: count.nullable(),
+  sizeAfter: count.nullable(),
+  sha256Before: external_exports.string().nullable(),
+  sha256After: external_exports.string().nullable(),
+  arrays: external_exports.array(arrayDiffSchema),
+  arraysOmitted: count,
+  notes: external_exports.array(external_exports.string())
+}).strict();
+var curveDivergenceSchema = external_exports.object({
+  metric: external_exports.string(),
+  firstDivergentStep: external_exports.number().nullable(),
+  valueA: jsonNumber.nullable(),
+  valueB: jsonNumber.nullable(),
+  maxAbsDiff: external_exports.number().nullable(),
+  stepsCompared: count,
+  stepsOnlyInA: count,
+  stepsOnlyInB: count
+}).strict();
+var curvePlotSchema = external_exports.object({ metric: external_exports.string(), stepKey: external_exports.string(), points: external_exports.array(external_exports.tuple([external_exports.number(), external_exports.number(), external_exports.number()])).max(500) }).strict();
+var differenceSchema = external_exports.object({
+  kind: external_exports.enum(["metric", "artifact"]),
+  name: external_exports.string(),
+  before: external_exports.union([external_exports.string(), external_exports.number(), external_exports.null()]),
+  after: external_exports.union([external_exports.string(), external_exports.number(), external_exports.null()]),
+  /** e.g. "|Δ| 3.2e-7" or "sha256 differs". */
+  detail: external_exports.string()
+}).strict();
+var factorSchema = external_exports.object({
+  name: external_exports.string(),
+  env: external_exports.record(external_exports.string(), external_exports.string()),
+  /** null: not tried (the setting was already in train.env, or an earlier run failed). */
+  deterministic: external_exports.boolean().nullable(),
+  note: external_exports.string().optional()
+}).strict();
+var diagnosisSchema = external_exports.object({
+  seed: external_exports.number().int(),
+  deterministic: external_exports.boolean(),
+  cause: external_exports.enum(["none", "randomness", "parallelism"]),
+  evidence: external_exports.string(),
+  /** Training runs this diagnosis took. */
+  runs: count,
+  differences: external_exports.array(differenceSchema),
+  factors: external_exports.array(factorSchema),
+  artifacts: external_exports.array(artifactDiffSchema),
+  curves: external_exports.array(curveDivergenceSchema),
+  curvePlot: curvePlotSchema.nullable()
+}).strict();
 
 // src/report/schema.ts
 var VERDICTS = [
@@ -29397,6 +29485,10 @@ var reportSchema = external_exports.object({
   cause: causeSchema.optional(),
   causeEvidence: external_exports.string().optional(),
   warnings: external_exports.array(external_exports.string()),
+  /** Determinism settings missing for the detected framework and device. */
+  lint: external_exports.array(external_exports.string()).optional(),
+  /** Set when a failing exact check reran a seed to tell randomness from parallelism. */
+  diagnosis: diagnosisSchema.optional(),
   baseline: external_exports.object({ path: external_exports.string(), recordedAt: external_exports.string(), commit: external_exports.string().nullable() }).strict().nullable(),
   commit: external_exports.string().nullable(),
   /** Set by the action so a follow-up workflow can check the report belongs to its PR. */
@@ -29731,18 +29823,18 @@ function parseLenientJson(text2) {
 function extractMetrics(doc, names, where) {
   const values = {};
   for (const name of names) {
-    const value = lookupDotted(doc, name);
-    if (value === void 0) {
+    const value2 = lookupDotted(doc, name);
+    if (value2 === void 0) {
       const keys = doc && typeof doc === "object" ? Object.keys(doc).slice(0, 10).join(", ") : "";
       throw new GateError(
         `Metric "${name}" is missing from ${where}${keys ? ` (top-level keys: ${keys})` : ""}.`,
         "Write it from the training, or fix the metric name under metrics: in repro-gate.yml (nested keys as dotted paths, e.g. eval.accuracy)."
       );
     }
-    const number4 = typeof value === "string" && /^-?(Infinity|NaN)$/.test(value) ? Number(value) : value;
+    const number4 = typeof value2 === "string" && /^-?(Infinity|NaN)$/.test(value2) ? Number(value2) : value2;
     if (typeof number4 !== "number" || !Number.isFinite(number4)) {
       throw new GateError(
-        `Metric "${name}" in ${where} is ${JSON.stringify(value)}, not a finite number.`,
+        `Metric "${name}" in ${where} is ${JSON.stringify(value2)}, not a finite number.`,
         Number.isNaN(number4) || number4 === Infinity || number4 === -Infinity ? "The training diverged or divided by zero for this seed; fix the training (a NaN metric cannot be compared)." : "Write the metric as a JSON number."
       );
     }
@@ -29771,9 +29863,12 @@ async function readMetrics(file2, names, where) {
 function substitute(argv, seed, out) {
   return argv.map((arg) => arg.replaceAll("{seed}", String(seed)).replaceAll("{out}", out));
 }
+function seedOutDir(runDir, seed) {
+  return path7.join(runDir, `seed-${seed}`);
+}
 async function runSeed(ctx, seed) {
   const { config: config2, runtime, log } = ctx;
-  const outDir = path7.join(ctx.runDir, `seed-${seed}`);
+  const outDir = seedOutDir(ctx.runDir, seed);
   const logFile = path7.join(ctx.runDir, `seed-${seed}.log`);
   await rm3(outDir, { recursive: true, force: true });
   await mkdir2(outDir, { recursive: true });
@@ -29831,33 +29926,1699 @@ async function runSeeds(ctx, seeds) {
   return records;
 }
 
+// src/diagnose/run.ts
+import path9 from "node:path";
+
+// src/diagnose/artifact-diff.ts
+import { createHash as createHash4 } from "node:crypto";
+import { createReadStream as createReadStream2 } from "node:fs";
+import { open as open3, readFile as readFile5, stat as stat3 } from "node:fs/promises";
+import path8 from "node:path";
+
+// src/diagnose/compare-arrays.ts
+import { createHash as createHash2 } from "node:crypto";
+
+// src/diagnose/dtype.ts
+var BY_NAME = {
+  float16: { name: "float16", kind: "f", size: 2 },
+  bfloat16: { name: "bfloat16", kind: "f", size: 2 },
+  float32: { name: "float32", kind: "f", size: 4 },
+  float64: { name: "float64", kind: "f", size: 8 },
+  int8: { name: "int8", kind: "i", size: 1 },
+  int16: { name: "int16", kind: "i", size: 2 },
+  int32: { name: "int32", kind: "i", size: 4 },
+  int64: { name: "int64", kind: "i", size: 8 },
+  uint8: { name: "uint8", kind: "u", size: 1 },
+  uint16: { name: "uint16", kind: "u", size: 2 },
+  uint32: { name: "uint32", kind: "u", size: 4 },
+  uint64: { name: "uint64", kind: "u", size: 8 },
+  bool: { name: "bool", kind: "b", size: 1 }
+};
+function dtype(name, littleEndian = true) {
+  return { ...BY_NAME[name], littleEndian };
+}
+function dtypeFromNumpy(descr) {
+  const m = /^([<>|=])([a-zA-Z])(\d+)$/.exec(descr);
+  if (!m) {
+    if (/^[<>|=]?O/.test(descr)) return { unsupported: objectNote(descr) };
+    return { unsupported: `dtype ${descr} is not a plain numeric type` };
+  }
+  const [, order, kind, sizeText] = m;
+  const size = Number(sizeText);
+  const little = order !== ">";
+  const table = {
+    f2: "float16",
+    f4: "float32",
+    f8: "float64",
+    i1: "int8",
+    i2: "int16",
+    i4: "int32",
+    i8: "int64",
+    u1: "uint8",
+    u2: "uint16",
+    u4: "uint32",
+    u8: "uint64",
+    b1: "bool"
+  };
+  const name = table[`${kind}${size}`];
+  if (name) return dtype(name, little);
+  if (kind === "O") return { unsupported: objectNote(descr) };
+  const what = {
+    c: "complex",
+    U: "unicode string",
+    S: "byte string",
+    a: "byte string",
+    V: "void/structured",
+    M: "datetime",
+    m: "timedelta",
+    f: "float"
+  };
+  return { unsupported: `dtype ${descr} (${what[kind] ?? "unknown kind"}) is not supported` };
+}
+function objectNote(descr) {
+  return `dtype ${descr} is an object array (pickled Python objects); repro-gate never unpickles, so it is compared by hash only`;
+}
+var SAFETENSORS = {
+  F16: "float16",
+  BF16: "bfloat16",
+  F32: "float32",
+  F64: "float64",
+  I8: "int8",
+  I16: "int16",
+  I32: "int32",
+  I64: "int64",
+  U8: "uint8",
+  U16: "uint16",
+  U32: "uint32",
+  U64: "uint64",
+  BOOL: "bool"
+};
+function dtypeFromSafetensors(name) {
+  const n = SAFETENSORS[name];
+  return n ? dtype(n, true) : { unsupported: `safetensors dtype ${name} is not supported` };
+}
+var scratchU32 = new Uint32Array(1);
+var scratchF32 = new Float32Array(scratchU32.buffer);
+function halfToNumber(h) {
+  const sign = h & 32768 ? -1 : 1;
+  const exp = h >> 10 & 31;
+  const frac = h & 1023;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+var halfTable;
+function halves() {
+  if (!halfTable) {
+    halfTable = new Float64Array(65536);
+    for (let h = 0; h < 65536; h++) halfTable[h] = halfToNumber(h);
+  }
+  return halfTable;
+}
+var IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+function normalise(buf, dt) {
+  if (!IS_LITTLE_ENDIAN) throw new Error("repro-gate reads tensors on little-endian machines only");
+  let data = buf;
+  if (!dt.littleEndian && dt.size > 1 || data.byteOffset % dt.size !== 0) {
+    data = Buffer.alloc(buf.length);
+    buf.copy(data);
+    if (!dt.littleEndian && dt.size === 2) data.swap16();
+    if (!dt.littleEndian && dt.size === 4) data.swap32();
+    if (!dt.littleEndian && dt.size === 8) data.swap64();
+  }
+  return { data, dtype: { ...dt, littleEndian: true } };
+}
+function view(buf, dt) {
+  const { data, dtype: d } = normalise(buf, dt);
+  const ab = data.buffer;
+  const off = data.byteOffset;
+  const length = data.length / d.size;
+  const u8 = new Uint8Array(ab, off, data.length);
+  const u16 = () => new Uint16Array(ab, off, length);
+  const u32 = (n = length) => new Uint32Array(ab, off, n);
+  let value2;
+  let words;
+  switch (d.name) {
+    case "float16": {
+      const w = u16();
+      const t = halves();
+      words = w;
+      value2 = (i) => t[w[i]];
+      break;
+    }
+    case "bfloat16": {
+      const w = u16();
+      words = w;
+      value2 = (i) => {
+        scratchU32[0] = w[i] << 16;
+        return scratchF32[0];
+      };
+      break;
+    }
+    case "float32": {
+      const f = new Float32Array(ab, off, length);
+      words = u32();
+      value2 = (i) => f[i];
+      break;
+    }
+    case "float64": {
+      const f = new Float64Array(ab, off, length);
+      words = u32(length * 2);
+      value2 = (i) => f[i];
+      break;
+    }
+    case "int8": {
+      const x = new Int8Array(ab, off, length);
+      words = u8;
+      value2 = (i) => x[i];
+      break;
+    }
+    case "uint8":
+      words = u8;
+      value2 = (i) => u8[i];
+      break;
+    case "bool":
+      words = u8;
+      value2 = (i) => u8[i] ? 1 : 0;
+      break;
+    case "int16": {
+      const x = new Int16Array(ab, off, length);
+      words = u16();
+      value2 = (i) => x[i];
+      break;
+    }
+    case "uint16": {
+      const x = u16();
+      words = x;
+      value2 = (i) => x[i];
+      break;
+    }
+    case "int32": {
+      const x = new Int32Array(ab, off, length);
+      words = u32();
+      value2 = (i) => x[i];
+      break;
+    }
+    case "uint32": {
+      const x = u32();
+      words = x;
+      value2 = (i) => x[i];
+      break;
+    }
+    case "int64": {
+      const x = new BigInt64Array(ab, off, length);
+      words = u32(length * 2);
+      value2 = (i) => Number(x[i]);
+      break;
+    }
+    case "uint64": {
+      const x = new BigUint64Array(ab, off, length);
+      words = u32(length * 2);
+      value2 = (i) => Number(x[i]);
+      break;
+    }
+  }
+  return { dtype: d, length, value: value2, words };
+}
+function ulpDistance(bitsA, bitsB, size) {
+  const sign = size === 2 ? 32768 : 2147483648;
+  const a = bitsA >= sign ? sign - bitsA : bitsA;
+  const b = bitsB >= sign ? sign - bitsB : bitsB;
+  return Math.abs(a - b);
+}
+function ulpDistance64(loA, hiA, loB, hiB) {
+  const magA = hiA & 2147483647;
+  const magB = hiB & 2147483647;
+  if (hiA >>> 31 === hiB >>> 31) return Math.abs((magA - magB) * 4294967296 + (loA - loB));
+  return (magA + magB) * 4294967296 + loA + loB;
+}
+
+// src/diagnose/types.ts
+function jsonNumber2(x) {
+  if (Number.isFinite(x)) return x;
+  return Number.isNaN(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity";
+}
+
+// src/diagnose/compare-arrays.ts
+var MAX_TEXT = 200;
+function elementCount(shape3) {
+  return shape3 === null ? null : shape3.reduce((a, b) => a * b, 1);
+}
+function dtypeOf(a) {
+  return a.kind === "numeric" ? a.dtype.name : a.dtype;
+}
+function sameShape(a, b) {
+  return a !== null && b !== null && a.length === b.length && a.every((d, i) => d === b[i]);
+}
+function unravel(i, shape3) {
+  const idx = new Array(shape3.length).fill(0);
+  for (let k = shape3.length - 1; k >= 0; k--) {
+    const d = shape3[k];
+    idx[k] = d === 0 ? 0 : i % d;
+    i = d === 0 ? 0 : Math.floor(i / d);
+  }
+  return idx;
+}
+function storageIndex(a) {
+  if (!a.fortranOrder || a.shape.length < 2) return (i) => i;
+  const shape3 = a.shape;
+  const fStrides = [];
+  let s = 1;
+  for (const d of shape3) {
+    fStrides.push(s);
+    s *= d;
+  }
+  return (i) => {
+    let off = 0;
+    for (let k = shape3.length - 1; k >= 0; k--) {
+      const d = shape3[k];
+      off += i % d * fStrides[k];
+      i = Math.floor(i / d);
+    }
+    return off;
+  };
+}
+function countNaN(a) {
+  if (a.dtype.kind !== "f") return 0;
+  const v = view(a.data, a.dtype);
+  let nan3 = 0;
+  if (a.dtype.name === "float32" || a.dtype.name === "float64") {
+    const f = a.dtype.name === "float32" ? new Float32Array(v.words.buffer, v.words.byteOffset, v.length) : new Float64Array(v.words.buffer, v.words.byteOffset, v.length);
+    for (let i = 0; i < f.length; i++) if (f[i] !== f[i]) nan3++;
+    return nan3;
+  }
+  const w = v.words;
+  const [expMask, fracMask] = a.dtype.name === "float16" ? [31744, 1023] : [32640, 127];
+  for (let i = 0; i < w.length; i++) if ((w[i] & expMask) === expMask && (w[i] & fracMask) !== 0) nan3++;
+  return nan3;
+}
+function clip(s) {
+  return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT - 1)}…` : s;
+}
+function base(name, before, after) {
+  const shapeBefore = before ? before.shape : null;
+  const shapeAfter = after ? after.shape : null;
+  return {
+    name,
+    status: !before ? "added" : !after ? "removed" : "modified",
+    dtypeBefore: before ? dtypeOf(before) : null,
+    dtypeAfter: after ? dtypeOf(after) : null,
+    shapeBefore,
+    shapeAfter,
+    elementsBefore: elementCount(shapeBefore),
+    elementsAfter: elementCount(shapeAfter),
+    compared: 0,
+    differing: null,
+    maxAbsDiff: null,
+    maxRelDiff: null,
+    maxUlp: null,
+    nonFiniteDiffering: 0,
+    nanBefore: before?.kind === "numeric" ? countNaN(before) : null,
+    nanAfter: after?.kind === "numeric" ? countNaN(after) : null,
+    bitIdentical: false
+  };
+}
+function comparable(d) {
+  if (sameShape(d.shapeBefore, d.shapeAfter)) return { n: d.elementsAfter };
+  const nb = d.elementsBefore;
+  const na = d.elementsAfter;
+  if (nb === na) return { n: na, note: "shape changed; values compared in flat row-major order" };
+  if (d.shapeBefore.length <= 1 && d.shapeAfter.length <= 1) {
+    return { n: Math.min(nb, na), note: `length changed (${nb} → ${na}); the first ${Math.min(nb, na)} compared` };
+  }
+  return { n: 0, note: `element count changed (${nb} → ${na}); values not compared` };
+}
+function bitsEqual(b, a) {
+  const wb = b.words;
+  const wa = a.words;
+  if (b.dtype.size === 8) return (i, j) => wb[2 * i] === wa[2 * j] && wb[2 * i + 1] === wa[2 * j + 1];
+  return (i, j) => wb[i] === wa[j];
+}
+function valuesEqual(b, a) {
+  return (i, j) => {
+    const x = b.value(i);
+    const y = a.value(j);
+    return x === y || x !== x && y !== y;
+  };
+}
+function ulpFn(b, a) {
+  const wb = b.words;
+  const wa = a.words;
+  if (b.dtype.size === 8) return (i, j) => ulpDistance64(wb[2 * i], wb[2 * i + 1], wa[2 * j], wa[2 * j + 1]);
+  const size = b.dtype.size;
+  return (i, j) => ulpDistance(wb[i], wa[j], size);
+}
+function compareArrays(name, before, after) {
+  const d = base(name, before, after);
+  if (!before || !after) return d;
+  if (before.kind === "hashed" || after.kind === "hashed") return compareHashed(d, before, after);
+  if (before.kind === "numeric" && after.kind === "numeric") return compareNumeric(d, before, after);
+  return compareText(d, asText(before), asText(after));
+}
+function sha256(buf) {
+  return createHash2("sha256").update(buf).digest("hex");
+}
+function compareHashed(d, before, after) {
+  const hash2 = (a) => a.kind === "hashed" ? a.sha256 : a.kind === "numeric" ? sha256(a.data) : sha256(Buffer.from(JSON.stringify(a.values)));
+  const equal = d.dtypeBefore === d.dtypeAfter && sameShape(d.shapeBefore, d.shapeAfter) && hash2(before) === hash2(after);
+  d.bitIdentical = equal;
+  d.status = equal ? "identical" : "modified";
+  d.note = [before, after].find((a) => a.kind === "hashed").note;
+  return d;
+}
+function asText(a) {
+  if (a.kind === "text") return a;
+  const v = view(a.data, a.dtype);
+  const idx = storageIndex(a);
+  const n = elementCount(a.shape);
+  const values = Array.from({ length: n }, (_, i) => String(v.value(idx(i))));
+  return { kind: "text", dtype: a.dtype.name, shape: a.shape, values };
+}
+function compareText(d, before, after) {
+  const { n, note } = comparable(d);
+  if (note) d.note = note;
+  let differing2 = 0;
+  for (let i = 0; i < n; i++) {
+    const b = before.values[i];
+    const a = after.values[i];
+    if (a === b) continue;
+    if (differing2++ === 0) d.firstDifference = { index: unravel(i, after.shape), before: clip(b), after: clip(a) };
+  }
+  const comparedAll = sameShape(d.shapeBefore, d.shapeAfter);
+  d.compared = n;
+  d.differing = comparedAll || n > 0 ? differing2 : null;
+  d.bitIdentical = comparedAll && differing2 === 0 && d.dtypeBefore === d.dtypeAfter;
+  d.status = d.bitIdentical ? "identical" : "modified";
+  return d;
+}
+function compareNumeric(d, before, after) {
+  const sameType = before.dtype.name === after.dtype.name;
+  const shapesEqual = sameShape(before.shape, after.shape);
+  const isFloat = before.dtype.kind === "f" && after.dtype.kind === "f";
+  if (sameType && shapesEqual && before.dtype.littleEndian === after.dtype.littleEndian && Boolean(before.fortranOrder) === Boolean(after.fortranOrder) && before.data.equals(after.data)) {
+    Object.assign(d, {
+      status: "identical",
+      compared: d.elementsAfter,
+      differing: 0,
+      maxAbsDiff: 0,
+      maxRelDiff: 0,
+      maxUlp: sameType && isFloat ? 0 : null,
+      bitIdentical: true
+    });
+    return d;
+  }
+  const { n, note } = comparable(d);
+  if (note) d.note = note;
+  if (!sameType) d.note = [note, `dtype changed (${before.dtype.name} → ${after.dtype.name}); values compared as numbers`].filter(Boolean).join("; ");
+  const vb = view(before.data, before.dtype);
+  const va = view(after.data, after.dtype);
+  const idxB = storageIndex(before);
+  const idxA = storageIndex(after);
+  const equal = sameType ? bitsEqual(vb, va) : valuesEqual(vb, va);
+  const ulp2 = sameType && isFloat ? ulpFn(vb, va) : void 0;
+  let differing2 = 0;
+  let maxAbs = 0;
+  let maxRel = 0;
+  let maxUlp = 0;
+  let nonFinite = 0;
+  for (let i = 0; i < n; i++) {
+    const ib = idxB(i);
+    const ia = idxA(i);
+    if (equal(ib, ia)) continue;
+    const x = vb.value(ib);
+    const y = va.value(ia);
+    if (differing2++ === 0) d.firstDifference = { index: unravel(i, after.shape), before: jsonNumber2(x), after: jsonNumber2(y) };
+    if (!Number.isFinite(x) || !Number.isFinite(y)) {
+      nonFinite++;
+      continue;
+    }
+    const abs = Math.abs(y - x);
+    const scale = Math.max(Math.abs(x), Math.abs(y));
+    if (abs > maxAbs) maxAbs = abs;
+    if (scale > 0 && abs / scale > maxRel) maxRel = abs / scale;
+    if (ulp2) {
+      const u = ulp2(ib, ia);
+      if (u > maxUlp) maxUlp = u;
+    }
+  }
+  const elementwise = shapesEqual || n > 0;
+  d.compared = n;
+  d.differing = elementwise ? differing2 : null;
+  d.maxAbsDiff = elementwise ? maxAbs : null;
+  d.maxRelDiff = elementwise ? maxRel : null;
+  d.maxUlp = elementwise && ulp2 ? maxUlp : null;
+  d.nonFiniteDiffering = nonFinite;
+  d.bitIdentical = sameType && shapesEqual && differing2 === 0;
+  d.status = d.bitIdentical ? "identical" : "modified";
+  return d;
+}
+
+// src/diagnose/lenient-json.ts
+var SENTINEL = "\0repro-gate:";
+var TOKENS = [["-Infinity", -Infinity], ["Infinity", Infinity], ["NaN", NaN]];
+function parseLenientJson2(text2) {
+  try {
+    return JSON.parse(text2);
+  } catch (err) {
+    if (!/NaN|Infinity/.test(text2)) throw err;
+  }
+  let out = "";
+  let inString = false;
+  let i = 0;
+  let replaced = false;
+  while (i < text2.length) {
+    const c = text2[i];
+    if (inString) {
+      out += c;
+      if (c === "\\") {
+        out += text2[i + 1] ?? "";
+        i += 2;
+        continue;
+      }
+      if (c === '"') inString = false;
+      i++;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      out += c;
+      i++;
+      continue;
+    }
+    const tok = TOKENS.find(([t]) => text2.startsWith(t, i));
+    if (tok) {
+      out += JSON.stringify(SENTINEL + tok[0]);
+      i += tok[0].length;
+      replaced = true;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  if (!replaced) return JSON.parse(text2);
+  return JSON.parse(out, (_k, v) => {
+    if (typeof v === "string" && v.startsWith(SENTINEL)) {
+      const t = TOKENS.find(([name]) => SENTINEL + name === v);
+      if (t) return t[1];
+    }
+    return v;
+  });
+}
+
+// src/diagnose/npy.ts
+var NPY_MAGIC = Buffer.from([147, 78, 85, 77, 80, 89]);
+var NPY_MAX_HEADER = 1 << 20;
+var FormatError = class extends Error {
+};
+function parseNpyHeader(buf) {
+  if (buf.length < 10) return { needBytes: 10 };
+  if (!buf.subarray(0, 6).equals(NPY_MAGIC)) throw new FormatError("not a .npy file (bad magic bytes)");
+  const major = buf[6];
+  const minor = buf[7];
+  if (major < 1 || major > 3) throw new FormatError(`unsupported .npy format version ${major}.${minor}`);
+  const lenBytes = major === 1 ? 2 : 4;
+  if (buf.length < 8 + lenBytes) return { needBytes: 8 + lenBytes };
+  const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
+  if (headerLen > NPY_MAX_HEADER) throw new FormatError(`.npy header of ${headerLen} bytes is implausibly large`);
+  const dataOffset2 = 8 + lenBytes + headerLen;
+  if (buf.length < dataOffset2) return { needBytes: dataOffset2 };
+  const text2 = buf.subarray(8 + lenBytes, dataOffset2).toString(major === 3 ? "utf8" : "latin1");
+  const dict = parsePyLiteral(text2);
+  if (!isDict(dict)) throw new FormatError(".npy header is not a dict");
+  const { descr, fortran_order: fortran, shape: shape3 } = dict;
+  if (typeof fortran !== "boolean") throw new FormatError(".npy header has no boolean 'fortran_order'");
+  if (!Array.isArray(shape3) || !shape3.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d >= 0)) {
+    throw new FormatError(".npy header has no valid 'shape'");
+  }
+  const dims = shape3;
+  if (typeof descr !== "string") {
+    return {
+      version: `${major}.${minor}`,
+      descr: JSON.stringify(descr) ?? "?",
+      dtype: null,
+      unsupported: "structured dtype (record array) is not supported",
+      fortranOrder: fortran,
+      shape: dims,
+      dataOffset: dataOffset2,
+      dataBytes: null
+    };
+  }
+  const dt = dtypeFromNumpy(descr);
+  const count2 = dims.reduce((a, b) => a * b, 1);
+  if ("unsupported" in dt) {
+    return { version: `${major}.${minor}`, descr, dtype: null, unsupported: dt.unsupported, fortranOrder: fortran, shape: dims, dataOffset: dataOffset2, dataBytes: null };
+  }
+  return { version: `${major}.${minor}`, descr, dtype: dt, fortranOrder: fortran, shape: dims, dataOffset: dataOffset2, dataBytes: count2 * dt.size };
+}
+function isDict(v) {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+function parsePyLiteral(text2) {
+  let pos = 0;
+  const ws = () => {
+    while (pos < text2.length && /\s/.test(text2[pos])) pos++;
+  };
+  const fail = (what) => {
+    throw new FormatError(`bad .npy header at character ${pos}: ${what}`);
+  };
+  const value2 = () => {
+    ws();
+    const c = text2[pos];
+    if (c === "{") {
+      pos++;
+      const out = /* @__PURE__ */ Object.create(null);
+      for (; ; ) {
+        ws();
+        if (text2[pos] === "}") {
+          pos++;
+          return out;
+        }
+        const k = value2();
+        if (typeof k !== "string") fail("dict key is not a string");
+        ws();
+        if (text2[pos] !== ":") fail("expected ':'");
+        pos++;
+        out[k] = value2();
+        ws();
+        if (text2[pos] === ",") pos++;
+        else if (text2[pos] !== "}") fail("expected ',' or '}'");
+      }
+    }
+    if (c === "(" || c === "[") {
+      const close = c === "(" ? ")" : "]";
+      pos++;
+      const out = [];
+      for (; ; ) {
+        ws();
+        if (text2[pos] === close) {
+          pos++;
+          return out;
+        }
+        out.push(value2());
+        ws();
+        if (text2[pos] === ",") pos++;
+        else if (text2[pos] !== close) fail(`expected ',' or '${close}'`);
+      }
+    }
+    if (c === "'" || c === '"') {
+      pos++;
+      let s = "";
+      while (pos < text2.length && text2[pos] !== c) {
+        if (text2[pos] === "\\") pos++;
+        s += text2[pos++] ?? "";
+      }
+      if (pos >= text2.length) fail("unterminated string");
+      pos++;
+      return s;
+    }
+    const m = /^(?:True|False|None|-?\d+L?)/.exec(text2.slice(pos, pos + 32));
+    if (!m) return fail("unexpected token");
+    pos += m[0].length;
+    if (m[0] === "True") return true;
+    if (m[0] === "False") return false;
+    if (m[0] === "None") return null;
+    return Number(m[0].replace(/L$/, ""));
+  };
+  const v = value2();
+  ws();
+  if (pos !== text2.length) fail("trailing characters");
+  return v;
+}
+
+// src/diagnose/text-formats.ts
+var F64 = dtype("float64");
+var PLAIN_KEY2 = /^[^.[\]"]+$/;
+function childKey2(prefix, key, index) {
+  if (index || PLAIN_KEY2.test(key)) return prefix === "" ? key : `${prefix}.${key}`;
+  return `${prefix}[${JSON.stringify(key)}]`;
+}
+function f64(values) {
+  const buf = Buffer.alloc(values.length * 8);
+  values.forEach((v, i) => buf.writeDoubleLE(v, i * 8));
+  return buf;
+}
+function numericShape(v) {
+  if (typeof v === "number") return [];
+  if (!Array.isArray(v)) return null;
+  if (v.length === 0) return [0];
+  const first = numericShape(v[0]);
+  if (first === null) return null;
+  for (let i = 1; i < v.length; i++) {
+    const s = numericShape(v[i]);
+    if (s === null || s.length !== first.length || s.some((d, k) => d !== first[k])) return null;
+  }
+  return [v.length, ...first];
+}
+function jsonArrays(doc) {
+  const out = /* @__PURE__ */ new Map();
+  const visit2 = (v, key) => {
+    const shape3 = numericShape(v);
+    if (shape3 !== null) {
+      const values = shape3.length === 0 ? [v] : v.flat(Infinity);
+      out.set(key, { kind: "numeric", dtype: F64, shape: shape3, data: f64(values) });
+    } else if (Array.isArray(v)) {
+      v.forEach((item, i) => visit2(item, childKey2(key, String(i), true)));
+    } else if (v !== null && typeof v === "object") {
+      const entries = Object.entries(v);
+      if (entries.length === 0) out.set(key, { kind: "text", dtype: "object", shape: [], values: ["{}"] });
+      for (const [k, item] of entries) visit2(item, childKey2(key, k, false));
+    } else {
+      const t = v === null ? "null" : typeof v === "boolean" ? "boolean" : "string";
+      out.set(key, { kind: "text", dtype: t, shape: [], values: [String(v)] });
+    }
+  };
+  visit2(doc, "");
+  return out;
+}
+function parseCsv(text2) {
+  if (text2.charCodeAt(0) === 65279) text2 = text2.slice(1);
+  const rows = [];
+  let row = [];
+  let field = "";
+  let quoted = false;
+  let i = 0;
+  const endRow = () => {
+    row.push(field);
+    rows.push(row);
+    row = [];
+    field = "";
+  };
+  while (i < text2.length) {
+    const c = text2[i];
+    if (quoted) {
+      if (c === '"') {
+        if (text2[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+        i++;
+        continue;
+      }
+      field += c;
+      i++;
+      continue;
+    }
+    if (c === '"' && field === "") {
+      quoted = true;
+      i++;
+      continue;
+    }
+    if (c === ",") {
+      row.push(field);
+      field = "";
+      i++;
+      continue;
+    }
+    if (c === "\r" && text2[i + 1] === "\n") {
+      endRow();
+      i += 2;
+      continue;
+    }
+    if (c === "\n" || c === "\r") {
+      endRow();
+      i++;
+      continue;
+    }
+    field += c;
+    i++;
+  }
+  if (field !== "" || row.length > 0) endRow();
+  return rows;
+}
+var NUMBER = /^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)$/;
+var SPECIAL = { nan: NaN, inf: Infinity, infinity: Infinity };
+function cellNumber(cell) {
+  const s = cell.trim();
+  if (NUMBER.test(s)) return Number(s);
+  const m = /^([+-]?)(nan|inf|infinity)$/i.exec(s);
+  if (!m) return void 0;
+  const v = SPECIAL[m[2].toLowerCase()];
+  return m[1] === "-" ? -v : v;
+}
+function csvArrays(text2) {
+  const rows = parseCsv(text2);
+  const notes = [];
+  const arrays = /* @__PURE__ */ new Map();
+  const header = rows[0] ?? [];
+  const body = rows.slice(1);
+  const width = Math.max(header.length, ...body.map((r) => r.length));
+  if (width > header.length) notes.push(`some rows have ${width} cells but the header names ${header.length} columns; extra cells are compared as columns #${header.length + 1}…`);
+  const seen = /* @__PURE__ */ new Map();
+  for (let c = 0; c < width; c++) {
+    let name = c < header.length ? header[c] : `#${c + 1}`;
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    if (n > 1) name = `${name} (${n})`;
+    const cells = body.map((r) => r[c] ?? "");
+    const nums = cells.map((cell) => cell.trim() === "" ? NaN : cellNumber(cell));
+    const numeric = cells.some((cell) => cell.trim() !== "") && nums.every((v) => v !== void 0);
+    arrays.set(name, numeric ? { kind: "numeric", dtype: F64, shape: [cells.length], data: f64(nums) } : { kind: "text", dtype: "string", shape: [cells.length], values: cells });
+  }
+  return { arrays, notes };
+}
+
+// src/diagnose/zip.ts
+import { createReadStream } from "node:fs";
+import { createHash as createHash3 } from "node:crypto";
+import { createInflateRaw, inflateRawSync } from "node:zlib";
+var EOCD = 101010256;
+var ZIP64_LOCATOR = 117853008;
+var ZIP64_EOCD = 101075792;
+var CENTRAL = 33639248;
+var LOCAL = 67324752;
+var MAX_DIRECTORY = 64 << 20;
+async function readAt(fh, position, length) {
+  const buf = Buffer.alloc(length);
+  const { bytesRead } = await fh.read(buf, 0, length, position);
+  if (bytesRead !== length) throw new FormatError(`unexpected end of file at byte ${position + bytesRead}`);
+  return buf;
+}
+function u64(buf, offset) {
+  const v = buf.readBigUInt64LE(offset);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new FormatError("ZIP64 size beyond 2^53");
+  return Number(v);
+}
+async function readZipDirectory(fh, fileSize) {
+  const tailLen = Math.min(fileSize, 22 + 65535);
+  const tail = await readAt(fh, fileSize - tailLen, tailLen);
+  let eocd = -1;
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (tail.readUInt32LE(i) === EOCD) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw new FormatError("not a ZIP archive (no end of central directory record)");
+  let count2 = tail.readUInt16LE(eocd + 10);
+  let dirSize = tail.readUInt32LE(eocd + 12);
+  let dirOffset = tail.readUInt32LE(eocd + 16);
+  if (count2 === 65535 || dirSize === 4294967295 || dirOffset === 4294967295) {
+    const loc = eocd - 20;
+    if (loc < 0 || tail.readUInt32LE(loc) !== ZIP64_LOCATOR) throw new FormatError("ZIP64 archive without a ZIP64 locator");
+    const rec = await readAt(fh, u64(tail, loc + 8), 56);
+    if (rec.readUInt32LE(0) !== ZIP64_EOCD) throw new FormatError("bad ZIP64 end of central directory record");
+    count2 = u64(rec, 32);
+    dirSize = u64(rec, 40);
+    dirOffset = u64(rec, 48);
+  }
+  if (dirSize > MAX_DIRECTORY) throw new FormatError(`central directory of ${dirSize} bytes is too large`);
+  if (dirOffset + dirSize > fileSize) throw new FormatError("central directory lies beyond the end of the file");
+  const dir = await readAt(fh, dirOffset, dirSize);
+  const entries = [];
+  let p = 0;
+  for (let n = 0; n < count2; n++) {
+    if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL) throw new FormatError(`bad central directory entry ${n}`);
+    const flags = dir.readUInt16LE(p + 8);
+    const nameLen = dir.readUInt16LE(p + 28);
+    const extraLen = dir.readUInt16LE(p + 30);
+    const commentLen = dir.readUInt16LE(p + 32);
+    const entry = {
+      name: dir.toString(flags & 2048 ? "utf8" : "latin1", p + 46, p + 46 + nameLen),
+      method: dir.readUInt16LE(p + 10),
+      flags,
+      crc32: dir.readUInt32LE(p + 16),
+      compressedSize: dir.readUInt32LE(p + 20),
+      uncompressedSize: dir.readUInt32LE(p + 24),
+      localHeaderOffset: dir.readUInt32LE(p + 42)
+    };
+    let e = p + 46 + nameLen;
+    const end = e + extraLen;
+    while (e + 4 <= end) {
+      const id = dir.readUInt16LE(e);
+      const len = dir.readUInt16LE(e + 2);
+      if (id === 1) {
+        let q = e + 4;
+        if (entry.uncompressedSize === 4294967295) {
+          entry.uncompressedSize = u64(dir, q);
+          q += 8;
+        }
+        if (entry.compressedSize === 4294967295) {
+          entry.compressedSize = u64(dir, q);
+          q += 8;
+        }
+        if (entry.localHeaderOffset === 4294967295) {
+          entry.localHeaderOffset = u64(dir, q);
+          q += 8;
+        }
+      }
+      e += 4 + len;
+    }
+    entries.push(entry);
+    p = end + commentLen;
+  }
+  return entries;
+}
+function checkReadable(entry) {
+  if (entry.flags & 1) throw new FormatError(`entry ${entry.name} is encrypted`);
+  if (entry.method !== 0 && entry.method !== 8) throw new FormatError(`entry ${entry.name} uses compression method ${entry.method} (only stored and deflate are read)`);
+}
+async function dataOffset(fh, entry) {
+  const local = await readAt(fh, entry.localHeaderOffset, 30);
+  if (local.readUInt32LE(0) !== LOCAL) throw new FormatError(`bad local header for entry ${entry.name}`);
+  return entry.localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
+}
+async function readZipEntry(fh, entry) {
+  checkReadable(entry);
+  const raw = await readAt(fh, await dataOffset(fh, entry), entry.compressedSize);
+  const out = entry.method === 0 ? raw : inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
+  if (out.length !== entry.uncompressedSize) throw new FormatError(`entry ${entry.name} inflated to ${out.length} bytes, expected ${entry.uncompressedSize}`);
+  return out;
+}
+async function* entryChunks(fh, file2, entry) {
+  checkReadable(entry);
+  if (entry.compressedSize === 0) return;
+  const start = await dataOffset(fh, entry);
+  const source = createReadStream(file2, { start, end: start + entry.compressedSize - 1 });
+  const stream = entry.method === 8 ? source.pipe(createInflateRaw()) : source;
+  try {
+    for await (const chunk of stream) yield chunk;
+  } finally {
+    source.destroy();
+    if (stream !== source) stream.destroy();
+  }
+}
+async function streamZipEntry(fh, file2, entry, headBytes) {
+  const parts = [];
+  let have = 0;
+  for await (const chunk of entryChunks(fh, file2, entry)) {
+    parts.push(chunk.subarray(0, headBytes - have));
+    have += Math.min(chunk.length, headBytes - have);
+    if (have >= headBytes) break;
+  }
+  return Buffer.concat(parts);
+}
+async function hashZipEntry(fh, file2, entry, skip = 0) {
+  const hash2 = createHash3("sha256");
+  let offset = 0;
+  for await (const chunk of entryChunks(fh, file2, entry)) {
+    if (offset + chunk.length > skip) hash2.update(offset >= skip ? chunk : chunk.subarray(skip - offset));
+    offset += chunk.length;
+  }
+  return { sha256: hash2.digest("hex") };
+}
+
+// src/report/format.ts
+var ENTITY = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+  "|": "&#124;",
+  "`": "&#96;",
+  // GitHub finds @mentions and #refs after decoding entities: a zero-width space breaks them.
+  "@": "&#64;&#8203;",
+  "\\": "&#92;",
+  "*": "&#42;",
+  _: "&#95;",
+  "[": "&#91;",
+  "]": "&#93;",
+  "~": "&#126;",
+  "#": "&#35;&#8203;"
+};
+function oneLine(value2, max) {
+  let s = typeof value2 === "string" ? value2 : value2 === void 0 ? "" : JSON.stringify(value2);
+  if (s.length > max) s = `${s.slice(0, max - 1)}…`;
+  return s.replace(/[\r\n\t]+/g, " ");
+}
+function text(value2, max = 200) {
+  return oneLine(value2, max).replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c]);
+}
+function code(value2, max = 200) {
+  return value2 === void 0 ? "—" : `<code>${text(value2, max)}</code>`;
+}
+var GITHUB = { text, code, small: (line) => `<sub>${line}</sub>` };
+var TERMINAL = {
+  text: (value2, max = 200) => oneLine(value2, max).replaceAll("|", "\\|"),
+  code: (value2, max = 200) => value2 === void 0 ? "—" : `\`${oneLine(value2, max).replaceAll("|", "\\|")}\``,
+  small: (line) => line
+};
+function num(x, digits = 4) {
+  if (x === null || x === void 0) return "—";
+  if (!Number.isFinite(x)) return x > 0 ? "∞" : "−∞";
+  if (x === 0) return "0";
+  const abs = Math.abs(x);
+  const s = abs >= 1e-3 && abs < 1e6 ? String(Number(abs.toPrecision(digits))) : abs.toExponential(digits - 2).replace("e-", "e−");
+  return x < 0 ? `−${s}` : s;
+}
+
+// src/diagnose/render-artifacts.ts
+var HEADER = "| Artifact | Array | Type and shape | Differing | Max abs diff | Max rel diff | Max ULP | NaN before → after |";
+var RULE = "|---|---|---|---|---|---|---|---|";
+function shape2(s) {
+  return s === null ? "?" : `[${s.join(", ")}]`;
+}
+function typeAndShape(a, { text: text2 }) {
+  const dt = a.dtypeBefore === a.dtypeAfter || a.dtypeBefore === null || a.dtypeAfter === null ? text2(a.dtypeAfter ?? a.dtypeBefore ?? "?", 40) : `${text2(a.dtypeBefore, 40)} → ${text2(a.dtypeAfter, 40)}`;
+  const sb = shape2(a.shapeBefore);
+  const sa = shape2(a.shapeAfter);
+  const sh = a.shapeBefore === null || a.shapeAfter === null || sb === sa ? a.shapeAfter ? sa : sb : `${sb} → ${sa}`;
+  return `${dt} ${sh}`;
+}
+function differing(a) {
+  if (a.status === "added" || a.status === "removed") return a.status;
+  if (a.differing === null) return a.bitIdentical ? "0 (by hash)" : a.compared === 0 && a.note?.includes("SHA-256") ? "hash differs" : "—";
+  const extra = a.nonFiniteDiffering ? ` (${a.nonFiniteDiffering} NaN/∞)` : "";
+  return `${a.differing} / ${a.compared}${extra}`;
+}
+function nan2(a) {
+  if (a.nanBefore === null && a.nanAfter === null) return "—";
+  const b = a.nanBefore ?? "—";
+  const c = a.nanAfter ?? "—";
+  const warn = (a.nanAfter ?? 0) > (a.nanBefore ?? 0) ? " ⚠️" : "";
+  return b === c ? String(b) : `${b} → ${c}${warn}`;
+}
+function ulp(x) {
+  return x === null ? "—" : Number.isSafeInteger(x) ? String(x) : num(x);
+}
+function bytes(n) {
+  return n === null ? "—" : `${n} B`;
+}
+var DIGITS = { float16: 5, bfloat16: 4, float32: 9 };
+function shortest(v, dtype2) {
+  if (typeof v !== "number") return v;
+  const digits = dtype2 ? DIGITS[dtype2] : void 0;
+  return digits ? String(Number(v.toPrecision(digits))) : String(v);
+}
+var short = (h) => h ? h.slice(0, 12) : "—";
+function rowsFor(d, f) {
+  const { code: code2 } = f;
+  const name = code2(d.name);
+  if (d.status === "added" || d.status === "removed") {
+    return [`| ${name} | — | ${bytes(d.sizeBefore ?? d.sizeAfter)} | file ${d.status} | — | — | — | — |`];
+  }
+  const changed = d.arrays.filter((a) => a.status !== "identical");
+  if (changed.length === 0) {
+    const why = d.arrays.length ? `bytes differ, all ${d.arrays.length} arrays bit-identical` : `SHA-256 ${code2(short(d.sha256Before))} → ${code2(short(d.sha256After))}`;
+    return [`| ${name} | — | ${d.sizeBefore === d.sizeAfter ? bytes(d.sizeAfter) : `${bytes(d.sizeBefore)} → ${bytes(d.sizeAfter)}`} | ${why} | — | — | — | — |`];
+  }
+  return changed.map((a) => `| ${name} | ${a.name === "" ? "(array)" : code2(a.name, 120)} | ${typeAndShape(a, f)} | ${differing(a)} | ${num(a.maxAbsDiff)} | ${num(a.maxRelDiff)} | ${ulp(a.maxUlp)} | ${nan2(a)} |`);
+}
+function renderArtifactDiffs(diffs, opts = {}) {
+  const maxRows = opts.maxRows ?? 40;
+  const heading = opts.heading ?? "### Artifact differences";
+  const f = opts.escaper ?? GITHUB;
+  const { code: code2, text: text2 } = f;
+  const out = heading ? [heading, ""] : [];
+  const differ = diffs.filter((d) => d.status !== "identical");
+  if (differ.length === 0) {
+    out.push(diffs.length ? `All ${diffs.length} artifacts are byte-identical.` : "No artifacts compared.");
+    return `${out.join("\n")}
+`;
+  }
+  const identical = diffs.length - differ.length;
+  out.push(`${differ.length} of ${diffs.length} artifacts differ${identical ? ` (${identical} byte-identical)` : ""}.`, "");
+  const rows = differ.flatMap((d) => rowsFor(d, f));
+  out.push(HEADER, RULE, ...rows.slice(0, maxRows));
+  if (rows.length > maxRows) out.push("", `…and ${rows.length - maxRows} more changed arrays (see the JSON report).`);
+  const details = [];
+  for (const d of differ) {
+    const same = d.arrays.filter((a) => a.status === "identical").length + d.arraysOmitted;
+    const changed = d.arrays.length - d.arrays.filter((a) => a.status === "identical").length;
+    if (changed > 0 && same > 0) details.push(`${code2(d.name)}: ${same} other ${same === 1 ? "array" : "arrays"} bit-identical.`);
+    const firsts = d.arrays.filter((a) => a.firstDifference).slice(0, 3);
+    for (const a of firsts) {
+      const f2 = a.firstDifference;
+      const dt = a.dtypeAfter ?? a.dtypeBefore;
+      details.push(`${code2(d.name)} ${a.name === "" ? "" : `${code2(a.name, 120)} `}first differs at [${f2.index.join(", ")}]: ${code2(shortest(f2.before, dt), 60)} → ${code2(shortest(f2.after, dt), 60)}`);
+    }
+    for (const a of d.arrays) if (a.note && a.status !== "identical") details.push(`${code2(d.name)} ${a.name === "" ? "" : `${code2(a.name, 120)} `}${text2(a.note, 300)}`);
+    for (const n of d.notes) details.push(`${code2(d.name)}: ${text2(n, 300)}`);
+  }
+  if (details.length) out.push("", ...details.slice(0, 20).map((l) => `- ${l}`));
+  if (details.length > 20) out.push(`- …and ${details.length - 20} more notes.`);
+  return `${out.join("\n")}
+`;
+}
+
+// src/diagnose/artifact-diff.ts
+var DEFAULT_MAX_ARRAY_BYTES = 256 * 1024 * 1024;
+var DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
+var DEFAULT_MAX_ENTRIES = 1e4;
+function formatOf(name) {
+  const ext = path8.extname(name).toLowerCase();
+  const known = { ".npy": "npy", ".npz": "npz", ".safetensors": "safetensors", ".json": "json", ".csv": "csv" };
+  return known[ext] ?? "binary";
+}
+async function sha256File(file2, start = 0, end) {
+  const hash2 = createHash4("sha256");
+  if (end !== void 0 && end <= start) return hash2.digest("hex");
+  for await (const chunk of createReadStream2(file2, { start, end: end === void 0 ? void 0 : end - 1 })) hash2.update(chunk);
+  return hash2.digest("hex");
+}
+async function readAt2(fh, position, length) {
+  const buf = Buffer.alloc(length);
+  const { bytesRead } = await fh.read(buf, 0, length, position);
+  if (bytesRead !== length) throw new FormatError(`truncated: expected ${length} bytes at offset ${position}, found ${bytesRead}`);
+  return buf;
+}
+function describe3(err) {
+  if (err instanceof FormatError) return err.message;
+  if (err instanceof Error) return err.message.split("\n")[0];
+  return String(err);
+}
+var tooLarge = (bytes2, limits) => `${bytes2} bytes of data, above the ${limits.maxArrayBytes}-byte limit for elementwise comparison: compared by SHA-256 only`;
+function fromNpyBuffer(buf, limits) {
+  const h = parseNpyHeader(buf);
+  if ("needBytes" in h) throw new FormatError(`truncated .npy: header needs ${h.needBytes} bytes`);
+  return npyArray(h, buf.subarray(h.dataOffset), limits);
+}
+function npyArray(h, data, limits) {
+  if (!h.dtype || h.dataBytes === null) {
+    return { kind: "hashed", dtype: h.descr, shape: h.shape, sha256: createHash4("sha256").update(data).digest("hex"), note: h.unsupported };
+  }
+  if (data.length < h.dataBytes) throw new FormatError(`truncated .npy: ${h.dataBytes} data bytes expected, ${data.length} present`);
+  if (h.dataBytes > limits.maxArrayBytes) {
+    return { kind: "hashed", dtype: h.dtype.name, shape: h.shape, sha256: createHash4("sha256").update(data.subarray(0, h.dataBytes)).digest("hex"), note: tooLarge(h.dataBytes, limits) };
+  }
+  return { kind: "numeric", dtype: h.dtype, shape: h.shape, data: data.subarray(0, h.dataBytes), fortranOrder: h.fortranOrder };
+}
+async function readNpyHeader(fh, size) {
+  let want = Math.min(size, 4096);
+  for (; ; ) {
+    const h = parseNpyHeader(await readAt2(fh, 0, want));
+    if (!("needBytes" in h)) return h;
+    if (h.needBytes > size || h.needBytes > NPY_MAX_HEADER + 12 || h.needBytes <= want) throw new FormatError("truncated .npy header");
+    want = h.needBytes;
+  }
+}
+async function openNpy(file2, size, limits) {
+  const fh = await open3(file2, "r");
+  try {
+    const h = await readNpyHeader(fh, size);
+    const available = size - h.dataOffset;
+    const load = async () => {
+      if (!h.dtype || h.dataBytes === null) {
+        return { kind: "hashed", dtype: h.descr, shape: h.shape, sha256: await sha256File(file2, h.dataOffset), note: h.unsupported };
+      }
+      if (available < h.dataBytes) throw new FormatError(`truncated .npy: ${h.dataBytes} data bytes expected, ${available} present`);
+      if (h.dataBytes > limits.maxArrayBytes) {
+        return { kind: "hashed", dtype: h.dtype.name, shape: h.shape, sha256: await sha256File(file2, h.dataOffset, h.dataOffset + h.dataBytes), note: tooLarge(h.dataBytes, limits) };
+      }
+      return { kind: "numeric", dtype: h.dtype, shape: h.shape, data: await readAt2(fh, h.dataOffset, h.dataBytes), fortranOrder: h.fortranOrder };
+    };
+    return { names: [""], load, notes: [], close: () => fh.close() };
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+}
+async function openNpz(file2, size, limits) {
+  const fh = await open3(file2, "r");
+  try {
+    const entries = await readZipDirectory(fh, size);
+    const byName = /* @__PURE__ */ new Map();
+    for (const e of entries) {
+      if (e.name.endsWith("/")) continue;
+      byName.set(e.name.endsWith(".npy") ? e.name.slice(0, -4) : e.name, e);
+    }
+    const load = async (name) => {
+      const e = byName.get(name);
+      const isNpy = e.name.endsWith(".npy");
+      if (e.uncompressedSize <= limits.maxArrayBytes + 65536) {
+        const buf = await readZipEntry(fh, e);
+        if (!isNpy) return { kind: "hashed", dtype: "bytes", shape: null, sha256: createHash4("sha256").update(buf).digest("hex"), note: "not a .npy entry: compared by SHA-256" };
+        return fromNpyBuffer(buf, limits);
+      }
+      if (!isNpy) {
+        const { sha256: sha2563 } = await hashZipEntry(fh, file2, e);
+        return { kind: "hashed", dtype: "bytes", shape: null, sha256: sha2563, note: "not a .npy entry: compared by SHA-256" };
+      }
+      const head = await streamZipEntry(fh, file2, e, NPY_MAX_HEADER + 12);
+      const h = parseNpyHeader(head);
+      if ("needBytes" in h) throw new FormatError(`entry ${e.name}: truncated .npy header`);
+      const { sha256: sha2562 } = await hashZipEntry(fh, file2, e, h.dataOffset);
+      return {
+        kind: "hashed",
+        dtype: h.dtype?.name ?? h.descr,
+        shape: h.shape,
+        sha256: sha2562,
+        note: h.dtype ? tooLarge(h.dataBytes ?? e.uncompressedSize, limits) : h.unsupported
+      };
+    };
+    return { names: [...byName.keys()], load, notes: [], close: () => fh.close() };
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+}
+var SAFETENSORS_MAX_HEADER = 1e8;
+async function openSafetensors(file2, size, limits) {
+  const fh = await open3(file2, "r");
+  try {
+    if (size < 8) throw new FormatError("too short for safetensors");
+    const n = (await readAt2(fh, 0, 8)).readBigUInt64LE(0);
+    if (n > BigInt(Math.min(SAFETENSORS_MAX_HEADER, size - 8))) throw new FormatError(`safetensors header length ${n} is larger than the file allows`);
+    const headerLen = Number(n);
+    let header;
+    try {
+      header = JSON.parse((await readAt2(fh, 8, headerLen)).toString("utf8"));
+    } catch (err) {
+      throw new FormatError(`safetensors header is not valid JSON (${describe3(err)})`);
+    }
+    if (header === null || typeof header !== "object" || Array.isArray(header)) throw new FormatError("safetensors header is not a JSON object");
+    const base2 = 8 + headerLen;
+    const specs = /* @__PURE__ */ new Map();
+    const meta3 = /* @__PURE__ */ new Map();
+    for (const [name, spec] of Object.entries(header)) {
+      if (name === "__metadata__") {
+        if (spec && typeof spec === "object") {
+          for (const [k, v] of Object.entries(spec)) meta3.set(`__metadata__.${k}`, { kind: "text", dtype: "string", shape: [], values: [typeof v === "string" ? v : JSON.stringify(v)] });
+        }
+        continue;
+      }
+      const s = spec;
+      const shapeOk = Array.isArray(s?.shape) && s.shape.every((d) => Number.isSafeInteger(d) && d >= 0);
+      const offs = s?.data_offsets;
+      const offsOk = Array.isArray(offs) && offs.length === 2 && offs.every((o) => Number.isSafeInteger(o) && o >= 0) && offs[0] <= offs[1];
+      if (typeof s?.dtype !== "string" || !shapeOk || !offsOk) throw new FormatError(`safetensors entry ${JSON.stringify(name)} lacks a valid dtype, shape or data_offsets`);
+      const [begin, end] = offs;
+      if (base2 + end > size) throw new FormatError(`safetensors tensor ${JSON.stringify(name)} extends beyond the end of the file`);
+      specs.set(name, { dtype: s.dtype, shape: s.shape, begin: base2 + begin, end: base2 + end });
+    }
+    const load = async (name) => {
+      const m = meta3.get(name);
+      if (m) return m;
+      const s = specs.get(name);
+      const dt = dtypeFromSafetensors(s.dtype);
+      const bytes2 = s.end - s.begin;
+      if ("unsupported" in dt) return { kind: "hashed", dtype: s.dtype, shape: s.shape, sha256: await sha256File(file2, s.begin, s.end), note: dt.unsupported };
+      const expected = s.shape.reduce((a, b) => a * b, 1) * dt.size;
+      if (expected !== bytes2) throw new FormatError(`safetensors tensor ${JSON.stringify(name)}: ${bytes2} bytes for shape [${s.shape.join(", ")}] of ${s.dtype} (expected ${expected})`);
+      if (bytes2 > limits.maxArrayBytes) return { kind: "hashed", dtype: dt.name, shape: s.shape, sha256: await sha256File(file2, s.begin, s.end), note: tooLarge(bytes2, limits) };
+      return { kind: "numeric", dtype: dt, shape: s.shape, data: await readAt2(fh, s.begin, bytes2) };
+    };
+    return { names: [...specs.keys(), ...meta3.keys()], load, notes: [], close: () => fh.close() };
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+}
+async function openText(file2, size, format, limits) {
+  if (size > limits.maxTextBytes) throw new FormatError(`${size} bytes is above the ${limits.maxTextBytes}-byte limit for ${format.toUpperCase()} parsing`);
+  const text2 = await readFile5(file2, "utf8");
+  let arrays;
+  let notes = [];
+  if (format === "json") {
+    let doc;
+    try {
+      doc = parseLenientJson2(text2);
+    } catch (err) {
+      throw new FormatError(`invalid JSON (${describe3(err)})`);
+    }
+    arrays = jsonArrays(doc);
+  } else {
+    ({ arrays, notes } = csvArrays(text2));
+  }
+  return { names: [...arrays.keys()], load: async (n) => arrays.get(n), notes, close: async () => void 0 };
+}
+function openContainer(format, file2, size, limits) {
+  switch (format) {
+    case "npy":
+      return openNpy(file2, size, limits);
+    case "npz":
+      return openNpz(file2, size, limits);
+    case "safetensors":
+      return openSafetensors(file2, size, limits);
+    case "json":
+    case "csv":
+      return openText(file2, size, format, limits);
+    case "binary":
+      throw new Error("unreachable");
+  }
+}
+async function diffArtifacts(beforePath, afterPath, name, options = {}) {
+  const limits = { maxArrayBytes: options.maxArrayBytes ?? DEFAULT_MAX_ARRAY_BYTES, maxTextBytes: options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES };
+  const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const format = options.format ?? formatOf(name);
+  const missing = (err) => {
+    if (err.code === "ENOENT") return void 0;
+    throw err;
+  };
+  const [sb, sa] = await Promise.all([stat3(beforePath).catch(missing), stat3(afterPath).catch(missing)]);
+  const [hb, ha] = await Promise.all([sb ? sha256File(beforePath) : null, sa ? sha256File(afterPath) : null]);
+  const diff = {
+    name,
+    format,
+    status: !sb ? "added" : !sa ? "removed" : hb === ha ? "identical" : "modified",
+    sizeBefore: sb?.size ?? null,
+    sizeAfter: sa?.size ?? null,
+    sha256Before: hb,
+    sha256After: ha,
+    arrays: [],
+    arraysOmitted: 0,
+    notes: []
+  };
+  if (!sb && !sa) diff.notes.push("missing on both sides");
+  if (diff.status !== "modified" || format === "binary") return diff;
+  let before;
+  let after;
+  try {
+    try {
+      before = await openContainer(format, beforePath, sb.size, limits);
+    } catch (err) {
+      diff.notes.push(`could not read the before file as ${format} (${describe3(err)}); compared by size and SHA-256 only`);
+      return diff;
+    }
+    try {
+      after = await openContainer(format, afterPath, sa.size, limits);
+    } catch (err) {
+      diff.notes.push(`could not read the after file as ${format} (${describe3(err)}); compared by size and SHA-256 only`);
+      return diff;
+    }
+    diff.notes.push(...before.notes.map((n) => `before: ${n}`), ...after.notes.map((n) => `after: ${n}`));
+    const afterNames = new Set(after.names);
+    const beforeNames = new Set(before.names);
+    const names = [...before.names, ...after.names.filter((n) => !beforeNames.has(n))];
+    const arrays = [];
+    for (const n of names) {
+      try {
+        const b = beforeNames.has(n) ? await before.load(n) : void 0;
+        const a = afterNames.has(n) ? await after.load(n) : void 0;
+        arrays.push(compareArrays(n, b, a));
+      } catch (err) {
+        diff.notes.push(`could not compare ${JSON.stringify(n)}: ${describe3(err)}`);
+      }
+    }
+    if (arrays.length > maxEntries) {
+      const changed = arrays.filter((a) => a.status !== "identical");
+      const keep = new Set(changed.slice(0, maxEntries));
+      for (const a of arrays) if (keep.size < maxEntries && !keep.has(a)) keep.add(a);
+      diff.arrays = arrays.filter((a) => keep.has(a));
+      diff.arraysOmitted = arrays.length - diff.arrays.length;
+      diff.notes.push(`${diff.arraysOmitted} of ${arrays.length} entries left out (identical ones first)`);
+    } else {
+      diff.arrays = arrays;
+    }
+    if (arrays.length > 0 && arrays.every((a) => a.status === "identical")) {
+      diff.notes.push("the bytes differ but every array is bit-identical (only container metadata, such as ZIP timestamps or key order, changed)");
+    }
+    return diff;
+  } finally {
+    await before?.close();
+    await after?.close();
+  }
+}
+async function diffArtifactDirs(beforeDir, afterDir, names, options = {}) {
+  const out = [];
+  for (const name of names) out.push(await diffArtifacts(path8.join(beforeDir, name), path8.join(afterDir, name), name, options));
+  return out;
+}
+
+// src/diagnose/curves.ts
+import { readFile as readFile6 } from "node:fs/promises";
+function flattenNumbers(v, prefix, out) {
+  if (typeof v === "number") out.set(prefix, v);
+  else if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+    for (const [k, item] of Object.entries(v)) flattenNumbers(item, prefix === "" ? k : `${prefix}.${k}`, out);
+  }
+}
+function parseCurveLog(content, opts = {}) {
+  const stepKey = opts.stepKey ?? "step";
+  const source = opts.source ?? "curve log";
+  const series = /* @__PURE__ */ new Map();
+  let skippedLines = 0;
+  let withStep = 0;
+  const lines = content.split(/\r?\n/);
+  lines.forEach((line, i) => {
+    if (line.trim() === "") return;
+    const where = `${source} line ${i + 1}`;
+    let doc;
+    try {
+      doc = parseLenientJson2(line);
+    } catch (err) {
+      throw new GateError(`${where} is not valid JSON: ${err.message}`, 'Write one JSON object per line (JSON Lines), e.g. {"step": 10, "loss": 0.53}.');
+    }
+    if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+      throw new GateError(`${where} is not a JSON object.`, 'Write one JSON object per line, e.g. {"step": 10, "loss": 0.53}.');
+    }
+    const values = /* @__PURE__ */ new Map();
+    flattenNumbers(doc, "", values);
+    const stepPresent = stepKey.split(".").reduce((o, k) => o !== null && typeof o === "object" ? o[k] : void 0, doc);
+    if (stepPresent === void 0) {
+      skippedLines++;
+      return;
+    }
+    const step = values.get(stepKey);
+    if (step === void 0 || !Number.isFinite(step)) {
+      throw new GateError(`${where}: "${stepKey}" is ${JSON.stringify(stepPresent) ?? String(stepPresent)}, not a finite number.`, `Log the step as a number, or choose another step key.`);
+    }
+    withStep++;
+    values.delete(stepKey);
+    for (const [name, v] of values) {
+      let s = series.get(name);
+      if (!s) series.set(name, s = /* @__PURE__ */ new Map());
+      s.set(step, v);
+    }
+  });
+  if (withStep === 0 && lines.some((l) => l.trim() !== "")) {
+    throw new GateError(`${source} has no line with a "${stepKey}" field.`, 'Log the step on every line, or set the step key to the field your logger uses (e.g. "global_step" or "epoch").');
+  }
+  return { stepKey, series, skippedLines };
+}
+async function readCurveLog(file2, opts = {}) {
+  let content;
+  try {
+    content = await readFile6(file2, "utf8");
+  } catch (err) {
+    if (err.code === "ENOENT") throw new GateError(`The curve log ${file2} does not exist.`, "Have the training write its per-step log into {out}.");
+    throw err;
+  }
+  return parseCurveLog(content, { ...opts, source: file2 });
+}
+function sameValue(a, b, atol, rtol) {
+  if (a === b) return true;
+  if (Number.isNaN(a) && Number.isNaN(b)) return true;
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
+  return Math.abs(a - b) <= atol + rtol * Math.abs(b);
+}
+function commonSteps(a, b) {
+  return [...a.keys()].filter((s) => b.has(s)).sort((x, y) => x - y);
+}
+function compareCurves(a, b, opts = {}) {
+  const atol = opts.atol ?? 0;
+  const rtol = opts.rtol ?? 1e-6;
+  if (!(atol >= 0) || !(rtol >= 0)) throw new GateError(`Curve tolerances must be non-negative numbers (atol ${atol}, rtol ${rtol}).`);
+  const names = [...a.series.keys(), ...[...b.series.keys()].filter((n) => !a.series.has(n))];
+  return names.map((metric) => {
+    const sa = a.series.get(metric) ?? /* @__PURE__ */ new Map();
+    const sb = b.series.get(metric) ?? /* @__PURE__ */ new Map();
+    const steps = commonSteps(sa, sb);
+    let first = null;
+    let va = null;
+    let vb = null;
+    let maxAbs = null;
+    for (const s of steps) {
+      const x = sa.get(s);
+      const y = sb.get(s);
+      if (Number.isFinite(x) && Number.isFinite(y)) maxAbs = Math.max(maxAbs ?? 0, Math.abs(x - y));
+      if (first === null && !sameValue(x, y, atol, rtol)) {
+        first = s;
+        va = x;
+        vb = y;
+      }
+    }
+    return {
+      metric,
+      firstDivergentStep: first,
+      valueA: va === null ? null : jsonNumber2(va),
+      valueB: vb === null ? null : jsonNumber2(vb),
+      maxAbsDiff: maxAbs,
+      stepsCompared: steps.length,
+      stepsOnlyInA: [...sa.keys()].filter((s) => !sb.has(s)).length,
+      stepsOnlyInB: [...sb.keys()].filter((s) => !sa.has(s)).length
+    };
+  });
+}
+async function diffCurveFiles(fileA, fileB, opts = {}) {
+  const [a, b] = await Promise.all([readCurveLog(fileA, opts), readCurveLog(fileB, opts)]);
+  return { a, b, divergences: compareCurves(a, b, opts) };
+}
+function mermaidSafe(name) {
+  const s = name.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 60);
+  return s === "" ? "_" : s;
+}
+function mermaidNumber(v) {
+  if (v === 0 || !Number.isFinite(v)) return "0";
+  const s = String(Number(v.toPrecision(10)));
+  if (!/e/i.test(s)) return s;
+  const abs = Math.abs(v);
+  if (abs >= 1) return BigInt(Math.round(v)).toString();
+  const digits = Math.min(100, Math.ceil(-Math.log10(abs)) + 9);
+  return v.toFixed(digits).replace(/\.?0+$/, "");
+}
+function downsampleIndices(n, max, must) {
+  if (n <= max) return Array.from({ length: n }, (_, i) => i);
+  if (max < 2) return [must ?? 0];
+  const idx = Array.from({ length: max }, (_, k) => Math.round(k * (n - 1) / (max - 1)));
+  if (must !== void 0 && !idx.includes(must)) {
+    let best = 1;
+    for (let k = 1; k < idx.length - 1; k++) if (Math.abs(idx[k] - must) < Math.abs(idx[best] - must)) best = k;
+    idx[best] = must;
+    idx.sort((x, y) => x - y);
+  }
+  return [...new Set(idx)];
+}
+function renderCurveChart(a, b, metric, opts = {}) {
+  const [labelA, labelB] = opts.labels ?? ["run A", "run B"];
+  const f = opts.escaper ?? GITHUB;
+  const mdText = f.text;
+  const sa = a.series.get(metric) ?? /* @__PURE__ */ new Map();
+  const sb = b.series.get(metric) ?? /* @__PURE__ */ new Map();
+  const common = commonSteps(sa, sb);
+  const steps = common.filter((s) => Number.isFinite(sa.get(s)) && Number.isFinite(sb.get(s)));
+  const name = mermaidSafe(metric);
+  if (steps.length === 0) return `_No steps where both runs logged a finite ${mdText(metric)} to plot._
+`;
+  const div = compareCurves(
+    { stepKey: a.stepKey, series: /* @__PURE__ */ new Map([[metric, sa]]), skippedLines: 0 },
+    { stepKey: b.stepKey, series: /* @__PURE__ */ new Map([[metric, sb]]), skippedLines: 0 },
+    { atol: opts.atol, rtol: opts.rtol }
+  )[0];
+  const mustIndex = div.firstDivergentStep === null ? void 0 : steps.indexOf(div.firstDivergentStep);
+  const picked = downsampleIndices(steps.length, opts.maxPoints ?? 50, mustIndex === -1 ? void 0 : mustIndex).map((i) => steps[i]);
+  const lines = [
+    "```mermaid",
+    "xychart-beta",
+    `    title "${name}"`,
+    `    x-axis "${mermaidSafe(a.stepKey)}" [${picked.map((s) => `"${mermaidNumber(s)}"`).join(", ")}]`,
+    `    y-axis "${name}"`,
+    `    line [${picked.map((s) => mermaidNumber(sa.get(s))).join(", ")}]`,
+    `    line [${picked.map((s) => mermaidNumber(sb.get(s))).join(", ")}]`,
+    "```"
+  ];
+  const caption = [`First line: ${mdText(labelA, 80)}; second line: ${mdText(labelB, 80)}.`];
+  if (div.firstDivergentStep !== null) caption.push(`They first differ at ${mdText(a.stepKey, 60)} ${div.firstDivergentStep} (${String(div.valueA)} vs ${String(div.valueB)}).`);
+  else caption.push("They agree at every common step.");
+  if (picked.length < steps.length) caption.push(`${picked.length} of ${steps.length} steps shown.`);
+  if (steps.length < common.length) caption.push(`${common.length - steps.length} steps with NaN or ±Infinity left out of the chart.`);
+  return `${lines.join("\n")}
+${f.small(caption.join(" "))}
+`;
+}
+function value(v) {
+  return typeof v === "number" ? String(v) : v === null ? "—" : v;
+}
+function renderCurveDivergences(divs, stepKey = "step", f = GITHUB) {
+  const { code: code2, text: mdText } = f;
+  const diverged = divs.filter((d) => d.firstDivergentStep !== null);
+  if (diverged.length === 0) return `All ${divs.length} logged series agree at every common ${mdText(stepKey, 60)}.
+`;
+  const rows = diverged.map((d) => `| ${code2(d.metric, 120)} | ${d.firstDivergentStep} | ${value(d.valueA)} | ${value(d.valueB)} | ${num(d.maxAbsDiff)} | ${d.stepsCompared} |`);
+  const same = divs.length - diverged.length;
+  return [
+    `| Series | First divergent ${mdText(stepKey, 60)} | Run A | Run B | Max abs diff | Steps compared |`,
+    "|---|---|---|---|---|---|",
+    ...rows,
+    ...same ? ["", `${same} other series agree at every common ${mdText(stepKey, 60)}.`] : []
+  ].join("\n") + "\n";
+}
+
+// src/diagnose/run.ts
+var FACTORS = [
+  {
+    name: "single-threaded BLAS/OpenMP",
+    env: { OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", NUMEXPR_NUM_THREADS: "1", VECLIB_MAXIMUM_THREADS: "1" },
+    cause: "parallelism"
+  },
+  { name: "PYTHONHASHSEED=0", env: { PYTHONHASHSEED: "0" }, cause: "randomness" },
+  { name: "CUBLAS_WORKSPACE_CONFIG=:4096:8", env: { CUBLAS_WORKSPACE_CONFIG: ":4096:8" }, cause: "parallelism" },
+  // Documented in the README: trainings opt in by calling e.g. torch.use_deterministic_algorithms(True).
+  { name: "framework deterministic mode (REPRO_GATE_DETERMINISTIC=1)", env: { REPRO_GATE_DETERMINISTIC: "1" }, cause: "parallelism" }
+];
+function runDifferences(a, b) {
+  const out = [];
+  for (const [name, before] of Object.entries(a.metrics)) {
+    const after = b.metrics[name];
+    if (before !== after) out.push({ kind: "metric", name, before, after, detail: `${signed(after - before)} (|Δ| ${Math.abs(after - before).toExponential(2)})` });
+  }
+  for (const [name, entry] of Object.entries(a.artifacts)) {
+    const other = b.artifacts[name];
+    if (entry.sha256 !== other?.sha256) {
+      out.push({ kind: "artifact", name, before: entry.sha256, after: other?.sha256 ?? null, detail: entry.size === other?.size ? "same size, different bytes" : `size ${entry.size} → ${other?.size ?? "missing"}` });
+    }
+  }
+  return out;
+}
+async function diagnose(ctx, seed) {
+  const { config: config2, log } = ctx;
+  let runs = 0;
+  const twice = async (label, extraEnv) => {
+    const env = { ...ctx.env, ...extraEnv };
+    const dirs = [path9.join(ctx.runRoot, `${label}-1`), path9.join(ctx.runRoot, `${label}-2`)];
+    const [a, b] = [await runSeed({ ...ctx, env, runDir: dirs[0] }, seed), await runSeed({ ...ctx, env, runDir: dirs[1] }, seed)];
+    runs += 2;
+    return { a, b, outA: seedOutDir(dirs[0], seed), outB: seedOutDir(dirs[1], seed) };
+  };
+  log.info(`diagnose: running seed ${seed} twice in the same environment`);
+  const same = await twice("same", {});
+  const differences = runDifferences(same.a, same.b);
+  const artifacts = differences.some((d) => d.kind === "artifact") ? await diffArtifactDirs(same.outA, same.outB, config2.artifacts) : [];
+  let curves = [];
+  let curvePlot = null;
+  if (config2.curves) {
+    const { file: file2, step, atol, rtol } = config2.curves;
+    const diffed = await diffCurveFiles(path9.join(same.outA, file2), path9.join(same.outB, file2), { stepKey: step, atol, rtol });
+    curves = diffed.divergences;
+    const first = curves.find((c) => c.firstDivergentStep !== null) ?? curves[0];
+    if (first) {
+      const a = diffed.a.series.get(first.metric) ?? /* @__PURE__ */ new Map();
+      const b = diffed.b.series.get(first.metric) ?? /* @__PURE__ */ new Map();
+      const points = [...a.keys()].filter((s) => b.has(s) && Number.isFinite(a.get(s)) && Number.isFinite(b.get(s))).sort((x, y) => x - y);
+      const stride = Math.max(1, Math.ceil(points.length / 500));
+      curvePlot = { metric: first.metric, stepKey: step, points: points.filter((_, i) => i % stride === 0).map((s) => [s, a.get(s), b.get(s)]) };
+    }
+  }
+  if (differences.length === 0) {
+    return {
+      seed,
+      deterministic: true,
+      cause: "none",
+      runs,
+      differences,
+      factors: [],
+      artifacts,
+      curves,
+      curvePlot,
+      evidence: `seed ${seed} run twice in the same environment gave bit-identical metrics${config2.artifacts.length ? " and artifacts" : ""}.`
+    };
+  }
+  const factors = [];
+  let fixedBy;
+  for (const spec of FACTORS) {
+    if (Object.entries(spec.env).every(([k, v]) => ctx.env[k] === v)) {
+      factors.push({ name: spec.name, env: spec.env, deterministic: null, note: "already set in train.env" });
+      continue;
+    }
+    log.info(`diagnose: seed ${seed} twice with ${spec.name}`);
+    const r = await twice(spec.name.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, ""), spec.env);
+    const deterministic = runDifferences(r.a, r.b).length === 0;
+    factors.push({ name: spec.name, env: spec.env, deterministic });
+    fixedBy ??= deterministic ? spec : void 0;
+  }
+  const what = `${differences.length} value${differences.length === 1 ? "" : "s"} (${differences.slice(0, 3).map((d) => d.name).join(", ")}${differences.length > 3 ? ", …" : ""})`;
+  const evidence = fixedBy ? `seed ${seed} run twice differs in ${what}; with ${fixedBy.name} it is deterministic: add ${Object.entries(fixedBy.env).map(([k, v]) => `${k}: "${v}"`).join(", ")} to train.env in repro-gate.yml${fixedBy.name.includes("REPRO_GATE_DETERMINISTIC") ? " (the training reads it to enable its framework's deterministic mode)" : ""}.` : `seed ${seed} run twice differs in ${what}, and no single setting made it deterministic: something is unseeded (seed every RNG from --seed: random, numpy, torch, data loader workers).`;
+  return { seed, deterministic: false, cause: fixedBy?.cause ?? "randomness", runs, differences, factors, artifacts, curves, curvePlot, evidence };
+}
+
+// src/diagnose/lint.ts
+var TF_PACKAGES = ["tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel", "tensorflow-macos", "tf-nightly", "tf-keras"];
+var VALID_CUBLAS = /* @__PURE__ */ new Set([":4096:8", ":16:8"]);
+function truthy(v) {
+  return v === true || typeof v === "string" && /^(true|1|yes)$/i.test(v.trim()) || typeof v === "number" && v > 0;
+}
+function usesGpu(env, variable, gpus) {
+  const visible = variable("CUDA_VISIBLE_DEVICES");
+  if (visible !== void 0 && /^\s*(-1)?\s*$/.test(visible)) return false;
+  return gpus !== "none" || Number(env["gpu.count"] ?? 0) > 0 || truthy(env["torch.cuda_available"]) || Number(env["torch.gpu_count"] ?? 0) > 0;
+}
+function lintDeterminismFindings(env, trainEnv, gpus) {
+  const variable = (name) => {
+    if (Object.hasOwn(trainEnv, name)) return trainEnv[name];
+    const v = env[`env.${name}`];
+    return v === void 0 ? void 0 : String(v);
+  };
+  const installed = (...pkgs) => pkgs.some((p) => env[`package.${p}`] !== void 0);
+  const gpu = usesGpu(env, variable, gpus);
+  const out = [];
+  const where = "in train.env in repro-gate.yml";
+  if (installed("torch") && gpu) {
+    const cublas = variable("CUBLAS_WORKSPACE_CONFIG");
+    if (cublas === void 0 || !VALID_CUBLAS.has(cublas.trim())) {
+      out.push({
+        id: "cublas-workspace",
+        severity: "warning",
+        message: `PyTorch on a GPU without CUBLAS_WORKSPACE_CONFIG=:4096:8 (or :16:8)${cublas === void 0 ? "" : ` (it is ${JSON.stringify(cublas)})`}: cuBLAS may pick nondeterministic algorithms; set CUBLAS_WORKSPACE_CONFIG: ":4096:8" ${where} and call torch.use_deterministic_algorithms(True) (and torch.backends.cudnn.benchmark = False) in the training script.`
+      });
+    }
+  }
+  const hashSeed = variable("PYTHONHASHSEED");
+  if (hashSeed === void 0 || hashSeed.trim() === "" || hashSeed.trim() === "random") {
+    out.push({
+      id: "pythonhashseed",
+      severity: "warning",
+      message: `PYTHONHASHSEED is ${hashSeed === void 0 ? "not set" : JSON.stringify(hashSeed)}: Python randomises str and bytes hashes per process, so set iteration order (and anything derived from hash()) can change between runs; set PYTHONHASHSEED: "0" ${where} (setting it inside the script is too late).`
+    });
+  }
+  if (installed(...TF_PACKAGES)) {
+    const ops = variable("TF_DETERMINISTIC_OPS");
+    if (!truthy(ops)) {
+      const legacy = truthy(variable("TF_CUDNN_DETERMINISTIC")) ? " (TF_CUDNN_DETERMINISTIC covers only cuDNN)" : "";
+      out.push({
+        id: "tf-deterministic-ops",
+        severity: "warning",
+        message: `TensorFlow without TF_DETERMINISTIC_OPS=1${legacy}: ${gpu ? "GPU kernels (and some CPU ops)" : "some ops"} may run nondeterministically; set TF_DETERMINISTIC_OPS: "1" ${where}, or call tf.config.experimental.enable_op_determinism() (TensorFlow 2.9+) in the training script.`
+      });
+    }
+    if (!gpu && variable("TF_ENABLE_ONEDNN_OPTS") === void 0) {
+      out.push({
+        id: "tf-onednn",
+        severity: "info",
+        message: `TensorFlow on CPU uses oneDNN kernels whose floating-point results can differ with the CPU model and thread count; if results differ between runners, set TF_ENABLE_ONEDNN_OPTS: "0" ${where}.`
+      });
+    }
+  }
+  if (installed("jax", "jaxlib") && gpu) {
+    const flags = variable("XLA_FLAGS") ?? "";
+    if (!/--xla_gpu_deterministic_ops(=true)?(\s|$)/.test(flags)) {
+      out.push({
+        id: "xla-deterministic-ops",
+        severity: "warning",
+        message: `JAX on a GPU without --xla_gpu_deterministic_ops=true in XLA_FLAGS: XLA may use nondeterministic reductions (e.g. atomics in scatter); set XLA_FLAGS: "--xla_gpu_deterministic_ops=true" ${where} (appending to any flags already there).`
+      });
+    }
+  }
+  const omp = variable("OMP_NUM_THREADS");
+  const threads = omp === void 0 ? NaN : Number(omp.trim());
+  if (omp === void 0 || !(threads === 1)) {
+    out.push({
+      id: "blas-threads",
+      severity: "info",
+      message: `Multi-threaded BLAS/OpenMP (OMP_NUM_THREADS ${omp === void 0 ? "not set" : `= ${JSON.stringify(omp)}`}): parallel reductions can add in a different order on a runner with a different core count, so results may change in the last bits between machines; if they do, set OMP_NUM_THREADS: "1" (and MKL_NUM_THREADS / OPENBLAS_NUM_THREADS) ${where}.`
+    });
+  }
+  const blas = String(env.blas ?? "").toLowerCase();
+  if ((blas.includes("mkl") || installed("mkl")) && variable("MKL_CBWR") === void 0) {
+    out.push({
+      id: "mkl-cbwr",
+      severity: "info",
+      message: `NumPy uses MKL, which picks code paths by CPU model, so results can differ between runners; for bitwise-reproducible results across CPUs set MKL_CBWR: "COMPATIBLE" (or "AVX2") ${where}.`
+    });
+  }
+  return out;
+}
+function lintDeterminism(env, trainEnv, gpus) {
+  return lintDeterminismFindings(env, trainEnv, gpus).map((f) => f.severity === "info" ? `Info: ${f.message}` : f.message);
+}
+
 // src/gate.ts
 async function runGate(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
-  const baselinePath = path8.resolve(config2.root, config2.baseline);
+  const baselinePath = path10.resolve(config2.root, config2.baseline);
   const baseline = req.command === "record" ? void 0 : await readBaseline(baselinePath);
   if (baseline && req.command === "check") checkBaselineFits(config2, baseline, baselinePath);
-  const runtime = createRuntime(config2, req.log);
-  try {
-    await runtime.prepare();
-    const env = runtime.kind === "host" ? trainingEnv(req.runnerEnv ?? process.env, config2.train.env, {}) : { ...config2.train.env };
+  return withRuntime(config2, req, async (runtime, env) => {
     const [fingerprints, commit] = await Promise.all([fingerprint(config2, runtime, env, req.log), gitCommit(config2.root)]);
-    const runDir = path8.join(config2.root, ".repro-gate", "runs", req.command);
+    const lint = lintDeterminism(fingerprints.environment, config2.train.env, config2.train.gpus);
+    const runDir = path10.join(config2.root, ".repro-gate", "runs", req.command);
     const ctx = { config: config2, runtime, runDir, env, log: req.log };
-    const relBaseline = path8.relative(config2.root, baselinePath).split(path8.sep).join("/");
+    const relBaseline = path10.relative(config2.root, baselinePath).split(path10.sep).join("/");
+    const base2 = { config: config2, baselinePath: relBaseline, commit, lint };
     if (req.command === "record") {
       const runs = await runSeeds(ctx, config2.seeds);
       const recorded = newBaseline(config2, runs, fingerprints, commit);
       await writeBaseline(baselinePath, recorded);
       req.log.info(`Baseline written to ${baselinePath}: commit it.`);
       return outcome(
-        buildReport({ command: "record", config: config2, verdict: "recorded", baseline: recorded, baselinePath: relBaseline, commit, candidate: runs })
+        buildReport({ ...base2, command: "record", verdict: "recorded", baseline: recorded, candidate: runs })
       );
     }
     const drift = diffFingerprints(baseline.fingerprints, fingerprints);
     if (req.command === "drift") {
       const verdict2 = drift.data.length + drift.config.length + drift.environment.length ? "drift" : "no-drift";
-      return outcome(buildReport({ command: "drift", config: config2, verdict: verdict2, baseline, baselinePath: relBaseline, commit, drift }));
+      return outcome(buildReport({ ...base2, command: "drift", verdict: verdict2, baseline, drift }));
     }
     const candidate = await runSeeds(ctx, config2.seeds);
     const names = config2.metrics.map((m) => m.name);
@@ -29875,16 +31636,43 @@ async function runGate(req) {
       warnings.push(...r.warnings);
     }
     let cause;
+    let diagnosis;
     if (FAILING_VERDICTS.includes(verdict)) {
       const codeChanges = baseline.commit ? await codeChangesSince(config2, baseline.commit, relBaseline) : null;
       if (baseline.commit && codeChanges === null) {
         warnings.push(`The baseline's commit ${baseline.commit.slice(0, 12)} is not in this clone, so code changes cannot be told apart (check out with fetch-depth: 0).`);
       }
       cause = rankCause({ drift, codeChanges, ...compared });
+      if (cause.cause === "unknown" && config2.mode === "exact" && config2.diagnose.auto) {
+        const seed = compared.mismatches[0]?.seed ?? config2.seeds[0];
+        diagnosis = await diagnose({ config: config2, runtime, env, log: req.log, runRoot: path10.join(config2.root, ".repro-gate", "runs", "diagnose") }, seed);
+        cause = diagnosisCause(diagnosis);
+      }
     }
-    return outcome(
-      buildReport({ command: "check", config: config2, verdict, baseline, baselinePath: relBaseline, commit, drift, candidate, ...compared, cause, warnings })
-    );
+    return outcome(buildReport({ ...base2, command: "check", verdict, baseline, drift, candidate, ...compared, cause, warnings, diagnosis }));
+  });
+}
+function diagnosisCause(d) {
+  if (!d.deterministic) return { cause: d.cause, evidence: `nothing drifted, but the training is nondeterministic on its own: ${d.evidence}` };
+  return {
+    cause: "unknown",
+    evidence: `nothing repro-gate fingerprints drifted and the training is deterministic here (${d.evidence.replace(/\.$/, "")}): the difference comes from something outside the fingerprint, such as the hardware, an input not listed under data:, or code outside this folder.`
+  };
+}
+async function runDiagnose(req) {
+  const config2 = await loadConfig(req.configPath, req.cwd);
+  const seed = req.seed ?? config2.diagnose.seed ?? config2.seeds[0];
+  return withRuntime(config2, req, async (runtime, env) => {
+    const diagnosis = await diagnose({ config: config2, runtime, env, log: req.log, runRoot: path10.join(config2.root, ".repro-gate", "runs", "diagnose") }, seed);
+    return { diagnosis, exitCode: diagnosis.deterministic ? 0 : 1 };
+  });
+}
+async function withRuntime(config2, req, fn) {
+  const runtime = createRuntime(config2, req.log);
+  try {
+    await runtime.prepare();
+    const env = runtime.kind === "host" ? trainingEnv(req.runnerEnv ?? process.env, config2.train.env, {}) : { ...config2.train.env };
+    return await fn(runtime, env);
   } finally {
     await runtime.dispose();
   }
@@ -29930,7 +31718,8 @@ function checkBaselineFits(config2, baseline, file2) {
 async function codeChangesSince(config2, commit, relBaseline) {
   const changed = await changedFilesSince(config2.root, commit);
   if (changed === null) return null;
-  const owned = [...config2.data, ...config2.config, relBaseline, ".repro-gate/"].map((p) => p.replace(/^\.\//, ""));
+  const ownConfig = path10.relative(config2.root, config2.path).split(path10.sep).join("/");
+  const owned = [...config2.data, ...config2.config, relBaseline, ownConfig, ".repro-gate/"].map((p) => p.replace(/^\.\//, ""));
   return changed.filter((f) => !owned.some((p) => f === p || f.startsWith(p.endsWith("/") ? p : `${p}/`)));
 }
 function newBaseline(config2, runs, fingerprints, commit) {
@@ -29953,6 +31742,45 @@ function newBaseline(config2, runs, fingerprints, commit) {
   };
 }
 
+// src/diagnose/render.ts
+function plotLogs(plot) {
+  const series = (i) => /* @__PURE__ */ new Map([[plot.metric, new Map(plot.points.map((p) => [p[0], p[i]]))]]);
+  return [
+    { stepKey: plot.stepKey, series: series(1), skippedLines: 0 },
+    { stepKey: plot.stepKey, series: series(2), skippedLines: 0 }
+  ];
+}
+function renderDiagnosis(d, f, heading = "###") {
+  const out = [
+    `${heading} Diagnosis: seed ${d.seed} rerun (${d.runs} training runs)`,
+    "",
+    d.deterministic ? `**Deterministic** — ${f.text(d.evidence, 1e3)}` : `**Nondeterministic: ${d.cause}** — ${f.text(d.evidence, 1e3)}`
+  ];
+  if (d.factors.length) {
+    out.push("", "| Changed one at a time | Deterministic with it? |", "|---|---|");
+    for (const factor of d.factors) {
+      const verdict = factor.deterministic === null ? `not tried${factor.note ? ` (${f.text(factor.note)})` : ""}` : factor.deterministic ? "✅ yes" : "❌ no";
+      out.push(`| ${f.code(factor.name)} | ${verdict} |`);
+    }
+  }
+  if (d.differences.length) {
+    out.push("", "| What differed between two runs of the same seed | Run 1 | Run 2 | |", "|---|---|---|---|");
+    for (const x of d.differences.slice(0, 30)) {
+      const show = (v) => x.kind === "artifact" && typeof v === "string" ? f.code(v.slice(0, 12)) : f.code(v);
+      out.push(`| ${x.kind} ${f.code(x.name)} | ${show(x.before)} | ${show(x.after)} | ${f.text(x.detail)} |`);
+    }
+  }
+  if (d.artifacts.some((a) => a.status !== "identical")) out.push("", renderArtifactDiffs(d.artifacts, { heading: `${heading}# Artifacts, tensor by tensor`, escaper: f }).trimEnd());
+  if (d.curves.length) {
+    out.push("", `${heading}# Training curves`, "", renderCurveDivergences(d.curves, d.curvePlot?.stepKey, f).trimEnd());
+    if (d.curvePlot?.points.length) {
+      const [a, b] = plotLogs(d.curvePlot);
+      out.push("", renderCurveChart(a, b, d.curvePlot.metric, { labels: ["run 1", "run 2"], escaper: f }).trimEnd());
+    }
+  }
+  return out.join("\n");
+}
+
 // src/logger.ts
 var stderrLogger = {
   info: (line) => process.stderr.write(`${line}
@@ -29973,48 +31801,6 @@ var ICON = {
   mismatch: "❌"
 };
 var DEFAULT_TRUNCATED = "Some detail sections were left out to fit the size limit; the job summary has the full report.";
-var ENTITY = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-  "|": "&#124;",
-  "`": "&#96;",
-  "@": "&#64;",
-  "\\": "&#92;",
-  "*": "&#42;",
-  _: "&#95;",
-  "[": "&#91;",
-  "]": "&#93;",
-  "~": "&#126;",
-  "#": "&#35;"
-};
-function oneLine(value, max) {
-  let s = typeof value === "string" ? value : value === void 0 ? "" : JSON.stringify(value);
-  if (s.length > max) s = `${s.slice(0, max - 1)}…`;
-  return s.replace(/[\r\n\t]+/g, " ");
-}
-function text(value, max = 200) {
-  return oneLine(value, max).replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c]);
-}
-function code(value, max = 200) {
-  return value === void 0 ? "—" : `<code>${text(value, max)}</code>`;
-}
-var GITHUB = { text, code, small: (line) => `<sub>${line}</sub>` };
-var TERMINAL = {
-  text: (value, max = 200) => oneLine(value, max).replaceAll("|", "\\|"),
-  code: (value, max = 200) => value === void 0 ? "—" : `\`${oneLine(value, max).replaceAll("|", "\\|")}\``,
-  small: (line) => line
-};
-function num(x) {
-  if (x === null || x === void 0) return "—";
-  if (!Number.isFinite(x)) return x > 0 ? "∞" : "−∞";
-  if (x === 0) return "0";
-  const abs = Math.abs(x);
-  const s = abs >= 1e-3 && abs < 1e6 ? String(Number(abs.toPrecision(4))) : abs.toExponential(2);
-  return x < 0 ? `−${s}` : s;
-}
 function signedNum(x) {
   return x > 0 ? `+${num(x)}` : num(x);
 }
@@ -30029,32 +31815,30 @@ function marginText(m, f) {
   return `±${f.text(m.margin)}`;
 }
 function sample(s) {
-  return `${num(s.mean)} ± ${num(s.sd)} (n=${s.n})`;
+  return `${num(s.mean)} ± ${num(s.sd, 2)}`;
 }
 function metricsTable(report, f) {
-  if (report.metrics.length === 0) return "";
-  const ciLevel = `${Math.round((1 - 2 * report.alpha) * 100)}% CI`;
-  const rows = report.metrics.map(
-    (m) => [
-      f.code(m.name),
-      sample(m.baseline),
-      sample(m.candidate),
-      signedNum(m.diff),
-      m.ci ? `[${num(m.ci[0])}, ${num(m.ci[1])}]` : "—",
-      marginText(m, f),
-      pValue(m.p),
-      `${ICON[m.verdict]} ${m.verdict}${m.degenerate ? " (zero spread)" : ""}`
-    ].join(" | ")
-  );
-  const header = report.mode === "exact" ? "| Metric | Baseline | This run | Difference | CI | Margin | p | Verdict |" : `| Metric | Baseline | This run | Difference | ${ciLevel} | Margin | p | Verdict |`;
-  return [header, "|---|---|---|---|---|---|---|---|", ...rows.map((r) => `| ${r} |`)].join("\n");
+  const first = report.metrics[0];
+  if (!first) return "";
+  const exact = report.mode === "exact";
+  const rows = report.metrics.map((m) => {
+    const verdict = `${ICON[m.verdict]} ${m.verdict}${m.degenerate ? " (zero spread)" : ""}`;
+    const cells = [f.code(m.name), sample(m.baseline), sample(m.candidate), signedNum(m.diff)];
+    if (!exact) cells.push(m.ci ? `[${num(m.ci[0])}, ${num(m.ci[1])}]` : "—", marginText(m, f), pValue(m.p));
+    return `| ${[...cells, verdict].join(" | ")} |`;
+  });
+  const sides = `Baseline (n=${first.baseline.n}) | This run (n=${first.candidate.n})`;
+  const header = exact ? `| Metric | ${sides} | Difference | Verdict |
+|---|---|---|---|---|` : `| Metric | ${sides} | Difference | ${Math.round((1 - 2 * report.alpha) * 100)}% CI | Margin | p | Verdict |
+|---|---|---|---|---|---|---|---|`;
+  return [header, ...rows].join("\n");
 }
-var short = (hash2) => hash2 ? hash2.slice(0, 12) : "—";
+var short2 = (hash2) => hash2 ? hash2.slice(0, 12) : "—";
 function sections(report, f) {
   const out = [];
   const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`, "", `**${f.text(report.summary, 1e3)}**`];
-  if (report.metrics.length) head.push("", metricsTable(report, f));
   if (report.cause) head.push("", `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? "", 1e3)}`);
+  if (report.metrics.length) head.push("", metricsTable(report, f));
   out.push({ body: head.join("\n") });
   const { data, config: config2, environment } = report.drift;
   if (report.command !== "record") {
@@ -30071,7 +31855,7 @@ function sections(report, f) {
         `#### Data (${data.length})`,
         "| File | Change | Before (SHA-256) | After (SHA-256) |",
         "|---|---|---|---|",
-        ...data.map((d) => `| ${f.code(d.path)} | ${d.change} | ${f.code(short(d.before))} | ${f.code(short(d.after))} |`)
+        ...data.map((d) => `| ${f.code(d.path)} | ${d.change} | ${f.code(short2(d.before))} | ${f.code(short2(d.after))} |`)
       ].join("\n")
     });
   }
@@ -30106,9 +31890,13 @@ ${table}`
         "### What differed",
         "| Seed | Kind | Name | Baseline | This run |",
         "|---|---|---|---|---|",
-        ...report.mismatches.map((m) => `| ${m.seed} | ${m.kind} | ${f.code(m.name)} | ${f.code(m.kind === "artifact" ? short(m.baseline) : m.baseline)} | ${f.code(m.kind === "artifact" ? short(m.candidate) : m.candidate)} |`)
+        ...report.mismatches.map((m) => `| ${m.seed} | ${m.kind} | ${f.code(m.name)} | ${f.code(m.kind === "artifact" ? short2(m.baseline) : m.baseline)} | ${f.code(m.kind === "artifact" ? short2(m.candidate) : m.candidate)} |`)
       ].join("\n")
     });
+  }
+  if (report.diagnosis) out.push({ dropRank: 2, body: renderDiagnosis(report.diagnosis, f) });
+  if (report.lint?.length) {
+    out.push({ dropRank: 1, body: ["### Determinism checklist", ...report.lint.map((l) => `- ${f.text(l, 1e3)}`)].join("\n") });
   }
   if (report.warnings.length) {
     out.push({ dropRank: 2, body: ["### Warnings", ...report.warnings.map((w) => `- ${f.text(w, 1e3)}`)].join("\n") });
@@ -30120,8 +31908,11 @@ ${table}`
   out.push({ body: f.small(footer.join(" · ")) });
   return out;
 }
+function escaperFor(format) {
+  return format === "terminal" ? TERMINAL : GITHUB;
+}
 function renderMarkdown(report, opts = {}) {
-  const all = sections(report, opts.format === "terminal" ? TERMINAL : GITHUB);
+  const all = sections(report, escaperFor(opts.format));
   const join2 = (parts) => `${parts.map((s) => s.body).join("\n\n")}
 `;
   let body = join2(all);
@@ -30139,19 +31930,19 @@ function renderMarkdown(report, opts = {}) {
 }
 
 // src/equivalence-command.ts
-function numbers(flag, value) {
-  if (value === void 0) throw new GateError(`--${flag} is required.`, `Give the values as a comma-separated list, e.g. --${flag} 0.91,0.92,0.90.`);
-  const items = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+function numbers(flag, value2) {
+  if (value2 === void 0) throw new GateError(`--${flag} is required.`, `Give the values as a comma-separated list, e.g. --${flag} 0.91,0.92,0.90.`);
+  const items = value2.split(",").map((s) => s.trim()).filter((s) => s !== "");
   const parsed = items.map(Number);
   const bad = items.find((s, i) => !Number.isFinite(parsed[i]));
   if (bad !== void 0) throw new GateError(`--${flag}: "${bad}" is not a finite number.`, `Give --${flag} as comma-separated numbers, e.g. 0.91,0.92,0.90.`);
   if (parsed.length < 2) throw new GateError(`--${flag} needs at least 2 values to estimate spread (got ${parsed.length}).`, "Run more seeds.");
   return parsed;
 }
-function bound(flag, value) {
-  if (value === void 0) throw new GateError(`--${flag} is required.`, "Give the equivalence bounds on candidate − baseline, e.g. --lower -0.01 --upper 0.01.");
-  const x = Number(value);
-  if (value.trim() === "" || Number.isNaN(x)) throw new GateError(`--${flag}: "${value}" is not a number.`, "Use a number; -inf / inf are allowed for a one-sided test.");
+function bound(flag, value2) {
+  if (value2 === void 0) throw new GateError(`--${flag} is required.`, "Give the equivalence bounds on candidate − baseline, e.g. --lower -0.01 --upper 0.01.");
+  const x = Number(value2);
+  if (value2.trim() === "" || Number.isNaN(x)) throw new GateError(`--${flag}: "${value2}" is not a number.`, "Use a number; -inf / inf are allowed for a one-sided test.");
   return x;
 }
 function runEquivalence(args) {
@@ -30200,6 +31991,8 @@ Commands:
   drift        diff data, config and environment with the baseline   exit 0 none, 1 drift, 2 error
   equivalence  TOST on two samples: --candidate 1,2,3 --baseline 4,5,6 --lower L --upper U
                [--alpha 0.05] [--paired]                              exit 0 equivalent, 1 not, 2 error
+  diagnose     rerun one seed (--seed N) twice, then with one factor changed at a time,
+               and name the cause of nondeterminism                  exit 0 deterministic, 1 not, 2 error
 
 Options:
   --config FILE   the config file (default: repro-gate.yml)
@@ -30217,7 +32010,8 @@ var OPTIONS = {
   lower: { type: "string" },
   upper: { type: "string" },
   alpha: { type: "string" },
-  paired: { type: "boolean", default: false }
+  paired: { type: "boolean", default: false },
+  seed: { type: "string" }
 };
 function joinNegativeValues(argv) {
   const out = [];
@@ -30261,8 +32055,17 @@ async function main(argv, io) {
 `);
       return result.exitCode;
     }
+    if (command === "diagnose") {
+      const seed = values.seed === void 0 ? void 0 : Number(values.seed);
+      if (seed !== void 0 && !(Number.isInteger(seed) && seed >= 0)) throw new GateError(`--seed must be a non-negative integer (got "${values.seed}").`, "For example: repro-gate diagnose --seed 0");
+      const { diagnosis, exitCode } = await runDiagnose({ configPath: values.config, cwd: io.cwd, log: stderrLogger, seed });
+      io.stdout(values.json ? `${JSON.stringify(diagnosis, null, 2)}
+` : `${renderDiagnosis(diagnosis, escaperFor("terminal"), "##")}
+`);
+      return exitCode;
+    }
     if (!["record", "check", "drift"].includes(command)) {
-      throw new GateError(`Unknown command "${command}".`, "Use one of: record, check, drift, equivalence (see `repro-gate --help`).");
+      throw new GateError(`Unknown command "${command}".`, "Use one of: record, check, drift, equivalence, diagnose (see `repro-gate --help`).");
     }
     const outcome2 = await runGate({ command, configPath: values.config, cwd: io.cwd, log: stderrLogger });
     io.stdout(values.json ? `${JSON.stringify(outcome2.report, null, 2)}

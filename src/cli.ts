@@ -6,9 +6,10 @@ import { parseArgs } from 'node:util';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GateError, formatGateError } from './errors.js';
-import { runGate, type GateCommand } from './gate.js';
+import { runDiagnose, runGate, type GateCommand } from './gate.js';
+import { renderDiagnosis } from './diagnose/render.js';
 import { stderrLogger } from './logger.js';
-import { renderMarkdown } from './report/markdown.js';
+import { escaperFor, renderMarkdown } from './report/markdown.js';
 import { runEquivalence } from './equivalence-command.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -22,6 +23,8 @@ Commands:
   drift        diff data, config and environment with the baseline   exit 0 none, 1 drift, 2 error
   equivalence  TOST on two samples: --candidate 1,2,3 --baseline 4,5,6 --lower L --upper U
                [--alpha 0.05] [--paired]                              exit 0 equivalent, 1 not, 2 error
+  diagnose     rerun one seed (--seed N) twice, then with one factor changed at a time,
+               and name the cause of nondeterminism                  exit 0 deterministic, 1 not, 2 error
 
 Options:
   --config FILE   the config file (default: repro-gate.yml)
@@ -41,6 +44,7 @@ const OPTIONS = {
   upper: { type: 'string' },
   alpha: { type: 'string' },
   paired: { type: 'boolean', default: false },
+  seed: { type: 'string' },
 } as const;
 
 /** "--lower -0.01": parseArgs refuses option values that start with a dash; join them as "--lower=-0.01". */
@@ -90,8 +94,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stdout(values.json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
       return result.exitCode;
     }
+    if (command === 'diagnose') {
+      const seed = values.seed === undefined ? undefined : Number(values.seed);
+      if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0)) throw new GateError(`--seed must be a non-negative integer (got "${values.seed}").`, 'For example: repro-gate diagnose --seed 0');
+      const { diagnosis, exitCode } = await runDiagnose({ configPath: values.config, cwd: io.cwd, log: stderrLogger, seed });
+      io.stdout(values.json ? `${JSON.stringify(diagnosis, null, 2)}\n` : `${renderDiagnosis(diagnosis, escaperFor('terminal'), '##')}\n`);
+      return exitCode;
+    }
     if (!['record', 'check', 'drift'].includes(command)) {
-      throw new GateError(`Unknown command "${command}".`, 'Use one of: record, check, drift, equivalence (see `repro-gate --help`).');
+      throw new GateError(`Unknown command "${command}".`, 'Use one of: record, check, drift, equivalence, diagnose (see `repro-gate --help`).');
     }
     const outcome = await runGate({ command: command as GateCommand, configPath: values.config, cwd: io.cwd, log: stderrLogger });
     io.stdout(values.json ? `${JSON.stringify(outcome.report, null, 2)}\n` : renderMarkdown(outcome.report, { format: 'terminal' }));

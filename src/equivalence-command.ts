@@ -1,7 +1,7 @@
 /** The `equivalence` verb: a TOST on two samples given inline, exposing the gate's statistics directly. */
 import { GateError } from './errors.js';
 import { tost } from './compare/tost.js';
-import { num } from './report/markdown.js';
+import { num } from './report/format.js';
 
 export interface EquivalenceArgs {
   candidate?: string;

@@ -7,7 +7,7 @@ import type { Baseline, RunRecord } from './baseline/schema.js';
 import { BASELINE_SCHEMA_VERSION } from './baseline/schema.js';
 import { readBaseline, writeBaseline } from './baseline/io.js';
 import { compareExact } from './compare/exact.js';
-import { diffEnvironment, rankCause } from './compare/drift.js';
+import { diffEnvironment, rankCause, type CauseFinding } from './compare/drift.js';
 import { compareStatistical } from './compare/statistical.js';
 import { loadConfig } from './config/load.js';
 import type { GateConfig } from './config/schema.js';
@@ -24,6 +24,9 @@ import { trainingEnv } from './runtime/env.js';
 import { createRuntime } from './runtime/create.js';
 import type { Runtime } from './runtime/types.js';
 import { runSeeds } from './train/run-seeds.js';
+import { diagnose } from './diagnose/run.js';
+import { lintDeterminism } from './diagnose/lint.js';
+import type { Diagnosis } from './diagnose/schema.js';
 import { TOOL_VERSION } from './version.js';
 
 export type { Logger } from './logger.js';
@@ -59,15 +62,13 @@ export async function runGate(req: GateRequest): Promise<GateOutcome> {
   const baseline = req.command === 'record' ? undefined : await readBaseline(baselinePath);
   if (baseline && req.command === 'check') checkBaselineFits(config, baseline, baselinePath);
 
-  const runtime = createRuntime(config, req.log);
-  try {
-    await runtime.prepare();
-    // A container has its own PATH and HOME: it gets the config's env alone, never the runner's.
-    const env = runtime.kind === 'host' ? trainingEnv(req.runnerEnv ?? process.env, config.train.env, {}) : { ...config.train.env };
+  return withRuntime(config, req, async (runtime, env) => {
     const [fingerprints, commit] = await Promise.all([fingerprint(config, runtime, env, req.log), gitCommit(config.root)]);
+    const lint = lintDeterminism(fingerprints.environment, config.train.env, config.train.gpus);
     const runDir = path.join(config.root, '.repro-gate', 'runs', req.command);
     const ctx = { config, runtime, runDir, env, log: req.log };
     const relBaseline = path.relative(config.root, baselinePath).split(path.sep).join('/');
+    const base = { config, baselinePath: relBaseline, commit, lint };
 
     if (req.command === 'record') {
       const runs = await runSeeds(ctx, config.seeds);
@@ -75,14 +76,14 @@ export async function runGate(req: GateRequest): Promise<GateOutcome> {
       await writeBaseline(baselinePath, recorded);
       req.log.info(`Baseline written to ${baselinePath}: commit it.`);
       return outcome(
-        buildReport({ command: 'record', config, verdict: 'recorded', baseline: recorded, baselinePath: relBaseline, commit, candidate: runs }),
+        buildReport({ ...base, command: 'record', verdict: 'recorded', baseline: recorded, candidate: runs }),
       );
     }
 
     const drift = diffFingerprints(baseline!.fingerprints, fingerprints);
     if (req.command === 'drift') {
       const verdict = drift.data.length + drift.config.length + drift.environment.length ? 'drift' : 'no-drift';
-      return outcome(buildReport({ command: 'drift', config, verdict, baseline, baselinePath: relBaseline, commit, drift }));
+      return outcome(buildReport({ ...base, command: 'drift', verdict, baseline, drift }));
     }
 
     const candidate = await runSeeds(ctx, config.seeds);
@@ -101,17 +102,60 @@ export async function runGate(req: GateRequest): Promise<GateOutcome> {
       warnings.push(...r.warnings);
     }
 
-    let cause;
+    let cause: CauseFinding | undefined;
+    let diagnosis: Diagnosis | undefined;
     if (FAILING_VERDICTS.includes(verdict)) {
       const codeChanges = baseline!.commit ? await codeChangesSince(config, baseline!.commit, relBaseline) : null;
       if (baseline!.commit && codeChanges === null) {
         warnings.push(`The baseline's commit ${baseline!.commit.slice(0, 12)} is not in this clone, so code changes cannot be told apart (check out with fetch-depth: 0).`);
       }
       cause = rankCause({ drift, codeChanges, ...compared });
+      // Nothing drifted and no code changed: only a rerun can tell randomness from parallelism.
+      if (cause.cause === 'unknown' && config.mode === 'exact' && config.diagnose.auto) {
+        const seed = compared.mismatches[0]?.seed ?? config.seeds[0]!;
+        diagnosis = await diagnose({ config, runtime, env, log: req.log, runRoot: path.join(config.root, '.repro-gate', 'runs', 'diagnose') }, seed);
+        cause = diagnosisCause(diagnosis);
+      }
     }
-    return outcome(
-      buildReport({ command: 'check', config, verdict, baseline, baselinePath: relBaseline, commit, drift, candidate, ...compared, cause, warnings }),
-    );
+    return outcome(buildReport({ ...base, command: 'check', verdict, baseline, drift, candidate, ...compared, cause, warnings, diagnosis }));
+  });
+}
+
+/** The cause a diagnosis points to, phrased for a failing check. */
+function diagnosisCause(d: Diagnosis): CauseFinding {
+  if (!d.deterministic) return { cause: d.cause, evidence: `nothing drifted, but the training is nondeterministic on its own: ${d.evidence}` };
+  return {
+    cause: 'unknown',
+    evidence: `nothing repro-gate fingerprints drifted and the training is deterministic here (${d.evidence.replace(/\.$/, '')}): the difference comes from something outside the fingerprint, such as the hardware, an input not listed under data:, or code outside this folder.`,
+  };
+}
+
+export interface DiagnoseRequest extends Omit<GateRequest, 'command'> {
+  seed?: number;
+}
+
+/** `diagnose`: exit 0 when the training is deterministic, 1 when not. */
+export async function runDiagnose(req: DiagnoseRequest): Promise<{ diagnosis: Diagnosis; exitCode: 0 | 1 }> {
+  const config = await loadConfig(req.configPath, req.cwd);
+  const seed = req.seed ?? config.diagnose.seed ?? config.seeds[0]!;
+  return withRuntime(config, req, async (runtime, env) => {
+    const diagnosis = await diagnose({ config, runtime, env, log: req.log, runRoot: path.join(config.root, '.repro-gate', 'runs', 'diagnose') }, seed);
+    return { diagnosis, exitCode: diagnosis.deterministic ? 0 : 1 };
+  });
+}
+
+/** Starts the runtime the config asks for, builds the training environment, and always cleans up. */
+async function withRuntime<T>(
+  config: GateConfig,
+  req: Pick<GateRequest, 'log' | 'runnerEnv'>,
+  fn: (runtime: Runtime, env: Record<string, string>) => Promise<T>,
+): Promise<T> {
+  const runtime = createRuntime(config, req.log);
+  try {
+    await runtime.prepare();
+    // A container has its own PATH and HOME: it gets the config's env alone, never the runner's.
+    const env = runtime.kind === 'host' ? trainingEnv(req.runnerEnv ?? process.env, config.train.env, {}) : { ...config.train.env };
+    return await fn(runtime, env);
   } finally {
     await runtime.dispose();
   }
@@ -164,7 +208,8 @@ function checkBaselineFits(config: GateConfig, baseline: Baseline, file: string)
 async function codeChangesSince(config: GateConfig, commit: string, relBaseline: string): Promise<string[] | null> {
   const changed = await changedFilesSince(config.root, commit);
   if (changed === null) return null;
-  const owned = [...config.data, ...config.config, relBaseline, '.repro-gate/'].map((p) => p.replace(/^\.\//, ''));
+  const ownConfig = path.relative(config.root, config.path).split(path.sep).join('/');
+  const owned = [...config.data, ...config.config, relBaseline, ownConfig, '.repro-gate/'].map((p) => p.replace(/^\.\//, ''));
   return changed.filter((f) => !owned.some((p) => f === p || f.startsWith(p.endsWith('/') ? p : `${p}/`)));
 }
 

@@ -211,7 +211,7 @@ ${extra}`;
   });
 
   it('an unknown command or option', async () => {
-    expectCleanError(await runCli(['chek'], dir), /Unknown command "chek"\.\n  → Use one of: record, check, drift, equivalence/);
+    expectCleanError(await runCli(['chek'], dir), /Unknown command "chek"\.\n  → Use one of: record, check, drift, equivalence, diagnose/);
     expectCleanError(await runCli(['check', '--confg', 'x'], dir), /Unknown option '--confg'/);
   });
 });

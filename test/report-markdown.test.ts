@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { code, num, renderMarkdown, text } from '../src/report/markdown.js';
+import { code, num, text } from '../src/report/format.js';
+import { renderMarkdown } from '../src/report/markdown.js';
 import { reportSchema, type Report } from '../src/report/schema.js';
 
 function report(over: Partial<Report> = {}): Report {
@@ -28,16 +29,17 @@ function report(over: Partial<Report> = {}): Report {
 }
 
 describe('markdown report', () => {
-  it('puts the verdict and summary first, then metrics, cause and drift in order', () => {
+  it('puts the verdict and summary first, then the cause, metrics and drift in order', () => {
     const md = renderMarkdown(report({ drift: {
       data: [{ path: 'data/train.csv', change: 'modified', before: 'a'.repeat(64), after: 'b'.repeat(64) }],
       config: [{ file: 'params.yaml', key: 'lr', change: 'modified', before: 0.1, after: 0.2 }],
       environment: [{ key: 'package.numpy', change: 'modified', before: '1.24', after: '1.26' }],
     } }));
     expect(md.split('\n')[0]).toBe('## ❌ repro-gate: not-equivalent');
-    expect(md).toContain('| <code>accuracy</code> | 0.9121 ± 0.001 (n=5) | 0.9041 ± 0.0012 (n=5) | −0.008 | [−0.0093, −0.0067] | ±0.005 | 0.9700 | ❌ not-equivalent |');
+    expect(md).toContain('| Metric | Baseline (n=5) | This run (n=5) | Difference | 90% CI | Margin | p | Verdict |');
+    expect(md).toContain('| <code>accuracy</code> | 0.9121 ± 0.001 | 0.9041 ± 0.0012 | −0.008 | [−0.0093, −0.0067] | ±0.005 | 0.9700 | ❌ not-equivalent |');
     expect(md).toContain('**Most likely cause: data** — data/train.csv changed, and accuracy moved by −0.008.');
-    const order = ['| Metric', 'Most likely cause', '#### Data', '#### Config', '#### Environment'].map((s) => md.indexOf(s));
+    const order = ['Most likely cause', '| Metric', '#### Data', '#### Config', '#### Environment'].map((s) => md.indexOf(s));
     expect(order.every((i) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
   });
@@ -51,7 +53,7 @@ describe('markdown report', () => {
     expect(md).not.toContain('@admin');
     expect(md).not.toContain('[click]');
     expect(md).not.toMatch(/x\|y/);
-    expect(md).toContain('<code>x&#124;y &lt;img src=x onerror=alert(1)&gt; &#64;admin &#91;click&#93;(https://evil) &#96;rm&#96; &#42;&#42;b&#42;&#42;</code>');
+    expect(md).toContain('<code>x&#124;y &lt;img src=x onerror=alert(1)&gt; &#64;&#8203;admin &#91;click&#93;(https://evil) &#96;rm&#96; &#42;&#42;b&#42;&#42;</code>');
     expect(text('line1\nline2')).toBe('line1 line2');
     expect(code(undefined)).toBe('—');
   });
@@ -73,7 +75,8 @@ describe('markdown report', () => {
 
   it('formats numbers compactly', () => {
     expect(num(0.91208)).toBe('0.9121');
-    expect(num(-0.000012345)).toBe('−1.23e-5');
+    expect(num(-0.000012345)).toBe('−1.23e−5');
+    expect(num(0.0031234, 2)).toBe('0.0031');
     expect(num(0)).toBe('0');
     expect(num(null)).toBe('—');
     expect(num(Infinity)).toBe('∞');

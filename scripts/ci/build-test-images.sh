@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # build-test-images.sh — build small Debian-bookworm Python images with
-# debootstrap (no Docker Hub needed), import them into Docker, push them to the
+# debootstrap (no Docker Hub needed), load them into Docker, push them to the
 # local registry started by docker-up.sh and write their digest-pinned
 # references to an env file for the tests.
 #
-# Must run as root, after scripts/ci/docker-up.sh. Idempotent: an image whose
-# spec is unchanged and which is still in the registry is reused as is (same
-# digest); a cached root-fs tarball skips debootstrap.
+# Run after scripts/ci/docker-up.sh. Building needs root (it re-runs itself
+# through passwordless sudo if needed); when the images are already built and
+# in the registry, access to the Docker daemon is enough. Idempotent: an image
+# whose spec is unchanged and which is still in the registry is reused as is
+# (same digest); a cached root-fs tarball skips debootstrap.
 # See scripts/ci/README.md for details and measured timings.
 #
 # Images (repository localhost:5000/repro-gate-test/python):
@@ -22,7 +24,7 @@
 #   REPRO_GATE_DEBIAN_MIRROR       mirror URL (default: taken from /etc/apt/sources.list*,
 #                                  else http://deb.debian.org/debian)
 #   REPRO_GATE_DEBIAN_SUITE        default bookworm
-#   REPRO_GATE_TEST_IMAGES_REBUILD 1 = ignore caches: re-run debootstrap, re-import, re-push
+#   REPRO_GATE_TEST_IMAGES_REBUILD 1 = ignore caches: re-run debootstrap, re-load, re-push
 #   REPRO_GATE_BUILD_TMPFS         1 (default) = build root fs on a tmpfs (faster), 0 = on disk
 #   DOCKER                         docker CLI (default: `docker` from PATH)
 set -euo pipefail
@@ -40,7 +42,7 @@ REBUILD=${REPRO_GATE_TEST_IMAGES_REBUILD:-0}
 USE_TMPFS=${REPRO_GATE_BUILD_TMPFS:-1}
 DOCKER=${DOCKER:-docker}
 # Bump when the build/cleanup recipe changes, to invalidate cached root fs and images.
-RECIPE_VERSION=1
+RECIPE_VERSION=3
 
 log() { echo "[build-test-images] $*" >&2; }
 die() { echo "[build-test-images] ERROR: $*" >&2; exit 1; }
@@ -49,9 +51,23 @@ secs() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 TIMINGS=()
 timing() { TIMINGS+=("$(printf '%-8s %-22s %6ss' "$1" "$2" "$3")"); }
 
-[[ $(id -u) -eq 0 ]] || die "must run as root (debootstrap, chroot)"
-command -v debootstrap >/dev/null || die "debootstrap missing: run scripts/ci/docker-up.sh first"
-"$DOCKER" info >/dev/null 2>&1 || die "docker daemon not answering: run scripts/ci/docker-up.sh first"
+# Checking/reusing images only needs access to the Docker daemon; building
+# (debootstrap, chroot, tmpfs) needs root: re-run through passwordless sudo
+# then (e.g. GitHub-hosted runners), else fail.
+SCRIPT_PATH="$SCRIPT_DIR/$(basename "${BASH_SOURCE[0]}")"
+become_root() {
+  [[ $(id -u) -eq 0 ]] && return 0
+  if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    log "root needed to $1; re-running through sudo"
+    [[ -n "${PKGDIR:-}" ]] && rm -rf "$PKGDIR"
+    exec sudo -n -E bash "$SCRIPT_PATH"
+  fi
+  die "must run as root (or with passwordless sudo) to $1"
+}
+
+if ! err=$("$DOCKER" info 2>&1 >/dev/null); then
+  die "docker daemon not usable (run scripts/ci/docker-up.sh first): $(tail -n 2 <<<"$err")"
+fi
 REGISTRY_URL="http://$REGISTRY"
 curl -fsS -m 5 "$REGISTRY_URL/v2/" >/dev/null || die "registry $REGISTRY_URL/v2/ not answering: run scripts/ci/docker-up.sh first"
 
@@ -118,10 +134,7 @@ EXCLUDES=apt
 
 DEB_CACHE="$CACHE_DIR/debs/$SUITE-$ARCH"
 ROOTFS_CACHE="$CACHE_DIR/rootfs"
-mkdir -p "$DEB_CACHE" "$ROOTFS_CACHE" "$(dirname "$OUT_FILE")"
-
-exec 9>"$CACHE_DIR/build.lock"
-flock 9
+mkdir -p "$(dirname "$OUT_FILE")"
 
 spec_key() {
   printf '%s|' "$RECIPE_VERSION" "$SUITE" "$ARCH" "$BASE_INCLUDE" "$EXCLUDES" "$(spec_extra "$1")" |
@@ -134,9 +147,8 @@ cleanup() {
   [[ -n "$WORK" && -d "$WORK" ]] || return 0
   # debootstrap may leave proc/sys mounted inside the target when it fails.
   local mp
-  for mp in $(awk -v w="$WORK" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r); do
-    umount -l "$mp" 2>/dev/null || true
-  done
+  awk -v w="$WORK" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r |
+    while read -r mp; do umount -l "$mp" 2>/dev/null || true; done
   rm -rf --one-file-system "$WORK"
   WORK=""
 }
@@ -196,6 +208,7 @@ install_extras() {
   local root=$1 want=$2 pkgfile name path sha deb
   pkgfile=$(find "$root/var/lib/apt/lists" -maxdepth 1 -name '*_Packages' | head -n1)
   [[ -n "$pkgfile" ]] || die "no Packages file left by debootstrap in $root/var/lib/apt/lists"
+  # shellcheck disable=SC2016 # dpkg-query format, not a shell expansion
   chroot "$root" dpkg-query -W -f='${Package}\n' >"$WORK/installed"
   resolve_extras "$pkgfile" "$WORK/installed" "$want" >"$WORK/extras" || die "cannot resolve $want"
   rm -rf "$root/tmp/extra-debs"
@@ -236,8 +249,48 @@ finish_rootfs() {
   echo localhost >"$root/etc/hostname"
   printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
   : >"$root/etc/machine-id"
-  tar --numeric-owner --sort=name -C "$root" -cf "$tarball.tmp" .
+  # Make the tarball depend on the package set only, not on the build time:
+  # drop ldconfig's inode/ctime cache, pin the "last password change" day in
+  # /etc/shadow, and clamp the mtime of every file created during the build
+  # (dpkg database, .pyc files, /etc, directories) to the newest mtime found in
+  # the packages' own files. Files from the .debs keep their mtimes, so the
+  # .pyc files stay valid. Two builds from the same mirror state give
+  # byte-identical tarballs; see load_image for the image config.
+  rm -f "$root/var/cache/ldconfig/aux-cache"
+  local epoch
+  epoch=$(find "$root" -xdev ! -newer "$STAMP" -printf '%T@\n' | sort -n | tail -n1 | cut -d. -f1)
+  [[ -n "$epoch" ]] || epoch=0
+  sed -i -E "s/^([^:]*:[^:]*:)[0-9]+:/\1$((epoch / 86400)):/" "$root/etc/shadow" "$root/etc/shadow-" 2>/dev/null || true
+  tar --numeric-owner --sort=name --mtime="@$epoch" --clamp-mtime -C "$root" -cf "$tarball.tmp" .
+  echo "$epoch" >"$tarball.epoch"
   mv "$tarball.tmp" "$tarball"
+  # Old tarballs of this image (other recipe/spec keys) are no longer used.
+  find "$ROOTFS_CACHE" -maxdepth 1 -name "$(basename "$tarball" | sed -E 's/-[0-9a-f]{16}\.tar$//')-*.tar*" \
+    ! -name "$(basename "$tarball")*" -delete
+}
+
+# Load root-fs tarball $2 as image $1 through a hand-made `docker save` archive
+# rather than `docker import`, so that the image config has a fixed "created"
+# time (the tarball's epoch): the image ID and the registry digest are then a
+# pure function of the tarball (same tarball + same dockerd = same digest).
+load_image() {
+  local tag=$1 tarball=$2 name=$3 epoch created diffid cfgsha dir pkgs
+  epoch=$(cat "$tarball.epoch")
+  created=$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)
+  pkgs=$(spec_packages "$name")
+  diffid=$(sha256sum <"$tarball" | cut -d' ' -f1)
+  dir=$(mktemp -d /var/tmp/repro-gate-load.XXXXXX)
+  printf '{"architecture":"%s","os":"linux","created":"%s","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","LANG=C.UTF-8"],"Cmd":["python3"],"Labels":{"repro-gate-test.image":"%s","repro-gate-test.packages":"%s","repro-gate-test.spec":"%s"}},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"history":[{"created":"%s","created_by":"debootstrap --variant=minbase --include=%s --exclude=%s %s"}]}' \
+    "$ARCH" "$created" "$name" "$pkgs" "$(spec_key "$name")" "$diffid" "$created" "$pkgs" "$EXCLUDES" "$SUITE" >"$dir/config.json"
+  cfgsha=$(sha256sum <"$dir/config.json" | cut -d' ' -f1)
+  mv "$dir/config.json" "$dir/$cfgsha.json"
+  mkdir "$dir/$diffid"
+  ln -s "$tarball" "$dir/$diffid/layer.tar"
+  printf '[{"Config":"%s.json","RepoTags":["%s"],"Layers":["%s/layer.tar"]}]' "$cfgsha" "$tag" "$diffid" >"$dir/manifest.json"
+  tar -C "$dir" -ch . | "$DOCKER" load -q >/dev/null || { rm -rf "$dir"; die "docker load of $tag failed"; }
+  rm -rf "$dir"
+  [[ "$("$DOCKER" image inspect --format '{{.Id}}' "$tag")" == "sha256:$cfgsha" ]] ||
+    die "$tag: image ID is not sha256:$cfgsha after docker load"
 }
 
 # Build the root-fs tarballs of all images in IMAGE_SET from ONE debootstrap
@@ -252,6 +305,9 @@ build_all_rootfs() {
   fi
   base_root="$WORK/base"
   mkdir -p "$base_root"
+  STAMP="$WORK/stamp" # files newer than this were created by the build
+  touch "$STAMP"
+  sleep 1
   log "debootstrap --variant=minbase --include=$BASE_INCLUDE --exclude=$EXCLUDES $SUITE $MIRROR"
   t0=$(now)
   if ! debootstrap --variant=minbase --include="$BASE_INCLUDE" --exclude="$EXCLUDES" \
@@ -305,7 +361,7 @@ trap 'cleanup; rm -rf "$PKGDIR"' EXIT
 PYVER=""
 T_ALL=$(now)
 
-# 1. Reuse images that are already imported (same spec key) and in the registry.
+# 1. Reuse images that are already loaded (same spec key) and in the registry.
 need=()
 for name in $IMAGE_SET; do
   tag="$REGISTRY/$REPO_NAME:$name"
@@ -327,33 +383,42 @@ for name in $IMAGE_SET; do
   need+=("$name")
 done
 
+# Everything up to date and already recorded in the env file: nothing to do.
+if ((${#need[@]} == 0)) && [[ -f "$OUT_FILE" ]] && grep -qx "REPRO_GATE_TEST_REGISTRY=$REGISTRY" "$OUT_FILE"; then
+  recorded=yes
+  for name in $IMAGE_SET; do
+    grep -qx "REPRO_GATE_TEST_IMAGE_${name^^}=${REF[$name]}" "$OUT_FILE" || recorded=""
+  done
+  if [[ -n "$recorded" ]]; then
+    log "all images up to date and recorded in $OUT_FILE ($(secs "$T_ALL")s)"
+    exit 0
+  fi
+fi
+
 # 2. Root-fs tarballs: built together (one debootstrap) so that they stay
-#    consistent; if any is missing, rebuild and re-import all of them.
+#    consistent; if any is missing, rebuild and re-load all of them.
 if ((${#need[@]})); then
+  become_root "build/load images: ${need[*]}"
+  command -v debootstrap >/dev/null || die "debootstrap missing: run scripts/ci/docker-up.sh first"
+  mkdir -p "$DEB_CACHE" "$ROOTFS_CACHE"
+  exec 9>"$CACHE_DIR/build.lock"
+  flock 9 # one build at a time (parallel test workers)
   for name in base $IMAGE_SET; do
-    if [[ "$REBUILD" == 1 || ! -f "$(tarball_of "$name")" ]]; then
+    if [[ "$REBUILD" == 1 || ! -f "$(tarball_of "$name")" || ! -f "$(tarball_of "$name").epoch" ]]; then
       build_all_rootfs
-      need=($IMAGE_SET)
+      read -r -a need <<<"$IMAGE_SET"
       break
     fi
   done
 fi
 
-# 3. Import + push.
+# 3. Load + push.
 for name in "${need[@]}"; do
   tag="$REGISTRY/$REPO_NAME:$name"
-  log "$name: importing $(tarball_of "$name")"
+  log "$name: loading $(tarball_of "$name")"
   t0=$(now)
-  "$DOCKER" import \
-    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'ENV LANG=C.UTF-8' \
-    --change 'CMD ["python3"]' \
-    --change "LABEL repro-gate-test.spec=$(spec_key "$name")" \
-    --change "LABEL repro-gate-test.image=$name" \
-    --change "LABEL repro-gate-test.packages=$(spec_packages "$name")" \
-    --message "repro-gate test image $name: debootstrap minbase $SUITE + $(spec_packages "$name")" \
-    - "$tag" <"$(tarball_of "$name")" >/dev/null
-  timing "$name" "docker import" "$(secs "$t0")"
+  load_image "$tag" "$(tarball_of "$name")" "$name"
+  timing "$name" "docker load" "$(secs "$t0")"
   t0=$(now)
   "$DOCKER" push -q "$tag" >/dev/null
   timing "$name" "docker push" "$(secs "$t0")"
@@ -364,26 +429,25 @@ done
 # 4. Verify every image, digest-pinned and without network.
 for name in $IMAGE_SET; do
   ref=${REF[$name]}
-  # Smoke test, digest-pinned, without network; collect versions for the tests.
-  t0=$(now)
-  out=$("$DOCKER" run --rm --network none "$ref" python3 -c '
-import json, random, math, csv, argparse, hashlib, importlib.metadata, platform
-print(platform.python_version())') || die "$name: python smoke test failed in $ref"
-  timing "$name" "docker run smoke" "$(secs "$t0")"
-  PYVER=$out
+  # One run: stdlib smoke test, versions of the extra package (Debian and
+  # importlib.metadata), and the installed Debian packages (to check below that
+  # variant/numpy differ from base by additions only).
   extra=$(spec_extra "$name")
-  if [[ -n "$extra" ]]; then
-    dist=${extra#python3-}
-    # "<Debian version> <importlib.metadata version>"
-    VERSIONS[$name]=$("$DOCKER" run --rm --network none "$ref" sh -c '
-      printf "%s %s\n" "$(dpkg-query -W -f="\${Version}" "$1")" \
-        "$(python3 -c "import importlib.metadata as m, sys; print(m.version(sys.argv[1]))" "$2")"' \
-      sh "$extra" "$dist") || die "$name: $extra not importable in $ref"
-  fi
-  # Installed Debian packages, to check that variant/numpy differ from base only
-  # by additions.
-  "$DOCKER" run --rm --network none "$ref" dpkg-query -W -f='${Package}=${Version}\n' |
-    LC_ALL=C sort >"$PKGDIR/$name"
+  dist=${extra#python3-}
+  t0=$(now)
+  # shellcheck disable=SC2016 # Python source
+  "$DOCKER" run --rm --network none "$ref" python3 -c '
+import json, random, math, csv, argparse, hashlib, importlib.metadata, platform, subprocess, sys
+def q(*a): return subprocess.run(["dpkg-query", "-W", *a], check=True, capture_output=True, text=True).stdout
+extra, dist = sys.argv[1:3]
+print(platform.python_version())
+print(q("-f=${Version}", extra), importlib.metadata.version(dist)) if extra else print("- -")
+sys.stdout.write(q("-f=${Package}=${Version}\n"))' "$extra" "$dist" >"$PKGDIR/$name.out" ||
+    die "$name: smoke test failed in $ref (python3 stdlib or $extra missing?)"
+  timing "$name" "docker run smoke" "$(secs "$t0")"
+  PYVER=$(sed -n 1p "$PKGDIR/$name.out")
+  VERSIONS[$name]=$(sed -n 2p "$PKGDIR/$name.out")
+  sed -n '3,$p' "$PKGDIR/$name.out" | LC_ALL=C sort >"$PKGDIR/$name"
   size=$("$DOCKER" image inspect --format '{{.Size}}' "$ref")
   log "$name: $ref ($((size / 1024 / 1024)) MiB uncompressed, python $PYVER)"
 done
@@ -405,7 +469,24 @@ if [[ -f "$PKGDIR/base" ]]; then
   done
 fi
 
+# Drop older, now untagged builds of these images from the local Docker store
+# (they stay in the registry until it is purged).
+"$DOCKER" image prune -f --filter label=repro-gate-test.image >/dev/null || true
+
 # ------------------------------------------------------------------ env file
+# Images of a previous run that are not in IMAGE_SET keep their lines while
+# the registry still serves them (e.g. numpy, when the tests build "base variant").
+kept=""
+if [[ -f "$OUT_FILE" ]]; then
+  for name in $IMAGES_KNOWN; do
+    [[ " $IMAGE_SET " == *" $name "* ]] && continue
+    up=${name^^}
+    ref=$(sed -n "s/^REPRO_GATE_TEST_IMAGE_$up=//p" "$OUT_FILE" | head -n1)
+    if [[ "$ref" == "$REGISTRY/$REPO_NAME@sha256:"* ]] && registry_has "$ref"; then
+      kept+=$(grep -E "^REPRO_GATE_TEST_IMAGE_${up}(=|_)" "$OUT_FILE")$'\n'
+    fi
+  done
+fi
 tmp="$OUT_FILE.tmp.$$"
 {
   echo "# Generated by scripts/ci/build-test-images.sh on $(date -u +%FT%TZ). Do not commit."
@@ -423,6 +504,7 @@ tmp="$OUT_FILE.tmp.$$"
       echo "REPRO_GATE_TEST_IMAGE_${up}_EXTRA_DIST=${extra#python3-}==$distver"
     fi
   done
+  printf '%s' "$kept"
 } >"$tmp"
 mv "$tmp" "$OUT_FILE"
 

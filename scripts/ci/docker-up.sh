@@ -2,7 +2,10 @@
 # docker-up.sh — bring up a Docker engine and a local registry on 127.0.0.1:5000
 # for repro-gate's container tests. Idempotent: safe to run any number of times.
 #
-# Must run as root on Debian bookworm (or a derivative with the same packages).
+# Needs root (or passwordless sudo, used automatically) unless everything is
+# already up. Written for Debian bookworm; also works where Docker is already
+# installed and running (e.g. GitHub's ubuntu-latest: docker.io is then not
+# installed, the running daemon is used as is).
 # See scripts/ci/README.md for details, variables and measured timings.
 #
 # Environment (all optional):
@@ -36,21 +39,45 @@ die() { echo "[docker-up] ERROR: $*" >&2; exit 1; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
-[[ $(id -u) -eq 0 ]] || die "must run as root (starts dockerd, installs packages)"
-mkdir -p "$STATE_DIR"
+docker_ok() { "$DOCKER" info >/dev/null 2>&1; }
+registry_url="http://$REGISTRY_ADDR/v2/"
+registry_ok() { curl -fsS -m 2 "$registry_url" >/dev/null 2>&1; }
+pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
+
+# Installing packages and starting daemons needs root; re-run through
+# passwordless sudo then (e.g. GitHub-hosted runners). When everything is
+# already up, no root is needed.
+SCRIPT_PATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
+become_root() {
+  [[ $(id -u) -eq 0 ]] && return 0
+  if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    log "root needed to $1; re-running through sudo"
+    exec sudo -n -E bash "$SCRIPT_PATH"
+  fi
+  die "must run as root (or with passwordless sudo) to $1"
+}
 
 # ---------------------------------------------------------------- 1. packages
 pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
-want=(docker.io docker-registry debootstrap debian-archive-keyring curl ca-certificates)
-# Without apparmor_parser, dockerd cannot load its default profile on an
-# AppArmor-enabled kernel and every `docker run` fails.
-if [[ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null || true)" == Y ]]; then
-  want+=(apparmor)
-fi
+# Decide by commands/files, not package names: a machine whose Docker comes
+# from other packages (docker-ce, moby-engine on GitHub's Ubuntu runners) must
+# not get docker.io, which conflicts with them.
 missing=()
-for p in "${want[@]}"; do pkg_installed "$p" || missing+=("$p"); done
+if ! docker_ok && ! command -v dockerd >/dev/null; then missing+=(docker.io); fi
+if ! registry_ok && ! command -v docker-registry >/dev/null; then missing+=(docker-registry); fi
+command -v debootstrap >/dev/null || missing+=(debootstrap)
+[[ -f /usr/share/keyrings/debian-archive-keyring.gpg ]] || missing+=(debian-archive-keyring)
+command -v curl >/dev/null || missing+=(curl ca-certificates)
+# Without apparmor_parser, a dockerd we start cannot load its default profile
+# on an AppArmor-enabled kernel and every `docker run` fails.
+if ! docker_ok && [[ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null || true)" == Y ]] &&
+  ! command -v apparmor_parser >/dev/null; then
+  missing+=(apparmor)
+fi
 if ((${#missing[@]})); then
+  become_root "install ${missing[*]}"
+  mkdir -p "$STATE_DIR"
   log "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt_install() { apt-get install -y -q --no-install-recommends "${missing[@]}"; }
@@ -66,9 +93,6 @@ command -v "$DOCKER" >/dev/null || DOCKER=/usr/bin/docker
 log "docker CLI: $(command -v "$DOCKER") ($("$DOCKER" --version 2>/dev/null || echo '?'))"
 
 # ---------------------------------------------------------------- 2. dockerd
-docker_ok() { "$DOCKER" info >/dev/null 2>&1; }
-
-pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
 
 # Try one dockerd configuration. Returns 0 when `docker info` answers.
 try_dockerd() {
@@ -98,7 +122,7 @@ try_dockerd() {
     log "dockerd did not answer within ${DOCKERD_TIMEOUT}s; stopping it"
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do pid_alive "$pid" || break; sleep 0.2; done
-    pid_alive "$pid" && kill -9 "$pid" 2>/dev/null || true
+    if pid_alive "$pid"; then kill -9 "$pid" 2>/dev/null || true; fi
   fi
   rm -f "$DOCKERD_PIDFILE"
   log "dockerd ${args[*]} failed; log tail:"
@@ -109,6 +133,8 @@ try_dockerd() {
 if docker_ok; then
   log "docker daemon already answering; not starting one"
 else
+  become_root "start dockerd (docker info: $("$DOCKER" info 2>&1 >/dev/null | tail -n1))"
+  mkdir -p "$STATE_DIR"
   command -v dockerd >/dev/null || die "dockerd not found after installing docker.io"
   if [[ -n "$FORCED_DRIVER" ]]; then
     drivers=("$FORCED_DRIVER")
@@ -149,12 +175,10 @@ case " $insecure " in
 esac
 
 # ---------------------------------------------------------------- 3. registry
-registry_url="http://$REGISTRY_ADDR/v2/"
-registry_ok() { curl -fsS -m 2 "$registry_url" >/dev/null 2>&1; }
-
 if registry_ok; then
   log "registry already answering at $registry_url"
 else
+  become_root "start the registry"
   command -v docker-registry >/dev/null || die "docker-registry not found after installing it"
   mkdir -p "$REGISTRY_STORAGE"
   # Our own config: no htpasswd auth (Debian's default config has it), loopback
@@ -189,7 +213,7 @@ EOF
   deadline=$((SECONDS + 30))
   until registry_ok; do
     if ! pid_alive "$rpid" || ((SECONDS >= deadline)); then
-      pid_alive "$rpid" && kill "$rpid" 2>/dev/null || true
+      if pid_alive "$rpid"; then kill "$rpid" 2>/dev/null || true; fi
       rm -f "$REGISTRY_PIDFILE"
       log "registry log tail:"
       tail -n 15 "$REGISTRY_LOG" | sed 's/^/    /' >&2

@@ -84,6 +84,25 @@ export const configSchema = z
     data: z.array(relPath).default([]),
     config: z.array(relPath).default([]),
     baseline: relPath.default('.repro-gate/baseline.json'),
+    /** A per-step JSON-lines log the training writes into {out}; diagnose shows where two runs diverge. */
+    curves: z
+      .object({
+        file: relPath,
+        step: z.string().min(1).default('step'),
+        atol: z.number().nonnegative().default(0),
+        rtol: z.number().nonnegative().default(1e-6),
+      })
+      .strict()
+      .optional(),
+    diagnose: z
+      .object({
+        /** An exact-mode check that fails with nothing drifted reruns a seed to find out why. */
+        auto: z.boolean().default(true),
+        /** The seed `diagnose` reruns by default (else the first configured seed). */
+        seed: z.number().int().nonnegative().optional(),
+      })
+      .strict()
+      .default({ auto: true }),
   })
   .strict();
 

@@ -3,6 +3,7 @@ import type { Baseline, RunRecord } from '../baseline/schema.js';
 import type { CauseFinding } from '../compare/drift.js';
 import type { GateConfig } from '../config/schema.js';
 import { TOOL_VERSION } from '../version.js';
+import type { Diagnosis } from '../diagnose/schema.js';
 import type { Drift, MetricResult, Mismatch, Report, Verdict } from './schema.js';
 
 export interface ReportInput {
@@ -18,6 +19,8 @@ export interface ReportInput {
   drift?: Drift;
   cause?: CauseFinding;
   warnings?: string[];
+  lint?: string[];
+  diagnosis?: Diagnosis;
 }
 
 const NO_DRIFT: Drift = { data: [], config: [], environment: [] };
@@ -43,6 +46,8 @@ export function buildReport(input: ReportInput): Report {
       : null,
     commit: input.commit,
   };
+  if (input.lint?.length) report.lint = input.lint;
+  if (input.diagnosis) report.diagnosis = input.diagnosis;
   if (input.cause) {
     report.cause = input.cause.cause;
     report.causeEvidence = input.cause.evidence;

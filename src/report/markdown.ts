@@ -3,6 +3,8 @@
  * repository (file names, config keys and values, metric names, package names) goes through
  * `code()` or `text()`, so it can neither break a table nor inject links, images or @mentions.
  */
+import { renderDiagnosis } from '../diagnose/render.js';
+import { GITHUB, TERMINAL, num, type Escaper } from './format.js';
 import type { MetricResult, Report, Verdict } from './schema.js';
 
 export interface MarkdownOptions {
@@ -26,53 +28,6 @@ const ICON: Record<Verdict, string> = {
 
 const DEFAULT_TRUNCATED = 'Some detail sections were left out to fit the size limit; the job summary has the full report.';
 
-const ENTITY: Record<string, string> = {
-  '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '|': '&#124;', '`': '&#96;',
-  '@': '&#64;', '\\': '&#92;', '*': '&#42;', _: '&#95;', '[': '&#91;', ']': '&#93;', '~': '&#126;',
-  '#': '&#35;',
-};
-
-/** One line, bounded. */
-function oneLine(value: unknown, max: number): string {
-  let s = typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
-  if (s.length > max) s = `${s.slice(0, max - 1)}…`;
-  return s.replace(/[\r\n\t]+/g, ' ');
-}
-
-/** Repository text as inert Markdown: entity-encoded, one line, bounded. */
-export function text(value: unknown, max = 200): string {
-  return oneLine(value, max).replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c]!);
-}
-
-/** Repository text shown as code. */
-export function code(value: unknown, max = 200): string {
-  return value === undefined ? '—' : `<code>${text(value, max)}</code>`;
-}
-
-interface Escaper {
-  text(value: unknown, max?: number): string;
-  code(value: unknown, max?: number): string;
-  small(line: string): string;
-}
-
-const GITHUB: Escaper = { text, code, small: (line) => `<sub>${line}</sub>` };
-
-/** A terminal renders nothing, so only table structure needs protecting. */
-const TERMINAL: Escaper = {
-  text: (value, max = 200) => oneLine(value, max).replaceAll('|', '\\|'),
-  code: (value, max = 200) => (value === undefined ? '—' : `\`${oneLine(value, max).replaceAll('|', '\\|')}\``),
-  small: (line) => line,
-};
-
-export function num(x: number | null | undefined): string {
-  if (x === null || x === undefined) return '—';
-  if (!Number.isFinite(x)) return x > 0 ? '∞' : '−∞';
-  if (x === 0) return '0';
-  const abs = Math.abs(x);
-  const s = abs >= 1e-3 && abs < 1e6 ? String(Number(abs.toPrecision(4))) : abs.toExponential(2);
-  return x < 0 ? `−${s}` : s;
-}
-
 function signedNum(x: number): string {
   return x > 0 ? `+${num(x)}` : num(x);
 }
@@ -89,29 +44,26 @@ function marginText(m: MetricResult, f: Escaper): string {
   return `±${f.text(m.margin)}`;
 }
 
-function sample(s: { n: number; mean: number; sd: number }): string {
-  return `${num(s.mean)} ± ${num(s.sd)} (n=${s.n})`;
+/** Mean ± sd; the spread needs two significant digits, not four. */
+function sample(s: { mean: number; sd: number }): string {
+  return `${num(s.mean)} ± ${num(s.sd, 2)}`;
 }
 
 function metricsTable(report: Report, f: Escaper): string {
-  if (report.metrics.length === 0) return '';
-  const ciLevel = `${Math.round((1 - 2 * report.alpha) * 100)}% CI`;
-  const rows = report.metrics.map((m) =>
-    [
-      f.code(m.name),
-      sample(m.baseline),
-      sample(m.candidate),
-      signedNum(m.diff),
-      m.ci ? `[${num(m.ci[0])}, ${num(m.ci[1])}]` : '—',
-      marginText(m, f),
-      pValue(m.p),
-      `${ICON[m.verdict]} ${m.verdict}${m.degenerate ? ' (zero spread)' : ''}`,
-    ].join(' | '),
-  );
-  const header = report.mode === 'exact'
-    ? '| Metric | Baseline | This run | Difference | CI | Margin | p | Verdict |'
-    : `| Metric | Baseline | This run | Difference | ${ciLevel} | Margin | p | Verdict |`;
-  return [header, '|---|---|---|---|---|---|---|---|', ...rows.map((r) => `| ${r} |`)].join('\n');
+  const first = report.metrics[0];
+  if (!first) return '';
+  const exact = report.mode === 'exact';
+  const rows = report.metrics.map((m) => {
+    const verdict = `${ICON[m.verdict]} ${m.verdict}${m.degenerate ? ' (zero spread)' : ''}`;
+    const cells = [f.code(m.name), sample(m.baseline), sample(m.candidate), signedNum(m.diff)];
+    if (!exact) cells.push(m.ci ? `[${num(m.ci[0])}, ${num(m.ci[1])}]` : '—', marginText(m, f), pValue(m.p));
+    return `| ${[...cells, verdict].join(' | ')} |`;
+  });
+  const sides = `Baseline (n=${first.baseline.n}) | This run (n=${first.candidate.n})`;
+  const header = exact
+    ? `| Metric | ${sides} | Difference | Verdict |\n|---|---|---|---|---|`
+    : `| Metric | ${sides} | Difference | ${Math.round((1 - 2 * report.alpha) * 100)}% CI | Margin | p | Verdict |\n|---|---|---|---|---|---|---|---|`;
+  return [header, ...rows].join('\n');
 }
 
 const short = (hash: string | null) => (hash ? hash.slice(0, 12) : '—');
@@ -125,8 +77,9 @@ interface Section {
 function sections(report: Report, f: Escaper): Section[] {
   const out: Section[] = [];
   const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`, '', `**${f.text(report.summary, 1000)}**`];
-  if (report.metrics.length) head.push('', metricsTable(report, f));
+  // The cause is what a reader of a red gate needs first, so it goes above the numbers.
   if (report.cause) head.push('', `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? '', 1000)}`);
+  if (report.metrics.length) head.push('', metricsTable(report, f));
   out.push({ body: head.join('\n') });
 
   const { data, config, environment } = report.drift;
@@ -167,6 +120,10 @@ function sections(report: Report, f: Escaper): Section[] {
         ...report.mismatches.map((m) => `| ${m.seed} | ${m.kind} | ${f.code(m.name)} | ${f.code(m.kind === 'artifact' ? short(m.baseline as string) : m.baseline)} | ${f.code(m.kind === 'artifact' ? short(m.candidate as string) : m.candidate)} |`)].join('\n'),
     });
   }
+  if (report.diagnosis) out.push({ dropRank: 2, body: renderDiagnosis(report.diagnosis, f) });
+  if (report.lint?.length) {
+    out.push({ dropRank: 1, body: ['### Determinism checklist', ...report.lint.map((l) => `- ${f.text(l, 1000)}`)].join('\n') });
+  }
   if (report.warnings.length) {
     out.push({ dropRank: 2, body: ['### Warnings', ...report.warnings.map((w) => `- ${f.text(w, 1000)}`)].join('\n') });
   }
@@ -178,8 +135,12 @@ function sections(report: Report, f: Escaper): Section[] {
   return out;
 }
 
+export function escaperFor(format: MarkdownOptions['format']): Escaper {
+  return format === 'terminal' ? TERMINAL : GITHUB;
+}
+
 export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): string {
-  const all = sections(report, opts.format === 'terminal' ? TERMINAL : GITHUB);
+  const all = sections(report, escaperFor(opts.format));
   const join = (parts: Section[]) => `${parts.map((s) => s.body).join('\n\n')}\n`;
   let body = join(all);
   if (opts.maxLength === undefined || body.length <= opts.maxLength) return body;

@@ -5,6 +5,7 @@
  * never posted as pre-rendered text.
  */
 import { z } from 'zod';
+import { diagnosisSchema } from '../diagnose/schema.js';
 
 export const VERDICTS = [
   'reproducible',
@@ -107,6 +108,10 @@ export const reportSchema = z
     cause: causeSchema.optional(),
     causeEvidence: z.string().optional(),
     warnings: z.array(z.string()),
+    /** Determinism settings missing for the detected framework and device. */
+    lint: z.array(z.string()).optional(),
+    /** Set when a failing exact check reran a seed to tell randomness from parallelism. */
+    diagnosis: diagnosisSchema.optional(),
     baseline: z
       .object({ path: z.string(), recordedAt: z.string(), commit: z.string().nullable() })
       .strict()

@@ -24,10 +24,14 @@ export function substitute(argv: string[], seed: number, out: string): string[] 
   return argv.map((arg) => arg.replaceAll('{seed}', String(seed)).replaceAll('{out}', out));
 }
 
+export function seedOutDir(runDir: string, seed: number): string {
+  return path.join(runDir, `seed-${seed}`);
+}
+
 /** Trains one seed in a fresh output folder and collects its metrics and artifact hashes. */
 export async function runSeed(ctx: SeedRunContext, seed: number): Promise<RunRecord> {
   const { config, runtime, log } = ctx;
-  const outDir = path.join(ctx.runDir, `seed-${seed}`);
+  const outDir = seedOutDir(ctx.runDir, seed);
   const logFile = path.join(ctx.runDir, `seed-${seed}.log`);
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });

@@ -1,0 +1,118 @@
+/**
+ * `diagnose`: is the training deterministic on its own, and if not, which setting makes it so?
+ * Reruns one seed twice in the same environment, then twice more per factor, one factor changed
+ * at a time. A factor that restores determinism names the cause (threads → parallelism, hash seed
+ * → randomness); when none does, something is unseeded (randomness).
+ */
+import path from 'node:path';
+import type { RunRecord } from '../baseline/schema.js';
+import type { GateConfig } from '../config/schema.js';
+import { signed } from '../compare/drift.js';
+import type { Logger } from '../logger.js';
+import type { Runtime } from '../runtime/types.js';
+import { runSeed, seedOutDir } from '../train/run-seeds.js';
+import { diffArtifactDirs } from './artifact-diff.js';
+import { diffCurveFiles } from './curves.js';
+import type { Diagnosis, Difference, Factor } from './schema.js';
+
+interface FactorSpec {
+  name: string;
+  env: Record<string, string>;
+  cause: 'randomness' | 'parallelism';
+}
+
+/** One factor at a time, in the order that costs least to act on. */
+export const FACTORS: FactorSpec[] = [
+  {
+    name: 'single-threaded BLAS/OpenMP',
+    env: { OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', NUMEXPR_NUM_THREADS: '1', VECLIB_MAXIMUM_THREADS: '1' },
+    cause: 'parallelism',
+  },
+  { name: 'PYTHONHASHSEED=0', env: { PYTHONHASHSEED: '0' }, cause: 'randomness' },
+  { name: 'CUBLAS_WORKSPACE_CONFIG=:4096:8', env: { CUBLAS_WORKSPACE_CONFIG: ':4096:8' }, cause: 'parallelism' },
+  // Documented in the README: trainings opt in by calling e.g. torch.use_deterministic_algorithms(True).
+  { name: 'framework deterministic mode (REPRO_GATE_DETERMINISTIC=1)', env: { REPRO_GATE_DETERMINISTIC: '1' }, cause: 'parallelism' },
+];
+
+export interface DiagnoseContext {
+  config: GateConfig;
+  runtime: Runtime;
+  env: Record<string, string>;
+  log: Logger;
+  /** Folder for the diagnosis runs, one sub-folder per run. */
+  runRoot: string;
+}
+
+/** Pure: what differs between two runs of the same seed. */
+export function runDifferences(a: RunRecord, b: RunRecord): Difference[] {
+  const out: Difference[] = [];
+  for (const [name, before] of Object.entries(a.metrics)) {
+    const after = b.metrics[name]!;
+    if (before !== after) out.push({ kind: 'metric', name, before, after, detail: `${signed(after - before)} (|Δ| ${Math.abs(after - before).toExponential(2)})` });
+  }
+  for (const [name, entry] of Object.entries(a.artifacts)) {
+    const other = b.artifacts[name];
+    if (entry.sha256 !== other?.sha256) {
+      out.push({ kind: 'artifact', name, before: entry.sha256, after: other?.sha256 ?? null, detail: entry.size === other?.size ? 'same size, different bytes' : `size ${entry.size} → ${other?.size ?? 'missing'}` });
+    }
+  }
+  return out;
+}
+
+export async function diagnose(ctx: DiagnoseContext, seed: number): Promise<Diagnosis> {
+  const { config, log } = ctx;
+  let runs = 0;
+  const twice = async (label: string, extraEnv: Record<string, string>) => {
+    const env = { ...ctx.env, ...extraEnv };
+    const dirs = [path.join(ctx.runRoot, `${label}-1`), path.join(ctx.runRoot, `${label}-2`)];
+    const [a, b] = [await runSeed({ ...ctx, env, runDir: dirs[0]! }, seed), await runSeed({ ...ctx, env, runDir: dirs[1]! }, seed)];
+    runs += 2;
+    return { a: a!, b: b!, outA: seedOutDir(dirs[0]!, seed), outB: seedOutDir(dirs[1]!, seed) };
+  };
+
+  log.info(`diagnose: running seed ${seed} twice in the same environment`);
+  const same = await twice('same', {});
+  const differences = runDifferences(same.a, same.b);
+  const artifacts = differences.some((d) => d.kind === 'artifact') ? await diffArtifactDirs(same.outA, same.outB, config.artifacts) : [];
+  let curves: Diagnosis['curves'] = [];
+  let curvePlot: Diagnosis['curvePlot'] = null;
+  if (config.curves) {
+    const { file, step, atol, rtol } = config.curves;
+    const diffed = await diffCurveFiles(path.join(same.outA, file), path.join(same.outB, file), { stepKey: step, atol, rtol });
+    curves = diffed.divergences;
+    const first = curves.find((c) => c.firstDivergentStep !== null) ?? curves[0];
+    if (first) {
+      const a = diffed.a.series.get(first.metric) ?? new Map<number, number>();
+      const b = diffed.b.series.get(first.metric) ?? new Map<number, number>();
+      const points = [...a.keys()].filter((s) => b.has(s) && Number.isFinite(a.get(s)) && Number.isFinite(b.get(s))).sort((x, y) => x - y);
+      const stride = Math.max(1, Math.ceil(points.length / 500));
+      curvePlot = { metric: first.metric, stepKey: step, points: points.filter((_, i) => i % stride === 0).map((s) => [s, a.get(s)!, b.get(s)!] as [number, number, number]) };
+    }
+  }
+
+  if (differences.length === 0) {
+    return {
+      seed, deterministic: true, cause: 'none', runs, differences, factors: [], artifacts, curves, curvePlot,
+      evidence: `seed ${seed} run twice in the same environment gave bit-identical metrics${config.artifacts.length ? ' and artifacts' : ''}.`,
+    };
+  }
+
+  const factors: Factor[] = [];
+  let fixedBy: FactorSpec | undefined;
+  for (const spec of FACTORS) {
+    if (Object.entries(spec.env).every(([k, v]) => ctx.env[k] === v)) {
+      factors.push({ name: spec.name, env: spec.env, deterministic: null, note: 'already set in train.env' });
+      continue;
+    }
+    log.info(`diagnose: seed ${seed} twice with ${spec.name}`);
+    const r = await twice(spec.name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, ''), spec.env);
+    const deterministic = runDifferences(r.a, r.b).length === 0;
+    factors.push({ name: spec.name, env: spec.env, deterministic });
+    fixedBy ??= deterministic ? spec : undefined;
+  }
+  const what = `${differences.length} value${differences.length === 1 ? '' : 's'} (${differences.slice(0, 3).map((d) => d.name).join(', ')}${differences.length > 3 ? ', …' : ''})`;
+  const evidence = fixedBy
+    ? `seed ${seed} run twice differs in ${what}; with ${fixedBy.name} it is deterministic: add ${Object.entries(fixedBy.env).map(([k, v]) => `${k}: "${v}"`).join(', ')} to train.env in repro-gate.yml${fixedBy.name.includes('REPRO_GATE_DETERMINISTIC') ? ' (the training reads it to enable its framework\'s deterministic mode)' : ''}.`
+    : `seed ${seed} run twice differs in ${what}, and no single setting made it deterministic: something is unseeded (seed every RNG from --seed: random, numpy, torch, data loader workers).`;
+  return { seed, deterministic: false, cause: fixedBy?.cause ?? 'randomness', runs, differences, factors, artifacts, curves, curvePlot, evidence };
+}
