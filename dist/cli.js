@@ -644,22 +644,22 @@ var require_Alias = __commonJS({
       resolve(doc, ctx) {
         if (ctx?.maxAliasCount === 0)
           throw new ReferenceError("Alias resolution is disabled");
-        let nodes;
+        let nodes2;
         if (ctx?.aliasResolveCache) {
-          nodes = ctx.aliasResolveCache;
+          nodes2 = ctx.aliasResolveCache;
         } else {
-          nodes = [];
+          nodes2 = [];
           visit2.visit(doc, {
             Node: (_key, node2) => {
               if (identity.isAlias(node2) || identity.hasAnchor(node2))
-                nodes.push(node2);
+                nodes2.push(node2);
             }
           });
           if (ctx)
-            ctx.aliasResolveCache = nodes;
+            ctx.aliasResolveCache = nodes2;
         }
         let found = void 0;
-        for (const node2 of nodes) {
+        for (const node2 of nodes2) {
           if (node2 === this)
             break;
           if (node2.anchor === this.source)
@@ -12468,7 +12468,7 @@ function isRecursive(inst, stack, resolve) {
     return PROVEN;
   stack.add(inst);
   let result = NONE;
-  const check2 = (child) => {
+  const check3 = (child) => {
     if (result !== PROVEN && child?._zod) {
       const answer = isRecursive(child, stack, resolve);
       if (answer > result)
@@ -12497,32 +12497,32 @@ function isRecursive(inst, stack, resolve) {
     case "object": {
       const raw = rawShape(def);
       merge2(raw ? shape3(raw, true) : ASSUMED);
-      check2(def.catchall);
+      check3(def.catchall);
       break;
     }
     case "array":
-      check2(def.element);
+      check3(def.element);
       break;
     case "tuple":
       for (const el of def.items)
-        check2(el);
-      check2(def.rest);
+        check3(el);
+      check3(def.rest);
       break;
     case "record":
     case "map":
-      check2(def.keyType);
-      check2(def.valueType);
+      check3(def.keyType);
+      check3(def.valueType);
       break;
     case "set":
-      check2(def.valueType);
+      check3(def.valueType);
       break;
     case "union":
       for (const el of def.options)
-        check2(el);
+        check3(el);
       break;
     case "intersection":
-      check2(def.left);
-      check2(def.right);
+      check3(def.left);
+      check3(def.right);
       break;
     case "optional":
     case "nullable":
@@ -12533,15 +12533,15 @@ function isRecursive(inst, stack, resolve) {
     case "nonoptional":
     case "promise":
     case "success":
-      check2(def.innerType);
+      check3(def.innerType);
       break;
     case "pipe":
-      check2(def.in);
-      check2(def.out);
+      check3(def.in);
+      check3(def.out);
       break;
     case "function":
-      check2(def.input);
-      check2(def.output);
+      check3(def.input);
+      check3(def.output);
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
@@ -12582,10 +12582,10 @@ function isRecursive(inst, stack, resolve) {
         if (!value2 || typeof value2 !== "object")
           continue;
         if (value2._zod)
-          check2(value2);
+          check3(value2);
         else if (Array.isArray(value2))
           for (const el of value2)
-            check2(el);
+            check3(el);
       }
     }
   }
@@ -20531,8 +20531,8 @@ function generateChecks(doc, ctx, schema, accessor) {
   if (!schemaChecks || schemaChecks.length === 0)
     return accessor;
   let currentAccessor = accessor;
-  for (const check2 of schemaChecks) {
-    const def = check2._zod.def;
+  for (const check3 of schemaChecks) {
+    const def = check3._zod.def;
     if (def.when && !WHEN_DEFAULTED_CHECKS.has(def.check)) {
       throw new ZodCompileUnsupportedError(`check with a custom "when" condition`);
     }
@@ -20580,7 +20580,7 @@ function generateChecks(doc, ctx, schema, accessor) {
         currentAccessor = generateStringFormatCheck(doc, ctx, def, currentAccessor);
         break;
       case "custom":
-        currentAccessor = generateCustomRefineCheck(doc, ctx, check2, currentAccessor);
+        currentAccessor = generateCustomRefineCheck(doc, ctx, check3, currentAccessor);
         break;
       case "bigint_format":
         generateBigIntFormatCheck(doc, def, currentAccessor);
@@ -20596,7 +20596,7 @@ function generateChecks(doc, ctx, schema, accessor) {
         break;
       case "overwrite": {
         const newAccessor = newVar(ctx);
-        generateOverwriteCheck(doc, ctx, check2, currentAccessor, newAccessor);
+        generateOverwriteCheck(doc, ctx, check3, currentAccessor, newAccessor);
         currentAccessor = newAccessor;
         break;
       }
@@ -20719,8 +20719,8 @@ function generatePropertyCheck(doc, ctx, def, accessor) {
   const propAccessor = `${accessor}[${JSON.stringify(def.property)}]`;
   generateCheck(doc, ctx, def.schema, propAccessor);
 }
-function generateOverwriteCheck(doc, ctx, check2, currentAccessor, newAccessor) {
-  const tx = check2._zod.def.tx;
+function generateOverwriteCheck(doc, ctx, check3, currentAccessor, newAccessor) {
+  const tx = check3._zod.def.tx;
   if (!tx) {
     throw new ZodCompileUnsupportedError("overwrite check without a transform function");
   }
@@ -20736,8 +20736,8 @@ function throwAsync() {
 function pushIssue(issue2) {
   this.issues.push(issue2);
 }
-function generateCustomRefineCheck(doc, ctx, check2, accessor) {
-  const def = check2._zod.def;
+function generateCustomRefineCheck(doc, ctx, check3, accessor) {
+  const def = check3._zod.def;
   if (def.fn) {
     if (isAsyncFunction(def.fn)) {
       throw new ZodCompileAsyncError("z.compile: async .refine() predicates are not supported");
@@ -20750,11 +20750,11 @@ function generateCustomRefineCheck(doc, ctx, check2, accessor) {
     doc.write(`if (!${resVar}) return INVALID;`);
     return accessor;
   }
-  if (check2._zod.check) {
-    if (isAsyncFunction(check2._zod.check)) {
+  if (check3._zod.check) {
+    if (isAsyncFunction(check3._zod.check)) {
       throw new ZodCompileAsyncError("z.compile: async .superRefine() / check functions are not supported");
     }
-    const checkFn = check2._zod.check;
+    const checkFn = check3._zod.check;
     const helperFn = (value2) => {
       const fakePayload = { value: value2, issues: [], addIssue: pushIssue };
       const result = checkFn(fakePayload);
@@ -20797,45 +20797,45 @@ var PATTERN_IS_COMPLETE = /* @__PURE__ */ new Set([
   "xid"
 ]);
 function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
-  const fmt2 = def.format;
-  if (fmt2 === "base64") {
+  const fmt4 = def.format;
+  if (fmt4 === "base64") {
     const validator = addConstant(ctx, isValidBase64);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "base64url") {
+  if (fmt4 === "base64url") {
     const validator = addConstant(ctx, isValidBase64URL);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "jwt") {
+  if (fmt4 === "jwt") {
     const validator = addConstant(ctx, isValidJWT);
     const alg = addConstant(ctx, def.alg ?? null);
     doc.write(`if (!${validator}(${accessor}, ${alg})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "ipv6") {
+  if (fmt4 === "ipv6") {
     const validator = addConstant(ctx, isValidIPv6);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "cidrv6") {
+  if (fmt4 === "cidrv6") {
     const validator = addConstant(ctx, isValidCIDRv6);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "credit_card") {
+  if (fmt4 === "credit_card") {
     const validator = addConstant(ctx, isValidCreditCard);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "iban") {
+  if (fmt4 === "iban") {
     const validator = addConstant(ctx, isValidIBAN);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
   const formatDef = def;
-  if (fmt2 === "url" || fmt2 === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
+  if (fmt4 === "url" || fmt4 === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
     const parseConst = addConstant(ctx, validateURL);
     const defConst = addConstant(ctx, def);
     const trimVar = newVar(ctx);
@@ -20861,12 +20861,12 @@ function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
   const customFn = def.fn;
   if (customFn) {
     if (isAsyncFunction(customFn))
-      throw new ZodCompileUnsupportedError(`async string format ${fmt2}`);
+      throw new ZodCompileUnsupportedError(`async string format ${fmt4}`);
     const fnConst = addConstant(ctx, customFn);
     doc.write(`if (!${fnConst}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (PATTERN_IS_COMPLETE.has(fmt2) && def.pattern) {
+  if (PATTERN_IS_COMPLETE.has(fmt4) && def.pattern) {
     const patternConst = addConstant(ctx, def.pattern);
     doc.write(`${patternConst}.lastIndex = 0;`);
     doc.write(`if (!${patternConst}.test(${accessor})) return INVALID;`);
@@ -21376,8 +21376,8 @@ function generateNullableCheck(doc, ctx, schema, accessor, buildsValue = true) {
   return outputVar;
 }
 function generateSizeGate(doc, schema, size) {
-  for (const [max, check2] of sizeCaps(schema._zod.def.checks)) {
-    doc.write(`if (${size} > ${numericOperand(max, check2._zod.def.check)}) return INVALID;`);
+  for (const [max, check3] of sizeCaps(schema._zod.def.checks)) {
+    doc.write(`if (${size} > ${numericOperand(max, check3._zod.def.check)}) return INVALID;`);
   }
 }
 function generateArrayCheck(doc, ctx, schema, accessor, buildsValue = true) {
@@ -24677,8 +24677,8 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
     reg.add(this, meta3);
     return this;
   },
-  refine(check2, params) {
-    return this.check(refine(check2, params));
+  refine(check3, params) {
+    return this.check(refine(check3, params));
   },
   superRefine(refinement, params) {
     return this.check(superRefine(refinement, params));
@@ -26895,21 +26895,21 @@ function visit(schema, fnOrHandlers) {
     const h = fnOrHandlers[node2._zod.def.type];
     return h ? h(node2, rewritten) : node2;
   };
-  const cache = /* @__PURE__ */ new Map();
+  const cache2 = /* @__PURE__ */ new Map();
   function run(s) {
-    const cached2 = cache.get(s);
+    const cached2 = cache2.get(s);
     if (cached2 === RESOLVING) {
       return new $ZodLazy({
         type: "lazy",
-        getter: () => cache.get(s)
+        getter: () => cache2.get(s)
       });
     }
     if (cached2 !== void 0)
       return cached2;
-    cache.set(s, RESOLVING);
+    cache2.set(s, RESOLVING);
     const inner = mapInner(s);
     const mapped = fn(inner, inner !== s);
-    cache.set(s, mapped);
+    cache2.set(s, mapped);
     return mapped;
   }
   function mapInner(s) {
@@ -27710,6 +27710,750 @@ function compareStatistical(baseline, candidate, specs, opts) {
   return { verdict: combineVerdicts(metrics.map((m) => m.verdict)), metrics, warnings };
 }
 
+// src/compare/prng.ts
+function rotl(x, k) {
+  return x << k | x >>> 32 - k;
+}
+function createRng(seed) {
+  if (!Number.isInteger(seed)) throw new RangeError(`createRng: seed must be an integer, got ${seed}`);
+  let sm = seed >>> 0 ^ Math.floor(seed / 4294967296);
+  const splitmix = () => {
+    sm = sm + 2654435769 | 0;
+    let z2 = sm;
+    z2 = Math.imul(z2 ^ z2 >>> 16, 2246822507);
+    z2 = Math.imul(z2 ^ z2 >>> 13, 3266489909);
+    return (z2 ^ z2 >>> 16) >>> 0;
+  };
+  const state = [splitmix(), splitmix(), splitmix(), splitmix()];
+  if (state.every((x) => x === 0)) state[0] = 1;
+  const next = xoshiro128ss(state);
+  const uniform = () => ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992;
+  let spare;
+  const normal = () => {
+    if (spare !== void 0) {
+      const z2 = spare;
+      spare = void 0;
+      return z2;
+    }
+    const u = 1 - uniform();
+    const v = uniform();
+    const r = Math.sqrt(-2 * Math.log(u));
+    spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  };
+  return { uniform, normal, nextUint32: next };
+}
+function xoshiro128ss(state) {
+  let [s0, s1, s2, s3] = state.map((x) => x | 0);
+  return () => {
+    const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = rotl(s3, 11);
+    return result;
+  };
+}
+
+// src/compare/sequential.ts
+var DEFAULT_REPS = 2e4;
+var DEFAULT_SEED = 20240611;
+var MC_Z = 2;
+var WELCH_RATIOS = [0.25, 0.5, 1, 1.5, 2, 3, 4, 8, Infinity];
+var cache = /* @__PURE__ */ new Map();
+function sequentialLooks(opts) {
+  if (opts.looks !== void 0) {
+    const l = [...opts.looks];
+    if (l.length === 0) throw new RangeError("planSequential: looks must not be empty");
+    l.forEach((n, i) => {
+      if (!Number.isInteger(n) || n < 2) throw new RangeError(`planSequential: looks[${i}] = ${n}; every look needs an integer ≥ 2 seeds`);
+      if (i > 0 && !(n > l[i - 1])) throw new RangeError(`planSequential: looks must increase strictly, got ${l.join(", ")}`);
+    });
+    return l;
+  }
+  const { min, max } = opts;
+  if (min === void 0 || max === void 0) throw new RangeError("planSequential: give min and max (or explicit looks)");
+  if (!Number.isInteger(min) || min < 2) throw new RangeError(`planSequential: min must be an integer ≥ 2 (a t test needs 2 seeds), got ${min}`);
+  if (!Number.isInteger(max) || max < min) throw new RangeError(`planSequential: max must be an integer ≥ min (${min}), got ${max}`);
+  if (max > 1e3) throw new RangeError(`planSequential: max must be ≤ 1000, got ${max}`);
+  const looks = [];
+  if (opts.step !== void 0) {
+    if (!Number.isInteger(opts.step) || opts.step < 1) throw new RangeError(`planSequential: step must be a positive integer, got ${opts.step}`);
+    for (let n = min; n < max; n += opts.step) looks.push(n);
+    looks.push(max);
+    return looks;
+  }
+  const k = Math.min(4, max - min + 1);
+  for (let i = 0; i < k; i++) {
+    const n = k === 1 ? max : min + Math.floor((max - min) * i / (k - 1));
+    if (looks[looks.length - 1] !== n) looks.push(n);
+  }
+  return looks;
+}
+function planSequential(opts) {
+  const looks = sequentialLooks(opts);
+  const { alpha, nBaseline } = opts;
+  const design = opts.design ?? "welch";
+  const boundary = opts.boundary ?? "pocock";
+  const calibration = opts.calibration ?? "simulated";
+  const reps = opts.reps ?? DEFAULT_REPS;
+  const seed = opts.seed ?? DEFAULT_SEED;
+  if (!(alpha > 0 && alpha < 0.5)) throw new RangeError(`planSequential: alpha must be in (0, 0.5), got ${alpha}`);
+  if (design !== "welch" && design !== "paired") throw new RangeError(`planSequential: design must be welch or paired, got ${JSON.stringify(design)}`);
+  if (!["pocock", "obrien-fleming", "pocock-spending"].includes(boundary)) throw new RangeError(`planSequential: unknown boundary ${JSON.stringify(boundary)}`);
+  if (calibration !== "simulated" && calibration !== "bonferroni") throw new RangeError(`planSequential: unknown calibration ${JSON.stringify(calibration)}`);
+  if (!Number.isInteger(nBaseline) || nBaseline < 2) throw new RangeError(`planSequential: nBaseline must be an integer ≥ 2, got ${nBaseline}`);
+  const last = looks[looks.length - 1];
+  if (design === "paired" && nBaseline < last) {
+    throw new RangeError(`planSequential: a paired plan pairs candidate seed i with baseline seed i, so the baseline needs ≥ ${last} seeds (has ${nBaseline})`);
+  }
+  if (!Number.isInteger(reps) || reps < 1e3) throw new RangeError(`planSequential: reps must be an integer ≥ 1000, got ${reps}`);
+  const fcp = opts.futilityConditionalPower;
+  if (fcp !== void 0 && !(fcp > 0 && fcp < 1)) throw new RangeError(`planSequential: futilityConditionalPower must be in (0, 1), got ${fcp}`);
+  const base2 = { looks, alpha, nBaseline, design, boundary, ...fcp !== void 0 ? { futilityConditionalPower: fcp } : {} };
+  if (looks.length === 1) {
+    return {
+      ...base2,
+      alphaPerLook: [alpha],
+      method: "fixed",
+      calibration: "fixed",
+      guarantee: `A single look at ${last} seeds: the usual fixed-n TOST at level ${alpha}.`
+    };
+  }
+  const key = JSON.stringify({ ...base2, calibration, reps, seed });
+  const hit = cache.get(key);
+  if (hit) return clonePlan(hit);
+  const fractions = informationFractions(looks, nBaseline, design);
+  const cumulative = fractions.map((t) => spend(boundary, alpha, t));
+  let plan;
+  if (calibration === "bonferroni") {
+    const alphaPerLook = boundary === "pocock" ? looks.map(() => alpha / looks.length) : cumulative.map((c, i) => c - (i === 0 ? 0 : cumulative[i - 1]));
+    plan = {
+      ...base2,
+      alphaPerLook,
+      method: `${boundary}/bonferroni`,
+      calibration,
+      guarantee: `Bonferroni: the ${looks.length} looks' levels sum to α = ${alpha}, so the chance of a false pass (true difference on a margin) is ≤ ${alpha} whatever the correlation between looks, as long as each look's ${design === "paired" ? "paired t" : "Welch"} TOST holds its level` + (design === "paired" ? " (exact for normal seed noise)." : "; Welch does not quite hold it for tiny unbalanced samples (e.g. 3 candidate vs 10 baseline seeds), so prefer calibration: simulated.")
+    };
+  } else {
+    const ratios = design === "paired" ? [Infinity] : WELCH_RATIOS;
+    const target = alpha - MC_Z * Math.sqrt(alpha * (1 - alpha) / reps);
+    const pValues = ratios.map((rho, i) => simulateNullPValues(looks, nBaseline, rho, reps, createRng(seed + i)));
+    const perRatio = pValues.map((p) => calibrateOne(p, looks.length, reps, target, boundary === "pocock" ? void 0 : cumulative.map((c) => c * target / alpha)));
+    const alphaPerLook = looks.map((_, k) => Math.min(...perRatio.map((a) => a[k])));
+    const falsePass = pValues.map((p) => crossingRate(p, looks.length, reps, alphaPerLook));
+    plan = {
+      ...base2,
+      alphaPerLook,
+      method: `${boundary}/simulated`,
+      calibration,
+      guarantee: `Calibrated by seeded simulation (${reps} plans per variance ratio, σc/σb ∈ {${ratios.map((r) => r === Infinity ? "∞" : String(r)).join(", ")}}, normal seed noise): the simulated chance of a false pass (true difference on a margin) is ≤ ${round(target, 4)} at every ratio, i.e. ≤ α = ${alpha} up to simulation error (≈97.7% confidence). An estimate, not a proof; the Bonferroni plan (calibration: bonferroni) is the provable fallback.`,
+      simulation: { reps, seed, varianceRatios: ratios, target, falsePass }
+    };
+  }
+  cache.set(key, plan);
+  return clonePlan(plan);
+}
+function clonePlan(p) {
+  return {
+    ...p,
+    looks: [...p.looks],
+    alphaPerLook: [...p.alphaPerLook],
+    ...p.simulation ? { simulation: { ...p.simulation, varianceRatios: [...p.simulation.varianceRatios], falsePass: [...p.simulation.falsePass] } } : {}
+  };
+}
+function round(x, digits) {
+  return Number(x.toPrecision(digits));
+}
+function informationFractions(looks, nBaseline, design) {
+  const last = looks[looks.length - 1];
+  return looks.map((n) => design === "paired" ? n / last : (1 / last + 1 / nBaseline) / (1 / n + 1 / nBaseline));
+}
+function spend(boundary, alpha, t) {
+  if (t >= 1) return alpha;
+  if (boundary === "obrien-fleming") {
+    const z2 = tQuantile(1 - alpha / 2, Infinity);
+    return 2 * tCdf(-z2 / Math.sqrt(t), Infinity);
+  }
+  return alpha * Math.log(1 + (Math.E - 1) * t);
+}
+function simulateNullPValues(looks, nBaseline, rho, reps, rng) {
+  const K = looks.length;
+  const last = looks[K - 1];
+  const out = new Float64Array(reps * K);
+  const oneSample = rho === Infinity;
+  for (let r = 0; r < reps; r++) {
+    let mb = 0;
+    let vb = 0;
+    if (!oneSample) {
+      for (let i = 1; i <= nBaseline; i++) {
+        const x = rng.normal();
+        const d = x - mb;
+        mb += d / i;
+        vb += d * (x - mb);
+      }
+      vb /= nBaseline - 1;
+    }
+    let mc = 0;
+    let m2 = 0;
+    let k = 0;
+    for (let i = 1; i <= last; i++) {
+      const x = oneSample ? rng.normal() : rho * rng.normal();
+      const d = x - mc;
+      mc += d / i;
+      m2 += d * (x - mc);
+      if (i === looks[k]) {
+        const vc = m2 / (i - 1);
+        let t;
+        let df;
+        if (oneSample) {
+          t = mc / Math.sqrt(vc / i);
+          df = i - 1;
+        } else {
+          const a1 = vc / i;
+          const a2 = vb / nBaseline;
+          t = (mc - mb) / Math.sqrt(a1 + a2);
+          df = (a1 + a2) * (a1 + a2) / (a1 * a1 / (i - 1) + a2 * a2 / (nBaseline - 1));
+        }
+        out[r * K + k] = tCdf(t, df);
+        k++;
+      }
+    }
+  }
+  return out;
+}
+function calibrateOne(p, K, reps, target, cumulative) {
+  if (cumulative === void 0) {
+    const mins = new Float64Array(reps);
+    for (let r = 0; r < reps; r++) {
+      let m = 1;
+      for (let k = 0; k < K; k++) m = Math.min(m, p[r * K + k]);
+      mins[r] = m;
+    }
+    mins.sort();
+    const a = mins[Math.floor(target * reps)];
+    return Array.from({ length: K }, () => a);
+  }
+  const alive = new Uint8Array(reps).fill(1);
+  let crossed = 0;
+  const levels = [];
+  for (let k = 0; k < K; k++) {
+    const ps = new Float64Array(reps - crossed);
+    let j = 0;
+    for (let r = 0; r < reps; r++) if (alive[r]) ps[j++] = p[r * K + k];
+    ps.sort();
+    const need = Math.max(0, Math.floor(cumulative[k] * reps) - crossed);
+    const level = ps[Math.min(need, ps.length - 1)];
+    levels.push(level);
+    for (let r = 0; r < reps; r++) {
+      if (alive[r] && p[r * K + k] < level) {
+        alive[r] = 0;
+        crossed++;
+      }
+    }
+  }
+  return levels;
+}
+function crossingRate(p, K, reps, levels) {
+  let n = 0;
+  for (let r = 0; r < reps; r++) {
+    for (let k = 0; k < K; k++) {
+      if (p[r * K + k] < levels[k]) {
+        n++;
+        break;
+      }
+    }
+  }
+  return n / reps;
+}
+function sequentialDecision(plan, lookIndex, candidate, baseline, bounds, design = plan.design) {
+  const K = plan.looks.length;
+  if (!Number.isInteger(lookIndex) || lookIndex < 0 || lookIndex >= K) throw new RangeError(`sequentialDecision: look ${lookIndex} is not in the plan (0..${K - 1})`);
+  if (design !== plan.design) throw new RangeError(`sequentialDecision: the plan was calibrated for ${plan.design}, not ${design}`);
+  const n = plan.looks[lookIndex];
+  if (candidate.length !== n) {
+    throw new RangeError(`sequentialDecision: look ${lookIndex + 1} of the plan is at ${n} candidate seeds, got ${candidate.length} (a look off the plan breaks its error control)`);
+  }
+  if (design === "welch" && baseline.length !== plan.nBaseline) {
+    throw new RangeError(`sequentialDecision: the plan was calibrated for ${plan.nBaseline} baseline seeds, got ${baseline.length}`);
+  }
+  if (design === "paired" && baseline.length !== n) {
+    throw new RangeError(`sequentialDecision: paired looks need the baseline values of the same ${n} seeds, got ${baseline.length}`);
+  }
+  const alphaLook = plan.alphaPerLook[lookIndex];
+  const result = tost({ candidate, baseline, lower: bounds.lower, upper: bounds.upper, alpha: alphaLook, design });
+  const isLast = lookIndex === K - 1;
+  const common = { result, look: lookIndex, looks: K, runsUsed: n, alphaLook };
+  const ci = `${pct(result.ciLevel)} CI [${fmt2(result.ci[0])}, ${fmt2(result.ci[1])}]`;
+  const where = `at look ${lookIndex + 1} of ${K} (${n} seeds)`;
+  if (result.verdict === "equivalent") {
+    return { ...common, decision: "equivalent", final: true, reason: `${ci} lies inside (${fmt2(bounds.lower)}, ${fmt2(bounds.upper)}) ${where}: stopped for equivalence.` };
+  }
+  if (result.verdict === "not-equivalent") {
+    return { ...common, decision: "not-equivalent", final: true, reason: `${ci} lies wholly outside (${fmt2(bounds.lower)}, ${fmt2(bounds.upper)}) ${where}: stopped, not equivalent.` };
+  }
+  if (isLast) {
+    return { ...common, decision: "inconclusive", final: true, reason: `${ci} overlaps a bound at the last look (${n} seeds): inconclusive.` };
+  }
+  if (plan.futilityConditionalPower !== void 0) {
+    const cp = conditionalPower(plan, lookIndex, candidate, baseline, bounds);
+    if (cp < plan.futilityConditionalPower) {
+      return {
+        ...common,
+        decision: "inconclusive",
+        final: true,
+        conditionalPower: cp,
+        reason: `${ci} ${where}; even at ${plan.looks[K - 1]} seeds equivalence would be shown with only ~${pct(cp)} chance if the current estimates held: stopped early (futility).`
+      };
+    }
+    return { ...common, decision: "continue", final: false, conditionalPower: cp, reason: `${ci} overlaps a bound ${where}: continue to ${plan.looks[lookIndex + 1]} seeds.` };
+  }
+  return { ...common, decision: "continue", final: false, reason: `${ci} overlaps a bound ${where}: continue to ${plan.looks[lookIndex + 1]} seeds.` };
+}
+function conditionalPower(plan, lookIndex, candidate, baseline, bounds) {
+  const K = plan.looks.length;
+  const nK = plan.looks[K - 1];
+  const nk = candidate.length;
+  const alphaK = plan.alphaPerLook[K - 1];
+  let diff;
+  let sdC;
+  let seK;
+  let dfK;
+  if (plan.design === "paired") {
+    const d = summarize(candidate.map((v, i) => v - baseline[i]));
+    diff = d.mean;
+    sdC = d.sd;
+    seK = d.sd / Math.sqrt(nK);
+    dfK = nK - 1;
+  } else {
+    const c = summarize(candidate);
+    const b = summarize(baseline);
+    diff = c.mean - b.mean;
+    sdC = c.sd;
+    const a1 = c.variance / nK;
+    const a2 = b.variance / b.n;
+    seK = Math.sqrt(a1 + a2);
+    const m = Math.max(a1, a2);
+    dfK = m > 0 ? (a1 / m + a2 / m) ** 2 / ((a1 / m) ** 2 / (nK - 1) + (a2 / m) ** 2 / (b.n - 1)) : Infinity;
+  }
+  const hw = seK > 0 ? tQuantile(1 - alphaK, dfK) * seK : 0;
+  const lo = bounds.lower + hw;
+  const hi = bounds.upper - hw;
+  if (!(lo < hi)) return 0;
+  const tau = sdC * Math.sqrt(nK - nk) / nK;
+  if (!(tau > 0)) return diff > lo && diff < hi ? 1 : 0;
+  const phi2 = (z2) => z2 === Infinity ? 1 : z2 === -Infinity ? 0 : tCdf(z2, Infinity);
+  return Math.max(0, phi2((hi - diff) / tau) - phi2((lo - diff) / tau));
+}
+function combineSequential(decisions, names) {
+  if (decisions.length === 0) throw new RangeError("combineSequential: needs at least 1 decision");
+  const look = decisions[0].look;
+  if (decisions.some((d) => d.look !== look)) throw new RangeError("combineSequential: every metric must be decided at the same look");
+  const label = (i) => names?.[i] ?? `metric ${i + 1}`;
+  const which = (kind) => decisions.flatMap((d, i) => d.decision === kind ? [label(i)] : []);
+  const where = `at look ${look + 1} of ${decisions[0].looks} (${decisions[0].runsUsed} seeds)`;
+  const bad = which("not-equivalent");
+  if (bad.length) return { decision: "not-equivalent", final: true, reason: `${bad.join(", ")} clearly not equivalent ${where}.` };
+  const stuck = which("inconclusive");
+  if (stuck.length) return { decision: "inconclusive", final: true, reason: `${stuck.join(", ")} inconclusive ${where}${decisions[0].look === decisions[0].looks - 1 ? " (the last look)" : " (stopped for futility)"}.` };
+  if (decisions.every((d) => d.decision === "equivalent")) return { decision: "equivalent", final: true, reason: `every metric equivalent ${where}.` };
+  return { decision: "continue", final: false, reason: `${which("continue").join(", ")} not yet decided ${where}.` };
+}
+function fmt2(x) {
+  if (x === Infinity) return "∞";
+  if (x === -Infinity) return "-∞";
+  return String(Number(x.toPrecision(4)));
+}
+function pct(x) {
+  return `${Number((x * 100).toPrecision(3))}%`;
+}
+
+// src/compare/sequential-gate.ts
+function planForGate(seeds, opts) {
+  if (opts.nBaseline < 2) {
+    throw new GateError(
+      `Sequential seeds need a baseline of at least 2 runs (it has ${opts.nBaseline}).`,
+      `Re-record the baseline: \`repro-gate record\` trains ${seeds.max} seeds.`
+    );
+  }
+  if (opts.paired && opts.nBaseline < seeds.max) {
+    throw new GateError(
+      `A paired sequential comparison pairs candidate seed i with baseline seed i, so the baseline needs ${seeds.max} runs (it has ${opts.nBaseline}).`,
+      `Re-record the baseline with \`repro-gate record\` (it trains seeds.max = ${seeds.max} seeds).`
+    );
+  }
+  return planSequential({
+    min: seeds.min,
+    max: seeds.max,
+    ...seeds.step !== void 0 ? { step: seeds.step } : {},
+    alpha: opts.alpha,
+    nBaseline: opts.nBaseline,
+    design: opts.paired ? "paired" : "welch",
+    ...seeds.boundary ? { boundary: seeds.boundary } : {},
+    ...seeds.calibration ? { calibration: seeds.calibration } : {},
+    ...seeds.futility !== void 0 ? { futilityConditionalPower: seeds.futility } : {}
+  });
+}
+function compareSequentialLook(plan, lookIndex, baseline, candidate, specs) {
+  const paired2 = plan.design === "paired";
+  const cand = [...candidate].sort((a, b) => a.seed - b.seed);
+  const allBase = [...baseline].sort((a, b) => a.seed - b.seed);
+  let base2 = allBase;
+  if (paired2) {
+    const bySeed = new Map(allBase.map((r) => [r.seed, r]));
+    const missing = cand.filter((r) => !bySeed.has(r.seed)).map((r) => r.seed);
+    if (missing.length) {
+      throw new GateError(`A paired comparison needs the baseline to hold every candidate seed, but it has no run for seed(s) ${missing.join(", ")}.`, "Re-record the baseline with `repro-gate record`.");
+    }
+    base2 = cand.map((r) => bySeed.get(r.seed));
+  }
+  const warnings = [];
+  const decisions = specs.map((spec) => {
+    const b = base2.map((r) => r.metrics[spec.name]);
+    const c = cand.map((r) => r.metrics[spec.name]);
+    const baselineMean = allBase.reduce((s, r) => s + r.metrics[spec.name], 0) / allBase.length;
+    const bounds = boundsFor(spec, baselineMean);
+    const d = sequentialDecision(plan, lookIndex, c, b, bounds);
+    if (d.result.degenerate && d.decision !== "continue") {
+      warnings.push(
+        `${spec.name}: every seed gave the same value${paired2 ? " difference" : ""} on both sides (zero spread), so the verdict is deterministic rather than statistical; mode: exact may suit this training better.`
+      );
+    }
+    return { spec, bounds, d };
+  });
+  const combined = combineSequential(decisions.map((x) => x.d));
+  const metrics = decisions.map(({ spec, bounds, d }) => {
+    const r = d.result;
+    return {
+      name: spec.name,
+      // Per metric at this look: 'continue' reads as inconclusive so far.
+      verdict: d.decision === "continue" ? "inconclusive" : d.decision,
+      baseline: { n: r.n2, mean: r.mean2, sd: r.sd2 },
+      candidate: { n: r.n1, mean: r.mean1, sd: r.sd1 },
+      diff: r.diff,
+      ci: r.ci,
+      p: r.p,
+      lower: Number.isFinite(bounds.lower) ? bounds.lower : null,
+      upper: Number.isFinite(bounds.upper) ? bounds.upper : null,
+      margin: spec.margin.text,
+      direction: spec.direction,
+      design: paired2 ? "paired" : "welch",
+      df: Number.isFinite(r.df) ? r.df : null,
+      se: r.se,
+      degenerate: r.degenerate
+    };
+  });
+  const K = plan.looks.length;
+  const runsUsed = plan.looks[lookIndex];
+  const maxRuns = plan.looks[K - 1];
+  const level = `${Number(((1 - 2 * plan.alphaPerLook[lookIndex]) * 100).toPrecision(3))}% CIs (α′ = ${Number(plan.alphaPerLook[lookIndex].toPrecision(3))})`;
+  const saved = maxRuns - runsUsed;
+  const names = (kind) => decisions.filter((x) => x.d.decision === kind).map((x) => x.spec.name).join(", ");
+  const isLast = lookIndex === K - 1;
+  let why;
+  switch (combined.decision) {
+    case "equivalent":
+      why = specs.length === 1 ? `${specs[0].name} is equivalent` : "every metric is equivalent";
+      break;
+    case "not-equivalent":
+      why = `${names("not-equivalent")} clearly not equivalent (CI wholly outside the margin)`;
+      break;
+    case "inconclusive":
+      why = isLast ? `${names("inconclusive")} still inconclusive at the last look` : `${names("inconclusive")} cannot reach equivalence by ${maxRuns} seeds (conditional power below ${Math.round((plan.futilityConditionalPower ?? 0) * 100)}%)`;
+      break;
+    default:
+      why = `${names("continue")} not decided yet`;
+  }
+  const reason = combined.decision === "continue" ? `Look ${lookIndex + 1} of ${K} (${runsUsed} seeds, ${level}): ${why}; continuing to ${plan.looks[lookIndex + 1]} seeds.` : `Stopped at look ${lookIndex + 1} of ${K} after ${runsUsed} of up to ${maxRuns} seeds (${level}): ${why}` + (saved > 0 ? `; ${saved} training run${saved === 1 ? "" : "s"} saved.` : ".");
+  return {
+    decision: combined.decision,
+    metrics,
+    warnings,
+    summary: {
+      looks: [...plan.looks],
+      alphaPerLook: [...plan.alphaPerLook],
+      method: plan.method,
+      guarantee: plan.guarantee,
+      stoppedAtLook: lookIndex + 1,
+      runsUsed,
+      maxRuns,
+      reason
+    }
+  };
+}
+
+// src/compare/power.ts
+function check2(input2, fn) {
+  const design = input2.design ?? "welch";
+  const sdB = input2.sd;
+  const sdC = input2.sdCandidate ?? input2.sd;
+  const delta = input2.trueDiff ?? 0;
+  const { lower, upper, alpha, nBaseline: nB, nCandidate: nC } = input2;
+  if (design !== "welch" && design !== "pooled" && design !== "paired") throw new RangeError(`${fn}: unknown design ${JSON.stringify(design)}`);
+  for (const [name, v] of [["sd", sdB], ["sdCandidate", sdC]]) {
+    if (!(Number.isFinite(v) && v >= 0)) throw new RangeError(`${fn}: ${name} must be a finite number ≥ 0, got ${v}`);
+  }
+  if (Number.isNaN(lower) || Number.isNaN(upper) || !(lower < upper) || lower === Infinity || upper === -Infinity) {
+    throw new RangeError(`${fn}: bounds must satisfy lower < upper, got lower=${lower}, upper=${upper}`);
+  }
+  if (!(alpha > 0 && alpha < 0.5)) throw new RangeError(`${fn}: alpha must be in (0, 0.5), got ${alpha}`);
+  for (const [name, n] of [["nBaseline", nB], ["nCandidate", nC]]) {
+    if (!Number.isInteger(n) || n < 2) throw new RangeError(`${fn}: ${name} must be an integer ≥ 2 (a t test needs 2 seeds per side), got ${n}`);
+  }
+  if (design === "paired" && nB !== nC) throw new RangeError(`${fn}: a paired design needs nBaseline = nCandidate, got ${nB} and ${nC}`);
+  if (!Number.isFinite(delta)) throw new RangeError(`${fn}: trueDiff must be finite, got ${delta}`);
+  return { sdB, sdC, lower, upper, alpha, nB, nC, delta, design };
+}
+function phi(z2) {
+  if (z2 === Infinity) return 1;
+  if (z2 === -Infinity) return 0;
+  return tCdf(z2, Infinity);
+}
+function passProb(lower, upper, h, delta, tau) {
+  const lo = lower + h;
+  const hi = upper - h;
+  if (!(lo < hi)) return 0;
+  return Math.max(0, phi((hi - delta) / tau) - phi((lo - delta) / tau));
+}
+function welchDf(a1, a2, n1, n2) {
+  const m = Math.max(a1, a2);
+  const r1 = a1 / m;
+  const r2 = a2 / m;
+  return (r1 + r2) * (r1 + r2) / (r1 * r1 / (n1 - 1) + r2 * r2 / (n2 - 1));
+}
+var TAIL_LOG = 20.7;
+function logChiRange(nu) {
+  const c = 2 * TAIL_LOG / nu;
+  const g = (u) => Math.expm1(u) - u - c;
+  let a = -(c + 2);
+  let b = 0;
+  for (let i = 0; i < 100; i++) {
+    const m = (a + b) / 2;
+    if (g(m) > 0) a = m;
+    else b = m;
+  }
+  const lo = a;
+  a = 0;
+  b = 1;
+  while (g(b) < 0) b *= 2;
+  for (let i = 0; i < 100; i++) {
+    const m = (a + b) / 2;
+    if (g(m) > 0) b = m;
+    else a = m;
+  }
+  return [lo, b];
+}
+function nodes(nu, lo, hi, h) {
+  const n = Math.ceil((hi - lo) / h);
+  const u = [];
+  const w = [];
+  let sum = 0;
+  for (let i = 0; i <= n; i++) {
+    const x = lo + i * h;
+    const d = Math.exp(nu / 2 * (x - Math.expm1(x)));
+    u.push(x);
+    w.push(d);
+    sum += d;
+  }
+  return { u, w: w.map((d) => d / sum) };
+}
+var DEFAULT_NODES = 8;
+function trigamma(x) {
+  let acc = 0;
+  while (x < 8) {
+    acc += 1 / (x * x);
+    x += 1;
+  }
+  const i = 1 / x;
+  const i2 = i * i;
+  return acc + i + i2 / 2 + i * i2 * (1 / 6 - i2 * (1 / 30 - i2 * (1 / 42 - i2 / 30)));
+}
+function logChiSd(nu) {
+  return Math.sqrt(trigamma(nu / 2));
+}
+function tostPower(input2, opts = {}) {
+  const c = check2(input2, "tostPower");
+  const nNodes = opts.nodes ?? DEFAULT_NODES;
+  if (!(nNodes >= 2 && nNodes <= 256)) throw new RangeError(`tostPower: nodes must be in [2, 256], got ${nNodes}`);
+  const { sdB, sdC, lower, upper, alpha, nB, nC, delta, design } = c;
+  if (design === "paired") {
+    const sd = sdB;
+    if (sd === 0) return lower < delta && delta < upper ? 1 : 0;
+    const nu = nC - 1;
+    const tc = tQuantile(1 - alpha, nu);
+    const tau2 = sd / Math.sqrt(nC);
+    const [lo, hi] = logChiRange(nu);
+    const { u, w } = nodes(nu, lo, hi, logChiSd(nu) / (4 * nNodes));
+    let p2 = 0;
+    for (let i = 0; i < u.length; i++) p2 += w[i] * passProb(lower, upper, tc * tau2 * Math.exp(u[i] / 2), delta, tau2);
+    return clamp01(p2);
+  }
+  if (sdB === 0 && sdC === 0) return lower < delta && delta < upper ? 1 : 0;
+  const tau = Math.sqrt(sdC * sdC / nC + sdB * sdB / nB);
+  if (sdC === 0 || sdB === 0) {
+    const noisyN = sdC === 0 ? nB : nC;
+    const nu = design === "pooled" ? nB + nC - 2 : noisyN - 1;
+    const scale = design === "pooled" ? Math.sqrt((noisyN - 1) / (nB + nC - 2) * (1 / nB + 1 / nC) * noisyN) : 1;
+    const tcFixed = design === "pooled" ? tQuantile(1 - alpha, nu) : tQuantile(1 - alpha, noisyN - 1);
+    const [lo, hi] = logChiRange(noisyN - 1);
+    const { u, w } = nodes(noisyN - 1, lo, hi, logChiSd(noisyN - 1) / (4 * nNodes));
+    let p2 = 0;
+    for (let i = 0; i < u.length; i++) p2 += w[i] * passProb(lower, upper, tcFixed * tau * scale * Math.exp(u[i] / 2), delta, tau);
+    return clamp01(p2);
+  }
+  const nu1 = nC - 1;
+  const nu2 = nB - 1;
+  const [lo1, hi1] = logChiRange(nu1);
+  const [lo2, hi2] = logChiRange(nu2);
+  const h = Math.min(logChiSd(nu1), logChiSd(nu2)) / nNodes;
+  const n1 = nodes(nu1, lo1, hi1, h);
+  const n2 = nodes(nu2, lo2, hi2, h);
+  const v1 = sdC * sdC / nC;
+  const v2 = sdB * sdB / nB;
+  const tcPooled = design === "pooled" ? tQuantile(1 - alpha, nB + nC - 2) : NaN;
+  const tcByOffset = /* @__PURE__ */ new Map();
+  let p = 0;
+  for (let i = 0; i < n1.u.length; i++) {
+    const wi = n1.w[i];
+    if (wi < 1e-15) continue;
+    const a1 = v1 * Math.exp(n1.u[i]);
+    for (let j = 0; j < n2.u.length; j++) {
+      const wij = wi * n2.w[j];
+      if (wij < 1e-17) continue;
+      const a2 = v2 * Math.exp(n2.u[j]);
+      let se;
+      let tc;
+      if (design === "pooled") {
+        const sp2 = (nC * (nC - 1) * a1 + nB * (nB - 1) * a2) / (nB + nC - 2);
+        se = Math.sqrt(sp2 * (1 / nB + 1 / nC));
+        tc = tcPooled;
+      } else {
+        se = Math.sqrt(a1 + a2);
+        let cached2 = tcByOffset.get(i - j);
+        if (cached2 === void 0) {
+          cached2 = tQuantile(1 - alpha, welchDf(a1, a2, nC, nB));
+          tcByOffset.set(i - j, cached2);
+        }
+        tc = cached2;
+      }
+      p += wij * passProb(lower, upper, tc * se, delta, tau);
+    }
+  }
+  return clamp01(p);
+}
+function clamp01(p) {
+  return Math.min(1, Math.max(0, p));
+}
+function expectedInterval(input2) {
+  const { sdB, sdC, alpha, nB, nC, design } = check2(input2, "expectedInterval");
+  let se;
+  let df;
+  if (design === "paired") {
+    se = sdB / Math.sqrt(nC);
+    df = nC - 1;
+  } else {
+    const a1 = sdC * sdC / nC;
+    const a2 = sdB * sdB / nB;
+    se = Math.sqrt(a1 + a2);
+    df = design === "pooled" ? nB + nC - 2 : a1 + a2 > 0 ? welchDf(a1, a2, nC, nB) : nB + nC - 2;
+  }
+  const tCrit = tQuantile(1 - alpha, df);
+  return { se, df, tCrit, halfWidth: tCrit * se };
+}
+function seedsNeeded(input2) {
+  const target = input2.target ?? 0.8;
+  const cap = input2.cap ?? 100;
+  if (!(target > 0 && target < 1)) throw new RangeError(`seedsNeeded: target must be in (0, 1), got ${target}`);
+  if (!Number.isInteger(cap) || cap < 2) throw new RangeError(`seedsNeeded: cap must be an integer ≥ 2, got ${cap}`);
+  const both = input2.bothSides === true || input2.design === "paired";
+  const at = (n) => tostPower({ ...input2, nCandidate: n, nBaseline: both ? n : input2.nBaseline });
+  if (at(cap) < target) return void 0;
+  if (at(2) >= target) return 2;
+  let lo = 2;
+  let hi = cap;
+  while (hi - lo > 1) {
+    const mid = lo + hi >> 1;
+    if (at(mid) >= target) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+function powerWarning(input2) {
+  const c = check2(input2, "powerWarning");
+  if (c.sdB === 0 && c.sdC === 0) return void 0;
+  const lowPower = input2.lowPower ?? 0.5;
+  const both = input2.bothSides ?? (c.design === "paired" || c.nB === c.nC);
+  const { halfWidth } = expectedInterval(input2);
+  const room = Math.min(c.upper - c.delta, c.delta - c.lower);
+  const noise = `with this noise (sd ${fmt3(c.design === "welch" || c.design === "pooled" ? Math.max(c.sdB, c.sdC) : c.sdB)})`;
+  const seeds = `${c.nC} seed${c.nC === 1 ? "" : "s"}`;
+  const within = boundsText(c.lower, c.upper);
+  const advice = () => {
+    const cap = input2.cap ?? 100;
+    const nBoth = seedsNeeded({ ...input2, bothSides: true });
+    if (both) return nBoth === void 0 ? `even ${cap} seeds per side would not be enough: widen the margin` : `use ≥ ${nBoth} seeds (and re-record the baseline with them) or widen the margin`;
+    const nFixed = seedsNeeded({ ...input2, bothSides: false });
+    if (nFixed !== void 0 && (nBoth === void 0 || nFixed <= 2 * nBoth)) return `use ≥ ${nFixed} seeds or widen the margin`;
+    if (nBoth === void 0) return `even ${cap} seeds per side would not be enough: widen the margin`;
+    const against = nFixed === void 0 ? `no number of seeds is enough against the baseline's ${c.nB}` : `against the baseline's ${c.nB} seeds it takes ${nFixed}`;
+    return `${against}; re-record the baseline and run ≥ ${nBoth} seeds on each side, or widen the margin`;
+  };
+  if (halfWidth >= room) return `${noise}, ${seeds} cannot show equivalence ${within}: ${advice()}`;
+  if (lowPower > 0) {
+    const p = tostPower(input2);
+    if (p < lowPower) {
+      const when = c.delta === 0 ? "even when nothing changed" : `when the true difference is ${fmt3(c.delta)}`;
+      return `${noise}, ${seeds} show equivalence ${within} only ~${Math.round(p * 100)}% of the time ${when}: ${advice()}`;
+    }
+  }
+  return void 0;
+}
+function fmt3(x) {
+  return String(Number(x.toPrecision(2)));
+}
+function boundsText(lower, upper) {
+  if (lower === -Infinity) return `(a rise of at most ${fmtBound(upper)})`;
+  if (upper === Infinity) return `(a drop of at most ${fmtBound(-lower)})`;
+  if (lower === -upper) return `within ±${fmtBound(upper)}`;
+  return `within (${fmtBound(lower)}, ${fmtBound(upper)})`;
+}
+function fmtBound(x) {
+  return String(Number(x.toPrecision(4)));
+}
+
+// src/compare/power-warnings.ts
+function seedWarnings(baseline, specs, opts) {
+  if (opts.paired || baseline.length < 2 || opts.nCandidate < 2) return [];
+  const out = [];
+  for (const spec of specs) {
+    const values = baseline.map((r) => r.metrics[spec.name]);
+    if (values.some((v) => typeof v !== "number" || !Number.isFinite(v))) continue;
+    const s = summarize(values);
+    if (s.constant) continue;
+    let bounds;
+    try {
+      bounds = boundsFor(spec, s.mean);
+    } catch {
+      continue;
+    }
+    const w = powerWarning({
+      sd: s.sd,
+      lower: bounds.lower,
+      upper: bounds.upper,
+      alpha: opts.alpha,
+      nBaseline: s.n,
+      nCandidate: opts.nCandidate,
+      design: "welch",
+      ...opts.bothSides !== void 0 ? { bothSides: opts.bothSides } : {}
+    });
+    if (w) out.push(`${spec.name}: ${w}`);
+  }
+  return out;
+}
+
 // src/config/load.ts
 var import_yaml = __toESM(require_dist(), 1);
 import { readFile as readFile2 } from "node:fs/promises";
@@ -27754,9 +28498,19 @@ var metricSchema = external_exports.object({
   direction: external_exports.enum(["both", "higher", "lower"]).default("both")
 }).strict();
 var envValue = external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]).transform(String);
+var sequentialSeedsSchema = external_exports.object({
+  min: external_exports.number().int().min(2),
+  max: external_exports.number().int().min(2).max(1e3),
+  step: external_exports.number().int().positive().optional(),
+  boundary: external_exports.enum(["pocock", "obrien-fleming", "pocock-spending"]).default("pocock"),
+  calibration: external_exports.enum(["simulated", "bonferroni"]).default("simulated"),
+  /** Stop early for futility when the conditional power drops below this (non-binding); off by default. */
+  futility: external_exports.number().gt(0).lt(1).optional()
+}).strict().refine((s) => s.max >= s.min, { message: "max must be at least min", path: ["max"] });
 var seedsSchema = external_exports.union([
   external_exports.number().int().positive().max(1e3).transform((n) => Array.from({ length: n }, (_, i) => i)),
-  external_exports.array(external_exports.number().int().nonnegative()).min(1).refine((s) => new Set(s).size === s.length, "seeds must not repeat")
+  external_exports.array(external_exports.number().int().nonnegative()).min(1).refine((s) => new Set(s).size === s.length, "seeds must not repeat"),
+  sequentialSeedsSchema
 ]);
 var relPath = external_exports.string().min(1, "must not be empty");
 var configSchema = external_exports.object({
@@ -27803,7 +28557,10 @@ var configSchema = external_exports.object({
     /** The seed `diagnose` reruns by default (else the first configured seed). */
     seed: external_exports.number().int().nonnegative().optional()
   }).strict().default({ auto: true })
-}).strict();
+}).strict().refine((c) => Array.isArray(c.seeds) || c.mode === "statistical", {
+  message: "seeds: {min, max} (sequential) needs mode: statistical; exact mode compares fixed seeds",
+  path: ["seeds"]
+});
 
 // src/config/load.ts
 var FIX_HINT = 'Fix repro-gate.yml; the format is documented in the README ("Configuration").';
@@ -27845,10 +28602,12 @@ function parseConfig(text2, file2) {
   ${messages.join("\n  ")}`;
     throw new GateError(head, FIX_HINT);
   }
-  const { metrics: metricsSection, ...rest } = parsed.data;
+  const { metrics: metricsSection, seeds: seedsSetting, ...rest } = parsed.data;
   const { file: metricsFile, ...named } = metricsSection;
   const metrics = Object.entries(named).map(([metricName, spec]) => ({ name: metricName, ...spec }));
-  return { ...rest, path: file2, root: path2.dirname(file2), metricsFile, metrics };
+  const sequential = Array.isArray(seedsSetting) ? void 0 : seedsSetting;
+  const seeds = sequential ? Array.from({ length: sequential.max }, (_, i) => i) : seedsSetting;
+  return { ...rest, seeds, ...sequential ? { sequential } : {}, path: file2, root: path2.dirname(file2), metricsFile, metrics };
 }
 function valueAt(raw, keyPath) {
   let v = raw;
@@ -27893,12 +28652,14 @@ function locate(doc, lines, keyPath, key) {
 var KNOWN = {
   "": ["version", "train", "seeds", "mode", "alpha", "paired", "metrics", "artifacts", "data", "config", "baseline", "curves", "diagnose"],
   train: ["command", "image", "allow-unpinned", "network", "gpus", "env", "timeout"],
-  metric: ["margin", "direction"]
+  metric: ["margin", "direction"],
+  seeds: ["min", "max", "step", "boundary", "calibration", "futility"]
 };
 function knownKeys(keyPath) {
   if (keyPath.length === 0) return KNOWN[""];
   if (keyPath.length === 1 && keyPath[0] === "train") return KNOWN.train;
   if (keyPath.length === 2 && keyPath[0] === "metrics") return KNOWN.metric;
+  if (keyPath.length === 1 && keyPath[0] === "seeds") return KNOWN.seeds;
   return [];
 }
 function closest(word, candidates) {
@@ -29242,7 +30003,8 @@ var package_default = {
     typecheck: "tsc --noEmit",
     test: "vitest run",
     example: "node dist/cli.js check --config examples/breast-cancer-logreg/repro-gate.yml",
-    "bench:hash": "tsx scripts/bench-hash.ts"
+    "bench:hash": "tsx scripts/bench-hash.ts",
+    "bench:seeds": "tsx scripts/bench-seeds.ts"
   },
   dependencies: {
     "@actions/core": "^3.0.1",
@@ -29268,70 +30030,6 @@ var package_default = {
 
 // src/version.ts
 var TOOL_VERSION = package_default.version;
-
-// src/report/build.ts
-var NO_DRIFT = { data: [], config: [], environment: [] };
-function buildReport(input2) {
-  const drift = input2.drift ?? NO_DRIFT;
-  const metrics = input2.metrics ?? [];
-  const report = {
-    schemaVersion: 1,
-    tool: { name: "repro-gate", version: TOOL_VERSION },
-    command: input2.command,
-    verdict: input2.verdict,
-    summary: summarize2(input2, metrics, drift),
-    mode: input2.config.mode,
-    alpha: input2.config.alpha,
-    seeds: input2.candidate?.map((r) => r.seed) ?? [],
-    metrics,
-    mismatches: input2.mismatches ?? [],
-    drift,
-    warnings: input2.warnings ?? [],
-    baseline: input2.baseline ? { path: input2.baselinePath, recordedAt: input2.baseline.recordedAt, commit: input2.baseline.commit } : null,
-    commit: input2.commit
-  };
-  if (input2.lint?.length) report.lint = input2.lint;
-  if (input2.diagnosis) report.diagnosis = input2.diagnosis;
-  if (input2.cause) {
-    report.cause = input2.cause.cause;
-    report.causeEvidence = input2.cause.evidence;
-  }
-  return report;
-}
-function plural2(n, word) {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-function summarize2(input2, metrics, drift) {
-  const n = input2.candidate?.length ?? 0;
-  const driftCount = drift.data.length + drift.config.length + drift.environment.length;
-  switch (input2.verdict) {
-    case "recorded":
-      return `Recorded a new baseline from ${plural2(n, "seed")} in ${input2.config.mode} mode.`;
-    case "no-drift":
-      return "No data, config or environment drift since the baseline.";
-    case "drift":
-      return `Drift since the baseline: ${[
-        drift.data.length && plural2(drift.data.length, "data file"),
-        drift.config.length && plural2(drift.config.length, "config key"),
-        drift.environment.length && plural2(drift.environment.length, "environment fact")
-      ].filter(Boolean).join(", ")} changed.`;
-    case "reproducible":
-      return `Training reproduces exactly: every metric${input2.config.artifacts.length ? " and artifact" : ""} is bit-identical over ${plural2(n, "seed")}.`;
-    case "mismatch": {
-      const seeds = new Set(input2.mismatches?.map((m) => m.seed));
-      return `Training does not reproduce exactly: ${plural2(input2.mismatches?.length ?? 0, "value")} differ across ${plural2(seeds.size, "seed")}.`;
-    }
-    default: {
-      const counts = (v) => metrics.filter((m) => m.verdict === v).length;
-      const design = input2.config.paired ? "paired" : "Welch";
-      const tail = `(${plural2(n, "seed")}, ${design} TOST, α = ${input2.config.alpha})`;
-      const extra = driftCount ? `; ${plural2(driftCount, "drift item")} listed below` : "";
-      if (input2.verdict === "equivalent") return `Training reproduces: all ${plural2(metrics.length, "metric")} equivalent within their margins ${tail}${extra}.`;
-      if (input2.verdict === "not-equivalent") return `Training does not reproduce: ${counts("not-equivalent")} of ${plural2(metrics.length, "metric")} outside the margin ${tail}.`;
-      return `Inconclusive: ${counts("inconclusive")} of ${plural2(metrics.length, "metric")} could not be shown equivalent with this many seeds ${tail}.`;
-    }
-  }
-}
 
 // src/diagnose/schema.ts
 var jsonNumber = external_exports.union([external_exports.number(), external_exports.enum(["NaN", "Infinity", "-Infinity"])]);
@@ -29487,6 +30185,17 @@ var reportSchema = external_exports.object({
   warnings: external_exports.array(external_exports.string()),
   /** Determinism settings missing for the detected framework and device. */
   lint: external_exports.array(external_exports.string()).optional(),
+  /** Set when seeds: {min, max}: the plan, where it stopped and why. */
+  sequential: external_exports.object({
+    looks: external_exports.array(external_exports.number().int().positive()),
+    alphaPerLook: external_exports.array(external_exports.number()),
+    method: external_exports.string(),
+    guarantee: external_exports.string(),
+    stoppedAtLook: external_exports.number().int().positive(),
+    runsUsed: external_exports.number().int().nonnegative(),
+    maxRuns: external_exports.number().int().positive(),
+    reason: external_exports.string()
+  }).strict().optional(),
   /** Set when a failing exact check reran a seed to tell randomness from parallelism. */
   diagnosis: diagnosisSchema.optional(),
   baseline: external_exports.object({ path: external_exports.string(), recordedAt: external_exports.string(), commit: external_exports.string().nullable() }).strict().nullable(),
@@ -29494,6 +30203,72 @@ var reportSchema = external_exports.object({
   /** Set by the action so a follow-up workflow can check the report belongs to its PR. */
   pullRequest: external_exports.number().int().positive().optional()
 }).strict();
+
+// src/report/build.ts
+var NO_DRIFT = { data: [], config: [], environment: [] };
+function buildReport(input2) {
+  const drift = input2.drift ?? NO_DRIFT;
+  const metrics = input2.metrics ?? [];
+  const report = {
+    schemaVersion: 1,
+    tool: { name: "repro-gate", version: TOOL_VERSION },
+    command: input2.command,
+    verdict: input2.verdict,
+    summary: summarize2(input2, metrics, drift),
+    mode: input2.config.mode,
+    alpha: input2.config.alpha,
+    seeds: input2.candidate?.map((r) => r.seed) ?? [],
+    metrics,
+    mismatches: input2.mismatches ?? [],
+    drift,
+    warnings: input2.warnings ?? [],
+    baseline: input2.baseline ? { path: input2.baselinePath, recordedAt: input2.baseline.recordedAt, commit: input2.baseline.commit } : null,
+    commit: input2.commit
+  };
+  const lint = FAILING_VERDICTS.includes(input2.verdict) ? input2.lint : input2.lint?.filter((l) => !l.startsWith("Info:"));
+  if (lint?.length) report.lint = lint;
+  if (input2.diagnosis) report.diagnosis = input2.diagnosis;
+  if (input2.sequential) report.sequential = input2.sequential;
+  if (input2.cause) {
+    report.cause = input2.cause.cause;
+    report.causeEvidence = input2.cause.evidence;
+  }
+  return report;
+}
+function plural2(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+function summarize2(input2, metrics, drift) {
+  const n = input2.candidate?.length ?? 0;
+  const driftCount = drift.data.length + drift.config.length + drift.environment.length;
+  switch (input2.verdict) {
+    case "recorded":
+      return `Recorded a new baseline from ${plural2(n, "seed")} in ${input2.config.mode} mode.`;
+    case "no-drift":
+      return "No data, config or environment drift since the baseline.";
+    case "drift":
+      return `Drift since the baseline: ${[
+        drift.data.length && plural2(drift.data.length, "data file"),
+        drift.config.length && plural2(drift.config.length, "config key"),
+        drift.environment.length && plural2(drift.environment.length, "environment fact")
+      ].filter(Boolean).join(", ")} changed.`;
+    case "reproducible":
+      return `Training reproduces exactly: every metric${input2.config.artifacts.length ? " and artifact" : ""} is bit-identical over ${plural2(n, "seed")}.`;
+    case "mismatch": {
+      const seeds = new Set(input2.mismatches?.map((m) => m.seed));
+      return `Training does not reproduce exactly: ${plural2(input2.mismatches?.length ?? 0, "value")} differ across ${plural2(seeds.size, "seed")}.`;
+    }
+    default: {
+      const counts = (v) => metrics.filter((m) => m.verdict === v).length;
+      const design = input2.config.paired ? "paired" : "Welch";
+      const tail = `(${plural2(n, "seed")}, ${design} TOST, α = ${input2.config.alpha})`;
+      const extra = driftCount ? `; ${plural2(driftCount, "drift item")} listed below` : "";
+      if (input2.verdict === "equivalent") return `Training reproduces: all ${plural2(metrics.length, "metric")} equivalent within their margins ${tail}${extra}.`;
+      if (input2.verdict === "not-equivalent") return `Training does not reproduce: ${counts("not-equivalent")} of ${plural2(metrics.length, "metric")} outside the margin ${tail}.`;
+      return `Inconclusive: ${counts("inconclusive")} of ${plural2(metrics.length, "metric")} could not be shown equivalent with this many seeds ${tail}.`;
+    }
+  }
+}
 
 // src/runtime/container.ts
 import { randomBytes } from "node:crypto";
@@ -30860,7 +31635,7 @@ function num(x, digits = 4) {
   if (!Number.isFinite(x)) return x > 0 ? "∞" : "−∞";
   if (x === 0) return "0";
   const abs = Math.abs(x);
-  const s = abs >= 1e-3 && abs < 1e6 ? String(Number(abs.toPrecision(digits))) : abs.toExponential(digits - 2).replace("e-", "e−");
+  const s = abs >= 1e-3 && abs < 1e6 ? String(Number(abs.toPrecision(digits))) : abs.toExponential(Math.max(1, digits - 2)).replace("e-", "e−");
   return x < 0 ? `−${s}` : s;
 }
 
@@ -31620,16 +32395,39 @@ async function runGate(req) {
       const verdict2 = drift.data.length + drift.config.length + drift.environment.length ? "drift" : "no-drift";
       return outcome(buildReport({ ...base2, command: "drift", verdict: verdict2, baseline, drift }));
     }
-    const candidate = await runSeeds(ctx, config2.seeds);
-    const names = config2.metrics.map((m) => m.name);
     const warnings = [];
-    let verdict;
-    let compared;
+    const warnAll = (lines) => {
+      for (const line of lines) req.log.warn(line);
+      warnings.push(...lines);
+    };
+    const names = config2.metrics.map((m) => m.name);
+    let candidate = [];
+    let verdict = "inconclusive";
+    let compared = { metrics: [], mismatches: [] };
+    let sequential;
     if (config2.mode === "exact") {
+      candidate = await runSeeds(ctx, config2.seeds);
       const r = compareExact(baseline.runs, candidate, names, config2.artifacts);
       verdict = r.verdict;
       compared = { metrics: r.metrics, mismatches: r.mismatches };
+    } else if (config2.sequential) {
+      const plan = planForGate(config2.sequential, { alpha: config2.alpha, paired: config2.paired, nBaseline: baseline.runs.length });
+      warnAll(seedWarnings(baseline.runs, config2.metrics, { alpha: plan.alphaPerLook.at(-1), nCandidate: plan.looks.at(-1), bothSides: false, paired: config2.paired }));
+      for (let look = 0; look < plan.looks.length; look++) {
+        candidate.push(...await runSeeds(ctx, config2.seeds.slice(candidate.length, plan.looks[look])));
+        const r = compareSequentialLook(plan, look, baseline.runs, candidate, config2.metrics);
+        req.log.info(r.summary.reason);
+        if (r.decision !== "continue") {
+          verdict = r.decision;
+          compared = { metrics: r.metrics, mismatches: [] };
+          warnings.push(...r.warnings);
+          sequential = r.summary;
+          break;
+        }
+      }
     } else {
+      warnAll(seedWarnings(baseline.runs, config2.metrics, { alpha: config2.alpha, nCandidate: config2.seeds.length, paired: config2.paired }));
+      candidate = await runSeeds(ctx, config2.seeds);
       const r = compareStatistical(baseline.runs, candidate, config2.metrics, { alpha: config2.alpha, paired: config2.paired });
       verdict = r.verdict;
       compared = { metrics: r.metrics, mismatches: [] };
@@ -31649,7 +32447,7 @@ async function runGate(req) {
         cause = diagnosisCause(diagnosis);
       }
     }
-    return outcome(buildReport({ ...base2, command: "check", verdict, baseline, drift, candidate, ...compared, cause, warnings, diagnosis }));
+    return outcome(buildReport({ ...base2, command: "check", verdict, baseline, drift, candidate, ...compared, cause, warnings, diagnosis, sequential }));
   });
 }
 function diagnosisCause(d) {
@@ -31817,6 +32615,11 @@ function marginText(m, f) {
 function sample(s) {
   return `${num(s.mean)} ± ${num(s.sd, 2)}`;
 }
+function ciLabel(report) {
+  const seq = report.sequential;
+  const alpha = seq ? seq.alphaPerLook[seq.stoppedAtLook - 1] ?? report.alpha : report.alpha;
+  return `${Number(((1 - 2 * alpha) * 100).toPrecision(3))}% CI`;
+}
 function metricsTable(report, f) {
   const first = report.metrics[0];
   if (!first) return "";
@@ -31829,7 +32632,7 @@ function metricsTable(report, f) {
   });
   const sides = `Baseline (n=${first.baseline.n}) | This run (n=${first.candidate.n})`;
   const header = exact ? `| Metric | ${sides} | Difference | Verdict |
-|---|---|---|---|---|` : `| Metric | ${sides} | Difference | ${Math.round((1 - 2 * report.alpha) * 100)}% CI | Margin | p | Verdict |
+|---|---|---|---|---|` : `| Metric | ${sides} | Difference | ${ciLabel(report)} | Margin | p | Verdict |
 |---|---|---|---|---|---|---|---|`;
   return [header, ...rows].join("\n");
 }
@@ -31839,6 +32642,7 @@ function sections(report, f) {
   const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`, "", `**${f.text(report.summary, 1e3)}**`];
   if (report.cause) head.push("", `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? "", 1e3)}`);
   if (report.metrics.length) head.push("", metricsTable(report, f));
+  if (report.sequential) head.push("", `Sequential seeds: ${f.text(report.sequential.reason, 1e3)}`);
   out.push({ body: head.join("\n") });
   const { data, config: config2, environment } = report.drift;
   if (report.command !== "record") {

@@ -9,6 +9,8 @@ import { readBaseline, writeBaseline } from './baseline/io.js';
 import { compareExact } from './compare/exact.js';
 import { diffEnvironment, rankCause, type CauseFinding } from './compare/drift.js';
 import { compareStatistical } from './compare/statistical.js';
+import { compareSequentialLook, planForGate, type SequentialSummary } from './compare/sequential-gate.js';
+import { seedWarnings } from './compare/power-warnings.js';
 import { loadConfig } from './config/load.js';
 import type { GateConfig } from './config/schema.js';
 import { GateError } from './errors.js';
@@ -86,16 +88,40 @@ export async function runGate(req: GateRequest): Promise<GateOutcome> {
       return outcome(buildReport({ ...base, command: 'drift', verdict, baseline, drift }));
     }
 
-    const candidate = await runSeeds(ctx, config.seeds);
-    const names = config.metrics.map((m) => m.name);
     const warnings: string[] = [];
-    let verdict: Verdict;
-    let compared: Pick<Report, 'metrics' | 'mismatches'>;
+    const warnAll = (lines: string[]) => {
+      for (const line of lines) req.log.warn(line);
+      warnings.push(...lines);
+    };
+    const names = config.metrics.map((m) => m.name);
+    let candidate: RunRecord[] = [];
+    let verdict: Verdict = 'inconclusive';
+    let compared: Pick<Report, 'metrics' | 'mismatches'> = { metrics: [], mismatches: [] };
+    let sequential: SequentialSummary | undefined;
     if (config.mode === 'exact') {
+      candidate = await runSeeds(ctx, config.seeds);
       const r = compareExact(baseline!.runs, candidate, names, config.artifacts);
       verdict = r.verdict;
       compared = { metrics: r.metrics, mismatches: r.mismatches };
+    } else if (config.sequential) {
+      const plan = planForGate(config.sequential, { alpha: config.alpha, paired: config.paired, nBaseline: baseline!.runs.length });
+      // Before any training: say so if even the largest stage cannot show equivalence.
+      warnAll(seedWarnings(baseline!.runs, config.metrics, { alpha: plan.alphaPerLook.at(-1)!, nCandidate: plan.looks.at(-1)!, bothSides: false, paired: config.paired }));
+      for (let look = 0; look < plan.looks.length; look++) {
+        candidate.push(...(await runSeeds(ctx, config.seeds.slice(candidate.length, plan.looks[look]))));
+        const r = compareSequentialLook(plan, look, baseline!.runs, candidate, config.metrics);
+        req.log.info(r.summary.reason);
+        if (r.decision !== 'continue') {
+          verdict = r.decision;
+          compared = { metrics: r.metrics, mismatches: [] };
+          warnings.push(...r.warnings);
+          sequential = r.summary;
+          break;
+        }
+      }
     } else {
+      warnAll(seedWarnings(baseline!.runs, config.metrics, { alpha: config.alpha, nCandidate: config.seeds.length, paired: config.paired }));
+      candidate = await runSeeds(ctx, config.seeds);
       const r = compareStatistical(baseline!.runs, candidate, config.metrics, { alpha: config.alpha, paired: config.paired });
       verdict = r.verdict;
       compared = { metrics: r.metrics, mismatches: [] };
@@ -117,7 +143,7 @@ export async function runGate(req: GateRequest): Promise<GateOutcome> {
         cause = diagnosisCause(diagnosis);
       }
     }
-    return outcome(buildReport({ ...base, command: 'check', verdict, baseline, drift, candidate, ...compared, cause, warnings, diagnosis }));
+    return outcome(buildReport({ ...base, command: 'check', verdict, baseline, drift, candidate, ...compared, cause, warnings, diagnosis, sequential }));
   });
 }
 

@@ -125,8 +125,10 @@ try_dockerd() {
     if pid_alive "$pid"; then kill -9 "$pid" 2>/dev/null || true; fi
   fi
   rm -f "$DOCKERD_PIDFILE"
-  log "dockerd ${args[*]} failed; log tail:"
-  tail -n 15 "$DOCKERD_LOG" | sed 's/^/    /' >&2
+  log "dockerd ${args[*]} failed; errors from $DOCKERD_LOG:"
+  # shellcheck disable=SC2016 # sed script: the last attempt's lines
+  sed -n '/^===== /h; /^===== /!H; ${x;p}' "$DOCKERD_LOG" |
+    grep -E 'level=(error|fatal)|failed to start|^[^t=]' | tail -n 10 | sed 's/^/    /' >&2
   return 1
 }
 
@@ -156,6 +158,8 @@ else
         started=yes
         break 2
       fi
+      # A storage-driver failure: other networking flags will not help.
+      if tail -n 5 "$DOCKERD_LOG" | grep -q 'error initializing graphdriver'; then break; fi
     done
   done
   [[ -n "$started" ]] || die "could not start dockerd with any of: ${drivers[*]} (full log: $DOCKERD_LOG)"

@@ -50,10 +50,12 @@ export function parseConfig(text: string, file: string): GateConfig {
     const head = messages.length === 1 ? messages[0]! : `${name} has ${messages.length} problems:\n  ${messages.join('\n  ')}`;
     throw new GateError(head, FIX_HINT);
   }
-  const { metrics: metricsSection, ...rest } = parsed.data;
+  const { metrics: metricsSection, seeds: seedsSetting, ...rest } = parsed.data;
   const { file: metricsFile, ...named } = metricsSection;
   const metrics: MetricSpec[] = Object.entries(named).map(([metricName, spec]) => ({ name: metricName, ...(spec as Omit<MetricSpec, 'name'>) }));
-  return { ...rest, path: file, root: path.dirname(file), metricsFile, metrics };
+  const sequential = Array.isArray(seedsSetting) ? undefined : seedsSetting;
+  const seeds = sequential ? Array.from({ length: sequential.max }, (_, i) => i) : (seedsSetting as number[]);
+  return { ...rest, seeds, ...(sequential ? { sequential } : {}), path: file, root: path.dirname(file), metricsFile, metrics };
 }
 
 function valueAt(raw: unknown, keyPath: readonly PropertyKey[]): unknown {
@@ -106,12 +108,14 @@ const KNOWN: Record<string, string[]> = {
   '': ['version', 'train', 'seeds', 'mode', 'alpha', 'paired', 'metrics', 'artifacts', 'data', 'config', 'baseline', 'curves', 'diagnose'],
   train: ['command', 'image', 'allow-unpinned', 'network', 'gpus', 'env', 'timeout'],
   metric: ['margin', 'direction'],
+  seeds: ['min', 'max', 'step', 'boundary', 'calibration', 'futility'],
 };
 
 function knownKeys(keyPath: string[]): string[] {
   if (keyPath.length === 0) return KNOWN['']!;
   if (keyPath.length === 1 && keyPath[0] === 'train') return KNOWN.train!;
   if (keyPath.length === 2 && keyPath[0] === 'metrics') return KNOWN.metric!;
+  if (keyPath.length === 1 && keyPath[0] === 'seeds') return KNOWN.seeds!;
   return [];
 }
 

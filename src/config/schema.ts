@@ -34,12 +34,28 @@ export type MetricSpec = z.infer<typeof metricSchema> & { name: string };
 
 const envValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
+/** `seeds: {min, max}`: train the candidate in stages and stop as soon as the gate can decide. */
+const sequentialSeedsSchema = z
+  .object({
+    min: z.number().int().min(2),
+    max: z.number().int().min(2).max(1000),
+    step: z.number().int().positive().optional(),
+    boundary: z.enum(['pocock', 'obrien-fleming', 'pocock-spending']).default('pocock'),
+    calibration: z.enum(['simulated', 'bonferroni']).default('simulated'),
+    /** Stop early for futility when the conditional power drops below this (non-binding); off by default. */
+    futility: z.number().gt(0).lt(1).optional(),
+  })
+  .strict()
+  .refine((s) => s.max >= s.min, { message: 'max must be at least min', path: ['max'] });
+export type SequentialSeedsConfig = z.infer<typeof sequentialSeedsSchema>;
+
 const seedsSchema = z.union([
   z.number().int().positive().max(1000).transform((n) => Array.from({ length: n }, (_, i) => i)),
   z
     .array(z.number().int().nonnegative())
     .min(1)
     .refine((s) => new Set(s).size === s.length, 'seeds must not repeat'),
+  sequentialSeedsSchema,
 ]);
 
 const relPath = z.string().min(1, 'must not be empty');
@@ -104,12 +120,20 @@ export const configSchema = z
       .strict()
       .default({ auto: true }),
   })
-  .strict();
+  .strict()
+  .refine((c) => Array.isArray(c.seeds) || c.mode === 'statistical', {
+    message: 'seeds: {min, max} (sequential) needs mode: statistical; exact mode compares fixed seeds',
+    path: ['seeds'],
+  });
 
 type Parsed = z.infer<typeof configSchema>;
 
 /** The validated config with paths resolved and metrics as a list. */
-export interface GateConfig extends Omit<Parsed, 'metrics'> {
+export interface GateConfig extends Omit<Parsed, 'metrics' | 'seeds'> {
+  /** Seeds to train: the list, or 0…max−1 for a sequential plan (record trains all of them). */
+  seeds: number[];
+  /** Set for `seeds: {min, max}`: check trains the candidate in stages. */
+  sequential?: SequentialSeedsConfig;
   /** Absolute path of the config file. */
   path: string;
   /** Folder of the config file: the command's working directory and the root of every relative path. */

@@ -4,7 +4,8 @@ import type { CauseFinding } from '../compare/drift.js';
 import type { GateConfig } from '../config/schema.js';
 import { TOOL_VERSION } from '../version.js';
 import type { Diagnosis } from '../diagnose/schema.js';
-import type { Drift, MetricResult, Mismatch, Report, Verdict } from './schema.js';
+import type { SequentialSummary } from '../compare/sequential-gate.js';
+import { FAILING_VERDICTS, type Drift, type MetricResult, type Mismatch, type Report, type Verdict } from './schema.js';
 
 export interface ReportInput {
   command: Report['command'];
@@ -21,6 +22,7 @@ export interface ReportInput {
   warnings?: string[];
   lint?: string[];
   diagnosis?: Diagnosis;
+  sequential?: SequentialSummary;
 }
 
 const NO_DRIFT: Drift = { data: [], config: [], environment: [] };
@@ -46,8 +48,11 @@ export function buildReport(input: ReportInput): Report {
       : null,
     commit: input.commit,
   };
-  if (input.lint?.length) report.lint = input.lint;
+  // Informational items only matter when the gate failed; warnings always show.
+  const lint = FAILING_VERDICTS.includes(input.verdict) ? input.lint : input.lint?.filter((l) => !l.startsWith('Info:'));
+  if (lint?.length) report.lint = lint;
   if (input.diagnosis) report.diagnosis = input.diagnosis;
+  if (input.sequential) report.sequential = input.sequential;
   if (input.cause) {
     report.cause = input.cause.cause;
     report.causeEvidence = input.cause.evidence;

@@ -46,7 +46,7 @@ export function num(x: number | null | undefined, digits = 4): string {
   if (!Number.isFinite(x)) return x > 0 ? '∞' : '−∞';
   if (x === 0) return '0';
   const abs = Math.abs(x);
-  const s = abs >= 1e-3 && abs < 1e6 ? String(Number(abs.toPrecision(digits))) : abs.toExponential(digits - 2).replace('e-', 'e−');
+  const s = abs >= 1e-3 && abs < 1e6 ? String(Number(abs.toPrecision(digits))) : abs.toExponential(Math.max(1, digits - 2)).replace('e-', 'e−');
   return x < 0 ? `−${s}` : s;
 }
 

@@ -49,6 +49,13 @@ function sample(s: { mean: number; sd: number }): string {
   return `${num(s.mean)} ± ${num(s.sd, 2)}`;
 }
 
+/** (1−2α) CI, or (1−2α′) at the look a sequential plan stopped at. */
+function ciLabel(report: Report): string {
+  const seq = report.sequential;
+  const alpha = seq ? (seq.alphaPerLook[seq.stoppedAtLook - 1] ?? report.alpha) : report.alpha;
+  return `${Number(((1 - 2 * alpha) * 100).toPrecision(3))}% CI`;
+}
+
 function metricsTable(report: Report, f: Escaper): string {
   const first = report.metrics[0];
   if (!first) return '';
@@ -62,7 +69,7 @@ function metricsTable(report: Report, f: Escaper): string {
   const sides = `Baseline (n=${first.baseline.n}) | This run (n=${first.candidate.n})`;
   const header = exact
     ? `| Metric | ${sides} | Difference | Verdict |\n|---|---|---|---|---|`
-    : `| Metric | ${sides} | Difference | ${Math.round((1 - 2 * report.alpha) * 100)}% CI | Margin | p | Verdict |\n|---|---|---|---|---|---|---|---|`;
+    : `| Metric | ${sides} | Difference | ${ciLabel(report)} | Margin | p | Verdict |\n|---|---|---|---|---|---|---|---|`;
   return [header, ...rows].join('\n');
 }
 
@@ -80,6 +87,7 @@ function sections(report: Report, f: Escaper): Section[] {
   // The cause is what a reader of a red gate needs first, so it goes above the numbers.
   if (report.cause) head.push('', `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? '', 1000)}`);
   if (report.metrics.length) head.push('', metricsTable(report, f));
+  if (report.sequential) head.push('', `Sequential seeds: ${f.text(report.sequential.reason, 1000)}`);
   out.push({ body: head.join('\n') });
 
   const { data, config, environment } = report.drift;

@@ -110,6 +110,20 @@ export const reportSchema = z
     warnings: z.array(z.string()),
     /** Determinism settings missing for the detected framework and device. */
     lint: z.array(z.string()).optional(),
+    /** Set when seeds: {min, max}: the plan, where it stopped and why. */
+    sequential: z
+      .object({
+        looks: z.array(z.number().int().positive()),
+        alphaPerLook: z.array(z.number()),
+        method: z.string(),
+        guarantee: z.string(),
+        stoppedAtLook: z.number().int().positive(),
+        runsUsed: z.number().int().nonnegative(),
+        maxRuns: z.number().int().positive(),
+        reason: z.string(),
+      })
+      .strict()
+      .optional(),
     /** Set when a failing exact check reran a seed to tell randomness from parallelism. */
     diagnosis: diagnosisSchema.optional(),
     baseline: z
