@@ -51062,6 +51062,60 @@ import path8 from "node:path";
 
 // src/train/metrics.ts
 import { readFile as readFile5 } from "node:fs/promises";
+
+// src/lenient-json.ts
+var SENTINEL = "\0repro-gate:";
+var TOKENS = [["-Infinity", -Infinity], ["Infinity", Infinity], ["NaN", NaN]];
+function parseLenientJson(text2) {
+  try {
+    return JSON.parse(text2);
+  } catch (err) {
+    if (!/NaN|Infinity/.test(text2)) throw err;
+  }
+  let out = "";
+  let inString = false;
+  let i = 0;
+  let replaced = false;
+  while (i < text2.length) {
+    const c = text2[i];
+    if (inString) {
+      out += c;
+      if (c === "\\") {
+        out += text2[i + 1] ?? "";
+        i += 2;
+        continue;
+      }
+      if (c === '"') inString = false;
+      i++;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      out += c;
+      i++;
+      continue;
+    }
+    const tok = TOKENS.find(([t]) => text2.startsWith(t, i));
+    if (tok) {
+      out += JSON.stringify(SENTINEL + tok[0]);
+      i += tok[0].length;
+      replaced = true;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  if (!replaced) return JSON.parse(text2);
+  return JSON.parse(out, (_k, v) => {
+    if (typeof v === "string" && v.startsWith(SENTINEL)) {
+      const t = TOKENS.find(([name]) => SENTINEL + name === v);
+      if (t) return t[1];
+    }
+    return v;
+  });
+}
+
+// src/train/metrics.ts
 var WRITE_HINT = "Make the training write its metrics as JSON into the {out} folder (also in $REPRO_GATE_OUT), or fix metrics.file in repro-gate.yml.";
 function lookupDotted(doc, dotted) {
   if (doc === null || typeof doc !== "object") return void 0;
@@ -51077,15 +51131,6 @@ function lookupDotted(doc, dotted) {
   }
   return void 0;
 }
-function parseLenientJson(text2) {
-  try {
-    return JSON.parse(text2);
-  } catch (err) {
-    const quoted = text2.replace(/([:[,]\s*)(-?Infinity|NaN)(?=\s*[,\]}])/g, '$1"$2"');
-    if (quoted === text2) throw err;
-    return JSON.parse(quoted);
-  }
-}
 function extractMetrics(doc, names, where) {
   const values = {};
   for (const name of names) {
@@ -51097,14 +51142,14 @@ function extractMetrics(doc, names, where) {
         "Write it from the training, or fix the metric name under metrics: in repro-gate.yml (nested keys as dotted paths, e.g. eval.accuracy)."
       );
     }
-    const number4 = typeof value2 === "string" && /^-?(Infinity|NaN)$/.test(value2) ? Number(value2) : value2;
-    if (typeof number4 !== "number" || !Number.isFinite(number4)) {
+    if (typeof value2 !== "number" || !Number.isFinite(value2)) {
+      const nonFinite = typeof value2 === "number";
       throw new GateError(
-        `Metric "${name}" in ${where} is ${JSON.stringify(value2)}, not a finite number.`,
-        Number.isNaN(number4) || number4 === Infinity || number4 === -Infinity ? "The training diverged or divided by zero for this seed; fix the training (a NaN metric cannot be compared)." : "Write the metric as a JSON number."
+        `Metric "${name}" in ${where} is ${nonFinite ? String(value2) : JSON.stringify(value2)}, not a finite number.`,
+        nonFinite ? "The training diverged or divided by zero for this seed; fix the training (a NaN metric cannot be compared)." : "Write the metric as a JSON number."
       );
     }
-    values[name] = number4;
+    values[name] = value2;
   }
   return values;
 }
@@ -51637,58 +51682,6 @@ function compareNumeric(d, before, after) {
   d.bitIdentical = sameType && shapesEqual && differing2 === 0;
   d.status = d.bitIdentical ? "identical" : "modified";
   return d;
-}
-
-// src/diagnose/lenient-json.ts
-var SENTINEL = "\0repro-gate:";
-var TOKENS = [["-Infinity", -Infinity], ["Infinity", Infinity], ["NaN", NaN]];
-function parseLenientJson2(text2) {
-  try {
-    return JSON.parse(text2);
-  } catch (err) {
-    if (!/NaN|Infinity/.test(text2)) throw err;
-  }
-  let out = "";
-  let inString = false;
-  let i = 0;
-  let replaced = false;
-  while (i < text2.length) {
-    const c = text2[i];
-    if (inString) {
-      out += c;
-      if (c === "\\") {
-        out += text2[i + 1] ?? "";
-        i += 2;
-        continue;
-      }
-      if (c === '"') inString = false;
-      i++;
-      continue;
-    }
-    if (c === '"') {
-      inString = true;
-      out += c;
-      i++;
-      continue;
-    }
-    const tok = TOKENS.find(([t]) => text2.startsWith(t, i));
-    if (tok) {
-      out += JSON.stringify(SENTINEL + tok[0]);
-      i += tok[0].length;
-      replaced = true;
-      continue;
-    }
-    out += c;
-    i++;
-  }
-  if (!replaced) return JSON.parse(text2);
-  return JSON.parse(out, (_k, v) => {
-    if (typeof v === "string" && v.startsWith(SENTINEL)) {
-      const t = TOKENS.find(([name]) => SENTINEL + name === v);
-      if (t) return t[1];
-    }
-    return v;
-  });
 }
 
 // src/diagnose/npy.ts
@@ -52390,7 +52383,7 @@ async function openText(file2, size, format, limits) {
   if (format === "json") {
     let doc;
     try {
-      doc = parseLenientJson2(text2);
+      doc = parseLenientJson(text2);
     } catch (err) {
       throw new FormatError(`invalid JSON (${describe3(err)})`);
     }
@@ -52513,7 +52506,7 @@ function parseCurveLog(content, opts = {}) {
     const where = `${source} line ${i + 1}`;
     let doc;
     try {
-      doc = parseLenientJson2(line);
+      doc = parseLenientJson(line);
     } catch (err) {
       throw new GateError(`${where} is not valid JSON: ${err.message}`, 'Write one JSON object per line (JSON Lines), e.g. {"step": 10, "loss": 0.53}.');
     }

@@ -190,7 +190,7 @@ ${extra}`;
   it('a NaN metric', async () => {
     const cmd = `[python3, -c, "import json, sys; json.dump({'accuracy': float('nan')}, open(sys.argv[1] + '/metrics.json', 'w'))", "{out}"]`;
     const r = await runCli(['record', '--config', await withConfig(base(cmd))], dir);
-    expectCleanError(r, /Metric "accuracy" in seed 0's metrics\.json is "NaN", not a finite number\.\n  → The training diverged/);
+    expectCleanError(r, /Metric "accuracy" in seed 0's metrics\.json is NaN, not a finite number\.\n  → The training diverged/);
   });
 
   it('a failed record leaves the committed baseline untouched and no temp files', async () => {

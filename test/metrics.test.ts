@@ -31,10 +31,10 @@ describe('metrics file', () => {
     await writeFile(file, '{"loss": NaN, "acc": 0.5, "x": -Infinity}');
     await expect(readMetrics(file, ['acc'], 'm.json')).resolves.toEqual({ acc: 0.5 });
     await expect(readMetrics(file, ['loss'], 'm.json')).rejects.toMatchObject({
-      message: 'Metric "loss" in m.json is "NaN", not a finite number.',
+      message: 'Metric "loss" in m.json is NaN, not a finite number.',
       hint: expect.stringMatching(/diverged/),
     });
-    await expect(readMetrics(file, ['x'], 'm.json')).rejects.toThrow(/"-Infinity", not a finite number/);
+    await expect(readMetrics(file, ['x'], 'm.json')).rejects.toThrow(/is -Infinity, not a finite number/);
   });
 
   it('says when the file is missing or not JSON', async () => {

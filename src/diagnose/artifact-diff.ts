@@ -27,7 +27,7 @@ import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { compareArrays } from './compare-arrays.js';
 import { dtypeFromSafetensors } from './dtype.js';
-import { parseLenientJson } from './lenient-json.js';
+import { parseLenientJson } from '../lenient-json.js';
 import { FormatError, NPY_MAX_HEADER, parseNpyHeader, type NpyHeader } from './npy.js';
 import { csvArrays, jsonArrays } from './text-formats.js';
 import type { ArrayDiff, ArtifactDiff, ArtifactFormat, LoadedArray } from './types.js';

@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { GateError } from '../errors.js';
 import { GITHUB, num, type Escaper } from '../report/format.js';
-import { parseLenientJson } from './lenient-json.js';
+import { parseLenientJson } from '../lenient-json.js';
 import type { JsonNumber } from './types.js';
 import { jsonNumber } from './types.js';
 

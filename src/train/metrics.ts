@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { GateError } from '../errors.js';
+import { parseLenientJson } from '../lenient-json.js';
 
 const WRITE_HINT = 'Make the training write its metrics as JSON into the {out} folder (also in $REPRO_GATE_OUT), or fix metrics.file in repro-gate.yml.';
 
@@ -22,17 +23,6 @@ export function lookupDotted(doc: unknown, dotted: string): unknown {
   return undefined;
 }
 
-/** Python's json.dump writes NaN/Infinity, which JSON.parse rejects: quote them so they can be reported. */
-function parseLenientJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    const quoted = text.replace(/([:[,]\s*)(-?Infinity|NaN)(?=\s*[,\]}])/g, '$1"$2"');
-    if (quoted === text) throw err;
-    return JSON.parse(quoted);
-  }
-}
-
 /** Pure: metric values from a parsed metrics document, or a GateError naming the metric and why. */
 export function extractMetrics(doc: unknown, names: string[], where: string): Record<string, number> {
   const values: Record<string, number> = {};
@@ -45,16 +35,16 @@ export function extractMetrics(doc: unknown, names: string[], where: string): Re
         'Write it from the training, or fix the metric name under metrics: in repro-gate.yml (nested keys as dotted paths, e.g. eval.accuracy).',
       );
     }
-    const number = typeof value === 'string' && /^-?(Infinity|NaN)$/.test(value) ? Number(value) : value;
-    if (typeof number !== 'number' || !Number.isFinite(number)) {
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      const nonFinite = typeof value === 'number';
       throw new GateError(
-        `Metric "${name}" in ${where} is ${JSON.stringify(value)}, not a finite number.`,
-        Number.isNaN(number) || number === Infinity || number === -Infinity
+        `Metric "${name}" in ${where} is ${nonFinite ? String(value) : JSON.stringify(value)}, not a finite number.`,
+        nonFinite
           ? 'The training diverged or divided by zero for this seed; fix the training (a NaN metric cannot be compared).'
           : 'Write the metric as a JSON number.',
       );
     }
-    values[name] = number;
+    values[name] = value;
   }
   return values;
 }
