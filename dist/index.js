@@ -47601,7 +47601,8 @@ var metricResultSchema = external_exports.object({
   /** The margin as configured, e.g. "0.01" or "2%". */
   margin: external_exports.string().nullable(),
   direction: external_exports.enum(["both", "higher", "lower"]),
-  design: external_exports.enum(["welch", "paired", "exact"]),
+  /** rank: Hodges–Lehmann shift with a Mann–Whitney CI (robust: true). */
+  design: external_exports.enum(["welch", "paired", "rank", "exact"]),
   df: external_exports.number().nullable(),
   se: external_exports.number().nullable(),
   degenerate: external_exports.boolean()
@@ -48314,6 +48315,133 @@ function paired(x1, x2) {
   return { diff: d.mean, se: d.sd / Math.sqrt(d.n), df: d.n - 1, constant: d.constant };
 }
 
+// src/compare/robust.ts
+var ROBUST_MIN_SEEDS = 10;
+var EXACT_MAX_PAIRS = 2500;
+function checkRobustSeeds(m, n, alpha) {
+  if (m < ROBUST_MIN_SEEDS || n < ROBUST_MIN_SEEDS) {
+    throw new GateError(
+      `robust equivalence needs ≥ ${ROBUST_MIN_SEEDS} seeds per side (candidate has ${m}, baseline ${n}): with fewer, the rank-based CI cannot reach the (1−2α) coverage except by jumping to a much higher one — at 3 vs 3 seeds the ${Math.round((1 - 2 * alpha) * 100)}% CI is the whole range of the pairwise differences, and at 2 vs 2 none exists — so it would almost never show equivalence.`,
+      `Run ≥ ${ROBUST_MIN_SEEDS} seeds on each side (re-record the baseline too), or use the default Welch TOST, which assumes roughly normal seed noise and works from 2 seeds per side.`
+    );
+  }
+}
+function robustTost(input2) {
+  const { candidate, baseline, lower, upper, alpha } = input2;
+  checkSample2("candidate", candidate);
+  checkSample2("baseline", baseline);
+  if (Number.isNaN(lower) || Number.isNaN(upper) || !(lower < upper) || lower === Infinity || upper === -Infinity) {
+    throw new RangeError(`robustTost: bounds must satisfy lower < upper, got lower=${lower}, upper=${upper}`);
+  }
+  if (!(alpha > 0 && alpha < 0.5)) throw new RangeError(`robustTost: alpha must be in (0, 0.5), got ${alpha}`);
+  const m = candidate.length;
+  const n = baseline.length;
+  checkRobustSeeds(m, n, alpha);
+  const mn = m * n;
+  const d = new Float64Array(mn);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) d[i * n + j] = candidate[i] - baseline[j];
+  d.sort();
+  const estimate = mn % 2 ? d[(mn - 1) / 2] : (d[mn / 2 - 1] + d[mn / 2]) / 2;
+  const exact = mn <= EXACT_MAX_PAIRS;
+  const cdf = exact ? mannWhitneyCdf(m, n) : void 0;
+  const sigma = Math.sqrt(mn * (m + n + 1) / 12);
+  const lowerTail = (u) => {
+    if (u < 0) return 0;
+    if (u >= mn) return 1;
+    if (cdf) return cdf[Math.floor(u)];
+    return tCdf((Math.floor(u) + 0.5 - mn / 2) / sigma, Infinity);
+  };
+  let k;
+  if (cdf) {
+    k = 0;
+    while (k < mn && cdf[k] <= alpha) k++;
+  } else {
+    k = Math.floor(mn / 2 + 0.5 + tQuantile(alpha, Infinity) * sigma);
+  }
+  if (k < 1) {
+    throw new GateError(`robust equivalence: with ${m} and ${n} seeds no ${Math.round((1 - 2 * alpha) * 100)}% rank-based CI exists at α = ${alpha}.`, "Use more seeds or a larger alpha.");
+  }
+  const ci = [d[k - 1], d[mn - k]];
+  const coverage = 1 - 2 * lowerTail(k - 1);
+  const countAbove = (b) => {
+    let above = 0;
+    let equal = 0;
+    for (const x of d) {
+      if (x > b) above++;
+      else if (x === b) equal++;
+    }
+    return above + equal / 2;
+  };
+  const pAt = (uStat) => lowerTail(mn - Math.floor(uStat));
+  const pLower = lower === -Infinity ? 0 : pAt(countAbove(lower));
+  const pUpper = upper === Infinity ? 0 : pAt(mn - countAbove(upper));
+  let ties = false;
+  for (let i = 1; i < mn; i++) if (d[i] === d[i - 1]) {
+    ties = true;
+    break;
+  }
+  return {
+    method: "hodges-lehmann",
+    n1: m,
+    n2: n,
+    estimate,
+    medianDiff: median(candidate) - median(baseline),
+    ci,
+    ciLevel: 1 - 2 * alpha,
+    coverage,
+    k,
+    exact,
+    pLower,
+    pUpper,
+    p: Math.max(pLower, pUpper),
+    verdict: ciVerdict(ci, lower, upper),
+    degenerate: d[0] === d[mn - 1],
+    ties,
+    lower,
+    upper,
+    alpha
+  };
+}
+function mannWhitneyCdf(m, n) {
+  if (!Number.isInteger(m) || !Number.isInteger(n) || m < 1 || n < 1) throw new RangeError(`mannWhitneyCdf: sizes must be positive integers, got ${m}, ${n}`);
+  const point = () => Float64Array.of(1);
+  let prev = Array.from({ length: m + 1 }, point);
+  for (let j = 1; j <= n; j++) {
+    const cur = [point()];
+    for (let i = 1; i <= m; i++) {
+      const pmf2 = new Float64Array(i * j + 1);
+      const a = i / (i + j);
+      const b = j / (i + j);
+      const fromX = cur[i - 1];
+      const fromY = prev[i];
+      for (let u = 0; u < fromX.length; u++) pmf2[u + j] += a * fromX[u];
+      for (let u = 0; u < fromY.length; u++) pmf2[u] += b * fromY[u];
+      cur.push(pmf2);
+    }
+    prev = cur;
+  }
+  const pmf = prev[m];
+  const cdf = new Float64Array(pmf.length);
+  let s = 0;
+  for (let u = 0; u < pmf.length; u++) {
+    s += pmf[u];
+    cdf[u] = Math.min(1, s);
+  }
+  cdf[pmf.length - 1] = 1;
+  return cdf;
+}
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
+function checkSample2(name, xs) {
+  if (!Array.isArray(xs)) throw new RangeError(`robustTost: ${name} must be an array of numbers`);
+  xs.forEach((x, i) => {
+    if (typeof x !== "number" || !Number.isFinite(x)) throw new RangeError(`robustTost: ${name}[${i}] is ${String(x)}; every value must be a finite number`);
+  });
+}
+
 // src/compare/statistical.ts
 function boundsFor(spec, baselineMean) {
   let m;
@@ -48347,6 +48475,7 @@ function compareStatistical(baseline, candidate, specs, opts) {
     const c = cand.map((r2) => r2.metrics[spec.name]);
     const baselineMean = b.reduce((s, x) => s + x, 0) / b.length;
     const { lower, upper } = boundsFor(spec, baselineMean);
+    if (opts.robust) return robustResult(spec, c, b, lower, upper, opts.alpha);
     const r = tost({ candidate: c, baseline: b, lower, upper, alpha: opts.alpha, design: opts.paired ? "paired" : "welch" });
     if (r.degenerate) {
       warnings.push(
@@ -48372,6 +48501,26 @@ function compareStatistical(baseline, candidate, specs, opts) {
     };
   });
   return { verdict: combineVerdicts(metrics.map((m) => m.verdict)), metrics, warnings };
+}
+function robustResult(spec, c, b, lower, upper, alpha) {
+  const r = robustTost({ candidate: c, baseline: b, lower, upper, alpha });
+  return {
+    name: spec.name,
+    verdict: r.verdict,
+    baseline: describeSample(b),
+    candidate: describeSample(c),
+    diff: r.estimate,
+    ci: r.ci,
+    p: r.p,
+    lower: Number.isFinite(lower) ? lower : null,
+    upper: Number.isFinite(upper) ? upper : null,
+    margin: spec.margin.text,
+    direction: spec.direction,
+    design: "rank",
+    df: null,
+    se: null,
+    degenerate: r.degenerate
+  };
 }
 
 // src/compare/prng.ts
@@ -49203,6 +49352,8 @@ var configSchema = external_exports.object({
   alpha: external_exports.number().gt(0).lt(0.5).default(0.05),
   /** Pair candidate seed i with baseline seed i (paired t); off by default (Welch). */
   paired: external_exports.boolean().default(false),
+  /** Rank-based (Hodges–Lehmann / Mann–Whitney) equivalence instead of Welch: needs ≥ 10 seeds per side. */
+  robust: external_exports.boolean().default(false),
   metrics: external_exports.object({ file: relPath.default("metrics.json") }).catchall(metricSchema).refine((m) => Object.keys(m).some((k) => k !== "file"), "name at least one metric, e.g. accuracy: {margin: 0.01}"),
   artifacts: external_exports.array(relPath).default([]),
   data: external_exports.array(relPath).default([]),
@@ -49221,7 +49372,10 @@ var configSchema = external_exports.object({
     /** The seed `diagnose` reruns by default (else the first configured seed). */
     seed: external_exports.number().int().nonnegative().optional()
   }).strict().default({ auto: true })
-}).strict().refine((c) => Array.isArray(c.seeds) || c.mode === "statistical", {
+}).strict().refine((c) => !(c.robust && (c.paired || !Array.isArray(c.seeds))), {
+  message: "robust: true is an independent-samples test with fixed seeds; it cannot be combined with paired: true or seeds: {min, max}",
+  path: ["robust"]
+}).refine((c) => Array.isArray(c.seeds) || c.mode === "statistical", {
   message: "seeds: {min, max} (sequential) needs mode: statistical; exact mode compares fixed seeds",
   path: ["seeds"]
 });
@@ -49314,7 +49468,7 @@ function locate(doc, lines, keyPath, key) {
   return `:${pos.line}:${pos.col}`;
 }
 var KNOWN = {
-  "": ["version", "train", "seeds", "mode", "alpha", "paired", "metrics", "artifacts", "data", "config", "baseline", "curves", "diagnose"],
+  "": ["version", "train", "seeds", "mode", "alpha", "paired", "robust", "metrics", "artifacts", "data", "config", "baseline", "curves", "diagnose"],
   train: ["command", "image", "allow-unpinned", "network", "gpus", "env", "timeout"],
   metric: ["margin", "direction"],
   seeds: ["min", "max", "step", "boundary", "calibration", "futility"]
@@ -50751,7 +50905,7 @@ function summarize2(input2, metrics, drift) {
     }
     default: {
       const counts = (v) => metrics.filter((m) => m.verdict === v).length;
-      const design = input2.config.paired ? "paired" : "Welch";
+      const design = input2.config.robust ? "rank-based" : input2.config.paired ? "paired" : "Welch";
       const tail = `(${plural2(n, "seed")}, ${design} TOST, α = ${input2.config.alpha})`;
       const extra = driftCount ? `; ${plural2(driftCount, "drift item")} listed below` : "";
       if (input2.verdict === "equivalent") return `Training reproduces: all ${plural2(metrics.length, "metric")} equivalent within their margins ${tail}${extra}.`;
@@ -52910,9 +53064,9 @@ async function runGate(req) {
         }
       }
     } else {
-      warnAll(seedWarnings(baseline.runs, config2.metrics, { alpha: config2.alpha, nCandidate: config2.seeds.length, paired: config2.paired }));
+      if (!config2.robust) warnAll(seedWarnings(baseline.runs, config2.metrics, { alpha: config2.alpha, nCandidate: config2.seeds.length, paired: config2.paired }));
       candidate = await runSeeds(ctx, config2.seeds);
-      const r = compareStatistical(baseline.runs, candidate, config2.metrics, { alpha: config2.alpha, paired: config2.paired });
+      const r = compareStatistical(baseline.runs, candidate, config2.metrics, { alpha: config2.alpha, paired: config2.paired, robust: config2.robust });
       verdict = r.verdict;
       compared = { metrics: r.metrics, mismatches: [] };
       warnings.push(...r.warnings);
@@ -52981,6 +53135,7 @@ function checkBaselineFits(config2, baseline, file2) {
       throw new GateError(`${config2.mode === "exact" ? "Exact mode" : "A paired comparison"} needs the baseline to hold every seed, but it has no run for seed(s) ${absent.join(", ")}.`, rerecord);
     }
   }
+  if (config2.robust) checkRobustSeeds(config2.seeds.length, baseline.runs.length, config2.alpha);
   if (config2.paired && config2.seeds.length !== baseline.runs.length) {
     throw new GateError(`A paired comparison needs the same seeds on both sides: the config lists ${config2.seeds.length}, the baseline holds ${baseline.runs.length}.`, rerecord);
   }

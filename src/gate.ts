@@ -11,6 +11,7 @@ import { diffEnvironment, rankCause, type CauseFinding } from './compare/drift.j
 import { compareStatistical } from './compare/statistical.js';
 import { compareSequentialLook, planForGate, type SequentialSummary } from './compare/sequential-gate.js';
 import { seedWarnings } from './compare/power-warnings.js';
+import { checkRobustSeeds } from './compare/robust.js';
 import { loadConfig } from './config/load.js';
 import type { GateConfig } from './config/schema.js';
 import { GateError } from './errors.js';
@@ -120,9 +121,10 @@ export async function runGate(req: GateRequest): Promise<GateOutcome> {
         }
       }
     } else {
-      warnAll(seedWarnings(baseline!.runs, config.metrics, { alpha: config.alpha, nCandidate: config.seeds.length, paired: config.paired }));
+      // The power model is Welch's; the rank-based test explains its own seed needs when it refuses.
+      if (!config.robust) warnAll(seedWarnings(baseline!.runs, config.metrics, { alpha: config.alpha, nCandidate: config.seeds.length, paired: config.paired }));
       candidate = await runSeeds(ctx, config.seeds);
-      const r = compareStatistical(baseline!.runs, candidate, config.metrics, { alpha: config.alpha, paired: config.paired });
+      const r = compareStatistical(baseline!.runs, candidate, config.metrics, { alpha: config.alpha, paired: config.paired, robust: config.robust });
       verdict = r.verdict;
       compared = { metrics: r.metrics, mismatches: [] };
       warnings.push(...r.warnings);
@@ -221,6 +223,7 @@ function checkBaselineFits(config: GateConfig, baseline: Baseline, file: string)
       throw new GateError(`${config.mode === 'exact' ? 'Exact mode' : 'A paired comparison'} needs the baseline to hold every seed, but it has no run for seed(s) ${absent.join(', ')}.`, rerecord);
     }
   }
+  if (config.robust) checkRobustSeeds(config.seeds.length, baseline.runs.length, config.alpha);
   if (config.paired && config.seeds.length !== baseline.runs.length) {
     throw new GateError(`A paired comparison needs the same seeds on both sides: the config lists ${config.seeds.length}, the baseline holds ${baseline.runs.length}.`, rerecord);
   }

@@ -68,6 +68,18 @@ export interface RobustTostResult {
   alpha: number;
 }
 
+/** The rank-based CI needs ≥ 10 seeds per side; refuse early (before any training) with why. */
+export function checkRobustSeeds(m: number, n: number, alpha: number): void {
+  if (m < ROBUST_MIN_SEEDS || n < ROBUST_MIN_SEEDS) {
+    throw new GateError(
+      `robust equivalence needs ≥ ${ROBUST_MIN_SEEDS} seeds per side (candidate has ${m}, baseline ${n}): with fewer, the rank-based CI ` +
+        `cannot reach the (1−2α) coverage except by jumping to a much higher one — at 3 vs 3 seeds the ${Math.round((1 - 2 * alpha) * 100)}% CI is the whole range ` +
+        `of the pairwise differences, and at 2 vs 2 none exists — so it would almost never show equivalence.`,
+      `Run ≥ ${ROBUST_MIN_SEEDS} seeds on each side (re-record the baseline too), or use the default Welch TOST, which assumes roughly normal seed noise and works from 2 seeds per side.`,
+    );
+  }
+}
+
 export function robustTost(input: RobustTostInput): RobustTostResult {
   const { candidate, baseline, lower, upper, alpha } = input;
   checkSample('candidate', candidate);
@@ -78,14 +90,7 @@ export function robustTost(input: RobustTostInput): RobustTostResult {
   if (!(alpha > 0 && alpha < 0.5)) throw new RangeError(`robustTost: alpha must be in (0, 0.5), got ${alpha}`);
   const m = candidate.length;
   const n = baseline.length;
-  if (m < ROBUST_MIN_SEEDS || n < ROBUST_MIN_SEEDS) {
-    throw new GateError(
-      `robust equivalence needs ≥ ${ROBUST_MIN_SEEDS} seeds per side (candidate has ${m}, baseline ${n}): with fewer, the rank-based CI ` +
-        `cannot reach the (1−2α) coverage except by jumping to a much higher one — at 3 vs 3 seeds the ${Math.round((1 - 2 * alpha) * 100)}% CI is the whole range ` +
-        `of the pairwise differences, and at 2 vs 2 none exists — so it would almost never show equivalence.`,
-      `Run ≥ ${ROBUST_MIN_SEEDS} seeds on each side (re-record the baseline too), or use the default Welch TOST, which assumes roughly normal seed noise and works from 2 seeds per side.`,
-    );
-  }
+  checkRobustSeeds(m, n, alpha);
   const mn = m * n;
   const d = new Float64Array(mn);
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) d[i * n + j] = candidate[i]! - baseline[j]!;

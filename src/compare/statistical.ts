@@ -4,6 +4,8 @@ import type { MetricSpec } from '../config/schema.js';
 import { GateError } from '../errors.js';
 import type { MetricResult } from '../report/schema.js';
 import { combineVerdicts, tost } from './tost.js';
+import { robustTost } from './robust.js';
+import { describeSample } from './sample.js';
 
 export interface StatisticalComparison {
   verdict: 'equivalent' | 'not-equivalent' | 'inconclusive';
@@ -34,7 +36,7 @@ export function compareStatistical(
   baseline: RunRecord[],
   candidate: RunRecord[],
   specs: MetricSpec[],
-  opts: { alpha: number; paired: boolean },
+  opts: { alpha: number; paired: boolean; robust?: boolean },
 ): StatisticalComparison {
   if (baseline.length < 2 || candidate.length < 2) {
     throw new GateError(
@@ -51,6 +53,7 @@ export function compareStatistical(
     const c = cand.map((r) => r.metrics[spec.name]!);
     const baselineMean = b.reduce((s, x) => s + x, 0) / b.length;
     const { lower, upper } = boundsFor(spec, baselineMean);
+    if (opts.robust) return robustResult(spec, c, b, lower, upper, opts.alpha);
     const r = tost({ candidate: c, baseline: b, lower, upper, alpha: opts.alpha, design: opts.paired ? 'paired' : 'welch' });
     if (r.degenerate) {
       warnings.push(
@@ -76,4 +79,26 @@ export function compareStatistical(
     };
   });
   return { verdict: combineVerdicts(metrics.map((m) => m.verdict as 'equivalent' | 'not-equivalent' | 'inconclusive')), metrics, warnings };
+}
+
+/** Rank-based equivalence: the Hodges–Lehmann shift and its Mann–Whitney (1−2α) CI. */
+function robustResult(spec: MetricSpec, c: number[], b: number[], lower: number, upper: number, alpha: number): MetricResult {
+  const r = robustTost({ candidate: c, baseline: b, lower, upper, alpha });
+  return {
+    name: spec.name,
+    verdict: r.verdict,
+    baseline: describeSample(b),
+    candidate: describeSample(c),
+    diff: r.estimate,
+    ci: r.ci,
+    p: r.p,
+    lower: Number.isFinite(lower) ? lower : null,
+    upper: Number.isFinite(upper) ? upper : null,
+    margin: spec.margin.text,
+    direction: spec.direction,
+    design: 'rank',
+    df: null,
+    se: null,
+    degenerate: r.degenerate,
+  };
 }

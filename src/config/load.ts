@@ -105,7 +105,7 @@ function locate(doc: Document, lines: LineCounter, keyPath: string[], key?: stri
 }
 
 const KNOWN: Record<string, string[]> = {
-  '': ['version', 'train', 'seeds', 'mode', 'alpha', 'paired', 'metrics', 'artifacts', 'data', 'config', 'baseline', 'curves', 'diagnose'],
+  '': ['version', 'train', 'seeds', 'mode', 'alpha', 'paired', 'robust', 'metrics', 'artifacts', 'data', 'config', 'baseline', 'curves', 'diagnose'],
   train: ['command', 'image', 'allow-unpinned', 'network', 'gpus', 'env', 'timeout'],
   metric: ['margin', 'direction'],
   seeds: ['min', 'max', 'step', 'boundary', 'calibration', 'futility'],

@@ -92,6 +92,8 @@ export const configSchema = z
     alpha: z.number().gt(0).lt(0.5).default(0.05),
     /** Pair candidate seed i with baseline seed i (paired t); off by default (Welch). */
     paired: z.boolean().default(false),
+    /** Rank-based (Hodges–Lehmann / Mann–Whitney) equivalence instead of Welch: needs ≥ 10 seeds per side. */
+    robust: z.boolean().default(false),
     metrics: z
       .object({ file: relPath.default('metrics.json') })
       .catchall(metricSchema)
@@ -121,6 +123,10 @@ export const configSchema = z
       .default({ auto: true }),
   })
   .strict()
+  .refine((c) => !(c.robust && (c.paired || !Array.isArray(c.seeds))), {
+    message: 'robust: true is an independent-samples test with fixed seeds; it cannot be combined with paired: true or seeds: {min, max}',
+    path: ['robust'],
+  })
   .refine((c) => Array.isArray(c.seeds) || c.mode === 'statistical', {
     message: 'seeds: {min, max} (sequential) needs mode: statistical; exact mode compares fixed seeds',
     path: ['seeds'],

@@ -89,7 +89,7 @@ function summarize(input: ReportInput, metrics: MetricResult[], drift: Drift): s
     }
     default: {
       const counts = (v: string) => metrics.filter((m) => m.verdict === v).length;
-      const design = input.config.paired ? 'paired' : 'Welch';
+      const design = input.config.robust ? 'rank-based' : input.config.paired ? 'paired' : 'Welch';
       const tail = `(${plural(n, 'seed')}, ${design} TOST, α = ${input.config.alpha})`;
       const extra = driftCount ? `; ${plural(driftCount, 'drift item')} listed below` : '';
       if (input.verdict === 'equivalent') return `Training reproduces: all ${plural(metrics.length, 'metric')} equivalent within their margins ${tail}${extra}.`;

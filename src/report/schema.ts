@@ -46,7 +46,8 @@ export const metricResultSchema = z
     /** The margin as configured, e.g. "0.01" or "2%". */
     margin: z.string().nullable(),
     direction: z.enum(['both', 'higher', 'lower']),
-    design: z.enum(['welch', 'paired', 'exact']),
+    /** rank: Hodges–Lehmann shift with a Mann–Whitney CI (robust: true). */
+    design: z.enum(['welch', 'paired', 'rank', 'exact']),
     df: z.number().nullable(),
     se: z.number().nullable(),
     degenerate: z.boolean(),
