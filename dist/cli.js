@@ -27146,8 +27146,12 @@ var baselineSchema = external_exports.object({
 // src/baseline/io.ts
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-var RECORD_HINT = "Run `repro-gate record` (or the action with `command: record`) and commit the baseline file.";
-async function readBaseline(file2) {
+function recordHint(configFile) {
+  const flag = configFile === "repro-gate.yml" ? "" : ` --config ${configFile}`;
+  return `Run \`repro-gate record${flag}\` (or the action with \`command: record\`) and commit the baseline file.`;
+}
+async function readBaseline(file2, configFile = "repro-gate.yml") {
+  const RECORD_HINT = recordHint(configFile);
   let text2;
   try {
     text2 = await readFile(file2, "utf8");
@@ -27271,13 +27275,18 @@ function compareExact(baseline, candidate, metricNames, artifactNames) {
 function envRank(key) {
   if (key.startsWith("image")) return 0;
   if (key.startsWith("python.")) return 1;
-  if (key.startsWith("package.")) return 2;
+  if (key.startsWith("package.")) return NUMERIC_PACKAGE.test(key.slice("package.".length)) ? 2 : 6;
   if (/^(torch\.|cuda|gpu\.)/.test(key)) return 3;
   if (key === "blas") return 4;
   if (key.startsWith("env.")) return 5;
-  return 6;
+  return 7;
 }
 var STRONG_ENV_RANK = 5;
+var NUMERIC_PACKAGE = /^(numpy|scipy|torch\w*|tensorflow[\w-]*|tf-\w+|keras|jax\w*|flax|optax|scikit-learn|pandas|xgboost|lightgbm|catboost|numba|cupy[\w-]*|triton|nvidia-[\w-]+|mkl[\w-]*|intel-openmp|openblas\w*|scipy-openblas\w*|transformers|accelerate|datasets|tokenizers|safetensors|onnx\w*|deepspeed|apex|xformers|timm|sentencepiece|statsmodels)$/;
+function isStrong(e) {
+  if (e.key.startsWith("package.") && e.change !== "modified") return false;
+  return envRank(e.key) <= STRONG_ENV_RANK;
+}
 function diffEnvironment(before, after) {
   const keys = /* @__PURE__ */ new Set([...Object.keys(before), ...Object.keys(after)]);
   const out = [];
@@ -27316,7 +27325,7 @@ function rankCause(input2) {
     const keys = config2.map((c) => `${c.file}: ${c.key} ${fmt(c.before)} → ${fmt(c.after)}`);
     return { cause: "config", evidence: `${list(keys)}, and ${moved}.` };
   }
-  const strongEnv = environment.filter((e) => envRank(e.key) <= STRONG_ENV_RANK);
+  const strongEnv = environment.filter(isStrong);
   if (strongEnv.length) return { cause: "environment", evidence: `${list(strongEnv.map((e) => `${e.key} ${fmt(e.before)} → ${fmt(e.after)}`))}, and ${moved}.` };
   if (input2.codeChanges?.length) return { cause: "code", evidence: `the training code changed since the baseline (${list(input2.codeChanges)}), and ${moved}.` };
   if (environment.length) return { cause: "environment", evidence: `${list(environment.map((e) => `${e.key} ${fmt(e.before)} → ${fmt(e.after)}`))}, and ${moved}.` };
@@ -27327,6 +27336,10 @@ function rankCause(input2) {
 }
 function fmt(v) {
   return v === void 0 ? "(none)" : typeof v === "string" ? v : JSON.stringify(v);
+}
+function diffSettings(before, after, file2) {
+  const show = (v) => v === void 0 || v === null || typeof v !== "object" ? v : JSON.stringify(v);
+  return Object.keys(after).filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key])).map((key) => ({ file: file2, key, change: "modified", before: show(before[key]), after: show(after[key]) }));
 }
 
 // src/compare/tdist.ts
@@ -27779,16 +27792,18 @@ function checkSample2(name, xs) {
 
 // src/compare/statistical.ts
 function boundsFor(spec, baselineMean) {
+  const margin = spec.margin;
+  if (!margin) throw new Error(`metric ${spec.name} has no margin`);
   let m;
-  if (spec.margin.kind === "absolute") m = spec.margin.value;
+  if (margin.kind === "absolute") m = margin.value;
   else {
     if (baselineMean === 0) {
       throw new GateError(
-        `Metric "${spec.name}" has a relative margin (${spec.margin.text}) but its baseline mean is 0, so the margin would be 0.`,
+        `Metric "${spec.name}" has a relative margin (${margin.text}) but its baseline mean is 0, so the margin would be 0.`,
         `Give ${spec.name} an absolute margin in repro-gate.yml, e.g. margin: 0.01.`
       );
     }
-    m = Math.abs(baselineMean) * spec.margin.percent / 100;
+    m = Math.abs(baselineMean) * margin.percent / 100;
   }
   return {
     lower: spec.direction === "lower" ? -Infinity : -m,
@@ -27814,7 +27829,7 @@ function compareStatistical(baseline, candidate, specs, opts) {
     const r = tost({ candidate: c, baseline: b, lower, upper, alpha: opts.alpha, design: opts.paired ? "paired" : "welch" });
     if (r.degenerate) {
       warnings.push(
-        `${spec.name}: every seed gave the same value${opts.paired ? " difference" : ""} on both sides (zero spread), so the verdict is deterministic rather than statistical; mode: exact may suit this training better.`
+        `${spec.name}: every seed gave the same value${opts.paired ? " difference" : ""} on both sides (zero spread), so its verdict compares two fixed values (the CI is the single difference) rather than testing noise.`
       );
     }
     return {
@@ -27827,7 +27842,7 @@ function compareStatistical(baseline, candidate, specs, opts) {
       p: r.p,
       lower: Number.isFinite(lower) ? lower : null,
       upper: Number.isFinite(upper) ? upper : null,
-      margin: spec.margin.text,
+      margin: spec.margin?.text ?? null,
       direction: spec.direction,
       design: opts.paired ? "paired" : "welch",
       df: Number.isFinite(r.df) ? r.df : null,
@@ -27849,7 +27864,7 @@ function robustResult(spec, c, b, lower, upper, alpha) {
     p: r.p,
     lower: Number.isFinite(lower) ? lower : null,
     upper: Number.isFinite(upper) ? upper : null,
-    margin: spec.margin.text,
+    margin: spec.margin?.text ?? null,
     direction: spec.direction,
     design: "rank",
     df: null,
@@ -28267,7 +28282,7 @@ function compareSequentialLook(plan, lookIndex, baseline, candidate, specs) {
     const d = sequentialDecision(plan, lookIndex, c, b, bounds);
     if (d.result.degenerate && d.decision !== "continue") {
       warnings.push(
-        `${spec.name}: every seed gave the same value${paired2 ? " difference" : ""} on both sides (zero spread), so the verdict is deterministic rather than statistical; mode: exact may suit this training better.`
+        `${spec.name}: every seed gave the same value${paired2 ? " difference" : ""} on both sides (zero spread), so its verdict compares two fixed values (the CI is the single difference) rather than testing noise.`
       );
     }
     return { spec, bounds, d };
@@ -28286,7 +28301,7 @@ function compareSequentialLook(plan, lookIndex, baseline, candidate, specs) {
       p: r.p,
       lower: Number.isFinite(bounds.lower) ? bounds.lower : null,
       upper: Number.isFinite(bounds.upper) ? bounds.upper : null,
-      margin: spec.margin.text,
+      margin: spec.margin?.text ?? null,
       direction: spec.direction,
       design: paired2 ? "paired" : "welch",
       df: Number.isFinite(r.df) ? r.df : null,
@@ -28641,7 +28656,8 @@ var marginSchema = external_exports.union([external_exports.number(), external_e
   return external_exports.NEVER;
 });
 var metricSchema = external_exports.object({
-  margin: marginSchema,
+  /** Required in statistical mode; exact mode compares bits and ignores it. */
+  margin: marginSchema.optional(),
   /** higher: only a drop beyond the margin fails (non-inferiority); lower: only a rise. */
   direction: external_exports.enum(["both", "higher", "lower"]).default("both")
 }).strict();
@@ -28707,7 +28723,14 @@ var configSchema = external_exports.object({
     /** The seed `diagnose` reruns by default (else the first configured seed). */
     seed: external_exports.number().int().nonnegative().optional()
   }).strict().default({ auto: true })
-}).strict().refine((c) => !(c.robust && (c.paired || !Array.isArray(c.seeds))), {
+}).strict().superRefine((c, ctx) => {
+  if (c.mode !== "statistical") return;
+  for (const [name, spec] of Object.entries(c.metrics)) {
+    if (name !== "file" && typeof spec === "object" && !spec.margin) {
+      ctx.addIssue({ code: "custom", path: ["metrics", name, "margin"], message: "is required in statistical mode (e.g. margin: 0.01 or margin: 2%)" });
+    }
+  }
+}).refine((c) => !(c.robust && (c.paired || !Array.isArray(c.seeds))), {
   message: "robust: true is an independent-samples test with fixed seeds; it cannot be combined with paired: true or seeds: {min, max}",
   path: ["robust"]
 }).refine((c) => Array.isArray(c.seeds) || c.mode === "statistical", {
@@ -28716,7 +28739,7 @@ var configSchema = external_exports.object({
 });
 
 // src/config/load.ts
-var FIX_HINT = 'Fix repro-gate.yml; the format is documented in the README ("Configuration").';
+var fixHint = (name) => `Fix ${name}; the format is documented in the README ("Configuration").`;
 async function loadConfig(configPath, cwd) {
   const abs = path2.resolve(cwd, configPath);
   let text2;
@@ -28738,11 +28761,11 @@ function parseConfig(text2, file2) {
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const pos = lines.linePos(e.pos[0]);
-    throw new GateError(`${name}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split("\n")[0]}`, FIX_HINT);
+    throw new GateError(`${name}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split("\n")[0]}`, fixHint(name));
   }
   const raw = doc.toJS();
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new GateError(`${name}: expected a YAML mapping with "version: 1" and a "train:" section`, FIX_HINT);
+    throw new GateError(`${name}: expected a YAML mapping with "version: 1" and a "train:" section`, fixHint(name));
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
@@ -28753,7 +28776,7 @@ function parseConfig(text2, file2) {
     const messages = issues.filter((i) => !(valueAt(raw, i.path) === void 0 && suggested.has(i.path.join(".")))).map((issue2) => describeIssue(issue2, raw, doc, lines, name));
     const head = messages.length === 1 ? messages[0] : `${name} has ${messages.length} problems:
   ${messages.join("\n  ")}`;
-    throw new GateError(head, FIX_HINT);
+    throw new GateError(head, fixHint(name));
   }
   const { metrics: metricsSection, seeds: seedsSetting, ...rest } = parsed.data;
   const { file: metricsFile, ...named } = metricsSection;
@@ -28780,7 +28803,7 @@ function describeIssue(issue2, raw, doc, lines, file2) {
   const where = locate(doc, lines, keyPath);
   const label = keyPath.length ? keyPath.join(".") : "(top level)";
   let message = issue2.message;
-  if (valueAt(raw, issue2.path) === void 0) message = "is required";
+  if (valueAt(raw, issue2.path) === void 0 && issue2.code !== "custom") message = "is required";
   else if (issue2.code === "invalid_value" && "values" in issue2) message = `expected one of ${issue2.values.map((v) => JSON.stringify(v)).join(", ")}`;
   return `${file2}${where}: ${label}: ${message}`;
 }
@@ -30232,7 +30255,14 @@ var curveDivergenceSchema = external_exports.object({
   stepsOnlyInA: count,
   stepsOnlyInB: count
 }).strict();
-var curvePlotSchema = external_exports.object({ metric: external_exports.string(), stepKey: external_exports.string(), points: external_exports.array(external_exports.tuple([external_exports.number(), external_exports.number(), external_exports.number()])).max(500) }).strict();
+var curvePlotSchema = external_exports.object({
+  metric: external_exports.string(),
+  stepKey: external_exports.string(),
+  points: external_exports.array(external_exports.tuple([external_exports.number(), external_exports.number(), external_exports.number()])).max(500),
+  /** The tolerances the divergence was judged with, so the chart's caption agrees with the table. */
+  atol: external_exports.number().nonnegative(),
+  rtol: external_exports.number().nonnegative()
+}).strict();
 var differenceSchema = external_exports.object({
   kind: external_exports.enum(["metric", "artifact"]),
   name: external_exports.string(),
@@ -32390,7 +32420,7 @@ async function diagnose(ctx, seed) {
       const b = diffed.b.series.get(first.metric) ?? /* @__PURE__ */ new Map();
       const points = [...a.keys()].filter((s) => b.has(s) && Number.isFinite(a.get(s)) && Number.isFinite(b.get(s))).sort((x, y) => x - y);
       const stride = Math.max(1, Math.ceil(points.length / 500));
-      curvePlot = { metric: first.metric, stepKey: step, points: points.filter((_, i) => i % stride === 0).map((s) => [s, a.get(s), b.get(s)]) };
+      curvePlot = { metric: first.metric, stepKey: step, atol, rtol, points: points.filter((_, i) => i % stride === 0).map((s) => [s, a.get(s), b.get(s)]) };
     }
   }
   if (differences.length === 0) {
@@ -32519,12 +32549,12 @@ function lintDeterminism(env, trainEnv, gpus) {
 async function runGate(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
   const baselinePath = path10.resolve(config2.root, config2.baseline);
-  const baseline = req.command === "record" ? void 0 : await readBaseline(baselinePath);
+  const baseline = req.command === "record" ? void 0 : await readBaseline(baselinePath, req.configPath);
   if (baseline && req.command === "check") checkBaselineFits(config2, baseline, baselinePath);
   return withRuntime(config2, req, async (runtime, env) => {
     const [fingerprints, commit] = await Promise.all([fingerprint(config2, runtime, env, req.log), gitCommit(config2.root)]);
     const lint = lintDeterminism(fingerprints.environment, config2.train.env, config2.train.gpus);
-    const runDir = path10.join(config2.root, ".repro-gate", "runs", req.command);
+    const runDir = runsDir(config2, req.command);
     const ctx = { config: config2, runtime, runDir, env, log: req.log };
     const relBaseline = path10.relative(config2.root, baselinePath).split(path10.sep).join("/");
     const base2 = { config: config2, baselinePath: relBaseline, commit, lint };
@@ -32538,48 +32568,20 @@ async function runGate(req) {
       );
     }
     const drift = diffFingerprints(baseline.fingerprints, fingerprints);
+    const settings = settingsOf(config2);
+    drift.config.unshift(
+      ...diffSettings(
+        { command: baseline.settings.command, seeds: baseline.settings.seeds, mode: baseline.settings.mode, "metrics.file": baseline.settings.metricsFile },
+        { command: settings.command, seeds: settings.seeds, mode: settings.mode, "metrics.file": settings.metricsFile },
+        path10.relative(config2.root, config2.path).split(path10.sep).join("/")
+      )
+    );
     if (req.command === "drift") {
       const verdict2 = drift.data.length + drift.config.length + drift.environment.length ? "drift" : "no-drift";
       return outcome(buildReport({ ...base2, command: "drift", verdict: verdict2, baseline, drift }));
     }
-    const warnings = [];
-    const warnAll = (lines) => {
-      for (const line of lines) req.log.warn(line);
-      warnings.push(...lines);
-    };
-    const names = config2.metrics.map((m) => m.name);
-    let candidate = [];
-    let verdict = "inconclusive";
-    let compared = { metrics: [], mismatches: [] };
-    let sequential;
-    if (config2.mode === "exact") {
-      candidate = await runSeeds(ctx, config2.seeds);
-      const r = compareExact(baseline.runs, candidate, names, config2.artifacts);
-      verdict = r.verdict;
-      compared = { metrics: r.metrics, mismatches: r.mismatches };
-    } else if (config2.sequential) {
-      const plan = planForGate(config2.sequential, { alpha: config2.alpha, paired: config2.paired, nBaseline: baseline.runs.length });
-      warnAll(seedWarnings(baseline.runs, config2.metrics, { alpha: plan.alphaPerLook.at(-1), nCandidate: plan.looks.at(-1), bothSides: false, paired: config2.paired }));
-      for (let look = 0; look < plan.looks.length; look++) {
-        candidate.push(...await runSeeds(ctx, config2.seeds.slice(candidate.length, plan.looks[look])));
-        const r = compareSequentialLook(plan, look, baseline.runs, candidate, config2.metrics);
-        req.log.info(r.summary.reason);
-        if (r.decision !== "continue") {
-          verdict = r.decision;
-          compared = { metrics: r.metrics, mismatches: [] };
-          warnings.push(...r.warnings);
-          sequential = r.summary;
-          break;
-        }
-      }
-    } else {
-      if (!config2.robust) warnAll(seedWarnings(baseline.runs, config2.metrics, { alpha: config2.alpha, nCandidate: config2.seeds.length, paired: config2.paired }));
-      candidate = await runSeeds(ctx, config2.seeds);
-      const r = compareStatistical(baseline.runs, candidate, config2.metrics, { alpha: config2.alpha, paired: config2.paired, robust: config2.robust });
-      verdict = r.verdict;
-      compared = { metrics: r.metrics, mismatches: [] };
-      warnings.push(...r.warnings);
-    }
+    const { candidate, verdict, metrics, mismatches, warnings, sequential } = await trainAndCompare(ctx, baseline);
+    const compared = { metrics, mismatches };
     let cause;
     let diagnosis;
     if (FAILING_VERDICTS.includes(verdict)) {
@@ -32590,12 +32592,45 @@ async function runGate(req) {
       cause = rankCause({ drift, codeChanges, ...compared });
       if (cause.cause === "unknown" && config2.mode === "exact" && config2.diagnose.auto) {
         const seed = compared.mismatches[0]?.seed ?? config2.seeds[0];
-        diagnosis = await diagnose({ config: config2, runtime, env, log: req.log, runRoot: path10.join(config2.root, ".repro-gate", "runs", "diagnose") }, seed);
+        diagnosis = await diagnose({ config: config2, runtime, env, log: req.log, runRoot: runsDir(config2, "diagnose") }, seed);
         cause = diagnosisCause(diagnosis);
       }
     }
     return outcome(buildReport({ ...base2, command: "check", verdict, baseline, drift, candidate, ...compared, cause, warnings, diagnosis, sequential }));
   });
+}
+function runsDir(config2, name) {
+  return path10.join(config2.root, ".repro-gate", "runs", name);
+}
+async function trainAndCompare(ctx, baseline) {
+  const { config: config2, log } = ctx;
+  const warnings = [];
+  const warnNow = (lines) => {
+    for (const line of lines) log.warn(line);
+    warnings.push(...lines);
+  };
+  if (config2.mode === "exact") {
+    const candidate2 = await runSeeds(ctx, config2.seeds);
+    const r2 = compareExact(baseline.runs, candidate2, config2.metrics.map((m) => m.name), config2.artifacts);
+    return { candidate: candidate2, verdict: r2.verdict, metrics: r2.metrics, mismatches: r2.mismatches, warnings };
+  }
+  if (config2.sequential) {
+    const plan = planForGate(config2.sequential, { alpha: config2.alpha, paired: config2.paired, nBaseline: baseline.runs.length });
+    warnNow(seedWarnings(baseline.runs, config2.metrics, { alpha: plan.alphaPerLook.at(-1), nCandidate: plan.looks.at(-1), bothSides: false, paired: config2.paired }));
+    const candidate2 = [];
+    for (let look = 0; ; look++) {
+      candidate2.push(...await runSeeds(ctx, config2.seeds.slice(candidate2.length, plan.looks[look])));
+      const r2 = compareSequentialLook(plan, look, baseline.runs, candidate2, config2.metrics);
+      log.info(r2.summary.reason);
+      if (r2.decision !== "continue" || look === plan.looks.length - 1) {
+        return { candidate: candidate2, verdict: r2.decision === "continue" ? "inconclusive" : r2.decision, metrics: r2.metrics, mismatches: [], warnings: [...warnings, ...r2.warnings], sequential: r2.summary };
+      }
+    }
+  }
+  if (!config2.robust) warnNow(seedWarnings(baseline.runs, config2.metrics, { alpha: config2.alpha, nCandidate: config2.seeds.length, paired: config2.paired }));
+  const candidate = await runSeeds(ctx, config2.seeds);
+  const r = compareStatistical(baseline.runs, candidate, config2.metrics, { alpha: config2.alpha, paired: config2.paired, robust: config2.robust });
+  return { candidate, verdict: r.verdict, metrics: r.metrics, mismatches: [], warnings: [...warnings, ...r.warnings] };
 }
 function diagnosisCause(d) {
   if (!d.deterministic) return { cause: d.cause, evidence: `nothing drifted, but the training is nondeterministic on its own: ${d.evidence}` };
@@ -32608,7 +32643,7 @@ async function runDiagnose(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
   const seed = req.seed ?? config2.diagnose.seed ?? config2.seeds[0];
   return withRuntime(config2, req, async (runtime, env) => {
-    const diagnosis = await diagnose({ config: config2, runtime, env, log: req.log, runRoot: path10.join(config2.root, ".repro-gate", "runs", "diagnose") }, seed);
+    const diagnosis = await diagnose({ config: config2, runtime, env, log: req.log, runRoot: runsDir(config2, "diagnose") }, seed);
     return { diagnosis, exitCode: diagnosis.deterministic ? 0 : 1 };
   });
 }
@@ -32616,7 +32651,8 @@ async function withRuntime(config2, req, fn) {
   const runtime = createRuntime(config2, req.log);
   try {
     await runtime.prepare();
-    const env = runtime.kind === "host" ? trainingEnv(req.runnerEnv ?? process.env, config2.train.env, {}) : { ...config2.train.env };
+    const own2 = { PYTHONUNBUFFERED: "1", ...config2.train.env };
+    const env = runtime.kind === "host" ? trainingEnv(req.runnerEnv ?? process.env, own2, {}) : own2;
     return await fn(runtime, env);
   } finally {
     await runtime.dispose();
@@ -32668,21 +32704,24 @@ async function codeChangesSince(config2, commit, relBaseline) {
   const owned = [...config2.data, ...config2.config, relBaseline, ownConfig, ".repro-gate/"].map((p) => p.replace(/^\.\//, ""));
   return changed.filter((f) => !owned.some((p) => f === p || f.startsWith(p.endsWith("/") ? p : `${p}/`)));
 }
+function settingsOf(config2) {
+  return {
+    mode: config2.mode,
+    command: config2.train.command,
+    image: config2.train.image ?? null,
+    seeds: config2.seeds,
+    metricsFile: config2.metricsFile,
+    metrics: config2.metrics.map((m) => m.name),
+    artifacts: config2.artifacts
+  };
+}
 function newBaseline(config2, runs, fingerprints, commit) {
   return {
     schemaVersion: BASELINE_SCHEMA_VERSION,
     tool: { name: "repro-gate", version: TOOL_VERSION },
     recordedAt: (/* @__PURE__ */ new Date()).toISOString(),
     commit,
-    settings: {
-      mode: config2.mode,
-      command: config2.train.command,
-      image: config2.train.image ?? null,
-      seeds: config2.seeds,
-      metricsFile: config2.metricsFile,
-      metrics: config2.metrics.map((m) => m.name),
-      artifacts: config2.artifacts
-    },
+    settings: settingsOf(config2),
     runs,
     fingerprints
   };
@@ -32721,7 +32760,7 @@ function renderDiagnosis(d, f, heading = "###") {
     out.push("", `${heading}# Training curves`, "", renderCurveDivergences(d.curves, d.curvePlot?.stepKey, f).trimEnd());
     if (d.curvePlot?.points.length) {
       const [a, b] = plotLogs(d.curvePlot);
-      out.push("", renderCurveChart(a, b, d.curvePlot.metric, { labels: ["run 1", "run 2"], escaper: f }).trimEnd());
+      out.push("", renderCurveChart(a, b, d.curvePlot.metric, { labels: ["run 1", "run 2"], atol: d.curvePlot.atol, rtol: d.curvePlot.rtol, escaper: f }).trimEnd());
     }
   }
   return out.join("\n");

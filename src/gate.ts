@@ -7,7 +7,7 @@ import type { Baseline, RunRecord } from './baseline/schema.js';
 import { BASELINE_SCHEMA_VERSION } from './baseline/schema.js';
 import { readBaseline, writeBaseline } from './baseline/io.js';
 import { compareExact } from './compare/exact.js';
-import { diffEnvironment, rankCause, type CauseFinding } from './compare/drift.js';
+import { diffEnvironment, diffSettings, rankCause, type CauseFinding } from './compare/drift.js';
 import { compareStatistical } from './compare/statistical.js';
 import { compareSequentialLook, planForGate, type SequentialSummary } from './compare/sequential-gate.js';
 import { seedWarnings } from './compare/power-warnings.js';
@@ -26,7 +26,7 @@ import { FAILING_VERDICTS } from './report/schema.js';
 import { trainingEnv } from './runtime/env.js';
 import { createRuntime } from './runtime/create.js';
 import type { Runtime } from './runtime/types.js';
-import { runSeeds } from './train/run-seeds.js';
+import { runSeeds, type SeedRunContext } from './train/run-seeds.js';
 import { diagnose } from './diagnose/run.js';
 import { lintDeterminism } from './diagnose/lint.js';
 import type { Diagnosis } from './diagnose/schema.js';
@@ -62,13 +62,13 @@ export async function runGate(req: GateRequest): Promise<GateOutcome> {
   const config = await loadConfig(req.configPath, req.cwd);
   const baselinePath = path.resolve(config.root, config.baseline);
   // Read the baseline before any training: a missing one should fail in a second, not after an hour.
-  const baseline = req.command === 'record' ? undefined : await readBaseline(baselinePath);
+  const baseline = req.command === 'record' ? undefined : await readBaseline(baselinePath, req.configPath);
   if (baseline && req.command === 'check') checkBaselineFits(config, baseline, baselinePath);
 
   return withRuntime(config, req, async (runtime, env) => {
     const [fingerprints, commit] = await Promise.all([fingerprint(config, runtime, env, req.log), gitCommit(config.root)]);
     const lint = lintDeterminism(fingerprints.environment, config.train.env, config.train.gpus);
-    const runDir = path.join(config.root, '.repro-gate', 'runs', req.command);
+    const runDir = runsDir(config, req.command);
     const ctx = { config, runtime, runDir, env, log: req.log };
     const relBaseline = path.relative(config.root, baselinePath).split(path.sep).join('/');
     const base = { config, baselinePath: relBaseline, commit, lint };
@@ -84,51 +84,22 @@ export async function runGate(req: GateRequest): Promise<GateOutcome> {
     }
 
     const drift = diffFingerprints(baseline!.fingerprints, fingerprints);
+    // What is measured, and how, is configuration too: a changed command or seed list must show.
+    const settings = settingsOf(config);
+    drift.config.unshift(
+      ...diffSettings(
+        { command: baseline!.settings.command, seeds: baseline!.settings.seeds, mode: baseline!.settings.mode, 'metrics.file': baseline!.settings.metricsFile },
+        { command: settings.command, seeds: settings.seeds, mode: settings.mode, 'metrics.file': settings.metricsFile },
+        path.relative(config.root, config.path).split(path.sep).join('/'),
+      ),
+    );
     if (req.command === 'drift') {
       const verdict = drift.data.length + drift.config.length + drift.environment.length ? 'drift' : 'no-drift';
       return outcome(buildReport({ ...base, command: 'drift', verdict, baseline, drift }));
     }
 
-    const warnings: string[] = [];
-    const warnAll = (lines: string[]) => {
-      for (const line of lines) req.log.warn(line);
-      warnings.push(...lines);
-    };
-    const names = config.metrics.map((m) => m.name);
-    let candidate: RunRecord[] = [];
-    let verdict: Verdict = 'inconclusive';
-    let compared: Pick<Report, 'metrics' | 'mismatches'> = { metrics: [], mismatches: [] };
-    let sequential: SequentialSummary | undefined;
-    if (config.mode === 'exact') {
-      candidate = await runSeeds(ctx, config.seeds);
-      const r = compareExact(baseline!.runs, candidate, names, config.artifacts);
-      verdict = r.verdict;
-      compared = { metrics: r.metrics, mismatches: r.mismatches };
-    } else if (config.sequential) {
-      const plan = planForGate(config.sequential, { alpha: config.alpha, paired: config.paired, nBaseline: baseline!.runs.length });
-      // Before any training: say so if even the largest stage cannot show equivalence.
-      warnAll(seedWarnings(baseline!.runs, config.metrics, { alpha: plan.alphaPerLook.at(-1)!, nCandidate: plan.looks.at(-1)!, bothSides: false, paired: config.paired }));
-      for (let look = 0; look < plan.looks.length; look++) {
-        candidate.push(...(await runSeeds(ctx, config.seeds.slice(candidate.length, plan.looks[look]))));
-        const r = compareSequentialLook(plan, look, baseline!.runs, candidate, config.metrics);
-        req.log.info(r.summary.reason);
-        if (r.decision !== 'continue') {
-          verdict = r.decision;
-          compared = { metrics: r.metrics, mismatches: [] };
-          warnings.push(...r.warnings);
-          sequential = r.summary;
-          break;
-        }
-      }
-    } else {
-      // The power model is Welch's; the rank-based test explains its own seed needs when it refuses.
-      if (!config.robust) warnAll(seedWarnings(baseline!.runs, config.metrics, { alpha: config.alpha, nCandidate: config.seeds.length, paired: config.paired }));
-      candidate = await runSeeds(ctx, config.seeds);
-      const r = compareStatistical(baseline!.runs, candidate, config.metrics, { alpha: config.alpha, paired: config.paired, robust: config.robust });
-      verdict = r.verdict;
-      compared = { metrics: r.metrics, mismatches: [] };
-      warnings.push(...r.warnings);
-    }
+    const { candidate, verdict, metrics, mismatches, warnings, sequential } = await trainAndCompare(ctx, baseline!);
+    const compared = { metrics, mismatches };
 
     let cause: CauseFinding | undefined;
     let diagnosis: Diagnosis | undefined;
@@ -141,12 +112,61 @@ export async function runGate(req: GateRequest): Promise<GateOutcome> {
       // Nothing drifted and no code changed: only a rerun can tell randomness from parallelism.
       if (cause.cause === 'unknown' && config.mode === 'exact' && config.diagnose.auto) {
         const seed = compared.mismatches[0]?.seed ?? config.seeds[0]!;
-        diagnosis = await diagnose({ config, runtime, env, log: req.log, runRoot: path.join(config.root, '.repro-gate', 'runs', 'diagnose') }, seed);
+        diagnosis = await diagnose({ config, runtime, env, log: req.log, runRoot: runsDir(config, 'diagnose') }, seed);
         cause = diagnosisCause(diagnosis);
       }
     }
     return outcome(buildReport({ ...base, command: 'check', verdict, baseline, drift, candidate, ...compared, cause, warnings, diagnosis, sequential }));
   });
+}
+
+/** Each command's seed folders and logs, replaced on every run (add .repro-gate/runs/ to .gitignore). */
+function runsDir(config: GateConfig, name: string): string {
+  return path.join(config.root, '.repro-gate', 'runs', name);
+}
+
+interface Comparison extends Pick<Report, 'metrics' | 'mismatches' | 'warnings'> {
+  candidate: RunRecord[];
+  verdict: Verdict;
+  sequential?: SequentialSummary;
+}
+
+/** Trains the candidate seeds (in stages for a sequential plan) and compares them with the baseline. */
+async function trainAndCompare(ctx: SeedRunContext, baseline: Baseline): Promise<Comparison> {
+  const { config, log } = ctx;
+  const warnings: string[] = [];
+  const warnNow = (lines: string[]) => {
+    for (const line of lines) log.warn(line);
+    warnings.push(...lines);
+  };
+
+  if (config.mode === 'exact') {
+    const candidate = await runSeeds(ctx, config.seeds);
+    const r = compareExact(baseline.runs, candidate, config.metrics.map((m) => m.name), config.artifacts);
+    return { candidate, verdict: r.verdict, metrics: r.metrics, mismatches: r.mismatches, warnings };
+  }
+
+  if (config.sequential) {
+    const plan = planForGate(config.sequential, { alpha: config.alpha, paired: config.paired, nBaseline: baseline.runs.length });
+    // Before any training: say so if even the largest stage cannot show equivalence.
+    warnNow(seedWarnings(baseline.runs, config.metrics, { alpha: plan.alphaPerLook.at(-1)!, nCandidate: plan.looks.at(-1)!, bothSides: false, paired: config.paired }));
+    const candidate: RunRecord[] = [];
+    for (let look = 0; ; look++) {
+      candidate.push(...(await runSeeds(ctx, config.seeds.slice(candidate.length, plan.looks[look]))));
+      const r = compareSequentialLook(plan, look, baseline.runs, candidate, config.metrics);
+      log.info(r.summary.reason);
+      // The last look always decides (equivalent, not-equivalent or inconclusive).
+      if (r.decision !== 'continue' || look === plan.looks.length - 1) {
+        return { candidate, verdict: r.decision === 'continue' ? 'inconclusive' : r.decision, metrics: r.metrics, mismatches: [], warnings: [...warnings, ...r.warnings], sequential: r.summary };
+      }
+    }
+  }
+
+  // The power model is Welch's; the rank-based test explains its own seed needs when it refuses.
+  if (!config.robust) warnNow(seedWarnings(baseline.runs, config.metrics, { alpha: config.alpha, nCandidate: config.seeds.length, paired: config.paired }));
+  const candidate = await runSeeds(ctx, config.seeds);
+  const r = compareStatistical(baseline.runs, candidate, config.metrics, { alpha: config.alpha, paired: config.paired, robust: config.robust });
+  return { candidate, verdict: r.verdict, metrics: r.metrics, mismatches: [], warnings: [...warnings, ...r.warnings] };
 }
 
 /** The cause a diagnosis points to, phrased for a failing check. */
@@ -167,7 +187,7 @@ export async function runDiagnose(req: DiagnoseRequest): Promise<{ diagnosis: Di
   const config = await loadConfig(req.configPath, req.cwd);
   const seed = req.seed ?? config.diagnose.seed ?? config.seeds[0]!;
   return withRuntime(config, req, async (runtime, env) => {
-    const diagnosis = await diagnose({ config, runtime, env, log: req.log, runRoot: path.join(config.root, '.repro-gate', 'runs', 'diagnose') }, seed);
+    const diagnosis = await diagnose({ config, runtime, env, log: req.log, runRoot: runsDir(config, 'diagnose') }, seed);
     return { diagnosis, exitCode: diagnosis.deterministic ? 0 : 1 };
   });
 }
@@ -182,7 +202,10 @@ async function withRuntime<T>(
   try {
     await runtime.prepare();
     // A container has its own PATH and HOME: it gets the config's env alone, never the runner's.
-    const env = runtime.kind === 'host' ? trainingEnv(req.runnerEnv ?? process.env, config.train.env, {}) : { ...config.train.env };
+    // Unbuffered Python output streams live and leaves the last lines in a timed-out seed's log;
+    // it changes no numbers, and train.env can still override it.
+    const own = { PYTHONUNBUFFERED: '1', ...config.train.env };
+    const env = runtime.kind === 'host' ? trainingEnv(req.runnerEnv ?? process.env, own, {}) : own;
     return await fn(runtime, env);
   } finally {
     await runtime.dispose();
@@ -242,21 +265,25 @@ async function codeChangesSince(config: GateConfig, commit: string, relBaseline:
   return changed.filter((f) => !owned.some((p) => f === p || f.startsWith(p.endsWith('/') ? p : `${p}/`)));
 }
 
+function settingsOf(config: GateConfig): Baseline['settings'] {
+  return {
+    mode: config.mode,
+    command: config.train.command,
+    image: config.train.image ?? null,
+    seeds: config.seeds,
+    metricsFile: config.metricsFile,
+    metrics: config.metrics.map((m) => m.name),
+    artifacts: config.artifacts,
+  };
+}
+
 function newBaseline(config: GateConfig, runs: RunRecord[], fingerprints: Fingerprints, commit: string | null): Baseline {
   return {
     schemaVersion: BASELINE_SCHEMA_VERSION,
     tool: { name: 'repro-gate', version: TOOL_VERSION },
     recordedAt: new Date().toISOString(),
     commit,
-    settings: {
-      mode: config.mode,
-      command: config.train.command,
-      image: config.train.image ?? null,
-      seeds: config.seeds,
-      metricsFile: config.metricsFile,
-      metrics: config.metrics.map((m) => m.name),
-      artifacts: config.artifacts,
-    },
+    settings: settingsOf(config),
     runs,
     fingerprints,
   };

@@ -126,6 +126,20 @@ describe('a changed project', () => {
   });
 });
 
+describe('changed gate settings', () => {
+  it('show as config drift of the gate file itself', async () => {
+    const file = path.join(dir, 'repro-gate.exact.yml');
+    const restore = await editFile(file, (t) => t.replace('seeds: 2', 'seeds: [0, 1, 2]'));
+    try {
+      const r = await runCli(['drift', '--json', ...EXACT], dir);
+      expect(r.code).toBe(1);
+      expect(parseJson(r).drift.config).toEqual([{ file: 'repro-gate.exact.yml', key: 'seeds', change: 'modified', before: '[0,1]', after: '[0,1,2]' }]);
+    } finally {
+      await restore();
+    }
+  });
+});
+
 describe('bad input exits 2 with one clear message and no stack trace', () => {
   async function withConfig(yaml: string): Promise<string> {
     const file = path.join(dir, 'bad.yml');
@@ -153,7 +167,7 @@ ${extra}`;
   it('a typo in a config key names the key', async () => {
     const text = (await readFile(path.join(dir, 'repro-gate.yml'), 'utf8')).replace('  timeout: 2m', '  timout: 2m');
     const r = await runCli(['check', '--config', await withConfig(text)], dir);
-    expectCleanError(r, /^repro-gate: bad\.yml:\d+:3: unknown key "train\.timout" — did you mean "timeout"\?\n  → Fix repro-gate\.yml/);
+    expectCleanError(r, /^repro-gate: bad\.yml:\d+:3: unknown key "train\.timout" — did you mean "timeout"\?\n  → Fix bad\.yml/);
   });
 
   it('a missing config file', async () => {
@@ -162,13 +176,13 @@ ${extra}`;
 
   it('a missing baseline says to run record', async () => {
     const r = await runCli(['check', '--config', await withConfig(base('[python3, -c, "print(1)"]'))], dir);
-    expectCleanError(r, /No baseline at .*bad-baseline\.json\.\n  → Run `repro-gate record`/);
+    expectCleanError(r, /No baseline at .*bad-baseline\.json\.\n  → Run `repro-gate record --config bad\.yml`/);
   });
 
   it('a corrupt baseline says to run record', async () => {
     await writeFile(path.join(dir, '.repro-gate', 'bad-baseline.json'), '{"schemaVersion": 1, "runs": [');
     const r = await runCli(['check', '--config', await withConfig(base('[python3, -c, "print(1)"]'))], dir);
-    expectCleanError(r, /baseline .*bad-baseline\.json is not valid JSON.*\n  → Run `repro-gate record`/);
+    expectCleanError(r, /baseline .*bad-baseline\.json is not valid JSON.*\n  → Run `repro-gate record --config bad\.yml`/);
   });
 
   it('a training crash names the seed and shows its last lines', async () => {

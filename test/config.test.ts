@@ -51,6 +51,12 @@ describe('config', () => {
     ]);
   });
 
+  it('needs margins in statistical mode only', () => {
+    const exact = VALID.replace('accuracy: {margin: 0.01}', 'accuracy: {}').replace('seeds: 5', 'seeds: 2\nmode: exact');
+    expect(parseConfig(exact, '/p/r.yml').metrics[0]).toEqual({ name: 'accuracy', direction: 'both' });
+    expect(errorOf(VALID.replace('accuracy: {margin: 0.01}', 'accuracy: {}'))).toMatch(/metrics\.accuracy\.margin: is required in statistical mode/);
+  });
+
   it('takes seeds as an explicit list', () => {
     expect(parseConfig(VALID.replace('seeds: 5', 'seeds: [3, 7, 11]'), '/p/r.yml').seeds).toEqual([3, 7, 11]);
   });

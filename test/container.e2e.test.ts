@@ -129,7 +129,7 @@ describe('container runtime', () => {
     expect(seen.registry).toBe('ConnectionRefusedError'); // the host's registry listens there, but not in this namespace
     expect(seen.workspace).toBe('read-only');
     expect(seen.uid).toBe(process.getuid!());
-    expect(seen.env).toEqual({ HOME: '/tmp', PYTHONHASHSEED: '0', REPRO_GATE_SEED: '0', REPRO_GATE_OUT: '/workspace/.repro-gate/runs/record/seed-0' });
+    expect(seen.env).toEqual({ HOME: '/tmp', PYTHONUNBUFFERED: '1', PYTHONHASHSEED: '0', REPRO_GATE_SEED: '0', REPRO_GATE_OUT: '/workspace/.repro-gate/runs/record/seed-0' });
   });
 
   it('says plainly when GPUs are asked for but the engine has none', async () => {

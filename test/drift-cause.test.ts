@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diffEnvironment, rankCause, type CauseInput } from '../src/compare/drift.js';
+import { diffEnvironment, diffSettings, rankCause, type CauseInput } from '../src/compare/drift.js';
 import type { MetricResult } from '../src/report/schema.js';
 
 const metric = (name: string, verdict: MetricResult['verdict'], diff: number): MetricResult => ({
@@ -51,6 +51,17 @@ describe('most likely cause', () => {
     expect(c.evidence).toMatch(/^package\.torch 2\.0\.1 → 2\.1\.0/);
   });
 
+  it('blames code over an unrelated package appearing or a non-numerical package upgrade', () => {
+    const environment = [
+      { key: 'package.trialfake-unused', change: 'added' as const, after: '1.0' },
+      { key: 'package.awscli', change: 'modified' as const, before: '1.29', after: '1.30' },
+    ];
+    expect(cause({ drift: { ...none, environment }, codeChanges: ['micrograd.py'] }).cause).toBe('code');
+    // A numerical package's version change still comes first.
+    const numpy = { key: 'package.numpy', change: 'modified' as const, before: '1.24.2', after: '1.26.4' };
+    expect(cause({ drift: { ...none, environment: [...environment, numpy] }, codeChanges: ['micrograd.py'] }).cause).toBe('environment');
+  });
+
   it('blames code over a kernel update alone', () => {
     const c = cause({ drift: { ...none, environment: [{ key: 'kernel', change: 'modified', before: '6.1', after: '6.5' }] }, codeChanges: ['model.py', 'train.py'] });
     expect(c).toEqual({ cause: 'code', evidence: 'the training code changed since the baseline (model.py, train.py), and accuracy moved by −0.008.' });
@@ -76,5 +87,13 @@ describe('most likely cause', () => {
   it('abbreviates long lists', () => {
     const data = ['a', 'b', 'c', 'd', 'e'].map((p) => ({ path: `${p}.csv`, change: 'added' as const, before: null, after: 'x' }));
     expect(cause({ drift: { ...none, data } }).evidence).toMatch(/^a\.csv was added, b\.csv was added, c\.csv was added and 2 more, and/);
+  });
+});
+
+describe('gate settings drift', () => {
+  it('lists changed settings as config drift of the gate file, arrays as JSON', () => {
+    expect(diffSettings({ command: ['python3', 'a.py'], seeds: [0, 1, 2], mode: 'exact' }, { command: ['python3', 'b.py'], seeds: [0, 1, 2], mode: 'exact' }, 'repro-gate.yml')).toEqual([
+      { file: 'repro-gate.yml', key: 'command', change: 'modified', before: '["python3","a.py"]', after: '["python3","b.py"]' },
+    ]);
   });
 });

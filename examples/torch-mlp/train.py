@@ -291,7 +291,7 @@ def main(argv=None):
                 value = loss.item()
                 if not math.isfinite(value):
                     raise InputError(f"training diverged at step {step} (loss {value}); lower learning_rate")
-                log.write(json.dumps({"step": step, "epoch": epoch, "loss": value}) + "\n")
+                log.write(json.dumps({"step": step, "loss": value}) + "\n")
                 step += 1
             if epoch % 10 == 0 or epoch == params["epochs"]:
                 m = evaluate(model, x_train, i_train, y_train, n_classes)

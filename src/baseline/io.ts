@@ -3,9 +3,14 @@ import path from 'node:path';
 import { GateError } from '../errors.js';
 import { BASELINE_SCHEMA_VERSION, baselineSchema, type Baseline } from './schema.js';
 
-const RECORD_HINT = 'Run `repro-gate record` (or the action with `command: record`) and commit the baseline file.';
+/** How to (re)create the baseline, naming the config when it is not the default one. */
+function recordHint(configFile: string): string {
+  const flag = configFile === 'repro-gate.yml' ? '' : ` --config ${configFile}`;
+  return `Run \`repro-gate record${flag}\` (or the action with \`command: record\`) and commit the baseline file.`;
+}
 
-export async function readBaseline(file: string): Promise<Baseline> {
+export async function readBaseline(file: string, configFile = 'repro-gate.yml'): Promise<Baseline> {
+  const RECORD_HINT = recordHint(configFile);
   let text: string;
   try {
     text = await readFile(file, 'utf8');

@@ -1,4 +1,5 @@
 /** Pure drift logic: environment diffs and the most-likely-cause ranking. */
+import type { ConfigDrift } from '../fingerprint/config.js';
 import type { Cause, Drift, MetricResult, Mismatch } from '../report/schema.js';
 
 type EnvScalar = string | number | boolean;
@@ -11,19 +12,31 @@ export interface EnvironmentDrift {
 
 /**
  * Environment keys by how strongly they explain a numerical change: the image, interpreter,
- * packages, GPU stack, BLAS and determinism variables do; kernel and CPU model rarely do on their
- * own but still show. Lower rank = listed first.
+ * numerical packages, GPU stack, BLAS and determinism variables do; kernel and CPU model rarely do
+ * on their own but still show. Lower rank = listed first.
  */
 function envRank(key: string): number {
   if (key.startsWith('image')) return 0;
   if (key.startsWith('python.')) return 1;
-  if (key.startsWith('package.')) return 2;
+  if (key.startsWith('package.')) return NUMERIC_PACKAGE.test(key.slice('package.'.length)) ? 2 : 6;
   if (/^(torch\.|cuda|gpu\.)/.test(key)) return 3;
   if (key === 'blas') return 4;
   if (key.startsWith('env.')) return 5;
-  return 6;
+  return 7;
 }
 const STRONG_ENV_RANK = 5;
+
+/**
+ * Packages whose version changes are known to move numbers. Any other package (awscli, a linter, a
+ * tool on PATH) is still listed, but ranks below a change to the training code as a cause.
+ */
+const NUMERIC_PACKAGE = /^(numpy|scipy|torch\w*|tensorflow[\w-]*|tf-\w+|keras|jax\w*|flax|optax|scikit-learn|pandas|xgboost|lightgbm|catboost|numba|cupy[\w-]*|triton|nvidia-[\w-]+|mkl[\w-]*|intel-openmp|openblas\w*|scipy-openblas\w*|transformers|accelerate|datasets|tokenizers|safetensors|onnx\w*|deepspeed|apex|xformers|timm|sentencepiece|statsmodels)$/;
+
+function isStrong(e: Pick<EnvironmentDrift, 'key' | 'change'>): boolean {
+  // A package appearing or disappearing is rarely imported by the training; a version change of a numerical one is.
+  if (e.key.startsWith('package.') && e.change !== 'modified') return false;
+  return envRank(e.key) <= STRONG_ENV_RANK;
+}
 
 export function diffEnvironment(before: Record<string, EnvScalar>, after: Record<string, EnvScalar>): EnvironmentDrift[] {
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
@@ -85,7 +98,7 @@ export function rankCause(input: CauseInput): CauseFinding {
     const keys = config.map((c) => `${c.file}: ${c.key} ${fmt(c.before)} → ${fmt(c.after)}`);
     return { cause: 'config', evidence: `${list(keys)}, and ${moved}.` };
   }
-  const strongEnv = environment.filter((e) => envRank(e.key) <= STRONG_ENV_RANK);
+  const strongEnv = environment.filter(isStrong);
   if (strongEnv.length) return { cause: 'environment', evidence: `${list(strongEnv.map((e) => `${e.key} ${fmt(e.before)} → ${fmt(e.after)}`))}, and ${moved}.` };
   if (input.codeChanges?.length) return { cause: 'code', evidence: `the training code changed since the baseline (${list(input.codeChanges)}), and ${moved}.` };
   if (environment.length) return { cause: 'environment', evidence: `${list(environment.map((e) => `${e.key} ${fmt(e.before)} → ${fmt(e.after)}`))}, and ${moved}.` };
@@ -97,4 +110,12 @@ export function rankCause(input: CauseInput): CauseFinding {
 
 function fmt(v: unknown): string {
   return v === undefined ? '(none)' : typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** Gate settings the baseline was recorded with that a run now changes, as config drift on the gate's own file. */
+export function diffSettings(before: Record<string, unknown>, after: Record<string, unknown>, file: string): ConfigDrift[] {
+  const show = (v: unknown) => (v === undefined || v === null || typeof v !== 'object' ? (v as string | number | boolean | null | undefined) : JSON.stringify(v));
+  return Object.keys(after)
+    .filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]))
+    .map((key) => ({ file, key, change: 'modified' as const, before: show(before[key]), after: show(after[key]) }));
 }

@@ -114,7 +114,7 @@ export function compareSequentialLook(
     const d = sequentialDecision(plan, lookIndex, c, b, bounds);
     if (d.result.degenerate && d.decision !== 'continue') {
       warnings.push(
-        `${spec.name}: every seed gave the same value${paired ? ' difference' : ''} on both sides (zero spread), so the verdict is deterministic rather than statistical; mode: exact may suit this training better.`,
+        `${spec.name}: every seed gave the same value${paired ? ' difference' : ''} on both sides (zero spread), so its verdict compares two fixed values (the CI is the single difference) rather than testing noise.`,
       );
     }
     return { spec, bounds, d };
@@ -133,7 +133,7 @@ export function compareSequentialLook(
       p: r.p,
       lower: Number.isFinite(bounds.lower) ? bounds.lower : null,
       upper: Number.isFinite(bounds.upper) ? bounds.upper : null,
-      margin: spec.margin.text,
+      margin: spec.margin?.text ?? null,
       direction: spec.direction,
       design: paired ? 'paired' : 'welch',
       df: Number.isFinite(r.df) ? r.df : null,

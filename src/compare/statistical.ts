@@ -15,16 +15,19 @@ export interface StatisticalComparison {
 
 /** Equivalence bounds on candidate − baseline; relative margins are fixed from the baseline mean. */
 export function boundsFor(spec: MetricSpec, baselineMean: number): { lower: number; upper: number } {
+  const margin = spec.margin;
+  // Config validation requires a margin for every metric in statistical mode.
+  if (!margin) throw new Error(`metric ${spec.name} has no margin`);
   let m: number;
-  if (spec.margin.kind === 'absolute') m = spec.margin.value;
+  if (margin.kind === 'absolute') m = margin.value;
   else {
     if (baselineMean === 0) {
       throw new GateError(
-        `Metric "${spec.name}" has a relative margin (${spec.margin.text}) but its baseline mean is 0, so the margin would be 0.`,
+        `Metric "${spec.name}" has a relative margin (${margin.text}) but its baseline mean is 0, so the margin would be 0.`,
         `Give ${spec.name} an absolute margin in repro-gate.yml, e.g. margin: 0.01.`,
       );
     }
-    m = (Math.abs(baselineMean) * spec.margin.percent) / 100;
+    m = (Math.abs(baselineMean) * margin.percent) / 100;
   }
   return {
     lower: spec.direction === 'lower' ? -Infinity : -m,
@@ -57,7 +60,7 @@ export function compareStatistical(
     const r = tost({ candidate: c, baseline: b, lower, upper, alpha: opts.alpha, design: opts.paired ? 'paired' : 'welch' });
     if (r.degenerate) {
       warnings.push(
-        `${spec.name}: every seed gave the same value${opts.paired ? ' difference' : ''} on both sides (zero spread), so the verdict is deterministic rather than statistical; mode: exact may suit this training better.`,
+        `${spec.name}: every seed gave the same value${opts.paired ? ' difference' : ''} on both sides (zero spread), so its verdict compares two fixed values (the CI is the single difference) rather than testing noise.`,
       );
     }
     return {
@@ -70,7 +73,7 @@ export function compareStatistical(
       p: r.p,
       lower: Number.isFinite(lower) ? lower : null,
       upper: Number.isFinite(upper) ? upper : null,
-      margin: spec.margin.text,
+      margin: spec.margin?.text ?? null,
       direction: spec.direction,
       design: opts.paired ? 'paired' : 'welch',
       df: Number.isFinite(r.df) ? r.df : null,
@@ -94,7 +97,7 @@ function robustResult(spec: MetricSpec, c: number[], b: number[], lower: number,
     p: r.p,
     lower: Number.isFinite(lower) ? lower : null,
     upper: Number.isFinite(upper) ? upper : null,
-    margin: spec.margin.text,
+    margin: spec.margin?.text ?? null,
     direction: spec.direction,
     design: 'rank',
     df: null,

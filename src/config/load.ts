@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { GateError } from '../errors.js';
 import { configSchema, type GateConfig, type MetricSpec } from './schema.js';
 
-const FIX_HINT = 'Fix repro-gate.yml; the format is documented in the README ("Configuration").';
+const fixHint = (name: string) => `Fix ${name}; the format is documented in the README ("Configuration").`;
 
 /** Reads, parses and validates a config file; every problem is a GateError naming file, line and key path. */
 export async function loadConfig(configPath: string, cwd: string): Promise<GateConfig> {
@@ -31,11 +31,11 @@ export function parseConfig(text: string, file: string): GateConfig {
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = lines.linePos(e.pos[0]);
-    throw new GateError(`${name}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split('\n')[0]}`, FIX_HINT);
+    throw new GateError(`${name}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split('\n')[0]}`, fixHint(name));
   }
   const raw: unknown = doc.toJS();
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new GateError(`${name}: expected a YAML mapping with "version: 1" and a "train:" section`, FIX_HINT);
+    throw new GateError(`${name}: expected a YAML mapping with "version: 1" and a "train:" section`, fixHint(name));
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
@@ -48,7 +48,7 @@ export function parseConfig(text: string, file: string): GateConfig {
       .filter((i) => !(valueAt(raw, i.path) === undefined && suggested.has(i.path.join('.'))))
       .map((issue) => describeIssue(issue, raw, doc, lines, name));
     const head = messages.length === 1 ? messages[0]! : `${name} has ${messages.length} problems:\n  ${messages.join('\n  ')}`;
-    throw new GateError(head, FIX_HINT);
+    throw new GateError(head, fixHint(name));
   }
   const { metrics: metricsSection, seeds: seedsSetting, ...rest } = parsed.data;
   const { file: metricsFile, ...named } = metricsSection;
@@ -79,7 +79,7 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown, doc: Document, lin
   const where = locate(doc, lines, keyPath);
   const label = keyPath.length ? keyPath.join('.') : '(top level)';
   let message = issue.message;
-  if (valueAt(raw, issue.path) === undefined) message = 'is required';
+  if (valueAt(raw, issue.path) === undefined && issue.code !== 'custom') message = 'is required';
   else if (issue.code === 'invalid_value' && 'values' in issue) message = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   return `${file}${where}: ${label}: ${message}`;
 }

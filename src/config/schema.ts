@@ -25,7 +25,8 @@ const marginSchema = z.union([z.number(), z.string()]).transform((raw, ctx): Mar
 
 const metricSchema = z
   .object({
-    margin: marginSchema,
+    /** Required in statistical mode; exact mode compares bits and ignores it. */
+    margin: marginSchema.optional(),
     /** higher: only a drop beyond the margin fails (non-inferiority); lower: only a rise. */
     direction: z.enum(['both', 'higher', 'lower']).default('both'),
   })
@@ -123,6 +124,14 @@ export const configSchema = z
       .default({ auto: true }),
   })
   .strict()
+  .superRefine((c, ctx) => {
+    if (c.mode !== 'statistical') return;
+    for (const [name, spec] of Object.entries(c.metrics)) {
+      if (name !== 'file' && typeof spec === 'object' && !spec.margin) {
+        ctx.addIssue({ code: 'custom', path: ['metrics', name, 'margin'], message: 'is required in statistical mode (e.g. margin: 0.01 or margin: 2%)' });
+      }
+    }
+  })
   .refine((c) => !(c.robust && (c.paired || !Array.isArray(c.seeds))), {
     message: 'robust: true is an independent-samples test with fixed seeds; it cannot be combined with paired: true or seeds: {min, max}',
     path: ['robust'],

@@ -39,7 +39,7 @@ export function renderDiagnosis(d: Diagnosis, f: Escaper, heading = '###'): stri
     out.push('', `${heading}# Training curves`, '', renderCurveDivergences(d.curves, d.curvePlot?.stepKey, f).trimEnd());
     if (d.curvePlot?.points.length) {
       const [a, b] = plotLogs(d.curvePlot);
-      out.push('', renderCurveChart(a, b, d.curvePlot.metric, { labels: ['run 1', 'run 2'], escaper: f }).trimEnd());
+      out.push('', renderCurveChart(a, b, d.curvePlot.metric, { labels: ['run 1', 'run 2'], atol: d.curvePlot.atol, rtol: d.curvePlot.rtol, escaper: f }).trimEnd());
     }
   }
   return out.join('\n');

@@ -86,7 +86,7 @@ export async function diagnose(ctx: DiagnoseContext, seed: number): Promise<Diag
       const b = diffed.b.series.get(first.metric) ?? new Map<number, number>();
       const points = [...a.keys()].filter((s) => b.has(s) && Number.isFinite(a.get(s)) && Number.isFinite(b.get(s))).sort((x, y) => x - y);
       const stride = Math.max(1, Math.ceil(points.length / 500));
-      curvePlot = { metric: first.metric, stepKey: step, points: points.filter((_, i) => i % stride === 0).map((s) => [s, a.get(s)!, b.get(s)!] as [number, number, number]) };
+      curvePlot = { metric: first.metric, stepKey: step, atol, rtol, points: points.filter((_, i) => i % stride === 0).map((s) => [s, a.get(s)!, b.get(s)!] as [number, number, number]) };
     }
   }
 

@@ -66,7 +66,14 @@ export const curveDivergenceSchema = z
 
 /** One series of both runs, kept so the chart can be drawn again from the JSON alone. */
 export const curvePlotSchema = z
-  .object({ metric: z.string(), stepKey: z.string(), points: z.array(z.tuple([z.number(), z.number(), z.number()])).max(500) })
+  .object({
+    metric: z.string(),
+    stepKey: z.string(),
+    points: z.array(z.tuple([z.number(), z.number(), z.number()])).max(500),
+    /** The tolerances the divergence was judged with, so the chart's caption agrees with the table. */
+    atol: z.number().nonnegative(),
+    rtol: z.number().nonnegative(),
+  })
   .strict();
 
 export const differenceSchema = z

@@ -43,6 +43,23 @@ export async function copyExample(opts: { keepBaselines?: boolean } = {}): Promi
   return dir;
 }
 
+/**
+ * A fresh copy of any project folder (e.g. examples/torch-mlp) as its own git repository: symlinks
+ * are copied as the files they point to (so the copy stands alone), `.repro-gate/runs` is left out,
+ * and so are committed baselines unless `keepBaselines`.
+ */
+export async function copyProject(src: string, opts: { keepBaselines?: boolean } = {}): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'rg-project-'));
+  const runs = path.join(src, '.repro-gate', 'runs');
+  await cp(src, dir, { recursive: true, dereference: true, filter: (p) => p !== runs && !p.startsWith(runs + path.sep) });
+  if (!opts.keepBaselines) await rm(path.join(dir, '.repro-gate'), { recursive: true, force: true });
+  await writeFile(path.join(dir, '.gitignore'), '.repro-gate/runs/\n');
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-qm', 'project');
+  return dir;
+}
+
 export async function editFile(file: string, edit: (text: string) => string): Promise<() => Promise<void>> {
   const before = await readFile(file, 'utf8');
   const after = edit(before);
