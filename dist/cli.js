@@ -32451,7 +32451,7 @@ async function diagnose(ctx, seed) {
     fixedBy ??= deterministic ? spec : void 0;
   }
   const what = `${differences.length} value${differences.length === 1 ? "" : "s"} (${differences.slice(0, 3).map((d) => d.name).join(", ")}${differences.length > 3 ? ", …" : ""})`;
-  const evidence = fixedBy ? `seed ${seed} run twice differs in ${what}; with ${fixedBy.name} it is deterministic: add ${Object.entries(fixedBy.env).map(([k, v]) => `${k}: "${v}"`).join(", ")} to train.env in repro-gate.yml${fixedBy.name.includes("REPRO_GATE_DETERMINISTIC") ? " (the training reads it to enable its framework's deterministic mode)" : ""}.` : `seed ${seed} run twice differs in ${what}, and no single setting made it deterministic: something is unseeded (seed every RNG from --seed: random, numpy, torch, data loader workers).`;
+  const evidence = fixedBy ? `seed ${seed} run twice differs in ${what}; with ${fixedBy.name} it is deterministic: add ${Object.entries(fixedBy.env).map(([k, v]) => `${k}: "${v}"`).join(", ")} to train.env in repro-gate.yml${fixedBy.name.includes("REPRO_GATE_DETERMINISTIC") ? " (the training reads it to enable its framework's deterministic mode)" : ""}.` : `seed ${seed} run twice differs in ${what}, and no single setting made it deterministic: something is unseeded or order-dependent (seed every RNG from --seed: random, numpy, torch, data loader workers; never iterate over a set of objects, whose order follows memory addresses).`;
   return { seed, deterministic: false, cause: fixedBy?.cause ?? "randomness", runs, differences, factors, artifacts, curves, curvePlot, evidence };
 }
 
