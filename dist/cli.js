@@ -30367,6 +30367,8 @@ var reportSchema = external_exports.object({
   cause: causeSchema.optional(),
   causeEvidence: external_exports.string().optional(),
   warnings: external_exports.array(external_exports.string()),
+  /** record: each metric's spread over the recorded seeds, to choose margins from. */
+  recorded: external_exports.array(external_exports.object({ name: external_exports.string(), n: external_exports.number().int(), mean: external_exports.number(), sd: external_exports.number() }).strict()).optional(),
   /** Determinism settings missing for the detected framework and device. */
   lint: external_exports.array(external_exports.string()).optional(),
   /** Set when seeds: {min, max}: the plan, where it stopped and why. */
@@ -30412,6 +30414,10 @@ function buildReport(input2) {
   const lint = FAILING_VERDICTS.includes(input2.verdict) ? input2.lint : input2.lint?.filter((l) => !l.startsWith("Info:"));
   if (lint?.length) report.lint = lint;
   if (input2.diagnosis) report.diagnosis = input2.diagnosis;
+  if (input2.command === "record" && input2.candidate?.length) {
+    const runs = input2.candidate;
+    report.recorded = input2.config.metrics.map((m) => ({ name: m.name, ...describeSample(runs.map((r) => r.metrics[m.name])) }));
+  }
   if (input2.sequential) report.sequential = input2.sequential;
   if (input2.cause) {
     report.cause = input2.cause.cause;
@@ -32829,6 +32835,9 @@ function sections(report, f) {
   const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`, "", `**${f.text(report.summary, 1e3)}**`];
   if (report.cause) head.push("", `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? "", 1e3)}`);
   if (report.metrics.length) head.push("", metricsTable(report, f));
+  if (report.recorded?.length) {
+    head.push("", `| Metric | Recorded (n=${report.recorded[0].n}) |`, "|---|---|", ...report.recorded.map((m) => `| ${f.code(m.name)} | ${sample(m)} |`));
+  }
   if (report.sequential) head.push("", `Sequential seeds: ${f.text(report.sequential.reason, 1e3)}`);
   out.push({ body: head.join("\n") });
   const { data, config: config2, environment } = report.drift;

@@ -17,6 +17,8 @@ beforeAll(async () => {
   dir = await copyExample();
   const recorded = await runCli(['record'], dir);
   expect(recorded.code, recorded.stderr).toBe(0);
+  // record shows each metric's spread, to choose margins from.
+  expect(recorded.stdout).toMatch(/\| Metric \| Recorded \(n=5\) \|\n\|---\|---\|\n\| `accuracy` \| 0\.98\d* ± 0\.00\d+ \|/);
   const recordedExact = await runCli(['record', ...EXACT], dir);
   expect(recordedExact.code, recordedExact.stderr).toBe(0);
   git(dir, 'add', '-A');

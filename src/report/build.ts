@@ -3,6 +3,7 @@ import type { Baseline, RunRecord } from '../baseline/schema.js';
 import type { CauseFinding } from '../compare/drift.js';
 import type { GateConfig } from '../config/schema.js';
 import { TOOL_VERSION } from '../version.js';
+import { describeSample } from '../compare/sample.js';
 import type { Diagnosis } from '../diagnose/schema.js';
 import type { SequentialSummary } from '../compare/sequential-gate.js';
 import { FAILING_VERDICTS, type Drift, type MetricResult, type Mismatch, type Report, type Verdict } from './schema.js';
@@ -52,6 +53,10 @@ export function buildReport(input: ReportInput): Report {
   const lint = FAILING_VERDICTS.includes(input.verdict) ? input.lint : input.lint?.filter((l) => !l.startsWith('Info:'));
   if (lint?.length) report.lint = lint;
   if (input.diagnosis) report.diagnosis = input.diagnosis;
+  if (input.command === 'record' && input.candidate?.length) {
+    const runs = input.candidate;
+    report.recorded = input.config.metrics.map((m) => ({ name: m.name, ...describeSample(runs.map((r) => r.metrics[m.name]!)) }));
+  }
   if (input.sequential) report.sequential = input.sequential;
   if (input.cause) {
     report.cause = input.cause.cause;

@@ -87,6 +87,9 @@ function sections(report: Report, f: Escaper): Section[] {
   // The cause is what a reader of a red gate needs first, so it goes above the numbers.
   if (report.cause) head.push('', `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? '', 1000)}`);
   if (report.metrics.length) head.push('', metricsTable(report, f));
+  if (report.recorded?.length) {
+    head.push('', `| Metric | Recorded (n=${report.recorded[0]!.n}) |`, '|---|---|', ...report.recorded.map((m) => `| ${f.code(m.name)} | ${sample(m)} |`));
+  }
   if (report.sequential) head.push('', `Sequential seeds: ${f.text(report.sequential.reason, 1000)}`);
   out.push({ body: head.join('\n') });
 

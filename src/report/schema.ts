@@ -109,6 +109,8 @@ export const reportSchema = z
     cause: causeSchema.optional(),
     causeEvidence: z.string().optional(),
     warnings: z.array(z.string()),
+    /** record: each metric's spread over the recorded seeds, to choose margins from. */
+    recorded: z.array(z.object({ name: z.string(), n: z.number().int(), mean: z.number(), sd: z.number() }).strict()).optional(),
     /** Determinism settings missing for the detected framework and device. */
     lint: z.array(z.string()).optional(),
     /** Set when seeds: {min, max}: the plan, where it stopped and why. */
