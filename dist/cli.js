@@ -33072,6 +33072,11 @@ async function main(argv, io) {
 ` : renderMarkdown(outcome2.report, { format: "terminal" }));
     return outcome2.exitCode;
   } catch (err) {
+    if (argv.includes("--json")) {
+      const error62 = err instanceof GateError ? { message: err.message, hint: err.hint ?? null } : { message: err?.message ?? String(err), hint: null };
+      io.stdout(`${JSON.stringify({ error: error62 }, null, 2)}
+`);
+    }
     if (err instanceof GateError) {
       io.stderr(`repro-gate: ${formatGateError(err)}
 `);

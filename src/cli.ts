@@ -108,6 +108,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stdout(values.json ? `${JSON.stringify(outcome.report, null, 2)}\n` : renderMarkdown(outcome.report, { format: 'terminal' }));
     return outcome.exitCode;
   } catch (err) {
+    // --json promises one document on stdout, errors included, so scripts never parse an empty string.
+    if (argv.includes('--json')) {
+      const error = err instanceof GateError ? { message: err.message, hint: err.hint ?? null } : { message: (err as Error)?.message ?? String(err), hint: null };
+      io.stdout(`${JSON.stringify({ error }, null, 2)}\n`);
+    }
     if (err instanceof GateError) {
       io.stderr(`repro-gate: ${formatGateError(err)}\n`);
       if (verbose && err.stack) io.stderr(`${err.stack}\n`);

@@ -172,6 +172,12 @@ ${extra}`;
     expectCleanError(r, /^repro-gate: bad\.yml:\d+:3: unknown key "train\.timout" — did you mean "timeout"\?\n  → Fix bad\.yml/);
   });
 
+  it('with --json, the error is one JSON document on stdout too', async () => {
+    const r = await runCli(['check', '--json', '--config', 'nope.yml'], dir);
+    expect(r.code).toBe(2);
+    expect(parseJson(r)).toEqual({ error: { message: expect.stringMatching(/^Config file not found: .*nope\.yml$/), hint: expect.stringMatching(/--config PATH/) } });
+  });
+
   it('a missing config file', async () => {
     expectCleanError(await runCli(['check', '--config', 'nope.yml'], dir), /Config file not found: .*nope\.yml\n  → /);
   });
