@@ -48501,30 +48501,32 @@ function compareStatistical(baseline, candidate, specs, opts) {
     const { lower, upper } = boundsFor(spec, baselineMean);
     if (opts.robust) return robustResult(spec, c, b, lower, upper, opts.alpha);
     const r = tost({ candidate: c, baseline: b, lower, upper, alpha: opts.alpha, design: opts.paired ? "paired" : "welch" });
-    if (r.degenerate) {
-      warnings.push(
-        `${spec.name}: every seed gave the same value${opts.paired ? " difference" : ""} on both sides (zero spread), so its verdict compares two fixed values (the CI is the single difference) rather than testing noise.`
-      );
-    }
-    return {
-      name: spec.name,
-      verdict: r.verdict,
-      baseline: { n: r.n2, mean: r.mean2, sd: r.sd2 },
-      candidate: { n: r.n1, mean: r.mean1, sd: r.sd1 },
-      diff: r.diff,
-      ci: r.ci,
-      p: r.p,
-      lower: Number.isFinite(lower) ? lower : null,
-      upper: Number.isFinite(upper) ? upper : null,
-      margin: spec.margin?.text ?? null,
-      direction: spec.direction,
-      design: opts.paired ? "paired" : "welch",
-      df: Number.isFinite(r.df) ? r.df : null,
-      se: r.se,
-      degenerate: r.degenerate
-    };
+    if (r.degenerate) warnings.push(zeroSpreadWarning(spec.name, opts.paired));
+    return tostMetricResult(spec, r, r.verdict, { lower, upper });
   });
   return { verdict: combineVerdicts(metrics.map((m) => m.verdict)), metrics, warnings };
+}
+function zeroSpreadWarning(name, paired2) {
+  return `${name}: every seed gave the same value${paired2 ? " difference" : ""} on both sides (zero spread), so its verdict compares two fixed values (the CI is the single difference) rather than testing noise.`;
+}
+function tostMetricResult(spec, r, verdict, bounds) {
+  return {
+    name: spec.name,
+    verdict,
+    baseline: { n: r.n2, mean: r.mean2, sd: r.sd2 },
+    candidate: { n: r.n1, mean: r.mean1, sd: r.sd1 },
+    diff: r.diff,
+    ci: r.ci,
+    p: r.p,
+    lower: Number.isFinite(bounds.lower) ? bounds.lower : null,
+    upper: Number.isFinite(bounds.upper) ? bounds.upper : null,
+    margin: spec.margin?.text ?? null,
+    direction: spec.direction,
+    design: r.design === "paired" ? "paired" : "welch",
+    df: Number.isFinite(r.df) ? r.df : null,
+    se: r.se,
+    degenerate: r.degenerate
+  };
 }
 function robustResult(spec, c, b, lower, upper, alpha) {
   const r = robustTost({ candidate: c, baseline: b, lower, upper, alpha });
@@ -48954,35 +48956,11 @@ function compareSequentialLook(plan, lookIndex, baseline, candidate, specs) {
     const baselineMean = allBase.reduce((s, r) => s + r.metrics[spec.name], 0) / allBase.length;
     const bounds = boundsFor(spec, baselineMean);
     const d = sequentialDecision(plan, lookIndex, c, b, bounds);
-    if (d.result.degenerate && d.decision !== "continue") {
-      warnings.push(
-        `${spec.name}: every seed gave the same value${paired2 ? " difference" : ""} on both sides (zero spread), so its verdict compares two fixed values (the CI is the single difference) rather than testing noise.`
-      );
-    }
+    if (d.result.degenerate && d.decision !== "continue") warnings.push(zeroSpreadWarning(spec.name, paired2));
     return { spec, bounds, d };
   });
   const combined = combineSequential(decisions.map((x) => x.d));
-  const metrics = decisions.map(({ spec, bounds, d }) => {
-    const r = d.result;
-    return {
-      name: spec.name,
-      // Per metric at this look: 'continue' reads as inconclusive so far.
-      verdict: d.decision === "continue" ? "inconclusive" : d.decision,
-      baseline: { n: r.n2, mean: r.mean2, sd: r.sd2 },
-      candidate: { n: r.n1, mean: r.mean1, sd: r.sd1 },
-      diff: r.diff,
-      ci: r.ci,
-      p: r.p,
-      lower: Number.isFinite(bounds.lower) ? bounds.lower : null,
-      upper: Number.isFinite(bounds.upper) ? bounds.upper : null,
-      margin: spec.margin?.text ?? null,
-      direction: spec.direction,
-      design: paired2 ? "paired" : "welch",
-      df: Number.isFinite(r.df) ? r.df : null,
-      se: r.se,
-      degenerate: r.degenerate
-    };
-  });
+  const metrics = decisions.map(({ spec, bounds, d }) => tostMetricResult(spec, d.result, d.decision === "continue" ? "inconclusive" : d.decision, bounds));
   const K = plan.looks.length;
   const runsUsed = plan.looks[lookIndex];
   const maxRuns = plan.looks[K - 1];

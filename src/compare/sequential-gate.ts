@@ -18,7 +18,7 @@ import {
   type SequentialDecisionKind,
   type SequentialPlan,
 } from './sequential.js';
-import { boundsFor } from './statistical.js';
+import { boundsFor, tostMetricResult, zeroSpreadWarning } from './statistical.js';
 
 /** `seeds: {min, max, step}` in repro-gate.yml. */
 export interface SequentialSeeds {
@@ -112,35 +112,12 @@ export function compareSequentialLook(
     const baselineMean = allBase.reduce((s, r) => s + r.metrics[spec.name]!, 0) / allBase.length;
     const bounds = boundsFor(spec, baselineMean);
     const d = sequentialDecision(plan, lookIndex, c, b, bounds);
-    if (d.result.degenerate && d.decision !== 'continue') {
-      warnings.push(
-        `${spec.name}: every seed gave the same value${paired ? ' difference' : ''} on both sides (zero spread), so its verdict compares two fixed values (the CI is the single difference) rather than testing noise.`,
-      );
-    }
+    if (d.result.degenerate && d.decision !== 'continue') warnings.push(zeroSpreadWarning(spec.name, paired));
     return { spec, bounds, d };
   });
   const combined = combineSequential(decisions.map((x) => x.d));
-  const metrics = decisions.map(({ spec, bounds, d }): MetricResult => {
-    const r = d.result;
-    return {
-      name: spec.name,
-      // Per metric at this look: 'continue' reads as inconclusive so far.
-      verdict: d.decision === 'continue' ? 'inconclusive' : d.decision,
-      baseline: { n: r.n2, mean: r.mean2, sd: r.sd2 },
-      candidate: { n: r.n1, mean: r.mean1, sd: r.sd1 },
-      diff: r.diff,
-      ci: r.ci,
-      p: r.p,
-      lower: Number.isFinite(bounds.lower) ? bounds.lower : null,
-      upper: Number.isFinite(bounds.upper) ? bounds.upper : null,
-      margin: spec.margin?.text ?? null,
-      direction: spec.direction,
-      design: paired ? 'paired' : 'welch',
-      df: Number.isFinite(r.df) ? r.df : null,
-      se: r.se,
-      degenerate: r.degenerate,
-    };
-  });
+  // Per metric at this look: 'continue' reads as inconclusive so far.
+  const metrics = decisions.map(({ spec, bounds, d }) => tostMetricResult(spec, d.result, d.decision === 'continue' ? 'inconclusive' : d.decision, bounds));
   const K = plan.looks.length;
   const runsUsed = plan.looks[lookIndex]!;
   const maxRuns = plan.looks[K - 1]!;

@@ -3,7 +3,7 @@ import type { RunRecord } from '../baseline/schema.js';
 import type { MetricSpec } from '../config/schema.js';
 import { GateError } from '../errors.js';
 import type { MetricResult } from '../report/schema.js';
-import { combineVerdicts, tost } from './tost.js';
+import { combineVerdicts, tost, type TostResult } from './tost.js';
 import { robustTost } from './robust.js';
 import { describeSample } from './sample.js';
 
@@ -58,30 +58,35 @@ export function compareStatistical(
     const { lower, upper } = boundsFor(spec, baselineMean);
     if (opts.robust) return robustResult(spec, c, b, lower, upper, opts.alpha);
     const r = tost({ candidate: c, baseline: b, lower, upper, alpha: opts.alpha, design: opts.paired ? 'paired' : 'welch' });
-    if (r.degenerate) {
-      warnings.push(
-        `${spec.name}: every seed gave the same value${opts.paired ? ' difference' : ''} on both sides (zero spread), so its verdict compares two fixed values (the CI is the single difference) rather than testing noise.`,
-      );
-    }
-    return {
-      name: spec.name,
-      verdict: r.verdict,
-      baseline: { n: r.n2, mean: r.mean2, sd: r.sd2 },
-      candidate: { n: r.n1, mean: r.mean1, sd: r.sd1 },
-      diff: r.diff,
-      ci: r.ci,
-      p: r.p,
-      lower: Number.isFinite(lower) ? lower : null,
-      upper: Number.isFinite(upper) ? upper : null,
-      margin: spec.margin?.text ?? null,
-      direction: spec.direction,
-      design: opts.paired ? 'paired' : 'welch',
-      df: Number.isFinite(r.df) ? r.df : null,
-      se: r.se,
-      degenerate: r.degenerate,
-    };
+    if (r.degenerate) warnings.push(zeroSpreadWarning(spec.name, opts.paired));
+    return tostMetricResult(spec, r, r.verdict, { lower, upper });
   });
   return { verdict: combineVerdicts(metrics.map((m) => m.verdict as 'equivalent' | 'not-equivalent' | 'inconclusive')), metrics, warnings };
+}
+
+export function zeroSpreadWarning(name: string, paired: boolean): string {
+  return `${name}: every seed gave the same value${paired ? ' difference' : ''} on both sides (zero spread), so its verdict compares two fixed values (the CI is the single difference) rather than testing noise.`;
+}
+
+/** A TOST result as the report's metric row (shared by fixed-n and sequential comparisons). */
+export function tostMetricResult(spec: MetricSpec, r: TostResult, verdict: MetricResult['verdict'], bounds: { lower: number; upper: number }): MetricResult {
+  return {
+    name: spec.name,
+    verdict,
+    baseline: { n: r.n2, mean: r.mean2, sd: r.sd2 },
+    candidate: { n: r.n1, mean: r.mean1, sd: r.sd1 },
+    diff: r.diff,
+    ci: r.ci,
+    p: r.p,
+    lower: Number.isFinite(bounds.lower) ? bounds.lower : null,
+    upper: Number.isFinite(bounds.upper) ? bounds.upper : null,
+    margin: spec.margin?.text ?? null,
+    direction: spec.direction,
+    design: r.design === 'paired' ? 'paired' : 'welch',
+    df: Number.isFinite(r.df) ? r.df : null,
+    se: r.se,
+    degenerate: r.degenerate,
+  };
 }
 
 /** Rank-based equivalence: the Hodges–Lehmann shift and its Mann–Whitney (1−2α) CI. */
