@@ -7391,6 +7391,8 @@ function formatGateError(err) {
 }
 
 // src/gate.ts
+import { createHash as createHash5 } from "node:crypto";
+import { readFile as readFile7, stat as stat4 } from "node:fs/promises";
 import path10 from "node:path";
 
 // node_modules/zod/v4/classic/external.js
@@ -30138,6 +30140,28 @@ async function changedFilesSince(root, commit) {
   const changed = await git(root, ["diff", "--name-only", "--relative", "--no-renames", commit, "--"]);
   return changed === null ? null : changed.split("\n").filter(Boolean).sort();
 }
+async function fileAtCommit(root, commit, rel) {
+  return git(root, ["show", `${commit}:./${rel}`]);
+}
+
+// src/compare/text-change.ts
+function describeTextChange(before, after) {
+  if (before.includes("\0") || after.includes("\0")) return void 0;
+  const lines = (t) => t.replace(/\r?\n$/, "").split(/\r?\n/);
+  const a = lines(before);
+  const b = lines(after);
+  const changed = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) changed.push(i + 1);
+  const parts = [];
+  if (changed.length) {
+    const where = changed.length <= 3 ? `line${changed.length > 1 ? "s" : ""} ${changed.join(", ")}` : `${changed.length} lines (first at line ${changed[0]})`;
+    parts.push(`${where} changed`);
+  }
+  if (b.length > a.length) parts.push(`${b.length - a.length} line${b.length - a.length > 1 ? "s" : ""} added at the end`);
+  if (a.length > b.length) parts.push(`${a.length - b.length} line${a.length - b.length > 1 ? "s" : ""} removed from the end`);
+  if (!parts.length) return before === after ? void 0 : "line endings or whitespace changed";
+  return `${parts.join(", ")} (of ${a.length})`;
+}
 
 // package.json
 var package_default = {
@@ -30313,7 +30337,9 @@ var dataDriftSchema = external_exports.object({
   path: external_exports.string(),
   change: changeSchema,
   before: external_exports.string().nullable(),
-  after: external_exports.string().nullable()
+  after: external_exports.string().nullable(),
+  /** For text files tracked at the baseline commit: which lines changed. */
+  detail: external_exports.string().optional()
 }).strict();
 var configDriftSchema = external_exports.object({ file: external_exports.string(), key: external_exports.string(), change: changeSchema, before: scalar3.optional(), after: scalar3.optional() }).strict();
 var environmentDriftSchema = external_exports.object({ key: external_exports.string(), change: changeSchema, before: scalar3.optional(), after: scalar3.optional() }).strict();
@@ -32552,6 +32578,7 @@ async function runGate(req) {
       );
     }
     const drift = diffFingerprints(baseline.fingerprints, fingerprints);
+    if (baseline.commit) await describeDataChanges(config2, baseline.commit, drift.data);
     const settings = settingsOf(config2);
     drift.config.unshift(
       ...diffSettings(
@@ -32687,6 +32714,18 @@ async function codeChangesSince(config2, commit, relBaseline) {
   const ownConfig = path10.relative(config2.root, config2.path).split(path10.sep).join("/");
   const owned = [...config2.data, ...config2.config, relBaseline, ownConfig, ".repro-gate/"].map((p) => p.replace(/^\.\//, ""));
   return changed.filter((f) => !owned.some((p) => f === p || f.startsWith(p.endsWith("/") ? p : `${p}/`)));
+}
+var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
+async function describeDataChanges(config2, commit, data) {
+  for (const entry of data.filter((d) => d.change === "modified").slice(0, 20)) {
+    const file2 = path10.join(config2.root, entry.path);
+    const size = (await stat4(file2).catch(() => void 0))?.size ?? Infinity;
+    if (size > TEXT_DIFF_MAX_BYTES) continue;
+    const before = await fileAtCommit(config2.root, commit, entry.path);
+    if (before === null || createHash5("sha256").update(before).digest("hex") !== entry.before) continue;
+    const detail = describeTextChange(before, await readFile7(file2, "utf8"));
+    if (detail) entry.detail = detail;
+  }
 }
 function settingsOf(config2) {
   return {
@@ -32833,7 +32872,7 @@ function sections(report, f) {
         `#### Data (${data.length})`,
         "| File | Change | Before (SHA-256) | After (SHA-256) |",
         "|---|---|---|---|",
-        ...data.map((d) => `| ${f.code(d.path)} | ${d.change} | ${f.code(short2(d.before))} | ${f.code(short2(d.after))} |`)
+        ...data.map((d) => `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ""} | ${f.code(short2(d.before))} | ${f.code(short2(d.after))} |`)
       ].join("\n")
     });
   }

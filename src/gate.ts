@@ -2,6 +2,8 @@
  * The one pipeline behind the CLI and the action:
  * load config → fingerprint → train every seed → compare with the baseline → report.
  */
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Baseline, RunRecord } from './baseline/schema.js';
 import { BASELINE_SCHEMA_VERSION } from './baseline/schema.js';
@@ -18,7 +20,8 @@ import { GateError } from './errors.js';
 import { diffConfig, fingerprintConfigFiles } from './fingerprint/config.js';
 import { diffData, fingerprintData } from './fingerprint/data.js';
 import { probeEnvironment } from './fingerprint/environment.js';
-import { changedFilesSince, gitCommit } from './fingerprint/git.js';
+import { changedFilesSince, fileAtCommit, gitCommit } from './fingerprint/git.js';
+import { describeTextChange } from './compare/text-change.js';
 import type { Logger } from './logger.js';
 import { buildReport } from './report/build.js';
 import type { Drift, Report, Verdict } from './report/schema.js';
@@ -84,6 +87,7 @@ export async function runGate(req: GateRequest): Promise<GateOutcome> {
     }
 
     const drift = diffFingerprints(baseline!.fingerprints, fingerprints);
+    if (baseline!.commit) await describeDataChanges(config, baseline!.commit, drift.data);
     // What is measured, and how, is configuration too: a changed command or seed list must show.
     const settings = settingsOf(config);
     drift.config.unshift(
@@ -263,6 +267,23 @@ async function codeChangesSince(config: GateConfig, commit: string, relBaseline:
   const ownConfig = path.relative(config.root, config.path).split(path.sep).join('/');
   const owned = [...config.data, ...config.config, relBaseline, ownConfig, '.repro-gate/'].map((p) => p.replace(/^\.\//, ''));
   return changed.filter((f) => !owned.some((p) => f === p || f.startsWith(p.endsWith('/') ? p : `${p}/`)));
+}
+
+/** Up to this size, a modified data file is compared line by line with its copy at the baseline commit. */
+const TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
+
+/** Adds "line 2 of 570 changed" to modified text data files that git still has at the baseline commit. */
+async function describeDataChanges(config: GateConfig, commit: string, data: Drift['data']): Promise<void> {
+  for (const entry of data.filter((d) => d.change === 'modified').slice(0, 20)) {
+    const file = path.join(config.root, entry.path);
+    const size = (await stat(file).catch(() => undefined))?.size ?? Infinity;
+    if (size > TEXT_DIFF_MAX_BYTES) continue;
+    const before = await fileAtCommit(config.root, commit, entry.path);
+    // Only trust the old copy if it is exactly what the baseline hashed.
+    if (before === null || createHash('sha256').update(before).digest('hex') !== entry.before) continue;
+    const detail = describeTextChange(before, await readFile(file, 'utf8'));
+    if (detail) entry.detail = detail;
+  }
 }
 
 function settingsOf(config: GateConfig): Baseline['settings'] {

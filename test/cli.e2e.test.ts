@@ -67,7 +67,7 @@ describe('a changed project', () => {
       const d = parseJson(drift);
       expect(d.verdict).toBe('drift');
       expect(d.drift.data).toHaveLength(1);
-      expect(d.drift.data[0]).toMatchObject({ path: 'data/wdbc.csv', change: 'modified' });
+      expect(d.drift.data[0]).toMatchObject({ path: 'data/wdbc.csv', change: 'modified', detail: 'line 2 changed (of 570)' });
       expect(d.drift.data[0].before).toBe(sha256(before));
       expect(d.drift.data[0].after).toBe(sha256(after));
 

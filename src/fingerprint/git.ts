@@ -21,3 +21,8 @@ export async function changedFilesSince(root: string, commit: string): Promise<s
   const changed = await git(root, ['diff', '--name-only', '--relative', '--no-renames', commit, '--']);
   return changed === null ? null : changed.split('\n').filter(Boolean).sort();
 }
+
+/** A file's content at `commit` (path relative to `root`), or null if it was not tracked there. */
+export async function fileAtCommit(root: string, commit: string, rel: string): Promise<string | null> {
+  return git(root, ['show', `${commit}:./${rel}`]);
+}

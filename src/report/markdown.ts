@@ -105,7 +105,7 @@ function sections(report: Report, f: Escaper): Section[] {
     out.push({
       dropRank: 4,
       body: [`#### Data (${data.length})`, '| File | Change | Before (SHA-256) | After (SHA-256) |', '|---|---|---|---|',
-        ...data.map((d) => `| ${f.code(d.path)} | ${d.change} | ${f.code(short(d.before))} | ${f.code(short(d.after))} |`)].join('\n'),
+        ...data.map((d) => `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ''} | ${f.code(short(d.before))} | ${f.code(short(d.after))} |`)].join('\n'),
     });
   }
   if (config.length) {

@@ -63,6 +63,8 @@ export const dataDriftSchema = z
     change: changeSchema,
     before: z.string().nullable(),
     after: z.string().nullable(),
+    /** For text files tracked at the baseline commit: which lines changed. */
+    detail: z.string().optional(),
   })
   .strict();
 export const configDriftSchema = z
