@@ -30186,7 +30186,6 @@ var package_default = {
   },
   dependencies: {
     "@actions/core": "^3.0.1",
-    "@actions/exec": "^3.0.0",
     "@actions/github": "^9.1.1",
     "smol-toml": "^1.9.1",
     yaml: "^2.9.1",
