@@ -32597,7 +32597,9 @@ async function runGate(req) {
     if (FAILING_VERDICTS.includes(verdict)) {
       const codeChanges = baseline.commit ? await codeChangesSince(config2, baseline.commit, relBaseline) : null;
       if (baseline.commit && codeChanges === null) {
-        warnings.push(`The baseline's commit ${baseline.commit.slice(0, 12)} is not in this clone, so code changes cannot be told apart (check out with fetch-depth: 0).`);
+        warnings.push(
+          commit === null ? "This folder is not a git checkout, so changes to the training code since the baseline cannot be told apart." : `The baseline's commit ${baseline.commit.slice(0, 12)} is not in this clone, so code changes cannot be told apart (check out with fetch-depth: 0).`
+        );
       }
       cause = rankCause({ drift, codeChanges, ...compared });
       if (cause.cause === "unknown" && config2.mode === "exact" && config2.diagnose.auto) {

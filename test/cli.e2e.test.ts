@@ -4,7 +4,8 @@
  * edited → reported with the right cause; bad input → exit 2 with one clear message.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { copyExample, editFile, git, parseJson, runCli } from './helpers/project.js';
@@ -125,6 +126,17 @@ describe('a changed project', () => {
       await restore();
       git(dir, 'commit', '-qam', 'revert');
     }
+  });
+});
+
+describe('outside git', () => {
+  it('says code changes cannot be told apart, rather than blaming the clone depth', async () => {
+    const plain = await mkdtemp(path.join(os.tmpdir(), 'rg-nogit-'));
+    await cp(dir, plain, { recursive: true, filter: (src) => !src.includes(`${path.sep}.git`) });
+    await editFile(path.join(plain, 'params.json'), (t) => t.replace('"learning_rate": 0.05', '"learning_rate": 0.005'));
+    const report = parseJson(await runCli(['check', '--json', ...EXACT], plain));
+    expect(report.verdict).toBe('mismatch');
+    expect(report.warnings).toContain('This folder is not a git checkout, so changes to the training code since the baseline cannot be told apart.');
   });
 });
 
