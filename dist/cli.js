@@ -29977,13 +29977,13 @@ var DETERMINISM_VARS = [
   "PYTHONPATH",
   "REPRO_GATE_DETERMINISTIC"
 ];
-function trainingEnv(runnerEnv, configEnv, extra) {
-  const env = {};
+function trainingEnv(runnerEnv, env) {
+  const passed = {};
   for (const name of PASSTHROUGH_VARS) {
     const value2 = runnerEnv[name];
-    if (value2 !== void 0) env[name] = value2;
+    if (value2 !== void 0) passed[name] = value2;
   }
-  return { ...env, ...configEnv, ...extra };
+  return { ...passed, ...env };
 }
 
 // src/fingerprint/probe-script.ts
@@ -30610,8 +30610,7 @@ var ContainerRuntime = class {
       if (!this.config.train["allow-unpinned"]) await this.refuseUnpinned();
       this.log.warn(`train.image ${this.image} is not pinned by digest (allow-unpinned: true): results may change whenever the tag moves.`);
     }
-    await this.pull();
-    this.imageId = (await this.dockerText(["image", "inspect", "--format", "{{.Id}}", this.image])).trim();
+    this.imageId = await this.ensureImage();
   }
   pathFor(hostPath) {
     const rel = path6.relative(this.config.root, hostPath);
@@ -30707,12 +30706,17 @@ var ContainerRuntime = class {
       `Pin it in repro-gate.yml: image: ${pinned}${digest ? `   (what ${this.image} points to now)` : ""} — or set train.allow-unpinned: true for an experiment.`
     );
   }
-  async pull() {
-    if ((await this.exec(["image", "inspect", "--format", "{{.Id}}", this.image], 3e4)).exitCode === 0 && isPinned(this.image)) return;
+  /** The image's id, pulling it first unless a pinned digest is already local (a digest never changes). */
+  async ensureImage() {
+    const inspectId = () => this.dockerText(["image", "inspect", "--format", "{{.Id}}", this.image]).then((id) => id.trim());
+    if (isPinned(this.image)) {
+      const local = await inspectId().catch(() => void 0);
+      if (local) return local;
+    }
     for (let attempt = 1; ; attempt++) {
       this.log.info(`Pulling ${this.image}${attempt > 1 ? ` (attempt ${attempt} of ${PULL_ATTEMPTS})` : ""}`);
       const r = await this.exec(["pull", "--quiet", this.image], 30 * 6e4);
-      if (r.exitCode === 0) return;
+      if (r.exitCode === 0) return inspectId();
       const output2 = r.tail.join("\n");
       const permanent = /manifest unknown|not found|unauthorized|denied|invalid reference/i.test(output2);
       if (permanent || attempt >= PULL_ATTEMPTS) {
@@ -32578,13 +32582,8 @@ async function runGate(req) {
     }
     const drift = diffFingerprints(baseline.fingerprints, fingerprints);
     if (baseline.commit) await describeDataChanges(config2, baseline.commit, drift.data);
-    const settings = settingsOf(config2);
     drift.config.unshift(
-      ...diffSettings(
-        { command: baseline.settings.command, seeds: baseline.settings.seeds, mode: baseline.settings.mode, "metrics.file": baseline.settings.metricsFile },
-        { command: settings.command, seeds: settings.seeds, mode: settings.mode, "metrics.file": settings.metricsFile },
-        path10.relative(config2.root, config2.path).split(path10.sep).join("/")
-      )
+      ...diffSettings(comparedSettings(baseline.settings), comparedSettings(settingsOf(config2)), path10.relative(config2.root, config2.path).split(path10.sep).join("/"))
     );
     if (req.command === "drift") {
       const verdict2 = drift.data.length + drift.config.length + drift.environment.length ? "drift" : "no-drift";
@@ -32664,7 +32663,7 @@ async function withRuntime(config2, req, fn) {
   try {
     await runtime.prepare();
     const own2 = { PYTHONUNBUFFERED: "1", ...config2.train.env };
-    const env = runtime.kind === "host" ? trainingEnv(req.runnerEnv ?? process.env, own2, {}) : own2;
+    const env = runtime.kind === "host" ? trainingEnv(req.runnerEnv ?? process.env, own2) : own2;
     return await fn(runtime, env);
   } finally {
     await runtime.dispose();
@@ -32727,6 +32726,9 @@ async function describeDataChanges(config2, commit, data) {
     const detail = describeTextChange(before, await readFile7(file2, "utf8"));
     if (detail) entry.detail = detail;
   }
+}
+function comparedSettings(s) {
+  return { command: s.command, seeds: s.seeds, mode: s.mode, "metrics.file": s.metricsFile };
 }
 function settingsOf(config2) {
   return {

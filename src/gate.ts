@@ -89,13 +89,8 @@ export async function runGate(req: GateRequest): Promise<GateOutcome> {
     const drift = diffFingerprints(baseline!.fingerprints, fingerprints);
     if (baseline!.commit) await describeDataChanges(config, baseline!.commit, drift.data);
     // What is measured, and how, is configuration too: a changed command or seed list must show.
-    const settings = settingsOf(config);
     drift.config.unshift(
-      ...diffSettings(
-        { command: baseline!.settings.command, seeds: baseline!.settings.seeds, mode: baseline!.settings.mode, 'metrics.file': baseline!.settings.metricsFile },
-        { command: settings.command, seeds: settings.seeds, mode: settings.mode, 'metrics.file': settings.metricsFile },
-        path.relative(config.root, config.path).split(path.sep).join('/'),
-      ),
+      ...diffSettings(comparedSettings(baseline!.settings), comparedSettings(settingsOf(config)), path.relative(config.root, config.path).split(path.sep).join('/')),
     );
     if (req.command === 'drift') {
       const verdict = drift.data.length + drift.config.length + drift.environment.length ? 'drift' : 'no-drift';
@@ -213,7 +208,7 @@ async function withRuntime<T>(
     // Unbuffered Python output streams live and leaves the last lines in a timed-out seed's log;
     // it changes no numbers, and train.env can still override it.
     const own = { PYTHONUNBUFFERED: '1', ...config.train.env };
-    const env = runtime.kind === 'host' ? trainingEnv(req.runnerEnv ?? process.env, own, {}) : own;
+    const env = runtime.kind === 'host' ? trainingEnv(req.runnerEnv ?? process.env, own) : own;
     return await fn(runtime, env);
   } finally {
     await runtime.dispose();
@@ -288,6 +283,11 @@ async function describeDataChanges(config: GateConfig, commit: string, data: Dri
     const detail = describeTextChange(before, await readFile(file, 'utf8'));
     if (detail) entry.detail = detail;
   }
+}
+
+/** The recorded settings that change what a run means, keyed as in repro-gate.yml. */
+function comparedSettings(s: Baseline['settings']): Record<string, unknown> {
+  return { command: s.command, seeds: s.seeds, mode: s.mode, 'metrics.file': s.metricsFile };
 }
 
 function settingsOf(config: GateConfig): Baseline['settings'] {

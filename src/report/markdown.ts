@@ -8,7 +8,7 @@ import { GITHUB, TERMINAL, num, type Escaper } from './format.js';
 import type { MetricResult, Report, Verdict } from './schema.js';
 
 export interface MarkdownOptions {
-  /** Longest body allowed; whole detail sections are dropped (last first) to fit, with `truncatedNote` in their place. */
+  /** Longest body allowed; whole detail sections are dropped (environment first, data last) to fit, with `truncatedNote` in their place. */
   maxLength?: number;
   truncatedNote?: string;
   /** github (default): inert HTML-escaped Markdown. terminal: plain text with backtick code, for humans at a shell. */

@@ -65,8 +65,7 @@ export class ContainerRuntime implements Runtime {
       if (!this.config.train['allow-unpinned']) await this.refuseUnpinned();
       this.log.warn(`train.image ${this.image} is not pinned by digest (allow-unpinned: true): results may change whenever the tag moves.`);
     }
-    await this.pull();
-    this.imageId = (await this.dockerText(['image', 'inspect', '--format', '{{.Id}}', this.image])).trim();
+    this.imageId = await this.ensureImage();
   }
 
   pathFor(hostPath: string): string {
@@ -163,12 +162,17 @@ export class ContainerRuntime implements Runtime {
     );
   }
 
-  private async pull(): Promise<void> {
-    if ((await this.exec(['image', 'inspect', '--format', '{{.Id}}', this.image], 30_000)).exitCode === 0 && isPinned(this.image)) return;
+  /** The image's id, pulling it first unless a pinned digest is already local (a digest never changes). */
+  private async ensureImage(): Promise<string> {
+    const inspectId = () => this.dockerText(['image', 'inspect', '--format', '{{.Id}}', this.image]).then((id) => id.trim());
+    if (isPinned(this.image)) {
+      const local = await inspectId().catch(() => undefined);
+      if (local) return local;
+    }
     for (let attempt = 1; ; attempt++) {
       this.log.info(`Pulling ${this.image}${attempt > 1 ? ` (attempt ${attempt} of ${PULL_ATTEMPTS})` : ''}`);
       const r = await this.exec(['pull', '--quiet', this.image], 30 * 60_000);
-      if (r.exitCode === 0) return;
+      if (r.exitCode === 0) return inspectId();
       const output = r.tail.join('\n');
       const permanent = /manifest unknown|not found|unauthorized|denied|invalid reference/i.test(output);
       if (permanent || attempt >= PULL_ATTEMPTS) {

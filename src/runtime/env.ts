@@ -20,15 +20,12 @@ export const DETERMINISM_VARS = [
   'XLA_FLAGS', 'CUDA_VISIBLE_DEVICES', 'PYTHONPATH', 'REPRO_GATE_DETERMINISTIC',
 ] as const;
 
-export function trainingEnv(
-  runnerEnv: NodeJS.ProcessEnv,
-  configEnv: Record<string, string>,
-  extra: Record<string, string>,
-): Record<string, string> {
-  const env: Record<string, string> = {};
+/** Allowlisted runner variables, overridden by `env` (the config's train.env and the gate's own). */
+export function trainingEnv(runnerEnv: NodeJS.ProcessEnv, env: Record<string, string>): Record<string, string> {
+  const passed: Record<string, string> = {};
   for (const name of PASSTHROUGH_VARS) {
     const value = runnerEnv[name];
-    if (value !== undefined) env[name] = value;
+    if (value !== undefined) passed[name] = value;
   }
-  return { ...env, ...configEnv, ...extra };
+  return { ...passed, ...env };
 }
