@@ -8,7 +8,7 @@ import { cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { copyExample, editFile, git, parseJson, runCli } from './helpers/project.js';
+import { copyExample, editFile, withEdit, git, parseJson, runCli } from './helpers/project.js';
 
 const EXACT = ['--config', 'repro-gate.exact.yml'];
 
@@ -60,8 +60,7 @@ describe('a changed project', () => {
     const csv = path.join(dir, 'data', 'wdbc.csv');
     const before = await readFile(csv, 'utf8');
     // Flip the label of the first data row (malignant → benign).
-    const restore = await editFile(csv, (t) => t.replace(/^(.*\n.*),0\n/, '$1,1\n'));
-    try {
+    await withEdit(csv, (t) => t.replace(/^(.*\n.*),0\n/, '$1,1\n'), async () => {
       const after = await readFile(csv, 'utf8');
       const drift = await runCli(['drift', '--json'], dir);
       expect(drift.code).toBe(1);
@@ -78,14 +77,11 @@ describe('a changed project', () => {
       expect(c.verdict).toBe('not-equivalent');
       expect(c.cause).toBe('data');
       expect(c.causeEvidence).toMatch(/^data\/wdbc\.csv changed, and \S+ moved by [−+]/);
-    } finally {
-      await restore();
-    }
+    });
   });
 
   it('reports a changed hyperparameter with its key, old and new value, and blames config', async () => {
-    const restore = await editFile(path.join(dir, 'params.json'), (t) => t.replace('"learning_rate": 0.05', '"learning_rate": 0.005'));
-    try {
+    await withEdit(path.join(dir, 'params.json'), (t) => t.replace('"learning_rate": 0.05', '"learning_rate": 0.005'), async () => {
       const r = await runCli(['check', '--json'], dir);
       expect(r.code).toBe(1);
       const report = parseJson(r);
@@ -97,9 +93,7 @@ describe('a changed project', () => {
       const md = await runCli(['check'], dir);
       expect(md.stdout).toMatch(/\*\*Most likely cause: config\*\*/);
       expect(md.stdout).toMatch(/\| `params\.json` \| `learning_rate` \| `0\.05` \| `0\.005` \|/);
-    } finally {
-      await restore();
-    }
+    });
   });
 
   it('gives mismatch / not-equivalent with exit 1 for a real change to the training code, and blames code', async () => {
@@ -143,14 +137,11 @@ describe('outside git', () => {
 describe('changed gate settings', () => {
   it('show as config drift of the gate file itself', async () => {
     const file = path.join(dir, 'repro-gate.exact.yml');
-    const restore = await editFile(file, (t) => t.replace('seeds: 2', 'seeds: [0, 1, 2]'));
-    try {
+    await withEdit(file, (t) => t.replace('seeds: 2', 'seeds: [0, 1, 2]'), async () => {
       const r = await runCli(['drift', '--json', ...EXACT], dir);
       expect(r.code).toBe(1);
       expect(parseJson(r).drift.config).toEqual([{ file: 'repro-gate.exact.yml', key: 'seeds', change: 'modified', before: '[0,1]', after: '[0,1,2]' }]);
-    } finally {
-      await restore();
-    }
+    });
   });
 });
 
@@ -233,15 +224,12 @@ ${extra}`;
     const text = (await readFile(path.join(dir, 'repro-gate.exact.yml'), 'utf8')).replace('seeds: 2', 'seeds: [0, 1, 99]');
     await writeFile(path.join(dir, 'crash.yml'), text);
     // Seed 99 crashes after seeds 0 and 1 succeeded.
-    const restore = await editFile(path.join(dir, 'train.py'), (t) => t.replace('def main(argv=None):', 'def main(argv=None):\n    if "99" in (argv or sys.argv): sys.exit("seed 99 always fails")'));
-    try {
+    await withEdit(path.join(dir, 'train.py'), (t) => t.replace('def main(argv=None):', 'def main(argv=None):\n    if "99" in (argv or sys.argv): sys.exit("seed 99 always fails")'), async () => {
       const r = await runCli(['record', '--config', 'crash.yml'], dir);
       expectCleanError(r, /Seed 99: training exited with code 1/);
       expect(await readFile(baselineFile, 'utf8')).toBe(before);
       expect((await readdir(path.join(dir, '.repro-gate'))).filter((f) => f.includes('.tmp'))).toEqual([]);
-    } finally {
-      await restore();
-    }
+    });
   });
 
   it('an unknown command or option', async () => {

@@ -77,7 +77,7 @@ describe('training environment', () => {
       PATH: '/usr/bin', HOME: '/home/runner', GITHUB_TOKEN: 'ghs_secret', ACTIONS_RUNTIME_TOKEN: 'x', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'y',
       INPUT_GITHUB_TOKEN: 'z', AWS_SECRET_ACCESS_KEY: 'k', RANDOM_VAR: 'r', CUDA_VISIBLE_DEVICES: '0',
     };
-    const env = trainingEnv(runner, { PYTHONHASHSEED: '0' }, { REPRO_GATE_SEED: '1' });
+    const env = trainingEnv(runner, { PYTHONHASHSEED: '0', REPRO_GATE_SEED: '1' });
     expect(env).toEqual({ PATH: '/usr/bin', HOME: '/home/runner', CUDA_VISIBLE_DEVICES: '0', PYTHONHASHSEED: '0', REPRO_GATE_SEED: '1' });
     expect(JSON.stringify(env)).not.toMatch(/secret|ghs_/);
   });

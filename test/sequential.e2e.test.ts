@@ -1,7 +1,7 @@
 /** Sequential seeds on the example: stop early when unchanged, stop at the first look when clearly broken. */
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { copyExample, editFile, git, parseJson, runCli } from './helpers/project.js';
+import { copyExample, editFile, withEdit, git, parseJson, runCli } from './helpers/project.js';
 
 let dir: string;
 
@@ -31,17 +31,14 @@ describe('sequential seeds', () => {
   });
 
   it('stops at the first look when the training clearly changed', async () => {
-    const restore = await editFile(path.join(dir, 'params.json'), (t) => t.replace('"learning_rate": 0.05', '"learning_rate": 0.005'));
-    try {
+    await withEdit(path.join(dir, 'params.json'), (t) => t.replace('"learning_rate": 0.05', '"learning_rate": 0.005'), async () => {
       const r = await runCli(['check', '--json'], dir);
       expect(r.code).toBe(1);
       const report = parseJson(r);
       expect(report.verdict).toBe('not-equivalent');
       expect(report.sequential).toMatchObject({ stoppedAtLook: 1, runsUsed: 3 });
       expect(report.cause).toBe('config');
-    } finally {
-      await restore();
-    }
+    });
   });
 
   it('is refused in exact mode with a message naming the key', async () => {

@@ -32,15 +32,8 @@ export function git(cwd: string, ...args: string[]): string {
 }
 
 /** A fresh copy of the example (without its committed baselines) as its own git repository. */
-export async function copyExample(opts: { keepBaselines?: boolean } = {}): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'rg-project-'));
-  await cp(EXAMPLE, dir, { recursive: true, filter: (src) => !src.includes(`${path.sep}runs`) });
-  if (!opts.keepBaselines) await rm(path.join(dir, '.repro-gate'), { recursive: true, force: true });
-  await writeFile(path.join(dir, '.gitignore'), '.repro-gate/runs/\n');
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-qm', 'example');
-  return dir;
+export function copyExample(opts: { keepBaselines?: boolean } = {}): Promise<string> {
+  return copyProject(EXAMPLE, opts);
 }
 
 /**
@@ -66,6 +59,16 @@ export async function editFile(file: string, edit: (text: string) => string): Pr
   if (after === before) throw new Error(`edit of ${file} changed nothing`);
   await writeFile(file, after);
   return () => writeFile(file, before);
+}
+
+/** Runs `body` with `file` edited, and puts the file back however `body` ends. */
+export async function withEdit<T>(file: string, edit: (text: string) => string, body: () => Promise<T>): Promise<T> {
+  const restore = await editFile(file, edit);
+  try {
+    return await body();
+  } finally {
+    await restore();
+  }
 }
 
 export function parseJson(result: CliResult): Record<string, any> {
