@@ -594,10 +594,10 @@ var require_errors = __commonJS({
     };
     var kHTTPParserError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_HTTP_PARSER");
     var HTTPParserError = class extends Error {
-      constructor(message, code2, data) {
+      constructor(message, code, data) {
         super(message);
         this.name = "HTTPParserError";
-        this.code = code2 ? `HPE_${code2}` : void 0;
+        this.code = code ? `HPE_${code}` : void 0;
         this.data = data ? data.toString() : void 0;
       }
       static [Symbol.hasInstance](instance) {
@@ -620,12 +620,12 @@ var require_errors = __commonJS({
     };
     var kRequestRetryError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_REQ_RETRY");
     var RequestRetryError = class extends UndiciError {
-      constructor(message, code2, { headers, data }) {
+      constructor(message, code, { headers, data }) {
         super(message);
         this.name = "RequestRetryError";
         this.message = message || "Request retry error";
         this.code = "UND_ERR_REQ_RETRY";
-        this.statusCode = code2;
+        this.statusCode = code;
         this.data = data;
         this.headers = headers;
       }
@@ -636,12 +636,12 @@ var require_errors = __commonJS({
     };
     var kResponseError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RESPONSE");
     var ResponseError = class extends UndiciError {
-      constructor(message, code2, { headers, data }) {
+      constructor(message, code, { headers, data }) {
         super(message);
         this.name = "ResponseError";
         this.message = message || "Response error";
         this.code = "UND_ERR_RESPONSE";
-        this.statusCode = code2;
+        this.statusCode = code;
         this.data = data;
         this.headers = headers;
       }
@@ -851,8 +851,8 @@ var require_tree = __commonJS({
         if (index === void 0 || index >= key.length) {
           throw new TypeError("Unreachable");
         }
-        const code2 = this.code = key.charCodeAt(index);
-        if (code2 > 127) {
+        const code = this.code = key.charCodeAt(index);
+        if (code > 127) {
           throw new TypeError("key must be ascii string");
         }
         if (key.length !== ++index) {
@@ -873,11 +873,11 @@ var require_tree = __commonJS({
         let index = 0;
         let node2 = this;
         while (true) {
-          const code2 = key.charCodeAt(index);
-          if (code2 > 127) {
+          const code = key.charCodeAt(index);
+          if (code > 127) {
             throw new TypeError("key must be ascii string");
           }
-          if (node2.code === code2) {
+          if (node2.code === code) {
             if (length === ++index) {
               node2.value = value2;
               break;
@@ -887,7 +887,7 @@ var require_tree = __commonJS({
               node2.middle = new _TstNode(key, value2, index);
               break;
             }
-          } else if (node2.code < code2) {
+          } else if (node2.code < code) {
             if (node2.left !== null) {
               node2 = node2.left;
             } else {
@@ -911,19 +911,19 @@ var require_tree = __commonJS({
         let index = 0;
         let node2 = this;
         while (node2 !== null && index < keylength) {
-          let code2 = key[index];
-          if (code2 <= 90 && code2 >= 65) {
-            code2 |= 32;
+          let code = key[index];
+          if (code <= 90 && code >= 65) {
+            code |= 32;
           }
           while (node2 !== null) {
-            if (code2 === node2.code) {
+            if (code === node2.code) {
               if (keylength === ++index) {
                 return node2;
               }
               node2 = node2.middle;
               break;
             }
-            node2 = node2.code < code2 ? node2.left : node2.right;
+            node2 = node2.code < code ? node2.left : node2.right;
           }
         }
         return null;
@@ -1079,14 +1079,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path12 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path16 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path12 && path12[0] !== "/") {
-          path12 = `/${path12}`;
+        if (path16 && path16[0] !== "/") {
+          path16 = `/${path16}`;
         }
-        return new URL(`${origin}${path12}`);
+        return new URL(`${origin}${path16}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1537,39 +1537,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path12, origin }
+          request: { method, path: path16, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path12);
+        debuglog("sending request to %s %s/%s", method, origin, path16);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path12, origin },
+          request: { method, path: path16, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path12,
+          path16,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path12, origin }
+          request: { method, path: path16, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path12);
+        debuglog("trailers received from %s %s/%s", method, origin, path16);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path12, origin },
+          request: { method, path: path16, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path12,
+          path16,
           error63.message
         );
       });
@@ -1618,9 +1618,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path12, origin }
+            request: { method, path: path16, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path12);
+          debuglog("sending request to %s %s/%s", method, origin, path16);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1630,11 +1630,11 @@ var require_diagnostics = __commonJS({
         websocketDebuglog("connection opened %s%s", address, port ? `:${port}` : "");
       });
       diagnosticsChannel.channel("undici:websocket:close").subscribe((evt) => {
-        const { websocket, code: code2, reason } = evt;
+        const { websocket, code, reason } = evt;
         websocketDebuglog(
           "closed connection to %s - %s %s",
           websocket.url,
-          code2,
+          code,
           reason
         );
       });
@@ -1683,7 +1683,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path12,
+        path: path16,
         method,
         body,
         headers,
@@ -1698,11 +1698,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path12 !== "string") {
+        if (typeof path16 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path12[0] !== "/" && !(path12.startsWith("http://") || path12.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path16[0] !== "/" && !(path16.startsWith("http://") || path16.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path12)) {
+        } else if (invalidPathRegex.test(path16)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1768,7 +1768,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path12, query) : path12;
+        this.path = query ? buildURL(path16, query) : path16;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -4122,9 +4122,9 @@ var require_util2 = __commonJS({
     }
     function isValidEncodedURL(url2) {
       for (let i = 0; i < url2.length; ++i) {
-        const code2 = url2.charCodeAt(i);
-        if (code2 > 126 || // Non-US-ASCII + DEL
-        code2 < 32) {
+        const code = url2.charCodeAt(i);
+        if (code > 126 || // Non-US-ASCII + DEL
+        code < 32) {
           return false;
         }
       }
@@ -4715,8 +4715,8 @@ var require_util2 = __commonJS({
       }
       const rangeStart = collectASequenceOfCodePoints(
         (char) => {
-          const code2 = char.charCodeAt(0);
-          return code2 >= 48 && code2 <= 57;
+          const code = char.charCodeAt(0);
+          return code >= 48 && code <= 57;
         },
         data,
         position
@@ -4742,8 +4742,8 @@ var require_util2 = __commonJS({
       }
       const rangeEnd = collectASequenceOfCodePoints(
         (char) => {
-          const code2 = char.charCodeAt(0);
-          return code2 >= 48 && code2 <= 57;
+          const code = char.charCodeAt(0);
+          return code >= 48 && code <= 57;
         },
         data,
         position
@@ -4860,8 +4860,8 @@ var require_util2 = __commonJS({
       }
       return values;
     }
-    function getDecodeSplit(name, list3) {
-      const value2 = list3.get(name, true);
+    function getDecodeSplit(name, list2) {
+      const value2 = list2.get(name, true);
       if (value2 === null) {
         return null;
       }
@@ -5320,12 +5320,12 @@ var require_formdata_parser = __commonJS({
               return "failure";
             }
             if (bufferStartsWith(input2, filenameBuffer, position)) {
-              let check3 = position.position + filenameBuffer.length;
-              if (input2[check3] === 42) {
+              let check4 = position.position + filenameBuffer.length;
+              if (input2[check4] === 42) {
                 position.position += 1;
-                check3 += 1;
+                check4 += 1;
               }
-              if (input2[check3] !== 61 || input2[check3 + 1] !== 34) {
+              if (input2[check4] !== 61 || input2[check4 + 1] !== 34) {
                 return "failure";
               }
               position.position += 12;
@@ -6461,7 +6461,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path12, host, upgrade, blocking, reset } = request2;
+      const { method, path: path16, host, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6542,7 +6542,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header2 = `${method} ${path12} HTTP/1.1\r
+      let header2 = `${method} ${path16} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header2 += `host: ${host}\r
@@ -7034,9 +7034,9 @@ var require_client_h2 = __commonJS({
       this[kSocket][kError] = err;
       this[kClient][kOnError](err);
     }
-    function onHttp2FrameError(type, code2, id) {
+    function onHttp2FrameError(type, code, id) {
       if (id === 0) {
-        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code2}`);
+        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`);
         this[kSocket][kError] = err;
         this[kClient][kOnError](err);
       }
@@ -7046,8 +7046,8 @@ var require_client_h2 = __commonJS({
       this.destroy(err);
       util.destroy(this[kSocket], err);
     }
-    function onHTTP2GoAway(code2) {
-      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code2}`, util.getSocketInfo(this));
+    function onHTTP2GoAway(code) {
+      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code}`, util.getSocketInfo(this));
       const client = this[kClient];
       client[kSocket] = null;
       client[kHTTPContext] = null;
@@ -7071,7 +7071,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path12, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path16, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -7168,7 +7168,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path12;
+      headers[HTTP2_HEADER_PATH] = path16;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7252,8 +7252,8 @@ var require_client_h2 = __commonJS({
       stream.once("error", function(err) {
         abort(err);
       });
-      stream.once("frameError", (type, code2) => {
-        abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code2}`));
+      stream.once("frameError", (type, code) => {
+        abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`));
       });
       return true;
       function writeBodyH2() {
@@ -7521,9 +7521,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path12 = search ? `${pathname}${search}` : pathname;
+        const path16 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path12;
+        this.opts.path = path16;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8762,10 +8762,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path12 = "/",
+          path: path16 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path12;
+        opts.path = origin + path16;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -9191,7 +9191,7 @@ var require_retry_handler = __commonJS({
         if (this.handler.onBodySent) return this.handler.onBodySent(chunk);
       }
       static [kRetryHandlerDefaultRetry](err, { state, opts }, cb) {
-        const { statusCode, code: code2, headers } = err;
+        const { statusCode, code, headers } = err;
         const { method, retryOptions } = opts;
         const {
           maxRetries,
@@ -9203,7 +9203,7 @@ var require_retry_handler = __commonJS({
           methods
         } = retryOptions;
         const { counter } = state;
-        if (code2 && code2 !== "UND_ERR_REQ_RETRY" && !errorCodes.includes(code2)) {
+        if (code && code !== "UND_ERR_REQ_RETRY" && !errorCodes.includes(code)) {
           cb(err);
           return;
         }
@@ -10737,20 +10737,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path12) {
-      if (typeof path12 !== "string") {
-        return path12;
+    function safeUrl(path16) {
+      if (typeof path16 !== "string") {
+        return path16;
       }
-      const pathSegments = path12.split("?");
+      const pathSegments = path16.split("?");
       if (pathSegments.length !== 2) {
-        return path12;
+        return path16;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path12, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path12);
+    function matchKey(mockDispatch2, { path: path16, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path16);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10772,7 +10772,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path12 }) => matchValue(safeUrl(path12), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path16 }) => matchValue(safeUrl(path16), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10810,9 +10810,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path12, method, body, headers, query } = opts;
+      const { path: path16, method, body, headers, query } = opts;
       return {
-        path: path12,
+        path: path16,
         method,
         body,
         headers,
@@ -11275,10 +11275,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path12, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path16, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path12,
+            Path: path16,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -11799,16 +11799,16 @@ var require_dns = __commonJS({
       setRecords(origin, addresses) {
         const timestamp = Date.now();
         const records = { records: { 4: null, 6: null } };
-        for (const record2 of addresses) {
-          record2.timestamp = timestamp;
-          if (typeof record2.ttl === "number") {
-            record2.ttl = Math.min(record2.ttl, this.#maxTTL);
+        for (const record3 of addresses) {
+          record3.timestamp = timestamp;
+          if (typeof record3.ttl === "number") {
+            record3.ttl = Math.min(record3.ttl, this.#maxTTL);
           } else {
-            record2.ttl = this.#maxTTL;
+            record3.ttl = this.#maxTTL;
           }
-          const familyRecords = records.records[record2.family] ?? { ips: [] };
-          familyRecords.ips.push(record2);
-          records.records[record2.family] = familyRecords;
+          const familyRecords = records.records[record3.family] ?? { ips: [] };
+          familyRecords.ips.push(record3);
+          records.records[record3.family] = familyRecords;
         }
         this.#records.set(origin.hostname, records);
       }
@@ -11946,8 +11946,8 @@ var require_headers = __commonJS({
     var util = __require("node:util");
     var kHeadersMap = /* @__PURE__ */ Symbol("headers map");
     var kHeadersSortedMap = /* @__PURE__ */ Symbol("headers map sorted");
-    function isHTTPWhiteSpaceCharCode(code2) {
-      return code2 === 10 || code2 === 13 || code2 === 9 || code2 === 32;
+    function isHTTPWhiteSpaceCharCode(code) {
+      return code === 10 || code === 13 || code === 9 || code === 32;
     }
     function headerValueNormalize(potentialValue) {
       let i = 0;
@@ -12273,9 +12273,9 @@ var require_headers = __commonJS({
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
         webidl.brandCheck(this, _Headers);
-        const list3 = this.#headersList.cookies;
-        if (list3) {
-          return [...list3];
+        const list2 = this.#headersList.cookies;
+        if (list2) {
+          return [...list2];
         }
         return [];
       }
@@ -12315,8 +12315,8 @@ var require_headers = __commonJS({
       static getHeadersList(o) {
         return o.#headersList;
       }
-      static setHeadersList(o, list3) {
-        o.#headersList = list3;
+      static setHeadersList(o, list2) {
+        o.#headersList = list2;
       }
     };
     var { getHeadersGuard, setHeadersGuard, getHeadersList, setHeadersList } = Headers2;
@@ -13284,13 +13284,13 @@ var require_request2 = __commonJS({
         if (this.signal.aborted) {
           ac.abort(this.signal.reason);
         } else {
-          let list3 = dependentControllerMap.get(this.signal);
-          if (list3 === void 0) {
-            list3 = /* @__PURE__ */ new Set();
-            dependentControllerMap.set(this.signal, list3);
+          let list2 = dependentControllerMap.get(this.signal);
+          if (list2 === void 0) {
+            list2 = /* @__PURE__ */ new Set();
+            dependentControllerMap.set(this.signal, list2);
           }
           const acRef = new WeakRef(ac);
-          list3.add(acRef);
+          list2.add(acRef);
           util.addAbortListener(
             ac.signal,
             buildAbort(acRef)
@@ -16102,8 +16102,8 @@ var require_util6 = __commonJS({
     "use strict";
     function isCTLExcludingHtab(value2) {
       for (let i = 0; i < value2.length; ++i) {
-        const code2 = value2.charCodeAt(i);
-        if (code2 >= 0 && code2 <= 8 || code2 >= 10 && code2 <= 31 || code2 === 127) {
+        const code = value2.charCodeAt(i);
+        if (code >= 0 && code <= 8 || code >= 10 && code <= 31 || code === 127) {
           return true;
         }
       }
@@ -16111,26 +16111,26 @@ var require_util6 = __commonJS({
     }
     function validateCookieName(name) {
       for (let i = 0; i < name.length; ++i) {
-        const code2 = name.charCodeAt(i);
-        if (code2 < 33 || // exclude CTLs (0-31), SP and HT
-        code2 > 126 || // exclude non-ascii and DEL
-        code2 === 34 || // "
-        code2 === 40 || // (
-        code2 === 41 || // )
-        code2 === 60 || // <
-        code2 === 62 || // >
-        code2 === 64 || // @
-        code2 === 44 || // ,
-        code2 === 59 || // ;
-        code2 === 58 || // :
-        code2 === 92 || // \
-        code2 === 47 || // /
-        code2 === 91 || // [
-        code2 === 93 || // ]
-        code2 === 63 || // ?
-        code2 === 61 || // =
-        code2 === 123 || // {
-        code2 === 125) {
+        const code = name.charCodeAt(i);
+        if (code < 33 || // exclude CTLs (0-31), SP and HT
+        code > 126 || // exclude non-ascii and DEL
+        code === 34 || // "
+        code === 40 || // (
+        code === 41 || // )
+        code === 60 || // <
+        code === 62 || // >
+        code === 64 || // @
+        code === 44 || // ,
+        code === 59 || // ;
+        code === 58 || // :
+        code === 92 || // \
+        code === 47 || // /
+        code === 91 || // [
+        code === 93 || // ]
+        code === 63 || // ?
+        code === 61 || // =
+        code === 123 || // {
+        code === 125) {
           throw new Error("Invalid cookie name");
         }
       }
@@ -16146,31 +16146,31 @@ var require_util6 = __commonJS({
         ++i;
       }
       while (i < len) {
-        const code2 = value2.charCodeAt(i++);
-        if (code2 < 33 || // exclude CTLs (0-31)
-        code2 > 126 || // non-ascii and DEL (127)
-        code2 === 34 || // "
-        code2 === 44 || // ,
-        code2 === 59 || // ;
-        code2 === 92) {
+        const code = value2.charCodeAt(i++);
+        if (code < 33 || // exclude CTLs (0-31)
+        code > 126 || // non-ascii and DEL (127)
+        code === 34 || // "
+        code === 44 || // ,
+        code === 59 || // ;
+        code === 92) {
           throw new Error("Invalid cookie value");
         }
       }
     }
-    function validateCookiePath(path12) {
-      for (let i = 0; i < path12.length; ++i) {
-        const code2 = path12.charCodeAt(i);
-        if (code2 < 32 || // exclude CTLs (0-31)
-        code2 > 126 || // exclude DEL and non-ascii
-        code2 === 59) {
+    function validateCookiePath(path16) {
+      for (let i = 0; i < path16.length; ++i) {
+        const code = path16.charCodeAt(i);
+        if (code < 32 || // exclude CTLs (0-31)
+        code > 126 || // exclude DEL and non-ascii
+        code === 59) {
           throw new Error("Invalid cookie path");
         }
       }
     }
-    function isLetterOrDigit(code2) {
-      return code2 >= 48 && code2 <= 57 || // 0-9
-      code2 >= 65 && code2 <= 90 || // A-Z
-      code2 >= 97 && code2 <= 122;
+    function isLetterOrDigit(code) {
+      return code >= 48 && code <= 57 || // 0-9
+      code >= 65 && code <= 90 || // A-Z
+      code >= 97 && code <= 122;
     }
     function validateCookieDomain(domain2) {
       if (domain2 === " ") {
@@ -16181,8 +16181,8 @@ var require_util6 = __commonJS({
       }
       let labelLength = 0;
       for (let i = 0; i < domain2.length; ++i) {
-        const code2 = domain2.charCodeAt(i);
-        if (code2 === 46) {
+        const code = domain2.charCodeAt(i);
+        if (code === 46) {
           if (labelLength === 0) {
             throw new Error("Invalid cookie domain");
           }
@@ -16192,10 +16192,10 @@ var require_util6 = __commonJS({
           labelLength = 0;
           continue;
         }
-        if (labelLength === 0 && !isLetterOrDigit(code2)) {
+        if (labelLength === 0 && !isLetterOrDigit(code)) {
           throw new Error("Invalid cookie domain");
         }
-        if (!isLetterOrDigit(code2) && code2 !== 45) {
+        if (!isLetterOrDigit(code) && code !== 45) {
           throw new Error("Invalid cookie domain");
         }
         if (++labelLength > 63) {
@@ -16969,37 +16969,37 @@ var require_util7 = __commonJS({
         return false;
       }
       for (let i = 0; i < protocol.length; ++i) {
-        const code2 = protocol.charCodeAt(i);
-        if (code2 < 33 || // CTL, contains SP (0x20) and HT (0x09)
-        code2 > 126 || code2 === 34 || // "
-        code2 === 40 || // (
-        code2 === 41 || // )
-        code2 === 44 || // ,
-        code2 === 47 || // /
-        code2 === 58 || // :
-        code2 === 59 || // ;
-        code2 === 60 || // <
-        code2 === 61 || // =
-        code2 === 62 || // >
-        code2 === 63 || // ?
-        code2 === 64 || // @
-        code2 === 91 || // [
-        code2 === 92 || // \
-        code2 === 93 || // ]
-        code2 === 123 || // {
-        code2 === 125) {
+        const code = protocol.charCodeAt(i);
+        if (code < 33 || // CTL, contains SP (0x20) and HT (0x09)
+        code > 126 || code === 34 || // "
+        code === 40 || // (
+        code === 41 || // )
+        code === 44 || // ,
+        code === 47 || // /
+        code === 58 || // :
+        code === 59 || // ;
+        code === 60 || // <
+        code === 61 || // =
+        code === 62 || // >
+        code === 63 || // ?
+        code === 64 || // @
+        code === 91 || // [
+        code === 92 || // \
+        code === 93 || // ]
+        code === 123 || // {
+        code === 125) {
           return false;
         }
       }
       return true;
     }
-    function isValidStatusCode(code2) {
-      if (code2 >= 1e3 && code2 < 1015) {
-        return code2 !== 1004 && // reserved
-        code2 !== 1005 && // "MUST NOT be set as a status code"
-        code2 !== 1006;
+    function isValidStatusCode(code) {
+      if (code >= 1e3 && code < 1015) {
+        return code !== 1004 && // reserved
+        code !== 1005 && // "MUST NOT be set as a status code"
+        code !== 1006;
       }
-      return code2 >= 3e3 && code2 <= 4999;
+      return code >= 3e3 && code <= 4999;
     }
     function failWebsocketConnection(ws, reason) {
       const { [kController]: controller, [kResponse]: response } = ws;
@@ -17268,7 +17268,7 @@ var require_connection = __commonJS({
       });
       return controller;
     }
-    function closeWebSocketConnection(ws, code2, reason, reasonByteLength) {
+    function closeWebSocketConnection(ws, code, reason, reasonByteLength) {
       if (isClosing(ws) || isClosed(ws)) {
       } else if (!isEstablished(ws)) {
         failWebsocketConnection(ws, "Connection was closed before it was established.");
@@ -17276,12 +17276,12 @@ var require_connection = __commonJS({
       } else if (ws[kSentClose] === sentCloseFrameState.NOT_SENT) {
         ws[kSentClose] = sentCloseFrameState.PROCESSING;
         const frame = new WebsocketFrameSend();
-        if (code2 !== void 0 && reason === void 0) {
+        if (code !== void 0 && reason === void 0) {
           frame.frameData = Buffer.allocUnsafe(2);
-          frame.frameData.writeUInt16BE(code2, 0);
-        } else if (code2 !== void 0 && reason !== void 0) {
+          frame.frameData.writeUInt16BE(code, 0);
+        } else if (code !== void 0 && reason !== void 0) {
           frame.frameData = Buffer.allocUnsafe(2 + reasonByteLength);
-          frame.frameData.writeUInt16BE(code2, 0);
+          frame.frameData.writeUInt16BE(code, 0);
           frame.frameData.write(reason, 2, "utf-8");
         } else {
           frame.frameData = emptyBuffer;
@@ -17306,25 +17306,25 @@ var require_connection = __commonJS({
       response.socket.off("close", onSocketClose);
       response.socket.off("error", onSocketError);
       const wasClean = ws[kSentClose] === sentCloseFrameState.SENT && ws[kReceivedClose];
-      let code2 = 1005;
+      let code = 1005;
       let reason = "";
       const result = ws[kByteParser].closingInfo;
       if (result && !result.error) {
-        code2 = result.code ?? 1005;
+        code = result.code ?? 1005;
         reason = result.reason;
       } else if (!ws[kReceivedClose]) {
-        code2 = 1006;
+        code = 1006;
       }
       ws[kReadyState] = states.CLOSED;
       fireEvent("close", ws, (type, init) => new CloseEvent(type, init), {
         wasClean,
-        code: code2,
+        code,
         reason
       });
       if (channels.close.hasSubscribers) {
         channels.close.publish({
           websocket: ws,
-          code: code2,
+          code,
           reason
         });
       }
@@ -17449,8 +17449,8 @@ var require_receiver = __commonJS({
     var { closeWebSocketConnection } = require_connection();
     var { PerMessageDeflate } = require_permessage_deflate();
     var { MessageSizeExceededError } = require_errors();
-    function failWebsocketConnectionWithCode(ws, code2, reason) {
-      closeWebSocketConnection(ws, code2, reason, Buffer.byteLength(reason));
+    function failWebsocketConnectionWithCode(ws, code, reason) {
+      closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws, reason);
     }
     var ByteParser = class extends Writable {
@@ -17637,8 +17637,8 @@ var require_receiver = __commonJS({
                   this.#info.fin,
                   (error63, data) => {
                     if (error63) {
-                      const code2 = error63 instanceof MessageSizeExceededError ? 1009 : 1007;
-                      failWebsocketConnectionWithCode(this.ws, code2, error63.message);
+                      const code = error63 instanceof MessageSizeExceededError ? 1009 : 1007;
+                      failWebsocketConnectionWithCode(this.ws, code, error63.message);
                       return;
                     }
                     if (!this.writeFragments(data)) {
@@ -17724,11 +17724,11 @@ var require_receiver = __commonJS({
       }
       parseCloseBody(data) {
         assert2(data.length !== 1);
-        let code2;
+        let code;
         if (data.length >= 2) {
-          code2 = data.readUInt16BE(0);
+          code = data.readUInt16BE(0);
         }
-        if (code2 !== void 0 && !isValidStatusCode(code2)) {
+        if (code !== void 0 && !isValidStatusCode(code)) {
           return { code: 1002, reason: "Invalid status code", error: true };
         }
         let reason = data.subarray(2);
@@ -17740,7 +17740,7 @@ var require_receiver = __commonJS({
         } catch {
           return { code: 1007, reason: "Invalid UTF-8", error: true };
         }
-        return { code: code2, reason, error: false };
+        return { code, reason, error: false };
       }
       /**
        * Parses control frames.
@@ -17755,8 +17755,8 @@ var require_receiver = __commonJS({
           }
           this.#info.closeInfo = this.parseCloseBody(body);
           if (this.#info.closeInfo.error) {
-            const { code: code2, reason } = this.#info.closeInfo;
-            closeWebSocketConnection(this.ws, code2, reason, reason.length);
+            const { code, reason } = this.#info.closeInfo;
+            closeWebSocketConnection(this.ws, code, reason, reason.length);
             failWebsocketConnection(this.ws, reason);
             return false;
           }
@@ -17994,17 +17994,17 @@ var require_websocket = __commonJS({
        * @param {number|undefined} code
        * @param {string|undefined} reason
        */
-      close(code2 = void 0, reason = void 0) {
+      close(code = void 0, reason = void 0) {
         webidl.brandCheck(this, _WebSocket);
         const prefix = "WebSocket.close";
-        if (code2 !== void 0) {
-          code2 = webidl.converters["unsigned short"](code2, prefix, "code", { clamp: true });
+        if (code !== void 0) {
+          code = webidl.converters["unsigned short"](code, prefix, "code", { clamp: true });
         }
         if (reason !== void 0) {
           reason = webidl.converters.USVString(reason, prefix, "reason");
         }
-        if (code2 !== void 0) {
-          if (code2 !== 1e3 && (code2 < 3e3 || code2 > 4999)) {
+        if (code !== void 0) {
+          if (code !== 1e3 && (code < 3e3 || code > 4999)) {
             throw new DOMException("invalid code", "InvalidAccessError");
           }
         }
@@ -18018,7 +18018,7 @@ var require_websocket = __commonJS({
             );
           }
         }
-        closeWebSocketConnection(this, code2, reason, reasonByteLength);
+        closeWebSocketConnection(this, code, reason, reasonByteLength);
       }
       /**
        * @see https://websockets.spec.whatwg.org/#dom-websocket-send
@@ -18264,15 +18264,15 @@ var require_websocket = __commonJS({
     }
     function onParserError(err) {
       let message;
-      let code2;
+      let code;
       if (err instanceof CloseEvent) {
         message = err.reason;
-        code2 = err.code;
+        code = err.code;
       } else {
         message = err.message;
       }
       fireEvent("error", this, () => new ErrorEvent("error", { error: err, message }));
-      closeWebSocketConnection(this, code2);
+      closeWebSocketConnection(this, code);
     }
     module.exports = {
       WebSocket
@@ -19079,11 +19079,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path12 = opts.path;
+          let path16 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path12 = `/${path12}`;
+            path16 = `/${path16}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path12);
+          url2 = new URL(util.parseOrigin(url2).origin + path16);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -19231,17 +19231,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path12) {
-      const ctrl = callVisitor(key, node2, visitor, path12);
+    function visit_(key, node2, visitor, path16) {
+      const ctrl = callVisitor(key, node2, visitor, path16);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path12, ctrl);
-        return visit_(key, ctrl, visitor, path12);
+        replaceNode(key, path16, ctrl);
+        return visit_(key, ctrl, visitor, path16);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path12 = Object.freeze(path12.concat(node2));
+          path16 = Object.freeze(path16.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path12);
+            const ci = visit_(i, node2.items[i], visitor, path16);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -19252,13 +19252,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path12 = Object.freeze(path12.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path12);
+          path16 = Object.freeze(path16.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path16);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path12);
+          const cv = visit_("value", node2.value, visitor, path16);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -19279,17 +19279,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path12) {
-      const ctrl = await callVisitor(key, node2, visitor, path12);
+    async function visitAsync_(key, node2, visitor, path16) {
+      const ctrl = await callVisitor(key, node2, visitor, path16);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path12, ctrl);
-        return visitAsync_(key, ctrl, visitor, path12);
+        replaceNode(key, path16, ctrl);
+        return visitAsync_(key, ctrl, visitor, path16);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path12 = Object.freeze(path12.concat(node2));
+          path16 = Object.freeze(path16.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path12);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path16);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -19300,13 +19300,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path12 = Object.freeze(path12.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path12);
+          path16 = Object.freeze(path16.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path16);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path12);
+          const cv = await visitAsync_("value", node2.value, visitor, path16);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -19333,23 +19333,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path12) {
+    function callVisitor(key, node2, visitor, path16) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path12);
+        return visitor(key, node2, path16);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path12);
+        return visitor.Map?.(key, node2, path16);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path12);
+        return visitor.Seq?.(key, node2, path16);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path12);
+        return visitor.Pair?.(key, node2, path16);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path12);
+        return visitor.Scalar?.(key, node2, path16);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path12);
+        return visitor.Alias?.(key, node2, path16);
       return void 0;
     }
-    function replaceNode(key, path12, node2) {
-      const parent = path12[path12.length - 1];
+    function replaceNode(key, path16, node2) {
+      const parent = path16[path16.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -19961,10 +19961,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path12, value2) {
+    function collectionFromPath(schema, path16, value2) {
       let v = value2;
-      for (let i = path12.length - 1; i >= 0; --i) {
-        const k = path12[i];
+      for (let i = path16.length - 1; i >= 0; --i) {
+        const k = path16[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -19983,7 +19983,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path12) => path12 == null || typeof path12 === "object" && !!path12[Symbol.iterator]().next().done;
+    var isEmptyPath = (path16) => path16 == null || typeof path16 === "object" && !!path16[Symbol.iterator]().next().done;
     var Collection2 = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -20013,11 +20013,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path12, value2) {
-        if (isEmptyPath(path12))
+      addIn(path16, value2) {
+        if (isEmptyPath(path16))
           this.add(value2);
         else {
-          const [key, ...rest] = path12;
+          const [key, ...rest] = path16;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value2);
@@ -20031,8 +20031,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path12) {
-        const [key, ...rest] = path12;
+      deleteIn(path16) {
+        const [key, ...rest] = path16;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -20046,8 +20046,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path12, keepScalar) {
-        const [key, ...rest] = path12;
+      getIn(path16, keepScalar) {
+        const [key, ...rest] = path16;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -20065,8 +20065,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path12) {
-        const [key, ...rest] = path12;
+      hasIn(path16) {
+        const [key, ...rest] = path16;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -20076,8 +20076,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path12, value2) {
-        const [key, ...rest] = path12;
+      setIn(path16, value2) {
+        const [key, ...rest] = path16;
         if (rest.length === 0) {
           this.set(key, value2);
         } else {
@@ -20121,14 +20121,14 @@ var require_foldFlowLines = __commonJS({
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
     var FOLD_QUOTED = "quoted";
-    function foldFlowLines(text2, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
+    function foldFlowLines(text, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
       if (!lineWidth || lineWidth < 0)
-        return text2;
+        return text;
       if (lineWidth < minContentWidth)
         minContentWidth = 0;
       const endStep = Math.max(1 + minContentWidth, 1 + lineWidth - indent.length);
-      if (text2.length <= endStep)
-        return text2;
+      if (text.length <= endStep)
+        return text;
       const folds = [];
       const escapedFolds = {};
       let end = lineWidth - indent.length;
@@ -20145,14 +20145,14 @@ var require_foldFlowLines = __commonJS({
       let escStart = -1;
       let escEnd = -1;
       if (mode === FOLD_BLOCK) {
-        i = consumeMoreIndentedLines(text2, i, indent.length);
+        i = consumeMoreIndentedLines(text, i, indent.length);
         if (i !== -1)
           end = i + endStep;
       }
-      for (let ch; ch = text2[i += 1]; ) {
+      for (let ch; ch = text[i += 1]; ) {
         if (mode === FOLD_QUOTED && ch === "\\") {
           escStart = i;
-          switch (text2[i + 1]) {
+          switch (text[i + 1]) {
             case "x":
               i += 3;
               break;
@@ -20169,12 +20169,12 @@ var require_foldFlowLines = __commonJS({
         }
         if (ch === "\n") {
           if (mode === FOLD_BLOCK)
-            i = consumeMoreIndentedLines(text2, i, indent.length);
+            i = consumeMoreIndentedLines(text, i, indent.length);
           end = i + indent.length + endStep;
           split = void 0;
         } else {
           if (ch === " " && prev && prev !== " " && prev !== "\n" && prev !== "	") {
-            const next = text2[i + 1];
+            const next = text[i + 1];
             if (next && next !== " " && next !== "\n" && next !== "	")
               split = i;
           }
@@ -20186,12 +20186,12 @@ var require_foldFlowLines = __commonJS({
             } else if (mode === FOLD_QUOTED) {
               while (prev === " " || prev === "	") {
                 prev = ch;
-                ch = text2[i += 1];
+                ch = text[i += 1];
                 overflow = true;
               }
               const j = i > escEnd + 1 ? i - 2 : escStart - 1;
               if (escapedFolds[j])
-                return text2;
+                return text;
               folds.push(j);
               escapedFolds[j] = true;
               end = j + endStep;
@@ -20206,39 +20206,39 @@ var require_foldFlowLines = __commonJS({
       if (overflow && onOverflow)
         onOverflow();
       if (folds.length === 0)
-        return text2;
+        return text;
       if (onFold)
         onFold();
-      let res = text2.slice(0, folds[0]);
+      let res = text.slice(0, folds[0]);
       for (let i2 = 0; i2 < folds.length; ++i2) {
         const fold = folds[i2];
-        const end2 = folds[i2 + 1] || text2.length;
+        const end2 = folds[i2 + 1] || text.length;
         if (fold === 0)
           res = `
-${indent}${text2.slice(0, end2)}`;
+${indent}${text.slice(0, end2)}`;
         else {
           if (mode === FOLD_QUOTED && escapedFolds[fold])
-            res += `${text2[fold]}\\`;
+            res += `${text[fold]}\\`;
           res += `
-${indent}${text2.slice(fold + 1, end2)}`;
+${indent}${text.slice(fold + 1, end2)}`;
         }
       }
       return res;
     }
-    function consumeMoreIndentedLines(text2, i, indent) {
+    function consumeMoreIndentedLines(text, i, indent) {
       let end = i;
       let start = i + 1;
-      let ch = text2[start];
+      let ch = text[start];
       while (ch === " " || ch === "	") {
         if (i < start + indent) {
-          ch = text2[++i];
+          ch = text[++i];
         } else {
           do {
-            ch = text2[++i];
+            ch = text[++i];
           } while (ch && ch !== "\n");
           end = i;
           start = i + 1;
-          ch = text2[start];
+          ch = text[start];
         }
       }
       return end;
@@ -20301,8 +20301,8 @@ var require_stringifyString = __commonJS({
             case "u":
               {
                 str += json2.slice(start, i);
-                const code2 = json2.substr(i + 2, 4);
-                switch (code2) {
+                const code = json2.substr(i + 2, 4);
+                switch (code) {
                   case "0000":
                     str += "\\0";
                     break;
@@ -20328,8 +20328,8 @@ var require_stringifyString = __commonJS({
                     str += "\\P";
                     break;
                   default:
-                    if (code2.substr(0, 2) === "00")
-                      str += "\\x" + code2.substr(2);
+                    if (code.substr(0, 2) === "00")
+                      str += "\\x" + code.substr(2);
                     else
                       str += json2.substr(i, 6);
                 }
@@ -22592,9 +22592,9 @@ var require_Document = __commonJS({
           this.contents.add(value2);
       }
       /** Adds a value to the document. */
-      addIn(path12, value2) {
+      addIn(path16, value2) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path12, value2);
+          this.contents.addIn(path16, value2);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -22669,14 +22669,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path12) {
-        if (Collection2.isEmptyPath(path12)) {
+      deleteIn(path16) {
+        if (Collection2.isEmptyPath(path16)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path12) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path16) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -22691,10 +22691,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path12, keepScalar) {
-        if (Collection2.isEmptyPath(path12))
+      getIn(path16, keepScalar) {
+        if (Collection2.isEmptyPath(path16))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path12, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path16, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -22705,10 +22705,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path12) {
-        if (Collection2.isEmptyPath(path12))
+      hasIn(path16) {
+        if (Collection2.isEmptyPath(path16))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path12) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path16) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -22725,13 +22725,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path12, value2) {
-        if (Collection2.isEmptyPath(path12)) {
+      setIn(path16, value2) {
+        if (Collection2.isEmptyPath(path16)) {
           this.contents = value2;
         } else if (this.contents == null) {
-          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path12), value2);
+          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path16), value2);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path12, value2);
+          this.contents.setIn(path16, value2);
         }
       }
       /**
@@ -22828,22 +22828,22 @@ var require_errors2 = __commonJS({
   "node_modules/yaml/dist/errors.js"(exports) {
     "use strict";
     var YAMLError = class extends Error {
-      constructor(name, pos, code2, message) {
+      constructor(name, pos, code, message) {
         super();
         this.name = name;
-        this.code = code2;
+        this.code = code;
         this.message = message;
         this.pos = pos;
       }
     };
     var YAMLParseError2 = class extends YAMLError {
-      constructor(pos, code2, message) {
-        super("YAMLParseError", pos, code2, message);
+      constructor(pos, code, message) {
+        super("YAMLParseError", pos, code, message);
       }
     };
     var YAMLWarning = class extends YAMLError {
-      constructor(pos, code2, message) {
-        super("YAMLWarning", pos, code2, message);
+      constructor(pos, code, message) {
+        super("YAMLWarning", pos, code, message);
       }
     };
     var prettifyError2 = (src, lc) => (error63) => {
@@ -23564,13 +23564,13 @@ var require_resolve_block_scalar = __commonJS({
   "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
-    function resolveBlockScalar(ctx, scalar4, onError) {
-      const start = scalar4.offset;
-      const header2 = parseBlockScalarHeader(scalar4, ctx.options.strict, onError);
+    function resolveBlockScalar(ctx, scalar2, onError) {
+      const start = scalar2.offset;
+      const header2 = parseBlockScalarHeader(scalar2, ctx.options.strict, onError);
       if (!header2)
         return { value: "", type: null, comment: "", range: [start, start, start] };
       const type = header2.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
-      const lines = scalar4.source ? splitLines(scalar4.source) : [];
+      const lines = scalar2.source ? splitLines(scalar2.source) : [];
       let chompStart = lines.length;
       for (let i = lines.length - 1; i >= 0; --i) {
         const content = lines[i][1];
@@ -23582,12 +23582,12 @@ var require_resolve_block_scalar = __commonJS({
       if (chompStart === 0) {
         const value3 = header2.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
         let end2 = start + header2.length;
-        if (scalar4.source)
-          end2 += scalar4.source.length;
+        if (scalar2.source)
+          end2 += scalar2.source.length;
         return { value: value3, type, comment: header2.comment, range: [start, end2, end2] };
       }
-      let trimIndent = scalar4.indent + header2.indent;
-      let offset = scalar4.offset + header2.length;
+      let trimIndent = scalar2.indent + header2.indent;
+      let offset = scalar2.offset + header2.length;
       let contentStart = 0;
       for (let i = 0; i < chompStart; ++i) {
         const [indent, content] = lines[i];
@@ -23665,7 +23665,7 @@ var require_resolve_block_scalar = __commonJS({
         default:
           value2 += "\n";
       }
-      const end = start + header2.length + scalar4.source.length;
+      const end = start + header2.length + scalar2.source.length;
       return { value: value2, type, comment: header2.comment, range: [start, end, end] };
     }
     function parseBlockScalarHeader({ offset, props }, strict, onError) {
@@ -23748,11 +23748,11 @@ var require_resolve_flow_scalar = __commonJS({
     "use strict";
     var Scalar = require_Scalar();
     var resolveEnd = require_resolve_end();
-    function resolveFlowScalar(scalar4, strict, onError) {
-      const { offset, type, source, end } = scalar4;
+    function resolveFlowScalar(scalar2, strict, onError) {
+      const { offset, type, source, end } = scalar2;
       let _type;
       let value2;
-      const _onError = (rel, code2, msg) => onError(offset + rel, code2, msg);
+      const _onError = (rel, code, msg) => onError(offset + rel, code, msg);
       switch (type) {
         case "scalar":
           _type = Scalar.Scalar.PLAIN;
@@ -23768,7 +23768,7 @@ var require_resolve_flow_scalar = __commonJS({
           break;
         /* istanbul ignore next should not happen */
         default:
-          onError(scalar4, "UNEXPECTED_TOKEN", `Expected a flow scalar value, but found: ${type}`);
+          onError(scalar2, "UNEXPECTED_TOKEN", `Expected a flow scalar value, but found: ${type}`);
           return {
             value: "",
             type: null,
@@ -23950,9 +23950,9 @@ var require_resolve_flow_scalar = __commonJS({
     function parseCharCode(source, offset, length, onError) {
       const cc = source.substr(offset, length);
       const ok = cc.length === length && /^[0-9a-fA-F]+$/.test(cc);
-      const code2 = ok ? parseInt(cc, 16) : NaN;
+      const code = ok ? parseInt(cc, 16) : NaN;
       try {
-        return String.fromCodePoint(code2);
+        return String.fromCodePoint(code);
       } catch {
         const raw = source.substr(offset - 2, length + 2);
         onError(offset - 2, "BAD_DQ_ESCAPE", `Invalid escape sequence ${raw}`);
@@ -23983,26 +23983,26 @@ var require_compose_scalar = __commonJS({
         tag = findScalarTagByTest(ctx, value2, token, onError);
       else
         tag = ctx.schema[identity.SCALAR];
-      let scalar4;
+      let scalar2;
       try {
         const res = tag.resolve(value2, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
-        scalar4 = identity.isScalar(res) ? res : new Scalar.Scalar(res);
+        scalar2 = identity.isScalar(res) ? res : new Scalar.Scalar(res);
       } catch (error63) {
         const msg = error63 instanceof Error ? error63.message : String(error63);
         onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg);
-        scalar4 = new Scalar.Scalar(value2);
+        scalar2 = new Scalar.Scalar(value2);
       }
-      scalar4.range = range;
-      scalar4.source = value2;
+      scalar2.range = range;
+      scalar2.source = value2;
       if (type)
-        scalar4.type = type;
+        scalar2.type = type;
       if (tagName)
-        scalar4.tag = tagName;
+        scalar2.tag = tagName;
       if (tag.format)
-        scalar4.format = tag.format;
+        scalar2.format = tag.format;
       if (comment)
-        scalar4.comment = comment;
-      return scalar4;
+        scalar2.comment = comment;
+      return scalar2;
     }
     function findScalarTagByName(schema, value2, tagName, tagToken, onError) {
       if (tagName === "!")
@@ -24274,12 +24274,12 @@ var require_composer = __commonJS({
         this.prelude = [];
         this.errors = [];
         this.warnings = [];
-        this.onError = (source, code2, message, warning2) => {
+        this.onError = (source, code, message, warning2) => {
           const pos = getErrorPos(source);
           if (warning2)
-            this.warnings.push(new errors.YAMLWarning(pos, code2, message));
+            this.warnings.push(new errors.YAMLWarning(pos, code, message));
           else
-            this.errors.push(new errors.YAMLParseError(pos, code2, message));
+            this.errors.push(new errors.YAMLParseError(pos, code, message));
         };
         this.directives = new directives.Directives({ version: options.version || "1.2" });
         this.options = options;
@@ -24441,12 +24441,12 @@ var require_cst_scalar = __commonJS({
     var stringifyString = require_stringifyString();
     function resolveAsScalar(token, strict = true, onError) {
       if (token) {
-        const _onError = (pos, code2, message) => {
+        const _onError = (pos, code, message) => {
           const offset = typeof pos === "number" ? pos : Array.isArray(pos) ? pos[0] : pos.offset;
           if (onError)
-            onError(offset, code2, message);
+            onError(offset, code, message);
           else
-            throw new errors.YAMLParseError([offset, offset + 1], code2, message);
+            throw new errors.YAMLParseError([offset, offset + 1], code, message);
         };
         switch (token.type) {
           case "scalar":
@@ -24692,9 +24692,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path12) => {
+    visit2.itemAtPath = (cst, path16) => {
       let item = cst;
-      for (const [field, index] of path12) {
+      for (const [field, index] of path16) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -24703,23 +24703,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path12) => {
-      const parent = visit2.itemAtPath(cst, path12.slice(0, -1));
-      const field = path12[path12.length - 1][0];
+    visit2.parentCollection = (cst, path16) => {
+      const parent = visit2.itemAtPath(cst, path16.slice(0, -1));
+      const field = path16[path16.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path12, item, visitor) {
-      let ctrl = visitor(item, path12);
+    function _visit(path16, item, visitor) {
+      let ctrl = visitor(item, path16);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path12.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path16.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -24730,10 +24730,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path12);
+            ctrl = ctrl(item, path16);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path12) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path16) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -25468,15 +25468,15 @@ var require_parser = __commonJS({
     var node_process = __require("process");
     var cst = require_cst();
     var lexer = require_lexer();
-    function includesToken(list3, type) {
-      for (let i = 0; i < list3.length; ++i)
-        if (list3[i].type === type)
+    function includesToken(list2, type) {
+      for (let i = 0; i < list2.length; ++i)
+        if (list2[i].type === type)
           return true;
       return false;
     }
-    function findNonEmptyIndex(list3) {
-      for (let i = 0; i < list3.length; ++i) {
-        switch (list3[i].type) {
+    function findNonEmptyIndex(list2) {
+      for (let i = 0; i < list2.length; ++i) {
+        switch (list2[i].type) {
           case "space":
           case "comment":
           case "newline":
@@ -25830,37 +25830,37 @@ var require_parser = __commonJS({
           };
         }
       }
-      *scalar(scalar4) {
+      *scalar(scalar2) {
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
           let sep2;
-          if (scalar4.end) {
-            sep2 = scalar4.end;
+          if (scalar2.end) {
+            sep2 = scalar2.end;
             sep2.push(this.sourceToken);
-            delete scalar4.end;
+            delete scalar2.end;
           } else
             sep2 = [this.sourceToken];
           const map2 = {
             type: "block-map",
-            offset: scalar4.offset,
-            indent: scalar4.indent,
-            items: [{ start, key: scalar4, sep: sep2 }]
+            offset: scalar2.offset,
+            indent: scalar2.indent,
+            items: [{ start, key: scalar2, sep: sep2 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map2;
         } else
-          yield* this.lineEnd(scalar4);
+          yield* this.lineEnd(scalar2);
       }
-      *blockScalar(scalar4) {
+      *blockScalar(scalar2) {
         switch (this.type) {
           case "space":
           case "comment":
           case "newline":
-            scalar4.props.push(this.sourceToken);
+            scalar2.props.push(this.sourceToken);
             return;
           case "scalar":
-            scalar4.source = this.source;
+            scalar2.source = this.source;
             this.atNewLine = true;
             this.indent = 0;
             if (this.onNewLine) {
@@ -27256,7 +27256,7 @@ var require_lib = __commonJS({
   }
 });
 
-// src/main.ts
+// src/action/main.ts
 import { mkdir as mkdir4, writeFile as writeFile3 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join as join2, relative, resolve } from "node:path";
@@ -27553,8 +27553,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addRaw(text2, addEOL = false) {
-    this._buffer += text2;
+  addRaw(text, addEOL = false) {
+    this._buffer += text;
     return addEOL ? this.addEOL() : this;
   }
   /**
@@ -27573,9 +27573,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addCodeBlock(code2, lang) {
+  addCodeBlock(code, lang) {
     const attrs = Object.assign({}, lang && { lang });
-    const element = this.wrap("pre", this.wrap("code", code2), attrs);
+    const element = this.wrap("pre", this.wrap("code", code), attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -27650,10 +27650,10 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addHeading(text2, level) {
+  addHeading(text, level) {
     const tag = `h${level}`;
     const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element = this.wrap(allowedTag, text2);
+    const element = this.wrap(allowedTag, text);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -27682,9 +27682,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addQuote(text2, cite) {
+  addQuote(text, cite) {
     const attrs = Object.assign({}, cite && { cite });
-    const element = this.wrap("blockquote", text2, attrs);
+    const element = this.wrap("blockquote", text, attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -27695,8 +27695,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addLink(text2, href) {
-    const element = this.wrap("a", text2, { href });
+  addLink(text, href) {
+    const element = this.wrap("a", text, { href });
     return this.addRaw(element).addEOL();
   }
 };
@@ -28577,10 +28577,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj2, path12) {
-  if (!path12)
+function getElementAtPath(obj2, path16) {
+  if (!path16)
     return obj2;
-  return path12.reduce((acc, key) => acc?.[key], obj2);
+  return path16.reduce((acc, key) => acc?.[key], obj2);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -28920,11 +28920,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path12, issues) {
+function prefixIssues(path16, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path12);
+    iss.path.unshift(path16);
     return iss;
   });
 }
@@ -29386,16 +29386,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path12 = []) => {
+  const processError = (error64, path16 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path12, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path16, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path12, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path16, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path12, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path16, ...issue3.path]);
       } else {
-        const fullpath = [...path12, ...issue3.path];
+        const fullpath = [...path16, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -29434,17 +29434,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path12 = []) => {
+  const processError = (error64, path16 = []) => {
     var _a3;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path12, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path16, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path12, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path16, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path12, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path16, ...issue3.path]);
       } else {
-        const fullpath = [...path12, ...issue3.path];
+        const fullpath = [...path16, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -29483,8 +29483,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path12 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path12) {
+  const path16 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path16) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -30861,12 +30861,12 @@ function isIso7064Mod97(iban3) {
   let remainder = 0;
   const len = iban3.length;
   for (let i = 4; i < len; i++) {
-    const code2 = iban3.charCodeAt(i);
-    remainder = (code2 >= 65 ? remainder * 100 + (code2 - 55) : remainder * 10 + (code2 - 48)) % 97;
+    const code = iban3.charCodeAt(i);
+    remainder = (code >= 65 ? remainder * 100 + (code - 55) : remainder * 10 + (code - 48)) % 97;
   }
   for (let i = 0; i < 4; i++) {
-    const code2 = iban3.charCodeAt(i);
-    remainder = (code2 >= 65 ? remainder * 100 + (code2 - 55) : remainder * 10 + (code2 - 48)) % 97;
+    const code = iban3.charCodeAt(i);
+    remainder = (code >= 65 ? remainder * 100 + (code - 55) : remainder * 10 + (code - 48)) % 97;
   }
   return remainder === 1;
 }
@@ -32835,7 +32835,7 @@ function isRecursive(inst, stack, resolve2) {
     return PROVEN;
   stack.add(inst);
   let result = NONE;
-  const check3 = (child) => {
+  const check4 = (child) => {
     if (result !== PROVEN && child?._zod) {
       const answer = isRecursive(child, stack, resolve2);
       if (answer > result)
@@ -32864,32 +32864,32 @@ function isRecursive(inst, stack, resolve2) {
     case "object": {
       const raw = rawShape(def);
       merge3(raw ? shape3(raw, true) : ASSUMED);
-      check3(def.catchall);
+      check4(def.catchall);
       break;
     }
     case "array":
-      check3(def.element);
+      check4(def.element);
       break;
     case "tuple":
       for (const el of def.items)
-        check3(el);
-      check3(def.rest);
+        check4(el);
+      check4(def.rest);
       break;
     case "record":
     case "map":
-      check3(def.keyType);
-      check3(def.valueType);
+      check4(def.keyType);
+      check4(def.valueType);
       break;
     case "set":
-      check3(def.valueType);
+      check4(def.valueType);
       break;
     case "union":
       for (const el of def.options)
-        check3(el);
+        check4(el);
       break;
     case "intersection":
-      check3(def.left);
-      check3(def.right);
+      check4(def.left);
+      check4(def.right);
       break;
     case "optional":
     case "nullable":
@@ -32900,15 +32900,15 @@ function isRecursive(inst, stack, resolve2) {
     case "nonoptional":
     case "promise":
     case "success":
-      check3(def.innerType);
+      check4(def.innerType);
       break;
     case "pipe":
-      check3(def.in);
-      check3(def.out);
+      check4(def.in);
+      check4(def.out);
       break;
     case "function":
-      check3(def.input);
-      check3(def.output);
+      check4(def.input);
+      check4(def.output);
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
@@ -32949,10 +32949,10 @@ function isRecursive(inst, stack, resolve2) {
         if (!value2 || typeof value2 !== "object")
           continue;
         if (value2._zod)
-          check3(value2);
+          check4(value2);
         else if (Array.isArray(value2))
           for (const el of value2)
-            check3(el);
+            check4(el);
       }
     }
   }
@@ -37110,8 +37110,8 @@ function ko_default() {
 }
 
 // node_modules/zod/v4/locales/lt.js
-var capitalizeFirstCharacter = (text2) => {
-  return text2.charAt(0).toUpperCase() + text2.slice(1);
+var capitalizeFirstCharacter = (text) => {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 };
 function getUnitTypeFromNumber(number4) {
   const abs = Math.abs(number4);
@@ -40812,12 +40812,12 @@ function compileFn(schema, options) {
   doc.write(outputAccessor === null ? `return true;` : `return ${outputAccessor};`);
   const constantNames = ["INVALID", ...ctx.constants.keys()];
   const constantValues = [INVALID, ...ctx.constants.values()];
-  const code2 = doc.content.join("\n");
+  const code = doc.content.join("\n");
   const fullCode = options?.debug ? constantNames.length > 0 ? `// Constants: ${constantNames.join(", ")}
-${code2}` : code2 : "";
+${code}` : code : "";
   const F = Function;
   const factoryCode = `return (input) => {
-${code2}
+${code}
 }`;
   let fn;
   try {
@@ -40898,8 +40898,8 @@ function generateChecks(doc, ctx, schema, accessor) {
   if (!schemaChecks || schemaChecks.length === 0)
     return accessor;
   let currentAccessor = accessor;
-  for (const check3 of schemaChecks) {
-    const def = check3._zod.def;
+  for (const check4 of schemaChecks) {
+    const def = check4._zod.def;
     if (def.when && !WHEN_DEFAULTED_CHECKS.has(def.check)) {
       throw new ZodCompileUnsupportedError(`check with a custom "when" condition`);
     }
@@ -40947,7 +40947,7 @@ function generateChecks(doc, ctx, schema, accessor) {
         currentAccessor = generateStringFormatCheck(doc, ctx, def, currentAccessor);
         break;
       case "custom":
-        currentAccessor = generateCustomRefineCheck(doc, ctx, check3, currentAccessor);
+        currentAccessor = generateCustomRefineCheck(doc, ctx, check4, currentAccessor);
         break;
       case "bigint_format":
         generateBigIntFormatCheck(doc, def, currentAccessor);
@@ -40963,7 +40963,7 @@ function generateChecks(doc, ctx, schema, accessor) {
         break;
       case "overwrite": {
         const newAccessor = newVar(ctx);
-        generateOverwriteCheck(doc, ctx, check3, currentAccessor, newAccessor);
+        generateOverwriteCheck(doc, ctx, check4, currentAccessor, newAccessor);
         currentAccessor = newAccessor;
         break;
       }
@@ -41086,8 +41086,8 @@ function generatePropertyCheck(doc, ctx, def, accessor) {
   const propAccessor = `${accessor}[${JSON.stringify(def.property)}]`;
   generateCheck(doc, ctx, def.schema, propAccessor);
 }
-function generateOverwriteCheck(doc, ctx, check3, currentAccessor, newAccessor) {
-  const tx = check3._zod.def.tx;
+function generateOverwriteCheck(doc, ctx, check4, currentAccessor, newAccessor) {
+  const tx = check4._zod.def.tx;
   if (!tx) {
     throw new ZodCompileUnsupportedError("overwrite check without a transform function");
   }
@@ -41103,8 +41103,8 @@ function throwAsync() {
 function pushIssue(issue3) {
   this.issues.push(issue3);
 }
-function generateCustomRefineCheck(doc, ctx, check3, accessor) {
-  const def = check3._zod.def;
+function generateCustomRefineCheck(doc, ctx, check4, accessor) {
+  const def = check4._zod.def;
   if (def.fn) {
     if (isAsyncFunction(def.fn)) {
       throw new ZodCompileAsyncError("z.compile: async .refine() predicates are not supported");
@@ -41117,11 +41117,11 @@ function generateCustomRefineCheck(doc, ctx, check3, accessor) {
     doc.write(`if (!${resVar}) return INVALID;`);
     return accessor;
   }
-  if (check3._zod.check) {
-    if (isAsyncFunction(check3._zod.check)) {
+  if (check4._zod.check) {
+    if (isAsyncFunction(check4._zod.check)) {
       throw new ZodCompileAsyncError("z.compile: async .superRefine() / check functions are not supported");
     }
-    const checkFn = check3._zod.check;
+    const checkFn = check4._zod.check;
     const helperFn = (value2) => {
       const fakePayload = { value: value2, issues: [], addIssue: pushIssue };
       const result = checkFn(fakePayload);
@@ -41164,45 +41164,45 @@ var PATTERN_IS_COMPLETE = /* @__PURE__ */ new Set([
   "xid"
 ]);
 function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
-  const fmt4 = def.format;
-  if (fmt4 === "base64") {
+  const fmt = def.format;
+  if (fmt === "base64") {
     const validator = addConstant(ctx, isValidBase64);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt4 === "base64url") {
+  if (fmt === "base64url") {
     const validator = addConstant(ctx, isValidBase64URL);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt4 === "jwt") {
+  if (fmt === "jwt") {
     const validator = addConstant(ctx, isValidJWT);
     const alg = addConstant(ctx, def.alg ?? null);
     doc.write(`if (!${validator}(${accessor}, ${alg})) return INVALID;`);
     return accessor;
   }
-  if (fmt4 === "ipv6") {
+  if (fmt === "ipv6") {
     const validator = addConstant(ctx, isValidIPv6);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt4 === "cidrv6") {
+  if (fmt === "cidrv6") {
     const validator = addConstant(ctx, isValidCIDRv6);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt4 === "credit_card") {
+  if (fmt === "credit_card") {
     const validator = addConstant(ctx, isValidCreditCard);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt4 === "iban") {
+  if (fmt === "iban") {
     const validator = addConstant(ctx, isValidIBAN);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
   const formatDef = def;
-  if (fmt4 === "url" || fmt4 === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
+  if (fmt === "url" || fmt === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
     const parseConst = addConstant(ctx, validateURL);
     const defConst = addConstant(ctx, def);
     const trimVar = newVar(ctx);
@@ -41228,12 +41228,12 @@ function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
   const customFn = def.fn;
   if (customFn) {
     if (isAsyncFunction(customFn))
-      throw new ZodCompileUnsupportedError(`async string format ${fmt4}`);
+      throw new ZodCompileUnsupportedError(`async string format ${fmt}`);
     const fnConst = addConstant(ctx, customFn);
     doc.write(`if (!${fnConst}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (PATTERN_IS_COMPLETE.has(fmt4) && def.pattern) {
+  if (PATTERN_IS_COMPLETE.has(fmt) && def.pattern) {
     const patternConst = addConstant(ctx, def.pattern);
     doc.write(`${patternConst}.lastIndex = 0;`);
     doc.write(`if (!${patternConst}.test(${accessor})) return INVALID;`);
@@ -41743,8 +41743,8 @@ function generateNullableCheck(doc, ctx, schema, accessor, buildsValue = true) {
   return outputVar;
 }
 function generateSizeGate(doc, schema, size) {
-  for (const [max, check3] of sizeCaps(schema._zod.def.checks)) {
-    doc.write(`if (${size} > ${numericOperand(max, check3._zod.def.check)}) return INVALID;`);
+  for (const [max, check4] of sizeCaps(schema._zod.def.checks)) {
+    doc.write(`if (${size} > ${numericOperand(max, check4._zod.def.check)}) return INVALID;`);
   }
 }
 function generateArrayCheck(doc, ctx, schema, accessor, buildsValue = true) {
@@ -43965,8 +43965,8 @@ var contributors = {
 function aggregateChecks(schema) {
   const agg = {};
   const def = schema._zod.def;
-  const list3 = schema._zod.traits.has("$ZodCheck") ? [schema, ...def.checks ?? []] : def.checks ?? [];
-  for (const ch of list3)
+  const list2 = schema._zod.traits.has("$ZodCheck") ? [schema, ...def.checks ?? []] : def.checks ?? [];
+  for (const ch of list2)
     contributors[ch._zod.def.check]?.(agg, ch._zod.def);
   const bag = schema._zod.bag;
   if (bag.minimum !== void 0)
@@ -44413,8 +44413,8 @@ function rewriteKeyNames(ctx) {
       bySchema.set(entry.schema, entry);
   }
   const rewrites = /* @__PURE__ */ new Map();
-  for (const record2 of pendingRecords.get(ctx) ?? []) {
-    const seen = ctx.seen.get(record2);
+  for (const record3 of pendingRecords.get(ctx) ?? []) {
+    const seen = ctx.seen.get(record3);
     const names = (seen?.def ?? seen?.schema)?.propertyNames;
     if (!names || names === true || rewrites.has(names))
       continue;
@@ -45044,8 +45044,8 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
     reg.add(this, meta3);
     return this;
   },
-  refine(check3, params) {
-    return this.check(refine(check3, params));
+  refine(check4, params) {
+    return this.check(refine(check4, params));
   },
   superRefine(refinement, params) {
     return this.check(superRefine(refinement, params));
@@ -46622,13 +46622,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path12 = ref.slice(1).split("/").filter(Boolean);
-  if (path12.length === 0) {
+  const path16 = ref.slice(1).split("/").filter(Boolean);
+  if (path16.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path12[0] === defsKey) {
-    const key = path12[1] === void 0 ? void 0 : decodeJSONPointerSegment(path12[1]);
+  if (path16[0] === defsKey) {
+    const key = path16[1] === void 0 ? void 0 : decodeJSONPointerSegment(path16[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -47477,7 +47477,7 @@ function date4(params) {
   return _coercedDate(ZodDate, params);
 }
 
-// src/errors.ts
+// src/util/errors.ts
 var GateError = class extends Error {
   constructor(message, hint) {
     super(message);
@@ -47491,41 +47491,94 @@ function formatGateError(err) {
   → ${err.hint}` : err.message;
 }
 
-// src/diagnose/schema.ts
+// src/schema/baseline.ts
+var BASELINE_SCHEMA_VERSION = 1;
+var scalarSchema = external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean(), external_exports.null()]);
+var fileEntrySchema = external_exports.object({ sha256: external_exports.string().regex(/^[0-9a-f]{64}$/), size: external_exports.number().int().nonnegative() }).strict();
+var dataFingerprintSchema = external_exports.object({ files: external_exports.record(external_exports.string(), fileEntrySchema) }).strict();
+var flatConfigSchema = external_exports.record(external_exports.string(), scalarSchema);
+var environmentFingerprintSchema = external_exports.record(external_exports.string(), external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]));
+var fingerprintsSchema = external_exports.object({
+  data: dataFingerprintSchema,
+  config: external_exports.record(external_exports.string(), flatConfigSchema),
+  environment: environmentFingerprintSchema
+}).strict();
+var runRecordSchema = external_exports.object({
+  seed: external_exports.number().int().nonnegative(),
+  metrics: external_exports.record(external_exports.string(), external_exports.number()),
+  artifacts: external_exports.record(external_exports.string(), fileEntrySchema),
+  durationMs: external_exports.number().nonnegative()
+}).strict();
+var baselineSchema = external_exports.object({
+  schemaVersion: external_exports.literal(BASELINE_SCHEMA_VERSION),
+  tool: external_exports.object({ name: external_exports.literal("repro-gate"), version: external_exports.string() }).strict(),
+  recordedAt: external_exports.string(),
+  /** Git commit of the project when recorded (null outside git); the reference for "code" drift. */
+  commit: external_exports.string().nullable(),
+  settings: external_exports.object({
+    mode: external_exports.enum(["exact", "statistical"]),
+    command: external_exports.array(external_exports.string()),
+    image: external_exports.string().nullable(),
+    seeds: external_exports.array(external_exports.number().int()),
+    metricsFile: external_exports.string(),
+    metrics: external_exports.array(external_exports.string()),
+    artifacts: external_exports.array(external_exports.string())
+  }).strict(),
+  runs: external_exports.array(runRecordSchema).min(1),
+  fingerprints: fingerprintsSchema
+}).strict();
+
+// src/schema/diagnosis.ts
 var jsonNumber = external_exports.union([external_exports.number(), external_exports.enum(["NaN", "Infinity", "-Infinity"])]);
 var status = external_exports.enum(["identical", "modified", "added", "removed"]);
 var count = external_exports.number().int().nonnegative();
 var shape = external_exports.array(count).nullable();
 var arrayDiffSchema = external_exports.object({
+  /** Tensor name, .npz entry (without .npy), JSON dotted path, or CSV column header; "" for a lone .npy. */
   name: external_exports.string(),
   status,
+  /** `float32`, `bfloat16`, `int64`, `bool`, …; `string` for text, `boolean`/`null` for JSON leaves; NumPy descr for unsupported ones. */
   dtypeBefore: external_exports.string().nullable(),
   dtypeAfter: external_exports.string().nullable(),
   shapeBefore: shape,
   shapeAfter: shape,
   elementsBefore: count.nullable(),
   elementsAfter: count.nullable(),
+  /** Elements compared one by one (0 when only hashes could be compared). */
   compared: count,
+  /**
+   * Compared elements that differ: same dtype → their bits differ (so −0 vs +0 and different NaN
+   * payloads count); different dtypes → their values differ (NaN equals NaN). null: not compared elementwise.
+   */
   differing: count.nullable(),
+  /** Over differing pairs where both values are finite; null when not compared elementwise or not numeric. */
   maxAbsDiff: external_exports.number().nullable(),
+  /** |after − before| / max(|before|, |after|): 0…2, never infinite. */
   maxRelDiff: external_exports.number().nullable(),
+  /** Floats of the same dtype only, at that dtype's own width; a number (exact up to 2^53). */
   maxUlp: external_exports.number().nullable(),
+  /** Differing pairs where either side is NaN or ±Infinity (not in the maxima above). */
   nonFiniteDiffering: count,
   nanBefore: count.nullable(),
   nanAfter: count.nullable(),
+  /** Same dtype, same shape, every element's bits equal (or, for hash-only arrays, equal hashes). */
   bitIdentical: external_exports.boolean(),
+  /** The first differing element in C (row-major) order. */
   firstDifference: external_exports.object({ index: external_exports.array(count), before: external_exports.union([jsonNumber, external_exports.string()]), after: external_exports.union([jsonNumber, external_exports.string()]) }).strict().optional(),
   note: external_exports.string().optional()
 }).strict();
 var artifactDiffSchema = external_exports.object({
   name: external_exports.string(),
   format: external_exports.enum(["npy", "npz", "safetensors", "json", "csv", "binary"]),
+  /** identical: the file bytes are equal. added / removed: the file exists on one side only. */
   status,
   sizeBefore: count.nullable(),
   sizeAfter: count.nullable(),
   sha256Before: external_exports.string().nullable(),
   sha256After: external_exports.string().nullable(),
+  /** Empty when the bytes are identical, or for `binary` (and any fallback to hashes). */
   arrays: external_exports.array(arrayDiffSchema),
+  /** Identical arrays left out of `arrays` to keep it short. */
   arraysOmitted: count,
   notes: external_exports.array(external_exports.string())
 }).strict();
@@ -47542,10 +47595,16 @@ var curveDivergenceSchema = external_exports.object({
 var curvePlotSchema = external_exports.object({
   metric: external_exports.string(),
   stepKey: external_exports.string(),
+  /** [step, run A, run B] at common steps where both are finite, evenly thinned to at most 500. */
   points: external_exports.array(external_exports.tuple([external_exports.number(), external_exports.number(), external_exports.number()])).max(500),
   /** The tolerances the divergence was judged with, so the chart's caption agrees with the table. */
   atol: external_exports.number().nonnegative(),
-  rtol: external_exports.number().nonnegative()
+  rtol: external_exports.number().nonnegative(),
+  /** Where the series first part (possibly at a non-finite value, which is not plotted). */
+  firstDivergence: external_exports.object({ step: external_exports.number(), a: jsonNumber, b: jsonNumber }).strict().nullable().optional(),
+  /** Common steps with finite values on both sides (before thinning), and those left out as NaN/±∞. */
+  finiteSteps: count.optional(),
+  nonFiniteSteps: count.optional()
 }).strict();
 var differenceSchema = external_exports.object({
   kind: external_exports.enum(["metric", "artifact"]),
@@ -47576,7 +47635,7 @@ var diagnosisSchema = external_exports.object({
   curvePlot: curvePlotSchema.nullable()
 }).strict();
 
-// src/report/schema.ts
+// src/schema/report.ts
 var VERDICTS = [
   "reproducible",
   "equivalent",
@@ -47591,7 +47650,6 @@ var verdictSchema = external_exports.enum(VERDICTS);
 var FAILING_VERDICTS = ["mismatch", "not-equivalent", "inconclusive", "drift"];
 var CAUSES = ["data", "config", "environment", "code", "randomness", "parallelism", "none", "unknown"];
 var causeSchema = external_exports.enum(CAUSES);
-var scalar = external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean(), external_exports.null()]);
 var sampleSchema = external_exports.object({ n: external_exports.number().int(), mean: external_exports.number(), sd: external_exports.number() }).strict();
 var metricResultSchema = external_exports.object({
   name: external_exports.string(),
@@ -47623,8 +47681,8 @@ var dataDriftSchema = external_exports.object({
   /** For text files tracked at the baseline commit: which lines changed. */
   detail: external_exports.string().optional()
 }).strict();
-var configDriftSchema = external_exports.object({ file: external_exports.string(), key: external_exports.string(), change: changeSchema, before: scalar.optional(), after: scalar.optional() }).strict();
-var environmentDriftSchema = external_exports.object({ key: external_exports.string(), change: changeSchema, before: scalar.optional(), after: scalar.optional() }).strict();
+var configDriftSchema = external_exports.object({ file: external_exports.string(), key: external_exports.string(), change: changeSchema, before: scalarSchema.optional(), after: scalarSchema.optional() }).strict();
+var environmentDriftSchema = external_exports.object({ key: external_exports.string(), change: changeSchema, before: scalarSchema.optional(), after: scalarSchema.optional() }).strict();
 var driftSchema = external_exports.object({
   data: external_exports.array(dataDriftSchema),
   config: external_exports.array(configDriftSchema),
@@ -47634,8 +47692,18 @@ var mismatchSchema = external_exports.object({
   seed: external_exports.number().int(),
   kind: external_exports.enum(["metric", "artifact"]),
   name: external_exports.string(),
-  baseline: scalar,
-  candidate: scalar
+  baseline: scalarSchema,
+  candidate: scalarSchema
+}).strict();
+var sequentialSummarySchema = external_exports.object({
+  looks: external_exports.array(external_exports.number().int().positive()),
+  alphaPerLook: external_exports.array(external_exports.number()),
+  method: external_exports.string(),
+  guarantee: external_exports.string(),
+  stoppedAtLook: external_exports.number().int().positive(),
+  runsUsed: external_exports.number().int().nonnegative(),
+  maxRuns: external_exports.number().int().positive(),
+  reason: external_exports.string()
 }).strict();
 var reportSchema = external_exports.object({
   schemaVersion: external_exports.literal(1),
@@ -47658,16 +47726,7 @@ var reportSchema = external_exports.object({
   /** Determinism settings missing for the detected framework and device. */
   lint: external_exports.array(external_exports.string()).optional(),
   /** Set when seeds: {min, max}: the plan, where it stopped and why. */
-  sequential: external_exports.object({
-    looks: external_exports.array(external_exports.number().int().positive()),
-    alphaPerLook: external_exports.array(external_exports.number()),
-    method: external_exports.string(),
-    guarantee: external_exports.string(),
-    stoppedAtLook: external_exports.number().int().positive(),
-    runsUsed: external_exports.number().int().nonnegative(),
-    maxRuns: external_exports.number().int().positive(),
-    reason: external_exports.string()
-  }).strict().optional(),
+  sequential: sequentialSummarySchema.optional(),
   /** Set when a failing exact check reran a seed to tell randomness from parallelism. */
   diagnosis: diagnosisSchema.optional(),
   baseline: external_exports.object({ path: external_exports.string(), recordedAt: external_exports.string(), commit: external_exports.string().nullable() }).strict().nullable(),
@@ -47743,10 +47802,10 @@ function clip(s, max = 120) {
   const one = s.replace(/[\u0000-\u001f\u007f]/g, " ");
   return one.length > max ? `${one.slice(0, max)}…` : one;
 }
-function parseUntrustedReport(text2) {
+function parseUntrustedReport(text) {
   let json2;
   try {
-    json2 = JSON.parse(text2);
+    json2 = JSON.parse(text);
   } catch {
     throw new GateError('Input "report": the file is not valid JSON', "pass the repro-gate report JSON uploaded by the pull request run");
   }
@@ -47783,44 +47842,6 @@ function checkPullRequest(report, trusted) {
   return pr;
 }
 
-// src/gate.ts
-import { createHash as createHash5 } from "node:crypto";
-import { readFile as readFile8, stat as stat5 } from "node:fs/promises";
-import path11 from "node:path";
-
-// src/baseline/schema.ts
-var BASELINE_SCHEMA_VERSION = 1;
-var scalar2 = external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean(), external_exports.null()]);
-var fileEntry = external_exports.object({ sha256: external_exports.string().regex(/^[0-9a-f]{64}$/), size: external_exports.number().int().nonnegative() }).strict();
-var runRecordSchema = external_exports.object({
-  seed: external_exports.number().int().nonnegative(),
-  metrics: external_exports.record(external_exports.string(), external_exports.number()),
-  artifacts: external_exports.record(external_exports.string(), fileEntry),
-  durationMs: external_exports.number().nonnegative()
-}).strict();
-var baselineSchema = external_exports.object({
-  schemaVersion: external_exports.literal(BASELINE_SCHEMA_VERSION),
-  tool: external_exports.object({ name: external_exports.literal("repro-gate"), version: external_exports.string() }).strict(),
-  recordedAt: external_exports.string(),
-  /** Git commit of the project when recorded (null outside git); the reference for "code" drift. */
-  commit: external_exports.string().nullable(),
-  settings: external_exports.object({
-    mode: external_exports.enum(["exact", "statistical"]),
-    command: external_exports.array(external_exports.string()),
-    image: external_exports.string().nullable(),
-    seeds: external_exports.array(external_exports.number().int()),
-    metricsFile: external_exports.string(),
-    metrics: external_exports.array(external_exports.string()),
-    artifacts: external_exports.array(external_exports.string())
-  }).strict(),
-  runs: external_exports.array(runRecordSchema).min(1),
-  fingerprints: external_exports.object({
-    data: external_exports.object({ files: external_exports.record(external_exports.string(), fileEntry) }).strict(),
-    config: external_exports.record(external_exports.string(), external_exports.record(external_exports.string(), scalar2)),
-    environment: external_exports.record(external_exports.string(), external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]))
-  }).strict()
-}).strict();
-
 // src/baseline/io.ts
 import { mkdir as mkdir2, readFile as readFile2, rename as rename2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
 import path2 from "node:path";
@@ -47830,16 +47851,16 @@ function recordHint(configFile) {
 }
 async function readBaseline(file2, configFile = "repro-gate.yml") {
   const RECORD_HINT = recordHint(configFile);
-  let text2;
+  let text;
   try {
-    text2 = await readFile2(file2, "utf8");
+    text = await readFile2(file2, "utf8");
   } catch (err) {
     if (err.code === "ENOENT") throw new GateError(`No baseline at ${file2}.`, RECORD_HINT);
     throw new GateError(`Cannot read the baseline ${file2}: ${err.message}`, RECORD_HINT);
   }
   let raw;
   try {
-    raw = JSON.parse(text2);
+    raw = JSON.parse(text);
   } catch (err) {
     throw new GateError(`The baseline ${file2} is not valid JSON (${err.message}); it may be truncated or hand-edited.`, RECORD_HINT);
   }
@@ -47870,7 +47891,7 @@ async function writeBaseline(file2, baseline) {
   }
 }
 
-// src/compare/summary.ts
+// src/stats/summary.ts
 function summarize(xs) {
   const n = xs.length;
   if (n < 1) throw new RangeError("summarize: needs at least 1 value, got none");
@@ -47898,11 +47919,31 @@ function summarize(xs) {
   const variance = n < 2 ? NaN : Math.max(0, (ss - s * s / n) / (n - 1));
   return { n, mean, variance, sd: Math.sqrt(variance), min, max, constant: max === min };
 }
-
-// src/compare/sample.ts
 function describeSample(xs) {
   const s = summarize(xs);
   return { n: s.n, mean: s.mean, sd: s.n > 1 ? s.sd : 0 };
+}
+
+// src/compare/metric-row.ts
+var finite = (x) => x !== void 0 && Number.isFinite(x) ? x : null;
+function metricRow(name, spec, r) {
+  return {
+    name,
+    verdict: r.verdict,
+    baseline: r.baseline,
+    candidate: r.candidate,
+    diff: r.diff,
+    ci: r.ci ?? null,
+    p: r.p ?? null,
+    lower: finite(r.bounds?.lower),
+    upper: finite(r.bounds?.upper),
+    margin: spec?.margin?.text ?? null,
+    direction: spec?.direction ?? "both",
+    design: r.design,
+    df: finite(r.df),
+    se: r.se ?? null,
+    degenerate: r.degenerate ?? false
+  };
 }
 
 // src/compare/exact.ts
@@ -47924,103 +47965,51 @@ function compareExact(baseline, candidate, metricNames, artifactNames) {
   }
   const compared = candidate.map((r) => bySeed.get(r.seed));
   const metrics = metricNames.map((name) => {
-    const b = compared.map((r) => r.metrics[name]);
-    const c = candidate.map((r) => r.metrics[name]);
-    const bs = describeSample(b);
-    const cs = describeSample(c);
-    return {
-      name,
+    const baselineSample = describeSample(compared.map((r) => r.metrics[name] ?? Number.NaN));
+    const candidateSample = describeSample(candidate.map((r) => r.metrics[name] ?? Number.NaN));
+    return metricRow(name, void 0, {
       verdict: mismatches.some((m) => m.kind === "metric" && m.name === name) ? "mismatch" : "reproducible",
-      baseline: bs,
-      candidate: cs,
-      diff: cs.mean - bs.mean,
-      ci: null,
-      p: null,
-      lower: null,
-      upper: null,
-      margin: null,
-      direction: "both",
       design: "exact",
-      df: null,
-      se: null,
-      degenerate: false
-    };
+      baseline: baselineSample,
+      candidate: candidateSample,
+      diff: candidateSample.mean - baselineSample.mean
+    });
   });
   return { verdict: mismatches.length ? "mismatch" : "reproducible", metrics, mismatches };
 }
 
-// src/compare/drift.ts
-function envRank(key) {
-  if (key.startsWith("image")) return 0;
-  if (key.startsWith("python.")) return 1;
-  if (key.startsWith("package.")) return NUMERIC_PACKAGE.test(key.slice("package.".length)) ? 2 : 6;
-  if (/^(torch\.|cuda|gpu\.)/.test(key)) return 3;
-  if (key === "blas") return 4;
-  if (key.startsWith("env.")) return 5;
-  return 7;
-}
-var STRONG_ENV_RANK = 5;
-var NUMERIC_PACKAGE = /^(numpy|scipy|torch\w*|tensorflow[\w-]*|tf-\w+|keras|jax\w*|flax|optax|scikit-learn|pandas|xgboost|lightgbm|catboost|numba|cupy[\w-]*|triton|nvidia-[\w-]+|mkl[\w-]*|intel-openmp|openblas\w*|scipy-openblas\w*|transformers|accelerate|datasets|tokenizers|safetensors|onnx\w*|deepspeed|apex|xformers|timm|sentencepiece|statsmodels)$/;
-function isStrong(e) {
-  if (e.key.startsWith("package.") && e.change !== "modified") return false;
-  return envRank(e.key) <= STRONG_ENV_RANK;
-}
-function diffEnvironment(before, after) {
-  const keys = /* @__PURE__ */ new Set([...Object.keys(before), ...Object.keys(after)]);
-  const out = [];
-  for (const key of keys) {
-    const b = Object.hasOwn(before, key) ? before[key] : void 0;
-    const a = Object.hasOwn(after, key) ? after[key] : void 0;
-    if (b === a) continue;
-    const entry = { key, change: b === void 0 ? "added" : a === void 0 ? "removed" : "modified" };
-    if (b !== void 0) entry.before = b;
-    if (a !== void 0) entry.after = a;
-    out.push(entry);
-  }
-  return out.sort((x, y) => envRank(x.key) - envRank(y.key) || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
-}
-function movement(input2) {
-  const failing = input2.metrics.filter((m) => m.verdict !== "equivalent" && m.verdict !== "reproducible");
-  const worst = [...failing].sort((a, b) => Math.abs(b.diff) - Math.abs(a.diff))[0];
-  if (worst && worst.diff !== 0) return `${worst.name} moved by ${signed(worst.diff)}`;
-  const first = input2.mismatches[0];
-  if (first) return `seed ${first.seed}'s ${first.kind} ${first.name} differs`;
-  return worst ? `${worst.name} could not be shown equivalent` : "the results differ";
+// src/util/format.ts
+function num(x, digits = 4) {
+  if (x === null || x === void 0) return "—";
+  if (!Number.isFinite(x)) return x > 0 ? "∞" : "−∞";
+  if (x === 0) return "0";
+  const abs = Math.abs(x);
+  const s = abs >= 1e-3 && abs < 1e6 ? String(Number(abs.toPrecision(digits))) : abs.toExponential(Math.max(1, digits - 2)).replace("e-", "e−");
+  return x < 0 ? `−${s}` : s;
 }
 function signed(x) {
-  const text2 = Math.abs(x) >= 1e-3 && Math.abs(x) < 1e6 ? Math.abs(x).toPrecision(4).replace(/\.?0+$/, "") : Math.abs(x).toExponential(3);
-  return `${x < 0 ? "−" : "+"}${text2}`;
+  const text = Math.abs(x) >= 1e-3 && Math.abs(x) < 1e6 ? Math.abs(x).toPrecision(4).replace(/\.?0+$/, "") : Math.abs(x).toExponential(3);
+  return `${x < 0 ? "−" : "+"}${text}`;
 }
-function list2(items, max = 3) {
+function plural2(n, word, pluralForm = `${word}s`) {
+  return `${n} ${n === 1 ? word : pluralForm}`;
+}
+function shortHash(hash2) {
+  return hash2 ? hash2.slice(0, 12) : "—";
+}
+function listSome(items, max = 3) {
   const shown = items.slice(0, max).join(", ");
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
-function rankCause(input2) {
-  const moved = movement(input2);
-  const { data, config: config2, environment } = input2.drift;
-  if (data.length) return { cause: "data", evidence: `${list2(data.map((d) => `${d.path} ${d.change === "modified" ? "changed" : `was ${d.change}`}`))}, and ${moved}.` };
-  if (config2.length) {
-    const keys = config2.map((c) => `${c.file}: ${c.key} ${fmt(c.before)} → ${fmt(c.after)}`);
-    return { cause: "config", evidence: `${list2(keys)}, and ${moved}.` };
-  }
-  const strongEnv = environment.filter(isStrong);
-  if (strongEnv.length) return { cause: "environment", evidence: `${list2(strongEnv.map((e) => `${e.key} ${fmt(e.before)} → ${fmt(e.after)}`))}, and ${moved}.` };
-  if (input2.codeChanges?.length) return { cause: "code", evidence: `the training code changed since the baseline (${list2(input2.codeChanges)}), and ${moved}.` };
-  if (environment.length) return { cause: "environment", evidence: `${list2(environment.map((e) => `${e.key} ${fmt(e.before)} → ${fmt(e.after)}`))}, and ${moved}.` };
-  return {
-    cause: "unknown",
-    evidence: `nothing drifted${input2.codeChanges === null ? " that repro-gate can see (code changes unknown: the baseline commit is not in this clone)" : ""}, yet ${moved}: suspect unseeded randomness or parallel nondeterminism.`
-  };
-}
-function fmt(v) {
+function showValue(v) {
   return v === void 0 ? "(none)" : typeof v === "string" ? v : JSON.stringify(v);
 }
-function diffSettings(before, after, file2) {
-  const show = (v) => v === void 0 || v === null || typeof v !== "object" ? v : JSON.stringify(v);
-  return Object.keys(after).filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key])).map((key) => ({ file: file2, key, change: "modified", before: show(before[key]), after: show(after[key]) }));
+function significant(x, digits) {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? "NaN" : x > 0 ? "∞" : "−∞";
+  return String(Number(x.toPrecision(digits)));
 }
 
-// src/compare/tdist.ts
+// src/stats/tdist.ts
 var EPS = 2220446049250313e-31;
 var TINY = 1e-300;
 var MAX_ITER = 1e5;
@@ -48230,11 +48219,232 @@ function normalQuantileUpper(q) {
   return t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1 + 1.432788 * t + 0.189269 * t * t + 1308e-6 * t * t * t);
 }
 
-// src/compare/tost.ts
+// src/stats/power.ts
+function check2(input2, fn) {
+  const design = input2.design ?? "welch";
+  const sdB = input2.sd;
+  const sdC = input2.sdCandidate ?? input2.sd;
+  const delta = input2.trueDiff ?? 0;
+  const { lower, upper, alpha, nBaseline: nB, nCandidate: nC } = input2;
+  if (design !== "welch" && design !== "paired") throw new RangeError(`${fn}: unknown design ${JSON.stringify(design)}`);
+  for (const [name, v] of [["sd", sdB], ["sdCandidate", sdC]]) {
+    if (!(Number.isFinite(v) && v >= 0)) throw new RangeError(`${fn}: ${name} must be a finite number ≥ 0, got ${v}`);
+  }
+  if (Number.isNaN(lower) || Number.isNaN(upper) || !(lower < upper) || lower === Infinity || upper === -Infinity) {
+    throw new RangeError(`${fn}: bounds must satisfy lower < upper, got lower=${lower}, upper=${upper}`);
+  }
+  if (!(alpha > 0 && alpha < 0.5)) throw new RangeError(`${fn}: alpha must be in (0, 0.5), got ${alpha}`);
+  for (const [name, n] of [["nBaseline", nB], ["nCandidate", nC]]) {
+    if (!Number.isInteger(n) || n < 2) throw new RangeError(`${fn}: ${name} must be an integer ≥ 2 (a t test needs 2 seeds per side), got ${n}`);
+  }
+  if (design === "paired" && nB !== nC) throw new RangeError(`${fn}: a paired design needs nBaseline = nCandidate, got ${nB} and ${nC}`);
+  if (!Number.isFinite(delta)) throw new RangeError(`${fn}: trueDiff must be finite, got ${delta}`);
+  return { sdB, sdC, lower, upper, alpha, nB, nC, delta, design };
+}
+function phi(z2) {
+  if (z2 === Infinity) return 1;
+  if (z2 === -Infinity) return 0;
+  return tCdf(z2, Infinity);
+}
+function passProb(lower, upper, h, delta, tau) {
+  const lo = lower + h;
+  const hi = upper - h;
+  if (!(lo < hi)) return 0;
+  return Math.max(0, phi((hi - delta) / tau) - phi((lo - delta) / tau));
+}
+function welchDf(a1, a2, n1, n2) {
+  const m = Math.max(a1, a2);
+  const r1 = a1 / m;
+  const r2 = a2 / m;
+  return (r1 + r2) * (r1 + r2) / (r1 * r1 / (n1 - 1) + r2 * r2 / (n2 - 1));
+}
+var TAIL_LOG = 20.7;
+function logChiRange(nu) {
+  const c = 2 * TAIL_LOG / nu;
+  const g = (u) => Math.expm1(u) - u - c;
+  let a = -(c + 2);
+  let b = 0;
+  for (let i = 0; i < 100; i++) {
+    const m = (a + b) / 2;
+    if (g(m) > 0) a = m;
+    else b = m;
+  }
+  const lo = a;
+  a = 0;
+  b = 1;
+  while (g(b) < 0) b *= 2;
+  for (let i = 0; i < 100; i++) {
+    const m = (a + b) / 2;
+    if (g(m) > 0) b = m;
+    else a = m;
+  }
+  return [lo, b];
+}
+function nodes(nu, lo, hi, h) {
+  const n = Math.ceil((hi - lo) / h);
+  const u = [];
+  const w = [];
+  let sum = 0;
+  for (let i = 0; i <= n; i++) {
+    const x = lo + i * h;
+    const d = Math.exp(nu / 2 * (x - Math.expm1(x)));
+    u.push(x);
+    w.push(d);
+    sum += d;
+  }
+  return { u, w: w.map((d) => d / sum) };
+}
+var DEFAULT_NODES = 8;
+function trigamma(x) {
+  let acc = 0;
+  while (x < 8) {
+    acc += 1 / (x * x);
+    x += 1;
+  }
+  const i = 1 / x;
+  const i2 = i * i;
+  return acc + i + i2 / 2 + i * i2 * (1 / 6 - i2 * (1 / 30 - i2 * (1 / 42 - i2 / 30)));
+}
+function logChiSd(nu) {
+  return Math.sqrt(trigamma(nu / 2));
+}
+function tostPower(input2, opts = {}) {
+  const c = check2(input2, "tostPower");
+  const nNodes = opts.nodes ?? DEFAULT_NODES;
+  if (!(nNodes >= 2 && nNodes <= 256)) throw new RangeError(`tostPower: nodes must be in [2, 256], got ${nNodes}`);
+  const { sdB, sdC, lower, upper, alpha, nB, nC, delta, design } = c;
+  if (design === "paired") {
+    const sd = sdB;
+    if (sd === 0) return lower < delta && delta < upper ? 1 : 0;
+    const nu = nC - 1;
+    const tc = tQuantile(1 - alpha, nu);
+    const tau2 = sd / Math.sqrt(nC);
+    const [lo, hi] = logChiRange(nu);
+    const { u, w } = nodes(nu, lo, hi, logChiSd(nu) / (4 * nNodes));
+    let p2 = 0;
+    for (let i = 0; i < u.length; i++) p2 += w[i] * passProb(lower, upper, tc * tau2 * Math.exp(u[i] / 2), delta, tau2);
+    return clamp01(p2);
+  }
+  if (sdB === 0 && sdC === 0) return lower < delta && delta < upper ? 1 : 0;
+  const tau = Math.sqrt(sdC * sdC / nC + sdB * sdB / nB);
+  if (sdC === 0 || sdB === 0) {
+    const noisyN = sdC === 0 ? nB : nC;
+    const tcFixed = tQuantile(1 - alpha, noisyN - 1);
+    const [lo, hi] = logChiRange(noisyN - 1);
+    const { u, w } = nodes(noisyN - 1, lo, hi, logChiSd(noisyN - 1) / (4 * nNodes));
+    let p2 = 0;
+    for (let i = 0; i < u.length; i++) p2 += w[i] * passProb(lower, upper, tcFixed * tau * Math.exp(u[i] / 2), delta, tau);
+    return clamp01(p2);
+  }
+  const nu1 = nC - 1;
+  const nu2 = nB - 1;
+  const [lo1, hi1] = logChiRange(nu1);
+  const [lo2, hi2] = logChiRange(nu2);
+  const h = Math.min(logChiSd(nu1), logChiSd(nu2)) / nNodes;
+  const n1 = nodes(nu1, lo1, hi1, h);
+  const n2 = nodes(nu2, lo2, hi2, h);
+  const v1 = sdC * sdC / nC;
+  const v2 = sdB * sdB / nB;
+  const tcByOffset = /* @__PURE__ */ new Map();
+  let p = 0;
+  for (let i = 0; i < n1.u.length; i++) {
+    const wi = n1.w[i];
+    if (wi < 1e-15) continue;
+    const a1 = v1 * Math.exp(n1.u[i]);
+    for (let j = 0; j < n2.u.length; j++) {
+      const wij = wi * n2.w[j];
+      if (wij < 1e-17) continue;
+      const a2 = v2 * Math.exp(n2.u[j]);
+      const se = Math.sqrt(a1 + a2);
+      let tc = tcByOffset.get(i - j);
+      if (tc === void 0) {
+        tc = tQuantile(1 - alpha, welchDf(a1, a2, nC, nB));
+        tcByOffset.set(i - j, tc);
+      }
+      p += wij * passProb(lower, upper, tc * se, delta, tau);
+    }
+  }
+  return clamp01(p);
+}
+function clamp01(p) {
+  return Math.min(1, Math.max(0, p));
+}
+function expectedInterval(input2) {
+  const { sdB, sdC, alpha, nB, nC, design } = check2(input2, "expectedInterval");
+  let se;
+  let df;
+  if (design === "paired") {
+    se = sdB / Math.sqrt(nC);
+    df = nC - 1;
+  } else {
+    const a1 = sdC * sdC / nC;
+    const a2 = sdB * sdB / nB;
+    se = Math.sqrt(a1 + a2);
+    df = a1 + a2 > 0 ? welchDf(a1, a2, nC, nB) : nB + nC - 2;
+  }
+  const tCrit = tQuantile(1 - alpha, df);
+  return { se, df, tCrit, halfWidth: tCrit * se };
+}
+function seedsNeeded(input2) {
+  const target = input2.target ?? 0.8;
+  const cap = input2.cap ?? 100;
+  if (!(target > 0 && target < 1)) throw new RangeError(`seedsNeeded: target must be in (0, 1), got ${target}`);
+  if (!Number.isInteger(cap) || cap < 2) throw new RangeError(`seedsNeeded: cap must be an integer ≥ 2, got ${cap}`);
+  const both = input2.bothSides === true || input2.design === "paired";
+  const at = (n) => tostPower({ ...input2, nCandidate: n, nBaseline: both ? n : input2.nBaseline });
+  if (at(cap) < target) return void 0;
+  if (at(2) >= target) return 2;
+  let lo = 2;
+  let hi = cap;
+  while (hi - lo > 1) {
+    const mid = lo + hi >> 1;
+    if (at(mid) >= target) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+function powerWarning(input2) {
+  const c = check2(input2, "powerWarning");
+  if (c.sdB === 0 && c.sdC === 0) return void 0;
+  const lowPower = input2.lowPower ?? 0.5;
+  const both = input2.bothSides ?? (c.design === "paired" || c.nB === c.nC);
+  const { halfWidth } = expectedInterval(input2);
+  const room = Math.min(c.upper - c.delta, c.delta - c.lower);
+  const noise = `with this noise (sd ${significant(c.design === "welch" ? Math.max(c.sdB, c.sdC) : c.sdB, 2)})`;
+  const seeds = `${c.nC} seed${c.nC === 1 ? "" : "s"}`;
+  const within = boundsText(c.lower, c.upper);
+  const advice = () => {
+    const cap = input2.cap ?? 100;
+    const nBoth = seedsNeeded({ ...input2, bothSides: true });
+    if (both) return nBoth === void 0 ? `even ${cap} seeds per side would not be enough: widen the margin` : `use ≥ ${nBoth} seeds (and re-record the baseline with them) or widen the margin`;
+    const nFixed = seedsNeeded({ ...input2, bothSides: false });
+    if (nFixed !== void 0 && (nBoth === void 0 || nFixed <= 2 * nBoth)) return `use ≥ ${nFixed} seeds or widen the margin`;
+    if (nBoth === void 0) return `even ${cap} seeds per side would not be enough: widen the margin`;
+    const against = nFixed === void 0 ? `no number of seeds is enough against the baseline's ${c.nB}` : `against the baseline's ${c.nB} seeds it takes ${nFixed}`;
+    return `${against}; re-record the baseline and run ≥ ${nBoth} seeds on each side, or widen the margin`;
+  };
+  if (halfWidth >= room) return `${noise}, ${seeds} cannot show equivalence ${within}: ${advice()}`;
+  if (lowPower > 0) {
+    const p = tostPower(input2);
+    if (p < lowPower) {
+      const when = c.delta === 0 ? "even when nothing changed" : `when the true difference is ${significant(c.delta, 2)}`;
+      return `${noise}, ${seeds} show equivalence ${within} only ~${Math.round(p * 100)}% of the time ${when}: ${advice()}`;
+    }
+  }
+  return void 0;
+}
+function boundsText(lower, upper) {
+  if (lower === -Infinity) return `(a rise of at most ${significant(upper, 4)})`;
+  if (upper === Infinity) return `(a drop of at most ${significant(-lower, 4)})`;
+  if (lower === -upper) return `within ±${significant(upper, 4)}`;
+  return `within (${significant(lower, 4)}, ${significant(upper, 4)})`;
+}
+
+// src/stats/tost.ts
 function tost(input2) {
   const { candidate, baseline, lower, upper, alpha, design } = input2;
-  if (design !== "welch" && design !== "pooled" && design !== "paired") {
-    throw new RangeError(`tost: unknown design ${JSON.stringify(design)} (expected welch, pooled or paired)`);
+  if (design !== "welch" && design !== "paired") {
+    throw new RangeError(`tost: unknown design ${JSON.stringify(design)} (expected welch or paired)`);
   }
   checkSample("candidate", candidate);
   checkSample("baseline", baseline);
@@ -48244,7 +48454,7 @@ function tost(input2) {
   if (!(alpha > 0 && alpha < 0.5)) throw new RangeError(`tost: alpha must be in (0, 0.5), got ${alpha}`);
   const s1 = summarize(candidate);
   const s2 = summarize(baseline);
-  const { diff, se, df, constant } = design === "paired" ? paired(candidate, baseline) : independent(candidate, baseline, s1, s2, design);
+  const { diff, se, df, constant } = design === "paired" ? paired(candidate, baseline) : welch(candidate, baseline, s1, s2);
   const degenerate = constant || !(se > 0);
   const tLower = (diff - lower) / se;
   const tUpper = (diff - upper) / se;
@@ -48314,15 +48524,11 @@ function meanDiff(x1, x2) {
   const mean = (xs) => xs.reduce((acc, x) => acc + (x - c), 0) / xs.length;
   return mean(x1) - mean(x2);
 }
-function independent(x1, x2, s1, s2, design) {
+function welch(x1, x2, s1, s2) {
   const diff = s1.constant && s2.constant ? s1.mean - s2.mean : meanDiff(x1, x2);
   const constant = s1.constant && s2.constant;
   const { n: n1, variance: v1 } = s1;
   const { n: n2, variance: v2 } = s2;
-  if (design === "pooled") {
-    const sp2 = ((n1 - 1) * v1 + (n2 - 1) * v2) / (n1 + n2 - 2);
-    return { diff, se: Math.sqrt(sp2 * (1 / n1 + 1 / n2)), df: n1 + n2 - 2, constant };
-  }
   const a1 = v1 / n1;
   const a2 = v2 / n2;
   const m = Math.max(a1, a2);
@@ -48341,7 +48547,7 @@ function paired(x1, x2) {
   return { diff: d.mean, se: d.sd / Math.sqrt(d.n), df: d.n - 1, constant: d.constant };
 }
 
-// src/compare/robust.ts
+// src/stats/robust.ts
 var ROBUST_MIN_SEEDS = 10;
 var EXACT_MAX_PAIRS = 2500;
 function checkRobustSeeds(m, n, alpha) {
@@ -48502,58 +48708,78 @@ function compareStatistical(baseline, candidate, specs, opts) {
     const b = base2.map((r2) => r2.metrics[spec.name]);
     const c = cand.map((r2) => r2.metrics[spec.name]);
     const baselineMean = b.reduce((s, x) => s + x, 0) / b.length;
-    const { lower, upper } = boundsFor(spec, baselineMean);
-    if (opts.robust) return robustResult(spec, c, b, lower, upper, opts.alpha);
-    const r = tost({ candidate: c, baseline: b, lower, upper, alpha: opts.alpha, design: opts.paired ? "paired" : "welch" });
+    const bounds = boundsFor(spec, baselineMean);
+    if (opts.robust) return robustRow(spec, c, b, bounds, opts.alpha);
+    const r = tost({ candidate: c, baseline: b, ...bounds, alpha: opts.alpha, design: opts.paired ? "paired" : "welch" });
     if (r.degenerate) warnings.push(zeroSpreadWarning(spec.name, opts.paired));
-    return tostMetricResult(spec, r, r.verdict, { lower, upper });
+    return tostRow(spec, r, r.verdict, bounds);
   });
   return { verdict: combineVerdicts(metrics.map((m) => m.verdict)), metrics, warnings };
 }
 function zeroSpreadWarning(name, paired2) {
   return `${name}: every seed gave the same value${paired2 ? " difference" : ""} on both sides (zero spread), so its verdict compares two fixed values (the CI is the single difference) rather than testing noise.`;
 }
-function tostMetricResult(spec, r, verdict, bounds) {
-  return {
-    name: spec.name,
+function tostRow(spec, r, verdict, bounds) {
+  return metricRow(spec.name, spec, {
     verdict,
+    design: r.design === "paired" ? "paired" : "welch",
     baseline: { n: r.n2, mean: r.mean2, sd: r.sd2 },
     candidate: { n: r.n1, mean: r.mean1, sd: r.sd1 },
     diff: r.diff,
     ci: r.ci,
     p: r.p,
-    lower: Number.isFinite(bounds.lower) ? bounds.lower : null,
-    upper: Number.isFinite(bounds.upper) ? bounds.upper : null,
-    margin: spec.margin?.text ?? null,
-    direction: spec.direction,
-    design: r.design === "paired" ? "paired" : "welch",
-    df: Number.isFinite(r.df) ? r.df : null,
+    bounds,
+    df: r.df,
     se: r.se,
     degenerate: r.degenerate
-  };
+  });
 }
-function robustResult(spec, c, b, lower, upper, alpha) {
-  const r = robustTost({ candidate: c, baseline: b, lower, upper, alpha });
-  return {
-    name: spec.name,
+function robustRow(spec, c, b, bounds, alpha) {
+  const r = robustTost({ candidate: c, baseline: b, ...bounds, alpha });
+  return metricRow(spec.name, spec, {
     verdict: r.verdict,
+    design: "rank",
     baseline: describeSample(b),
     candidate: describeSample(c),
     diff: r.estimate,
     ci: r.ci,
     p: r.p,
-    lower: Number.isFinite(lower) ? lower : null,
-    upper: Number.isFinite(upper) ? upper : null,
-    margin: spec.margin?.text ?? null,
-    direction: spec.direction,
-    design: "rank",
-    df: null,
-    se: null,
+    bounds,
     degenerate: r.degenerate
-  };
+  });
 }
 
-// src/compare/prng.ts
+// src/compare/power-warnings.ts
+function seedWarnings(baseline, specs, opts) {
+  if (opts.paired || baseline.length < 2 || opts.nCandidate < 2) return [];
+  const out = [];
+  for (const spec of specs) {
+    const values = baseline.map((r) => r.metrics[spec.name]);
+    if (values.some((v) => typeof v !== "number" || !Number.isFinite(v))) continue;
+    const s = summarize(values);
+    if (s.constant) continue;
+    let bounds;
+    try {
+      bounds = boundsFor(spec, s.mean);
+    } catch {
+      continue;
+    }
+    const w = powerWarning({
+      sd: s.sd,
+      lower: bounds.lower,
+      upper: bounds.upper,
+      alpha: opts.alpha,
+      nBaseline: s.n,
+      nCandidate: opts.nCandidate,
+      design: "welch",
+      ...opts.bothSides !== void 0 ? { bothSides: opts.bothSides } : {}
+    });
+    if (w) out.push(`${spec.name}: ${w}`);
+  }
+  return out;
+}
+
+// src/stats/prng.ts
 function rotl(x, k) {
   return x << k | x >>> 32 - k;
 }
@@ -48601,7 +48827,7 @@ function xoshiro128ss(state) {
   };
 }
 
-// src/compare/sequential.ts
+// src/stats/sequential.ts
 var DEFAULT_REPS = 2e4;
 var DEFAULT_SEED = 20240611;
 var MC_Z = 2;
@@ -48830,13 +49056,13 @@ function sequentialDecision(plan, lookIndex, candidate, baseline, bounds, design
   const result = tost({ candidate, baseline, lower: bounds.lower, upper: bounds.upper, alpha: alphaLook, design });
   const isLast = lookIndex === K - 1;
   const common = { result, look: lookIndex, looks: K, runsUsed: n, alphaLook };
-  const ci = `${pct(result.ciLevel)} CI [${fmt2(result.ci[0])}, ${fmt2(result.ci[1])}]`;
+  const ci = `${pct(result.ciLevel)} CI [${significant(result.ci[0], 4)}, ${significant(result.ci[1], 4)}]`;
   const where = `at look ${lookIndex + 1} of ${K} (${n} seeds)`;
   if (result.verdict === "equivalent") {
-    return { ...common, decision: "equivalent", final: true, reason: `${ci} lies inside (${fmt2(bounds.lower)}, ${fmt2(bounds.upper)}) ${where}: stopped for equivalence.` };
+    return { ...common, decision: "equivalent", final: true, reason: `${ci} lies inside (${significant(bounds.lower, 4)}, ${significant(bounds.upper, 4)}) ${where}: stopped for equivalence.` };
   }
   if (result.verdict === "not-equivalent") {
-    return { ...common, decision: "not-equivalent", final: true, reason: `${ci} lies wholly outside (${fmt2(bounds.lower)}, ${fmt2(bounds.upper)}) ${where}: stopped, not equivalent.` };
+    return { ...common, decision: "not-equivalent", final: true, reason: `${ci} lies wholly outside (${significant(bounds.lower, 4)}, ${significant(bounds.upper, 4)}) ${where}: stopped, not equivalent.` };
   }
   if (isLast) {
     return { ...common, decision: "inconclusive", final: true, reason: `${ci} overlaps a bound at the last look (${n} seeds): inconclusive.` };
@@ -48905,16 +49131,11 @@ function combineSequential(decisions, names) {
   if (decisions.every((d) => d.decision === "equivalent")) return { decision: "equivalent", final: true, reason: `every metric equivalent ${where}.` };
   return { decision: "continue", final: false, reason: `${which2("continue").join(", ")} not yet decided ${where}.` };
 }
-function fmt2(x) {
-  if (x === Infinity) return "∞";
-  if (x === -Infinity) return "-∞";
-  return String(Number(x.toPrecision(4)));
-}
 function pct(x) {
   return `${Number((x * 100).toPrecision(3))}%`;
 }
 
-// src/compare/sequential-gate.ts
+// src/compare/sequential.ts
 function planForGate(seeds, opts) {
   if (opts.nBaseline < 2) {
     throw new GateError(
@@ -48964,7 +49185,7 @@ function compareSequentialLook(plan, lookIndex, baseline, candidate, specs) {
     return { spec, bounds, d };
   });
   const combined = combineSequential(decisions.map((x) => x.d));
-  const metrics = decisions.map(({ spec, bounds, d }) => tostMetricResult(spec, d.result, d.decision === "continue" ? "inconclusive" : d.decision, bounds));
+  const metrics = decisions.map(({ spec, bounds, d }) => tostRow(spec, d.result, d.decision === "continue" ? "inconclusive" : d.decision, bounds));
   const K = plan.looks.length;
   const runsUsed = plan.looks[lookIndex];
   const maxRuns = plan.looks[K - 1];
@@ -48986,7 +49207,7 @@ function compareSequentialLook(plan, lookIndex, baseline, candidate, specs) {
     default:
       why = `${names("continue")} not decided yet`;
   }
-  const reason = combined.decision === "continue" ? `Look ${lookIndex + 1} of ${K} (${runsUsed} seeds, ${level}): ${why}; continuing to ${plan.looks[lookIndex + 1]} seeds.` : `Stopped at look ${lookIndex + 1} of ${K} after ${runsUsed} of up to ${maxRuns} seeds (${level}): ${why}` + (saved > 0 ? `; ${saved} training run${saved === 1 ? "" : "s"} saved.` : ".");
+  const reason = combined.decision === "continue" ? `Look ${lookIndex + 1} of ${K} (${runsUsed} seeds, ${level}): ${why}; continuing to ${plan.looks[lookIndex + 1]} seeds.` : `Stopped at look ${lookIndex + 1} of ${K} after ${runsUsed} of up to ${maxRuns} seeds (${level}): ${why}` + (saved > 0 ? `; ${plural2(saved, "training run")} saved.` : ".");
   return {
     decision: combined.decision,
     metrics,
@@ -49004,288 +49225,19 @@ function compareSequentialLook(plan, lookIndex, baseline, candidate, specs) {
   };
 }
 
-// src/compare/power.ts
-function check2(input2, fn) {
-  const design = input2.design ?? "welch";
-  const sdB = input2.sd;
-  const sdC = input2.sdCandidate ?? input2.sd;
-  const delta = input2.trueDiff ?? 0;
-  const { lower, upper, alpha, nBaseline: nB, nCandidate: nC } = input2;
-  if (design !== "welch" && design !== "pooled" && design !== "paired") throw new RangeError(`${fn}: unknown design ${JSON.stringify(design)}`);
-  for (const [name, v] of [["sd", sdB], ["sdCandidate", sdC]]) {
-    if (!(Number.isFinite(v) && v >= 0)) throw new RangeError(`${fn}: ${name} must be a finite number ≥ 0, got ${v}`);
-  }
-  if (Number.isNaN(lower) || Number.isNaN(upper) || !(lower < upper) || lower === Infinity || upper === -Infinity) {
-    throw new RangeError(`${fn}: bounds must satisfy lower < upper, got lower=${lower}, upper=${upper}`);
-  }
-  if (!(alpha > 0 && alpha < 0.5)) throw new RangeError(`${fn}: alpha must be in (0, 0.5), got ${alpha}`);
-  for (const [name, n] of [["nBaseline", nB], ["nCandidate", nC]]) {
-    if (!Number.isInteger(n) || n < 2) throw new RangeError(`${fn}: ${name} must be an integer ≥ 2 (a t test needs 2 seeds per side), got ${n}`);
-  }
-  if (design === "paired" && nB !== nC) throw new RangeError(`${fn}: a paired design needs nBaseline = nCandidate, got ${nB} and ${nC}`);
-  if (!Number.isFinite(delta)) throw new RangeError(`${fn}: trueDiff must be finite, got ${delta}`);
-  return { sdB, sdC, lower, upper, alpha, nB, nC, delta, design };
-}
-function phi(z2) {
-  if (z2 === Infinity) return 1;
-  if (z2 === -Infinity) return 0;
-  return tCdf(z2, Infinity);
-}
-function passProb(lower, upper, h, delta, tau) {
-  const lo = lower + h;
-  const hi = upper - h;
-  if (!(lo < hi)) return 0;
-  return Math.max(0, phi((hi - delta) / tau) - phi((lo - delta) / tau));
-}
-function welchDf(a1, a2, n1, n2) {
-  const m = Math.max(a1, a2);
-  const r1 = a1 / m;
-  const r2 = a2 / m;
-  return (r1 + r2) * (r1 + r2) / (r1 * r1 / (n1 - 1) + r2 * r2 / (n2 - 1));
-}
-var TAIL_LOG = 20.7;
-function logChiRange(nu) {
-  const c = 2 * TAIL_LOG / nu;
-  const g = (u) => Math.expm1(u) - u - c;
-  let a = -(c + 2);
-  let b = 0;
-  for (let i = 0; i < 100; i++) {
-    const m = (a + b) / 2;
-    if (g(m) > 0) a = m;
-    else b = m;
-  }
-  const lo = a;
-  a = 0;
-  b = 1;
-  while (g(b) < 0) b *= 2;
-  for (let i = 0; i < 100; i++) {
-    const m = (a + b) / 2;
-    if (g(m) > 0) b = m;
-    else a = m;
-  }
-  return [lo, b];
-}
-function nodes(nu, lo, hi, h) {
-  const n = Math.ceil((hi - lo) / h);
-  const u = [];
-  const w = [];
-  let sum = 0;
-  for (let i = 0; i <= n; i++) {
-    const x = lo + i * h;
-    const d = Math.exp(nu / 2 * (x - Math.expm1(x)));
-    u.push(x);
-    w.push(d);
-    sum += d;
-  }
-  return { u, w: w.map((d) => d / sum) };
-}
-var DEFAULT_NODES = 8;
-function trigamma(x) {
-  let acc = 0;
-  while (x < 8) {
-    acc += 1 / (x * x);
-    x += 1;
-  }
-  const i = 1 / x;
-  const i2 = i * i;
-  return acc + i + i2 / 2 + i * i2 * (1 / 6 - i2 * (1 / 30 - i2 * (1 / 42 - i2 / 30)));
-}
-function logChiSd(nu) {
-  return Math.sqrt(trigamma(nu / 2));
-}
-function tostPower(input2, opts = {}) {
-  const c = check2(input2, "tostPower");
-  const nNodes = opts.nodes ?? DEFAULT_NODES;
-  if (!(nNodes >= 2 && nNodes <= 256)) throw new RangeError(`tostPower: nodes must be in [2, 256], got ${nNodes}`);
-  const { sdB, sdC, lower, upper, alpha, nB, nC, delta, design } = c;
-  if (design === "paired") {
-    const sd = sdB;
-    if (sd === 0) return lower < delta && delta < upper ? 1 : 0;
-    const nu = nC - 1;
-    const tc = tQuantile(1 - alpha, nu);
-    const tau2 = sd / Math.sqrt(nC);
-    const [lo, hi] = logChiRange(nu);
-    const { u, w } = nodes(nu, lo, hi, logChiSd(nu) / (4 * nNodes));
-    let p2 = 0;
-    for (let i = 0; i < u.length; i++) p2 += w[i] * passProb(lower, upper, tc * tau2 * Math.exp(u[i] / 2), delta, tau2);
-    return clamp01(p2);
-  }
-  if (sdB === 0 && sdC === 0) return lower < delta && delta < upper ? 1 : 0;
-  const tau = Math.sqrt(sdC * sdC / nC + sdB * sdB / nB);
-  if (sdC === 0 || sdB === 0) {
-    const noisyN = sdC === 0 ? nB : nC;
-    const nu = design === "pooled" ? nB + nC - 2 : noisyN - 1;
-    const scale = design === "pooled" ? Math.sqrt((noisyN - 1) / (nB + nC - 2) * (1 / nB + 1 / nC) * noisyN) : 1;
-    const tcFixed = design === "pooled" ? tQuantile(1 - alpha, nu) : tQuantile(1 - alpha, noisyN - 1);
-    const [lo, hi] = logChiRange(noisyN - 1);
-    const { u, w } = nodes(noisyN - 1, lo, hi, logChiSd(noisyN - 1) / (4 * nNodes));
-    let p2 = 0;
-    for (let i = 0; i < u.length; i++) p2 += w[i] * passProb(lower, upper, tcFixed * tau * scale * Math.exp(u[i] / 2), delta, tau);
-    return clamp01(p2);
-  }
-  const nu1 = nC - 1;
-  const nu2 = nB - 1;
-  const [lo1, hi1] = logChiRange(nu1);
-  const [lo2, hi2] = logChiRange(nu2);
-  const h = Math.min(logChiSd(nu1), logChiSd(nu2)) / nNodes;
-  const n1 = nodes(nu1, lo1, hi1, h);
-  const n2 = nodes(nu2, lo2, hi2, h);
-  const v1 = sdC * sdC / nC;
-  const v2 = sdB * sdB / nB;
-  const tcPooled = design === "pooled" ? tQuantile(1 - alpha, nB + nC - 2) : NaN;
-  const tcByOffset = /* @__PURE__ */ new Map();
-  let p = 0;
-  for (let i = 0; i < n1.u.length; i++) {
-    const wi = n1.w[i];
-    if (wi < 1e-15) continue;
-    const a1 = v1 * Math.exp(n1.u[i]);
-    for (let j = 0; j < n2.u.length; j++) {
-      const wij = wi * n2.w[j];
-      if (wij < 1e-17) continue;
-      const a2 = v2 * Math.exp(n2.u[j]);
-      let se;
-      let tc;
-      if (design === "pooled") {
-        const sp2 = (nC * (nC - 1) * a1 + nB * (nB - 1) * a2) / (nB + nC - 2);
-        se = Math.sqrt(sp2 * (1 / nB + 1 / nC));
-        tc = tcPooled;
-      } else {
-        se = Math.sqrt(a1 + a2);
-        let cached2 = tcByOffset.get(i - j);
-        if (cached2 === void 0) {
-          cached2 = tQuantile(1 - alpha, welchDf(a1, a2, nC, nB));
-          tcByOffset.set(i - j, cached2);
-        }
-        tc = cached2;
-      }
-      p += wij * passProb(lower, upper, tc * se, delta, tau);
-    }
-  }
-  return clamp01(p);
-}
-function clamp01(p) {
-  return Math.min(1, Math.max(0, p));
-}
-function expectedInterval(input2) {
-  const { sdB, sdC, alpha, nB, nC, design } = check2(input2, "expectedInterval");
-  let se;
-  let df;
-  if (design === "paired") {
-    se = sdB / Math.sqrt(nC);
-    df = nC - 1;
-  } else {
-    const a1 = sdC * sdC / nC;
-    const a2 = sdB * sdB / nB;
-    se = Math.sqrt(a1 + a2);
-    df = design === "pooled" ? nB + nC - 2 : a1 + a2 > 0 ? welchDf(a1, a2, nC, nB) : nB + nC - 2;
-  }
-  const tCrit = tQuantile(1 - alpha, df);
-  return { se, df, tCrit, halfWidth: tCrit * se };
-}
-function seedsNeeded(input2) {
-  const target = input2.target ?? 0.8;
-  const cap = input2.cap ?? 100;
-  if (!(target > 0 && target < 1)) throw new RangeError(`seedsNeeded: target must be in (0, 1), got ${target}`);
-  if (!Number.isInteger(cap) || cap < 2) throw new RangeError(`seedsNeeded: cap must be an integer ≥ 2, got ${cap}`);
-  const both = input2.bothSides === true || input2.design === "paired";
-  const at = (n) => tostPower({ ...input2, nCandidate: n, nBaseline: both ? n : input2.nBaseline });
-  if (at(cap) < target) return void 0;
-  if (at(2) >= target) return 2;
-  let lo = 2;
-  let hi = cap;
-  while (hi - lo > 1) {
-    const mid = lo + hi >> 1;
-    if (at(mid) >= target) hi = mid;
-    else lo = mid;
-  }
-  return hi;
-}
-function powerWarning(input2) {
-  const c = check2(input2, "powerWarning");
-  if (c.sdB === 0 && c.sdC === 0) return void 0;
-  const lowPower = input2.lowPower ?? 0.5;
-  const both = input2.bothSides ?? (c.design === "paired" || c.nB === c.nC);
-  const { halfWidth } = expectedInterval(input2);
-  const room = Math.min(c.upper - c.delta, c.delta - c.lower);
-  const noise = `with this noise (sd ${fmt3(c.design === "welch" || c.design === "pooled" ? Math.max(c.sdB, c.sdC) : c.sdB)})`;
-  const seeds = `${c.nC} seed${c.nC === 1 ? "" : "s"}`;
-  const within = boundsText(c.lower, c.upper);
-  const advice = () => {
-    const cap = input2.cap ?? 100;
-    const nBoth = seedsNeeded({ ...input2, bothSides: true });
-    if (both) return nBoth === void 0 ? `even ${cap} seeds per side would not be enough: widen the margin` : `use ≥ ${nBoth} seeds (and re-record the baseline with them) or widen the margin`;
-    const nFixed = seedsNeeded({ ...input2, bothSides: false });
-    if (nFixed !== void 0 && (nBoth === void 0 || nFixed <= 2 * nBoth)) return `use ≥ ${nFixed} seeds or widen the margin`;
-    if (nBoth === void 0) return `even ${cap} seeds per side would not be enough: widen the margin`;
-    const against = nFixed === void 0 ? `no number of seeds is enough against the baseline's ${c.nB}` : `against the baseline's ${c.nB} seeds it takes ${nFixed}`;
-    return `${against}; re-record the baseline and run ≥ ${nBoth} seeds on each side, or widen the margin`;
-  };
-  if (halfWidth >= room) return `${noise}, ${seeds} cannot show equivalence ${within}: ${advice()}`;
-  if (lowPower > 0) {
-    const p = tostPower(input2);
-    if (p < lowPower) {
-      const when = c.delta === 0 ? "even when nothing changed" : `when the true difference is ${fmt3(c.delta)}`;
-      return `${noise}, ${seeds} show equivalence ${within} only ~${Math.round(p * 100)}% of the time ${when}: ${advice()}`;
-    }
-  }
-  return void 0;
-}
-function fmt3(x) {
-  return String(Number(x.toPrecision(2)));
-}
-function boundsText(lower, upper) {
-  if (lower === -Infinity) return `(a rise of at most ${fmtBound(upper)})`;
-  if (upper === Infinity) return `(a drop of at most ${fmtBound(-lower)})`;
-  if (lower === -upper) return `within ±${fmtBound(upper)}`;
-  return `within (${fmtBound(lower)}, ${fmtBound(upper)})`;
-}
-function fmtBound(x) {
-  return String(Number(x.toPrecision(4)));
-}
-
-// src/compare/power-warnings.ts
-function seedWarnings(baseline, specs, opts) {
-  if (opts.paired || baseline.length < 2 || opts.nCandidate < 2) return [];
-  const out = [];
-  for (const spec of specs) {
-    const values = baseline.map((r) => r.metrics[spec.name]);
-    if (values.some((v) => typeof v !== "number" || !Number.isFinite(v))) continue;
-    const s = summarize(values);
-    if (s.constant) continue;
-    let bounds;
-    try {
-      bounds = boundsFor(spec, s.mean);
-    } catch {
-      continue;
-    }
-    const w = powerWarning({
-      sd: s.sd,
-      lower: bounds.lower,
-      upper: bounds.upper,
-      alpha: opts.alpha,
-      nBaseline: s.n,
-      nCandidate: opts.nCandidate,
-      design: "welch",
-      ...opts.bothSides !== void 0 ? { bothSides: opts.bothSides } : {}
-    });
-    if (w) out.push(`${spec.name}: ${w}`);
-  }
-  return out;
-}
-
 // src/config/load.ts
 var import_yaml = __toESM(require_dist(), 1);
 import { readFile as readFile3 } from "node:fs/promises";
 import path3 from "node:path";
 
-// src/config/duration.ts
+// src/util/duration.ts
 var UNIT_MS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
 function parseDuration(value2) {
   if (typeof value2 === "number") return Number.isFinite(value2) && value2 > 0 ? value2 * 1e3 : void 0;
-  const text2 = value2.trim();
-  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text2)) return void 0;
+  const text = value2.trim();
+  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) return void 0;
   let total = 0;
-  for (const [, n, unit] of text2.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(n) * UNIT_MS[unit];
+  for (const [, n, unit] of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(n) * UNIT_MS[unit];
   return total > 0 ? total : void 0;
 }
 function formatDuration(ms) {
@@ -49296,7 +49248,7 @@ function formatDuration(ms) {
   return s ? `${m}m${s}s` : `${m}m`;
 }
 
-// src/config/schema.ts
+// src/schema/config.ts
 var marginSchema = external_exports.union([external_exports.number(), external_exports.string()]).transform((raw, ctx) => {
   if (typeof raw === "number") {
     if (Number.isFinite(raw) && raw > 0) return { kind: "absolute", value: raw, text: String(raw) };
@@ -49333,7 +49285,7 @@ var seedsSchema = external_exports.union([
   sequentialSeedsSchema
 ]);
 var relPath = external_exports.string().min(1, "must not be empty");
-var configSchema = external_exports.object({
+var configFileSchema = external_exports.object({
   version: external_exports.literal(1, { error: "expected version: 1" }),
   train: external_exports.object({
     command: external_exports.array(external_exports.string()).min(1, 'must name the program to run, e.g. [python3, train.py, --seed, "{seed}", --out, "{out}"]'),
@@ -49393,26 +49345,52 @@ var configSchema = external_exports.object({
   message: "seeds: {min, max} (sequential) needs mode: statistical; exact mode compares fixed seeds",
   path: ["seeds"]
 });
+var configSchema = configFileSchema.transform(({ metrics: { file: metricsFile, ...named }, seeds, ...rest }) => {
+  const fixed = Array.isArray(seeds);
+  return {
+    ...rest,
+    seeds: fixed ? seeds : Array.from({ length: seeds.max }, (_, i) => i),
+    /** Set for `seeds: {min, max}`: check trains the candidate in stages. */
+    sequential: fixed ? void 0 : seeds,
+    metricsFile,
+    metrics: Object.entries(named).map(([name, spec]) => ({ name, ...spec }))
+  };
+});
+
+// src/util/dotted.ts
+var PLAIN_KEY = /^[^.[\]"]+$/;
+function childKey(prefix, key, index) {
+  if (index || PLAIN_KEY.test(key)) return prefix === "" ? key : `${prefix}.${key}`;
+  return `${prefix}[${JSON.stringify(key)}]`;
+}
+function valueAt(doc, keyPath) {
+  let v = doc;
+  for (const k of keyPath) {
+    if (v === null || typeof v !== "object" || !Object.hasOwn(v, k)) return void 0;
+    v = v[k];
+  }
+  return v;
+}
 
 // src/config/load.ts
 var fixHint = (name) => `Fix ${name}; the format is documented in the README ("Configuration").`;
 async function loadConfig(configPath, cwd) {
   const abs = path3.resolve(cwd, configPath);
-  let text2;
+  let text;
   try {
-    text2 = await readFile3(abs, "utf8");
+    text = await readFile3(abs, "utf8");
   } catch (err) {
-    const code2 = err.code;
+    const code = err.code;
     throw new GateError(
-      code2 === "ENOENT" ? `Config file not found: ${abs}` : `Cannot read config file ${abs}: ${err.message}`,
+      code === "ENOENT" ? `Config file not found: ${abs}` : `Cannot read config file ${abs}: ${err.message}`,
       "Create repro-gate.yml in the project (see the README) or pass --config PATH."
     );
   }
-  return parseConfig(text2, abs);
+  return parseConfig(text, abs);
 }
-function parseConfig(text2, file2) {
+function parseConfig(text, file2) {
   const lines = new import_yaml.LineCounter();
-  const doc = (0, import_yaml.parseDocument)(text2, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const doc = (0, import_yaml.parseDocument)(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const name = path3.basename(file2);
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
@@ -49434,17 +49412,7 @@ function parseConfig(text2, file2) {
   ${messages.join("\n  ")}`;
     throw new GateError(head, fixHint(name));
   }
-  const { metrics: metricsSection, seeds: seedsSetting, ...rest } = parsed.data;
-  const { file: metricsFile, ...named } = metricsSection;
-  const metrics = Object.entries(named).map(([metricName, spec]) => ({ name: metricName, ...spec }));
-  const sequential = Array.isArray(seedsSetting) ? void 0 : seedsSetting;
-  const seeds = sequential ? Array.from({ length: sequential.max }, (_, i) => i) : seedsSetting;
-  return { ...rest, seeds, ...sequential ? { sequential } : {}, path: file2, root: path3.dirname(file2), metricsFile, metrics };
-}
-function valueAt(raw, keyPath) {
-  let v = raw;
-  for (const k of keyPath) v = v !== null && typeof v === "object" ? v[k] : void 0;
-  return v;
+  return { ...parsed.data, path: file2, root: path3.dirname(file2) };
 }
 function describeIssue(issue3, raw, doc, lines, file2) {
   const keyPath = issue3.path.map(String);
@@ -49515,9 +49483,1864 @@ function editDistance(a, b) {
   return prev[b.length];
 }
 
-// src/fingerprint/config.ts
-import { readFile as readFile4 } from "node:fs/promises";
+// src/diagnose/run.ts
+import path8 from "node:path";
+
+// src/train/run-seed.ts
+import { mkdir as mkdir3, rm as rm3, stat as stat3 } from "node:fs/promises";
+import path6 from "node:path";
+
+// src/fingerprint/data.ts
+import { createHash } from "node:crypto";
+import { open as open3, readdir as readdir2, stat as stat2 } from "node:fs/promises";
 import path5 from "node:path";
+
+// src/util/bytes.ts
+function compareBytes(a, b) {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+function sortBytes(xs) {
+  return [...xs].map((s) => [Buffer.from(s), s]).sort((x, y) => Buffer.compare(x[0], y[0])).map((x) => x[1]);
+}
+
+// src/fingerprint/paths.ts
+import path4 from "node:path";
+function resolveEntry(root, entry, setting) {
+  const base2 = path4.resolve(root);
+  if (entry.trim() === "") {
+    throw new GateError(`An empty path is listed in ${setting}: in repro-gate.yml.`, `Remove the empty item from ${setting}:.`);
+  }
+  const abs = path4.resolve(base2, entry);
+  const rel = path4.relative(base2, abs);
+  if (rel === ".." || rel.startsWith(`..${path4.sep}`) || path4.isAbsolute(rel)) {
+    throw new GateError(
+      `The ${setting}: entry "${entry}" points outside the project root (${base2}).`,
+      `List paths inside the repository, relative to ${base2}, in ${setting}: in repro-gate.yml.`
+    );
+  }
+  return { abs, rel: rel.split(path4.sep).join("/") };
+}
+
+// src/fingerprint/data.ts
+var CHUNK = 1 << 20;
+var POOL = 4;
+function join(rel, name) {
+  return rel === "" ? name : `${rel}/${name}`;
+}
+async function walk(abs, rel, out, ancestors) {
+  const dirents = await readdir2(abs, { withFileTypes: true });
+  const byName = new Map(dirents.map((d) => [d.name, d]));
+  for (const name of sortBytes([...byName.keys()])) {
+    const d = byName.get(name);
+    const childAbs = path5.join(abs, name);
+    const childRel = join(rel, name);
+    let st;
+    if (d.isSymbolicLink()) {
+      st = await stat2(childAbs).catch(() => void 0);
+      if (!st) {
+        throw new GateError(
+          `Data file ${childRel} is a broken symlink.`,
+          "Restore its target (e.g. pull the data), remove the link, or narrow data: in repro-gate.yml."
+        );
+      }
+    }
+    if (st ? st.isFile() : d.isFile()) {
+      out.set(childRel, childAbs);
+    } else if (st ? st.isDirectory() : d.isDirectory()) {
+      const s = st ?? await stat2(childAbs);
+      const id = `${s.dev}:${s.ino}`;
+      if (ancestors.has(id)) continue;
+      ancestors.add(id);
+      await walk(childAbs, childRel, out, ancestors);
+      ancestors.delete(id);
+    }
+  }
+}
+async function hashFile(abs, rel, buf) {
+  const hash2 = createHash("sha256");
+  let size = 0;
+  try {
+    const fh = await open3(abs, "r");
+    try {
+      for (; ; ) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) break;
+        hash2.update(buf.subarray(0, bytesRead));
+        size += bytesRead;
+      }
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    const code = err.code ?? String(err);
+    throw new GateError(`Cannot read data file ${rel} (${code}).`, "Check that the file exists and is readable by the runner.");
+  }
+  return { sha256: hash2.digest("hex"), size };
+}
+async function fingerprintData(entries, root) {
+  const found = /* @__PURE__ */ new Map();
+  for (const entry of entries) {
+    const { abs, rel } = resolveEntry(root, entry, "data");
+    const st = await stat2(abs).catch((err) => {
+      if (err.code === "ENOENT" || err.code === "ENOTDIR" || err.code === "ELOOP") return void 0;
+      throw new GateError(`Cannot access data path ${entry} (${err.code ?? err}).`, "Check its permissions.");
+    });
+    if (!st) {
+      throw new GateError(
+        `Data path "${entry}" listed in data: does not exist (looked for ${abs}).`,
+        `Fix the data: list in repro-gate.yml (paths are relative to ${path5.resolve(root)}), or create the file.`
+      );
+    }
+    if (st.isFile()) found.set(rel, abs);
+    else if (st.isDirectory()) await walk(abs, rel, found, /* @__PURE__ */ new Set([`${st.dev}:${st.ino}`]));
+    else {
+      throw new GateError(`Data path "${entry}" is not a regular file or folder.`, "List files or folders in data: in repro-gate.yml.");
+    }
+  }
+  const todo = [...found];
+  const hashed = /* @__PURE__ */ new Map();
+  let next = 0;
+  const worker = async () => {
+    const buf = Buffer.allocUnsafe(CHUNK);
+    while (next < todo.length) {
+      const [rel, abs] = todo[next++];
+      hashed.set(rel, await hashFile(abs, rel, buf));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(POOL, todo.length) }, worker));
+  return { files: Object.fromEntries(sortBytes([...hashed.keys()]).map((k) => [k, hashed.get(k)])) };
+}
+
+// src/train/metrics.ts
+import { readFile as readFile4 } from "node:fs/promises";
+
+// src/util/lenient-json.ts
+var SENTINEL = "\0repro-gate:";
+var TOKENS = [["-Infinity", -Infinity], ["Infinity", Infinity], ["NaN", NaN]];
+function parseLenientJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    if (!/NaN|Infinity/.test(text)) throw err;
+  }
+  let out = "";
+  let inString = false;
+  let i = 0;
+  let replaced = false;
+  while (i < text.length) {
+    const c = text[i];
+    if (inString) {
+      out += c;
+      if (c === "\\") {
+        out += text[i + 1] ?? "";
+        i += 2;
+        continue;
+      }
+      if (c === '"') inString = false;
+      i++;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      out += c;
+      i++;
+      continue;
+    }
+    const tok = TOKENS.find(([t]) => text.startsWith(t, i));
+    if (tok) {
+      out += JSON.stringify(SENTINEL + tok[0]);
+      i += tok[0].length;
+      replaced = true;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  if (!replaced) return JSON.parse(text);
+  return JSON.parse(out, (_k, v) => {
+    if (typeof v === "string" && v.startsWith(SENTINEL)) {
+      const t = TOKENS.find(([name]) => SENTINEL + name === v);
+      if (t) return t[1];
+    }
+    return v;
+  });
+}
+
+// src/train/metrics.ts
+var WRITE_HINT = "Make the training write its metrics as JSON into the {out} folder (also in $REPRO_GATE_OUT), or fix metrics.file in repro-gate.yml.";
+function lookupDotted(doc, dotted) {
+  if (doc === null || typeof doc !== "object") return void 0;
+  const obj2 = doc;
+  if (Object.hasOwn(obj2, dotted)) return obj2[dotted];
+  const segments = dotted.split(".");
+  for (let i = segments.length - 1; i >= 1; i--) {
+    const head = segments.slice(0, i).join(".");
+    if (Object.hasOwn(obj2, head)) {
+      const found = lookupDotted(obj2[head], segments.slice(i).join("."));
+      if (found !== void 0) return found;
+    }
+  }
+  return void 0;
+}
+function extractMetrics(doc, names, where) {
+  const values = {};
+  for (const name of names) {
+    const value2 = lookupDotted(doc, name);
+    if (value2 === void 0) {
+      const keys = doc && typeof doc === "object" ? Object.keys(doc).slice(0, 10).join(", ") : "";
+      throw new GateError(
+        `Metric "${name}" is missing from ${where}${keys ? ` (top-level keys: ${keys})` : ""}.`,
+        "Write it from the training, or fix the metric name under metrics: in repro-gate.yml (nested keys as dotted paths, e.g. eval.accuracy)."
+      );
+    }
+    if (typeof value2 !== "number" || !Number.isFinite(value2)) {
+      const nonFinite = typeof value2 === "number";
+      throw new GateError(
+        `Metric "${name}" in ${where} is ${nonFinite ? String(value2) : JSON.stringify(value2)}, not a finite number.`,
+        nonFinite ? "The training diverged or divided by zero for this seed; fix the training (a NaN metric cannot be compared)." : "Write the metric as a JSON number."
+      );
+    }
+    values[name] = value2;
+  }
+  return values;
+}
+async function readMetrics(file2, names, where) {
+  let text;
+  try {
+    text = await readFile4(file2, "utf8");
+  } catch (err) {
+    if (err.code === "ENOENT") throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
+    throw new GateError(`Cannot read ${where}: ${err.message}`, WRITE_HINT);
+  }
+  let doc;
+  try {
+    doc = parseLenientJson(text);
+  } catch (err) {
+    throw new GateError(`${where} is not valid JSON: ${err.message}`, WRITE_HINT);
+  }
+  return extractMetrics(doc, names, where);
+}
+
+// src/train/run-seed.ts
+function substitute(argv, seed, out) {
+  return argv.map((arg) => arg.replaceAll("{seed}", String(seed)).replaceAll("{out}", out));
+}
+function seedOutDir(runDir, seed) {
+  return path6.join(runDir, `seed-${seed}`);
+}
+async function runSeed(ctx, seed) {
+  const { config: config2, runtime, log } = ctx;
+  const outDir = seedOutDir(ctx.runDir, seed);
+  const logFile = path6.join(ctx.runDir, `seed-${seed}.log`);
+  await rm3(outDir, { recursive: true, force: true });
+  await mkdir3(outDir, { recursive: true });
+  const out = runtime.pathFor(outDir);
+  const argv = substitute(config2.train.command, seed, out);
+  log.info(`seed ${seed}: ${argv.join(" ")}`);
+  const result = await runtime.run({
+    argv,
+    cwd: config2.root,
+    env: { ...ctx.env, REPRO_GATE_SEED: String(seed), REPRO_GATE_OUT: out },
+    timeoutMs: config2.train.timeout,
+    outDir,
+    logFile,
+    onLine: (line) => log.info(`[seed ${seed}] ${line}`)
+  });
+  const lastLines = result.tail.slice(-10).map((l) => `    ${l}`).join("\n");
+  if (result.timedOut) {
+    throw new GateError(
+      `Seed ${seed}: training timed out after ${formatDuration(config2.train.timeout)} and was stopped. Last output:
+${lastLines}
+  Full log: ${logFile}`,
+      "Raise train.timeout in repro-gate.yml, or make the training faster."
+    );
+  }
+  if (result.exitCode !== 0) {
+    const how = result.exitCode === null ? `was killed (${result.signal ?? "could not start"})` : `exited with code ${result.exitCode}`;
+    throw new GateError(
+      `Seed ${seed}: training ${how}. Last output:
+${lastLines || "    (none)"}
+  Full log: ${logFile}`,
+      "Fix the training so it succeeds when run as: " + argv.join(" ")
+    );
+  }
+  const metrics = await readMetrics(
+    path6.join(outDir, config2.metricsFile),
+    config2.metrics.map((m) => m.name),
+    `seed ${seed}'s ${config2.metricsFile}`
+  );
+  for (const artifact of config2.artifacts) {
+    const found = await stat3(path6.join(outDir, artifact)).catch(() => void 0);
+    if (!found) {
+      throw new GateError(
+        `Seed ${seed}: the training did not write the artifact "${artifact}" into its output folder ${outDir}.`,
+        "Write it into {out}, or remove it from artifacts: in repro-gate.yml."
+      );
+    }
+  }
+  const artifacts = (await fingerprintData(config2.artifacts, outDir)).files;
+  log.info(`seed ${seed}: done in ${formatDuration(result.durationMs)}`);
+  return { seed, metrics, artifacts, durationMs: result.durationMs };
+}
+
+// src/diagnose/artifact-diff.ts
+import { createHash as createHash4 } from "node:crypto";
+import { createReadStream as createReadStream2 } from "node:fs";
+import { open as open4, readFile as readFile5, stat as stat4 } from "node:fs/promises";
+import path7 from "node:path";
+
+// src/diagnose/compare-arrays.ts
+import { createHash as createHash2 } from "node:crypto";
+
+// src/diagnose/dtype.ts
+var BY_NAME = {
+  float16: { name: "float16", kind: "f", size: 2 },
+  bfloat16: { name: "bfloat16", kind: "f", size: 2 },
+  float32: { name: "float32", kind: "f", size: 4 },
+  float64: { name: "float64", kind: "f", size: 8 },
+  int8: { name: "int8", kind: "i", size: 1 },
+  int16: { name: "int16", kind: "i", size: 2 },
+  int32: { name: "int32", kind: "i", size: 4 },
+  int64: { name: "int64", kind: "i", size: 8 },
+  uint8: { name: "uint8", kind: "u", size: 1 },
+  uint16: { name: "uint16", kind: "u", size: 2 },
+  uint32: { name: "uint32", kind: "u", size: 4 },
+  uint64: { name: "uint64", kind: "u", size: 8 },
+  bool: { name: "bool", kind: "b", size: 1 }
+};
+function dtype(name, littleEndian = true) {
+  return { ...BY_NAME[name], littleEndian };
+}
+function dtypeFromNumpy(descr) {
+  const m = /^([<>|=])([a-zA-Z])(\d+)$/.exec(descr);
+  if (!m) {
+    if (/^[<>|=]?O/.test(descr)) return { unsupported: objectNote(descr) };
+    return { unsupported: `dtype ${descr} is not a plain numeric type` };
+  }
+  const [, order, kind, sizeText] = m;
+  const size = Number(sizeText);
+  const little = order !== ">";
+  const table = {
+    f2: "float16",
+    f4: "float32",
+    f8: "float64",
+    i1: "int8",
+    i2: "int16",
+    i4: "int32",
+    i8: "int64",
+    u1: "uint8",
+    u2: "uint16",
+    u4: "uint32",
+    u8: "uint64",
+    b1: "bool"
+  };
+  const name = table[`${kind}${size}`];
+  if (name) return dtype(name, little);
+  if (kind === "O") return { unsupported: objectNote(descr) };
+  const what = {
+    c: "complex",
+    U: "unicode string",
+    S: "byte string",
+    a: "byte string",
+    V: "void/structured",
+    M: "datetime",
+    m: "timedelta",
+    f: "float"
+  };
+  return { unsupported: `dtype ${descr} (${what[kind] ?? "unknown kind"}) is not supported` };
+}
+function objectNote(descr) {
+  return `dtype ${descr} is an object array (pickled Python objects); repro-gate never unpickles, so it is compared by hash only`;
+}
+var SAFETENSORS = {
+  F16: "float16",
+  BF16: "bfloat16",
+  F32: "float32",
+  F64: "float64",
+  I8: "int8",
+  I16: "int16",
+  I32: "int32",
+  I64: "int64",
+  U8: "uint8",
+  U16: "uint16",
+  U32: "uint32",
+  U64: "uint64",
+  BOOL: "bool"
+};
+function dtypeFromSafetensors(name) {
+  const n = SAFETENSORS[name];
+  return n ? dtype(n, true) : { unsupported: `safetensors dtype ${name} is not supported` };
+}
+var scratchU32 = new Uint32Array(1);
+var scratchF32 = new Float32Array(scratchU32.buffer);
+function halfToNumber(h) {
+  const sign = h & 32768 ? -1 : 1;
+  const exp = h >> 10 & 31;
+  const frac = h & 1023;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+var halfTable;
+function halves() {
+  if (!halfTable) {
+    halfTable = new Float64Array(65536);
+    for (let h = 0; h < 65536; h++) halfTable[h] = halfToNumber(h);
+  }
+  return halfTable;
+}
+var IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+function normalise(buf, dt) {
+  if (!IS_LITTLE_ENDIAN) throw new Error("repro-gate reads tensors on little-endian machines only");
+  let data = buf;
+  if (!dt.littleEndian && dt.size > 1 || data.byteOffset % dt.size !== 0) {
+    data = Buffer.alloc(buf.length);
+    buf.copy(data);
+    if (!dt.littleEndian && dt.size === 2) data.swap16();
+    if (!dt.littleEndian && dt.size === 4) data.swap32();
+    if (!dt.littleEndian && dt.size === 8) data.swap64();
+  }
+  return { data, dtype: { ...dt, littleEndian: true } };
+}
+function view(buf, dt) {
+  const { data, dtype: d } = normalise(buf, dt);
+  const ab = data.buffer;
+  const off = data.byteOffset;
+  const length = data.length / d.size;
+  const u8 = new Uint8Array(ab, off, data.length);
+  const u16 = () => new Uint16Array(ab, off, length);
+  const u32 = (n = length) => new Uint32Array(ab, off, n);
+  let value2;
+  let words;
+  switch (d.name) {
+    case "float16": {
+      const w = u16();
+      const t = halves();
+      words = w;
+      value2 = (i) => t[w[i]];
+      break;
+    }
+    case "bfloat16": {
+      const w = u16();
+      words = w;
+      value2 = (i) => {
+        scratchU32[0] = w[i] << 16;
+        return scratchF32[0];
+      };
+      break;
+    }
+    case "float32": {
+      const f = new Float32Array(ab, off, length);
+      words = u32();
+      value2 = (i) => f[i];
+      break;
+    }
+    case "float64": {
+      const f = new Float64Array(ab, off, length);
+      words = u32(length * 2);
+      value2 = (i) => f[i];
+      break;
+    }
+    case "int8": {
+      const x = new Int8Array(ab, off, length);
+      words = u8;
+      value2 = (i) => x[i];
+      break;
+    }
+    case "uint8":
+      words = u8;
+      value2 = (i) => u8[i];
+      break;
+    case "bool":
+      words = u8;
+      value2 = (i) => u8[i] ? 1 : 0;
+      break;
+    case "int16": {
+      const x = new Int16Array(ab, off, length);
+      words = u16();
+      value2 = (i) => x[i];
+      break;
+    }
+    case "uint16": {
+      const x = u16();
+      words = x;
+      value2 = (i) => x[i];
+      break;
+    }
+    case "int32": {
+      const x = new Int32Array(ab, off, length);
+      words = u32();
+      value2 = (i) => x[i];
+      break;
+    }
+    case "uint32": {
+      const x = u32();
+      words = x;
+      value2 = (i) => x[i];
+      break;
+    }
+    case "int64": {
+      const x = new BigInt64Array(ab, off, length);
+      words = u32(length * 2);
+      value2 = (i) => Number(x[i]);
+      break;
+    }
+    case "uint64": {
+      const x = new BigUint64Array(ab, off, length);
+      words = u32(length * 2);
+      value2 = (i) => Number(x[i]);
+      break;
+    }
+  }
+  return { dtype: d, length, value: value2, words };
+}
+function ulpDistance(bitsA, bitsB, size) {
+  const sign = size === 2 ? 32768 : 2147483648;
+  const a = bitsA >= sign ? sign - bitsA : bitsA;
+  const b = bitsB >= sign ? sign - bitsB : bitsB;
+  return Math.abs(a - b);
+}
+function ulpDistance64(loA, hiA, loB, hiB) {
+  const magA = hiA & 2147483647;
+  const magB = hiB & 2147483647;
+  if (hiA >>> 31 === hiB >>> 31) return Math.abs((magA - magB) * 4294967296 + (loA - loB));
+  return (magA + magB) * 4294967296 + loA + loB;
+}
+
+// src/diagnose/types.ts
+function jsonNumber2(x) {
+  if (Number.isFinite(x)) return x;
+  return Number.isNaN(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity";
+}
+
+// src/diagnose/compare-arrays.ts
+var MAX_TEXT = 200;
+function elementCount(shape3) {
+  return shape3 === null ? null : shape3.reduce((a, b) => a * b, 1);
+}
+function dtypeOf(a) {
+  return a.kind === "numeric" ? a.dtype.name : a.dtype;
+}
+function sameShape(a, b) {
+  return a !== null && b !== null && a.length === b.length && a.every((d, i) => d === b[i]);
+}
+function unravel(i, shape3) {
+  const idx = new Array(shape3.length).fill(0);
+  for (let k = shape3.length - 1; k >= 0; k--) {
+    const d = shape3[k];
+    idx[k] = d === 0 ? 0 : i % d;
+    i = d === 0 ? 0 : Math.floor(i / d);
+  }
+  return idx;
+}
+function storageIndex(a) {
+  if (!a.fortranOrder || a.shape.length < 2) return (i) => i;
+  const shape3 = a.shape;
+  const fStrides = [];
+  let s = 1;
+  for (const d of shape3) {
+    fStrides.push(s);
+    s *= d;
+  }
+  return (i) => {
+    let off = 0;
+    for (let k = shape3.length - 1; k >= 0; k--) {
+      const d = shape3[k];
+      off += i % d * fStrides[k];
+      i = Math.floor(i / d);
+    }
+    return off;
+  };
+}
+function countNaN(a) {
+  if (a.dtype.kind !== "f") return 0;
+  const v = view(a.data, a.dtype);
+  let nan3 = 0;
+  if (a.dtype.name === "float32" || a.dtype.name === "float64") {
+    const f = a.dtype.name === "float32" ? new Float32Array(v.words.buffer, v.words.byteOffset, v.length) : new Float64Array(v.words.buffer, v.words.byteOffset, v.length);
+    for (let i = 0; i < f.length; i++) if (f[i] !== f[i]) nan3++;
+    return nan3;
+  }
+  const w = v.words;
+  const [expMask, fracMask] = a.dtype.name === "float16" ? [31744, 1023] : [32640, 127];
+  for (let i = 0; i < w.length; i++) if ((w[i] & expMask) === expMask && (w[i] & fracMask) !== 0) nan3++;
+  return nan3;
+}
+function clip2(s) {
+  return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT - 1)}…` : s;
+}
+function base(name, before, after) {
+  const shapeBefore = before ? before.shape : null;
+  const shapeAfter = after ? after.shape : null;
+  return {
+    name,
+    status: !before ? "added" : !after ? "removed" : "modified",
+    dtypeBefore: before ? dtypeOf(before) : null,
+    dtypeAfter: after ? dtypeOf(after) : null,
+    shapeBefore,
+    shapeAfter,
+    elementsBefore: elementCount(shapeBefore),
+    elementsAfter: elementCount(shapeAfter),
+    compared: 0,
+    differing: null,
+    maxAbsDiff: null,
+    maxRelDiff: null,
+    maxUlp: null,
+    nonFiniteDiffering: 0,
+    nanBefore: before?.kind === "numeric" ? countNaN(before) : null,
+    nanAfter: after?.kind === "numeric" ? countNaN(after) : null,
+    bitIdentical: false
+  };
+}
+function comparable(d) {
+  if (sameShape(d.shapeBefore, d.shapeAfter)) return { n: d.elementsAfter };
+  const nb = d.elementsBefore;
+  const na = d.elementsAfter;
+  if (nb === na) return { n: na, note: "shape changed; values compared in flat row-major order" };
+  if (d.shapeBefore.length <= 1 && d.shapeAfter.length <= 1) {
+    return { n: Math.min(nb, na), note: `length changed (${nb} → ${na}); the first ${Math.min(nb, na)} compared` };
+  }
+  return { n: 0, note: `element count changed (${nb} → ${na}); values not compared` };
+}
+function bitsEqual(b, a) {
+  const wb = b.words;
+  const wa = a.words;
+  if (b.dtype.size === 8) return (i, j) => wb[2 * i] === wa[2 * j] && wb[2 * i + 1] === wa[2 * j + 1];
+  return (i, j) => wb[i] === wa[j];
+}
+function valuesEqual(b, a) {
+  return (i, j) => {
+    const x = b.value(i);
+    const y = a.value(j);
+    return x === y || x !== x && y !== y;
+  };
+}
+function ulpFn(b, a) {
+  const wb = b.words;
+  const wa = a.words;
+  if (b.dtype.size === 8) return (i, j) => ulpDistance64(wb[2 * i], wb[2 * i + 1], wa[2 * j], wa[2 * j + 1]);
+  const size = b.dtype.size;
+  return (i, j) => ulpDistance(wb[i], wa[j], size);
+}
+function compareArrays(name, before, after) {
+  const d = base(name, before, after);
+  if (!before || !after) return d;
+  if (before.kind === "hashed" || after.kind === "hashed") return compareHashed(d, before, after);
+  if (before.kind === "numeric" && after.kind === "numeric") return compareNumeric(d, before, after);
+  return compareText(d, asText(before), asText(after));
+}
+function sha256(buf) {
+  return createHash2("sha256").update(buf).digest("hex");
+}
+function compareHashed(d, before, after) {
+  const hash2 = (a) => a.kind === "hashed" ? a.sha256 : a.kind === "numeric" ? sha256(a.data) : sha256(Buffer.from(JSON.stringify(a.values)));
+  const equal = d.dtypeBefore === d.dtypeAfter && sameShape(d.shapeBefore, d.shapeAfter) && hash2(before) === hash2(after);
+  d.bitIdentical = equal;
+  d.status = equal ? "identical" : "modified";
+  d.note = [before, after].find((a) => a.kind === "hashed").note;
+  return d;
+}
+function asText(a) {
+  if (a.kind === "text") return a;
+  const v = view(a.data, a.dtype);
+  const idx = storageIndex(a);
+  const n = elementCount(a.shape);
+  const values = Array.from({ length: n }, (_, i) => String(v.value(idx(i))));
+  return { kind: "text", dtype: a.dtype.name, shape: a.shape, values };
+}
+function compareText(d, before, after) {
+  const { n, note } = comparable(d);
+  if (note) d.note = note;
+  let differing2 = 0;
+  for (let i = 0; i < n; i++) {
+    const b = before.values[i];
+    const a = after.values[i];
+    if (a === b) continue;
+    if (differing2++ === 0) d.firstDifference = { index: unravel(i, after.shape), before: clip2(b), after: clip2(a) };
+  }
+  const comparedAll = sameShape(d.shapeBefore, d.shapeAfter);
+  d.compared = n;
+  d.differing = comparedAll || n > 0 ? differing2 : null;
+  d.bitIdentical = comparedAll && differing2 === 0 && d.dtypeBefore === d.dtypeAfter;
+  d.status = d.bitIdentical ? "identical" : "modified";
+  return d;
+}
+function compareNumeric(d, before, after) {
+  const sameType = before.dtype.name === after.dtype.name;
+  const shapesEqual = sameShape(before.shape, after.shape);
+  const isFloat = before.dtype.kind === "f" && after.dtype.kind === "f";
+  if (sameType && shapesEqual && before.dtype.littleEndian === after.dtype.littleEndian && Boolean(before.fortranOrder) === Boolean(after.fortranOrder) && before.data.equals(after.data)) {
+    Object.assign(d, {
+      status: "identical",
+      compared: d.elementsAfter,
+      differing: 0,
+      maxAbsDiff: 0,
+      maxRelDiff: 0,
+      maxUlp: sameType && isFloat ? 0 : null,
+      bitIdentical: true
+    });
+    return d;
+  }
+  const { n, note } = comparable(d);
+  if (note) d.note = note;
+  if (!sameType) d.note = [note, `dtype changed (${before.dtype.name} → ${after.dtype.name}); values compared as numbers`].filter(Boolean).join("; ");
+  const vb = view(before.data, before.dtype);
+  const va = view(after.data, after.dtype);
+  const idxB = storageIndex(before);
+  const idxA = storageIndex(after);
+  const equal = sameType ? bitsEqual(vb, va) : valuesEqual(vb, va);
+  const ulp2 = sameType && isFloat ? ulpFn(vb, va) : void 0;
+  let differing2 = 0;
+  let maxAbs = 0;
+  let maxRel = 0;
+  let maxUlp = 0;
+  let nonFinite = 0;
+  for (let i = 0; i < n; i++) {
+    const ib = idxB(i);
+    const ia = idxA(i);
+    if (equal(ib, ia)) continue;
+    const x = vb.value(ib);
+    const y = va.value(ia);
+    if (differing2++ === 0) d.firstDifference = { index: unravel(i, after.shape), before: jsonNumber2(x), after: jsonNumber2(y) };
+    if (!Number.isFinite(x) || !Number.isFinite(y)) {
+      nonFinite++;
+      continue;
+    }
+    const abs = Math.abs(y - x);
+    const scale = Math.max(Math.abs(x), Math.abs(y));
+    if (abs > maxAbs) maxAbs = abs;
+    if (scale > 0 && abs / scale > maxRel) maxRel = abs / scale;
+    if (ulp2) {
+      const u = ulp2(ib, ia);
+      if (u > maxUlp) maxUlp = u;
+    }
+  }
+  const elementwise = shapesEqual || n > 0;
+  d.compared = n;
+  d.differing = elementwise ? differing2 : null;
+  d.maxAbsDiff = elementwise ? maxAbs : null;
+  d.maxRelDiff = elementwise ? maxRel : null;
+  d.maxUlp = elementwise && ulp2 ? maxUlp : null;
+  d.nonFiniteDiffering = nonFinite;
+  d.bitIdentical = sameType && shapesEqual && differing2 === 0;
+  d.status = d.bitIdentical ? "identical" : "modified";
+  return d;
+}
+
+// src/diagnose/file-format.ts
+var FormatError = class extends Error {
+};
+async function readAt(fh, position, length) {
+  const buf = Buffer.alloc(length);
+  const { bytesRead } = await fh.read(buf, 0, length, position);
+  if (bytesRead !== length) throw new FormatError(`truncated: expected ${length} bytes at offset ${position}, found ${bytesRead}`);
+  return buf;
+}
+
+// src/diagnose/npy.ts
+var NPY_MAGIC = Buffer.from([147, 78, 85, 77, 80, 89]);
+var NPY_MAX_HEADER = 1 << 20;
+function parseNpyHeader(buf) {
+  if (buf.length < 10) return { needBytes: 10 };
+  if (!buf.subarray(0, 6).equals(NPY_MAGIC)) throw new FormatError("not a .npy file (bad magic bytes)");
+  const major = buf[6];
+  const minor = buf[7];
+  if (major < 1 || major > 3) throw new FormatError(`unsupported .npy format version ${major}.${minor}`);
+  const lenBytes = major === 1 ? 2 : 4;
+  if (buf.length < 8 + lenBytes) return { needBytes: 8 + lenBytes };
+  const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
+  if (headerLen > NPY_MAX_HEADER) throw new FormatError(`.npy header of ${headerLen} bytes is implausibly large`);
+  const dataOffset2 = 8 + lenBytes + headerLen;
+  if (buf.length < dataOffset2) return { needBytes: dataOffset2 };
+  const text = buf.subarray(8 + lenBytes, dataOffset2).toString(major === 3 ? "utf8" : "latin1");
+  const dict = parsePyLiteral(text);
+  if (!isDict(dict)) throw new FormatError(".npy header is not a dict");
+  const { descr, fortran_order: fortran, shape: shape3 } = dict;
+  if (typeof fortran !== "boolean") throw new FormatError(".npy header has no boolean 'fortran_order'");
+  if (!Array.isArray(shape3) || !shape3.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d >= 0)) {
+    throw new FormatError(".npy header has no valid 'shape'");
+  }
+  const dims = shape3;
+  if (typeof descr !== "string") {
+    return {
+      version: `${major}.${minor}`,
+      descr: JSON.stringify(descr) ?? "?",
+      dtype: null,
+      unsupported: "structured dtype (record array) is not supported",
+      fortranOrder: fortran,
+      shape: dims,
+      dataOffset: dataOffset2,
+      dataBytes: null
+    };
+  }
+  const dt = dtypeFromNumpy(descr);
+  const count2 = dims.reduce((a, b) => a * b, 1);
+  if ("unsupported" in dt) {
+    return { version: `${major}.${minor}`, descr, dtype: null, unsupported: dt.unsupported, fortranOrder: fortran, shape: dims, dataOffset: dataOffset2, dataBytes: null };
+  }
+  return { version: `${major}.${minor}`, descr, dtype: dt, fortranOrder: fortran, shape: dims, dataOffset: dataOffset2, dataBytes: count2 * dt.size };
+}
+function isDict(v) {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+function parsePyLiteral(text) {
+  let pos = 0;
+  const ws = () => {
+    while (pos < text.length && /\s/.test(text[pos])) pos++;
+  };
+  const fail = (what) => {
+    throw new FormatError(`bad .npy header at character ${pos}: ${what}`);
+  };
+  const value2 = () => {
+    ws();
+    const c = text[pos];
+    if (c === "{") {
+      pos++;
+      const out = /* @__PURE__ */ Object.create(null);
+      for (; ; ) {
+        ws();
+        if (text[pos] === "}") {
+          pos++;
+          return out;
+        }
+        const k = value2();
+        if (typeof k !== "string") fail("dict key is not a string");
+        ws();
+        if (text[pos] !== ":") fail("expected ':'");
+        pos++;
+        out[k] = value2();
+        ws();
+        if (text[pos] === ",") pos++;
+        else if (text[pos] !== "}") fail("expected ',' or '}'");
+      }
+    }
+    if (c === "(" || c === "[") {
+      const close = c === "(" ? ")" : "]";
+      pos++;
+      const out = [];
+      for (; ; ) {
+        ws();
+        if (text[pos] === close) {
+          pos++;
+          return out;
+        }
+        out.push(value2());
+        ws();
+        if (text[pos] === ",") pos++;
+        else if (text[pos] !== close) fail(`expected ',' or '${close}'`);
+      }
+    }
+    if (c === "'" || c === '"') {
+      pos++;
+      let s = "";
+      while (pos < text.length && text[pos] !== c) {
+        if (text[pos] === "\\") pos++;
+        s += text[pos++] ?? "";
+      }
+      if (pos >= text.length) fail("unterminated string");
+      pos++;
+      return s;
+    }
+    const m = /^(?:True|False|None|-?\d+L?)/.exec(text.slice(pos, pos + 32));
+    if (!m) return fail("unexpected token");
+    pos += m[0].length;
+    if (m[0] === "True") return true;
+    if (m[0] === "False") return false;
+    if (m[0] === "None") return null;
+    return Number(m[0].replace(/L$/, ""));
+  };
+  const v = value2();
+  ws();
+  if (pos !== text.length) fail("trailing characters");
+  return v;
+}
+
+// src/diagnose/text-formats.ts
+var F64 = dtype("float64");
+function f64(values) {
+  const buf = Buffer.alloc(values.length * 8);
+  values.forEach((v, i) => buf.writeDoubleLE(v, i * 8));
+  return buf;
+}
+function numericShape(v) {
+  if (typeof v === "number") return [];
+  if (!Array.isArray(v)) return null;
+  if (v.length === 0) return [0];
+  const first = numericShape(v[0]);
+  if (first === null) return null;
+  for (let i = 1; i < v.length; i++) {
+    const s = numericShape(v[i]);
+    if (s === null || s.length !== first.length || s.some((d, k) => d !== first[k])) return null;
+  }
+  return [v.length, ...first];
+}
+function jsonArrays(doc) {
+  const out = /* @__PURE__ */ new Map();
+  const visit2 = (v, key) => {
+    const shape3 = numericShape(v);
+    if (shape3 !== null) {
+      const values = shape3.length === 0 ? [v] : v.flat(Infinity);
+      out.set(key, { kind: "numeric", dtype: F64, shape: shape3, data: f64(values) });
+    } else if (Array.isArray(v)) {
+      v.forEach((item, i) => visit2(item, childKey(key, String(i), true)));
+    } else if (v !== null && typeof v === "object") {
+      const entries = Object.entries(v);
+      if (entries.length === 0) out.set(key, { kind: "text", dtype: "object", shape: [], values: ["{}"] });
+      for (const [k, item] of entries) visit2(item, childKey(key, k, false));
+    } else {
+      const t = v === null ? "null" : typeof v === "boolean" ? "boolean" : "string";
+      out.set(key, { kind: "text", dtype: t, shape: [], values: [String(v)] });
+    }
+  };
+  visit2(doc, "");
+  return out;
+}
+function parseCsv(text) {
+  if (text.charCodeAt(0) === 65279) text = text.slice(1);
+  const rows = [];
+  let row = [];
+  let field = "";
+  let quoted = false;
+  let i = 0;
+  const endRow = () => {
+    row.push(field);
+    rows.push(row);
+    row = [];
+    field = "";
+  };
+  while (i < text.length) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+        i++;
+        continue;
+      }
+      field += c;
+      i++;
+      continue;
+    }
+    if (c === '"' && field === "") {
+      quoted = true;
+      i++;
+      continue;
+    }
+    if (c === ",") {
+      row.push(field);
+      field = "";
+      i++;
+      continue;
+    }
+    if (c === "\r" && text[i + 1] === "\n") {
+      endRow();
+      i += 2;
+      continue;
+    }
+    if (c === "\n" || c === "\r") {
+      endRow();
+      i++;
+      continue;
+    }
+    field += c;
+    i++;
+  }
+  if (field !== "" || row.length > 0) endRow();
+  return rows;
+}
+var NUMBER = /^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)$/;
+var SPECIAL = { nan: NaN, inf: Infinity, infinity: Infinity };
+function cellNumber(cell) {
+  const s = cell.trim();
+  if (NUMBER.test(s)) return Number(s);
+  const m = /^([+-]?)(nan|inf|infinity)$/i.exec(s);
+  if (!m) return void 0;
+  const v = SPECIAL[m[2].toLowerCase()];
+  return m[1] === "-" ? -v : v;
+}
+function csvArrays(text) {
+  const rows = parseCsv(text);
+  const notes = [];
+  const arrays = /* @__PURE__ */ new Map();
+  const header2 = rows[0] ?? [];
+  const body = rows.slice(1);
+  const width = Math.max(header2.length, ...body.map((r) => r.length));
+  if (width > header2.length) notes.push(`some rows have ${width} cells but the header names ${header2.length} columns; extra cells are compared as columns #${header2.length + 1}…`);
+  const seen = /* @__PURE__ */ new Map();
+  for (let c = 0; c < width; c++) {
+    let name = c < header2.length ? header2[c] : `#${c + 1}`;
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    if (n > 1) name = `${name} (${n})`;
+    const cells = body.map((r) => r[c] ?? "");
+    const nums = cells.map((cell) => cell.trim() === "" ? NaN : cellNumber(cell));
+    const numeric = cells.some((cell) => cell.trim() !== "") && nums.every((v) => v !== void 0);
+    arrays.set(name, numeric ? { kind: "numeric", dtype: F64, shape: [cells.length], data: f64(nums) } : { kind: "text", dtype: "string", shape: [cells.length], values: cells });
+  }
+  return { arrays, notes };
+}
+
+// src/diagnose/zip.ts
+import { createReadStream } from "node:fs";
+import { createHash as createHash3 } from "node:crypto";
+import { createInflateRaw, inflateRawSync } from "node:zlib";
+var EOCD = 101010256;
+var ZIP64_LOCATOR = 117853008;
+var ZIP64_EOCD = 101075792;
+var CENTRAL = 33639248;
+var LOCAL = 67324752;
+var MAX_DIRECTORY = 64 << 20;
+function u64(buf, offset) {
+  const v = buf.readBigUInt64LE(offset);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new FormatError("ZIP64 size beyond 2^53");
+  return Number(v);
+}
+async function readZipDirectory(fh, fileSize) {
+  const tailLen = Math.min(fileSize, 22 + 65535);
+  const tail = await readAt(fh, fileSize - tailLen, tailLen);
+  let eocd = -1;
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (tail.readUInt32LE(i) === EOCD) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw new FormatError("not a ZIP archive (no end of central directory record)");
+  let count2 = tail.readUInt16LE(eocd + 10);
+  let dirSize = tail.readUInt32LE(eocd + 12);
+  let dirOffset = tail.readUInt32LE(eocd + 16);
+  if (count2 === 65535 || dirSize === 4294967295 || dirOffset === 4294967295) {
+    const loc = eocd - 20;
+    if (loc < 0 || tail.readUInt32LE(loc) !== ZIP64_LOCATOR) throw new FormatError("ZIP64 archive without a ZIP64 locator");
+    const rec = await readAt(fh, u64(tail, loc + 8), 56);
+    if (rec.readUInt32LE(0) !== ZIP64_EOCD) throw new FormatError("bad ZIP64 end of central directory record");
+    count2 = u64(rec, 32);
+    dirSize = u64(rec, 40);
+    dirOffset = u64(rec, 48);
+  }
+  if (dirSize > MAX_DIRECTORY) throw new FormatError(`central directory of ${dirSize} bytes is too large`);
+  if (dirOffset + dirSize > fileSize) throw new FormatError("central directory lies beyond the end of the file");
+  const dir = await readAt(fh, dirOffset, dirSize);
+  const entries = [];
+  let p = 0;
+  for (let n = 0; n < count2; n++) {
+    if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL) throw new FormatError(`bad central directory entry ${n}`);
+    const flags = dir.readUInt16LE(p + 8);
+    const nameLen = dir.readUInt16LE(p + 28);
+    const extraLen = dir.readUInt16LE(p + 30);
+    const commentLen = dir.readUInt16LE(p + 32);
+    const entry = {
+      name: dir.toString(flags & 2048 ? "utf8" : "latin1", p + 46, p + 46 + nameLen),
+      method: dir.readUInt16LE(p + 10),
+      flags,
+      crc32: dir.readUInt32LE(p + 16),
+      compressedSize: dir.readUInt32LE(p + 20),
+      uncompressedSize: dir.readUInt32LE(p + 24),
+      localHeaderOffset: dir.readUInt32LE(p + 42)
+    };
+    let e = p + 46 + nameLen;
+    const end = e + extraLen;
+    while (e + 4 <= end) {
+      const id = dir.readUInt16LE(e);
+      const len = dir.readUInt16LE(e + 2);
+      if (id === 1) {
+        let q = e + 4;
+        if (entry.uncompressedSize === 4294967295) {
+          entry.uncompressedSize = u64(dir, q);
+          q += 8;
+        }
+        if (entry.compressedSize === 4294967295) {
+          entry.compressedSize = u64(dir, q);
+          q += 8;
+        }
+        if (entry.localHeaderOffset === 4294967295) {
+          entry.localHeaderOffset = u64(dir, q);
+          q += 8;
+        }
+      }
+      e += 4 + len;
+    }
+    entries.push(entry);
+    p = end + commentLen;
+  }
+  return entries;
+}
+function checkReadable(entry) {
+  if (entry.flags & 1) throw new FormatError(`entry ${entry.name} is encrypted`);
+  if (entry.method !== 0 && entry.method !== 8) throw new FormatError(`entry ${entry.name} uses compression method ${entry.method} (only stored and deflate are read)`);
+}
+async function dataOffset(fh, entry) {
+  const local = await readAt(fh, entry.localHeaderOffset, 30);
+  if (local.readUInt32LE(0) !== LOCAL) throw new FormatError(`bad local header for entry ${entry.name}`);
+  return entry.localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
+}
+async function readZipEntry(fh, entry) {
+  checkReadable(entry);
+  const raw = await readAt(fh, await dataOffset(fh, entry), entry.compressedSize);
+  const out = entry.method === 0 ? raw : inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
+  if (out.length !== entry.uncompressedSize) throw new FormatError(`entry ${entry.name} inflated to ${out.length} bytes, expected ${entry.uncompressedSize}`);
+  return out;
+}
+async function* entryChunks(fh, file2, entry) {
+  checkReadable(entry);
+  if (entry.compressedSize === 0) return;
+  const start = await dataOffset(fh, entry);
+  const source = createReadStream(file2, { start, end: start + entry.compressedSize - 1 });
+  const stream = entry.method === 8 ? source.pipe(createInflateRaw()) : source;
+  try {
+    for await (const chunk of stream) yield chunk;
+  } finally {
+    source.destroy();
+    if (stream !== source) stream.destroy();
+  }
+}
+async function streamZipEntry(fh, file2, entry, headBytes) {
+  const parts = [];
+  let have = 0;
+  for await (const chunk of entryChunks(fh, file2, entry)) {
+    parts.push(chunk.subarray(0, headBytes - have));
+    have += Math.min(chunk.length, headBytes - have);
+    if (have >= headBytes) break;
+  }
+  return Buffer.concat(parts);
+}
+async function hashZipEntry(fh, file2, entry, skip = 0) {
+  const hash2 = createHash3("sha256");
+  let offset = 0;
+  for await (const chunk of entryChunks(fh, file2, entry)) {
+    if (offset + chunk.length > skip) hash2.update(offset >= skip ? chunk : chunk.subarray(skip - offset));
+    offset += chunk.length;
+  }
+  return { sha256: hash2.digest("hex") };
+}
+
+// src/diagnose/artifact-diff.ts
+var DEFAULT_MAX_ARRAY_BYTES = 256 * 1024 * 1024;
+var DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
+var DEFAULT_MAX_ENTRIES = 1e4;
+function formatOf(name) {
+  const ext = path7.extname(name).toLowerCase();
+  const known = { ".npy": "npy", ".npz": "npz", ".safetensors": "safetensors", ".json": "json", ".csv": "csv" };
+  return known[ext] ?? "binary";
+}
+async function sha256File(file2, start = 0, end) {
+  const hash2 = createHash4("sha256");
+  if (end !== void 0 && end <= start) return hash2.digest("hex");
+  for await (const chunk of createReadStream2(file2, { start, end: end === void 0 ? void 0 : end - 1 })) hash2.update(chunk);
+  return hash2.digest("hex");
+}
+function describe3(err) {
+  if (err instanceof FormatError) return err.message;
+  if (err instanceof Error) return err.message.split("\n")[0];
+  return String(err);
+}
+var tooLarge = (bytes2, limits) => `${bytes2} bytes of data, above the ${limits.maxArrayBytes}-byte limit for elementwise comparison: compared by SHA-256 only`;
+function fromNpyBuffer(buf, limits) {
+  const h = parseNpyHeader(buf);
+  if ("needBytes" in h) throw new FormatError(`truncated .npy: header needs ${h.needBytes} bytes`);
+  return npyArray(h, buf.subarray(h.dataOffset), limits);
+}
+function npyArray(h, data, limits) {
+  if (!h.dtype || h.dataBytes === null) {
+    return { kind: "hashed", dtype: h.descr, shape: h.shape, sha256: createHash4("sha256").update(data).digest("hex"), note: h.unsupported };
+  }
+  if (data.length < h.dataBytes) throw new FormatError(`truncated .npy: ${h.dataBytes} data bytes expected, ${data.length} present`);
+  if (h.dataBytes > limits.maxArrayBytes) {
+    return { kind: "hashed", dtype: h.dtype.name, shape: h.shape, sha256: createHash4("sha256").update(data.subarray(0, h.dataBytes)).digest("hex"), note: tooLarge(h.dataBytes, limits) };
+  }
+  return { kind: "numeric", dtype: h.dtype, shape: h.shape, data: data.subarray(0, h.dataBytes), fortranOrder: h.fortranOrder };
+}
+async function readNpyHeader(fh, size) {
+  let want = Math.min(size, 4096);
+  for (; ; ) {
+    const h = parseNpyHeader(await readAt(fh, 0, want));
+    if (!("needBytes" in h)) return h;
+    if (h.needBytes > size || h.needBytes > NPY_MAX_HEADER + 12 || h.needBytes <= want) throw new FormatError("truncated .npy header");
+    want = h.needBytes;
+  }
+}
+async function openNpy(file2, size, limits) {
+  const fh = await open4(file2, "r");
+  try {
+    const h = await readNpyHeader(fh, size);
+    const available = size - h.dataOffset;
+    const load = async () => {
+      if (!h.dtype || h.dataBytes === null) {
+        return { kind: "hashed", dtype: h.descr, shape: h.shape, sha256: await sha256File(file2, h.dataOffset), note: h.unsupported };
+      }
+      if (available < h.dataBytes) throw new FormatError(`truncated .npy: ${h.dataBytes} data bytes expected, ${available} present`);
+      if (h.dataBytes > limits.maxArrayBytes) {
+        return { kind: "hashed", dtype: h.dtype.name, shape: h.shape, sha256: await sha256File(file2, h.dataOffset, h.dataOffset + h.dataBytes), note: tooLarge(h.dataBytes, limits) };
+      }
+      return { kind: "numeric", dtype: h.dtype, shape: h.shape, data: await readAt(fh, h.dataOffset, h.dataBytes), fortranOrder: h.fortranOrder };
+    };
+    return { names: [""], load, notes: [], close: () => fh.close() };
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+}
+async function openNpz(file2, size, limits) {
+  const fh = await open4(file2, "r");
+  try {
+    const entries = await readZipDirectory(fh, size);
+    const byName = /* @__PURE__ */ new Map();
+    for (const e of entries) {
+      if (e.name.endsWith("/")) continue;
+      byName.set(e.name.endsWith(".npy") ? e.name.slice(0, -4) : e.name, e);
+    }
+    const load = async (name) => {
+      const e = byName.get(name);
+      const isNpy = e.name.endsWith(".npy");
+      if (e.uncompressedSize <= limits.maxArrayBytes + 65536) {
+        const buf = await readZipEntry(fh, e);
+        if (!isNpy) return { kind: "hashed", dtype: "bytes", shape: null, sha256: createHash4("sha256").update(buf).digest("hex"), note: "not a .npy entry: compared by SHA-256" };
+        return fromNpyBuffer(buf, limits);
+      }
+      if (!isNpy) {
+        const { sha256: sha2563 } = await hashZipEntry(fh, file2, e);
+        return { kind: "hashed", dtype: "bytes", shape: null, sha256: sha2563, note: "not a .npy entry: compared by SHA-256" };
+      }
+      const head = await streamZipEntry(fh, file2, e, NPY_MAX_HEADER + 12);
+      const h = parseNpyHeader(head);
+      if ("needBytes" in h) throw new FormatError(`entry ${e.name}: truncated .npy header`);
+      const { sha256: sha2562 } = await hashZipEntry(fh, file2, e, h.dataOffset);
+      return {
+        kind: "hashed",
+        dtype: h.dtype?.name ?? h.descr,
+        shape: h.shape,
+        sha256: sha2562,
+        note: h.dtype ? tooLarge(h.dataBytes ?? e.uncompressedSize, limits) : h.unsupported
+      };
+    };
+    return { names: [...byName.keys()], load, notes: [], close: () => fh.close() };
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+}
+var SAFETENSORS_MAX_HEADER = 1e8;
+async function openSafetensors(file2, size, limits) {
+  const fh = await open4(file2, "r");
+  try {
+    if (size < 8) throw new FormatError("too short for safetensors");
+    const n = (await readAt(fh, 0, 8)).readBigUInt64LE(0);
+    if (n > BigInt(Math.min(SAFETENSORS_MAX_HEADER, size - 8))) throw new FormatError(`safetensors header length ${n} is larger than the file allows`);
+    const headerLen = Number(n);
+    let header2;
+    try {
+      header2 = JSON.parse((await readAt(fh, 8, headerLen)).toString("utf8"));
+    } catch (err) {
+      throw new FormatError(`safetensors header is not valid JSON (${describe3(err)})`);
+    }
+    if (header2 === null || typeof header2 !== "object" || Array.isArray(header2)) throw new FormatError("safetensors header is not a JSON object");
+    const base2 = 8 + headerLen;
+    const specs = /* @__PURE__ */ new Map();
+    const meta3 = /* @__PURE__ */ new Map();
+    for (const [name, spec] of Object.entries(header2)) {
+      if (name === "__metadata__") {
+        if (spec && typeof spec === "object") {
+          for (const [k, v] of Object.entries(spec)) meta3.set(`__metadata__.${k}`, { kind: "text", dtype: "string", shape: [], values: [typeof v === "string" ? v : JSON.stringify(v)] });
+        }
+        continue;
+      }
+      const s = spec;
+      const shapeOk = Array.isArray(s?.shape) && s.shape.every((d) => Number.isSafeInteger(d) && d >= 0);
+      const offs = s?.data_offsets;
+      const offsOk = Array.isArray(offs) && offs.length === 2 && offs.every((o) => Number.isSafeInteger(o) && o >= 0) && offs[0] <= offs[1];
+      if (typeof s?.dtype !== "string" || !shapeOk || !offsOk) throw new FormatError(`safetensors entry ${JSON.stringify(name)} lacks a valid dtype, shape or data_offsets`);
+      const [begin, end] = offs;
+      if (base2 + end > size) throw new FormatError(`safetensors tensor ${JSON.stringify(name)} extends beyond the end of the file`);
+      specs.set(name, { dtype: s.dtype, shape: s.shape, begin: base2 + begin, end: base2 + end });
+    }
+    const load = async (name) => {
+      const m = meta3.get(name);
+      if (m) return m;
+      const s = specs.get(name);
+      const dt = dtypeFromSafetensors(s.dtype);
+      const bytes2 = s.end - s.begin;
+      if ("unsupported" in dt) return { kind: "hashed", dtype: s.dtype, shape: s.shape, sha256: await sha256File(file2, s.begin, s.end), note: dt.unsupported };
+      const expected = s.shape.reduce((a, b) => a * b, 1) * dt.size;
+      if (expected !== bytes2) throw new FormatError(`safetensors tensor ${JSON.stringify(name)}: ${bytes2} bytes for shape [${s.shape.join(", ")}] of ${s.dtype} (expected ${expected})`);
+      if (bytes2 > limits.maxArrayBytes) return { kind: "hashed", dtype: dt.name, shape: s.shape, sha256: await sha256File(file2, s.begin, s.end), note: tooLarge(bytes2, limits) };
+      return { kind: "numeric", dtype: dt, shape: s.shape, data: await readAt(fh, s.begin, bytes2) };
+    };
+    return { names: [...specs.keys(), ...meta3.keys()], load, notes: [], close: () => fh.close() };
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+}
+async function openText(file2, size, format, limits) {
+  if (size > limits.maxTextBytes) throw new FormatError(`${size} bytes is above the ${limits.maxTextBytes}-byte limit for ${format.toUpperCase()} parsing`);
+  const text = await readFile5(file2, "utf8");
+  let arrays;
+  let notes = [];
+  if (format === "json") {
+    let doc;
+    try {
+      doc = parseLenientJson(text);
+    } catch (err) {
+      throw new FormatError(`invalid JSON (${describe3(err)})`);
+    }
+    arrays = jsonArrays(doc);
+  } else {
+    ({ arrays, notes } = csvArrays(text));
+  }
+  return { names: [...arrays.keys()], load: async (n) => arrays.get(n), notes, close: async () => void 0 };
+}
+function openContainer(format, file2, size, limits) {
+  switch (format) {
+    case "npy":
+      return openNpy(file2, size, limits);
+    case "npz":
+      return openNpz(file2, size, limits);
+    case "safetensors":
+      return openSafetensors(file2, size, limits);
+    case "json":
+    case "csv":
+      return openText(file2, size, format, limits);
+    case "binary":
+      throw new Error("unreachable");
+  }
+}
+async function diffArtifacts(beforePath, afterPath, name, options = {}) {
+  const limits = { maxArrayBytes: options.maxArrayBytes ?? DEFAULT_MAX_ARRAY_BYTES, maxTextBytes: options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES };
+  const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const format = options.format ?? formatOf(name);
+  const missing = (err) => {
+    if (err.code === "ENOENT") return void 0;
+    throw err;
+  };
+  const [sb, sa] = await Promise.all([stat4(beforePath).catch(missing), stat4(afterPath).catch(missing)]);
+  const [hb, ha] = await Promise.all([sb ? sha256File(beforePath) : null, sa ? sha256File(afterPath) : null]);
+  const diff = {
+    name,
+    format,
+    status: !sb ? "added" : !sa ? "removed" : hb === ha ? "identical" : "modified",
+    sizeBefore: sb?.size ?? null,
+    sizeAfter: sa?.size ?? null,
+    sha256Before: hb,
+    sha256After: ha,
+    arrays: [],
+    arraysOmitted: 0,
+    notes: []
+  };
+  if (!sb && !sa) diff.notes.push("missing on both sides");
+  if (diff.status !== "modified" || format === "binary") return diff;
+  let before;
+  let after;
+  try {
+    try {
+      before = await openContainer(format, beforePath, sb.size, limits);
+    } catch (err) {
+      diff.notes.push(`could not read the before file as ${format} (${describe3(err)}); compared by size and SHA-256 only`);
+      return diff;
+    }
+    try {
+      after = await openContainer(format, afterPath, sa.size, limits);
+    } catch (err) {
+      diff.notes.push(`could not read the after file as ${format} (${describe3(err)}); compared by size and SHA-256 only`);
+      return diff;
+    }
+    diff.notes.push(...before.notes.map((n) => `before: ${n}`), ...after.notes.map((n) => `after: ${n}`));
+    const afterNames = new Set(after.names);
+    const beforeNames = new Set(before.names);
+    const names = [...before.names, ...after.names.filter((n) => !beforeNames.has(n))];
+    const arrays = [];
+    for (const n of names) {
+      try {
+        const b = beforeNames.has(n) ? await before.load(n) : void 0;
+        const a = afterNames.has(n) ? await after.load(n) : void 0;
+        arrays.push(compareArrays(n, b, a));
+      } catch (err) {
+        diff.notes.push(`could not compare ${JSON.stringify(n)}: ${describe3(err)}`);
+      }
+    }
+    if (arrays.length > maxEntries) {
+      const changed = arrays.filter((a) => a.status !== "identical");
+      const keep = new Set(changed.slice(0, maxEntries));
+      for (const a of arrays) if (keep.size < maxEntries && !keep.has(a)) keep.add(a);
+      diff.arrays = arrays.filter((a) => keep.has(a));
+      diff.arraysOmitted = arrays.length - diff.arrays.length;
+      diff.notes.push(`${diff.arraysOmitted} of ${arrays.length} entries left out (identical ones first)`);
+    } else {
+      diff.arrays = arrays;
+    }
+    if (arrays.length > 0 && arrays.every((a) => a.status === "identical")) {
+      diff.notes.push("the bytes differ but every array is bit-identical (only container metadata, such as ZIP timestamps or key order, changed)");
+    }
+    return diff;
+  } finally {
+    await before?.close();
+    await after?.close();
+  }
+}
+async function diffArtifactDirs(beforeDir, afterDir, names, options = {}) {
+  const out = [];
+  for (const name of names) out.push(await diffArtifacts(path7.join(beforeDir, name), path7.join(afterDir, name), name, options));
+  return out;
+}
+
+// src/diagnose/curves.ts
+import { readFile as readFile6 } from "node:fs/promises";
+
+// src/util/downsample.ts
+function downsampleIndices(n, max, must) {
+  if (n <= max) return Array.from({ length: n }, (_, i) => i);
+  if (max < 2) return [must ?? 0];
+  const idx = Array.from({ length: max }, (_, k) => Math.round(k * (n - 1) / (max - 1)));
+  if (must !== void 0 && !idx.includes(must)) {
+    let best = 1;
+    for (let k = 1; k < idx.length - 1; k++) if (Math.abs(idx[k] - must) < Math.abs(idx[best] - must)) best = k;
+    idx[best] = must;
+    idx.sort((x, y) => x - y);
+  }
+  return [...new Set(idx)];
+}
+
+// src/diagnose/curves.ts
+function flattenNumbers(v, prefix, out) {
+  if (typeof v === "number") out.set(prefix, v);
+  else if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+    for (const [k, item] of Object.entries(v)) flattenNumbers(item, prefix === "" ? k : `${prefix}.${k}`, out);
+  }
+}
+function parseCurveLog(content, opts = {}) {
+  const stepKey = opts.stepKey ?? "step";
+  const source = opts.source ?? "curve log";
+  const series = /* @__PURE__ */ new Map();
+  let skippedLines = 0;
+  let withStep = 0;
+  const lines = content.split(/\r?\n/);
+  lines.forEach((line, i) => {
+    if (line.trim() === "") return;
+    const where = `${source} line ${i + 1}`;
+    let doc;
+    try {
+      doc = parseLenientJson(line);
+    } catch (err) {
+      throw new GateError(`${where} is not valid JSON: ${err.message}`, 'Write one JSON object per line (JSON Lines), e.g. {"step": 10, "loss": 0.53}.');
+    }
+    if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+      throw new GateError(`${where} is not a JSON object.`, 'Write one JSON object per line, e.g. {"step": 10, "loss": 0.53}.');
+    }
+    const values = /* @__PURE__ */ new Map();
+    flattenNumbers(doc, "", values);
+    const stepPresent = valueAt(doc, stepKey.split("."));
+    if (stepPresent === void 0) {
+      skippedLines++;
+      return;
+    }
+    const step = values.get(stepKey);
+    if (step === void 0 || !Number.isFinite(step)) {
+      throw new GateError(`${where}: "${stepKey}" is ${JSON.stringify(stepPresent) ?? String(stepPresent)}, not a finite number.`, `Log the step as a number, or choose another step key.`);
+    }
+    withStep++;
+    values.delete(stepKey);
+    for (const [name, v] of values) {
+      let s = series.get(name);
+      if (!s) series.set(name, s = /* @__PURE__ */ new Map());
+      s.set(step, v);
+    }
+  });
+  if (withStep === 0 && lines.some((l) => l.trim() !== "")) {
+    throw new GateError(`${source} has no line with a "${stepKey}" field.`, 'Log the step on every line, or set the step key to the field your logger uses (e.g. "global_step" or "epoch").');
+  }
+  return { stepKey, series, skippedLines };
+}
+async function readCurveLog(file2, opts = {}) {
+  let content;
+  try {
+    content = await readFile6(file2, "utf8");
+  } catch (err) {
+    if (err.code === "ENOENT") throw new GateError(`The curve log ${file2} does not exist.`, "Have the training write its per-step log into {out}.");
+    throw err;
+  }
+  return parseCurveLog(content, { ...opts, source: file2 });
+}
+function sameValue(a, b, atol, rtol) {
+  if (a === b) return true;
+  if (Number.isNaN(a) && Number.isNaN(b)) return true;
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
+  return Math.abs(a - b) <= atol + rtol * Math.abs(b);
+}
+function commonSteps(a, b) {
+  return [...a.keys()].filter((s) => b.has(s)).sort((x, y) => x - y);
+}
+function compareCurves(a, b, opts = {}) {
+  const atol = opts.atol ?? 0;
+  const rtol = opts.rtol ?? 1e-6;
+  if (!(atol >= 0) || !(rtol >= 0)) throw new GateError(`Curve tolerances must be non-negative numbers (atol ${atol}, rtol ${rtol}).`);
+  const names = [...a.series.keys(), ...[...b.series.keys()].filter((n) => !a.series.has(n))];
+  return names.map((metric) => {
+    const sa = a.series.get(metric) ?? /* @__PURE__ */ new Map();
+    const sb = b.series.get(metric) ?? /* @__PURE__ */ new Map();
+    const steps = commonSteps(sa, sb);
+    let first = null;
+    let va = null;
+    let vb = null;
+    let maxAbs = null;
+    for (const s of steps) {
+      const x = sa.get(s);
+      const y = sb.get(s);
+      if (Number.isFinite(x) && Number.isFinite(y)) maxAbs = Math.max(maxAbs ?? 0, Math.abs(x - y));
+      if (first === null && !sameValue(x, y, atol, rtol)) {
+        first = s;
+        va = x;
+        vb = y;
+      }
+    }
+    return {
+      metric,
+      firstDivergentStep: first,
+      valueA: va === null ? null : jsonNumber2(va),
+      valueB: vb === null ? null : jsonNumber2(vb),
+      maxAbsDiff: maxAbs,
+      stepsCompared: steps.length,
+      stepsOnlyInA: [...sa.keys()].filter((s) => !sb.has(s)).length,
+      stepsOnlyInB: [...sb.keys()].filter((s) => !sa.has(s)).length
+    };
+  });
+}
+async function diffCurveFiles(fileA, fileB, opts = {}) {
+  const [a, b] = await Promise.all([readCurveLog(fileA, opts), readCurveLog(fileB, opts)]);
+  return { a, b, divergences: compareCurves(a, b, opts) };
+}
+var PLOT_MAX_POINTS = 500;
+function curvePlot(a, b, metric, opts = {}) {
+  const atol = opts.atol ?? 0;
+  const rtol = opts.rtol ?? 1e-6;
+  const sa = a.series.get(metric) ?? /* @__PURE__ */ new Map();
+  const sb = b.series.get(metric) ?? /* @__PURE__ */ new Map();
+  const common = commonSteps(sa, sb);
+  const finite2 = common.filter((s) => Number.isFinite(sa.get(s)) && Number.isFinite(sb.get(s)));
+  const div = compareCurves(
+    { stepKey: a.stepKey, series: /* @__PURE__ */ new Map([[metric, sa]]), skippedLines: 0 },
+    { stepKey: b.stepKey, series: /* @__PURE__ */ new Map([[metric, sb]]), skippedLines: 0 },
+    { atol, rtol }
+  )[0];
+  const step = div?.firstDivergentStep ?? null;
+  const mustIndex = step === null ? -1 : finite2.indexOf(step);
+  const picked = downsampleIndices(finite2.length, PLOT_MAX_POINTS, mustIndex === -1 ? void 0 : mustIndex);
+  return {
+    metric,
+    stepKey: a.stepKey,
+    points: picked.map((i) => {
+      const s = finite2[i];
+      return [s, sa.get(s), sb.get(s)];
+    }),
+    atol,
+    rtol,
+    firstDivergence: step === null || !div ? null : { step, a: div.valueA ?? "NaN", b: div.valueB ?? "NaN" },
+    finiteSteps: finite2.length,
+    nonFiniteSteps: common.length - finite2.length
+  };
+}
+
+// src/diagnose/run.ts
+var FACTORS = [
+  {
+    name: "single-threaded BLAS/OpenMP",
+    env: { OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", NUMEXPR_NUM_THREADS: "1", VECLIB_MAXIMUM_THREADS: "1" },
+    cause: "parallelism"
+  },
+  { name: "PYTHONHASHSEED=0", env: { PYTHONHASHSEED: "0" }, cause: "randomness" },
+  { name: "CUBLAS_WORKSPACE_CONFIG=:4096:8", env: { CUBLAS_WORKSPACE_CONFIG: ":4096:8" }, cause: "parallelism" },
+  // Documented in the README: trainings opt in by calling e.g. torch.use_deterministic_algorithms(True).
+  { name: "framework deterministic mode (REPRO_GATE_DETERMINISTIC=1)", env: { REPRO_GATE_DETERMINISTIC: "1" }, cause: "parallelism" }
+];
+function runDifferences(a, b) {
+  const out = [];
+  for (const [name, before] of Object.entries(a.metrics)) {
+    const after = b.metrics[name];
+    if (before !== after) out.push({ kind: "metric", name, before, after, detail: `${signed(after - before)} (|Δ| ${Math.abs(after - before).toExponential(2)})` });
+  }
+  for (const [name, entry] of Object.entries(a.artifacts)) {
+    const other = b.artifacts[name];
+    if (entry.sha256 !== other?.sha256) {
+      out.push({ kind: "artifact", name, before: entry.sha256, after: other?.sha256 ?? null, detail: entry.size === other?.size ? "same size, different bytes" : `size ${entry.size} → ${other?.size ?? "missing"}` });
+    }
+  }
+  return out;
+}
+async function diagnose(ctx, seed) {
+  const { config: config2, log } = ctx;
+  let runs = 0;
+  const twice = async (label, extraEnv) => {
+    const env = { ...ctx.env, ...extraEnv };
+    const dirs = [path8.join(ctx.runRoot, `${label}-1`), path8.join(ctx.runRoot, `${label}-2`)];
+    const [a, b] = [await runSeed({ ...ctx, env, runDir: dirs[0] }, seed), await runSeed({ ...ctx, env, runDir: dirs[1] }, seed)];
+    runs += 2;
+    return { a, b, outA: seedOutDir(dirs[0], seed), outB: seedOutDir(dirs[1], seed) };
+  };
+  log.info(`diagnose: running seed ${seed} twice in the same environment`);
+  const same = await twice("same", {});
+  const differences = runDifferences(same.a, same.b);
+  const artifacts = differences.some((d) => d.kind === "artifact") ? await diffArtifactDirs(same.outA, same.outB, config2.artifacts) : [];
+  let curves = [];
+  let curvePlot2 = null;
+  if (config2.curves) {
+    const { file: file2, step, atol, rtol } = config2.curves;
+    const diffed = await diffCurveFiles(path8.join(same.outA, file2), path8.join(same.outB, file2), { stepKey: step, atol, rtol });
+    curves = diffed.divergences;
+    const first = curves.find((c) => c.firstDivergentStep !== null) ?? curves[0];
+    if (first) curvePlot2 = curvePlot(diffed.a, diffed.b, first.metric, { atol, rtol });
+  }
+  if (differences.length === 0) {
+    return {
+      seed,
+      deterministic: true,
+      cause: "none",
+      runs,
+      differences,
+      factors: [],
+      artifacts,
+      curves,
+      curvePlot: curvePlot2,
+      evidence: `seed ${seed} run twice in the same environment gave bit-identical metrics${config2.artifacts.length ? " and artifacts" : ""}.`
+    };
+  }
+  const factors = [];
+  let fixedBy;
+  for (const spec of FACTORS) {
+    if (Object.entries(spec.env).every(([k, v]) => ctx.env[k] === v)) {
+      factors.push({ name: spec.name, env: spec.env, deterministic: null, note: "already set in train.env" });
+      continue;
+    }
+    log.info(`diagnose: seed ${seed} twice with ${spec.name}`);
+    const r = await twice(spec.name.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, ""), spec.env);
+    const deterministic = runDifferences(r.a, r.b).length === 0;
+    factors.push({ name: spec.name, env: spec.env, deterministic });
+    fixedBy ??= deterministic ? spec : void 0;
+  }
+  const what = `${plural2(differences.length, "value")} (${differences.slice(0, 3).map((d) => d.name).join(", ")}${differences.length > 3 ? ", …" : ""})`;
+  const evidence = fixedBy ? `seed ${seed} run twice differs in ${what}; with ${fixedBy.name} it is deterministic: add ${Object.entries(fixedBy.env).map(([k, v]) => `${k}: "${v}"`).join(", ")} to train.env in repro-gate.yml${fixedBy.name.includes("REPRO_GATE_DETERMINISTIC") ? " (the training reads it to enable its framework's deterministic mode)" : ""}.` : `seed ${seed} run twice differs in ${what}, and no single setting made it deterministic: something is unseeded or order-dependent (seed every RNG from --seed: random, numpy, torch, data loader workers; never iterate over a set of objects, whose order follows memory addresses).`;
+  return { seed, deterministic: false, cause: fixedBy?.cause ?? "randomness", runs, differences, factors, artifacts, curves, curvePlot: curvePlot2, evidence };
+}
+
+// src/drift/environment.ts
+function envRank(key) {
+  if (key.startsWith("image")) return 0;
+  if (key.startsWith("python.")) return 1;
+  if (key.startsWith("package.")) return NUMERIC_PACKAGE.test(key.slice("package.".length)) ? 2 : 6;
+  if (/^(torch\.|cuda|gpu\.)/.test(key)) return 3;
+  if (key === "blas") return 4;
+  if (key.startsWith("env.")) return 5;
+  return 7;
+}
+var STRONG_ENV_RANK = 5;
+var NUMERIC_PACKAGE = /^(numpy|scipy|torch\w*|tensorflow[\w-]*|tf-\w+|keras|jax\w*|flax|optax|scikit-learn|pandas|xgboost|lightgbm|catboost|numba|cupy[\w-]*|triton|nvidia-[\w-]+|mkl[\w-]*|intel-openmp|openblas\w*|scipy-openblas\w*|transformers|accelerate|datasets|tokenizers|safetensors|onnx\w*|deepspeed|apex|xformers|timm|sentencepiece|statsmodels)$/;
+function isStrong(e) {
+  if (e.key.startsWith("package.") && e.change !== "modified") return false;
+  return envRank(e.key) <= STRONG_ENV_RANK;
+}
+function diffEnvironment(before, after) {
+  const keys = /* @__PURE__ */ new Set([...Object.keys(before), ...Object.keys(after)]);
+  const out = [];
+  for (const key of keys) {
+    const b = Object.hasOwn(before, key) ? before[key] : void 0;
+    const a = Object.hasOwn(after, key) ? after[key] : void 0;
+    if (b === a) continue;
+    const entry = { key, change: b === void 0 ? "added" : a === void 0 ? "removed" : "modified" };
+    if (b !== void 0) entry.before = b;
+    if (a !== void 0) entry.after = a;
+    out.push(entry);
+  }
+  return out.sort((x, y) => envRank(x.key) - envRank(y.key) || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+}
+
+// src/drift/cause.ts
+function movement(input2) {
+  const failing = input2.metrics.filter((m) => m.verdict !== "equivalent" && m.verdict !== "reproducible");
+  const worst = [...failing].sort((a, b) => Math.abs(b.diff) - Math.abs(a.diff))[0];
+  if (worst && worst.diff !== 0) return `${worst.name} moved by ${signed(worst.diff)}`;
+  const first = input2.mismatches[0];
+  if (first) return `seed ${first.seed}'s ${first.kind} ${first.name} differs`;
+  return worst ? `${worst.name} could not be shown equivalent` : "the results differ";
+}
+function rankCause(input2) {
+  const moved = movement(input2);
+  const { data, config: config2, environment } = input2.drift;
+  if (data.length) return { cause: "data", evidence: `${listSome(data.map((d) => `${d.path} ${d.change === "modified" ? "changed" : `was ${d.change}`}`))}, and ${moved}.` };
+  if (config2.length) {
+    const keys = config2.map((c) => `${c.file}: ${c.key} ${showValue(c.before)} → ${showValue(c.after)}`);
+    return { cause: "config", evidence: `${listSome(keys)}, and ${moved}.` };
+  }
+  const strongEnv = environment.filter(isStrong);
+  if (strongEnv.length) return { cause: "environment", evidence: `${listSome(strongEnv.map((e) => `${e.key} ${showValue(e.before)} → ${showValue(e.after)}`))}, and ${moved}.` };
+  if (input2.codeChanges?.length) return { cause: "code", evidence: `the training code changed since the baseline (${listSome(input2.codeChanges)}), and ${moved}.` };
+  if (environment.length) return { cause: "environment", evidence: `${listSome(environment.map((e) => `${e.key} ${showValue(e.before)} → ${showValue(e.after)}`))}, and ${moved}.` };
+  return {
+    cause: "unknown",
+    evidence: `nothing drifted${input2.codeChanges === null ? " that repro-gate can see (code changes unknown: the baseline commit is not in this clone)" : ""}, yet ${moved}: suspect unseeded randomness or parallel nondeterminism.`
+  };
+}
+
+// src/gate/observe.ts
+import { createHash as createHash5 } from "node:crypto";
+import { readFile as readFile8, stat as stat5 } from "node:fs/promises";
+import path12 from "node:path";
+
+// src/drift/config.ts
+function diffConfig(before, after) {
+  const out = [];
+  const files = [.../* @__PURE__ */ new Set([...Object.keys(before), ...Object.keys(after)])].sort(compareBytes);
+  for (const file2 of files) {
+    const b = Object.hasOwn(before, file2) ? before[file2] : {};
+    const a = Object.hasOwn(after, file2) ? after[file2] : {};
+    const keys = [.../* @__PURE__ */ new Set([...Object.keys(b), ...Object.keys(a)])].sort(compareBytes);
+    for (const key of keys) {
+      const hasB = Object.hasOwn(b, key);
+      const hasA = Object.hasOwn(a, key);
+      if (hasB && hasA && b[key] === a[key]) continue;
+      out.push({
+        file: file2,
+        key,
+        change: !hasB ? "added" : !hasA ? "removed" : "modified",
+        before: hasB ? b[key] : void 0,
+        after: hasA ? a[key] : void 0
+      });
+    }
+  }
+  return out;
+}
+
+// src/drift/data.ts
+function diffData(before, after) {
+  const paths = sortBytes([.../* @__PURE__ */ new Set([...Object.keys(before.files), ...Object.keys(after.files)])]);
+  const out = [];
+  for (const p of paths) {
+    const b = Object.hasOwn(before.files, p) ? before.files[p].sha256 : null;
+    const a = Object.hasOwn(after.files, p) ? after.files[p].sha256 : null;
+    if (b === a) continue;
+    out.push({ path: p, change: b === null ? "added" : a === null ? "removed" : "modified", before: b, after: a });
+  }
+  return out;
+}
+
+// src/drift/settings.ts
+function diffSettings(before, after, file2) {
+  const show = (v) => v === void 0 || v === null || typeof v !== "object" ? v : JSON.stringify(v);
+  return Object.keys(after).filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key])).map((key) => ({ file: file2, key, change: "modified", before: show(before[key]), after: show(after[key]) }));
+}
+
+// src/drift/text-change.ts
+function describeTextChange(before, after) {
+  if (before.includes("\0") || after.includes("\0")) return void 0;
+  const lines = (t) => t.replace(/\r?\n$/, "").split(/\r?\n/);
+  const a = lines(before);
+  const b = lines(after);
+  const changed = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) changed.push(i + 1);
+  const parts = [];
+  if (changed.length) {
+    const where = changed.length <= 3 ? `line${changed.length > 1 ? "s" : ""} ${changed.join(", ")}` : `${changed.length} lines (first at line ${changed[0]})`;
+    parts.push(`${where} changed`);
+  }
+  if (b.length > a.length) parts.push(`${b.length - a.length} line${b.length - a.length > 1 ? "s" : ""} added at the end`);
+  if (a.length > b.length) parts.push(`${a.length - b.length} line${a.length - b.length > 1 ? "s" : ""} removed from the end`);
+  if (!parts.length) return before === after ? void 0 : "line endings or whitespace changed";
+  return `${parts.join(", ")} (of ${a.length})`;
+}
+
+// src/diagnose/lint.ts
+var TF_PACKAGES = ["tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel", "tensorflow-macos", "tf-nightly", "tf-keras"];
+var VALID_CUBLAS = /* @__PURE__ */ new Set([":4096:8", ":16:8"]);
+function truthy(v) {
+  return v === true || typeof v === "string" && /^(true|1|yes)$/i.test(v.trim()) || typeof v === "number" && v > 0;
+}
+function usesGpu(env, variable, gpus) {
+  const visible = variable("CUDA_VISIBLE_DEVICES");
+  if (visible !== void 0 && /^\s*(-1)?\s*$/.test(visible)) return false;
+  return gpus !== "none" || Number(env["gpu.count"] ?? 0) > 0 || truthy(env["torch.cuda_available"]) || Number(env["torch.gpu_count"] ?? 0) > 0;
+}
+function lintDeterminismFindings(env, trainEnv, gpus) {
+  const variable = (name) => {
+    if (Object.hasOwn(trainEnv, name)) return trainEnv[name];
+    const v = env[`env.${name}`];
+    return v === void 0 ? void 0 : String(v);
+  };
+  const installed = (...pkgs) => pkgs.some((p) => env[`package.${p}`] !== void 0);
+  const gpu = usesGpu(env, variable, gpus);
+  const out = [];
+  const where = "in train.env in repro-gate.yml";
+  if (installed("torch") && gpu) {
+    const cublas = variable("CUBLAS_WORKSPACE_CONFIG");
+    if (cublas === void 0 || !VALID_CUBLAS.has(cublas.trim())) {
+      out.push({
+        id: "cublas-workspace",
+        severity: "warning",
+        message: `PyTorch on a GPU without CUBLAS_WORKSPACE_CONFIG=:4096:8 (or :16:8)${cublas === void 0 ? "" : ` (it is ${JSON.stringify(cublas)})`}: cuBLAS may pick nondeterministic algorithms; set CUBLAS_WORKSPACE_CONFIG: ":4096:8" ${where} and call torch.use_deterministic_algorithms(True) (and torch.backends.cudnn.benchmark = False) in the training script.`
+      });
+    }
+  }
+  const hashSeed = variable("PYTHONHASHSEED");
+  if (hashSeed === void 0 || hashSeed.trim() === "" || hashSeed.trim() === "random") {
+    out.push({
+      id: "pythonhashseed",
+      severity: "warning",
+      message: `PYTHONHASHSEED is ${hashSeed === void 0 ? "not set" : JSON.stringify(hashSeed)}: Python randomises str and bytes hashes per process, so set iteration order (and anything derived from hash()) can change between runs; set PYTHONHASHSEED: "0" ${where} (setting it inside the script is too late).`
+    });
+  }
+  if (installed(...TF_PACKAGES)) {
+    const ops = variable("TF_DETERMINISTIC_OPS");
+    if (!truthy(ops)) {
+      const legacy = truthy(variable("TF_CUDNN_DETERMINISTIC")) ? " (TF_CUDNN_DETERMINISTIC covers only cuDNN)" : "";
+      out.push({
+        id: "tf-deterministic-ops",
+        severity: "warning",
+        message: `TensorFlow without TF_DETERMINISTIC_OPS=1${legacy}: ${gpu ? "GPU kernels (and some CPU ops)" : "some ops"} may run nondeterministically; set TF_DETERMINISTIC_OPS: "1" ${where}, or call tf.config.experimental.enable_op_determinism() (TensorFlow 2.9+) in the training script.`
+      });
+    }
+    if (!gpu && variable("TF_ENABLE_ONEDNN_OPTS") === void 0) {
+      out.push({
+        id: "tf-onednn",
+        severity: "info",
+        message: `TensorFlow on CPU uses oneDNN kernels whose floating-point results can differ with the CPU model and thread count; if results differ between runners, set TF_ENABLE_ONEDNN_OPTS: "0" ${where}.`
+      });
+    }
+  }
+  if (installed("jax", "jaxlib") && gpu) {
+    const flags = variable("XLA_FLAGS") ?? "";
+    if (!/--xla_gpu_deterministic_ops(=true)?(\s|$)/.test(flags)) {
+      out.push({
+        id: "xla-deterministic-ops",
+        severity: "warning",
+        message: `JAX on a GPU without --xla_gpu_deterministic_ops=true in XLA_FLAGS: XLA may use nondeterministic reductions (e.g. atomics in scatter); set XLA_FLAGS: "--xla_gpu_deterministic_ops=true" ${where} (appending to any flags already there).`
+      });
+    }
+  }
+  const omp = variable("OMP_NUM_THREADS");
+  const threads = omp === void 0 ? NaN : Number(omp.trim());
+  if (omp === void 0 || !(threads === 1)) {
+    out.push({
+      id: "blas-threads",
+      severity: "info",
+      message: `Multi-threaded BLAS/OpenMP (OMP_NUM_THREADS ${omp === void 0 ? "not set" : `= ${JSON.stringify(omp)}`}): parallel reductions can add in a different order on a runner with a different core count, so results may change in the last bits between machines; if they do, set OMP_NUM_THREADS: "1" (and MKL_NUM_THREADS / OPENBLAS_NUM_THREADS) ${where}.`
+    });
+  }
+  const blas = String(env.blas ?? "").toLowerCase();
+  if ((blas.includes("mkl") || installed("mkl")) && variable("MKL_CBWR") === void 0) {
+    out.push({
+      id: "mkl-cbwr",
+      severity: "info",
+      message: `NumPy uses MKL, which picks code paths by CPU model, so results can differ between runners; for bitwise-reproducible results across CPUs set MKL_CBWR: "COMPATIBLE" (or "AVX2") ${where}.`
+    });
+  }
+  return out;
+}
+function lintDeterminism(env, trainEnv, gpus) {
+  return lintDeterminismFindings(env, trainEnv, gpus).map((f) => f.severity === "info" ? `Info: ${f.message}` : f.message);
+}
+
+// src/fingerprint/config.ts
+import { readFile as readFile7 } from "node:fs/promises";
+import path9 from "node:path";
 
 // node_modules/smol-toml/dist/error.js
 function getLineColFromPtr(string4, ptr) {
@@ -50279,139 +52102,7 @@ var HAS_WELLFORMED = !!"".isWellFormed;
 
 // src/fingerprint/config.ts
 var import_yaml2 = __toESM(require_dist(), 1);
-
-// src/fingerprint/data.ts
-import { createHash } from "node:crypto";
-import { open as open3, readdir as readdir2, stat as stat2 } from "node:fs/promises";
-import path4 from "node:path";
-var CHUNK = 1 << 20;
-var POOL = 4;
-function compareBytes(a, b) {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-function sortBytes(xs) {
-  return xs.map((s) => [Buffer.from(s), s]).sort((x, y) => Buffer.compare(x[0], y[0])).map((x) => x[1]);
-}
-function resolveEntry(root, entry, setting) {
-  const base2 = path4.resolve(root);
-  if (entry.trim() === "") {
-    throw new GateError(`An empty path is listed in ${setting}: in repro-gate.yml.`, `Remove the empty item from ${setting}:.`);
-  }
-  const abs = path4.resolve(base2, entry);
-  const rel = path4.relative(base2, abs);
-  if (rel === ".." || rel.startsWith(`..${path4.sep}`) || path4.isAbsolute(rel)) {
-    throw new GateError(
-      `The ${setting}: entry "${entry}" points outside the project root (${base2}).`,
-      `List paths inside the repository, relative to ${base2}, in ${setting}: in repro-gate.yml.`
-    );
-  }
-  return { abs, rel: rel.split(path4.sep).join("/") };
-}
-function join(rel, name) {
-  return rel === "" ? name : `${rel}/${name}`;
-}
-async function walk(abs, rel, out, ancestors) {
-  const dirents = await readdir2(abs, { withFileTypes: true });
-  const byName = new Map(dirents.map((d) => [d.name, d]));
-  for (const name of sortBytes([...byName.keys()])) {
-    const d = byName.get(name);
-    const childAbs = path4.join(abs, name);
-    const childRel = join(rel, name);
-    let st;
-    if (d.isSymbolicLink()) {
-      st = await stat2(childAbs).catch(() => void 0);
-      if (!st) {
-        throw new GateError(
-          `Data file ${childRel} is a broken symlink.`,
-          "Restore its target (e.g. pull the data), remove the link, or narrow data: in repro-gate.yml."
-        );
-      }
-    }
-    if (st ? st.isFile() : d.isFile()) {
-      out.set(childRel, childAbs);
-    } else if (st ? st.isDirectory() : d.isDirectory()) {
-      const s = st ?? await stat2(childAbs);
-      const id = `${s.dev}:${s.ino}`;
-      if (ancestors.has(id)) continue;
-      ancestors.add(id);
-      await walk(childAbs, childRel, out, ancestors);
-      ancestors.delete(id);
-    }
-  }
-}
-async function hashFile(abs, rel, buf) {
-  const hash2 = createHash("sha256");
-  let size = 0;
-  try {
-    const fh = await open3(abs, "r");
-    try {
-      for (; ; ) {
-        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-        if (bytesRead === 0) break;
-        hash2.update(buf.subarray(0, bytesRead));
-        size += bytesRead;
-      }
-    } finally {
-      await fh.close();
-    }
-  } catch (err) {
-    const code2 = err.code ?? String(err);
-    throw new GateError(`Cannot read data file ${rel} (${code2}).`, "Check that the file exists and is readable by the runner.");
-  }
-  return { sha256: hash2.digest("hex"), size };
-}
-async function fingerprintData(entries, root) {
-  const found = /* @__PURE__ */ new Map();
-  for (const entry of entries) {
-    const { abs, rel } = resolveEntry(root, entry, "data");
-    const st = await stat2(abs).catch((err) => {
-      if (err.code === "ENOENT" || err.code === "ENOTDIR" || err.code === "ELOOP") return void 0;
-      throw new GateError(`Cannot access data path ${entry} (${err.code ?? err}).`, "Check its permissions.");
-    });
-    if (!st) {
-      throw new GateError(
-        `Data path "${entry}" listed in data: does not exist (looked for ${abs}).`,
-        `Fix the data: list in repro-gate.yml (paths are relative to ${path4.resolve(root)}), or create the file.`
-      );
-    }
-    if (st.isFile()) found.set(rel, abs);
-    else if (st.isDirectory()) await walk(abs, rel, found, /* @__PURE__ */ new Set([`${st.dev}:${st.ino}`]));
-    else {
-      throw new GateError(`Data path "${entry}" is not a regular file or folder.`, "List files or folders in data: in repro-gate.yml.");
-    }
-  }
-  const todo = [...found];
-  const hashed = /* @__PURE__ */ new Map();
-  let next = 0;
-  const worker = async () => {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    while (next < todo.length) {
-      const [rel, abs] = todo[next++];
-      hashed.set(rel, await hashFile(abs, rel, buf));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(POOL, todo.length) }, worker));
-  return { files: Object.fromEntries(sortBytes([...hashed.keys()]).map((k) => [k, hashed.get(k)])) };
-}
-function diffData(before, after) {
-  const paths = sortBytes([.../* @__PURE__ */ new Set([...Object.keys(before.files), ...Object.keys(after.files)])]);
-  const out = [];
-  for (const p of paths) {
-    const b = Object.hasOwn(before.files, p) ? before.files[p].sha256 : null;
-    const a = Object.hasOwn(after.files, p) ? after.files[p].sha256 : null;
-    if (b === a) continue;
-    out.push({ path: p, change: b === null ? "added" : a === null ? "removed" : "modified", before: b, after: a });
-  }
-  return out;
-}
-
-// src/fingerprint/config.ts
-var PLAIN_KEY = /^[^.[\]"]+$/;
-function childKey(prefix, key, index) {
-  if (index || PLAIN_KEY.test(key)) return prefix === "" ? key : `${prefix}.${key}`;
-  return `${prefix}[${JSON.stringify(key)}]`;
-}
-function scalar3(v) {
+function scalar(v) {
   if (v === null || v === void 0) return null;
   if (typeof v === "number") return Number.isFinite(v) ? v : String(v);
   if (typeof v === "string" || typeof v === "boolean") return v;
@@ -50430,7 +52121,7 @@ function flatten(doc) {
       if (entries.length === 0) out.set(key, "{}");
       for (const [k, item] of entries) visit2(item, childKey(key, k, false));
     } else {
-      out.set(key, scalar3(v));
+      out.set(key, scalar(v));
     }
   };
   visit2(doc, "");
@@ -50509,17 +52200,17 @@ function jsonErrorOffset(s) {
     return void 0;
   }
 }
-function lineCol(text2, offset) {
-  const before = text2.slice(0, offset);
+function lineCol(text, offset) {
+  const before = text.slice(0, offset);
   const line = before.split("\n").length;
   return [line, offset - before.lastIndexOf("\n")];
 }
-function parseConfigText(text2, file2) {
-  const ext = path5.extname(file2).toLowerCase();
-  text2 = text2.replace(/^\uFEFF/, "");
+function parseConfigText(text, file2) {
+  const ext = path9.extname(file2).toLowerCase();
+  text = text.replace(/^\uFEFF/, "");
   if (ext === ".yaml" || ext === ".yml") {
     try {
-      return (0, import_yaml2.parse)(text2, { uniqueKeys: true, merge: true, logLevel: "error" });
+      return (0, import_yaml2.parse)(text, { uniqueKeys: true, merge: true, logLevel: "error" });
     } catch (err) {
       if (err instanceof import_yaml2.YAMLParseError) {
         const detail = err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
@@ -50531,18 +52222,18 @@ function parseConfigText(text2, file2) {
   }
   if (ext === ".json") {
     try {
-      return JSON.parse(text2);
+      return JSON.parse(text);
     } catch (err) {
-      const offset = jsonErrorOffset(text2);
+      const offset = jsonErrorOffset(text);
       const detail = err.message.replace(/, ".*" is not valid JSON$/s, "").replace(/ in JSON at position \d+.*$/s, "");
       if (offset === void 0) throw parseError("JSON", file2, detail);
-      const [line, col] = lineCol(text2, offset);
+      const [line, col] = lineCol(text, offset);
       throw parseError("JSON", file2, detail, line, col);
     }
   }
   if (ext === ".toml") {
     try {
-      return parse3(text2, { integersAsBigInt: "asNeeded" });
+      return parse3(text, { integersAsBigInt: "asNeeded" });
     } catch (err) {
       if (err instanceof TomlError) {
         const detail = err.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
@@ -50560,52 +52251,30 @@ async function fingerprintConfigFiles(files, root) {
   const parsed = /* @__PURE__ */ new Map();
   for (const file2 of files) {
     const { abs, rel } = resolveEntry(root, file2, "config");
-    let text2;
+    let text;
     try {
-      text2 = await readFile4(abs, "utf8");
+      text = await readFile7(abs, "utf8");
     } catch (err) {
-      const code2 = err.code;
-      if (code2 === "ENOENT" || code2 === "ENOTDIR") {
+      const code = err.code;
+      if (code === "ENOENT" || code === "ENOTDIR") {
         throw new GateError(
           `Config file "${file2}" listed in config: does not exist (looked for ${abs}).`,
-          `Fix the config: list in repro-gate.yml (paths are relative to ${path5.resolve(root)}), or create the file.`
+          `Fix the config: list in repro-gate.yml (paths are relative to ${path9.resolve(root)}), or create the file.`
         );
       }
-      if (code2 === "EISDIR") {
+      if (code === "EISDIR") {
         throw new GateError(`Config entry "${file2}" is a folder.`, "List individual YAML/JSON/TOML files in config: in repro-gate.yml.");
       }
-      throw new GateError(`Cannot read config file ${file2} (${code2 ?? err}).`, "Check that it is readable by the runner.");
+      throw new GateError(`Cannot read config file ${file2} (${code ?? err}).`, "Check that it is readable by the runner.");
     }
-    parsed.set(rel, flatten(parseConfigText(text2, rel)));
+    parsed.set(rel, flatten(parseConfigText(text, rel)));
   }
   return Object.fromEntries([...parsed].sort((x, y) => compareBytes(x[0], y[0])));
 }
-function diffConfig(before, after) {
-  const out = [];
-  const files = [.../* @__PURE__ */ new Set([...Object.keys(before), ...Object.keys(after)])].sort(compareBytes);
-  for (const file2 of files) {
-    const b = Object.hasOwn(before, file2) ? before[file2] : {};
-    const a = Object.hasOwn(after, file2) ? after[file2] : {};
-    const keys = [.../* @__PURE__ */ new Set([...Object.keys(b), ...Object.keys(a)])].sort(compareBytes);
-    for (const key of keys) {
-      const hasB = Object.hasOwn(b, key);
-      const hasA = Object.hasOwn(a, key);
-      if (hasB && hasA && b[key] === a[key]) continue;
-      out.push({
-        file: file2,
-        key,
-        change: !hasB ? "added" : !hasA ? "removed" : "modified",
-        before: hasB ? b[key] : void 0,
-        after: hasA ? a[key] : void 0
-      });
-    }
-  }
-  return out;
-}
 
 // src/fingerprint/environment.ts
-import path6 from "node:path";
-import { mkdtemp, rm as rm3 } from "node:fs/promises";
+import path10 from "node:path";
+import { mkdtemp, rm as rm4 } from "node:fs/promises";
 import os5 from "node:os";
 
 // src/runtime/env.ts
@@ -50771,12 +52440,12 @@ print("REPRO_GATE_ENV " + json.dumps(facts, sort_keys=True))
 var MARK = "REPRO_GATE_ENV ";
 function pythonOf(command) {
   const first = command[0] ?? "";
-  return /^python[\d.]*$/.test(path6.basename(first)) ? first : "python3";
+  return /^python[\d.]*$/.test(path10.basename(first)) ? first : "python3";
 }
 async function probeEnvironment(runtime, opts) {
   const facts = { "repro-gate.version": opts.toolVersion, ...runtime.describe() };
   const lines = [];
-  const scratch = await mkdtemp(path6.join(os5.tmpdir(), "repro-gate-probe-"));
+  const scratch = await mkdtemp(path10.join(os5.tmpdir(), "repro-gate-probe-"));
   try {
     const python = pythonOf(opts.command);
     const result = await runtime.run({
@@ -50785,7 +52454,7 @@ async function probeEnvironment(runtime, opts) {
       env: opts.env,
       timeoutMs: Math.min(opts.timeoutMs, 12e4),
       outDir: scratch,
-      logFile: path6.join(scratch, "probe.log"),
+      logFile: path10.join(scratch, "probe.log"),
       onLine: (l) => lines.push(l)
     });
     const line = lines.find((l) => l.startsWith(MARK));
@@ -50797,7 +52466,7 @@ async function probeEnvironment(runtime, opts) {
     }
     return { facts: { ...facts, ...JSON.parse(line.slice(MARK.length)) } };
   } finally {
-    await rm3(scratch, { recursive: true, force: true });
+    await rm4(scratch, { recursive: true, force: true });
   }
 }
 
@@ -50820,23 +52489,10 @@ async function fileAtCommit(root, commit, rel) {
   return git(root, ["show", `${commit}:./${rel}`]);
 }
 
-// src/compare/text-change.ts
-function describeTextChange(before, after) {
-  if (before.includes("\0") || after.includes("\0")) return void 0;
-  const lines = (t) => t.replace(/\r?\n$/, "").split(/\r?\n/);
-  const a = lines(before);
-  const b = lines(after);
-  const changed = [];
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) changed.push(i + 1);
-  const parts = [];
-  if (changed.length) {
-    const where = changed.length <= 3 ? `line${changed.length > 1 ? "s" : ""} ${changed.join(", ")}` : `${changed.length} lines (first at line ${changed[0]})`;
-    parts.push(`${where} changed`);
-  }
-  if (b.length > a.length) parts.push(`${b.length - a.length} line${b.length - a.length > 1 ? "s" : ""} added at the end`);
-  if (a.length > b.length) parts.push(`${a.length - b.length} line${a.length - b.length > 1 ? "s" : ""} removed from the end`);
-  if (!parts.length) return before === after ? void 0 : "line endings or whitespace changed";
-  return `${parts.join(", ")} (of ${a.length})`;
+// src/util/paths.ts
+import path11 from "node:path";
+function toPosix(rel) {
+  return rel.split(path11.sep).join("/");
 }
 
 // package.json
@@ -50858,7 +52514,9 @@ var package_default = {
     test: "vitest run",
     example: "node dist/cli.js check --config examples/breast-cancer-logreg/repro-gate.yml",
     "bench:hash": "tsx scripts/bench-hash.ts",
-    "bench:seeds": "tsx scripts/bench-seeds.ts"
+    "bench:seeds": "tsx scripts/bench-seeds.ts",
+    lint: "biome check && knip",
+    format: "biome check --write"
   },
   dependencies: {
     "@actions/core": "^3.0.1",
@@ -50868,8 +52526,10 @@ var package_default = {
     zod: "^4.6.7"
   },
   devDependencies: {
+    "@biomejs/biome": "^2.6.8",
     "@types/node": "^20.19.43",
     esbuild: "^0.28.2",
+    knip: "^6.44.2",
     tsx: "^4.23.15",
     typescript: "5.9",
     vitest: "^4.1.12"
@@ -50881,26 +52541,89 @@ var package_default = {
   ]
 };
 
-// src/version.ts
+// src/util/version.ts
 var TOOL_VERSION = package_default.version;
 
-// src/report/build.ts
+// src/gate/observe.ts
+async function observe(s) {
+  const { config: config2 } = s;
+  const [data, configFiles, probed, commit] = await Promise.all([
+    fingerprintData(config2.data, config2.root),
+    fingerprintConfigFiles(config2.config, config2.root),
+    probeEnvironment(s.runtime, { command: config2.train.command, cwd: config2.root, env: s.env, timeoutMs: config2.train.timeout, toolVersion: TOOL_VERSION }),
+    gitCommit(config2.root)
+  ]);
+  if (probed.warning) s.log.warn(probed.warning);
+  const fingerprints = { data, config: configFiles, environment: probed.facts };
+  return { fingerprints, commit, lint: lintDeterminism(probed.facts, config2.train.env, config2.train.gpus) };
+}
+function settingsOf(config2) {
+  return {
+    mode: config2.mode,
+    command: config2.train.command,
+    image: config2.train.image ?? null,
+    seeds: config2.seeds,
+    metricsFile: config2.metricsFile,
+    metrics: config2.metrics.map((m) => m.name),
+    artifacts: config2.artifacts
+  };
+}
+function comparedSettings(s) {
+  return { command: s.command, seeds: s.seeds, mode: s.mode, "metrics.file": s.metricsFile };
+}
+async function driftSince(s, baseline, now) {
+  const { config: config2 } = s;
+  const drift2 = {
+    data: diffData(baseline.fingerprints.data, now.data),
+    config: diffConfig(baseline.fingerprints.config, now.config),
+    environment: diffEnvironment(baseline.fingerprints.environment, now.environment)
+  };
+  if (baseline.commit) await describeDataChanges(config2, baseline.commit, drift2.data);
+  const configName = toPosix(path12.relative(config2.root, config2.path));
+  drift2.config.unshift(...diffSettings(comparedSettings(baseline.settings), comparedSettings(settingsOf(config2)), configName));
+  return drift2;
+}
+async function codeChangesSince(s, commit) {
+  const { config: config2 } = s;
+  const changed = await changedFilesSince(config2.root, commit);
+  if (changed === null) return null;
+  const ownConfig = toPosix(path12.relative(config2.root, config2.path));
+  const owned = [...config2.data, ...config2.config, s.baselineName, ownConfig, ".repro-gate/"].map((p) => p.replace(/^\.\//, ""));
+  return changed.filter((f) => !owned.some((p) => f === p || f.startsWith(p.endsWith("/") ? p : `${p}/`)));
+}
+var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
+async function describeDataChanges(config2, commit, data) {
+  for (const entry of data.filter((d) => d.change === "modified").slice(0, 20)) {
+    const file2 = path12.join(config2.root, entry.path);
+    const size = (await stat5(file2).catch(() => void 0))?.size ?? Infinity;
+    if (size > TEXT_DIFF_MAX_BYTES) continue;
+    const before = await fileAtCommit(config2.root, commit, entry.path);
+    if (before === null || createHash5("sha256").update(before).digest("hex") !== entry.before) continue;
+    const detail = describeTextChange(before, await readFile8(file2, "utf8"));
+    if (detail) entry.detail = detail;
+  }
+}
+
+// src/gate/report.ts
+function outcome(report) {
+  return { report, verdict: report.verdict, exitCode: FAILING_VERDICTS.includes(report.verdict) ? 1 : 0 };
+}
 var NO_DRIFT = { data: [], config: [], environment: [] };
 function buildReport(input2) {
-  const drift = input2.drift ?? NO_DRIFT;
+  const drift2 = input2.drift ?? NO_DRIFT;
   const metrics = input2.metrics ?? [];
   const report = {
     schemaVersion: 1,
     tool: { name: "repro-gate", version: TOOL_VERSION },
     command: input2.command,
     verdict: input2.verdict,
-    summary: summarize2(input2, metrics, drift),
+    summary: summarySentence(input2, metrics, drift2),
     mode: input2.config.mode,
     alpha: input2.config.alpha,
     seeds: input2.candidate?.map((r) => r.seed) ?? [],
     metrics,
     mismatches: input2.mismatches ?? [],
-    drift,
+    drift: drift2,
     warnings: input2.warnings ?? [],
     baseline: input2.baseline ? { path: input2.baselinePath, recordedAt: input2.baseline.recordedAt, commit: input2.baseline.commit } : null,
     commit: input2.commit
@@ -50919,12 +52642,9 @@ function buildReport(input2) {
   }
   return report;
 }
-function plural2(n, word) {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-function summarize2(input2, metrics, drift) {
+function summarySentence(input2, metrics, drift2) {
   const n = input2.candidate?.length ?? 0;
-  const driftCount = drift.data.length + drift.config.length + drift.environment.length;
+  const driftCount = drift2.data.length + drift2.config.length + drift2.environment.length;
   switch (input2.verdict) {
     case "recorded":
       return `Recorded a new baseline from ${plural2(n, "seed")} in ${input2.config.mode} mode.`;
@@ -50932,9 +52652,9 @@ function summarize2(input2, metrics, drift) {
       return "No data, config or environment drift since the baseline.";
     case "drift":
       return `Drift since the baseline: ${[
-        drift.data.length && plural2(drift.data.length, "data file"),
-        drift.config.length && plural2(drift.config.length, "config key"),
-        drift.environment.length && plural2(drift.environment.length, "environment fact")
+        drift2.data.length && plural2(drift2.data.length, "data file"),
+        drift2.config.length && plural2(drift2.config.length, "config key"),
+        drift2.environment.length && plural2(drift2.environment.length, "environment fact")
       ].filter(Boolean).join(", ")} changed.`;
     case "reproducible":
       return `Training reproduces exactly: every metric${input2.config.artifacts.length ? " and artifact" : ""} is bit-identical over ${plural2(n, "seed")}.`;
@@ -50954,9 +52674,27 @@ function summarize2(input2, metrics, drift) {
   }
 }
 
+// src/gate/seed-runs.ts
+import path13 from "node:path";
+function runsDir(s, verb) {
+  return path13.join(s.config.root, ".repro-gate", "runs", verb);
+}
+function seedContext(s, verb) {
+  return { config: s.config, runtime: s.runtime, env: s.env, log: s.log, runDir: runsDir(s, verb) };
+}
+async function seedRuns(s, verb, seeds) {
+  const ctx = seedContext(s, verb);
+  const records = [];
+  for (const seed of seeds) records.push(await runSeed(ctx, seed));
+  return records;
+}
+
+// src/gate/session.ts
+import path15 from "node:path";
+
 // src/runtime/container.ts
 import { randomBytes } from "node:crypto";
-import path7 from "node:path";
+import path14 from "node:path";
 
 // src/runtime/process.ts
 import { spawn } from "node:child_process";
@@ -51038,14 +52776,14 @@ function runProcess(spec) {
     child.on("error", (e) => {
       spawnError = e;
     });
-    child.on("close", (code2, signal) => {
+    child.on("close", (code, signal) => {
       clearTimeout(timer);
       live.delete(entry);
       stdoutLines.flush();
       stderrLines.flush();
       if (spawnError) emit(`repro-gate: could not start ${program}: ${spawnError.message}`);
       const result = {
-        exitCode: spawnError ? null : code2,
+        exitCode: spawnError ? null : code,
         signal,
         timedOut,
         durationMs: Date.now() - started,
@@ -51104,10 +52842,10 @@ var ContainerRuntime = class {
     this.imageId = await this.ensureImage();
   }
   pathFor(hostPath) {
-    const rel = path7.relative(this.config.root, hostPath);
+    const rel = path14.relative(this.config.root, hostPath);
     if (rel === "") return WORKSPACE;
-    if (!rel.startsWith("..") && !path7.isAbsolute(rel)) return path7.posix.join(WORKSPACE, ...rel.split(path7.sep));
-    return path7.posix.join(OUTSIDE, ...path7.resolve(hostPath).split(path7.sep));
+    if (!rel.startsWith("..") && !path14.isAbsolute(rel)) return path14.posix.join(WORKSPACE, ...rel.split(path14.sep));
+    return path14.posix.join(OUTSIDE, ...path14.resolve(hostPath).split(path14.sep));
   }
   async run(spec) {
     const name = `repro-gate-${this.runId}-${++this.count}`;
@@ -51253,1884 +52991,130 @@ function createRuntime(config2, log) {
   return config2.train.image ? new ContainerRuntime(config2, log) : new HostRuntime();
 }
 
-// src/train/run-seeds.ts
-import { mkdir as mkdir3, rm as rm4, stat as stat3 } from "node:fs/promises";
-import path8 from "node:path";
-
-// src/train/metrics.ts
-import { readFile as readFile5 } from "node:fs/promises";
-
-// src/lenient-json.ts
-var SENTINEL = "\0repro-gate:";
-var TOKENS = [["-Infinity", -Infinity], ["Infinity", Infinity], ["NaN", NaN]];
-function parseLenientJson(text2) {
+// src/gate/session.ts
+function baselineLocation(config2) {
+  const baselinePath = path15.resolve(config2.root, config2.baseline);
+  return { baselinePath, baselineName: toPosix(path15.relative(config2.root, baselinePath)) };
+}
+async function withSession(req, config2, fn) {
+  const runtime = (req.createRuntime ?? createRuntime)(config2, req.log);
   try {
-    return JSON.parse(text2);
-  } catch (err) {
-    if (!/NaN|Infinity/.test(text2)) throw err;
-  }
-  let out = "";
-  let inString = false;
-  let i = 0;
-  let replaced = false;
-  while (i < text2.length) {
-    const c = text2[i];
-    if (inString) {
-      out += c;
-      if (c === "\\") {
-        out += text2[i + 1] ?? "";
-        i += 2;
-        continue;
-      }
-      if (c === '"') inString = false;
-      i++;
-      continue;
-    }
-    if (c === '"') {
-      inString = true;
-      out += c;
-      i++;
-      continue;
-    }
-    const tok = TOKENS.find(([t]) => text2.startsWith(t, i));
-    if (tok) {
-      out += JSON.stringify(SENTINEL + tok[0]);
-      i += tok[0].length;
-      replaced = true;
-      continue;
-    }
-    out += c;
-    i++;
-  }
-  if (!replaced) return JSON.parse(text2);
-  return JSON.parse(out, (_k, v) => {
-    if (typeof v === "string" && v.startsWith(SENTINEL)) {
-      const t = TOKENS.find(([name]) => SENTINEL + name === v);
-      if (t) return t[1];
-    }
-    return v;
-  });
-}
-
-// src/train/metrics.ts
-var WRITE_HINT = "Make the training write its metrics as JSON into the {out} folder (also in $REPRO_GATE_OUT), or fix metrics.file in repro-gate.yml.";
-function lookupDotted(doc, dotted) {
-  if (doc === null || typeof doc !== "object") return void 0;
-  const obj2 = doc;
-  if (Object.hasOwn(obj2, dotted)) return obj2[dotted];
-  const segments = dotted.split(".");
-  for (let i = segments.length - 1; i >= 1; i--) {
-    const head = segments.slice(0, i).join(".");
-    if (Object.hasOwn(obj2, head)) {
-      const found = lookupDotted(obj2[head], segments.slice(i).join("."));
-      if (found !== void 0) return found;
-    }
-  }
-  return void 0;
-}
-function extractMetrics(doc, names, where) {
-  const values = {};
-  for (const name of names) {
-    const value2 = lookupDotted(doc, name);
-    if (value2 === void 0) {
-      const keys = doc && typeof doc === "object" ? Object.keys(doc).slice(0, 10).join(", ") : "";
-      throw new GateError(
-        `Metric "${name}" is missing from ${where}${keys ? ` (top-level keys: ${keys})` : ""}.`,
-        "Write it from the training, or fix the metric name under metrics: in repro-gate.yml (nested keys as dotted paths, e.g. eval.accuracy)."
-      );
-    }
-    if (typeof value2 !== "number" || !Number.isFinite(value2)) {
-      const nonFinite = typeof value2 === "number";
-      throw new GateError(
-        `Metric "${name}" in ${where} is ${nonFinite ? String(value2) : JSON.stringify(value2)}, not a finite number.`,
-        nonFinite ? "The training diverged or divided by zero for this seed; fix the training (a NaN metric cannot be compared)." : "Write the metric as a JSON number."
-      );
-    }
-    values[name] = value2;
-  }
-  return values;
-}
-async function readMetrics(file2, names, where) {
-  let text2;
-  try {
-    text2 = await readFile5(file2, "utf8");
-  } catch (err) {
-    if (err.code === "ENOENT") throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
-    throw new GateError(`Cannot read ${where}: ${err.message}`, WRITE_HINT);
-  }
-  let doc;
-  try {
-    doc = parseLenientJson(text2);
-  } catch (err) {
-    throw new GateError(`${where} is not valid JSON: ${err.message}`, WRITE_HINT);
-  }
-  return extractMetrics(doc, names, where);
-}
-
-// src/train/run-seeds.ts
-function substitute(argv, seed, out) {
-  return argv.map((arg) => arg.replaceAll("{seed}", String(seed)).replaceAll("{out}", out));
-}
-function seedOutDir(runDir, seed) {
-  return path8.join(runDir, `seed-${seed}`);
-}
-async function runSeed(ctx, seed) {
-  const { config: config2, runtime, log } = ctx;
-  const outDir = seedOutDir(ctx.runDir, seed);
-  const logFile = path8.join(ctx.runDir, `seed-${seed}.log`);
-  await rm4(outDir, { recursive: true, force: true });
-  await mkdir3(outDir, { recursive: true });
-  const out = runtime.pathFor(outDir);
-  const argv = substitute(config2.train.command, seed, out);
-  log.info(`seed ${seed}: ${argv.join(" ")}`);
-  const result = await runtime.run({
-    argv,
-    cwd: config2.root,
-    env: { ...ctx.env, REPRO_GATE_SEED: String(seed), REPRO_GATE_OUT: out },
-    timeoutMs: config2.train.timeout,
-    outDir,
-    logFile,
-    onLine: (line) => log.info(`[seed ${seed}] ${line}`)
-  });
-  const lastLines = result.tail.slice(-10).map((l) => `    ${l}`).join("\n");
-  if (result.timedOut) {
-    throw new GateError(
-      `Seed ${seed}: training timed out after ${formatDuration(config2.train.timeout)} and was stopped. Last output:
-${lastLines}
-  Full log: ${logFile}`,
-      "Raise train.timeout in repro-gate.yml, or make the training faster."
-    );
-  }
-  if (result.exitCode !== 0) {
-    const how = result.exitCode === null ? `was killed (${result.signal ?? "could not start"})` : `exited with code ${result.exitCode}`;
-    throw new GateError(
-      `Seed ${seed}: training ${how}. Last output:
-${lastLines || "    (none)"}
-  Full log: ${logFile}`,
-      "Fix the training so it succeeds when run as: " + argv.join(" ")
-    );
-  }
-  const metrics = await readMetrics(
-    path8.join(outDir, config2.metricsFile),
-    config2.metrics.map((m) => m.name),
-    `seed ${seed}'s ${config2.metricsFile}`
-  );
-  for (const artifact of config2.artifacts) {
-    const found = await stat3(path8.join(outDir, artifact)).catch(() => void 0);
-    if (!found) {
-      throw new GateError(
-        `Seed ${seed}: the training did not write the artifact "${artifact}" into its output folder ${outDir}.`,
-        "Write it into {out}, or remove it from artifacts: in repro-gate.yml."
-      );
-    }
-  }
-  const artifacts = (await fingerprintData(config2.artifacts, outDir)).files;
-  log.info(`seed ${seed}: done in ${formatDuration(result.durationMs)}`);
-  return { seed, metrics, artifacts, durationMs: result.durationMs };
-}
-async function runSeeds(ctx, seeds) {
-  const records = [];
-  for (const seed of seeds) records.push(await runSeed(ctx, seed));
-  return records;
-}
-
-// src/diagnose/run.ts
-import path10 from "node:path";
-
-// src/diagnose/artifact-diff.ts
-import { createHash as createHash4 } from "node:crypto";
-import { createReadStream as createReadStream2 } from "node:fs";
-import { open as open4, readFile as readFile6, stat as stat4 } from "node:fs/promises";
-import path9 from "node:path";
-
-// src/diagnose/compare-arrays.ts
-import { createHash as createHash2 } from "node:crypto";
-
-// src/diagnose/dtype.ts
-var BY_NAME = {
-  float16: { name: "float16", kind: "f", size: 2 },
-  bfloat16: { name: "bfloat16", kind: "f", size: 2 },
-  float32: { name: "float32", kind: "f", size: 4 },
-  float64: { name: "float64", kind: "f", size: 8 },
-  int8: { name: "int8", kind: "i", size: 1 },
-  int16: { name: "int16", kind: "i", size: 2 },
-  int32: { name: "int32", kind: "i", size: 4 },
-  int64: { name: "int64", kind: "i", size: 8 },
-  uint8: { name: "uint8", kind: "u", size: 1 },
-  uint16: { name: "uint16", kind: "u", size: 2 },
-  uint32: { name: "uint32", kind: "u", size: 4 },
-  uint64: { name: "uint64", kind: "u", size: 8 },
-  bool: { name: "bool", kind: "b", size: 1 }
-};
-function dtype(name, littleEndian = true) {
-  return { ...BY_NAME[name], littleEndian };
-}
-function dtypeFromNumpy(descr) {
-  const m = /^([<>|=])([a-zA-Z])(\d+)$/.exec(descr);
-  if (!m) {
-    if (/^[<>|=]?O/.test(descr)) return { unsupported: objectNote(descr) };
-    return { unsupported: `dtype ${descr} is not a plain numeric type` };
-  }
-  const [, order, kind, sizeText] = m;
-  const size = Number(sizeText);
-  const little = order !== ">";
-  const table = {
-    f2: "float16",
-    f4: "float32",
-    f8: "float64",
-    i1: "int8",
-    i2: "int16",
-    i4: "int32",
-    i8: "int64",
-    u1: "uint8",
-    u2: "uint16",
-    u4: "uint32",
-    u8: "uint64",
-    b1: "bool"
-  };
-  const name = table[`${kind}${size}`];
-  if (name) return dtype(name, little);
-  if (kind === "O") return { unsupported: objectNote(descr) };
-  const what = {
-    c: "complex",
-    U: "unicode string",
-    S: "byte string",
-    a: "byte string",
-    V: "void/structured",
-    M: "datetime",
-    m: "timedelta",
-    f: "float"
-  };
-  return { unsupported: `dtype ${descr} (${what[kind] ?? "unknown kind"}) is not supported` };
-}
-function objectNote(descr) {
-  return `dtype ${descr} is an object array (pickled Python objects); repro-gate never unpickles, so it is compared by hash only`;
-}
-var SAFETENSORS = {
-  F16: "float16",
-  BF16: "bfloat16",
-  F32: "float32",
-  F64: "float64",
-  I8: "int8",
-  I16: "int16",
-  I32: "int32",
-  I64: "int64",
-  U8: "uint8",
-  U16: "uint16",
-  U32: "uint32",
-  U64: "uint64",
-  BOOL: "bool"
-};
-function dtypeFromSafetensors(name) {
-  const n = SAFETENSORS[name];
-  return n ? dtype(n, true) : { unsupported: `safetensors dtype ${name} is not supported` };
-}
-var scratchU32 = new Uint32Array(1);
-var scratchF32 = new Float32Array(scratchU32.buffer);
-function halfToNumber(h) {
-  const sign = h & 32768 ? -1 : 1;
-  const exp = h >> 10 & 31;
-  const frac = h & 1023;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-var halfTable;
-function halves() {
-  if (!halfTable) {
-    halfTable = new Float64Array(65536);
-    for (let h = 0; h < 65536; h++) halfTable[h] = halfToNumber(h);
-  }
-  return halfTable;
-}
-var IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-function normalise(buf, dt) {
-  if (!IS_LITTLE_ENDIAN) throw new Error("repro-gate reads tensors on little-endian machines only");
-  let data = buf;
-  if (!dt.littleEndian && dt.size > 1 || data.byteOffset % dt.size !== 0) {
-    data = Buffer.alloc(buf.length);
-    buf.copy(data);
-    if (!dt.littleEndian && dt.size === 2) data.swap16();
-    if (!dt.littleEndian && dt.size === 4) data.swap32();
-    if (!dt.littleEndian && dt.size === 8) data.swap64();
-  }
-  return { data, dtype: { ...dt, littleEndian: true } };
-}
-function view(buf, dt) {
-  const { data, dtype: d } = normalise(buf, dt);
-  const ab = data.buffer;
-  const off = data.byteOffset;
-  const length = data.length / d.size;
-  const u8 = new Uint8Array(ab, off, data.length);
-  const u16 = () => new Uint16Array(ab, off, length);
-  const u32 = (n = length) => new Uint32Array(ab, off, n);
-  let value2;
-  let words;
-  switch (d.name) {
-    case "float16": {
-      const w = u16();
-      const t = halves();
-      words = w;
-      value2 = (i) => t[w[i]];
-      break;
-    }
-    case "bfloat16": {
-      const w = u16();
-      words = w;
-      value2 = (i) => {
-        scratchU32[0] = w[i] << 16;
-        return scratchF32[0];
-      };
-      break;
-    }
-    case "float32": {
-      const f = new Float32Array(ab, off, length);
-      words = u32();
-      value2 = (i) => f[i];
-      break;
-    }
-    case "float64": {
-      const f = new Float64Array(ab, off, length);
-      words = u32(length * 2);
-      value2 = (i) => f[i];
-      break;
-    }
-    case "int8": {
-      const x = new Int8Array(ab, off, length);
-      words = u8;
-      value2 = (i) => x[i];
-      break;
-    }
-    case "uint8":
-      words = u8;
-      value2 = (i) => u8[i];
-      break;
-    case "bool":
-      words = u8;
-      value2 = (i) => u8[i] ? 1 : 0;
-      break;
-    case "int16": {
-      const x = new Int16Array(ab, off, length);
-      words = u16();
-      value2 = (i) => x[i];
-      break;
-    }
-    case "uint16": {
-      const x = u16();
-      words = x;
-      value2 = (i) => x[i];
-      break;
-    }
-    case "int32": {
-      const x = new Int32Array(ab, off, length);
-      words = u32();
-      value2 = (i) => x[i];
-      break;
-    }
-    case "uint32": {
-      const x = u32();
-      words = x;
-      value2 = (i) => x[i];
-      break;
-    }
-    case "int64": {
-      const x = new BigInt64Array(ab, off, length);
-      words = u32(length * 2);
-      value2 = (i) => Number(x[i]);
-      break;
-    }
-    case "uint64": {
-      const x = new BigUint64Array(ab, off, length);
-      words = u32(length * 2);
-      value2 = (i) => Number(x[i]);
-      break;
-    }
-  }
-  return { dtype: d, length, value: value2, words };
-}
-function ulpDistance(bitsA, bitsB, size) {
-  const sign = size === 2 ? 32768 : 2147483648;
-  const a = bitsA >= sign ? sign - bitsA : bitsA;
-  const b = bitsB >= sign ? sign - bitsB : bitsB;
-  return Math.abs(a - b);
-}
-function ulpDistance64(loA, hiA, loB, hiB) {
-  const magA = hiA & 2147483647;
-  const magB = hiB & 2147483647;
-  if (hiA >>> 31 === hiB >>> 31) return Math.abs((magA - magB) * 4294967296 + (loA - loB));
-  return (magA + magB) * 4294967296 + loA + loB;
-}
-
-// src/diagnose/types.ts
-function jsonNumber2(x) {
-  if (Number.isFinite(x)) return x;
-  return Number.isNaN(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity";
-}
-
-// src/diagnose/compare-arrays.ts
-var MAX_TEXT = 200;
-function elementCount(shape3) {
-  return shape3 === null ? null : shape3.reduce((a, b) => a * b, 1);
-}
-function dtypeOf(a) {
-  return a.kind === "numeric" ? a.dtype.name : a.dtype;
-}
-function sameShape(a, b) {
-  return a !== null && b !== null && a.length === b.length && a.every((d, i) => d === b[i]);
-}
-function unravel(i, shape3) {
-  const idx = new Array(shape3.length).fill(0);
-  for (let k = shape3.length - 1; k >= 0; k--) {
-    const d = shape3[k];
-    idx[k] = d === 0 ? 0 : i % d;
-    i = d === 0 ? 0 : Math.floor(i / d);
-  }
-  return idx;
-}
-function storageIndex(a) {
-  if (!a.fortranOrder || a.shape.length < 2) return (i) => i;
-  const shape3 = a.shape;
-  const fStrides = [];
-  let s = 1;
-  for (const d of shape3) {
-    fStrides.push(s);
-    s *= d;
-  }
-  return (i) => {
-    let off = 0;
-    for (let k = shape3.length - 1; k >= 0; k--) {
-      const d = shape3[k];
-      off += i % d * fStrides[k];
-      i = Math.floor(i / d);
-    }
-    return off;
-  };
-}
-function countNaN(a) {
-  if (a.dtype.kind !== "f") return 0;
-  const v = view(a.data, a.dtype);
-  let nan3 = 0;
-  if (a.dtype.name === "float32" || a.dtype.name === "float64") {
-    const f = a.dtype.name === "float32" ? new Float32Array(v.words.buffer, v.words.byteOffset, v.length) : new Float64Array(v.words.buffer, v.words.byteOffset, v.length);
-    for (let i = 0; i < f.length; i++) if (f[i] !== f[i]) nan3++;
-    return nan3;
-  }
-  const w = v.words;
-  const [expMask, fracMask] = a.dtype.name === "float16" ? [31744, 1023] : [32640, 127];
-  for (let i = 0; i < w.length; i++) if ((w[i] & expMask) === expMask && (w[i] & fracMask) !== 0) nan3++;
-  return nan3;
-}
-function clip2(s) {
-  return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT - 1)}…` : s;
-}
-function base(name, before, after) {
-  const shapeBefore = before ? before.shape : null;
-  const shapeAfter = after ? after.shape : null;
-  return {
-    name,
-    status: !before ? "added" : !after ? "removed" : "modified",
-    dtypeBefore: before ? dtypeOf(before) : null,
-    dtypeAfter: after ? dtypeOf(after) : null,
-    shapeBefore,
-    shapeAfter,
-    elementsBefore: elementCount(shapeBefore),
-    elementsAfter: elementCount(shapeAfter),
-    compared: 0,
-    differing: null,
-    maxAbsDiff: null,
-    maxRelDiff: null,
-    maxUlp: null,
-    nonFiniteDiffering: 0,
-    nanBefore: before?.kind === "numeric" ? countNaN(before) : null,
-    nanAfter: after?.kind === "numeric" ? countNaN(after) : null,
-    bitIdentical: false
-  };
-}
-function comparable(d) {
-  if (sameShape(d.shapeBefore, d.shapeAfter)) return { n: d.elementsAfter };
-  const nb = d.elementsBefore;
-  const na = d.elementsAfter;
-  if (nb === na) return { n: na, note: "shape changed; values compared in flat row-major order" };
-  if (d.shapeBefore.length <= 1 && d.shapeAfter.length <= 1) {
-    return { n: Math.min(nb, na), note: `length changed (${nb} → ${na}); the first ${Math.min(nb, na)} compared` };
-  }
-  return { n: 0, note: `element count changed (${nb} → ${na}); values not compared` };
-}
-function bitsEqual(b, a) {
-  const wb = b.words;
-  const wa = a.words;
-  if (b.dtype.size === 8) return (i, j) => wb[2 * i] === wa[2 * j] && wb[2 * i + 1] === wa[2 * j + 1];
-  return (i, j) => wb[i] === wa[j];
-}
-function valuesEqual(b, a) {
-  return (i, j) => {
-    const x = b.value(i);
-    const y = a.value(j);
-    return x === y || x !== x && y !== y;
-  };
-}
-function ulpFn(b, a) {
-  const wb = b.words;
-  const wa = a.words;
-  if (b.dtype.size === 8) return (i, j) => ulpDistance64(wb[2 * i], wb[2 * i + 1], wa[2 * j], wa[2 * j + 1]);
-  const size = b.dtype.size;
-  return (i, j) => ulpDistance(wb[i], wa[j], size);
-}
-function compareArrays(name, before, after) {
-  const d = base(name, before, after);
-  if (!before || !after) return d;
-  if (before.kind === "hashed" || after.kind === "hashed") return compareHashed(d, before, after);
-  if (before.kind === "numeric" && after.kind === "numeric") return compareNumeric(d, before, after);
-  return compareText(d, asText(before), asText(after));
-}
-function sha256(buf) {
-  return createHash2("sha256").update(buf).digest("hex");
-}
-function compareHashed(d, before, after) {
-  const hash2 = (a) => a.kind === "hashed" ? a.sha256 : a.kind === "numeric" ? sha256(a.data) : sha256(Buffer.from(JSON.stringify(a.values)));
-  const equal = d.dtypeBefore === d.dtypeAfter && sameShape(d.shapeBefore, d.shapeAfter) && hash2(before) === hash2(after);
-  d.bitIdentical = equal;
-  d.status = equal ? "identical" : "modified";
-  d.note = [before, after].find((a) => a.kind === "hashed").note;
-  return d;
-}
-function asText(a) {
-  if (a.kind === "text") return a;
-  const v = view(a.data, a.dtype);
-  const idx = storageIndex(a);
-  const n = elementCount(a.shape);
-  const values = Array.from({ length: n }, (_, i) => String(v.value(idx(i))));
-  return { kind: "text", dtype: a.dtype.name, shape: a.shape, values };
-}
-function compareText(d, before, after) {
-  const { n, note } = comparable(d);
-  if (note) d.note = note;
-  let differing2 = 0;
-  for (let i = 0; i < n; i++) {
-    const b = before.values[i];
-    const a = after.values[i];
-    if (a === b) continue;
-    if (differing2++ === 0) d.firstDifference = { index: unravel(i, after.shape), before: clip2(b), after: clip2(a) };
-  }
-  const comparedAll = sameShape(d.shapeBefore, d.shapeAfter);
-  d.compared = n;
-  d.differing = comparedAll || n > 0 ? differing2 : null;
-  d.bitIdentical = comparedAll && differing2 === 0 && d.dtypeBefore === d.dtypeAfter;
-  d.status = d.bitIdentical ? "identical" : "modified";
-  return d;
-}
-function compareNumeric(d, before, after) {
-  const sameType = before.dtype.name === after.dtype.name;
-  const shapesEqual = sameShape(before.shape, after.shape);
-  const isFloat = before.dtype.kind === "f" && after.dtype.kind === "f";
-  if (sameType && shapesEqual && before.dtype.littleEndian === after.dtype.littleEndian && Boolean(before.fortranOrder) === Boolean(after.fortranOrder) && before.data.equals(after.data)) {
-    Object.assign(d, {
-      status: "identical",
-      compared: d.elementsAfter,
-      differing: 0,
-      maxAbsDiff: 0,
-      maxRelDiff: 0,
-      maxUlp: sameType && isFloat ? 0 : null,
-      bitIdentical: true
-    });
-    return d;
-  }
-  const { n, note } = comparable(d);
-  if (note) d.note = note;
-  if (!sameType) d.note = [note, `dtype changed (${before.dtype.name} → ${after.dtype.name}); values compared as numbers`].filter(Boolean).join("; ");
-  const vb = view(before.data, before.dtype);
-  const va = view(after.data, after.dtype);
-  const idxB = storageIndex(before);
-  const idxA = storageIndex(after);
-  const equal = sameType ? bitsEqual(vb, va) : valuesEqual(vb, va);
-  const ulp2 = sameType && isFloat ? ulpFn(vb, va) : void 0;
-  let differing2 = 0;
-  let maxAbs = 0;
-  let maxRel = 0;
-  let maxUlp = 0;
-  let nonFinite = 0;
-  for (let i = 0; i < n; i++) {
-    const ib = idxB(i);
-    const ia = idxA(i);
-    if (equal(ib, ia)) continue;
-    const x = vb.value(ib);
-    const y = va.value(ia);
-    if (differing2++ === 0) d.firstDifference = { index: unravel(i, after.shape), before: jsonNumber2(x), after: jsonNumber2(y) };
-    if (!Number.isFinite(x) || !Number.isFinite(y)) {
-      nonFinite++;
-      continue;
-    }
-    const abs = Math.abs(y - x);
-    const scale = Math.max(Math.abs(x), Math.abs(y));
-    if (abs > maxAbs) maxAbs = abs;
-    if (scale > 0 && abs / scale > maxRel) maxRel = abs / scale;
-    if (ulp2) {
-      const u = ulp2(ib, ia);
-      if (u > maxUlp) maxUlp = u;
-    }
-  }
-  const elementwise = shapesEqual || n > 0;
-  d.compared = n;
-  d.differing = elementwise ? differing2 : null;
-  d.maxAbsDiff = elementwise ? maxAbs : null;
-  d.maxRelDiff = elementwise ? maxRel : null;
-  d.maxUlp = elementwise && ulp2 ? maxUlp : null;
-  d.nonFiniteDiffering = nonFinite;
-  d.bitIdentical = sameType && shapesEqual && differing2 === 0;
-  d.status = d.bitIdentical ? "identical" : "modified";
-  return d;
-}
-
-// src/diagnose/npy.ts
-var NPY_MAGIC = Buffer.from([147, 78, 85, 77, 80, 89]);
-var NPY_MAX_HEADER = 1 << 20;
-var FormatError = class extends Error {
-};
-function parseNpyHeader(buf) {
-  if (buf.length < 10) return { needBytes: 10 };
-  if (!buf.subarray(0, 6).equals(NPY_MAGIC)) throw new FormatError("not a .npy file (bad magic bytes)");
-  const major = buf[6];
-  const minor = buf[7];
-  if (major < 1 || major > 3) throw new FormatError(`unsupported .npy format version ${major}.${minor}`);
-  const lenBytes = major === 1 ? 2 : 4;
-  if (buf.length < 8 + lenBytes) return { needBytes: 8 + lenBytes };
-  const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  if (headerLen > NPY_MAX_HEADER) throw new FormatError(`.npy header of ${headerLen} bytes is implausibly large`);
-  const dataOffset2 = 8 + lenBytes + headerLen;
-  if (buf.length < dataOffset2) return { needBytes: dataOffset2 };
-  const text2 = buf.subarray(8 + lenBytes, dataOffset2).toString(major === 3 ? "utf8" : "latin1");
-  const dict = parsePyLiteral(text2);
-  if (!isDict(dict)) throw new FormatError(".npy header is not a dict");
-  const { descr, fortran_order: fortran, shape: shape3 } = dict;
-  if (typeof fortran !== "boolean") throw new FormatError(".npy header has no boolean 'fortran_order'");
-  if (!Array.isArray(shape3) || !shape3.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d >= 0)) {
-    throw new FormatError(".npy header has no valid 'shape'");
-  }
-  const dims = shape3;
-  if (typeof descr !== "string") {
-    return {
-      version: `${major}.${minor}`,
-      descr: JSON.stringify(descr) ?? "?",
-      dtype: null,
-      unsupported: "structured dtype (record array) is not supported",
-      fortranOrder: fortran,
-      shape: dims,
-      dataOffset: dataOffset2,
-      dataBytes: null
-    };
-  }
-  const dt = dtypeFromNumpy(descr);
-  const count2 = dims.reduce((a, b) => a * b, 1);
-  if ("unsupported" in dt) {
-    return { version: `${major}.${minor}`, descr, dtype: null, unsupported: dt.unsupported, fortranOrder: fortran, shape: dims, dataOffset: dataOffset2, dataBytes: null };
-  }
-  return { version: `${major}.${minor}`, descr, dtype: dt, fortranOrder: fortran, shape: dims, dataOffset: dataOffset2, dataBytes: count2 * dt.size };
-}
-function isDict(v) {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-function parsePyLiteral(text2) {
-  let pos = 0;
-  const ws = () => {
-    while (pos < text2.length && /\s/.test(text2[pos])) pos++;
-  };
-  const fail = (what) => {
-    throw new FormatError(`bad .npy header at character ${pos}: ${what}`);
-  };
-  const value2 = () => {
-    ws();
-    const c = text2[pos];
-    if (c === "{") {
-      pos++;
-      const out = /* @__PURE__ */ Object.create(null);
-      for (; ; ) {
-        ws();
-        if (text2[pos] === "}") {
-          pos++;
-          return out;
-        }
-        const k = value2();
-        if (typeof k !== "string") fail("dict key is not a string");
-        ws();
-        if (text2[pos] !== ":") fail("expected ':'");
-        pos++;
-        out[k] = value2();
-        ws();
-        if (text2[pos] === ",") pos++;
-        else if (text2[pos] !== "}") fail("expected ',' or '}'");
-      }
-    }
-    if (c === "(" || c === "[") {
-      const close = c === "(" ? ")" : "]";
-      pos++;
-      const out = [];
-      for (; ; ) {
-        ws();
-        if (text2[pos] === close) {
-          pos++;
-          return out;
-        }
-        out.push(value2());
-        ws();
-        if (text2[pos] === ",") pos++;
-        else if (text2[pos] !== close) fail(`expected ',' or '${close}'`);
-      }
-    }
-    if (c === "'" || c === '"') {
-      pos++;
-      let s = "";
-      while (pos < text2.length && text2[pos] !== c) {
-        if (text2[pos] === "\\") pos++;
-        s += text2[pos++] ?? "";
-      }
-      if (pos >= text2.length) fail("unterminated string");
-      pos++;
-      return s;
-    }
-    const m = /^(?:True|False|None|-?\d+L?)/.exec(text2.slice(pos, pos + 32));
-    if (!m) return fail("unexpected token");
-    pos += m[0].length;
-    if (m[0] === "True") return true;
-    if (m[0] === "False") return false;
-    if (m[0] === "None") return null;
-    return Number(m[0].replace(/L$/, ""));
-  };
-  const v = value2();
-  ws();
-  if (pos !== text2.length) fail("trailing characters");
-  return v;
-}
-
-// src/diagnose/text-formats.ts
-var F64 = dtype("float64");
-var PLAIN_KEY2 = /^[^.[\]"]+$/;
-function childKey2(prefix, key, index) {
-  if (index || PLAIN_KEY2.test(key)) return prefix === "" ? key : `${prefix}.${key}`;
-  return `${prefix}[${JSON.stringify(key)}]`;
-}
-function f64(values) {
-  const buf = Buffer.alloc(values.length * 8);
-  values.forEach((v, i) => buf.writeDoubleLE(v, i * 8));
-  return buf;
-}
-function numericShape(v) {
-  if (typeof v === "number") return [];
-  if (!Array.isArray(v)) return null;
-  if (v.length === 0) return [0];
-  const first = numericShape(v[0]);
-  if (first === null) return null;
-  for (let i = 1; i < v.length; i++) {
-    const s = numericShape(v[i]);
-    if (s === null || s.length !== first.length || s.some((d, k) => d !== first[k])) return null;
-  }
-  return [v.length, ...first];
-}
-function jsonArrays(doc) {
-  const out = /* @__PURE__ */ new Map();
-  const visit2 = (v, key) => {
-    const shape3 = numericShape(v);
-    if (shape3 !== null) {
-      const values = shape3.length === 0 ? [v] : v.flat(Infinity);
-      out.set(key, { kind: "numeric", dtype: F64, shape: shape3, data: f64(values) });
-    } else if (Array.isArray(v)) {
-      v.forEach((item, i) => visit2(item, childKey2(key, String(i), true)));
-    } else if (v !== null && typeof v === "object") {
-      const entries = Object.entries(v);
-      if (entries.length === 0) out.set(key, { kind: "text", dtype: "object", shape: [], values: ["{}"] });
-      for (const [k, item] of entries) visit2(item, childKey2(key, k, false));
-    } else {
-      const t = v === null ? "null" : typeof v === "boolean" ? "boolean" : "string";
-      out.set(key, { kind: "text", dtype: t, shape: [], values: [String(v)] });
-    }
-  };
-  visit2(doc, "");
-  return out;
-}
-function parseCsv(text2) {
-  if (text2.charCodeAt(0) === 65279) text2 = text2.slice(1);
-  const rows = [];
-  let row = [];
-  let field = "";
-  let quoted = false;
-  let i = 0;
-  const endRow = () => {
-    row.push(field);
-    rows.push(row);
-    row = [];
-    field = "";
-  };
-  while (i < text2.length) {
-    const c = text2[i];
-    if (quoted) {
-      if (c === '"') {
-        if (text2[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-        i++;
-        continue;
-      }
-      field += c;
-      i++;
-      continue;
-    }
-    if (c === '"' && field === "") {
-      quoted = true;
-      i++;
-      continue;
-    }
-    if (c === ",") {
-      row.push(field);
-      field = "";
-      i++;
-      continue;
-    }
-    if (c === "\r" && text2[i + 1] === "\n") {
-      endRow();
-      i += 2;
-      continue;
-    }
-    if (c === "\n" || c === "\r") {
-      endRow();
-      i++;
-      continue;
-    }
-    field += c;
-    i++;
-  }
-  if (field !== "" || row.length > 0) endRow();
-  return rows;
-}
-var NUMBER = /^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)$/;
-var SPECIAL = { nan: NaN, inf: Infinity, infinity: Infinity };
-function cellNumber(cell) {
-  const s = cell.trim();
-  if (NUMBER.test(s)) return Number(s);
-  const m = /^([+-]?)(nan|inf|infinity)$/i.exec(s);
-  if (!m) return void 0;
-  const v = SPECIAL[m[2].toLowerCase()];
-  return m[1] === "-" ? -v : v;
-}
-function csvArrays(text2) {
-  const rows = parseCsv(text2);
-  const notes = [];
-  const arrays = /* @__PURE__ */ new Map();
-  const header2 = rows[0] ?? [];
-  const body = rows.slice(1);
-  const width = Math.max(header2.length, ...body.map((r) => r.length));
-  if (width > header2.length) notes.push(`some rows have ${width} cells but the header names ${header2.length} columns; extra cells are compared as columns #${header2.length + 1}…`);
-  const seen = /* @__PURE__ */ new Map();
-  for (let c = 0; c < width; c++) {
-    let name = c < header2.length ? header2[c] : `#${c + 1}`;
-    const n = (seen.get(name) ?? 0) + 1;
-    seen.set(name, n);
-    if (n > 1) name = `${name} (${n})`;
-    const cells = body.map((r) => r[c] ?? "");
-    const nums = cells.map((cell) => cell.trim() === "" ? NaN : cellNumber(cell));
-    const numeric = cells.some((cell) => cell.trim() !== "") && nums.every((v) => v !== void 0);
-    arrays.set(name, numeric ? { kind: "numeric", dtype: F64, shape: [cells.length], data: f64(nums) } : { kind: "text", dtype: "string", shape: [cells.length], values: cells });
-  }
-  return { arrays, notes };
-}
-
-// src/diagnose/zip.ts
-import { createReadStream } from "node:fs";
-import { createHash as createHash3 } from "node:crypto";
-import { createInflateRaw, inflateRawSync } from "node:zlib";
-var EOCD = 101010256;
-var ZIP64_LOCATOR = 117853008;
-var ZIP64_EOCD = 101075792;
-var CENTRAL = 33639248;
-var LOCAL = 67324752;
-var MAX_DIRECTORY = 64 << 20;
-async function readAt(fh, position, length) {
-  const buf = Buffer.alloc(length);
-  const { bytesRead } = await fh.read(buf, 0, length, position);
-  if (bytesRead !== length) throw new FormatError(`unexpected end of file at byte ${position + bytesRead}`);
-  return buf;
-}
-function u64(buf, offset) {
-  const v = buf.readBigUInt64LE(offset);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new FormatError("ZIP64 size beyond 2^53");
-  return Number(v);
-}
-async function readZipDirectory(fh, fileSize) {
-  const tailLen = Math.min(fileSize, 22 + 65535);
-  const tail = await readAt(fh, fileSize - tailLen, tailLen);
-  let eocd = -1;
-  for (let i = tail.length - 22; i >= 0; i--) {
-    if (tail.readUInt32LE(i) === EOCD) {
-      eocd = i;
-      break;
-    }
-  }
-  if (eocd < 0) throw new FormatError("not a ZIP archive (no end of central directory record)");
-  let count2 = tail.readUInt16LE(eocd + 10);
-  let dirSize = tail.readUInt32LE(eocd + 12);
-  let dirOffset = tail.readUInt32LE(eocd + 16);
-  if (count2 === 65535 || dirSize === 4294967295 || dirOffset === 4294967295) {
-    const loc = eocd - 20;
-    if (loc < 0 || tail.readUInt32LE(loc) !== ZIP64_LOCATOR) throw new FormatError("ZIP64 archive without a ZIP64 locator");
-    const rec = await readAt(fh, u64(tail, loc + 8), 56);
-    if (rec.readUInt32LE(0) !== ZIP64_EOCD) throw new FormatError("bad ZIP64 end of central directory record");
-    count2 = u64(rec, 32);
-    dirSize = u64(rec, 40);
-    dirOffset = u64(rec, 48);
-  }
-  if (dirSize > MAX_DIRECTORY) throw new FormatError(`central directory of ${dirSize} bytes is too large`);
-  if (dirOffset + dirSize > fileSize) throw new FormatError("central directory lies beyond the end of the file");
-  const dir = await readAt(fh, dirOffset, dirSize);
-  const entries = [];
-  let p = 0;
-  for (let n = 0; n < count2; n++) {
-    if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL) throw new FormatError(`bad central directory entry ${n}`);
-    const flags = dir.readUInt16LE(p + 8);
-    const nameLen = dir.readUInt16LE(p + 28);
-    const extraLen = dir.readUInt16LE(p + 30);
-    const commentLen = dir.readUInt16LE(p + 32);
-    const entry = {
-      name: dir.toString(flags & 2048 ? "utf8" : "latin1", p + 46, p + 46 + nameLen),
-      method: dir.readUInt16LE(p + 10),
-      flags,
-      crc32: dir.readUInt32LE(p + 16),
-      compressedSize: dir.readUInt32LE(p + 20),
-      uncompressedSize: dir.readUInt32LE(p + 24),
-      localHeaderOffset: dir.readUInt32LE(p + 42)
-    };
-    let e = p + 46 + nameLen;
-    const end = e + extraLen;
-    while (e + 4 <= end) {
-      const id = dir.readUInt16LE(e);
-      const len = dir.readUInt16LE(e + 2);
-      if (id === 1) {
-        let q = e + 4;
-        if (entry.uncompressedSize === 4294967295) {
-          entry.uncompressedSize = u64(dir, q);
-          q += 8;
-        }
-        if (entry.compressedSize === 4294967295) {
-          entry.compressedSize = u64(dir, q);
-          q += 8;
-        }
-        if (entry.localHeaderOffset === 4294967295) {
-          entry.localHeaderOffset = u64(dir, q);
-          q += 8;
-        }
-      }
-      e += 4 + len;
-    }
-    entries.push(entry);
-    p = end + commentLen;
-  }
-  return entries;
-}
-function checkReadable(entry) {
-  if (entry.flags & 1) throw new FormatError(`entry ${entry.name} is encrypted`);
-  if (entry.method !== 0 && entry.method !== 8) throw new FormatError(`entry ${entry.name} uses compression method ${entry.method} (only stored and deflate are read)`);
-}
-async function dataOffset(fh, entry) {
-  const local = await readAt(fh, entry.localHeaderOffset, 30);
-  if (local.readUInt32LE(0) !== LOCAL) throw new FormatError(`bad local header for entry ${entry.name}`);
-  return entry.localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
-}
-async function readZipEntry(fh, entry) {
-  checkReadable(entry);
-  const raw = await readAt(fh, await dataOffset(fh, entry), entry.compressedSize);
-  const out = entry.method === 0 ? raw : inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
-  if (out.length !== entry.uncompressedSize) throw new FormatError(`entry ${entry.name} inflated to ${out.length} bytes, expected ${entry.uncompressedSize}`);
-  return out;
-}
-async function* entryChunks(fh, file2, entry) {
-  checkReadable(entry);
-  if (entry.compressedSize === 0) return;
-  const start = await dataOffset(fh, entry);
-  const source = createReadStream(file2, { start, end: start + entry.compressedSize - 1 });
-  const stream = entry.method === 8 ? source.pipe(createInflateRaw()) : source;
-  try {
-    for await (const chunk of stream) yield chunk;
+    await runtime.prepare();
+    const own2 = { PYTHONUNBUFFERED: "1", ...config2.train.env };
+    const env = runtime.kind === "host" ? trainingEnv(req.runnerEnv ?? process.env, own2) : own2;
+    return await fn({ config: config2, runtime, env, log: req.log, ...baselineLocation(config2) });
   } finally {
-    source.destroy();
-    if (stream !== source) stream.destroy();
+    await runtime.dispose();
   }
-}
-async function streamZipEntry(fh, file2, entry, headBytes) {
-  const parts = [];
-  let have = 0;
-  for await (const chunk of entryChunks(fh, file2, entry)) {
-    parts.push(chunk.subarray(0, headBytes - have));
-    have += Math.min(chunk.length, headBytes - have);
-    if (have >= headBytes) break;
-  }
-  return Buffer.concat(parts);
-}
-async function hashZipEntry(fh, file2, entry, skip = 0) {
-  const hash2 = createHash3("sha256");
-  let offset = 0;
-  for await (const chunk of entryChunks(fh, file2, entry)) {
-    if (offset + chunk.length > skip) hash2.update(offset >= skip ? chunk : chunk.subarray(skip - offset));
-    offset += chunk.length;
-  }
-  return { sha256: hash2.digest("hex") };
 }
 
-// src/report/format.ts
-var ENTITY = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-  "|": "&#124;",
-  "`": "&#96;",
-  // GitHub finds @mentions and #refs after decoding entities: a zero-width space breaks them.
-  "@": "&#64;&#8203;",
-  "\\": "&#92;",
-  "*": "&#42;",
-  _: "&#95;",
-  "[": "&#91;",
-  "]": "&#93;",
-  "~": "&#126;",
-  "#": "&#35;&#8203;"
-};
-function oneLine(value2, max) {
-  let s = typeof value2 === "string" ? value2 : value2 === void 0 ? "" : JSON.stringify(value2);
-  if (s.length > max) s = `${s.slice(0, max - 1)}…`;
-  return s.replace(/[\r\n\t]+/g, " ");
-}
-function text(value2, max = 200) {
-  return oneLine(value2, max).replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c]);
-}
-function code(value2, max = 200) {
-  return value2 === void 0 ? "—" : `<code>${text(value2, max)}</code>`;
-}
-var GITHUB = { text, code, small: (line) => `<sub>${line}</sub>` };
-var TERMINAL = {
-  text: (value2, max = 200) => oneLine(value2, max).replaceAll("|", "\\|"),
-  code: (value2, max = 200) => value2 === void 0 ? "—" : `\`${oneLine(value2, max).replaceAll("|", "\\|")}\``,
-  small: (line) => line
-};
-function num(x, digits = 4) {
-  if (x === null || x === void 0) return "—";
-  if (!Number.isFinite(x)) return x > 0 ? "∞" : "−∞";
-  if (x === 0) return "0";
-  const abs = Math.abs(x);
-  const s = abs >= 1e-3 && abs < 1e6 ? String(Number(abs.toPrecision(digits))) : abs.toExponential(Math.max(1, digits - 2)).replace("e-", "e−");
-  return x < 0 ? `−${s}` : s;
-}
-
-// src/diagnose/render-artifacts.ts
-var HEADER = "| Artifact | Array | Type and shape | Differing | Max abs diff | Max rel diff | Max ULP | NaN before → after |";
-var RULE = "|---|---|---|---|---|---|---|---|";
-function shape2(s) {
-  return s === null ? "?" : `[${s.join(", ")}]`;
-}
-function typeAndShape(a, { text: text2 }) {
-  const dt = a.dtypeBefore === a.dtypeAfter || a.dtypeBefore === null || a.dtypeAfter === null ? text2(a.dtypeAfter ?? a.dtypeBefore ?? "?", 40) : `${text2(a.dtypeBefore, 40)} → ${text2(a.dtypeAfter, 40)}`;
-  const sb = shape2(a.shapeBefore);
-  const sa = shape2(a.shapeAfter);
-  const sh = a.shapeBefore === null || a.shapeAfter === null || sb === sa ? a.shapeAfter ? sa : sb : `${sb} → ${sa}`;
-  return `${dt} ${sh}`;
-}
-function differing(a) {
-  if (a.status === "added" || a.status === "removed") return a.status;
-  if (a.differing === null) return a.bitIdentical ? "0 (by hash)" : a.compared === 0 && a.note?.includes("SHA-256") ? "hash differs" : "—";
-  const extra = a.nonFiniteDiffering ? ` (${a.nonFiniteDiffering} NaN/∞)` : "";
-  return `${a.differing} / ${a.compared}${extra}`;
-}
-function nan2(a) {
-  if (a.nanBefore === null && a.nanAfter === null) return "—";
-  const b = a.nanBefore ?? "—";
-  const c = a.nanAfter ?? "—";
-  const warn = (a.nanAfter ?? 0) > (a.nanBefore ?? 0) ? " ⚠️" : "";
-  return b === c ? String(b) : `${b} → ${c}${warn}`;
-}
-function ulp(x) {
-  return x === null ? "—" : Number.isSafeInteger(x) ? String(x) : num(x);
-}
-function bytes(n) {
-  return n === null ? "—" : `${n} B`;
-}
-var DIGITS = { float16: 5, bfloat16: 4, float32: 9 };
-function shortest(v, dtype2) {
-  if (typeof v !== "number") return v;
-  const digits = dtype2 ? DIGITS[dtype2] : void 0;
-  return digits ? String(Number(v.toPrecision(digits))) : String(v);
-}
-var short = (h) => h ? h.slice(0, 12) : "—";
-function rowsFor(d, f) {
-  const { code: code2 } = f;
-  const name = code2(d.name);
-  if (d.status === "added" || d.status === "removed") {
-    return [`| ${name} | — | ${bytes(d.sizeBefore ?? d.sizeAfter)} | file ${d.status} | — | — | — | — |`];
-  }
-  const changed = d.arrays.filter((a) => a.status !== "identical");
-  if (changed.length === 0) {
-    const why = d.arrays.length ? `bytes differ, all ${d.arrays.length} arrays bit-identical` : `SHA-256 ${code2(short(d.sha256Before))} → ${code2(short(d.sha256After))}`;
-    return [`| ${name} | — | ${d.sizeBefore === d.sizeAfter ? bytes(d.sizeAfter) : `${bytes(d.sizeBefore)} → ${bytes(d.sizeAfter)}`} | ${why} | — | — | — | — |`];
-  }
-  return changed.map((a) => `| ${name} | ${a.name === "" ? "(array)" : code2(a.name, 120)} | ${typeAndShape(a, f)} | ${differing(a)} | ${num(a.maxAbsDiff)} | ${num(a.maxRelDiff)} | ${ulp(a.maxUlp)} | ${nan2(a)} |`);
-}
-function renderArtifactDiffs(diffs, opts = {}) {
-  const maxRows = opts.maxRows ?? 40;
-  const heading = opts.heading ?? "### Artifact differences";
-  const f = opts.escaper ?? GITHUB;
-  const { code: code2, text: text2 } = f;
-  const out = heading ? [heading, ""] : [];
-  const differ = diffs.filter((d) => d.status !== "identical");
-  if (differ.length === 0) {
-    out.push(diffs.length ? `All ${diffs.length} artifacts are byte-identical.` : "No artifacts compared.");
-    return `${out.join("\n")}
-`;
-  }
-  const identical = diffs.length - differ.length;
-  out.push(`${differ.length} of ${diffs.length} artifacts differ${identical ? ` (${identical} byte-identical)` : ""}.`, "");
-  const rows = differ.flatMap((d) => rowsFor(d, f));
-  out.push(HEADER, RULE, ...rows.slice(0, maxRows));
-  if (rows.length > maxRows) out.push("", `…and ${rows.length - maxRows} more changed arrays (see the JSON report).`);
-  const details = [];
-  for (const d of differ) {
-    const same = d.arrays.filter((a) => a.status === "identical").length + d.arraysOmitted;
-    const changed = d.arrays.length - d.arrays.filter((a) => a.status === "identical").length;
-    if (changed > 0 && same > 0) details.push(`${code2(d.name)}: ${same} other ${same === 1 ? "array" : "arrays"} bit-identical.`);
-    const firsts = d.arrays.filter((a) => a.firstDifference).slice(0, 3);
-    for (const a of firsts) {
-      const f2 = a.firstDifference;
-      const dt = a.dtypeAfter ?? a.dtypeBefore;
-      details.push(`${code2(d.name)} ${a.name === "" ? "" : `${code2(a.name, 120)} `}first differs at [${f2.index.join(", ")}]: ${code2(shortest(f2.before, dt), 60)} → ${code2(shortest(f2.after, dt), 60)}`);
-    }
-    for (const a of d.arrays) if (a.note && a.status !== "identical") details.push(`${code2(d.name)} ${a.name === "" ? "" : `${code2(a.name, 120)} `}${text2(a.note, 300)}`);
-    for (const n of d.notes) details.push(`${code2(d.name)}: ${text2(n, 300)}`);
-  }
-  if (details.length) out.push("", ...details.slice(0, 20).map((l) => `- ${l}`));
-  if (details.length > 20) out.push(`- …and ${details.length - 20} more notes.`);
-  return `${out.join("\n")}
-`;
-}
-
-// src/diagnose/artifact-diff.ts
-var DEFAULT_MAX_ARRAY_BYTES = 256 * 1024 * 1024;
-var DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
-var DEFAULT_MAX_ENTRIES = 1e4;
-function formatOf(name) {
-  const ext = path9.extname(name).toLowerCase();
-  const known = { ".npy": "npy", ".npz": "npz", ".safetensors": "safetensors", ".json": "json", ".csv": "csv" };
-  return known[ext] ?? "binary";
-}
-async function sha256File(file2, start = 0, end) {
-  const hash2 = createHash4("sha256");
-  if (end !== void 0 && end <= start) return hash2.digest("hex");
-  for await (const chunk of createReadStream2(file2, { start, end: end === void 0 ? void 0 : end - 1 })) hash2.update(chunk);
-  return hash2.digest("hex");
-}
-async function readAt2(fh, position, length) {
-  const buf = Buffer.alloc(length);
-  const { bytesRead } = await fh.read(buf, 0, length, position);
-  if (bytesRead !== length) throw new FormatError(`truncated: expected ${length} bytes at offset ${position}, found ${bytesRead}`);
-  return buf;
-}
-function describe3(err) {
-  if (err instanceof FormatError) return err.message;
-  if (err instanceof Error) return err.message.split("\n")[0];
-  return String(err);
-}
-var tooLarge = (bytes2, limits) => `${bytes2} bytes of data, above the ${limits.maxArrayBytes}-byte limit for elementwise comparison: compared by SHA-256 only`;
-function fromNpyBuffer(buf, limits) {
-  const h = parseNpyHeader(buf);
-  if ("needBytes" in h) throw new FormatError(`truncated .npy: header needs ${h.needBytes} bytes`);
-  return npyArray(h, buf.subarray(h.dataOffset), limits);
-}
-function npyArray(h, data, limits) {
-  if (!h.dtype || h.dataBytes === null) {
-    return { kind: "hashed", dtype: h.descr, shape: h.shape, sha256: createHash4("sha256").update(data).digest("hex"), note: h.unsupported };
-  }
-  if (data.length < h.dataBytes) throw new FormatError(`truncated .npy: ${h.dataBytes} data bytes expected, ${data.length} present`);
-  if (h.dataBytes > limits.maxArrayBytes) {
-    return { kind: "hashed", dtype: h.dtype.name, shape: h.shape, sha256: createHash4("sha256").update(data.subarray(0, h.dataBytes)).digest("hex"), note: tooLarge(h.dataBytes, limits) };
-  }
-  return { kind: "numeric", dtype: h.dtype, shape: h.shape, data: data.subarray(0, h.dataBytes), fortranOrder: h.fortranOrder };
-}
-async function readNpyHeader(fh, size) {
-  let want = Math.min(size, 4096);
-  for (; ; ) {
-    const h = parseNpyHeader(await readAt2(fh, 0, want));
-    if (!("needBytes" in h)) return h;
-    if (h.needBytes > size || h.needBytes > NPY_MAX_HEADER + 12 || h.needBytes <= want) throw new FormatError("truncated .npy header");
-    want = h.needBytes;
-  }
-}
-async function openNpy(file2, size, limits) {
-  const fh = await open4(file2, "r");
-  try {
-    const h = await readNpyHeader(fh, size);
-    const available = size - h.dataOffset;
-    const load = async () => {
-      if (!h.dtype || h.dataBytes === null) {
-        return { kind: "hashed", dtype: h.descr, shape: h.shape, sha256: await sha256File(file2, h.dataOffset), note: h.unsupported };
-      }
-      if (available < h.dataBytes) throw new FormatError(`truncated .npy: ${h.dataBytes} data bytes expected, ${available} present`);
-      if (h.dataBytes > limits.maxArrayBytes) {
-        return { kind: "hashed", dtype: h.dtype.name, shape: h.shape, sha256: await sha256File(file2, h.dataOffset, h.dataOffset + h.dataBytes), note: tooLarge(h.dataBytes, limits) };
-      }
-      return { kind: "numeric", dtype: h.dtype, shape: h.shape, data: await readAt2(fh, h.dataOffset, h.dataBytes), fortranOrder: h.fortranOrder };
-    };
-    return { names: [""], load, notes: [], close: () => fh.close() };
-  } catch (err) {
-    await fh.close();
-    throw err;
-  }
-}
-async function openNpz(file2, size, limits) {
-  const fh = await open4(file2, "r");
-  try {
-    const entries = await readZipDirectory(fh, size);
-    const byName = /* @__PURE__ */ new Map();
-    for (const e of entries) {
-      if (e.name.endsWith("/")) continue;
-      byName.set(e.name.endsWith(".npy") ? e.name.slice(0, -4) : e.name, e);
-    }
-    const load = async (name) => {
-      const e = byName.get(name);
-      const isNpy = e.name.endsWith(".npy");
-      if (e.uncompressedSize <= limits.maxArrayBytes + 65536) {
-        const buf = await readZipEntry(fh, e);
-        if (!isNpy) return { kind: "hashed", dtype: "bytes", shape: null, sha256: createHash4("sha256").update(buf).digest("hex"), note: "not a .npy entry: compared by SHA-256" };
-        return fromNpyBuffer(buf, limits);
-      }
-      if (!isNpy) {
-        const { sha256: sha2563 } = await hashZipEntry(fh, file2, e);
-        return { kind: "hashed", dtype: "bytes", shape: null, sha256: sha2563, note: "not a .npy entry: compared by SHA-256" };
-      }
-      const head = await streamZipEntry(fh, file2, e, NPY_MAX_HEADER + 12);
-      const h = parseNpyHeader(head);
-      if ("needBytes" in h) throw new FormatError(`entry ${e.name}: truncated .npy header`);
-      const { sha256: sha2562 } = await hashZipEntry(fh, file2, e, h.dataOffset);
-      return {
-        kind: "hashed",
-        dtype: h.dtype?.name ?? h.descr,
-        shape: h.shape,
-        sha256: sha2562,
-        note: h.dtype ? tooLarge(h.dataBytes ?? e.uncompressedSize, limits) : h.unsupported
-      };
-    };
-    return { names: [...byName.keys()], load, notes: [], close: () => fh.close() };
-  } catch (err) {
-    await fh.close();
-    throw err;
-  }
-}
-var SAFETENSORS_MAX_HEADER = 1e8;
-async function openSafetensors(file2, size, limits) {
-  const fh = await open4(file2, "r");
-  try {
-    if (size < 8) throw new FormatError("too short for safetensors");
-    const n = (await readAt2(fh, 0, 8)).readBigUInt64LE(0);
-    if (n > BigInt(Math.min(SAFETENSORS_MAX_HEADER, size - 8))) throw new FormatError(`safetensors header length ${n} is larger than the file allows`);
-    const headerLen = Number(n);
-    let header2;
-    try {
-      header2 = JSON.parse((await readAt2(fh, 8, headerLen)).toString("utf8"));
-    } catch (err) {
-      throw new FormatError(`safetensors header is not valid JSON (${describe3(err)})`);
-    }
-    if (header2 === null || typeof header2 !== "object" || Array.isArray(header2)) throw new FormatError("safetensors header is not a JSON object");
-    const base2 = 8 + headerLen;
-    const specs = /* @__PURE__ */ new Map();
-    const meta3 = /* @__PURE__ */ new Map();
-    for (const [name, spec] of Object.entries(header2)) {
-      if (name === "__metadata__") {
-        if (spec && typeof spec === "object") {
-          for (const [k, v] of Object.entries(spec)) meta3.set(`__metadata__.${k}`, { kind: "text", dtype: "string", shape: [], values: [typeof v === "string" ? v : JSON.stringify(v)] });
-        }
-        continue;
-      }
-      const s = spec;
-      const shapeOk = Array.isArray(s?.shape) && s.shape.every((d) => Number.isSafeInteger(d) && d >= 0);
-      const offs = s?.data_offsets;
-      const offsOk = Array.isArray(offs) && offs.length === 2 && offs.every((o) => Number.isSafeInteger(o) && o >= 0) && offs[0] <= offs[1];
-      if (typeof s?.dtype !== "string" || !shapeOk || !offsOk) throw new FormatError(`safetensors entry ${JSON.stringify(name)} lacks a valid dtype, shape or data_offsets`);
-      const [begin, end] = offs;
-      if (base2 + end > size) throw new FormatError(`safetensors tensor ${JSON.stringify(name)} extends beyond the end of the file`);
-      specs.set(name, { dtype: s.dtype, shape: s.shape, begin: base2 + begin, end: base2 + end });
-    }
-    const load = async (name) => {
-      const m = meta3.get(name);
-      if (m) return m;
-      const s = specs.get(name);
-      const dt = dtypeFromSafetensors(s.dtype);
-      const bytes2 = s.end - s.begin;
-      if ("unsupported" in dt) return { kind: "hashed", dtype: s.dtype, shape: s.shape, sha256: await sha256File(file2, s.begin, s.end), note: dt.unsupported };
-      const expected = s.shape.reduce((a, b) => a * b, 1) * dt.size;
-      if (expected !== bytes2) throw new FormatError(`safetensors tensor ${JSON.stringify(name)}: ${bytes2} bytes for shape [${s.shape.join(", ")}] of ${s.dtype} (expected ${expected})`);
-      if (bytes2 > limits.maxArrayBytes) return { kind: "hashed", dtype: dt.name, shape: s.shape, sha256: await sha256File(file2, s.begin, s.end), note: tooLarge(bytes2, limits) };
-      return { kind: "numeric", dtype: dt, shape: s.shape, data: await readAt2(fh, s.begin, bytes2) };
-    };
-    return { names: [...specs.keys(), ...meta3.keys()], load, notes: [], close: () => fh.close() };
-  } catch (err) {
-    await fh.close();
-    throw err;
-  }
-}
-async function openText(file2, size, format, limits) {
-  if (size > limits.maxTextBytes) throw new FormatError(`${size} bytes is above the ${limits.maxTextBytes}-byte limit for ${format.toUpperCase()} parsing`);
-  const text2 = await readFile6(file2, "utf8");
-  let arrays;
-  let notes = [];
-  if (format === "json") {
-    let doc;
-    try {
-      doc = parseLenientJson(text2);
-    } catch (err) {
-      throw new FormatError(`invalid JSON (${describe3(err)})`);
-    }
-    arrays = jsonArrays(doc);
-  } else {
-    ({ arrays, notes } = csvArrays(text2));
-  }
-  return { names: [...arrays.keys()], load: async (n) => arrays.get(n), notes, close: async () => void 0 };
-}
-function openContainer(format, file2, size, limits) {
-  switch (format) {
-    case "npy":
-      return openNpy(file2, size, limits);
-    case "npz":
-      return openNpz(file2, size, limits);
-    case "safetensors":
-      return openSafetensors(file2, size, limits);
-    case "json":
-    case "csv":
-      return openText(file2, size, format, limits);
-    case "binary":
-      throw new Error("unreachable");
-  }
-}
-async function diffArtifacts(beforePath, afterPath, name, options = {}) {
-  const limits = { maxArrayBytes: options.maxArrayBytes ?? DEFAULT_MAX_ARRAY_BYTES, maxTextBytes: options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES };
-  const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
-  const format = options.format ?? formatOf(name);
-  const missing = (err) => {
-    if (err.code === "ENOENT") return void 0;
-    throw err;
-  };
-  const [sb, sa] = await Promise.all([stat4(beforePath).catch(missing), stat4(afterPath).catch(missing)]);
-  const [hb, ha] = await Promise.all([sb ? sha256File(beforePath) : null, sa ? sha256File(afterPath) : null]);
-  const diff = {
-    name,
-    format,
-    status: !sb ? "added" : !sa ? "removed" : hb === ha ? "identical" : "modified",
-    sizeBefore: sb?.size ?? null,
-    sizeAfter: sa?.size ?? null,
-    sha256Before: hb,
-    sha256After: ha,
-    arrays: [],
-    arraysOmitted: 0,
-    notes: []
-  };
-  if (!sb && !sa) diff.notes.push("missing on both sides");
-  if (diff.status !== "modified" || format === "binary") return diff;
-  let before;
-  let after;
-  try {
-    try {
-      before = await openContainer(format, beforePath, sb.size, limits);
-    } catch (err) {
-      diff.notes.push(`could not read the before file as ${format} (${describe3(err)}); compared by size and SHA-256 only`);
-      return diff;
-    }
-    try {
-      after = await openContainer(format, afterPath, sa.size, limits);
-    } catch (err) {
-      diff.notes.push(`could not read the after file as ${format} (${describe3(err)}); compared by size and SHA-256 only`);
-      return diff;
-    }
-    diff.notes.push(...before.notes.map((n) => `before: ${n}`), ...after.notes.map((n) => `after: ${n}`));
-    const afterNames = new Set(after.names);
-    const beforeNames = new Set(before.names);
-    const names = [...before.names, ...after.names.filter((n) => !beforeNames.has(n))];
-    const arrays = [];
-    for (const n of names) {
-      try {
-        const b = beforeNames.has(n) ? await before.load(n) : void 0;
-        const a = afterNames.has(n) ? await after.load(n) : void 0;
-        arrays.push(compareArrays(n, b, a));
-      } catch (err) {
-        diff.notes.push(`could not compare ${JSON.stringify(n)}: ${describe3(err)}`);
-      }
-    }
-    if (arrays.length > maxEntries) {
-      const changed = arrays.filter((a) => a.status !== "identical");
-      const keep = new Set(changed.slice(0, maxEntries));
-      for (const a of arrays) if (keep.size < maxEntries && !keep.has(a)) keep.add(a);
-      diff.arrays = arrays.filter((a) => keep.has(a));
-      diff.arraysOmitted = arrays.length - diff.arrays.length;
-      diff.notes.push(`${diff.arraysOmitted} of ${arrays.length} entries left out (identical ones first)`);
-    } else {
-      diff.arrays = arrays;
-    }
-    if (arrays.length > 0 && arrays.every((a) => a.status === "identical")) {
-      diff.notes.push("the bytes differ but every array is bit-identical (only container metadata, such as ZIP timestamps or key order, changed)");
-    }
-    return diff;
-  } finally {
-    await before?.close();
-    await after?.close();
-  }
-}
-async function diffArtifactDirs(beforeDir, afterDir, names, options = {}) {
-  const out = [];
-  for (const name of names) out.push(await diffArtifacts(path9.join(beforeDir, name), path9.join(afterDir, name), name, options));
-  return out;
-}
-
-// src/diagnose/curves.ts
-import { readFile as readFile7 } from "node:fs/promises";
-function flattenNumbers(v, prefix, out) {
-  if (typeof v === "number") out.set(prefix, v);
-  else if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-    for (const [k, item] of Object.entries(v)) flattenNumbers(item, prefix === "" ? k : `${prefix}.${k}`, out);
-  }
-}
-function parseCurveLog(content, opts = {}) {
-  const stepKey = opts.stepKey ?? "step";
-  const source = opts.source ?? "curve log";
-  const series = /* @__PURE__ */ new Map();
-  let skippedLines = 0;
-  let withStep = 0;
-  const lines = content.split(/\r?\n/);
-  lines.forEach((line, i) => {
-    if (line.trim() === "") return;
-    const where = `${source} line ${i + 1}`;
-    let doc;
-    try {
-      doc = parseLenientJson(line);
-    } catch (err) {
-      throw new GateError(`${where} is not valid JSON: ${err.message}`, 'Write one JSON object per line (JSON Lines), e.g. {"step": 10, "loss": 0.53}.');
-    }
-    if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
-      throw new GateError(`${where} is not a JSON object.`, 'Write one JSON object per line, e.g. {"step": 10, "loss": 0.53}.');
-    }
-    const values = /* @__PURE__ */ new Map();
-    flattenNumbers(doc, "", values);
-    const stepPresent = stepKey.split(".").reduce((o, k) => o !== null && typeof o === "object" ? o[k] : void 0, doc);
-    if (stepPresent === void 0) {
-      skippedLines++;
-      return;
-    }
-    const step = values.get(stepKey);
-    if (step === void 0 || !Number.isFinite(step)) {
-      throw new GateError(`${where}: "${stepKey}" is ${JSON.stringify(stepPresent) ?? String(stepPresent)}, not a finite number.`, `Log the step as a number, or choose another step key.`);
-    }
-    withStep++;
-    values.delete(stepKey);
-    for (const [name, v] of values) {
-      let s = series.get(name);
-      if (!s) series.set(name, s = /* @__PURE__ */ new Map());
-      s.set(step, v);
-    }
-  });
-  if (withStep === 0 && lines.some((l) => l.trim() !== "")) {
-    throw new GateError(`${source} has no line with a "${stepKey}" field.`, 'Log the step on every line, or set the step key to the field your logger uses (e.g. "global_step" or "epoch").');
-  }
-  return { stepKey, series, skippedLines };
-}
-async function readCurveLog(file2, opts = {}) {
-  let content;
-  try {
-    content = await readFile7(file2, "utf8");
-  } catch (err) {
-    if (err.code === "ENOENT") throw new GateError(`The curve log ${file2} does not exist.`, "Have the training write its per-step log into {out}.");
-    throw err;
-  }
-  return parseCurveLog(content, { ...opts, source: file2 });
-}
-function sameValue(a, b, atol, rtol) {
-  if (a === b) return true;
-  if (Number.isNaN(a) && Number.isNaN(b)) return true;
-  if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
-  return Math.abs(a - b) <= atol + rtol * Math.abs(b);
-}
-function commonSteps(a, b) {
-  return [...a.keys()].filter((s) => b.has(s)).sort((x, y) => x - y);
-}
-function compareCurves(a, b, opts = {}) {
-  const atol = opts.atol ?? 0;
-  const rtol = opts.rtol ?? 1e-6;
-  if (!(atol >= 0) || !(rtol >= 0)) throw new GateError(`Curve tolerances must be non-negative numbers (atol ${atol}, rtol ${rtol}).`);
-  const names = [...a.series.keys(), ...[...b.series.keys()].filter((n) => !a.series.has(n))];
-  return names.map((metric) => {
-    const sa = a.series.get(metric) ?? /* @__PURE__ */ new Map();
-    const sb = b.series.get(metric) ?? /* @__PURE__ */ new Map();
-    const steps = commonSteps(sa, sb);
-    let first = null;
-    let va = null;
-    let vb = null;
-    let maxAbs = null;
-    for (const s of steps) {
-      const x = sa.get(s);
-      const y = sb.get(s);
-      if (Number.isFinite(x) && Number.isFinite(y)) maxAbs = Math.max(maxAbs ?? 0, Math.abs(x - y));
-      if (first === null && !sameValue(x, y, atol, rtol)) {
-        first = s;
-        va = x;
-        vb = y;
-      }
-    }
-    return {
-      metric,
-      firstDivergentStep: first,
-      valueA: va === null ? null : jsonNumber2(va),
-      valueB: vb === null ? null : jsonNumber2(vb),
-      maxAbsDiff: maxAbs,
-      stepsCompared: steps.length,
-      stepsOnlyInA: [...sa.keys()].filter((s) => !sb.has(s)).length,
-      stepsOnlyInB: [...sb.keys()].filter((s) => !sa.has(s)).length
-    };
-  });
-}
-async function diffCurveFiles(fileA, fileB, opts = {}) {
-  const [a, b] = await Promise.all([readCurveLog(fileA, opts), readCurveLog(fileB, opts)]);
-  return { a, b, divergences: compareCurves(a, b, opts) };
-}
-function mermaidSafe(name) {
-  const s = name.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 60);
-  return s === "" ? "_" : s;
-}
-function mermaidNumber(v) {
-  if (v === 0 || !Number.isFinite(v)) return "0";
-  const s = String(Number(v.toPrecision(10)));
-  if (!/e/i.test(s)) return s;
-  const abs = Math.abs(v);
-  if (abs >= 1) return BigInt(Math.round(v)).toString();
-  const digits = Math.min(100, Math.ceil(-Math.log10(abs)) + 9);
-  return v.toFixed(digits).replace(/\.?0+$/, "");
-}
-function downsampleIndices(n, max, must) {
-  if (n <= max) return Array.from({ length: n }, (_, i) => i);
-  if (max < 2) return [must ?? 0];
-  const idx = Array.from({ length: max }, (_, k) => Math.round(k * (n - 1) / (max - 1)));
-  if (must !== void 0 && !idx.includes(must)) {
-    let best = 1;
-    for (let k = 1; k < idx.length - 1; k++) if (Math.abs(idx[k] - must) < Math.abs(idx[best] - must)) best = k;
-    idx[best] = must;
-    idx.sort((x, y) => x - y);
-  }
-  return [...new Set(idx)];
-}
-function renderCurveChart(a, b, metric, opts = {}) {
-  const [labelA, labelB] = opts.labels ?? ["run A", "run B"];
-  const f = opts.escaper ?? GITHUB;
-  const mdText = f.text;
-  const sa = a.series.get(metric) ?? /* @__PURE__ */ new Map();
-  const sb = b.series.get(metric) ?? /* @__PURE__ */ new Map();
-  const common = commonSteps(sa, sb);
-  const steps = common.filter((s) => Number.isFinite(sa.get(s)) && Number.isFinite(sb.get(s)));
-  const name = mermaidSafe(metric);
-  if (steps.length === 0) return `_No steps where both runs logged a finite ${mdText(metric)} to plot._
-`;
-  const div = compareCurves(
-    { stepKey: a.stepKey, series: /* @__PURE__ */ new Map([[metric, sa]]), skippedLines: 0 },
-    { stepKey: b.stepKey, series: /* @__PURE__ */ new Map([[metric, sb]]), skippedLines: 0 },
-    { atol: opts.atol, rtol: opts.rtol }
-  )[0];
-  const mustIndex = div.firstDivergentStep === null ? void 0 : steps.indexOf(div.firstDivergentStep);
-  const picked = downsampleIndices(steps.length, opts.maxPoints ?? 50, mustIndex === -1 ? void 0 : mustIndex).map((i) => steps[i]);
-  const lines = [
-    "```mermaid",
-    "xychart-beta",
-    `    title "${name}"`,
-    `    x-axis "${mermaidSafe(a.stepKey)}" [${picked.map((s) => `"${mermaidNumber(s)}"`).join(", ")}]`,
-    `    y-axis "${name}"`,
-    `    line [${picked.map((s) => mermaidNumber(sa.get(s))).join(", ")}]`,
-    `    line [${picked.map((s) => mermaidNumber(sb.get(s))).join(", ")}]`,
-    "```"
-  ];
-  const caption = [`First line: ${mdText(labelA, 80)}; second line: ${mdText(labelB, 80)}.`];
-  if (div.firstDivergentStep !== null) caption.push(`They first differ at ${mdText(a.stepKey, 60)} ${div.firstDivergentStep} (${String(div.valueA)} vs ${String(div.valueB)}).`);
-  else caption.push("They agree at every common step.");
-  if (picked.length < steps.length) caption.push(`${picked.length} of ${steps.length} steps shown.`);
-  if (steps.length < common.length) caption.push(`${common.length - steps.length} steps with NaN or ±Infinity left out of the chart.`);
-  return `${lines.join("\n")}
-${f.small(caption.join(" "))}
-`;
-}
-function value(v) {
-  return typeof v === "number" ? String(v) : v === null ? "—" : v;
-}
-function renderCurveDivergences(divs, stepKey = "step", f = GITHUB) {
-  const { code: code2, text: mdText } = f;
-  const diverged = divs.filter((d) => d.firstDivergentStep !== null);
-  if (diverged.length === 0) return `All ${divs.length} logged series agree at every common ${mdText(stepKey, 60)}.
-`;
-  const rows = diverged.map((d) => `| ${code2(d.metric, 120)} | ${d.firstDivergentStep} | ${value(d.valueA)} | ${value(d.valueB)} | ${num(d.maxAbsDiff)} | ${d.stepsCompared} |`);
-  const same = divs.length - diverged.length;
-  return [
-    `| Series | First divergent ${mdText(stepKey, 60)} | Run A | Run B | Max abs diff | Steps compared |`,
-    "|---|---|---|---|---|---|",
-    ...rows,
-    ...same ? ["", `${same} other series agree at every common ${mdText(stepKey, 60)}.`] : []
-  ].join("\n") + "\n";
-}
-
-// src/diagnose/run.ts
-var FACTORS = [
-  {
-    name: "single-threaded BLAS/OpenMP",
-    env: { OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", NUMEXPR_NUM_THREADS: "1", VECLIB_MAXIMUM_THREADS: "1" },
-    cause: "parallelism"
-  },
-  { name: "PYTHONHASHSEED=0", env: { PYTHONHASHSEED: "0" }, cause: "randomness" },
-  { name: "CUBLAS_WORKSPACE_CONFIG=:4096:8", env: { CUBLAS_WORKSPACE_CONFIG: ":4096:8" }, cause: "parallelism" },
-  // Documented in the README: trainings opt in by calling e.g. torch.use_deterministic_algorithms(True).
-  { name: "framework deterministic mode (REPRO_GATE_DETERMINISTIC=1)", env: { REPRO_GATE_DETERMINISTIC: "1" }, cause: "parallelism" }
-];
-function runDifferences(a, b) {
-  const out = [];
-  for (const [name, before] of Object.entries(a.metrics)) {
-    const after = b.metrics[name];
-    if (before !== after) out.push({ kind: "metric", name, before, after, detail: `${signed(after - before)} (|Δ| ${Math.abs(after - before).toExponential(2)})` });
-  }
-  for (const [name, entry] of Object.entries(a.artifacts)) {
-    const other = b.artifacts[name];
-    if (entry.sha256 !== other?.sha256) {
-      out.push({ kind: "artifact", name, before: entry.sha256, after: other?.sha256 ?? null, detail: entry.size === other?.size ? "same size, different bytes" : `size ${entry.size} → ${other?.size ?? "missing"}` });
-    }
-  }
-  return out;
-}
-async function diagnose(ctx, seed) {
-  const { config: config2, log } = ctx;
-  let runs = 0;
-  const twice = async (label, extraEnv) => {
-    const env = { ...ctx.env, ...extraEnv };
-    const dirs = [path10.join(ctx.runRoot, `${label}-1`), path10.join(ctx.runRoot, `${label}-2`)];
-    const [a, b] = [await runSeed({ ...ctx, env, runDir: dirs[0] }, seed), await runSeed({ ...ctx, env, runDir: dirs[1] }, seed)];
-    runs += 2;
-    return { a, b, outA: seedOutDir(dirs[0], seed), outB: seedOutDir(dirs[1], seed) };
-  };
-  log.info(`diagnose: running seed ${seed} twice in the same environment`);
-  const same = await twice("same", {});
-  const differences = runDifferences(same.a, same.b);
-  const artifacts = differences.some((d) => d.kind === "artifact") ? await diffArtifactDirs(same.outA, same.outB, config2.artifacts) : [];
-  let curves = [];
-  let curvePlot = null;
-  if (config2.curves) {
-    const { file: file2, step, atol, rtol } = config2.curves;
-    const diffed = await diffCurveFiles(path10.join(same.outA, file2), path10.join(same.outB, file2), { stepKey: step, atol, rtol });
-    curves = diffed.divergences;
-    const first = curves.find((c) => c.firstDivergentStep !== null) ?? curves[0];
-    if (first) {
-      const a = diffed.a.series.get(first.metric) ?? /* @__PURE__ */ new Map();
-      const b = diffed.b.series.get(first.metric) ?? /* @__PURE__ */ new Map();
-      const points = [...a.keys()].filter((s) => b.has(s) && Number.isFinite(a.get(s)) && Number.isFinite(b.get(s))).sort((x, y) => x - y);
-      const stride = Math.max(1, Math.ceil(points.length / 500));
-      curvePlot = { metric: first.metric, stepKey: step, atol, rtol, points: points.filter((_, i) => i % stride === 0).map((s) => [s, a.get(s), b.get(s)]) };
-    }
-  }
-  if (differences.length === 0) {
-    return {
-      seed,
-      deterministic: true,
-      cause: "none",
-      runs,
-      differences,
-      factors: [],
-      artifacts,
-      curves,
-      curvePlot,
-      evidence: `seed ${seed} run twice in the same environment gave bit-identical metrics${config2.artifacts.length ? " and artifacts" : ""}.`
-    };
-  }
-  const factors = [];
-  let fixedBy;
-  for (const spec of FACTORS) {
-    if (Object.entries(spec.env).every(([k, v]) => ctx.env[k] === v)) {
-      factors.push({ name: spec.name, env: spec.env, deterministic: null, note: "already set in train.env" });
-      continue;
-    }
-    log.info(`diagnose: seed ${seed} twice with ${spec.name}`);
-    const r = await twice(spec.name.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, ""), spec.env);
-    const deterministic = runDifferences(r.a, r.b).length === 0;
-    factors.push({ name: spec.name, env: spec.env, deterministic });
-    fixedBy ??= deterministic ? spec : void 0;
-  }
-  const what = `${differences.length} value${differences.length === 1 ? "" : "s"} (${differences.slice(0, 3).map((d) => d.name).join(", ")}${differences.length > 3 ? ", …" : ""})`;
-  const evidence = fixedBy ? `seed ${seed} run twice differs in ${what}; with ${fixedBy.name} it is deterministic: add ${Object.entries(fixedBy.env).map(([k, v]) => `${k}: "${v}"`).join(", ")} to train.env in repro-gate.yml${fixedBy.name.includes("REPRO_GATE_DETERMINISTIC") ? " (the training reads it to enable its framework's deterministic mode)" : ""}.` : `seed ${seed} run twice differs in ${what}, and no single setting made it deterministic: something is unseeded or order-dependent (seed every RNG from --seed: random, numpy, torch, data loader workers; never iterate over a set of objects, whose order follows memory addresses).`;
-  return { seed, deterministic: false, cause: fixedBy?.cause ?? "randomness", runs, differences, factors, artifacts, curves, curvePlot, evidence };
-}
-
-// src/diagnose/lint.ts
-var TF_PACKAGES = ["tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel", "tensorflow-macos", "tf-nightly", "tf-keras"];
-var VALID_CUBLAS = /* @__PURE__ */ new Set([":4096:8", ":16:8"]);
-function truthy(v) {
-  return v === true || typeof v === "string" && /^(true|1|yes)$/i.test(v.trim()) || typeof v === "number" && v > 0;
-}
-function usesGpu(env, variable, gpus) {
-  const visible = variable("CUDA_VISIBLE_DEVICES");
-  if (visible !== void 0 && /^\s*(-1)?\s*$/.test(visible)) return false;
-  return gpus !== "none" || Number(env["gpu.count"] ?? 0) > 0 || truthy(env["torch.cuda_available"]) || Number(env["torch.gpu_count"] ?? 0) > 0;
-}
-function lintDeterminismFindings(env, trainEnv, gpus) {
-  const variable = (name) => {
-    if (Object.hasOwn(trainEnv, name)) return trainEnv[name];
-    const v = env[`env.${name}`];
-    return v === void 0 ? void 0 : String(v);
-  };
-  const installed = (...pkgs) => pkgs.some((p) => env[`package.${p}`] !== void 0);
-  const gpu = usesGpu(env, variable, gpus);
-  const out = [];
-  const where = "in train.env in repro-gate.yml";
-  if (installed("torch") && gpu) {
-    const cublas = variable("CUBLAS_WORKSPACE_CONFIG");
-    if (cublas === void 0 || !VALID_CUBLAS.has(cublas.trim())) {
-      out.push({
-        id: "cublas-workspace",
-        severity: "warning",
-        message: `PyTorch on a GPU without CUBLAS_WORKSPACE_CONFIG=:4096:8 (or :16:8)${cublas === void 0 ? "" : ` (it is ${JSON.stringify(cublas)})`}: cuBLAS may pick nondeterministic algorithms; set CUBLAS_WORKSPACE_CONFIG: ":4096:8" ${where} and call torch.use_deterministic_algorithms(True) (and torch.backends.cudnn.benchmark = False) in the training script.`
-      });
-    }
-  }
-  const hashSeed = variable("PYTHONHASHSEED");
-  if (hashSeed === void 0 || hashSeed.trim() === "" || hashSeed.trim() === "random") {
-    out.push({
-      id: "pythonhashseed",
-      severity: "warning",
-      message: `PYTHONHASHSEED is ${hashSeed === void 0 ? "not set" : JSON.stringify(hashSeed)}: Python randomises str and bytes hashes per process, so set iteration order (and anything derived from hash()) can change between runs; set PYTHONHASHSEED: "0" ${where} (setting it inside the script is too late).`
-    });
-  }
-  if (installed(...TF_PACKAGES)) {
-    const ops = variable("TF_DETERMINISTIC_OPS");
-    if (!truthy(ops)) {
-      const legacy = truthy(variable("TF_CUDNN_DETERMINISTIC")) ? " (TF_CUDNN_DETERMINISTIC covers only cuDNN)" : "";
-      out.push({
-        id: "tf-deterministic-ops",
-        severity: "warning",
-        message: `TensorFlow without TF_DETERMINISTIC_OPS=1${legacy}: ${gpu ? "GPU kernels (and some CPU ops)" : "some ops"} may run nondeterministically; set TF_DETERMINISTIC_OPS: "1" ${where}, or call tf.config.experimental.enable_op_determinism() (TensorFlow 2.9+) in the training script.`
-      });
-    }
-    if (!gpu && variable("TF_ENABLE_ONEDNN_OPTS") === void 0) {
-      out.push({
-        id: "tf-onednn",
-        severity: "info",
-        message: `TensorFlow on CPU uses oneDNN kernels whose floating-point results can differ with the CPU model and thread count; if results differ between runners, set TF_ENABLE_ONEDNN_OPTS: "0" ${where}.`
-      });
-    }
-  }
-  if (installed("jax", "jaxlib") && gpu) {
-    const flags = variable("XLA_FLAGS") ?? "";
-    if (!/--xla_gpu_deterministic_ops(=true)?(\s|$)/.test(flags)) {
-      out.push({
-        id: "xla-deterministic-ops",
-        severity: "warning",
-        message: `JAX on a GPU without --xla_gpu_deterministic_ops=true in XLA_FLAGS: XLA may use nondeterministic reductions (e.g. atomics in scatter); set XLA_FLAGS: "--xla_gpu_deterministic_ops=true" ${where} (appending to any flags already there).`
-      });
-    }
-  }
-  const omp = variable("OMP_NUM_THREADS");
-  const threads = omp === void 0 ? NaN : Number(omp.trim());
-  if (omp === void 0 || !(threads === 1)) {
-    out.push({
-      id: "blas-threads",
-      severity: "info",
-      message: `Multi-threaded BLAS/OpenMP (OMP_NUM_THREADS ${omp === void 0 ? "not set" : `= ${JSON.stringify(omp)}`}): parallel reductions can add in a different order on a runner with a different core count, so results may change in the last bits between machines; if they do, set OMP_NUM_THREADS: "1" (and MKL_NUM_THREADS / OPENBLAS_NUM_THREADS) ${where}.`
-    });
-  }
-  const blas = String(env.blas ?? "").toLowerCase();
-  if ((blas.includes("mkl") || installed("mkl")) && variable("MKL_CBWR") === void 0) {
-    out.push({
-      id: "mkl-cbwr",
-      severity: "info",
-      message: `NumPy uses MKL, which picks code paths by CPU model, so results can differ between runners; for bitwise-reproducible results across CPUs set MKL_CBWR: "COMPATIBLE" (or "AVX2") ${where}.`
-    });
-  }
-  return out;
-}
-function lintDeterminism(env, trainEnv, gpus) {
-  return lintDeterminismFindings(env, trainEnv, gpus).map((f) => f.severity === "info" ? `Info: ${f.message}` : f.message);
-}
-
-// src/gate.ts
-async function runGate(req) {
+// src/gate/check.ts
+async function check3(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
-  const baselinePath = path11.resolve(config2.root, config2.baseline);
-  const baseline = req.command === "record" ? void 0 : await readBaseline(baselinePath, req.configPath);
-  if (baseline && req.command === "check") checkBaselineFits(config2, baseline, baselinePath);
-  return withRuntime(config2, req, async (runtime, env) => {
-    const [fingerprints, commit] = await Promise.all([fingerprint(config2, runtime, env, req.log), gitCommit(config2.root)]);
-    const lint = lintDeterminism(fingerprints.environment, config2.train.env, config2.train.gpus);
-    const runDir = runsDir(config2, req.command);
-    const ctx = { config: config2, runtime, runDir, env, log: req.log };
-    const relBaseline = path11.relative(config2.root, baselinePath).split(path11.sep).join("/");
-    const base2 = { config: config2, baselinePath: relBaseline, commit, lint };
-    if (req.command === "record") {
-      const runs = await runSeeds(ctx, config2.seeds);
-      const recorded = newBaseline(config2, runs, fingerprints, commit);
-      await writeBaseline(baselinePath, recorded);
-      req.log.info(`Baseline written to ${baselinePath}: commit it.`);
-      return outcome(
-        buildReport({ ...base2, command: "record", verdict: "recorded", baseline: recorded, candidate: runs })
-      );
-    }
-    const drift = diffFingerprints(baseline.fingerprints, fingerprints);
-    if (baseline.commit) await describeDataChanges(config2, baseline.commit, drift.data);
-    drift.config.unshift(
-      ...diffSettings(comparedSettings(baseline.settings), comparedSettings(settingsOf(config2)), path11.relative(config2.root, config2.path).split(path11.sep).join("/"))
-    );
-    if (req.command === "drift") {
-      const verdict2 = drift.data.length + drift.config.length + drift.environment.length ? "drift" : "no-drift";
-      return outcome(buildReport({ ...base2, command: "drift", verdict: verdict2, baseline, drift }));
-    }
-    const { candidate, verdict, metrics, mismatches, warnings, sequential } = await trainAndCompare(ctx, baseline);
-    const compared = { metrics, mismatches };
+  const { baselinePath } = baselineLocation(config2);
+  const baseline = await readBaseline(baselinePath, req.configPath);
+  checkBaselineFits(config2, baseline, baselinePath);
+  return withSession(req, config2, async (s) => {
+    const { fingerprints, commit, lint } = await observe(s);
+    const drift2 = await driftSince(s, baseline, fingerprints);
+    const { candidate, verdict, metrics, mismatches, warnings, sequential } = await trainAndCompare(s, baseline);
     let cause;
     let diagnosis;
     if (FAILING_VERDICTS.includes(verdict)) {
-      const codeChanges = baseline.commit ? await codeChangesSince(config2, baseline.commit, relBaseline) : null;
+      const codeChanges = baseline.commit ? await codeChangesSince(s, baseline.commit) : null;
       if (baseline.commit && codeChanges === null) {
         warnings.push(
-          commit === null ? "This folder is not a git checkout, so changes to the training code since the baseline cannot be told apart." : `The baseline's commit ${baseline.commit.slice(0, 12)} is not in this clone, so code changes cannot be told apart (check out with fetch-depth: 0).`
+          commit === null ? "This folder is not a git checkout, so changes to the training code since the baseline cannot be told apart." : `The baseline's commit ${shortHash(baseline.commit)} is not in this clone, so code changes cannot be told apart (check out with fetch-depth: 0).`
         );
       }
-      cause = rankCause({ drift, codeChanges, ...compared });
+      cause = rankCause({ drift: drift2, codeChanges, metrics, mismatches });
       if (cause.cause === "unknown" && config2.mode === "exact" && config2.diagnose.auto) {
-        const seed = compared.mismatches[0]?.seed ?? config2.seeds[0];
-        diagnosis = await diagnose({ config: config2, runtime, env, log: req.log, runRoot: runsDir(config2, "diagnose") }, seed);
+        const seed = mismatches[0]?.seed ?? config2.seeds[0] ?? 0;
+        diagnosis = await diagnose({ config: config2, runtime: s.runtime, env: s.env, log: s.log, runRoot: runsDir(s, "diagnose") }, seed);
         cause = diagnosisCause(diagnosis);
       }
     }
-    return outcome(buildReport({ ...base2, command: "check", verdict, baseline, drift, candidate, ...compared, cause, warnings, diagnosis, sequential }));
+    return outcome(
+      buildReport({
+        command: "check",
+        config: config2,
+        verdict,
+        baseline,
+        baselinePath: s.baselineName,
+        commit,
+        lint,
+        drift: drift2,
+        candidate,
+        metrics,
+        mismatches,
+        cause,
+        warnings,
+        diagnosis,
+        sequential
+      })
+    );
   });
 }
-function runsDir(config2, name) {
-  return path11.join(config2.root, ".repro-gate", "runs", name);
+function checkBaselineFits(config2, baseline, file2) {
+  const rerecord = "Re-record the baseline with `repro-gate record` (and commit it) after changing what is measured.";
+  const missing = config2.metrics.map((m) => m.name).filter((n) => !baseline.settings.metrics.includes(n));
+  if (missing.length) throw new GateError(`The baseline ${file2} has no values for metric(s) ${missing.join(", ")}.`, rerecord);
+  const recordedSeeds = new Set(baseline.runs.map((r) => r.seed));
+  if (config2.mode === "exact" || config2.paired) {
+    const absent = config2.seeds.filter((seed) => !recordedSeeds.has(seed));
+    if (absent.length) {
+      const who = config2.mode === "exact" ? "Exact mode" : "A paired comparison";
+      throw new GateError(`${who} needs the baseline to hold every seed, but it has no run for seed(s) ${absent.join(", ")}.`, rerecord);
+    }
+  }
+  if (config2.robust) checkRobustSeeds(config2.seeds.length, baseline.runs.length, config2.alpha);
+  if (config2.paired && config2.seeds.length !== baseline.runs.length) {
+    throw new GateError(
+      `A paired comparison needs the same seeds on both sides: the config lists ${config2.seeds.length}, the baseline holds ${baseline.runs.length}.`,
+      rerecord
+    );
+  }
+  if (config2.mode === "exact") {
+    const missingArtifacts = config2.artifacts.filter((a) => !baseline.settings.artifacts.includes(a));
+    if (missingArtifacts.length) throw new GateError(`The baseline ${file2} has no hashes for artifact(s) ${missingArtifacts.join(", ")}.`, rerecord);
+  }
 }
-async function trainAndCompare(ctx, baseline) {
-  const { config: config2, log } = ctx;
+async function trainAndCompare(s, baseline) {
+  const { config: config2, log } = s;
   const warnings = [];
   const warnNow = (lines) => {
     for (const line of lines) log.warn(line);
     warnings.push(...lines);
   };
   if (config2.mode === "exact") {
-    const candidate2 = await runSeeds(ctx, config2.seeds);
+    const candidate2 = await seedRuns(s, "check", config2.seeds);
     const r2 = compareExact(baseline.runs, candidate2, config2.metrics.map((m) => m.name), config2.artifacts);
     return { candidate: candidate2, verdict: r2.verdict, metrics: r2.metrics, mismatches: r2.mismatches, warnings };
   }
   if (config2.sequential) {
     const plan = planForGate(config2.sequential, { alpha: config2.alpha, paired: config2.paired, nBaseline: baseline.runs.length });
-    warnNow(seedWarnings(baseline.runs, config2.metrics, { alpha: plan.alphaPerLook.at(-1), nCandidate: plan.looks.at(-1), bothSides: false, paired: config2.paired }));
+    const lastLook = plan.looks.length - 1;
+    warnNow(
+      seedWarnings(baseline.runs, config2.metrics, {
+        alpha: plan.alphaPerLook[lastLook] ?? config2.alpha,
+        nCandidate: plan.looks[lastLook] ?? config2.seeds.length,
+        bothSides: false,
+        paired: config2.paired
+      })
+    );
     const candidate2 = [];
     for (let look = 0; ; look++) {
-      candidate2.push(...await runSeeds(ctx, config2.seeds.slice(candidate2.length, plan.looks[look])));
+      candidate2.push(...await seedRuns(s, "check", config2.seeds.slice(candidate2.length, plan.looks[look])));
       const r2 = compareSequentialLook(plan, look, baseline.runs, candidate2, config2.metrics);
       log.info(r2.summary.reason);
-      if (r2.decision !== "continue" || look === plan.looks.length - 1) {
-        return { candidate: candidate2, verdict: r2.decision === "continue" ? "inconclusive" : r2.decision, metrics: r2.metrics, mismatches: [], warnings: [...warnings, ...r2.warnings], sequential: r2.summary };
+      if (r2.decision !== "continue" || look === lastLook) {
+        const verdict = r2.decision === "continue" ? "inconclusive" : r2.decision;
+        return { candidate: candidate2, verdict, metrics: r2.metrics, mismatches: [], warnings: [...warnings, ...r2.warnings], sequential: r2.summary };
       }
     }
   }
   if (!config2.robust) warnNow(seedWarnings(baseline.runs, config2.metrics, { alpha: config2.alpha, nCandidate: config2.seeds.length, paired: config2.paired }));
-  const candidate = await runSeeds(ctx, config2.seeds);
+  const candidate = await seedRuns(s, "check", config2.seeds);
   const r = compareStatistical(baseline.runs, candidate, config2.metrics, { alpha: config2.alpha, paired: config2.paired, robust: config2.robust });
   return { candidate, verdict: r.verdict, metrics: r.metrics, mismatches: [], warnings: [...warnings, ...r.warnings] };
 }
@@ -53141,99 +53125,46 @@ function diagnosisCause(d) {
     evidence: `nothing repro-gate fingerprints drifted and the training is deterministic here (${d.evidence.replace(/\.$/, "")}): the difference comes from something outside the fingerprint, such as the hardware, an input not listed under data:, or code outside this folder.`
   };
 }
-async function withRuntime(config2, req, fn) {
-  const runtime = createRuntime(config2, req.log);
-  try {
-    await runtime.prepare();
-    const own2 = { PYTHONUNBUFFERED: "1", ...config2.train.env };
-    const env = runtime.kind === "host" ? trainingEnv(req.runnerEnv ?? process.env, own2) : own2;
-    return await fn(runtime, env);
-  } finally {
-    await runtime.dispose();
-  }
+
+// src/gate/drift.ts
+async function drift(req) {
+  const config2 = await loadConfig(req.configPath, req.cwd);
+  const baseline = await readBaseline(baselineLocation(config2).baselinePath, req.configPath);
+  return withSession(req, config2, async (s) => {
+    const { fingerprints, commit, lint } = await observe(s);
+    const found = await driftSince(s, baseline, fingerprints);
+    const verdict = found.data.length + found.config.length + found.environment.length ? "drift" : "no-drift";
+    return outcome(buildReport({ command: "drift", config: config2, verdict, baseline, baselinePath: s.baselineName, commit, lint, drift: found }));
+  });
 }
-function outcome(report) {
-  return { report, verdict: report.verdict, exitCode: FAILING_VERDICTS.includes(report.verdict) ? 1 : 0 };
+
+// src/gate/record.ts
+async function record2(req) {
+  const config2 = await loadConfig(req.configPath, req.cwd);
+  return withSession(req, config2, async (s) => {
+    const { fingerprints, commit, lint } = await observe(s);
+    const runs = await seedRuns(s, "record", config2.seeds);
+    const recorded = {
+      schemaVersion: BASELINE_SCHEMA_VERSION,
+      tool: { name: "repro-gate", version: TOOL_VERSION },
+      recordedAt: (/* @__PURE__ */ new Date()).toISOString(),
+      commit,
+      settings: settingsOf(config2),
+      runs,
+      fingerprints
+    };
+    await writeBaseline(s.baselinePath, recorded);
+    s.log.info(`Baseline written to ${s.baselinePath}: commit it.`);
+    return outcome(
+      buildReport({ command: "record", config: config2, verdict: "recorded", baseline: recorded, baselinePath: s.baselineName, commit, lint, candidate: runs })
+    );
+  });
 }
-async function fingerprint(config2, runtime, env, log) {
-  const [data, configFiles, probed] = await Promise.all([
-    fingerprintData(config2.data, config2.root),
-    fingerprintConfigFiles(config2.config, config2.root),
-    probeEnvironment(runtime, { command: config2.train.command, cwd: config2.root, env, timeoutMs: config2.train.timeout, toolVersion: TOOL_VERSION })
-  ]);
-  if (probed.warning) log.warn(probed.warning);
-  return { data, config: configFiles, environment: probed.facts };
-}
-function diffFingerprints(before, after) {
-  return {
-    data: diffData(before.data, after.data),
-    config: diffConfig(before.config, after.config),
-    environment: diffEnvironment(before.environment, after.environment)
-  };
-}
-function checkBaselineFits(config2, baseline, file2) {
-  const rerecord = "Re-record the baseline with `repro-gate record` (and commit it) after changing what is measured.";
-  const missing = config2.metrics.map((m) => m.name).filter((n) => !baseline.settings.metrics.includes(n));
-  if (missing.length) throw new GateError(`The baseline ${file2} has no values for metric(s) ${missing.join(", ")}.`, rerecord);
-  const recordedSeeds = new Set(baseline.runs.map((r) => r.seed));
-  if (config2.mode === "exact" || config2.paired) {
-    const absent = config2.seeds.filter((s) => !recordedSeeds.has(s));
-    if (absent.length) {
-      throw new GateError(`${config2.mode === "exact" ? "Exact mode" : "A paired comparison"} needs the baseline to hold every seed, but it has no run for seed(s) ${absent.join(", ")}.`, rerecord);
-    }
-  }
-  if (config2.robust) checkRobustSeeds(config2.seeds.length, baseline.runs.length, config2.alpha);
-  if (config2.paired && config2.seeds.length !== baseline.runs.length) {
-    throw new GateError(`A paired comparison needs the same seeds on both sides: the config lists ${config2.seeds.length}, the baseline holds ${baseline.runs.length}.`, rerecord);
-  }
-  if (config2.mode === "exact") {
-    const missingArtifacts = config2.artifacts.filter((a) => !baseline.settings.artifacts.includes(a));
-    if (missingArtifacts.length) throw new GateError(`The baseline ${file2} has no hashes for artifact(s) ${missingArtifacts.join(", ")}.`, rerecord);
-  }
-}
-async function codeChangesSince(config2, commit, relBaseline) {
-  const changed = await changedFilesSince(config2.root, commit);
-  if (changed === null) return null;
-  const ownConfig = path11.relative(config2.root, config2.path).split(path11.sep).join("/");
-  const owned = [...config2.data, ...config2.config, relBaseline, ownConfig, ".repro-gate/"].map((p) => p.replace(/^\.\//, ""));
-  return changed.filter((f) => !owned.some((p) => f === p || f.startsWith(p.endsWith("/") ? p : `${p}/`)));
-}
-var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
-async function describeDataChanges(config2, commit, data) {
-  for (const entry of data.filter((d) => d.change === "modified").slice(0, 20)) {
-    const file2 = path11.join(config2.root, entry.path);
-    const size = (await stat5(file2).catch(() => void 0))?.size ?? Infinity;
-    if (size > TEXT_DIFF_MAX_BYTES) continue;
-    const before = await fileAtCommit(config2.root, commit, entry.path);
-    if (before === null || createHash5("sha256").update(before).digest("hex") !== entry.before) continue;
-    const detail = describeTextChange(before, await readFile8(file2, "utf8"));
-    if (detail) entry.detail = detail;
-  }
-}
-function comparedSettings(s) {
-  return { command: s.command, seeds: s.seeds, mode: s.mode, "metrics.file": s.metricsFile };
-}
-function settingsOf(config2) {
-  return {
-    mode: config2.mode,
-    command: config2.train.command,
-    image: config2.train.image ?? null,
-    seeds: config2.seeds,
-    metricsFile: config2.metricsFile,
-    metrics: config2.metrics.map((m) => m.name),
-    artifacts: config2.artifacts
-  };
-}
-function newBaseline(config2, runs, fingerprints, commit) {
-  return {
-    schemaVersion: BASELINE_SCHEMA_VERSION,
-    tool: { name: "repro-gate", version: TOOL_VERSION },
-    recordedAt: (/* @__PURE__ */ new Date()).toISOString(),
-    commit,
-    settings: settingsOf(config2),
-    runs,
-    fingerprints
-  };
+
+// src/gate/index.ts
+var GATE_VERBS = { record: record2, check: check3, drift };
+function runGate(command, req) {
+  return GATE_VERBS[command](req);
 }
 
 // src/github/context.ts
@@ -53312,8 +53243,8 @@ var Context = class {
       if (existsSync2(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse(readFileSync2(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path12 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path12} does not exist${EOL5}`);
+        const path16 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path16} does not exist${EOL5}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -53869,20 +53800,20 @@ CHAR_MAP[HTAB] |= OWS;
 CHAR_MAP[SP] |= OWS;
 CHAR_MAP[SEMI] |= SEMI_FLAG;
 CHAR_MAP[COMMA] |= COMMA_FLAG;
-for (let code2 = 128; code2 <= 255; code2++) {
-  CHAR_MAP[code2] |= LOWER_CASE;
+for (let code = 128; code <= 255; code++) {
+  CHAR_MAP[code] |= LOWER_CASE;
 }
 for (const char of "!#$%&'*+-.^_`|~") {
   CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
 }
-for (let code2 = 48; code2 <= 57; code2++) {
-  CHAR_MAP[code2] |= TOKEN_FLAG;
+for (let code = 48; code <= 57; code++) {
+  CHAR_MAP[code] |= TOKEN_FLAG;
 }
-for (let code2 = 65; code2 <= 90; code2++) {
-  CHAR_MAP[code2] |= LOWER_CASE | TOKEN_FLAG;
+for (let code = 65; code <= 90; code++) {
+  CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
 }
-for (let code2 = 97; code2 <= 122; code2++) {
-  CHAR_MAP[code2] |= TOKEN_FLAG;
+for (let code = 97; code <= 122; code++) {
+  CHAR_MAP[code] |= TOKEN_FLAG;
 }
 var NullObject = /* @__PURE__ */ (() => {
   const C = function() {
@@ -53902,8 +53833,8 @@ function parse5(header2, options) {
   let whitespace = -1;
   let stop = options?.parameters === false ? COMMA_FLAG : 0;
   while (index < len) {
-    const code2 = header2.charCodeAt(index);
-    const flags = CHAR_MAP[code2];
+    const code = header2.charCodeAt(index);
+    const flags = CHAR_MAP[code];
     if ((flags & stopFlags) !== 0) {
       stop |= flags & COMMA_FLAG;
       break;
@@ -53914,7 +53845,7 @@ function parse5(header2, options) {
     } else {
       whitespace = -1;
     }
-    typeFlags |= code2 & NON_ASCII | flags;
+    typeFlags |= code & NON_ASCII | flags;
     index++;
   }
   const valueEnd = whitespace === -1 ? index : whitespace;
@@ -53936,14 +53867,14 @@ function parseParameters(header2, type, index, len, stopFlags) {
     let keyFlags = 0;
     let keyWhitespace = -1;
     while (index < len) {
-      const code2 = header2.charCodeAt(index);
-      const flags = CHAR_MAP[code2];
+      const code = header2.charCodeAt(index);
+      const flags = CHAR_MAP[code];
       if ((flags & stopFlags) !== 0) {
         if ((flags & COMMA_FLAG) !== 0)
           break parameter;
         continue parameter;
       }
-      if (code2 === EQ) {
+      if (code === EQ) {
         const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
         const value2 = header2.slice(keyStart, keyEnd);
         const key = (keyFlags & CASE_FLAGS) === 0 ? value2 : value2.toLowerCase();
@@ -53955,16 +53886,16 @@ function parseParameters(header2, type, index, len, stopFlags) {
           const quotedStart = ++index;
           let escaped = false;
           while (index < len) {
-            const code3 = header2.charCodeAt(index);
-            if (code3 === DQUOTE) {
+            const code2 = header2.charCodeAt(index);
+            if (code2 === DQUOTE) {
               if (parameters[key] === void 0) {
                 parameters[key] = escaped ? unescapeQuotedPairs(header2, quotedStart, index) : header2.slice(quotedStart, index);
               }
               index++;
               let stop2 = 0;
               while (index < len) {
-                const code4 = header2.charCodeAt(index);
-                const flags2 = CHAR_MAP[code4];
+                const code3 = header2.charCodeAt(index);
+                const flags2 = CHAR_MAP[code3];
                 if ((flags2 & stopFlags) !== 0) {
                   stop2 = flags2 & COMMA_FLAG;
                   break;
@@ -53975,7 +53906,7 @@ function parseParameters(header2, type, index, len, stopFlags) {
                 break parameter;
               continue parameter;
             }
-            if (code3 === BSLASH && index + 1 < len) {
+            if (code2 === BSLASH && index + 1 < len) {
               escaped = true;
               index += 2;
               continue;
@@ -53988,8 +53919,8 @@ function parseParameters(header2, type, index, len, stopFlags) {
         let stop = 0;
         let valueWhitespace = -1;
         while (index < len) {
-          const code3 = header2.charCodeAt(index);
-          const flags2 = CHAR_MAP[code3];
+          const code2 = header2.charCodeAt(index);
+          const flags2 = CHAR_MAP[code2];
           if ((flags2 & stopFlags) !== 0) {
             stop = flags2 & COMMA_FLAG;
             break;
@@ -54016,7 +53947,7 @@ function parseParameters(header2, type, index, len, stopFlags) {
       } else {
         keyWhitespace = -1;
       }
-      keyFlags |= code2 & NON_ASCII | flags;
+      keyFlags |= code & NON_ASCII | flags;
       index++;
     }
   }
@@ -54275,8 +54206,8 @@ var convertMarkedBigIntsReviver = (key, value2, context3, userReviver) => {
   if (!hasUserReviver) return value2;
   return userReviver(key, value2, context3);
 };
-var JSONParseV2 = (text2, reviver) => {
-  return JSON.parse(text2, (key, value2, context3) => {
+var JSONParseV2 = (text, reviver) => {
+  return JSON.parse(text, (key, value2, context3) => {
     const isNumber = typeof value2 === "number";
     const isOutOfBounds = value2 > Number.MAX_SAFE_INTEGER || value2 < Number.MIN_SAFE_INTEGER;
     const isBigNumber = isNumber && isOutOfBounds;
@@ -54334,8 +54265,8 @@ var applyReviverIteratively = (parsed, userReviver) => {
   }
   return rootHolder[""];
 };
-var serializeBigInts = (text2) => {
-  return text2.replace(
+var serializeBigInts = (text) => {
+  return text.replace(
     stringsOrLargeNumbers,
     (match, digits, fractional, exponential) => {
       const isString = match[0] === '"';
@@ -54349,18 +54280,18 @@ var serializeBigInts = (text2) => {
     }
   );
 };
-var JSONParse = (text2, reviver) => {
-  if (!text2) return originalParse(text2, reviver);
+var JSONParse = (text, reviver) => {
+  if (!text) return originalParse(text, reviver);
   try {
-    if (isContextSourceSupported()) return JSONParseV2(text2, reviver);
-    const serializedData = serializeBigInts(text2);
+    if (isContextSourceSupported()) return JSONParseV2(text, reviver);
+    const serializedData = serializeBigInts(text);
     return originalParse(
       serializedData,
       (key, value2, context3) => convertMarkedBigIntsReviver(key, value2, context3, reviver)
     );
   } catch (error63) {
     if (error63 instanceof RangeError) {
-      const serializedData = serializeBigInts(text2);
+      const serializedData = serializeBigInts(text);
       const parsed = originalParse(serializedData);
       return applyReviverIteratively(parsed, reviver);
     }
@@ -54528,12 +54459,12 @@ async function getResponseData(response) {
   }
   const mimetype = parse5(contentType);
   if (isJSONResponse(mimetype)) {
-    let text2 = "";
+    let text = "";
     try {
-      text2 = await response.text();
-      return JSONParse(text2);
+      text = await response.text();
+      return JSONParse(text);
     } catch (err) {
-      return text2;
+      return text;
     }
   } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
   // (RFC 2046) and must never be decoded as text, even when the response
@@ -57570,14 +57501,14 @@ function findStickyComment(comments, marker, me) {
 var HARD_TRUNCATION_NOTE = "\n\n_… truncated to fit GitHub’s comment size limit._";
 function composeBody(marker, body) {
   const budget = MAX_COMMENT_LENGTH - marker.length - 1;
-  let text2 = typeof body === "function" ? body(budget) : body;
-  if (text2.length > budget) {
+  let text = typeof body === "function" ? body(budget) : body;
+  if (text.length > budget) {
     const room = budget - HARD_TRUNCATION_NOTE.length;
-    const cut = text2.lastIndexOf("\n", room);
-    text2 = text2.slice(0, cut > 0 ? cut : room) + HARD_TRUNCATION_NOTE;
+    const cut = text.lastIndexOf("\n", room);
+    text = text.slice(0, cut > 0 ? cut : room) + HARD_TRUNCATION_NOTE;
   }
   return `${marker}
-${text2}`;
+${text}`;
 }
 function sameBody(a, b) {
   const norm = (s) => s.replace(/\r\n/g, "\n").trimEnd();
@@ -57622,14 +57553,196 @@ function errorMessage(err) {
   return err instanceof Error ? err.message : String(err);
 }
 
-// src/diagnose/render.ts
-function plotLogs(plot) {
-  const series = (i) => /* @__PURE__ */ new Map([[plot.metric, new Map(plot.points.map((p) => [p[0], p[i]]))]]);
-  return [
-    { stepKey: plot.stepKey, series: series(1), skippedLines: 0 },
-    { stepKey: plot.stepKey, series: series(2), skippedLines: 0 }
-  ];
+// src/report/escape.ts
+var ENTITY = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+  "|": "&#124;",
+  "`": "&#96;",
+  // GitHub finds @mentions and #refs after decoding entities: a zero-width space breaks them.
+  "@": "&#64;&#8203;",
+  "\\": "&#92;",
+  "*": "&#42;",
+  _: "&#95;",
+  "[": "&#91;",
+  "]": "&#93;",
+  "~": "&#126;",
+  "#": "&#35;&#8203;"
+};
+function oneLine(value2, max) {
+  let s = typeof value2 === "string" ? value2 : value2 === void 0 ? "" : JSON.stringify(value2);
+  if (s.length > max) s = `${s.slice(0, max - 1)}…`;
+  return s.replace(/[\r\n\t]+/g, " ");
 }
+function escapeText(value2, max = 200) {
+  return oneLine(value2, max).replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c]);
+}
+function escapeCode(value2, max = 200) {
+  return value2 === void 0 ? "—" : `<code>${escapeText(value2, max)}</code>`;
+}
+var GITHUB = { text: escapeText, code: escapeCode, small: (line) => `<sub>${line}</sub>` };
+var TERMINAL = {
+  text: (value2, max = 200) => oneLine(value2, max).replaceAll("|", "\\|"),
+  code: (value2, max = 200) => value2 === void 0 ? "—" : `\`${oneLine(value2, max).replaceAll("|", "\\|")}\``,
+  small: (line) => line
+};
+
+// src/report/artifacts.ts
+var HEADER = "| Artifact | Array | Type and shape | Differing | Max abs diff | Max rel diff | Max ULP | NaN before → after |";
+var RULE = "|---|---|---|---|---|---|---|---|";
+function shape2(s) {
+  return s === null ? "?" : `[${s.join(", ")}]`;
+}
+function typeAndShape(a, { text }) {
+  const dt = a.dtypeBefore === a.dtypeAfter || a.dtypeBefore === null || a.dtypeAfter === null ? text(a.dtypeAfter ?? a.dtypeBefore ?? "?", 40) : `${text(a.dtypeBefore, 40)} → ${text(a.dtypeAfter, 40)}`;
+  const sb = shape2(a.shapeBefore);
+  const sa = shape2(a.shapeAfter);
+  const sh = a.shapeBefore === null || a.shapeAfter === null || sb === sa ? a.shapeAfter ? sa : sb : `${sb} → ${sa}`;
+  return `${dt} ${sh}`;
+}
+function differing(a) {
+  if (a.status === "added" || a.status === "removed") return a.status;
+  if (a.differing === null) return a.bitIdentical ? "0 (by hash)" : a.compared === 0 && a.note?.includes("SHA-256") ? "hash differs" : "—";
+  const extra = a.nonFiniteDiffering ? ` (${a.nonFiniteDiffering} NaN/∞)` : "";
+  return `${a.differing} / ${a.compared}${extra}`;
+}
+function nan2(a) {
+  if (a.nanBefore === null && a.nanAfter === null) return "—";
+  const b = a.nanBefore ?? "—";
+  const c = a.nanAfter ?? "—";
+  const warn = (a.nanAfter ?? 0) > (a.nanBefore ?? 0) ? " ⚠️" : "";
+  return b === c ? String(b) : `${b} → ${c}${warn}`;
+}
+function ulp(x) {
+  return x === null ? "—" : Number.isSafeInteger(x) ? String(x) : num(x);
+}
+function bytes(n) {
+  return n === null ? "—" : `${n} B`;
+}
+var DIGITS = { float16: 5, bfloat16: 4, float32: 9 };
+function shortest(v, dtype2) {
+  if (typeof v !== "number") return v;
+  const digits = dtype2 ? DIGITS[dtype2] : void 0;
+  return digits ? String(Number(v.toPrecision(digits))) : String(v);
+}
+function rowsFor(d, f) {
+  const { code } = f;
+  const name = code(d.name);
+  if (d.status === "added" || d.status === "removed") {
+    return [`| ${name} | — | ${bytes(d.sizeBefore ?? d.sizeAfter)} | file ${d.status} | — | — | — | — |`];
+  }
+  const changed = d.arrays.filter((a) => a.status !== "identical");
+  if (changed.length === 0) {
+    const why = d.arrays.length ? `bytes differ, all ${d.arrays.length} arrays bit-identical` : `SHA-256 ${code(shortHash(d.sha256Before))} → ${code(shortHash(d.sha256After))}`;
+    return [`| ${name} | — | ${d.sizeBefore === d.sizeAfter ? bytes(d.sizeAfter) : `${bytes(d.sizeBefore)} → ${bytes(d.sizeAfter)}`} | ${why} | — | — | — | — |`];
+  }
+  return changed.map((a) => `| ${name} | ${a.name === "" ? "(array)" : code(a.name, 120)} | ${typeAndShape(a, f)} | ${differing(a)} | ${num(a.maxAbsDiff)} | ${num(a.maxRelDiff)} | ${ulp(a.maxUlp)} | ${nan2(a)} |`);
+}
+function renderArtifactDiffs(diffs, opts = {}) {
+  const maxRows = opts.maxRows ?? 40;
+  const heading = opts.heading ?? "### Artifact differences";
+  const f = opts.escaper ?? GITHUB;
+  const { code, text } = f;
+  const out = heading ? [heading, ""] : [];
+  const differ = diffs.filter((d) => d.status !== "identical");
+  if (differ.length === 0) {
+    out.push(diffs.length ? `All ${diffs.length} artifacts are byte-identical.` : "No artifacts compared.");
+    return `${out.join("\n")}
+`;
+  }
+  const identical = diffs.length - differ.length;
+  out.push(`${differ.length} of ${diffs.length} artifacts differ${identical ? ` (${identical} byte-identical)` : ""}.`, "");
+  const rows = differ.flatMap((d) => rowsFor(d, f));
+  out.push(HEADER, RULE, ...rows.slice(0, maxRows));
+  if (rows.length > maxRows) out.push("", `…and ${rows.length - maxRows} more changed arrays (see the JSON report).`);
+  const details = [];
+  for (const d of differ) {
+    const same = d.arrays.filter((a) => a.status === "identical").length + d.arraysOmitted;
+    const changed = d.arrays.length - d.arrays.filter((a) => a.status === "identical").length;
+    if (changed > 0 && same > 0) details.push(`${code(d.name)}: ${same} other ${same === 1 ? "array" : "arrays"} bit-identical.`);
+    const firsts = d.arrays.filter((a) => a.firstDifference).slice(0, 3);
+    for (const a of firsts) {
+      const f2 = a.firstDifference;
+      const dt = a.dtypeAfter ?? a.dtypeBefore;
+      details.push(`${code(d.name)} ${a.name === "" ? "" : `${code(a.name, 120)} `}first differs at [${f2.index.join(", ")}]: ${code(shortest(f2.before, dt), 60)} → ${code(shortest(f2.after, dt), 60)}`);
+    }
+    for (const a of d.arrays) if (a.note && a.status !== "identical") details.push(`${code(d.name)} ${a.name === "" ? "" : `${code(a.name, 120)} `}${text(a.note, 300)}`);
+    for (const n of d.notes) details.push(`${code(d.name)}: ${text(n, 300)}`);
+  }
+  if (details.length) out.push("", ...details.slice(0, 20).map((l) => `- ${l}`));
+  if (details.length > 20) out.push(`- …and ${details.length - 20} more notes.`);
+  return `${out.join("\n")}
+`;
+}
+
+// src/report/curves.ts
+function mermaidSafe(name) {
+  const s = name.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 60);
+  return s === "" ? "_" : s;
+}
+function mermaidNumber(v) {
+  if (v === 0 || !Number.isFinite(v)) return "0";
+  const s = String(Number(v.toPrecision(10)));
+  if (!/e/i.test(s)) return s;
+  const abs = Math.abs(v);
+  if (abs >= 1) return BigInt(Math.round(v)).toString();
+  const digits = Math.min(100, Math.ceil(-Math.log10(abs)) + 9);
+  return v.toFixed(digits).replace(/\.?0+$/, "");
+}
+function renderCurveChart(plot, opts = {}) {
+  const [labelA, labelB] = opts.labels ?? ["run A", "run B"];
+  const f = opts.escaper ?? GITHUB;
+  const { points } = plot;
+  if (points.length === 0) return `_No steps where both runs logged a finite ${f.text(plot.metric)} to plot._
+`;
+  const divergence = plot.firstDivergence ?? null;
+  const mustIndex = divergence ? points.findIndex((p) => p[0] === divergence.step) : -1;
+  const picked = downsampleIndices(points.length, opts.maxPoints ?? 50, mustIndex === -1 ? void 0 : mustIndex).map((i) => points[i]);
+  const name = mermaidSafe(plot.metric);
+  const lines = [
+    "```mermaid",
+    "xychart-beta",
+    `    title "${name}"`,
+    `    x-axis "${mermaidSafe(plot.stepKey)}" [${picked.map((p) => `"${mermaidNumber(p[0])}"`).join(", ")}]`,
+    `    y-axis "${name}"`,
+    `    line [${picked.map((p) => mermaidNumber(p[1])).join(", ")}]`,
+    `    line [${picked.map((p) => mermaidNumber(p[2])).join(", ")}]`,
+    "```"
+  ];
+  const caption = [`First line: ${f.text(labelA, 80)}; second line: ${f.text(labelB, 80)}.`];
+  if (divergence) caption.push(`They first differ at ${f.text(plot.stepKey, 60)} ${divergence.step} (${String(divergence.a)} vs ${String(divergence.b)}).`);
+  else caption.push("They agree at every common step.");
+  const total = plot.finiteSteps ?? points.length;
+  if (picked.length < total) caption.push(`${picked.length} of ${total} steps shown.`);
+  if (plot.nonFiniteSteps) caption.push(`${plot.nonFiniteSteps} steps with NaN or ±Infinity left out of the chart.`);
+  return `${lines.join("\n")}
+${f.small(caption.join(" "))}
+`;
+}
+function value(v) {
+  return typeof v === "number" ? String(v) : v === null ? "—" : v;
+}
+function renderCurveDivergences(divs, stepKey = "step", f = GITHUB) {
+  const diverged = divs.filter((d) => d.firstDivergentStep !== null);
+  if (diverged.length === 0) return `All ${divs.length} logged series agree at every common ${f.text(stepKey, 60)}.
+`;
+  const rows = diverged.map(
+    (d) => `| ${f.code(d.metric, 120)} | ${d.firstDivergentStep} | ${value(d.valueA)} | ${value(d.valueB)} | ${num(d.maxAbsDiff)} | ${d.stepsCompared} |`
+  );
+  const same = divs.length - diverged.length;
+  return `${[
+    `| Series | First divergent ${f.text(stepKey, 60)} | Run A | Run B | Max abs diff | Steps compared |`,
+    "|---|---|---|---|---|---|",
+    ...rows,
+    ...same ? ["", `${same} other series agree at every common ${f.text(stepKey, 60)}.`] : []
+  ].join("\n")}
+`;
+}
+
+// src/report/diagnosis.ts
 function renderDiagnosis(d, f, heading = "###") {
   const out = [
     `${heading} Diagnosis: seed ${d.seed} rerun (${d.runs} training runs)`,
@@ -57646,17 +57759,14 @@ function renderDiagnosis(d, f, heading = "###") {
   if (d.differences.length) {
     out.push("", "| What differed between two runs of the same seed | Run 1 | Run 2 | |", "|---|---|---|---|");
     for (const x of d.differences.slice(0, 30)) {
-      const show = (v) => x.kind === "artifact" && typeof v === "string" ? f.code(v.slice(0, 12)) : f.code(v);
+      const show = (v) => x.kind === "artifact" && typeof v === "string" ? f.code(shortHash(v)) : f.code(v);
       out.push(`| ${x.kind} ${f.code(x.name)} | ${show(x.before)} | ${show(x.after)} | ${f.text(x.detail)} |`);
     }
   }
   if (d.artifacts.some((a) => a.status !== "identical")) out.push("", renderArtifactDiffs(d.artifacts, { heading: `${heading}# Artifacts, tensor by tensor`, escaper: f }).trimEnd());
   if (d.curves.length) {
     out.push("", `${heading}# Training curves`, "", renderCurveDivergences(d.curves, d.curvePlot?.stepKey, f).trimEnd());
-    if (d.curvePlot?.points.length) {
-      const [a, b] = plotLogs(d.curvePlot);
-      out.push("", renderCurveChart(a, b, d.curvePlot.metric, { labels: ["run 1", "run 2"], atol: d.curvePlot.atol, rtol: d.curvePlot.rtol, escaper: f }).trimEnd());
-    }
+    if (d.curvePlot?.points.length) out.push("", renderCurveChart(d.curvePlot, { labels: ["run 1", "run 2"], escaper: f }).trimEnd());
   }
   return out.join("\n");
 }
@@ -57710,7 +57820,6 @@ function metricsTable(report, f) {
 |---|---|---|---|---|---|---|---|`;
   return [header2, ...rows].join("\n");
 }
-var short2 = (hash2) => hash2 ? hash2.slice(0, 12) : "—";
 function sections(report, f) {
   const out = [];
   const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`, "", `**${f.text(report.summary, 1e3)}**`];
@@ -57736,7 +57845,7 @@ function sections(report, f) {
         `#### Data (${data.length})`,
         "| File | Change | Before (SHA-256) | After (SHA-256) |",
         "|---|---|---|---|",
-        ...data.map((d) => `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ""} | ${f.code(short2(d.before))} | ${f.code(short2(d.after))} |`)
+        ...data.map((d) => `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ""} | ${f.code(shortHash(d.before))} | ${f.code(shortHash(d.after))} |`)
       ].join("\n")
     });
   }
@@ -57771,7 +57880,7 @@ ${table}`
         "### What differed",
         "| Seed | Kind | Name | Baseline | This run |",
         "|---|---|---|---|---|",
-        ...report.mismatches.map((m) => `| ${m.seed} | ${m.kind} | ${f.code(m.name)} | ${f.code(m.kind === "artifact" ? short2(m.baseline) : m.baseline)} | ${f.code(m.kind === "artifact" ? short2(m.candidate) : m.candidate)} |`)
+        ...report.mismatches.map((m) => `| ${m.seed} | ${m.kind} | ${f.code(m.name)} | ${f.code(m.kind === "artifact" ? shortHash(m.baseline) : m.baseline)} | ${f.code(m.kind === "artifact" ? shortHash(m.candidate) : m.candidate)} |`)
       ].join("\n")
     });
   }
@@ -57783,8 +57892,8 @@ ${table}`
     out.push({ dropRank: 2, body: ["### Warnings", ...report.warnings.map((w) => `- ${f.text(w, 1e3)}`)].join("\n") });
   }
   const footer = [`repro-gate ${f.text(report.tool.version)}`];
-  if (report.baseline) footer.push(`baseline ${f.code(report.baseline.path)} recorded ${f.text(report.baseline.recordedAt)}${report.baseline.commit ? ` at ${f.code(report.baseline.commit.slice(0, 12))}` : ""}`);
-  if (report.commit) footer.push(`this run at ${f.code(report.commit.slice(0, 12))}`);
+  if (report.baseline) footer.push(`baseline ${f.code(report.baseline.path)} recorded ${f.text(report.baseline.recordedAt)}${report.baseline.commit ? ` at ${f.code(shortHash(report.baseline.commit))}` : ""}`);
+  if (report.commit) footer.push(`this run at ${f.code(shortHash(report.commit))}`);
   if (report.seeds.length) footer.push(`seeds ${report.seeds.join(", ")}`);
   out.push({ body: f.small(footer.join(" · ")) });
   return out;
@@ -57810,7 +57919,7 @@ function renderMarkdown(report, opts = {}) {
 `;
 }
 
-// src/main.ts
+// src/action/main.ts
 var SUMMARY_MAX_BYTES = 1e6;
 async function run() {
   try {
@@ -57826,8 +57935,7 @@ async function gateAndReport(inputs, command) {
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
   const event = readEvent();
   const pr = pullRequestFromEvent(event.name, event.payload);
-  const outcome2 = await runGate({
-    command,
+  const outcome2 = await runGate(command, {
     configPath: inputs.config,
     cwd: resolve(workspace, inputs.workingDirectory),
     log: { info: (l) => info(l), warn: (l) => warning(l) }

@@ -10,9 +10,9 @@
  * Deterministic (seeded). Goal: ≥ 40% fewer runs on clear cases at no loss of error control.
  */
 import { parseArgs } from 'node:util';
-import { tostPower } from '../src/compare/power.js';
-import { planSequential, type SequentialPlan } from '../src/compare/sequential.js';
-import { simulateFixed, simulateSequential, type Scenario } from '../src/compare/simulate.js';
+import { tostPower } from '../src/stats/power.js';
+import { planSequential, type SequentialPlan } from '../src/stats/sequential.js';
+import { simulateFixed, simulateSequential, type Scenario } from '../test/helpers/simulate.js';
 
 const { values } = parseArgs({ options: { reps: { type: 'string', default: '3000' }, 'null-reps': { type: 'string', default: '10000' } } });
 const REPS = Number(values.reps);

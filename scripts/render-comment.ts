@@ -16,7 +16,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { commentKey, composeBody, commentMarker } from '../src/github/sticky-comment.js';
 import { renderMarkdown } from '../src/report/markdown.js';
-import { reportSchema } from '../src/report/schema.js';
+import { reportSchema } from '../src/schema/report.js';
 
 const MARKED = 'marked@18.2.1';
 

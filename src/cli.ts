@@ -5,13 +5,12 @@
 import { parseArgs } from 'node:util';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { GateError, formatGateError } from './errors.js';
-import { runDiagnose, runGate, type GateCommand } from './gate.js';
-import { renderDiagnosis } from './diagnose/render.js';
-import { stderrLogger } from './logger.js';
+import { GateError, formatGateError } from './util/errors.js';
+import { diagnose, isGateCommand, runEquivalence, runGate } from './gate/index.js';
+import { renderDiagnosis } from './report/diagnosis.js';
+import { stderrLogger } from './util/logger.js';
 import { escaperFor, renderMarkdown } from './report/markdown.js';
-import { runEquivalence } from './equivalence-command.js';
-import { TOOL_VERSION } from './version.js';
+import { TOOL_VERSION } from './util/version.js';
 
 const USAGE = `repro-gate ${TOOL_VERSION} — does this ML training still reproduce its baseline?
 
@@ -97,14 +96,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (command === 'diagnose') {
       const seed = values.seed === undefined ? undefined : Number(values.seed);
       if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0)) throw new GateError(`--seed must be a non-negative integer (got "${values.seed}").`, 'For example: repro-gate diagnose --seed 0');
-      const { diagnosis, exitCode } = await runDiagnose({ configPath: values.config, cwd: io.cwd, log: stderrLogger, seed });
+      const { diagnosis, exitCode } = await diagnose({ configPath: values.config, cwd: io.cwd, log: stderrLogger, seed });
       io.stdout(values.json ? `${JSON.stringify(diagnosis, null, 2)}\n` : `${renderDiagnosis(diagnosis, escaperFor('terminal'), '##')}\n`);
       return exitCode;
     }
-    if (!['record', 'check', 'drift'].includes(command)) {
+    if (!isGateCommand(command)) {
       throw new GateError(`Unknown command "${command}".`, 'Use one of: record, check, drift, equivalence, diagnose (see `repro-gate --help`).');
     }
-    const outcome = await runGate({ command: command as GateCommand, configPath: values.config, cwd: io.cwd, log: stderrLogger });
+    const outcome = await runGate(command, { configPath: values.config, cwd: io.cwd, log: stderrLogger });
     io.stdout(values.json ? `${JSON.stringify(outcome.report, null, 2)}\n` : renderMarkdown(outcome.report, { format: 'terminal' }));
     return outcome.exitCode;
   } catch (err) {

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { parseInputs, readInputs, type InputName } from '../src/action/inputs.js';
-import { GateError } from '../src/errors.js';
+import { GateError } from '../src/util/errors.js';
 
 const inputs = (raw: Partial<Record<InputName, string>>) => parseInputs((n) => raw[n] ?? '');
 const errorOf = (raw: Partial<Record<InputName, string>>) => {

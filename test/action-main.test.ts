@@ -7,16 +7,16 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { GateError } from '../src/errors.js';
-import type { GateOutcome, GateRequest } from '../src/gate.js';
+import { GateError } from '../src/util/errors.js';
+import type { GateOutcome, GateRequest } from '../src/gate/index.js';
 import { FakeGitHub, TOKENS } from './helpers/fake-github.js';
 import { inputEnvName, parseOutputFile, pullRequestEvent } from './helpers/run-action.js';
 import { sampleReport } from './helpers/sample-report.js';
 
-const gate = vi.hoisted(() => ({ runGate: vi.fn<(req: GateRequest) => Promise<GateOutcome>>() }));
-vi.mock('../src/gate.js', () => gate);
+const gate = vi.hoisted(() => ({ runGate: vi.fn<(command: string, req: GateRequest) => Promise<GateOutcome>>() }));
+vi.mock('../src/gate/index.js', () => gate);
 
-const { run } = await import('../src/main.js');
+const { run } = await import('../src/action/main.js');
 
 let gh: FakeGitHub;
 let dir: string;
@@ -82,8 +82,9 @@ describe('run() for check / record / drift', () => {
     gate.runGate.mockResolvedValue(outcome('equivalent'));
     const r = await runWith({ command: 'check', 'working-directory': 'ml', config: 'gate.yml' });
 
-    const req = gate.runGate.mock.calls[0]![0];
-    expect(req).toMatchObject({ command: 'check', configPath: 'gate.yml', cwd: join(dir, 'ws', 'ml') });
+    const [command, req] = gate.runGate.mock.calls[0]!;
+    expect(command).toBe('check');
+    expect(req).toMatchObject({ configPath: 'gate.yml', cwd: join(dir, 'ws', 'ml') });
     expect(JSON.stringify(req)).not.toContain(TOKENS.installation);
 
     expect(r.exitCode).toBeUndefined();

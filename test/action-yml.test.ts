@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -30,7 +30,11 @@ describe('action.yml', () => {
     expect(fromYaml).toEqual(fromCode);
   });
 
-  it('declares the outputs main.ts sets', () => {
-    expect(Object.keys(action.outputs).sort()).toEqual(['comment-url', 'report-json', 'report-markdown', 'verdict']);
+  it('declares exactly the outputs the action sets, each described', () => {
+    const sources = readdirSync(join(REPO_ROOT, 'src', 'action')).map((f) => readFileSync(join(REPO_ROOT, 'src', 'action', f), 'utf8'));
+    const set = new Set(sources.flatMap((text) => [...text.matchAll(/core\.setOutput\('([a-z-]+)'/g)].map((m) => m[1]!)));
+    expect(set.size).toBeGreaterThan(0);
+    expect(Object.keys(action.outputs).sort()).toEqual([...set].sort());
+    for (const output of Object.values(action.outputs)) expect(output.description.length).toBeGreaterThan(10);
   });
 });

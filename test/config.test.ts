@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../src/config/load.js';
-import { parseDuration } from '../src/config/duration.js';
-import { GateError } from '../src/errors.js';
+import { parseDuration } from '../src/util/duration.js';
+import { GateError } from '../src/util/errors.js';
 
 const VALID = `version: 1
 train:

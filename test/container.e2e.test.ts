@@ -8,7 +8,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import { ContainerRuntime, mountArg } from '../src/runtime/container.js';
-import { silentLogger } from '../src/logger.js';
+import { captureLogger } from './helpers/logger.js';
 import { ensureTestImages, gateContainers, type TestImages } from './helpers/docker.js';
 import { CLI, copyExample, git, parseJson, runCli } from './helpers/project.js';
 
@@ -144,7 +144,7 @@ describe('container runtime errors', () => {
   const cfg = () => parseConfig(config(images.base), path.join(dir, 'c.yml'));
 
   it('names the setting when docker is missing', async () => {
-    const rt = new ContainerRuntime(cfg(), silentLogger, { docker: '/nonexistent/docker' });
+    const rt = new ContainerRuntime(cfg(), captureLogger(), { docker: '/nonexistent/docker' });
     await expect(rt.prepare()).rejects.toMatchObject({
       message: 'train.image is set, but the docker command was not found (/nonexistent/docker).',
       hint: expect.stringMatching(/remove train\.image/),
@@ -152,7 +152,7 @@ describe('container runtime errors', () => {
   });
 
   it('names the setting when the daemon is unreachable', async () => {
-    const rt = new ContainerRuntime(cfg(), silentLogger, { runnerEnv: { PATH: process.env.PATH, DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
+    const rt = new ContainerRuntime(cfg(), captureLogger(), { runnerEnv: { PATH: process.env.PATH, DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
     await expect(rt.prepare()).rejects.toMatchObject({
       message: expect.stringMatching(/^train\.image is set, but the Docker daemon cannot be reached: .*nonexistent\/docker\.sock/),
       hint: expect.stringMatching(/DOCKER_HOST/),

@@ -7,9 +7,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diffArtifactDirs, diffArtifacts, formatOf, renderArtifactDiffs, type ArrayDiff, type ArtifactDiff } from '../src/diagnose/artifact-diff.js';
+import { diffArtifactDirs, diffArtifacts, formatOf } from '../src/diagnose/artifact-diff.js';
+import { renderArtifactDiffs } from '../src/report/artifacts.js';
+import type { ArrayDiff, ArtifactDiff } from '../src/schema/diagnosis.js';
 import { parseCsv } from '../src/diagnose/text-formats.js';
-import { code, num, TERMINAL } from '../src/report/format.js';
+import { escapeCode as code, TERMINAL } from '../src/report/escape.js';
+import { num } from '../src/util/format.js';
 import { parsePyLiteral } from '../src/diagnose/npy.js';
 import { ulpDistance, ulpDistance64 } from '../src/diagnose/dtype.js';
 

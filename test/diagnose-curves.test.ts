@@ -2,10 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  compareCurves, diffCurveFiles, downsampleIndices, mermaidNumber, mermaidSafe, parseCurveLog, readCurveLog, renderCurveChart, renderCurveDivergences,
-} from '../src/diagnose/curves.js';
-import { GateError } from '../src/errors.js';
+import { compareCurves, curvePlot, diffCurveFiles, parseCurveLog, readCurveLog } from '../src/diagnose/curves.js';
+import { mermaidNumber, mermaidSafe, renderCurveChart, renderCurveDivergences } from '../src/report/curves.js';
+import { downsampleIndices } from '../src/util/downsample.js';
+import { GateError } from '../src/util/errors.js';
 
 const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n');
 
@@ -100,7 +100,7 @@ describe('Mermaid chart', () => {
   it('renders an xychart-beta block with two lines and step labels', () => {
     const a = parseCurveLog(jsonl([{ step: 0, loss: 1 }, { step: 10, loss: 0.5 }, { step: 20, loss: 0.25 }]));
     const b = parseCurveLog(jsonl([{ step: 0, loss: 1 }, { step: 10, loss: 0.5 }, { step: 20, loss: 0.3 }]));
-    const md = renderCurveChart(a, b, 'loss', { labels: ['run 1', 'run 2'] });
+    const md = renderCurveChart(curvePlot(a, b, 'loss'), { labels: ['run 1', 'run 2'] });
     expect(md).toBe([
       '```mermaid',
       'xychart-beta',
@@ -117,7 +117,7 @@ describe('Mermaid chart', () => {
 
   it('downsamples to 50 points, keeping the ends and the first divergent step', () => {
     const rows = (shift: number) => Array.from({ length: 1000 }, (_, i) => ({ step: i * 10, loss: 1 / (i + 1) + (i >= 333 ? shift : 0) }));
-    const md = renderCurveChart(parseCurveLog(jsonl(rows(0))), parseCurveLog(jsonl(rows(0.01))), 'loss');
+    const md = renderCurveChart(curvePlot(parseCurveLog(jsonl(rows(0))), parseCurveLog(jsonl(rows(0.01))), 'loss'));
     const labels = /x-axis "step" \[(.*)\]/.exec(md)![1]!.split(', ');
     expect(labels).toHaveLength(50);
     expect(labels[0]).toBe('"0"');
@@ -131,7 +131,7 @@ describe('Mermaid chart', () => {
     const evil = 'loss"]\n```\n<img src=x onerror=alert(1)>';
     const a = parseCurveLog(jsonl([{ step: 1, [evil]: 1e-9 }, { step: 2, [evil]: 2.5e21 }]));
     const b = parseCurveLog(jsonl([{ step: 1, [evil]: -3e-12 }, { step: 2, [evil]: 1 }]));
-    const md = renderCurveChart(a, b, evil, { labels: ['<b>x</b>', 'y|z'] });
+    const md = renderCurveChart(curvePlot(a, b, evil), { labels: ['<b>x</b>', 'y|z'] });
     const block = md.slice(0, md.indexOf('```', 5));
     expect(block).not.toMatch(/[<>\n]img|onerror=alert\(1\)"|e[+-]\d/);
     expect(block).toContain('title "loss________img_src_x_onerror_alert_1__"');
@@ -145,11 +145,11 @@ describe('Mermaid chart', () => {
   it('leaves out non-finite points and says so', () => {
     const a = parseCurveLog('{"step": 1, "loss": 1}\n{"step": 2, "loss": NaN}\n{"step": 3, "loss": 0.5}');
     const b = parseCurveLog('{"step": 1, "loss": 1}\n{"step": 2, "loss": 0.7}\n{"step": 3, "loss": 0.5}');
-    const md = renderCurveChart(a, b, 'loss');
+    const md = renderCurveChart(curvePlot(a, b, 'loss'));
     expect(md).toContain('x-axis "step" ["1", "3"]');
     expect(md).toContain('They first differ at step 2 (NaN vs 0.7).');
     expect(md).toContain('1 steps with NaN or ±Infinity left out of the chart.');
-    expect(renderCurveChart(a, b, 'nope')).toMatch(/No steps where both runs logged a finite/);
+    expect(renderCurveChart(curvePlot(a, b, 'nope'))).toMatch(/No steps where both runs logged a finite/);
   });
 
   it('helpers: sanitising, number syntax, downsampling', () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { diffEnvironment, diffSettings, rankCause, type CauseInput } from '../src/compare/drift.js';
-import type { MetricResult } from '../src/report/schema.js';
+import { type CauseInput, rankCause } from '../src/drift/cause.js';
+import { diffEnvironment } from '../src/drift/environment.js';
+import { diffSettings } from '../src/drift/settings.js';
+import type { MetricResult } from '../src/schema/report.js';
 
 const metric = (name: string, verdict: MetricResult['verdict'], diff: number): MetricResult => ({
   name, verdict, diff, baseline: { n: 5, mean: 0.9, sd: 0.01 }, candidate: { n: 5, mean: 0.9 + diff, sd: 0.01 },

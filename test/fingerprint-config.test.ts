@@ -2,8 +2,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GateError } from '../src/errors.js';
-import { diffConfig, fingerprintConfigFiles, flatten, parseConfigText } from '../src/fingerprint/config.js';
+import { GateError } from '../src/util/errors.js';
+import { diffConfig } from '../src/drift/config.js';
+import { fingerprintConfigFiles, flatten, parseConfigText } from '../src/fingerprint/config.js';
 
 let root: string;
 beforeEach(async () => {

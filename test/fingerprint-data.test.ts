@@ -3,8 +3,10 @@ import { mkdir, mkdtemp, rm, symlink, writeFile, appendFile } from 'node:fs/prom
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GateError } from '../src/errors.js';
-import { diffData, fingerprintData, type DataFingerprint } from '../src/fingerprint/data.js';
+import { GateError } from '../src/util/errors.js';
+import { diffData } from '../src/drift/data.js';
+import { fingerprintData } from '../src/fingerprint/data.js';
+import type { DataFingerprint } from '../src/schema/baseline.js';
 
 const EMPTY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const ABC = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
@@ -120,7 +122,8 @@ describe('diffData', () => {
     expect(diffData(before, after)).toEqual([
       { path: 'data/b.csv', change: 'modified', before: before.files['data/b.csv']!.sha256, after: after.files['data/b.csv']!.sha256 },
     ]);
-    expect(diffData(before, before)).toEqual([]);
+    // Fingerprinting the unchanged tree again finds nothing.
+    expect(diffData(after, await fingerprintData(['data'], root))).toEqual([]);
   });
 
   it('reports added and removed files sorted by path', async () => {

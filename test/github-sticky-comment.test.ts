@@ -12,7 +12,9 @@ import {
   upsertStickyComment,
   type UpsertOptions,
 } from '../src/github/sticky-comment.js';
+import { renderMarkdown } from '../src/report/markdown.js';
 import { ACTIONS_BOT_USER, FakeGitHub, HUMAN, TOKENS } from './helpers/fake-github.js';
+import { sampleReport } from './helpers/sample-report.js';
 
 const FAST = { retries: 3, baseDelayMs: 1, maxDelayMs: 50 };
 const KEY = commentKey('repro-gate.yml');
@@ -191,9 +193,15 @@ describe('upsertStickyComment against a fake GitHub', () => {
   });
 
   it('fits a huge report by asking the renderer for a shorter one', async () => {
-    const render = (max: number) => (max >= 100_000 ? 'z'.repeat(100_000) : `short report (max ${max})`);
-    const r = await upsert({ body: render });
+    const environment = Array.from({ length: 3000 }, (_, i) => ({ key: `package.p${i}`, change: 'modified' as const, before: '1.0', after: '1.1' }));
+    const report = sampleReport({ drift: { data: [], config: [], environment } });
+    expect(renderMarkdown(report).length).toBeGreaterThan(MAX_COMMENT_LENGTH);
+    const r = await upsert({ body: (max) => renderMarkdown(report, { maxLength: max, truncatedNote: 'See the job summary.' }) });
     expect(r.action).toBe('created');
-    expect(gh.comments[0]!.body).toBe(`${MARKER}\nshort report (max ${MAX_COMMENT_LENGTH - MARKER.length - 1})`);
+    const posted = gh.comments[0]!.body;
+    expect(posted.length).toBeLessThanOrEqual(MAX_COMMENT_LENGTH);
+    expect(posted.startsWith(`${MARKER}\n## ❌ repro-gate: not-equivalent`)).toBe(true);
+    expect(posted).toContain('> See the job summary.');
+    expect(posted).not.toContain('package.p0');
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { code, num, text } from '../src/report/format.js';
+import { escapeCode as code, escapeText as text } from '../src/report/escape.js';
+import { num } from '../src/util/format.js';
 import { renderMarkdown } from '../src/report/markdown.js';
-import { reportSchema, type Report } from '../src/report/schema.js';
+import { reportSchema, type Report } from '../src/schema/report.js';
 
 function report(over: Partial<Report> = {}): Report {
   return reportSchema.parse({
@@ -80,6 +81,21 @@ describe('markdown report', () => {
     expect(num(0)).toBe('0');
     expect(num(null)).toBe('—');
     expect(num(Infinity)).toBe('∞');
+  });
+
+  it('renders the automatic diagnosis of a failing exact check below the drift', () => {
+    const diagnosis = {
+      seed: 0, deterministic: false, cause: 'randomness' as const, runs: 10,
+      evidence: 'seed 0 run twice differs in 1 value (loss), and no single setting made it deterministic.',
+      differences: [{ kind: 'metric' as const, name: 'loss', before: 0.5, after: 0.51, detail: '+0.01' }],
+      factors: [{ name: 'PYTHONHASHSEED=0', env: { PYTHONHASHSEED: '0' }, deterministic: false }],
+      artifacts: [], curves: [], curvePlot: null,
+    };
+    const md = renderMarkdown(report({ mode: 'exact', verdict: 'mismatch', cause: 'randomness', diagnosis }));
+    expect(md).toContain('### Diagnosis: seed 0 rerun (10 training runs)');
+    expect(md).toContain('**Nondeterministic: randomness** — seed 0 run twice differs');
+    expect(md).toContain('| <code>PYTHONHASHSEED=0</code> | ❌ no |');
+    expect(md.indexOf('### Diagnosis')).toBeGreaterThan(md.indexOf('#### Data'));
   });
 
   it('shows one-sided margins and zero-spread verdicts', () => {

@@ -1,7 +1,7 @@
 /** robust: true — rank-based equivalence on the example, and its refusal below 10 seeds per side. */
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { copyExample, editFile, parseJson, runCli } from './helpers/project.js';
+import { copyExample, editFile, parseJson, runCli, withEdit } from './helpers/project.js';
 
 let dir: string;
 
@@ -23,17 +23,19 @@ describe('robust equivalence', () => {
   });
 
   it('refuses fewer than 10 seeds per side and explains why', async () => {
-    await editFile(path.join(dir, 'repro-gate.yml'), (t) => t.replace(/^seeds: 10$/m, 'seeds: [0, 1, 2, 3, 4]'));
-    const r = await runCli(['check'], dir);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^repro-gate: robust equivalence needs ≥ 10 seeds per side \(candidate has 5, baseline 10\): with fewer, the rank-based CI cannot reach/);
-    expect(r.stderr).toMatch(/→ Run ≥ 10 seeds on each side/);
+    await withEdit(path.join(dir, 'repro-gate.yml'), (t) => t.replace(/^seeds: 10$/m, 'seeds: [0, 1, 2, 3, 4]'), async () => {
+      const r = await runCli(['check'], dir);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^repro-gate: robust equivalence needs ≥ 10 seeds per side \(candidate has 5, baseline 10\): with fewer, the rank-based CI cannot reach/);
+      expect(r.stderr).toMatch(/→ Run ≥ 10 seeds on each side/);
+    });
   });
 
   it('cannot be combined with paired or sequential seeds', async () => {
-    await editFile(path.join(dir, 'repro-gate.yml'), (t) => t.replace('robust: true', 'robust: true\npaired: true'));
-    const r = await runCli(['check'], dir);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/robust: robust: true is an independent-samples test with fixed seeds/);
+    await withEdit(path.join(dir, 'repro-gate.yml'), (t) => t.replace('robust: true', 'robust: true\npaired: true'), async () => {
+      const r = await runCli(['check'], dir);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/robust: robust: true is an independent-samples test with fixed seeds/);
+    });
   });
 });

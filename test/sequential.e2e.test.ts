@@ -42,9 +42,10 @@ describe('sequential seeds', () => {
   });
 
   it('is refused in exact mode with a message naming the key', async () => {
-    await editFile(path.join(dir, 'repro-gate.exact.yml'), (t) => t.replace(/^seeds: 2$/m, 'seeds: {min: 2, max: 4}'));
-    const bad = await runCli(['check', '--config', 'repro-gate.exact.yml'], dir);
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/seeds: seeds: \{min, max\} \(sequential\) needs mode: statistical/);
+    await withEdit(path.join(dir, 'repro-gate.exact.yml'), (t) => t.replace(/^seeds: 2$/m, 'seeds: {min: 2, max: 4}'), async () => {
+      const bad = await runCli(['check', '--config', 'repro-gate.exact.yml'], dir);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/seeds: seeds: \{min, max\} \(sequential\) needs mode: statistical/);
+    });
   });
 });

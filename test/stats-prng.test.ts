@@ -1,6 +1,6 @@
 /** The seeded PRNG behind the simulations: xoshiro128** reference output, uniforms, normals. */
 import { describe, expect, it } from 'vitest';
-import { createRng, xoshiro128ss } from '../src/compare/prng.js';
+import { createRng, xoshiro128ss } from '../src/stats/prng.js';
 
 describe('prng', () => {
   it('xoshiro128** matches the reference C implementation (state 1, 2, 3, 4)', () => {

@@ -1,8 +1,8 @@
 /** Robust (Hodges–Lehmann / Mann–Whitney) equivalence test for n ≥ 10 seeds per side. */
 import { describe, expect, it } from 'vitest';
-import { GateError } from '../src/errors.js';
-import { createRng } from '../src/compare/prng.js';
-import { mannWhitneyCdf, robustTost, ROBUST_MIN_SEEDS } from '../src/compare/robust.js';
+import { GateError } from '../src/util/errors.js';
+import { createRng } from '../src/stats/prng.js';
+import { mannWhitneyCdf, robustTost, ROBUST_MIN_SEEDS } from '../src/stats/robust.js';
 
 describe('mannWhitneyCdf vs scipy 1.10.1 (scipy.stats._mannwhitneyu._mwu_state.cdf)', () => {
   it.each([

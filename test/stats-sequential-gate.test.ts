@@ -1,11 +1,11 @@
 /** The gate glue for sequential seeds and the pre-flight power warnings, on run records. */
 import { describe, expect, it } from 'vitest';
-import type { RunRecord } from '../src/baseline/schema.js';
-import type { MetricSpec } from '../src/config/schema.js';
-import { GateError } from '../src/errors.js';
+import type { RunRecord } from '../src/schema/baseline.js';
+import type { MetricSpec } from '../src/schema/config.js';
+import { GateError } from '../src/util/errors.js';
 import { seedWarnings } from '../src/compare/power-warnings.js';
-import { compareSequentialLook, planForGate } from '../src/compare/sequential-gate.js';
-import { metricResultSchema } from '../src/report/schema.js';
+import { compareSequentialLook, planForGate } from '../src/compare/sequential.js';
+import { metricResultSchema } from '../src/schema/report.js';
 
 function runs(values: Record<string, number[]>, firstSeed = 0): RunRecord[] {
   const n = Object.values(values)[0]!.length;

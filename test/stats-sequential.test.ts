@@ -9,8 +9,8 @@ import {
   sequentialLooks,
   spend,
   type SequentialDecision,
-} from '../src/compare/sequential.js';
-import { tost } from '../src/compare/tost.js';
+} from '../src/stats/sequential.js';
+import { tost } from '../src/stats/tost.js';
 
 const B10 = [0.9118, 0.913, 0.9125, 0.9109, 0.9122, 0.9131, 0.9116, 0.9127, 0.912, 0.9112];
 const bounds = { lower: -0.01, upper: 0.01 };
@@ -68,14 +68,11 @@ describe('planSequential', () => {
     expect(p).toMatchObject({ looks: [5], alphaPerLook: [0.05], method: 'fixed' });
   });
 
-  it('simulated: deterministic, cached, below α, and holds its target on its own sample', () => {
-    const t0 = performance.now();
+  it('simulated: deterministic, below α, and holds its target on its own sample', () => {
+    // (Its cache is a speed matter, measured by `npm run bench:seeds`, not asserted on a clock here.)
     const a = planSequential({ min: 3, max: 10, alpha: 0.05, nBaseline: 10 });
-    const t1 = performance.now();
     const b = planSequential({ min: 3, max: 10, alpha: 0.05, nBaseline: 10 });
-    const t2 = performance.now();
     expect(b).toEqual(a);
-    expect(t2 - t1).toBeLessThan(Math.max(5, (t1 - t0) / 10)); // cached
     b.alphaPerLook[0] = 1; // callers get copies
     expect(planSequential({ min: 3, max: 10, alpha: 0.05, nBaseline: 10 }).alphaPerLook[0]).toBe(a.alphaPerLook[0]);
     expect(a.method).toBe('pocock/simulated');

@@ -9,10 +9,10 @@
  * Sized for ~15 s of CPU; the results are printed (console.info) for the record.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { tostPower } from '../src/compare/power.js';
-import { createRng } from '../src/compare/prng.js';
-import { planSequential, sequentialDecision, type SequentialOptions, type SequentialPlan } from '../src/compare/sequential.js';
-import { simulateFixed, simulateSequential, type Scenario } from '../src/compare/simulate.js';
+import { tostPower } from '../src/stats/power.js';
+import { createRng } from '../src/stats/prng.js';
+import { planSequential, sequentialDecision, type SequentialOptions, type SequentialPlan } from '../src/stats/sequential.js';
+import { simulateFixed, simulateSequential, type Scenario } from './helpers/simulate.js';
 
 const ALPHA = 0.05;
 const limit = (reps: number): number => ALPHA + 3 * Math.sqrt((ALPHA * (1 - ALPHA)) / reps);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeTextChange } from '../src/compare/text-change.js';
+import { describeTextChange } from '../src/drift/text-change.js';
 
 describe('text data change summary', () => {
   it('names changed lines, or how many and the first', () => {

@@ -173,8 +173,8 @@ describe('the example workflows', () => {
     for (const wf of pr) {
       const step = gate(wf)!;
       const upload = uses(wf).find((s) => s.uses?.startsWith('actions/upload-artifact@'));
-      expect(String(step.id)).toBeTruthy();
-      expect(String(upload?.with?.path)).toContain(`steps.${String(step.id)}.outputs.report-json`);
+      expect(step.id, 'the gate step needs an id to read its outputs').toMatch(/^[A-Za-z_][\w-]*$/);
+      expect(String(upload?.with?.path)).toContain(`steps.${step.id}.outputs.report-json`);
       expect(String(upload?.if)).toMatch(/!cancelled\(\)|always\(\)/); // also when the gate failed
     }
   });

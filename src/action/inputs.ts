@@ -5,14 +5,14 @@
  */
 import * as core from '@actions/core';
 import { z } from 'zod';
-import { GateError } from '../errors.js';
-import { FAILING_VERDICTS, VERDICTS, type Verdict } from '../report/schema.js';
+import { GateError } from '../util/errors.js';
+import { FAILING_VERDICTS, VERDICTS, type Verdict } from '../schema/report.js';
 
-export const COMMANDS = ['check', 'record', 'drift', 'comment'] as const;
-export const COMMENT_MODES = ['on-change', 'always', 'never'] as const;
+const COMMANDS = ['check', 'record', 'drift', 'comment'] as const;
+const COMMENT_MODES = ['on-change', 'always', 'never'] as const;
 
-export type ActionCommand = (typeof COMMANDS)[number];
-export type CommentMode = (typeof COMMENT_MODES)[number];
+type ActionCommand = (typeof COMMANDS)[number];
+type CommentMode = (typeof COMMENT_MODES)[number];
 
 export interface ActionInputs {
   command: ActionCommand;

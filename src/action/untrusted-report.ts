@@ -5,8 +5,8 @@
  * Markdown is re-rendered from it (with escaping), never taken from the file.
  */
 import { lstat, readFile } from 'node:fs/promises';
-import { GateError } from '../errors.js';
-import { reportSchema, type Report } from '../report/schema.js';
+import { GateError } from '../util/errors.js';
+import { reportSchema, type Report } from '../schema/report.js';
 
 /** Real reports are a few KB; anything this large is not one. */
 export const MAX_REPORT_BYTES = 5 * 1024 * 1024;

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { GateError } from '../errors.js';
-import { BASELINE_SCHEMA_VERSION, baselineSchema, type Baseline } from './schema.js';
+import { GateError } from '../util/errors.js';
+import { BASELINE_SCHEMA_VERSION, baselineSchema, type Baseline } from '../schema/baseline.js';
 
 /** How to (re)create the baseline, naming the config when it is not the default one. */
 function recordHint(configFile: string): string {

@@ -1,7 +1,8 @@
 /** Exact mode: every metric value and artifact hash must be bit-identical, seed by seed. */
-import type { RunRecord } from '../baseline/schema.js';
-import type { MetricResult, Mismatch } from '../report/schema.js';
-import { describeSample } from './sample.js';
+import type { RunRecord } from '../schema/baseline.js';
+import type { MetricResult, Mismatch } from '../schema/report.js';
+import { describeSample } from '../stats/summary.js';
+import { metricRow } from './metric-row.js';
 
 export interface ExactComparison {
   verdict: 'reproducible' | 'mismatch';
@@ -28,28 +29,16 @@ export function compareExact(baseline: RunRecord[], candidate: RunRecord[], metr
     }
   }
   const compared = candidate.map((r) => bySeed.get(r.seed)!);
-  const metrics = metricNames.map((name): MetricResult => {
-    const b = compared.map((r) => r.metrics[name]!);
-    const c = candidate.map((r) => r.metrics[name]!);
-    const bs = describeSample(b);
-    const cs = describeSample(c);
-    return {
-      name,
+  const metrics = metricNames.map((name) => {
+    const baselineSample = describeSample(compared.map((r) => r.metrics[name] ?? Number.NaN));
+    const candidateSample = describeSample(candidate.map((r) => r.metrics[name] ?? Number.NaN));
+    return metricRow(name, undefined, {
       verdict: mismatches.some((m) => m.kind === 'metric' && m.name === name) ? 'mismatch' : 'reproducible',
-      baseline: bs,
-      candidate: cs,
-      diff: cs.mean - bs.mean,
-      ci: null,
-      p: null,
-      lower: null,
-      upper: null,
-      margin: null,
-      direction: 'both',
       design: 'exact',
-      df: null,
-      se: null,
-      degenerate: false,
-    };
+      baseline: baselineSample,
+      candidate: candidateSample,
+      diff: candidateSample.mean - baselineSample.mean,
+    });
   });
   return { verdict: mismatches.length ? 'mismatch' : 'reproducible', metrics, mismatches };
 }

@@ -3,11 +3,11 @@
  * spread, say when the configured seeds cannot (or only rarely can) show equivalence — the GPU
  * hours would be spent on a foregone "inconclusive".
  */
-import type { RunRecord } from '../baseline/schema.js';
-import type { MetricSpec } from '../config/schema.js';
-import { powerWarning } from './power.js';
+import type { RunRecord } from '../schema/baseline.js';
+import type { MetricSpec } from '../schema/config.js';
+import { powerWarning } from '../stats/power.js';
 import { boundsFor } from './statistical.js';
-import { summarize } from './summary.js';
+import { summarize } from '../stats/summary.js';
 
 export interface SeedWarningOptions {
   /** Level of the test the verdict is read at: config.alpha, or a sequential plan's last α′. */

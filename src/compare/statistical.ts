@@ -1,11 +1,12 @@
 /** Statistical mode: a TOST per metric over the seeds, all of which must pass (intersection–union). */
-import type { RunRecord } from '../baseline/schema.js';
-import type { MetricSpec } from '../config/schema.js';
-import { GateError } from '../errors.js';
-import type { MetricResult } from '../report/schema.js';
-import { combineVerdicts, tost, type TostResult } from './tost.js';
-import { robustTost } from './robust.js';
-import { describeSample } from './sample.js';
+import type { RunRecord } from '../schema/baseline.js';
+import type { MetricSpec } from '../schema/config.js';
+import { GateError } from '../util/errors.js';
+import type { MetricResult } from '../schema/report.js';
+import { combineVerdicts, tost, type TostResult } from '../stats/tost.js';
+import { robustTost } from '../stats/robust.js';
+import { describeSample } from '../stats/summary.js';
+import { metricRow } from './metric-row.js';
 
 export interface StatisticalComparison {
   verdict: 'equivalent' | 'not-equivalent' | 'inconclusive';
@@ -55,11 +56,11 @@ export function compareStatistical(
     const b = base.map((r) => r.metrics[spec.name]!);
     const c = cand.map((r) => r.metrics[spec.name]!);
     const baselineMean = b.reduce((s, x) => s + x, 0) / b.length;
-    const { lower, upper } = boundsFor(spec, baselineMean);
-    if (opts.robust) return robustResult(spec, c, b, lower, upper, opts.alpha);
-    const r = tost({ candidate: c, baseline: b, lower, upper, alpha: opts.alpha, design: opts.paired ? 'paired' : 'welch' });
+    const bounds = boundsFor(spec, baselineMean);
+    if (opts.robust) return robustRow(spec, c, b, bounds, opts.alpha);
+    const r = tost({ candidate: c, baseline: b, ...bounds, alpha: opts.alpha, design: opts.paired ? 'paired' : 'welch' });
     if (r.degenerate) warnings.push(zeroSpreadWarning(spec.name, opts.paired));
-    return tostMetricResult(spec, r, r.verdict, { lower, upper });
+    return tostRow(spec, r, r.verdict, bounds);
   });
   return { verdict: combineVerdicts(metrics.map((m) => m.verdict as 'equivalent' | 'not-equivalent' | 'inconclusive')), metrics, warnings };
 }
@@ -69,44 +70,34 @@ export function zeroSpreadWarning(name: string, paired: boolean): string {
 }
 
 /** A TOST result as the report's metric row (shared by fixed-n and sequential comparisons). */
-export function tostMetricResult(spec: MetricSpec, r: TostResult, verdict: MetricResult['verdict'], bounds: { lower: number; upper: number }): MetricResult {
-  return {
-    name: spec.name,
+export function tostRow(spec: MetricSpec, r: TostResult, verdict: MetricResult['verdict'], bounds: { lower: number; upper: number }): MetricResult {
+  return metricRow(spec.name, spec, {
     verdict,
+    design: r.design === 'paired' ? 'paired' : 'welch',
     baseline: { n: r.n2, mean: r.mean2, sd: r.sd2 },
     candidate: { n: r.n1, mean: r.mean1, sd: r.sd1 },
     diff: r.diff,
     ci: r.ci,
     p: r.p,
-    lower: Number.isFinite(bounds.lower) ? bounds.lower : null,
-    upper: Number.isFinite(bounds.upper) ? bounds.upper : null,
-    margin: spec.margin?.text ?? null,
-    direction: spec.direction,
-    design: r.design === 'paired' ? 'paired' : 'welch',
-    df: Number.isFinite(r.df) ? r.df : null,
+    bounds,
+    df: r.df,
     se: r.se,
     degenerate: r.degenerate,
-  };
+  });
 }
 
 /** Rank-based equivalence: the Hodges–Lehmann shift and its Mann–Whitney (1−2α) CI. */
-function robustResult(spec: MetricSpec, c: number[], b: number[], lower: number, upper: number, alpha: number): MetricResult {
-  const r = robustTost({ candidate: c, baseline: b, lower, upper, alpha });
-  return {
-    name: spec.name,
+function robustRow(spec: MetricSpec, c: number[], b: number[], bounds: { lower: number; upper: number }, alpha: number): MetricResult {
+  const r = robustTost({ candidate: c, baseline: b, ...bounds, alpha });
+  return metricRow(spec.name, spec, {
     verdict: r.verdict,
+    design: 'rank',
     baseline: describeSample(b),
     candidate: describeSample(c),
     diff: r.estimate,
     ci: r.ci,
     p: r.p,
-    lower: Number.isFinite(lower) ? lower : null,
-    upper: Number.isFinite(upper) ? upper : null,
-    margin: spec.margin?.text ?? null,
-    direction: spec.direction,
-    design: 'rank',
-    df: null,
-    se: null,
+    bounds,
     degenerate: r.degenerate,
-  };
+  });
 }

@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
-import { GateError } from '../errors.js';
-import { configSchema, type GateConfig, type MetricSpec } from './schema.js';
+import { GateError } from '../util/errors.js';
+import { configSchema, type GateConfig } from '../schema/config.js';
+import { valueAt } from '../util/dotted.js';
 
 const fixHint = (name: string) => `Fix ${name}; the format is documented in the README ("Configuration").`;
 
@@ -50,18 +51,7 @@ export function parseConfig(text: string, file: string): GateConfig {
     const head = messages.length === 1 ? messages[0]! : `${name} has ${messages.length} problems:\n  ${messages.join('\n  ')}`;
     throw new GateError(head, fixHint(name));
   }
-  const { metrics: metricsSection, seeds: seedsSetting, ...rest } = parsed.data;
-  const { file: metricsFile, ...named } = metricsSection;
-  const metrics: MetricSpec[] = Object.entries(named).map(([metricName, spec]) => ({ name: metricName, ...(spec as Omit<MetricSpec, 'name'>) }));
-  const sequential = Array.isArray(seedsSetting) ? undefined : seedsSetting;
-  const seeds = sequential ? Array.from({ length: sequential.max }, (_, i) => i) : (seedsSetting as number[]);
-  return { ...rest, seeds, ...(sequential ? { sequential } : {}), path: file, root: path.dirname(file), metricsFile, metrics };
-}
-
-function valueAt(raw: unknown, keyPath: readonly PropertyKey[]): unknown {
-  let v = raw;
-  for (const k of keyPath) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
-  return v;
+  return { ...parsed.data, path: file, root: path.dirname(file) };
 }
 
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown, doc: Document, lines: LineCounter, file: string): string {

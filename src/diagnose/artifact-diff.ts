@@ -27,18 +27,18 @@ import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { compareArrays } from './compare-arrays.js';
 import { dtypeFromSafetensors } from './dtype.js';
-import { parseLenientJson } from '../lenient-json.js';
-import { FormatError, NPY_MAX_HEADER, parseNpyHeader, type NpyHeader } from './npy.js';
+import { parseLenientJson } from '../util/lenient-json.js';
+import { FormatError, readAt } from './file-format.js';
+import { NPY_MAX_HEADER, parseNpyHeader, type NpyHeader } from './npy.js';
 import { csvArrays, jsonArrays } from './text-formats.js';
-import type { ArrayDiff, ArtifactDiff, ArtifactFormat, LoadedArray } from './types.js';
+import type { ArrayDiff, ArtifactDiff, ArtifactFormat } from '../schema/diagnosis.js';
+import type { LoadedArray } from './types.js';
 import { hashZipEntry, readZipDirectory, readZipEntry, streamZipEntry, type ZipEntry } from './zip.js';
 
-export type { ArrayDiff, ArtifactDiff, ArtifactFormat, JsonNumber } from './types.js';
-export { renderArtifactDiffs, type RenderArtifactOptions } from './render-artifacts.js';
 
-export const DEFAULT_MAX_ARRAY_BYTES = 256 * 1024 * 1024;
-export const DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
-export const DEFAULT_MAX_ENTRIES = 10_000;
+const DEFAULT_MAX_ARRAY_BYTES = 256 * 1024 * 1024;
+const DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_ENTRIES = 10_000;
 
 export interface ArtifactDiffOptions {
   /** Arrays larger than this (per side) are compared by hash only. Default 256 MiB. */
@@ -62,13 +62,6 @@ async function sha256File(file: string, start = 0, end?: number): Promise<string
   if (end !== undefined && end <= start) return hash.digest('hex');
   for await (const chunk of createReadStream(file, { start, end: end === undefined ? undefined : end - 1 }) as AsyncIterable<Buffer>) hash.update(chunk);
   return hash.digest('hex');
-}
-
-async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  const { bytesRead } = await fh.read(buf, 0, length, position);
-  if (bytesRead !== length) throw new FormatError(`truncated: expected ${length} bytes at offset ${position}, found ${bytesRead}`);
-  return buf;
 }
 
 function describe(err: unknown): string {

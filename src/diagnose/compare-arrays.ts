@@ -1,7 +1,8 @@
 /** Element-by-element comparison of two loaded arrays (pure; no I/O). */
 import { createHash } from 'node:crypto';
 import { ulpDistance, ulpDistance64, view, type View } from './dtype.js';
-import type { ArrayDiff, LoadedArray } from './types.js';
+import type { ArrayDiff } from '../schema/diagnosis.js';
+import type { LoadedArray } from './types.js';
 import { jsonNumber } from './types.js';
 
 const MAX_TEXT = 200;
@@ -9,7 +10,7 @@ const MAX_TEXT = 200;
 type Numeric = Extract<LoadedArray, { kind: 'numeric' }>;
 type Text = Extract<LoadedArray, { kind: 'text' }>;
 
-export function elementCount(shape: number[] | null): number | null {
+function elementCount(shape: number[] | null): number | null {
   return shape === null ? null : shape.reduce((a, b) => a * b, 1);
 }
 
@@ -22,7 +23,7 @@ function sameShape(a: number[] | null, b: number[] | null): boolean {
 }
 
 /** C-order linear index → multi-index. */
-export function unravel(i: number, shape: number[]): number[] {
+function unravel(i: number, shape: number[]): number[] {
   const idx = new Array<number>(shape.length).fill(0);
   for (let k = shape.length - 1; k >= 0; k--) {
     const d = shape[k]!;

@@ -86,7 +86,7 @@ export function dtypeFromSafetensors(name: string): DType | { unsupported: strin
 const scratchU32 = new Uint32Array(1);
 const scratchF32 = new Float32Array(scratchU32.buffer);
 
-export function halfToNumber(h: number): number {
+function halfToNumber(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >> 10) & 0x1f;
   const frac = h & 0x3ff;
@@ -111,7 +111,7 @@ const IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * The same elements as little-endian bytes at an offset aligned for typed-array views: byte-swapped
  * (a copy) when stored big-endian, copied when misaligned, otherwise the same memory.
  */
-export function normalise(buf: Buffer, dt: DType): { data: Buffer; dtype: DType } {
+function normalise(buf: Buffer, dt: DType): { data: Buffer; dtype: DType } {
   if (!IS_LITTLE_ENDIAN) throw new Error('repro-gate reads tensors on little-endian machines only');
   let data = buf;
   if ((!dt.littleEndian && dt.size > 1) || data.byteOffset % dt.size !== 0) {

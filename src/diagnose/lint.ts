@@ -5,7 +5,7 @@
  * set and where (train.env in repro-gate.yml).
  */
 
-export type LintSeverity = 'warning' | 'info';
+type LintSeverity = 'warning' | 'info';
 
 export interface LintFinding {
   /** Stable id, e.g. `cublas-workspace`. */

@@ -8,7 +8,7 @@
 import type { DType } from './dtype.js';
 import { dtypeFromNumpy } from './dtype.js';
 
-export const NPY_MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]);
+const NPY_MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]);
 /** Enough to hold any header a sane writer produces; NumPy itself refuses headers above 10 000 bytes by default. */
 export const NPY_MAX_HEADER = 1 << 20;
 
@@ -26,7 +26,7 @@ export interface NpyHeader {
   dataBytes: number | null;
 }
 
-export class FormatError extends Error {}
+import { FormatError } from './file-format.js';
 
 /**
  * Parses the header from the first bytes of a .npy (pass at least the preamble; if the header is

@@ -5,15 +5,15 @@
  * → randomness); when none does, something is unseeded (randomness).
  */
 import path from 'node:path';
-import type { RunRecord } from '../baseline/schema.js';
-import type { GateConfig } from '../config/schema.js';
-import { signed } from '../compare/drift.js';
-import type { Logger } from '../logger.js';
+import type { RunRecord } from '../schema/baseline.js';
+import type { GateConfig } from '../schema/config.js';
+import { plural, signed } from '../util/format.js';
+import type { Logger } from '../util/logger.js';
 import type { Runtime } from '../runtime/types.js';
-import { runSeed, seedOutDir } from '../train/run-seeds.js';
+import { runSeed, seedOutDir } from '../train/run-seed.js';
 import { diffArtifactDirs } from './artifact-diff.js';
-import { diffCurveFiles } from './curves.js';
-import type { Diagnosis, Difference, Factor } from './schema.js';
+import { curvePlot as curvePlotOf, diffCurveFiles } from './curves.js';
+import type { Diagnosis, Difference, Factor } from '../schema/diagnosis.js';
 
 interface FactorSpec {
   name: string;
@@ -22,7 +22,7 @@ interface FactorSpec {
 }
 
 /** One factor at a time, in the order that costs least to act on. */
-export const FACTORS: FactorSpec[] = [
+const FACTORS: FactorSpec[] = [
   {
     name: 'single-threaded BLAS/OpenMP',
     env: { OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', NUMEXPR_NUM_THREADS: '1', VECLIB_MAXIMUM_THREADS: '1' },
@@ -44,7 +44,7 @@ export interface DiagnoseContext {
 }
 
 /** Pure: what differs between two runs of the same seed. */
-export function runDifferences(a: RunRecord, b: RunRecord): Difference[] {
+function runDifferences(a: RunRecord, b: RunRecord): Difference[] {
   const out: Difference[] = [];
   for (const [name, before] of Object.entries(a.metrics)) {
     const after = b.metrics[name]!;
@@ -81,13 +81,7 @@ export async function diagnose(ctx: DiagnoseContext, seed: number): Promise<Diag
     const diffed = await diffCurveFiles(path.join(same.outA, file), path.join(same.outB, file), { stepKey: step, atol, rtol });
     curves = diffed.divergences;
     const first = curves.find((c) => c.firstDivergentStep !== null) ?? curves[0];
-    if (first) {
-      const a = diffed.a.series.get(first.metric) ?? new Map<number, number>();
-      const b = diffed.b.series.get(first.metric) ?? new Map<number, number>();
-      const points = [...a.keys()].filter((s) => b.has(s) && Number.isFinite(a.get(s)) && Number.isFinite(b.get(s))).sort((x, y) => x - y);
-      const stride = Math.max(1, Math.ceil(points.length / 500));
-      curvePlot = { metric: first.metric, stepKey: step, atol, rtol, points: points.filter((_, i) => i % stride === 0).map((s) => [s, a.get(s)!, b.get(s)!] as [number, number, number]) };
-    }
+    if (first) curvePlot = curvePlotOf(diffed.a, diffed.b, first.metric, { atol, rtol });
   }
 
   if (differences.length === 0) {
@@ -110,7 +104,7 @@ export async function diagnose(ctx: DiagnoseContext, seed: number): Promise<Diag
     factors.push({ name: spec.name, env: spec.env, deterministic });
     fixedBy ??= deterministic ? spec : undefined;
   }
-  const what = `${differences.length} value${differences.length === 1 ? '' : 's'} (${differences.slice(0, 3).map((d) => d.name).join(', ')}${differences.length > 3 ? ', …' : ''})`;
+  const what = `${plural(differences.length, 'value')} (${differences.slice(0, 3).map((d) => d.name).join(', ')}${differences.length > 3 ? ', …' : ''})`;
   const evidence = fixedBy
     ? `seed ${seed} run twice differs in ${what}; with ${fixedBy.name} it is deterministic: add ${Object.entries(fixedBy.env).map(([k, v]) => `${k}: "${v}"`).join(', ')} to train.env in repro-gate.yml${fixedBy.name.includes('REPRO_GATE_DETERMINISTIC') ? ' (the training reads it to enable its framework\'s deterministic mode)' : ''}.`
     : `seed ${seed} run twice differs in ${what}, and no single setting made it deterministic: something is unseeded or order-dependent (seed every RNG from --seed: random, numpy, torch, data loader workers; never iterate over a set of objects, whose order follows memory addresses).`;

@@ -8,16 +8,11 @@
  * `inf` included; an empty cell reads as NaN, as pandas writes it) is a float64 array; any other
  * column is compared cell by cell as strings.
  */
+import { childKey } from '../util/dotted.js';
 import { dtype } from './dtype.js';
 import type { LoadedArray } from './types.js';
 
 const F64 = dtype('float64');
-const PLAIN_KEY = /^[^.[\]"]+$/;
-
-function childKey(prefix: string, key: string, index: boolean): string {
-  if (index || PLAIN_KEY.test(key)) return prefix === '' ? key : `${prefix}.${key}`;
-  return `${prefix}[${JSON.stringify(key)}]`;
-}
 
 function f64(values: number[]): Buffer {
   const buf = Buffer.alloc(values.length * 8);

@@ -7,7 +7,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createInflateRaw, inflateRawSync } from 'node:zlib';
-import { FormatError } from './npy.js';
+import { FormatError, readAt } from './file-format.js';
 
 export interface ZipEntry {
   name: string;
@@ -26,13 +26,6 @@ const CENTRAL = 0x02014b50;
 const LOCAL = 0x04034b50;
 /** A central directory beyond this is not a model checkpoint we should be parsing. */
 const MAX_DIRECTORY = 64 << 20;
-
-async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  const { bytesRead } = await fh.read(buf, 0, length, position);
-  if (bytesRead !== length) throw new FormatError(`unexpected end of file at byte ${position + bytesRead}`);
-  return buf;
-}
 
 function u64(buf: Buffer, offset: number): number {
   const v = buf.readBigUInt64LE(offset);

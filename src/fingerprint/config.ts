@@ -1,11 +1,8 @@
 /**
- * Config fingerprints: YAML / JSON / TOML files parsed and flattened to dotted keys, and a pure
- * key-by-key diff.
+ * Config fingerprints: YAML / JSON / TOML files parsed and flattened to dotted keys
+ * (drift/config.ts diffs them).
  *
- * Key syntax (`flatten`):
- * - Nested objects join with dots (`optimizer.lr`), array items by index (`layers.0.units`).
- * - A key that contains `.`, `[`, `]` or `"`, or is empty, is written as a JSON string in brackets
- *   (`a["b.c"].d`, `[""]`), so every flat key maps back to exactly one path.
+ * Key syntax (`flatten`): dotted paths as in util/dotted.ts (`optimizer.lr`, `layers.0.units`, `a["b.c"]`).
  * - A root that is not an object or array (e.g. a JSON file holding `5`) is stored under the key ``.
  * - Empty objects / arrays are kept as the string markers `{}` / `[]`, so emptying a list is a diff.
  * - Dates become ISO strings (TOML local dates/times keep their local form, e.g. `1979-05-27`),
@@ -16,31 +13,11 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { GateError } from '../errors.js';
-import { compareBytes, resolveEntry } from './data.js';
-
-export type Scalar = string | number | boolean | null;
-export type FlatConfig = Record<string, Scalar>;
-
-/**
- * One changed key. `before` is absent (undefined) for an added key and `after` for a removed one:
- * null can't mean "absent" because null is a real YAML/JSON value (`lr: ~`).
- * `change` says the same thing explicitly, so the JSON form is unambiguous.
- */
-export interface ConfigDrift {
-  file: string;
-  key: string;
-  change: 'added' | 'removed' | 'modified';
-  before: Scalar | undefined;
-  after: Scalar | undefined;
-}
-
-const PLAIN_KEY = /^[^.[\]"]+$/;
-
-function childKey(prefix: string, key: string, index: boolean): string {
-  if (index || PLAIN_KEY.test(key)) return prefix === '' ? key : `${prefix}.${key}`;
-  return `${prefix}[${JSON.stringify(key)}]`;
-}
+import { GateError } from '../util/errors.js';
+import type { FlatConfig, Scalar } from '../schema/baseline.js';
+import { compareBytes } from '../util/bytes.js';
+import { childKey } from '../util/dotted.js';
+import { resolveEntry } from './paths.js';
 
 function scalar(v: unknown): Scalar {
   if (v === null || v === undefined) return null;
@@ -226,28 +203,4 @@ export async function fingerprintConfigFiles(files: string[], root: string): Pro
     parsed.set(rel, flatten(parseConfigText(text, rel)));
   }
   return Object.fromEntries([...parsed].sort((x, y) => compareBytes(x[0], y[0])));
-}
-
-/** Key-by-key differences, sorted by file then key; a whole file added/removed lists every key. */
-export function diffConfig(before: Record<string, FlatConfig>, after: Record<string, FlatConfig>): ConfigDrift[] {
-  const out: ConfigDrift[] = [];
-  const files = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort(compareBytes);
-  for (const file of files) {
-    const b = Object.hasOwn(before, file) ? before[file]! : {};
-    const a = Object.hasOwn(after, file) ? after[file]! : {};
-    const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])].sort(compareBytes);
-    for (const key of keys) {
-      const hasB = Object.hasOwn(b, key);
-      const hasA = Object.hasOwn(a, key);
-      if (hasB && hasA && b[key] === a[key]) continue;
-      out.push({
-        file,
-        key,
-        change: !hasB ? 'added' : !hasA ? 'removed' : 'modified',
-        before: hasB ? b[key] : undefined,
-        after: hasA ? a[key] : undefined,
-      });
-    }
-  }
-  return out;
 }

@@ -19,60 +19,15 @@ import { createHash } from 'node:crypto';
 import { open, readdir, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
-import { GateError } from '../errors.js';
-
-export interface FileEntry {
-  sha256: string;
-  size: number;
-}
-
-export interface DataFingerprint {
-  files: Record<string, FileEntry>;
-}
-
-export interface DataDrift {
-  path: string;
-  change: 'added' | 'removed' | 'modified';
-  before: string | null;
-  after: string | null;
-}
+import type { DataFingerprint, FileEntry } from '../schema/baseline.js';
+import { sortBytes } from '../util/bytes.js';
+import { GateError } from '../util/errors.js';
+import { resolveEntry } from './paths.js';
 
 /** Big enough that per-read overhead (a threadpool round trip) is negligible next to hashing. */
 const CHUNK = 1 << 20;
 /** Enough overlap for many small files' open/read/close syscalls; hashing itself is one thread. */
 const POOL = 4;
-
-/** Byte-order (UTF-8) comparison, so sort order matches `sort` in the C locale on every platform. */
-export function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
-function sortBytes(xs: string[]): string[] {
-  return xs
-    .map((s) => [Buffer.from(s), s] as const)
-    .sort((x, y) => Buffer.compare(x[0], y[0]))
-    .map((x) => x[1]);
-}
-
-/**
- * Resolves a config entry against the root and rejects one that escapes it.
- * `setting` names the config key (`data`, `config`) for the error message.
- */
-export function resolveEntry(root: string, entry: string, setting: string): { abs: string; rel: string } {
-  const base = path.resolve(root);
-  if (entry.trim() === '') {
-    throw new GateError(`An empty path is listed in ${setting}: in repro-gate.yml.`, `Remove the empty item from ${setting}:.`);
-  }
-  const abs = path.resolve(base, entry);
-  const rel = path.relative(base, abs);
-  if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
-    throw new GateError(
-      `The ${setting}: entry "${entry}" points outside the project root (${base}).`,
-      `List paths inside the repository, relative to ${base}, in ${setting}: in repro-gate.yml.`,
-    );
-  }
-  return { abs, rel: rel.split(path.sep).join('/') };
-}
 
 function join(rel: string, name: string): string {
   return rel === '' ? name : `${rel}/${name}`;
@@ -169,17 +124,4 @@ export async function fingerprintData(entries: string[], root: string): Promise<
 
   // fromEntries (not assignment) so even a file named `__proto__` becomes a key.
   return { files: Object.fromEntries(sortBytes([...hashed.keys()]).map((k) => [k, hashed.get(k)!])) };
-}
-
-/** Per-file differences between two manifests, sorted by path. */
-export function diffData(before: DataFingerprint, after: DataFingerprint): DataDrift[] {
-  const paths = sortBytes([...new Set([...Object.keys(before.files), ...Object.keys(after.files)])]);
-  const out: DataDrift[] = [];
-  for (const p of paths) {
-    const b = Object.hasOwn(before.files, p) ? before.files[p]!.sha256 : null;
-    const a = Object.hasOwn(after.files, p) ? after.files[p]!.sha256 : null;
-    if (b === a) continue;
-    out.push({ path: p, change: b === null ? 'added' : a === null ? 'removed' : 'modified', before: b, after: a });
-  }
-  return out;
 }

@@ -5,13 +5,13 @@ import type { Runtime } from '../runtime/types.js';
 import { DETERMINISM_VARS } from '../runtime/env.js';
 import { PROBE_PY } from './probe-script.js';
 
-export type EnvValue = string | number | boolean;
+type EnvValue = string | number | boolean;
 export type EnvironmentFingerprint = Record<string, EnvValue>;
 
 const MARK = 'REPRO_GATE_ENV ';
 
 /** The interpreter the training itself uses when its command starts with one, else python3. */
-export function pythonOf(command: string[]): string {
+function pythonOf(command: string[]): string {
   const first = command[0] ?? '';
   return /^python[\d.]*$/.test(path.basename(first)) ? first : 'python3';
 }

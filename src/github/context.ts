@@ -41,7 +41,7 @@ export function runUrl(env: Env = process.env): string | undefined {
   return `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
 }
 
-export function asPositiveInt(v: unknown): number | undefined {
+function asPositiveInt(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : undefined;
 }
 

@@ -34,7 +34,7 @@ export interface Identity {
 /** Who GITHUB_TOKEN (and any Actions-issued installation token) comments as. */
 export const ACTIONS_BOT: Identity = { login: 'github-actions[bot]', type: 'Bot' };
 
-export function identityFromLogin(login: string): Identity {
+function identityFromLogin(login: string): Identity {
   return { login, type: /\[bot\]$/i.test(login) ? 'Bot' : 'User' };
 }
 
@@ -63,7 +63,7 @@ export interface CommentLike {
   user?: { login: string; type?: string } | null;
 }
 
-export function isOwnComment(c: CommentLike, marker: string, me: Identity): boolean {
+function isOwnComment(c: CommentLike, marker: string, me: Identity): boolean {
   return (
     !!c.body?.includes(marker) &&
     c.user?.login.toLowerCase() === me.login.toLowerCase() &&

@@ -3,9 +3,10 @@
  * repository (file names, config keys and values, metric names, package names) goes through
  * `code()` or `text()`, so it can neither break a table nor inject links, images or @mentions.
  */
-import { renderDiagnosis } from '../diagnose/render.js';
-import { GITHUB, TERMINAL, num, type Escaper } from './format.js';
-import type { MetricResult, Report, Verdict } from './schema.js';
+import { renderDiagnosis } from './diagnosis.js';
+import { num, shortHash } from '../util/format.js';
+import { GITHUB, TERMINAL, type Escaper } from './escape.js';
+import type { MetricResult, Report, Verdict } from '../schema/report.js';
 
 export interface MarkdownOptions {
   /** Longest body allowed; whole detail sections are dropped (environment first, data last) to fit, with `truncatedNote` in their place. */
@@ -73,7 +74,6 @@ function metricsTable(report: Report, f: Escaper): string {
   return [header, ...rows].join('\n');
 }
 
-const short = (hash: string | null) => (hash ? hash.slice(0, 12) : '—');
 
 interface Section {
   body: string;
@@ -105,7 +105,7 @@ function sections(report: Report, f: Escaper): Section[] {
     out.push({
       dropRank: 4,
       body: [`#### Data (${data.length})`, '| File | Change | Before (SHA-256) | After (SHA-256) |', '|---|---|---|---|',
-        ...data.map((d) => `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ''} | ${f.code(short(d.before))} | ${f.code(short(d.after))} |`)].join('\n'),
+        ...data.map((d) => `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ''} | ${f.code(shortHash(d.before))} | ${f.code(shortHash(d.after))} |`)].join('\n'),
     });
   }
   if (config.length) {
@@ -128,7 +128,7 @@ function sections(report: Report, f: Escaper): Section[] {
     out.push({
       dropRank: 1,
       body: ['### What differed', '| Seed | Kind | Name | Baseline | This run |', '|---|---|---|---|---|',
-        ...report.mismatches.map((m) => `| ${m.seed} | ${m.kind} | ${f.code(m.name)} | ${f.code(m.kind === 'artifact' ? short(m.baseline as string) : m.baseline)} | ${f.code(m.kind === 'artifact' ? short(m.candidate as string) : m.candidate)} |`)].join('\n'),
+        ...report.mismatches.map((m) => `| ${m.seed} | ${m.kind} | ${f.code(m.name)} | ${f.code(m.kind === 'artifact' ? shortHash(m.baseline as string) : m.baseline)} | ${f.code(m.kind === 'artifact' ? shortHash(m.candidate as string) : m.candidate)} |`)].join('\n'),
     });
   }
   if (report.diagnosis) out.push({ dropRank: 2, body: renderDiagnosis(report.diagnosis, f) });
@@ -139,8 +139,8 @@ function sections(report: Report, f: Escaper): Section[] {
     out.push({ dropRank: 2, body: ['### Warnings', ...report.warnings.map((w) => `- ${f.text(w, 1000)}`)].join('\n') });
   }
   const footer = [`repro-gate ${f.text(report.tool.version)}`];
-  if (report.baseline) footer.push(`baseline ${f.code(report.baseline.path)} recorded ${f.text(report.baseline.recordedAt)}${report.baseline.commit ? ` at ${f.code(report.baseline.commit.slice(0, 12))}` : ''}`);
-  if (report.commit) footer.push(`this run at ${f.code(report.commit.slice(0, 12))}`);
+  if (report.baseline) footer.push(`baseline ${f.code(report.baseline.path)} recorded ${f.text(report.baseline.recordedAt)}${report.baseline.commit ? ` at ${f.code(shortHash(report.baseline.commit))}` : ''}`);
+  if (report.commit) footer.push(`this run at ${f.code(shortHash(report.commit))}`);
   if (report.seeds.length) footer.push(`seeds ${report.seeds.join(', ')}`);
   out.push({ body: f.small(footer.join(' · ')) });
   return out;

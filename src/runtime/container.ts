@@ -6,13 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import type { GateConfig } from '../config/schema.js';
-import { GateError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { GateConfig } from '../schema/config.js';
+import { GateError } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
 import { runProcess } from './process.js';
 import type { RunResult, RunSpec, Runtime } from './types.js';
 
-export const WORKSPACE = '/workspace';
+const WORKSPACE = '/workspace';
 /** Host paths outside the workspace (e.g. the probe's scratch folder) appear under this prefix. */
 const OUTSIDE = '/mnt/repro-gate';
 const LABEL = 'repro-gate.run';
@@ -20,7 +20,7 @@ const PULL_ATTEMPTS = 3;
 
 const DIGEST_RE = /^[^\s@]+@sha256:[0-9a-f]{64}$/;
 
-export function isPinned(image: string): boolean {
+function isPinned(image: string): boolean {
   return DIGEST_RE.test(image);
 }
 

@@ -1,5 +1,5 @@
-import type { GateConfig } from '../config/schema.js';
-import type { Logger } from '../logger.js';
+import type { GateConfig } from '../schema/config.js';
+import type { Logger } from '../util/logger.js';
 import { ContainerRuntime } from './container.js';
 import { HostRuntime } from './host.js';
 import type { Runtime } from './types.js';

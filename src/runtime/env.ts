@@ -4,7 +4,7 @@
  */
 
 /** Runner variables a training may legitimately need to start (toolchains, GPUs, locale). */
-export const PASSTHROUGH_VARS = [
+const PASSTHROUGH_VARS = [
   'PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR',
   'LD_LIBRARY_PATH', 'CUDA_HOME', 'CUDA_PATH', 'CUDA_VISIBLE_DEVICES', 'NVIDIA_VISIBLE_DEVICES',
   'VIRTUAL_ENV', 'CONDA_PREFIX', 'CONDA_DEFAULT_ENV', 'PYENV_ROOT', 'PYENV_VERSION', 'PYTHONPATH',

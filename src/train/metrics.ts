@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { GateError } from '../errors.js';
-import { parseLenientJson } from '../lenient-json.js';
+import { GateError } from '../util/errors.js';
+import { parseLenientJson } from '../util/lenient-json.js';
 
 const WRITE_HINT = 'Make the training write its metrics as JSON into the {out} folder (also in $REPRO_GATE_OUT), or fix metrics.file in repro-gate.yml.';
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const EXAMPLE = path.join(REPO_ROOT, 'examples', 'breast-cancer-logreg');
+const EXAMPLE = path.join(REPO_ROOT, 'examples', 'breast-cancer-logreg');
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 
 export interface CliResult {

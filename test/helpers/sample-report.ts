@@ -1,4 +1,4 @@
-import type { Report } from '../../src/report/schema.js';
+import type { Report } from '../../src/schema/report.js';
 
 /** A valid statistical `check` report (per src/report/schema.ts), for tests that need one. */
 export function sampleReport(over: Partial<Report> = {}): Report {

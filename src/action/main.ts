@@ -1,0 +1,199 @@
+/**
+ * The action entry: inputs → gate → report files, outputs, job summary, sticky comment, status.
+ * The step's result depends only on the verdict (and on user errors); not being allowed to comment
+ * (a fork's read-only token) is a warning, because the report still lands in the summary and file.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import * as core from '@actions/core';
+import { readInputs, type ActionInputs } from './inputs.js';
+import { checkPullRequest, readUntrustedReport } from './untrusted-report.js';
+import { GateError, formatGateError } from '../util/errors.js';
+import { type GateCommand, runGate } from '../gate/index.js';
+import { pullRequestFromEvent, readEvent, repoFromEnv, runUrl, workflowRunHead, type EventInfo, type RepoRef } from '../github/context.js';
+import { createOctokit, type Octokit } from '../github/octokit.js';
+import { pullRequestsForRun } from '../github/pull-requests.js';
+import { GitHubPermissionError, commentKey, upsertStickyComment } from '../github/sticky-comment.js';
+import { renderMarkdown } from '../report/markdown.js';
+import type { Report } from '../schema/report.js';
+
+/** GitHub refuses step summaries over 1 MiB. */
+const SUMMARY_MAX_BYTES = 1_000_000;
+
+export async function run(): Promise<void> {
+  try {
+    const inputs = readInputs();
+    const { command } = inputs;
+    if (command === 'comment') await commentFromReport(inputs);
+    else await gateAndReport(inputs, command);
+  } catch (err) {
+    core.setFailed(`repro-gate: ${err instanceof GateError ? formatGateError(err) : errorText(err)}`);
+  }
+}
+
+async function gateAndReport(inputs: ActionInputs, command: GateCommand): Promise<void> {
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  const event = readEvent();
+  const pr = pullRequestFromEvent(event.name, event.payload);
+
+  // The gate builds the training environment itself from an allowlist; nothing here is passed on.
+  const outcome = await runGate(command, {
+    configPath: inputs.config,
+    cwd: resolve(workspace, inputs.workingDirectory),
+    log: { info: (l) => core.info(l), warn: (l) => core.warning(l) },
+  });
+  const report: Report = pr ? { ...outcome.report, pullRequest: pr } : outcome.report;
+
+  const files = await writeReportFiles(inputs, report);
+  core.setOutput('verdict', report.verdict);
+  await writeSummary(report);
+
+  let commentUrl = '';
+  const repo = repoFromEnv();
+  if (pr && repo && inputs.comment !== 'never') {
+    if (!inputs.token) core.info('repro-gate: no github-token, so no PR comment (the job summary has the report)');
+    else commentUrl = await commentOrWarn(inputs, createOctokit(inputs.token), repo, pr, report, files.json);
+  }
+  core.setOutput('comment-url', commentUrl);
+
+  if (inputs.failOn.includes(report.verdict)) {
+    core.setFailed(`repro-gate: ${report.verdict} — ${oneLine(report.summary)}`);
+  }
+}
+
+/** Posting is best effort for gate runs: the verdict, not the API, decides the step. */
+async function commentOrWarn(
+  inputs: ActionInputs,
+  octokit: Octokit,
+  repo: RepoRef,
+  pr: number,
+  report: Report,
+  reportFile: string,
+): Promise<string> {
+  try {
+    return await postComment(inputs, octokit, repo, pr, report);
+  } catch (err) {
+    if (err instanceof GitHubPermissionError) {
+      core.warning(
+        `repro-gate: cannot comment on pull request #${pr}: the token is read-only (${err.message}). ` +
+          `This is expected for pull requests from forks. The report is in the job summary and in ${reportFile}; ` +
+          'upload that file as an artifact and post it from a workflow_run workflow with "command: comment".',
+      );
+    } else {
+      core.warning(`repro-gate: could not comment on pull request #${pr}: ${errorText(err)}`);
+    }
+    return '';
+  }
+}
+
+async function postComment(inputs: ActionInputs, octokit: Octokit, repo: RepoRef, pr: number, report: Report): Promise<string> {
+  const summaryLink = runUrl();
+  const truncatedNote = summaryLink
+    ? `Some details were left out to fit GitHub's comment size limit; the full report is in the [job summary](${summaryLink}).`
+    : "Some details were left out to fit GitHub's comment size limit; the full report is in the job summary.";
+  const result = await upsertStickyComment({
+    octokit,
+    ...repo,
+    issueNumber: pr,
+    key: commentKey(configKeyPath(inputs)),
+    body: (maxLength) => renderMarkdown(report, { maxLength, truncatedNote }),
+    mode: inputs.comment === 'always' ? 'always' : 'on-change',
+    author: inputs.commentAuthor,
+  });
+  core.info(`repro-gate: PR comment ${result.action}: ${result.url}`);
+  return result.url;
+}
+
+/**
+ * command: comment — runs in a privileged workflow_run workflow on a report a fork run uploaded.
+ * The file is untrusted; the PR number must come from a trusted source and match.
+ */
+async function commentFromReport(inputs: ActionInputs): Promise<void> {
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  const report = await readUntrustedReport(resolve(workspace, inputs.report!));
+  const repo = repoFromEnv();
+  if (!repo) throw new GateError('GITHUB_REPOSITORY is not set', 'run command "comment" inside GitHub Actions');
+  const octokit = createOctokit(inputs.token);
+  const pr = checkPullRequest(report, await trustedPullRequests(inputs, readEvent(), octokit, repo));
+
+  await writeReportFiles(inputs, report);
+  core.setOutput('verdict', report.verdict);
+  await writeSummary(report);
+  try {
+    core.setOutput('comment-url', await postComment(inputs, octokit, repo, pr, report));
+  } catch (err) {
+    if (err instanceof GitHubPermissionError) {
+      throw new GateError(
+        `cannot comment on pull request #${pr}: ${err.message}`,
+        'give the workflow "permissions: pull-requests: write" (and run it on workflow_run, not pull_request)',
+      );
+    }
+    throw err;
+  }
+}
+
+/** PR numbers we can vouch for: the pr-number input, else what the triggering event says. */
+async function trustedPullRequests(inputs: ActionInputs, event: EventInfo, octokit: Octokit, repo: RepoRef): Promise<number[]> {
+  if (inputs.prNumber) return [inputs.prNumber];
+  const head = event.name === 'workflow_run' ? workflowRunHead(event.payload) : undefined;
+  if (head) return pullRequestsForRun(octokit, repo, head);
+  const pr = pullRequestFromEvent(event.name, event.payload);
+  if (pr) return [pr];
+  throw new GateError(
+    'cannot tell which pull request the report belongs to',
+    'run command "comment" from a workflow_run workflow, or set input "pr-number"',
+  );
+}
+
+/** Default: $RUNNER_TEMP (outside the checkout, so later steps never commit it); relative paths: the workspace. */
+function reportPaths(inputs: ActionInputs): { json: string; markdown: string } {
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  const json = inputs.reportFile
+    ? resolve(workspace, inputs.reportFile)
+    : join(process.env.RUNNER_TEMP || tmpdir(), 'repro-gate-report.json');
+  return { json, markdown: json.replace(/\.json$/i, '') + '.md' };
+}
+
+async function writeReportFiles(inputs: ActionInputs, report: Report): Promise<{ json: string; markdown: string }> {
+  const files = reportPaths(inputs);
+  await mkdir(dirname(files.json), { recursive: true });
+  await writeFile(files.json, JSON.stringify(report, null, 2) + '\n');
+  await writeFile(files.markdown, renderMarkdown(report));
+  core.setOutput('report-json', files.json);
+  core.setOutput('report-markdown', files.markdown);
+  return files;
+}
+
+/** The job summary always gets the report: it needs no token permission. */
+async function writeSummary(report: Report): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  let md = renderMarkdown(report);
+  if (Buffer.byteLength(md) > SUMMARY_MAX_BYTES) {
+    // ≤ 3 bytes per UTF-16 unit, so this many characters always fit.
+    md = renderMarkdown(report, {
+      maxLength: Math.floor(SUMMARY_MAX_BYTES / 3),
+      truncatedNote: 'Some details were left out to fit the job summary size limit; the JSON report has everything.',
+    });
+  }
+  try {
+    await core.summary.addRaw(md, true).write();
+  } catch (err) {
+    core.warning(`repro-gate: could not write the job summary: ${errorText(err)}`);
+  }
+}
+
+/** The path the comment key is derived from: the config file, relative to the workspace. */
+function configKeyPath(inputs: ActionInputs): string {
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  const abs = resolve(workspace, inputs.workingDirectory, inputs.config);
+  return relative(workspace, abs).split('\\').join('/');
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,161 @@
+/** `check`: train the candidate, compare it with the baseline, and say why when it fails. */
+import { readBaseline } from '../baseline/io.js';
+import { compareExact } from '../compare/exact.js';
+import { seedWarnings } from '../compare/power-warnings.js';
+import { compareSequentialLook, planForGate } from '../compare/sequential.js';
+import { compareStatistical } from '../compare/statistical.js';
+import { loadConfig } from '../config/load.js';
+import { diagnose } from '../diagnose/run.js';
+import { type CauseFinding, rankCause } from '../drift/cause.js';
+import type { Baseline, RunRecord } from '../schema/baseline.js';
+import type { GateConfig } from '../schema/config.js';
+import type { Diagnosis } from '../schema/diagnosis.js';
+import { FAILING_VERDICTS, type Report, type SequentialSummary, type Verdict } from '../schema/report.js';
+import { checkRobustSeeds } from '../stats/robust.js';
+import { GateError } from '../util/errors.js';
+import { shortHash } from '../util/format.js';
+import { codeChangesSince, driftSince, observe } from './observe.js';
+import { type GateOutcome, buildReport, outcome } from './report.js';
+import { runsDir, seedRuns } from './seed-runs.js';
+import { baselineLocation, type GateRequest, type Session, withSession } from './session.js';
+
+export async function check(req: GateRequest): Promise<GateOutcome> {
+  const config = await loadConfig(req.configPath, req.cwd);
+  const { baselinePath } = baselineLocation(config);
+  // Read the baseline before any training: a missing one should fail in a second, not after an hour.
+  const baseline = await readBaseline(baselinePath, req.configPath);
+  checkBaselineFits(config, baseline, baselinePath);
+
+  return withSession(req, config, async (s) => {
+    const { fingerprints, commit, lint } = await observe(s);
+    const drift = await driftSince(s, baseline, fingerprints);
+    const { candidate, verdict, metrics, mismatches, warnings, sequential } = await trainAndCompare(s, baseline);
+
+    let cause: CauseFinding | undefined;
+    let diagnosis: Diagnosis | undefined;
+    if (FAILING_VERDICTS.includes(verdict)) {
+      const codeChanges = baseline.commit ? await codeChangesSince(s, baseline.commit) : null;
+      if (baseline.commit && codeChanges === null) {
+        warnings.push(
+          commit === null
+            ? 'This folder is not a git checkout, so changes to the training code since the baseline cannot be told apart.'
+            : `The baseline's commit ${shortHash(baseline.commit)} is not in this clone, so code changes cannot be told apart (check out with fetch-depth: 0).`,
+        );
+      }
+      cause = rankCause({ drift, codeChanges, metrics, mismatches });
+      // Nothing drifted and no code changed: only a rerun can tell randomness from parallelism.
+      if (cause.cause === 'unknown' && config.mode === 'exact' && config.diagnose.auto) {
+        const seed = mismatches[0]?.seed ?? config.seeds[0] ?? 0;
+        diagnosis = await diagnose({ config, runtime: s.runtime, env: s.env, log: s.log, runRoot: runsDir(s, 'diagnose') }, seed);
+        cause = diagnosisCause(diagnosis);
+      }
+    }
+    return outcome(
+      buildReport({
+        command: 'check',
+        config,
+        verdict,
+        baseline,
+        baselinePath: s.baselineName,
+        commit,
+        lint,
+        drift,
+        candidate,
+        metrics,
+        mismatches,
+        cause,
+        warnings,
+        diagnosis,
+        sequential,
+      }),
+    );
+  });
+}
+
+/** Settings a check cannot be compared under without re-recording: refused before any training. */
+function checkBaselineFits(config: GateConfig, baseline: Baseline, file: string): void {
+  const rerecord = 'Re-record the baseline with `repro-gate record` (and commit it) after changing what is measured.';
+  const missing = config.metrics.map((m) => m.name).filter((n) => !baseline.settings.metrics.includes(n));
+  if (missing.length) throw new GateError(`The baseline ${file} has no values for metric(s) ${missing.join(', ')}.`, rerecord);
+  const recordedSeeds = new Set(baseline.runs.map((r) => r.seed));
+  if (config.mode === 'exact' || config.paired) {
+    const absent = config.seeds.filter((seed) => !recordedSeeds.has(seed));
+    if (absent.length) {
+      const who = config.mode === 'exact' ? 'Exact mode' : 'A paired comparison';
+      throw new GateError(`${who} needs the baseline to hold every seed, but it has no run for seed(s) ${absent.join(', ')}.`, rerecord);
+    }
+  }
+  if (config.robust) checkRobustSeeds(config.seeds.length, baseline.runs.length, config.alpha);
+  if (config.paired && config.seeds.length !== baseline.runs.length) {
+    throw new GateError(
+      `A paired comparison needs the same seeds on both sides: the config lists ${config.seeds.length}, the baseline holds ${baseline.runs.length}.`,
+      rerecord,
+    );
+  }
+  if (config.mode === 'exact') {
+    const missingArtifacts = config.artifacts.filter((a) => !baseline.settings.artifacts.includes(a));
+    if (missingArtifacts.length) throw new GateError(`The baseline ${file} has no hashes for artifact(s) ${missingArtifacts.join(', ')}.`, rerecord);
+  }
+}
+
+interface Comparison extends Pick<Report, 'metrics' | 'mismatches' | 'warnings'> {
+  candidate: RunRecord[];
+  verdict: Verdict;
+  sequential?: SequentialSummary;
+}
+
+/** Trains the candidate seeds (in stages for a sequential plan) and compares them with the baseline. */
+async function trainAndCompare(s: Session, baseline: Baseline): Promise<Comparison> {
+  const { config, log } = s;
+  const warnings: string[] = [];
+  const warnNow = (lines: string[]) => {
+    for (const line of lines) log.warn(line);
+    warnings.push(...lines);
+  };
+
+  if (config.mode === 'exact') {
+    const candidate = await seedRuns(s, 'check', config.seeds);
+    const r = compareExact(baseline.runs, candidate, config.metrics.map((m) => m.name), config.artifacts);
+    return { candidate, verdict: r.verdict, metrics: r.metrics, mismatches: r.mismatches, warnings };
+  }
+
+  if (config.sequential) {
+    const plan = planForGate(config.sequential, { alpha: config.alpha, paired: config.paired, nBaseline: baseline.runs.length });
+    const lastLook = plan.looks.length - 1;
+    // Before any training: say so if even the largest stage cannot show equivalence.
+    warnNow(
+      seedWarnings(baseline.runs, config.metrics, {
+        alpha: plan.alphaPerLook[lastLook] ?? config.alpha,
+        nCandidate: plan.looks[lastLook] ?? config.seeds.length,
+        bothSides: false,
+        paired: config.paired,
+      }),
+    );
+    const candidate: RunRecord[] = [];
+    for (let look = 0; ; look++) {
+      candidate.push(...(await seedRuns(s, 'check', config.seeds.slice(candidate.length, plan.looks[look]))));
+      const r = compareSequentialLook(plan, look, baseline.runs, candidate, config.metrics);
+      log.info(r.summary.reason);
+      // The last look always decides (equivalent, not-equivalent or inconclusive).
+      if (r.decision !== 'continue' || look === lastLook) {
+        const verdict = r.decision === 'continue' ? 'inconclusive' : r.decision;
+        return { candidate, verdict, metrics: r.metrics, mismatches: [], warnings: [...warnings, ...r.warnings], sequential: r.summary };
+      }
+    }
+  }
+
+  // The power model is Welch's; the rank-based test explains its own seed needs when it refuses.
+  if (!config.robust) warnNow(seedWarnings(baseline.runs, config.metrics, { alpha: config.alpha, nCandidate: config.seeds.length, paired: config.paired }));
+  const candidate = await seedRuns(s, 'check', config.seeds);
+  const r = compareStatistical(baseline.runs, candidate, config.metrics, { alpha: config.alpha, paired: config.paired, robust: config.robust });
+  return { candidate, verdict: r.verdict, metrics: r.metrics, mismatches: [], warnings: [...warnings, ...r.warnings] };
+}
+
+/** The cause a diagnosis points to, phrased for a failing check. */
+function diagnosisCause(d: Diagnosis): CauseFinding {
+  if (!d.deterministic) return { cause: d.cause, evidence: `nothing drifted, but the training is nondeterministic on its own: ${d.evidence}` };
+  return {
+    cause: 'unknown',
+    evidence: `nothing repro-gate fingerprints drifted and the training is deterministic here (${d.evidence.replace(/\.$/, '')}): the difference comes from something outside the fingerprint, such as the hardware, an input not listed under data:, or code outside this folder.`,
+  };
+}

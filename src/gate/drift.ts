@@ -1,0 +1,17 @@
+/** `drift`: fingerprint data, config and environment and diff them with the baseline; no training. */
+import { readBaseline } from '../baseline/io.js';
+import { loadConfig } from '../config/load.js';
+import { driftSince, observe } from './observe.js';
+import { type GateOutcome, buildReport, outcome } from './report.js';
+import { baselineLocation, type GateRequest, withSession } from './session.js';
+
+export async function drift(req: GateRequest): Promise<GateOutcome> {
+  const config = await loadConfig(req.configPath, req.cwd);
+  const baseline = await readBaseline(baselineLocation(config).baselinePath, req.configPath);
+  return withSession(req, config, async (s) => {
+    const { fingerprints, commit, lint } = await observe(s);
+    const found = await driftSince(s, baseline, fingerprints);
+    const verdict = found.data.length + found.config.length + found.environment.length ? 'drift' : 'no-drift';
+    return outcome(buildReport({ command: 'drift', config, verdict, baseline, baselinePath: s.baselineName, commit, lint, drift: found }));
+  });
+}

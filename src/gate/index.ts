@@ -1,0 +1,23 @@
+/** The gate's verbs, one function each over shared steps; the CLI and the action call only these. */
+import { check } from './check.js';
+import { drift } from './drift.js';
+import { record } from './record.js';
+import type { GateOutcome } from './report.js';
+import type { GateRequest } from './session.js';
+
+export { diagnose } from './diagnose.js';
+export { runEquivalence } from './equivalence.js';
+export type { GateOutcome } from './report.js';
+export type { GateRequest } from './session.js';
+export { check, drift, record };
+
+const GATE_VERBS = { record, check, drift } as const;
+export type GateCommand = keyof typeof GATE_VERBS;
+
+export function isGateCommand(name: string): name is GateCommand {
+  return Object.hasOwn(GATE_VERBS, name);
+}
+
+export function runGate(command: GateCommand, req: GateRequest): Promise<GateOutcome> {
+  return GATE_VERBS[command](req);
+}

@@ -1,0 +1,103 @@
+/**
+ * The steps that look before (or instead of) training: fingerprint data, config and environment,
+ * diff them with a baseline, and find the code changed since it was recorded.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { diffConfig } from '../drift/config.js';
+import { diffData } from '../drift/data.js';
+import { diffEnvironment } from '../drift/environment.js';
+import { diffSettings } from '../drift/settings.js';
+import { describeTextChange } from '../drift/text-change.js';
+import { lintDeterminism } from '../diagnose/lint.js';
+import { fingerprintConfigFiles } from '../fingerprint/config.js';
+import { fingerprintData } from '../fingerprint/data.js';
+import { probeEnvironment } from '../fingerprint/environment.js';
+import { changedFilesSince, fileAtCommit, gitCommit } from '../fingerprint/git.js';
+import type { Baseline, BaselineSettings, Fingerprints } from '../schema/baseline.js';
+import type { GateConfig } from '../schema/config.js';
+import type { Drift } from '../schema/report.js';
+import { toPosix } from '../util/paths.js';
+import { TOOL_VERSION } from '../util/version.js';
+import type { Session } from './session.js';
+
+export interface Observation {
+  fingerprints: Fingerprints;
+  /** HEAD of the project's repository, or null outside git. */
+  commit: string | null;
+  /** Determinism settings missing for the detected framework and device. */
+  lint: string[];
+}
+
+export async function observe(s: Session): Promise<Observation> {
+  const { config } = s;
+  const [data, configFiles, probed, commit] = await Promise.all([
+    fingerprintData(config.data, config.root),
+    fingerprintConfigFiles(config.config, config.root),
+    probeEnvironment(s.runtime, { command: config.train.command, cwd: config.root, env: s.env, timeoutMs: config.train.timeout, toolVersion: TOOL_VERSION }),
+    gitCommit(config.root),
+  ]);
+  if (probed.warning) s.log.warn(probed.warning);
+  const fingerprints = { data, config: configFiles, environment: probed.facts };
+  return { fingerprints, commit, lint: lintDeterminism(probed.facts, config.train.env, config.train.gpus) };
+}
+
+/** The recorded settings that change what a run means, keyed as in repro-gate.yml. */
+export function settingsOf(config: GateConfig): BaselineSettings {
+  return {
+    mode: config.mode,
+    command: config.train.command,
+    image: config.train.image ?? null,
+    seeds: config.seeds,
+    metricsFile: config.metricsFile,
+    metrics: config.metrics.map((m) => m.name),
+    artifacts: config.artifacts,
+  };
+}
+
+function comparedSettings(s: BaselineSettings): Record<string, unknown> {
+  return { command: s.command, seeds: s.seeds, mode: s.mode, 'metrics.file': s.metricsFile };
+}
+
+/** Everything that changed since the baseline, in the order to suspect it: data, config, environment. */
+export async function driftSince(s: Session, baseline: Baseline, now: Fingerprints): Promise<Drift> {
+  const { config } = s;
+  const drift: Drift = {
+    data: diffData(baseline.fingerprints.data, now.data),
+    config: diffConfig(baseline.fingerprints.config, now.config),
+    environment: diffEnvironment(baseline.fingerprints.environment, now.environment),
+  };
+  if (baseline.commit) await describeDataChanges(config, baseline.commit, drift.data);
+  // What is measured, and how, is configuration too: a changed command or seed list must show.
+  const configName = toPosix(path.relative(config.root, config.path));
+  drift.config.unshift(...diffSettings(comparedSettings(baseline.settings), comparedSettings(settingsOf(config)), configName));
+  return drift;
+}
+
+/** Training code changes: files changed since the baseline commit that are not data, config or repro-gate's own. */
+export async function codeChangesSince(s: Session, commit: string): Promise<string[] | null> {
+  const { config } = s;
+  const changed = await changedFilesSince(config.root, commit);
+  if (changed === null) return null;
+  const ownConfig = toPosix(path.relative(config.root, config.path));
+  const owned = [...config.data, ...config.config, s.baselineName, ownConfig, '.repro-gate/'].map((p) => p.replace(/^\.\//, ''));
+  return changed.filter((f) => !owned.some((p) => f === p || f.startsWith(p.endsWith('/') ? p : `${p}/`)));
+}
+
+/** Up to this size, a modified data file is compared line by line with its copy at the baseline commit. */
+const TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
+
+/** Adds "line 2 of 570 changed" to modified text data files that git still has at the baseline commit. */
+async function describeDataChanges(config: GateConfig, commit: string, data: Drift['data']): Promise<void> {
+  for (const entry of data.filter((d) => d.change === 'modified').slice(0, 20)) {
+    const file = path.join(config.root, entry.path);
+    const size = (await stat(file).catch(() => undefined))?.size ?? Infinity;
+    if (size > TEXT_DIFF_MAX_BYTES) continue;
+    const before = await fileAtCommit(config.root, commit, entry.path);
+    // Only trust the old copy if it is exactly what the baseline hashed.
+    if (before === null || createHash('sha256').update(before).digest('hex') !== entry.before) continue;
+    const detail = describeTextChange(before, await readFile(file, 'utf8'));
+    if (detail) entry.detail = detail;
+  }
+}

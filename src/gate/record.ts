@@ -1,0 +1,31 @@
+/** `record`: train every seed and write the baseline (a baseline is always a real run). */
+import { writeBaseline } from '../baseline/io.js';
+import { loadConfig } from '../config/load.js';
+import { BASELINE_SCHEMA_VERSION, type Baseline } from '../schema/baseline.js';
+import { TOOL_VERSION } from '../util/version.js';
+import { observe, settingsOf } from './observe.js';
+import { type GateOutcome, buildReport, outcome } from './report.js';
+import { seedRuns } from './seed-runs.js';
+import { type GateRequest, withSession } from './session.js';
+
+export async function record(req: GateRequest): Promise<GateOutcome> {
+  const config = await loadConfig(req.configPath, req.cwd);
+  return withSession(req, config, async (s) => {
+    const { fingerprints, commit, lint } = await observe(s);
+    const runs = await seedRuns(s, 'record', config.seeds);
+    const recorded: Baseline = {
+      schemaVersion: BASELINE_SCHEMA_VERSION,
+      tool: { name: 'repro-gate', version: TOOL_VERSION },
+      recordedAt: new Date().toISOString(),
+      commit,
+      settings: settingsOf(config),
+      runs,
+      fingerprints,
+    };
+    await writeBaseline(s.baselinePath, recorded);
+    s.log.info(`Baseline written to ${s.baselinePath}: commit it.`);
+    return outcome(
+      buildReport({ command: 'record', config, verdict: 'recorded', baseline: recorded, baselinePath: s.baselineName, commit, lint, candidate: runs }),
+    );
+  });
+}

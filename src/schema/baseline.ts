@@ -1,0 +1,69 @@
+/**
+ * The committed baseline file. Versioned so a later repro-gate can migrate old files instead of
+ * misreading them; every field an auditor needs to regenerate the result is here.
+ */
+import { z } from 'zod';
+
+export const BASELINE_SCHEMA_VERSION = 1;
+
+/** A config value after flattening: YAML/JSON/TOML leaves, with NaN/∞/big integers as strings. */
+export const scalarSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+export type Scalar = z.infer<typeof scalarSchema>;
+
+const fileEntrySchema = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().nonnegative() }).strict();
+export type FileEntry = z.infer<typeof fileEntrySchema>;
+
+/** Every data file by POSIX path relative to the config's folder, sorted by bytes. */
+const dataFingerprintSchema = z.object({ files: z.record(z.string(), fileEntrySchema) }).strict();
+export type DataFingerprint = z.infer<typeof dataFingerprintSchema>;
+
+/** One config file flattened to dotted keys (see util/dotted.ts). */
+const flatConfigSchema = z.record(z.string(), scalarSchema);
+export type FlatConfig = z.infer<typeof flatConfigSchema>;
+
+const environmentFingerprintSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+export type EnvironmentFingerprint = z.infer<typeof environmentFingerprintSchema>;
+
+const fingerprintsSchema = z
+  .object({
+    data: dataFingerprintSchema,
+    config: z.record(z.string(), flatConfigSchema),
+    environment: environmentFingerprintSchema,
+  })
+  .strict();
+export type Fingerprints = z.infer<typeof fingerprintsSchema>;
+
+const runRecordSchema = z
+  .object({
+    seed: z.number().int().nonnegative(),
+    metrics: z.record(z.string(), z.number()),
+    artifacts: z.record(z.string(), fileEntrySchema),
+    durationMs: z.number().nonnegative(),
+  })
+  .strict();
+export type RunRecord = z.infer<typeof runRecordSchema>;
+
+export const baselineSchema = z
+  .object({
+    schemaVersion: z.literal(BASELINE_SCHEMA_VERSION),
+    tool: z.object({ name: z.literal('repro-gate'), version: z.string() }).strict(),
+    recordedAt: z.string(),
+    /** Git commit of the project when recorded (null outside git); the reference for "code" drift. */
+    commit: z.string().nullable(),
+    settings: z
+      .object({
+        mode: z.enum(['exact', 'statistical']),
+        command: z.array(z.string()),
+        image: z.string().nullable(),
+        seeds: z.array(z.number().int()),
+        metricsFile: z.string(),
+        metrics: z.array(z.string()),
+        artifacts: z.array(z.string()),
+      })
+      .strict(),
+    runs: z.array(runRecordSchema).min(1),
+    fingerprints: fingerprintsSchema,
+  })
+  .strict();
+export type Baseline = z.infer<typeof baselineSchema>;
+export type BaselineSettings = Baseline['settings'];

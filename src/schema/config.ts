@@ -1,0 +1,162 @@
+/**
+ * The repro-gate.yml contract (DESIGN.md), as a zod schema. Every object is strict so a typo in a
+ * key is an error that names the key path instead of a silently ignored setting.
+ */
+import { z } from 'zod';
+import { parseDuration } from '../util/duration.js';
+
+/** "2%" → relative to the baseline mean; a plain number → absolute. */
+const marginSchema = z.union([z.number(), z.string()]).transform((raw, ctx) => {
+  if (typeof raw === 'number') {
+    if (Number.isFinite(raw) && raw > 0) return { kind: 'absolute' as const, value: raw, text: String(raw) };
+  } else {
+    const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*%\s*$/.exec(raw);
+    const percent = m ? Number(m[1]) : NaN;
+    if (percent > 0 && percent < 100) return { kind: 'relative' as const, percent, text: `${percent}%` };
+  }
+  ctx.addIssue({
+    code: 'custom',
+    message: `expected a positive number (absolute, e.g. 0.01) or a percentage of the baseline mean (e.g. "2%"), got ${JSON.stringify(raw)}`,
+  });
+  return z.NEVER;
+});
+
+const metricSchema = z
+  .object({
+    /** Required in statistical mode; exact mode compares bits and ignores it. */
+    margin: marginSchema.optional(),
+    /** higher: only a drop beyond the margin fails (non-inferiority); lower: only a rise. */
+    direction: z.enum(['both', 'higher', 'lower']).default('both'),
+  })
+  .strict();
+
+const envValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
+/** `seeds: {min, max}`: train the candidate in stages and stop as soon as the gate can decide. */
+const sequentialSeedsSchema = z
+  .object({
+    min: z.number().int().min(2),
+    max: z.number().int().min(2).max(1000),
+    step: z.number().int().positive().optional(),
+    boundary: z.enum(['pocock', 'obrien-fleming', 'pocock-spending']).default('pocock'),
+    calibration: z.enum(['simulated', 'bonferroni']).default('simulated'),
+    /** Stop early for futility when the conditional power drops below this (non-binding); off by default. */
+    futility: z.number().gt(0).lt(1).optional(),
+  })
+  .strict()
+  .refine((s) => s.max >= s.min, { message: 'max must be at least min', path: ['max'] });
+
+const seedsSchema = z.union([
+  z.number().int().positive().max(1000).transform((n) => Array.from({ length: n }, (_, i) => i)),
+  z
+    .array(z.number().int().nonnegative())
+    .min(1)
+    .refine((s) => new Set(s).size === s.length, 'seeds must not repeat'),
+  sequentialSeedsSchema,
+]);
+
+const relPath = z.string().min(1, 'must not be empty');
+
+/** The file as written: every object strict, so a typo is an error naming its key path. */
+const configFileSchema = z
+  .object({
+    version: z.literal(1, { error: 'expected version: 1' }),
+    train: z
+      .object({
+        command: z.array(z.string()).min(1, 'must name the program to run, e.g. [python3, train.py, --seed, "{seed}", --out, "{out}"]'),
+        /** A container image; must be pinned by digest (checked by the container runtime, which can look the digest up). */
+        image: z.string().min(1).optional(),
+        /** Accept a tag-only image, for experiments; reported as a drift risk. */
+        'allow-unpinned': z.boolean().default(false),
+        /** Container networking; none by default so training cannot fetch anything unrecorded. */
+        network: z.enum(['none', 'bridge', 'host']).default('none'),
+        gpus: z.union([z.literal('none'), z.literal('all'), z.number().int().positive()]).default('none'),
+        env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid environment variable name'), envValue).default({}),
+        timeout: z
+          .union([z.string(), z.number()])
+          .default('30m')
+          .transform((v, ctx) => {
+            const ms = parseDuration(v);
+            if (ms === undefined) {
+              ctx.addIssue({ code: 'custom', message: `expected a duration like 90s, 30m or 1h30m, got ${JSON.stringify(v)}` });
+              return z.NEVER;
+            }
+            return ms;
+          }),
+      })
+      .strict(),
+    seeds: seedsSchema.default([0, 1, 2, 3, 4]),
+    mode: z.enum(['exact', 'statistical']).default('statistical'),
+    alpha: z.number().gt(0).lt(0.5).default(0.05),
+    /** Pair candidate seed i with baseline seed i (paired t); off by default (Welch). */
+    paired: z.boolean().default(false),
+    /** Rank-based (Hodges–Lehmann / Mann–Whitney) equivalence instead of Welch: needs ≥ 10 seeds per side. */
+    robust: z.boolean().default(false),
+    metrics: z
+      .object({ file: relPath.default('metrics.json') })
+      .catchall(metricSchema)
+      .refine((m) => Object.keys(m).some((k) => k !== 'file'), 'name at least one metric, e.g. accuracy: {margin: 0.01}'),
+    artifacts: z.array(relPath).default([]),
+    data: z.array(relPath).default([]),
+    config: z.array(relPath).default([]),
+    baseline: relPath.default('.repro-gate/baseline.json'),
+    /** A per-step JSON-lines log the training writes into {out}; diagnose shows where two runs diverge. */
+    curves: z
+      .object({
+        file: relPath,
+        step: z.string().min(1).default('step'),
+        atol: z.number().nonnegative().default(0),
+        rtol: z.number().nonnegative().default(1e-6),
+      })
+      .strict()
+      .optional(),
+    diagnose: z
+      .object({
+        /** An exact-mode check that fails with nothing drifted reruns a seed to find out why. */
+        auto: z.boolean().default(true),
+        /** The seed `diagnose` reruns by default (else the first configured seed). */
+        seed: z.number().int().nonnegative().optional(),
+      })
+      .strict()
+      .default({ auto: true }),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.mode !== 'statistical') return;
+    for (const [name, spec] of Object.entries(c.metrics)) {
+      if (name !== 'file' && typeof spec === 'object' && !spec.margin) {
+        ctx.addIssue({ code: 'custom', path: ['metrics', name, 'margin'], message: 'is required in statistical mode (e.g. margin: 0.01 or margin: 2%)' });
+      }
+    }
+  })
+  .refine((c) => !(c.robust && (c.paired || !Array.isArray(c.seeds))), {
+    message: 'robust: true is an independent-samples test with fixed seeds; it cannot be combined with paired: true or seeds: {min, max}',
+    path: ['robust'],
+  })
+  .refine((c) => Array.isArray(c.seeds) || c.mode === 'statistical', {
+    message: 'seeds: {min, max} (sequential) needs mode: statistical; exact mode compares fixed seeds',
+    path: ['seeds'],
+  });
+
+/** Metrics as a list, seeds as the list to train (0…max−1 for a sequential plan, which record trains in full). */
+export const configSchema = configFileSchema.transform(({ metrics: { file: metricsFile, ...named }, seeds, ...rest }) => {
+  const fixed = Array.isArray(seeds);
+  return {
+    ...rest,
+    seeds: fixed ? seeds : Array.from({ length: seeds.max }, (_, i) => i),
+    /** Set for `seeds: {min, max}`: check trains the candidate in stages. */
+    sequential: fixed ? undefined : seeds,
+    metricsFile,
+    metrics: Object.entries(named).map(([name, spec]) => ({ name, ...spec })),
+  };
+});
+
+/** The validated config, where the gate found it: relative paths in it resolve against `root`. */
+export type GateConfig = z.output<typeof configSchema> & {
+  /** Absolute path of the config file. */
+  path: string;
+  /** Folder of the config file: the command's working directory and the root of every relative path. */
+  root: string;
+};
+export type MetricSpec = GateConfig['metrics'][number];
+export type SequentialSeedsConfig = NonNullable<GateConfig['sequential']>;

@@ -1,0 +1,149 @@
+/**
+ * The JSON report: what `check|drift|record --json` prints, what the action writes to its report
+ * file, and what `command: comment` reads back. The Markdown is always rendered from this document,
+ * so a report file from an untrusted (fork) run is validated here and re-rendered with escaping —
+ * never posted as pre-rendered text.
+ */
+import { z } from 'zod';
+import { scalarSchema as scalar } from './baseline.js';
+import { diagnosisSchema } from './diagnosis.js';
+
+export const VERDICTS = [
+  'reproducible',
+  'equivalent',
+  'not-equivalent',
+  'inconclusive',
+  'mismatch',
+  'no-drift',
+  'drift',
+  'recorded',
+] as const;
+const verdictSchema = z.enum(VERDICTS);
+export type Verdict = z.infer<typeof verdictSchema>;
+
+/** Verdicts that make `check`/`drift` exit 1 (and the action fail by default). */
+export const FAILING_VERDICTS: readonly Verdict[] = ['mismatch', 'not-equivalent', 'inconclusive', 'drift'];
+
+const CAUSES = ['data', 'config', 'environment', 'code', 'randomness', 'parallelism', 'none', 'unknown'] as const;
+const causeSchema = z.enum(CAUSES);
+export type Cause = z.infer<typeof causeSchema>;
+
+const sampleSchema = z.object({ n: z.number().int(), mean: z.number(), sd: z.number() }).strict();
+
+export const metricResultSchema = z
+  .object({
+    name: z.string(),
+    verdict: verdictSchema,
+    baseline: sampleSchema,
+    candidate: sampleSchema,
+    diff: z.number(),
+    /** (1−2α) CI of candidate − baseline; null in exact mode. */
+    ci: z.tuple([z.number(), z.number()]).nullable(),
+    p: z.number().nullable(),
+    /** Equivalence bounds on the difference; null = unbounded on that side (non-inferiority). */
+    lower: z.number().nullable(),
+    upper: z.number().nullable(),
+    /** The margin as configured, e.g. "0.01" or "2%". */
+    margin: z.string().nullable(),
+    direction: z.enum(['both', 'higher', 'lower']),
+    /** rank: Hodges–Lehmann shift with a Mann–Whitney CI (robust: true). */
+    design: z.enum(['welch', 'paired', 'rank', 'exact']),
+    df: z.number().nullable(),
+    se: z.number().nullable(),
+    degenerate: z.boolean(),
+  })
+  .strict();
+export type MetricResult = z.infer<typeof metricResultSchema>;
+
+/** Absent before/after (not null) marks an added or removed item: null can be a real config value. */
+const changeSchema = z.enum(['added', 'removed', 'modified']);
+const dataDriftSchema = z
+  .object({
+    path: z.string(),
+    change: changeSchema,
+    before: z.string().nullable(),
+    after: z.string().nullable(),
+    /** For text files tracked at the baseline commit: which lines changed. */
+    detail: z.string().optional(),
+  })
+  .strict();
+export type DataDrift = z.infer<typeof dataDriftSchema>;
+const configDriftSchema = z
+  .object({ file: z.string(), key: z.string(), change: changeSchema, before: scalar.optional(), after: scalar.optional() })
+  .strict();
+export type ConfigDrift = z.infer<typeof configDriftSchema>;
+const environmentDriftSchema = z
+  .object({ key: z.string(), change: changeSchema, before: scalar.optional(), after: scalar.optional() })
+  .strict();
+export type EnvironmentDrift = z.infer<typeof environmentDriftSchema>;
+const driftSchema = z
+  .object({
+    data: z.array(dataDriftSchema),
+    config: z.array(configDriftSchema),
+    environment: z.array(environmentDriftSchema),
+  })
+  .strict();
+export type Drift = z.infer<typeof driftSchema>;
+
+/** One value that differed between baseline and candidate in exact mode. */
+const mismatchSchema = z
+  .object({
+    seed: z.number().int(),
+    kind: z.enum(['metric', 'artifact']),
+    name: z.string(),
+    baseline: scalar,
+    candidate: scalar,
+  })
+  .strict();
+export type Mismatch = z.infer<typeof mismatchSchema>;
+
+/** Set when seeds: {min, max}: the plan, where it stopped and why. */
+const sequentialSummarySchema = z
+    .object({
+      looks: z.array(z.number().int().positive()),
+      alphaPerLook: z.array(z.number()),
+      method: z.string(),
+      guarantee: z.string(),
+      stoppedAtLook: z.number().int().positive(),
+      runsUsed: z.number().int().nonnegative(),
+      maxRuns: z.number().int().positive(),
+      reason: z.string(),
+    })
+    .strict();
+export type SequentialSummary = z.infer<typeof sequentialSummarySchema>;
+
+export const reportSchema = z
+  .object({
+    schemaVersion: z.literal(1),
+    tool: z.object({ name: z.literal('repro-gate'), version: z.string() }).strict(),
+    command: z.enum(['check', 'drift', 'record']),
+    verdict: verdictSchema,
+    /** One line a reader sees first. */
+    summary: z.string(),
+    mode: z.enum(['exact', 'statistical']),
+    alpha: z.number(),
+    seeds: z.array(z.number().int()),
+    metrics: z.array(metricResultSchema),
+    mismatches: z.array(mismatchSchema),
+    drift: driftSchema,
+    cause: causeSchema.optional(),
+    causeEvidence: z.string().optional(),
+    warnings: z.array(z.string()),
+    /** record: each metric's spread over the recorded seeds, to choose margins from. */
+    recorded: z.array(z.object({ name: z.string(), n: z.number().int(), mean: z.number(), sd: z.number() }).strict()).optional(),
+    /** Determinism settings missing for the detected framework and device. */
+    lint: z.array(z.string()).optional(),
+    /** Set when seeds: {min, max}: the plan, where it stopped and why. */
+    sequential: sequentialSummarySchema.optional(),
+    /** Set when a failing exact check reran a seed to tell randomness from parallelism. */
+    diagnosis: diagnosisSchema.optional(),
+    baseline: z
+      .object({ path: z.string(), recordedAt: z.string(), commit: z.string().nullable() })
+      .strict()
+      .nullable(),
+    commit: z.string().nullable(),
+    /** Set by the action so a follow-up workflow can check the report belongs to its PR. */
+    pullRequest: z.number().int().positive().optional(),
+  })
+  .strict();
+export type Report = z.infer<typeof reportSchema>;

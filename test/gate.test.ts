@@ -1,0 +1,290 @@
+/**
+ * The gate's verbs with an in-memory runtime (test/helpers/scripted-runtime.ts): real configs,
+ * files, baselines and reports, scripted trainings. Fast cover for every branch of record, check,
+ * drift and diagnose; the end-to-end tests keep the real Python and Docker paths.
+ */
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { check, diagnose, drift, type GateRequest, record } from '../src/gate/index.js';
+import { GateError } from '../src/util/errors.js';
+import { captureLogger } from './helpers/logger.js';
+import { HOST_FACTS, metrics, ScriptedRuntime, type Training } from './helpers/scripted-runtime.js';
+
+/** Deterministic noise in [-1, 1) from a seed (and an optional stream), so samples are reproducible. */
+function noise(seed: number, stream = 0): number {
+  let x = (seed + 1) * 2654435761 + stream * 40503;
+  x = ((x >>> 16) ^ x) * 0x45d9f3b;
+  x = ((x >>> 16) ^ x) * 0x45d9f3b;
+  return (((x >>> 16) ^ x) >>> 0) / 2 ** 31 - 1;
+}
+
+const accuracy = (shift = 0): Training => ({ seed }) => ({ files: metrics({ accuracy: 0.9 + shift + 0.002 * noise(seed), loss: 0.3 + 0.01 * noise(seed, 1) }) });
+
+const STATISTICAL = `version: 1
+train:
+  command: [train, --seed, "{seed}", --out, "{out}"]
+seeds: 5
+metrics:
+  accuracy: {margin: 0.01}
+  loss: {margin: 5%}
+config: [params.json]
+data: [data.csv]
+`;
+
+async function project(files: Record<string, string> = {}): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'rg-gate-'));
+  const all = { 'repro-gate.yml': STATISTICAL, 'params.json': '{"lr": 0.1}', 'data.csv': 'x,y\n1,2\n', ...files };
+  for (const [name, text] of Object.entries(all)) await writeFile(path.join(dir, name), text);
+  return dir;
+}
+
+function request(dir: string, runtime: ScriptedRuntime, config = 'repro-gate.yml'): GateRequest & { log: ReturnType<typeof captureLogger> } {
+  return { configPath: config, cwd: dir, log: captureLogger(), runnerEnv: { PATH: '/usr/bin' }, createRuntime: () => runtime };
+}
+
+async function recorded(training: Training, files?: Record<string, string>): Promise<string> {
+  const dir = await project(files);
+  const out = await record(request(dir, new ScriptedRuntime(training)));
+  expect(out.verdict).toBe('recorded');
+  return dir;
+}
+
+describe('record', () => {
+  it('trains every seed and writes a baseline with runs, settings and fingerprints', async () => {
+    const dir = await project();
+    const runtime = new ScriptedRuntime(accuracy());
+    const out = await record(request(dir, runtime));
+    expect(out.exitCode).toBe(0);
+    expect(runtime.runs.map((r) => r.env.REPRO_GATE_SEED)).toEqual(['0', '1', '2', '3', '4']);
+    const baseline = JSON.parse(await readFile(path.join(dir, '.repro-gate', 'baseline.json'), 'utf8'));
+    expect(baseline.runs).toHaveLength(5);
+    expect(baseline.settings.metrics).toEqual(['accuracy', 'loss']);
+    expect(baseline.fingerprints.config).toEqual({ 'params.json': { lr: 0.1 } });
+    expect(Object.keys(baseline.fingerprints.data.files)).toEqual(['data.csv']);
+    expect(baseline.fingerprints.environment).toMatchObject({ 'python.version': '3.11.2', runtime: 'host' });
+    expect(out.report.recorded?.map((m) => m.name)).toEqual(['accuracy', 'loss']);
+    expect(out.report.summary).toBe('Recorded a new baseline from 5 seeds in statistical mode.');
+  });
+
+  it('gives training only allowlisted runner variables plus its own', async () => {
+    const dir = await project();
+    const runtime = new ScriptedRuntime(accuracy());
+    await record({ ...request(dir, runtime), runnerEnv: { PATH: '/bin', GITHUB_TOKEN: 'secret', ACTIONS_RUNTIME_TOKEN: 'x' } });
+    const env = runtime.runs[0]!.env;
+    expect(env).toMatchObject({ PATH: '/bin', PYTHONUNBUFFERED: '1', REPRO_GATE_SEED: '0' });
+    expect(Object.keys(env).filter((k) => k.includes('TOKEN'))).toEqual([]);
+  });
+
+  it('stops at a training that writes no metrics, and leaves no baseline', async () => {
+    const dir = await project();
+    const failing = new ScriptedRuntime(({ seed }) => (seed === 2 ? {} : accuracy()({ seed, env: {}, call: 0 })));
+    await expect(record(request(dir, failing))).rejects.toThrow(/The training did not write seed 2's metrics\.json/);
+    await expect(readFile(path.join(dir, '.repro-gate', 'baseline.json'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('check (statistical)', () => {
+  it('is equivalent when nothing changed', async () => {
+    const dir = await recorded(accuracy());
+    const out = await check(request(dir, new ScriptedRuntime(accuracy())));
+    expect(out).toMatchObject({ verdict: 'equivalent', exitCode: 0 });
+    expect(out.report.metrics.map((m) => [m.name, m.verdict, m.design])).toEqual([
+      ['accuracy', 'equivalent', 'welch'],
+      ['loss', 'equivalent', 'welch'],
+    ]);
+    expect(out.report.cause).toBeUndefined();
+  });
+
+  it('is not equivalent when the metric moved beyond its margin, and blames the config key that changed', async () => {
+    const dir = await recorded(accuracy());
+    await writeFile(path.join(dir, 'params.json'), '{"lr": 0.2}');
+    const out = await check(request(dir, new ScriptedRuntime(accuracy(-0.05))));
+    expect(out).toMatchObject({ verdict: 'not-equivalent', exitCode: 1 });
+    expect(out.report.cause).toBe('config');
+    expect(out.report.drift.config).toEqual([{ file: 'params.json', key: 'lr', change: 'modified', before: 0.1, after: 0.2 }]);
+    expect(out.report.causeEvidence).toMatch(/^params\.json: lr 0\.1 → 0\.2, and accuracy moved by −0\.05/);
+  });
+
+  it('blames data before config when both changed', async () => {
+    const dir = await recorded(accuracy());
+    await writeFile(path.join(dir, 'params.json'), '{"lr": 0.2}');
+    await writeFile(path.join(dir, 'data.csv'), 'x,y\n1,3\n');
+    const out = await check(request(dir, new ScriptedRuntime(accuracy(-0.05))));
+    expect(out.report.cause).toBe('data');
+    expect(out.report.drift.data).toMatchObject([{ path: 'data.csv', change: 'modified' }]);
+  });
+
+  it('blames the environment when only a numerical package changed', async () => {
+    const dir = await recorded(accuracy());
+    const runtime = new ScriptedRuntime(accuracy(-0.05), { ...HOST_FACTS, 'package.numpy': '2.0.0' });
+    const out = await check(request(dir, runtime));
+    expect(out.report.cause).toBe('environment');
+    expect(out.report.drift.environment).toEqual([{ key: 'package.numpy', change: 'modified', before: '1.24.2', after: '2.0.0' }]);
+  });
+
+  it('is inconclusive when the noise is too large for the margin, and warns before training', async () => {
+    const noisy: Training = ({ seed }) => ({ files: metrics({ accuracy: 0.9 + 0.05 * noise(seed), loss: 0.3 }) });
+    const dir = await recorded(noisy);
+    const out = await check(request(dir, new ScriptedRuntime(noisy)));
+    expect(out.verdict).toBe('inconclusive');
+    expect(out.report.warnings.join('\n')).toMatch(/^accuracy: with this noise/m);
+    expect(out.report.warnings.join('\n')).toMatch(/loss: every seed gave the same value on both sides \(zero spread\)/);
+  });
+
+  it('stops a sequential plan early when the candidate is clearly equivalent', async () => {
+    const dir = await recorded(accuracy(), { 'repro-gate.yml': STATISTICAL.replace('seeds: 5', 'seeds: {min: 3, max: 10}') });
+    const runtime = new ScriptedRuntime(accuracy());
+    const out = await check(request(dir, runtime));
+    expect(out.verdict).toBe('equivalent');
+    expect(out.report.sequential?.stoppedAtLook).toBeLessThan(4);
+    expect(runtime.runs).toHaveLength(out.report.sequential!.runsUsed);
+    expect(runtime.runs.length).toBeLessThan(10);
+  });
+
+  it('refuses a relative margin on a metric whose baseline mean is 0', async () => {
+    const zero: Training = ({ seed }) => ({ files: metrics({ accuracy: 0.9 + 0.002 * noise(seed), loss: 0.01 * noise(seed, 1) - 0.01 * noise(seed, 1) }) });
+    const dir = await recorded(zero);
+    const err = await check(request(dir, new ScriptedRuntime(zero))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GateError);
+    expect((err as GateError).message).toBe('Metric "loss" has a relative margin (5%) but its baseline mean is 0, so the margin would be 0.');
+    expect((err as GateError).hint).toMatch(/absolute margin/);
+  });
+});
+
+describe('check: refused before any training', () => {
+  async function refusal(dir: string, config = 'repro-gate.yml'): Promise<{ message: string; trained: number }> {
+    const runtime = new ScriptedRuntime(accuracy());
+    const err = await check(request(dir, runtime, config)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GateError);
+    return { message: (err as GateError).message, trained: runtime.runs.length };
+  }
+
+  it('a metric the baseline does not have', async () => {
+    const dir = await recorded(accuracy());
+    await writeFile(path.join(dir, 'repro-gate.yml'), STATISTICAL.replace('  loss: {margin: 5%}', '  loss: {margin: 5%}\n  f1: {margin: 0.01}'));
+    expect(await refusal(dir)).toEqual({ message: expect.stringMatching(/has no values for metric\(s\) f1\.$/), trained: 0 });
+  });
+
+  it('exact mode with a seed the baseline lacks', async () => {
+    const dir = await recorded(accuracy());
+    await writeFile(path.join(dir, 'repro-gate.yml'), STATISTICAL.replace('seeds: 5', 'seeds: [0, 7]\nmode: exact'));
+    expect(await refusal(dir)).toEqual({ message: expect.stringMatching(/Exact mode needs the baseline to hold every seed, but it has no run for seed\(s\) 7\./), trained: 0 });
+  });
+
+  it('paired comparisons with different seed counts', async () => {
+    const dir = await recorded(accuracy());
+    await writeFile(path.join(dir, 'repro-gate.yml'), STATISTICAL.replace('seeds: 5', 'seeds: 3\npaired: true'));
+    expect(await refusal(dir)).toEqual({ message: expect.stringMatching(/the config lists 3, the baseline holds 5/), trained: 0 });
+  });
+
+  it('robust comparisons below 10 seeds per side', async () => {
+    const dir = await recorded(accuracy());
+    await writeFile(path.join(dir, 'repro-gate.yml'), STATISTICAL.replace('seeds: 5', 'seeds: 5\nrobust: true'));
+    expect(await refusal(dir)).toEqual({ message: expect.stringMatching(/robust equivalence needs ≥ 10 seeds per side/), trained: 0 });
+  });
+
+  it('a baseline written by a newer repro-gate', async () => {
+    const dir = await recorded(accuracy());
+    const file = path.join(dir, '.repro-gate', 'baseline.json');
+    const baseline = JSON.parse(await readFile(file, 'utf8'));
+    await writeFile(file, JSON.stringify({ ...baseline, schemaVersion: 99 }));
+    expect(await refusal(dir)).toEqual({ message: expect.stringMatching(/has schemaVersion 99, newer than this repro-gate understands \(1\)\.$/), trained: 0 });
+  });
+
+  it('a missing baseline', async () => {
+    const dir = await project();
+    expect(await refusal(dir)).toEqual({ message: expect.stringMatching(/^No baseline at .*baseline\.json\.$/), trained: 0 });
+  });
+});
+
+const EXACT = STATISTICAL.replace('seeds: 5', 'seeds: 2\nmode: exact').replace('accuracy: {margin: 0.01}', 'accuracy: {}').replace('loss: {margin: 5%}', 'loss: {}');
+
+describe('check (exact) and diagnose', () => {
+  const exact = ({ seed }: { seed: number }) => ({ files: metrics({ accuracy: 0.9 + seed / 100, loss: 0.3 }) });
+
+  it('is reproducible when every value is bit-identical', async () => {
+    const dir = await recorded(exact, { 'repro-gate.yml': EXACT });
+    const out = await check(request(dir, new ScriptedRuntime(exact)));
+    expect(out).toMatchObject({ verdict: 'reproducible', exitCode: 0 });
+    expect(out.report.summary).toBe('Training reproduces exactly: every metric is bit-identical over 2 seeds.');
+  });
+
+  it('diagnoses a mismatch with nothing drifted, and names the factor that makes it deterministic', async () => {
+    const dir = await recorded(exact, { 'repro-gate.yml': EXACT });
+    // Differs run to run unless single-threaded, like a parallel reduction.
+    const threaded: Training = ({ seed, env, call }) => ({
+      files: metrics({ accuracy: 0.9 + seed / 100 + (env.OMP_NUM_THREADS === '1' ? 0 : call * 1e-9), loss: 0.3 }),
+    });
+    const runtime = new ScriptedRuntime(threaded);
+    const out = await check(request(dir, runtime));
+    expect(out.verdict).toBe('mismatch');
+    expect(out.report.cause).toBe('parallelism');
+    // Every factor is tried (twice each), so the table shows which settings matter and which do not.
+    expect(out.report.diagnosis).toMatchObject({ deterministic: false, cause: 'parallelism', runs: 10 });
+    expect(out.report.diagnosis?.factors[0]).toMatchObject({ name: 'single-threaded BLAS/OpenMP', deterministic: true });
+    expect(runtime.runs).toHaveLength(2 + 10);
+  });
+
+  it('diagnose: deterministic after two runs', async () => {
+    const dir = await project({ 'repro-gate.yml': EXACT });
+    const runtime = new ScriptedRuntime(exact);
+    const out = await diagnose({ ...request(dir, runtime), seed: 3 });
+    expect(out.exitCode).toBe(0);
+    expect(out.diagnosis).toMatchObject({ seed: 3, deterministic: true, cause: 'none', runs: 2, factors: [] });
+  });
+
+  it('diagnose: hash randomisation is found through PYTHONHASHSEED=0', async () => {
+    const dir = await project({ 'repro-gate.yml': EXACT });
+    const hashed: Training = ({ env, call }) => ({ files: metrics({ accuracy: env.PYTHONHASHSEED === '0' ? 0.9 : 0.9 + call * 1e-9, loss: 0.3 }) });
+    const out = await diagnose({ ...request(dir, new ScriptedRuntime(hashed)), seed: 0 });
+    expect(out.exitCode).toBe(1);
+    expect(out.diagnosis.cause).toBe('randomness');
+    expect(out.diagnosis.factors.map((f) => [f.name, f.deterministic])).toEqual([
+      ['single-threaded BLAS/OpenMP', false],
+      ['PYTHONHASHSEED=0', true],
+      ['CUBLAS_WORKSPACE_CONFIG=:4096:8', false],
+      ['framework deterministic mode (REPRO_GATE_DETERMINISTIC=1)', false],
+    ]);
+    expect(out.diagnosis.evidence).toMatch(/add PYTHONHASHSEED: "0" to train\.env/);
+  });
+
+  it('diagnose: a factor already set in train.env is not tried again', async () => {
+    const dir = await project({ 'repro-gate.yml': EXACT.replace('  command:', '  env: {PYTHONHASHSEED: "0"}\n  command:') });
+    const unseeded: Training = ({ call }) => ({ files: metrics({ accuracy: 0.9 + call * 1e-9, loss: 0.3 }) });
+    const runtime = new ScriptedRuntime(unseeded);
+    const out = await diagnose({ ...request(dir, runtime), seed: 0 });
+    expect(out.diagnosis).toMatchObject({ deterministic: false, cause: 'randomness', runs: 8 });
+    expect(out.diagnosis.factors[1]).toMatchObject({ name: 'PYTHONHASHSEED=0', deterministic: null, note: 'already set in train.env' });
+    expect(runtime.runs).toHaveLength(8);
+  });
+
+  it('a failing exact check does not rerun anything when diagnose.auto is off', async () => {
+    const dir = await recorded(exact, { 'repro-gate.yml': `${EXACT}diagnose: {auto: false}\n` });
+    const runtime = new ScriptedRuntime(({ seed, call }) => ({ files: metrics({ accuracy: 0.9 + seed / 100 + call * 1e-9, loss: 0.3 }) }));
+    const out = await check(request(dir, runtime));
+    expect(out.report).toMatchObject({ verdict: 'mismatch', cause: 'unknown' });
+    expect(out.report.diagnosis).toBeUndefined();
+    expect(runtime.runs).toHaveLength(2);
+  });
+});
+
+describe('drift', () => {
+  it('trains nothing and finds no drift on an unchanged project', async () => {
+    const dir = await recorded(accuracy());
+    const runtime = new ScriptedRuntime(accuracy());
+    const out = await drift(request(dir, runtime));
+    expect(out).toMatchObject({ verdict: 'no-drift', exitCode: 0 });
+    expect(runtime.runs).toEqual([]);
+  });
+
+  it('lists environment changes and changed gate settings', async () => {
+    const dir = await recorded(accuracy());
+    await writeFile(path.join(dir, 'repro-gate.yml'), STATISTICAL.replace('seeds: 5', 'seeds: 6'));
+    const out = await drift(request(dir, new ScriptedRuntime(accuracy(), { ...HOST_FACTS, 'python.version': '3.12.1' })));
+    expect(out).toMatchObject({ verdict: 'drift', exitCode: 1 });
+    expect(out.report.drift.environment).toEqual([{ key: 'python.version', change: 'modified', before: '3.11.2', after: '3.12.1' }]);
+    expect(out.report.drift.config).toEqual([{ file: 'repro-gate.yml', key: 'seeds', change: 'modified', before: '[0,1,2,3,4]', after: '[0,1,2,3,4,5]' }]);
+  });
+});
