@@ -1,18 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { summarize } from '../src/stats/summary.js';
 import { tCdf, tQuantile, tSf } from '../src/stats/tdist.js';
 import { ciVerdict, combineVerdicts, tost, type TostDesign, type TostVerdict } from '../src/stats/tost.js';
 
-// shared/ sits beside the repository (here /work/shared, in CI a copy next to the clone).
-const repoRoot = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
-const vectorsPath = path.resolve(repoRoot, '..', 'shared', 'vectors', 'equivalence.json');
-if (!existsSync(vectorsPath)) {
-  throw new Error(`stats vectors not found at ${vectorsPath}: shared/ must be checked out beside the repository`);
-}
-const vectors = JSON.parse(readFileSync(vectorsPath, 'utf8'));
+// Reference TOST and Student-t values (statsmodels, scipy, 50-digit mpmath): see test/fixtures/README.md.
+const vectors = JSON.parse(readFileSync(new URL('fixtures/equivalence.json', import.meta.url), 'utf8'));
 
 /** The vectors write non-finite values as strings and undefined ones (0/0 df) as null. */
 function num(v: unknown): number {
