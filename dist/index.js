@@ -27760,6 +27760,10 @@ function info(message) {
   process.stdout.write(message + os4.EOL);
 }
 
+// src/baseline/io.ts
+import { mkdir as mkdir2, readFile, rename as rename2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
+import path from "node:path";
+
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
 __export(external_exports, {
@@ -47477,20 +47481,6 @@ function date4(params) {
   return _coercedDate(ZodDate, params);
 }
 
-// src/util/errors.ts
-var GateError = class extends Error {
-  constructor(message, hint) {
-    super(message);
-    this.hint = hint;
-    this.name = "GateError";
-  }
-  hint;
-};
-function formatGateError(err) {
-  return err.hint ? `${err.message}
-  → ${err.hint}` : err.message;
-}
-
 // src/schema/baseline.ts
 var BASELINE_SCHEMA_VERSION = 1;
 var scalarSchema = external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean(), external_exports.null()]);
@@ -47528,323 +47518,21 @@ var baselineSchema = external_exports.object({
   fingerprints: fingerprintsSchema
 }).strict();
 
-// src/schema/diagnosis.ts
-var jsonNumber = external_exports.union([external_exports.number(), external_exports.enum(["NaN", "Infinity", "-Infinity"])]);
-var status = external_exports.enum(["identical", "modified", "added", "removed"]);
-var count = external_exports.number().int().nonnegative();
-var shape = external_exports.array(count).nullable();
-var arrayDiffSchema = external_exports.object({
-  /** Tensor name, .npz entry (without .npy), JSON dotted path, or CSV column header; "" for a lone .npy. */
-  name: external_exports.string(),
-  status,
-  /** `float32`, `bfloat16`, `int64`, `bool`, …; `string` for text, `boolean`/`null` for JSON leaves; NumPy descr for unsupported ones. */
-  dtypeBefore: external_exports.string().nullable(),
-  dtypeAfter: external_exports.string().nullable(),
-  shapeBefore: shape,
-  shapeAfter: shape,
-  elementsBefore: count.nullable(),
-  elementsAfter: count.nullable(),
-  /** Elements compared one by one (0 when only hashes could be compared). */
-  compared: count,
-  /**
-   * Compared elements that differ: same dtype → their bits differ (so −0 vs +0 and different NaN
-   * payloads count); different dtypes → their values differ (NaN equals NaN). null: not compared elementwise.
-   */
-  differing: count.nullable(),
-  /** Over differing pairs where both values are finite; null when not compared elementwise or not numeric. */
-  maxAbsDiff: external_exports.number().nullable(),
-  /** |after − before| / max(|before|, |after|): 0…2, never infinite. */
-  maxRelDiff: external_exports.number().nullable(),
-  /** Floats of the same dtype only, at that dtype's own width; a number (exact up to 2^53). */
-  maxUlp: external_exports.number().nullable(),
-  /** Differing pairs where either side is NaN or ±Infinity (not in the maxima above). */
-  nonFiniteDiffering: count,
-  nanBefore: count.nullable(),
-  nanAfter: count.nullable(),
-  /** Same dtype, same shape, every element's bits equal (or, for hash-only arrays, equal hashes). */
-  bitIdentical: external_exports.boolean(),
-  /** The first differing element in C (row-major) order. */
-  firstDifference: external_exports.object({ index: external_exports.array(count), before: external_exports.union([jsonNumber, external_exports.string()]), after: external_exports.union([jsonNumber, external_exports.string()]) }).strict().optional(),
-  note: external_exports.string().optional()
-}).strict();
-var artifactDiffSchema = external_exports.object({
-  name: external_exports.string(),
-  format: external_exports.enum(["npy", "npz", "safetensors", "json", "csv", "binary"]),
-  /** identical: the file bytes are equal. added / removed: the file exists on one side only. */
-  status,
-  sizeBefore: count.nullable(),
-  sizeAfter: count.nullable(),
-  sha256Before: external_exports.string().nullable(),
-  sha256After: external_exports.string().nullable(),
-  /** Empty when the bytes are identical, or for `binary` (and any fallback to hashes). */
-  arrays: external_exports.array(arrayDiffSchema),
-  /** Identical arrays left out of `arrays` to keep it short. */
-  arraysOmitted: count,
-  notes: external_exports.array(external_exports.string())
-}).strict();
-var curveDivergenceSchema = external_exports.object({
-  metric: external_exports.string(),
-  firstDivergentStep: external_exports.number().nullable(),
-  valueA: jsonNumber.nullable(),
-  valueB: jsonNumber.nullable(),
-  maxAbsDiff: external_exports.number().nullable(),
-  stepsCompared: count,
-  stepsOnlyInA: count,
-  stepsOnlyInB: count
-}).strict();
-var curvePlotSchema = external_exports.object({
-  metric: external_exports.string(),
-  stepKey: external_exports.string(),
-  /** [step, run A, run B] at common steps where both are finite, evenly thinned to at most 500. */
-  points: external_exports.array(external_exports.tuple([external_exports.number(), external_exports.number(), external_exports.number()])).max(500),
-  /** The tolerances the divergence was judged with, so the chart's caption agrees with the table. */
-  atol: external_exports.number().nonnegative(),
-  rtol: external_exports.number().nonnegative(),
-  /** Where the series first part (possibly at a non-finite value, which is not plotted). */
-  firstDivergence: external_exports.object({ step: external_exports.number(), a: jsonNumber, b: jsonNumber }).strict().nullable().optional(),
-  /** Common steps with finite values on both sides (before thinning), and those left out as NaN/±∞. */
-  finiteSteps: count.optional(),
-  nonFiniteSteps: count.optional()
-}).strict();
-var differenceSchema = external_exports.object({
-  kind: external_exports.enum(["metric", "artifact"]),
-  name: external_exports.string(),
-  before: external_exports.union([external_exports.string(), external_exports.number(), external_exports.null()]),
-  after: external_exports.union([external_exports.string(), external_exports.number(), external_exports.null()]),
-  /** e.g. "|Δ| 3.2e-7" or "sha256 differs". */
-  detail: external_exports.string()
-}).strict();
-var factorSchema = external_exports.object({
-  name: external_exports.string(),
-  env: external_exports.record(external_exports.string(), external_exports.string()),
-  /** null: not tried (the setting was already in train.env, or an earlier run failed). */
-  deterministic: external_exports.boolean().nullable(),
-  note: external_exports.string().optional()
-}).strict();
-var diagnosisSchema = external_exports.object({
-  seed: external_exports.number().int(),
-  deterministic: external_exports.boolean(),
-  cause: external_exports.enum(["none", "randomness", "parallelism"]),
-  evidence: external_exports.string(),
-  /** Training runs this diagnosis took. */
-  runs: count,
-  differences: external_exports.array(differenceSchema),
-  factors: external_exports.array(factorSchema),
-  artifacts: external_exports.array(artifactDiffSchema),
-  curves: external_exports.array(curveDivergenceSchema),
-  curvePlot: curvePlotSchema.nullable()
-}).strict();
-
-// src/schema/report.ts
-var VERDICTS = [
-  "reproducible",
-  "equivalent",
-  "not-equivalent",
-  "inconclusive",
-  "mismatch",
-  "no-drift",
-  "drift",
-  "recorded"
-];
-var verdictSchema = external_exports.enum(VERDICTS);
-var FAILING_VERDICTS = ["mismatch", "not-equivalent", "inconclusive", "drift"];
-var CAUSES = ["data", "config", "environment", "code", "randomness", "parallelism", "none", "unknown"];
-var causeSchema = external_exports.enum(CAUSES);
-var sampleSchema = external_exports.object({ n: external_exports.number().int(), mean: external_exports.number(), sd: external_exports.number() }).strict();
-var metricResultSchema = external_exports.object({
-  name: external_exports.string(),
-  verdict: verdictSchema,
-  baseline: sampleSchema,
-  candidate: sampleSchema,
-  diff: external_exports.number(),
-  /** (1−2α) CI of candidate − baseline; null in exact mode. */
-  ci: external_exports.tuple([external_exports.number(), external_exports.number()]).nullable(),
-  p: external_exports.number().nullable(),
-  /** Equivalence bounds on the difference; null = unbounded on that side (non-inferiority). */
-  lower: external_exports.number().nullable(),
-  upper: external_exports.number().nullable(),
-  /** The margin as configured, e.g. "0.01" or "2%". */
-  margin: external_exports.string().nullable(),
-  direction: external_exports.enum(["both", "higher", "lower"]),
-  /** rank: Hodges–Lehmann shift with a Mann–Whitney CI (robust: true). */
-  design: external_exports.enum(["welch", "paired", "rank", "exact"]),
-  df: external_exports.number().nullable(),
-  se: external_exports.number().nullable(),
-  degenerate: external_exports.boolean()
-}).strict();
-var changeSchema = external_exports.enum(["added", "removed", "modified"]);
-var dataDriftSchema = external_exports.object({
-  path: external_exports.string(),
-  change: changeSchema,
-  before: external_exports.string().nullable(),
-  after: external_exports.string().nullable(),
-  /** For text files tracked at the baseline commit: which lines changed. */
-  detail: external_exports.string().optional()
-}).strict();
-var configDriftSchema = external_exports.object({ file: external_exports.string(), key: external_exports.string(), change: changeSchema, before: scalarSchema.optional(), after: scalarSchema.optional() }).strict();
-var environmentDriftSchema = external_exports.object({ key: external_exports.string(), change: changeSchema, before: scalarSchema.optional(), after: scalarSchema.optional() }).strict();
-var driftSchema = external_exports.object({
-  data: external_exports.array(dataDriftSchema),
-  config: external_exports.array(configDriftSchema),
-  environment: external_exports.array(environmentDriftSchema)
-}).strict();
-var mismatchSchema = external_exports.object({
-  seed: external_exports.number().int(),
-  kind: external_exports.enum(["metric", "artifact"]),
-  name: external_exports.string(),
-  baseline: scalarSchema,
-  candidate: scalarSchema
-}).strict();
-var sequentialSummarySchema = external_exports.object({
-  looks: external_exports.array(external_exports.number().int().positive()),
-  alphaPerLook: external_exports.array(external_exports.number()),
-  method: external_exports.string(),
-  guarantee: external_exports.string(),
-  stoppedAtLook: external_exports.number().int().positive(),
-  runsUsed: external_exports.number().int().nonnegative(),
-  maxRuns: external_exports.number().int().positive(),
-  reason: external_exports.string()
-}).strict();
-var reportSchema = external_exports.object({
-  schemaVersion: external_exports.literal(1),
-  tool: external_exports.object({ name: external_exports.literal("repro-gate"), version: external_exports.string() }).strict(),
-  command: external_exports.enum(["check", "drift", "record"]),
-  verdict: verdictSchema,
-  /** One line a reader sees first. */
-  summary: external_exports.string(),
-  mode: external_exports.enum(["exact", "statistical"]),
-  alpha: external_exports.number(),
-  seeds: external_exports.array(external_exports.number().int()),
-  metrics: external_exports.array(metricResultSchema),
-  mismatches: external_exports.array(mismatchSchema),
-  drift: driftSchema,
-  cause: causeSchema.optional(),
-  causeEvidence: external_exports.string().optional(),
-  warnings: external_exports.array(external_exports.string()),
-  /** record: each metric's spread over the recorded seeds, to choose margins from. */
-  recorded: external_exports.array(external_exports.object({ name: external_exports.string(), n: external_exports.number().int(), mean: external_exports.number(), sd: external_exports.number() }).strict()).optional(),
-  /** Determinism settings missing for the detected framework and device. */
-  lint: external_exports.array(external_exports.string()).optional(),
-  /** Set when seeds: {min, max}: the plan, where it stopped and why. */
-  sequential: sequentialSummarySchema.optional(),
-  /** Set when a failing exact check reran a seed to tell randomness from parallelism. */
-  diagnosis: diagnosisSchema.optional(),
-  baseline: external_exports.object({ path: external_exports.string(), recordedAt: external_exports.string(), commit: external_exports.string().nullable() }).strict().nullable(),
-  commit: external_exports.string().nullable(),
-  /** Set by the action so a follow-up workflow can check the report belongs to its PR. */
-  pullRequest: external_exports.number().int().positive().optional()
-}).strict();
-
-// src/action/inputs.ts
-var COMMANDS = ["check", "record", "drift", "comment"];
-var COMMENT_MODES = ["on-change", "always", "never"];
-var oneOf = (values, what) => external_exports.enum(values, {
-  error: (iss) => `unknown ${what} ${JSON.stringify(iss.input)}; expected one of ${values.join(", ")}`
-});
-var path = external_exports.string().refine((s) => !s.includes("\0"), "must not contain NUL characters");
-var optional2 = (schema) => external_exports.string().transform((s) => s === "" ? void 0 : s).pipe(schema.optional());
-var list = (s) => {
-  const items = s.split(/[,\n]/).map((x) => x.trim()).filter(Boolean);
-  return items.length === 1 && items[0] === "none" ? [] : items;
+// src/util/errors.ts
+var GateError = class extends Error {
+  constructor(message, hint) {
+    super(message);
+    this.hint = hint;
+    this.name = "GateError";
+  }
+  hint;
 };
-var schemas = {
-  command: external_exports.string().transform((s) => s || "check").pipe(oneOf(COMMANDS, "command")),
-  config: external_exports.string().transform((s) => s || "repro-gate.yml").pipe(path),
-  "working-directory": external_exports.string().transform((s) => s || ".").pipe(path),
-  "github-token": external_exports.string(),
-  comment: external_exports.string().transform((s) => s || "on-change").pipe(oneOf(COMMENT_MODES, "comment mode")),
-  "comment-author": optional2(
-    external_exports.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/, "expected a GitHub login such as my-app[bot]")
-  ),
-  "fail-on": external_exports.string().transform((s) => s === "" ? [...FAILING_VERDICTS] : list(s)).pipe(external_exports.array(oneOf(VERDICTS, "verdict"))),
-  "report-file": optional2(path),
-  report: optional2(path),
-  "pr-number": optional2(
-    external_exports.string().regex(/^[1-9][0-9]{0,15}$/, "expected a positive integer (the pull request number)").transform(Number).pipe(external_exports.number().int().positive().max(Number.MAX_SAFE_INTEGER))
-  )
-};
-function parseOne(name, raw) {
-  const r = schemas[name].safeParse(raw);
-  if (r.success) return r.data;
-  throw new GateError(`Input "${name}": ${r.error.issues[0]?.message ?? "invalid value"}`);
-}
-function parseInputs(get) {
-  const p = (name) => parseOne(name, get(name));
-  const inputs = {
-    command: p("command"),
-    config: p("config"),
-    workingDirectory: p("working-directory"),
-    token: p("github-token"),
-    comment: p("comment"),
-    commentAuthor: p("comment-author"),
-    failOn: [...new Set(p("fail-on"))],
-    reportFile: p("report-file"),
-    report: p("report"),
-    prNumber: p("pr-number")
-  };
-  if (inputs.command === "comment") {
-    if (!inputs.report) throw new GateError('Input "report": required when command is "comment" (the downloaded report JSON file)');
-    if (inputs.comment === "never") throw new GateError('Input "comment": "never" contradicts command "comment"');
-    if (!inputs.token) throw new GateError('Input "github-token": required when command is "comment"');
-  }
-  return inputs;
-}
-function readInputs(get = (n) => getInput(n)) {
-  const token = get("github-token");
-  if (token) setSecret(token);
-  return parseInputs((name) => name === "github-token" ? token : get(name));
-}
-
-// src/action/untrusted-report.ts
-import { lstat as lstat2, readFile } from "node:fs/promises";
-var MAX_REPORT_BYTES = 5 * 1024 * 1024;
-function clip(s, max = 120) {
-  const one = s.replace(/[\u0000-\u001f\u007f]/g, " ");
-  return one.length > max ? `${one.slice(0, max)}…` : one;
-}
-function parseUntrustedReport(text) {
-  let json2;
-  try {
-    json2 = JSON.parse(text);
-  } catch {
-    throw new GateError('Input "report": the file is not valid JSON', "pass the repro-gate report JSON uploaded by the pull request run");
-  }
-  const r = reportSchema.safeParse(json2);
-  if (!r.success) {
-    const issues = r.error.issues.slice(0, 5).map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`).map((s) => clip(s)).join("; ");
-    const more = r.error.issues.length > 5 ? ` (+${r.error.issues.length - 5} more)` : "";
-    throw new GateError(`Input "report": not a valid repro-gate report: ${issues}${more}`);
-  }
-  return r.data;
-}
-async function readUntrustedReport(file2) {
-  let st;
-  try {
-    st = await lstat2(file2);
-  } catch {
-    throw new GateError(`Input "report": file not found: ${clip(file2, 300)}`, "download the report artifact before this step");
-  }
-  if (!st.isFile()) throw new GateError(`Input "report": not a regular file: ${clip(file2, 300)}`);
-  if (st.size > MAX_REPORT_BYTES) {
-    throw new GateError(`Input "report": file is ${st.size} bytes, over the ${MAX_REPORT_BYTES}-byte limit for a report`);
-  }
-  return parseUntrustedReport(await readFile(file2, "utf8"));
-}
-function checkPullRequest(report, trusted) {
-  const pr = report.pullRequest;
-  if (pr === void 0) {
-    throw new GateError('Input "report": the report names no pull request', "it must come from a run of repro-gate on a pull_request event");
-  }
-  if (!trusted.includes(pr)) {
-    const expected = trusted.length ? trusted.map((n) => `#${n}`).join(", ") : "no open pull request";
-    throw new GateError(`Input "report": the report is for pull request #${pr}, but this run belongs to ${expected}; refusing to comment`);
-  }
-  return pr;
+function formatGateError(err) {
+  return err.hint ? `${err.message}
+  → ${err.hint}` : err.message;
 }
 
 // src/baseline/io.ts
-import { mkdir as mkdir2, readFile as readFile2, rename as rename2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
-import path2 from "node:path";
 function recordHint(configFile) {
   const flag = configFile === "repro-gate.yml" ? "" : ` --config ${configFile}`;
   return `Run \`repro-gate record${flag}\` (or the action with \`command: record\`) and commit the baseline file.`;
@@ -47853,7 +47541,7 @@ async function readBaseline(file2, configFile = "repro-gate.yml") {
   const RECORD_HINT = recordHint(configFile);
   let text;
   try {
-    text = await readFile2(file2, "utf8");
+    text = await readFile(file2, "utf8");
   } catch (err) {
     if (err.code === "ENOENT") throw new GateError(`No baseline at ${file2}.`, RECORD_HINT);
     throw new GateError(`Cannot read the baseline ${file2}: ${err.message}`, RECORD_HINT);
@@ -47862,7 +47550,10 @@ async function readBaseline(file2, configFile = "repro-gate.yml") {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new GateError(`The baseline ${file2} is not valid JSON (${err.message}); it may be truncated or hand-edited.`, RECORD_HINT);
+    throw new GateError(
+      `The baseline ${file2} is not valid JSON (${err.message}); it may be truncated or hand-edited.`,
+      RECORD_HINT
+    );
   }
   const version2 = raw?.schemaVersion;
   if (typeof version2 === "number" && version2 > BASELINE_SCHEMA_VERSION) {
@@ -47874,12 +47565,15 @@ async function readBaseline(file2, configFile = "repro-gate.yml") {
   const parsed = baselineSchema.safeParse(raw);
   if (!parsed.success) {
     const issue3 = parsed.error.issues[0];
-    throw new GateError(`The baseline ${file2} is corrupt: ${issue3.path.join(".") || "(top level)"}: ${issue3.message}.`, RECORD_HINT);
+    throw new GateError(
+      `The baseline ${file2} is corrupt: ${issue3.path.join(".") || "(top level)"}: ${issue3.message}.`,
+      RECORD_HINT
+    );
   }
   return parsed.data;
 }
 async function writeBaseline(file2, baseline) {
-  await mkdir2(path2.dirname(file2), { recursive: true });
+  await mkdir2(path.dirname(file2), { recursive: true });
   const tmp = `${file2}.tmp-${process.pid}`;
   try {
     await writeFile2(tmp, `${JSON.stringify(baseline, null, 2)}
@@ -47887,7 +47581,10 @@ async function writeBaseline(file2, baseline) {
     await rename2(tmp, file2);
   } catch (err) {
     await rm2(tmp, { force: true });
-    throw new GateError(`Cannot write the baseline ${file2}: ${err.message}`, "Check that the folder is writable.");
+    throw new GateError(
+      `Cannot write the baseline ${file2}: ${err.message}`,
+      "Check that the folder is writable."
+    );
   }
 }
 
@@ -47896,7 +47593,8 @@ function summarize(xs) {
   const n = xs.length;
   if (n < 1) throw new RangeError("summarize: needs at least 1 value, got none");
   for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(xs[i])) throw new RangeError(`summarize: value [${i}] is ${String(xs[i])}, not a finite number`);
+    if (!Number.isFinite(xs[i]))
+      throw new RangeError(`summarize: value [${i}] is ${String(xs[i])}, not a finite number`);
   }
   const shift = xs[0];
   let min = shift;
@@ -47954,7 +47652,13 @@ function compareExact(baseline, candidate, metricNames, artifactNames) {
     const base2 = bySeed.get(run2.seed);
     for (const name of metricNames) {
       if (base2.metrics[name] !== run2.metrics[name]) {
-        mismatches.push({ seed: run2.seed, kind: "metric", name, baseline: base2.metrics[name] ?? null, candidate: run2.metrics[name] ?? null });
+        mismatches.push({
+          seed: run2.seed,
+          kind: "metric",
+          name,
+          baseline: base2.metrics[name] ?? null,
+          candidate: run2.metrics[name] ?? null
+        });
       }
     }
     for (const name of artifactNames) {
@@ -48226,18 +47930,27 @@ function check2(input2, fn) {
   const sdC = input2.sdCandidate ?? input2.sd;
   const delta = input2.trueDiff ?? 0;
   const { lower, upper, alpha, nBaseline: nB, nCandidate: nC } = input2;
-  if (design !== "welch" && design !== "paired") throw new RangeError(`${fn}: unknown design ${JSON.stringify(design)}`);
-  for (const [name, v] of [["sd", sdB], ["sdCandidate", sdC]]) {
+  if (design !== "welch" && design !== "paired")
+    throw new RangeError(`${fn}: unknown design ${JSON.stringify(design)}`);
+  for (const [name, v] of [
+    ["sd", sdB],
+    ["sdCandidate", sdC]
+  ]) {
     if (!(Number.isFinite(v) && v >= 0)) throw new RangeError(`${fn}: ${name} must be a finite number ≥ 0, got ${v}`);
   }
   if (Number.isNaN(lower) || Number.isNaN(upper) || !(lower < upper) || lower === Infinity || upper === -Infinity) {
     throw new RangeError(`${fn}: bounds must satisfy lower < upper, got lower=${lower}, upper=${upper}`);
   }
   if (!(alpha > 0 && alpha < 0.5)) throw new RangeError(`${fn}: alpha must be in (0, 0.5), got ${alpha}`);
-  for (const [name, n] of [["nBaseline", nB], ["nCandidate", nC]]) {
-    if (!Number.isInteger(n) || n < 2) throw new RangeError(`${fn}: ${name} must be an integer ≥ 2 (a t test needs 2 seeds per side), got ${n}`);
+  for (const [name, n] of [
+    ["nBaseline", nB],
+    ["nCandidate", nC]
+  ]) {
+    if (!Number.isInteger(n) || n < 2)
+      throw new RangeError(`${fn}: ${name} must be an integer ≥ 2 (a t test needs 2 seeds per side), got ${n}`);
   }
-  if (design === "paired" && nB !== nC) throw new RangeError(`${fn}: a paired design needs nBaseline = nCandidate, got ${nB} and ${nC}`);
+  if (design === "paired" && nB !== nC)
+    throw new RangeError(`${fn}: a paired design needs nBaseline = nCandidate, got ${nB} and ${nC}`);
   if (!Number.isFinite(delta)) throw new RangeError(`${fn}: trueDiff must be finite, got ${delta}`);
   return { sdB, sdC, lower, upper, alpha, nB, nC, delta, design };
 }
@@ -48333,7 +48046,8 @@ function tostPower(input2, opts = {}) {
     const [lo, hi] = logChiRange(noisyN - 1);
     const { u, w } = nodes(noisyN - 1, lo, hi, logChiSd(noisyN - 1) / (4 * nNodes));
     let p2 = 0;
-    for (let i = 0; i < u.length; i++) p2 += w[i] * passProb(lower, upper, tcFixed * tau * Math.exp(u[i] / 2), delta, tau);
+    for (let i = 0; i < u.length; i++)
+      p2 += w[i] * passProb(lower, upper, tcFixed * tau * Math.exp(u[i] / 2), delta, tau);
     return clamp01(p2);
   }
   const nu1 = nC - 1;
@@ -48416,9 +48130,11 @@ function powerWarning(input2) {
   const advice = () => {
     const cap = input2.cap ?? 100;
     const nBoth = seedsNeeded({ ...input2, bothSides: true });
-    if (both) return nBoth === void 0 ? `even ${cap} seeds per side would not be enough: widen the margin` : `use ≥ ${nBoth} seeds (and re-record the baseline with them) or widen the margin`;
+    if (both)
+      return nBoth === void 0 ? `even ${cap} seeds per side would not be enough: widen the margin` : `use ≥ ${nBoth} seeds (and re-record the baseline with them) or widen the margin`;
     const nFixed = seedsNeeded({ ...input2, bothSides: false });
-    if (nFixed !== void 0 && (nBoth === void 0 || nFixed <= 2 * nBoth)) return `use ≥ ${nFixed} seeds or widen the margin`;
+    if (nFixed !== void 0 && (nBoth === void 0 || nFixed <= 2 * nBoth))
+      return `use ≥ ${nFixed} seeds or widen the margin`;
     if (nBoth === void 0) return `even ${cap} seeds per side would not be enough: widen the margin`;
     const against = nFixed === void 0 ? `no number of seeds is enough against the baseline's ${c.nB}` : `against the baseline's ${c.nB} seeds it takes ${nFixed}`;
     return `${against}; re-record the baseline and run ≥ ${nBoth} seeds on each side, or widen the margin`;
@@ -48591,7 +48307,10 @@ function robustTost(input2) {
     k = Math.floor(mn / 2 + 0.5 + tQuantile(alpha, Infinity) * sigma);
   }
   if (k < 1) {
-    throw new GateError(`robust equivalence: with ${m} and ${n} seeds no ${Math.round((1 - 2 * alpha) * 100)}% rank-based CI exists at α = ${alpha}.`, "Use more seeds or a larger alpha.");
+    throw new GateError(
+      `robust equivalence: with ${m} and ${n} seeds no ${Math.round((1 - 2 * alpha) * 100)}% rank-based CI exists at α = ${alpha}.`,
+      "Use more seeds or a larger alpha."
+    );
   }
   const ci = [d[k - 1], d[mn - k]];
   const coverage = 1 - 2 * lowerTail(k - 1);
@@ -48608,10 +48327,11 @@ function robustTost(input2) {
   const pLower = lower === -Infinity ? 0 : pAt(countAbove(lower));
   const pUpper = upper === Infinity ? 0 : pAt(mn - countAbove(upper));
   let ties = false;
-  for (let i = 1; i < mn; i++) if (d[i] === d[i - 1]) {
-    ties = true;
-    break;
-  }
+  for (let i = 1; i < mn; i++)
+    if (d[i] === d[i - 1]) {
+      ties = true;
+      break;
+    }
   return {
     method: "hodges-lehmann",
     n1: m,
@@ -48635,7 +48355,8 @@ function robustTost(input2) {
   };
 }
 function mannWhitneyCdf(m, n) {
-  if (!Number.isInteger(m) || !Number.isInteger(n) || m < 1 || n < 1) throw new RangeError(`mannWhitneyCdf: sizes must be positive integers, got ${m}, ${n}`);
+  if (!Number.isInteger(m) || !Number.isInteger(n) || m < 1 || n < 1)
+    throw new RangeError(`mannWhitneyCdf: sizes must be positive integers, got ${m}, ${n}`);
   const point = () => Float64Array.of(1);
   let prev = Array.from({ length: m + 1 }, point);
   for (let j = 1; j <= n; j++) {
@@ -48670,7 +48391,8 @@ function median(xs) {
 function checkSample2(name, xs) {
   if (!Array.isArray(xs)) throw new RangeError(`robustTost: ${name} must be an array of numbers`);
   xs.forEach((x, i) => {
-    if (typeof x !== "number" || !Number.isFinite(x)) throw new RangeError(`robustTost: ${name}[${i}] is ${String(x)}; every value must be a finite number`);
+    if (typeof x !== "number" || !Number.isFinite(x))
+      throw new RangeError(`robustTost: ${name}[${i}] is ${String(x)}; every value must be a finite number`);
   });
 }
 
@@ -48710,11 +48432,21 @@ function compareStatistical(baseline, candidate, specs, opts) {
     const baselineMean = b.reduce((s, x) => s + x, 0) / b.length;
     const bounds = boundsFor(spec, baselineMean);
     if (opts.robust) return robustRow(spec, c, b, bounds, opts.alpha);
-    const r = tost({ candidate: c, baseline: b, ...bounds, alpha: opts.alpha, design: opts.paired ? "paired" : "welch" });
+    const r = tost({
+      candidate: c,
+      baseline: b,
+      ...bounds,
+      alpha: opts.alpha,
+      design: opts.paired ? "paired" : "welch"
+    });
     if (r.degenerate) warnings.push(zeroSpreadWarning(spec.name, opts.paired));
     return tostRow(spec, r, r.verdict, bounds);
   });
-  return { verdict: combineVerdicts(metrics.map((m) => m.verdict)), metrics, warnings };
+  return {
+    verdict: combineVerdicts(metrics.map((m) => m.verdict)),
+    metrics,
+    warnings
+  };
 }
 function zeroSpreadWarning(name, paired2) {
   return `${name}: every seed gave the same value${paired2 ? " difference" : ""} on both sides (zero spread), so its verdict compares two fixed values (the CI is the single difference) rather than testing noise.`;
@@ -48838,19 +48570,25 @@ function sequentialLooks(opts) {
     const l = [...opts.looks];
     if (l.length === 0) throw new RangeError("planSequential: looks must not be empty");
     l.forEach((n, i) => {
-      if (!Number.isInteger(n) || n < 2) throw new RangeError(`planSequential: looks[${i}] = ${n}; every look needs an integer ≥ 2 seeds`);
-      if (i > 0 && !(n > l[i - 1])) throw new RangeError(`planSequential: looks must increase strictly, got ${l.join(", ")}`);
+      if (!Number.isInteger(n) || n < 2)
+        throw new RangeError(`planSequential: looks[${i}] = ${n}; every look needs an integer ≥ 2 seeds`);
+      if (i > 0 && !(n > l[i - 1]))
+        throw new RangeError(`planSequential: looks must increase strictly, got ${l.join(", ")}`);
     });
     return l;
   }
   const { min, max } = opts;
-  if (min === void 0 || max === void 0) throw new RangeError("planSequential: give min and max (or explicit looks)");
-  if (!Number.isInteger(min) || min < 2) throw new RangeError(`planSequential: min must be an integer ≥ 2 (a t test needs 2 seeds), got ${min}`);
-  if (!Number.isInteger(max) || max < min) throw new RangeError(`planSequential: max must be an integer ≥ min (${min}), got ${max}`);
+  if (min === void 0 || max === void 0)
+    throw new RangeError("planSequential: give min and max (or explicit looks)");
+  if (!Number.isInteger(min) || min < 2)
+    throw new RangeError(`planSequential: min must be an integer ≥ 2 (a t test needs 2 seeds), got ${min}`);
+  if (!Number.isInteger(max) || max < min)
+    throw new RangeError(`planSequential: max must be an integer ≥ min (${min}), got ${max}`);
   if (max > 1e3) throw new RangeError(`planSequential: max must be ≤ 1000, got ${max}`);
   const looks = [];
   if (opts.step !== void 0) {
-    if (!Number.isInteger(opts.step) || opts.step < 1) throw new RangeError(`planSequential: step must be a positive integer, got ${opts.step}`);
+    if (!Number.isInteger(opts.step) || opts.step < 1)
+      throw new RangeError(`planSequential: step must be a positive integer, got ${opts.step}`);
     for (let n = min; n < max; n += opts.step) looks.push(n);
     looks.push(max);
     return looks;
@@ -48871,18 +48609,33 @@ function planSequential(opts) {
   const reps = opts.reps ?? DEFAULT_REPS;
   const seed = opts.seed ?? DEFAULT_SEED;
   if (!(alpha > 0 && alpha < 0.5)) throw new RangeError(`planSequential: alpha must be in (0, 0.5), got ${alpha}`);
-  if (design !== "welch" && design !== "paired") throw new RangeError(`planSequential: design must be welch or paired, got ${JSON.stringify(design)}`);
-  if (!["pocock", "obrien-fleming", "pocock-spending"].includes(boundary)) throw new RangeError(`planSequential: unknown boundary ${JSON.stringify(boundary)}`);
-  if (calibration !== "simulated" && calibration !== "bonferroni") throw new RangeError(`planSequential: unknown calibration ${JSON.stringify(calibration)}`);
-  if (!Number.isInteger(nBaseline) || nBaseline < 2) throw new RangeError(`planSequential: nBaseline must be an integer ≥ 2, got ${nBaseline}`);
+  if (design !== "welch" && design !== "paired")
+    throw new RangeError(`planSequential: design must be welch or paired, got ${JSON.stringify(design)}`);
+  if (!["pocock", "obrien-fleming", "pocock-spending"].includes(boundary))
+    throw new RangeError(`planSequential: unknown boundary ${JSON.stringify(boundary)}`);
+  if (calibration !== "simulated" && calibration !== "bonferroni")
+    throw new RangeError(`planSequential: unknown calibration ${JSON.stringify(calibration)}`);
+  if (!Number.isInteger(nBaseline) || nBaseline < 2)
+    throw new RangeError(`planSequential: nBaseline must be an integer ≥ 2, got ${nBaseline}`);
   const last = looks[looks.length - 1];
   if (design === "paired" && nBaseline < last) {
-    throw new RangeError(`planSequential: a paired plan pairs candidate seed i with baseline seed i, so the baseline needs ≥ ${last} seeds (has ${nBaseline})`);
+    throw new RangeError(
+      `planSequential: a paired plan pairs candidate seed i with baseline seed i, so the baseline needs ≥ ${last} seeds (has ${nBaseline})`
+    );
   }
-  if (!Number.isInteger(reps) || reps < 1e3) throw new RangeError(`planSequential: reps must be an integer ≥ 1000, got ${reps}`);
+  if (!Number.isInteger(reps) || reps < 1e3)
+    throw new RangeError(`planSequential: reps must be an integer ≥ 1000, got ${reps}`);
   const fcp = opts.futilityConditionalPower;
-  if (fcp !== void 0 && !(fcp > 0 && fcp < 1)) throw new RangeError(`planSequential: futilityConditionalPower must be in (0, 1), got ${fcp}`);
-  const base2 = { looks, alpha, nBaseline, design, boundary, ...fcp !== void 0 ? { futilityConditionalPower: fcp } : {} };
+  if (fcp !== void 0 && !(fcp > 0 && fcp < 1))
+    throw new RangeError(`planSequential: futilityConditionalPower must be in (0, 1), got ${fcp}`);
+  const base2 = {
+    looks,
+    alpha,
+    nBaseline,
+    design,
+    boundary,
+    ...fcp !== void 0 ? { futilityConditionalPower: fcp } : {}
+  };
   if (looks.length === 1) {
     return {
       ...base2,
@@ -48911,7 +48664,15 @@ function planSequential(opts) {
     const ratios = design === "paired" ? [Infinity] : WELCH_RATIOS;
     const target = alpha - MC_Z * Math.sqrt(alpha * (1 - alpha) / reps);
     const pValues = ratios.map((rho, i) => simulateNullPValues(looks, nBaseline, rho, reps, createRng(seed + i)));
-    const perRatio = pValues.map((p) => calibrateOne(p, looks.length, reps, target, boundary === "pocock" ? void 0 : cumulative.map((c) => c * target / alpha)));
+    const perRatio = pValues.map(
+      (p) => calibrateOne(
+        p,
+        looks.length,
+        reps,
+        target,
+        boundary === "pocock" ? void 0 : cumulative.map((c) => c * target / alpha)
+      )
+    );
     const alphaPerLook = looks.map((_, k) => Math.min(...perRatio.map((a) => a[k])));
     const falsePass = pValues.map((p) => crossingRate(p, looks.length, reps, alphaPerLook));
     plan = {
@@ -48931,7 +48692,13 @@ function clonePlan(p) {
     ...p,
     looks: [...p.looks],
     alphaPerLook: [...p.alphaPerLook],
-    ...p.simulation ? { simulation: { ...p.simulation, varianceRatios: [...p.simulation.varianceRatios], falsePass: [...p.simulation.falsePass] } } : {}
+    ...p.simulation ? {
+      simulation: {
+        ...p.simulation,
+        varianceRatios: [...p.simulation.varianceRatios],
+        falsePass: [...p.simulation.falsePass]
+      }
+    } : {}
   };
 }
 function round(x, digits) {
@@ -49040,17 +48807,25 @@ function crossingRate(p, K, reps, levels) {
 }
 function sequentialDecision(plan, lookIndex, candidate, baseline, bounds, design = plan.design) {
   const K = plan.looks.length;
-  if (!Number.isInteger(lookIndex) || lookIndex < 0 || lookIndex >= K) throw new RangeError(`sequentialDecision: look ${lookIndex} is not in the plan (0..${K - 1})`);
-  if (design !== plan.design) throw new RangeError(`sequentialDecision: the plan was calibrated for ${plan.design}, not ${design}`);
+  if (!Number.isInteger(lookIndex) || lookIndex < 0 || lookIndex >= K)
+    throw new RangeError(`sequentialDecision: look ${lookIndex} is not in the plan (0..${K - 1})`);
+  if (design !== plan.design)
+    throw new RangeError(`sequentialDecision: the plan was calibrated for ${plan.design}, not ${design}`);
   const n = plan.looks[lookIndex];
   if (candidate.length !== n) {
-    throw new RangeError(`sequentialDecision: look ${lookIndex + 1} of the plan is at ${n} candidate seeds, got ${candidate.length} (a look off the plan breaks its error control)`);
+    throw new RangeError(
+      `sequentialDecision: look ${lookIndex + 1} of the plan is at ${n} candidate seeds, got ${candidate.length} (a look off the plan breaks its error control)`
+    );
   }
   if (design === "welch" && baseline.length !== plan.nBaseline) {
-    throw new RangeError(`sequentialDecision: the plan was calibrated for ${plan.nBaseline} baseline seeds, got ${baseline.length}`);
+    throw new RangeError(
+      `sequentialDecision: the plan was calibrated for ${plan.nBaseline} baseline seeds, got ${baseline.length}`
+    );
   }
   if (design === "paired" && baseline.length !== n) {
-    throw new RangeError(`sequentialDecision: paired looks need the baseline values of the same ${n} seeds, got ${baseline.length}`);
+    throw new RangeError(
+      `sequentialDecision: paired looks need the baseline values of the same ${n} seeds, got ${baseline.length}`
+    );
   }
   const alphaLook = plan.alphaPerLook[lookIndex];
   const result = tost({ candidate, baseline, lower: bounds.lower, upper: bounds.upper, alpha: alphaLook, design });
@@ -49059,13 +48834,28 @@ function sequentialDecision(plan, lookIndex, candidate, baseline, bounds, design
   const ci = `${pct(result.ciLevel)} CI [${significant(result.ci[0], 4)}, ${significant(result.ci[1], 4)}]`;
   const where = `at look ${lookIndex + 1} of ${K} (${n} seeds)`;
   if (result.verdict === "equivalent") {
-    return { ...common, decision: "equivalent", final: true, reason: `${ci} lies inside (${significant(bounds.lower, 4)}, ${significant(bounds.upper, 4)}) ${where}: stopped for equivalence.` };
+    return {
+      ...common,
+      decision: "equivalent",
+      final: true,
+      reason: `${ci} lies inside (${significant(bounds.lower, 4)}, ${significant(bounds.upper, 4)}) ${where}: stopped for equivalence.`
+    };
   }
   if (result.verdict === "not-equivalent") {
-    return { ...common, decision: "not-equivalent", final: true, reason: `${ci} lies wholly outside (${significant(bounds.lower, 4)}, ${significant(bounds.upper, 4)}) ${where}: stopped, not equivalent.` };
+    return {
+      ...common,
+      decision: "not-equivalent",
+      final: true,
+      reason: `${ci} lies wholly outside (${significant(bounds.lower, 4)}, ${significant(bounds.upper, 4)}) ${where}: stopped, not equivalent.`
+    };
   }
   if (isLast) {
-    return { ...common, decision: "inconclusive", final: true, reason: `${ci} overlaps a bound at the last look (${n} seeds): inconclusive.` };
+    return {
+      ...common,
+      decision: "inconclusive",
+      final: true,
+      reason: `${ci} overlaps a bound at the last look (${n} seeds): inconclusive.`
+    };
   }
   if (plan.futilityConditionalPower !== void 0) {
     const cp = conditionalPower(plan, lookIndex, candidate, baseline, bounds);
@@ -49078,9 +48868,20 @@ function sequentialDecision(plan, lookIndex, candidate, baseline, bounds, design
         reason: `${ci} ${where}; even at ${plan.looks[K - 1]} seeds equivalence would be shown with only ~${pct(cp)} chance if the current estimates held: stopped early (futility).`
       };
     }
-    return { ...common, decision: "continue", final: false, conditionalPower: cp, reason: `${ci} overlaps a bound ${where}: continue to ${plan.looks[lookIndex + 1]} seeds.` };
+    return {
+      ...common,
+      decision: "continue",
+      final: false,
+      conditionalPower: cp,
+      reason: `${ci} overlaps a bound ${where}: continue to ${plan.looks[lookIndex + 1]} seeds.`
+    };
   }
-  return { ...common, decision: "continue", final: false, reason: `${ci} overlaps a bound ${where}: continue to ${plan.looks[lookIndex + 1]} seeds.` };
+  return {
+    ...common,
+    decision: "continue",
+    final: false,
+    reason: `${ci} overlaps a bound ${where}: continue to ${plan.looks[lookIndex + 1]} seeds.`
+  };
 }
 function conditionalPower(plan, lookIndex, candidate, baseline, bounds) {
   const K = plan.looks.length;
@@ -49120,15 +48921,23 @@ function conditionalPower(plan, lookIndex, candidate, baseline, bounds) {
 function combineSequential(decisions, names) {
   if (decisions.length === 0) throw new RangeError("combineSequential: needs at least 1 decision");
   const look = decisions[0].look;
-  if (decisions.some((d) => d.look !== look)) throw new RangeError("combineSequential: every metric must be decided at the same look");
+  if (decisions.some((d) => d.look !== look))
+    throw new RangeError("combineSequential: every metric must be decided at the same look");
   const label = (i) => names?.[i] ?? `metric ${i + 1}`;
   const which2 = (kind) => decisions.flatMap((d, i) => d.decision === kind ? [label(i)] : []);
   const where = `at look ${look + 1} of ${decisions[0].looks} (${decisions[0].runsUsed} seeds)`;
   const bad = which2("not-equivalent");
-  if (bad.length) return { decision: "not-equivalent", final: true, reason: `${bad.join(", ")} clearly not equivalent ${where}.` };
+  if (bad.length)
+    return { decision: "not-equivalent", final: true, reason: `${bad.join(", ")} clearly not equivalent ${where}.` };
   const stuck = which2("inconclusive");
-  if (stuck.length) return { decision: "inconclusive", final: true, reason: `${stuck.join(", ")} inconclusive ${where}${decisions[0].look === decisions[0].looks - 1 ? " (the last look)" : " (stopped for futility)"}.` };
-  if (decisions.every((d) => d.decision === "equivalent")) return { decision: "equivalent", final: true, reason: `every metric equivalent ${where}.` };
+  if (stuck.length)
+    return {
+      decision: "inconclusive",
+      final: true,
+      reason: `${stuck.join(", ")} inconclusive ${where}${decisions[0].look === decisions[0].looks - 1 ? " (the last look)" : " (stopped for futility)"}.`
+    };
+  if (decisions.every((d) => d.decision === "equivalent"))
+    return { decision: "equivalent", final: true, reason: `every metric equivalent ${where}.` };
   return { decision: "continue", final: false, reason: `${which2("continue").join(", ")} not yet decided ${where}.` };
 }
 function pct(x) {
@@ -49170,7 +48979,10 @@ function compareSequentialLook(plan, lookIndex, baseline, candidate, specs) {
     const bySeed = new Map(allBase.map((r) => [r.seed, r]));
     const missing = cand.filter((r) => !bySeed.has(r.seed)).map((r) => r.seed);
     if (missing.length) {
-      throw new GateError(`A paired comparison needs the baseline to hold every candidate seed, but it has no run for seed(s) ${missing.join(", ")}.`, "Re-record the baseline with `repro-gate record`.");
+      throw new GateError(
+        `A paired comparison needs the baseline to hold every candidate seed, but it has no run for seed(s) ${missing.join(", ")}.`,
+        "Re-record the baseline with `repro-gate record`."
+      );
     }
     base2 = cand.map((r) => bySeed.get(r.seed));
   }
@@ -49185,7 +48997,9 @@ function compareSequentialLook(plan, lookIndex, baseline, candidate, specs) {
     return { spec, bounds, d };
   });
   const combined = combineSequential(decisions.map((x) => x.d));
-  const metrics = decisions.map(({ spec, bounds, d }) => tostRow(spec, d.result, d.decision === "continue" ? "inconclusive" : d.decision, bounds));
+  const metrics = decisions.map(
+    ({ spec, bounds, d }) => tostRow(spec, d.result, d.decision === "continue" ? "inconclusive" : d.decision, bounds)
+  );
   const K = plan.looks.length;
   const runsUsed = plan.looks[lookIndex];
   const maxRuns = plan.looks[K - 1];
@@ -49227,8 +49041,8 @@ function compareSequentialLook(plan, lookIndex, baseline, candidate, specs) {
 
 // src/config/load.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { readFile as readFile3 } from "node:fs/promises";
-import path3 from "node:path";
+import { readFile as readFile2 } from "node:fs/promises";
+import path2 from "node:path";
 
 // src/util/duration.ts
 var UNIT_MS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
@@ -49300,7 +49114,10 @@ var configFileSchema = external_exports.object({
     timeout: external_exports.union([external_exports.string(), external_exports.number()]).default("30m").transform((v, ctx) => {
       const ms = parseDuration(v);
       if (ms === void 0) {
-        ctx.addIssue({ code: "custom", message: `expected a duration like 90s, 30m or 1h30m, got ${JSON.stringify(v)}` });
+        ctx.addIssue({
+          code: "custom",
+          message: `expected a duration like 90s, 30m or 1h30m, got ${JSON.stringify(v)}`
+        });
         return external_exports.NEVER;
       }
       return ms;
@@ -49313,7 +49130,10 @@ var configFileSchema = external_exports.object({
   paired: external_exports.boolean().default(false),
   /** Rank-based (Hodges–Lehmann / Mann–Whitney) equivalence instead of Welch: needs ≥ 10 seeds per side. */
   robust: external_exports.boolean().default(false),
-  metrics: external_exports.object({ file: relPath.default("metrics.json") }).catchall(metricSchema).refine((m) => Object.keys(m).some((k) => k !== "file"), "name at least one metric, e.g. accuracy: {margin: 0.01}"),
+  metrics: external_exports.object({ file: relPath.default("metrics.json") }).catchall(metricSchema).refine(
+    (m) => Object.keys(m).some((k) => k !== "file"),
+    "name at least one metric, e.g. accuracy: {margin: 0.01}"
+  ),
   artifacts: external_exports.array(relPath).default([]),
   data: external_exports.array(relPath).default([]),
   config: external_exports.array(relPath).default([]),
@@ -49335,7 +49155,11 @@ var configFileSchema = external_exports.object({
   if (c.mode !== "statistical") return;
   for (const [name, spec] of Object.entries(c.metrics)) {
     if (name !== "file" && typeof spec === "object" && !spec.margin) {
-      ctx.addIssue({ code: "custom", path: ["metrics", name, "margin"], message: "is required in statistical mode (e.g. margin: 0.01 or margin: 2%)" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["metrics", name, "margin"],
+        message: "is required in statistical mode (e.g. margin: 0.01 or margin: 2%)"
+      });
     }
   }
 }).refine((c) => !(c.robust && (c.paired || !Array.isArray(c.seeds))), {
@@ -49345,17 +49169,19 @@ var configFileSchema = external_exports.object({
   message: "seeds: {min, max} (sequential) needs mode: statistical; exact mode compares fixed seeds",
   path: ["seeds"]
 });
-var configSchema = configFileSchema.transform(({ metrics: { file: metricsFile, ...named }, seeds, ...rest }) => {
-  const fixed = Array.isArray(seeds);
-  return {
-    ...rest,
-    seeds: fixed ? seeds : Array.from({ length: seeds.max }, (_, i) => i),
-    /** Set for `seeds: {min, max}`: check trains the candidate in stages. */
-    sequential: fixed ? void 0 : seeds,
-    metricsFile,
-    metrics: Object.entries(named).map(([name, spec]) => ({ name, ...spec }))
-  };
-});
+var configSchema = configFileSchema.transform(
+  ({ metrics: { file: metricsFile, ...named }, seeds, ...rest }) => {
+    const fixed = Array.isArray(seeds);
+    return {
+      ...rest,
+      seeds: fixed ? seeds : Array.from({ length: seeds.max }, (_, i) => i),
+      /** Set for `seeds: {min, max}`: check trains the candidate in stages. */
+      sequential: fixed ? void 0 : seeds,
+      metricsFile,
+      metrics: Object.entries(named).map(([name, spec]) => ({ name, ...spec }))
+    };
+  }
+);
 
 // src/util/dotted.ts
 var PLAIN_KEY = /^[^.[\]"]+$/;
@@ -49375,10 +49201,10 @@ function valueAt(doc, keyPath) {
 // src/config/load.ts
 var fixHint = (name) => `Fix ${name}; the format is documented in the README ("Configuration").`;
 async function loadConfig(configPath, cwd) {
-  const abs = path3.resolve(cwd, configPath);
+  const abs = path2.resolve(cwd, configPath);
   let text;
   try {
-    text = await readFile3(abs, "utf8");
+    text = await readFile2(abs, "utf8");
   } catch (err) {
     const code = err.code;
     throw new GateError(
@@ -49391,7 +49217,7 @@ async function loadConfig(configPath, cwd) {
 function parseConfig(text, file2) {
   const lines = new import_yaml.LineCounter();
   const doc = (0, import_yaml.parseDocument)(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const name = path3.basename(file2);
+  const name = path2.basename(file2);
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const pos = lines.linePos(e.pos[0]);
@@ -49405,14 +49231,16 @@ function parseConfig(text, file2) {
   if (!parsed.success) {
     const issues = parsed.error.issues;
     const suggested = new Set(
-      issues.flatMap((i) => i.code === "unrecognized_keys" ? i.keys.map((k) => [...i.path, closest(k, knownKeys(i.path.map(String)))].join(".")) : [])
+      issues.flatMap(
+        (i) => i.code === "unrecognized_keys" ? i.keys.map((k) => [...i.path, closest(k, knownKeys(i.path.map(String)))].join(".")) : []
+      )
     );
     const messages = issues.filter((i) => !(valueAt(raw, i.path) === void 0 && suggested.has(i.path.join(".")))).map((issue3) => describeIssue(issue3, raw, doc, lines, name));
     const head = messages.length === 1 ? messages[0] : `${name} has ${messages.length} problems:
   ${messages.join("\n  ")}`;
     throw new GateError(head, fixHint(name));
   }
-  return { ...parsed.data, path: file2, root: path3.dirname(file2) };
+  return { ...parsed.data, path: file2, root: path2.dirname(file2) };
 }
 function describeIssue(issue3, raw, doc, lines, file2) {
   const keyPath = issue3.path.map(String);
@@ -49428,7 +49256,8 @@ function describeIssue(issue3, raw, doc, lines, file2) {
   const label = keyPath.length ? keyPath.join(".") : "(top level)";
   let message = issue3.message;
   if (valueAt(raw, issue3.path) === void 0 && issue3.code !== "custom") message = "is required";
-  else if (issue3.code === "invalid_value" && "values" in issue3) message = `expected one of ${issue3.values.map((v) => JSON.stringify(v)).join(", ")}`;
+  else if (issue3.code === "invalid_value" && "values" in issue3)
+    message = `expected one of ${issue3.values.map((v) => JSON.stringify(v)).join(", ")}`;
   return `${file2}${where}: ${label}: ${message}`;
 }
 function locate(doc, lines, keyPath, key) {
@@ -49450,7 +49279,22 @@ function locate(doc, lines, keyPath, key) {
   return `:${pos.line}:${pos.col}`;
 }
 var KNOWN = {
-  "": ["version", "train", "seeds", "mode", "alpha", "paired", "robust", "metrics", "artifacts", "data", "config", "baseline", "curves", "diagnose"],
+  "": [
+    "version",
+    "train",
+    "seeds",
+    "mode",
+    "alpha",
+    "paired",
+    "robust",
+    "metrics",
+    "artifacts",
+    "data",
+    "config",
+    "baseline",
+    "curves",
+    "diagnose"
+  ],
   train: ["command", "image", "allow-unpinned", "network", "gpus", "env", "timeout"],
   metric: ["margin", "direction"],
   seeds: ["min", "max", "step", "boundary", "calibration", "futility"]
@@ -49484,16 +49328,16 @@ function editDistance(a, b) {
 }
 
 // src/diagnose/run.ts
-import path8 from "node:path";
+import path7 from "node:path";
 
 // src/train/run-seed.ts
 import { mkdir as mkdir3, rm as rm3, stat as stat3 } from "node:fs/promises";
-import path6 from "node:path";
+import path5 from "node:path";
 
 // src/fingerprint/data.ts
 import { createHash } from "node:crypto";
 import { open as open3, readdir as readdir2, stat as stat2 } from "node:fs/promises";
-import path5 from "node:path";
+import path4 from "node:path";
 
 // src/util/bytes.ts
 function compareBytes(a, b) {
@@ -49504,21 +49348,24 @@ function sortBytes(xs) {
 }
 
 // src/fingerprint/paths.ts
-import path4 from "node:path";
+import path3 from "node:path";
 function resolveEntry(root, entry, setting) {
-  const base2 = path4.resolve(root);
+  const base2 = path3.resolve(root);
   if (entry.trim() === "") {
-    throw new GateError(`An empty path is listed in ${setting}: in repro-gate.yml.`, `Remove the empty item from ${setting}:.`);
+    throw new GateError(
+      `An empty path is listed in ${setting}: in repro-gate.yml.`,
+      `Remove the empty item from ${setting}:.`
+    );
   }
-  const abs = path4.resolve(base2, entry);
-  const rel = path4.relative(base2, abs);
-  if (rel === ".." || rel.startsWith(`..${path4.sep}`) || path4.isAbsolute(rel)) {
+  const abs = path3.resolve(base2, entry);
+  const rel = path3.relative(base2, abs);
+  if (rel === ".." || rel.startsWith(`..${path3.sep}`) || path3.isAbsolute(rel)) {
     throw new GateError(
       `The ${setting}: entry "${entry}" points outside the project root (${base2}).`,
       `List paths inside the repository, relative to ${base2}, in ${setting}: in repro-gate.yml.`
     );
   }
-  return { abs, rel: rel.split(path4.sep).join("/") };
+  return { abs, rel: rel.split(path3.sep).join("/") };
 }
 
 // src/fingerprint/data.ts
@@ -49532,7 +49379,7 @@ async function walk(abs, rel, out, ancestors) {
   const byName = new Map(dirents.map((d) => [d.name, d]));
   for (const name of sortBytes([...byName.keys()])) {
     const d = byName.get(name);
-    const childAbs = path5.join(abs, name);
+    const childAbs = path4.join(abs, name);
     const childRel = join(rel, name);
     let st;
     if (d.isSymbolicLink()) {
@@ -49573,7 +49420,10 @@ async function hashFile(abs, rel, buf) {
     }
   } catch (err) {
     const code = err.code ?? String(err);
-    throw new GateError(`Cannot read data file ${rel} (${code}).`, "Check that the file exists and is readable by the runner.");
+    throw new GateError(
+      `Cannot read data file ${rel} (${code}).`,
+      "Check that the file exists and is readable by the runner."
+    );
   }
   return { sha256: hash2.digest("hex"), size };
 }
@@ -49588,13 +49438,16 @@ async function fingerprintData(entries, root) {
     if (!st) {
       throw new GateError(
         `Data path "${entry}" listed in data: does not exist (looked for ${abs}).`,
-        `Fix the data: list in repro-gate.yml (paths are relative to ${path5.resolve(root)}), or create the file.`
+        `Fix the data: list in repro-gate.yml (paths are relative to ${path4.resolve(root)}), or create the file.`
       );
     }
     if (st.isFile()) found.set(rel, abs);
     else if (st.isDirectory()) await walk(abs, rel, found, /* @__PURE__ */ new Set([`${st.dev}:${st.ino}`]));
     else {
-      throw new GateError(`Data path "${entry}" is not a regular file or folder.`, "List files or folders in data: in repro-gate.yml.");
+      throw new GateError(
+        `Data path "${entry}" is not a regular file or folder.`,
+        "List files or folders in data: in repro-gate.yml."
+      );
     }
   }
   const todo = [...found];
@@ -49612,11 +49465,15 @@ async function fingerprintData(entries, root) {
 }
 
 // src/train/metrics.ts
-import { readFile as readFile4 } from "node:fs/promises";
+import { readFile as readFile3 } from "node:fs/promises";
 
 // src/util/lenient-json.ts
 var SENTINEL = "\0repro-gate:";
-var TOKENS = [["-Infinity", -Infinity], ["Infinity", Infinity], ["NaN", NaN]];
+var TOKENS = [
+  ["-Infinity", -Infinity],
+  ["Infinity", Infinity],
+  ["NaN", NaN]
+];
 function parseLenientJson(text) {
   try {
     return JSON.parse(text);
@@ -49707,9 +49564,10 @@ function extractMetrics(doc, names, where) {
 async function readMetrics(file2, names, where) {
   let text;
   try {
-    text = await readFile4(file2, "utf8");
+    text = await readFile3(file2, "utf8");
   } catch (err) {
-    if (err.code === "ENOENT") throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
+    if (err.code === "ENOENT")
+      throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
     throw new GateError(`Cannot read ${where}: ${err.message}`, WRITE_HINT);
   }
   let doc;
@@ -49726,12 +49584,12 @@ function substitute(argv, seed, out) {
   return argv.map((arg) => arg.replaceAll("{seed}", String(seed)).replaceAll("{out}", out));
 }
 function seedOutDir(runDir, seed) {
-  return path6.join(runDir, `seed-${seed}`);
+  return path5.join(runDir, `seed-${seed}`);
 }
 async function runSeed(ctx, seed) {
   const { config: config2, runtime, log } = ctx;
   const outDir = seedOutDir(ctx.runDir, seed);
-  const logFile = path6.join(ctx.runDir, `seed-${seed}.log`);
+  const logFile = path5.join(ctx.runDir, `seed-${seed}.log`);
   await rm3(outDir, { recursive: true, force: true });
   await mkdir3(outDir, { recursive: true });
   const out = runtime.pathFor(outDir);
@@ -49765,12 +49623,12 @@ ${lastLines || "    (none)"}
     );
   }
   const metrics = await readMetrics(
-    path6.join(outDir, config2.metricsFile),
+    path5.join(outDir, config2.metricsFile),
     config2.metrics.map((m) => m.name),
     `seed ${seed}'s ${config2.metricsFile}`
   );
   for (const artifact of config2.artifacts) {
-    const found = await stat3(path6.join(outDir, artifact)).catch(() => void 0);
+    const found = await stat3(path5.join(outDir, artifact)).catch(() => void 0);
     if (!found) {
       throw new GateError(
         `Seed ${seed}: the training did not write the artifact "${artifact}" into its output folder ${outDir}.`,
@@ -49786,8 +49644,8 @@ ${lastLines || "    (none)"}
 // src/diagnose/artifact-diff.ts
 import { createHash as createHash4 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
-import { open as open4, readFile as readFile5, stat as stat4 } from "node:fs/promises";
-import path7 from "node:path";
+import { open as open4, readFile as readFile4, stat as stat4 } from "node:fs/promises";
+import path6 from "node:path";
 
 // src/diagnose/compare-arrays.ts
 import { createHash as createHash2 } from "node:crypto";
@@ -50008,7 +49866,7 @@ function ulpDistance64(loA, hiA, loB, hiB) {
 }
 
 // src/diagnose/types.ts
-function jsonNumber2(x) {
+function jsonNumber(x) {
   if (Number.isFinite(x)) return x;
   return Number.isNaN(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity";
 }
@@ -50066,7 +49924,7 @@ function countNaN(a) {
   for (let i = 0; i < w.length; i++) if ((w[i] & expMask) === expMask && (w[i] & fracMask) !== 0) nan3++;
   return nan3;
 }
-function clip2(s) {
+function clip(s) {
   return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT - 1)}…` : s;
 }
 function base(name, before, after) {
@@ -50156,7 +50014,7 @@ function compareText(d, before, after) {
     const b = before.values[i];
     const a = after.values[i];
     if (a === b) continue;
-    if (differing2++ === 0) d.firstDifference = { index: unravel(i, after.shape), before: clip2(b), after: clip2(a) };
+    if (differing2++ === 0) d.firstDifference = { index: unravel(i, after.shape), before: clip(b), after: clip(a) };
   }
   const comparedAll = sameShape(d.shapeBefore, d.shapeAfter);
   d.compared = n;
@@ -50183,7 +50041,8 @@ function compareNumeric(d, before, after) {
   }
   const { n, note } = comparable(d);
   if (note) d.note = note;
-  if (!sameType) d.note = [note, `dtype changed (${before.dtype.name} → ${after.dtype.name}); values compared as numbers`].filter(Boolean).join("; ");
+  if (!sameType)
+    d.note = [note, `dtype changed (${before.dtype.name} → ${after.dtype.name}); values compared as numbers`].filter(Boolean).join("; ");
   const vb = view(before.data, before.dtype);
   const va = view(after.data, after.dtype);
   const idxB = storageIndex(before);
@@ -50201,7 +50060,8 @@ function compareNumeric(d, before, after) {
     if (equal(ib, ia)) continue;
     const x = vb.value(ib);
     const y = va.value(ia);
-    if (differing2++ === 0) d.firstDifference = { index: unravel(i, after.shape), before: jsonNumber2(x), after: jsonNumber2(y) };
+    if (differing2++ === 0)
+      d.firstDifference = { index: unravel(i, after.shape), before: jsonNumber(x), after: jsonNumber(y) };
     if (!Number.isFinite(x) || !Number.isFinite(y)) {
       nonFinite++;
       continue;
@@ -50233,7 +50093,8 @@ var FormatError = class extends Error {
 async function readAt(fh, position, length) {
   const buf = Buffer.alloc(length);
   const { bytesRead } = await fh.read(buf, 0, length, position);
-  if (bytesRead !== length) throw new FormatError(`truncated: expected ${length} bytes at offset ${position}, found ${bytesRead}`);
+  if (bytesRead !== length)
+    throw new FormatError(`truncated: expected ${length} bytes at offset ${position}, found ${bytesRead}`);
   return buf;
 }
 
@@ -50276,9 +50137,26 @@ function parseNpyHeader(buf) {
   const dt = dtypeFromNumpy(descr);
   const count2 = dims.reduce((a, b) => a * b, 1);
   if ("unsupported" in dt) {
-    return { version: `${major}.${minor}`, descr, dtype: null, unsupported: dt.unsupported, fortranOrder: fortran, shape: dims, dataOffset: dataOffset2, dataBytes: null };
+    return {
+      version: `${major}.${minor}`,
+      descr,
+      dtype: null,
+      unsupported: dt.unsupported,
+      fortranOrder: fortran,
+      shape: dims,
+      dataOffset: dataOffset2,
+      dataBytes: null
+    };
   }
-  return { version: `${major}.${minor}`, descr, dtype: dt, fortranOrder: fortran, shape: dims, dataOffset: dataOffset2, dataBytes: count2 * dt.size };
+  return {
+    version: `${major}.${minor}`,
+    descr,
+    dtype: dt,
+    fortranOrder: fortran,
+    shape: dims,
+    dataOffset: dataOffset2,
+    dataBytes: count2 * dt.size
+  };
 }
 function isDict(v) {
   return v !== null && typeof v === "object" && !Array.isArray(v);
@@ -50469,7 +50347,10 @@ function csvArrays(text) {
   const header2 = rows[0] ?? [];
   const body = rows.slice(1);
   const width = Math.max(header2.length, ...body.map((r) => r.length));
-  if (width > header2.length) notes.push(`some rows have ${width} cells but the header names ${header2.length} columns; extra cells are compared as columns #${header2.length + 1}…`);
+  if (width > header2.length)
+    notes.push(
+      `some rows have ${width} cells but the header names ${header2.length} columns; extra cells are compared as columns #${header2.length + 1}…`
+    );
   const seen = /* @__PURE__ */ new Map();
   for (let c = 0; c < width; c++) {
     let name = c < header2.length ? header2[c] : `#${c + 1}`;
@@ -50479,14 +50360,17 @@ function csvArrays(text) {
     const cells = body.map((r) => r[c] ?? "");
     const nums = cells.map((cell) => cell.trim() === "" ? NaN : cellNumber(cell));
     const numeric = cells.some((cell) => cell.trim() !== "") && nums.every((v) => v !== void 0);
-    arrays.set(name, numeric ? { kind: "numeric", dtype: F64, shape: [cells.length], data: f64(nums) } : { kind: "text", dtype: "string", shape: [cells.length], values: cells });
+    arrays.set(
+      name,
+      numeric ? { kind: "numeric", dtype: F64, shape: [cells.length], data: f64(nums) } : { kind: "text", dtype: "string", shape: [cells.length], values: cells }
+    );
   }
   return { arrays, notes };
 }
 
 // src/diagnose/zip.ts
-import { createReadStream } from "node:fs";
 import { createHash as createHash3 } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { createInflateRaw, inflateRawSync } from "node:zlib";
 var EOCD = 101010256;
 var ZIP64_LOCATOR = 117853008;
@@ -50515,7 +50399,8 @@ async function readZipDirectory(fh, fileSize) {
   let dirOffset = tail.readUInt32LE(eocd + 16);
   if (count2 === 65535 || dirSize === 4294967295 || dirOffset === 4294967295) {
     const loc = eocd - 20;
-    if (loc < 0 || tail.readUInt32LE(loc) !== ZIP64_LOCATOR) throw new FormatError("ZIP64 archive without a ZIP64 locator");
+    if (loc < 0 || tail.readUInt32LE(loc) !== ZIP64_LOCATOR)
+      throw new FormatError("ZIP64 archive without a ZIP64 locator");
     const rec = await readAt(fh, u64(tail, loc + 8), 56);
     if (rec.readUInt32LE(0) !== ZIP64_EOCD) throw new FormatError("bad ZIP64 end of central directory record");
     count2 = u64(rec, 32);
@@ -50528,7 +50413,8 @@ async function readZipDirectory(fh, fileSize) {
   const entries = [];
   let p = 0;
   for (let n = 0; n < count2; n++) {
-    if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL) throw new FormatError(`bad central directory entry ${n}`);
+    if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL)
+      throw new FormatError(`bad central directory entry ${n}`);
     const flags = dir.readUInt16LE(p + 8);
     const nameLen = dir.readUInt16LE(p + 28);
     const extraLen = dir.readUInt16LE(p + 30);
@@ -50571,7 +50457,10 @@ async function readZipDirectory(fh, fileSize) {
 }
 function checkReadable(entry) {
   if (entry.flags & 1) throw new FormatError(`entry ${entry.name} is encrypted`);
-  if (entry.method !== 0 && entry.method !== 8) throw new FormatError(`entry ${entry.name} uses compression method ${entry.method} (only stored and deflate are read)`);
+  if (entry.method !== 0 && entry.method !== 8)
+    throw new FormatError(
+      `entry ${entry.name} uses compression method ${entry.method} (only stored and deflate are read)`
+    );
 }
 async function dataOffset(fh, entry) {
   const local = await readAt(fh, entry.localHeaderOffset, 30);
@@ -50582,7 +50471,8 @@ async function readZipEntry(fh, entry) {
   checkReadable(entry);
   const raw = await readAt(fh, await dataOffset(fh, entry), entry.compressedSize);
   const out = entry.method === 0 ? raw : inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
-  if (out.length !== entry.uncompressedSize) throw new FormatError(`entry ${entry.name} inflated to ${out.length} bytes, expected ${entry.uncompressedSize}`);
+  if (out.length !== entry.uncompressedSize)
+    throw new FormatError(`entry ${entry.name} inflated to ${out.length} bytes, expected ${entry.uncompressedSize}`);
   return out;
 }
 async function* entryChunks(fh, file2, entry) {
@@ -50623,14 +50513,24 @@ var DEFAULT_MAX_ARRAY_BYTES = 256 * 1024 * 1024;
 var DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
 var DEFAULT_MAX_ENTRIES = 1e4;
 function formatOf(name) {
-  const ext = path7.extname(name).toLowerCase();
-  const known = { ".npy": "npy", ".npz": "npz", ".safetensors": "safetensors", ".json": "json", ".csv": "csv" };
+  const ext = path6.extname(name).toLowerCase();
+  const known = {
+    ".npy": "npy",
+    ".npz": "npz",
+    ".safetensors": "safetensors",
+    ".json": "json",
+    ".csv": "csv"
+  };
   return known[ext] ?? "binary";
 }
 async function sha256File(file2, start = 0, end) {
   const hash2 = createHash4("sha256");
   if (end !== void 0 && end <= start) return hash2.digest("hex");
-  for await (const chunk of createReadStream2(file2, { start, end: end === void 0 ? void 0 : end - 1 })) hash2.update(chunk);
+  for await (const chunk of createReadStream2(file2, {
+    start,
+    end: end === void 0 ? void 0 : end - 1
+  }))
+    hash2.update(chunk);
   return hash2.digest("hex");
 }
 function describe3(err) {
@@ -50646,20 +50546,40 @@ function fromNpyBuffer(buf, limits) {
 }
 function npyArray(h, data, limits) {
   if (!h.dtype || h.dataBytes === null) {
-    return { kind: "hashed", dtype: h.descr, shape: h.shape, sha256: createHash4("sha256").update(data).digest("hex"), note: h.unsupported };
+    return {
+      kind: "hashed",
+      dtype: h.descr,
+      shape: h.shape,
+      sha256: createHash4("sha256").update(data).digest("hex"),
+      note: h.unsupported
+    };
   }
-  if (data.length < h.dataBytes) throw new FormatError(`truncated .npy: ${h.dataBytes} data bytes expected, ${data.length} present`);
+  if (data.length < h.dataBytes)
+    throw new FormatError(`truncated .npy: ${h.dataBytes} data bytes expected, ${data.length} present`);
   if (h.dataBytes > limits.maxArrayBytes) {
-    return { kind: "hashed", dtype: h.dtype.name, shape: h.shape, sha256: createHash4("sha256").update(data.subarray(0, h.dataBytes)).digest("hex"), note: tooLarge(h.dataBytes, limits) };
+    return {
+      kind: "hashed",
+      dtype: h.dtype.name,
+      shape: h.shape,
+      sha256: createHash4("sha256").update(data.subarray(0, h.dataBytes)).digest("hex"),
+      note: tooLarge(h.dataBytes, limits)
+    };
   }
-  return { kind: "numeric", dtype: h.dtype, shape: h.shape, data: data.subarray(0, h.dataBytes), fortranOrder: h.fortranOrder };
+  return {
+    kind: "numeric",
+    dtype: h.dtype,
+    shape: h.shape,
+    data: data.subarray(0, h.dataBytes),
+    fortranOrder: h.fortranOrder
+  };
 }
 async function readNpyHeader(fh, size) {
   let want = Math.min(size, 4096);
   for (; ; ) {
     const h = parseNpyHeader(await readAt(fh, 0, want));
     if (!("needBytes" in h)) return h;
-    if (h.needBytes > size || h.needBytes > NPY_MAX_HEADER + 12 || h.needBytes <= want) throw new FormatError("truncated .npy header");
+    if (h.needBytes > size || h.needBytes > NPY_MAX_HEADER + 12 || h.needBytes <= want)
+      throw new FormatError("truncated .npy header");
     want = h.needBytes;
   }
 }
@@ -50670,13 +50590,32 @@ async function openNpy(file2, size, limits) {
     const available = size - h.dataOffset;
     const load = async () => {
       if (!h.dtype || h.dataBytes === null) {
-        return { kind: "hashed", dtype: h.descr, shape: h.shape, sha256: await sha256File(file2, h.dataOffset), note: h.unsupported };
+        return {
+          kind: "hashed",
+          dtype: h.descr,
+          shape: h.shape,
+          sha256: await sha256File(file2, h.dataOffset),
+          note: h.unsupported
+        };
       }
-      if (available < h.dataBytes) throw new FormatError(`truncated .npy: ${h.dataBytes} data bytes expected, ${available} present`);
+      if (available < h.dataBytes)
+        throw new FormatError(`truncated .npy: ${h.dataBytes} data bytes expected, ${available} present`);
       if (h.dataBytes > limits.maxArrayBytes) {
-        return { kind: "hashed", dtype: h.dtype.name, shape: h.shape, sha256: await sha256File(file2, h.dataOffset, h.dataOffset + h.dataBytes), note: tooLarge(h.dataBytes, limits) };
+        return {
+          kind: "hashed",
+          dtype: h.dtype.name,
+          shape: h.shape,
+          sha256: await sha256File(file2, h.dataOffset, h.dataOffset + h.dataBytes),
+          note: tooLarge(h.dataBytes, limits)
+        };
       }
-      return { kind: "numeric", dtype: h.dtype, shape: h.shape, data: await readAt(fh, h.dataOffset, h.dataBytes), fortranOrder: h.fortranOrder };
+      return {
+        kind: "numeric",
+        dtype: h.dtype,
+        shape: h.shape,
+        data: await readAt(fh, h.dataOffset, h.dataBytes),
+        fortranOrder: h.fortranOrder
+      };
     };
     return { names: [""], load, notes: [], close: () => fh.close() };
   } catch (err) {
@@ -50698,7 +50637,14 @@ async function openNpz(file2, size, limits) {
       const isNpy = e.name.endsWith(".npy");
       if (e.uncompressedSize <= limits.maxArrayBytes + 65536) {
         const buf = await readZipEntry(fh, e);
-        if (!isNpy) return { kind: "hashed", dtype: "bytes", shape: null, sha256: createHash4("sha256").update(buf).digest("hex"), note: "not a .npy entry: compared by SHA-256" };
+        if (!isNpy)
+          return {
+            kind: "hashed",
+            dtype: "bytes",
+            shape: null,
+            sha256: createHash4("sha256").update(buf).digest("hex"),
+            note: "not a .npy entry: compared by SHA-256"
+          };
         return fromNpyBuffer(buf, limits);
       }
       if (!isNpy) {
@@ -50729,7 +50675,8 @@ async function openSafetensors(file2, size, limits) {
   try {
     if (size < 8) throw new FormatError("too short for safetensors");
     const n = (await readAt(fh, 0, 8)).readBigUInt64LE(0);
-    if (n > BigInt(Math.min(SAFETENSORS_MAX_HEADER, size - 8))) throw new FormatError(`safetensors header length ${n} is larger than the file allows`);
+    if (n > BigInt(Math.min(SAFETENSORS_MAX_HEADER, size - 8)))
+      throw new FormatError(`safetensors header length ${n} is larger than the file allows`);
     const headerLen = Number(n);
     let header2;
     try {
@@ -50737,14 +50684,21 @@ async function openSafetensors(file2, size, limits) {
     } catch (err) {
       throw new FormatError(`safetensors header is not valid JSON (${describe3(err)})`);
     }
-    if (header2 === null || typeof header2 !== "object" || Array.isArray(header2)) throw new FormatError("safetensors header is not a JSON object");
+    if (header2 === null || typeof header2 !== "object" || Array.isArray(header2))
+      throw new FormatError("safetensors header is not a JSON object");
     const base2 = 8 + headerLen;
     const specs = /* @__PURE__ */ new Map();
     const meta3 = /* @__PURE__ */ new Map();
     for (const [name, spec] of Object.entries(header2)) {
       if (name === "__metadata__") {
         if (spec && typeof spec === "object") {
-          for (const [k, v] of Object.entries(spec)) meta3.set(`__metadata__.${k}`, { kind: "text", dtype: "string", shape: [], values: [typeof v === "string" ? v : JSON.stringify(v)] });
+          for (const [k, v] of Object.entries(spec))
+            meta3.set(`__metadata__.${k}`, {
+              kind: "text",
+              dtype: "string",
+              shape: [],
+              values: [typeof v === "string" ? v : JSON.stringify(v)]
+            });
         }
         continue;
       }
@@ -50752,9 +50706,11 @@ async function openSafetensors(file2, size, limits) {
       const shapeOk = Array.isArray(s?.shape) && s.shape.every((d) => Number.isSafeInteger(d) && d >= 0);
       const offs = s?.data_offsets;
       const offsOk = Array.isArray(offs) && offs.length === 2 && offs.every((o) => Number.isSafeInteger(o) && o >= 0) && offs[0] <= offs[1];
-      if (typeof s?.dtype !== "string" || !shapeOk || !offsOk) throw new FormatError(`safetensors entry ${JSON.stringify(name)} lacks a valid dtype, shape or data_offsets`);
+      if (typeof s?.dtype !== "string" || !shapeOk || !offsOk)
+        throw new FormatError(`safetensors entry ${JSON.stringify(name)} lacks a valid dtype, shape or data_offsets`);
       const [begin, end] = offs;
-      if (base2 + end > size) throw new FormatError(`safetensors tensor ${JSON.stringify(name)} extends beyond the end of the file`);
+      if (base2 + end > size)
+        throw new FormatError(`safetensors tensor ${JSON.stringify(name)} extends beyond the end of the file`);
       specs.set(name, { dtype: s.dtype, shape: s.shape, begin: base2 + begin, end: base2 + end });
     }
     const load = async (name) => {
@@ -50763,10 +50719,27 @@ async function openSafetensors(file2, size, limits) {
       const s = specs.get(name);
       const dt = dtypeFromSafetensors(s.dtype);
       const bytes2 = s.end - s.begin;
-      if ("unsupported" in dt) return { kind: "hashed", dtype: s.dtype, shape: s.shape, sha256: await sha256File(file2, s.begin, s.end), note: dt.unsupported };
+      if ("unsupported" in dt)
+        return {
+          kind: "hashed",
+          dtype: s.dtype,
+          shape: s.shape,
+          sha256: await sha256File(file2, s.begin, s.end),
+          note: dt.unsupported
+        };
       const expected = s.shape.reduce((a, b) => a * b, 1) * dt.size;
-      if (expected !== bytes2) throw new FormatError(`safetensors tensor ${JSON.stringify(name)}: ${bytes2} bytes for shape [${s.shape.join(", ")}] of ${s.dtype} (expected ${expected})`);
-      if (bytes2 > limits.maxArrayBytes) return { kind: "hashed", dtype: dt.name, shape: s.shape, sha256: await sha256File(file2, s.begin, s.end), note: tooLarge(bytes2, limits) };
+      if (expected !== bytes2)
+        throw new FormatError(
+          `safetensors tensor ${JSON.stringify(name)}: ${bytes2} bytes for shape [${s.shape.join(", ")}] of ${s.dtype} (expected ${expected})`
+        );
+      if (bytes2 > limits.maxArrayBytes)
+        return {
+          kind: "hashed",
+          dtype: dt.name,
+          shape: s.shape,
+          sha256: await sha256File(file2, s.begin, s.end),
+          note: tooLarge(bytes2, limits)
+        };
       return { kind: "numeric", dtype: dt, shape: s.shape, data: await readAt(fh, s.begin, bytes2) };
     };
     return { names: [...specs.keys(), ...meta3.keys()], load, notes: [], close: () => fh.close() };
@@ -50776,8 +50749,11 @@ async function openSafetensors(file2, size, limits) {
   }
 }
 async function openText(file2, size, format, limits) {
-  if (size > limits.maxTextBytes) throw new FormatError(`${size} bytes is above the ${limits.maxTextBytes}-byte limit for ${format.toUpperCase()} parsing`);
-  const text = await readFile5(file2, "utf8");
+  if (size > limits.maxTextBytes)
+    throw new FormatError(
+      `${size} bytes is above the ${limits.maxTextBytes}-byte limit for ${format.toUpperCase()} parsing`
+    );
+  const text = await readFile4(file2, "utf8");
   let arrays;
   let notes = [];
   if (format === "json") {
@@ -50809,7 +50785,10 @@ function openContainer(format, file2, size, limits) {
   }
 }
 async function diffArtifacts(beforePath, afterPath, name, options = {}) {
-  const limits = { maxArrayBytes: options.maxArrayBytes ?? DEFAULT_MAX_ARRAY_BYTES, maxTextBytes: options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES };
+  const limits = {
+    maxArrayBytes: options.maxArrayBytes ?? DEFAULT_MAX_ARRAY_BYTES,
+    maxTextBytes: options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES
+  };
   const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
   const format = options.format ?? formatOf(name);
   const missing = (err) => {
@@ -50838,13 +50817,17 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
     try {
       before = await openContainer(format, beforePath, sb.size, limits);
     } catch (err) {
-      diff.notes.push(`could not read the before file as ${format} (${describe3(err)}); compared by size and SHA-256 only`);
+      diff.notes.push(
+        `could not read the before file as ${format} (${describe3(err)}); compared by size and SHA-256 only`
+      );
       return diff;
     }
     try {
       after = await openContainer(format, afterPath, sa.size, limits);
     } catch (err) {
-      diff.notes.push(`could not read the after file as ${format} (${describe3(err)}); compared by size and SHA-256 only`);
+      diff.notes.push(
+        `could not read the after file as ${format} (${describe3(err)}); compared by size and SHA-256 only`
+      );
       return diff;
     }
     diff.notes.push(...before.notes.map((n) => `before: ${n}`), ...after.notes.map((n) => `after: ${n}`));
@@ -50872,7 +50855,9 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
       diff.arrays = arrays;
     }
     if (arrays.length > 0 && arrays.every((a) => a.status === "identical")) {
-      diff.notes.push("the bytes differ but every array is bit-identical (only container metadata, such as ZIP timestamps or key order, changed)");
+      diff.notes.push(
+        "the bytes differ but every array is bit-identical (only container metadata, such as ZIP timestamps or key order, changed)"
+      );
     }
     return diff;
   } finally {
@@ -50882,12 +50867,13 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
 }
 async function diffArtifactDirs(beforeDir, afterDir, names, options = {}) {
   const out = [];
-  for (const name of names) out.push(await diffArtifacts(path7.join(beforeDir, name), path7.join(afterDir, name), name, options));
+  for (const name of names)
+    out.push(await diffArtifacts(path6.join(beforeDir, name), path6.join(afterDir, name), name, options));
   return out;
 }
 
 // src/diagnose/curves.ts
-import { readFile as readFile6 } from "node:fs/promises";
+import { readFile as readFile5 } from "node:fs/promises";
 
 // src/util/downsample.ts
 function downsampleIndices(n, max, must) {
@@ -50924,10 +50910,16 @@ function parseCurveLog(content, opts = {}) {
     try {
       doc = parseLenientJson(line);
     } catch (err) {
-      throw new GateError(`${where} is not valid JSON: ${err.message}`, 'Write one JSON object per line (JSON Lines), e.g. {"step": 10, "loss": 0.53}.');
+      throw new GateError(
+        `${where} is not valid JSON: ${err.message}`,
+        'Write one JSON object per line (JSON Lines), e.g. {"step": 10, "loss": 0.53}.'
+      );
     }
     if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
-      throw new GateError(`${where} is not a JSON object.`, 'Write one JSON object per line, e.g. {"step": 10, "loss": 0.53}.');
+      throw new GateError(
+        `${where} is not a JSON object.`,
+        'Write one JSON object per line, e.g. {"step": 10, "loss": 0.53}.'
+      );
     }
     const values = /* @__PURE__ */ new Map();
     flattenNumbers(doc, "", values);
@@ -50938,7 +50930,10 @@ function parseCurveLog(content, opts = {}) {
     }
     const step = values.get(stepKey);
     if (step === void 0 || !Number.isFinite(step)) {
-      throw new GateError(`${where}: "${stepKey}" is ${JSON.stringify(stepPresent) ?? String(stepPresent)}, not a finite number.`, `Log the step as a number, or choose another step key.`);
+      throw new GateError(
+        `${where}: "${stepKey}" is ${JSON.stringify(stepPresent) ?? String(stepPresent)}, not a finite number.`,
+        `Log the step as a number, or choose another step key.`
+      );
     }
     withStep++;
     values.delete(stepKey);
@@ -50949,16 +50944,23 @@ function parseCurveLog(content, opts = {}) {
     }
   });
   if (withStep === 0 && lines.some((l) => l.trim() !== "")) {
-    throw new GateError(`${source} has no line with a "${stepKey}" field.`, 'Log the step on every line, or set the step key to the field your logger uses (e.g. "global_step" or "epoch").');
+    throw new GateError(
+      `${source} has no line with a "${stepKey}" field.`,
+      'Log the step on every line, or set the step key to the field your logger uses (e.g. "global_step" or "epoch").'
+    );
   }
   return { stepKey, series, skippedLines };
 }
 async function readCurveLog(file2, opts = {}) {
   let content;
   try {
-    content = await readFile6(file2, "utf8");
+    content = await readFile5(file2, "utf8");
   } catch (err) {
-    if (err.code === "ENOENT") throw new GateError(`The curve log ${file2} does not exist.`, "Have the training write its per-step log into {out}.");
+    if (err.code === "ENOENT")
+      throw new GateError(
+        `The curve log ${file2} does not exist.`,
+        "Have the training write its per-step log into {out}."
+      );
     throw err;
   }
   return parseCurveLog(content, { ...opts, source: file2 });
@@ -50975,7 +50977,8 @@ function commonSteps(a, b) {
 function compareCurves(a, b, opts = {}) {
   const atol = opts.atol ?? 0;
   const rtol = opts.rtol ?? 1e-6;
-  if (!(atol >= 0) || !(rtol >= 0)) throw new GateError(`Curve tolerances must be non-negative numbers (atol ${atol}, rtol ${rtol}).`);
+  if (!(atol >= 0) || !(rtol >= 0))
+    throw new GateError(`Curve tolerances must be non-negative numbers (atol ${atol}, rtol ${rtol}).`);
   const names = [...a.series.keys(), ...[...b.series.keys()].filter((n) => !a.series.has(n))];
   return names.map((metric) => {
     const sa = a.series.get(metric) ?? /* @__PURE__ */ new Map();
@@ -50998,8 +51001,8 @@ function compareCurves(a, b, opts = {}) {
     return {
       metric,
       firstDivergentStep: first,
-      valueA: va === null ? null : jsonNumber2(va),
-      valueB: vb === null ? null : jsonNumber2(vb),
+      valueA: va === null ? null : jsonNumber(va),
+      valueB: vb === null ? null : jsonNumber(vb),
       maxAbsDiff: maxAbs,
       stepsCompared: steps.length,
       stepsOnlyInA: [...sa.keys()].filter((s) => !sb.has(s)).length,
@@ -51046,24 +51049,47 @@ function curvePlot(a, b, metric, opts = {}) {
 var FACTORS = [
   {
     name: "single-threaded BLAS/OpenMP",
-    env: { OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", NUMEXPR_NUM_THREADS: "1", VECLIB_MAXIMUM_THREADS: "1" },
+    env: {
+      OMP_NUM_THREADS: "1",
+      MKL_NUM_THREADS: "1",
+      OPENBLAS_NUM_THREADS: "1",
+      NUMEXPR_NUM_THREADS: "1",
+      VECLIB_MAXIMUM_THREADS: "1"
+    },
     cause: "parallelism"
   },
   { name: "PYTHONHASHSEED=0", env: { PYTHONHASHSEED: "0" }, cause: "randomness" },
   { name: "CUBLAS_WORKSPACE_CONFIG=:4096:8", env: { CUBLAS_WORKSPACE_CONFIG: ":4096:8" }, cause: "parallelism" },
   // Documented in the README: trainings opt in by calling e.g. torch.use_deterministic_algorithms(True).
-  { name: "framework deterministic mode (REPRO_GATE_DETERMINISTIC=1)", env: { REPRO_GATE_DETERMINISTIC: "1" }, cause: "parallelism" }
+  {
+    name: "framework deterministic mode (REPRO_GATE_DETERMINISTIC=1)",
+    env: { REPRO_GATE_DETERMINISTIC: "1" },
+    cause: "parallelism"
+  }
 ];
 function runDifferences(a, b) {
   const out = [];
   for (const [name, before] of Object.entries(a.metrics)) {
     const after = b.metrics[name];
-    if (before !== after) out.push({ kind: "metric", name, before, after, detail: `${signed(after - before)} (|Δ| ${Math.abs(after - before).toExponential(2)})` });
+    if (before !== after)
+      out.push({
+        kind: "metric",
+        name,
+        before,
+        after,
+        detail: `${signed(after - before)} (|Δ| ${Math.abs(after - before).toExponential(2)})`
+      });
   }
   for (const [name, entry] of Object.entries(a.artifacts)) {
     const other = b.artifacts[name];
     if (entry.sha256 !== other?.sha256) {
-      out.push({ kind: "artifact", name, before: entry.sha256, after: other?.sha256 ?? null, detail: entry.size === other?.size ? "same size, different bytes" : `size ${entry.size} → ${other?.size ?? "missing"}` });
+      out.push({
+        kind: "artifact",
+        name,
+        before: entry.sha256,
+        after: other?.sha256 ?? null,
+        detail: entry.size === other?.size ? "same size, different bytes" : `size ${entry.size} → ${other?.size ?? "missing"}`
+      });
     }
   }
   return out;
@@ -51073,8 +51099,11 @@ async function diagnose(ctx, seed) {
   let runs = 0;
   const twice = async (label, extraEnv) => {
     const env = { ...ctx.env, ...extraEnv };
-    const dirs = [path8.join(ctx.runRoot, `${label}-1`), path8.join(ctx.runRoot, `${label}-2`)];
-    const [a, b] = [await runSeed({ ...ctx, env, runDir: dirs[0] }, seed), await runSeed({ ...ctx, env, runDir: dirs[1] }, seed)];
+    const dirs = [path7.join(ctx.runRoot, `${label}-1`), path7.join(ctx.runRoot, `${label}-2`)];
+    const [a, b] = [
+      await runSeed({ ...ctx, env, runDir: dirs[0] }, seed),
+      await runSeed({ ...ctx, env, runDir: dirs[1] }, seed)
+    ];
     runs += 2;
     return { a, b, outA: seedOutDir(dirs[0], seed), outB: seedOutDir(dirs[1], seed) };
   };
@@ -51086,7 +51115,11 @@ async function diagnose(ctx, seed) {
   let curvePlot2 = null;
   if (config2.curves) {
     const { file: file2, step, atol, rtol } = config2.curves;
-    const diffed = await diffCurveFiles(path8.join(same.outA, file2), path8.join(same.outB, file2), { stepKey: step, atol, rtol });
+    const diffed = await diffCurveFiles(path7.join(same.outA, file2), path7.join(same.outB, file2), {
+      stepKey: step,
+      atol,
+      rtol
+    });
     curves = diffed.divergences;
     const first = curves.find((c) => c.firstDivergentStep !== null) ?? curves[0];
     if (first) curvePlot2 = curvePlot(diffed.a, diffed.b, first.metric, { atol, rtol });
@@ -51119,8 +51152,23 @@ async function diagnose(ctx, seed) {
     fixedBy ??= deterministic ? spec : void 0;
   }
   const what = `${plural2(differences.length, "value")} (${differences.slice(0, 3).map((d) => d.name).join(", ")}${differences.length > 3 ? ", …" : ""})`;
-  const evidence = fixedBy ? `seed ${seed} run twice differs in ${what}; with ${fixedBy.name} it is deterministic: add ${Object.entries(fixedBy.env).map(([k, v]) => `${k}: "${v}"`).join(", ")} to train.env in repro-gate.yml${fixedBy.name.includes("REPRO_GATE_DETERMINISTIC") ? " (the training reads it to enable its framework's deterministic mode)" : ""}.` : `seed ${seed} run twice differs in ${what}, and no single setting made it deterministic: something is unseeded or order-dependent (seed every RNG from --seed: random, numpy, torch, data loader workers; never iterate over a set of objects, whose order follows memory addresses).`;
-  return { seed, deterministic: false, cause: fixedBy?.cause ?? "randomness", runs, differences, factors, artifacts, curves, curvePlot: curvePlot2, evidence };
+  const evidence = fixedBy ? `seed ${seed} run twice differs in ${what}; with ${fixedBy.name} it is deterministic: add ${Object.entries(
+    fixedBy.env
+  ).map(([k, v]) => `${k}: "${v}"`).join(
+    ", "
+  )} to train.env in repro-gate.yml${fixedBy.name.includes("REPRO_GATE_DETERMINISTIC") ? " (the training reads it to enable its framework's deterministic mode)" : ""}.` : `seed ${seed} run twice differs in ${what}, and no single setting made it deterministic: something is unseeded or order-dependent (seed every RNG from --seed: random, numpy, torch, data loader workers; never iterate over a set of objects, whose order follows memory addresses).`;
+  return {
+    seed,
+    deterministic: false,
+    cause: fixedBy?.cause ?? "randomness",
+    runs,
+    differences,
+    factors,
+    artifacts,
+    curves,
+    curvePlot: curvePlot2,
+    evidence
+  };
 }
 
 // src/drift/environment.ts
@@ -51146,7 +51194,10 @@ function diffEnvironment(before, after) {
     const b = Object.hasOwn(before, key) ? before[key] : void 0;
     const a = Object.hasOwn(after, key) ? after[key] : void 0;
     if (b === a) continue;
-    const entry = { key, change: b === void 0 ? "added" : a === void 0 ? "removed" : "modified" };
+    const entry = {
+      key,
+      change: b === void 0 ? "added" : a === void 0 ? "removed" : "modified"
+    };
     if (b !== void 0) entry.before = b;
     if (a !== void 0) entry.after = a;
     out.push(entry);
@@ -51166,90 +51217,269 @@ function movement(input2) {
 function rankCause(input2) {
   const moved = movement(input2);
   const { data, config: config2, environment } = input2.drift;
-  if (data.length) return { cause: "data", evidence: `${listSome(data.map((d) => `${d.path} ${d.change === "modified" ? "changed" : `was ${d.change}`}`))}, and ${moved}.` };
+  if (data.length)
+    return {
+      cause: "data",
+      evidence: `${listSome(data.map((d) => `${d.path} ${d.change === "modified" ? "changed" : `was ${d.change}`}`))}, and ${moved}.`
+    };
   if (config2.length) {
     const keys = config2.map((c) => `${c.file}: ${c.key} ${showValue(c.before)} → ${showValue(c.after)}`);
     return { cause: "config", evidence: `${listSome(keys)}, and ${moved}.` };
   }
   const strongEnv = environment.filter(isStrong);
-  if (strongEnv.length) return { cause: "environment", evidence: `${listSome(strongEnv.map((e) => `${e.key} ${showValue(e.before)} → ${showValue(e.after)}`))}, and ${moved}.` };
-  if (input2.codeChanges?.length) return { cause: "code", evidence: `the training code changed since the baseline (${listSome(input2.codeChanges)}), and ${moved}.` };
-  if (environment.length) return { cause: "environment", evidence: `${listSome(environment.map((e) => `${e.key} ${showValue(e.before)} → ${showValue(e.after)}`))}, and ${moved}.` };
+  if (strongEnv.length)
+    return {
+      cause: "environment",
+      evidence: `${listSome(strongEnv.map((e) => `${e.key} ${showValue(e.before)} → ${showValue(e.after)}`))}, and ${moved}.`
+    };
+  if (input2.codeChanges?.length)
+    return {
+      cause: "code",
+      evidence: `the training code changed since the baseline (${listSome(input2.codeChanges)}), and ${moved}.`
+    };
+  if (environment.length)
+    return {
+      cause: "environment",
+      evidence: `${listSome(environment.map((e) => `${e.key} ${showValue(e.before)} → ${showValue(e.after)}`))}, and ${moved}.`
+    };
   return {
     cause: "unknown",
     evidence: `nothing drifted${input2.codeChanges === null ? " that repro-gate can see (code changes unknown: the baseline commit is not in this clone)" : ""}, yet ${moved}: suspect unseeded randomness or parallel nondeterminism.`
   };
 }
 
+// src/schema/diagnosis.ts
+var jsonNumber2 = external_exports.union([external_exports.number(), external_exports.enum(["NaN", "Infinity", "-Infinity"])]);
+var status = external_exports.enum(["identical", "modified", "added", "removed"]);
+var count = external_exports.number().int().nonnegative();
+var shape = external_exports.array(count).nullable();
+var arrayDiffSchema = external_exports.object({
+  /** Tensor name, .npz entry (without .npy), JSON dotted path, or CSV column header; "" for a lone .npy. */
+  name: external_exports.string(),
+  status,
+  /** `float32`, `bfloat16`, `int64`, `bool`, …; `string` for text, `boolean`/`null` for JSON leaves; NumPy descr for unsupported ones. */
+  dtypeBefore: external_exports.string().nullable(),
+  dtypeAfter: external_exports.string().nullable(),
+  shapeBefore: shape,
+  shapeAfter: shape,
+  elementsBefore: count.nullable(),
+  elementsAfter: count.nullable(),
+  /** Elements compared one by one (0 when only hashes could be compared). */
+  compared: count,
+  /**
+   * Compared elements that differ: same dtype → their bits differ (so −0 vs +0 and different NaN
+   * payloads count); different dtypes → their values differ (NaN equals NaN). null: not compared elementwise.
+   */
+  differing: count.nullable(),
+  /** Over differing pairs where both values are finite; null when not compared elementwise or not numeric. */
+  maxAbsDiff: external_exports.number().nullable(),
+  /** |after − before| / max(|before|, |after|): 0…2, never infinite. */
+  maxRelDiff: external_exports.number().nullable(),
+  /** Floats of the same dtype only, at that dtype's own width; a number (exact up to 2^53). */
+  maxUlp: external_exports.number().nullable(),
+  /** Differing pairs where either side is NaN or ±Infinity (not in the maxima above). */
+  nonFiniteDiffering: count,
+  nanBefore: count.nullable(),
+  nanAfter: count.nullable(),
+  /** Same dtype, same shape, every element's bits equal (or, for hash-only arrays, equal hashes). */
+  bitIdentical: external_exports.boolean(),
+  /** The first differing element in C (row-major) order. */
+  firstDifference: external_exports.object({
+    index: external_exports.array(count),
+    before: external_exports.union([jsonNumber2, external_exports.string()]),
+    after: external_exports.union([jsonNumber2, external_exports.string()])
+  }).strict().optional(),
+  note: external_exports.string().optional()
+}).strict();
+var artifactDiffSchema = external_exports.object({
+  name: external_exports.string(),
+  format: external_exports.enum(["npy", "npz", "safetensors", "json", "csv", "binary"]),
+  /** identical: the file bytes are equal. added / removed: the file exists on one side only. */
+  status,
+  sizeBefore: count.nullable(),
+  sizeAfter: count.nullable(),
+  sha256Before: external_exports.string().nullable(),
+  sha256After: external_exports.string().nullable(),
+  /** Empty when the bytes are identical, or for `binary` (and any fallback to hashes). */
+  arrays: external_exports.array(arrayDiffSchema),
+  /** Identical arrays left out of `arrays` to keep it short. */
+  arraysOmitted: count,
+  notes: external_exports.array(external_exports.string())
+}).strict();
+var curveDivergenceSchema = external_exports.object({
+  metric: external_exports.string(),
+  firstDivergentStep: external_exports.number().nullable(),
+  valueA: jsonNumber2.nullable(),
+  valueB: jsonNumber2.nullable(),
+  maxAbsDiff: external_exports.number().nullable(),
+  stepsCompared: count,
+  stepsOnlyInA: count,
+  stepsOnlyInB: count
+}).strict();
+var curvePlotSchema = external_exports.object({
+  metric: external_exports.string(),
+  stepKey: external_exports.string(),
+  /** [step, run A, run B] at common steps where both are finite, evenly thinned to at most 500. */
+  points: external_exports.array(external_exports.tuple([external_exports.number(), external_exports.number(), external_exports.number()])).max(500),
+  /** The tolerances the divergence was judged with, so the chart's caption agrees with the table. */
+  atol: external_exports.number().nonnegative(),
+  rtol: external_exports.number().nonnegative(),
+  /** Where the series first part (possibly at a non-finite value, which is not plotted). */
+  firstDivergence: external_exports.object({ step: external_exports.number(), a: jsonNumber2, b: jsonNumber2 }).strict().nullable().optional(),
+  /** Common steps with finite values on both sides (before thinning), and those left out as NaN/±∞. */
+  finiteSteps: count.optional(),
+  nonFiniteSteps: count.optional()
+}).strict();
+var differenceSchema = external_exports.object({
+  kind: external_exports.enum(["metric", "artifact"]),
+  name: external_exports.string(),
+  before: external_exports.union([external_exports.string(), external_exports.number(), external_exports.null()]),
+  after: external_exports.union([external_exports.string(), external_exports.number(), external_exports.null()]),
+  /** e.g. "|Δ| 3.2e-7" or "sha256 differs". */
+  detail: external_exports.string()
+}).strict();
+var factorSchema = external_exports.object({
+  name: external_exports.string(),
+  env: external_exports.record(external_exports.string(), external_exports.string()),
+  /** null: not tried (the setting was already in train.env, or an earlier run failed). */
+  deterministic: external_exports.boolean().nullable(),
+  note: external_exports.string().optional()
+}).strict();
+var diagnosisSchema = external_exports.object({
+  seed: external_exports.number().int(),
+  deterministic: external_exports.boolean(),
+  cause: external_exports.enum(["none", "randomness", "parallelism"]),
+  evidence: external_exports.string(),
+  /** Training runs this diagnosis took. */
+  runs: count,
+  differences: external_exports.array(differenceSchema),
+  factors: external_exports.array(factorSchema),
+  artifacts: external_exports.array(artifactDiffSchema),
+  curves: external_exports.array(curveDivergenceSchema),
+  curvePlot: curvePlotSchema.nullable()
+}).strict();
+
+// src/schema/report.ts
+var VERDICTS = [
+  "reproducible",
+  "equivalent",
+  "not-equivalent",
+  "inconclusive",
+  "mismatch",
+  "no-drift",
+  "drift",
+  "recorded"
+];
+var verdictSchema = external_exports.enum(VERDICTS);
+var FAILING_VERDICTS = ["mismatch", "not-equivalent", "inconclusive", "drift"];
+var CAUSES = ["data", "config", "environment", "code", "randomness", "parallelism", "none", "unknown"];
+var causeSchema = external_exports.enum(CAUSES);
+var sampleSchema = external_exports.object({ n: external_exports.number().int(), mean: external_exports.number(), sd: external_exports.number() }).strict();
+var metricResultSchema = external_exports.object({
+  name: external_exports.string(),
+  verdict: verdictSchema,
+  baseline: sampleSchema,
+  candidate: sampleSchema,
+  diff: external_exports.number(),
+  /** (1−2α) CI of candidate − baseline; null in exact mode. */
+  ci: external_exports.tuple([external_exports.number(), external_exports.number()]).nullable(),
+  p: external_exports.number().nullable(),
+  /** Equivalence bounds on the difference; null = unbounded on that side (non-inferiority). */
+  lower: external_exports.number().nullable(),
+  upper: external_exports.number().nullable(),
+  /** The margin as configured, e.g. "0.01" or "2%". */
+  margin: external_exports.string().nullable(),
+  direction: external_exports.enum(["both", "higher", "lower"]),
+  /** rank: Hodges–Lehmann shift with a Mann–Whitney CI (robust: true). */
+  design: external_exports.enum(["welch", "paired", "rank", "exact"]),
+  df: external_exports.number().nullable(),
+  se: external_exports.number().nullable(),
+  degenerate: external_exports.boolean()
+}).strict();
+var changeSchema = external_exports.enum(["added", "removed", "modified"]);
+var dataDriftSchema = external_exports.object({
+  path: external_exports.string(),
+  change: changeSchema,
+  before: external_exports.string().nullable(),
+  after: external_exports.string().nullable(),
+  /** For text files tracked at the baseline commit: which lines changed. */
+  detail: external_exports.string().optional()
+}).strict();
+var configDriftSchema = external_exports.object({
+  file: external_exports.string(),
+  key: external_exports.string(),
+  change: changeSchema,
+  before: scalarSchema.optional(),
+  after: scalarSchema.optional()
+}).strict();
+var environmentDriftSchema = external_exports.object({ key: external_exports.string(), change: changeSchema, before: scalarSchema.optional(), after: scalarSchema.optional() }).strict();
+var driftSchema = external_exports.object({
+  data: external_exports.array(dataDriftSchema),
+  config: external_exports.array(configDriftSchema),
+  environment: external_exports.array(environmentDriftSchema)
+}).strict();
+var mismatchSchema = external_exports.object({
+  seed: external_exports.number().int(),
+  kind: external_exports.enum(["metric", "artifact"]),
+  name: external_exports.string(),
+  baseline: scalarSchema,
+  candidate: scalarSchema
+}).strict();
+var sequentialSummarySchema = external_exports.object({
+  looks: external_exports.array(external_exports.number().int().positive()),
+  alphaPerLook: external_exports.array(external_exports.number()),
+  method: external_exports.string(),
+  guarantee: external_exports.string(),
+  stoppedAtLook: external_exports.number().int().positive(),
+  runsUsed: external_exports.number().int().nonnegative(),
+  maxRuns: external_exports.number().int().positive(),
+  reason: external_exports.string()
+}).strict();
+var reportSchema = external_exports.object({
+  schemaVersion: external_exports.literal(1),
+  tool: external_exports.object({ name: external_exports.literal("repro-gate"), version: external_exports.string() }).strict(),
+  command: external_exports.enum(["check", "drift", "record"]),
+  verdict: verdictSchema,
+  /** One line a reader sees first. */
+  summary: external_exports.string(),
+  mode: external_exports.enum(["exact", "statistical"]),
+  alpha: external_exports.number(),
+  seeds: external_exports.array(external_exports.number().int()),
+  metrics: external_exports.array(metricResultSchema),
+  mismatches: external_exports.array(mismatchSchema),
+  drift: driftSchema,
+  cause: causeSchema.optional(),
+  causeEvidence: external_exports.string().optional(),
+  warnings: external_exports.array(external_exports.string()),
+  /** record: each metric's spread over the recorded seeds, to choose margins from. */
+  recorded: external_exports.array(external_exports.object({ name: external_exports.string(), n: external_exports.number().int(), mean: external_exports.number(), sd: external_exports.number() }).strict()).optional(),
+  /** Determinism settings missing for the detected framework and device. */
+  lint: external_exports.array(external_exports.string()).optional(),
+  /** Set when seeds: {min, max}: the plan, where it stopped and why. */
+  sequential: sequentialSummarySchema.optional(),
+  /** Set when a failing exact check reran a seed to tell randomness from parallelism. */
+  diagnosis: diagnosisSchema.optional(),
+  baseline: external_exports.object({ path: external_exports.string(), recordedAt: external_exports.string(), commit: external_exports.string().nullable() }).strict().nullable(),
+  commit: external_exports.string().nullable(),
+  /** Set by the action so a follow-up workflow can check the report belongs to its PR. */
+  pullRequest: external_exports.number().int().positive().optional()
+}).strict();
+
 // src/gate/observe.ts
 import { createHash as createHash5 } from "node:crypto";
-import { readFile as readFile8, stat as stat5 } from "node:fs/promises";
-import path12 from "node:path";
-
-// src/drift/config.ts
-function diffConfig(before, after) {
-  const out = [];
-  const files = [.../* @__PURE__ */ new Set([...Object.keys(before), ...Object.keys(after)])].sort(compareBytes);
-  for (const file2 of files) {
-    const b = Object.hasOwn(before, file2) ? before[file2] : {};
-    const a = Object.hasOwn(after, file2) ? after[file2] : {};
-    const keys = [.../* @__PURE__ */ new Set([...Object.keys(b), ...Object.keys(a)])].sort(compareBytes);
-    for (const key of keys) {
-      const hasB = Object.hasOwn(b, key);
-      const hasA = Object.hasOwn(a, key);
-      if (hasB && hasA && b[key] === a[key]) continue;
-      out.push({
-        file: file2,
-        key,
-        change: !hasB ? "added" : !hasA ? "removed" : "modified",
-        before: hasB ? b[key] : void 0,
-        after: hasA ? a[key] : void 0
-      });
-    }
-  }
-  return out;
-}
-
-// src/drift/data.ts
-function diffData(before, after) {
-  const paths = sortBytes([.../* @__PURE__ */ new Set([...Object.keys(before.files), ...Object.keys(after.files)])]);
-  const out = [];
-  for (const p of paths) {
-    const b = Object.hasOwn(before.files, p) ? before.files[p].sha256 : null;
-    const a = Object.hasOwn(after.files, p) ? after.files[p].sha256 : null;
-    if (b === a) continue;
-    out.push({ path: p, change: b === null ? "added" : a === null ? "removed" : "modified", before: b, after: a });
-  }
-  return out;
-}
-
-// src/drift/settings.ts
-function diffSettings(before, after, file2) {
-  const show = (v) => v === void 0 || v === null || typeof v !== "object" ? v : JSON.stringify(v);
-  return Object.keys(after).filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key])).map((key) => ({ file: file2, key, change: "modified", before: show(before[key]), after: show(after[key]) }));
-}
-
-// src/drift/text-change.ts
-function describeTextChange(before, after) {
-  if (before.includes("\0") || after.includes("\0")) return void 0;
-  const lines = (t) => t.replace(/\r?\n$/, "").split(/\r?\n/);
-  const a = lines(before);
-  const b = lines(after);
-  const changed = [];
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) changed.push(i + 1);
-  const parts = [];
-  if (changed.length) {
-    const where = changed.length <= 3 ? `line${changed.length > 1 ? "s" : ""} ${changed.join(", ")}` : `${changed.length} lines (first at line ${changed[0]})`;
-    parts.push(`${where} changed`);
-  }
-  if (b.length > a.length) parts.push(`${b.length - a.length} line${b.length - a.length > 1 ? "s" : ""} added at the end`);
-  if (a.length > b.length) parts.push(`${a.length - b.length} line${a.length - b.length > 1 ? "s" : ""} removed from the end`);
-  if (!parts.length) return before === after ? void 0 : "line endings or whitespace changed";
-  return `${parts.join(", ")} (of ${a.length})`;
-}
+import { readFile as readFile7, stat as stat5 } from "node:fs/promises";
+import path11 from "node:path";
 
 // src/diagnose/lint.ts
-var TF_PACKAGES = ["tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel", "tensorflow-macos", "tf-nightly", "tf-keras"];
+var TF_PACKAGES = [
+  "tensorflow",
+  "tensorflow-cpu",
+  "tensorflow-gpu",
+  "tensorflow-intel",
+  "tensorflow-macos",
+  "tf-nightly",
+  "tf-keras"
+];
 var VALID_CUBLAS = /* @__PURE__ */ new Set([":4096:8", ":16:8"]);
 function truthy(v) {
   return v === true || typeof v === "string" && /^(true|1|yes)$/i.test(v.trim()) || typeof v === "number" && v > 0;
@@ -51335,12 +51565,78 @@ function lintDeterminismFindings(env, trainEnv, gpus) {
   return out;
 }
 function lintDeterminism(env, trainEnv, gpus) {
-  return lintDeterminismFindings(env, trainEnv, gpus).map((f) => f.severity === "info" ? `Info: ${f.message}` : f.message);
+  return lintDeterminismFindings(env, trainEnv, gpus).map(
+    (f) => f.severity === "info" ? `Info: ${f.message}` : f.message
+  );
+}
+
+// src/drift/config.ts
+function diffConfig(before, after) {
+  const out = [];
+  const files = [.../* @__PURE__ */ new Set([...Object.keys(before), ...Object.keys(after)])].sort(compareBytes);
+  for (const file2 of files) {
+    const b = Object.hasOwn(before, file2) ? before[file2] : {};
+    const a = Object.hasOwn(after, file2) ? after[file2] : {};
+    const keys = [.../* @__PURE__ */ new Set([...Object.keys(b), ...Object.keys(a)])].sort(compareBytes);
+    for (const key of keys) {
+      const hasB = Object.hasOwn(b, key);
+      const hasA = Object.hasOwn(a, key);
+      if (hasB && hasA && b[key] === a[key]) continue;
+      out.push({
+        file: file2,
+        key,
+        change: !hasB ? "added" : !hasA ? "removed" : "modified",
+        before: hasB ? b[key] : void 0,
+        after: hasA ? a[key] : void 0
+      });
+    }
+  }
+  return out;
+}
+
+// src/drift/data.ts
+function diffData(before, after) {
+  const paths = sortBytes([.../* @__PURE__ */ new Set([...Object.keys(before.files), ...Object.keys(after.files)])]);
+  const out = [];
+  for (const p of paths) {
+    const b = Object.hasOwn(before.files, p) ? before.files[p].sha256 : null;
+    const a = Object.hasOwn(after.files, p) ? after.files[p].sha256 : null;
+    if (b === a) continue;
+    out.push({ path: p, change: b === null ? "added" : a === null ? "removed" : "modified", before: b, after: a });
+  }
+  return out;
+}
+
+// src/drift/settings.ts
+function diffSettings(before, after, file2) {
+  const show = (v) => v === void 0 || v === null || typeof v !== "object" ? v : JSON.stringify(v);
+  return Object.keys(after).filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key])).map((key) => ({ file: file2, key, change: "modified", before: show(before[key]), after: show(after[key]) }));
+}
+
+// src/drift/text-change.ts
+function describeTextChange(before, after) {
+  if (before.includes("\0") || after.includes("\0")) return void 0;
+  const lines = (t) => t.replace(/\r?\n$/, "").split(/\r?\n/);
+  const a = lines(before);
+  const b = lines(after);
+  const changed = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) changed.push(i + 1);
+  const parts = [];
+  if (changed.length) {
+    const where = changed.length <= 3 ? `line${changed.length > 1 ? "s" : ""} ${changed.join(", ")}` : `${changed.length} lines (first at line ${changed[0]})`;
+    parts.push(`${where} changed`);
+  }
+  if (b.length > a.length)
+    parts.push(`${b.length - a.length} line${b.length - a.length > 1 ? "s" : ""} added at the end`);
+  if (a.length > b.length)
+    parts.push(`${a.length - b.length} line${a.length - b.length > 1 ? "s" : ""} removed from the end`);
+  if (!parts.length) return before === after ? void 0 : "line endings or whitespace changed";
+  return `${parts.join(", ")} (of ${a.length})`;
 }
 
 // src/fingerprint/config.ts
-import { readFile as readFile7 } from "node:fs/promises";
-import path9 from "node:path";
+import { readFile as readFile6 } from "node:fs/promises";
+import path8 from "node:path";
 
 // node_modules/smol-toml/dist/error.js
 function getLineColFromPtr(string4, ptr) {
@@ -52206,7 +52502,7 @@ function lineCol(text, offset) {
   return [line, offset - before.lastIndexOf("\n")];
 }
 function parseConfigText(text, file2) {
-  const ext = path9.extname(file2).toLowerCase();
+  const ext = path8.extname(file2).toLowerCase();
   text = text.replace(/^\uFEFF/, "");
   if (ext === ".yaml" || ext === ".yml") {
     try {
@@ -52253,19 +52549,25 @@ async function fingerprintConfigFiles(files, root) {
     const { abs, rel } = resolveEntry(root, file2, "config");
     let text;
     try {
-      text = await readFile7(abs, "utf8");
+      text = await readFile6(abs, "utf8");
     } catch (err) {
       const code = err.code;
       if (code === "ENOENT" || code === "ENOTDIR") {
         throw new GateError(
           `Config file "${file2}" listed in config: does not exist (looked for ${abs}).`,
-          `Fix the config: list in repro-gate.yml (paths are relative to ${path9.resolve(root)}), or create the file.`
+          `Fix the config: list in repro-gate.yml (paths are relative to ${path8.resolve(root)}), or create the file.`
         );
       }
       if (code === "EISDIR") {
-        throw new GateError(`Config entry "${file2}" is a folder.`, "List individual YAML/JSON/TOML files in config: in repro-gate.yml.");
+        throw new GateError(
+          `Config entry "${file2}" is a folder.`,
+          "List individual YAML/JSON/TOML files in config: in repro-gate.yml."
+        );
       }
-      throw new GateError(`Cannot read config file ${file2} (${code ?? err}).`, "Check that it is readable by the runner.");
+      throw new GateError(
+        `Cannot read config file ${file2} (${code ?? err}).`,
+        "Check that it is readable by the runner."
+      );
     }
     parsed.set(rel, flatten(parseConfigText(text, rel)));
   }
@@ -52273,9 +52575,9 @@ async function fingerprintConfigFiles(files, root) {
 }
 
 // src/fingerprint/environment.ts
-import path10 from "node:path";
 import { mkdtemp, rm as rm4 } from "node:fs/promises";
 import os5 from "node:os";
+import path9 from "node:path";
 
 // src/runtime/env.ts
 var PASSTHROUGH_VARS = [
@@ -52440,12 +52742,12 @@ print("REPRO_GATE_ENV " + json.dumps(facts, sort_keys=True))
 var MARK = "REPRO_GATE_ENV ";
 function pythonOf(command) {
   const first = command[0] ?? "";
-  return /^python[\d.]*$/.test(path10.basename(first)) ? first : "python3";
+  return /^python[\d.]*$/.test(path9.basename(first)) ? first : "python3";
 }
 async function probeEnvironment(runtime, opts) {
   const facts = { "repro-gate.version": opts.toolVersion, ...runtime.describe() };
   const lines = [];
-  const scratch = await mkdtemp(path10.join(os5.tmpdir(), "repro-gate-probe-"));
+  const scratch = await mkdtemp(path9.join(os5.tmpdir(), "repro-gate-probe-"));
   try {
     const python = pythonOf(opts.command);
     const result = await runtime.run({
@@ -52454,7 +52756,7 @@ async function probeEnvironment(runtime, opts) {
       env: opts.env,
       timeoutMs: Math.min(opts.timeoutMs, 12e4),
       outDir: scratch,
-      logFile: path10.join(scratch, "probe.log"),
+      logFile: path9.join(scratch, "probe.log"),
       onLine: (l) => lines.push(l)
     });
     const line = lines.find((l) => l.startsWith(MARK));
@@ -52474,7 +52776,12 @@ async function probeEnvironment(runtime, opts) {
 import { execFile } from "node:child_process";
 function git(root, args) {
   return new Promise((resolve2) => {
-    execFile("git", ["-C", root, ...args], { maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => resolve2(err ? null : stdout));
+    execFile(
+      "git",
+      ["-C", root, ...args],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout) => resolve2(err ? null : stdout)
+    );
   });
 }
 async function gitCommit(root) {
@@ -52490,9 +52797,9 @@ async function fileAtCommit(root, commit, rel) {
 }
 
 // src/util/paths.ts
-import path11 from "node:path";
+import path10 from "node:path";
 function toPosix(rel) {
-  return rel.split(path11.sep).join("/");
+  return rel.split(path10.sep).join("/");
 }
 
 // package.json
@@ -52550,7 +52857,13 @@ async function observe(s) {
   const [data, configFiles, probed, commit] = await Promise.all([
     fingerprintData(config2.data, config2.root),
     fingerprintConfigFiles(config2.config, config2.root),
-    probeEnvironment(s.runtime, { command: config2.train.command, cwd: config2.root, env: s.env, timeoutMs: config2.train.timeout, toolVersion: TOOL_VERSION }),
+    probeEnvironment(s.runtime, {
+      command: config2.train.command,
+      cwd: config2.root,
+      env: s.env,
+      timeoutMs: config2.train.timeout,
+      toolVersion: TOOL_VERSION
+    }),
     gitCommit(config2.root)
   ]);
   if (probed.warning) s.log.warn(probed.warning);
@@ -52579,27 +52892,31 @@ async function driftSince(s, baseline, now) {
     environment: diffEnvironment(baseline.fingerprints.environment, now.environment)
   };
   if (baseline.commit) await describeDataChanges(config2, baseline.commit, drift2.data);
-  const configName = toPosix(path12.relative(config2.root, config2.path));
-  drift2.config.unshift(...diffSettings(comparedSettings(baseline.settings), comparedSettings(settingsOf(config2)), configName));
+  const configName = toPosix(path11.relative(config2.root, config2.path));
+  drift2.config.unshift(
+    ...diffSettings(comparedSettings(baseline.settings), comparedSettings(settingsOf(config2)), configName)
+  );
   return drift2;
 }
 async function codeChangesSince(s, commit) {
   const { config: config2 } = s;
   const changed = await changedFilesSince(config2.root, commit);
   if (changed === null) return null;
-  const ownConfig = toPosix(path12.relative(config2.root, config2.path));
-  const owned = [...config2.data, ...config2.config, s.baselineName, ownConfig, ".repro-gate/"].map((p) => p.replace(/^\.\//, ""));
+  const ownConfig = toPosix(path11.relative(config2.root, config2.path));
+  const owned = [...config2.data, ...config2.config, s.baselineName, ownConfig, ".repro-gate/"].map(
+    (p) => p.replace(/^\.\//, "")
+  );
   return changed.filter((f) => !owned.some((p) => f === p || f.startsWith(p.endsWith("/") ? p : `${p}/`)));
 }
 var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 async function describeDataChanges(config2, commit, data) {
   for (const entry of data.filter((d) => d.change === "modified").slice(0, 20)) {
-    const file2 = path12.join(config2.root, entry.path);
+    const file2 = path11.join(config2.root, entry.path);
     const size = (await stat5(file2).catch(() => void 0))?.size ?? Infinity;
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
     if (before === null || createHash5("sha256").update(before).digest("hex") !== entry.before) continue;
-    const detail = describeTextChange(before, await readFile8(file2, "utf8"));
+    const detail = describeTextChange(before, await readFile7(file2, "utf8"));
     if (detail) entry.detail = detail;
   }
 }
@@ -52633,7 +52950,10 @@ function buildReport(input2) {
   if (input2.diagnosis) report.diagnosis = input2.diagnosis;
   if (input2.command === "record" && input2.candidate?.length) {
     const runs = input2.candidate;
-    report.recorded = input2.config.metrics.map((m) => ({ name: m.name, ...describeSample(runs.map((r) => r.metrics[m.name])) }));
+    report.recorded = input2.config.metrics.map((m) => ({
+      name: m.name,
+      ...describeSample(runs.map((r) => r.metrics[m.name]))
+    }));
   }
   if (input2.sequential) report.sequential = input2.sequential;
   if (input2.cause) {
@@ -52667,17 +52987,19 @@ function summarySentence(input2, metrics, drift2) {
       const design = input2.config.robust ? "rank-based" : input2.config.paired ? "paired" : "Welch";
       const tail = `(${plural2(n, "seed")}, ${design} TOST, α = ${input2.config.alpha})`;
       const extra = driftCount ? `; ${plural2(driftCount, "drift item")} listed below` : "";
-      if (input2.verdict === "equivalent") return `Training reproduces: all ${plural2(metrics.length, "metric")} equivalent within their margins ${tail}${extra}.`;
-      if (input2.verdict === "not-equivalent") return `Training does not reproduce: ${counts("not-equivalent")} of ${plural2(metrics.length, "metric")} outside the margin ${tail}.`;
+      if (input2.verdict === "equivalent")
+        return `Training reproduces: all ${plural2(metrics.length, "metric")} equivalent within their margins ${tail}${extra}.`;
+      if (input2.verdict === "not-equivalent")
+        return `Training does not reproduce: ${counts("not-equivalent")} of ${plural2(metrics.length, "metric")} outside the margin ${tail}.`;
       return `Inconclusive: ${counts("inconclusive")} of ${plural2(metrics.length, "metric")} could not be shown equivalent with this many seeds ${tail}.`;
     }
   }
 }
 
 // src/gate/seed-runs.ts
-import path13 from "node:path";
+import path12 from "node:path";
 function runsDir(s, verb) {
-  return path13.join(s.config.root, ".repro-gate", "runs", verb);
+  return path12.join(s.config.root, ".repro-gate", "runs", verb);
 }
 function seedContext(s, verb) {
   return { config: s.config, runtime: s.runtime, env: s.env, log: s.log, runDir: runsDir(s, verb) };
@@ -52690,11 +53012,11 @@ async function seedRuns(s, verb, seeds) {
 }
 
 // src/gate/session.ts
-import path15 from "node:path";
+import path14 from "node:path";
 
 // src/runtime/container.ts
 import { randomBytes } from "node:crypto";
-import path14 from "node:path";
+import path13 from "node:path";
 
 // src/runtime/process.ts
 import { spawn } from "node:child_process";
@@ -52810,7 +53132,15 @@ var DIGEST_RE = /^[^\s@]+@sha256:[0-9a-f]{64}$/;
 function isPinned(image) {
   return DIGEST_RE.test(image);
 }
-var DOCKER_CLIENT_VARS = ["PATH", "HOME", "DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY"];
+var DOCKER_CLIENT_VARS = [
+  "PATH",
+  "HOME",
+  "DOCKER_HOST",
+  "DOCKER_CONFIG",
+  "DOCKER_CONTEXT",
+  "DOCKER_CERT_PATH",
+  "DOCKER_TLS_VERIFY"
+];
 function mountArg(src, dst, readonly2) {
   const field = (s) => /[",]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   return ["type=bind", field(`src=${src}`), field(`dst=${dst}`), ...readonly2 ? ["readonly"] : []].join(",");
@@ -52822,7 +53152,9 @@ var ContainerRuntime = class {
     this.docker = opts.docker ?? "docker";
     this.image = config2.train.image;
     const runner = opts.runnerEnv ?? process.env;
-    this.clientEnv = Object.fromEntries(DOCKER_CLIENT_VARS.flatMap((k) => runner[k] === void 0 ? [] : [[k, runner[k]]]));
+    this.clientEnv = Object.fromEntries(
+      DOCKER_CLIENT_VARS.flatMap((k) => runner[k] === void 0 ? [] : [[k, runner[k]]])
+    );
   }
   config;
   log;
@@ -52837,15 +53169,17 @@ var ContainerRuntime = class {
     await this.checkEngine();
     if (!isPinned(this.image)) {
       if (!this.config.train["allow-unpinned"]) await this.refuseUnpinned();
-      this.log.warn(`train.image ${this.image} is not pinned by digest (allow-unpinned: true): results may change whenever the tag moves.`);
+      this.log.warn(
+        `train.image ${this.image} is not pinned by digest (allow-unpinned: true): results may change whenever the tag moves.`
+      );
     }
     this.imageId = await this.ensureImage();
   }
   pathFor(hostPath) {
-    const rel = path14.relative(this.config.root, hostPath);
+    const rel = path13.relative(this.config.root, hostPath);
     if (rel === "") return WORKSPACE;
-    if (!rel.startsWith("..") && !path14.isAbsolute(rel)) return path14.posix.join(WORKSPACE, ...rel.split(path14.sep));
-    return path14.posix.join(OUTSIDE, ...path14.resolve(hostPath).split(path14.sep));
+    if (!rel.startsWith("..") && !path13.isAbsolute(rel)) return path13.posix.join(WORKSPACE, ...rel.split(path13.sep));
+    return path13.posix.join(OUTSIDE, ...path13.resolve(hostPath).split(path13.sep));
   }
   async run(spec) {
     const name = `repro-gate-${this.runId}-${++this.count}`;
@@ -52926,8 +53260,15 @@ var ContainerRuntime = class {
     }
   }
   async refuseUnpinned() {
-    if ((await this.exec(["image", "inspect", this.image], 3e4)).exitCode !== 0) await this.exec(["pull", "--quiet", this.image], 3e5);
-    const repoDigests = await this.dockerText(["image", "inspect", "--format", '{{join .RepoDigests "\\n"}}', this.image]).catch(() => "");
+    if ((await this.exec(["image", "inspect", this.image], 3e4)).exitCode !== 0)
+      await this.exec(["pull", "--quiet", this.image], 3e5);
+    const repoDigests = await this.dockerText([
+      "image",
+      "inspect",
+      "--format",
+      '{{join .RepoDigests "\\n"}}',
+      this.image
+    ]).catch(() => "");
     const digest = repoDigests.split("\n").find((d) => d.includes("@sha256:"));
     const pinned = digest ? digest : `${this.image.replace(/:[^/:]+$/, "")}@sha256:<digest>`;
     throw new GateError(
@@ -52962,7 +53303,13 @@ var ContainerRuntime = class {
   }
   async dockerText(args) {
     const lines = [];
-    const r = await runProcess({ argv: [this.docker, ...args], cwd: this.config.root, env: this.clientEnv, timeoutMs: 6e4, onLine: (l) => lines.push(l) });
+    const r = await runProcess({
+      argv: [this.docker, ...args],
+      cwd: this.config.root,
+      env: this.clientEnv,
+      timeoutMs: 6e4,
+      onLine: (l) => lines.push(l)
+    });
     if (r.exitCode !== 0) throw new Error(lines.join("\n"));
     return lines.join("\n");
   }
@@ -52993,8 +53340,8 @@ function createRuntime(config2, log) {
 
 // src/gate/session.ts
 function baselineLocation(config2) {
-  const baselinePath = path15.resolve(config2.root, config2.baseline);
-  return { baselinePath, baselineName: toPosix(path15.relative(config2.root, baselinePath)) };
+  const baselinePath = path14.resolve(config2.root, config2.baseline);
+  return { baselinePath, baselineName: toPosix(path14.relative(config2.root, baselinePath)) };
 }
 async function withSession(req, config2, fn) {
   const runtime = (req.createRuntime ?? createRuntime)(config2, req.log);
@@ -53030,7 +53377,10 @@ async function check3(req) {
       cause = rankCause({ drift: drift2, codeChanges, metrics, mismatches });
       if (cause.cause === "unknown" && config2.mode === "exact" && config2.diagnose.auto) {
         const seed = mismatches[0]?.seed ?? config2.seeds[0] ?? 0;
-        diagnosis = await diagnose({ config: config2, runtime: s.runtime, env: s.env, log: s.log, runRoot: runsDir(s, "diagnose") }, seed);
+        diagnosis = await diagnose(
+          { config: config2, runtime: s.runtime, env: s.env, log: s.log, runRoot: runsDir(s, "diagnose") },
+          seed
+        );
         cause = diagnosisCause(diagnosis);
       }
     }
@@ -53058,13 +53408,17 @@ async function check3(req) {
 function checkBaselineFits(config2, baseline, file2) {
   const rerecord = "Re-record the baseline with `repro-gate record` (and commit it) after changing what is measured.";
   const missing = config2.metrics.map((m) => m.name).filter((n) => !baseline.settings.metrics.includes(n));
-  if (missing.length) throw new GateError(`The baseline ${file2} has no values for metric(s) ${missing.join(", ")}.`, rerecord);
+  if (missing.length)
+    throw new GateError(`The baseline ${file2} has no values for metric(s) ${missing.join(", ")}.`, rerecord);
   const recordedSeeds = new Set(baseline.runs.map((r) => r.seed));
   if (config2.mode === "exact" || config2.paired) {
     const absent = config2.seeds.filter((seed) => !recordedSeeds.has(seed));
     if (absent.length) {
       const who = config2.mode === "exact" ? "Exact mode" : "A paired comparison";
-      throw new GateError(`${who} needs the baseline to hold every seed, but it has no run for seed(s) ${absent.join(", ")}.`, rerecord);
+      throw new GateError(
+        `${who} needs the baseline to hold every seed, but it has no run for seed(s) ${absent.join(", ")}.`,
+        rerecord
+      );
     }
   }
   if (config2.robust) checkRobustSeeds(config2.seeds.length, baseline.runs.length, config2.alpha);
@@ -53076,7 +53430,11 @@ function checkBaselineFits(config2, baseline, file2) {
   }
   if (config2.mode === "exact") {
     const missingArtifacts = config2.artifacts.filter((a) => !baseline.settings.artifacts.includes(a));
-    if (missingArtifacts.length) throw new GateError(`The baseline ${file2} has no hashes for artifact(s) ${missingArtifacts.join(", ")}.`, rerecord);
+    if (missingArtifacts.length)
+      throw new GateError(
+        `The baseline ${file2} has no hashes for artifact(s) ${missingArtifacts.join(", ")}.`,
+        rerecord
+      );
   }
 }
 async function trainAndCompare(s, baseline) {
@@ -53088,11 +53446,20 @@ async function trainAndCompare(s, baseline) {
   };
   if (config2.mode === "exact") {
     const candidate2 = await seedRuns(s, "check", config2.seeds);
-    const r2 = compareExact(baseline.runs, candidate2, config2.metrics.map((m) => m.name), config2.artifacts);
+    const r2 = compareExact(
+      baseline.runs,
+      candidate2,
+      config2.metrics.map((m) => m.name),
+      config2.artifacts
+    );
     return { candidate: candidate2, verdict: r2.verdict, metrics: r2.metrics, mismatches: r2.mismatches, warnings };
   }
   if (config2.sequential) {
-    const plan = planForGate(config2.sequential, { alpha: config2.alpha, paired: config2.paired, nBaseline: baseline.runs.length });
+    const plan = planForGate(config2.sequential, {
+      alpha: config2.alpha,
+      paired: config2.paired,
+      nBaseline: baseline.runs.length
+    });
     const lastLook = plan.looks.length - 1;
     warnNow(
       seedWarnings(baseline.runs, config2.metrics, {
@@ -53109,17 +53476,39 @@ async function trainAndCompare(s, baseline) {
       log.info(r2.summary.reason);
       if (r2.decision !== "continue" || look === lastLook) {
         const verdict = r2.decision === "continue" ? "inconclusive" : r2.decision;
-        return { candidate: candidate2, verdict, metrics: r2.metrics, mismatches: [], warnings: [...warnings, ...r2.warnings], sequential: r2.summary };
+        return {
+          candidate: candidate2,
+          verdict,
+          metrics: r2.metrics,
+          mismatches: [],
+          warnings: [...warnings, ...r2.warnings],
+          sequential: r2.summary
+        };
       }
     }
   }
-  if (!config2.robust) warnNow(seedWarnings(baseline.runs, config2.metrics, { alpha: config2.alpha, nCandidate: config2.seeds.length, paired: config2.paired }));
+  if (!config2.robust)
+    warnNow(
+      seedWarnings(baseline.runs, config2.metrics, {
+        alpha: config2.alpha,
+        nCandidate: config2.seeds.length,
+        paired: config2.paired
+      })
+    );
   const candidate = await seedRuns(s, "check", config2.seeds);
-  const r = compareStatistical(baseline.runs, candidate, config2.metrics, { alpha: config2.alpha, paired: config2.paired, robust: config2.robust });
+  const r = compareStatistical(baseline.runs, candidate, config2.metrics, {
+    alpha: config2.alpha,
+    paired: config2.paired,
+    robust: config2.robust
+  });
   return { candidate, verdict: r.verdict, metrics: r.metrics, mismatches: [], warnings: [...warnings, ...r.warnings] };
 }
 function diagnosisCause(d) {
-  if (!d.deterministic) return { cause: d.cause, evidence: `nothing drifted, but the training is nondeterministic on its own: ${d.evidence}` };
+  if (!d.deterministic)
+    return {
+      cause: d.cause,
+      evidence: `nothing drifted, but the training is nondeterministic on its own: ${d.evidence}`
+    };
   return {
     cause: "unknown",
     evidence: `nothing repro-gate fingerprints drifted and the training is deterministic here (${d.evidence.replace(/\.$/, "")}): the difference comes from something outside the fingerprint, such as the hardware, an input not listed under data:, or code outside this folder.`
@@ -53134,7 +53523,18 @@ async function drift(req) {
     const { fingerprints, commit, lint } = await observe(s);
     const found = await driftSince(s, baseline, fingerprints);
     const verdict = found.data.length + found.config.length + found.environment.length ? "drift" : "no-drift";
-    return outcome(buildReport({ command: "drift", config: config2, verdict, baseline, baselinePath: s.baselineName, commit, lint, drift: found }));
+    return outcome(
+      buildReport({
+        command: "drift",
+        config: config2,
+        verdict,
+        baseline,
+        baselinePath: s.baselineName,
+        commit,
+        lint,
+        drift: found
+      })
+    );
   });
 }
 
@@ -53156,7 +53556,16 @@ async function record2(req) {
     await writeBaseline(s.baselinePath, recorded);
     s.log.info(`Baseline written to ${s.baselinePath}: commit it.`);
     return outcome(
-      buildReport({ command: "record", config: config2, verdict: "recorded", baseline: recorded, baselinePath: s.baselineName, commit, lint, candidate: runs })
+      buildReport({
+        command: "record",
+        config: config2,
+        verdict: "recorded",
+        baseline: recorded,
+        baselinePath: s.baselineName,
+        commit,
+        lint,
+        candidate: runs
+      })
     );
   });
 }
@@ -57421,7 +57830,8 @@ function retryDelay(err, attempt, policy, now = Date.now()) {
     const retryAfter = Number(header(e, "retry-after"));
     const reset = Number(header(e, "x-ratelimit-reset"));
     if (header(e, "retry-after") !== void 0 && Number.isFinite(retryAfter)) wait = Math.max(0, retryAfter) * 1e3;
-    else if (header(e, "x-ratelimit-remaining") === "0" && Number.isFinite(reset)) wait = Math.max(0, reset * 1e3 - now);
+    else if (header(e, "x-ratelimit-remaining") === "0" && Number.isFinite(reset))
+      wait = Math.max(0, reset * 1e3 - now);
     else wait = 6e4;
     return wait <= policy.maxDelayMs ? wait : null;
   }
@@ -57605,7 +58015,8 @@ function typeAndShape(a, { text }) {
 }
 function differing(a) {
   if (a.status === "added" || a.status === "removed") return a.status;
-  if (a.differing === null) return a.bitIdentical ? "0 (by hash)" : a.compared === 0 && a.note?.includes("SHA-256") ? "hash differs" : "—";
+  if (a.differing === null)
+    return a.bitIdentical ? "0 (by hash)" : a.compared === 0 && a.note?.includes("SHA-256") ? "hash differs" : "—";
   const extra = a.nonFiniteDiffering ? ` (${a.nonFiniteDiffering} NaN/∞)` : "";
   return `${a.differing} / ${a.compared}${extra}`;
 }
@@ -57637,9 +58048,13 @@ function rowsFor(d, f) {
   const changed = d.arrays.filter((a) => a.status !== "identical");
   if (changed.length === 0) {
     const why = d.arrays.length ? `bytes differ, all ${d.arrays.length} arrays bit-identical` : `SHA-256 ${code(shortHash(d.sha256Before))} → ${code(shortHash(d.sha256After))}`;
-    return [`| ${name} | — | ${d.sizeBefore === d.sizeAfter ? bytes(d.sizeAfter) : `${bytes(d.sizeBefore)} → ${bytes(d.sizeAfter)}`} | ${why} | — | — | — | — |`];
+    return [
+      `| ${name} | — | ${d.sizeBefore === d.sizeAfter ? bytes(d.sizeAfter) : `${bytes(d.sizeBefore)} → ${bytes(d.sizeAfter)}`} | ${why} | — | — | — | — |`
+    ];
   }
-  return changed.map((a) => `| ${name} | ${a.name === "" ? "(array)" : code(a.name, 120)} | ${typeAndShape(a, f)} | ${differing(a)} | ${num(a.maxAbsDiff)} | ${num(a.maxRelDiff)} | ${ulp(a.maxUlp)} | ${nan2(a)} |`);
+  return changed.map(
+    (a) => `| ${name} | ${a.name === "" ? "(array)" : code(a.name, 120)} | ${typeAndShape(a, f)} | ${differing(a)} | ${num(a.maxAbsDiff)} | ${num(a.maxRelDiff)} | ${ulp(a.maxUlp)} | ${nan2(a)} |`
+  );
 }
 function renderArtifactDiffs(diffs, opts = {}) {
   const maxRows = opts.maxRows ?? 40;
@@ -57654,7 +58069,10 @@ function renderArtifactDiffs(diffs, opts = {}) {
 `;
   }
   const identical = diffs.length - differ.length;
-  out.push(`${differ.length} of ${diffs.length} artifacts differ${identical ? ` (${identical} byte-identical)` : ""}.`, "");
+  out.push(
+    `${differ.length} of ${diffs.length} artifacts differ${identical ? ` (${identical} byte-identical)` : ""}.`,
+    ""
+  );
   const rows = differ.flatMap((d) => rowsFor(d, f));
   out.push(HEADER, RULE, ...rows.slice(0, maxRows));
   if (rows.length > maxRows) out.push("", `…and ${rows.length - maxRows} more changed arrays (see the JSON report).`);
@@ -57662,14 +58080,19 @@ function renderArtifactDiffs(diffs, opts = {}) {
   for (const d of differ) {
     const same = d.arrays.filter((a) => a.status === "identical").length + d.arraysOmitted;
     const changed = d.arrays.length - d.arrays.filter((a) => a.status === "identical").length;
-    if (changed > 0 && same > 0) details.push(`${code(d.name)}: ${same} other ${same === 1 ? "array" : "arrays"} bit-identical.`);
+    if (changed > 0 && same > 0)
+      details.push(`${code(d.name)}: ${same} other ${same === 1 ? "array" : "arrays"} bit-identical.`);
     const firsts = d.arrays.filter((a) => a.firstDifference).slice(0, 3);
     for (const a of firsts) {
       const f2 = a.firstDifference;
       const dt = a.dtypeAfter ?? a.dtypeBefore;
-      details.push(`${code(d.name)} ${a.name === "" ? "" : `${code(a.name, 120)} `}first differs at [${f2.index.join(", ")}]: ${code(shortest(f2.before, dt), 60)} → ${code(shortest(f2.after, dt), 60)}`);
+      details.push(
+        `${code(d.name)} ${a.name === "" ? "" : `${code(a.name, 120)} `}first differs at [${f2.index.join(", ")}]: ${code(shortest(f2.before, dt), 60)} → ${code(shortest(f2.after, dt), 60)}`
+      );
     }
-    for (const a of d.arrays) if (a.note && a.status !== "identical") details.push(`${code(d.name)} ${a.name === "" ? "" : `${code(a.name, 120)} `}${text(a.note, 300)}`);
+    for (const a of d.arrays)
+      if (a.note && a.status !== "identical")
+        details.push(`${code(d.name)} ${a.name === "" ? "" : `${code(a.name, 120)} `}${text(a.note, 300)}`);
     for (const n of d.notes) details.push(`${code(d.name)}: ${text(n, 300)}`);
   }
   if (details.length) out.push("", ...details.slice(0, 20).map((l) => `- ${l}`));
@@ -57700,7 +58123,9 @@ function renderCurveChart(plot, opts = {}) {
 `;
   const divergence = plot.firstDivergence ?? null;
   const mustIndex = divergence ? points.findIndex((p) => p[0] === divergence.step) : -1;
-  const picked = downsampleIndices(points.length, opts.maxPoints ?? 50, mustIndex === -1 ? void 0 : mustIndex).map((i) => points[i]);
+  const picked = downsampleIndices(points.length, opts.maxPoints ?? 50, mustIndex === -1 ? void 0 : mustIndex).map(
+    (i) => points[i]
+  );
   const name = mermaidSafe(plot.metric);
   const lines = [
     "```mermaid",
@@ -57713,7 +58138,10 @@ function renderCurveChart(plot, opts = {}) {
     "```"
   ];
   const caption = [`First line: ${f.text(labelA, 80)}; second line: ${f.text(labelB, 80)}.`];
-  if (divergence) caption.push(`They first differ at ${f.text(plot.stepKey, 60)} ${divergence.step} (${String(divergence.a)} vs ${String(divergence.b)}).`);
+  if (divergence)
+    caption.push(
+      `They first differ at ${f.text(plot.stepKey, 60)} ${divergence.step} (${String(divergence.a)} vs ${String(divergence.b)}).`
+    );
   else caption.push("They agree at every common step.");
   const total = plot.finiteSteps ?? points.length;
   if (picked.length < total) caption.push(`${picked.length} of ${total} steps shown.`);
@@ -57763,10 +58191,20 @@ function renderDiagnosis(d, f, heading = "###") {
       out.push(`| ${x.kind} ${f.code(x.name)} | ${show(x.before)} | ${show(x.after)} | ${f.text(x.detail)} |`);
     }
   }
-  if (d.artifacts.some((a) => a.status !== "identical")) out.push("", renderArtifactDiffs(d.artifacts, { heading: `${heading}# Artifacts, tensor by tensor`, escaper: f }).trimEnd());
+  if (d.artifacts.some((a) => a.status !== "identical"))
+    out.push(
+      "",
+      renderArtifactDiffs(d.artifacts, { heading: `${heading}# Artifacts, tensor by tensor`, escaper: f }).trimEnd()
+    );
   if (d.curves.length) {
-    out.push("", `${heading}# Training curves`, "", renderCurveDivergences(d.curves, d.curvePlot?.stepKey, f).trimEnd());
-    if (d.curvePlot?.points.length) out.push("", renderCurveChart(d.curvePlot, { labels: ["run 1", "run 2"], escaper: f }).trimEnd());
+    out.push(
+      "",
+      `${heading}# Training curves`,
+      "",
+      renderCurveDivergences(d.curves, d.curvePlot?.stepKey, f).trimEnd()
+    );
+    if (d.curvePlot?.points.length)
+      out.push("", renderCurveChart(d.curvePlot, { labels: ["run 1", "run 2"], escaper: f }).trimEnd());
   }
   return out.join("\n");
 }
@@ -57823,10 +58261,16 @@ function metricsTable(report, f) {
 function sections(report, f) {
   const out = [];
   const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`, "", `**${f.text(report.summary, 1e3)}**`];
-  if (report.cause) head.push("", `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? "", 1e3)}`);
+  if (report.cause)
+    head.push("", `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? "", 1e3)}`);
   if (report.metrics.length) head.push("", metricsTable(report, f));
   if (report.recorded?.length) {
-    head.push("", `| Metric | Recorded (n=${report.recorded[0].n}) |`, "|---|---|", ...report.recorded.map((m) => `| ${f.code(m.name)} | ${sample(m)} |`));
+    head.push(
+      "",
+      `| Metric | Recorded (n=${report.recorded[0].n}) |`,
+      "|---|---|",
+      ...report.recorded.map((m) => `| ${f.code(m.name)} | ${sample(m)} |`)
+    );
   }
   if (report.sequential) head.push("", `Sequential seeds: ${f.text(report.sequential.reason, 1e3)}`);
   out.push({ body: head.join("\n") });
@@ -57845,7 +58289,9 @@ function sections(report, f) {
         `#### Data (${data.length})`,
         "| File | Change | Before (SHA-256) | After (SHA-256) |",
         "|---|---|---|---|",
-        ...data.map((d) => `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ""} | ${f.code(shortHash(d.before))} | ${f.code(shortHash(d.after))} |`)
+        ...data.map(
+          (d) => `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ""} | ${f.code(shortHash(d.before))} | ${f.code(shortHash(d.after))} |`
+        )
       ].join("\n")
     });
   }
@@ -57861,7 +58307,11 @@ function sections(report, f) {
     });
   }
   if (environment.length) {
-    const table = ["| Key | Before | After |", "|---|---|---|", ...environment.map((e) => `| ${f.code(e.key)} | ${f.code(e.before)} | ${f.code(e.after)} |`)].join("\n");
+    const table = [
+      "| Key | Before | After |",
+      "|---|---|---|",
+      ...environment.map((e) => `| ${f.code(e.key)} | ${f.code(e.before)} | ${f.code(e.after)} |`)
+    ].join("\n");
     out.push({
       dropRank: 0,
       body: environment.length > 8 ? `#### Environment (${environment.length})
@@ -57880,19 +58330,27 @@ ${table}`
         "### What differed",
         "| Seed | Kind | Name | Baseline | This run |",
         "|---|---|---|---|---|",
-        ...report.mismatches.map((m) => `| ${m.seed} | ${m.kind} | ${f.code(m.name)} | ${f.code(m.kind === "artifact" ? shortHash(m.baseline) : m.baseline)} | ${f.code(m.kind === "artifact" ? shortHash(m.candidate) : m.candidate)} |`)
+        ...report.mismatches.map(
+          (m) => `| ${m.seed} | ${m.kind} | ${f.code(m.name)} | ${f.code(m.kind === "artifact" ? shortHash(m.baseline) : m.baseline)} | ${f.code(m.kind === "artifact" ? shortHash(m.candidate) : m.candidate)} |`
+        )
       ].join("\n")
     });
   }
   if (report.diagnosis) out.push({ dropRank: 2, body: renderDiagnosis(report.diagnosis, f) });
   if (report.lint?.length) {
-    out.push({ dropRank: 1, body: ["### Determinism checklist", ...report.lint.map((l) => `- ${f.text(l, 1e3)}`)].join("\n") });
+    out.push({
+      dropRank: 1,
+      body: ["### Determinism checklist", ...report.lint.map((l) => `- ${f.text(l, 1e3)}`)].join("\n")
+    });
   }
   if (report.warnings.length) {
     out.push({ dropRank: 2, body: ["### Warnings", ...report.warnings.map((w) => `- ${f.text(w, 1e3)}`)].join("\n") });
   }
   const footer = [`repro-gate ${f.text(report.tool.version)}`];
-  if (report.baseline) footer.push(`baseline ${f.code(report.baseline.path)} recorded ${f.text(report.baseline.recordedAt)}${report.baseline.commit ? ` at ${f.code(shortHash(report.baseline.commit))}` : ""}`);
+  if (report.baseline)
+    footer.push(
+      `baseline ${f.code(report.baseline.path)} recorded ${f.text(report.baseline.recordedAt)}${report.baseline.commit ? ` at ${f.code(shortHash(report.baseline.commit))}` : ""}`
+    );
   if (report.commit) footer.push(`this run at ${f.code(shortHash(report.commit))}`);
   if (report.seeds.length) footer.push(`seeds ${report.seeds.join(", ")}`);
   out.push({ body: f.small(footer.join(" · ")) });
@@ -57917,6 +58375,127 @@ function renderMarkdown(report, opts = {}) {
   }
   return body.length <= opts.maxLength ? body : `${body.slice(0, opts.maxLength - 2)}…
 `;
+}
+
+// src/action/inputs.ts
+var COMMANDS = ["check", "record", "drift", "comment"];
+var COMMENT_MODES = ["on-change", "always", "never"];
+var oneOf = (values, what) => external_exports.enum(values, {
+  error: (iss) => `unknown ${what} ${JSON.stringify(iss.input)}; expected one of ${values.join(", ")}`
+});
+var path15 = external_exports.string().refine((s) => !s.includes("\0"), "must not contain NUL characters");
+var optional2 = (schema) => external_exports.string().transform((s) => s === "" ? void 0 : s).pipe(schema.optional());
+var list = (s) => {
+  const items = s.split(/[,\n]/).map((x) => x.trim()).filter(Boolean);
+  return items.length === 1 && items[0] === "none" ? [] : items;
+};
+var schemas = {
+  command: external_exports.string().transform((s) => s || "check").pipe(oneOf(COMMANDS, "command")),
+  config: external_exports.string().transform((s) => s || "repro-gate.yml").pipe(path15),
+  "working-directory": external_exports.string().transform((s) => s || ".").pipe(path15),
+  "github-token": external_exports.string(),
+  comment: external_exports.string().transform((s) => s || "on-change").pipe(oneOf(COMMENT_MODES, "comment mode")),
+  "comment-author": optional2(
+    external_exports.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/, "expected a GitHub login such as my-app[bot]")
+  ),
+  "fail-on": external_exports.string().transform((s) => s === "" ? [...FAILING_VERDICTS] : list(s)).pipe(external_exports.array(oneOf(VERDICTS, "verdict"))),
+  "report-file": optional2(path15),
+  report: optional2(path15),
+  "pr-number": optional2(
+    external_exports.string().regex(/^[1-9][0-9]{0,15}$/, "expected a positive integer (the pull request number)").transform(Number).pipe(external_exports.number().int().positive().max(Number.MAX_SAFE_INTEGER))
+  )
+};
+function parseOne(name, raw) {
+  const r = schemas[name].safeParse(raw);
+  if (r.success) return r.data;
+  throw new GateError(`Input "${name}": ${r.error.issues[0]?.message ?? "invalid value"}`);
+}
+function parseInputs(get) {
+  const p = (name) => parseOne(name, get(name));
+  const inputs = {
+    command: p("command"),
+    config: p("config"),
+    workingDirectory: p("working-directory"),
+    token: p("github-token"),
+    comment: p("comment"),
+    commentAuthor: p("comment-author"),
+    failOn: [...new Set(p("fail-on"))],
+    reportFile: p("report-file"),
+    report: p("report"),
+    prNumber: p("pr-number")
+  };
+  if (inputs.command === "comment") {
+    if (!inputs.report)
+      throw new GateError('Input "report": required when command is "comment" (the downloaded report JSON file)');
+    if (inputs.comment === "never") throw new GateError('Input "comment": "never" contradicts command "comment"');
+    if (!inputs.token) throw new GateError('Input "github-token": required when command is "comment"');
+  }
+  return inputs;
+}
+function readInputs(get = (n) => getInput(n)) {
+  const token = get("github-token");
+  if (token) setSecret(token);
+  return parseInputs((name) => name === "github-token" ? token : get(name));
+}
+
+// src/action/untrusted-report.ts
+import { lstat as lstat2, readFile as readFile8 } from "node:fs/promises";
+var MAX_REPORT_BYTES = 5 * 1024 * 1024;
+function clip2(s, max = 120) {
+  const one = s.replace(/[\u0000-\u001f\u007f]/g, " ");
+  return one.length > max ? `${one.slice(0, max)}…` : one;
+}
+function parseUntrustedReport(text) {
+  let json2;
+  try {
+    json2 = JSON.parse(text);
+  } catch {
+    throw new GateError(
+      'Input "report": the file is not valid JSON',
+      "pass the repro-gate report JSON uploaded by the pull request run"
+    );
+  }
+  const r = reportSchema.safeParse(json2);
+  if (!r.success) {
+    const issues = r.error.issues.slice(0, 5).map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`).map((s) => clip2(s)).join("; ");
+    const more = r.error.issues.length > 5 ? ` (+${r.error.issues.length - 5} more)` : "";
+    throw new GateError(`Input "report": not a valid repro-gate report: ${issues}${more}`);
+  }
+  return r.data;
+}
+async function readUntrustedReport(file2) {
+  let st;
+  try {
+    st = await lstat2(file2);
+  } catch {
+    throw new GateError(
+      `Input "report": file not found: ${clip2(file2, 300)}`,
+      "download the report artifact before this step"
+    );
+  }
+  if (!st.isFile()) throw new GateError(`Input "report": not a regular file: ${clip2(file2, 300)}`);
+  if (st.size > MAX_REPORT_BYTES) {
+    throw new GateError(
+      `Input "report": file is ${st.size} bytes, over the ${MAX_REPORT_BYTES}-byte limit for a report`
+    );
+  }
+  return parseUntrustedReport(await readFile8(file2, "utf8"));
+}
+function checkPullRequest(report, trusted) {
+  const pr = report.pullRequest;
+  if (pr === void 0) {
+    throw new GateError(
+      'Input "report": the report names no pull request',
+      "it must come from a run of repro-gate on a pull_request event"
+    );
+  }
+  if (!trusted.includes(pr)) {
+    const expected = trusted.length ? trusted.map((n) => `#${n}`).join(", ") : "no open pull request";
+    throw new GateError(
+      `Input "report": the report is for pull request #${pr}, but this run belongs to ${expected}; refusing to comment`
+    );
+  }
+  return pr;
 }
 
 // src/action/main.ts

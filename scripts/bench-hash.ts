@@ -32,7 +32,10 @@ async function hashTool(cmd: string, args: string[], root: string, files: string
 const sha256sum = (root: string, files: string[]) => hashTool('sha256sum', ['--'], root, files);
 // OpenSSL's CLI as a second reference: coreutils may be built without SHA-NI, OpenSSL (like node) uses it.
 const openssl = (root: string, files: string[]) => hashTool('openssl', ['dgst', '-sha256', '-r'], root, files);
-const hasOpenssl = run('openssl', ['version']).then(() => true, () => false);
+const hasOpenssl = run('openssl', ['version']).then(
+  () => true,
+  () => false,
+);
 
 async function best(fn: () => Promise<unknown>): Promise<number> {
   let min = Infinity;
@@ -72,9 +75,14 @@ async function main(): Promise<void> {
     await mkdir(path.join(root, 'small'));
     for (let i = 0; i < LARGE_N; i++) await writeFile(path.join(root, 'large', `f${i}.bin`), randomFillSync(buf));
     for (let i = 0; i < SMALL_N; i++) {
-      await writeFile(path.join(root, 'small', `f${String(i).padStart(5, '0')}.bin`), randomFillSync(buf, 0, SMALL_SIZE).subarray(0, SMALL_SIZE));
+      await writeFile(
+        path.join(root, 'small', `f${String(i).padStart(5, '0')}.bin`),
+        randomFillSync(buf, 0, SMALL_SIZE).subarray(0, SMALL_SIZE),
+      );
     }
-    console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), best of ${ROUNDS}, warm cache`);
+    console.log(
+      `node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), best of ${ROUNDS}, warm cache`,
+    );
     console.log('ratio = tool time / fingerprintData time: 1.00 same speed, >1 faster, goal >= 0.80');
     await bench(root, 'large', LARGE_N * LARGE_MIB * MiB);
     await bench(root, 'small', SMALL_N * SMALL_SIZE);

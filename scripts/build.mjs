@@ -13,7 +13,8 @@ const i = process.argv.indexOf('--outdir');
 const outdir = i > 0 && process.argv[i + 1] ? resolve(process.argv[i + 1]) : join(root, 'dist');
 
 // Bundled CommonJS dependencies call require(); ESM has none, so give them one.
-const requireShim = "import { createRequire as __rgCreateRequire } from 'node:module';\nconst require = __rgCreateRequire(import.meta.url);";
+const requireShim =
+  "import { createRequire as __rgCreateRequire } from 'node:module';\nconst require = __rgCreateRequire(import.meta.url);";
 
 const common = {
   absWorkingDir: root,

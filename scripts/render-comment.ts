@@ -14,7 +14,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { commentKey, composeBody, commentMarker } from '../src/github/sticky-comment.js';
+import { commentKey, commentMarker, composeBody } from '../src/github/sticky-comment.js';
 import { renderMarkdown } from '../src/report/markdown.js';
 import { reportSchema } from '../src/schema/report.js';
 

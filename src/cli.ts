@@ -2,14 +2,15 @@
  * CLI entry: argv → gate → stdout, exit code. Exit 0 pass, 1 fail, 2 error. With --json, stdout
  * carries one JSON document and nothing else (training output and logs go to stderr).
  */
-import { parseArgs } from 'node:util';
+
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { GateError, formatGateError } from './util/errors.js';
+import { parseArgs } from 'node:util';
 import { diagnose, isGateCommand, runEquivalence, runGate } from './gate/index.js';
 import { renderDiagnosis } from './report/diagnosis.js';
-import { stderrLogger } from './util/logger.js';
 import { escaperFor, renderMarkdown } from './report/markdown.js';
+import { formatGateError, GateError } from './util/errors.js';
+import { stderrLogger } from './util/logger.js';
 import { TOOL_VERSION } from './util/version.js';
 
 const USAGE = `repro-gate ${TOOL_VERSION} — does this ML training still reproduce its baseline?
@@ -86,7 +87,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stdout(`${USAGE}\n`);
       return values.help ? 0 : 2;
     }
-    if (positionals.length > 1) throw new GateError(`Unexpected argument "${positionals[1]}".`, 'Run `repro-gate --help` for usage.');
+    if (positionals.length > 1)
+      throw new GateError(`Unexpected argument "${positionals[1]}".`, 'Run `repro-gate --help` for usage.');
 
     if (command === 'equivalence') {
       const result = runEquivalence(values);
@@ -95,21 +97,44 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     if (command === 'diagnose') {
       const seed = values.seed === undefined ? undefined : Number(values.seed);
-      if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0)) throw new GateError(`--seed must be a non-negative integer (got "${values.seed}").`, 'For example: repro-gate diagnose --seed 0');
-      const { diagnosis, exitCode } = await diagnose({ configPath: values.config, cwd: io.cwd, log: stderrLogger, seed });
-      io.stdout(values.json ? `${JSON.stringify(diagnosis, null, 2)}\n` : `${renderDiagnosis(diagnosis, escaperFor('terminal'), '##')}\n`);
+      if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0))
+        throw new GateError(
+          `--seed must be a non-negative integer (got "${values.seed}").`,
+          'For example: repro-gate diagnose --seed 0',
+        );
+      const { diagnosis, exitCode } = await diagnose({
+        configPath: values.config,
+        cwd: io.cwd,
+        log: stderrLogger,
+        seed,
+      });
+      io.stdout(
+        values.json
+          ? `${JSON.stringify(diagnosis, null, 2)}\n`
+          : `${renderDiagnosis(diagnosis, escaperFor('terminal'), '##')}\n`,
+      );
       return exitCode;
     }
     if (!isGateCommand(command)) {
-      throw new GateError(`Unknown command "${command}".`, 'Use one of: record, check, drift, equivalence, diagnose (see `repro-gate --help`).');
+      throw new GateError(
+        `Unknown command "${command}".`,
+        'Use one of: record, check, drift, equivalence, diagnose (see `repro-gate --help`).',
+      );
     }
     const outcome = await runGate(command, { configPath: values.config, cwd: io.cwd, log: stderrLogger });
-    io.stdout(values.json ? `${JSON.stringify(outcome.report, null, 2)}\n` : renderMarkdown(outcome.report, { format: 'terminal' }));
+    io.stdout(
+      values.json
+        ? `${JSON.stringify(outcome.report, null, 2)}\n`
+        : renderMarkdown(outcome.report, { format: 'terminal' }),
+    );
     return outcome.exitCode;
   } catch (err) {
     // --json promises one document on stdout, errors included, so scripts never parse an empty string.
     if (argv.includes('--json')) {
-      const error = err instanceof GateError ? { message: err.message, hint: err.hint ?? null } : { message: (err as Error)?.message ?? String(err), hint: null };
+      const error =
+        err instanceof GateError
+          ? { message: err.message, hint: err.hint ?? null }
+          : { message: (err as Error)?.message ?? String(err), hint: null };
       io.stdout(`${JSON.stringify({ error }, null, 2)}\n`);
     }
     if (err instanceof GateError) {
@@ -117,7 +142,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       if (verbose && err.stack) io.stderr(`${err.stack}\n`);
     } else {
       io.stderr(`repro-gate: unexpected error: ${(err as Error)?.message ?? String(err)}\n`);
-      io.stderr(verbose ? `${(err as Error)?.stack}\n` : 'Run again with --verbose for the stack trace, and please report it.\n');
+      io.stderr(
+        verbose
+          ? `${(err as Error)?.stack}\n`
+          : 'Run again with --verbose for the stack trace, and please report it.\n',
+      );
     }
     return 2;
   }

@@ -4,13 +4,13 @@
  * fake GitHub API on 127.0.0.1 receiving the sticky comment. Each test checks a copy of the one
  * recorded project, so the slow part (training) runs as few times as possible.
  */
-import { cpSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { commentKey, commentMarker } from '../src/github/sticky-comment.js';
 import { ACTIONS_BOT_USER, FakeGitHub, HUMAN, TOKENS } from './helpers/fake-github.js';
-import { REPO_ROOT, buildBundle, runAction, type RunActionOptions } from './helpers/run-action.js';
+import { buildBundle, REPO_ROOT, type RunActionOptions, runAction } from './helpers/run-action.js';
 
 const EXAMPLE = join(REPO_ROOT, 'examples/breast-cancer-logreg');
 
@@ -37,7 +37,10 @@ function plain(md: string): string {
   return md
     .replace(/<\/?(?:code|sub|sup)>/g, '')
     .replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)))
-    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&');
 }
 
 let bundle: string;
@@ -92,7 +95,9 @@ function check(workspace: string, over: RunActionOptions = {}) {
 }
 
 describe('check (built bundle, real gate)', () => {
-  it('creates the comment, then edits it in place when the project drifts; the step fails and the comment names the drift', { timeout: 120_000 }, async () => {
+  it('creates the comment, then edits it in place when the project drifts; the step fails and the comment names the drift', {
+    timeout: 120_000,
+  }, async () => {
     // A human pasted our marker into their own comment: it must never be taken for ours.
     const human = gh.addComment('acme', 'ml', 7, `${MARKER}\nI copied the bot's marker`, HUMAN);
     const ws = recordedCopy();
@@ -133,24 +138,31 @@ describe('check (built bundle, real gate)', () => {
 
   it('finds its comment behind 150 earlier ones (several pages) and edits only that one', async () => {
     const human = gh.addComment('acme', 'ml', 7, `${MARKER}\nquoting the bot`, HUMAN);
-    for (let i = 0; i < 150; i++) gh.addComment('acme', 'ml', 7, `comment ${i}`, i % 2 ? HUMAN : { login: 'ci-bot[bot]', type: 'Bot' });
+    for (let i = 0; i < 150; i++)
+      gh.addComment('acme', 'ml', 7, `comment ${i}`, i % 2 ? HUMAN : { login: 'ci-bot[bot]', type: 'Bot' });
     const ours = gh.addComment('acme', 'ml', 7, `${MARKER}\nan older report`, ACTIONS_BOT_USER);
     gh.addComment('acme', 'ml', 7, 'lgtm', HUMAN);
 
     const r = await check(recordedCopy());
     expect(r.errors).toEqual([]);
     expect(r.exitCode).toBe(0);
-    expect(gh.writes().map((w) => `${w.method} ${w.path}`)).toEqual([`PATCH /repos/acme/ml/issues/comments/${ours.id}`]);
+    expect(gh.writes().map((w) => `${w.method} ${w.path}`)).toEqual([
+      `PATCH /repos/acme/ml/issues/comments/${ours.id}`,
+    ]);
     expect(ours.body).toMatch(/repro-gate: reproducible/);
     expect(human.body).toBe(`${MARKER}\nquoting the bot`);
     expect(gh.commentsOn('acme', 'ml', 7)).toHaveLength(153);
     // It read past the first page to get there.
-    const pages = gh.requests.filter((q) => q.method === 'GET' && q.path === '/repos/acme/ml/issues/7/comments').map((q) => q.query.page ?? '1');
+    const pages = gh.requests
+      .filter((q) => q.method === 'GET' && q.path === '/repos/acme/ml/issues/7/comments')
+      .map((q) => q.query.page ?? '1');
     expect(pages).toEqual(['1', '2']);
     expect(r.outputs['comment-url']).toBe(`https://github.com/acme/ml/pull/7#issuecomment-${ours.id}`);
   });
 
-  it("with a fork's read-only token: warns, posts nothing, the summary holds the report, and the verdict alone decides the step", { timeout: 120_000 }, async () => {
+  it("with a fork's read-only token: warns, posts nothing, the summary holds the report, and the verdict alone decides the step", {
+    timeout: 120_000,
+  }, async () => {
     const ws = recordedCopy();
     const fork = { inputs: { 'github-token': TOKENS.fork } };
 
@@ -160,7 +172,10 @@ describe('check (built bundle, real gate)', () => {
     expect(pass.warnings.filter((w) => w.includes('read-only'))).toHaveLength(1);
     expect(pass.summary).toMatch(/repro-gate: reproducible/);
     expect(pass.summary).toMatch(/\| Metric \| Baseline \(n=2\) \| This run \(n=2\) \|/);
-    expect(JSON.parse(readFileSync(pass.outputs['report-json']!, 'utf8'))).toMatchObject({ verdict: 'reproducible', pullRequest: 7 });
+    expect(JSON.parse(readFileSync(pass.outputs['report-json']!, 'utf8'))).toMatchObject({
+      verdict: 'reproducible',
+      pullRequest: 7,
+    });
     expect(pass.outputs['comment-url']).toBe('');
 
     driftLearningRate(ws);
@@ -169,7 +184,11 @@ describe('check (built bundle, real gate)', () => {
     expect(fail.errors).toEqual([expect.stringMatching(/^repro-gate: mismatch — /)]);
     expect(fail.warnings.filter((w) => w.includes('read-only'))).toHaveLength(1);
     expect(plain(fail.summary)).toMatch(/\| params\.json \| learning_rate \| 0\.05 \| 0\.005 \|/);
-    expect(JSON.parse(readFileSync(fail.outputs['report-json']!, 'utf8'))).toMatchObject({ verdict: 'mismatch', cause: 'config', pullRequest: 7 });
+    expect(JSON.parse(readFileSync(fail.outputs['report-json']!, 'utf8'))).toMatchObject({
+      verdict: 'mismatch',
+      cause: 'config',
+      pullRequest: 7,
+    });
     expect(gh.comments).toHaveLength(0);
 
     // The fork-safe pair's second half: a workflow_run run downloads that report and posts it.
@@ -179,7 +198,14 @@ describe('check (built bundle, real gate)', () => {
       name: 'workflow_run',
       payload: {
         action: 'completed',
-        workflow_run: { id: 99, event: 'pull_request', head_sha: headSha, head_branch: 'feature', head_repository: { owner: { login: 'forker' } }, pull_requests: [] },
+        workflow_run: {
+          id: 99,
+          event: 'pull_request',
+          head_sha: headSha,
+          head_branch: 'feature',
+          head_repository: { owner: { login: 'forker' } },
+          pull_requests: [],
+        },
       },
     };
     const reportJson = readFileSync(fail.outputs['report-json']!, 'utf8');
@@ -190,7 +216,12 @@ describe('check (built bundle, real gate)', () => {
         event: workflowRun,
         files: { 'artifact/repro-gate-report.json': json },
         // The same config inputs as the check, so both halves write the same sticky comment.
-        inputs: { command: 'comment', report: 'artifact/repro-gate-report.json', 'github-token': TOKENS.installation, ...gateInputs },
+        inputs: {
+          command: 'comment',
+          report: 'artifact/repro-gate-report.json',
+          'github-token': TOKENS.installation,
+          ...gateInputs,
+        },
       });
     const tampered = await post(reportJson.replace('"pullRequest": 7', '"pullRequest": 8'));
     expect(tampered.exitCode).toBe(1);
@@ -207,7 +238,8 @@ describe('check (built bundle, real gate)', () => {
   });
 
   it('keeps the token and runner secrets out of the training environment', async () => {
-    const dump = "import os,json; json.dump(dict(os.environ), open('env-dump.json','w')); json.dump({'m': 1}, open(os.path.join(os.environ['REPRO_GATE_OUT'], 'metrics.json'), 'w'))";
+    const dump =
+      "import os,json; json.dump(dict(os.environ), open('env-dump.json','w')); json.dump({'m': 1}, open(os.path.join(os.environ['REPRO_GATE_OUT'], 'metrics.json'), 'w'))";
     const config = `version: 1\ntrain:\n  command: [python3, -c, "${dump.replace(/"/g, '\\"')}"]\nseeds: 1\nmode: exact\nmetrics:\n  file: metrics.json\n  m: {margin: 0.1}\nbaseline: baseline.json\n`;
     const r = await runAction({
       bundle,
@@ -215,7 +247,11 @@ describe('check (built bundle, real gate)', () => {
       event: { name: 'push', payload: {} },
       files: { 'gate/repro-gate.yml': config },
       inputs: { command: 'record', 'working-directory': 'gate', 'github-token': TOKENS.installation },
-      env: { GITHUB_TOKEN: TOKENS.installation, ACTIONS_RUNTIME_TOKEN: 'runtime-secret', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'oidc-secret' },
+      env: {
+        GITHUB_TOKEN: TOKENS.installation,
+        ACTIONS_RUNTIME_TOKEN: 'runtime-secret',
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'oidc-secret',
+      },
     });
     expect(r.errors).toEqual([]);
     expect(r.exitCode).toBe(0);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { commentKey, commentMarker } from '../src/github/sticky-comment.js';
 import { FakeGitHub, TOKENS } from './helpers/fake-github.js';
-import { buildBundle, runAction, type RunActionOptions } from './helpers/run-action.js';
+import { buildBundle, type RunActionOptions, runAction } from './helpers/run-action.js';
 import { sampleReport } from './helpers/sample-report.js';
 
 const HEAD_SHA = 'c'.repeat(40);
@@ -22,8 +22,22 @@ let gh: FakeGitHub;
 beforeEach(async () => {
   gh = await FakeGitHub.start();
   // The fork PR #7 whose run produced the report; GitHub leaves workflow_run.pull_requests empty.
-  gh.pulls.push({ owner: 'acme', repo: 'ml', number: 7, headSha: HEAD_SHA, headLabel: 'forker:feature', state: 'open' });
-  gh.pulls.push({ owner: 'acme', repo: 'ml', number: 8, headSha: 'd'.repeat(40), headLabel: 'other:feature', state: 'open' });
+  gh.pulls.push({
+    owner: 'acme',
+    repo: 'ml',
+    number: 7,
+    headSha: HEAD_SHA,
+    headLabel: 'forker:feature',
+    state: 'open',
+  });
+  gh.pulls.push({
+    owner: 'acme',
+    repo: 'ml',
+    number: 8,
+    headSha: 'd'.repeat(40),
+    headLabel: 'other:feature',
+    state: 'open',
+  });
 });
 afterEach(async () => {
   await gh.close();
@@ -96,8 +110,17 @@ describe('command: comment (built bundle)', () => {
     // The runner strips its own ::add-mask:: command; everything else must not carry the token.
     const maskCommand = `::add-mask::${TOKENS.installation}`;
     expect(r.stdout.split('\n')).toContain(maskCommand);
-    const stdout = r.stdout.split('\n').filter((l) => l !== maskCommand).join('\n');
-    const everything = [stdout, r.stderr, r.summary, JSON.stringify(r.outputs), readFileSync(r.outputs['report-json']!, 'utf8')];
+    const stdout = r.stdout
+      .split('\n')
+      .filter((l) => l !== maskCommand)
+      .join('\n');
+    const everything = [
+      stdout,
+      r.stderr,
+      r.summary,
+      JSON.stringify(r.outputs),
+      readFileSync(r.outputs['report-json']!, 'utf8'),
+    ];
     for (const text of everything) expect(text).not.toContain(TOKENS.installation);
     expect(gh.comments.map((c) => c.body).join('')).not.toContain(TOKENS.installation);
   });
@@ -153,7 +176,9 @@ describe('command: comment (built bundle)', () => {
   });
 
   it('fails clearly when the privileged token cannot write', async () => {
-    const r = await postReport(JSON.stringify(sampleReport({ pullRequest: 7 })), { inputs: { 'github-token': TOKENS.fork } });
+    const r = await postReport(JSON.stringify(sampleReport({ pullRequest: 7 })), {
+      inputs: { 'github-token': TOKENS.fork },
+    });
     expect(r.exitCode).toBe(1);
     expect(r.errors.join('\n')).toMatch(/cannot comment on pull request #7: Resource not accessible by integration/);
   });
@@ -161,6 +186,8 @@ describe('command: comment (built bundle)', () => {
   it('names the input in errors', async () => {
     const r = await postReport('{}', { inputs: { 'fail-on': 'mismach' } });
     expect(r.exitCode).toBe(1);
-    expect(r.errors).toEqual([expect.stringMatching(/^repro-gate: Input "fail-on": unknown verdict "mismach"; expected one of /)]);
+    expect(r.errors).toEqual([
+      expect.stringMatching(/^repro-gate: Input "fail-on": unknown verdict "mismach"; expected one of /),
+    ]);
   });
 });

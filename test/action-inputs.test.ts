@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { parseInputs, readInputs, type InputName } from '../src/action/inputs.js';
+import { type InputName, parseInputs, readInputs } from '../src/action/inputs.js';
 import { GateError } from '../src/util/errors.js';
 
 const inputs = (raw: Partial<Record<InputName, string>>) => parseInputs((n) => raw[n] ?? '');
@@ -60,8 +60,12 @@ describe('parseInputs', () => {
     expect(errorOf({ 'fail-on': 'mismatch,mismach' })).toBe(
       'Input "fail-on": unknown verdict "mismach"; expected one of reproducible, equivalent, not-equivalent, inconclusive, mismatch, no-drift, drift, recorded',
     );
-    expect(errorOf({ command: 'train' })).toBe('Input "command": unknown command "train"; expected one of check, record, drift, comment');
-    expect(errorOf({ comment: 'yes' })).toMatch(/^Input "comment": unknown comment mode "yes"; expected one of on-change, always, never$/);
+    expect(errorOf({ command: 'train' })).toBe(
+      'Input "command": unknown command "train"; expected one of check, record, drift, comment',
+    );
+    expect(errorOf({ comment: 'yes' })).toMatch(
+      /^Input "comment": unknown comment mode "yes"; expected one of on-change, always, never$/,
+    );
     expect(errorOf({ 'comment-author': 'a b' })).toMatch(/^Input "comment-author": /);
   });
 
@@ -70,7 +74,9 @@ describe('parseInputs', () => {
     expect(ok).toMatchObject({ command: 'comment', report: 'r.json', prNumber: 17 });
     expect(errorOf({ command: 'comment', 'github-token': 't' })).toMatch(/^Input "report": required/);
     expect(errorOf({ command: 'comment', report: 'r.json' })).toMatch(/^Input "github-token": required/);
-    expect(errorOf({ command: 'comment', report: 'r.json', 'github-token': 't', comment: 'never' })).toMatch(/^Input "comment"/);
+    expect(errorOf({ command: 'comment', report: 'r.json', 'github-token': 't', comment: 'never' })).toMatch(
+      /^Input "comment"/,
+    );
   });
 
   it('accepts only positive integers as pr-number', () => {
@@ -83,9 +89,13 @@ describe('parseInputs', () => {
 describe('readInputs', () => {
   it('masks the token before parsing anything else', () => {
     const writes: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (writes.push(String(s)), true));
+    const spy = vi
+      .spyOn(process.stdout, 'write')
+      .mockImplementation((s: string | Uint8Array) => (writes.push(String(s)), true));
     try {
-      expect(() => readInputs((n) => ({ 'github-token': 'ghs_secret123', command: 'bogus' })[n] ?? '')).toThrow(/Input "command"/);
+      expect(() => readInputs((n) => ({ 'github-token': 'ghs_secret123', command: 'bogus' })[n] ?? '')).toThrow(
+        /Input "command"/,
+      );
     } finally {
       spy.mockRestore();
     }

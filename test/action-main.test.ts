@@ -7,8 +7,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { GateError } from '../src/util/errors.js';
 import type { GateOutcome, GateRequest } from '../src/gate/index.js';
+import { GateError } from '../src/util/errors.js';
 import { FakeGitHub, TOKENS } from './helpers/fake-github.js';
 import { inputEnvName, parseOutputFile, pullRequestEvent } from './helpers/run-action.js';
 import { sampleReport } from './helpers/sample-report.js';
@@ -27,16 +27,25 @@ const SUMMARY = join(mkdtempSync(join(tmpdir(), 'rg-main-summary-')), 'summary.m
 
 function outcome(verdict: GateOutcome['verdict'], summary = `verdict ${verdict}`): GateOutcome {
   const report = sampleReport({ verdict, summary });
-  return { report, verdict, exitCode: ['equivalent', 'reproducible', 'no-drift', 'recorded'].includes(verdict) ? 0 : 1 };
+  return {
+    report,
+    verdict,
+    exitCode: ['equivalent', 'reproducible', 'no-drift', 'recorded'].includes(verdict) ? 0 : 1,
+  };
 }
 
 async function runWith(inputs: Record<string, string>, event = pullRequestEvent(7)) {
   writeFileSync(join(dir, 'event.json'), JSON.stringify(event.payload));
   process.env.GITHUB_EVENT_NAME = event.name;
-  for (const [k, v] of Object.entries({ 'github-token': TOKENS.installation, ...inputs })) process.env[inputEnvName(k)] = v;
+  for (const [k, v] of Object.entries({ 'github-token': TOKENS.installation, ...inputs }))
+    process.env[inputEnvName(k)] = v;
   await run();
   const out = stdout.join('');
-  const cmds = (kind: string) => out.split('\n').filter((l) => l.startsWith(`::${kind}::`)).map((l) => l.slice(kind.length + 4));
+  const cmds = (kind: string) =>
+    out
+      .split('\n')
+      .filter((l) => l.startsWith(`::${kind}::`))
+      .map((l) => l.slice(kind.length + 4));
   return {
     exitCode: process.exitCode,
     outputs: parseOutputFile(readFileSync(join(dir, 'output.txt'), 'utf8')),
@@ -53,7 +62,8 @@ beforeEach(async () => {
   mkdirSync(join(dir, 'temp'));
   writeFileSync(join(dir, 'output.txt'), '');
   writeFileSync(SUMMARY, '');
-  for (const k of Object.keys(process.env)) if (k.startsWith('INPUT_') || k.startsWith('GITHUB_')) delete process.env[k];
+  for (const k of Object.keys(process.env))
+    if (k.startsWith('INPUT_') || k.startsWith('GITHUB_')) delete process.env[k];
   Object.assign(process.env, {
     GITHUB_EVENT_PATH: join(dir, 'event.json'),
     GITHUB_REPOSITORY: 'acme/ml',
@@ -141,7 +151,12 @@ describe('run() for check / record / drift', () => {
 
   it('fits a huge report into one comment, pointing to the job summary for the rest', async () => {
     const big = outcome('drift');
-    big.report.drift.environment = Array.from({ length: 3000 }, (_, i) => ({ key: `pkg.package-${i}`, change: 'modified' as const, before: `1.${i}.0`, after: `2.${i}.0` }));
+    big.report.drift.environment = Array.from({ length: 3000 }, (_, i) => ({
+      key: `pkg.package-${i}`,
+      change: 'modified' as const,
+      before: `1.${i}.0`,
+      after: `2.${i}.0`,
+    }));
     gate.runGate.mockResolvedValue(big);
     const r = await runWith({ command: 'drift' });
     const body = gh.commentsOn('acme', 'ml', 7)[0]!.body;
@@ -159,7 +174,9 @@ describe('run() for check / record / drift', () => {
   });
 
   it('turns a GateError into one failure message without a stack', async () => {
-    gate.runGate.mockRejectedValue(new GateError('baseline not found: .repro-gate/baseline.json', 'run `repro-gate record` first'));
+    gate.runGate.mockRejectedValue(
+      new GateError('baseline not found: .repro-gate/baseline.json', 'run `repro-gate record` first'),
+    );
     const r = await runWith({});
     expect(r.exitCode).toBe(1);
     expect(r.errors).toEqual([

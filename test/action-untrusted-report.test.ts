@@ -2,7 +2,12 @@ import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MAX_REPORT_BYTES, checkPullRequest, parseUntrustedReport, readUntrustedReport } from '../src/action/untrusted-report.js';
+import {
+  checkPullRequest,
+  MAX_REPORT_BYTES,
+  parseUntrustedReport,
+  readUntrustedReport,
+} from '../src/action/untrusted-report.js';
 import { sampleReport } from './helpers/sample-report.js';
 
 describe('parseUntrustedReport', () => {
@@ -17,7 +22,9 @@ describe('parseUntrustedReport', () => {
 
   it('rejects unknown keys anywhere, naming the path', () => {
     const extra = { ...sampleReport(), postAs: 'admin' };
-    expect(() => parseUntrustedReport(JSON.stringify(extra))).toThrow(/not a valid repro-gate report: \(root\): Unrecognized key/);
+    expect(() => parseUntrustedReport(JSON.stringify(extra))).toThrow(
+      /not a valid repro-gate report: \(root\): Unrecognized key/,
+    );
     const nested = sampleReport();
     (nested.metrics[0] as Record<string, unknown>).onclick = 'x';
     expect(() => parseUntrustedReport(JSON.stringify(nested))).toThrow(/metrics\.0/);

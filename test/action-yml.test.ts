@@ -31,8 +31,12 @@ describe('action.yml', () => {
   });
 
   it('declares exactly the outputs the action sets, each described', () => {
-    const sources = readdirSync(join(REPO_ROOT, 'src', 'action')).map((f) => readFileSync(join(REPO_ROOT, 'src', 'action', f), 'utf8'));
-    const set = new Set(sources.flatMap((text) => [...text.matchAll(/core\.setOutput\('([a-z-]+)'/g)].map((m) => m[1]!)));
+    const sources = readdirSync(join(REPO_ROOT, 'src', 'action')).map((f) =>
+      readFileSync(join(REPO_ROOT, 'src', 'action', f), 'utf8'),
+    );
+    const set = new Set(
+      sources.flatMap((text) => [...text.matchAll(/core\.setOutput\('([a-z-]+)'/g)].map((m) => m[1]!)),
+    );
     expect(set.size).toBeGreaterThan(0);
     expect(Object.keys(action.outputs).sort()).toEqual([...set].sort());
     for (const output of Object.values(action.outputs)) expect(output.description.length).toBeGreaterThan(10);

@@ -52,9 +52,14 @@ describe('config', () => {
   });
 
   it('needs margins in statistical mode only', () => {
-    const exact = VALID.replace('accuracy: {margin: 0.01}', 'accuracy: {}').replace('seeds: 5', 'seeds: 2\nmode: exact');
+    const exact = VALID.replace('accuracy: {margin: 0.01}', 'accuracy: {}').replace(
+      'seeds: 5',
+      'seeds: 2\nmode: exact',
+    );
     expect(parseConfig(exact, '/p/r.yml').metrics[0]).toEqual({ name: 'accuracy', direction: 'both' });
-    expect(errorOf(VALID.replace('accuracy: {margin: 0.01}', 'accuracy: {}'))).toMatch(/metrics\.accuracy\.margin: is required in statistical mode/);
+    expect(errorOf(VALID.replace('accuracy: {margin: 0.01}', 'accuracy: {}'))).toMatch(
+      /metrics\.accuracy\.margin: is required in statistical mode/,
+    );
   });
 
   it('takes seeds as an explicit list', () => {
@@ -62,8 +67,12 @@ describe('config', () => {
   });
 
   it('names a typo in a key, with its line and a suggestion', () => {
-    expect(errorOf(VALID.replace('command:', 'comand:'))).toBe('repro-gate.yml:3:3: unknown key "train.comand" — did you mean "command"?');
-    expect(errorOf(VALID.replace('accuracy: {margin', 'accuracy: {margn'))).toMatch(/unknown key "metrics\.accuracy\.margn" — did you mean "margin"\?/);
+    expect(errorOf(VALID.replace('command:', 'comand:'))).toBe(
+      'repro-gate.yml:3:3: unknown key "train.comand" — did you mean "command"?',
+    );
+    expect(errorOf(VALID.replace('accuracy: {margin', 'accuracy: {margn'))).toMatch(
+      /unknown key "metrics\.accuracy\.margn" — did you mean "margin"\?/,
+    );
     expect(errorOf(`${VALID}seed: 3\n`)).toMatch(/:14:1: unknown key "seed" — did you mean "seeds"\?/);
   });
 
@@ -71,17 +80,32 @@ describe('config', () => {
     expect(errorOf(VALID.replace('2%', '-3'))).toMatch(/metrics\.loss\.margin: expected a positive number .* got -3/);
     expect(errorOf(VALID.replace('2%', '"150%"'))).toMatch(/metrics\.loss\.margin/);
     expect(errorOf(VALID.replace('seeds: 5', 'seeds: [1, 1]'))).toMatch(/seeds: seeds must not repeat/);
-    expect(errorOf(VALID.replace('timeout: 2m', 'timeout: soon'))).toMatch(/train\.timeout: expected a duration like 90s, 30m or 1h30m, got "soon"/);
+    expect(errorOf(VALID.replace('timeout: 2m', 'timeout: soon'))).toMatch(
+      /train\.timeout: expected a duration like 90s, 30m or 1h30m, got "soon"/,
+    );
     expect(errorOf(`${VALID}mode: fast\n`)).toMatch(/mode: expected one of "exact", "statistical"/);
     expect(errorOf(`${VALID}alpha: 0.7\n`)).toMatch(/alpha:/);
-    expect(errorOf(VALID.replace('direction: lower', 'direction: up'))).toMatch(/metrics\.loss\.direction: expected one of "both", "higher", "lower"/);
-    expect(errorOf(VALID.replace('[python3, train.py, --seed, "{seed}", --out, "{out}"]', '"python3 train.py"'))).toMatch(/train\.command:/);
+    expect(errorOf(VALID.replace('direction: lower', 'direction: up'))).toMatch(
+      /metrics\.loss\.direction: expected one of "both", "higher", "lower"/,
+    );
+    expect(
+      errorOf(VALID.replace('[python3, train.py, --seed, "{seed}", --out, "{out}"]', '"python3 train.py"')),
+    ).toMatch(/train\.command:/);
   });
 
   it('takes container settings, with no network by default', () => {
-    const c = parseConfig(VALID.replace('  timeout: 2m', `  timeout: 2m\n  image: ghcr.io/acme/train@sha256:${'a'.repeat(64)}`), '/p/r.yml');
-    expect(c.train).toMatchObject({ image: `ghcr.io/acme/train@sha256:${'a'.repeat(64)}`, network: 'none', 'allow-unpinned': false });
-    expect(errorOf(VALID.replace('  timeout: 2m', '  timeout: 2m\n  network: internet'))).toMatch(/train\.network: expected one of "none", "bridge", "host"/);
+    const c = parseConfig(
+      VALID.replace('  timeout: 2m', `  timeout: 2m\n  image: ghcr.io/acme/train@sha256:${'a'.repeat(64)}`),
+      '/p/r.yml',
+    );
+    expect(c.train).toMatchObject({
+      image: `ghcr.io/acme/train@sha256:${'a'.repeat(64)}`,
+      network: 'none',
+      'allow-unpinned': false,
+    });
+    expect(errorOf(VALID.replace('  timeout: 2m', '  timeout: 2m\n  network: internet'))).toMatch(
+      /train\.network: expected one of "none", "bridge", "host"/,
+    );
   });
 
   it('lists every problem when there are several, and reports what is missing', () => {

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import { ContainerRuntime, mountArg } from '../src/runtime/container.js';
-import { captureLogger } from './helpers/logger.js';
 import { ensureTestImages, gateContainers, type TestImages } from './helpers/docker.js';
+import { captureLogger } from './helpers/logger.js';
 import { CLI, copyExample, git, parseJson, runCli } from './helpers/project.js';
 
 let images: TestImages;
@@ -20,7 +20,9 @@ function config(image: string, extra: Record<string, string> = {}): string {
   return `version: 1
 train:
   image: ${image}
-${Object.entries(train).map(([k, v]) => `  ${k}: ${v}`).join('\n')}
+${Object.entries(train)
+  .map(([k, v]) => `  ${k}: ${v}`)
+  .join('\n')}
   env: {PYTHONHASHSEED: "0"}
 seeds: 2
 mode: exact
@@ -55,13 +57,21 @@ describe('container runtime', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(parseJson(r).verdict).toBe('reproducible');
     const baseline = JSON.parse(await readFile(path.join(dir, '.repro-gate', 'container-baseline.json'), 'utf8'));
-    expect(baseline.fingerprints.environment).toMatchObject({ runtime: 'container', image: images.base, 'python.version': '3.11.2', os: 'Debian GNU/Linux 12 (bookworm)' });
+    expect(baseline.fingerprints.environment).toMatchObject({
+      runtime: 'container',
+      image: images.base,
+      'python.version': '3.11.2',
+      os: 'Debian GNU/Linux 12 (bookworm)',
+    });
     expect(baseline.fingerprints.environment['image.id']).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(gateContainers()).toEqual([]);
   });
 
   it('shows a second image that differs by one package as environment drift, with both digests', async () => {
-    const r = await runCli(['drift', '--json', '--config', await useConfig('variant.yml', config(images.variant))], dir);
+    const r = await runCli(
+      ['drift', '--json', '--config', await useConfig('variant.yml', config(images.variant))],
+      dir,
+    );
     expect(r.code).toBe(1);
     const env = parseJson(r).drift.environment as { key: string; change: string; before?: string; after?: string }[];
     expect(env[0]).toEqual({ key: 'image', change: 'modified', before: images.base, after: images.variant });
@@ -77,12 +87,17 @@ describe('container runtime', () => {
     const r = await runCli(['check', '--config', await useConfig('tag.yml', config(tag))], dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`train.image "${tag}" is not pinned by digest`);
-    expect(r.stderr).toContain(`Pin it in repro-gate.yml: image: ${images.base.replace(/^localhost:5000/, images.registry)}`);
+    expect(r.stderr).toContain(
+      `Pin it in repro-gate.yml: image: ${images.base.replace(/^localhost:5000/, images.registry)}`,
+    );
     expect(r.stderr).toContain('allow-unpinned: true');
   });
 
   it('stops a run past its timeout, exits 2 and leaves no container', async () => {
-    const sleepy = config(images.base, { command: '[python3, -c, "import time; print(\'training\', flush=True); time.sleep(120)"]', timeout: '4s' });
+    const sleepy = config(images.base, {
+      command: '[python3, -c, "import time; print(\'training\', flush=True); time.sleep(120)"]',
+      timeout: '4s',
+    });
     const r = await runCli(['record', '--config', await useConfig('slow.yml', sleepy)], dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/Seed 0: training timed out after 4\.0s and was stopped\. Last output:\n {4}training/);
@@ -90,14 +105,20 @@ describe('container runtime', () => {
   });
 
   it('removes the container when the runner cancels the job (SIGTERM)', async () => {
-    const sleepy = config(images.base, { command: '[python3, -c, "import time; print(\'training\', flush=True); time.sleep(120)"]' });
+    const sleepy = config(images.base, {
+      command: '[python3, -c, "import time; print(\'training\', flush=True); time.sleep(120)"]',
+    });
     await useConfig('cancel.yml', sleepy);
-    const child = spawn(process.execPath, [CLI, 'record', '--config', 'cancel.yml'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'record', '--config', 'cancel.yml'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number | null>((res) => child.on('close', res));
     const deadline = Date.now() + 60_000;
-    while (!stderr.includes('[seed 0] training') && Date.now() < deadline) await new Promise((res) => setTimeout(res, 200));
+    while (!stderr.includes('[seed 0] training') && Date.now() < deadline)
+      await new Promise((res) => setTimeout(res, 200));
     expect(gateContainers()).toHaveLength(1);
     child.kill('SIGTERM');
     expect(await exited).toBe(130);
@@ -121,19 +142,37 @@ describe('container runtime', () => {
       'env = {k: v for k, v in os.environ.items() if k not in ("PATH", "HOSTNAME", "LANG")}',
       'json.dump({"accuracy": 1, "loss": 1, "names": names, "registry": registry, "workspace": workspace, "env": env, "uid": os.getuid()}, open(sys.argv[1] + "/metrics.json", "w"))',
     ].join('\n');
-    const cfg = config(images.base, { command: JSON.stringify(['python3', '-c', probe, '{out}']) }).replace('artifacts: [model.json]', 'artifacts: []');
-    const r = await runCli(['record', '--config', await useConfig('probe.yml', cfg)], dir, { ...process.env, GITHUB_TOKEN: 'ghs_must_not_leak', ACTIONS_RUNTIME_TOKEN: 'nope' });
+    const cfg = config(images.base, { command: JSON.stringify(['python3', '-c', probe, '{out}']) }).replace(
+      'artifacts: [model.json]',
+      'artifacts: []',
+    );
+    const r = await runCli(['record', '--config', await useConfig('probe.yml', cfg)], dir, {
+      ...process.env,
+      GITHUB_TOKEN: 'ghs_must_not_leak',
+      ACTIONS_RUNTIME_TOKEN: 'nope',
+    });
     expect(r.code, r.stderr).toBe(0);
-    const seen = JSON.parse(await readFile(path.join(dir, '.repro-gate', 'runs', 'record', 'seed-0', 'metrics.json'), 'utf8'));
+    const seen = JSON.parse(
+      await readFile(path.join(dir, '.repro-gate', 'runs', 'record', 'seed-0', 'metrics.json'), 'utf8'),
+    );
     expect(seen.names).toEqual(['lo']);
     expect(seen.registry).toBe('ConnectionRefusedError'); // the host's registry listens there, but not in this namespace
     expect(seen.workspace).toBe('read-only');
     expect(seen.uid).toBe(process.getuid!());
-    expect(seen.env).toEqual({ HOME: '/tmp', PYTHONUNBUFFERED: '1', PYTHONHASHSEED: '0', REPRO_GATE_SEED: '0', REPRO_GATE_OUT: '/workspace/.repro-gate/runs/record/seed-0' });
+    expect(seen.env).toEqual({
+      HOME: '/tmp',
+      PYTHONUNBUFFERED: '1',
+      PYTHONHASHSEED: '0',
+      REPRO_GATE_SEED: '0',
+      REPRO_GATE_OUT: '/workspace/.repro-gate/runs/record/seed-0',
+    });
   });
 
   it('says plainly when GPUs are asked for but the engine has none', async () => {
-    const r = await runCli(['record', '--config', await useConfig('gpu.yml', config(images.base, { gpus: 'all' }))], dir);
+    const r = await runCli(
+      ['record', '--config', await useConfig('gpu.yml', config(images.base, { gpus: 'all' }))],
+      dir,
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/train\.gpus is "all", but this Docker engine has no GPU support/);
     expect(r.stderr).toMatch(/NVIDIA Container Toolkit/);
@@ -152,9 +191,13 @@ describe('container runtime errors', () => {
   });
 
   it('names the setting when the daemon is unreachable', async () => {
-    const rt = new ContainerRuntime(cfg(), captureLogger(), { runnerEnv: { PATH: process.env.PATH, DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
+    const rt = new ContainerRuntime(cfg(), captureLogger(), {
+      runnerEnv: { PATH: process.env.PATH, DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+    });
     await expect(rt.prepare()).rejects.toMatchObject({
-      message: expect.stringMatching(/^train\.image is set, but the Docker daemon cannot be reached: .*nonexistent\/docker\.sock/),
+      message: expect.stringMatching(
+        /^train\.image is set, but the Docker daemon cannot be reached: .*nonexistent\/docker\.sock/,
+      ),
       hint: expect.stringMatching(/DOCKER_HOST/),
     });
   });

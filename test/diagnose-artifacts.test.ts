@@ -8,13 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffArtifactDirs, diffArtifacts, formatOf } from '../src/diagnose/artifact-diff.js';
-import { renderArtifactDiffs } from '../src/report/artifacts.js';
-import type { ArrayDiff, ArtifactDiff } from '../src/schema/diagnosis.js';
-import { parseCsv } from '../src/diagnose/text-formats.js';
-import { escapeCode as code, TERMINAL } from '../src/report/escape.js';
-import { num } from '../src/util/format.js';
-import { parsePyLiteral } from '../src/diagnose/npy.js';
 import { ulpDistance, ulpDistance64 } from '../src/diagnose/dtype.js';
+import { parsePyLiteral } from '../src/diagnose/npy.js';
+import { parseCsv } from '../src/diagnose/text-formats.js';
+import { renderArtifactDiffs } from '../src/report/artifacts.js';
+import { escapeCode as code, TERMINAL } from '../src/report/escape.js';
+import type { ArrayDiff, ArtifactDiff } from '../src/schema/diagnosis.js';
+import { num } from '../src/util/format.js';
 
 let dir: string;
 const A = () => path.join(dir, 'a');
@@ -195,10 +195,34 @@ beforeAll(async () => {
   execFileSync('python3', ['-c', GENERATE_STDLIB, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
   // NumPy is a test requirement (.ci/run makes sure python3 can import it).
   execFileSync('python3', ['-c', GENERATE_NUMPY, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await writeFile(path.join(A(), 'metrics.json'), JSON.stringify({ accuracy: 0.9, loss: 0.25, history: { loss: [1, 0.5, 0.25] }, grid: [[1, 2], [3, 4]], name: 'run', tags: ['a', 1], ok: true, 'odd.key': 1 }));
-  await writeFile(path.join(B(), 'metrics.json'), '{"accuracy": 0.9000000000000001, "loss": NaN, "history": {"loss": [1, 0.5, 0.25, 0.2]}, "grid": [[1, 2], [3, 5]], "name": "run2", "tags": ["b", 1], "ok": true, "odd.key": 1, "new": 3}');
-  await writeFile(path.join(A(), 'preds.csv'), 'id,label,score,"note, quoted"\r\n1,cat,0.5,x\r\n2,dog,0.25,"multi\nline"\r\n3,cat,,y\r\n');
-  await writeFile(path.join(B(), 'preds.csv'), 'id,label,score,"note, quoted"\n1,cat,0.5,x\n2,cow,0.2500001,"multi\nline"\n3,cat,nan,y\n');
+  await writeFile(
+    path.join(A(), 'metrics.json'),
+    JSON.stringify({
+      accuracy: 0.9,
+      loss: 0.25,
+      history: { loss: [1, 0.5, 0.25] },
+      grid: [
+        [1, 2],
+        [3, 4],
+      ],
+      name: 'run',
+      tags: ['a', 1],
+      ok: true,
+      'odd.key': 1,
+    }),
+  );
+  await writeFile(
+    path.join(B(), 'metrics.json'),
+    '{"accuracy": 0.9000000000000001, "loss": NaN, "history": {"loss": [1, 0.5, 0.25, 0.2]}, "grid": [[1, 2], [3, 5]], "name": "run2", "tags": ["b", 1], "ok": true, "odd.key": 1, "new": 3}',
+  );
+  await writeFile(
+    path.join(A(), 'preds.csv'),
+    'id,label,score,"note, quoted"\r\n1,cat,0.5,x\r\n2,dog,0.25,"multi\nline"\r\n3,cat,,y\r\n',
+  );
+  await writeFile(
+    path.join(B(), 'preds.csv'),
+    'id,label,score,"note, quoted"\n1,cat,0.5,x\n2,cow,0.2500001,"multi\nline"\n3,cat,nan,y\n',
+  );
   await writeFile(path.join(A(), 'model.bin'), Buffer.from([1, 2, 3, 4]));
   await writeFile(path.join(B(), 'model.bin'), Buffer.from([1, 2, 3, 5, 6]));
   await writeFile(path.join(A(), 'same.bin'), 'same');
@@ -225,12 +249,39 @@ const arr = (d: ArtifactDiff, name: string): ArrayDiff => {
 
 describe('.npy and .npz written with the standard library', () => {
   it('finds a one-ULP float32 change, NaNs, shape, dtype, byte-order and layout changes', async () => {
-    expect(only(await diff('std_ulp32.npy'))).toMatchObject({ dtypeAfter: 'float32', shapeAfter: [3, 4], differing: 1, maxUlp: 1, firstDifference: { index: [1, 2] } });
-    expect(only(await diff('std_nan.npy'))).toMatchObject({ nanBefore: 0, nanAfter: 1, nonFiniteDiffering: 1, firstDifference: { index: [0, 1], after: 'NaN' } });
-    expect(only(await diff('std_shape.npy'))).toMatchObject({ shapeBefore: [3, 4], shapeAfter: [2, 6], differing: 0, bitIdentical: false });
-    expect(only(await diff('std_dtype.npy'))).toMatchObject({ dtypeBefore: 'float32', dtypeAfter: 'float64', differing: 0, maxUlp: null, status: 'modified' });
+    expect(only(await diff('std_ulp32.npy'))).toMatchObject({
+      dtypeAfter: 'float32',
+      shapeAfter: [3, 4],
+      differing: 1,
+      maxUlp: 1,
+      firstDifference: { index: [1, 2] },
+    });
+    expect(only(await diff('std_nan.npy'))).toMatchObject({
+      nanBefore: 0,
+      nanAfter: 1,
+      nonFiniteDiffering: 1,
+      firstDifference: { index: [0, 1], after: 'NaN' },
+    });
+    expect(only(await diff('std_shape.npy'))).toMatchObject({
+      shapeBefore: [3, 4],
+      shapeAfter: [2, 6],
+      differing: 0,
+      bitIdentical: false,
+    });
+    expect(only(await diff('std_dtype.npy'))).toMatchObject({
+      dtypeBefore: 'float32',
+      dtypeAfter: 'float64',
+      differing: 0,
+      maxUlp: null,
+      status: 'modified',
+    });
     expect(only(await diff('std_endian.npy'))).toMatchObject({ status: 'identical', bitIdentical: true });
-    expect(only(await diff('std_int.npy'))).toMatchObject({ dtypeAfter: 'int64', differing: 1, maxAbsDiff: 4, maxUlp: null });
+    expect(only(await diff('std_int.npy'))).toMatchObject({
+      dtypeAfter: 'int64',
+      differing: 1,
+      maxAbsDiff: 4,
+      maxUlp: null,
+    });
     expect(only(await diff('std_bool.npy'))).toMatchObject({ dtypeAfter: 'bool', differing: 1 });
     expect(only(await diff('std_fortran.npy'))).toMatchObject({ status: 'identical', bitIdentical: true });
   });
@@ -239,7 +290,13 @@ describe('.npy and .npz written with the standard library', () => {
     const d = await diff('std.npz');
     expect(arr(d, 'w')).toMatchObject({ differing: 1, maxUlp: 1 });
     expect(arr(d, 'b')).toMatchObject({ status: 'identical', dtypeAfter: 'int32' });
-    expect(arr(d, 'steps')).toMatchObject({ status: 'removed', dtypeBefore: 'int64', shapeBefore: [], elementsBefore: 1, shapeAfter: null });
+    expect(arr(d, 'steps')).toMatchObject({
+      status: 'removed',
+      dtypeBefore: 'int64',
+      shapeBefore: [],
+      elementsBefore: 1,
+      shapeAfter: null,
+    });
     expect(arr(d, 'lr')).toMatchObject({ status: 'added', dtypeAfter: 'float64', nanAfter: 0 });
   });
 
@@ -276,7 +333,21 @@ describe('.npy written by NumPy', () => {
     expect(d.format).toBe('npy');
     expect(d.status).toBe('modified');
     const a = only(d);
-    expect(a).toMatchObject({ name: '', status: 'modified', dtypeBefore: 'float32', dtypeAfter: 'float32', shapeBefore: [3, 4], shapeAfter: [3, 4], elementsBefore: 12, compared: 12, differing: 1, maxUlp: 1, nanBefore: 0, nanAfter: 0, bitIdentical: false });
+    expect(a).toMatchObject({
+      name: '',
+      status: 'modified',
+      dtypeBefore: 'float32',
+      dtypeAfter: 'float32',
+      shapeBefore: [3, 4],
+      shapeAfter: [3, 4],
+      elementsBefore: 12,
+      compared: 12,
+      differing: 1,
+      maxUlp: 1,
+      nanBefore: 0,
+      nanAfter: 0,
+      bitIdentical: false,
+    });
     expect(a.firstDifference!.index).toEqual([1, 2]);
     expect(a.maxAbsDiff).toBeGreaterThan(0);
     expect(a.maxAbsDiff).toBeLessThan(1e-6);
@@ -293,20 +364,39 @@ describe('.npy written by NumPy', () => {
 
   it('counts NaNs before and after and keeps them out of the maxima', async () => {
     const a = only(await diff('nan.npy'));
-    expect(a).toMatchObject({ nanBefore: 0, nanAfter: 2, differing: 2, nonFiniteDiffering: 2, maxAbsDiff: 0, maxUlp: 0 });
+    expect(a).toMatchObject({
+      nanBefore: 0,
+      nanAfter: 2,
+      differing: 2,
+      nonFiniteDiffering: 2,
+      maxAbsDiff: 0,
+      maxUlp: 0,
+    });
     expect(a.firstDifference).toEqual({ index: [0, 1], before: expect.closeTo(0.1, 6), after: 'NaN' });
     expect(JSON.parse(JSON.stringify(a))).toEqual(a);
   });
 
   it('reports shape changes: same count compared flat, 1-D prefix compared, others not compared', async () => {
     const r = only(await diff('reshape.npy'));
-    expect(r).toMatchObject({ shapeBefore: [3, 4], shapeAfter: [4, 3], differing: 0, bitIdentical: false, status: 'modified' });
+    expect(r).toMatchObject({
+      shapeBefore: [3, 4],
+      shapeAfter: [4, 3],
+      differing: 0,
+      bitIdentical: false,
+      status: 'modified',
+    });
     expect(r.note).toMatch(/shape changed/);
     const g = only(await diff('grow.npy'));
     expect(g).toMatchObject({ shapeBefore: [5], shapeAfter: [6], compared: 5, differing: 0 });
     expect(g.note).toMatch(/length changed \(5 → 6\)/);
     const s = only(await diff('shape2d.npy'));
-    expect(s).toMatchObject({ shapeBefore: [2, 3], shapeAfter: [3, 3], compared: 0, differing: null, maxAbsDiff: null });
+    expect(s).toMatchObject({
+      shapeBefore: [2, 3],
+      shapeAfter: [3, 3],
+      compared: 0,
+      differing: null,
+      maxAbsDiff: null,
+    });
   });
 
   it('reports a dtype change and compares values as numbers', async () => {
@@ -317,9 +407,21 @@ describe('.npy written by NumPy', () => {
   });
 
   it('handles ints, uint8 and bool (no ULPs for them)', async () => {
-    expect(only(await diff('ints.npy'))).toMatchObject({ dtypeAfter: 'int64', differing: 1, maxAbsDiff: 5, maxUlp: null, nanBefore: 0, firstDifference: { index: [7], before: 7000, after: 7005 } });
+    expect(only(await diff('ints.npy'))).toMatchObject({
+      dtypeAfter: 'int64',
+      differing: 1,
+      maxAbsDiff: 5,
+      maxUlp: null,
+      nanBefore: 0,
+      firstDifference: { index: [7], before: 7000, after: 7005 },
+    });
     expect((await diff('int32.npy')).status).toBe('identical');
-    expect(only(await diff('bools.npy'))).toMatchObject({ dtypeAfter: 'bool', differing: 1, maxAbsDiff: 1, maxUlp: null });
+    expect(only(await diff('bools.npy'))).toMatchObject({
+      dtypeAfter: 'bool',
+      differing: 1,
+      maxAbsDiff: 1,
+      maxUlp: null,
+    });
     expect(only(await diff('uint8.npy'))).toMatchObject({ dtypeAfter: 'uint8', differing: 1, maxAbsDiff: 1 });
   });
 
@@ -328,7 +430,12 @@ describe('.npy written by NumPy', () => {
     expect(f).toMatchObject({ status: 'identical', bitIdentical: true, differing: 0 });
     const fc = only(await diff('fortran_changed.npy'));
     expect(fc).toMatchObject({ differing: 1, firstDifference: { index: [1, 0], before: 3, after: 99 } });
-    expect(only(await diff('endian.npy'))).toMatchObject({ dtypeBefore: 'float32', dtypeAfter: 'float32', bitIdentical: true, status: 'identical' });
+    expect(only(await diff('endian.npy'))).toMatchObject({
+      dtypeBefore: 'float32',
+      dtypeAfter: 'float32',
+      bitIdentical: true,
+      status: 'identical',
+    });
   });
 
   it('counts −0 vs +0 as a bit difference of zero size', async () => {
@@ -336,7 +443,8 @@ describe('.npy written by NumPy', () => {
   });
 
   it('reads header versions 2.0 and 3.0', async () => {
-    for (const name of ['v2.npy', 'v3.npy']) expect(only(await diff(name))).toMatchObject({ differing: 1, maxUlp: 1, shapeAfter: [3, 4] });
+    for (const name of ['v2.npy', 'v3.npy'])
+      expect(only(await diff(name))).toMatchObject({ differing: 1, maxUlp: 1, shapeAfter: [3, 4] });
   });
 
   it('refuses object arrays with a clear note and falls back to a hash', async () => {
@@ -368,11 +476,21 @@ describe('.npz written by NumPy', () => {
 
   it('hashes arrays above the size cap, streaming them through inflate', async () => {
     const d = await diff('big.npz', { maxArrayBytes: 100_000 });
-    expect(arr(d, 'big')).toMatchObject({ dtypeAfter: 'float64', shapeAfter: [50000], differing: null, bitIdentical: false, status: 'modified' });
+    expect(arr(d, 'big')).toMatchObject({
+      dtypeAfter: 'float64',
+      shapeAfter: [50000],
+      differing: null,
+      bitIdentical: false,
+      status: 'modified',
+    });
     expect(arr(d, 'big').note).toMatch(/400000 bytes of data, above the 100000-byte limit/);
     expect(arr(d, 'small')).toMatchObject({ status: 'identical', differing: 0 });
     // Under the default cap the same file is compared elementwise.
-    expect(arr(await diff('big.npz'), 'big')).toMatchObject({ differing: 1, maxAbsDiff: 1, firstDifference: { index: [49999] } });
+    expect(arr(await diff('big.npz'), 'big')).toMatchObject({
+      differing: 1,
+      maxAbsDiff: 1,
+      firstDifference: { index: [49999] },
+    });
   });
 
   it('hashes a whole .npy above the cap too', async () => {
@@ -389,10 +507,19 @@ describe('.safetensors', () => {
     for (const n of ['emb', 'ids', 'mask']) expect(arr(d, n).status).toBe('identical');
     expect(arr(d, 'emb')).toMatchObject({ dtypeAfter: 'float32', shapeAfter: [2, 3] });
     expect(arr(d, 'mask').dtypeAfter).toBe('bool');
-    expect(arr(d, 'bf')).toMatchObject({ dtypeAfter: 'bfloat16', differing: 1, maxUlp: 1, firstDifference: { index: [2], before: 3.25 } });
+    expect(arr(d, 'bf')).toMatchObject({
+      dtypeAfter: 'bfloat16',
+      differing: 1,
+      maxUlp: 1,
+      firstDifference: { index: [2], before: 3.25 },
+    });
     expect(arr(d, 'bf').maxAbsDiff).toBeCloseTo(2 ** -6, 10);
     expect(arr(d, 'half')).toMatchObject({ dtypeAfter: 'float16', nanBefore: 0, nanAfter: 1, nonFiniteDiffering: 1 });
-    expect(arr(d, '__metadata__.format')).toMatchObject({ dtypeAfter: 'string', differing: 1, firstDifference: { before: 'pt', after: 'pt2' } });
+    expect(arr(d, '__metadata__.format')).toMatchObject({
+      dtypeAfter: 'string',
+      differing: 1,
+      firstDifference: { before: 'pt', after: 'pt2' },
+    });
   });
 });
 
@@ -403,8 +530,17 @@ describe('.json and .csv', () => {
     expect(arr(d, 'accuracy')).toMatchObject({ shapeAfter: [], differing: 1, maxUlp: 1 });
     expect(arr(d, 'loss')).toMatchObject({ nanBefore: 0, nanAfter: 1, nonFiniteDiffering: 1 });
     expect(arr(d, 'history.loss')).toMatchObject({ shapeBefore: [3], shapeAfter: [4], compared: 3, differing: 0 });
-    expect(arr(d, 'grid')).toMatchObject({ shapeAfter: [2, 2], differing: 1, maxAbsDiff: 1, firstDifference: { index: [1, 1] } });
-    expect(arr(d, 'name')).toMatchObject({ dtypeAfter: 'string', differing: 1, firstDifference: { before: 'run', after: 'run2' } });
+    expect(arr(d, 'grid')).toMatchObject({
+      shapeAfter: [2, 2],
+      differing: 1,
+      maxAbsDiff: 1,
+      firstDifference: { index: [1, 1] },
+    });
+    expect(arr(d, 'name')).toMatchObject({
+      dtypeAfter: 'string',
+      differing: 1,
+      firstDifference: { before: 'run', after: 'run2' },
+    });
     expect(arr(d, 'tags.0')).toMatchObject({ differing: 1 });
     expect(arr(d, 'tags.1').status).toBe('identical');
     expect(arr(d, 'ok')).toMatchObject({ dtypeAfter: 'boolean', status: 'identical' });
@@ -415,7 +551,11 @@ describe('.json and .csv', () => {
   it('compares CSV numeric columns as arrays and the rest as strings', async () => {
     const d = await diff('preds.csv');
     expect(arr(d, 'id')).toMatchObject({ status: 'identical', dtypeAfter: 'float64', shapeAfter: [3] });
-    expect(arr(d, 'label')).toMatchObject({ dtypeAfter: 'string', differing: 1, firstDifference: { index: [1], before: 'dog', after: 'cow' } });
+    expect(arr(d, 'label')).toMatchObject({
+      dtypeAfter: 'string',
+      differing: 1,
+      firstDifference: { index: [1], before: 'dog', after: 'cow' },
+    });
     // An empty cell reads as NaN, as pandas writes it, so "" → "nan" is no change.
     expect(arr(d, 'score')).toMatchObject({ dtypeAfter: 'float64', differing: 1, nanBefore: 1, nanAfter: 1 });
     expect(arr(d, 'score').maxAbsDiff).toBeCloseTo(1e-7, 12);
@@ -433,8 +573,14 @@ describe('.json and .csv', () => {
   });
 
   it('parses RFC 4180 quoting', () => {
-    expect(parseCsv('a,"b ""q""",c\r\n1,"x\ny",3\n')).toEqual([['a', 'b "q"', 'c'], ['1', 'x\ny', '3']]);
-    expect(parseCsv('\ufeffa,b\n1,\n')).toEqual([['a', 'b'], ['1', '']]);
+    expect(parseCsv('a,"b ""q""",c\r\n1,"x\ny",3\n')).toEqual([
+      ['a', 'b "q"', 'c'],
+      ['1', 'x\ny', '3'],
+    ]);
+    expect(parseCsv('\ufeffa,b\n1,\n')).toEqual([
+      ['a', 'b'],
+      ['1', ''],
+    ]);
   });
 });
 
@@ -448,16 +594,35 @@ describe('fallbacks and helpers', () => {
   });
 
   it('reports files present on one side only', async () => {
-    expect(await diff('gone.json')).toMatchObject({ status: 'removed', sizeBefore: 2, sizeAfter: null, sha256After: null });
-    expect(await diffArtifacts(path.join(dir, 'nope'), path.join(A(), 'same.bin'), 'x.bin')).toMatchObject({ status: 'added', sizeAfter: 4 });
+    expect(await diff('gone.json')).toMatchObject({
+      status: 'removed',
+      sizeBefore: 2,
+      sizeAfter: null,
+      sha256After: null,
+    });
+    expect(await diffArtifacts(path.join(dir, 'nope'), path.join(A(), 'same.bin'), 'x.bin')).toMatchObject({
+      status: 'added',
+      sizeAfter: 4,
+    });
   });
 
   it('picks the format by extension', () => {
-    expect(['w.NPY', 'm.npz', 'm.safetensors', 'x.json', 'y.csv', 'z.pt'].map(formatOf)).toEqual(['npy', 'npz', 'safetensors', 'json', 'csv', 'binary']);
+    expect(['w.NPY', 'm.npz', 'm.safetensors', 'x.json', 'y.csv', 'z.pt'].map(formatOf)).toEqual([
+      'npy',
+      'npz',
+      'safetensors',
+      'json',
+      'csv',
+      'binary',
+    ]);
   });
 
   it('parses NumPy header literals without evaluating them', () => {
-    expect(parsePyLiteral("{'descr': '<f4', 'fortran_order': False, 'shape': (3L, 4), }")).toEqual({ descr: '<f4', fortran_order: false, shape: [3, 4] });
+    expect(parsePyLiteral("{'descr': '<f4', 'fortran_order': False, 'shape': (3L, 4), }")).toEqual({
+      descr: '<f4',
+      fortran_order: false,
+      shape: [3, 4],
+    });
     expect(() => parsePyLiteral("{'descr': __import__('os')}")).toThrow(/unexpected token/);
   });
 
@@ -473,38 +638,117 @@ describe('fallbacks and helpers', () => {
   });
 
   it('produces JSON-serialisable results', async () => {
-    const all = await diffArtifactDirs(A(), B(), ['std_nan.npy', 'std.npz', 'model.safetensors', 'metrics.json', 'preds.csv', 'model.bin']);
+    const all = await diffArtifactDirs(A(), B(), [
+      'std_nan.npy',
+      'std.npz',
+      'model.safetensors',
+      'metrics.json',
+      'preds.csv',
+      'model.bin',
+    ]);
     expect(JSON.parse(JSON.stringify(all))).toEqual(all);
   });
 });
 
 describe('renderArtifactDiffs', () => {
   it('renders a compact table of changed arrays with escaped names', async () => {
-    const diffs = await diffArtifactDirs(A(), B(), ['std_ulp32.npy', 'std.npz', 'std_nan.npy', 'model.bin', 'same.bin', 'std_reordered.npz', 'model.safetensors']);
+    const diffs = await diffArtifactDirs(A(), B(), [
+      'std_ulp32.npy',
+      'std.npz',
+      'std_nan.npy',
+      'model.bin',
+      'same.bin',
+      'std_reordered.npz',
+      'model.safetensors',
+    ]);
     const md = renderArtifactDiffs(diffs);
     expect(md).toContain('6 of 7 artifacts differ (1 byte-identical).');
-    expect(md).toContain('| Artifact | Array | Type and shape | Differing | Max abs diff | Max rel diff | Max ULP | NaN before → after |');
+    expect(md).toContain(
+      '| Artifact | Array | Type and shape | Differing | Max abs diff | Max rel diff | Max ULP | NaN before → after |',
+    );
     // Names go through the report's own escaping helper, whatever it escapes.
     const row = (...cells: string[]) => `| ${cells.join(' | ')} |`;
-    expect(md).toContain(row(code('std.npz'), code('w'), 'float32 [3, 4]', '1 / 12', num(2 ** -24), num(2 ** -24 / 0.6000000834465027), '1', '0'));
-    expect(md).toContain(row(code('std_nan.npy'), '(array)', 'float32 [3, 4]', '1 / 12 (1 NaN/∞)', '0', '0', '0', '0 → 1 ⚠️'));
+    expect(md).toContain(
+      row(
+        code('std.npz'),
+        code('w'),
+        'float32 [3, 4]',
+        '1 / 12',
+        num(2 ** -24),
+        num(2 ** -24 / 0.6000000834465027),
+        '1',
+        '0',
+      ),
+    );
+    expect(md).toContain(
+      row(code('std_nan.npy'), '(array)', 'float32 [3, 4]', '1 / 12 (1 NaN/∞)', '0', '0', '0', '0 → 1 ⚠️'),
+    );
     expect(md).toContain(row(code('std.npz'), code('steps'), 'int64 []', 'removed', '—', '—', '—', '0 → —'));
     expect(md).toContain(row(code('std.npz'), code('lr'), 'float64 []', 'added', '—', '—', '—', '— → 0'));
-    expect(md).toContain(row(code('model.safetensors'), code('bf'), 'bfloat16 [4]', '1 / 4', num(2 ** -6), num(2 ** -6 / 3.265625), '1', '0'));
-    expect(md).toContain(row(code('model.safetensors'), code('__metadata__.format'), 'string []', '1 / 1', '—', '—', '—', '—'));
-    expect(md).toMatch(/\| <code>model\.bin<\/code> \| — \| 4 B → 5 B \| SHA-256 <code>[0-9a-f]{12}<\/code> → <code>[0-9a-f]{12}<\/code> \|/);
+    expect(md).toContain(
+      row(
+        code('model.safetensors'),
+        code('bf'),
+        'bfloat16 [4]',
+        '1 / 4',
+        num(2 ** -6),
+        num(2 ** -6 / 3.265625),
+        '1',
+        '0',
+      ),
+    );
+    expect(md).toContain(
+      row(code('model.safetensors'), code('__metadata__.format'), 'string []', '1 / 1', '—', '—', '—', '—'),
+    );
+    expect(md).toMatch(
+      /\| <code>model\.bin<\/code> \| — \| 4 B → 5 B \| SHA-256 <code>[0-9a-f]{12}<\/code> → <code>[0-9a-f]{12}<\/code> \|/,
+    );
     expect(md).toContain(`| ${code('std_reordered.npz')} | — | 506 B | bytes differ, all 2 arrays bit-identical |`);
-    expect(md).toContain(`- ${code('std_ulp32.npy')} first differs at [1, 2]: <code>0.600000024</code> → <code>0.600000083</code>`);
-    expect(md).toContain(`- ${code('model.safetensors')} ${code('bf')} first differs at [2]: <code>3.25</code> → <code>3.266</code>`);
+    expect(md).toContain(
+      `- ${code('std_ulp32.npy')} first differs at [1, 2]: <code>0.600000024</code> → <code>0.600000083</code>`,
+    );
+    expect(md).toContain(
+      `- ${code('model.safetensors')} ${code('bf')} first differs at [2]: <code>3.25</code> → <code>3.266</code>`,
+    );
     expect(md).toContain('- <code>std.npz</code>: 1 other array bit-identical.');
     expect(md).not.toContain('same.bin');
   });
 
   it('escapes hostile names', () => {
-    const md = renderArtifactDiffs([{
-      name: 'a|b<script>@x.npz', format: 'npz', status: 'modified', sizeBefore: 1, sizeAfter: 1, sha256Before: 'a', sha256After: 'b', arraysOmitted: 0, notes: [],
-      arrays: [{ name: '`w`|[x](y)', status: 'modified', dtypeBefore: 'float32', dtypeAfter: 'float32', shapeBefore: [1], shapeAfter: [1], elementsBefore: 1, elementsAfter: 1, compared: 1, differing: 1, maxAbsDiff: 1, maxRelDiff: 1, maxUlp: 3, nonFiniteDiffering: 0, nanBefore: 0, nanAfter: 0, bitIdentical: false }],
-    }]);
+    const md = renderArtifactDiffs([
+      {
+        name: 'a|b<script>@x.npz',
+        format: 'npz',
+        status: 'modified',
+        sizeBefore: 1,
+        sizeAfter: 1,
+        sha256Before: 'a',
+        sha256After: 'b',
+        arraysOmitted: 0,
+        notes: [],
+        arrays: [
+          {
+            name: '`w`|[x](y)',
+            status: 'modified',
+            dtypeBefore: 'float32',
+            dtypeAfter: 'float32',
+            shapeBefore: [1],
+            shapeAfter: [1],
+            elementsBefore: 1,
+            elementsAfter: 1,
+            compared: 1,
+            differing: 1,
+            maxAbsDiff: 1,
+            maxRelDiff: 1,
+            maxUlp: 3,
+            nonFiniteDiffering: 0,
+            nanBefore: 0,
+            nanAfter: 0,
+            bitIdentical: false,
+          },
+        ],
+      },
+    ]);
     expect(md).not.toMatch(/<script>|\[x\]\(y\)|@x/);
     expect(md).toContain(code('a|b<script>@x.npz'));
     expect(md).toContain(code('`w`|[x](y)', 120));
@@ -513,7 +757,10 @@ describe('renderArtifactDiffs', () => {
   });
 
   it('renders for a terminal with the terminal escaper', async () => {
-    const md = renderArtifactDiffs(await diffArtifactDirs(A(), B(), ['std_ulp32.npy']), { escaper: TERMINAL, heading: '' });
+    const md = renderArtifactDiffs(await diffArtifactDirs(A(), B(), ['std_ulp32.npy']), {
+      escaper: TERMINAL,
+      heading: '',
+    });
     expect(md).toContain('| `std_ulp32.npy` | (array) | float32 [3, 4] | 1 / 12 |');
     expect(md).not.toContain('<code>');
   });

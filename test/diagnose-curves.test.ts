@@ -19,14 +19,21 @@ afterAll(async () => {
 
 describe('parseCurveLog', () => {
   it('reads JSON lines, tolerating blank lines, CRLF, nested objects and a summary line', () => {
-    const log = parseCurveLog('{"step": 0, "loss": 1.5, "train": {"acc": 0.1}, "phase": "warmup"}\r\n\n  \n{"step": 10, "loss": 0.9}\n{"final_acc": 0.93}\n');
+    const log = parseCurveLog(
+      '{"step": 0, "loss": 1.5, "train": {"acc": 0.1}, "phase": "warmup"}\r\n\n  \n{"step": 10, "loss": 0.9}\n{"final_acc": 0.93}\n',
+    );
     expect([...log.series.keys()]).toEqual(['loss', 'train.acc']);
-    expect([...log.series.get('loss')!]).toEqual([[0, 1.5], [10, 0.9]]);
+    expect([...log.series.get('loss')!]).toEqual([
+      [0, 1.5],
+      [10, 0.9],
+    ]);
     expect(log.skippedLines).toBe(1);
   });
 
   it('accepts Python NaN / Infinity tokens', () => {
-    const log = parseCurveLog('{"step": 1, "loss": NaN, "grad": Infinity, "note": "NaN stays a string"}\n{"step": 2, "loss": -Infinity}');
+    const log = parseCurveLog(
+      '{"step": 1, "loss": NaN, "grad": Infinity, "note": "NaN stays a string"}\n{"step": 2, "loss": -Infinity}',
+    );
     expect(log.series.get('loss')!.get(1)).toBeNaN();
     expect(log.series.get('grad')!.get(1)).toBe(Infinity);
     expect(log.series.get('loss')!.get(2)).toBe(-Infinity);
@@ -45,25 +52,64 @@ describe('parseCurveLog', () => {
   });
 
   it('takes a custom (dotted) step key', () => {
-    const log = parseCurveLog(jsonl([{ it: { n: 5 }, loss: 2 }, { it: { n: 6 }, loss: 1 }]), { stepKey: 'it.n' });
+    const log = parseCurveLog(
+      jsonl([
+        { it: { n: 5 }, loss: 2 },
+        { it: { n: 6 }, loss: 1 },
+      ]),
+      { stepKey: 'it.n' },
+    );
     expect([...log.series.get('loss')!.keys()]).toEqual([5, 6]);
     expect(log.series.has('it.n')).toBe(false);
   });
 });
 
 describe('compareCurves', () => {
-  const a = parseCurveLog(jsonl([
-    { step: 0, loss: 1.0, acc: 0.1 }, { step: 10, loss: 0.8, acc: 0.5 }, { step: 20, loss: 0.6, acc: 0.7 }, { step: 30, loss: 0.5, acc: 0.8 },
-  ]));
-  const b = parseCurveLog(jsonl([
-    { step: 0, loss: 1.0, acc: 0.1 }, { step: 10, loss: 0.8, acc: 0.5 }, { step: 20, loss: 0.600001, acc: 0.7 }, { step: 30, loss: 0.52, acc: 0.8 }, { step: 40, loss: 0.4, lr: 0.01 },
-  ]));
+  const a = parseCurveLog(
+    jsonl([
+      { step: 0, loss: 1.0, acc: 0.1 },
+      { step: 10, loss: 0.8, acc: 0.5 },
+      { step: 20, loss: 0.6, acc: 0.7 },
+      { step: 30, loss: 0.5, acc: 0.8 },
+    ]),
+  );
+  const b = parseCurveLog(
+    jsonl([
+      { step: 0, loss: 1.0, acc: 0.1 },
+      { step: 10, loss: 0.8, acc: 0.5 },
+      { step: 20, loss: 0.600001, acc: 0.7 },
+      { step: 30, loss: 0.52, acc: 0.8 },
+      { step: 40, loss: 0.4, lr: 0.01 },
+    ]),
+  );
 
   it('finds the first divergent step per series with the default rtol 1e-6', () => {
     const [loss, acc, lr] = compareCurves(a, b);
-    expect(loss).toEqual({ metric: 'loss', firstDivergentStep: 20, valueA: 0.6, valueB: 0.600001, maxAbsDiff: expect.closeTo(0.02, 10), stepsCompared: 4, stepsOnlyInA: 0, stepsOnlyInB: 1 });
-    expect(acc).toMatchObject({ metric: 'acc', firstDivergentStep: null, valueA: null, valueB: null, maxAbsDiff: 0, stepsCompared: 4 });
-    expect(lr).toMatchObject({ metric: 'lr', firstDivergentStep: null, stepsCompared: 0, maxAbsDiff: null, stepsOnlyInB: 1 });
+    expect(loss).toEqual({
+      metric: 'loss',
+      firstDivergentStep: 20,
+      valueA: 0.6,
+      valueB: 0.600001,
+      maxAbsDiff: expect.closeTo(0.02, 10),
+      stepsCompared: 4,
+      stepsOnlyInA: 0,
+      stepsOnlyInB: 1,
+    });
+    expect(acc).toMatchObject({
+      metric: 'acc',
+      firstDivergentStep: null,
+      valueA: null,
+      valueB: null,
+      maxAbsDiff: 0,
+      stepsCompared: 4,
+    });
+    expect(lr).toMatchObject({
+      metric: 'lr',
+      firstDivergentStep: null,
+      stepsCompared: 0,
+      maxAbsDiff: null,
+      stepsOnlyInB: 1,
+    });
   });
 
   it('honours atol and rtol', () => {
@@ -82,55 +128,107 @@ describe('compareCurves', () => {
   });
 
   it('compares the steps numerically even when logged out of order', () => {
-    const x = parseCurveLog(jsonl([{ step: 100, v: 1 }, { step: 20, v: 5 }, { step: 3, v: 1 }]));
-    const y = parseCurveLog(jsonl([{ step: 3, v: 1 }, { step: 20, v: 6 }, { step: 100, v: 2 }]));
+    const x = parseCurveLog(
+      jsonl([
+        { step: 100, v: 1 },
+        { step: 20, v: 5 },
+        { step: 3, v: 1 },
+      ]),
+    );
+    const y = parseCurveLog(
+      jsonl([
+        { step: 3, v: 1 },
+        { step: 20, v: 6 },
+        { step: 100, v: 2 },
+      ]),
+    );
     expect(compareCurves(x, y)[0]!.firstDivergentStep).toBe(20);
   });
 
   it('reads two files', async () => {
-    await writeFile(path.join(dir, 'a.jsonl'), jsonl([{ step: 1, loss: 1 }, { step: 2, loss: 0.5 }]));
-    await writeFile(path.join(dir, 'b.jsonl'), `${jsonl([{ step: 1, loss: 1 }, { step: 2, loss: 0.25 }])}\n`);
+    await writeFile(
+      path.join(dir, 'a.jsonl'),
+      jsonl([
+        { step: 1, loss: 1 },
+        { step: 2, loss: 0.5 },
+      ]),
+    );
+    await writeFile(
+      path.join(dir, 'b.jsonl'),
+      `${jsonl([
+        { step: 1, loss: 1 },
+        { step: 2, loss: 0.25 },
+      ])}\n`,
+    );
     const { divergences } = await diffCurveFiles(path.join(dir, 'a.jsonl'), path.join(dir, 'b.jsonl'));
-    expect(divergences).toEqual([expect.objectContaining({ metric: 'loss', firstDivergentStep: 2, valueA: 0.5, valueB: 0.25 })]);
+    expect(divergences).toEqual([
+      expect.objectContaining({ metric: 'loss', firstDivergentStep: 2, valueA: 0.5, valueB: 0.25 }),
+    ]);
     await expect(readCurveLog(path.join(dir, 'missing.jsonl'))).rejects.toThrow(/does not exist/);
   });
 });
 
 describe('Mermaid chart', () => {
   it('renders an xychart-beta block with two lines and step labels', () => {
-    const a = parseCurveLog(jsonl([{ step: 0, loss: 1 }, { step: 10, loss: 0.5 }, { step: 20, loss: 0.25 }]));
-    const b = parseCurveLog(jsonl([{ step: 0, loss: 1 }, { step: 10, loss: 0.5 }, { step: 20, loss: 0.3 }]));
+    const a = parseCurveLog(
+      jsonl([
+        { step: 0, loss: 1 },
+        { step: 10, loss: 0.5 },
+        { step: 20, loss: 0.25 },
+      ]),
+    );
+    const b = parseCurveLog(
+      jsonl([
+        { step: 0, loss: 1 },
+        { step: 10, loss: 0.5 },
+        { step: 20, loss: 0.3 },
+      ]),
+    );
     const md = renderCurveChart(curvePlot(a, b, 'loss'), { labels: ['run 1', 'run 2'] });
-    expect(md).toBe([
-      '```mermaid',
-      'xychart-beta',
-      '    title "loss"',
-      '    x-axis "step" ["0", "10", "20"]',
-      '    y-axis "loss"',
-      '    line [1, 0.5, 0.25]',
-      '    line [1, 0.5, 0.3]',
-      '```',
-      '<sub>First line: run 1; second line: run 2. They first differ at step 20 (0.25 vs 0.3).</sub>',
-      '',
-    ].join('\n'));
+    expect(md).toBe(
+      [
+        '```mermaid',
+        'xychart-beta',
+        '    title "loss"',
+        '    x-axis "step" ["0", "10", "20"]',
+        '    y-axis "loss"',
+        '    line [1, 0.5, 0.25]',
+        '    line [1, 0.5, 0.3]',
+        '```',
+        '<sub>First line: run 1; second line: run 2. They first differ at step 20 (0.25 vs 0.3).</sub>',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('downsamples to 50 points, keeping the ends and the first divergent step', () => {
-    const rows = (shift: number) => Array.from({ length: 1000 }, (_, i) => ({ step: i * 10, loss: 1 / (i + 1) + (i >= 333 ? shift : 0) }));
+    const rows = (shift: number) =>
+      Array.from({ length: 1000 }, (_, i) => ({ step: i * 10, loss: 1 / (i + 1) + (i >= 333 ? shift : 0) }));
     const md = renderCurveChart(curvePlot(parseCurveLog(jsonl(rows(0))), parseCurveLog(jsonl(rows(0.01))), 'loss'));
     const labels = /x-axis "step" \[(.*)\]/.exec(md)![1]!.split(', ');
     expect(labels).toHaveLength(50);
     expect(labels[0]).toBe('"0"');
     expect(labels.at(-1)).toBe('"9990"');
     expect(labels).toContain('"3330"');
-    for (const line of md.split('\n').filter((l) => l.trimStart().startsWith('line ['))) expect(line.split(',')).toHaveLength(50);
+    for (const line of md.split('\n').filter((l) => l.trimStart().startsWith('line [')))
+      expect(line.split(',')).toHaveLength(50);
     expect(md).toContain('50 of 1000 steps shown.');
   });
 
-  it('keeps user strings out of the Mermaid text and numbers in the lexer\'s syntax', () => {
+  it("keeps user strings out of the Mermaid text and numbers in the lexer's syntax", () => {
     const evil = 'loss"]\n```\n<img src=x onerror=alert(1)>';
-    const a = parseCurveLog(jsonl([{ step: 1, [evil]: 1e-9 }, { step: 2, [evil]: 2.5e21 }]));
-    const b = parseCurveLog(jsonl([{ step: 1, [evil]: -3e-12 }, { step: 2, [evil]: 1 }]));
+    const a = parseCurveLog(
+      jsonl([
+        { step: 1, [evil]: 1e-9 },
+        { step: 2, [evil]: 2.5e21 },
+      ]),
+    );
+    const b = parseCurveLog(
+      jsonl([
+        { step: 1, [evil]: -3e-12 },
+        { step: 2, [evil]: 1 },
+      ]),
+    );
     const md = renderCurveChart(curvePlot(a, b, evil), { labels: ['<b>x</b>', 'y|z'] });
     const block = md.slice(0, md.indexOf('```', 5));
     expect(block).not.toMatch(/[<>\n]img|onerror=alert\(1\)"|e[+-]\d/);
@@ -155,7 +253,13 @@ describe('Mermaid chart', () => {
   it('helpers: sanitising, number syntax, downsampling', () => {
     expect(mermaidSafe('val/acc top-1 (%)')).toBe('val_acc_top-1____');
     expect(mermaidSafe('')).toBe('_');
-    expect(['0', '-2', '0.1', '1.5e-7', '-1e25'].map((s) => mermaidNumber(Number(s)))).toEqual(['0', '-2', '0.1', '0.00000015', '-10000000000000000905969664']);
+    expect(['0', '-2', '0.1', '1.5e-7', '-1e25'].map((s) => mermaidNumber(Number(s)))).toEqual([
+      '0',
+      '-2',
+      '0.1',
+      '0.00000015',
+      '-10000000000000000905969664',
+    ]);
     expect(downsampleIndices(5, 50)).toEqual([0, 1, 2, 3, 4]);
     const idx = downsampleIndices(101, 11, 37);
     expect(idx).toHaveLength(11);
@@ -165,8 +269,18 @@ describe('Mermaid chart', () => {
   });
 
   it('renders a divergence table', () => {
-    const a = parseCurveLog(jsonl([{ step: 1, loss: 1, acc: 0.5 }, { step: 2, loss: 0.5, acc: 0.6 }]));
-    const b = parseCurveLog(jsonl([{ step: 1, loss: 1, acc: 0.5 }, { step: 2, loss: 0.4, acc: 0.6 }]));
+    const a = parseCurveLog(
+      jsonl([
+        { step: 1, loss: 1, acc: 0.5 },
+        { step: 2, loss: 0.5, acc: 0.6 },
+      ]),
+    );
+    const b = parseCurveLog(
+      jsonl([
+        { step: 1, loss: 1, acc: 0.5 },
+        { step: 2, loss: 0.4, acc: 0.6 },
+      ]),
+    );
     const md = renderCurveDivergences(compareCurves(a, b));
     expect(md).toContain('| <code>loss</code> | 2 | 0.5 | 0.4 | 0.1 | 2 |');
     expect(md).toContain('1 other series agree at every common step.');

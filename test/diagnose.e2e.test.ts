@@ -6,7 +6,7 @@ import { cp, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, git, parseJson, runCli } from './helpers/project.js';
+import { git, parseJson, REPO_ROOT, runCli } from './helpers/project.js';
 
 let dir: string;
 
@@ -64,11 +64,21 @@ describe('diagnose', () => {
       ['framework deterministic mode (REPRO_GATE_DETERMINISTIC=1)', false],
     ]);
     expect(d.evidence).toMatch(/no single setting made it deterministic: something is unseeded/);
-    expect(d.differences.map((x: { kind: string; name: string }) => `${x.kind}:${x.name}`).sort()).toEqual(['artifact:weights.npy', 'metric:accuracy', 'metric:loss']);
+    expect(d.differences.map((x: { kind: string; name: string }) => `${x.kind}:${x.name}`).sort()).toEqual([
+      'artifact:weights.npy',
+      'metric:accuracy',
+      'metric:loss',
+    ]);
     // The artifact diff speaks tensors, not just "hash differs".
     const [weights] = d.artifacts;
     expect(weights).toMatchObject({ name: 'weights.npy', format: 'npy', status: 'modified' });
-    expect(weights.arrays[0]).toMatchObject({ dtypeBefore: 'float32', shapeBefore: [8], elementsBefore: 8, differing: 8, bitIdentical: false });
+    expect(weights.arrays[0]).toMatchObject({
+      dtypeBefore: 'float32',
+      shapeBefore: [8],
+      elementsBefore: 8,
+      differing: 8,
+      bitIdentical: false,
+    });
     expect(weights.arrays[0].maxAbsDiff).toBeGreaterThan(0);
     expect(weights.arrays[0].maxUlp).toBeGreaterThan(1);
     // And the curves show where the two runs part.
@@ -84,7 +94,9 @@ describe('diagnose', () => {
     expect(r.stdout).toMatch(/^## Diagnosis: seed 0 rerun \(10 training runs\)/);
     expect(r.stdout).toContain('**Nondeterministic: parallelism**');
     expect(r.stdout).toContain('| `single-threaded BLAS/OpenMP` | ✅ yes |');
-    expect(r.stdout).toMatch(/with single-threaded BLAS\/OpenMP it is deterministic: add OMP_NUM_THREADS: "1", .* to train\.env/);
+    expect(r.stdout).toMatch(
+      /with single-threaded BLAS\/OpenMP it is deterministic: add OMP_NUM_THREADS: "1", .* to train\.env/,
+    );
     expect(r.stdout).toContain('```mermaid\nxychart-beta');
   });
 });
@@ -100,7 +112,9 @@ describe('a failing exact check with nothing drifted', () => {
     expect(report.verdict).toBe('mismatch');
     expect(report.drift).toEqual({ data: [], config: [], environment: [] });
     expect(report.cause).toBe('randomness');
-    expect(report.causeEvidence).toMatch(/^nothing drifted, but the training is nondeterministic on its own: seed 0 run twice differs/);
+    expect(report.causeEvidence).toMatch(
+      /^nothing drifted, but the training is nondeterministic on its own: seed 0 run twice differs/,
+    );
     expect(report.diagnosis).toMatchObject({ seed: 0, deterministic: false, cause: 'randomness' });
   });
 });

@@ -5,8 +5,21 @@ import { diffSettings } from '../src/drift/settings.js';
 import type { MetricResult } from '../src/schema/report.js';
 
 const metric = (name: string, verdict: MetricResult['verdict'], diff: number): MetricResult => ({
-  name, verdict, diff, baseline: { n: 5, mean: 0.9, sd: 0.01 }, candidate: { n: 5, mean: 0.9 + diff, sd: 0.01 },
-  ci: [diff - 0.01, diff + 0.01], p: 0.5, lower: -0.01, upper: 0.01, margin: '0.01', direction: 'both', design: 'welch', df: 8, se: 0.006, degenerate: false,
+  name,
+  verdict,
+  diff,
+  baseline: { n: 5, mean: 0.9, sd: 0.01 },
+  candidate: { n: 5, mean: 0.9 + diff, sd: 0.01 },
+  ci: [diff - 0.01, diff + 0.01],
+  p: 0.5,
+  lower: -0.01,
+  upper: 0.01,
+  margin: '0.01',
+  direction: 'both',
+  design: 'welch',
+  df: 8,
+  se: 0.006,
+  degenerate: false,
 });
 
 const none = { data: [], config: [], environment: [] };
@@ -34,14 +47,26 @@ describe('environment diff', () => {
 describe('most likely cause', () => {
   it('suspects data first, naming the file and how the metric moved', () => {
     const c = cause({
-      drift: { ...none, data: [{ path: 'data/train.csv', change: 'modified', before: 'a', after: 'b' }], config: [{ file: 'p.yaml', key: 'lr', change: 'modified', before: 1, after: 2 }] },
+      drift: {
+        ...none,
+        data: [{ path: 'data/train.csv', change: 'modified', before: 'a', after: 'b' }],
+        config: [{ file: 'p.yaml', key: 'lr', change: 'modified', before: 1, after: 2 }],
+      },
     });
     expect(c).toEqual({ cause: 'data', evidence: 'data/train.csv changed, and accuracy moved by −0.008.' });
   });
 
   it('then config, with key and values', () => {
-    const c = cause({ drift: { ...none, config: [{ file: 'params.yaml', key: 'optimizer.lr', change: 'modified', before: 0.1, after: 0.01 }] } });
-    expect(c).toEqual({ cause: 'config', evidence: 'params.yaml: optimizer.lr 0.1 → 0.01, and accuracy moved by −0.008.' });
+    const c = cause({
+      drift: {
+        ...none,
+        config: [{ file: 'params.yaml', key: 'optimizer.lr', change: 'modified', before: 0.1, after: 0.01 }],
+      },
+    });
+    expect(c).toEqual({
+      cause: 'config',
+      evidence: 'params.yaml: optimizer.lr 0.1 → 0.01, and accuracy moved by −0.008.',
+    });
   });
 
   it('then environment changes that change numbers (packages), before code', () => {
@@ -61,19 +86,32 @@ describe('most likely cause', () => {
     expect(cause({ drift: { ...none, environment }, codeChanges: ['micrograd.py'] }).cause).toBe('code');
     // A numerical package's version change still comes first.
     const numpy = { key: 'package.numpy', change: 'modified' as const, before: '1.24.2', after: '1.26.4' };
-    expect(cause({ drift: { ...none, environment: [...environment, numpy] }, codeChanges: ['micrograd.py'] }).cause).toBe('environment');
+    expect(
+      cause({ drift: { ...none, environment: [...environment, numpy] }, codeChanges: ['micrograd.py'] }).cause,
+    ).toBe('environment');
   });
 
   it('blames code over a kernel update alone', () => {
-    const c = cause({ drift: { ...none, environment: [{ key: 'kernel', change: 'modified', before: '6.1', after: '6.5' }] }, codeChanges: ['model.py', 'train.py'] });
-    expect(c).toEqual({ cause: 'code', evidence: 'the training code changed since the baseline (model.py, train.py), and accuracy moved by −0.008.' });
+    const c = cause({
+      drift: { ...none, environment: [{ key: 'kernel', change: 'modified', before: '6.1', after: '6.5' }] },
+      codeChanges: ['model.py', 'train.py'],
+    });
+    expect(c).toEqual({
+      cause: 'code',
+      evidence: 'the training code changed since the baseline (model.py, train.py), and accuracy moved by −0.008.',
+    });
   });
 
   it('falls back to a kernel/CPU change, then to unknown', () => {
-    expect(cause({ drift: { ...none, environment: [{ key: 'cpu.model', change: 'modified', before: 'A', after: 'B' }] } }).cause).toBe('environment');
+    expect(
+      cause({ drift: { ...none, environment: [{ key: 'cpu.model', change: 'modified', before: 'A', after: 'B' }] } })
+        .cause,
+    ).toBe('environment');
     const u = cause({});
     expect(u.cause).toBe('unknown');
-    expect(u.evidence).toMatch(/nothing drifted, yet accuracy moved by −0\.008: suspect unseeded randomness or parallel nondeterminism/);
+    expect(u.evidence).toMatch(
+      /nothing drifted, yet accuracy moved by −0\.008: suspect unseeded randomness or parallel nondeterminism/,
+    );
     expect(cause({ codeChanges: null }).evidence).toMatch(/code changes unknown/);
   });
 
@@ -83,19 +121,40 @@ describe('most likely cause', () => {
       mismatches: [{ seed: 2, kind: 'artifact', name: 'model.bin', baseline: 'aa', candidate: 'bb' }],
       codeChanges: ['train.py'],
     });
-    expect(c.evidence).toBe("the training code changed since the baseline (train.py), and seed 2's artifact model.bin differs.");
+    expect(c.evidence).toBe(
+      "the training code changed since the baseline (train.py), and seed 2's artifact model.bin differs.",
+    );
   });
 
   it('abbreviates long lists', () => {
-    const data = ['a', 'b', 'c', 'd', 'e'].map((p) => ({ path: `${p}.csv`, change: 'added' as const, before: null, after: 'x' }));
-    expect(cause({ drift: { ...none, data } }).evidence).toMatch(/^a\.csv was added, b\.csv was added, c\.csv was added and 2 more, and/);
+    const data = ['a', 'b', 'c', 'd', 'e'].map((p) => ({
+      path: `${p}.csv`,
+      change: 'added' as const,
+      before: null,
+      after: 'x',
+    }));
+    expect(cause({ drift: { ...none, data } }).evidence).toMatch(
+      /^a\.csv was added, b\.csv was added, c\.csv was added and 2 more, and/,
+    );
   });
 });
 
 describe('gate settings drift', () => {
   it('lists changed settings as config drift of the gate file, arrays as JSON', () => {
-    expect(diffSettings({ command: ['python3', 'a.py'], seeds: [0, 1, 2], mode: 'exact' }, { command: ['python3', 'b.py'], seeds: [0, 1, 2], mode: 'exact' }, 'repro-gate.yml')).toEqual([
-      { file: 'repro-gate.yml', key: 'command', change: 'modified', before: '["python3","a.py"]', after: '["python3","b.py"]' },
+    expect(
+      diffSettings(
+        { command: ['python3', 'a.py'], seeds: [0, 1, 2], mode: 'exact' },
+        { command: ['python3', 'b.py'], seeds: [0, 1, 2], mode: 'exact' },
+        'repro-gate.yml',
+      ),
+    ).toEqual([
+      {
+        file: 'repro-gate.yml',
+        key: 'command',
+        change: 'modified',
+        before: '["python3","a.py"]',
+        after: '["python3","b.py"]',
+      },
     ]);
   });
 });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT, parseJson, runCli } from './helpers/project.js';
+import { parseJson, REPO_ROOT, runCli } from './helpers/project.js';
 
 interface Case {
   id: string;
@@ -12,7 +12,9 @@ interface Case {
   expected: Record<string, unknown>;
 }
 
-const fixture = JSON.parse(readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'equivalence-extra.json'), 'utf8')) as { cases: Case[] };
+const fixture = JSON.parse(
+  readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'equivalence-extra.json'), 'utf8'),
+) as { cases: Case[] };
 
 function close(actual: unknown, expected: unknown, key: string): void {
   if (typeof expected === 'number') {
@@ -36,13 +38,32 @@ describe('equivalence verb', () => {
   });
 
   it('exits 2 with one message when a sample has fewer than 2 values', async () => {
-    const r = await runCli(['equivalence', '--candidate', '0.9', '--baseline', '0.9,0.91', '--lower', '-0.01', '--upper', '0.01'], os.tmpdir());
+    const r = await runCli(
+      ['equivalence', '--candidate', '0.9', '--baseline', '0.9,0.91', '--lower', '-0.01', '--upper', '0.01'],
+      os.tmpdir(),
+    );
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('repro-gate: --candidate needs at least 2 values to estimate spread (got 1).\n  → Run more seeds.\n');
+    expect(r.stderr).toBe(
+      'repro-gate: --candidate needs at least 2 values to estimate spread (got 1).\n  → Run more seeds.\n',
+    );
   });
 
   it('accepts negative bounds written as separate arguments', async () => {
-    const r = await runCli(['equivalence', '--candidate', '1,1.1,0.9', '--baseline', '1,1.05,0.95', '--lower', '-0.5', '--upper', '0.5', '--json'], os.tmpdir());
+    const r = await runCli(
+      [
+        'equivalence',
+        '--candidate',
+        '1,1.1,0.9',
+        '--baseline',
+        '1,1.05,0.95',
+        '--lower',
+        '-0.5',
+        '--upper',
+        '0.5',
+        '--json',
+      ],
+      os.tmpdir(),
+    );
     expect(r.code).toBe(0);
     expect(parseJson(r)).toMatchObject({ verdict: 'equivalent', lower: -0.5, upper: 0.5, design: 'welch' });
   });

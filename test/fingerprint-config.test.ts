@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GateError } from '../src/util/errors.js';
 import { diffConfig } from '../src/drift/config.js';
 import { fingerprintConfigFiles, flatten, parseConfigText } from '../src/fingerprint/config.js';
+import { GateError } from '../src/util/errors.js';
 
 let root: string;
 beforeEach(async () => {
@@ -40,9 +40,22 @@ const EXPECTED = {
 
 describe('flatten and parse', () => {
   it('flattens nested YAML, JSON and TOML to the same dotted keys', async () => {
-    await put('p.yaml', 'optimizer:\n  name: adam\n  lr: 1.0e-3\n  nesterov: false\nlayers:\n  - units: 128\n  - units: 64\nseed: ~\n');
-    await put('p.json', JSON.stringify({ seed: null, optimizer: { name: 'adam', lr: 0.001, nesterov: false }, layers: [{ units: 128 }, { units: 64 }] }));
-    await put('p.toml', 'seed = "x"\n[optimizer]\nname = "adam"\nlr = 1e-3\nnesterov = false\n[[layers]]\nunits = 128\n[[layers]]\nunits = 64\n');
+    await put(
+      'p.yaml',
+      'optimizer:\n  name: adam\n  lr: 1.0e-3\n  nesterov: false\nlayers:\n  - units: 128\n  - units: 64\nseed: ~\n',
+    );
+    await put(
+      'p.json',
+      JSON.stringify({
+        seed: null,
+        optimizer: { name: 'adam', lr: 0.001, nesterov: false },
+        layers: [{ units: 128 }, { units: 64 }],
+      }),
+    );
+    await put(
+      'p.toml',
+      'seed = "x"\n[optimizer]\nname = "adam"\nlr = 1e-3\nnesterov = false\n[[layers]]\nunits = 128\n[[layers]]\nunits = 64\n',
+    );
     const fp = await fingerprintConfigFiles(['p.yaml', 'p.json', 'p.toml'], root);
     expect(Object.keys(fp)).toEqual(['p.json', 'p.toml', 'p.yaml']);
     expect(fp['p.yaml']).toEqual(EXPECTED);
@@ -60,13 +73,26 @@ describe('flatten and parse', () => {
     });
     expect(flatten(5)).toEqual({ '': 5 });
     expect(flatten([])).toEqual({ '': '[]' });
-    const toml = parseConfigText('d = 1979-05-27\nt = 1979-05-27T07:32:00Z\nn = nan\ni = -inf\nbig = 9223372036854775807\n', 'x.toml');
-    expect(flatten(toml)).toEqual({ big: '9223372036854775807', d: '1979-05-27', i: '-Infinity', n: 'NaN', t: '1979-05-27T07:32:00.000Z' });
+    const toml = parseConfigText(
+      'd = 1979-05-27\nt = 1979-05-27T07:32:00Z\nn = nan\ni = -inf\nbig = 9223372036854775807\n',
+      'x.toml',
+    );
+    expect(flatten(toml)).toEqual({
+      big: '9223372036854775807',
+      d: '1979-05-27',
+      i: '-Infinity',
+      n: 'NaN',
+      t: '1979-05-27T07:32:00.000Z',
+    });
     expect(flatten({ when: new Date(Date.UTC(2024, 0, 2)) })).toEqual({ when: '2024-01-02T00:00:00.000Z' });
   });
 
   it('supports YAML merge keys and strips a BOM', () => {
-    expect(flatten(parseConfigText('base: &b {lr: 1}\nrun:\n  <<: *b\n  bs: 2\n', 'c.yml'))).toEqual({ 'base.lr': 1, 'run.bs': 2, 'run.lr': 1 });
+    expect(flatten(parseConfigText('base: &b {lr: 1}\nrun:\n  <<: *b\n  bs: 2\n', 'c.yml'))).toEqual({
+      'base.lr': 1,
+      'run.bs': 2,
+      'run.lr': 1,
+    });
     expect(parseConfigText('\uFEFF{"a": 1}', 'c.json')).toEqual({ a: 1 });
   });
 
@@ -109,7 +135,9 @@ describe('diffConfig', () => {
     const before = await fingerprintConfigFiles(['params.yaml'], root);
     await put('params.yaml', 'optimizer:\n  lr: 0.01\n  name: adam\n');
     const after = await fingerprintConfigFiles(['params.yaml'], root);
-    expect(diffConfig(before, after)).toEqual([{ file: 'params.yaml', key: 'optimizer.lr', change: 'modified', before: 0.001, after: 0.01 }]);
+    expect(diffConfig(before, after)).toEqual([
+      { file: 'params.yaml', key: 'optimizer.lr', change: 'modified', before: 0.001, after: 0.01 },
+    ]);
     expect(diffConfig(before, before)).toEqual([]);
   });
 

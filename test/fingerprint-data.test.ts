@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, symlink, writeFile, appendFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GateError } from '../src/util/errors.js';
 import { diffData } from '../src/drift/data.js';
 import { fingerprintData } from '../src/fingerprint/data.js';
 import type { DataFingerprint } from '../src/schema/baseline.js';
+import { GateError } from '../src/util/errors.js';
 
 const EMPTY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const ABC = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
@@ -52,7 +52,13 @@ describe('fingerprintData', () => {
     await put('other.txt', 'not listed');
     const fp = await fingerprintData(['data/'], root);
     // byte order of full paths: 'B' < 'a', '-' (0x2d) < '/' (0x2f)
-    expect(Object.keys(fp.files)).toEqual(['data/B.csv', 'data/a-1.csv', 'data/a/y/x.csv', 'data/a/z.csv', 'data/b.csv']);
+    expect(Object.keys(fp.files)).toEqual([
+      'data/B.csv',
+      'data/a-1.csv',
+      'data/a/y/x.csv',
+      'data/a/z.csv',
+      'data/b.csv',
+    ]);
     expect(fp.files['data/a/z.csv']!.sha256).toBe(createHash('sha256').update('z').digest('hex'));
   });
 
@@ -120,7 +126,12 @@ describe('diffData', () => {
     await put('data/b.csv', '4,5,7\n'); // one byte
     const after = await fingerprintData(['data'], root);
     expect(diffData(before, after)).toEqual([
-      { path: 'data/b.csv', change: 'modified', before: before.files['data/b.csv']!.sha256, after: after.files['data/b.csv']!.sha256 },
+      {
+        path: 'data/b.csv',
+        change: 'modified',
+        before: before.files['data/b.csv']!.sha256,
+        after: after.files['data/b.csv']!.sha256,
+      },
     ]);
     // Fingerprinting the unchanged tree again finds nothing.
     expect(diffData(after, await fingerprintData(['data'], root))).toEqual([]);

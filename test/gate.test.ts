@@ -20,7 +20,11 @@ function noise(seed: number, stream = 0): number {
   return (((x >>> 16) ^ x) >>> 0) / 2 ** 31 - 1;
 }
 
-const accuracy = (shift = 0): Training => ({ seed }) => ({ files: metrics({ accuracy: 0.9 + shift + 0.002 * noise(seed), loss: 0.3 + 0.01 * noise(seed, 1) }) });
+const accuracy =
+  (shift = 0): Training =>
+  ({ seed }) => ({
+    files: metrics({ accuracy: 0.9 + shift + 0.002 * noise(seed), loss: 0.3 + 0.01 * noise(seed, 1) }),
+  });
 
 const STATISTICAL = `version: 1
 train:
@@ -40,8 +44,18 @@ async function project(files: Record<string, string> = {}): Promise<string> {
   return dir;
 }
 
-function request(dir: string, runtime: ScriptedRuntime, config = 'repro-gate.yml'): GateRequest & { log: ReturnType<typeof captureLogger> } {
-  return { configPath: config, cwd: dir, log: captureLogger(), runnerEnv: { PATH: '/usr/bin' }, createRuntime: () => runtime };
+function request(
+  dir: string,
+  runtime: ScriptedRuntime,
+  config = 'repro-gate.yml',
+): GateRequest & { log: ReturnType<typeof captureLogger> } {
+  return {
+    configPath: config,
+    cwd: dir,
+    log: captureLogger(),
+    runnerEnv: { PATH: '/usr/bin' },
+    createRuntime: () => runtime,
+  };
 }
 
 async function recorded(training: Training, files?: Record<string, string>): Promise<string> {
@@ -71,7 +85,10 @@ describe('record', () => {
   it('gives training only allowlisted runner variables plus its own', async () => {
     const dir = await project();
     const runtime = new ScriptedRuntime(accuracy());
-    await record({ ...request(dir, runtime), runnerEnv: { PATH: '/bin', GITHUB_TOKEN: 'secret', ACTIONS_RUNTIME_TOKEN: 'x' } });
+    await record({
+      ...request(dir, runtime),
+      runnerEnv: { PATH: '/bin', GITHUB_TOKEN: 'secret', ACTIONS_RUNTIME_TOKEN: 'x' },
+    });
     const env = runtime.runs[0]!.env;
     expect(env).toMatchObject({ PATH: '/bin', PYTHONUNBUFFERED: '1', REPRO_GATE_SEED: '0' });
     expect(Object.keys(env).filter((k) => k.includes('TOKEN'))).toEqual([]);
@@ -103,7 +120,9 @@ describe('check (statistical)', () => {
     const out = await check(request(dir, new ScriptedRuntime(accuracy(-0.05))));
     expect(out).toMatchObject({ verdict: 'not-equivalent', exitCode: 1 });
     expect(out.report.cause).toBe('config');
-    expect(out.report.drift.config).toEqual([{ file: 'params.json', key: 'lr', change: 'modified', before: 0.1, after: 0.2 }]);
+    expect(out.report.drift.config).toEqual([
+      { file: 'params.json', key: 'lr', change: 'modified', before: 0.1, after: 0.2 },
+    ]);
     expect(out.report.causeEvidence).toMatch(/^params\.json: lr 0\.1 → 0\.2, and accuracy moved by −0\.05/);
   });
 
@@ -121,7 +140,9 @@ describe('check (statistical)', () => {
     const runtime = new ScriptedRuntime(accuracy(-0.05), { ...HOST_FACTS, 'package.numpy': '2.0.0' });
     const out = await check(request(dir, runtime));
     expect(out.report.cause).toBe('environment');
-    expect(out.report.drift.environment).toEqual([{ key: 'package.numpy', change: 'modified', before: '1.24.2', after: '2.0.0' }]);
+    expect(out.report.drift.environment).toEqual([
+      { key: 'package.numpy', change: 'modified', before: '1.24.2', after: '2.0.0' },
+    ]);
   });
 
   it('is inconclusive when the noise is too large for the margin, and warns before training', async () => {
@@ -130,11 +151,15 @@ describe('check (statistical)', () => {
     const out = await check(request(dir, new ScriptedRuntime(noisy)));
     expect(out.verdict).toBe('inconclusive');
     expect(out.report.warnings.join('\n')).toMatch(/^accuracy: with this noise/m);
-    expect(out.report.warnings.join('\n')).toMatch(/loss: every seed gave the same value on both sides \(zero spread\)/);
+    expect(out.report.warnings.join('\n')).toMatch(
+      /loss: every seed gave the same value on both sides \(zero spread\)/,
+    );
   });
 
   it('stops a sequential plan early when the candidate is clearly equivalent', async () => {
-    const dir = await recorded(accuracy(), { 'repro-gate.yml': STATISTICAL.replace('seeds: 5', 'seeds: {min: 3, max: 10}') });
+    const dir = await recorded(accuracy(), {
+      'repro-gate.yml': STATISTICAL.replace('seeds: 5', 'seeds: {min: 3, max: 10}'),
+    });
     const runtime = new ScriptedRuntime(accuracy());
     const out = await check(request(dir, runtime));
     expect(out.verdict).toBe('equivalent');
@@ -144,11 +169,15 @@ describe('check (statistical)', () => {
   });
 
   it('refuses a relative margin on a metric whose baseline mean is 0', async () => {
-    const zero: Training = ({ seed }) => ({ files: metrics({ accuracy: 0.9 + 0.002 * noise(seed), loss: 0.01 * noise(seed, 1) - 0.01 * noise(seed, 1) }) });
+    const zero: Training = ({ seed }) => ({
+      files: metrics({ accuracy: 0.9 + 0.002 * noise(seed), loss: 0.01 * noise(seed, 1) - 0.01 * noise(seed, 1) }),
+    });
     const dir = await recorded(zero);
     const err = await check(request(dir, new ScriptedRuntime(zero))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GateError);
-    expect((err as GateError).message).toBe('Metric "loss" has a relative margin (5%) but its baseline mean is 0, so the margin would be 0.');
+    expect((err as GateError).message).toBe(
+      'Metric "loss" has a relative margin (5%) but its baseline mean is 0, so the margin would be 0.',
+    );
     expect((err as GateError).hint).toMatch(/absolute margin/);
   });
 });
@@ -163,26 +192,43 @@ describe('check: refused before any training', () => {
 
   it('a metric the baseline does not have', async () => {
     const dir = await recorded(accuracy());
-    await writeFile(path.join(dir, 'repro-gate.yml'), STATISTICAL.replace('  loss: {margin: 5%}', '  loss: {margin: 5%}\n  f1: {margin: 0.01}'));
-    expect(await refusal(dir)).toEqual({ message: expect.stringMatching(/has no values for metric\(s\) f1\.$/), trained: 0 });
+    await writeFile(
+      path.join(dir, 'repro-gate.yml'),
+      STATISTICAL.replace('  loss: {margin: 5%}', '  loss: {margin: 5%}\n  f1: {margin: 0.01}'),
+    );
+    expect(await refusal(dir)).toEqual({
+      message: expect.stringMatching(/has no values for metric\(s\) f1\.$/),
+      trained: 0,
+    });
   });
 
   it('exact mode with a seed the baseline lacks', async () => {
     const dir = await recorded(accuracy());
     await writeFile(path.join(dir, 'repro-gate.yml'), STATISTICAL.replace('seeds: 5', 'seeds: [0, 7]\nmode: exact'));
-    expect(await refusal(dir)).toEqual({ message: expect.stringMatching(/Exact mode needs the baseline to hold every seed, but it has no run for seed\(s\) 7\./), trained: 0 });
+    expect(await refusal(dir)).toEqual({
+      message: expect.stringMatching(
+        /Exact mode needs the baseline to hold every seed, but it has no run for seed\(s\) 7\./,
+      ),
+      trained: 0,
+    });
   });
 
   it('paired comparisons with different seed counts', async () => {
     const dir = await recorded(accuracy());
     await writeFile(path.join(dir, 'repro-gate.yml'), STATISTICAL.replace('seeds: 5', 'seeds: 3\npaired: true'));
-    expect(await refusal(dir)).toEqual({ message: expect.stringMatching(/the config lists 3, the baseline holds 5/), trained: 0 });
+    expect(await refusal(dir)).toEqual({
+      message: expect.stringMatching(/the config lists 3, the baseline holds 5/),
+      trained: 0,
+    });
   });
 
   it('robust comparisons below 10 seeds per side', async () => {
     const dir = await recorded(accuracy());
     await writeFile(path.join(dir, 'repro-gate.yml'), STATISTICAL.replace('seeds: 5', 'seeds: 5\nrobust: true'));
-    expect(await refusal(dir)).toEqual({ message: expect.stringMatching(/robust equivalence needs ≥ 10 seeds per side/), trained: 0 });
+    expect(await refusal(dir)).toEqual({
+      message: expect.stringMatching(/robust equivalence needs ≥ 10 seeds per side/),
+      trained: 0,
+    });
   });
 
   it('a baseline written by a newer repro-gate', async () => {
@@ -190,16 +236,24 @@ describe('check: refused before any training', () => {
     const file = path.join(dir, '.repro-gate', 'baseline.json');
     const baseline = JSON.parse(await readFile(file, 'utf8'));
     await writeFile(file, JSON.stringify({ ...baseline, schemaVersion: 99 }));
-    expect(await refusal(dir)).toEqual({ message: expect.stringMatching(/has schemaVersion 99, newer than this repro-gate understands \(1\)\.$/), trained: 0 });
+    expect(await refusal(dir)).toEqual({
+      message: expect.stringMatching(/has schemaVersion 99, newer than this repro-gate understands \(1\)\.$/),
+      trained: 0,
+    });
   });
 
   it('a missing baseline', async () => {
     const dir = await project();
-    expect(await refusal(dir)).toEqual({ message: expect.stringMatching(/^No baseline at .*baseline\.json\.$/), trained: 0 });
+    expect(await refusal(dir)).toEqual({
+      message: expect.stringMatching(/^No baseline at .*baseline\.json\.$/),
+      trained: 0,
+    });
   });
 });
 
-const EXACT = STATISTICAL.replace('seeds: 5', 'seeds: 2\nmode: exact').replace('accuracy: {margin: 0.01}', 'accuracy: {}').replace('loss: {margin: 5%}', 'loss: {}');
+const EXACT = STATISTICAL.replace('seeds: 5', 'seeds: 2\nmode: exact')
+  .replace('accuracy: {margin: 0.01}', 'accuracy: {}')
+  .replace('loss: {margin: 5%}', 'loss: {}');
 
 describe('check (exact) and diagnose', () => {
   const exact = ({ seed }: { seed: number }) => ({ files: metrics({ accuracy: 0.9 + seed / 100, loss: 0.3 }) });
@@ -223,7 +277,10 @@ describe('check (exact) and diagnose', () => {
     expect(out.report.cause).toBe('parallelism');
     // Every factor is tried (twice each), so the table shows which settings matter and which do not.
     expect(out.report.diagnosis).toMatchObject({ deterministic: false, cause: 'parallelism', runs: 10 });
-    expect(out.report.diagnosis?.factors[0]).toMatchObject({ name: 'single-threaded BLAS/OpenMP', deterministic: true });
+    expect(out.report.diagnosis?.factors[0]).toMatchObject({
+      name: 'single-threaded BLAS/OpenMP',
+      deterministic: true,
+    });
     expect(runtime.runs).toHaveLength(2 + 10);
   });
 
@@ -237,7 +294,9 @@ describe('check (exact) and diagnose', () => {
 
   it('diagnose: hash randomisation is found through PYTHONHASHSEED=0', async () => {
     const dir = await project({ 'repro-gate.yml': EXACT });
-    const hashed: Training = ({ env, call }) => ({ files: metrics({ accuracy: env.PYTHONHASHSEED === '0' ? 0.9 : 0.9 + call * 1e-9, loss: 0.3 }) });
+    const hashed: Training = ({ env, call }) => ({
+      files: metrics({ accuracy: env.PYTHONHASHSEED === '0' ? 0.9 : 0.9 + call * 1e-9, loss: 0.3 }),
+    });
     const out = await diagnose({ ...request(dir, new ScriptedRuntime(hashed)), seed: 0 });
     expect(out.exitCode).toBe(1);
     expect(out.diagnosis.cause).toBe('randomness');
@@ -251,18 +310,26 @@ describe('check (exact) and diagnose', () => {
   });
 
   it('diagnose: a factor already set in train.env is not tried again', async () => {
-    const dir = await project({ 'repro-gate.yml': EXACT.replace('  command:', '  env: {PYTHONHASHSEED: "0"}\n  command:') });
+    const dir = await project({
+      'repro-gate.yml': EXACT.replace('  command:', '  env: {PYTHONHASHSEED: "0"}\n  command:'),
+    });
     const unseeded: Training = ({ call }) => ({ files: metrics({ accuracy: 0.9 + call * 1e-9, loss: 0.3 }) });
     const runtime = new ScriptedRuntime(unseeded);
     const out = await diagnose({ ...request(dir, runtime), seed: 0 });
     expect(out.diagnosis).toMatchObject({ deterministic: false, cause: 'randomness', runs: 8 });
-    expect(out.diagnosis.factors[1]).toMatchObject({ name: 'PYTHONHASHSEED=0', deterministic: null, note: 'already set in train.env' });
+    expect(out.diagnosis.factors[1]).toMatchObject({
+      name: 'PYTHONHASHSEED=0',
+      deterministic: null,
+      note: 'already set in train.env',
+    });
     expect(runtime.runs).toHaveLength(8);
   });
 
   it('a failing exact check does not rerun anything when diagnose.auto is off', async () => {
     const dir = await recorded(exact, { 'repro-gate.yml': `${EXACT}diagnose: {auto: false}\n` });
-    const runtime = new ScriptedRuntime(({ seed, call }) => ({ files: metrics({ accuracy: 0.9 + seed / 100 + call * 1e-9, loss: 0.3 }) }));
+    const runtime = new ScriptedRuntime(({ seed, call }) => ({
+      files: metrics({ accuracy: 0.9 + seed / 100 + call * 1e-9, loss: 0.3 }),
+    }));
     const out = await check(request(dir, runtime));
     expect(out.report).toMatchObject({ verdict: 'mismatch', cause: 'unknown' });
     expect(out.report.diagnosis).toBeUndefined();
@@ -282,9 +349,15 @@ describe('drift', () => {
   it('lists environment changes and changed gate settings', async () => {
     const dir = await recorded(accuracy());
     await writeFile(path.join(dir, 'repro-gate.yml'), STATISTICAL.replace('seeds: 5', 'seeds: 6'));
-    const out = await drift(request(dir, new ScriptedRuntime(accuracy(), { ...HOST_FACTS, 'python.version': '3.12.1' })));
+    const out = await drift(
+      request(dir, new ScriptedRuntime(accuracy(), { ...HOST_FACTS, 'python.version': '3.12.1' })),
+    );
     expect(out).toMatchObject({ verdict: 'drift', exitCode: 1 });
-    expect(out.report.drift.environment).toEqual([{ key: 'python.version', change: 'modified', before: '3.11.2', after: '3.12.1' }]);
-    expect(out.report.drift.config).toEqual([{ file: 'repro-gate.yml', key: 'seeds', change: 'modified', before: '[0,1,2,3,4]', after: '[0,1,2,3,4,5]' }]);
+    expect(out.report.drift.environment).toEqual([
+      { key: 'python.version', change: 'modified', before: '3.11.2', after: '3.12.1' },
+    ]);
+    expect(out.report.drift.config).toEqual([
+      { file: 'repro-gate.yml', key: 'seeds', change: 'modified', before: '[0,1,2,3,4]', after: '[0,1,2,3,4,5]' },
+    ]);
   });
 });

@@ -18,7 +18,9 @@ describe('pullRequestFromEvent', () => {
   });
 
   it('reads workflow_run.pull_requests[0], which is empty for forks', () => {
-    expect(pullRequestFromEvent('workflow_run', { workflow_run: { pull_requests: [{ number: 9 }, { number: 10 }] } })).toBe(9);
+    expect(
+      pullRequestFromEvent('workflow_run', { workflow_run: { pull_requests: [{ number: 9 }, { number: 10 }] } }),
+    ).toBe(9);
     expect(pullRequestFromEvent('workflow_run', { workflow_run: { pull_requests: [] } })).toBeUndefined();
   });
 
@@ -43,7 +45,12 @@ describe('workflowRunHead', () => {
     },
   });
   it('extracts what the PR lookup needs', () => {
-    expect(workflowRunHead(run())).toEqual({ pullRequests: [], headSha: SHA, headBranch: 'feature', headOwner: 'forker' });
+    expect(workflowRunHead(run())).toEqual({
+      pullRequests: [],
+      headSha: SHA,
+      headBranch: 'feature',
+      headOwner: 'forker',
+    });
     expect(workflowRunHead(run({ pull_requests: [{ number: 4 }, { number: 'x' }] }))?.pullRequests).toEqual([4]);
   });
   it('rejects incomplete payloads', () => {

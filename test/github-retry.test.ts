@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPermissionDenied, isRateLimited, retryDelay, withRetry, type RetryPolicy } from '../src/github/retry.js';
+import { isPermissionDenied, isRateLimited, type RetryPolicy, retryDelay, withRetry } from '../src/github/retry.js';
 
 const policy: RetryPolicy = { retries: 3, baseDelayMs: 100, maxDelayMs: 10_000 };
 const httpErr = (status: number, headers: Record<string, string> = {}, message = 'x') => ({
@@ -70,10 +70,14 @@ describe('withRetry', () => {
   it('rethrows the last error when out of retries, and final errors at once', async () => {
     let calls = 0;
     const sleep = async () => {};
-    await expect(withRetry(async () => (calls++, Promise.reject(httpErr(502))), { ...policy, sleep })).rejects.toMatchObject({ status: 502 });
+    await expect(
+      withRetry(async () => (calls++, Promise.reject(httpErr(502))), { ...policy, sleep }),
+    ).rejects.toMatchObject({ status: 502 });
     expect(calls).toBe(4);
     calls = 0;
-    await expect(withRetry(async () => (calls++, Promise.reject(httpErr(404))), { ...policy, sleep })).rejects.toMatchObject({ status: 404 });
+    await expect(
+      withRetry(async () => (calls++, Promise.reject(httpErr(404))), { ...policy, sleep }),
+    ).rejects.toMatchObject({ status: 404 });
     expect(calls).toBe(1);
   });
 });

@@ -2,15 +2,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOctokit } from '../src/github/octokit.js';
 import {
   ACTIONS_BOT,
-  GitHubPermissionError,
-  MAX_COMMENT_LENGTH,
   commentKey,
   commentMarker,
   composeBody,
   findStickyComment,
+  GitHubPermissionError,
+  MAX_COMMENT_LENGTH,
   resolveIdentity,
-  upsertStickyComment,
   type UpsertOptions,
+  upsertStickyComment,
 } from '../src/github/sticky-comment.js';
 import { renderMarkdown } from '../src/report/markdown.js';
 import { ACTIONS_BOT_USER, FakeGitHub, HUMAN, TOKENS } from './helpers/fake-github.js';
@@ -88,7 +88,10 @@ describe('resolveIdentity', () => {
     expect(me).toEqual(ACTIONS_BOT);
   });
   it('honours an explicit login without calling the API', async () => {
-    const me = await resolveIdentity(createOctokit(TOKENS.installation, { baseUrl: gh.url, retry: FAST }), 'my-app[bot]');
+    const me = await resolveIdentity(
+      createOctokit(TOKENS.installation, { baseUrl: gh.url, retry: FAST }),
+      'my-app[bot]',
+    );
     expect(me).toEqual({ login: 'my-app[bot]', type: 'Bot' });
     expect(gh.requests).toHaveLength(0);
   });
@@ -193,10 +196,17 @@ describe('upsertStickyComment against a fake GitHub', () => {
   });
 
   it('fits a huge report by asking the renderer for a shorter one', async () => {
-    const environment = Array.from({ length: 3000 }, (_, i) => ({ key: `package.p${i}`, change: 'modified' as const, before: '1.0', after: '1.1' }));
+    const environment = Array.from({ length: 3000 }, (_, i) => ({
+      key: `package.p${i}`,
+      change: 'modified' as const,
+      before: '1.0',
+      after: '1.1',
+    }));
     const report = sampleReport({ drift: { data: [], config: [], environment } });
     expect(renderMarkdown(report).length).toBeGreaterThan(MAX_COMMENT_LENGTH);
-    const r = await upsert({ body: (max) => renderMarkdown(report, { maxLength: max, truncatedNote: 'See the job summary.' }) });
+    const r = await upsert({
+      body: (max) => renderMarkdown(report, { maxLength: max, truncatedNote: 'See the job summary.' }),
+    });
     expect(r.action).toBe('created');
     const posted = gh.comments[0]!.body;
     expect(posted.length).toBeLessThanOrEqual(MAX_COMMENT_LENGTH);

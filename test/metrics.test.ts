@@ -21,7 +21,9 @@ describe('metrics file', () => {
   });
 
   it('refuses non-numbers and non-finite values', () => {
-    expect(() => extractMetrics({ a: '0.9' }, ['a'], 'm.json')).toThrow(/Metric "a" in m\.json is "0\.9", not a finite number/);
+    expect(() => extractMetrics({ a: '0.9' }, ['a'], 'm.json')).toThrow(
+      /Metric "a" in m\.json is "0\.9", not a finite number/,
+    );
     expect(() => extractMetrics({ a: null }, ['a'], 'm.json')).toThrow(/is null, not a finite number/);
   });
 
@@ -39,8 +41,12 @@ describe('metrics file', () => {
 
   it('says when the file is missing or not JSON', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'rg-metrics-'));
-    await expect(readMetrics(path.join(dir, 'none.json'), ['a'], "seed 2's none.json")).rejects.toThrow(/The training did not write seed 2's none\.json/);
+    await expect(readMetrics(path.join(dir, 'none.json'), ['a'], "seed 2's none.json")).rejects.toThrow(
+      /The training did not write seed 2's none\.json/,
+    );
     await writeFile(path.join(dir, 'bad.json'), '{"a": 1,');
-    await expect(readMetrics(path.join(dir, 'bad.json'), ['a'], 'bad.json')).rejects.toThrow(/bad\.json is not valid JSON/);
+    await expect(readMetrics(path.join(dir, 'bad.json'), ['a'], 'bad.json')).rejects.toThrow(
+      /bad\.json is not valid JSON/,
+    );
   });
 });

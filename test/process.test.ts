@@ -24,7 +24,11 @@ describe('process runner', () => {
     const logFile = path.join(dir, 'run.log');
     const r = await runProcess({
       argv: ['sh', '-c', 'echo one; echo two >&2; printf three; exit 3'],
-      cwd: dir, env, timeoutMs: 10_000, logFile, onLine: (l) => lines.push(l),
+      cwd: dir,
+      env,
+      timeoutMs: 10_000,
+      logFile,
+      onLine: (l) => lines.push(l),
     });
     expect(r.exitCode).toBe(3);
     expect(r.timedOut).toBe(false);
@@ -39,14 +43,26 @@ describe('process runner', () => {
   it('passes arguments verbatim: no shell ever sees them', async () => {
     const lines: string[] = [];
     const tricky = '$(touch /tmp/rg-pwned); `id` && echo "; rm -rf /"';
-    const r = await runProcess({ argv: ['printf', '%s\\n', tricky], cwd: os.tmpdir(), env, timeoutMs: 10_000, onLine: (l) => lines.push(l) });
+    const r = await runProcess({
+      argv: ['printf', '%s\\n', tricky],
+      cwd: os.tmpdir(),
+      env,
+      timeoutMs: 10_000,
+      onLine: (l) => lines.push(l),
+    });
     expect(r.exitCode).toBe(0);
     expect(lines).toEqual([tricky]);
   });
 
   it('gives the process only the environment it is handed', async () => {
     const lines: string[] = [];
-    await runProcess({ argv: ['env'], cwd: os.tmpdir(), env: { PATH: env.PATH, ONLY: 'this' }, timeoutMs: 10_000, onLine: (l) => lines.push(l) });
+    await runProcess({
+      argv: ['env'],
+      cwd: os.tmpdir(),
+      env: { PATH: env.PATH, ONLY: 'this' },
+      timeoutMs: 10_000,
+      onLine: (l) => lines.push(l),
+    });
     expect(lines.sort()).toEqual([`PATH=${env.PATH}`, 'ONLY=this'].sort());
   });
 
@@ -56,7 +72,9 @@ describe('process runner', () => {
     const r = await runProcess({
       // The grandchild ignores nothing special; it would outlive a plain kill of the parent.
       argv: ['sh', '-c', `sleep 60 & echo $! > ${pidFile}; wait`],
-      cwd: dir, env, timeoutMs: 500,
+      cwd: dir,
+      env,
+      timeoutMs: 500,
     });
     expect(r.timedOut).toBe(true);
     const grandchild = Number(await readFile(pidFile, 'utf8'));
@@ -74,11 +92,24 @@ describe('process runner', () => {
 describe('training environment', () => {
   it('passes allowlisted runner variables and the config env, never tokens', () => {
     const runner = {
-      PATH: '/usr/bin', HOME: '/home/runner', GITHUB_TOKEN: 'ghs_secret', ACTIONS_RUNTIME_TOKEN: 'x', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'y',
-      INPUT_GITHUB_TOKEN: 'z', AWS_SECRET_ACCESS_KEY: 'k', RANDOM_VAR: 'r', CUDA_VISIBLE_DEVICES: '0',
+      PATH: '/usr/bin',
+      HOME: '/home/runner',
+      GITHUB_TOKEN: 'ghs_secret',
+      ACTIONS_RUNTIME_TOKEN: 'x',
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'y',
+      INPUT_GITHUB_TOKEN: 'z',
+      AWS_SECRET_ACCESS_KEY: 'k',
+      RANDOM_VAR: 'r',
+      CUDA_VISIBLE_DEVICES: '0',
     };
     const env = trainingEnv(runner, { PYTHONHASHSEED: '0', REPRO_GATE_SEED: '1' });
-    expect(env).toEqual({ PATH: '/usr/bin', HOME: '/home/runner', CUDA_VISIBLE_DEVICES: '0', PYTHONHASHSEED: '0', REPRO_GATE_SEED: '1' });
+    expect(env).toEqual({
+      PATH: '/usr/bin',
+      HOME: '/home/runner',
+      CUDA_VISIBLE_DEVICES: '0',
+      PYTHONHASHSEED: '0',
+      REPRO_GATE_SEED: '1',
+    });
     expect(JSON.stringify(env)).not.toMatch(/secret|ghs_/);
   });
 });

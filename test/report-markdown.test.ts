@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { escapeCode as code, escapeText as text } from '../src/report/escape.js';
-import { num } from '../src/util/format.js';
 import { renderMarkdown } from '../src/report/markdown.js';
-import { reportSchema, type Report } from '../src/schema/report.js';
+import { type Report, reportSchema } from '../src/schema/report.js';
+import { num } from '../src/util/format.js';
 
 function report(over: Partial<Report> = {}): Report {
   return reportSchema.parse({
@@ -14,12 +14,31 @@ function report(over: Partial<Report> = {}): Report {
     mode: 'statistical',
     alpha: 0.05,
     seeds: [0, 1, 2, 3, 4],
-    metrics: [{
-      name: 'accuracy', verdict: 'not-equivalent', baseline: { n: 5, mean: 0.9121, sd: 0.001 }, candidate: { n: 5, mean: 0.9041, sd: 0.0012 },
-      diff: -0.008, ci: [-0.0093, -0.0067], p: 0.97, lower: -0.005, upper: 0.005, margin: '0.005', direction: 'both', design: 'welch', df: 7.6, se: 0.0007, degenerate: false,
-    }],
+    metrics: [
+      {
+        name: 'accuracy',
+        verdict: 'not-equivalent',
+        baseline: { n: 5, mean: 0.9121, sd: 0.001 },
+        candidate: { n: 5, mean: 0.9041, sd: 0.0012 },
+        diff: -0.008,
+        ci: [-0.0093, -0.0067],
+        p: 0.97,
+        lower: -0.005,
+        upper: 0.005,
+        margin: '0.005',
+        direction: 'both',
+        design: 'welch',
+        df: 7.6,
+        se: 0.0007,
+        degenerate: false,
+      },
+    ],
     mismatches: [],
-    drift: { data: [{ path: 'data/train.csv', change: 'modified', before: 'a'.repeat(64), after: 'b'.repeat(64) }], config: [], environment: [] },
+    drift: {
+      data: [{ path: 'data/train.csv', change: 'modified', before: 'a'.repeat(64), after: 'b'.repeat(64) }],
+      config: [],
+      environment: [],
+    },
     cause: 'data',
     causeEvidence: 'data/train.csv changed, and accuracy moved by −0.008.',
     warnings: [],
@@ -31,36 +50,57 @@ function report(over: Partial<Report> = {}): Report {
 
 describe('markdown report', () => {
   it('puts the verdict and summary first, then the cause, metrics and drift in order', () => {
-    const md = renderMarkdown(report({ drift: {
-      data: [{ path: 'data/train.csv', change: 'modified', before: 'a'.repeat(64), after: 'b'.repeat(64) }],
-      config: [{ file: 'params.yaml', key: 'lr', change: 'modified', before: 0.1, after: 0.2 }],
-      environment: [{ key: 'package.numpy', change: 'modified', before: '1.24', after: '1.26' }],
-    } }));
+    const md = renderMarkdown(
+      report({
+        drift: {
+          data: [{ path: 'data/train.csv', change: 'modified', before: 'a'.repeat(64), after: 'b'.repeat(64) }],
+          config: [{ file: 'params.yaml', key: 'lr', change: 'modified', before: 0.1, after: 0.2 }],
+          environment: [{ key: 'package.numpy', change: 'modified', before: '1.24', after: '1.26' }],
+        },
+      }),
+    );
     expect(md.split('\n')[0]).toBe('## ❌ repro-gate: not-equivalent');
     expect(md).toContain('| Metric | Baseline (n=5) | This run (n=5) | Difference | 90% CI | Margin | p | Verdict |');
-    expect(md).toContain('| <code>accuracy</code> | 0.9121 ± 0.001 | 0.9041 ± 0.0012 | −0.008 | [−0.0093, −0.0067] | ±0.005 | 0.9700 | ❌ not-equivalent |');
+    expect(md).toContain(
+      '| <code>accuracy</code> | 0.9121 ± 0.001 | 0.9041 ± 0.0012 | −0.008 | [−0.0093, −0.0067] | ±0.005 | 0.9700 | ❌ not-equivalent |',
+    );
     expect(md).toContain('**Most likely cause: data** — data/train.csv changed, and accuracy moved by −0.008.');
-    const order = ['Most likely cause', '| Metric', '#### Data', '#### Config', '#### Environment'].map((s) => md.indexOf(s));
+    const order = ['Most likely cause', '| Metric', '#### Data', '#### Config', '#### Environment'].map((s) =>
+      md.indexOf(s),
+    );
     expect(order.every((i) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
   });
 
   it('escapes repository text so it cannot break tables, link, mention or inject HTML', () => {
     const evil = 'x|y <img src=x onerror=alert(1)> @admin [click](https://evil) `rm` **b**';
-    const md = renderMarkdown(report({
-      drift: { data: [{ path: evil, change: 'added', before: null, after: 'b'.repeat(64) }], config: [{ file: 'p.yaml', key: evil, change: 'added', after: evil }], environment: [] },
-    }));
+    const md = renderMarkdown(
+      report({
+        drift: {
+          data: [{ path: evil, change: 'added', before: null, after: 'b'.repeat(64) }],
+          config: [{ file: 'p.yaml', key: evil, change: 'added', after: evil }],
+          environment: [],
+        },
+      }),
+    );
     expect(md).not.toContain('<img');
     expect(md).not.toContain('@admin');
     expect(md).not.toContain('[click]');
     expect(md).not.toMatch(/x\|y/);
-    expect(md).toContain('<code>x&#124;y &lt;img src=x onerror=alert(1)&gt; &#64;&#8203;admin &#91;click&#93;(https://evil) &#96;rm&#96; &#42;&#42;b&#42;&#42;</code>');
+    expect(md).toContain(
+      '<code>x&#124;y &lt;img src=x onerror=alert(1)&gt; &#64;&#8203;admin &#91;click&#93;(https://evil) &#96;rm&#96; &#42;&#42;b&#42;&#42;</code>',
+    );
     expect(text('line1\nline2')).toBe('line1 line2');
     expect(code(undefined)).toBe('—');
   });
 
   it('shortens a long report by dropping whole detail sections, keeping the headline and a pointer', () => {
-    const environment = Array.from({ length: 3000 }, (_, i) => ({ key: `package.p${i}`, change: 'modified' as const, before: '1.0.0', after: '1.0.1' }));
+    const environment = Array.from({ length: 3000 }, (_, i) => ({
+      key: `package.p${i}`,
+      change: 'modified' as const,
+      before: '1.0.0',
+      after: '1.0.1',
+    }));
     const big = report({ drift: { data: [], config: [], environment }, warnings: ['w'] });
     const full = renderMarkdown(big);
     expect(full.length).toBeGreaterThan(65_536);
@@ -85,11 +125,16 @@ describe('markdown report', () => {
 
   it('renders the automatic diagnosis of a failing exact check below the drift', () => {
     const diagnosis = {
-      seed: 0, deterministic: false, cause: 'randomness' as const, runs: 10,
+      seed: 0,
+      deterministic: false,
+      cause: 'randomness' as const,
+      runs: 10,
       evidence: 'seed 0 run twice differs in 1 value (loss), and no single setting made it deterministic.',
       differences: [{ kind: 'metric' as const, name: 'loss', before: 0.5, after: 0.51, detail: '+0.01' }],
       factors: [{ name: 'PYTHONHASHSEED=0', env: { PYTHONHASHSEED: '0' }, deterministic: false }],
-      artifacts: [], curves: [], curvePlot: null,
+      artifacts: [],
+      curves: [],
+      curvePlot: null,
     };
     const md = renderMarkdown(report({ mode: 'exact', verdict: 'mismatch', cause: 'randomness', diagnosis }));
     expect(md).toContain('### Diagnosis: seed 0 rerun (10 training runs)');
@@ -100,7 +145,9 @@ describe('markdown report', () => {
 
   it('shows one-sided margins and zero-spread verdicts', () => {
     const m = report().metrics[0]!;
-    const md = renderMarkdown(report({ metrics: [{ ...m, direction: 'higher', upper: null, verdict: 'equivalent', degenerate: true }] }));
+    const md = renderMarkdown(
+      report({ metrics: [{ ...m, direction: 'higher', upper: null, verdict: 'equivalent', degenerate: true }] }),
+    );
     expect(md).toContain('| ≥ −0.005 |');
     expect(md).toContain('✅ equivalent (zero spread) |');
   });
@@ -110,9 +157,24 @@ describe('terminal format', () => {
   it('shows repository text plainly, protecting only the table structure', () => {
     const m = renderMarkdown(
       reportSchema.parse({
-        schemaVersion: 1, tool: { name: 'repro-gate', version: '0.1.0' }, command: 'drift', verdict: 'drift', summary: 's', mode: 'exact', alpha: 0.05,
-        seeds: [], metrics: [], mismatches: [], warnings: [], baseline: null, commit: null,
-        drift: { data: [], config: [{ file: 'p.yaml', key: 'a|b_c', change: 'modified', before: '<x>', after: 2 }], environment: [] },
+        schemaVersion: 1,
+        tool: { name: 'repro-gate', version: '0.1.0' },
+        command: 'drift',
+        verdict: 'drift',
+        summary: 's',
+        mode: 'exact',
+        alpha: 0.05,
+        seeds: [],
+        metrics: [],
+        mismatches: [],
+        warnings: [],
+        baseline: null,
+        commit: null,
+        drift: {
+          data: [],
+          config: [{ file: 'p.yaml', key: 'a|b_c', change: 'modified', before: '<x>', after: 2 }],
+          environment: [],
+        },
       }),
       { format: 'terminal' },
     );

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runEquivalence, type EquivalenceArgs } from '../src/gate/equivalence.js';
-import { tostPower, seedsNeeded } from '../src/stats/power.js';
+import { type EquivalenceArgs, runEquivalence } from '../src/gate/equivalence.js';
+import { seedsNeeded, tostPower } from '../src/stats/power.js';
 import { robustTost } from '../src/stats/robust.js';
 import { planSequential, sequentialDecision } from '../src/stats/sequential.js';
 import { summarize } from '../src/stats/summary.js';
@@ -50,7 +50,7 @@ describe('two-pass variance (summary.ts) under large offsets', () => {
     expect(relErr(s.mean, exactMean)).toBeLessThan(1e-15);
     // The textbook one-pass formula loses everything here: this is what the test guards against.
     const n = xs.length;
-    const naive = (xs.reduce((a, x) => a + x * x, 0) - (xs.reduce((a, x) => a + x, 0) ** 2) / n) / (n - 1);
+    const naive = (xs.reduce((a, x) => a + x * x, 0) - xs.reduce((a, x) => a + x, 0) ** 2 / n) / (n - 1);
     if (Math.abs(offset) >= 1e9) expect(relErr(naive, want)).toBeGreaterThan(1e-3);
   });
 
@@ -69,21 +69,57 @@ describe('tost with n = 2 vs statsmodels 0.13.5 (ttost_ind / ttost_paired, tconf
   const refs = [
     {
       name: 'welch 2 vs 2',
-      input: { candidate: [0.91, 0.93], baseline: [0.92, 0.9], lower: -0.05, upper: 0.05, alpha: 0.05, design: 'welch' as const },
-      p: 0.05278640450004214, pLower: 0.02565835097474313, pUpper: 0.05278640450004214, df: 2, tLower: 4.242640687119282,
-      ci: [-0.03129483209672647, 0.051294832096726486], verdict: 'inconclusive',
+      input: {
+        candidate: [0.91, 0.93],
+        baseline: [0.92, 0.9],
+        lower: -0.05,
+        upper: 0.05,
+        alpha: 0.05,
+        design: 'welch' as const,
+      },
+      p: 0.05278640450004214,
+      pLower: 0.02565835097474313,
+      pUpper: 0.05278640450004214,
+      df: 2,
+      tLower: 4.242640687119282,
+      ci: [-0.03129483209672647, 0.051294832096726486],
+      verdict: 'inconclusive',
     },
     {
       name: 'welch 2 vs 3',
-      input: { candidate: [0.91, 0.93], baseline: [0.92, 0.9, 0.95], lower: -0.05, upper: 0.05, alpha: 0.05, design: 'welch' as const },
-      p: 0.038663061906959804, pLower: 0.038663061906959804, pUpper: 0.02831924188525189, df: 2.9980879541108982, tLower: 2.6457513110645947,
-      ci: [-0.04485355725701458, 0.03818689059034798], verdict: 'equivalent',
+      input: {
+        candidate: [0.91, 0.93],
+        baseline: [0.92, 0.9, 0.95],
+        lower: -0.05,
+        upper: 0.05,
+        alpha: 0.05,
+        design: 'welch' as const,
+      },
+      p: 0.038663061906959804,
+      pLower: 0.038663061906959804,
+      pUpper: 0.02831924188525189,
+      df: 2.9980879541108982,
+      tLower: 2.6457513110645947,
+      ci: [-0.04485355725701458, 0.03818689059034798],
+      verdict: 'equivalent',
     },
     {
       name: 'paired 2',
-      input: { candidate: [0.91, 0.93], baseline: [0.905, 0.921], lower: -0.02, upper: 0.02, alpha: 0.05, design: 'paired' as const },
-      p: 0.048589790347528986, pLower: 0.023535526661438017, pUpper: 0.048589790347528986, df: 1, tLower: 13.499999999999991,
-      ci: [-0.00562750302960187, 0.01962750302960188], verdict: 'equivalent',
+      input: {
+        candidate: [0.91, 0.93],
+        baseline: [0.905, 0.921],
+        lower: -0.02,
+        upper: 0.02,
+        alpha: 0.05,
+        design: 'paired' as const,
+      },
+      p: 0.048589790347528986,
+      pLower: 0.023535526661438017,
+      pUpper: 0.048589790347528986,
+      df: 1,
+      tLower: 13.499999999999991,
+      ci: [-0.00562750302960187, 0.01962750302960188],
+      verdict: 'equivalent',
     },
   ];
   it.each(refs)('$name', (ref) => {
@@ -103,21 +139,33 @@ describe('tost with n = 2 vs statsmodels 0.13.5 (ttost_ind / ttost_paired, tconf
 describe('n < 2 is an error everywhere', () => {
   const bounds = { lower: -0.01, upper: 0.01 };
   it('tost', () => {
-    expect(() => tost({ candidate: [0.9], baseline: [0.9, 0.91], ...bounds, alpha: 0.05, design: 'welch' })).toThrow(/at least 2 values/);
-    expect(() => tost({ candidate: [0.9, 0.91], baseline: [0.9], ...bounds, alpha: 0.05, design: 'welch' })).toThrow(/at least 2 values/);
+    expect(() => tost({ candidate: [0.9], baseline: [0.9, 0.91], ...bounds, alpha: 0.05, design: 'welch' })).toThrow(
+      /at least 2 values/,
+    );
+    expect(() => tost({ candidate: [0.9, 0.91], baseline: [0.9], ...bounds, alpha: 0.05, design: 'welch' })).toThrow(
+      /at least 2 values/,
+    );
   });
   it('power', () => {
-    expect(() => tostPower({ sd: 0.01, ...bounds, alpha: 0.05, nBaseline: 5, nCandidate: 1 })).toThrow(/nCandidate must be an integer ≥ 2/);
-    expect(() => seedsNeeded({ sd: 0.01, ...bounds, alpha: 0.05, nBaseline: 1 })).toThrow(/nBaseline must be an integer ≥ 2/);
+    expect(() => tostPower({ sd: 0.01, ...bounds, alpha: 0.05, nBaseline: 5, nCandidate: 1 })).toThrow(
+      /nCandidate must be an integer ≥ 2/,
+    );
+    expect(() => seedsNeeded({ sd: 0.01, ...bounds, alpha: 0.05, nBaseline: 1 })).toThrow(
+      /nBaseline must be an integer ≥ 2/,
+    );
   });
   it('sequential', () => {
     expect(() => planSequential({ min: 1, max: 5, alpha: 0.05, nBaseline: 5 })).toThrow(/min must be an integer ≥ 2/);
-    expect(() => planSequential({ min: 2, max: 5, alpha: 0.05, nBaseline: 1 })).toThrow(/nBaseline must be an integer ≥ 2/);
+    expect(() => planSequential({ min: 2, max: 5, alpha: 0.05, nBaseline: 1 })).toThrow(
+      /nBaseline must be an integer ≥ 2/,
+    );
     const plan = planSequential({ min: 2, max: 4, alpha: 0.05, nBaseline: 5, calibration: 'bonferroni' });
     expect(() => sequentialDecision(plan, 0, [0.9], [1, 2, 3, 4, 5], bounds)).toThrow(/at 2 candidate seeds, got 1/);
   });
   it('robust (needs 10)', () => {
-    expect(() => robustTost({ candidate: [0.9, 0.91], baseline: [0.9, 0.91], ...bounds, alpha: 0.05 })).toThrow(/needs ≥ 10 seeds per side/);
+    expect(() => robustTost({ candidate: [0.9, 0.91], baseline: [0.9, 0.91], ...bounds, alpha: 0.05 })).toThrow(
+      /needs ≥ 10 seeds per side/,
+    );
   });
 });
 
@@ -130,7 +178,9 @@ interface ExtraCase {
   expected: Record<string, unknown> & { ci: [number, number]; degenerate: boolean; verdict: string };
   statsmodels: { pvalue: number | null; df: number | null; ci_low: number | null; ci_high: number | null };
 }
-const extra = JSON.parse(readFileSync(new URL('./fixtures/equivalence-extra.json', import.meta.url), 'utf8')) as { cases: ExtraCase[] };
+const extra = JSON.parse(readFileSync(new URL('./fixtures/equivalence-extra.json', import.meta.url), 'utf8')) as {
+  cases: ExtraCase[];
+};
 
 /** The argv of a fixture case as runEquivalence's arguments (what the CLI's parseArgs would give). */
 function argsOf(argv: string[]): EquivalenceArgs {
@@ -171,15 +221,26 @@ describe('extra reference cases (test/fixtures/equivalence-extra.json)', () => {
         if (key === 'ci') {
           const ci = json.ci as [number, number];
           // 1e-5 relative is the CLI contract; ends near 0 get an absolute floor of 1e-12.
-          expect(Math.abs(ci[0] - c.expected.ci[0]), `${c.id} ci_low`).toBeLessThanOrEqual(1e-5 * Math.abs(c.expected.ci[0]) + 1e-12);
-          expect(Math.abs(ci[1] - c.expected.ci[1]), `${c.id} ci_high`).toBeLessThanOrEqual(1e-5 * Math.abs(c.expected.ci[1]) + 1e-12);
+          expect(Math.abs(ci[0] - c.expected.ci[0]), `${c.id} ci_low`).toBeLessThanOrEqual(
+            1e-5 * Math.abs(c.expected.ci[0]) + 1e-12,
+          );
+          expect(Math.abs(ci[1] - c.expected.ci[1]), `${c.id} ci_high`).toBeLessThanOrEqual(
+            1e-5 * Math.abs(c.expected.ci[1]) + 1e-12,
+          );
         } else close(json[key], want, `${c.id} ${key}`, 1e-5);
       }
     });
 
     it(`${c.id}: tost agrees with the reference to 1e-9 and with statsmodels to 1e-7`, () => {
       const { x1, x2, low, upp, alpha } = c.inputs;
-      const r = tost({ candidate: x1, baseline: x2, lower: low ?? -Infinity, upper: upp ?? Infinity, alpha, design: c.design });
+      const r = tost({
+        candidate: x1,
+        baseline: x2,
+        lower: low ?? -Infinity,
+        upper: upp ?? Infinity,
+        alpha,
+        design: c.design,
+      });
       expect(r.verdict).toBe(c.expected.verdict);
       expect(r.degenerate).toBe(c.expected.degenerate);
       for (const k of ['pLower', 'pUpper', 'p', 'se', 'diff'] as const) {

@@ -1,6 +1,13 @@
 /** TOST power, sample size and the "cannot pass" warning. */
 import { describe, expect, it } from 'vitest';
-import { expectedInterval, powerWarning, seedsNeeded, tostPower, tostPowerApprox, type PowerInput } from '../src/stats/power.js';
+import {
+  expectedInterval,
+  type PowerInput,
+  powerWarning,
+  seedsNeeded,
+  tostPower,
+  tostPowerApprox,
+} from '../src/stats/power.js';
 import { createRng } from '../src/stats/prng.js';
 import { tost } from '../src/stats/tost.js';
 
@@ -22,7 +29,11 @@ function simulate(input: PowerInput, reps: number, seed: number): number {
       for (let i = 0; i < input.nCandidate; i++) c.push(delta + (input.sdCandidate ?? input.sd) * rng.normal());
       for (let i = 0; i < input.nBaseline; i++) b.push(input.sd * rng.normal());
     }
-    if (tost({ candidate: c, baseline: b, lower: input.lower, upper: input.upper, alpha: input.alpha, design }).verdict === 'equivalent') pass++;
+    if (
+      tost({ candidate: c, baseline: b, lower: input.lower, upper: input.upper, alpha: input.alpha, design })
+        .verdict === 'equivalent'
+    )
+      pass++;
   }
   return pass / reps;
 }
@@ -32,10 +43,16 @@ describe('tostPower (numerical integration over the sample variances)', () => {
     ['welch 5 v 5, margin = sd', { sd: 1, lower: -1, upper: 1, alpha: 0.05, nBaseline: 5, nCandidate: 5 }],
     ['welch 3 v 10, margin 1.5 sd', { sd: 1, lower: -1.5, upper: 1.5, alpha: 0.05, nBaseline: 10, nCandidate: 3 }],
     ['welch 2 v 2', { sd: 1, lower: -2, upper: 2, alpha: 0.05, nBaseline: 2, nCandidate: 2 }],
-    ['welch unequal sd, true diff 0.5', { sd: 1, sdCandidate: 2, lower: -2, upper: 2, alpha: 0.05, nBaseline: 10, nCandidate: 4, trueDiff: 0.5 }],
+    [
+      'welch unequal sd, true diff 0.5',
+      { sd: 1, sdCandidate: 2, lower: -2, upper: 2, alpha: 0.05, nBaseline: 10, nCandidate: 4, trueDiff: 0.5 },
+    ],
     ['paired 6', { sd: 1, lower: -1, upper: 1, alpha: 0.05, nBaseline: 6, nCandidate: 6, design: 'paired' }],
     ['one-sided (upper = ∞)', { sd: 1, lower: -1, upper: Infinity, alpha: 0.05, nBaseline: 5, nCandidate: 5 }],
-    ['asymmetric, at 0.7 of the margin', { sd: 0.004, lower: -0.01, upper: 0.005, alpha: 0.05, nBaseline: 10, nCandidate: 10, trueDiff: 0.0035 }],
+    [
+      'asymmetric, at 0.7 of the margin',
+      { sd: 0.004, lower: -0.01, upper: 0.005, alpha: 0.05, nBaseline: 10, nCandidate: 10, trueDiff: 0.0035 },
+    ],
   ];
   const reps = 6000;
   it.each(cases)('%s: within 4 simulation SE of 6000 simulated gates', (_, input) => {
@@ -98,7 +115,9 @@ describe('seedsNeeded', () => {
     expect(seedsNeeded({ ...base, sd: 0.05, nBaseline: 3, bothSides: true, cap: 20 })).toBeUndefined();
   });
   it('paired always grows both sides', () => {
-    expect(seedsNeeded({ ...base, nBaseline: 2, design: 'paired' })).toBe(seedsNeeded({ ...base, nBaseline: 99, design: 'paired' }));
+    expect(seedsNeeded({ ...base, nBaseline: 2, design: 'paired' })).toBe(
+      seedsNeeded({ ...base, nBaseline: 99, design: 'paired' }),
+    );
   });
 });
 
@@ -122,8 +141,12 @@ describe('powerWarning', () => {
     expect(powerWarning({ ...base, nBaseline: 10, nCandidate: 3, lowPower: 0 })).toBeUndefined();
   });
   it('one-sided and asymmetric bounds', () => {
-    expect(powerWarning({ ...base, upper: Infinity, nBaseline: 3, nCandidate: 3 })).toMatch(/^with this noise \(sd 0\.0031\), 3 seeds cannot show equivalence \(a drop of at most 0\.005\): use ≥ \d+ seeds/);
-    expect(powerWarning({ ...base, lower: -0.004, upper: 0.006, nBaseline: 3, nCandidate: 3 })).toMatch(/within \(-0\.004, 0\.006\)/);
+    expect(powerWarning({ ...base, upper: Infinity, nBaseline: 3, nCandidate: 3 })).toMatch(
+      /^with this noise \(sd 0\.0031\), 3 seeds cannot show equivalence \(a drop of at most 0\.005\): use ≥ \d+ seeds/,
+    );
+    expect(powerWarning({ ...base, lower: -0.004, upper: 0.006, nBaseline: 3, nCandidate: 3 })).toMatch(
+      /within \(-0\.004, 0\.006\)/,
+    );
   });
   it('quiet when the plan is fine or training is deterministic', () => {
     expect(powerWarning({ ...base, nBaseline: 10, nCandidate: 10 })).toBeUndefined();

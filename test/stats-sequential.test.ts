@@ -5,10 +5,10 @@ import {
   conditionalPower,
   informationFractions,
   planSequential,
+  type SequentialDecision,
   sequentialDecision,
   sequentialLooks,
   spend,
-  type SequentialDecision,
 } from '../src/stats/sequential.js';
 import { tost } from '../src/stats/tost.js';
 
@@ -57,7 +57,14 @@ describe('planSequential', () => {
     const p = planSequential({ min: 3, max: 10, alpha: 0.05, nBaseline: 10, calibration: 'bonferroni' });
     expect(p.method).toBe('pocock/bonferroni');
     expect(p.alphaPerLook).toEqual([0.0125, 0.0125, 0.0125, 0.0125]);
-    const obf = planSequential({ min: 3, max: 10, alpha: 0.05, nBaseline: 10, calibration: 'bonferroni', boundary: 'obrien-fleming' });
+    const obf = planSequential({
+      min: 3,
+      max: 10,
+      alpha: 0.05,
+      nBaseline: 10,
+      calibration: 'bonferroni',
+      boundary: 'obrien-fleming',
+    });
     expect(obf.alphaPerLook.reduce((a, b) => a + b, 0)).toBeCloseTo(0.05, 15);
     expect(obf.alphaPerLook[0]!).toBeLessThan(obf.alphaPerLook[3]!);
     expect(obf.guarantee).toMatch(/Welch does not quite hold it for tiny unbalanced samples/);
@@ -79,7 +86,7 @@ describe('planSequential', () => {
     expect(a.looks).toEqual([3, 5, 7, 10]);
     const level = a.alphaPerLook[0]!;
     expect(new Set(a.alphaPerLook).size).toBe(1); // Pocock: one constant
-    expect(level).toBeGreaterThan(0.05 / 4 * 0.9); // not far below Bonferroni (Welch's small-n liberality eats the correlation gain)
+    expect(level).toBeGreaterThan((0.05 / 4) * 0.9); // not far below Bonferroni (Welch's small-n liberality eats the correlation gain)
     expect(level).toBeLessThan(0.05 / 2);
     const sim = a.simulation!;
     expect(sim.target).toBeCloseTo(0.05 - 2 * Math.sqrt((0.05 * 0.95) / 20000), 12);
@@ -90,7 +97,7 @@ describe('planSequential', () => {
 
   it('simulated paired plans gain over Bonferroni (correlated looks, exact t)', () => {
     const p = planSequential({ min: 3, max: 10, alpha: 0.05, nBaseline: 10, design: 'paired' });
-    expect(p.alphaPerLook[0]!).toBeGreaterThan(0.05 / 4 * 1.25);
+    expect(p.alphaPerLook[0]!).toBeGreaterThan((0.05 / 4) * 1.25);
     expect(p.simulation!.varianceRatios).toEqual([Infinity]);
   });
 
@@ -103,9 +110,13 @@ describe('planSequential', () => {
 
   it('rejects bad plans', () => {
     expect(() => planSequential({ min: 3, max: 10, alpha: 0.5, nBaseline: 10 })).toThrow(/alpha/);
-    expect(() => planSequential({ min: 3, max: 10, alpha: 0.05, nBaseline: 5, design: 'paired' })).toThrow(/needs ≥ 10 seeds/);
+    expect(() => planSequential({ min: 3, max: 10, alpha: 0.05, nBaseline: 5, design: 'paired' })).toThrow(
+      /needs ≥ 10 seeds/,
+    );
     expect(() => planSequential({ min: 3, max: 10, alpha: 0.05, nBaseline: 10, reps: 10 })).toThrow(/reps/);
-    expect(() => planSequential({ min: 3, max: 10, alpha: 0.05, nBaseline: 10, futilityConditionalPower: 1 })).toThrow(/futilityConditionalPower/);
+    expect(() => planSequential({ min: 3, max: 10, alpha: 0.05, nBaseline: 10, futilityConditionalPower: 1 })).toThrow(
+      /futilityConditionalPower/,
+    );
   });
 });
 
@@ -116,8 +127,12 @@ describe('sequentialDecision', () => {
     const d = sequentialDecision(plan, 0, [0.9121, 0.9119, 0.9124], B10, bounds);
     expect(d).toMatchObject({ decision: 'equivalent', final: true, runsUsed: 3, look: 0, looks: 4, alphaLook: 0.0125 });
     expect(d.result.ciLevel).toBeCloseTo(0.975, 14);
-    expect(d.result).toEqual(tost({ candidate: [0.9121, 0.9119, 0.9124], baseline: B10, ...bounds, alpha: 0.0125, design: 'welch' }));
-    expect(d.reason).toMatch(/97\.5% CI \[.*\] lies inside \(-0\.01, 0\.01\) at look 1 of 4 \(3 seeds\): stopped for equivalence/);
+    expect(d.result).toEqual(
+      tost({ candidate: [0.9121, 0.9119, 0.9124], baseline: B10, ...bounds, alpha: 0.0125, design: 'welch' }),
+    );
+    expect(d.reason).toMatch(
+      /97\.5% CI \[.*\] lies inside \(-0\.01, 0\.01\) at look 1 of 4 \(3 seeds\): stopped for equivalence/,
+    );
   });
 
   it('stops as not equivalent when the CI is wholly outside (futility, non-binding)', () => {
@@ -138,20 +153,38 @@ describe('sequentialDecision', () => {
 
   it('checks the look matches the plan', () => {
     expect(() => sequentialDecision(plan, 4, [1, 2], B10, bounds)).toThrow(/not in the plan/);
-    expect(() => sequentialDecision(plan, 1, [1, 2, 3], B10, bounds)).toThrow(/look 2 of the plan is at 5 candidate seeds, got 3/);
-    expect(() => sequentialDecision(plan, 0, [1, 2, 3], B10.slice(0, 5), bounds)).toThrow(/calibrated for 10 baseline seeds/);
+    expect(() => sequentialDecision(plan, 1, [1, 2, 3], B10, bounds)).toThrow(
+      /look 2 of the plan is at 5 candidate seeds, got 3/,
+    );
+    expect(() => sequentialDecision(plan, 0, [1, 2, 3], B10.slice(0, 5), bounds)).toThrow(
+      /calibrated for 10 baseline seeds/,
+    );
     expect(() => sequentialDecision(plan, 0, [1, 2, 3], B10, bounds, 'paired')).toThrow(/calibrated for welch/);
   });
 
   it('paired looks pair the same seeds', () => {
-    const p = planSequential({ min: 3, max: 10, alpha: 0.05, nBaseline: 10, design: 'paired', calibration: 'bonferroni' });
+    const p = planSequential({
+      min: 3,
+      max: 10,
+      alpha: 0.05,
+      nBaseline: 10,
+      design: 'paired',
+      calibration: 'bonferroni',
+    });
     const c = B10.slice(0, 3).map((v) => v + 0.0004);
     expect(sequentialDecision(p, 0, c, B10.slice(0, 3), bounds).decision).toBe('equivalent');
     expect(() => sequentialDecision(p, 0, c, B10, bounds)).toThrow(/baseline values of the same 3 seeds/);
   });
 
   it('optional futility on conditional power stops hopeless runs as inconclusive', () => {
-    const p = planSequential({ min: 3, max: 10, alpha: 0.05, nBaseline: 10, calibration: 'bonferroni', futilityConditionalPower: 0.1 });
+    const p = planSequential({
+      min: 3,
+      max: 10,
+      alpha: 0.05,
+      nBaseline: 10,
+      calibration: 'bonferroni',
+      futilityConditionalPower: 0.1,
+    });
     // Difference ≈ 0.009 with large noise: the CI straddles the bound, passing later is unlikely.
     const c = [0.914, 0.932, 0.917];
     const d = sequentialDecision(p, 0, c, B10, bounds);
@@ -178,14 +211,25 @@ describe('combineSequential (intersection–union over metrics)', () => {
   const eq = sequentialDecision(plan, 0, [0.9121, 0.9119, 0.9124], B10, bounds);
   const cont = sequentialDecision(plan, 0, [0.905, 0.921, 0.897], B10, bounds);
   const bad = sequentialDecision(plan, 0, [0.8821, 0.8819, 0.8824], B10, bounds);
-  const withKind = (d: SequentialDecision, decision: SequentialDecision['decision']): SequentialDecision => ({ ...d, decision });
+  const withKind = (d: SequentialDecision, decision: SequentialDecision['decision']): SequentialDecision => ({
+    ...d,
+    decision,
+  });
 
   it('equivalent only when every metric is equivalent at the same look', () => {
     expect(combineSequential([eq, eq]).decision).toBe('equivalent');
-    expect(combineSequential([eq, cont], ['accuracy', 'loss'])).toMatchObject({ decision: 'continue', final: false, reason: 'loss not yet decided at look 1 of 4 (3 seeds).' });
+    expect(combineSequential([eq, cont], ['accuracy', 'loss'])).toMatchObject({
+      decision: 'continue',
+      final: false,
+      reason: 'loss not yet decided at look 1 of 4 (3 seeds).',
+    });
   });
   it('fails as soon as any metric is clearly not equivalent', () => {
-    expect(combineSequential([eq, cont, bad], ['a', 'b', 'c'])).toMatchObject({ decision: 'not-equivalent', final: true, reason: 'c clearly not equivalent at look 1 of 4 (3 seeds).' });
+    expect(combineSequential([eq, cont, bad], ['a', 'b', 'c'])).toMatchObject({
+      decision: 'not-equivalent',
+      final: true,
+      reason: 'c clearly not equivalent at look 1 of 4 (3 seeds).',
+    });
   });
   it('inconclusive when a metric stops for futility or at the last look', () => {
     expect(combineSequential([eq, withKind(cont, 'inconclusive')]).decision).toBe('inconclusive');

@@ -11,8 +11,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { tostPower } from '../src/stats/power.js';
 import { createRng } from '../src/stats/prng.js';
-import { planSequential, sequentialDecision, type SequentialOptions, type SequentialPlan } from '../src/stats/sequential.js';
-import { simulateFixed, simulateSequential, type Scenario } from './helpers/simulate.js';
+import {
+  planSequential,
+  type SequentialOptions,
+  type SequentialPlan,
+  sequentialDecision,
+} from '../src/stats/sequential.js';
+import { type Scenario, simulateFixed, simulateSequential } from './helpers/simulate.js';
 
 const ALPHA = 0.05;
 const limit = (reps: number): number => ALPHA + 3 * Math.sqrt((ALPHA * (1 - ALPHA)) / reps);
@@ -31,16 +36,36 @@ describe('fixed-n TOST at the null boundary (n = 2…10 per side)', () => {
         const cells: string[] = [];
         for (const n of ns) {
           for (const sign of [1, -1]) {
-            const s: Scenario = { sd: ratio, trueDiff: sign, lower: -1, upper: 1, ...(design === 'paired' ? { sdDiff: ratio } : {}) };
-            const r = simulateFixed(n, n, ALPHA, s, reps, 1000 * n + (sign > 0 ? 1 : 2) + Math.round(ratio * 10), design);
-            expect(r.equivalent, `${design} n=${n} sd/margin=${ratio} diff=${sign > 0 ? '+' : '-'}margin`).toBeLessThanOrEqual(limit(reps));
+            const s: Scenario = {
+              sd: ratio,
+              trueDiff: sign,
+              lower: -1,
+              upper: 1,
+              ...(design === 'paired' ? { sdDiff: ratio } : {}),
+            };
+            const r = simulateFixed(
+              n,
+              n,
+              ALPHA,
+              s,
+              reps,
+              1000 * n + (sign > 0 ? 1 : 2) + Math.round(ratio * 10),
+              design,
+            );
+            expect(
+              r.equivalent,
+              `${design} n=${n} sd/margin=${ratio} diff=${sign > 0 ? '+' : '-'}margin`,
+            ).toBeLessThanOrEqual(limit(reps));
             worst = Math.max(worst, r.equivalent);
             if (sign > 0) cells.push(r.equivalent.toFixed(3));
           }
         }
         rows.push(`  sd/margin ${ratio}: ${cells.join(' ')}`);
       }
-      report.push(`fixed ${design}, false pass at +margin, n = ${ns.join(' ')} (${reps} reps; limit ${limit(reps).toFixed(4)}; worst ±: ${worst.toFixed(4)})`, ...rows);
+      report.push(
+        `fixed ${design}, false pass at +margin, n = ${ns.join(' ')} (${reps} reps; limit ${limit(reps).toFixed(4)}; worst ±: ${worst.toFixed(4)})`,
+        ...rows,
+      );
     });
   }
 
@@ -53,7 +78,9 @@ describe('fixed-n TOST at the null boundary (n = 2…10 per side)', () => {
         const s: Scenario = { sd: ratio, trueDiff: 0, lower: -1, upper: 1 };
         const sim = simulateFixed(n, n, ALPHA, s, reps, 77 + n).equivalent;
         const exact = tostPower({ sd: ratio, lower: -1, upper: 1, alpha: ALPHA, nBaseline: n, nCandidate: n });
-        expect(Math.abs(sim - exact), `n=${n} sd/margin=${ratio}: sim ${sim} exact ${exact}`).toBeLessThan(4 * Math.sqrt(Math.max(exact * (1 - exact), 1e-3) / reps));
+        expect(Math.abs(sim - exact), `n=${n} sd/margin=${ratio}: sim ${sim} exact ${exact}`).toBeLessThan(
+          4 * Math.sqrt(Math.max(exact * (1 - exact), 1e-3) / reps),
+        );
         cells.push(`${n}:${sim.toFixed(3)}`);
         if (ratio === 0.1 && n >= 3) expect(sim).toBeGreaterThan(0.99);
         if (ratio === 0.3 && n >= 5) expect(sim).toBeGreaterThan(0.9);
@@ -80,7 +107,11 @@ describe('sequential plans (min 3, max 10) at the null boundary', () => {
     ['welch 3,5,7,10 vs 10 baseline (default)', { min: 3, max: 10, alpha: ALPHA, nBaseline: 10 }, 6000],
     ['welch 3,5,7,10 vs 5 baseline', { min: 3, max: 10, alpha: ALPHA, nBaseline: 5 }, 3000],
     ['welch every seed 3..10 vs 10', { min: 3, max: 10, step: 1, alpha: ALPHA, nBaseline: 10 }, 3000],
-    ['welch O’Brien–Fleming 3,5,7,10 vs 10', { min: 3, max: 10, alpha: ALPHA, nBaseline: 10, boundary: 'obrien-fleming' }, 3000],
+    [
+      'welch O’Brien–Fleming 3,5,7,10 vs 10',
+      { min: 3, max: 10, alpha: ALPHA, nBaseline: 10, boundary: 'obrien-fleming' },
+      3000,
+    ],
     ['paired 3,5,7,10', { min: 3, max: 10, alpha: ALPHA, nBaseline: 10, design: 'paired' }, 3000],
   ];
   for (const [name, opts, reps] of plans) {
@@ -94,7 +125,9 @@ describe('sequential plans (min 3, max 10) at the null boundary', () => {
           // sd = 0.1·margin: the far bound never matters, the worst case for the near one.
           const s: Scenario = { sd: 0.1, sdCandidate: 0.1 * rho, trueDiff: sign, lower: -1, upper: 1 };
           const r = simulateSequential(plan, s, reps, seed++);
-          expect(r.equivalent, `${name} σc/σb=${rho} diff=${sign > 0 ? '+' : '-'}margin`).toBeLessThanOrEqual(limit(reps));
+          expect(r.equivalent, `${name} σc/σb=${rho} diff=${sign > 0 ? '+' : '-'}margin`).toBeLessThanOrEqual(
+            limit(reps),
+          );
           cells.push(`σc/σb=${rho} ${sign > 0 ? '+' : '-'}m: ${r.equivalent.toFixed(4)}`);
         }
       }
@@ -132,11 +165,19 @@ describe('sequential plans (min 3, max 10) at the null boundary', () => {
         if (d1 !== 'continue' || d2 === 'not-equivalent') break;
       }
     }
-    report.push(`sequential two metrics (one on its margin): family false pass ${(falsePass / reps).toFixed(4)} (${reps} reps)`);
+    report.push(
+      `sequential two metrics (one on its margin): family false pass ${(falsePass / reps).toFixed(4)} (${reps} reps)`,
+    );
     expect(falsePass / reps).toBeLessThanOrEqual(limit(reps));
   });
 });
 
-function planDecision(plan: SequentialPlan, k: number, c: number[], b: number[], bounds: { lower: number; upper: number }): string {
+function planDecision(
+  plan: SequentialPlan,
+  k: number,
+  c: number[],
+  b: number[],
+  bounds: { lower: number; upper: number },
+): string {
   return sequentialDecision(plan, k, c, b, bounds).decision;
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { summarize } from '../src/stats/summary.js';
 import { tCdf, tQuantile, tSf } from '../src/stats/tdist.js';
-import { ciVerdict, combineVerdicts, tost, type TostDesign, type TostVerdict } from '../src/stats/tost.js';
+import { ciVerdict, combineVerdicts, type TostDesign, type TostVerdict, tost } from '../src/stats/tost.js';
 
 // Reference TOST and Student-t values (statsmodels, scipy, 50-digit mpmath): see test/fixtures/README.md.
 const vectors = JSON.parse(readFileSync(new URL('fixtures/equivalence.json', import.meta.url), 'utf8'));
@@ -74,8 +74,12 @@ describe('TOST vs reference vectors', () => {
         expectRel('p (TOST)', r.pUpper, num(ref.p_upper), 1e-9, where);
         expectRel('p (TOST)', r.p, num(ref.p_tost), 1e-9, where);
         expectRel('tCrit', r.tCrit, num(ref.t_crit), 1e-10, where);
-        expect(Math.abs(r.ci[0] - ref.ci_low), `${where}: ci_low ${r.ci[0]} vs ${ref.ci_low}`).toBeLessThanOrEqual(1e-10);
-        expect(Math.abs(r.ci[1] - ref.ci_high), `${where}: ci_high ${r.ci[1]} vs ${ref.ci_high}`).toBeLessThanOrEqual(1e-10);
+        expect(Math.abs(r.ci[0] - ref.ci_low), `${where}: ci_low ${r.ci[0]} vs ${ref.ci_low}`).toBeLessThanOrEqual(
+          1e-10,
+        );
+        expect(Math.abs(r.ci[1] - ref.ci_high), `${where}: ci_high ${r.ci[1]} vs ${ref.ci_high}`).toBeLessThanOrEqual(
+          1e-10,
+        );
         if (ref.degenerate) expect(r.ci[0]).toBe(r.ci[1]);
       });
     }
@@ -83,8 +87,22 @@ describe('TOST vs reference vectors', () => {
 
   it('pair_const_on_bound: CI is the single point on the bound → not-equivalent, p = 1', () => {
     const c = vectors.tost_cases.find((x: { id: string }) => x.id === 'pair_const_on_bound');
-    const r = tost({ candidate: c.inputs.x1, baseline: c.inputs.x2, lower: c.inputs.low, upper: c.inputs.upp, alpha: 0.05, design: 'paired' });
-    expect(r).toMatchObject({ degenerate: true, pLower: 0, pUpper: 1, p: 1, ci: [0.25, 0.25], verdict: 'not-equivalent' });
+    const r = tost({
+      candidate: c.inputs.x1,
+      baseline: c.inputs.x2,
+      lower: c.inputs.low,
+      upper: c.inputs.upp,
+      alpha: 0.05,
+      design: 'paired',
+    });
+    expect(r).toMatchObject({
+      degenerate: true,
+      pLower: 0,
+      pUpper: 1,
+      p: 1,
+      ci: [0.25, 0.25],
+      verdict: 'not-equivalent',
+    });
     expect(r.tUpper).toBeNaN();
   });
 
@@ -93,17 +111,28 @@ describe('TOST vs reference vectors', () => {
     const results = c.inputs.metrics.map((m: { x1: number[]; x2: number[]; low: number; upp: number }) =>
       tost({ candidate: m.x1, baseline: m.x2, lower: m.low, upper: m.upp, alpha: c.inputs.alpha, design: 'welch' }),
     );
-    c.reference.per_metric.forEach((ref: { name: string; p_tost_welch: number; df: number; ci_low: number; ci_high: number; equivalent: boolean }, i: number) => {
-      const r = results[i]!;
-      expectRel('p (TOST)', r.p, ref.p_tost_welch, 1e-9, ref.name);
-      expectRel('df', r.df, ref.df, 1e-9, ref.name);
-      expect(Math.abs(r.ci[0] - ref.ci_low)).toBeLessThanOrEqual(1e-10);
-      expect(Math.abs(r.ci[1] - ref.ci_high)).toBeLessThanOrEqual(1e-10);
-      expect(r.verdict === 'equivalent').toBe(ref.equivalent);
-    });
-    expect(results.map((r: { verdict: TostVerdict }) => r.verdict)).toEqual(['equivalent', 'not-equivalent', 'equivalent']);
+    c.reference.per_metric.forEach(
+      (
+        ref: { name: string; p_tost_welch: number; df: number; ci_low: number; ci_high: number; equivalent: boolean },
+        i: number,
+      ) => {
+        const r = results[i]!;
+        expectRel('p (TOST)', r.p, ref.p_tost_welch, 1e-9, ref.name);
+        expectRel('df', r.df, ref.df, 1e-9, ref.name);
+        expect(Math.abs(r.ci[0] - ref.ci_low)).toBeLessThanOrEqual(1e-10);
+        expect(Math.abs(r.ci[1] - ref.ci_high)).toBeLessThanOrEqual(1e-10);
+        expect(r.verdict === 'equivalent').toBe(ref.equivalent);
+      },
+    );
+    expect(results.map((r: { verdict: TostVerdict }) => r.verdict)).toEqual([
+      'equivalent',
+      'not-equivalent',
+      'equivalent',
+    ]);
     expect(combineVerdicts(results.map((r: { verdict: TostVerdict }) => r.verdict))).toBe('not-equivalent');
-    expect(combineVerdicts(results.map((r: { verdict: TostVerdict }) => r.verdict)) === 'equivalent').toBe(c.reference.iut.equivalent);
+    expect(combineVerdicts(results.map((r: { verdict: TostVerdict }) => r.verdict)) === 'equivalent').toBe(
+      c.reference.iut.equivalent,
+    );
     expect(Math.max(...results.map((r: { p: number }) => r.p))).toBeCloseTo(c.reference.iut.p_overall, 12);
   });
 });
@@ -245,7 +274,9 @@ describe('tost: errors, one-sided bounds, degenerate cases', () => {
   });
 
   it('rejects paired samples of unequal length', () => {
-    expect(() => tost({ ...base, baseline: x2.slice(0, 4), design: 'paired' })).toThrow(/paired design needs .* equal length.*5 and 4/);
+    expect(() => tost({ ...base, baseline: x2.slice(0, 4), design: 'paired' })).toThrow(
+      /paired design needs .* equal length.*5 and 4/,
+    );
   });
 
   it('rejects bad alpha and bounds', () => {

@@ -6,7 +6,7 @@
  * workflow never checks out code. The rules are plain functions over parsed YAML, so each one is
  * also shown to fire on an in-memory workflow that breaks it.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -29,7 +29,9 @@ interface Workflow extends Obj {
   jobs?: Record<string, Job>;
 }
 
-const action = parse(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, { required?: boolean }> };
+const action = parse(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8')) as {
+  inputs: Record<string, { required?: boolean }>;
+};
 const ACTION_INPUTS = new Set(Object.keys(action.inputs));
 
 /** `uses:` that runs this action: the published name or the repository's own root (`./`). */
@@ -46,7 +48,9 @@ function triggers(wf: Workflow): string[] {
 }
 
 function steps(wf: Workflow): Array<{ job: string; step: Step; index: number }> {
-  return Object.entries(wf.jobs ?? {}).flatMap(([job, j]) => (j.steps ?? []).map((step, index) => ({ job, step, index })));
+  return Object.entries(wf.jobs ?? {}).flatMap(([job, j]) =>
+    (j.steps ?? []).map((step, index) => ({ job, step, index })),
+  );
 }
 
 /**
@@ -72,16 +76,22 @@ function expressions(s: string): string[] {
 /** Problems with one parsed workflow; `name` prefixes each message. */
 function lintWorkflow(wf: Workflow, name: string): string[] {
   const problems: string[] = [];
-  const where = (job: string, i: number, step: Step) => `${name}: jobs.${job}.steps[${i}]${step.name ? ` (${String(step.name)})` : ''}`;
+  const where = (job: string, i: number, step: Step) =>
+    `${name}: jobs.${job}.steps[${i}]${step.name ? ` (${String(step.name)})` : ''}`;
 
   if (!wf || typeof wf !== 'object' || !wf.jobs || typeof wf.jobs !== 'object') return [`${name}: no jobs`];
 
   // Least privilege starts with saying what you need: top level, or on every job.
-  const unscoped = Object.entries(wf.jobs).filter(([, j]) => j.permissions === undefined).map(([id]) => id);
+  const unscoped = Object.entries(wf.jobs)
+    .filter(([, j]) => j.permissions === undefined)
+    .map(([id]) => id);
   if (wf.permissions === undefined && unscoped.length) {
     problems.push(`${name}: no top-level permissions and none on job(s) ${unscoped.join(', ')}`);
   }
-  for (const [scope, perms] of [['top level', wf.permissions], ...Object.entries(wf.jobs).map(([id, j]) => [`jobs.${id}`, j.permissions])] as const) {
+  for (const [scope, perms] of [
+    ['top level', wf.permissions],
+    ...Object.entries(wf.jobs).map(([id, j]) => [`jobs.${id}`, j.permissions]),
+  ] as const) {
     if (perms === 'write-all') problems.push(`${name}: ${scope} grants write-all`);
   }
 
@@ -89,10 +99,15 @@ function lintWorkflow(wf: Workflow, name: string): string[] {
     if (isThisAction(step.uses)) {
       const inputs = step.with ?? {};
       for (const key of Object.keys(inputs)) {
-        if (!ACTION_INPUTS.has(key)) problems.push(`${where(job, index, step)}: unknown input "${key}" for ${step.uses} (action.yml declares ${[...ACTION_INPUTS].join(', ')})`);
+        if (!ACTION_INPUTS.has(key))
+          problems.push(
+            `${where(job, index, step)}: unknown input "${key}" for ${step.uses} (action.yml declares ${[...ACTION_INPUTS].join(', ')})`,
+          );
       }
       if (inputs.command === 'comment' && !String(inputs.report ?? '').trim()) {
-        problems.push(`${where(job, index, step)}: command: comment needs the "report" input (the downloaded report JSON)`);
+        problems.push(
+          `${where(job, index, step)}: command: comment needs the "report" input (the downloaded report JSON)`,
+        );
       }
     }
     const scripts: Array<[string, unknown]> = [['run', step.run]];
@@ -101,7 +116,9 @@ function lintWorkflow(wf: Workflow, name: string): string[] {
       if (typeof script !== 'string') continue;
       for (const expr of expressions(script)) {
         if (UNTRUSTED.some((re) => re.test(expr))) {
-          problems.push(`${where(job, index, step)}: ${field} interpolates untrusted \${{ ${expr} }}; pass it through env: and quote "$VAR"`);
+          problems.push(
+            `${where(job, index, step)}: ${field} interpolates untrusted \${{ ${expr} }}; pass it through env: and quote "$VAR"`,
+          );
         }
       }
     }
@@ -111,11 +128,18 @@ function lintWorkflow(wf: Workflow, name: string): string[] {
   // it must treat the PR's files as data and never check out, fetch or run them.
   if (triggers(wf).includes('workflow_run')) {
     for (const { job, step, index } of steps(wf)) {
-      if (step.uses?.startsWith('actions/checkout@')) problems.push(`${where(job, index, step)}: a workflow_run workflow must not check out code`);
-      if (typeof step.run === 'string' && /\bgit\s+(?:clone|fetch|checkout|switch|pull)\b|\bgh\s+(?:pr|repo)\s+(?:checkout|clone)\b/.test(step.run)) {
+      if (step.uses?.startsWith('actions/checkout@'))
+        problems.push(`${where(job, index, step)}: a workflow_run workflow must not check out code`);
+      if (
+        typeof step.run === 'string' &&
+        /\bgit\s+(?:clone|fetch|checkout|switch|pull)\b|\bgh\s+(?:pr|repo)\s+(?:checkout|clone)\b/.test(step.run)
+      ) {
         problems.push(`${where(job, index, step)}: a workflow_run workflow must not fetch or check out code`);
       }
-      if (step.uses?.startsWith('./')) problems.push(`${where(job, index, step)}: a workflow_run workflow must not run a local action (that needs a checkout)`);
+      if (step.uses?.startsWith('./'))
+        problems.push(
+          `${where(job, index, step)}: a workflow_run workflow must not run a local action (that needs a checkout)`,
+        );
     }
   }
   return problems;
@@ -147,7 +171,8 @@ describe('workflow files', () => {
 
   it.each(FILES)('%s pins every other action by full commit SHA', (file) => {
     for (const { step } of steps(load(file))) {
-      if (!step.uses || isThisAction(step.uses) || step.uses.startsWith('./') || step.uses.startsWith('docker://')) continue;
+      if (!step.uses || isThisAction(step.uses) || step.uses.startsWith('./') || step.uses.startsWith('docker://'))
+        continue;
       expect(step.uses, `${file}: ${step.uses}`).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/);
     }
   });
@@ -168,7 +193,9 @@ describe('the example workflows', () => {
   const gate = (wf: Workflow) => uses(wf).find((s) => isThisAction(s.uses));
 
   it('include a PR check that uploads the report-json output', () => {
-    const pr = byTrigger(examples, (t) => t.includes('pull_request')).map(load).filter((wf) => gate(wf)?.with?.command === 'check');
+    const pr = byTrigger(examples, (t) => t.includes('pull_request'))
+      .map(load)
+      .filter((wf) => gate(wf)?.with?.command === 'check');
     expect(pr.length).toBeGreaterThanOrEqual(1);
     for (const wf of pr) {
       const step = gate(wf)!;
@@ -239,10 +266,17 @@ describe('the example workflows', () => {
   it('grant pull-requests: write only where a comment is posted, contents: write only for the baseline PR', () => {
     for (const file of FILES) {
       const wf = load(file);
-      const scopes = [wf.permissions, ...Object.values(wf.jobs ?? {}).map((j) => j.permissions)].filter((p): p is Obj => !!p && typeof p === 'object');
+      const scopes = [wf.permissions, ...Object.values(wf.jobs ?? {}).map((j) => j.permissions)].filter(
+        (p): p is Obj => !!p && typeof p === 'object',
+      );
       const grants = (perm: string) => scopes.some((p) => p[perm] === 'write');
       const g = gate(wf);
-      const comments = !!g && (g.with?.command === 'comment' || (['check', undefined].includes(g.with?.command as string) && g.with?.comment !== 'never' && triggers(wf).includes('pull_request')));
+      const comments =
+        !!g &&
+        (g.with?.command === 'comment' ||
+          (['check', undefined].includes(g.with?.command as string) &&
+            g.with?.comment !== 'never' &&
+            triggers(wf).includes('pull_request')));
       const opensPr = uses(wf).some((s) => s.uses?.startsWith('peter-evans/create-pull-request@'));
       expect(grants('pull-requests'), `${file}: pull-requests: write`).toBe(comments || opensPr);
       expect(grants('contents'), `${file}: contents: write`).toBe(opensPr);
@@ -254,7 +288,10 @@ describe('ci.yml', () => {
   const ci = load('.github/workflows/ci.yml');
 
   it('runs the test suite on ubuntu-latest', () => {
-    const runs = Object.values(ci.jobs!).filter((j) => j['runs-on'] === 'ubuntu-latest').flatMap((j) => j.steps ?? []).map((s) => s.run ?? '');
+    const runs = Object.values(ci.jobs!)
+      .filter((j) => j['runs-on'] === 'ubuntu-latest')
+      .flatMap((j) => j.steps ?? [])
+      .map((s) => s.run ?? '');
     expect(runs.some((r) => /bash \.ci\/run|npm test/.test(r))).toBe(true);
   });
 
@@ -280,7 +317,9 @@ describe('lintWorkflow (rules shown on in-memory workflows)', () => {
   const gateStep = (inputs: Record<string, unknown>, uses = 'org/repro-gate@v1'): Step => ({ uses, with: inputs });
 
   it('accepts a correct use of the action', () => {
-    expect(lintWorkflow(wf([gateStep({ command: 'check', config: 'repro-gate.yml', 'fail-on': 'mismatch' })]), 'ok.yml')).toEqual([]);
+    expect(
+      lintWorkflow(wf([gateStep({ command: 'check', config: 'repro-gate.yml', 'fail-on': 'mismatch' })]), 'ok.yml'),
+    ).toEqual([]);
   });
 
   it('rejects an input name action.yml does not declare, for the published action and for ./', () => {
@@ -289,11 +328,18 @@ describe('lintWorkflow (rules shown on in-memory workflows)', () => {
       expect(problems).toEqual([expect.stringMatching(/^typo\.yml: jobs\.gate\.steps\[0\]: unknown input "confg"/)]);
     }
     // Inputs of other actions are not this lint's business.
-    expect(lintWorkflow(wf([{ uses: 'actions/setup-python@' + 'a'.repeat(40), with: { 'python-version': '3.12' } }]), 'x.yml')).toEqual([]);
+    expect(
+      lintWorkflow(
+        wf([{ uses: 'actions/setup-python@' + 'a'.repeat(40), with: { 'python-version': '3.12' } }]),
+        'x.yml',
+      ),
+    ).toEqual([]);
   });
 
   it('requires report for command: comment', () => {
-    expect(lintWorkflow(wf([gateStep({ command: 'comment' })]), 'c.yml')).toEqual([expect.stringContaining('needs the "report" input')]);
+    expect(lintWorkflow(wf([gateStep({ command: 'comment' })]), 'c.yml')).toEqual([
+      expect.stringContaining('needs the "report" input'),
+    ]);
     expect(lintWorkflow(wf([gateStep({ command: 'comment', report: '' })]), 'c.yml')).toHaveLength(1);
   });
 
@@ -303,29 +349,59 @@ describe('lintWorkflow (rules shown on in-memory workflows)', () => {
     const perJob = wf([gateStep({})], { permissions: undefined });
     perJob.jobs!.gate!.permissions = { contents: 'read' };
     expect(lintWorkflow(perJob, 'p.yml')).toEqual([]);
-    expect(lintWorkflow(wf([gateStep({})], { permissions: 'write-all' }), 'p.yml')).toEqual(['p.yml: top level grants write-all']);
+    expect(lintWorkflow(wf([gateStep({})], { permissions: 'write-all' }), 'p.yml')).toEqual([
+      'p.yml: top level grants write-all',
+    ]);
   });
 
   it('rejects untrusted event fields interpolated into run: (but allows them through env:)', () => {
-    for (const expr of ['github.event.pull_request.title', 'github.event.pull_request.body', 'github.event.pull_request.head.ref', 'github.head_ref', 'github.event.issue.title', 'github.event.comment.body', 'github.event.head_commit.message', 'github.event.workflow_run.head_branch']) {
+    for (const expr of [
+      'github.event.pull_request.title',
+      'github.event.pull_request.body',
+      'github.event.pull_request.head.ref',
+      'github.head_ref',
+      'github.event.issue.title',
+      'github.event.comment.body',
+      'github.event.head_commit.message',
+      'github.event.workflow_run.head_branch',
+    ]) {
       const problems = lintWorkflow(wf([{ run: `echo "\${{ ${expr} }}"` }]), 'i.yml');
       expect(problems, expr).toEqual([expect.stringContaining(`run interpolates untrusted \${{ ${expr} }}`)]);
     }
-    expect(lintWorkflow(wf([{ run: 'echo "$TITLE"', env: { TITLE: '${{ github.event.pull_request.title }}' } }]), 'i.yml')).toEqual([]);
-    expect(lintWorkflow(wf([{ run: 'echo ${{ github.event.pull_request.number }} ${{ runner.temp }}' }]), 'i.yml')).toEqual([]);
-    const script = { uses: 'actions/github-script@' + 'b'.repeat(40), with: { script: 'core.info("${{ github.event.pull_request.body }}")' } };
-    expect(lintWorkflow(wf([script]), 'i.yml')).toEqual([expect.stringContaining('with.script interpolates untrusted')]);
+    expect(
+      lintWorkflow(wf([{ run: 'echo "$TITLE"', env: { TITLE: '${{ github.event.pull_request.title }}' } }]), 'i.yml'),
+    ).toEqual([]);
+    expect(
+      lintWorkflow(wf([{ run: 'echo ${{ github.event.pull_request.number }} ${{ runner.temp }}' }]), 'i.yml'),
+    ).toEqual([]);
+    const script = {
+      uses: 'actions/github-script@' + 'b'.repeat(40),
+      with: { script: 'core.info("${{ github.event.pull_request.body }}")' },
+    };
+    expect(lintWorkflow(wf([script]), 'i.yml')).toEqual([
+      expect.stringContaining('with.script interpolates untrusted'),
+    ]);
   });
 
   it('rejects any checkout in a workflow_run workflow', () => {
     const on = { workflow_run: { workflows: ['x'], types: ['completed'] } };
     const comment = gateStep({ command: 'comment', report: 'r.json' });
     expect(lintWorkflow(wf([comment], { on }), 'w.yml')).toEqual([]);
-    const withCheckout = wf([{ uses: 'actions/checkout@' + 'c'.repeat(40), with: { ref: '${{ github.event.workflow_run.head_sha }}' } }, comment], { on });
+    const withCheckout = wf(
+      [
+        { uses: 'actions/checkout@' + 'c'.repeat(40), with: { ref: '${{ github.event.workflow_run.head_sha }}' } },
+        comment,
+      ],
+      { on },
+    );
     expect(lintWorkflow(withCheckout, 'w.yml')).toEqual([expect.stringContaining('must not check out code')]);
-    expect(lintWorkflow(wf([{ run: 'gh pr checkout 7' }, comment], { on }), 'w.yml')).toEqual([expect.stringContaining('must not fetch or check out')]);
+    expect(lintWorkflow(wf([{ run: 'gh pr checkout 7' }, comment], { on }), 'w.yml')).toEqual([
+      expect.stringContaining('must not fetch or check out'),
+    ]);
     expect(lintWorkflow(wf([{ run: 'git fetch origin pull/7/head' }, comment], { on }), 'w.yml')).toHaveLength(1);
-    expect(lintWorkflow(wf([gateStep({ command: 'comment', report: 'r.json' }, './')], { on }), 'w.yml')).toEqual([expect.stringContaining('local action')]);
+    expect(lintWorkflow(wf([gateStep({ command: 'comment', report: 'r.json' }, './')], { on }), 'w.yml')).toEqual([
+      expect.stringContaining('local action'),
+    ]);
   });
 
   it('reads on: as a string, a list or a map', () => {

@@ -5,8 +5,8 @@
  */
 import * as core from '@actions/core';
 import { z } from 'zod';
-import { GateError } from '../util/errors.js';
 import { FAILING_VERDICTS, VERDICTS, type Verdict } from '../schema/report.js';
+import { GateError } from '../util/errors.js';
 
 const COMMANDS = ['check', 'record', 'drift', 'comment'] as const;
 const COMMENT_MODES = ['on-change', 'always', 'never'] as const;
@@ -54,25 +54,41 @@ const oneOf = <T extends string>(values: readonly [T, ...T[]], what: string) =>
     error: (iss) => `unknown ${what} ${JSON.stringify(iss.input)}; expected one of ${values.join(', ')}`,
   });
 
-const path = z
-  .string()
-  .refine((s) => !s.includes('\0'), 'must not contain NUL characters');
+const path = z.string().refine((s) => !s.includes('\0'), 'must not contain NUL characters');
 
 const optional = <T extends z.ZodType<unknown, string>>(schema: T) =>
-  z.string().transform((s) => (s === '' ? undefined : s)).pipe(schema.optional());
+  z
+    .string()
+    .transform((s) => (s === '' ? undefined : s))
+    .pipe(schema.optional());
 
 /** "a, b\nc" → ["a", "b", "c"]; the single word `none` means an empty list. */
 const list = (s: string) => {
-  const items = s.split(/[,\n]/).map((x) => x.trim()).filter(Boolean);
+  const items = s
+    .split(/[,\n]/)
+    .map((x) => x.trim())
+    .filter(Boolean);
   return items.length === 1 && items[0] === 'none' ? [] : items;
 };
 
 const schemas = {
-  command: z.string().transform((s) => s || 'check').pipe(oneOf(COMMANDS, 'command')),
-  config: z.string().transform((s) => s || 'repro-gate.yml').pipe(path),
-  'working-directory': z.string().transform((s) => s || '.').pipe(path),
+  command: z
+    .string()
+    .transform((s) => s || 'check')
+    .pipe(oneOf(COMMANDS, 'command')),
+  config: z
+    .string()
+    .transform((s) => s || 'repro-gate.yml')
+    .pipe(path),
+  'working-directory': z
+    .string()
+    .transform((s) => s || '.')
+    .pipe(path),
   'github-token': z.string(),
-  comment: z.string().transform((s) => s || 'on-change').pipe(oneOf(COMMENT_MODES, 'comment mode')),
+  comment: z
+    .string()
+    .transform((s) => s || 'on-change')
+    .pipe(oneOf(COMMENT_MODES, 'comment mode')),
   'comment-author': optional(
     z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/, 'expected a GitHub login such as my-app[bot]'),
   ),
@@ -115,7 +131,8 @@ export function parseInputs(get: (name: InputName) => string): ActionInputs {
     prNumber: p('pr-number'),
   };
   if (inputs.command === 'comment') {
-    if (!inputs.report) throw new GateError('Input "report": required when command is "comment" (the downloaded report JSON file)');
+    if (!inputs.report)
+      throw new GateError('Input "report": required when command is "comment" (the downloaded report JSON file)');
     if (inputs.comment === 'never') throw new GateError('Input "comment": "never" contradicts command "comment"');
     if (!inputs.token) throw new GateError('Input "github-token": required when command is "comment"');
   }

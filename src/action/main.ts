@@ -7,16 +7,24 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import * as core from '@actions/core';
-import { readInputs, type ActionInputs } from './inputs.js';
-import { checkPullRequest, readUntrustedReport } from './untrusted-report.js';
-import { GateError, formatGateError } from '../util/errors.js';
 import { type GateCommand, runGate } from '../gate/index.js';
-import { pullRequestFromEvent, readEvent, repoFromEnv, runUrl, workflowRunHead, type EventInfo, type RepoRef } from '../github/context.js';
+import {
+  type EventInfo,
+  pullRequestFromEvent,
+  type RepoRef,
+  readEvent,
+  repoFromEnv,
+  runUrl,
+  workflowRunHead,
+} from '../github/context.js';
 import { createOctokit, type Octokit } from '../github/octokit.js';
 import { pullRequestsForRun } from '../github/pull-requests.js';
-import { GitHubPermissionError, commentKey, upsertStickyComment } from '../github/sticky-comment.js';
+import { commentKey, GitHubPermissionError, upsertStickyComment } from '../github/sticky-comment.js';
 import { renderMarkdown } from '../report/markdown.js';
 import type { Report } from '../schema/report.js';
+import { formatGateError, GateError } from '../util/errors.js';
+import { type ActionInputs, readInputs } from './inputs.js';
+import { checkPullRequest, readUntrustedReport } from './untrusted-report.js';
 
 /** GitHub refuses step summaries over 1 MiB. */
 const SUMMARY_MAX_BYTES = 1_000_000;
@@ -87,7 +95,13 @@ async function commentOrWarn(
   }
 }
 
-async function postComment(inputs: ActionInputs, octokit: Octokit, repo: RepoRef, pr: number, report: Report): Promise<string> {
+async function postComment(
+  inputs: ActionInputs,
+  octokit: Octokit,
+  repo: RepoRef,
+  pr: number,
+  report: Report,
+): Promise<string> {
   const summaryLink = runUrl();
   const truncatedNote = summaryLink
     ? `Some details were left out to fit GitHub's comment size limit; the full report is in the [job summary](${summaryLink}).`
@@ -134,7 +148,12 @@ async function commentFromReport(inputs: ActionInputs): Promise<void> {
 }
 
 /** PR numbers we can vouch for: the pr-number input, else what the triggering event says. */
-async function trustedPullRequests(inputs: ActionInputs, event: EventInfo, octokit: Octokit, repo: RepoRef): Promise<number[]> {
+async function trustedPullRequests(
+  inputs: ActionInputs,
+  event: EventInfo,
+  octokit: Octokit,
+  repo: RepoRef,
+): Promise<number[]> {
   if (inputs.prNumber) return [inputs.prNumber];
   const head = event.name === 'workflow_run' ? workflowRunHead(event.payload) : undefined;
   if (head) return pullRequestsForRun(octokit, repo, head);

@@ -5,8 +5,8 @@
  * Markdown is re-rendered from it (with escaping), never taken from the file.
  */
 import { lstat, readFile } from 'node:fs/promises';
+import { type Report, reportSchema } from '../schema/report.js';
 import { GateError } from '../util/errors.js';
-import { reportSchema, type Report } from '../schema/report.js';
 
 /** Real reports are a few KB; anything this large is not one. */
 export const MAX_REPORT_BYTES = 5 * 1024 * 1024;
@@ -23,7 +23,10 @@ export function parseUntrustedReport(text: string): Report {
   try {
     json = JSON.parse(text);
   } catch {
-    throw new GateError('Input "report": the file is not valid JSON', 'pass the repro-gate report JSON uploaded by the pull request run');
+    throw new GateError(
+      'Input "report": the file is not valid JSON',
+      'pass the repro-gate report JSON uploaded by the pull request run',
+    );
   }
   const r = reportSchema.safeParse(json);
   if (!r.success) {
@@ -43,11 +46,16 @@ export async function readUntrustedReport(file: string): Promise<Report> {
   try {
     st = await lstat(file);
   } catch {
-    throw new GateError(`Input "report": file not found: ${clip(file, 300)}`, 'download the report artifact before this step');
+    throw new GateError(
+      `Input "report": file not found: ${clip(file, 300)}`,
+      'download the report artifact before this step',
+    );
   }
   if (!st.isFile()) throw new GateError(`Input "report": not a regular file: ${clip(file, 300)}`);
   if (st.size > MAX_REPORT_BYTES) {
-    throw new GateError(`Input "report": file is ${st.size} bytes, over the ${MAX_REPORT_BYTES}-byte limit for a report`);
+    throw new GateError(
+      `Input "report": file is ${st.size} bytes, over the ${MAX_REPORT_BYTES}-byte limit for a report`,
+    );
   }
   return parseUntrustedReport(await readFile(file, 'utf8'));
 }
@@ -60,11 +68,16 @@ export async function readUntrustedReport(file: string): Promise<Report> {
 export function checkPullRequest(report: Report, trusted: readonly number[]): number {
   const pr = report.pullRequest;
   if (pr === undefined) {
-    throw new GateError('Input "report": the report names no pull request', 'it must come from a run of repro-gate on a pull_request event');
+    throw new GateError(
+      'Input "report": the report names no pull request',
+      'it must come from a run of repro-gate on a pull_request event',
+    );
   }
   if (!trusted.includes(pr)) {
     const expected = trusted.length ? trusted.map((n) => `#${n}`).join(', ') : 'no open pull request';
-    throw new GateError(`Input "report": the report is for pull request #${pr}, but this run belongs to ${expected}; refusing to comment`);
+    throw new GateError(
+      `Input "report": the report is for pull request #${pr}, but this run belongs to ${expected}; refusing to comment`,
+    );
   }
   return pr;
 }

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { BASELINE_SCHEMA_VERSION, type Baseline, baselineSchema } from '../schema/baseline.js';
 import { GateError } from '../util/errors.js';
-import { BASELINE_SCHEMA_VERSION, baselineSchema, type Baseline } from '../schema/baseline.js';
 
 /** How to (re)create the baseline, naming the config when it is not the default one. */
 function recordHint(configFile: string): string {
@@ -22,7 +22,10 @@ export async function readBaseline(file: string, configFile = 'repro-gate.yml'):
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new GateError(`The baseline ${file} is not valid JSON (${(err as Error).message}); it may be truncated or hand-edited.`, RECORD_HINT);
+    throw new GateError(
+      `The baseline ${file} is not valid JSON (${(err as Error).message}); it may be truncated or hand-edited.`,
+      RECORD_HINT,
+    );
   }
   const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (typeof version === 'number' && version > BASELINE_SCHEMA_VERSION) {
@@ -34,7 +37,10 @@ export async function readBaseline(file: string, configFile = 'repro-gate.yml'):
   const parsed = baselineSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new GateError(`The baseline ${file} is corrupt: ${issue.path.join('.') || '(top level)'}: ${issue.message}.`, RECORD_HINT);
+    throw new GateError(
+      `The baseline ${file} is corrupt: ${issue.path.join('.') || '(top level)'}: ${issue.message}.`,
+      RECORD_HINT,
+    );
   }
   return parsed.data;
 }
@@ -48,6 +54,9 @@ export async function writeBaseline(file: string, baseline: Baseline): Promise<v
     await rename(tmp, file);
   } catch (err) {
     await rm(tmp, { force: true });
-    throw new GateError(`Cannot write the baseline ${file}: ${(err as Error).message}`, 'Check that the folder is writable.');
+    throw new GateError(
+      `Cannot write the baseline ${file}: ${(err as Error).message}`,
+      'Check that the folder is writable.',
+    );
   }
 }

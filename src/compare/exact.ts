@@ -11,7 +11,12 @@ export interface ExactComparison {
 }
 
 /** `baseline` must hold a run for every candidate seed (the gate checks that before training). */
-export function compareExact(baseline: RunRecord[], candidate: RunRecord[], metricNames: string[], artifactNames: string[]): ExactComparison {
+export function compareExact(
+  baseline: RunRecord[],
+  candidate: RunRecord[],
+  metricNames: string[],
+  artifactNames: string[],
+): ExactComparison {
   const bySeed = new Map(baseline.map((r) => [r.seed, r]));
   const mismatches: Mismatch[] = [];
   for (const run of candidate) {
@@ -19,7 +24,13 @@ export function compareExact(baseline: RunRecord[], candidate: RunRecord[], metr
     for (const name of metricNames) {
       // === rather than Object.is: JSON turns -0 into 0, which is not a real difference.
       if (base.metrics[name] !== run.metrics[name]) {
-        mismatches.push({ seed: run.seed, kind: 'metric', name, baseline: base.metrics[name] ?? null, candidate: run.metrics[name] ?? null });
+        mismatches.push({
+          seed: run.seed,
+          kind: 'metric',
+          name,
+          baseline: base.metrics[name] ?? null,
+          candidate: run.metrics[name] ?? null,
+        });
       }
     }
     for (const name of artifactNames) {

@@ -23,7 +23,11 @@ export interface RowInput {
 const finite = (x: number | undefined): number | null => (x !== undefined && Number.isFinite(x) ? x : null);
 
 /** `spec` is absent in exact mode, which compares bits and has no margin. */
-export function metricRow(name: string, spec: Pick<MetricSpec, 'margin' | 'direction'> | undefined, r: RowInput): MetricResult {
+export function metricRow(
+  name: string,
+  spec: Pick<MetricSpec, 'margin' | 'direction'> | undefined,
+  r: RowInput,
+): MetricResult {
   return {
     name,
     verdict: r.verdict,

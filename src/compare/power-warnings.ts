@@ -6,8 +6,8 @@
 import type { RunRecord } from '../schema/baseline.js';
 import type { MetricSpec } from '../schema/config.js';
 import { powerWarning } from '../stats/power.js';
-import { boundsFor } from './statistical.js';
 import { summarize } from '../stats/summary.js';
+import { boundsFor } from './statistical.js';
 
 export interface SeedWarningOptions {
   /** Level of the test the verdict is read at: config.alpha, or a sequential plan's last α′. */
@@ -26,7 +26,11 @@ export interface SeedWarningOptions {
  * One warning per metric whose noise makes equivalence out of (or nearly out of) reach. Paired
  * comparisons are skipped: the noise of the paired differences is not known before training.
  */
-export function seedWarnings(baseline: readonly RunRecord[], specs: readonly MetricSpec[], opts: SeedWarningOptions): string[] {
+export function seedWarnings(
+  baseline: readonly RunRecord[],
+  specs: readonly MetricSpec[],
+  opts: SeedWarningOptions,
+): string[] {
   if (opts.paired || baseline.length < 2 || opts.nCandidate < 2) return [];
   const out: string[] = [];
   for (const spec of specs) {

@@ -7,20 +7,23 @@
  */
 import type { RunRecord } from '../schema/baseline.js';
 import type { MetricSpec, SequentialSeedsConfig } from '../schema/config.js';
-import { GateError } from '../util/errors.js';
-import { plural } from '../util/format.js';
 import type { MetricResult, SequentialSummary } from '../schema/report.js';
 import {
   combineSequential,
   planSequential,
-  sequentialDecision,
   type SequentialDecisionKind,
   type SequentialPlan,
+  sequentialDecision,
 } from '../stats/sequential.js';
+import { GateError } from '../util/errors.js';
+import { plural } from '../util/format.js';
 import { boundsFor, tostRow, zeroSpreadWarning } from './statistical.js';
 
 /** The plan for this config and the committed baseline's number of runs. */
-export function planForGate(seeds: Pick<SequentialSeedsConfig, 'min' | 'max'> & Partial<SequentialSeedsConfig>, opts: { alpha: number; paired: boolean; nBaseline: number }): SequentialPlan {
+export function planForGate(
+  seeds: Pick<SequentialSeedsConfig, 'min' | 'max'> & Partial<SequentialSeedsConfig>,
+  opts: { alpha: number; paired: boolean; nBaseline: number },
+): SequentialPlan {
   if (opts.nBaseline < 2) {
     throw new GateError(
       `Sequential seeds need a baseline of at least 2 runs (it has ${opts.nBaseline}).`,
@@ -73,7 +76,10 @@ export function compareSequentialLook(
     const bySeed = new Map(allBase.map((r) => [r.seed, r]));
     const missing = cand.filter((r) => !bySeed.has(r.seed)).map((r) => r.seed);
     if (missing.length) {
-      throw new GateError(`A paired comparison needs the baseline to hold every candidate seed, but it has no run for seed(s) ${missing.join(', ')}.`, 'Re-record the baseline with `repro-gate record`.');
+      throw new GateError(
+        `A paired comparison needs the baseline to hold every candidate seed, but it has no run for seed(s) ${missing.join(', ')}.`,
+        'Re-record the baseline with `repro-gate record`.',
+      );
     }
     base = cand.map((r) => bySeed.get(r.seed)!);
   }
@@ -90,13 +96,19 @@ export function compareSequentialLook(
   });
   const combined = combineSequential(decisions.map((x) => x.d));
   // Per metric at this look: 'continue' reads as inconclusive so far.
-  const metrics = decisions.map(({ spec, bounds, d }) => tostRow(spec, d.result, d.decision === 'continue' ? 'inconclusive' : d.decision, bounds));
+  const metrics = decisions.map(({ spec, bounds, d }) =>
+    tostRow(spec, d.result, d.decision === 'continue' ? 'inconclusive' : d.decision, bounds),
+  );
   const K = plan.looks.length;
   const runsUsed = plan.looks[lookIndex]!;
   const maxRuns = plan.looks[K - 1]!;
   const level = `${Number(((1 - 2 * plan.alphaPerLook[lookIndex]!) * 100).toPrecision(3))}% CIs (α′ = ${Number(plan.alphaPerLook[lookIndex]!.toPrecision(3))})`;
   const saved = maxRuns - runsUsed;
-  const names = (kind: SequentialDecisionKind): string => decisions.filter((x) => x.d.decision === kind).map((x) => x.spec.name).join(', ');
+  const names = (kind: SequentialDecisionKind): string =>
+    decisions
+      .filter((x) => x.d.decision === kind)
+      .map((x) => x.spec.name)
+      .join(', ');
   const isLast = lookIndex === K - 1;
   let why: string;
   switch (combined.decision) {

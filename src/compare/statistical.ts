@@ -1,11 +1,11 @@
 /** Statistical mode: a TOST per metric over the seeds, all of which must pass (intersection–union). */
 import type { RunRecord } from '../schema/baseline.js';
 import type { MetricSpec } from '../schema/config.js';
-import { GateError } from '../util/errors.js';
 import type { MetricResult } from '../schema/report.js';
-import { combineVerdicts, tost, type TostResult } from '../stats/tost.js';
 import { robustTost } from '../stats/robust.js';
 import { describeSample } from '../stats/summary.js';
+import { combineVerdicts, type TostResult, tost } from '../stats/tost.js';
+import { GateError } from '../util/errors.js';
 import { metricRow } from './metric-row.js';
 
 export interface StatisticalComparison {
@@ -58,11 +58,21 @@ export function compareStatistical(
     const baselineMean = b.reduce((s, x) => s + x, 0) / b.length;
     const bounds = boundsFor(spec, baselineMean);
     if (opts.robust) return robustRow(spec, c, b, bounds, opts.alpha);
-    const r = tost({ candidate: c, baseline: b, ...bounds, alpha: opts.alpha, design: opts.paired ? 'paired' : 'welch' });
+    const r = tost({
+      candidate: c,
+      baseline: b,
+      ...bounds,
+      alpha: opts.alpha,
+      design: opts.paired ? 'paired' : 'welch',
+    });
     if (r.degenerate) warnings.push(zeroSpreadWarning(spec.name, opts.paired));
     return tostRow(spec, r, r.verdict, bounds);
   });
-  return { verdict: combineVerdicts(metrics.map((m) => m.verdict as 'equivalent' | 'not-equivalent' | 'inconclusive')), metrics, warnings };
+  return {
+    verdict: combineVerdicts(metrics.map((m) => m.verdict as 'equivalent' | 'not-equivalent' | 'inconclusive')),
+    metrics,
+    warnings,
+  };
 }
 
 export function zeroSpreadWarning(name: string, paired: boolean): string {
@@ -70,7 +80,12 @@ export function zeroSpreadWarning(name: string, paired: boolean): string {
 }
 
 /** A TOST result as the report's metric row (shared by fixed-n and sequential comparisons). */
-export function tostRow(spec: MetricSpec, r: TostResult, verdict: MetricResult['verdict'], bounds: { lower: number; upper: number }): MetricResult {
+export function tostRow(
+  spec: MetricSpec,
+  r: TostResult,
+  verdict: MetricResult['verdict'],
+  bounds: { lower: number; upper: number },
+): MetricResult {
   return metricRow(spec.name, spec, {
     verdict,
     design: r.design === 'paired' ? 'paired' : 'welch',
@@ -87,7 +102,13 @@ export function tostRow(spec: MetricSpec, r: TostResult, verdict: MetricResult['
 }
 
 /** Rank-based equivalence: the Hodges–Lehmann shift and its Mann–Whitney (1−2α) CI. */
-function robustRow(spec: MetricSpec, c: number[], b: number[], bounds: { lower: number; upper: number }, alpha: number): MetricResult {
+function robustRow(
+  spec: MetricSpec,
+  c: number[],
+  b: number[],
+  bounds: { lower: number; upper: number },
+  alpha: number,
+): MetricResult {
   const r = robustTost({ candidate: c, baseline: b, ...bounds, alpha });
   return metricRow(spec.name, spec, {
     verdict: r.verdict,

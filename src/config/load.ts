@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
+import { type Document, isMap, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { GateError } from '../util/errors.js';
 import { configSchema, type GateConfig } from '../schema/config.js';
 import { valueAt } from '../util/dotted.js';
+import { GateError } from '../util/errors.js';
 
 const fixHint = (name: string) => `Fix ${name}; the format is documented in the README ("Configuration").`;
 
@@ -43,12 +43,17 @@ export function parseConfig(text: string, file: string): GateConfig {
     const issues = parsed.error.issues;
     // A typo'd key also makes the real key "required": report the typo alone.
     const suggested = new Set(
-      issues.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys.map((k) => [...i.path, closest(k, knownKeys(i.path.map(String)))].join('.')) : [])),
+      issues.flatMap((i) =>
+        i.code === 'unrecognized_keys'
+          ? i.keys.map((k) => [...i.path, closest(k, knownKeys(i.path.map(String)))].join('.'))
+          : [],
+      ),
     );
     const messages = issues
       .filter((i) => !(valueAt(raw, i.path) === undefined && suggested.has(i.path.join('.'))))
       .map((issue) => describeIssue(issue, raw, doc, lines, name));
-    const head = messages.length === 1 ? messages[0]! : `${name} has ${messages.length} problems:\n  ${messages.join('\n  ')}`;
+    const head =
+      messages.length === 1 ? messages[0]! : `${name} has ${messages.length} problems:\n  ${messages.join('\n  ')}`;
     throw new GateError(head, fixHint(name));
   }
   return { ...parsed.data, path: file, root: path.dirname(file) };
@@ -70,7 +75,8 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown, doc: Document, lin
   const label = keyPath.length ? keyPath.join('.') : '(top level)';
   let message = issue.message;
   if (valueAt(raw, issue.path) === undefined && issue.code !== 'custom') message = 'is required';
-  else if (issue.code === 'invalid_value' && 'values' in issue) message = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  else if (issue.code === 'invalid_value' && 'values' in issue)
+    message = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   return `${file}${where}: ${label}: ${message}`;
 }
 
@@ -95,7 +101,22 @@ function locate(doc: Document, lines: LineCounter, keyPath: string[], key?: stri
 }
 
 const KNOWN: Record<string, string[]> = {
-  '': ['version', 'train', 'seeds', 'mode', 'alpha', 'paired', 'robust', 'metrics', 'artifacts', 'data', 'config', 'baseline', 'curves', 'diagnose'],
+  '': [
+    'version',
+    'train',
+    'seeds',
+    'mode',
+    'alpha',
+    'paired',
+    'robust',
+    'metrics',
+    'artifacts',
+    'data',
+    'config',
+    'baseline',
+    'curves',
+    'diagnose',
+  ],
   train: ['command', 'image', 'allow-unpinned', 'network', 'gpus', 'env', 'timeout'],
   metric: ['margin', 'direction'],
   seeds: ['min', 'max', 'step', 'boundary', 'calibration', 'futility'],

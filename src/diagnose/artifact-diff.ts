@@ -25,16 +25,15 @@ import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { ArrayDiff, ArtifactDiff, ArtifactFormat } from '../schema/diagnosis.js';
+import { parseLenientJson } from '../util/lenient-json.js';
 import { compareArrays } from './compare-arrays.js';
 import { dtypeFromSafetensors } from './dtype.js';
-import { parseLenientJson } from '../util/lenient-json.js';
 import { FormatError, readAt } from './file-format.js';
-import { NPY_MAX_HEADER, parseNpyHeader, type NpyHeader } from './npy.js';
+import { NPY_MAX_HEADER, type NpyHeader, parseNpyHeader } from './npy.js';
 import { csvArrays, jsonArrays } from './text-formats.js';
-import type { ArrayDiff, ArtifactDiff, ArtifactFormat } from '../schema/diagnosis.js';
 import type { LoadedArray } from './types.js';
 import { hashZipEntry, readZipDirectory, readZipEntry, streamZipEntry, type ZipEntry } from './zip.js';
-
 
 const DEFAULT_MAX_ARRAY_BYTES = 256 * 1024 * 1024;
 const DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
@@ -53,14 +52,24 @@ export interface ArtifactDiffOptions {
 
 export function formatOf(name: string): ArtifactFormat {
   const ext = path.extname(name).toLowerCase();
-  const known: Record<string, ArtifactFormat> = { '.npy': 'npy', '.npz': 'npz', '.safetensors': 'safetensors', '.json': 'json', '.csv': 'csv' };
+  const known: Record<string, ArtifactFormat> = {
+    '.npy': 'npy',
+    '.npz': 'npz',
+    '.safetensors': 'safetensors',
+    '.json': 'json',
+    '.csv': 'csv',
+  };
   return known[ext] ?? 'binary';
 }
 
 async function sha256File(file: string, start = 0, end?: number): Promise<string> {
   const hash = createHash('sha256');
   if (end !== undefined && end <= start) return hash.digest('hex');
-  for await (const chunk of createReadStream(file, { start, end: end === undefined ? undefined : end - 1 }) as AsyncIterable<Buffer>) hash.update(chunk);
+  for await (const chunk of createReadStream(file, {
+    start,
+    end: end === undefined ? undefined : end - 1,
+  }) as AsyncIterable<Buffer>)
+    hash.update(chunk);
   return hash.digest('hex');
 }
 
@@ -94,13 +103,32 @@ function fromNpyBuffer(buf: Buffer, limits: Limits): LoadedArray {
 
 function npyArray(h: NpyHeader, data: Buffer, limits: Limits): LoadedArray {
   if (!h.dtype || h.dataBytes === null) {
-    return { kind: 'hashed', dtype: h.descr, shape: h.shape, sha256: createHash('sha256').update(data).digest('hex'), note: h.unsupported! };
+    return {
+      kind: 'hashed',
+      dtype: h.descr,
+      shape: h.shape,
+      sha256: createHash('sha256').update(data).digest('hex'),
+      note: h.unsupported!,
+    };
   }
-  if (data.length < h.dataBytes) throw new FormatError(`truncated .npy: ${h.dataBytes} data bytes expected, ${data.length} present`);
+  if (data.length < h.dataBytes)
+    throw new FormatError(`truncated .npy: ${h.dataBytes} data bytes expected, ${data.length} present`);
   if (h.dataBytes > limits.maxArrayBytes) {
-    return { kind: 'hashed', dtype: h.dtype.name, shape: h.shape, sha256: createHash('sha256').update(data.subarray(0, h.dataBytes)).digest('hex'), note: tooLarge(h.dataBytes, limits) };
+    return {
+      kind: 'hashed',
+      dtype: h.dtype.name,
+      shape: h.shape,
+      sha256: createHash('sha256').update(data.subarray(0, h.dataBytes)).digest('hex'),
+      note: tooLarge(h.dataBytes, limits),
+    };
   }
-  return { kind: 'numeric', dtype: h.dtype, shape: h.shape, data: data.subarray(0, h.dataBytes), fortranOrder: h.fortranOrder };
+  return {
+    kind: 'numeric',
+    dtype: h.dtype,
+    shape: h.shape,
+    data: data.subarray(0, h.dataBytes),
+    fortranOrder: h.fortranOrder,
+  };
 }
 
 async function readNpyHeader(fh: FileHandle, size: number): Promise<NpyHeader> {
@@ -108,7 +136,8 @@ async function readNpyHeader(fh: FileHandle, size: number): Promise<NpyHeader> {
   for (;;) {
     const h = parseNpyHeader(await readAt(fh, 0, want));
     if (!('needBytes' in h)) return h;
-    if (h.needBytes > size || h.needBytes > NPY_MAX_HEADER + 12 || h.needBytes <= want) throw new FormatError('truncated .npy header');
+    if (h.needBytes > size || h.needBytes > NPY_MAX_HEADER + 12 || h.needBytes <= want)
+      throw new FormatError('truncated .npy header');
     want = h.needBytes;
   }
 }
@@ -120,13 +149,32 @@ async function openNpy(file: string, size: number, limits: Limits): Promise<Cont
     const available = size - h.dataOffset;
     const load = async (): Promise<LoadedArray> => {
       if (!h.dtype || h.dataBytes === null) {
-        return { kind: 'hashed', dtype: h.descr, shape: h.shape, sha256: await sha256File(file, h.dataOffset), note: h.unsupported! };
+        return {
+          kind: 'hashed',
+          dtype: h.descr,
+          shape: h.shape,
+          sha256: await sha256File(file, h.dataOffset),
+          note: h.unsupported!,
+        };
       }
-      if (available < h.dataBytes) throw new FormatError(`truncated .npy: ${h.dataBytes} data bytes expected, ${available} present`);
+      if (available < h.dataBytes)
+        throw new FormatError(`truncated .npy: ${h.dataBytes} data bytes expected, ${available} present`);
       if (h.dataBytes > limits.maxArrayBytes) {
-        return { kind: 'hashed', dtype: h.dtype.name, shape: h.shape, sha256: await sha256File(file, h.dataOffset, h.dataOffset + h.dataBytes), note: tooLarge(h.dataBytes, limits) };
+        return {
+          kind: 'hashed',
+          dtype: h.dtype.name,
+          shape: h.shape,
+          sha256: await sha256File(file, h.dataOffset, h.dataOffset + h.dataBytes),
+          note: tooLarge(h.dataBytes, limits),
+        };
       }
-      return { kind: 'numeric', dtype: h.dtype, shape: h.shape, data: await readAt(fh, h.dataOffset, h.dataBytes), fortranOrder: h.fortranOrder };
+      return {
+        kind: 'numeric',
+        dtype: h.dtype,
+        shape: h.shape,
+        data: await readAt(fh, h.dataOffset, h.dataBytes),
+        fortranOrder: h.fortranOrder,
+      };
     };
     return { names: [''], load, notes: [], close: () => fh.close() };
   } catch (err) {
@@ -150,7 +198,14 @@ async function openNpz(file: string, size: number, limits: Limits): Promise<Cont
       // A generous allowance for the .npy header on top of the data cap.
       if (e.uncompressedSize <= limits.maxArrayBytes + 65536) {
         const buf = await readZipEntry(fh, e);
-        if (!isNpy) return { kind: 'hashed', dtype: 'bytes', shape: null, sha256: createHash('sha256').update(buf).digest('hex'), note: 'not a .npy entry: compared by SHA-256' };
+        if (!isNpy)
+          return {
+            kind: 'hashed',
+            dtype: 'bytes',
+            shape: null,
+            sha256: createHash('sha256').update(buf).digest('hex'),
+            note: 'not a .npy entry: compared by SHA-256',
+          };
         return fromNpyBuffer(buf, limits);
       }
       if (!isNpy) {
@@ -163,7 +218,10 @@ async function openNpz(file: string, size: number, limits: Limits): Promise<Cont
       if ('needBytes' in h) throw new FormatError(`entry ${e.name}: truncated .npy header`);
       const { sha256 } = await hashZipEntry(fh, file, e, h.dataOffset);
       return {
-        kind: 'hashed', dtype: h.dtype?.name ?? h.descr, shape: h.shape, sha256,
+        kind: 'hashed',
+        dtype: h.dtype?.name ?? h.descr,
+        shape: h.shape,
+        sha256,
         note: h.dtype ? tooLarge(h.dataBytes ?? e.uncompressedSize, limits) : h.unsupported!,
       };
     };
@@ -182,7 +240,8 @@ async function openSafetensors(file: string, size: number, limits: Limits): Prom
   try {
     if (size < 8) throw new FormatError('too short for safetensors');
     const n = (await readAt(fh, 0, 8)).readBigUInt64LE(0);
-    if (n > BigInt(Math.min(SAFETENSORS_MAX_HEADER, size - 8))) throw new FormatError(`safetensors header length ${n} is larger than the file allows`);
+    if (n > BigInt(Math.min(SAFETENSORS_MAX_HEADER, size - 8)))
+      throw new FormatError(`safetensors header length ${n} is larger than the file allows`);
     const headerLen = Number(n);
     let header: unknown;
     try {
@@ -190,24 +249,37 @@ async function openSafetensors(file: string, size: number, limits: Limits): Prom
     } catch (err) {
       throw new FormatError(`safetensors header is not valid JSON (${describe(err)})`);
     }
-    if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new FormatError('safetensors header is not a JSON object');
+    if (header === null || typeof header !== 'object' || Array.isArray(header))
+      throw new FormatError('safetensors header is not a JSON object');
     const base = 8 + headerLen;
     const specs = new Map<string, { dtype: string; shape: number[]; begin: number; end: number }>();
     const meta = new Map<string, LoadedArray>();
     for (const [name, spec] of Object.entries(header as Record<string, unknown>)) {
       if (name === '__metadata__') {
         if (spec && typeof spec === 'object') {
-          for (const [k, v] of Object.entries(spec)) meta.set(`__metadata__.${k}`, { kind: 'text', dtype: 'string', shape: [], values: [typeof v === 'string' ? v : JSON.stringify(v)] });
+          for (const [k, v] of Object.entries(spec))
+            meta.set(`__metadata__.${k}`, {
+              kind: 'text',
+              dtype: 'string',
+              shape: [],
+              values: [typeof v === 'string' ? v : JSON.stringify(v)],
+            });
         }
         continue;
       }
       const s = spec as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
       const shapeOk = Array.isArray(s?.shape) && s.shape.every((d) => Number.isSafeInteger(d) && d >= 0);
       const offs = s?.data_offsets;
-      const offsOk = Array.isArray(offs) && offs.length === 2 && offs.every((o) => Number.isSafeInteger(o) && o >= 0) && offs[0] <= offs[1];
-      if (typeof s?.dtype !== 'string' || !shapeOk || !offsOk) throw new FormatError(`safetensors entry ${JSON.stringify(name)} lacks a valid dtype, shape or data_offsets`);
+      const offsOk =
+        Array.isArray(offs) &&
+        offs.length === 2 &&
+        offs.every((o) => Number.isSafeInteger(o) && o >= 0) &&
+        offs[0] <= offs[1];
+      if (typeof s?.dtype !== 'string' || !shapeOk || !offsOk)
+        throw new FormatError(`safetensors entry ${JSON.stringify(name)} lacks a valid dtype, shape or data_offsets`);
       const [begin, end] = offs as [number, number];
-      if (base + end > size) throw new FormatError(`safetensors tensor ${JSON.stringify(name)} extends beyond the end of the file`);
+      if (base + end > size)
+        throw new FormatError(`safetensors tensor ${JSON.stringify(name)} extends beyond the end of the file`);
       specs.set(name, { dtype: s.dtype, shape: s.shape as number[], begin: base + begin, end: base + end });
     }
     const load = async (name: string): Promise<LoadedArray> => {
@@ -216,10 +288,27 @@ async function openSafetensors(file: string, size: number, limits: Limits): Prom
       const s = specs.get(name)!;
       const dt = dtypeFromSafetensors(s.dtype);
       const bytes = s.end - s.begin;
-      if ('unsupported' in dt) return { kind: 'hashed', dtype: s.dtype, shape: s.shape, sha256: await sha256File(file, s.begin, s.end), note: dt.unsupported };
+      if ('unsupported' in dt)
+        return {
+          kind: 'hashed',
+          dtype: s.dtype,
+          shape: s.shape,
+          sha256: await sha256File(file, s.begin, s.end),
+          note: dt.unsupported,
+        };
       const expected = s.shape.reduce((a, b) => a * b, 1) * dt.size;
-      if (expected !== bytes) throw new FormatError(`safetensors tensor ${JSON.stringify(name)}: ${bytes} bytes for shape [${s.shape.join(', ')}] of ${s.dtype} (expected ${expected})`);
-      if (bytes > limits.maxArrayBytes) return { kind: 'hashed', dtype: dt.name, shape: s.shape, sha256: await sha256File(file, s.begin, s.end), note: tooLarge(bytes, limits) };
+      if (expected !== bytes)
+        throw new FormatError(
+          `safetensors tensor ${JSON.stringify(name)}: ${bytes} bytes for shape [${s.shape.join(', ')}] of ${s.dtype} (expected ${expected})`,
+        );
+      if (bytes > limits.maxArrayBytes)
+        return {
+          kind: 'hashed',
+          dtype: dt.name,
+          shape: s.shape,
+          sha256: await sha256File(file, s.begin, s.end),
+          note: tooLarge(bytes, limits),
+        };
       return { kind: 'numeric', dtype: dt, shape: s.shape, data: await readAt(fh, s.begin, bytes) };
     };
     return { names: [...specs.keys(), ...meta.keys()], load, notes: [], close: () => fh.close() };
@@ -230,7 +319,10 @@ async function openSafetensors(file: string, size: number, limits: Limits): Prom
 }
 
 async function openText(file: string, size: number, format: 'json' | 'csv', limits: Limits): Promise<Container> {
-  if (size > limits.maxTextBytes) throw new FormatError(`${size} bytes is above the ${limits.maxTextBytes}-byte limit for ${format.toUpperCase()} parsing`);
+  if (size > limits.maxTextBytes)
+    throw new FormatError(
+      `${size} bytes is above the ${limits.maxTextBytes}-byte limit for ${format.toUpperCase()} parsing`,
+    );
   const text = await readFile(file, 'utf8');
   let arrays: Map<string, LoadedArray>;
   let notes: string[] = [];
@@ -250,11 +342,17 @@ async function openText(file: string, size: number, format: 'json' | 'csv', limi
 
 function openContainer(format: ArtifactFormat, file: string, size: number, limits: Limits): Promise<Container> {
   switch (format) {
-    case 'npy': return openNpy(file, size, limits);
-    case 'npz': return openNpz(file, size, limits);
-    case 'safetensors': return openSafetensors(file, size, limits);
-    case 'json': case 'csv': return openText(file, size, format, limits);
-    case 'binary': throw new Error('unreachable');
+    case 'npy':
+      return openNpy(file, size, limits);
+    case 'npz':
+      return openNpz(file, size, limits);
+    case 'safetensors':
+      return openSafetensors(file, size, limits);
+    case 'json':
+    case 'csv':
+      return openText(file, size, format, limits);
+    case 'binary':
+      throw new Error('unreachable');
   }
 }
 
@@ -262,8 +360,16 @@ function openContainer(format: ArtifactFormat, file: string, size: number, limit
  * Compares one artifact between two runs. Never throws for content problems (a file that fails to
  * parse falls back to size + hash, with a note); throws only for I/O errors other than a missing file.
  */
-export async function diffArtifacts(beforePath: string, afterPath: string, name: string, options: ArtifactDiffOptions = {}): Promise<ArtifactDiff> {
-  const limits: Limits = { maxArrayBytes: options.maxArrayBytes ?? DEFAULT_MAX_ARRAY_BYTES, maxTextBytes: options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES };
+export async function diffArtifacts(
+  beforePath: string,
+  afterPath: string,
+  name: string,
+  options: ArtifactDiffOptions = {},
+): Promise<ArtifactDiff> {
+  const limits: Limits = {
+    maxArrayBytes: options.maxArrayBytes ?? DEFAULT_MAX_ARRAY_BYTES,
+    maxTextBytes: options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES,
+  };
   const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
   const format = options.format ?? formatOf(name);
   const missing = (err: unknown) => {
@@ -293,13 +399,17 @@ export async function diffArtifacts(beforePath: string, afterPath: string, name:
     try {
       before = await openContainer(format, beforePath, sb!.size, limits);
     } catch (err) {
-      diff.notes.push(`could not read the before file as ${format} (${describe(err)}); compared by size and SHA-256 only`);
+      diff.notes.push(
+        `could not read the before file as ${format} (${describe(err)}); compared by size and SHA-256 only`,
+      );
       return diff;
     }
     try {
       after = await openContainer(format, afterPath, sa!.size, limits);
     } catch (err) {
-      diff.notes.push(`could not read the after file as ${format} (${describe(err)}); compared by size and SHA-256 only`);
+      diff.notes.push(
+        `could not read the after file as ${format} (${describe(err)}); compared by size and SHA-256 only`,
+      );
       return diff;
     }
     diff.notes.push(...before.notes.map((n) => `before: ${n}`), ...after.notes.map((n) => `after: ${n}`));
@@ -327,7 +437,9 @@ export async function diffArtifacts(beforePath: string, afterPath: string, name:
       diff.arrays = arrays;
     }
     if (arrays.length > 0 && arrays.every((a) => a.status === 'identical')) {
-      diff.notes.push('the bytes differ but every array is bit-identical (only container metadata, such as ZIP timestamps or key order, changed)');
+      diff.notes.push(
+        'the bytes differ but every array is bit-identical (only container metadata, such as ZIP timestamps or key order, changed)',
+      );
     }
     return diff;
   } finally {
@@ -337,8 +449,14 @@ export async function diffArtifacts(beforePath: string, afterPath: string, name:
 }
 
 /** Diffs the same-named artifacts of two run folders (e.g. two runs of one seed). */
-export async function diffArtifactDirs(beforeDir: string, afterDir: string, names: string[], options: ArtifactDiffOptions = {}): Promise<ArtifactDiff[]> {
+export async function diffArtifactDirs(
+  beforeDir: string,
+  afterDir: string,
+  names: string[],
+  options: ArtifactDiffOptions = {},
+): Promise<ArtifactDiff[]> {
   const out: ArtifactDiff[] = [];
-  for (const name of names) out.push(await diffArtifacts(path.join(beforeDir, name), path.join(afterDir, name), name, options));
+  for (const name of names)
+    out.push(await diffArtifacts(path.join(beforeDir, name), path.join(afterDir, name), name, options));
   return out;
 }

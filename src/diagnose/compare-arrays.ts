@@ -1,7 +1,7 @@
 /** Element-by-element comparison of two loaded arrays (pure; no I/O). */
 import { createHash } from 'node:crypto';
-import { ulpDistance, ulpDistance64, view, type View } from './dtype.js';
 import type { ArrayDiff } from '../schema/diagnosis.js';
+import { ulpDistance, ulpDistance64, type View, view } from './dtype.js';
 import type { LoadedArray } from './types.js';
 import { jsonNumber } from './types.js';
 
@@ -39,7 +39,10 @@ function storageIndex(a: Numeric): (i: number) => number {
   const shape = a.shape;
   const fStrides: number[] = [];
   let s = 1;
-  for (const d of shape) { fStrides.push(s); s *= d; }
+  for (const d of shape) {
+    fStrides.push(s);
+    s *= d;
+  }
   return (i) => {
     let off = 0;
     for (let k = shape.length - 1; k >= 0; k--) {
@@ -56,7 +59,10 @@ function countNaN(a: Numeric): number {
   const v = view(a.data, a.dtype);
   let nan = 0;
   if (a.dtype.name === 'float32' || a.dtype.name === 'float64') {
-    const f = a.dtype.name === 'float32' ? new Float32Array(v.words.buffer, v.words.byteOffset, v.length) : new Float64Array(v.words.buffer, v.words.byteOffset, v.length);
+    const f =
+      a.dtype.name === 'float32'
+        ? new Float32Array(v.words.buffer, v.words.byteOffset, v.length)
+        : new Float64Array(v.words.buffer, v.words.byteOffset, v.length);
     for (let i = 0; i < f.length; i++) if (f[i] !== f[i]) nan++;
     return nan;
   }
@@ -136,7 +142,11 @@ function ulpFn(b: View, a: View): (i: number, j: number) => number {
   return (i, j) => ulpDistance(wb[i]!, wa[j]!, size);
 }
 
-export function compareArrays(name: string, before: LoadedArray | undefined, after: LoadedArray | undefined): ArrayDiff {
+export function compareArrays(
+  name: string,
+  before: LoadedArray | undefined,
+  after: LoadedArray | undefined,
+): ArrayDiff {
   const d = base(name, before, after);
   if (!before || !after) return d;
   if (before.kind === 'hashed' || after.kind === 'hashed') return compareHashed(d, before, after);
@@ -150,8 +160,13 @@ function sha256(buf: Buffer): string {
 
 function compareHashed(d: ArrayDiff, before: LoadedArray, after: LoadedArray): ArrayDiff {
   const hash = (a: LoadedArray) =>
-    a.kind === 'hashed' ? a.sha256 : a.kind === 'numeric' ? sha256(a.data) : sha256(Buffer.from(JSON.stringify(a.values)));
-  const equal = d.dtypeBefore === d.dtypeAfter && sameShape(d.shapeBefore, d.shapeAfter) && hash(before) === hash(after);
+    a.kind === 'hashed'
+      ? a.sha256
+      : a.kind === 'numeric'
+        ? sha256(a.data)
+        : sha256(Buffer.from(JSON.stringify(a.values)));
+  const equal =
+    d.dtypeBefore === d.dtypeAfter && sameShape(d.shapeBefore, d.shapeAfter) && hash(before) === hash(after);
   d.bitIdentical = equal;
   d.status = equal ? 'identical' : 'modified';
   d.note = [before, after].find((a): a is Extract<LoadedArray, { kind: 'hashed' }> => a.kind === 'hashed')!.note;
@@ -191,18 +206,31 @@ function compareNumeric(d: ArrayDiff, before: Numeric, after: Numeric): ArrayDif
   const isFloat = before.dtype.kind === 'f' && after.dtype.kind === 'f';
 
   // Fast path: the same bytes laid out the same way.
-  if (sameType && shapesEqual && before.dtype.littleEndian === after.dtype.littleEndian
-    && Boolean(before.fortranOrder) === Boolean(after.fortranOrder) && before.data.equals(after.data)) {
+  if (
+    sameType &&
+    shapesEqual &&
+    before.dtype.littleEndian === after.dtype.littleEndian &&
+    Boolean(before.fortranOrder) === Boolean(after.fortranOrder) &&
+    before.data.equals(after.data)
+  ) {
     Object.assign(d, {
-      status: 'identical', compared: d.elementsAfter, differing: 0, maxAbsDiff: 0, maxRelDiff: 0,
-      maxUlp: sameType && isFloat ? 0 : null, bitIdentical: true,
+      status: 'identical',
+      compared: d.elementsAfter,
+      differing: 0,
+      maxAbsDiff: 0,
+      maxRelDiff: 0,
+      maxUlp: sameType && isFloat ? 0 : null,
+      bitIdentical: true,
     });
     return d;
   }
 
   const { n, note } = comparable(d);
   if (note) d.note = note;
-  if (!sameType) d.note = [note, `dtype changed (${before.dtype.name} → ${after.dtype.name}); values compared as numbers`].filter(Boolean).join('; ');
+  if (!sameType)
+    d.note = [note, `dtype changed (${before.dtype.name} → ${after.dtype.name}); values compared as numbers`]
+      .filter(Boolean)
+      .join('; ');
   const vb = view(before.data, before.dtype);
   const va = view(after.data, after.dtype);
   const idxB = storageIndex(before);
@@ -221,7 +249,8 @@ function compareNumeric(d: ArrayDiff, before: Numeric, after: Numeric): ArrayDif
     if (equal(ib, ia)) continue;
     const x = vb.value(ib);
     const y = va.value(ia);
-    if (differing++ === 0) d.firstDifference = { index: unravel(i, after.shape), before: jsonNumber(x), after: jsonNumber(y) };
+    if (differing++ === 0)
+      d.firstDifference = { index: unravel(i, after.shape), before: jsonNumber(x), after: jsonNumber(y) };
     if (!Number.isFinite(x) || !Number.isFinite(y)) {
       nonFinite++;
       continue;

@@ -9,11 +9,11 @@
  * one step merge (the later value wins for a metric logged twice).
  */
 import { readFile } from 'node:fs/promises';
-import { GateError } from '../util/errors.js';
-import { parseLenientJson } from '../util/lenient-json.js';
 import type { CurveDivergence, CurvePlot } from '../schema/diagnosis.js';
 import { valueAt } from '../util/dotted.js';
 import { downsampleIndices } from '../util/downsample.js';
+import { GateError } from '../util/errors.js';
+import { parseLenientJson } from '../util/lenient-json.js';
 import { jsonNumber } from './types.js';
 
 export interface CurveLog {
@@ -52,10 +52,16 @@ export function parseCurveLog(content: string, opts: ParseCurveOptions = {}): Cu
     try {
       doc = parseLenientJson(line);
     } catch (err) {
-      throw new GateError(`${where} is not valid JSON: ${(err as Error).message}`, 'Write one JSON object per line (JSON Lines), e.g. {"step": 10, "loss": 0.53}.');
+      throw new GateError(
+        `${where} is not valid JSON: ${(err as Error).message}`,
+        'Write one JSON object per line (JSON Lines), e.g. {"step": 10, "loss": 0.53}.',
+      );
     }
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-      throw new GateError(`${where} is not a JSON object.`, 'Write one JSON object per line, e.g. {"step": 10, "loss": 0.53}.');
+      throw new GateError(
+        `${where} is not a JSON object.`,
+        'Write one JSON object per line, e.g. {"step": 10, "loss": 0.53}.',
+      );
     }
     const values = new Map<string, number>();
     flattenNumbers(doc, '', values);
@@ -66,7 +72,10 @@ export function parseCurveLog(content: string, opts: ParseCurveOptions = {}): Cu
     }
     const step = values.get(stepKey);
     if (step === undefined || !Number.isFinite(step)) {
-      throw new GateError(`${where}: "${stepKey}" is ${JSON.stringify(stepPresent) ?? String(stepPresent)}, not a finite number.`, `Log the step as a number, or choose another step key.`);
+      throw new GateError(
+        `${where}: "${stepKey}" is ${JSON.stringify(stepPresent) ?? String(stepPresent)}, not a finite number.`,
+        `Log the step as a number, or choose another step key.`,
+      );
     }
     withStep++;
     values.delete(stepKey);
@@ -77,7 +86,10 @@ export function parseCurveLog(content: string, opts: ParseCurveOptions = {}): Cu
     }
   });
   if (withStep === 0 && lines.some((l) => l.trim() !== '')) {
-    throw new GateError(`${source} has no line with a "${stepKey}" field.`, 'Log the step on every line, or set the step key to the field your logger uses (e.g. "global_step" or "epoch").');
+    throw new GateError(
+      `${source} has no line with a "${stepKey}" field.`,
+      'Log the step on every line, or set the step key to the field your logger uses (e.g. "global_step" or "epoch").',
+    );
   }
   return { stepKey, series, skippedLines };
 }
@@ -87,7 +99,11 @@ export async function readCurveLog(file: string, opts: Omit<ParseCurveOptions, '
   try {
     content = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new GateError(`The curve log ${file} does not exist.`, 'Have the training write its per-step log into {out}.');
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new GateError(
+        `The curve log ${file} does not exist.`,
+        'Have the training write its per-step log into {out}.',
+      );
     throw err;
   }
   return parseCurveLog(content, { ...opts, source: file });
@@ -116,7 +132,8 @@ function commonSteps(a: Map<number, number>, b: Map<number, number>): number[] {
 export function compareCurves(a: CurveLog, b: CurveLog, opts: CurveCompareOptions = {}): CurveDivergence[] {
   const atol = opts.atol ?? 0;
   const rtol = opts.rtol ?? 1e-6;
-  if (!(atol >= 0) || !(rtol >= 0)) throw new GateError(`Curve tolerances must be non-negative numbers (atol ${atol}, rtol ${rtol}).`);
+  if (!(atol >= 0) || !(rtol >= 0))
+    throw new GateError(`Curve tolerances must be non-negative numbers (atol ${atol}, rtol ${rtol}).`);
   const names = [...a.series.keys(), ...[...b.series.keys()].filter((n) => !a.series.has(n))];
   return names.map((metric): CurveDivergence => {
     const sa = a.series.get(metric) ?? new Map<number, number>();
@@ -149,11 +166,14 @@ export function compareCurves(a: CurveLog, b: CurveLog, opts: CurveCompareOption
   });
 }
 
-export async function diffCurveFiles(fileA: string, fileB: string, opts: CurveCompareOptions & { stepKey?: string } = {}): Promise<{ a: CurveLog; b: CurveLog; divergences: CurveDivergence[] }> {
+export async function diffCurveFiles(
+  fileA: string,
+  fileB: string,
+  opts: CurveCompareOptions & { stepKey?: string } = {},
+): Promise<{ a: CurveLog; b: CurveLog; divergences: CurveDivergence[] }> {
   const [a, b] = await Promise.all([readCurveLog(fileA, opts), readCurveLog(fileB, opts)]);
   return { a, b, divergences: compareCurves(a, b, opts) };
 }
-
 
 const PLOT_MAX_POINTS = 500;
 

@@ -7,9 +7,18 @@
  */
 
 export type DTypeName =
-  | 'float16' | 'bfloat16' | 'float32' | 'float64'
-  | 'int8' | 'int16' | 'int32' | 'int64'
-  | 'uint8' | 'uint16' | 'uint32' | 'uint64'
+  | 'float16'
+  | 'bfloat16'
+  | 'float32'
+  | 'float64'
+  | 'int8'
+  | 'int16'
+  | 'int32'
+  | 'int64'
+  | 'uint8'
+  | 'uint16'
+  | 'uint32'
+  | 'uint64'
   | 'bool';
 
 export interface DType {
@@ -51,16 +60,31 @@ export function dtypeFromNumpy(descr: string): DType | { unsupported: string } {
   const size = Number(sizeText);
   const little = order !== '>';
   const table: Record<string, DTypeName | undefined> = {
-    f2: 'float16', f4: 'float32', f8: 'float64',
-    i1: 'int8', i2: 'int16', i4: 'int32', i8: 'int64',
-    u1: 'uint8', u2: 'uint16', u4: 'uint32', u8: 'uint64',
+    f2: 'float16',
+    f4: 'float32',
+    f8: 'float64',
+    i1: 'int8',
+    i2: 'int16',
+    i4: 'int32',
+    i8: 'int64',
+    u1: 'uint8',
+    u2: 'uint16',
+    u4: 'uint32',
+    u8: 'uint64',
     b1: 'bool',
   };
   const name = table[`${kind}${size}`];
   if (name) return dtype(name, little);
   if (kind === 'O') return { unsupported: objectNote(descr) };
   const what: Record<string, string> = {
-    c: 'complex', U: 'unicode string', S: 'byte string', a: 'byte string', V: 'void/structured', M: 'datetime', m: 'timedelta', f: 'float',
+    c: 'complex',
+    U: 'unicode string',
+    S: 'byte string',
+    a: 'byte string',
+    V: 'void/structured',
+    M: 'datetime',
+    m: 'timedelta',
+    f: 'float',
   };
   return { unsupported: `dtype ${descr} (${what[kind] ?? 'unknown kind'}) is not supported` };
 }
@@ -70,9 +94,18 @@ function objectNote(descr: string): string {
 }
 
 const SAFETENSORS: Record<string, DTypeName | undefined> = {
-  F16: 'float16', BF16: 'bfloat16', F32: 'float32', F64: 'float64',
-  I8: 'int8', I16: 'int16', I32: 'int32', I64: 'int64',
-  U8: 'uint8', U16: 'uint16', U32: 'uint32', U64: 'uint64',
+  F16: 'float16',
+  BF16: 'bfloat16',
+  F32: 'float32',
+  F64: 'float64',
+  I8: 'int8',
+  I16: 'int16',
+  I32: 'int32',
+  I64: 'int64',
+  U8: 'uint8',
+  U16: 'uint16',
+  U32: 'uint32',
+  U64: 'uint64',
   BOOL: 'bool',
 };
 
@@ -145,19 +178,84 @@ export function view(buf: Buffer, dt: DType): View {
   let value: (i: number) => number;
   let words: View['words'];
   switch (d.name) {
-    case 'float16': { const w = u16(); const t = halves(); words = w; value = (i) => t[w[i]!]!; break; }
-    case 'bfloat16': { const w = u16(); words = w; value = (i) => { scratchU32[0] = w[i]! << 16; return scratchF32[0]!; }; break; }
-    case 'float32': { const f = new Float32Array(ab, off, length); words = u32(); value = (i) => f[i]!; break; }
-    case 'float64': { const f = new Float64Array(ab, off, length); words = u32(length * 2); value = (i) => f[i]!; break; }
-    case 'int8': { const x = new Int8Array(ab, off, length); words = u8; value = (i) => x[i]!; break; }
-    case 'uint8': words = u8; value = (i) => u8[i]!; break;
-    case 'bool': words = u8; value = (i) => (u8[i] ? 1 : 0); break;
-    case 'int16': { const x = new Int16Array(ab, off, length); words = u16(); value = (i) => x[i]!; break; }
-    case 'uint16': { const x = u16(); words = x; value = (i) => x[i]!; break; }
-    case 'int32': { const x = new Int32Array(ab, off, length); words = u32(); value = (i) => x[i]!; break; }
-    case 'uint32': { const x = u32(); words = x; value = (i) => x[i]!; break; }
-    case 'int64': { const x = new BigInt64Array(ab, off, length); words = u32(length * 2); value = (i) => Number(x[i]!); break; }
-    case 'uint64': { const x = new BigUint64Array(ab, off, length); words = u32(length * 2); value = (i) => Number(x[i]!); break; }
+    case 'float16': {
+      const w = u16();
+      const t = halves();
+      words = w;
+      value = (i) => t[w[i]!]!;
+      break;
+    }
+    case 'bfloat16': {
+      const w = u16();
+      words = w;
+      value = (i) => {
+        scratchU32[0] = w[i]! << 16;
+        return scratchF32[0]!;
+      };
+      break;
+    }
+    case 'float32': {
+      const f = new Float32Array(ab, off, length);
+      words = u32();
+      value = (i) => f[i]!;
+      break;
+    }
+    case 'float64': {
+      const f = new Float64Array(ab, off, length);
+      words = u32(length * 2);
+      value = (i) => f[i]!;
+      break;
+    }
+    case 'int8': {
+      const x = new Int8Array(ab, off, length);
+      words = u8;
+      value = (i) => x[i]!;
+      break;
+    }
+    case 'uint8':
+      words = u8;
+      value = (i) => u8[i]!;
+      break;
+    case 'bool':
+      words = u8;
+      value = (i) => (u8[i] ? 1 : 0);
+      break;
+    case 'int16': {
+      const x = new Int16Array(ab, off, length);
+      words = u16();
+      value = (i) => x[i]!;
+      break;
+    }
+    case 'uint16': {
+      const x = u16();
+      words = x;
+      value = (i) => x[i]!;
+      break;
+    }
+    case 'int32': {
+      const x = new Int32Array(ab, off, length);
+      words = u32();
+      value = (i) => x[i]!;
+      break;
+    }
+    case 'uint32': {
+      const x = u32();
+      words = x;
+      value = (i) => x[i]!;
+      break;
+    }
+    case 'int64': {
+      const x = new BigInt64Array(ab, off, length);
+      words = u32(length * 2);
+      value = (i) => Number(x[i]!);
+      break;
+    }
+    case 'uint64': {
+      const x = new BigUint64Array(ab, off, length);
+      words = u32(length * 2);
+      value = (i) => Number(x[i]!);
+      break;
+    }
   }
   return { dtype: d, length, value, words };
 }

@@ -7,6 +7,7 @@ export class FormatError extends Error {}
 export async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
   const buf = Buffer.alloc(length);
   const { bytesRead } = await fh.read(buf, 0, length, position);
-  if (bytesRead !== length) throw new FormatError(`truncated: expected ${length} bytes at offset ${position}, found ${bytesRead}`);
+  if (bytesRead !== length)
+    throw new FormatError(`truncated: expected ${length} bytes at offset ${position}, found ${bytesRead}`);
   return buf;
 }

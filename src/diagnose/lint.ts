@@ -17,7 +17,15 @@ export interface LintFinding {
 type EnvFacts = Record<string, string | number | boolean>;
 type Gpus = 'none' | 'all' | number;
 
-const TF_PACKAGES = ['tensorflow', 'tensorflow-cpu', 'tensorflow-gpu', 'tensorflow-intel', 'tensorflow-macos', 'tf-nightly', 'tf-keras'];
+const TF_PACKAGES = [
+  'tensorflow',
+  'tensorflow-cpu',
+  'tensorflow-gpu',
+  'tensorflow-intel',
+  'tensorflow-macos',
+  'tf-nightly',
+  'tf-keras',
+];
 const VALID_CUBLAS = new Set([':4096:8', ':16:8']);
 
 function truthy(v: unknown): boolean {
@@ -31,10 +39,12 @@ function truthy(v: unknown): boolean {
 function usesGpu(env: EnvFacts, variable: (n: string) => string | undefined, gpus: Gpus): boolean {
   const visible = variable('CUDA_VISIBLE_DEVICES');
   if (visible !== undefined && /^\s*(-1)?\s*$/.test(visible)) return false;
-  return gpus !== 'none'
-    || Number(env['gpu.count'] ?? 0) > 0
-    || truthy(env['torch.cuda_available'])
-    || Number(env['torch.gpu_count'] ?? 0) > 0;
+  return (
+    gpus !== 'none' ||
+    Number(env['gpu.count'] ?? 0) > 0 ||
+    truthy(env['torch.cuda_available']) ||
+    Number(env['torch.gpu_count'] ?? 0) > 0
+  );
 }
 
 export function lintDeterminismFindings(env: EnvFacts, trainEnv: Record<string, string>, gpus: Gpus): LintFinding[] {
@@ -122,5 +132,7 @@ export function lintDeterminismFindings(env: EnvFacts, trainEnv: Record<string, 
 
 /** The findings as messages; informational ones start with "Info: ". */
 export function lintDeterminism(env: EnvFacts, trainEnv: Record<string, string>, gpus: Gpus): string[] {
-  return lintDeterminismFindings(env, trainEnv, gpus).map((f) => (f.severity === 'info' ? `Info: ${f.message}` : f.message));
+  return lintDeterminismFindings(env, trainEnv, gpus).map((f) =>
+    f.severity === 'info' ? `Info: ${f.message}` : f.message,
+  );
 }

@@ -55,16 +55,39 @@ export function parseNpyHeader(buf: Buffer): NpyHeader | { needBytes: number } {
   const dims = shape as number[];
   if (typeof descr !== 'string') {
     return {
-      version: `${major}.${minor}`, descr: JSON.stringify(descr) ?? '?', dtype: null, unsupported: 'structured dtype (record array) is not supported',
-      fortranOrder: fortran, shape: dims, dataOffset, dataBytes: null,
+      version: `${major}.${minor}`,
+      descr: JSON.stringify(descr) ?? '?',
+      dtype: null,
+      unsupported: 'structured dtype (record array) is not supported',
+      fortranOrder: fortran,
+      shape: dims,
+      dataOffset,
+      dataBytes: null,
     };
   }
   const dt = dtypeFromNumpy(descr);
   const count = dims.reduce((a, b) => a * b, 1);
   if ('unsupported' in dt) {
-    return { version: `${major}.${minor}`, descr, dtype: null, unsupported: dt.unsupported, fortranOrder: fortran, shape: dims, dataOffset, dataBytes: null };
+    return {
+      version: `${major}.${minor}`,
+      descr,
+      dtype: null,
+      unsupported: dt.unsupported,
+      fortranOrder: fortran,
+      shape: dims,
+      dataOffset,
+      dataBytes: null,
+    };
   }
-  return { version: `${major}.${minor}`, descr, dtype: dt, fortranOrder: fortran, shape: dims, dataOffset, dataBytes: count * dt.size };
+  return {
+    version: `${major}.${minor}`,
+    descr,
+    dtype: dt,
+    fortranOrder: fortran,
+    shape: dims,
+    dataOffset,
+    dataBytes: count * dt.size,
+  };
 }
 
 type Py = string | number | boolean | null | Py[] | { [k: string]: Py };
@@ -76,8 +99,12 @@ function isDict(v: Py): v is { [k: string]: Py } {
 /** A Python literal: dicts, tuples, lists, strings, ints (incl. Python 2 `3L`), True/False/None. */
 export function parsePyLiteral(text: string): Py {
   let pos = 0;
-  const ws = () => { while (pos < text.length && /\s/.test(text[pos]!)) pos++; };
-  const fail = (what: string): never => { throw new FormatError(`bad .npy header at character ${pos}: ${what}`); };
+  const ws = () => {
+    while (pos < text.length && /\s/.test(text[pos]!)) pos++;
+  };
+  const fail = (what: string): never => {
+    throw new FormatError(`bad .npy header at character ${pos}: ${what}`);
+  };
   const value = (): Py => {
     ws();
     const c = text[pos];
@@ -86,7 +113,10 @@ export function parsePyLiteral(text: string): Py {
       const out: { [k: string]: Py } = Object.create(null) as { [k: string]: Py };
       for (;;) {
         ws();
-        if (text[pos] === '}') { pos++; return out; }
+        if (text[pos] === '}') {
+          pos++;
+          return out;
+        }
         const k = value();
         if (typeof k !== 'string') fail('dict key is not a string');
         ws();
@@ -104,7 +134,10 @@ export function parsePyLiteral(text: string): Py {
       const out: Py[] = [];
       for (;;) {
         ws();
-        if (text[pos] === close) { pos++; return out; }
+        if (text[pos] === close) {
+          pos++;
+          return out;
+        }
         out.push(value());
         ws();
         if (text[pos] === ',') pos++;

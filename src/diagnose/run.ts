@@ -5,15 +5,15 @@
  * → randomness); when none does, something is unseeded (randomness).
  */
 import path from 'node:path';
+import type { Runtime } from '../runtime/types.js';
 import type { RunRecord } from '../schema/baseline.js';
 import type { GateConfig } from '../schema/config.js';
+import type { Diagnosis, Difference, Factor } from '../schema/diagnosis.js';
+import { runSeed, seedOutDir } from '../train/run-seed.js';
 import { plural, signed } from '../util/format.js';
 import type { Logger } from '../util/logger.js';
-import type { Runtime } from '../runtime/types.js';
-import { runSeed, seedOutDir } from '../train/run-seed.js';
 import { diffArtifactDirs } from './artifact-diff.js';
 import { curvePlot as curvePlotOf, diffCurveFiles } from './curves.js';
-import type { Diagnosis, Difference, Factor } from '../schema/diagnosis.js';
 
 interface FactorSpec {
   name: string;
@@ -25,13 +25,23 @@ interface FactorSpec {
 const FACTORS: FactorSpec[] = [
   {
     name: 'single-threaded BLAS/OpenMP',
-    env: { OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', NUMEXPR_NUM_THREADS: '1', VECLIB_MAXIMUM_THREADS: '1' },
+    env: {
+      OMP_NUM_THREADS: '1',
+      MKL_NUM_THREADS: '1',
+      OPENBLAS_NUM_THREADS: '1',
+      NUMEXPR_NUM_THREADS: '1',
+      VECLIB_MAXIMUM_THREADS: '1',
+    },
     cause: 'parallelism',
   },
   { name: 'PYTHONHASHSEED=0', env: { PYTHONHASHSEED: '0' }, cause: 'randomness' },
   { name: 'CUBLAS_WORKSPACE_CONFIG=:4096:8', env: { CUBLAS_WORKSPACE_CONFIG: ':4096:8' }, cause: 'parallelism' },
   // Documented in the README: trainings opt in by calling e.g. torch.use_deterministic_algorithms(True).
-  { name: 'framework deterministic mode (REPRO_GATE_DETERMINISTIC=1)', env: { REPRO_GATE_DETERMINISTIC: '1' }, cause: 'parallelism' },
+  {
+    name: 'framework deterministic mode (REPRO_GATE_DETERMINISTIC=1)',
+    env: { REPRO_GATE_DETERMINISTIC: '1' },
+    cause: 'parallelism',
+  },
 ];
 
 export interface DiagnoseContext {
@@ -48,12 +58,28 @@ function runDifferences(a: RunRecord, b: RunRecord): Difference[] {
   const out: Difference[] = [];
   for (const [name, before] of Object.entries(a.metrics)) {
     const after = b.metrics[name]!;
-    if (before !== after) out.push({ kind: 'metric', name, before, after, detail: `${signed(after - before)} (|Δ| ${Math.abs(after - before).toExponential(2)})` });
+    if (before !== after)
+      out.push({
+        kind: 'metric',
+        name,
+        before,
+        after,
+        detail: `${signed(after - before)} (|Δ| ${Math.abs(after - before).toExponential(2)})`,
+      });
   }
   for (const [name, entry] of Object.entries(a.artifacts)) {
     const other = b.artifacts[name];
     if (entry.sha256 !== other?.sha256) {
-      out.push({ kind: 'artifact', name, before: entry.sha256, after: other?.sha256 ?? null, detail: entry.size === other?.size ? 'same size, different bytes' : `size ${entry.size} → ${other?.size ?? 'missing'}` });
+      out.push({
+        kind: 'artifact',
+        name,
+        before: entry.sha256,
+        after: other?.sha256 ?? null,
+        detail:
+          entry.size === other?.size
+            ? 'same size, different bytes'
+            : `size ${entry.size} → ${other?.size ?? 'missing'}`,
+      });
     }
   }
   return out;
@@ -65,7 +91,10 @@ export async function diagnose(ctx: DiagnoseContext, seed: number): Promise<Diag
   const twice = async (label: string, extraEnv: Record<string, string>) => {
     const env = { ...ctx.env, ...extraEnv };
     const dirs = [path.join(ctx.runRoot, `${label}-1`), path.join(ctx.runRoot, `${label}-2`)];
-    const [a, b] = [await runSeed({ ...ctx, env, runDir: dirs[0]! }, seed), await runSeed({ ...ctx, env, runDir: dirs[1]! }, seed)];
+    const [a, b] = [
+      await runSeed({ ...ctx, env, runDir: dirs[0]! }, seed),
+      await runSeed({ ...ctx, env, runDir: dirs[1]! }, seed),
+    ];
     runs += 2;
     return { a: a!, b: b!, outA: seedOutDir(dirs[0]!, seed), outB: seedOutDir(dirs[1]!, seed) };
   };
@@ -73,12 +102,18 @@ export async function diagnose(ctx: DiagnoseContext, seed: number): Promise<Diag
   log.info(`diagnose: running seed ${seed} twice in the same environment`);
   const same = await twice('same', {});
   const differences = runDifferences(same.a, same.b);
-  const artifacts = differences.some((d) => d.kind === 'artifact') ? await diffArtifactDirs(same.outA, same.outB, config.artifacts) : [];
+  const artifacts = differences.some((d) => d.kind === 'artifact')
+    ? await diffArtifactDirs(same.outA, same.outB, config.artifacts)
+    : [];
   let curves: Diagnosis['curves'] = [];
   let curvePlot: Diagnosis['curvePlot'] = null;
   if (config.curves) {
     const { file, step, atol, rtol } = config.curves;
-    const diffed = await diffCurveFiles(path.join(same.outA, file), path.join(same.outB, file), { stepKey: step, atol, rtol });
+    const diffed = await diffCurveFiles(path.join(same.outA, file), path.join(same.outB, file), {
+      stepKey: step,
+      atol,
+      rtol,
+    });
     curves = diffed.divergences;
     const first = curves.find((c) => c.firstDivergentStep !== null) ?? curves[0];
     if (first) curvePlot = curvePlotOf(diffed.a, diffed.b, first.metric, { atol, rtol });
@@ -86,7 +121,15 @@ export async function diagnose(ctx: DiagnoseContext, seed: number): Promise<Diag
 
   if (differences.length === 0) {
     return {
-      seed, deterministic: true, cause: 'none', runs, differences, factors: [], artifacts, curves, curvePlot,
+      seed,
+      deterministic: true,
+      cause: 'none',
+      runs,
+      differences,
+      factors: [],
+      artifacts,
+      curves,
+      curvePlot,
       evidence: `seed ${seed} run twice in the same environment gave bit-identical metrics${config.artifacts.length ? ' and artifacts' : ''}.`,
     };
   }
@@ -104,9 +147,29 @@ export async function diagnose(ctx: DiagnoseContext, seed: number): Promise<Diag
     factors.push({ name: spec.name, env: spec.env, deterministic });
     fixedBy ??= deterministic ? spec : undefined;
   }
-  const what = `${plural(differences.length, 'value')} (${differences.slice(0, 3).map((d) => d.name).join(', ')}${differences.length > 3 ? ', …' : ''})`;
+  const what = `${plural(differences.length, 'value')} (${differences
+    .slice(0, 3)
+    .map((d) => d.name)
+    .join(', ')}${differences.length > 3 ? ', …' : ''})`;
   const evidence = fixedBy
-    ? `seed ${seed} run twice differs in ${what}; with ${fixedBy.name} it is deterministic: add ${Object.entries(fixedBy.env).map(([k, v]) => `${k}: "${v}"`).join(', ')} to train.env in repro-gate.yml${fixedBy.name.includes('REPRO_GATE_DETERMINISTIC') ? ' (the training reads it to enable its framework\'s deterministic mode)' : ''}.`
+    ? `seed ${seed} run twice differs in ${what}; with ${fixedBy.name} it is deterministic: add ${Object.entries(
+        fixedBy.env,
+      )
+        .map(([k, v]) => `${k}: "${v}"`)
+        .join(
+          ', ',
+        )} to train.env in repro-gate.yml${fixedBy.name.includes('REPRO_GATE_DETERMINISTIC') ? " (the training reads it to enable its framework's deterministic mode)" : ''}.`
     : `seed ${seed} run twice differs in ${what}, and no single setting made it deterministic: something is unseeded or order-dependent (seed every RNG from --seed: random, numpy, torch, data loader workers; never iterate over a set of objects, whose order follows memory addresses).`;
-  return { seed, deterministic: false, cause: fixedBy?.cause ?? 'randomness', runs, differences, factors, artifacts, curves, curvePlot, evidence };
+  return {
+    seed,
+    deterministic: false,
+    cause: fixedBy?.cause ?? 'randomness',
+    runs,
+    differences,
+    factors,
+    artifacts,
+    curves,
+    curvePlot,
+    evidence,
+  };
 }

@@ -39,7 +39,7 @@ export function jsonArrays(doc: unknown): Map<string, LoadedArray> {
   const visit = (v: unknown, key: string): void => {
     const shape = numericShape(v);
     if (shape !== null) {
-      const values = shape.length === 0 ? [v as number] : (v as unknown[]).flat(Infinity) as number[];
+      const values = shape.length === 0 ? [v as number] : ((v as unknown[]).flat(Infinity) as number[]);
       out.set(key, { kind: 'numeric', dtype: F64, shape, data: f64(values) });
     } else if (Array.isArray(v)) {
       v.forEach((item, i) => visit(item, childKey(key, String(i), true)));
@@ -64,12 +64,21 @@ export function parseCsv(text: string): string[][] {
   let field = '';
   let quoted = false;
   let i = 0;
-  const endRow = () => { row.push(field); rows.push(row); row = []; field = ''; };
+  const endRow = () => {
+    row.push(field);
+    rows.push(row);
+    row = [];
+    field = '';
+  };
   while (i < text.length) {
     const c = text[i]!;
     if (quoted) {
       if (c === '"') {
-        if (text[i + 1] === '"') { field += '"'; i += 2; continue; }
+        if (text[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
         quoted = false;
         i++;
         continue;
@@ -78,10 +87,27 @@ export function parseCsv(text: string): string[][] {
       i++;
       continue;
     }
-    if (c === '"' && field === '') { quoted = true; i++; continue; }
-    if (c === ',') { row.push(field); field = ''; i++; continue; }
-    if (c === '\r' && text[i + 1] === '\n') { endRow(); i += 2; continue; }
-    if (c === '\n' || c === '\r') { endRow(); i++; continue; }
+    if (c === '"' && field === '') {
+      quoted = true;
+      i++;
+      continue;
+    }
+    if (c === ',') {
+      row.push(field);
+      field = '';
+      i++;
+      continue;
+    }
+    if (c === '\r' && text[i + 1] === '\n') {
+      endRow();
+      i += 2;
+      continue;
+    }
+    if (c === '\n' || c === '\r') {
+      endRow();
+      i++;
+      continue;
+    }
     field += c;
     i++;
   }
@@ -108,7 +134,10 @@ export function csvArrays(text: string): { arrays: Map<string, LoadedArray>; not
   const header = rows[0] ?? [];
   const body = rows.slice(1);
   const width = Math.max(header.length, ...body.map((r) => r.length));
-  if (width > header.length) notes.push(`some rows have ${width} cells but the header names ${header.length} columns; extra cells are compared as columns #${header.length + 1}…`);
+  if (width > header.length)
+    notes.push(
+      `some rows have ${width} cells but the header names ${header.length} columns; extra cells are compared as columns #${header.length + 1}…`,
+    );
   const seen = new Map<string, number>();
   for (let c = 0; c < width; c++) {
     let name = c < header.length ? header[c]! : `#${c + 1}`;
@@ -118,9 +147,12 @@ export function csvArrays(text: string): { arrays: Map<string, LoadedArray>; not
     const cells = body.map((r) => r[c] ?? '');
     const nums = cells.map((cell) => (cell.trim() === '' ? NaN : cellNumber(cell)));
     const numeric = cells.some((cell) => cell.trim() !== '') && nums.every((v) => v !== undefined);
-    arrays.set(name, numeric
-      ? { kind: 'numeric', dtype: F64, shape: [cells.length], data: f64(nums as number[]) }
-      : { kind: 'text', dtype: 'string', shape: [cells.length], values: cells });
+    arrays.set(
+      name,
+      numeric
+        ? { kind: 'numeric', dtype: F64, shape: [cells.length], data: f64(nums as number[]) }
+        : { kind: 'text', dtype: 'string', shape: [cells.length], values: cells },
+    );
   }
   return { arrays, notes };
 }

@@ -3,9 +3,10 @@
  * bytes, stored (method 0) or deflated (method 8, via node:zlib). No dependency: the format is small
  * and a parser we own can enforce our memory caps before inflating anything.
  */
-import type { FileHandle } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
+
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { createInflateRaw, inflateRawSync } from 'node:zlib';
 import { FormatError, readAt } from './file-format.js';
 
@@ -38,7 +39,10 @@ export async function readZipDirectory(fh: FileHandle, fileSize: number): Promis
   const tail = await readAt(fh, fileSize - tailLen, tailLen);
   let eocd = -1;
   for (let i = tail.length - 22; i >= 0; i--) {
-    if (tail.readUInt32LE(i) === EOCD) { eocd = i; break; }
+    if (tail.readUInt32LE(i) === EOCD) {
+      eocd = i;
+      break;
+    }
   }
   if (eocd < 0) throw new FormatError('not a ZIP archive (no end of central directory record)');
   let count = tail.readUInt16LE(eocd + 10);
@@ -46,7 +50,8 @@ export async function readZipDirectory(fh: FileHandle, fileSize: number): Promis
   let dirOffset = tail.readUInt32LE(eocd + 16);
   if (count === 0xffff || dirSize === 0xffffffff || dirOffset === 0xffffffff) {
     const loc = eocd - 20;
-    if (loc < 0 || tail.readUInt32LE(loc) !== ZIP64_LOCATOR) throw new FormatError('ZIP64 archive without a ZIP64 locator');
+    if (loc < 0 || tail.readUInt32LE(loc) !== ZIP64_LOCATOR)
+      throw new FormatError('ZIP64 archive without a ZIP64 locator');
     const rec = await readAt(fh, u64(tail, loc + 8), 56);
     if (rec.readUInt32LE(0) !== ZIP64_EOCD) throw new FormatError('bad ZIP64 end of central directory record');
     count = u64(rec, 32);
@@ -59,7 +64,8 @@ export async function readZipDirectory(fh: FileHandle, fileSize: number): Promis
   const entries: ZipEntry[] = [];
   let p = 0;
   for (let n = 0; n < count; n++) {
-    if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL) throw new FormatError(`bad central directory entry ${n}`);
+    if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL)
+      throw new FormatError(`bad central directory entry ${n}`);
     const flags = dir.readUInt16LE(p + 8);
     const nameLen = dir.readUInt16LE(p + 28);
     const extraLen = dir.readUInt16LE(p + 30);
@@ -81,9 +87,18 @@ export async function readZipDirectory(fh: FileHandle, fileSize: number): Promis
       const len = dir.readUInt16LE(e + 2);
       if (id === 0x0001) {
         let q = e + 4;
-        if (entry.uncompressedSize === 0xffffffff) { entry.uncompressedSize = u64(dir, q); q += 8; }
-        if (entry.compressedSize === 0xffffffff) { entry.compressedSize = u64(dir, q); q += 8; }
-        if (entry.localHeaderOffset === 0xffffffff) { entry.localHeaderOffset = u64(dir, q); q += 8; }
+        if (entry.uncompressedSize === 0xffffffff) {
+          entry.uncompressedSize = u64(dir, q);
+          q += 8;
+        }
+        if (entry.compressedSize === 0xffffffff) {
+          entry.compressedSize = u64(dir, q);
+          q += 8;
+        }
+        if (entry.localHeaderOffset === 0xffffffff) {
+          entry.localHeaderOffset = u64(dir, q);
+          q += 8;
+        }
       }
       e += 4 + len;
     }
@@ -95,7 +110,10 @@ export async function readZipDirectory(fh: FileHandle, fileSize: number): Promis
 
 function checkReadable(entry: ZipEntry): void {
   if (entry.flags & 0x1) throw new FormatError(`entry ${entry.name} is encrypted`);
-  if (entry.method !== 0 && entry.method !== 8) throw new FormatError(`entry ${entry.name} uses compression method ${entry.method} (only stored and deflate are read)`);
+  if (entry.method !== 0 && entry.method !== 8)
+    throw new FormatError(
+      `entry ${entry.name} uses compression method ${entry.method} (only stored and deflate are read)`,
+    );
 }
 
 async function dataOffset(fh: FileHandle, entry: ZipEntry): Promise<number> {
@@ -109,7 +127,8 @@ export async function readZipEntry(fh: FileHandle, entry: ZipEntry): Promise<Buf
   checkReadable(entry);
   const raw = await readAt(fh, await dataOffset(fh, entry), entry.compressedSize);
   const out = entry.method === 0 ? raw : inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
-  if (out.length !== entry.uncompressedSize) throw new FormatError(`entry ${entry.name} inflated to ${out.length} bytes, expected ${entry.uncompressedSize}`);
+  if (out.length !== entry.uncompressedSize)
+    throw new FormatError(`entry ${entry.name} inflated to ${out.length} bytes, expected ${entry.uncompressedSize}`);
   return out;
 }
 
@@ -128,7 +147,12 @@ async function* entryChunks(fh: FileHandle, file: string, entry: ZipEntry): Asyn
 }
 
 /** The first `headBytes` uncompressed bytes of an entry (stops reading once it has them). */
-export async function streamZipEntry(fh: FileHandle, file: string, entry: ZipEntry, headBytes: number): Promise<Buffer> {
+export async function streamZipEntry(
+  fh: FileHandle,
+  file: string,
+  entry: ZipEntry,
+  headBytes: number,
+): Promise<Buffer> {
   const parts: Buffer[] = [];
   let have = 0;
   for await (const chunk of entryChunks(fh, file, entry)) {
@@ -143,7 +167,12 @@ export async function streamZipEntry(fh: FileHandle, file: string, entry: ZipEnt
  * SHA-256 of an entry too large to hold, streamed: of its uncompressed bytes from `skip` on (so a
  * .npy entry's hash covers its data, not its header), holding only one chunk at a time.
  */
-export async function hashZipEntry(fh: FileHandle, file: string, entry: ZipEntry, skip = 0): Promise<{ sha256: string }> {
+export async function hashZipEntry(
+  fh: FileHandle,
+  file: string,
+  entry: ZipEntry,
+  skip = 0,
+): Promise<{ sha256: string }> {
   const hash = createHash('sha256');
   let offset = 0;
   for await (const chunk of entryChunks(fh, file, entry)) {

@@ -32,15 +32,31 @@ function movement(input: CauseInput): string {
 export function rankCause(input: CauseInput): CauseFinding {
   const moved = movement(input);
   const { data, config, environment } = input.drift;
-  if (data.length) return { cause: 'data', evidence: `${listSome(data.map((d) => `${d.path} ${d.change === 'modified' ? 'changed' : `was ${d.change}`}`))}, and ${moved}.` };
+  if (data.length)
+    return {
+      cause: 'data',
+      evidence: `${listSome(data.map((d) => `${d.path} ${d.change === 'modified' ? 'changed' : `was ${d.change}`}`))}, and ${moved}.`,
+    };
   if (config.length) {
     const keys = config.map((c) => `${c.file}: ${c.key} ${showValue(c.before)} → ${showValue(c.after)}`);
     return { cause: 'config', evidence: `${listSome(keys)}, and ${moved}.` };
   }
   const strongEnv = environment.filter(isStrong);
-  if (strongEnv.length) return { cause: 'environment', evidence: `${listSome(strongEnv.map((e) => `${e.key} ${showValue(e.before)} → ${showValue(e.after)}`))}, and ${moved}.` };
-  if (input.codeChanges?.length) return { cause: 'code', evidence: `the training code changed since the baseline (${listSome(input.codeChanges)}), and ${moved}.` };
-  if (environment.length) return { cause: 'environment', evidence: `${listSome(environment.map((e) => `${e.key} ${showValue(e.before)} → ${showValue(e.after)}`))}, and ${moved}.` };
+  if (strongEnv.length)
+    return {
+      cause: 'environment',
+      evidence: `${listSome(strongEnv.map((e) => `${e.key} ${showValue(e.before)} → ${showValue(e.after)}`))}, and ${moved}.`,
+    };
+  if (input.codeChanges?.length)
+    return {
+      cause: 'code',
+      evidence: `the training code changed since the baseline (${listSome(input.codeChanges)}), and ${moved}.`,
+    };
+  if (environment.length)
+    return {
+      cause: 'environment',
+      evidence: `${listSome(environment.map((e) => `${e.key} ${showValue(e.before)} → ${showValue(e.after)}`))}, and ${moved}.`,
+    };
   return {
     cause: 'unknown',
     evidence: `nothing drifted${input.codeChanges === null ? ' that repro-gate can see (code changes unknown: the baseline commit is not in this clone)' : ''}, yet ${moved}: suspect unseeded randomness or parallel nondeterminism.`,

@@ -22,7 +22,8 @@ const STRONG_ENV_RANK = 5;
  * Packages whose version changes are known to move numbers. Any other package (awscli, a linter, a
  * tool on PATH) is still listed, but ranks below a change to the training code as a cause.
  */
-const NUMERIC_PACKAGE = /^(numpy|scipy|torch\w*|tensorflow[\w-]*|tf-\w+|keras|jax\w*|flax|optax|scikit-learn|pandas|xgboost|lightgbm|catboost|numba|cupy[\w-]*|triton|nvidia-[\w-]+|mkl[\w-]*|intel-openmp|openblas\w*|scipy-openblas\w*|transformers|accelerate|datasets|tokenizers|safetensors|onnx\w*|deepspeed|apex|xformers|timm|sentencepiece|statsmodels)$/;
+const NUMERIC_PACKAGE =
+  /^(numpy|scipy|torch\w*|tensorflow[\w-]*|tf-\w+|keras|jax\w*|flax|optax|scikit-learn|pandas|xgboost|lightgbm|catboost|numba|cupy[\w-]*|triton|nvidia-[\w-]+|mkl[\w-]*|intel-openmp|openblas\w*|scipy-openblas\w*|transformers|accelerate|datasets|tokenizers|safetensors|onnx\w*|deepspeed|apex|xformers|timm|sentencepiece|statsmodels)$/;
 
 export function isStrong(e: Pick<EnvironmentDrift, 'key' | 'change'>): boolean {
   // A package appearing or disappearing is rarely imported by the training; a version change of a numerical one is.
@@ -37,7 +38,10 @@ export function diffEnvironment(before: EnvironmentFingerprint, after: Environme
     const b = Object.hasOwn(before, key) ? before[key] : undefined;
     const a = Object.hasOwn(after, key) ? after[key] : undefined;
     if (b === a) continue;
-    const entry: EnvironmentDrift = { key, change: b === undefined ? 'added' : a === undefined ? 'removed' : 'modified' };
+    const entry: EnvironmentDrift = {
+      key,
+      change: b === undefined ? 'added' : a === undefined ? 'removed' : 'modified',
+    };
     if (b !== undefined) entry.before = b;
     if (a !== undefined) entry.after = a;
     out.push(entry);

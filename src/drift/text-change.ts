@@ -11,11 +11,16 @@ export function describeTextChange(before: string, after: string): string | unde
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) changed.push(i + 1);
   const parts: string[] = [];
   if (changed.length) {
-    const where = changed.length <= 3 ? `line${changed.length > 1 ? 's' : ''} ${changed.join(', ')}` : `${changed.length} lines (first at line ${changed[0]})`;
+    const where =
+      changed.length <= 3
+        ? `line${changed.length > 1 ? 's' : ''} ${changed.join(', ')}`
+        : `${changed.length} lines (first at line ${changed[0]})`;
     parts.push(`${where} changed`);
   }
-  if (b.length > a.length) parts.push(`${b.length - a.length} line${b.length - a.length > 1 ? 's' : ''} added at the end`);
-  if (a.length > b.length) parts.push(`${a.length - b.length} line${a.length - b.length > 1 ? 's' : ''} removed from the end`);
+  if (b.length > a.length)
+    parts.push(`${b.length - a.length} line${b.length - a.length > 1 ? 's' : ''} added at the end`);
+  if (a.length > b.length)
+    parts.push(`${a.length - b.length} line${a.length - b.length > 1 ? 's' : ''} removed from the end`);
   if (!parts.length) return before === after ? undefined : 'line endings or whitespace changed';
   return `${parts.join(', ')} (of ${a.length})`;
 }

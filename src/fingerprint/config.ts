@@ -13,10 +13,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { GateError } from '../util/errors.js';
 import type { FlatConfig, Scalar } from '../schema/baseline.js';
 import { compareBytes } from '../util/bytes.js';
 import { childKey } from '../util/dotted.js';
+import { GateError } from '../util/errors.js';
 import { resolveEntry } from './paths.js';
 
 function scalar(v: unknown): Scalar {
@@ -156,7 +156,9 @@ export function parseConfigText(text: string, file: string): unknown {
       return JSON.parse(text);
     } catch (err) {
       const offset = jsonErrorOffset(text);
-      const detail = (err as Error).message.replace(/, ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '');
+      const detail = (err as Error).message
+        .replace(/, ".*" is not valid JSON$/s, '')
+        .replace(/ in JSON at position \d+.*$/s, '');
       if (offset === undefined) throw parseError('JSON', file, detail);
       const [line, col] = lineCol(text, offset);
       throw parseError('JSON', file, detail, line, col);
@@ -196,9 +198,15 @@ export async function fingerprintConfigFiles(files: string[], root: string): Pro
         );
       }
       if (code === 'EISDIR') {
-        throw new GateError(`Config entry "${file}" is a folder.`, 'List individual YAML/JSON/TOML files in config: in repro-gate.yml.');
+        throw new GateError(
+          `Config entry "${file}" is a folder.`,
+          'List individual YAML/JSON/TOML files in config: in repro-gate.yml.',
+        );
       }
-      throw new GateError(`Cannot read config file ${file} (${code ?? err}).`, 'Check that it is readable by the runner.');
+      throw new GateError(
+        `Cannot read config file ${file} (${code ?? err}).`,
+        'Check that it is readable by the runner.',
+      );
     }
     parsed.set(rel, flatten(parseConfigText(text, rel)));
   }

@@ -16,8 +16,8 @@
  *   symlink targets may live anywhere, since it is their content that is hashed.
  */
 import { createHash } from 'node:crypto';
-import { open, readdir, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataFingerprint, FileEntry } from '../schema/baseline.js';
 import { sortBytes } from '../util/bytes.js';
@@ -82,7 +82,10 @@ async function hashFile(abs: string, rel: string, buf: Buffer): Promise<FileEntr
     }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new GateError(`Cannot read data file ${rel} (${code}).`, 'Check that the file exists and is readable by the runner.');
+    throw new GateError(
+      `Cannot read data file ${rel} (${code}).`,
+      'Check that the file exists and is readable by the runner.',
+    );
   }
   return { sha256: hash.digest('hex'), size };
 }
@@ -105,7 +108,10 @@ export async function fingerprintData(entries: string[], root: string): Promise<
     if (st.isFile()) found.set(rel, abs);
     else if (st.isDirectory()) await walk(abs, rel, found, new Set([`${st.dev}:${st.ino}`]));
     else {
-      throw new GateError(`Data path "${entry}" is not a regular file or folder.`, 'List files or folders in data: in repro-gate.yml.');
+      throw new GateError(
+        `Data path "${entry}" is not a regular file or folder.`,
+        'List files or folders in data: in repro-gate.yml.',
+      );
     }
   }
 

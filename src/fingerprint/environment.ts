@@ -1,8 +1,8 @@
-import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
-import type { Runtime } from '../runtime/types.js';
+import path from 'node:path';
 import { DETERMINISM_VARS } from '../runtime/env.js';
+import type { Runtime } from '../runtime/types.js';
 import { PROBE_PY } from './probe-script.js';
 
 type EnvValue = string | number | boolean;
@@ -28,7 +28,10 @@ export interface ProbeOptions {
  * Facts about where training runs. Python-side facts come from the probe; if the runtime has no
  * python the fingerprint says so rather than failing the gate.
  */
-export async function probeEnvironment(runtime: Runtime, opts: ProbeOptions): Promise<{ facts: EnvironmentFingerprint; warning?: string }> {
+export async function probeEnvironment(
+  runtime: Runtime,
+  opts: ProbeOptions,
+): Promise<{ facts: EnvironmentFingerprint; warning?: string }> {
   const facts: EnvironmentFingerprint = { 'repro-gate.version': opts.toolVersion, ...runtime.describe() };
   const lines: string[] = [];
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'repro-gate-probe-'));

@@ -2,7 +2,9 @@ import { execFile } from 'node:child_process';
 
 function git(root: string, args: string[]): Promise<string | null> {
   return new Promise((resolve) => {
-    execFile('git', ['-C', root, ...args], { maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => resolve(err ? null : stdout));
+    execFile('git', ['-C', root, ...args], { maxBuffer: 64 * 1024 * 1024 }, (err, stdout) =>
+      resolve(err ? null : stdout),
+    );
   });
 }
 

@@ -8,7 +8,10 @@ import { GateError } from '../util/errors.js';
 export function resolveEntry(root: string, entry: string, setting: string): { abs: string; rel: string } {
   const base = path.resolve(root);
   if (entry.trim() === '') {
-    throw new GateError(`An empty path is listed in ${setting}: in repro-gate.yml.`, `Remove the empty item from ${setting}:.`);
+    throw new GateError(
+      `An empty path is listed in ${setting}: in repro-gate.yml.`,
+      `Remove the empty item from ${setting}:.`,
+    );
   }
   const abs = path.resolve(base, entry);
   const rel = path.relative(base, abs);
@@ -20,4 +23,3 @@ export function resolveEntry(root: string, entry: string, setting: string): { ab
   }
   return { abs, rel: rel.split(path.sep).join('/') };
 }
-

@@ -15,7 +15,7 @@ import { checkRobustSeeds } from '../stats/robust.js';
 import { GateError } from '../util/errors.js';
 import { shortHash } from '../util/format.js';
 import { codeChangesSince, driftSince, observe } from './observe.js';
-import { type GateOutcome, buildReport, outcome } from './report.js';
+import { buildReport, type GateOutcome, outcome } from './report.js';
 import { runsDir, seedRuns } from './seed-runs.js';
 import { baselineLocation, type GateRequest, type Session, withSession } from './session.js';
 
@@ -46,7 +46,10 @@ export async function check(req: GateRequest): Promise<GateOutcome> {
       // Nothing drifted and no code changed: only a rerun can tell randomness from parallelism.
       if (cause.cause === 'unknown' && config.mode === 'exact' && config.diagnose.auto) {
         const seed = mismatches[0]?.seed ?? config.seeds[0] ?? 0;
-        diagnosis = await diagnose({ config, runtime: s.runtime, env: s.env, log: s.log, runRoot: runsDir(s, 'diagnose') }, seed);
+        diagnosis = await diagnose(
+          { config, runtime: s.runtime, env: s.env, log: s.log, runRoot: runsDir(s, 'diagnose') },
+          seed,
+        );
         cause = diagnosisCause(diagnosis);
       }
     }
@@ -76,13 +79,17 @@ export async function check(req: GateRequest): Promise<GateOutcome> {
 function checkBaselineFits(config: GateConfig, baseline: Baseline, file: string): void {
   const rerecord = 'Re-record the baseline with `repro-gate record` (and commit it) after changing what is measured.';
   const missing = config.metrics.map((m) => m.name).filter((n) => !baseline.settings.metrics.includes(n));
-  if (missing.length) throw new GateError(`The baseline ${file} has no values for metric(s) ${missing.join(', ')}.`, rerecord);
+  if (missing.length)
+    throw new GateError(`The baseline ${file} has no values for metric(s) ${missing.join(', ')}.`, rerecord);
   const recordedSeeds = new Set(baseline.runs.map((r) => r.seed));
   if (config.mode === 'exact' || config.paired) {
     const absent = config.seeds.filter((seed) => !recordedSeeds.has(seed));
     if (absent.length) {
       const who = config.mode === 'exact' ? 'Exact mode' : 'A paired comparison';
-      throw new GateError(`${who} needs the baseline to hold every seed, but it has no run for seed(s) ${absent.join(', ')}.`, rerecord);
+      throw new GateError(
+        `${who} needs the baseline to hold every seed, but it has no run for seed(s) ${absent.join(', ')}.`,
+        rerecord,
+      );
     }
   }
   if (config.robust) checkRobustSeeds(config.seeds.length, baseline.runs.length, config.alpha);
@@ -94,7 +101,11 @@ function checkBaselineFits(config: GateConfig, baseline: Baseline, file: string)
   }
   if (config.mode === 'exact') {
     const missingArtifacts = config.artifacts.filter((a) => !baseline.settings.artifacts.includes(a));
-    if (missingArtifacts.length) throw new GateError(`The baseline ${file} has no hashes for artifact(s) ${missingArtifacts.join(', ')}.`, rerecord);
+    if (missingArtifacts.length)
+      throw new GateError(
+        `The baseline ${file} has no hashes for artifact(s) ${missingArtifacts.join(', ')}.`,
+        rerecord,
+      );
   }
 }
 
@@ -115,12 +126,21 @@ async function trainAndCompare(s: Session, baseline: Baseline): Promise<Comparis
 
   if (config.mode === 'exact') {
     const candidate = await seedRuns(s, 'check', config.seeds);
-    const r = compareExact(baseline.runs, candidate, config.metrics.map((m) => m.name), config.artifacts);
+    const r = compareExact(
+      baseline.runs,
+      candidate,
+      config.metrics.map((m) => m.name),
+      config.artifacts,
+    );
     return { candidate, verdict: r.verdict, metrics: r.metrics, mismatches: r.mismatches, warnings };
   }
 
   if (config.sequential) {
-    const plan = planForGate(config.sequential, { alpha: config.alpha, paired: config.paired, nBaseline: baseline.runs.length });
+    const plan = planForGate(config.sequential, {
+      alpha: config.alpha,
+      paired: config.paired,
+      nBaseline: baseline.runs.length,
+    });
     const lastLook = plan.looks.length - 1;
     // Before any training: say so if even the largest stage cannot show equivalence.
     warnNow(
@@ -139,21 +159,43 @@ async function trainAndCompare(s: Session, baseline: Baseline): Promise<Comparis
       // The last look always decides (equivalent, not-equivalent or inconclusive).
       if (r.decision !== 'continue' || look === lastLook) {
         const verdict = r.decision === 'continue' ? 'inconclusive' : r.decision;
-        return { candidate, verdict, metrics: r.metrics, mismatches: [], warnings: [...warnings, ...r.warnings], sequential: r.summary };
+        return {
+          candidate,
+          verdict,
+          metrics: r.metrics,
+          mismatches: [],
+          warnings: [...warnings, ...r.warnings],
+          sequential: r.summary,
+        };
       }
     }
   }
 
   // The power model is Welch's; the rank-based test explains its own seed needs when it refuses.
-  if (!config.robust) warnNow(seedWarnings(baseline.runs, config.metrics, { alpha: config.alpha, nCandidate: config.seeds.length, paired: config.paired }));
+  if (!config.robust)
+    warnNow(
+      seedWarnings(baseline.runs, config.metrics, {
+        alpha: config.alpha,
+        nCandidate: config.seeds.length,
+        paired: config.paired,
+      }),
+    );
   const candidate = await seedRuns(s, 'check', config.seeds);
-  const r = compareStatistical(baseline.runs, candidate, config.metrics, { alpha: config.alpha, paired: config.paired, robust: config.robust });
+  const r = compareStatistical(baseline.runs, candidate, config.metrics, {
+    alpha: config.alpha,
+    paired: config.paired,
+    robust: config.robust,
+  });
   return { candidate, verdict: r.verdict, metrics: r.metrics, mismatches: [], warnings: [...warnings, ...r.warnings] };
 }
 
 /** The cause a diagnosis points to, phrased for a failing check. */
 function diagnosisCause(d: Diagnosis): CauseFinding {
-  if (!d.deterministic) return { cause: d.cause, evidence: `nothing drifted, but the training is nondeterministic on its own: ${d.evidence}` };
+  if (!d.deterministic)
+    return {
+      cause: d.cause,
+      evidence: `nothing drifted, but the training is nondeterministic on its own: ${d.evidence}`,
+    };
   return {
     cause: 'unknown',
     evidence: `nothing repro-gate fingerprints drifted and the training is deterministic here (${d.evidence.replace(/\.$/, '')}): the difference comes from something outside the fingerprint, such as the hardware, an input not listed under data:, or code outside this folder.`,

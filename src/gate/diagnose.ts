@@ -13,7 +13,10 @@ export async function diagnose(req: DiagnoseRequest): Promise<{ diagnosis: Diagn
   const config = await loadConfig(req.configPath, req.cwd);
   const seed = req.seed ?? config.diagnose.seed ?? config.seeds[0] ?? 0;
   return withSession(req, config, async (s) => {
-    const diagnosis = await rerunAndDiagnose({ config, runtime: s.runtime, env: s.env, log: s.log, runRoot: runsDir(s, 'diagnose') }, seed);
+    const diagnosis = await rerunAndDiagnose(
+      { config, runtime: s.runtime, env: s.env, log: s.log, runRoot: runsDir(s, 'diagnose') },
+      seed,
+    );
     return { diagnosis, exitCode: diagnosis.deterministic ? 0 : 1 };
   });
 }

@@ -2,7 +2,7 @@
 import { readBaseline } from '../baseline/io.js';
 import { loadConfig } from '../config/load.js';
 import { driftSince, observe } from './observe.js';
-import { type GateOutcome, buildReport, outcome } from './report.js';
+import { buildReport, type GateOutcome, outcome } from './report.js';
 import { baselineLocation, type GateRequest, withSession } from './session.js';
 
 export async function drift(req: GateRequest): Promise<GateOutcome> {
@@ -12,6 +12,17 @@ export async function drift(req: GateRequest): Promise<GateOutcome> {
     const { fingerprints, commit, lint } = await observe(s);
     const found = await driftSince(s, baseline, fingerprints);
     const verdict = found.data.length + found.config.length + found.environment.length ? 'drift' : 'no-drift';
-    return outcome(buildReport({ command: 'drift', config, verdict, baseline, baselinePath: s.baselineName, commit, lint, drift: found }));
+    return outcome(
+      buildReport({
+        command: 'drift',
+        config,
+        verdict,
+        baseline,
+        baselinePath: s.baselineName,
+        commit,
+        lint,
+        drift: found,
+      }),
+    );
   });
 }

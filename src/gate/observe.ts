@@ -5,12 +5,12 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { lintDeterminism } from '../diagnose/lint.js';
 import { diffConfig } from '../drift/config.js';
 import { diffData } from '../drift/data.js';
 import { diffEnvironment } from '../drift/environment.js';
 import { diffSettings } from '../drift/settings.js';
 import { describeTextChange } from '../drift/text-change.js';
-import { lintDeterminism } from '../diagnose/lint.js';
 import { fingerprintConfigFiles } from '../fingerprint/config.js';
 import { fingerprintData } from '../fingerprint/data.js';
 import { probeEnvironment } from '../fingerprint/environment.js';
@@ -35,7 +35,13 @@ export async function observe(s: Session): Promise<Observation> {
   const [data, configFiles, probed, commit] = await Promise.all([
     fingerprintData(config.data, config.root),
     fingerprintConfigFiles(config.config, config.root),
-    probeEnvironment(s.runtime, { command: config.train.command, cwd: config.root, env: s.env, timeoutMs: config.train.timeout, toolVersion: TOOL_VERSION }),
+    probeEnvironment(s.runtime, {
+      command: config.train.command,
+      cwd: config.root,
+      env: s.env,
+      timeoutMs: config.train.timeout,
+      toolVersion: TOOL_VERSION,
+    }),
     gitCommit(config.root),
   ]);
   if (probed.warning) s.log.warn(probed.warning);
@@ -71,7 +77,9 @@ export async function driftSince(s: Session, baseline: Baseline, now: Fingerprin
   if (baseline.commit) await describeDataChanges(config, baseline.commit, drift.data);
   // What is measured, and how, is configuration too: a changed command or seed list must show.
   const configName = toPosix(path.relative(config.root, config.path));
-  drift.config.unshift(...diffSettings(comparedSettings(baseline.settings), comparedSettings(settingsOf(config)), configName));
+  drift.config.unshift(
+    ...diffSettings(comparedSettings(baseline.settings), comparedSettings(settingsOf(config)), configName),
+  );
   return drift;
 }
 
@@ -81,7 +89,9 @@ export async function codeChangesSince(s: Session, commit: string): Promise<stri
   const changed = await changedFilesSince(config.root, commit);
   if (changed === null) return null;
   const ownConfig = toPosix(path.relative(config.root, config.path));
-  const owned = [...config.data, ...config.config, s.baselineName, ownConfig, '.repro-gate/'].map((p) => p.replace(/^\.\//, ''));
+  const owned = [...config.data, ...config.config, s.baselineName, ownConfig, '.repro-gate/'].map((p) =>
+    p.replace(/^\.\//, ''),
+  );
   return changed.filter((f) => !owned.some((p) => f === p || f.startsWith(p.endsWith('/') ? p : `${p}/`)));
 }
 

@@ -4,7 +4,7 @@ import { loadConfig } from '../config/load.js';
 import { BASELINE_SCHEMA_VERSION, type Baseline } from '../schema/baseline.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { observe, settingsOf } from './observe.js';
-import { type GateOutcome, buildReport, outcome } from './report.js';
+import { buildReport, type GateOutcome, outcome } from './report.js';
 import { seedRuns } from './seed-runs.js';
 import { type GateRequest, withSession } from './session.js';
 
@@ -25,7 +25,16 @@ export async function record(req: GateRequest): Promise<GateOutcome> {
     await writeBaseline(s.baselinePath, recorded);
     s.log.info(`Baseline written to ${s.baselinePath}: commit it.`);
     return outcome(
-      buildReport({ command: 'record', config, verdict: 'recorded', baseline: recorded, baselinePath: s.baselineName, commit, lint, candidate: runs }),
+      buildReport({
+        command: 'record',
+        config,
+        verdict: 'recorded',
+        baseline: recorded,
+        baselinePath: s.baselineName,
+        commit,
+        lint,
+        candidate: runs,
+      }),
     );
   });
 }

@@ -4,8 +4,8 @@ import type { Baseline, RunRecord } from '../schema/baseline.js';
 import type { GateConfig } from '../schema/config.js';
 import type { Diagnosis } from '../schema/diagnosis.js';
 import {
-  FAILING_VERDICTS,
   type Drift,
+  FAILING_VERDICTS,
   type MetricResult,
   type Mismatch,
   type Report,
@@ -69,12 +69,17 @@ export function buildReport(input: ReportInput): Report {
     commit: input.commit,
   };
   // Informational items only matter when the gate failed; warnings always show.
-  const lint = FAILING_VERDICTS.includes(input.verdict) ? input.lint : input.lint?.filter((l) => !l.startsWith('Info:'));
+  const lint = FAILING_VERDICTS.includes(input.verdict)
+    ? input.lint
+    : input.lint?.filter((l) => !l.startsWith('Info:'));
   if (lint?.length) report.lint = lint;
   if (input.diagnosis) report.diagnosis = input.diagnosis;
   if (input.command === 'record' && input.candidate?.length) {
     const runs = input.candidate;
-    report.recorded = input.config.metrics.map((m) => ({ name: m.name, ...describeSample(runs.map((r) => r.metrics[m.name]!)) }));
+    report.recorded = input.config.metrics.map((m) => ({
+      name: m.name,
+      ...describeSample(runs.map((r) => r.metrics[m.name]!)),
+    }));
   }
   if (input.sequential) report.sequential = input.sequential;
   if (input.cause) {
@@ -112,8 +117,10 @@ function summarySentence(input: ReportInput, metrics: MetricResult[], drift: Dri
       const design = input.config.robust ? 'rank-based' : input.config.paired ? 'paired' : 'Welch';
       const tail = `(${plural(n, 'seed')}, ${design} TOST, α = ${input.config.alpha})`;
       const extra = driftCount ? `; ${plural(driftCount, 'drift item')} listed below` : '';
-      if (input.verdict === 'equivalent') return `Training reproduces: all ${plural(metrics.length, 'metric')} equivalent within their margins ${tail}${extra}.`;
-      if (input.verdict === 'not-equivalent') return `Training does not reproduce: ${counts('not-equivalent')} of ${plural(metrics.length, 'metric')} outside the margin ${tail}.`;
+      if (input.verdict === 'equivalent')
+        return `Training reproduces: all ${plural(metrics.length, 'metric')} equivalent within their margins ${tail}${extra}.`;
+      if (input.verdict === 'not-equivalent')
+        return `Training does not reproduce: ${counts('not-equivalent')} of ${plural(metrics.length, 'metric')} outside the margin ${tail}.`;
       return `Inconclusive: ${counts('inconclusive')} of ${plural(metrics.length, 'metric')} could not be shown equivalent with this many seeds ${tail}.`;
     }
   }

@@ -39,7 +39,11 @@ export function baselineLocation(config: GateConfig): Pick<Session, 'baselinePat
 }
 
 /** Starts the runtime, builds the training environment, runs `fn`, and always cleans up. */
-export async function withSession<T>(req: GateRequest, config: GateConfig, fn: (session: Session) => Promise<T>): Promise<T> {
+export async function withSession<T>(
+  req: GateRequest,
+  config: GateConfig,
+  fn: (session: Session) => Promise<T>,
+): Promise<T> {
   const runtime = (req.createRuntime ?? createRuntime)(config, req.log);
   try {
     await runtime.prepare();

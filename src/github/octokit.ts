@@ -1,5 +1,5 @@
 import { getOctokit } from '@actions/github';
-import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
+import { DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.js';
 
 export type Octokit = ReturnType<typeof getOctokit>;
 

@@ -1,5 +1,5 @@
-import type { Octokit } from './octokit.js';
 import type { RepoRef, WorkflowRunHead } from './context.js';
+import type { Octokit } from './octokit.js';
 
 /**
  * The open PRs whose head is exactly the commit a workflow_run ran on. This is the trusted answer

@@ -62,7 +62,8 @@ export function retryDelay(err: unknown, attempt: number, policy: RetryPolicy, n
     const retryAfter = Number(header(e, 'retry-after'));
     const reset = Number(header(e, 'x-ratelimit-reset'));
     if (header(e, 'retry-after') !== undefined && Number.isFinite(retryAfter)) wait = Math.max(0, retryAfter) * 1000;
-    else if (header(e, 'x-ratelimit-remaining') === '0' && Number.isFinite(reset)) wait = Math.max(0, reset * 1000 - now);
+    else if (header(e, 'x-ratelimit-remaining') === '0' && Number.isFinite(reset))
+      wait = Math.max(0, reset * 1000 - now);
     else wait = 60_000; // GitHub's advice for a secondary limit without headers: wait a minute
     return wait <= policy.maxDelayMs ? wait : null;
   }

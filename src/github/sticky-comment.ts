@@ -17,7 +17,10 @@ const MARKER_VERSION = 'v1';
  * repository keep separate comments while reruns of the same gate find theirs.
  */
 export function commentKey(configPath: string): string {
-  const norm = configPath.replace(/\\/g, '/').replace(/^(\.\/)+/, '').replace(/\/{2,}/g, '/');
+  const norm = configPath
+    .replace(/\\/g, '/')
+    .replace(/^(\.\/)+/, '')
+    .replace(/\/{2,}/g, '/');
   return createHash('sha256').update(norm).digest('hex').slice(0, 12);
 }
 

@@ -2,9 +2,10 @@
  * A compact Markdown table of artifact diffs: one row per changed array (identical arrays are
  * counted, not listed). Every name or dtype that comes from a file goes through `code()`/`text()`.
  */
-import { num, shortHash } from '../util/format.js';
-import { GITHUB, type Escaper } from './escape.js';
+
 import type { ArrayDiff, ArtifactDiff, JsonNumber } from '../schema/diagnosis.js';
+import { num, shortHash } from '../util/format.js';
+import { type Escaper, GITHUB } from './escape.js';
 
 export interface RenderArtifactOptions {
   /** Most table rows; the rest are counted in a closing line. Default 40. */
@@ -15,7 +16,8 @@ export interface RenderArtifactOptions {
   escaper?: Escaper;
 }
 
-const HEADER = '| Artifact | Array | Type and shape | Differing | Max abs diff | Max rel diff | Max ULP | NaN before → after |';
+const HEADER =
+  '| Artifact | Array | Type and shape | Differing | Max abs diff | Max rel diff | Max ULP | NaN before → after |';
 const RULE = '|---|---|---|---|---|---|---|---|';
 
 function shape(s: number[] | null): string {
@@ -23,9 +25,10 @@ function shape(s: number[] | null): string {
 }
 
 function typeAndShape(a: ArrayDiff, { text }: Escaper): string {
-  const dt = a.dtypeBefore === a.dtypeAfter || a.dtypeBefore === null || a.dtypeAfter === null
-    ? text(a.dtypeAfter ?? a.dtypeBefore ?? '?', 40)
-    : `${text(a.dtypeBefore, 40)} → ${text(a.dtypeAfter, 40)}`;
+  const dt =
+    a.dtypeBefore === a.dtypeAfter || a.dtypeBefore === null || a.dtypeAfter === null
+      ? text(a.dtypeAfter ?? a.dtypeBefore ?? '?', 40)
+      : `${text(a.dtypeBefore, 40)} → ${text(a.dtypeAfter, 40)}`;
   const sb = shape(a.shapeBefore);
   const sa = shape(a.shapeAfter);
   const sh = a.shapeBefore === null || a.shapeAfter === null || sb === sa ? (a.shapeAfter ? sa : sb) : `${sb} → ${sa}`;
@@ -35,7 +38,8 @@ function typeAndShape(a: ArrayDiff, { text }: Escaper): string {
 
 function differing(a: ArrayDiff): string {
   if (a.status === 'added' || a.status === 'removed') return a.status;
-  if (a.differing === null) return a.bitIdentical ? '0 (by hash)' : a.compared === 0 && a.note?.includes('SHA-256') ? 'hash differs' : '—';
+  if (a.differing === null)
+    return a.bitIdentical ? '0 (by hash)' : a.compared === 0 && a.note?.includes('SHA-256') ? 'hash differs' : '—';
   const extra = a.nonFiniteDiffering ? ` (${a.nonFiniteDiffering} NaN/∞)` : '';
   return `${a.differing} / ${a.compared}${extra}`;
 }
@@ -65,7 +69,6 @@ function shortest(v: JsonNumber | string, dtype: string | null): string {
   return digits ? String(Number(v.toPrecision(digits))) : String(v);
 }
 
-
 function rowsFor(d: ArtifactDiff, f: Escaper): string[] {
   const { code } = f;
   const name = code(d.name);
@@ -74,11 +77,17 @@ function rowsFor(d: ArtifactDiff, f: Escaper): string[] {
   }
   const changed = d.arrays.filter((a) => a.status !== 'identical');
   if (changed.length === 0) {
-    const why = d.arrays.length ? `bytes differ, all ${d.arrays.length} arrays bit-identical` : `SHA-256 ${code(shortHash(d.sha256Before))} → ${code(shortHash(d.sha256After))}`;
-    return [`| ${name} | — | ${d.sizeBefore === d.sizeAfter ? bytes(d.sizeAfter) : `${bytes(d.sizeBefore)} → ${bytes(d.sizeAfter)}`} | ${why} | — | — | — | — |`];
+    const why = d.arrays.length
+      ? `bytes differ, all ${d.arrays.length} arrays bit-identical`
+      : `SHA-256 ${code(shortHash(d.sha256Before))} → ${code(shortHash(d.sha256After))}`;
+    return [
+      `| ${name} | — | ${d.sizeBefore === d.sizeAfter ? bytes(d.sizeAfter) : `${bytes(d.sizeBefore)} → ${bytes(d.sizeAfter)}`} | ${why} | — | — | — | — |`,
+    ];
   }
-  return changed.map((a) =>
-    `| ${name} | ${a.name === '' ? '(array)' : code(a.name, 120)} | ${typeAndShape(a, f)} | ${differing(a)} | ${num(a.maxAbsDiff)} | ${num(a.maxRelDiff)} | ${ulp(a.maxUlp)} | ${nan(a)} |`);
+  return changed.map(
+    (a) =>
+      `| ${name} | ${a.name === '' ? '(array)' : code(a.name, 120)} | ${typeAndShape(a, f)} | ${differing(a)} | ${num(a.maxAbsDiff)} | ${num(a.maxRelDiff)} | ${ulp(a.maxUlp)} | ${nan(a)} |`,
+  );
 }
 
 export function renderArtifactDiffs(diffs: ArtifactDiff[], opts: RenderArtifactOptions = {}): string {
@@ -93,7 +102,10 @@ export function renderArtifactDiffs(diffs: ArtifactDiff[], opts: RenderArtifactO
     return `${out.join('\n')}\n`;
   }
   const identical = diffs.length - differ.length;
-  out.push(`${differ.length} of ${diffs.length} artifacts differ${identical ? ` (${identical} byte-identical)` : ''}.`, '');
+  out.push(
+    `${differ.length} of ${diffs.length} artifacts differ${identical ? ` (${identical} byte-identical)` : ''}.`,
+    '',
+  );
   const rows = differ.flatMap((d) => rowsFor(d, f));
   out.push(HEADER, RULE, ...rows.slice(0, maxRows));
   if (rows.length > maxRows) out.push('', `…and ${rows.length - maxRows} more changed arrays (see the JSON report).`);
@@ -102,14 +114,19 @@ export function renderArtifactDiffs(diffs: ArtifactDiff[], opts: RenderArtifactO
   for (const d of differ) {
     const same = d.arrays.filter((a) => a.status === 'identical').length + d.arraysOmitted;
     const changed = d.arrays.length - d.arrays.filter((a) => a.status === 'identical').length;
-    if (changed > 0 && same > 0) details.push(`${code(d.name)}: ${same} other ${same === 1 ? 'array' : 'arrays'} bit-identical.`);
+    if (changed > 0 && same > 0)
+      details.push(`${code(d.name)}: ${same} other ${same === 1 ? 'array' : 'arrays'} bit-identical.`);
     const firsts = d.arrays.filter((a) => a.firstDifference).slice(0, 3);
     for (const a of firsts) {
       const f = a.firstDifference!;
       const dt = a.dtypeAfter ?? a.dtypeBefore;
-      details.push(`${code(d.name)} ${a.name === '' ? '' : `${code(a.name, 120)} `}first differs at [${f.index.join(', ')}]: ${code(shortest(f.before, dt), 60)} → ${code(shortest(f.after, dt), 60)}`);
+      details.push(
+        `${code(d.name)} ${a.name === '' ? '' : `${code(a.name, 120)} `}first differs at [${f.index.join(', ')}]: ${code(shortest(f.before, dt), 60)} → ${code(shortest(f.after, dt), 60)}`,
+      );
     }
-    for (const a of d.arrays) if (a.note && a.status !== 'identical') details.push(`${code(d.name)} ${a.name === '' ? '' : `${code(a.name, 120)} `}${text(a.note, 300)}`);
+    for (const a of d.arrays)
+      if (a.note && a.status !== 'identical')
+        details.push(`${code(d.name)} ${a.name === '' ? '' : `${code(a.name, 120)} `}${text(a.note, 300)}`);
     for (const n of d.notes) details.push(`${code(d.name)}: ${text(n, 300)}`);
   }
   if (details.length) out.push('', ...details.slice(0, 20).map((l) => `- ${l}`));

@@ -6,7 +6,7 @@
 import type { CurveDivergence, CurvePlot, JsonNumber } from '../schema/diagnosis.js';
 import { downsampleIndices } from '../util/downsample.js';
 import { num } from '../util/format.js';
-import { GITHUB, type Escaper } from './escape.js';
+import { type Escaper, GITHUB } from './escape.js';
 
 /** Only [A-Za-z0-9_.-], at most 60 characters: safe inside a Mermaid quoted string. */
 export function mermaidSafe(name: string): string {
@@ -42,7 +42,9 @@ export function renderCurveChart(plot: CurvePlot, opts: CurveChartOptions = {}):
   if (points.length === 0) return `_No steps where both runs logged a finite ${f.text(plot.metric)} to plot._\n`;
   const divergence = plot.firstDivergence ?? null;
   const mustIndex = divergence ? points.findIndex((p) => p[0] === divergence.step) : -1;
-  const picked = downsampleIndices(points.length, opts.maxPoints ?? 50, mustIndex === -1 ? undefined : mustIndex).map((i) => points[i]!);
+  const picked = downsampleIndices(points.length, opts.maxPoints ?? 50, mustIndex === -1 ? undefined : mustIndex).map(
+    (i) => points[i]!,
+  );
   const name = mermaidSafe(plot.metric);
   const lines = [
     '```mermaid',
@@ -55,7 +57,10 @@ export function renderCurveChart(plot: CurvePlot, opts: CurveChartOptions = {}):
     '```',
   ];
   const caption = [`First line: ${f.text(labelA, 80)}; second line: ${f.text(labelB, 80)}.`];
-  if (divergence) caption.push(`They first differ at ${f.text(plot.stepKey, 60)} ${divergence.step} (${String(divergence.a)} vs ${String(divergence.b)}).`);
+  if (divergence)
+    caption.push(
+      `They first differ at ${f.text(plot.stepKey, 60)} ${divergence.step} (${String(divergence.a)} vs ${String(divergence.b)}).`,
+    );
   else caption.push('They agree at every common step.');
   const total = plot.finiteSteps ?? points.length;
   if (picked.length < total) caption.push(`${picked.length} of ${total} steps shown.`);
@@ -72,7 +77,8 @@ export function renderCurveDivergences(divs: CurveDivergence[], stepKey = 'step'
   const diverged = divs.filter((d) => d.firstDivergentStep !== null);
   if (diverged.length === 0) return `All ${divs.length} logged series agree at every common ${f.text(stepKey, 60)}.\n`;
   const rows = diverged.map(
-    (d) => `| ${f.code(d.metric, 120)} | ${d.firstDivergentStep} | ${value(d.valueA)} | ${value(d.valueB)} | ${num(d.maxAbsDiff)} | ${d.stepsCompared} |`,
+    (d) =>
+      `| ${f.code(d.metric, 120)} | ${d.firstDivergentStep} | ${value(d.valueA)} | ${value(d.valueB)} | ${num(d.maxAbsDiff)} | ${d.stepsCompared} |`,
   );
   const same = divs.length - diverged.length;
   return `${[

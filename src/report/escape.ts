@@ -3,9 +3,21 @@
  * `escapeText()`/`escapeCode()` (GitHub) or the terminal escaper, never straight into Markdown.
  */
 const ENTITY: Record<string, string> = {
-  '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '|': '&#124;', '`': '&#96;',
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+  '|': '&#124;',
+  '`': '&#96;',
   // GitHub finds @mentions and #refs after decoding entities: a zero-width space breaks them.
-  '@': '&#64;&#8203;', '\\': '&#92;', '*': '&#42;', _: '&#95;', '[': '&#91;', ']': '&#93;', '~': '&#126;',
+  '@': '&#64;&#8203;',
+  '\\': '&#92;',
+  '*': '&#42;',
+  _: '&#95;',
+  '[': '&#91;',
+  ']': '&#93;',
+  '~': '&#126;',
   '#': '&#35;&#8203;',
 };
 

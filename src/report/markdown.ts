@@ -3,10 +3,11 @@
  * repository (file names, config keys and values, metric names, package names) goes through
  * `code()` or `text()`, so it can neither break a table nor inject links, images or @mentions.
  */
-import { renderDiagnosis } from './diagnosis.js';
-import { num, shortHash } from '../util/format.js';
-import { GITHUB, TERMINAL, type Escaper } from './escape.js';
+
 import type { MetricResult, Report, Verdict } from '../schema/report.js';
+import { num, shortHash } from '../util/format.js';
+import { renderDiagnosis } from './diagnosis.js';
+import { type Escaper, GITHUB, TERMINAL } from './escape.js';
 
 export interface MarkdownOptions {
   /** Longest body allowed; whole detail sections are dropped (environment first, data last) to fit, with `truncatedNote` in their place. */
@@ -27,7 +28,8 @@ const ICON: Record<Verdict, string> = {
   mismatch: '❌',
 };
 
-const DEFAULT_TRUNCATED = 'Some detail sections were left out to fit the size limit; the job summary has the full report.';
+const DEFAULT_TRUNCATED =
+  'Some detail sections were left out to fit the size limit; the job summary has the full report.';
 
 function signedNum(x: number): string {
   return x > 0 ? `+${num(x)}` : num(x);
@@ -74,7 +76,6 @@ function metricsTable(report: Report, f: Escaper): string {
   return [header, ...rows].join('\n');
 }
 
-
 interface Section {
   body: string;
   /** Set on detail sections, which may be dropped to fit a size limit, lowest first; the headline never is. */
@@ -85,10 +86,16 @@ function sections(report: Report, f: Escaper): Section[] {
   const out: Section[] = [];
   const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`, '', `**${f.text(report.summary, 1000)}**`];
   // The cause is what a reader of a red gate needs first, so it goes above the numbers.
-  if (report.cause) head.push('', `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? '', 1000)}`);
+  if (report.cause)
+    head.push('', `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? '', 1000)}`);
   if (report.metrics.length) head.push('', metricsTable(report, f));
   if (report.recorded?.length) {
-    head.push('', `| Metric | Recorded (n=${report.recorded[0]!.n}) |`, '|---|---|', ...report.recorded.map((m) => `| ${f.code(m.name)} | ${sample(m)} |`));
+    head.push(
+      '',
+      `| Metric | Recorded (n=${report.recorded[0]!.n}) |`,
+      '|---|---|',
+      ...report.recorded.map((m) => `| ${f.code(m.name)} | ${sample(m)} |`),
+    );
   }
   if (report.sequential) head.push('', `Sequential seeds: ${f.text(report.sequential.reason, 1000)}`);
   out.push({ body: head.join('\n') });
@@ -104,42 +111,71 @@ function sections(report: Report, f: Escaper): Section[] {
   if (data.length) {
     out.push({
       dropRank: 4,
-      body: [`#### Data (${data.length})`, '| File | Change | Before (SHA-256) | After (SHA-256) |', '|---|---|---|---|',
-        ...data.map((d) => `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ''} | ${f.code(shortHash(d.before))} | ${f.code(shortHash(d.after))} |`)].join('\n'),
+      body: [
+        `#### Data (${data.length})`,
+        '| File | Change | Before (SHA-256) | After (SHA-256) |',
+        '|---|---|---|---|',
+        ...data.map(
+          (d) =>
+            `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ''} | ${f.code(shortHash(d.before))} | ${f.code(shortHash(d.after))} |`,
+        ),
+      ].join('\n'),
     });
   }
   if (config.length) {
     out.push({
       dropRank: 3,
-      body: [`#### Config (${config.length})`, '| File | Key | Before | After |', '|---|---|---|---|',
-        ...config.map((c) => `| ${f.code(c.file)} | ${f.code(c.key)} | ${f.code(c.before)} | ${f.code(c.after)} |`)].join('\n'),
+      body: [
+        `#### Config (${config.length})`,
+        '| File | Key | Before | After |',
+        '|---|---|---|---|',
+        ...config.map((c) => `| ${f.code(c.file)} | ${f.code(c.key)} | ${f.code(c.before)} | ${f.code(c.after)} |`),
+      ].join('\n'),
     });
   }
   if (environment.length) {
-    const table = ['| Key | Before | After |', '|---|---|---|', ...environment.map((e) => `| ${f.code(e.key)} | ${f.code(e.before)} | ${f.code(e.after)} |`)].join('\n');
+    const table = [
+      '| Key | Before | After |',
+      '|---|---|---|',
+      ...environment.map((e) => `| ${f.code(e.key)} | ${f.code(e.before)} | ${f.code(e.after)} |`),
+    ].join('\n');
     out.push({
       dropRank: 0,
-      body: environment.length > 8
-        ? `#### Environment (${environment.length})\n<details><summary>Show all ${environment.length} changes</summary>\n\n${table}\n\n</details>`
-        : `#### Environment (${environment.length})\n${table}`,
+      body:
+        environment.length > 8
+          ? `#### Environment (${environment.length})\n<details><summary>Show all ${environment.length} changes</summary>\n\n${table}\n\n</details>`
+          : `#### Environment (${environment.length})\n${table}`,
     });
   }
   if (report.mismatches.length) {
     out.push({
       dropRank: 1,
-      body: ['### What differed', '| Seed | Kind | Name | Baseline | This run |', '|---|---|---|---|---|',
-        ...report.mismatches.map((m) => `| ${m.seed} | ${m.kind} | ${f.code(m.name)} | ${f.code(m.kind === 'artifact' ? shortHash(m.baseline as string) : m.baseline)} | ${f.code(m.kind === 'artifact' ? shortHash(m.candidate as string) : m.candidate)} |`)].join('\n'),
+      body: [
+        '### What differed',
+        '| Seed | Kind | Name | Baseline | This run |',
+        '|---|---|---|---|---|',
+        ...report.mismatches.map(
+          (m) =>
+            `| ${m.seed} | ${m.kind} | ${f.code(m.name)} | ${f.code(m.kind === 'artifact' ? shortHash(m.baseline as string) : m.baseline)} | ${f.code(m.kind === 'artifact' ? shortHash(m.candidate as string) : m.candidate)} |`,
+        ),
+      ].join('\n'),
     });
   }
   if (report.diagnosis) out.push({ dropRank: 2, body: renderDiagnosis(report.diagnosis, f) });
   if (report.lint?.length) {
-    out.push({ dropRank: 1, body: ['### Determinism checklist', ...report.lint.map((l) => `- ${f.text(l, 1000)}`)].join('\n') });
+    out.push({
+      dropRank: 1,
+      body: ['### Determinism checklist', ...report.lint.map((l) => `- ${f.text(l, 1000)}`)].join('\n'),
+    });
   }
   if (report.warnings.length) {
     out.push({ dropRank: 2, body: ['### Warnings', ...report.warnings.map((w) => `- ${f.text(w, 1000)}`)].join('\n') });
   }
   const footer = [`repro-gate ${f.text(report.tool.version)}`];
-  if (report.baseline) footer.push(`baseline ${f.code(report.baseline.path)} recorded ${f.text(report.baseline.recordedAt)}${report.baseline.commit ? ` at ${f.code(shortHash(report.baseline.commit))}` : ''}`);
+  if (report.baseline)
+    footer.push(
+      `baseline ${f.code(report.baseline.path)} recorded ${f.text(report.baseline.recordedAt)}${report.baseline.commit ? ` at ${f.code(shortHash(report.baseline.commit))}` : ''}`,
+    );
   if (report.commit) footer.push(`this run at ${f.code(shortHash(report.commit))}`);
   if (report.seeds.length) footer.push(`seeds ${report.seeds.join(', ')}`);
   out.push({ body: f.small(footer.join(' · ')) });

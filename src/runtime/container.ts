@@ -25,7 +25,15 @@ function isPinned(image: string): boolean {
 }
 
 /** Variables the docker CLI itself may need to reach the engine; nothing else of the runner's. */
-const DOCKER_CLIENT_VARS = ['PATH', 'HOME', 'DOCKER_HOST', 'DOCKER_CONFIG', 'DOCKER_CONTEXT', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY'];
+const DOCKER_CLIENT_VARS = [
+  'PATH',
+  'HOME',
+  'DOCKER_HOST',
+  'DOCKER_CONFIG',
+  'DOCKER_CONTEXT',
+  'DOCKER_CERT_PATH',
+  'DOCKER_TLS_VERIFY',
+];
 
 /** A --mount value, CSV-quoted when the path needs it (--mount is parsed as CSV, -v splits on colons). */
 export function mountArg(src: string, dst: string, readonly: boolean): string {
@@ -56,14 +64,18 @@ export class ContainerRuntime implements Runtime {
     this.docker = opts.docker ?? 'docker';
     this.image = config.train.image!;
     const runner = opts.runnerEnv ?? process.env;
-    this.clientEnv = Object.fromEntries(DOCKER_CLIENT_VARS.flatMap((k) => (runner[k] === undefined ? [] : [[k, runner[k]!]])));
+    this.clientEnv = Object.fromEntries(
+      DOCKER_CLIENT_VARS.flatMap((k) => (runner[k] === undefined ? [] : [[k, runner[k]!]])),
+    );
   }
 
   async prepare(): Promise<void> {
     await this.checkEngine();
     if (!isPinned(this.image)) {
       if (!this.config.train['allow-unpinned']) await this.refuseUnpinned();
-      this.log.warn(`train.image ${this.image} is not pinned by digest (allow-unpinned: true): results may change whenever the tag moves.`);
+      this.log.warn(
+        `train.image ${this.image} is not pinned by digest (allow-unpinned: true): results may change whenever the tag moves.`,
+      );
     }
     this.imageId = await this.ensureImage();
   }
@@ -78,16 +90,26 @@ export class ContainerRuntime implements Runtime {
   async run(spec: RunSpec): Promise<RunResult> {
     const name = `repro-gate-${this.runId}-${++this.count}`;
     const args = [
-      'run', '--rm', '--init',
-      '--name', name,
-      '--label', `${LABEL}=${this.runId}`,
-      '--network', this.config.train.network,
-      '--security-opt', 'no-new-privileges',
+      'run',
+      '--rm',
+      '--init',
+      '--name',
+      name,
+      '--label',
+      `${LABEL}=${this.runId}`,
+      '--network',
+      this.config.train.network,
+      '--security-opt',
+      'no-new-privileges',
       ...(process.getuid && process.getgid ? ['--user', `${process.getuid()}:${process.getgid()}`] : []),
-      '--mount', mountArg(this.config.root, WORKSPACE, true),
-      '--mount', mountArg(spec.outDir, this.pathFor(spec.outDir), false),
-      '--tmpfs', '/tmp:exec',
-      '--workdir', this.pathFor(spec.cwd),
+      '--mount',
+      mountArg(this.config.root, WORKSPACE, true),
+      '--mount',
+      mountArg(spec.outDir, this.pathFor(spec.outDir), false),
+      '--tmpfs',
+      '/tmp:exec',
+      '--workdir',
+      this.pathFor(spec.cwd),
       // HOME must be writable for tools that cache there; the workspace is read-only.
       ...Object.entries({ HOME: '/tmp', ...spec.env }).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
       ...this.gpuArgs(),
@@ -115,7 +137,9 @@ export class ContainerRuntime implements Runtime {
   }
 
   async dispose(): Promise<void> {
-    const ids = (await this.dockerText(['ps', '-aq', '--filter', `label=${LABEL}=${this.runId}`]).catch(() => '')).split('\n').filter(Boolean);
+    const ids = (await this.dockerText(['ps', '-aq', '--filter', `label=${LABEL}=${this.runId}`]).catch(() => ''))
+      .split('\n')
+      .filter(Boolean);
     await this.remove(ids);
   }
 
@@ -151,8 +175,15 @@ export class ContainerRuntime implements Runtime {
 
   private async refuseUnpinned(): Promise<never> {
     // Tell the user the digest the tag points to now, when the image is reachable.
-    if ((await this.exec(['image', 'inspect', this.image], 30_000)).exitCode !== 0) await this.exec(['pull', '--quiet', this.image], 300_000);
-    const repoDigests = await this.dockerText(['image', 'inspect', '--format', '{{join .RepoDigests "\\n"}}', this.image]).catch(() => '');
+    if ((await this.exec(['image', 'inspect', this.image], 30_000)).exitCode !== 0)
+      await this.exec(['pull', '--quiet', this.image], 300_000);
+    const repoDigests = await this.dockerText([
+      'image',
+      'inspect',
+      '--format',
+      '{{join .RepoDigests "\\n"}}',
+      this.image,
+    ]).catch(() => '');
     const digest = repoDigests.split('\n').find((d) => d.includes('@sha256:'));
     const pinned = digest ? digest : `${this.image.replace(/:[^/:]+$/, '')}@sha256:<digest>`;
     throw new GateError(
@@ -164,7 +195,8 @@ export class ContainerRuntime implements Runtime {
 
   /** The image's id, pulling it first unless a pinned digest is already local (a digest never changes). */
   private async ensureImage(): Promise<string> {
-    const inspectId = () => this.dockerText(['image', 'inspect', '--format', '{{.Id}}', this.image]).then((id) => id.trim());
+    const inspectId = () =>
+      this.dockerText(['image', 'inspect', '--format', '{{.Id}}', this.image]).then((id) => id.trim());
     if (isPinned(this.image)) {
       const local = await inspectId().catch(() => undefined);
       if (local) return local;
@@ -180,7 +212,7 @@ export class ContainerRuntime implements Runtime {
           `Cannot pull train.image ${this.image}: ${r.tail.slice(-3).join(' ').trim()}`,
           permanent
             ? 'Check the image name and digest in repro-gate.yml, and that the runner is logged in to its registry (docker login).'
-            : 'The registry could not be reached; retry the job, or check the runner\'s network and registry.',
+            : "The registry could not be reached; retry the job, or check the runner's network and registry.",
         );
       }
       await new Promise((res) => setTimeout(res, 2000 * 2 ** (attempt - 1)));
@@ -193,7 +225,13 @@ export class ContainerRuntime implements Runtime {
 
   private async dockerText(args: string[]): Promise<string> {
     const lines: string[] = [];
-    const r = await runProcess({ argv: [this.docker, ...args], cwd: this.config.root, env: this.clientEnv, timeoutMs: 60_000, onLine: (l) => lines.push(l) });
+    const r = await runProcess({
+      argv: [this.docker, ...args],
+      cwd: this.config.root,
+      env: this.clientEnv,
+      timeoutMs: 60_000,
+      onLine: (l) => lines.push(l),
+    });
     if (r.exitCode !== 0) throw new Error(lines.join('\n'));
     return lines.join('\n');
   }

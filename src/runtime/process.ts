@@ -4,7 +4,7 @@
  * interrupted. child_process rather than @actions/exec: the latter exposes no handle to kill a
  * hung training or its children.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import type { RunResult } from './types.js';
 

@@ -10,7 +10,9 @@ export const BASELINE_SCHEMA_VERSION = 1;
 export const scalarSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 export type Scalar = z.infer<typeof scalarSchema>;
 
-const fileEntrySchema = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().nonnegative() }).strict();
+const fileEntrySchema = z
+  .object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().nonnegative() })
+  .strict();
 export type FileEntry = z.infer<typeof fileEntrySchema>;
 
 /** Every data file by POSIX path relative to the config's folder, sorted by bytes. */

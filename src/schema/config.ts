@@ -47,7 +47,12 @@ const sequentialSeedsSchema = z
   .refine((s) => s.max >= s.min, { message: 'max must be at least min', path: ['max'] });
 
 const seedsSchema = z.union([
-  z.number().int().positive().max(1000).transform((n) => Array.from({ length: n }, (_, i) => i)),
+  z
+    .number()
+    .int()
+    .positive()
+    .max(1000)
+    .transform((n) => Array.from({ length: n }, (_, i) => i)),
   z
     .array(z.number().int().nonnegative())
     .min(1)
@@ -63,7 +68,9 @@ const configFileSchema = z
     version: z.literal(1, { error: 'expected version: 1' }),
     train: z
       .object({
-        command: z.array(z.string()).min(1, 'must name the program to run, e.g. [python3, train.py, --seed, "{seed}", --out, "{out}"]'),
+        command: z
+          .array(z.string())
+          .min(1, 'must name the program to run, e.g. [python3, train.py, --seed, "{seed}", --out, "{out}"]'),
         /** A container image; must be pinned by digest (checked by the container runtime, which can look the digest up). */
         image: z.string().min(1).optional(),
         /** Accept a tag-only image, for experiments; reported as a drift risk. */
@@ -71,14 +78,19 @@ const configFileSchema = z
         /** Container networking; none by default so training cannot fetch anything unrecorded. */
         network: z.enum(['none', 'bridge', 'host']).default('none'),
         gpus: z.union([z.literal('none'), z.literal('all'), z.number().int().positive()]).default('none'),
-        env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid environment variable name'), envValue).default({}),
+        env: z
+          .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid environment variable name'), envValue)
+          .default({}),
         timeout: z
           .union([z.string(), z.number()])
           .default('30m')
           .transform((v, ctx) => {
             const ms = parseDuration(v);
             if (ms === undefined) {
-              ctx.addIssue({ code: 'custom', message: `expected a duration like 90s, 30m or 1h30m, got ${JSON.stringify(v)}` });
+              ctx.addIssue({
+                code: 'custom',
+                message: `expected a duration like 90s, 30m or 1h30m, got ${JSON.stringify(v)}`,
+              });
               return z.NEVER;
             }
             return ms;
@@ -95,7 +107,10 @@ const configFileSchema = z
     metrics: z
       .object({ file: relPath.default('metrics.json') })
       .catchall(metricSchema)
-      .refine((m) => Object.keys(m).some((k) => k !== 'file'), 'name at least one metric, e.g. accuracy: {margin: 0.01}'),
+      .refine(
+        (m) => Object.keys(m).some((k) => k !== 'file'),
+        'name at least one metric, e.g. accuracy: {margin: 0.01}',
+      ),
     artifacts: z.array(relPath).default([]),
     data: z.array(relPath).default([]),
     config: z.array(relPath).default([]),
@@ -125,12 +140,17 @@ const configFileSchema = z
     if (c.mode !== 'statistical') return;
     for (const [name, spec] of Object.entries(c.metrics)) {
       if (name !== 'file' && typeof spec === 'object' && !spec.margin) {
-        ctx.addIssue({ code: 'custom', path: ['metrics', name, 'margin'], message: 'is required in statistical mode (e.g. margin: 0.01 or margin: 2%)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', name, 'margin'],
+          message: 'is required in statistical mode (e.g. margin: 0.01 or margin: 2%)',
+        });
       }
     }
   })
   .refine((c) => !(c.robust && (c.paired || !Array.isArray(c.seeds))), {
-    message: 'robust: true is an independent-samples test with fixed seeds; it cannot be combined with paired: true or seeds: {min, max}',
+    message:
+      'robust: true is an independent-samples test with fixed seeds; it cannot be combined with paired: true or seeds: {min, max}',
     path: ['robust'],
   })
   .refine((c) => Array.isArray(c.seeds) || c.mode === 'statistical', {
@@ -139,17 +159,19 @@ const configFileSchema = z
   });
 
 /** Metrics as a list, seeds as the list to train (0…max−1 for a sequential plan, which record trains in full). */
-export const configSchema = configFileSchema.transform(({ metrics: { file: metricsFile, ...named }, seeds, ...rest }) => {
-  const fixed = Array.isArray(seeds);
-  return {
-    ...rest,
-    seeds: fixed ? seeds : Array.from({ length: seeds.max }, (_, i) => i),
-    /** Set for `seeds: {min, max}`: check trains the candidate in stages. */
-    sequential: fixed ? undefined : seeds,
-    metricsFile,
-    metrics: Object.entries(named).map(([name, spec]) => ({ name, ...spec })),
-  };
-});
+export const configSchema = configFileSchema.transform(
+  ({ metrics: { file: metricsFile, ...named }, seeds, ...rest }) => {
+    const fixed = Array.isArray(seeds);
+    return {
+      ...rest,
+      seeds: fixed ? seeds : Array.from({ length: seeds.max }, (_, i) => i),
+      /** Set for `seeds: {min, max}`: check trains the candidate in stages. */
+      sequential: fixed ? undefined : seeds,
+      metricsFile,
+      metrics: Object.entries(named).map(([name, spec]) => ({ name, ...spec })),
+    };
+  },
+);
 
 /** The validated config, where the gate found it: relative paths in it resolve against `root`. */
 export type GateConfig = z.output<typeof configSchema> & {

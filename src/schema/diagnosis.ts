@@ -44,7 +44,11 @@ const arrayDiffSchema = z
     bitIdentical: z.boolean(),
     /** The first differing element in C (row-major) order. */
     firstDifference: z
-      .object({ index: z.array(count), before: z.union([jsonNumber, z.string()]), after: z.union([jsonNumber, z.string()]) })
+      .object({
+        index: z.array(count),
+        before: z.union([jsonNumber, z.string()]),
+        after: z.union([jsonNumber, z.string()]),
+      })
       .strict()
       .optional(),
     note: z.string().optional(),

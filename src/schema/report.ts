@@ -69,7 +69,13 @@ const dataDriftSchema = z
   .strict();
 export type DataDrift = z.infer<typeof dataDriftSchema>;
 const configDriftSchema = z
-  .object({ file: z.string(), key: z.string(), change: changeSchema, before: scalar.optional(), after: scalar.optional() })
+  .object({
+    file: z.string(),
+    key: z.string(),
+    change: changeSchema,
+    before: scalar.optional(),
+    after: scalar.optional(),
+  })
   .strict();
 export type ConfigDrift = z.infer<typeof configDriftSchema>;
 const environmentDriftSchema = z
@@ -99,17 +105,17 @@ export type Mismatch = z.infer<typeof mismatchSchema>;
 
 /** Set when seeds: {min, max}: the plan, where it stopped and why. */
 const sequentialSummarySchema = z
-    .object({
-      looks: z.array(z.number().int().positive()),
-      alphaPerLook: z.array(z.number()),
-      method: z.string(),
-      guarantee: z.string(),
-      stoppedAtLook: z.number().int().positive(),
-      runsUsed: z.number().int().nonnegative(),
-      maxRuns: z.number().int().positive(),
-      reason: z.string(),
-    })
-    .strict();
+  .object({
+    looks: z.array(z.number().int().positive()),
+    alphaPerLook: z.array(z.number()),
+    method: z.string(),
+    guarantee: z.string(),
+    stoppedAtLook: z.number().int().positive(),
+    runsUsed: z.number().int().nonnegative(),
+    maxRuns: z.number().int().positive(),
+    reason: z.string(),
+  })
+  .strict();
 export type SequentialSummary = z.infer<typeof sequentialSummarySchema>;
 
 export const reportSchema = z
@@ -130,17 +136,16 @@ export const reportSchema = z
     causeEvidence: z.string().optional(),
     warnings: z.array(z.string()),
     /** record: each metric's spread over the recorded seeds, to choose margins from. */
-    recorded: z.array(z.object({ name: z.string(), n: z.number().int(), mean: z.number(), sd: z.number() }).strict()).optional(),
+    recorded: z
+      .array(z.object({ name: z.string(), n: z.number().int(), mean: z.number(), sd: z.number() }).strict())
+      .optional(),
     /** Determinism settings missing for the detected framework and device. */
     lint: z.array(z.string()).optional(),
     /** Set when seeds: {min, max}: the plan, where it stopped and why. */
     sequential: sequentialSummarySchema.optional(),
     /** Set when a failing exact check reran a seed to tell randomness from parallelism. */
     diagnosis: diagnosisSchema.optional(),
-    baseline: z
-      .object({ path: z.string(), recordedAt: z.string(), commit: z.string().nullable() })
-      .strict()
-      .nullable(),
+    baseline: z.object({ path: z.string(), recordedAt: z.string(), commit: z.string().nullable() }).strict().nullable(),
     commit: z.string().nullable(),
     /** Set by the action so a follow-up workflow can check the report belongs to its PR. */
     pullRequest: z.number().int().positive().optional(),

@@ -61,18 +61,27 @@ function check(input: PowerInput, fn: string): Checked {
   const sdC = input.sdCandidate ?? input.sd;
   const delta = input.trueDiff ?? 0;
   const { lower, upper, alpha, nBaseline: nB, nCandidate: nC } = input;
-  if (design !== 'welch' && design !== 'paired') throw new RangeError(`${fn}: unknown design ${JSON.stringify(design)}`);
-  for (const [name, v] of [['sd', sdB], ['sdCandidate', sdC]] as const) {
+  if (design !== 'welch' && design !== 'paired')
+    throw new RangeError(`${fn}: unknown design ${JSON.stringify(design)}`);
+  for (const [name, v] of [
+    ['sd', sdB],
+    ['sdCandidate', sdC],
+  ] as const) {
     if (!(Number.isFinite(v) && v >= 0)) throw new RangeError(`${fn}: ${name} must be a finite number ≥ 0, got ${v}`);
   }
   if (Number.isNaN(lower) || Number.isNaN(upper) || !(lower < upper) || lower === Infinity || upper === -Infinity) {
     throw new RangeError(`${fn}: bounds must satisfy lower < upper, got lower=${lower}, upper=${upper}`);
   }
   if (!(alpha > 0 && alpha < 0.5)) throw new RangeError(`${fn}: alpha must be in (0, 0.5), got ${alpha}`);
-  for (const [name, n] of [['nBaseline', nB], ['nCandidate', nC]] as const) {
-    if (!Number.isInteger(n) || n < 2) throw new RangeError(`${fn}: ${name} must be an integer ≥ 2 (a t test needs 2 seeds per side), got ${n}`);
+  for (const [name, n] of [
+    ['nBaseline', nB],
+    ['nCandidate', nC],
+  ] as const) {
+    if (!Number.isInteger(n) || n < 2)
+      throw new RangeError(`${fn}: ${name} must be an integer ≥ 2 (a t test needs 2 seeds per side), got ${n}`);
   }
-  if (design === 'paired' && nB !== nC) throw new RangeError(`${fn}: a paired design needs nBaseline = nCandidate, got ${nB} and ${nC}`);
+  if (design === 'paired' && nB !== nC)
+    throw new RangeError(`${fn}: a paired design needs nBaseline = nCandidate, got ${nB} and ${nC}`);
   if (!Number.isFinite(delta)) throw new RangeError(`${fn}: trueDiff must be finite, got ${delta}`);
   return { sdB, sdC, lower, upper, alpha, nB, nC, delta, design };
 }
@@ -190,7 +199,8 @@ export function tostPower(input: PowerInput, opts: { nodes?: number } = {}): num
     const [lo, hi] = logChiRange(noisyN - 1);
     const { u, w } = nodes(noisyN - 1, lo, hi, logChiSd(noisyN - 1) / (4 * nNodes));
     let p = 0;
-    for (let i = 0; i < u.length; i++) p += w[i]! * passProb(lower, upper, tcFixed * tau * Math.exp(u[i]! / 2), delta, tau);
+    for (let i = 0; i < u.length; i++)
+      p += w[i]! * passProb(lower, upper, tcFixed * tau * Math.exp(u[i]! / 2), delta, tau);
     return clamp01(p);
   }
   const nu1 = nC - 1;
@@ -332,19 +342,27 @@ export function powerWarning(input: PowerWarningInput): string | undefined {
   const advice = (): string => {
     const cap = input.cap ?? 100;
     const nBoth = seedsNeeded({ ...input, bothSides: true });
-    if (both) return nBoth === undefined ? `even ${cap} seeds per side would not be enough: widen the margin` : `use ≥ ${nBoth} seeds (and re-record the baseline with them) or widen the margin`;
+    if (both)
+      return nBoth === undefined
+        ? `even ${cap} seeds per side would not be enough: widen the margin`
+        : `use ≥ ${nBoth} seeds (and re-record the baseline with them) or widen the margin`;
     // The baseline is fixed: more candidate seeds help only down to the baseline's own noise.
     const nFixed = seedsNeeded({ ...input, bothSides: false });
-    if (nFixed !== undefined && (nBoth === undefined || nFixed <= 2 * nBoth)) return `use ≥ ${nFixed} seeds or widen the margin`;
+    if (nFixed !== undefined && (nBoth === undefined || nFixed <= 2 * nBoth))
+      return `use ≥ ${nFixed} seeds or widen the margin`;
     if (nBoth === undefined) return `even ${cap} seeds per side would not be enough: widen the margin`;
-    const against = nFixed === undefined ? `no number of seeds is enough against the baseline's ${c.nB}` : `against the baseline's ${c.nB} seeds it takes ${nFixed}`;
+    const against =
+      nFixed === undefined
+        ? `no number of seeds is enough against the baseline's ${c.nB}`
+        : `against the baseline's ${c.nB} seeds it takes ${nFixed}`;
     return `${against}; re-record the baseline and run ≥ ${nBoth} seeds on each side, or widen the margin`;
   };
   if (halfWidth >= room) return `${noise}, ${seeds} cannot show equivalence ${within}: ${advice()}`;
   if (lowPower > 0) {
     const p = tostPower(input);
     if (p < lowPower) {
-      const when = c.delta === 0 ? 'even when nothing changed' : `when the true difference is ${significant(c.delta, 2)}`;
+      const when =
+        c.delta === 0 ? 'even when nothing changed' : `when the true difference is ${significant(c.delta, 2)}`;
       return `${noise}, ${seeds} show equivalence ${within} only ~${Math.round(p * 100)}% of the time ${when}: ${advice()}`;
     }
   }

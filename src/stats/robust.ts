@@ -114,7 +114,10 @@ export function robustTost(input: RobustTostInput): RobustTostResult {
     k = Math.floor(mn / 2 + 0.5 + tQuantile(alpha, Infinity) * sigma);
   }
   if (k < 1) {
-    throw new GateError(`robust equivalence: with ${m} and ${n} seeds no ${Math.round((1 - 2 * alpha) * 100)}% rank-based CI exists at α = ${alpha}.`, 'Use more seeds or a larger alpha.');
+    throw new GateError(
+      `robust equivalence: with ${m} and ${n} seeds no ${Math.round((1 - 2 * alpha) * 100)}% rank-based CI exists at α = ${alpha}.`,
+      'Use more seeds or a larger alpha.',
+    );
   }
   const ci: [number, number] = [d[k - 1]!, d[mn - k]!];
   const coverage = 1 - 2 * lowerTail(k - 1);
@@ -133,7 +136,11 @@ export function robustTost(input: RobustTostInput): RobustTostResult {
   const pLower = lower === -Infinity ? 0 : pAt(countAbove(lower));
   const pUpper = upper === Infinity ? 0 : pAt(mn - countAbove(upper));
   let ties = false;
-  for (let i = 1; i < mn; i++) if (d[i] === d[i - 1]) { ties = true; break; }
+  for (let i = 1; i < mn; i++)
+    if (d[i] === d[i - 1]) {
+      ties = true;
+      break;
+    }
   return {
     method: 'hodges-lehmann',
     n1: m,
@@ -163,7 +170,8 @@ export function robustTost(input: RobustTostInput): RobustTostResult {
  * p(u; m, n) = m/(m+n)·p(u − n; m − 1, n) + n/(m+n)·p(u; m, n − 1).
  */
 export function mannWhitneyCdf(m: number, n: number): Float64Array {
-  if (!Number.isInteger(m) || !Number.isInteger(n) || m < 1 || n < 1) throw new RangeError(`mannWhitneyCdf: sizes must be positive integers, got ${m}, ${n}`);
+  if (!Number.isInteger(m) || !Number.isInteger(n) || m < 1 || n < 1)
+    throw new RangeError(`mannWhitneyCdf: sizes must be positive integers, got ${m}, ${n}`);
   // prev[i] = pmf for sizes (i, j − 1); cur[i] = pmf for sizes (i, j). Sizes (0, j) and (i, 0): U = 0.
   const point = (): Float64Array => Float64Array.of(1);
   let prev: Float64Array[] = Array.from({ length: m + 1 }, point); // j = 0
@@ -201,6 +209,7 @@ function median(xs: readonly number[]): number {
 function checkSample(name: string, xs: readonly number[]): void {
   if (!Array.isArray(xs)) throw new RangeError(`robustTost: ${name} must be an array of numbers`);
   xs.forEach((x, i) => {
-    if (typeof x !== 'number' || !Number.isFinite(x)) throw new RangeError(`robustTost: ${name}[${i}] is ${String(x)}; every value must be a finite number`);
+    if (typeof x !== 'number' || !Number.isFinite(x))
+      throw new RangeError(`robustTost: ${name}[${i}] is ${String(x)}; every value must be a finite number`);
   });
 }

@@ -50,7 +50,7 @@ import { significant } from '../util/format.js';
 import { createRng } from './prng.js';
 import { summarize } from './summary.js';
 import { tCdf, tQuantile } from './tdist.js';
-import { tost, type TostResult } from './tost.js';
+import { type TostResult, tost } from './tost.js';
 
 export type SequentialDesign = 'welch' | 'paired';
 /** pocock: one constant α′ for every look; obrien-fleming / pocock-spending: Lan–DeMets spending. */
@@ -147,19 +147,25 @@ export function sequentialLooks(opts: Pick<SequentialOptions, 'min' | 'max' | 's
     const l = [...opts.looks];
     if (l.length === 0) throw new RangeError('planSequential: looks must not be empty');
     l.forEach((n, i) => {
-      if (!Number.isInteger(n) || n < 2) throw new RangeError(`planSequential: looks[${i}] = ${n}; every look needs an integer ≥ 2 seeds`);
-      if (i > 0 && !(n > l[i - 1]!)) throw new RangeError(`planSequential: looks must increase strictly, got ${l.join(', ')}`);
+      if (!Number.isInteger(n) || n < 2)
+        throw new RangeError(`planSequential: looks[${i}] = ${n}; every look needs an integer ≥ 2 seeds`);
+      if (i > 0 && !(n > l[i - 1]!))
+        throw new RangeError(`planSequential: looks must increase strictly, got ${l.join(', ')}`);
     });
     return l;
   }
   const { min, max } = opts;
-  if (min === undefined || max === undefined) throw new RangeError('planSequential: give min and max (or explicit looks)');
-  if (!Number.isInteger(min) || min < 2) throw new RangeError(`planSequential: min must be an integer ≥ 2 (a t test needs 2 seeds), got ${min}`);
-  if (!Number.isInteger(max) || max < min) throw new RangeError(`planSequential: max must be an integer ≥ min (${min}), got ${max}`);
+  if (min === undefined || max === undefined)
+    throw new RangeError('planSequential: give min and max (or explicit looks)');
+  if (!Number.isInteger(min) || min < 2)
+    throw new RangeError(`planSequential: min must be an integer ≥ 2 (a t test needs 2 seeds), got ${min}`);
+  if (!Number.isInteger(max) || max < min)
+    throw new RangeError(`planSequential: max must be an integer ≥ min (${min}), got ${max}`);
   if (max > 1000) throw new RangeError(`planSequential: max must be ≤ 1000, got ${max}`);
   const looks: number[] = [];
   if (opts.step !== undefined) {
-    if (!Number.isInteger(opts.step) || opts.step < 1) throw new RangeError(`planSequential: step must be a positive integer, got ${opts.step}`);
+    if (!Number.isInteger(opts.step) || opts.step < 1)
+      throw new RangeError(`planSequential: step must be a positive integer, got ${opts.step}`);
     for (let n = min; n < max; n += opts.step) looks.push(n);
     looks.push(max);
     return looks;
@@ -182,19 +188,34 @@ export function planSequential(opts: SequentialOptions): SequentialPlan {
   const reps = opts.reps ?? DEFAULT_REPS;
   const seed = opts.seed ?? DEFAULT_SEED;
   if (!(alpha > 0 && alpha < 0.5)) throw new RangeError(`planSequential: alpha must be in (0, 0.5), got ${alpha}`);
-  if (design !== 'welch' && design !== 'paired') throw new RangeError(`planSequential: design must be welch or paired, got ${JSON.stringify(design)}`);
-  if (!['pocock', 'obrien-fleming', 'pocock-spending'].includes(boundary)) throw new RangeError(`planSequential: unknown boundary ${JSON.stringify(boundary)}`);
-  if (calibration !== 'simulated' && calibration !== 'bonferroni') throw new RangeError(`planSequential: unknown calibration ${JSON.stringify(calibration)}`);
-  if (!Number.isInteger(nBaseline) || nBaseline < 2) throw new RangeError(`planSequential: nBaseline must be an integer ≥ 2, got ${nBaseline}`);
+  if (design !== 'welch' && design !== 'paired')
+    throw new RangeError(`planSequential: design must be welch or paired, got ${JSON.stringify(design)}`);
+  if (!['pocock', 'obrien-fleming', 'pocock-spending'].includes(boundary))
+    throw new RangeError(`planSequential: unknown boundary ${JSON.stringify(boundary)}`);
+  if (calibration !== 'simulated' && calibration !== 'bonferroni')
+    throw new RangeError(`planSequential: unknown calibration ${JSON.stringify(calibration)}`);
+  if (!Number.isInteger(nBaseline) || nBaseline < 2)
+    throw new RangeError(`planSequential: nBaseline must be an integer ≥ 2, got ${nBaseline}`);
   const last = looks[looks.length - 1]!;
   if (design === 'paired' && nBaseline < last) {
-    throw new RangeError(`planSequential: a paired plan pairs candidate seed i with baseline seed i, so the baseline needs ≥ ${last} seeds (has ${nBaseline})`);
+    throw new RangeError(
+      `planSequential: a paired plan pairs candidate seed i with baseline seed i, so the baseline needs ≥ ${last} seeds (has ${nBaseline})`,
+    );
   }
-  if (!Number.isInteger(reps) || reps < 1000) throw new RangeError(`planSequential: reps must be an integer ≥ 1000, got ${reps}`);
+  if (!Number.isInteger(reps) || reps < 1000)
+    throw new RangeError(`planSequential: reps must be an integer ≥ 1000, got ${reps}`);
   const fcp = opts.futilityConditionalPower;
-  if (fcp !== undefined && !(fcp > 0 && fcp < 1)) throw new RangeError(`planSequential: futilityConditionalPower must be in (0, 1), got ${fcp}`);
+  if (fcp !== undefined && !(fcp > 0 && fcp < 1))
+    throw new RangeError(`planSequential: futilityConditionalPower must be in (0, 1), got ${fcp}`);
 
-  const base = { looks, alpha, nBaseline, design, boundary, ...(fcp !== undefined ? { futilityConditionalPower: fcp } : {}) };
+  const base = {
+    looks,
+    alpha,
+    nBaseline,
+    design,
+    boundary,
+    ...(fcp !== undefined ? { futilityConditionalPower: fcp } : {}),
+  };
   if (looks.length === 1) {
     return {
       ...base,
@@ -212,7 +233,10 @@ export function planSequential(opts: SequentialOptions): SequentialPlan {
   const cumulative = fractions.map((t) => spend(boundary, alpha, t));
   let plan: SequentialPlan;
   if (calibration === 'bonferroni') {
-    const alphaPerLook = boundary === 'pocock' ? looks.map(() => alpha / looks.length) : cumulative.map((c, i) => c - (i === 0 ? 0 : cumulative[i - 1]!));
+    const alphaPerLook =
+      boundary === 'pocock'
+        ? looks.map(() => alpha / looks.length)
+        : cumulative.map((c, i) => c - (i === 0 ? 0 : cumulative[i - 1]!));
     plan = {
       ...base,
       alphaPerLook,
@@ -230,7 +254,15 @@ export function planSequential(opts: SequentialOptions): SequentialPlan {
     const target = alpha - MC_Z * Math.sqrt((alpha * (1 - alpha)) / reps);
     // One stream per ratio (seed + index), so a ratio's sample does not depend on the grid's order.
     const pValues = ratios.map((rho, i) => simulateNullPValues(looks, nBaseline, rho, reps, createRng(seed + i)));
-    const perRatio = pValues.map((p) => calibrateOne(p, looks.length, reps, target, boundary === 'pocock' ? undefined : cumulative.map((c) => (c * target) / alpha)));
+    const perRatio = pValues.map((p) =>
+      calibrateOne(
+        p,
+        looks.length,
+        reps,
+        target,
+        boundary === 'pocock' ? undefined : cumulative.map((c) => (c * target) / alpha),
+      ),
+    );
     const alphaPerLook = looks.map((_, k) => Math.min(...perRatio.map((a) => a[k]!)));
     const falsePass = pValues.map((p) => crossingRate(p, looks.length, reps, alphaPerLook));
     plan = {
@@ -254,7 +286,15 @@ function clonePlan(p: SequentialPlan): SequentialPlan {
     ...p,
     looks: [...p.looks],
     alphaPerLook: [...p.alphaPerLook],
-    ...(p.simulation ? { simulation: { ...p.simulation, varianceRatios: [...p.simulation.varianceRatios], falsePass: [...p.simulation.falsePass] } } : {}),
+    ...(p.simulation
+      ? {
+          simulation: {
+            ...p.simulation,
+            varianceRatios: [...p.simulation.varianceRatios],
+            falsePass: [...p.simulation.falsePass],
+          },
+        }
+      : {}),
   };
 }
 
@@ -287,7 +327,13 @@ export function spend(boundary: SequentialBoundary, alpha: number, t: number): n
  * upper margin, for reps simulated plans. rho = σc/σb; Infinity: the one-sample limit (paired).
  * Layout: p[rep * K + k].
  */
-function simulateNullPValues(looks: readonly number[], nBaseline: number, rho: number, reps: number, rng: ReturnType<typeof createRng>): Float64Array {
+function simulateNullPValues(
+  looks: readonly number[],
+  nBaseline: number,
+  rho: number,
+  reps: number,
+  rng: ReturnType<typeof createRng>,
+): Float64Array {
   const K = looks.length;
   const last = looks[K - 1]!;
   const out = new Float64Array(reps * K);
@@ -339,7 +385,13 @@ function simulateNullPValues(looks: readonly number[], nBaseline: number, rho: n
  * cumulative undefined: one constant α′ (Pocock). Otherwise cumulative[k] is the crossing budget
  * spent by look k (Lan–DeMets), met look by look among the plans not yet crossed.
  */
-function calibrateOne(p: Float64Array, K: number, reps: number, target: number, cumulative: number[] | undefined): number[] {
+function calibrateOne(
+  p: Float64Array,
+  K: number,
+  reps: number,
+  target: number,
+  cumulative: number[] | undefined,
+): number[] {
   if (cumulative === undefined) {
     const mins = new Float64Array(reps);
     for (let r = 0; r < reps; r++) {
@@ -399,17 +451,25 @@ export function sequentialDecision(
   design: SequentialDesign = plan.design,
 ): SequentialDecision {
   const K = plan.looks.length;
-  if (!Number.isInteger(lookIndex) || lookIndex < 0 || lookIndex >= K) throw new RangeError(`sequentialDecision: look ${lookIndex} is not in the plan (0..${K - 1})`);
-  if (design !== plan.design) throw new RangeError(`sequentialDecision: the plan was calibrated for ${plan.design}, not ${design}`);
+  if (!Number.isInteger(lookIndex) || lookIndex < 0 || lookIndex >= K)
+    throw new RangeError(`sequentialDecision: look ${lookIndex} is not in the plan (0..${K - 1})`);
+  if (design !== plan.design)
+    throw new RangeError(`sequentialDecision: the plan was calibrated for ${plan.design}, not ${design}`);
   const n = plan.looks[lookIndex]!;
   if (candidate.length !== n) {
-    throw new RangeError(`sequentialDecision: look ${lookIndex + 1} of the plan is at ${n} candidate seeds, got ${candidate.length} (a look off the plan breaks its error control)`);
+    throw new RangeError(
+      `sequentialDecision: look ${lookIndex + 1} of the plan is at ${n} candidate seeds, got ${candidate.length} (a look off the plan breaks its error control)`,
+    );
   }
   if (design === 'welch' && baseline.length !== plan.nBaseline) {
-    throw new RangeError(`sequentialDecision: the plan was calibrated for ${plan.nBaseline} baseline seeds, got ${baseline.length}`);
+    throw new RangeError(
+      `sequentialDecision: the plan was calibrated for ${plan.nBaseline} baseline seeds, got ${baseline.length}`,
+    );
   }
   if (design === 'paired' && baseline.length !== n) {
-    throw new RangeError(`sequentialDecision: paired looks need the baseline values of the same ${n} seeds, got ${baseline.length}`);
+    throw new RangeError(
+      `sequentialDecision: paired looks need the baseline values of the same ${n} seeds, got ${baseline.length}`,
+    );
   }
   const alphaLook = plan.alphaPerLook[lookIndex]!;
   const result = tost({ candidate, baseline, lower: bounds.lower, upper: bounds.upper, alpha: alphaLook, design });
@@ -418,13 +478,28 @@ export function sequentialDecision(
   const ci = `${pct(result.ciLevel)} CI [${significant(result.ci[0], 4)}, ${significant(result.ci[1], 4)}]`;
   const where = `at look ${lookIndex + 1} of ${K} (${n} seeds)`;
   if (result.verdict === 'equivalent') {
-    return { ...common, decision: 'equivalent', final: true, reason: `${ci} lies inside (${significant(bounds.lower, 4)}, ${significant(bounds.upper, 4)}) ${where}: stopped for equivalence.` };
+    return {
+      ...common,
+      decision: 'equivalent',
+      final: true,
+      reason: `${ci} lies inside (${significant(bounds.lower, 4)}, ${significant(bounds.upper, 4)}) ${where}: stopped for equivalence.`,
+    };
   }
   if (result.verdict === 'not-equivalent') {
-    return { ...common, decision: 'not-equivalent', final: true, reason: `${ci} lies wholly outside (${significant(bounds.lower, 4)}, ${significant(bounds.upper, 4)}) ${where}: stopped, not equivalent.` };
+    return {
+      ...common,
+      decision: 'not-equivalent',
+      final: true,
+      reason: `${ci} lies wholly outside (${significant(bounds.lower, 4)}, ${significant(bounds.upper, 4)}) ${where}: stopped, not equivalent.`,
+    };
   }
   if (isLast) {
-    return { ...common, decision: 'inconclusive', final: true, reason: `${ci} overlaps a bound at the last look (${n} seeds): inconclusive.` };
+    return {
+      ...common,
+      decision: 'inconclusive',
+      final: true,
+      reason: `${ci} overlaps a bound at the last look (${n} seeds): inconclusive.`,
+    };
   }
   if (plan.futilityConditionalPower !== undefined) {
     const cp = conditionalPower(plan, lookIndex, candidate, baseline, bounds);
@@ -437,9 +512,20 @@ export function sequentialDecision(
         reason: `${ci} ${where}; even at ${plan.looks[K - 1]} seeds equivalence would be shown with only ~${pct(cp)} chance if the current estimates held: stopped early (futility).`,
       };
     }
-    return { ...common, decision: 'continue', final: false, conditionalPower: cp, reason: `${ci} overlaps a bound ${where}: continue to ${plan.looks[lookIndex + 1]} seeds.` };
+    return {
+      ...common,
+      decision: 'continue',
+      final: false,
+      conditionalPower: cp,
+      reason: `${ci} overlaps a bound ${where}: continue to ${plan.looks[lookIndex + 1]} seeds.`,
+    };
   }
-  return { ...common, decision: 'continue', final: false, reason: `${ci} overlaps a bound ${where}: continue to ${plan.looks[lookIndex + 1]} seeds.` };
+  return {
+    ...common,
+    decision: 'continue',
+    final: false,
+    reason: `${ci} overlaps a bound ${where}: continue to ${plan.looks[lookIndex + 1]} seeds.`,
+  };
 }
 
 /**
@@ -476,7 +562,7 @@ export function conditionalPower(
     const a2 = b.variance / b.n;
     seK = Math.sqrt(a1 + a2);
     const m = Math.max(a1, a2);
-    dfK = m > 0 ? ((a1 / m + a2 / m) ** 2) / ((a1 / m) ** 2 / (nK - 1) + (a2 / m) ** 2 / (b.n - 1)) : Infinity;
+    dfK = m > 0 ? (a1 / m + a2 / m) ** 2 / ((a1 / m) ** 2 / (nK - 1) + (a2 / m) ** 2 / (b.n - 1)) : Infinity;
   }
   const hw = seK > 0 ? tQuantile(1 - alphaK, dfK) * seK : 0;
   const lo = bounds.lower + hw;
@@ -500,18 +586,30 @@ export interface SequentialGateDecision {
  * are equivalent at this look; stop as not-equivalent if any is; stop as inconclusive if any stopped
  * for futility or the look is the last; otherwise continue.
  */
-export function combineSequential(decisions: readonly SequentialDecision[], names?: readonly string[]): SequentialGateDecision {
+export function combineSequential(
+  decisions: readonly SequentialDecision[],
+  names?: readonly string[],
+): SequentialGateDecision {
   if (decisions.length === 0) throw new RangeError('combineSequential: needs at least 1 decision');
   const look = decisions[0]!.look;
-  if (decisions.some((d) => d.look !== look)) throw new RangeError('combineSequential: every metric must be decided at the same look');
+  if (decisions.some((d) => d.look !== look))
+    throw new RangeError('combineSequential: every metric must be decided at the same look');
   const label = (i: number): string => names?.[i] ?? `metric ${i + 1}`;
-  const which = (kind: SequentialDecisionKind): string[] => decisions.flatMap((d, i) => (d.decision === kind ? [label(i)] : []));
+  const which = (kind: SequentialDecisionKind): string[] =>
+    decisions.flatMap((d, i) => (d.decision === kind ? [label(i)] : []));
   const where = `at look ${look + 1} of ${decisions[0]!.looks} (${decisions[0]!.runsUsed} seeds)`;
   const bad = which('not-equivalent');
-  if (bad.length) return { decision: 'not-equivalent', final: true, reason: `${bad.join(', ')} clearly not equivalent ${where}.` };
+  if (bad.length)
+    return { decision: 'not-equivalent', final: true, reason: `${bad.join(', ')} clearly not equivalent ${where}.` };
   const stuck = which('inconclusive');
-  if (stuck.length) return { decision: 'inconclusive', final: true, reason: `${stuck.join(', ')} inconclusive ${where}${decisions[0]!.look === decisions[0]!.looks - 1 ? ' (the last look)' : ' (stopped for futility)'}.` };
-  if (decisions.every((d) => d.decision === 'equivalent')) return { decision: 'equivalent', final: true, reason: `every metric equivalent ${where}.` };
+  if (stuck.length)
+    return {
+      decision: 'inconclusive',
+      final: true,
+      reason: `${stuck.join(', ')} inconclusive ${where}${decisions[0]!.look === decisions[0]!.looks - 1 ? ' (the last look)' : ' (stopped for futility)'}.`,
+    };
+  if (decisions.every((d) => d.decision === 'equivalent'))
+    return { decision: 'equivalent', final: true, reason: `every metric equivalent ${where}.` };
   return { decision: 'continue', final: false, reason: `${which('continue').join(', ')} not yet decided ${where}.` };
 }
 

@@ -22,7 +22,8 @@ export function summarize(xs: readonly number[]): Summary {
   const n = xs.length;
   if (n < 1) throw new RangeError('summarize: needs at least 1 value, got none');
   for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(xs[i])) throw new RangeError(`summarize: value [${i}] is ${String(xs[i])}, not a finite number`);
+    if (!Number.isFinite(xs[i]))
+      throw new RangeError(`summarize: value [${i}] is ${String(xs[i])}, not a finite number`);
   }
   const shift = xs[0]!;
   let min = shift;

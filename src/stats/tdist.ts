@@ -72,7 +72,7 @@ function gammaHalf(z: number): { qScaled: number; p: number } {
       term *= z / ap;
       sum += term;
     }
-    const p = 2 * Math.exp(-z + 0.5 * Math.log(z)) * sum / Math.sqrt(Math.PI);
+    const p = (2 * Math.exp(-z + 0.5 * Math.log(z)) * sum) / Math.sqrt(Math.PI);
     return { qScaled: ((1 - p) * Math.sqrt(Math.PI)) / Math.exp(-z + 0.5 * Math.log(z)), p };
   }
   // Legendre continued fraction for Q(½, z), modified Lentz.
@@ -276,5 +276,7 @@ function initialGuess(q: number, df: number): number {
 /** Rough upper normal quantile, z with P(Z > z) ≈ q < ½ (A&S 26.2.23, |error| < 4.5e-4). */
 function normalQuantileUpper(q: number): number {
   const t = Math.sqrt(-2 * Math.log(q));
-  return t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t);
+  return (
+    t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t)
+  );
 }

@@ -3,7 +3,7 @@
  * Conventions follow shared/vectors/equivalence.json: x1 = candidate, x2 = baseline,
  * diff = mean(x1) - mean(x2), H1: lower < diff < upper, decided on the (1 - 2α) CI.
  */
-import { summarize, type Summary } from './summary.js';
+import { type Summary, summarize } from './summary.js';
 import { tCdf, tQuantile, tSf } from './tdist.js';
 
 export type TostDesign = 'welch' | 'paired';
@@ -68,7 +68,8 @@ export function tost(input: TostInput): TostResult {
 
   const s1 = summarize(candidate);
   const s2 = summarize(baseline);
-  const { diff, se, df, constant } = design === 'paired' ? paired(candidate, baseline) : welch(candidate, baseline, s1, s2);
+  const { diff, se, df, constant } =
+    design === 'paired' ? paired(candidate, baseline) : welch(candidate, baseline, s1, s2);
   // Degenerate on the data (max === min), or if se underflowed to 0 anyway.
   const degenerate = constant || !(se > 0);
 

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { GateError } from '../util/errors.js';
 import { parseLenientJson } from '../util/lenient-json.js';
 
-const WRITE_HINT = 'Make the training write its metrics as JSON into the {out} folder (also in $REPRO_GATE_OUT), or fix metrics.file in repro-gate.yml.';
+const WRITE_HINT =
+  'Make the training write its metrics as JSON into the {out} folder (also in $REPRO_GATE_OUT), or fix metrics.file in repro-gate.yml.';
 
 /**
  * Value at a dotted path. A key that itself contains dots wins over nesting ("val.acc" as one key
@@ -54,7 +55,8 @@ export async function readMetrics(file: string, names: string[], where: string):
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
     throw new GateError(`Cannot read ${where}: ${(err as Error).message}`, WRITE_HINT);
   }
   let doc: unknown;

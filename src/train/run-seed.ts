@@ -1,12 +1,12 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { fingerprintData } from '../fingerprint/data.js';
+import type { Runtime } from '../runtime/types.js';
 import type { RunRecord } from '../schema/baseline.js';
 import type { GateConfig } from '../schema/config.js';
 import { formatDuration } from '../util/duration.js';
 import { GateError } from '../util/errors.js';
-import { fingerprintData } from '../fingerprint/data.js';
 import type { Logger } from '../util/logger.js';
-import type { Runtime } from '../runtime/types.js';
 import { readMetrics } from './metrics.js';
 
 export interface SeedRunContext {
@@ -48,7 +48,10 @@ export async function runSeed(ctx: SeedRunContext, seed: number): Promise<RunRec
     logFile,
     onLine: (line) => log.info(`[seed ${seed}] ${line}`),
   });
-  const lastLines = result.tail.slice(-10).map((l) => `    ${l}`).join('\n');
+  const lastLines = result.tail
+    .slice(-10)
+    .map((l) => `    ${l}`)
+    .join('\n');
   if (result.timedOut) {
     throw new GateError(
       `Seed ${seed}: training timed out after ${formatDuration(config.train.timeout)} and was stopped. Last output:\n${lastLines}\n  Full log: ${logFile}`,
@@ -56,7 +59,10 @@ export async function runSeed(ctx: SeedRunContext, seed: number): Promise<RunRec
     );
   }
   if (result.exitCode !== 0) {
-    const how = result.exitCode === null ? `was killed (${result.signal ?? 'could not start'})` : `exited with code ${result.exitCode}`;
+    const how =
+      result.exitCode === null
+        ? `was killed (${result.signal ?? 'could not start'})`
+        : `exited with code ${result.exitCode}`;
     throw new GateError(
       `Seed ${seed}: training ${how}. Last output:\n${lastLines || '    (none)'}\n  Full log: ${logFile}`,
       'Fix the training so it succeeds when run as: ' + argv.join(' '),

@@ -5,7 +5,11 @@
  */
 
 const SENTINEL = '\u0000repro-gate:';
-const TOKENS: Array<[string, number]> = [['-Infinity', -Infinity], ['Infinity', Infinity], ['NaN', NaN]];
+const TOKENS: Array<[string, number]> = [
+  ['-Infinity', -Infinity],
+  ['Infinity', Infinity],
+  ['NaN', NaN],
+];
 
 export function parseLenientJson(text: string): unknown {
   try {
@@ -21,12 +25,21 @@ export function parseLenientJson(text: string): unknown {
     const c = text[i]!;
     if (inString) {
       out += c;
-      if (c === '\\') { out += text[i + 1] ?? ''; i += 2; continue; }
+      if (c === '\\') {
+        out += text[i + 1] ?? '';
+        i += 2;
+        continue;
+      }
       if (c === '"') inString = false;
       i++;
       continue;
     }
-    if (c === '"') { inString = true; out += c; i++; continue; }
+    if (c === '"') {
+      inString = true;
+      out += c;
+      i++;
+      continue;
+    }
     const tok = TOKENS.find(([t]) => text.startsWith(t, i));
     if (tok) {
       out += JSON.stringify(SENTINEL + tok[0]);

@@ -22,7 +22,10 @@ function docker(...args: string[]): string {
 
 export function ensureTestImages(): TestImages {
   const run = (script: string) =>
-    execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'ci', script)], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, REPRO_GATE_TEST_IMAGE_SET: 'base variant' } });
+    execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'ci', script)], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, REPRO_GATE_TEST_IMAGE_SET: 'base variant' },
+    });
   try {
     docker('info', '--format', '{{.ServerVersion}}');
   } catch {
@@ -31,7 +34,10 @@ export function ensureTestImages(): TestImages {
   run('build-test-images.sh');
   if (!existsSync(IMAGES_ENV)) throw new Error(`scripts/ci/build-test-images.sh did not write ${IMAGES_ENV}`);
   const env = Object.fromEntries(
-    readFileSync(IMAGES_ENV, 'utf8').split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    readFileSync(IMAGES_ENV, 'utf8')
+      .split('\n')
+      .filter((l) => /^[A-Z_]+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
   return {
     base: env.REPRO_GATE_TEST_IMAGE_BASE!,

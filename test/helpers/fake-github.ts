@@ -208,7 +208,8 @@ export class FakeGitHub {
       if (rec.method === 'POST') {
         const body = (rec.body as { body?: unknown } | undefined)?.body;
         if (typeof body !== 'string') return send(422, { message: 'Invalid request: body is required' });
-        if (body.length > 65_536) return send(422, { message: 'Validation Failed: body is too long (maximum is 65536 characters)' });
+        if (body.length > 65_536)
+          return send(422, { message: 'Validation Failed: body is too long (maximum is 65536 characters)' });
         const c = this.addComment(owner, repo, Number(n), body, this.identity(token));
         return send(201, this.commentJson(c));
       }
@@ -218,7 +219,8 @@ export class FakeGitHub {
       if (!c) return send(404, { message: 'Not Found' });
       const body = (rec.body as { body?: unknown } | undefined)?.body;
       if (typeof body !== 'string') return send(422, { message: 'Invalid request: body is required' });
-      if (body.length > 65_536) return send(422, { message: 'Validation Failed: body is too long (maximum is 65536 characters)' });
+      if (body.length > 65_536)
+        return send(422, { message: 'Validation Failed: body is too long (maximum is 65536 characters)' });
       c.body = body;
       c.updated_at = new Date((this.clock += 1000)).toISOString();
       return send(200, this.commentJson(c));

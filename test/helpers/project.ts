@@ -28,7 +28,10 @@ export function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = pro
 }
 
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], { cwd, encoding: 'utf8' });
+  return execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], {
+    cwd,
+    encoding: 'utf8',
+  });
 }
 
 /** A fresh copy of the example (without its committed baselines) as its own git repository. */
@@ -44,7 +47,11 @@ export function copyExample(opts: { keepBaselines?: boolean } = {}): Promise<str
 export async function copyProject(src: string, opts: { keepBaselines?: boolean } = {}): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rg-project-'));
   const runs = path.join(src, '.repro-gate', 'runs');
-  await cp(src, dir, { recursive: true, dereference: true, filter: (p) => p !== runs && !p.startsWith(runs + path.sep) });
+  await cp(src, dir, {
+    recursive: true,
+    dereference: true,
+    filter: (p) => p !== runs && !p.startsWith(runs + path.sep),
+  });
   if (!opts.keepBaselines) await rm(path.join(dir, '.repro-gate'), { recursive: true, force: true });
   await writeFile(path.join(dir, '.gitignore'), '.repro-gate/runs/\n');
   git(dir, 'init', '-q', '-b', 'main');
@@ -75,6 +82,8 @@ export function parseJson(result: CliResult): Record<string, any> {
   try {
     return JSON.parse(result.stdout) as Record<string, any>;
   } catch {
-    throw new Error(`stdout is not one JSON document (exit ${result.code}):\n${result.stdout.slice(0, 2000)}\nstderr:\n${result.stderr.slice(-2000)}`);
+    throw new Error(
+      `stdout is not one JSON document (exit ${result.code}):\n${result.stdout.slice(0, 2000)}\nstderr:\n${result.stderr.slice(-2000)}`,
+    );
   }
 }

@@ -4,7 +4,7 @@
  * scripts/bench-seeds.ts; normal seed-to-seed noise.
  */
 import { createRng } from '../../src/stats/prng.js';
-import { sequentialDecision, type SequentialPlan } from '../../src/stats/sequential.js';
+import { type SequentialPlan, sequentialDecision } from '../../src/stats/sequential.js';
 import { tost } from '../../src/stats/tost.js';
 
 export interface Scenario {
@@ -49,10 +49,18 @@ export function simulateSequential(plan: SequentialPlan, s: Scenario, reps: numb
   for (let r = 0; r < reps; r++) {
     const baseline = draw(rng, plan.nBaseline, 0, s.sd);
     const candidate =
-      plan.design === 'paired' ? baseline.slice(0, nMax).map((b) => b + s.trueDiff + sdD * rng.normal()) : draw(rng, nMax, s.trueDiff, sdC);
+      plan.design === 'paired'
+        ? baseline.slice(0, nMax).map((b) => b + s.trueDiff + sdD * rng.normal())
+        : draw(rng, nMax, s.trueDiff, sdC);
     for (let k = 0; k < K; k++) {
       const n = plan.looks[k]!;
-      const d = sequentialDecision(plan, k, candidate.slice(0, n), plan.design === 'paired' ? baseline.slice(0, n) : baseline, s);
+      const d = sequentialDecision(
+        plan,
+        k,
+        candidate.slice(0, n),
+        plan.design === 'paired' ? baseline.slice(0, n) : baseline,
+        s,
+      );
       if (d.decision !== 'continue') {
         counts[d.decision]++;
         stopAt[k]!++;
@@ -87,8 +95,18 @@ export function simulateFixed(
   const counts = { equivalent: 0, 'not-equivalent': 0, inconclusive: 0 };
   for (let r = 0; r < reps; r++) {
     const baseline = draw(rng, nBaseline, 0, s.sd);
-    const candidate = design === 'paired' ? baseline.slice(0, n).map((b) => b + s.trueDiff + sdD * rng.normal()) : draw(rng, n, s.trueDiff, sdC);
-    const res = tost({ candidate, baseline: design === 'paired' ? baseline.slice(0, n) : baseline, lower: s.lower, upper: s.upper, alpha, design });
+    const candidate =
+      design === 'paired'
+        ? baseline.slice(0, n).map((b) => b + s.trueDiff + sdD * rng.normal())
+        : draw(rng, n, s.trueDiff, sdC);
+    const res = tost({
+      candidate,
+      baseline: design === 'paired' ? baseline.slice(0, n) : baseline,
+      lower: s.lower,
+      upper: s.upper,
+      alpha,
+      design,
+    });
     counts[res.verdict]++;
   }
   return {
