@@ -27097,6 +27097,20 @@ function date4(params) {
   return _coercedDate(ZodDate, params);
 }
 
+// src/util/errors.ts
+var GateError = class extends Error {
+  constructor(message, hint) {
+    super(message);
+    this.hint = hint;
+    this.name = "GateError";
+  }
+  hint;
+};
+function formatGateError(err) {
+  return err.hint ? `${err.message}
+  → ${err.hint}` : err.message;
+}
+
 // src/schema/baseline.ts
 var BASELINE_SCHEMA_VERSION = 1;
 var scalarSchema = external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean(), external_exports.null()]);
@@ -27115,6 +27129,17 @@ var runRecordSchema = external_exports.object({
   artifacts: external_exports.record(external_exports.string(), fileEntrySchema),
   durationMs: external_exports.number().nonnegative()
 }).strict();
+function metricValues(runs, name) {
+  return runs.map((run) => {
+    const value2 = run.metrics[name];
+    if (value2 === void 0)
+      throw new GateError(
+        `The run for seed ${run.seed} has no value for metric "${name}".`,
+        "Re-record the baseline with `repro-gate record`."
+      );
+    return value2;
+  });
+}
 var baselineSchema = external_exports.object({
   schemaVersion: external_exports.literal(BASELINE_SCHEMA_VERSION),
   tool: external_exports.object({ name: external_exports.literal("repro-gate"), version: external_exports.string() }).strict(),
@@ -27133,20 +27158,6 @@ var baselineSchema = external_exports.object({
   runs: external_exports.array(runRecordSchema).min(1),
   fingerprints: fingerprintsSchema
 }).strict();
-
-// src/util/errors.ts
-var GateError = class extends Error {
-  constructor(message, hint) {
-    super(message);
-    this.hint = hint;
-    this.name = "GateError";
-  }
-  hint;
-};
-function formatGateError(err) {
-  return err.hint ? `${err.message}
-  → ${err.hint}` : err.message;
-}
 
 // src/baseline/io.ts
 function recordHint(configFile) {
@@ -27180,11 +27191,9 @@ async function readBaseline(file2, configFile = "repro-gate.yml") {
   }
   const parsed = baselineSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue2 = parsed.error.issues[0];
-    throw new GateError(
-      `The baseline ${file2} is corrupt: ${issue2.path.join(".") || "(top level)"}: ${issue2.message}.`,
-      RECORD_HINT
-    );
+    const [issue2] = parsed.error.issues;
+    const what = issue2 ? `${issue2.path.join(".") || "(top level)"}: ${issue2.message}` : "not a baseline";
+    throw new GateError(`The baseline ${file2} is corrupt: ${what}.`, RECORD_HINT);
   }
   return parsed.data;
 }
@@ -27263,9 +27272,13 @@ function metricRow(name, spec, r) {
 // src/compare/exact.ts
 function compareExact(baseline, candidate, metricNames, artifactNames) {
   const bySeed = new Map(baseline.map((r) => [r.seed, r]));
-  const mismatches = [];
-  for (const run of candidate) {
+  const pairs = candidate.map((run) => {
     const base2 = bySeed.get(run.seed);
+    if (!base2) throw new Error(`internal error: the baseline has no run for candidate seed ${run.seed}`);
+    return { run, base: base2 };
+  });
+  const mismatches = [];
+  for (const { run, base: base2 } of pairs) {
     for (const name of metricNames) {
       if (base2.metrics[name] !== run.metrics[name]) {
         mismatches.push({
@@ -27283,7 +27296,7 @@ function compareExact(baseline, candidate, metricNames, artifactNames) {
       if (b !== c) mismatches.push({ seed: run.seed, kind: "artifact", name, baseline: b, candidate: c });
     }
   }
-  const compared = candidate.map((r) => bySeed.get(r.seed));
+  const compared = pairs.map((p) => p.base);
   const metrics = metricNames.map((name) => {
     const baselineSample = describeSample(compared.map((r) => r.metrics[name] ?? Number.NaN));
     const candidateSample = describeSample(candidate.map((r) => r.metrics[name] ?? Number.NaN));
@@ -27327,6 +27340,10 @@ function showValue(v) {
 function significant(x, digits) {
   if (!Number.isFinite(x)) return Number.isNaN(x) ? "NaN" : x > 0 ? "∞" : "−∞";
   return String(Number(x.toPrecision(digits)));
+}
+function firstLine(text) {
+  const end = text.indexOf("\n");
+  return end === -1 ? text : text.slice(0, end);
 }
 
 // src/stats/tdist.ts
@@ -28043,8 +28060,8 @@ function compareStatistical(baseline, candidate, specs, opts) {
   const cand = [...candidate].sort((a, b) => a.seed - b.seed);
   const warnings = [];
   const metrics = specs.map((spec) => {
-    const b = base2.map((r2) => r2.metrics[spec.name]);
-    const c = cand.map((r2) => r2.metrics[spec.name]);
+    const b = metricValues(base2, spec.name);
+    const c = metricValues(cand, spec.name);
     const baselineMean = b.reduce((s, x) => s + x, 0) / b.length;
     const bounds = boundsFor(spec, baselineMean);
     if (opts.robust) return robustRow(spec, c, b, bounds, opts.alpha);
@@ -28474,7 +28491,7 @@ function sequentialDecision(plan, lookIndex, candidate, baseline, bounds, design
     };
   }
   if (plan.futilityConditionalPower !== void 0) {
-    const cp = conditionalPower(plan, lookIndex, candidate, baseline, bounds);
+    const cp = conditionalPower(plan, candidate, baseline, bounds);
     if (cp < plan.futilityConditionalPower) {
       return {
         ...common,
@@ -28499,7 +28516,7 @@ function sequentialDecision(plan, lookIndex, candidate, baseline, bounds, design
     reason: `${ci} overlaps a bound ${where}: continue to ${plan.looks[lookIndex + 1]} seeds.`
   };
 }
-function conditionalPower(plan, lookIndex, candidate, baseline, bounds) {
+function conditionalPower(plan, candidate, baseline, bounds) {
   const K = plan.looks.length;
   const nK = plan.looks[K - 1];
   const nk = candidate.length;
@@ -28587,26 +28604,37 @@ function planForGate(seeds, opts) {
   });
 }
 function compareSequentialLook(plan, lookIndex, baseline, candidate, specs) {
+  const runsUsed = plan.looks[lookIndex];
+  const alphaHere = plan.alphaPerLook[lookIndex];
+  const maxRuns = plan.looks.at(-1);
+  if (runsUsed === void 0 || alphaHere === void 0 || maxRuns === void 0)
+    throw new Error(`internal error: look ${lookIndex} is not in the plan (${plan.looks.length} looks)`);
   const paired2 = plan.design === "paired";
   const cand = [...candidate].sort((a, b) => a.seed - b.seed);
   const allBase = [...baseline].sort((a, b) => a.seed - b.seed);
   let base2 = allBase;
   if (paired2) {
     const bySeed = new Map(allBase.map((r) => [r.seed, r]));
-    const missing = cand.filter((r) => !bySeed.has(r.seed)).map((r) => r.seed);
+    const pairedBase = [];
+    const missing = [];
+    for (const r of cand) {
+      const run = bySeed.get(r.seed);
+      if (run) pairedBase.push(run);
+      else missing.push(r.seed);
+    }
     if (missing.length) {
       throw new GateError(
         `A paired comparison needs the baseline to hold every candidate seed, but it has no run for seed(s) ${missing.join(", ")}.`,
         "Re-record the baseline with `repro-gate record`."
       );
     }
-    base2 = cand.map((r) => bySeed.get(r.seed));
+    base2 = pairedBase;
   }
   const warnings = [];
   const decisions = specs.map((spec) => {
-    const b = base2.map((r) => r.metrics[spec.name]);
-    const c = cand.map((r) => r.metrics[spec.name]);
-    const baselineMean = allBase.reduce((s, r) => s + r.metrics[spec.name], 0) / allBase.length;
+    const b = metricValues(base2, spec.name);
+    const c = metricValues(cand, spec.name);
+    const baselineMean = metricValues(allBase, spec.name).reduce((s, x) => s + x, 0) / allBase.length;
     const bounds = boundsFor(spec, baselineMean);
     const d = sequentialDecision(plan, lookIndex, c, b, bounds);
     if (d.result.degenerate && d.decision !== "continue") warnings.push(zeroSpreadWarning(spec.name, paired2));
@@ -28617,16 +28645,15 @@ function compareSequentialLook(plan, lookIndex, baseline, candidate, specs) {
     ({ spec, bounds, d }) => tostRow(spec, d.result, d.decision === "continue" ? "inconclusive" : d.decision, bounds)
   );
   const K = plan.looks.length;
-  const runsUsed = plan.looks[lookIndex];
-  const maxRuns = plan.looks[K - 1];
-  const level = `${Number(((1 - 2 * plan.alphaPerLook[lookIndex]) * 100).toPrecision(3))}% CIs (α′ = ${Number(plan.alphaPerLook[lookIndex].toPrecision(3))})`;
+  const level = `${Number(((1 - 2 * alphaHere) * 100).toPrecision(3))}% CIs (α′ = ${Number(alphaHere.toPrecision(3))})`;
   const saved = maxRuns - runsUsed;
   const names = (kind) => decisions.filter((x) => x.d.decision === kind).map((x) => x.spec.name).join(", ");
   const isLast = lookIndex === K - 1;
+  const only = specs.length === 1 ? specs[0] : void 0;
   let why;
   switch (combined.decision) {
     case "equivalent":
-      why = specs.length === 1 ? `${specs[0].name} is equivalent` : "every metric is equivalent";
+      why = only ? `${only.name} is equivalent` : "every metric is equivalent";
       break;
     case "not-equivalent":
       why = `${names("not-equivalent")} clearly not equivalent (CI wholly outside the margin)`;
@@ -28661,13 +28688,22 @@ import { readFile as readFile2 } from "node:fs/promises";
 import path2 from "node:path";
 
 // src/util/duration.ts
-var UNIT_MS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
+var UNIT_MS = /* @__PURE__ */ new Map([
+  ["ms", 1],
+  ["s", 1e3],
+  ["m", 6e4],
+  ["h", 36e5]
+]);
 function parseDuration(value2) {
   if (typeof value2 === "number") return Number.isFinite(value2) && value2 > 0 ? value2 * 1e3 : void 0;
   const text = value2.trim();
   if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) return void 0;
   let total = 0;
-  for (const [, n, unit] of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(n) * UNIT_MS[unit];
+  for (const [, n, unit = ""] of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
+    const perUnit = UNIT_MS.get(unit);
+    if (perUnit === void 0) return void 0;
+    total += Number(n) * perUnit;
+  }
   return total > 0 ? total : void 0;
 }
 function formatDuration(ms) {
@@ -28834,8 +28870,8 @@ function parseConfig(text, file2) {
   const lines = new import_yaml.LineCounter();
   const doc = (0, import_yaml.parseDocument)(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const name = path2.basename(file2);
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
+  const [e] = doc.errors;
+  if (e) {
     const pos = lines.linePos(e.pos[0]);
     throw new GateError(`${name}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split("\n")[0]}`, fixHint(name));
   }
@@ -28852,7 +28888,8 @@ function parseConfig(text, file2) {
       )
     );
     const messages = issues.filter((i) => !(valueAt(raw, i.path) === void 0 && suggested.has(i.path.join(".")))).map((issue2) => describeIssue(issue2, raw, doc, lines, name));
-    const head = messages.length === 1 ? messages[0] : `${name} has ${messages.length} problems:
+    const [only, ...more] = messages;
+    const head = only !== void 0 && more.length === 0 ? only : `${name} has ${messages.length} problems:
   ${messages.join("\n  ")}`;
     throw new GateError(head, fixHint(name));
   }
@@ -28933,14 +28970,20 @@ function closest(word, candidates) {
 }
 function editDistance(a, b) {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  let distance = b.length;
+  for (const [i, ca] of a.split("").entries()) {
+    let diag = i;
+    let left = i + 1;
+    const cur = [left];
+    for (const [k, up] of prev.slice(1).entries()) {
+      left = Math.min(up + 1, left + 1, diag + (ca === b[k] ? 0 : 1));
+      diag = up;
+      cur.push(left);
     }
     prev = cur;
+    distance = left;
   }
-  return prev[b.length];
+  return distance;
 }
 
 // src/diagnose/run.ts
@@ -28960,7 +29003,10 @@ function compareBytes(a, b) {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 function sortBytes(xs) {
-  return [...xs].map((s) => [Buffer.from(s), s]).sort((x, y) => Buffer.compare(x[0], y[0])).map((x) => x[1]);
+  return sortBytesBy(xs, (s) => s);
+}
+function sortBytesBy(xs, key) {
+  return [...xs].map((x) => [Buffer.from(key(x)), x]).sort((x, y) => Buffer.compare(x[0], y[0])).map((x) => x[1]);
 }
 
 // src/fingerprint/paths.ts
@@ -28992,9 +29038,8 @@ function join(rel, name) {
 }
 async function walk(abs, rel, out, ancestors) {
   const dirents = await readdir(abs, { withFileTypes: true });
-  const byName = new Map(dirents.map((d) => [d.name, d]));
-  for (const name of sortBytes([...byName.keys()])) {
-    const d = byName.get(name);
+  for (const d of sortBytesBy(dirents, (x) => x.name)) {
+    const { name } = d;
     const childAbs = path4.join(abs, name);
     const childRel = join(rel, name);
     let st;
@@ -29066,18 +29111,14 @@ async function fingerprintData(entries, root) {
       );
     }
   }
-  const todo = [...found];
+  const todo = [...found].values();
   const hashed = /* @__PURE__ */ new Map();
-  let next = 0;
   const worker = async () => {
     const buf = Buffer.allocUnsafe(CHUNK);
-    while (next < todo.length) {
-      const [rel, abs] = todo[next++];
-      hashed.set(rel, await hashFile(abs, rel, buf));
-    }
+    for (const [rel, abs] of todo) hashed.set(rel, await hashFile(abs, rel, buf));
   };
-  await Promise.all(Array.from({ length: Math.min(POOL, todo.length) }, worker));
-  return { files: Object.fromEntries(sortBytes([...hashed.keys()]).map((k) => [k, hashed.get(k)])) };
+  await Promise.all(Array.from({ length: Math.min(POOL, found.size) }, worker));
+  return { files: Object.fromEntries(sortBytesBy(hashed, ([rel]) => rel)) };
 }
 
 // src/train/metrics.ts
@@ -29101,7 +29142,7 @@ function parseLenientJson(text) {
   let i = 0;
   let replaced = false;
   while (i < text.length) {
-    const c = text[i];
+    const c = text.charAt(i);
     if (inString) {
       out += c;
       if (c === "\\") {
@@ -29235,7 +29276,7 @@ ${lastLines}
       `Seed ${seed}: training ${how}. Last output:
 ${lastLines || "    (none)"}
   Full log: ${logFile}`,
-      "Fix the training so it succeeds when run as: " + argv.join(" ")
+      `Fix the training so it succeeds when run as: ${argv.join(" ")}`
     );
   }
   const metrics = await readMetrics(
@@ -29532,7 +29573,7 @@ function countNaN(a) {
   let nan3 = 0;
   if (a.dtype.name === "float32" || a.dtype.name === "float64") {
     const f = a.dtype.name === "float32" ? new Float32Array(v.words.buffer, v.words.byteOffset, v.length) : new Float64Array(v.words.buffer, v.words.byteOffset, v.length);
-    for (let i = 0; i < f.length; i++) if (f[i] !== f[i]) nan3++;
+    for (let i = 0; i < f.length; i++) if (Number.isNaN(f[i])) nan3++;
     return nan3;
   }
   const w = v.words;
@@ -29586,7 +29627,7 @@ function valuesEqual(b, a) {
   return (i, j) => {
     const x = b.value(i);
     const y = a.value(j);
-    return x === y || x !== x && y !== y;
+    return x === y || Number.isNaN(x) && Number.isNaN(y);
   };
 }
 function ulpFn(b, a) {
@@ -29853,7 +29894,9 @@ function parsePyLiteral(text) {
 var F64 = dtype("float64");
 function f64(values) {
   const buf = Buffer.alloc(values.length * 8);
-  values.forEach((v, i) => buf.writeDoubleLE(v, i * 8));
+  values.forEach((v, i) => {
+    buf.writeDoubleLE(v, i * 8);
+  });
   return buf;
 }
 function numericShape(v) {
@@ -29876,7 +29919,9 @@ function jsonArrays(doc) {
       const values = shape3.length === 0 ? [v] : v.flat(Infinity);
       out.set(key, { kind: "numeric", dtype: F64, shape: shape3, data: f64(values) });
     } else if (Array.isArray(v)) {
-      v.forEach((item, i) => visit2(item, childKey(key, String(i), true)));
+      v.forEach((item, i) => {
+        visit2(item, childKey(key, String(i), true));
+      });
     } else if (v !== null && typeof v === "object") {
       const entries = Object.entries(v);
       if (entries.length === 0) out.set(key, { kind: "text", dtype: "object", shape: [], values: ["{}"] });
@@ -30498,11 +30543,19 @@ function downsampleIndices(n, max, must) {
   const idx = Array.from({ length: max }, (_, k) => Math.round(k * (n - 1) / (max - 1)));
   if (must !== void 0 && !idx.includes(must)) {
     let best = 1;
-    for (let k = 1; k < idx.length - 1; k++) if (Math.abs(idx[k] - must) < Math.abs(idx[best] - must)) best = k;
+    let bestDistance = Infinity;
+    for (const [k, i] of idx.entries()) {
+      const distance = Math.abs(i - must);
+      if (k > 0 && k < idx.length - 1 && distance < bestDistance) [best, bestDistance] = [k, distance];
+    }
     idx[best] = must;
     idx.sort((x, y) => x - y);
   }
   return [...new Set(idx)];
+}
+function downsample(items, max, must) {
+  const keep = new Set(downsampleIndices(items.length, max, must));
+  return items.filter((_, i) => keep.has(i));
 }
 
 // src/diagnose/curves.ts
@@ -30555,7 +30608,10 @@ function parseCurveLog(content, opts = {}) {
     values.delete(stepKey);
     for (const [name, v] of values) {
       let s = series.get(name);
-      if (!s) series.set(name, s = /* @__PURE__ */ new Map());
+      if (!s) {
+        s = /* @__PURE__ */ new Map();
+        series.set(name, s);
+      }
       s.set(step, v);
     }
   });
@@ -30588,7 +30644,12 @@ function sameValue(a, b, atol, rtol) {
   return Math.abs(a - b) <= atol + rtol * Math.abs(b);
 }
 function commonSteps(a, b) {
-  return [...a.keys()].filter((s) => b.has(s)).sort((x, y) => x - y);
+  const common = [];
+  for (const [step, x] of a) {
+    const y = b.get(step);
+    if (y !== void 0) common.push([step, x, y]);
+  }
+  return common.sort((p, q) => p[0] - q[0]);
 }
 function compareCurves(a, b, opts = {}) {
   const atol = opts.atol ?? 0;
@@ -30604,9 +30665,7 @@ function compareCurves(a, b, opts = {}) {
     let va = null;
     let vb = null;
     let maxAbs = null;
-    for (const s of steps) {
-      const x = sa.get(s);
-      const y = sb.get(s);
+    for (const [s, x, y] of steps) {
       if (Number.isFinite(x) && Number.isFinite(y)) maxAbs = Math.max(maxAbs ?? 0, Math.abs(x - y));
       if (first === null && !sameValue(x, y, atol, rtol)) {
         first = s;
@@ -30637,22 +30696,18 @@ function curvePlot(a, b, metric, opts = {}) {
   const sa = a.series.get(metric) ?? /* @__PURE__ */ new Map();
   const sb = b.series.get(metric) ?? /* @__PURE__ */ new Map();
   const common = commonSteps(sa, sb);
-  const finite2 = common.filter((s) => Number.isFinite(sa.get(s)) && Number.isFinite(sb.get(s)));
+  const finite2 = common.filter(([, x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const div = compareCurves(
     { stepKey: a.stepKey, series: /* @__PURE__ */ new Map([[metric, sa]]), skippedLines: 0 },
     { stepKey: b.stepKey, series: /* @__PURE__ */ new Map([[metric, sb]]), skippedLines: 0 },
     { atol, rtol }
   )[0];
   const step = div?.firstDivergentStep ?? null;
-  const mustIndex = step === null ? -1 : finite2.indexOf(step);
-  const picked = downsampleIndices(finite2.length, PLOT_MAX_POINTS, mustIndex === -1 ? void 0 : mustIndex);
+  const mustIndex = step === null ? -1 : finite2.findIndex(([s]) => s === step);
   return {
     metric,
     stepKey: a.stepKey,
-    points: picked.map((i) => {
-      const s = finite2[i];
-      return [s, sa.get(s), sb.get(s)];
-    }),
+    points: downsample(finite2, PLOT_MAX_POINTS, mustIndex === -1 ? void 0 : mustIndex),
     atol,
     rtol,
     firstDivergence: step === null || !div ? null : { step, a: div.valueA ?? "NaN", b: div.valueB ?? "NaN" },
@@ -30687,6 +30742,10 @@ function runDifferences(a, b) {
   const out = [];
   for (const [name, before] of Object.entries(a.metrics)) {
     const after = b.metrics[name];
+    if (after === void 0) {
+      out.push({ kind: "metric", name, before, after: null, detail: "missing in the second run" });
+      continue;
+    }
     if (before !== after)
       out.push({
         kind: "metric",
@@ -30715,13 +30774,12 @@ async function diagnose(ctx, seed) {
   let runs = 0;
   const twice = async (label, extraEnv) => {
     const env = { ...ctx.env, ...extraEnv };
-    const dirs = [path7.join(ctx.runRoot, `${label}-1`), path7.join(ctx.runRoot, `${label}-2`)];
-    const [a, b] = [
-      await runSeed({ ...ctx, env, runDir: dirs[0] }, seed),
-      await runSeed({ ...ctx, env, runDir: dirs[1] }, seed)
-    ];
+    const dirA = path7.join(ctx.runRoot, `${label}-1`);
+    const dirB = path7.join(ctx.runRoot, `${label}-2`);
+    const a = await runSeed({ ...ctx, env, runDir: dirA }, seed);
+    const b = await runSeed({ ...ctx, env, runDir: dirB }, seed);
     runs += 2;
-    return { a, b, outA: seedOutDir(dirs[0], seed), outB: seedOutDir(dirs[1], seed) };
+    return { a, b, outA: seedOutDir(dirA, seed), outB: seedOutDir(dirB, seed) };
   };
   log.info(`diagnose: running seed ${seed} twice in the same environment`);
   const same = await twice("same", {});
@@ -31189,10 +31247,12 @@ function lintDeterminism(env, trainEnv, gpus) {
 // src/drift/config.ts
 function diffConfig(before, after) {
   const out = [];
-  const files = [.../* @__PURE__ */ new Set([...Object.keys(before), ...Object.keys(after)])].sort(compareBytes);
+  const filesBefore = new Map(Object.entries(before));
+  const filesAfter = new Map(Object.entries(after));
+  const files = [.../* @__PURE__ */ new Set([...filesBefore.keys(), ...filesAfter.keys()])].sort(compareBytes);
   for (const file2 of files) {
-    const b = Object.hasOwn(before, file2) ? before[file2] : {};
-    const a = Object.hasOwn(after, file2) ? after[file2] : {};
+    const b = filesBefore.get(file2) ?? {};
+    const a = filesAfter.get(file2) ?? {};
     const keys = [.../* @__PURE__ */ new Set([...Object.keys(b), ...Object.keys(a)])].sort(compareBytes);
     for (const key of keys) {
       const hasB = Object.hasOwn(b, key);
@@ -31212,11 +31272,13 @@ function diffConfig(before, after) {
 
 // src/drift/data.ts
 function diffData(before, after) {
-  const paths = sortBytes([.../* @__PURE__ */ new Set([...Object.keys(before.files), ...Object.keys(after.files)])]);
+  const filesBefore = new Map(Object.entries(before.files));
+  const filesAfter = new Map(Object.entries(after.files));
+  const paths = sortBytes([.../* @__PURE__ */ new Set([...filesBefore.keys(), ...filesAfter.keys()])]);
   const out = [];
   for (const p of paths) {
-    const b = Object.hasOwn(before.files, p) ? before.files[p].sha256 : null;
-    const a = Object.hasOwn(after.files, p) ? after.files[p].sha256 : null;
+    const b = filesBefore.get(p)?.sha256 ?? null;
+    const a = filesAfter.get(p)?.sha256 ?? null;
     if (b === a) continue;
     out.push({ path: p, change: b === null ? "added" : a === null ? "removed" : "modified", before: b, after: a });
   }
@@ -32027,7 +32089,9 @@ function flatten(doc) {
   const visit2 = (v, key) => {
     if (Array.isArray(v)) {
       if (v.length === 0) out.set(key, "[]");
-      v.forEach((item, i) => visit2(item, childKey(key, String(i), true)));
+      v.forEach((item, i) => {
+        visit2(item, childKey(key, String(i), true));
+      });
     } else if (v !== null && typeof v === "object" && !(v instanceof Date)) {
       const entries = Object.entries(v);
       if (entries.length === 0) out.set(key, "{}");
@@ -32095,8 +32159,16 @@ function jsonErrorOffset(s) {
         i++;
       }
     }
-    if (c === '"') return str();
-    for (const lit of ["true", "false", "null"]) if (s.startsWith(lit, i)) return void (i += lit.length);
+    if (c === '"') {
+      str();
+      return;
+    }
+    for (const lit of ["true", "false", "null"]) {
+      if (s.startsWith(lit, i)) {
+        i += lit.length;
+        return;
+      }
+    }
     const num2 = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
     num2.lastIndex = i;
     if (!num2.test(s)) fail();
@@ -32125,7 +32197,7 @@ function parseConfigText(text, file2) {
       return (0, import_yaml2.parse)(text, { uniqueKeys: true, merge: true, logLevel: "error" });
     } catch (err) {
       if (err instanceof import_yaml2.YAMLParseError) {
-        const detail = err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+        const detail = firstLine(err.message).replace(/ at line \d+, column \d+:?$/, "");
         const pos = err.linePos?.[0];
         throw parseError("YAML", file2, detail, pos?.line, pos?.col);
       }
@@ -32148,7 +32220,7 @@ function parseConfigText(text, file2) {
       return parse3(text, { integersAsBigInt: "asNeeded" });
     } catch (err) {
       if (err instanceof TomlError) {
-        const detail = err.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
+        const detail = firstLine(err.message).replace(/^Invalid TOML document: /, "");
         throw parseError("TOML", file2, detail, err.line, err.column);
       }
       throw parseError("TOML", file2, err.message);
@@ -32568,7 +32640,7 @@ function buildReport(input2) {
     const runs = input2.candidate;
     report.recorded = input2.config.metrics.map((m) => ({
       name: m.name,
-      ...describeSample(runs.map((r) => r.metrics[m.name]))
+      ...describeSample(metricValues(runs, m.name))
     }));
   }
   if (input2.sequential) report.sequential = input2.sequential;
@@ -32762,23 +32834,26 @@ function mountArg(src, dst, readonly2) {
   return ["type=bind", field(`src=${src}`), field(`dst=${dst}`), ...readonly2 ? ["readonly"] : []].join(",");
 }
 var ContainerRuntime = class {
-  constructor(config2, log, opts = {}) {
+  constructor(config2, image, log, opts = {}) {
     this.config = config2;
+    this.image = image;
     this.log = log;
     this.docker = opts.docker ?? "docker";
-    this.image = config2.train.image;
     const runner = opts.runnerEnv ?? process.env;
     this.clientEnv = Object.fromEntries(
-      DOCKER_CLIENT_VARS.flatMap((k) => runner[k] === void 0 ? [] : [[k, runner[k]]])
+      DOCKER_CLIENT_VARS.flatMap((k) => {
+        const value2 = runner[k];
+        return value2 === void 0 ? [] : [[k, value2]];
+      })
     );
   }
   config;
+  image;
   log;
   kind = "container";
   runId = `${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
   docker;
   clientEnv;
-  image;
   imageId = "";
   count = 0;
   async prepare() {
@@ -32951,7 +33026,7 @@ var HostRuntime = class {
 
 // src/runtime/create.ts
 function createRuntime(config2, log) {
-  return config2.train.image ? new ContainerRuntime(config2, log) : new HostRuntime();
+  return config2.train.image ? new ContainerRuntime(config2, config2.train.image, log) : new HostRuntime();
 }
 
 // src/gate/session.ts
@@ -33208,7 +33283,7 @@ function numbers(flag, value2) {
     );
   const items = value2.split(",").map((s) => s.trim()).filter((s) => s !== "");
   const parsed = items.map(Number);
-  const bad = items.find((s, i) => !Number.isFinite(parsed[i]));
+  const bad = items.find((s) => !Number.isFinite(Number(s)));
   if (bad !== void 0)
     throw new GateError(
       `--${flag}: "${bad}" is not a finite number.`,
@@ -33309,7 +33384,7 @@ function oneLine(value2, max) {
   return s.replace(/[\r\n\t]+/g, " ");
 }
 function escapeText(value2, max = 200) {
-  return oneLine(value2, max).replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c]);
+  return oneLine(value2, max).replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c] ?? c);
 }
 function escapeCode(value2, max = 200) {
   return value2 === void 0 ? "—" : `<code>${escapeText(value2, max)}</code>`;
@@ -33403,12 +33478,11 @@ function renderArtifactDiffs(diffs, opts = {}) {
     const changed = d.arrays.length - d.arrays.filter((a) => a.status === "identical").length;
     if (changed > 0 && same > 0)
       details.push(`${code(d.name)}: ${same} other ${same === 1 ? "array" : "arrays"} bit-identical.`);
-    const firsts = d.arrays.filter((a) => a.firstDifference).slice(0, 3);
-    for (const a of firsts) {
-      const f2 = a.firstDifference;
+    const firsts = d.arrays.flatMap((a) => a.firstDifference ? [{ a, first: a.firstDifference }] : []).slice(0, 3);
+    for (const { a, first } of firsts) {
       const dt = a.dtypeAfter ?? a.dtypeBefore;
       details.push(
-        `${code(d.name)} ${a.name === "" ? "" : `${code(a.name, 120)} `}first differs at [${f2.index.join(", ")}]: ${code(shortest(f2.before, dt), 60)} → ${code(shortest(f2.after, dt), 60)}`
+        `${code(d.name)} ${a.name === "" ? "" : `${code(a.name, 120)} `}first differs at [${first.index.join(", ")}]: ${code(shortest(first.before, dt), 60)} → ${code(shortest(first.after, dt), 60)}`
       );
     }
     for (const a of d.arrays)
@@ -33444,9 +33518,7 @@ function renderCurveChart(plot, opts = {}) {
 `;
   const divergence = plot.firstDivergence ?? null;
   const mustIndex = divergence ? points.findIndex((p) => p[0] === divergence.step) : -1;
-  const picked = downsampleIndices(points.length, opts.maxPoints ?? 50, mustIndex === -1 ? void 0 : mustIndex).map(
-    (i) => points[i]
-  );
+  const picked = downsample(points, opts.maxPoints ?? 50, mustIndex === -1 ? void 0 : mustIndex);
   const name = mermaidSafe(plot.metric);
   const lines = [
     "```mermaid",
@@ -33585,12 +33657,14 @@ function sections(report, f) {
   if (report.cause)
     head.push("", `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? "", 1e3)}`);
   if (report.metrics.length) head.push("", metricsTable(report, f));
-  if (report.recorded?.length) {
+  const recorded = report.recorded ?? [];
+  const [firstRecorded] = recorded;
+  if (firstRecorded) {
     head.push(
       "",
-      `| Metric | Recorded (n=${report.recorded[0].n}) |`,
+      `| Metric | Recorded (n=${firstRecorded.n}) |`,
       "|---|---|",
-      ...report.recorded.map((m) => `| ${f.code(m.name)} | ${sample(m)} |`)
+      ...recorded.map((m) => `| ${f.code(m.name)} | ${sample(m)} |`)
     );
   }
   if (report.sequential) head.push("", `Sequential seeds: ${f.text(report.sequential.reason, 1e3)}`);
@@ -33688,11 +33762,11 @@ function renderMarkdown(report, opts = {}) {
   if (opts.maxLength === void 0 || body.length <= opts.maxLength) return body;
   const note = { body: `> ${opts.truncatedNote ?? DEFAULT_TRUNCATED}` };
   const kept = [...all];
-  const droppable = all.filter((s) => s.dropRank !== void 0).sort((a, b) => a.dropRank - b.dropRank);
-  for (const section of droppable) {
+  const droppable = all.flatMap((section) => section.dropRank === void 0 ? [] : [{ section, rank: section.dropRank }]).sort((a, b) => a.rank - b.rank);
+  for (const { section } of droppable) {
     if (body.length <= opts.maxLength) break;
     kept.splice(kept.indexOf(section), 1);
-    body = join2([...kept.slice(0, -1), note, kept[kept.length - 1]]);
+    body = join2([...kept.slice(0, -1), note, ...kept.slice(-1)]);
   }
   return body.length <= opts.maxLength ? body : `${body.slice(0, opts.maxLength - 2)}…
 `;
@@ -33741,26 +33815,31 @@ var OPTIONS = {
 };
 function joinNegativeValues(argv) {
   const out = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
+  let joined = false;
+  for (const [i, arg] of argv.entries()) {
+    if (joined) {
+      joined = false;
+      continue;
+    }
     const next = argv[i + 1];
     if (/^--(lower|upper|candidate|baseline|alpha)$/.test(arg) && next !== void 0 && /^-[\d.]/.test(next)) {
       out.push(`${arg}=${next}`);
-      i++;
+      joined = true;
     } else out.push(arg);
   }
   return out;
 }
+function parseCommandLine(argv) {
+  try {
+    return parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new GateError(err.message, "Run `repro-gate --help` for usage.");
+  }
+}
 async function main(argv, io) {
   let verbose = argv.includes("--verbose");
   try {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
-    } catch (err) {
-      throw new GateError(err.message, "Run `repro-gate --help` for usage.");
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCommandLine(argv);
     verbose = values.verbose;
     if (values.version) {
       io.stdout(`${TOOL_VERSION}

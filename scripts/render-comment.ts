@@ -54,7 +54,7 @@ function main(argv: string[]): void {
   const report = reportSchema.parse(JSON.parse(readFileSync(input, 'utf8')));
   // Exactly what the action posts: the hidden marker, then the body rendered to fit the limit.
   const body = composeBody(commentMarker(commentKey(configPath)), (maxLength) => renderMarkdown(report, { maxLength }));
-  writeFileSync(output.replace(/\.html?$/i, '') + '.md', body);
+  writeFileSync(`${output.replace(/\.html?$/i, '')}.md`, body);
   const html = execFileSync('npx', ['--yes', MARKED, '--gfm'], { input: body, encoding: 'utf8', maxBuffer: 64 << 20 });
   const page = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(basename(input))}</title><style>${CSS}</style></head>

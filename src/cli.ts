@@ -50,15 +50,27 @@ const OPTIONS = {
 /** "--lower -0.01": parseArgs refuses option values that start with a dash; join them as "--lower=-0.01". */
 function joinNegativeValues(argv: string[]): string[] {
   const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+  let joined = false; // the previous option took this argument as its value
+  for (const [i, arg] of argv.entries()) {
+    if (joined) {
+      joined = false;
+      continue;
+    }
     const next = argv[i + 1];
     if (/^--(lower|upper|candidate|baseline|alpha)$/.test(arg) && next !== undefined && /^-[\d.]/.test(next)) {
       out.push(`${arg}=${next}`);
-      i++;
+      joined = true;
     } else out.push(arg);
   }
   return out;
+}
+
+function parseCommandLine(argv: string[]) {
+  try {
+    return parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new GateError((err as Error).message, 'Run `repro-gate --help` for usage.');
+  }
 }
 
 export interface CliIo {
@@ -70,13 +82,7 @@ export interface CliIo {
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let verbose = argv.includes('--verbose');
   try {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
-    } catch (err) {
-      throw new GateError((err as Error).message, 'Run `repro-gate --help` for usage.');
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCommandLine(argv);
     verbose = values.verbose;
     if (values.version) {
       io.stdout(`${TOOL_VERSION}\n`);

@@ -89,9 +89,10 @@ describe('parseInputs', () => {
 describe('readInputs', () => {
   it('masks the token before parsing anything else', () => {
     const writes: string[] = [];
-    const spy = vi
-      .spyOn(process.stdout, 'write')
-      .mockImplementation((s: string | Uint8Array) => (writes.push(String(s)), true));
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+      writes.push(String(s));
+      return true;
+    });
     try {
       expect(() => readInputs((n) => ({ 'github-token': 'ghs_secret123', command: 'bogus' })[n] ?? '')).toThrow(
         /Input "command"/,

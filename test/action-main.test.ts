@@ -75,7 +75,10 @@ beforeEach(async () => {
     RUNNER_TEMP: join(dir, 'temp'),
   });
   stdout = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (stdout.push(String(s)), true));
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+    stdout.push(String(s));
+    return true;
+  });
   gate.runGate.mockReset();
   process.exitCode = undefined;
 });

@@ -37,7 +37,7 @@ describe('parseUntrustedReport', () => {
   });
 
   it('keeps attacker text in error messages to one bounded line', () => {
-    const evil = { ...sampleReport(), ['x\n::error::pwned' + 'y'.repeat(500)]: 1 };
+    const evil = { ...sampleReport(), [`x\n::error::pwned${'y'.repeat(500)}`]: 1 };
     try {
       parseUntrustedReport(JSON.stringify(evil));
       expect.unreachable();

@@ -205,7 +205,7 @@ ${extra}`;
     const r = await runCli(['check', '--config', await withConfig(text)], dir);
     expectCleanError(
       r,
-      /^repro-gate: bad\.yml:\d+:3: unknown key "train\.timout" — did you mean "timeout"\?\n  → Fix bad\.yml/,
+      /^repro-gate: bad\.yml:\d+:3: unknown key "train\.timout" — did you mean "timeout"\?\n {2}→ Fix bad\.yml/,
     );
   });
 
@@ -221,12 +221,15 @@ ${extra}`;
   });
 
   it('a missing config file', async () => {
-    expectCleanError(await runCli(['check', '--config', 'nope.yml'], dir), /Config file not found: .*nope\.yml\n  → /);
+    expectCleanError(
+      await runCli(['check', '--config', 'nope.yml'], dir),
+      /Config file not found: .*nope\.yml\n {2}→ /,
+    );
   });
 
   it('a missing baseline says to run record', async () => {
     const r = await runCli(['check', '--config', await withConfig(base('[python3, -c, "print(1)"]'))], dir);
-    expectCleanError(r, /No baseline at .*bad-baseline\.json\.\n  → Run `repro-gate record --config bad\.yml`/);
+    expectCleanError(r, /No baseline at .*bad-baseline\.json\.\n {2}→ Run `repro-gate record --config bad\.yml`/);
   });
 
   it('a corrupt baseline says to run record', async () => {
@@ -234,7 +237,7 @@ ${extra}`;
     const r = await runCli(['check', '--config', await withConfig(base('[python3, -c, "print(1)"]'))], dir);
     expectCleanError(
       r,
-      /baseline .*bad-baseline\.json is not valid JSON.*\n  → Run `repro-gate record --config bad\.yml`/,
+      /baseline .*bad-baseline\.json is not valid JSON.*\n {2}→ Run `repro-gate record --config bad\.yml`/,
     );
   });
 
@@ -259,7 +262,7 @@ ${extra}`;
     );
     expectCleanError(
       r,
-      /Seed 0: training timed out after 3\.0s and was stopped\. Last output:\n {4}starting[^]*→ Raise train\.timeout/,
+      /Seed 0: training timed out after 3\.0s and was stopped\. Last output:\n {4}starting[\s\S]*→ Raise train\.timeout/,
     );
   });
 
@@ -267,7 +270,7 @@ ${extra}`;
     const r = await runCli(['record', '--config', await withConfig(base('[python3, -c, "print(1)"]'))], dir);
     expectCleanError(
       r,
-      /The training did not write seed 0's metrics\.json\.\n  → Make the training write its metrics as JSON into the \{out\} folder/,
+      /The training did not write seed 0's metrics\.json\.\n {2}→ Make the training write its metrics as JSON into the \{out\} folder/,
     );
   });
 
@@ -276,7 +279,7 @@ ${extra}`;
     const r = await runCli(['record', '--config', await withConfig(base(cmd))], dir);
     expectCleanError(
       r,
-      /Metric "accuracy" in seed 0's metrics\.json is NaN, not a finite number\.\n  → The training diverged/,
+      /Metric "accuracy" in seed 0's metrics\.json is NaN, not a finite number\.\n {2}→ The training diverged/,
     );
   });
 
@@ -308,7 +311,7 @@ ${extra}`;
   it('an unknown command or option', async () => {
     expectCleanError(
       await runCli(['chek'], dir),
-      /Unknown command "chek"\.\n  → Use one of: record, check, drift, equivalence, diagnose/,
+      /Unknown command "chek"\.\n {2}→ Use one of: record, check, drift, equivalence, diagnose/,
     );
     expectCleanError(await runCli(['check', '--confg', 'x'], dir), /Unknown option '--confg'/);
   });

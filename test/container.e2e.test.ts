@@ -183,7 +183,7 @@ describe('container runtime errors', () => {
   const cfg = () => parseConfig(config(images.base), path.join(dir, 'c.yml'));
 
   it('names the setting when docker is missing', async () => {
-    const rt = new ContainerRuntime(cfg(), captureLogger(), { docker: '/nonexistent/docker' });
+    const rt = new ContainerRuntime(cfg(), images.base, captureLogger(), { docker: '/nonexistent/docker' });
     await expect(rt.prepare()).rejects.toMatchObject({
       message: 'train.image is set, but the docker command was not found (/nonexistent/docker).',
       hint: expect.stringMatching(/remove train\.image/),
@@ -191,7 +191,7 @@ describe('container runtime errors', () => {
   });
 
   it('names the setting when the daemon is unreachable', async () => {
-    const rt = new ContainerRuntime(cfg(), captureLogger(), {
+    const rt = new ContainerRuntime(cfg(), images.base, captureLogger(), {
       runnerEnv: { PATH: process.env.PATH, DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
     });
     await expect(rt.prepare()).rejects.toMatchObject({

@@ -117,7 +117,7 @@ safetensors(os.path.join(b, "model.safetensors"), {**common, "bf": ("BF16", [4],
 `;
 
 /** Files NumPy itself writes (np.save / np.savez / np.savez_compressed / format.write_array). */
-const GENERATE_NUMPY = String.raw`
+const GENERATE_NUMPY = `
 import os, sys
 import numpy as np
 

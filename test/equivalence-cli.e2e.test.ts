@@ -23,7 +23,9 @@ function close(actual: unknown, expected: unknown, key: string): void {
     if (expected === 0) expect(Math.abs(a), key).toBeLessThan(1e-300);
     else expect(Math.abs(a - expected) / Math.abs(expected), `${key}: ${a} vs ${expected}`).toBeLessThan(1e-5);
   } else if (Array.isArray(expected)) {
-    (expected as unknown[]).forEach((e, i) => close((actual as unknown[])[i], e, `${key}[${i}]`));
+    (expected as unknown[]).forEach((e, i) => {
+      close((actual as unknown[])[i], e, `${key}[${i}]`);
+    });
   } else {
     expect(actual, key).toEqual(expected);
   }

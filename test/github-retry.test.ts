@@ -71,12 +71,24 @@ describe('withRetry', () => {
     let calls = 0;
     const sleep = async () => {};
     await expect(
-      withRetry(async () => (calls++, Promise.reject(httpErr(502))), { ...policy, sleep }),
+      withRetry(
+        async () => {
+          calls++;
+          return Promise.reject(httpErr(502));
+        },
+        { ...policy, sleep },
+      ),
     ).rejects.toMatchObject({ status: 502 });
     expect(calls).toBe(4);
     calls = 0;
     await expect(
-      withRetry(async () => (calls++, Promise.reject(httpErr(404))), { ...policy, sleep }),
+      withRetry(
+        async () => {
+          calls++;
+          return Promise.reject(httpErr(404));
+        },
+        { ...policy, sleep },
+      ),
     ).rejects.toMatchObject({ status: 404 });
     expect(calls).toBe(1);
   });

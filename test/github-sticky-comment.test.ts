@@ -52,7 +52,10 @@ describe('marker and body (pure)', () => {
 
   it('gives a renderer the budget left after the marker', () => {
     let seen = 0;
-    const body = composeBody(MARKER, (max) => ((seen = max), 'x'));
+    const body = composeBody(MARKER, (max) => {
+      seen = max;
+      return 'x';
+    });
     expect(seen).toBe(MAX_COMMENT_LENGTH - MARKER.length - 1);
     expect(body).toBe(`${MARKER}\nx`);
   });

@@ -42,7 +42,10 @@ describe('two-pass variance (summary.ts) under large offsets', () => {
     const scale = 2 ** -p;
     const base = offset; // round once; every value is base + k·scale, exactly
     const xs = ks.map((k) => base + k * scale);
-    xs.forEach((x, i) => expect(x - base).toBe(ks[i]! * scale)); // representable: the test is exact
+    // representable: the test is exact
+    xs.forEach((x, i) => {
+      expect(x - base).toBe(ks[i]! * scale);
+    });
     const want = exactVariance(ks.map(BigInt), scale);
     const s = summarize(xs);
     expect(relErr(s.variance, want), `variance ${s.variance} vs exact ${want}`).toBeLessThan(1e-13);

@@ -20,7 +20,9 @@ describe('mannWhitneyCdf vs scipy 1.10.1 (scipy.stats._mannwhitneyu._mwu_state.c
     const cdf = mannWhitneyCdf(m, n);
     expect(cdf.length).toBe(m * n + 1);
     expect(cdf[m * n]).toBe(1);
-    ks.forEach((k, i) => expect(Math.abs(cdf[k]! / want[i]! - 1)).toBeLessThan(1e-12));
+    ks.forEach((k, i) => {
+      expect(Math.abs(cdf[k]! / want[i]! - 1)).toBeLessThan(1e-12);
+    });
   });
   it('small sizes by hand: 3 v 3 has 20 equally likely rank sets', () => {
     expect(Array.from(mannWhitneyCdf(3, 3)).map((p) => Math.round(p * 20))).toEqual([

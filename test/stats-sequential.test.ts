@@ -201,8 +201,8 @@ describe('sequentialDecision', () => {
 
   it('conditional power is 0 when even a perfect estimate cannot fit, 1 for a noiseless fit', () => {
     const p = planSequential({ min: 3, max: 10, alpha: 0.05, nBaseline: 10, calibration: 'bonferroni' });
-    expect(conditionalPower(p, 0, [0, 1, 2], [0, 1, 2, 0, 1, 2, 0, 1, 2, 1], bounds)).toBe(0);
-    expect(conditionalPower(p, 0, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], bounds)).toBe(1);
+    expect(conditionalPower(p, [0, 1, 2], [0, 1, 2, 0, 1, 2, 0, 1, 2, 1], bounds)).toBe(0);
+    expect(conditionalPower(p, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], bounds)).toBe(1);
   });
 });
 

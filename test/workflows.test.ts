@@ -41,7 +41,7 @@ function isThisAction(uses: string | undefined): boolean {
 
 /** The trigger names, whatever form `on:` takes (string, list or map). */
 function triggers(wf: Workflow): string[] {
-  const on = wf.on ?? (wf as Obj)['true']; // YAML 1.1 parsers read `on` as true; `yaml` (1.2) does not
+  const on = wf.on ?? (wf as Obj).true; // YAML 1.1 parsers read `on` as true; `yaml` (1.2) does not
   if (typeof on === 'string') return [on];
   if (Array.isArray(on)) return on.map(String);
   return on && typeof on === 'object' ? Object.keys(on) : [];
@@ -330,7 +330,7 @@ describe('lintWorkflow (rules shown on in-memory workflows)', () => {
     // Inputs of other actions are not this lint's business.
     expect(
       lintWorkflow(
-        wf([{ uses: 'actions/setup-python@' + 'a'.repeat(40), with: { 'python-version': '3.12' } }]),
+        wf([{ uses: `actions/setup-python@${'a'.repeat(40)}`, with: { 'python-version': '3.12' } }]),
         'x.yml',
       ),
     ).toEqual([]);
@@ -375,7 +375,7 @@ describe('lintWorkflow (rules shown on in-memory workflows)', () => {
       lintWorkflow(wf([{ run: 'echo ${{ github.event.pull_request.number }} ${{ runner.temp }}' }]), 'i.yml'),
     ).toEqual([]);
     const script = {
-      uses: 'actions/github-script@' + 'b'.repeat(40),
+      uses: `actions/github-script@${'b'.repeat(40)}`,
       with: { script: 'core.info("${{ github.event.pull_request.body }}")' },
     };
     expect(lintWorkflow(wf([script]), 'i.yml')).toEqual([
@@ -389,7 +389,7 @@ describe('lintWorkflow (rules shown on in-memory workflows)', () => {
     expect(lintWorkflow(wf([comment], { on }), 'w.yml')).toEqual([]);
     const withCheckout = wf(
       [
-        { uses: 'actions/checkout@' + 'c'.repeat(40), with: { ref: '${{ github.event.workflow_run.head_sha }}' } },
+        { uses: `actions/checkout@${'c'.repeat(40)}`, with: { ref: '${{ github.event.workflow_run.head_sha }}' } },
         comment,
       ],
       { on },

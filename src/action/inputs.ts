@@ -14,8 +14,7 @@ const COMMENT_MODES = ['on-change', 'always', 'never'] as const;
 type ActionCommand = (typeof COMMANDS)[number];
 type CommentMode = (typeof COMMENT_MODES)[number];
 
-export interface ActionInputs {
-  command: ActionCommand;
+interface CommonInputs {
   /** Path to repro-gate.yml, relative to `workingDirectory`. */
   config: string;
   /** Relative to GITHUB_WORKSPACE. */
@@ -29,11 +28,20 @@ export interface ActionInputs {
   failOn: Verdict[];
   /** Where to write the JSON report; undefined = `$RUNNER_TEMP/repro-gate-report.json`. */
   reportFile?: string;
-  /** command: comment — the downloaded report file (untrusted). */
-  report?: string;
   /** command: comment — the PR to comment on, cross-checked against the report. */
   prNumber?: number;
 }
+
+/** Command "comment" cannot run without the report file, so for it the type says the file is there. */
+export type ActionInputs = CommonInputs &
+  (
+    | {
+        command: 'comment';
+        /** The downloaded report file (untrusted). */
+        report: string;
+      }
+    | { command: Exclude<ActionCommand, 'comment'>; report?: string }
+  );
 
 export const INPUT_NAMES = [
   'command',
@@ -118,7 +126,7 @@ function parseOne<K extends InputName>(name: K, raw: string): Parsed[K] {
 /** Pure: raw strings (as core.getInput returns them, trimmed, '' when unset) → typed inputs. */
 export function parseInputs(get: (name: InputName) => string): ActionInputs {
   const p = <K extends InputName>(name: K) => parseOne(name, get(name));
-  const inputs: ActionInputs = {
+  const { command, report, ...common } = {
     command: p('command'),
     config: p('config'),
     workingDirectory: p('working-directory'),
@@ -130,13 +138,12 @@ export function parseInputs(get: (name: InputName) => string): ActionInputs {
     report: p('report'),
     prNumber: p('pr-number'),
   };
-  if (inputs.command === 'comment') {
-    if (!inputs.report)
-      throw new GateError('Input "report": required when command is "comment" (the downloaded report JSON file)');
-    if (inputs.comment === 'never') throw new GateError('Input "comment": "never" contradicts command "comment"');
-    if (!inputs.token) throw new GateError('Input "github-token": required when command is "comment"');
-  }
-  return inputs;
+  if (command !== 'comment') return { ...common, command, report };
+  if (!report)
+    throw new GateError('Input "report": required when command is "comment" (the downloaded report JSON file)');
+  if (common.comment === 'never') throw new GateError('Input "comment": "never" contradicts command "comment"');
+  if (!common.token) throw new GateError('Input "github-token": required when command is "comment"');
+  return { ...common, command, report };
 }
 
 /** Reads the real inputs. The token is masked before anything else can log it. */

@@ -32,9 +32,8 @@ const SUMMARY_MAX_BYTES = 1_000_000;
 export async function run(): Promise<void> {
   try {
     const inputs = readInputs();
-    const { command } = inputs;
-    if (command === 'comment') await commentFromReport(inputs);
-    else await gateAndReport(inputs, command);
+    if (inputs.command === 'comment') await commentFromReport(inputs);
+    else await gateAndReport(inputs, inputs.command);
   } catch (err) {
     core.setFailed(`repro-gate: ${err instanceof GateError ? formatGateError(err) : errorText(err)}`);
   }
@@ -123,9 +122,9 @@ async function postComment(
  * command: comment — runs in a privileged workflow_run workflow on a report a fork run uploaded.
  * The file is untrusted; the PR number must come from a trusted source and match.
  */
-async function commentFromReport(inputs: ActionInputs): Promise<void> {
+async function commentFromReport(inputs: ActionInputs & { command: 'comment' }): Promise<void> {
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
-  const report = await readUntrustedReport(resolve(workspace, inputs.report!));
+  const report = await readUntrustedReport(resolve(workspace, inputs.report));
   const repo = repoFromEnv();
   if (!repo) throw new GateError('GITHUB_REPOSITORY is not set', 'run command "comment" inside GitHub Actions');
   const octokit = createOctokit(inputs.token);
@@ -171,13 +170,13 @@ function reportPaths(inputs: ActionInputs): { json: string; markdown: string } {
   const json = inputs.reportFile
     ? resolve(workspace, inputs.reportFile)
     : join(process.env.RUNNER_TEMP || tmpdir(), 'repro-gate-report.json');
-  return { json, markdown: json.replace(/\.json$/i, '') + '.md' };
+  return { json, markdown: `${json.replace(/\.json$/i, '')}.md` };
 }
 
 async function writeReportFiles(inputs: ActionInputs, report: Report): Promise<{ json: string; markdown: string }> {
   const files = reportPaths(inputs);
   await mkdir(dirname(files.json), { recursive: true });
-  await writeFile(files.json, JSON.stringify(report, null, 2) + '\n');
+  await writeFile(files.json, `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(files.markdown, renderMarkdown(report));
   core.setOutput('report-json', files.json);
   core.setOutput('report-markdown', files.markdown);

@@ -4,6 +4,7 @@
  * PR number must match one we learned from a trusted source. Nothing in it is executed, and the
  * Markdown is re-rendered from it (with escaping), never taken from the file.
  */
+import type { Stats } from 'node:fs';
 import { lstat, readFile } from 'node:fs/promises';
 import { type Report, reportSchema } from '../schema/report.js';
 import { GateError } from '../util/errors.js';
@@ -13,6 +14,7 @@ export const MAX_REPORT_BYTES = 5 * 1024 * 1024;
 
 /** Attacker-chosen text (e.g. key names) in our error messages: quoted, one line, bounded. */
 function clip(s: string, max = 120): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters from attacker text is the point
   const one = s.replace(/[\u0000-\u001f\u007f]/g, ' ');
   return one.length > max ? `${one.slice(0, max)}…` : one;
 }
@@ -42,7 +44,7 @@ export function parseUntrustedReport(text: string): Report {
 }
 
 export async function readUntrustedReport(file: string): Promise<Report> {
-  let st;
+  let st: Stats;
   try {
     st = await lstat(file);
   } catch {

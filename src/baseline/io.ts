@@ -36,11 +36,9 @@ export async function readBaseline(file: string, configFile = 'repro-gate.yml'):
   }
   const parsed = baselineSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new GateError(
-      `The baseline ${file} is corrupt: ${issue.path.join('.') || '(top level)'}: ${issue.message}.`,
-      RECORD_HINT,
-    );
+    const [issue] = parsed.error.issues;
+    const what = issue ? `${issue.path.join('.') || '(top level)'}: ${issue.message}` : 'not a baseline';
+    throw new GateError(`The baseline ${file} is corrupt: ${what}.`, RECORD_HINT);
   }
   return parsed.data;
 }

@@ -18,9 +18,13 @@ export function compareExact(
   artifactNames: string[],
 ): ExactComparison {
   const bySeed = new Map(baseline.map((r) => [r.seed, r]));
+  const pairs = candidate.map((run) => {
+    const base = bySeed.get(run.seed);
+    if (!base) throw new Error(`internal error: the baseline has no run for candidate seed ${run.seed}`);
+    return { run, base };
+  });
   const mismatches: Mismatch[] = [];
-  for (const run of candidate) {
-    const base = bySeed.get(run.seed)!;
+  for (const { run, base } of pairs) {
     for (const name of metricNames) {
       // === rather than Object.is: JSON turns -0 into 0, which is not a real difference.
       if (base.metrics[name] !== run.metrics[name]) {
@@ -39,7 +43,7 @@ export function compareExact(
       if (b !== c) mismatches.push({ seed: run.seed, kind: 'artifact', name, baseline: b, candidate: c });
     }
   }
-  const compared = candidate.map((r) => bySeed.get(r.seed)!);
+  const compared = pairs.map((p) => p.base);
   const metrics = metricNames.map((name) => {
     const baselineSample = describeSample(compared.map((r) => r.metrics[name] ?? Number.NaN));
     const candidateSample = describeSample(candidate.map((r) => r.metrics[name] ?? Number.NaN));

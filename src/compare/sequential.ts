@@ -5,7 +5,7 @@
  * The gate trains the candidate in batches up to each look (plan.looks), calls
  * compareSequentialLook after each batch and stops as soon as the decision is not 'continue'.
  */
-import type { RunRecord } from '../schema/baseline.js';
+import { metricValues, type RunRecord } from '../schema/baseline.js';
 import type { MetricSpec, SequentialSeedsConfig } from '../schema/config.js';
 import type { MetricResult, SequentialSummary } from '../schema/report.js';
 import {
@@ -68,27 +68,38 @@ export function compareSequentialLook(
   candidate: readonly RunRecord[],
   specs: readonly MetricSpec[],
 ): SequentialLookResult {
+  const runsUsed = plan.looks[lookIndex];
+  const alphaHere = plan.alphaPerLook[lookIndex];
+  const maxRuns = plan.looks.at(-1);
+  if (runsUsed === undefined || alphaHere === undefined || maxRuns === undefined)
+    throw new Error(`internal error: look ${lookIndex} is not in the plan (${plan.looks.length} looks)`);
   const paired = plan.design === 'paired';
   const cand = [...candidate].sort((a, b) => a.seed - b.seed);
   const allBase = [...baseline].sort((a, b) => a.seed - b.seed);
   let base = allBase;
   if (paired) {
     const bySeed = new Map(allBase.map((r) => [r.seed, r]));
-    const missing = cand.filter((r) => !bySeed.has(r.seed)).map((r) => r.seed);
+    const pairedBase: RunRecord[] = [];
+    const missing: number[] = [];
+    for (const r of cand) {
+      const run = bySeed.get(r.seed);
+      if (run) pairedBase.push(run);
+      else missing.push(r.seed);
+    }
     if (missing.length) {
       throw new GateError(
         `A paired comparison needs the baseline to hold every candidate seed, but it has no run for seed(s) ${missing.join(', ')}.`,
         'Re-record the baseline with `repro-gate record`.',
       );
     }
-    base = cand.map((r) => bySeed.get(r.seed)!);
+    base = pairedBase;
   }
   const warnings: string[] = [];
   const decisions = specs.map((spec) => {
-    const b = base.map((r) => r.metrics[spec.name]!);
-    const c = cand.map((r) => r.metrics[spec.name]!);
+    const b = metricValues(base, spec.name);
+    const c = metricValues(cand, spec.name);
     // Relative margins are fixed from the whole committed baseline (the same at every look).
-    const baselineMean = allBase.reduce((s, r) => s + r.metrics[spec.name]!, 0) / allBase.length;
+    const baselineMean = metricValues(allBase, spec.name).reduce((s, x) => s + x, 0) / allBase.length;
     const bounds = boundsFor(spec, baselineMean);
     const d = sequentialDecision(plan, lookIndex, c, b, bounds);
     if (d.result.degenerate && d.decision !== 'continue') warnings.push(zeroSpreadWarning(spec.name, paired));
@@ -100,9 +111,7 @@ export function compareSequentialLook(
     tostRow(spec, d.result, d.decision === 'continue' ? 'inconclusive' : d.decision, bounds),
   );
   const K = plan.looks.length;
-  const runsUsed = plan.looks[lookIndex]!;
-  const maxRuns = plan.looks[K - 1]!;
-  const level = `${Number(((1 - 2 * plan.alphaPerLook[lookIndex]!) * 100).toPrecision(3))}% CIs (α′ = ${Number(plan.alphaPerLook[lookIndex]!.toPrecision(3))})`;
+  const level = `${Number(((1 - 2 * alphaHere) * 100).toPrecision(3))}% CIs (α′ = ${Number(alphaHere.toPrecision(3))})`;
   const saved = maxRuns - runsUsed;
   const names = (kind: SequentialDecisionKind): string =>
     decisions
@@ -110,10 +119,11 @@ export function compareSequentialLook(
       .map((x) => x.spec.name)
       .join(', ');
   const isLast = lookIndex === K - 1;
+  const only = specs.length === 1 ? specs[0] : undefined;
   let why: string;
   switch (combined.decision) {
     case 'equivalent':
-      why = specs.length === 1 ? `${specs[0]!.name} is equivalent` : 'every metric is equivalent';
+      why = only ? `${only.name} is equivalent` : 'every metric is equivalent';
       break;
     case 'not-equivalent':
       why = `${names('not-equivalent')} clearly not equivalent (CI wholly outside the margin)`;

@@ -1,5 +1,5 @@
 /** Statistical mode: a TOST per metric over the seeds, all of which must pass (intersection–union). */
-import type { RunRecord } from '../schema/baseline.js';
+import { metricValues, type RunRecord } from '../schema/baseline.js';
 import type { MetricSpec } from '../schema/config.js';
 import type { MetricResult } from '../schema/report.js';
 import { robustTost } from '../stats/robust.js';
@@ -53,8 +53,8 @@ export function compareStatistical(
   const cand = [...candidate].sort((a, b) => a.seed - b.seed);
   const warnings: string[] = [];
   const metrics = specs.map((spec): MetricResult => {
-    const b = base.map((r) => r.metrics[spec.name]!);
-    const c = cand.map((r) => r.metrics[spec.name]!);
+    const b = metricValues(base, spec.name);
+    const c = metricValues(cand, spec.name);
     const baselineMean = b.reduce((s, x) => s + x, 0) / b.length;
     const bounds = boundsFor(spec, baselineMean);
     if (opts.robust) return robustRow(spec, c, b, bounds, opts.alpha);

@@ -29,8 +29,8 @@ export function parseConfig(text: string, file: string): GateConfig {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const name = path.basename(file);
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
+  const [e] = doc.errors;
+  if (e) {
     const pos = lines.linePos(e.pos[0]);
     throw new GateError(`${name}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split('\n')[0]}`, fixHint(name));
   }
@@ -52,8 +52,11 @@ export function parseConfig(text: string, file: string): GateConfig {
     const messages = issues
       .filter((i) => !(valueAt(raw, i.path) === undefined && suggested.has(i.path.join('.'))))
       .map((issue) => describeIssue(issue, raw, doc, lines, name));
+    const [only, ...more] = messages;
     const head =
-      messages.length === 1 ? messages[0]! : `${name} has ${messages.length} problems:\n  ${messages.join('\n  ')}`;
+      only !== undefined && more.length === 0
+        ? only
+        : `${name} has ${messages.length} problems:\n  ${messages.join('\n  ')}`;
     throw new GateError(head, fixHint(name));
   }
   return { ...parsed.data, path: file, root: path.dirname(file) };
@@ -100,7 +103,7 @@ function locate(doc: Document, lines: LineCounter, keyPath: string[], key?: stri
   return `:${pos.line}:${pos.col}`;
 }
 
-const KNOWN: Record<string, string[]> = {
+const KNOWN = {
   '': [
     'version',
     'train',
@@ -120,13 +123,13 @@ const KNOWN: Record<string, string[]> = {
   train: ['command', 'image', 'allow-unpinned', 'network', 'gpus', 'env', 'timeout'],
   metric: ['margin', 'direction'],
   seeds: ['min', 'max', 'step', 'boundary', 'calibration', 'futility'],
-};
+} satisfies Record<string, string[]>;
 
 function knownKeys(keyPath: string[]): string[] {
-  if (keyPath.length === 0) return KNOWN['']!;
-  if (keyPath.length === 1 && keyPath[0] === 'train') return KNOWN.train!;
-  if (keyPath.length === 2 && keyPath[0] === 'metrics') return KNOWN.metric!;
-  if (keyPath.length === 1 && keyPath[0] === 'seeds') return KNOWN.seeds!;
+  if (keyPath.length === 0) return KNOWN[''];
+  if (keyPath.length === 1 && keyPath[0] === 'train') return KNOWN.train;
+  if (keyPath.length === 2 && keyPath[0] === 'metrics') return KNOWN.metric;
+  if (keyPath.length === 1 && keyPath[0] === 'seeds') return KNOWN.seeds;
   return [];
 }
 
@@ -141,14 +144,22 @@ function closest(word: string, candidates: string[]): string | undefined {
   return best;
 }
 
+/** Levenshtein distance over UTF-16 code units, one row of the table at a time. */
 function editDistance(a: string, b: string): number {
+  // prev[j]: the distance from the first i characters of a to the first j of b.
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  let distance = b.length;
+  for (const [i, ca] of a.split('').entries()) {
+    let diag = i; // prev[j − 1]
+    let left = i + 1; // cur[j − 1]
+    const cur = [left];
+    for (const [k, up] of prev.slice(1).entries()) {
+      left = Math.min(up + 1, left + 1, diag + (ca === b[k] ? 0 : 1));
+      diag = up;
+      cur.push(left);
     }
     prev = cur;
+    distance = left;
   }
-  return prev[b.length]!;
+  return distance;
 }

@@ -63,7 +63,7 @@ function countNaN(a: Numeric): number {
       a.dtype.name === 'float32'
         ? new Float32Array(v.words.buffer, v.words.byteOffset, v.length)
         : new Float64Array(v.words.buffer, v.words.byteOffset, v.length);
-    for (let i = 0; i < f.length; i++) if (f[i] !== f[i]) nan++;
+    for (let i = 0; i < f.length; i++) if (Number.isNaN(f[i])) nan++;
     return nan;
   }
   // float16 / bfloat16: exponent all ones and a non-zero fraction.
@@ -130,7 +130,7 @@ function valuesEqual(b: View, a: View): (i: number, j: number) => boolean {
   return (i, j) => {
     const x = b.value(i);
     const y = a.value(j);
-    return x === y || (x !== x && y !== y);
+    return x === y || (Number.isNaN(x) && Number.isNaN(y));
   };
 }
 

@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import type { CurveDivergence, CurvePlot } from '../schema/diagnosis.js';
 import { valueAt } from '../util/dotted.js';
-import { downsampleIndices } from '../util/downsample.js';
+import { downsample } from '../util/downsample.js';
 import { GateError } from '../util/errors.js';
 import { parseLenientJson } from '../util/lenient-json.js';
 import { jsonNumber } from './types.js';
@@ -81,7 +81,10 @@ export function parseCurveLog(content: string, opts: ParseCurveOptions = {}): Cu
     values.delete(stepKey);
     for (const [name, v] of values) {
       let s = series.get(name);
-      if (!s) series.set(name, (s = new Map()));
+      if (!s) {
+        s = new Map();
+        series.set(name, s);
+      }
       s.set(step, v);
     }
   });
@@ -124,8 +127,14 @@ function sameValue(a: number, b: number, atol: number, rtol: number): boolean {
   return Math.abs(a - b) <= atol + rtol * Math.abs(b);
 }
 
-function commonSteps(a: Map<number, number>, b: Map<number, number>): number[] {
-  return [...a.keys()].filter((s) => b.has(s)).sort((x, y) => x - y);
+/** The steps both runs logged, ascending, each with run A's and run B's value. */
+function commonSteps(a: Map<number, number>, b: Map<number, number>): [step: number, a: number, b: number][] {
+  const common: [number, number, number][] = [];
+  for (const [step, x] of a) {
+    const y = b.get(step);
+    if (y !== undefined) common.push([step, x, y]);
+  }
+  return common.sort((p, q) => p[0] - q[0]);
 }
 
 /** One entry per metric logged by either run, in A's order then B's. */
@@ -143,9 +152,7 @@ export function compareCurves(a: CurveLog, b: CurveLog, opts: CurveCompareOption
     let va: number | null = null;
     let vb: number | null = null;
     let maxAbs: number | null = null;
-    for (const s of steps) {
-      const x = sa.get(s)!;
-      const y = sb.get(s)!;
+    for (const [s, x, y] of steps) {
       if (Number.isFinite(x) && Number.isFinite(y)) maxAbs = Math.max(maxAbs ?? 0, Math.abs(x - y));
       if (first === null && !sameValue(x, y, atol, rtol)) {
         first = s;
@@ -187,22 +194,18 @@ export function curvePlot(a: CurveLog, b: CurveLog, metric: string, opts: CurveC
   const sa = a.series.get(metric) ?? new Map<number, number>();
   const sb = b.series.get(metric) ?? new Map<number, number>();
   const common = commonSteps(sa, sb);
-  const finite = common.filter((s) => Number.isFinite(sa.get(s)) && Number.isFinite(sb.get(s)));
+  const finite = common.filter(([, x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const div = compareCurves(
     { stepKey: a.stepKey, series: new Map([[metric, sa]]), skippedLines: 0 },
     { stepKey: b.stepKey, series: new Map([[metric, sb]]), skippedLines: 0 },
     { atol, rtol },
   )[0];
   const step = div?.firstDivergentStep ?? null;
-  const mustIndex = step === null ? -1 : finite.indexOf(step);
-  const picked = downsampleIndices(finite.length, PLOT_MAX_POINTS, mustIndex === -1 ? undefined : mustIndex);
+  const mustIndex = step === null ? -1 : finite.findIndex(([s]) => s === step);
   return {
     metric,
     stepKey: a.stepKey,
-    points: picked.map((i) => {
-      const s = finite[i]!;
-      return [s, sa.get(s)!, sb.get(s)!];
-    }),
+    points: downsample(finite, PLOT_MAX_POINTS, mustIndex === -1 ? undefined : mustIndex),
     atol,
     rtol,
     firstDivergence: step === null || !div ? null : { step, a: div.valueA ?? 'NaN', b: div.valueB ?? 'NaN' },

@@ -57,7 +57,12 @@ export interface DiagnoseContext {
 function runDifferences(a: RunRecord, b: RunRecord): Difference[] {
   const out: Difference[] = [];
   for (const [name, before] of Object.entries(a.metrics)) {
-    const after = b.metrics[name]!;
+    const after = b.metrics[name];
+    if (after === undefined) {
+      // Both runs come from the same config, which requires every metric; kept readable all the same.
+      out.push({ kind: 'metric', name, before, after: null, detail: 'missing in the second run' });
+      continue;
+    }
     if (before !== after)
       out.push({
         kind: 'metric',
@@ -90,13 +95,12 @@ export async function diagnose(ctx: DiagnoseContext, seed: number): Promise<Diag
   let runs = 0;
   const twice = async (label: string, extraEnv: Record<string, string>) => {
     const env = { ...ctx.env, ...extraEnv };
-    const dirs = [path.join(ctx.runRoot, `${label}-1`), path.join(ctx.runRoot, `${label}-2`)];
-    const [a, b] = [
-      await runSeed({ ...ctx, env, runDir: dirs[0]! }, seed),
-      await runSeed({ ...ctx, env, runDir: dirs[1]! }, seed),
-    ];
+    const dirA = path.join(ctx.runRoot, `${label}-1`);
+    const dirB = path.join(ctx.runRoot, `${label}-2`);
+    const a = await runSeed({ ...ctx, env, runDir: dirA }, seed);
+    const b = await runSeed({ ...ctx, env, runDir: dirB }, seed);
     runs += 2;
-    return { a: a!, b: b!, outA: seedOutDir(dirs[0]!, seed), outB: seedOutDir(dirs[1]!, seed) };
+    return { a, b, outA: seedOutDir(dirA, seed), outB: seedOutDir(dirB, seed) };
   };
 
   log.info(`diagnose: running seed ${seed} twice in the same environment`);

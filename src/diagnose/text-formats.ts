@@ -16,7 +16,9 @@ const F64 = dtype('float64');
 
 function f64(values: number[]): Buffer {
   const buf = Buffer.alloc(values.length * 8);
-  values.forEach((v, i) => buf.writeDoubleLE(v, i * 8));
+  values.forEach((v, i) => {
+    buf.writeDoubleLE(v, i * 8);
+  });
   return buf;
 }
 
@@ -42,7 +44,9 @@ export function jsonArrays(doc: unknown): Map<string, LoadedArray> {
       const values = shape.length === 0 ? [v as number] : ((v as unknown[]).flat(Infinity) as number[]);
       out.set(key, { kind: 'numeric', dtype: F64, shape, data: f64(values) });
     } else if (Array.isArray(v)) {
-      v.forEach((item, i) => visit(item, childKey(key, String(i), true)));
+      v.forEach((item, i) => {
+        visit(item, childKey(key, String(i), true));
+      });
     } else if (v !== null && typeof v === 'object') {
       const entries = Object.entries(v);
       if (entries.length === 0) out.set(key, { kind: 'text', dtype: 'object', shape: [], values: ['{}'] });

@@ -5,10 +5,13 @@ import { compareBytes } from '../util/bytes.js';
 /** Key-by-key differences, sorted by file then key; a whole file added/removed lists every key. */
 export function diffConfig(before: Record<string, FlatConfig>, after: Record<string, FlatConfig>): ConfigDrift[] {
   const out: ConfigDrift[] = [];
-  const files = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort(compareBytes);
+  // Own keys only (a file may be called "constructor"): Object.entries, then Map look-ups.
+  const filesBefore = new Map(Object.entries(before));
+  const filesAfter = new Map(Object.entries(after));
+  const files = [...new Set([...filesBefore.keys(), ...filesAfter.keys()])].sort(compareBytes);
   for (const file of files) {
-    const b = Object.hasOwn(before, file) ? before[file]! : {};
-    const a = Object.hasOwn(after, file) ? after[file]! : {};
+    const b = filesBefore.get(file) ?? {};
+    const a = filesAfter.get(file) ?? {};
     const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])].sort(compareBytes);
     for (const key of keys) {
       const hasB = Object.hasOwn(b, key);

@@ -4,11 +4,14 @@ import { sortBytes } from '../util/bytes.js';
 
 /** Per-file differences between two manifests, sorted by path. */
 export function diffData(before: DataFingerprint, after: DataFingerprint): DataDrift[] {
-  const paths = sortBytes([...new Set([...Object.keys(before.files), ...Object.keys(after.files)])]);
+  // Own keys only (a file may be called "constructor"): Object.entries, then Map look-ups.
+  const filesBefore = new Map(Object.entries(before.files));
+  const filesAfter = new Map(Object.entries(after.files));
+  const paths = sortBytes([...new Set([...filesBefore.keys(), ...filesAfter.keys()])]);
   const out: DataDrift[] = [];
   for (const p of paths) {
-    const b = Object.hasOwn(before.files, p) ? before.files[p]!.sha256 : null;
-    const a = Object.hasOwn(after.files, p) ? after.files[p]!.sha256 : null;
+    const b = filesBefore.get(p)?.sha256 ?? null;
+    const a = filesAfter.get(p)?.sha256 ?? null;
     if (b === a) continue;
     out.push({ path: p, change: b === null ? 'added' : a === null ? 'removed' : 'modified', before: b, after: a });
   }

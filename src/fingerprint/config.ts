@@ -17,6 +17,7 @@ import type { FlatConfig, Scalar } from '../schema/baseline.js';
 import { compareBytes } from '../util/bytes.js';
 import { childKey } from '../util/dotted.js';
 import { GateError } from '../util/errors.js';
+import { firstLine } from '../util/format.js';
 import { resolveEntry } from './paths.js';
 
 function scalar(v: unknown): Scalar {
@@ -35,7 +36,9 @@ export function flatten(doc: unknown): FlatConfig {
   const visit = (v: unknown, key: string): void => {
     if (Array.isArray(v)) {
       if (v.length === 0) out.set(key, '[]');
-      v.forEach((item, i) => visit(item, childKey(key, String(i), true)));
+      v.forEach((item, i) => {
+        visit(item, childKey(key, String(i), true));
+      });
     } else if (v !== null && typeof v === 'object' && !(v instanceof Date)) {
       const entries = Object.entries(v);
       if (entries.length === 0) out.set(key, '{}');
@@ -110,8 +113,16 @@ function jsonErrorOffset(s: string): number | undefined {
         i++;
       }
     }
-    if (c === '"') return str();
-    for (const lit of ['true', 'false', 'null']) if (s.startsWith(lit, i)) return void (i += lit.length);
+    if (c === '"') {
+      str();
+      return;
+    }
+    for (const lit of ['true', 'false', 'null']) {
+      if (s.startsWith(lit, i)) {
+        i += lit.length;
+        return;
+      }
+    }
     const num = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
     num.lastIndex = i;
     if (!num.test(s)) fail();
@@ -144,7 +155,7 @@ export function parseConfigText(text: string, file: string): unknown {
       return parseYaml(text, { uniqueKeys: true, merge: true, logLevel: 'error' });
     } catch (err) {
       if (err instanceof YAMLParseError) {
-        const detail = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+        const detail = firstLine(err.message).replace(/ at line \d+, column \d+:?$/, '');
         const pos = err.linePos?.[0];
         throw parseError('YAML', file, detail, pos?.line, pos?.col);
       }
@@ -169,7 +180,7 @@ export function parseConfigText(text: string, file: string): unknown {
       return parseToml(text, { integersAsBigInt: 'asNeeded' });
     } catch (err) {
       if (err instanceof TomlError) {
-        const detail = err.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '');
+        const detail = firstLine(err.message).replace(/^Invalid TOML document: /, '');
         throw parseError('TOML', file, detail, err.line, err.column);
       }
       throw parseError('TOML', file, (err as Error).message);

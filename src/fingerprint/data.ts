@@ -20,7 +20,7 @@ import type { Stats } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataFingerprint, FileEntry } from '../schema/baseline.js';
-import { sortBytes } from '../util/bytes.js';
+import { sortBytesBy } from '../util/bytes.js';
 import { GateError } from '../util/errors.js';
 import { resolveEntry } from './paths.js';
 
@@ -36,9 +36,8 @@ function join(rel: string, name: string): string {
 /** Collects regular files (key → absolute path) under one walked folder. */
 async function walk(abs: string, rel: string, out: Map<string, string>, ancestors: Set<string>): Promise<void> {
   const dirents = await readdir(abs, { withFileTypes: true });
-  const byName = new Map(dirents.map((d) => [d.name, d]));
-  for (const name of sortBytes([...byName.keys()])) {
-    const d = byName.get(name)!;
+  for (const d of sortBytesBy(dirents, (x) => x.name)) {
+    const { name } = d;
     const childAbs = path.join(abs, name);
     const childRel = join(rel, name);
     let st: Stats | undefined;
@@ -116,18 +115,15 @@ export async function fingerprintData(entries: string[], root: string): Promise<
   }
 
   // Hash with a small pool; results are keyed, so completion order doesn't matter.
-  const todo = [...found];
+  // One iterator shared by the workers: each takes the next file when it is free.
+  const todo = [...found].values();
   const hashed = new Map<string, FileEntry>();
-  let next = 0;
   const worker = async () => {
     const buf = Buffer.allocUnsafe(CHUNK);
-    while (next < todo.length) {
-      const [rel, abs] = todo[next++]!;
-      hashed.set(rel, await hashFile(abs, rel, buf));
-    }
+    for (const [rel, abs] of todo) hashed.set(rel, await hashFile(abs, rel, buf));
   };
-  await Promise.all(Array.from({ length: Math.min(POOL, todo.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(POOL, found.size) }, worker));
 
   // fromEntries (not assignment) so even a file named `__proto__` becomes a key.
-  return { files: Object.fromEntries(sortBytes([...hashed.keys()]).map((k) => [k, hashed.get(k)!])) };
+  return { files: Object.fromEntries(sortBytesBy(hashed, ([rel]) => rel)) };
 }

@@ -24,7 +24,7 @@ function numbers(flag: string, value: string | undefined): number[] {
     .map((s) => s.trim())
     .filter((s) => s !== '');
   const parsed = items.map(Number);
-  const bad = items.find((s, i) => !Number.isFinite(parsed[i]));
+  const bad = items.find((s) => !Number.isFinite(Number(s)));
   if (bad !== undefined)
     throw new GateError(
       `--${flag}: "${bad}" is not a finite number.`,

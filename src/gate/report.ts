@@ -1,6 +1,6 @@
 /** Assembles the JSON report (pure): the single source the Markdown and `--json` are rendered from. */
 import type { CauseFinding } from '../drift/cause.js';
-import type { Baseline, RunRecord } from '../schema/baseline.js';
+import { type Baseline, metricValues, type RunRecord } from '../schema/baseline.js';
 import type { GateConfig } from '../schema/config.js';
 import type { Diagnosis } from '../schema/diagnosis.js';
 import {
@@ -78,7 +78,7 @@ export function buildReport(input: ReportInput): Report {
     const runs = input.candidate;
     report.recorded = input.config.metrics.map((m) => ({
       name: m.name,
-      ...describeSample(runs.map((r) => r.metrics[m.name]!)),
+      ...describeSample(metricValues(runs, m.name)),
     }));
   }
   if (input.sequential) report.sequential = input.sequential;

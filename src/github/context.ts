@@ -30,8 +30,8 @@ export function readEvent(env: Env = process.env): EventInfo {
 }
 
 export function repoFromEnv(env: Env = process.env): RepoRef | undefined {
-  const m = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(env.GITHUB_REPOSITORY ?? '');
-  return m ? { owner: m[1]!, repo: m[2]! } : undefined;
+  const [, owner, repo] = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(env.GITHUB_REPOSITORY ?? '') ?? [];
+  return owner && repo ? { owner, repo } : undefined;
 }
 
 /** Link to this run, where the job summary lives. */

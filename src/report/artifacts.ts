@@ -116,12 +116,11 @@ export function renderArtifactDiffs(diffs: ArtifactDiff[], opts: RenderArtifactO
     const changed = d.arrays.length - d.arrays.filter((a) => a.status === 'identical').length;
     if (changed > 0 && same > 0)
       details.push(`${code(d.name)}: ${same} other ${same === 1 ? 'array' : 'arrays'} bit-identical.`);
-    const firsts = d.arrays.filter((a) => a.firstDifference).slice(0, 3);
-    for (const a of firsts) {
-      const f = a.firstDifference!;
+    const firsts = d.arrays.flatMap((a) => (a.firstDifference ? [{ a, first: a.firstDifference }] : [])).slice(0, 3);
+    for (const { a, first } of firsts) {
       const dt = a.dtypeAfter ?? a.dtypeBefore;
       details.push(
-        `${code(d.name)} ${a.name === '' ? '' : `${code(a.name, 120)} `}first differs at [${f.index.join(', ')}]: ${code(shortest(f.before, dt), 60)} → ${code(shortest(f.after, dt), 60)}`,
+        `${code(d.name)} ${a.name === '' ? '' : `${code(a.name, 120)} `}first differs at [${first.index.join(', ')}]: ${code(shortest(first.before, dt), 60)} → ${code(shortest(first.after, dt), 60)}`,
       );
     }
     for (const a of d.arrays)

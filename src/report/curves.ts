@@ -4,7 +4,7 @@
  * than numbers and sanitised metric/step names enters the Mermaid text.
  */
 import type { CurveDivergence, CurvePlot, JsonNumber } from '../schema/diagnosis.js';
-import { downsampleIndices } from '../util/downsample.js';
+import { downsample } from '../util/downsample.js';
 import { num } from '../util/format.js';
 import { type Escaper, GITHUB } from './escape.js';
 
@@ -42,9 +42,7 @@ export function renderCurveChart(plot: CurvePlot, opts: CurveChartOptions = {}):
   if (points.length === 0) return `_No steps where both runs logged a finite ${f.text(plot.metric)} to plot._\n`;
   const divergence = plot.firstDivergence ?? null;
   const mustIndex = divergence ? points.findIndex((p) => p[0] === divergence.step) : -1;
-  const picked = downsampleIndices(points.length, opts.maxPoints ?? 50, mustIndex === -1 ? undefined : mustIndex).map(
-    (i) => points[i]!,
-  );
+  const picked = downsample(points, opts.maxPoints ?? 50, mustIndex === -1 ? undefined : mustIndex);
   const name = mermaidSafe(plot.metric);
   const lines = [
     '```mermaid',

@@ -30,7 +30,7 @@ function oneLine(value: unknown, max: number): string {
 
 /** Repository text as inert Markdown: entity-encoded, one line, bounded. */
 export function escapeText(value: unknown, max = 200): string {
-  return oneLine(value, max).replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c]!);
+  return oneLine(value, max).replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c] ?? c);
 }
 
 /** Repository text shown as code. */

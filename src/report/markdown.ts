@@ -89,12 +89,14 @@ function sections(report: Report, f: Escaper): Section[] {
   if (report.cause)
     head.push('', `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? '', 1000)}`);
   if (report.metrics.length) head.push('', metricsTable(report, f));
-  if (report.recorded?.length) {
+  const recorded = report.recorded ?? [];
+  const [firstRecorded] = recorded;
+  if (firstRecorded) {
     head.push(
       '',
-      `| Metric | Recorded (n=${report.recorded[0]!.n}) |`,
+      `| Metric | Recorded (n=${firstRecorded.n}) |`,
       '|---|---|',
-      ...report.recorded.map((m) => `| ${f.code(m.name)} | ${sample(m)} |`),
+      ...recorded.map((m) => `| ${f.code(m.name)} | ${sample(m)} |`),
     );
   }
   if (report.sequential) head.push('', `Sequential seeds: ${f.text(report.sequential.reason, 1000)}`);
@@ -195,11 +197,14 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
   const note: Section = { body: `> ${opts.truncatedNote ?? DEFAULT_TRUNCATED}` };
   const kept = [...all];
   // Environment lists go first, data and config drift last: they usually explain the verdict.
-  const droppable = all.filter((s) => s.dropRank !== undefined).sort((a, b) => a.dropRank! - b.dropRank!);
-  for (const section of droppable) {
+  const droppable = all
+    .flatMap((section) => (section.dropRank === undefined ? [] : [{ section, rank: section.dropRank }]))
+    .sort((a, b) => a.rank - b.rank);
+  for (const { section } of droppable) {
     if (body.length <= opts.maxLength) break;
     kept.splice(kept.indexOf(section), 1);
-    body = join([...kept.slice(0, -1), note, kept[kept.length - 1]!]);
+    // The note goes just before the last section.
+    body = join([...kept.slice(0, -1), note, ...kept.slice(-1)]);
   }
   return body.length <= opts.maxLength ? body : `${body.slice(0, opts.maxLength - 2)}…\n`;
 }

@@ -52,20 +52,23 @@ export class ContainerRuntime implements Runtime {
   readonly runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   private readonly docker: string;
   private readonly clientEnv: Record<string, string>;
-  private readonly image: string;
   private imageId = '';
   private count = 0;
 
   constructor(
     private readonly config: GateConfig,
+    /** config.train.image, which a container runtime cannot be without. */
+    private readonly image: string,
     private readonly log: Logger,
     opts: ContainerOptions = {},
   ) {
     this.docker = opts.docker ?? 'docker';
-    this.image = config.train.image!;
     const runner = opts.runnerEnv ?? process.env;
     this.clientEnv = Object.fromEntries(
-      DOCKER_CLIENT_VARS.flatMap((k) => (runner[k] === undefined ? [] : [[k, runner[k]!]])),
+      DOCKER_CLIENT_VARS.flatMap((k) => {
+        const value = runner[k];
+        return value === undefined ? [] : [[k, value]];
+      }),
     );
   }
 

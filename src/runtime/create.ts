@@ -6,5 +6,5 @@ import type { Runtime } from './types.js';
 
 /** The container runtime when the config names an image; the runner itself ("host") otherwise. */
 export function createRuntime(config: GateConfig, log: Logger): Runtime {
-  return config.train.image ? new ContainerRuntime(config, log) : new HostRuntime();
+  return config.train.image ? new ContainerRuntime(config, config.train.image, log) : new HostRuntime();
 }

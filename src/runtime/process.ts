@@ -98,8 +98,8 @@ export function runProcess(spec: ProcessSpec): Promise<RunResult> {
     };
     const stdoutLines = lineSplitter();
     const stderrLines = lineSplitter();
-    child.stdout!.on('data', (c: Buffer) => stdoutLines.push(c));
-    child.stderr!.on('data', (c: Buffer) => stderrLines.push(c));
+    child.stdout.on('data', (c: Buffer) => stdoutLines.push(c));
+    child.stderr.on('data', (c: Buffer) => stderrLines.push(c));
     child.on('error', (e) => {
       spawnError = e;
     });

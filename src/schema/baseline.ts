@@ -3,6 +3,7 @@
  * misreading them; every field an auditor needs to regenerate the result is here.
  */
 import { z } from 'zod';
+import { GateError } from '../util/errors.js';
 
 export const BASELINE_SCHEMA_VERSION = 1;
 
@@ -44,6 +45,22 @@ const runRecordSchema = z
   })
   .strict();
 export type RunRecord = z.infer<typeof runRecordSchema>;
+
+/**
+ * One metric's value in each run. Every run holds every configured metric: training fails on a
+ * missing one, and a check refuses a baseline recorded without it; only a hand-edited file lacks one.
+ */
+export function metricValues(runs: readonly RunRecord[], name: string): number[] {
+  return runs.map((run) => {
+    const value = run.metrics[name];
+    if (value === undefined)
+      throw new GateError(
+        `The run for seed ${run.seed} has no value for metric "${name}".`,
+        'Re-record the baseline with `repro-gate record`.',
+      );
+    return value;
+  });
+}
 
 export const baselineSchema = z
   .object({

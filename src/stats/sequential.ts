@@ -502,7 +502,7 @@ export function sequentialDecision(
     };
   }
   if (plan.futilityConditionalPower !== undefined) {
-    const cp = conditionalPower(plan, lookIndex, candidate, baseline, bounds);
+    const cp = conditionalPower(plan, candidate, baseline, bounds);
     if (cp < plan.futilityConditionalPower) {
       return {
         ...common,
@@ -534,7 +534,6 @@ export function sequentialDecision(
  */
 export function conditionalPower(
   plan: SequentialPlan,
-  lookIndex: number,
   candidate: readonly number[],
   baseline: readonly number[],
   bounds: { lower: number; upper: number },

@@ -65,7 +65,7 @@ export async function runSeed(ctx: SeedRunContext, seed: number): Promise<RunRec
         : `exited with code ${result.exitCode}`;
     throw new GateError(
       `Seed ${seed}: training ${how}. Last output:\n${lastLines || '    (none)'}\n  Full log: ${logFile}`,
-      'Fix the training so it succeeds when run as: ' + argv.join(' '),
+      `Fix the training so it succeeds when run as: ${argv.join(' ')}`,
     );
   }
 

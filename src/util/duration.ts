@@ -1,4 +1,9 @@
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS = new Map([
+  ['ms', 1],
+  ['s', 1000],
+  ['m', 60_000],
+  ['h', 3_600_000],
+]);
 
 /** "90s", "30m", "1h30m", "250ms" or a number of seconds → milliseconds; undefined if malformed. */
 export function parseDuration(value: string | number): number | undefined {
@@ -6,7 +11,11 @@ export function parseDuration(value: string | number): number | undefined {
   const text = value.trim();
   if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) return undefined;
   let total = 0;
-  for (const [, n, unit] of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(n) * UNIT_MS[unit!]!;
+  for (const [, n, unit = ''] of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
+    const perUnit = UNIT_MS.get(unit);
+    if (perUnit === undefined) return undefined; // the pattern admits no other unit
+    total += Number(n) * perUnit;
+  }
   return total > 0 ? total : undefined;
 }
 

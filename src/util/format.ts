@@ -50,3 +50,9 @@ export function significant(x: number, digits: number): string {
   if (!Number.isFinite(x)) return Number.isNaN(x) ? 'NaN' : x > 0 ? '∞' : '−∞';
   return String(Number(x.toPrecision(digits)));
 }
+
+/** The text before the first line break (all of it when there is none). */
+export function firstLine(text: string): string {
+  const end = text.indexOf('\n');
+  return end === -1 ? text : text.slice(0, end);
+}

@@ -22,7 +22,7 @@ export function parseLenientJson(text: string): unknown {
   let i = 0;
   let replaced = false;
   while (i < text.length) {
-    const c = text[i]!;
+    const c = text.charAt(i);
     if (inString) {
       out += c;
       if (c === '\\') {

@@ -118,10 +118,16 @@ export class FakeGitHub {
   }
 
   addComment(owner: string, repo: string, issue: number, body: string, user: FakeUser): FakeComment {
-    const t = new Date((this.clock += 1000)).toISOString();
+    const t = this.tick();
     const c = { id: this.nextId++, owner, repo, issue, body, user, created_at: t, updated_at: t };
     this.comments.push(c);
     return c;
+  }
+
+  /** The fake clock, one second on at each write. */
+  private tick(): string {
+    this.clock += 1000;
+    return new Date(this.clock).toISOString();
   }
 
   commentsOn(owner: string, repo: string, issue: number): FakeComment[] {
@@ -190,13 +196,13 @@ export class FakeGitHub {
     const isWrite = rec.method !== 'GET';
     if (isWrite && token.kind === 'fork') return send(403, NOT_ACCESSIBLE);
 
-    let m: RegExpExecArray | null;
     if (rec.method === 'GET' && u.pathname === '/user') {
       if (token.kind !== 'user') return send(403, NOT_ACCESSIBLE);
       return send(200, { login: token.login, id: 1, type: 'User' });
     }
-    if ((m = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(u.pathname))) {
-      const [, owner, repo, n] = m as unknown as [string, string, string, string];
+    const issueComments = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(u.pathname);
+    if (issueComments) {
+      const [, owner, repo, n] = issueComments as unknown as [string, string, string, string];
       if (rec.method === 'GET') {
         const all = this.commentsOn(owner, repo, Number(n)).sort((a, b) => a.id - b.id);
         const perPage = Math.min(Math.max(Number(u.searchParams.get('per_page') ?? 30) || 30, 1), 100);
@@ -214,22 +220,26 @@ export class FakeGitHub {
         return send(201, this.commentJson(c));
       }
     }
-    if ((m = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/.exec(u.pathname)) && rec.method === 'PATCH') {
-      const c = this.comments.find((x) => x.id === Number(m![3]) && x.owner === m![1] && x.repo === m![2]);
+    const comment = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/.exec(u.pathname);
+    if (comment && rec.method === 'PATCH') {
+      const [, owner, repo, id] = comment;
+      const c = this.comments.find((x) => x.id === Number(id) && x.owner === owner && x.repo === repo);
       if (!c) return send(404, { message: 'Not Found' });
       const body = (rec.body as { body?: unknown } | undefined)?.body;
       if (typeof body !== 'string') return send(422, { message: 'Invalid request: body is required' });
       if (body.length > 65_536)
         return send(422, { message: 'Validation Failed: body is too long (maximum is 65536 characters)' });
       c.body = body;
-      c.updated_at = new Date((this.clock += 1000)).toISOString();
+      c.updated_at = this.tick();
       return send(200, this.commentJson(c));
     }
-    if ((m = /^\/repos\/([^/]+)\/([^/]+)\/pulls$/.exec(u.pathname)) && rec.method === 'GET') {
+    const pulls = /^\/repos\/([^/]+)\/([^/]+)\/pulls$/.exec(u.pathname);
+    if (pulls && rec.method === 'GET') {
+      const [, owner, repo] = pulls;
       const state = u.searchParams.get('state') ?? 'open';
       const head = u.searchParams.get('head');
       const items = this.pulls
-        .filter((p) => p.owner === m![1] && p.repo === m![2])
+        .filter((p) => p.owner === owner && p.repo === repo)
         .filter((p) => state === 'all' || p.state === state)
         .filter((p) => !head || p.headLabel === head)
         .map((p) => ({

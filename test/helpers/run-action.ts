@@ -160,10 +160,10 @@ export function parseOutputFile(text: string): Record<string, string> {
 }
 
 function commands(stdout: string, kind: 'warning' | 'error'): string[] {
-  const unescape = (s: string) => s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+  const unescapeCommand = (s: string) => s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
   return stdout
     .split('\n')
     .map((l) => new RegExp(`^::${kind}(?: [^:]*)?::(.*)$`).exec(l)?.[1])
     .filter((m): m is string => m !== undefined)
-    .map(unescape);
+    .map(unescapeCommand);
 }
