@@ -52894,7 +52894,7 @@ var package_default = {
     example: "node dist/cli.js check --config examples/breast-cancer-logreg/repro-gate.yml",
     "bench:hash": "tsx scripts/bench-hash.ts",
     "bench:seeds": "tsx scripts/bench-seeds.ts",
-    lint: "biome check && knip",
+    lint: "biome check --error-on-warnings && knip",
     format: "biome check --write"
   },
   dependencies: {
@@ -52940,7 +52940,8 @@ async function observe(s) {
   ]);
   if (probed.warning) s.log.warn(probed.warning);
   const fingerprints = { data, config: configFiles, environment: probed.facts };
-  return { fingerprints, commit, lint: lintDeterminism(probed.facts, config2.train.env, config2.train.gpus) };
+  const lint = lintDeterminism(probed.facts, config2.train.env, config2.train.gpus);
+  return { fingerprints, context: { config: config2, baselineName: s.baselineName, commit, lint } };
 }
 function settingsOf(config2) {
   return {
@@ -52998,7 +52999,8 @@ function outcome(report) {
   return { report, verdict: report.verdict, exitCode: FAILING_VERDICTS.includes(report.verdict) ? 1 : 0 };
 }
 var NO_DRIFT = { data: [], config: [], environment: [] };
-function buildReport(input2) {
+function buildReport(context3, fields) {
+  const input2 = { ...context3, ...fields };
   const drift2 = input2.drift ?? NO_DRIFT;
   const metrics = input2.metrics ?? [];
   const report = {
@@ -53014,7 +53016,7 @@ function buildReport(input2) {
     mismatches: input2.mismatches ?? [],
     drift: drift2,
     warnings: input2.warnings ?? [],
-    baseline: input2.baseline ? { path: input2.baselinePath, recordedAt: input2.baseline.recordedAt, commit: input2.baseline.commit } : null,
+    baseline: input2.baseline ? { path: input2.baselineName, recordedAt: input2.baseline.recordedAt, commit: input2.baseline.commit } : null,
     commit: input2.commit
   };
   const lint = FAILING_VERDICTS.includes(input2.verdict) ? input2.lint : input2.lint?.filter((l) => !l.startsWith("Info:"));
@@ -53437,7 +53439,7 @@ async function check3(req) {
   const baseline = await readBaseline(baselinePath, req.configPath);
   checkBaselineFits(config2, baseline, baselinePath);
   return withSession(req, config2, async (s) => {
-    const { fingerprints, commit, lint } = await observe(s);
+    const { fingerprints, context: context3 } = await observe(s);
     const drift2 = await driftSince(s, baseline, fingerprints);
     const { candidate, verdict, metrics, mismatches, warnings, sequential } = await trainAndCompare(s, baseline);
     let cause;
@@ -53446,7 +53448,7 @@ async function check3(req) {
       const codeChanges = baseline.commit ? await codeChangesSince(s, baseline.commit) : null;
       if (baseline.commit && codeChanges === null) {
         warnings.push(
-          commit === null ? "This folder is not a git checkout, so changes to the training code since the baseline cannot be told apart." : `The baseline's commit ${shortHash(baseline.commit)} is not in this clone, so code changes cannot be told apart (check out with fetch-depth: 0).`
+          context3.commit === null ? "This folder is not a git checkout, so changes to the training code since the baseline cannot be told apart." : `The baseline's commit ${shortHash(baseline.commit)} is not in this clone, so code changes cannot be told apart (check out with fetch-depth: 0).`
         );
       }
       cause = rankCause({ drift: drift2, codeChanges, metrics, mismatches });
@@ -53460,14 +53462,10 @@ async function check3(req) {
       }
     }
     return outcome(
-      buildReport({
+      buildReport(context3, {
         command: "check",
-        config: config2,
         verdict,
         baseline,
-        baselinePath: s.baselineName,
-        commit,
-        lint,
         drift: drift2,
         candidate,
         metrics,
@@ -53595,18 +53593,14 @@ async function drift(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
   const baseline = await readBaseline(baselineLocation(config2).baselinePath, req.configPath);
   return withSession(req, config2, async (s) => {
-    const { fingerprints, commit, lint } = await observe(s);
+    const { fingerprints, context: context3 } = await observe(s);
     const found = await driftSince(s, baseline, fingerprints);
     const verdict = found.data.length + found.config.length + found.environment.length ? "drift" : "no-drift";
     return outcome(
-      buildReport({
+      buildReport(context3, {
         command: "drift",
-        config: config2,
         verdict,
         baseline,
-        baselinePath: s.baselineName,
-        commit,
-        lint,
         drift: found
       })
     );
@@ -53617,13 +53611,13 @@ async function drift(req) {
 async function record2(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
   return withSession(req, config2, async (s) => {
-    const { fingerprints, commit, lint } = await observe(s);
+    const { fingerprints, context: context3 } = await observe(s);
     const runs = await seedRuns(s, "record", config2.seeds);
     const recorded = {
       schemaVersion: BASELINE_SCHEMA_VERSION,
       tool: { name: "repro-gate", version: TOOL_VERSION },
       recordedAt: (/* @__PURE__ */ new Date()).toISOString(),
-      commit,
+      commit: context3.commit,
       settings: settingsOf(config2),
       runs,
       fingerprints
@@ -53631,14 +53625,10 @@ async function record2(req) {
     await writeBaseline(s.baselinePath, recorded);
     s.log.info(`Baseline written to ${s.baselinePath}: commit it.`);
     return outcome(
-      buildReport({
+      buildReport(context3, {
         command: "record",
-        config: config2,
         verdict: "recorded",
         baseline: recorded,
-        baselinePath: s.baselineName,
-        commit,
-        lint,
         candidate: runs
       })
     );

@@ -27,7 +27,7 @@ export async function check(req: GateRequest): Promise<GateOutcome> {
   checkBaselineFits(config, baseline, baselinePath);
 
   return withSession(req, config, async (s) => {
-    const { fingerprints, commit, lint } = await observe(s);
+    const { fingerprints, context } = await observe(s);
     const drift = await driftSince(s, baseline, fingerprints);
     const { candidate, verdict, metrics, mismatches, warnings, sequential } = await trainAndCompare(s, baseline);
 
@@ -37,7 +37,7 @@ export async function check(req: GateRequest): Promise<GateOutcome> {
       const codeChanges = baseline.commit ? await codeChangesSince(s, baseline.commit) : null;
       if (baseline.commit && codeChanges === null) {
         warnings.push(
-          commit === null
+          context.commit === null
             ? 'This folder is not a git checkout, so changes to the training code since the baseline cannot be told apart.'
             : `The baseline's commit ${shortHash(baseline.commit)} is not in this clone, so code changes cannot be told apart (check out with fetch-depth: 0).`,
         );
@@ -54,14 +54,10 @@ export async function check(req: GateRequest): Promise<GateOutcome> {
       }
     }
     return outcome(
-      buildReport({
+      buildReport(context, {
         command: 'check',
-        config,
         verdict,
         baseline,
-        baselinePath: s.baselineName,
-        commit,
-        lint,
         drift,
         candidate,
         metrics,

@@ -9,18 +9,14 @@ export async function drift(req: GateRequest): Promise<GateOutcome> {
   const config = await loadConfig(req.configPath, req.cwd);
   const baseline = await readBaseline(baselineLocation(config).baselinePath, req.configPath);
   return withSession(req, config, async (s) => {
-    const { fingerprints, commit, lint } = await observe(s);
+    const { fingerprints, context } = await observe(s);
     const found = await driftSince(s, baseline, fingerprints);
     const verdict = found.data.length + found.config.length + found.environment.length ? 'drift' : 'no-drift';
     return outcome(
-      buildReport({
+      buildReport(context, {
         command: 'drift',
-        config,
         verdict,
         baseline,
-        baselinePath: s.baselineName,
-        commit,
-        lint,
         drift: found,
       }),
     );

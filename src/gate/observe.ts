@@ -20,14 +20,13 @@ import type { GateConfig } from '../schema/config.js';
 import type { Drift } from '../schema/report.js';
 import { toPosix } from '../util/paths.js';
 import { TOOL_VERSION } from '../util/version.js';
+import type { ReportContext } from './report.js';
 import type { Session } from './session.js';
 
 export interface Observation {
   fingerprints: Fingerprints;
-  /** HEAD of the project's repository, or null outside git. */
-  commit: string | null;
-  /** Determinism settings missing for the detected framework and device. */
-  lint: string[];
+  /** HEAD of the project's repository (null outside git) and the determinism lint, for the report. */
+  context: ReportContext;
 }
 
 export async function observe(s: Session): Promise<Observation> {
@@ -46,7 +45,8 @@ export async function observe(s: Session): Promise<Observation> {
   ]);
   if (probed.warning) s.log.warn(probed.warning);
   const fingerprints = { data, config: configFiles, environment: probed.facts };
-  return { fingerprints, commit, lint: lintDeterminism(probed.facts, config.train.env, config.train.gpus) };
+  const lint = lintDeterminism(probed.facts, config.train.env, config.train.gpus);
+  return { fingerprints, context: { config, baselineName: s.baselineName, commit, lint } };
 }
 
 /** The recorded settings that change what a run means, keyed as in repro-gate.yml. */

@@ -11,13 +11,13 @@ import { type GateRequest, withSession } from './session.js';
 export async function record(req: GateRequest): Promise<GateOutcome> {
   const config = await loadConfig(req.configPath, req.cwd);
   return withSession(req, config, async (s) => {
-    const { fingerprints, commit, lint } = await observe(s);
+    const { fingerprints, context } = await observe(s);
     const runs = await seedRuns(s, 'record', config.seeds);
     const recorded: Baseline = {
       schemaVersion: BASELINE_SCHEMA_VERSION,
       tool: { name: 'repro-gate', version: TOOL_VERSION },
       recordedAt: new Date().toISOString(),
-      commit,
+      commit: context.commit,
       settings: settingsOf(config),
       runs,
       fingerprints,
@@ -25,14 +25,10 @@ export async function record(req: GateRequest): Promise<GateOutcome> {
     await writeBaseline(s.baselinePath, recorded);
     s.log.info(`Baseline written to ${s.baselinePath}: commit it.`);
     return outcome(
-      buildReport({
+      buildReport(context, {
         command: 'record',
-        config,
         verdict: 'recorded',
         baseline: recorded,
-        baselinePath: s.baselineName,
-        commit,
-        lint,
         candidate: runs,
       }),
     );

@@ -27,27 +27,32 @@ export function outcome(report: Report): GateOutcome {
   return { report, verdict: report.verdict, exitCode: FAILING_VERDICTS.includes(report.verdict) ? 1 : 0 };
 }
 
+/** What every report of a run states: which config and baseline, at which commit, with which lint. */
+export interface ReportContext {
+  config: GateConfig;
+  baselineName: string;
+  commit: string | null;
+  lint?: string[];
+}
+
 export interface ReportInput {
   command: Report['command'];
-  config: GateConfig;
   verdict: Verdict;
   baseline: Baseline | undefined;
-  baselinePath: string;
-  commit: string | null;
   candidate?: RunRecord[];
   metrics?: MetricResult[];
   mismatches?: Mismatch[];
   drift?: Drift;
   cause?: CauseFinding;
   warnings?: string[];
-  lint?: string[];
   diagnosis?: Diagnosis;
   sequential?: SequentialSummary;
 }
 
 const NO_DRIFT: Drift = { data: [], config: [], environment: [] };
 
-export function buildReport(input: ReportInput): Report {
+export function buildReport(context: ReportContext, fields: ReportInput): Report {
+  const input = { ...context, ...fields };
   const drift = input.drift ?? NO_DRIFT;
   const metrics = input.metrics ?? [];
   const report: Report = {
@@ -64,7 +69,7 @@ export function buildReport(input: ReportInput): Report {
     drift,
     warnings: input.warnings ?? [],
     baseline: input.baseline
-      ? { path: input.baselinePath, recordedAt: input.baseline.recordedAt, commit: input.baseline.commit }
+      ? { path: input.baselineName, recordedAt: input.baseline.recordedAt, commit: input.baseline.commit }
       : null,
     commit: input.commit,
   };
@@ -90,7 +95,7 @@ export function buildReport(input: ReportInput): Report {
 }
 
 /** The one sentence a reader sees first. */
-function summarySentence(input: ReportInput, metrics: MetricResult[], drift: Drift): string {
+function summarySentence(input: ReportInput & ReportContext, metrics: MetricResult[], drift: Drift): string {
   const n = input.candidate?.length ?? 0;
   const driftCount = drift.data.length + drift.config.length + drift.environment.length;
   switch (input.verdict) {
