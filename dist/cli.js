@@ -118,17 +118,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path15) {
-      const ctrl = callVisitor(key, node2, visitor, path15);
+    function visit_(key, node2, visitor, path18) {
+      const ctrl = callVisitor(key, node2, visitor, path18);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path15, ctrl);
-        return visit_(key, ctrl, visitor, path15);
+        replaceNode(key, path18, ctrl);
+        return visit_(key, ctrl, visitor, path18);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path15 = Object.freeze(path15.concat(node2));
+          path18 = Object.freeze(path18.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path15);
+            const ci = visit_(i, node2.items[i], visitor, path18);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -139,13 +139,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path15 = Object.freeze(path15.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path15);
+          path18 = Object.freeze(path18.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path18);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path15);
+          const cv = visit_("value", node2.value, visitor, path18);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -166,17 +166,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path15) {
-      const ctrl = await callVisitor(key, node2, visitor, path15);
+    async function visitAsync_(key, node2, visitor, path18) {
+      const ctrl = await callVisitor(key, node2, visitor, path18);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path15, ctrl);
-        return visitAsync_(key, ctrl, visitor, path15);
+        replaceNode(key, path18, ctrl);
+        return visitAsync_(key, ctrl, visitor, path18);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path15 = Object.freeze(path15.concat(node2));
+          path18 = Object.freeze(path18.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path15);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path18);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -187,13 +187,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path15 = Object.freeze(path15.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path15);
+          path18 = Object.freeze(path18.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path18);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path15);
+          const cv = await visitAsync_("value", node2.value, visitor, path18);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -220,23 +220,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path15) {
+    function callVisitor(key, node2, visitor, path18) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path15);
+        return visitor(key, node2, path18);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path15);
+        return visitor.Map?.(key, node2, path18);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path15);
+        return visitor.Seq?.(key, node2, path18);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path15);
+        return visitor.Pair?.(key, node2, path18);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path15);
+        return visitor.Scalar?.(key, node2, path18);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path15);
+        return visitor.Alias?.(key, node2, path18);
       return void 0;
     }
-    function replaceNode(key, path15, node2) {
-      const parent = path15[path15.length - 1];
+    function replaceNode(key, path18, node2) {
+      const parent = path18[path18.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -848,10 +848,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path15, value2) {
+    function collectionFromPath(schema, path18, value2) {
       let v = value2;
-      for (let i = path15.length - 1; i >= 0; --i) {
-        const k = path15[i];
+      for (let i = path18.length - 1; i >= 0; --i) {
+        const k = path18[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -870,7 +870,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path15) => path15 == null || typeof path15 === "object" && !!path15[Symbol.iterator]().next().done;
+    var isEmptyPath = (path18) => path18 == null || typeof path18 === "object" && !!path18[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -900,11 +900,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path15, value2) {
-        if (isEmptyPath(path15))
+      addIn(path18, value2) {
+        if (isEmptyPath(path18))
           this.add(value2);
         else {
-          const [key, ...rest] = path15;
+          const [key, ...rest] = path18;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value2);
@@ -918,8 +918,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path15) {
-        const [key, ...rest] = path15;
+      deleteIn(path18) {
+        const [key, ...rest] = path18;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -933,8 +933,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path15, keepScalar) {
-        const [key, ...rest] = path15;
+      getIn(path18, keepScalar) {
+        const [key, ...rest] = path18;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -952,8 +952,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path15) {
-        const [key, ...rest] = path15;
+      hasIn(path18) {
+        const [key, ...rest] = path18;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -963,8 +963,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path15, value2) {
-        const [key, ...rest] = path15;
+      setIn(path18, value2) {
+        const [key, ...rest] = path18;
         if (rest.length === 0) {
           this.set(key, value2);
         } else {
@@ -3479,9 +3479,9 @@ var require_Document = __commonJS({
           this.contents.add(value2);
       }
       /** Adds a value to the document. */
-      addIn(path15, value2) {
+      addIn(path18, value2) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path15, value2);
+          this.contents.addIn(path18, value2);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3556,14 +3556,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path15) {
-        if (Collection.isEmptyPath(path15)) {
+      deleteIn(path18) {
+        if (Collection.isEmptyPath(path18)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path15) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path18) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3578,10 +3578,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path15, keepScalar) {
-        if (Collection.isEmptyPath(path15))
+      getIn(path18, keepScalar) {
+        if (Collection.isEmptyPath(path18))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path15, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path18, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path15) {
-        if (Collection.isEmptyPath(path15))
+      hasIn(path18) {
+        if (Collection.isEmptyPath(path18))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path15) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path18) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3612,13 +3612,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path15, value2) {
-        if (Collection.isEmptyPath(path15)) {
+      setIn(path18, value2) {
+        if (Collection.isEmptyPath(path18)) {
           this.contents = value2;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path15), value2);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path18), value2);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path15, value2);
+          this.contents.setIn(path18, value2);
         }
       }
       /**
@@ -5579,9 +5579,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path15) => {
+    visit2.itemAtPath = (cst, path18) => {
       let item = cst;
-      for (const [field, index] of path15) {
+      for (const [field, index] of path18) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -5590,23 +5590,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path15) => {
-      const parent = visit2.itemAtPath(cst, path15.slice(0, -1));
-      const field = path15[path15.length - 1][0];
+    visit2.parentCollection = (cst, path18) => {
+      const parent = visit2.itemAtPath(cst, path18.slice(0, -1));
+      const field = path18[path18.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path15, item, visitor) {
-      let ctrl = visitor(item, path15);
+    function _visit(path18, item, visitor) {
+      let ctrl = visitor(item, path18);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path15.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path18.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5617,10 +5617,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path15);
+            ctrl = ctrl(item, path18);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path15) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path18) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -8197,10 +8197,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path15) {
-  if (!path15)
+function getElementAtPath(obj, path18) {
+  if (!path18)
     return obj;
-  return path15.reduce((acc, key) => acc?.[key], obj);
+  return path18.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -8540,11 +8540,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path15, issues) {
+function prefixIssues(path18, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path15);
+    iss.path.unshift(path18);
     return iss;
   });
 }
@@ -9006,16 +9006,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path15 = []) => {
+  const processError = (error63, path18 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path15, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path18, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path15, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path18, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path15, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path18, ...issue2.path]);
       } else {
-        const fullpath = [...path15, ...issue2.path];
+        const fullpath = [...path18, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -9054,17 +9054,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path15 = []) => {
+  const processError = (error63, path18 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path15, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path18, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path15, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path18, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path15, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path18, ...issue2.path]);
       } else {
-        const fullpath = [...path15, ...issue2.path];
+        const fullpath = [...path18, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -9103,8 +9103,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path15 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path15) {
+  const path18 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path18) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -26242,13 +26242,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path15 = ref.slice(1).split("/").filter(Boolean);
-  if (path15.length === 0) {
+  const path18 = ref.slice(1).split("/").filter(Boolean);
+  if (path18.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path15[0] === defsKey) {
-    const key = path15[1] === void 0 ? void 0 : decodeJSONPointerSegment(path15[1]);
+  if (path18[0] === defsKey) {
+    const key = path18[1] === void 0 ? void 0 : decodeJSONPointerSegment(path18[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -27110,6 +27110,18 @@ function formatGateError(err) {
   return err.hint ? `${err.message}
   → ${err.hint}` : err.message;
 }
+var CancelledError = class extends GateError {
+  constructor(signal) {
+    super(`Cancelled by ${signal}: the training was stopped, and no baseline or report was written.`);
+    this.signal = signal;
+    this.name = "CancelledError";
+  }
+  signal;
+  /** 130 for SIGINT, 143 for SIGTERM, as a shell reports a process those signals ended. */
+  get exitCode() {
+    return this.signal === "SIGINT" ? 130 : 143;
+  }
+};
 
 // src/schema/baseline.ts
 var BASELINE_SCHEMA_VERSION = 1;
@@ -28987,6 +28999,7 @@ function editDistance(a, b) {
 }
 
 // src/diagnose/run.ts
+import { rename as rename2, rm as rm3 } from "node:fs/promises";
 import path7 from "node:path";
 
 // src/train/run-seed.ts
@@ -29240,15 +29253,20 @@ async function readMetrics(file2, names, where) {
 function substitute(argv, seed, out) {
   return argv.map((arg) => arg.replaceAll("{seed}", String(seed)).replaceAll("{out}", out));
 }
-function seedOutDir(runDir, seed) {
-  return path5.join(runDir, `seed-${seed}`);
+function seedOutDir(outRoot2, seed) {
+  return path5.join(outRoot2, `seed-${seed}`);
+}
+var QUOTED_LINE_CHARS = 300;
+function lastLines(tail) {
+  return tail.slice(-10).map((l) => `    ${l.length > QUOTED_LINE_CHARS ? `${l.slice(0, QUOTED_LINE_CHARS)} …` : l}`).join("\n");
 }
 async function runSeed(ctx, seed) {
   const { config: config2, runtime, log } = ctx;
-  const outDir = seedOutDir(ctx.runDir, seed);
-  const logFile = path5.join(ctx.runDir, `seed-${seed}.log`);
+  const outDir = seedOutDir(ctx.outRoot, seed);
+  const logFile = path5.join(ctx.logDir, `seed-${seed}.log`);
   await rm2(outDir, { recursive: true, force: true });
   await mkdir2(outDir, { recursive: true });
+  await mkdir2(ctx.logDir, { recursive: true });
   const out = runtime.pathFor(outDir);
   const argv = substitute(config2.train.command, seed, out);
   log.info(`seed ${seed}: ${argv.join(" ")}`);
@@ -29261,20 +29279,27 @@ async function runSeed(ctx, seed) {
     logFile,
     onLine: (line) => log.info(`[seed ${seed}] ${line}`)
   });
-  const lastLines = result.tail.slice(-10).map((l) => `    ${l}`).join("\n");
+  if (result.cancelled) throw new CancelledError(result.cancelled);
+  const quoted = lastLines(result.tail);
+  if (result.startError !== void 0) {
+    throw new GateError(
+      `Seed ${seed}: could not start the training: ${result.startError}.`,
+      `Check train.command in repro-gate.yml: "${argv[0]}" must be a program on PATH${runtime.kind === "container" ? " inside the image" : ""}, or a path relative to ${config2.root}.`
+    );
+  }
   if (result.timedOut) {
     throw new GateError(
       `Seed ${seed}: training timed out after ${formatDuration(config2.train.timeout)} and was stopped. Last output:
-${lastLines}
+${quoted}
   Full log: ${logFile}`,
       "Raise train.timeout in repro-gate.yml, or make the training faster."
     );
   }
   if (result.exitCode !== 0) {
-    const how = result.exitCode === null ? `was killed (${result.signal ?? "could not start"})` : `exited with code ${result.exitCode}`;
+    const how = result.exitCode === null ? `was killed (${result.signal ?? "by a signal"})` : `exited with code ${result.exitCode}`;
     throw new GateError(
       `Seed ${seed}: training ${how}. Last output:
-${lastLines || "    (none)"}
+${quoted || "    (none)"}
   Full log: ${logFile}`,
       `Fix the training so it succeeds when run as: ${argv.join(" ")}`
     );
@@ -30772,14 +30797,19 @@ function runDifferences(a, b) {
 async function diagnose(ctx, seed) {
   const { config: config2, log } = ctx;
   let runs = 0;
+  const once = async (dir, env) => {
+    await rm3(dir, { recursive: true, force: true });
+    const record3 = await runSeed({ ...ctx, env, logDir: dir }, seed);
+    const kept = path7.join(dir, "out");
+    await rename2(seedOutDir(ctx.outRoot, seed), kept);
+    return { record: record3, kept };
+  };
   const twice = async (label, extraEnv) => {
     const env = { ...ctx.env, ...extraEnv };
-    const dirA = path7.join(ctx.runRoot, `${label}-1`);
-    const dirB = path7.join(ctx.runRoot, `${label}-2`);
-    const a = await runSeed({ ...ctx, env, runDir: dirA }, seed);
-    const b = await runSeed({ ...ctx, env, runDir: dirB }, seed);
+    const a = await once(path7.join(ctx.runRoot, `${label}-1`), env);
+    const b = await once(path7.join(ctx.runRoot, `${label}-2`), env);
     runs += 2;
-    return { a, b, outA: seedOutDir(dirA, seed), outB: seedOutDir(dirB, seed) };
+    return { a: a.record, b: b.record, outA: a.kept, outB: b.kept };
   };
   log.info(`diagnose: running seed ${seed} twice in the same environment`);
   const same = await twice("same", {});
@@ -31169,11 +31199,11 @@ function lintDeterminismFindings(env, trainEnv, gpus) {
     const v = env[`env.${name}`];
     return v === void 0 ? void 0 : String(v);
   };
-  const installed = (...pkgs) => pkgs.some((p) => env[`package.${p}`] !== void 0);
+  const installed2 = (...pkgs) => pkgs.some((p) => env[`package.${p}`] !== void 0);
   const gpu = usesGpu(env, variable, gpus);
   const out = [];
   const where = "in train.env in repro-gate.yml";
-  if (installed("torch") && gpu) {
+  if (installed2("torch") && gpu) {
     const cublas = variable("CUBLAS_WORKSPACE_CONFIG");
     if (cublas === void 0 || !VALID_CUBLAS.has(cublas.trim())) {
       out.push({
@@ -31191,7 +31221,7 @@ function lintDeterminismFindings(env, trainEnv, gpus) {
       message: `PYTHONHASHSEED is ${hashSeed === void 0 ? "not set" : JSON.stringify(hashSeed)}: Python randomises str and bytes hashes per process, so set iteration order (and anything derived from hash()) can change between runs; set PYTHONHASHSEED: "0" ${where} (setting it inside the script is too late).`
     });
   }
-  if (installed(...TF_PACKAGES)) {
+  if (installed2(...TF_PACKAGES)) {
     const ops = variable("TF_DETERMINISTIC_OPS");
     if (!truthy(ops)) {
       const legacy = truthy(variable("TF_CUDNN_DETERMINISTIC")) ? " (TF_CUDNN_DETERMINISTIC covers only cuDNN)" : "";
@@ -31209,7 +31239,7 @@ function lintDeterminismFindings(env, trainEnv, gpus) {
       });
     }
   }
-  if (installed("jax", "jaxlib") && gpu) {
+  if (installed2("jax", "jaxlib") && gpu) {
     const flags = variable("XLA_FLAGS") ?? "";
     if (!/--xla_gpu_deterministic_ops(=true)?(\s|$)/.test(flags)) {
       out.push({
@@ -31229,7 +31259,7 @@ function lintDeterminismFindings(env, trainEnv, gpus) {
     });
   }
   const blas = String(env.blas ?? "").toLowerCase();
-  if ((blas.includes("mkl") || installed("mkl")) && variable("MKL_CBWR") === void 0) {
+  if ((blas.includes("mkl") || installed2("mkl")) && variable("MKL_CBWR") === void 0) {
     out.push({
       id: "mkl-cbwr",
       severity: "info",
@@ -32263,7 +32293,7 @@ async function fingerprintConfigFiles(files, root) {
 }
 
 // src/fingerprint/environment.ts
-import { mkdtemp, rm as rm3 } from "node:fs/promises";
+import { mkdtemp, rm as rm4 } from "node:fs/promises";
 import os from "node:os";
 import path9 from "node:path";
 
@@ -32456,7 +32486,7 @@ async function probeEnvironment(runtime, opts) {
     }
     return { facts: { ...facts, ...JSON.parse(line.slice(MARK.length)) } };
   } finally {
-    await rm3(scratch, { recursive: true, force: true });
+    await rm4(scratch, { recursive: true, force: true });
   }
 }
 
@@ -32689,10 +32719,20 @@ function summarySentence(input2, metrics, drift2) {
 // src/gate/seed-runs.ts
 import path12 from "node:path";
 function runsDir(s, verb) {
-  return path12.join(s.config.root, ".repro-gate", "runs", verb);
+  return path12.join(s.stateDir, "runs", verb);
+}
+function outRoot(s) {
+  return path12.join(s.stateDir, "out");
 }
 function seedContext(s, verb) {
-  return { config: s.config, runtime: s.runtime, env: s.env, log: s.log, runDir: runsDir(s, verb) };
+  return {
+    config: s.config,
+    runtime: s.runtime,
+    env: s.env,
+    log: s.log,
+    outRoot: outRoot(s),
+    logDir: runsDir(s, verb)
+  };
 }
 async function seedRuns(s, verb, seeds) {
   const ctx = seedContext(s, verb);
@@ -32700,36 +32740,193 @@ async function seedRuns(s, verb, seeds) {
   for (const seed of seeds) records.push(await runSeed(ctx, seed));
   return records;
 }
+function diagnoseContext(s) {
+  return {
+    config: s.config,
+    runtime: s.runtime,
+    env: s.env,
+    log: s.log,
+    outRoot: outRoot(s),
+    runRoot: runsDir(s, "diagnose")
+  };
+}
 
 // src/gate/session.ts
-import path14 from "node:path";
+import { mkdir as mkdir4, writeFile as writeFile3 } from "node:fs/promises";
+import path17 from "node:path";
+
+// src/runtime/create.ts
+import path15 from "node:path";
 
 // src/runtime/container.ts
-import { randomBytes } from "node:crypto";
-import path13 from "node:path";
+import { createHash as createHash6, randomBytes } from "node:crypto";
+import path14 from "node:path";
 
 // src/runtime/process.ts
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
-var KILL_GRACE_MS = 5e3;
-var TAIL_LINES = 20;
-var live = /* @__PURE__ */ new Set();
-var handlersInstalled = false;
-function installSignalHandlers() {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
+import { rm as rm6 } from "node:fs/promises";
+
+// src/runtime/cancel.ts
+var stoppers = /* @__PURE__ */ new Set();
+var cancelled;
+var finish;
+var installed = false;
+var UNWIND_MS = 2e3;
+var HARD_LIMIT_MS = 2e4;
+function cancelledBy() {
+  return cancelled;
+}
+function whileRunning(stop) {
+  stoppers.add(stop);
+  return () => stoppers.delete(stop);
+}
+function handleCancellation(onCancelled) {
+  if (onCancelled) finish = onCancelled;
+  if (installed) return;
+  installed = true;
   for (const sig of ["SIGINT", "SIGTERM"]) {
-    process.once(sig, () => {
+    process.on(sig, () => {
+      if (cancelled) return;
+      cancelled = sig;
       process.stderr.write(`repro-gate: ${sig} received; stopping the training
 `);
-      const exit = () => process.exit(130);
-      setTimeout(exit, 15e3).unref();
-      void Promise.allSettled([...live].map((entry) => entry.stop())).then(exit);
+      const end = () => finish ? finish(sig) : process.exit(sig === "SIGINT" ? 130 : 143);
+      setTimeout(end, HARD_LIMIT_MS).unref();
+      void Promise.allSettled([...stoppers].map((stop) => stop())).then(() => setTimeout(end, UNWIND_MS).unref());
     });
   }
 }
+
+// src/runtime/line-splitter.ts
+import { StringDecoder } from "node:string_decoder";
+var MAX_LINE_CHARS = 4096;
+var CUT_MARK = " … (line cut)";
+var LineSplitter = class {
+  constructor(emit) {
+    this.emit = emit;
+  }
+  emit;
+  decoder = new StringDecoder("utf8");
+  pending = "";
+  cut = false;
+  /** The last chunk ended in `\r`: a `\n` starting the next one belongs to the same line end. */
+  afterCR = false;
+  push(chunk) {
+    this.scan(this.decoder.write(chunk));
+  }
+  /** Emits a last line without a line end, if any. */
+  end() {
+    this.scan(this.decoder.end());
+    if (this.pending !== "" || this.cut) this.flushLine();
+  }
+  scan(text) {
+    let start = 0;
+    if (this.afterCR && text.startsWith("\n")) start = 1;
+    this.afterCR = false;
+    for (let i = start; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c !== 10 && c !== 13) continue;
+      this.append(text, start, i);
+      this.flushLine();
+      if (c === 13) {
+        if (i + 1 === text.length) this.afterCR = true;
+        else if (text.charCodeAt(i + 1) === 10) i++;
+      }
+      start = i + 1;
+    }
+    this.append(text, start, text.length);
+  }
+  append(text, from, to) {
+    if (to <= from || this.cut) return;
+    const room = MAX_LINE_CHARS - this.pending.length;
+    if (to - from <= room) {
+      this.pending += text.slice(from, to);
+    } else {
+      this.pending += text.slice(from, from + room);
+      this.cut = true;
+    }
+  }
+  flushLine() {
+    const line = this.cut ? `${this.pending}${CUT_MARK}` : this.pending;
+    this.pending = "";
+    this.cut = false;
+    this.emit(line);
+  }
+};
+
+// src/runtime/process-table.ts
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir as mkdir3, readdir as readdir2, readFile as readFile8, rm as rm5, writeFile as writeFile2 } from "node:fs/promises";
+import path13 from "node:path";
+function pidAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === "EPERM";
+  }
+}
+function startTime(pid) {
+  try {
+    const stat5 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat5.slice(stat5.lastIndexOf(")") + 2).split(" ");
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+function isSameGroup(pgid, started) {
+  if (!groupExists(pgid)) return false;
+  const leader = startTime(pgid);
+  return leader === null ? existsSync("/proc/self/stat") : leader === started;
+}
+function groupExists(pgid) {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return err.code === "EPERM";
+  }
+}
+async function recordGroup(dir, pgid, program) {
+  await mkdir3(dir, { recursive: true });
+  const file2 = path13.join(dir, `${pgid}.json`);
+  const record3 = { pgid, started: startTime(pgid), program: path13.basename(program) };
+  await writeFile2(file2, JSON.stringify(record3));
+  return file2;
+}
+async function reapGroups(dir) {
+  const names = await readdir2(dir).catch(() => []);
+  const stopped = [];
+  for (const name of names.filter((n) => n.endsWith(".json"))) {
+    const file2 = path13.join(dir, name);
+    try {
+      const r = JSON.parse(await readFile8(file2, "utf8"));
+      const pgid = r.pgid;
+      if (typeof pgid === "number" && pgid > 1 && r.started && isSameGroup(pgid, r.started)) {
+        process.kill(-pgid, "SIGKILL");
+        stopped.push(`${r.program ?? "training"} (process group ${pgid})`);
+      }
+    } catch {
+    }
+    await rm5(file2, { force: true });
+  }
+  return stopped;
+}
+
+// src/runtime/process.ts
+var KILL_GRACE_MS = 5e3;
+var PIPE_GRACE_MS = 2e3;
+var TAIL_LINES = 20;
+function signalGroup(pgid, sig) {
+  if (pgid === void 0) return;
+  try {
+    process.kill(-pgid, sig);
+  } catch {
+  }
+}
 function runProcess(spec) {
-  installSignalHandlers();
   const started = Date.now();
   const tail = [];
   const log = spec.logFile ? createWriteStream(spec.logFile) : void 0;
@@ -32738,85 +32935,115 @@ function runProcess(spec) {
   return new Promise((resolve) => {
     let timedOut = false;
     let spawnError;
+    let exit;
+    let groupFile = Promise.resolve(void 0);
     const child = spawn(program, args, {
       cwd: spec.cwd,
       env: spec.env,
       stdio: ["ignore", "pipe", "pipe"],
-      // Own process group, so a timeout kills the training's children too.
+      // Own process group (pgid = pid), so every signal reaches the training's children too.
       detached: true
     });
-    let stopped;
-    const stop = () => {
-      stopped ??= (async () => {
-        signalGroup(child, "SIGTERM");
-        setTimeout(() => signalGroup(child, "SIGKILL"), KILL_GRACE_MS).unref();
-        await spec.onStop?.();
-      })();
-      return stopped;
-    };
-    const entry = { child, stop };
-    live.add(entry);
-    const timer = setTimeout(() => {
-      timedOut = true;
-      void stop();
-    }, spec.timeoutMs);
-    const lineSplitter = () => {
-      let pending = "";
-      return {
-        push(chunk) {
-          log?.write(chunk);
-          pending += chunk.toString("utf8");
-          const parts = pending.split(/\r?\n/);
-          pending = parts.pop() ?? "";
-          for (const line of parts) emit(line);
-        },
-        flush() {
-          if (pending) emit(pending);
-          pending = "";
-        }
-      };
-    };
+    const pgid = child.pid;
+    if (pgid !== void 0 && spec.groupsDir) {
+      groupFile = recordGroup(spec.groupsDir, pgid, program).catch(() => void 0);
+    }
     const emit = (line) => {
       tail.push(line);
       if (tail.length > TAIL_LINES) tail.shift();
       spec.onLine?.(line);
     };
-    const stdoutLines = lineSplitter();
-    const stderrLines = lineSplitter();
-    child.stdout.on("data", (c) => stdoutLines.push(c));
-    child.stderr.on("data", (c) => stderrLines.push(c));
-    child.on("error", (e) => {
-      spawnError = e;
+    const splitters = [new LineSplitter(emit), new LineSplitter(emit)];
+    let openStreams = 0;
+    let pipesClosed = () => {
+    };
+    const allClosed = new Promise((res) => {
+      pipesClosed = res;
     });
-    child.on("close", (code, signal) => {
+    for (const [i, stream] of [child.stdout, child.stderr].entries()) {
+      if (!stream) continue;
+      openStreams++;
+      stream.on("data", (chunk) => {
+        log?.write(chunk);
+        splitters[i].push(chunk);
+      });
+      stream.on("close", () => {
+        if (--openStreams === 0) pipesClosed();
+      });
+    }
+    if (openStreams === 0) pipesClosed();
+    let stopping;
+    const stop = () => {
+      stopping ??= (async () => {
+        signalGroup(pgid, "SIGTERM");
+        setTimeout(() => signalGroup(pgid, "SIGKILL"), KILL_GRACE_MS).unref();
+        await spec.onStop?.();
+      })();
+      return stopping;
+    };
+    let resolveDone = () => {
+    };
+    const done = new Promise((res) => {
+      resolveDone = res;
+    });
+    const unregister = whileRunning(async () => {
+      await stop();
+      await done;
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void stop();
+    }, spec.timeoutMs);
+    if (cancelledBy()) void stop();
+    const finish2 = async () => {
+      await Promise.race([allClosed, new Promise((res) => setTimeout(res, PIPE_GRACE_MS).unref())]);
+      signalGroup(pgid, "SIGKILL");
+      child.stdout?.destroy();
+      child.stderr?.destroy();
       clearTimeout(timer);
-      live.delete(entry);
-      stdoutLines.flush();
-      stderrLines.flush();
+      for (const s of splitters) s.end();
       if (spawnError) emit(`repro-gate: could not start ${program}: ${spawnError.message}`);
-      const result = {
-        exitCode: spawnError ? null : code,
-        signal,
+      const file2 = await groupFile;
+      if (file2) await rm6(file2, { force: true });
+      await stopping?.catch(() => void 0);
+      await new Promise((res) => log ? log.end(res) : res());
+      const cancelled2 = cancelledBy();
+      return {
+        exitCode: spawnError ? null : exit?.code ?? null,
+        signal: exit?.signal ?? null,
         timedOut,
+        ...cancelled2 ? { cancelled: cancelled2 } : {},
+        ...spawnError ? { startError: spawnError.message } : {},
         durationMs: Date.now() - started,
         tail: [...tail]
       };
-      void Promise.resolve(stopped).then(() => log ? log.end(() => resolve(result)) : resolve(result));
+    };
+    const end = () => {
+      unregister();
+      void finish2().then((result) => {
+        resolveDone();
+        resolve(result);
+      });
+    };
+    child.on("error", (e) => {
+      spawnError = e;
+      if (pgid === void 0 && !exit) {
+        exit = { code: null, signal: null };
+        end();
+      }
+    });
+    child.on("exit", (code, signal) => {
+      exit = { code, signal };
+      end();
     });
   });
-}
-function signalGroup(child, sig) {
-  if (child.pid === void 0 || child.exitCode !== null) return;
-  try {
-    process.kill(-child.pid, sig);
-  } catch {
-  }
 }
 
 // src/runtime/container.ts
 var WORKSPACE = "/workspace";
 var OUTSIDE = "/mnt/repro-gate";
 var LABEL = "repro-gate.run";
+var PROJECT_LABEL = "repro-gate.project";
 var PULL_ATTEMPTS = 3;
 var DIGEST_RE = /^[^\s@]+@sha256:[0-9a-f]{64}$/;
 function isPinned(image) {
@@ -32841,6 +33068,8 @@ var ContainerRuntime = class {
     this.image = image;
     this.log = log;
     this.docker = opts.docker ?? "docker";
+    this.groupsDir = opts.groupsDir;
+    this.project = createHash6("sha256").update(path14.resolve(config2.root)).digest("hex").slice(0, 16);
     const runner = opts.runnerEnv ?? process.env;
     this.clientEnv = Object.fromEntries(
       DOCKER_CLIENT_VARS.flatMap((k) => {
@@ -32856,6 +33085,8 @@ var ContainerRuntime = class {
   runId = `${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
   docker;
   clientEnv;
+  project;
+  groupsDir;
   imageId = "";
   count = 0;
   async prepare() {
@@ -32867,12 +33098,22 @@ var ContainerRuntime = class {
       );
     }
     this.imageId = await this.ensureImage();
+    await this.reapLeftovers();
+  }
+  /** Containers of this project still there from a gate that was killed (the caller holds the project lock). */
+  async reapLeftovers() {
+    const ids = (await this.dockerText(["ps", "-aq", "--filter", `label=${PROJECT_LABEL}=${this.project}`]).catch(() => "")).split("\n").filter(Boolean);
+    if (!ids.length) return;
+    this.log.warn(
+      `Removing ${ids.length} training container(s) left running by an earlier repro-gate run that was stopped.`
+    );
+    await this.remove(ids);
   }
   pathFor(hostPath) {
-    const rel = path13.relative(this.config.root, hostPath);
+    const rel = path14.relative(this.config.root, hostPath);
     if (rel === "") return WORKSPACE;
-    if (!rel.startsWith("..") && !path13.isAbsolute(rel)) return path13.posix.join(WORKSPACE, ...rel.split(path13.sep));
-    return path13.posix.join(OUTSIDE, ...path13.resolve(hostPath).split(path13.sep));
+    if (!rel.startsWith("..") && !path14.isAbsolute(rel)) return path14.posix.join(WORKSPACE, ...rel.split(path14.sep));
+    return path14.posix.join(OUTSIDE, ...path14.resolve(hostPath).split(path14.sep));
   }
   async run(spec) {
     const name = `repro-gate-${this.runId}-${++this.count}`;
@@ -32884,6 +33125,8 @@ var ContainerRuntime = class {
       name,
       "--label",
       `${LABEL}=${this.runId}`,
+      "--label",
+      `${PROJECT_LABEL}=${this.project}`,
       "--network",
       this.config.train.network,
       "--security-opt",
@@ -32910,6 +33153,7 @@ var ContainerRuntime = class {
       timeoutMs: spec.timeoutMs,
       logFile: spec.logFile,
       onLine: spec.onLine,
+      groupsDir: this.groupsDir,
       // Killing the docker CLI does not stop the container: remove it by name.
       onStop: () => this.remove([name])
     });
@@ -33010,6 +33254,11 @@ var ContainerRuntime = class {
 
 // src/runtime/host.ts
 var HostRuntime = class {
+  /** `groupsDir`: where running process groups are recorded, so a later gate can reap them. */
+  constructor(groupsDir) {
+    this.groupsDir = groupsDir;
+  }
+  groupsDir;
   kind = "host";
   async prepare() {
   }
@@ -33017,7 +33266,7 @@ var HostRuntime = class {
     return hostPath;
   }
   run(spec) {
-    return runProcess(spec);
+    return runProcess({ ...spec, groupsDir: this.groupsDir });
   }
   async dispose() {
   }
@@ -33027,24 +33276,107 @@ var HostRuntime = class {
 };
 
 // src/runtime/create.ts
+function stateDir(config2) {
+  return path15.join(config2.root, ".repro-gate");
+}
 function createRuntime(config2, log) {
-  return config2.train.image ? new ContainerRuntime(config2, config2.train.image, log) : new HostRuntime();
+  const groupsDir = path15.join(stateDir(config2), "groups");
+  return config2.train.image ? new ContainerRuntime(config2, config2.train.image, log, { groupsDir }) : new HostRuntime(groupsDir);
+}
+
+// src/runtime/lock.ts
+import { open as open4, readFile as readFile9, rm as rm7 } from "node:fs/promises";
+import os2 from "node:os";
+import path16 from "node:path";
+function parseRecord(text) {
+  try {
+    const r = JSON.parse(text);
+    if (typeof r.pid === "number" && typeof r.host === "string") return r;
+  } catch {
+  }
+  return void 0;
+}
+async function acquireLock(stateDir2, verb, warn) {
+  const file2 = path16.join(stateDir2, "lock");
+  const record3 = { pid: process.pid, host: os2.hostname(), verb, startedAt: (/* @__PURE__ */ new Date()).toISOString() };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fh = await open4(file2, "wx");
+      try {
+        await fh.writeFile(`${JSON.stringify(record3)}
+`);
+      } finally {
+        await fh.close();
+      }
+      return { release: () => rm7(file2, { force: true }) };
+    } catch (err) {
+      if (err.code !== "EEXIST") throw err;
+    }
+    const holder = parseRecord(await readFile9(file2, "utf8").catch(() => ""));
+    if (holder && holder.host === record3.host && pidAlive(holder.pid)) {
+      throw new GateError(
+        `Another repro-gate run (${holder.verb}, process ${holder.pid}, started ${holder.startedAt}) is using ${stateDir2}.`,
+        `Wait for it to finish: runs in one folder share its training output folders. If that process is gone, delete ${file2}.`
+      );
+    }
+    if (holder && holder.host !== record3.host) {
+      throw new GateError(
+        `${file2} says repro-gate is running on another machine (${holder.host}, process ${holder.pid}).`,
+        `Runs on a shared folder cannot check each other's processes: if that run is over, delete ${file2}.`
+      );
+    }
+    warn(
+      `Taking over ${file2}, left by a repro-gate run that is no longer running${holder ? ` (process ${holder.pid})` : ""}.`
+    );
+    await rm7(file2, { force: true });
+  }
+  throw new GateError(
+    `Could not take the lock ${file2}: another run keeps creating it.`,
+    "Let the other run finish first."
+  );
 }
 
 // src/gate/session.ts
+var STATE_GITIGNORE = `# Written by repro-gate: its working files. Commit the baseline file, not these.
+out/
+runs/
+groups/
+cache/
+lock
+`;
 function baselineLocation(config2) {
-  const baselinePath = path14.resolve(config2.root, config2.baseline);
-  return { baselinePath, baselineName: toPosix(path14.relative(config2.root, baselinePath)) };
+  const baselinePath = path17.resolve(config2.root, config2.baseline);
+  return { baselinePath, baselineName: toPosix(path17.relative(config2.root, baselinePath)) };
 }
-async function withSession(req, config2, fn) {
-  const runtime = (req.createRuntime ?? createRuntime)(config2, req.log);
+async function withSession(req, config2, verb, fn) {
+  const dir = stateDir(config2);
+  await mkdir4(dir, { recursive: true });
+  await writeFile3(path17.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
+  const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
-    await runtime.prepare();
-    const own2 = { PYTHONUNBUFFERED: "1", ...config2.train.env };
-    const env = runtime.kind === "host" ? trainingEnv(req.runnerEnv ?? process.env, own2) : own2;
-    return await fn({ config: config2, runtime, env, log: req.log, ...baselineLocation(config2) });
+    const reaped = await reapGroups(path17.join(dir, "groups"));
+    if (reaped.length) {
+      req.log.warn(
+        `Stopped ${reaped.length} process group(s) left running by an earlier repro-gate run that was killed: ${reaped.join(", ")}.`
+      );
+    }
+    const runtime = (req.createRuntime ?? createRuntime)(config2, req.log);
+    if (runtime.kind === "host" && req.untrustedHost) {
+      throw new GateError(
+        `Refusing to train on the runner itself: ${req.untrustedHost}. Its code could read the job's tokens from other processes.`,
+        "Set train.image in repro-gate.yml (a digest-pinned image) so the training runs in a container, or run this check on pull_request instead of pull_request_target."
+      );
+    }
+    try {
+      await runtime.prepare();
+      const own2 = { PYTHONUNBUFFERED: "1", ...config2.train.env };
+      const env = runtime.kind === "host" ? trainingEnv(req.runnerEnv ?? process.env, own2) : own2;
+      return await fn({ config: config2, runtime, env, log: req.log, stateDir: dir, ...baselineLocation(config2) });
+    } finally {
+      await runtime.dispose();
+    }
   } finally {
-    await runtime.dispose();
+    await lock.release();
   }
 }
 
@@ -33054,7 +33386,7 @@ async function check3(req) {
   const { baselinePath } = baselineLocation(config2);
   const baseline = await readBaseline(baselinePath, req.configPath);
   checkBaselineFits(config2, baseline, baselinePath);
-  return withSession(req, config2, async (s) => {
+  return withSession(req, config2, "check", async (s) => {
     const { fingerprints, context } = await observe(s);
     const drift2 = await driftSince(s, baseline, fingerprints);
     const { candidate, verdict, metrics, mismatches, warnings, sequential } = await trainAndCompare(s, baseline);
@@ -33070,10 +33402,7 @@ async function check3(req) {
       cause = rankCause({ drift: drift2, codeChanges, metrics, mismatches });
       if (cause.cause === "unknown" && config2.mode === "exact" && config2.diagnose.auto) {
         const seed = mismatches[0]?.seed ?? config2.seeds[0] ?? 0;
-        diagnosis = await diagnose(
-          { config: config2, runtime: s.runtime, env: s.env, log: s.log, runRoot: runsDir(s, "diagnose") },
-          seed
-        );
+        diagnosis = await diagnose(diagnoseContext(s), seed);
         cause = diagnosisCause(diagnosis);
       }
     }
@@ -33208,7 +33537,7 @@ function diagnosisCause(d) {
 async function drift(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
   const baseline = await readBaseline(baselineLocation(config2).baselinePath, req.configPath);
-  return withSession(req, config2, async (s) => {
+  return withSession(req, config2, "drift", async (s) => {
     const { fingerprints, context } = await observe(s);
     const found = await driftSince(s, baseline, fingerprints);
     const verdict = found.data.length + found.config.length + found.environment.length ? "drift" : "no-drift";
@@ -33226,7 +33555,7 @@ async function drift(req) {
 // src/gate/record.ts
 async function record2(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
-  return withSession(req, config2, async (s) => {
+  return withSession(req, config2, "record", async (s) => {
     const { fingerprints, context } = await observe(s);
     const runs = await seedRuns(s, "record", config2.seeds);
     const recorded = {
@@ -33255,11 +33584,8 @@ async function record2(req) {
 async function diagnose2(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
   const seed = req.seed ?? config2.diagnose.seed ?? config2.seeds[0] ?? 0;
-  return withSession(req, config2, async (s) => {
-    const diagnosis = await diagnose(
-      { config: config2, runtime: s.runtime, env: s.env, log: s.log, runRoot: runsDir(s, "diagnose") },
-      seed
-    );
+  return withSession(req, config2, "diagnose", async (s) => {
+    const diagnosis = await diagnose(diagnoseContext(s), seed);
     return { diagnosis, exitCode: diagnosis.deterministic ? 0 : 1 };
   });
 }
@@ -33762,11 +34088,16 @@ function renderMarkdown(report, opts = {}) {
 `;
 }
 
+// src/util/log-lines.ts
+function inertLogLines(text) {
+  return text.split(/\r\n|\r|\n/).map((line) => /^\s*::/u.test(line) ? `[repro-gate] ${line}` : line);
+}
+
 // src/util/logger.ts
 var stderrLogger = {
-  info: (line) => process.stderr.write(`${line}
+  info: (text) => process.stderr.write(`${inertLogLines(text).join("\n")}
 `),
-  warn: (line) => process.stderr.write(`warning: ${line}
+  warn: (text) => process.stderr.write(`${inertLogLines(`warning: ${text}`).join("\n")}
 `)
 };
 
@@ -33826,11 +34157,47 @@ function parseCommandLine(argv) {
     throw new GateError(err.message, "Run `repro-gate --help` for usage.");
   }
 }
-async function main(argv, io) {
-  let verbose = argv.includes("--verbose");
+function errorReporter(argv, io) {
+  let reported;
+  const state = {
+    verbose: argv.includes("--verbose"),
+    fail(err) {
+      if (reported !== void 0) return reported;
+      const code = err instanceof CancelledError ? err.exitCode : 2;
+      reported = code;
+      if (argv.includes("--json")) {
+        const error62 = err instanceof GateError ? {
+          message: err.message,
+          hint: err.hint ?? null,
+          ...err instanceof CancelledError ? { signal: err.signal } : {}
+        } : { message: err?.message ?? String(err), hint: null };
+        io.stdout(`${JSON.stringify({ error: error62 }, null, 2)}
+`);
+      }
+      if (err instanceof GateError) {
+        io.stderr(`repro-gate: ${formatGateError(err)}
+`);
+        if (state.verbose && err.stack) io.stderr(`${err.stack}
+`);
+      } else {
+        io.stderr(`repro-gate: unexpected error: ${err?.message ?? String(err)}
+`);
+        io.stderr(
+          state.verbose ? `${err?.stack}
+` : "Run again with --verbose for the stack trace, and please report it.\n"
+        );
+      }
+      return code;
+    }
+  };
+  return state;
+}
+async function main(argv, io, onCancel) {
+  const reporter = errorReporter(argv, io);
+  onCancel?.((signal) => reporter.fail(new CancelledError(signal)));
   try {
     const { values, positionals } = parseCommandLine(argv);
-    verbose = values.verbose;
+    reporter.verbose = values.verbose;
     if (values.version) {
       io.stdout(`${TOOL_VERSION}
 `);
@@ -33884,25 +34251,7 @@ async function main(argv, io) {
     );
     return outcome2.exitCode;
   } catch (err) {
-    if (argv.includes("--json")) {
-      const error62 = err instanceof GateError ? { message: err.message, hint: err.hint ?? null } : { message: err?.message ?? String(err), hint: null };
-      io.stdout(`${JSON.stringify({ error: error62 }, null, 2)}
-`);
-    }
-    if (err instanceof GateError) {
-      io.stderr(`repro-gate: ${formatGateError(err)}
-`);
-      if (verbose && err.stack) io.stderr(`${err.stack}
-`);
-    } else {
-      io.stderr(`repro-gate: unexpected error: ${err?.message ?? String(err)}
-`);
-      io.stderr(
-        verbose ? `${err?.stack}
-` : "Run again with --verbose for the stack trace, and please report it.\n"
-      );
-    }
-    return 2;
+    return reporter.fail(err);
   }
 }
 function isEntryPoint() {
@@ -33913,11 +34262,19 @@ function isEntryPoint() {
   }
 }
 if (isEntryPoint()) {
-  const code = await main(process.argv.slice(2), {
+  const io = {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     cwd: process.cwd()
-  });
+  };
+  const code = await main(
+    process.argv.slice(2),
+    io,
+    (report) => (
+      // Every training is stopped by now; if the command has not ended on its own, end it here.
+      handleCancellation((signal) => process.exit(report(signal)))
+    )
+  );
   process.exitCode = code;
 }
 export {

@@ -1079,14 +1079,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path16 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path19 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path16 && path16[0] !== "/") {
-          path16 = `/${path16}`;
+        if (path19 && path19[0] !== "/") {
+          path19 = `/${path19}`;
         }
-        return new URL(`${origin}${path16}`);
+        return new URL(`${origin}${path19}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1537,39 +1537,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path16, origin }
+          request: { method, path: path19, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path16);
+        debuglog("sending request to %s %s/%s", method, origin, path19);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path16, origin },
+          request: { method, path: path19, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path16,
+          path19,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path16, origin }
+          request: { method, path: path19, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path16);
+        debuglog("trailers received from %s %s/%s", method, origin, path19);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path16, origin },
+          request: { method, path: path19, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path16,
+          path19,
           error63.message
         );
       });
@@ -1618,9 +1618,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path16, origin }
+            request: { method, path: path19, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path16);
+          debuglog("sending request to %s %s/%s", method, origin, path19);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1683,7 +1683,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path16,
+        path: path19,
         method,
         body,
         headers,
@@ -1698,11 +1698,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path16 !== "string") {
+        if (typeof path19 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path16[0] !== "/" && !(path16.startsWith("http://") || path16.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path19[0] !== "/" && !(path19.startsWith("http://") || path19.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path16)) {
+        } else if (invalidPathRegex.test(path19)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1768,7 +1768,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path16, query) : path16;
+        this.path = query ? buildURL(path19, query) : path19;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6461,7 +6461,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path16, host, upgrade, blocking, reset } = request2;
+      const { method, path: path19, host, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6542,7 +6542,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header2 = `${method} ${path16} HTTP/1.1\r
+      let header2 = `${method} ${path19} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header2 += `host: ${host}\r
@@ -7071,7 +7071,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path16, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path19, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -7168,7 +7168,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path16;
+      headers[HTTP2_HEADER_PATH] = path19;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7521,9 +7521,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path16 = search ? `${pathname}${search}` : pathname;
+        const path19 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path16;
+        this.opts.path = path19;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8762,10 +8762,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path16 = "/",
+          path: path19 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path16;
+        opts.path = origin + path19;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10737,20 +10737,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path16) {
-      if (typeof path16 !== "string") {
-        return path16;
+    function safeUrl(path19) {
+      if (typeof path19 !== "string") {
+        return path19;
       }
-      const pathSegments = path16.split("?");
+      const pathSegments = path19.split("?");
       if (pathSegments.length !== 2) {
-        return path16;
+        return path19;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path16, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path16);
+    function matchKey(mockDispatch2, { path: path19, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path19);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10772,7 +10772,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path16 }) => matchValue(safeUrl(path16), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path19 }) => matchValue(safeUrl(path19), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10810,9 +10810,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path16, method, body, headers, query } = opts;
+      const { path: path19, method, body, headers, query } = opts;
       return {
-        path: path16,
+        path: path19,
         method,
         body,
         headers,
@@ -11275,10 +11275,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path16, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path19, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path16,
+            Path: path19,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -14959,7 +14959,7 @@ var require_util4 = __commonJS({
     var { getEncoding } = require_encoding();
     var { serializeAMimeType, parseMIMEType } = require_data_url();
     var { types } = __require("node:util");
-    var { StringDecoder } = __require("string_decoder");
+    var { StringDecoder: StringDecoder2 } = __require("string_decoder");
     var { btoa: btoa2 } = __require("node:buffer");
     var staticPropertyDescriptors = {
       enumerable: true,
@@ -15050,7 +15050,7 @@ var require_util4 = __commonJS({
             dataURL += serializeAMimeType(parsed);
           }
           dataURL += ";base64,";
-          const decoder = new StringDecoder("latin1");
+          const decoder = new StringDecoder2("latin1");
           for (const chunk of bytes2) {
             dataURL += btoa2(decoder.write(chunk));
           }
@@ -15079,7 +15079,7 @@ var require_util4 = __commonJS({
         }
         case "BinaryString": {
           let binaryString = "";
-          const decoder = new StringDecoder("latin1");
+          const decoder = new StringDecoder2("latin1");
           for (const chunk of bytes2) {
             binaryString += decoder.write(chunk);
           }
@@ -16157,9 +16157,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path16) {
-      for (let i = 0; i < path16.length; ++i) {
-        const code = path16.charCodeAt(i);
+    function validateCookiePath(path19) {
+      for (let i = 0; i < path19.length; ++i) {
+        const code = path19.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19079,11 +19079,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path16 = opts.path;
+          let path19 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path16 = `/${path16}`;
+            path19 = `/${path19}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path16);
+          url2 = new URL(util.parseOrigin(url2).origin + path19);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -19231,17 +19231,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path16) {
-      const ctrl = callVisitor(key, node2, visitor, path16);
+    function visit_(key, node2, visitor, path19) {
+      const ctrl = callVisitor(key, node2, visitor, path19);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path16, ctrl);
-        return visit_(key, ctrl, visitor, path16);
+        replaceNode(key, path19, ctrl);
+        return visit_(key, ctrl, visitor, path19);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path16 = Object.freeze(path16.concat(node2));
+          path19 = Object.freeze(path19.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path16);
+            const ci = visit_(i, node2.items[i], visitor, path19);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -19252,13 +19252,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path16 = Object.freeze(path16.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path16);
+          path19 = Object.freeze(path19.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path19);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path16);
+          const cv = visit_("value", node2.value, visitor, path19);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -19279,17 +19279,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path16) {
-      const ctrl = await callVisitor(key, node2, visitor, path16);
+    async function visitAsync_(key, node2, visitor, path19) {
+      const ctrl = await callVisitor(key, node2, visitor, path19);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path16, ctrl);
-        return visitAsync_(key, ctrl, visitor, path16);
+        replaceNode(key, path19, ctrl);
+        return visitAsync_(key, ctrl, visitor, path19);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path16 = Object.freeze(path16.concat(node2));
+          path19 = Object.freeze(path19.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path16);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path19);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -19300,13 +19300,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path16 = Object.freeze(path16.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path16);
+          path19 = Object.freeze(path19.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path19);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path16);
+          const cv = await visitAsync_("value", node2.value, visitor, path19);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -19333,23 +19333,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path16) {
+    function callVisitor(key, node2, visitor, path19) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path16);
+        return visitor(key, node2, path19);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path16);
+        return visitor.Map?.(key, node2, path19);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path16);
+        return visitor.Seq?.(key, node2, path19);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path16);
+        return visitor.Pair?.(key, node2, path19);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path16);
+        return visitor.Scalar?.(key, node2, path19);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path16);
+        return visitor.Alias?.(key, node2, path19);
       return void 0;
     }
-    function replaceNode(key, path16, node2) {
-      const parent = path16[path16.length - 1];
+    function replaceNode(key, path19, node2) {
+      const parent = path19[path19.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -19961,10 +19961,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path16, value2) {
+    function collectionFromPath(schema, path19, value2) {
       let v = value2;
-      for (let i = path16.length - 1; i >= 0; --i) {
-        const k = path16[i];
+      for (let i = path19.length - 1; i >= 0; --i) {
+        const k = path19[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -19983,7 +19983,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path16) => path16 == null || typeof path16 === "object" && !!path16[Symbol.iterator]().next().done;
+    var isEmptyPath = (path19) => path19 == null || typeof path19 === "object" && !!path19[Symbol.iterator]().next().done;
     var Collection2 = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -20013,11 +20013,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path16, value2) {
-        if (isEmptyPath(path16))
+      addIn(path19, value2) {
+        if (isEmptyPath(path19))
           this.add(value2);
         else {
-          const [key, ...rest] = path16;
+          const [key, ...rest] = path19;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value2);
@@ -20031,8 +20031,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path16) {
-        const [key, ...rest] = path16;
+      deleteIn(path19) {
+        const [key, ...rest] = path19;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -20046,8 +20046,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path16, keepScalar) {
-        const [key, ...rest] = path16;
+      getIn(path19, keepScalar) {
+        const [key, ...rest] = path19;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -20065,8 +20065,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path16) {
-        const [key, ...rest] = path16;
+      hasIn(path19) {
+        const [key, ...rest] = path19;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -20076,8 +20076,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path16, value2) {
-        const [key, ...rest] = path16;
+      setIn(path19, value2) {
+        const [key, ...rest] = path19;
         if (rest.length === 0) {
           this.set(key, value2);
         } else {
@@ -22592,9 +22592,9 @@ var require_Document = __commonJS({
           this.contents.add(value2);
       }
       /** Adds a value to the document. */
-      addIn(path16, value2) {
+      addIn(path19, value2) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path16, value2);
+          this.contents.addIn(path19, value2);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -22669,14 +22669,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path16) {
-        if (Collection2.isEmptyPath(path16)) {
+      deleteIn(path19) {
+        if (Collection2.isEmptyPath(path19)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path16) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path19) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -22691,10 +22691,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path16, keepScalar) {
-        if (Collection2.isEmptyPath(path16))
+      getIn(path19, keepScalar) {
+        if (Collection2.isEmptyPath(path19))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path16, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path19, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -22705,10 +22705,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path16) {
-        if (Collection2.isEmptyPath(path16))
+      hasIn(path19) {
+        if (Collection2.isEmptyPath(path19))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path16) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path19) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -22725,13 +22725,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path16, value2) {
-        if (Collection2.isEmptyPath(path16)) {
+      setIn(path19, value2) {
+        if (Collection2.isEmptyPath(path19)) {
           this.contents = value2;
         } else if (this.contents == null) {
-          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path16), value2);
+          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path19), value2);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path16, value2);
+          this.contents.setIn(path19, value2);
         }
       }
       /**
@@ -24692,9 +24692,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path16) => {
+    visit2.itemAtPath = (cst, path19) => {
       let item = cst;
-      for (const [field, index] of path16) {
+      for (const [field, index] of path19) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -24703,23 +24703,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path16) => {
-      const parent = visit2.itemAtPath(cst, path16.slice(0, -1));
-      const field = path16[path16.length - 1][0];
+    visit2.parentCollection = (cst, path19) => {
+      const parent = visit2.itemAtPath(cst, path19.slice(0, -1));
+      const field = path19[path19.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path16, item, visitor) {
-      let ctrl = visitor(item, path16);
+    function _visit(path19, item, visitor) {
+      let ctrl = visitor(item, path19);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path16.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path19.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -24730,10 +24730,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path16);
+            ctrl = ctrl(item, path19);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path16) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path19) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -27257,7 +27257,7 @@ var require_lib = __commonJS({
 });
 
 // src/action/main.ts
-import { mkdir as mkdir4, writeFile as writeFile3 } from "node:fs/promises";
+import { mkdir as mkdir6, writeFile as writeFile5 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join as join2, relative, resolve } from "node:path";
 
@@ -28581,10 +28581,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj2, path16) {
-  if (!path16)
+function getElementAtPath(obj2, path19) {
+  if (!path19)
     return obj2;
-  return path16.reduce((acc, key) => acc?.[key], obj2);
+  return path19.reduce((acc, key) => acc?.[key], obj2);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -28924,11 +28924,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path16, issues) {
+function prefixIssues(path19, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path16);
+    iss.path.unshift(path19);
     return iss;
   });
 }
@@ -29390,16 +29390,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path16 = []) => {
+  const processError = (error64, path19 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path16, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path19, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path16, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path19, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path16, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path19, ...issue3.path]);
       } else {
-        const fullpath = [...path16, ...issue3.path];
+        const fullpath = [...path19, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -29438,17 +29438,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path16 = []) => {
+  const processError = (error64, path19 = []) => {
     var _a3;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path16, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path19, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path16, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path19, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path16, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path19, ...issue3.path]);
       } else {
-        const fullpath = [...path16, ...issue3.path];
+        const fullpath = [...path19, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -29487,8 +29487,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path16 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path16) {
+  const path19 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path19) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -46626,13 +46626,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path16 = ref.slice(1).split("/").filter(Boolean);
-  if (path16.length === 0) {
+  const path19 = ref.slice(1).split("/").filter(Boolean);
+  if (path19.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path16[0] === defsKey) {
-    const key = path16[1] === void 0 ? void 0 : decodeJSONPointerSegment(path16[1]);
+  if (path19[0] === defsKey) {
+    const key = path19[1] === void 0 ? void 0 : decodeJSONPointerSegment(path19[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -47494,6 +47494,18 @@ function formatGateError(err) {
   return err.hint ? `${err.message}
   → ${err.hint}` : err.message;
 }
+var CancelledError = class extends GateError {
+  constructor(signal) {
+    super(`Cancelled by ${signal}: the training was stopped, and no baseline or report was written.`);
+    this.signal = signal;
+    this.name = "CancelledError";
+  }
+  signal;
+  /** 130 for SIGINT, 143 for SIGTERM, as a shell reports a process those signals ended. */
+  get exitCode() {
+    return this.signal === "SIGINT" ? 130 : 143;
+  }
+};
 
 // src/schema/baseline.ts
 var BASELINE_SCHEMA_VERSION = 1;
@@ -49371,6 +49383,7 @@ function editDistance(a, b) {
 }
 
 // src/diagnose/run.ts
+import { rename as rename3, rm as rm4 } from "node:fs/promises";
 import path7 from "node:path";
 
 // src/train/run-seed.ts
@@ -49624,15 +49637,20 @@ async function readMetrics(file2, names, where) {
 function substitute(argv, seed, out) {
   return argv.map((arg) => arg.replaceAll("{seed}", String(seed)).replaceAll("{out}", out));
 }
-function seedOutDir(runDir, seed) {
-  return path5.join(runDir, `seed-${seed}`);
+function seedOutDir(outRoot2, seed) {
+  return path5.join(outRoot2, `seed-${seed}`);
+}
+var QUOTED_LINE_CHARS = 300;
+function lastLines(tail) {
+  return tail.slice(-10).map((l) => `    ${l.length > QUOTED_LINE_CHARS ? `${l.slice(0, QUOTED_LINE_CHARS)} …` : l}`).join("\n");
 }
 async function runSeed(ctx, seed) {
   const { config: config2, runtime, log } = ctx;
-  const outDir = seedOutDir(ctx.runDir, seed);
-  const logFile = path5.join(ctx.runDir, `seed-${seed}.log`);
+  const outDir = seedOutDir(ctx.outRoot, seed);
+  const logFile = path5.join(ctx.logDir, `seed-${seed}.log`);
   await rm3(outDir, { recursive: true, force: true });
   await mkdir3(outDir, { recursive: true });
+  await mkdir3(ctx.logDir, { recursive: true });
   const out = runtime.pathFor(outDir);
   const argv = substitute(config2.train.command, seed, out);
   log.info(`seed ${seed}: ${argv.join(" ")}`);
@@ -49645,20 +49663,27 @@ async function runSeed(ctx, seed) {
     logFile,
     onLine: (line) => log.info(`[seed ${seed}] ${line}`)
   });
-  const lastLines = result.tail.slice(-10).map((l) => `    ${l}`).join("\n");
+  if (result.cancelled) throw new CancelledError(result.cancelled);
+  const quoted = lastLines(result.tail);
+  if (result.startError !== void 0) {
+    throw new GateError(
+      `Seed ${seed}: could not start the training: ${result.startError}.`,
+      `Check train.command in repro-gate.yml: "${argv[0]}" must be a program on PATH${runtime.kind === "container" ? " inside the image" : ""}, or a path relative to ${config2.root}.`
+    );
+  }
   if (result.timedOut) {
     throw new GateError(
       `Seed ${seed}: training timed out after ${formatDuration(config2.train.timeout)} and was stopped. Last output:
-${lastLines}
+${quoted}
   Full log: ${logFile}`,
       "Raise train.timeout in repro-gate.yml, or make the training faster."
     );
   }
   if (result.exitCode !== 0) {
-    const how = result.exitCode === null ? `was killed (${result.signal ?? "could not start"})` : `exited with code ${result.exitCode}`;
+    const how = result.exitCode === null ? `was killed (${result.signal ?? "by a signal"})` : `exited with code ${result.exitCode}`;
     throw new GateError(
       `Seed ${seed}: training ${how}. Last output:
-${lastLines || "    (none)"}
+${quoted || "    (none)"}
   Full log: ${logFile}`,
       `Fix the training so it succeeds when run as: ${argv.join(" ")}`
     );
@@ -51156,14 +51181,19 @@ function runDifferences(a, b) {
 async function diagnose(ctx, seed) {
   const { config: config2, log } = ctx;
   let runs = 0;
+  const once = async (dir, env) => {
+    await rm4(dir, { recursive: true, force: true });
+    const record3 = await runSeed({ ...ctx, env, logDir: dir }, seed);
+    const kept = path7.join(dir, "out");
+    await rename3(seedOutDir(ctx.outRoot, seed), kept);
+    return { record: record3, kept };
+  };
   const twice = async (label, extraEnv) => {
     const env = { ...ctx.env, ...extraEnv };
-    const dirA = path7.join(ctx.runRoot, `${label}-1`);
-    const dirB = path7.join(ctx.runRoot, `${label}-2`);
-    const a = await runSeed({ ...ctx, env, runDir: dirA }, seed);
-    const b = await runSeed({ ...ctx, env, runDir: dirB }, seed);
+    const a = await once(path7.join(ctx.runRoot, `${label}-1`), env);
+    const b = await once(path7.join(ctx.runRoot, `${label}-2`), env);
     runs += 2;
-    return { a, b, outA: seedOutDir(dirA, seed), outB: seedOutDir(dirB, seed) };
+    return { a: a.record, b: b.record, outA: a.kept, outB: b.kept };
   };
   log.info(`diagnose: running seed ${seed} twice in the same environment`);
   const same = await twice("same", {});
@@ -51553,11 +51583,11 @@ function lintDeterminismFindings(env, trainEnv, gpus) {
     const v = env[`env.${name}`];
     return v === void 0 ? void 0 : String(v);
   };
-  const installed = (...pkgs) => pkgs.some((p) => env[`package.${p}`] !== void 0);
+  const installed2 = (...pkgs) => pkgs.some((p) => env[`package.${p}`] !== void 0);
   const gpu = usesGpu(env, variable, gpus);
   const out = [];
   const where = "in train.env in repro-gate.yml";
-  if (installed("torch") && gpu) {
+  if (installed2("torch") && gpu) {
     const cublas = variable("CUBLAS_WORKSPACE_CONFIG");
     if (cublas === void 0 || !VALID_CUBLAS.has(cublas.trim())) {
       out.push({
@@ -51575,7 +51605,7 @@ function lintDeterminismFindings(env, trainEnv, gpus) {
       message: `PYTHONHASHSEED is ${hashSeed === void 0 ? "not set" : JSON.stringify(hashSeed)}: Python randomises str and bytes hashes per process, so set iteration order (and anything derived from hash()) can change between runs; set PYTHONHASHSEED: "0" ${where} (setting it inside the script is too late).`
     });
   }
-  if (installed(...TF_PACKAGES)) {
+  if (installed2(...TF_PACKAGES)) {
     const ops = variable("TF_DETERMINISTIC_OPS");
     if (!truthy(ops)) {
       const legacy = truthy(variable("TF_CUDNN_DETERMINISTIC")) ? " (TF_CUDNN_DETERMINISTIC covers only cuDNN)" : "";
@@ -51593,7 +51623,7 @@ function lintDeterminismFindings(env, trainEnv, gpus) {
       });
     }
   }
-  if (installed("jax", "jaxlib") && gpu) {
+  if (installed2("jax", "jaxlib") && gpu) {
     const flags = variable("XLA_FLAGS") ?? "";
     if (!/--xla_gpu_deterministic_ops(=true)?(\s|$)/.test(flags)) {
       out.push({
@@ -51613,7 +51643,7 @@ function lintDeterminismFindings(env, trainEnv, gpus) {
     });
   }
   const blas = String(env.blas ?? "").toLowerCase();
-  if ((blas.includes("mkl") || installed("mkl")) && variable("MKL_CBWR") === void 0) {
+  if ((blas.includes("mkl") || installed2("mkl")) && variable("MKL_CBWR") === void 0) {
     out.push({
       id: "mkl-cbwr",
       severity: "info",
@@ -52647,7 +52677,7 @@ async function fingerprintConfigFiles(files, root) {
 }
 
 // src/fingerprint/environment.ts
-import { mkdtemp, rm as rm4 } from "node:fs/promises";
+import { mkdtemp, rm as rm5 } from "node:fs/promises";
 import os5 from "node:os";
 import path9 from "node:path";
 
@@ -52840,7 +52870,7 @@ async function probeEnvironment(runtime, opts) {
     }
     return { facts: { ...facts, ...JSON.parse(line.slice(MARK.length)) } };
   } finally {
-    await rm4(scratch, { recursive: true, force: true });
+    await rm5(scratch, { recursive: true, force: true });
   }
 }
 
@@ -53073,10 +53103,20 @@ function summarySentence(input2, metrics, drift2) {
 // src/gate/seed-runs.ts
 import path12 from "node:path";
 function runsDir(s, verb) {
-  return path12.join(s.config.root, ".repro-gate", "runs", verb);
+  return path12.join(s.stateDir, "runs", verb);
+}
+function outRoot(s) {
+  return path12.join(s.stateDir, "out");
 }
 function seedContext(s, verb) {
-  return { config: s.config, runtime: s.runtime, env: s.env, log: s.log, runDir: runsDir(s, verb) };
+  return {
+    config: s.config,
+    runtime: s.runtime,
+    env: s.env,
+    log: s.log,
+    outRoot: outRoot(s),
+    logDir: runsDir(s, verb)
+  };
 }
 async function seedRuns(s, verb, seeds) {
   const ctx = seedContext(s, verb);
@@ -53084,36 +53124,193 @@ async function seedRuns(s, verb, seeds) {
   for (const seed of seeds) records.push(await runSeed(ctx, seed));
   return records;
 }
+function diagnoseContext(s) {
+  return {
+    config: s.config,
+    runtime: s.runtime,
+    env: s.env,
+    log: s.log,
+    outRoot: outRoot(s),
+    runRoot: runsDir(s, "diagnose")
+  };
+}
 
 // src/gate/session.ts
-import path14 from "node:path";
+import { mkdir as mkdir5, writeFile as writeFile4 } from "node:fs/promises";
+import path17 from "node:path";
+
+// src/runtime/create.ts
+import path15 from "node:path";
 
 // src/runtime/container.ts
-import { randomBytes } from "node:crypto";
-import path13 from "node:path";
+import { createHash as createHash6, randomBytes } from "node:crypto";
+import path14 from "node:path";
 
 // src/runtime/process.ts
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
-var KILL_GRACE_MS = 5e3;
-var TAIL_LINES = 20;
-var live = /* @__PURE__ */ new Set();
-var handlersInstalled = false;
-function installSignalHandlers() {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
+import { rm as rm7 } from "node:fs/promises";
+
+// src/runtime/cancel.ts
+var stoppers = /* @__PURE__ */ new Set();
+var cancelled;
+var finish;
+var installed = false;
+var UNWIND_MS = 2e3;
+var HARD_LIMIT_MS = 2e4;
+function cancelledBy() {
+  return cancelled;
+}
+function whileRunning(stop) {
+  stoppers.add(stop);
+  return () => stoppers.delete(stop);
+}
+function handleCancellation(onCancelled) {
+  if (onCancelled) finish = onCancelled;
+  if (installed) return;
+  installed = true;
   for (const sig of ["SIGINT", "SIGTERM"]) {
-    process.once(sig, () => {
+    process.on(sig, () => {
+      if (cancelled) return;
+      cancelled = sig;
       process.stderr.write(`repro-gate: ${sig} received; stopping the training
 `);
-      const exit = () => process.exit(130);
-      setTimeout(exit, 15e3).unref();
-      void Promise.allSettled([...live].map((entry) => entry.stop())).then(exit);
+      const end = () => finish ? finish(sig) : process.exit(sig === "SIGINT" ? 130 : 143);
+      setTimeout(end, HARD_LIMIT_MS).unref();
+      void Promise.allSettled([...stoppers].map((stop) => stop())).then(() => setTimeout(end, UNWIND_MS).unref());
     });
   }
 }
+
+// src/runtime/line-splitter.ts
+import { StringDecoder } from "node:string_decoder";
+var MAX_LINE_CHARS = 4096;
+var CUT_MARK = " … (line cut)";
+var LineSplitter = class {
+  constructor(emit) {
+    this.emit = emit;
+  }
+  emit;
+  decoder = new StringDecoder("utf8");
+  pending = "";
+  cut = false;
+  /** The last chunk ended in `\r`: a `\n` starting the next one belongs to the same line end. */
+  afterCR = false;
+  push(chunk) {
+    this.scan(this.decoder.write(chunk));
+  }
+  /** Emits a last line without a line end, if any. */
+  end() {
+    this.scan(this.decoder.end());
+    if (this.pending !== "" || this.cut) this.flushLine();
+  }
+  scan(text) {
+    let start = 0;
+    if (this.afterCR && text.startsWith("\n")) start = 1;
+    this.afterCR = false;
+    for (let i = start; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c !== 10 && c !== 13) continue;
+      this.append(text, start, i);
+      this.flushLine();
+      if (c === 13) {
+        if (i + 1 === text.length) this.afterCR = true;
+        else if (text.charCodeAt(i + 1) === 10) i++;
+      }
+      start = i + 1;
+    }
+    this.append(text, start, text.length);
+  }
+  append(text, from, to) {
+    if (to <= from || this.cut) return;
+    const room = MAX_LINE_CHARS - this.pending.length;
+    if (to - from <= room) {
+      this.pending += text.slice(from, to);
+    } else {
+      this.pending += text.slice(from, from + room);
+      this.cut = true;
+    }
+  }
+  flushLine() {
+    const line = this.cut ? `${this.pending}${CUT_MARK}` : this.pending;
+    this.pending = "";
+    this.cut = false;
+    this.emit(line);
+  }
+};
+
+// src/runtime/process-table.ts
+import { existsSync as existsSync2, readFileSync } from "node:fs";
+import { mkdir as mkdir4, readdir as readdir3, readFile as readFile8, rm as rm6, writeFile as writeFile3 } from "node:fs/promises";
+import path13 from "node:path";
+function pidAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === "EPERM";
+  }
+}
+function startTime(pid) {
+  try {
+    const stat6 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat6.slice(stat6.lastIndexOf(")") + 2).split(" ");
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+function isSameGroup(pgid, started) {
+  if (!groupExists(pgid)) return false;
+  const leader = startTime(pgid);
+  return leader === null ? existsSync2("/proc/self/stat") : leader === started;
+}
+function groupExists(pgid) {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return err.code === "EPERM";
+  }
+}
+async function recordGroup(dir, pgid, program) {
+  await mkdir4(dir, { recursive: true });
+  const file2 = path13.join(dir, `${pgid}.json`);
+  const record3 = { pgid, started: startTime(pgid), program: path13.basename(program) };
+  await writeFile3(file2, JSON.stringify(record3));
+  return file2;
+}
+async function reapGroups(dir) {
+  const names = await readdir3(dir).catch(() => []);
+  const stopped = [];
+  for (const name of names.filter((n) => n.endsWith(".json"))) {
+    const file2 = path13.join(dir, name);
+    try {
+      const r = JSON.parse(await readFile8(file2, "utf8"));
+      const pgid = r.pgid;
+      if (typeof pgid === "number" && pgid > 1 && r.started && isSameGroup(pgid, r.started)) {
+        process.kill(-pgid, "SIGKILL");
+        stopped.push(`${r.program ?? "training"} (process group ${pgid})`);
+      }
+    } catch {
+    }
+    await rm6(file2, { force: true });
+  }
+  return stopped;
+}
+
+// src/runtime/process.ts
+var KILL_GRACE_MS = 5e3;
+var PIPE_GRACE_MS = 2e3;
+var TAIL_LINES = 20;
+function signalGroup(pgid, sig) {
+  if (pgid === void 0) return;
+  try {
+    process.kill(-pgid, sig);
+  } catch {
+  }
+}
 function runProcess(spec) {
-  installSignalHandlers();
   const started = Date.now();
   const tail = [];
   const log = spec.logFile ? createWriteStream(spec.logFile) : void 0;
@@ -53122,85 +53319,115 @@ function runProcess(spec) {
   return new Promise((resolve2) => {
     let timedOut = false;
     let spawnError;
+    let exit;
+    let groupFile = Promise.resolve(void 0);
     const child = spawn(program, args, {
       cwd: spec.cwd,
       env: spec.env,
       stdio: ["ignore", "pipe", "pipe"],
-      // Own process group, so a timeout kills the training's children too.
+      // Own process group (pgid = pid), so every signal reaches the training's children too.
       detached: true
     });
-    let stopped;
-    const stop = () => {
-      stopped ??= (async () => {
-        signalGroup(child, "SIGTERM");
-        setTimeout(() => signalGroup(child, "SIGKILL"), KILL_GRACE_MS).unref();
-        await spec.onStop?.();
-      })();
-      return stopped;
-    };
-    const entry = { child, stop };
-    live.add(entry);
-    const timer = setTimeout(() => {
-      timedOut = true;
-      void stop();
-    }, spec.timeoutMs);
-    const lineSplitter = () => {
-      let pending = "";
-      return {
-        push(chunk) {
-          log?.write(chunk);
-          pending += chunk.toString("utf8");
-          const parts = pending.split(/\r?\n/);
-          pending = parts.pop() ?? "";
-          for (const line of parts) emit(line);
-        },
-        flush() {
-          if (pending) emit(pending);
-          pending = "";
-        }
-      };
-    };
+    const pgid = child.pid;
+    if (pgid !== void 0 && spec.groupsDir) {
+      groupFile = recordGroup(spec.groupsDir, pgid, program).catch(() => void 0);
+    }
     const emit = (line) => {
       tail.push(line);
       if (tail.length > TAIL_LINES) tail.shift();
       spec.onLine?.(line);
     };
-    const stdoutLines = lineSplitter();
-    const stderrLines = lineSplitter();
-    child.stdout.on("data", (c) => stdoutLines.push(c));
-    child.stderr.on("data", (c) => stderrLines.push(c));
-    child.on("error", (e) => {
-      spawnError = e;
+    const splitters = [new LineSplitter(emit), new LineSplitter(emit)];
+    let openStreams = 0;
+    let pipesClosed = () => {
+    };
+    const allClosed = new Promise((res) => {
+      pipesClosed = res;
     });
-    child.on("close", (code, signal) => {
+    for (const [i, stream] of [child.stdout, child.stderr].entries()) {
+      if (!stream) continue;
+      openStreams++;
+      stream.on("data", (chunk) => {
+        log?.write(chunk);
+        splitters[i].push(chunk);
+      });
+      stream.on("close", () => {
+        if (--openStreams === 0) pipesClosed();
+      });
+    }
+    if (openStreams === 0) pipesClosed();
+    let stopping;
+    const stop = () => {
+      stopping ??= (async () => {
+        signalGroup(pgid, "SIGTERM");
+        setTimeout(() => signalGroup(pgid, "SIGKILL"), KILL_GRACE_MS).unref();
+        await spec.onStop?.();
+      })();
+      return stopping;
+    };
+    let resolveDone = () => {
+    };
+    const done = new Promise((res) => {
+      resolveDone = res;
+    });
+    const unregister = whileRunning(async () => {
+      await stop();
+      await done;
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void stop();
+    }, spec.timeoutMs);
+    if (cancelledBy()) void stop();
+    const finish2 = async () => {
+      await Promise.race([allClosed, new Promise((res) => setTimeout(res, PIPE_GRACE_MS).unref())]);
+      signalGroup(pgid, "SIGKILL");
+      child.stdout?.destroy();
+      child.stderr?.destroy();
       clearTimeout(timer);
-      live.delete(entry);
-      stdoutLines.flush();
-      stderrLines.flush();
+      for (const s of splitters) s.end();
       if (spawnError) emit(`repro-gate: could not start ${program}: ${spawnError.message}`);
-      const result = {
-        exitCode: spawnError ? null : code,
-        signal,
+      const file2 = await groupFile;
+      if (file2) await rm7(file2, { force: true });
+      await stopping?.catch(() => void 0);
+      await new Promise((res) => log ? log.end(res) : res());
+      const cancelled2 = cancelledBy();
+      return {
+        exitCode: spawnError ? null : exit?.code ?? null,
+        signal: exit?.signal ?? null,
         timedOut,
+        ...cancelled2 ? { cancelled: cancelled2 } : {},
+        ...spawnError ? { startError: spawnError.message } : {},
         durationMs: Date.now() - started,
         tail: [...tail]
       };
-      void Promise.resolve(stopped).then(() => log ? log.end(() => resolve2(result)) : resolve2(result));
+    };
+    const end = () => {
+      unregister();
+      void finish2().then((result) => {
+        resolveDone();
+        resolve2(result);
+      });
+    };
+    child.on("error", (e) => {
+      spawnError = e;
+      if (pgid === void 0 && !exit) {
+        exit = { code: null, signal: null };
+        end();
+      }
+    });
+    child.on("exit", (code, signal) => {
+      exit = { code, signal };
+      end();
     });
   });
-}
-function signalGroup(child, sig) {
-  if (child.pid === void 0 || child.exitCode !== null) return;
-  try {
-    process.kill(-child.pid, sig);
-  } catch {
-  }
 }
 
 // src/runtime/container.ts
 var WORKSPACE = "/workspace";
 var OUTSIDE = "/mnt/repro-gate";
 var LABEL = "repro-gate.run";
+var PROJECT_LABEL = "repro-gate.project";
 var PULL_ATTEMPTS = 3;
 var DIGEST_RE = /^[^\s@]+@sha256:[0-9a-f]{64}$/;
 function isPinned(image) {
@@ -53225,6 +53452,8 @@ var ContainerRuntime = class {
     this.image = image;
     this.log = log;
     this.docker = opts.docker ?? "docker";
+    this.groupsDir = opts.groupsDir;
+    this.project = createHash6("sha256").update(path14.resolve(config2.root)).digest("hex").slice(0, 16);
     const runner = opts.runnerEnv ?? process.env;
     this.clientEnv = Object.fromEntries(
       DOCKER_CLIENT_VARS.flatMap((k) => {
@@ -53240,6 +53469,8 @@ var ContainerRuntime = class {
   runId = `${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
   docker;
   clientEnv;
+  project;
+  groupsDir;
   imageId = "";
   count = 0;
   async prepare() {
@@ -53251,12 +53482,22 @@ var ContainerRuntime = class {
       );
     }
     this.imageId = await this.ensureImage();
+    await this.reapLeftovers();
+  }
+  /** Containers of this project still there from a gate that was killed (the caller holds the project lock). */
+  async reapLeftovers() {
+    const ids = (await this.dockerText(["ps", "-aq", "--filter", `label=${PROJECT_LABEL}=${this.project}`]).catch(() => "")).split("\n").filter(Boolean);
+    if (!ids.length) return;
+    this.log.warn(
+      `Removing ${ids.length} training container(s) left running by an earlier repro-gate run that was stopped.`
+    );
+    await this.remove(ids);
   }
   pathFor(hostPath) {
-    const rel = path13.relative(this.config.root, hostPath);
+    const rel = path14.relative(this.config.root, hostPath);
     if (rel === "") return WORKSPACE;
-    if (!rel.startsWith("..") && !path13.isAbsolute(rel)) return path13.posix.join(WORKSPACE, ...rel.split(path13.sep));
-    return path13.posix.join(OUTSIDE, ...path13.resolve(hostPath).split(path13.sep));
+    if (!rel.startsWith("..") && !path14.isAbsolute(rel)) return path14.posix.join(WORKSPACE, ...rel.split(path14.sep));
+    return path14.posix.join(OUTSIDE, ...path14.resolve(hostPath).split(path14.sep));
   }
   async run(spec) {
     const name = `repro-gate-${this.runId}-${++this.count}`;
@@ -53268,6 +53509,8 @@ var ContainerRuntime = class {
       name,
       "--label",
       `${LABEL}=${this.runId}`,
+      "--label",
+      `${PROJECT_LABEL}=${this.project}`,
       "--network",
       this.config.train.network,
       "--security-opt",
@@ -53294,6 +53537,7 @@ var ContainerRuntime = class {
       timeoutMs: spec.timeoutMs,
       logFile: spec.logFile,
       onLine: spec.onLine,
+      groupsDir: this.groupsDir,
       // Killing the docker CLI does not stop the container: remove it by name.
       onStop: () => this.remove([name])
     });
@@ -53394,6 +53638,11 @@ var ContainerRuntime = class {
 
 // src/runtime/host.ts
 var HostRuntime = class {
+  /** `groupsDir`: where running process groups are recorded, so a later gate can reap them. */
+  constructor(groupsDir) {
+    this.groupsDir = groupsDir;
+  }
+  groupsDir;
   kind = "host";
   async prepare() {
   }
@@ -53401,7 +53650,7 @@ var HostRuntime = class {
     return hostPath;
   }
   run(spec) {
-    return runProcess(spec);
+    return runProcess({ ...spec, groupsDir: this.groupsDir });
   }
   async dispose() {
   }
@@ -53411,24 +53660,107 @@ var HostRuntime = class {
 };
 
 // src/runtime/create.ts
+function stateDir(config2) {
+  return path15.join(config2.root, ".repro-gate");
+}
 function createRuntime(config2, log) {
-  return config2.train.image ? new ContainerRuntime(config2, config2.train.image, log) : new HostRuntime();
+  const groupsDir = path15.join(stateDir(config2), "groups");
+  return config2.train.image ? new ContainerRuntime(config2, config2.train.image, log, { groupsDir }) : new HostRuntime(groupsDir);
+}
+
+// src/runtime/lock.ts
+import { open as open5, readFile as readFile9, rm as rm8 } from "node:fs/promises";
+import os6 from "node:os";
+import path16 from "node:path";
+function parseRecord(text) {
+  try {
+    const r = JSON.parse(text);
+    if (typeof r.pid === "number" && typeof r.host === "string") return r;
+  } catch {
+  }
+  return void 0;
+}
+async function acquireLock(stateDir2, verb, warn) {
+  const file2 = path16.join(stateDir2, "lock");
+  const record3 = { pid: process.pid, host: os6.hostname(), verb, startedAt: (/* @__PURE__ */ new Date()).toISOString() };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fh = await open5(file2, "wx");
+      try {
+        await fh.writeFile(`${JSON.stringify(record3)}
+`);
+      } finally {
+        await fh.close();
+      }
+      return { release: () => rm8(file2, { force: true }) };
+    } catch (err) {
+      if (err.code !== "EEXIST") throw err;
+    }
+    const holder = parseRecord(await readFile9(file2, "utf8").catch(() => ""));
+    if (holder && holder.host === record3.host && pidAlive(holder.pid)) {
+      throw new GateError(
+        `Another repro-gate run (${holder.verb}, process ${holder.pid}, started ${holder.startedAt}) is using ${stateDir2}.`,
+        `Wait for it to finish: runs in one folder share its training output folders. If that process is gone, delete ${file2}.`
+      );
+    }
+    if (holder && holder.host !== record3.host) {
+      throw new GateError(
+        `${file2} says repro-gate is running on another machine (${holder.host}, process ${holder.pid}).`,
+        `Runs on a shared folder cannot check each other's processes: if that run is over, delete ${file2}.`
+      );
+    }
+    warn(
+      `Taking over ${file2}, left by a repro-gate run that is no longer running${holder ? ` (process ${holder.pid})` : ""}.`
+    );
+    await rm8(file2, { force: true });
+  }
+  throw new GateError(
+    `Could not take the lock ${file2}: another run keeps creating it.`,
+    "Let the other run finish first."
+  );
 }
 
 // src/gate/session.ts
+var STATE_GITIGNORE = `# Written by repro-gate: its working files. Commit the baseline file, not these.
+out/
+runs/
+groups/
+cache/
+lock
+`;
 function baselineLocation(config2) {
-  const baselinePath = path14.resolve(config2.root, config2.baseline);
-  return { baselinePath, baselineName: toPosix(path14.relative(config2.root, baselinePath)) };
+  const baselinePath = path17.resolve(config2.root, config2.baseline);
+  return { baselinePath, baselineName: toPosix(path17.relative(config2.root, baselinePath)) };
 }
-async function withSession(req, config2, fn) {
-  const runtime = (req.createRuntime ?? createRuntime)(config2, req.log);
+async function withSession(req, config2, verb, fn) {
+  const dir = stateDir(config2);
+  await mkdir5(dir, { recursive: true });
+  await writeFile4(path17.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
+  const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
-    await runtime.prepare();
-    const own2 = { PYTHONUNBUFFERED: "1", ...config2.train.env };
-    const env = runtime.kind === "host" ? trainingEnv(req.runnerEnv ?? process.env, own2) : own2;
-    return await fn({ config: config2, runtime, env, log: req.log, ...baselineLocation(config2) });
+    const reaped = await reapGroups(path17.join(dir, "groups"));
+    if (reaped.length) {
+      req.log.warn(
+        `Stopped ${reaped.length} process group(s) left running by an earlier repro-gate run that was killed: ${reaped.join(", ")}.`
+      );
+    }
+    const runtime = (req.createRuntime ?? createRuntime)(config2, req.log);
+    if (runtime.kind === "host" && req.untrustedHost) {
+      throw new GateError(
+        `Refusing to train on the runner itself: ${req.untrustedHost}. Its code could read the job's tokens from other processes.`,
+        "Set train.image in repro-gate.yml (a digest-pinned image) so the training runs in a container, or run this check on pull_request instead of pull_request_target."
+      );
+    }
+    try {
+      await runtime.prepare();
+      const own2 = { PYTHONUNBUFFERED: "1", ...config2.train.env };
+      const env = runtime.kind === "host" ? trainingEnv(req.runnerEnv ?? process.env, own2) : own2;
+      return await fn({ config: config2, runtime, env, log: req.log, stateDir: dir, ...baselineLocation(config2) });
+    } finally {
+      await runtime.dispose();
+    }
   } finally {
-    await runtime.dispose();
+    await lock.release();
   }
 }
 
@@ -53438,7 +53770,7 @@ async function check3(req) {
   const { baselinePath } = baselineLocation(config2);
   const baseline = await readBaseline(baselinePath, req.configPath);
   checkBaselineFits(config2, baseline, baselinePath);
-  return withSession(req, config2, async (s) => {
+  return withSession(req, config2, "check", async (s) => {
     const { fingerprints, context: context3 } = await observe(s);
     const drift2 = await driftSince(s, baseline, fingerprints);
     const { candidate, verdict, metrics, mismatches, warnings, sequential } = await trainAndCompare(s, baseline);
@@ -53454,10 +53786,7 @@ async function check3(req) {
       cause = rankCause({ drift: drift2, codeChanges, metrics, mismatches });
       if (cause.cause === "unknown" && config2.mode === "exact" && config2.diagnose.auto) {
         const seed = mismatches[0]?.seed ?? config2.seeds[0] ?? 0;
-        diagnosis = await diagnose(
-          { config: config2, runtime: s.runtime, env: s.env, log: s.log, runRoot: runsDir(s, "diagnose") },
-          seed
-        );
+        diagnosis = await diagnose(diagnoseContext(s), seed);
         cause = diagnosisCause(diagnosis);
       }
     }
@@ -53592,7 +53921,7 @@ function diagnosisCause(d) {
 async function drift(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
   const baseline = await readBaseline(baselineLocation(config2).baselinePath, req.configPath);
-  return withSession(req, config2, async (s) => {
+  return withSession(req, config2, "drift", async (s) => {
     const { fingerprints, context: context3 } = await observe(s);
     const found = await driftSince(s, baseline, fingerprints);
     const verdict = found.data.length + found.config.length + found.environment.length ? "drift" : "no-drift";
@@ -53610,7 +53939,7 @@ async function drift(req) {
 // src/gate/record.ts
 async function record2(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
-  return withSession(req, config2, async (s) => {
+  return withSession(req, config2, "record", async (s) => {
     const { fingerprints, context: context3 } = await observe(s);
     const runs = await seedRuns(s, "record", config2.seeds);
     const recorded = {
@@ -53642,12 +53971,12 @@ function runGate(command, req) {
 }
 
 // src/github/context.ts
-import { readFileSync } from "node:fs";
+import { readFileSync as readFileSync2 } from "node:fs";
 function readEvent(env = process.env) {
   let payload = {};
   if (env.GITHUB_EVENT_PATH) {
     try {
-      payload = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, "utf8"));
+      payload = JSON.parse(readFileSync2(env.GITHUB_EVENT_PATH, "utf8"));
     } catch {
       payload = {};
     }
@@ -53704,7 +54033,7 @@ function workflowRunHead(payload) {
 }
 
 // node_modules/@actions/github/lib/context.js
-import { readFileSync as readFileSync2, existsSync as existsSync2 } from "fs";
+import { readFileSync as readFileSync3, existsSync as existsSync3 } from "fs";
 import { EOL as EOL5 } from "os";
 var Context = class {
   /**
@@ -53714,11 +54043,11 @@ var Context = class {
     var _a3, _b, _c;
     this.payload = {};
     if (process.env.GITHUB_EVENT_PATH) {
-      if (existsSync2(process.env.GITHUB_EVENT_PATH)) {
-        this.payload = JSON.parse(readFileSync2(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
+      if (existsSync3(process.env.GITHUB_EVENT_PATH)) {
+        this.payload = JSON.parse(readFileSync3(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path16 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path16} does not exist${EOL5}`);
+        const path19 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path19} does not exist${EOL5}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -57942,12 +58271,12 @@ async function pullRequestsForRun(octokit, repo, head) {
 }
 
 // src/github/sticky-comment.ts
-import { createHash as createHash6 } from "node:crypto";
+import { createHash as createHash7 } from "node:crypto";
 var MAX_COMMENT_LENGTH = 65536;
 var MARKER_VERSION = "v1";
 function commentKey(configPath) {
   const norm = configPath.replace(/\\/g, "/").replace(/^(\.\/)+/, "").replace(/\/{2,}/g, "/");
-  return createHash6("sha256").update(norm).digest("hex").slice(0, 12);
+  return createHash7("sha256").update(norm).digest("hex").slice(0, 12);
 }
 function commentMarker(key) {
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(key)) throw new Error(`invalid comment key ${JSON.stringify(key)}`);
@@ -58441,13 +58770,18 @@ function renderMarkdown(report, opts = {}) {
 `;
 }
 
+// src/util/log-lines.ts
+function inertLogLines(text) {
+  return text.split(/\r\n|\r|\n/).map((line) => /^\s*::/u.test(line) ? `[repro-gate] ${line}` : line);
+}
+
 // src/action/inputs.ts
 var COMMANDS = ["check", "record", "drift", "comment"];
 var COMMENT_MODES = ["on-change", "always", "never"];
 var oneOf = (values, what) => external_exports.enum(values, {
   error: (iss) => `unknown ${what} ${JSON.stringify(iss.input)}; expected one of ${values.join(", ")}`
 });
-var path15 = external_exports.string().refine((s) => !s.includes("\0"), "must not contain NUL characters");
+var path18 = external_exports.string().refine((s) => !s.includes("\0"), "must not contain NUL characters");
 var optional2 = (schema) => external_exports.string().transform((s) => s === "" ? void 0 : s).pipe(schema.optional());
 var list = (s) => {
   const items = s.split(/[,\n]/).map((x) => x.trim()).filter(Boolean);
@@ -58455,16 +58789,16 @@ var list = (s) => {
 };
 var schemas = {
   command: external_exports.string().transform((s) => s || "check").pipe(oneOf(COMMANDS, "command")),
-  config: external_exports.string().transform((s) => s || "repro-gate.yml").pipe(path15),
-  "working-directory": external_exports.string().transform((s) => s || ".").pipe(path15),
+  config: external_exports.string().transform((s) => s || "repro-gate.yml").pipe(path18),
+  "working-directory": external_exports.string().transform((s) => s || ".").pipe(path18),
   "github-token": external_exports.string(),
   comment: external_exports.string().transform((s) => s || "on-change").pipe(oneOf(COMMENT_MODES, "comment mode")),
   "comment-author": optional2(
     external_exports.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/, "expected a GitHub login such as my-app[bot]")
   ),
   "fail-on": external_exports.string().transform((s) => s === "" ? [...FAILING_VERDICTS] : list(s)).pipe(external_exports.array(oneOf(VERDICTS, "verdict"))),
-  "report-file": optional2(path15),
-  report: optional2(path15),
+  "report-file": optional2(path18),
+  report: optional2(path18),
   "pr-number": optional2(
     external_exports.string().regex(/^[1-9][0-9]{0,15}$/, "expected a positive integer (the pull request number)").transform(Number).pipe(external_exports.number().int().positive().max(Number.MAX_SAFE_INTEGER))
   )
@@ -58502,7 +58836,7 @@ function readInputs(get = (n) => getInput(n)) {
 }
 
 // src/action/untrusted-report.ts
-import { lstat as lstat2, readFile as readFile8 } from "node:fs/promises";
+import { lstat as lstat2, readFile as readFile10 } from "node:fs/promises";
 var MAX_REPORT_BYTES = 5 * 1024 * 1024;
 function clip2(s, max = 120) {
   const one = s.replace(/[\u0000-\u001f\u007f]/g, " ");
@@ -58542,7 +58876,7 @@ async function readUntrustedReport(file2) {
       `Input "report": file is ${st.size} bytes, over the ${MAX_REPORT_BYTES}-byte limit for a report`
     );
   }
-  return parseUntrustedReport(await readFile8(file2, "utf8"));
+  return parseUntrustedReport(await readFile10(file2, "utf8"));
 }
 function checkPullRequest(report, trusted) {
   const pr = report.pullRequest;
@@ -58562,8 +58896,17 @@ function checkPullRequest(report, trusted) {
 }
 
 // src/action/main.ts
+var actionLogger = {
+  info: (text) => info(inertLogLines(text).join("\n")),
+  // core.warning escapes line breaks itself: the whole text is one annotation.
+  warn: (text) => warning(text)
+};
 var SUMMARY_MAX_BYTES = 1e6;
 async function run() {
+  handleCancellation((signal) => {
+    setFailed(`repro-gate: cancelled by ${signal}; every training it started was stopped.`);
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  });
   try {
     const inputs = readInputs();
     if (inputs.command === "comment") await commentFromReport(inputs);
@@ -58579,7 +58922,7 @@ async function gateAndReport(inputs, command) {
   const outcome2 = await runGate(command, {
     configPath: inputs.config,
     cwd: resolve(workspace, inputs.workingDirectory),
-    log: { info: (l) => info(l), warn: (l) => warning(l) }
+    log: actionLogger
   });
   const report = pr ? { ...outcome2.report, pullRequest: pr } : outcome2.report;
   const files = await writeReportFiles(inputs, report);
@@ -58665,10 +59008,10 @@ function reportPaths(inputs) {
 }
 async function writeReportFiles(inputs, report) {
   const files = reportPaths(inputs);
-  await mkdir4(dirname(files.json), { recursive: true });
-  await writeFile3(files.json, `${JSON.stringify(report, null, 2)}
+  await mkdir6(dirname(files.json), { recursive: true });
+  await writeFile5(files.json, `${JSON.stringify(report, null, 2)}
 `);
-  await writeFile3(files.markdown, renderMarkdown(report));
+  await writeFile5(files.markdown, renderMarkdown(report));
   setOutput("report-json", files.json);
   setOutput("report-markdown", files.markdown);
   return files;

@@ -6,10 +6,10 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { diagnose, isGateCommand, runEquivalence, runGate } from './gate/index.js';
+import { diagnose, handleCancellation, isGateCommand, runEquivalence, runGate } from './gate/index.js';
 import { renderDiagnosis } from './report/diagnosis.js';
 import { escaperFor, renderMarkdown } from './report/markdown.js';
-import { formatGateError, GateError } from './util/errors.js';
+import { CancelledError, formatGateError, GateError } from './util/errors.js';
 import { stderrLogger } from './util/logger.js';
 import { TOOL_VERSION } from './util/version.js';
 
@@ -79,11 +79,58 @@ export interface CliIo {
   cwd: string;
 }
 
-export async function main(argv: string[], io: CliIo): Promise<number> {
-  let verbose = argv.includes('--verbose');
+/** Prints an error once (one JSON document with --json) and gives its exit code. */
+function errorReporter(argv: string[], io: CliIo): { verbose: boolean; fail: (err: unknown) => number } {
+  let reported: number | undefined;
+  const state = {
+    verbose: argv.includes('--verbose'),
+    fail(err: unknown): number {
+      if (reported !== undefined) return reported;
+      const code = err instanceof CancelledError ? err.exitCode : 2;
+      reported = code;
+      // --json promises one document on stdout, errors included, so scripts never parse an empty string.
+      if (argv.includes('--json')) {
+        const error =
+          err instanceof GateError
+            ? {
+                message: err.message,
+                hint: err.hint ?? null,
+                ...(err instanceof CancelledError ? { signal: err.signal } : {}),
+              }
+            : { message: (err as Error)?.message ?? String(err), hint: null };
+        io.stdout(`${JSON.stringify({ error }, null, 2)}\n`);
+      }
+      if (err instanceof GateError) {
+        io.stderr(`repro-gate: ${formatGateError(err)}\n`);
+        if (state.verbose && err.stack) io.stderr(`${err.stack}\n`);
+      } else {
+        io.stderr(`repro-gate: unexpected error: ${(err as Error)?.message ?? String(err)}\n`);
+        io.stderr(
+          state.verbose
+            ? `${(err as Error)?.stack}\n`
+            : 'Run again with --verbose for the stack trace, and please report it.\n',
+        );
+      }
+      return code;
+    },
+  };
+  return state;
+}
+
+/**
+ * Runs one command. `onCancel` (set by the real entry point) receives the function that reports a
+ * cancellation, so SIGINT/SIGTERM still end in one error document and exit 130/143.
+ */
+export async function main(
+  argv: string[],
+  io: CliIo,
+  onCancel?: (report: (signal: NodeJS.Signals) => number) => void,
+): Promise<number> {
+  const reporter = errorReporter(argv, io);
+  onCancel?.((signal) => reporter.fail(new CancelledError(signal)));
   try {
     const { values, positionals } = parseCommandLine(argv);
-    verbose = values.verbose;
+    reporter.verbose = values.verbose;
     if (values.version) {
       io.stdout(`${TOOL_VERSION}\n`);
       return 0;
@@ -135,26 +182,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     );
     return outcome.exitCode;
   } catch (err) {
-    // --json promises one document on stdout, errors included, so scripts never parse an empty string.
-    if (argv.includes('--json')) {
-      const error =
-        err instanceof GateError
-          ? { message: err.message, hint: err.hint ?? null }
-          : { message: (err as Error)?.message ?? String(err), hint: null };
-      io.stdout(`${JSON.stringify({ error }, null, 2)}\n`);
-    }
-    if (err instanceof GateError) {
-      io.stderr(`repro-gate: ${formatGateError(err)}\n`);
-      if (verbose && err.stack) io.stderr(`${err.stack}\n`);
-    } else {
-      io.stderr(`repro-gate: unexpected error: ${(err as Error)?.message ?? String(err)}\n`);
-      io.stderr(
-        verbose
-          ? `${(err as Error)?.stack}\n`
-          : 'Run again with --verbose for the stack trace, and please report it.\n',
-      );
-    }
-    return 2;
+    return reporter.fail(err);
   }
 }
 
@@ -167,10 +195,14 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
-  const code = await main(process.argv.slice(2), {
+  const io: CliIo = {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     cwd: process.cwd(),
-  });
+  };
+  const code = await main(process.argv.slice(2), io, (report) =>
+    // Every training is stopped by now; if the command has not ended on its own, end it here.
+    handleCancellation((signal) => process.exit(report(signal))),
+  );
   process.exitCode = code;
 }

@@ -13,7 +13,10 @@ import { FakeGitHub, TOKENS } from './helpers/fake-github.js';
 import { inputEnvName, parseOutputFile, pullRequestEvent } from './helpers/run-action.js';
 import { sampleReport } from './helpers/sample-report.js';
 
-const gate = vi.hoisted(() => ({ runGate: vi.fn<(command: string, req: GateRequest) => Promise<GateOutcome>>() }));
+const gate = vi.hoisted(() => ({
+  runGate: vi.fn<(command: string, req: GateRequest) => Promise<GateOutcome>>(),
+  handleCancellation: () => {},
+}));
 vi.mock('../src/gate/index.js', () => gate);
 
 const { run } = await import('../src/action/main.js');

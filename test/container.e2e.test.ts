@@ -121,7 +121,7 @@ describe('container runtime', () => {
       await new Promise((res) => setTimeout(res, 200));
     expect(gateContainers()).toHaveLength(1);
     child.kill('SIGTERM');
-    expect(await exited).toBe(130);
+    expect(await exited).toBe(143);
     expect(stderr).toContain('SIGTERM received; stopping the training');
     expect(gateContainers()).toEqual([]);
   });
@@ -140,7 +140,15 @@ describe('container runtime', () => {
       '    workspace = "read-only"',
       // PATH, HOSTNAME and LANG come from Docker and the image itself, not from the runner.
       'env = {k: v for k, v in os.environ.items() if k not in ("PATH", "HOSTNAME", "LANG")}',
-      'json.dump({"accuracy": 1, "loss": 1, "names": names, "registry": registry, "workspace": workspace, "env": env, "uid": os.getuid()}, open(sys.argv[1] + "/metrics.json", "w"))',
+      // Every process it can see, with any token found in their environments (host mode would see the runner's).
+      'procs, tokens = [], []',
+      'for p in filter(str.isdigit, os.listdir("/proc")):',
+      '    try:',
+      '        procs.append(open("/proc/%s/cmdline" % p, "rb").read().split(b"\\0")[0].decode())',
+      '        tokens += [l for l in open("/proc/%s/environ" % p, "rb").read().split(b"\\0") if b"TOKEN" in l]',
+      '    except OSError:',
+      '        pass',
+      'json.dump({"accuracy": 1, "loss": 1, "names": names, "registry": registry, "workspace": workspace, "env": env, "uid": os.getuid(), "procs": procs, "tokens": len(tokens)}, open(sys.argv[1] + "/metrics.json", "w"))',
     ].join('\n');
     const cfg = config(images.base, { command: JSON.stringify(['python3', '-c', probe, '{out}']) }).replace(
       'artifacts: [model.json]',
@@ -152,19 +160,20 @@ describe('container runtime', () => {
       ACTIONS_RUNTIME_TOKEN: 'nope',
     });
     expect(r.code, r.stderr).toBe(0);
-    const seen = JSON.parse(
-      await readFile(path.join(dir, '.repro-gate', 'runs', 'record', 'seed-0', 'metrics.json'), 'utf8'),
-    );
+    const seen = JSON.parse(await readFile(path.join(dir, '.repro-gate', 'out', 'seed-0', 'metrics.json'), 'utf8'));
     expect(seen.names).toEqual(['lo']);
     expect(seen.registry).toBe('ConnectionRefusedError'); // the host's registry listens there, but not in this namespace
     expect(seen.workspace).toBe('read-only');
     expect(seen.uid).toBe(process.getuid!());
+    // Its own PID namespace: the init shim and itself, never the runner's processes or their tokens.
+    expect(seen.procs.sort()).toEqual(['/sbin/docker-init', 'python3']);
+    expect(seen.tokens).toBe(0);
     expect(seen.env).toEqual({
       HOME: '/tmp',
       PYTHONUNBUFFERED: '1',
       PYTHONHASHSEED: '0',
       REPRO_GATE_SEED: '0',
-      REPRO_GATE_OUT: '/workspace/.repro-gate/runs/record/seed-0',
+      REPRO_GATE_OUT: '/workspace/.repro-gate/out/seed-0',
     });
   });
 

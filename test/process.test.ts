@@ -1,10 +1,12 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { trainingEnv } from '../src/runtime/env.js';
 import { runProcess } from '../src/runtime/process.js';
+import { reapGroups, recordGroup } from '../src/runtime/process-table.js';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 
@@ -85,7 +87,105 @@ describe('process runner', () => {
   it('reports a program that cannot start', async () => {
     const r = await runProcess({ argv: ['definitely-not-a-program-xyz'], cwd: os.tmpdir(), env, timeoutMs: 5_000 });
     expect(r.exitCode).toBeNull();
+    expect(r.startError).toMatch(/ENOENT/);
     expect(r.tail.join('\n')).toMatch(/could not start definitely-not-a-program-xyz: .*ENOENT/);
+  });
+
+  it('ends when the process exits, even if a background child still holds its output', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rg-proc-'));
+    const pidFile = path.join(dir, 'bg.pid');
+    const t0 = Date.now();
+    const r = await runProcess({
+      // The background sleep inherits stdout and stderr: waiting for the pipes to close would hang.
+      argv: ['sh', '-c', `sleep 60 & echo $! > ${pidFile}; echo trained`],
+      cwd: dir,
+      env,
+      timeoutMs: 30_000,
+    });
+    expect(r).toMatchObject({ exitCode: 0, timedOut: false });
+    expect(r.tail).toEqual(['trained']);
+    expect(Date.now() - t0).toBeLessThan(10_000); // the pipe grace, not the 60 s sleep
+    await new Promise((res) => setTimeout(res, 200));
+    expect(alive(Number(await readFile(pidFile, 'utf8')))).toBe(false);
+  });
+
+  it('kills what the training left running in its group, even with its pipes closed', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rg-proc-'));
+    const pidFile = path.join(dir, 'bg.pid');
+    const r = await runProcess({
+      argv: ['sh', '-c', `sleep 60 >/dev/null 2>&1 & echo $! > ${pidFile}`],
+      cwd: dir,
+      env,
+      timeoutMs: 30_000,
+    });
+    expect(r.exitCode).toBe(0);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(alive(Number(await readFile(pidFile, 'utf8')))).toBe(false);
+  });
+
+  it('on timeout, SIGKILLs after the grace what ignores SIGTERM, also after the leader exited', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rg-proc-'));
+    const pidFile = path.join(dir, 'stubborn.pid');
+    const t0 = Date.now();
+    const r = await runProcess({
+      // The leader exits on SIGTERM; its child ignores SIGTERM and keeps the pipes open.
+      argv: ['sh', '-c', `sh -c 'trap "" TERM; echo $$ > ${pidFile}; while :; do sleep 1; done' & wait`],
+      cwd: dir,
+      env,
+      timeoutMs: 1_000,
+    });
+    expect(r.timedOut).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(alive(Number(await readFile(pidFile, 'utf8')))).toBe(false);
+  });
+
+  it('treats a lone carriage return as a line end (progress bars)', async () => {
+    const lines: string[] = [];
+    await runProcess({
+      argv: ['printf', 'epoch 1:  10%%\\r epoch 1: 100%%\\r\\ndone\\n'],
+      cwd: os.tmpdir(),
+      env,
+      timeoutMs: 10_000,
+      onLine: (l) => lines.push(l),
+    });
+    expect(lines).toEqual(['epoch 1:  10%', ' epoch 1: 100%', 'done']);
+  });
+
+  it('records its process group while running and forgets it after', async () => {
+    const groups = await mkdtemp(path.join(os.tmpdir(), 'rg-groups-'));
+    const seen: string[] = [];
+    const r = await runProcess({
+      argv: ['sh', '-c', `ls ${groups}`],
+      cwd: os.tmpdir(),
+      env,
+      timeoutMs: 10_000,
+      groupsDir: groups,
+      onLine: (l) => seen.push(l),
+    });
+    expect(r.exitCode).toBe(0);
+    expect(seen).toEqual([expect.stringMatching(/^\d+\.json$/)]);
+    expect(await readdir(groups)).toEqual([]);
+  });
+});
+
+describe('reaping what a killed gate left running', () => {
+  it('stops a recorded group that is still alive, and never a reused pid', async () => {
+    const groups = await mkdtemp(path.join(os.tmpdir(), 'rg-groups-'));
+    const orphan = spawn('sh', ['-c', 'sleep 60 & wait'], { detached: true, stdio: 'ignore' });
+    const pgid = orphan.pid ?? 0;
+    await recordGroup(groups, pgid, 'sh');
+    // A record whose start time does not match a live process (a reused pid) is left alone.
+    await writeFile(
+      path.join(groups, `${process.pid}.json`),
+      JSON.stringify({ pgid: process.pid, started: '1', program: 'x' }),
+    );
+    const stopped = await reapGroups(groups);
+    expect(stopped).toEqual([`sh (process group ${pgid})`]);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(alive(pgid)).toBe(false);
+    expect(alive(process.pid)).toBe(true);
+    expect(await readdir(groups)).toEqual([]);
   });
 });
 

@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import * as core from '@actions/core';
-import { type GateCommand, runGate } from '../gate/index.js';
+import { type GateCommand, handleCancellation, runGate } from '../gate/index.js';
 import {
   type EventInfo,
   pullRequestFromEvent,
@@ -23,13 +23,26 @@ import { commentKey, GitHubPermissionError, upsertStickyComment } from '../githu
 import { renderMarkdown } from '../report/markdown.js';
 import type { Report } from '../schema/report.js';
 import { formatGateError, GateError } from '../util/errors.js';
+import { inertLogLines } from '../util/log-lines.js';
 import { type ActionInputs, readInputs } from './inputs.js';
 import { checkPullRequest, readUntrustedReport } from './untrusted-report.js';
+
+/** Training output and repository text never reach the runner as a workflow command. */
+const actionLogger = {
+  info: (text: string) => core.info(inertLogLines(text).join('\n')),
+  // core.warning escapes line breaks itself: the whole text is one annotation.
+  warn: (text: string) => core.warning(text),
+};
 
 /** GitHub refuses step summaries over 1 MiB. */
 const SUMMARY_MAX_BYTES = 1_000_000;
 
 export async function run(): Promise<void> {
+  // The runner cancels a job with SIGINT, then SIGTERM: stop every training first, then fail the step.
+  handleCancellation((signal) => {
+    core.setFailed(`repro-gate: cancelled by ${signal}; every training it started was stopped.`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
   try {
     const inputs = readInputs();
     if (inputs.command === 'comment') await commentFromReport(inputs);
@@ -48,7 +61,7 @@ async function gateAndReport(inputs: ActionInputs, command: GateCommand): Promis
   const outcome = await runGate(command, {
     configPath: inputs.config,
     cwd: resolve(workspace, inputs.workingDirectory),
-    log: { info: (l) => core.info(l), warn: (l) => core.warning(l) },
+    log: actionLogger,
   });
   const report: Report = pr ? { ...outcome.report, pullRequest: pr } : outcome.report;
 

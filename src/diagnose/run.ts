@@ -4,6 +4,7 @@
  * at a time. A factor that restores determinism names the cause (threads → parallelism, hash seed
  * → randomness); when none does, something is unseeded (randomness).
  */
+import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Runtime } from '../runtime/types.js';
 import type { RunRecord } from '../schema/baseline.js';
@@ -49,7 +50,9 @@ export interface DiagnoseContext {
   runtime: Runtime;
   env: Record<string, string>;
   log: Logger;
-  /** Folder for the diagnosis runs, one sub-folder per run. */
+  /** Where the seed's output folder lives (the same {out} path as record and check, see run-seed.ts). */
+  outRoot: string;
+  /** Folder for the diagnosis runs: one sub-folder per run, with its log and its output moved there. */
   runRoot: string;
 }
 
@@ -93,14 +96,20 @@ function runDifferences(a: RunRecord, b: RunRecord): Difference[] {
 export async function diagnose(ctx: DiagnoseContext, seed: number): Promise<Diagnosis> {
   const { config, log } = ctx;
   let runs = 0;
+  // Each run writes to the same {out} (checkpoints embed it); its output is moved aside to compare later.
+  const once = async (dir: string, env: Record<string, string>) => {
+    await rm(dir, { recursive: true, force: true });
+    const record = await runSeed({ ...ctx, env, logDir: dir }, seed);
+    const kept = path.join(dir, 'out');
+    await rename(seedOutDir(ctx.outRoot, seed), kept);
+    return { record, kept };
+  };
   const twice = async (label: string, extraEnv: Record<string, string>) => {
     const env = { ...ctx.env, ...extraEnv };
-    const dirA = path.join(ctx.runRoot, `${label}-1`);
-    const dirB = path.join(ctx.runRoot, `${label}-2`);
-    const a = await runSeed({ ...ctx, env, runDir: dirA }, seed);
-    const b = await runSeed({ ...ctx, env, runDir: dirB }, seed);
+    const a = await once(path.join(ctx.runRoot, `${label}-1`), env);
+    const b = await once(path.join(ctx.runRoot, `${label}-2`), env);
     runs += 2;
-    return { a, b, outA: seedOutDir(dirA, seed), outB: seedOutDir(dirB, seed) };
+    return { a: a.record, b: b.record, outA: a.kept, outB: b.kept };
   };
 
   log.info(`diagnose: running seed ${seed} twice in the same environment`);

@@ -16,7 +16,7 @@ import { GateError } from '../util/errors.js';
 import { shortHash } from '../util/format.js';
 import { codeChangesSince, driftSince, observe } from './observe.js';
 import { buildReport, type GateOutcome, outcome } from './report.js';
-import { runsDir, seedRuns } from './seed-runs.js';
+import { diagnoseContext, seedRuns } from './seed-runs.js';
 import { baselineLocation, type GateRequest, type Session, withSession } from './session.js';
 
 export async function check(req: GateRequest): Promise<GateOutcome> {
@@ -26,7 +26,7 @@ export async function check(req: GateRequest): Promise<GateOutcome> {
   const baseline = await readBaseline(baselinePath, req.configPath);
   checkBaselineFits(config, baseline, baselinePath);
 
-  return withSession(req, config, async (s) => {
+  return withSession(req, config, 'check', async (s) => {
     const { fingerprints, context } = await observe(s);
     const drift = await driftSince(s, baseline, fingerprints);
     const { candidate, verdict, metrics, mismatches, warnings, sequential } = await trainAndCompare(s, baseline);
@@ -46,10 +46,7 @@ export async function check(req: GateRequest): Promise<GateOutcome> {
       // Nothing drifted and no code changed: only a rerun can tell randomness from parallelism.
       if (cause.cause === 'unknown' && config.mode === 'exact' && config.diagnose.auto) {
         const seed = mismatches[0]?.seed ?? config.seeds[0] ?? 0;
-        diagnosis = await diagnose(
-          { config, runtime: s.runtime, env: s.env, log: s.log, runRoot: runsDir(s, 'diagnose') },
-          seed,
-        );
+        diagnosis = await diagnose(diagnoseContext(s), seed);
         cause = diagnosisCause(diagnosis);
       }
     }

@@ -2,7 +2,7 @@
 import { loadConfig } from '../config/load.js';
 import { diagnose as rerunAndDiagnose } from '../diagnose/run.js';
 import type { Diagnosis } from '../schema/diagnosis.js';
-import { runsDir } from './seed-runs.js';
+import { diagnoseContext } from './seed-runs.js';
 import { type GateRequest, withSession } from './session.js';
 
 export interface DiagnoseRequest extends GateRequest {
@@ -12,11 +12,8 @@ export interface DiagnoseRequest extends GateRequest {
 export async function diagnose(req: DiagnoseRequest): Promise<{ diagnosis: Diagnosis; exitCode: 0 | 1 }> {
   const config = await loadConfig(req.configPath, req.cwd);
   const seed = req.seed ?? config.diagnose.seed ?? config.seeds[0] ?? 0;
-  return withSession(req, config, async (s) => {
-    const diagnosis = await rerunAndDiagnose(
-      { config, runtime: s.runtime, env: s.env, log: s.log, runRoot: runsDir(s, 'diagnose') },
-      seed,
-    );
+  return withSession(req, config, 'diagnose', async (s) => {
+    const diagnosis = await rerunAndDiagnose(diagnoseContext(s), seed);
     return { diagnosis, exitCode: diagnosis.deterministic ? 0 : 1 };
   });
 }

@@ -8,7 +8,7 @@ import { baselineLocation, type GateRequest, withSession } from './session.js';
 export async function drift(req: GateRequest): Promise<GateOutcome> {
   const config = await loadConfig(req.configPath, req.cwd);
   const baseline = await readBaseline(baselineLocation(config).baselinePath, req.configPath);
-  return withSession(req, config, async (s) => {
+  return withSession(req, config, 'drift', async (s) => {
     const { fingerprints, context } = await observe(s);
     const found = await driftSince(s, baseline, fingerprints);
     const verdict = found.data.length + found.config.length + found.environment.length ? 'drift' : 'no-drift';

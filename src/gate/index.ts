@@ -5,6 +5,7 @@ import { record } from './record.js';
 import type { GateOutcome } from './report.js';
 import type { GateRequest } from './session.js';
 
+export { handleCancellation } from '../runtime/cancel.js';
 export { diagnose } from './diagnose.js';
 export { runEquivalence } from './equivalence.js';
 export type { GateOutcome } from './report.js';

@@ -10,7 +10,7 @@ import { type GateRequest, withSession } from './session.js';
 
 export async function record(req: GateRequest): Promise<GateOutcome> {
   const config = await loadConfig(req.configPath, req.cwd);
-  return withSession(req, config, async (s) => {
+  return withSession(req, config, 'record', async (s) => {
     const { fingerprints, context } = await observe(s);
     const runs = await seedRuns(s, 'record', config.seeds);
     const recorded: Baseline = {

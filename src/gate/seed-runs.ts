@@ -1,15 +1,28 @@
 import path from 'node:path';
+import type { DiagnoseContext } from '../diagnose/run.js';
 import type { RunRecord } from '../schema/baseline.js';
 import { runSeed, type SeedRunContext } from '../train/run-seed.js';
 import type { Session } from './session.js';
 
-/** Each verb's seed folders and logs, replaced on every run (add .repro-gate/runs/ to .gitignore). */
-export function runsDir(s: Session, verb: string): string {
-  return path.join(s.config.root, '.repro-gate', 'runs', verb);
+/** Each verb's logs (and diagnose's kept outputs), replaced on every run. */
+function runsDir(s: Session, verb: string): string {
+  return path.join(s.stateDir, 'runs', verb);
+}
+
+/** The one {out} folder per seed that every verb's training writes to (see run-seed.ts). */
+function outRoot(s: Session): string {
+  return path.join(s.stateDir, 'out');
 }
 
 function seedContext(s: Session, verb: string): SeedRunContext {
-  return { config: s.config, runtime: s.runtime, env: s.env, log: s.log, runDir: runsDir(s, verb) };
+  return {
+    config: s.config,
+    runtime: s.runtime,
+    env: s.env,
+    log: s.log,
+    outRoot: outRoot(s),
+    logDir: runsDir(s, verb),
+  };
 }
 
 /** Trains the seeds one at a time: concurrent trainings would compete for the GPU/cores and perturb each other. */
@@ -18,4 +31,16 @@ export async function seedRuns(s: Session, verb: string, seeds: readonly number[
   const records: RunRecord[] = [];
   for (const seed of seeds) records.push(await runSeed(ctx, seed));
   return records;
+}
+
+/** What a diagnosis of one seed needs: the session's training setup, with its own run folder. */
+export function diagnoseContext(s: Session): DiagnoseContext {
+  return {
+    config: s.config,
+    runtime: s.runtime,
+    env: s.env,
+    log: s.log,
+    outRoot: outRoot(s),
+    runRoot: runsDir(s, 'diagnose'),
+  };
 }

@@ -1,15 +1,28 @@
 /**
- * What every verb shares: the loaded config, the runtime training runs in (started once, always
- * disposed), and the training's environment. The runtime is injected so gate-level tests can run
- * without Python or Docker; by default it follows the config (container when train.image is set).
+ * What every verb shares: the loaded config, the project lock, the runtime training runs in (started
+ * once, always disposed), and the training's environment. The runtime is injected so gate-level tests
+ * can run without Python or Docker; by default it follows the config (container when train.image is set).
  */
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createRuntime } from '../runtime/create.js';
+import { createRuntime, stateDir } from '../runtime/create.js';
 import { trainingEnv } from '../runtime/env.js';
+import { acquireLock } from '../runtime/lock.js';
+import { reapGroups } from '../runtime/process-table.js';
 import type { Runtime } from '../runtime/types.js';
 import type { GateConfig } from '../schema/config.js';
+import { GateError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { toPosix } from '../util/paths.js';
+
+/** The gate's working files in .repro-gate/ never belong in git; the baseline does. */
+const STATE_GITIGNORE = `# Written by repro-gate: its working files. Commit the baseline file, not these.
+out/
+runs/
+groups/
+cache/
+lock
+`;
 
 export interface GateRequest {
   /** Path to repro-gate.yml (relative to cwd or absolute). Paths inside it resolve against its folder. */
@@ -20,6 +33,11 @@ export interface GateRequest {
   runnerEnv?: NodeJS.ProcessEnv;
   /** Where training runs; default: the config's (a container when train.image is set, else the runner). */
   createRuntime?: (config: GateConfig, log: Logger) => Runtime;
+  /**
+   * Set when training code on the runner itself would be untrusted (the action sets it for a pull
+   * request's head under pull_request_target): the host runtime is then refused, naming this reason.
+   */
+  untrustedHost?: string;
 }
 
 export interface Session {
@@ -28,6 +46,8 @@ export interface Session {
   /** The training's complete environment (REPRO_GATE_SEED/OUT are added per seed). */
   env: Record<string, string>;
   log: Logger;
+  /** The gate's own folder in the project (.repro-gate/): {out} folders, logs, lock, process records. */
+  stateDir: string;
   /** Absolute path of the baseline file, and as the report shows it (relative to the config's folder). */
   baselinePath: string;
   baselineName: string;
@@ -38,22 +58,47 @@ export function baselineLocation(config: GateConfig): Pick<Session, 'baselinePat
   return { baselinePath, baselineName: toPosix(path.relative(config.root, baselinePath)) };
 }
 
-/** Starts the runtime, builds the training environment, runs `fn`, and always cleans up. */
+/**
+ * Takes the project lock (one gate at a time per folder: every run trains into the same {out}
+ * folders), stops what a killed gate left running, starts the runtime, builds the training
+ * environment, runs `fn`, and always cleans up.
+ */
 export async function withSession<T>(
   req: GateRequest,
   config: GateConfig,
+  verb: string,
   fn: (session: Session) => Promise<T>,
 ): Promise<T> {
-  const runtime = (req.createRuntime ?? createRuntime)(config, req.log);
+  const dir = stateDir(config);
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, '.gitignore'), STATE_GITIGNORE, { flag: 'wx' }).catch(() => undefined);
+  const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
-    await runtime.prepare();
-    // A container has its own PATH and HOME: it gets the config's env alone, never the runner's.
-    // Unbuffered Python output streams live and leaves the last lines in a timed-out seed's log;
-    // it changes no numbers, and train.env can still override it.
-    const own = { PYTHONUNBUFFERED: '1', ...config.train.env };
-    const env = runtime.kind === 'host' ? trainingEnv(req.runnerEnv ?? process.env, own) : own;
-    return await fn({ config, runtime, env, log: req.log, ...baselineLocation(config) });
+    const reaped = await reapGroups(path.join(dir, 'groups'));
+    if (reaped.length) {
+      req.log.warn(
+        `Stopped ${reaped.length} process group(s) left running by an earlier repro-gate run that was killed: ${reaped.join(', ')}.`,
+      );
+    }
+    const runtime = (req.createRuntime ?? createRuntime)(config, req.log);
+    if (runtime.kind === 'host' && req.untrustedHost) {
+      throw new GateError(
+        `Refusing to train on the runner itself: ${req.untrustedHost}. Its code could read the job's tokens from other processes.`,
+        'Set train.image in repro-gate.yml (a digest-pinned image) so the training runs in a container, or run this check on pull_request instead of pull_request_target.',
+      );
+    }
+    try {
+      await runtime.prepare();
+      // A container has its own PATH and HOME: it gets the config's env alone, never the runner's.
+      // Unbuffered Python output streams live and leaves the last lines in a timed-out seed's log;
+      // it changes no numbers, and train.env can still override it.
+      const own = { PYTHONUNBUFFERED: '1', ...config.train.env };
+      const env = runtime.kind === 'host' ? trainingEnv(req.runnerEnv ?? process.env, own) : own;
+      return await fn({ config, runtime, env, log: req.log, stateDir: dir, ...baselineLocation(config) });
+    } finally {
+      await runtime.dispose();
+    }
   } finally {
-    await runtime.dispose();
+    await lock.release();
   }
 }

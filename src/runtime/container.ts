@@ -2,9 +2,10 @@
  * Runs training in the digest-pinned image the config names, through the docker CLI (argv only).
  * Each run gets the workspace read-only at /workspace, its own output folder writable, no network
  * by default, no new privileges, the runner's uid, and only the config's environment. Every
- * container carries a label with this gate run's id, so all of them can be found and removed.
+ * container carries labels with this gate run's id and the project's, so all of them can be found
+ * and removed: at the end of this run, and by the next gate if this one was killed.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { GateConfig } from '../schema/config.js';
 import { GateError } from '../util/errors.js';
@@ -16,6 +17,8 @@ const WORKSPACE = '/workspace';
 /** Host paths outside the workspace (e.g. the probe's scratch folder) appear under this prefix. */
 const OUTSIDE = '/mnt/repro-gate';
 const LABEL = 'repro-gate.run';
+/** Every container of one project folder, so a gate can remove those a killed gate left behind. */
+const PROJECT_LABEL = 'repro-gate.project';
 const PULL_ATTEMPTS = 3;
 
 const DIGEST_RE = /^[^\s@]+@sha256:[0-9a-f]{64}$/;
@@ -45,6 +48,8 @@ export interface ContainerOptions {
   /** The docker CLI; tests point it elsewhere to check the "docker missing" message. */
   docker?: string;
   runnerEnv?: NodeJS.ProcessEnv;
+  /** Where the docker CLI's process groups are recorded (see process-table.ts). */
+  groupsDir?: string;
 }
 
 export class ContainerRuntime implements Runtime {
@@ -52,6 +57,8 @@ export class ContainerRuntime implements Runtime {
   readonly runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   private readonly docker: string;
   private readonly clientEnv: Record<string, string>;
+  private readonly project: string;
+  private readonly groupsDir: string | undefined;
   private imageId = '';
   private count = 0;
 
@@ -63,6 +70,8 @@ export class ContainerRuntime implements Runtime {
     opts: ContainerOptions = {},
   ) {
     this.docker = opts.docker ?? 'docker';
+    this.groupsDir = opts.groupsDir;
+    this.project = createHash('sha256').update(path.resolve(config.root)).digest('hex').slice(0, 16);
     const runner = opts.runnerEnv ?? process.env;
     this.clientEnv = Object.fromEntries(
       DOCKER_CLIENT_VARS.flatMap((k) => {
@@ -81,6 +90,21 @@ export class ContainerRuntime implements Runtime {
       );
     }
     this.imageId = await this.ensureImage();
+    await this.reapLeftovers();
+  }
+
+  /** Containers of this project still there from a gate that was killed (the caller holds the project lock). */
+  private async reapLeftovers(): Promise<void> {
+    const ids = (
+      await this.dockerText(['ps', '-aq', '--filter', `label=${PROJECT_LABEL}=${this.project}`]).catch(() => '')
+    )
+      .split('\n')
+      .filter(Boolean);
+    if (!ids.length) return;
+    this.log.warn(
+      `Removing ${ids.length} training container(s) left running by an earlier repro-gate run that was stopped.`,
+    );
+    await this.remove(ids);
   }
 
   pathFor(hostPath: string): string {
@@ -100,6 +124,8 @@ export class ContainerRuntime implements Runtime {
       name,
       '--label',
       `${LABEL}=${this.runId}`,
+      '--label',
+      `${PROJECT_LABEL}=${this.project}`,
       '--network',
       this.config.train.network,
       '--security-opt',
@@ -126,6 +152,7 @@ export class ContainerRuntime implements Runtime {
       timeoutMs: spec.timeoutMs,
       logFile: spec.logFile,
       onLine: spec.onLine,
+      groupsDir: this.groupsDir,
       // Killing the docker CLI does not stop the container: remove it by name.
       onStop: () => this.remove([name]),
     });

@@ -5,6 +5,9 @@ import type { RunResult, RunSpec, Runtime } from './types.js';
 export class HostRuntime implements Runtime {
   readonly kind = 'host' as const;
 
+  /** `groupsDir`: where running process groups are recorded, so a later gate can reap them. */
+  constructor(private readonly groupsDir?: string) {}
+
   async prepare(): Promise<void> {}
 
   pathFor(hostPath: string): string {
@@ -12,7 +15,7 @@ export class HostRuntime implements Runtime {
   }
 
   run(spec: RunSpec): Promise<RunResult> {
-    return runProcess(spec);
+    return runProcess({ ...spec, groupsDir: this.groupsDir });
   }
 
   async dispose(): Promise<void> {}

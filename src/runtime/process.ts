@@ -1,14 +1,25 @@
 /**
- * Runs one argv (never through a shell) with an explicit environment, streams its output line by
- * line into a log file, and kills the whole process group on timeout or when the gate itself is
- * interrupted. child_process rather than @actions/exec: the latter exposes no handle to kill a
- * hung training or its children.
+ * Runs one argv (never through a shell) with an explicit environment in its own process group,
+ * streams its output line by line into a log file, and makes sure nothing it started outlives it:
+ * - the run ends when the process exits; its output pipes get a short grace, then the whole group
+ *   is killed (a background child holding stdout cannot hang the gate);
+ * - a timeout or a cancel signals the group (SIGTERM, then SIGKILL after a grace), also after the
+ *   leader has exited;
+ * - each group is written down (process-table.ts) so a later gate can reap it if this one is killed.
+ * child_process rather than @actions/exec: the latter exposes no handle to kill a hung training.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { cancelledBy, whileRunning } from './cancel.js';
+import { LineSplitter } from './line-splitter.js';
+import { recordGroup } from './process-table.js';
 import type { RunResult } from './types.js';
 
+/** After SIGTERM, how long a process gets before SIGKILL. */
 const KILL_GRACE_MS = 5_000;
+/** After the process exits, how long its output pipes may stay open (held by a background child). */
+const PIPE_GRACE_MS = 2_000;
 const TAIL_LINES = 20;
 
 export interface ProcessSpec {
@@ -18,29 +29,22 @@ export interface ProcessSpec {
   timeoutMs: number;
   logFile?: string;
   onLine?: (line: string) => void;
-  /** Called once when the run is stopped early (timeout or interrupt), e.g. to `docker rm -f`. */
+  /** Called once when the run is stopped early (timeout or cancel), e.g. to `docker rm -f`. */
   onStop?: () => Promise<void> | void;
+  /** Folder where the process group is recorded while it runs (see process-table.ts). */
+  groupsDir?: string;
 }
 
-const live = new Set<{ child: ChildProcess; stop: () => Promise<void> }>();
-let handlersInstalled = false;
-
-/** On SIGINT/SIGTERM from the runner, stop every live training (and its container) before exiting. */
-function installSignalHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => {
-      process.stderr.write(`repro-gate: ${sig} received; stopping the training\n`);
-      const exit = () => process.exit(130);
-      setTimeout(exit, 15_000).unref(); // never hang the runner's cancellation
-      void Promise.allSettled([...live].map((entry) => entry.stop())).then(exit);
-    });
+function signalGroup(pgid: number | undefined, sig: NodeJS.Signals): void {
+  if (pgid === undefined) return;
+  try {
+    process.kill(-pgid, sig);
+  } catch {
+    // The whole group is gone already.
   }
 }
 
 export function runProcess(spec: ProcessSpec): Promise<RunResult> {
-  installSignalHandlers();
   const started = Date.now();
   const tail: string[] = [];
   const log = spec.logFile ? createWriteStream(spec.logFile) : undefined;
@@ -50,83 +54,112 @@ export function runProcess(spec: ProcessSpec): Promise<RunResult> {
   return new Promise<RunResult>((resolve) => {
     let timedOut = false;
     let spawnError: Error | undefined;
-    const child = spawn(program, args, {
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let groupFile: Promise<string | undefined> = Promise.resolve(undefined);
+    const child: ChildProcess = spawn(program, args, {
       cwd: spec.cwd,
       env: spec.env,
       stdio: ['ignore', 'pipe', 'pipe'],
-      // Own process group, so a timeout kills the training's children too.
+      // Own process group (pgid = pid), so every signal reaches the training's children too.
       detached: true,
     });
+    const pgid = child.pid;
+    if (pgid !== undefined && spec.groupsDir) {
+      groupFile = recordGroup(spec.groupsDir, pgid, program).catch(() => undefined);
+    }
 
-    let stopped: Promise<void> | undefined;
-    const stop = (): Promise<void> => {
-      stopped ??= (async () => {
-        signalGroup(child, 'SIGTERM');
-        setTimeout(() => signalGroup(child, 'SIGKILL'), KILL_GRACE_MS).unref();
-        await spec.onStop?.();
-      })();
-      return stopped;
-    };
-    const entry = { child, stop };
-    live.add(entry);
-    const timer = setTimeout(() => {
-      timedOut = true;
-      void stop();
-    }, spec.timeoutMs);
-
-    // One line buffer per stream, so a partial stdout line never merges with stderr output.
-    const lineSplitter = () => {
-      let pending = '';
-      return {
-        push(chunk: Buffer): void {
-          log?.write(chunk);
-          pending += chunk.toString('utf8');
-          const parts = pending.split(/\r?\n/);
-          pending = parts.pop() ?? '';
-          for (const line of parts) emit(line);
-        },
-        flush(): void {
-          if (pending) emit(pending);
-          pending = '';
-        },
-      };
-    };
     const emit = (line: string): void => {
       tail.push(line);
       if (tail.length > TAIL_LINES) tail.shift();
       spec.onLine?.(line);
     };
-    const stdoutLines = lineSplitter();
-    const stderrLines = lineSplitter();
-    child.stdout.on('data', (c: Buffer) => stdoutLines.push(c));
-    child.stderr.on('data', (c: Buffer) => stderrLines.push(c));
-    child.on('error', (e) => {
-      spawnError = e;
+    // One splitter per stream, so a partial stdout line never merges with stderr output.
+    const splitters = [new LineSplitter(emit), new LineSplitter(emit)] as const;
+    let openStreams = 0;
+    let pipesClosed: () => void = () => {};
+    const allClosed = new Promise<void>((res) => {
+      pipesClosed = res;
     });
-    child.on('close', (code, signal) => {
+    for (const [i, stream] of [child.stdout, child.stderr].entries()) {
+      if (!stream) continue;
+      openStreams++;
+      stream.on('data', (chunk: Buffer) => {
+        log?.write(chunk);
+        splitters[i as 0 | 1].push(chunk);
+      });
+      stream.on('close', () => {
+        if (--openStreams === 0) pipesClosed();
+      });
+    }
+    if (openStreams === 0) pipesClosed();
+
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> => {
+      stopping ??= (async () => {
+        signalGroup(pgid, 'SIGTERM');
+        setTimeout(() => signalGroup(pgid, 'SIGKILL'), KILL_GRACE_MS).unref();
+        await spec.onStop?.();
+      })();
+      return stopping;
+    };
+    let resolveDone: () => void = () => {};
+    const done = new Promise<void>((res) => {
+      resolveDone = res;
+    });
+    // A cancel of the whole gate waits until this run is really over.
+    const unregister = whileRunning(async () => {
+      await stop();
+      await done;
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void stop();
+    }, spec.timeoutMs);
+    if (cancelledBy()) void stop();
+
+    const finish = async (): Promise<RunResult> => {
+      // The leader is gone: give its pipes a moment, then nothing of the group may remain.
+      await Promise.race([allClosed, new Promise((res) => setTimeout(res, PIPE_GRACE_MS).unref())]);
+      signalGroup(pgid, 'SIGKILL');
+      child.stdout?.destroy();
+      child.stderr?.destroy();
       clearTimeout(timer);
-      live.delete(entry);
-      stdoutLines.flush();
-      stderrLines.flush();
+      for (const s of splitters) s.end();
       if (spawnError) emit(`repro-gate: could not start ${program}: ${spawnError.message}`);
-      const result: RunResult = {
-        exitCode: spawnError ? null : code,
-        signal,
+      const file = await groupFile;
+      if (file) await rm(file, { force: true });
+      // A stopped run is over only once its cleanup (e.g. removing the container) has finished.
+      await stopping?.catch(() => undefined);
+      await new Promise<void>((res) => (log ? log.end(res) : res()));
+      const cancelled = cancelledBy();
+      return {
+        exitCode: spawnError ? null : (exit?.code ?? null),
+        signal: exit?.signal ?? null,
         timedOut,
+        ...(cancelled ? { cancelled } : {}),
+        ...(spawnError ? { startError: spawnError.message } : {}),
         durationMs: Date.now() - started,
         tail: [...tail],
       };
-      // A stopped run is over only once its cleanup (e.g. removing the container) has finished.
-      void Promise.resolve(stopped).then(() => (log ? log.end(() => resolve(result)) : resolve(result)));
+    };
+    const end = () => {
+      unregister();
+      void finish().then((result) => {
+        resolveDone();
+        resolve(result);
+      });
+    };
+    child.on('error', (e) => {
+      spawnError = e;
+      // A process that never started emits no 'exit'.
+      if (pgid === undefined && !exit) {
+        exit = { code: null, signal: null };
+        end();
+      }
+    });
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      end();
     });
   });
-}
-
-function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null) return;
-  try {
-    process.kill(-child.pid, sig);
-  } catch {
-    // Already gone.
-  }
 }

@@ -19,6 +19,10 @@ export interface RunResult {
   exitCode: number | null;
   signal: string | null;
   timedOut: boolean;
+  /** Set when the gate itself was cancelled (SIGINT/SIGTERM) while this ran. */
+  cancelled?: NodeJS.Signals;
+  /** Set when the program could not be started at all (e.g. not found). */
+  startError?: string;
   durationMs: number;
   /** The last lines of output, for error messages. */
   tail: string[];

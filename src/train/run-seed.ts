@@ -5,15 +5,20 @@ import type { Runtime } from '../runtime/types.js';
 import type { RunRecord } from '../schema/baseline.js';
 import type { GateConfig } from '../schema/config.js';
 import { formatDuration } from '../util/duration.js';
-import { GateError } from '../util/errors.js';
+import { CancelledError, GateError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { readMetrics } from './metrics.js';
 
 export interface SeedRunContext {
   config: GateConfig;
   runtime: Runtime;
-  /** Folder for this gate run: seed-N/ output folders and seed-N.log files. */
-  runDir: string;
+  /**
+   * Where each seed's output folder lives: `<outRoot>/seed-N`, the same path in every run of every
+   * verb, because real checkpoints embed their output path (a torch checkpoint's config dict).
+   */
+  outRoot: string;
+  /** Folder for this verb's seed-N.log files. */
+  logDir: string;
   /** Environment shared by every seed; REPRO_GATE_SEED/OUT are added per seed. */
   env: Record<string, string>;
   log: Logger;
@@ -24,17 +29,29 @@ function substitute(argv: string[], seed: number, out: string): string[] {
   return argv.map((arg) => arg.replaceAll('{seed}', String(seed)).replaceAll('{out}', out));
 }
 
-export function seedOutDir(runDir: string, seed: number): string {
-  return path.join(runDir, `seed-${seed}`);
+export function seedOutDir(outRoot: string, seed: number): string {
+  return path.join(outRoot, `seed-${seed}`);
 }
 
-/** Trains one seed in a fresh output folder and collects its metrics and artifact hashes. */
+/** Quoted output is bounded: a line of a few KiB is enough to recognise an error. */
+const QUOTED_LINE_CHARS = 300;
+
+function lastLines(tail: string[]): string {
+  return tail
+    .slice(-10)
+    .map((l) => `    ${l.length > QUOTED_LINE_CHARS ? `${l.slice(0, QUOTED_LINE_CHARS)} …` : l}`)
+    .join('\n');
+}
+
+/** Trains one seed in its (emptied) output folder and collects its metrics and artifact hashes. */
 export async function runSeed(ctx: SeedRunContext, seed: number): Promise<RunRecord> {
   const { config, runtime, log } = ctx;
-  const outDir = seedOutDir(ctx.runDir, seed);
-  const logFile = path.join(ctx.runDir, `seed-${seed}.log`);
+  const outDir = seedOutDir(ctx.outRoot, seed);
+  const logFile = path.join(ctx.logDir, `seed-${seed}.log`);
+  // Nothing of an earlier run may be mistaken for this one's output.
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
+  await mkdir(ctx.logDir, { recursive: true });
   const out = runtime.pathFor(outDir);
   const argv = substitute(config.train.command, seed, out);
 
@@ -48,23 +65,27 @@ export async function runSeed(ctx: SeedRunContext, seed: number): Promise<RunRec
     logFile,
     onLine: (line) => log.info(`[seed ${seed}] ${line}`),
   });
-  const lastLines = result.tail
-    .slice(-10)
-    .map((l) => `    ${l}`)
-    .join('\n');
+  if (result.cancelled) throw new CancelledError(result.cancelled);
+  const quoted = lastLines(result.tail);
+  if (result.startError !== undefined) {
+    throw new GateError(
+      `Seed ${seed}: could not start the training: ${result.startError}.`,
+      `Check train.command in repro-gate.yml: "${argv[0]}" must be a program on PATH${runtime.kind === 'container' ? ' inside the image' : ''}, or a path relative to ${config.root}.`,
+    );
+  }
   if (result.timedOut) {
     throw new GateError(
-      `Seed ${seed}: training timed out after ${formatDuration(config.train.timeout)} and was stopped. Last output:\n${lastLines}\n  Full log: ${logFile}`,
+      `Seed ${seed}: training timed out after ${formatDuration(config.train.timeout)} and was stopped. Last output:\n${quoted}\n  Full log: ${logFile}`,
       'Raise train.timeout in repro-gate.yml, or make the training faster.',
     );
   }
   if (result.exitCode !== 0) {
     const how =
       result.exitCode === null
-        ? `was killed (${result.signal ?? 'could not start'})`
+        ? `was killed (${result.signal ?? 'by a signal'})`
         : `exited with code ${result.exitCode}`;
     throw new GateError(
-      `Seed ${seed}: training ${how}. Last output:\n${lastLines || '    (none)'}\n  Full log: ${logFile}`,
+      `Seed ${seed}: training ${how}. Last output:\n${quoted || '    (none)'}\n  Full log: ${logFile}`,
       `Fix the training so it succeeds when run as: ${argv.join(' ')}`,
     );
   }

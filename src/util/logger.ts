@@ -1,3 +1,5 @@
+import { inertLogLines } from './log-lines.js';
+
 export interface Logger {
   info(line: string): void;
   warn(line: string): void;
@@ -5,6 +7,6 @@ export interface Logger {
 
 /** Logs go to stderr so that stdout carries only the report (`--json` stays parseable). */
 export const stderrLogger: Logger = {
-  info: (line) => process.stderr.write(`${line}\n`),
-  warn: (line) => process.stderr.write(`warning: ${line}\n`),
+  info: (text) => process.stderr.write(`${inertLogLines(text).join('\n')}\n`),
+  warn: (text) => process.stderr.write(`${inertLogLines(`warning: ${text}`).join('\n')}\n`),
 };

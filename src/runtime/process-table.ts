@@ -1,0 +1,88 @@
+/**
+ * The process groups a gate starts, written down so that a later gate can stop what a SIGKILLed one
+ * left running (a killed gate cannot clean up after itself). A record is matched by the group
+ * leader's start time as well as its pid, so a reused pid is never signalled.
+ */
+
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Field 22 of /proc/<pid>/stat (clock ticks since boot), or null where there is no /proc. */
+function startTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether process group `pgid` is still the one recorded. While its leader lives, its start time
+ * must match (the pid may have been reused). Once the leader is gone but members remain, the
+ * group still exists, and Linux never hands out a pid equal to a live group's id: it is ours.
+ */
+function isSameGroup(pgid: number, started: string): boolean {
+  if (!groupExists(pgid)) return false;
+  const leader = startTime(pgid);
+  return leader === null ? existsSync('/proc/self/stat') : leader === started;
+}
+
+function groupExists(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+interface GroupRecord {
+  pgid: number;
+  started: string | null;
+  program: string;
+}
+
+export async function recordGroup(dir: string, pgid: number, program: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${pgid}.json`);
+  const record: GroupRecord = { pgid, started: startTime(pgid), program: path.basename(program) };
+  await writeFile(file, JSON.stringify(record));
+  return file;
+}
+
+/**
+ * Stops every recorded group that is still running (SIGKILL: its gate is gone) and forgets the
+ * records. Call only while holding the project lock, so no live gate's groups are listed.
+ */
+export async function reapGroups(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const stopped: string[] = [];
+  for (const name of names.filter((n) => n.endsWith('.json'))) {
+    const file = path.join(dir, name);
+    try {
+      const r = JSON.parse(await readFile(file, 'utf8')) as Partial<GroupRecord>;
+      const pgid = r.pgid;
+      if (typeof pgid === 'number' && pgid > 1 && r.started && isSameGroup(pgid, r.started)) {
+        process.kill(-pgid, 'SIGKILL');
+        stopped.push(`${r.program ?? 'training'} (process group ${pgid})`);
+      }
+    } catch {
+      // unreadable record or the group is gone already
+    }
+    await rm(file, { force: true });
+  }
+  return stopped;
+}
