@@ -118,17 +118,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path18) {
-      const ctrl = callVisitor(key, node2, visitor, path18);
+    function visit_(key, node2, visitor, path19) {
+      const ctrl = callVisitor(key, node2, visitor, path19);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path18, ctrl);
-        return visit_(key, ctrl, visitor, path18);
+        replaceNode(key, path19, ctrl);
+        return visit_(key, ctrl, visitor, path19);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path18 = Object.freeze(path18.concat(node2));
+          path19 = Object.freeze(path19.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path18);
+            const ci = visit_(i, node2.items[i], visitor, path19);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -139,13 +139,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path18 = Object.freeze(path18.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path18);
+          path19 = Object.freeze(path19.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path19);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path18);
+          const cv = visit_("value", node2.value, visitor, path19);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -166,17 +166,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path18) {
-      const ctrl = await callVisitor(key, node2, visitor, path18);
+    async function visitAsync_(key, node2, visitor, path19) {
+      const ctrl = await callVisitor(key, node2, visitor, path19);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path18, ctrl);
-        return visitAsync_(key, ctrl, visitor, path18);
+        replaceNode(key, path19, ctrl);
+        return visitAsync_(key, ctrl, visitor, path19);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path18 = Object.freeze(path18.concat(node2));
+          path19 = Object.freeze(path19.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path18);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path19);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -187,13 +187,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path18 = Object.freeze(path18.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path18);
+          path19 = Object.freeze(path19.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path19);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path18);
+          const cv = await visitAsync_("value", node2.value, visitor, path19);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -220,23 +220,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path18) {
+    function callVisitor(key, node2, visitor, path19) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path18);
+        return visitor(key, node2, path19);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path18);
+        return visitor.Map?.(key, node2, path19);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path18);
+        return visitor.Seq?.(key, node2, path19);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path18);
+        return visitor.Pair?.(key, node2, path19);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path18);
+        return visitor.Scalar?.(key, node2, path19);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path18);
+        return visitor.Alias?.(key, node2, path19);
       return void 0;
     }
-    function replaceNode(key, path18, node2) {
-      const parent = path18[path18.length - 1];
+    function replaceNode(key, path19, node2) {
+      const parent = path19[path19.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -848,10 +848,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path18, value2) {
+    function collectionFromPath(schema, path19, value2) {
       let v = value2;
-      for (let i = path18.length - 1; i >= 0; --i) {
-        const k = path18[i];
+      for (let i = path19.length - 1; i >= 0; --i) {
+        const k = path19[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -870,7 +870,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path18) => path18 == null || typeof path18 === "object" && !!path18[Symbol.iterator]().next().done;
+    var isEmptyPath = (path19) => path19 == null || typeof path19 === "object" && !!path19[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -900,11 +900,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path18, value2) {
-        if (isEmptyPath(path18))
+      addIn(path19, value2) {
+        if (isEmptyPath(path19))
           this.add(value2);
         else {
-          const [key, ...rest] = path18;
+          const [key, ...rest] = path19;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value2);
@@ -918,8 +918,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path18) {
-        const [key, ...rest] = path18;
+      deleteIn(path19) {
+        const [key, ...rest] = path19;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -933,8 +933,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path18, keepScalar) {
-        const [key, ...rest] = path18;
+      getIn(path19, keepScalar) {
+        const [key, ...rest] = path19;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -952,8 +952,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path18) {
-        const [key, ...rest] = path18;
+      hasIn(path19) {
+        const [key, ...rest] = path19;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -963,8 +963,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path18, value2) {
-        const [key, ...rest] = path18;
+      setIn(path19, value2) {
+        const [key, ...rest] = path19;
         if (rest.length === 0) {
           this.set(key, value2);
         } else {
@@ -3479,9 +3479,9 @@ var require_Document = __commonJS({
           this.contents.add(value2);
       }
       /** Adds a value to the document. */
-      addIn(path18, value2) {
+      addIn(path19, value2) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path18, value2);
+          this.contents.addIn(path19, value2);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3556,14 +3556,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path18) {
-        if (Collection.isEmptyPath(path18)) {
+      deleteIn(path19) {
+        if (Collection.isEmptyPath(path19)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path18) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path19) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3578,10 +3578,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path18, keepScalar) {
-        if (Collection.isEmptyPath(path18))
+      getIn(path19, keepScalar) {
+        if (Collection.isEmptyPath(path19))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path18, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path19, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path18) {
-        if (Collection.isEmptyPath(path18))
+      hasIn(path19) {
+        if (Collection.isEmptyPath(path19))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path18) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path19) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3612,13 +3612,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path18, value2) {
-        if (Collection.isEmptyPath(path18)) {
+      setIn(path19, value2) {
+        if (Collection.isEmptyPath(path19)) {
           this.contents = value2;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path18), value2);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path19), value2);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path18, value2);
+          this.contents.setIn(path19, value2);
         }
       }
       /**
@@ -5579,9 +5579,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path18) => {
+    visit2.itemAtPath = (cst, path19) => {
       let item = cst;
-      for (const [field, index] of path18) {
+      for (const [field, index] of path19) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -5590,23 +5590,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path18) => {
-      const parent = visit2.itemAtPath(cst, path18.slice(0, -1));
-      const field = path18[path18.length - 1][0];
+    visit2.parentCollection = (cst, path19) => {
+      const parent = visit2.itemAtPath(cst, path19.slice(0, -1));
+      const field = path19[path19.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path18, item, visitor) {
-      let ctrl = visitor(item, path18);
+    function _visit(path19, item, visitor) {
+      let ctrl = visitor(item, path19);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path18.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path19.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5617,10 +5617,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path18);
+            ctrl = ctrl(item, path19);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path18) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path19) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -7376,6 +7376,9 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
+// src/gate/check.ts
+import { readFile as readFile10 } from "node:fs/promises";
+
 // src/baseline/io.ts
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -8197,10 +8200,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path18) {
-  if (!path18)
+function getElementAtPath(obj, path19) {
+  if (!path19)
     return obj;
-  return path18.reduce((acc, key) => acc?.[key], obj);
+  return path19.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -8540,11 +8543,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path18, issues) {
+function prefixIssues(path19, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path18);
+    iss.path.unshift(path19);
     return iss;
   });
 }
@@ -9006,16 +9009,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path18 = []) => {
+  const processError = (error63, path19 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path18, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path19, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path18, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path19, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path18, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path19, ...issue2.path]);
       } else {
-        const fullpath = [...path18, ...issue2.path];
+        const fullpath = [...path19, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -9054,17 +9057,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path18 = []) => {
+  const processError = (error63, path19 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path18, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path19, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path18, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path19, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path18, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path19, ...issue2.path]);
       } else {
-        const fullpath = [...path18, ...issue2.path];
+        const fullpath = [...path19, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -9103,8 +9106,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path18 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path18) {
+  const path19 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path19) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -26242,13 +26245,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path18 = ref.slice(1).split("/").filter(Boolean);
-  if (path18.length === 0) {
+  const path19 = ref.slice(1).split("/").filter(Boolean);
+  if (path19.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path18[0] === defsKey) {
-    const key = path18[1] === void 0 ? void 0 : decodeJSONPointerSegment(path18[1]);
+  if (path19[0] === defsKey) {
+    const key = path19[1] === void 0 ? void 0 : decodeJSONPointerSegment(path19[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -27165,7 +27168,15 @@ var baselineSchema = external_exports.object({
     seeds: external_exports.array(external_exports.number().int()),
     metricsFile: external_exports.string(),
     metrics: external_exports.array(external_exports.string()),
-    artifacts: external_exports.array(external_exports.string())
+    artifacts: external_exports.array(external_exports.string()),
+    // How the runs are compared; absent in baselines recorded before these were kept.
+    alpha: external_exports.number().optional(),
+    paired: external_exports.boolean().optional(),
+    robust: external_exports.boolean().optional(),
+    margins: external_exports.record(
+      external_exports.string(),
+      external_exports.object({ margin: external_exports.string().nullable(), direction: external_exports.enum(["both", "higher", "lower"]) }).strict()
+    ).optional()
   }).strict(),
   runs: external_exports.array(runRecordSchema).min(1),
   fingerprints: fingerprintsSchema
@@ -27177,14 +27188,18 @@ function recordHint(configFile) {
   return `Run \`repro-gate record${flag}\` (or the action with \`command: record\`) and commit the baseline file.`;
 }
 async function readBaseline(file2, configFile = "repro-gate.yml") {
-  const RECORD_HINT = recordHint(configFile);
   let text;
   try {
     text = await readFile(file2, "utf8");
   } catch (err) {
-    if (err.code === "ENOENT") throw new GateError(`No baseline at ${file2}.`, RECORD_HINT);
-    throw new GateError(`Cannot read the baseline ${file2}: ${err.message}`, RECORD_HINT);
+    const hint = recordHint(configFile);
+    if (err.code === "ENOENT") throw new GateError(`No baseline at ${file2}.`, hint);
+    throw new GateError(`Cannot read the baseline ${file2}: ${err.message}`, hint);
   }
+  return parseBaseline(text, file2, configFile);
+}
+function parseBaseline(text, file2, configFile = "repro-gate.yml") {
+  const RECORD_HINT = recordHint(configFile);
   let raw;
   try {
     raw = JSON.parse(text);
@@ -28094,7 +28109,8 @@ function compareStatistical(baseline, candidate, specs, opts) {
   };
 }
 function zeroSpreadWarning(name, paired2) {
-  return `${name}: every seed gave the same value${paired2 ? " difference" : ""} on both sides (zero spread), so its verdict compares two fixed values (the CI is the single difference) rather than testing noise.`;
+  const message = `${name}: every seed gave the same value${paired2 ? " difference" : ""} on both sides (zero spread), so its verdict compares two fixed values (the CI is the single difference) rather than testing noise.`;
+  return { code: "zero-spread", message };
 }
 function tostRow(spec, r, verdict, bounds) {
   return metricRow(spec.name, spec, {
@@ -28151,7 +28167,7 @@ function seedWarnings(baseline, specs, opts) {
       design: "welch",
       ...opts.bothSides !== void 0 ? { bothSides: opts.bothSides } : {}
     });
-    if (w) out.push(`${spec.name}: ${w}`);
+    if (w) out.push({ code: "low-power", message: `${spec.name}: ${w}` });
   }
   return out;
 }
@@ -30909,6 +30925,54 @@ function diffEnvironment(before, after) {
   return out.sort((x, y) => envRank(x.key) - envRank(y.key) || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
 }
 
+// src/drift/settings.ts
+var TRAINING_SETTINGS = /* @__PURE__ */ new Set(["command", "seeds"]);
+function changesTraining(drift2) {
+  return drift2.group !== "gate settings" || TRAINING_SETTINGS.has(drift2.key);
+}
+function judged(spec) {
+  if (spec.margin === null) return "exact";
+  return spec.direction === "higher" ? `≥ −${spec.margin}` : spec.direction === "lower" ? `≤ +${spec.margin}` : `±${spec.margin}`;
+}
+function flatSettings(s) {
+  const out = /* @__PURE__ */ new Map([
+    ["command", JSON.stringify(s.command)],
+    ["seeds", JSON.stringify(s.seeds)],
+    ["mode", s.mode],
+    ["metrics.file", s.metricsFile]
+  ]);
+  if (s.alpha !== void 0) out.set("alpha", s.alpha);
+  if (s.paired !== void 0) out.set("paired", s.paired);
+  if (s.robust !== void 0) out.set("robust", s.robust);
+  for (const name of s.metrics) {
+    const spec = s.margins && Object.hasOwn(s.margins, name) ? s.margins[name] : void 0;
+    out.set(childKey("metrics", name, false), spec ? judged(spec) : null);
+  }
+  return out;
+}
+function diffSettings(before, after, file2) {
+  const b = flatSettings(before);
+  const a = flatSettings(after);
+  const bothKnowMargins = before.margins !== void 0 && after.margins !== void 0;
+  const out = [];
+  for (const key of [.../* @__PURE__ */ new Set([...b.keys(), ...a.keys()])].sort(compareBytes)) {
+    const hasB = b.has(key);
+    const hasA = a.has(key);
+    if (hasB && hasA && (b.get(key) === a.get(key) || (key.startsWith("metrics[") || key.startsWith("metrics.")) && key !== "metrics.file" && !bothKnowMargins))
+      continue;
+    if (hasB !== hasA && ["alpha", "paired", "robust"].includes(key)) continue;
+    out.push({
+      group: "gate settings",
+      file: file2,
+      key,
+      change: !hasB ? "added" : !hasA ? "removed" : "modified",
+      ...hasB ? { before: b.get(key) } : {},
+      ...hasA ? { after: a.get(key) } : {}
+    });
+  }
+  return out;
+}
+
 // src/drift/cause.ts
 function movement(input2) {
   const failing = input2.metrics.filter((m) => m.verdict !== "equivalent" && m.verdict !== "reproducible");
@@ -30920,7 +30984,8 @@ function movement(input2) {
 }
 function rankCause(input2) {
   const moved = movement(input2);
-  const { data, config: config2, environment } = input2.drift;
+  const { data, environment } = input2.drift;
+  const config2 = input2.drift.config.filter(changesTraining);
   if (data.length)
     return {
       cause: "data",
@@ -31064,6 +31129,7 @@ var diagnosisSchema = external_exports.object({
 }).strict();
 
 // src/schema/report.ts
+var REPORT_SCHEMA_VERSION = 2;
 var VERDICTS = [
   "reproducible",
   "equivalent",
@@ -31110,6 +31176,8 @@ var dataDriftSchema = external_exports.object({
   detail: external_exports.string().optional()
 }).strict();
 var configDriftSchema = external_exports.object({
+  /** 'gate settings': how the gate measures (metrics, margins, alpha, mode, seeds, command), not a config file's key. */
+  group: external_exports.literal("gate settings").optional(),
   file: external_exports.string(),
   key: external_exports.string(),
   change: changeSchema,
@@ -31129,6 +31197,20 @@ var mismatchSchema = external_exports.object({
   baseline: scalarSchema,
   candidate: scalarSchema
 }).strict();
+var warningSchema = external_exports.object({ code: external_exports.string().regex(/^[a-z][a-z-]{0,63}$/), message: external_exports.string() }).strict();
+var baselineChangeSchema = external_exports.object({
+  /** The base commit's full SHA. */
+  base: external_exports.string(),
+  changed: external_exports.array(external_exports.enum(["baseline", "gate settings"])),
+  /** Gate-settings drift from the base commit's config to this change's. */
+  settings: external_exports.array(configDriftSchema),
+  /** null: the base commit has no baseline (this change adds the gate). */
+  verdictAgainstBase: verdictSchema.nullable(),
+  verdictAgainstChange: verdictSchema,
+  follows: external_exports.enum(["base", "change"]),
+  /** What each comparison says and which one the result follows, for the reader. */
+  why: external_exports.string()
+}).strict();
 var sequentialSummarySchema = external_exports.object({
   looks: external_exports.array(external_exports.number().int().positive()),
   alphaPerLook: external_exports.array(external_exports.number()),
@@ -31140,7 +31222,8 @@ var sequentialSummarySchema = external_exports.object({
   reason: external_exports.string()
 }).strict();
 var reportSchema = external_exports.object({
-  schemaVersion: external_exports.literal(1),
+  /** 2: warnings carry codes; a baseline change and gate-settings drift are reported. */
+  schemaVersion: external_exports.literal(REPORT_SCHEMA_VERSION),
   tool: external_exports.object({ name: external_exports.literal("repro-gate"), version: external_exports.string() }).strict(),
   command: external_exports.enum(["check", "drift", "record"]),
   verdict: verdictSchema,
@@ -31154,13 +31237,14 @@ var reportSchema = external_exports.object({
   drift: driftSchema,
   cause: causeSchema.optional(),
   causeEvidence: external_exports.string().optional(),
-  warnings: external_exports.array(external_exports.string()),
+  warnings: external_exports.array(warningSchema),
   /** record: each metric's spread over the recorded seeds, to choose margins from. */
   recorded: external_exports.array(external_exports.object({ name: external_exports.string(), n: external_exports.number().int(), mean: external_exports.number(), sd: external_exports.number() }).strict()).optional(),
   /** Determinism settings missing for the detected framework and device. */
   lint: external_exports.array(external_exports.string()).optional(),
   /** Set when seeds: {min, max}: the plan, where it stopped and why. */
   sequential: sequentialSummarySchema.optional(),
+  baselineChange: baselineChangeSchema.optional(),
   /** Set when a failing exact check reran a seed to tell randomness from parallelism. */
   diagnosis: diagnosisSchema.optional(),
   baseline: external_exports.object({ path: external_exports.string(), recordedAt: external_exports.string(), commit: external_exports.string().nullable() }).strict().nullable(),
@@ -31168,6 +31252,42 @@ var reportSchema = external_exports.object({
   /** Set by the action so a follow-up workflow can check the report belongs to its PR. */
   pullRequest: external_exports.number().int().positive().optional()
 }).strict();
+
+// src/gate/base.ts
+import path12 from "node:path";
+
+// src/fingerprint/git.ts
+import { execFile } from "node:child_process";
+function git(root, args) {
+  return new Promise((resolve) => {
+    execFile(
+      "git",
+      ["-C", root, ...args],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout) => resolve(err ? null : stdout)
+    );
+  });
+}
+async function gitCommit(root) {
+  return (await git(root, ["rev-parse", "HEAD"]))?.trim() || null;
+}
+async function changedFilesSince(root, commit) {
+  if (await git(root, ["cat-file", "-e", `${commit}^{commit}`]) === null) return null;
+  const changed = await git(root, ["diff", "--name-only", "--relative", "--no-renames", commit, "--"]);
+  return changed === null ? null : changed.split("\n").filter(Boolean).sort();
+}
+async function resolveCommit(root, ref) {
+  return (await git(root, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]))?.trim() || null;
+}
+async function fileAtCommit(root, commit, rel) {
+  return git(root, ["show", `${commit}:./${rel}`]);
+}
+
+// src/util/paths.ts
+import path8 from "node:path";
+function toPosix(rel) {
+  return rel.split(path8.sep).join("/");
+}
 
 // src/gate/observe.ts
 import { createHash as createHash5 } from "node:crypto";
@@ -31315,12 +31435,6 @@ function diffData(before, after) {
   return out;
 }
 
-// src/drift/settings.ts
-function diffSettings(before, after, file2) {
-  const show = (v) => v === void 0 || v === null || typeof v !== "object" ? v : JSON.stringify(v);
-  return Object.keys(after).filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key])).map((key) => ({ file: file2, key, change: "modified", before: show(before[key]), after: show(after[key]) }));
-}
-
 // src/drift/text-change.ts
 function describeTextChange(before, after) {
   if (before.includes("\0") || after.includes("\0")) return void 0;
@@ -31344,7 +31458,7 @@ function describeTextChange(before, after) {
 
 // src/fingerprint/config.ts
 import { readFile as readFile6 } from "node:fs/promises";
-import path8 from "node:path";
+import path9 from "node:path";
 
 // node_modules/smol-toml/dist/error.js
 function getLineColFromPtr(string4, ptr) {
@@ -32220,7 +32334,7 @@ function lineCol(text, offset) {
   return [line, offset - before.lastIndexOf("\n")];
 }
 function parseConfigText(text, file2) {
-  const ext = path8.extname(file2).toLowerCase();
+  const ext = path9.extname(file2).toLowerCase();
   text = text.replace(/^\uFEFF/, "");
   if (ext === ".yaml" || ext === ".yml") {
     try {
@@ -32273,7 +32387,7 @@ async function fingerprintConfigFiles(files, root) {
       if (code === "ENOENT" || code === "ENOTDIR") {
         throw new GateError(
           `Config file "${file2}" listed in config: does not exist (looked for ${abs}).`,
-          `Fix the config: list in repro-gate.yml (paths are relative to ${path8.resolve(root)}), or create the file.`
+          `Fix the config: list in repro-gate.yml (paths are relative to ${path9.resolve(root)}), or create the file.`
         );
       }
       if (code === "EISDIR") {
@@ -32295,7 +32409,7 @@ async function fingerprintConfigFiles(files, root) {
 // src/fingerprint/environment.ts
 import { mkdtemp, rm as rm4 } from "node:fs/promises";
 import os from "node:os";
-import path9 from "node:path";
+import path10 from "node:path";
 
 // src/runtime/env.ts
 var PASSTHROUGH_VARS = [
@@ -32460,12 +32574,12 @@ print("REPRO_GATE_ENV " + json.dumps(facts, sort_keys=True))
 var MARK = "REPRO_GATE_ENV ";
 function pythonOf(command) {
   const first = command[0] ?? "";
-  return /^python[\d.]*$/.test(path9.basename(first)) ? first : "python3";
+  return /^python[\d.]*$/.test(path10.basename(first)) ? first : "python3";
 }
 async function probeEnvironment(runtime, opts) {
   const facts = { "repro-gate.version": opts.toolVersion, ...runtime.describe() };
   const lines = [];
-  const scratch = await mkdtemp(path9.join(os.tmpdir(), "repro-gate-probe-"));
+  const scratch = await mkdtemp(path10.join(os.tmpdir(), "repro-gate-probe-"));
   try {
     const python = pythonOf(opts.command);
     const result = await runtime.run({
@@ -32474,7 +32588,7 @@ async function probeEnvironment(runtime, opts) {
       env: opts.env,
       timeoutMs: Math.min(opts.timeoutMs, 12e4),
       outDir: scratch,
-      logFile: path9.join(scratch, "probe.log"),
+      logFile: path10.join(scratch, "probe.log"),
       onLine: (l) => lines.push(l)
     });
     const line = lines.find((l) => l.startsWith(MARK));
@@ -32488,36 +32602,6 @@ async function probeEnvironment(runtime, opts) {
   } finally {
     await rm4(scratch, { recursive: true, force: true });
   }
-}
-
-// src/fingerprint/git.ts
-import { execFile } from "node:child_process";
-function git(root, args) {
-  return new Promise((resolve) => {
-    execFile(
-      "git",
-      ["-C", root, ...args],
-      { maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout) => resolve(err ? null : stdout)
-    );
-  });
-}
-async function gitCommit(root) {
-  return (await git(root, ["rev-parse", "HEAD"]))?.trim() || null;
-}
-async function changedFilesSince(root, commit) {
-  if (await git(root, ["cat-file", "-e", `${commit}^{commit}`]) === null) return null;
-  const changed = await git(root, ["diff", "--name-only", "--relative", "--no-renames", commit, "--"]);
-  return changed === null ? null : changed.split("\n").filter(Boolean).sort();
-}
-async function fileAtCommit(root, commit, rel) {
-  return git(root, ["show", `${commit}:./${rel}`]);
-}
-
-// src/util/paths.ts
-import path10 from "node:path";
-function toPosix(rel) {
-  return rel.split(path10.sep).join("/");
 }
 
 // package.json
@@ -32541,7 +32625,8 @@ var package_default = {
     "bench:hash": "tsx scripts/bench-hash.ts",
     "bench:seeds": "tsx scripts/bench-seeds.ts",
     lint: "biome check --error-on-warnings && knip",
-    format: "biome check --write"
+    format: "biome check --write",
+    "bench:output": "tsx scripts/bench-output.ts"
   },
   dependencies: {
     "@actions/core": "^3.0.1",
@@ -32597,11 +32682,17 @@ function settingsOf(config2) {
     seeds: config2.seeds,
     metricsFile: config2.metricsFile,
     metrics: config2.metrics.map((m) => m.name),
-    artifacts: config2.artifacts
+    artifacts: config2.artifacts,
+    alpha: config2.alpha,
+    paired: config2.paired,
+    robust: config2.robust,
+    margins: Object.fromEntries(
+      config2.metrics.map((m) => [
+        m.name,
+        { margin: config2.mode === "exact" ? null : m.margin?.text ?? null, direction: m.direction }
+      ])
+    )
   };
-}
-function comparedSettings(s) {
-  return { command: s.command, seeds: s.seeds, mode: s.mode, "metrics.file": s.metricsFile };
 }
 async function driftSince(s, baseline, now) {
   const { config: config2 } = s;
@@ -32612,9 +32703,7 @@ async function driftSince(s, baseline, now) {
   };
   if (baseline.commit) await describeDataChanges(config2, baseline.commit, drift2.data);
   const configName = toPosix(path11.relative(config2.root, config2.path));
-  drift2.config.unshift(
-    ...diffSettings(comparedSettings(baseline.settings), comparedSettings(settingsOf(config2)), configName)
-  );
+  drift2.config.unshift(...diffSettings(baseline.settings, settingsOf(config2), configName));
   return drift2;
 }
 async function codeChangesSince(s, commit) {
@@ -32640,6 +32729,75 @@ async function describeDataChanges(config2, commit, data) {
   }
 }
 
+// src/gate/base.ts
+async function readBase(config2, baselinePath, headBaselineText, ref) {
+  const commit = await resolveCommit(config2.root, ref);
+  if (!commit) {
+    throw new GateError(
+      `The base commit ${ref} is not in this clone, so the baseline cannot be compared with the base commit's.`,
+      "Check out with full history (actions/checkout with fetch-depth: 0)."
+    );
+  }
+  const configRel = toPosix(path12.relative(config2.root, config2.path));
+  const configText = await fileAtCommit(config2.root, commit, configRel);
+  let baseConfig = null;
+  if (configText !== null) {
+    try {
+      baseConfig = parseConfig(configText, config2.path);
+    } catch {
+      baseConfig = null;
+    }
+  }
+  const baselineRel = toPosix(
+    path12.relative(config2.root, baseConfig ? path12.resolve(config2.root, baseConfig.baseline) : baselinePath)
+  );
+  const baselineText = await fileAtCommit(config2.root, commit, baselineRel);
+  const baseline = baselineText === null ? null : parseBaseline(baselineText, `${baselineRel} at ${shortHash(commit)}`);
+  const settings = baseConfig ? diffSettings(settingsOf(baseConfig), settingsOf(config2), configRel) : [];
+  const changed = [];
+  if (baselineText !== null && baselineText !== headBaselineText) changed.push("baseline");
+  if (settings.length) changed.push("gate settings");
+  return { commit, config: baseConfig, baseline, changed, settings };
+}
+function compareWithBase(base2, head, candidate) {
+  const baseline = base2.baseline;
+  const rules = base2.config ?? head;
+  const inconclusive = (problem) => ({
+    verdict: "inconclusive",
+    metrics: [],
+    mismatches: [],
+    warnings: [],
+    problem
+  });
+  if (!baseline) return inconclusive("the base commit has no baseline");
+  const dropped = rules.metrics.map((m) => m.name).filter((name) => candidate.some((r) => !Object.hasOwn(r.metrics, name)));
+  if (dropped.length)
+    return inconclusive(`this change no longer measures ${dropped.join(", ")}, which the base commit's gate checks`);
+  try {
+    if (rules.mode === "exact") {
+      const bySeed = new Set(baseline.runs.map((r3) => r3.seed));
+      const common = candidate.filter((r3) => bySeed.has(r3.seed));
+      if (!common.length) return inconclusive("no seed of this run is in the base commit's baseline");
+      const r2 = compareExact(
+        baseline.runs,
+        common,
+        rules.metrics.map((m) => m.name),
+        rules.artifacts
+      );
+      return { verdict: r2.verdict, metrics: r2.metrics, mismatches: r2.mismatches, warnings: [] };
+    }
+    const r = compareStatistical(baseline.runs, candidate, rules.metrics, {
+      alpha: rules.alpha,
+      paired: rules.paired,
+      robust: rules.robust
+    });
+    return { verdict: r.verdict, metrics: r.metrics, mismatches: [], warnings: r.warnings };
+  } catch (err) {
+    if (err instanceof GateError) return inconclusive(err.message);
+    throw err;
+  }
+}
+
 // src/gate/report.ts
 function outcome(report) {
   return { report, verdict: report.verdict, exitCode: FAILING_VERDICTS.includes(report.verdict) ? 1 : 0 };
@@ -32650,7 +32808,7 @@ function buildReport(context, fields) {
   const drift2 = input2.drift ?? NO_DRIFT;
   const metrics = input2.metrics ?? [];
   const report = {
-    schemaVersion: 1,
+    schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: "repro-gate", version: TOOL_VERSION },
     command: input2.command,
     verdict: input2.verdict,
@@ -32676,6 +32834,7 @@ function buildReport(context, fields) {
     }));
   }
   if (input2.sequential) report.sequential = input2.sequential;
+  if (input2.baselineChange) report.baselineChange = input2.baselineChange;
   if (input2.cause) {
     report.cause = input2.cause.cause;
     report.causeEvidence = input2.cause.evidence;
@@ -32717,12 +32876,12 @@ function summarySentence(input2, metrics, drift2) {
 }
 
 // src/gate/seed-runs.ts
-import path12 from "node:path";
+import path13 from "node:path";
 function runsDir(s, verb) {
-  return path12.join(s.stateDir, "runs", verb);
+  return path13.join(s.stateDir, "runs", verb);
 }
 function outRoot(s) {
-  return path12.join(s.stateDir, "out");
+  return path13.join(s.stateDir, "out");
 }
 function seedContext(s, verb) {
   return {
@@ -32753,14 +32912,14 @@ function diagnoseContext(s) {
 
 // src/gate/session.ts
 import { mkdir as mkdir4, writeFile as writeFile3 } from "node:fs/promises";
-import path17 from "node:path";
+import path18 from "node:path";
 
 // src/runtime/create.ts
-import path15 from "node:path";
+import path16 from "node:path";
 
 // src/runtime/container.ts
 import { createHash as createHash6, randomBytes } from "node:crypto";
-import path14 from "node:path";
+import path15 from "node:path";
 
 // src/runtime/process.ts
 import { spawn } from "node:child_process";
@@ -32858,7 +33017,7 @@ var LineSplitter = class {
 // src/runtime/process-table.ts
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir as mkdir3, readdir as readdir2, readFile as readFile8, rm as rm5, writeFile as writeFile2 } from "node:fs/promises";
-import path13 from "node:path";
+import path14 from "node:path";
 function pidAlive(pid) {
   try {
     process.kill(pid, 0);
@@ -32891,8 +33050,8 @@ function groupExists(pgid) {
 }
 async function recordGroup(dir, pgid, program) {
   await mkdir3(dir, { recursive: true });
-  const file2 = path13.join(dir, `${pgid}.json`);
-  const record3 = { pgid, started: startTime(pgid), program: path13.basename(program) };
+  const file2 = path14.join(dir, `${pgid}.json`);
+  const record3 = { pgid, started: startTime(pgid), program: path14.basename(program) };
   await writeFile2(file2, JSON.stringify(record3));
   return file2;
 }
@@ -32900,7 +33059,7 @@ async function reapGroups(dir) {
   const names = await readdir2(dir).catch(() => []);
   const stopped = [];
   for (const name of names.filter((n) => n.endsWith(".json"))) {
-    const file2 = path13.join(dir, name);
+    const file2 = path14.join(dir, name);
     try {
       const r = JSON.parse(await readFile8(file2, "utf8"));
       const pgid = r.pgid;
@@ -33069,7 +33228,7 @@ var ContainerRuntime = class {
     this.log = log;
     this.docker = opts.docker ?? "docker";
     this.groupsDir = opts.groupsDir;
-    this.project = createHash6("sha256").update(path14.resolve(config2.root)).digest("hex").slice(0, 16);
+    this.project = createHash6("sha256").update(path15.resolve(config2.root)).digest("hex").slice(0, 16);
     const runner = opts.runnerEnv ?? process.env;
     this.clientEnv = Object.fromEntries(
       DOCKER_CLIENT_VARS.flatMap((k) => {
@@ -33110,10 +33269,10 @@ var ContainerRuntime = class {
     await this.remove(ids);
   }
   pathFor(hostPath) {
-    const rel = path14.relative(this.config.root, hostPath);
+    const rel = path15.relative(this.config.root, hostPath);
     if (rel === "") return WORKSPACE;
-    if (!rel.startsWith("..") && !path14.isAbsolute(rel)) return path14.posix.join(WORKSPACE, ...rel.split(path14.sep));
-    return path14.posix.join(OUTSIDE, ...path14.resolve(hostPath).split(path14.sep));
+    if (!rel.startsWith("..") && !path15.isAbsolute(rel)) return path15.posix.join(WORKSPACE, ...rel.split(path15.sep));
+    return path15.posix.join(OUTSIDE, ...path15.resolve(hostPath).split(path15.sep));
   }
   async run(spec) {
     const name = `repro-gate-${this.runId}-${++this.count}`;
@@ -33277,17 +33436,17 @@ var HostRuntime = class {
 
 // src/runtime/create.ts
 function stateDir(config2) {
-  return path15.join(config2.root, ".repro-gate");
+  return path16.join(config2.root, ".repro-gate");
 }
 function createRuntime(config2, log) {
-  const groupsDir = path15.join(stateDir(config2), "groups");
+  const groupsDir = path16.join(stateDir(config2), "groups");
   return config2.train.image ? new ContainerRuntime(config2, config2.train.image, log, { groupsDir }) : new HostRuntime(groupsDir);
 }
 
 // src/runtime/lock.ts
 import { open as open4, readFile as readFile9, rm as rm7 } from "node:fs/promises";
 import os2 from "node:os";
-import path16 from "node:path";
+import path17 from "node:path";
 function parseRecord(text) {
   try {
     const r = JSON.parse(text);
@@ -33297,7 +33456,7 @@ function parseRecord(text) {
   return void 0;
 }
 async function acquireLock(stateDir2, verb, warn) {
-  const file2 = path16.join(stateDir2, "lock");
+  const file2 = path17.join(stateDir2, "lock");
   const record3 = { pid: process.pid, host: os2.hostname(), verb, startedAt: (/* @__PURE__ */ new Date()).toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -33345,16 +33504,16 @@ cache/
 lock
 `;
 function baselineLocation(config2) {
-  const baselinePath = path17.resolve(config2.root, config2.baseline);
-  return { baselinePath, baselineName: toPosix(path17.relative(config2.root, baselinePath)) };
+  const baselinePath = path18.resolve(config2.root, config2.baseline);
+  return { baselinePath, baselineName: toPosix(path18.relative(config2.root, baselinePath)) };
 }
 async function withSession(req, config2, verb, fn) {
   const dir = stateDir(config2);
   await mkdir4(dir, { recursive: true });
-  await writeFile3(path17.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
+  await writeFile3(path18.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
   const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
-    const reaped = await reapGroups(path17.join(dir, "groups"));
+    const reaped = await reapGroups(path18.join(dir, "groups"));
     if (reaped.length) {
       req.log.warn(
         `Stopped ${reaped.length} process group(s) left running by an earlier repro-gate run that was killed: ${reaped.join(", ")}.`
@@ -33386,21 +33545,49 @@ async function check3(req) {
   const { baselinePath } = baselineLocation(config2);
   const baseline = await readBaseline(baselinePath, req.configPath);
   checkBaselineFits(config2, baseline, baselinePath);
+  let base2;
+  let baseProblem;
+  if (req.base) {
+    try {
+      base2 = await readBase(config2, baselinePath, await readFile10(baselinePath, "utf8"), req.base);
+    } catch (err) {
+      if (req.baseRequired !== false || !(err instanceof GateError)) throw err;
+      baseProblem = { code: "base-unavailable", message: `${err.message} ${err.hint ?? ""}`.trim() };
+    }
+  }
   return withSession(req, config2, "check", async (s) => {
     const { fingerprints, context } = await observe(s);
     const drift2 = await driftSince(s, baseline, fingerprints);
-    const { candidate, verdict, metrics, mismatches, warnings, sequential } = await trainAndCompare(s, baseline);
+    const own2 = await trainAndCompare(s, baseline);
+    const { candidate, sequential } = own2;
+    const warnings = [...baseProblem ? [baseProblem] : [], ...own2.warnings];
+    let judged2 = own2;
+    let baselineChange;
+    if (base2?.changed.length) {
+      const againstBase = compareWithBase(base2, config2, candidate);
+      const follows = req.acceptBaselineChange || !base2.baseline ? "change" : "base";
+      baselineChange = describeChange(base2, own2.verdict, againstBase, follows, req.acceptedBy);
+      if (follows === "base") {
+        judged2 = againstBase;
+        warnings.push(...againstBase.warnings);
+      }
+      const message = `This change updates the ${baselineChange.changed.join(" and the ")}. ${baselineChange.why}`;
+      warnings.unshift({ code: "baseline-changed", message });
+      s.log.warn(message);
+    }
+    const { verdict, metrics, mismatches } = judged2;
     let cause;
     let diagnosis;
     if (FAILING_VERDICTS.includes(verdict)) {
       const codeChanges = baseline.commit ? await codeChangesSince(s, baseline.commit) : null;
       if (baseline.commit && codeChanges === null) {
-        warnings.push(
-          context.commit === null ? "This folder is not a git checkout, so changes to the training code since the baseline cannot be told apart." : `The baseline's commit ${shortHash(baseline.commit)} is not in this clone, so code changes cannot be told apart (check out with fetch-depth: 0).`
-        );
+        warnings.push({
+          code: "code-changes-unknown",
+          message: context.commit === null ? "This folder is not a git checkout, so changes to the training code since the baseline cannot be told apart." : `The baseline's commit ${shortHash(baseline.commit)} is not in this clone, so code changes cannot be told apart (check out with fetch-depth: 0).`
+        });
       }
       cause = rankCause({ drift: drift2, codeChanges, metrics, mismatches });
-      if (cause.cause === "unknown" && config2.mode === "exact" && config2.diagnose.auto) {
+      if (cause.cause === "unknown" && config2.mode === "exact" && config2.diagnose.auto && !baselineChange) {
         const seed = mismatches[0]?.seed ?? config2.seeds[0] ?? 0;
         diagnosis = await diagnose(diagnoseContext(s), seed);
         cause = diagnosisCause(diagnosis);
@@ -33418,10 +33605,30 @@ async function check3(req) {
         cause,
         warnings,
         diagnosis,
-        sequential
+        sequential,
+        baselineChange
       })
     );
   });
+}
+function describeChange(base2, verdictAgainstChange, againstBase, follows, acceptedBy) {
+  const at = shortHash(base2.commit);
+  let why;
+  if (!base2.baseline) {
+    why = `The base commit ${at} has no baseline, so there is nothing older to compare with.`;
+  } else {
+    const judged2 = `Against the base commit ${at}'s, the verdict is ${againstBase.verdict}${againstBase.problem ? ` (${againstBase.problem})` : ""}; against this change's, ${verdictAgainstChange}.`;
+    why = follows === "base" ? `${judged2} The result follows the base commit until the change is accepted${acceptedBy ? ` (${acceptedBy})` : ""}.` : `${judged2} The change is accepted${acceptedBy ? ` by ${acceptedBy}` : ""}, so the result follows it.`;
+  }
+  return {
+    base: base2.commit,
+    changed: base2.changed,
+    settings: base2.settings,
+    verdictAgainstBase: base2.baseline ? againstBase.verdict : null,
+    verdictAgainstChange,
+    follows,
+    why
+  };
 }
 function checkBaselineFits(config2, baseline, file2) {
   const rerecord = "Re-record the baseline with `repro-gate record` (and commit it) after changing what is measured.";
@@ -33458,9 +33665,9 @@ function checkBaselineFits(config2, baseline, file2) {
 async function trainAndCompare(s, baseline) {
   const { config: config2, log } = s;
   const warnings = [];
-  const warnNow = (lines) => {
-    for (const line of lines) log.warn(line);
-    warnings.push(...lines);
+  const warnNow = (found) => {
+    for (const w of found) log.warn(w.message);
+    warnings.push(...found);
   };
   if (config2.mode === "exact") {
     const candidate2 = await seedRuns(s, "check", config2.seeds);
@@ -33697,10 +33904,10 @@ var ENTITY = {
 function oneLine(value2, max) {
   let s = typeof value2 === "string" ? value2 : value2 === void 0 ? "" : JSON.stringify(value2);
   if (s.length > max) s = `${s.slice(0, max - 1)}…`;
-  return s.replace(/[\r\n\t]+/g, " ");
+  return s.replace(/[\r\n\t]+/g, " ").replace(/[\u0000-\u001f\u007f-\u009f]/g, "");
 }
 function escapeText(value2, max = 200) {
-  return oneLine(value2, max).replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c] ?? c);
+  return oneLine(value2, max).replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c] ?? c).replace(/:\/\//g, ":&#8203;//").replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}&#8203;.`);
 }
 function escapeCode(value2, max = 200) {
   return value2 === void 0 ? "—" : `<code>${escapeText(value2, max)}</code>`;
@@ -33967,9 +34174,34 @@ function metricsTable(report, f) {
 |---|---|---|---|---|---|---|---|`;
   return [header, ...rows].join("\n");
 }
+function settingsTable(settings, f) {
+  return [
+    "| Setting | Before | After |",
+    "|---|---|---|",
+    ...settings.map((c) => `| ${f.code(c.key)} | ${f.code(c.before)} | ${f.code(c.after)} |`)
+  ].join("\n");
+}
+function baselineChangeLines(change, f) {
+  const lines = [`**⚠️ This change updates the ${change.changed.join(" and the ")}.** ${f.text(change.why, 1e3)}`];
+  if (change.verdictAgainstBase !== null) {
+    const mark = (v) => `${ICON[v]} ${v}`;
+    const follows = (side) => change.follows === side ? " ← decides" : "";
+    lines.push(
+      "",
+      "| Compared with | Verdict |",
+      "|---|---|",
+      `| the base commit ${f.code(shortHash(change.base))} | ${mark(change.verdictAgainstBase)}${follows("base")} |`,
+      `| this change's baseline and settings | ${mark(change.verdictAgainstChange)}${follows("change")} |`
+    );
+  }
+  if (change.settings.length) lines.push("", settingsTable(change.settings, f));
+  return lines;
+}
 function sections(report, f) {
   const out = [];
-  const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`, "", `**${f.text(report.summary, 1e3)}**`];
+  const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`];
+  if (report.baselineChange) head.push("", ...baselineChangeLines(report.baselineChange, f));
+  head.push("", `**${f.text(report.summary, 1e3)}**`);
   if (report.cause)
     head.push("", `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? "", 1e3)}`);
   if (report.metrics.length) head.push("", metricsTable(report, f));
@@ -33985,9 +34217,11 @@ function sections(report, f) {
   }
   if (report.sequential) head.push("", `Sequential seeds: ${f.text(report.sequential.reason, 1e3)}`);
   out.push({ body: head.join("\n") });
-  const { data, config: config2, environment } = report.drift;
+  const { data, environment } = report.drift;
+  const settings = report.drift.config.filter((c) => c.group === "gate settings");
+  const config2 = report.drift.config.filter((c) => c.group !== "gate settings");
   if (report.command !== "record") {
-    if (data.length + config2.length + environment.length === 0) {
+    if (data.length + settings.length + config2.length + environment.length === 0) {
       out.push({ body: "### Drift\nNo data, config or environment drift since the baseline." });
     } else {
       out.push({ body: "### Drift\nListed in the order to suspect it: data, then config, then environment." });
@@ -34004,6 +34238,14 @@ function sections(report, f) {
           (d) => `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ""} | ${f.code(shortHash(d.before))} | ${f.code(shortHash(d.after))} |`
         )
       ].join("\n")
+    });
+  }
+  if (settings.length) {
+    out.push({
+      dropRank: 3,
+      body: [`#### Gate settings (${settings.length}, ${f.code(settings[0]?.file)})`, settingsTable(settings, f)].join(
+        "\n"
+      )
     });
   }
   if (config2.length) {
@@ -34055,7 +34297,10 @@ ${table}`
     });
   }
   if (report.warnings.length) {
-    out.push({ dropRank: 2, body: ["### Warnings", ...report.warnings.map((w) => `- ${f.text(w, 1e3)}`)].join("\n") });
+    out.push({
+      dropRank: 2,
+      body: ["### Warnings", ...report.warnings.map((w) => `- ${f.text(w.message, 1e3)}`)].join("\n")
+    });
   }
   const footer = [`repro-gate ${f.text(report.tool.version)}`];
   if (report.baseline)
@@ -34084,8 +34329,18 @@ function renderMarkdown(report, opts = {}) {
     kept.splice(kept.indexOf(section), 1);
     body = join2([...kept.slice(0, -1), note, ...kept.slice(-1)]);
   }
-  return body.length <= opts.maxLength ? body : `${body.slice(0, opts.maxLength - 2)}…
+  if (body.length <= opts.maxLength) return body;
+  const footer = kept[kept.length - 1]?.body ?? "";
+  const tail = `
+
+${note.body}
+
+${footer}
 `;
+  const text = kept.slice(0, -1).map((s) => s.body).join("\n\n");
+  const room = Math.max(0, opts.maxLength - tail.length);
+  const cut = text.lastIndexOf("\n", room);
+  return `${text.slice(0, Math.max(cut, 0))}${tail}`;
 }
 
 // src/util/log-lines.ts
@@ -34109,6 +34364,8 @@ Usage: repro-gate <command> [--config repro-gate.yml] [--json] [--verbose]
 Commands:
   record       run every seed and write the baseline file            exit 0 ok, 2 error
   check        run every seed and compare with the baseline          exit 0 pass, 1 fail, 2 error
+               [--base REF]: also judge by REF's baseline and gate settings, and follow REF's
+               verdict when this change alters them, unless --accept-baseline-change
   drift        diff data, config and environment with the baseline   exit 0 none, 1 drift, 2 error
   equivalence  TOST on two samples: --candidate 1,2,3 --baseline 4,5,6 --lower L --upper U
                [--alpha 0.05] [--paired]                              exit 0 equivalent, 1 not, 2 error
@@ -34118,6 +34375,7 @@ Commands:
 Options:
   --config FILE   the config file (default: repro-gate.yml)
   --json          print one JSON document on stdout
+  --markdown      print the report as GitHub Markdown, escaped like the PR comment
   --verbose       show stack traces for errors
   --help, --version`;
 var OPTIONS = {
@@ -34132,7 +34390,10 @@ var OPTIONS = {
   upper: { type: "string" },
   alpha: { type: "string" },
   paired: { type: "boolean", default: false },
-  seed: { type: "string" }
+  seed: { type: "string" },
+  markdown: { type: "boolean", default: false },
+  base: { type: "string" },
+  "accept-baseline-change": { type: "boolean", default: false }
 };
 function joinNegativeValues(argv) {
   const out = [];
@@ -34244,10 +34505,22 @@ async function main(argv, io, onCancel) {
         "Use one of: record, check, drift, equivalence, diagnose (see `repro-gate --help`)."
       );
     }
-    const outcome2 = await runGate(command, { configPath: values.config, cwd: io.cwd, log: stderrLogger });
+    if ((values.base !== void 0 || values["accept-baseline-change"]) && command !== "check") {
+      throw new GateError(
+        `--base and --accept-baseline-change are options of check, not ${command}.`,
+        "Run `repro-gate check --base REF`."
+      );
+    }
+    const outcome2 = await runGate(command, {
+      configPath: values.config,
+      cwd: io.cwd,
+      log: stderrLogger,
+      ...values.base !== void 0 ? { base: values.base } : {},
+      ...values["accept-baseline-change"] ? { acceptBaselineChange: true, acceptedBy: "--accept-baseline-change" } : {}
+    });
     io.stdout(
       values.json ? `${JSON.stringify(outcome2.report, null, 2)}
-` : renderMarkdown(outcome2.report, { format: "terminal" })
+` : renderMarkdown(outcome2.report, { format: values.markdown ? "github" : "terminal" })
     );
     return outcome2.exitCode;
   } catch (err) {

@@ -20,6 +20,8 @@ Usage: repro-gate <command> [--config repro-gate.yml] [--json] [--verbose]
 Commands:
   record       run every seed and write the baseline file            exit 0 ok, 2 error
   check        run every seed and compare with the baseline          exit 0 pass, 1 fail, 2 error
+               [--base REF]: also judge by REF's baseline and gate settings, and follow REF's
+               verdict when this change alters them, unless --accept-baseline-change
   drift        diff data, config and environment with the baseline   exit 0 none, 1 drift, 2 error
   equivalence  TOST on two samples: --candidate 1,2,3 --baseline 4,5,6 --lower L --upper U
                [--alpha 0.05] [--paired]                              exit 0 equivalent, 1 not, 2 error
@@ -29,6 +31,7 @@ Commands:
 Options:
   --config FILE   the config file (default: repro-gate.yml)
   --json          print one JSON document on stdout
+  --markdown      print the report as GitHub Markdown, escaped like the PR comment
   --verbose       show stack traces for errors
   --help, --version`;
 
@@ -45,6 +48,9 @@ const OPTIONS = {
   alpha: { type: 'string' },
   paired: { type: 'boolean', default: false },
   seed: { type: 'string' },
+  markdown: { type: 'boolean', default: false },
+  base: { type: 'string' },
+  'accept-baseline-change': { type: 'boolean', default: false },
 } as const;
 
 /** "--lower -0.01": parseArgs refuses option values that start with a dash; join them as "--lower=-0.01". */
@@ -174,11 +180,25 @@ export async function main(
         'Use one of: record, check, drift, equivalence, diagnose (see `repro-gate --help`).',
       );
     }
-    const outcome = await runGate(command, { configPath: values.config, cwd: io.cwd, log: stderrLogger });
+    if ((values.base !== undefined || values['accept-baseline-change']) && command !== 'check') {
+      throw new GateError(
+        `--base and --accept-baseline-change are options of check, not ${command}.`,
+        'Run `repro-gate check --base REF`.',
+      );
+    }
+    const outcome = await runGate(command, {
+      configPath: values.config,
+      cwd: io.cwd,
+      log: stderrLogger,
+      ...(values.base !== undefined ? { base: values.base } : {}),
+      ...(values['accept-baseline-change']
+        ? { acceptBaselineChange: true, acceptedBy: '--accept-baseline-change' }
+        : {}),
+    });
     io.stdout(
       values.json
         ? `${JSON.stringify(outcome.report, null, 2)}\n`
-        : renderMarkdown(outcome.report, { format: 'terminal' }),
+        : renderMarkdown(outcome.report, { format: values.markdown ? 'github' : 'terminal' }),
     );
     return outcome.exitCode;
   } catch (err) {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type CauseInput, rankCause } from '../src/drift/cause.js';
 import { diffEnvironment } from '../src/drift/environment.js';
 import { diffSettings } from '../src/drift/settings.js';
+import type { BaselineSettings } from '../src/schema/baseline.js';
 import type { MetricResult } from '../src/schema/report.js';
 
 const metric = (name: string, verdict: MetricResult['verdict'], diff: number): MetricResult => ({
@@ -140,15 +141,25 @@ describe('most likely cause', () => {
 });
 
 describe('gate settings drift', () => {
-  it('lists changed settings as config drift of the gate file, arrays as JSON', () => {
-    expect(
-      diffSettings(
-        { command: ['python3', 'a.py'], seeds: [0, 1, 2], mode: 'exact' },
-        { command: ['python3', 'b.py'], seeds: [0, 1, 2], mode: 'exact' },
-        'repro-gate.yml',
-      ),
-    ).toEqual([
+  const settings = (over: Partial<BaselineSettings> = {}): BaselineSettings => ({
+    mode: 'statistical',
+    command: ['python3', 'a.py'],
+    image: null,
+    seeds: [0, 1, 2],
+    metricsFile: 'metrics.json',
+    metrics: ['accuracy', 'loss'],
+    artifacts: [],
+    alpha: 0.05,
+    paired: false,
+    robust: false,
+    margins: { accuracy: { margin: '0.01', direction: 'both' }, loss: { margin: '2%', direction: 'lower' } },
+    ...over,
+  });
+
+  it('lists a changed command as gate-settings drift of the gate file, arrays as JSON', () => {
+    expect(diffSettings(settings(), settings({ command: ['python3', 'b.py'] }), 'repro-gate.yml')).toEqual([
       {
+        group: 'gate settings',
         file: 'repro-gate.yml',
         key: 'command',
         change: 'modified',
@@ -156,5 +167,43 @@ describe('gate settings drift', () => {
         after: '["python3","b.py"]',
       },
     ]);
+  });
+
+  it('shows every way a change can weaken the gate: a dropped metric, a looser margin or direction, alpha, mode', () => {
+    const weaker = settings({
+      metrics: ['accuracy'],
+      margins: { accuracy: { margin: '0.5', direction: 'higher' } },
+      alpha: 0.2,
+      mode: 'statistical',
+      seeds: [0, 1],
+    });
+    expect(diffSettings(settings(), weaker, 'g.yml').map((d) => [d.key, d.change, d.before, d.after])).toEqual([
+      ['alpha', 'modified', 0.05, 0.2],
+      ['metrics.accuracy', 'modified', '±0.01', '≥ −0.5'],
+      ['metrics.loss', 'removed', '≤ +2%', undefined],
+      ['seeds', 'modified', '[0,1,2]', '[0,1]'],
+    ]);
+    expect(diffSettings(settings(), settings({ metrics: ['accuracy', 'loss', 'f1'] }), 'g.yml')).toEqual([
+      { group: 'gate settings', file: 'g.yml', key: 'metrics.f1', change: 'added', after: null },
+    ]);
+    expect(diffSettings(settings(), settings({ mode: 'exact' }), 'g.yml').map((d) => d.key)).toEqual(['mode']);
+  });
+
+  it('does not invent changes against a baseline recorded before margins and alpha were kept', () => {
+    const old = settings({ alpha: undefined, paired: undefined, robust: undefined, margins: undefined });
+    expect(diffSettings(old, settings(), 'g.yml')).toEqual([]);
+  });
+
+  it('quotes a metric name that holds dots', () => {
+    const dotted = settings({
+      metrics: ['train.loss'],
+      margins: { 'train.loss': { margin: '0.1', direction: 'both' } },
+    });
+    expect(diffSettings(settings({ metrics: [], margins: {} }), dotted, 'g.yml')[0]?.key).toBe('metrics["train.loss"]');
+  });
+
+  it('never names a margin as the cause of a changed result', () => {
+    const drift = { data: [], environment: [], config: diffSettings(settings(), settings({ alpha: 0.2 }), 'g.yml') };
+    expect(cause({ drift }).cause).toBe('unknown');
   });
 });

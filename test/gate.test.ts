@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { check, diagnose, drift, type GateRequest, record } from '../src/gate/index.js';
 import { GateError } from '../src/util/errors.js';
 import { captureLogger } from './helpers/logger.js';
+import { git } from './helpers/project.js';
 import { HOST_FACTS, metrics, ScriptedRuntime, type Training } from './helpers/scripted-runtime.js';
 
 /** Deterministic noise in [-1, 1) from a seed (and an optional stream), so samples are reproducible. */
@@ -150,10 +151,10 @@ describe('check (statistical)', () => {
     const dir = await recorded(noisy);
     const out = await check(request(dir, new ScriptedRuntime(noisy)));
     expect(out.verdict).toBe('inconclusive');
-    expect(out.report.warnings.join('\n')).toMatch(/^accuracy: with this noise/m);
-    expect(out.report.warnings.join('\n')).toMatch(
-      /loss: every seed gave the same value on both sides \(zero spread\)/,
-    );
+    expect(out.report.warnings.map((w) => w.code)).toEqual(['low-power', 'zero-spread']);
+    const text = out.report.warnings.map((w) => w.message).join('\n');
+    expect(text).toMatch(/^accuracy: with this noise/m);
+    expect(text).toMatch(/loss: every seed gave the same value on both sides \(zero spread\)/);
   });
 
   it('stops a sequential plan early when the candidate is clearly equivalent', async () => {
@@ -357,7 +358,146 @@ describe('drift', () => {
       { key: 'python.version', change: 'modified', before: '3.11.2', after: '3.12.1' },
     ]);
     expect(out.report.drift.config).toEqual([
-      { file: 'repro-gate.yml', key: 'seeds', change: 'modified', before: '[0,1,2,3,4]', after: '[0,1,2,3,4,5]' },
+      {
+        group: 'gate settings',
+        file: 'repro-gate.yml',
+        key: 'seeds',
+        change: 'modified',
+        before: '[0,1,2,3,4]',
+        after: '[0,1,2,3,4,5]',
+      },
     ]);
+  });
+});
+
+describe('check --base: a change cannot rewrite what it is judged against', () => {
+  /** A git project whose base commit holds a baseline recorded from `accuracy()`. */
+  async function based(): Promise<{ dir: string; baseSha: string }> {
+    const dir = await recorded(accuracy());
+    git(dir, 'init', '-q', '-b', 'main');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-qm', 'base');
+    return { dir, baseSha: git(dir, 'rev-parse', 'HEAD').trim() };
+  }
+  const regressed = accuracy(-0.05);
+
+  it('follows the base commit when the change re-records the baseline to hide a regression', async () => {
+    const { dir, baseSha } = await based();
+    expect((await record(request(dir, new ScriptedRuntime(regressed)))).verdict).toBe('recorded');
+    git(dir, 'commit', '-qam', 'regress and re-record');
+    const out = await check({ ...request(dir, new ScriptedRuntime(regressed)), base: baseSha });
+    expect(out).toMatchObject({ verdict: 'not-equivalent', exitCode: 1 });
+    expect(out.report.baselineChange).toMatchObject({
+      base: baseSha,
+      changed: ['baseline'],
+      verdictAgainstBase: 'not-equivalent',
+      verdictAgainstChange: 'equivalent',
+      follows: 'base',
+    });
+    expect(out.report.warnings[0]).toMatchObject({
+      code: 'baseline-changed',
+      message: expect.stringMatching(/^This change updates the baseline\./),
+    });
+    expect(out.report.metrics[0]).toMatchObject({ name: 'accuracy', verdict: 'not-equivalent' });
+  });
+
+  it('follows the change when it is accepted (the action: a label on the pull request)', async () => {
+    const { dir, baseSha } = await based();
+    await record(request(dir, new ScriptedRuntime(regressed)));
+    git(dir, 'commit', '-qam', 'intended change, re-recorded');
+    const out = await check({
+      ...request(dir, new ScriptedRuntime(regressed)),
+      base: baseSha,
+      acceptBaselineChange: true,
+      acceptedBy: 'the label',
+    });
+    expect(out).toMatchObject({ verdict: 'equivalent', exitCode: 0 });
+    expect(out.report.baselineChange).toMatchObject({ follows: 'change', verdictAgainstBase: 'not-equivalent' });
+    expect(out.report.baselineChange?.why).toMatch(/The change is accepted by the label, so the result follows it\./);
+  });
+
+  it("judges by the base commit's margins when the change loosens one", async () => {
+    const { dir, baseSha } = await based();
+    await writeFile(
+      path.join(dir, 'repro-gate.yml'),
+      STATISTICAL.replace('accuracy: {margin: 0.01}', 'accuracy: {margin: 0.5}'),
+    );
+    git(dir, 'commit', '-qam', 'loosen the margin');
+    const out = await check({ ...request(dir, new ScriptedRuntime(regressed)), base: baseSha });
+    expect(out.verdict).toBe('not-equivalent');
+    expect(out.report.baselineChange).toMatchObject({
+      changed: ['gate settings'],
+      verdictAgainstChange: 'equivalent',
+      follows: 'base',
+    });
+    expect(out.report.baselineChange?.settings).toEqual([
+      {
+        group: 'gate settings',
+        file: 'repro-gate.yml',
+        key: 'metrics.accuracy',
+        change: 'modified',
+        before: '±0.01',
+        after: '±0.5',
+      },
+    ]);
+    // The same change also shows as gate-settings drift against the baseline.
+    expect(out.report.drift.config).toContainEqual(
+      expect.objectContaining({ group: 'gate settings', key: 'metrics.accuracy' }),
+    );
+  });
+
+  it('cannot pass by no longer measuring a metric the base commit checks', async () => {
+    const { dir, baseSha } = await based();
+    await writeFile(path.join(dir, 'repro-gate.yml'), STATISTICAL.replace('  accuracy: {margin: 0.01}\n', ''));
+    git(dir, 'commit', '-qam', 'drop accuracy');
+    const lossOnly: Training = ({ seed }) => ({ files: metrics({ loss: 0.3 + 0.01 * noise(seed, 1) }) });
+    const out = await check({ ...request(dir, new ScriptedRuntime(lossOnly)), base: baseSha });
+    expect(out).toMatchObject({ verdict: 'inconclusive', exitCode: 1 });
+    expect(out.report.baselineChange?.why).toMatch(
+      /this change no longer measures accuracy, which the base commit's gate checks/,
+    );
+  });
+
+  it('adds nothing when the change leaves baseline and settings alone', async () => {
+    const { dir, baseSha } = await based();
+    const out = await check({ ...request(dir, new ScriptedRuntime(accuracy())), base: baseSha });
+    expect(out.verdict).toBe('equivalent');
+    expect(out.report.baselineChange).toBeUndefined();
+    expect(out.report.warnings).toEqual([]);
+  });
+
+  it('follows the change that adds the first baseline', async () => {
+    const dir = await project();
+    git(dir, 'init', '-q', '-b', 'main');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-qm', 'no gate yet');
+    const baseSha = git(dir, 'rev-parse', 'HEAD').trim();
+    await record(request(dir, new ScriptedRuntime(accuracy())));
+    const out = await check({ ...request(dir, new ScriptedRuntime(accuracy())), base: baseSha });
+    expect(out.verdict).toBe('equivalent');
+    expect(out.report.baselineChange).toBeUndefined();
+  });
+
+  it('says when the base commit is not in the clone: an error for --base, a warning for the action', async () => {
+    const { dir } = await based();
+    const missing = 'f'.repeat(40);
+    await expect(check({ ...request(dir, new ScriptedRuntime(accuracy())), base: missing })).rejects.toThrow(
+      /is not in this clone/,
+    );
+    const out = await check({ ...request(dir, new ScriptedRuntime(accuracy())), base: missing, baseRequired: false });
+    expect(out.verdict).toBe('equivalent');
+    expect(out.report.warnings[0]).toMatchObject({
+      code: 'base-unavailable',
+      message: expect.stringMatching(/fetch-depth: 0/),
+    });
+  });
+
+  it('never lets a ref act as a git option', async () => {
+    const { dir } = await based();
+    const out = path.join(dir, 'pwned.txt');
+    await expect(check({ ...request(dir, new ScriptedRuntime(accuracy())), base: `--output=${out}` })).rejects.toThrow(
+      /is not in this clone/,
+    );
+    await expect(readFile(out)).rejects.toThrow(/ENOENT/);
   });
 });

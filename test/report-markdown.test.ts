@@ -6,7 +6,7 @@ import { num } from '../src/util/format.js';
 
 function report(over: Partial<Report> = {}): Report {
   return reportSchema.parse({
-    schemaVersion: 1,
+    schemaVersion: 2,
     tool: { name: 'repro-gate', version: '0.1.0' },
     command: 'check',
     verdict: 'not-equivalent',
@@ -88,9 +88,15 @@ describe('markdown report', () => {
     expect(md).not.toContain('[click]');
     expect(md).not.toMatch(/x\|y/);
     expect(md).toContain(
-      '<code>x&#124;y &lt;img src=x onerror=alert(1)&gt; &#64;&#8203;admin &#91;click&#93;(https://evil) &#96;rm&#96; &#42;&#42;b&#42;&#42;</code>',
+      '<code>x&#124;y &lt;img src=x onerror=alert(1)&gt; &#64;&#8203;admin &#91;click&#93;(https:&#8203;//evil) &#96;rm&#96; &#42;&#42;b&#42;&#42;</code>',
     );
     expect(text('line1\nline2')).toBe('line1 line2');
+    // GitHub would autolink bare URLs and www. hosts from repository text; a zero-width space stops it.
+    const linked = text('see https://evil.example/x, HTTP://x.y and www.evil.com');
+    expect(linked).not.toMatch(/https?:\/\/|www\./i);
+    expect(linked).toBe('see https:&#8203;//evil.example/x, HTTP:&#8203;//x.y and www&#8203;.evil.com');
+    // Terminal control sequences never survive, in either format.
+    expect(text('a\u001b]8;;https://x\u0007b')).toBe('a&#93;8;;https:&#8203;//xb');
     expect(code(undefined)).toBe('—');
   });
 
@@ -101,7 +107,7 @@ describe('markdown report', () => {
       before: '1.0.0',
       after: '1.0.1',
     }));
-    const big = report({ drift: { data: [], config: [], environment }, warnings: ['w'] });
+    const big = report({ drift: { data: [], config: [], environment }, warnings: [{ code: 'w', message: 'w' }] });
     const full = renderMarkdown(big);
     expect(full.length).toBeGreaterThan(65_536);
     const short = renderMarkdown(big, { maxLength: 65_536, truncatedNote: 'See the job summary for the full report.' });
@@ -112,6 +118,21 @@ describe('markdown report', () => {
     expect(short).not.toContain('package.p0');
     expect(short).toContain('### Warnings'); // only as much as needed is dropped
     expect(short.trimEnd().endsWith('</sub>')).toBe(true);
+  });
+
+  it('cuts a report that is still too long at a table row, keeping the note and the footer', () => {
+    const m = report().metrics[0]!;
+    const metrics = Array.from({ length: 2000 }, (_, i) => ({ ...m, name: `metric_${i}` }));
+    const huge = report({ metrics, drift: { data: [], config: [], environment: [] } });
+    const md = renderMarkdown(huge, { maxLength: 20_000, truncatedNote: 'See the job summary.' });
+    expect(md.length).toBeLessThanOrEqual(20_000);
+    const lines = md.trimEnd().split('\n');
+    expect(lines.at(-1)).toMatch(/^<sub>repro-gate 0\.1\.0 · baseline .* · seeds 0, 1, 2, 3, 4<\/sub>$/);
+    expect(lines.at(-3)).toBe('> See the job summary.');
+    // Every table row that is there is whole.
+    const rows = lines.filter((l) => l.startsWith('| <code>metric&#95;'));
+    expect(rows.length).toBeGreaterThan(10);
+    for (const row of rows) expect(row).toMatch(/ \| ❌ not-equivalent \|$/);
   });
 
   it('formats numbers compactly', () => {
@@ -157,7 +178,7 @@ describe('terminal format', () => {
   it('shows repository text plainly, protecting only the table structure', () => {
     const m = renderMarkdown(
       reportSchema.parse({
-        schemaVersion: 1,
+        schemaVersion: 2,
         tool: { name: 'repro-gate', version: '0.1.0' },
         command: 'drift',
         verdict: 'drift',

@@ -30,6 +30,8 @@ interface CommonInputs {
   reportFile?: string;
   /** command: comment — the PR to comment on, cross-checked against the report. */
   prNumber?: number;
+  /** The pull-request label that accepts a change to the baseline or gate settings. */
+  baselineLabel: string;
 }
 
 /** Command "comment" cannot run without the report file, so for it the type says the file is there. */
@@ -54,6 +56,7 @@ export const INPUT_NAMES = [
   'report-file',
   'report',
   'pr-number',
+  'baseline-label',
 ] as const;
 export type InputName = (typeof INPUT_NAMES)[number];
 
@@ -113,6 +116,10 @@ const schemas = {
       .transform(Number)
       .pipe(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)),
   ),
+  'baseline-label': z
+    .string()
+    .transform((s) => s || 'baseline-update')
+    .pipe(z.string().max(50, 'a GitHub label has at most 50 characters')),
 } satisfies Record<InputName, z.ZodType>;
 
 type Parsed = { [K in InputName]: z.output<(typeof schemas)[K]> };
@@ -137,6 +144,7 @@ export function parseInputs(get: (name: InputName) => string): ActionInputs {
     reportFile: p('report-file'),
     report: p('report'),
     prNumber: p('pr-number'),
+    baselineLabel: p('baseline-label'),
   };
   if (command !== 'comment') return { ...common, command, report };
   if (!report)

@@ -7,10 +7,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import * as core from '@actions/core';
-import { type GateCommand, handleCancellation, runGate } from '../gate/index.js';
+import { type GateCommand, gitCommit, handleCancellation, runGate } from '../gate/index.js';
 import {
   type EventInfo,
+  type PullRequestRefs,
   pullRequestFromEvent,
+  pullRequestRefs,
   type RepoRef,
   readEvent,
   repoFromEnv,
@@ -23,6 +25,7 @@ import { commentKey, GitHubPermissionError, upsertStickyComment } from '../githu
 import { renderMarkdown } from '../report/markdown.js';
 import type { Report } from '../schema/report.js';
 import { formatGateError, GateError } from '../util/errors.js';
+import { shortHash } from '../util/format.js';
 import { inertLogLines } from '../util/log-lines.js';
 import { type ActionInputs, readInputs } from './inputs.js';
 import { checkPullRequest, readUntrustedReport } from './untrusted-report.js';
@@ -54,14 +57,26 @@ export async function run(): Promise<void> {
 
 async function gateAndReport(inputs: ActionInputs, command: GateCommand): Promise<void> {
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  const cwd = resolve(workspace, inputs.workingDirectory);
   const event = readEvent();
   const pr = pullRequestFromEvent(event.name, event.payload);
+  const refs = pullRequestRefs(event.name, event.payload);
 
   // The gate builds the training environment itself from an allowlist; nothing here is passed on.
   const outcome = await runGate(command, {
     configPath: inputs.config,
-    cwd: resolve(workspace, inputs.workingDirectory),
+    cwd,
     log: actionLogger,
+    untrustedHost: await untrustedCheckout(event.name, refs, cwd),
+    // A pull request is also judged by its base commit's baseline and gate settings.
+    ...(command === 'check' && refs?.baseSha
+      ? {
+          base: refs.baseSha,
+          baseRequired: false,
+          acceptBaselineChange: refs.labels.includes(inputs.baselineLabel),
+          acceptedBy: `the pull request's "${inputs.baselineLabel}" label`,
+        }
+      : {}),
   });
   const report: Report = pr ? { ...outcome.report, pullRequest: pr } : outcome.report;
 
@@ -80,6 +95,22 @@ async function gateAndReport(inputs: ActionInputs, command: GateCommand): Promis
   if (inputs.failOn.includes(report.verdict)) {
     core.setFailed(`repro-gate: ${report.verdict} — ${oneLine(report.summary)}`);
   }
+}
+
+/**
+ * pull_request_target runs with the base repository's secrets; if the pull request's own code is
+ * checked out there, training it on the runner would hand that code the job's tokens.
+ */
+async function untrustedCheckout(
+  eventName: string,
+  refs: PullRequestRefs | undefined,
+  cwd: string,
+): Promise<string | undefined> {
+  if (eventName !== 'pull_request_target') return undefined;
+  const head = await gitCommit(cwd);
+  const trusted = [process.env.GITHUB_SHA, refs?.baseSha].filter(Boolean);
+  if (head && trusted.includes(head)) return undefined;
+  return `this is a pull_request_target run and the checked-out commit ${head ? shortHash(head) : '(unknown)'} is not the base branch's`;
 }
 
 /** Posting is best effort for gate runs: the verdict, not the API, decides the step. */

@@ -10,14 +10,20 @@ function recordHint(configFile: string): string {
 }
 
 export async function readBaseline(file: string, configFile = 'repro-gate.yml'): Promise<Baseline> {
-  const RECORD_HINT = recordHint(configFile);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new GateError(`No baseline at ${file}.`, RECORD_HINT);
-    throw new GateError(`Cannot read the baseline ${file}: ${(err as Error).message}`, RECORD_HINT);
+    const hint = recordHint(configFile);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new GateError(`No baseline at ${file}.`, hint);
+    throw new GateError(`Cannot read the baseline ${file}: ${(err as Error).message}`, hint);
   }
+  return parseBaseline(text, file, configFile);
+}
+
+/** Pure: a baseline file's text → a valid baseline, or a GateError naming what is wrong (`file` names it). */
+export function parseBaseline(text: string, file: string, configFile = 'repro-gate.yml'): Baseline {
+  const RECORD_HINT = recordHint(configFile);
   let raw: unknown;
   try {
     raw = JSON.parse(text);

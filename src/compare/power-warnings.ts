@@ -5,6 +5,7 @@
  */
 import type { RunRecord } from '../schema/baseline.js';
 import type { MetricSpec } from '../schema/config.js';
+import type { ReportWarning } from '../schema/report.js';
 import { powerWarning } from '../stats/power.js';
 import { summarize } from '../stats/summary.js';
 import { boundsFor } from './statistical.js';
@@ -30,9 +31,9 @@ export function seedWarnings(
   baseline: readonly RunRecord[],
   specs: readonly MetricSpec[],
   opts: SeedWarningOptions,
-): string[] {
+): ReportWarning[] {
   if (opts.paired || baseline.length < 2 || opts.nCandidate < 2) return [];
-  const out: string[] = [];
+  const out: ReportWarning[] = [];
   for (const spec of specs) {
     const values = baseline.map((r) => r.metrics[spec.name]);
     if (values.some((v) => typeof v !== 'number' || !Number.isFinite(v))) continue;
@@ -54,7 +55,7 @@ export function seedWarnings(
       design: 'welch',
       ...(opts.bothSides !== undefined ? { bothSides: opts.bothSides } : {}),
     });
-    if (w) out.push(`${spec.name}: ${w}`);
+    if (w) out.push({ code: 'low-power', message: `${spec.name}: ${w}` });
   }
   return out;
 }

@@ -7,7 +7,7 @@
  */
 import { metricValues, type RunRecord } from '../schema/baseline.js';
 import type { MetricSpec, SequentialSeedsConfig } from '../schema/config.js';
-import type { MetricResult, SequentialSummary } from '../schema/report.js';
+import type { MetricResult, ReportWarning, SequentialSummary } from '../schema/report.js';
 import {
   combineSequential,
   planSequential,
@@ -53,7 +53,7 @@ export interface SequentialLookResult {
   /** 'continue': train up to the next look; otherwise the gate's verdict. */
   decision: SequentialDecisionKind;
   metrics: MetricResult[];
-  warnings: string[];
+  warnings: ReportWarning[];
   summary: SequentialSummary;
 }
 
@@ -94,7 +94,7 @@ export function compareSequentialLook(
     }
     base = pairedBase;
   }
-  const warnings: string[] = [];
+  const warnings: ReportWarning[] = [];
   const decisions = specs.map((spec) => {
     const b = metricValues(base, spec.name);
     const c = metricValues(cand, spec.name);

@@ -1,7 +1,7 @@
 /** Statistical mode: a TOST per metric over the seeds, all of which must pass (intersection–union). */
 import { metricValues, type RunRecord } from '../schema/baseline.js';
 import type { MetricSpec } from '../schema/config.js';
-import type { MetricResult } from '../schema/report.js';
+import type { MetricResult, ReportWarning } from '../schema/report.js';
 import { robustTost } from '../stats/robust.js';
 import { describeSample } from '../stats/summary.js';
 import { combineVerdicts, type TostResult, tost } from '../stats/tost.js';
@@ -11,7 +11,7 @@ import { metricRow } from './metric-row.js';
 export interface StatisticalComparison {
   verdict: 'equivalent' | 'not-equivalent' | 'inconclusive';
   metrics: MetricResult[];
-  warnings: string[];
+  warnings: ReportWarning[];
 }
 
 /** Equivalence bounds on candidate − baseline; relative margins are fixed from the baseline mean. */
@@ -51,7 +51,7 @@ export function compareStatistical(
   // Paired: seed i of the candidate against seed i of the baseline (the gate checks the seeds match).
   const base = [...baseline].sort((a, b) => a.seed - b.seed);
   const cand = [...candidate].sort((a, b) => a.seed - b.seed);
-  const warnings: string[] = [];
+  const warnings: ReportWarning[] = [];
   const metrics = specs.map((spec): MetricResult => {
     const b = metricValues(base, spec.name);
     const c = metricValues(cand, spec.name);
@@ -75,8 +75,9 @@ export function compareStatistical(
   };
 }
 
-export function zeroSpreadWarning(name: string, paired: boolean): string {
-  return `${name}: every seed gave the same value${paired ? ' difference' : ''} on both sides (zero spread), so its verdict compares two fixed values (the CI is the single difference) rather than testing noise.`;
+export function zeroSpreadWarning(name: string, paired: boolean): ReportWarning {
+  const message = `${name}: every seed gave the same value${paired ? ' difference' : ''} on both sides (zero spread), so its verdict compares two fixed values (the CI is the single difference) rather than testing noise.`;
+  return { code: 'zero-spread', message };
 }
 
 /** A TOST result as the report's metric row (shared by fixed-n and sequential comparisons). */

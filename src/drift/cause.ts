@@ -5,6 +5,7 @@
 import type { Cause, Drift, MetricResult, Mismatch } from '../schema/report.js';
 import { listSome, showValue, signed } from '../util/format.js';
 import { isStrong } from './environment.js';
+import { changesTraining } from './settings.js';
 
 export interface CauseInput {
   drift: Drift;
@@ -31,7 +32,9 @@ function movement(input: CauseInput): string {
 
 export function rankCause(input: CauseInput): CauseFinding {
   const moved = movement(input);
-  const { data, config, environment } = input.drift;
+  const { data, environment } = input.drift;
+  // Only settings that change the training can explain a changed result (a margin cannot).
+  const config = input.drift.config.filter(changesTraining);
   if (data.length)
     return {
       cause: 'data',

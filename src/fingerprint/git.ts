@@ -24,6 +24,11 @@ export async function changedFilesSince(root: string, commit: string): Promise<s
   return changed === null ? null : changed.split('\n').filter(Boolean).sort();
 }
 
+/** The full SHA a ref names (a branch, tag or SHA), or null when this clone does not have it. */
+export async function resolveCommit(root: string, ref: string): Promise<string | null> {
+  return (await git(root, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]))?.trim() || null;
+}
+
 /** A file's content at `commit` (path relative to `root`), or null if it was not tracked there. */
 export async function fileAtCommit(root: string, commit: string, rel: string): Promise<string | null> {
   return git(root, ['show', `${commit}:./${rel}`]);

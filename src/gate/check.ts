@@ -1,4 +1,5 @@
 /** `check`: train the candidate, compare it with the baseline, and say why when it fails. */
+import { readFile } from 'node:fs/promises';
 import { readBaseline } from '../baseline/io.js';
 import { compareExact } from '../compare/exact.js';
 import { seedWarnings } from '../compare/power-warnings.js';
@@ -10,41 +11,94 @@ import { type CauseFinding, rankCause } from '../drift/cause.js';
 import type { Baseline, RunRecord } from '../schema/baseline.js';
 import type { GateConfig } from '../schema/config.js';
 import type { Diagnosis } from '../schema/diagnosis.js';
-import { FAILING_VERDICTS, type Report, type SequentialSummary, type Verdict } from '../schema/report.js';
+import {
+  type BaselineChange,
+  FAILING_VERDICTS,
+  type Report,
+  type ReportWarning,
+  type SequentialSummary,
+  type Verdict,
+} from '../schema/report.js';
 import { checkRobustSeeds } from '../stats/robust.js';
 import { GateError } from '../util/errors.js';
 import { shortHash } from '../util/format.js';
+import { type BaseComparison, type BaseReference, compareWithBase, readBase } from './base.js';
 import { codeChangesSince, driftSince, observe } from './observe.js';
 import { buildReport, type GateOutcome, outcome } from './report.js';
 import { diagnoseContext, seedRuns } from './seed-runs.js';
 import { baselineLocation, type GateRequest, type Session, withSession } from './session.js';
 
-export async function check(req: GateRequest): Promise<GateOutcome> {
+export interface CheckRequest extends GateRequest {
+  /** A git ref (the pull request's base): judge by its baseline and gate settings too. */
+  base?: string;
+  /** The change to the baseline or gate settings is intended (the action: the PR carries the label). */
+  acceptBaselineChange?: boolean;
+  /** How acceptance is granted, for the report (e.g. "the label baseline-update"). */
+  acceptedBy?: string;
+  /**
+   * When `base` cannot be read (not in a shallow clone): false (the action) carries on with a
+   * `base-unavailable` warning; true (the CLI's explicit --base, the default) is an error.
+   */
+  baseRequired?: boolean;
+}
+
+export async function check(req: CheckRequest): Promise<GateOutcome> {
   const config = await loadConfig(req.configPath, req.cwd);
   const { baselinePath } = baselineLocation(config);
   // Read the baseline before any training: a missing one should fail in a second, not after an hour.
   const baseline = await readBaseline(baselinePath, req.configPath);
   checkBaselineFits(config, baseline, baselinePath);
+  let base: BaseReference | undefined;
+  let baseProblem: ReportWarning | undefined;
+  if (req.base) {
+    try {
+      base = await readBase(config, baselinePath, await readFile(baselinePath, 'utf8'), req.base);
+    } catch (err) {
+      if (req.baseRequired !== false || !(err instanceof GateError)) throw err;
+      baseProblem = { code: 'base-unavailable', message: `${err.message} ${err.hint ?? ''}`.trim() };
+    }
+  }
 
   return withSession(req, config, 'check', async (s) => {
     const { fingerprints, context } = await observe(s);
     const drift = await driftSince(s, baseline, fingerprints);
-    const { candidate, verdict, metrics, mismatches, warnings, sequential } = await trainAndCompare(s, baseline);
+    const own = await trainAndCompare(s, baseline);
+    const { candidate, sequential } = own;
+    const warnings = [...(baseProblem ? [baseProblem] : []), ...own.warnings];
+
+    // Judged by the base commit when this change alters what it is judged against, unless accepted.
+    let judged: Pick<BaseComparison, 'verdict' | 'metrics' | 'mismatches'> = own;
+    let baselineChange: BaselineChange | undefined;
+    if (base?.changed.length) {
+      const againstBase = compareWithBase(base, config, candidate);
+      const follows = req.acceptBaselineChange || !base.baseline ? 'change' : 'base';
+      baselineChange = describeChange(base, own.verdict, againstBase, follows, req.acceptedBy);
+      if (follows === 'base') {
+        judged = againstBase;
+        warnings.push(...againstBase.warnings);
+      }
+      const message = `This change updates the ${baselineChange.changed.join(' and the ')}. ${baselineChange.why}`;
+      warnings.unshift({ code: 'baseline-changed', message });
+      s.log.warn(message);
+    }
+    const { verdict, metrics, mismatches } = judged;
 
     let cause: CauseFinding | undefined;
     let diagnosis: Diagnosis | undefined;
     if (FAILING_VERDICTS.includes(verdict)) {
       const codeChanges = baseline.commit ? await codeChangesSince(s, baseline.commit) : null;
       if (baseline.commit && codeChanges === null) {
-        warnings.push(
-          context.commit === null
-            ? 'This folder is not a git checkout, so changes to the training code since the baseline cannot be told apart.'
-            : `The baseline's commit ${shortHash(baseline.commit)} is not in this clone, so code changes cannot be told apart (check out with fetch-depth: 0).`,
-        );
+        warnings.push({
+          code: 'code-changes-unknown',
+          message:
+            context.commit === null
+              ? 'This folder is not a git checkout, so changes to the training code since the baseline cannot be told apart.'
+              : `The baseline's commit ${shortHash(baseline.commit)} is not in this clone, so code changes cannot be told apart (check out with fetch-depth: 0).`,
+        });
       }
       cause = rankCause({ drift, codeChanges, metrics, mismatches });
       // Nothing drifted and no code changed: only a rerun can tell randomness from parallelism.
-      if (cause.cause === 'unknown' && config.mode === 'exact' && config.diagnose.auto) {
+      if (cause.cause === 'unknown' && config.mode === 'exact' && config.diagnose.auto && !baselineChange) {
         const seed = mismatches[0]?.seed ?? config.seeds[0] ?? 0;
         diagnosis = await diagnose(diagnoseContext(s), seed);
         cause = diagnosisCause(diagnosis);
@@ -63,9 +117,40 @@ export async function check(req: GateRequest): Promise<GateOutcome> {
         warnings,
         diagnosis,
         sequential,
+        baselineChange,
       }),
     );
   });
+}
+
+/** The report's account of a change to what the gate compares against. */
+function describeChange(
+  base: BaseReference,
+  verdictAgainstChange: Verdict,
+  againstBase: BaseComparison,
+  follows: 'base' | 'change',
+  acceptedBy: string | undefined,
+): BaselineChange {
+  const at = shortHash(base.commit);
+  let why: string;
+  if (!base.baseline) {
+    why = `The base commit ${at} has no baseline, so there is nothing older to compare with.`;
+  } else {
+    const judged = `Against the base commit ${at}'s, the verdict is ${againstBase.verdict}${againstBase.problem ? ` (${againstBase.problem})` : ''}; against this change's, ${verdictAgainstChange}.`;
+    why =
+      follows === 'base'
+        ? `${judged} The result follows the base commit until the change is accepted${acceptedBy ? ` (${acceptedBy})` : ''}.`
+        : `${judged} The change is accepted${acceptedBy ? ` by ${acceptedBy}` : ''}, so the result follows it.`;
+  }
+  return {
+    base: base.commit,
+    changed: base.changed,
+    settings: base.settings,
+    verdictAgainstBase: base.baseline ? againstBase.verdict : null,
+    verdictAgainstChange,
+    follows,
+    why,
+  };
 }
 
 /** Settings a check cannot be compared under without re-recording: refused before any training. */
@@ -111,10 +196,10 @@ interface Comparison extends Pick<Report, 'metrics' | 'mismatches' | 'warnings'>
 /** Trains the candidate seeds (in stages for a sequential plan) and compares them with the baseline. */
 async function trainAndCompare(s: Session, baseline: Baseline): Promise<Comparison> {
   const { config, log } = s;
-  const warnings: string[] = [];
-  const warnNow = (lines: string[]) => {
-    for (const line of lines) log.warn(line);
-    warnings.push(...lines);
+  const warnings: ReportWarning[] = [];
+  const warnNow = (found: ReportWarning[]) => {
+    for (const w of found) log.warn(w.message);
+    warnings.push(...found);
   };
 
   if (config.mode === 'exact') {

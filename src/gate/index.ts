@@ -1,11 +1,13 @@
 /** The gate's verbs, one function each over shared steps; the CLI and the action call only these. */
-import { check } from './check.js';
+import { type CheckRequest, check } from './check.js';
 import { drift } from './drift.js';
 import { record } from './record.js';
 import type { GateOutcome } from './report.js';
 import type { GateRequest } from './session.js';
 
+export { gitCommit } from '../fingerprint/git.js';
 export { handleCancellation } from '../runtime/cancel.js';
+export type { CheckRequest } from './check.js';
 export { diagnose } from './diagnose.js';
 export { runEquivalence } from './equivalence.js';
 export type { GateOutcome } from './report.js';
@@ -19,6 +21,7 @@ export function isGateCommand(name: string): name is GateCommand {
   return Object.hasOwn(GATE_VERBS, name);
 }
 
-export function runGate(command: GateCommand, req: GateRequest): Promise<GateOutcome> {
+/** `req` may carry check's options (base, acceptBaselineChange); the other verbs ignore them. */
+export function runGate(command: GateCommand, req: GateRequest & CheckRequest): Promise<GateOutcome> {
   return GATE_VERBS[command](req);
 }

@@ -59,11 +59,16 @@ export function settingsOf(config: GateConfig): BaselineSettings {
     metricsFile: config.metricsFile,
     metrics: config.metrics.map((m) => m.name),
     artifacts: config.artifacts,
+    alpha: config.alpha,
+    paired: config.paired,
+    robust: config.robust,
+    margins: Object.fromEntries(
+      config.metrics.map((m) => [
+        m.name,
+        { margin: config.mode === 'exact' ? null : (m.margin?.text ?? null), direction: m.direction },
+      ]),
+    ),
   };
-}
-
-function comparedSettings(s: BaselineSettings): Record<string, unknown> {
-  return { command: s.command, seeds: s.seeds, mode: s.mode, 'metrics.file': s.metricsFile };
 }
 
 /** Everything that changed since the baseline, in the order to suspect it: data, config, environment. */
@@ -77,9 +82,7 @@ export async function driftSince(s: Session, baseline: Baseline, now: Fingerprin
   if (baseline.commit) await describeDataChanges(config, baseline.commit, drift.data);
   // What is measured, and how, is configuration too: a changed command or seed list must show.
   const configName = toPosix(path.relative(config.root, config.path));
-  drift.config.unshift(
-    ...diffSettings(comparedSettings(baseline.settings), comparedSettings(settingsOf(config)), configName),
-  );
+  drift.config.unshift(...diffSettings(baseline.settings, settingsOf(config), configName));
   return drift;
 }
 

@@ -4,11 +4,14 @@ import { type Baseline, metricValues, type RunRecord } from '../schema/baseline.
 import type { GateConfig } from '../schema/config.js';
 import type { Diagnosis } from '../schema/diagnosis.js';
 import {
+  type BaselineChange,
   type Drift,
   FAILING_VERDICTS,
   type MetricResult,
   type Mismatch,
+  REPORT_SCHEMA_VERSION,
   type Report,
+  type ReportWarning,
   type SequentialSummary,
   type Verdict,
 } from '../schema/report.js';
@@ -44,9 +47,10 @@ export interface ReportInput {
   mismatches?: Mismatch[];
   drift?: Drift;
   cause?: CauseFinding;
-  warnings?: string[];
+  warnings?: ReportWarning[];
   diagnosis?: Diagnosis;
   sequential?: SequentialSummary;
+  baselineChange?: BaselineChange;
 }
 
 const NO_DRIFT: Drift = { data: [], config: [], environment: [] };
@@ -56,7 +60,7 @@ export function buildReport(context: ReportContext, fields: ReportInput): Report
   const drift = input.drift ?? NO_DRIFT;
   const metrics = input.metrics ?? [];
   const report: Report = {
-    schemaVersion: 1,
+    schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'repro-gate', version: TOOL_VERSION },
     command: input.command,
     verdict: input.verdict,
@@ -87,6 +91,7 @@ export function buildReport(context: ReportContext, fields: ReportInput): Report
     }));
   }
   if (input.sequential) report.sequential = input.sequential;
+  if (input.baselineChange) report.baselineChange = input.baselineChange;
   if (input.cause) {
     report.cause = input.cause.cause;
     report.causeEvidence = input.cause.evidence;

@@ -100,3 +100,30 @@ export function workflowRunHead(payload: unknown): WorkflowRunHead | undefined {
   const pullRequests = prs.map((pr) => asPositiveInt(obj(pr)?.number)).filter((n): n is number => n !== undefined);
   return { pullRequests, headSha, headBranch, headOwner };
 }
+
+export interface PullRequestRefs {
+  number: number;
+  /** The base commit the pull request was opened against (or last synchronised with). */
+  baseSha?: string;
+  headSha?: string;
+  labels: string[];
+}
+
+/** Number, base and head commits and labels of the pull request a pull_request(_target) event is about. */
+export function pullRequestRefs(eventName: string, payload: unknown): PullRequestRefs | undefined {
+  if (eventName !== 'pull_request' && eventName !== 'pull_request_target') return undefined;
+  const pr = obj(obj(payload)?.pull_request);
+  const number = asPositiveInt(pr?.number);
+  if (!pr || number === undefined) return undefined;
+  const sha = (v: unknown) => {
+    const s = obj(v)?.sha;
+    return typeof s === 'string' && /^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(s) ? s : undefined;
+  };
+  const labels = Array.isArray(pr.labels)
+    ? pr.labels.flatMap((l) => {
+        const name = obj(l)?.name;
+        return typeof name === 'string' ? [name] : [];
+      })
+    : [];
+  return { number, baseSha: sha(pr.base), headSha: sha(pr.head), labels };
+}

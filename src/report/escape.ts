@@ -21,16 +21,26 @@ const ENTITY: Record<string, string> = {
   '#': '&#35;&#8203;',
 };
 
-/** One line, bounded. */
+/**
+ * One line, bounded, with no control characters: line breaks become spaces, and the rest (ANSI
+ * escape sequences that could repaint a terminal, NULs, bells) are dropped.
+ */
 function oneLine(value: unknown, max: number): string {
   let s = typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
   if (s.length > max) s = `${s.slice(0, max - 1)}…`;
-  return s.replace(/[\r\n\t]+/g, ' ');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters from repository text is the point
+  return s.replace(/[\r\n\t]+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
 }
 
-/** Repository text as inert Markdown: entity-encoded, one line, bounded. */
+/**
+ * Repository text as inert Markdown: entity-encoded, one line, bounded. GitHub autolinks bare
+ * `http://…`, `https://…` and `www.…` after decoding entities, so a zero-width space splits them.
+ */
 export function escapeText(value: unknown, max = 200): string {
-  return oneLine(value, max).replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c] ?? c);
+  return oneLine(value, max)
+    .replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c] ?? c)
+    .replace(/:\/\//g, ':&#8203;//')
+    .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}&#8203;.`);
 }
 
 /** Repository text shown as code. */

@@ -4,7 +4,7 @@
  * `code()` or `text()`, so it can neither break a table nor inject links, images or @mentions.
  */
 
-import type { MetricResult, Report, Verdict } from '../schema/report.js';
+import type { BaselineChange, ConfigDrift, MetricResult, Report, Verdict } from '../schema/report.js';
 import { num, shortHash } from '../util/format.js';
 import { renderDiagnosis } from './diagnosis.js';
 import { type Escaper, GITHUB, TERMINAL } from './escape.js';
@@ -76,6 +76,31 @@ function metricsTable(report: Report, f: Escaper): string {
   return [header, ...rows].join('\n');
 }
 
+function settingsTable(settings: ConfigDrift[], f: Escaper): string {
+  return [
+    '| Setting | Before | After |',
+    '|---|---|---|',
+    ...settings.map((c) => `| ${f.code(c.key)} | ${f.code(c.before)} | ${f.code(c.after)} |`),
+  ].join('\n');
+}
+
+function baselineChangeLines(change: BaselineChange, f: Escaper): string[] {
+  const lines = [`**⚠️ This change updates the ${change.changed.join(' and the ')}.** ${f.text(change.why, 1000)}`];
+  if (change.verdictAgainstBase !== null) {
+    const mark = (v: Verdict) => `${ICON[v]} ${v}`;
+    const follows = (side: 'base' | 'change') => (change.follows === side ? ' ← decides' : '');
+    lines.push(
+      '',
+      '| Compared with | Verdict |',
+      '|---|---|',
+      `| the base commit ${f.code(shortHash(change.base))} | ${mark(change.verdictAgainstBase)}${follows('base')} |`,
+      `| this change's baseline and settings | ${mark(change.verdictAgainstChange)}${follows('change')} |`,
+    );
+  }
+  if (change.settings.length) lines.push('', settingsTable(change.settings, f));
+  return lines;
+}
+
 interface Section {
   body: string;
   /** Set on detail sections, which may be dropped to fit a size limit, lowest first; the headline never is. */
@@ -84,7 +109,10 @@ interface Section {
 
 function sections(report: Report, f: Escaper): Section[] {
   const out: Section[] = [];
-  const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`, '', `**${f.text(report.summary, 1000)}**`];
+  const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`];
+  // A change to what the gate compares against comes before anything else a reviewer reads.
+  if (report.baselineChange) head.push('', ...baselineChangeLines(report.baselineChange, f));
+  head.push('', `**${f.text(report.summary, 1000)}**`);
   // The cause is what a reader of a red gate needs first, so it goes above the numbers.
   if (report.cause)
     head.push('', `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? '', 1000)}`);
@@ -102,9 +130,11 @@ function sections(report: Report, f: Escaper): Section[] {
   if (report.sequential) head.push('', `Sequential seeds: ${f.text(report.sequential.reason, 1000)}`);
   out.push({ body: head.join('\n') });
 
-  const { data, config, environment } = report.drift;
+  const { data, environment } = report.drift;
+  const settings = report.drift.config.filter((c) => c.group === 'gate settings');
+  const config = report.drift.config.filter((c) => c.group !== 'gate settings');
   if (report.command !== 'record') {
-    if (data.length + config.length + environment.length === 0) {
+    if (data.length + settings.length + config.length + environment.length === 0) {
       out.push({ body: '### Drift\nNo data, config or environment drift since the baseline.' });
     } else {
       out.push({ body: '### Drift\nListed in the order to suspect it: data, then config, then environment.' });
@@ -122,6 +152,14 @@ function sections(report: Report, f: Escaper): Section[] {
             `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ''} | ${f.code(shortHash(d.before))} | ${f.code(shortHash(d.after))} |`,
         ),
       ].join('\n'),
+    });
+  }
+  if (settings.length) {
+    out.push({
+      dropRank: 3,
+      body: [`#### Gate settings (${settings.length}, ${f.code(settings[0]?.file)})`, settingsTable(settings, f)].join(
+        '\n',
+      ),
     });
   }
   if (config.length) {
@@ -171,7 +209,10 @@ function sections(report: Report, f: Escaper): Section[] {
     });
   }
   if (report.warnings.length) {
-    out.push({ dropRank: 2, body: ['### Warnings', ...report.warnings.map((w) => `- ${f.text(w, 1000)}`)].join('\n') });
+    out.push({
+      dropRank: 2,
+      body: ['### Warnings', ...report.warnings.map((w) => `- ${f.text(w.message, 1000)}`)].join('\n'),
+    });
   }
   const footer = [`repro-gate ${f.text(report.tool.version)}`];
   if (report.baseline)
@@ -203,8 +244,19 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
   for (const { section } of droppable) {
     if (body.length <= opts.maxLength) break;
     kept.splice(kept.indexOf(section), 1);
-    // The note goes just before the last section.
+    // The note goes just before the footer.
     body = join([...kept.slice(0, -1), note, ...kept.slice(-1)]);
   }
-  return body.length <= opts.maxLength ? body : `${body.slice(0, opts.maxLength - 2)}…\n`;
+  if (body.length <= opts.maxLength) return body;
+  // Still too long (a huge metrics table): cut the rest at a line, i.e. a table row, and keep the
+  // note and the footer whole.
+  const footer = kept[kept.length - 1]?.body ?? '';
+  const tail = `\n\n${note.body}\n\n${footer}\n`;
+  const text = kept
+    .slice(0, -1)
+    .map((s) => s.body)
+    .join('\n\n');
+  const room = Math.max(0, opts.maxLength - tail.length);
+  const cut = text.lastIndexOf('\n', room);
+  return `${text.slice(0, Math.max(cut, 0))}${tail}`;
 }

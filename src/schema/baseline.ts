@@ -78,6 +78,16 @@ export const baselineSchema = z
         metricsFile: z.string(),
         metrics: z.array(z.string()),
         artifacts: z.array(z.string()),
+        // How the runs are compared; absent in baselines recorded before these were kept.
+        alpha: z.number().optional(),
+        paired: z.boolean().optional(),
+        robust: z.boolean().optional(),
+        margins: z
+          .record(
+            z.string(),
+            z.object({ margin: z.string().nullable(), direction: z.enum(['both', 'higher', 'lower']) }).strict(),
+          )
+          .optional(),
       })
       .strict(),
     runs: z.array(runRecordSchema).min(1),

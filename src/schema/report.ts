@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { scalarSchema as scalar } from './baseline.js';
 import { diagnosisSchema } from './diagnosis.js';
 
+export const REPORT_SCHEMA_VERSION = 2;
+
 export const VERDICTS = [
   'reproducible',
   'equivalent',
@@ -70,6 +72,8 @@ const dataDriftSchema = z
 export type DataDrift = z.infer<typeof dataDriftSchema>;
 const configDriftSchema = z
   .object({
+    /** 'gate settings': how the gate measures (metrics, margins, alpha, mode, seeds, command), not a config file's key. */
+    group: z.literal('gate settings').optional(),
     file: z.string(),
     key: z.string(),
     change: changeSchema,
@@ -103,6 +107,35 @@ const mismatchSchema = z
   .strict();
 export type Mismatch = z.infer<typeof mismatchSchema>;
 
+/**
+ * Something a reader should know that does not change the verdict by itself, with a stable code for
+ * scripts: baseline-changed, low-power, zero-spread, code-changes-unknown, inputs-modified, …
+ */
+const warningSchema = z.object({ code: z.string().regex(/^[a-z][a-z-]{0,63}$/), message: z.string() }).strict();
+export type ReportWarning = z.infer<typeof warningSchema>;
+
+/**
+ * Set when `check --base` finds that the change alters what the gate compares against (the
+ * baseline file, or the gate settings: metrics, margins, alpha, mode, seeds). The report's verdict
+ * and metrics are those of the comparison the result follows.
+ */
+const baselineChangeSchema = z
+  .object({
+    /** The base commit's full SHA. */
+    base: z.string(),
+    changed: z.array(z.enum(['baseline', 'gate settings'])),
+    /** Gate-settings drift from the base commit's config to this change's. */
+    settings: z.array(configDriftSchema),
+    /** null: the base commit has no baseline (this change adds the gate). */
+    verdictAgainstBase: verdictSchema.nullable(),
+    verdictAgainstChange: verdictSchema,
+    follows: z.enum(['base', 'change']),
+    /** What each comparison says and which one the result follows, for the reader. */
+    why: z.string(),
+  })
+  .strict();
+export type BaselineChange = z.infer<typeof baselineChangeSchema>;
+
 /** Set when seeds: {min, max}: the plan, where it stopped and why. */
 const sequentialSummarySchema = z
   .object({
@@ -120,7 +153,8 @@ export type SequentialSummary = z.infer<typeof sequentialSummarySchema>;
 
 export const reportSchema = z
   .object({
-    schemaVersion: z.literal(1),
+    /** 2: warnings carry codes; a baseline change and gate-settings drift are reported. */
+    schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
     tool: z.object({ name: z.literal('repro-gate'), version: z.string() }).strict(),
     command: z.enum(['check', 'drift', 'record']),
     verdict: verdictSchema,
@@ -134,7 +168,7 @@ export const reportSchema = z
     drift: driftSchema,
     cause: causeSchema.optional(),
     causeEvidence: z.string().optional(),
-    warnings: z.array(z.string()),
+    warnings: z.array(warningSchema),
     /** record: each metric's spread over the recorded seeds, to choose margins from. */
     recorded: z
       .array(z.object({ name: z.string(), n: z.number().int(), mean: z.number(), sd: z.number() }).strict())
@@ -143,6 +177,7 @@ export const reportSchema = z
     lint: z.array(z.string()).optional(),
     /** Set when seeds: {min, max}: the plan, where it stopped and why. */
     sequential: sequentialSummarySchema.optional(),
+    baselineChange: baselineChangeSchema.optional(),
     /** Set when a failing exact check reran a seed to tell randomness from parallelism. */
     diagnosis: diagnosisSchema.optional(),
     baseline: z.object({ path: z.string(), recordedAt: z.string(), commit: z.string().nullable() }).strict().nullable(),

@@ -3,7 +3,7 @@ import type { Report } from '../../src/schema/report.js';
 /** A valid statistical `check` report (per src/report/schema.ts), for tests that need one. */
 export function sampleReport(over: Partial<Report> = {}): Report {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     tool: { name: 'repro-gate', version: '0.1.0' },
     command: 'check',
     verdict: 'not-equivalent',
