@@ -47543,6 +47543,128 @@ var baselineSchema = external_exports.object({
   fingerprints: fingerprintsSchema
 }).strict();
 
+// src/util/json-position.ts
+var ScanError = class {
+  constructor(offset, reason) {
+    this.offset = offset;
+    this.reason = reason;
+  }
+  offset;
+  reason;
+};
+var NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+var PYTHON_TOKENS = ["NaN", "Infinity", "-Infinity"];
+function jsonErrorOffset(text, opts = {}) {
+  let i = 0;
+  const fail = (reason) => {
+    throw new ScanError(i, reason ?? (i >= text.length ? "unexpected end of input" : "unexpected character"));
+  };
+  const ws = () => {
+    for (; ; ) {
+      const c = text[i];
+      if (c !== " " && c !== "	" && c !== "\n" && c !== "\r") return;
+      i++;
+    }
+  };
+  const str = () => {
+    i++;
+    for (; ; ) {
+      const c = text[i];
+      if (c === void 0) fail("unterminated string");
+      else if (c < " ") fail("control character in a string (escape it)");
+      else if (c === '"') return void i++;
+      else if (c === "\\") {
+        i++;
+        if (text[i] === "u") {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail("invalid \\u escape in a string");
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? "x")) fail("invalid escape in a string");
+      }
+      i++;
+    }
+  };
+  const key = () => {
+    if (text[i] !== '"') fail(i >= text.length ? void 0 : "expected a key in double quotes");
+    str();
+    ws();
+    if (text[i] !== ":") fail(i >= text.length ? void 0 : 'expected ":" after a key');
+    i++;
+    ws();
+  };
+  const scalar2 = () => {
+    const c = text[i];
+    if (c === '"') {
+      str();
+      return true;
+    }
+    const literals = opts.lenient ? ["true", "false", "null", ...PYTHON_TOKENS] : ["true", "false", "null"];
+    for (const lit of literals) {
+      if (text.startsWith(lit, i)) {
+        i += lit.length;
+        return true;
+      }
+    }
+    NUMBER.lastIndex = i;
+    if (!NUMBER.test(text)) return false;
+    i = NUMBER.lastIndex;
+    return true;
+  };
+  const stack = [];
+  try {
+    ws();
+    for (; ; ) {
+      const c = text[i];
+      if (c === "{" || c === "[") {
+        stack.push(c);
+        i++;
+        ws();
+        const close = c === "{" ? "}" : "]";
+        if (text[i] === close) {
+          stack.pop();
+          i++;
+        } else {
+          if (c === "{") key();
+          continue;
+        }
+      } else if (!scalar2()) {
+        fail(i >= text.length ? void 0 : "expected a value");
+      }
+      for (; ; ) {
+        ws();
+        const open5 = stack.at(-1);
+        if (open5 === void 0) {
+          if (i < text.length) fail("unexpected text after the end of the JSON document");
+          return void 0;
+        }
+        const close = open5 === "{" ? "}" : "]";
+        if (text[i] === close) {
+          stack.pop();
+          i++;
+          continue;
+        }
+        if (text[i] !== ",") fail(i >= text.length ? void 0 : `expected "," or "${close}"`);
+        i++;
+        ws();
+        if (open5 === "{") key();
+        break;
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof ScanError)) throw e;
+    const [line, column] = lineCol(text, e.offset);
+    return { offset: e.offset, line, column, reason: e.reason };
+  }
+}
+function lineCol(text, offset) {
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  return [line, offset - before.lastIndexOf("\n")];
+}
+function jsonErrorWhere(text, opts = {}) {
+  const pos = jsonErrorOffset(text, opts);
+  return pos ? `at line ${pos.line}, column ${pos.column} (${pos.reason})` : "";
+}
+
 // src/baseline/io.ts
 function recordHint(configFile) {
   const flag = configFile === "repro-gate.yml" ? "" : ` --config ${configFile}`;
@@ -47560,9 +47682,10 @@ async function readBaseline(file2, configFile = "repro-gate.yml") {
   let raw;
   try {
     raw = JSON.parse(text);
-  } catch (err) {
+  } catch {
+    const where = jsonErrorWhere(text);
     throw new GateError(
-      `The baseline ${file2} is not valid JSON (${err.message}); it may be truncated or hand-edited.`,
+      `The baseline ${file2} is not valid JSON${where ? ` ${where}` : ""}; it may be truncated or hand-edited.`,
       RECORD_HINT
     );
   }
@@ -49611,11 +49734,13 @@ async function readMetrics(file2, names, where) {
       throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
     throw new GateError(`Cannot read ${where}: ${err.message}`, WRITE_HINT);
   }
+  text = text.replace(/^\uFEFF/, "");
   let doc;
   try {
     doc = parseLenientJson(text);
-  } catch (err) {
-    throw new GateError(`${where} is not valid JSON: ${err.message}`, WRITE_HINT);
+  } catch {
+    const at = jsonErrorWhere(text, { lenient: true });
+    throw new GateError(`${where} is not valid JSON${at ? ` ${at}` : ""}.`, WRITE_HINT);
   }
   return extractMetrics(doc, names, where);
 }
@@ -50375,11 +50500,11 @@ function parseCsv(text) {
   if (field !== "" || row.length > 0) endRow();
   return rows;
 }
-var NUMBER = /^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)$/;
+var NUMBER2 = /^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)$/;
 var SPECIAL = { nan: NaN, inf: Infinity, infinity: Infinity };
 function cellNumber(cell) {
   const s = cell.trim();
-  if (NUMBER.test(s)) return Number(s);
+  if (NUMBER2.test(s)) return Number(s);
   const m = /^([+-]?)(nan|inf|infinity)$/i.exec(s);
   if (!m) return void 0;
   const v = SPECIAL[m[2].toLowerCase()];
@@ -52495,84 +52620,6 @@ function parseError(kind, file2, detail, line, col) {
     `Fix the syntax in ${file2} (listed in config: in repro-gate.yml).`
   );
 }
-function jsonErrorOffset(s) {
-  let i = 0;
-  const fail = () => {
-    throw i;
-  };
-  const ws = () => {
-    while (s[i] === " " || s[i] === "	" || s[i] === "\n" || s[i] === "\r") i++;
-  };
-  const str = () => {
-    i++;
-    for (; ; ) {
-      const c = s[i];
-      if (c === void 0 || c < " ") fail();
-      if (c === '"') return void i++;
-      if (c === "\\") {
-        i++;
-        if (s[i] === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(s.slice(i + 1, i + 5))) fail();
-          i += 4;
-        } else if (!'"\\/bfnrt'.includes(s[i] ?? "x")) fail();
-      }
-      i++;
-    }
-  };
-  const value2 = () => {
-    ws();
-    const c = s[i];
-    if (c === "{" || c === "[") {
-      const close = c === "{" ? "}" : "]";
-      i++;
-      ws();
-      if (s[i] === close) return void i++;
-      for (; ; ) {
-        if (c === "{") {
-          ws();
-          if (s[i] !== '"') fail();
-          str();
-          ws();
-          if (s[i] !== ":") fail();
-          i++;
-        }
-        value2();
-        ws();
-        if (s[i] === close) return void i++;
-        if (s[i] !== ",") fail();
-        i++;
-      }
-    }
-    if (c === '"') {
-      str();
-      return;
-    }
-    for (const lit of ["true", "false", "null"]) {
-      if (s.startsWith(lit, i)) {
-        i += lit.length;
-        return;
-      }
-    }
-    const num2 = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-    num2.lastIndex = i;
-    if (!num2.test(s)) fail();
-    i = num2.lastIndex;
-  };
-  try {
-    value2();
-    ws();
-    if (i < s.length) fail();
-    return void 0;
-  } catch (e) {
-    if (typeof e === "number") return e;
-    return void 0;
-  }
-}
-function lineCol(text, offset) {
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  return [line, offset - before.lastIndexOf("\n")];
-}
 function parseConfigText(text, file2) {
   const ext = path8.extname(file2).toLowerCase();
   text = text.replace(/^\uFEFF/, "");
@@ -52591,12 +52638,10 @@ function parseConfigText(text, file2) {
   if (ext === ".json") {
     try {
       return JSON.parse(text);
-    } catch (err) {
-      const offset = jsonErrorOffset(text);
-      const detail = err.message.replace(/, ".*" is not valid JSON$/s, "").replace(/ in JSON at position \d+.*$/s, "");
-      if (offset === void 0) throw parseError("JSON", file2, detail);
-      const [line, col] = lineCol(text, offset);
-      throw parseError("JSON", file2, detail, line, col);
+    } catch {
+      const pos = jsonErrorOffset(text);
+      if (pos === void 0) throw parseError("JSON", file2, "not valid JSON");
+      throw parseError("JSON", file2, pos.reason, pos.line, pos.column);
     }
   }
   if (ext === ".toml") {

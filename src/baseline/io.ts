@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BASELINE_SCHEMA_VERSION, type Baseline, baselineSchema } from '../schema/baseline.js';
 import { GateError } from '../util/errors.js';
+import { jsonErrorWhere } from '../util/json-position.js';
 
 /** How to (re)create the baseline, naming the config when it is not the default one. */
 function recordHint(configFile: string): string {
@@ -21,9 +22,11 @@ export async function readBaseline(file: string, configFile = 'repro-gate.yml'):
   let raw: unknown;
   try {
     raw = JSON.parse(text);
-  } catch (err) {
+  } catch {
+    // Never V8's message: it quotes the text around the error.
+    const where = jsonErrorWhere(text);
     throw new GateError(
-      `The baseline ${file} is not valid JSON (${(err as Error).message}); it may be truncated or hand-edited.`,
+      `The baseline ${file} is not valid JSON${where ? ` ${where}` : ''}; it may be truncated or hand-edited.`,
       RECORD_HINT,
     );
   }

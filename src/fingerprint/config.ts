@@ -18,6 +18,7 @@ import { compareBytes } from '../util/bytes.js';
 import { childKey } from '../util/dotted.js';
 import { GateError } from '../util/errors.js';
 import { firstLine } from '../util/format.js';
+import { jsonErrorOffset } from '../util/json-position.js';
 import { resolveEntry } from './paths.js';
 
 function scalar(v: unknown): Scalar {
@@ -61,90 +62,6 @@ function parseError(kind: string, file: string, detail: string, line?: number, c
   );
 }
 
-/**
- * Offset of the first syntax error in invalid JSON. V8's JSON.parse messages only sometimes carry
- * a position ("Unexpected token '}', ... is not valid JSON" doesn't), so failures are re-scanned.
- */
-function jsonErrorOffset(s: string): number | undefined {
-  let i = 0;
-  const fail = (): never => {
-    throw i;
-  };
-  const ws = () => {
-    while (s[i] === ' ' || s[i] === '\t' || s[i] === '\n' || s[i] === '\r') i++;
-  };
-  const str = () => {
-    i++; // opening quote
-    for (;;) {
-      const c = s[i];
-      if (c === undefined || c < ' ') fail();
-      if (c === '"') return void i++;
-      if (c === '\\') {
-        i++;
-        if (s[i] === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(s.slice(i + 1, i + 5))) fail();
-          i += 4;
-        } else if (!'"\\/bfnrt'.includes(s[i] ?? 'x')) fail();
-      }
-      i++;
-    }
-  };
-  const value = (): void => {
-    ws();
-    const c = s[i];
-    if (c === '{' || c === '[') {
-      const close = c === '{' ? '}' : ']';
-      i++;
-      ws();
-      if (s[i] === close) return void i++;
-      for (;;) {
-        if (c === '{') {
-          ws();
-          if (s[i] !== '"') fail();
-          str();
-          ws();
-          if (s[i] !== ':') fail();
-          i++;
-        }
-        value();
-        ws();
-        if (s[i] === close) return void i++;
-        if (s[i] !== ',') fail();
-        i++;
-      }
-    }
-    if (c === '"') {
-      str();
-      return;
-    }
-    for (const lit of ['true', 'false', 'null']) {
-      if (s.startsWith(lit, i)) {
-        i += lit.length;
-        return;
-      }
-    }
-    const num = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-    num.lastIndex = i;
-    if (!num.test(s)) fail();
-    i = num.lastIndex;
-  };
-  try {
-    value();
-    ws();
-    if (i < s.length) fail();
-    return undefined;
-  } catch (e) {
-    if (typeof e === 'number') return e;
-    return undefined; // e.g. stack overflow on absurd nesting: fall back to V8's message
-  }
-}
-
-function lineCol(text: string, offset: number): [number, number] {
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  return [line, offset - before.lastIndexOf('\n')];
-}
-
 /** Parses a config file's text by its extension. `file` is used for the format and in messages. */
 export function parseConfigText(text: string, file: string): unknown {
   const ext = path.extname(file).toLowerCase();
@@ -165,14 +82,11 @@ export function parseConfigText(text: string, file: string): unknown {
   if (ext === '.json') {
     try {
       return JSON.parse(text);
-    } catch (err) {
-      const offset = jsonErrorOffset(text);
-      const detail = (err as Error).message
-        .replace(/, ".*" is not valid JSON$/s, '')
-        .replace(/ in JSON at position \d+.*$/s, '');
-      if (offset === undefined) throw parseError('JSON', file, detail);
-      const [line, col] = lineCol(text, offset);
-      throw parseError('JSON', file, detail, line, col);
+    } catch {
+      // V8's message quotes the text around the error; the scanner says where and why in its own words.
+      const pos = jsonErrorOffset(text);
+      if (pos === undefined) throw parseError('JSON', file, 'not valid JSON');
+      throw parseError('JSON', file, pos.reason, pos.line, pos.column);
     }
   }
   if (ext === '.toml') {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { GateError } from '../util/errors.js';
+import { jsonErrorWhere } from '../util/json-position.js';
 import { parseLenientJson } from '../util/lenient-json.js';
 
 const WRITE_HINT =
@@ -59,11 +60,14 @@ export async function readMetrics(file: string, names: string[], where: string):
       throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
     throw new GateError(`Cannot read ${where}: ${(err as Error).message}`, WRITE_HINT);
   }
+  text = text.replace(/^\uFEFF/, ''); // a BOM (e.g. from PowerShell or utf-8-sig): JSON.parse rejects it
   let doc: unknown;
   try {
     doc = parseLenientJson(text);
-  } catch (err) {
-    throw new GateError(`${where} is not valid JSON: ${(err as Error).message}`, WRITE_HINT);
+  } catch {
+    // Never the parser's message: it quotes the file around the error.
+    const at = jsonErrorWhere(text, { lenient: true });
+    throw new GateError(`${where} is not valid JSON${at ? ` ${at}` : ''}.`, WRITE_HINT);
   }
   return extractMetrics(doc, names, where);
 }
