@@ -47528,8 +47528,11 @@ var baselineSchema = external_exports.object({
   schemaVersion: external_exports.literal(BASELINE_SCHEMA_VERSION),
   tool: external_exports.object({ name: external_exports.literal("repro-gate"), version: external_exports.string() }).strict(),
   recordedAt: external_exports.string(),
-  /** Git commit of the project when recorded (null outside git); the reference for "code" drift. */
-  commit: external_exports.string().nullable(),
+  /**
+   * Git commit of the project when recorded (null outside git); the reference for "code" drift.
+   * A full SHA-1 or SHA-256: it is passed to git, so nothing else (an option, a ref name) may pass.
+   */
+  commit: external_exports.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, "expected a full commit SHA (40 or 64 lowercase hex digits) or null").nullable(),
   settings: external_exports.object({
     mode: external_exports.enum(["exact", "statistical"]),
     command: external_exports.array(external_exports.string()),
@@ -52891,6 +52894,7 @@ async function probeEnvironment(runtime, opts) {
 
 // src/fingerprint/git.ts
 import { execFile } from "node:child_process";
+var FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 function git(root, args) {
   return new Promise((resolve2) => {
     execFile(
@@ -52902,15 +52906,26 @@ function git(root, args) {
   });
 }
 async function gitCommit(root) {
-  return (await git(root, ["rev-parse", "HEAD"]))?.trim() || null;
+  const head = (await git(root, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]))?.trim();
+  return head && FULL_SHA.test(head) ? head : null;
 }
 async function changedFilesSince(root, commit) {
-  if (await git(root, ["cat-file", "-e", `${commit}^{commit}`]) === null) return null;
-  const changed = await git(root, ["diff", "--name-only", "--relative", "--no-renames", commit, "--"]);
+  if (!FULL_SHA.test(commit)) return null;
+  if (await git(root, ["cat-file", "-e", "--end-of-options", `${commit}^{commit}`]) === null) return null;
+  const changed = await git(root, [
+    "diff",
+    "--name-only",
+    "--relative",
+    "--no-renames",
+    "--end-of-options",
+    commit,
+    "--"
+  ]);
   return changed === null ? null : changed.split("\n").filter(Boolean).sort();
 }
 async function fileAtCommit(root, commit, rel) {
-  return git(root, ["show", `${commit}:./${rel}`]);
+  if (!FULL_SHA.test(commit)) return null;
+  return git(root, ["show", "--end-of-options", `${commit}:./${rel}`]);
 }
 
 // src/util/paths.ts

@@ -67,8 +67,14 @@ export const baselineSchema = z
     schemaVersion: z.literal(BASELINE_SCHEMA_VERSION),
     tool: z.object({ name: z.literal('repro-gate'), version: z.string() }).strict(),
     recordedAt: z.string(),
-    /** Git commit of the project when recorded (null outside git); the reference for "code" drift. */
-    commit: z.string().nullable(),
+    /**
+     * Git commit of the project when recorded (null outside git); the reference for "code" drift.
+     * A full SHA-1 or SHA-256: it is passed to git, so nothing else (an option, a ref name) may pass.
+     */
+    commit: z
+      .string()
+      .regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, 'expected a full commit SHA (40 or 64 lowercase hex digits) or null')
+      .nullable(),
     settings: z
       .object({
         mode: z.enum(['exact', 'statistical']),
