@@ -118,17 +118,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path15) {
-      const ctrl = callVisitor(key, node2, visitor, path15);
+    function visit_(key, node2, visitor, path17) {
+      const ctrl = callVisitor(key, node2, visitor, path17);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path15, ctrl);
-        return visit_(key, ctrl, visitor, path15);
+        replaceNode(key, path17, ctrl);
+        return visit_(key, ctrl, visitor, path17);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path15 = Object.freeze(path15.concat(node2));
+          path17 = Object.freeze(path17.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path15);
+            const ci = visit_(i, node2.items[i], visitor, path17);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -139,13 +139,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path15 = Object.freeze(path15.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path15);
+          path17 = Object.freeze(path17.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path17);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path15);
+          const cv = visit_("value", node2.value, visitor, path17);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -166,17 +166,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path15) {
-      const ctrl = await callVisitor(key, node2, visitor, path15);
+    async function visitAsync_(key, node2, visitor, path17) {
+      const ctrl = await callVisitor(key, node2, visitor, path17);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path15, ctrl);
-        return visitAsync_(key, ctrl, visitor, path15);
+        replaceNode(key, path17, ctrl);
+        return visitAsync_(key, ctrl, visitor, path17);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path15 = Object.freeze(path15.concat(node2));
+          path17 = Object.freeze(path17.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path15);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path17);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -187,13 +187,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path15 = Object.freeze(path15.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path15);
+          path17 = Object.freeze(path17.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path17);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path15);
+          const cv = await visitAsync_("value", node2.value, visitor, path17);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -220,23 +220,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path15) {
+    function callVisitor(key, node2, visitor, path17) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path15);
+        return visitor(key, node2, path17);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path15);
+        return visitor.Map?.(key, node2, path17);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path15);
+        return visitor.Seq?.(key, node2, path17);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path15);
+        return visitor.Pair?.(key, node2, path17);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path15);
+        return visitor.Scalar?.(key, node2, path17);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path15);
+        return visitor.Alias?.(key, node2, path17);
       return void 0;
     }
-    function replaceNode(key, path15, node2) {
-      const parent = path15[path15.length - 1];
+    function replaceNode(key, path17, node2) {
+      const parent = path17[path17.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -848,10 +848,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path15, value2) {
+    function collectionFromPath(schema, path17, value2) {
       let v = value2;
-      for (let i = path15.length - 1; i >= 0; --i) {
-        const k = path15[i];
+      for (let i = path17.length - 1; i >= 0; --i) {
+        const k = path17[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -870,7 +870,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path15) => path15 == null || typeof path15 === "object" && !!path15[Symbol.iterator]().next().done;
+    var isEmptyPath = (path17) => path17 == null || typeof path17 === "object" && !!path17[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -900,11 +900,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path15, value2) {
-        if (isEmptyPath(path15))
+      addIn(path17, value2) {
+        if (isEmptyPath(path17))
           this.add(value2);
         else {
-          const [key, ...rest] = path15;
+          const [key, ...rest] = path17;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value2);
@@ -918,8 +918,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path15) {
-        const [key, ...rest] = path15;
+      deleteIn(path17) {
+        const [key, ...rest] = path17;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -933,8 +933,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path15, keepScalar) {
-        const [key, ...rest] = path15;
+      getIn(path17, keepScalar) {
+        const [key, ...rest] = path17;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -952,8 +952,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path15) {
-        const [key, ...rest] = path15;
+      hasIn(path17) {
+        const [key, ...rest] = path17;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -963,8 +963,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path15, value2) {
-        const [key, ...rest] = path15;
+      setIn(path17, value2) {
+        const [key, ...rest] = path17;
         if (rest.length === 0) {
           this.set(key, value2);
         } else {
@@ -3479,9 +3479,9 @@ var require_Document = __commonJS({
           this.contents.add(value2);
       }
       /** Adds a value to the document. */
-      addIn(path15, value2) {
+      addIn(path17, value2) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path15, value2);
+          this.contents.addIn(path17, value2);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3556,14 +3556,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path15) {
-        if (Collection.isEmptyPath(path15)) {
+      deleteIn(path17) {
+        if (Collection.isEmptyPath(path17)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path15) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path17) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3578,10 +3578,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path15, keepScalar) {
-        if (Collection.isEmptyPath(path15))
+      getIn(path17, keepScalar) {
+        if (Collection.isEmptyPath(path17))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path15, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path17, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path15) {
-        if (Collection.isEmptyPath(path15))
+      hasIn(path17) {
+        if (Collection.isEmptyPath(path17))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path15) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path17) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3612,13 +3612,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path15, value2) {
-        if (Collection.isEmptyPath(path15)) {
+      setIn(path17, value2) {
+        if (Collection.isEmptyPath(path17)) {
           this.contents = value2;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path15), value2);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path17), value2);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path15, value2);
+          this.contents.setIn(path17, value2);
         }
       }
       /**
@@ -5579,9 +5579,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path15) => {
+    visit2.itemAtPath = (cst, path17) => {
       let item = cst;
-      for (const [field, index] of path15) {
+      for (const [field, index] of path17) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -5590,23 +5590,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path15) => {
-      const parent = visit2.itemAtPath(cst, path15.slice(0, -1));
-      const field = path15[path15.length - 1][0];
+    visit2.parentCollection = (cst, path17) => {
+      const parent = visit2.itemAtPath(cst, path17.slice(0, -1));
+      const field = path17[path17.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path15, item, visitor) {
-      let ctrl = visitor(item, path15);
+    function _visit(path17, item, visitor) {
+      let ctrl = visitor(item, path17);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path15.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path17.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5617,10 +5617,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path15);
+            ctrl = ctrl(item, path17);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path15) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path17) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -8197,10 +8197,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path15) {
-  if (!path15)
+function getElementAtPath(obj, path17) {
+  if (!path17)
     return obj;
-  return path15.reduce((acc, key) => acc?.[key], obj);
+  return path17.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -8540,11 +8540,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path15, issues) {
+function prefixIssues(path17, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path15);
+    iss.path.unshift(path17);
     return iss;
   });
 }
@@ -9006,16 +9006,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path15 = []) => {
+  const processError = (error63, path17 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path15, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path17, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path15, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path17, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path15, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path17, ...issue2.path]);
       } else {
-        const fullpath = [...path15, ...issue2.path];
+        const fullpath = [...path17, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -9054,17 +9054,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path15 = []) => {
+  const processError = (error63, path17 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path15, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path17, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path15, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path17, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path15, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path17, ...issue2.path]);
       } else {
-        const fullpath = [...path15, ...issue2.path];
+        const fullpath = [...path17, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -9103,8 +9103,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path15 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path15) {
+  const path17 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path17) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -26242,13 +26242,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path15 = ref.slice(1).split("/").filter(Boolean);
-  if (path15.length === 0) {
+  const path17 = ref.slice(1).split("/").filter(Boolean);
+  if (path17.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path15[0] === defsKey) {
-    const key = path15[1] === void 0 ? void 0 : decodeJSONPointerSegment(path15[1]);
+  if (path17[0] === defsKey) {
+    const key = path17[1] === void 0 ? void 0 : decodeJSONPointerSegment(path17[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -27250,12 +27250,12 @@ function jsonErrorOffset(text, opts = {}) {
       }
       for (; ; ) {
         ws();
-        const open4 = stack.at(-1);
-        if (open4 === void 0) {
+        const open5 = stack.at(-1);
+        if (open5 === void 0) {
           if (i < text.length) fail("unexpected text after the end of the JSON document");
           return void 0;
         }
-        const close = open4 === "{" ? "}" : "]";
+        const close = open5 === "{" ? "}" : "]";
         if (text[i] === close) {
           stack.pop();
           i++;
@@ -27264,7 +27264,7 @@ function jsonErrorOffset(text, opts = {}) {
         if (text[i] !== ",") fail(i >= text.length ? void 0 : `expected "," or "${close}"`);
         i++;
         ws();
-        if (open4 === "{") key();
+        if (open5 === "{") key();
         break;
       }
     }
@@ -28811,7 +28811,7 @@ function compareSequentialLook(plan, lookIndex, baseline, candidate, specs) {
 // src/config/load.ts
 var import_yaml = __toESM(require_dist(), 1);
 import { readFile as readFile2 } from "node:fs/promises";
-import path2 from "node:path";
+import path3 from "node:path";
 
 // src/util/duration.ts
 var UNIT_MS = /* @__PURE__ */ new Map([
@@ -28976,10 +28976,32 @@ function valueAt(doc, keyPath) {
   return v;
 }
 
+// src/util/paths.ts
+import path2 from "node:path";
+function toPosix(rel) {
+  return rel.split(path2.sep).join("/");
+}
+function insideFolder(entry, root) {
+  if (root === void 0) {
+    if (path2.isAbsolute(entry)) return void 0;
+    const normal = path2.normalize(entry).replace(/[\\/]+$/, "") || ".";
+    if (normal === ".." || normal.startsWith(`..${path2.sep}`)) return void 0;
+    return normal === "." ? "" : toPosix(normal);
+  }
+  const base2 = path2.resolve(root);
+  const rel = path2.relative(base2, path2.resolve(base2, entry));
+  if (rel === ".." || rel.startsWith(`..${path2.sep}`) || path2.isAbsolute(rel)) return void 0;
+  return toPosix(rel);
+}
+function isWithin(root, p) {
+  const rel = path2.relative(root, p);
+  return rel === "" || !(rel === ".." || rel.startsWith(`..${path2.sep}`) || path2.isAbsolute(rel));
+}
+
 // src/config/load.ts
 var fixHint = (name) => `Fix ${name}; the format is documented in the README ("Configuration").`;
 async function loadConfig(configPath, cwd) {
-  const abs = path2.resolve(cwd, configPath);
+  const abs = path3.resolve(cwd, configPath);
   let text;
   try {
     text = await readFile2(abs, "utf8");
@@ -28995,7 +29017,7 @@ async function loadConfig(configPath, cwd) {
 function parseConfig(text, file2) {
   const lines = new import_yaml.LineCounter();
   const doc = (0, import_yaml.parseDocument)(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const name = path2.basename(file2);
+  const name = path3.basename(file2);
   const [e] = doc.errors;
   if (e) {
     const pos = lines.linePos(e.pos[0]);
@@ -29019,7 +29041,45 @@ function parseConfig(text, file2) {
   ${messages.join("\n  ")}`;
     throw new GateError(head, fixHint(name));
   }
-  return { ...parsed.data, path: file2, root: path2.dirname(file2) };
+  const config2 = { ...parsed.data, path: file2, root: path3.dirname(file2) };
+  checkConfinement(config2, doc, lines, name);
+  return config2;
+}
+var OUT = "the run's output folder";
+function checkConfinement(config2, doc, lines, name) {
+  const root = path3.resolve(config2.root);
+  const entries = [
+    { keyPath: ["metrics", "file"], setting: "metrics.file", value: config2.metricsFile, out: true, file: true },
+    ...config2.curves ? [{ keyPath: ["curves", "file"], setting: "curves.file", value: config2.curves.file, out: true, file: true }] : [],
+    ...config2.artifacts.map((value2, i) => ({
+      keyPath: ["artifacts", i],
+      setting: "artifacts:",
+      value: value2,
+      out: true,
+      file: false
+    })),
+    { keyPath: ["baseline"], setting: "baseline:", value: config2.baseline, out: false, file: true },
+    ...config2.data.map((value2, i) => ({ keyPath: ["data", i], setting: "data:", value: value2, out: false, file: false })),
+    ...config2.config.map((value2, i) => ({ keyPath: ["config", i], setting: "config:", value: value2, out: false, file: true }))
+  ];
+  for (const e of entries) {
+    const rel = insideFolder(e.value, e.out ? void 0 : root);
+    const folder = e.out ? `${OUT} ({out})` : `the project root (${root})`;
+    const where = `${name}${locate(doc, lines, e.keyPath.map(String))}`;
+    const key = e.setting.replace(/:$/, "");
+    if (rel === void 0) {
+      throw new GateError(
+        `${where}: The ${e.setting} entry "${e.value}" points outside ${folder}.`,
+        e.out ? `Give ${key} as a path inside the folder the training writes to, relative to it (e.g. ${key === "metrics.file" ? "metrics.json" : "model.bin"}).` : `List paths inside the repository, relative to ${root}, in ${key}: in ${name}.`
+      );
+    }
+    if (rel === "" && e.file) {
+      throw new GateError(
+        `${where}: The ${e.setting} entry "${e.value}" names ${e.out ? OUT : "the project root"} itself, not a file in it.`,
+        `Give ${key} as the path of a file, relative to ${e.out ? "{out}" : root}.`
+      );
+    }
+  }
 }
 function describeIssue(issue2, raw, doc, lines, file2) {
   const keyPath = issue2.path.map(String);
@@ -29113,16 +29173,16 @@ function editDistance(a, b) {
 }
 
 // src/diagnose/run.ts
-import path7 from "node:path";
+import path10 from "node:path";
 
 // src/train/run-seed.ts
 import { mkdir as mkdir2, rm as rm2, stat as stat2 } from "node:fs/promises";
-import path5 from "node:path";
+import path8 from "node:path";
 
 // src/fingerprint/data.ts
 import { createHash } from "node:crypto";
 import { open as open2, readdir, stat } from "node:fs/promises";
-import path4 from "node:path";
+import path5 from "node:path";
 
 // src/util/bytes.ts
 function compareBytes(a, b) {
@@ -29136,24 +29196,23 @@ function sortBytesBy(xs, key) {
 }
 
 // src/fingerprint/paths.ts
-import path3 from "node:path";
+import path4 from "node:path";
 function resolveEntry(root, entry, setting) {
-  const base2 = path3.resolve(root);
+  const base2 = path4.resolve(root);
   if (entry.trim() === "") {
     throw new GateError(
       `An empty path is listed in ${setting}: in repro-gate.yml.`,
       `Remove the empty item from ${setting}:.`
     );
   }
-  const abs = path3.resolve(base2, entry);
-  const rel = path3.relative(base2, abs);
-  if (rel === ".." || rel.startsWith(`..${path3.sep}`) || path3.isAbsolute(rel)) {
+  const rel = insideFolder(entry, base2);
+  if (rel === void 0) {
     throw new GateError(
       `The ${setting}: entry "${entry}" points outside the project root (${base2}).`,
       `List paths inside the repository, relative to ${base2}, in ${setting}: in repro-gate.yml.`
     );
   }
-  return { abs, rel: rel.split(path3.sep).join("/") };
+  return { abs: path4.resolve(base2, entry), rel };
 }
 
 // src/fingerprint/data.ts
@@ -29166,7 +29225,7 @@ async function walk(abs, rel, out, ancestors) {
   const dirents = await readdir(abs, { withFileTypes: true });
   for (const d of sortBytesBy(dirents, (x) => x.name)) {
     const { name } = d;
-    const childAbs = path4.join(abs, name);
+    const childAbs = path5.join(abs, name);
     const childRel = join(rel, name);
     let st;
     if (d.isSymbolicLink()) {
@@ -29225,7 +29284,7 @@ async function fingerprintData(entries, root) {
     if (!st) {
       throw new GateError(
         `Data path "${entry}" listed in data: does not exist (looked for ${abs}).`,
-        `Fix the data: list in repro-gate.yml (paths are relative to ${path4.resolve(root)}), or create the file.`
+        `Fix the data: list in repro-gate.yml (paths are relative to ${path5.resolve(root)}), or create the file.`
       );
     }
     if (st.isFile()) found.set(rel, abs);
@@ -29248,7 +29307,89 @@ async function fingerprintData(entries, root) {
 }
 
 // src/train/metrics.ts
-import { readFile as readFile3 } from "node:fs/promises";
+import path7 from "node:path";
+
+// src/util/files.ts
+import { constants } from "node:fs";
+import { open as open3, readlink, realpath } from "node:fs/promises";
+import path6 from "node:path";
+var MIB = 1024 * 1024;
+function formatBytes(n) {
+  if (n >= MIB) return `${Number((n / MIB).toFixed(1))} MiB`;
+  if (n >= 1024) return `${Number((n / 1024).toFixed(1))} KiB`;
+  return `${n} bytes`;
+}
+async function readUpTo(fh, maxBytes) {
+  const chunks = [];
+  let total = 0;
+  for (; ; ) {
+    const buf = Buffer.allocUnsafe(Math.min(1 << 20, maxBytes + 1 - total));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+    if (bytesRead === 0) return Buffer.concat(chunks, total);
+    chunks.push(buf.subarray(0, bytesRead));
+    total += bytesRead;
+    if (total > maxBytes) return void 0;
+  }
+}
+async function readConfinedFile(root, rel, setting, opts = {}) {
+  const folder = opts.folder ?? "its folder";
+  const maxBytes = opts.maxBytes ?? 64 * MIB;
+  const hint = opts.hint ?? `Write the file itself inside ${folder}, and name it relative to it in ${setting}.`;
+  const base2 = path6.resolve(root);
+  if (insideFolder(rel, base2) === void 0) {
+    throw new GateError(`The ${setting} entry "${rel}" points outside ${folder} (${base2}).`, hint);
+  }
+  const abs = path6.resolve(base2, rel);
+  let realRoot;
+  let real;
+  try {
+    realRoot = await realpath(base2);
+    real = await realpath(abs);
+  } catch (err) {
+    const code = err.code;
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
+    if (code === "ELOOP") throw new GateError(`The ${setting} entry "${rel}" is a symlink loop.`, hint);
+    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
+  }
+  const outside = () => new GateError(
+    `The ${setting} entry "${rel}" resolves through a symlink to ${real}, outside ${folder} (${base2}); it is not read.`,
+    hint
+  );
+  if (!isWithin(realRoot, real)) throw outside();
+  let fh;
+  try {
+    fh = await open3(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  } catch (err) {
+    const code = err.code;
+    if (code === "ENOENT") return null;
+    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
+  }
+  try {
+    const opened = await readlink(`/proc/self/fd/${fh.fd}`).catch(() => void 0);
+    if (opened !== void 0 && path6.isAbsolute(opened) && !isWithin(realRoot, opened)) throw outside();
+    const st = await fh.stat();
+    if (!st.isFile()) {
+      throw new GateError(
+        `The ${setting} entry "${rel}" ${st.isDirectory() ? "is a folder" : "is not a regular file (a FIFO, socket or device)"}; it is not read.`,
+        hint
+      );
+    }
+    const tooBig = new GateError(
+      `The ${setting} entry "${rel}" is larger than the ${formatBytes(maxBytes)} limit; it is not read.`,
+      hint
+    );
+    if (st.size > maxBytes) throw tooBig;
+    const bytes2 = await readUpTo(fh, maxBytes);
+    if (bytes2 === void 0) throw tooBig;
+    return bytes2.toString("utf8");
+  } catch (err) {
+    if (err instanceof GateError) throw err;
+    const code = err.code;
+    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
+  } finally {
+    await fh.close();
+  }
+}
 
 // src/util/lenient-json.ts
 var SENTINEL = "\0repro-gate:";
@@ -29308,6 +29449,7 @@ function parseLenientJson(text) {
 
 // src/train/metrics.ts
 var WRITE_HINT = "Make the training write its metrics as JSON into the {out} folder (also in $REPRO_GATE_OUT), or fix metrics.file in repro-gate.yml.";
+var METRICS_MAX_BYTES = 16 * 1024 * 1024;
 function lookupDotted(doc, dotted) {
   if (doc === null || typeof doc !== "object") return void 0;
   const obj = doc;
@@ -29322,12 +29464,18 @@ function lookupDotted(doc, dotted) {
   }
   return void 0;
 }
+function brief(value2) {
+  if (Array.isArray(value2)) return "a list";
+  if (value2 !== null && typeof value2 === "object") return "an object";
+  const text = JSON.stringify(value2) ?? String(value2);
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+}
 function extractMetrics(doc, names, where) {
-  const values = {};
+  const values = [];
   for (const name of names) {
     const value2 = lookupDotted(doc, name);
     if (value2 === void 0) {
-      const keys = doc && typeof doc === "object" ? Object.keys(doc).slice(0, 10).join(", ") : "";
+      const keys = doc && typeof doc === "object" ? Object.keys(doc).slice(0, 10).map((k) => k.length > 40 ? `${k.slice(0, 39)}…` : k).join(", ") : "";
       throw new GateError(
         `Metric "${name}" is missing from ${where}${keys ? ` (top-level keys: ${keys})` : ""}.`,
         "Write it from the training, or fix the metric name under metrics: in repro-gate.yml (nested keys as dotted paths, e.g. eval.accuracy)."
@@ -29336,23 +29484,22 @@ function extractMetrics(doc, names, where) {
     if (typeof value2 !== "number" || !Number.isFinite(value2)) {
       const nonFinite = typeof value2 === "number";
       throw new GateError(
-        `Metric "${name}" in ${where} is ${nonFinite ? String(value2) : JSON.stringify(value2)}, not a finite number.`,
+        `Metric "${name}" in ${where} is ${nonFinite ? String(value2) : brief(value2)}, not a finite number.`,
         nonFinite ? "The training diverged or divided by zero for this seed; fix the training (a NaN metric cannot be compared)." : "Write the metric as a JSON number."
       );
     }
-    values[name] = value2;
+    values.push([name, value2]);
   }
-  return values;
+  return Object.fromEntries(values);
 }
-async function readMetrics(file2, names, where) {
-  let text;
-  try {
-    text = await readFile3(file2, "utf8");
-  } catch (err) {
-    if (err.code === "ENOENT")
-      throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
-    throw new GateError(`Cannot read ${where}: ${err.message}`, WRITE_HINT);
-  }
+async function readMetrics(file2, names, where, outDir = path7.dirname(file2)) {
+  const rel = path7.relative(outDir, file2);
+  let text = await readConfinedFile(outDir, rel, "metrics.file", {
+    folder: "the run's output folder",
+    maxBytes: METRICS_MAX_BYTES,
+    hint: WRITE_HINT
+  });
+  if (text === null) throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
   text = text.replace(/^\uFEFF/, "");
   let doc;
   try {
@@ -29369,12 +29516,12 @@ function substitute(argv, seed, out) {
   return argv.map((arg) => arg.replaceAll("{seed}", String(seed)).replaceAll("{out}", out));
 }
 function seedOutDir(runDir, seed) {
-  return path5.join(runDir, `seed-${seed}`);
+  return path8.join(runDir, `seed-${seed}`);
 }
 async function runSeed(ctx, seed) {
   const { config: config2, runtime, log } = ctx;
   const outDir = seedOutDir(ctx.runDir, seed);
-  const logFile = path5.join(ctx.runDir, `seed-${seed}.log`);
+  const logFile = path8.join(ctx.runDir, `seed-${seed}.log`);
   await rm2(outDir, { recursive: true, force: true });
   await mkdir2(outDir, { recursive: true });
   const out = runtime.pathFor(outDir);
@@ -29408,12 +29555,12 @@ ${lastLines || "    (none)"}
     );
   }
   const metrics = await readMetrics(
-    path5.join(outDir, config2.metricsFile),
+    path8.join(outDir, config2.metricsFile),
     config2.metrics.map((m) => m.name),
     `seed ${seed}'s ${config2.metricsFile}`
   );
   for (const artifact of config2.artifacts) {
-    const found = await stat2(path5.join(outDir, artifact)).catch(() => void 0);
+    const found = await stat2(path8.join(outDir, artifact)).catch(() => void 0);
     if (!found) {
       throw new GateError(
         `Seed ${seed}: the training did not write the artifact "${artifact}" into its output folder ${outDir}.`,
@@ -29429,8 +29576,8 @@ ${lastLines || "    (none)"}
 // src/diagnose/artifact-diff.ts
 import { createHash as createHash4 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
-import { open as open3, readFile as readFile4, stat as stat3 } from "node:fs/promises";
-import path6 from "node:path";
+import { open as open4, readFile as readFile3, stat as stat3 } from "node:fs/promises";
+import path9 from "node:path";
 
 // src/diagnose/compare-arrays.ts
 import { createHash as createHash2 } from "node:crypto";
@@ -30302,7 +30449,7 @@ var DEFAULT_MAX_ARRAY_BYTES = 256 * 1024 * 1024;
 var DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
 var DEFAULT_MAX_ENTRIES = 1e4;
 function formatOf(name) {
-  const ext = path6.extname(name).toLowerCase();
+  const ext = path9.extname(name).toLowerCase();
   const known = {
     ".npy": "npy",
     ".npz": "npz",
@@ -30373,7 +30520,7 @@ async function readNpyHeader(fh, size) {
   }
 }
 async function openNpy(file2, size, limits) {
-  const fh = await open3(file2, "r");
+  const fh = await open4(file2, "r");
   try {
     const h = await readNpyHeader(fh, size);
     const available = size - h.dataOffset;
@@ -30413,7 +30560,7 @@ async function openNpy(file2, size, limits) {
   }
 }
 async function openNpz(file2, size, limits) {
-  const fh = await open3(file2, "r");
+  const fh = await open4(file2, "r");
   try {
     const entries = await readZipDirectory(fh, size);
     const byName = /* @__PURE__ */ new Map();
@@ -30460,7 +30607,7 @@ async function openNpz(file2, size, limits) {
 }
 var SAFETENSORS_MAX_HEADER = 1e8;
 async function openSafetensors(file2, size, limits) {
-  const fh = await open3(file2, "r");
+  const fh = await open4(file2, "r");
   try {
     if (size < 8) throw new FormatError("too short for safetensors");
     const n = (await readAt(fh, 0, 8)).readBigUInt64LE(0);
@@ -30542,7 +30689,7 @@ async function openText(file2, size, format, limits) {
     throw new FormatError(
       `${size} bytes is above the ${limits.maxTextBytes}-byte limit for ${format.toUpperCase()} parsing`
     );
-  const text = await readFile4(file2, "utf8");
+  const text = await readFile3(file2, "utf8");
   let arrays;
   let notes = [];
   if (format === "json") {
@@ -30657,12 +30804,12 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
 async function diffArtifactDirs(beforeDir, afterDir, names, options = {}) {
   const out = [];
   for (const name of names)
-    out.push(await diffArtifacts(path6.join(beforeDir, name), path6.join(afterDir, name), name, options));
+    out.push(await diffArtifacts(path9.join(beforeDir, name), path9.join(afterDir, name), name, options));
   return out;
 }
 
 // src/diagnose/curves.ts
-import { readFile as readFile5 } from "node:fs/promises";
+import { readFile as readFile4 } from "node:fs/promises";
 
 // src/util/downsample.ts
 function downsampleIndices(n, max, must) {
@@ -30754,7 +30901,7 @@ function parseCurveLog(content, opts = {}) {
 async function readCurveLog(file2, opts = {}) {
   let content;
   try {
-    content = await readFile5(file2, "utf8");
+    content = await readFile4(file2, "utf8");
   } catch (err) {
     if (err.code === "ENOENT")
       throw new GateError(
@@ -30902,8 +31049,8 @@ async function diagnose(ctx, seed) {
   let runs = 0;
   const twice = async (label, extraEnv) => {
     const env = { ...ctx.env, ...extraEnv };
-    const dirA = path7.join(ctx.runRoot, `${label}-1`);
-    const dirB = path7.join(ctx.runRoot, `${label}-2`);
+    const dirA = path10.join(ctx.runRoot, `${label}-1`);
+    const dirB = path10.join(ctx.runRoot, `${label}-2`);
     const a = await runSeed({ ...ctx, env, runDir: dirA }, seed);
     const b = await runSeed({ ...ctx, env, runDir: dirB }, seed);
     runs += 2;
@@ -30917,7 +31064,7 @@ async function diagnose(ctx, seed) {
   let curvePlot2 = null;
   if (config2.curves) {
     const { file: file2, step, atol, rtol } = config2.curves;
-    const diffed = await diffCurveFiles(path7.join(same.outA, file2), path7.join(same.outB, file2), {
+    const diffed = await diffCurveFiles(path10.join(same.outA, file2), path10.join(same.outB, file2), {
       stepKey: step,
       atol,
       rtol
@@ -31269,8 +31416,8 @@ var reportSchema = external_exports.object({
 
 // src/gate/observe.ts
 import { createHash as createHash5 } from "node:crypto";
-import { readFile as readFile7, stat as stat4 } from "node:fs/promises";
-import path11 from "node:path";
+import { readFile as readFile6, stat as stat4 } from "node:fs/promises";
+import path13 from "node:path";
 
 // src/diagnose/lint.ts
 var TF_PACKAGES = [
@@ -31441,8 +31588,8 @@ function describeTextChange(before, after) {
 }
 
 // src/fingerprint/config.ts
-import { readFile as readFile6 } from "node:fs/promises";
-import path8 from "node:path";
+import { readFile as readFile5 } from "node:fs/promises";
+import path11 from "node:path";
 
 // node_modules/smol-toml/dist/error.js
 function getLineColFromPtr(string4, ptr) {
@@ -32240,7 +32387,7 @@ function parseError(kind, file2, detail, line, col) {
   );
 }
 function parseConfigText(text, file2) {
-  const ext = path8.extname(file2).toLowerCase();
+  const ext = path11.extname(file2).toLowerCase();
   text = text.replace(/^\uFEFF/, "");
   if (ext === ".yaml" || ext === ".yml") {
     try {
@@ -32285,13 +32432,13 @@ async function fingerprintConfigFiles(files, root) {
     const { abs, rel } = resolveEntry(root, file2, "config");
     let text;
     try {
-      text = await readFile6(abs, "utf8");
+      text = await readFile5(abs, "utf8");
     } catch (err) {
       const code = err.code;
       if (code === "ENOENT" || code === "ENOTDIR") {
         throw new GateError(
           `Config file "${file2}" listed in config: does not exist (looked for ${abs}).`,
-          `Fix the config: list in repro-gate.yml (paths are relative to ${path8.resolve(root)}), or create the file.`
+          `Fix the config: list in repro-gate.yml (paths are relative to ${path11.resolve(root)}), or create the file.`
         );
       }
       if (code === "EISDIR") {
@@ -32313,7 +32460,7 @@ async function fingerprintConfigFiles(files, root) {
 // src/fingerprint/environment.ts
 import { mkdtemp, rm as rm3 } from "node:fs/promises";
 import os from "node:os";
-import path9 from "node:path";
+import path12 from "node:path";
 
 // src/runtime/env.ts
 var PASSTHROUGH_VARS = [
@@ -32478,12 +32625,12 @@ print("REPRO_GATE_ENV " + json.dumps(facts, sort_keys=True))
 var MARK = "REPRO_GATE_ENV ";
 function pythonOf(command) {
   const first = command[0] ?? "";
-  return /^python[\d.]*$/.test(path9.basename(first)) ? first : "python3";
+  return /^python[\d.]*$/.test(path12.basename(first)) ? first : "python3";
 }
 async function probeEnvironment(runtime, opts) {
   const facts = { "repro-gate.version": opts.toolVersion, ...runtime.describe() };
   const lines = [];
-  const scratch = await mkdtemp(path9.join(os.tmpdir(), "repro-gate-probe-"));
+  const scratch = await mkdtemp(path12.join(os.tmpdir(), "repro-gate-probe-"));
   try {
     const python = pythonOf(opts.command);
     const result = await runtime.run({
@@ -32492,7 +32639,7 @@ async function probeEnvironment(runtime, opts) {
       env: opts.env,
       timeoutMs: Math.min(opts.timeoutMs, 12e4),
       outDir: scratch,
-      logFile: path9.join(scratch, "probe.log"),
+      logFile: path12.join(scratch, "probe.log"),
       onLine: (l) => lines.push(l)
     });
     const line = lines.find((l) => l.startsWith(MARK));
@@ -32542,12 +32689,6 @@ async function changedFilesSince(root, commit) {
 async function fileAtCommit(root, commit, rel) {
   if (!FULL_SHA.test(commit)) return null;
   return git(root, ["show", "--end-of-options", `${commit}:./${rel}`]);
-}
-
-// src/util/paths.ts
-import path10 from "node:path";
-function toPosix(rel) {
-  return rel.split(path10.sep).join("/");
 }
 
 // package.json
@@ -32641,7 +32782,7 @@ async function driftSince(s, baseline, now) {
     environment: diffEnvironment(baseline.fingerprints.environment, now.environment)
   };
   if (baseline.commit) await describeDataChanges(config2, baseline.commit, drift2.data);
-  const configName = toPosix(path11.relative(config2.root, config2.path));
+  const configName = toPosix(path13.relative(config2.root, config2.path));
   drift2.config.unshift(
     ...diffSettings(comparedSettings(baseline.settings), comparedSettings(settingsOf(config2)), configName)
   );
@@ -32651,7 +32792,7 @@ async function codeChangesSince(s, commit) {
   const { config: config2 } = s;
   const changed = await changedFilesSince(config2.root, commit);
   if (changed === null) return null;
-  const ownConfig = toPosix(path11.relative(config2.root, config2.path));
+  const ownConfig = toPosix(path13.relative(config2.root, config2.path));
   const owned = [...config2.data, ...config2.config, s.baselineName, ownConfig, ".repro-gate/"].map(
     (p) => p.replace(/^\.\//, "")
   );
@@ -32660,12 +32801,12 @@ async function codeChangesSince(s, commit) {
 var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 async function describeDataChanges(config2, commit, data) {
   for (const entry of data.filter((d) => d.change === "modified").slice(0, 20)) {
-    const file2 = path11.join(config2.root, entry.path);
+    const file2 = path13.join(config2.root, entry.path);
     const size = (await stat4(file2).catch(() => void 0))?.size ?? Infinity;
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
     if (before === null || createHash5("sha256").update(before).digest("hex") !== entry.before) continue;
-    const detail = describeTextChange(before, await readFile7(file2, "utf8"));
+    const detail = describeTextChange(before, await readFile6(file2, "utf8"));
     if (detail) entry.detail = detail;
   }
 }
@@ -32747,9 +32888,9 @@ function summarySentence(input2, metrics, drift2) {
 }
 
 // src/gate/seed-runs.ts
-import path12 from "node:path";
+import path14 from "node:path";
 function runsDir(s, verb) {
-  return path12.join(s.config.root, ".repro-gate", "runs", verb);
+  return path14.join(s.config.root, ".repro-gate", "runs", verb);
 }
 function seedContext(s, verb) {
   return { config: s.config, runtime: s.runtime, env: s.env, log: s.log, runDir: runsDir(s, verb) };
@@ -32762,11 +32903,11 @@ async function seedRuns(s, verb, seeds) {
 }
 
 // src/gate/session.ts
-import path14 from "node:path";
+import path16 from "node:path";
 
 // src/runtime/container.ts
 import { randomBytes } from "node:crypto";
-import path13 from "node:path";
+import path15 from "node:path";
 
 // src/runtime/process.ts
 import { spawn } from "node:child_process";
@@ -32929,10 +33070,10 @@ var ContainerRuntime = class {
     this.imageId = await this.ensureImage();
   }
   pathFor(hostPath) {
-    const rel = path13.relative(this.config.root, hostPath);
+    const rel = path15.relative(this.config.root, hostPath);
     if (rel === "") return WORKSPACE;
-    if (!rel.startsWith("..") && !path13.isAbsolute(rel)) return path13.posix.join(WORKSPACE, ...rel.split(path13.sep));
-    return path13.posix.join(OUTSIDE, ...path13.resolve(hostPath).split(path13.sep));
+    if (!rel.startsWith("..") && !path15.isAbsolute(rel)) return path15.posix.join(WORKSPACE, ...rel.split(path15.sep));
+    return path15.posix.join(OUTSIDE, ...path15.resolve(hostPath).split(path15.sep));
   }
   async run(spec) {
     const name = `repro-gate-${this.runId}-${++this.count}`;
@@ -33093,8 +33234,8 @@ function createRuntime(config2, log) {
 
 // src/gate/session.ts
 function baselineLocation(config2) {
-  const baselinePath = path14.resolve(config2.root, config2.baseline);
-  return { baselinePath, baselineName: toPosix(path14.relative(config2.root, baselinePath)) };
+  const baselinePath = path16.resolve(config2.root, config2.baseline);
+  return { baselinePath, baselineName: toPosix(path16.relative(config2.root, baselinePath)) };
 }
 async function withSession(req, config2, fn) {
   const runtime = (req.createRuntime ?? createRuntime)(config2, req.log);

@@ -1079,14 +1079,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path16 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path18 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path16 && path16[0] !== "/") {
-          path16 = `/${path16}`;
+        if (path18 && path18[0] !== "/") {
+          path18 = `/${path18}`;
         }
-        return new URL(`${origin}${path16}`);
+        return new URL(`${origin}${path18}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1537,39 +1537,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path16, origin }
+          request: { method, path: path18, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path16);
+        debuglog("sending request to %s %s/%s", method, origin, path18);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path16, origin },
+          request: { method, path: path18, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path16,
+          path18,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path16, origin }
+          request: { method, path: path18, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path16);
+        debuglog("trailers received from %s %s/%s", method, origin, path18);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path16, origin },
+          request: { method, path: path18, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path16,
+          path18,
           error63.message
         );
       });
@@ -1618,9 +1618,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path16, origin }
+            request: { method, path: path18, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path16);
+          debuglog("sending request to %s %s/%s", method, origin, path18);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1683,7 +1683,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path16,
+        path: path18,
         method,
         body,
         headers,
@@ -1698,11 +1698,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path16 !== "string") {
+        if (typeof path18 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path16[0] !== "/" && !(path16.startsWith("http://") || path16.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path18[0] !== "/" && !(path18.startsWith("http://") || path18.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path16)) {
+        } else if (invalidPathRegex.test(path18)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1768,7 +1768,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path16, query) : path16;
+        this.path = query ? buildURL(path18, query) : path18;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -5790,7 +5790,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5865,7 +5865,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert2(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5960,11 +5960,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5987,10 +5987,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6007,7 +6007,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert2(this.ptr != null);
@@ -6187,7 +6187,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6209,7 +6209,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6245,13 +6245,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert2(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -6461,7 +6461,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path16, host, upgrade, blocking, reset } = request2;
+      const { method, path: path18, host, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6542,7 +6542,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header2 = `${method} ${path16} HTTP/1.1\r
+      let header2 = `${method} ${path18} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header2 += `host: ${host}\r
@@ -7071,7 +7071,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path16, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path18, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -7168,7 +7168,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path16;
+      headers[HTTP2_HEADER_PATH] = path18;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7521,9 +7521,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path16 = search ? `${pathname}${search}` : pathname;
+        const path18 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path16;
+        this.opts.path = path18;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8762,10 +8762,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path16 = "/",
+          path: path18 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path16;
+        opts.path = origin + path18;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10737,20 +10737,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path16) {
-      if (typeof path16 !== "string") {
-        return path16;
+    function safeUrl(path18) {
+      if (typeof path18 !== "string") {
+        return path18;
       }
-      const pathSegments = path16.split("?");
+      const pathSegments = path18.split("?");
       if (pathSegments.length !== 2) {
-        return path16;
+        return path18;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path16, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path16);
+    function matchKey(mockDispatch2, { path: path18, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path18);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10772,7 +10772,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path16 }) => matchValue(safeUrl(path16), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path18 }) => matchValue(safeUrl(path18), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10810,9 +10810,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path16, method, body, headers, query } = opts;
+      const { path: path18, method, body, headers, query } = opts;
       return {
-        path: path16,
+        path: path18,
         method,
         body,
         headers,
@@ -11275,10 +11275,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path16, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path18, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path16,
+            Path: path18,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16157,9 +16157,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path16) {
-      for (let i = 0; i < path16.length; ++i) {
-        const code = path16.charCodeAt(i);
+    function validateCookiePath(path18) {
+      for (let i = 0; i < path18.length; ++i) {
+        const code = path18.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19079,11 +19079,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path16 = opts.path;
+          let path18 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path16 = `/${path16}`;
+            path18 = `/${path18}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path16);
+          url2 = new URL(util.parseOrigin(url2).origin + path18);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -19231,17 +19231,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path16) {
-      const ctrl = callVisitor(key, node2, visitor, path16);
+    function visit_(key, node2, visitor, path18) {
+      const ctrl = callVisitor(key, node2, visitor, path18);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path16, ctrl);
-        return visit_(key, ctrl, visitor, path16);
+        replaceNode(key, path18, ctrl);
+        return visit_(key, ctrl, visitor, path18);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path16 = Object.freeze(path16.concat(node2));
+          path18 = Object.freeze(path18.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path16);
+            const ci = visit_(i, node2.items[i], visitor, path18);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -19252,13 +19252,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path16 = Object.freeze(path16.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path16);
+          path18 = Object.freeze(path18.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path18);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path16);
+          const cv = visit_("value", node2.value, visitor, path18);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -19279,17 +19279,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path16) {
-      const ctrl = await callVisitor(key, node2, visitor, path16);
+    async function visitAsync_(key, node2, visitor, path18) {
+      const ctrl = await callVisitor(key, node2, visitor, path18);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path16, ctrl);
-        return visitAsync_(key, ctrl, visitor, path16);
+        replaceNode(key, path18, ctrl);
+        return visitAsync_(key, ctrl, visitor, path18);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path16 = Object.freeze(path16.concat(node2));
+          path18 = Object.freeze(path18.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path16);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path18);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -19300,13 +19300,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path16 = Object.freeze(path16.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path16);
+          path18 = Object.freeze(path18.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path18);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path16);
+          const cv = await visitAsync_("value", node2.value, visitor, path18);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -19333,23 +19333,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path16) {
+    function callVisitor(key, node2, visitor, path18) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path16);
+        return visitor(key, node2, path18);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path16);
+        return visitor.Map?.(key, node2, path18);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path16);
+        return visitor.Seq?.(key, node2, path18);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path16);
+        return visitor.Pair?.(key, node2, path18);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path16);
+        return visitor.Scalar?.(key, node2, path18);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path16);
+        return visitor.Alias?.(key, node2, path18);
       return void 0;
     }
-    function replaceNode(key, path16, node2) {
-      const parent = path16[path16.length - 1];
+    function replaceNode(key, path18, node2) {
+      const parent = path18[path18.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -19961,10 +19961,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path16, value2) {
+    function collectionFromPath(schema, path18, value2) {
       let v = value2;
-      for (let i = path16.length - 1; i >= 0; --i) {
-        const k = path16[i];
+      for (let i = path18.length - 1; i >= 0; --i) {
+        const k = path18[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -19983,7 +19983,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path16) => path16 == null || typeof path16 === "object" && !!path16[Symbol.iterator]().next().done;
+    var isEmptyPath = (path18) => path18 == null || typeof path18 === "object" && !!path18[Symbol.iterator]().next().done;
     var Collection2 = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -20013,11 +20013,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path16, value2) {
-        if (isEmptyPath(path16))
+      addIn(path18, value2) {
+        if (isEmptyPath(path18))
           this.add(value2);
         else {
-          const [key, ...rest] = path16;
+          const [key, ...rest] = path18;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value2);
@@ -20031,8 +20031,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path16) {
-        const [key, ...rest] = path16;
+      deleteIn(path18) {
+        const [key, ...rest] = path18;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -20046,8 +20046,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path16, keepScalar) {
-        const [key, ...rest] = path16;
+      getIn(path18, keepScalar) {
+        const [key, ...rest] = path18;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -20065,8 +20065,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path16) {
-        const [key, ...rest] = path16;
+      hasIn(path18) {
+        const [key, ...rest] = path18;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -20076,8 +20076,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path16, value2) {
-        const [key, ...rest] = path16;
+      setIn(path18, value2) {
+        const [key, ...rest] = path18;
         if (rest.length === 0) {
           this.set(key, value2);
         } else {
@@ -22592,9 +22592,9 @@ var require_Document = __commonJS({
           this.contents.add(value2);
       }
       /** Adds a value to the document. */
-      addIn(path16, value2) {
+      addIn(path18, value2) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path16, value2);
+          this.contents.addIn(path18, value2);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -22669,14 +22669,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path16) {
-        if (Collection2.isEmptyPath(path16)) {
+      deleteIn(path18) {
+        if (Collection2.isEmptyPath(path18)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path16) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path18) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -22691,10 +22691,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path16, keepScalar) {
-        if (Collection2.isEmptyPath(path16))
+      getIn(path18, keepScalar) {
+        if (Collection2.isEmptyPath(path18))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path16, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path18, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -22705,10 +22705,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path16) {
-        if (Collection2.isEmptyPath(path16))
+      hasIn(path18) {
+        if (Collection2.isEmptyPath(path18))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path16) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path18) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -22725,13 +22725,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path16, value2) {
-        if (Collection2.isEmptyPath(path16)) {
+      setIn(path18, value2) {
+        if (Collection2.isEmptyPath(path18)) {
           this.contents = value2;
         } else if (this.contents == null) {
-          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path16), value2);
+          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path18), value2);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path16, value2);
+          this.contents.setIn(path18, value2);
         }
       }
       /**
@@ -24692,9 +24692,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path16) => {
+    visit2.itemAtPath = (cst, path18) => {
       let item = cst;
-      for (const [field, index] of path16) {
+      for (const [field, index] of path18) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -24703,23 +24703,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path16) => {
-      const parent = visit2.itemAtPath(cst, path16.slice(0, -1));
-      const field = path16[path16.length - 1][0];
+    visit2.parentCollection = (cst, path18) => {
+      const parent = visit2.itemAtPath(cst, path18.slice(0, -1));
+      const field = path18[path18.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path16, item, visitor) {
-      let ctrl = visitor(item, path16);
+    function _visit(path18, item, visitor) {
+      let ctrl = visitor(item, path18);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path16.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path18.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -24730,10 +24730,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path16);
+            ctrl = ctrl(item, path18);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path16) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path18) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -28581,10 +28581,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj2, path16) {
-  if (!path16)
+function getElementAtPath(obj2, path18) {
+  if (!path18)
     return obj2;
-  return path16.reduce((acc, key) => acc?.[key], obj2);
+  return path18.reduce((acc, key) => acc?.[key], obj2);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -28924,11 +28924,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path16, issues) {
+function prefixIssues(path18, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path16);
+    iss.path.unshift(path18);
     return iss;
   });
 }
@@ -29390,16 +29390,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path16 = []) => {
+  const processError = (error64, path18 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path16, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path18, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path16, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path18, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path16, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path18, ...issue3.path]);
       } else {
-        const fullpath = [...path16, ...issue3.path];
+        const fullpath = [...path18, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -29438,17 +29438,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path16 = []) => {
+  const processError = (error64, path18 = []) => {
     var _a3;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path16, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path18, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path16, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path18, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path16, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path18, ...issue3.path]);
       } else {
-        const fullpath = [...path16, ...issue3.path];
+        const fullpath = [...path18, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -29487,8 +29487,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path16 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path16) {
+  const path18 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path18) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -46626,13 +46626,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path16 = ref.slice(1).split("/").filter(Boolean);
-  if (path16.length === 0) {
+  const path18 = ref.slice(1).split("/").filter(Boolean);
+  if (path18.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path16[0] === defsKey) {
-    const key = path16[1] === void 0 ? void 0 : decodeJSONPointerSegment(path16[1]);
+  if (path18[0] === defsKey) {
+    const key = path18[1] === void 0 ? void 0 : decodeJSONPointerSegment(path18[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -47634,12 +47634,12 @@ function jsonErrorOffset(text, opts = {}) {
       }
       for (; ; ) {
         ws();
-        const open5 = stack.at(-1);
-        if (open5 === void 0) {
+        const open6 = stack.at(-1);
+        if (open6 === void 0) {
           if (i < text.length) fail("unexpected text after the end of the JSON document");
           return void 0;
         }
-        const close = open5 === "{" ? "}" : "]";
+        const close = open6 === "{" ? "}" : "]";
         if (text[i] === close) {
           stack.pop();
           i++;
@@ -47648,7 +47648,7 @@ function jsonErrorOffset(text, opts = {}) {
         if (text[i] !== ",") fail(i >= text.length ? void 0 : `expected "," or "${close}"`);
         i++;
         ws();
-        if (open5 === "{") key();
+        if (open6 === "{") key();
         break;
       }
     }
@@ -49195,7 +49195,7 @@ function compareSequentialLook(plan, lookIndex, baseline, candidate, specs) {
 // src/config/load.ts
 var import_yaml = __toESM(require_dist(), 1);
 import { readFile as readFile2 } from "node:fs/promises";
-import path2 from "node:path";
+import path3 from "node:path";
 
 // src/util/duration.ts
 var UNIT_MS = /* @__PURE__ */ new Map([
@@ -49360,10 +49360,32 @@ function valueAt(doc, keyPath) {
   return v;
 }
 
+// src/util/paths.ts
+import path2 from "node:path";
+function toPosix(rel) {
+  return rel.split(path2.sep).join("/");
+}
+function insideFolder(entry, root) {
+  if (root === void 0) {
+    if (path2.isAbsolute(entry)) return void 0;
+    const normal = path2.normalize(entry).replace(/[\\/]+$/, "") || ".";
+    if (normal === ".." || normal.startsWith(`..${path2.sep}`)) return void 0;
+    return normal === "." ? "" : toPosix(normal);
+  }
+  const base2 = path2.resolve(root);
+  const rel = path2.relative(base2, path2.resolve(base2, entry));
+  if (rel === ".." || rel.startsWith(`..${path2.sep}`) || path2.isAbsolute(rel)) return void 0;
+  return toPosix(rel);
+}
+function isWithin(root, p) {
+  const rel = path2.relative(root, p);
+  return rel === "" || !(rel === ".." || rel.startsWith(`..${path2.sep}`) || path2.isAbsolute(rel));
+}
+
 // src/config/load.ts
 var fixHint = (name) => `Fix ${name}; the format is documented in the README ("Configuration").`;
 async function loadConfig(configPath, cwd) {
-  const abs = path2.resolve(cwd, configPath);
+  const abs = path3.resolve(cwd, configPath);
   let text;
   try {
     text = await readFile2(abs, "utf8");
@@ -49379,7 +49401,7 @@ async function loadConfig(configPath, cwd) {
 function parseConfig(text, file2) {
   const lines = new import_yaml.LineCounter();
   const doc = (0, import_yaml.parseDocument)(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const name = path2.basename(file2);
+  const name = path3.basename(file2);
   const [e] = doc.errors;
   if (e) {
     const pos = lines.linePos(e.pos[0]);
@@ -49403,7 +49425,45 @@ function parseConfig(text, file2) {
   ${messages.join("\n  ")}`;
     throw new GateError(head, fixHint(name));
   }
-  return { ...parsed.data, path: file2, root: path2.dirname(file2) };
+  const config2 = { ...parsed.data, path: file2, root: path3.dirname(file2) };
+  checkConfinement(config2, doc, lines, name);
+  return config2;
+}
+var OUT = "the run's output folder";
+function checkConfinement(config2, doc, lines, name) {
+  const root = path3.resolve(config2.root);
+  const entries = [
+    { keyPath: ["metrics", "file"], setting: "metrics.file", value: config2.metricsFile, out: true, file: true },
+    ...config2.curves ? [{ keyPath: ["curves", "file"], setting: "curves.file", value: config2.curves.file, out: true, file: true }] : [],
+    ...config2.artifacts.map((value2, i) => ({
+      keyPath: ["artifacts", i],
+      setting: "artifacts:",
+      value: value2,
+      out: true,
+      file: false
+    })),
+    { keyPath: ["baseline"], setting: "baseline:", value: config2.baseline, out: false, file: true },
+    ...config2.data.map((value2, i) => ({ keyPath: ["data", i], setting: "data:", value: value2, out: false, file: false })),
+    ...config2.config.map((value2, i) => ({ keyPath: ["config", i], setting: "config:", value: value2, out: false, file: true }))
+  ];
+  for (const e of entries) {
+    const rel = insideFolder(e.value, e.out ? void 0 : root);
+    const folder = e.out ? `${OUT} ({out})` : `the project root (${root})`;
+    const where = `${name}${locate(doc, lines, e.keyPath.map(String))}`;
+    const key = e.setting.replace(/:$/, "");
+    if (rel === void 0) {
+      throw new GateError(
+        `${where}: The ${e.setting} entry "${e.value}" points outside ${folder}.`,
+        e.out ? `Give ${key} as a path inside the folder the training writes to, relative to it (e.g. ${key === "metrics.file" ? "metrics.json" : "model.bin"}).` : `List paths inside the repository, relative to ${root}, in ${key}: in ${name}.`
+      );
+    }
+    if (rel === "" && e.file) {
+      throw new GateError(
+        `${where}: The ${e.setting} entry "${e.value}" names ${e.out ? OUT : "the project root"} itself, not a file in it.`,
+        `Give ${key} as the path of a file, relative to ${e.out ? "{out}" : root}.`
+      );
+    }
+  }
 }
 function describeIssue(issue3, raw, doc, lines, file2) {
   const keyPath = issue3.path.map(String);
@@ -49497,16 +49557,16 @@ function editDistance(a, b) {
 }
 
 // src/diagnose/run.ts
-import path7 from "node:path";
+import path10 from "node:path";
 
 // src/train/run-seed.ts
 import { mkdir as mkdir3, rm as rm3, stat as stat3 } from "node:fs/promises";
-import path5 from "node:path";
+import path8 from "node:path";
 
 // src/fingerprint/data.ts
 import { createHash } from "node:crypto";
 import { open as open3, readdir as readdir2, stat as stat2 } from "node:fs/promises";
-import path4 from "node:path";
+import path5 from "node:path";
 
 // src/util/bytes.ts
 function compareBytes(a, b) {
@@ -49520,24 +49580,23 @@ function sortBytesBy(xs, key) {
 }
 
 // src/fingerprint/paths.ts
-import path3 from "node:path";
+import path4 from "node:path";
 function resolveEntry(root, entry, setting) {
-  const base2 = path3.resolve(root);
+  const base2 = path4.resolve(root);
   if (entry.trim() === "") {
     throw new GateError(
       `An empty path is listed in ${setting}: in repro-gate.yml.`,
       `Remove the empty item from ${setting}:.`
     );
   }
-  const abs = path3.resolve(base2, entry);
-  const rel = path3.relative(base2, abs);
-  if (rel === ".." || rel.startsWith(`..${path3.sep}`) || path3.isAbsolute(rel)) {
+  const rel = insideFolder(entry, base2);
+  if (rel === void 0) {
     throw new GateError(
       `The ${setting}: entry "${entry}" points outside the project root (${base2}).`,
       `List paths inside the repository, relative to ${base2}, in ${setting}: in repro-gate.yml.`
     );
   }
-  return { abs, rel: rel.split(path3.sep).join("/") };
+  return { abs: path4.resolve(base2, entry), rel };
 }
 
 // src/fingerprint/data.ts
@@ -49550,7 +49609,7 @@ async function walk(abs, rel, out, ancestors) {
   const dirents = await readdir2(abs, { withFileTypes: true });
   for (const d of sortBytesBy(dirents, (x) => x.name)) {
     const { name } = d;
-    const childAbs = path4.join(abs, name);
+    const childAbs = path5.join(abs, name);
     const childRel = join(rel, name);
     let st;
     if (d.isSymbolicLink()) {
@@ -49609,7 +49668,7 @@ async function fingerprintData(entries, root) {
     if (!st) {
       throw new GateError(
         `Data path "${entry}" listed in data: does not exist (looked for ${abs}).`,
-        `Fix the data: list in repro-gate.yml (paths are relative to ${path4.resolve(root)}), or create the file.`
+        `Fix the data: list in repro-gate.yml (paths are relative to ${path5.resolve(root)}), or create the file.`
       );
     }
     if (st.isFile()) found.set(rel, abs);
@@ -49632,7 +49691,89 @@ async function fingerprintData(entries, root) {
 }
 
 // src/train/metrics.ts
-import { readFile as readFile3 } from "node:fs/promises";
+import path7 from "node:path";
+
+// src/util/files.ts
+import { constants as constants3 } from "node:fs";
+import { open as open4, readlink as readlink2, realpath } from "node:fs/promises";
+import path6 from "node:path";
+var MIB = 1024 * 1024;
+function formatBytes(n) {
+  if (n >= MIB) return `${Number((n / MIB).toFixed(1))} MiB`;
+  if (n >= 1024) return `${Number((n / 1024).toFixed(1))} KiB`;
+  return `${n} bytes`;
+}
+async function readUpTo(fh, maxBytes) {
+  const chunks = [];
+  let total = 0;
+  for (; ; ) {
+    const buf = Buffer.allocUnsafe(Math.min(1 << 20, maxBytes + 1 - total));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+    if (bytesRead === 0) return Buffer.concat(chunks, total);
+    chunks.push(buf.subarray(0, bytesRead));
+    total += bytesRead;
+    if (total > maxBytes) return void 0;
+  }
+}
+async function readConfinedFile(root, rel, setting, opts = {}) {
+  const folder = opts.folder ?? "its folder";
+  const maxBytes = opts.maxBytes ?? 64 * MIB;
+  const hint = opts.hint ?? `Write the file itself inside ${folder}, and name it relative to it in ${setting}.`;
+  const base2 = path6.resolve(root);
+  if (insideFolder(rel, base2) === void 0) {
+    throw new GateError(`The ${setting} entry "${rel}" points outside ${folder} (${base2}).`, hint);
+  }
+  const abs = path6.resolve(base2, rel);
+  let realRoot;
+  let real;
+  try {
+    realRoot = await realpath(base2);
+    real = await realpath(abs);
+  } catch (err) {
+    const code = err.code;
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
+    if (code === "ELOOP") throw new GateError(`The ${setting} entry "${rel}" is a symlink loop.`, hint);
+    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
+  }
+  const outside = () => new GateError(
+    `The ${setting} entry "${rel}" resolves through a symlink to ${real}, outside ${folder} (${base2}); it is not read.`,
+    hint
+  );
+  if (!isWithin(realRoot, real)) throw outside();
+  let fh;
+  try {
+    fh = await open4(real, constants3.O_RDONLY | constants3.O_NONBLOCK | constants3.O_NOFOLLOW);
+  } catch (err) {
+    const code = err.code;
+    if (code === "ENOENT") return null;
+    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
+  }
+  try {
+    const opened = await readlink2(`/proc/self/fd/${fh.fd}`).catch(() => void 0);
+    if (opened !== void 0 && path6.isAbsolute(opened) && !isWithin(realRoot, opened)) throw outside();
+    const st = await fh.stat();
+    if (!st.isFile()) {
+      throw new GateError(
+        `The ${setting} entry "${rel}" ${st.isDirectory() ? "is a folder" : "is not a regular file (a FIFO, socket or device)"}; it is not read.`,
+        hint
+      );
+    }
+    const tooBig = new GateError(
+      `The ${setting} entry "${rel}" is larger than the ${formatBytes(maxBytes)} limit; it is not read.`,
+      hint
+    );
+    if (st.size > maxBytes) throw tooBig;
+    const bytes2 = await readUpTo(fh, maxBytes);
+    if (bytes2 === void 0) throw tooBig;
+    return bytes2.toString("utf8");
+  } catch (err) {
+    if (err instanceof GateError) throw err;
+    const code = err.code;
+    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
+  } finally {
+    await fh.close();
+  }
+}
 
 // src/util/lenient-json.ts
 var SENTINEL = "\0repro-gate:";
@@ -49692,6 +49833,7 @@ function parseLenientJson(text) {
 
 // src/train/metrics.ts
 var WRITE_HINT = "Make the training write its metrics as JSON into the {out} folder (also in $REPRO_GATE_OUT), or fix metrics.file in repro-gate.yml.";
+var METRICS_MAX_BYTES = 16 * 1024 * 1024;
 function lookupDotted(doc, dotted) {
   if (doc === null || typeof doc !== "object") return void 0;
   const obj2 = doc;
@@ -49706,12 +49848,18 @@ function lookupDotted(doc, dotted) {
   }
   return void 0;
 }
+function brief(value2) {
+  if (Array.isArray(value2)) return "a list";
+  if (value2 !== null && typeof value2 === "object") return "an object";
+  const text = JSON.stringify(value2) ?? String(value2);
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+}
 function extractMetrics(doc, names, where) {
-  const values = {};
+  const values = [];
   for (const name of names) {
     const value2 = lookupDotted(doc, name);
     if (value2 === void 0) {
-      const keys = doc && typeof doc === "object" ? Object.keys(doc).slice(0, 10).join(", ") : "";
+      const keys = doc && typeof doc === "object" ? Object.keys(doc).slice(0, 10).map((k) => k.length > 40 ? `${k.slice(0, 39)}…` : k).join(", ") : "";
       throw new GateError(
         `Metric "${name}" is missing from ${where}${keys ? ` (top-level keys: ${keys})` : ""}.`,
         "Write it from the training, or fix the metric name under metrics: in repro-gate.yml (nested keys as dotted paths, e.g. eval.accuracy)."
@@ -49720,23 +49868,22 @@ function extractMetrics(doc, names, where) {
     if (typeof value2 !== "number" || !Number.isFinite(value2)) {
       const nonFinite = typeof value2 === "number";
       throw new GateError(
-        `Metric "${name}" in ${where} is ${nonFinite ? String(value2) : JSON.stringify(value2)}, not a finite number.`,
+        `Metric "${name}" in ${where} is ${nonFinite ? String(value2) : brief(value2)}, not a finite number.`,
         nonFinite ? "The training diverged or divided by zero for this seed; fix the training (a NaN metric cannot be compared)." : "Write the metric as a JSON number."
       );
     }
-    values[name] = value2;
+    values.push([name, value2]);
   }
-  return values;
+  return Object.fromEntries(values);
 }
-async function readMetrics(file2, names, where) {
-  let text;
-  try {
-    text = await readFile3(file2, "utf8");
-  } catch (err) {
-    if (err.code === "ENOENT")
-      throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
-    throw new GateError(`Cannot read ${where}: ${err.message}`, WRITE_HINT);
-  }
+async function readMetrics(file2, names, where, outDir = path7.dirname(file2)) {
+  const rel = path7.relative(outDir, file2);
+  let text = await readConfinedFile(outDir, rel, "metrics.file", {
+    folder: "the run's output folder",
+    maxBytes: METRICS_MAX_BYTES,
+    hint: WRITE_HINT
+  });
+  if (text === null) throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
   text = text.replace(/^\uFEFF/, "");
   let doc;
   try {
@@ -49753,12 +49900,12 @@ function substitute(argv, seed, out) {
   return argv.map((arg) => arg.replaceAll("{seed}", String(seed)).replaceAll("{out}", out));
 }
 function seedOutDir(runDir, seed) {
-  return path5.join(runDir, `seed-${seed}`);
+  return path8.join(runDir, `seed-${seed}`);
 }
 async function runSeed(ctx, seed) {
   const { config: config2, runtime, log } = ctx;
   const outDir = seedOutDir(ctx.runDir, seed);
-  const logFile = path5.join(ctx.runDir, `seed-${seed}.log`);
+  const logFile = path8.join(ctx.runDir, `seed-${seed}.log`);
   await rm3(outDir, { recursive: true, force: true });
   await mkdir3(outDir, { recursive: true });
   const out = runtime.pathFor(outDir);
@@ -49792,12 +49939,12 @@ ${lastLines || "    (none)"}
     );
   }
   const metrics = await readMetrics(
-    path5.join(outDir, config2.metricsFile),
+    path8.join(outDir, config2.metricsFile),
     config2.metrics.map((m) => m.name),
     `seed ${seed}'s ${config2.metricsFile}`
   );
   for (const artifact of config2.artifacts) {
-    const found = await stat3(path5.join(outDir, artifact)).catch(() => void 0);
+    const found = await stat3(path8.join(outDir, artifact)).catch(() => void 0);
     if (!found) {
       throw new GateError(
         `Seed ${seed}: the training did not write the artifact "${artifact}" into its output folder ${outDir}.`,
@@ -49813,8 +49960,8 @@ ${lastLines || "    (none)"}
 // src/diagnose/artifact-diff.ts
 import { createHash as createHash4 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
-import { open as open4, readFile as readFile4, stat as stat4 } from "node:fs/promises";
-import path6 from "node:path";
+import { open as open5, readFile as readFile3, stat as stat4 } from "node:fs/promises";
+import path9 from "node:path";
 
 // src/diagnose/compare-arrays.ts
 import { createHash as createHash2 } from "node:crypto";
@@ -50686,7 +50833,7 @@ var DEFAULT_MAX_ARRAY_BYTES = 256 * 1024 * 1024;
 var DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
 var DEFAULT_MAX_ENTRIES = 1e4;
 function formatOf(name) {
-  const ext = path6.extname(name).toLowerCase();
+  const ext = path9.extname(name).toLowerCase();
   const known = {
     ".npy": "npy",
     ".npz": "npz",
@@ -50757,7 +50904,7 @@ async function readNpyHeader(fh, size) {
   }
 }
 async function openNpy(file2, size, limits) {
-  const fh = await open4(file2, "r");
+  const fh = await open5(file2, "r");
   try {
     const h = await readNpyHeader(fh, size);
     const available = size - h.dataOffset;
@@ -50797,7 +50944,7 @@ async function openNpy(file2, size, limits) {
   }
 }
 async function openNpz(file2, size, limits) {
-  const fh = await open4(file2, "r");
+  const fh = await open5(file2, "r");
   try {
     const entries = await readZipDirectory(fh, size);
     const byName = /* @__PURE__ */ new Map();
@@ -50844,7 +50991,7 @@ async function openNpz(file2, size, limits) {
 }
 var SAFETENSORS_MAX_HEADER = 1e8;
 async function openSafetensors(file2, size, limits) {
-  const fh = await open4(file2, "r");
+  const fh = await open5(file2, "r");
   try {
     if (size < 8) throw new FormatError("too short for safetensors");
     const n = (await readAt(fh, 0, 8)).readBigUInt64LE(0);
@@ -50926,7 +51073,7 @@ async function openText(file2, size, format, limits) {
     throw new FormatError(
       `${size} bytes is above the ${limits.maxTextBytes}-byte limit for ${format.toUpperCase()} parsing`
     );
-  const text = await readFile4(file2, "utf8");
+  const text = await readFile3(file2, "utf8");
   let arrays;
   let notes = [];
   if (format === "json") {
@@ -51041,12 +51188,12 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
 async function diffArtifactDirs(beforeDir, afterDir, names, options = {}) {
   const out = [];
   for (const name of names)
-    out.push(await diffArtifacts(path6.join(beforeDir, name), path6.join(afterDir, name), name, options));
+    out.push(await diffArtifacts(path9.join(beforeDir, name), path9.join(afterDir, name), name, options));
   return out;
 }
 
 // src/diagnose/curves.ts
-import { readFile as readFile5 } from "node:fs/promises";
+import { readFile as readFile4 } from "node:fs/promises";
 
 // src/util/downsample.ts
 function downsampleIndices(n, max, must) {
@@ -51138,7 +51285,7 @@ function parseCurveLog(content, opts = {}) {
 async function readCurveLog(file2, opts = {}) {
   let content;
   try {
-    content = await readFile5(file2, "utf8");
+    content = await readFile4(file2, "utf8");
   } catch (err) {
     if (err.code === "ENOENT")
       throw new GateError(
@@ -51286,8 +51433,8 @@ async function diagnose(ctx, seed) {
   let runs = 0;
   const twice = async (label, extraEnv) => {
     const env = { ...ctx.env, ...extraEnv };
-    const dirA = path7.join(ctx.runRoot, `${label}-1`);
-    const dirB = path7.join(ctx.runRoot, `${label}-2`);
+    const dirA = path10.join(ctx.runRoot, `${label}-1`);
+    const dirB = path10.join(ctx.runRoot, `${label}-2`);
     const a = await runSeed({ ...ctx, env, runDir: dirA }, seed);
     const b = await runSeed({ ...ctx, env, runDir: dirB }, seed);
     runs += 2;
@@ -51301,7 +51448,7 @@ async function diagnose(ctx, seed) {
   let curvePlot2 = null;
   if (config2.curves) {
     const { file: file2, step, atol, rtol } = config2.curves;
-    const diffed = await diffCurveFiles(path7.join(same.outA, file2), path7.join(same.outB, file2), {
+    const diffed = await diffCurveFiles(path10.join(same.outA, file2), path10.join(same.outB, file2), {
       stepKey: step,
       atol,
       rtol
@@ -51653,8 +51800,8 @@ var reportSchema = external_exports.object({
 
 // src/gate/observe.ts
 import { createHash as createHash5 } from "node:crypto";
-import { readFile as readFile7, stat as stat5 } from "node:fs/promises";
-import path11 from "node:path";
+import { readFile as readFile6, stat as stat5 } from "node:fs/promises";
+import path13 from "node:path";
 
 // src/diagnose/lint.ts
 var TF_PACKAGES = [
@@ -51825,8 +51972,8 @@ function describeTextChange(before, after) {
 }
 
 // src/fingerprint/config.ts
-import { readFile as readFile6 } from "node:fs/promises";
-import path8 from "node:path";
+import { readFile as readFile5 } from "node:fs/promises";
+import path11 from "node:path";
 
 // node_modules/smol-toml/dist/error.js
 function getLineColFromPtr(string4, ptr) {
@@ -52624,7 +52771,7 @@ function parseError(kind, file2, detail, line, col) {
   );
 }
 function parseConfigText(text, file2) {
-  const ext = path8.extname(file2).toLowerCase();
+  const ext = path11.extname(file2).toLowerCase();
   text = text.replace(/^\uFEFF/, "");
   if (ext === ".yaml" || ext === ".yml") {
     try {
@@ -52669,13 +52816,13 @@ async function fingerprintConfigFiles(files, root) {
     const { abs, rel } = resolveEntry(root, file2, "config");
     let text;
     try {
-      text = await readFile6(abs, "utf8");
+      text = await readFile5(abs, "utf8");
     } catch (err) {
       const code = err.code;
       if (code === "ENOENT" || code === "ENOTDIR") {
         throw new GateError(
           `Config file "${file2}" listed in config: does not exist (looked for ${abs}).`,
-          `Fix the config: list in repro-gate.yml (paths are relative to ${path8.resolve(root)}), or create the file.`
+          `Fix the config: list in repro-gate.yml (paths are relative to ${path11.resolve(root)}), or create the file.`
         );
       }
       if (code === "EISDIR") {
@@ -52697,7 +52844,7 @@ async function fingerprintConfigFiles(files, root) {
 // src/fingerprint/environment.ts
 import { mkdtemp, rm as rm4 } from "node:fs/promises";
 import os5 from "node:os";
-import path9 from "node:path";
+import path12 from "node:path";
 
 // src/runtime/env.ts
 var PASSTHROUGH_VARS = [
@@ -52862,12 +53009,12 @@ print("REPRO_GATE_ENV " + json.dumps(facts, sort_keys=True))
 var MARK = "REPRO_GATE_ENV ";
 function pythonOf(command) {
   const first = command[0] ?? "";
-  return /^python[\d.]*$/.test(path9.basename(first)) ? first : "python3";
+  return /^python[\d.]*$/.test(path12.basename(first)) ? first : "python3";
 }
 async function probeEnvironment(runtime, opts) {
   const facts = { "repro-gate.version": opts.toolVersion, ...runtime.describe() };
   const lines = [];
-  const scratch = await mkdtemp(path9.join(os5.tmpdir(), "repro-gate-probe-"));
+  const scratch = await mkdtemp(path12.join(os5.tmpdir(), "repro-gate-probe-"));
   try {
     const python = pythonOf(opts.command);
     const result = await runtime.run({
@@ -52876,7 +53023,7 @@ async function probeEnvironment(runtime, opts) {
       env: opts.env,
       timeoutMs: Math.min(opts.timeoutMs, 12e4),
       outDir: scratch,
-      logFile: path9.join(scratch, "probe.log"),
+      logFile: path12.join(scratch, "probe.log"),
       onLine: (l) => lines.push(l)
     });
     const line = lines.find((l) => l.startsWith(MARK));
@@ -52926,12 +53073,6 @@ async function changedFilesSince(root, commit) {
 async function fileAtCommit(root, commit, rel) {
   if (!FULL_SHA.test(commit)) return null;
   return git(root, ["show", "--end-of-options", `${commit}:./${rel}`]);
-}
-
-// src/util/paths.ts
-import path10 from "node:path";
-function toPosix(rel) {
-  return rel.split(path10.sep).join("/");
 }
 
 // package.json
@@ -53025,7 +53166,7 @@ async function driftSince(s, baseline, now) {
     environment: diffEnvironment(baseline.fingerprints.environment, now.environment)
   };
   if (baseline.commit) await describeDataChanges(config2, baseline.commit, drift2.data);
-  const configName = toPosix(path11.relative(config2.root, config2.path));
+  const configName = toPosix(path13.relative(config2.root, config2.path));
   drift2.config.unshift(
     ...diffSettings(comparedSettings(baseline.settings), comparedSettings(settingsOf(config2)), configName)
   );
@@ -53035,7 +53176,7 @@ async function codeChangesSince(s, commit) {
   const { config: config2 } = s;
   const changed = await changedFilesSince(config2.root, commit);
   if (changed === null) return null;
-  const ownConfig = toPosix(path11.relative(config2.root, config2.path));
+  const ownConfig = toPosix(path13.relative(config2.root, config2.path));
   const owned = [...config2.data, ...config2.config, s.baselineName, ownConfig, ".repro-gate/"].map(
     (p) => p.replace(/^\.\//, "")
   );
@@ -53044,12 +53185,12 @@ async function codeChangesSince(s, commit) {
 var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 async function describeDataChanges(config2, commit, data) {
   for (const entry of data.filter((d) => d.change === "modified").slice(0, 20)) {
-    const file2 = path11.join(config2.root, entry.path);
+    const file2 = path13.join(config2.root, entry.path);
     const size = (await stat5(file2).catch(() => void 0))?.size ?? Infinity;
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
     if (before === null || createHash5("sha256").update(before).digest("hex") !== entry.before) continue;
-    const detail = describeTextChange(before, await readFile7(file2, "utf8"));
+    const detail = describeTextChange(before, await readFile6(file2, "utf8"));
     if (detail) entry.detail = detail;
   }
 }
@@ -53131,9 +53272,9 @@ function summarySentence(input2, metrics, drift2) {
 }
 
 // src/gate/seed-runs.ts
-import path12 from "node:path";
+import path14 from "node:path";
 function runsDir(s, verb) {
-  return path12.join(s.config.root, ".repro-gate", "runs", verb);
+  return path14.join(s.config.root, ".repro-gate", "runs", verb);
 }
 function seedContext(s, verb) {
   return { config: s.config, runtime: s.runtime, env: s.env, log: s.log, runDir: runsDir(s, verb) };
@@ -53146,11 +53287,11 @@ async function seedRuns(s, verb, seeds) {
 }
 
 // src/gate/session.ts
-import path14 from "node:path";
+import path16 from "node:path";
 
 // src/runtime/container.ts
 import { randomBytes } from "node:crypto";
-import path13 from "node:path";
+import path15 from "node:path";
 
 // src/runtime/process.ts
 import { spawn } from "node:child_process";
@@ -53313,10 +53454,10 @@ var ContainerRuntime = class {
     this.imageId = await this.ensureImage();
   }
   pathFor(hostPath) {
-    const rel = path13.relative(this.config.root, hostPath);
+    const rel = path15.relative(this.config.root, hostPath);
     if (rel === "") return WORKSPACE;
-    if (!rel.startsWith("..") && !path13.isAbsolute(rel)) return path13.posix.join(WORKSPACE, ...rel.split(path13.sep));
-    return path13.posix.join(OUTSIDE, ...path13.resolve(hostPath).split(path13.sep));
+    if (!rel.startsWith("..") && !path15.isAbsolute(rel)) return path15.posix.join(WORKSPACE, ...rel.split(path15.sep));
+    return path15.posix.join(OUTSIDE, ...path15.resolve(hostPath).split(path15.sep));
   }
   async run(spec) {
     const name = `repro-gate-${this.runId}-${++this.count}`;
@@ -53477,8 +53618,8 @@ function createRuntime(config2, log) {
 
 // src/gate/session.ts
 function baselineLocation(config2) {
-  const baselinePath = path14.resolve(config2.root, config2.baseline);
-  return { baselinePath, baselineName: toPosix(path14.relative(config2.root, baselinePath)) };
+  const baselinePath = path16.resolve(config2.root, config2.baseline);
+  return { baselinePath, baselineName: toPosix(path16.relative(config2.root, baselinePath)) };
 }
 async function withSession(req, config2, fn) {
   const runtime = (req.createRuntime ?? createRuntime)(config2, req.log);
@@ -53777,8 +53918,8 @@ var Context = class {
       if (existsSync2(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse(readFileSync2(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path16 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path16} does not exist${EOL5}`);
+        const path18 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path18} does not exist${EOL5}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -58507,7 +58648,7 @@ var COMMENT_MODES = ["on-change", "always", "never"];
 var oneOf = (values, what) => external_exports.enum(values, {
   error: (iss) => `unknown ${what} ${JSON.stringify(iss.input)}; expected one of ${values.join(", ")}`
 });
-var path15 = external_exports.string().refine((s) => !s.includes("\0"), "must not contain NUL characters");
+var path17 = external_exports.string().refine((s) => !s.includes("\0"), "must not contain NUL characters");
 var optional2 = (schema) => external_exports.string().transform((s) => s === "" ? void 0 : s).pipe(schema.optional());
 var list = (s) => {
   const items = s.split(/[,\n]/).map((x) => x.trim()).filter(Boolean);
@@ -58515,16 +58656,16 @@ var list = (s) => {
 };
 var schemas = {
   command: external_exports.string().transform((s) => s || "check").pipe(oneOf(COMMANDS, "command")),
-  config: external_exports.string().transform((s) => s || "repro-gate.yml").pipe(path15),
-  "working-directory": external_exports.string().transform((s) => s || ".").pipe(path15),
+  config: external_exports.string().transform((s) => s || "repro-gate.yml").pipe(path17),
+  "working-directory": external_exports.string().transform((s) => s || ".").pipe(path17),
   "github-token": external_exports.string(),
   comment: external_exports.string().transform((s) => s || "on-change").pipe(oneOf(COMMENT_MODES, "comment mode")),
   "comment-author": optional2(
     external_exports.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/, "expected a GitHub login such as my-app[bot]")
   ),
   "fail-on": external_exports.string().transform((s) => s === "" ? [...FAILING_VERDICTS] : list(s)).pipe(external_exports.array(oneOf(VERDICTS, "verdict"))),
-  "report-file": optional2(path15),
-  report: optional2(path15),
+  "report-file": optional2(path17),
+  report: optional2(path17),
   "pr-number": optional2(
     external_exports.string().regex(/^[1-9][0-9]{0,15}$/, "expected a positive integer (the pull request number)").transform(Number).pipe(external_exports.number().int().positive().max(Number.MAX_SAFE_INTEGER))
   )
@@ -58562,7 +58703,7 @@ function readInputs(get = (n) => getInput(n)) {
 }
 
 // src/action/untrusted-report.ts
-import { lstat as lstat2, readFile as readFile8 } from "node:fs/promises";
+import { lstat as lstat2, readFile as readFile7 } from "node:fs/promises";
 var MAX_REPORT_BYTES = 5 * 1024 * 1024;
 function clip2(s, max = 120) {
   const one = s.replace(/[\u0000-\u001f\u007f]/g, " ");
@@ -58602,7 +58743,7 @@ async function readUntrustedReport(file2) {
       `Input "report": file is ${st.size} bytes, over the ${MAX_REPORT_BYTES}-byte limit for a report`
     );
   }
-  return parseUntrustedReport(await readFile8(file2, "utf8"));
+  return parseUntrustedReport(await readFile7(file2, "utf8"));
 }
 function checkPullRequest(report, trusted) {
   const pr = report.pullRequest;

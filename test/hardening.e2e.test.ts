@@ -3,7 +3,7 @@
  * folder, names that are not names, oversized and pathological config files. Each must end in
  * exit 2 with one clear message (never "unexpected error"), and nothing may be written or leaked.
  */
-import { mkdtemp, stat } from 'node:fs/promises';
+import { mkdtemp, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,20 @@ beforeAll(async () => {
   dir = await copyExample({ keepBaselines: true });
   scratch = await mkdtemp(path.join(os.tmpdir(), 'rg-hostile-'));
 });
+
+/** A small project in a temp folder: repro-gate.yml plus the given files (a training in Python, data, …). */
+async function project(config: string, files: Record<string, string> = {}): Promise<string> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'rg-hostile-project-'));
+  for (const [name, text] of Object.entries({ 'repro-gate.yml': config, ...files })) {
+    await writeFile(path.join(root, name), text);
+  }
+  return root;
+}
+
+/** A config whose training is `train.py` with the seed and output folder as arguments. */
+function configWith(extra: string, metrics = '  accuracy: {}\n'): string {
+  return `version: 1\ntrain:\n  command: [python3, train.py, "{seed}", "{out}"]\nseeds: [0]\nmode: exact\nmetrics:\n${metrics}${extra}`;
+}
 
 function expectCleanError(r: { code: number | null; stderr: string }): void {
   expect(r.code, r.stderr).toBe(2);
@@ -40,5 +54,42 @@ describe('a tampered baseline', () => {
       },
     );
     await expect(stat(pwned)).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('files that escape their folder', () => {
+  it('a metrics file that is a symlink to a file outside the output folder is refused, and not quoted', async () => {
+    const secret = path.join(scratch, 'secret.json');
+    await writeFile(secret, '{"accuracy": 0.5, "token": "SECRET-CONTENT"}');
+    const train = `import os, sys\nos.symlink(${JSON.stringify(secret)}, os.path.join(sys.argv[2], "metrics.json"))\n`;
+    const root = await project(configWith(''), { 'train.py': train });
+    const r = await runCli(['record', '--json'], root);
+    expectCleanError(r);
+    const { message } = parseJson(r).error;
+    expect(message).toMatch(
+      /^The metrics\.file entry "metrics\.json" resolves through a symlink to .*secret\.json, outside the run's output folder \(.*seed-0\); it is not read\.$/,
+    );
+    expect(r.stdout + r.stderr).not.toContain('SECRET-CONTENT');
+    await expect(stat(path.join(root, '.repro-gate', 'baseline.json'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('a metrics.file or baseline: outside its folder is refused when the config is loaded', async () => {
+    const root = await project(
+      configWith('baseline: ../../baseline.json\n', '  file: ../metrics.json\n  accuracy: {}\n'),
+    );
+    const r = await runCli(['record'], root);
+    expectCleanError(r);
+    expect(r.stderr).toContain(
+      `repro-gate.yml:7:9: The metrics.file entry "../metrics.json" points outside the run's output folder ({out}).`,
+    );
+  });
+
+  it('invalid JSON in a metrics file is placed by line and column, not quoted', async () => {
+    const train = `import os, sys\nopen(os.path.join(sys.argv[2], "metrics.json"), "w").write('{"accuracy": 0.5,\\n "x": SECRET-CONTENT}')\n`;
+    const root = await project(configWith(''), { 'train.py': train });
+    const r = await runCli(['record'], root);
+    expectCleanError(r);
+    expect(r.stderr).toContain("seed 0's metrics.json is not valid JSON at line 2, column 7 (expected a value).");
+    expect(r.stderr).not.toContain('SECRET');
   });
 });

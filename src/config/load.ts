@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { configSchema, type GateConfig } from '../schema/config.js';
 import { valueAt } from '../util/dotted.js';
 import { GateError } from '../util/errors.js';
+import { insideFolder } from '../util/paths.js';
 
 const fixHint = (name: string) => `Fix ${name}; the format is documented in the README ("Configuration").`;
 
@@ -59,7 +60,62 @@ export function parseConfig(text: string, file: string): GateConfig {
         : `${name} has ${messages.length} problems:\n  ${messages.join('\n  ')}`;
     throw new GateError(head, fixHint(name));
   }
-  return { ...parsed.data, path: file, root: path.dirname(file) };
+  const config = { ...parsed.data, path: file, root: path.dirname(file) };
+  checkConfinement(config, doc, lines, name);
+  return config;
+}
+
+const OUT = "the run's output folder";
+
+/**
+ * Pure, lexical: every path stays inside the folder it belongs to. metrics.file, curves.file and
+ * artifacts: inside the run's output folder ({out}); baseline:, data: and config: inside the
+ * project. Reading checks symlinks again (util/files.ts, fingerprint/).
+ */
+function checkConfinement(config: GateConfig, doc: Document, lines: LineCounter, name: string): void {
+  const root = path.resolve(config.root);
+  const entries: Array<{
+    keyPath: Array<string | number>;
+    setting: string;
+    value: string;
+    out: boolean;
+    file: boolean;
+  }> = [
+    { keyPath: ['metrics', 'file'], setting: 'metrics.file', value: config.metricsFile, out: true, file: true },
+    ...(config.curves
+      ? [{ keyPath: ['curves', 'file'], setting: 'curves.file', value: config.curves.file, out: true, file: true }]
+      : []),
+    ...config.artifacts.map((value, i) => ({
+      keyPath: ['artifacts', i],
+      setting: 'artifacts:',
+      value,
+      out: true,
+      file: false,
+    })),
+    { keyPath: ['baseline'], setting: 'baseline:', value: config.baseline, out: false, file: true },
+    ...config.data.map((value, i) => ({ keyPath: ['data', i], setting: 'data:', value, out: false, file: false })),
+    ...config.config.map((value, i) => ({ keyPath: ['config', i], setting: 'config:', value, out: false, file: true })),
+  ];
+  for (const e of entries) {
+    const rel = insideFolder(e.value, e.out ? undefined : root);
+    const folder = e.out ? `${OUT} ({out})` : `the project root (${root})`;
+    const where = `${name}${locate(doc, lines, e.keyPath.map(String))}`;
+    const key = e.setting.replace(/:$/, '');
+    if (rel === undefined) {
+      throw new GateError(
+        `${where}: The ${e.setting} entry "${e.value}" points outside ${folder}.`,
+        e.out
+          ? `Give ${key} as a path inside the folder the training writes to, relative to it (e.g. ${key === 'metrics.file' ? 'metrics.json' : 'model.bin'}).`
+          : `List paths inside the repository, relative to ${root}, in ${key}: in ${name}.`,
+      );
+    }
+    if (rel === '' && e.file) {
+      throw new GateError(
+        `${where}: The ${e.setting} entry "${e.value}" names ${e.out ? OUT : 'the project root'} itself, not a file in it.`,
+        `Give ${key} as the path of a file, relative to ${e.out ? '{out}' : root}.`,
+      );
+    }
+  }
 }
 
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown, doc: Document, lines: LineCounter, file: string): string {
