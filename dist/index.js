@@ -19168,9 +19168,9 @@ var require_identity = __commonJS({
     var isAlias = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === ALIAS;
     var isDocument = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === DOC;
     var isMap2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
-    var isPair = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
-    var isScalar = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
-    var isSeq = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
+    var isPair2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
+    var isScalar2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
+    var isSeq2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
     function isCollection(node2) {
       if (node2 && typeof node2 === "object")
         switch (node2[NODE_TYPE]) {
@@ -19191,7 +19191,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node2) => (isScalar(node2) || isCollection(node2)) && !!node2.anchor;
+    var hasAnchor = (node2) => (isScalar2(node2) || isCollection(node2)) && !!node2.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -19205,9 +19205,9 @@ var require_identity = __commonJS({
     exports.isDocument = isDocument;
     exports.isMap = isMap2;
     exports.isNode = isNode;
-    exports.isPair = isPair;
-    exports.isScalar = isScalar;
-    exports.isSeq = isSeq;
+    exports.isPair = isPair2;
+    exports.isScalar = isScalar2;
+    exports.isSeq = isSeq2;
   }
 });
 
@@ -19219,7 +19219,7 @@ var require_visit = __commonJS({
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove node");
-    function visit2(node2, visitor) {
+    function visit3(node2, visitor) {
       const visitor_ = initVisitor(visitor);
       if (identity.isDocument(node2)) {
         const cd = visit_(null, node2.contents, visitor_, Object.freeze([node2]));
@@ -19228,9 +19228,9 @@ var require_visit = __commonJS({
       } else
         visit_(null, node2, visitor_, Object.freeze([]));
     }
-    visit2.BREAK = BREAK;
-    visit2.SKIP = SKIP;
-    visit2.REMOVE = REMOVE;
+    visit3.BREAK = BREAK;
+    visit3.SKIP = SKIP;
+    visit3.REMOVE = REMOVE;
     function visit_(key, node2, visitor, path18) {
       const ctrl = callVisitor(key, node2, visitor, path18);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
@@ -19364,7 +19364,7 @@ var require_visit = __commonJS({
         throw new Error(`Cannot replace node with ${pt} parent`);
       }
     }
-    exports.visit = visit2;
+    exports.visit = visit3;
     exports.visitAsync = visitAsync;
   }
 });
@@ -19374,7 +19374,7 @@ var require_directives = __commonJS({
   "node_modules/yaml/dist/doc/directives.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var visit2 = require_visit();
+    var visit3 = require_visit();
     var escapeChars = {
       "!": "%21",
       ",": "%2C",
@@ -19518,7 +19518,7 @@ var require_directives = __commonJS({
         let tagNames;
         if (doc && tagEntries.length > 0 && identity.isNode(doc.contents)) {
           const tags = {};
-          visit2.visit(doc.contents, (_key, node2) => {
+          visit3.visit(doc.contents, (_key, node2) => {
             if (identity.isNode(node2) && node2.tag)
               tags[node2.tag] = true;
           });
@@ -19545,7 +19545,7 @@ var require_anchors = __commonJS({
   "node_modules/yaml/dist/doc/anchors.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var visit2 = require_visit();
+    var visit3 = require_visit();
     function anchorIsValid(anchor2) {
       if (/[\x00-\x19\s,[\]{}]/.test(anchor2)) {
         const sa = JSON.stringify(anchor2);
@@ -19556,7 +19556,7 @@ var require_anchors = __commonJS({
     }
     function anchorNames(root) {
       const anchors = /* @__PURE__ */ new Set();
-      visit2.visit(root, {
+      visit3.visit(root, {
         Value(_key, node2) {
           if (node2.anchor)
             anchors.add(node2.anchor);
@@ -19736,7 +19736,7 @@ var require_Alias = __commonJS({
   "node_modules/yaml/dist/nodes/Alias.js"(exports) {
     "use strict";
     var anchors = require_anchors();
-    var visit2 = require_visit();
+    var visit3 = require_visit();
     var identity = require_identity();
     var Node = require_Node();
     var toJS = require_toJS();
@@ -19762,7 +19762,7 @@ var require_Alias = __commonJS({
           nodes2 = ctx.aliasResolveCache;
         } else {
           nodes2 = [];
-          visit2.visit(doc, {
+          visit3.visit(doc, {
             Node: (_key, node2) => {
               if (identity.isAlias(node2) || identity.hasAnchor(node2))
                 nodes2.push(node2);
@@ -24684,15 +24684,15 @@ var require_cst_visit = __commonJS({
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove item");
-    function visit2(cst, visitor) {
+    function visit3(cst, visitor) {
       if ("type" in cst && cst.type === "document")
         cst = { start: cst.start, value: cst.value };
       _visit(Object.freeze([]), cst, visitor);
     }
-    visit2.BREAK = BREAK;
-    visit2.SKIP = SKIP;
-    visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path18) => {
+    visit3.BREAK = BREAK;
+    visit3.SKIP = SKIP;
+    visit3.REMOVE = REMOVE;
+    visit3.itemAtPath = (cst, path18) => {
       let item = cst;
       for (const [field, index] of path18) {
         const tok = item?.[field];
@@ -24703,8 +24703,8 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path18) => {
-      const parent = visit2.itemAtPath(cst, path18.slice(0, -1));
+    visit3.parentCollection = (cst, path18) => {
+      const parent = visit3.itemAtPath(cst, path18.slice(0, -1));
       const field = path18[path18.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
@@ -24735,7 +24735,7 @@ var require_cst_visit = __commonJS({
       }
       return typeof ctrl === "function" ? ctrl(item, path18) : ctrl;
     }
-    exports.visit = visit2;
+    exports.visit = visit3;
   }
 });
 
@@ -24751,7 +24751,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -24835,7 +24835,7 @@ var require_cst = __commonJS({
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
     exports.isCollection = isCollection;
-    exports.isScalar = isScalar;
+    exports.isScalar = isScalar2;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
   }
@@ -26451,7 +26451,7 @@ var require_dist = __commonJS({
     var lineCounter = require_line_counter();
     var parser = require_parser();
     var publicApi = require_public_api();
-    var visit2 = require_visit();
+    var visit3 = require_visit();
     exports.Composer = composer.Composer;
     exports.Document = Document.Document;
     exports.Schema = Schema.Schema;
@@ -26479,8 +26479,8 @@ var require_dist = __commonJS({
     exports.parseAllDocuments = publicApi.parseAllDocuments;
     exports.parseDocument = publicApi.parseDocument;
     exports.stringify = publicApi.stringify;
-    exports.visit = visit2.visit;
-    exports.visitAsync = visit2.visitAsync;
+    exports.visit = visit3.visit;
+    exports.visitAsync = visit3.visitAsync;
   }
 });
 
@@ -47495,27 +47495,47 @@ function formatGateError(err) {
   → ${err.hint}` : err.message;
 }
 
+// src/schema/own-record.ts
+function isPlainObject2(v) {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+function ownRecord(value2) {
+  return external_exports.custom(isPlainObject2, { error: "expected an object" }).transform((obj2, ctx) => {
+    const entries = [];
+    for (const [key, item] of Object.entries(obj2)) {
+      const parsed = value2.safeParse(item);
+      if (parsed.success) entries.push([key, parsed.data]);
+      else
+        for (const issue3 of parsed.error.issues)
+          ctx.addIssue({ code: "custom", message: issue3.message, path: [key, ...issue3.path], input: item });
+    }
+    return Object.fromEntries(entries);
+  });
+}
+
 // src/schema/baseline.ts
 var BASELINE_SCHEMA_VERSION = 1;
 var scalarSchema = external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean(), external_exports.null()]);
 var fileEntrySchema = external_exports.object({ sha256: external_exports.string().regex(/^[0-9a-f]{64}$/), size: external_exports.number().int().nonnegative() }).strict();
-var dataFingerprintSchema = external_exports.object({ files: external_exports.record(external_exports.string(), fileEntrySchema) }).strict();
-var flatConfigSchema = external_exports.record(external_exports.string(), scalarSchema);
-var environmentFingerprintSchema = external_exports.record(external_exports.string(), external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]));
+var dataFingerprintSchema = external_exports.object({ files: ownRecord(fileEntrySchema) }).strict();
+var flatConfigSchema = ownRecord(scalarSchema);
+var environmentFingerprintSchema = ownRecord(external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]));
 var fingerprintsSchema = external_exports.object({
   data: dataFingerprintSchema,
-  config: external_exports.record(external_exports.string(), flatConfigSchema),
+  config: ownRecord(flatConfigSchema),
   environment: environmentFingerprintSchema
 }).strict();
 var runRecordSchema = external_exports.object({
   seed: external_exports.number().int().nonnegative(),
-  metrics: external_exports.record(external_exports.string(), external_exports.number()),
-  artifacts: external_exports.record(external_exports.string(), fileEntrySchema),
+  metrics: ownRecord(external_exports.number()),
+  artifacts: ownRecord(fileEntrySchema),
   durationMs: external_exports.number().nonnegative()
 }).strict();
 function metricValues(runs, name) {
   return runs.map((run2) => {
-    const value2 = run2.metrics[name];
+    const value2 = Object.hasOwn(run2.metrics, name) ? run2.metrics[name] : void 0;
     if (value2 === void 0)
       throw new GateError(
         `The run for seed ${run2.seed} has no value for metric "${name}".`,
@@ -49407,6 +49427,7 @@ function parseConfig(text, file2) {
     const pos = lines.linePos(e.pos[0]);
     throw new GateError(`${name}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split("\n")[0]}`, fixHint(name));
   }
+  refuseProtoKeys(doc, lines, name);
   const raw = doc.toJS();
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new GateError(`${name}: expected a YAML mapping with "version: 1" and a "train:" section`, fixHint(name));
@@ -49428,6 +49449,24 @@ function parseConfig(text, file2) {
   const config2 = { ...parsed.data, path: file2, root: path3.dirname(file2) };
   checkConfinement(config2, doc, lines, name);
   return config2;
+}
+function refuseProtoKeys(doc, lines, name) {
+  (0, import_yaml.visit)(doc, {
+    Pair(_, pair, ancestors) {
+      if (!(0, import_yaml.isScalar)(pair.key) || pair.key.value !== "__proto__") return;
+      const keyPath = [];
+      [...ancestors, pair].forEach((node2, i) => {
+        if ((0, import_yaml.isPair)(node2) && (0, import_yaml.isScalar)(node2.key)) keyPath.push(String(node2.key.value));
+        const next = ancestors[i + 1];
+        if ((0, import_yaml.isSeq)(node2) && next !== void 0) keyPath.push(String(node2.items.indexOf(next)));
+      });
+      const pos = lines.linePos(pair.key.range?.[0] ?? 0);
+      throw new GateError(
+        `${name}:${pos.line}:${pos.col}: the key "${keyPath.join(".")}" cannot be used: "__proto__" is not allowed as a name.`,
+        `Rename the key "__proto__" in ${name} (JavaScript reserves it for an object's prototype, so it would be lost).`
+      );
+    }
+  });
 }
 var OUT = "the run's output folder";
 function checkConfinement(config2, doc, lines, name) {
@@ -50572,25 +50611,25 @@ function numericShape(v) {
 }
 function jsonArrays(doc) {
   const out = /* @__PURE__ */ new Map();
-  const visit2 = (v, key) => {
+  const visit3 = (v, key) => {
     const shape3 = numericShape(v);
     if (shape3 !== null) {
       const values = shape3.length === 0 ? [v] : v.flat(Infinity);
       out.set(key, { kind: "numeric", dtype: F64, shape: shape3, data: f64(values) });
     } else if (Array.isArray(v)) {
       v.forEach((item, i) => {
-        visit2(item, childKey(key, String(i), true));
+        visit3(item, childKey(key, String(i), true));
       });
     } else if (v !== null && typeof v === "object") {
       const entries = Object.entries(v);
       if (entries.length === 0) out.set(key, { kind: "text", dtype: "object", shape: [], values: ["{}"] });
-      for (const [k, item] of entries) visit2(item, childKey(key, k, false));
+      for (const [k, item] of entries) visit3(item, childKey(key, k, false));
     } else {
       const t = v === null ? "null" : typeof v === "boolean" ? "boolean" : "string";
       out.set(key, { kind: "text", dtype: t, shape: [], values: [String(v)] });
     }
   };
-  visit2(doc, "");
+  visit3(doc, "");
   return out;
 }
 function parseCsv(text) {
@@ -52745,21 +52784,21 @@ function scalar(v) {
 }
 function flatten(doc) {
   const out = /* @__PURE__ */ new Map();
-  const visit2 = (v, key) => {
+  const visit3 = (v, key) => {
     if (Array.isArray(v)) {
       if (v.length === 0) out.set(key, "[]");
       v.forEach((item, i) => {
-        visit2(item, childKey(key, String(i), true));
+        visit3(item, childKey(key, String(i), true));
       });
     } else if (v !== null && typeof v === "object" && !(v instanceof Date)) {
       const entries = Object.entries(v);
       if (entries.length === 0) out.set(key, "{}");
-      for (const [k, item] of entries) visit2(item, childKey(key, k, false));
+      for (const [k, item] of entries) visit3(item, childKey(key, k, false));
     } else {
       out.set(key, scalar(v));
     }
   };
-  visit2(doc, "");
+  visit3(doc, "");
   return Object.fromEntries([...out].sort((x, y) => compareBytes(x[0], y[0])));
 }
 var SUPPORTED = ".yaml, .yml, .json, .toml";
@@ -54165,7 +54204,7 @@ function lowercaseKeys(object2) {
     return newObj;
   }, {});
 }
-function isPlainObject2(value2) {
+function isPlainObject3(value2) {
   if (typeof value2 !== "object" || value2 === null) return false;
   if (Object.prototype.toString.call(value2) !== "[object Object]") return false;
   const proto = Object.getPrototypeOf(value2);
@@ -54176,7 +54215,7 @@ function isPlainObject2(value2) {
 function mergeDeep(defaults2, options) {
   const result = Object.assign({}, defaults2);
   Object.keys(options).forEach((key) => {
-    if (isPlainObject2(options[key])) {
+    if (isPlainObject3(options[key])) {
       if (!(key in defaults2)) Object.assign(result, { [key]: options[key] });
       else result[key] = mergeDeep(defaults2[key], options[key]);
     } else {
@@ -55020,7 +55059,7 @@ var defaults_default = {
     "user-agent": `octokit-request.js/${VERSION2} ${getUserAgent()}`
   }
 };
-function isPlainObject3(value2) {
+function isPlainObject4(value2) {
   if (typeof value2 !== "object" || value2 === null) return false;
   if (Object.prototype.toString.call(value2) !== "[object Object]") return false;
   const proto = Object.getPrototypeOf(value2);
@@ -55038,7 +55077,7 @@ async function fetchWrapper(requestOptions) {
   }
   const log = requestOptions.request?.log || console;
   const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
-  const body = isPlainObject3(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
+  const body = isPlainObject4(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
   const requestHeaders = Object.fromEntries(
     Object.entries(requestOptions.headers).map(([name, value2]) => [
       name,

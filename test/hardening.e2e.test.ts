@@ -93,3 +93,14 @@ describe('files that escape their folder', () => {
     expect(r.stderr).not.toContain('SECRET');
   });
 });
+
+describe('names that are not names', () => {
+  it('a key named __proto__ in repro-gate.yml is refused with its place', async () => {
+    const root = await project(configWith('', '  __proto__: {}\n  accuracy: {}\n'));
+    const r = await runCli(['drift'], root);
+    expectCleanError(r);
+    expect(r.stderr).toContain(
+      'repro-gate.yml:7:3: the key "metrics.__proto__" cannot be used: "__proto__" is not allowed as a name.',
+    );
+  });
+});

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type Document, isMap, LineCounter, parseDocument } from 'yaml';
+import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type GateConfig } from '../schema/config.js';
 import { valueAt } from '../util/dotted.js';
@@ -35,6 +35,7 @@ export function parseConfig(text: string, file: string): GateConfig {
     const pos = lines.linePos(e.pos[0]);
     throw new GateError(`${name}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split('\n')[0]}`, fixHint(name));
   }
+  refuseProtoKeys(doc, lines, name);
   const raw: unknown = doc.toJS();
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new GateError(`${name}: expected a YAML mapping with "version: 1" and a "train:" section`, fixHint(name));
@@ -63,6 +64,29 @@ export function parseConfig(text: string, file: string): GateConfig {
   const config = { ...parsed.data, path: file, root: path.dirname(file) };
   checkConfinement(config, doc, lines, name);
   return config;
+}
+
+/**
+ * A key named `__proto__` is refused wherever it is: a JavaScript object cannot hold it as an
+ * ordinary key through the validation, so it would be dropped without a word.
+ */
+function refuseProtoKeys(doc: Document, lines: LineCounter, name: string): void {
+  visit(doc, {
+    Pair(_, pair, ancestors) {
+      if (!isScalar(pair.key) || pair.key.value !== '__proto__') return;
+      const keyPath: string[] = [];
+      [...ancestors, pair].forEach((node, i) => {
+        if (isPair(node) && isScalar(node.key)) keyPath.push(String(node.key.value));
+        const next = ancestors[i + 1];
+        if (isSeq(node) && next !== undefined) keyPath.push(String(node.items.indexOf(next as never)));
+      });
+      const pos = lines.linePos(pair.key.range?.[0] ?? 0);
+      throw new GateError(
+        `${name}:${pos.line}:${pos.col}: the key "${keyPath.join('.')}" cannot be used: "__proto__" is not allowed as a name.`,
+        `Rename the key "__proto__" in ${name} (JavaScript reserves it for an object's prototype, so it would be lost).`,
+      );
+    },
+  });
 }
 
 const OUT = "the run's output folder";
