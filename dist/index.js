@@ -1502,36 +1502,36 @@ var require_diagnostics = __commonJS({
       const debuglog = fetchDebuglog.enabled ? fetchDebuglog : undiciDebugLog;
       diagnosticsChannel.channel("undici:client:beforeConnect").subscribe((evt) => {
         const {
-          connectParams: { version: version2, protocol, port, host }
+          connectParams: { version: version3, protocol, port, host }
         } = evt;
         debuglog(
           "connecting to %s using %s%s",
           `${host}${port ? `:${port}` : ""}`,
           protocol,
-          version2
+          version3
         );
       });
       diagnosticsChannel.channel("undici:client:connected").subscribe((evt) => {
         const {
-          connectParams: { version: version2, protocol, port, host }
+          connectParams: { version: version3, protocol, port, host }
         } = evt;
         debuglog(
           "connected to %s using %s%s",
           `${host}${port ? `:${port}` : ""}`,
           protocol,
-          version2
+          version3
         );
       });
       diagnosticsChannel.channel("undici:client:connectError").subscribe((evt) => {
         const {
-          connectParams: { version: version2, protocol, port, host },
+          connectParams: { version: version3, protocol, port, host },
           error: error63
         } = evt;
         debuglog(
           "connection to %s using %s%s errored - %s",
           `${host}${port ? `:${port}` : ""}`,
           protocol,
-          version2,
+          version3,
           error63.message
         );
       });
@@ -1580,31 +1580,31 @@ var require_diagnostics = __commonJS({
         const debuglog = undiciDebugLog.enabled ? undiciDebugLog : websocketDebuglog;
         diagnosticsChannel.channel("undici:client:beforeConnect").subscribe((evt) => {
           const {
-            connectParams: { version: version2, protocol, port, host }
+            connectParams: { version: version3, protocol, port, host }
           } = evt;
           debuglog(
             "connecting to %s%s using %s%s",
             host,
             port ? `:${port}` : "",
             protocol,
-            version2
+            version3
           );
         });
         diagnosticsChannel.channel("undici:client:connected").subscribe((evt) => {
           const {
-            connectParams: { version: version2, protocol, port, host }
+            connectParams: { version: version3, protocol, port, host }
           } = evt;
           debuglog(
             "connected to %s%s using %s%s",
             host,
             port ? `:${port}` : "",
             protocol,
-            version2
+            version3
           );
         });
         diagnosticsChannel.channel("undici:client:connectError").subscribe((evt) => {
           const {
-            connectParams: { version: version2, protocol, port, host },
+            connectParams: { version: version3, protocol, port, host },
             error: error63
           } = evt;
           debuglog(
@@ -1612,7 +1612,7 @@ var require_diagnostics = __commonJS({
             host,
             port ? `:${port}` : "",
             protocol,
-            version2,
+            version3,
             error63.message
           );
         });
@@ -5790,7 +5790,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants4 = require_constants2();
+    var constants5 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5865,7 +5865,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert2(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5960,11 +5960,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants4.ERROR.OK) {
+          if (ret !== constants5.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants4.ERROR.PAUSED) {
+            } else if (ret === constants5.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5987,10 +5987,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants4.ERROR.OK) {
+        if (ret === constants5.ERROR.OK) {
           return null;
         }
-        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6007,7 +6007,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants4.ERROR[ret], data);
+        return new HTTPParserError(message, constants5.ERROR[ret], data);
       }
       destroy() {
         assert2(this.ptr != null);
@@ -6187,7 +6187,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants4.ERROR.PAUSED : 0;
+        return pause ? constants5.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6209,7 +6209,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6245,13 +6245,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert2(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -19446,13 +19446,13 @@ var require_directives = __commonJS({
               onError(0, "%YAML directive should contain exactly one part");
               return false;
             }
-            const [version2] = parts;
-            if (version2 === "1.1" || version2 === "1.2") {
-              this.yaml.version = version2;
+            const [version3] = parts;
+            if (version3 === "1.1" || version3 === "1.2") {
+              this.yaml.version = version3;
               return true;
             } else {
-              const isValid = /^\d+\.\d+$/.test(version2);
-              onError(6, `Unsupported YAML version ${version2}`, isValid);
+              const isValid = /^\d+\.\d+$/.test(version3);
+              onError(6, `Unsupported YAML version ${version3}`, isValid);
               return false;
             }
           }
@@ -22554,14 +22554,14 @@ var require_Document = __commonJS({
           version: "1.2"
         }, options);
         this.options = opt;
-        let { version: version2 } = opt;
+        let { version: version3 } = opt;
         if (options?._directives) {
           this.directives = options._directives.atDocument();
           if (this.directives.yaml.explicit)
-            version2 = this.directives.yaml.version;
+            version3 = this.directives.yaml.version;
         } else
-          this.directives = new directives.Directives({ version: version2 });
-        this.setSchema(version2, options);
+          this.directives = new directives.Directives({ version: version3 });
+        this.setSchema(version3, options);
         this.contents = value2 === void 0 ? null : this.createNode(value2, _replacer, options);
       }
       /**
@@ -22741,11 +22741,11 @@ var require_Document = __commonJS({
        *
        * Overrides all previously set schema options.
        */
-      setSchema(version2, options = {}) {
-        if (typeof version2 === "number")
-          version2 = String(version2);
+      setSchema(version3, options = {}) {
+        if (typeof version3 === "number")
+          version3 = String(version3);
         let opt;
-        switch (version2) {
+        switch (version3) {
           case "1.1":
             if (this.directives)
               this.directives.yaml.version = "1.1";
@@ -22756,9 +22756,9 @@ var require_Document = __commonJS({
           case "1.2":
           case "next":
             if (this.directives)
-              this.directives.yaml.version = version2;
+              this.directives.yaml.version = version3;
             else
-              this.directives = new directives.Directives({ version: version2 });
+              this.directives = new directives.Directives({ version: version3 });
             opt = { resolveKnownTags: true, schema: "core" };
             break;
           case null:
@@ -22767,7 +22767,7 @@ var require_Document = __commonJS({
             opt = null;
             break;
           default: {
-            const sv = JSON.stringify(version2);
+            const sv = JSON.stringify(version3);
             throw new Error(`Expected '1.1', '1.2' or null as first argument, but found: ${sv}`);
           }
         }
@@ -29754,10 +29754,10 @@ function nanoidOfLength(length) {
 var duration = /^P(?:(\d+W)|(?!.*W)(?=\d|T\d)(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+([.,]\d+)?S)?)?)$/;
 var extendedDuration = /^[-+]?P(?!$)(?:(?:[-+]?\d+Y)|(?:[-+]?\d+[.,]\d+Y$))?(?:(?:[-+]?\d+M)|(?:[-+]?\d+[.,]\d+M$))?(?:(?:[-+]?\d+W)|(?:[-+]?\d+[.,]\d+W$))?(?:(?:[-+]?\d+D)|(?:[-+]?\d+[.,]\d+D$))?(?:T(?=[\d+-])(?:(?:[-+]?\d+H)|(?:[-+]?\d+[.,]\d+H$))?(?:(?:[-+]?\d+M)|(?:[-+]?\d+[.,]\d+M$))?(?:[-+]?\d+(?:[.,]\d+)?S)?)??$/;
 var guid = /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
-var uuid = (version2) => {
-  if (!version2)
+var uuid = (version3) => {
+  if (!version3)
     return /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}|00000000-0000-0000-0000-000000000000|ffffffff-ffff-ffff-ffff-ffffffffffff)$/;
-  return new RegExp(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-${version2}[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12})$`);
+  return new RegExp(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-${version3}[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12})$`);
 };
 var uuid4 = /* @__PURE__ */ uuid(4);
 var uuid6 = /* @__PURE__ */ uuid(6);
@@ -31784,7 +31784,7 @@ function handleIntersectionResults(result, left, right) {
   const unrecKeys = /* @__PURE__ */ new Map();
   let unrecIssue;
   const keyIssues = /* @__PURE__ */ new Map();
-  const collect = (iss, side) => {
+  const collect2 = (iss, side) => {
     let keys;
     if (iss.code === "unrecognized_keys" && !iss.path?.length) {
       unrecIssue ?? (unrecIssue = iss);
@@ -31805,11 +31805,11 @@ function handleIntersectionResults(result, left, right) {
     return true;
   };
   for (const iss of left.issues) {
-    if (!collect(iss, "l"))
+    if (!collect2(iss, "l"))
       result.issues.push(iss);
   }
   for (const iss of right.issues) {
-    if (!collect(iss, "r"))
+    if (!collect2(iss, "r"))
       result.issues.push(iss);
   }
   const bothKeys = [...unrecKeys].filter(([, f]) => f.l && f.r).map(([k]) => k);
@@ -47246,10 +47246,10 @@ function fromJSONSchema(schema, params) {
   } catch {
     throw new Error("fromJSONSchema input is not valid JSON (possibly cyclic); use $defs/$ref for recursive schemas");
   }
-  const version2 = detectVersion(normalized, params?.defaultTarget);
+  const version3 = detectVersion(normalized, params?.defaultTarget);
   const defs = normalized.$defs || normalized.definitions || {};
   const ctx = {
-    version: version2,
+    version: version3,
     defs,
     refs: /* @__PURE__ */ new Map(),
     processing: /* @__PURE__ */ new Set(),
@@ -47712,10 +47712,10 @@ async function readBaseline(file2, configFile = "repro-gate.yml") {
       RECORD_HINT
     );
   }
-  const version2 = raw?.schemaVersion;
-  if (typeof version2 === "number" && version2 > BASELINE_SCHEMA_VERSION) {
+  const version3 = raw?.schemaVersion;
+  if (typeof version3 === "number" && version3 > BASELINE_SCHEMA_VERSION) {
     throw new GateError(
-      `The baseline ${file2} has schemaVersion ${version2}, newer than this repro-gate understands (${BASELINE_SCHEMA_VERSION}).`,
+      `The baseline ${file2} has schemaVersion ${version3}, newer than this repro-gate understands (${BASELINE_SCHEMA_VERSION}).`,
       "Upgrade repro-gate to the version that recorded it."
     );
   }
@@ -49214,8 +49214,7 @@ function compareSequentialLook(plan, lookIndex, baseline, candidate, specs) {
 
 // src/config/load.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { readFile as readFile2 } from "node:fs/promises";
-import path3 from "node:path";
+import path4 from "node:path";
 
 // src/util/duration.ts
 var UNIT_MS = /* @__PURE__ */ new Map([
@@ -49380,6 +49379,11 @@ function valueAt(doc, keyPath) {
   return v;
 }
 
+// src/util/files.ts
+import { constants as constants3 } from "node:fs";
+import { open as open3, readlink as readlink2, realpath, statfs } from "node:fs/promises";
+import path3 from "node:path";
+
 // src/util/paths.ts
 import path2 from "node:path";
 function toPosix(rel) {
@@ -49402,14 +49406,157 @@ function isWithin(root, p) {
   return rel === "" || !(rel === ".." || rel.startsWith(`..${path2.sep}`) || path2.isAbsolute(rel));
 }
 
+// src/util/files.ts
+var MIB = 1024 * 1024;
+function formatBytes(n) {
+  if (n >= MIB) return `${Number((n / MIB).toFixed(1))} MiB`;
+  if (n >= 1024) return `${Number((n / 1024).toFixed(1))} KiB`;
+  return `${n} bytes`;
+}
+var PSEUDO_ROOTS = ["/proc", "/sys", "/dev"];
+var PSEUDO_FS = /* @__PURE__ */ new Map([
+  [40864, "procfs"],
+  [1650812274, "sysfs"],
+  [1684170528, "debugfs"],
+  [1953653091, "tracefs"],
+  [1935894131, "securityfs"],
+  [2613483, "cgroup"],
+  [1667723888, "cgroup2"],
+  [7377, "devpts"],
+  [3405662737, "bpf"],
+  [1650812272, "configfs"],
+  [3730735588, "efivarfs"],
+  [1634035564, "pstore"]
+]);
+var fsTypeByDevice = /* @__PURE__ */ new Map();
+async function pseudoFileSystem(real, st) {
+  if (fsTypeByDevice.has(st.dev)) return fsTypeByDevice.get(st.dev);
+  const type = await statfs(real).then(
+    (s) => PSEUDO_FS.get(Number(s.type)),
+    () => void 0
+  );
+  fsTypeByDevice.set(st.dev, type);
+  return type;
+}
+async function pseudoLocationReason(real, st) {
+  const root = PSEUDO_ROOTS.find((r) => isWithin(r, real));
+  if (root) return `resolves to ${real}, a kernel pseudo-file under ${root}`;
+  const fs3 = await pseudoFileSystem(real, st);
+  if (fs3) return `resolves to ${real}, a kernel pseudo-file (${fs3})`;
+  return void 0;
+}
+async function pseudoFileReason(real, st) {
+  if (st.isDirectory()) return "is a folder";
+  if (!st.isFile()) return "is not a regular file (a FIFO, socket or device)";
+  return pseudoLocationReason(real, st);
+}
+async function readUpTo(fh, maxBytes) {
+  const chunks = [];
+  let total = 0;
+  for (; ; ) {
+    const buf = Buffer.allocUnsafe(Math.min(1 << 20, maxBytes + 1 - total));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+    if (bytesRead === 0) return Buffer.concat(chunks, total);
+    chunks.push(buf.subarray(0, bytesRead));
+    total += bytesRead;
+    if (total > maxBytes) return void 0;
+  }
+}
+async function readLimitedText(file2, opts) {
+  const fh = await open3(file2, constants3.O_RDONLY | constants3.O_NONBLOCK);
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: ${file2}`), { code: "EISDIR" });
+    const reason = await pseudoFileReason(await realpath(file2), st);
+    if (reason) throw new GateError(`${opts.name} ${reason}; it is not read.`, opts.specialHint ?? opts.hint);
+    const tooBig = (size) => new GateError(
+      `${opts.name} is ${size}, over the ${formatBytes(opts.maxBytes)} limit for ${opts.what}.`,
+      opts.hint
+    );
+    if (st.size > opts.maxBytes) throw tooBig(formatBytes(st.size));
+    const bytes2 = await readUpTo(fh, opts.maxBytes);
+    if (bytes2 === void 0) throw tooBig(`larger than ${formatBytes(opts.maxBytes)}`);
+    return bytes2.toString("utf8");
+  } finally {
+    await fh.close();
+  }
+}
+async function readConfinedFile(root, rel, setting, opts = {}) {
+  const folder = opts.folder ?? "its folder";
+  const maxBytes = opts.maxBytes ?? 64 * MIB;
+  const hint = opts.hint ?? `Write the file itself inside ${folder}, and name it relative to it in ${setting}.`;
+  const base2 = path3.resolve(root);
+  if (insideFolder(rel, base2) === void 0) {
+    throw new GateError(`The ${setting} entry "${rel}" points outside ${folder} (${base2}).`, hint);
+  }
+  const abs = path3.resolve(base2, rel);
+  let realRoot;
+  let real;
+  try {
+    realRoot = await realpath(base2);
+    real = await realpath(abs);
+  } catch (err) {
+    const code = err.code;
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
+    if (code === "ELOOP") throw new GateError(`The ${setting} entry "${rel}" is a symlink loop.`, hint);
+    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
+  }
+  const outside = () => new GateError(
+    `The ${setting} entry "${rel}" resolves through a symlink to ${real}, outside ${folder} (${base2}); it is not read.`,
+    hint
+  );
+  if (!isWithin(realRoot, real)) throw outside();
+  let fh;
+  try {
+    fh = await open3(real, constants3.O_RDONLY | constants3.O_NONBLOCK | constants3.O_NOFOLLOW);
+  } catch (err) {
+    const code = err.code;
+    if (code === "ENOENT") return null;
+    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
+  }
+  try {
+    const opened = await readlink2(`/proc/self/fd/${fh.fd}`).catch(() => void 0);
+    if (opened !== void 0 && path3.isAbsolute(opened) && !isWithin(realRoot, opened)) throw outside();
+    const st = await fh.stat();
+    if (!st.isFile()) {
+      throw new GateError(
+        `The ${setting} entry "${rel}" ${st.isDirectory() ? "is a folder" : "is not a regular file (a FIFO, socket or device)"}; it is not read.`,
+        hint
+      );
+    }
+    const tooBig = new GateError(
+      `The ${setting} entry "${rel}" is larger than the ${formatBytes(maxBytes)} limit; it is not read.`,
+      hint
+    );
+    if (st.size > maxBytes) throw tooBig;
+    const bytes2 = await readUpTo(fh, maxBytes);
+    if (bytes2 === void 0) throw tooBig;
+    return bytes2.toString("utf8");
+  } catch (err) {
+    if (err instanceof GateError) throw err;
+    const code = err.code;
+    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
+  } finally {
+    await fh.close();
+  }
+}
+
 // src/config/load.ts
+var CONFIG_MAX_BYTES = MIB;
 var fixHint = (name) => `Fix ${name}; the format is documented in the README ("Configuration").`;
 async function loadConfig(configPath, cwd) {
-  const abs = path3.resolve(cwd, configPath);
+  const abs = path4.resolve(cwd, configPath);
   let text;
   try {
-    text = await readFile2(abs, "utf8");
+    text = await readLimitedText(abs, {
+      name: path4.basename(abs),
+      maxBytes: CONFIG_MAX_BYTES,
+      what: "a config file",
+      hint: `Keep ${path4.basename(abs)} to the gate's settings (the format is in the README, "Configuration").`,
+      specialHint: "Pass --config the path of a regular YAML file."
+    });
   } catch (err) {
+    if (err instanceof GateError) throw err;
     const code = err.code;
     throw new GateError(
       code === "ENOENT" ? `Config file not found: ${abs}` : `Cannot read config file ${abs}: ${err.message}`,
@@ -49421,7 +49568,7 @@ async function loadConfig(configPath, cwd) {
 function parseConfig(text, file2) {
   const lines = new import_yaml.LineCounter();
   const doc = (0, import_yaml.parseDocument)(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const name = path3.basename(file2);
+  const name = path4.basename(file2);
   const [e] = doc.errors;
   if (e) {
     const pos = lines.linePos(e.pos[0]);
@@ -49446,7 +49593,7 @@ function parseConfig(text, file2) {
   ${messages.join("\n  ")}`;
     throw new GateError(head, fixHint(name));
   }
-  const config2 = { ...parsed.data, path: file2, root: path3.dirname(file2) };
+  const config2 = { ...parsed.data, path: file2, root: path4.dirname(file2) };
   checkConfinement(config2, doc, lines, name);
   return config2;
 }
@@ -49470,7 +49617,7 @@ function refuseProtoKeys(doc, lines, name) {
 }
 var OUT = "the run's output folder";
 function checkConfinement(config2, doc, lines, name) {
-  const root = path3.resolve(config2.root);
+  const root = path4.resolve(config2.root);
   const entries = [
     { keyPath: ["metrics", "file"], setting: "metrics.file", value: config2.metricsFile, out: true, file: true },
     ...config2.curves ? [{ keyPath: ["curves", "file"], setting: "curves.file", value: config2.curves.file, out: true, file: true }] : [],
@@ -49604,8 +49751,9 @@ import path8 from "node:path";
 
 // src/fingerprint/data.ts
 import { createHash } from "node:crypto";
-import { open as open3, readdir as readdir2, stat as stat2 } from "node:fs/promises";
-import path5 from "node:path";
+import { constants as constants4 } from "node:fs";
+import { open as open4, readdir as readdir2, realpath as realpath2, stat as stat2 } from "node:fs/promises";
+import path6 from "node:path";
 
 // src/util/bytes.ts
 function compareBytes(a, b) {
@@ -49618,10 +49766,18 @@ function sortBytesBy(xs, key) {
   return [...xs].map((x) => [Buffer.from(key(x)), x]).sort((x, y) => Buffer.compare(x[0], y[0])).map((x) => x[1]);
 }
 
+// src/util/logger.ts
+var stderrLogger = {
+  info: (line) => process.stderr.write(`${line}
+`),
+  warn: (line) => process.stderr.write(`warning: ${line}
+`)
+};
+
 // src/fingerprint/paths.ts
-import path4 from "node:path";
+import path5 from "node:path";
 function resolveEntry(root, entry, setting) {
-  const base2 = path4.resolve(root);
+  const base2 = path5.resolve(root);
   if (entry.trim() === "") {
     throw new GateError(
       `An empty path is listed in ${setting}: in repro-gate.yml.`,
@@ -49635,184 +49791,199 @@ function resolveEntry(root, entry, setting) {
       `List paths inside the repository, relative to ${base2}, in ${setting}: in repro-gate.yml.`
     );
   }
-  return { abs: path4.resolve(base2, entry), rel };
+  return { abs: path5.resolve(base2, entry), rel };
 }
 
 // src/fingerprint/data.ts
 var CHUNK = 1 << 20;
 var POOL = 4;
+var DEFAULT_TIME_LIMIT_MS = 30 * 6e4;
 function join(rel, name) {
   return rel === "" ? name : `${rel}/${name}`;
 }
-async function walk(abs, rel, out, ancestors) {
+async function walk(ctx, abs, rel, entry, viaLink, ancestors) {
+  ctx.checkTime(() => `walking ${rel || "."} (data: entry "${entry}")`);
   const dirents = await readdir2(abs, { withFileTypes: true });
   for (const d of sortBytesBy(dirents, (x) => x.name)) {
     const { name } = d;
-    const childAbs = path5.join(abs, name);
+    const childAbs = path6.join(abs, name);
     const childRel = join(rel, name);
+    const isLink = d.isSymbolicLink();
     let st;
-    if (d.isSymbolicLink()) {
+    if (isLink) {
       st = await stat2(childAbs).catch(() => void 0);
       if (!st) {
+        if (ctx.tolerant) continue;
         throw new GateError(
           `Data file ${childRel} is a broken symlink.`,
           "Restore its target (e.g. pull the data), remove the link, or narrow data: in repro-gate.yml."
         );
       }
     }
+    const linked = viaLink || isLink;
     if (st ? st.isFile() : d.isFile()) {
-      out.set(childRel, childAbs);
+      ctx.out.set(childRel, { abs: childAbs, entry, viaLink: linked });
     } else if (st ? st.isDirectory() : d.isDirectory()) {
       const s = st ?? await stat2(childAbs);
       const id = `${s.dev}:${s.ino}`;
       if (ancestors.has(id)) continue;
+      if (linked) {
+        const reason = await pseudoLocationReason(await realpath2(childAbs), s);
+        if (reason) {
+          ctx.warn(`Data folder ${childRel} ${reason}; skipped (the kernel's files are not data).`);
+          continue;
+        }
+      }
       ancestors.add(id);
-      await walk(childAbs, childRel, out, ancestors);
+      await walk(ctx, childAbs, childRel, entry, linked, ancestors);
       ancestors.delete(id);
+    } else {
+      ctx.warn(`Data path ${childRel} is not a regular file (a FIFO, socket or device); skipped.`);
     }
   }
 }
-async function hashFile(abs, rel, buf) {
+async function collect(ctx, entries, root) {
+  for (const entry of entries) {
+    const { abs, rel } = resolveEntry(root, entry, "data");
+    ctx.checkTime(() => `looking up data: entry "${entry}"`);
+    const st = await stat2(abs).catch((err) => {
+      if (err.code === "ENOENT" || err.code === "ENOTDIR" || err.code === "ELOOP") return void 0;
+      throw new GateError(`Cannot access data path ${entry} (${err.code ?? err}).`, "Check its permissions.");
+    });
+    if (!st) {
+      if (ctx.tolerant) continue;
+      throw new GateError(
+        `Data path "${entry}" listed in data: does not exist (looked for ${abs}).`,
+        `Fix the data: list in repro-gate.yml (paths are relative to ${path6.resolve(root)}), or create the file.`
+      );
+    }
+    if (!st.isFile() && !st.isDirectory()) {
+      if (ctx.tolerant) continue;
+      throw new GateError(
+        `Data path "${entry}" is not a regular file or folder.`,
+        "List files or folders in data: in repro-gate.yml."
+      );
+    }
+    const real = await realpath2(abs);
+    const viaLink = real !== path6.resolve(abs);
+    if (viaLink && st.isDirectory()) {
+      const reason = await pseudoLocationReason(real, st);
+      if (reason) {
+        ctx.warn(`Data folder ${rel || "."} ${reason}; skipped (the kernel's files are not data).`);
+        continue;
+      }
+    }
+    if (st.isFile()) ctx.out.set(rel, { abs, entry, viaLink });
+    else await walk(ctx, abs, rel, entry, viaLink, /* @__PURE__ */ new Set([`${st.dev}:${st.ino}`]));
+  }
+}
+function version2(st) {
+  return `${st.size}:${st.mtimeNs}:${st.ino}`;
+}
+async function hashOnce(abs, buf, checkTime) {
   const hash2 = createHash("sha256");
   let size = 0;
+  const fh = await open4(abs, constants4.O_RDONLY | constants4.O_NONBLOCK);
   try {
-    const fh = await open3(abs, "r");
-    try {
-      for (; ; ) {
-        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-        if (bytesRead === 0) break;
-        hash2.update(buf.subarray(0, bytesRead));
-        size += bytesRead;
-      }
-    } finally {
-      await fh.close();
+    const before = await fh.stat({ bigint: true });
+    if (!before.isFile()) return void 0;
+    for (; ; ) {
+      checkTime();
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      hash2.update(buf.subarray(0, bytesRead));
+      size += bytesRead;
+    }
+    const after = await fh.stat({ bigint: true });
+    const now = await stat2(abs, { bigint: true }).catch(() => void 0);
+    if (version2(before) !== version2(after) || BigInt(size) !== after.size || !now || version2(now) !== version2(after))
+      return void 0;
+  } finally {
+    await fh.close();
+  }
+  return { sha256: hash2.digest("hex"), size };
+}
+async function hashFile(rel, found, buf, checkTime) {
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const entry = await hashOnce(found.abs, buf, checkTime);
+      if (entry) return entry;
     }
   } catch (err) {
+    if (err instanceof GateError) throw err;
     const code = err.code ?? String(err);
     throw new GateError(
       `Cannot read data file ${rel} (${code}).`,
       "Check that the file exists and is readable by the runner."
     );
   }
-  return { sha256: hash2.digest("hex"), size };
+  throw new GateError(
+    `Data file ${rel} changed while it was being fingerprinted (twice in a row), so its hash would not match any one version of it.`,
+    "Something is still writing to it (a download, a running job): fingerprint it once it is complete, or leave it out of data: in repro-gate.yml."
+  );
 }
-async function fingerprintData(entries, root) {
-  const found = /* @__PURE__ */ new Map();
-  for (const entry of entries) {
-    const { abs, rel } = resolveEntry(root, entry, "data");
-    const st = await stat2(abs).catch((err) => {
-      if (err.code === "ENOENT" || err.code === "ENOTDIR" || err.code === "ELOOP") return void 0;
-      throw new GateError(`Cannot access data path ${entry} (${err.code ?? err}).`, "Check its permissions.");
-    });
-    if (!st) {
-      throw new GateError(
-        `Data path "${entry}" listed in data: does not exist (looked for ${abs}).`,
-        `Fix the data: list in repro-gate.yml (paths are relative to ${path5.resolve(root)}), or create the file.`
-      );
-    }
-    if (st.isFile()) found.set(rel, abs);
-    else if (st.isDirectory()) await walk(abs, rel, found, /* @__PURE__ */ new Set([`${st.dev}:${st.ino}`]));
-    else {
-      throw new GateError(
-        `Data path "${entry}" is not a regular file or folder.`,
-        "List files or folders in data: in repro-gate.yml."
-      );
-    }
-  }
-  const todo = [...found].values();
+async function hashAll(found, inProgress, checkTime) {
+  const todo = found.entries();
   const hashed = /* @__PURE__ */ new Map();
-  const worker = async () => {
+  const worker = async (id) => {
     const buf = Buffer.allocUnsafe(CHUNK);
-    for (const [rel, abs] of todo) hashed.set(rel, await hashFile(abs, rel, buf));
+    for (const [rel, f] of todo) {
+      const what = `${rel} (data: entry "${f.entry}")`;
+      inProgress.set(id, what);
+      hashed.set(rel, await hashFile(rel, f, buf, () => checkTime(() => `hashing ${what}`)));
+      inProgress.delete(id);
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(POOL, found.size) }, worker));
+  await Promise.all(Array.from({ length: Math.min(POOL, found.size) }, (_, id) => worker(id)));
+  return hashed;
+}
+async function fingerprintData(entries, root, opts = {}) {
+  const warn = opts.warn ?? ((m) => stderrLogger.warn(m));
+  const limit = opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS;
+  const deadline = Date.now() + limit;
+  let doing = () => "starting";
+  const timeUp = (what) => new GateError(
+    `Fingerprinting data took longer than ${formatDuration(limit)}; stopped while ${what}.`,
+    "A data file may be on a stalled network mount, or too large to hash on every run: narrow data: in repro-gate.yml (a checksum file of a large dataset is data too)."
+  );
+  const checkTime = (what) => {
+    doing = what;
+    if (Date.now() > deadline) throw timeUp(what());
+  };
+  const found = /* @__PURE__ */ new Map();
+  const inProgress = /* @__PURE__ */ new Map();
+  const work = (async () => {
+    await collect({ out: found, warn, checkTime, tolerant: false }, entries, root);
+    for (const [rel, f] of [...found]) {
+      if (!f.viaLink) continue;
+      checkTime(() => `looking up ${rel} (data: entry "${f.entry}")`);
+      const real = await realpath2(f.abs);
+      const reason = await pseudoLocationReason(real, await stat2(real));
+      if (reason) {
+        warn(`Data file ${rel} ${reason}; skipped (the kernel's files are not data).`);
+        found.delete(rel);
+      }
+    }
+    return hashAll(found, inProgress, checkTime);
+  })();
+  let timer;
+  const clock = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      const busy = [...new Set(inProgress.values())];
+      reject(timeUp(busy.length ? `hashing ${busy.join(", ")}` : doing()));
+    }, limit);
+  });
+  let hashed;
+  try {
+    hashed = await Promise.race([work, clock]);
+  } finally {
+    clearTimeout(timer);
+  }
   return { files: Object.fromEntries(sortBytesBy(hashed, ([rel]) => rel)) };
 }
 
 // src/train/metrics.ts
 import path7 from "node:path";
-
-// src/util/files.ts
-import { constants as constants3 } from "node:fs";
-import { open as open4, readlink as readlink2, realpath } from "node:fs/promises";
-import path6 from "node:path";
-var MIB = 1024 * 1024;
-function formatBytes(n) {
-  if (n >= MIB) return `${Number((n / MIB).toFixed(1))} MiB`;
-  if (n >= 1024) return `${Number((n / 1024).toFixed(1))} KiB`;
-  return `${n} bytes`;
-}
-async function readUpTo(fh, maxBytes) {
-  const chunks = [];
-  let total = 0;
-  for (; ; ) {
-    const buf = Buffer.allocUnsafe(Math.min(1 << 20, maxBytes + 1 - total));
-    const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-    if (bytesRead === 0) return Buffer.concat(chunks, total);
-    chunks.push(buf.subarray(0, bytesRead));
-    total += bytesRead;
-    if (total > maxBytes) return void 0;
-  }
-}
-async function readConfinedFile(root, rel, setting, opts = {}) {
-  const folder = opts.folder ?? "its folder";
-  const maxBytes = opts.maxBytes ?? 64 * MIB;
-  const hint = opts.hint ?? `Write the file itself inside ${folder}, and name it relative to it in ${setting}.`;
-  const base2 = path6.resolve(root);
-  if (insideFolder(rel, base2) === void 0) {
-    throw new GateError(`The ${setting} entry "${rel}" points outside ${folder} (${base2}).`, hint);
-  }
-  const abs = path6.resolve(base2, rel);
-  let realRoot;
-  let real;
-  try {
-    realRoot = await realpath(base2);
-    real = await realpath(abs);
-  } catch (err) {
-    const code = err.code;
-    if (code === "ENOENT" || code === "ENOTDIR") return null;
-    if (code === "ELOOP") throw new GateError(`The ${setting} entry "${rel}" is a symlink loop.`, hint);
-    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
-  }
-  const outside = () => new GateError(
-    `The ${setting} entry "${rel}" resolves through a symlink to ${real}, outside ${folder} (${base2}); it is not read.`,
-    hint
-  );
-  if (!isWithin(realRoot, real)) throw outside();
-  let fh;
-  try {
-    fh = await open4(real, constants3.O_RDONLY | constants3.O_NONBLOCK | constants3.O_NOFOLLOW);
-  } catch (err) {
-    const code = err.code;
-    if (code === "ENOENT") return null;
-    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
-  }
-  try {
-    const opened = await readlink2(`/proc/self/fd/${fh.fd}`).catch(() => void 0);
-    if (opened !== void 0 && path6.isAbsolute(opened) && !isWithin(realRoot, opened)) throw outside();
-    const st = await fh.stat();
-    if (!st.isFile()) {
-      throw new GateError(
-        `The ${setting} entry "${rel}" ${st.isDirectory() ? "is a folder" : "is not a regular file (a FIFO, socket or device)"}; it is not read.`,
-        hint
-      );
-    }
-    const tooBig = new GateError(
-      `The ${setting} entry "${rel}" is larger than the ${formatBytes(maxBytes)} limit; it is not read.`,
-      hint
-    );
-    if (st.size > maxBytes) throw tooBig;
-    const bytes2 = await readUpTo(fh, maxBytes);
-    if (bytes2 === void 0) throw tooBig;
-    return bytes2.toString("utf8");
-  } catch (err) {
-    if (err instanceof GateError) throw err;
-    const code = err.code;
-    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
-  } finally {
-    await fh.close();
-  }
-}
 
 // src/util/lenient-json.ts
 var SENTINEL = "\0repro-gate:";
@@ -49999,7 +50170,7 @@ ${lastLines || "    (none)"}
 // src/diagnose/artifact-diff.ts
 import { createHash as createHash4 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
-import { open as open5, readFile as readFile3, stat as stat4 } from "node:fs/promises";
+import { open as open5, readFile as readFile2, stat as stat4 } from "node:fs/promises";
 import path9 from "node:path";
 
 // src/diagnose/compare-arrays.ts
@@ -51112,7 +51283,7 @@ async function openText(file2, size, format, limits) {
     throw new FormatError(
       `${size} bytes is above the ${limits.maxTextBytes}-byte limit for ${format.toUpperCase()} parsing`
     );
-  const text = await readFile3(file2, "utf8");
+  const text = await readFile2(file2, "utf8");
   let arrays;
   let notes = [];
   if (format === "json") {
@@ -51232,7 +51403,7 @@ async function diffArtifactDirs(beforeDir, afterDir, names, options = {}) {
 }
 
 // src/diagnose/curves.ts
-import { readFile as readFile4 } from "node:fs/promises";
+import { readFile as readFile3 } from "node:fs/promises";
 
 // src/util/downsample.ts
 function downsampleIndices(n, max, must) {
@@ -51324,7 +51495,7 @@ function parseCurveLog(content, opts = {}) {
 async function readCurveLog(file2, opts = {}) {
   let content;
   try {
-    content = await readFile4(file2, "utf8");
+    content = await readFile3(file2, "utf8");
   } catch (err) {
     if (err.code === "ENOENT")
       throw new GateError(
@@ -51839,7 +52010,7 @@ var reportSchema = external_exports.object({
 
 // src/gate/observe.ts
 import { createHash as createHash5 } from "node:crypto";
-import { readFile as readFile6, stat as stat5 } from "node:fs/promises";
+import { readFile as readFile4, stat as stat5 } from "node:fs/promises";
 import path13 from "node:path";
 
 // src/diagnose/lint.ts
@@ -52011,7 +52182,6 @@ function describeTextChange(before, after) {
 }
 
 // src/fingerprint/config.ts
-import { readFile as readFile5 } from "node:fs/promises";
 import path11 from "node:path";
 
 // node_modules/smol-toml/dist/error.js
@@ -52801,6 +52971,7 @@ function flatten(doc) {
   visit3(doc, "");
   return Object.fromEntries([...out].sort((x, y) => compareBytes(x[0], y[0])));
 }
+var CONFIG_FILE_MAX_BYTES = MIB;
 var SUPPORTED = ".yaml, .yml, .json, .toml";
 function parseError(kind, file2, detail, line, col) {
   const where = line !== void 0 ? ` at line ${line}, column ${col ?? 1}` : "";
@@ -52855,8 +53026,15 @@ async function fingerprintConfigFiles(files, root) {
     const { abs, rel } = resolveEntry(root, file2, "config");
     let text;
     try {
-      text = await readFile5(abs, "utf8");
+      text = await readLimitedText(abs, {
+        name: `The config: file "${file2}"`,
+        maxBytes: CONFIG_FILE_MAX_BYTES,
+        what: "a config: file",
+        hint: "config: is for YAML/JSON/TOML parameter files; fingerprint large files through data: in repro-gate.yml instead.",
+        specialHint: "List regular YAML/JSON/TOML files of the project in config: in repro-gate.yml."
+      });
     } catch (err) {
+      if (err instanceof GateError) throw err;
       const code = err.code;
       if (code === "ENOENT" || code === "ENOTDIR") {
         throw new GateError(
@@ -53229,7 +53407,7 @@ async function describeDataChanges(config2, commit, data) {
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
     if (before === null || createHash5("sha256").update(before).digest("hex") !== entry.before) continue;
-    const detail = describeTextChange(before, await readFile6(file2, "utf8"));
+    const detail = describeTextChange(before, await readFile4(file2, "utf8"));
     if (detail) entry.detail = detail;
   }
 }
@@ -58742,7 +58920,7 @@ function readInputs(get = (n) => getInput(n)) {
 }
 
 // src/action/untrusted-report.ts
-import { lstat as lstat2, readFile as readFile7 } from "node:fs/promises";
+import { lstat as lstat2, readFile as readFile5 } from "node:fs/promises";
 var MAX_REPORT_BYTES = 5 * 1024 * 1024;
 function clip2(s, max = 120) {
   const one = s.replace(/[\u0000-\u001f\u007f]/g, " ");
@@ -58782,7 +58960,7 @@ async function readUntrustedReport(file2) {
       `Input "report": file is ${st.size} bytes, over the ${MAX_REPORT_BYTES}-byte limit for a report`
     );
   }
-  return parseUntrustedReport(await readFile7(file2, "utf8"));
+  return parseUntrustedReport(await readFile5(file2, "utf8"));
 }
 function checkPullRequest(report, trusted) {
   const pr = report.pullRequest;

@@ -3,7 +3,7 @@
  * folder, names that are not names, oversized and pathological config files. Each must end in
  * exit 2 with one clear message (never "unexpected error"), and nothing may be written or leaked.
  */
-import { mkdtemp, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -102,5 +102,30 @@ describe('names that are not names', () => {
     expect(r.stderr).toContain(
       'repro-gate.yml:7:3: the key "metrics.__proto__" cannot be used: "__proto__" is not allowed as a name.',
     );
+  });
+});
+
+describe('limits', () => {
+  it('a repro-gate.yml over 1 MiB is refused before it is parsed', async () => {
+    const root = await project(`${configWith('')}# ${'x'.repeat(1024 * 1024)}\n`);
+    const r = await runCli(['drift'], root);
+    expectCleanError(r);
+    expect(r.stderr).toContain('repro-gate.yml is 1 MiB, over the 1 MiB limit for a config file.');
+  });
+
+  it('a data file that links to /proc/self/environ is skipped with a warning, never hashed or shown', async () => {
+    const link = path.join(dir, 'data', 'environ');
+    await symlink('/proc/self/environ', link);
+    try {
+      const r = await runCli(['drift', '--json'], dir, { ...process.env, RG_CANARY: 'SECRET-CANARY' });
+      expect([0, 1], r.stderr).toContain(r.code);
+      expect(parseJson(r).drift.data).toEqual([]);
+      expect(r.stderr).toMatch(
+        /warning: Data file data\/environ resolves to \/proc\/\d+\/environ, a kernel pseudo-file/,
+      );
+      expect(r.stdout + r.stderr).not.toContain('SECRET-CANARY');
+    } finally {
+      await rm(link);
+    }
   });
 });

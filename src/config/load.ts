@@ -1,11 +1,14 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type GateConfig } from '../schema/config.js';
 import { valueAt } from '../util/dotted.js';
 import { GateError } from '../util/errors.js';
+import { MIB, readLimitedText } from '../util/files.js';
 import { insideFolder } from '../util/paths.js';
+
+/** repro-gate.yml is refused unread beyond this: it holds settings, not data. */
+const CONFIG_MAX_BYTES = MIB;
 
 const fixHint = (name: string) => `Fix ${name}; the format is documented in the README ("Configuration").`;
 
@@ -14,8 +17,15 @@ export async function loadConfig(configPath: string, cwd: string): Promise<GateC
   const abs = path.resolve(cwd, configPath);
   let text: string;
   try {
-    text = await readFile(abs, 'utf8');
+    text = await readLimitedText(abs, {
+      name: path.basename(abs),
+      maxBytes: CONFIG_MAX_BYTES,
+      what: 'a config file',
+      hint: `Keep ${path.basename(abs)} to the gate's settings (the format is in the README, "Configuration").`,
+      specialHint: 'Pass --config the path of a regular YAML file.',
+    });
   } catch (err) {
+    if (err instanceof GateError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new GateError(
       code === 'ENOENT' ? `Config file not found: ${abs}` : `Cannot read config file ${abs}: ${(err as Error).message}`,

@@ -9,7 +9,6 @@
  *   NaN / ±Infinity become `NaN` / `Infinity` / `-Infinity` strings (JSON has no such numbers, and
  *   the baseline is JSON), and TOML integers beyond 2^53 become decimal strings (kept exact).
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
@@ -17,6 +16,7 @@ import type { FlatConfig, Scalar } from '../schema/baseline.js';
 import { compareBytes } from '../util/bytes.js';
 import { childKey } from '../util/dotted.js';
 import { GateError } from '../util/errors.js';
+import { MIB, readLimitedText } from '../util/files.js';
 import { firstLine } from '../util/format.js';
 import { jsonErrorOffset } from '../util/json-position.js';
 import { resolveEntry } from './paths.js';
@@ -51,6 +51,9 @@ export function flatten(doc: unknown): FlatConfig {
   visit(doc, '');
   return Object.fromEntries([...out].sort((x, y) => compareBytes(x[0], y[0])));
 }
+
+/** A config: file is parsed and every key kept in the baseline: beyond this it is data, not config. */
+const CONFIG_FILE_MAX_BYTES = MIB;
 
 const SUPPORTED = '.yaml, .yml, .json, .toml';
 
@@ -113,8 +116,15 @@ export async function fingerprintConfigFiles(files: string[], root: string): Pro
     const { abs, rel } = resolveEntry(root, file, 'config');
     let text: string;
     try {
-      text = await readFile(abs, 'utf8');
+      text = await readLimitedText(abs, {
+        name: `The config: file "${file}"`,
+        maxBytes: CONFIG_FILE_MAX_BYTES,
+        what: 'a config: file',
+        hint: 'config: is for YAML/JSON/TOML parameter files; fingerprint large files through data: in repro-gate.yml instead.',
+        specialHint: 'List regular YAML/JSON/TOML files of the project in config: in repro-gate.yml.',
+      });
     } catch (err) {
+      if (err instanceof GateError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') {
         throw new GateError(
