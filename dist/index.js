@@ -32839,9 +32839,9 @@ function isRecursive(inst, stack, resolve2) {
     return PROVEN;
   stack.add(inst);
   let result = NONE;
-  const check4 = (child) => {
-    if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve2);
+  const check4 = (child2) => {
+    if (result !== PROVEN && child2?._zod) {
+      const answer = isRecursive(child2, stack, resolve2);
       if (answer > result)
         result = answer;
     }
@@ -32852,9 +32852,9 @@ function isRecursive(inst, stack, resolve2) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve2) : NONE;
-      if (child > answer)
-        answer = child;
+      const child2 = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve2) : NONE;
+      if (child2 > answer)
+        answer = child2;
     }
     return answer;
   };
@@ -49244,6 +49244,9 @@ function formatDuration(ms) {
 }
 
 // src/schema/config.ts
+function show(v) {
+  return typeof v === "number" && !Number.isFinite(v) ? String(v) : JSON.stringify(v) ?? String(v);
+}
 var marginSchema = external_exports.union([external_exports.number(), external_exports.string()]).transform((raw, ctx) => {
   if (typeof raw === "number") {
     if (Number.isFinite(raw) && raw > 0) return { kind: "absolute", value: raw, text: String(raw) };
@@ -49258,13 +49261,28 @@ var marginSchema = external_exports.union([external_exports.number(), external_e
   });
   return external_exports.NEVER;
 });
-var metricSchema = external_exports.object({
-  /** Required in statistical mode; exact mode compares bits and ignores it. */
-  margin: marginSchema.optional(),
-  /** higher: only a drop beyond the margin fails (non-inferiority); lower: only a rise. */
-  direction: external_exports.enum(["both", "higher", "lower"]).default("both")
-}).strict();
-var envValue = external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]).transform(String);
+var metricSchema = external_exports.object(
+  {
+    /** Required in statistical mode; exact mode compares bits and ignores it. */
+    margin: marginSchema.optional(),
+    /** higher: only a drop beyond the margin fails (non-inferiority); lower: only a rise. */
+    direction: external_exports.enum(["both", "higher", "lower"]).default("both")
+  },
+  {
+    error: (issue3) => issue3.code === "invalid_type" ? `expected the metric's settings as a mapping, e.g. {margin: 0.01}, got ${show(issue3.input)}` : void 0
+  }
+).strict();
+var envValue = external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]).transform((v, ctx) => {
+  if (typeof v === "number" && Number.isInteger(v) && !Number.isSafeInteger(v)) {
+    ctx.addIssue({
+      code: "custom",
+      message: `is an integer beyond 2^53, which YAML reads as ${v} and would pass on rounded; quote it ("…") to pass it exactly`
+    });
+    return external_exports.NEVER;
+  }
+  return String(v);
+});
+var MAX_TIMEOUT_MS = 2 ** 31 - 1;
 var sequentialSeedsSchema = external_exports.object({
   min: external_exports.number().int().min(2),
   max: external_exports.number().int().min(2).max(1e3),
@@ -49274,11 +49292,27 @@ var sequentialSeedsSchema = external_exports.object({
   /** Stop early for futility when the conditional power drops below this (non-binding); off by default. */
   futility: external_exports.number().gt(0).lt(1).optional()
 }).strict().refine((s) => s.max >= s.min, { message: "max must be at least min", path: ["max"] });
-var seedsSchema = external_exports.union([
-  external_exports.number().int().positive().max(1e3).transform((n) => Array.from({ length: n }, (_, i) => i)),
-  external_exports.array(external_exports.number().int().nonnegative()).min(1).refine((s) => new Set(s).size === s.length, "seeds must not repeat"),
-  sequentialSeedsSchema
-]);
+var SEEDS_EXPECTED = "expected a whole number of seeds ≥ 1 or a list of non-negative integers";
+var fixedSeedsSchema = external_exports.union([external_exports.number(), external_exports.array(external_exports.unknown())]).transform((v, ctx) => {
+  const fail = (message) => {
+    ctx.addIssue({ code: "custom", message });
+    return external_exports.NEVER;
+  };
+  if (typeof v === "number") {
+    if (!Number.isSafeInteger(v) || v < 1) return fail(`${SEEDS_EXPECTED}, got ${show(v)}`);
+    if (v > 1e3) return fail(`at most 1000 seeds, got ${v}`);
+    return Array.from({ length: v }, (_, i) => i);
+  }
+  if (v.length === 0) return fail(`${SEEDS_EXPECTED}, got an empty list`);
+  const bad = v.find((x) => !(typeof x === "number" && Number.isSafeInteger(x) && x >= 0));
+  if (bad !== void 0) return fail(`${SEEDS_EXPECTED}, got ${show(bad)} in the list`);
+  const seeds = v;
+  if (new Set(seeds).size !== seeds.length) return fail("seeds must not repeat");
+  return seeds;
+});
+var seedsSchema = external_exports.union([fixedSeedsSchema, sequentialSeedsSchema], {
+  error: (issue3) => `${SEEDS_EXPECTED}, got ${show(issue3.input)}`
+});
 var relPath = external_exports.string().min(1, "must not be empty");
 var configFileSchema = external_exports.object({
   version: external_exports.literal(1, { error: "expected version: 1" }),
@@ -49297,8 +49331,12 @@ var configFileSchema = external_exports.object({
       if (ms === void 0) {
         ctx.addIssue({
           code: "custom",
-          message: `expected a duration like 90s, 30m or 1h30m, got ${JSON.stringify(v)}`
+          message: `expected a duration like 90s, 30m or 1h30m, got ${show(v)}`
         });
+        return external_exports.NEVER;
+      }
+      if (ms > MAX_TIMEOUT_MS) {
+        ctx.addIssue({ code: "custom", message: `must be at most 24 days (596h), got ${show(v)}` });
         return external_exports.NEVER;
       }
       return ms;
@@ -49346,6 +49384,9 @@ var configFileSchema = external_exports.object({
 }).refine((c) => !(c.robust && (c.paired || !Array.isArray(c.seeds))), {
   message: "robust: true is an independent-samples test with fixed seeds; it cannot be combined with paired: true or seeds: {min, max}",
   path: ["robust"]
+}).refine((c) => c.mode !== "statistical" || !Array.isArray(c.seeds) || c.seeds.length >= 2, {
+  message: "statistical mode needs at least 2 seeds to measure how much a metric varies from seed to seed; train more seeds (e.g. seeds: 5) or use mode: exact",
+  path: ["seeds"]
 }).refine((c) => Array.isArray(c.seeds) || c.mode === "statistical", {
   message: "seeds: {min, max} (sequential) needs mode: statistical; exact mode compares fixed seeds",
   path: ["seeds"]
@@ -49541,6 +49582,85 @@ async function readConfinedFile(root, rel, setting, opts = {}) {
   }
 }
 
+// src/config/keys.ts
+function defOf(schema) {
+  return schema._zod.def;
+}
+function unwrap(schema) {
+  const def = defOf(schema);
+  switch (def.type) {
+    case "optional":
+    case "nullable":
+    case "default":
+    case "prefault":
+    case "readonly":
+    case "catch":
+    case "nonoptional":
+      return unwrap(def.innerType);
+    case "pipe":
+      return unwrap(def.in);
+    case "union":
+      return def.options.flatMap(unwrap);
+    default:
+      return [schema];
+  }
+}
+function child(schema, key) {
+  const def = defOf(schema);
+  if (def.type === "object") {
+    const shape3 = def.shape;
+    if (Object.hasOwn(shape3, key)) return unwrap(shape3[key]);
+    const catchall = def.catchall;
+    return catchall && defOf(catchall).type !== "never" ? unwrap(catchall) : [];
+  }
+  if (def.type === "array") return /^\d+$/.test(key) ? unwrap(def.element) : [];
+  if (def.type === "record") return unwrap(def.valueType);
+  return [];
+}
+function objectsAt(schema, keyPath) {
+  let here = unwrap(schema);
+  for (const key of keyPath) here = here.flatMap((s) => child(s, key));
+  return here.filter((s) => defOf(s).type === "object");
+}
+function keysAt(schema, keyPath) {
+  const objects = objectsAt(schema, keyPath);
+  const shapes = objects.map((o) => defOf(o).shape);
+  return {
+    known: [...new Set(shapes.flatMap((s) => Object.keys(s)))],
+    open: objects.some((o) => {
+      const catchall = defOf(o).catchall;
+      return catchall !== void 0 && defOf(catchall).type !== "never";
+    }),
+    schemaOf: (key) => shapes.find((s) => Object.hasOwn(s, key))?.[key]
+  };
+}
+function closest(word, candidates) {
+  let best;
+  let bestDistance = 3;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best;
+}
+function editDistance(a, b) {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let distance = b.length;
+  for (const [i, ca] of a.split("").entries()) {
+    let diag = i;
+    let left = i + 1;
+    const cur = [left];
+    for (const [k, up] of prev.slice(1).entries()) {
+      left = Math.min(up + 1, left + 1, diag + (ca === b[k] ? 0 : 1));
+      diag = up;
+      cur.push(left);
+    }
+    prev = cur;
+    distance = left;
+  }
+  return distance;
+}
+
 // src/config/load.ts
 var CONFIG_MAX_BYTES = MIB;
 var fixHint = (name) => `Fix ${name}; the format is documented in the README ("Configuration").`;
@@ -49566,28 +49686,55 @@ async function loadConfig(configPath, cwd) {
   return parseConfig(text, abs);
 }
 function parseConfig(text, file2) {
+  const name = path4.basename(file2);
+  try {
+    return parseConfigDocument(text, file2, name);
+  } catch (err) {
+    if (err instanceof RangeError && /call stack/i.test(err.message)) throw nestedTooDeeply(name);
+    throw err;
+  }
+}
+function nestedTooDeeply(name, where = "") {
+  return new GateError(
+    `${name}${where}: nested too deeply to read (collections inside collections, hundreds of levels).`,
+    fixHint(name)
+  );
+}
+function parseConfigDocument(text, file2, name) {
   const lines = new import_yaml.LineCounter();
   const doc = (0, import_yaml.parseDocument)(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const name = path4.basename(file2);
   const [e] = doc.errors;
   if (e) {
     const pos = lines.linePos(e.pos[0]);
-    throw new GateError(`${name}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split("\n")[0]}`, fixHint(name));
+    const where = `:${pos.line}:${pos.col}`;
+    if (/call stack/i.test(e.message)) throw nestedTooDeeply(name, where);
+    throw new GateError(`${name}${where}: invalid YAML: ${firstLine(e.message)}`, fixHint(name));
   }
   refuseProtoKeys(doc, lines, name);
-  const raw = doc.toJS();
+  let raw;
+  try {
+    raw = doc.toJS();
+  } catch (err) {
+    if (err instanceof RangeError) throw err;
+    const message = err.message;
+    if (/alias/i.test(message)) {
+      throw new GateError(
+        `${name}: too many YAML aliases: *references expand into more values than a config holds, as in a "billion laughs" attack; it is not read.`,
+        `Write the values out in ${name} instead of through nested *aliases.`
+      );
+    }
+    throw new GateError(`${name}: cannot be read as YAML: ${firstLine(message)}`, fixHint(name));
+  }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new GateError(`${name}: expected a YAML mapping with "version: 1" and a "train:" section`, fixHint(name));
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues;
+    const problems = parsed.error.issues.flatMap(expandUnion).map((issue3) => classify(issue3, raw));
     const suggested = new Set(
-      issues.flatMap(
-        (i) => i.code === "unrecognized_keys" ? i.keys.map((k) => [...i.path, closest(k, knownKeys(i.path.map(String)))].join(".")) : []
-      )
+      problems.flatMap((p) => p.typos.flatMap((t) => t.suggestion ? [[...p.path, t.suggestion].join(".")] : []))
     );
-    const messages = issues.filter((i) => !(valueAt(raw, i.path) === void 0 && suggested.has(i.path.join(".")))).map((issue3) => describeIssue(issue3, raw, doc, lines, name));
+    const messages = problems.filter((p) => !(p.typos.length === 0 && valueAt(raw, p.path) === void 0 && suggested.has(p.path.join(".")))).map((p) => describe3(p, raw, doc, lines, name));
     const [only, ...more] = messages;
     const head = only !== void 0 && more.length === 0 ? only : `${name} has ${messages.length} problems:
   ${messages.join("\n  ")}`;
@@ -49596,6 +49743,52 @@ function parseConfig(text, file2) {
   const config2 = { ...parsed.data, path: file2, root: path4.dirname(file2) };
   checkConfinement(config2, doc, lines, name);
   return config2;
+}
+function expandUnion(issue3) {
+  if (issue3.code !== "invalid_union") return [issue3];
+  const wrongType = (i) => i.path.length === 0 && (i.code === "invalid_type" || i.code === "invalid_union" && i.errors.every((b) => b.every(wrongType)));
+  const fitting = issue3.errors.filter((branch) => !branch.every(wrongType));
+  const [only, ...others] = fitting;
+  if (only === void 0 || others.length > 0) return [issue3];
+  return only.flatMap((i) => expandUnion({ ...i, path: [...issue3.path, ...i.path] }));
+}
+function classify(issue3, raw) {
+  const keyPath = issue3.path.map(String);
+  if (issue3.code === "unrecognized_keys") {
+    const { known } = keysAt(configSchema, keyPath);
+    return { issue: issue3, path: keyPath, typos: issue3.keys.map((key2) => ({ key: key2, suggestion: closest(key2, known) })) };
+  }
+  const key = keyPath.at(-1);
+  const parent = keyPath.slice(0, -1);
+  if (key !== void 0 && keyPath.length > 0) {
+    const here = keysAt(configSchema, parent);
+    const suggestion = here.open && !here.known.includes(key) ? closest(key, here.known) : void 0;
+    const schema = suggestion === void 0 ? void 0 : here.schemaOf(suggestion);
+    if (suggestion && schema && safeParse2(schema, valueAt(raw, issue3.path)).success) {
+      return { issue: issue3, path: parent, typos: [{ key, suggestion }] };
+    }
+  }
+  return { issue: issue3, path: keyPath, typos: [] };
+}
+function describe3(p, raw, doc, lines, file2) {
+  const { issue: issue3 } = p;
+  if (p.typos.length > 0) {
+    return p.typos.map(({ key, suggestion }) => {
+      const where2 = locate(doc, lines, p.path, key);
+      const full = [...p.path, key].join(".");
+      return `${file2}${where2}: unknown key "${full}"${suggestion ? ` — did you mean "${suggestion}"?` : ""}`;
+    }).join("\n  ");
+  }
+  const where = locate(doc, lines, p.path);
+  const label = p.path.length ? p.path.join(".") : "(top level)";
+  const value2 = valueAt(raw, issue3.path);
+  let message = issue3.message;
+  if (typeof value2 === "number" && !Number.isFinite(value2))
+    message = `expected a finite number, got ${value2} (YAML reads 1e309, .inf and the like as infinity)`;
+  else if (value2 === void 0 && issue3.code !== "custom") message = "is required";
+  else if (issue3.code === "invalid_value" && "values" in issue3)
+    message = `expected one of ${issue3.values.map((v) => JSON.stringify(v)).join(", ")}`;
+  return `${file2}${where}: ${label}: ${message}`;
 }
 function refuseProtoKeys(doc, lines, name) {
   (0, import_yaml.visit)(doc, {
@@ -49651,24 +49844,6 @@ function checkConfinement(config2, doc, lines, name) {
     }
   }
 }
-function describeIssue(issue3, raw, doc, lines, file2) {
-  const keyPath = issue3.path.map(String);
-  if (issue3.code === "unrecognized_keys") {
-    return issue3.keys.map((key) => {
-      const where2 = locate(doc, lines, keyPath, key);
-      const full = [...keyPath, key].join(".");
-      const suggestion = closest(key, knownKeys(keyPath));
-      return `${file2}${where2}: unknown key "${full}"${suggestion ? ` — did you mean "${suggestion}"?` : ""}`;
-    }).join("\n  ");
-  }
-  const where = locate(doc, lines, keyPath);
-  const label = keyPath.length ? keyPath.join(".") : "(top level)";
-  let message = issue3.message;
-  if (valueAt(raw, issue3.path) === void 0 && issue3.code !== "custom") message = "is required";
-  else if (issue3.code === "invalid_value" && "values" in issue3)
-    message = `expected one of ${issue3.values.map((v) => JSON.stringify(v)).join(", ")}`;
-  return `${file2}${where}: ${label}: ${message}`;
-}
 function locate(doc, lines, keyPath, key) {
   const segs = keyPath.map((s) => /^\d+$/.test(s) ? Number(s) : s);
   let offset;
@@ -49686,60 +49861,6 @@ function locate(doc, lines, keyPath, key) {
   if (offset === void 0) return "";
   const pos = lines.linePos(offset);
   return `:${pos.line}:${pos.col}`;
-}
-var KNOWN = {
-  "": [
-    "version",
-    "train",
-    "seeds",
-    "mode",
-    "alpha",
-    "paired",
-    "robust",
-    "metrics",
-    "artifacts",
-    "data",
-    "config",
-    "baseline",
-    "curves",
-    "diagnose"
-  ],
-  train: ["command", "image", "allow-unpinned", "network", "gpus", "env", "timeout"],
-  metric: ["margin", "direction"],
-  seeds: ["min", "max", "step", "boundary", "calibration", "futility"]
-};
-function knownKeys(keyPath) {
-  if (keyPath.length === 0) return KNOWN[""];
-  if (keyPath.length === 1 && keyPath[0] === "train") return KNOWN.train;
-  if (keyPath.length === 2 && keyPath[0] === "metrics") return KNOWN.metric;
-  if (keyPath.length === 1 && keyPath[0] === "seeds") return KNOWN.seeds;
-  return [];
-}
-function closest(word, candidates) {
-  let best;
-  let bestDistance = 3;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c);
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  return best;
-}
-function editDistance(a, b) {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  let distance = b.length;
-  for (const [i, ca] of a.split("").entries()) {
-    let diag = i;
-    let left = i + 1;
-    const cur = [left];
-    for (const [k, up] of prev.slice(1).entries()) {
-      left = Math.min(up + 1, left + 1, diag + (ca === b[k] ? 0 : 1));
-      diag = up;
-      cur.push(left);
-    }
-    prev = cur;
-    distance = left;
-  }
-  return distance;
 }
 
 // src/diagnose/run.ts
@@ -50039,6 +50160,54 @@ function parseLenientJson(text) {
     }
     return v;
   });
+}
+var INTEGER = /-?\d+/y;
+function parseJsonExactIntegers(text) {
+  const doc = JSON.parse(text);
+  if (!/\d{16}/.test(text)) return doc;
+  let out = "";
+  let last = 0;
+  let replaced = false;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charAt(i);
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      continue;
+    }
+    if (c !== "-" && (c < "0" || c > "9")) continue;
+    INTEGER.lastIndex = i;
+    INTEGER.test(text);
+    let end = INTEGER.lastIndex;
+    const next = text.charAt(end);
+    if (next === "." || next === "e" || next === "E") {
+      while (end < text.length && /[\d.eE+-]/.test(text.charAt(end))) end++;
+    } else if (!Number.isSafeInteger(Number(text.slice(i, end)))) {
+      out += `${text.slice(last, i)}${JSON.stringify(`${SENTINEL}int:${text.slice(i, end)}`)}`;
+      last = end;
+      replaced = true;
+    }
+    i = end - 1;
+  }
+  if (!replaced) return doc;
+  const exact = JSON.parse(out + text.slice(last));
+  const prefix = `${SENTINEL}int:`;
+  const revive = (v) => typeof v === "string" && v.startsWith(prefix) ? BigInt(v.slice(prefix.length)) : v;
+  const stack = [exact];
+  for (let v = stack.pop(); v !== void 0; v = stack.pop()) {
+    if (v === null || typeof v !== "object") continue;
+    const container = v;
+    for (const [k, item] of Object.entries(container)) {
+      if (typeof item === "object" && item !== null) stack.push(item);
+      else container[k] = revive(item);
+    }
+  }
+  return revive(exact);
 }
 
 // src/train/metrics.ts
@@ -51063,7 +51232,7 @@ async function sha256File(file2, start = 0, end) {
     hash2.update(chunk);
   return hash2.digest("hex");
 }
-function describe3(err) {
+function describe4(err) {
   if (err instanceof FormatError) return err.message;
   if (err instanceof Error) return err.message.split("\n")[0];
   return String(err);
@@ -51212,7 +51381,7 @@ async function openSafetensors(file2, size, limits) {
     try {
       header2 = JSON.parse((await readAt(fh, 8, headerLen)).toString("utf8"));
     } catch (err) {
-      throw new FormatError(`safetensors header is not valid JSON (${describe3(err)})`);
+      throw new FormatError(`safetensors header is not valid JSON (${describe4(err)})`);
     }
     if (header2 === null || typeof header2 !== "object" || Array.isArray(header2))
       throw new FormatError("safetensors header is not a JSON object");
@@ -51291,7 +51460,7 @@ async function openText(file2, size, format, limits) {
     try {
       doc = parseLenientJson(text);
     } catch (err) {
-      throw new FormatError(`invalid JSON (${describe3(err)})`);
+      throw new FormatError(`invalid JSON (${describe4(err)})`);
     }
     arrays = jsonArrays(doc);
   } else {
@@ -51348,7 +51517,7 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
       before = await openContainer(format, beforePath, sb.size, limits);
     } catch (err) {
       diff.notes.push(
-        `could not read the before file as ${format} (${describe3(err)}); compared by size and SHA-256 only`
+        `could not read the before file as ${format} (${describe4(err)}); compared by size and SHA-256 only`
       );
       return diff;
     }
@@ -51356,7 +51525,7 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
       after = await openContainer(format, afterPath, sa.size, limits);
     } catch (err) {
       diff.notes.push(
-        `could not read the after file as ${format} (${describe3(err)}); compared by size and SHA-256 only`
+        `could not read the after file as ${format} (${describe4(err)}); compared by size and SHA-256 only`
       );
       return diff;
     }
@@ -51371,7 +51540,7 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
         const a = afterNames.has(n) ? await after.load(n) : void 0;
         arrays.push(compareArrays(n, b, a));
       } catch (err) {
-        diff.notes.push(`could not compare ${JSON.stringify(n)}: ${describe3(err)}`);
+        diff.notes.push(`could not compare ${JSON.stringify(n)}: ${describe4(err)}`);
       }
     }
     if (arrays.length > maxEntries) {
@@ -52156,8 +52325,8 @@ function diffData(before, after) {
 
 // src/drift/settings.ts
 function diffSettings(before, after, file2) {
-  const show = (v) => v === void 0 || v === null || typeof v !== "object" ? v : JSON.stringify(v);
-  return Object.keys(after).filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key])).map((key) => ({ file: file2, key, change: "modified", before: show(before[key]), after: show(after[key]) }));
+  const show2 = (v) => v === void 0 || v === null || typeof v !== "object" ? v : JSON.stringify(v);
+  return Object.keys(after).filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key])).map((key) => ({ file: file2, key, change: "modified", before: show2(before[key]), after: show2(after[key]) }));
 }
 
 // src/drift/text-change.ts
@@ -52948,29 +53117,46 @@ function scalar(v) {
   if (v === null || v === void 0) return null;
   if (typeof v === "number") return Number.isFinite(v) ? v : String(v);
   if (typeof v === "string" || typeof v === "boolean") return v;
-  if (typeof v === "bigint") return v.toString();
+  if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? String(v) : v.toISOString();
   return String(v);
 }
+function isContainer(v) {
+  return v !== null && typeof v === "object" && !(v instanceof Date);
+}
 function flatten(doc) {
   const out = /* @__PURE__ */ new Map();
-  const visit3 = (v, key) => {
+  const todo = [[doc, ""]];
+  for (let next = todo.pop(); next !== void 0; next = todo.pop()) {
+    const [v, key] = next;
     if (Array.isArray(v)) {
       if (v.length === 0) out.set(key, "[]");
       v.forEach((item, i) => {
-        visit3(item, childKey(key, String(i), true));
+        todo.push([item, childKey(key, String(i), true)]);
       });
-    } else if (v !== null && typeof v === "object" && !(v instanceof Date)) {
+    } else if (isContainer(v)) {
       const entries = Object.entries(v);
       if (entries.length === 0) out.set(key, "{}");
-      for (const [k, item] of entries) visit3(item, childKey(key, k, false));
+      for (const [k, item] of entries) todo.push([item, childKey(key, k, false)]);
     } else {
       out.set(key, scalar(v));
     }
-  };
-  visit3(doc, "");
+  }
   return Object.fromEntries([...out].sort((x, y) => compareBytes(x[0], y[0])));
 }
+var MAX_DEPTH = 1e3;
+function nestedDeeperThan(doc, limit) {
+  const todo = [[doc, 0]];
+  for (let next = todo.pop(); next !== void 0; next = todo.pop()) {
+    const [v, depth] = next;
+    if (!isContainer(v)) continue;
+    if (depth >= limit) return true;
+    for (const item of Object.values(v)) if (isContainer(item)) todo.push([item, depth + 1]);
+  }
+  return false;
+}
+var NESTED_TOO_DEEPLY = "nested too deeply (more than 1,000 levels of mappings and lists)";
+var NESTED_TOO_DEEPLY_TO_PARSE = "nested too deeply to parse (hundreds of levels of mappings and lists)";
 var CONFIG_FILE_MAX_BYTES = MIB;
 var SUPPORTED = ".yaml, .yml, .json, .toml";
 function parseError(kind, file2, detail, line, col) {
@@ -52981,23 +53167,41 @@ function parseError(kind, file2, detail, line, col) {
   );
 }
 function parseConfigText(text, file2) {
+  const doc = parseByExtension(text, file2);
+  if (nestedDeeperThan(doc, MAX_DEPTH)) {
+    const kind = { ".json": "JSON", ".toml": "TOML" }[path11.extname(file2).toLowerCase()] ?? "YAML";
+    throw parseError(kind, file2, NESTED_TOO_DEEPLY);
+  }
+  return doc;
+}
+function parseByExtension(text, file2) {
   const ext = path11.extname(file2).toLowerCase();
   text = text.replace(/^\uFEFF/, "");
   if (ext === ".yaml" || ext === ".yml") {
     try {
-      return (0, import_yaml2.parse)(text, { uniqueKeys: true, merge: true, logLevel: "error" });
+      return (0, import_yaml2.parse)(text, { uniqueKeys: true, merge: true, logLevel: "error", intAsBigInt: true });
     } catch (err) {
       if (err instanceof import_yaml2.YAMLParseError) {
-        const detail = firstLine(err.message).replace(/ at line \d+, column \d+:?$/, "");
+        let detail = firstLine(err.message).replace(/ at line \d+, column \d+:?$/, "");
+        if (/call stack/i.test(detail)) detail = NESTED_TOO_DEEPLY_TO_PARSE;
         const pos = err.linePos?.[0];
         throw parseError("YAML", file2, detail, pos?.line, pos?.col);
       }
-      throw parseError("YAML", file2, err.message);
+      const message = err.message;
+      if (err instanceof RangeError && /call stack/i.test(message))
+        throw parseError("YAML", file2, NESTED_TOO_DEEPLY_TO_PARSE);
+      if (/alias/i.test(message))
+        throw parseError(
+          "YAML",
+          file2,
+          'too many aliases: *references expand into more values than a config holds, as in a "billion laughs" attack'
+        );
+      throw parseError("YAML", file2, firstLine(message));
     }
   }
   if (ext === ".json") {
     try {
-      return JSON.parse(text);
+      return parseJsonExactIntegers(text);
     } catch {
       const pos = jsonErrorOffset(text);
       if (pos === void 0) throw parseError("JSON", file2, "not valid JSON");
@@ -53009,10 +53213,14 @@ function parseConfigText(text, file2) {
       return parse3(text, { integersAsBigInt: "asNeeded" });
     } catch (err) {
       if (err instanceof TomlError) {
-        const detail = firstLine(err.message).replace(/^Invalid TOML document: /, "");
+        let detail = firstLine(err.message).replace(/^Invalid TOML document: /, "");
+        if (/excessively nested/i.test(detail)) detail = NESTED_TOO_DEEPLY;
         throw parseError("TOML", file2, detail, err.line, err.column);
       }
-      throw parseError("TOML", file2, err.message);
+      const message = err.message;
+      if (err instanceof RangeError && /call stack/i.test(message))
+        throw parseError("TOML", file2, NESTED_TOO_DEEPLY_TO_PARSE);
+      throw parseError("TOML", file2, firstLine(message));
     }
   }
   throw new GateError(
@@ -53540,7 +53748,7 @@ function runProcess(spec) {
   return new Promise((resolve2) => {
     let timedOut = false;
     let spawnError;
-    const child = spawn(program, args, {
+    const child2 = spawn(program, args, {
       cwd: spec.cwd,
       env: spec.env,
       stdio: ["ignore", "pipe", "pipe"],
@@ -53550,13 +53758,13 @@ function runProcess(spec) {
     let stopped;
     const stop = () => {
       stopped ??= (async () => {
-        signalGroup(child, "SIGTERM");
-        setTimeout(() => signalGroup(child, "SIGKILL"), KILL_GRACE_MS).unref();
+        signalGroup(child2, "SIGTERM");
+        setTimeout(() => signalGroup(child2, "SIGKILL"), KILL_GRACE_MS).unref();
         await spec.onStop?.();
       })();
       return stopped;
     };
-    const entry = { child, stop };
+    const entry = { child: child2, stop };
     live.add(entry);
     const timer = setTimeout(() => {
       timedOut = true;
@@ -53585,12 +53793,12 @@ function runProcess(spec) {
     };
     const stdoutLines = lineSplitter();
     const stderrLines = lineSplitter();
-    child.stdout.on("data", (c) => stdoutLines.push(c));
-    child.stderr.on("data", (c) => stderrLines.push(c));
-    child.on("error", (e) => {
+    child2.stdout.on("data", (c) => stdoutLines.push(c));
+    child2.stderr.on("data", (c) => stderrLines.push(c));
+    child2.on("error", (e) => {
       spawnError = e;
     });
-    child.on("close", (code, signal) => {
+    child2.on("close", (code, signal) => {
       clearTimeout(timer);
       live.delete(entry);
       stdoutLines.flush();
@@ -53607,10 +53815,10 @@ function runProcess(spec) {
     });
   });
 }
-function signalGroup(child, sig) {
-  if (child.pid === void 0 || child.exitCode !== null) return;
+function signalGroup(child2, sig) {
+  if (child2.pid === void 0 || child2.exitCode !== null) return;
   try {
-    process.kill(-child.pid, sig);
+    process.kill(-child2.pid, sig);
   } catch {
   }
 }
@@ -58667,8 +58875,8 @@ function renderDiagnosis(d, f, heading = "###") {
   if (d.differences.length) {
     out.push("", "| What differed between two runs of the same seed | Run 1 | Run 2 | |", "|---|---|---|---|");
     for (const x of d.differences.slice(0, 30)) {
-      const show = (v) => x.kind === "artifact" && typeof v === "string" ? f.code(shortHash(v)) : f.code(v);
-      out.push(`| ${x.kind} ${f.code(x.name)} | ${show(x.before)} | ${show(x.after)} | ${f.text(x.detail)} |`);
+      const show2 = (v) => x.kind === "artifact" && typeof v === "string" ? f.code(shortHash(v)) : f.code(v);
+      out.push(`| ${x.kind} ${f.code(x.name)} | ${show2(x.before)} | ${show2(x.after)} | ${f.text(x.detail)} |`);
     }
   }
   if (d.artifacts.some((a) => a.status !== "identical"))

@@ -129,3 +129,38 @@ describe('limits', () => {
     }
   });
 });
+
+describe('pathological config files', () => {
+  it('a YAML alias bomb in repro-gate.yml is one message, not an unexpected error', async () => {
+    const bomb = Array.from(
+      { length: 6 },
+      (_, i) => `x${i}: &x${i} [${Array.from({ length: 9 }, () => (i === 0 ? '"lol"' : `*x${i - 1}`)).join(', ')}]`,
+    ).join('\n');
+    const root = await project(`${configWith('')}${bomb}\n`);
+    const r = await runCli(['drift'], root);
+    expectCleanError(r);
+    expect(r.stderr).toContain('repro-gate.yml: too many YAML aliases');
+  });
+
+  it('a config: file nested 100,000 levels deep is "nested too deeply", naming the file', async () => {
+    const deep = 100_000;
+    await withEdit(
+      path.join(dir, 'params.json'),
+      () => `{"lr": ${'['.repeat(deep)}${']'.repeat(deep)}}`,
+      async () => {
+        const r = await runCli(['drift'], dir);
+        expectCleanError(r);
+        expect(r.stderr).toContain('Invalid JSON in params.json: nested too deeply (more than 1,000 levels');
+      },
+    );
+  });
+
+  it('seeds given as a string is one clear message', async () => {
+    const root = await project(configWith('').replace('seeds: [0]', 'seeds: "5"'));
+    const r = await runCli(['check'], root);
+    expectCleanError(r);
+    expect(r.stderr).toContain(
+      'repro-gate.yml:4:8: seeds: expected a whole number of seeds ≥ 1 or a list of non-negative integers, got "5"',
+    );
+  });
+});

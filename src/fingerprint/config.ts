@@ -7,7 +7,9 @@
  * - Empty objects / arrays are kept as the string markers `{}` / `[]`, so emptying a list is a diff.
  * - Dates become ISO strings (TOML local dates/times keep their local form, e.g. `1979-05-27`),
  *   NaN / ±Infinity become `NaN` / `Infinity` / `-Infinity` strings (JSON has no such numbers, and
- *   the baseline is JSON), and TOML integers beyond 2^53 become decimal strings (kept exact).
+ *   the baseline is JSON; YAML reads 1e309 as infinity too), and integers beyond 2^53 in YAML, JSON
+ *   or TOML become decimal strings (kept exact, as Python reads them).
+ * - A document nested deeper than 1,000 levels is refused ("nested too deeply"), whatever its format.
  */
 import path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
@@ -19,38 +21,64 @@ import { GateError } from '../util/errors.js';
 import { MIB, readLimitedText } from '../util/files.js';
 import { firstLine } from '../util/format.js';
 import { jsonErrorOffset } from '../util/json-position.js';
+import { parseJsonExactIntegers } from '../util/lenient-json.js';
 import { resolveEntry } from './paths.js';
 
 function scalar(v: unknown): Scalar {
   if (v === null || v === undefined) return null;
   if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
   if (typeof v === 'string' || typeof v === 'boolean') return v;
-  if (typeof v === 'bigint') return v.toString();
+  // Parsers give integers as BigInts where a number could lose digits: exact ones stay numbers.
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? String(v) : v.toISOString();
   return String(v);
 }
 
-/** Flattens a parsed document to dotted keys, sorted so the baseline file is stable. */
+function isContainer(v: unknown): v is object {
+  return v !== null && typeof v === 'object' && !(v instanceof Date);
+}
+
+/** Flattens a parsed document to dotted keys, sorted so the baseline file is stable. No recursion. */
 export function flatten(doc: unknown): FlatConfig {
   // A Map + Object.fromEntries, so a key named `__proto__` is stored rather than swallowed.
   const out = new Map<string, Scalar>();
-  const visit = (v: unknown, key: string): void => {
+  const todo: Array<[unknown, string]> = [[doc, '']];
+  for (let next = todo.pop(); next !== undefined; next = todo.pop()) {
+    const [v, key] = next;
     if (Array.isArray(v)) {
       if (v.length === 0) out.set(key, '[]');
       v.forEach((item, i) => {
-        visit(item, childKey(key, String(i), true));
+        todo.push([item, childKey(key, String(i), true)]);
       });
-    } else if (v !== null && typeof v === 'object' && !(v instanceof Date)) {
+    } else if (isContainer(v)) {
       const entries = Object.entries(v);
       if (entries.length === 0) out.set(key, '{}');
-      for (const [k, item] of entries) visit(item, childKey(key, k, false));
+      for (const [k, item] of entries) todo.push([item, childKey(key, k, false)]);
     } else {
       out.set(key, scalar(v));
     }
-  };
-  visit(doc, '');
+  }
   return Object.fromEntries([...out].sort((x, y) => compareBytes(x[0], y[0])));
 }
+
+/** Deeper than this, a config is not a config (and recursive readers of it would overflow their stack). */
+const MAX_DEPTH = 1000;
+
+/** Whether a parsed document nests objects and lists deeper than `limit` (no recursion). */
+function nestedDeeperThan(doc: unknown, limit: number): boolean {
+  const todo: Array<[unknown, number]> = [[doc, 0]];
+  for (let next = todo.pop(); next !== undefined; next = todo.pop()) {
+    const [v, depth] = next;
+    if (!isContainer(v)) continue;
+    if (depth >= limit) return true;
+    for (const item of Object.values(v)) if (isContainer(item)) todo.push([item, depth + 1]);
+  }
+  return false;
+}
+
+const NESTED_TOO_DEEPLY = 'nested too deeply (more than 1,000 levels of mappings and lists)';
+/** When the parser itself runs out of stack first (YAML does at several hundred levels). */
+const NESTED_TOO_DEEPLY_TO_PARSE = 'nested too deeply to parse (hundreds of levels of mappings and lists)';
 
 /** A config: file is parsed and every key kept in the baseline: beyond this it is data, not config. */
 const CONFIG_FILE_MAX_BYTES = MIB;
@@ -67,24 +95,45 @@ function parseError(kind: string, file: string, detail: string, line?: number, c
 
 /** Parses a config file's text by its extension. `file` is used for the format and in messages. */
 export function parseConfigText(text: string, file: string): unknown {
+  const doc = parseByExtension(text, file);
+  if (nestedDeeperThan(doc, MAX_DEPTH)) {
+    const kind = { '.json': 'JSON', '.toml': 'TOML' }[path.extname(file).toLowerCase()] ?? 'YAML';
+    throw parseError(kind, file, NESTED_TOO_DEEPLY);
+  }
+  return doc;
+}
+
+function parseByExtension(text: string, file: string): unknown {
   const ext = path.extname(file).toLowerCase();
   text = text.replace(/^\uFEFF/, ''); // editors on Windows add a BOM; JSON.parse rejects it
   if (ext === '.yaml' || ext === '.yml') {
     try {
       // merge: `<<: *defaults` is common in ML configs (PyYAML supports it); uniqueKeys is the default.
-      return parseYaml(text, { uniqueKeys: true, merge: true, logLevel: 'error' });
+      // intAsBigInt: integers beyond 2^53 stay exact (scalar() turns the others back into numbers).
+      // maxAliasCount (default 100) stops a "billion laughs" expansion of *aliases.
+      return parseYaml(text, { uniqueKeys: true, merge: true, logLevel: 'error', intAsBigInt: true });
     } catch (err) {
       if (err instanceof YAMLParseError) {
-        const detail = firstLine(err.message).replace(/ at line \d+, column \d+:?$/, '');
+        let detail = firstLine(err.message).replace(/ at line \d+, column \d+:?$/, '');
+        if (/call stack/i.test(detail)) detail = NESTED_TOO_DEEPLY_TO_PARSE;
         const pos = err.linePos?.[0];
         throw parseError('YAML', file, detail, pos?.line, pos?.col);
       }
-      throw parseError('YAML', file, (err as Error).message);
+      const message = (err as Error).message;
+      if (err instanceof RangeError && /call stack/i.test(message))
+        throw parseError('YAML', file, NESTED_TOO_DEEPLY_TO_PARSE);
+      if (/alias/i.test(message))
+        throw parseError(
+          'YAML',
+          file,
+          'too many aliases: *references expand into more values than a config holds, as in a "billion laughs" attack',
+        );
+      throw parseError('YAML', file, firstLine(message));
     }
   }
   if (ext === '.json') {
     try {
-      return JSON.parse(text);
+      return parseJsonExactIntegers(text);
     } catch {
       // V8's message quotes the text around the error; the scanner says where and why in its own words.
       const pos = jsonErrorOffset(text);
@@ -97,10 +146,14 @@ export function parseConfigText(text: string, file: string): unknown {
       return parseToml(text, { integersAsBigInt: 'asNeeded' });
     } catch (err) {
       if (err instanceof TomlError) {
-        const detail = firstLine(err.message).replace(/^Invalid TOML document: /, '');
+        let detail = firstLine(err.message).replace(/^Invalid TOML document: /, '');
+        if (/excessively nested/i.test(detail)) detail = NESTED_TOO_DEEPLY;
         throw parseError('TOML', file, detail, err.line, err.column);
       }
-      throw parseError('TOML', file, (err as Error).message);
+      const message = (err as Error).message;
+      if (err instanceof RangeError && /call stack/i.test(message))
+        throw parseError('TOML', file, NESTED_TOO_DEEPLY_TO_PARSE);
+      throw parseError('TOML', file, firstLine(message));
     }
   }
   throw new GateError(
