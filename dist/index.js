@@ -47725,7 +47725,23 @@ async function readBaseline(file2, configFile = "repro-gate.yml") {
     const what = issue3 ? `${issue3.path.join(".") || "(top level)"}: ${issue3.message}` : "not a baseline";
     throw new GateError(`The baseline ${file2} is corrupt: ${what}.`, RECORD_HINT);
   }
+  const inconsistency = baselineInconsistency(parsed.data);
+  if (inconsistency) throw new GateError(`The baseline ${file2} is corrupt: ${inconsistency}.`, RECORD_HINT);
   return parsed.data;
+}
+function baselineInconsistency(baseline) {
+  const { settings, runs } = baseline;
+  const seen = /* @__PURE__ */ new Set();
+  for (const run2 of runs) {
+    if (seen.has(run2.seed)) return `runs: seed ${run2.seed} is recorded twice`;
+    seen.add(run2.seed);
+    const missing = settings.metrics.find((name) => !Object.hasOwn(run2.metrics, name));
+    if (missing !== void 0)
+      return `runs: the run for seed ${run2.seed} has no value for metric "${missing}" (listed in settings.metrics)`;
+  }
+  if (settings.mode === "statistical" && runs.length < 2)
+    return `runs: a statistical baseline needs at least 2 runs to measure seed-to-seed spread, this one has ${runs.length}`;
+  return void 0;
 }
 async function writeBaseline(file2, baseline) {
   await mkdir2(path.dirname(file2), { recursive: true });

@@ -164,3 +164,26 @@ describe('pathological config files', () => {
     );
   });
 });
+
+describe('a baseline no recording could have written', () => {
+  it('with a seed recorded twice is refused as corrupt before any training', async () => {
+    const baseline = path.join(dir, '.repro-gate', 'baseline.json');
+    await withEdit(
+      baseline,
+      (t) => {
+        const b = JSON.parse(t);
+        b.runs[1].seed = b.runs[0].seed;
+        return JSON.stringify(b, null, 2);
+      },
+      async () => {
+        const r = await runCli(['check', '--json'], dir);
+        expectCleanError(r);
+        expect(parseJson(r).error).toEqual({
+          message: `The baseline ${baseline} is corrupt: runs: seed 0 is recorded twice.`,
+          hint: 'Run `repro-gate record` (or the action with `command: record`) and commit the baseline file.',
+        });
+        expect(r.stderr).not.toMatch(/\[seed \d\]/); // nothing was trained
+      },
+    );
+  });
+});

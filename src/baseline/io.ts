@@ -43,7 +43,29 @@ export async function readBaseline(file: string, configFile = 'repro-gate.yml'):
     const what = issue ? `${issue.path.join('.') || '(top level)'}: ${issue.message}` : 'not a baseline';
     throw new GateError(`The baseline ${file} is corrupt: ${what}.`, RECORD_HINT);
   }
+  const inconsistency = baselineInconsistency(parsed.data);
+  if (inconsistency) throw new GateError(`The baseline ${file} is corrupt: ${inconsistency}.`, RECORD_HINT);
   return parsed.data;
+}
+
+/**
+ * Pure: what a well-formed baseline file says that no recording could have written, or undefined:
+ * a run without a value for one of its metrics, a seed recorded twice, or a statistical baseline
+ * with fewer than 2 runs (no spread to compare with).
+ */
+export function baselineInconsistency(baseline: Baseline): string | undefined {
+  const { settings, runs } = baseline;
+  const seen = new Set<number>();
+  for (const run of runs) {
+    if (seen.has(run.seed)) return `runs: seed ${run.seed} is recorded twice`;
+    seen.add(run.seed);
+    const missing = settings.metrics.find((name) => !Object.hasOwn(run.metrics, name));
+    if (missing !== undefined)
+      return `runs: the run for seed ${run.seed} has no value for metric "${missing}" (listed in settings.metrics)`;
+  }
+  if (settings.mode === 'statistical' && runs.length < 2)
+    return `runs: a statistical baseline needs at least 2 runs to measure seed-to-seed spread, this one has ${runs.length}`;
+  return undefined;
 }
 
 /** Write to a temp file beside the target, then rename: a crash never leaves a half-written baseline. */
