@@ -29721,10 +29721,13 @@ async function fingerprintData(entries, root, opts = {}) {
   })();
   let timer;
   const clock = new Promise((_, reject) => {
-    timer = setTimeout(() => {
-      const busy = [...new Set(inProgress.values())];
-      reject(timeUp(busy.length ? `hashing ${busy.join(", ")}` : doing()));
-    }, limit);
+    timer = setTimeout(
+      () => {
+        const busy = [...new Set(inProgress.values())];
+        reject(timeUp(busy.length ? `hashing ${busy.join(", ")}` : doing()));
+      },
+      Math.min(limit, 2 ** 31 - 1)
+    );
   });
   let hashed;
   try {

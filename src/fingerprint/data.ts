@@ -271,10 +271,13 @@ export async function fingerprintData(
   // A read that never returns (a stalled mount) cannot check the clock itself: race it.
   let timer: NodeJS.Timeout | undefined;
   const clock = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const busy = [...new Set(inProgress.values())];
-      reject(timeUp(busy.length ? `hashing ${busy.join(', ')}` : doing()));
-    }, limit);
+    timer = setTimeout(
+      () => {
+        const busy = [...new Set(inProgress.values())];
+        reject(timeUp(busy.length ? `hashing ${busy.join(', ')}` : doing()));
+      },
+      Math.min(limit, 2 ** 31 - 1),
+    ); // setTimeout fires at once beyond 2^31 − 1 ms
   });
   let hashed: Map<string, FileEntry>;
   try {
