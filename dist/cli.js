@@ -29646,11 +29646,10 @@ async function hashOnce(abs, buf, checkTime) {
       if (bytesRead === 0) break;
       hash2.update(buf.subarray(0, bytesRead));
       size += bytesRead;
+      if (bytesRead < buf.length && BigInt(size) === before.size) break;
     }
-    const after = await fh.stat({ bigint: true });
-    const now = await stat(abs, { bigint: true }).catch(() => void 0);
-    if (version2(before) !== version2(after) || BigInt(size) !== after.size || !now || version2(now) !== version2(after))
-      return void 0;
+    const after = await stat(abs, { bigint: true }).catch(() => void 0);
+    if (!after || version2(after) !== version2(before) || BigInt(size) !== before.size) return void 0;
   } finally {
     await fh.close();
   }

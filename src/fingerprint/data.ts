@@ -174,12 +174,14 @@ async function hashOnce(abs: string, buf: Buffer, checkTime: () => void): Promis
       if (bytesRead === 0) break;
       hash.update(buf.subarray(0, bytesRead)); // copied into the hash state now, so buf can be reused
       size += bytesRead;
+      // A short read of a regular file that reached its size is its end: skip the read that would
+      // say so (one less round trip per small file). A file whose size is wrong reads on to EOF.
+      if (bytesRead < buf.length && BigInt(size) === before.size) break;
     }
-    const after = await fh.stat({ bigint: true });
-    // Written to (same inode), or replaced by another file (the path now leads elsewhere)?
-    const now = await stat(abs, { bigint: true }).catch(() => undefined);
-    if (version(before) !== version(after) || BigInt(size) !== after.size || !now || version(now) !== version(after))
-      return undefined;
+    // Written to (size, mtime) or replaced by another file (inode) while it was read? One stat of
+    // the path tells both; the bytes read must also be the size it had when opened.
+    const after = await stat(abs, { bigint: true }).catch(() => undefined);
+    if (!after || version(after) !== version(before) || BigInt(size) !== before.size) return undefined;
   } finally {
     await fh.close();
   }
