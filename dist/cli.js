@@ -31985,6 +31985,7 @@ function describeTextChange(before, after) {
 }
 
 // src/fingerprint/config.ts
+import { realpath as realpath3 } from "node:fs/promises";
 import path11 from "node:path";
 
 // node_modules/smol-toml/dist/error.js
@@ -32862,10 +32863,26 @@ function parseByExtension(text, file2) {
     `config: in repro-gate.yml accepts ${SUPPORTED} files.`
   );
 }
+async function refuseOutsideProject(root, abs, file2) {
+  const real = await realpath3(abs).catch(() => void 0);
+  if (real === void 0) return;
+  const realRoot = await realpath3(root);
+  const hint = "Config files are parsed and their values shown in reports: list files of the repository itself in config: in repro-gate.yml (a symlink to a file elsewhere is not followed).";
+  if (!isWithin(realRoot, real)) {
+    throw new GateError(
+      `The config: file "${file2}" resolves through a symlink to ${real}, outside the project root (${realRoot}); it is not read.`,
+      hint
+    );
+  }
+  if (path11.relative(realRoot, real).split(path11.sep).includes(".git")) {
+    throw new GateError(`The config: file "${file2}" resolves to ${real}, inside a .git folder; it is not read.`, hint);
+  }
+}
 async function fingerprintConfigFiles(files, root) {
   const parsed = /* @__PURE__ */ new Map();
   for (const file2 of files) {
     const { abs, rel } = resolveEntry(root, file2, "config");
+    await refuseOutsideProject(root, abs, file2);
     let text;
     try {
       text = await readLimitedText(abs, {

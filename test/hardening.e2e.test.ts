@@ -3,7 +3,7 @@
  * folder, names that are not names, oversized and pathological config files. Each must end in
  * exit 2 with one clear message (never "unexpected error"), and nothing may be written or leaked.
  */
-import { mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -82,6 +82,25 @@ describe('files that escape their folder', () => {
     expect(r.stderr).toContain(
       `repro-gate.yml:7:9: The metrics.file entry "../metrics.json" points outside the run's output folder ({out}).`,
     );
+  });
+
+  it('a config: file that links out of the project is refused, so its values never reach a report', async () => {
+    const secret = path.join(scratch, 'docker-config.json');
+    await writeFile(secret, '{"auths": {"ghcr.io": {"auth": "SECRET-CONTENT"}}}');
+    const params = path.join(dir, 'params.json');
+    await rename(params, `${params}.orig`);
+    await symlink(secret, params);
+    try {
+      const r = await runCli(['drift', '--json'], dir);
+      expectCleanError(r);
+      expect(parseJson(r).error.message).toMatch(
+        /^The config: file "params\.json" resolves through a symlink to .*docker-config\.json, outside the project root/,
+      );
+      expect(r.stdout + r.stderr).not.toContain('SECRET-CONTENT');
+    } finally {
+      await rm(params);
+      await rename(`${params}.orig`, params);
+    }
   });
 
   it('invalid JSON in a metrics file is placed by line and column, not quoted', async () => {

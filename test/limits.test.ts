@@ -59,13 +59,24 @@ describe('config files', () => {
       'The config: file "fifo.yaml" is not a regular file (a FIFO, socket or device); it is not read.',
     );
     await symlink('/dev/zero', path.join(root, 'zero.yaml'));
-    expect((await gateError(fingerprintConfigFiles(['zero.yaml'], root))).message).toMatch(/not a regular file/);
-    await symlink('/proc/self/environ', path.join(root, 'env.yaml'));
-    const env = await gateError(fingerprintConfigFiles(['env.yaml'], root));
-    expect(env.message).toMatch(
-      /^The config: file "env\.yaml" resolves to \/proc\/.*environ, a kernel pseudo-file under \/proc; it is not read\.$/,
+    expect((await gateError(fingerprintConfigFiles(['zero.yaml'], root))).message).toMatch(
+      /^The config: file "zero\.yaml" resolves through a symlink to \/dev\/zero, outside the project root/,
     );
-    expect(env.hint).toMatch(/regular YAML\/JSON\/TOML files/);
+    await symlink('/proc/self/environ', path.join(root, 'env.yaml'));
+    expect((await gateError(fingerprintConfigFiles(['env.yaml'], root))).message).toMatch(
+      /^The config: file "env\.yaml" resolves through a symlink to \/proc\/\d+\/environ, outside the project root/,
+    );
+  });
+
+  it('refuses a repro-gate.yml that is a kernel pseudo-file or a device, unread', async () => {
+    const environ = await gateError(loadConfig('/proc/self/environ', root));
+    expect(environ.message).toMatch(
+      /^environ resolves to \/proc\/\d+\/environ, a kernel pseudo-file under \/proc; it is not read\.$/,
+    );
+    expect(environ.hint).toBe('Pass --config the path of a regular YAML file.');
+    expect((await gateError(loadConfig('/dev/zero', root))).message).toBe(
+      'zero is not a regular file (a FIFO, socket or device); it is not read.',
+    );
   });
 });
 
@@ -166,5 +177,27 @@ describe('statSnapshot and changedSince', () => {
       { path: 'a', change: 'modified' },
       { path: 'b', change: 'removed' },
     ]);
+  });
+});
+
+describe('config: files are the project own', () => {
+  it('refuses one that links out of the project or into a .git folder, without reading it', async () => {
+    const elsewhere = await mkdtemp(path.join(os.tmpdir(), 'rg-elsewhere-'));
+    await writeFile(path.join(elsewhere, 'config.json'), '{"auths": {"ghcr.io": {"auth": "SECRET-TOKEN"}}}');
+    await symlink(path.join(elsewhere, 'config.json'), path.join(root, 'params.json'));
+    const out = await gateError(fingerprintConfigFiles(['params.json'], root));
+    expect(out.message).toMatch(
+      /^The config: file "params\.json" resolves through a symlink to .*config\.json, outside the project root \(.*\); it is not read\.$/,
+    );
+    expect(out.message).not.toContain('SECRET');
+    await put('.git/config', '[core]\nbare = false\n');
+    await symlink('.git/config', path.join(root, 'git.toml'));
+    expect((await gateError(fingerprintConfigFiles(['git.toml'], root))).message).toMatch(
+      /^The config: file "git\.toml" resolves to .*\.git\/config, inside a \.git folder; it is not read\.$/,
+    );
+    // A symlink that stays inside the project is fine.
+    await put('conf/real.json', '{"lr": 0.1}');
+    await symlink('conf/real.json', path.join(root, 'link.json'));
+    expect(await fingerprintConfigFiles(['link.json'], root)).toEqual({ 'link.json': { lr: 0.1 } });
   });
 });

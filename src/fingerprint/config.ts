@@ -11,6 +11,7 @@
  *   or TOML become decimal strings (kept exact, as Python reads them).
  * - A document nested deeper than 1,000 levels is refused ("nested too deeply"), whatever its format.
  */
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
@@ -22,6 +23,7 @@ import { MIB, readLimitedText } from '../util/files.js';
 import { firstLine } from '../util/format.js';
 import { jsonErrorOffset } from '../util/json-position.js';
 import { parseJsonExactIntegers } from '../util/lenient-json.js';
+import { isWithin } from '../util/paths.js';
 import { resolveEntry } from './paths.js';
 
 function scalar(v: unknown): Scalar {
@@ -162,11 +164,34 @@ function parseByExtension(text: string, file: string): unknown {
   );
 }
 
+/**
+ * A config file's values end up in the baseline and in reports (a PR comment), so it must really
+ * be the project's: a symlink out of the project (to ~/.docker/config.json, say) or into a .git
+ * folder (which may hold a token) is refused, not followed. Missing files are left to the reader.
+ */
+async function refuseOutsideProject(root: string, abs: string, file: string): Promise<void> {
+  const real = await realpath(abs).catch(() => undefined);
+  if (real === undefined) return;
+  const realRoot = await realpath(root);
+  const hint =
+    'Config files are parsed and their values shown in reports: list files of the repository itself in config: in repro-gate.yml (a symlink to a file elsewhere is not followed).';
+  if (!isWithin(realRoot, real)) {
+    throw new GateError(
+      `The config: file "${file}" resolves through a symlink to ${real}, outside the project root (${realRoot}); it is not read.`,
+      hint,
+    );
+  }
+  if (path.relative(realRoot, real).split(path.sep).includes('.git')) {
+    throw new GateError(`The config: file "${file}" resolves to ${real}, inside a .git folder; it is not read.`, hint);
+  }
+}
+
 /** Reads, parses and flattens each `config:` file, keyed by POSIX path relative to `root`. */
 export async function fingerprintConfigFiles(files: string[], root: string): Promise<Record<string, FlatConfig>> {
   const parsed = new Map<string, FlatConfig>();
   for (const file of files) {
     const { abs, rel } = resolveEntry(root, file, 'config');
+    await refuseOutsideProject(root, abs, file);
     let text: string;
     try {
       text = await readLimitedText(abs, {
