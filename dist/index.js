@@ -27761,8 +27761,8 @@ function info(message) {
 }
 
 // src/baseline/io.ts
-import { mkdir as mkdir2, readFile, rename as rename2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
-import path from "node:path";
+import { mkdir as mkdir2, rename as rename2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
+import path3 from "node:path";
 
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
@@ -47566,6 +47566,168 @@ var baselineSchema = external_exports.object({
   fingerprints: fingerprintsSchema
 }).strict();
 
+// src/util/files.ts
+import { constants as constants3 } from "node:fs";
+import { open as open3, readlink as readlink2, realpath, statfs } from "node:fs/promises";
+import path2 from "node:path";
+
+// src/util/paths.ts
+import path from "node:path";
+function toPosix(rel) {
+  return rel.split(path.sep).join("/");
+}
+function insideFolder(entry, root) {
+  if (root === void 0) {
+    if (path.isAbsolute(entry)) return void 0;
+    const normal = path.normalize(entry).replace(/[\\/]+$/, "") || ".";
+    if (normal === ".." || normal.startsWith(`..${path.sep}`)) return void 0;
+    return normal === "." ? "" : toPosix(normal);
+  }
+  const base2 = path.resolve(root);
+  const rel = path.relative(base2, path.resolve(base2, entry));
+  if (rel === ".." || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return void 0;
+  return toPosix(rel);
+}
+function isWithin(root, p) {
+  const rel = path.relative(root, p);
+  return rel === "" || !(rel === ".." || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel));
+}
+
+// src/util/files.ts
+var MIB = 1024 * 1024;
+function formatBytes(n) {
+  if (n >= MIB) return `${Number((n / MIB).toFixed(1))} MiB`;
+  if (n >= 1024) return `${Number((n / 1024).toFixed(1))} KiB`;
+  return `${n} bytes`;
+}
+var PSEUDO_ROOTS = ["/proc", "/sys", "/dev"];
+var PSEUDO_FS = /* @__PURE__ */ new Map([
+  [40864, "procfs"],
+  [1650812274, "sysfs"],
+  [1684170528, "debugfs"],
+  [1953653091, "tracefs"],
+  [1935894131, "securityfs"],
+  [2613483, "cgroup"],
+  [1667723888, "cgroup2"],
+  [7377, "devpts"],
+  [3405662737, "bpf"],
+  [1650812272, "configfs"],
+  [3730735588, "efivarfs"],
+  [1634035564, "pstore"]
+]);
+var fsTypeByDevice = /* @__PURE__ */ new Map();
+async function pseudoFileSystem(real, st) {
+  if (fsTypeByDevice.has(st.dev)) return fsTypeByDevice.get(st.dev);
+  const type = await statfs(real).then(
+    (s) => PSEUDO_FS.get(Number(s.type)),
+    () => void 0
+  );
+  fsTypeByDevice.set(st.dev, type);
+  return type;
+}
+async function pseudoLocationReason(real, st) {
+  const root = PSEUDO_ROOTS.find((r) => isWithin(r, real));
+  if (root) return `resolves to ${real}, a kernel pseudo-file under ${root}`;
+  const fs3 = await pseudoFileSystem(real, st);
+  if (fs3) return `resolves to ${real}, a kernel pseudo-file (${fs3})`;
+  return void 0;
+}
+async function pseudoFileReason(real, st) {
+  if (st.isDirectory()) return "is a folder";
+  if (!st.isFile()) return "is not a regular file (a FIFO, socket or device)";
+  return pseudoLocationReason(real, st);
+}
+async function readUpTo(fh, maxBytes) {
+  const chunks = [];
+  let total = 0;
+  for (; ; ) {
+    const buf = Buffer.allocUnsafe(Math.min(1 << 20, maxBytes + 1 - total));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+    if (bytesRead === 0) return Buffer.concat(chunks, total);
+    chunks.push(buf.subarray(0, bytesRead));
+    total += bytesRead;
+    if (total > maxBytes) return void 0;
+  }
+}
+async function readLimitedText(file2, opts) {
+  const fh = await open3(file2, constants3.O_RDONLY | constants3.O_NONBLOCK);
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: ${file2}`), { code: "EISDIR" });
+    const reason = await pseudoFileReason(await realpath(file2), st);
+    if (reason) throw new GateError(`${opts.name} ${reason}; it is not read.`, opts.specialHint ?? opts.hint);
+    const tooBig = (size) => new GateError(
+      `${opts.name} is ${size}, over the ${formatBytes(opts.maxBytes)} limit for ${opts.what}.`,
+      opts.hint
+    );
+    if (st.size > opts.maxBytes) throw tooBig(formatBytes(st.size));
+    const bytes2 = await readUpTo(fh, opts.maxBytes);
+    if (bytes2 === void 0) throw tooBig(`larger than ${formatBytes(opts.maxBytes)}`);
+    return bytes2.toString("utf8");
+  } finally {
+    await fh.close();
+  }
+}
+async function readConfinedFile(root, rel, setting, opts = {}) {
+  const folder = opts.folder ?? "its folder";
+  const maxBytes = opts.maxBytes ?? 64 * MIB;
+  const hint = opts.hint ?? `Write the file itself inside ${folder}, and name it relative to it in ${setting}.`;
+  const base2 = path2.resolve(root);
+  if (insideFolder(rel, base2) === void 0) {
+    throw new GateError(`The ${setting} entry "${rel}" points outside ${folder} (${base2}).`, hint);
+  }
+  const abs = path2.resolve(base2, rel);
+  let realRoot;
+  let real;
+  try {
+    realRoot = await realpath(base2);
+    real = await realpath(abs);
+  } catch (err) {
+    const code = err.code;
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
+    if (code === "ELOOP") throw new GateError(`The ${setting} entry "${rel}" is a symlink loop.`, hint);
+    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
+  }
+  const outside = () => new GateError(
+    `The ${setting} entry "${rel}" resolves through a symlink to ${real}, outside ${folder} (${base2}); it is not read.`,
+    hint
+  );
+  if (!isWithin(realRoot, real)) throw outside();
+  let fh;
+  try {
+    fh = await open3(real, constants3.O_RDONLY | constants3.O_NONBLOCK | constants3.O_NOFOLLOW);
+  } catch (err) {
+    const code = err.code;
+    if (code === "ENOENT") return null;
+    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
+  }
+  try {
+    const opened = await readlink2(`/proc/self/fd/${fh.fd}`).catch(() => void 0);
+    if (opened !== void 0 && path2.isAbsolute(opened) && !isWithin(realRoot, opened)) throw outside();
+    const st = await fh.stat();
+    if (!st.isFile()) {
+      throw new GateError(
+        `The ${setting} entry "${rel}" ${st.isDirectory() ? "is a folder" : "is not a regular file (a FIFO, socket or device)"}; it is not read.`,
+        hint
+      );
+    }
+    const tooBig = new GateError(
+      `The ${setting} entry "${rel}" is larger than the ${formatBytes(maxBytes)} limit; it is not read.`,
+      hint
+    );
+    if (st.size > maxBytes) throw tooBig;
+    const bytes2 = await readUpTo(fh, maxBytes);
+    if (bytes2 === void 0) throw tooBig;
+    return bytes2.toString("utf8");
+  } catch (err) {
+    if (err instanceof GateError) throw err;
+    const code = err.code;
+    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
+  } finally {
+    await fh.close();
+  }
+}
+
 // src/util/json-position.ts
 var ScanError = class {
   constructor(offset, reason) {
@@ -47689,6 +47851,7 @@ function jsonErrorWhere(text, opts = {}) {
 }
 
 // src/baseline/io.ts
+var BASELINE_MAX_BYTES = 256 * MIB;
 function recordHint(configFile) {
   const flag = configFile === "repro-gate.yml" ? "" : ` --config ${configFile}`;
   return `Run \`repro-gate record${flag}\` (or the action with \`command: record\`) and commit the baseline file.`;
@@ -47697,8 +47860,14 @@ async function readBaseline(file2, configFile = "repro-gate.yml") {
   const RECORD_HINT = recordHint(configFile);
   let text;
   try {
-    text = await readFile(file2, "utf8");
+    text = await readLimitedText(file2, {
+      name: `The baseline ${file2}`,
+      maxBytes: BASELINE_MAX_BYTES,
+      what: "a baseline",
+      hint: RECORD_HINT
+    });
   } catch (err) {
+    if (err instanceof GateError) throw err;
     if (err.code === "ENOENT") throw new GateError(`No baseline at ${file2}.`, RECORD_HINT);
     throw new GateError(`Cannot read the baseline ${file2}: ${err.message}`, RECORD_HINT);
   }
@@ -47744,7 +47913,7 @@ function baselineInconsistency(baseline) {
   return void 0;
 }
 async function writeBaseline(file2, baseline) {
-  await mkdir2(path.dirname(file2), { recursive: true });
+  await mkdir2(path3.dirname(file2), { recursive: true });
   const tmp = `${file2}.tmp-${process.pid}`;
   try {
     await writeFile2(tmp, `${JSON.stringify(baseline, null, 2)}
@@ -49436,168 +49605,6 @@ function valueAt(doc, keyPath) {
   return v;
 }
 
-// src/util/files.ts
-import { constants as constants3 } from "node:fs";
-import { open as open3, readlink as readlink2, realpath, statfs } from "node:fs/promises";
-import path3 from "node:path";
-
-// src/util/paths.ts
-import path2 from "node:path";
-function toPosix(rel) {
-  return rel.split(path2.sep).join("/");
-}
-function insideFolder(entry, root) {
-  if (root === void 0) {
-    if (path2.isAbsolute(entry)) return void 0;
-    const normal = path2.normalize(entry).replace(/[\\/]+$/, "") || ".";
-    if (normal === ".." || normal.startsWith(`..${path2.sep}`)) return void 0;
-    return normal === "." ? "" : toPosix(normal);
-  }
-  const base2 = path2.resolve(root);
-  const rel = path2.relative(base2, path2.resolve(base2, entry));
-  if (rel === ".." || rel.startsWith(`..${path2.sep}`) || path2.isAbsolute(rel)) return void 0;
-  return toPosix(rel);
-}
-function isWithin(root, p) {
-  const rel = path2.relative(root, p);
-  return rel === "" || !(rel === ".." || rel.startsWith(`..${path2.sep}`) || path2.isAbsolute(rel));
-}
-
-// src/util/files.ts
-var MIB = 1024 * 1024;
-function formatBytes(n) {
-  if (n >= MIB) return `${Number((n / MIB).toFixed(1))} MiB`;
-  if (n >= 1024) return `${Number((n / 1024).toFixed(1))} KiB`;
-  return `${n} bytes`;
-}
-var PSEUDO_ROOTS = ["/proc", "/sys", "/dev"];
-var PSEUDO_FS = /* @__PURE__ */ new Map([
-  [40864, "procfs"],
-  [1650812274, "sysfs"],
-  [1684170528, "debugfs"],
-  [1953653091, "tracefs"],
-  [1935894131, "securityfs"],
-  [2613483, "cgroup"],
-  [1667723888, "cgroup2"],
-  [7377, "devpts"],
-  [3405662737, "bpf"],
-  [1650812272, "configfs"],
-  [3730735588, "efivarfs"],
-  [1634035564, "pstore"]
-]);
-var fsTypeByDevice = /* @__PURE__ */ new Map();
-async function pseudoFileSystem(real, st) {
-  if (fsTypeByDevice.has(st.dev)) return fsTypeByDevice.get(st.dev);
-  const type = await statfs(real).then(
-    (s) => PSEUDO_FS.get(Number(s.type)),
-    () => void 0
-  );
-  fsTypeByDevice.set(st.dev, type);
-  return type;
-}
-async function pseudoLocationReason(real, st) {
-  const root = PSEUDO_ROOTS.find((r) => isWithin(r, real));
-  if (root) return `resolves to ${real}, a kernel pseudo-file under ${root}`;
-  const fs3 = await pseudoFileSystem(real, st);
-  if (fs3) return `resolves to ${real}, a kernel pseudo-file (${fs3})`;
-  return void 0;
-}
-async function pseudoFileReason(real, st) {
-  if (st.isDirectory()) return "is a folder";
-  if (!st.isFile()) return "is not a regular file (a FIFO, socket or device)";
-  return pseudoLocationReason(real, st);
-}
-async function readUpTo(fh, maxBytes) {
-  const chunks = [];
-  let total = 0;
-  for (; ; ) {
-    const buf = Buffer.allocUnsafe(Math.min(1 << 20, maxBytes + 1 - total));
-    const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-    if (bytesRead === 0) return Buffer.concat(chunks, total);
-    chunks.push(buf.subarray(0, bytesRead));
-    total += bytesRead;
-    if (total > maxBytes) return void 0;
-  }
-}
-async function readLimitedText(file2, opts) {
-  const fh = await open3(file2, constants3.O_RDONLY | constants3.O_NONBLOCK);
-  try {
-    const st = await fh.stat();
-    if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: ${file2}`), { code: "EISDIR" });
-    const reason = await pseudoFileReason(await realpath(file2), st);
-    if (reason) throw new GateError(`${opts.name} ${reason}; it is not read.`, opts.specialHint ?? opts.hint);
-    const tooBig = (size) => new GateError(
-      `${opts.name} is ${size}, over the ${formatBytes(opts.maxBytes)} limit for ${opts.what}.`,
-      opts.hint
-    );
-    if (st.size > opts.maxBytes) throw tooBig(formatBytes(st.size));
-    const bytes2 = await readUpTo(fh, opts.maxBytes);
-    if (bytes2 === void 0) throw tooBig(`larger than ${formatBytes(opts.maxBytes)}`);
-    return bytes2.toString("utf8");
-  } finally {
-    await fh.close();
-  }
-}
-async function readConfinedFile(root, rel, setting, opts = {}) {
-  const folder = opts.folder ?? "its folder";
-  const maxBytes = opts.maxBytes ?? 64 * MIB;
-  const hint = opts.hint ?? `Write the file itself inside ${folder}, and name it relative to it in ${setting}.`;
-  const base2 = path3.resolve(root);
-  if (insideFolder(rel, base2) === void 0) {
-    throw new GateError(`The ${setting} entry "${rel}" points outside ${folder} (${base2}).`, hint);
-  }
-  const abs = path3.resolve(base2, rel);
-  let realRoot;
-  let real;
-  try {
-    realRoot = await realpath(base2);
-    real = await realpath(abs);
-  } catch (err) {
-    const code = err.code;
-    if (code === "ENOENT" || code === "ENOTDIR") return null;
-    if (code === "ELOOP") throw new GateError(`The ${setting} entry "${rel}" is a symlink loop.`, hint);
-    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
-  }
-  const outside = () => new GateError(
-    `The ${setting} entry "${rel}" resolves through a symlink to ${real}, outside ${folder} (${base2}); it is not read.`,
-    hint
-  );
-  if (!isWithin(realRoot, real)) throw outside();
-  let fh;
-  try {
-    fh = await open3(real, constants3.O_RDONLY | constants3.O_NONBLOCK | constants3.O_NOFOLLOW);
-  } catch (err) {
-    const code = err.code;
-    if (code === "ENOENT") return null;
-    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
-  }
-  try {
-    const opened = await readlink2(`/proc/self/fd/${fh.fd}`).catch(() => void 0);
-    if (opened !== void 0 && path3.isAbsolute(opened) && !isWithin(realRoot, opened)) throw outside();
-    const st = await fh.stat();
-    if (!st.isFile()) {
-      throw new GateError(
-        `The ${setting} entry "${rel}" ${st.isDirectory() ? "is a folder" : "is not a regular file (a FIFO, socket or device)"}; it is not read.`,
-        hint
-      );
-    }
-    const tooBig = new GateError(
-      `The ${setting} entry "${rel}" is larger than the ${formatBytes(maxBytes)} limit; it is not read.`,
-      hint
-    );
-    if (st.size > maxBytes) throw tooBig;
-    const bytes2 = await readUpTo(fh, maxBytes);
-    if (bytes2 === void 0) throw tooBig;
-    return bytes2.toString("utf8");
-  } catch (err) {
-    if (err instanceof GateError) throw err;
-    const code = err.code;
-    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
-  } finally {
-    await fh.close();
-  }
-}
-
 // src/config/keys.ts
 function defOf(schema) {
   return schema._zod.def;
@@ -50357,7 +50364,7 @@ ${lastLines || "    (none)"}
 // src/diagnose/artifact-diff.ts
 import { createHash as createHash4 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
-import { open as open5, readFile as readFile2, stat as stat4 } from "node:fs/promises";
+import { open as open5, readFile, stat as stat4 } from "node:fs/promises";
 import path9 from "node:path";
 
 // src/diagnose/compare-arrays.ts
@@ -51470,7 +51477,7 @@ async function openText(file2, size, format, limits) {
     throw new FormatError(
       `${size} bytes is above the ${limits.maxTextBytes}-byte limit for ${format.toUpperCase()} parsing`
     );
-  const text = await readFile2(file2, "utf8");
+  const text = await readFile(file2, "utf8");
   let arrays;
   let notes = [];
   if (format === "json") {
@@ -51590,7 +51597,7 @@ async function diffArtifactDirs(beforeDir, afterDir, names, options = {}) {
 }
 
 // src/diagnose/curves.ts
-import { readFile as readFile3 } from "node:fs/promises";
+import { readFile as readFile2 } from "node:fs/promises";
 
 // src/util/downsample.ts
 function downsampleIndices(n, max, must) {
@@ -51682,7 +51689,7 @@ function parseCurveLog(content, opts = {}) {
 async function readCurveLog(file2, opts = {}) {
   let content;
   try {
-    content = await readFile3(file2, "utf8");
+    content = await readFile2(file2, "utf8");
   } catch (err) {
     if (err.code === "ENOENT")
       throw new GateError(
@@ -52197,7 +52204,7 @@ var reportSchema = external_exports.object({
 
 // src/gate/observe.ts
 import { createHash as createHash5 } from "node:crypto";
-import { readFile as readFile4, stat as stat5 } from "node:fs/promises";
+import { readFile as readFile3, stat as stat5 } from "node:fs/promises";
 import path13 from "node:path";
 
 // src/diagnose/lint.ts
@@ -53650,7 +53657,7 @@ async function describeDataChanges(config2, commit, data) {
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
     if (before === null || createHash5("sha256").update(before).digest("hex") !== entry.before) continue;
-    const detail = describeTextChange(before, await readFile4(file2, "utf8"));
+    const detail = describeTextChange(before, await readFile3(file2, "utf8"));
     if (detail) entry.detail = detail;
   }
 }
@@ -59163,7 +59170,7 @@ function readInputs(get = (n) => getInput(n)) {
 }
 
 // src/action/untrusted-report.ts
-import { lstat as lstat2, readFile as readFile5 } from "node:fs/promises";
+import { lstat as lstat2, readFile as readFile4 } from "node:fs/promises";
 var MAX_REPORT_BYTES = 5 * 1024 * 1024;
 function clip2(s, max = 120) {
   const one = s.replace(/[\u0000-\u001f\u007f]/g, " ");
@@ -59203,7 +59210,7 @@ async function readUntrustedReport(file2) {
       `Input "report": file is ${st.size} bytes, over the ${MAX_REPORT_BYTES}-byte limit for a report`
     );
   }
-  return parseUntrustedReport(await readFile5(file2, "utf8"));
+  return parseUntrustedReport(await readFile4(file2, "utf8"));
 }
 function checkPullRequest(report, trusted) {
   const pr = report.pullRequest;

@@ -1,5 +1,6 @@
 /** A baseline file that parses but could not have been recorded, and runs that cannot become one. */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -109,6 +110,22 @@ describe('checkRecordable', () => {
   it('refuses a metric whose variance overflows although its mean does not', () => {
     expect(() => checkRecordable([run(0, { v: 1e200 }), run(1, { v: 3e200 }), run(2, { v: 2e200 })], ['v'])).toThrow(
       /Metric "v" cannot be recorded: over seeds 0, 1, 2/,
+    );
+  });
+});
+
+describe('readBaseline never hangs', () => {
+  it('on a baseline that is a symlink to /dev/zero or a FIFO', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rg-baseline-'));
+    await symlink('/dev/zero', path.join(dir, 'zero.json'));
+    await expect(readBaseline(path.join(dir, 'zero.json'))).rejects.toThrow(
+      /^The baseline .*zero\.json is not a regular file \(a FIFO, socket or device\); it is not read\.$/,
+    );
+    execFileSync('sh', ['-c', 'mkfifo "$0"', path.join(dir, 'fifo.json')]);
+    await expect(readBaseline(path.join(dir, 'fifo.json'))).rejects.toThrow(/fifo\.json is not a regular file/);
+    await symlink('/proc/self/environ', path.join(dir, 'env.json'));
+    await expect(readBaseline(path.join(dir, 'env.json'))).rejects.toThrow(
+      /a kernel pseudo-file under \/proc; it is not read/,
     );
   });
 });

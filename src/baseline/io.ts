@@ -1,8 +1,12 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BASELINE_SCHEMA_VERSION, type Baseline, baselineSchema } from '../schema/baseline.js';
 import { GateError } from '../util/errors.js';
+import { MIB, readLimitedText } from '../util/files.js';
 import { jsonErrorWhere } from '../util/json-position.js';
+
+/** Far beyond any recording (a manifest of a million data files is ~150 MiB), far below a string's limit. */
+const BASELINE_MAX_BYTES = 256 * MIB;
 
 /** How to (re)create the baseline, naming the config when it is not the default one. */
 function recordHint(configFile: string): string {
@@ -14,8 +18,15 @@ export async function readBaseline(file: string, configFile = 'repro-gate.yml'):
   const RECORD_HINT = recordHint(configFile);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // A symlink to /dev/zero or a FIFO in the change under test must not hang the gate.
+    text = await readLimitedText(file, {
+      name: `The baseline ${file}`,
+      maxBytes: BASELINE_MAX_BYTES,
+      what: 'a baseline',
+      hint: RECORD_HINT,
+    });
   } catch (err) {
+    if (err instanceof GateError) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new GateError(`No baseline at ${file}.`, RECORD_HINT);
     throw new GateError(`Cannot read the baseline ${file}: ${(err as Error).message}`, RECORD_HINT);
   }
