@@ -55,9 +55,9 @@ var require_identity = __commonJS({
     var isAlias = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === ALIAS;
     var isDocument = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === DOC;
     var isMap2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
-    var isPair = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
-    var isScalar = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
-    var isSeq = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
+    var isPair2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
+    var isScalar2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
+    var isSeq2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
     function isCollection(node2) {
       if (node2 && typeof node2 === "object")
         switch (node2[NODE_TYPE]) {
@@ -78,7 +78,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node2) => (isScalar(node2) || isCollection(node2)) && !!node2.anchor;
+    var hasAnchor = (node2) => (isScalar2(node2) || isCollection(node2)) && !!node2.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -92,9 +92,9 @@ var require_identity = __commonJS({
     exports.isDocument = isDocument;
     exports.isMap = isMap2;
     exports.isNode = isNode;
-    exports.isPair = isPair;
-    exports.isScalar = isScalar;
-    exports.isSeq = isSeq;
+    exports.isPair = isPair2;
+    exports.isScalar = isScalar2;
+    exports.isSeq = isSeq2;
   }
 });
 
@@ -106,7 +106,7 @@ var require_visit = __commonJS({
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove node");
-    function visit2(node2, visitor) {
+    function visit3(node2, visitor) {
       const visitor_ = initVisitor(visitor);
       if (identity.isDocument(node2)) {
         const cd = visit_(null, node2.contents, visitor_, Object.freeze([node2]));
@@ -115,20 +115,20 @@ var require_visit = __commonJS({
       } else
         visit_(null, node2, visitor_, Object.freeze([]));
     }
-    visit2.BREAK = BREAK;
-    visit2.SKIP = SKIP;
-    visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path19) {
-      const ctrl = callVisitor(key, node2, visitor, path19);
+    visit3.BREAK = BREAK;
+    visit3.SKIP = SKIP;
+    visit3.REMOVE = REMOVE;
+    function visit_(key, node2, visitor, path22) {
+      const ctrl = callVisitor(key, node2, visitor, path22);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path19, ctrl);
-        return visit_(key, ctrl, visitor, path19);
+        replaceNode(key, path22, ctrl);
+        return visit_(key, ctrl, visitor, path22);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path19 = Object.freeze(path19.concat(node2));
+          path22 = Object.freeze(path22.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path19);
+            const ci = visit_(i, node2.items[i], visitor, path22);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -139,13 +139,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path19 = Object.freeze(path19.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path19);
+          path22 = Object.freeze(path22.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path22);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path19);
+          const cv = visit_("value", node2.value, visitor, path22);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -166,17 +166,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path19) {
-      const ctrl = await callVisitor(key, node2, visitor, path19);
+    async function visitAsync_(key, node2, visitor, path22) {
+      const ctrl = await callVisitor(key, node2, visitor, path22);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path19, ctrl);
-        return visitAsync_(key, ctrl, visitor, path19);
+        replaceNode(key, path22, ctrl);
+        return visitAsync_(key, ctrl, visitor, path22);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path19 = Object.freeze(path19.concat(node2));
+          path22 = Object.freeze(path22.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path19);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path22);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -187,13 +187,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path19 = Object.freeze(path19.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path19);
+          path22 = Object.freeze(path22.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path22);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path19);
+          const cv = await visitAsync_("value", node2.value, visitor, path22);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -220,23 +220,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path19) {
+    function callVisitor(key, node2, visitor, path22) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path19);
+        return visitor(key, node2, path22);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path19);
+        return visitor.Map?.(key, node2, path22);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path19);
+        return visitor.Seq?.(key, node2, path22);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path19);
+        return visitor.Pair?.(key, node2, path22);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path19);
+        return visitor.Scalar?.(key, node2, path22);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path19);
+        return visitor.Alias?.(key, node2, path22);
       return void 0;
     }
-    function replaceNode(key, path19, node2) {
-      const parent = path19[path19.length - 1];
+    function replaceNode(key, path22, node2) {
+      const parent = path22[path22.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -251,7 +251,7 @@ var require_visit = __commonJS({
         throw new Error(`Cannot replace node with ${pt} parent`);
       }
     }
-    exports.visit = visit2;
+    exports.visit = visit3;
     exports.visitAsync = visitAsync;
   }
 });
@@ -261,7 +261,7 @@ var require_directives = __commonJS({
   "node_modules/yaml/dist/doc/directives.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var visit2 = require_visit();
+    var visit3 = require_visit();
     var escapeChars = {
       "!": "%21",
       ",": "%2C",
@@ -333,13 +333,13 @@ var require_directives = __commonJS({
               onError(0, "%YAML directive should contain exactly one part");
               return false;
             }
-            const [version2] = parts;
-            if (version2 === "1.1" || version2 === "1.2") {
-              this.yaml.version = version2;
+            const [version3] = parts;
+            if (version3 === "1.1" || version3 === "1.2") {
+              this.yaml.version = version3;
               return true;
             } else {
-              const isValid = /^\d+\.\d+$/.test(version2);
-              onError(6, `Unsupported YAML version ${version2}`, isValid);
+              const isValid = /^\d+\.\d+$/.test(version3);
+              onError(6, `Unsupported YAML version ${version3}`, isValid);
               return false;
             }
           }
@@ -405,7 +405,7 @@ var require_directives = __commonJS({
         let tagNames;
         if (doc && tagEntries.length > 0 && identity.isNode(doc.contents)) {
           const tags = {};
-          visit2.visit(doc.contents, (_key, node2) => {
+          visit3.visit(doc.contents, (_key, node2) => {
             if (identity.isNode(node2) && node2.tag)
               tags[node2.tag] = true;
           });
@@ -432,7 +432,7 @@ var require_anchors = __commonJS({
   "node_modules/yaml/dist/doc/anchors.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var visit2 = require_visit();
+    var visit3 = require_visit();
     function anchorIsValid(anchor2) {
       if (/[\x00-\x19\s,[\]{}]/.test(anchor2)) {
         const sa = JSON.stringify(anchor2);
@@ -443,7 +443,7 @@ var require_anchors = __commonJS({
     }
     function anchorNames(root) {
       const anchors = /* @__PURE__ */ new Set();
-      visit2.visit(root, {
+      visit3.visit(root, {
         Value(_key, node2) {
           if (node2.anchor)
             anchors.add(node2.anchor);
@@ -623,7 +623,7 @@ var require_Alias = __commonJS({
   "node_modules/yaml/dist/nodes/Alias.js"(exports) {
     "use strict";
     var anchors = require_anchors();
-    var visit2 = require_visit();
+    var visit3 = require_visit();
     var identity = require_identity();
     var Node = require_Node();
     var toJS = require_toJS();
@@ -649,7 +649,7 @@ var require_Alias = __commonJS({
           nodes2 = ctx.aliasResolveCache;
         } else {
           nodes2 = [];
-          visit2.visit(doc, {
+          visit3.visit(doc, {
             Node: (_key, node2) => {
               if (identity.isAlias(node2) || identity.hasAnchor(node2))
                 nodes2.push(node2);
@@ -848,10 +848,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path19, value2) {
+    function collectionFromPath(schema, path22, value2) {
       let v = value2;
-      for (let i = path19.length - 1; i >= 0; --i) {
-        const k = path19[i];
+      for (let i = path22.length - 1; i >= 0; --i) {
+        const k = path22[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -870,7 +870,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path19) => path19 == null || typeof path19 === "object" && !!path19[Symbol.iterator]().next().done;
+    var isEmptyPath = (path22) => path22 == null || typeof path22 === "object" && !!path22[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -900,11 +900,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path19, value2) {
-        if (isEmptyPath(path19))
+      addIn(path22, value2) {
+        if (isEmptyPath(path22))
           this.add(value2);
         else {
-          const [key, ...rest] = path19;
+          const [key, ...rest] = path22;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value2);
@@ -918,8 +918,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path19) {
-        const [key, ...rest] = path19;
+      deleteIn(path22) {
+        const [key, ...rest] = path22;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -933,8 +933,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path19, keepScalar) {
-        const [key, ...rest] = path19;
+      getIn(path22, keepScalar) {
+        const [key, ...rest] = path22;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -952,8 +952,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path19) {
-        const [key, ...rest] = path19;
+      hasIn(path22) {
+        const [key, ...rest] = path22;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -963,8 +963,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path19, value2) {
-        const [key, ...rest] = path19;
+      setIn(path22, value2) {
+        const [key, ...rest] = path22;
         if (rest.length === 0) {
           this.set(key, value2);
         } else {
@@ -3441,14 +3441,14 @@ var require_Document = __commonJS({
           version: "1.2"
         }, options);
         this.options = opt;
-        let { version: version2 } = opt;
+        let { version: version3 } = opt;
         if (options?._directives) {
           this.directives = options._directives.atDocument();
           if (this.directives.yaml.explicit)
-            version2 = this.directives.yaml.version;
+            version3 = this.directives.yaml.version;
         } else
-          this.directives = new directives.Directives({ version: version2 });
-        this.setSchema(version2, options);
+          this.directives = new directives.Directives({ version: version3 });
+        this.setSchema(version3, options);
         this.contents = value2 === void 0 ? null : this.createNode(value2, _replacer, options);
       }
       /**
@@ -3479,9 +3479,9 @@ var require_Document = __commonJS({
           this.contents.add(value2);
       }
       /** Adds a value to the document. */
-      addIn(path19, value2) {
+      addIn(path22, value2) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path19, value2);
+          this.contents.addIn(path22, value2);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3556,14 +3556,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path19) {
-        if (Collection.isEmptyPath(path19)) {
+      deleteIn(path22) {
+        if (Collection.isEmptyPath(path22)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path19) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path22) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3578,10 +3578,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path19, keepScalar) {
-        if (Collection.isEmptyPath(path19))
+      getIn(path22, keepScalar) {
+        if (Collection.isEmptyPath(path22))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path19, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path22, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path19) {
-        if (Collection.isEmptyPath(path19))
+      hasIn(path22) {
+        if (Collection.isEmptyPath(path22))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path19) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path22) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3612,13 +3612,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path19, value2) {
-        if (Collection.isEmptyPath(path19)) {
+      setIn(path22, value2) {
+        if (Collection.isEmptyPath(path22)) {
           this.contents = value2;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path19), value2);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path22), value2);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path19, value2);
+          this.contents.setIn(path22, value2);
         }
       }
       /**
@@ -3628,11 +3628,11 @@ var require_Document = __commonJS({
        *
        * Overrides all previously set schema options.
        */
-      setSchema(version2, options = {}) {
-        if (typeof version2 === "number")
-          version2 = String(version2);
+      setSchema(version3, options = {}) {
+        if (typeof version3 === "number")
+          version3 = String(version3);
         let opt;
-        switch (version2) {
+        switch (version3) {
           case "1.1":
             if (this.directives)
               this.directives.yaml.version = "1.1";
@@ -3643,9 +3643,9 @@ var require_Document = __commonJS({
           case "1.2":
           case "next":
             if (this.directives)
-              this.directives.yaml.version = version2;
+              this.directives.yaml.version = version3;
             else
-              this.directives = new directives.Directives({ version: version2 });
+              this.directives = new directives.Directives({ version: version3 });
             opt = { resolveKnownTags: true, schema: "core" };
             break;
           case null:
@@ -3654,7 +3654,7 @@ var require_Document = __commonJS({
             opt = null;
             break;
           default: {
-            const sv = JSON.stringify(version2);
+            const sv = JSON.stringify(version3);
             throw new Error(`Expected '1.1', '1.2' or null as first argument, but found: ${sv}`);
           }
         }
@@ -5571,17 +5571,17 @@ var require_cst_visit = __commonJS({
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove item");
-    function visit2(cst, visitor) {
+    function visit3(cst, visitor) {
       if ("type" in cst && cst.type === "document")
         cst = { start: cst.start, value: cst.value };
       _visit(Object.freeze([]), cst, visitor);
     }
-    visit2.BREAK = BREAK;
-    visit2.SKIP = SKIP;
-    visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path19) => {
+    visit3.BREAK = BREAK;
+    visit3.SKIP = SKIP;
+    visit3.REMOVE = REMOVE;
+    visit3.itemAtPath = (cst, path22) => {
       let item = cst;
-      for (const [field, index] of path19) {
+      for (const [field, index] of path22) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -5590,23 +5590,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path19) => {
-      const parent = visit2.itemAtPath(cst, path19.slice(0, -1));
-      const field = path19[path19.length - 1][0];
+    visit3.parentCollection = (cst, path22) => {
+      const parent = visit3.itemAtPath(cst, path22.slice(0, -1));
+      const field = path22[path22.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path19, item, visitor) {
-      let ctrl = visitor(item, path19);
+    function _visit(path22, item, visitor) {
+      let ctrl = visitor(item, path22);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path19.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path22.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5617,12 +5617,12 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path19);
+            ctrl = ctrl(item, path22);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path19) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path22) : ctrl;
     }
-    exports.visit = visit2;
+    exports.visit = visit3;
   }
 });
 
@@ -5638,7 +5638,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -5722,7 +5722,7 @@ var require_cst = __commonJS({
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
     exports.isCollection = isCollection;
-    exports.isScalar = isScalar;
+    exports.isScalar = isScalar2;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
   }
@@ -7338,7 +7338,7 @@ var require_dist = __commonJS({
     var lineCounter = require_line_counter();
     var parser = require_parser();
     var publicApi = require_public_api();
-    var visit2 = require_visit();
+    var visit3 = require_visit();
     exports.Composer = composer.Composer;
     exports.Document = Document.Document;
     exports.Schema = Schema.Schema;
@@ -7366,8 +7366,8 @@ var require_dist = __commonJS({
     exports.parseAllDocuments = publicApi.parseAllDocuments;
     exports.parseDocument = publicApi.parseDocument;
     exports.stringify = publicApi.stringify;
-    exports.visit = visit2.visit;
-    exports.visitAsync = visit2.visitAsync;
+    exports.visit = visit3.visit;
+    exports.visitAsync = visit3.visitAsync;
   }
 });
 
@@ -7377,11 +7377,11 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 // src/gate/check.ts
-import { readFile as readFile10 } from "node:fs/promises";
+import { readFile as readFile5 } from "node:fs/promises";
 
 // src/baseline/io.ts
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import path from "node:path";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import path3 from "node:path";
 
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
@@ -8200,10 +8200,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path19) {
-  if (!path19)
+function getElementAtPath(obj, path22) {
+  if (!path22)
     return obj;
-  return path19.reduce((acc, key) => acc?.[key], obj);
+  return path22.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -8543,11 +8543,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path19, issues) {
+function prefixIssues(path22, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path19);
+    iss.path.unshift(path22);
     return iss;
   });
 }
@@ -9009,16 +9009,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path19 = []) => {
+  const processError = (error63, path22 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path19, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path22, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path19, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path19, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
       } else {
-        const fullpath = [...path19, ...issue2.path];
+        const fullpath = [...path22, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -9057,17 +9057,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path19 = []) => {
+  const processError = (error63, path22 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path19, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path22, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path19, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path19, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
       } else {
-        const fullpath = [...path19, ...issue2.path];
+        const fullpath = [...path22, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -9106,8 +9106,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path19 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path19) {
+  const path22 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path22) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -9373,10 +9373,10 @@ function nanoidOfLength(length) {
 var duration = /^P(?:(\d+W)|(?!.*W)(?=\d|T\d)(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+([.,]\d+)?S)?)?)$/;
 var extendedDuration = /^[-+]?P(?!$)(?:(?:[-+]?\d+Y)|(?:[-+]?\d+[.,]\d+Y$))?(?:(?:[-+]?\d+M)|(?:[-+]?\d+[.,]\d+M$))?(?:(?:[-+]?\d+W)|(?:[-+]?\d+[.,]\d+W$))?(?:(?:[-+]?\d+D)|(?:[-+]?\d+[.,]\d+D$))?(?:T(?=[\d+-])(?:(?:[-+]?\d+H)|(?:[-+]?\d+[.,]\d+H$))?(?:(?:[-+]?\d+M)|(?:[-+]?\d+[.,]\d+M$))?(?:[-+]?\d+(?:[.,]\d+)?S)?)??$/;
 var guid = /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
-var uuid = (version2) => {
-  if (!version2)
+var uuid = (version3) => {
+  if (!version3)
     return /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}|00000000-0000-0000-0000-000000000000|ffffffff-ffff-ffff-ffff-ffffffffffff)$/;
-  return new RegExp(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-${version2}[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12})$`);
+  return new RegExp(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-${version3}[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12})$`);
 };
 var uuid4 = /* @__PURE__ */ uuid(4);
 var uuid6 = /* @__PURE__ */ uuid(6);
@@ -11403,7 +11403,7 @@ function handleIntersectionResults(result, left, right) {
   const unrecKeys = /* @__PURE__ */ new Map();
   let unrecIssue;
   const keyIssues = /* @__PURE__ */ new Map();
-  const collect = (iss, side) => {
+  const collect2 = (iss, side) => {
     let keys;
     if (iss.code === "unrecognized_keys" && !iss.path?.length) {
       unrecIssue ?? (unrecIssue = iss);
@@ -11424,11 +11424,11 @@ function handleIntersectionResults(result, left, right) {
     return true;
   };
   for (const iss of left.issues) {
-    if (!collect(iss, "l"))
+    if (!collect2(iss, "l"))
       result.issues.push(iss);
   }
   for (const iss of right.issues) {
-    if (!collect(iss, "r"))
+    if (!collect2(iss, "r"))
       result.issues.push(iss);
   }
   const bothKeys = [...unrecKeys].filter(([, f]) => f.l && f.r).map(([k]) => k);
@@ -12458,9 +12458,9 @@ function isRecursive(inst, stack, resolve) {
     return PROVEN;
   stack.add(inst);
   let result = NONE;
-  const check4 = (child) => {
-    if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve);
+  const check4 = (child2) => {
+    if (result !== PROVEN && child2?._zod) {
+      const answer = isRecursive(child2, stack, resolve);
       if (answer > result)
         result = answer;
     }
@@ -12471,9 +12471,9 @@ function isRecursive(inst, stack, resolve) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve) : NONE;
-      if (child > answer)
-        answer = child;
+      const child2 = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve) : NONE;
+      if (child2 > answer)
+        answer = child2;
     }
     return answer;
   };
@@ -26245,13 +26245,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path19 = ref.slice(1).split("/").filter(Boolean);
-  if (path19.length === 0) {
+  const path22 = ref.slice(1).split("/").filter(Boolean);
+  if (path22.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path19[0] === defsKey) {
-    const key = path19[1] === void 0 ? void 0 : decodeJSONPointerSegment(path19[1]);
+  if (path22[0] === defsKey) {
+    const key = path22[1] === void 0 ? void 0 : decodeJSONPointerSegment(path22[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -26865,10 +26865,10 @@ function fromJSONSchema(schema, params) {
   } catch {
     throw new Error("fromJSONSchema input is not valid JSON (possibly cyclic); use $defs/$ref for recursive schemas");
   }
-  const version2 = detectVersion(normalized, params?.defaultTarget);
+  const version3 = detectVersion(normalized, params?.defaultTarget);
   const defs = normalized.$defs || normalized.definitions || {};
   const ctx = {
-    version: version2,
+    version: version3,
     defs,
     refs: /* @__PURE__ */ new Map(),
     processing: /* @__PURE__ */ new Set(),
@@ -27126,27 +27126,47 @@ var CancelledError = class extends GateError {
   }
 };
 
+// src/schema/own-record.ts
+function isPlainObject2(v) {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+function ownRecord(value2) {
+  return external_exports.custom(isPlainObject2, { error: "expected an object" }).transform((obj, ctx) => {
+    const entries = [];
+    for (const [key, item] of Object.entries(obj)) {
+      const parsed = value2.safeParse(item);
+      if (parsed.success) entries.push([key, parsed.data]);
+      else
+        for (const issue2 of parsed.error.issues)
+          ctx.addIssue({ code: "custom", message: issue2.message, path: [key, ...issue2.path], input: item });
+    }
+    return Object.fromEntries(entries);
+  });
+}
+
 // src/schema/baseline.ts
 var BASELINE_SCHEMA_VERSION = 1;
 var scalarSchema = external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean(), external_exports.null()]);
 var fileEntrySchema = external_exports.object({ sha256: external_exports.string().regex(/^[0-9a-f]{64}$/), size: external_exports.number().int().nonnegative() }).strict();
-var dataFingerprintSchema = external_exports.object({ files: external_exports.record(external_exports.string(), fileEntrySchema) }).strict();
-var flatConfigSchema = external_exports.record(external_exports.string(), scalarSchema);
-var environmentFingerprintSchema = external_exports.record(external_exports.string(), external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]));
+var dataFingerprintSchema = external_exports.object({ files: ownRecord(fileEntrySchema) }).strict();
+var flatConfigSchema = ownRecord(scalarSchema);
+var environmentFingerprintSchema = ownRecord(external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]));
 var fingerprintsSchema = external_exports.object({
   data: dataFingerprintSchema,
-  config: external_exports.record(external_exports.string(), flatConfigSchema),
+  config: ownRecord(flatConfigSchema),
   environment: environmentFingerprintSchema
 }).strict();
 var runRecordSchema = external_exports.object({
   seed: external_exports.number().int().nonnegative(),
-  metrics: external_exports.record(external_exports.string(), external_exports.number()),
-  artifacts: external_exports.record(external_exports.string(), fileEntrySchema),
+  metrics: ownRecord(external_exports.number()),
+  artifacts: ownRecord(fileEntrySchema),
   durationMs: external_exports.number().nonnegative()
 }).strict();
 function metricValues(runs, name) {
   return runs.map((run) => {
-    const value2 = run.metrics[name];
+    const value2 = Object.hasOwn(run.metrics, name) ? run.metrics[name] : void 0;
     if (value2 === void 0)
       throw new GateError(
         `The run for seed ${run.seed} has no value for metric "${name}".`,
@@ -27159,8 +27179,11 @@ var baselineSchema = external_exports.object({
   schemaVersion: external_exports.literal(BASELINE_SCHEMA_VERSION),
   tool: external_exports.object({ name: external_exports.literal("repro-gate"), version: external_exports.string() }).strict(),
   recordedAt: external_exports.string(),
-  /** Git commit of the project when recorded (null outside git); the reference for "code" drift. */
-  commit: external_exports.string().nullable(),
+  /**
+   * Git commit of the project when recorded (null outside git); the reference for "code" drift.
+   * A full SHA-1 or SHA-256: it is passed to git, so nothing else (an option, a ref name) may pass.
+   */
+  commit: external_exports.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, "expected a full commit SHA (40 or 64 lowercase hex digits) or null").nullable(),
   settings: external_exports.object({
     mode: external_exports.enum(["exact", "statistical"]),
     command: external_exports.array(external_exports.string()),
@@ -27182,19 +27205,310 @@ var baselineSchema = external_exports.object({
   fingerprints: fingerprintsSchema
 }).strict();
 
+// src/util/files.ts
+import { constants } from "node:fs";
+import { open as open2, readlink, realpath, statfs } from "node:fs/promises";
+import path2 from "node:path";
+
+// src/util/paths.ts
+import path from "node:path";
+function toPosix(rel) {
+  return rel.split(path.sep).join("/");
+}
+function insideFolder(entry, root) {
+  if (root === void 0) {
+    if (path.isAbsolute(entry)) return void 0;
+    const normal = path.normalize(entry).replace(/[\\/]+$/, "") || ".";
+    if (normal === ".." || normal.startsWith(`..${path.sep}`)) return void 0;
+    return normal === "." ? "" : toPosix(normal);
+  }
+  const base2 = path.resolve(root);
+  const rel = path.relative(base2, path.resolve(base2, entry));
+  if (rel === ".." || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return void 0;
+  return toPosix(rel);
+}
+function isWithin(root, p) {
+  const rel = path.relative(root, p);
+  return rel === "" || !(rel === ".." || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel));
+}
+
+// src/util/files.ts
+var MIB = 1024 * 1024;
+function formatBytes(n) {
+  if (n >= MIB) return `${Number((n / MIB).toFixed(1))} MiB`;
+  if (n >= 1024) return `${Number((n / 1024).toFixed(1))} KiB`;
+  return `${n} bytes`;
+}
+var PSEUDO_ROOTS = ["/proc", "/sys", "/dev"];
+var PSEUDO_FS = /* @__PURE__ */ new Map([
+  [40864, "procfs"],
+  [1650812274, "sysfs"],
+  [1684170528, "debugfs"],
+  [1953653091, "tracefs"],
+  [1935894131, "securityfs"],
+  [2613483, "cgroup"],
+  [1667723888, "cgroup2"],
+  [7377, "devpts"],
+  [3405662737, "bpf"],
+  [1650812272, "configfs"],
+  [3730735588, "efivarfs"],
+  [1634035564, "pstore"]
+]);
+var fsTypeByDevice = /* @__PURE__ */ new Map();
+async function pseudoFileSystem(real, st) {
+  if (fsTypeByDevice.has(st.dev)) return fsTypeByDevice.get(st.dev);
+  const type = await statfs(real).then(
+    (s) => PSEUDO_FS.get(Number(s.type)),
+    () => void 0
+  );
+  fsTypeByDevice.set(st.dev, type);
+  return type;
+}
+async function pseudoLocationReason(real, st) {
+  const root = PSEUDO_ROOTS.find((r) => isWithin(r, real));
+  if (root) return `resolves to ${real}, a kernel pseudo-file under ${root}`;
+  const fs = await pseudoFileSystem(real, st);
+  if (fs) return `resolves to ${real}, a kernel pseudo-file (${fs})`;
+  return void 0;
+}
+async function pseudoFileReason(real, st) {
+  if (st.isDirectory()) return "is a folder";
+  if (!st.isFile()) return "is not a regular file (a FIFO, socket or device)";
+  return pseudoLocationReason(real, st);
+}
+async function readUpTo(fh, maxBytes) {
+  const chunks = [];
+  let total = 0;
+  for (; ; ) {
+    const buf = Buffer.allocUnsafe(Math.min(1 << 20, maxBytes + 1 - total));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+    if (bytesRead === 0) return Buffer.concat(chunks, total);
+    chunks.push(buf.subarray(0, bytesRead));
+    total += bytesRead;
+    if (total > maxBytes) return void 0;
+  }
+}
+async function readLimitedText(file2, opts) {
+  const fh = await open2(file2, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: ${file2}`), { code: "EISDIR" });
+    const reason = await pseudoFileReason(await realpath(file2), st);
+    if (reason) throw new GateError(`${opts.name} ${reason}; it is not read.`, opts.specialHint ?? opts.hint);
+    const tooBig = (size) => new GateError(
+      `${opts.name} is ${size}, over the ${formatBytes(opts.maxBytes)} limit for ${opts.what}.`,
+      opts.hint
+    );
+    if (st.size > opts.maxBytes) throw tooBig(formatBytes(st.size));
+    const bytes2 = await readUpTo(fh, opts.maxBytes);
+    if (bytes2 === void 0) throw tooBig(`larger than ${formatBytes(opts.maxBytes)}`);
+    return bytes2.toString("utf8");
+  } finally {
+    await fh.close();
+  }
+}
+async function readConfinedFile(root, rel, setting, opts = {}) {
+  const folder = opts.folder ?? "its folder";
+  const maxBytes = opts.maxBytes ?? 64 * MIB;
+  const hint = opts.hint ?? `Write the file itself inside ${folder}, and name it relative to it in ${setting}.`;
+  const base2 = path2.resolve(root);
+  if (insideFolder(rel, base2) === void 0) {
+    throw new GateError(`The ${setting} entry "${rel}" points outside ${folder} (${base2}).`, hint);
+  }
+  const abs = path2.resolve(base2, rel);
+  let realRoot;
+  let real;
+  try {
+    realRoot = await realpath(base2);
+    real = await realpath(abs);
+  } catch (err) {
+    const code = err.code;
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
+    if (code === "ELOOP") throw new GateError(`The ${setting} entry "${rel}" is a symlink loop.`, hint);
+    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
+  }
+  const outside = () => new GateError(
+    `The ${setting} entry "${rel}" resolves through a symlink to ${real}, outside ${folder} (${base2}); it is not read.`,
+    hint
+  );
+  if (!isWithin(realRoot, real)) throw outside();
+  let fh;
+  try {
+    fh = await open2(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  } catch (err) {
+    const code = err.code;
+    if (code === "ENOENT") return null;
+    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
+  }
+  try {
+    const opened = await readlink(`/proc/self/fd/${fh.fd}`).catch(() => void 0);
+    if (opened !== void 0 && path2.isAbsolute(opened) && !isWithin(realRoot, opened)) throw outside();
+    const st = await fh.stat();
+    if (!st.isFile()) {
+      throw new GateError(
+        `The ${setting} entry "${rel}" ${st.isDirectory() ? "is a folder" : "is not a regular file (a FIFO, socket or device)"}; it is not read.`,
+        hint
+      );
+    }
+    const tooBig = new GateError(
+      `The ${setting} entry "${rel}" is larger than the ${formatBytes(maxBytes)} limit; it is not read.`,
+      hint
+    );
+    if (st.size > maxBytes) throw tooBig;
+    const bytes2 = await readUpTo(fh, maxBytes);
+    if (bytes2 === void 0) throw tooBig;
+    return bytes2.toString("utf8");
+  } catch (err) {
+    if (err instanceof GateError) throw err;
+    const code = err.code;
+    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
+  } finally {
+    await fh.close();
+  }
+}
+
+// src/util/json-position.ts
+var ScanError = class {
+  constructor(offset, reason) {
+    this.offset = offset;
+    this.reason = reason;
+  }
+  offset;
+  reason;
+};
+var NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+var PYTHON_TOKENS = ["NaN", "Infinity", "-Infinity"];
+function jsonErrorOffset(text, opts = {}) {
+  let i = 0;
+  const fail = (reason) => {
+    throw new ScanError(i, reason ?? (i >= text.length ? "unexpected end of input" : "unexpected character"));
+  };
+  const ws = () => {
+    for (; ; ) {
+      const c = text[i];
+      if (c !== " " && c !== "	" && c !== "\n" && c !== "\r") return;
+      i++;
+    }
+  };
+  const str = () => {
+    i++;
+    for (; ; ) {
+      const c = text[i];
+      if (c === void 0) fail("unterminated string");
+      else if (c < " ") fail("control character in a string (escape it)");
+      else if (c === '"') return void i++;
+      else if (c === "\\") {
+        i++;
+        if (text[i] === "u") {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail("invalid \\u escape in a string");
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? "x")) fail("invalid escape in a string");
+      }
+      i++;
+    }
+  };
+  const key = () => {
+    if (text[i] !== '"') fail(i >= text.length ? void 0 : "expected a key in double quotes");
+    str();
+    ws();
+    if (text[i] !== ":") fail(i >= text.length ? void 0 : 'expected ":" after a key');
+    i++;
+    ws();
+  };
+  const scalar2 = () => {
+    const c = text[i];
+    if (c === '"') {
+      str();
+      return true;
+    }
+    const literals = opts.lenient ? ["true", "false", "null", ...PYTHON_TOKENS] : ["true", "false", "null"];
+    for (const lit of literals) {
+      if (text.startsWith(lit, i)) {
+        i += lit.length;
+        return true;
+      }
+    }
+    NUMBER.lastIndex = i;
+    if (!NUMBER.test(text)) return false;
+    i = NUMBER.lastIndex;
+    return true;
+  };
+  const stack = [];
+  try {
+    ws();
+    for (; ; ) {
+      const c = text[i];
+      if (c === "{" || c === "[") {
+        stack.push(c);
+        i++;
+        ws();
+        const close = c === "{" ? "}" : "]";
+        if (text[i] === close) {
+          stack.pop();
+          i++;
+        } else {
+          if (c === "{") key();
+          continue;
+        }
+      } else if (!scalar2()) {
+        fail(i >= text.length ? void 0 : "expected a value");
+      }
+      for (; ; ) {
+        ws();
+        const open6 = stack.at(-1);
+        if (open6 === void 0) {
+          if (i < text.length) fail("unexpected text after the end of the JSON document");
+          return void 0;
+        }
+        const close = open6 === "{" ? "}" : "]";
+        if (text[i] === close) {
+          stack.pop();
+          i++;
+          continue;
+        }
+        if (text[i] !== ",") fail(i >= text.length ? void 0 : `expected "," or "${close}"`);
+        i++;
+        ws();
+        if (open6 === "{") key();
+        break;
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof ScanError)) throw e;
+    const [line, column] = lineCol(text, e.offset);
+    return { offset: e.offset, line, column, reason: e.reason };
+  }
+}
+function lineCol(text, offset) {
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  return [line, offset - before.lastIndexOf("\n")];
+}
+function jsonErrorWhere(text, opts = {}) {
+  const pos = jsonErrorOffset(text, opts);
+  return pos ? `at line ${pos.line}, column ${pos.column} (${pos.reason})` : "";
+}
+
 // src/baseline/io.ts
+var BASELINE_MAX_BYTES = 256 * MIB;
 function recordHint(configFile) {
   const flag = configFile === "repro-gate.yml" ? "" : ` --config ${configFile}`;
   return `Run \`repro-gate record${flag}\` (or the action with \`command: record\`) and commit the baseline file.`;
 }
 async function readBaseline(file2, configFile = "repro-gate.yml") {
+  const RECORD_HINT = recordHint(configFile);
   let text;
   try {
-    text = await readFile(file2, "utf8");
+    text = await readLimitedText(file2, {
+      name: `The baseline ${file2}`,
+      maxBytes: BASELINE_MAX_BYTES,
+      what: "a baseline",
+      hint: RECORD_HINT
+    });
   } catch (err) {
-    const hint = recordHint(configFile);
-    if (err.code === "ENOENT") throw new GateError(`No baseline at ${file2}.`, hint);
-    throw new GateError(`Cannot read the baseline ${file2}: ${err.message}`, hint);
+    if (err instanceof GateError) throw err;
+    if (err.code === "ENOENT") throw new GateError(`No baseline at ${file2}.`, RECORD_HINT);
+    throw new GateError(`Cannot read the baseline ${file2}: ${err.message}`, RECORD_HINT);
   }
   return parseBaseline(text, file2, configFile);
 }
@@ -27203,16 +27517,17 @@ function parseBaseline(text, file2, configFile = "repro-gate.yml") {
   let raw;
   try {
     raw = JSON.parse(text);
-  } catch (err) {
+  } catch {
+    const where = jsonErrorWhere(text);
     throw new GateError(
-      `The baseline ${file2} is not valid JSON (${err.message}); it may be truncated or hand-edited.`,
+      `The baseline ${file2} is not valid JSON${where ? ` ${where}` : ""}; it may be truncated or hand-edited.`,
       RECORD_HINT
     );
   }
-  const version2 = raw?.schemaVersion;
-  if (typeof version2 === "number" && version2 > BASELINE_SCHEMA_VERSION) {
+  const version3 = raw?.schemaVersion;
+  if (typeof version3 === "number" && version3 > BASELINE_SCHEMA_VERSION) {
     throw new GateError(
-      `The baseline ${file2} has schemaVersion ${version2}, newer than this repro-gate understands (${BASELINE_SCHEMA_VERSION}).`,
+      `The baseline ${file2} has schemaVersion ${version3}, newer than this repro-gate understands (${BASELINE_SCHEMA_VERSION}).`,
       "Upgrade repro-gate to the version that recorded it."
     );
   }
@@ -27222,10 +27537,26 @@ function parseBaseline(text, file2, configFile = "repro-gate.yml") {
     const what = issue2 ? `${issue2.path.join(".") || "(top level)"}: ${issue2.message}` : "not a baseline";
     throw new GateError(`The baseline ${file2} is corrupt: ${what}.`, RECORD_HINT);
   }
+  const inconsistency = baselineInconsistency(parsed.data);
+  if (inconsistency) throw new GateError(`The baseline ${file2} is corrupt: ${inconsistency}.`, RECORD_HINT);
   return parsed.data;
 }
+function baselineInconsistency(baseline) {
+  const { settings, runs } = baseline;
+  const seen = /* @__PURE__ */ new Set();
+  for (const run of runs) {
+    if (seen.has(run.seed)) return `runs: seed ${run.seed} is recorded twice`;
+    seen.add(run.seed);
+    const missing = settings.metrics.find((name) => !Object.hasOwn(run.metrics, name));
+    if (missing !== void 0)
+      return `runs: the run for seed ${run.seed} has no value for metric "${missing}" (listed in settings.metrics)`;
+  }
+  if (settings.mode === "statistical" && runs.length < 2)
+    return `runs: a statistical baseline needs at least 2 runs to measure seed-to-seed spread, this one has ${runs.length}`;
+  return void 0;
+}
 async function writeBaseline(file2, baseline) {
-  await mkdir(path.dirname(file2), { recursive: true });
+  await mkdir(path3.dirname(file2), { recursive: true });
   const tmp = `${file2}.tmp-${process.pid}`;
   try {
     await writeFile(tmp, `${JSON.stringify(baseline, null, 2)}
@@ -28712,8 +29043,7 @@ function compareSequentialLook(plan, lookIndex, baseline, candidate, specs) {
 
 // src/config/load.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { readFile as readFile2 } from "node:fs/promises";
-import path2 from "node:path";
+import path4 from "node:path";
 
 // src/util/duration.ts
 var UNIT_MS = /* @__PURE__ */ new Map([
@@ -28743,6 +29073,9 @@ function formatDuration(ms) {
 }
 
 // src/schema/config.ts
+function show(v) {
+  return typeof v === "number" && !Number.isFinite(v) ? String(v) : JSON.stringify(v) ?? String(v);
+}
 var marginSchema = external_exports.union([external_exports.number(), external_exports.string()]).transform((raw, ctx) => {
   if (typeof raw === "number") {
     if (Number.isFinite(raw) && raw > 0) return { kind: "absolute", value: raw, text: String(raw) };
@@ -28757,13 +29090,28 @@ var marginSchema = external_exports.union([external_exports.number(), external_e
   });
   return external_exports.NEVER;
 });
-var metricSchema = external_exports.object({
-  /** Required in statistical mode; exact mode compares bits and ignores it. */
-  margin: marginSchema.optional(),
-  /** higher: only a drop beyond the margin fails (non-inferiority); lower: only a rise. */
-  direction: external_exports.enum(["both", "higher", "lower"]).default("both")
-}).strict();
-var envValue = external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]).transform(String);
+var metricSchema = external_exports.object(
+  {
+    /** Required in statistical mode; exact mode compares bits and ignores it. */
+    margin: marginSchema.optional(),
+    /** higher: only a drop beyond the margin fails (non-inferiority); lower: only a rise. */
+    direction: external_exports.enum(["both", "higher", "lower"]).default("both")
+  },
+  {
+    error: (issue2) => issue2.code === "invalid_type" ? `expected the metric's settings as a mapping, e.g. {margin: 0.01}, got ${show(issue2.input)}` : void 0
+  }
+).strict();
+var envValue = external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]).transform((v, ctx) => {
+  if (typeof v === "number" && Number.isInteger(v) && !Number.isSafeInteger(v)) {
+    ctx.addIssue({
+      code: "custom",
+      message: `is an integer beyond 2^53, which YAML reads as ${v} and would pass on rounded; quote it ("…") to pass it exactly`
+    });
+    return external_exports.NEVER;
+  }
+  return String(v);
+});
+var MAX_TIMEOUT_MS = 2 ** 31 - 1;
 var sequentialSeedsSchema = external_exports.object({
   min: external_exports.number().int().min(2),
   max: external_exports.number().int().min(2).max(1e3),
@@ -28773,11 +29121,27 @@ var sequentialSeedsSchema = external_exports.object({
   /** Stop early for futility when the conditional power drops below this (non-binding); off by default. */
   futility: external_exports.number().gt(0).lt(1).optional()
 }).strict().refine((s) => s.max >= s.min, { message: "max must be at least min", path: ["max"] });
-var seedsSchema = external_exports.union([
-  external_exports.number().int().positive().max(1e3).transform((n) => Array.from({ length: n }, (_, i) => i)),
-  external_exports.array(external_exports.number().int().nonnegative()).min(1).refine((s) => new Set(s).size === s.length, "seeds must not repeat"),
-  sequentialSeedsSchema
-]);
+var SEEDS_EXPECTED = "expected a whole number of seeds ≥ 1 or a list of non-negative integers";
+var fixedSeedsSchema = external_exports.union([external_exports.number(), external_exports.array(external_exports.unknown())]).transform((v, ctx) => {
+  const fail = (message) => {
+    ctx.addIssue({ code: "custom", message });
+    return external_exports.NEVER;
+  };
+  if (typeof v === "number") {
+    if (!Number.isSafeInteger(v) || v < 1) return fail(`${SEEDS_EXPECTED}, got ${show(v)}`);
+    if (v > 1e3) return fail(`at most 1000 seeds, got ${v}`);
+    return Array.from({ length: v }, (_, i) => i);
+  }
+  if (v.length === 0) return fail(`${SEEDS_EXPECTED}, got an empty list`);
+  const bad = v.find((x) => !(typeof x === "number" && Number.isSafeInteger(x) && x >= 0));
+  if (bad !== void 0) return fail(`${SEEDS_EXPECTED}, got ${show(bad)} in the list`);
+  const seeds = v;
+  if (new Set(seeds).size !== seeds.length) return fail("seeds must not repeat");
+  return seeds;
+});
+var seedsSchema = external_exports.union([fixedSeedsSchema, sequentialSeedsSchema], {
+  error: (issue2) => `${SEEDS_EXPECTED}, got ${show(issue2.input)}`
+});
 var relPath = external_exports.string().min(1, "must not be empty");
 var configFileSchema = external_exports.object({
   version: external_exports.literal(1, { error: "expected version: 1" }),
@@ -28796,8 +29160,12 @@ var configFileSchema = external_exports.object({
       if (ms === void 0) {
         ctx.addIssue({
           code: "custom",
-          message: `expected a duration like 90s, 30m or 1h30m, got ${JSON.stringify(v)}`
+          message: `expected a duration like 90s, 30m or 1h30m, got ${show(v)}`
         });
+        return external_exports.NEVER;
+      }
+      if (ms > MAX_TIMEOUT_MS) {
+        ctx.addIssue({ code: "custom", message: `must be at most 24 days (596h), got ${show(v)}` });
         return external_exports.NEVER;
       }
       return ms;
@@ -28845,6 +29213,9 @@ var configFileSchema = external_exports.object({
 }).refine((c) => !(c.robust && (c.paired || !Array.isArray(c.seeds))), {
   message: "robust: true is an independent-samples test with fixed seeds; it cannot be combined with paired: true or seeds: {min, max}",
   path: ["robust"]
+}).refine((c) => c.mode !== "statistical" || !Array.isArray(c.seeds) || c.seeds.length >= 2, {
+  message: "statistical mode needs at least 2 seeds to measure how much a metric varies from seed to seed; train more seeds (e.g. seeds: 5) or use mode: exact",
+  path: ["seeds"]
 }).refine((c) => Array.isArray(c.seeds) || c.mode === "statistical", {
   message: "seeds: {min, max} (sequential) needs mode: statistical; exact mode compares fixed seeds",
   path: ["seeds"]
@@ -28878,114 +29249,57 @@ function valueAt(doc, keyPath) {
   return v;
 }
 
-// src/config/load.ts
-var fixHint = (name) => `Fix ${name}; the format is documented in the README ("Configuration").`;
-async function loadConfig(configPath, cwd) {
-  const abs = path2.resolve(cwd, configPath);
-  let text;
-  try {
-    text = await readFile2(abs, "utf8");
-  } catch (err) {
-    const code = err.code;
-    throw new GateError(
-      code === "ENOENT" ? `Config file not found: ${abs}` : `Cannot read config file ${abs}: ${err.message}`,
-      "Create repro-gate.yml in the project (see the README) or pass --config PATH."
-    );
-  }
-  return parseConfig(text, abs);
+// src/config/keys.ts
+function defOf(schema) {
+  return schema._zod.def;
 }
-function parseConfig(text, file2) {
-  const lines = new import_yaml.LineCounter();
-  const doc = (0, import_yaml.parseDocument)(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const name = path2.basename(file2);
-  const [e] = doc.errors;
-  if (e) {
-    const pos = lines.linePos(e.pos[0]);
-    throw new GateError(`${name}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split("\n")[0]}`, fixHint(name));
+function unwrap(schema) {
+  const def = defOf(schema);
+  switch (def.type) {
+    case "optional":
+    case "nullable":
+    case "default":
+    case "prefault":
+    case "readonly":
+    case "catch":
+    case "nonoptional":
+      return unwrap(def.innerType);
+    case "pipe":
+      return unwrap(def.in);
+    case "union":
+      return def.options.flatMap(unwrap);
+    default:
+      return [schema];
   }
-  const raw = doc.toJS();
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new GateError(`${name}: expected a YAML mapping with "version: 1" and a "train:" section`, fixHint(name));
-  }
-  const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issues = parsed.error.issues;
-    const suggested = new Set(
-      issues.flatMap(
-        (i) => i.code === "unrecognized_keys" ? i.keys.map((k) => [...i.path, closest(k, knownKeys(i.path.map(String)))].join(".")) : []
-      )
-    );
-    const messages = issues.filter((i) => !(valueAt(raw, i.path) === void 0 && suggested.has(i.path.join(".")))).map((issue2) => describeIssue(issue2, raw, doc, lines, name));
-    const [only, ...more] = messages;
-    const head = only !== void 0 && more.length === 0 ? only : `${name} has ${messages.length} problems:
-  ${messages.join("\n  ")}`;
-    throw new GateError(head, fixHint(name));
-  }
-  return { ...parsed.data, path: file2, root: path2.dirname(file2) };
 }
-function describeIssue(issue2, raw, doc, lines, file2) {
-  const keyPath = issue2.path.map(String);
-  if (issue2.code === "unrecognized_keys") {
-    return issue2.keys.map((key) => {
-      const where2 = locate(doc, lines, keyPath, key);
-      const full = [...keyPath, key].join(".");
-      const suggestion = closest(key, knownKeys(keyPath));
-      return `${file2}${where2}: unknown key "${full}"${suggestion ? ` — did you mean "${suggestion}"?` : ""}`;
-    }).join("\n  ");
+function child(schema, key) {
+  const def = defOf(schema);
+  if (def.type === "object") {
+    const shape3 = def.shape;
+    if (Object.hasOwn(shape3, key)) return unwrap(shape3[key]);
+    const catchall = def.catchall;
+    return catchall && defOf(catchall).type !== "never" ? unwrap(catchall) : [];
   }
-  const where = locate(doc, lines, keyPath);
-  const label = keyPath.length ? keyPath.join(".") : "(top level)";
-  let message = issue2.message;
-  if (valueAt(raw, issue2.path) === void 0 && issue2.code !== "custom") message = "is required";
-  else if (issue2.code === "invalid_value" && "values" in issue2)
-    message = `expected one of ${issue2.values.map((v) => JSON.stringify(v)).join(", ")}`;
-  return `${file2}${where}: ${label}: ${message}`;
-}
-function locate(doc, lines, keyPath, key) {
-  const segs = keyPath.map((s) => /^\d+$/.test(s) ? Number(s) : s);
-  let offset;
-  if (key !== void 0) {
-    const node2 = segs.length ? doc.getIn(segs, true) : doc.contents;
-    if ((0, import_yaml.isMap)(node2)) {
-      const pair = node2.items.find((p) => p.key?.value === key);
-      offset = pair?.key?.range?.[0];
-    }
-  } else {
-    const node2 = doc.getIn(segs, true);
-    offset = node2?.range?.[0];
-    if (offset === void 0 && segs.length > 1) return locate(doc, lines, keyPath.slice(0, -1));
-  }
-  if (offset === void 0) return "";
-  const pos = lines.linePos(offset);
-  return `:${pos.line}:${pos.col}`;
-}
-var KNOWN = {
-  "": [
-    "version",
-    "train",
-    "seeds",
-    "mode",
-    "alpha",
-    "paired",
-    "robust",
-    "metrics",
-    "artifacts",
-    "data",
-    "config",
-    "baseline",
-    "curves",
-    "diagnose"
-  ],
-  train: ["command", "image", "allow-unpinned", "network", "gpus", "env", "timeout"],
-  metric: ["margin", "direction"],
-  seeds: ["min", "max", "step", "boundary", "calibration", "futility"]
-};
-function knownKeys(keyPath) {
-  if (keyPath.length === 0) return KNOWN[""];
-  if (keyPath.length === 1 && keyPath[0] === "train") return KNOWN.train;
-  if (keyPath.length === 2 && keyPath[0] === "metrics") return KNOWN.metric;
-  if (keyPath.length === 1 && keyPath[0] === "seeds") return KNOWN.seeds;
+  if (def.type === "array") return /^\d+$/.test(key) ? unwrap(def.element) : [];
+  if (def.type === "record") return unwrap(def.valueType);
   return [];
+}
+function objectsAt(schema, keyPath) {
+  let here = unwrap(schema);
+  for (const key of keyPath) here = here.flatMap((s) => child(s, key));
+  return here.filter((s) => defOf(s).type === "object");
+}
+function keysAt(schema, keyPath) {
+  const objects = objectsAt(schema, keyPath);
+  const shapes = objects.map((o) => defOf(o).shape);
+  return {
+    known: [...new Set(shapes.flatMap((s) => Object.keys(s)))],
+    open: objects.some((o) => {
+      const catchall = defOf(o).catchall;
+      return catchall !== void 0 && defOf(catchall).type !== "never";
+    }),
+    schemaOf: (key) => shapes.find((s) => Object.hasOwn(s, key))?.[key]
+  };
 }
 function closest(word, candidates) {
   let best;
@@ -29014,18 +29328,221 @@ function editDistance(a, b) {
   return distance;
 }
 
+// src/config/load.ts
+var CONFIG_MAX_BYTES = MIB;
+var fixHint = (name) => `Fix ${name}; the format is documented in the README ("Configuration").`;
+async function loadConfig(configPath, cwd) {
+  const abs = path4.resolve(cwd, configPath);
+  let text;
+  try {
+    text = await readLimitedText(abs, {
+      name: path4.basename(abs),
+      maxBytes: CONFIG_MAX_BYTES,
+      what: "a config file",
+      hint: `Keep ${path4.basename(abs)} to the gate's settings (the format is in the README, "Configuration").`,
+      specialHint: "Pass --config the path of a regular YAML file."
+    });
+  } catch (err) {
+    if (err instanceof GateError) throw err;
+    const code = err.code;
+    throw new GateError(
+      code === "ENOENT" ? `Config file not found: ${abs}` : `Cannot read config file ${abs}: ${err.message}`,
+      "Create repro-gate.yml in the project (see the README) or pass --config PATH."
+    );
+  }
+  return parseConfig(text, abs);
+}
+function parseConfig(text, file2) {
+  const name = path4.basename(file2);
+  try {
+    return parseConfigDocument(text, file2, name);
+  } catch (err) {
+    if (err instanceof RangeError && /call stack/i.test(err.message)) throw nestedTooDeeply(name);
+    throw err;
+  }
+}
+function nestedTooDeeply(name, where = "") {
+  return new GateError(
+    `${name}${where}: nested too deeply to read (collections inside collections, hundreds of levels).`,
+    fixHint(name)
+  );
+}
+function parseConfigDocument(text, file2, name) {
+  const lines = new import_yaml.LineCounter();
+  const doc = (0, import_yaml.parseDocument)(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const [e] = doc.errors;
+  if (e) {
+    const pos = lines.linePos(e.pos[0]);
+    const where = `:${pos.line}:${pos.col}`;
+    if (/call stack/i.test(e.message)) throw nestedTooDeeply(name, where);
+    throw new GateError(`${name}${where}: invalid YAML: ${firstLine(e.message)}`, fixHint(name));
+  }
+  refuseProtoKeys(doc, lines, name);
+  let raw;
+  try {
+    raw = doc.toJS();
+  } catch (err) {
+    if (err instanceof RangeError) throw err;
+    const message = err.message;
+    if (/alias/i.test(message)) {
+      throw new GateError(
+        `${name}: too many YAML aliases: *references expand into more values than a config holds, as in a "billion laughs" attack; it is not read.`,
+        `Write the values out in ${name} instead of through nested *aliases.`
+      );
+    }
+    throw new GateError(`${name}: cannot be read as YAML: ${firstLine(message)}`, fixHint(name));
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new GateError(`${name}: expected a YAML mapping with "version: 1" and a "train:" section`, fixHint(name));
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.flatMap(expandUnion).map((issue2) => classify(issue2, raw));
+    const suggested = new Set(
+      problems.flatMap((p) => p.typos.flatMap((t) => t.suggestion ? [[...p.path, t.suggestion].join(".")] : []))
+    );
+    const messages = problems.filter((p) => !(p.typos.length === 0 && valueAt(raw, p.path) === void 0 && suggested.has(p.path.join(".")))).map((p) => describe3(p, raw, doc, lines, name));
+    const [only, ...more] = messages;
+    const head = only !== void 0 && more.length === 0 ? only : `${name} has ${messages.length} problems:
+  ${messages.join("\n  ")}`;
+    throw new GateError(head, fixHint(name));
+  }
+  const config2 = { ...parsed.data, path: file2, root: path4.dirname(file2) };
+  checkConfinement(config2, doc, lines, name);
+  return config2;
+}
+function expandUnion(issue2) {
+  if (issue2.code !== "invalid_union") return [issue2];
+  const wrongType = (i) => i.path.length === 0 && (i.code === "invalid_type" || i.code === "invalid_union" && i.errors.every((b) => b.every(wrongType)));
+  const fitting = issue2.errors.filter((branch) => !branch.every(wrongType));
+  const [only, ...others] = fitting;
+  if (only === void 0 || others.length > 0) return [issue2];
+  return only.flatMap((i) => expandUnion({ ...i, path: [...issue2.path, ...i.path] }));
+}
+function classify(issue2, raw) {
+  const keyPath = issue2.path.map(String);
+  if (issue2.code === "unrecognized_keys") {
+    const { known } = keysAt(configSchema, keyPath);
+    return { issue: issue2, path: keyPath, typos: issue2.keys.map((key2) => ({ key: key2, suggestion: closest(key2, known) })) };
+  }
+  const key = keyPath.at(-1);
+  const parent = keyPath.slice(0, -1);
+  if (key !== void 0 && keyPath.length > 0) {
+    const here = keysAt(configSchema, parent);
+    const suggestion = here.open && !here.known.includes(key) ? closest(key, here.known) : void 0;
+    const schema = suggestion === void 0 ? void 0 : here.schemaOf(suggestion);
+    if (suggestion && schema && safeParse2(schema, valueAt(raw, issue2.path)).success) {
+      return { issue: issue2, path: parent, typos: [{ key, suggestion }] };
+    }
+  }
+  return { issue: issue2, path: keyPath, typos: [] };
+}
+function describe3(p, raw, doc, lines, file2) {
+  const { issue: issue2 } = p;
+  if (p.typos.length > 0) {
+    return p.typos.map(({ key, suggestion }) => {
+      const where2 = locate(doc, lines, p.path, key);
+      const full = [...p.path, key].join(".");
+      return `${file2}${where2}: unknown key "${full}"${suggestion ? ` — did you mean "${suggestion}"?` : ""}`;
+    }).join("\n  ");
+  }
+  const where = locate(doc, lines, p.path);
+  const label = p.path.length ? p.path.join(".") : "(top level)";
+  const value2 = valueAt(raw, issue2.path);
+  let message = issue2.message;
+  if (typeof value2 === "number" && !Number.isFinite(value2))
+    message = `expected a finite number, got ${value2} (YAML reads 1e309, .inf and the like as infinity)`;
+  else if (value2 === void 0 && issue2.code !== "custom") message = "is required";
+  else if (issue2.code === "invalid_value" && "values" in issue2)
+    message = `expected one of ${issue2.values.map((v) => JSON.stringify(v)).join(", ")}`;
+  return `${file2}${where}: ${label}: ${message}`;
+}
+function refuseProtoKeys(doc, lines, name) {
+  (0, import_yaml.visit)(doc, {
+    Pair(_, pair, ancestors) {
+      if (!(0, import_yaml.isScalar)(pair.key) || pair.key.value !== "__proto__") return;
+      const keyPath = [];
+      [...ancestors, pair].forEach((node2, i) => {
+        if ((0, import_yaml.isPair)(node2) && (0, import_yaml.isScalar)(node2.key)) keyPath.push(String(node2.key.value));
+        const next = ancestors[i + 1];
+        if ((0, import_yaml.isSeq)(node2) && next !== void 0) keyPath.push(String(node2.items.indexOf(next)));
+      });
+      const pos = lines.linePos(pair.key.range?.[0] ?? 0);
+      throw new GateError(
+        `${name}:${pos.line}:${pos.col}: the key "${keyPath.join(".")}" cannot be used: "__proto__" is not allowed as a name.`,
+        `Rename the key "__proto__" in ${name} (JavaScript reserves it for an object's prototype, so it would be lost).`
+      );
+    }
+  });
+}
+var OUT = "the run's output folder";
+function checkConfinement(config2, doc, lines, name) {
+  const root = path4.resolve(config2.root);
+  const entries = [
+    { keyPath: ["metrics", "file"], setting: "metrics.file", value: config2.metricsFile, out: true, file: true },
+    ...config2.curves ? [{ keyPath: ["curves", "file"], setting: "curves.file", value: config2.curves.file, out: true, file: true }] : [],
+    ...config2.artifacts.map((value2, i) => ({
+      keyPath: ["artifacts", i],
+      setting: "artifacts:",
+      value: value2,
+      out: true,
+      file: false
+    })),
+    { keyPath: ["baseline"], setting: "baseline:", value: config2.baseline, out: false, file: true },
+    ...config2.data.map((value2, i) => ({ keyPath: ["data", i], setting: "data:", value: value2, out: false, file: false })),
+    ...config2.config.map((value2, i) => ({ keyPath: ["config", i], setting: "config:", value: value2, out: false, file: true }))
+  ];
+  for (const e of entries) {
+    const rel = insideFolder(e.value, e.out ? void 0 : root);
+    const folder = e.out ? `${OUT} ({out})` : `the project root (${root})`;
+    const where = `${name}${locate(doc, lines, e.keyPath.map(String))}`;
+    const key = e.setting.replace(/:$/, "");
+    if (rel === void 0) {
+      throw new GateError(
+        `${where}: The ${e.setting} entry "${e.value}" points outside ${folder}.`,
+        e.out ? `Give ${key} as a path inside the folder the training writes to, relative to it (e.g. ${key === "metrics.file" ? "metrics.json" : "model.bin"}).` : `List paths inside the repository, relative to ${root}, in ${key}: in ${name}.`
+      );
+    }
+    if (rel === "" && e.file) {
+      throw new GateError(
+        `${where}: The ${e.setting} entry "${e.value}" names ${e.out ? OUT : "the project root"} itself, not a file in it.`,
+        `Give ${key} as the path of a file, relative to ${e.out ? "{out}" : root}.`
+      );
+    }
+  }
+}
+function locate(doc, lines, keyPath, key) {
+  const segs = keyPath.map((s) => /^\d+$/.test(s) ? Number(s) : s);
+  let offset;
+  if (key !== void 0) {
+    const node2 = segs.length ? doc.getIn(segs, true) : doc.contents;
+    if ((0, import_yaml.isMap)(node2)) {
+      const pair = node2.items.find((p) => p.key?.value === key);
+      offset = pair?.key?.range?.[0];
+    }
+  } else {
+    const node2 = doc.getIn(segs, true);
+    offset = node2?.range?.[0];
+    if (offset === void 0 && segs.length > 1) return locate(doc, lines, keyPath.slice(0, -1));
+  }
+  if (offset === void 0) return "";
+  const pos = lines.linePos(offset);
+  return `:${pos.line}:${pos.col}`;
+}
+
 // src/diagnose/run.ts
 import { rename as rename2, rm as rm3 } from "node:fs/promises";
-import path7 from "node:path";
+import path11 from "node:path";
 
 // src/train/run-seed.ts
 import { mkdir as mkdir2, rm as rm2, stat as stat2 } from "node:fs/promises";
-import path5 from "node:path";
+import path8 from "node:path";
 
 // src/fingerprint/data.ts
 import { createHash } from "node:crypto";
-import { open as open2, readdir, stat } from "node:fs/promises";
-import path4 from "node:path";
+import { constants as constants2 } from "node:fs";
+import { open as open3, readdir, realpath as realpath2, stat } from "node:fs/promises";
+import path6 from "node:path";
 
 // src/util/bytes.ts
 function compareBytes(a, b) {
@@ -29038,120 +29555,245 @@ function sortBytesBy(xs, key) {
   return [...xs].map((x) => [Buffer.from(key(x)), x]).sort((x, y) => Buffer.compare(x[0], y[0])).map((x) => x[1]);
 }
 
+// src/util/log-lines.ts
+function inertLogLines(text) {
+  return text.split(/\r\n|\r|\n/).map((line) => /^\s*::/u.test(line) ? `[repro-gate] ${line}` : line);
+}
+
+// src/util/logger.ts
+var stderrLogger = {
+  info: (text) => process.stderr.write(`${inertLogLines(text).join("\n")}
+`),
+  warn: (text) => process.stderr.write(`${inertLogLines(`warning: ${text}`).join("\n")}
+`)
+};
+
 // src/fingerprint/paths.ts
-import path3 from "node:path";
+import path5 from "node:path";
 function resolveEntry(root, entry, setting) {
-  const base2 = path3.resolve(root);
+  const base2 = path5.resolve(root);
   if (entry.trim() === "") {
     throw new GateError(
       `An empty path is listed in ${setting}: in repro-gate.yml.`,
       `Remove the empty item from ${setting}:.`
     );
   }
-  const abs = path3.resolve(base2, entry);
-  const rel = path3.relative(base2, abs);
-  if (rel === ".." || rel.startsWith(`..${path3.sep}`) || path3.isAbsolute(rel)) {
+  const rel = insideFolder(entry, base2);
+  if (rel === void 0) {
     throw new GateError(
       `The ${setting}: entry "${entry}" points outside the project root (${base2}).`,
       `List paths inside the repository, relative to ${base2}, in ${setting}: in repro-gate.yml.`
     );
   }
-  return { abs, rel: rel.split(path3.sep).join("/") };
+  return { abs: path5.resolve(base2, entry), rel };
 }
 
 // src/fingerprint/data.ts
 var CHUNK = 1 << 20;
 var POOL = 4;
+var DEFAULT_TIME_LIMIT_MS = 30 * 6e4;
 function join(rel, name) {
   return rel === "" ? name : `${rel}/${name}`;
 }
-async function walk(abs, rel, out, ancestors) {
+async function walk(ctx, abs, rel, entry, viaLink, ancestors) {
+  ctx.checkTime(() => `walking ${rel || "."} (data: entry "${entry}")`);
   const dirents = await readdir(abs, { withFileTypes: true });
   for (const d of sortBytesBy(dirents, (x) => x.name)) {
     const { name } = d;
-    const childAbs = path4.join(abs, name);
+    const childAbs = path6.join(abs, name);
     const childRel = join(rel, name);
+    const isLink = d.isSymbolicLink();
     let st;
-    if (d.isSymbolicLink()) {
+    if (isLink) {
       st = await stat(childAbs).catch(() => void 0);
       if (!st) {
+        if (ctx.tolerant) continue;
         throw new GateError(
           `Data file ${childRel} is a broken symlink.`,
           "Restore its target (e.g. pull the data), remove the link, or narrow data: in repro-gate.yml."
         );
       }
     }
+    const linked = viaLink || isLink;
     if (st ? st.isFile() : d.isFile()) {
-      out.set(childRel, childAbs);
+      ctx.out.set(childRel, { abs: childAbs, entry, viaLink: linked });
     } else if (st ? st.isDirectory() : d.isDirectory()) {
       const s = st ?? await stat(childAbs);
       const id = `${s.dev}:${s.ino}`;
       if (ancestors.has(id)) continue;
+      if (linked) {
+        const reason = await pseudoLocationReason(await realpath2(childAbs), s);
+        if (reason) {
+          ctx.warn(`Data folder ${childRel} ${reason}; skipped (the kernel's files are not data).`);
+          continue;
+        }
+      }
       ancestors.add(id);
-      await walk(childAbs, childRel, out, ancestors);
+      await walk(ctx, childAbs, childRel, entry, linked, ancestors);
       ancestors.delete(id);
+    } else {
+      ctx.warn(`Data path ${childRel} is not a regular file (a FIFO, socket or device); skipped.`);
     }
   }
 }
-async function hashFile(abs, rel, buf) {
+async function collect(ctx, entries, root) {
+  for (const entry of entries) {
+    const { abs, rel } = resolveEntry(root, entry, "data");
+    ctx.checkTime(() => `looking up data: entry "${entry}"`);
+    const st = await stat(abs).catch((err) => {
+      if (err.code === "ENOENT" || err.code === "ENOTDIR" || err.code === "ELOOP") return void 0;
+      throw new GateError(`Cannot access data path ${entry} (${err.code ?? err}).`, "Check its permissions.");
+    });
+    if (!st) {
+      if (ctx.tolerant) continue;
+      throw new GateError(
+        `Data path "${entry}" listed in data: does not exist (looked for ${abs}).`,
+        `Fix the data: list in repro-gate.yml (paths are relative to ${path6.resolve(root)}), or create the file.`
+      );
+    }
+    if (!st.isFile() && !st.isDirectory()) {
+      if (ctx.tolerant) continue;
+      throw new GateError(
+        `Data path "${entry}" is not a regular file or folder.`,
+        "List files or folders in data: in repro-gate.yml."
+      );
+    }
+    const real = await realpath2(abs);
+    const viaLink = real !== path6.resolve(abs);
+    if (viaLink && st.isDirectory()) {
+      const reason = await pseudoLocationReason(real, st);
+      if (reason) {
+        ctx.warn(`Data folder ${rel || "."} ${reason}; skipped (the kernel's files are not data).`);
+        continue;
+      }
+    }
+    if (st.isFile()) ctx.out.set(rel, { abs, entry, viaLink });
+    else await walk(ctx, abs, rel, entry, viaLink, /* @__PURE__ */ new Set([`${st.dev}:${st.ino}`]));
+  }
+}
+function version2(st) {
+  return `${st.size}:${st.mtimeNs}:${st.ino}`;
+}
+async function hashOnce(abs, buf, checkTime) {
   const hash2 = createHash("sha256");
   let size = 0;
+  const fh = await open3(abs, constants2.O_RDONLY | constants2.O_NONBLOCK);
   try {
-    const fh = await open2(abs, "r");
-    try {
-      for (; ; ) {
-        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-        if (bytesRead === 0) break;
-        hash2.update(buf.subarray(0, bytesRead));
-        size += bytesRead;
-      }
-    } finally {
-      await fh.close();
+    const before = await fh.stat({ bigint: true });
+    if (!before.isFile()) return void 0;
+    for (; ; ) {
+      checkTime();
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      hash2.update(buf.subarray(0, bytesRead));
+      size += bytesRead;
+      if (bytesRead < buf.length && BigInt(size) === before.size) break;
+    }
+    const after = await stat(abs, { bigint: true }).catch(() => void 0);
+    if (!after || version2(after) !== version2(before) || BigInt(size) !== before.size) return void 0;
+  } finally {
+    await fh.close();
+  }
+  return { sha256: hash2.digest("hex"), size };
+}
+async function hashFile(rel, found, buf, checkTime) {
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const entry = await hashOnce(found.abs, buf, checkTime);
+      if (entry) return entry;
     }
   } catch (err) {
+    if (err instanceof GateError) throw err;
     const code = err.code ?? String(err);
     throw new GateError(
       `Cannot read data file ${rel} (${code}).`,
       "Check that the file exists and is readable by the runner."
     );
   }
-  return { sha256: hash2.digest("hex"), size };
+  throw new GateError(
+    `Data file ${rel} changed while it was being fingerprinted (twice in a row), so its hash would not match any one version of it.`,
+    "Something is still writing to it (a download, a running job): fingerprint it once it is complete, or leave it out of data: in repro-gate.yml."
+  );
 }
-async function fingerprintData(entries, root) {
-  const found = /* @__PURE__ */ new Map();
-  for (const entry of entries) {
-    const { abs, rel } = resolveEntry(root, entry, "data");
-    const st = await stat(abs).catch((err) => {
-      if (err.code === "ENOENT" || err.code === "ENOTDIR" || err.code === "ELOOP") return void 0;
-      throw new GateError(`Cannot access data path ${entry} (${err.code ?? err}).`, "Check its permissions.");
-    });
-    if (!st) {
-      throw new GateError(
-        `Data path "${entry}" listed in data: does not exist (looked for ${abs}).`,
-        `Fix the data: list in repro-gate.yml (paths are relative to ${path4.resolve(root)}), or create the file.`
-      );
-    }
-    if (st.isFile()) found.set(rel, abs);
-    else if (st.isDirectory()) await walk(abs, rel, found, /* @__PURE__ */ new Set([`${st.dev}:${st.ino}`]));
-    else {
-      throw new GateError(
-        `Data path "${entry}" is not a regular file or folder.`,
-        "List files or folders in data: in repro-gate.yml."
-      );
-    }
-  }
-  const todo = [...found].values();
+async function hashAll(found, inProgress, checkTime) {
+  const todo = found.entries();
   const hashed = /* @__PURE__ */ new Map();
-  const worker = async () => {
+  const worker = async (id) => {
     const buf = Buffer.allocUnsafe(CHUNK);
-    for (const [rel, abs] of todo) hashed.set(rel, await hashFile(abs, rel, buf));
+    for (const [rel, f] of todo) {
+      const what = `${rel} (data: entry "${f.entry}")`;
+      inProgress.set(id, what);
+      hashed.set(rel, await hashFile(rel, f, buf, () => checkTime(() => `hashing ${what}`)));
+      inProgress.delete(id);
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(POOL, found.size) }, worker));
+  await Promise.all(Array.from({ length: Math.min(POOL, found.size) }, (_, id) => worker(id)));
+  return hashed;
+}
+async function fingerprintData(entries, root, opts = {}) {
+  const warn = opts.warn ?? ((m) => stderrLogger.warn(m));
+  const limit = opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS;
+  const deadline = Date.now() + limit;
+  let doing = () => "starting";
+  const timeUp = (what) => new GateError(
+    `Fingerprinting data took longer than ${formatDuration(limit)}; stopped while ${what}.`,
+    "A data file may be on a stalled network mount, or too large to hash on every run: narrow data: in repro-gate.yml (a checksum file of a large dataset is data too)."
+  );
+  const checkTime = (what) => {
+    doing = what;
+    if (Date.now() > deadline) throw timeUp(what());
+  };
+  const found = /* @__PURE__ */ new Map();
+  const inProgress = /* @__PURE__ */ new Map();
+  const work = (async () => {
+    await collect({ out: found, warn, checkTime, tolerant: false }, entries, root);
+    for (const [rel, f] of [...found]) {
+      if (!f.viaLink) continue;
+      checkTime(() => `looking up ${rel} (data: entry "${f.entry}")`);
+      const real = await realpath2(f.abs);
+      const reason = await pseudoLocationReason(real, await stat(real));
+      if (reason) {
+        warn(`Data file ${rel} ${reason}; skipped (the kernel's files are not data).`);
+        found.delete(rel);
+      }
+    }
+    return hashAll(found, inProgress, checkTime);
+  })();
+  let timer;
+  const clock = new Promise((_, reject) => {
+    timer = setTimeout(
+      () => {
+        const busy = [...new Set(inProgress.values())];
+        reject(timeUp(busy.length ? `hashing ${busy.join(", ")}` : doing()));
+      },
+      Math.min(limit, 2 ** 31 - 1)
+    );
+  });
+  let hashed;
+  try {
+    hashed = await Promise.race([work, clock]);
+  } finally {
+    clearTimeout(timer);
+  }
   return { files: Object.fromEntries(sortBytesBy(hashed, ([rel]) => rel)) };
+}
+async function statSnapshot(entries, root) {
+  const found = /* @__PURE__ */ new Map();
+  await collect({ out: found, warn: () => {
+  }, checkTime: () => {
+  }, tolerant: true }, entries, root);
+  const snapshot = /* @__PURE__ */ new Map();
+  for (const [rel, f] of sortBytesBy(found, ([r]) => r)) {
+    const st = await stat(f.abs, { bigint: true }).catch(() => void 0);
+    if (!st?.isFile()) continue;
+    if (f.viaLink && await pseudoLocationReason(await realpath2(f.abs), await stat(f.abs))) continue;
+    snapshot.set(rel, version2(st));
+  }
+  return snapshot;
 }
 
 // src/train/metrics.ts
-import { readFile as readFile3 } from "node:fs/promises";
+import path7 from "node:path";
 
 // src/util/lenient-json.ts
 var SENTINEL = "\0repro-gate:";
@@ -29208,9 +29850,58 @@ function parseLenientJson(text) {
     return v;
   });
 }
+var INTEGER = /-?\d+/y;
+function parseJsonExactIntegers(text) {
+  const doc = JSON.parse(text);
+  if (!/\d{16}/.test(text)) return doc;
+  let out = "";
+  let last = 0;
+  let replaced = false;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charAt(i);
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      continue;
+    }
+    if (c !== "-" && (c < "0" || c > "9")) continue;
+    INTEGER.lastIndex = i;
+    INTEGER.test(text);
+    let end = INTEGER.lastIndex;
+    const next = text.charAt(end);
+    if (next === "." || next === "e" || next === "E") {
+      while (end < text.length && /[\d.eE+-]/.test(text.charAt(end))) end++;
+    } else if (!Number.isSafeInteger(Number(text.slice(i, end)))) {
+      out += `${text.slice(last, i)}${JSON.stringify(`${SENTINEL}int:${text.slice(i, end)}`)}`;
+      last = end;
+      replaced = true;
+    }
+    i = end - 1;
+  }
+  if (!replaced) return doc;
+  const exact = JSON.parse(out + text.slice(last));
+  const prefix = `${SENTINEL}int:`;
+  const revive = (v) => typeof v === "string" && v.startsWith(prefix) ? BigInt(v.slice(prefix.length)) : v;
+  const stack = [exact];
+  for (let v = stack.pop(); v !== void 0; v = stack.pop()) {
+    if (v === null || typeof v !== "object") continue;
+    const container = v;
+    for (const [k, item] of Object.entries(container)) {
+      if (typeof item === "object" && item !== null) stack.push(item);
+      else container[k] = revive(item);
+    }
+  }
+  return revive(exact);
+}
 
 // src/train/metrics.ts
 var WRITE_HINT = "Make the training write its metrics as JSON into the {out} folder (also in $REPRO_GATE_OUT), or fix metrics.file in repro-gate.yml.";
+var METRICS_MAX_BYTES = 16 * 1024 * 1024;
 function lookupDotted(doc, dotted) {
   if (doc === null || typeof doc !== "object") return void 0;
   const obj = doc;
@@ -29225,12 +29916,18 @@ function lookupDotted(doc, dotted) {
   }
   return void 0;
 }
+function brief(value2) {
+  if (Array.isArray(value2)) return "a list";
+  if (value2 !== null && typeof value2 === "object") return "an object";
+  const text = JSON.stringify(value2) ?? String(value2);
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+}
 function extractMetrics(doc, names, where) {
-  const values = {};
+  const values = [];
   for (const name of names) {
     const value2 = lookupDotted(doc, name);
     if (value2 === void 0) {
-      const keys = doc && typeof doc === "object" ? Object.keys(doc).slice(0, 10).join(", ") : "";
+      const keys = doc && typeof doc === "object" ? Object.keys(doc).slice(0, 10).map((k) => k.length > 40 ? `${k.slice(0, 39)}…` : k).join(", ") : "";
       throw new GateError(
         `Metric "${name}" is missing from ${where}${keys ? ` (top-level keys: ${keys})` : ""}.`,
         "Write it from the training, or fix the metric name under metrics: in repro-gate.yml (nested keys as dotted paths, e.g. eval.accuracy)."
@@ -29239,28 +29936,29 @@ function extractMetrics(doc, names, where) {
     if (typeof value2 !== "number" || !Number.isFinite(value2)) {
       const nonFinite = typeof value2 === "number";
       throw new GateError(
-        `Metric "${name}" in ${where} is ${nonFinite ? String(value2) : JSON.stringify(value2)}, not a finite number.`,
+        `Metric "${name}" in ${where} is ${nonFinite ? String(value2) : brief(value2)}, not a finite number.`,
         nonFinite ? "The training diverged or divided by zero for this seed; fix the training (a NaN metric cannot be compared)." : "Write the metric as a JSON number."
       );
     }
-    values[name] = value2;
+    values.push([name, value2]);
   }
-  return values;
+  return Object.fromEntries(values);
 }
-async function readMetrics(file2, names, where) {
-  let text;
-  try {
-    text = await readFile3(file2, "utf8");
-  } catch (err) {
-    if (err.code === "ENOENT")
-      throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
-    throw new GateError(`Cannot read ${where}: ${err.message}`, WRITE_HINT);
-  }
+async function readMetrics(file2, names, where, outDir = path7.dirname(file2)) {
+  const rel = path7.relative(outDir, file2);
+  let text = await readConfinedFile(outDir, rel, "metrics.file", {
+    folder: "the run's output folder",
+    maxBytes: METRICS_MAX_BYTES,
+    hint: WRITE_HINT
+  });
+  if (text === null) throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
+  text = text.replace(/^\uFEFF/, "");
   let doc;
   try {
     doc = parseLenientJson(text);
-  } catch (err) {
-    throw new GateError(`${where} is not valid JSON: ${err.message}`, WRITE_HINT);
+  } catch {
+    const at = jsonErrorWhere(text, { lenient: true });
+    throw new GateError(`${where} is not valid JSON${at ? ` ${at}` : ""}.`, WRITE_HINT);
   }
   return extractMetrics(doc, names, where);
 }
@@ -29270,7 +29968,7 @@ function substitute(argv, seed, out) {
   return argv.map((arg) => arg.replaceAll("{seed}", String(seed)).replaceAll("{out}", out));
 }
 function seedOutDir(outRoot2, seed) {
-  return path5.join(outRoot2, `seed-${seed}`);
+  return path8.join(outRoot2, `seed-${seed}`);
 }
 var QUOTED_LINE_CHARS = 300;
 function lastLines(tail) {
@@ -29279,7 +29977,7 @@ function lastLines(tail) {
 async function runSeed(ctx, seed) {
   const { config: config2, runtime, log } = ctx;
   const outDir = seedOutDir(ctx.outRoot, seed);
-  const logFile = path5.join(ctx.logDir, `seed-${seed}.log`);
+  const logFile = path8.join(ctx.logDir, `seed-${seed}.log`);
   await rm2(outDir, { recursive: true, force: true });
   await mkdir2(outDir, { recursive: true });
   await mkdir2(ctx.logDir, { recursive: true });
@@ -29321,12 +30019,13 @@ ${quoted || "    (none)"}
     );
   }
   const metrics = await readMetrics(
-    path5.join(outDir, config2.metricsFile),
+    path8.join(outDir, config2.metricsFile),
     config2.metrics.map((m) => m.name),
-    `seed ${seed}'s ${config2.metricsFile}`
+    `seed ${seed}'s ${config2.metricsFile}`,
+    outDir
   );
   for (const artifact of config2.artifacts) {
-    const found = await stat2(path5.join(outDir, artifact)).catch(() => void 0);
+    const found = await stat2(path8.join(outDir, artifact)).catch(() => void 0);
     if (!found) {
       throw new GateError(
         `Seed ${seed}: the training did not write the artifact "${artifact}" into its output folder ${outDir}.`,
@@ -29334,7 +30033,7 @@ ${quoted || "    (none)"}
       );
     }
   }
-  const artifacts = (await fingerprintData(config2.artifacts, outDir)).files;
+  const artifacts = (await fingerprintData(config2.artifacts, outDir, { warn: (m) => log.warn(m) })).files;
   log.info(`seed ${seed}: done in ${formatDuration(result.durationMs)}`);
   return { seed, metrics, artifacts, durationMs: result.durationMs };
 }
@@ -29342,8 +30041,8 @@ ${quoted || "    (none)"}
 // src/diagnose/artifact-diff.ts
 import { createHash as createHash4 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
-import { open as open3, readFile as readFile4, stat as stat3 } from "node:fs/promises";
-import path6 from "node:path";
+import { open as open4, readFile, stat as stat3 } from "node:fs/promises";
+import path9 from "node:path";
 
 // src/diagnose/compare-arrays.ts
 import { createHash as createHash2 } from "node:crypto";
@@ -29954,25 +30653,25 @@ function numericShape(v) {
 }
 function jsonArrays(doc) {
   const out = /* @__PURE__ */ new Map();
-  const visit2 = (v, key) => {
+  const visit3 = (v, key) => {
     const shape3 = numericShape(v);
     if (shape3 !== null) {
       const values = shape3.length === 0 ? [v] : v.flat(Infinity);
       out.set(key, { kind: "numeric", dtype: F64, shape: shape3, data: f64(values) });
     } else if (Array.isArray(v)) {
       v.forEach((item, i) => {
-        visit2(item, childKey(key, String(i), true));
+        visit3(item, childKey(key, String(i), true));
       });
     } else if (v !== null && typeof v === "object") {
       const entries = Object.entries(v);
       if (entries.length === 0) out.set(key, { kind: "text", dtype: "object", shape: [], values: ["{}"] });
-      for (const [k, item] of entries) visit2(item, childKey(key, k, false));
+      for (const [k, item] of entries) visit3(item, childKey(key, k, false));
     } else {
       const t = v === null ? "null" : typeof v === "boolean" ? "boolean" : "string";
       out.set(key, { kind: "text", dtype: t, shape: [], values: [String(v)] });
     }
   };
-  visit2(doc, "");
+  visit3(doc, "");
   return out;
 }
 function parseCsv(text) {
@@ -30032,11 +30731,11 @@ function parseCsv(text) {
   if (field !== "" || row.length > 0) endRow();
   return rows;
 }
-var NUMBER = /^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)$/;
+var NUMBER2 = /^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)$/;
 var SPECIAL = { nan: NaN, inf: Infinity, infinity: Infinity };
 function cellNumber(cell) {
   const s = cell.trim();
-  if (NUMBER.test(s)) return Number(s);
+  if (NUMBER2.test(s)) return Number(s);
   const m = /^([+-]?)(nan|inf|infinity)$/i.exec(s);
   if (!m) return void 0;
   const v = SPECIAL[m[2].toLowerCase()];
@@ -30215,7 +30914,7 @@ var DEFAULT_MAX_ARRAY_BYTES = 256 * 1024 * 1024;
 var DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
 var DEFAULT_MAX_ENTRIES = 1e4;
 function formatOf(name) {
-  const ext = path6.extname(name).toLowerCase();
+  const ext = path9.extname(name).toLowerCase();
   const known = {
     ".npy": "npy",
     ".npz": "npz",
@@ -30235,7 +30934,7 @@ async function sha256File(file2, start = 0, end) {
     hash2.update(chunk);
   return hash2.digest("hex");
 }
-function describe3(err) {
+function describe4(err) {
   if (err instanceof FormatError) return err.message;
   if (err instanceof Error) return err.message.split("\n")[0];
   return String(err);
@@ -30286,7 +30985,7 @@ async function readNpyHeader(fh, size) {
   }
 }
 async function openNpy(file2, size, limits) {
-  const fh = await open3(file2, "r");
+  const fh = await open4(file2, "r");
   try {
     const h = await readNpyHeader(fh, size);
     const available = size - h.dataOffset;
@@ -30326,7 +31025,7 @@ async function openNpy(file2, size, limits) {
   }
 }
 async function openNpz(file2, size, limits) {
-  const fh = await open3(file2, "r");
+  const fh = await open4(file2, "r");
   try {
     const entries = await readZipDirectory(fh, size);
     const byName = /* @__PURE__ */ new Map();
@@ -30373,7 +31072,7 @@ async function openNpz(file2, size, limits) {
 }
 var SAFETENSORS_MAX_HEADER = 1e8;
 async function openSafetensors(file2, size, limits) {
-  const fh = await open3(file2, "r");
+  const fh = await open4(file2, "r");
   try {
     if (size < 8) throw new FormatError("too short for safetensors");
     const n = (await readAt(fh, 0, 8)).readBigUInt64LE(0);
@@ -30384,7 +31083,7 @@ async function openSafetensors(file2, size, limits) {
     try {
       header = JSON.parse((await readAt(fh, 8, headerLen)).toString("utf8"));
     } catch (err) {
-      throw new FormatError(`safetensors header is not valid JSON (${describe3(err)})`);
+      throw new FormatError(`safetensors header is not valid JSON (${describe4(err)})`);
     }
     if (header === null || typeof header !== "object" || Array.isArray(header))
       throw new FormatError("safetensors header is not a JSON object");
@@ -30455,7 +31154,7 @@ async function openText(file2, size, format, limits) {
     throw new FormatError(
       `${size} bytes is above the ${limits.maxTextBytes}-byte limit for ${format.toUpperCase()} parsing`
     );
-  const text = await readFile4(file2, "utf8");
+  const text = await readFile(file2, "utf8");
   let arrays;
   let notes = [];
   if (format === "json") {
@@ -30463,7 +31162,7 @@ async function openText(file2, size, format, limits) {
     try {
       doc = parseLenientJson(text);
     } catch (err) {
-      throw new FormatError(`invalid JSON (${describe3(err)})`);
+      throw new FormatError(`invalid JSON (${describe4(err)})`);
     }
     arrays = jsonArrays(doc);
   } else {
@@ -30520,7 +31219,7 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
       before = await openContainer(format, beforePath, sb.size, limits);
     } catch (err) {
       diff.notes.push(
-        `could not read the before file as ${format} (${describe3(err)}); compared by size and SHA-256 only`
+        `could not read the before file as ${format} (${describe4(err)}); compared by size and SHA-256 only`
       );
       return diff;
     }
@@ -30528,7 +31227,7 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
       after = await openContainer(format, afterPath, sa.size, limits);
     } catch (err) {
       diff.notes.push(
-        `could not read the after file as ${format} (${describe3(err)}); compared by size and SHA-256 only`
+        `could not read the after file as ${format} (${describe4(err)}); compared by size and SHA-256 only`
       );
       return diff;
     }
@@ -30543,7 +31242,7 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
         const a = afterNames.has(n) ? await after.load(n) : void 0;
         arrays.push(compareArrays(n, b, a));
       } catch (err) {
-        diff.notes.push(`could not compare ${JSON.stringify(n)}: ${describe3(err)}`);
+        diff.notes.push(`could not compare ${JSON.stringify(n)}: ${describe4(err)}`);
       }
     }
     if (arrays.length > maxEntries) {
@@ -30570,12 +31269,12 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
 async function diffArtifactDirs(beforeDir, afterDir, names, options = {}) {
   const out = [];
   for (const name of names)
-    out.push(await diffArtifacts(path6.join(beforeDir, name), path6.join(afterDir, name), name, options));
+    out.push(await diffArtifacts(path9.join(beforeDir, name), path9.join(afterDir, name), name, options));
   return out;
 }
 
 // src/diagnose/curves.ts
-import { readFile as readFile5 } from "node:fs/promises";
+import path10 from "node:path";
 
 // src/util/downsample.ts
 function downsampleIndices(n, max, must) {
@@ -30619,9 +31318,10 @@ function parseCurveLog(content, opts = {}) {
     let doc;
     try {
       doc = parseLenientJson(line);
-    } catch (err) {
+    } catch {
+      const at = jsonErrorWhere(line, { lenient: true });
       throw new GateError(
-        `${where} is not valid JSON: ${err.message}`,
+        `${where} is not valid JSON${at ? ` ${at}` : ""}.`,
         'Write one JSON object per line (JSON Lines), e.g. {"step": 10, "loss": 0.53}.'
       );
     }
@@ -30665,16 +31365,16 @@ function parseCurveLog(content, opts = {}) {
   return { stepKey, series, skippedLines };
 }
 async function readCurveLog(file2, opts = {}) {
-  let content;
-  try {
-    content = await readFile5(file2, "utf8");
-  } catch (err) {
-    if (err.code === "ENOENT")
-      throw new GateError(
-        `The curve log ${file2} does not exist.`,
-        "Have the training write its per-step log into {out}."
-      );
-    throw err;
+  const root = opts.root ?? path10.dirname(file2);
+  const content = await readConfinedFile(root, path10.relative(root, file2), "curves.file", {
+    folder: "the run's output folder",
+    hint: "Have the training write its per-step log into {out}."
+  });
+  if (content === null) {
+    throw new GateError(
+      `The curve log ${file2} does not exist.`,
+      "Have the training write its per-step log into {out}."
+    );
   }
   return parseCurveLog(content, { ...opts, source: file2 });
 }
@@ -30726,8 +31426,11 @@ function compareCurves(a, b, opts = {}) {
     };
   });
 }
-async function diffCurveFiles(fileA, fileB, opts = {}) {
-  const [a, b] = await Promise.all([readCurveLog(fileA, opts), readCurveLog(fileB, opts)]);
+async function diffCurveFiles(dirA, dirB, rel, opts = {}) {
+  const [a, b] = await Promise.all([
+    readCurveLog(path10.join(dirA, rel), { ...opts, root: dirA }),
+    readCurveLog(path10.join(dirB, rel), { ...opts, root: dirB })
+  ]);
   return { a, b, divergences: compareCurves(a, b, opts) };
 }
 var PLOT_MAX_POINTS = 500;
@@ -30816,14 +31519,14 @@ async function diagnose(ctx, seed) {
   const once = async (dir, env) => {
     await rm3(dir, { recursive: true, force: true });
     const record3 = await runSeed({ ...ctx, env, logDir: dir }, seed);
-    const kept = path7.join(dir, "out");
+    const kept = path11.join(dir, "out");
     await rename2(seedOutDir(ctx.outRoot, seed), kept);
     return { record: record3, kept };
   };
   const twice = async (label, extraEnv) => {
     const env = { ...ctx.env, ...extraEnv };
-    const a = await once(path7.join(ctx.runRoot, `${label}-1`), env);
-    const b = await once(path7.join(ctx.runRoot, `${label}-2`), env);
+    const a = await once(path11.join(ctx.runRoot, `${label}-1`), env);
+    const b = await once(path11.join(ctx.runRoot, `${label}-2`), env);
     runs += 2;
     return { a: a.record, b: b.record, outA: a.kept, outB: b.kept };
   };
@@ -30835,7 +31538,7 @@ async function diagnose(ctx, seed) {
   let curvePlot2 = null;
   if (config2.curves) {
     const { file: file2, step, atol, rtol } = config2.curves;
-    const diffed = await diffCurveFiles(path7.join(same.outA, file2), path7.join(same.outB, file2), {
+    const diffed = await diffCurveFiles(same.outA, same.outB, file2, {
       stepKey: step,
       atol,
       rtol
@@ -31254,10 +31957,11 @@ var reportSchema = external_exports.object({
 }).strict();
 
 // src/gate/base.ts
-import path12 from "node:path";
+import path15 from "node:path";
 
 // src/fingerprint/git.ts
 import { execFile } from "node:child_process";
+var FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 function git(root, args) {
   return new Promise((resolve) => {
     execFile(
@@ -31269,30 +31973,35 @@ function git(root, args) {
   });
 }
 async function gitCommit(root) {
-  return (await git(root, ["rev-parse", "HEAD"]))?.trim() || null;
+  const head = (await git(root, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]))?.trim();
+  return head && FULL_SHA.test(head) ? head : null;
 }
 async function changedFilesSince(root, commit) {
-  if (await git(root, ["cat-file", "-e", `${commit}^{commit}`]) === null) return null;
-  const changed = await git(root, ["diff", "--name-only", "--relative", "--no-renames", commit, "--"]);
+  if (!FULL_SHA.test(commit)) return null;
+  if (await git(root, ["cat-file", "-e", "--end-of-options", `${commit}^{commit}`]) === null) return null;
+  const changed = await git(root, [
+    "diff",
+    "--name-only",
+    "--relative",
+    "--no-renames",
+    "--end-of-options",
+    commit,
+    "--"
+  ]);
   return changed === null ? null : changed.split("\n").filter(Boolean).sort();
 }
 async function resolveCommit(root, ref) {
   return (await git(root, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]))?.trim() || null;
 }
 async function fileAtCommit(root, commit, rel) {
-  return git(root, ["show", `${commit}:./${rel}`]);
-}
-
-// src/util/paths.ts
-import path8 from "node:path";
-function toPosix(rel) {
-  return rel.split(path8.sep).join("/");
+  if (!FULL_SHA.test(commit)) return null;
+  return git(root, ["show", "--end-of-options", `${commit}:./${rel}`]);
 }
 
 // src/gate/observe.ts
 import { createHash as createHash5 } from "node:crypto";
-import { readFile as readFile7, stat as stat4 } from "node:fs/promises";
-import path11 from "node:path";
+import { readFile as readFile2, stat as stat4 } from "node:fs/promises";
+import path14 from "node:path";
 
 // src/diagnose/lint.ts
 var TF_PACKAGES = [
@@ -31434,6 +32143,16 @@ function diffData(before, after) {
   }
   return out;
 }
+function changedSince(before, after) {
+  const out = [];
+  for (const p of sortBytes(/* @__PURE__ */ new Set([...before.keys(), ...after.keys()]))) {
+    const b = before.get(p);
+    const a = after.get(p);
+    if (b === a) continue;
+    out.push({ path: p, change: b === void 0 ? "added" : a === void 0 ? "removed" : "modified" });
+  }
+  return out;
+}
 
 // src/drift/text-change.ts
 function describeTextChange(before, after) {
@@ -31457,8 +32176,8 @@ function describeTextChange(before, after) {
 }
 
 // src/fingerprint/config.ts
-import { readFile as readFile6 } from "node:fs/promises";
-import path9 from "node:path";
+import { realpath as realpath3 } from "node:fs/promises";
+import path12 from "node:path";
 
 // node_modules/smol-toml/dist/error.js
 function getLineColFromPtr(string4, ptr) {
@@ -32224,29 +32943,47 @@ function scalar(v) {
   if (v === null || v === void 0) return null;
   if (typeof v === "number") return Number.isFinite(v) ? v : String(v);
   if (typeof v === "string" || typeof v === "boolean") return v;
-  if (typeof v === "bigint") return v.toString();
+  if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? String(v) : v.toISOString();
   return String(v);
 }
+function isContainer(v) {
+  return v !== null && typeof v === "object" && !(v instanceof Date);
+}
 function flatten(doc) {
   const out = /* @__PURE__ */ new Map();
-  const visit2 = (v, key) => {
+  const todo = [[doc, ""]];
+  for (let next = todo.pop(); next !== void 0; next = todo.pop()) {
+    const [v, key] = next;
     if (Array.isArray(v)) {
       if (v.length === 0) out.set(key, "[]");
       v.forEach((item, i) => {
-        visit2(item, childKey(key, String(i), true));
+        todo.push([item, childKey(key, String(i), true)]);
       });
-    } else if (v !== null && typeof v === "object" && !(v instanceof Date)) {
+    } else if (isContainer(v)) {
       const entries = Object.entries(v);
       if (entries.length === 0) out.set(key, "{}");
-      for (const [k, item] of entries) visit2(item, childKey(key, k, false));
+      for (const [k, item] of entries) todo.push([item, childKey(key, k, false)]);
     } else {
       out.set(key, scalar(v));
     }
-  };
-  visit2(doc, "");
+  }
   return Object.fromEntries([...out].sort((x, y) => compareBytes(x[0], y[0])));
 }
+var MAX_DEPTH = 1e3;
+function nestedDeeperThan(doc, limit) {
+  const todo = [[doc, 0]];
+  for (let next = todo.pop(); next !== void 0; next = todo.pop()) {
+    const [v, depth] = next;
+    if (!isContainer(v)) continue;
+    if (depth >= limit) return true;
+    for (const item of Object.values(v)) if (isContainer(item)) todo.push([item, depth + 1]);
+  }
+  return false;
+}
+var NESTED_TOO_DEEPLY = "nested too deeply (more than 1,000 levels of mappings and lists)";
+var NESTED_TOO_DEEPLY_TO_PARSE = "nested too deeply to parse (hundreds of levels of mappings and lists)";
+var CONFIG_FILE_MAX_BYTES = MIB;
 var SUPPORTED = ".yaml, .yml, .json, .toml";
 function parseError(kind, file2, detail, line, col) {
   const where = line !== void 0 ? ` at line ${line}, column ${col ?? 1}` : "";
@@ -32255,108 +32992,46 @@ function parseError(kind, file2, detail, line, col) {
     `Fix the syntax in ${file2} (listed in config: in repro-gate.yml).`
   );
 }
-function jsonErrorOffset(s) {
-  let i = 0;
-  const fail = () => {
-    throw i;
-  };
-  const ws = () => {
-    while (s[i] === " " || s[i] === "	" || s[i] === "\n" || s[i] === "\r") i++;
-  };
-  const str = () => {
-    i++;
-    for (; ; ) {
-      const c = s[i];
-      if (c === void 0 || c < " ") fail();
-      if (c === '"') return void i++;
-      if (c === "\\") {
-        i++;
-        if (s[i] === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(s.slice(i + 1, i + 5))) fail();
-          i += 4;
-        } else if (!'"\\/bfnrt'.includes(s[i] ?? "x")) fail();
-      }
-      i++;
-    }
-  };
-  const value2 = () => {
-    ws();
-    const c = s[i];
-    if (c === "{" || c === "[") {
-      const close = c === "{" ? "}" : "]";
-      i++;
-      ws();
-      if (s[i] === close) return void i++;
-      for (; ; ) {
-        if (c === "{") {
-          ws();
-          if (s[i] !== '"') fail();
-          str();
-          ws();
-          if (s[i] !== ":") fail();
-          i++;
-        }
-        value2();
-        ws();
-        if (s[i] === close) return void i++;
-        if (s[i] !== ",") fail();
-        i++;
-      }
-    }
-    if (c === '"') {
-      str();
-      return;
-    }
-    for (const lit of ["true", "false", "null"]) {
-      if (s.startsWith(lit, i)) {
-        i += lit.length;
-        return;
-      }
-    }
-    const num2 = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-    num2.lastIndex = i;
-    if (!num2.test(s)) fail();
-    i = num2.lastIndex;
-  };
-  try {
-    value2();
-    ws();
-    if (i < s.length) fail();
-    return void 0;
-  } catch (e) {
-    if (typeof e === "number") return e;
-    return void 0;
-  }
-}
-function lineCol(text, offset) {
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  return [line, offset - before.lastIndexOf("\n")];
-}
 function parseConfigText(text, file2) {
-  const ext = path9.extname(file2).toLowerCase();
+  const doc = parseByExtension(text, file2);
+  if (nestedDeeperThan(doc, MAX_DEPTH)) {
+    const kind = { ".json": "JSON", ".toml": "TOML" }[path12.extname(file2).toLowerCase()] ?? "YAML";
+    throw parseError(kind, file2, NESTED_TOO_DEEPLY);
+  }
+  return doc;
+}
+function parseByExtension(text, file2) {
+  const ext = path12.extname(file2).toLowerCase();
   text = text.replace(/^\uFEFF/, "");
   if (ext === ".yaml" || ext === ".yml") {
     try {
-      return (0, import_yaml2.parse)(text, { uniqueKeys: true, merge: true, logLevel: "error" });
+      return (0, import_yaml2.parse)(text, { uniqueKeys: true, merge: true, logLevel: "error", intAsBigInt: true });
     } catch (err) {
       if (err instanceof import_yaml2.YAMLParseError) {
-        const detail = firstLine(err.message).replace(/ at line \d+, column \d+:?$/, "");
+        let detail = firstLine(err.message).replace(/ at line \d+, column \d+:?$/, "");
+        if (/call stack/i.test(detail)) detail = NESTED_TOO_DEEPLY_TO_PARSE;
         const pos = err.linePos?.[0];
         throw parseError("YAML", file2, detail, pos?.line, pos?.col);
       }
-      throw parseError("YAML", file2, err.message);
+      const message = err.message;
+      if (err instanceof RangeError && /call stack/i.test(message))
+        throw parseError("YAML", file2, NESTED_TOO_DEEPLY_TO_PARSE);
+      if (/alias/i.test(message))
+        throw parseError(
+          "YAML",
+          file2,
+          'too many aliases: *references expand into more values than a config holds, as in a "billion laughs" attack'
+        );
+      throw parseError("YAML", file2, firstLine(message));
     }
   }
   if (ext === ".json") {
     try {
-      return JSON.parse(text);
-    } catch (err) {
-      const offset = jsonErrorOffset(text);
-      const detail = err.message.replace(/, ".*" is not valid JSON$/s, "").replace(/ in JSON at position \d+.*$/s, "");
-      if (offset === void 0) throw parseError("JSON", file2, detail);
-      const [line, col] = lineCol(text, offset);
-      throw parseError("JSON", file2, detail, line, col);
+      return parseJsonExactIntegers(text);
+    } catch {
+      const pos = jsonErrorOffset(text);
+      if (pos === void 0) throw parseError("JSON", file2, "not valid JSON");
+      throw parseError("JSON", file2, pos.reason, pos.line, pos.column);
     }
   }
   if (ext === ".toml") {
@@ -32364,10 +33039,14 @@ function parseConfigText(text, file2) {
       return parse3(text, { integersAsBigInt: "asNeeded" });
     } catch (err) {
       if (err instanceof TomlError) {
-        const detail = firstLine(err.message).replace(/^Invalid TOML document: /, "");
+        let detail = firstLine(err.message).replace(/^Invalid TOML document: /, "");
+        if (/excessively nested/i.test(detail)) detail = NESTED_TOO_DEEPLY;
         throw parseError("TOML", file2, detail, err.line, err.column);
       }
-      throw parseError("TOML", file2, err.message);
+      const message = err.message;
+      if (err instanceof RangeError && /call stack/i.test(message))
+        throw parseError("TOML", file2, NESTED_TOO_DEEPLY_TO_PARSE);
+      throw parseError("TOML", file2, firstLine(message));
     }
   }
   throw new GateError(
@@ -32375,19 +33054,42 @@ function parseConfigText(text, file2) {
     `config: in repro-gate.yml accepts ${SUPPORTED} files.`
   );
 }
+async function refuseOutsideProject(root, abs, file2) {
+  const real = await realpath3(abs).catch(() => void 0);
+  if (real === void 0) return;
+  const realRoot = await realpath3(root);
+  const hint = "Config files are parsed and their values shown in reports: list files of the repository itself in config: in repro-gate.yml (a symlink to a file elsewhere is not followed).";
+  if (!isWithin(realRoot, real)) {
+    throw new GateError(
+      `The config: file "${file2}" resolves through a symlink to ${real}, outside the project root (${realRoot}); it is not read.`,
+      hint
+    );
+  }
+  if (path12.relative(realRoot, real).split(path12.sep).includes(".git")) {
+    throw new GateError(`The config: file "${file2}" resolves to ${real}, inside a .git folder; it is not read.`, hint);
+  }
+}
 async function fingerprintConfigFiles(files, root) {
   const parsed = /* @__PURE__ */ new Map();
   for (const file2 of files) {
     const { abs, rel } = resolveEntry(root, file2, "config");
+    await refuseOutsideProject(root, abs, file2);
     let text;
     try {
-      text = await readFile6(abs, "utf8");
+      text = await readLimitedText(abs, {
+        name: `The config: file "${file2}"`,
+        maxBytes: CONFIG_FILE_MAX_BYTES,
+        what: "a config: file",
+        hint: "config: is for YAML/JSON/TOML parameter files; fingerprint large files through data: in repro-gate.yml instead.",
+        specialHint: "List regular YAML/JSON/TOML files of the project in config: in repro-gate.yml."
+      });
     } catch (err) {
+      if (err instanceof GateError) throw err;
       const code = err.code;
       if (code === "ENOENT" || code === "ENOTDIR") {
         throw new GateError(
           `Config file "${file2}" listed in config: does not exist (looked for ${abs}).`,
-          `Fix the config: list in repro-gate.yml (paths are relative to ${path9.resolve(root)}), or create the file.`
+          `Fix the config: list in repro-gate.yml (paths are relative to ${path12.resolve(root)}), or create the file.`
         );
       }
       if (code === "EISDIR") {
@@ -32409,7 +33111,7 @@ async function fingerprintConfigFiles(files, root) {
 // src/fingerprint/environment.ts
 import { mkdtemp, rm as rm4 } from "node:fs/promises";
 import os from "node:os";
-import path10 from "node:path";
+import path13 from "node:path";
 
 // src/runtime/env.ts
 var PASSTHROUGH_VARS = [
@@ -32574,12 +33276,12 @@ print("REPRO_GATE_ENV " + json.dumps(facts, sort_keys=True))
 var MARK = "REPRO_GATE_ENV ";
 function pythonOf(command) {
   const first = command[0] ?? "";
-  return /^python[\d.]*$/.test(path10.basename(first)) ? first : "python3";
+  return /^python[\d.]*$/.test(path13.basename(first)) ? first : "python3";
 }
 async function probeEnvironment(runtime, opts) {
   const facts = { "repro-gate.version": opts.toolVersion, ...runtime.describe() };
   const lines = [];
-  const scratch = await mkdtemp(path10.join(os.tmpdir(), "repro-gate-probe-"));
+  const scratch = await mkdtemp(path13.join(os.tmpdir(), "repro-gate-probe-"));
   try {
     const python = pythonOf(opts.command);
     const result = await runtime.run({
@@ -32588,7 +33290,7 @@ async function probeEnvironment(runtime, opts) {
       env: opts.env,
       timeoutMs: Math.min(opts.timeoutMs, 12e4),
       outDir: scratch,
-      logFile: path10.join(scratch, "probe.log"),
+      logFile: path13.join(scratch, "probe.log"),
       onLine: (l) => lines.push(l)
     });
     const line = lines.find((l) => l.startsWith(MARK));
@@ -32658,7 +33360,7 @@ var TOOL_VERSION = package_default.version;
 async function observe(s) {
   const { config: config2 } = s;
   const [data, configFiles, probed, commit] = await Promise.all([
-    fingerprintData(config2.data, config2.root),
+    fingerprintData(config2.data, config2.root, { warn: (m) => s.log.warn(m) }),
     fingerprintConfigFiles(config2.config, config2.root),
     probeEnvironment(s.runtime, {
       command: config2.train.command,
@@ -32702,7 +33404,7 @@ async function driftSince(s, baseline, now) {
     environment: diffEnvironment(baseline.fingerprints.environment, now.environment)
   };
   if (baseline.commit) await describeDataChanges(config2, baseline.commit, drift2.data);
-  const configName = toPosix(path11.relative(config2.root, config2.path));
+  const configName = toPosix(path14.relative(config2.root, config2.path));
   drift2.config.unshift(...diffSettings(baseline.settings, settingsOf(config2), configName));
   return drift2;
 }
@@ -32710,7 +33412,7 @@ async function codeChangesSince(s, commit) {
   const { config: config2 } = s;
   const changed = await changedFilesSince(config2.root, commit);
   if (changed === null) return null;
-  const ownConfig = toPosix(path11.relative(config2.root, config2.path));
+  const ownConfig = toPosix(path14.relative(config2.root, config2.path));
   const owned = [...config2.data, ...config2.config, s.baselineName, ownConfig, ".repro-gate/"].map(
     (p) => p.replace(/^\.\//, "")
   );
@@ -32719,14 +33421,41 @@ async function codeChangesSince(s, commit) {
 var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 async function describeDataChanges(config2, commit, data) {
   for (const entry of data.filter((d) => d.change === "modified").slice(0, 20)) {
-    const file2 = path11.join(config2.root, entry.path);
+    const file2 = path14.join(config2.root, entry.path);
     const size = (await stat4(file2).catch(() => void 0))?.size ?? Infinity;
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
     if (before === null || createHash5("sha256").update(before).digest("hex") !== entry.before) continue;
-    const detail = describeTextChange(before, await readFile7(file2, "utf8"));
+    const detail = describeTextChange(before, await readFile2(file2, "utf8"));
     if (detail) entry.detail = detail;
   }
+}
+async function snapshotInputs(s) {
+  const baselineText = await readFile2(s.baselinePath).catch(() => null);
+  return {
+    data: await statSnapshot(s.config.data, s.config.root),
+    baseline: baselineText && createHash5("sha256").update(baselineText).digest("hex")
+  };
+}
+async function inputsModified(s, before) {
+  const after = await snapshotInputs(s);
+  const out = [];
+  const changed = changedSince(before.data, after.data);
+  if (changed.length) {
+    const list = listSome(changed.map((c) => `${c.path} (${c.change})`));
+    out.push({
+      code: "inputs-modified",
+      message: `The training modified its data while it ran: ${list}. The fingerprint and drift describe the data as it was before training; make the training leave data: read-only.`
+    });
+  }
+  if (before.baseline !== after.baseline) {
+    out.push({
+      code: "inputs-modified",
+      message: `The training modified the baseline file ${s.baselineName} while it ran; the comparison used the copy read before training.`
+    });
+  }
+  for (const w of out) s.log.warn(w.message);
+  return out;
 }
 
 // src/gate/base.ts
@@ -32738,7 +33467,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
       "Check out with full history (actions/checkout with fetch-depth: 0)."
     );
   }
-  const configRel = toPosix(path12.relative(config2.root, config2.path));
+  const configRel = toPosix(path15.relative(config2.root, config2.path));
   const configText = await fileAtCommit(config2.root, commit, configRel);
   let baseConfig = null;
   if (configText !== null) {
@@ -32749,7 +33478,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
     }
   }
   const baselineRel = toPosix(
-    path12.relative(config2.root, baseConfig ? path12.resolve(config2.root, baseConfig.baseline) : baselinePath)
+    path15.relative(config2.root, baseConfig ? path15.resolve(config2.root, baseConfig.baseline) : baselinePath)
   );
   const baselineText = await fileAtCommit(config2.root, commit, baselineRel);
   const baseline = baselineText === null ? null : parseBaseline(baselineText, `${baselineRel} at ${shortHash(commit)}`);
@@ -32876,12 +33605,12 @@ function summarySentence(input2, metrics, drift2) {
 }
 
 // src/gate/seed-runs.ts
-import path13 from "node:path";
+import path16 from "node:path";
 function runsDir(s, verb) {
-  return path13.join(s.stateDir, "runs", verb);
+  return path16.join(s.stateDir, "runs", verb);
 }
 function outRoot(s) {
-  return path13.join(s.stateDir, "out");
+  return path16.join(s.stateDir, "out");
 }
 function seedContext(s, verb) {
   return {
@@ -32912,14 +33641,14 @@ function diagnoseContext(s) {
 
 // src/gate/session.ts
 import { mkdir as mkdir4, writeFile as writeFile3 } from "node:fs/promises";
-import path18 from "node:path";
+import path21 from "node:path";
 
 // src/runtime/create.ts
-import path16 from "node:path";
+import path19 from "node:path";
 
 // src/runtime/container.ts
 import { createHash as createHash6, randomBytes } from "node:crypto";
-import path15 from "node:path";
+import path18 from "node:path";
 
 // src/runtime/process.ts
 import { spawn } from "node:child_process";
@@ -33016,8 +33745,8 @@ var LineSplitter = class {
 
 // src/runtime/process-table.ts
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir as mkdir3, readdir as readdir2, readFile as readFile8, rm as rm5, writeFile as writeFile2 } from "node:fs/promises";
-import path14 from "node:path";
+import { mkdir as mkdir3, readdir as readdir2, readFile as readFile3, rm as rm5, writeFile as writeFile2 } from "node:fs/promises";
+import path17 from "node:path";
 function pidAlive(pid) {
   try {
     process.kill(pid, 0);
@@ -33050,8 +33779,8 @@ function groupExists(pgid) {
 }
 async function recordGroup(dir, pgid, program) {
   await mkdir3(dir, { recursive: true });
-  const file2 = path14.join(dir, `${pgid}.json`);
-  const record3 = { pgid, started: startTime(pgid), program: path14.basename(program) };
+  const file2 = path17.join(dir, `${pgid}.json`);
+  const record3 = { pgid, started: startTime(pgid), program: path17.basename(program) };
   await writeFile2(file2, JSON.stringify(record3));
   return file2;
 }
@@ -33059,9 +33788,9 @@ async function reapGroups(dir) {
   const names = await readdir2(dir).catch(() => []);
   const stopped = [];
   for (const name of names.filter((n) => n.endsWith(".json"))) {
-    const file2 = path14.join(dir, name);
+    const file2 = path17.join(dir, name);
     try {
-      const r = JSON.parse(await readFile8(file2, "utf8"));
+      const r = JSON.parse(await readFile3(file2, "utf8"));
       const pgid = r.pgid;
       if (typeof pgid === "number" && pgid > 1 && r.started && isSameGroup(pgid, r.started)) {
         process.kill(-pgid, "SIGKILL");
@@ -33096,14 +33825,14 @@ function runProcess(spec) {
     let spawnError;
     let exit;
     let groupFile = Promise.resolve(void 0);
-    const child = spawn(program, args, {
+    const child2 = spawn(program, args, {
       cwd: spec.cwd,
       env: spec.env,
       stdio: ["ignore", "pipe", "pipe"],
       // Own process group (pgid = pid), so every signal reaches the training's children too.
       detached: true
     });
-    const pgid = child.pid;
+    const pgid = child2.pid;
     if (pgid !== void 0 && spec.groupsDir) {
       groupFile = recordGroup(spec.groupsDir, pgid, program).catch(() => void 0);
     }
@@ -33119,7 +33848,7 @@ function runProcess(spec) {
     const allClosed = new Promise((res) => {
       pipesClosed = res;
     });
-    for (const [i, stream] of [child.stdout, child.stderr].entries()) {
+    for (const [i, stream] of [child2.stdout, child2.stderr].entries()) {
       if (!stream) continue;
       openStreams++;
       stream.on("data", (chunk) => {
@@ -33157,8 +33886,8 @@ function runProcess(spec) {
     const finish2 = async () => {
       await Promise.race([allClosed, new Promise((res) => setTimeout(res, PIPE_GRACE_MS).unref())]);
       signalGroup(pgid, "SIGKILL");
-      child.stdout?.destroy();
-      child.stderr?.destroy();
+      child2.stdout?.destroy();
+      child2.stderr?.destroy();
       clearTimeout(timer);
       for (const s of splitters) s.end();
       if (spawnError) emit(`repro-gate: could not start ${program}: ${spawnError.message}`);
@@ -33184,14 +33913,14 @@ function runProcess(spec) {
         resolve(result);
       });
     };
-    child.on("error", (e) => {
+    child2.on("error", (e) => {
       spawnError = e;
       if (pgid === void 0 && !exit) {
         exit = { code: null, signal: null };
         end();
       }
     });
-    child.on("exit", (code, signal) => {
+    child2.on("exit", (code, signal) => {
       exit = { code, signal };
       end();
     });
@@ -33228,7 +33957,7 @@ var ContainerRuntime = class {
     this.log = log;
     this.docker = opts.docker ?? "docker";
     this.groupsDir = opts.groupsDir;
-    this.project = createHash6("sha256").update(path15.resolve(config2.root)).digest("hex").slice(0, 16);
+    this.project = createHash6("sha256").update(path18.resolve(config2.root)).digest("hex").slice(0, 16);
     const runner = opts.runnerEnv ?? process.env;
     this.clientEnv = Object.fromEntries(
       DOCKER_CLIENT_VARS.flatMap((k) => {
@@ -33269,10 +33998,10 @@ var ContainerRuntime = class {
     await this.remove(ids);
   }
   pathFor(hostPath) {
-    const rel = path15.relative(this.config.root, hostPath);
+    const rel = path18.relative(this.config.root, hostPath);
     if (rel === "") return WORKSPACE;
-    if (!rel.startsWith("..") && !path15.isAbsolute(rel)) return path15.posix.join(WORKSPACE, ...rel.split(path15.sep));
-    return path15.posix.join(OUTSIDE, ...path15.resolve(hostPath).split(path15.sep));
+    if (!rel.startsWith("..") && !path18.isAbsolute(rel)) return path18.posix.join(WORKSPACE, ...rel.split(path18.sep));
+    return path18.posix.join(OUTSIDE, ...path18.resolve(hostPath).split(path18.sep));
   }
   async run(spec) {
     const name = `repro-gate-${this.runId}-${++this.count}`;
@@ -33436,17 +34165,17 @@ var HostRuntime = class {
 
 // src/runtime/create.ts
 function stateDir(config2) {
-  return path16.join(config2.root, ".repro-gate");
+  return path19.join(config2.root, ".repro-gate");
 }
 function createRuntime(config2, log) {
-  const groupsDir = path16.join(stateDir(config2), "groups");
+  const groupsDir = path19.join(stateDir(config2), "groups");
   return config2.train.image ? new ContainerRuntime(config2, config2.train.image, log, { groupsDir }) : new HostRuntime(groupsDir);
 }
 
 // src/runtime/lock.ts
-import { open as open4, readFile as readFile9, rm as rm7 } from "node:fs/promises";
+import { open as open5, readFile as readFile4, rm as rm7 } from "node:fs/promises";
 import os2 from "node:os";
-import path17 from "node:path";
+import path20 from "node:path";
 function parseRecord(text) {
   try {
     const r = JSON.parse(text);
@@ -33456,11 +34185,11 @@ function parseRecord(text) {
   return void 0;
 }
 async function acquireLock(stateDir2, verb, warn) {
-  const file2 = path17.join(stateDir2, "lock");
+  const file2 = path20.join(stateDir2, "lock");
   const record3 = { pid: process.pid, host: os2.hostname(), verb, startedAt: (/* @__PURE__ */ new Date()).toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fh = await open4(file2, "wx");
+      const fh = await open5(file2, "wx");
       try {
         await fh.writeFile(`${JSON.stringify(record3)}
 `);
@@ -33471,7 +34200,7 @@ async function acquireLock(stateDir2, verb, warn) {
     } catch (err) {
       if (err.code !== "EEXIST") throw err;
     }
-    const holder = parseRecord(await readFile9(file2, "utf8").catch(() => ""));
+    const holder = parseRecord(await readFile4(file2, "utf8").catch(() => ""));
     if (holder && holder.host === record3.host && pidAlive(holder.pid)) {
       throw new GateError(
         `Another repro-gate run (${holder.verb}, process ${holder.pid}, started ${holder.startedAt}) is using ${stateDir2}.`,
@@ -33504,16 +34233,16 @@ cache/
 lock
 `;
 function baselineLocation(config2) {
-  const baselinePath = path18.resolve(config2.root, config2.baseline);
-  return { baselinePath, baselineName: toPosix(path18.relative(config2.root, baselinePath)) };
+  const baselinePath = path21.resolve(config2.root, config2.baseline);
+  return { baselinePath, baselineName: toPosix(path21.relative(config2.root, baselinePath)) };
 }
 async function withSession(req, config2, verb, fn) {
   const dir = stateDir(config2);
   await mkdir4(dir, { recursive: true });
-  await writeFile3(path18.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
+  await writeFile3(path21.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
   const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
-    const reaped = await reapGroups(path18.join(dir, "groups"));
+    const reaped = await reapGroups(path21.join(dir, "groups"));
     if (reaped.length) {
       req.log.warn(
         `Stopped ${reaped.length} process group(s) left running by an earlier repro-gate run that was killed: ${reaped.join(", ")}.`
@@ -33549,7 +34278,7 @@ async function check3(req) {
   let baseProblem;
   if (req.base) {
     try {
-      base2 = await readBase(config2, baselinePath, await readFile10(baselinePath, "utf8"), req.base);
+      base2 = await readBase(config2, baselinePath, await readFile5(baselinePath, "utf8"), req.base);
     } catch (err) {
       if (req.baseRequired !== false || !(err instanceof GateError)) throw err;
       baseProblem = { code: "base-unavailable", message: `${err.message} ${err.hint ?? ""}`.trim() };
@@ -33558,9 +34287,14 @@ async function check3(req) {
   return withSession(req, config2, "check", async (s) => {
     const { fingerprints, context } = await observe(s);
     const drift2 = await driftSince(s, baseline, fingerprints);
+    const inputsBefore = await snapshotInputs(s);
     const own2 = await trainAndCompare(s, baseline);
     const { candidate, sequential } = own2;
-    const warnings = [...baseProblem ? [baseProblem] : [], ...own2.warnings];
+    const warnings = [
+      ...baseProblem ? [baseProblem] : [],
+      ...own2.warnings,
+      ...await inputsModified(s, inputsBefore)
+    ];
     let judged2 = own2;
     let baselineChange;
     if (base2?.changed.length) {
@@ -33759,12 +34493,54 @@ async function drift(req) {
   });
 }
 
+// src/baseline/recordable.ts
+function overflows(xs) {
+  const [shift] = xs;
+  if (shift === void 0) return false;
+  let sum = 0;
+  for (const x of xs) sum += x - shift;
+  const meanShifted = sum / xs.length;
+  const mean = shift + meanShifted;
+  if (!Number.isFinite(sum) || !Number.isFinite(mean)) return true;
+  if (xs.length < 2) return false;
+  let ss = 0;
+  let s = 0;
+  for (const x of xs) {
+    const dev = x - shift - meanShifted;
+    ss += dev * dev;
+    s += dev;
+  }
+  const variance = (ss - s * s / xs.length) / (xs.length - 1);
+  return !Number.isFinite(ss) || !Number.isFinite(variance);
+}
+function checkRecordable(runs, metricNames) {
+  for (const name of metricNames) {
+    const withValue = runs.filter((r) => Object.hasOwn(r.metrics, name));
+    const values = withValue.map((r) => r.metrics[name]);
+    if (!overflows(values)) continue;
+    const largest = values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    throw new GateError(
+      `Metric "${name}" cannot be recorded: over seeds ${listSome(
+        withValue.map((r) => String(r.seed)),
+        10
+      )} its mean or variance overflows to infinity (values up to ${num(largest)}), so no later run could be compared with it.`,
+      "Report the metric on a smaller scale from the training (other units, or its logarithm), then record again."
+    );
+  }
+}
+
 // src/gate/record.ts
 async function record2(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
   return withSession(req, config2, "record", async (s) => {
     const { fingerprints, context } = await observe(s);
+    const inputsBefore = await snapshotInputs(s);
     const runs = await seedRuns(s, "record", config2.seeds);
+    const warnings = await inputsModified(s, inputsBefore);
+    checkRecordable(
+      runs,
+      config2.metrics.map((m) => m.name)
+    );
     const recorded = {
       schemaVersion: BASELINE_SCHEMA_VERSION,
       tool: { name: "repro-gate", version: TOOL_VERSION },
@@ -33781,7 +34557,8 @@ async function record2(req) {
         command: "record",
         verdict: "recorded",
         baseline: recorded,
-        candidate: runs
+        candidate: runs,
+        warnings
       })
     );
   });
@@ -34103,8 +34880,8 @@ function renderDiagnosis(d, f, heading = "###") {
   if (d.differences.length) {
     out.push("", "| What differed between two runs of the same seed | Run 1 | Run 2 | |", "|---|---|---|---|");
     for (const x of d.differences.slice(0, 30)) {
-      const show = (v) => x.kind === "artifact" && typeof v === "string" ? f.code(shortHash(v)) : f.code(v);
-      out.push(`| ${x.kind} ${f.code(x.name)} | ${show(x.before)} | ${show(x.after)} | ${f.text(x.detail)} |`);
+      const show2 = (v) => x.kind === "artifact" && typeof v === "string" ? f.code(shortHash(v)) : f.code(v);
+      out.push(`| ${x.kind} ${f.code(x.name)} | ${show2(x.before)} | ${show2(x.after)} | ${f.text(x.detail)} |`);
     }
   }
   if (d.artifacts.some((a) => a.status !== "identical"))
@@ -34342,19 +35119,6 @@ ${footer}
   const cut = text.lastIndexOf("\n", room);
   return `${text.slice(0, Math.max(cut, 0))}${tail}`;
 }
-
-// src/util/log-lines.ts
-function inertLogLines(text) {
-  return text.split(/\r\n|\r|\n/).map((line) => /^\s*::/u.test(line) ? `[repro-gate] ${line}` : line);
-}
-
-// src/util/logger.ts
-var stderrLogger = {
-  info: (text) => process.stderr.write(`${inertLogLines(text).join("\n")}
-`),
-  warn: (text) => process.stderr.write(`${inertLogLines(`warning: ${text}`).join("\n")}
-`)
-};
 
 // src/cli.ts
 var USAGE = `repro-gate ${TOOL_VERSION} — does this ML training still reproduce its baseline?

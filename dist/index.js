@@ -1079,14 +1079,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path20 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path23 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path20 && path20[0] !== "/") {
-          path20 = `/${path20}`;
+        if (path23 && path23[0] !== "/") {
+          path23 = `/${path23}`;
         }
-        return new URL(`${origin}${path20}`);
+        return new URL(`${origin}${path23}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1502,74 +1502,74 @@ var require_diagnostics = __commonJS({
       const debuglog = fetchDebuglog.enabled ? fetchDebuglog : undiciDebugLog;
       diagnosticsChannel.channel("undici:client:beforeConnect").subscribe((evt) => {
         const {
-          connectParams: { version: version2, protocol, port, host }
+          connectParams: { version: version3, protocol, port, host }
         } = evt;
         debuglog(
           "connecting to %s using %s%s",
           `${host}${port ? `:${port}` : ""}`,
           protocol,
-          version2
+          version3
         );
       });
       diagnosticsChannel.channel("undici:client:connected").subscribe((evt) => {
         const {
-          connectParams: { version: version2, protocol, port, host }
+          connectParams: { version: version3, protocol, port, host }
         } = evt;
         debuglog(
           "connected to %s using %s%s",
           `${host}${port ? `:${port}` : ""}`,
           protocol,
-          version2
+          version3
         );
       });
       diagnosticsChannel.channel("undici:client:connectError").subscribe((evt) => {
         const {
-          connectParams: { version: version2, protocol, port, host },
+          connectParams: { version: version3, protocol, port, host },
           error: error63
         } = evt;
         debuglog(
           "connection to %s using %s%s errored - %s",
           `${host}${port ? `:${port}` : ""}`,
           protocol,
-          version2,
+          version3,
           error63.message
         );
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path20, origin }
+          request: { method, path: path23, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path20);
+        debuglog("sending request to %s %s/%s", method, origin, path23);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path20, origin },
+          request: { method, path: path23, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path20,
+          path23,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path20, origin }
+          request: { method, path: path23, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path20);
+        debuglog("trailers received from %s %s/%s", method, origin, path23);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path20, origin },
+          request: { method, path: path23, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path20,
+          path23,
           error63.message
         );
       });
@@ -1580,31 +1580,31 @@ var require_diagnostics = __commonJS({
         const debuglog = undiciDebugLog.enabled ? undiciDebugLog : websocketDebuglog;
         diagnosticsChannel.channel("undici:client:beforeConnect").subscribe((evt) => {
           const {
-            connectParams: { version: version2, protocol, port, host }
+            connectParams: { version: version3, protocol, port, host }
           } = evt;
           debuglog(
             "connecting to %s%s using %s%s",
             host,
             port ? `:${port}` : "",
             protocol,
-            version2
+            version3
           );
         });
         diagnosticsChannel.channel("undici:client:connected").subscribe((evt) => {
           const {
-            connectParams: { version: version2, protocol, port, host }
+            connectParams: { version: version3, protocol, port, host }
           } = evt;
           debuglog(
             "connected to %s%s using %s%s",
             host,
             port ? `:${port}` : "",
             protocol,
-            version2
+            version3
           );
         });
         diagnosticsChannel.channel("undici:client:connectError").subscribe((evt) => {
           const {
-            connectParams: { version: version2, protocol, port, host },
+            connectParams: { version: version3, protocol, port, host },
             error: error63
           } = evt;
           debuglog(
@@ -1612,15 +1612,15 @@ var require_diagnostics = __commonJS({
             host,
             port ? `:${port}` : "",
             protocol,
-            version2,
+            version3,
             error63.message
           );
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path20, origin }
+            request: { method, path: path23, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path20);
+          debuglog("sending request to %s %s/%s", method, origin, path23);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1683,7 +1683,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path20,
+        path: path23,
         method,
         body,
         headers,
@@ -1698,11 +1698,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path20 !== "string") {
+        if (typeof path23 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path20[0] !== "/" && !(path20.startsWith("http://") || path20.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path23[0] !== "/" && !(path23.startsWith("http://") || path23.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path20)) {
+        } else if (invalidPathRegex.test(path23)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1768,7 +1768,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path20, query) : path20;
+        this.path = query ? buildURL(path23, query) : path23;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -5790,7 +5790,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants5 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5865,7 +5865,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert2(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5960,11 +5960,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants5.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants5.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5987,10 +5987,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants5.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6007,7 +6007,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants5.ERROR[ret], data);
       }
       destroy() {
         assert2(this.ptr != null);
@@ -6187,7 +6187,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants5.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6209,7 +6209,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6245,13 +6245,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert2(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -6461,7 +6461,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path20, host, upgrade, blocking, reset } = request2;
+      const { method, path: path23, host, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6542,7 +6542,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header2 = `${method} ${path20} HTTP/1.1\r
+      let header2 = `${method} ${path23} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header2 += `host: ${host}\r
@@ -7071,7 +7071,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path20, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path23, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -7168,7 +7168,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path20;
+      headers[HTTP2_HEADER_PATH] = path23;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7521,9 +7521,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path20 = search ? `${pathname}${search}` : pathname;
+        const path23 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path20;
+        this.opts.path = path23;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8762,10 +8762,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path20 = "/",
+          path: path23 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path20;
+        opts.path = origin + path23;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10737,20 +10737,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path20) {
-      if (typeof path20 !== "string") {
-        return path20;
+    function safeUrl(path23) {
+      if (typeof path23 !== "string") {
+        return path23;
       }
-      const pathSegments = path20.split("?");
+      const pathSegments = path23.split("?");
       if (pathSegments.length !== 2) {
-        return path20;
+        return path23;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path20, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path20);
+    function matchKey(mockDispatch2, { path: path23, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path23);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10772,7 +10772,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path20 }) => matchValue(safeUrl(path20), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path23 }) => matchValue(safeUrl(path23), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10810,9 +10810,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path20, method, body, headers, query } = opts;
+      const { path: path23, method, body, headers, query } = opts;
       return {
-        path: path20,
+        path: path23,
         method,
         body,
         headers,
@@ -11275,10 +11275,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path20, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path23, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path20,
+            Path: path23,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16157,9 +16157,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path20) {
-      for (let i = 0; i < path20.length; ++i) {
-        const code = path20.charCodeAt(i);
+    function validateCookiePath(path23) {
+      for (let i = 0; i < path23.length; ++i) {
+        const code = path23.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19079,11 +19079,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path20 = opts.path;
+          let path23 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path20 = `/${path20}`;
+            path23 = `/${path23}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path20);
+          url2 = new URL(util.parseOrigin(url2).origin + path23);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -19168,9 +19168,9 @@ var require_identity = __commonJS({
     var isAlias = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === ALIAS;
     var isDocument = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === DOC;
     var isMap2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
-    var isPair = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
-    var isScalar = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
-    var isSeq = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
+    var isPair2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
+    var isScalar2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
+    var isSeq2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
     function isCollection(node2) {
       if (node2 && typeof node2 === "object")
         switch (node2[NODE_TYPE]) {
@@ -19191,7 +19191,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node2) => (isScalar(node2) || isCollection(node2)) && !!node2.anchor;
+    var hasAnchor = (node2) => (isScalar2(node2) || isCollection(node2)) && !!node2.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -19205,9 +19205,9 @@ var require_identity = __commonJS({
     exports.isDocument = isDocument;
     exports.isMap = isMap2;
     exports.isNode = isNode;
-    exports.isPair = isPair;
-    exports.isScalar = isScalar;
-    exports.isSeq = isSeq;
+    exports.isPair = isPair2;
+    exports.isScalar = isScalar2;
+    exports.isSeq = isSeq2;
   }
 });
 
@@ -19219,7 +19219,7 @@ var require_visit = __commonJS({
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove node");
-    function visit2(node2, visitor) {
+    function visit3(node2, visitor) {
       const visitor_ = initVisitor(visitor);
       if (identity.isDocument(node2)) {
         const cd = visit_(null, node2.contents, visitor_, Object.freeze([node2]));
@@ -19228,20 +19228,20 @@ var require_visit = __commonJS({
       } else
         visit_(null, node2, visitor_, Object.freeze([]));
     }
-    visit2.BREAK = BREAK;
-    visit2.SKIP = SKIP;
-    visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path20) {
-      const ctrl = callVisitor(key, node2, visitor, path20);
+    visit3.BREAK = BREAK;
+    visit3.SKIP = SKIP;
+    visit3.REMOVE = REMOVE;
+    function visit_(key, node2, visitor, path23) {
+      const ctrl = callVisitor(key, node2, visitor, path23);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path20, ctrl);
-        return visit_(key, ctrl, visitor, path20);
+        replaceNode(key, path23, ctrl);
+        return visit_(key, ctrl, visitor, path23);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path20 = Object.freeze(path20.concat(node2));
+          path23 = Object.freeze(path23.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path20);
+            const ci = visit_(i, node2.items[i], visitor, path23);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -19252,13 +19252,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path20 = Object.freeze(path20.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path20);
+          path23 = Object.freeze(path23.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path23);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path20);
+          const cv = visit_("value", node2.value, visitor, path23);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -19279,17 +19279,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path20) {
-      const ctrl = await callVisitor(key, node2, visitor, path20);
+    async function visitAsync_(key, node2, visitor, path23) {
+      const ctrl = await callVisitor(key, node2, visitor, path23);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path20, ctrl);
-        return visitAsync_(key, ctrl, visitor, path20);
+        replaceNode(key, path23, ctrl);
+        return visitAsync_(key, ctrl, visitor, path23);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path20 = Object.freeze(path20.concat(node2));
+          path23 = Object.freeze(path23.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path20);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path23);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -19300,13 +19300,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path20 = Object.freeze(path20.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path20);
+          path23 = Object.freeze(path23.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path23);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path20);
+          const cv = await visitAsync_("value", node2.value, visitor, path23);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -19333,23 +19333,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path20) {
+    function callVisitor(key, node2, visitor, path23) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path20);
+        return visitor(key, node2, path23);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path20);
+        return visitor.Map?.(key, node2, path23);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path20);
+        return visitor.Seq?.(key, node2, path23);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path20);
+        return visitor.Pair?.(key, node2, path23);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path20);
+        return visitor.Scalar?.(key, node2, path23);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path20);
+        return visitor.Alias?.(key, node2, path23);
       return void 0;
     }
-    function replaceNode(key, path20, node2) {
-      const parent = path20[path20.length - 1];
+    function replaceNode(key, path23, node2) {
+      const parent = path23[path23.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -19364,7 +19364,7 @@ var require_visit = __commonJS({
         throw new Error(`Cannot replace node with ${pt} parent`);
       }
     }
-    exports.visit = visit2;
+    exports.visit = visit3;
     exports.visitAsync = visitAsync;
   }
 });
@@ -19374,7 +19374,7 @@ var require_directives = __commonJS({
   "node_modules/yaml/dist/doc/directives.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var visit2 = require_visit();
+    var visit3 = require_visit();
     var escapeChars = {
       "!": "%21",
       ",": "%2C",
@@ -19446,13 +19446,13 @@ var require_directives = __commonJS({
               onError(0, "%YAML directive should contain exactly one part");
               return false;
             }
-            const [version2] = parts;
-            if (version2 === "1.1" || version2 === "1.2") {
-              this.yaml.version = version2;
+            const [version3] = parts;
+            if (version3 === "1.1" || version3 === "1.2") {
+              this.yaml.version = version3;
               return true;
             } else {
-              const isValid = /^\d+\.\d+$/.test(version2);
-              onError(6, `Unsupported YAML version ${version2}`, isValid);
+              const isValid = /^\d+\.\d+$/.test(version3);
+              onError(6, `Unsupported YAML version ${version3}`, isValid);
               return false;
             }
           }
@@ -19518,7 +19518,7 @@ var require_directives = __commonJS({
         let tagNames;
         if (doc && tagEntries.length > 0 && identity.isNode(doc.contents)) {
           const tags = {};
-          visit2.visit(doc.contents, (_key, node2) => {
+          visit3.visit(doc.contents, (_key, node2) => {
             if (identity.isNode(node2) && node2.tag)
               tags[node2.tag] = true;
           });
@@ -19545,7 +19545,7 @@ var require_anchors = __commonJS({
   "node_modules/yaml/dist/doc/anchors.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var visit2 = require_visit();
+    var visit3 = require_visit();
     function anchorIsValid(anchor2) {
       if (/[\x00-\x19\s,[\]{}]/.test(anchor2)) {
         const sa = JSON.stringify(anchor2);
@@ -19556,7 +19556,7 @@ var require_anchors = __commonJS({
     }
     function anchorNames(root) {
       const anchors = /* @__PURE__ */ new Set();
-      visit2.visit(root, {
+      visit3.visit(root, {
         Value(_key, node2) {
           if (node2.anchor)
             anchors.add(node2.anchor);
@@ -19736,7 +19736,7 @@ var require_Alias = __commonJS({
   "node_modules/yaml/dist/nodes/Alias.js"(exports) {
     "use strict";
     var anchors = require_anchors();
-    var visit2 = require_visit();
+    var visit3 = require_visit();
     var identity = require_identity();
     var Node = require_Node();
     var toJS = require_toJS();
@@ -19762,7 +19762,7 @@ var require_Alias = __commonJS({
           nodes2 = ctx.aliasResolveCache;
         } else {
           nodes2 = [];
-          visit2.visit(doc, {
+          visit3.visit(doc, {
             Node: (_key, node2) => {
               if (identity.isAlias(node2) || identity.hasAnchor(node2))
                 nodes2.push(node2);
@@ -19961,10 +19961,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path20, value2) {
+    function collectionFromPath(schema, path23, value2) {
       let v = value2;
-      for (let i = path20.length - 1; i >= 0; --i) {
-        const k = path20[i];
+      for (let i = path23.length - 1; i >= 0; --i) {
+        const k = path23[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -19983,7 +19983,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path20) => path20 == null || typeof path20 === "object" && !!path20[Symbol.iterator]().next().done;
+    var isEmptyPath = (path23) => path23 == null || typeof path23 === "object" && !!path23[Symbol.iterator]().next().done;
     var Collection2 = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -20013,11 +20013,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path20, value2) {
-        if (isEmptyPath(path20))
+      addIn(path23, value2) {
+        if (isEmptyPath(path23))
           this.add(value2);
         else {
-          const [key, ...rest] = path20;
+          const [key, ...rest] = path23;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value2);
@@ -20031,8 +20031,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path20) {
-        const [key, ...rest] = path20;
+      deleteIn(path23) {
+        const [key, ...rest] = path23;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -20046,8 +20046,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path20, keepScalar) {
-        const [key, ...rest] = path20;
+      getIn(path23, keepScalar) {
+        const [key, ...rest] = path23;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -20065,8 +20065,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path20) {
-        const [key, ...rest] = path20;
+      hasIn(path23) {
+        const [key, ...rest] = path23;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -20076,8 +20076,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path20, value2) {
-        const [key, ...rest] = path20;
+      setIn(path23, value2) {
+        const [key, ...rest] = path23;
         if (rest.length === 0) {
           this.set(key, value2);
         } else {
@@ -22554,14 +22554,14 @@ var require_Document = __commonJS({
           version: "1.2"
         }, options);
         this.options = opt;
-        let { version: version2 } = opt;
+        let { version: version3 } = opt;
         if (options?._directives) {
           this.directives = options._directives.atDocument();
           if (this.directives.yaml.explicit)
-            version2 = this.directives.yaml.version;
+            version3 = this.directives.yaml.version;
         } else
-          this.directives = new directives.Directives({ version: version2 });
-        this.setSchema(version2, options);
+          this.directives = new directives.Directives({ version: version3 });
+        this.setSchema(version3, options);
         this.contents = value2 === void 0 ? null : this.createNode(value2, _replacer, options);
       }
       /**
@@ -22592,9 +22592,9 @@ var require_Document = __commonJS({
           this.contents.add(value2);
       }
       /** Adds a value to the document. */
-      addIn(path20, value2) {
+      addIn(path23, value2) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path20, value2);
+          this.contents.addIn(path23, value2);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -22669,14 +22669,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path20) {
-        if (Collection2.isEmptyPath(path20)) {
+      deleteIn(path23) {
+        if (Collection2.isEmptyPath(path23)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path20) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path23) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -22691,10 +22691,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path20, keepScalar) {
-        if (Collection2.isEmptyPath(path20))
+      getIn(path23, keepScalar) {
+        if (Collection2.isEmptyPath(path23))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path20, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path23, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -22705,10 +22705,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path20) {
-        if (Collection2.isEmptyPath(path20))
+      hasIn(path23) {
+        if (Collection2.isEmptyPath(path23))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path20) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path23) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -22725,13 +22725,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path20, value2) {
-        if (Collection2.isEmptyPath(path20)) {
+      setIn(path23, value2) {
+        if (Collection2.isEmptyPath(path23)) {
           this.contents = value2;
         } else if (this.contents == null) {
-          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path20), value2);
+          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path23), value2);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path20, value2);
+          this.contents.setIn(path23, value2);
         }
       }
       /**
@@ -22741,11 +22741,11 @@ var require_Document = __commonJS({
        *
        * Overrides all previously set schema options.
        */
-      setSchema(version2, options = {}) {
-        if (typeof version2 === "number")
-          version2 = String(version2);
+      setSchema(version3, options = {}) {
+        if (typeof version3 === "number")
+          version3 = String(version3);
         let opt;
-        switch (version2) {
+        switch (version3) {
           case "1.1":
             if (this.directives)
               this.directives.yaml.version = "1.1";
@@ -22756,9 +22756,9 @@ var require_Document = __commonJS({
           case "1.2":
           case "next":
             if (this.directives)
-              this.directives.yaml.version = version2;
+              this.directives.yaml.version = version3;
             else
-              this.directives = new directives.Directives({ version: version2 });
+              this.directives = new directives.Directives({ version: version3 });
             opt = { resolveKnownTags: true, schema: "core" };
             break;
           case null:
@@ -22767,7 +22767,7 @@ var require_Document = __commonJS({
             opt = null;
             break;
           default: {
-            const sv = JSON.stringify(version2);
+            const sv = JSON.stringify(version3);
             throw new Error(`Expected '1.1', '1.2' or null as first argument, but found: ${sv}`);
           }
         }
@@ -24684,17 +24684,17 @@ var require_cst_visit = __commonJS({
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove item");
-    function visit2(cst, visitor) {
+    function visit3(cst, visitor) {
       if ("type" in cst && cst.type === "document")
         cst = { start: cst.start, value: cst.value };
       _visit(Object.freeze([]), cst, visitor);
     }
-    visit2.BREAK = BREAK;
-    visit2.SKIP = SKIP;
-    visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path20) => {
+    visit3.BREAK = BREAK;
+    visit3.SKIP = SKIP;
+    visit3.REMOVE = REMOVE;
+    visit3.itemAtPath = (cst, path23) => {
       let item = cst;
-      for (const [field, index] of path20) {
+      for (const [field, index] of path23) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -24703,23 +24703,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path20) => {
-      const parent = visit2.itemAtPath(cst, path20.slice(0, -1));
-      const field = path20[path20.length - 1][0];
+    visit3.parentCollection = (cst, path23) => {
+      const parent = visit3.itemAtPath(cst, path23.slice(0, -1));
+      const field = path23[path23.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path20, item, visitor) {
-      let ctrl = visitor(item, path20);
+    function _visit(path23, item, visitor) {
+      let ctrl = visitor(item, path23);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path20.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path23.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -24730,12 +24730,12 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path20);
+            ctrl = ctrl(item, path23);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path20) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path23) : ctrl;
     }
-    exports.visit = visit2;
+    exports.visit = visit3;
   }
 });
 
@@ -24751,7 +24751,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -24835,7 +24835,7 @@ var require_cst = __commonJS({
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
     exports.isCollection = isCollection;
-    exports.isScalar = isScalar;
+    exports.isScalar = isScalar2;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
   }
@@ -26451,7 +26451,7 @@ var require_dist = __commonJS({
     var lineCounter = require_line_counter();
     var parser = require_parser();
     var publicApi = require_public_api();
-    var visit2 = require_visit();
+    var visit3 = require_visit();
     exports.Composer = composer.Composer;
     exports.Document = Document.Document;
     exports.Schema = Schema.Schema;
@@ -26479,8 +26479,8 @@ var require_dist = __commonJS({
     exports.parseAllDocuments = publicApi.parseAllDocuments;
     exports.parseDocument = publicApi.parseDocument;
     exports.stringify = publicApi.stringify;
-    exports.visit = visit2.visit;
-    exports.visitAsync = visit2.visitAsync;
+    exports.visit = visit3.visit;
+    exports.visitAsync = visit3.visitAsync;
   }
 });
 
@@ -27761,11 +27761,11 @@ function info(message) {
 }
 
 // src/gate/check.ts
-import { readFile as readFile10 } from "node:fs/promises";
+import { readFile as readFile5 } from "node:fs/promises";
 
 // src/baseline/io.ts
-import { mkdir as mkdir2, readFile, rename as rename2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
-import path from "node:path";
+import { mkdir as mkdir2, rename as rename2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
+import path3 from "node:path";
 
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
@@ -28584,10 +28584,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj2, path20) {
-  if (!path20)
+function getElementAtPath(obj2, path23) {
+  if (!path23)
     return obj2;
-  return path20.reduce((acc, key) => acc?.[key], obj2);
+  return path23.reduce((acc, key) => acc?.[key], obj2);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -28927,11 +28927,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path20, issues) {
+function prefixIssues(path23, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path20);
+    iss.path.unshift(path23);
     return iss;
   });
 }
@@ -29393,16 +29393,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path20 = []) => {
+  const processError = (error64, path23 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path20, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path23, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path20, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path23, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path20, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path23, ...issue3.path]);
       } else {
-        const fullpath = [...path20, ...issue3.path];
+        const fullpath = [...path23, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -29441,17 +29441,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path20 = []) => {
+  const processError = (error64, path23 = []) => {
     var _a3;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path20, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path23, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path20, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path23, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path20, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path23, ...issue3.path]);
       } else {
-        const fullpath = [...path20, ...issue3.path];
+        const fullpath = [...path23, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -29490,8 +29490,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path20 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path20) {
+  const path23 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path23) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -29757,10 +29757,10 @@ function nanoidOfLength(length) {
 var duration = /^P(?:(\d+W)|(?!.*W)(?=\d|T\d)(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+([.,]\d+)?S)?)?)$/;
 var extendedDuration = /^[-+]?P(?!$)(?:(?:[-+]?\d+Y)|(?:[-+]?\d+[.,]\d+Y$))?(?:(?:[-+]?\d+M)|(?:[-+]?\d+[.,]\d+M$))?(?:(?:[-+]?\d+W)|(?:[-+]?\d+[.,]\d+W$))?(?:(?:[-+]?\d+D)|(?:[-+]?\d+[.,]\d+D$))?(?:T(?=[\d+-])(?:(?:[-+]?\d+H)|(?:[-+]?\d+[.,]\d+H$))?(?:(?:[-+]?\d+M)|(?:[-+]?\d+[.,]\d+M$))?(?:[-+]?\d+(?:[.,]\d+)?S)?)??$/;
 var guid = /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
-var uuid = (version2) => {
-  if (!version2)
+var uuid = (version3) => {
+  if (!version3)
     return /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}|00000000-0000-0000-0000-000000000000|ffffffff-ffff-ffff-ffff-ffffffffffff)$/;
-  return new RegExp(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-${version2}[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12})$`);
+  return new RegExp(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-${version3}[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12})$`);
 };
 var uuid4 = /* @__PURE__ */ uuid(4);
 var uuid6 = /* @__PURE__ */ uuid(6);
@@ -31787,7 +31787,7 @@ function handleIntersectionResults(result, left, right) {
   const unrecKeys = /* @__PURE__ */ new Map();
   let unrecIssue;
   const keyIssues = /* @__PURE__ */ new Map();
-  const collect = (iss, side) => {
+  const collect2 = (iss, side) => {
     let keys;
     if (iss.code === "unrecognized_keys" && !iss.path?.length) {
       unrecIssue ?? (unrecIssue = iss);
@@ -31808,11 +31808,11 @@ function handleIntersectionResults(result, left, right) {
     return true;
   };
   for (const iss of left.issues) {
-    if (!collect(iss, "l"))
+    if (!collect2(iss, "l"))
       result.issues.push(iss);
   }
   for (const iss of right.issues) {
-    if (!collect(iss, "r"))
+    if (!collect2(iss, "r"))
       result.issues.push(iss);
   }
   const bothKeys = [...unrecKeys].filter(([, f]) => f.l && f.r).map(([k]) => k);
@@ -32842,9 +32842,9 @@ function isRecursive(inst, stack, resolve2) {
     return PROVEN;
   stack.add(inst);
   let result = NONE;
-  const check4 = (child) => {
-    if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve2);
+  const check4 = (child2) => {
+    if (result !== PROVEN && child2?._zod) {
+      const answer = isRecursive(child2, stack, resolve2);
       if (answer > result)
         result = answer;
     }
@@ -32855,9 +32855,9 @@ function isRecursive(inst, stack, resolve2) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve2) : NONE;
-      if (child > answer)
-        answer = child;
+      const child2 = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve2) : NONE;
+      if (child2 > answer)
+        answer = child2;
     }
     return answer;
   };
@@ -46629,13 +46629,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path20 = ref.slice(1).split("/").filter(Boolean);
-  if (path20.length === 0) {
+  const path23 = ref.slice(1).split("/").filter(Boolean);
+  if (path23.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path20[0] === defsKey) {
-    const key = path20[1] === void 0 ? void 0 : decodeJSONPointerSegment(path20[1]);
+  if (path23[0] === defsKey) {
+    const key = path23[1] === void 0 ? void 0 : decodeJSONPointerSegment(path23[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -47249,10 +47249,10 @@ function fromJSONSchema(schema, params) {
   } catch {
     throw new Error("fromJSONSchema input is not valid JSON (possibly cyclic); use $defs/$ref for recursive schemas");
   }
-  const version2 = detectVersion(normalized, params?.defaultTarget);
+  const version3 = detectVersion(normalized, params?.defaultTarget);
   const defs = normalized.$defs || normalized.definitions || {};
   const ctx = {
-    version: version2,
+    version: version3,
     defs,
     refs: /* @__PURE__ */ new Map(),
     processing: /* @__PURE__ */ new Set(),
@@ -47510,27 +47510,47 @@ var CancelledError = class extends GateError {
   }
 };
 
+// src/schema/own-record.ts
+function isPlainObject2(v) {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+function ownRecord(value2) {
+  return external_exports.custom(isPlainObject2, { error: "expected an object" }).transform((obj2, ctx) => {
+    const entries = [];
+    for (const [key, item] of Object.entries(obj2)) {
+      const parsed = value2.safeParse(item);
+      if (parsed.success) entries.push([key, parsed.data]);
+      else
+        for (const issue3 of parsed.error.issues)
+          ctx.addIssue({ code: "custom", message: issue3.message, path: [key, ...issue3.path], input: item });
+    }
+    return Object.fromEntries(entries);
+  });
+}
+
 // src/schema/baseline.ts
 var BASELINE_SCHEMA_VERSION = 1;
 var scalarSchema = external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean(), external_exports.null()]);
 var fileEntrySchema = external_exports.object({ sha256: external_exports.string().regex(/^[0-9a-f]{64}$/), size: external_exports.number().int().nonnegative() }).strict();
-var dataFingerprintSchema = external_exports.object({ files: external_exports.record(external_exports.string(), fileEntrySchema) }).strict();
-var flatConfigSchema = external_exports.record(external_exports.string(), scalarSchema);
-var environmentFingerprintSchema = external_exports.record(external_exports.string(), external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]));
+var dataFingerprintSchema = external_exports.object({ files: ownRecord(fileEntrySchema) }).strict();
+var flatConfigSchema = ownRecord(scalarSchema);
+var environmentFingerprintSchema = ownRecord(external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]));
 var fingerprintsSchema = external_exports.object({
   data: dataFingerprintSchema,
-  config: external_exports.record(external_exports.string(), flatConfigSchema),
+  config: ownRecord(flatConfigSchema),
   environment: environmentFingerprintSchema
 }).strict();
 var runRecordSchema = external_exports.object({
   seed: external_exports.number().int().nonnegative(),
-  metrics: external_exports.record(external_exports.string(), external_exports.number()),
-  artifacts: external_exports.record(external_exports.string(), fileEntrySchema),
+  metrics: ownRecord(external_exports.number()),
+  artifacts: ownRecord(fileEntrySchema),
   durationMs: external_exports.number().nonnegative()
 }).strict();
 function metricValues(runs, name) {
   return runs.map((run2) => {
-    const value2 = run2.metrics[name];
+    const value2 = Object.hasOwn(run2.metrics, name) ? run2.metrics[name] : void 0;
     if (value2 === void 0)
       throw new GateError(
         `The run for seed ${run2.seed} has no value for metric "${name}".`,
@@ -47543,8 +47563,11 @@ var baselineSchema = external_exports.object({
   schemaVersion: external_exports.literal(BASELINE_SCHEMA_VERSION),
   tool: external_exports.object({ name: external_exports.literal("repro-gate"), version: external_exports.string() }).strict(),
   recordedAt: external_exports.string(),
-  /** Git commit of the project when recorded (null outside git); the reference for "code" drift. */
-  commit: external_exports.string().nullable(),
+  /**
+   * Git commit of the project when recorded (null outside git); the reference for "code" drift.
+   * A full SHA-1 or SHA-256: it is passed to git, so nothing else (an option, a ref name) may pass.
+   */
+  commit: external_exports.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, "expected a full commit SHA (40 or 64 lowercase hex digits) or null").nullable(),
   settings: external_exports.object({
     mode: external_exports.enum(["exact", "statistical"]),
     command: external_exports.array(external_exports.string()),
@@ -47566,19 +47589,310 @@ var baselineSchema = external_exports.object({
   fingerprints: fingerprintsSchema
 }).strict();
 
+// src/util/files.ts
+import { constants as constants3 } from "node:fs";
+import { open as open3, readlink as readlink2, realpath, statfs } from "node:fs/promises";
+import path2 from "node:path";
+
+// src/util/paths.ts
+import path from "node:path";
+function toPosix(rel) {
+  return rel.split(path.sep).join("/");
+}
+function insideFolder(entry, root) {
+  if (root === void 0) {
+    if (path.isAbsolute(entry)) return void 0;
+    const normal = path.normalize(entry).replace(/[\\/]+$/, "") || ".";
+    if (normal === ".." || normal.startsWith(`..${path.sep}`)) return void 0;
+    return normal === "." ? "" : toPosix(normal);
+  }
+  const base2 = path.resolve(root);
+  const rel = path.relative(base2, path.resolve(base2, entry));
+  if (rel === ".." || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return void 0;
+  return toPosix(rel);
+}
+function isWithin(root, p) {
+  const rel = path.relative(root, p);
+  return rel === "" || !(rel === ".." || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel));
+}
+
+// src/util/files.ts
+var MIB = 1024 * 1024;
+function formatBytes(n) {
+  if (n >= MIB) return `${Number((n / MIB).toFixed(1))} MiB`;
+  if (n >= 1024) return `${Number((n / 1024).toFixed(1))} KiB`;
+  return `${n} bytes`;
+}
+var PSEUDO_ROOTS = ["/proc", "/sys", "/dev"];
+var PSEUDO_FS = /* @__PURE__ */ new Map([
+  [40864, "procfs"],
+  [1650812274, "sysfs"],
+  [1684170528, "debugfs"],
+  [1953653091, "tracefs"],
+  [1935894131, "securityfs"],
+  [2613483, "cgroup"],
+  [1667723888, "cgroup2"],
+  [7377, "devpts"],
+  [3405662737, "bpf"],
+  [1650812272, "configfs"],
+  [3730735588, "efivarfs"],
+  [1634035564, "pstore"]
+]);
+var fsTypeByDevice = /* @__PURE__ */ new Map();
+async function pseudoFileSystem(real, st) {
+  if (fsTypeByDevice.has(st.dev)) return fsTypeByDevice.get(st.dev);
+  const type = await statfs(real).then(
+    (s) => PSEUDO_FS.get(Number(s.type)),
+    () => void 0
+  );
+  fsTypeByDevice.set(st.dev, type);
+  return type;
+}
+async function pseudoLocationReason(real, st) {
+  const root = PSEUDO_ROOTS.find((r) => isWithin(r, real));
+  if (root) return `resolves to ${real}, a kernel pseudo-file under ${root}`;
+  const fs3 = await pseudoFileSystem(real, st);
+  if (fs3) return `resolves to ${real}, a kernel pseudo-file (${fs3})`;
+  return void 0;
+}
+async function pseudoFileReason(real, st) {
+  if (st.isDirectory()) return "is a folder";
+  if (!st.isFile()) return "is not a regular file (a FIFO, socket or device)";
+  return pseudoLocationReason(real, st);
+}
+async function readUpTo(fh, maxBytes) {
+  const chunks = [];
+  let total = 0;
+  for (; ; ) {
+    const buf = Buffer.allocUnsafe(Math.min(1 << 20, maxBytes + 1 - total));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+    if (bytesRead === 0) return Buffer.concat(chunks, total);
+    chunks.push(buf.subarray(0, bytesRead));
+    total += bytesRead;
+    if (total > maxBytes) return void 0;
+  }
+}
+async function readLimitedText(file2, opts) {
+  const fh = await open3(file2, constants3.O_RDONLY | constants3.O_NONBLOCK);
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: ${file2}`), { code: "EISDIR" });
+    const reason = await pseudoFileReason(await realpath(file2), st);
+    if (reason) throw new GateError(`${opts.name} ${reason}; it is not read.`, opts.specialHint ?? opts.hint);
+    const tooBig = (size) => new GateError(
+      `${opts.name} is ${size}, over the ${formatBytes(opts.maxBytes)} limit for ${opts.what}.`,
+      opts.hint
+    );
+    if (st.size > opts.maxBytes) throw tooBig(formatBytes(st.size));
+    const bytes2 = await readUpTo(fh, opts.maxBytes);
+    if (bytes2 === void 0) throw tooBig(`larger than ${formatBytes(opts.maxBytes)}`);
+    return bytes2.toString("utf8");
+  } finally {
+    await fh.close();
+  }
+}
+async function readConfinedFile(root, rel, setting, opts = {}) {
+  const folder = opts.folder ?? "its folder";
+  const maxBytes = opts.maxBytes ?? 64 * MIB;
+  const hint = opts.hint ?? `Write the file itself inside ${folder}, and name it relative to it in ${setting}.`;
+  const base2 = path2.resolve(root);
+  if (insideFolder(rel, base2) === void 0) {
+    throw new GateError(`The ${setting} entry "${rel}" points outside ${folder} (${base2}).`, hint);
+  }
+  const abs = path2.resolve(base2, rel);
+  let realRoot;
+  let real;
+  try {
+    realRoot = await realpath(base2);
+    real = await realpath(abs);
+  } catch (err) {
+    const code = err.code;
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
+    if (code === "ELOOP") throw new GateError(`The ${setting} entry "${rel}" is a symlink loop.`, hint);
+    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
+  }
+  const outside = () => new GateError(
+    `The ${setting} entry "${rel}" resolves through a symlink to ${real}, outside ${folder} (${base2}); it is not read.`,
+    hint
+  );
+  if (!isWithin(realRoot, real)) throw outside();
+  let fh;
+  try {
+    fh = await open3(real, constants3.O_RDONLY | constants3.O_NONBLOCK | constants3.O_NOFOLLOW);
+  } catch (err) {
+    const code = err.code;
+    if (code === "ENOENT") return null;
+    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
+  }
+  try {
+    const opened = await readlink2(`/proc/self/fd/${fh.fd}`).catch(() => void 0);
+    if (opened !== void 0 && path2.isAbsolute(opened) && !isWithin(realRoot, opened)) throw outside();
+    const st = await fh.stat();
+    if (!st.isFile()) {
+      throw new GateError(
+        `The ${setting} entry "${rel}" ${st.isDirectory() ? "is a folder" : "is not a regular file (a FIFO, socket or device)"}; it is not read.`,
+        hint
+      );
+    }
+    const tooBig = new GateError(
+      `The ${setting} entry "${rel}" is larger than the ${formatBytes(maxBytes)} limit; it is not read.`,
+      hint
+    );
+    if (st.size > maxBytes) throw tooBig;
+    const bytes2 = await readUpTo(fh, maxBytes);
+    if (bytes2 === void 0) throw tooBig;
+    return bytes2.toString("utf8");
+  } catch (err) {
+    if (err instanceof GateError) throw err;
+    const code = err.code;
+    throw new GateError(`Cannot read the ${setting} entry "${rel}" (${code ?? String(err)}).`, hint);
+  } finally {
+    await fh.close();
+  }
+}
+
+// src/util/json-position.ts
+var ScanError = class {
+  constructor(offset, reason) {
+    this.offset = offset;
+    this.reason = reason;
+  }
+  offset;
+  reason;
+};
+var NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+var PYTHON_TOKENS = ["NaN", "Infinity", "-Infinity"];
+function jsonErrorOffset(text, opts = {}) {
+  let i = 0;
+  const fail = (reason) => {
+    throw new ScanError(i, reason ?? (i >= text.length ? "unexpected end of input" : "unexpected character"));
+  };
+  const ws = () => {
+    for (; ; ) {
+      const c = text[i];
+      if (c !== " " && c !== "	" && c !== "\n" && c !== "\r") return;
+      i++;
+    }
+  };
+  const str = () => {
+    i++;
+    for (; ; ) {
+      const c = text[i];
+      if (c === void 0) fail("unterminated string");
+      else if (c < " ") fail("control character in a string (escape it)");
+      else if (c === '"') return void i++;
+      else if (c === "\\") {
+        i++;
+        if (text[i] === "u") {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail("invalid \\u escape in a string");
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? "x")) fail("invalid escape in a string");
+      }
+      i++;
+    }
+  };
+  const key = () => {
+    if (text[i] !== '"') fail(i >= text.length ? void 0 : "expected a key in double quotes");
+    str();
+    ws();
+    if (text[i] !== ":") fail(i >= text.length ? void 0 : 'expected ":" after a key');
+    i++;
+    ws();
+  };
+  const scalar2 = () => {
+    const c = text[i];
+    if (c === '"') {
+      str();
+      return true;
+    }
+    const literals = opts.lenient ? ["true", "false", "null", ...PYTHON_TOKENS] : ["true", "false", "null"];
+    for (const lit of literals) {
+      if (text.startsWith(lit, i)) {
+        i += lit.length;
+        return true;
+      }
+    }
+    NUMBER.lastIndex = i;
+    if (!NUMBER.test(text)) return false;
+    i = NUMBER.lastIndex;
+    return true;
+  };
+  const stack = [];
+  try {
+    ws();
+    for (; ; ) {
+      const c = text[i];
+      if (c === "{" || c === "[") {
+        stack.push(c);
+        i++;
+        ws();
+        const close = c === "{" ? "}" : "]";
+        if (text[i] === close) {
+          stack.pop();
+          i++;
+        } else {
+          if (c === "{") key();
+          continue;
+        }
+      } else if (!scalar2()) {
+        fail(i >= text.length ? void 0 : "expected a value");
+      }
+      for (; ; ) {
+        ws();
+        const open7 = stack.at(-1);
+        if (open7 === void 0) {
+          if (i < text.length) fail("unexpected text after the end of the JSON document");
+          return void 0;
+        }
+        const close = open7 === "{" ? "}" : "]";
+        if (text[i] === close) {
+          stack.pop();
+          i++;
+          continue;
+        }
+        if (text[i] !== ",") fail(i >= text.length ? void 0 : `expected "," or "${close}"`);
+        i++;
+        ws();
+        if (open7 === "{") key();
+        break;
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof ScanError)) throw e;
+    const [line, column] = lineCol(text, e.offset);
+    return { offset: e.offset, line, column, reason: e.reason };
+  }
+}
+function lineCol(text, offset) {
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  return [line, offset - before.lastIndexOf("\n")];
+}
+function jsonErrorWhere(text, opts = {}) {
+  const pos = jsonErrorOffset(text, opts);
+  return pos ? `at line ${pos.line}, column ${pos.column} (${pos.reason})` : "";
+}
+
 // src/baseline/io.ts
+var BASELINE_MAX_BYTES = 256 * MIB;
 function recordHint(configFile) {
   const flag = configFile === "repro-gate.yml" ? "" : ` --config ${configFile}`;
   return `Run \`repro-gate record${flag}\` (or the action with \`command: record\`) and commit the baseline file.`;
 }
 async function readBaseline(file2, configFile = "repro-gate.yml") {
+  const RECORD_HINT = recordHint(configFile);
   let text;
   try {
-    text = await readFile(file2, "utf8");
+    text = await readLimitedText(file2, {
+      name: `The baseline ${file2}`,
+      maxBytes: BASELINE_MAX_BYTES,
+      what: "a baseline",
+      hint: RECORD_HINT
+    });
   } catch (err) {
-    const hint = recordHint(configFile);
-    if (err.code === "ENOENT") throw new GateError(`No baseline at ${file2}.`, hint);
-    throw new GateError(`Cannot read the baseline ${file2}: ${err.message}`, hint);
+    if (err instanceof GateError) throw err;
+    if (err.code === "ENOENT") throw new GateError(`No baseline at ${file2}.`, RECORD_HINT);
+    throw new GateError(`Cannot read the baseline ${file2}: ${err.message}`, RECORD_HINT);
   }
   return parseBaseline(text, file2, configFile);
 }
@@ -47587,16 +47901,17 @@ function parseBaseline(text, file2, configFile = "repro-gate.yml") {
   let raw;
   try {
     raw = JSON.parse(text);
-  } catch (err) {
+  } catch {
+    const where = jsonErrorWhere(text);
     throw new GateError(
-      `The baseline ${file2} is not valid JSON (${err.message}); it may be truncated or hand-edited.`,
+      `The baseline ${file2} is not valid JSON${where ? ` ${where}` : ""}; it may be truncated or hand-edited.`,
       RECORD_HINT
     );
   }
-  const version2 = raw?.schemaVersion;
-  if (typeof version2 === "number" && version2 > BASELINE_SCHEMA_VERSION) {
+  const version3 = raw?.schemaVersion;
+  if (typeof version3 === "number" && version3 > BASELINE_SCHEMA_VERSION) {
     throw new GateError(
-      `The baseline ${file2} has schemaVersion ${version2}, newer than this repro-gate understands (${BASELINE_SCHEMA_VERSION}).`,
+      `The baseline ${file2} has schemaVersion ${version3}, newer than this repro-gate understands (${BASELINE_SCHEMA_VERSION}).`,
       "Upgrade repro-gate to the version that recorded it."
     );
   }
@@ -47606,10 +47921,26 @@ function parseBaseline(text, file2, configFile = "repro-gate.yml") {
     const what = issue3 ? `${issue3.path.join(".") || "(top level)"}: ${issue3.message}` : "not a baseline";
     throw new GateError(`The baseline ${file2} is corrupt: ${what}.`, RECORD_HINT);
   }
+  const inconsistency = baselineInconsistency(parsed.data);
+  if (inconsistency) throw new GateError(`The baseline ${file2} is corrupt: ${inconsistency}.`, RECORD_HINT);
   return parsed.data;
 }
+function baselineInconsistency(baseline) {
+  const { settings, runs } = baseline;
+  const seen = /* @__PURE__ */ new Set();
+  for (const run2 of runs) {
+    if (seen.has(run2.seed)) return `runs: seed ${run2.seed} is recorded twice`;
+    seen.add(run2.seed);
+    const missing = settings.metrics.find((name) => !Object.hasOwn(run2.metrics, name));
+    if (missing !== void 0)
+      return `runs: the run for seed ${run2.seed} has no value for metric "${missing}" (listed in settings.metrics)`;
+  }
+  if (settings.mode === "statistical" && runs.length < 2)
+    return `runs: a statistical baseline needs at least 2 runs to measure seed-to-seed spread, this one has ${runs.length}`;
+  return void 0;
+}
 async function writeBaseline(file2, baseline) {
-  await mkdir2(path.dirname(file2), { recursive: true });
+  await mkdir2(path3.dirname(file2), { recursive: true });
   const tmp = `${file2}.tmp-${process.pid}`;
   try {
     await writeFile2(tmp, `${JSON.stringify(baseline, null, 2)}
@@ -49096,8 +49427,7 @@ function compareSequentialLook(plan, lookIndex, baseline, candidate, specs) {
 
 // src/config/load.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { readFile as readFile2 } from "node:fs/promises";
-import path2 from "node:path";
+import path4 from "node:path";
 
 // src/util/duration.ts
 var UNIT_MS = /* @__PURE__ */ new Map([
@@ -49127,6 +49457,9 @@ function formatDuration(ms) {
 }
 
 // src/schema/config.ts
+function show(v) {
+  return typeof v === "number" && !Number.isFinite(v) ? String(v) : JSON.stringify(v) ?? String(v);
+}
 var marginSchema = external_exports.union([external_exports.number(), external_exports.string()]).transform((raw, ctx) => {
   if (typeof raw === "number") {
     if (Number.isFinite(raw) && raw > 0) return { kind: "absolute", value: raw, text: String(raw) };
@@ -49141,13 +49474,28 @@ var marginSchema = external_exports.union([external_exports.number(), external_e
   });
   return external_exports.NEVER;
 });
-var metricSchema = external_exports.object({
-  /** Required in statistical mode; exact mode compares bits and ignores it. */
-  margin: marginSchema.optional(),
-  /** higher: only a drop beyond the margin fails (non-inferiority); lower: only a rise. */
-  direction: external_exports.enum(["both", "higher", "lower"]).default("both")
-}).strict();
-var envValue = external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]).transform(String);
+var metricSchema = external_exports.object(
+  {
+    /** Required in statistical mode; exact mode compares bits and ignores it. */
+    margin: marginSchema.optional(),
+    /** higher: only a drop beyond the margin fails (non-inferiority); lower: only a rise. */
+    direction: external_exports.enum(["both", "higher", "lower"]).default("both")
+  },
+  {
+    error: (issue3) => issue3.code === "invalid_type" ? `expected the metric's settings as a mapping, e.g. {margin: 0.01}, got ${show(issue3.input)}` : void 0
+  }
+).strict();
+var envValue = external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]).transform((v, ctx) => {
+  if (typeof v === "number" && Number.isInteger(v) && !Number.isSafeInteger(v)) {
+    ctx.addIssue({
+      code: "custom",
+      message: `is an integer beyond 2^53, which YAML reads as ${v} and would pass on rounded; quote it ("…") to pass it exactly`
+    });
+    return external_exports.NEVER;
+  }
+  return String(v);
+});
+var MAX_TIMEOUT_MS = 2 ** 31 - 1;
 var sequentialSeedsSchema = external_exports.object({
   min: external_exports.number().int().min(2),
   max: external_exports.number().int().min(2).max(1e3),
@@ -49157,11 +49505,27 @@ var sequentialSeedsSchema = external_exports.object({
   /** Stop early for futility when the conditional power drops below this (non-binding); off by default. */
   futility: external_exports.number().gt(0).lt(1).optional()
 }).strict().refine((s) => s.max >= s.min, { message: "max must be at least min", path: ["max"] });
-var seedsSchema = external_exports.union([
-  external_exports.number().int().positive().max(1e3).transform((n) => Array.from({ length: n }, (_, i) => i)),
-  external_exports.array(external_exports.number().int().nonnegative()).min(1).refine((s) => new Set(s).size === s.length, "seeds must not repeat"),
-  sequentialSeedsSchema
-]);
+var SEEDS_EXPECTED = "expected a whole number of seeds ≥ 1 or a list of non-negative integers";
+var fixedSeedsSchema = external_exports.union([external_exports.number(), external_exports.array(external_exports.unknown())]).transform((v, ctx) => {
+  const fail = (message) => {
+    ctx.addIssue({ code: "custom", message });
+    return external_exports.NEVER;
+  };
+  if (typeof v === "number") {
+    if (!Number.isSafeInteger(v) || v < 1) return fail(`${SEEDS_EXPECTED}, got ${show(v)}`);
+    if (v > 1e3) return fail(`at most 1000 seeds, got ${v}`);
+    return Array.from({ length: v }, (_, i) => i);
+  }
+  if (v.length === 0) return fail(`${SEEDS_EXPECTED}, got an empty list`);
+  const bad = v.find((x) => !(typeof x === "number" && Number.isSafeInteger(x) && x >= 0));
+  if (bad !== void 0) return fail(`${SEEDS_EXPECTED}, got ${show(bad)} in the list`);
+  const seeds = v;
+  if (new Set(seeds).size !== seeds.length) return fail("seeds must not repeat");
+  return seeds;
+});
+var seedsSchema = external_exports.union([fixedSeedsSchema, sequentialSeedsSchema], {
+  error: (issue3) => `${SEEDS_EXPECTED}, got ${show(issue3.input)}`
+});
 var relPath = external_exports.string().min(1, "must not be empty");
 var configFileSchema = external_exports.object({
   version: external_exports.literal(1, { error: "expected version: 1" }),
@@ -49180,8 +49544,12 @@ var configFileSchema = external_exports.object({
       if (ms === void 0) {
         ctx.addIssue({
           code: "custom",
-          message: `expected a duration like 90s, 30m or 1h30m, got ${JSON.stringify(v)}`
+          message: `expected a duration like 90s, 30m or 1h30m, got ${show(v)}`
         });
+        return external_exports.NEVER;
+      }
+      if (ms > MAX_TIMEOUT_MS) {
+        ctx.addIssue({ code: "custom", message: `must be at most 24 days (596h), got ${show(v)}` });
         return external_exports.NEVER;
       }
       return ms;
@@ -49229,6 +49597,9 @@ var configFileSchema = external_exports.object({
 }).refine((c) => !(c.robust && (c.paired || !Array.isArray(c.seeds))), {
   message: "robust: true is an independent-samples test with fixed seeds; it cannot be combined with paired: true or seeds: {min, max}",
   path: ["robust"]
+}).refine((c) => c.mode !== "statistical" || !Array.isArray(c.seeds) || c.seeds.length >= 2, {
+  message: "statistical mode needs at least 2 seeds to measure how much a metric varies from seed to seed; train more seeds (e.g. seeds: 5) or use mode: exact",
+  path: ["seeds"]
 }).refine((c) => Array.isArray(c.seeds) || c.mode === "statistical", {
   message: "seeds: {min, max} (sequential) needs mode: statistical; exact mode compares fixed seeds",
   path: ["seeds"]
@@ -49262,114 +49633,57 @@ function valueAt(doc, keyPath) {
   return v;
 }
 
-// src/config/load.ts
-var fixHint = (name) => `Fix ${name}; the format is documented in the README ("Configuration").`;
-async function loadConfig(configPath, cwd) {
-  const abs = path2.resolve(cwd, configPath);
-  let text;
-  try {
-    text = await readFile2(abs, "utf8");
-  } catch (err) {
-    const code = err.code;
-    throw new GateError(
-      code === "ENOENT" ? `Config file not found: ${abs}` : `Cannot read config file ${abs}: ${err.message}`,
-      "Create repro-gate.yml in the project (see the README) or pass --config PATH."
-    );
-  }
-  return parseConfig(text, abs);
+// src/config/keys.ts
+function defOf(schema) {
+  return schema._zod.def;
 }
-function parseConfig(text, file2) {
-  const lines = new import_yaml.LineCounter();
-  const doc = (0, import_yaml.parseDocument)(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const name = path2.basename(file2);
-  const [e] = doc.errors;
-  if (e) {
-    const pos = lines.linePos(e.pos[0]);
-    throw new GateError(`${name}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split("\n")[0]}`, fixHint(name));
+function unwrap(schema) {
+  const def = defOf(schema);
+  switch (def.type) {
+    case "optional":
+    case "nullable":
+    case "default":
+    case "prefault":
+    case "readonly":
+    case "catch":
+    case "nonoptional":
+      return unwrap(def.innerType);
+    case "pipe":
+      return unwrap(def.in);
+    case "union":
+      return def.options.flatMap(unwrap);
+    default:
+      return [schema];
   }
-  const raw = doc.toJS();
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new GateError(`${name}: expected a YAML mapping with "version: 1" and a "train:" section`, fixHint(name));
-  }
-  const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issues = parsed.error.issues;
-    const suggested = new Set(
-      issues.flatMap(
-        (i) => i.code === "unrecognized_keys" ? i.keys.map((k) => [...i.path, closest(k, knownKeys(i.path.map(String)))].join(".")) : []
-      )
-    );
-    const messages = issues.filter((i) => !(valueAt(raw, i.path) === void 0 && suggested.has(i.path.join(".")))).map((issue3) => describeIssue(issue3, raw, doc, lines, name));
-    const [only, ...more] = messages;
-    const head = only !== void 0 && more.length === 0 ? only : `${name} has ${messages.length} problems:
-  ${messages.join("\n  ")}`;
-    throw new GateError(head, fixHint(name));
-  }
-  return { ...parsed.data, path: file2, root: path2.dirname(file2) };
 }
-function describeIssue(issue3, raw, doc, lines, file2) {
-  const keyPath = issue3.path.map(String);
-  if (issue3.code === "unrecognized_keys") {
-    return issue3.keys.map((key) => {
-      const where2 = locate(doc, lines, keyPath, key);
-      const full = [...keyPath, key].join(".");
-      const suggestion = closest(key, knownKeys(keyPath));
-      return `${file2}${where2}: unknown key "${full}"${suggestion ? ` — did you mean "${suggestion}"?` : ""}`;
-    }).join("\n  ");
+function child(schema, key) {
+  const def = defOf(schema);
+  if (def.type === "object") {
+    const shape3 = def.shape;
+    if (Object.hasOwn(shape3, key)) return unwrap(shape3[key]);
+    const catchall = def.catchall;
+    return catchall && defOf(catchall).type !== "never" ? unwrap(catchall) : [];
   }
-  const where = locate(doc, lines, keyPath);
-  const label = keyPath.length ? keyPath.join(".") : "(top level)";
-  let message = issue3.message;
-  if (valueAt(raw, issue3.path) === void 0 && issue3.code !== "custom") message = "is required";
-  else if (issue3.code === "invalid_value" && "values" in issue3)
-    message = `expected one of ${issue3.values.map((v) => JSON.stringify(v)).join(", ")}`;
-  return `${file2}${where}: ${label}: ${message}`;
-}
-function locate(doc, lines, keyPath, key) {
-  const segs = keyPath.map((s) => /^\d+$/.test(s) ? Number(s) : s);
-  let offset;
-  if (key !== void 0) {
-    const node2 = segs.length ? doc.getIn(segs, true) : doc.contents;
-    if ((0, import_yaml.isMap)(node2)) {
-      const pair = node2.items.find((p) => p.key?.value === key);
-      offset = pair?.key?.range?.[0];
-    }
-  } else {
-    const node2 = doc.getIn(segs, true);
-    offset = node2?.range?.[0];
-    if (offset === void 0 && segs.length > 1) return locate(doc, lines, keyPath.slice(0, -1));
-  }
-  if (offset === void 0) return "";
-  const pos = lines.linePos(offset);
-  return `:${pos.line}:${pos.col}`;
-}
-var KNOWN = {
-  "": [
-    "version",
-    "train",
-    "seeds",
-    "mode",
-    "alpha",
-    "paired",
-    "robust",
-    "metrics",
-    "artifacts",
-    "data",
-    "config",
-    "baseline",
-    "curves",
-    "diagnose"
-  ],
-  train: ["command", "image", "allow-unpinned", "network", "gpus", "env", "timeout"],
-  metric: ["margin", "direction"],
-  seeds: ["min", "max", "step", "boundary", "calibration", "futility"]
-};
-function knownKeys(keyPath) {
-  if (keyPath.length === 0) return KNOWN[""];
-  if (keyPath.length === 1 && keyPath[0] === "train") return KNOWN.train;
-  if (keyPath.length === 2 && keyPath[0] === "metrics") return KNOWN.metric;
-  if (keyPath.length === 1 && keyPath[0] === "seeds") return KNOWN.seeds;
+  if (def.type === "array") return /^\d+$/.test(key) ? unwrap(def.element) : [];
+  if (def.type === "record") return unwrap(def.valueType);
   return [];
+}
+function objectsAt(schema, keyPath) {
+  let here = unwrap(schema);
+  for (const key of keyPath) here = here.flatMap((s) => child(s, key));
+  return here.filter((s) => defOf(s).type === "object");
+}
+function keysAt(schema, keyPath) {
+  const objects = objectsAt(schema, keyPath);
+  const shapes = objects.map((o) => defOf(o).shape);
+  return {
+    known: [...new Set(shapes.flatMap((s) => Object.keys(s)))],
+    open: objects.some((o) => {
+      const catchall = defOf(o).catchall;
+      return catchall !== void 0 && defOf(catchall).type !== "never";
+    }),
+    schemaOf: (key) => shapes.find((s) => Object.hasOwn(s, key))?.[key]
+  };
 }
 function closest(word, candidates) {
   let best;
@@ -49398,18 +49712,221 @@ function editDistance(a, b) {
   return distance;
 }
 
+// src/config/load.ts
+var CONFIG_MAX_BYTES = MIB;
+var fixHint = (name) => `Fix ${name}; the format is documented in the README ("Configuration").`;
+async function loadConfig(configPath, cwd) {
+  const abs = path4.resolve(cwd, configPath);
+  let text;
+  try {
+    text = await readLimitedText(abs, {
+      name: path4.basename(abs),
+      maxBytes: CONFIG_MAX_BYTES,
+      what: "a config file",
+      hint: `Keep ${path4.basename(abs)} to the gate's settings (the format is in the README, "Configuration").`,
+      specialHint: "Pass --config the path of a regular YAML file."
+    });
+  } catch (err) {
+    if (err instanceof GateError) throw err;
+    const code = err.code;
+    throw new GateError(
+      code === "ENOENT" ? `Config file not found: ${abs}` : `Cannot read config file ${abs}: ${err.message}`,
+      "Create repro-gate.yml in the project (see the README) or pass --config PATH."
+    );
+  }
+  return parseConfig(text, abs);
+}
+function parseConfig(text, file2) {
+  const name = path4.basename(file2);
+  try {
+    return parseConfigDocument(text, file2, name);
+  } catch (err) {
+    if (err instanceof RangeError && /call stack/i.test(err.message)) throw nestedTooDeeply(name);
+    throw err;
+  }
+}
+function nestedTooDeeply(name, where = "") {
+  return new GateError(
+    `${name}${where}: nested too deeply to read (collections inside collections, hundreds of levels).`,
+    fixHint(name)
+  );
+}
+function parseConfigDocument(text, file2, name) {
+  const lines = new import_yaml.LineCounter();
+  const doc = (0, import_yaml.parseDocument)(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const [e] = doc.errors;
+  if (e) {
+    const pos = lines.linePos(e.pos[0]);
+    const where = `:${pos.line}:${pos.col}`;
+    if (/call stack/i.test(e.message)) throw nestedTooDeeply(name, where);
+    throw new GateError(`${name}${where}: invalid YAML: ${firstLine(e.message)}`, fixHint(name));
+  }
+  refuseProtoKeys(doc, lines, name);
+  let raw;
+  try {
+    raw = doc.toJS();
+  } catch (err) {
+    if (err instanceof RangeError) throw err;
+    const message = err.message;
+    if (/alias/i.test(message)) {
+      throw new GateError(
+        `${name}: too many YAML aliases: *references expand into more values than a config holds, as in a "billion laughs" attack; it is not read.`,
+        `Write the values out in ${name} instead of through nested *aliases.`
+      );
+    }
+    throw new GateError(`${name}: cannot be read as YAML: ${firstLine(message)}`, fixHint(name));
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new GateError(`${name}: expected a YAML mapping with "version: 1" and a "train:" section`, fixHint(name));
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.flatMap(expandUnion).map((issue3) => classify(issue3, raw));
+    const suggested = new Set(
+      problems.flatMap((p) => p.typos.flatMap((t) => t.suggestion ? [[...p.path, t.suggestion].join(".")] : []))
+    );
+    const messages = problems.filter((p) => !(p.typos.length === 0 && valueAt(raw, p.path) === void 0 && suggested.has(p.path.join(".")))).map((p) => describe3(p, raw, doc, lines, name));
+    const [only, ...more] = messages;
+    const head = only !== void 0 && more.length === 0 ? only : `${name} has ${messages.length} problems:
+  ${messages.join("\n  ")}`;
+    throw new GateError(head, fixHint(name));
+  }
+  const config2 = { ...parsed.data, path: file2, root: path4.dirname(file2) };
+  checkConfinement(config2, doc, lines, name);
+  return config2;
+}
+function expandUnion(issue3) {
+  if (issue3.code !== "invalid_union") return [issue3];
+  const wrongType = (i) => i.path.length === 0 && (i.code === "invalid_type" || i.code === "invalid_union" && i.errors.every((b) => b.every(wrongType)));
+  const fitting = issue3.errors.filter((branch) => !branch.every(wrongType));
+  const [only, ...others] = fitting;
+  if (only === void 0 || others.length > 0) return [issue3];
+  return only.flatMap((i) => expandUnion({ ...i, path: [...issue3.path, ...i.path] }));
+}
+function classify(issue3, raw) {
+  const keyPath = issue3.path.map(String);
+  if (issue3.code === "unrecognized_keys") {
+    const { known } = keysAt(configSchema, keyPath);
+    return { issue: issue3, path: keyPath, typos: issue3.keys.map((key2) => ({ key: key2, suggestion: closest(key2, known) })) };
+  }
+  const key = keyPath.at(-1);
+  const parent = keyPath.slice(0, -1);
+  if (key !== void 0 && keyPath.length > 0) {
+    const here = keysAt(configSchema, parent);
+    const suggestion = here.open && !here.known.includes(key) ? closest(key, here.known) : void 0;
+    const schema = suggestion === void 0 ? void 0 : here.schemaOf(suggestion);
+    if (suggestion && schema && safeParse2(schema, valueAt(raw, issue3.path)).success) {
+      return { issue: issue3, path: parent, typos: [{ key, suggestion }] };
+    }
+  }
+  return { issue: issue3, path: keyPath, typos: [] };
+}
+function describe3(p, raw, doc, lines, file2) {
+  const { issue: issue3 } = p;
+  if (p.typos.length > 0) {
+    return p.typos.map(({ key, suggestion }) => {
+      const where2 = locate(doc, lines, p.path, key);
+      const full = [...p.path, key].join(".");
+      return `${file2}${where2}: unknown key "${full}"${suggestion ? ` — did you mean "${suggestion}"?` : ""}`;
+    }).join("\n  ");
+  }
+  const where = locate(doc, lines, p.path);
+  const label = p.path.length ? p.path.join(".") : "(top level)";
+  const value2 = valueAt(raw, issue3.path);
+  let message = issue3.message;
+  if (typeof value2 === "number" && !Number.isFinite(value2))
+    message = `expected a finite number, got ${value2} (YAML reads 1e309, .inf and the like as infinity)`;
+  else if (value2 === void 0 && issue3.code !== "custom") message = "is required";
+  else if (issue3.code === "invalid_value" && "values" in issue3)
+    message = `expected one of ${issue3.values.map((v) => JSON.stringify(v)).join(", ")}`;
+  return `${file2}${where}: ${label}: ${message}`;
+}
+function refuseProtoKeys(doc, lines, name) {
+  (0, import_yaml.visit)(doc, {
+    Pair(_, pair, ancestors) {
+      if (!(0, import_yaml.isScalar)(pair.key) || pair.key.value !== "__proto__") return;
+      const keyPath = [];
+      [...ancestors, pair].forEach((node2, i) => {
+        if ((0, import_yaml.isPair)(node2) && (0, import_yaml.isScalar)(node2.key)) keyPath.push(String(node2.key.value));
+        const next = ancestors[i + 1];
+        if ((0, import_yaml.isSeq)(node2) && next !== void 0) keyPath.push(String(node2.items.indexOf(next)));
+      });
+      const pos = lines.linePos(pair.key.range?.[0] ?? 0);
+      throw new GateError(
+        `${name}:${pos.line}:${pos.col}: the key "${keyPath.join(".")}" cannot be used: "__proto__" is not allowed as a name.`,
+        `Rename the key "__proto__" in ${name} (JavaScript reserves it for an object's prototype, so it would be lost).`
+      );
+    }
+  });
+}
+var OUT = "the run's output folder";
+function checkConfinement(config2, doc, lines, name) {
+  const root = path4.resolve(config2.root);
+  const entries = [
+    { keyPath: ["metrics", "file"], setting: "metrics.file", value: config2.metricsFile, out: true, file: true },
+    ...config2.curves ? [{ keyPath: ["curves", "file"], setting: "curves.file", value: config2.curves.file, out: true, file: true }] : [],
+    ...config2.artifacts.map((value2, i) => ({
+      keyPath: ["artifacts", i],
+      setting: "artifacts:",
+      value: value2,
+      out: true,
+      file: false
+    })),
+    { keyPath: ["baseline"], setting: "baseline:", value: config2.baseline, out: false, file: true },
+    ...config2.data.map((value2, i) => ({ keyPath: ["data", i], setting: "data:", value: value2, out: false, file: false })),
+    ...config2.config.map((value2, i) => ({ keyPath: ["config", i], setting: "config:", value: value2, out: false, file: true }))
+  ];
+  for (const e of entries) {
+    const rel = insideFolder(e.value, e.out ? void 0 : root);
+    const folder = e.out ? `${OUT} ({out})` : `the project root (${root})`;
+    const where = `${name}${locate(doc, lines, e.keyPath.map(String))}`;
+    const key = e.setting.replace(/:$/, "");
+    if (rel === void 0) {
+      throw new GateError(
+        `${where}: The ${e.setting} entry "${e.value}" points outside ${folder}.`,
+        e.out ? `Give ${key} as a path inside the folder the training writes to, relative to it (e.g. ${key === "metrics.file" ? "metrics.json" : "model.bin"}).` : `List paths inside the repository, relative to ${root}, in ${key}: in ${name}.`
+      );
+    }
+    if (rel === "" && e.file) {
+      throw new GateError(
+        `${where}: The ${e.setting} entry "${e.value}" names ${e.out ? OUT : "the project root"} itself, not a file in it.`,
+        `Give ${key} as the path of a file, relative to ${e.out ? "{out}" : root}.`
+      );
+    }
+  }
+}
+function locate(doc, lines, keyPath, key) {
+  const segs = keyPath.map((s) => /^\d+$/.test(s) ? Number(s) : s);
+  let offset;
+  if (key !== void 0) {
+    const node2 = segs.length ? doc.getIn(segs, true) : doc.contents;
+    if ((0, import_yaml.isMap)(node2)) {
+      const pair = node2.items.find((p) => p.key?.value === key);
+      offset = pair?.key?.range?.[0];
+    }
+  } else {
+    const node2 = doc.getIn(segs, true);
+    offset = node2?.range?.[0];
+    if (offset === void 0 && segs.length > 1) return locate(doc, lines, keyPath.slice(0, -1));
+  }
+  if (offset === void 0) return "";
+  const pos = lines.linePos(offset);
+  return `:${pos.line}:${pos.col}`;
+}
+
 // src/diagnose/run.ts
 import { rename as rename3, rm as rm4 } from "node:fs/promises";
-import path7 from "node:path";
+import path11 from "node:path";
 
 // src/train/run-seed.ts
 import { mkdir as mkdir3, rm as rm3, stat as stat3 } from "node:fs/promises";
-import path5 from "node:path";
+import path8 from "node:path";
 
 // src/fingerprint/data.ts
 import { createHash } from "node:crypto";
-import { open as open3, readdir as readdir2, stat as stat2 } from "node:fs/promises";
-import path4 from "node:path";
+import { constants as constants4 } from "node:fs";
+import { open as open4, readdir as readdir2, realpath as realpath2, stat as stat2 } from "node:fs/promises";
+import path6 from "node:path";
 
 // src/util/bytes.ts
 function compareBytes(a, b) {
@@ -49422,120 +49939,245 @@ function sortBytesBy(xs, key) {
   return [...xs].map((x) => [Buffer.from(key(x)), x]).sort((x, y) => Buffer.compare(x[0], y[0])).map((x) => x[1]);
 }
 
+// src/util/log-lines.ts
+function inertLogLines(text) {
+  return text.split(/\r\n|\r|\n/).map((line) => /^\s*::/u.test(line) ? `[repro-gate] ${line}` : line);
+}
+
+// src/util/logger.ts
+var stderrLogger = {
+  info: (text) => process.stderr.write(`${inertLogLines(text).join("\n")}
+`),
+  warn: (text) => process.stderr.write(`${inertLogLines(`warning: ${text}`).join("\n")}
+`)
+};
+
 // src/fingerprint/paths.ts
-import path3 from "node:path";
+import path5 from "node:path";
 function resolveEntry(root, entry, setting) {
-  const base2 = path3.resolve(root);
+  const base2 = path5.resolve(root);
   if (entry.trim() === "") {
     throw new GateError(
       `An empty path is listed in ${setting}: in repro-gate.yml.`,
       `Remove the empty item from ${setting}:.`
     );
   }
-  const abs = path3.resolve(base2, entry);
-  const rel = path3.relative(base2, abs);
-  if (rel === ".." || rel.startsWith(`..${path3.sep}`) || path3.isAbsolute(rel)) {
+  const rel = insideFolder(entry, base2);
+  if (rel === void 0) {
     throw new GateError(
       `The ${setting}: entry "${entry}" points outside the project root (${base2}).`,
       `List paths inside the repository, relative to ${base2}, in ${setting}: in repro-gate.yml.`
     );
   }
-  return { abs, rel: rel.split(path3.sep).join("/") };
+  return { abs: path5.resolve(base2, entry), rel };
 }
 
 // src/fingerprint/data.ts
 var CHUNK = 1 << 20;
 var POOL = 4;
+var DEFAULT_TIME_LIMIT_MS = 30 * 6e4;
 function join(rel, name) {
   return rel === "" ? name : `${rel}/${name}`;
 }
-async function walk(abs, rel, out, ancestors) {
+async function walk(ctx, abs, rel, entry, viaLink, ancestors) {
+  ctx.checkTime(() => `walking ${rel || "."} (data: entry "${entry}")`);
   const dirents = await readdir2(abs, { withFileTypes: true });
   for (const d of sortBytesBy(dirents, (x) => x.name)) {
     const { name } = d;
-    const childAbs = path4.join(abs, name);
+    const childAbs = path6.join(abs, name);
     const childRel = join(rel, name);
+    const isLink = d.isSymbolicLink();
     let st;
-    if (d.isSymbolicLink()) {
+    if (isLink) {
       st = await stat2(childAbs).catch(() => void 0);
       if (!st) {
+        if (ctx.tolerant) continue;
         throw new GateError(
           `Data file ${childRel} is a broken symlink.`,
           "Restore its target (e.g. pull the data), remove the link, or narrow data: in repro-gate.yml."
         );
       }
     }
+    const linked = viaLink || isLink;
     if (st ? st.isFile() : d.isFile()) {
-      out.set(childRel, childAbs);
+      ctx.out.set(childRel, { abs: childAbs, entry, viaLink: linked });
     } else if (st ? st.isDirectory() : d.isDirectory()) {
       const s = st ?? await stat2(childAbs);
       const id = `${s.dev}:${s.ino}`;
       if (ancestors.has(id)) continue;
+      if (linked) {
+        const reason = await pseudoLocationReason(await realpath2(childAbs), s);
+        if (reason) {
+          ctx.warn(`Data folder ${childRel} ${reason}; skipped (the kernel's files are not data).`);
+          continue;
+        }
+      }
       ancestors.add(id);
-      await walk(childAbs, childRel, out, ancestors);
+      await walk(ctx, childAbs, childRel, entry, linked, ancestors);
       ancestors.delete(id);
+    } else {
+      ctx.warn(`Data path ${childRel} is not a regular file (a FIFO, socket or device); skipped.`);
     }
   }
 }
-async function hashFile(abs, rel, buf) {
+async function collect(ctx, entries, root) {
+  for (const entry of entries) {
+    const { abs, rel } = resolveEntry(root, entry, "data");
+    ctx.checkTime(() => `looking up data: entry "${entry}"`);
+    const st = await stat2(abs).catch((err) => {
+      if (err.code === "ENOENT" || err.code === "ENOTDIR" || err.code === "ELOOP") return void 0;
+      throw new GateError(`Cannot access data path ${entry} (${err.code ?? err}).`, "Check its permissions.");
+    });
+    if (!st) {
+      if (ctx.tolerant) continue;
+      throw new GateError(
+        `Data path "${entry}" listed in data: does not exist (looked for ${abs}).`,
+        `Fix the data: list in repro-gate.yml (paths are relative to ${path6.resolve(root)}), or create the file.`
+      );
+    }
+    if (!st.isFile() && !st.isDirectory()) {
+      if (ctx.tolerant) continue;
+      throw new GateError(
+        `Data path "${entry}" is not a regular file or folder.`,
+        "List files or folders in data: in repro-gate.yml."
+      );
+    }
+    const real = await realpath2(abs);
+    const viaLink = real !== path6.resolve(abs);
+    if (viaLink && st.isDirectory()) {
+      const reason = await pseudoLocationReason(real, st);
+      if (reason) {
+        ctx.warn(`Data folder ${rel || "."} ${reason}; skipped (the kernel's files are not data).`);
+        continue;
+      }
+    }
+    if (st.isFile()) ctx.out.set(rel, { abs, entry, viaLink });
+    else await walk(ctx, abs, rel, entry, viaLink, /* @__PURE__ */ new Set([`${st.dev}:${st.ino}`]));
+  }
+}
+function version2(st) {
+  return `${st.size}:${st.mtimeNs}:${st.ino}`;
+}
+async function hashOnce(abs, buf, checkTime) {
   const hash2 = createHash("sha256");
   let size = 0;
+  const fh = await open4(abs, constants4.O_RDONLY | constants4.O_NONBLOCK);
   try {
-    const fh = await open3(abs, "r");
-    try {
-      for (; ; ) {
-        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-        if (bytesRead === 0) break;
-        hash2.update(buf.subarray(0, bytesRead));
-        size += bytesRead;
-      }
-    } finally {
-      await fh.close();
+    const before = await fh.stat({ bigint: true });
+    if (!before.isFile()) return void 0;
+    for (; ; ) {
+      checkTime();
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      hash2.update(buf.subarray(0, bytesRead));
+      size += bytesRead;
+      if (bytesRead < buf.length && BigInt(size) === before.size) break;
+    }
+    const after = await stat2(abs, { bigint: true }).catch(() => void 0);
+    if (!after || version2(after) !== version2(before) || BigInt(size) !== before.size) return void 0;
+  } finally {
+    await fh.close();
+  }
+  return { sha256: hash2.digest("hex"), size };
+}
+async function hashFile(rel, found, buf, checkTime) {
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const entry = await hashOnce(found.abs, buf, checkTime);
+      if (entry) return entry;
     }
   } catch (err) {
+    if (err instanceof GateError) throw err;
     const code = err.code ?? String(err);
     throw new GateError(
       `Cannot read data file ${rel} (${code}).`,
       "Check that the file exists and is readable by the runner."
     );
   }
-  return { sha256: hash2.digest("hex"), size };
+  throw new GateError(
+    `Data file ${rel} changed while it was being fingerprinted (twice in a row), so its hash would not match any one version of it.`,
+    "Something is still writing to it (a download, a running job): fingerprint it once it is complete, or leave it out of data: in repro-gate.yml."
+  );
 }
-async function fingerprintData(entries, root) {
-  const found = /* @__PURE__ */ new Map();
-  for (const entry of entries) {
-    const { abs, rel } = resolveEntry(root, entry, "data");
-    const st = await stat2(abs).catch((err) => {
-      if (err.code === "ENOENT" || err.code === "ENOTDIR" || err.code === "ELOOP") return void 0;
-      throw new GateError(`Cannot access data path ${entry} (${err.code ?? err}).`, "Check its permissions.");
-    });
-    if (!st) {
-      throw new GateError(
-        `Data path "${entry}" listed in data: does not exist (looked for ${abs}).`,
-        `Fix the data: list in repro-gate.yml (paths are relative to ${path4.resolve(root)}), or create the file.`
-      );
-    }
-    if (st.isFile()) found.set(rel, abs);
-    else if (st.isDirectory()) await walk(abs, rel, found, /* @__PURE__ */ new Set([`${st.dev}:${st.ino}`]));
-    else {
-      throw new GateError(
-        `Data path "${entry}" is not a regular file or folder.`,
-        "List files or folders in data: in repro-gate.yml."
-      );
-    }
-  }
-  const todo = [...found].values();
+async function hashAll(found, inProgress, checkTime) {
+  const todo = found.entries();
   const hashed = /* @__PURE__ */ new Map();
-  const worker = async () => {
+  const worker = async (id) => {
     const buf = Buffer.allocUnsafe(CHUNK);
-    for (const [rel, abs] of todo) hashed.set(rel, await hashFile(abs, rel, buf));
+    for (const [rel, f] of todo) {
+      const what = `${rel} (data: entry "${f.entry}")`;
+      inProgress.set(id, what);
+      hashed.set(rel, await hashFile(rel, f, buf, () => checkTime(() => `hashing ${what}`)));
+      inProgress.delete(id);
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(POOL, found.size) }, worker));
+  await Promise.all(Array.from({ length: Math.min(POOL, found.size) }, (_, id) => worker(id)));
+  return hashed;
+}
+async function fingerprintData(entries, root, opts = {}) {
+  const warn = opts.warn ?? ((m) => stderrLogger.warn(m));
+  const limit = opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS;
+  const deadline = Date.now() + limit;
+  let doing = () => "starting";
+  const timeUp = (what) => new GateError(
+    `Fingerprinting data took longer than ${formatDuration(limit)}; stopped while ${what}.`,
+    "A data file may be on a stalled network mount, or too large to hash on every run: narrow data: in repro-gate.yml (a checksum file of a large dataset is data too)."
+  );
+  const checkTime = (what) => {
+    doing = what;
+    if (Date.now() > deadline) throw timeUp(what());
+  };
+  const found = /* @__PURE__ */ new Map();
+  const inProgress = /* @__PURE__ */ new Map();
+  const work = (async () => {
+    await collect({ out: found, warn, checkTime, tolerant: false }, entries, root);
+    for (const [rel, f] of [...found]) {
+      if (!f.viaLink) continue;
+      checkTime(() => `looking up ${rel} (data: entry "${f.entry}")`);
+      const real = await realpath2(f.abs);
+      const reason = await pseudoLocationReason(real, await stat2(real));
+      if (reason) {
+        warn(`Data file ${rel} ${reason}; skipped (the kernel's files are not data).`);
+        found.delete(rel);
+      }
+    }
+    return hashAll(found, inProgress, checkTime);
+  })();
+  let timer;
+  const clock = new Promise((_, reject) => {
+    timer = setTimeout(
+      () => {
+        const busy = [...new Set(inProgress.values())];
+        reject(timeUp(busy.length ? `hashing ${busy.join(", ")}` : doing()));
+      },
+      Math.min(limit, 2 ** 31 - 1)
+    );
+  });
+  let hashed;
+  try {
+    hashed = await Promise.race([work, clock]);
+  } finally {
+    clearTimeout(timer);
+  }
   return { files: Object.fromEntries(sortBytesBy(hashed, ([rel]) => rel)) };
+}
+async function statSnapshot(entries, root) {
+  const found = /* @__PURE__ */ new Map();
+  await collect({ out: found, warn: () => {
+  }, checkTime: () => {
+  }, tolerant: true }, entries, root);
+  const snapshot = /* @__PURE__ */ new Map();
+  for (const [rel, f] of sortBytesBy(found, ([r]) => r)) {
+    const st = await stat2(f.abs, { bigint: true }).catch(() => void 0);
+    if (!st?.isFile()) continue;
+    if (f.viaLink && await pseudoLocationReason(await realpath2(f.abs), await stat2(f.abs))) continue;
+    snapshot.set(rel, version2(st));
+  }
+  return snapshot;
 }
 
 // src/train/metrics.ts
-import { readFile as readFile3 } from "node:fs/promises";
+import path7 from "node:path";
 
 // src/util/lenient-json.ts
 var SENTINEL = "\0repro-gate:";
@@ -49592,9 +50234,58 @@ function parseLenientJson(text) {
     return v;
   });
 }
+var INTEGER = /-?\d+/y;
+function parseJsonExactIntegers(text) {
+  const doc = JSON.parse(text);
+  if (!/\d{16}/.test(text)) return doc;
+  let out = "";
+  let last = 0;
+  let replaced = false;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charAt(i);
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      continue;
+    }
+    if (c !== "-" && (c < "0" || c > "9")) continue;
+    INTEGER.lastIndex = i;
+    INTEGER.test(text);
+    let end = INTEGER.lastIndex;
+    const next = text.charAt(end);
+    if (next === "." || next === "e" || next === "E") {
+      while (end < text.length && /[\d.eE+-]/.test(text.charAt(end))) end++;
+    } else if (!Number.isSafeInteger(Number(text.slice(i, end)))) {
+      out += `${text.slice(last, i)}${JSON.stringify(`${SENTINEL}int:${text.slice(i, end)}`)}`;
+      last = end;
+      replaced = true;
+    }
+    i = end - 1;
+  }
+  if (!replaced) return doc;
+  const exact = JSON.parse(out + text.slice(last));
+  const prefix = `${SENTINEL}int:`;
+  const revive = (v) => typeof v === "string" && v.startsWith(prefix) ? BigInt(v.slice(prefix.length)) : v;
+  const stack = [exact];
+  for (let v = stack.pop(); v !== void 0; v = stack.pop()) {
+    if (v === null || typeof v !== "object") continue;
+    const container = v;
+    for (const [k, item] of Object.entries(container)) {
+      if (typeof item === "object" && item !== null) stack.push(item);
+      else container[k] = revive(item);
+    }
+  }
+  return revive(exact);
+}
 
 // src/train/metrics.ts
 var WRITE_HINT = "Make the training write its metrics as JSON into the {out} folder (also in $REPRO_GATE_OUT), or fix metrics.file in repro-gate.yml.";
+var METRICS_MAX_BYTES = 16 * 1024 * 1024;
 function lookupDotted(doc, dotted) {
   if (doc === null || typeof doc !== "object") return void 0;
   const obj2 = doc;
@@ -49609,12 +50300,18 @@ function lookupDotted(doc, dotted) {
   }
   return void 0;
 }
+function brief(value2) {
+  if (Array.isArray(value2)) return "a list";
+  if (value2 !== null && typeof value2 === "object") return "an object";
+  const text = JSON.stringify(value2) ?? String(value2);
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+}
 function extractMetrics(doc, names, where) {
-  const values = {};
+  const values = [];
   for (const name of names) {
     const value2 = lookupDotted(doc, name);
     if (value2 === void 0) {
-      const keys = doc && typeof doc === "object" ? Object.keys(doc).slice(0, 10).join(", ") : "";
+      const keys = doc && typeof doc === "object" ? Object.keys(doc).slice(0, 10).map((k) => k.length > 40 ? `${k.slice(0, 39)}…` : k).join(", ") : "";
       throw new GateError(
         `Metric "${name}" is missing from ${where}${keys ? ` (top-level keys: ${keys})` : ""}.`,
         "Write it from the training, or fix the metric name under metrics: in repro-gate.yml (nested keys as dotted paths, e.g. eval.accuracy)."
@@ -49623,28 +50320,29 @@ function extractMetrics(doc, names, where) {
     if (typeof value2 !== "number" || !Number.isFinite(value2)) {
       const nonFinite = typeof value2 === "number";
       throw new GateError(
-        `Metric "${name}" in ${where} is ${nonFinite ? String(value2) : JSON.stringify(value2)}, not a finite number.`,
+        `Metric "${name}" in ${where} is ${nonFinite ? String(value2) : brief(value2)}, not a finite number.`,
         nonFinite ? "The training diverged or divided by zero for this seed; fix the training (a NaN metric cannot be compared)." : "Write the metric as a JSON number."
       );
     }
-    values[name] = value2;
+    values.push([name, value2]);
   }
-  return values;
+  return Object.fromEntries(values);
 }
-async function readMetrics(file2, names, where) {
-  let text;
-  try {
-    text = await readFile3(file2, "utf8");
-  } catch (err) {
-    if (err.code === "ENOENT")
-      throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
-    throw new GateError(`Cannot read ${where}: ${err.message}`, WRITE_HINT);
-  }
+async function readMetrics(file2, names, where, outDir = path7.dirname(file2)) {
+  const rel = path7.relative(outDir, file2);
+  let text = await readConfinedFile(outDir, rel, "metrics.file", {
+    folder: "the run's output folder",
+    maxBytes: METRICS_MAX_BYTES,
+    hint: WRITE_HINT
+  });
+  if (text === null) throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
+  text = text.replace(/^\uFEFF/, "");
   let doc;
   try {
     doc = parseLenientJson(text);
-  } catch (err) {
-    throw new GateError(`${where} is not valid JSON: ${err.message}`, WRITE_HINT);
+  } catch {
+    const at = jsonErrorWhere(text, { lenient: true });
+    throw new GateError(`${where} is not valid JSON${at ? ` ${at}` : ""}.`, WRITE_HINT);
   }
   return extractMetrics(doc, names, where);
 }
@@ -49654,7 +50352,7 @@ function substitute(argv, seed, out) {
   return argv.map((arg) => arg.replaceAll("{seed}", String(seed)).replaceAll("{out}", out));
 }
 function seedOutDir(outRoot2, seed) {
-  return path5.join(outRoot2, `seed-${seed}`);
+  return path8.join(outRoot2, `seed-${seed}`);
 }
 var QUOTED_LINE_CHARS = 300;
 function lastLines(tail) {
@@ -49663,7 +50361,7 @@ function lastLines(tail) {
 async function runSeed(ctx, seed) {
   const { config: config2, runtime, log } = ctx;
   const outDir = seedOutDir(ctx.outRoot, seed);
-  const logFile = path5.join(ctx.logDir, `seed-${seed}.log`);
+  const logFile = path8.join(ctx.logDir, `seed-${seed}.log`);
   await rm3(outDir, { recursive: true, force: true });
   await mkdir3(outDir, { recursive: true });
   await mkdir3(ctx.logDir, { recursive: true });
@@ -49705,12 +50403,13 @@ ${quoted || "    (none)"}
     );
   }
   const metrics = await readMetrics(
-    path5.join(outDir, config2.metricsFile),
+    path8.join(outDir, config2.metricsFile),
     config2.metrics.map((m) => m.name),
-    `seed ${seed}'s ${config2.metricsFile}`
+    `seed ${seed}'s ${config2.metricsFile}`,
+    outDir
   );
   for (const artifact of config2.artifacts) {
-    const found = await stat3(path5.join(outDir, artifact)).catch(() => void 0);
+    const found = await stat3(path8.join(outDir, artifact)).catch(() => void 0);
     if (!found) {
       throw new GateError(
         `Seed ${seed}: the training did not write the artifact "${artifact}" into its output folder ${outDir}.`,
@@ -49718,7 +50417,7 @@ ${quoted || "    (none)"}
       );
     }
   }
-  const artifacts = (await fingerprintData(config2.artifacts, outDir)).files;
+  const artifacts = (await fingerprintData(config2.artifacts, outDir, { warn: (m) => log.warn(m) })).files;
   log.info(`seed ${seed}: done in ${formatDuration(result.durationMs)}`);
   return { seed, metrics, artifacts, durationMs: result.durationMs };
 }
@@ -49726,8 +50425,8 @@ ${quoted || "    (none)"}
 // src/diagnose/artifact-diff.ts
 import { createHash as createHash4 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
-import { open as open4, readFile as readFile4, stat as stat4 } from "node:fs/promises";
-import path6 from "node:path";
+import { open as open5, readFile, stat as stat4 } from "node:fs/promises";
+import path9 from "node:path";
 
 // src/diagnose/compare-arrays.ts
 import { createHash as createHash2 } from "node:crypto";
@@ -50338,25 +51037,25 @@ function numericShape(v) {
 }
 function jsonArrays(doc) {
   const out = /* @__PURE__ */ new Map();
-  const visit2 = (v, key) => {
+  const visit3 = (v, key) => {
     const shape3 = numericShape(v);
     if (shape3 !== null) {
       const values = shape3.length === 0 ? [v] : v.flat(Infinity);
       out.set(key, { kind: "numeric", dtype: F64, shape: shape3, data: f64(values) });
     } else if (Array.isArray(v)) {
       v.forEach((item, i) => {
-        visit2(item, childKey(key, String(i), true));
+        visit3(item, childKey(key, String(i), true));
       });
     } else if (v !== null && typeof v === "object") {
       const entries = Object.entries(v);
       if (entries.length === 0) out.set(key, { kind: "text", dtype: "object", shape: [], values: ["{}"] });
-      for (const [k, item] of entries) visit2(item, childKey(key, k, false));
+      for (const [k, item] of entries) visit3(item, childKey(key, k, false));
     } else {
       const t = v === null ? "null" : typeof v === "boolean" ? "boolean" : "string";
       out.set(key, { kind: "text", dtype: t, shape: [], values: [String(v)] });
     }
   };
-  visit2(doc, "");
+  visit3(doc, "");
   return out;
 }
 function parseCsv(text) {
@@ -50416,11 +51115,11 @@ function parseCsv(text) {
   if (field !== "" || row.length > 0) endRow();
   return rows;
 }
-var NUMBER = /^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)$/;
+var NUMBER2 = /^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)$/;
 var SPECIAL = { nan: NaN, inf: Infinity, infinity: Infinity };
 function cellNumber(cell) {
   const s = cell.trim();
-  if (NUMBER.test(s)) return Number(s);
+  if (NUMBER2.test(s)) return Number(s);
   const m = /^([+-]?)(nan|inf|infinity)$/i.exec(s);
   if (!m) return void 0;
   const v = SPECIAL[m[2].toLowerCase()];
@@ -50599,7 +51298,7 @@ var DEFAULT_MAX_ARRAY_BYTES = 256 * 1024 * 1024;
 var DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
 var DEFAULT_MAX_ENTRIES = 1e4;
 function formatOf(name) {
-  const ext = path6.extname(name).toLowerCase();
+  const ext = path9.extname(name).toLowerCase();
   const known = {
     ".npy": "npy",
     ".npz": "npz",
@@ -50619,7 +51318,7 @@ async function sha256File(file2, start = 0, end) {
     hash2.update(chunk);
   return hash2.digest("hex");
 }
-function describe3(err) {
+function describe4(err) {
   if (err instanceof FormatError) return err.message;
   if (err instanceof Error) return err.message.split("\n")[0];
   return String(err);
@@ -50670,7 +51369,7 @@ async function readNpyHeader(fh, size) {
   }
 }
 async function openNpy(file2, size, limits) {
-  const fh = await open4(file2, "r");
+  const fh = await open5(file2, "r");
   try {
     const h = await readNpyHeader(fh, size);
     const available = size - h.dataOffset;
@@ -50710,7 +51409,7 @@ async function openNpy(file2, size, limits) {
   }
 }
 async function openNpz(file2, size, limits) {
-  const fh = await open4(file2, "r");
+  const fh = await open5(file2, "r");
   try {
     const entries = await readZipDirectory(fh, size);
     const byName = /* @__PURE__ */ new Map();
@@ -50757,7 +51456,7 @@ async function openNpz(file2, size, limits) {
 }
 var SAFETENSORS_MAX_HEADER = 1e8;
 async function openSafetensors(file2, size, limits) {
-  const fh = await open4(file2, "r");
+  const fh = await open5(file2, "r");
   try {
     if (size < 8) throw new FormatError("too short for safetensors");
     const n = (await readAt(fh, 0, 8)).readBigUInt64LE(0);
@@ -50768,7 +51467,7 @@ async function openSafetensors(file2, size, limits) {
     try {
       header2 = JSON.parse((await readAt(fh, 8, headerLen)).toString("utf8"));
     } catch (err) {
-      throw new FormatError(`safetensors header is not valid JSON (${describe3(err)})`);
+      throw new FormatError(`safetensors header is not valid JSON (${describe4(err)})`);
     }
     if (header2 === null || typeof header2 !== "object" || Array.isArray(header2))
       throw new FormatError("safetensors header is not a JSON object");
@@ -50839,7 +51538,7 @@ async function openText(file2, size, format, limits) {
     throw new FormatError(
       `${size} bytes is above the ${limits.maxTextBytes}-byte limit for ${format.toUpperCase()} parsing`
     );
-  const text = await readFile4(file2, "utf8");
+  const text = await readFile(file2, "utf8");
   let arrays;
   let notes = [];
   if (format === "json") {
@@ -50847,7 +51546,7 @@ async function openText(file2, size, format, limits) {
     try {
       doc = parseLenientJson(text);
     } catch (err) {
-      throw new FormatError(`invalid JSON (${describe3(err)})`);
+      throw new FormatError(`invalid JSON (${describe4(err)})`);
     }
     arrays = jsonArrays(doc);
   } else {
@@ -50904,7 +51603,7 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
       before = await openContainer(format, beforePath, sb.size, limits);
     } catch (err) {
       diff.notes.push(
-        `could not read the before file as ${format} (${describe3(err)}); compared by size and SHA-256 only`
+        `could not read the before file as ${format} (${describe4(err)}); compared by size and SHA-256 only`
       );
       return diff;
     }
@@ -50912,7 +51611,7 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
       after = await openContainer(format, afterPath, sa.size, limits);
     } catch (err) {
       diff.notes.push(
-        `could not read the after file as ${format} (${describe3(err)}); compared by size and SHA-256 only`
+        `could not read the after file as ${format} (${describe4(err)}); compared by size and SHA-256 only`
       );
       return diff;
     }
@@ -50927,7 +51626,7 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
         const a = afterNames.has(n) ? await after.load(n) : void 0;
         arrays.push(compareArrays(n, b, a));
       } catch (err) {
-        diff.notes.push(`could not compare ${JSON.stringify(n)}: ${describe3(err)}`);
+        diff.notes.push(`could not compare ${JSON.stringify(n)}: ${describe4(err)}`);
       }
     }
     if (arrays.length > maxEntries) {
@@ -50954,12 +51653,12 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
 async function diffArtifactDirs(beforeDir, afterDir, names, options = {}) {
   const out = [];
   for (const name of names)
-    out.push(await diffArtifacts(path6.join(beforeDir, name), path6.join(afterDir, name), name, options));
+    out.push(await diffArtifacts(path9.join(beforeDir, name), path9.join(afterDir, name), name, options));
   return out;
 }
 
 // src/diagnose/curves.ts
-import { readFile as readFile5 } from "node:fs/promises";
+import path10 from "node:path";
 
 // src/util/downsample.ts
 function downsampleIndices(n, max, must) {
@@ -51003,9 +51702,10 @@ function parseCurveLog(content, opts = {}) {
     let doc;
     try {
       doc = parseLenientJson(line);
-    } catch (err) {
+    } catch {
+      const at = jsonErrorWhere(line, { lenient: true });
       throw new GateError(
-        `${where} is not valid JSON: ${err.message}`,
+        `${where} is not valid JSON${at ? ` ${at}` : ""}.`,
         'Write one JSON object per line (JSON Lines), e.g. {"step": 10, "loss": 0.53}.'
       );
     }
@@ -51049,16 +51749,16 @@ function parseCurveLog(content, opts = {}) {
   return { stepKey, series, skippedLines };
 }
 async function readCurveLog(file2, opts = {}) {
-  let content;
-  try {
-    content = await readFile5(file2, "utf8");
-  } catch (err) {
-    if (err.code === "ENOENT")
-      throw new GateError(
-        `The curve log ${file2} does not exist.`,
-        "Have the training write its per-step log into {out}."
-      );
-    throw err;
+  const root = opts.root ?? path10.dirname(file2);
+  const content = await readConfinedFile(root, path10.relative(root, file2), "curves.file", {
+    folder: "the run's output folder",
+    hint: "Have the training write its per-step log into {out}."
+  });
+  if (content === null) {
+    throw new GateError(
+      `The curve log ${file2} does not exist.`,
+      "Have the training write its per-step log into {out}."
+    );
   }
   return parseCurveLog(content, { ...opts, source: file2 });
 }
@@ -51110,8 +51810,11 @@ function compareCurves(a, b, opts = {}) {
     };
   });
 }
-async function diffCurveFiles(fileA, fileB, opts = {}) {
-  const [a, b] = await Promise.all([readCurveLog(fileA, opts), readCurveLog(fileB, opts)]);
+async function diffCurveFiles(dirA, dirB, rel, opts = {}) {
+  const [a, b] = await Promise.all([
+    readCurveLog(path10.join(dirA, rel), { ...opts, root: dirA }),
+    readCurveLog(path10.join(dirB, rel), { ...opts, root: dirB })
+  ]);
   return { a, b, divergences: compareCurves(a, b, opts) };
 }
 var PLOT_MAX_POINTS = 500;
@@ -51200,14 +51903,14 @@ async function diagnose(ctx, seed) {
   const once = async (dir, env) => {
     await rm4(dir, { recursive: true, force: true });
     const record3 = await runSeed({ ...ctx, env, logDir: dir }, seed);
-    const kept = path7.join(dir, "out");
+    const kept = path11.join(dir, "out");
     await rename3(seedOutDir(ctx.outRoot, seed), kept);
     return { record: record3, kept };
   };
   const twice = async (label, extraEnv) => {
     const env = { ...ctx.env, ...extraEnv };
-    const a = await once(path7.join(ctx.runRoot, `${label}-1`), env);
-    const b = await once(path7.join(ctx.runRoot, `${label}-2`), env);
+    const a = await once(path11.join(ctx.runRoot, `${label}-1`), env);
+    const b = await once(path11.join(ctx.runRoot, `${label}-2`), env);
     runs += 2;
     return { a: a.record, b: b.record, outA: a.kept, outB: b.kept };
   };
@@ -51219,7 +51922,7 @@ async function diagnose(ctx, seed) {
   let curvePlot2 = null;
   if (config2.curves) {
     const { file: file2, step, atol, rtol } = config2.curves;
-    const diffed = await diffCurveFiles(path7.join(same.outA, file2), path7.join(same.outB, file2), {
+    const diffed = await diffCurveFiles(same.outA, same.outB, file2, {
       stepKey: step,
       atol,
       rtol
@@ -51638,10 +52341,11 @@ var reportSchema = external_exports.object({
 }).strict();
 
 // src/gate/base.ts
-import path12 from "node:path";
+import path15 from "node:path";
 
 // src/fingerprint/git.ts
 import { execFile } from "node:child_process";
+var FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 function git(root, args) {
   return new Promise((resolve2) => {
     execFile(
@@ -51653,30 +52357,35 @@ function git(root, args) {
   });
 }
 async function gitCommit(root) {
-  return (await git(root, ["rev-parse", "HEAD"]))?.trim() || null;
+  const head = (await git(root, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]))?.trim();
+  return head && FULL_SHA.test(head) ? head : null;
 }
 async function changedFilesSince(root, commit) {
-  if (await git(root, ["cat-file", "-e", `${commit}^{commit}`]) === null) return null;
-  const changed = await git(root, ["diff", "--name-only", "--relative", "--no-renames", commit, "--"]);
+  if (!FULL_SHA.test(commit)) return null;
+  if (await git(root, ["cat-file", "-e", "--end-of-options", `${commit}^{commit}`]) === null) return null;
+  const changed = await git(root, [
+    "diff",
+    "--name-only",
+    "--relative",
+    "--no-renames",
+    "--end-of-options",
+    commit,
+    "--"
+  ]);
   return changed === null ? null : changed.split("\n").filter(Boolean).sort();
 }
 async function resolveCommit(root, ref) {
   return (await git(root, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]))?.trim() || null;
 }
 async function fileAtCommit(root, commit, rel) {
-  return git(root, ["show", `${commit}:./${rel}`]);
-}
-
-// src/util/paths.ts
-import path8 from "node:path";
-function toPosix(rel) {
-  return rel.split(path8.sep).join("/");
+  if (!FULL_SHA.test(commit)) return null;
+  return git(root, ["show", "--end-of-options", `${commit}:./${rel}`]);
 }
 
 // src/gate/observe.ts
 import { createHash as createHash5 } from "node:crypto";
-import { readFile as readFile7, stat as stat5 } from "node:fs/promises";
-import path11 from "node:path";
+import { readFile as readFile2, stat as stat5 } from "node:fs/promises";
+import path14 from "node:path";
 
 // src/diagnose/lint.ts
 var TF_PACKAGES = [
@@ -51818,6 +52527,16 @@ function diffData(before, after) {
   }
   return out;
 }
+function changedSince(before, after) {
+  const out = [];
+  for (const p of sortBytes(/* @__PURE__ */ new Set([...before.keys(), ...after.keys()]))) {
+    const b = before.get(p);
+    const a = after.get(p);
+    if (b === a) continue;
+    out.push({ path: p, change: b === void 0 ? "added" : a === void 0 ? "removed" : "modified" });
+  }
+  return out;
+}
 
 // src/drift/text-change.ts
 function describeTextChange(before, after) {
@@ -51841,8 +52560,8 @@ function describeTextChange(before, after) {
 }
 
 // src/fingerprint/config.ts
-import { readFile as readFile6 } from "node:fs/promises";
-import path9 from "node:path";
+import { realpath as realpath3 } from "node:fs/promises";
+import path12 from "node:path";
 
 // node_modules/smol-toml/dist/error.js
 function getLineColFromPtr(string4, ptr) {
@@ -52608,29 +53327,47 @@ function scalar(v) {
   if (v === null || v === void 0) return null;
   if (typeof v === "number") return Number.isFinite(v) ? v : String(v);
   if (typeof v === "string" || typeof v === "boolean") return v;
-  if (typeof v === "bigint") return v.toString();
+  if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? String(v) : v.toISOString();
   return String(v);
 }
+function isContainer(v) {
+  return v !== null && typeof v === "object" && !(v instanceof Date);
+}
 function flatten(doc) {
   const out = /* @__PURE__ */ new Map();
-  const visit2 = (v, key) => {
+  const todo = [[doc, ""]];
+  for (let next = todo.pop(); next !== void 0; next = todo.pop()) {
+    const [v, key] = next;
     if (Array.isArray(v)) {
       if (v.length === 0) out.set(key, "[]");
       v.forEach((item, i) => {
-        visit2(item, childKey(key, String(i), true));
+        todo.push([item, childKey(key, String(i), true)]);
       });
-    } else if (v !== null && typeof v === "object" && !(v instanceof Date)) {
+    } else if (isContainer(v)) {
       const entries = Object.entries(v);
       if (entries.length === 0) out.set(key, "{}");
-      for (const [k, item] of entries) visit2(item, childKey(key, k, false));
+      for (const [k, item] of entries) todo.push([item, childKey(key, k, false)]);
     } else {
       out.set(key, scalar(v));
     }
-  };
-  visit2(doc, "");
+  }
   return Object.fromEntries([...out].sort((x, y) => compareBytes(x[0], y[0])));
 }
+var MAX_DEPTH = 1e3;
+function nestedDeeperThan(doc, limit) {
+  const todo = [[doc, 0]];
+  for (let next = todo.pop(); next !== void 0; next = todo.pop()) {
+    const [v, depth] = next;
+    if (!isContainer(v)) continue;
+    if (depth >= limit) return true;
+    for (const item of Object.values(v)) if (isContainer(item)) todo.push([item, depth + 1]);
+  }
+  return false;
+}
+var NESTED_TOO_DEEPLY = "nested too deeply (more than 1,000 levels of mappings and lists)";
+var NESTED_TOO_DEEPLY_TO_PARSE = "nested too deeply to parse (hundreds of levels of mappings and lists)";
+var CONFIG_FILE_MAX_BYTES = MIB;
 var SUPPORTED = ".yaml, .yml, .json, .toml";
 function parseError(kind, file2, detail, line, col) {
   const where = line !== void 0 ? ` at line ${line}, column ${col ?? 1}` : "";
@@ -52639,108 +53376,46 @@ function parseError(kind, file2, detail, line, col) {
     `Fix the syntax in ${file2} (listed in config: in repro-gate.yml).`
   );
 }
-function jsonErrorOffset(s) {
-  let i = 0;
-  const fail = () => {
-    throw i;
-  };
-  const ws = () => {
-    while (s[i] === " " || s[i] === "	" || s[i] === "\n" || s[i] === "\r") i++;
-  };
-  const str = () => {
-    i++;
-    for (; ; ) {
-      const c = s[i];
-      if (c === void 0 || c < " ") fail();
-      if (c === '"') return void i++;
-      if (c === "\\") {
-        i++;
-        if (s[i] === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(s.slice(i + 1, i + 5))) fail();
-          i += 4;
-        } else if (!'"\\/bfnrt'.includes(s[i] ?? "x")) fail();
-      }
-      i++;
-    }
-  };
-  const value2 = () => {
-    ws();
-    const c = s[i];
-    if (c === "{" || c === "[") {
-      const close = c === "{" ? "}" : "]";
-      i++;
-      ws();
-      if (s[i] === close) return void i++;
-      for (; ; ) {
-        if (c === "{") {
-          ws();
-          if (s[i] !== '"') fail();
-          str();
-          ws();
-          if (s[i] !== ":") fail();
-          i++;
-        }
-        value2();
-        ws();
-        if (s[i] === close) return void i++;
-        if (s[i] !== ",") fail();
-        i++;
-      }
-    }
-    if (c === '"') {
-      str();
-      return;
-    }
-    for (const lit of ["true", "false", "null"]) {
-      if (s.startsWith(lit, i)) {
-        i += lit.length;
-        return;
-      }
-    }
-    const num2 = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-    num2.lastIndex = i;
-    if (!num2.test(s)) fail();
-    i = num2.lastIndex;
-  };
-  try {
-    value2();
-    ws();
-    if (i < s.length) fail();
-    return void 0;
-  } catch (e) {
-    if (typeof e === "number") return e;
-    return void 0;
-  }
-}
-function lineCol(text, offset) {
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  return [line, offset - before.lastIndexOf("\n")];
-}
 function parseConfigText(text, file2) {
-  const ext = path9.extname(file2).toLowerCase();
+  const doc = parseByExtension(text, file2);
+  if (nestedDeeperThan(doc, MAX_DEPTH)) {
+    const kind = { ".json": "JSON", ".toml": "TOML" }[path12.extname(file2).toLowerCase()] ?? "YAML";
+    throw parseError(kind, file2, NESTED_TOO_DEEPLY);
+  }
+  return doc;
+}
+function parseByExtension(text, file2) {
+  const ext = path12.extname(file2).toLowerCase();
   text = text.replace(/^\uFEFF/, "");
   if (ext === ".yaml" || ext === ".yml") {
     try {
-      return (0, import_yaml2.parse)(text, { uniqueKeys: true, merge: true, logLevel: "error" });
+      return (0, import_yaml2.parse)(text, { uniqueKeys: true, merge: true, logLevel: "error", intAsBigInt: true });
     } catch (err) {
       if (err instanceof import_yaml2.YAMLParseError) {
-        const detail = firstLine(err.message).replace(/ at line \d+, column \d+:?$/, "");
+        let detail = firstLine(err.message).replace(/ at line \d+, column \d+:?$/, "");
+        if (/call stack/i.test(detail)) detail = NESTED_TOO_DEEPLY_TO_PARSE;
         const pos = err.linePos?.[0];
         throw parseError("YAML", file2, detail, pos?.line, pos?.col);
       }
-      throw parseError("YAML", file2, err.message);
+      const message = err.message;
+      if (err instanceof RangeError && /call stack/i.test(message))
+        throw parseError("YAML", file2, NESTED_TOO_DEEPLY_TO_PARSE);
+      if (/alias/i.test(message))
+        throw parseError(
+          "YAML",
+          file2,
+          'too many aliases: *references expand into more values than a config holds, as in a "billion laughs" attack'
+        );
+      throw parseError("YAML", file2, firstLine(message));
     }
   }
   if (ext === ".json") {
     try {
-      return JSON.parse(text);
-    } catch (err) {
-      const offset = jsonErrorOffset(text);
-      const detail = err.message.replace(/, ".*" is not valid JSON$/s, "").replace(/ in JSON at position \d+.*$/s, "");
-      if (offset === void 0) throw parseError("JSON", file2, detail);
-      const [line, col] = lineCol(text, offset);
-      throw parseError("JSON", file2, detail, line, col);
+      return parseJsonExactIntegers(text);
+    } catch {
+      const pos = jsonErrorOffset(text);
+      if (pos === void 0) throw parseError("JSON", file2, "not valid JSON");
+      throw parseError("JSON", file2, pos.reason, pos.line, pos.column);
     }
   }
   if (ext === ".toml") {
@@ -52748,10 +53423,14 @@ function parseConfigText(text, file2) {
       return parse3(text, { integersAsBigInt: "asNeeded" });
     } catch (err) {
       if (err instanceof TomlError) {
-        const detail = firstLine(err.message).replace(/^Invalid TOML document: /, "");
+        let detail = firstLine(err.message).replace(/^Invalid TOML document: /, "");
+        if (/excessively nested/i.test(detail)) detail = NESTED_TOO_DEEPLY;
         throw parseError("TOML", file2, detail, err.line, err.column);
       }
-      throw parseError("TOML", file2, err.message);
+      const message = err.message;
+      if (err instanceof RangeError && /call stack/i.test(message))
+        throw parseError("TOML", file2, NESTED_TOO_DEEPLY_TO_PARSE);
+      throw parseError("TOML", file2, firstLine(message));
     }
   }
   throw new GateError(
@@ -52759,19 +53438,42 @@ function parseConfigText(text, file2) {
     `config: in repro-gate.yml accepts ${SUPPORTED} files.`
   );
 }
+async function refuseOutsideProject(root, abs, file2) {
+  const real = await realpath3(abs).catch(() => void 0);
+  if (real === void 0) return;
+  const realRoot = await realpath3(root);
+  const hint = "Config files are parsed and their values shown in reports: list files of the repository itself in config: in repro-gate.yml (a symlink to a file elsewhere is not followed).";
+  if (!isWithin(realRoot, real)) {
+    throw new GateError(
+      `The config: file "${file2}" resolves through a symlink to ${real}, outside the project root (${realRoot}); it is not read.`,
+      hint
+    );
+  }
+  if (path12.relative(realRoot, real).split(path12.sep).includes(".git")) {
+    throw new GateError(`The config: file "${file2}" resolves to ${real}, inside a .git folder; it is not read.`, hint);
+  }
+}
 async function fingerprintConfigFiles(files, root) {
   const parsed = /* @__PURE__ */ new Map();
   for (const file2 of files) {
     const { abs, rel } = resolveEntry(root, file2, "config");
+    await refuseOutsideProject(root, abs, file2);
     let text;
     try {
-      text = await readFile6(abs, "utf8");
+      text = await readLimitedText(abs, {
+        name: `The config: file "${file2}"`,
+        maxBytes: CONFIG_FILE_MAX_BYTES,
+        what: "a config: file",
+        hint: "config: is for YAML/JSON/TOML parameter files; fingerprint large files through data: in repro-gate.yml instead.",
+        specialHint: "List regular YAML/JSON/TOML files of the project in config: in repro-gate.yml."
+      });
     } catch (err) {
+      if (err instanceof GateError) throw err;
       const code = err.code;
       if (code === "ENOENT" || code === "ENOTDIR") {
         throw new GateError(
           `Config file "${file2}" listed in config: does not exist (looked for ${abs}).`,
-          `Fix the config: list in repro-gate.yml (paths are relative to ${path9.resolve(root)}), or create the file.`
+          `Fix the config: list in repro-gate.yml (paths are relative to ${path12.resolve(root)}), or create the file.`
         );
       }
       if (code === "EISDIR") {
@@ -52793,7 +53495,7 @@ async function fingerprintConfigFiles(files, root) {
 // src/fingerprint/environment.ts
 import { mkdtemp, rm as rm5 } from "node:fs/promises";
 import os5 from "node:os";
-import path10 from "node:path";
+import path13 from "node:path";
 
 // src/runtime/env.ts
 var PASSTHROUGH_VARS = [
@@ -52958,12 +53660,12 @@ print("REPRO_GATE_ENV " + json.dumps(facts, sort_keys=True))
 var MARK = "REPRO_GATE_ENV ";
 function pythonOf(command) {
   const first = command[0] ?? "";
-  return /^python[\d.]*$/.test(path10.basename(first)) ? first : "python3";
+  return /^python[\d.]*$/.test(path13.basename(first)) ? first : "python3";
 }
 async function probeEnvironment(runtime, opts) {
   const facts = { "repro-gate.version": opts.toolVersion, ...runtime.describe() };
   const lines = [];
-  const scratch = await mkdtemp(path10.join(os5.tmpdir(), "repro-gate-probe-"));
+  const scratch = await mkdtemp(path13.join(os5.tmpdir(), "repro-gate-probe-"));
   try {
     const python = pythonOf(opts.command);
     const result = await runtime.run({
@@ -52972,7 +53674,7 @@ async function probeEnvironment(runtime, opts) {
       env: opts.env,
       timeoutMs: Math.min(opts.timeoutMs, 12e4),
       outDir: scratch,
-      logFile: path10.join(scratch, "probe.log"),
+      logFile: path13.join(scratch, "probe.log"),
       onLine: (l) => lines.push(l)
     });
     const line = lines.find((l) => l.startsWith(MARK));
@@ -53042,7 +53744,7 @@ var TOOL_VERSION = package_default.version;
 async function observe(s) {
   const { config: config2 } = s;
   const [data, configFiles, probed, commit] = await Promise.all([
-    fingerprintData(config2.data, config2.root),
+    fingerprintData(config2.data, config2.root, { warn: (m) => s.log.warn(m) }),
     fingerprintConfigFiles(config2.config, config2.root),
     probeEnvironment(s.runtime, {
       command: config2.train.command,
@@ -53086,7 +53788,7 @@ async function driftSince(s, baseline, now) {
     environment: diffEnvironment(baseline.fingerprints.environment, now.environment)
   };
   if (baseline.commit) await describeDataChanges(config2, baseline.commit, drift2.data);
-  const configName = toPosix(path11.relative(config2.root, config2.path));
+  const configName = toPosix(path14.relative(config2.root, config2.path));
   drift2.config.unshift(...diffSettings(baseline.settings, settingsOf(config2), configName));
   return drift2;
 }
@@ -53094,7 +53796,7 @@ async function codeChangesSince(s, commit) {
   const { config: config2 } = s;
   const changed = await changedFilesSince(config2.root, commit);
   if (changed === null) return null;
-  const ownConfig = toPosix(path11.relative(config2.root, config2.path));
+  const ownConfig = toPosix(path14.relative(config2.root, config2.path));
   const owned = [...config2.data, ...config2.config, s.baselineName, ownConfig, ".repro-gate/"].map(
     (p) => p.replace(/^\.\//, "")
   );
@@ -53103,14 +53805,41 @@ async function codeChangesSince(s, commit) {
 var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 async function describeDataChanges(config2, commit, data) {
   for (const entry of data.filter((d) => d.change === "modified").slice(0, 20)) {
-    const file2 = path11.join(config2.root, entry.path);
+    const file2 = path14.join(config2.root, entry.path);
     const size = (await stat5(file2).catch(() => void 0))?.size ?? Infinity;
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
     if (before === null || createHash5("sha256").update(before).digest("hex") !== entry.before) continue;
-    const detail = describeTextChange(before, await readFile7(file2, "utf8"));
+    const detail = describeTextChange(before, await readFile2(file2, "utf8"));
     if (detail) entry.detail = detail;
   }
+}
+async function snapshotInputs(s) {
+  const baselineText = await readFile2(s.baselinePath).catch(() => null);
+  return {
+    data: await statSnapshot(s.config.data, s.config.root),
+    baseline: baselineText && createHash5("sha256").update(baselineText).digest("hex")
+  };
+}
+async function inputsModified(s, before) {
+  const after = await snapshotInputs(s);
+  const out = [];
+  const changed = changedSince(before.data, after.data);
+  if (changed.length) {
+    const list2 = listSome(changed.map((c) => `${c.path} (${c.change})`));
+    out.push({
+      code: "inputs-modified",
+      message: `The training modified its data while it ran: ${list2}. The fingerprint and drift describe the data as it was before training; make the training leave data: read-only.`
+    });
+  }
+  if (before.baseline !== after.baseline) {
+    out.push({
+      code: "inputs-modified",
+      message: `The training modified the baseline file ${s.baselineName} while it ran; the comparison used the copy read before training.`
+    });
+  }
+  for (const w of out) s.log.warn(w.message);
+  return out;
 }
 
 // src/gate/base.ts
@@ -53122,7 +53851,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
       "Check out with full history (actions/checkout with fetch-depth: 0)."
     );
   }
-  const configRel = toPosix(path12.relative(config2.root, config2.path));
+  const configRel = toPosix(path15.relative(config2.root, config2.path));
   const configText = await fileAtCommit(config2.root, commit, configRel);
   let baseConfig = null;
   if (configText !== null) {
@@ -53133,7 +53862,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
     }
   }
   const baselineRel = toPosix(
-    path12.relative(config2.root, baseConfig ? path12.resolve(config2.root, baseConfig.baseline) : baselinePath)
+    path15.relative(config2.root, baseConfig ? path15.resolve(config2.root, baseConfig.baseline) : baselinePath)
   );
   const baselineText = await fileAtCommit(config2.root, commit, baselineRel);
   const baseline = baselineText === null ? null : parseBaseline(baselineText, `${baselineRel} at ${shortHash(commit)}`);
@@ -53260,12 +53989,12 @@ function summarySentence(input2, metrics, drift2) {
 }
 
 // src/gate/seed-runs.ts
-import path13 from "node:path";
+import path16 from "node:path";
 function runsDir(s, verb) {
-  return path13.join(s.stateDir, "runs", verb);
+  return path16.join(s.stateDir, "runs", verb);
 }
 function outRoot(s) {
-  return path13.join(s.stateDir, "out");
+  return path16.join(s.stateDir, "out");
 }
 function seedContext(s, verb) {
   return {
@@ -53296,14 +54025,14 @@ function diagnoseContext(s) {
 
 // src/gate/session.ts
 import { mkdir as mkdir5, writeFile as writeFile4 } from "node:fs/promises";
-import path18 from "node:path";
+import path21 from "node:path";
 
 // src/runtime/create.ts
-import path16 from "node:path";
+import path19 from "node:path";
 
 // src/runtime/container.ts
 import { createHash as createHash6, randomBytes } from "node:crypto";
-import path15 from "node:path";
+import path18 from "node:path";
 
 // src/runtime/process.ts
 import { spawn } from "node:child_process";
@@ -53400,8 +54129,8 @@ var LineSplitter = class {
 
 // src/runtime/process-table.ts
 import { existsSync as existsSync2, readFileSync } from "node:fs";
-import { mkdir as mkdir4, readdir as readdir3, readFile as readFile8, rm as rm6, writeFile as writeFile3 } from "node:fs/promises";
-import path14 from "node:path";
+import { mkdir as mkdir4, readdir as readdir3, readFile as readFile3, rm as rm6, writeFile as writeFile3 } from "node:fs/promises";
+import path17 from "node:path";
 function pidAlive(pid) {
   try {
     process.kill(pid, 0);
@@ -53434,8 +54163,8 @@ function groupExists(pgid) {
 }
 async function recordGroup(dir, pgid, program) {
   await mkdir4(dir, { recursive: true });
-  const file2 = path14.join(dir, `${pgid}.json`);
-  const record3 = { pgid, started: startTime(pgid), program: path14.basename(program) };
+  const file2 = path17.join(dir, `${pgid}.json`);
+  const record3 = { pgid, started: startTime(pgid), program: path17.basename(program) };
   await writeFile3(file2, JSON.stringify(record3));
   return file2;
 }
@@ -53443,9 +54172,9 @@ async function reapGroups(dir) {
   const names = await readdir3(dir).catch(() => []);
   const stopped = [];
   for (const name of names.filter((n) => n.endsWith(".json"))) {
-    const file2 = path14.join(dir, name);
+    const file2 = path17.join(dir, name);
     try {
-      const r = JSON.parse(await readFile8(file2, "utf8"));
+      const r = JSON.parse(await readFile3(file2, "utf8"));
       const pgid = r.pgid;
       if (typeof pgid === "number" && pgid > 1 && r.started && isSameGroup(pgid, r.started)) {
         process.kill(-pgid, "SIGKILL");
@@ -53480,14 +54209,14 @@ function runProcess(spec) {
     let spawnError;
     let exit;
     let groupFile = Promise.resolve(void 0);
-    const child = spawn(program, args, {
+    const child2 = spawn(program, args, {
       cwd: spec.cwd,
       env: spec.env,
       stdio: ["ignore", "pipe", "pipe"],
       // Own process group (pgid = pid), so every signal reaches the training's children too.
       detached: true
     });
-    const pgid = child.pid;
+    const pgid = child2.pid;
     if (pgid !== void 0 && spec.groupsDir) {
       groupFile = recordGroup(spec.groupsDir, pgid, program).catch(() => void 0);
     }
@@ -53503,7 +54232,7 @@ function runProcess(spec) {
     const allClosed = new Promise((res) => {
       pipesClosed = res;
     });
-    for (const [i, stream] of [child.stdout, child.stderr].entries()) {
+    for (const [i, stream] of [child2.stdout, child2.stderr].entries()) {
       if (!stream) continue;
       openStreams++;
       stream.on("data", (chunk) => {
@@ -53541,8 +54270,8 @@ function runProcess(spec) {
     const finish2 = async () => {
       await Promise.race([allClosed, new Promise((res) => setTimeout(res, PIPE_GRACE_MS).unref())]);
       signalGroup(pgid, "SIGKILL");
-      child.stdout?.destroy();
-      child.stderr?.destroy();
+      child2.stdout?.destroy();
+      child2.stderr?.destroy();
       clearTimeout(timer);
       for (const s of splitters) s.end();
       if (spawnError) emit(`repro-gate: could not start ${program}: ${spawnError.message}`);
@@ -53568,14 +54297,14 @@ function runProcess(spec) {
         resolve2(result);
       });
     };
-    child.on("error", (e) => {
+    child2.on("error", (e) => {
       spawnError = e;
       if (pgid === void 0 && !exit) {
         exit = { code: null, signal: null };
         end();
       }
     });
-    child.on("exit", (code, signal) => {
+    child2.on("exit", (code, signal) => {
       exit = { code, signal };
       end();
     });
@@ -53612,7 +54341,7 @@ var ContainerRuntime = class {
     this.log = log;
     this.docker = opts.docker ?? "docker";
     this.groupsDir = opts.groupsDir;
-    this.project = createHash6("sha256").update(path15.resolve(config2.root)).digest("hex").slice(0, 16);
+    this.project = createHash6("sha256").update(path18.resolve(config2.root)).digest("hex").slice(0, 16);
     const runner = opts.runnerEnv ?? process.env;
     this.clientEnv = Object.fromEntries(
       DOCKER_CLIENT_VARS.flatMap((k) => {
@@ -53653,10 +54382,10 @@ var ContainerRuntime = class {
     await this.remove(ids);
   }
   pathFor(hostPath) {
-    const rel = path15.relative(this.config.root, hostPath);
+    const rel = path18.relative(this.config.root, hostPath);
     if (rel === "") return WORKSPACE;
-    if (!rel.startsWith("..") && !path15.isAbsolute(rel)) return path15.posix.join(WORKSPACE, ...rel.split(path15.sep));
-    return path15.posix.join(OUTSIDE, ...path15.resolve(hostPath).split(path15.sep));
+    if (!rel.startsWith("..") && !path18.isAbsolute(rel)) return path18.posix.join(WORKSPACE, ...rel.split(path18.sep));
+    return path18.posix.join(OUTSIDE, ...path18.resolve(hostPath).split(path18.sep));
   }
   async run(spec) {
     const name = `repro-gate-${this.runId}-${++this.count}`;
@@ -53820,17 +54549,17 @@ var HostRuntime = class {
 
 // src/runtime/create.ts
 function stateDir(config2) {
-  return path16.join(config2.root, ".repro-gate");
+  return path19.join(config2.root, ".repro-gate");
 }
 function createRuntime(config2, log) {
-  const groupsDir = path16.join(stateDir(config2), "groups");
+  const groupsDir = path19.join(stateDir(config2), "groups");
   return config2.train.image ? new ContainerRuntime(config2, config2.train.image, log, { groupsDir }) : new HostRuntime(groupsDir);
 }
 
 // src/runtime/lock.ts
-import { open as open5, readFile as readFile9, rm as rm8 } from "node:fs/promises";
+import { open as open6, readFile as readFile4, rm as rm8 } from "node:fs/promises";
 import os6 from "node:os";
-import path17 from "node:path";
+import path20 from "node:path";
 function parseRecord(text) {
   try {
     const r = JSON.parse(text);
@@ -53840,11 +54569,11 @@ function parseRecord(text) {
   return void 0;
 }
 async function acquireLock(stateDir2, verb, warn) {
-  const file2 = path17.join(stateDir2, "lock");
+  const file2 = path20.join(stateDir2, "lock");
   const record3 = { pid: process.pid, host: os6.hostname(), verb, startedAt: (/* @__PURE__ */ new Date()).toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fh = await open5(file2, "wx");
+      const fh = await open6(file2, "wx");
       try {
         await fh.writeFile(`${JSON.stringify(record3)}
 `);
@@ -53855,7 +54584,7 @@ async function acquireLock(stateDir2, verb, warn) {
     } catch (err) {
       if (err.code !== "EEXIST") throw err;
     }
-    const holder = parseRecord(await readFile9(file2, "utf8").catch(() => ""));
+    const holder = parseRecord(await readFile4(file2, "utf8").catch(() => ""));
     if (holder && holder.host === record3.host && pidAlive(holder.pid)) {
       throw new GateError(
         `Another repro-gate run (${holder.verb}, process ${holder.pid}, started ${holder.startedAt}) is using ${stateDir2}.`,
@@ -53888,16 +54617,16 @@ cache/
 lock
 `;
 function baselineLocation(config2) {
-  const baselinePath = path18.resolve(config2.root, config2.baseline);
-  return { baselinePath, baselineName: toPosix(path18.relative(config2.root, baselinePath)) };
+  const baselinePath = path21.resolve(config2.root, config2.baseline);
+  return { baselinePath, baselineName: toPosix(path21.relative(config2.root, baselinePath)) };
 }
 async function withSession(req, config2, verb, fn) {
   const dir = stateDir(config2);
   await mkdir5(dir, { recursive: true });
-  await writeFile4(path18.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
+  await writeFile4(path21.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
   const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
-    const reaped = await reapGroups(path18.join(dir, "groups"));
+    const reaped = await reapGroups(path21.join(dir, "groups"));
     if (reaped.length) {
       req.log.warn(
         `Stopped ${reaped.length} process group(s) left running by an earlier repro-gate run that was killed: ${reaped.join(", ")}.`
@@ -53933,7 +54662,7 @@ async function check3(req) {
   let baseProblem;
   if (req.base) {
     try {
-      base2 = await readBase(config2, baselinePath, await readFile10(baselinePath, "utf8"), req.base);
+      base2 = await readBase(config2, baselinePath, await readFile5(baselinePath, "utf8"), req.base);
     } catch (err) {
       if (req.baseRequired !== false || !(err instanceof GateError)) throw err;
       baseProblem = { code: "base-unavailable", message: `${err.message} ${err.hint ?? ""}`.trim() };
@@ -53942,9 +54671,14 @@ async function check3(req) {
   return withSession(req, config2, "check", async (s) => {
     const { fingerprints, context: context3 } = await observe(s);
     const drift2 = await driftSince(s, baseline, fingerprints);
+    const inputsBefore = await snapshotInputs(s);
     const own2 = await trainAndCompare(s, baseline);
     const { candidate, sequential } = own2;
-    const warnings = [...baseProblem ? [baseProblem] : [], ...own2.warnings];
+    const warnings = [
+      ...baseProblem ? [baseProblem] : [],
+      ...own2.warnings,
+      ...await inputsModified(s, inputsBefore)
+    ];
     let judged2 = own2;
     let baselineChange;
     if (base2?.changed.length) {
@@ -54143,12 +54877,54 @@ async function drift(req) {
   });
 }
 
+// src/baseline/recordable.ts
+function overflows(xs) {
+  const [shift] = xs;
+  if (shift === void 0) return false;
+  let sum = 0;
+  for (const x of xs) sum += x - shift;
+  const meanShifted = sum / xs.length;
+  const mean = shift + meanShifted;
+  if (!Number.isFinite(sum) || !Number.isFinite(mean)) return true;
+  if (xs.length < 2) return false;
+  let ss = 0;
+  let s = 0;
+  for (const x of xs) {
+    const dev = x - shift - meanShifted;
+    ss += dev * dev;
+    s += dev;
+  }
+  const variance = (ss - s * s / xs.length) / (xs.length - 1);
+  return !Number.isFinite(ss) || !Number.isFinite(variance);
+}
+function checkRecordable(runs, metricNames) {
+  for (const name of metricNames) {
+    const withValue = runs.filter((r) => Object.hasOwn(r.metrics, name));
+    const values = withValue.map((r) => r.metrics[name]);
+    if (!overflows(values)) continue;
+    const largest = values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    throw new GateError(
+      `Metric "${name}" cannot be recorded: over seeds ${listSome(
+        withValue.map((r) => String(r.seed)),
+        10
+      )} its mean or variance overflows to infinity (values up to ${num(largest)}), so no later run could be compared with it.`,
+      "Report the metric on a smaller scale from the training (other units, or its logarithm), then record again."
+    );
+  }
+}
+
 // src/gate/record.ts
 async function record2(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
   return withSession(req, config2, "record", async (s) => {
     const { fingerprints, context: context3 } = await observe(s);
+    const inputsBefore = await snapshotInputs(s);
     const runs = await seedRuns(s, "record", config2.seeds);
+    const warnings = await inputsModified(s, inputsBefore);
+    checkRecordable(
+      runs,
+      config2.metrics.map((m) => m.name)
+    );
     const recorded = {
       schemaVersion: BASELINE_SCHEMA_VERSION,
       tool: { name: "repro-gate", version: TOOL_VERSION },
@@ -54165,7 +54941,8 @@ async function record2(req) {
         command: "record",
         verdict: "recorded",
         baseline: recorded,
-        candidate: runs
+        candidate: runs,
+        warnings
       })
     );
   });
@@ -54268,8 +55045,8 @@ var Context = class {
       if (existsSync3(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse(readFileSync3(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path20 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path20} does not exist${EOL5}`);
+        const path23 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path23} does not exist${EOL5}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -54515,7 +55292,7 @@ function lowercaseKeys(object2) {
     return newObj;
   }, {});
 }
-function isPlainObject2(value2) {
+function isPlainObject3(value2) {
   if (typeof value2 !== "object" || value2 === null) return false;
   if (Object.prototype.toString.call(value2) !== "[object Object]") return false;
   const proto = Object.getPrototypeOf(value2);
@@ -54526,7 +55303,7 @@ function isPlainObject2(value2) {
 function mergeDeep(defaults2, options) {
   const result = Object.assign({}, defaults2);
   Object.keys(options).forEach((key) => {
-    if (isPlainObject2(options[key])) {
+    if (isPlainObject3(options[key])) {
       if (!(key in defaults2)) Object.assign(result, { [key]: options[key] });
       else result[key] = mergeDeep(defaults2[key], options[key]);
     } else {
@@ -55370,7 +56147,7 @@ var defaults_default = {
     "user-agent": `octokit-request.js/${VERSION2} ${getUserAgent()}`
   }
 };
-function isPlainObject3(value2) {
+function isPlainObject4(value2) {
   if (typeof value2 !== "object" || value2 === null) return false;
   if (Object.prototype.toString.call(value2) !== "[object Object]") return false;
   const proto = Object.getPrototypeOf(value2);
@@ -55388,7 +56165,7 @@ async function fetchWrapper(requestOptions) {
   }
   const log = requestOptions.request?.log || console;
   const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
-  const body = isPlainObject3(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
+  const body = isPlainObject4(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
   const requestHeaders = Object.fromEntries(
     Object.entries(requestOptions.headers).map(([name, value2]) => [
       name,
@@ -58800,8 +59577,8 @@ function renderDiagnosis(d, f, heading = "###") {
   if (d.differences.length) {
     out.push("", "| What differed between two runs of the same seed | Run 1 | Run 2 | |", "|---|---|---|---|");
     for (const x of d.differences.slice(0, 30)) {
-      const show = (v) => x.kind === "artifact" && typeof v === "string" ? f.code(shortHash(v)) : f.code(v);
-      out.push(`| ${x.kind} ${f.code(x.name)} | ${show(x.before)} | ${show(x.after)} | ${f.text(x.detail)} |`);
+      const show2 = (v) => x.kind === "artifact" && typeof v === "string" ? f.code(shortHash(v)) : f.code(v);
+      out.push(`| ${x.kind} ${f.code(x.name)} | ${show2(x.before)} | ${show2(x.after)} | ${f.text(x.detail)} |`);
     }
   }
   if (d.artifacts.some((a) => a.status !== "identical"))
@@ -59040,18 +59817,13 @@ ${footer}
   return `${text.slice(0, Math.max(cut, 0))}${tail}`;
 }
 
-// src/util/log-lines.ts
-function inertLogLines(text) {
-  return text.split(/\r\n|\r|\n/).map((line) => /^\s*::/u.test(line) ? `[repro-gate] ${line}` : line);
-}
-
 // src/action/inputs.ts
 var COMMANDS = ["check", "record", "drift", "comment"];
 var COMMENT_MODES = ["on-change", "always", "never"];
 var oneOf = (values, what) => external_exports.enum(values, {
   error: (iss) => `unknown ${what} ${JSON.stringify(iss.input)}; expected one of ${values.join(", ")}`
 });
-var path19 = external_exports.string().refine((s) => !s.includes("\0"), "must not contain NUL characters");
+var path22 = external_exports.string().refine((s) => !s.includes("\0"), "must not contain NUL characters");
 var optional2 = (schema) => external_exports.string().transform((s) => s === "" ? void 0 : s).pipe(schema.optional());
 var list = (s) => {
   const items = s.split(/[,\n]/).map((x) => x.trim()).filter(Boolean);
@@ -59059,16 +59831,16 @@ var list = (s) => {
 };
 var schemas = {
   command: external_exports.string().transform((s) => s || "check").pipe(oneOf(COMMANDS, "command")),
-  config: external_exports.string().transform((s) => s || "repro-gate.yml").pipe(path19),
-  "working-directory": external_exports.string().transform((s) => s || ".").pipe(path19),
+  config: external_exports.string().transform((s) => s || "repro-gate.yml").pipe(path22),
+  "working-directory": external_exports.string().transform((s) => s || ".").pipe(path22),
   "github-token": external_exports.string(),
   comment: external_exports.string().transform((s) => s || "on-change").pipe(oneOf(COMMENT_MODES, "comment mode")),
   "comment-author": optional2(
     external_exports.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/, "expected a GitHub login such as my-app[bot]")
   ),
   "fail-on": external_exports.string().transform((s) => s === "" ? [...FAILING_VERDICTS] : list(s)).pipe(external_exports.array(oneOf(VERDICTS, "verdict"))),
-  "report-file": optional2(path19),
-  report: optional2(path19),
+  "report-file": optional2(path22),
+  report: optional2(path22),
   "pr-number": optional2(
     external_exports.string().regex(/^[1-9][0-9]{0,15}$/, "expected a positive integer (the pull request number)").transform(Number).pipe(external_exports.number().int().positive().max(Number.MAX_SAFE_INTEGER))
   ),
@@ -59108,7 +59880,7 @@ function readInputs(get = (n) => getInput(n)) {
 }
 
 // src/action/untrusted-report.ts
-import { lstat as lstat2, readFile as readFile11 } from "node:fs/promises";
+import { lstat as lstat2, readFile as readFile6 } from "node:fs/promises";
 var MAX_REPORT_BYTES = 5 * 1024 * 1024;
 function clip2(s, max = 120) {
   const one = s.replace(/[\u0000-\u001f\u007f]/g, " ");
@@ -59148,7 +59920,7 @@ async function readUntrustedReport(file2) {
       `Input "report": file is ${st.size} bytes, over the ${MAX_REPORT_BYTES}-byte limit for a report`
     );
   }
-  return parseUntrustedReport(await readFile11(file2, "utf8"));
+  return parseUntrustedReport(await readFile6(file2, "utf8"));
 }
 function checkPullRequest(report, trusted) {
   const pr = report.pullRequest;

@@ -26,6 +26,7 @@ describe('parseInputs', () => {
       reportFile: undefined,
       report: undefined,
       prNumber: undefined,
+      baselineLabel: 'baseline-update',
     });
   });
 

@@ -153,9 +153,11 @@ describe('outside git', () => {
     );
     const report = parseJson(await runCli(['check', '--json', ...EXACT], plain));
     expect(report.verdict).toBe('mismatch');
-    expect(report.warnings).toContain(
-      'This folder is not a git checkout, so changes to the training code since the baseline cannot be told apart.',
-    );
+    expect(report.warnings).toContainEqual({
+      code: 'code-changes-unknown',
+      message:
+        'This folder is not a git checkout, so changes to the training code since the baseline cannot be told apart.',
+    });
   });
 });
 
@@ -169,7 +171,14 @@ describe('changed gate settings', () => {
         const r = await runCli(['drift', '--json', ...EXACT], dir);
         expect(r.code).toBe(1);
         expect(parseJson(r).drift.config).toEqual([
-          { file: 'repro-gate.exact.yml', key: 'seeds', change: 'modified', before: '[0,1]', after: '[0,1,2]' },
+          {
+            group: 'gate settings',
+            file: 'repro-gate.exact.yml',
+            key: 'seeds',
+            change: 'modified',
+            before: '[0,1]',
+            after: '[0,1,2]',
+          },
         ]);
       },
     );

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -153,18 +153,35 @@ describe('compareCurves', () => {
         { step: 2, loss: 0.5 },
       ]),
     );
+    await mkdir(path.join(dir, 'b'), { recursive: true });
     await writeFile(
-      path.join(dir, 'b.jsonl'),
+      path.join(dir, 'b', 'a.jsonl'),
       `${jsonl([
         { step: 1, loss: 1 },
         { step: 2, loss: 0.25 },
       ])}\n`,
     );
-    const { divergences } = await diffCurveFiles(path.join(dir, 'a.jsonl'), path.join(dir, 'b.jsonl'));
+    const { divergences } = await diffCurveFiles(dir, path.join(dir, 'b'), 'a.jsonl');
     expect(divergences).toEqual([
       expect.objectContaining({ metric: 'loss', firstDivergentStep: 2, valueA: 0.5, valueB: 0.25 }),
     ]);
     await expect(readCurveLog(path.join(dir, 'missing.jsonl'))).rejects.toThrow(/does not exist/);
+  });
+
+  it('reads a curve log only inside its run folder, and never quotes it', async () => {
+    const outside = path.join(dir, 'secret.txt');
+    await writeFile(outside, 'SECRET-CONTENT');
+    await mkdir(path.join(dir, 'run'), { recursive: true });
+    await symlink(outside, path.join(dir, 'run', 'log.jsonl'));
+    const err = await readCurveLog(path.join(dir, 'run', 'log.jsonl')).catch((e: unknown) => e);
+    expect(String(err)).toMatch(
+      /curves\.file entry "log\.jsonl" resolves through a symlink .* outside the run's output folder/,
+    );
+    expect(String(err)).not.toContain('SECRET');
+    await writeFile(path.join(dir, 'run', 'bad.jsonl'), '{"step": 1, "loss": SECRET-CONTENT}\n');
+    const bad = await readCurveLog(path.join(dir, 'run', 'bad.jsonl')).catch((e: unknown) => e);
+    expect(String(bad)).toMatch(/bad\.jsonl line 1 is not valid JSON at line 1, column \d+/);
+    expect(String(bad)).not.toContain('SECRET');
   });
 });
 

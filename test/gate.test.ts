@@ -3,6 +3,7 @@
  * files, baselines and reports, scripted trainings. Fast cover for every branch of record, check,
  * drift and diagnose; the end-to-end tests keep the real Python and Docker paths.
  */
+import { appendFileSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -180,6 +181,26 @@ describe('check (statistical)', () => {
       'Metric "loss" has a relative margin (5%) but its baseline mean is 0, so the margin would be 0.',
     );
     expect((err as GateError).hint).toMatch(/absolute margin/);
+  });
+});
+
+describe('a training that writes to what the gate read before it', () => {
+  it('is reported: its data, and the baseline file', async () => {
+    const dir = await recorded(accuracy());
+    const vandal: Training = (run) => {
+      if (run.call === 1) {
+        appendFileSync(path.join(dir, 'data.csv'), '9,9\n');
+        appendFileSync(path.join(dir, '.repro-gate', 'baseline.json'), ' ');
+      }
+      return accuracy()(run);
+    };
+    const out = await check(request(dir, new ScriptedRuntime(vandal)));
+    expect(out.verdict).toBe('equivalent'); // judged by what was read before training
+    const modified = out.report.warnings.filter((w) => w.code === 'inputs-modified').map((w) => w.message);
+    expect(modified).toEqual([
+      expect.stringMatching(/^The training modified its data while it ran: data\.csv \(modified\)\./),
+      expect.stringMatching(/^The training modified the baseline file \.repro-gate\/baseline\.json while it ran/),
+    ]);
   });
 });
 

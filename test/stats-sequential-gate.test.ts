@@ -93,7 +93,8 @@ describe('seedWarnings (pre-flight)', () => {
     const noisy = runs({ accuracy: [0.91, 0.9, 0.918], loss: [0.3, 0.3001, 0.2999] });
     const w = seedWarnings(noisy, [acc, loss], { alpha: 0.05, nCandidate: 3 });
     expect(w).toHaveLength(1);
-    expect(w[0]).toMatch(
+    expect(w[0]?.code).toBe('low-power');
+    expect(w[0]?.message).toMatch(
       /^accuracy: with this noise \(sd 0\.009\), 3 seeds cannot show equivalence within ±0\.01: use ≥ \d+ seeds \(and re-record the baseline with them\) or widen the margin$/,
     );
   });

@@ -1,7 +1,12 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BASELINE_SCHEMA_VERSION, type Baseline, baselineSchema } from '../schema/baseline.js';
 import { GateError } from '../util/errors.js';
+import { MIB, readLimitedText } from '../util/files.js';
+import { jsonErrorWhere } from '../util/json-position.js';
+
+/** Far beyond any recording (a manifest of a million data files is ~150 MiB), far below a string's limit. */
+const BASELINE_MAX_BYTES = 256 * MIB;
 
 /** How to (re)create the baseline, naming the config when it is not the default one. */
 function recordHint(configFile: string): string {
@@ -10,13 +15,20 @@ function recordHint(configFile: string): string {
 }
 
 export async function readBaseline(file: string, configFile = 'repro-gate.yml'): Promise<Baseline> {
+  const RECORD_HINT = recordHint(configFile);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // A symlink to /dev/zero or a FIFO in the change under test must not hang the gate.
+    text = await readLimitedText(file, {
+      name: `The baseline ${file}`,
+      maxBytes: BASELINE_MAX_BYTES,
+      what: 'a baseline',
+      hint: RECORD_HINT,
+    });
   } catch (err) {
-    const hint = recordHint(configFile);
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new GateError(`No baseline at ${file}.`, hint);
-    throw new GateError(`Cannot read the baseline ${file}: ${(err as Error).message}`, hint);
+    if (err instanceof GateError) throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new GateError(`No baseline at ${file}.`, RECORD_HINT);
+    throw new GateError(`Cannot read the baseline ${file}: ${(err as Error).message}`, RECORD_HINT);
   }
   return parseBaseline(text, file, configFile);
 }
@@ -27,9 +39,11 @@ export function parseBaseline(text: string, file: string, configFile = 'repro-ga
   let raw: unknown;
   try {
     raw = JSON.parse(text);
-  } catch (err) {
+  } catch {
+    // Never V8's message: it quotes the text around the error.
+    const where = jsonErrorWhere(text);
     throw new GateError(
-      `The baseline ${file} is not valid JSON (${(err as Error).message}); it may be truncated or hand-edited.`,
+      `The baseline ${file} is not valid JSON${where ? ` ${where}` : ''}; it may be truncated or hand-edited.`,
       RECORD_HINT,
     );
   }
@@ -46,7 +60,29 @@ export function parseBaseline(text: string, file: string, configFile = 'repro-ga
     const what = issue ? `${issue.path.join('.') || '(top level)'}: ${issue.message}` : 'not a baseline';
     throw new GateError(`The baseline ${file} is corrupt: ${what}.`, RECORD_HINT);
   }
+  const inconsistency = baselineInconsistency(parsed.data);
+  if (inconsistency) throw new GateError(`The baseline ${file} is corrupt: ${inconsistency}.`, RECORD_HINT);
   return parsed.data;
+}
+
+/**
+ * Pure: what a well-formed baseline file says that no recording could have written, or undefined:
+ * a run without a value for one of its metrics, a seed recorded twice, or a statistical baseline
+ * with fewer than 2 runs (no spread to compare with).
+ */
+export function baselineInconsistency(baseline: Baseline): string | undefined {
+  const { settings, runs } = baseline;
+  const seen = new Set<number>();
+  for (const run of runs) {
+    if (seen.has(run.seed)) return `runs: seed ${run.seed} is recorded twice`;
+    seen.add(run.seed);
+    const missing = settings.metrics.find((name) => !Object.hasOwn(run.metrics, name));
+    if (missing !== undefined)
+      return `runs: the run for seed ${run.seed} has no value for metric "${missing}" (listed in settings.metrics)`;
+  }
+  if (settings.mode === 'statistical' && runs.length < 2)
+    return `runs: a statistical baseline needs at least 2 runs to measure seed-to-seed spread, this one has ${runs.length}`;
+  return undefined;
 }
 
 /** Write to a temp file beside the target, then rename: a crash never leaves a half-written baseline. */

@@ -8,11 +8,13 @@
  * finite number, or a line that is not a JSON object, is an error naming the line. Several lines for
  * one step merge (the later value wins for a metric logged twice).
  */
-import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { CurveDivergence, CurvePlot } from '../schema/diagnosis.js';
 import { valueAt } from '../util/dotted.js';
 import { downsample } from '../util/downsample.js';
 import { GateError } from '../util/errors.js';
+import { readConfinedFile } from '../util/files.js';
+import { jsonErrorWhere } from '../util/json-position.js';
 import { parseLenientJson } from '../util/lenient-json.js';
 import { jsonNumber } from './types.js';
 
@@ -51,9 +53,11 @@ export function parseCurveLog(content: string, opts: ParseCurveOptions = {}): Cu
     let doc: unknown;
     try {
       doc = parseLenientJson(line);
-    } catch (err) {
+    } catch {
+      // Never the parser's own message: it quotes the line.
+      const at = jsonErrorWhere(line, { lenient: true });
       throw new GateError(
-        `${where} is not valid JSON: ${(err as Error).message}`,
+        `${where} is not valid JSON${at ? ` ${at}` : ''}.`,
         'Write one JSON object per line (JSON Lines), e.g. {"step": 10, "loss": 0.53}.',
       );
     }
@@ -97,17 +101,24 @@ export function parseCurveLog(content: string, opts: ParseCurveOptions = {}): Cu
   return { stepKey, series, skippedLines };
 }
 
-export async function readCurveLog(file: string, opts: Omit<ParseCurveOptions, 'source'> = {}): Promise<CurveLog> {
-  let content: string;
-  try {
-    content = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new GateError(
-        `The curve log ${file} does not exist.`,
-        'Have the training write its per-step log into {out}.',
-      );
-    throw err;
+/**
+ * Reads a run's curve log. `root` is the run's output folder (default: the file's folder): the log
+ * must stay inside it, also through symlinks, since the training wrote it.
+ */
+export async function readCurveLog(
+  file: string,
+  opts: Omit<ParseCurveOptions, 'source'> & { root?: string } = {},
+): Promise<CurveLog> {
+  const root = opts.root ?? path.dirname(file);
+  const content = await readConfinedFile(root, path.relative(root, file), 'curves.file', {
+    folder: "the run's output folder",
+    hint: 'Have the training write its per-step log into {out}.',
+  });
+  if (content === null) {
+    throw new GateError(
+      `The curve log ${file} does not exist.`,
+      'Have the training write its per-step log into {out}.',
+    );
   }
   return parseCurveLog(content, { ...opts, source: file });
 }
@@ -173,12 +184,17 @@ export function compareCurves(a: CurveLog, b: CurveLog, opts: CurveCompareOption
   });
 }
 
+/** The same curve log (`rel`) in two runs' output folders, compared. */
 export async function diffCurveFiles(
-  fileA: string,
-  fileB: string,
+  dirA: string,
+  dirB: string,
+  rel: string,
   opts: CurveCompareOptions & { stepKey?: string } = {},
 ): Promise<{ a: CurveLog; b: CurveLog; divergences: CurveDivergence[] }> {
-  const [a, b] = await Promise.all([readCurveLog(fileA, opts), readCurveLog(fileB, opts)]);
+  const [a, b] = await Promise.all([
+    readCurveLog(path.join(dirA, rel), { ...opts, root: dirA }),
+    readCurveLog(path.join(dirB, rel), { ...opts, root: dirB }),
+  ]);
   return { a, b, divergences: compareCurves(a, b, opts) };
 }
 

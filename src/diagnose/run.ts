@@ -122,7 +122,7 @@ export async function diagnose(ctx: DiagnoseContext, seed: number): Promise<Diag
   let curvePlot: Diagnosis['curvePlot'] = null;
   if (config.curves) {
     const { file, step, atol, rtol } = config.curves;
-    const diffed = await diffCurveFiles(path.join(same.outA, file), path.join(same.outB, file), {
+    const diffed = await diffCurveFiles(same.outA, same.outB, file, {
       stepKey: step,
       atol,
       rtol,

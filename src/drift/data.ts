@@ -17,3 +17,27 @@ export function diffData(before: DataFingerprint, after: DataFingerprint): DataD
   }
   return out;
 }
+
+export interface SnapshotChange {
+  path: string;
+  change: 'added' | 'removed' | 'modified';
+}
+
+/**
+ * Pure: the files that differ between two stat snapshots (fingerprint/data.ts statSnapshot: path →
+ * "size:mtimeNs:ino"), sorted by path. Taken around a training, a non-empty result means the
+ * training wrote to its own data.
+ */
+export function changedSince(
+  before: ReadonlyMap<string, string>,
+  after: ReadonlyMap<string, string>,
+): SnapshotChange[] {
+  const out: SnapshotChange[] = [];
+  for (const p of sortBytes(new Set([...before.keys(), ...after.keys()]))) {
+    const b = before.get(p);
+    const a = after.get(p);
+    if (b === a) continue;
+    out.push({ path: p, change: b === undefined ? 'added' : a === undefined ? 'removed' : 'modified' });
+  }
+  return out;
+}

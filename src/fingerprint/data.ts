@@ -1,6 +1,6 @@
 /**
  * Data fingerprints: SHA-256 of the full content of every file under the config's `data:` entries,
- * as a flat manifest keyed by POSIX path relative to the root, plus a pure diff of two manifests.
+ * as a flat manifest keyed by POSIX path relative to the root.
  *
  * Walk rules:
  * - Folders are walked recursively; names are visited in byte order and the manifest's keys are
@@ -10,120 +10,301 @@
  *   A link back to a folder that is already being walked (a cycle) is skipped.
  * - A broken symlink is an error: training could not read it either, and silently skipping it would
  *   hide exactly the kind of drift this gate exists to catch.
- * - Other special files (FIFOs, sockets, devices) inside folders are skipped; listing one directly
- *   in `data:` is an error.
+ * - The kernel's files are never read: anything that resolves under /proc, /sys or /dev or onto a
+ *   pseudo-file system (reading /proc/self/environ would hash the gate's own secrets; /dev/zero never
+ *   ends), and FIFOs, sockets and devices inside folders, are skipped with a warning. Listing a FIFO,
+ *   socket or device directly in `data:` is an error.
  * - An entry must stay inside the root lexically (`../x` or an outside absolute path is an error);
- *   symlink targets may live anywhere, since it is their content that is hashed.
+ *   symlink targets may live anywhere else, since it is their content that is hashed.
+ * - The whole fingerprint has a time limit (`timeLimitMs`, 30 minutes by default), and a file that
+ *   changes while it is hashed (size, mtime or inode) is hashed again once, then refused.
  */
 import { createHash } from 'node:crypto';
-import type { Stats } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { type BigIntStats, constants, type Stats } from 'node:fs';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataFingerprint, FileEntry } from '../schema/baseline.js';
 import { sortBytesBy } from '../util/bytes.js';
+import { formatDuration } from '../util/duration.js';
 import { GateError } from '../util/errors.js';
+import { pseudoLocationReason } from '../util/files.js';
+import { stderrLogger } from '../util/logger.js';
 import { resolveEntry } from './paths.js';
 
 /** Big enough that per-read overhead (a threadpool round trip) is negligible next to hashing. */
 const CHUNK = 1 << 20;
 /** Enough overlap for many small files' open/read/close syscalls; hashing itself is one thread. */
 const POOL = 4;
+/** Generous: hashing runs at hundreds of MB/s, so this is terabytes, or a stalled network mount. */
+const DEFAULT_TIME_LIMIT_MS = 30 * 60_000;
+
+export interface DataFingerprintOptions {
+  /** Where skipped files are reported (one line each); default: stderr. */
+  warn?: (message: string) => void;
+  /** The longest the whole fingerprint may take; default 30 minutes. */
+  timeLimitMs?: number;
+}
+
+/** A file to hash: where it is, which `data:` entry listed it, and whether a symlink led to it. */
+interface Found {
+  abs: string;
+  entry: string;
+  viaLink: boolean;
+}
+
+interface WalkContext {
+  out: Map<string, Found>;
+  warn: (message: string) => void;
+  /** Throws once the time limit has passed; names what was being done. */
+  checkTime: (doing: () => string) => void;
+  /** statSnapshot: a broken link is simply not there (the fingerprint reports it). */
+  tolerant: boolean;
+}
 
 function join(rel: string, name: string): string {
   return rel === '' ? name : `${rel}/${name}`;
 }
 
-/** Collects regular files (key → absolute path) under one walked folder. */
-async function walk(abs: string, rel: string, out: Map<string, string>, ancestors: Set<string>): Promise<void> {
+/** Collects regular files (key → where) under one walked folder. */
+async function walk(
+  ctx: WalkContext,
+  abs: string,
+  rel: string,
+  entry: string,
+  viaLink: boolean,
+  ancestors: Set<string>,
+): Promise<void> {
+  ctx.checkTime(() => `walking ${rel || '.'} (data: entry "${entry}")`);
   const dirents = await readdir(abs, { withFileTypes: true });
   for (const d of sortBytesBy(dirents, (x) => x.name)) {
     const { name } = d;
     const childAbs = path.join(abs, name);
     const childRel = join(rel, name);
+    const isLink = d.isSymbolicLink();
     let st: Stats | undefined;
-    if (d.isSymbolicLink()) {
+    if (isLink) {
       st = await stat(childAbs).catch(() => undefined);
       if (!st) {
+        if (ctx.tolerant) continue;
         throw new GateError(
           `Data file ${childRel} is a broken symlink.`,
           'Restore its target (e.g. pull the data), remove the link, or narrow data: in repro-gate.yml.',
         );
       }
     }
+    const linked = viaLink || isLink;
     if (st ? st.isFile() : d.isFile()) {
-      out.set(childRel, childAbs);
+      ctx.out.set(childRel, { abs: childAbs, entry, viaLink: linked });
     } else if (st ? st.isDirectory() : d.isDirectory()) {
       const s = st ?? (await stat(childAbs));
       const id = `${s.dev}:${s.ino}`;
       if (ancestors.has(id)) continue; // a symlink cycle back to a folder already on the path
+      if (linked) {
+        const reason = await pseudoLocationReason(await realpath(childAbs), s);
+        if (reason) {
+          ctx.warn(`Data folder ${childRel} ${reason}; skipped (the kernel's files are not data).`);
+          continue;
+        }
+      }
       ancestors.add(id);
-      await walk(childAbs, childRel, out, ancestors);
+      await walk(ctx, childAbs, childRel, entry, linked, ancestors);
       ancestors.delete(id);
+    } else {
+      // FIFOs, sockets and devices: not data, and reading a FIFO would block forever.
+      ctx.warn(`Data path ${childRel} is not a regular file (a FIFO, socket or device); skipped.`);
     }
-    // FIFOs, sockets and devices: not data, and reading a FIFO would block forever.
   }
 }
 
-async function hashFile(abs: string, rel: string, buf: Buffer): Promise<FileEntry> {
+/** Collects the files under `entries`; a missing entry or a FIFO listed directly is an error. */
+async function collect(ctx: WalkContext, entries: string[], root: string): Promise<void> {
+  for (const entry of entries) {
+    const { abs, rel } = resolveEntry(root, entry, 'data');
+    ctx.checkTime(() => `looking up data: entry "${entry}"`);
+    const st = await stat(abs).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'ELOOP') return undefined;
+      throw new GateError(`Cannot access data path ${entry} (${err.code ?? err}).`, 'Check its permissions.');
+    });
+    if (!st) {
+      if (ctx.tolerant) continue;
+      throw new GateError(
+        `Data path "${entry}" listed in data: does not exist (looked for ${abs}).`,
+        `Fix the data: list in repro-gate.yml (paths are relative to ${path.resolve(root)}), or create the file.`,
+      );
+    }
+    if (!st.isFile() && !st.isDirectory()) {
+      if (ctx.tolerant) continue;
+      throw new GateError(
+        `Data path "${entry}" is not a regular file or folder.`,
+        'List files or folders in data: in repro-gate.yml.',
+      );
+    }
+    // The entry itself may be (or sit under) a symlink: where does it really lead?
+    const real = await realpath(abs);
+    const viaLink = real !== path.resolve(abs);
+    if (viaLink && st.isDirectory()) {
+      const reason = await pseudoLocationReason(real, st);
+      if (reason) {
+        ctx.warn(`Data folder ${rel || '.'} ${reason}; skipped (the kernel's files are not data).`);
+        continue;
+      }
+    }
+    if (st.isFile()) ctx.out.set(rel, { abs, entry, viaLink });
+    else await walk(ctx, abs, rel, entry, viaLink, new Set([`${st.dev}:${st.ino}`]));
+  }
+}
+
+/** size, mtime (ns) and inode: what changes when a file is written or replaced. */
+function version(st: BigIntStats): string {
+  return `${st.size}:${st.mtimeNs}:${st.ino}`;
+}
+
+/** One hash of a file, or undefined when it changed while being read. */
+async function hashOnce(abs: string, buf: Buffer, checkTime: () => void): Promise<FileEntry | undefined> {
   const hash = createHash('sha256');
   let size = 0;
+  // O_NONBLOCK: a file swapped for a FIFO since the walk cannot block the open.
+  const fh = await open(abs, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
-    const fh = await open(abs, 'r');
-    try {
-      for (;;) {
-        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-        if (bytesRead === 0) break;
-        hash.update(buf.subarray(0, bytesRead)); // copied into the hash state now, so buf can be reused
-        size += bytesRead;
-      }
-    } finally {
-      await fh.close();
+    const before = await fh.stat({ bigint: true });
+    if (!before.isFile()) return undefined;
+    for (;;) {
+      checkTime();
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead)); // copied into the hash state now, so buf can be reused
+      size += bytesRead;
+      // A short read of a regular file that reached its size is its end: skip the read that would
+      // say so (one less round trip per small file). A file whose size is wrong reads on to EOF.
+      if (bytesRead < buf.length && BigInt(size) === before.size) break;
+    }
+    // Written to (size, mtime) or replaced by another file (inode) while it was read? One stat of
+    // the path tells both; the bytes read must also be the size it had when opened.
+    const after = await stat(abs, { bigint: true }).catch(() => undefined);
+    if (!after || version(after) !== version(before) || BigInt(size) !== before.size) return undefined;
+  } finally {
+    await fh.close();
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+async function hashFile(rel: string, found: Found, buf: Buffer, checkTime: () => void): Promise<FileEntry> {
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const entry = await hashOnce(found.abs, buf, checkTime);
+      if (entry) return entry;
     }
   } catch (err) {
+    if (err instanceof GateError) throw err;
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
     throw new GateError(
       `Cannot read data file ${rel} (${code}).`,
       'Check that the file exists and is readable by the runner.',
     );
   }
-  return { sha256: hash.digest('hex'), size };
+  throw new GateError(
+    `Data file ${rel} changed while it was being fingerprinted (twice in a row), so its hash would not match any one version of it.`,
+    'Something is still writing to it (a download, a running job): fingerprint it once it is complete, or leave it out of data: in repro-gate.yml.',
+  );
 }
 
-/** Fingerprints the `data:` entries (files or folders, relative to `root`). */
-export async function fingerprintData(entries: string[], root: string): Promise<DataFingerprint> {
-  const found = new Map<string, string>(); // overlapping entries (`data/`, `data/a.csv`) dedupe here
-  for (const entry of entries) {
-    const { abs, rel } = resolveEntry(root, entry, 'data');
-    const st = await stat(abs).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'ELOOP') return undefined;
-      throw new GateError(`Cannot access data path ${entry} (${err.code ?? err}).`, 'Check its permissions.');
-    });
-    if (!st) {
-      throw new GateError(
-        `Data path "${entry}" listed in data: does not exist (looked for ${abs}).`,
-        `Fix the data: list in repro-gate.yml (paths are relative to ${path.resolve(root)}), or create the file.`,
-      );
-    }
-    if (st.isFile()) found.set(rel, abs);
-    else if (st.isDirectory()) await walk(abs, rel, found, new Set([`${st.dev}:${st.ino}`]));
-    else {
-      throw new GateError(
-        `Data path "${entry}" is not a regular file or folder.`,
-        'List files or folders in data: in repro-gate.yml.',
-      );
-    }
-  }
-
-  // Hash with a small pool; results are keyed, so completion order doesn't matter.
-  // One iterator shared by the workers: each takes the next file when it is free.
-  const todo = [...found].values();
+/** Hashes one file per worker, at most POOL at a time; results are keyed, so order doesn't matter. */
+async function hashAll(
+  found: Map<string, Found>,
+  inProgress: Map<number, string>,
+  checkTime: (doing: () => string) => void,
+): Promise<Map<string, FileEntry>> {
+  const todo = found.entries();
   const hashed = new Map<string, FileEntry>();
-  const worker = async () => {
+  const worker = async (id: number) => {
     const buf = Buffer.allocUnsafe(CHUNK);
-    for (const [rel, abs] of todo) hashed.set(rel, await hashFile(abs, rel, buf));
+    for (const [rel, f] of todo) {
+      const what = `${rel} (data: entry "${f.entry}")`;
+      inProgress.set(id, what);
+      hashed.set(rel, await hashFile(rel, f, buf, () => checkTime(() => `hashing ${what}`)));
+      inProgress.delete(id);
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(POOL, found.size) }, worker));
+  await Promise.all(Array.from({ length: Math.min(POOL, found.size) }, (_, id) => worker(id)));
+  return hashed;
+}
 
+/**
+ * Fingerprints the `data:` entries (files or folders, relative to `root`). Files skipped as not
+ * data (the kernel's, FIFOs, …) are reported through `opts.warn` and left out of the manifest.
+ */
+export async function fingerprintData(
+  entries: string[],
+  root: string,
+  opts: DataFingerprintOptions = {},
+): Promise<DataFingerprint> {
+  const warn = opts.warn ?? ((m: string) => stderrLogger.warn(m));
+  const limit = opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS;
+  const deadline = Date.now() + limit;
+  let doing = () => 'starting';
+  const timeUp = (what: string) =>
+    new GateError(
+      `Fingerprinting data took longer than ${formatDuration(limit)}; stopped while ${what}.`,
+      'A data file may be on a stalled network mount, or too large to hash on every run: narrow data: in repro-gate.yml (a checksum file of a large dataset is data too).',
+    );
+  const checkTime = (what: () => string) => {
+    doing = what;
+    if (Date.now() > deadline) throw timeUp(what());
+  };
+  const found = new Map<string, Found>();
+  const inProgress = new Map<number, string>();
+
+  const work = (async () => {
+    await collect({ out: found, warn, checkTime, tolerant: false }, entries, root);
+    // Files reached through a symlink may be the kernel's: skip those (one statfs per file system).
+    for (const [rel, f] of [...found]) {
+      if (!f.viaLink) continue;
+      checkTime(() => `looking up ${rel} (data: entry "${f.entry}")`);
+      const real = await realpath(f.abs);
+      const reason = await pseudoLocationReason(real, await stat(real));
+      if (reason) {
+        warn(`Data file ${rel} ${reason}; skipped (the kernel's files are not data).`);
+        found.delete(rel);
+      }
+    }
+    return hashAll(found, inProgress, checkTime);
+  })();
+
+  // A read that never returns (a stalled mount) cannot check the clock itself: race it.
+  let timer: NodeJS.Timeout | undefined;
+  const clock = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => {
+        const busy = [...new Set(inProgress.values())];
+        reject(timeUp(busy.length ? `hashing ${busy.join(', ')}` : doing()));
+      },
+      Math.min(limit, 2 ** 31 - 1),
+    ); // setTimeout fires at once beyond 2^31 − 1 ms
+  });
+  let hashed: Map<string, FileEntry>;
+  try {
+    hashed = await Promise.race([work, clock]);
+  } finally {
+    clearTimeout(timer);
+  }
   // fromEntries (not assignment) so even a file named `__proto__` becomes a key.
   return { files: Object.fromEntries(sortBytesBy(hashed, ([rel]) => rel)) };
+}
+
+/**
+ * A cheap snapshot of the files under `entries` (no hashing): POSIX path → "size:mtimeNs:ino".
+ * Taken before and after training, `changedSince` (drift/data.ts) tells whether the training
+ * modified its own data. Missing entries, broken links and the kernel's files are simply absent.
+ */
+export async function statSnapshot(entries: string[], root: string): Promise<Map<string, string>> {
+  const found = new Map<string, Found>();
+  await collect({ out: found, warn: () => {}, checkTime: () => {}, tolerant: true }, entries, root);
+  const snapshot = new Map<string, string>();
+  for (const [rel, f] of sortBytesBy(found, ([r]) => r)) {
+    const st = await stat(f.abs, { bigint: true }).catch(() => undefined);
+    if (!st?.isFile()) continue;
+    if (f.viaLink && (await pseudoLocationReason(await realpath(f.abs), await stat(f.abs)))) continue;
+    snapshot.set(rel, version(st));
+  }
+  return snapshot;
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { GateError } from '../util/errors.js';
+import { insideFolder } from '../util/paths.js';
 
 /**
  * Resolves a config entry against the root and rejects one that escapes it.
@@ -13,13 +14,12 @@ export function resolveEntry(root: string, entry: string, setting: string): { ab
       `Remove the empty item from ${setting}:.`,
     );
   }
-  const abs = path.resolve(base, entry);
-  const rel = path.relative(base, abs);
-  if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
+  const rel = insideFolder(entry, base);
+  if (rel === undefined) {
     throw new GateError(
       `The ${setting}: entry "${entry}" points outside the project root (${base}).`,
       `List paths inside the repository, relative to ${base}, in ${setting}: in repro-gate.yml.`,
     );
   }
-  return { abs, rel: rel.split(path.sep).join('/') };
+  return { abs: path.resolve(base, entry), rel };
 }

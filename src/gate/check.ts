@@ -23,7 +23,7 @@ import { checkRobustSeeds } from '../stats/robust.js';
 import { GateError } from '../util/errors.js';
 import { shortHash } from '../util/format.js';
 import { type BaseComparison, type BaseReference, compareWithBase, readBase } from './base.js';
-import { codeChangesSince, driftSince, observe } from './observe.js';
+import { codeChangesSince, driftSince, inputsModified, observe, snapshotInputs } from './observe.js';
 import { buildReport, type GateOutcome, outcome } from './report.js';
 import { diagnoseContext, seedRuns } from './seed-runs.js';
 import { baselineLocation, type GateRequest, type Session, withSession } from './session.js';
@@ -62,9 +62,14 @@ export async function check(req: CheckRequest): Promise<GateOutcome> {
   return withSession(req, config, 'check', async (s) => {
     const { fingerprints, context } = await observe(s);
     const drift = await driftSince(s, baseline, fingerprints);
+    const inputsBefore = await snapshotInputs(s);
     const own = await trainAndCompare(s, baseline);
     const { candidate, sequential } = own;
-    const warnings = [...(baseProblem ? [baseProblem] : []), ...own.warnings];
+    const warnings = [
+      ...(baseProblem ? [baseProblem] : []),
+      ...own.warnings,
+      ...(await inputsModified(s, inputsBefore)),
+    ];
 
     // Judged by the base commit when this change alters what it is judged against, unless accepted.
     let judged: Pick<BaseComparison, 'verdict' | 'metrics' | 'mismatches'> = own;

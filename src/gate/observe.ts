@@ -7,17 +7,18 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { lintDeterminism } from '../diagnose/lint.js';
 import { diffConfig } from '../drift/config.js';
-import { diffData } from '../drift/data.js';
+import { changedSince, diffData } from '../drift/data.js';
 import { diffEnvironment } from '../drift/environment.js';
 import { diffSettings } from '../drift/settings.js';
 import { describeTextChange } from '../drift/text-change.js';
 import { fingerprintConfigFiles } from '../fingerprint/config.js';
-import { fingerprintData } from '../fingerprint/data.js';
+import { fingerprintData, statSnapshot } from '../fingerprint/data.js';
 import { probeEnvironment } from '../fingerprint/environment.js';
 import { changedFilesSince, fileAtCommit, gitCommit } from '../fingerprint/git.js';
 import type { Baseline, BaselineSettings, Fingerprints } from '../schema/baseline.js';
 import type { GateConfig } from '../schema/config.js';
-import type { Drift } from '../schema/report.js';
+import type { Drift, ReportWarning } from '../schema/report.js';
+import { listSome } from '../util/format.js';
 import { toPosix } from '../util/paths.js';
 import { TOOL_VERSION } from '../util/version.js';
 import type { ReportContext } from './report.js';
@@ -32,7 +33,7 @@ export interface Observation {
 export async function observe(s: Session): Promise<Observation> {
   const { config } = s;
   const [data, configFiles, probed, commit] = await Promise.all([
-    fingerprintData(config.data, config.root),
+    fingerprintData(config.data, config.root, { warn: (m) => s.log.warn(m) }),
     fingerprintConfigFiles(config.config, config.root),
     probeEnvironment(s.runtime, {
       command: config.train.command,
@@ -113,4 +114,40 @@ async function describeDataChanges(config: GateConfig, commit: string, data: Dri
     const detail = describeTextChange(before, await readFile(file, 'utf8'));
     if (detail) entry.detail = detail;
   }
+}
+
+/** What the training could change that the gate read before it: the data and the baseline file. */
+export interface InputsSnapshot {
+  data: Map<string, string>;
+  baseline: string | null;
+}
+
+export async function snapshotInputs(s: Session): Promise<InputsSnapshot> {
+  const baselineText = await readFile(s.baselinePath).catch(() => null);
+  return {
+    data: await statSnapshot(s.config.data, s.config.root),
+    baseline: baselineText && createHash('sha256').update(baselineText).digest('hex'),
+  };
+}
+
+/** Warnings when the training wrote to its own data or to the baseline file while it ran. */
+export async function inputsModified(s: Session, before: InputsSnapshot): Promise<ReportWarning[]> {
+  const after = await snapshotInputs(s);
+  const out: ReportWarning[] = [];
+  const changed = changedSince(before.data, after.data);
+  if (changed.length) {
+    const list = listSome(changed.map((c) => `${c.path} (${c.change})`));
+    out.push({
+      code: 'inputs-modified',
+      message: `The training modified its data while it ran: ${list}. The fingerprint and drift describe the data as it was before training; make the training leave data: read-only.`,
+    });
+  }
+  if (before.baseline !== after.baseline) {
+    out.push({
+      code: 'inputs-modified',
+      message: `The training modified the baseline file ${s.baselineName} while it ran; the comparison used the copy read before training.`,
+    });
+  }
+  for (const w of out) s.log.warn(w.message);
+  return out;
 }

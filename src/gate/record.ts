@@ -1,9 +1,10 @@
 /** `record`: train every seed and write the baseline (a baseline is always a real run). */
 import { writeBaseline } from '../baseline/io.js';
+import { checkRecordable } from '../baseline/recordable.js';
 import { loadConfig } from '../config/load.js';
 import { BASELINE_SCHEMA_VERSION, type Baseline } from '../schema/baseline.js';
 import { TOOL_VERSION } from '../util/version.js';
-import { observe, settingsOf } from './observe.js';
+import { inputsModified, observe, settingsOf, snapshotInputs } from './observe.js';
 import { buildReport, type GateOutcome, outcome } from './report.js';
 import { seedRuns } from './seed-runs.js';
 import { type GateRequest, withSession } from './session.js';
@@ -12,7 +13,14 @@ export async function record(req: GateRequest): Promise<GateOutcome> {
   const config = await loadConfig(req.configPath, req.cwd);
   return withSession(req, config, 'record', async (s) => {
     const { fingerprints, context } = await observe(s);
+    const inputsBefore = await snapshotInputs(s);
     const runs = await seedRuns(s, 'record', config.seeds);
+    const warnings = await inputsModified(s, inputsBefore);
+    // Values no comparison could use (a mean that overflows) are refused now, not at the next check.
+    checkRecordable(
+      runs,
+      config.metrics.map((m) => m.name),
+    );
     const recorded: Baseline = {
       schemaVersion: BASELINE_SCHEMA_VERSION,
       tool: { name: 'repro-gate', version: TOOL_VERSION },
@@ -30,6 +38,7 @@ export async function record(req: GateRequest): Promise<GateOutcome> {
         verdict: 'recorded',
         baseline: recorded,
         candidate: runs,
+        warnings,
       }),
     );
   });

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { GateError } from '../util/errors.js';
+import { ownRecord } from './own-record.js';
 
 export const BASELINE_SCHEMA_VERSION = 1;
 
@@ -16,21 +17,24 @@ const fileEntrySchema = z
   .strict();
 export type FileEntry = z.infer<typeof fileEntrySchema>;
 
-/** Every data file by POSIX path relative to the config's folder, sorted by bytes. */
-const dataFingerprintSchema = z.object({ files: z.record(z.string(), fileEntrySchema) }).strict();
+/**
+ * Every data file by POSIX path relative to the config's folder, sorted by bytes. Records keyed by
+ * names from the outside world are ownRecords, so `__proto__` or `constructor` round-trips.
+ */
+const dataFingerprintSchema = z.object({ files: ownRecord(fileEntrySchema) }).strict();
 export type DataFingerprint = z.infer<typeof dataFingerprintSchema>;
 
 /** One config file flattened to dotted keys (see util/dotted.ts). */
-const flatConfigSchema = z.record(z.string(), scalarSchema);
+const flatConfigSchema = ownRecord(scalarSchema);
 export type FlatConfig = z.infer<typeof flatConfigSchema>;
 
-const environmentFingerprintSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+const environmentFingerprintSchema = ownRecord(z.union([z.string(), z.number(), z.boolean()]));
 export type EnvironmentFingerprint = z.infer<typeof environmentFingerprintSchema>;
 
 const fingerprintsSchema = z
   .object({
     data: dataFingerprintSchema,
-    config: z.record(z.string(), flatConfigSchema),
+    config: ownRecord(flatConfigSchema),
     environment: environmentFingerprintSchema,
   })
   .strict();
@@ -39,8 +43,8 @@ export type Fingerprints = z.infer<typeof fingerprintsSchema>;
 const runRecordSchema = z
   .object({
     seed: z.number().int().nonnegative(),
-    metrics: z.record(z.string(), z.number()),
-    artifacts: z.record(z.string(), fileEntrySchema),
+    metrics: ownRecord(z.number()),
+    artifacts: ownRecord(fileEntrySchema),
     durationMs: z.number().nonnegative(),
   })
   .strict();
@@ -52,7 +56,8 @@ export type RunRecord = z.infer<typeof runRecordSchema>;
  */
 export function metricValues(runs: readonly RunRecord[], name: string): number[] {
   return runs.map((run) => {
-    const value = run.metrics[name];
+    // Own keys only: a metric named `constructor` is a name, not Object.prototype.constructor.
+    const value = Object.hasOwn(run.metrics, name) ? run.metrics[name] : undefined;
     if (value === undefined)
       throw new GateError(
         `The run for seed ${run.seed} has no value for metric "${name}".`,
@@ -67,8 +72,14 @@ export const baselineSchema = z
     schemaVersion: z.literal(BASELINE_SCHEMA_VERSION),
     tool: z.object({ name: z.literal('repro-gate'), version: z.string() }).strict(),
     recordedAt: z.string(),
-    /** Git commit of the project when recorded (null outside git); the reference for "code" drift. */
-    commit: z.string().nullable(),
+    /**
+     * Git commit of the project when recorded (null outside git); the reference for "code" drift.
+     * A full SHA-1 or SHA-256: it is passed to git, so nothing else (an option, a ref name) may pass.
+     */
+    commit: z
+      .string()
+      .regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, 'expected a full commit SHA (40 or 64 lowercase hex digits) or null')
+      .nullable(),
     settings: z
       .object({
         mode: z.enum(['exact', 'statistical']),

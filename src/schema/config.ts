@@ -5,6 +5,11 @@
 import { z } from 'zod';
 import { parseDuration } from '../util/duration.js';
 
+/** A value in a message: JSON, except the numbers JSON cannot spell (Infinity, NaN). */
+function show(v: unknown): string {
+  return typeof v === 'number' && !Number.isFinite(v) ? String(v) : (JSON.stringify(v) ?? String(v));
+}
+
 /** "2%" → relative to the baseline mean; a plain number → absolute. */
 const marginSchema = z.union([z.number(), z.string()]).transform((raw, ctx) => {
   if (typeof raw === 'number') {
@@ -22,15 +27,35 @@ const marginSchema = z.union([z.number(), z.string()]).transform((raw, ctx) => {
 });
 
 const metricSchema = z
-  .object({
-    /** Required in statistical mode; exact mode compares bits and ignores it. */
-    margin: marginSchema.optional(),
-    /** higher: only a drop beyond the margin fails (non-inferiority); lower: only a rise. */
-    direction: z.enum(['both', 'higher', 'lower']).default('both'),
-  })
+  .object(
+    {
+      /** Required in statistical mode; exact mode compares bits and ignores it. */
+      margin: marginSchema.optional(),
+      /** higher: only a drop beyond the margin fails (non-inferiority); lower: only a rise. */
+      direction: z.enum(['both', 'higher', 'lower']).default('both'),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'invalid_type'
+          ? `expected the metric's settings as a mapping, e.g. {margin: 0.01}, got ${show(issue.input)}`
+          : undefined,
+    },
+  )
   .strict();
 
-const envValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+const envValue = z.union([z.string(), z.number(), z.boolean()]).transform((v, ctx) => {
+  if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `is an integer beyond 2^53, which YAML reads as ${v} and would pass on rounded; quote it ("…") to pass it exactly`,
+    });
+    return z.NEVER;
+  }
+  return String(v);
+});
+
+/** setTimeout's limit (2^31 − 1 ms, about 24.8 days): a longer timeout would fire at once. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** `seeds: {min, max}`: train the candidate in stages and stop as soon as the gate can decide. */
 const sequentialSeedsSchema = z
@@ -46,19 +71,30 @@ const sequentialSeedsSchema = z
   .strict()
   .refine((s) => s.max >= s.min, { message: 'max must be at least min', path: ['max'] });
 
-const seedsSchema = z.union([
-  z
-    .number()
-    .int()
-    .positive()
-    .max(1000)
-    .transform((n) => Array.from({ length: n }, (_, i) => i)),
-  z
-    .array(z.number().int().nonnegative())
-    .min(1)
-    .refine((s) => new Set(s).size === s.length, 'seeds must not repeat'),
-  sequentialSeedsSchema,
-]);
+const SEEDS_EXPECTED = 'expected a whole number of seeds ≥ 1 or a list of non-negative integers';
+
+/** `seeds: 5` (seeds 0…4) or `seeds: [3, 7, 11]`, with one message for whatever else is there. */
+const fixedSeedsSchema = z.union([z.number(), z.array(z.unknown())]).transform((v, ctx): number[] => {
+  const fail = (message: string) => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v) || v < 1) return fail(`${SEEDS_EXPECTED}, got ${show(v)}`);
+    if (v > 1000) return fail(`at most 1000 seeds, got ${v}`);
+    return Array.from({ length: v }, (_, i) => i);
+  }
+  if (v.length === 0) return fail(`${SEEDS_EXPECTED}, got an empty list`);
+  const bad = v.find((x) => !(typeof x === 'number' && Number.isSafeInteger(x) && x >= 0));
+  if (bad !== undefined) return fail(`${SEEDS_EXPECTED}, got ${show(bad)} in the list`);
+  const seeds = v as number[];
+  if (new Set(seeds).size !== seeds.length) return fail('seeds must not repeat');
+  return seeds;
+});
+
+const seedsSchema = z.union([fixedSeedsSchema, sequentialSeedsSchema], {
+  error: (issue) => `${SEEDS_EXPECTED}, got ${show(issue.input)}`,
+});
 
 const relPath = z.string().min(1, 'must not be empty');
 
@@ -89,8 +125,12 @@ const configFileSchema = z
             if (ms === undefined) {
               ctx.addIssue({
                 code: 'custom',
-                message: `expected a duration like 90s, 30m or 1h30m, got ${JSON.stringify(v)}`,
+                message: `expected a duration like 90s, 30m or 1h30m, got ${show(v)}`,
               });
+              return z.NEVER;
+            }
+            if (ms > MAX_TIMEOUT_MS) {
+              ctx.addIssue({ code: 'custom', message: `must be at most 24 days (596h), got ${show(v)}` });
               return z.NEVER;
             }
             return ms;
@@ -152,6 +192,11 @@ const configFileSchema = z
     message:
       'robust: true is an independent-samples test with fixed seeds; it cannot be combined with paired: true or seeds: {min, max}',
     path: ['robust'],
+  })
+  .refine((c) => c.mode !== 'statistical' || !Array.isArray(c.seeds) || c.seeds.length >= 2, {
+    message:
+      'statistical mode needs at least 2 seeds to measure how much a metric varies from seed to seed; train more seeds (e.g. seeds: 5) or use mode: exact',
+    path: ['seeds'],
   })
   .refine((c) => Array.isArray(c.seeds) || c.mode === 'statistical', {
     message: 'seeds: {min, max} (sequential) needs mode: statistical; exact mode compares fixed seeds',

@@ -94,6 +94,7 @@ export async function runSeed(ctx: SeedRunContext, seed: number): Promise<RunRec
     path.join(outDir, config.metricsFile),
     config.metrics.map((m) => m.name),
     `seed ${seed}'s ${config.metricsFile}`,
+    outDir,
   );
   for (const artifact of config.artifacts) {
     const found = await stat(path.join(outDir, artifact)).catch(() => undefined);
@@ -104,7 +105,7 @@ export async function runSeed(ctx: SeedRunContext, seed: number): Promise<RunRec
       );
     }
   }
-  const artifacts = (await fingerprintData(config.artifacts, outDir)).files;
+  const artifacts = (await fingerprintData(config.artifacts, outDir, { warn: (m) => log.warn(m) })).files;
   log.info(`seed ${seed}: done in ${formatDuration(result.durationMs)}`);
   return { seed, metrics, artifacts, durationMs: result.durationMs };
 }
