@@ -27764,7 +27764,7 @@ function info(message) {
 import { readFile as readFile5 } from "node:fs/promises";
 
 // src/baseline/io.ts
-import { mkdir as mkdir2, rename as rename2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
+import { mkdir as mkdir2, realpath as realpath2, rename as rename2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
 import path3 from "node:path";
 
 // node_modules/zod/v4/classic/external.js
@@ -47879,8 +47879,17 @@ function recordHint(configFile) {
   const flag = configFile === "repro-gate.yml" ? "" : ` --config ${configFile}`;
   return `Run \`repro-gate record${flag}\` (or the action with \`command: record\`) and commit the baseline file.`;
 }
-async function readBaseline(file2, configFile = "repro-gate.yml") {
+async function readBaseline(file2, configFile = "repro-gate.yml", root) {
   const RECORD_HINT = recordHint(configFile);
+  if (root !== void 0) {
+    const [realRoot, real] = await Promise.all([realpath2(root), realpath2(file2).catch(() => void 0)]);
+    if (real !== void 0 && !isWithin(realRoot, real)) {
+      throw new GateError(
+        `The baseline ${file2} resolves through a symlink to ${real}, outside the project (${realRoot}); it is not read.`,
+        "Commit the baseline file itself inside the project (baseline: in repro-gate.yml)."
+      );
+    }
+  }
   let text;
   try {
     text = await readLimitedText(file2, {
@@ -49925,7 +49934,7 @@ import path8 from "node:path";
 // src/fingerprint/data.ts
 import { createHash } from "node:crypto";
 import { constants as constants4 } from "node:fs";
-import { open as open4, readdir as readdir2, realpath as realpath2, stat as stat2 } from "node:fs/promises";
+import { open as open4, readdir as readdir2, realpath as realpath3, stat as stat2 } from "node:fs/promises";
 import path6 from "node:path";
 
 // src/util/bytes.ts
@@ -50006,7 +50015,7 @@ async function walk(ctx, abs, rel, entry, viaLink, ancestors) {
       const id = `${s.dev}:${s.ino}`;
       if (ancestors.has(id)) continue;
       if (linked) {
-        const reason = await pseudoLocationReason(await realpath2(childAbs), s);
+        const reason = await pseudoLocationReason(await realpath3(childAbs), s);
         if (reason) {
           ctx.warn(`Data folder ${childRel} ${reason}; skipped (the kernel's files are not data).`);
           continue;
@@ -50042,7 +50051,7 @@ async function collect(ctx, entries, root) {
         "List files or folders in data: in repro-gate.yml."
       );
     }
-    const real = await realpath2(abs);
+    const real = await realpath3(abs);
     const viaLink = real !== path6.resolve(abs);
     if (viaLink && st.isDirectory()) {
       const reason = await pseudoLocationReason(real, st);
@@ -50134,7 +50143,7 @@ async function fingerprintData(entries, root, opts = {}) {
     for (const [rel, f] of [...found]) {
       if (!f.viaLink) continue;
       checkTime(() => `looking up ${rel} (data: entry "${f.entry}")`);
-      const real = await realpath2(f.abs);
+      const real = await realpath3(f.abs);
       const reason = await pseudoLocationReason(real, await stat2(real));
       if (reason) {
         warn(`Data file ${rel} ${reason}; skipped (the kernel's files are not data).`);
@@ -50170,7 +50179,7 @@ async function statSnapshot(entries, root) {
   for (const [rel, f] of sortBytesBy(found, ([r]) => r)) {
     const st = await stat2(f.abs, { bigint: true }).catch(() => void 0);
     if (!st?.isFile()) continue;
-    if (f.viaLink && await pseudoLocationReason(await realpath2(f.abs), await stat2(f.abs))) continue;
+    if (f.viaLink && await pseudoLocationReason(await realpath3(f.abs), await stat2(f.abs))) continue;
     snapshot.set(rel, version2(st));
   }
   return snapshot;
@@ -52560,7 +52569,7 @@ function describeTextChange(before, after) {
 }
 
 // src/fingerprint/config.ts
-import { realpath as realpath3 } from "node:fs/promises";
+import { realpath as realpath4 } from "node:fs/promises";
 import path12 from "node:path";
 
 // node_modules/smol-toml/dist/error.js
@@ -53439,9 +53448,9 @@ function parseByExtension(text, file2) {
   );
 }
 async function refuseOutsideProject(root, abs, file2) {
-  const real = await realpath3(abs).catch(() => void 0);
+  const real = await realpath4(abs).catch(() => void 0);
   if (real === void 0) return;
-  const realRoot = await realpath3(root);
+  const realRoot = await realpath4(root);
   const hint = "Config files are parsed and their values shown in reports: list files of the repository itself in config: in repro-gate.yml (a symlink to a file elsewhere is not followed).";
   if (!isWithin(realRoot, real)) {
     throw new GateError(
@@ -54656,7 +54665,7 @@ async function withSession(req, config2, verb, fn) {
 async function check3(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
   const { baselinePath } = baselineLocation(config2);
-  const baseline = await readBaseline(baselinePath, req.configPath);
+  const baseline = await readBaseline(baselinePath, req.configPath, config2.root);
   checkBaselineFits(config2, baseline, baselinePath);
   let base2;
   let baseProblem;
@@ -54861,7 +54870,7 @@ function diagnosisCause(d) {
 // src/gate/drift.ts
 async function drift(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
-  const baseline = await readBaseline(baselineLocation(config2).baselinePath, req.configPath);
+  const baseline = await readBaseline(baselineLocation(config2).baselinePath, req.configPath, config2.root);
   return withSession(req, config2, "drift", async (s) => {
     const { fingerprints, context: context3 } = await observe(s);
     const found = await driftSince(s, baseline, fingerprints);

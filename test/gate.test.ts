@@ -4,7 +4,7 @@
  * drift and diagnose; the end-to-end tests keep the real Python and Docker paths.
  */
 import { appendFileSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -262,6 +262,23 @@ describe('check: refused before any training', () => {
       message: expect.stringMatching(/has schemaVersion 99, newer than this repro-gate understands \(1\)\.$/),
       trained: 0,
     });
+  });
+
+  it('a baseline that links out of the project', async () => {
+    const dir = await recorded(accuracy());
+    const outside = path.join(await mkdtemp(path.join(os.tmpdir(), 'rg-outside-')), 'secret.json');
+    await writeFile(outside, '{"SECRET": true}');
+    const file = path.join(dir, '.repro-gate', 'baseline.json');
+    await rm(file);
+    await symlink(outside, file);
+    const r = await refusal(dir);
+    expect(r).toEqual({
+      message: expect.stringMatching(
+        /resolves through a symlink to .*secret\.json, outside the project .*; it is not read\.$/,
+      ),
+      trained: 0,
+    });
+    expect(r.message).not.toContain('SECRET');
   });
 
   it('a missing baseline', async () => {

@@ -141,6 +141,33 @@ describe('a training that misbehaves', () => {
   });
 });
 
+describe('what the gate prints', () => {
+  it('says a program that cannot start could not start (not that it was killed)', async () => {
+    await writeFile(
+      path.join(dir, 'missing.yml'),
+      config('good').replace('command: [sh, train.sh', 'command: [no-such-trainer-xyz, train.sh'),
+    );
+    const r = await runCli(['record', '--config', 'missing.yml'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^repro-gate: Seed 0: could not start the training: spawn no-such-trainer-xyz ENOENT\./m);
+    expect(r.stderr).toMatch(/"no-such-trainer-xyz" must be a program on PATH/);
+    expect(r.stderr).not.toMatch(/was killed/);
+  });
+
+  it('prints --markdown escaped like the PR comment, and the terminal report without control characters', async () => {
+    const rec = await runCli(['record', '--config', 'good.yml'], dir);
+    expect(rec.code, rec.stderr).toBe(0);
+    const md = await runCli(['check', '--markdown', '--config', 'good.yml'], dir);
+    expect(md.code, md.stderr).toBe(0);
+    expect(md.stdout).toMatch(/^## ✅ repro-gate: reproducible/);
+    expect(md.stdout).toContain('<code>loss</code>');
+    expect(md.stdout).toMatch(/<sub>repro-gate .*<\/sub>\n$/);
+    const plain = await runCli(['check', '--config', 'good.yml'], dir);
+    expect(plain.stdout).toContain('`loss`');
+    expect(plain.stdout).not.toContain('<code>');
+  });
+});
+
 describe('one gate per folder, one {out} per seed', () => {
   it('refuses a second gate while one is running, naming it', async () => {
     const first = await startStubborn(['record', '--config', 'stubborn.yml']);

@@ -1,9 +1,10 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BASELINE_SCHEMA_VERSION, type Baseline, baselineSchema } from '../schema/baseline.js';
 import { GateError } from '../util/errors.js';
 import { MIB, readLimitedText } from '../util/files.js';
 import { jsonErrorWhere } from '../util/json-position.js';
+import { isWithin } from '../util/paths.js';
 
 /** Far beyond any recording (a manifest of a million data files is ~150 MiB), far below a string's limit. */
 const BASELINE_MAX_BYTES = 256 * MIB;
@@ -14,8 +15,21 @@ function recordHint(configFile: string): string {
   return `Run \`repro-gate record${flag}\` (or the action with \`command: record\`) and commit the baseline file.`;
 }
 
-export async function readBaseline(file: string, configFile = 'repro-gate.yml'): Promise<Baseline> {
+/**
+ * Reads and validates the baseline. With `root` (the project), a baseline that resolves outside it
+ * through a symlink is refused: it is the change under test's file, and could name anything.
+ */
+export async function readBaseline(file: string, configFile = 'repro-gate.yml', root?: string): Promise<Baseline> {
   const RECORD_HINT = recordHint(configFile);
+  if (root !== undefined) {
+    const [realRoot, real] = await Promise.all([realpath(root), realpath(file).catch(() => undefined)]);
+    if (real !== undefined && !isWithin(realRoot, real)) {
+      throw new GateError(
+        `The baseline ${file} resolves through a symlink to ${real}, outside the project (${realRoot}); it is not read.`,
+        'Commit the baseline file itself inside the project (baseline: in repro-gate.yml).',
+      );
+    }
+  }
   let text: string;
   try {
     // A symlink to /dev/zero or a FIFO in the change under test must not hang the gate.

@@ -46,7 +46,7 @@ export async function check(req: CheckRequest): Promise<GateOutcome> {
   const config = await loadConfig(req.configPath, req.cwd);
   const { baselinePath } = baselineLocation(config);
   // Read the baseline before any training: a missing one should fail in a second, not after an hour.
-  const baseline = await readBaseline(baselinePath, req.configPath);
+  const baseline = await readBaseline(baselinePath, req.configPath, config.root);
   checkBaselineFits(config, baseline, baselinePath);
   let base: BaseReference | undefined;
   let baseProblem: ReportWarning | undefined;

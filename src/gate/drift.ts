@@ -7,7 +7,7 @@ import { baselineLocation, type GateRequest, withSession } from './session.js';
 
 export async function drift(req: GateRequest): Promise<GateOutcome> {
   const config = await loadConfig(req.configPath, req.cwd);
-  const baseline = await readBaseline(baselineLocation(config).baselinePath, req.configPath);
+  const baseline = await readBaseline(baselineLocation(config).baselinePath, req.configPath, config.root);
   return withSession(req, config, 'drift', async (s) => {
     const { fingerprints, context } = await observe(s);
     const found = await driftSince(s, baseline, fingerprints);
