@@ -33649,7 +33649,7 @@ function diagnoseContext(s) {
 }
 
 // src/gate/session.ts
-import { mkdir as mkdir4, writeFile as writeFile3 } from "node:fs/promises";
+import { mkdir as mkdir3, writeFile as writeFile2 } from "node:fs/promises";
 import path21 from "node:path";
 
 // src/runtime/create.ts
@@ -33753,8 +33753,8 @@ var LineSplitter = class {
 };
 
 // src/runtime/process-table.ts
-import { existsSync, readFileSync } from "node:fs";
-import { mkdir as mkdir3, readdir as readdir2, readFile as readFile3, rm as rm5, writeFile as writeFile2 } from "node:fs/promises";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdir as readdir2, readFile as readFile3, rm as rm5 } from "node:fs/promises";
 import path17 from "node:path";
 function pidAlive(pid) {
   try {
@@ -33786,11 +33786,11 @@ function groupExists(pgid) {
     return err.code === "EPERM";
   }
 }
-async function recordGroup(dir, pgid, program) {
-  await mkdir3(dir, { recursive: true });
+function recordGroup(dir, pgid, program) {
+  mkdirSync(dir, { recursive: true });
   const file2 = path17.join(dir, `${pgid}.json`);
   const record3 = { pgid, started: startTime(pgid), program: path17.basename(program) };
-  await writeFile2(file2, JSON.stringify(record3));
+  writeFileSync(file2, JSON.stringify(record3));
   return file2;
 }
 async function reapGroups(dir) {
@@ -33843,7 +33843,10 @@ function runProcess(spec) {
     });
     const pgid = child2.pid;
     if (pgid !== void 0 && spec.groupsDir) {
-      groupFile = recordGroup(spec.groupsDir, pgid, program).catch(() => void 0);
+      try {
+        groupFile = Promise.resolve(recordGroup(spec.groupsDir, pgid, program));
+      } catch {
+      }
     }
     const emit = (line) => {
       tail.push(line);
@@ -34247,8 +34250,8 @@ function baselineLocation(config2) {
 }
 async function withSession(req, config2, verb, fn) {
   const dir = stateDir(config2);
-  await mkdir4(dir, { recursive: true });
-  await writeFile3(path21.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
+  await mkdir3(dir, { recursive: true });
+  await writeFile2(path21.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
   const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
     const reaped = await reapGroups(path21.join(dir, "groups"));

@@ -27257,7 +27257,7 @@ var require_lib = __commonJS({
 });
 
 // src/action/main.ts
-import { mkdir as mkdir6, writeFile as writeFile5 } from "node:fs/promises";
+import { mkdir as mkdir5, writeFile as writeFile4 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join as join2, relative, resolve } from "node:path";
 
@@ -54033,7 +54033,7 @@ function diagnoseContext(s) {
 }
 
 // src/gate/session.ts
-import { mkdir as mkdir5, writeFile as writeFile4 } from "node:fs/promises";
+import { mkdir as mkdir4, writeFile as writeFile3 } from "node:fs/promises";
 import path21 from "node:path";
 
 // src/runtime/create.ts
@@ -54137,8 +54137,8 @@ var LineSplitter = class {
 };
 
 // src/runtime/process-table.ts
-import { existsSync as existsSync2, readFileSync } from "node:fs";
-import { mkdir as mkdir4, readdir as readdir3, readFile as readFile3, rm as rm6, writeFile as writeFile3 } from "node:fs/promises";
+import { existsSync as existsSync2, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdir as readdir3, readFile as readFile3, rm as rm6 } from "node:fs/promises";
 import path17 from "node:path";
 function pidAlive(pid) {
   try {
@@ -54170,11 +54170,11 @@ function groupExists(pgid) {
     return err.code === "EPERM";
   }
 }
-async function recordGroup(dir, pgid, program) {
-  await mkdir4(dir, { recursive: true });
+function recordGroup(dir, pgid, program) {
+  mkdirSync(dir, { recursive: true });
   const file2 = path17.join(dir, `${pgid}.json`);
   const record3 = { pgid, started: startTime(pgid), program: path17.basename(program) };
-  await writeFile3(file2, JSON.stringify(record3));
+  writeFileSync(file2, JSON.stringify(record3));
   return file2;
 }
 async function reapGroups(dir) {
@@ -54227,7 +54227,10 @@ function runProcess(spec) {
     });
     const pgid = child2.pid;
     if (pgid !== void 0 && spec.groupsDir) {
-      groupFile = recordGroup(spec.groupsDir, pgid, program).catch(() => void 0);
+      try {
+        groupFile = Promise.resolve(recordGroup(spec.groupsDir, pgid, program));
+      } catch {
+      }
     }
     const emit = (line) => {
       tail.push(line);
@@ -54631,8 +54634,8 @@ function baselineLocation(config2) {
 }
 async function withSession(req, config2, verb, fn) {
   const dir = stateDir(config2);
-  await mkdir5(dir, { recursive: true });
-  await writeFile4(path21.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
+  await mkdir4(dir, { recursive: true });
+  await writeFile3(path21.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
   const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
     const reaped = await reapGroups(path21.join(dir, "groups"));
@@ -60078,10 +60081,10 @@ function reportPaths(inputs) {
 }
 async function writeReportFiles(inputs, report) {
   const files = reportPaths(inputs);
-  await mkdir6(dirname(files.json), { recursive: true });
-  await writeFile5(files.json, `${JSON.stringify(report, null, 2)}
+  await mkdir5(dirname(files.json), { recursive: true });
+  await writeFile4(files.json, `${JSON.stringify(report, null, 2)}
 `);
-  await writeFile5(files.markdown, renderMarkdown(report));
+  await writeFile4(files.markdown, renderMarkdown(report));
   setOutput("report-json", files.json);
   setOutput("report-markdown", files.markdown);
   return files;

@@ -156,7 +156,7 @@ describe('process runner', () => {
     const groups = await mkdtemp(path.join(os.tmpdir(), 'rg-groups-'));
     const seen: string[] = [];
     const r = await runProcess({
-      argv: ['sh', '-c', `ls ${groups}`],
+      argv: ['sh', '-c', `sleep 0.2; ls ${groups}`],
       cwd: os.tmpdir(),
       env,
       timeoutMs: 10_000,
@@ -174,7 +174,7 @@ describe('reaping what a killed gate left running', () => {
     const groups = await mkdtemp(path.join(os.tmpdir(), 'rg-groups-'));
     const orphan = spawn('sh', ['-c', 'sleep 60 & wait'], { detached: true, stdio: 'ignore' });
     const pgid = orphan.pid ?? 0;
-    await recordGroup(groups, pgid, 'sh');
+    recordGroup(groups, pgid, 'sh');
     // A record whose start time does not match a live process (a reused pid) is left alone.
     await writeFile(
       path.join(groups, `${process.pid}.json`),

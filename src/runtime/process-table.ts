@@ -4,8 +4,8 @@
  * leader's start time as well as its pid, so a reused pid is never signalled.
  */
 
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 export function pidAlive(pid: number): boolean {
@@ -55,11 +55,15 @@ interface GroupRecord {
   program: string;
 }
 
-export async function recordGroup(dir: string, pgid: number, program: string): Promise<string> {
-  await mkdir(dir, { recursive: true });
+/**
+ * Written synchronously right after the spawn: a gate SIGKILLed a moment later must still leave the
+ * record behind (a few bytes; the event loop is not held for anything that matters).
+ */
+export function recordGroup(dir: string, pgid: number, program: string): string {
+  mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${pgid}.json`);
   const record: GroupRecord = { pgid, started: startTime(pgid), program: path.basename(program) };
-  await writeFile(file, JSON.stringify(record));
+  writeFileSync(file, JSON.stringify(record));
   return file;
 }
 

@@ -65,7 +65,11 @@ export function runProcess(spec: ProcessSpec): Promise<RunResult> {
     });
     const pgid = child.pid;
     if (pgid !== undefined && spec.groupsDir) {
-      groupFile = recordGroup(spec.groupsDir, pgid, program).catch(() => undefined);
+      try {
+        groupFile = Promise.resolve(recordGroup(spec.groupsDir, pgid, program));
+      } catch {
+        // Not recording a group only costs the reaping after a SIGKILLed gate.
+      }
     }
 
     const emit = (line: string): void => {
