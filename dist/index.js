@@ -17050,8 +17050,8 @@ var require_util7 = __commonJS({
           return false;
         }
       }
-      const num2 = Number.parseInt(value2, 10);
-      return num2 >= 8 && num2 <= 15;
+      const num3 = Number.parseInt(value2, 10);
+      return num3 >= 8 && num3 <= 15;
     }
     var hasIntl = typeof process.versions.icu === "string";
     var fatalDecoder = hasIntl ? new TextDecoder("utf-8", { fatal: true }) : void 0;
@@ -17231,8 +17231,8 @@ var require_connection = __commonJS({
             return;
           }
           const secWSAccept = response.headersList.get("Sec-WebSocket-Accept");
-          const digest = crypto2.createHash("sha1").update(keyValue + uid).digest("base64");
-          if (secWSAccept !== digest) {
+          const digest2 = crypto2.createHash("sha1").update(keyValue + uid).digest("base64");
+          if (secWSAccept !== digest2) {
             failWebsocketConnection(ws, "Incorrect hash received in Sec-WebSocket-Accept header.");
             return;
           }
@@ -21499,9 +21499,9 @@ var require_stringifyNumber = __commonJS({
     function stringifyNumber({ format, minFractionDigits, tag, value: value2 }) {
       if (typeof value2 === "bigint")
         return String(value2);
-      const num2 = typeof value2 === "number" ? value2 : Number(value2);
-      if (!isFinite(num2))
-        return isNaN(num2) ? ".nan" : num2 < 0 ? "-.inf" : ".inf";
+      const num3 = typeof value2 === "number" ? value2 : Number(value2);
+      if (!isFinite(num3))
+        return isNaN(num3) ? ".nan" : num3 < 0 ? "-.inf" : ".inf";
       let n = Object.is(value2, -0) ? "-0" : JSON.stringify(value2);
       if (!format && minFractionDigits && (!tag || tag === "tag:yaml.org,2002:float") && /^-?\d/.test(n) && !n.includes("e")) {
         let i = n.indexOf(".");
@@ -21541,8 +21541,8 @@ var require_float = __commonJS({
       test: /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
       resolve: (str) => parseFloat(str),
       stringify(node2) {
-        const num2 = Number(node2.value);
-        return isFinite(num2) ? num2.toExponential() : stringifyNumber.stringifyNumber(node2);
+        const num3 = Number(node2.value);
+        return isFinite(num3) ? num3.toExponential() : stringifyNumber.stringifyNumber(node2);
       }
     };
     var float = {
@@ -21981,8 +21981,8 @@ var require_float2 = __commonJS({
       test: /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/,
       resolve: (str) => parseFloat(str.replace(/_/g, "")),
       stringify(node2) {
-        const num2 = Number(node2.value);
-        return isFinite(num2) ? num2.toExponential() : stringifyNumber.stringifyNumber(node2);
+        const num3 = Number(node2.value);
+        return isFinite(num3) ? num3.toExponential() : stringifyNumber.stringifyNumber(node2);
       }
     };
     var float = {
@@ -22184,23 +22184,23 @@ var require_timestamp = __commonJS({
     function parseSexagesimal(str, asBigInt) {
       const sign = str[0];
       const parts = sign === "-" || sign === "+" ? str.substring(1) : str;
-      const num2 = (n) => asBigInt ? BigInt(n) : Number(n);
-      const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num2(60) + num2(p), num2(0));
-      return sign === "-" ? num2(-1) * res : res;
+      const num3 = (n) => asBigInt ? BigInt(n) : Number(n);
+      const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num3(60) + num3(p), num3(0));
+      return sign === "-" ? num3(-1) * res : res;
     }
     function stringifySexagesimal(node2) {
       let { value: value2 } = node2;
-      let num2 = (n) => n;
+      let num3 = (n) => n;
       if (typeof value2 === "bigint")
-        num2 = (n) => BigInt(n);
+        num3 = (n) => BigInt(n);
       else if (isNaN(value2) || !isFinite(value2))
         return stringifyNumber.stringifyNumber(node2);
       let sign = "";
       if (value2 < 0) {
         sign = "-";
-        value2 *= num2(-1);
+        value2 *= num3(-1);
       }
-      const _60 = num2(60);
+      const _60 = num3(60);
       const parts = [value2 % _60];
       if (value2 < 60) {
         parts.unshift(0);
@@ -22836,7 +22836,7 @@ var require_errors2 = __commonJS({
         this.pos = pos;
       }
     };
-    var YAMLParseError2 = class extends YAMLError {
+    var YAMLParseError3 = class extends YAMLError {
       constructor(pos, code, message) {
         super("YAMLParseError", pos, code, message);
       }
@@ -22882,7 +22882,7 @@ ${pointer}
       }
     };
     exports.YAMLError = YAMLError;
-    exports.YAMLParseError = YAMLParseError2;
+    exports.YAMLParseError = YAMLParseError3;
     exports.YAMLWarning = YAMLWarning;
     exports.prettifyError = prettifyError2;
   }
@@ -26484,6 +26484,419 @@ var require_dist = __commonJS({
   }
 });
 
+// node_modules/dotenv/dist/index.cjs
+var require_dist2 = __commonJS({
+  "node_modules/dotenv/dist/index.cjs"(exports, module) {
+    var j = (e, n) => () => {
+      try {
+        return n || e((n = { exports: {} }).exports, n), n.exports;
+      } catch (t) {
+        throw n = 0, t;
+      }
+    };
+    var R = j((Z, N) => {
+      function T(e) {
+        return typeof e == "string" ? !["false", "0", "no", "off", ""].includes(e.toLowerCase()) : !!e;
+      }
+      function U(e = process.env) {
+        let n = {};
+        for (let t of ["ENCODING", "PATH", "QUIET", "DEBUG", "OVERRIDE", "FAST"]) {
+          let r = e[`DOTENV_${t}`] != null ? e[`DOTENV_${t}`] : e[`DOTENV_CONFIG_${t}`];
+          r != null && (n[t.toLowerCase()] = t === "ENCODING" || t === "PATH" ? r : T(r));
+        }
+        return n;
+      }
+      N.exports = { parseBoolean: T, optionsFromEnv: U };
+    });
+    var P = j((ee, b) => {
+      var F = __require("fs"), _ = __require("path"), B = __require("os"), { URL: L, fileURLToPath: Q } = __require("url"), { parseBoolean: $, optionsFromEnv: I } = R(), G = /(?:^|^)\s*(?:export\s+)?([\w.-]+)(?:\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?(?:$|$)/mg, y = new Uint8Array(256);
+      for (let e = 48; e <= 57; e++) y[e] = 1;
+      for (let e = 65; e <= 90; e++) y[e] = 1;
+      for (let e = 97; e <= 122; e++) y[e] = 1;
+      y[45] = 1;
+      y[46] = 1;
+      y[95] = 1;
+      function H(e) {
+        let n = {}, t = e.toString();
+        t = t.replace(/\r\n?/mg, `
+`);
+        let r;
+        for (; (r = G.exec(t)) != null; ) {
+          let o = r[1], i = r[2] || "";
+          i = i.trim();
+          let c = i[0];
+          i = i.replace(/^(['"`])([\s\S]*)\1$/mg, "$2"), c === '"' && (i = i.replace(/\\n/g, `
+`), i = i.replace(/\\r/g, "\r")), n[o] = i;
+        }
+        return n;
+      }
+      function g(e) {
+        return e <= 32 ? e === 32 || e >= 9 && e <= 13 : e >= 160 && (e === 160 || e === 5760 || e >= 8192 && e <= 8202 || e === 8232 || e === 8233 || e === 8239 || e === 8287 || e === 12288 || e === 65279);
+      }
+      function O(e) {
+        return e === 10 || e === 8232 || e === 8233;
+      }
+      function V(e) {
+        let n = {}, t = typeof e == "string" ? e : e.toString();
+        t.indexOf("\r") !== -1 && (t = t.replace(/\r\n?/g, `
+`));
+        let r = t.length, o = 0;
+        for (; o < r; ) {
+          let i = t.charCodeAt(o);
+          for (; o < r && g(i); ) o++, i = t.charCodeAt(o);
+          if (o >= r) break;
+          if (i === 35) {
+            for (; o < r && !O(t.charCodeAt(o)); ) o++;
+            continue;
+          }
+          let c = -1;
+          if (i === 101 && o + 6 < r && t.charCodeAt(o + 1) === 120 && t.charCodeAt(o + 2) === 112 && t.charCodeAt(o + 3) === 111 && t.charCodeAt(o + 4) === 114 && t.charCodeAt(o + 5) === 116) {
+            let u = t.charCodeAt(o + 6);
+            if (g(u)) {
+              let s = o + 7;
+              for (; s < r && g(t.charCodeAt(s)); ) s++;
+              y[t.charCodeAt(s)] && (c = o + 6, o = s);
+            } else i = t.charCodeAt(o);
+          }
+          let E = o, p = 0;
+          for (; o < r && (p = t.charCodeAt(o), y[p]); ) o++;
+          if (o === E) {
+            for (; o < r && !O(t.charCodeAt(o)); ) o++;
+            continue;
+          }
+          let k = t.slice(E, o), D = o;
+          if (o >= r && (p = 0), g(p)) do
+            o++, p = o < r ? t.charCodeAt(o) : 0;
+          while (g(p));
+          if (p === 61) o++;
+          else if (p === 58 && o === D && o + 1 < r && g(t.charCodeAt(o + 1))) o += 2;
+          else {
+            for (o = c === -1 ? D : c; o < r && !O(t.charCodeAt(o)); ) o++;
+            continue;
+          }
+          let d = o, l = o;
+          for (; l < r && g(t.charCodeAt(l)); ) l++;
+          let C = t.charCodeAt(l), a, q = false;
+          if (C === 39 || C === 34 || C === 96) {
+            let u = t[l], s = t.indexOf(u, l + 1), f = -1, h = -1;
+            for (; s !== -1; ) {
+              let x = t.charCodeAt(s - 1) === 92, w = s + 1;
+              for (; w < r && !O(t.charCodeAt(w)) && g(t.charCodeAt(w)); ) w++;
+              if ((w === r || O(t.charCodeAt(w)) || t.charCodeAt(w) === 35) && (f = s, h = w), !x) break;
+              s = t.indexOf(u, s + 1);
+            }
+            if (f !== -1) {
+              if (a = t.slice(l + 1, f), o = h, t.charCodeAt(o) === 35) for (; o < r && !O(t.charCodeAt(o)); ) o++;
+              q = true;
+            }
+          }
+          if (!q) {
+            let u = t.indexOf(`
+`, d);
+            u === -1 && (u = r);
+            let s;
+            if (r < 4096) s = t.indexOf("#", d), (s === -1 || s > u) && (s = u);
+            else for (s = d; s < u && t.charCodeAt(s) !== 35; ) s++;
+            let f = d, h = s;
+            for (; f < h && g(t.charCodeAt(f)); ) f++;
+            for (; h > f && g(t.charCodeAt(h - 1)); ) h--;
+            let x = t.charCodeAt(f);
+            if (a = t.slice(f, h), a.includes("\u2028") || a.includes("\u2029") ? a = a.replace(/^(['"`])([\s\S]*)\1$/mg, "$2") : h - f >= 2 && (x === 39 || x === 34 || x === 96) && t.charCodeAt(h - 1) === x && (a = t.slice(f + 1, h - 1)), o = s, s < u) for (; o < r && !O(t.charCodeAt(o)); ) o++;
+          }
+          C === 34 && (q || l < o) && a.indexOf("\\") !== -1 && (a = a.replace(/\\n/g, `
+`).replace(/\\r/g, "\r")), n[k] = a;
+        }
+        return n;
+      }
+      function J(e, n) {
+        return n && $(n.fast) ? V(e) : H(e);
+      }
+      function v(e) {
+        console.log(`┆ ${e}`);
+      }
+      function W(e) {
+        console.error(`◇ ${e}`);
+      }
+      function S(e) {
+        return e[0] === "~" ? _.join(B.homedir(), e.slice(1)) : e;
+      }
+      function K(e = {}) {
+        let n = { ...e };
+        for (let t of Object.keys(n)) n[t] === void 0 && delete n[t];
+        return { ...I(), ...n };
+      }
+      function M(e) {
+        e = K(e);
+        let n = _.resolve(process.cwd(), ".env"), t = "utf8", r = process.env;
+        e && e.processEnv != null && (r = e.processEnv);
+        let o = $(e && e.debug);
+        e && e.encoding ? t = e.encoding : o && v("no encoding is specified (UTF-8 is used by default)");
+        let i = [n];
+        if (e && e.path) if (!Array.isArray(e.path)) i = [S(e.path)];
+        else {
+          i = [];
+          for (let d of e.path) i.push(S(d));
+        }
+        let c, E = {}, p = { fast: e.fast };
+        for (let d of i) try {
+          let l = A.parse(F.readFileSync(d, { encoding: t }), p);
+          A.populate(E, l, e);
+        } catch (l) {
+          o && v(`failed to load ${d} ${l.message}`), c = l;
+        }
+        let k = A.populate(r, E, e), D = $(Object.prototype.hasOwnProperty.call(e, "quiet") ? e.quiet : I(r).quiet);
+        if (o || !D) {
+          let d = Object.keys(k).length, l = [];
+          for (let C of i) try {
+            let a = _.relative(process.cwd(), C instanceof L ? Q(C) : C);
+            l.push(a);
+          } catch (a) {
+            o && v(`failed to load ${C} ${a.message}`), c = a;
+          }
+          W(`injected env (${d}) from ${l.join(",")}`);
+        }
+        return c ? { parsed: E, error: c } : { parsed: E };
+      }
+      function Y(e) {
+        return A.configDotenv(e);
+      }
+      function z2(e, n, t = {}) {
+        let r = $(t && t.debug), o = $(t && t.override), i = {};
+        if (e === null || typeof e != "object" || n === null || typeof n != "object") {
+          let c = new Error("OBJECT_REQUIRED: Please check the processEnv argument being passed to populate");
+          throw c.code = "OBJECT_REQUIRED", c;
+        }
+        for (let c of Object.keys(n)) Object.prototype.hasOwnProperty.call(e, c) ? (o === true && (e[c] = n[c], i[c] = n[c]), r && v(o === true ? `"${c}" is already defined and WAS overwritten` : `"${c}" is already defined and was NOT overwritten`)) : (e[c] = n[c], i[c] = n[c]);
+        return i;
+      }
+      var A = { configDotenv: M, config: Y, parse: J, populate: z2 };
+      b.exports.configDotenv = A.configDotenv;
+      b.exports.config = A.config;
+      b.exports.parse = A.parse;
+      b.exports.populate = A.populate;
+      b.exports = A;
+    });
+    var m = P();
+    module.exports = m;
+    module.exports.config = m.config;
+    module.exports.configDotenv = m.configDotenv;
+    module.exports.parse = m.parse;
+    module.exports.populate = m.populate;
+  }
+});
+
+// node_modules/ini/lib/ini.js
+var require_ini = __commonJS({
+  "node_modules/ini/lib/ini.js"(exports, module) {
+    var { hasOwnProperty } = Object.prototype;
+    var encode3 = (obj2, opt = {}) => {
+      if (typeof opt === "string") {
+        opt = { section: opt };
+      }
+      opt.align = opt.align === true;
+      opt.newline = opt.newline === true;
+      opt.sort = opt.sort === true;
+      opt.whitespace = opt.whitespace === true || opt.align === true;
+      opt.platform = opt.platform || typeof process !== "undefined" && process.platform;
+      opt.bracketedArray = opt.bracketedArray !== false;
+      const eol = opt.platform === "win32" ? "\r\n" : "\n";
+      const separator = opt.whitespace ? " = " : "=";
+      const children = [];
+      const keys = opt.sort ? Object.keys(obj2).sort() : Object.keys(obj2);
+      let padToChars = 0;
+      if (opt.align) {
+        padToChars = safe(
+          keys.filter((k) => obj2[k] === null || Array.isArray(obj2[k]) || typeof obj2[k] !== "object").map((k) => Array.isArray(obj2[k]) ? `${k}[]` : k).concat([""]).reduce((a, b) => safe(a).length >= safe(b).length ? a : b)
+        ).length;
+      }
+      let out = "";
+      const arraySuffix = opt.bracketedArray ? "[]" : "";
+      for (const k of keys) {
+        const val = obj2[k];
+        if (val && Array.isArray(val)) {
+          for (const item of val) {
+            out += safe(`${k}${arraySuffix}`).padEnd(padToChars, " ") + separator + safe(item) + eol;
+          }
+        } else if (val && typeof val === "object") {
+          children.push(k);
+        } else {
+          out += safe(k).padEnd(padToChars, " ") + separator + safe(val) + eol;
+        }
+      }
+      if (opt.section && out.length) {
+        out = "[" + safe(opt.section) + "]" + (opt.newline ? eol + eol : eol) + out;
+      }
+      for (const k of children) {
+        const nk = splitSections(k, ".").join("\\.");
+        const section = (opt.section ? opt.section + "." : "") + nk;
+        const child2 = encode3(obj2[k], {
+          ...opt,
+          section
+        });
+        if (out.length && child2.length) {
+          out += eol;
+        }
+        out += child2;
+      }
+      return out;
+    };
+    function splitSections(str, separator) {
+      var lastMatchIndex = 0;
+      var lastSeparatorIndex = 0;
+      var nextIndex = 0;
+      var sections2 = [];
+      do {
+        nextIndex = str.indexOf(separator, lastMatchIndex);
+        if (nextIndex !== -1) {
+          lastMatchIndex = nextIndex + separator.length;
+          if (nextIndex > 0 && str[nextIndex - 1] === "\\") {
+            continue;
+          }
+          sections2.push(str.slice(lastSeparatorIndex, nextIndex));
+          lastSeparatorIndex = nextIndex + separator.length;
+        }
+      } while (nextIndex !== -1);
+      sections2.push(str.slice(lastSeparatorIndex));
+      return sections2;
+    }
+    var decode3 = (str, opt = {}) => {
+      opt.bracketedArray = opt.bracketedArray !== false;
+      const out = /* @__PURE__ */ Object.create(null);
+      let p = out;
+      let section = null;
+      const re = /^\[([^\]]*)\]\s*$|^([^=]+)(=(.*))?$/i;
+      const lines = str.split(/[\r\n]+/g);
+      const duplicates = {};
+      for (const line of lines) {
+        if (!line || line.match(/^\s*[;#]/) || line.match(/^\s*$/)) {
+          continue;
+        }
+        const match = line.match(re);
+        if (!match) {
+          continue;
+        }
+        if (match[1] !== void 0) {
+          section = unsafe(match[1]);
+          if (section === "__proto__") {
+            p = /* @__PURE__ */ Object.create(null);
+            continue;
+          }
+          p = out[section] = out[section] || /* @__PURE__ */ Object.create(null);
+          continue;
+        }
+        const keyRaw = unsafe(match[2]);
+        let isArray;
+        if (opt.bracketedArray) {
+          isArray = keyRaw.length > 2 && keyRaw.slice(-2) === "[]";
+        } else {
+          duplicates[keyRaw] = (duplicates?.[keyRaw] || 0) + 1;
+          isArray = duplicates[keyRaw] > 1;
+        }
+        const key = isArray && keyRaw.endsWith("[]") ? keyRaw.slice(0, -2) : keyRaw;
+        if (key === "__proto__") {
+          continue;
+        }
+        const valueRaw = match[3] ? unsafe(match[4]) : true;
+        const value2 = valueRaw === "true" || valueRaw === "false" || valueRaw === "null" ? JSON.parse(valueRaw) : valueRaw;
+        if (isArray) {
+          if (!hasOwnProperty.call(p, key)) {
+            p[key] = [];
+          } else if (!Array.isArray(p[key])) {
+            p[key] = [p[key]];
+          }
+        }
+        if (Array.isArray(p[key])) {
+          p[key].push(value2);
+        } else {
+          p[key] = value2;
+        }
+      }
+      const remove = [];
+      for (const k of Object.keys(out)) {
+        if (!hasOwnProperty.call(out, k) || typeof out[k] !== "object" || Array.isArray(out[k])) {
+          continue;
+        }
+        const parts = splitSections(k, ".");
+        p = out;
+        const l = parts.pop();
+        const nl = l.replace(/\\\./g, ".");
+        for (const part of parts) {
+          if (part === "__proto__") {
+            continue;
+          }
+          if (!hasOwnProperty.call(p, part) || typeof p[part] !== "object") {
+            p[part] = /* @__PURE__ */ Object.create(null);
+          }
+          p = p[part];
+        }
+        if (p === out && nl === l) {
+          continue;
+        }
+        p[nl] = out[k];
+        remove.push(k);
+      }
+      for (const del of remove) {
+        delete out[del];
+      }
+      return out;
+    };
+    var isQuoted = (val) => {
+      return val.startsWith('"') && val.endsWith('"') || val.startsWith("'") && val.endsWith("'");
+    };
+    var safe = (val) => {
+      if (typeof val !== "string" || val.match(/[=\r\n]/) || val.match(/^\[/) || val.length > 1 && isQuoted(val) || val !== val.trim()) {
+        return JSON.stringify(val);
+      }
+      return val.split(";").join("\\;").split("#").join("\\#");
+    };
+    var unsafe = (val) => {
+      val = (val || "").trim();
+      if (isQuoted(val)) {
+        if (val.charAt(0) === "'") {
+          val = val.slice(1, -1);
+        }
+        try {
+          val = JSON.parse(val);
+        } catch {
+        }
+      } else {
+        let esc2 = false;
+        let unesc = "";
+        for (let i = 0, l = val.length; i < l; i++) {
+          const c = val.charAt(i);
+          if (esc2) {
+            if ("\\;#".indexOf(c) !== -1) {
+              unesc += c;
+            } else {
+              unesc += "\\" + c;
+            }
+            esc2 = false;
+          } else if (";#".indexOf(c) !== -1) {
+            break;
+          } else if (c === "\\") {
+            esc2 = true;
+          } else {
+            unesc += c;
+          }
+        }
+        if (esc2) {
+          unesc += "\\";
+        }
+        return unesc.trim();
+      }
+      return val;
+    };
+    module.exports = {
+      parse: decode3,
+      decode: decode3,
+      stringify: encode3,
+      encode: encode3,
+      safe,
+      unsafe
+    };
+  }
+});
+
 // node_modules/@actions/github/node_modules/@actions/http-client/lib/proxy.js
 var require_proxy = __commonJS({
   "node_modules/@actions/github/node_modules/@actions/http-client/lib/proxy.js"(exports) {
@@ -27761,7 +28174,7 @@ function info(message) {
 }
 
 // src/gate/check.ts
-import { readFile as readFile5 } from "node:fs/promises";
+import { readFile as readFile6 } from "node:fs/promises";
 
 // src/baseline/io.ts
 import { mkdir as mkdir2, realpath as realpath2, rename as rename2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
@@ -28788,9 +29201,9 @@ function stringifyPrimitive(value2) {
     return `"${value2}"`;
   return `${value2}`;
 }
-function optionalKeys(shape3) {
-  return Object.keys(shape3).filter((k) => {
-    return shape3[k]._zod.optin !== void 0 && shape3[k]._zod.optout === "optional";
+function optionalKeys(shape4) {
+  return Object.keys(shape4).filter((k) => {
+    return shape4[k]._zod.optin !== void 0 && shape4[k]._zod.optout === "optional";
   });
 }
 var NUMBER_FORMAT_RANGES = /* @__PURE__ */ (() => ({
@@ -28839,33 +29252,33 @@ function omit(schema, mask) {
   mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)).filter((key) => !omitted.has(key)));
   return clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
 }
-function extend(schema, shape3) {
-  if (!isPlainObject(shape3)) {
+function extend(schema, shape4) {
+  if (!isPlainObject(shape4)) {
     throw new Error("Invalid input to extend: expected a plain object");
   }
   const checks = schema._zod.def.checks;
   const hasChecks = checks && checks.length > 0;
   if (hasChecks) {
     const existingShape = sourceShape(schema);
-    for (const key of Reflect.ownKeys(shape3)) {
+    for (const key of Reflect.ownKeys(shape4)) {
       if (Object.getOwnPropertyDescriptor(existingShape, key) !== void 0) {
         throw new Error("Cannot overwrite keys on object schemas containing refinements. Use `.safeExtend()` instead.");
       }
     }
   }
-  return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape3) }));
+  return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape4) }));
 }
-function extended(schema, shape3) {
+function extended(schema, shape4) {
   const newShape = {};
   mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)));
-  mirrorProps(newShape, shape3);
+  mirrorProps(newShape, shape4);
   return newShape;
 }
-function safeExtend(schema, shape3) {
-  if (!isPlainObject(shape3)) {
+function safeExtend(schema, shape4) {
+  if (!isPlainObject(shape4)) {
     throw new Error("Invalid input to safeExtend: expected a plain object");
   }
-  return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape3) }));
+  return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape4) }));
 }
 function merge(a, b) {
   if (!b?._zod?.def) {
@@ -31313,10 +31726,10 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
   }
   const _normalized = cached(() => normalizeDef(def));
   defineLazyInternal(inst, "propValues", (zod) => {
-    const shape3 = zod.def.shape;
+    const shape4 = zod.def.shape;
     const propValues = {};
-    for (const key in shape3) {
-      const field = shape3[key]._zod;
+    for (const key in shape4) {
+      const field = shape4[key]._zod;
       if (field.values) {
         if (!Object.prototype.hasOwnProperty.call(propValues, key)) {
           assignProp(propValues, key, /* @__PURE__ */ new Set());
@@ -31348,7 +31761,7 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
     }
     payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
     const proms = [];
-    const shape3 = value2.shape;
+    const shape4 = value2.shape;
     const abortEarly = ctx?.abortEarly;
     let seen = payload.issues.length;
     for (const key of value2.allKeys) {
@@ -31359,7 +31772,7 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
       }
       if (key === "__proto__")
         continue;
-      const el = shape3[key];
+      const el = shape4[key];
       const optin = el._zod.optin;
       const optout = el._zod.optout;
       const r = el._zod.run({ value: input2[key], issues: [] }, ctx);
@@ -31380,10 +31793,10 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
   const superParse = inst._zod.parse;
   const _normalized = cached(() => normalizeDef(def));
   const memo2 = globalConfig.memoizer;
-  const generateFastpass = (shape3) => {
+  const generateFastpass = (shape4) => {
     const normalized = _normalized.value;
     const syms = normalized.symbolKeys;
-    const doc = new Doc(["payload", "ctx"], { shape: shape3, inst, memo: memo2, syms });
+    const doc = new Doc(["payload", "ctx"], { shape: shape4, inst, memo: memo2, syms });
     const parseStr = (k) => `shape[${k}]._zod.run({ value: input[${k}], issues: [] }, ctx)`;
     const prefixStr = (id, k) => `
           let ${id}_ab = false;
@@ -31410,7 +31823,7 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
       const id = ids[key];
       const k = typeof key === "symbol" ? `syms[${syms.indexOf(key)}]` : esc(key);
       const isPresent = `${k} in input`;
-      const schema = shape3[key];
+      const schema = shape4[key];
       const optin = schema?._zod?.optin;
       const isOptionalIn = optin !== void 0;
       const isOptionalOut = schema?._zod?.optout === "optional";
@@ -32849,7 +33262,7 @@ function isRecursive(inst, stack, resolve2) {
         result = answer;
     }
   };
-  const shape3 = (sh, spread) => {
+  const shape4 = (sh, spread) => {
     let answer = NONE;
     for (const key of Reflect.ownKeys(sh)) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
@@ -32870,7 +33283,7 @@ function isRecursive(inst, stack, resolve2) {
   switch (kind) {
     case "object": {
       const raw = rawShape(def);
-      merge3(raw ? shape3(raw, true) : ASSUMED);
+      merge3(raw ? shape4(raw, true) : ASSUMED);
       check4(def.catchall);
       break;
     }
@@ -41081,12 +41494,12 @@ function generatePropertiesChecks(doc, ctx, def, accessor) {
     throw new ZodCompileUnsupportedError(`check with a custom "when" condition`);
   }
   doc.write(`if (${accessor} == null) return INVALID;`);
-  const shape3 = def.shape;
-  for (const key of Reflect.ownKeys(shape3)) {
+  const shape4 = def.shape;
+  for (const key of Reflect.ownKeys(shape4)) {
     const keyExpr = typeof key === "symbol" ? addConstant(ctx, key) : esc(key);
     const inputVar = newVar(ctx);
     doc.write(`const ${inputVar} = ${accessor}[${keyExpr}];`);
-    compileChild(doc, ctx, shape3[key], inputVar, false);
+    compileChild(doc, ctx, shape4[key], inputVar, false);
   }
 }
 function generatePropertyCheck(doc, ctx, def, accessor) {
@@ -41468,13 +41881,13 @@ function generateDateCheck(doc, accessor) {
 function generateObjectCheck(doc, ctx, schema, accessor, buildsValue = true) {
   const def = schema._zod.def;
   doc.write(`if (typeof ${accessor} !== "object" || ${accessor} === null || Array.isArray(${accessor})) return INVALID;`);
-  const shape3 = def.shape;
-  const keys = Object.keys(shape3);
-  const symbolKeys = Object.getOwnPropertySymbols(shape3);
+  const shape4 = def.shape;
+  const keys = Object.keys(shape4);
+  const symbolKeys = Object.getOwnPropertySymbols(shape4);
   const allKeys = symbolKeys.length ? [...keys, ...symbolKeys] : keys;
   const keyExpr = (k) => typeof k === "symbol" ? addConstant(ctx, k) : esc(k);
   const propKey = (k) => typeof k === "symbol" ? `[${keyExpr(k)}]` : esc(k);
-  const propShape = shape3;
+  const propShape = shape4;
   if (keys.includes("__proto__")) {
     throw new ZodCompileUnsupportedError('object shape key "__proto__"');
   }
@@ -42981,10 +43394,10 @@ function _property(property, schema, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _properties(shape3, params) {
+function _properties(shape4, params) {
   return new $ZodCheckProperties({
     check: "properties",
-    shape: shape3,
+    shape: shape4,
     ...normalizeParams(params)
   });
 }
@@ -44246,21 +44659,21 @@ function inputOptin(schema) {
 var objectProcessor = (schema, ctx, _json, params) => {
   const json2 = _json;
   const def = schema._zod.def;
-  const shape3 = def.shape;
-  const symbolKeys = Object.getOwnPropertySymbols(shape3);
+  const shape4 = def.shape;
+  const symbolKeys = Object.getOwnPropertySymbols(shape4);
   if (symbolKeys.length && handleUnrepresentable(schema, ctx, json2, params, "Symbol keys cannot be represented in JSON Schema")) {
     return;
   }
   json2.type = "object";
   json2.properties = {};
-  for (const key in shape3) {
-    assignProp(json2.properties, key, processSchema(shape3[key], ctx, {
+  for (const key in shape4) {
+    assignProp(json2.properties, key, processSchema(shape4[key], ctx, {
       ...params,
       path: [...params.path, "properties", key]
     }));
   }
   const requiredKeys = [];
-  for (const key of Object.keys(shape3)) {
+  for (const key of Object.keys(shape4)) {
     const field = def.shape[key];
     if (ctx.io === "input" ? inputOptin(field) === void 0 : field._zod.optout === void 0) {
       requiredKeys.push(key);
@@ -45822,8 +46235,8 @@ function array(element, params) {
   return _array(ZodArray, element, params);
 }
 function keyof(schema) {
-  const shape3 = schema._zod.def.shape;
-  return _enum2(Object.keys(shape3));
+  const shape4 = schema._zod.def.shape;
+  return _enum2(Object.keys(shape4));
 }
 var ZodObject = /* @__PURE__ */ $constructor("ZodObject", (inst, def) => {
   _ensureDefaultMemoizer();
@@ -45875,26 +46288,26 @@ var ZodObject = /* @__PURE__ */ $constructor("ZodObject", (inst, def) => {
     return util_exports.required(ZodNonOptional, this, args[0]);
   }
 });
-function object(shape3, params) {
+function object(shape4, params) {
   const def = {
     type: "object",
-    shape: shape3 ?? {},
+    shape: shape4 ?? {},
     ...util_exports.normalizeParams(params)
   };
   return new ZodObject(def);
 }
-function strictObject(shape3, params) {
+function strictObject(shape4, params) {
   return new ZodObject({
     type: "object",
-    shape: shape3,
+    shape: shape4,
     catchall: never(),
     ...util_exports.normalizeParams(params)
   });
 }
-function looseObject(shape3, params) {
+function looseObject(shape4, params) {
   return new ZodObject({
     type: "object",
-    shape: shape3,
+    shape: shape4,
     catchall: unknown(),
     ...util_exports.normalizeParams(params)
   });
@@ -46433,8 +46846,8 @@ var meta2 = meta;
 var ZodInstanceOf = /* @__PURE__ */ $constructor("ZodInstanceOf", (inst, def) => {
   ZodCustom.init(inst, def);
 }, {
-  properties(shape3, params) {
-    return this.check(_properties(shape3, params));
+  properties(shape4, params) {
+    return this.check(_properties(shape4, params));
   }
 });
 function _instanceof(cls, params = {}) {
@@ -47020,13 +47433,13 @@ function convertBaseSchema(schema, ctx) {
       break;
     }
     case "object": {
-      const shape3 = {};
+      const shape4 = {};
       const properties = schema.properties || {};
       const requiredSet = new Set(schema.required || []);
       const additionalSchema = typeof schema.additionalProperties === "object" ? convertSchema(schema.additionalProperties, ctx) : void 0;
       for (const [key, propSchema] of Object.entries(properties)) {
         const propZodSchema = convertSchema(propSchema, ctx);
-        assignProp(shape3, key, requiredSet.has(key) ? propZodSchema : propZodSchema.optional());
+        assignProp(shape4, key, requiredSet.has(key) ? propZodSchema : propZodSchema.optional());
       }
       if (schema.patternProperties) {
         const patternProps = schema.patternProperties;
@@ -47038,8 +47451,8 @@ function convertBaseSchema(schema, ctx) {
           looseRecords.push(z.looseRecord(keySchema, patternValue));
         }
         const schemasToIntersect = [];
-        if (Object.keys(shape3).length > 0) {
-          schemasToIntersect.push(z.object(shape3).passthrough());
+        if (Object.keys(shape4).length > 0) {
+          schemasToIntersect.push(z.object(shape4).passthrough());
         }
         schemasToIntersect.push(...looseRecords);
         if (schemasToIntersect.length === 0) {
@@ -47054,7 +47467,7 @@ function convertBaseSchema(schema, ctx) {
           zodSchema = result;
         }
         if (schema.additionalProperties === false) {
-          const propertyKeys = Object.keys(shape3);
+          const propertyKeys = Object.keys(shape4);
           const patterns = patternKeys.map((p) => new RegExp(p));
           const basePatternSchema = zodSchema;
           zodSchema = zodSchema.check((payload) => {
@@ -47079,7 +47492,7 @@ function convertBaseSchema(schema, ctx) {
           });
         }
       } else {
-        const objectSchema = z.object(shape3);
+        const objectSchema = z.object(shape4);
         if (schema.additionalProperties === false) {
           zodSchema = objectSchema.strict();
         } else if (additionalSchema) {
@@ -47533,7 +47946,19 @@ function ownRecord(value2) {
 // src/schema/baseline.ts
 var BASELINE_SCHEMA_VERSION = 1;
 var scalarSchema = external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean(), external_exports.null()]);
-var fileEntrySchema = external_exports.object({ sha256: external_exports.string().regex(/^[0-9a-f]{64}$/), size: external_exports.number().int().nonnegative() }).strict();
+var sha256 = external_exports.string().regex(/^[0-9a-f]{64}$/);
+var checkpointContentSchema = external_exports.object({
+  format: external_exports.literal("torch"),
+  /** SHA-256 over every tensor (key path, dtype, shape, bytes). */
+  tensors: sha256,
+  /** SHA-256 over every other leaf (key path and value). */
+  values: sha256,
+  /** Per key path: a tensor as `dtype[shape] sha256`, any other leaf as its JSON value. */
+  leaves: ownRecord(external_exports.string()),
+  /** Leaves that held the run's own output folder (or a path in it), compared as "{out}…". */
+  embedsOut: external_exports.array(external_exports.string())
+}).strict();
+var fileEntrySchema = external_exports.object({ sha256, size: external_exports.number().int().nonnegative(), content: checkpointContentSchema.optional() }).strict();
 var dataFingerprintSchema = external_exports.object({ files: ownRecord(fileEntrySchema) }).strict();
 var flatConfigSchema = ownRecord(scalarSchema);
 var environmentFingerprintSchema = ownRecord(external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]));
@@ -47546,7 +47971,9 @@ var runRecordSchema = external_exports.object({
   seed: external_exports.number().int().nonnegative(),
   metrics: ownRecord(external_exports.number()),
   artifacts: ownRecord(fileEntrySchema),
-  durationMs: external_exports.number().nonnegative()
+  durationMs: external_exports.number().nonnegative(),
+  /** config: {resolved: PATH} files as this run wrote them, flattened, by PATH. */
+  config: ownRecord(flatConfigSchema).optional()
 }).strict();
 function metricValues(runs, name) {
   return runs.map((run2) => {
@@ -47998,6 +48425,17 @@ function describeSample(xs) {
   return { n: s.n, mean: s.mean, sd: s.n > 1 ? s.sd : 0 };
 }
 
+// src/util/bytes.ts
+function compareBytes(a, b) {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+function sortBytes(xs) {
+  return sortBytesBy(xs, (s) => s);
+}
+function sortBytesBy(xs, key) {
+  return [...xs].map((x) => [Buffer.from(key(x)), x]).sort((x, y) => Buffer.compare(x[0], y[0])).map((x) => x[1]);
+}
+
 // src/compare/metric-row.ts
 var finite = (x) => x !== void 0 && Number.isFinite(x) ? x : null;
 function metricRow(name, spec, r) {
@@ -48021,6 +48459,43 @@ function metricRow(name, spec, r) {
 }
 
 // src/compare/exact.ts
+var MAX_KEYS = 20;
+function artifactMismatches(seed, name, base2, run2) {
+  const b = base2?.content;
+  const c = run2?.content;
+  if (!b || !c) {
+    const hb = base2?.sha256 ?? null;
+    const hc = run2?.sha256 ?? null;
+    return hb === hc ? [] : [{ seed, kind: "artifact", name, baseline: hb, candidate: hc }];
+  }
+  if (b.tensors === c.tensors && b.values === c.values) return [];
+  const keys = [.../* @__PURE__ */ new Set([...Object.keys(b.leaves), ...Object.keys(c.leaves)])];
+  const leaf = (l, k) => Object.hasOwn(l, k) ? l[k] ?? null : null;
+  const rank = (k) => isTensor(b.leaves, k) || isTensor(c.leaves, k) ? 0 : 1;
+  const differing2 = keys.filter((k) => leaf(b.leaves, k) !== leaf(c.leaves, k)).sort((x, y) => rank(x) - rank(y) || compareBytes(x, y));
+  const rows = differing2.slice(0, MAX_KEYS).map((key) => ({
+    seed,
+    kind: "artifact",
+    name,
+    key,
+    baseline: leaf(b.leaves, key),
+    candidate: leaf(c.leaves, key)
+  }));
+  if (differing2.length > MAX_KEYS) {
+    rows.push({
+      seed,
+      kind: "artifact",
+      name,
+      key: `… ${differing2.length - MAX_KEYS} more keys`,
+      baseline: null,
+      candidate: null
+    });
+  }
+  return rows;
+}
+function isTensor(leaves, key) {
+  return Object.hasOwn(leaves, key) && /^\w+\[[\d,]*\] [0-9a-f]{64}$/.test(leaves[key] ?? "");
+}
 function compareExact(baseline, candidate, metricNames, artifactNames) {
   const bySeed = new Map(baseline.map((r) => [r.seed, r]));
   const pairs = candidate.map((run2) => {
@@ -48042,9 +48517,8 @@ function compareExact(baseline, candidate, metricNames, artifactNames) {
       }
     }
     for (const name of artifactNames) {
-      const b = base2.artifacts[name]?.sha256 ?? null;
-      const c = run2.artifacts[name]?.sha256 ?? null;
-      if (b !== c) mismatches.push({ seed: run2.seed, kind: "artifact", name, baseline: b, candidate: c });
+      const own2 = (r) => Object.hasOwn(r.artifacts, name) ? r.artifacts[name] : void 0;
+      mismatches.push(...artifactMismatches(run2.seed, name, own2(base2), own2(run2)));
     }
   }
   const compared = pairs.map((p) => p.base);
@@ -49494,6 +49968,33 @@ var metricSchema = external_exports.object(
     error: (issue3) => issue3.code === "invalid_type" ? `expected the metric's settings as a mapping, e.g. {margin: 0.01}, got ${show(issue3.input)}` : void 0
   }
 ).strict();
+function jsPattern(source) {
+  return source.replace(/\(\?P<(?=[A-Za-z_])/g, "(?<");
+}
+function patternGroups(source) {
+  try {
+    return Object.keys(new RegExp(`${jsPattern(source)}|`).exec("")?.groups ?? {});
+  } catch {
+    return [];
+  }
+}
+var metricPattern = external_exports.string().superRefine((source, ctx) => {
+  try {
+    new RegExp(jsPattern(source));
+  } catch (err) {
+    ctx.addIssue({
+      code: "custom",
+      message: `${JSON.stringify(source)} is not a valid regular expression: ${err.message}`
+    });
+    return;
+  }
+  if (patternGroups(source).length === 0) {
+    ctx.addIssue({
+      code: "custom",
+      message: `${JSON.stringify(source)} has no named group: name what each number is, e.g. 'val loss (?<val_loss>[0-9.]+)'`
+    });
+  }
+});
 var envValue = external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]).transform((v, ctx) => {
   if (typeof v === "number" && Number.isInteger(v) && !Number.isSafeInteger(v)) {
     ctx.addIssue({
@@ -49571,13 +50072,26 @@ var configFileSchema = external_exports.object({
   paired: external_exports.boolean().default(false),
   /** Rank-based (Hodges–Lehmann / Mann–Whitney) equivalence instead of Welch: needs ≥ 10 seeds per side. */
   robust: external_exports.boolean().default(false),
-  metrics: external_exports.object({ file: relPath.default("metrics.json") }).catchall(metricSchema).refine(
-    (m) => Object.keys(m).some((k) => k !== "file"),
+  metrics: external_exports.object({
+    /** A file the training writes into {out}: .json (default metrics.json), .yaml/.yml, .jsonl or .csv. */
+    file: relPath.optional(),
+    /**
+     * Regular expressions with named groups, matched against every line of the training's
+     * output; the last match of each group is that metric (`val loss (?<val_loss>[0-9.]+)`).
+     */
+    pattern: external_exports.union([metricPattern, external_exports.array(metricPattern).min(1)]).optional()
+  }).catchall(metricSchema).refine(
+    (m) => Object.keys(m).some((k) => k !== "file" && k !== "pattern"),
     "name at least one metric, e.g. accuracy: {margin: 0.01}"
   ),
   artifacts: external_exports.array(relPath).default([]),
   data: external_exports.array(relPath).default([]),
-  config: external_exports.array(relPath).default([]),
+  /**
+   * Config files, parsed and diffed key by key: YAML, JSON, TOML, Python (.py: literal assignments,
+   * read with Python's ast, never run), INI/CFG and .env; or {resolved: PATH}, a file the training
+   * writes into {out} (Hydra's .hydra/config.yaml, Lightning's hparams.yaml), read after each seed.
+   */
+  config: external_exports.array(external_exports.union([relPath, external_exports.object({ resolved: relPath }).strict()])).default([]),
   baseline: relPath.default(".repro-gate/baseline.json"),
   /** A per-step JSON-lines log the training writes into {out}; diagnose shows where two runs diverge. */
   curves: external_exports.object({
@@ -49593,9 +50107,21 @@ var configFileSchema = external_exports.object({
     seed: external_exports.number().int().nonnegative().optional()
   }).strict().default({ auto: true })
 }).strict().superRefine((c, ctx) => {
+  const { file: file2, pattern, ...named } = c.metrics;
+  const groups = new Set((Array.isArray(pattern) ? pattern : pattern ? [pattern] : []).flatMap(patternGroups));
+  if (pattern !== void 0 && file2 === void 0) {
+    for (const name of Object.keys(named).filter((n) => !groups.has(n))) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["metrics", name],
+        message: `is neither a named group of metrics.pattern (${[...groups].join(", ")}) nor read from a file: add a group (?<${name.replace(/[^A-Za-z0-9_]/g, "_")}>…) or set metrics.file`
+      });
+    }
+  }
+}).superRefine((c, ctx) => {
   if (c.mode !== "statistical") return;
   for (const [name, spec] of Object.entries(c.metrics)) {
-    if (name !== "file" && typeof spec === "object" && !spec.margin) {
+    if (name !== "file" && name !== "pattern" && typeof spec === "object" && !Array.isArray(spec) && !spec.margin) {
       ctx.addIssue({
         code: "custom",
         path: ["metrics", name, "margin"],
@@ -49614,15 +50140,25 @@ var configFileSchema = external_exports.object({
   path: ["seeds"]
 });
 var configSchema = configFileSchema.transform(
-  ({ metrics: { file: metricsFile, ...named }, seeds, ...rest }) => {
+  ({ metrics: { file: file2, pattern, ...named }, seeds, config: config2, ...rest }) => {
     const fixed = Array.isArray(seeds);
+    const patterns = Array.isArray(pattern) ? pattern : pattern ? [pattern] : [];
+    const groups = new Set(patterns.flatMap(patternGroups));
+    const metrics = Object.entries(named).map(([name, spec]) => ({ name, ...spec }));
     return {
       ...rest,
       seeds: fixed ? seeds : Array.from({ length: seeds.max }, (_, i) => i),
       /** Set for `seeds: {min, max}`: check trains the candidate in stages. */
       sequential: fixed ? void 0 : seeds,
-      metricsFile,
-      metrics: Object.entries(named).map(([name, spec]) => ({ name, ...spec }))
+      /** The metrics file in {out}; '' when every metric comes from metrics.pattern. */
+      metricsFile: file2 ?? (metrics.every((m) => groups.has(m.name)) && patterns.length ? "" : "metrics.json"),
+      /** metrics.pattern as JavaScript regular expressions' sources (Python's (?P<name>…) accepted). */
+      metricPatterns: patterns.map(jsPattern),
+      metrics,
+      /** config: files (repository paths). */
+      config: config2.filter((c) => typeof c === "string"),
+      /** config: {resolved: PATH} entries: files the training writes into {out}. */
+      resolvedConfig: config2.flatMap((c) => typeof c === "string" ? [] : [c.resolved])
     };
   }
 );
@@ -49668,8 +50204,8 @@ function unwrap(schema) {
 function child(schema, key) {
   const def = defOf(schema);
   if (def.type === "object") {
-    const shape3 = def.shape;
-    if (Object.hasOwn(shape3, key)) return unwrap(shape3[key]);
+    const shape4 = def.shape;
+    if (Object.hasOwn(shape4, key)) return unwrap(shape4[key]);
     const catchall = def.catchall;
     return catchall && defOf(catchall).type !== "never" ? unwrap(catchall) : [];
   }
@@ -49869,10 +50405,19 @@ function refuseProtoKeys(doc, lines, name) {
   });
 }
 var OUT = "the run's output folder";
+function configEntryPath(doc, value2) {
+  const list2 = doc.get("config");
+  const items = (0, import_yaml.isSeq)(list2) ? list2.items : [];
+  const i = items.findIndex((item) => {
+    const v = (0, import_yaml.isScalar)(item) ? item.value : (0, import_yaml.isMap)(item) ? item.get("resolved") : void 0;
+    return v === value2;
+  });
+  return i < 0 ? ["config"] : ["config", i];
+}
 function checkConfinement(config2, doc, lines, name) {
   const root = path4.resolve(config2.root);
   const entries = [
-    { keyPath: ["metrics", "file"], setting: "metrics.file", value: config2.metricsFile, out: true, file: true },
+    ...config2.metricsFile ? [{ keyPath: ["metrics", "file"], setting: "metrics.file", value: config2.metricsFile, out: true, file: true }] : [],
     ...config2.curves ? [{ keyPath: ["curves", "file"], setting: "curves.file", value: config2.curves.file, out: true, file: true }] : [],
     ...config2.artifacts.map((value2, i) => ({
       keyPath: ["artifacts", i],
@@ -49883,7 +50428,20 @@ function checkConfinement(config2, doc, lines, name) {
     })),
     { keyPath: ["baseline"], setting: "baseline:", value: config2.baseline, out: false, file: true },
     ...config2.data.map((value2, i) => ({ keyPath: ["data", i], setting: "data:", value: value2, out: false, file: false })),
-    ...config2.config.map((value2, i) => ({ keyPath: ["config", i], setting: "config:", value: value2, out: false, file: true }))
+    ...config2.config.map((value2) => ({
+      keyPath: configEntryPath(doc, value2),
+      setting: "config:",
+      value: value2,
+      out: false,
+      file: true
+    })),
+    ...config2.resolvedConfig.map((value2) => ({
+      keyPath: [...configEntryPath(doc, value2), "resolved"],
+      setting: "config: resolved",
+      value: value2,
+      out: true,
+      file: true
+    }))
   ];
   for (const e of entries) {
     const rel = insideFolder(e.value, e.out ? void 0 : root);
@@ -49924,2653 +50482,313 @@ function locate(doc, lines, keyPath, key) {
 }
 
 // src/diagnose/run.ts
-import { rename as rename3, rm as rm4 } from "node:fs/promises";
-import path11 from "node:path";
+import { rename as rename3, rm as rm5 } from "node:fs/promises";
+import path13 from "node:path";
 
-// src/train/run-seed.ts
-import { mkdir as mkdir3, rm as rm3, stat as stat3 } from "node:fs/promises";
-import path8 from "node:path";
-
-// src/fingerprint/data.ts
+// src/fingerprint/checkpoint.ts
 import { createHash } from "node:crypto";
-import { constants as constants4 } from "node:fs";
-import { open as open4, readdir as readdir2, realpath as realpath3, stat as stat2 } from "node:fs/promises";
-import path6 from "node:path";
 
-// src/util/bytes.ts
-function compareBytes(a, b) {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-function sortBytes(xs) {
-  return sortBytesBy(xs, (s) => s);
-}
-function sortBytesBy(xs, key) {
-  return [...xs].map((x) => [Buffer.from(key(x)), x]).sort((x, y) => Buffer.compare(x[0], y[0])).map((x) => x[1]);
+// src/fingerprint/checkpoint-script.ts
+var CHECKPOINT_MARK = "REPRO_GATE_CHECKPOINT ";
+var CHECKPOINT_PY = String.raw`import hashlib, json, math, os, sys
+
+MARK = "REPRO_GATE_CHECKPOINT "
+
+def emit(doc):
+    # Into the file the gate names (a checkpoint's leaves are far longer than a log line), else stdout.
+    text = json.dumps(doc, sort_keys=True, allow_nan=False, default=str)
+    path = os.environ.get("REPRO_GATE_RESULT")
+    if path:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        print(MARK + text)
+    sys.exit(0)
+
+try:
+    import torch
+except Exception as e:
+    emit({"unavailable": "torch cannot be imported here (%s)" % e})
+
+import io, pickle, zipfile
+
+# A torch checkpoint (the zip format torch.save writes since 1.6) read without torch.load: its
+# pickle may reference tensors, numbers, strings and containers, and nothing else, so no pickled
+# code runs whatever the file holds. (torch's own weights_only unpickler is the same idea, but
+# before torch 2.0 it refuses plain Python floats, which every config dict holds.)
+SAFE = {
+    ("collections", "OrderedDict"), ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "slice"),
+    ("builtins", "complex"), ("_codecs", "encode"), ("torch", "Size"), ("torch", "device"),
+    ("numpy.core.multiarray", "scalar"), ("numpy.core.multiarray", "_reconstruct"), ("numpy", "ndarray"),
+    ("numpy", "dtype"), ("numpy._core.multiarray", "scalar"), ("numpy._core.multiarray", "_reconstruct"),
 }
 
-// src/util/log-lines.ts
-function inertLogLines(text) {
-  return text.split(/\r\n|\r|\n/).map((line) => /^\s*::/u.test(line) ? `[repro-gate] ${line}` : line);
-}
+class Storage:
+    def __init__(self, dtype):
+        self.dtype = dtype
 
-// src/util/logger.ts
-var stderrLogger = {
-  info: (text) => process.stderr.write(`${inertLogLines(text).join("\n")}
-`),
-  warn: (text) => process.stderr.write(`${inertLogLines(`warning: ${text}`).join("\n")}
-`)
-};
+def rebuild_tensor(storage, offset, size, stride, *rest):
+    flat = torch.frombuffer(bytearray(storage.raw), dtype=storage.dtype) if storage.raw else torch.empty(0, dtype=storage.dtype)
+    return flat.as_strided(tuple(size), tuple(stride), offset)
 
-// src/fingerprint/paths.ts
+def rebuild_parameter(data, *rest):
+    return data
+
+REBUILD = {"_rebuild_tensor_v2": rebuild_tensor, "_rebuild_tensor": rebuild_tensor,
+           "_rebuild_parameter": rebuild_parameter, "_rebuild_parameter_with_state": rebuild_parameter}
+
+class Restricted(pickle.Unpickler):
+    def __init__(self, data, archive, prefix):
+        super().__init__(data)
+        self.archive, self.prefix = archive, prefix
+
+    def find_class(self, module, name):
+        if module == "torch._utils" and name in REBUILD:
+            return REBUILD[name]
+        if module in ("torch", "torch.storage") and name.endswith("Storage"):
+            # Only named in persistent ids, for the element type of the bytes that follow.
+            kind = getattr(torch, name, None)
+            return Storage(torch.uint8 if name == "UntypedStorage" or kind is None else kind.dtype)
+        if module == "torch" and isinstance(getattr(torch, name, None), torch.dtype):
+            return getattr(torch, name)
+        if (module, name) in SAFE:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError("it references %s.%s (only tensors, numbers, strings and containers are read)" % (module, name))
+
+    def persistent_load(self, saved_id):
+        typename, storage_type, key, location, numel = saved_id
+        if typename != "storage" or not isinstance(storage_type, Storage):
+            raise pickle.UnpicklingError("unexpected persistent id %r" % (typename,))
+        s = Storage(storage_type.dtype)
+        s.raw = self.archive.read("%s/data/%s" % (self.prefix, key))
+        return s
+
+def load(path):
+    if not zipfile.is_zipfile(path):
+        raise ValueError("not a zip-format torch checkpoint (saved with _use_new_zipfile_serialization=False or by torch < 1.6)")
+    with zipfile.ZipFile(path) as archive:
+        pkl = [n for n in archive.namelist() if n.endswith("/data.pkl") and n.count("/") == 1]
+        if not pkl:
+            raise ValueError("no data.pkl in the archive")
+        prefix = pkl[0].split("/")[0]
+        return Restricted(io.BytesIO(archive.read(pkl[0])), archive, prefix).load()
+
+def normalise(value, out):
+    if isinstance(value, str) and out and (value == out or value.startswith(out.rstrip("/") + "/")):
+        return "{out}" + value[len(out.rstrip("/")):], True
+    return value, False
+
+def number(x):
+    if isinstance(x, float) and not math.isfinite(x):
+        return "NaN" if x != x else ("Infinity" if x > 0 else "-Infinity")
+    return x
+
+def leaves(obj, path, out, acc, embeds):
+    if isinstance(obj, torch.Tensor):
+        acc[path] = {"tensor": str(obj.dtype).replace("torch.", ""), "shape": list(obj.shape), "sha256": tensor_sha(obj)}
+    elif isinstance(obj, dict):
+        for k in sorted(obj, key=str):
+            leaves(obj[k], (path + "." if path else "") + str(k), out, acc, embeds)
+    elif isinstance(obj, (list, tuple)):
+        for i, item in enumerate(obj):
+            leaves(item, (path + "." if path else "") + str(i), out, acc, embeds)
+    else:
+        v, embedded = normalise(obj, out)
+        if embedded:
+            embeds.append(path)
+        acc[path] = {"value": number(v) if isinstance(v, (int, float, str, bool, type(None))) else repr(v)}
+
+def raw_bytes(t):
+    t = t.detach().cpu().contiguous().reshape(-1)
+    try:
+        return t.view(torch.uint8).numpy().tobytes()
+    except Exception:
+        return repr(t.tolist()).encode()
+
+def tensor_sha(t):
+    return hashlib.sha256(raw_bytes(t)).hexdigest()
+
+def describe(path, out):
+    acc, embeds = {}, []
+    leaves(load(path), "", out, acc, embeds)
+    return {"leaves": acc, "embeds": embeds, "torch": torch.__version__}
+
+def compare(name, a, b):
+    row = {"name": name, "dtypeBefore": str(a.dtype).replace("torch.", ""), "dtypeAfter": str(b.dtype).replace("torch.", ""),
+           "shapeBefore": list(a.shape), "shapeAfter": list(b.shape), "elementsBefore": a.numel(), "elementsAfter": b.numel()}
+    if a.dtype != b.dtype or a.shape != b.shape:
+        row.update(status="modified", compared=0, differing=None, maxAbsDiff=None, maxRelDiff=None, bitIdentical=False)
+        return row
+    same_bits = raw_bytes(a) == raw_bytes(b)
+    a64, b64 = a.detach().cpu().double().reshape(-1), b.detach().cpu().double().reshape(-1)
+    ne = (a64 != b64) & ~(torch.isnan(a64) & torch.isnan(b64))
+    finite = torch.isfinite(a64) & torch.isfinite(b64) & ne
+    diff = (a64 - b64).abs()
+    row.update(status="identical" if same_bits else "modified", compared=a.numel(), differing=int(ne.sum()),
+               bitIdentical=same_bits, nonFiniteDiffering=int((ne & ~finite).sum()),
+               nanBefore=int(torch.isnan(a64).sum()), nanAfter=int(torch.isnan(b64).sum()))
+    if finite.any():
+        d = diff[finite]
+        scale = torch.maximum(a64.abs(), b64.abs())[finite]
+        row["maxAbsDiff"] = float(d.max())
+        row["maxRelDiff"] = float((d / scale).max())
+    else:
+        row["maxAbsDiff"] = None
+        row["maxRelDiff"] = None
+    idx = ne.nonzero()
+    if len(idx):
+        i = int(idx[0][0])
+        row["firstDifference"] = {"flatIndex": i, "before": number(float(a64[i])), "after": number(float(b64[i]))}
+    return row
+
+def diff(path_a, path_b, out_a, out_b):
+    la, lb, ea, eb = {}, {}, [], []
+    A, B = load(path_a), load(path_b)
+    tensors_a, tensors_b = {}, {}
+    def collect(obj, path, acc):
+        if isinstance(obj, torch.Tensor):
+            acc[path] = obj
+        elif isinstance(obj, dict):
+            for k in obj:
+                collect(obj[k], (path + "." if path else "") + str(k), acc)
+        elif isinstance(obj, (list, tuple)):
+            for i, item in enumerate(obj):
+                collect(item, (path + "." if path else "") + str(i), acc)
+    collect(A, "", tensors_a)
+    collect(B, "", tensors_b)
+    leaves(A, "", out_a, la, ea)
+    leaves(B, "", out_b, lb, eb)
+    arrays = []
+    for name in sorted(set(tensors_a) | set(tensors_b)):
+        if name not in tensors_b:
+            arrays.append({"name": name, "status": "removed"})
+        elif name not in tensors_a:
+            arrays.append({"name": name, "status": "added"})
+        else:
+            arrays.append(compare(name, tensors_a[name], tensors_b[name]))
+    metadata = []
+    for path in sorted(set(la) | set(lb)):
+        a, b = la.get(path), lb.get(path)
+        if (a and "tensor" in a) or (b and "tensor" in b):
+            continue
+        if a != b:
+            metadata.append({"path": path, "before": a and a["value"], "after": b and b["value"]})
+    return {"arrays": arrays, "metadata": metadata, "embeds": sorted(set(ea) | set(eb))}
+
+try:
+    if sys.argv[1] == "describe":
+        emit(describe(sys.argv[2], sys.argv[3]))
+    emit(diff(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]))
+except SystemExit:
+    raise
+except Exception as e:
+    emit({"error": "%s: %s" % (type(e).__name__, str(e).splitlines()[0] if str(e) else "")})
+`;
+
+// src/fingerprint/python.ts
+import { mkdtemp, readFile, rm as rm3 } from "node:fs/promises";
+import os5 from "node:os";
 import path5 from "node:path";
-function resolveEntry(root, entry, setting) {
-  const base2 = path5.resolve(root);
-  if (entry.trim() === "") {
-    throw new GateError(
-      `An empty path is listed in ${setting}: in repro-gate.yml.`,
-      `Remove the empty item from ${setting}:.`
-    );
-  }
-  const rel = insideFolder(entry, base2);
-  if (rel === void 0) {
-    throw new GateError(
-      `The ${setting}: entry "${entry}" points outside the project root (${base2}).`,
-      `List paths inside the repository, relative to ${base2}, in ${setting}: in repro-gate.yml.`
-    );
-  }
-  return { abs: path5.resolve(base2, entry), rel };
+function pythonOf(command) {
+  const first = command[0] ?? "";
+  return /^python[\d.]*$/.test(path5.basename(first)) ? first : "python3";
 }
-
-// src/fingerprint/data.ts
-var CHUNK = 1 << 20;
-var POOL = 4;
-var DEFAULT_TIME_LIMIT_MS = 30 * 6e4;
-function join(rel, name) {
-  return rel === "" ? name : `${rel}/${name}`;
-}
-async function walk(ctx, abs, rel, entry, viaLink, ancestors) {
-  ctx.checkTime(() => `walking ${rel || "."} (data: entry "${entry}")`);
-  const dirents = await readdir2(abs, { withFileTypes: true });
-  for (const d of sortBytesBy(dirents, (x) => x.name)) {
-    const { name } = d;
-    const childAbs = path6.join(abs, name);
-    const childRel = join(rel, name);
-    const isLink = d.isSymbolicLink();
-    let st;
-    if (isLink) {
-      st = await stat2(childAbs).catch(() => void 0);
-      if (!st) {
-        if (ctx.tolerant) continue;
-        throw new GateError(
-          `Data file ${childRel} is a broken symlink.`,
-          "Restore its target (e.g. pull the data), remove the link, or narrow data: in repro-gate.yml."
-        );
-      }
-    }
-    const linked = viaLink || isLink;
-    if (st ? st.isFile() : d.isFile()) {
-      ctx.out.set(childRel, { abs: childAbs, entry, viaLink: linked });
-    } else if (st ? st.isDirectory() : d.isDirectory()) {
-      const s = st ?? await stat2(childAbs);
-      const id = `${s.dev}:${s.ino}`;
-      if (ancestors.has(id)) continue;
-      if (linked) {
-        const reason = await pseudoLocationReason(await realpath3(childAbs), s);
-        if (reason) {
-          ctx.warn(`Data folder ${childRel} ${reason}; skipped (the kernel's files are not data).`);
-          continue;
-        }
-      }
-      ancestors.add(id);
-      await walk(ctx, childAbs, childRel, entry, linked, ancestors);
-      ancestors.delete(id);
-    } else {
-      ctx.warn(`Data path ${childRel} is not a regular file (a FIFO, socket or device); skipped.`);
-    }
-  }
-}
-async function collect(ctx, entries, root) {
-  for (const entry of entries) {
-    const { abs, rel } = resolveEntry(root, entry, "data");
-    ctx.checkTime(() => `looking up data: entry "${entry}"`);
-    const st = await stat2(abs).catch((err) => {
-      if (err.code === "ENOENT" || err.code === "ENOTDIR" || err.code === "ELOOP") return void 0;
-      throw new GateError(`Cannot access data path ${entry} (${err.code ?? err}).`, "Check its permissions.");
+async function runPythonScript(ctx, script, args, mark) {
+  const lines = [];
+  const scratch = await mkdtemp(path5.join(os5.tmpdir(), "repro-gate-py-"));
+  const python = pythonOf(ctx.command);
+  try {
+    const resultFile = path5.join(scratch, "result.json");
+    const result = await ctx.runtime.run({
+      argv: [python, "-c", script, ...args],
+      cwd: ctx.cwd,
+      env: { ...ctx.env, REPRO_GATE_RESULT: ctx.runtime.pathFor(resultFile) },
+      timeoutMs: ctx.timeoutMs,
+      outDir: scratch,
+      logFile: path5.join(scratch, "script.log"),
+      onLine: (l) => lines.push(l)
     });
-    if (!st) {
-      if (ctx.tolerant) continue;
-      throw new GateError(
-        `Data path "${entry}" listed in data: does not exist (looked for ${abs}).`,
-        `Fix the data: list in repro-gate.yml (paths are relative to ${path6.resolve(root)}), or create the file.`
-      );
+    if (result.cancelled) throw new CancelledError(result.cancelled);
+    const text = await readFile(resultFile, "utf8").catch(() => void 0) ?? lines.find((l) => l.startsWith(mark))?.slice(mark.length);
+    if (result.exitCode !== 0 || text === void 0) {
+      const why = result.startError ?? result.tail.slice(-1)[0] ?? (result.timedOut ? "timed out" : `exit ${result.exitCode}`);
+      return { ok: false, problem: `"${python}" ${result.startError ? "could not start" : "failed"}: ${why}` };
     }
-    if (!st.isFile() && !st.isDirectory()) {
-      if (ctx.tolerant) continue;
-      throw new GateError(
-        `Data path "${entry}" is not a regular file or folder.`,
-        "List files or folders in data: in repro-gate.yml."
-      );
+    try {
+      return { ok: true, doc: JSON.parse(text) };
+    } catch {
+      return { ok: false, problem: `"${python}" wrote a result that is not JSON` };
     }
-    const real = await realpath3(abs);
-    const viaLink = real !== path6.resolve(abs);
-    if (viaLink && st.isDirectory()) {
-      const reason = await pseudoLocationReason(real, st);
-      if (reason) {
-        ctx.warn(`Data folder ${rel || "."} ${reason}; skipped (the kernel's files are not data).`);
-        continue;
-      }
-    }
-    if (st.isFile()) ctx.out.set(rel, { abs, entry, viaLink });
-    else await walk(ctx, abs, rel, entry, viaLink, /* @__PURE__ */ new Set([`${st.dev}:${st.ino}`]));
-  }
-}
-function version2(st) {
-  return `${st.size}:${st.mtimeNs}:${st.ino}`;
-}
-async function hashOnce(abs, buf, checkTime) {
-  const hash2 = createHash("sha256");
-  let size = 0;
-  const fh = await open4(abs, constants4.O_RDONLY | constants4.O_NONBLOCK);
-  try {
-    const before = await fh.stat({ bigint: true });
-    if (!before.isFile()) return void 0;
-    for (; ; ) {
-      checkTime();
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      hash2.update(buf.subarray(0, bytesRead));
-      size += bytesRead;
-      if (bytesRead < buf.length && BigInt(size) === before.size) break;
-    }
-    const after = await stat2(abs, { bigint: true }).catch(() => void 0);
-    if (!after || version2(after) !== version2(before) || BigInt(size) !== before.size) return void 0;
   } finally {
-    await fh.close();
+    await rm3(scratch, { recursive: true, force: true });
   }
-  return { sha256: hash2.digest("hex"), size };
 }
-async function hashFile(rel, found, buf, checkTime) {
-  try {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const entry = await hashOnce(found.abs, buf, checkTime);
-      if (entry) return entry;
-    }
-  } catch (err) {
-    if (err instanceof GateError) throw err;
-    const code = err.code ?? String(err);
-    throw new GateError(
-      `Cannot read data file ${rel} (${code}).`,
-      "Check that the file exists and is readable by the runner."
-    );
-  }
-  throw new GateError(
-    `Data file ${rel} changed while it was being fingerprinted (twice in a row), so its hash would not match any one version of it.`,
-    "Something is still writing to it (a download, a running job): fingerprint it once it is complete, or leave it out of data: in repro-gate.yml."
-  );
+
+// src/fingerprint/checkpoint.ts
+var CHECKPOINT_FILE = /\.(pt|pth|ckpt)$/i;
+function digest(lines) {
+  return createHash("sha256").update(lines.sort(compareBytes).join("\n")).digest("hex");
 }
-async function hashAll(found, inProgress, checkTime) {
-  const todo = found.entries();
-  const hashed = /* @__PURE__ */ new Map();
-  const worker = async (id) => {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    for (const [rel, f] of todo) {
-      const what = `${rel} (data: entry "${f.entry}")`;
-      inProgress.set(id, what);
-      hashed.set(rel, await hashFile(rel, f, buf, () => checkTime(() => `hashing ${what}`)));
-      inProgress.delete(id);
-    }
+function checkpointContent(leaves, embedsOut) {
+  const entries = Object.entries(leaves).map(([key, leaf]) => [
+    key,
+    "tensor" in leaf ? `${leaf.tensor}[${leaf.shape.join(",")}] ${leaf.sha256}` : JSON.stringify(leaf.value)
+  ]);
+  const tensors = entries.filter(([k]) => {
+    const l = leaves[k];
+    return l !== void 0 && "tensor" in l;
+  });
+  const values = entries.filter(([k]) => {
+    const l = leaves[k];
+    return l !== void 0 && !("tensor" in l);
+  });
+  return {
+    format: "torch",
+    tensors: digest(tensors.map(([k, v]) => `${k}	${v}`)),
+    values: digest(values.map(([k, v]) => `${k}	${v}`)),
+    leaves: Object.fromEntries(entries.sort((a, b) => compareBytes(a[0], b[0]))),
+    embedsOut: [...embedsOut].sort(compareBytes)
   };
-  await Promise.all(Array.from({ length: Math.min(POOL, found.size) }, (_, id) => worker(id)));
-  return hashed;
 }
-async function fingerprintData(entries, root, opts = {}) {
-  const warn = opts.warn ?? ((m) => stderrLogger.warn(m));
-  const limit = opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS;
-  const deadline = Date.now() + limit;
-  let doing = () => "starting";
-  const timeUp = (what) => new GateError(
-    `Fingerprinting data took longer than ${formatDuration(limit)}; stopped while ${what}.`,
-    "A data file may be on a stalled network mount, or too large to hash on every run: narrow data: in repro-gate.yml (a checksum file of a large dataset is data too)."
+async function readCheckpoint(python, file2, out) {
+  const r = await runPythonScript(
+    python,
+    CHECKPOINT_PY,
+    ["describe", python.runtime.pathFor(file2), out],
+    CHECKPOINT_MARK
   );
-  const checkTime = (what) => {
-    doing = what;
-    if (Date.now() > deadline) throw timeUp(what());
-  };
-  const found = /* @__PURE__ */ new Map();
-  const inProgress = /* @__PURE__ */ new Map();
-  const work = (async () => {
-    await collect({ out: found, warn, checkTime, tolerant: false }, entries, root);
-    for (const [rel, f] of [...found]) {
-      if (!f.viaLink) continue;
-      checkTime(() => `looking up ${rel} (data: entry "${f.entry}")`);
-      const real = await realpath3(f.abs);
-      const reason = await pseudoLocationReason(real, await stat2(real));
-      if (reason) {
-        warn(`Data file ${rel} ${reason}; skipped (the kernel's files are not data).`);
-        found.delete(rel);
-      }
-    }
-    return hashAll(found, inProgress, checkTime);
-  })();
-  let timer;
-  const clock = new Promise((_, reject) => {
-    timer = setTimeout(
-      () => {
-        const busy = [...new Set(inProgress.values())];
-        reject(timeUp(busy.length ? `hashing ${busy.join(", ")}` : doing()));
-      },
-      Math.min(limit, 2 ** 31 - 1)
-    );
-  });
-  let hashed;
-  try {
-    hashed = await Promise.race([work, clock]);
-  } finally {
-    clearTimeout(timer);
-  }
-  return { files: Object.fromEntries(sortBytesBy(hashed, ([rel]) => rel)) };
+  if (!r.ok) return { problem: r.problem };
+  const doc = r.doc;
+  if (doc.unavailable) return { problem: doc.unavailable };
+  if (doc.error || !doc.leaves)
+    return { problem: `it could not be read as a torch checkpoint (${doc.error ?? "no content"})` };
+  return { content: checkpointContent(doc.leaves, doc.embeds ?? []) };
 }
-async function statSnapshot(entries, root) {
-  const found = /* @__PURE__ */ new Map();
-  await collect({ out: found, warn: () => {
-  }, checkTime: () => {
-  }, tolerant: true }, entries, root);
-  const snapshot = /* @__PURE__ */ new Map();
-  for (const [rel, f] of sortBytesBy(found, ([r]) => r)) {
-    const st = await stat2(f.abs, { bigint: true }).catch(() => void 0);
-    if (!st?.isFile()) continue;
-    if (f.viaLink && await pseudoLocationReason(await realpath3(f.abs), await stat2(f.abs))) continue;
-    snapshot.set(rel, version2(st));
-  }
-  return snapshot;
-}
-
-// src/train/metrics.ts
-import path7 from "node:path";
-
-// src/util/lenient-json.ts
-var SENTINEL = "\0repro-gate:";
-var TOKENS = [
-  ["-Infinity", -Infinity],
-  ["Infinity", Infinity],
-  ["NaN", NaN]
-];
-function parseLenientJson(text) {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    if (!/NaN|Infinity/.test(text)) throw err;
-  }
-  let out = "";
-  let inString = false;
-  let i = 0;
-  let replaced = false;
-  while (i < text.length) {
-    const c = text.charAt(i);
-    if (inString) {
-      out += c;
-      if (c === "\\") {
-        out += text[i + 1] ?? "";
-        i += 2;
-        continue;
-      }
-      if (c === '"') inString = false;
-      i++;
-      continue;
-    }
-    if (c === '"') {
-      inString = true;
-      out += c;
-      i++;
-      continue;
-    }
-    const tok = TOKENS.find(([t]) => text.startsWith(t, i));
-    if (tok) {
-      out += JSON.stringify(SENTINEL + tok[0]);
-      i += tok[0].length;
-      replaced = true;
-      continue;
-    }
-    out += c;
-    i++;
-  }
-  if (!replaced) return JSON.parse(text);
-  return JSON.parse(out, (_k, v) => {
-    if (typeof v === "string" && v.startsWith(SENTINEL)) {
-      const t = TOKENS.find(([name]) => SENTINEL + name === v);
-      if (t) return t[1];
-    }
-    return v;
-  });
-}
-var INTEGER = /-?\d+/y;
-function parseJsonExactIntegers(text) {
-  const doc = JSON.parse(text);
-  if (!/\d{16}/.test(text)) return doc;
-  let out = "";
-  let last = 0;
-  let replaced = false;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charAt(i);
-    if (inString) {
-      if (c === "\\") i++;
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === '"') {
-      inString = true;
-      continue;
-    }
-    if (c !== "-" && (c < "0" || c > "9")) continue;
-    INTEGER.lastIndex = i;
-    INTEGER.test(text);
-    let end = INTEGER.lastIndex;
-    const next = text.charAt(end);
-    if (next === "." || next === "e" || next === "E") {
-      while (end < text.length && /[\d.eE+-]/.test(text.charAt(end))) end++;
-    } else if (!Number.isSafeInteger(Number(text.slice(i, end)))) {
-      out += `${text.slice(last, i)}${JSON.stringify(`${SENTINEL}int:${text.slice(i, end)}`)}`;
-      last = end;
-      replaced = true;
-    }
-    i = end - 1;
-  }
-  if (!replaced) return doc;
-  const exact = JSON.parse(out + text.slice(last));
-  const prefix = `${SENTINEL}int:`;
-  const revive = (v) => typeof v === "string" && v.startsWith(prefix) ? BigInt(v.slice(prefix.length)) : v;
-  const stack = [exact];
-  for (let v = stack.pop(); v !== void 0; v = stack.pop()) {
-    if (v === null || typeof v !== "object") continue;
-    const container = v;
-    for (const [k, item] of Object.entries(container)) {
-      if (typeof item === "object" && item !== null) stack.push(item);
-      else container[k] = revive(item);
-    }
-  }
-  return revive(exact);
-}
-
-// src/train/metrics.ts
-var WRITE_HINT = "Make the training write its metrics as JSON into the {out} folder (also in $REPRO_GATE_OUT), or fix metrics.file in repro-gate.yml.";
-var METRICS_MAX_BYTES = 16 * 1024 * 1024;
-function lookupDotted(doc, dotted) {
-  if (doc === null || typeof doc !== "object") return void 0;
-  const obj2 = doc;
-  if (Object.hasOwn(obj2, dotted)) return obj2[dotted];
-  const segments = dotted.split(".");
-  for (let i = segments.length - 1; i >= 1; i--) {
-    const head = segments.slice(0, i).join(".");
-    if (Object.hasOwn(obj2, head)) {
-      const found = lookupDotted(obj2[head], segments.slice(i).join("."));
-      if (found !== void 0) return found;
-    }
-  }
-  return void 0;
-}
-function brief(value2) {
-  if (Array.isArray(value2)) return "a list";
-  if (value2 !== null && typeof value2 === "object") return "an object";
-  const text = JSON.stringify(value2) ?? String(value2);
-  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
-}
-function extractMetrics(doc, names, where) {
-  const values = [];
-  for (const name of names) {
-    const value2 = lookupDotted(doc, name);
-    if (value2 === void 0) {
-      const keys = doc && typeof doc === "object" ? Object.keys(doc).slice(0, 10).map((k) => k.length > 40 ? `${k.slice(0, 39)}…` : k).join(", ") : "";
-      throw new GateError(
-        `Metric "${name}" is missing from ${where}${keys ? ` (top-level keys: ${keys})` : ""}.`,
-        "Write it from the training, or fix the metric name under metrics: in repro-gate.yml (nested keys as dotted paths, e.g. eval.accuracy)."
-      );
-    }
-    if (typeof value2 !== "number" || !Number.isFinite(value2)) {
-      const nonFinite = typeof value2 === "number";
-      throw new GateError(
-        `Metric "${name}" in ${where} is ${nonFinite ? String(value2) : brief(value2)}, not a finite number.`,
-        nonFinite ? "The training diverged or divided by zero for this seed; fix the training (a NaN metric cannot be compared)." : "Write the metric as a JSON number."
-      );
-    }
-    values.push([name, value2]);
-  }
-  return Object.fromEntries(values);
-}
-async function readMetrics(file2, names, where, outDir = path7.dirname(file2)) {
-  const rel = path7.relative(outDir, file2);
-  let text = await readConfinedFile(outDir, rel, "metrics.file", {
-    folder: "the run's output folder",
-    maxBytes: METRICS_MAX_BYTES,
-    hint: WRITE_HINT
-  });
-  if (text === null) throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
-  text = text.replace(/^\uFEFF/, "");
-  let doc;
-  try {
-    doc = parseLenientJson(text);
-  } catch {
-    const at = jsonErrorWhere(text, { lenient: true });
-    throw new GateError(`${where} is not valid JSON${at ? ` ${at}` : ""}.`, WRITE_HINT);
-  }
-  return extractMetrics(doc, names, where);
+async function diffCheckpoints(python, a, b) {
+  const path23 = (f) => python.runtime.pathFor(f);
+  const r = await runPythonScript(
+    python,
+    CHECKPOINT_PY,
+    ["diff", path23(a.file), path23(b.file), a.out, b.out],
+    CHECKPOINT_MARK
+  );
+  if (!r.ok) return { problem: r.problem };
+  const doc = r.doc;
+  if (doc.unavailable) return { problem: doc.unavailable };
+  if (doc.error || !doc.arrays)
+    return { problem: `it could not be read as a torch checkpoint (${doc.error ?? "no content"})` };
+  return { diff: { arrays: doc.arrays, metadata: doc.metadata ?? [], embeds: doc.embeds ?? [] } };
 }
 
 // src/train/run-seed.ts
-function substitute(argv, seed, out) {
-  return argv.map((arg) => arg.replaceAll("{seed}", String(seed)).replaceAll("{out}", out));
-}
-function seedOutDir(outRoot2, seed) {
-  return path8.join(outRoot2, `seed-${seed}`);
-}
-var QUOTED_LINE_CHARS = 300;
-function lastLines(tail) {
-  return tail.slice(-10).map((l) => `    ${l.length > QUOTED_LINE_CHARS ? `${l.slice(0, QUOTED_LINE_CHARS)} …` : l}`).join("\n");
-}
-async function runSeed(ctx, seed) {
-  const { config: config2, runtime, log } = ctx;
-  const outDir = seedOutDir(ctx.outRoot, seed);
-  const logFile = path8.join(ctx.logDir, `seed-${seed}.log`);
-  await rm3(outDir, { recursive: true, force: true });
-  await mkdir3(outDir, { recursive: true });
-  await mkdir3(ctx.logDir, { recursive: true });
-  const out = runtime.pathFor(outDir);
-  const argv = substitute(config2.train.command, seed, out);
-  log.info(`seed ${seed}: ${argv.join(" ")}`);
-  const result = await runtime.run({
-    argv,
-    cwd: config2.root,
-    env: { ...ctx.env, REPRO_GATE_SEED: String(seed), REPRO_GATE_OUT: out },
-    timeoutMs: config2.train.timeout,
-    outDir,
-    logFile,
-    onLine: (line) => log.info(`[seed ${seed}] ${line}`)
-  });
-  if (result.cancelled) throw new CancelledError(result.cancelled);
-  const quoted = lastLines(result.tail);
-  if (result.startError !== void 0) {
-    throw new GateError(
-      `Seed ${seed}: could not start the training: ${result.startError}.`,
-      `Check train.command in repro-gate.yml: "${argv[0]}" must be a program on PATH${runtime.kind === "container" ? " inside the image" : ""}, or a path relative to ${config2.root}.`
-    );
-  }
-  if (result.timedOut) {
-    throw new GateError(
-      `Seed ${seed}: training timed out after ${formatDuration(config2.train.timeout)} and was stopped. Last output:
-${quoted}
-  Full log: ${logFile}`,
-      "Raise train.timeout in repro-gate.yml, or make the training faster."
-    );
-  }
-  if (result.exitCode !== 0) {
-    const how = result.exitCode === null ? `was killed (${result.signal ?? "by a signal"})` : `exited with code ${result.exitCode}`;
-    throw new GateError(
-      `Seed ${seed}: training ${how}. Last output:
-${quoted || "    (none)"}
-  Full log: ${logFile}`,
-      `Fix the training so it succeeds when run as: ${argv.join(" ")}`
-    );
-  }
-  const metrics = await readMetrics(
-    path8.join(outDir, config2.metricsFile),
-    config2.metrics.map((m) => m.name),
-    `seed ${seed}'s ${config2.metricsFile}`,
-    outDir
-  );
-  for (const artifact of config2.artifacts) {
-    const found = await stat3(path8.join(outDir, artifact)).catch(() => void 0);
-    if (!found) {
-      throw new GateError(
-        `Seed ${seed}: the training did not write the artifact "${artifact}" into its output folder ${outDir}.`,
-        "Write it into {out}, or remove it from artifacts: in repro-gate.yml."
-      );
-    }
-  }
-  const artifacts = (await fingerprintData(config2.artifacts, outDir, { warn: (m) => log.warn(m) })).files;
-  log.info(`seed ${seed}: done in ${formatDuration(result.durationMs)}`);
-  return { seed, metrics, artifacts, durationMs: result.durationMs };
-}
-
-// src/diagnose/artifact-diff.ts
-import { createHash as createHash4 } from "node:crypto";
-import { createReadStream as createReadStream2 } from "node:fs";
-import { open as open5, readFile, stat as stat4 } from "node:fs/promises";
-import path9 from "node:path";
-
-// src/diagnose/compare-arrays.ts
-import { createHash as createHash2 } from "node:crypto";
-
-// src/diagnose/dtype.ts
-var BY_NAME = {
-  float16: { name: "float16", kind: "f", size: 2 },
-  bfloat16: { name: "bfloat16", kind: "f", size: 2 },
-  float32: { name: "float32", kind: "f", size: 4 },
-  float64: { name: "float64", kind: "f", size: 8 },
-  int8: { name: "int8", kind: "i", size: 1 },
-  int16: { name: "int16", kind: "i", size: 2 },
-  int32: { name: "int32", kind: "i", size: 4 },
-  int64: { name: "int64", kind: "i", size: 8 },
-  uint8: { name: "uint8", kind: "u", size: 1 },
-  uint16: { name: "uint16", kind: "u", size: 2 },
-  uint32: { name: "uint32", kind: "u", size: 4 },
-  uint64: { name: "uint64", kind: "u", size: 8 },
-  bool: { name: "bool", kind: "b", size: 1 }
-};
-function dtype(name, littleEndian = true) {
-  return { ...BY_NAME[name], littleEndian };
-}
-function dtypeFromNumpy(descr) {
-  const m = /^([<>|=])([a-zA-Z])(\d+)$/.exec(descr);
-  if (!m) {
-    if (/^[<>|=]?O/.test(descr)) return { unsupported: objectNote(descr) };
-    return { unsupported: `dtype ${descr} is not a plain numeric type` };
-  }
-  const [, order, kind, sizeText] = m;
-  const size = Number(sizeText);
-  const little = order !== ">";
-  const table = {
-    f2: "float16",
-    f4: "float32",
-    f8: "float64",
-    i1: "int8",
-    i2: "int16",
-    i4: "int32",
-    i8: "int64",
-    u1: "uint8",
-    u2: "uint16",
-    u4: "uint32",
-    u8: "uint64",
-    b1: "bool"
-  };
-  const name = table[`${kind}${size}`];
-  if (name) return dtype(name, little);
-  if (kind === "O") return { unsupported: objectNote(descr) };
-  const what = {
-    c: "complex",
-    U: "unicode string",
-    S: "byte string",
-    a: "byte string",
-    V: "void/structured",
-    M: "datetime",
-    m: "timedelta",
-    f: "float"
-  };
-  return { unsupported: `dtype ${descr} (${what[kind] ?? "unknown kind"}) is not supported` };
-}
-function objectNote(descr) {
-  return `dtype ${descr} is an object array (pickled Python objects); repro-gate never unpickles, so it is compared by hash only`;
-}
-var SAFETENSORS = {
-  F16: "float16",
-  BF16: "bfloat16",
-  F32: "float32",
-  F64: "float64",
-  I8: "int8",
-  I16: "int16",
-  I32: "int32",
-  I64: "int64",
-  U8: "uint8",
-  U16: "uint16",
-  U32: "uint32",
-  U64: "uint64",
-  BOOL: "bool"
-};
-function dtypeFromSafetensors(name) {
-  const n = SAFETENSORS[name];
-  return n ? dtype(n, true) : { unsupported: `safetensors dtype ${name} is not supported` };
-}
-var scratchU32 = new Uint32Array(1);
-var scratchF32 = new Float32Array(scratchU32.buffer);
-function halfToNumber(h) {
-  const sign = h & 32768 ? -1 : 1;
-  const exp = h >> 10 & 31;
-  const frac = h & 1023;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-var halfTable;
-function halves() {
-  if (!halfTable) {
-    halfTable = new Float64Array(65536);
-    for (let h = 0; h < 65536; h++) halfTable[h] = halfToNumber(h);
-  }
-  return halfTable;
-}
-var IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-function normalise(buf, dt) {
-  if (!IS_LITTLE_ENDIAN) throw new Error("repro-gate reads tensors on little-endian machines only");
-  let data = buf;
-  if (!dt.littleEndian && dt.size > 1 || data.byteOffset % dt.size !== 0) {
-    data = Buffer.alloc(buf.length);
-    buf.copy(data);
-    if (!dt.littleEndian && dt.size === 2) data.swap16();
-    if (!dt.littleEndian && dt.size === 4) data.swap32();
-    if (!dt.littleEndian && dt.size === 8) data.swap64();
-  }
-  return { data, dtype: { ...dt, littleEndian: true } };
-}
-function view(buf, dt) {
-  const { data, dtype: d } = normalise(buf, dt);
-  const ab = data.buffer;
-  const off = data.byteOffset;
-  const length = data.length / d.size;
-  const u8 = new Uint8Array(ab, off, data.length);
-  const u16 = () => new Uint16Array(ab, off, length);
-  const u32 = (n = length) => new Uint32Array(ab, off, n);
-  let value2;
-  let words;
-  switch (d.name) {
-    case "float16": {
-      const w = u16();
-      const t = halves();
-      words = w;
-      value2 = (i) => t[w[i]];
-      break;
-    }
-    case "bfloat16": {
-      const w = u16();
-      words = w;
-      value2 = (i) => {
-        scratchU32[0] = w[i] << 16;
-        return scratchF32[0];
-      };
-      break;
-    }
-    case "float32": {
-      const f = new Float32Array(ab, off, length);
-      words = u32();
-      value2 = (i) => f[i];
-      break;
-    }
-    case "float64": {
-      const f = new Float64Array(ab, off, length);
-      words = u32(length * 2);
-      value2 = (i) => f[i];
-      break;
-    }
-    case "int8": {
-      const x = new Int8Array(ab, off, length);
-      words = u8;
-      value2 = (i) => x[i];
-      break;
-    }
-    case "uint8":
-      words = u8;
-      value2 = (i) => u8[i];
-      break;
-    case "bool":
-      words = u8;
-      value2 = (i) => u8[i] ? 1 : 0;
-      break;
-    case "int16": {
-      const x = new Int16Array(ab, off, length);
-      words = u16();
-      value2 = (i) => x[i];
-      break;
-    }
-    case "uint16": {
-      const x = u16();
-      words = x;
-      value2 = (i) => x[i];
-      break;
-    }
-    case "int32": {
-      const x = new Int32Array(ab, off, length);
-      words = u32();
-      value2 = (i) => x[i];
-      break;
-    }
-    case "uint32": {
-      const x = u32();
-      words = x;
-      value2 = (i) => x[i];
-      break;
-    }
-    case "int64": {
-      const x = new BigInt64Array(ab, off, length);
-      words = u32(length * 2);
-      value2 = (i) => Number(x[i]);
-      break;
-    }
-    case "uint64": {
-      const x = new BigUint64Array(ab, off, length);
-      words = u32(length * 2);
-      value2 = (i) => Number(x[i]);
-      break;
-    }
-  }
-  return { dtype: d, length, value: value2, words };
-}
-function ulpDistance(bitsA, bitsB, size) {
-  const sign = size === 2 ? 32768 : 2147483648;
-  const a = bitsA >= sign ? sign - bitsA : bitsA;
-  const b = bitsB >= sign ? sign - bitsB : bitsB;
-  return Math.abs(a - b);
-}
-function ulpDistance64(loA, hiA, loB, hiB) {
-  const magA = hiA & 2147483647;
-  const magB = hiB & 2147483647;
-  if (hiA >>> 31 === hiB >>> 31) return Math.abs((magA - magB) * 4294967296 + (loA - loB));
-  return (magA + magB) * 4294967296 + loA + loB;
-}
-
-// src/diagnose/types.ts
-function jsonNumber(x) {
-  if (Number.isFinite(x)) return x;
-  return Number.isNaN(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity";
-}
-
-// src/diagnose/compare-arrays.ts
-var MAX_TEXT = 200;
-function elementCount(shape3) {
-  return shape3 === null ? null : shape3.reduce((a, b) => a * b, 1);
-}
-function dtypeOf(a) {
-  return a.kind === "numeric" ? a.dtype.name : a.dtype;
-}
-function sameShape(a, b) {
-  return a !== null && b !== null && a.length === b.length && a.every((d, i) => d === b[i]);
-}
-function unravel(i, shape3) {
-  const idx = new Array(shape3.length).fill(0);
-  for (let k = shape3.length - 1; k >= 0; k--) {
-    const d = shape3[k];
-    idx[k] = d === 0 ? 0 : i % d;
-    i = d === 0 ? 0 : Math.floor(i / d);
-  }
-  return idx;
-}
-function storageIndex(a) {
-  if (!a.fortranOrder || a.shape.length < 2) return (i) => i;
-  const shape3 = a.shape;
-  const fStrides = [];
-  let s = 1;
-  for (const d of shape3) {
-    fStrides.push(s);
-    s *= d;
-  }
-  return (i) => {
-    let off = 0;
-    for (let k = shape3.length - 1; k >= 0; k--) {
-      const d = shape3[k];
-      off += i % d * fStrides[k];
-      i = Math.floor(i / d);
-    }
-    return off;
-  };
-}
-function countNaN(a) {
-  if (a.dtype.kind !== "f") return 0;
-  const v = view(a.data, a.dtype);
-  let nan3 = 0;
-  if (a.dtype.name === "float32" || a.dtype.name === "float64") {
-    const f = a.dtype.name === "float32" ? new Float32Array(v.words.buffer, v.words.byteOffset, v.length) : new Float64Array(v.words.buffer, v.words.byteOffset, v.length);
-    for (let i = 0; i < f.length; i++) if (Number.isNaN(f[i])) nan3++;
-    return nan3;
-  }
-  const w = v.words;
-  const [expMask, fracMask] = a.dtype.name === "float16" ? [31744, 1023] : [32640, 127];
-  for (let i = 0; i < w.length; i++) if ((w[i] & expMask) === expMask && (w[i] & fracMask) !== 0) nan3++;
-  return nan3;
-}
-function clip(s) {
-  return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT - 1)}…` : s;
-}
-function base(name, before, after) {
-  const shapeBefore = before ? before.shape : null;
-  const shapeAfter = after ? after.shape : null;
-  return {
-    name,
-    status: !before ? "added" : !after ? "removed" : "modified",
-    dtypeBefore: before ? dtypeOf(before) : null,
-    dtypeAfter: after ? dtypeOf(after) : null,
-    shapeBefore,
-    shapeAfter,
-    elementsBefore: elementCount(shapeBefore),
-    elementsAfter: elementCount(shapeAfter),
-    compared: 0,
-    differing: null,
-    maxAbsDiff: null,
-    maxRelDiff: null,
-    maxUlp: null,
-    nonFiniteDiffering: 0,
-    nanBefore: before?.kind === "numeric" ? countNaN(before) : null,
-    nanAfter: after?.kind === "numeric" ? countNaN(after) : null,
-    bitIdentical: false
-  };
-}
-function comparable(d) {
-  if (sameShape(d.shapeBefore, d.shapeAfter)) return { n: d.elementsAfter };
-  const nb = d.elementsBefore;
-  const na = d.elementsAfter;
-  if (nb === na) return { n: na, note: "shape changed; values compared in flat row-major order" };
-  if (d.shapeBefore.length <= 1 && d.shapeAfter.length <= 1) {
-    return { n: Math.min(nb, na), note: `length changed (${nb} → ${na}); the first ${Math.min(nb, na)} compared` };
-  }
-  return { n: 0, note: `element count changed (${nb} → ${na}); values not compared` };
-}
-function bitsEqual(b, a) {
-  const wb = b.words;
-  const wa = a.words;
-  if (b.dtype.size === 8) return (i, j) => wb[2 * i] === wa[2 * j] && wb[2 * i + 1] === wa[2 * j + 1];
-  return (i, j) => wb[i] === wa[j];
-}
-function valuesEqual(b, a) {
-  return (i, j) => {
-    const x = b.value(i);
-    const y = a.value(j);
-    return x === y || Number.isNaN(x) && Number.isNaN(y);
-  };
-}
-function ulpFn(b, a) {
-  const wb = b.words;
-  const wa = a.words;
-  if (b.dtype.size === 8) return (i, j) => ulpDistance64(wb[2 * i], wb[2 * i + 1], wa[2 * j], wa[2 * j + 1]);
-  const size = b.dtype.size;
-  return (i, j) => ulpDistance(wb[i], wa[j], size);
-}
-function compareArrays(name, before, after) {
-  const d = base(name, before, after);
-  if (!before || !after) return d;
-  if (before.kind === "hashed" || after.kind === "hashed") return compareHashed(d, before, after);
-  if (before.kind === "numeric" && after.kind === "numeric") return compareNumeric(d, before, after);
-  return compareText(d, asText(before), asText(after));
-}
-function sha256(buf) {
-  return createHash2("sha256").update(buf).digest("hex");
-}
-function compareHashed(d, before, after) {
-  const hash2 = (a) => a.kind === "hashed" ? a.sha256 : a.kind === "numeric" ? sha256(a.data) : sha256(Buffer.from(JSON.stringify(a.values)));
-  const equal = d.dtypeBefore === d.dtypeAfter && sameShape(d.shapeBefore, d.shapeAfter) && hash2(before) === hash2(after);
-  d.bitIdentical = equal;
-  d.status = equal ? "identical" : "modified";
-  d.note = [before, after].find((a) => a.kind === "hashed").note;
-  return d;
-}
-function asText(a) {
-  if (a.kind === "text") return a;
-  const v = view(a.data, a.dtype);
-  const idx = storageIndex(a);
-  const n = elementCount(a.shape);
-  const values = Array.from({ length: n }, (_, i) => String(v.value(idx(i))));
-  return { kind: "text", dtype: a.dtype.name, shape: a.shape, values };
-}
-function compareText(d, before, after) {
-  const { n, note } = comparable(d);
-  if (note) d.note = note;
-  let differing2 = 0;
-  for (let i = 0; i < n; i++) {
-    const b = before.values[i];
-    const a = after.values[i];
-    if (a === b) continue;
-    if (differing2++ === 0) d.firstDifference = { index: unravel(i, after.shape), before: clip(b), after: clip(a) };
-  }
-  const comparedAll = sameShape(d.shapeBefore, d.shapeAfter);
-  d.compared = n;
-  d.differing = comparedAll || n > 0 ? differing2 : null;
-  d.bitIdentical = comparedAll && differing2 === 0 && d.dtypeBefore === d.dtypeAfter;
-  d.status = d.bitIdentical ? "identical" : "modified";
-  return d;
-}
-function compareNumeric(d, before, after) {
-  const sameType = before.dtype.name === after.dtype.name;
-  const shapesEqual = sameShape(before.shape, after.shape);
-  const isFloat = before.dtype.kind === "f" && after.dtype.kind === "f";
-  if (sameType && shapesEqual && before.dtype.littleEndian === after.dtype.littleEndian && Boolean(before.fortranOrder) === Boolean(after.fortranOrder) && before.data.equals(after.data)) {
-    Object.assign(d, {
-      status: "identical",
-      compared: d.elementsAfter,
-      differing: 0,
-      maxAbsDiff: 0,
-      maxRelDiff: 0,
-      maxUlp: sameType && isFloat ? 0 : null,
-      bitIdentical: true
-    });
-    return d;
-  }
-  const { n, note } = comparable(d);
-  if (note) d.note = note;
-  if (!sameType)
-    d.note = [note, `dtype changed (${before.dtype.name} → ${after.dtype.name}); values compared as numbers`].filter(Boolean).join("; ");
-  const vb = view(before.data, before.dtype);
-  const va = view(after.data, after.dtype);
-  const idxB = storageIndex(before);
-  const idxA = storageIndex(after);
-  const equal = sameType ? bitsEqual(vb, va) : valuesEqual(vb, va);
-  const ulp2 = sameType && isFloat ? ulpFn(vb, va) : void 0;
-  let differing2 = 0;
-  let maxAbs = 0;
-  let maxRel = 0;
-  let maxUlp = 0;
-  let nonFinite = 0;
-  for (let i = 0; i < n; i++) {
-    const ib = idxB(i);
-    const ia = idxA(i);
-    if (equal(ib, ia)) continue;
-    const x = vb.value(ib);
-    const y = va.value(ia);
-    if (differing2++ === 0)
-      d.firstDifference = { index: unravel(i, after.shape), before: jsonNumber(x), after: jsonNumber(y) };
-    if (!Number.isFinite(x) || !Number.isFinite(y)) {
-      nonFinite++;
-      continue;
-    }
-    const abs = Math.abs(y - x);
-    const scale = Math.max(Math.abs(x), Math.abs(y));
-    if (abs > maxAbs) maxAbs = abs;
-    if (scale > 0 && abs / scale > maxRel) maxRel = abs / scale;
-    if (ulp2) {
-      const u = ulp2(ib, ia);
-      if (u > maxUlp) maxUlp = u;
-    }
-  }
-  const elementwise = shapesEqual || n > 0;
-  d.compared = n;
-  d.differing = elementwise ? differing2 : null;
-  d.maxAbsDiff = elementwise ? maxAbs : null;
-  d.maxRelDiff = elementwise ? maxRel : null;
-  d.maxUlp = elementwise && ulp2 ? maxUlp : null;
-  d.nonFiniteDiffering = nonFinite;
-  d.bitIdentical = sameType && shapesEqual && differing2 === 0;
-  d.status = d.bitIdentical ? "identical" : "modified";
-  return d;
-}
-
-// src/diagnose/file-format.ts
-var FormatError = class extends Error {
-};
-async function readAt(fh, position, length) {
-  const buf = Buffer.alloc(length);
-  const { bytesRead } = await fh.read(buf, 0, length, position);
-  if (bytesRead !== length)
-    throw new FormatError(`truncated: expected ${length} bytes at offset ${position}, found ${bytesRead}`);
-  return buf;
-}
-
-// src/diagnose/npy.ts
-var NPY_MAGIC = Buffer.from([147, 78, 85, 77, 80, 89]);
-var NPY_MAX_HEADER = 1 << 20;
-function parseNpyHeader(buf) {
-  if (buf.length < 10) return { needBytes: 10 };
-  if (!buf.subarray(0, 6).equals(NPY_MAGIC)) throw new FormatError("not a .npy file (bad magic bytes)");
-  const major = buf[6];
-  const minor = buf[7];
-  if (major < 1 || major > 3) throw new FormatError(`unsupported .npy format version ${major}.${minor}`);
-  const lenBytes = major === 1 ? 2 : 4;
-  if (buf.length < 8 + lenBytes) return { needBytes: 8 + lenBytes };
-  const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  if (headerLen > NPY_MAX_HEADER) throw new FormatError(`.npy header of ${headerLen} bytes is implausibly large`);
-  const dataOffset2 = 8 + lenBytes + headerLen;
-  if (buf.length < dataOffset2) return { needBytes: dataOffset2 };
-  const text = buf.subarray(8 + lenBytes, dataOffset2).toString(major === 3 ? "utf8" : "latin1");
-  const dict = parsePyLiteral(text);
-  if (!isDict(dict)) throw new FormatError(".npy header is not a dict");
-  const { descr, fortran_order: fortran, shape: shape3 } = dict;
-  if (typeof fortran !== "boolean") throw new FormatError(".npy header has no boolean 'fortran_order'");
-  if (!Array.isArray(shape3) || !shape3.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d >= 0)) {
-    throw new FormatError(".npy header has no valid 'shape'");
-  }
-  const dims = shape3;
-  if (typeof descr !== "string") {
-    return {
-      version: `${major}.${minor}`,
-      descr: JSON.stringify(descr) ?? "?",
-      dtype: null,
-      unsupported: "structured dtype (record array) is not supported",
-      fortranOrder: fortran,
-      shape: dims,
-      dataOffset: dataOffset2,
-      dataBytes: null
-    };
-  }
-  const dt = dtypeFromNumpy(descr);
-  const count2 = dims.reduce((a, b) => a * b, 1);
-  if ("unsupported" in dt) {
-    return {
-      version: `${major}.${minor}`,
-      descr,
-      dtype: null,
-      unsupported: dt.unsupported,
-      fortranOrder: fortran,
-      shape: dims,
-      dataOffset: dataOffset2,
-      dataBytes: null
-    };
-  }
-  return {
-    version: `${major}.${minor}`,
-    descr,
-    dtype: dt,
-    fortranOrder: fortran,
-    shape: dims,
-    dataOffset: dataOffset2,
-    dataBytes: count2 * dt.size
-  };
-}
-function isDict(v) {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-function parsePyLiteral(text) {
-  let pos = 0;
-  const ws = () => {
-    while (pos < text.length && /\s/.test(text[pos])) pos++;
-  };
-  const fail = (what) => {
-    throw new FormatError(`bad .npy header at character ${pos}: ${what}`);
-  };
-  const value2 = () => {
-    ws();
-    const c = text[pos];
-    if (c === "{") {
-      pos++;
-      const out = /* @__PURE__ */ Object.create(null);
-      for (; ; ) {
-        ws();
-        if (text[pos] === "}") {
-          pos++;
-          return out;
-        }
-        const k = value2();
-        if (typeof k !== "string") fail("dict key is not a string");
-        ws();
-        if (text[pos] !== ":") fail("expected ':'");
-        pos++;
-        out[k] = value2();
-        ws();
-        if (text[pos] === ",") pos++;
-        else if (text[pos] !== "}") fail("expected ',' or '}'");
-      }
-    }
-    if (c === "(" || c === "[") {
-      const close = c === "(" ? ")" : "]";
-      pos++;
-      const out = [];
-      for (; ; ) {
-        ws();
-        if (text[pos] === close) {
-          pos++;
-          return out;
-        }
-        out.push(value2());
-        ws();
-        if (text[pos] === ",") pos++;
-        else if (text[pos] !== close) fail(`expected ',' or '${close}'`);
-      }
-    }
-    if (c === "'" || c === '"') {
-      pos++;
-      let s = "";
-      while (pos < text.length && text[pos] !== c) {
-        if (text[pos] === "\\") pos++;
-        s += text[pos++] ?? "";
-      }
-      if (pos >= text.length) fail("unterminated string");
-      pos++;
-      return s;
-    }
-    const m = /^(?:True|False|None|-?\d+L?)/.exec(text.slice(pos, pos + 32));
-    if (!m) return fail("unexpected token");
-    pos += m[0].length;
-    if (m[0] === "True") return true;
-    if (m[0] === "False") return false;
-    if (m[0] === "None") return null;
-    return Number(m[0].replace(/L$/, ""));
-  };
-  const v = value2();
-  ws();
-  if (pos !== text.length) fail("trailing characters");
-  return v;
-}
-
-// src/diagnose/text-formats.ts
-var F64 = dtype("float64");
-function f64(values) {
-  const buf = Buffer.alloc(values.length * 8);
-  values.forEach((v, i) => {
-    buf.writeDoubleLE(v, i * 8);
-  });
-  return buf;
-}
-function numericShape(v) {
-  if (typeof v === "number") return [];
-  if (!Array.isArray(v)) return null;
-  if (v.length === 0) return [0];
-  const first = numericShape(v[0]);
-  if (first === null) return null;
-  for (let i = 1; i < v.length; i++) {
-    const s = numericShape(v[i]);
-    if (s === null || s.length !== first.length || s.some((d, k) => d !== first[k])) return null;
-  }
-  return [v.length, ...first];
-}
-function jsonArrays(doc) {
-  const out = /* @__PURE__ */ new Map();
-  const visit3 = (v, key) => {
-    const shape3 = numericShape(v);
-    if (shape3 !== null) {
-      const values = shape3.length === 0 ? [v] : v.flat(Infinity);
-      out.set(key, { kind: "numeric", dtype: F64, shape: shape3, data: f64(values) });
-    } else if (Array.isArray(v)) {
-      v.forEach((item, i) => {
-        visit3(item, childKey(key, String(i), true));
-      });
-    } else if (v !== null && typeof v === "object") {
-      const entries = Object.entries(v);
-      if (entries.length === 0) out.set(key, { kind: "text", dtype: "object", shape: [], values: ["{}"] });
-      for (const [k, item] of entries) visit3(item, childKey(key, k, false));
-    } else {
-      const t = v === null ? "null" : typeof v === "boolean" ? "boolean" : "string";
-      out.set(key, { kind: "text", dtype: t, shape: [], values: [String(v)] });
-    }
-  };
-  visit3(doc, "");
-  return out;
-}
-function parseCsv(text) {
-  if (text.charCodeAt(0) === 65279) text = text.slice(1);
-  const rows = [];
-  let row = [];
-  let field = "";
-  let quoted = false;
-  let i = 0;
-  const endRow = () => {
-    row.push(field);
-    rows.push(row);
-    row = [];
-    field = "";
-  };
-  while (i < text.length) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-        i++;
-        continue;
-      }
-      field += c;
-      i++;
-      continue;
-    }
-    if (c === '"' && field === "") {
-      quoted = true;
-      i++;
-      continue;
-    }
-    if (c === ",") {
-      row.push(field);
-      field = "";
-      i++;
-      continue;
-    }
-    if (c === "\r" && text[i + 1] === "\n") {
-      endRow();
-      i += 2;
-      continue;
-    }
-    if (c === "\n" || c === "\r") {
-      endRow();
-      i++;
-      continue;
-    }
-    field += c;
-    i++;
-  }
-  if (field !== "" || row.length > 0) endRow();
-  return rows;
-}
-var NUMBER2 = /^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)$/;
-var SPECIAL = { nan: NaN, inf: Infinity, infinity: Infinity };
-function cellNumber(cell) {
-  const s = cell.trim();
-  if (NUMBER2.test(s)) return Number(s);
-  const m = /^([+-]?)(nan|inf|infinity)$/i.exec(s);
-  if (!m) return void 0;
-  const v = SPECIAL[m[2].toLowerCase()];
-  return m[1] === "-" ? -v : v;
-}
-function csvArrays(text) {
-  const rows = parseCsv(text);
-  const notes = [];
-  const arrays = /* @__PURE__ */ new Map();
-  const header2 = rows[0] ?? [];
-  const body = rows.slice(1);
-  const width = Math.max(header2.length, ...body.map((r) => r.length));
-  if (width > header2.length)
-    notes.push(
-      `some rows have ${width} cells but the header names ${header2.length} columns; extra cells are compared as columns #${header2.length + 1}…`
-    );
-  const seen = /* @__PURE__ */ new Map();
-  for (let c = 0; c < width; c++) {
-    let name = c < header2.length ? header2[c] : `#${c + 1}`;
-    const n = (seen.get(name) ?? 0) + 1;
-    seen.set(name, n);
-    if (n > 1) name = `${name} (${n})`;
-    const cells = body.map((r) => r[c] ?? "");
-    const nums = cells.map((cell) => cell.trim() === "" ? NaN : cellNumber(cell));
-    const numeric = cells.some((cell) => cell.trim() !== "") && nums.every((v) => v !== void 0);
-    arrays.set(
-      name,
-      numeric ? { kind: "numeric", dtype: F64, shape: [cells.length], data: f64(nums) } : { kind: "text", dtype: "string", shape: [cells.length], values: cells }
-    );
-  }
-  return { arrays, notes };
-}
-
-// src/diagnose/zip.ts
-import { createHash as createHash3 } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { createInflateRaw, inflateRawSync } from "node:zlib";
-var EOCD = 101010256;
-var ZIP64_LOCATOR = 117853008;
-var ZIP64_EOCD = 101075792;
-var CENTRAL = 33639248;
-var LOCAL = 67324752;
-var MAX_DIRECTORY = 64 << 20;
-function u64(buf, offset) {
-  const v = buf.readBigUInt64LE(offset);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new FormatError("ZIP64 size beyond 2^53");
-  return Number(v);
-}
-async function readZipDirectory(fh, fileSize) {
-  const tailLen = Math.min(fileSize, 22 + 65535);
-  const tail = await readAt(fh, fileSize - tailLen, tailLen);
-  let eocd = -1;
-  for (let i = tail.length - 22; i >= 0; i--) {
-    if (tail.readUInt32LE(i) === EOCD) {
-      eocd = i;
-      break;
-    }
-  }
-  if (eocd < 0) throw new FormatError("not a ZIP archive (no end of central directory record)");
-  let count2 = tail.readUInt16LE(eocd + 10);
-  let dirSize = tail.readUInt32LE(eocd + 12);
-  let dirOffset = tail.readUInt32LE(eocd + 16);
-  if (count2 === 65535 || dirSize === 4294967295 || dirOffset === 4294967295) {
-    const loc = eocd - 20;
-    if (loc < 0 || tail.readUInt32LE(loc) !== ZIP64_LOCATOR)
-      throw new FormatError("ZIP64 archive without a ZIP64 locator");
-    const rec = await readAt(fh, u64(tail, loc + 8), 56);
-    if (rec.readUInt32LE(0) !== ZIP64_EOCD) throw new FormatError("bad ZIP64 end of central directory record");
-    count2 = u64(rec, 32);
-    dirSize = u64(rec, 40);
-    dirOffset = u64(rec, 48);
-  }
-  if (dirSize > MAX_DIRECTORY) throw new FormatError(`central directory of ${dirSize} bytes is too large`);
-  if (dirOffset + dirSize > fileSize) throw new FormatError("central directory lies beyond the end of the file");
-  const dir = await readAt(fh, dirOffset, dirSize);
-  const entries = [];
-  let p = 0;
-  for (let n = 0; n < count2; n++) {
-    if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL)
-      throw new FormatError(`bad central directory entry ${n}`);
-    const flags = dir.readUInt16LE(p + 8);
-    const nameLen = dir.readUInt16LE(p + 28);
-    const extraLen = dir.readUInt16LE(p + 30);
-    const commentLen = dir.readUInt16LE(p + 32);
-    const entry = {
-      name: dir.toString(flags & 2048 ? "utf8" : "latin1", p + 46, p + 46 + nameLen),
-      method: dir.readUInt16LE(p + 10),
-      flags,
-      crc32: dir.readUInt32LE(p + 16),
-      compressedSize: dir.readUInt32LE(p + 20),
-      uncompressedSize: dir.readUInt32LE(p + 24),
-      localHeaderOffset: dir.readUInt32LE(p + 42)
-    };
-    let e = p + 46 + nameLen;
-    const end = e + extraLen;
-    while (e + 4 <= end) {
-      const id = dir.readUInt16LE(e);
-      const len = dir.readUInt16LE(e + 2);
-      if (id === 1) {
-        let q = e + 4;
-        if (entry.uncompressedSize === 4294967295) {
-          entry.uncompressedSize = u64(dir, q);
-          q += 8;
-        }
-        if (entry.compressedSize === 4294967295) {
-          entry.compressedSize = u64(dir, q);
-          q += 8;
-        }
-        if (entry.localHeaderOffset === 4294967295) {
-          entry.localHeaderOffset = u64(dir, q);
-          q += 8;
-        }
-      }
-      e += 4 + len;
-    }
-    entries.push(entry);
-    p = end + commentLen;
-  }
-  return entries;
-}
-function checkReadable(entry) {
-  if (entry.flags & 1) throw new FormatError(`entry ${entry.name} is encrypted`);
-  if (entry.method !== 0 && entry.method !== 8)
-    throw new FormatError(
-      `entry ${entry.name} uses compression method ${entry.method} (only stored and deflate are read)`
-    );
-}
-async function dataOffset(fh, entry) {
-  const local = await readAt(fh, entry.localHeaderOffset, 30);
-  if (local.readUInt32LE(0) !== LOCAL) throw new FormatError(`bad local header for entry ${entry.name}`);
-  return entry.localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
-}
-async function readZipEntry(fh, entry) {
-  checkReadable(entry);
-  const raw = await readAt(fh, await dataOffset(fh, entry), entry.compressedSize);
-  const out = entry.method === 0 ? raw : inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
-  if (out.length !== entry.uncompressedSize)
-    throw new FormatError(`entry ${entry.name} inflated to ${out.length} bytes, expected ${entry.uncompressedSize}`);
-  return out;
-}
-async function* entryChunks(fh, file2, entry) {
-  checkReadable(entry);
-  if (entry.compressedSize === 0) return;
-  const start = await dataOffset(fh, entry);
-  const source = createReadStream(file2, { start, end: start + entry.compressedSize - 1 });
-  const stream = entry.method === 8 ? source.pipe(createInflateRaw()) : source;
-  try {
-    for await (const chunk of stream) yield chunk;
-  } finally {
-    source.destroy();
-    if (stream !== source) stream.destroy();
-  }
-}
-async function streamZipEntry(fh, file2, entry, headBytes) {
-  const parts = [];
-  let have = 0;
-  for await (const chunk of entryChunks(fh, file2, entry)) {
-    parts.push(chunk.subarray(0, headBytes - have));
-    have += Math.min(chunk.length, headBytes - have);
-    if (have >= headBytes) break;
-  }
-  return Buffer.concat(parts);
-}
-async function hashZipEntry(fh, file2, entry, skip = 0) {
-  const hash2 = createHash3("sha256");
-  let offset = 0;
-  for await (const chunk of entryChunks(fh, file2, entry)) {
-    if (offset + chunk.length > skip) hash2.update(offset >= skip ? chunk : chunk.subarray(skip - offset));
-    offset += chunk.length;
-  }
-  return { sha256: hash2.digest("hex") };
-}
-
-// src/diagnose/artifact-diff.ts
-var DEFAULT_MAX_ARRAY_BYTES = 256 * 1024 * 1024;
-var DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
-var DEFAULT_MAX_ENTRIES = 1e4;
-function formatOf(name) {
-  const ext = path9.extname(name).toLowerCase();
-  const known = {
-    ".npy": "npy",
-    ".npz": "npz",
-    ".safetensors": "safetensors",
-    ".json": "json",
-    ".csv": "csv"
-  };
-  return known[ext] ?? "binary";
-}
-async function sha256File(file2, start = 0, end) {
-  const hash2 = createHash4("sha256");
-  if (end !== void 0 && end <= start) return hash2.digest("hex");
-  for await (const chunk of createReadStream2(file2, {
-    start,
-    end: end === void 0 ? void 0 : end - 1
-  }))
-    hash2.update(chunk);
-  return hash2.digest("hex");
-}
-function describe4(err) {
-  if (err instanceof FormatError) return err.message;
-  if (err instanceof Error) return err.message.split("\n")[0];
-  return String(err);
-}
-var tooLarge = (bytes2, limits) => `${bytes2} bytes of data, above the ${limits.maxArrayBytes}-byte limit for elementwise comparison: compared by SHA-256 only`;
-function fromNpyBuffer(buf, limits) {
-  const h = parseNpyHeader(buf);
-  if ("needBytes" in h) throw new FormatError(`truncated .npy: header needs ${h.needBytes} bytes`);
-  return npyArray(h, buf.subarray(h.dataOffset), limits);
-}
-function npyArray(h, data, limits) {
-  if (!h.dtype || h.dataBytes === null) {
-    return {
-      kind: "hashed",
-      dtype: h.descr,
-      shape: h.shape,
-      sha256: createHash4("sha256").update(data).digest("hex"),
-      note: h.unsupported
-    };
-  }
-  if (data.length < h.dataBytes)
-    throw new FormatError(`truncated .npy: ${h.dataBytes} data bytes expected, ${data.length} present`);
-  if (h.dataBytes > limits.maxArrayBytes) {
-    return {
-      kind: "hashed",
-      dtype: h.dtype.name,
-      shape: h.shape,
-      sha256: createHash4("sha256").update(data.subarray(0, h.dataBytes)).digest("hex"),
-      note: tooLarge(h.dataBytes, limits)
-    };
-  }
-  return {
-    kind: "numeric",
-    dtype: h.dtype,
-    shape: h.shape,
-    data: data.subarray(0, h.dataBytes),
-    fortranOrder: h.fortranOrder
-  };
-}
-async function readNpyHeader(fh, size) {
-  let want = Math.min(size, 4096);
-  for (; ; ) {
-    const h = parseNpyHeader(await readAt(fh, 0, want));
-    if (!("needBytes" in h)) return h;
-    if (h.needBytes > size || h.needBytes > NPY_MAX_HEADER + 12 || h.needBytes <= want)
-      throw new FormatError("truncated .npy header");
-    want = h.needBytes;
-  }
-}
-async function openNpy(file2, size, limits) {
-  const fh = await open5(file2, "r");
-  try {
-    const h = await readNpyHeader(fh, size);
-    const available = size - h.dataOffset;
-    const load = async () => {
-      if (!h.dtype || h.dataBytes === null) {
-        return {
-          kind: "hashed",
-          dtype: h.descr,
-          shape: h.shape,
-          sha256: await sha256File(file2, h.dataOffset),
-          note: h.unsupported
-        };
-      }
-      if (available < h.dataBytes)
-        throw new FormatError(`truncated .npy: ${h.dataBytes} data bytes expected, ${available} present`);
-      if (h.dataBytes > limits.maxArrayBytes) {
-        return {
-          kind: "hashed",
-          dtype: h.dtype.name,
-          shape: h.shape,
-          sha256: await sha256File(file2, h.dataOffset, h.dataOffset + h.dataBytes),
-          note: tooLarge(h.dataBytes, limits)
-        };
-      }
-      return {
-        kind: "numeric",
-        dtype: h.dtype,
-        shape: h.shape,
-        data: await readAt(fh, h.dataOffset, h.dataBytes),
-        fortranOrder: h.fortranOrder
-      };
-    };
-    return { names: [""], load, notes: [], close: () => fh.close() };
-  } catch (err) {
-    await fh.close();
-    throw err;
-  }
-}
-async function openNpz(file2, size, limits) {
-  const fh = await open5(file2, "r");
-  try {
-    const entries = await readZipDirectory(fh, size);
-    const byName = /* @__PURE__ */ new Map();
-    for (const e of entries) {
-      if (e.name.endsWith("/")) continue;
-      byName.set(e.name.endsWith(".npy") ? e.name.slice(0, -4) : e.name, e);
-    }
-    const load = async (name) => {
-      const e = byName.get(name);
-      const isNpy = e.name.endsWith(".npy");
-      if (e.uncompressedSize <= limits.maxArrayBytes + 65536) {
-        const buf = await readZipEntry(fh, e);
-        if (!isNpy)
-          return {
-            kind: "hashed",
-            dtype: "bytes",
-            shape: null,
-            sha256: createHash4("sha256").update(buf).digest("hex"),
-            note: "not a .npy entry: compared by SHA-256"
-          };
-        return fromNpyBuffer(buf, limits);
-      }
-      if (!isNpy) {
-        const { sha256: sha2563 } = await hashZipEntry(fh, file2, e);
-        return { kind: "hashed", dtype: "bytes", shape: null, sha256: sha2563, note: "not a .npy entry: compared by SHA-256" };
-      }
-      const head = await streamZipEntry(fh, file2, e, NPY_MAX_HEADER + 12);
-      const h = parseNpyHeader(head);
-      if ("needBytes" in h) throw new FormatError(`entry ${e.name}: truncated .npy header`);
-      const { sha256: sha2562 } = await hashZipEntry(fh, file2, e, h.dataOffset);
-      return {
-        kind: "hashed",
-        dtype: h.dtype?.name ?? h.descr,
-        shape: h.shape,
-        sha256: sha2562,
-        note: h.dtype ? tooLarge(h.dataBytes ?? e.uncompressedSize, limits) : h.unsupported
-      };
-    };
-    return { names: [...byName.keys()], load, notes: [], close: () => fh.close() };
-  } catch (err) {
-    await fh.close();
-    throw err;
-  }
-}
-var SAFETENSORS_MAX_HEADER = 1e8;
-async function openSafetensors(file2, size, limits) {
-  const fh = await open5(file2, "r");
-  try {
-    if (size < 8) throw new FormatError("too short for safetensors");
-    const n = (await readAt(fh, 0, 8)).readBigUInt64LE(0);
-    if (n > BigInt(Math.min(SAFETENSORS_MAX_HEADER, size - 8)))
-      throw new FormatError(`safetensors header length ${n} is larger than the file allows`);
-    const headerLen = Number(n);
-    let header2;
-    try {
-      header2 = JSON.parse((await readAt(fh, 8, headerLen)).toString("utf8"));
-    } catch (err) {
-      throw new FormatError(`safetensors header is not valid JSON (${describe4(err)})`);
-    }
-    if (header2 === null || typeof header2 !== "object" || Array.isArray(header2))
-      throw new FormatError("safetensors header is not a JSON object");
-    const base2 = 8 + headerLen;
-    const specs = /* @__PURE__ */ new Map();
-    const meta3 = /* @__PURE__ */ new Map();
-    for (const [name, spec] of Object.entries(header2)) {
-      if (name === "__metadata__") {
-        if (spec && typeof spec === "object") {
-          for (const [k, v] of Object.entries(spec))
-            meta3.set(`__metadata__.${k}`, {
-              kind: "text",
-              dtype: "string",
-              shape: [],
-              values: [typeof v === "string" ? v : JSON.stringify(v)]
-            });
-        }
-        continue;
-      }
-      const s = spec;
-      const shapeOk = Array.isArray(s?.shape) && s.shape.every((d) => Number.isSafeInteger(d) && d >= 0);
-      const offs = s?.data_offsets;
-      const offsOk = Array.isArray(offs) && offs.length === 2 && offs.every((o) => Number.isSafeInteger(o) && o >= 0) && offs[0] <= offs[1];
-      if (typeof s?.dtype !== "string" || !shapeOk || !offsOk)
-        throw new FormatError(`safetensors entry ${JSON.stringify(name)} lacks a valid dtype, shape or data_offsets`);
-      const [begin, end] = offs;
-      if (base2 + end > size)
-        throw new FormatError(`safetensors tensor ${JSON.stringify(name)} extends beyond the end of the file`);
-      specs.set(name, { dtype: s.dtype, shape: s.shape, begin: base2 + begin, end: base2 + end });
-    }
-    const load = async (name) => {
-      const m = meta3.get(name);
-      if (m) return m;
-      const s = specs.get(name);
-      const dt = dtypeFromSafetensors(s.dtype);
-      const bytes2 = s.end - s.begin;
-      if ("unsupported" in dt)
-        return {
-          kind: "hashed",
-          dtype: s.dtype,
-          shape: s.shape,
-          sha256: await sha256File(file2, s.begin, s.end),
-          note: dt.unsupported
-        };
-      const expected = s.shape.reduce((a, b) => a * b, 1) * dt.size;
-      if (expected !== bytes2)
-        throw new FormatError(
-          `safetensors tensor ${JSON.stringify(name)}: ${bytes2} bytes for shape [${s.shape.join(", ")}] of ${s.dtype} (expected ${expected})`
-        );
-      if (bytes2 > limits.maxArrayBytes)
-        return {
-          kind: "hashed",
-          dtype: dt.name,
-          shape: s.shape,
-          sha256: await sha256File(file2, s.begin, s.end),
-          note: tooLarge(bytes2, limits)
-        };
-      return { kind: "numeric", dtype: dt, shape: s.shape, data: await readAt(fh, s.begin, bytes2) };
-    };
-    return { names: [...specs.keys(), ...meta3.keys()], load, notes: [], close: () => fh.close() };
-  } catch (err) {
-    await fh.close();
-    throw err;
-  }
-}
-async function openText(file2, size, format, limits) {
-  if (size > limits.maxTextBytes)
-    throw new FormatError(
-      `${size} bytes is above the ${limits.maxTextBytes}-byte limit for ${format.toUpperCase()} parsing`
-    );
-  const text = await readFile(file2, "utf8");
-  let arrays;
-  let notes = [];
-  if (format === "json") {
-    let doc;
-    try {
-      doc = parseLenientJson(text);
-    } catch (err) {
-      throw new FormatError(`invalid JSON (${describe4(err)})`);
-    }
-    arrays = jsonArrays(doc);
-  } else {
-    ({ arrays, notes } = csvArrays(text));
-  }
-  return { names: [...arrays.keys()], load: async (n) => arrays.get(n), notes, close: async () => void 0 };
-}
-function openContainer(format, file2, size, limits) {
-  switch (format) {
-    case "npy":
-      return openNpy(file2, size, limits);
-    case "npz":
-      return openNpz(file2, size, limits);
-    case "safetensors":
-      return openSafetensors(file2, size, limits);
-    case "json":
-    case "csv":
-      return openText(file2, size, format, limits);
-    case "binary":
-      throw new Error("unreachable");
-  }
-}
-async function diffArtifacts(beforePath, afterPath, name, options = {}) {
-  const limits = {
-    maxArrayBytes: options.maxArrayBytes ?? DEFAULT_MAX_ARRAY_BYTES,
-    maxTextBytes: options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES
-  };
-  const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
-  const format = options.format ?? formatOf(name);
-  const missing = (err) => {
-    if (err.code === "ENOENT") return void 0;
-    throw err;
-  };
-  const [sb, sa] = await Promise.all([stat4(beforePath).catch(missing), stat4(afterPath).catch(missing)]);
-  const [hb, ha] = await Promise.all([sb ? sha256File(beforePath) : null, sa ? sha256File(afterPath) : null]);
-  const diff = {
-    name,
-    format,
-    status: !sb ? "added" : !sa ? "removed" : hb === ha ? "identical" : "modified",
-    sizeBefore: sb?.size ?? null,
-    sizeAfter: sa?.size ?? null,
-    sha256Before: hb,
-    sha256After: ha,
-    arrays: [],
-    arraysOmitted: 0,
-    notes: []
-  };
-  if (!sb && !sa) diff.notes.push("missing on both sides");
-  if (diff.status !== "modified" || format === "binary") return diff;
-  let before;
-  let after;
-  try {
-    try {
-      before = await openContainer(format, beforePath, sb.size, limits);
-    } catch (err) {
-      diff.notes.push(
-        `could not read the before file as ${format} (${describe4(err)}); compared by size and SHA-256 only`
-      );
-      return diff;
-    }
-    try {
-      after = await openContainer(format, afterPath, sa.size, limits);
-    } catch (err) {
-      diff.notes.push(
-        `could not read the after file as ${format} (${describe4(err)}); compared by size and SHA-256 only`
-      );
-      return diff;
-    }
-    diff.notes.push(...before.notes.map((n) => `before: ${n}`), ...after.notes.map((n) => `after: ${n}`));
-    const afterNames = new Set(after.names);
-    const beforeNames = new Set(before.names);
-    const names = [...before.names, ...after.names.filter((n) => !beforeNames.has(n))];
-    const arrays = [];
-    for (const n of names) {
-      try {
-        const b = beforeNames.has(n) ? await before.load(n) : void 0;
-        const a = afterNames.has(n) ? await after.load(n) : void 0;
-        arrays.push(compareArrays(n, b, a));
-      } catch (err) {
-        diff.notes.push(`could not compare ${JSON.stringify(n)}: ${describe4(err)}`);
-      }
-    }
-    if (arrays.length > maxEntries) {
-      const changed = arrays.filter((a) => a.status !== "identical");
-      const keep = new Set(changed.slice(0, maxEntries));
-      for (const a of arrays) if (keep.size < maxEntries && !keep.has(a)) keep.add(a);
-      diff.arrays = arrays.filter((a) => keep.has(a));
-      diff.arraysOmitted = arrays.length - diff.arrays.length;
-      diff.notes.push(`${diff.arraysOmitted} of ${arrays.length} entries left out (identical ones first)`);
-    } else {
-      diff.arrays = arrays;
-    }
-    if (arrays.length > 0 && arrays.every((a) => a.status === "identical")) {
-      diff.notes.push(
-        "the bytes differ but every array is bit-identical (only container metadata, such as ZIP timestamps or key order, changed)"
-      );
-    }
-    return diff;
-  } finally {
-    await before?.close();
-    await after?.close();
-  }
-}
-async function diffArtifactDirs(beforeDir, afterDir, names, options = {}) {
-  const out = [];
-  for (const name of names)
-    out.push(await diffArtifacts(path9.join(beforeDir, name), path9.join(afterDir, name), name, options));
-  return out;
-}
-
-// src/diagnose/curves.ts
+import { mkdir as mkdir3, rm as rm4, stat as stat3 } from "node:fs/promises";
 import path10 from "node:path";
 
-// src/util/downsample.ts
-function downsampleIndices(n, max, must) {
-  if (n <= max) return Array.from({ length: n }, (_, i) => i);
-  if (max < 2) return [must ?? 0];
-  const idx = Array.from({ length: max }, (_, k) => Math.round(k * (n - 1) / (max - 1)));
-  if (must !== void 0 && !idx.includes(must)) {
-    let best = 1;
-    let bestDistance = Infinity;
-    for (const [k, i] of idx.entries()) {
-      const distance = Math.abs(i - must);
-      if (k > 0 && k < idx.length - 1 && distance < bestDistance) [best, bestDistance] = [k, distance];
-    }
-    idx[best] = must;
-    idx.sort((x, y) => x - y);
-  }
-  return [...new Set(idx)];
-}
-function downsample(items, max, must) {
-  const keep = new Set(downsampleIndices(items.length, max, must));
-  return items.filter((_, i) => keep.has(i));
-}
-
-// src/diagnose/curves.ts
-function flattenNumbers(v, prefix, out) {
-  if (typeof v === "number") out.set(prefix, v);
-  else if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-    for (const [k, item] of Object.entries(v)) flattenNumbers(item, prefix === "" ? k : `${prefix}.${k}`, out);
-  }
-}
-function parseCurveLog(content, opts = {}) {
-  const stepKey = opts.stepKey ?? "step";
-  const source = opts.source ?? "curve log";
-  const series = /* @__PURE__ */ new Map();
-  let skippedLines = 0;
-  let withStep = 0;
-  const lines = content.split(/\r?\n/);
-  lines.forEach((line, i) => {
-    if (line.trim() === "") return;
-    const where = `${source} line ${i + 1}`;
-    let doc;
-    try {
-      doc = parseLenientJson(line);
-    } catch {
-      const at = jsonErrorWhere(line, { lenient: true });
-      throw new GateError(
-        `${where} is not valid JSON${at ? ` ${at}` : ""}.`,
-        'Write one JSON object per line (JSON Lines), e.g. {"step": 10, "loss": 0.53}.'
-      );
-    }
-    if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
-      throw new GateError(
-        `${where} is not a JSON object.`,
-        'Write one JSON object per line, e.g. {"step": 10, "loss": 0.53}.'
-      );
-    }
-    const values = /* @__PURE__ */ new Map();
-    flattenNumbers(doc, "", values);
-    const stepPresent = valueAt(doc, stepKey.split("."));
-    if (stepPresent === void 0) {
-      skippedLines++;
-      return;
-    }
-    const step = values.get(stepKey);
-    if (step === void 0 || !Number.isFinite(step)) {
-      throw new GateError(
-        `${where}: "${stepKey}" is ${JSON.stringify(stepPresent) ?? String(stepPresent)}, not a finite number.`,
-        `Log the step as a number, or choose another step key.`
-      );
-    }
-    withStep++;
-    values.delete(stepKey);
-    for (const [name, v] of values) {
-      let s = series.get(name);
-      if (!s) {
-        s = /* @__PURE__ */ new Map();
-        series.set(name, s);
-      }
-      s.set(step, v);
-    }
-  });
-  if (withStep === 0 && lines.some((l) => l.trim() !== "")) {
-    throw new GateError(
-      `${source} has no line with a "${stepKey}" field.`,
-      'Log the step on every line, or set the step key to the field your logger uses (e.g. "global_step" or "epoch").'
-    );
-  }
-  return { stepKey, series, skippedLines };
-}
-async function readCurveLog(file2, opts = {}) {
-  const root = opts.root ?? path10.dirname(file2);
-  const content = await readConfinedFile(root, path10.relative(root, file2), "curves.file", {
-    folder: "the run's output folder",
-    hint: "Have the training write its per-step log into {out}."
-  });
-  if (content === null) {
-    throw new GateError(
-      `The curve log ${file2} does not exist.`,
-      "Have the training write its per-step log into {out}."
-    );
-  }
-  return parseCurveLog(content, { ...opts, source: file2 });
-}
-function sameValue(a, b, atol, rtol) {
-  if (a === b) return true;
-  if (Number.isNaN(a) && Number.isNaN(b)) return true;
-  if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
-  return Math.abs(a - b) <= atol + rtol * Math.abs(b);
-}
-function commonSteps(a, b) {
-  const common = [];
-  for (const [step, x] of a) {
-    const y = b.get(step);
-    if (y !== void 0) common.push([step, x, y]);
-  }
-  return common.sort((p, q) => p[0] - q[0]);
-}
-function compareCurves(a, b, opts = {}) {
-  const atol = opts.atol ?? 0;
-  const rtol = opts.rtol ?? 1e-6;
-  if (!(atol >= 0) || !(rtol >= 0))
-    throw new GateError(`Curve tolerances must be non-negative numbers (atol ${atol}, rtol ${rtol}).`);
-  const names = [...a.series.keys(), ...[...b.series.keys()].filter((n) => !a.series.has(n))];
-  return names.map((metric) => {
-    const sa = a.series.get(metric) ?? /* @__PURE__ */ new Map();
-    const sb = b.series.get(metric) ?? /* @__PURE__ */ new Map();
-    const steps = commonSteps(sa, sb);
-    let first = null;
-    let va = null;
-    let vb = null;
-    let maxAbs = null;
-    for (const [s, x, y] of steps) {
-      if (Number.isFinite(x) && Number.isFinite(y)) maxAbs = Math.max(maxAbs ?? 0, Math.abs(x - y));
-      if (first === null && !sameValue(x, y, atol, rtol)) {
-        first = s;
-        va = x;
-        vb = y;
-      }
-    }
-    return {
-      metric,
-      firstDivergentStep: first,
-      valueA: va === null ? null : jsonNumber(va),
-      valueB: vb === null ? null : jsonNumber(vb),
-      maxAbsDiff: maxAbs,
-      stepsCompared: steps.length,
-      stepsOnlyInA: [...sa.keys()].filter((s) => !sb.has(s)).length,
-      stepsOnlyInB: [...sb.keys()].filter((s) => !sa.has(s)).length
-    };
-  });
-}
-async function diffCurveFiles(dirA, dirB, rel, opts = {}) {
-  const [a, b] = await Promise.all([
-    readCurveLog(path10.join(dirA, rel), { ...opts, root: dirA }),
-    readCurveLog(path10.join(dirB, rel), { ...opts, root: dirB })
-  ]);
-  return { a, b, divergences: compareCurves(a, b, opts) };
-}
-var PLOT_MAX_POINTS = 500;
-function curvePlot(a, b, metric, opts = {}) {
-  const atol = opts.atol ?? 0;
-  const rtol = opts.rtol ?? 1e-6;
-  const sa = a.series.get(metric) ?? /* @__PURE__ */ new Map();
-  const sb = b.series.get(metric) ?? /* @__PURE__ */ new Map();
-  const common = commonSteps(sa, sb);
-  const finite2 = common.filter(([, x, y]) => Number.isFinite(x) && Number.isFinite(y));
-  const div = compareCurves(
-    { stepKey: a.stepKey, series: /* @__PURE__ */ new Map([[metric, sa]]), skippedLines: 0 },
-    { stepKey: b.stepKey, series: /* @__PURE__ */ new Map([[metric, sb]]), skippedLines: 0 },
-    { atol, rtol }
-  )[0];
-  const step = div?.firstDivergentStep ?? null;
-  const mustIndex = step === null ? -1 : finite2.findIndex(([s]) => s === step);
-  return {
-    metric,
-    stepKey: a.stepKey,
-    points: downsample(finite2, PLOT_MAX_POINTS, mustIndex === -1 ? void 0 : mustIndex),
-    atol,
-    rtol,
-    firstDivergence: step === null || !div ? null : { step, a: div.valueA ?? "NaN", b: div.valueB ?? "NaN" },
-    finiteSteps: finite2.length,
-    nonFiniteSteps: common.length - finite2.length
-  };
-}
-
-// src/diagnose/run.ts
-var FACTORS = [
-  {
-    name: "single-threaded BLAS/OpenMP",
-    env: {
-      OMP_NUM_THREADS: "1",
-      MKL_NUM_THREADS: "1",
-      OPENBLAS_NUM_THREADS: "1",
-      NUMEXPR_NUM_THREADS: "1",
-      VECLIB_MAXIMUM_THREADS: "1"
-    },
-    cause: "parallelism"
-  },
-  { name: "PYTHONHASHSEED=0", env: { PYTHONHASHSEED: "0" }, cause: "randomness" },
-  { name: "CUBLAS_WORKSPACE_CONFIG=:4096:8", env: { CUBLAS_WORKSPACE_CONFIG: ":4096:8" }, cause: "parallelism" },
-  // Documented in the README: trainings opt in by calling e.g. torch.use_deterministic_algorithms(True).
-  {
-    name: "framework deterministic mode (REPRO_GATE_DETERMINISTIC=1)",
-    env: { REPRO_GATE_DETERMINISTIC: "1" },
-    cause: "parallelism"
-  }
-];
-function runDifferences(a, b) {
-  const out = [];
-  for (const [name, before] of Object.entries(a.metrics)) {
-    const after = b.metrics[name];
-    if (after === void 0) {
-      out.push({ kind: "metric", name, before, after: null, detail: "missing in the second run" });
-      continue;
-    }
-    if (before !== after)
-      out.push({
-        kind: "metric",
-        name,
-        before,
-        after,
-        detail: `${signed(after - before)} (|Δ| ${Math.abs(after - before).toExponential(2)})`
-      });
-  }
-  for (const [name, entry] of Object.entries(a.artifacts)) {
-    const other = b.artifacts[name];
-    if (entry.sha256 !== other?.sha256) {
-      out.push({
-        kind: "artifact",
-        name,
-        before: entry.sha256,
-        after: other?.sha256 ?? null,
-        detail: entry.size === other?.size ? "same size, different bytes" : `size ${entry.size} → ${other?.size ?? "missing"}`
-      });
-    }
-  }
-  return out;
-}
-async function diagnose(ctx, seed) {
-  const { config: config2, log } = ctx;
-  let runs = 0;
-  const once = async (dir, env) => {
-    await rm4(dir, { recursive: true, force: true });
-    const record3 = await runSeed({ ...ctx, env, logDir: dir }, seed);
-    const kept = path11.join(dir, "out");
-    await rename3(seedOutDir(ctx.outRoot, seed), kept);
-    return { record: record3, kept };
-  };
-  const twice = async (label, extraEnv) => {
-    const env = { ...ctx.env, ...extraEnv };
-    const a = await once(path11.join(ctx.runRoot, `${label}-1`), env);
-    const b = await once(path11.join(ctx.runRoot, `${label}-2`), env);
-    runs += 2;
-    return { a: a.record, b: b.record, outA: a.kept, outB: b.kept };
-  };
-  log.info(`diagnose: running seed ${seed} twice in the same environment`);
-  const same = await twice("same", {});
-  const differences = runDifferences(same.a, same.b);
-  const artifacts = differences.some((d) => d.kind === "artifact") ? await diffArtifactDirs(same.outA, same.outB, config2.artifacts) : [];
-  let curves = [];
-  let curvePlot2 = null;
-  if (config2.curves) {
-    const { file: file2, step, atol, rtol } = config2.curves;
-    const diffed = await diffCurveFiles(same.outA, same.outB, file2, {
-      stepKey: step,
-      atol,
-      rtol
-    });
-    curves = diffed.divergences;
-    const first = curves.find((c) => c.firstDivergentStep !== null) ?? curves[0];
-    if (first) curvePlot2 = curvePlot(diffed.a, diffed.b, first.metric, { atol, rtol });
-  }
-  if (differences.length === 0) {
-    return {
-      seed,
-      deterministic: true,
-      cause: "none",
-      runs,
-      differences,
-      factors: [],
-      artifacts,
-      curves,
-      curvePlot: curvePlot2,
-      evidence: `seed ${seed} run twice in the same environment gave bit-identical metrics${config2.artifacts.length ? " and artifacts" : ""}.`
-    };
-  }
-  const factors = [];
-  let fixedBy;
-  for (const spec of FACTORS) {
-    if (Object.entries(spec.env).every(([k, v]) => ctx.env[k] === v)) {
-      factors.push({ name: spec.name, env: spec.env, deterministic: null, note: "already set in train.env" });
-      continue;
-    }
-    log.info(`diagnose: seed ${seed} twice with ${spec.name}`);
-    const r = await twice(spec.name.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, ""), spec.env);
-    const deterministic = runDifferences(r.a, r.b).length === 0;
-    factors.push({ name: spec.name, env: spec.env, deterministic });
-    fixedBy ??= deterministic ? spec : void 0;
-  }
-  const what = `${plural2(differences.length, "value")} (${differences.slice(0, 3).map((d) => d.name).join(", ")}${differences.length > 3 ? ", …" : ""})`;
-  const evidence = fixedBy ? `seed ${seed} run twice differs in ${what}; with ${fixedBy.name} it is deterministic: add ${Object.entries(
-    fixedBy.env
-  ).map(([k, v]) => `${k}: "${v}"`).join(
-    ", "
-  )} to train.env in repro-gate.yml${fixedBy.name.includes("REPRO_GATE_DETERMINISTIC") ? " (the training reads it to enable its framework's deterministic mode)" : ""}.` : `seed ${seed} run twice differs in ${what}, and no single setting made it deterministic: something is unseeded or order-dependent (seed every RNG from --seed: random, numpy, torch, data loader workers; never iterate over a set of objects, whose order follows memory addresses).`;
-  return {
-    seed,
-    deterministic: false,
-    cause: fixedBy?.cause ?? "randomness",
-    runs,
-    differences,
-    factors,
-    artifacts,
-    curves,
-    curvePlot: curvePlot2,
-    evidence
-  };
-}
-
-// src/drift/environment.ts
-function envRank(key) {
-  if (key.startsWith("image")) return 0;
-  if (key.startsWith("python.")) return 1;
-  if (key.startsWith("package.")) return NUMERIC_PACKAGE.test(key.slice("package.".length)) ? 2 : 6;
-  if (/^(torch\.|cuda|gpu\.)/.test(key)) return 3;
-  if (key === "blas") return 4;
-  if (key.startsWith("env.")) return 5;
-  return 7;
-}
-var STRONG_ENV_RANK = 5;
-var NUMERIC_PACKAGE = /^(numpy|scipy|torch\w*|tensorflow[\w-]*|tf-\w+|keras|jax\w*|flax|optax|scikit-learn|pandas|xgboost|lightgbm|catboost|numba|cupy[\w-]*|triton|nvidia-[\w-]+|mkl[\w-]*|intel-openmp|openblas\w*|scipy-openblas\w*|transformers|accelerate|datasets|tokenizers|safetensors|onnx\w*|deepspeed|apex|xformers|timm|sentencepiece|statsmodels)$/;
-function isStrong(e) {
-  if (e.key.startsWith("package.") && e.change !== "modified") return false;
-  return envRank(e.key) <= STRONG_ENV_RANK;
-}
-function diffEnvironment(before, after) {
-  const keys = /* @__PURE__ */ new Set([...Object.keys(before), ...Object.keys(after)]);
-  const out = [];
-  for (const key of keys) {
-    const b = Object.hasOwn(before, key) ? before[key] : void 0;
-    const a = Object.hasOwn(after, key) ? after[key] : void 0;
-    if (b === a) continue;
-    const entry = {
-      key,
-      change: b === void 0 ? "added" : a === void 0 ? "removed" : "modified"
-    };
-    if (b !== void 0) entry.before = b;
-    if (a !== void 0) entry.after = a;
-    out.push(entry);
-  }
-  return out.sort((x, y) => envRank(x.key) - envRank(y.key) || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
-}
-
-// src/drift/settings.ts
-var TRAINING_SETTINGS = /* @__PURE__ */ new Set(["command", "seeds"]);
-function changesTraining(drift2) {
-  return drift2.group !== "gate settings" || TRAINING_SETTINGS.has(drift2.key);
-}
-function judged(spec) {
-  if (spec.margin === null) return "exact";
-  return spec.direction === "higher" ? `≥ −${spec.margin}` : spec.direction === "lower" ? `≤ +${spec.margin}` : `±${spec.margin}`;
-}
-function flatSettings(s) {
-  const out = /* @__PURE__ */ new Map([
-    ["command", JSON.stringify(s.command)],
-    ["seeds", JSON.stringify(s.seeds)],
-    ["mode", s.mode],
-    ["metrics.file", s.metricsFile]
-  ]);
-  if (s.alpha !== void 0) out.set("alpha", s.alpha);
-  if (s.paired !== void 0) out.set("paired", s.paired);
-  if (s.robust !== void 0) out.set("robust", s.robust);
-  for (const name of s.metrics) {
-    const spec = s.margins && Object.hasOwn(s.margins, name) ? s.margins[name] : void 0;
-    out.set(childKey("metrics", name, false), spec ? judged(spec) : null);
-  }
-  return out;
-}
-function diffSettings(before, after, file2) {
-  const b = flatSettings(before);
-  const a = flatSettings(after);
-  const bothKnowMargins = before.margins !== void 0 && after.margins !== void 0;
-  const out = [];
-  for (const key of [.../* @__PURE__ */ new Set([...b.keys(), ...a.keys()])].sort(compareBytes)) {
-    const hasB = b.has(key);
-    const hasA = a.has(key);
-    if (hasB && hasA && (b.get(key) === a.get(key) || (key.startsWith("metrics[") || key.startsWith("metrics.")) && key !== "metrics.file" && !bothKnowMargins))
-      continue;
-    if (hasB !== hasA && ["alpha", "paired", "robust"].includes(key)) continue;
-    out.push({
-      group: "gate settings",
-      file: file2,
-      key,
-      change: !hasB ? "added" : !hasA ? "removed" : "modified",
-      ...hasB ? { before: b.get(key) } : {},
-      ...hasA ? { after: a.get(key) } : {}
-    });
-  }
-  return out;
-}
-
-// src/drift/cause.ts
-function movement(input2) {
-  const failing = input2.metrics.filter((m) => m.verdict !== "equivalent" && m.verdict !== "reproducible");
-  const worst = [...failing].sort((a, b) => Math.abs(b.diff) - Math.abs(a.diff))[0];
-  if (worst && worst.diff !== 0) return `${worst.name} moved by ${signed(worst.diff)}`;
-  const first = input2.mismatches[0];
-  if (first) return `seed ${first.seed}'s ${first.kind} ${first.name} differs`;
-  return worst ? `${worst.name} could not be shown equivalent` : "the results differ";
-}
-function rankCause(input2) {
-  const moved = movement(input2);
-  const { data, environment } = input2.drift;
-  const config2 = input2.drift.config.filter(changesTraining);
-  if (data.length)
-    return {
-      cause: "data",
-      evidence: `${listSome(data.map((d) => `${d.path} ${d.change === "modified" ? "changed" : `was ${d.change}`}`))}, and ${moved}.`
-    };
-  if (config2.length) {
-    const keys = config2.map((c) => `${c.file}: ${c.key} ${showValue(c.before)} → ${showValue(c.after)}`);
-    return { cause: "config", evidence: `${listSome(keys)}, and ${moved}.` };
-  }
-  const strongEnv = environment.filter(isStrong);
-  if (strongEnv.length)
-    return {
-      cause: "environment",
-      evidence: `${listSome(strongEnv.map((e) => `${e.key} ${showValue(e.before)} → ${showValue(e.after)}`))}, and ${moved}.`
-    };
-  if (input2.codeChanges?.length)
-    return {
-      cause: "code",
-      evidence: `the training code changed since the baseline (${listSome(input2.codeChanges)}), and ${moved}.`
-    };
-  if (environment.length)
-    return {
-      cause: "environment",
-      evidence: `${listSome(environment.map((e) => `${e.key} ${showValue(e.before)} → ${showValue(e.after)}`))}, and ${moved}.`
-    };
-  return {
-    cause: "unknown",
-    evidence: `nothing drifted${input2.codeChanges === null ? " that repro-gate can see (code changes unknown: the baseline commit is not in this clone)" : ""}, yet ${moved}: suspect unseeded randomness or parallel nondeterminism.`
-  };
-}
-
-// src/schema/diagnosis.ts
-var jsonNumber2 = external_exports.union([external_exports.number(), external_exports.enum(["NaN", "Infinity", "-Infinity"])]);
-var status = external_exports.enum(["identical", "modified", "added", "removed"]);
-var count = external_exports.number().int().nonnegative();
-var shape = external_exports.array(count).nullable();
-var arrayDiffSchema = external_exports.object({
-  /** Tensor name, .npz entry (without .npy), JSON dotted path, or CSV column header; "" for a lone .npy. */
-  name: external_exports.string(),
-  status,
-  /** `float32`, `bfloat16`, `int64`, `bool`, …; `string` for text, `boolean`/`null` for JSON leaves; NumPy descr for unsupported ones. */
-  dtypeBefore: external_exports.string().nullable(),
-  dtypeAfter: external_exports.string().nullable(),
-  shapeBefore: shape,
-  shapeAfter: shape,
-  elementsBefore: count.nullable(),
-  elementsAfter: count.nullable(),
-  /** Elements compared one by one (0 when only hashes could be compared). */
-  compared: count,
-  /**
-   * Compared elements that differ: same dtype → their bits differ (so −0 vs +0 and different NaN
-   * payloads count); different dtypes → their values differ (NaN equals NaN). null: not compared elementwise.
-   */
-  differing: count.nullable(),
-  /** Over differing pairs where both values are finite; null when not compared elementwise or not numeric. */
-  maxAbsDiff: external_exports.number().nullable(),
-  /** |after − before| / max(|before|, |after|): 0…2, never infinite. */
-  maxRelDiff: external_exports.number().nullable(),
-  /** Floats of the same dtype only, at that dtype's own width; a number (exact up to 2^53). */
-  maxUlp: external_exports.number().nullable(),
-  /** Differing pairs where either side is NaN or ±Infinity (not in the maxima above). */
-  nonFiniteDiffering: count,
-  nanBefore: count.nullable(),
-  nanAfter: count.nullable(),
-  /** Same dtype, same shape, every element's bits equal (or, for hash-only arrays, equal hashes). */
-  bitIdentical: external_exports.boolean(),
-  /** The first differing element in C (row-major) order. */
-  firstDifference: external_exports.object({
-    index: external_exports.array(count),
-    before: external_exports.union([jsonNumber2, external_exports.string()]),
-    after: external_exports.union([jsonNumber2, external_exports.string()])
-  }).strict().optional(),
-  note: external_exports.string().optional()
-}).strict();
-var artifactDiffSchema = external_exports.object({
-  name: external_exports.string(),
-  format: external_exports.enum(["npy", "npz", "safetensors", "json", "csv", "binary"]),
-  /** identical: the file bytes are equal. added / removed: the file exists on one side only. */
-  status,
-  sizeBefore: count.nullable(),
-  sizeAfter: count.nullable(),
-  sha256Before: external_exports.string().nullable(),
-  sha256After: external_exports.string().nullable(),
-  /** Empty when the bytes are identical, or for `binary` (and any fallback to hashes). */
-  arrays: external_exports.array(arrayDiffSchema),
-  /** Identical arrays left out of `arrays` to keep it short. */
-  arraysOmitted: count,
-  notes: external_exports.array(external_exports.string())
-}).strict();
-var curveDivergenceSchema = external_exports.object({
-  metric: external_exports.string(),
-  firstDivergentStep: external_exports.number().nullable(),
-  valueA: jsonNumber2.nullable(),
-  valueB: jsonNumber2.nullable(),
-  maxAbsDiff: external_exports.number().nullable(),
-  stepsCompared: count,
-  stepsOnlyInA: count,
-  stepsOnlyInB: count
-}).strict();
-var curvePlotSchema = external_exports.object({
-  metric: external_exports.string(),
-  stepKey: external_exports.string(),
-  /** [step, run A, run B] at common steps where both are finite, evenly thinned to at most 500. */
-  points: external_exports.array(external_exports.tuple([external_exports.number(), external_exports.number(), external_exports.number()])).max(500),
-  /** The tolerances the divergence was judged with, so the chart's caption agrees with the table. */
-  atol: external_exports.number().nonnegative(),
-  rtol: external_exports.number().nonnegative(),
-  /** Where the series first part (possibly at a non-finite value, which is not plotted). */
-  firstDivergence: external_exports.object({ step: external_exports.number(), a: jsonNumber2, b: jsonNumber2 }).strict().nullable().optional(),
-  /** Common steps with finite values on both sides (before thinning), and those left out as NaN/±∞. */
-  finiteSteps: count.optional(),
-  nonFiniteSteps: count.optional()
-}).strict();
-var differenceSchema = external_exports.object({
-  kind: external_exports.enum(["metric", "artifact"]),
-  name: external_exports.string(),
-  before: external_exports.union([external_exports.string(), external_exports.number(), external_exports.null()]),
-  after: external_exports.union([external_exports.string(), external_exports.number(), external_exports.null()]),
-  /** e.g. "|Δ| 3.2e-7" or "sha256 differs". */
-  detail: external_exports.string()
-}).strict();
-var factorSchema = external_exports.object({
-  name: external_exports.string(),
-  env: external_exports.record(external_exports.string(), external_exports.string()),
-  /** null: not tried (the setting was already in train.env, or an earlier run failed). */
-  deterministic: external_exports.boolean().nullable(),
-  note: external_exports.string().optional()
-}).strict();
-var diagnosisSchema = external_exports.object({
-  seed: external_exports.number().int(),
-  deterministic: external_exports.boolean(),
-  cause: external_exports.enum(["none", "randomness", "parallelism"]),
-  evidence: external_exports.string(),
-  /** Training runs this diagnosis took. */
-  runs: count,
-  differences: external_exports.array(differenceSchema),
-  factors: external_exports.array(factorSchema),
-  artifacts: external_exports.array(artifactDiffSchema),
-  curves: external_exports.array(curveDivergenceSchema),
-  curvePlot: curvePlotSchema.nullable()
-}).strict();
-
-// src/schema/report.ts
-var REPORT_SCHEMA_VERSION = 2;
-var VERDICTS = [
-  "reproducible",
-  "equivalent",
-  "not-equivalent",
-  "inconclusive",
-  "mismatch",
-  "no-drift",
-  "drift",
-  "recorded"
-];
-var verdictSchema = external_exports.enum(VERDICTS);
-var FAILING_VERDICTS = ["mismatch", "not-equivalent", "inconclusive", "drift"];
-var CAUSES = ["data", "config", "environment", "code", "randomness", "parallelism", "none", "unknown"];
-var causeSchema = external_exports.enum(CAUSES);
-var sampleSchema = external_exports.object({ n: external_exports.number().int(), mean: external_exports.number(), sd: external_exports.number() }).strict();
-var metricResultSchema = external_exports.object({
-  name: external_exports.string(),
-  verdict: verdictSchema,
-  baseline: sampleSchema,
-  candidate: sampleSchema,
-  diff: external_exports.number(),
-  /** (1−2α) CI of candidate − baseline; null in exact mode. */
-  ci: external_exports.tuple([external_exports.number(), external_exports.number()]).nullable(),
-  p: external_exports.number().nullable(),
-  /** Equivalence bounds on the difference; null = unbounded on that side (non-inferiority). */
-  lower: external_exports.number().nullable(),
-  upper: external_exports.number().nullable(),
-  /** The margin as configured, e.g. "0.01" or "2%". */
-  margin: external_exports.string().nullable(),
-  direction: external_exports.enum(["both", "higher", "lower"]),
-  /** rank: Hodges–Lehmann shift with a Mann–Whitney CI (robust: true). */
-  design: external_exports.enum(["welch", "paired", "rank", "exact"]),
-  df: external_exports.number().nullable(),
-  se: external_exports.number().nullable(),
-  degenerate: external_exports.boolean()
-}).strict();
-var changeSchema = external_exports.enum(["added", "removed", "modified"]);
-var dataDriftSchema = external_exports.object({
-  path: external_exports.string(),
-  change: changeSchema,
-  before: external_exports.string().nullable(),
-  after: external_exports.string().nullable(),
-  /** For text files tracked at the baseline commit: which lines changed. */
-  detail: external_exports.string().optional()
-}).strict();
-var configDriftSchema = external_exports.object({
-  /** 'gate settings': how the gate measures (metrics, margins, alpha, mode, seeds, command), not a config file's key. */
-  group: external_exports.literal("gate settings").optional(),
-  file: external_exports.string(),
-  key: external_exports.string(),
-  change: changeSchema,
-  before: scalarSchema.optional(),
-  after: scalarSchema.optional()
-}).strict();
-var environmentDriftSchema = external_exports.object({ key: external_exports.string(), change: changeSchema, before: scalarSchema.optional(), after: scalarSchema.optional() }).strict();
-var driftSchema = external_exports.object({
-  data: external_exports.array(dataDriftSchema),
-  config: external_exports.array(configDriftSchema),
-  environment: external_exports.array(environmentDriftSchema)
-}).strict();
-var mismatchSchema = external_exports.object({
-  seed: external_exports.number().int(),
-  kind: external_exports.enum(["metric", "artifact"]),
-  name: external_exports.string(),
-  baseline: scalarSchema,
-  candidate: scalarSchema
-}).strict();
-var warningSchema = external_exports.object({ code: external_exports.string().regex(/^[a-z][a-z-]{0,63}$/), message: external_exports.string() }).strict();
-var baselineChangeSchema = external_exports.object({
-  /** The base commit's full SHA. */
-  base: external_exports.string(),
-  changed: external_exports.array(external_exports.enum(["baseline", "gate settings"])),
-  /** Gate-settings drift from the base commit's config to this change's. */
-  settings: external_exports.array(configDriftSchema),
-  /** null: the base commit has no baseline (this change adds the gate). */
-  verdictAgainstBase: verdictSchema.nullable(),
-  verdictAgainstChange: verdictSchema,
-  follows: external_exports.enum(["base", "change"]),
-  /** What each comparison says and which one the result follows, for the reader. */
-  why: external_exports.string()
-}).strict();
-var sequentialSummarySchema = external_exports.object({
-  looks: external_exports.array(external_exports.number().int().positive()),
-  alphaPerLook: external_exports.array(external_exports.number()),
-  method: external_exports.string(),
-  guarantee: external_exports.string(),
-  stoppedAtLook: external_exports.number().int().positive(),
-  runsUsed: external_exports.number().int().nonnegative(),
-  maxRuns: external_exports.number().int().positive(),
-  reason: external_exports.string()
-}).strict();
-var reportSchema = external_exports.object({
-  /** 2: warnings carry codes; a baseline change and gate-settings drift are reported. */
-  schemaVersion: external_exports.literal(REPORT_SCHEMA_VERSION),
-  tool: external_exports.object({ name: external_exports.literal("repro-gate"), version: external_exports.string() }).strict(),
-  command: external_exports.enum(["check", "drift", "record"]),
-  verdict: verdictSchema,
-  /** One line a reader sees first. */
-  summary: external_exports.string(),
-  mode: external_exports.enum(["exact", "statistical"]),
-  alpha: external_exports.number(),
-  seeds: external_exports.array(external_exports.number().int()),
-  metrics: external_exports.array(metricResultSchema),
-  mismatches: external_exports.array(mismatchSchema),
-  drift: driftSchema,
-  cause: causeSchema.optional(),
-  causeEvidence: external_exports.string().optional(),
-  warnings: external_exports.array(warningSchema),
-  /** record: each metric's spread over the recorded seeds, to choose margins from. */
-  recorded: external_exports.array(external_exports.object({ name: external_exports.string(), n: external_exports.number().int(), mean: external_exports.number(), sd: external_exports.number() }).strict()).optional(),
-  /** Determinism settings missing for the detected framework and device. */
-  lint: external_exports.array(external_exports.string()).optional(),
-  /** Set when seeds: {min, max}: the plan, where it stopped and why. */
-  sequential: sequentialSummarySchema.optional(),
-  baselineChange: baselineChangeSchema.optional(),
-  /** Set when a failing exact check reran a seed to tell randomness from parallelism. */
-  diagnosis: diagnosisSchema.optional(),
-  baseline: external_exports.object({ path: external_exports.string(), recordedAt: external_exports.string(), commit: external_exports.string().nullable() }).strict().nullable(),
-  commit: external_exports.string().nullable(),
-  /** Set by the action so a follow-up workflow can check the report belongs to its PR. */
-  pullRequest: external_exports.number().int().positive().optional()
-}).strict();
-
-// src/gate/base.ts
-import path15 from "node:path";
-
-// src/fingerprint/git.ts
-import { execFile } from "node:child_process";
-var FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
-function git(root, args) {
-  return new Promise((resolve2) => {
-    execFile(
-      "git",
-      ["-C", root, ...args],
-      { maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout) => resolve2(err ? null : stdout)
-    );
-  });
-}
-async function gitCommit(root) {
-  const head = (await git(root, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]))?.trim();
-  return head && FULL_SHA.test(head) ? head : null;
-}
-async function changedFilesSince(root, commit) {
-  if (!FULL_SHA.test(commit)) return null;
-  if (await git(root, ["cat-file", "-e", "--end-of-options", `${commit}^{commit}`]) === null) return null;
-  const changed = await git(root, [
-    "diff",
-    "--name-only",
-    "--relative",
-    "--no-renames",
-    "--end-of-options",
-    commit,
-    "--"
-  ]);
-  return changed === null ? null : changed.split("\n").filter(Boolean).sort();
-}
-async function resolveCommit(root, ref) {
-  return (await git(root, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]))?.trim() || null;
-}
-async function fileAtCommit(root, commit, rel) {
-  if (!FULL_SHA.test(commit)) return null;
-  return git(root, ["show", "--end-of-options", `${commit}:./${rel}`]);
-}
-
-// src/gate/observe.ts
-import { createHash as createHash5 } from "node:crypto";
-import { readFile as readFile2, stat as stat5 } from "node:fs/promises";
-import path14 from "node:path";
-
-// src/diagnose/lint.ts
-var TF_PACKAGES = [
-  "tensorflow",
-  "tensorflow-cpu",
-  "tensorflow-gpu",
-  "tensorflow-intel",
-  "tensorflow-macos",
-  "tf-nightly",
-  "tf-keras"
-];
-var VALID_CUBLAS = /* @__PURE__ */ new Set([":4096:8", ":16:8"]);
-function truthy(v) {
-  return v === true || typeof v === "string" && /^(true|1|yes)$/i.test(v.trim()) || typeof v === "number" && v > 0;
-}
-function usesGpu(env, variable, gpus) {
-  const visible = variable("CUDA_VISIBLE_DEVICES");
-  if (visible !== void 0 && /^\s*(-1)?\s*$/.test(visible)) return false;
-  return gpus !== "none" || Number(env["gpu.count"] ?? 0) > 0 || truthy(env["torch.cuda_available"]) || Number(env["torch.gpu_count"] ?? 0) > 0;
-}
-function lintDeterminismFindings(env, trainEnv, gpus) {
-  const variable = (name) => {
-    if (Object.hasOwn(trainEnv, name)) return trainEnv[name];
-    const v = env[`env.${name}`];
-    return v === void 0 ? void 0 : String(v);
-  };
-  const installed2 = (...pkgs) => pkgs.some((p) => env[`package.${p}`] !== void 0);
-  const gpu = usesGpu(env, variable, gpus);
-  const out = [];
-  const where = "in train.env in repro-gate.yml";
-  if (installed2("torch") && gpu) {
-    const cublas = variable("CUBLAS_WORKSPACE_CONFIG");
-    if (cublas === void 0 || !VALID_CUBLAS.has(cublas.trim())) {
-      out.push({
-        id: "cublas-workspace",
-        severity: "warning",
-        message: `PyTorch on a GPU without CUBLAS_WORKSPACE_CONFIG=:4096:8 (or :16:8)${cublas === void 0 ? "" : ` (it is ${JSON.stringify(cublas)})`}: cuBLAS may pick nondeterministic algorithms; set CUBLAS_WORKSPACE_CONFIG: ":4096:8" ${where} and call torch.use_deterministic_algorithms(True) (and torch.backends.cudnn.benchmark = False) in the training script.`
-      });
-    }
-  }
-  const hashSeed = variable("PYTHONHASHSEED");
-  if (hashSeed === void 0 || hashSeed.trim() === "" || hashSeed.trim() === "random") {
-    out.push({
-      id: "pythonhashseed",
-      severity: "warning",
-      message: `PYTHONHASHSEED is ${hashSeed === void 0 ? "not set" : JSON.stringify(hashSeed)}: Python randomises str and bytes hashes per process, so set iteration order (and anything derived from hash()) can change between runs; set PYTHONHASHSEED: "0" ${where} (setting it inside the script is too late).`
-    });
-  }
-  if (installed2(...TF_PACKAGES)) {
-    const ops = variable("TF_DETERMINISTIC_OPS");
-    if (!truthy(ops)) {
-      const legacy = truthy(variable("TF_CUDNN_DETERMINISTIC")) ? " (TF_CUDNN_DETERMINISTIC covers only cuDNN)" : "";
-      out.push({
-        id: "tf-deterministic-ops",
-        severity: "warning",
-        message: `TensorFlow without TF_DETERMINISTIC_OPS=1${legacy}: ${gpu ? "GPU kernels (and some CPU ops)" : "some ops"} may run nondeterministically; set TF_DETERMINISTIC_OPS: "1" ${where}, or call tf.config.experimental.enable_op_determinism() (TensorFlow 2.9+) in the training script.`
-      });
-    }
-    if (!gpu && variable("TF_ENABLE_ONEDNN_OPTS") === void 0) {
-      out.push({
-        id: "tf-onednn",
-        severity: "info",
-        message: `TensorFlow on CPU uses oneDNN kernels whose floating-point results can differ with the CPU model and thread count; if results differ between runners, set TF_ENABLE_ONEDNN_OPTS: "0" ${where}.`
-      });
-    }
-  }
-  if (installed2("jax", "jaxlib") && gpu) {
-    const flags = variable("XLA_FLAGS") ?? "";
-    if (!/--xla_gpu_deterministic_ops(=true)?(\s|$)/.test(flags)) {
-      out.push({
-        id: "xla-deterministic-ops",
-        severity: "warning",
-        message: `JAX on a GPU without --xla_gpu_deterministic_ops=true in XLA_FLAGS: XLA may use nondeterministic reductions (e.g. atomics in scatter); set XLA_FLAGS: "--xla_gpu_deterministic_ops=true" ${where} (appending to any flags already there).`
-      });
-    }
-  }
-  const omp = variable("OMP_NUM_THREADS");
-  const threads = omp === void 0 ? NaN : Number(omp.trim());
-  if (omp === void 0 || !(threads === 1)) {
-    out.push({
-      id: "blas-threads",
-      severity: "info",
-      message: `Multi-threaded BLAS/OpenMP (OMP_NUM_THREADS ${omp === void 0 ? "not set" : `= ${JSON.stringify(omp)}`}): parallel reductions can add in a different order on a runner with a different core count, so results may change in the last bits between machines; if they do, set OMP_NUM_THREADS: "1" (and MKL_NUM_THREADS / OPENBLAS_NUM_THREADS) ${where}.`
-    });
-  }
-  const blas = String(env.blas ?? "").toLowerCase();
-  if ((blas.includes("mkl") || installed2("mkl")) && variable("MKL_CBWR") === void 0) {
-    out.push({
-      id: "mkl-cbwr",
-      severity: "info",
-      message: `NumPy uses MKL, which picks code paths by CPU model, so results can differ between runners; for bitwise-reproducible results across CPUs set MKL_CBWR: "COMPATIBLE" (or "AVX2") ${where}.`
-    });
-  }
-  return out;
-}
-function lintDeterminism(env, trainEnv, gpus) {
-  return lintDeterminismFindings(env, trainEnv, gpus).map(
-    (f) => f.severity === "info" ? `Info: ${f.message}` : f.message
-  );
-}
-
-// src/drift/config.ts
-function diffConfig(before, after) {
-  const out = [];
-  const filesBefore = new Map(Object.entries(before));
-  const filesAfter = new Map(Object.entries(after));
-  const files = [.../* @__PURE__ */ new Set([...filesBefore.keys(), ...filesAfter.keys()])].sort(compareBytes);
-  for (const file2 of files) {
-    const b = filesBefore.get(file2) ?? {};
-    const a = filesAfter.get(file2) ?? {};
-    const keys = [.../* @__PURE__ */ new Set([...Object.keys(b), ...Object.keys(a)])].sort(compareBytes);
-    for (const key of keys) {
-      const hasB = Object.hasOwn(b, key);
-      const hasA = Object.hasOwn(a, key);
-      if (hasB && hasA && b[key] === a[key]) continue;
-      out.push({
-        file: file2,
-        key,
-        change: !hasB ? "added" : !hasA ? "removed" : "modified",
-        before: hasB ? b[key] : void 0,
-        after: hasA ? a[key] : void 0
-      });
-    }
-  }
-  return out;
-}
-
-// src/drift/data.ts
-function diffData(before, after) {
-  const filesBefore = new Map(Object.entries(before.files));
-  const filesAfter = new Map(Object.entries(after.files));
-  const paths = sortBytes([.../* @__PURE__ */ new Set([...filesBefore.keys(), ...filesAfter.keys()])]);
-  const out = [];
-  for (const p of paths) {
-    const b = filesBefore.get(p)?.sha256 ?? null;
-    const a = filesAfter.get(p)?.sha256 ?? null;
-    if (b === a) continue;
-    out.push({ path: p, change: b === null ? "added" : a === null ? "removed" : "modified", before: b, after: a });
-  }
-  return out;
-}
-function changedSince(before, after) {
-  const out = [];
-  for (const p of sortBytes(/* @__PURE__ */ new Set([...before.keys(), ...after.keys()]))) {
-    const b = before.get(p);
-    const a = after.get(p);
-    if (b === a) continue;
-    out.push({ path: p, change: b === void 0 ? "added" : a === void 0 ? "removed" : "modified" });
-  }
-  return out;
-}
-
-// src/drift/text-change.ts
-function describeTextChange(before, after) {
-  if (before.includes("\0") || after.includes("\0")) return void 0;
-  const lines = (t) => t.replace(/\r?\n$/, "").split(/\r?\n/);
-  const a = lines(before);
-  const b = lines(after);
-  const changed = [];
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) changed.push(i + 1);
-  const parts = [];
-  if (changed.length) {
-    const where = changed.length <= 3 ? `line${changed.length > 1 ? "s" : ""} ${changed.join(", ")}` : `${changed.length} lines (first at line ${changed[0]})`;
-    parts.push(`${where} changed`);
-  }
-  if (b.length > a.length)
-    parts.push(`${b.length - a.length} line${b.length - a.length > 1 ? "s" : ""} added at the end`);
-  if (a.length > b.length)
-    parts.push(`${a.length - b.length} line${a.length - b.length > 1 ? "s" : ""} removed from the end`);
-  if (!parts.length) return before === after ? void 0 : "line endings or whitespace changed";
-  return `${parts.join(", ")} (of ${a.length})`;
-}
-
 // src/fingerprint/config.ts
-import { realpath as realpath4 } from "node:fs/promises";
-import path12 from "node:path";
+var import_dotenv = __toESM(require_dist2(), 1);
+var import_ini = __toESM(require_ini(), 1);
+import { realpath as realpath3 } from "node:fs/promises";
+import path7 from "node:path";
 
 // node_modules/smol-toml/dist/error.js
 function getLineColFromPtr(string4, ptr) {
@@ -53332,6 +51550,217 @@ var HAS_WELLFORMED = !!"".isWellFormed;
 
 // src/fingerprint/config.ts
 var import_yaml2 = __toESM(require_dist(), 1);
+
+// src/util/lenient-json.ts
+var SENTINEL = "\0repro-gate:";
+var TOKENS = [
+  ["-Infinity", -Infinity],
+  ["Infinity", Infinity],
+  ["NaN", NaN]
+];
+function parseLenientJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    if (!/NaN|Infinity/.test(text)) throw err;
+  }
+  let out = "";
+  let inString = false;
+  let i = 0;
+  let replaced = false;
+  while (i < text.length) {
+    const c = text.charAt(i);
+    if (inString) {
+      out += c;
+      if (c === "\\") {
+        out += text[i + 1] ?? "";
+        i += 2;
+        continue;
+      }
+      if (c === '"') inString = false;
+      i++;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      out += c;
+      i++;
+      continue;
+    }
+    const tok = TOKENS.find(([t]) => text.startsWith(t, i));
+    if (tok) {
+      out += JSON.stringify(SENTINEL + tok[0]);
+      i += tok[0].length;
+      replaced = true;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  if (!replaced) return JSON.parse(text);
+  return JSON.parse(out, (_k, v) => {
+    if (typeof v === "string" && v.startsWith(SENTINEL)) {
+      const t = TOKENS.find(([name]) => SENTINEL + name === v);
+      if (t) return t[1];
+    }
+    return v;
+  });
+}
+var INTEGER = /-?\d+/y;
+function parseJsonExactIntegers(text) {
+  const doc = JSON.parse(text);
+  if (!/\d{16}/.test(text)) return doc;
+  let out = "";
+  let last = 0;
+  let replaced = false;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charAt(i);
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      continue;
+    }
+    if (c !== "-" && (c < "0" || c > "9")) continue;
+    INTEGER.lastIndex = i;
+    INTEGER.test(text);
+    let end = INTEGER.lastIndex;
+    const next = text.charAt(end);
+    if (next === "." || next === "e" || next === "E") {
+      while (end < text.length && /[\d.eE+-]/.test(text.charAt(end))) end++;
+    } else if (!Number.isSafeInteger(Number(text.slice(i, end)))) {
+      out += `${text.slice(last, i)}${JSON.stringify(`${SENTINEL}int:${text.slice(i, end)}`)}`;
+      last = end;
+      replaced = true;
+    }
+    i = end - 1;
+  }
+  if (!replaced) return doc;
+  const exact = JSON.parse(out + text.slice(last));
+  const prefix = `${SENTINEL}int:`;
+  const revive = (v) => typeof v === "string" && v.startsWith(prefix) ? BigInt(v.slice(prefix.length)) : v;
+  const stack = [exact];
+  for (let v = stack.pop(); v !== void 0; v = stack.pop()) {
+    if (v === null || typeof v !== "object") continue;
+    const container = v;
+    for (const [k, item] of Object.entries(container)) {
+      if (typeof item === "object" && item !== null) stack.push(item);
+      else container[k] = revive(item);
+    }
+  }
+  return revive(exact);
+}
+
+// src/fingerprint/paths.ts
+import path6 from "node:path";
+function resolveEntry(root, entry, setting) {
+  const base2 = path6.resolve(root);
+  if (entry.trim() === "") {
+    throw new GateError(
+      `An empty path is listed in ${setting}: in repro-gate.yml.`,
+      `Remove the empty item from ${setting}:.`
+    );
+  }
+  const rel = insideFolder(entry, base2);
+  if (rel === void 0) {
+    throw new GateError(
+      `The ${setting}: entry "${entry}" points outside the project root (${base2}).`,
+      `List paths inside the repository, relative to ${base2}, in ${setting}: in repro-gate.yml.`
+    );
+  }
+  return { abs: path6.resolve(base2, entry), rel };
+}
+
+// src/fingerprint/pyconfig-script.ts
+var PYCONFIG_MARK = "REPRO_GATE_PYCONFIG ";
+var PYCONFIG_PY = String.raw`import ast, json, math, os, sys
+
+MARK = "REPRO_GATE_PYCONFIG "
+
+def result(doc):
+    # Into the file the gate names (a JSON document can be far longer than a log line), else stdout.
+    text = json.dumps(doc, sort_keys=True, allow_nan=False, default=str)
+    path = os.environ.get("REPRO_GATE_RESULT")
+    if path:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        print(MARK + text)
+
+def plain(v):
+    # JSON has no NaN/Infinity, tuples or sets; the baseline is JSON.
+    if isinstance(v, float) and not math.isfinite(v):
+        return "NaN" if v != v else ("Infinity" if v > 0 else "-Infinity")
+    if isinstance(v, (list, tuple)):
+        return [plain(x) for x in v]
+    if isinstance(v, (set, frozenset)):
+        return sorted((plain(x) for x in v), key=repr)
+    if isinstance(v, dict):
+        return {str(k): plain(x) for k, x in v.items()}
+    if isinstance(v, complex) or isinstance(v, bytes):
+        return repr(v)
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2**53:
+        return str(v)
+    return v
+
+def value(node, source):
+    # dict(a=1, b=2), as MMEngine and Detectron2 configs write their sections.
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args \
+            and all(k.arg is not None for k in node.keywords):
+        return {k.arg: value(k.value, source) for k in node.keywords}
+    try:
+        return plain(ast.literal_eval(node))
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        # Not a literal (a call, a name, arithmetic): compared as its source text.
+        return ast.get_source_segment(source, node) or ast.dump(node)
+
+def names(target):
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for t in target.elts for n in names(t)]
+    return []
+
+def assignments(body, source, out):
+    # Class attributes nest under the class name, so they flatten to Class.attr like any section.
+    for node in body:
+        if isinstance(node, ast.Assign):
+            targets = [n for t in node.targets for n in names(t)]
+            if len(targets) == 1 or all(isinstance(t, ast.Name) for t in node.targets):
+                for n in targets:
+                    out[n] = value(node.value, source)
+            else:
+                for n in targets:
+                    out[n] = ast.get_source_segment(source, node.value)
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            for n in names(node.target):
+                out[n] = value(node.value, source)
+        elif isinstance(node, ast.ClassDef):
+            inner = {}
+            assignments(node.body, source, inner)
+            out[node.name] = inner
+
+path = sys.argv[1]
+try:
+    with open(path, "rb") as f:
+        source = f.read().decode("utf-8-sig")
+    tree = ast.parse(source, path)
+except SyntaxError as e:
+    result({"error": e.msg, "line": e.lineno, "column": e.offset})
+    sys.exit(0)
+except (OSError, UnicodeDecodeError, ValueError, RecursionError, MemoryError) as e:
+    result({"error": str(e)})
+    sys.exit(0)
+out = {}
+assignments(tree.body, source, out)
+result({"values": out})
+`;
+
+// src/fingerprint/config.ts
 function scalar(v) {
   if (v === null || v === void 0) return null;
   if (typeof v === "number") return Number.isFinite(v) ? v : String(v);
@@ -53377,7 +51806,7 @@ function nestedDeeperThan(doc, limit) {
 var NESTED_TOO_DEEPLY = "nested too deeply (more than 1,000 levels of mappings and lists)";
 var NESTED_TOO_DEEPLY_TO_PARSE = "nested too deeply to parse (hundreds of levels of mappings and lists)";
 var CONFIG_FILE_MAX_BYTES = MIB;
-var SUPPORTED = ".yaml, .yml, .json, .toml";
+var SUPPORTED = ".yaml, .yml, .json, .toml, .py, .ini, .cfg and .env";
 function parseError(kind, file2, detail, line, col) {
   const where = line !== void 0 ? ` at line ${line}, column ${col ?? 1}` : "";
   return new GateError(
@@ -53388,13 +51817,13 @@ function parseError(kind, file2, detail, line, col) {
 function parseConfigText(text, file2) {
   const doc = parseByExtension(text, file2);
   if (nestedDeeperThan(doc, MAX_DEPTH)) {
-    const kind = { ".json": "JSON", ".toml": "TOML" }[path12.extname(file2).toLowerCase()] ?? "YAML";
+    const kind = { ".json": "JSON", ".toml": "TOML" }[path7.extname(file2).toLowerCase()] ?? "YAML";
     throw parseError(kind, file2, NESTED_TOO_DEEPLY);
   }
   return doc;
 }
 function parseByExtension(text, file2) {
-  const ext = path12.extname(file2).toLowerCase();
+  const ext = path7.extname(file2).toLowerCase();
   text = text.replace(/^\uFEFF/, "");
   if (ext === ".yaml" || ext === ".yml") {
     try {
@@ -53442,15 +51871,21 @@ function parseByExtension(text, file2) {
       throw parseError("TOML", file2, firstLine(message));
     }
   }
+  if (ext === ".ini" || ext === ".cfg") {
+    return (0, import_ini.parse)(text);
+  }
+  if (ext === ".env" || path7.basename(file2).toLowerCase().startsWith(".env")) {
+    return (0, import_dotenv.parse)(text);
+  }
   throw new GateError(
     `Unsupported config file type "${ext || "(no extension)"}" for ${file2}.`,
     `config: in repro-gate.yml accepts ${SUPPORTED} files.`
   );
 }
 async function refuseOutsideProject(root, abs, file2) {
-  const real = await realpath4(abs).catch(() => void 0);
+  const real = await realpath3(abs).catch(() => void 0);
   if (real === void 0) return;
-  const realRoot = await realpath4(root);
+  const realRoot = await realpath3(root);
   const hint = "Config files are parsed and their values shown in reports: list files of the repository itself in config: in repro-gate.yml (a symlink to a file elsewhere is not followed).";
   if (!isWithin(realRoot, real)) {
     throw new GateError(
@@ -53458,11 +51893,29 @@ async function refuseOutsideProject(root, abs, file2) {
       hint
     );
   }
-  if (path12.relative(realRoot, real).split(path12.sep).includes(".git")) {
+  if (path7.relative(realRoot, real).split(path7.sep).includes(".git")) {
     throw new GateError(`The config: file "${file2}" resolves to ${real}, inside a .git folder; it is not read.`, hint);
   }
 }
-async function fingerprintConfigFiles(files, root) {
+async function readPythonConfig(python, abs, rel) {
+  const r = await runPythonScript(python, PYCONFIG_PY, [python.runtime.pathFor(abs)], PYCONFIG_MARK);
+  if (!r.ok) {
+    throw new GateError(
+      `Cannot read the Python config file ${rel}: it is parsed with the training's Python (never run), and ${r.problem}.`,
+      "Make the interpreter of train.command available (python3 on PATH, or in train.image)."
+    );
+  }
+  const doc = r.doc;
+  if (doc.error !== void 0) {
+    const where = doc.line ? `:${doc.line}${doc.column ? `:${doc.column}` : ""}` : "";
+    throw new GateError(
+      `${rel}${where}: invalid Python: ${doc.error}.`,
+      `Fix the syntax in ${rel} (listed in config: in repro-gate.yml).`
+    );
+  }
+  return doc.values ?? {};
+}
+async function fingerprintConfigFiles(files, root, opts = {}) {
   const parsed = /* @__PURE__ */ new Map();
   for (const file2 of files) {
     const { abs, rel } = resolveEntry(root, file2, "config");
@@ -53482,7 +51935,7 @@ async function fingerprintConfigFiles(files, root) {
       if (code === "ENOENT" || code === "ENOTDIR") {
         throw new GateError(
           `Config file "${file2}" listed in config: does not exist (looked for ${abs}).`,
-          `Fix the config: list in repro-gate.yml (paths are relative to ${path12.resolve(root)}), or create the file.`
+          `Fix the config: list in repro-gate.yml (paths are relative to ${path7.resolve(root)}), or create the file.`
         );
       }
       if (code === "EISDIR") {
@@ -53496,15 +51949,2887 @@ async function fingerprintConfigFiles(files, root) {
         "Check that it is readable by the runner."
       );
     }
-    parsed.set(rel, flatten(parseConfigText(text, rel)));
+    if (path7.extname(rel).toLowerCase() === ".py") {
+      if (!opts.python)
+        throw new GateError(`Cannot read the Python config file ${rel} here.`, "It needs the training runtime.");
+      parsed.set(rel, flatten(await readPythonConfig(opts.python, abs, rel)));
+    } else {
+      parsed.set(rel, flatten(parseConfigText(text, rel)));
+    }
   }
   return Object.fromEntries([...parsed].sort((x, y) => compareBytes(x[0], y[0])));
 }
 
-// src/fingerprint/environment.ts
-import { mkdtemp, rm as rm5 } from "node:fs/promises";
-import os5 from "node:os";
-import path13 from "node:path";
+// src/fingerprint/data.ts
+import { createHash as createHash2 } from "node:crypto";
+import { constants as constants4 } from "node:fs";
+import { open as open4, readdir as readdir2, realpath as realpath4, stat as stat2 } from "node:fs/promises";
+import path8 from "node:path";
+
+// src/util/log-lines.ts
+function inertLogLines(text) {
+  return text.split(/\r\n|\r|\n/).map((line) => /^\s*::/u.test(line) ? `[repro-gate] ${line}` : line);
+}
+
+// src/util/logger.ts
+var stderrLogger = {
+  info: (text) => process.stderr.write(`${inertLogLines(text).join("\n")}
+`),
+  warn: (text) => process.stderr.write(`${inertLogLines(`warning: ${text}`).join("\n")}
+`)
+};
+
+// src/fingerprint/data.ts
+var CHUNK = 1 << 20;
+var POOL = 4;
+var DEFAULT_TIME_LIMIT_MS = 30 * 6e4;
+function join(rel, name) {
+  return rel === "" ? name : `${rel}/${name}`;
+}
+async function walk(ctx, abs, rel, entry, viaLink, ancestors) {
+  ctx.checkTime(() => `walking ${rel || "."} (data: entry "${entry}")`);
+  const dirents = await readdir2(abs, { withFileTypes: true });
+  for (const d of sortBytesBy(dirents, (x) => x.name)) {
+    const { name } = d;
+    const childAbs = path8.join(abs, name);
+    const childRel = join(rel, name);
+    const isLink = d.isSymbolicLink();
+    let st;
+    if (isLink) {
+      st = await stat2(childAbs).catch(() => void 0);
+      if (!st) {
+        if (ctx.tolerant) continue;
+        throw new GateError(
+          `Data file ${childRel} is a broken symlink.`,
+          "Restore its target (e.g. pull the data), remove the link, or narrow data: in repro-gate.yml."
+        );
+      }
+    }
+    const linked = viaLink || isLink;
+    if (st ? st.isFile() : d.isFile()) {
+      ctx.out.set(childRel, { abs: childAbs, entry, viaLink: linked });
+    } else if (st ? st.isDirectory() : d.isDirectory()) {
+      const s = st ?? await stat2(childAbs);
+      const id = `${s.dev}:${s.ino}`;
+      if (ancestors.has(id)) continue;
+      if (linked) {
+        const reason = await pseudoLocationReason(await realpath4(childAbs), s);
+        if (reason) {
+          ctx.warn(`Data folder ${childRel} ${reason}; skipped (the kernel's files are not data).`);
+          continue;
+        }
+      }
+      ancestors.add(id);
+      await walk(ctx, childAbs, childRel, entry, linked, ancestors);
+      ancestors.delete(id);
+    } else {
+      ctx.warn(`Data path ${childRel} is not a regular file (a FIFO, socket or device); skipped.`);
+    }
+  }
+}
+async function collect(ctx, entries, root) {
+  for (const entry of entries) {
+    const { abs, rel } = resolveEntry(root, entry, "data");
+    ctx.checkTime(() => `looking up data: entry "${entry}"`);
+    const st = await stat2(abs).catch((err) => {
+      if (err.code === "ENOENT" || err.code === "ENOTDIR" || err.code === "ELOOP") return void 0;
+      throw new GateError(`Cannot access data path ${entry} (${err.code ?? err}).`, "Check its permissions.");
+    });
+    if (!st) {
+      if (ctx.tolerant) continue;
+      throw new GateError(
+        `Data path "${entry}" listed in data: does not exist (looked for ${abs}).`,
+        `Fix the data: list in repro-gate.yml (paths are relative to ${path8.resolve(root)}), or create the file.`
+      );
+    }
+    if (!st.isFile() && !st.isDirectory()) {
+      if (ctx.tolerant) continue;
+      throw new GateError(
+        `Data path "${entry}" is not a regular file or folder.`,
+        "List files or folders in data: in repro-gate.yml."
+      );
+    }
+    const real = await realpath4(abs);
+    const viaLink = real !== path8.resolve(abs);
+    if (viaLink && st.isDirectory()) {
+      const reason = await pseudoLocationReason(real, st);
+      if (reason) {
+        ctx.warn(`Data folder ${rel || "."} ${reason}; skipped (the kernel's files are not data).`);
+        continue;
+      }
+    }
+    if (st.isFile()) ctx.out.set(rel, { abs, entry, viaLink });
+    else await walk(ctx, abs, rel, entry, viaLink, /* @__PURE__ */ new Set([`${st.dev}:${st.ino}`]));
+  }
+}
+function version2(st) {
+  return `${st.size}:${st.mtimeNs}:${st.ino}`;
+}
+async function hashOnce(abs, buf, checkTime) {
+  const hash2 = createHash2("sha256");
+  let size = 0;
+  const fh = await open4(abs, constants4.O_RDONLY | constants4.O_NONBLOCK);
+  try {
+    const before = await fh.stat({ bigint: true });
+    if (!before.isFile()) return void 0;
+    for (; ; ) {
+      checkTime();
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      hash2.update(buf.subarray(0, bytesRead));
+      size += bytesRead;
+      if (bytesRead < buf.length && BigInt(size) === before.size) break;
+    }
+    const after = await stat2(abs, { bigint: true }).catch(() => void 0);
+    if (!after || version2(after) !== version2(before) || BigInt(size) !== before.size) return void 0;
+  } finally {
+    await fh.close();
+  }
+  return { sha256: hash2.digest("hex"), size };
+}
+async function hashFile(rel, found, buf, checkTime) {
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const entry = await hashOnce(found.abs, buf, checkTime);
+      if (entry) return entry;
+    }
+  } catch (err) {
+    if (err instanceof GateError) throw err;
+    const code = err.code ?? String(err);
+    throw new GateError(
+      `Cannot read data file ${rel} (${code}).`,
+      "Check that the file exists and is readable by the runner."
+    );
+  }
+  throw new GateError(
+    `Data file ${rel} changed while it was being fingerprinted (twice in a row), so its hash would not match any one version of it.`,
+    "Something is still writing to it (a download, a running job): fingerprint it once it is complete, or leave it out of data: in repro-gate.yml."
+  );
+}
+async function hashAll(found, inProgress, checkTime) {
+  const todo = found.entries();
+  const hashed = /* @__PURE__ */ new Map();
+  const worker = async (id) => {
+    const buf = Buffer.allocUnsafe(CHUNK);
+    for (const [rel, f] of todo) {
+      const what = `${rel} (data: entry "${f.entry}")`;
+      inProgress.set(id, what);
+      hashed.set(rel, await hashFile(rel, f, buf, () => checkTime(() => `hashing ${what}`)));
+      inProgress.delete(id);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(POOL, found.size) }, (_, id) => worker(id)));
+  return hashed;
+}
+async function fingerprintData(entries, root, opts = {}) {
+  const warn = opts.warn ?? ((m) => stderrLogger.warn(m));
+  const limit = opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS;
+  const deadline = Date.now() + limit;
+  let doing = () => "starting";
+  const timeUp = (what) => new GateError(
+    `Fingerprinting data took longer than ${formatDuration(limit)}; stopped while ${what}.`,
+    "A data file may be on a stalled network mount, or too large to hash on every run: narrow data: in repro-gate.yml (a checksum file of a large dataset is data too)."
+  );
+  const checkTime = (what) => {
+    doing = what;
+    if (Date.now() > deadline) throw timeUp(what());
+  };
+  const found = /* @__PURE__ */ new Map();
+  const inProgress = /* @__PURE__ */ new Map();
+  const work = (async () => {
+    await collect({ out: found, warn, checkTime, tolerant: false }, entries, root);
+    for (const [rel, f] of [...found]) {
+      if (!f.viaLink) continue;
+      checkTime(() => `looking up ${rel} (data: entry "${f.entry}")`);
+      const real = await realpath4(f.abs);
+      const reason = await pseudoLocationReason(real, await stat2(real));
+      if (reason) {
+        warn(`Data file ${rel} ${reason}; skipped (the kernel's files are not data).`);
+        found.delete(rel);
+      }
+    }
+    return hashAll(found, inProgress, checkTime);
+  })();
+  let timer;
+  const clock = new Promise((_, reject) => {
+    timer = setTimeout(
+      () => {
+        const busy = [...new Set(inProgress.values())];
+        reject(timeUp(busy.length ? `hashing ${busy.join(", ")}` : doing()));
+      },
+      Math.min(limit, 2 ** 31 - 1)
+    );
+  });
+  let hashed;
+  try {
+    hashed = await Promise.race([work, clock]);
+  } finally {
+    clearTimeout(timer);
+  }
+  return { files: Object.fromEntries(sortBytesBy(hashed, ([rel]) => rel)) };
+}
+async function statSnapshot(entries, root) {
+  const found = /* @__PURE__ */ new Map();
+  await collect({ out: found, warn: () => {
+  }, checkTime: () => {
+  }, tolerant: true }, entries, root);
+  const snapshot = /* @__PURE__ */ new Map();
+  for (const [rel, f] of sortBytesBy(found, ([r]) => r)) {
+    const st = await stat2(f.abs, { bigint: true }).catch(() => void 0);
+    if (!st?.isFile()) continue;
+    if (f.viaLink && await pseudoLocationReason(await realpath4(f.abs), await stat2(f.abs))) continue;
+    snapshot.set(rel, version2(st));
+  }
+  return snapshot;
+}
+
+// src/train/metrics.ts
+var import_yaml3 = __toESM(require_dist(), 1);
+import path9 from "node:path";
+
+// src/util/csv.ts
+function parseCsv(text) {
+  if (text.charCodeAt(0) === 65279) text = text.slice(1);
+  const rows = [];
+  let row = [];
+  let field = "";
+  let quoted = false;
+  let i = 0;
+  const endRow = () => {
+    row.push(field);
+    rows.push(row);
+    row = [];
+    field = "";
+  };
+  while (i < text.length) {
+    const c = text.charAt(i);
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+        i++;
+        continue;
+      }
+      field += c;
+      i++;
+      continue;
+    }
+    if (c === '"' && field === "") {
+      quoted = true;
+      i++;
+      continue;
+    }
+    if (c === ",") {
+      row.push(field);
+      field = "";
+      i++;
+      continue;
+    }
+    if (c === "\r" && text[i + 1] === "\n") {
+      endRow();
+      i += 2;
+      continue;
+    }
+    if (c === "\n" || c === "\r") {
+      endRow();
+      i++;
+      continue;
+    }
+    field += c;
+    i++;
+  }
+  if (field !== "" || row.length > 0) endRow();
+  return rows;
+}
+
+// src/train/metrics.ts
+var WRITE_HINT = "Make the training write its metrics as JSON into the {out} folder (also in $REPRO_GATE_OUT), or fix metrics.file in repro-gate.yml.";
+var METRICS_MAX_BYTES = 16 * 1024 * 1024;
+function lookupDotted(doc, dotted) {
+  if (doc === null || typeof doc !== "object") return void 0;
+  const obj2 = doc;
+  if (Object.hasOwn(obj2, dotted)) return obj2[dotted];
+  const segments = dotted.split(".");
+  for (let i = segments.length - 1; i >= 1; i--) {
+    const head = segments.slice(0, i).join(".");
+    if (Object.hasOwn(obj2, head)) {
+      const found = lookupDotted(obj2[head], segments.slice(i).join("."));
+      if (found !== void 0) return found;
+    }
+  }
+  return void 0;
+}
+function brief(value2) {
+  if (Array.isArray(value2)) return "a list";
+  if (value2 !== null && typeof value2 === "object") return "an object";
+  const text = JSON.stringify(value2) ?? String(value2);
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+}
+function extractMetrics(doc, names, where) {
+  const values = [];
+  for (const name of names) {
+    const value2 = lookupDotted(doc, name);
+    if (value2 === void 0) {
+      const keys = doc && typeof doc === "object" ? Object.keys(doc).slice(0, 10).map((k) => k.length > 40 ? `${k.slice(0, 39)}…` : k).join(", ") : "";
+      throw new GateError(
+        `Metric "${name}" is missing from ${where}${keys ? ` (top-level keys: ${keys})` : ""}.`,
+        "Write it from the training, or fix the metric name under metrics: in repro-gate.yml (nested keys as dotted paths, e.g. eval.accuracy)."
+      );
+    }
+    if (typeof value2 !== "number" || !Number.isFinite(value2)) {
+      const nonFinite = typeof value2 === "number";
+      throw new GateError(
+        `Metric "${name}" in ${where} is ${nonFinite ? String(value2) : brief(value2)}, not a finite number.`,
+        nonFinite ? "The training diverged or divided by zero for this seed; fix the training (a NaN metric cannot be compared)." : "Write the metric as a JSON number."
+      );
+    }
+    values.push([name, value2]);
+  }
+  return Object.fromEntries(values);
+}
+async function readMetrics(file2, names, where, outDir = path9.dirname(file2)) {
+  const rel = path9.relative(outDir, file2);
+  let text = await readConfinedFile(outDir, rel, "metrics.file", {
+    folder: "the run's output folder",
+    maxBytes: METRICS_MAX_BYTES,
+    hint: WRITE_HINT
+  });
+  if (text === null) throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
+  text = text.replace(/^\uFEFF/, "");
+  const ext = path9.extname(file2).toLowerCase();
+  if (ext === ".jsonl" || ext === ".ndjson")
+    return extractMetrics(latestRecords(parseJsonLines(text, where), names), names, where);
+  if (ext === ".csv") return extractMetrics(lastCsvValues(text, names, where), names, where);
+  if (ext === ".yaml" || ext === ".yml") return extractMetrics(parseYamlMetrics(text, where), names, where);
+  let doc;
+  try {
+    doc = parseLenientJson(text);
+  } catch {
+    const at = jsonErrorWhere(text, { lenient: true });
+    throw new GateError(`${where} is not valid JSON${at ? ` ${at}` : ""}.`, WRITE_HINT);
+  }
+  return extractMetrics(doc, names, where);
+}
+function parseYamlMetrics(text, where) {
+  try {
+    return (0, import_yaml3.parse)(text, { maxAliasCount: 100, logLevel: "error" });
+  } catch (err) {
+    const pos = err instanceof import_yaml3.YAMLParseError ? err.linePos?.[0] : void 0;
+    throw new GateError(
+      `${where} is not valid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ""}.`,
+      WRITE_HINT
+    );
+  }
+}
+function parseJsonLines(text, where) {
+  const records = [];
+  for (const [i, line] of text.split(/\r?\n/).entries()) {
+    if (line.trim() === "") continue;
+    try {
+      records.push(parseLenientJson(line));
+    } catch {
+      const at = jsonErrorWhere(line, { lenient: true });
+      throw new GateError(`${where} line ${i + 1} is not valid JSON${at ? ` ${at}` : ""}.`, WRITE_HINT);
+    }
+  }
+  return records;
+}
+function latestRecords(records, names) {
+  const picked = [];
+  for (const name of names) {
+    let best;
+    for (const [i, record3] of records.entries()) {
+      const value2 = lookupDotted(record3, name);
+      if (value2 === void 0) continue;
+      const step = lookupDotted(record3, "step");
+      const order = typeof step === "number" && Number.isFinite(step) ? step : i - records.length;
+      if (!best || order >= best.step) best = { step: order, value: value2 };
+    }
+    if (best) picked.push([name, best.value]);
+  }
+  return Object.fromEntries(picked);
+}
+function lastCsvValues(text, names, where) {
+  const [header2, ...rows] = parseCsv(text);
+  if (!header2) throw new GateError(`${where} is empty: a CSV metrics file needs a header row.`, WRITE_HINT);
+  const picked = [];
+  for (const name of names) {
+    const col = header2.indexOf(name);
+    if (col < 0) {
+      const columns = header2.slice(0, 20).map((h) => h.length > 40 ? `${h.slice(0, 39)}…` : h);
+      throw new GateError(
+        `Metric "${name}" is not a column of ${where} (columns: ${columns.join(", ")}${header2.length > 20 ? ", …" : ""}).`,
+        "Log it from the training, or fix the metric name under metrics: in repro-gate.yml."
+      );
+    }
+    const cell = rows.map((r) => r[col]?.trim() ?? "").filter((v) => v !== "").at(-1);
+    if (cell !== void 0) picked.push([name, /^[-+]?(nan|inf(inity)?)$/i.test(cell) ? Number.NaN : Number(cell)]);
+  }
+  return Object.fromEntries(picked);
+}
+function groupsOf(source) {
+  return Object.keys(new RegExp(`${source}|`).exec("")?.groups ?? {});
+}
+var MetricPatterns = class {
+  constructor(sources) {
+    this.sources = sources;
+    this.regexes = sources.map((s) => new RegExp(s));
+  }
+  sources;
+  regexes;
+  last = /* @__PURE__ */ new Map();
+  get groups() {
+    return new Set(this.sources.flatMap(groupsOf));
+  }
+  feed(line) {
+    for (const re of this.regexes) {
+      const groups = re.exec(line)?.groups;
+      if (!groups) continue;
+      for (const [name, value2] of Object.entries(groups)) if (value2 !== void 0) this.last.set(name, value2);
+    }
+  }
+  /** The metrics among `names` that are groups of these patterns, or a GateError quoting the pattern of one that never matched. */
+  values(names, where) {
+    const groups = this.groups;
+    const picked = [];
+    for (const name of names.filter((n) => groups.has(n))) {
+      const text = this.last.get(name);
+      const source = this.sources.find((s) => groupsOf(s).includes(name));
+      if (text === void 0) {
+        throw new GateError(
+          `Metric "${name}" never matched metrics.pattern ${JSON.stringify(source)} in ${where}.`,
+          "Check that the training prints the line the pattern describes (its output is in the log), or fix the pattern in repro-gate.yml."
+        );
+      }
+      const value2 = /^[-+]?(nan|inf(inity)?)$/i.test(text.trim()) ? Number.NaN : Number(text);
+      if (!Number.isFinite(value2)) {
+        throw new GateError(
+          `Metric "${name}" matched ${brief(text)} in ${where}, not a finite number.`,
+          "The training diverged for this seed, or the pattern captures more than the number: capture digits only, e.g. (?<loss>[-+0-9.eE]+)."
+        );
+      }
+      picked.push([name, value2]);
+    }
+    return Object.fromEntries(picked);
+  }
+};
+
+// src/train/run-seed.ts
+function substitute(argv, seed, out) {
+  return argv.map((arg) => arg.replaceAll("{seed}", String(seed)).replaceAll("{out}", out));
+}
+function seedOutDir(outRoot2, seed) {
+  return path10.join(outRoot2, `seed-${seed}`);
+}
+var QUOTED_LINE_CHARS = 300;
+function lastLines(tail) {
+  return tail.slice(-10).map((l) => `    ${l.length > QUOTED_LINE_CHARS ? `${l.slice(0, QUOTED_LINE_CHARS)} …` : l}`).join("\n");
+}
+async function runSeed(ctx, seed) {
+  const { config: config2, runtime, log } = ctx;
+  const outDir = seedOutDir(ctx.outRoot, seed);
+  const logFile = path10.join(ctx.logDir, `seed-${seed}.log`);
+  await rm4(outDir, { recursive: true, force: true });
+  await mkdir3(outDir, { recursive: true });
+  await mkdir3(ctx.logDir, { recursive: true });
+  const out = runtime.pathFor(outDir);
+  const argv = substitute(config2.train.command, seed, out);
+  const patterns = config2.metricPatterns.length ? new MetricPatterns(config2.metricPatterns) : void 0;
+  log.info(`seed ${seed}: ${argv.join(" ")}`);
+  const result = await runtime.run({
+    argv,
+    cwd: config2.root,
+    env: { ...ctx.env, REPRO_GATE_SEED: String(seed), REPRO_GATE_OUT: out },
+    timeoutMs: config2.train.timeout,
+    outDir,
+    logFile,
+    onLine: (line) => {
+      patterns?.feed(line);
+      log.info(`[seed ${seed}] ${line}`);
+    }
+  });
+  if (result.cancelled) throw new CancelledError(result.cancelled);
+  const quoted = lastLines(result.tail);
+  if (result.startError !== void 0) {
+    throw new GateError(
+      `Seed ${seed}: could not start the training: ${result.startError}.`,
+      `Check train.command in repro-gate.yml: "${argv[0]}" must be a program on PATH${runtime.kind === "container" ? " inside the image" : ""}, or a path relative to ${config2.root}.`
+    );
+  }
+  if (result.timedOut) {
+    throw new GateError(
+      `Seed ${seed}: training timed out after ${formatDuration(config2.train.timeout)} and was stopped. Last output:
+${quoted}
+  Full log: ${logFile}`,
+      "Raise train.timeout in repro-gate.yml, or make the training faster."
+    );
+  }
+  if (result.exitCode !== 0) {
+    const how = result.exitCode === null ? `was killed (${result.signal ?? "by a signal"})` : `exited with code ${result.exitCode}`;
+    throw new GateError(
+      `Seed ${seed}: training ${how}. Last output:
+${quoted || "    (none)"}
+  Full log: ${logFile}`,
+      `Fix the training so it succeeds when run as: ${argv.join(" ")}`
+    );
+  }
+  const metrics = await collectMetrics(ctx, seed, outDir, patterns);
+  for (const artifact of config2.artifacts) {
+    const found = await stat3(path10.join(outDir, artifact)).catch(() => void 0);
+    if (!found) {
+      throw new GateError(
+        `Seed ${seed}: the training did not write the artifact "${artifact}" into its output folder ${outDir}.`,
+        "Write it into {out}, or remove it from artifacts: in repro-gate.yml."
+      );
+    }
+  }
+  const artifacts = (await fingerprintData(config2.artifacts, outDir, { warn: (m) => log.warn(m) })).files;
+  await readCheckpoints(ctx, artifacts, outDir, out);
+  const resolved = await readResolvedConfigs(config2, seed, outDir);
+  log.info(`seed ${seed}: done in ${formatDuration(result.durationMs)}`);
+  return { seed, metrics, artifacts, durationMs: result.durationMs, ...resolved ? { config: resolved } : {} };
+}
+async function collectMetrics(ctx, seed, outDir, patterns) {
+  const { config: config2 } = ctx;
+  const names = config2.metrics.map((m) => m.name);
+  const fromOutput = patterns ? patterns.values(names, `seed ${seed}'s output`) : {};
+  const rest = names.filter((n) => !Object.hasOwn(fromOutput, n));
+  const fromFile = rest.length ? await readMetrics(path10.join(outDir, config2.metricsFile), rest, `seed ${seed}'s ${config2.metricsFile}`, outDir) : {};
+  return Object.fromEntries([...Object.entries(fromOutput), ...Object.entries(fromFile)]);
+}
+async function readCheckpoints(ctx, artifacts, outDir, out) {
+  const python = {
+    runtime: ctx.runtime,
+    command: ctx.config.train.command,
+    cwd: ctx.config.root,
+    env: ctx.env,
+    timeoutMs: 6e5
+  };
+  for (const [name, entry] of Object.entries(artifacts)) {
+    if (!CHECKPOINT_FILE.test(name)) continue;
+    const r = await readCheckpoint(python, path10.join(outDir, name), out);
+    if ("content" in r) {
+      entry.content = r.content;
+      if (r.content.embedsOut.length) {
+        note(ctx, {
+          code: "embeds-output-path",
+          message: `${name} embeds its output path (${r.content.embedsOut.join(", ")}); it is compared as "{out}", so the folder a run wrote to is no difference.`
+        });
+      }
+    } else {
+      const message = `${name} is compared by its bytes, not by content: ${r.problem}.`;
+      ctx.log.warn(message);
+      note(ctx, { code: "checkpoint-bytes", message });
+    }
+  }
+}
+async function readResolvedConfigs(config2, seed, outDir) {
+  if (!config2.resolvedConfig.length) return void 0;
+  const out = [];
+  for (const rel of config2.resolvedConfig) {
+    const text = await readConfinedFile(outDir, rel, "config: resolved", {
+      folder: "the run's output folder",
+      maxBytes: 1024 * 1024,
+      hint: "Have the training write its resolved config into {out} (Hydra: .hydra/config.yaml), or fix config: in repro-gate.yml."
+    });
+    if (text === null) {
+      throw new GateError(
+        `Seed ${seed}: the training did not write the resolved config "${rel}" into its output folder ${outDir}.`,
+        "Write it into {out}, or remove {resolved: …} from config: in repro-gate.yml."
+      );
+    }
+    out.push([rel, flatten(parseConfigText(text, rel))]);
+  }
+  return Object.fromEntries(out);
+}
+function note(ctx, warning2) {
+  if (!ctx.warnings?.some((w) => w.message === warning2.message)) ctx.warnings?.push(warning2);
+}
+
+// src/diagnose/artifact-diff.ts
+import { createHash as createHash5 } from "node:crypto";
+import { createReadStream as createReadStream2 } from "node:fs";
+import { open as open5, readFile as readFile2, stat as stat4 } from "node:fs/promises";
+import path11 from "node:path";
+
+// src/diagnose/compare-arrays.ts
+import { createHash as createHash3 } from "node:crypto";
+
+// src/diagnose/dtype.ts
+var BY_NAME = {
+  float16: { name: "float16", kind: "f", size: 2 },
+  bfloat16: { name: "bfloat16", kind: "f", size: 2 },
+  float32: { name: "float32", kind: "f", size: 4 },
+  float64: { name: "float64", kind: "f", size: 8 },
+  int8: { name: "int8", kind: "i", size: 1 },
+  int16: { name: "int16", kind: "i", size: 2 },
+  int32: { name: "int32", kind: "i", size: 4 },
+  int64: { name: "int64", kind: "i", size: 8 },
+  uint8: { name: "uint8", kind: "u", size: 1 },
+  uint16: { name: "uint16", kind: "u", size: 2 },
+  uint32: { name: "uint32", kind: "u", size: 4 },
+  uint64: { name: "uint64", kind: "u", size: 8 },
+  bool: { name: "bool", kind: "b", size: 1 }
+};
+function dtype(name, littleEndian = true) {
+  return { ...BY_NAME[name], littleEndian };
+}
+function dtypeFromNumpy(descr) {
+  const m = /^([<>|=])([a-zA-Z])(\d+)$/.exec(descr);
+  if (!m) {
+    if (/^[<>|=]?O/.test(descr)) return { unsupported: objectNote(descr) };
+    return { unsupported: `dtype ${descr} is not a plain numeric type` };
+  }
+  const [, order, kind, sizeText] = m;
+  const size = Number(sizeText);
+  const little = order !== ">";
+  const table = {
+    f2: "float16",
+    f4: "float32",
+    f8: "float64",
+    i1: "int8",
+    i2: "int16",
+    i4: "int32",
+    i8: "int64",
+    u1: "uint8",
+    u2: "uint16",
+    u4: "uint32",
+    u8: "uint64",
+    b1: "bool"
+  };
+  const name = table[`${kind}${size}`];
+  if (name) return dtype(name, little);
+  if (kind === "O") return { unsupported: objectNote(descr) };
+  const what = {
+    c: "complex",
+    U: "unicode string",
+    S: "byte string",
+    a: "byte string",
+    V: "void/structured",
+    M: "datetime",
+    m: "timedelta",
+    f: "float"
+  };
+  return { unsupported: `dtype ${descr} (${what[kind] ?? "unknown kind"}) is not supported` };
+}
+function objectNote(descr) {
+  return `dtype ${descr} is an object array (pickled Python objects); repro-gate never unpickles, so it is compared by hash only`;
+}
+var SAFETENSORS = {
+  F16: "float16",
+  BF16: "bfloat16",
+  F32: "float32",
+  F64: "float64",
+  I8: "int8",
+  I16: "int16",
+  I32: "int32",
+  I64: "int64",
+  U8: "uint8",
+  U16: "uint16",
+  U32: "uint32",
+  U64: "uint64",
+  BOOL: "bool"
+};
+function dtypeFromSafetensors(name) {
+  const n = SAFETENSORS[name];
+  return n ? dtype(n, true) : { unsupported: `safetensors dtype ${name} is not supported` };
+}
+var scratchU32 = new Uint32Array(1);
+var scratchF32 = new Float32Array(scratchU32.buffer);
+function halfToNumber(h) {
+  const sign = h & 32768 ? -1 : 1;
+  const exp = h >> 10 & 31;
+  const frac = h & 1023;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+var halfTable;
+function halves() {
+  if (!halfTable) {
+    halfTable = new Float64Array(65536);
+    for (let h = 0; h < 65536; h++) halfTable[h] = halfToNumber(h);
+  }
+  return halfTable;
+}
+var IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+function normalise(buf, dt) {
+  if (!IS_LITTLE_ENDIAN) throw new Error("repro-gate reads tensors on little-endian machines only");
+  let data = buf;
+  if (!dt.littleEndian && dt.size > 1 || data.byteOffset % dt.size !== 0) {
+    data = Buffer.alloc(buf.length);
+    buf.copy(data);
+    if (!dt.littleEndian && dt.size === 2) data.swap16();
+    if (!dt.littleEndian && dt.size === 4) data.swap32();
+    if (!dt.littleEndian && dt.size === 8) data.swap64();
+  }
+  return { data, dtype: { ...dt, littleEndian: true } };
+}
+function view(buf, dt) {
+  const { data, dtype: d } = normalise(buf, dt);
+  const ab = data.buffer;
+  const off = data.byteOffset;
+  const length = data.length / d.size;
+  const u8 = new Uint8Array(ab, off, data.length);
+  const u16 = () => new Uint16Array(ab, off, length);
+  const u32 = (n = length) => new Uint32Array(ab, off, n);
+  let value2;
+  let words;
+  switch (d.name) {
+    case "float16": {
+      const w = u16();
+      const t = halves();
+      words = w;
+      value2 = (i) => t[w[i]];
+      break;
+    }
+    case "bfloat16": {
+      const w = u16();
+      words = w;
+      value2 = (i) => {
+        scratchU32[0] = w[i] << 16;
+        return scratchF32[0];
+      };
+      break;
+    }
+    case "float32": {
+      const f = new Float32Array(ab, off, length);
+      words = u32();
+      value2 = (i) => f[i];
+      break;
+    }
+    case "float64": {
+      const f = new Float64Array(ab, off, length);
+      words = u32(length * 2);
+      value2 = (i) => f[i];
+      break;
+    }
+    case "int8": {
+      const x = new Int8Array(ab, off, length);
+      words = u8;
+      value2 = (i) => x[i];
+      break;
+    }
+    case "uint8":
+      words = u8;
+      value2 = (i) => u8[i];
+      break;
+    case "bool":
+      words = u8;
+      value2 = (i) => u8[i] ? 1 : 0;
+      break;
+    case "int16": {
+      const x = new Int16Array(ab, off, length);
+      words = u16();
+      value2 = (i) => x[i];
+      break;
+    }
+    case "uint16": {
+      const x = u16();
+      words = x;
+      value2 = (i) => x[i];
+      break;
+    }
+    case "int32": {
+      const x = new Int32Array(ab, off, length);
+      words = u32();
+      value2 = (i) => x[i];
+      break;
+    }
+    case "uint32": {
+      const x = u32();
+      words = x;
+      value2 = (i) => x[i];
+      break;
+    }
+    case "int64": {
+      const x = new BigInt64Array(ab, off, length);
+      words = u32(length * 2);
+      value2 = (i) => Number(x[i]);
+      break;
+    }
+    case "uint64": {
+      const x = new BigUint64Array(ab, off, length);
+      words = u32(length * 2);
+      value2 = (i) => Number(x[i]);
+      break;
+    }
+  }
+  return { dtype: d, length, value: value2, words };
+}
+function ulpDistance(bitsA, bitsB, size) {
+  const sign = size === 2 ? 32768 : 2147483648;
+  const a = bitsA >= sign ? sign - bitsA : bitsA;
+  const b = bitsB >= sign ? sign - bitsB : bitsB;
+  return Math.abs(a - b);
+}
+function ulpDistance64(loA, hiA, loB, hiB) {
+  const magA = hiA & 2147483647;
+  const magB = hiB & 2147483647;
+  if (hiA >>> 31 === hiB >>> 31) return Math.abs((magA - magB) * 4294967296 + (loA - loB));
+  return (magA + magB) * 4294967296 + loA + loB;
+}
+
+// src/diagnose/types.ts
+function jsonNumber(x) {
+  if (Number.isFinite(x)) return x;
+  return Number.isNaN(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity";
+}
+
+// src/diagnose/compare-arrays.ts
+var MAX_TEXT = 200;
+function elementCount(shape4) {
+  return shape4 === null ? null : shape4.reduce((a, b) => a * b, 1);
+}
+function dtypeOf(a) {
+  return a.kind === "numeric" ? a.dtype.name : a.dtype;
+}
+function sameShape(a, b) {
+  return a !== null && b !== null && a.length === b.length && a.every((d, i) => d === b[i]);
+}
+function unravel(i, shape4) {
+  const idx = new Array(shape4.length).fill(0);
+  for (let k = shape4.length - 1; k >= 0; k--) {
+    const d = shape4[k];
+    idx[k] = d === 0 ? 0 : i % d;
+    i = d === 0 ? 0 : Math.floor(i / d);
+  }
+  return idx;
+}
+function storageIndex(a) {
+  if (!a.fortranOrder || a.shape.length < 2) return (i) => i;
+  const shape4 = a.shape;
+  const fStrides = [];
+  let s = 1;
+  for (const d of shape4) {
+    fStrides.push(s);
+    s *= d;
+  }
+  return (i) => {
+    let off = 0;
+    for (let k = shape4.length - 1; k >= 0; k--) {
+      const d = shape4[k];
+      off += i % d * fStrides[k];
+      i = Math.floor(i / d);
+    }
+    return off;
+  };
+}
+function countNaN(a) {
+  if (a.dtype.kind !== "f") return 0;
+  const v = view(a.data, a.dtype);
+  let nan3 = 0;
+  if (a.dtype.name === "float32" || a.dtype.name === "float64") {
+    const f = a.dtype.name === "float32" ? new Float32Array(v.words.buffer, v.words.byteOffset, v.length) : new Float64Array(v.words.buffer, v.words.byteOffset, v.length);
+    for (let i = 0; i < f.length; i++) if (Number.isNaN(f[i])) nan3++;
+    return nan3;
+  }
+  const w = v.words;
+  const [expMask, fracMask] = a.dtype.name === "float16" ? [31744, 1023] : [32640, 127];
+  for (let i = 0; i < w.length; i++) if ((w[i] & expMask) === expMask && (w[i] & fracMask) !== 0) nan3++;
+  return nan3;
+}
+function clip(s) {
+  return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT - 1)}…` : s;
+}
+function base(name, before, after) {
+  const shapeBefore = before ? before.shape : null;
+  const shapeAfter = after ? after.shape : null;
+  return {
+    name,
+    status: !before ? "added" : !after ? "removed" : "modified",
+    dtypeBefore: before ? dtypeOf(before) : null,
+    dtypeAfter: after ? dtypeOf(after) : null,
+    shapeBefore,
+    shapeAfter,
+    elementsBefore: elementCount(shapeBefore),
+    elementsAfter: elementCount(shapeAfter),
+    compared: 0,
+    differing: null,
+    maxAbsDiff: null,
+    maxRelDiff: null,
+    maxUlp: null,
+    nonFiniteDiffering: 0,
+    nanBefore: before?.kind === "numeric" ? countNaN(before) : null,
+    nanAfter: after?.kind === "numeric" ? countNaN(after) : null,
+    bitIdentical: false
+  };
+}
+function comparable(d) {
+  if (sameShape(d.shapeBefore, d.shapeAfter)) return { n: d.elementsAfter };
+  const nb = d.elementsBefore;
+  const na = d.elementsAfter;
+  if (nb === na) return { n: na, note: "shape changed; values compared in flat row-major order" };
+  if (d.shapeBefore.length <= 1 && d.shapeAfter.length <= 1) {
+    return { n: Math.min(nb, na), note: `length changed (${nb} → ${na}); the first ${Math.min(nb, na)} compared` };
+  }
+  return { n: 0, note: `element count changed (${nb} → ${na}); values not compared` };
+}
+function bitsEqual(b, a) {
+  const wb = b.words;
+  const wa = a.words;
+  if (b.dtype.size === 8) return (i, j) => wb[2 * i] === wa[2 * j] && wb[2 * i + 1] === wa[2 * j + 1];
+  return (i, j) => wb[i] === wa[j];
+}
+function valuesEqual(b, a) {
+  return (i, j) => {
+    const x = b.value(i);
+    const y = a.value(j);
+    return x === y || Number.isNaN(x) && Number.isNaN(y);
+  };
+}
+function ulpFn(b, a) {
+  const wb = b.words;
+  const wa = a.words;
+  if (b.dtype.size === 8) return (i, j) => ulpDistance64(wb[2 * i], wb[2 * i + 1], wa[2 * j], wa[2 * j + 1]);
+  const size = b.dtype.size;
+  return (i, j) => ulpDistance(wb[i], wa[j], size);
+}
+function compareArrays(name, before, after) {
+  const d = base(name, before, after);
+  if (!before || !after) return d;
+  if (before.kind === "hashed" || after.kind === "hashed") return compareHashed(d, before, after);
+  if (before.kind === "numeric" && after.kind === "numeric") return compareNumeric(d, before, after);
+  return compareText(d, asText(before), asText(after));
+}
+function sha2562(buf) {
+  return createHash3("sha256").update(buf).digest("hex");
+}
+function compareHashed(d, before, after) {
+  const hash2 = (a) => a.kind === "hashed" ? a.sha256 : a.kind === "numeric" ? sha2562(a.data) : sha2562(Buffer.from(JSON.stringify(a.values)));
+  const equal = d.dtypeBefore === d.dtypeAfter && sameShape(d.shapeBefore, d.shapeAfter) && hash2(before) === hash2(after);
+  d.bitIdentical = equal;
+  d.status = equal ? "identical" : "modified";
+  d.note = [before, after].find((a) => a.kind === "hashed").note;
+  return d;
+}
+function asText(a) {
+  if (a.kind === "text") return a;
+  const v = view(a.data, a.dtype);
+  const idx = storageIndex(a);
+  const n = elementCount(a.shape);
+  const values = Array.from({ length: n }, (_, i) => String(v.value(idx(i))));
+  return { kind: "text", dtype: a.dtype.name, shape: a.shape, values };
+}
+function compareText(d, before, after) {
+  const { n, note: note2 } = comparable(d);
+  if (note2) d.note = note2;
+  let differing2 = 0;
+  for (let i = 0; i < n; i++) {
+    const b = before.values[i];
+    const a = after.values[i];
+    if (a === b) continue;
+    if (differing2++ === 0) d.firstDifference = { index: unravel(i, after.shape), before: clip(b), after: clip(a) };
+  }
+  const comparedAll = sameShape(d.shapeBefore, d.shapeAfter);
+  d.compared = n;
+  d.differing = comparedAll || n > 0 ? differing2 : null;
+  d.bitIdentical = comparedAll && differing2 === 0 && d.dtypeBefore === d.dtypeAfter;
+  d.status = d.bitIdentical ? "identical" : "modified";
+  return d;
+}
+function compareNumeric(d, before, after) {
+  const sameType = before.dtype.name === after.dtype.name;
+  const shapesEqual = sameShape(before.shape, after.shape);
+  const isFloat = before.dtype.kind === "f" && after.dtype.kind === "f";
+  if (sameType && shapesEqual && before.dtype.littleEndian === after.dtype.littleEndian && Boolean(before.fortranOrder) === Boolean(after.fortranOrder) && before.data.equals(after.data)) {
+    Object.assign(d, {
+      status: "identical",
+      compared: d.elementsAfter,
+      differing: 0,
+      maxAbsDiff: 0,
+      maxRelDiff: 0,
+      maxUlp: sameType && isFloat ? 0 : null,
+      bitIdentical: true
+    });
+    return d;
+  }
+  const { n, note: note2 } = comparable(d);
+  if (note2) d.note = note2;
+  if (!sameType)
+    d.note = [note2, `dtype changed (${before.dtype.name} → ${after.dtype.name}); values compared as numbers`].filter(Boolean).join("; ");
+  const vb = view(before.data, before.dtype);
+  const va = view(after.data, after.dtype);
+  const idxB = storageIndex(before);
+  const idxA = storageIndex(after);
+  const equal = sameType ? bitsEqual(vb, va) : valuesEqual(vb, va);
+  const ulp2 = sameType && isFloat ? ulpFn(vb, va) : void 0;
+  let differing2 = 0;
+  let maxAbs = 0;
+  let maxRel = 0;
+  let maxUlp = 0;
+  let nonFinite = 0;
+  for (let i = 0; i < n; i++) {
+    const ib = idxB(i);
+    const ia = idxA(i);
+    if (equal(ib, ia)) continue;
+    const x = vb.value(ib);
+    const y = va.value(ia);
+    if (differing2++ === 0)
+      d.firstDifference = { index: unravel(i, after.shape), before: jsonNumber(x), after: jsonNumber(y) };
+    if (!Number.isFinite(x) || !Number.isFinite(y)) {
+      nonFinite++;
+      continue;
+    }
+    const abs = Math.abs(y - x);
+    const scale = Math.max(Math.abs(x), Math.abs(y));
+    if (abs > maxAbs) maxAbs = abs;
+    if (scale > 0 && abs / scale > maxRel) maxRel = abs / scale;
+    if (ulp2) {
+      const u = ulp2(ib, ia);
+      if (u > maxUlp) maxUlp = u;
+    }
+  }
+  const elementwise = shapesEqual || n > 0;
+  d.compared = n;
+  d.differing = elementwise ? differing2 : null;
+  d.maxAbsDiff = elementwise ? maxAbs : null;
+  d.maxRelDiff = elementwise ? maxRel : null;
+  d.maxUlp = elementwise && ulp2 ? maxUlp : null;
+  d.nonFiniteDiffering = nonFinite;
+  d.bitIdentical = sameType && shapesEqual && differing2 === 0;
+  d.status = d.bitIdentical ? "identical" : "modified";
+  return d;
+}
+
+// src/diagnose/file-format.ts
+var FormatError = class extends Error {
+};
+async function readAt(fh, position, length) {
+  const buf = Buffer.alloc(length);
+  const { bytesRead } = await fh.read(buf, 0, length, position);
+  if (bytesRead !== length)
+    throw new FormatError(`truncated: expected ${length} bytes at offset ${position}, found ${bytesRead}`);
+  return buf;
+}
+
+// src/diagnose/npy.ts
+var NPY_MAGIC = Buffer.from([147, 78, 85, 77, 80, 89]);
+var NPY_MAX_HEADER = 1 << 20;
+function parseNpyHeader(buf) {
+  if (buf.length < 10) return { needBytes: 10 };
+  if (!buf.subarray(0, 6).equals(NPY_MAGIC)) throw new FormatError("not a .npy file (bad magic bytes)");
+  const major = buf[6];
+  const minor = buf[7];
+  if (major < 1 || major > 3) throw new FormatError(`unsupported .npy format version ${major}.${minor}`);
+  const lenBytes = major === 1 ? 2 : 4;
+  if (buf.length < 8 + lenBytes) return { needBytes: 8 + lenBytes };
+  const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
+  if (headerLen > NPY_MAX_HEADER) throw new FormatError(`.npy header of ${headerLen} bytes is implausibly large`);
+  const dataOffset2 = 8 + lenBytes + headerLen;
+  if (buf.length < dataOffset2) return { needBytes: dataOffset2 };
+  const text = buf.subarray(8 + lenBytes, dataOffset2).toString(major === 3 ? "utf8" : "latin1");
+  const dict = parsePyLiteral(text);
+  if (!isDict(dict)) throw new FormatError(".npy header is not a dict");
+  const { descr, fortran_order: fortran, shape: shape4 } = dict;
+  if (typeof fortran !== "boolean") throw new FormatError(".npy header has no boolean 'fortran_order'");
+  if (!Array.isArray(shape4) || !shape4.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d >= 0)) {
+    throw new FormatError(".npy header has no valid 'shape'");
+  }
+  const dims = shape4;
+  if (typeof descr !== "string") {
+    return {
+      version: `${major}.${minor}`,
+      descr: JSON.stringify(descr) ?? "?",
+      dtype: null,
+      unsupported: "structured dtype (record array) is not supported",
+      fortranOrder: fortran,
+      shape: dims,
+      dataOffset: dataOffset2,
+      dataBytes: null
+    };
+  }
+  const dt = dtypeFromNumpy(descr);
+  const count2 = dims.reduce((a, b) => a * b, 1);
+  if ("unsupported" in dt) {
+    return {
+      version: `${major}.${minor}`,
+      descr,
+      dtype: null,
+      unsupported: dt.unsupported,
+      fortranOrder: fortran,
+      shape: dims,
+      dataOffset: dataOffset2,
+      dataBytes: null
+    };
+  }
+  return {
+    version: `${major}.${minor}`,
+    descr,
+    dtype: dt,
+    fortranOrder: fortran,
+    shape: dims,
+    dataOffset: dataOffset2,
+    dataBytes: count2 * dt.size
+  };
+}
+function isDict(v) {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+function parsePyLiteral(text) {
+  let pos = 0;
+  const ws = () => {
+    while (pos < text.length && /\s/.test(text[pos])) pos++;
+  };
+  const fail = (what) => {
+    throw new FormatError(`bad .npy header at character ${pos}: ${what}`);
+  };
+  const value2 = () => {
+    ws();
+    const c = text[pos];
+    if (c === "{") {
+      pos++;
+      const out = /* @__PURE__ */ Object.create(null);
+      for (; ; ) {
+        ws();
+        if (text[pos] === "}") {
+          pos++;
+          return out;
+        }
+        const k = value2();
+        if (typeof k !== "string") fail("dict key is not a string");
+        ws();
+        if (text[pos] !== ":") fail("expected ':'");
+        pos++;
+        out[k] = value2();
+        ws();
+        if (text[pos] === ",") pos++;
+        else if (text[pos] !== "}") fail("expected ',' or '}'");
+      }
+    }
+    if (c === "(" || c === "[") {
+      const close = c === "(" ? ")" : "]";
+      pos++;
+      const out = [];
+      for (; ; ) {
+        ws();
+        if (text[pos] === close) {
+          pos++;
+          return out;
+        }
+        out.push(value2());
+        ws();
+        if (text[pos] === ",") pos++;
+        else if (text[pos] !== close) fail(`expected ',' or '${close}'`);
+      }
+    }
+    if (c === "'" || c === '"') {
+      pos++;
+      let s = "";
+      while (pos < text.length && text[pos] !== c) {
+        if (text[pos] === "\\") pos++;
+        s += text[pos++] ?? "";
+      }
+      if (pos >= text.length) fail("unterminated string");
+      pos++;
+      return s;
+    }
+    const m = /^(?:True|False|None|-?\d+L?)/.exec(text.slice(pos, pos + 32));
+    if (!m) return fail("unexpected token");
+    pos += m[0].length;
+    if (m[0] === "True") return true;
+    if (m[0] === "False") return false;
+    if (m[0] === "None") return null;
+    return Number(m[0].replace(/L$/, ""));
+  };
+  const v = value2();
+  ws();
+  if (pos !== text.length) fail("trailing characters");
+  return v;
+}
+
+// src/diagnose/text-formats.ts
+var F64 = dtype("float64");
+function f64(values) {
+  const buf = Buffer.alloc(values.length * 8);
+  values.forEach((v, i) => {
+    buf.writeDoubleLE(v, i * 8);
+  });
+  return buf;
+}
+function numericShape(v) {
+  if (typeof v === "number") return [];
+  if (!Array.isArray(v)) return null;
+  if (v.length === 0) return [0];
+  const first = numericShape(v[0]);
+  if (first === null) return null;
+  for (let i = 1; i < v.length; i++) {
+    const s = numericShape(v[i]);
+    if (s === null || s.length !== first.length || s.some((d, k) => d !== first[k])) return null;
+  }
+  return [v.length, ...first];
+}
+function jsonArrays(doc) {
+  const out = /* @__PURE__ */ new Map();
+  const visit3 = (v, key) => {
+    const shape4 = numericShape(v);
+    if (shape4 !== null) {
+      const values = shape4.length === 0 ? [v] : v.flat(Infinity);
+      out.set(key, { kind: "numeric", dtype: F64, shape: shape4, data: f64(values) });
+    } else if (Array.isArray(v)) {
+      v.forEach((item, i) => {
+        visit3(item, childKey(key, String(i), true));
+      });
+    } else if (v !== null && typeof v === "object") {
+      const entries = Object.entries(v);
+      if (entries.length === 0) out.set(key, { kind: "text", dtype: "object", shape: [], values: ["{}"] });
+      for (const [k, item] of entries) visit3(item, childKey(key, k, false));
+    } else {
+      const t = v === null ? "null" : typeof v === "boolean" ? "boolean" : "string";
+      out.set(key, { kind: "text", dtype: t, shape: [], values: [String(v)] });
+    }
+  };
+  visit3(doc, "");
+  return out;
+}
+var NUMBER2 = /^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)$/;
+var SPECIAL = { nan: NaN, inf: Infinity, infinity: Infinity };
+function cellNumber(cell) {
+  const s = cell.trim();
+  if (NUMBER2.test(s)) return Number(s);
+  const m = /^([+-]?)(nan|inf|infinity)$/i.exec(s);
+  if (!m) return void 0;
+  const v = SPECIAL[m[2].toLowerCase()];
+  return m[1] === "-" ? -v : v;
+}
+function csvArrays(text) {
+  const rows = parseCsv(text);
+  const notes = [];
+  const arrays = /* @__PURE__ */ new Map();
+  const header2 = rows[0] ?? [];
+  const body = rows.slice(1);
+  const width = Math.max(header2.length, ...body.map((r) => r.length));
+  if (width > header2.length)
+    notes.push(
+      `some rows have ${width} cells but the header names ${header2.length} columns; extra cells are compared as columns #${header2.length + 1}…`
+    );
+  const seen = /* @__PURE__ */ new Map();
+  for (let c = 0; c < width; c++) {
+    let name = c < header2.length ? header2[c] : `#${c + 1}`;
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    if (n > 1) name = `${name} (${n})`;
+    const cells = body.map((r) => r[c] ?? "");
+    const nums = cells.map((cell) => cell.trim() === "" ? NaN : cellNumber(cell));
+    const numeric = cells.some((cell) => cell.trim() !== "") && nums.every((v) => v !== void 0);
+    arrays.set(
+      name,
+      numeric ? { kind: "numeric", dtype: F64, shape: [cells.length], data: f64(nums) } : { kind: "text", dtype: "string", shape: [cells.length], values: cells }
+    );
+  }
+  return { arrays, notes };
+}
+
+// src/diagnose/zip.ts
+import { createHash as createHash4 } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { createInflateRaw, inflateRawSync } from "node:zlib";
+var EOCD = 101010256;
+var ZIP64_LOCATOR = 117853008;
+var ZIP64_EOCD = 101075792;
+var CENTRAL = 33639248;
+var LOCAL = 67324752;
+var MAX_DIRECTORY = 64 << 20;
+function u64(buf, offset) {
+  const v = buf.readBigUInt64LE(offset);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new FormatError("ZIP64 size beyond 2^53");
+  return Number(v);
+}
+async function readZipDirectory(fh, fileSize) {
+  const tailLen = Math.min(fileSize, 22 + 65535);
+  const tail = await readAt(fh, fileSize - tailLen, tailLen);
+  let eocd = -1;
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (tail.readUInt32LE(i) === EOCD) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw new FormatError("not a ZIP archive (no end of central directory record)");
+  let count2 = tail.readUInt16LE(eocd + 10);
+  let dirSize = tail.readUInt32LE(eocd + 12);
+  let dirOffset = tail.readUInt32LE(eocd + 16);
+  if (count2 === 65535 || dirSize === 4294967295 || dirOffset === 4294967295) {
+    const loc = eocd - 20;
+    if (loc < 0 || tail.readUInt32LE(loc) !== ZIP64_LOCATOR)
+      throw new FormatError("ZIP64 archive without a ZIP64 locator");
+    const rec = await readAt(fh, u64(tail, loc + 8), 56);
+    if (rec.readUInt32LE(0) !== ZIP64_EOCD) throw new FormatError("bad ZIP64 end of central directory record");
+    count2 = u64(rec, 32);
+    dirSize = u64(rec, 40);
+    dirOffset = u64(rec, 48);
+  }
+  if (dirSize > MAX_DIRECTORY) throw new FormatError(`central directory of ${dirSize} bytes is too large`);
+  if (dirOffset + dirSize > fileSize) throw new FormatError("central directory lies beyond the end of the file");
+  const dir = await readAt(fh, dirOffset, dirSize);
+  const entries = [];
+  let p = 0;
+  for (let n = 0; n < count2; n++) {
+    if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL)
+      throw new FormatError(`bad central directory entry ${n}`);
+    const flags = dir.readUInt16LE(p + 8);
+    const nameLen = dir.readUInt16LE(p + 28);
+    const extraLen = dir.readUInt16LE(p + 30);
+    const commentLen = dir.readUInt16LE(p + 32);
+    const entry = {
+      name: dir.toString(flags & 2048 ? "utf8" : "latin1", p + 46, p + 46 + nameLen),
+      method: dir.readUInt16LE(p + 10),
+      flags,
+      crc32: dir.readUInt32LE(p + 16),
+      compressedSize: dir.readUInt32LE(p + 20),
+      uncompressedSize: dir.readUInt32LE(p + 24),
+      localHeaderOffset: dir.readUInt32LE(p + 42)
+    };
+    let e = p + 46 + nameLen;
+    const end = e + extraLen;
+    while (e + 4 <= end) {
+      const id = dir.readUInt16LE(e);
+      const len = dir.readUInt16LE(e + 2);
+      if (id === 1) {
+        let q = e + 4;
+        if (entry.uncompressedSize === 4294967295) {
+          entry.uncompressedSize = u64(dir, q);
+          q += 8;
+        }
+        if (entry.compressedSize === 4294967295) {
+          entry.compressedSize = u64(dir, q);
+          q += 8;
+        }
+        if (entry.localHeaderOffset === 4294967295) {
+          entry.localHeaderOffset = u64(dir, q);
+          q += 8;
+        }
+      }
+      e += 4 + len;
+    }
+    entries.push(entry);
+    p = end + commentLen;
+  }
+  return entries;
+}
+function checkReadable(entry) {
+  if (entry.flags & 1) throw new FormatError(`entry ${entry.name} is encrypted`);
+  if (entry.method !== 0 && entry.method !== 8)
+    throw new FormatError(
+      `entry ${entry.name} uses compression method ${entry.method} (only stored and deflate are read)`
+    );
+}
+async function dataOffset(fh, entry) {
+  const local = await readAt(fh, entry.localHeaderOffset, 30);
+  if (local.readUInt32LE(0) !== LOCAL) throw new FormatError(`bad local header for entry ${entry.name}`);
+  return entry.localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
+}
+async function readZipEntry(fh, entry) {
+  checkReadable(entry);
+  const raw = await readAt(fh, await dataOffset(fh, entry), entry.compressedSize);
+  const out = entry.method === 0 ? raw : inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
+  if (out.length !== entry.uncompressedSize)
+    throw new FormatError(`entry ${entry.name} inflated to ${out.length} bytes, expected ${entry.uncompressedSize}`);
+  return out;
+}
+async function* entryChunks(fh, file2, entry) {
+  checkReadable(entry);
+  if (entry.compressedSize === 0) return;
+  const start = await dataOffset(fh, entry);
+  const source = createReadStream(file2, { start, end: start + entry.compressedSize - 1 });
+  const stream = entry.method === 8 ? source.pipe(createInflateRaw()) : source;
+  try {
+    for await (const chunk of stream) yield chunk;
+  } finally {
+    source.destroy();
+    if (stream !== source) stream.destroy();
+  }
+}
+async function streamZipEntry(fh, file2, entry, headBytes) {
+  const parts = [];
+  let have = 0;
+  for await (const chunk of entryChunks(fh, file2, entry)) {
+    parts.push(chunk.subarray(0, headBytes - have));
+    have += Math.min(chunk.length, headBytes - have);
+    if (have >= headBytes) break;
+  }
+  return Buffer.concat(parts);
+}
+async function hashZipEntry(fh, file2, entry, skip = 0) {
+  const hash2 = createHash4("sha256");
+  let offset = 0;
+  for await (const chunk of entryChunks(fh, file2, entry)) {
+    if (offset + chunk.length > skip) hash2.update(offset >= skip ? chunk : chunk.subarray(skip - offset));
+    offset += chunk.length;
+  }
+  return { sha256: hash2.digest("hex") };
+}
+
+// src/diagnose/artifact-diff.ts
+var DEFAULT_MAX_ARRAY_BYTES = 256 * 1024 * 1024;
+var DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
+var DEFAULT_MAX_ENTRIES = 1e4;
+function formatOf(name) {
+  const ext = path11.extname(name).toLowerCase();
+  const known = {
+    ".npy": "npy",
+    ".npz": "npz",
+    ".safetensors": "safetensors",
+    ".json": "json",
+    ".csv": "csv"
+  };
+  return known[ext] ?? "binary";
+}
+async function sha256File(file2, start = 0, end) {
+  const hash2 = createHash5("sha256");
+  if (end !== void 0 && end <= start) return hash2.digest("hex");
+  for await (const chunk of createReadStream2(file2, {
+    start,
+    end: end === void 0 ? void 0 : end - 1
+  }))
+    hash2.update(chunk);
+  return hash2.digest("hex");
+}
+function describe4(err) {
+  if (err instanceof FormatError) return err.message;
+  if (err instanceof Error) return err.message.split("\n")[0];
+  return String(err);
+}
+var tooLarge = (bytes2, limits) => `${bytes2} bytes of data, above the ${limits.maxArrayBytes}-byte limit for elementwise comparison: compared by SHA-256 only`;
+function fromNpyBuffer(buf, limits) {
+  const h = parseNpyHeader(buf);
+  if ("needBytes" in h) throw new FormatError(`truncated .npy: header needs ${h.needBytes} bytes`);
+  return npyArray(h, buf.subarray(h.dataOffset), limits);
+}
+function npyArray(h, data, limits) {
+  if (!h.dtype || h.dataBytes === null) {
+    return {
+      kind: "hashed",
+      dtype: h.descr,
+      shape: h.shape,
+      sha256: createHash5("sha256").update(data).digest("hex"),
+      note: h.unsupported
+    };
+  }
+  if (data.length < h.dataBytes)
+    throw new FormatError(`truncated .npy: ${h.dataBytes} data bytes expected, ${data.length} present`);
+  if (h.dataBytes > limits.maxArrayBytes) {
+    return {
+      kind: "hashed",
+      dtype: h.dtype.name,
+      shape: h.shape,
+      sha256: createHash5("sha256").update(data.subarray(0, h.dataBytes)).digest("hex"),
+      note: tooLarge(h.dataBytes, limits)
+    };
+  }
+  return {
+    kind: "numeric",
+    dtype: h.dtype,
+    shape: h.shape,
+    data: data.subarray(0, h.dataBytes),
+    fortranOrder: h.fortranOrder
+  };
+}
+async function readNpyHeader(fh, size) {
+  let want = Math.min(size, 4096);
+  for (; ; ) {
+    const h = parseNpyHeader(await readAt(fh, 0, want));
+    if (!("needBytes" in h)) return h;
+    if (h.needBytes > size || h.needBytes > NPY_MAX_HEADER + 12 || h.needBytes <= want)
+      throw new FormatError("truncated .npy header");
+    want = h.needBytes;
+  }
+}
+async function openNpy(file2, size, limits) {
+  const fh = await open5(file2, "r");
+  try {
+    const h = await readNpyHeader(fh, size);
+    const available = size - h.dataOffset;
+    const load = async () => {
+      if (!h.dtype || h.dataBytes === null) {
+        return {
+          kind: "hashed",
+          dtype: h.descr,
+          shape: h.shape,
+          sha256: await sha256File(file2, h.dataOffset),
+          note: h.unsupported
+        };
+      }
+      if (available < h.dataBytes)
+        throw new FormatError(`truncated .npy: ${h.dataBytes} data bytes expected, ${available} present`);
+      if (h.dataBytes > limits.maxArrayBytes) {
+        return {
+          kind: "hashed",
+          dtype: h.dtype.name,
+          shape: h.shape,
+          sha256: await sha256File(file2, h.dataOffset, h.dataOffset + h.dataBytes),
+          note: tooLarge(h.dataBytes, limits)
+        };
+      }
+      return {
+        kind: "numeric",
+        dtype: h.dtype,
+        shape: h.shape,
+        data: await readAt(fh, h.dataOffset, h.dataBytes),
+        fortranOrder: h.fortranOrder
+      };
+    };
+    return { names: [""], load, notes: [], close: () => fh.close() };
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+}
+async function openNpz(file2, size, limits) {
+  const fh = await open5(file2, "r");
+  try {
+    const entries = await readZipDirectory(fh, size);
+    const byName = /* @__PURE__ */ new Map();
+    for (const e of entries) {
+      if (e.name.endsWith("/")) continue;
+      byName.set(e.name.endsWith(".npy") ? e.name.slice(0, -4) : e.name, e);
+    }
+    const load = async (name) => {
+      const e = byName.get(name);
+      const isNpy = e.name.endsWith(".npy");
+      if (e.uncompressedSize <= limits.maxArrayBytes + 65536) {
+        const buf = await readZipEntry(fh, e);
+        if (!isNpy)
+          return {
+            kind: "hashed",
+            dtype: "bytes",
+            shape: null,
+            sha256: createHash5("sha256").update(buf).digest("hex"),
+            note: "not a .npy entry: compared by SHA-256"
+          };
+        return fromNpyBuffer(buf, limits);
+      }
+      if (!isNpy) {
+        const { sha256: sha2564 } = await hashZipEntry(fh, file2, e);
+        return { kind: "hashed", dtype: "bytes", shape: null, sha256: sha2564, note: "not a .npy entry: compared by SHA-256" };
+      }
+      const head = await streamZipEntry(fh, file2, e, NPY_MAX_HEADER + 12);
+      const h = parseNpyHeader(head);
+      if ("needBytes" in h) throw new FormatError(`entry ${e.name}: truncated .npy header`);
+      const { sha256: sha2563 } = await hashZipEntry(fh, file2, e, h.dataOffset);
+      return {
+        kind: "hashed",
+        dtype: h.dtype?.name ?? h.descr,
+        shape: h.shape,
+        sha256: sha2563,
+        note: h.dtype ? tooLarge(h.dataBytes ?? e.uncompressedSize, limits) : h.unsupported
+      };
+    };
+    return { names: [...byName.keys()], load, notes: [], close: () => fh.close() };
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+}
+var SAFETENSORS_MAX_HEADER = 1e8;
+async function openSafetensors(file2, size, limits) {
+  const fh = await open5(file2, "r");
+  try {
+    if (size < 8) throw new FormatError("too short for safetensors");
+    const n = (await readAt(fh, 0, 8)).readBigUInt64LE(0);
+    if (n > BigInt(Math.min(SAFETENSORS_MAX_HEADER, size - 8)))
+      throw new FormatError(`safetensors header length ${n} is larger than the file allows`);
+    const headerLen = Number(n);
+    let header2;
+    try {
+      header2 = JSON.parse((await readAt(fh, 8, headerLen)).toString("utf8"));
+    } catch (err) {
+      throw new FormatError(`safetensors header is not valid JSON (${describe4(err)})`);
+    }
+    if (header2 === null || typeof header2 !== "object" || Array.isArray(header2))
+      throw new FormatError("safetensors header is not a JSON object");
+    const base2 = 8 + headerLen;
+    const specs = /* @__PURE__ */ new Map();
+    const meta3 = /* @__PURE__ */ new Map();
+    for (const [name, spec] of Object.entries(header2)) {
+      if (name === "__metadata__") {
+        if (spec && typeof spec === "object") {
+          for (const [k, v] of Object.entries(spec))
+            meta3.set(`__metadata__.${k}`, {
+              kind: "text",
+              dtype: "string",
+              shape: [],
+              values: [typeof v === "string" ? v : JSON.stringify(v)]
+            });
+        }
+        continue;
+      }
+      const s = spec;
+      const shapeOk = Array.isArray(s?.shape) && s.shape.every((d) => Number.isSafeInteger(d) && d >= 0);
+      const offs = s?.data_offsets;
+      const offsOk = Array.isArray(offs) && offs.length === 2 && offs.every((o) => Number.isSafeInteger(o) && o >= 0) && offs[0] <= offs[1];
+      if (typeof s?.dtype !== "string" || !shapeOk || !offsOk)
+        throw new FormatError(`safetensors entry ${JSON.stringify(name)} lacks a valid dtype, shape or data_offsets`);
+      const [begin, end] = offs;
+      if (base2 + end > size)
+        throw new FormatError(`safetensors tensor ${JSON.stringify(name)} extends beyond the end of the file`);
+      specs.set(name, { dtype: s.dtype, shape: s.shape, begin: base2 + begin, end: base2 + end });
+    }
+    const load = async (name) => {
+      const m = meta3.get(name);
+      if (m) return m;
+      const s = specs.get(name);
+      const dt = dtypeFromSafetensors(s.dtype);
+      const bytes2 = s.end - s.begin;
+      if ("unsupported" in dt)
+        return {
+          kind: "hashed",
+          dtype: s.dtype,
+          shape: s.shape,
+          sha256: await sha256File(file2, s.begin, s.end),
+          note: dt.unsupported
+        };
+      const expected = s.shape.reduce((a, b) => a * b, 1) * dt.size;
+      if (expected !== bytes2)
+        throw new FormatError(
+          `safetensors tensor ${JSON.stringify(name)}: ${bytes2} bytes for shape [${s.shape.join(", ")}] of ${s.dtype} (expected ${expected})`
+        );
+      if (bytes2 > limits.maxArrayBytes)
+        return {
+          kind: "hashed",
+          dtype: dt.name,
+          shape: s.shape,
+          sha256: await sha256File(file2, s.begin, s.end),
+          note: tooLarge(bytes2, limits)
+        };
+      return { kind: "numeric", dtype: dt, shape: s.shape, data: await readAt(fh, s.begin, bytes2) };
+    };
+    return { names: [...specs.keys(), ...meta3.keys()], load, notes: [], close: () => fh.close() };
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+}
+async function openText(file2, size, format, limits) {
+  if (size > limits.maxTextBytes)
+    throw new FormatError(
+      `${size} bytes is above the ${limits.maxTextBytes}-byte limit for ${format.toUpperCase()} parsing`
+    );
+  const text = await readFile2(file2, "utf8");
+  let arrays;
+  let notes = [];
+  if (format === "json") {
+    let doc;
+    try {
+      doc = parseLenientJson(text);
+    } catch (err) {
+      throw new FormatError(`invalid JSON (${describe4(err)})`);
+    }
+    arrays = jsonArrays(doc);
+  } else {
+    ({ arrays, notes } = csvArrays(text));
+  }
+  return { names: [...arrays.keys()], load: async (n) => arrays.get(n), notes, close: async () => void 0 };
+}
+function openContainer(format, file2, size, limits) {
+  switch (format) {
+    case "npy":
+      return openNpy(file2, size, limits);
+    case "npz":
+      return openNpz(file2, size, limits);
+    case "safetensors":
+      return openSafetensors(file2, size, limits);
+    case "json":
+    case "csv":
+      return openText(file2, size, format, limits);
+    case "torch":
+    // read with the training's Python (diagnose/run.ts), never here
+    case "binary":
+      throw new Error("unreachable");
+  }
+}
+async function diffArtifacts(beforePath, afterPath, name, options = {}) {
+  const limits = {
+    maxArrayBytes: options.maxArrayBytes ?? DEFAULT_MAX_ARRAY_BYTES,
+    maxTextBytes: options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES
+  };
+  const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const format = options.format ?? formatOf(name);
+  const missing = (err) => {
+    if (err.code === "ENOENT") return void 0;
+    throw err;
+  };
+  const [sb, sa] = await Promise.all([stat4(beforePath).catch(missing), stat4(afterPath).catch(missing)]);
+  const [hb, ha] = await Promise.all([sb ? sha256File(beforePath) : null, sa ? sha256File(afterPath) : null]);
+  const diff = {
+    name,
+    format,
+    status: !sb ? "added" : !sa ? "removed" : hb === ha ? "identical" : "modified",
+    sizeBefore: sb?.size ?? null,
+    sizeAfter: sa?.size ?? null,
+    sha256Before: hb,
+    sha256After: ha,
+    arrays: [],
+    arraysOmitted: 0,
+    notes: []
+  };
+  if (!sb && !sa) diff.notes.push("missing on both sides");
+  if (diff.status !== "modified" || format === "binary") return diff;
+  let before;
+  let after;
+  try {
+    try {
+      before = await openContainer(format, beforePath, sb.size, limits);
+    } catch (err) {
+      diff.notes.push(
+        `could not read the before file as ${format} (${describe4(err)}); compared by size and SHA-256 only`
+      );
+      return diff;
+    }
+    try {
+      after = await openContainer(format, afterPath, sa.size, limits);
+    } catch (err) {
+      diff.notes.push(
+        `could not read the after file as ${format} (${describe4(err)}); compared by size and SHA-256 only`
+      );
+      return diff;
+    }
+    diff.notes.push(...before.notes.map((n) => `before: ${n}`), ...after.notes.map((n) => `after: ${n}`));
+    const afterNames = new Set(after.names);
+    const beforeNames = new Set(before.names);
+    const names = [...before.names, ...after.names.filter((n) => !beforeNames.has(n))];
+    const arrays = [];
+    for (const n of names) {
+      try {
+        const b = beforeNames.has(n) ? await before.load(n) : void 0;
+        const a = afterNames.has(n) ? await after.load(n) : void 0;
+        arrays.push(compareArrays(n, b, a));
+      } catch (err) {
+        diff.notes.push(`could not compare ${JSON.stringify(n)}: ${describe4(err)}`);
+      }
+    }
+    if (arrays.length > maxEntries) {
+      const changed = arrays.filter((a) => a.status !== "identical");
+      const keep = new Set(changed.slice(0, maxEntries));
+      for (const a of arrays) if (keep.size < maxEntries && !keep.has(a)) keep.add(a);
+      diff.arrays = arrays.filter((a) => keep.has(a));
+      diff.arraysOmitted = arrays.length - diff.arrays.length;
+      diff.notes.push(`${diff.arraysOmitted} of ${arrays.length} entries left out (identical ones first)`);
+    } else {
+      diff.arrays = arrays;
+    }
+    if (arrays.length > 0 && arrays.every((a) => a.status === "identical")) {
+      diff.notes.push(
+        "the bytes differ but every array is bit-identical (only container metadata, such as ZIP timestamps or key order, changed)"
+      );
+    }
+    return diff;
+  } finally {
+    await before?.close();
+    await after?.close();
+  }
+}
+async function diffArtifactDirs(beforeDir, afterDir, names, options = {}) {
+  const out = [];
+  for (const name of names)
+    out.push(await diffArtifacts(path11.join(beforeDir, name), path11.join(afterDir, name), name, options));
+  return out;
+}
+
+// src/diagnose/curves.ts
+import path12 from "node:path";
+
+// src/util/downsample.ts
+function downsampleIndices(n, max, must) {
+  if (n <= max) return Array.from({ length: n }, (_, i) => i);
+  if (max < 2) return [must ?? 0];
+  const idx = Array.from({ length: max }, (_, k) => Math.round(k * (n - 1) / (max - 1)));
+  if (must !== void 0 && !idx.includes(must)) {
+    let best = 1;
+    let bestDistance = Infinity;
+    for (const [k, i] of idx.entries()) {
+      const distance = Math.abs(i - must);
+      if (k > 0 && k < idx.length - 1 && distance < bestDistance) [best, bestDistance] = [k, distance];
+    }
+    idx[best] = must;
+    idx.sort((x, y) => x - y);
+  }
+  return [...new Set(idx)];
+}
+function downsample(items, max, must) {
+  const keep = new Set(downsampleIndices(items.length, max, must));
+  return items.filter((_, i) => keep.has(i));
+}
+
+// src/diagnose/curves.ts
+function flattenNumbers(v, prefix, out) {
+  if (typeof v === "number") out.set(prefix, v);
+  else if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+    for (const [k, item] of Object.entries(v)) flattenNumbers(item, prefix === "" ? k : `${prefix}.${k}`, out);
+  }
+}
+function parseCurveLog(content, opts = {}) {
+  const stepKey = opts.stepKey ?? "step";
+  const source = opts.source ?? "curve log";
+  const series = /* @__PURE__ */ new Map();
+  let skippedLines = 0;
+  let withStep = 0;
+  const lines = content.split(/\r?\n/);
+  lines.forEach((line, i) => {
+    if (line.trim() === "") return;
+    const where = `${source} line ${i + 1}`;
+    let doc;
+    try {
+      doc = parseLenientJson(line);
+    } catch {
+      const at = jsonErrorWhere(line, { lenient: true });
+      throw new GateError(
+        `${where} is not valid JSON${at ? ` ${at}` : ""}.`,
+        'Write one JSON object per line (JSON Lines), e.g. {"step": 10, "loss": 0.53}.'
+      );
+    }
+    if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+      throw new GateError(
+        `${where} is not a JSON object.`,
+        'Write one JSON object per line, e.g. {"step": 10, "loss": 0.53}.'
+      );
+    }
+    const values = /* @__PURE__ */ new Map();
+    flattenNumbers(doc, "", values);
+    const stepPresent = valueAt(doc, stepKey.split("."));
+    if (stepPresent === void 0) {
+      skippedLines++;
+      return;
+    }
+    const step = values.get(stepKey);
+    if (step === void 0 || !Number.isFinite(step)) {
+      throw new GateError(
+        `${where}: "${stepKey}" is ${JSON.stringify(stepPresent) ?? String(stepPresent)}, not a finite number.`,
+        `Log the step as a number, or choose another step key.`
+      );
+    }
+    withStep++;
+    values.delete(stepKey);
+    for (const [name, v] of values) {
+      let s = series.get(name);
+      if (!s) {
+        s = /* @__PURE__ */ new Map();
+        series.set(name, s);
+      }
+      s.set(step, v);
+    }
+  });
+  if (withStep === 0 && lines.some((l) => l.trim() !== "")) {
+    throw new GateError(
+      `${source} has no line with a "${stepKey}" field.`,
+      'Log the step on every line, or set the step key to the field your logger uses (e.g. "global_step" or "epoch").'
+    );
+  }
+  return { stepKey, series, skippedLines };
+}
+async function readCurveLog(file2, opts = {}) {
+  const root = opts.root ?? path12.dirname(file2);
+  const content = await readConfinedFile(root, path12.relative(root, file2), "curves.file", {
+    folder: "the run's output folder",
+    hint: "Have the training write its per-step log into {out}."
+  });
+  if (content === null) {
+    throw new GateError(
+      `The curve log ${file2} does not exist.`,
+      "Have the training write its per-step log into {out}."
+    );
+  }
+  return parseCurveLog(content, { ...opts, source: file2 });
+}
+function sameValue(a, b, atol, rtol) {
+  if (a === b) return true;
+  if (Number.isNaN(a) && Number.isNaN(b)) return true;
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
+  return Math.abs(a - b) <= atol + rtol * Math.abs(b);
+}
+function commonSteps(a, b) {
+  const common = [];
+  for (const [step, x] of a) {
+    const y = b.get(step);
+    if (y !== void 0) common.push([step, x, y]);
+  }
+  return common.sort((p, q) => p[0] - q[0]);
+}
+function compareCurves(a, b, opts = {}) {
+  const atol = opts.atol ?? 0;
+  const rtol = opts.rtol ?? 1e-6;
+  if (!(atol >= 0) || !(rtol >= 0))
+    throw new GateError(`Curve tolerances must be non-negative numbers (atol ${atol}, rtol ${rtol}).`);
+  const names = [...a.series.keys(), ...[...b.series.keys()].filter((n) => !a.series.has(n))];
+  return names.map((metric) => {
+    const sa = a.series.get(metric) ?? /* @__PURE__ */ new Map();
+    const sb = b.series.get(metric) ?? /* @__PURE__ */ new Map();
+    const steps = commonSteps(sa, sb);
+    let first = null;
+    let va = null;
+    let vb = null;
+    let maxAbs = null;
+    for (const [s, x, y] of steps) {
+      if (Number.isFinite(x) && Number.isFinite(y)) maxAbs = Math.max(maxAbs ?? 0, Math.abs(x - y));
+      if (first === null && !sameValue(x, y, atol, rtol)) {
+        first = s;
+        va = x;
+        vb = y;
+      }
+    }
+    return {
+      metric,
+      firstDivergentStep: first,
+      valueA: va === null ? null : jsonNumber(va),
+      valueB: vb === null ? null : jsonNumber(vb),
+      maxAbsDiff: maxAbs,
+      stepsCompared: steps.length,
+      stepsOnlyInA: [...sa.keys()].filter((s) => !sb.has(s)).length,
+      stepsOnlyInB: [...sb.keys()].filter((s) => !sa.has(s)).length
+    };
+  });
+}
+async function diffCurveFiles(dirA, dirB, rel, opts = {}) {
+  const [a, b] = await Promise.all([
+    readCurveLog(path12.join(dirA, rel), { ...opts, root: dirA }),
+    readCurveLog(path12.join(dirB, rel), { ...opts, root: dirB })
+  ]);
+  return { a, b, divergences: compareCurves(a, b, opts) };
+}
+var PLOT_MAX_POINTS = 500;
+function curvePlot(a, b, metric, opts = {}) {
+  const atol = opts.atol ?? 0;
+  const rtol = opts.rtol ?? 1e-6;
+  const sa = a.series.get(metric) ?? /* @__PURE__ */ new Map();
+  const sb = b.series.get(metric) ?? /* @__PURE__ */ new Map();
+  const common = commonSteps(sa, sb);
+  const finite2 = common.filter(([, x, y]) => Number.isFinite(x) && Number.isFinite(y));
+  const div = compareCurves(
+    { stepKey: a.stepKey, series: /* @__PURE__ */ new Map([[metric, sa]]), skippedLines: 0 },
+    { stepKey: b.stepKey, series: /* @__PURE__ */ new Map([[metric, sb]]), skippedLines: 0 },
+    { atol, rtol }
+  )[0];
+  const step = div?.firstDivergentStep ?? null;
+  const mustIndex = step === null ? -1 : finite2.findIndex(([s]) => s === step);
+  return {
+    metric,
+    stepKey: a.stepKey,
+    points: downsample(finite2, PLOT_MAX_POINTS, mustIndex === -1 ? void 0 : mustIndex),
+    atol,
+    rtol,
+    firstDivergence: step === null || !div ? null : { step, a: div.valueA ?? "NaN", b: div.valueB ?? "NaN" },
+    finiteSteps: finite2.length,
+    nonFiniteSteps: common.length - finite2.length
+  };
+}
+
+// src/diagnose/run.ts
+var FACTORS = [
+  {
+    name: "single-threaded BLAS/OpenMP",
+    env: {
+      OMP_NUM_THREADS: "1",
+      MKL_NUM_THREADS: "1",
+      OPENBLAS_NUM_THREADS: "1",
+      NUMEXPR_NUM_THREADS: "1",
+      VECLIB_MAXIMUM_THREADS: "1"
+    },
+    cause: "parallelism"
+  },
+  { name: "PYTHONHASHSEED=0", env: { PYTHONHASHSEED: "0" }, cause: "randomness" },
+  { name: "CUBLAS_WORKSPACE_CONFIG=:4096:8", env: { CUBLAS_WORKSPACE_CONFIG: ":4096:8" }, cause: "parallelism" },
+  // Documented in the README: trainings opt in by calling e.g. torch.use_deterministic_algorithms(True).
+  {
+    name: "framework deterministic mode (REPRO_GATE_DETERMINISTIC=1)",
+    env: { REPRO_GATE_DETERMINISTIC: "1" },
+    cause: "parallelism"
+  }
+];
+function changedLeaves(a, b, tensors) {
+  const isTensor2 = (v) => v !== void 0 && /^\w+\[[\d,]*\] [0-9a-f]{64}$/.test(v);
+  const get = (l, k) => Object.hasOwn(l, k) ? l[k] : void 0;
+  return [.../* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => get(a, k) !== get(b, k) && (isTensor2(get(a, k)) || isTensor2(get(b, k))) === tensors).sort();
+}
+function onlyMetadata(differences) {
+  return differences.length > 0 && differences.every((d) => d.kind === "artifact" && d.detail.startsWith("metadata only:"));
+}
+function runDifferences(a, b) {
+  const out = [];
+  for (const [name, before] of Object.entries(a.metrics)) {
+    const after = b.metrics[name];
+    if (after === void 0) {
+      out.push({ kind: "metric", name, before, after: null, detail: "missing in the second run" });
+      continue;
+    }
+    if (before !== after)
+      out.push({
+        kind: "metric",
+        name,
+        before,
+        after,
+        detail: `${signed(after - before)} (|Δ| ${Math.abs(after - before).toExponential(2)})`
+      });
+  }
+  for (const [name, entry] of Object.entries(a.artifacts)) {
+    const other = Object.hasOwn(b.artifacts, name) ? b.artifacts[name] : void 0;
+    if (entry.content && other?.content) {
+      const tensors = changedLeaves(entry.content.leaves, other.content.leaves, true);
+      const values = changedLeaves(entry.content.leaves, other.content.leaves, false);
+      if (tensors.length + values.length === 0) continue;
+      out.push({
+        kind: "artifact",
+        name,
+        before: entry.sha256,
+        after: other.sha256,
+        detail: tensors.length ? `${plural2(tensors.length, "tensor")} differ (${listSome(tensors)})` : `metadata only: ${listSome(values)} (every tensor bit-identical)`
+      });
+      continue;
+    }
+    if (entry.sha256 !== other?.sha256) {
+      out.push({
+        kind: "artifact",
+        name,
+        before: entry.sha256,
+        after: other?.sha256 ?? null,
+        detail: entry.size === other?.size ? "same size, different bytes" : `size ${entry.size} → ${other?.size ?? "missing"}`
+      });
+    }
+  }
+  return out;
+}
+async function diagnose(ctx, seed) {
+  const { config: config2, log } = ctx;
+  let runs = 0;
+  const once = async (dir, env) => {
+    await rm5(dir, { recursive: true, force: true });
+    const record3 = await runSeed({ ...ctx, env, logDir: dir }, seed);
+    const kept = path13.join(dir, "out");
+    await rename3(seedOutDir(ctx.outRoot, seed), kept);
+    return { record: record3, kept };
+  };
+  const twice = async (label, extraEnv) => {
+    const env = { ...ctx.env, ...extraEnv };
+    const a = await once(path13.join(ctx.runRoot, `${label}-1`), env);
+    const b = await once(path13.join(ctx.runRoot, `${label}-2`), env);
+    runs += 2;
+    return { a: a.record, b: b.record, outA: a.kept, outB: b.kept };
+  };
+  log.info(`diagnose: running seed ${seed} twice in the same environment`);
+  const same = await twice("same", {});
+  const differences = runDifferences(same.a, same.b);
+  const artifacts = differences.some((d) => d.kind === "artifact") ? await diffArtifacts2(ctx, same.outA, same.outB, differences) : [];
+  let curves = [];
+  let curvePlot2 = null;
+  if (config2.curves) {
+    const { file: file2, step, atol, rtol } = config2.curves;
+    const diffed = await diffCurveFiles(same.outA, same.outB, file2, {
+      stepKey: step,
+      atol,
+      rtol
+    });
+    curves = diffed.divergences;
+    const first = curves.find((c) => c.firstDivergentStep !== null) ?? curves[0];
+    if (first) curvePlot2 = curvePlot(diffed.a, diffed.b, first.metric, { atol, rtol });
+  }
+  if (onlyMetadata(differences)) {
+    const which2 = differences.map(
+      (d) => `${d.name} (${d.detail.replace(/^metadata only: /, "").replace(/ \(every tensor bit-identical\)$/, "")})`
+    );
+    return {
+      seed,
+      deterministic: true,
+      cause: "none",
+      runs,
+      differences,
+      factors: [],
+      artifacts,
+      curves,
+      curvePlot: curvePlot2,
+      evidence: `seed ${seed} run twice gave bit-identical metrics and tensors; only checkpoint metadata differs: ${which2.join("; ")}. The training stores something that changes on every run (a time, a host name, a path outside {out}) beside its weights: leave it out of the checkpoint so exact mode can compare the file.`
+    };
+  }
+  if (differences.length === 0) {
+    return {
+      seed,
+      deterministic: true,
+      cause: "none",
+      runs,
+      differences,
+      factors: [],
+      artifacts,
+      curves,
+      curvePlot: curvePlot2,
+      evidence: `seed ${seed} run twice in the same environment gave bit-identical metrics${config2.artifacts.length ? " and artifacts" : ""}.`
+    };
+  }
+  const factors = [];
+  let fixedBy;
+  for (const spec of FACTORS) {
+    if (Object.entries(spec.env).every(([k, v]) => ctx.env[k] === v)) {
+      factors.push({ name: spec.name, env: spec.env, deterministic: null, note: "already set in train.env" });
+      continue;
+    }
+    log.info(`diagnose: seed ${seed} twice with ${spec.name}`);
+    const r = await twice(spec.name.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, ""), spec.env);
+    const deterministic = runDifferences(r.a, r.b).length === 0;
+    factors.push({ name: spec.name, env: spec.env, deterministic });
+    fixedBy ??= deterministic ? spec : void 0;
+  }
+  const what = `${plural2(differences.length, "value")} (${differences.slice(0, 3).map((d) => d.name).join(", ")}${differences.length > 3 ? ", …" : ""})`;
+  const evidence = fixedBy ? `seed ${seed} run twice differs in ${what}; with ${fixedBy.name} it is deterministic: add ${Object.entries(
+    fixedBy.env
+  ).map(([k, v]) => `${k}: "${v}"`).join(
+    ", "
+  )} to train.env in repro-gate.yml${fixedBy.name.includes("REPRO_GATE_DETERMINISTIC") ? " (the training reads it to enable its framework's deterministic mode)" : ""}.` : `seed ${seed} run twice differs in ${what}, and no single setting made it deterministic: something is unseeded or order-dependent (seed every RNG from --seed: random, numpy, torch, data loader workers; never iterate over a set of objects, whose order follows memory addresses).`;
+  return {
+    seed,
+    deterministic: false,
+    cause: fixedBy?.cause ?? "randomness",
+    runs,
+    differences,
+    factors,
+    artifacts,
+    curves,
+    curvePlot: curvePlot2,
+    evidence
+  };
+}
+async function diffArtifacts2(ctx, outA, outB, differences) {
+  const names = ctx.config.artifacts.filter(
+    (n) => differences.some((d) => d.kind === "artifact" && d.name === n) || !CHECKPOINT_FILE.test(n)
+  );
+  const python = {
+    runtime: ctx.runtime,
+    command: ctx.config.train.command,
+    cwd: ctx.config.root,
+    env: ctx.env,
+    timeoutMs: 6e5
+  };
+  const out = [];
+  for (const name of names) {
+    if (!CHECKPOINT_FILE.test(name)) {
+      out.push(...await diffArtifactDirs(outA, outB, [name]));
+      continue;
+    }
+    const r = await diffCheckpoints(
+      python,
+      { file: path13.join(outA, name), out: "" },
+      { file: path13.join(outB, name), out: "" }
+    );
+    out.push(checkpointArtifactDiff(name, r, await diffArtifactDirs(outA, outB, [name])));
+  }
+  return out;
+}
+function num2(v) {
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+function shape(v) {
+  return Array.isArray(v) && v.every((d) => Number.isInteger(d) && d >= 0) ? v : null;
+}
+function unflatten(i, dims) {
+  const out = [];
+  for (let k = dims.length - 1; k >= 0; k--) {
+    const d = dims[k] ?? 1;
+    out.unshift(d ? i % d : 0);
+    i = d ? Math.floor(i / d) : 0;
+  }
+  return out;
+}
+function torchArray(a) {
+  const status2 = a.status === "identical" || a.status === "added" || a.status === "removed" ? a.status : "modified";
+  const first = a.firstDifference;
+  const dims = shape(a.shapeBefore) ?? [];
+  return {
+    name: a.name,
+    status: status2,
+    dtypeBefore: typeof a.dtypeBefore === "string" ? a.dtypeBefore : null,
+    dtypeAfter: typeof a.dtypeAfter === "string" ? a.dtypeAfter : null,
+    shapeBefore: shape(a.shapeBefore),
+    shapeAfter: shape(a.shapeAfter),
+    elementsBefore: num2(a.elementsBefore),
+    elementsAfter: num2(a.elementsAfter),
+    compared: num2(a.compared) ?? 0,
+    differing: num2(a.differing),
+    maxAbsDiff: num2(a.maxAbsDiff),
+    maxRelDiff: num2(a.maxRelDiff),
+    maxUlp: null,
+    nonFiniteDiffering: num2(a.nonFiniteDiffering) ?? 0,
+    nanBefore: num2(a.nanBefore),
+    nanAfter: num2(a.nanAfter),
+    bitIdentical: a.bitIdentical === true,
+    ...first && typeof first.flatIndex === "number" ? {
+      firstDifference: {
+        index: unflatten(first.flatIndex, dims),
+        before: jsonNumber(Number(first.before)),
+        after: jsonNumber(Number(first.after))
+      }
+    } : {}
+  };
+}
+function checkpointArtifactDiff(name, r, bytes2) {
+  const [byBytes] = bytes2;
+  const base2 = byBytes ?? {
+    name,
+    format: "binary",
+    status: "modified",
+    sizeBefore: null,
+    sizeAfter: null,
+    sha256Before: null,
+    sha256After: null,
+    arrays: [],
+    arraysOmitted: 0,
+    notes: []
+  };
+  if ("problem" in r) return { ...base2, notes: [...base2.notes, `compared by bytes: ${r.problem}`] };
+  const arrays = r.diff.arrays.map(torchArray);
+  const changed = arrays.filter((a) => a.status !== "identical");
+  const notes = r.diff.metadata.slice(0, 20).map((m) => `${m.path}: ${JSON.stringify(m.before)} → ${JSON.stringify(m.after)}`);
+  if (r.diff.metadata.length > 20) notes.push(`… ${r.diff.metadata.length - 20} more values differ`);
+  return { ...base2, format: "torch", arrays: changed, arraysOmitted: arrays.length - changed.length, notes };
+}
+
+// src/util/command-line.ts
+var PLACEHOLDER = /\{(seed|out)\}/;
+var COMMAND_LINE = "command-line";
+var OPTION = /^--([A-Za-z_][\w.-]*)(?:=(.*))?$/s;
+function commandLineOptions(argv) {
+  const out = /* @__PURE__ */ new Map();
+  for (let i = 0; i < argv.length; i++) {
+    const m = OPTION.exec(argv[i] ?? "");
+    if (!m) continue;
+    const key = m[1] ?? "";
+    let value2;
+    if (m[2] !== void 0) value2 = m[2];
+    else {
+      const next = argv[i + 1];
+      if (next !== void 0 && !next.startsWith("-")) {
+        value2 = next;
+        i++;
+      } else value2 = true;
+    }
+    if (typeof value2 === "string" && PLACEHOLDER.test(value2)) continue;
+    out.set(key, value2);
+  }
+  return out;
+}
+function commandShape(argv) {
+  const out = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    const m = OPTION.exec(arg);
+    if (!m || PLACEHOLDER.test(arg)) {
+      out.push(arg);
+      continue;
+    }
+    if (m[2] !== void 0) {
+      out.push(`--${m[1]}=…`);
+      continue;
+    }
+    out.push(arg);
+    const next = argv[i + 1];
+    if (next !== void 0 && !next.startsWith("-")) {
+      out.push(PLACEHOLDER.test(next) ? next : "…");
+      i++;
+    }
+  }
+  return out;
+}
+
+// src/drift/environment.ts
+function envRank(key) {
+  if (key.startsWith("image")) return 0;
+  if (key.startsWith("python.")) return 1;
+  if (key.startsWith("package.")) return NUMERIC_PACKAGE.test(key.slice("package.".length)) ? 2 : 6;
+  if (/^(torch\.|cuda|gpu\.)/.test(key)) return 3;
+  if (key === "blas") return 4;
+  if (key.startsWith("env.")) return 5;
+  return 7;
+}
+var STRONG_ENV_RANK = 5;
+var NUMERIC_PACKAGE = /^(numpy|scipy|torch\w*|tensorflow[\w-]*|tf-\w+|keras|jax\w*|flax|optax|scikit-learn|pandas|xgboost|lightgbm|catboost|numba|cupy[\w-]*|triton|nvidia-[\w-]+|mkl[\w-]*|intel-openmp|openblas\w*|scipy-openblas\w*|transformers|accelerate|datasets|tokenizers|safetensors|onnx\w*|deepspeed|apex|xformers|timm|sentencepiece|statsmodels)$/;
+function isStrong(e) {
+  if (e.key.startsWith("package.") && e.change !== "modified") return false;
+  return envRank(e.key) <= STRONG_ENV_RANK;
+}
+function diffEnvironment(before, after) {
+  const keys = /* @__PURE__ */ new Set([...Object.keys(before), ...Object.keys(after)]);
+  const out = [];
+  for (const key of keys) {
+    const b = Object.hasOwn(before, key) ? before[key] : void 0;
+    const a = Object.hasOwn(after, key) ? after[key] : void 0;
+    if (b === a) continue;
+    const entry = {
+      key,
+      change: b === void 0 ? "added" : a === void 0 ? "removed" : "modified"
+    };
+    if (b !== void 0) entry.before = b;
+    if (a !== void 0) entry.after = a;
+    out.push(entry);
+  }
+  return out.sort((x, y) => envRank(x.key) - envRank(y.key) || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+}
+
+// src/drift/settings.ts
+var TRAINING_SETTINGS = /* @__PURE__ */ new Set(["command", "seeds"]);
+function changesTraining(drift2) {
+  return drift2.group !== "gate settings" || TRAINING_SETTINGS.has(drift2.key);
+}
+function judged(spec) {
+  if (spec.margin === null) return "exact";
+  return spec.direction === "higher" ? `≥ −${spec.margin}` : spec.direction === "lower" ? `≤ +${spec.margin}` : `±${spec.margin}`;
+}
+function flatSettings(s) {
+  const out = /* @__PURE__ */ new Map([
+    // Option values are config (command-line.KEY); the command's shape is the setting.
+    ["command", JSON.stringify(commandShape(s.command))],
+    ["seeds", JSON.stringify(s.seeds)],
+    ["mode", s.mode],
+    ["metrics.file", s.metricsFile]
+  ]);
+  if (s.alpha !== void 0) out.set("alpha", s.alpha);
+  if (s.paired !== void 0) out.set("paired", s.paired);
+  if (s.robust !== void 0) out.set("robust", s.robust);
+  for (const name of s.metrics) {
+    const spec = s.margins && Object.hasOwn(s.margins, name) ? s.margins[name] : void 0;
+    out.set(childKey("metrics", name, false), spec ? judged(spec) : null);
+  }
+  return out;
+}
+function diffSettings(before, after, file2) {
+  const b = flatSettings(before);
+  const a = flatSettings(after);
+  const bothKnowMargins = before.margins !== void 0 && after.margins !== void 0;
+  const out = [];
+  for (const key of [.../* @__PURE__ */ new Set([...b.keys(), ...a.keys()])].sort(compareBytes)) {
+    const hasB = b.has(key);
+    const hasA = a.has(key);
+    if (hasB && hasA && (b.get(key) === a.get(key) || (key.startsWith("metrics[") || key.startsWith("metrics.")) && key !== "metrics.file" && !bothKnowMargins))
+      continue;
+    if (hasB !== hasA && ["alpha", "paired", "robust"].includes(key)) continue;
+    out.push({
+      group: "gate settings",
+      file: file2,
+      key,
+      change: !hasB ? "added" : !hasA ? "removed" : "modified",
+      ...hasB ? { before: b.get(key) } : {},
+      ...hasA ? { after: a.get(key) } : {}
+    });
+  }
+  return out;
+}
+
+// src/drift/cause.ts
+function movement(input2) {
+  const failing = input2.metrics.filter((m) => m.verdict !== "equivalent" && m.verdict !== "reproducible");
+  const worst = [...failing].sort((a, b) => Math.abs(b.diff) - Math.abs(a.diff))[0];
+  if (worst && worst.diff !== 0) return `${worst.name} moved by ${signed(worst.diff)}`;
+  const first = input2.mismatches[0];
+  if (first) return `seed ${first.seed}'s ${first.kind} ${first.name} differs`;
+  return worst ? `${worst.name} could not be shown equivalent` : "the results differ";
+}
+function rankCause(input2) {
+  const moved = movement(input2);
+  const { data, environment } = input2.drift;
+  const config2 = input2.drift.config.filter(changesTraining);
+  if (data.length)
+    return {
+      cause: "data",
+      evidence: `${listSome(data.map((d) => `${d.path} ${d.change === "modified" ? "changed" : `was ${d.change}`}`))}, and ${moved}.`
+    };
+  if (config2.length) {
+    const where = (c) => c.file === COMMAND_LINE ? `${c.file}.${c.key}` : `${c.file}: ${c.key}`;
+    const keys = config2.map((c) => `${where(c)} ${showValue(c.before)} → ${showValue(c.after)}`);
+    return { cause: "config", evidence: `${listSome(keys)}, and ${moved}.` };
+  }
+  const strongEnv = environment.filter(isStrong);
+  if (strongEnv.length)
+    return {
+      cause: "environment",
+      evidence: `${listSome(strongEnv.map((e) => `${e.key} ${showValue(e.before)} → ${showValue(e.after)}`))}, and ${moved}.`
+    };
+  if (input2.codeChanges?.length)
+    return {
+      cause: "code",
+      evidence: `the training code changed since the baseline (${listSome(input2.codeChanges)}), and ${moved}.`
+    };
+  if (environment.length)
+    return {
+      cause: "environment",
+      evidence: `${listSome(environment.map((e) => `${e.key} ${showValue(e.before)} → ${showValue(e.after)}`))}, and ${moved}.`
+    };
+  return {
+    cause: "unknown",
+    evidence: `nothing drifted${input2.codeChanges === null ? " that repro-gate can see (code changes unknown: the baseline commit is not in this clone)" : ""}, yet ${moved}: suspect unseeded randomness or parallel nondeterminism.`
+  };
+}
+
+// src/drift/config.ts
+function diffConfig(before, after) {
+  const out = [];
+  const filesBefore = new Map(Object.entries(before));
+  const filesAfter = new Map(Object.entries(after));
+  const files = [.../* @__PURE__ */ new Set([...filesBefore.keys(), ...filesAfter.keys()])].sort(compareBytes);
+  for (const file2 of files) {
+    const b = filesBefore.get(file2) ?? {};
+    const a = filesAfter.get(file2) ?? {};
+    const keys = [.../* @__PURE__ */ new Set([...Object.keys(b), ...Object.keys(a)])].sort(compareBytes);
+    for (const key of keys) {
+      const hasB = Object.hasOwn(b, key);
+      const hasA = Object.hasOwn(a, key);
+      if (hasB && hasA && b[key] === a[key]) continue;
+      out.push({
+        file: file2,
+        key,
+        change: !hasB ? "added" : !hasA ? "removed" : "modified",
+        before: hasB ? b[key] : void 0,
+        after: hasA ? a[key] : void 0
+      });
+    }
+  }
+  return out;
+}
+function diffResolvedConfigs(baseline, candidate) {
+  const bySeed = new Map(baseline.map((r) => [r.seed, r]));
+  const seen = /* @__PURE__ */ new Set();
+  const out = [];
+  for (const run2 of candidate) {
+    const base2 = bySeed.get(run2.seed);
+    if (!base2?.config || !run2.config) continue;
+    const prefix = (files) => Object.fromEntries(Object.entries(files).map(([file2, flat]) => [`{out}/${file2}`, flat]));
+    for (const d of diffConfig(prefix(base2.config), prefix(run2.config))) {
+      const id = JSON.stringify([d.file, d.key]);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push(d);
+    }
+  }
+  return out;
+}
+
+// src/schema/diagnosis.ts
+var jsonNumber2 = external_exports.union([external_exports.number(), external_exports.enum(["NaN", "Infinity", "-Infinity"])]);
+var status = external_exports.enum(["identical", "modified", "added", "removed"]);
+var count = external_exports.number().int().nonnegative();
+var shape2 = external_exports.array(count).nullable();
+var arrayDiffSchema = external_exports.object({
+  /** Tensor name, .npz entry (without .npy), JSON dotted path, or CSV column header; "" for a lone .npy. */
+  name: external_exports.string(),
+  status,
+  /** `float32`, `bfloat16`, `int64`, `bool`, …; `string` for text, `boolean`/`null` for JSON leaves; NumPy descr for unsupported ones. */
+  dtypeBefore: external_exports.string().nullable(),
+  dtypeAfter: external_exports.string().nullable(),
+  shapeBefore: shape2,
+  shapeAfter: shape2,
+  elementsBefore: count.nullable(),
+  elementsAfter: count.nullable(),
+  /** Elements compared one by one (0 when only hashes could be compared). */
+  compared: count,
+  /**
+   * Compared elements that differ: same dtype → their bits differ (so −0 vs +0 and different NaN
+   * payloads count); different dtypes → their values differ (NaN equals NaN). null: not compared elementwise.
+   */
+  differing: count.nullable(),
+  /** Over differing pairs where both values are finite; null when not compared elementwise or not numeric. */
+  maxAbsDiff: external_exports.number().nullable(),
+  /** |after − before| / max(|before|, |after|): 0…2, never infinite. */
+  maxRelDiff: external_exports.number().nullable(),
+  /** Floats of the same dtype only, at that dtype's own width; a number (exact up to 2^53). */
+  maxUlp: external_exports.number().nullable(),
+  /** Differing pairs where either side is NaN or ±Infinity (not in the maxima above). */
+  nonFiniteDiffering: count,
+  nanBefore: count.nullable(),
+  nanAfter: count.nullable(),
+  /** Same dtype, same shape, every element's bits equal (or, for hash-only arrays, equal hashes). */
+  bitIdentical: external_exports.boolean(),
+  /** The first differing element in C (row-major) order. */
+  firstDifference: external_exports.object({
+    index: external_exports.array(count),
+    before: external_exports.union([jsonNumber2, external_exports.string()]),
+    after: external_exports.union([jsonNumber2, external_exports.string()])
+  }).strict().optional(),
+  note: external_exports.string().optional()
+}).strict();
+var artifactDiffSchema = external_exports.object({
+  name: external_exports.string(),
+  format: external_exports.enum(["npy", "npz", "safetensors", "json", "csv", "torch", "binary"]),
+  /** identical: the file bytes are equal. added / removed: the file exists on one side only. */
+  status,
+  sizeBefore: count.nullable(),
+  sizeAfter: count.nullable(),
+  sha256Before: external_exports.string().nullable(),
+  sha256After: external_exports.string().nullable(),
+  /** Empty when the bytes are identical, or for `binary` (and any fallback to hashes). */
+  arrays: external_exports.array(arrayDiffSchema),
+  /** Identical arrays left out of `arrays` to keep it short. */
+  arraysOmitted: count,
+  notes: external_exports.array(external_exports.string())
+}).strict();
+var curveDivergenceSchema = external_exports.object({
+  metric: external_exports.string(),
+  firstDivergentStep: external_exports.number().nullable(),
+  valueA: jsonNumber2.nullable(),
+  valueB: jsonNumber2.nullable(),
+  maxAbsDiff: external_exports.number().nullable(),
+  stepsCompared: count,
+  stepsOnlyInA: count,
+  stepsOnlyInB: count
+}).strict();
+var curvePlotSchema = external_exports.object({
+  metric: external_exports.string(),
+  stepKey: external_exports.string(),
+  /** [step, run A, run B] at common steps where both are finite, evenly thinned to at most 500. */
+  points: external_exports.array(external_exports.tuple([external_exports.number(), external_exports.number(), external_exports.number()])).max(500),
+  /** The tolerances the divergence was judged with, so the chart's caption agrees with the table. */
+  atol: external_exports.number().nonnegative(),
+  rtol: external_exports.number().nonnegative(),
+  /** Where the series first part (possibly at a non-finite value, which is not plotted). */
+  firstDivergence: external_exports.object({ step: external_exports.number(), a: jsonNumber2, b: jsonNumber2 }).strict().nullable().optional(),
+  /** Common steps with finite values on both sides (before thinning), and those left out as NaN/±∞. */
+  finiteSteps: count.optional(),
+  nonFiniteSteps: count.optional()
+}).strict();
+var differenceSchema = external_exports.object({
+  kind: external_exports.enum(["metric", "artifact"]),
+  name: external_exports.string(),
+  before: external_exports.union([external_exports.string(), external_exports.number(), external_exports.null()]),
+  after: external_exports.union([external_exports.string(), external_exports.number(), external_exports.null()]),
+  /** e.g. "|Δ| 3.2e-7" or "sha256 differs". */
+  detail: external_exports.string()
+}).strict();
+var factorSchema = external_exports.object({
+  name: external_exports.string(),
+  env: external_exports.record(external_exports.string(), external_exports.string()),
+  /** null: not tried (the setting was already in train.env, or an earlier run failed). */
+  deterministic: external_exports.boolean().nullable(),
+  note: external_exports.string().optional()
+}).strict();
+var diagnosisSchema = external_exports.object({
+  seed: external_exports.number().int(),
+  deterministic: external_exports.boolean(),
+  cause: external_exports.enum(["none", "randomness", "parallelism"]),
+  evidence: external_exports.string(),
+  /** Training runs this diagnosis took. */
+  runs: count,
+  differences: external_exports.array(differenceSchema),
+  factors: external_exports.array(factorSchema),
+  artifacts: external_exports.array(artifactDiffSchema),
+  curves: external_exports.array(curveDivergenceSchema),
+  curvePlot: curvePlotSchema.nullable()
+}).strict();
+
+// src/schema/report.ts
+var REPORT_SCHEMA_VERSION = 2;
+var VERDICTS = [
+  "reproducible",
+  "equivalent",
+  "not-equivalent",
+  "inconclusive",
+  "mismatch",
+  "no-drift",
+  "drift",
+  "recorded"
+];
+var verdictSchema = external_exports.enum(VERDICTS);
+var FAILING_VERDICTS = ["mismatch", "not-equivalent", "inconclusive", "drift"];
+var CAUSES = ["data", "config", "environment", "code", "randomness", "parallelism", "none", "unknown"];
+var causeSchema = external_exports.enum(CAUSES);
+var sampleSchema = external_exports.object({ n: external_exports.number().int(), mean: external_exports.number(), sd: external_exports.number() }).strict();
+var metricResultSchema = external_exports.object({
+  name: external_exports.string(),
+  verdict: verdictSchema,
+  baseline: sampleSchema,
+  candidate: sampleSchema,
+  diff: external_exports.number(),
+  /** (1−2α) CI of candidate − baseline; null in exact mode. */
+  ci: external_exports.tuple([external_exports.number(), external_exports.number()]).nullable(),
+  p: external_exports.number().nullable(),
+  /** Equivalence bounds on the difference; null = unbounded on that side (non-inferiority). */
+  lower: external_exports.number().nullable(),
+  upper: external_exports.number().nullable(),
+  /** The margin as configured, e.g. "0.01" or "2%". */
+  margin: external_exports.string().nullable(),
+  direction: external_exports.enum(["both", "higher", "lower"]),
+  /** rank: Hodges–Lehmann shift with a Mann–Whitney CI (robust: true). */
+  design: external_exports.enum(["welch", "paired", "rank", "exact"]),
+  df: external_exports.number().nullable(),
+  se: external_exports.number().nullable(),
+  degenerate: external_exports.boolean()
+}).strict();
+var changeSchema = external_exports.enum(["added", "removed", "modified"]);
+var dataDriftSchema = external_exports.object({
+  path: external_exports.string(),
+  change: changeSchema,
+  before: external_exports.string().nullable(),
+  after: external_exports.string().nullable(),
+  /** For text files tracked at the baseline commit: which lines changed. */
+  detail: external_exports.string().optional()
+}).strict();
+var configDriftSchema = external_exports.object({
+  /** 'gate settings': how the gate measures (metrics, margins, alpha, mode, seeds, command), not a config file's key. */
+  group: external_exports.literal("gate settings").optional(),
+  file: external_exports.string(),
+  key: external_exports.string(),
+  change: changeSchema,
+  before: scalarSchema.optional(),
+  after: scalarSchema.optional()
+}).strict();
+var environmentDriftSchema = external_exports.object({ key: external_exports.string(), change: changeSchema, before: scalarSchema.optional(), after: scalarSchema.optional() }).strict();
+var driftSchema = external_exports.object({
+  data: external_exports.array(dataDriftSchema),
+  config: external_exports.array(configDriftSchema),
+  environment: external_exports.array(environmentDriftSchema)
+}).strict();
+var mismatchSchema = external_exports.object({
+  seed: external_exports.number().int(),
+  kind: external_exports.enum(["metric", "artifact"]),
+  name: external_exports.string(),
+  /** For a checkpoint compared by content: the key path of the tensor or value that differs. */
+  key: external_exports.string().optional(),
+  baseline: scalarSchema,
+  candidate: scalarSchema
+}).strict();
+var warningSchema = external_exports.object({ code: external_exports.string().regex(/^[a-z][a-z-]{0,63}$/), message: external_exports.string() }).strict();
+var baselineChangeSchema = external_exports.object({
+  /** The base commit's full SHA. */
+  base: external_exports.string(),
+  changed: external_exports.array(external_exports.enum(["baseline", "gate settings"])),
+  /** Gate-settings drift from the base commit's config to this change's. */
+  settings: external_exports.array(configDriftSchema),
+  /** null: the base commit has no baseline (this change adds the gate). */
+  verdictAgainstBase: verdictSchema.nullable(),
+  verdictAgainstChange: verdictSchema,
+  follows: external_exports.enum(["base", "change"]),
+  /** What each comparison says and which one the result follows, for the reader. */
+  why: external_exports.string()
+}).strict();
+var sequentialSummarySchema = external_exports.object({
+  looks: external_exports.array(external_exports.number().int().positive()),
+  alphaPerLook: external_exports.array(external_exports.number()),
+  method: external_exports.string(),
+  guarantee: external_exports.string(),
+  stoppedAtLook: external_exports.number().int().positive(),
+  runsUsed: external_exports.number().int().nonnegative(),
+  maxRuns: external_exports.number().int().positive(),
+  reason: external_exports.string()
+}).strict();
+var reportSchema = external_exports.object({
+  /** 2: warnings carry codes; a baseline change and gate-settings drift are reported. */
+  schemaVersion: external_exports.literal(REPORT_SCHEMA_VERSION),
+  tool: external_exports.object({ name: external_exports.literal("repro-gate"), version: external_exports.string() }).strict(),
+  command: external_exports.enum(["check", "drift", "record"]),
+  verdict: verdictSchema,
+  /** One line a reader sees first. */
+  summary: external_exports.string(),
+  mode: external_exports.enum(["exact", "statistical"]),
+  alpha: external_exports.number(),
+  seeds: external_exports.array(external_exports.number().int()),
+  metrics: external_exports.array(metricResultSchema),
+  mismatches: external_exports.array(mismatchSchema),
+  drift: driftSchema,
+  cause: causeSchema.optional(),
+  causeEvidence: external_exports.string().optional(),
+  warnings: external_exports.array(warningSchema),
+  /** record: each metric's spread over the recorded seeds, to choose margins from. */
+  recorded: external_exports.array(external_exports.object({ name: external_exports.string(), n: external_exports.number().int(), mean: external_exports.number(), sd: external_exports.number() }).strict()).optional(),
+  /** Determinism settings missing for the detected framework and device. */
+  lint: external_exports.array(external_exports.string()).optional(),
+  /** Set when seeds: {min, max}: the plan, where it stopped and why. */
+  sequential: sequentialSummarySchema.optional(),
+  baselineChange: baselineChangeSchema.optional(),
+  /** Set when a failing exact check reran a seed to tell randomness from parallelism. */
+  diagnosis: diagnosisSchema.optional(),
+  baseline: external_exports.object({ path: external_exports.string(), recordedAt: external_exports.string(), commit: external_exports.string().nullable() }).strict().nullable(),
+  commit: external_exports.string().nullable(),
+  /** Set by the action so a follow-up workflow can check the report belongs to its PR. */
+  pullRequest: external_exports.number().int().positive().optional()
+}).strict();
+
+// src/gate/base.ts
+import path15 from "node:path";
+
+// src/fingerprint/git.ts
+import { execFile } from "node:child_process";
+var FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+function git(root, args) {
+  return new Promise((resolve2) => {
+    execFile(
+      "git",
+      ["-C", root, ...args],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout) => resolve2(err ? null : stdout)
+    );
+  });
+}
+async function gitCommit(root) {
+  const head = (await git(root, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]))?.trim();
+  return head && FULL_SHA.test(head) ? head : null;
+}
+async function changedFilesSince(root, commit) {
+  if (!FULL_SHA.test(commit)) return null;
+  if (await git(root, ["cat-file", "-e", "--end-of-options", `${commit}^{commit}`]) === null) return null;
+  const changed = await git(root, [
+    "diff",
+    "--name-only",
+    "--relative",
+    "--no-renames",
+    "--end-of-options",
+    commit,
+    "--"
+  ]);
+  return changed === null ? null : changed.split("\n").filter(Boolean).sort();
+}
+async function resolveCommit(root, ref) {
+  return (await git(root, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]))?.trim() || null;
+}
+async function fileAtCommit(root, commit, rel) {
+  if (!FULL_SHA.test(commit)) return null;
+  return git(root, ["show", "--end-of-options", `${commit}:./${rel}`]);
+}
+
+// src/gate/observe.ts
+import { createHash as createHash6 } from "node:crypto";
+import { readFile as readFile3, stat as stat5 } from "node:fs/promises";
+import path14 from "node:path";
+
+// src/diagnose/lint.ts
+var TF_PACKAGES = [
+  "tensorflow",
+  "tensorflow-cpu",
+  "tensorflow-gpu",
+  "tensorflow-intel",
+  "tensorflow-macos",
+  "tf-nightly",
+  "tf-keras"
+];
+var VALID_CUBLAS = /* @__PURE__ */ new Set([":4096:8", ":16:8"]);
+function truthy(v) {
+  return v === true || typeof v === "string" && /^(true|1|yes)$/i.test(v.trim()) || typeof v === "number" && v > 0;
+}
+function usesGpu(env, variable, gpus) {
+  const visible = variable("CUDA_VISIBLE_DEVICES");
+  if (visible !== void 0 && /^\s*(-1)?\s*$/.test(visible)) return false;
+  return gpus !== "none" || Number(env["gpu.count"] ?? 0) > 0 || truthy(env["torch.cuda_available"]) || Number(env["torch.gpu_count"] ?? 0) > 0;
+}
+function lintDeterminismFindings(env, trainEnv, gpus) {
+  const variable = (name) => {
+    if (Object.hasOwn(trainEnv, name)) return trainEnv[name];
+    const v = env[`env.${name}`];
+    return v === void 0 ? void 0 : String(v);
+  };
+  const installed2 = (...pkgs) => pkgs.some((p) => env[`package.${p}`] !== void 0);
+  const gpu = usesGpu(env, variable, gpus);
+  const out = [];
+  const where = "in train.env in repro-gate.yml";
+  if (installed2("torch") && gpu) {
+    const cublas = variable("CUBLAS_WORKSPACE_CONFIG");
+    if (cublas === void 0 || !VALID_CUBLAS.has(cublas.trim())) {
+      out.push({
+        id: "cublas-workspace",
+        severity: "warning",
+        message: `PyTorch on a GPU without CUBLAS_WORKSPACE_CONFIG=:4096:8 (or :16:8)${cublas === void 0 ? "" : ` (it is ${JSON.stringify(cublas)})`}: cuBLAS may pick nondeterministic algorithms; set CUBLAS_WORKSPACE_CONFIG: ":4096:8" ${where} and call torch.use_deterministic_algorithms(True) (and torch.backends.cudnn.benchmark = False) in the training script.`
+      });
+    }
+  }
+  const hashSeed = variable("PYTHONHASHSEED");
+  if (hashSeed === void 0 || hashSeed.trim() === "" || hashSeed.trim() === "random") {
+    out.push({
+      id: "pythonhashseed",
+      severity: "warning",
+      message: `PYTHONHASHSEED is ${hashSeed === void 0 ? "not set" : JSON.stringify(hashSeed)}: Python randomises str and bytes hashes per process, so set iteration order (and anything derived from hash()) can change between runs; set PYTHONHASHSEED: "0" ${where} (setting it inside the script is too late).`
+    });
+  }
+  if (installed2(...TF_PACKAGES)) {
+    const ops = variable("TF_DETERMINISTIC_OPS");
+    if (!truthy(ops)) {
+      const legacy = truthy(variable("TF_CUDNN_DETERMINISTIC")) ? " (TF_CUDNN_DETERMINISTIC covers only cuDNN)" : "";
+      out.push({
+        id: "tf-deterministic-ops",
+        severity: "warning",
+        message: `TensorFlow without TF_DETERMINISTIC_OPS=1${legacy}: ${gpu ? "GPU kernels (and some CPU ops)" : "some ops"} may run nondeterministically; set TF_DETERMINISTIC_OPS: "1" ${where}, or call tf.config.experimental.enable_op_determinism() (TensorFlow 2.9+) in the training script.`
+      });
+    }
+    if (!gpu && variable("TF_ENABLE_ONEDNN_OPTS") === void 0) {
+      out.push({
+        id: "tf-onednn",
+        severity: "info",
+        message: `TensorFlow on CPU uses oneDNN kernels whose floating-point results can differ with the CPU model and thread count; if results differ between runners, set TF_ENABLE_ONEDNN_OPTS: "0" ${where}.`
+      });
+    }
+  }
+  if (installed2("jax", "jaxlib") && gpu) {
+    const flags = variable("XLA_FLAGS") ?? "";
+    if (!/--xla_gpu_deterministic_ops(=true)?(\s|$)/.test(flags)) {
+      out.push({
+        id: "xla-deterministic-ops",
+        severity: "warning",
+        message: `JAX on a GPU without --xla_gpu_deterministic_ops=true in XLA_FLAGS: XLA may use nondeterministic reductions (e.g. atomics in scatter); set XLA_FLAGS: "--xla_gpu_deterministic_ops=true" ${where} (appending to any flags already there).`
+      });
+    }
+  }
+  const omp = variable("OMP_NUM_THREADS");
+  const threads = omp === void 0 ? NaN : Number(omp.trim());
+  if (omp === void 0 || !(threads === 1)) {
+    out.push({
+      id: "blas-threads",
+      severity: "info",
+      message: `Multi-threaded BLAS/OpenMP (OMP_NUM_THREADS ${omp === void 0 ? "not set" : `= ${JSON.stringify(omp)}`}): parallel reductions can add in a different order on a runner with a different core count, so results may change in the last bits between machines; if they do, set OMP_NUM_THREADS: "1" (and MKL_NUM_THREADS / OPENBLAS_NUM_THREADS) ${where}.`
+    });
+  }
+  const blas = String(env.blas ?? "").toLowerCase();
+  if ((blas.includes("mkl") || installed2("mkl")) && variable("MKL_CBWR") === void 0) {
+    out.push({
+      id: "mkl-cbwr",
+      severity: "info",
+      message: `NumPy uses MKL, which picks code paths by CPU model, so results can differ between runners; for bitwise-reproducible results across CPUs set MKL_CBWR: "COMPATIBLE" (or "AVX2") ${where}.`
+    });
+  }
+  return out;
+}
+function lintDeterminism(env, trainEnv, gpus) {
+  return lintDeterminismFindings(env, trainEnv, gpus).map(
+    (f) => f.severity === "info" ? `Info: ${f.message}` : f.message
+  );
+}
+
+// src/drift/data.ts
+function diffData(before, after) {
+  const filesBefore = new Map(Object.entries(before.files));
+  const filesAfter = new Map(Object.entries(after.files));
+  const paths = sortBytes([.../* @__PURE__ */ new Set([...filesBefore.keys(), ...filesAfter.keys()])]);
+  const out = [];
+  for (const p of paths) {
+    const b = filesBefore.get(p)?.sha256 ?? null;
+    const a = filesAfter.get(p)?.sha256 ?? null;
+    if (b === a) continue;
+    out.push({ path: p, change: b === null ? "added" : a === null ? "removed" : "modified", before: b, after: a });
+  }
+  return out;
+}
+function changedSince(before, after) {
+  const out = [];
+  for (const p of sortBytes(/* @__PURE__ */ new Set([...before.keys(), ...after.keys()]))) {
+    const b = before.get(p);
+    const a = after.get(p);
+    if (b === a) continue;
+    out.push({ path: p, change: b === void 0 ? "added" : a === void 0 ? "removed" : "modified" });
+  }
+  return out;
+}
+
+// src/drift/text-change.ts
+function describeTextChange(before, after) {
+  if (before.includes("\0") || after.includes("\0")) return void 0;
+  const lines = (t) => t.replace(/\r?\n$/, "").split(/\r?\n/);
+  const a = lines(before);
+  const b = lines(after);
+  const changed = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) changed.push(i + 1);
+  const parts = [];
+  if (changed.length) {
+    const where = changed.length <= 3 ? `line${changed.length > 1 ? "s" : ""} ${changed.join(", ")}` : `${changed.length} lines (first at line ${changed[0]})`;
+    parts.push(`${where} changed`);
+  }
+  if (b.length > a.length)
+    parts.push(`${b.length - a.length} line${b.length - a.length > 1 ? "s" : ""} added at the end`);
+  if (a.length > b.length)
+    parts.push(`${a.length - b.length} line${a.length - b.length > 1 ? "s" : ""} removed from the end`);
+  if (!parts.length) return before === after ? void 0 : "line endings or whitespace changed";
+  return `${parts.join(", ")} (of ${a.length})`;
+}
 
 // src/runtime/env.ts
 var PASSTHROUGH_VARS = [
@@ -53662,41 +54987,37 @@ for name in json.loads(sys.argv[1]) if len(sys.argv) > 1 else []:
     if name in os.environ:
         put("env." + name, os.environ[name])
 
-print("REPRO_GATE_ENV " + json.dumps(facts, sort_keys=True))
+MARK = "REPRO_GATE_ENV "
+def result(doc):
+    # Into the file the gate names (a JSON document can be far longer than a log line), else stdout.
+    text = json.dumps(doc, sort_keys=True, allow_nan=False, default=str)
+    path = os.environ.get("REPRO_GATE_RESULT")
+    if path:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        print(MARK + text)
+
+result(facts)
 `;
 
 // src/fingerprint/environment.ts
 var MARK = "REPRO_GATE_ENV ";
-function pythonOf(command) {
-  const first = command[0] ?? "";
-  return /^python[\d.]*$/.test(path13.basename(first)) ? first : "python3";
-}
 async function probeEnvironment(runtime, opts) {
   const facts = { "repro-gate.version": opts.toolVersion, ...runtime.describe() };
-  const lines = [];
-  const scratch = await mkdtemp(path13.join(os5.tmpdir(), "repro-gate-probe-"));
-  try {
-    const python = pythonOf(opts.command);
-    const result = await runtime.run({
-      argv: [python, "-c", PROBE_PY, JSON.stringify(DETERMINISM_VARS)],
-      cwd: opts.cwd,
-      env: opts.env,
-      timeoutMs: Math.min(opts.timeoutMs, 12e4),
-      outDir: scratch,
-      logFile: path13.join(scratch, "probe.log"),
-      onLine: (l) => lines.push(l)
-    });
-    const line = lines.find((l) => l.startsWith(MARK));
-    if (result.exitCode !== 0 || !line) {
-      return {
-        facts: { ...facts, python: "unavailable" },
-        warning: `Could not fingerprint the Python environment with "${python}" (${result.tail.slice(-1)[0] ?? `exit ${result.exitCode}`}); package versions are not compared.`
-      };
-    }
-    return { facts: { ...facts, ...JSON.parse(line.slice(MARK.length)) } };
-  } finally {
-    await rm5(scratch, { recursive: true, force: true });
+  const r = await runPythonScript(
+    { runtime, command: opts.command, cwd: opts.cwd, env: opts.env, timeoutMs: Math.min(opts.timeoutMs, 12e4) },
+    PROBE_PY,
+    [JSON.stringify(DETERMINISM_VARS)],
+    MARK
+  );
+  if (!r.ok) {
+    return {
+      facts: { ...facts, python: "unavailable" },
+      warning: `Could not fingerprint the Python environment (${r.problem}); package versions are not compared.`
+    };
   }
+  return { facts: { ...facts, ...r.doc } };
 }
 
 // package.json
@@ -53726,12 +55047,15 @@ var package_default = {
   dependencies: {
     "@actions/core": "^3.0.1",
     "@actions/github": "^9.1.1",
+    dotenv: "^18.0.10",
+    ini: "^6.0.0",
     "smol-toml": "^1.9.1",
     yaml: "^2.9.1",
     zod: "^4.6.7"
   },
   devDependencies: {
     "@biomejs/biome": "^2.6.8",
+    "@types/ini": "^4.1.1",
     "@types/node": "^20.19.43",
     esbuild: "^0.28.2",
     knip: "^6.44.2",
@@ -53754,7 +55078,9 @@ async function observe(s) {
   const { config: config2 } = s;
   const [data, configFiles, probed, commit] = await Promise.all([
     fingerprintData(config2.data, config2.root, { warn: (m) => s.log.warn(m) }),
-    fingerprintConfigFiles(config2.config, config2.root),
+    fingerprintConfigFiles(config2.config, config2.root, {
+      python: { runtime: s.runtime, command: config2.train.command, cwd: config2.root, env: s.env, timeoutMs: 12e4 }
+    }),
     probeEnvironment(s.runtime, {
       command: config2.train.command,
       cwd: config2.root,
@@ -53765,9 +55091,15 @@ async function observe(s) {
     gitCommit(config2.root)
   ]);
   if (probed.warning) s.log.warn(probed.warning);
-  const fingerprints = { data, config: configFiles, environment: probed.facts };
+  const fingerprints = { data, config: withCommandLine(configFiles, config2), environment: probed.facts };
   const lint = lintDeterminism(probed.facts, config2.train.env, config2.train.gpus);
   return { fingerprints, context: { config: config2, baselineName: s.baselineName, commit, lint } };
+}
+function withCommandLine(files, config2) {
+  const options = [...commandLineOptions(config2.train.command)];
+  if (!options.length) return files;
+  const entries = [...Object.entries(files), [COMMAND_LINE, Object.fromEntries(options)]];
+  return Object.fromEntries(entries.sort((a, b) => compareBytes(a[0], b[0])));
 }
 function settingsOf(config2) {
   return {
@@ -53818,16 +55150,16 @@ async function describeDataChanges(config2, commit, data) {
     const size = (await stat5(file2).catch(() => void 0))?.size ?? Infinity;
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
-    if (before === null || createHash5("sha256").update(before).digest("hex") !== entry.before) continue;
-    const detail = describeTextChange(before, await readFile2(file2, "utf8"));
+    if (before === null || createHash6("sha256").update(before).digest("hex") !== entry.before) continue;
+    const detail = describeTextChange(before, await readFile3(file2, "utf8"));
     if (detail) entry.detail = detail;
   }
 }
 async function snapshotInputs(s) {
-  const baselineText = await readFile2(s.baselinePath).catch(() => null);
+  const baselineText = await readFile3(s.baselinePath).catch(() => null);
   return {
     data: await statSnapshot(s.config.data, s.config.root),
-    baseline: baselineText && createHash5("sha256").update(baselineText).digest("hex")
+    baseline: baselineText && createHash6("sha256").update(baselineText).digest("hex")
   };
 }
 async function inputsModified(s, before) {
@@ -54012,7 +55344,8 @@ function seedContext(s, verb) {
     env: s.env,
     log: s.log,
     outRoot: outRoot(s),
-    logDir: runsDir(s, verb)
+    logDir: runsDir(s, verb),
+    warnings: s.notes
   };
 }
 async function seedRuns(s, verb, seeds) {
@@ -54040,7 +55373,7 @@ import path21 from "node:path";
 import path19 from "node:path";
 
 // src/runtime/container.ts
-import { createHash as createHash6, randomBytes } from "node:crypto";
+import { createHash as createHash7, randomBytes } from "node:crypto";
 import path18 from "node:path";
 
 // src/runtime/process.ts
@@ -54138,7 +55471,7 @@ var LineSplitter = class {
 
 // src/runtime/process-table.ts
 import { existsSync as existsSync2, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { readdir as readdir3, readFile as readFile3, rm as rm6 } from "node:fs/promises";
+import { readdir as readdir3, readFile as readFile4, rm as rm6 } from "node:fs/promises";
 import path17 from "node:path";
 function pidAlive(pid) {
   try {
@@ -54183,7 +55516,7 @@ async function reapGroups(dir) {
   for (const name of names.filter((n) => n.endsWith(".json"))) {
     const file2 = path17.join(dir, name);
     try {
-      const r = JSON.parse(await readFile3(file2, "utf8"));
+      const r = JSON.parse(await readFile4(file2, "utf8"));
       const pgid = r.pgid;
       if (typeof pgid === "number" && pgid > 1 && r.started && isSameGroup(pgid, r.started)) {
         process.kill(-pgid, "SIGKILL");
@@ -54353,7 +55686,7 @@ var ContainerRuntime = class {
     this.log = log;
     this.docker = opts.docker ?? "docker";
     this.groupsDir = opts.groupsDir;
-    this.project = createHash6("sha256").update(path18.resolve(config2.root)).digest("hex").slice(0, 16);
+    this.project = createHash7("sha256").update(path18.resolve(config2.root)).digest("hex").slice(0, 16);
     const runner = opts.runnerEnv ?? process.env;
     this.clientEnv = Object.fromEntries(
       DOCKER_CLIENT_VARS.flatMap((k) => {
@@ -54490,11 +55823,11 @@ var ContainerRuntime = class {
       '{{join .RepoDigests "\\n"}}',
       this.image
     ]).catch(() => "");
-    const digest = repoDigests.split("\n").find((d) => d.includes("@sha256:"));
-    const pinned = digest ? digest : `${this.image.replace(/:[^/:]+$/, "")}@sha256:<digest>`;
+    const digest2 = repoDigests.split("\n").find((d) => d.includes("@sha256:"));
+    const pinned = digest2 ? digest2 : `${this.image.replace(/:[^/:]+$/, "")}@sha256:<digest>`;
     throw new GateError(
       `train.image "${this.image}" is not pinned by digest, so the environment could change under the same name.`,
-      `Pin it in repro-gate.yml: image: ${pinned}${digest ? `   (what ${this.image} points to now)` : ""} — or set train.allow-unpinned: true for an experiment.`
+      `Pin it in repro-gate.yml: image: ${pinned}${digest2 ? `   (what ${this.image} points to now)` : ""} — or set train.allow-unpinned: true for an experiment.`
     );
   }
   /** The image's id, pulling it first unless a pinned digest is already local (a digest never changes). */
@@ -54569,7 +55902,7 @@ function createRuntime(config2, log) {
 }
 
 // src/runtime/lock.ts
-import { open as open6, readFile as readFile4, rm as rm8 } from "node:fs/promises";
+import { open as open6, readFile as readFile5, rm as rm8 } from "node:fs/promises";
 import os6 from "node:os";
 import path20 from "node:path";
 function parseRecord(text) {
@@ -54596,7 +55929,7 @@ async function acquireLock(stateDir2, verb, warn) {
     } catch (err) {
       if (err.code !== "EEXIST") throw err;
     }
-    const holder = parseRecord(await readFile4(file2, "utf8").catch(() => ""));
+    const holder = parseRecord(await readFile5(file2, "utf8").catch(() => ""));
     if (holder && holder.host === record3.host && pidAlive(holder.pid)) {
       throw new GateError(
         `Another repro-gate run (${holder.verb}, process ${holder.pid}, started ${holder.startedAt}) is using ${stateDir2}.`,
@@ -54655,7 +55988,7 @@ async function withSession(req, config2, verb, fn) {
       await runtime.prepare();
       const own2 = { PYTHONUNBUFFERED: "1", ...config2.train.env };
       const env = runtime.kind === "host" ? trainingEnv(req.runnerEnv ?? process.env, own2) : own2;
-      return await fn({ config: config2, runtime, env, log: req.log, stateDir: dir, ...baselineLocation(config2) });
+      return await fn({ config: config2, runtime, env, log: req.log, stateDir: dir, notes: [], ...baselineLocation(config2) });
     } finally {
       await runtime.dispose();
     }
@@ -54674,7 +56007,7 @@ async function check3(req) {
   let baseProblem;
   if (req.base) {
     try {
-      base2 = await readBase(config2, baselinePath, await readFile5(baselinePath, "utf8"), req.base);
+      base2 = await readBase(config2, baselinePath, await readFile6(baselinePath, "utf8"), req.base);
     } catch (err) {
       if (req.baseRequired !== false || !(err instanceof GateError)) throw err;
       baseProblem = { code: "base-unavailable", message: `${err.message} ${err.hint ?? ""}`.trim() };
@@ -54686,10 +56019,12 @@ async function check3(req) {
     const inputsBefore = await snapshotInputs(s);
     const own2 = await trainAndCompare(s, baseline);
     const { candidate, sequential } = own2;
+    drift2.config.push(...diffResolvedConfigs(baseline.runs, candidate));
     const warnings = [
       ...baseProblem ? [baseProblem] : [],
       ...own2.warnings,
-      ...await inputsModified(s, inputsBefore)
+      ...await inputsModified(s, inputsBefore),
+      ...s.notes
     ];
     let judged2 = own2;
     let baselineChange;
@@ -54932,7 +56267,7 @@ async function record2(req) {
     const { fingerprints, context: context3 } = await observe(s);
     const inputsBefore = await snapshotInputs(s);
     const runs = await seedRuns(s, "record", config2.seeds);
-    const warnings = await inputsModified(s, inputsBefore);
+    const warnings = [...await inputsModified(s, inputsBefore), ...s.notes];
     checkRecordable(
       runs,
       config2.metrics.map((m) => m.name)
@@ -59282,12 +60617,12 @@ async function pullRequestsForRun(octokit, repo, head) {
 }
 
 // src/github/sticky-comment.ts
-import { createHash as createHash7 } from "node:crypto";
+import { createHash as createHash8 } from "node:crypto";
 var MAX_COMMENT_LENGTH = 65536;
 var MARKER_VERSION = "v1";
 function commentKey(configPath) {
   const norm = configPath.replace(/\\/g, "/").replace(/^(\.\/)+/, "").replace(/\/{2,}/g, "/");
-  return createHash7("sha256").update(norm).digest("hex").slice(0, 12);
+  return createHash8("sha256").update(norm).digest("hex").slice(0, 12);
 }
 function commentMarker(key) {
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(key)) throw new Error(`invalid comment key ${JSON.stringify(key)}`);
@@ -59408,13 +60743,13 @@ var TERMINAL = {
 // src/report/artifacts.ts
 var HEADER = "| Artifact | Array | Type and shape | Differing | Max abs diff | Max rel diff | Max ULP | NaN before → after |";
 var RULE = "|---|---|---|---|---|---|---|---|";
-function shape2(s) {
+function shape3(s) {
   return s === null ? "?" : `[${s.join(", ")}]`;
 }
 function typeAndShape(a, { text }) {
   const dt = a.dtypeBefore === a.dtypeAfter || a.dtypeBefore === null || a.dtypeAfter === null ? text(a.dtypeAfter ?? a.dtypeBefore ?? "?", 40) : `${text(a.dtypeBefore, 40)} → ${text(a.dtypeAfter, 40)}`;
-  const sb = shape2(a.shapeBefore);
-  const sa = shape2(a.shapeAfter);
+  const sb = shape3(a.shapeBefore);
+  const sa = shape3(a.shapeAfter);
   const sh = a.shapeBefore === null || a.shapeAfter === null || sb === sa ? a.shapeAfter ? sa : sb : `${sb} → ${sa}`;
   return `${dt} ${sh}`;
 }
@@ -59683,6 +61018,11 @@ function baselineChangeLines(change, f) {
   if (change.settings.length) lines.push("", settingsTable(change.settings, f));
   return lines;
 }
+function mismatchValue(m, v) {
+  if (m.kind !== "artifact" || typeof v !== "string") return v;
+  if (/^[0-9a-f]{64}$/.test(v)) return shortHash(v);
+  return v.replace(/ ([0-9a-f]{64})$/, (_, h) => ` ${shortHash(h)}`);
+}
 function sections(report, f) {
   const out = [];
   const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`];
@@ -59770,7 +61110,7 @@ ${table}`
         "| Seed | Kind | Name | Baseline | This run |",
         "|---|---|---|---|---|",
         ...report.mismatches.map(
-          (m) => `| ${m.seed} | ${m.kind} | ${f.code(m.name)} | ${f.code(m.kind === "artifact" ? shortHash(m.baseline) : m.baseline)} | ${f.code(m.kind === "artifact" ? shortHash(m.candidate) : m.candidate)} |`
+          (m) => `| ${m.seed} | ${m.kind} | ${f.code(m.name)}${m.key === void 0 ? "" : ` › ${f.code(m.key)}`} | ${f.code(mismatchValue(m, m.baseline))} | ${f.code(mismatchValue(m, m.candidate))} |`
         )
       ].join("\n")
     });
@@ -59807,19 +61147,19 @@ function renderMarkdown(report, opts = {}) {
 `;
   let body = join3(all);
   if (opts.maxLength === void 0 || body.length <= opts.maxLength) return body;
-  const note = { body: `> ${opts.truncatedNote ?? DEFAULT_TRUNCATED}` };
+  const note2 = { body: `> ${opts.truncatedNote ?? DEFAULT_TRUNCATED}` };
   const kept = [...all];
   const droppable = all.flatMap((section) => section.dropRank === void 0 ? [] : [{ section, rank: section.dropRank }]).sort((a, b) => a.rank - b.rank);
   for (const { section } of droppable) {
     if (body.length <= opts.maxLength) break;
     kept.splice(kept.indexOf(section), 1);
-    body = join3([...kept.slice(0, -1), note, ...kept.slice(-1)]);
+    body = join3([...kept.slice(0, -1), note2, ...kept.slice(-1)]);
   }
   if (body.length <= opts.maxLength) return body;
   const footer = kept[kept.length - 1]?.body ?? "";
   const tail = `
 
-${note.body}
+${note2.body}
 
 ${footer}
 `;
@@ -59892,7 +61232,7 @@ function readInputs(get = (n) => getInput(n)) {
 }
 
 // src/action/untrusted-report.ts
-import { lstat as lstat2, readFile as readFile6 } from "node:fs/promises";
+import { lstat as lstat2, readFile as readFile7 } from "node:fs/promises";
 var MAX_REPORT_BYTES = 5 * 1024 * 1024;
 function clip2(s, max = 120) {
   const one = s.replace(/[\u0000-\u001f\u007f]/g, " ");
@@ -59932,7 +61272,7 @@ async function readUntrustedReport(file2) {
       `Input "report": file is ${st.size} bytes, over the ${MAX_REPORT_BYTES}-byte limit for a report`
     );
   }
-  return parseUntrustedReport(await readFile6(file2, "utf8"));
+  return parseUntrustedReport(await readFile7(file2, "utf8"));
 }
 function checkPullRequest(report, trusted) {
   const pr = report.pullRequest;

@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffArtifactDirs, diffArtifacts, formatOf } from '../src/diagnose/artifact-diff.js';
 import { ulpDistance, ulpDistance64 } from '../src/diagnose/dtype.js';
 import { parsePyLiteral } from '../src/diagnose/npy.js';
-import { parseCsv } from '../src/diagnose/text-formats.js';
 import { renderArtifactDiffs } from '../src/report/artifacts.js';
 import { escapeCode as code, TERMINAL } from '../src/report/escape.js';
 import type { ArrayDiff, ArtifactDiff } from '../src/schema/diagnosis.js';
+import { parseCsv } from '../src/util/csv.js';
 import { num } from '../src/util/format.js';
 
 let dir: string;

@@ -1,9 +1,11 @@
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { diffConfig } from '../src/drift/config.js';
 import { fingerprintConfigFiles, flatten, parseConfigText } from '../src/fingerprint/config.js';
+import { HostRuntime } from '../src/runtime/host.js';
 import { GateError } from '../src/util/errors.js';
 
 let root: string;
@@ -112,10 +114,23 @@ describe('flatten and parse', () => {
   });
 
   it('rejects an unknown extension listing the supported ones', () => {
-    const err = thrown(() => parseConfigText('a=1', 'params.ini'));
-    expect(err.message).toContain('.ini');
-    expect(err.message).toContain('params.ini');
-    expect(err.hint).toContain('.yaml, .yml, .json, .toml');
+    const err = thrown(() => parseConfigText('a=1', 'params.properties'));
+    expect(err.message).toContain('.properties');
+    expect(err.message).toContain('params.properties');
+    expect(err.hint).toContain('.yaml, .yml, .json, .toml, .py, .ini, .cfg and .env');
+  });
+
+  it('reads INI/CFG sections as key prefixes and .env files as flat keys, values as written', () => {
+    const ini = '; comment\n[model]\nlr = 1e-3\nname = resnet\n[data]\npath = data/train\n';
+    expect(flatten(parseConfigText(ini, 'setup.cfg'))).toEqual({
+      'data.path': 'data/train',
+      'model.lr': '1e-3',
+      'model.name': 'resnet',
+    });
+    expect(flatten(parseConfigText(ini, 'train.ini'))).toHaveProperty(['model.lr'], '1e-3');
+    const env = '# secrets never go here\nLEARNING_RATE=0.01\nexport BATCH="32"\nEMPTY=\n';
+    expect(flatten(parseConfigText(env, '.env'))).toEqual({ BATCH: '32', EMPTY: '', LEARNING_RATE: '0.01' });
+    expect(flatten(parseConfigText(env, 'train.env'))).toHaveProperty('LEARNING_RATE', '0.01');
   });
 
   it('names a missing file and the config: setting, and rejects paths outside root', async () => {
@@ -163,5 +178,59 @@ describe('diffConfig', () => {
       ['aug.0', 'removed', 'flip', undefined],
       ['aug.1', 'removed', 'crop', undefined],
     ]);
+  });
+});
+
+describe('Python config files (read with ast, never run)', () => {
+  const python = (cwd: string) => ({
+    runtime: new HostRuntime(),
+    command: ['python3'],
+    cwd,
+    env: { PATH: process.env.PATH ?? '' },
+    timeoutMs: 60_000,
+  });
+
+  it('keeps literal assignments and class attributes as keys, other values as their source text', async () => {
+    await writeFile(
+      path.join(root, 'train.py'),
+      [
+        'import os',
+        "out_dir = 'out'",
+        'learning_rate = 1e-3',
+        'betas = (0.9, 0.95)',
+        'n_layer: int = 6',
+        "model = dict(type='GPT', n_embd=64, norm=dict(eps=1e-5))",
+        'max_iters = 10 * 1000',
+        "pwned = os.system('touch PWNED')",
+        'class Optim:',
+        "    name = 'adamw'",
+        '    weight_decay = 0.1',
+      ].join('\n'),
+    );
+    const flat = await fingerprintConfigFiles(['train.py'], root, { python: python(root) });
+    expect(flat['train.py']).toEqual({
+      'Optim.name': 'adamw',
+      'Optim.weight_decay': 0.1,
+      'betas.0': 0.9,
+      'betas.1': 0.95,
+      learning_rate: 0.001,
+      max_iters: '10 * 1000',
+      'model.n_embd': 64,
+      'model.norm.eps': 0.00001,
+      'model.type': 'GPT',
+      n_layer: 6,
+      out_dir: 'out',
+      pwned: "os.system('touch PWNED')",
+    });
+    expect(existsSync(path.join(root, 'PWNED'))).toBe(false);
+  });
+
+  it('names file, line and column of a syntax error', async () => {
+    await writeFile(path.join(root, 'bad.py'), 'a = 1\nb = (2,\n');
+    const err = await fingerprintConfigFiles(['bad.py'], root, { python: python(root) }).catch(
+      (e: unknown) => e as GateError,
+    );
+    expect(err).toBeInstanceOf(GateError);
+    expect(err.message).toMatch(/^bad\.py:2:5: invalid Python: '\(' was never closed\.$/);
   });
 });

@@ -204,6 +204,37 @@ describe('a training that writes to what the gate read before it', () => {
   });
 });
 
+describe('config: {resolved: PATH} — what the training really used', () => {
+  const resolved =
+    (lr: number): Training =>
+    (run) => ({
+      files: {
+        ...accuracy(lr === 0.1 ? 0 : -0.05)(run).files,
+        '.hydra/config.yaml': `seed: ${run.seed}\noptim:\n  lr: ${lr}\n`,
+      },
+    });
+  const config = STATISTICAL.replace('config: [params.json]', 'config: [params.json, {resolved: .hydra/config.yaml}]');
+
+  it('is recorded per run and diffed like any config, seed against seed', async () => {
+    const dir = await recorded(resolved(0.1), { 'repro-gate.yml': config });
+    const baseline = JSON.parse(await readFile(path.join(dir, '.repro-gate', 'baseline.json'), 'utf8'));
+    expect(baseline.runs[2].config).toEqual({ '.hydra/config.yaml': { 'optim.lr': 0.1, seed: 2 } });
+    const out = await check(request(dir, new ScriptedRuntime(resolved(0.2))));
+    expect(out.verdict).toBe('not-equivalent');
+    expect(out.report.drift.config).toEqual([
+      { file: '{out}/.hydra/config.yaml', key: 'optim.lr', change: 'modified', before: 0.1, after: 0.2 },
+    ]);
+    expect(out.report.cause).toBe('config');
+  });
+
+  it('says so when the training did not write it', async () => {
+    const dir = await project({ 'repro-gate.yml': config });
+    await expect(record(request(dir, new ScriptedRuntime(accuracy())))).rejects.toThrow(
+      /Seed 0: the training did not write the resolved config "\.hydra\/config\.yaml" into its output folder/,
+    );
+  });
+});
+
 describe('check: refused before any training', () => {
   async function refusal(dir: string, config = 'repro-gate.yml'): Promise<{ message: string; trained: number }> {
     const runtime = new ScriptedRuntime(accuracy());

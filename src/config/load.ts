@@ -195,6 +195,17 @@ function refuseProtoKeys(doc: Document, lines: LineCounter, name: string): void 
 
 const OUT = "the run's output folder";
 
+/** Where a config: entry (a path, or {resolved: path}) sits in the file, for messages. */
+function configEntryPath(doc: Document, value: string): Array<string | number> {
+  const list = doc.get('config');
+  const items = isSeq(list) ? list.items : [];
+  const i = items.findIndex((item) => {
+    const v = isScalar(item) ? item.value : isMap(item) ? item.get('resolved') : undefined;
+    return v === value;
+  });
+  return i < 0 ? ['config'] : ['config', i];
+}
+
 /**
  * Pure, lexical: every path stays inside the folder it belongs to. metrics.file, curves.file and
  * artifacts: inside the run's output folder ({out}); baseline:, data: and config: inside the
@@ -209,7 +220,9 @@ function checkConfinement(config: GateConfig, doc: Document, lines: LineCounter,
     out: boolean;
     file: boolean;
   }> = [
-    { keyPath: ['metrics', 'file'], setting: 'metrics.file', value: config.metricsFile, out: true, file: true },
+    ...(config.metricsFile
+      ? [{ keyPath: ['metrics', 'file'], setting: 'metrics.file', value: config.metricsFile, out: true, file: true }]
+      : []),
     ...(config.curves
       ? [{ keyPath: ['curves', 'file'], setting: 'curves.file', value: config.curves.file, out: true, file: true }]
       : []),
@@ -222,7 +235,20 @@ function checkConfinement(config: GateConfig, doc: Document, lines: LineCounter,
     })),
     { keyPath: ['baseline'], setting: 'baseline:', value: config.baseline, out: false, file: true },
     ...config.data.map((value, i) => ({ keyPath: ['data', i], setting: 'data:', value, out: false, file: false })),
-    ...config.config.map((value, i) => ({ keyPath: ['config', i], setting: 'config:', value, out: false, file: true })),
+    ...config.config.map((value) => ({
+      keyPath: configEntryPath(doc, value),
+      setting: 'config:',
+      value,
+      out: false,
+      file: true,
+    })),
+    ...config.resolvedConfig.map((value) => ({
+      keyPath: [...configEntryPath(doc, value), 'resolved'],
+      setting: 'config: resolved',
+      value,
+      out: true,
+      file: true,
+    })),
   ];
   for (const e of entries) {
     const rel = insideFolder(e.value, e.out ? undefined : root);

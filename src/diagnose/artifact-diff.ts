@@ -351,6 +351,7 @@ function openContainer(format: ArtifactFormat, file: string, size: number, limit
     case 'json':
     case 'csv':
       return openText(file, size, format, limits);
+    case 'torch': // read with the training's Python (diagnose/run.ts), never here
     case 'binary':
       throw new Error('unreachable');
   }

@@ -6,15 +6,17 @@
  */
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { CHECKPOINT_FILE, type CheckpointDiff, diffCheckpoints } from '../fingerprint/checkpoint.js';
 import type { Runtime } from '../runtime/types.js';
 import type { RunRecord } from '../schema/baseline.js';
 import type { GateConfig } from '../schema/config.js';
-import type { Diagnosis, Difference, Factor } from '../schema/diagnosis.js';
+import type { ArrayDiff, ArtifactDiff, Diagnosis, Difference, Factor } from '../schema/diagnosis.js';
 import { runSeed, seedOutDir } from '../train/run-seed.js';
-import { plural, signed } from '../util/format.js';
+import { listSome, plural, signed } from '../util/format.js';
 import type { Logger } from '../util/logger.js';
 import { diffArtifactDirs } from './artifact-diff.js';
 import { curvePlot as curvePlotOf, diffCurveFiles } from './curves.js';
+import { jsonNumber } from './types.js';
 
 interface FactorSpec {
   name: string;
@@ -56,6 +58,22 @@ export interface DiagnoseContext {
   runRoot: string;
 }
 
+/** Keys of a checkpoint's leaves that differ, tensors or other values. */
+function changedLeaves(a: Record<string, string>, b: Record<string, string>, tensors: boolean): string[] {
+  const isTensor = (v: string | undefined) => v !== undefined && /^\w+\[[\d,]*\] [0-9a-f]{64}$/.test(v);
+  const get = (l: Record<string, string>, k: string) => (Object.hasOwn(l, k) ? l[k] : undefined);
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])]
+    .filter((k) => get(a, k) !== get(b, k) && (isTensor(get(a, k)) || isTensor(get(b, k))) === tensors)
+    .sort();
+}
+
+/** Every difference is checkpoint metadata (a time, a host name): the model itself reproduced. */
+function onlyMetadata(differences: Difference[]): boolean {
+  return (
+    differences.length > 0 && differences.every((d) => d.kind === 'artifact' && d.detail.startsWith('metadata only:'))
+  );
+}
+
 /** Pure: what differs between two runs of the same seed. */
 function runDifferences(a: RunRecord, b: RunRecord): Difference[] {
   const out: Difference[] = [];
@@ -76,7 +94,23 @@ function runDifferences(a: RunRecord, b: RunRecord): Difference[] {
       });
   }
   for (const [name, entry] of Object.entries(a.artifacts)) {
-    const other = b.artifacts[name];
+    const other = Object.hasOwn(b.artifacts, name) ? b.artifacts[name] : undefined;
+    // A checkpoint read on both sides is compared by what it holds, not by its bytes.
+    if (entry.content && other?.content) {
+      const tensors = changedLeaves(entry.content.leaves, other.content.leaves, true);
+      const values = changedLeaves(entry.content.leaves, other.content.leaves, false);
+      if (tensors.length + values.length === 0) continue;
+      out.push({
+        kind: 'artifact',
+        name,
+        before: entry.sha256,
+        after: other.sha256,
+        detail: tensors.length
+          ? `${plural(tensors.length, 'tensor')} differ (${listSome(tensors)})`
+          : `metadata only: ${listSome(values)} (every tensor bit-identical)`,
+      });
+      continue;
+    }
     if (entry.sha256 !== other?.sha256) {
       out.push({
         kind: 'artifact',
@@ -116,7 +150,7 @@ export async function diagnose(ctx: DiagnoseContext, seed: number): Promise<Diag
   const same = await twice('same', {});
   const differences = runDifferences(same.a, same.b);
   const artifacts = differences.some((d) => d.kind === 'artifact')
-    ? await diffArtifactDirs(same.outA, same.outB, config.artifacts)
+    ? await diffArtifacts(ctx, same.outA, same.outB, differences)
     : [];
   let curves: Diagnosis['curves'] = [];
   let curvePlot: Diagnosis['curvePlot'] = null;
@@ -130,6 +164,24 @@ export async function diagnose(ctx: DiagnoseContext, seed: number): Promise<Diag
     curves = diffed.divergences;
     const first = curves.find((c) => c.firstDivergentStep !== null) ?? curves[0];
     if (first) curvePlot = curvePlotOf(diffed.a, diffed.b, first.metric, { atol, rtol });
+  }
+
+  if (onlyMetadata(differences)) {
+    const which = differences.map(
+      (d) => `${d.name} (${d.detail.replace(/^metadata only: /, '').replace(/ \(every tensor bit-identical\)$/, '')})`,
+    );
+    return {
+      seed,
+      deterministic: true,
+      cause: 'none',
+      runs,
+      differences,
+      factors: [],
+      artifacts,
+      curves,
+      curvePlot,
+      evidence: `seed ${seed} run twice gave bit-identical metrics and tensors; only checkpoint metadata differs: ${which.join('; ')}. The training stores something that changes on every run (a time, a host name, a path outside {out}) beside its weights: leave it out of the checkpoint so exact mode can compare the file.`,
+    };
   }
 
   if (differences.length === 0) {
@@ -185,4 +237,125 @@ export async function diagnose(ctx: DiagnoseContext, seed: number): Promise<Diag
     curvePlot,
     evidence,
   };
+}
+
+/**
+ * Tensor-level diffs of the artifacts that differ: checkpoints with the training's own Python and
+ * torch, everything else with the format readers (npy, npz, safetensors, JSON, CSV, bytes).
+ */
+async function diffArtifacts(
+  ctx: DiagnoseContext,
+  outA: string,
+  outB: string,
+  differences: Difference[],
+): Promise<ArtifactDiff[]> {
+  const names = ctx.config.artifacts.filter(
+    (n) => differences.some((d) => d.kind === 'artifact' && d.name === n) || !CHECKPOINT_FILE.test(n),
+  );
+  const python = {
+    runtime: ctx.runtime,
+    command: ctx.config.train.command,
+    cwd: ctx.config.root,
+    env: ctx.env,
+    timeoutMs: 600_000,
+  };
+  const out: ArtifactDiff[] = [];
+  for (const name of names) {
+    if (!CHECKPOINT_FILE.test(name)) {
+      out.push(...(await diffArtifactDirs(outA, outB, [name])));
+      continue;
+    }
+    // Both runs wrote to the same {out} (run-seed.ts): a path to it is the same on both sides.
+    const r = await diffCheckpoints(
+      python,
+      { file: path.join(outA, name), out: '' },
+      { file: path.join(outB, name), out: '' },
+    );
+    out.push(checkpointArtifactDiff(name, r, await diffArtifactDirs(outA, outB, [name])));
+  }
+  return out;
+}
+
+type TorchArray = CheckpointDiff['arrays'][number];
+
+function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+function shape(v: unknown): number[] | null {
+  return Array.isArray(v) && v.every((d) => Number.isInteger(d) && d >= 0) ? (v as number[]) : null;
+}
+
+/** A flat (C-order) index as one index per dimension. */
+function unflatten(i: number, dims: number[]): number[] {
+  const out: number[] = [];
+  for (let k = dims.length - 1; k >= 0; k--) {
+    const d = dims[k] ?? 1;
+    out.unshift(d ? i % d : 0);
+    i = d ? Math.floor(i / d) : 0;
+  }
+  return out;
+}
+
+function torchArray(a: TorchArray): ArrayDiff {
+  const status = a.status === 'identical' || a.status === 'added' || a.status === 'removed' ? a.status : 'modified';
+  const first = a.firstDifference as { flatIndex?: number; before?: unknown; after?: unknown } | undefined;
+  const dims = shape(a.shapeBefore) ?? [];
+  return {
+    name: a.name,
+    status,
+    dtypeBefore: typeof a.dtypeBefore === 'string' ? a.dtypeBefore : null,
+    dtypeAfter: typeof a.dtypeAfter === 'string' ? a.dtypeAfter : null,
+    shapeBefore: shape(a.shapeBefore),
+    shapeAfter: shape(a.shapeAfter),
+    elementsBefore: num(a.elementsBefore),
+    elementsAfter: num(a.elementsAfter),
+    compared: num(a.compared) ?? 0,
+    differing: num(a.differing),
+    maxAbsDiff: num(a.maxAbsDiff),
+    maxRelDiff: num(a.maxRelDiff),
+    maxUlp: null,
+    nonFiniteDiffering: num(a.nonFiniteDiffering) ?? 0,
+    nanBefore: num(a.nanBefore),
+    nanAfter: num(a.nanAfter),
+    bitIdentical: a.bitIdentical === true,
+    ...(first && typeof first.flatIndex === 'number'
+      ? {
+          firstDifference: {
+            index: unflatten(first.flatIndex, dims),
+            before: jsonNumber(Number(first.before)),
+            after: jsonNumber(Number(first.after)),
+          },
+        }
+      : {}),
+  };
+}
+
+/** A checkpoint's diff as the report shows artifacts: changed tensors as arrays, changed metadata as notes. */
+function checkpointArtifactDiff(
+  name: string,
+  r: Awaited<ReturnType<typeof diffCheckpoints>>,
+  bytes: ArtifactDiff[],
+): ArtifactDiff {
+  const [byBytes] = bytes;
+  const base: ArtifactDiff = byBytes ?? {
+    name,
+    format: 'binary',
+    status: 'modified',
+    sizeBefore: null,
+    sizeAfter: null,
+    sha256Before: null,
+    sha256After: null,
+    arrays: [],
+    arraysOmitted: 0,
+    notes: [],
+  };
+  if ('problem' in r) return { ...base, notes: [...base.notes, `compared by bytes: ${r.problem}`] };
+  const arrays = r.diff.arrays.map(torchArray);
+  const changed = arrays.filter((a) => a.status !== 'identical');
+  const notes = r.diff.metadata
+    .slice(0, 20)
+    .map((m) => `${m.path}: ${JSON.stringify(m.before)} → ${JSON.stringify(m.after)}`);
+  if (r.diff.metadata.length > 20) notes.push(`… ${r.diff.metadata.length - 20} more values differ`);
+  return { ...base, format: 'torch', arrays: changed, arraysOmitted: arrays.length - changed.length, notes };
 }

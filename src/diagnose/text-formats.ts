@@ -8,6 +8,7 @@
  * `inf` included; an empty cell reads as NaN, as pandas writes it) is a float64 array; any other
  * column is compared cell by cell as strings.
  */
+import { parseCsv } from '../util/csv.js';
 import { childKey } from '../util/dotted.js';
 import { dtype } from './dtype.js';
 import type { LoadedArray } from './types.js';
@@ -58,65 +59,6 @@ export function jsonArrays(doc: unknown): Map<string, LoadedArray> {
   };
   visit(doc, '');
   return out;
-}
-
-/** RFC 4180: quoted fields, "" escapes, CRLF or LF, newlines inside quotes; a BOM is dropped. */
-export function parseCsv(text: string): string[][] {
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  let i = 0;
-  const endRow = () => {
-    row.push(field);
-    rows.push(row);
-    row = [];
-    field = '';
-  };
-  while (i < text.length) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-        i++;
-        continue;
-      }
-      field += c;
-      i++;
-      continue;
-    }
-    if (c === '"' && field === '') {
-      quoted = true;
-      i++;
-      continue;
-    }
-    if (c === ',') {
-      row.push(field);
-      field = '';
-      i++;
-      continue;
-    }
-    if (c === '\r' && text[i + 1] === '\n') {
-      endRow();
-      i += 2;
-      continue;
-    }
-    if (c === '\n' || c === '\r') {
-      endRow();
-      i++;
-      continue;
-    }
-    field += c;
-    i++;
-  }
-  if (field !== '' || row.length > 0) endRow();
-  return rows;
 }
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)$/;

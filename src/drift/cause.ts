@@ -2,7 +2,8 @@
  * The most likely reason a failing gate failed, in the order people should suspect it:
  * data → config → environment → code → randomness/parallelism (which only `diagnose` can tell).
  */
-import type { Cause, Drift, MetricResult, Mismatch } from '../schema/report.js';
+import type { Cause, ConfigDrift, Drift, MetricResult, Mismatch } from '../schema/report.js';
+import { COMMAND_LINE } from '../util/command-line.js';
 import { listSome, showValue, signed } from '../util/format.js';
 import { isStrong } from './environment.js';
 import { changesTraining } from './settings.js';
@@ -41,7 +42,9 @@ export function rankCause(input: CauseInput): CauseFinding {
       evidence: `${listSome(data.map((d) => `${d.path} ${d.change === 'modified' ? 'changed' : `was ${d.change}`}`))}, and ${moved}.`,
     };
   if (config.length) {
-    const keys = config.map((c) => `${c.file}: ${c.key} ${showValue(c.before)} → ${showValue(c.after)}`);
+    // An override on the command line reads as one dotted key: command-line.learning_rate 1e-3 → 2e-3.
+    const where = (c: ConfigDrift) => (c.file === COMMAND_LINE ? `${c.file}.${c.key}` : `${c.file}: ${c.key}`);
+    const keys = config.map((c) => `${where(c)} ${showValue(c.before)} → ${showValue(c.after)}`);
     return { cause: 'config', evidence: `${listSome(keys)}, and ${moved}.` };
   }
   const strongEnv = environment.filter(isStrong);

@@ -1,4 +1,4 @@
-import type { FlatConfig } from '../schema/baseline.js';
+import type { FlatConfig, RunRecord } from '../schema/baseline.js';
 import type { ConfigDrift } from '../schema/report.js';
 import { compareBytes } from '../util/bytes.js';
 
@@ -24,6 +24,30 @@ export function diffConfig(before: Record<string, FlatConfig>, after: Record<str
         before: hasB ? b[key] : undefined,
         after: hasA ? a[key] : undefined,
       });
+    }
+  }
+  return out;
+}
+
+/**
+ * config: {resolved: PATH} drift: each seed's resolved config against the same seed's in the
+ * baseline (a resolved config often holds the seed itself), each changed key listed once, filed
+ * under `{out}/PATH`.
+ */
+export function diffResolvedConfigs(baseline: readonly RunRecord[], candidate: readonly RunRecord[]): ConfigDrift[] {
+  const bySeed = new Map(baseline.map((r) => [r.seed, r]));
+  const seen = new Set<string>();
+  const out: ConfigDrift[] = [];
+  for (const run of candidate) {
+    const base = bySeed.get(run.seed);
+    if (!base?.config || !run.config) continue;
+    const prefix = (files: Record<string, FlatConfig>) =>
+      Object.fromEntries(Object.entries(files).map(([file, flat]) => [`{out}/${file}`, flat]));
+    for (const d of diffConfig(prefix(base.config), prefix(run.config))) {
+      const id = JSON.stringify([d.file, d.key]);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push(d);
     }
   }
   return out;

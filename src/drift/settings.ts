@@ -6,6 +6,7 @@
 import type { BaselineSettings } from '../schema/baseline.js';
 import type { ConfigDrift } from '../schema/report.js';
 import { compareBytes } from '../util/bytes.js';
+import { commandShape } from '../util/command-line.js';
 import { childKey } from '../util/dotted.js';
 
 type Value = string | number | boolean | null;
@@ -30,7 +31,8 @@ function judged(spec: { margin: string | null; direction: 'both' | 'higher' | 'l
 /** The settings as flat keys, spelled as in repro-gate.yml. */
 function flatSettings(s: BaselineSettings): Map<string, Value> {
   const out = new Map<string, Value>([
-    ['command', JSON.stringify(s.command)],
+    // Option values are config (command-line.KEY); the command's shape is the setting.
+    ['command', JSON.stringify(commandShape(s.command))],
     ['seeds', JSON.stringify(s.seeds)],
     ['mode', s.mode],
     ['metrics.file', s.metricsFile],

@@ -13,6 +13,8 @@
  */
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { parse as parseIni } from 'ini';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { FlatConfig, Scalar } from '../schema/baseline.js';
@@ -25,6 +27,8 @@ import { jsonErrorOffset } from '../util/json-position.js';
 import { parseJsonExactIntegers } from '../util/lenient-json.js';
 import { isWithin } from '../util/paths.js';
 import { resolveEntry } from './paths.js';
+import { PYCONFIG_MARK, PYCONFIG_PY } from './pyconfig-script.js';
+import { type PythonContext, runPythonScript } from './python.js';
 
 function scalar(v: unknown): Scalar {
   if (v === null || v === undefined) return null;
@@ -85,7 +89,7 @@ const NESTED_TOO_DEEPLY_TO_PARSE = 'nested too deeply to parse (hundreds of leve
 /** A config: file is parsed and every key kept in the baseline: beyond this it is data, not config. */
 const CONFIG_FILE_MAX_BYTES = MIB;
 
-const SUPPORTED = '.yaml, .yml, .json, .toml';
+const SUPPORTED = '.yaml, .yml, .json, .toml, .py, .ini, .cfg and .env';
 
 function parseError(kind: string, file: string, detail: string, line?: number, col?: number): GateError {
   const where = line !== undefined ? ` at line ${line}, column ${col ?? 1}` : '';
@@ -158,6 +162,13 @@ function parseByExtension(text: string, file: string): unknown {
       throw parseError('TOML', file, firstLine(message));
     }
   }
+  if (ext === '.ini' || ext === '.cfg') {
+    // Sections become key prefixes ([model] lr = 0.1 → model.lr); values stay strings, as configparser reads them.
+    return parseIni(text);
+  }
+  if (ext === '.env' || path.basename(file).toLowerCase().startsWith('.env')) {
+    return parseDotenv(text);
+  }
   throw new GateError(
     `Unsupported config file type "${ext || '(no extension)'}" for ${file}.`,
     `config: in repro-gate.yml accepts ${SUPPORTED} files.`,
@@ -186,8 +197,41 @@ async function refuseOutsideProject(root: string, abs: string, file: string): Pr
   }
 }
 
+/**
+ * A Python config file's top-level assignments and class attributes, read with the training's own
+ * interpreter and Python's `ast` (pyconfig-script.ts): literals as values, anything else as its
+ * source text; nothing in the file runs.
+ */
+async function readPythonConfig(python: PythonContext, abs: string, rel: string): Promise<unknown> {
+  const r = await runPythonScript(python, PYCONFIG_PY, [python.runtime.pathFor(abs)], PYCONFIG_MARK);
+  if (!r.ok) {
+    throw new GateError(
+      `Cannot read the Python config file ${rel}: it is parsed with the training's Python (never run), and ${r.problem}.`,
+      'Make the interpreter of train.command available (python3 on PATH, or in train.image).',
+    );
+  }
+  const doc = r.doc as { values?: Record<string, unknown>; error?: string; line?: number; column?: number };
+  if (doc.error !== undefined) {
+    const where = doc.line ? `:${doc.line}${doc.column ? `:${doc.column}` : ''}` : '';
+    throw new GateError(
+      `${rel}${where}: invalid Python: ${doc.error}.`,
+      `Fix the syntax in ${rel} (listed in config: in repro-gate.yml).`,
+    );
+  }
+  return doc.values ?? {};
+}
+
+export interface ConfigReadOptions {
+  /** How to run the training's Python, for .py config files. */
+  python?: PythonContext;
+}
+
 /** Reads, parses and flattens each `config:` file, keyed by POSIX path relative to `root`. */
-export async function fingerprintConfigFiles(files: string[], root: string): Promise<Record<string, FlatConfig>> {
+export async function fingerprintConfigFiles(
+  files: string[],
+  root: string,
+  opts: ConfigReadOptions = {},
+): Promise<Record<string, FlatConfig>> {
   const parsed = new Map<string, FlatConfig>();
   for (const file of files) {
     const { abs, rel } = resolveEntry(root, file, 'config');
@@ -221,7 +265,13 @@ export async function fingerprintConfigFiles(files: string[], root: string): Pro
         'Check that it is readable by the runner.',
       );
     }
-    parsed.set(rel, flatten(parseConfigText(text, rel)));
+    if (path.extname(rel).toLowerCase() === '.py') {
+      if (!opts.python)
+        throw new GateError(`Cannot read the Python config file ${rel} here.`, 'It needs the training runtime.');
+      parsed.set(rel, flatten(await readPythonConfig(opts.python, abs, rel)));
+    } else {
+      parsed.set(rel, flatten(parseConfigText(text, rel)));
+    }
   }
   return Object.fromEntries([...parsed].sort((x, y) => compareBytes(x[0], y[0])));
 }

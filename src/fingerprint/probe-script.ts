@@ -103,5 +103,16 @@ for name in json.loads(sys.argv[1]) if len(sys.argv) > 1 else []:
     if name in os.environ:
         put("env." + name, os.environ[name])
 
-print("REPRO_GATE_ENV " + json.dumps(facts, sort_keys=True))
+MARK = "REPRO_GATE_ENV "
+def result(doc):
+    # Into the file the gate names (a JSON document can be far longer than a log line), else stdout.
+    text = json.dumps(doc, sort_keys=True, allow_nan=False, default=str)
+    path = os.environ.get("REPRO_GATE_RESULT")
+    if path:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        print(MARK + text)
+
+result(facts)
 `;

@@ -8,6 +8,7 @@ import { compareStatistical } from '../compare/statistical.js';
 import { loadConfig } from '../config/load.js';
 import { diagnose } from '../diagnose/run.js';
 import { type CauseFinding, rankCause } from '../drift/cause.js';
+import { diffResolvedConfigs } from '../drift/config.js';
 import type { Baseline, RunRecord } from '../schema/baseline.js';
 import type { GateConfig } from '../schema/config.js';
 import type { Diagnosis } from '../schema/diagnosis.js';
@@ -65,10 +66,13 @@ export async function check(req: CheckRequest): Promise<GateOutcome> {
     const inputsBefore = await snapshotInputs(s);
     const own = await trainAndCompare(s, baseline);
     const { candidate, sequential } = own;
+    // What the training really used (config: {resolved: …}) is known only now.
+    drift.config.push(...diffResolvedConfigs(baseline.runs, candidate));
     const warnings = [
       ...(baseProblem ? [baseProblem] : []),
       ...own.warnings,
       ...(await inputsModified(s, inputsBefore)),
+      ...s.notes,
     ];
 
     // Judged by the base commit when this change alters what it is judged against, unless accepted.

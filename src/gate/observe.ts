@@ -15,9 +15,11 @@ import { fingerprintConfigFiles } from '../fingerprint/config.js';
 import { fingerprintData, statSnapshot } from '../fingerprint/data.js';
 import { probeEnvironment } from '../fingerprint/environment.js';
 import { changedFilesSince, fileAtCommit, gitCommit } from '../fingerprint/git.js';
-import type { Baseline, BaselineSettings, Fingerprints } from '../schema/baseline.js';
+import type { Baseline, BaselineSettings, Fingerprints, FlatConfig } from '../schema/baseline.js';
 import type { GateConfig } from '../schema/config.js';
 import type { Drift, ReportWarning } from '../schema/report.js';
+import { compareBytes } from '../util/bytes.js';
+import { COMMAND_LINE, commandLineOptions } from '../util/command-line.js';
 import { listSome } from '../util/format.js';
 import { toPosix } from '../util/paths.js';
 import { TOOL_VERSION } from '../util/version.js';
@@ -34,7 +36,9 @@ export async function observe(s: Session): Promise<Observation> {
   const { config } = s;
   const [data, configFiles, probed, commit] = await Promise.all([
     fingerprintData(config.data, config.root, { warn: (m) => s.log.warn(m) }),
-    fingerprintConfigFiles(config.config, config.root),
+    fingerprintConfigFiles(config.config, config.root, {
+      python: { runtime: s.runtime, command: config.train.command, cwd: config.root, env: s.env, timeoutMs: 120_000 },
+    }),
     probeEnvironment(s.runtime, {
       command: config.train.command,
       cwd: config.root,
@@ -45,9 +49,20 @@ export async function observe(s: Session): Promise<Observation> {
     gitCommit(config.root),
   ]);
   if (probed.warning) s.log.warn(probed.warning);
-  const fingerprints = { data, config: configFiles, environment: probed.facts };
+  const fingerprints = { data, config: withCommandLine(configFiles, config), environment: probed.facts };
   const lint = lintDeterminism(probed.facts, config.train.env, config.train.gpus);
   return { fingerprints, context: { config, baselineName: s.baselineName, commit, lint } };
+}
+
+/**
+ * The `--key=value` options of train.command as one more config source, `command-line`: a changed
+ * override is config drift naming its key (command-line.learning_rate 1e-3 → 2e-3).
+ */
+function withCommandLine(files: Record<string, FlatConfig>, config: GateConfig): Record<string, FlatConfig> {
+  const options = [...commandLineOptions(config.train.command)];
+  if (!options.length) return files;
+  const entries: Array<[string, FlatConfig]> = [...Object.entries(files), [COMMAND_LINE, Object.fromEntries(options)]];
+  return Object.fromEntries(entries.sort((a, b) => compareBytes(a[0], b[0])));
 }
 
 /** The recorded settings that change what a run means, keyed as in repro-gate.yml. */

@@ -15,7 +15,7 @@ export async function record(req: GateRequest): Promise<GateOutcome> {
     const { fingerprints, context } = await observe(s);
     const inputsBefore = await snapshotInputs(s);
     const runs = await seedRuns(s, 'record', config.seeds);
-    const warnings = await inputsModified(s, inputsBefore);
+    const warnings = [...(await inputsModified(s, inputsBefore)), ...s.notes];
     // Values no comparison could use (a mean that overflows) are refused now, not at the next check.
     checkRecordable(
       runs,

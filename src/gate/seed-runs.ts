@@ -22,6 +22,7 @@ function seedContext(s: Session, verb: string): SeedRunContext {
     log: s.log,
     outRoot: outRoot(s),
     logDir: runsDir(s, verb),
+    warnings: s.notes,
   };
 }
 

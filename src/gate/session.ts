@@ -11,6 +11,7 @@ import { acquireLock } from '../runtime/lock.js';
 import { reapGroups } from '../runtime/process-table.js';
 import type { Runtime } from '../runtime/types.js';
 import type { GateConfig } from '../schema/config.js';
+import type { ReportWarning } from '../schema/report.js';
 import { GateError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { toPosix } from '../util/paths.js';
@@ -51,6 +52,8 @@ export interface Session {
   /** Absolute path of the baseline file, and as the report shows it (relative to the config's folder). */
   baselinePath: string;
   baselineName: string;
+  /** What the runs found that the report should say (a checkpoint compared by bytes, …), once each. */
+  notes: ReportWarning[];
 }
 
 export function baselineLocation(config: GateConfig): Pick<Session, 'baselinePath' | 'baselineName'> {
@@ -94,7 +97,7 @@ export async function withSession<T>(
       // it changes no numbers, and train.env can still override it.
       const own = { PYTHONUNBUFFERED: '1', ...config.train.env };
       const env = runtime.kind === 'host' ? trainingEnv(req.runnerEnv ?? process.env, own) : own;
-      return await fn({ config, runtime, env, log: req.log, stateDir: dir, ...baselineLocation(config) });
+      return await fn({ config, runtime, env, log: req.log, stateDir: dir, notes: [], ...baselineLocation(config) });
     } finally {
       await runtime.dispose();
     }

@@ -101,6 +101,16 @@ function baselineChangeLines(change: BaselineChange, f: Escaper): string[] {
   return lines;
 }
 
+/** A file's hash is shortened; a checkpoint leaf ("float32[45,32] <sha>") keeps its type and shape. */
+function mismatchValue(
+  m: Report['mismatches'][number],
+  v: string | number | boolean | null,
+): string | number | boolean | null {
+  if (m.kind !== 'artifact' || typeof v !== 'string') return v;
+  if (/^[0-9a-f]{64}$/.test(v)) return shortHash(v);
+  return v.replace(/ ([0-9a-f]{64})$/, (_, h: string) => ` ${shortHash(h)}`);
+}
+
 interface Section {
   body: string;
   /** Set on detail sections, which may be dropped to fit a size limit, lowest first; the headline never is. */
@@ -196,7 +206,7 @@ function sections(report: Report, f: Escaper): Section[] {
         '|---|---|---|---|---|',
         ...report.mismatches.map(
           (m) =>
-            `| ${m.seed} | ${m.kind} | ${f.code(m.name)} | ${f.code(m.kind === 'artifact' ? shortHash(m.baseline as string) : m.baseline)} | ${f.code(m.kind === 'artifact' ? shortHash(m.candidate as string) : m.candidate)} |`,
+            `| ${m.seed} | ${m.kind} | ${f.code(m.name)}${m.key === undefined ? '' : ` › ${f.code(m.key)}`} | ${f.code(mismatchValue(m, m.baseline))} | ${f.code(mismatchValue(m, m.candidate))} |`,
         ),
       ].join('\n'),
     });

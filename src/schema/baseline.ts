@@ -12,8 +12,30 @@ export const BASELINE_SCHEMA_VERSION = 1;
 export const scalarSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 export type Scalar = z.infer<typeof scalarSchema>;
 
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+
+/**
+ * A checkpoint (.pt, .pth, .ckpt) as what it holds, read with the training's Python
+ * (fingerprint/checkpoint.ts): compared instead of its bytes, so a path or timestamp stored in it
+ * reads as metadata and the run's own output folder is no difference at all.
+ */
+const checkpointContentSchema = z
+  .object({
+    format: z.literal('torch'),
+    /** SHA-256 over every tensor (key path, dtype, shape, bytes). */
+    tensors: sha256,
+    /** SHA-256 over every other leaf (key path and value). */
+    values: sha256,
+    /** Per key path: a tensor as `dtype[shape] sha256`, any other leaf as its JSON value. */
+    leaves: ownRecord(z.string()),
+    /** Leaves that held the run's own output folder (or a path in it), compared as "{out}…". */
+    embedsOut: z.array(z.string()),
+  })
+  .strict();
+export type CheckpointContent = z.infer<typeof checkpointContentSchema>;
+
 const fileEntrySchema = z
-  .object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().nonnegative() })
+  .object({ sha256, size: z.number().int().nonnegative(), content: checkpointContentSchema.optional() })
   .strict();
 export type FileEntry = z.infer<typeof fileEntrySchema>;
 
@@ -46,6 +68,8 @@ const runRecordSchema = z
     metrics: ownRecord(z.number()),
     artifacts: ownRecord(fileEntrySchema),
     durationMs: z.number().nonnegative(),
+    /** config: {resolved: PATH} files as this run wrote them, flattened, by PATH. */
+    config: ownRecord(flatConfigSchema).optional(),
   })
   .strict();
 export type RunRecord = z.infer<typeof runRecordSchema>;

@@ -43,6 +43,39 @@ const metricSchema = z
   )
   .strict();
 
+/** Python's named groups, (?P<name>…), as JavaScript writes them. */
+function jsPattern(source: string): string {
+  return source.replace(/\(\?P<(?=[A-Za-z_])/g, '(?<');
+}
+
+/** The named groups of a pattern, or [] when it does not compile. */
+function patternGroups(source: string): string[] {
+  try {
+    return Object.keys(new RegExp(`${jsPattern(source)}|`).exec('')?.groups ?? {});
+  } catch {
+    return [];
+  }
+}
+
+/** One metrics.pattern: a valid regular expression with at least one named group. */
+const metricPattern = z.string().superRefine((source, ctx) => {
+  try {
+    new RegExp(jsPattern(source));
+  } catch (err) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${JSON.stringify(source)} is not a valid regular expression: ${(err as Error).message}`,
+    });
+    return;
+  }
+  if (patternGroups(source).length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${JSON.stringify(source)} has no named group: name what each number is, e.g. 'val loss (?<val_loss>[0-9.]+)'`,
+    });
+  }
+});
+
 const envValue = z.union([z.string(), z.number(), z.boolean()]).transform((v, ctx) => {
   if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) {
     ctx.addIssue({
@@ -145,15 +178,28 @@ const configFileSchema = z
     /** Rank-based (Hodges–Lehmann / Mann–Whitney) equivalence instead of Welch: needs ≥ 10 seeds per side. */
     robust: z.boolean().default(false),
     metrics: z
-      .object({ file: relPath.default('metrics.json') })
+      .object({
+        /** A file the training writes into {out}: .json (default metrics.json), .yaml/.yml, .jsonl or .csv. */
+        file: relPath.optional(),
+        /**
+         * Regular expressions with named groups, matched against every line of the training's
+         * output; the last match of each group is that metric (`val loss (?<val_loss>[0-9.]+)`).
+         */
+        pattern: z.union([metricPattern, z.array(metricPattern).min(1)]).optional(),
+      })
       .catchall(metricSchema)
       .refine(
-        (m) => Object.keys(m).some((k) => k !== 'file'),
+        (m) => Object.keys(m).some((k) => k !== 'file' && k !== 'pattern'),
         'name at least one metric, e.g. accuracy: {margin: 0.01}',
       ),
     artifacts: z.array(relPath).default([]),
     data: z.array(relPath).default([]),
-    config: z.array(relPath).default([]),
+    /**
+     * Config files, parsed and diffed key by key: YAML, JSON, TOML, Python (.py: literal assignments,
+     * read with Python's ast, never run), INI/CFG and .env; or {resolved: PATH}, a file the training
+     * writes into {out} (Hydra's .hydra/config.yaml, Lightning's hparams.yaml), read after each seed.
+     */
+    config: z.array(z.union([relPath, z.object({ resolved: relPath }).strict()])).default([]),
     baseline: relPath.default('.repro-gate/baseline.json'),
     /** A per-step JSON-lines log the training writes into {out}; diagnose shows where two runs diverge. */
     curves: z
@@ -177,9 +223,23 @@ const configFileSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    // Every metric must come from somewhere: a named group of metrics.pattern, or the metrics file.
+    const { file, pattern, ...named } = c.metrics;
+    const groups = new Set((Array.isArray(pattern) ? pattern : pattern ? [pattern] : []).flatMap(patternGroups));
+    if (pattern !== undefined && file === undefined) {
+      for (const name of Object.keys(named).filter((n) => !groups.has(n))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', name],
+          message: `is neither a named group of metrics.pattern (${[...groups].join(', ')}) nor read from a file: add a group (?<${name.replace(/[^A-Za-z0-9_]/g, '_')}>…) or set metrics.file`,
+        });
+      }
+    }
+  })
+  .superRefine((c, ctx) => {
     if (c.mode !== 'statistical') return;
     for (const [name, spec] of Object.entries(c.metrics)) {
-      if (name !== 'file' && typeof spec === 'object' && !spec.margin) {
+      if (name !== 'file' && name !== 'pattern' && typeof spec === 'object' && !Array.isArray(spec) && !spec.margin) {
         ctx.addIssue({
           code: 'custom',
           path: ['metrics', name, 'margin'],
@@ -203,17 +263,30 @@ const configFileSchema = z
     path: ['seeds'],
   });
 
-/** Metrics as a list, seeds as the list to train (0…max−1 for a sequential plan, which record trains in full). */
+/**
+ * Metrics as a list, seeds as the list to train (0…max−1 for a sequential plan, which record trains
+ * in full), metric patterns as a list, config entries split into files and resolved configs.
+ */
 export const configSchema = configFileSchema.transform(
-  ({ metrics: { file: metricsFile, ...named }, seeds, ...rest }) => {
+  ({ metrics: { file, pattern, ...named }, seeds, config, ...rest }) => {
     const fixed = Array.isArray(seeds);
+    const patterns = Array.isArray(pattern) ? pattern : pattern ? [pattern] : [];
+    const groups = new Set(patterns.flatMap(patternGroups));
+    const metrics = Object.entries(named).map(([name, spec]) => ({ name, ...spec }));
     return {
       ...rest,
       seeds: fixed ? seeds : Array.from({ length: seeds.max }, (_, i) => i),
       /** Set for `seeds: {min, max}`: check trains the candidate in stages. */
       sequential: fixed ? undefined : seeds,
-      metricsFile,
-      metrics: Object.entries(named).map(([name, spec]) => ({ name, ...spec })),
+      /** The metrics file in {out}; '' when every metric comes from metrics.pattern. */
+      metricsFile: file ?? (metrics.every((m) => groups.has(m.name)) && patterns.length ? '' : 'metrics.json'),
+      /** metrics.pattern as JavaScript regular expressions' sources (Python's (?P<name>…) accepted). */
+      metricPatterns: patterns.map(jsPattern),
+      metrics,
+      /** config: files (repository paths). */
+      config: config.filter((c): c is string => typeof c === 'string'),
+      /** config: {resolved: PATH} entries: files the training writes into {out}. */
+      resolvedConfig: config.flatMap((c) => (typeof c === 'string' ? [] : [c.resolved])),
     };
   },
 );

@@ -58,7 +58,7 @@ const arrayDiffSchema = z
 const artifactDiffSchema = z
   .object({
     name: z.string(),
-    format: z.enum(['npy', 'npz', 'safetensors', 'json', 'csv', 'binary']),
+    format: z.enum(['npy', 'npz', 'safetensors', 'json', 'csv', 'torch', 'binary']),
     /** identical: the file bytes are equal. added / removed: the file exists on one side only. */
     status,
     sizeBefore: count.nullable(),

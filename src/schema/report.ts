@@ -101,6 +101,8 @@ const mismatchSchema = z
     seed: z.number().int(),
     kind: z.enum(['metric', 'artifact']),
     name: z.string(),
+    /** For a checkpoint compared by content: the key path of the tensor or value that differs. */
+    key: z.string().optional(),
     baseline: scalar,
     candidate: scalar,
   })

@@ -1,13 +1,17 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { CHECKPOINT_FILE, readCheckpoint } from '../fingerprint/checkpoint.js';
+import { flatten, parseConfigText } from '../fingerprint/config.js';
 import { fingerprintData } from '../fingerprint/data.js';
 import type { Runtime } from '../runtime/types.js';
-import type { RunRecord } from '../schema/baseline.js';
+import type { FileEntry, FlatConfig, RunRecord } from '../schema/baseline.js';
 import type { GateConfig } from '../schema/config.js';
+import type { ReportWarning } from '../schema/report.js';
 import { formatDuration } from '../util/duration.js';
 import { CancelledError, GateError } from '../util/errors.js';
+import { readConfinedFile } from '../util/files.js';
 import type { Logger } from '../util/logger.js';
-import { readMetrics } from './metrics.js';
+import { MetricPatterns, readMetrics } from './metrics.js';
 
 export interface SeedRunContext {
   config: GateConfig;
@@ -22,6 +26,8 @@ export interface SeedRunContext {
   /** Environment shared by every seed; REPRO_GATE_SEED/OUT are added per seed. */
   env: Record<string, string>;
   log: Logger;
+  /** Collects what the report should say about the runs (a checkpoint compared by bytes, …). */
+  warnings?: ReportWarning[];
 }
 
 /** {seed} and {out} anywhere inside an argument (e.g. "--out={out}"). */
@@ -55,6 +61,7 @@ export async function runSeed(ctx: SeedRunContext, seed: number): Promise<RunRec
   const out = runtime.pathFor(outDir);
   const argv = substitute(config.train.command, seed, out);
 
+  const patterns = config.metricPatterns.length ? new MetricPatterns(config.metricPatterns) : undefined;
   log.info(`seed ${seed}: ${argv.join(' ')}`);
   const result = await runtime.run({
     argv,
@@ -63,7 +70,10 @@ export async function runSeed(ctx: SeedRunContext, seed: number): Promise<RunRec
     timeoutMs: config.train.timeout,
     outDir,
     logFile,
-    onLine: (line) => log.info(`[seed ${seed}] ${line}`),
+    onLine: (line) => {
+      patterns?.feed(line);
+      log.info(`[seed ${seed}] ${line}`);
+    },
   });
   if (result.cancelled) throw new CancelledError(result.cancelled);
   const quoted = lastLines(result.tail);
@@ -90,12 +100,7 @@ export async function runSeed(ctx: SeedRunContext, seed: number): Promise<RunRec
     );
   }
 
-  const metrics = await readMetrics(
-    path.join(outDir, config.metricsFile),
-    config.metrics.map((m) => m.name),
-    `seed ${seed}'s ${config.metricsFile}`,
-    outDir,
-  );
+  const metrics = await collectMetrics(ctx, seed, outDir, patterns);
   for (const artifact of config.artifacts) {
     const found = await stat(path.join(outDir, artifact)).catch(() => undefined);
     if (!found) {
@@ -106,6 +111,89 @@ export async function runSeed(ctx: SeedRunContext, seed: number): Promise<RunRec
     }
   }
   const artifacts = (await fingerprintData(config.artifacts, outDir, { warn: (m) => log.warn(m) })).files;
+  await readCheckpoints(ctx, artifacts, outDir, out);
+  const resolved = await readResolvedConfigs(config, seed, outDir);
   log.info(`seed ${seed}: done in ${formatDuration(result.durationMs)}`);
-  return { seed, metrics, artifacts, durationMs: result.durationMs };
+  return { seed, metrics, artifacts, durationMs: result.durationMs, ...(resolved ? { config: resolved } : {}) };
+}
+
+/** Metrics from the output (metrics.pattern) and from the metrics file, as the config says. */
+async function collectMetrics(
+  ctx: SeedRunContext,
+  seed: number,
+  outDir: string,
+  patterns: MetricPatterns | undefined,
+): Promise<Record<string, number>> {
+  const { config } = ctx;
+  const names = config.metrics.map((m) => m.name);
+  const fromOutput = patterns ? patterns.values(names, `seed ${seed}'s output`) : {};
+  const rest = names.filter((n) => !Object.hasOwn(fromOutput, n));
+  const fromFile = rest.length
+    ? await readMetrics(path.join(outDir, config.metricsFile), rest, `seed ${seed}'s ${config.metricsFile}`, outDir)
+    : {};
+  // fromEntries: a metric named `__proto__` stays an ordinary key.
+  return Object.fromEntries([...Object.entries(fromOutput), ...Object.entries(fromFile)]);
+}
+
+/** Each checkpoint artifact's content, beside its bytes' hash (bytes alone when it cannot be read). */
+async function readCheckpoints(
+  ctx: SeedRunContext,
+  artifacts: Record<string, FileEntry>,
+  outDir: string,
+  out: string,
+): Promise<void> {
+  const python = {
+    runtime: ctx.runtime,
+    command: ctx.config.train.command,
+    cwd: ctx.config.root,
+    env: ctx.env,
+    timeoutMs: 600_000,
+  };
+  for (const [name, entry] of Object.entries(artifacts)) {
+    if (!CHECKPOINT_FILE.test(name)) continue;
+    const r = await readCheckpoint(python, path.join(outDir, name), out);
+    if ('content' in r) {
+      entry.content = r.content;
+      if (r.content.embedsOut.length) {
+        note(ctx, {
+          code: 'embeds-output-path',
+          message: `${name} embeds its output path (${r.content.embedsOut.join(', ')}); it is compared as "{out}", so the folder a run wrote to is no difference.`,
+        });
+      }
+    } else {
+      const message = `${name} is compared by its bytes, not by content: ${r.problem}.`;
+      ctx.log.warn(message);
+      note(ctx, { code: 'checkpoint-bytes', message });
+    }
+  }
+}
+
+/** config: {resolved: PATH} files the training wrote into {out}, flattened (what it really used). */
+async function readResolvedConfigs(
+  config: GateConfig,
+  seed: number,
+  outDir: string,
+): Promise<Record<string, FlatConfig> | undefined> {
+  if (!config.resolvedConfig.length) return undefined;
+  const out: Array<[string, FlatConfig]> = [];
+  for (const rel of config.resolvedConfig) {
+    const text = await readConfinedFile(outDir, rel, 'config: resolved', {
+      folder: "the run's output folder",
+      maxBytes: 1024 * 1024,
+      hint: 'Have the training write its resolved config into {out} (Hydra: .hydra/config.yaml), or fix config: in repro-gate.yml.',
+    });
+    if (text === null) {
+      throw new GateError(
+        `Seed ${seed}: the training did not write the resolved config "${rel}" into its output folder ${outDir}.`,
+        'Write it into {out}, or remove {resolved: …} from config: in repro-gate.yml.',
+      );
+    }
+    out.push([rel, flatten(parseConfigText(text, rel))]);
+  }
+  return Object.fromEntries(out);
+}
+
+/** Something the report should say about the runs, once however many seeds found it. */
+function note(ctx: SeedRunContext, warning: ReportWarning): void {
+  if (!ctx.warnings?.some((w) => w.message === warning.message)) ctx.warnings?.push(warning);
 }

@@ -5,6 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { HostRuntime } from '../../src/runtime/host.js';
 import type { RunResult, RunSpec, Runtime } from '../../src/runtime/types.js';
 import type { EnvironmentFingerprint } from '../../src/schema/baseline.js';
 
@@ -65,6 +66,8 @@ export class ScriptedRuntime implements Runtime {
       emit(`REPRO_GATE_ENV ${JSON.stringify(this.facts)}`);
       return { exitCode: 0, signal: null, timedOut: false, durationMs: 1, tail: [] };
     }
+    // The gate's other Python helpers (reading a .py config, a checkpoint) run for real.
+    if (spec.argv[1] === '-c') return new HostRuntime().run({ ...spec, argv: ['python3', ...spec.argv.slice(1)] });
     this.runs.push(spec);
     const seed = Number(spec.env.REPRO_GATE_SEED);
     const result = this.training({ seed, env: spec.env, call: this.runs.length });
