@@ -118,17 +118,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path25) {
-      const ctrl = callVisitor(key, node2, visitor, path25);
+    function visit_(key, node2, visitor, path26) {
+      const ctrl = callVisitor(key, node2, visitor, path26);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path25, ctrl);
-        return visit_(key, ctrl, visitor, path25);
+        replaceNode(key, path26, ctrl);
+        return visit_(key, ctrl, visitor, path26);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path25 = Object.freeze(path25.concat(node2));
+          path26 = Object.freeze(path26.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path25);
+            const ci = visit_(i, node2.items[i], visitor, path26);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -139,13 +139,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path25 = Object.freeze(path25.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path25);
+          path26 = Object.freeze(path26.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path26);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path25);
+          const cv = visit_("value", node2.value, visitor, path26);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -166,17 +166,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path25) {
-      const ctrl = await callVisitor(key, node2, visitor, path25);
+    async function visitAsync_(key, node2, visitor, path26) {
+      const ctrl = await callVisitor(key, node2, visitor, path26);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path25, ctrl);
-        return visitAsync_(key, ctrl, visitor, path25);
+        replaceNode(key, path26, ctrl);
+        return visitAsync_(key, ctrl, visitor, path26);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path25 = Object.freeze(path25.concat(node2));
+          path26 = Object.freeze(path26.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path25);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path26);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -187,13 +187,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path25 = Object.freeze(path25.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path25);
+          path26 = Object.freeze(path26.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path26);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path25);
+          const cv = await visitAsync_("value", node2.value, visitor, path26);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -220,23 +220,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path25) {
+    function callVisitor(key, node2, visitor, path26) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path25);
+        return visitor(key, node2, path26);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path25);
+        return visitor.Map?.(key, node2, path26);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path25);
+        return visitor.Seq?.(key, node2, path26);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path25);
+        return visitor.Pair?.(key, node2, path26);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path25);
+        return visitor.Scalar?.(key, node2, path26);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path25);
+        return visitor.Alias?.(key, node2, path26);
       return void 0;
     }
-    function replaceNode(key, path25, node2) {
-      const parent = path25[path25.length - 1];
+    function replaceNode(key, path26, node2) {
+      const parent = path26[path26.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -848,10 +848,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path25, value2) {
+    function collectionFromPath(schema, path26, value2) {
       let v = value2;
-      for (let i = path25.length - 1; i >= 0; --i) {
-        const k = path25[i];
+      for (let i = path26.length - 1; i >= 0; --i) {
+        const k = path26[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -870,7 +870,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path25) => path25 == null || typeof path25 === "object" && !!path25[Symbol.iterator]().next().done;
+    var isEmptyPath = (path26) => path26 == null || typeof path26 === "object" && !!path26[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -900,11 +900,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path25, value2) {
-        if (isEmptyPath(path25))
+      addIn(path26, value2) {
+        if (isEmptyPath(path26))
           this.add(value2);
         else {
-          const [key, ...rest] = path25;
+          const [key, ...rest] = path26;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value2);
@@ -918,8 +918,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path25) {
-        const [key, ...rest] = path25;
+      deleteIn(path26) {
+        const [key, ...rest] = path26;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -933,8 +933,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path25, keepScalar) {
-        const [key, ...rest] = path25;
+      getIn(path26, keepScalar) {
+        const [key, ...rest] = path26;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -952,8 +952,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path25) {
-        const [key, ...rest] = path25;
+      hasIn(path26) {
+        const [key, ...rest] = path26;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -963,8 +963,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path25, value2) {
-        const [key, ...rest] = path25;
+      setIn(path26, value2) {
+        const [key, ...rest] = path26;
         if (rest.length === 0) {
           this.set(key, value2);
         } else {
@@ -3479,9 +3479,9 @@ var require_Document = __commonJS({
           this.contents.add(value2);
       }
       /** Adds a value to the document. */
-      addIn(path25, value2) {
+      addIn(path26, value2) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path25, value2);
+          this.contents.addIn(path26, value2);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3556,14 +3556,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path25) {
-        if (Collection.isEmptyPath(path25)) {
+      deleteIn(path26) {
+        if (Collection.isEmptyPath(path26)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path25) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path26) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3578,10 +3578,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path25, keepScalar) {
-        if (Collection.isEmptyPath(path25))
+      getIn(path26, keepScalar) {
+        if (Collection.isEmptyPath(path26))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path25, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path26, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path25) {
-        if (Collection.isEmptyPath(path25))
+      hasIn(path26) {
+        if (Collection.isEmptyPath(path26))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path25) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path26) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3612,13 +3612,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path25, value2) {
-        if (Collection.isEmptyPath(path25)) {
+      setIn(path26, value2) {
+        if (Collection.isEmptyPath(path26)) {
           this.contents = value2;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path25), value2);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path26), value2);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path25, value2);
+          this.contents.setIn(path26, value2);
         }
       }
       /**
@@ -5579,9 +5579,9 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path25) => {
+    visit3.itemAtPath = (cst, path26) => {
       let item = cst;
-      for (const [field, index] of path25) {
+      for (const [field, index] of path26) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -5590,23 +5590,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit3.parentCollection = (cst, path25) => {
-      const parent = visit3.itemAtPath(cst, path25.slice(0, -1));
-      const field = path25[path25.length - 1][0];
+    visit3.parentCollection = (cst, path26) => {
+      const parent = visit3.itemAtPath(cst, path26.slice(0, -1));
+      const field = path26[path26.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path25, item, visitor) {
-      let ctrl = visitor(item, path25);
+    function _visit(path26, item, visitor) {
+      let ctrl = visitor(item, path26);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path25.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path26.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5617,10 +5617,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path25);
+            ctrl = ctrl(item, path26);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path25) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path26) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -8039,8 +8039,8 @@ var require_utils = __commonJS({
       }
       return output2;
     };
-    exports.basename = (path25, { windows } = {}) => {
-      const segs = path25.split(windows ? /[\\/]/ : "/");
+    exports.basename = (path26, { windows } = {}) => {
+      const segs = path26.split(windows ? /[\\/]/ : "/");
       const last = segs[segs.length - 1];
       if (last === "") {
         return segs[segs.length - 2];
@@ -9566,7 +9566,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 // src/gate/check.ts
-import { readFile as readFile8 } from "node:fs/promises";
+import { readFile as readFile7 } from "node:fs/promises";
 
 // src/baseline/io.ts
 import { mkdir, realpath as realpath2, rename, rm, writeFile } from "node:fs/promises";
@@ -10389,10 +10389,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path25) {
-  if (!path25)
+function getElementAtPath(obj, path26) {
+  if (!path26)
     return obj;
-  return path25.reduce((acc, key) => acc?.[key], obj);
+  return path26.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -10732,11 +10732,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path25, issues) {
+function prefixIssues(path26, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path25);
+    iss.path.unshift(path26);
     return iss;
   });
 }
@@ -11198,16 +11198,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path25 = []) => {
+  const processError = (error63, path26 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path25, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path26, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path25, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path26, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path25, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path26, ...issue2.path]);
       } else {
-        const fullpath = [...path25, ...issue2.path];
+        const fullpath = [...path26, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -11246,17 +11246,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path25 = []) => {
+  const processError = (error63, path26 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path25, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path26, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path25, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path26, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path25, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path26, ...issue2.path]);
       } else {
-        const fullpath = [...path25, ...issue2.path];
+        const fullpath = [...path26, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -11295,8 +11295,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path25 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path25) {
+  const path26 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path26) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -28434,13 +28434,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path25 = ref.slice(1).split("/").filter(Boolean);
-  if (path25.length === 0) {
+  const path26 = ref.slice(1).split("/").filter(Boolean);
+  if (path26.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path25[0] === defsKey) {
-    const key = path25[1] === void 0 ? void 0 : decodeJSONPointerSegment(path25[1]);
+  if (path26[0] === defsKey) {
+    const key = path26[1] === void 0 ? void 0 : decodeJSONPointerSegment(path26[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -29399,6 +29399,8 @@ var baselineSchema = external_exports.object({
     alpha: external_exports.number().optional(),
     paired: external_exports.boolean().optional(),
     robust: external_exports.boolean().optional(),
+    /** train.parallel when recorded; absent means one seed at a time. */
+    parallel: external_exports.number().int().positive().optional(),
     margins: external_exports.record(
       external_exports.string(),
       external_exports.object({ margin: external_exports.string().nullable(), direction: external_exports.enum(["both", "higher", "lower"]) }).strict()
@@ -32172,11 +32174,11 @@ async function readCheckpoint(python, file2, out) {
   return { content: checkpointContent(doc.leaves, doc.embeds ?? []) };
 }
 async function diffCheckpoints(python, a, b) {
-  const path25 = (f) => python.runtime.pathFor(f);
+  const path26 = (f) => python.runtime.pathFor(f);
   const r = await runPythonScript(
     python,
     CHECKPOINT_PY,
-    ["diff", path25(a.file), path25(b.file), a.out, b.out],
+    ["diff", path26(a.file), path26(b.file), a.out, b.out],
     CHECKPOINT_MARK
   );
   if (!r.ok) return { problem: r.problem };
@@ -34912,18 +34914,18 @@ async function openNpz(file2, size, limits) {
         return fromNpyBuffer(buf, limits);
       }
       if (!isNpy) {
-        const { sha256: sha2564 } = await hashZipEntry(fh, file2, e);
-        return { kind: "hashed", dtype: "bytes", shape: null, sha256: sha2564, note: "not a .npy entry: compared by SHA-256" };
+        const { sha256: sha2565 } = await hashZipEntry(fh, file2, e);
+        return { kind: "hashed", dtype: "bytes", shape: null, sha256: sha2565, note: "not a .npy entry: compared by SHA-256" };
       }
       const head = await streamZipEntry(fh, file2, e, NPY_MAX_HEADER + 12);
       const h = parseNpyHeader(head);
       if ("needBytes" in h) throw new FormatError(`entry ${e.name}: truncated .npy header`);
-      const { sha256: sha2563 } = await hashZipEntry(fh, file2, e, h.dataOffset);
+      const { sha256: sha2564 } = await hashZipEntry(fh, file2, e, h.dataOffset);
       return {
         kind: "hashed",
         dtype: h.dtype?.name ?? h.descr,
         shape: h.shape,
-        sha256: sha2563,
+        sha256: sha2564,
         note: h.dtype ? tooLarge(h.dataBytes ?? e.uncompressedSize, limits) : h.unsupported
       };
     };
@@ -35672,7 +35674,7 @@ function diffEnvironment(before, after) {
 }
 
 // src/drift/settings.ts
-var TRAINING_SETTINGS = /* @__PURE__ */ new Set(["command", "seeds"]);
+var TRAINING_SETTINGS = /* @__PURE__ */ new Set(["command", "seeds", "train.parallel"]);
 function changesTraining(drift2) {
   return drift2.group !== "gate settings" || TRAINING_SETTINGS.has(drift2.key);
 }
@@ -35691,6 +35693,7 @@ function flatSettings(s) {
   if (s.alpha !== void 0) out.set("alpha", s.alpha);
   if (s.paired !== void 0) out.set("paired", s.paired);
   if (s.robust !== void 0) out.set("robust", s.robust);
+  if (s.parallel !== void 0) out.set("train.parallel", s.parallel);
   for (const name of s.metrics) {
     const spec = s.margins && Object.hasOwn(s.margins, name) ? s.margins[name] : void 0;
     out.set(childKey("metrics", name, false), spec ? judged(spec) : null);
@@ -35707,6 +35710,7 @@ function diffSettings(before, after, file2) {
     const hasA = a.has(key);
     if (hasB && hasA && (b.get(key) === a.get(key) || (key.startsWith("metrics[") || key.startsWith("metrics.")) && key !== "metrics.file" && !bothKnowMargins))
       continue;
+    if (key === "train.parallel" && (b.get(key) ?? 1) === (a.get(key) ?? 1)) continue;
     if (hasB !== hasA && ["alpha", "paired", "robust"].includes(key)) continue;
     out.push({
       group: "gate settings",
@@ -36061,7 +36065,7 @@ import path16 from "node:path";
 // src/fingerprint/git.ts
 import { execFile } from "node:child_process";
 import { createHash as createHash6 } from "node:crypto";
-import { readFile as readFile3 } from "node:fs/promises";
+import { lstat } from "node:fs/promises";
 import path14 from "node:path";
 var FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 function git(root, args) {
@@ -36111,11 +36115,20 @@ async function codeTree(root, skip) {
     const m = /^(\d+) ([0-9a-f]+) \d\t(.*)$/s.exec(rec);
     if (m?.[3] !== void 0) entries.set(m[3], `${m[1]} ${m[2]}`);
   }
-  const reread = [...edited.split("\0"), ...untracked.split("\0")].filter(Boolean);
-  for (const rel of reread) {
-    if (skip(rel)) continue;
-    const bytes2 = await readFile3(path14.join(root, rel)).catch(() => null);
-    entries.set(rel, bytes2 === null ? "deleted" : `file ${createHash6("sha256").update(bytes2).digest("hex")}`);
+  const reread = [];
+  for (const rel of [...edited.split("\0"), ...untracked.split("\0")]) {
+    if (!rel || skip(rel)) continue;
+    const info = await lstat(path14.join(root, rel)).catch(() => void 0);
+    if (info?.isFile()) reread.push(rel);
+    else if (!info) entries.set(rel, "deleted");
+  }
+  if (reread.length) {
+    const ids = await hashObjects(root, reread);
+    if (ids === null) return null;
+    reread.forEach((rel, i) => {
+      const mode = entries.get(rel)?.split(" ")[0] ?? "100644";
+      entries.set(rel, `${mode} ${ids[i]}`);
+    });
   }
   const hash2 = createHash6("sha256");
   let files = 0;
@@ -36127,10 +36140,29 @@ async function codeTree(root, skip) {
   }
   return { sha256: hash2.digest("hex"), files };
 }
+function hashObjects(root, rels) {
+  return new Promise((resolve) => {
+    const child2 = execFile(
+      "git",
+      ["-C", root, "hash-object", "--stdin-paths"],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout) => {
+        const ids = err ? [] : stdout.split("\n").filter(Boolean);
+        resolve(ids.length === rels.length ? ids : null);
+      }
+    );
+    if (rels.some((r) => r.includes("\n"))) {
+      child2.kill();
+      return;
+    }
+    child2.stdin?.end(`${rels.join("\n")}
+`);
+  });
+}
 
 // src/gate/observe.ts
 import { createHash as createHash7 } from "node:crypto";
-import { readFile as readFile4, stat as stat4 } from "node:fs/promises";
+import { readFile as readFile3, stat as stat4 } from "node:fs/promises";
 import path15 from "node:path";
 
 // src/diagnose/lint.ts
@@ -36563,6 +36595,8 @@ function settingsOf(config2) {
     alpha: config2.alpha,
     paired: config2.paired,
     robust: config2.robust,
+    // Only kept when set, so baselines recorded one seed at a time stay byte-for-byte as before.
+    ...config2.train.parallel > 1 ? { parallel: config2.train.parallel } : {},
     margins: Object.fromEntries(
       config2.metrics.map((m) => [
         m.name,
@@ -36601,12 +36635,12 @@ async function describeDataChanges(config2, commit, data) {
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
     if (before === null || createHash7("sha256").update(before).digest("hex") !== entry.before) continue;
-    const detail = describeTextChange(before, await readFile4(file2, "utf8"));
+    const detail = describeTextChange(before, await readFile3(file2, "utf8"));
     if (detail) entry.detail = detail;
   }
 }
 async function snapshotInputs(s) {
-  const baselineText = await readFile4(s.baselinePath).catch(() => null);
+  const baselineText = await readFile3(s.baselinePath).catch(() => null);
   return {
     data: await statSnapshot(s.config.data, s.config.root),
     baseline: baselineText && createHash7("sha256").update(baselineText).digest("hex")
@@ -37077,7 +37111,7 @@ import path24 from "node:path";
 
 // src/cache/local.ts
 import { randomBytes } from "node:crypto";
-import { mkdir as mkdir3, readdir as readdir2, readFile as readFile5, rename as rename3, stat as stat5, unlink, utimes, writeFile as writeFile2 } from "node:fs/promises";
+import { mkdir as mkdir3, readdir as readdir2, readFile as readFile4, rename as rename3, stat as stat5, unlink, utimes, writeFile as writeFile2 } from "node:fs/promises";
 import path19 from "node:path";
 var KEY = /^[0-9a-f]{64}$/;
 var LOCAL_CACHE_MAX_BYTES = 64 * 1024 * 1024;
@@ -37098,7 +37132,7 @@ var LocalRunCache = class {
     const file2 = this.file(key);
     const info = await stat5(file2).catch(() => void 0);
     if (!info?.isFile() || info.size > MAX_ENTRY_BYTES) return void 0;
-    const text = await readFile5(file2, "utf8").catch(() => void 0);
+    const text = await readFile4(file2, "utf8").catch(() => void 0);
     if (text !== void 0) await utimes(file2, /* @__PURE__ */ new Date(), /* @__PURE__ */ new Date()).catch(() => void 0);
     return text;
   }
@@ -37234,7 +37268,7 @@ var LineSplitter = class {
 
 // src/runtime/process-table.ts
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { readdir as readdir3, readFile as readFile6, rm as rm5 } from "node:fs/promises";
+import { readdir as readdir3, readFile as readFile5, rm as rm5 } from "node:fs/promises";
 import path20 from "node:path";
 function pidAlive(pid) {
   try {
@@ -37279,7 +37313,7 @@ async function reapGroups(dir) {
   for (const name of names.filter((n) => n.endsWith(".json"))) {
     const file2 = path20.join(dir, name);
     try {
-      const r = JSON.parse(await readFile6(file2, "utf8"));
+      const r = JSON.parse(await readFile5(file2, "utf8"));
       const pgid = r.pgid;
       if (typeof pgid === "number" && pgid > 1 && r.started && isSameGroup(pgid, r.started)) {
         process.kill(-pgid, "SIGKILL");
@@ -37685,7 +37719,7 @@ function createRuntime(config2, log) {
 }
 
 // src/runtime/lock.ts
-import { open as open5, readFile as readFile7, rm as rm7 } from "node:fs/promises";
+import { open as open5, readFile as readFile6, rm as rm7 } from "node:fs/promises";
 import os2 from "node:os";
 import path23 from "node:path";
 function parseRecord(text) {
@@ -37712,7 +37746,7 @@ async function acquireLock(stateDir2, verb, warn) {
     } catch (err) {
       if (err.code !== "EEXIST") throw err;
     }
-    const holder = parseRecord(await readFile7(file2, "utf8").catch(() => ""));
+    const holder = parseRecord(await readFile6(file2, "utf8").catch(() => ""));
     if (holder && holder.host === record3.host && pidAlive(holder.pid)) {
       throw new GateError(
         `Another repro-gate run (${holder.verb}, process ${holder.pid}, started ${holder.startedAt}) is using ${stateDir2}.`,
@@ -37796,85 +37830,100 @@ function chooseRunCache(req, config2, dir) {
 }
 
 // src/gate/check.ts
-async function check3(req) {
+async function readCheckInputs(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
   const { baselinePath } = baselineLocation(config2);
   const baseline = await readBaseline(baselinePath, req.configPath, config2.root);
   checkBaselineFits(config2, baseline, baselinePath);
-  let base2;
-  let baseProblem;
-  if (req.base) {
-    try {
-      base2 = await readBase(config2, baselinePath, await readFile8(baselinePath, "utf8"), req.base);
-    } catch (err) {
-      if (req.baseRequired !== false || !(err instanceof GateError)) throw err;
-      baseProblem = { code: "base-unavailable", message: `${err.message} ${err.hint ?? ""}`.trim() };
-    }
+  if (!req.base) return { config: config2, baseline };
+  try {
+    return {
+      config: config2,
+      baseline,
+      base: await readBase(config2, baselinePath, await readFile7(baselinePath, "utf8"), req.base)
+    };
+  } catch (err) {
+    if (req.baseRequired !== false || !(err instanceof GateError)) throw err;
+    return {
+      config: config2,
+      baseline,
+      baseProblem: { code: "base-unavailable", message: `${err.message} ${err.hint ?? ""}`.trim() }
+    };
   }
-  return withSession(req, config2, "check", async (s) => {
+}
+async function check3(req) {
+  const inputs = await readCheckInputs(req);
+  return withSession(req, inputs.config, "check", async (s) => {
     const { fingerprints, context } = await observe(s);
-    const drift2 = await driftSince(s, baseline, fingerprints);
     const inputsBefore = await snapshotInputs(s);
     const cache2 = await openSeedCache(s, fingerprints, context.commit, "reuse");
-    const own2 = await trainAndCompare(s, baseline, cache2);
-    const { candidate, sequential } = own2;
-    drift2.config.push(...diffResolvedConfigs(baseline.runs, candidate));
-    const warnings = [
-      ...baseProblem ? [baseProblem] : [],
-      ...own2.warnings,
-      ...await inputsModified(s, inputsBefore),
-      ...s.notes
-    ];
-    let judged2 = own2;
-    let baselineChange;
-    if (base2?.changed.length) {
-      const againstBase = compareWithBase(base2, config2, candidate);
-      const follows = req.acceptBaselineChange || !base2.baseline ? "change" : "base";
-      baselineChange = describeChange(base2, own2.verdict, againstBase, follows, req.acceptedBy);
-      if (follows === "base") {
-        judged2 = againstBase;
-        warnings.push(...againstBase.warnings);
-      }
-      const message = `This change updates the ${baselineChange.changed.join(" and the ")}. ${baselineChange.why}`;
-      warnings.unshift({ code: "baseline-changed", message });
-      s.log.warn(message);
-    }
-    const { verdict, metrics, mismatches } = judged2;
-    let cause;
-    let diagnosis;
-    if (FAILING_VERDICTS.includes(verdict)) {
-      const codeChanges = baseline.commit ? await codeChangesSince(s, baseline.commit) : null;
-      if (baseline.commit && codeChanges === null) {
-        warnings.push({
-          code: "code-changes-unknown",
-          message: context.commit === null ? "This folder is not a git checkout, so changes to the training code since the baseline cannot be told apart." : `The baseline's commit ${shortHash(baseline.commit)} is not in this clone, so code changes cannot be told apart (check out with fetch-depth: 0).`
-        });
-      }
-      cause = rankCause({ drift: drift2, codeChanges, metrics, mismatches });
-      if (cause.cause === "unknown" && config2.mode === "exact" && config2.diagnose.auto && !baselineChange) {
-        const seed = mismatches[0]?.seed ?? config2.seeds[0] ?? 0;
-        diagnosis = await diagnose(diagnoseContext(s), seed);
-        cause = diagnosisCause(diagnosis);
-      }
-    }
-    return outcome(
-      buildReport(context, {
-        command: "check",
-        verdict,
-        baseline,
-        drift: drift2,
-        candidate,
-        metrics,
-        mismatches,
-        cause,
-        warnings,
-        diagnosis,
-        sequential,
-        baselineChange,
-        cache: cacheUse(cache2)
-      })
+    const own2 = await trainAndCompare(s, inputs.baseline, cache2);
+    const modified = await inputsModified(s, inputsBefore);
+    return judge(
+      s,
+      req,
+      inputs,
+      { fingerprints, context, own: own2, notes: [...modified, ...s.notes], cache: cacheUse(cache2) },
+      (seed) => diagnose(diagnoseContext(s), seed)
     );
   });
+}
+async function judge(s, req, inputs, found, rerun) {
+  const { config: config2, baseline, base: base2, baseProblem } = inputs;
+  const { fingerprints, context, own: own2 } = found;
+  const { candidate, sequential } = own2;
+  const drift2 = await driftSince(s, baseline, fingerprints);
+  drift2.config.push(...diffResolvedConfigs(baseline.runs, candidate));
+  const warnings = [...baseProblem ? [baseProblem] : [], ...own2.warnings, ...found.notes];
+  let judged2 = own2;
+  let baselineChange;
+  if (base2?.changed.length) {
+    const againstBase = compareWithBase(base2, config2, candidate);
+    const follows = req.acceptBaselineChange || !base2.baseline ? "change" : "base";
+    baselineChange = describeChange(base2, own2.verdict, againstBase, follows, req.acceptedBy);
+    if (follows === "base") {
+      judged2 = againstBase;
+      warnings.push(...againstBase.warnings);
+    }
+    const message = `This change updates the ${baselineChange.changed.join(" and the ")}. ${baselineChange.why}`;
+    warnings.unshift({ code: "baseline-changed", message });
+    s.log.warn(message);
+  }
+  const { verdict, metrics, mismatches } = judged2;
+  let cause;
+  let diagnosis;
+  if (FAILING_VERDICTS.includes(verdict)) {
+    const codeChanges = baseline.commit ? await codeChangesSince(s, baseline.commit) : null;
+    if (baseline.commit && codeChanges === null) {
+      warnings.push({
+        code: "code-changes-unknown",
+        message: context.commit === null ? "This folder is not a git checkout, so changes to the training code since the baseline cannot be told apart." : `The baseline's commit ${shortHash(baseline.commit)} is not in this clone, so code changes cannot be told apart (check out with fetch-depth: 0).`
+      });
+    }
+    cause = rankCause({ drift: drift2, codeChanges, metrics, mismatches });
+    if (rerun && cause.cause === "unknown" && config2.mode === "exact" && config2.diagnose.auto && !baselineChange) {
+      const seed = mismatches[0]?.seed ?? config2.seeds[0] ?? 0;
+      diagnosis = await rerun(seed);
+      cause = diagnosisCause(diagnosis);
+    }
+  }
+  return outcome(
+    buildReport(context, {
+      command: "check",
+      verdict,
+      baseline,
+      drift: drift2,
+      candidate,
+      metrics,
+      mismatches,
+      cause,
+      warnings,
+      diagnosis,
+      sequential,
+      baselineChange,
+      cache: found.cache
+    })
+  );
 }
 function describeChange(base2, verdictAgainstChange, againstBase, follows, acceptedBy) {
   const at = shortHash(base2.commit);
@@ -37927,71 +37976,72 @@ function checkBaselineFits(config2, baseline, file2) {
       );
   }
 }
-async function trainAndCompare(s, baseline, cache2) {
-  const { config: config2, log } = s;
-  const warnings = [];
-  const warnNow = (found) => {
-    for (const w of found) log.warn(w.message);
-    warnings.push(...found);
-  };
+function powerWarnings(config2, baseline) {
+  if (config2.mode === "exact" || config2.robust) return [];
+  return seedWarnings(baseline.runs, config2.metrics, {
+    alpha: config2.alpha,
+    nCandidate: config2.seeds.length,
+    paired: config2.paired
+  });
+}
+function compareCandidate(config2, baseline, candidate, before) {
   if (config2.mode === "exact") {
-    const candidate2 = await seedRuns(s, "check", config2.seeds, cache2);
     const r2 = compareExact(
       baseline.runs,
-      candidate2,
+      candidate,
       config2.metrics.map((m) => m.name),
       config2.artifacts
     );
-    return { candidate: candidate2, verdict: r2.verdict, metrics: r2.metrics, mismatches: r2.mismatches, warnings };
+    return { candidate, verdict: r2.verdict, metrics: r2.metrics, mismatches: r2.mismatches, warnings: before };
   }
-  if (config2.sequential) {
-    const plan = planForGate(config2.sequential, {
-      alpha: config2.alpha,
-      paired: config2.paired,
-      nBaseline: baseline.runs.length
-    });
-    const lastLook = plan.looks.length - 1;
-    warnNow(
-      seedWarnings(baseline.runs, config2.metrics, {
-        alpha: plan.alphaPerLook[lastLook] ?? config2.alpha,
-        nCandidate: plan.looks[lastLook] ?? config2.seeds.length,
-        bothSides: false,
-        paired: config2.paired
-      })
-    );
-    const candidate2 = [];
-    for (let look = 0; ; look++) {
-      candidate2.push(...await seedRuns(s, "check", config2.seeds.slice(candidate2.length, plan.looks[look]), cache2));
-      const r2 = compareSequentialLook(plan, look, baseline.runs, candidate2, config2.metrics);
-      log.info(r2.summary.reason);
-      if (r2.decision !== "continue" || look === lastLook) {
-        const verdict = r2.decision === "continue" ? "inconclusive" : r2.decision;
-        return {
-          candidate: candidate2,
-          verdict,
-          metrics: r2.metrics,
-          mismatches: [],
-          warnings: [...warnings, ...r2.warnings],
-          sequential: r2.summary
-        };
-      }
-    }
-  }
-  if (!config2.robust)
-    warnNow(
-      seedWarnings(baseline.runs, config2.metrics, {
-        alpha: config2.alpha,
-        nCandidate: config2.seeds.length,
-        paired: config2.paired
-      })
-    );
-  const candidate = await seedRuns(s, "check", config2.seeds, cache2);
   const r = compareStatistical(baseline.runs, candidate, config2.metrics, {
     alpha: config2.alpha,
     paired: config2.paired,
     robust: config2.robust
   });
-  return { candidate, verdict: r.verdict, metrics: r.metrics, mismatches: [], warnings: [...warnings, ...r.warnings] };
+  return { candidate, verdict: r.verdict, metrics: r.metrics, mismatches: [], warnings: [...before, ...r.warnings] };
+}
+async function trainAndCompare(s, baseline, cache2) {
+  const { config: config2, log } = s;
+  if (config2.mode === "statistical" && config2.sequential) return trainSequential(s, baseline, cache2);
+  const before = powerWarnings(config2, baseline);
+  for (const w of before) log.warn(w.message);
+  const candidate = await seedRuns(s, "check", config2.seeds, cache2);
+  return compareCandidate(config2, baseline, candidate, before);
+}
+async function trainSequential(s, baseline, cache2) {
+  const { config: config2, log } = s;
+  const sequential = config2.sequential;
+  const plan = planForGate(sequential, {
+    alpha: config2.alpha,
+    paired: config2.paired,
+    nBaseline: baseline.runs.length
+  });
+  const lastLook = plan.looks.length - 1;
+  const warnings = seedWarnings(baseline.runs, config2.metrics, {
+    alpha: plan.alphaPerLook[lastLook] ?? config2.alpha,
+    nCandidate: plan.looks[lastLook] ?? config2.seeds.length,
+    bothSides: false,
+    paired: config2.paired
+  });
+  for (const w of warnings) log.warn(w.message);
+  const candidate = [];
+  for (let look = 0; ; look++) {
+    candidate.push(...await seedRuns(s, "check", config2.seeds.slice(candidate.length, plan.looks[look]), cache2));
+    const r = compareSequentialLook(plan, look, baseline.runs, candidate, config2.metrics);
+    log.info(r.summary.reason);
+    if (r.decision !== "continue" || look === lastLook) {
+      const verdict = r.decision === "continue" ? "inconclusive" : r.decision;
+      return {
+        candidate,
+        verdict,
+        metrics: r.metrics,
+        mismatches: [],
+        warnings: [...warnings, ...r.warnings],
+        sequential: r.summary
+      };
+    }
+  }
 }
 function diagnosisCause(d) {
   if (!d.deterministic)
@@ -38069,32 +38119,37 @@ async function record2(req) {
     const cache2 = await openSeedCache(s, fingerprints, context.commit, "save");
     const runs = await seedRuns(s, "record", config2.seeds, cache2);
     const warnings = [...await inputsModified(s, inputsBefore), ...s.notes];
-    checkRecordable(
-      runs,
-      config2.metrics.map((m) => m.name)
-    );
-    const recorded = {
-      schemaVersion: BASELINE_SCHEMA_VERSION,
-      tool: { name: "repro-gate", version: TOOL_VERSION },
-      recordedAt: (/* @__PURE__ */ new Date()).toISOString(),
-      commit: context.commit,
-      settings: settingsOf(config2),
-      runs,
-      fingerprints
-    };
-    await writeBaseline(s.baselinePath, recorded);
-    s.log.info(`Baseline written to ${s.baselinePath}: commit it.`);
-    return outcome(
-      buildReport(context, {
-        command: "record",
-        verdict: "recorded",
-        baseline: recorded,
-        candidate: runs,
-        warnings,
-        cache: cacheUse(cache2)
-      })
-    );
+    return writeRecorded(context, { runs, fingerprints, warnings, cache: cacheUse(cache2) }, (m) => s.log.info(m));
   });
+}
+async function writeRecorded(context, found, info) {
+  const { config: config2 } = context;
+  checkRecordable(
+    found.runs,
+    config2.metrics.map((m) => m.name)
+  );
+  const recorded = {
+    schemaVersion: BASELINE_SCHEMA_VERSION,
+    tool: { name: "repro-gate", version: TOOL_VERSION },
+    recordedAt: (/* @__PURE__ */ new Date()).toISOString(),
+    commit: context.commit,
+    settings: settingsOf(config2),
+    runs: found.runs,
+    fingerprints: found.fingerprints
+  };
+  const { baselinePath } = baselineLocation(config2);
+  await writeBaseline(baselinePath, recorded);
+  info(`Baseline written to ${baselinePath}: commit it.`);
+  return outcome(
+    buildReport(context, {
+      command: "record",
+      verdict: "recorded",
+      baseline: recorded,
+      candidate: found.runs,
+      warnings: found.warnings,
+      cache: found.cache
+    })
+  );
 }
 
 // src/gate/diagnose.ts
@@ -38181,6 +38236,330 @@ function runEquivalence(args) {
     `p = ${r.p.toPrecision(4)} (lower ${r.pLower.toPrecision(4)}, upper ${r.pUpper.toPrecision(4)}), df = ${num(r.df)}, se = ${num(r.se)}, ${r.design}${r.degenerate ? ", zero spread (deterministic verdict)" : ""}`
   ].join("\n");
   return { exitCode: r.verdict === "equivalent" ? 0 : 1, json: json2, text };
+}
+
+// src/gate/shard.ts
+import { randomBytes as randomBytes3 } from "node:crypto";
+import { lstat as lstat2, mkdir as mkdir5, readdir as readdir4, readFile as readFile8, rename as rename4, rm as rm8, writeFile as writeFile4 } from "node:fs/promises";
+import path25 from "node:path";
+
+// src/schema/shard.ts
+var SHARD_SCHEMA_VERSION = 1;
+var sha2563 = external_exports.string().regex(/^[0-9a-f]{64}$/);
+var shardResultSchema = external_exports.object({
+  schemaVersion: external_exports.literal(SHARD_SCHEMA_VERSION),
+  kind: external_exports.literal("repro-gate-shard"),
+  tool: external_exports.object({ name: external_exports.literal("repro-gate"), version: external_exports.string() }).strict(),
+  command: external_exports.enum(["check", "record"]),
+  /** SHA-256 of repro-gate.yml's bytes: every shard and the aggregate read the same config. */
+  configSha256: sha2563,
+  /** SHA-256 of the baseline file's bytes when the shard ran `check`; null for `record`. */
+  baselineSha256: sha2563.nullable(),
+  /** The project's commit (null outside git). */
+  commit: external_exports.string().nullable(),
+  shard: external_exports.object({ index: external_exports.number().int().positive(), count: external_exports.number().int().positive() }).strict().refine((s) => s.index <= s.count, "index must be at most count"),
+  /** The seeds this shard trained, in order. */
+  seeds: external_exports.array(external_exports.number().int().nonnegative()),
+  runs: external_exports.array(runRecordSchema),
+  fingerprints: fingerprintsSchema,
+  /** What the runs found that the report should say. */
+  notes: external_exports.array(warningSchema),
+  cache: cacheUseSchema.nullable(),
+  finishedAt: external_exports.string()
+}).strict();
+
+// src/gate/shard-set.ts
+var SHARD_HINT = "Pass it as INDEX/COUNT with 1 ≤ INDEX ≤ COUNT, e.g. --shard 2/4 for the second of four jobs.";
+function parseShardSpec(text) {
+  const m = /^(\d{1,4})\/(\d{1,4})$/.exec(text.trim());
+  const index = Number(m?.[1]);
+  const count2 = Number(m?.[2]);
+  if (!m || index < 1 || count2 < 1 || index > count2)
+    throw new GateError(`"${text}" is not a shard: expected INDEX/COUNT.`, SHARD_HINT);
+  return { index, count: count2 };
+}
+function shardSeeds(seeds, spec) {
+  return seeds.filter((_, i) => i % spec.count === spec.index - 1);
+}
+var AGGREGATE_HINT = `Aggregate the shards of one workflow run, on the commit they trained (download only that run's "repro-gate-shard-*" artifacts).`;
+function assembleShards(files, want) {
+  const [first] = files;
+  if (!first) throw new GateError("No shard results were found.", AGGREGATE_HINT);
+  const name = (f) => `${f.file} (shard ${f.result.shard.index} of ${f.result.shard.count})`;
+  for (const f of files) {
+    const r = f.result;
+    if (r.command !== want.command)
+      throw new GateError(`${name(f)} was written by \`${r.command}\`, not \`${want.command}\`.`, AGGREGATE_HINT);
+    if (r.tool.version !== want.toolVersion)
+      throw new GateError(
+        `${name(f)} was written by repro-gate ${r.tool.version}; this is ${want.toolVersion}.`,
+        "Use the same repro-gate version in the shard jobs and the aggregate job (pin the same action ref)."
+      );
+    if (r.configSha256 !== want.configSha256)
+      throw new GateError(
+        `${name(f)} was trained with a different repro-gate.yml (sha256 ${shortHash(r.configSha256)}) than this checkout's (${shortHash(want.configSha256)}).`,
+        AGGREGATE_HINT
+      );
+    if (r.baselineSha256 !== want.baselineSha256)
+      throw new GateError(
+        `${name(f)} was trained against a different baseline file (sha256 ${shortHash(r.baselineSha256)}) than this checkout's (${shortHash(want.baselineSha256)}).`,
+        AGGREGATE_HINT
+      );
+    if (r.commit !== first.result.commit)
+      throw new GateError(
+        `The shards were trained at different commits: ${shortHash(first.result.commit)} (${first.file}) and ${shortHash(r.commit)} (${f.file}).`,
+        AGGREGATE_HINT
+      );
+    if (r.shard.count !== first.result.shard.count)
+      throw new GateError(
+        `${first.file} is one of ${first.result.shard.count} shards, ${f.file} one of ${r.shard.count}.`,
+        AGGREGATE_HINT
+      );
+  }
+  const count2 = first.result.shard.count;
+  const byIndex = /* @__PURE__ */ new Map();
+  for (const f of files) {
+    const other = byIndex.get(f.result.shard.index);
+    if (other)
+      throw new GateError(
+        `Shard ${f.result.shard.index} of ${count2} appears twice: ${other.file} and ${f.file}.`,
+        AGGREGATE_HINT
+      );
+    byIndex.set(f.result.shard.index, f);
+  }
+  const missing = Array.from({ length: count2 }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
+  if (missing.length)
+    throw new GateError(
+      `${missing.length === 1 ? "Shard" : "Shards"} ${missing.join(", ")} of ${count2} ${missing.length === 1 ? "is" : "are"} missing (found ${[...byIndex.keys()].sort((a, b) => a - b).join(", ")}).`,
+      "Every shard job must finish and upload its result before the aggregate job runs (needs: the shard job); re-run the failed shard."
+    );
+  const shards = [...byIndex.values()].sort((a, b) => a.result.shard.index - b.result.shard.index);
+  const runs = /* @__PURE__ */ new Map();
+  for (const f of shards) {
+    const expected = shardSeeds(want.seeds, f.result.shard);
+    const trained = f.result.runs.map((r) => r.seed);
+    if (canonicalJson(f.result.seeds) !== canonicalJson(expected) || canonicalJson(trained) !== canonicalJson(expected))
+      throw new GateError(
+        `${name(f)} trained seeds ${trained.join(", ") || "none"}, but this config gives it seeds ${expected.join(", ") || "none"}.`,
+        AGGREGATE_HINT
+      );
+    for (const run of f.result.runs) runs.set(run.seed, run);
+  }
+  const base2 = first.result.fingerprints;
+  const notes = [];
+  for (const f of shards.slice(1)) {
+    const fp = f.result.fingerprints;
+    for (const part of ["data", "config"]) {
+      if (canonicalJson(fp[part]) !== canonicalJson(base2[part]))
+        throw new GateError(
+          `${name(f)} saw different ${part} than ${first.file}: shards must train on the same ${part}.`,
+          AGGREGATE_HINT
+        );
+    }
+    const env = diffEnvironment(base2.environment, fp.environment);
+    if (env.length) {
+      notes.push({
+        code: "shard-environments-differ",
+        message: `Shard ${f.result.shard.index} ran in a different environment than shard ${first.result.shard.index} (${listSome(env.map((e) => e.key))}); the report's environment is shard ${first.result.shard.index}'s.`
+      });
+    }
+  }
+  for (const f of shards)
+    for (const n of f.result.notes) if (!notes.some((x) => x.message === n.message)) notes.push(n);
+  return {
+    runs: want.seeds.map((seed) => runs.get(seed)),
+    fingerprints: base2,
+    commit: first.result.commit,
+    notes,
+    ...joinCacheUse(shards, want.seeds)
+  };
+}
+function joinCacheUse(shards, seeds) {
+  const used = shards.map((f) => f.result.cache).filter((c) => c !== null);
+  const [one] = used;
+  if (!one) return {};
+  const reused = new Set(used.flatMap((c) => c.reused));
+  return {
+    cache: {
+      store: one.store,
+      key: one.key,
+      reused: seeds.filter((s) => reused.has(s)),
+      trained: seeds.filter((s) => !reused.has(s))
+    }
+  };
+}
+
+// src/gate/shard.ts
+var SEQUENTIAL_WITH_SHARDS = "seeds: {min, max} decides after each look which seeds to train next, while shards train fixed seed sets at the same time: a look would have to wait for a whole matrix round. Use fixed seeds (e.g. seeds: 8) with shards, or run the sequential plan without --shard.";
+function fileSha(file2) {
+  return readFile8(file2).then((b) => sha256Hex(b));
+}
+async function trainShard(command, req) {
+  let config2;
+  let baselineSha256 = null;
+  if (command === "check") {
+    ({ config: config2 } = await readCheckInputs({ ...req, base: void 0 }));
+    if (config2.sequential)
+      throw new GateError("A sequential plan cannot be split into shards.", SEQUENTIAL_WITH_SHARDS);
+    baselineSha256 = await fileSha(baselineLocation(config2).baselinePath);
+  } else {
+    config2 = await loadConfig(req.configPath, req.cwd);
+  }
+  const seeds = shardSeeds(config2.seeds, req.shard);
+  const { index, count: count2 } = req.shard;
+  if (!seeds.length)
+    throw new GateError(
+      `Shard ${index} of ${count2} has no seeds: the config trains ${plural2(config2.seeds.length, "seed")}.`,
+      `Use at most ${config2.seeds.length} shards.`
+    );
+  const file2 = req.resultPath ? path25.resolve(req.cwd, req.resultPath) : path25.join(stateDir(config2), "shards", `shard-${index}-of-${count2}.json`);
+  const configSha256 = await fileSha(config2.path);
+  return withSession(req, config2, command, async (s) => {
+    const { fingerprints, context } = await observe(s);
+    const before = await snapshotInputs(s);
+    const cache2 = await openSeedCache(s, fingerprints, context.commit, command === "check" ? "reuse" : "save");
+    const runs = await seedRuns(s, command, seeds, cache2);
+    const notes = [...await inputsModified(s, before), ...s.notes];
+    const result = {
+      schemaVersion: SHARD_SCHEMA_VERSION,
+      kind: "repro-gate-shard",
+      tool: { name: "repro-gate", version: TOOL_VERSION },
+      command,
+      configSha256,
+      baselineSha256,
+      commit: context.commit,
+      shard: { index, count: count2 },
+      seeds,
+      runs,
+      fingerprints,
+      notes,
+      cache: cacheUse(cache2) ?? null,
+      finishedAt: (/* @__PURE__ */ new Date()).toISOString()
+    };
+    await writeAtomically(file2, `${JSON.stringify(result, null, 2)}
+`);
+    s.log.info(
+      `Shard ${index} of ${count2}: trained ${plural2(seeds.length, "seed")} (${seeds.join(", ")}); result written to ${file2}. Run \`repro-gate aggregate\` on every shard's result.`
+    );
+    return { result, file: file2 };
+  });
+}
+async function writeAtomically(file2, text) {
+  await mkdir5(path25.dirname(file2), { recursive: true });
+  const tmp = `${file2}.${randomBytes3(4).toString("hex")}.tmp`;
+  try {
+    await writeFile4(tmp, text);
+    await rename4(tmp, file2);
+  } catch (err) {
+    await rm8(tmp, { force: true });
+    throw new GateError(
+      `Cannot write the shard result ${file2}: ${err.message}.`,
+      "Check that the folder is writable."
+    );
+  }
+}
+var MAX_SHARD_FILES = 1e3;
+var MAX_SHARD_BYTES = 64 * 1024 * 1024;
+async function readShardFiles(dir) {
+  const info = await lstat2(dir).catch(() => void 0);
+  if (!info?.isDirectory())
+    throw new GateError(
+      `The shard results folder ${dir} does not exist.`,
+      'Pass the folder the shard artifacts were downloaded to: --results DIR (action input "results").'
+    );
+  const out = [];
+  const walk2 = async (folder) => {
+    for (const entry of (await readdir4(folder, { withFileTypes: true })).sort((a, b) => a.name < b.name ? -1 : 1)) {
+      const full = path25.join(folder, entry.name);
+      if (entry.isDirectory()) await walk2(full);
+      else if (entry.isFile() && entry.name.endsWith(".json")) {
+        if (out.length >= MAX_SHARD_FILES)
+          throw new GateError(
+            `More than ${MAX_SHARD_FILES} JSON files under ${dir}.`,
+            "Download only the shard artifacts into it."
+          );
+        if ((await lstat2(full)).size > MAX_SHARD_BYTES)
+          throw new GateError(
+            `${full} is larger than 64 MiB: it is not a shard result.`,
+            "Download only the shard artifacts into the folder."
+          );
+        out.push({
+          file: path25.relative(dir, full) || entry.name,
+          result: parseShardResult(await readFile8(full, "utf8"), full)
+        });
+      }
+    }
+  };
+  await walk2(dir);
+  return out;
+}
+function parseShardResult(text, file2) {
+  let raw;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new GateError(
+      `${file2} is not valid JSON, so it is not a shard result.`,
+      "Download only the shard artifacts into the results folder."
+    );
+  }
+  const parsed = shardResultSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue2 = parsed.error.issues[0];
+    throw new GateError(
+      `${file2} is not a repro-gate shard result (${issue2?.path.join(".") || "file"}: ${issue2?.message}).`,
+      'Download only the "repro-gate-shard-*" artifacts, written by the same repro-gate version.'
+    );
+  }
+  return parsed.data;
+}
+async function aggregate(req) {
+  const files = await readShardFiles(path25.resolve(req.cwd, req.resultsDir));
+  const command = files[0]?.result.command ?? "check";
+  const config2 = await loadConfig(req.configPath, req.cwd);
+  const want = {
+    command,
+    toolVersion: TOOL_VERSION,
+    configSha256: await fileSha(config2.path),
+    seeds: config2.seeds
+  };
+  const log = req.log;
+  const { baselineName } = baselineLocation(config2);
+  const commit = await gitCommit(config2.root);
+  if (command === "record") {
+    const shards2 = assembleShards(files, { ...want, baselineSha256: null });
+    const context2 = {
+      config: config2,
+      baselineName,
+      commit: shards2.commit,
+      lint: lintOf(config2, shards2.fingerprints.environment)
+    };
+    return writeRecorded(
+      context2,
+      { runs: shards2.runs, fingerprints: shards2.fingerprints, warnings: shards2.notes, cache: shards2.cache },
+      (m) => log.info(m)
+    );
+  }
+  const inputs = await readCheckInputs(req);
+  if (config2.sequential) throw new GateError("A sequential plan cannot be split into shards.", SEQUENTIAL_WITH_SHARDS);
+  const shards = assembleShards(files, {
+    ...want,
+    baselineSha256: await fileSha(baselineLocation(config2).baselinePath)
+  });
+  const before = powerWarnings(config2, inputs.baseline);
+  for (const w of before) log.warn(w.message);
+  const own2 = compareCandidate(config2, inputs.baseline, shards.runs, before);
+  const context = { config: config2, baselineName, commit, lint: lintOf(config2, shards.fingerprints.environment) };
+  return judge({ config: config2, baselineName, log }, req, inputs, {
+    fingerprints: shards.fingerprints,
+    context,
+    own: own2,
+    notes: shards.notes,
+    cache: shards.cache
+  });
+}
+function lintOf(config2, environment) {
+  return lintDeterminism(environment, config2.train.env, config2.train.gpus);
 }
 
 // src/gate/index.ts
@@ -38674,6 +39053,9 @@ Commands:
                [--base REF]: also judge by REF's baseline and gate settings, and follow REF's
                verdict when this change alters them, unless --accept-baseline-change
                [--no-cache]: train every seed instead of reusing cached results
+               [--shard I/N [--result FILE]]: train only shard I of N's seeds (also record)
+  aggregate    --results DIR: compare (or record) the shards' results as one run
+                                                                     exit as check (or record)
   drift        diff data, config and environment with the baseline   exit 0 none, 1 drift, 2 error
   equivalence  TOST on two samples: --candidate 1,2,3 --baseline 4,5,6 --lower L --upper U
                [--alpha 0.05] [--paired]                              exit 0 equivalent, 1 not, 2 error
@@ -38702,7 +39084,10 @@ var OPTIONS = {
   markdown: { type: "boolean", default: false },
   base: { type: "string" },
   "accept-baseline-change": { type: "boolean", default: false },
-  "no-cache": { type: "boolean", default: false }
+  "no-cache": { type: "boolean", default: false },
+  shard: { type: "string" },
+  result: { type: "string" },
+  results: { type: "string" }
 };
 function joinNegativeValues(argv) {
   const out = [];
@@ -38719,6 +39104,32 @@ function joinNegativeValues(argv) {
     } else out.push(arg);
   }
   return out;
+}
+function checkOptionsFit(command, values) {
+  const misplaced = (option, owners, example) => new GateError(`${option} is an option of ${owners}, not ${command}.`, `For example: ${example}`);
+  if ((values.base !== void 0 || values["accept-baseline-change"]) && command !== "check" && command !== "aggregate")
+    throw misplaced("--base", "check and aggregate", "repro-gate check --base origin/main");
+  if (values["no-cache"] && command !== "check" && command !== "record")
+    throw misplaced("--no-cache", "check and record", "repro-gate check --no-cache");
+  if (values.shard !== void 0 && command !== "check" && command !== "record")
+    throw misplaced("--shard", "check and record", "repro-gate check --shard 1/4");
+  if (values.result !== void 0 && values.shard === void 0)
+    throw new GateError(
+      "--result names the file a shard writes: it needs --shard.",
+      "For example: repro-gate check --shard 1/4 --result shard-1.json"
+    );
+  if (values.shard !== void 0 && values.base !== void 0)
+    throw new GateError(
+      "--base is judged when the shards are aggregated, not by each shard.",
+      "Pass --base to `repro-gate aggregate` instead."
+    );
+  if (values.results !== void 0 && command !== "aggregate")
+    throw misplaced("--results", "aggregate", "repro-gate aggregate --results shards/");
+  if (command === "aggregate" && values.results === void 0)
+    throw new GateError(
+      "aggregate needs the folder holding the shards' results.",
+      "For example: repro-gate aggregate --results shards/"
+    );
 }
 function parseCommandLine(argv) {
   try {
@@ -38808,31 +39219,36 @@ async function main(argv, io, onCancel) {
       );
       return exitCode;
     }
-    if (!isGateCommand(command)) {
+    if (command !== "aggregate" && !isGateCommand(command)) {
       throw new GateError(
         `Unknown command "${command}".`,
-        "Use one of: record, check, drift, equivalence, diagnose (see `repro-gate --help`)."
+        "Use one of: record, check, drift, aggregate, equivalence, diagnose (see `repro-gate --help`)."
       );
     }
-    if ((values.base !== void 0 || values["accept-baseline-change"]) && command !== "check") {
-      throw new GateError(
-        `--base and --accept-baseline-change are options of check, not ${command}.`,
-        "Run `repro-gate check --base REF`."
-      );
-    }
-    if (values["no-cache"] && command === "drift")
-      throw new GateError(
-        "--no-cache is an option of check and record: drift trains nothing.",
-        "Run `repro-gate drift`."
-      );
-    const outcome2 = await runGate(command, {
+    checkOptionsFit(command, values);
+    const req = {
       configPath: values.config,
       cwd: io.cwd,
       log: stderrLogger,
       ...values["no-cache"] ? { noCache: true } : {},
       ...values.base !== void 0 ? { base: values.base } : {},
       ...values["accept-baseline-change"] ? { acceptBaselineChange: true, acceptedBy: "--accept-baseline-change" } : {}
-    });
+    };
+    if (values.shard !== void 0 && (command === "check" || command === "record")) {
+      const shard = parseShardSpec(values.shard);
+      const { result, file: file2 } = await trainShard(command, {
+        ...req,
+        shard,
+        ...values.result !== void 0 ? { resultPath: values.result } : {}
+      });
+      io.stdout(
+        values.json ? `${JSON.stringify({ file: file2, shard: result.shard, seeds: result.seeds }, null, 2)}
+` : `Shard ${shard.index} of ${shard.count}: seeds ${result.seeds.join(", ")} → ${file2}
+`
+      );
+      return 0;
+    }
+    const outcome2 = command === "aggregate" ? await aggregate({ ...req, resultsDir: values.results }) : await runGate(command, req);
     io.stdout(
       values.json ? `${JSON.stringify(outcome2.report, null, 2)}
 ` : renderMarkdown(outcome2.report, { format: values.markdown ? "github" : "terminal" })

@@ -1079,14 +1079,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path26 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path27 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path26 && path26[0] !== "/") {
-          path26 = `/${path26}`;
+        if (path27 && path27[0] !== "/") {
+          path27 = `/${path27}`;
         }
-        return new URL(`${origin}${path26}`);
+        return new URL(`${origin}${path27}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1537,39 +1537,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path26, origin }
+          request: { method, path: path27, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path26);
+        debuglog("sending request to %s %s/%s", method, origin, path27);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path26, origin },
+          request: { method, path: path27, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path26,
+          path27,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path26, origin }
+          request: { method, path: path27, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path26);
+        debuglog("trailers received from %s %s/%s", method, origin, path27);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path26, origin },
+          request: { method, path: path27, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path26,
+          path27,
           error63.message
         );
       });
@@ -1618,9 +1618,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path26, origin }
+            request: { method, path: path27, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path26);
+          debuglog("sending request to %s %s/%s", method, origin, path27);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1683,7 +1683,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path26,
+        path: path27,
         method,
         body,
         headers,
@@ -1698,11 +1698,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path26 !== "string") {
+        if (typeof path27 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path26[0] !== "/" && !(path26.startsWith("http://") || path26.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path27[0] !== "/" && !(path27.startsWith("http://") || path27.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path26)) {
+        } else if (invalidPathRegex.test(path27)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1768,7 +1768,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path26, query) : path26;
+        this.path = query ? buildURL(path27, query) : path27;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6461,7 +6461,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path26, host, upgrade, blocking, reset } = request2;
+      const { method, path: path27, host, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6542,7 +6542,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header2 = `${method} ${path26} HTTP/1.1\r
+      let header2 = `${method} ${path27} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header2 += `host: ${host}\r
@@ -7071,7 +7071,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path26, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path27, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -7168,7 +7168,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path26;
+      headers[HTTP2_HEADER_PATH] = path27;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7521,9 +7521,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path26 = search ? `${pathname}${search}` : pathname;
+        const path27 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path26;
+        this.opts.path = path27;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8762,10 +8762,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path26 = "/",
+          path: path27 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path26;
+        opts.path = origin + path27;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10737,20 +10737,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path26) {
-      if (typeof path26 !== "string") {
-        return path26;
+    function safeUrl(path27) {
+      if (typeof path27 !== "string") {
+        return path27;
       }
-      const pathSegments = path26.split("?");
+      const pathSegments = path27.split("?");
       if (pathSegments.length !== 2) {
-        return path26;
+        return path27;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path26, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path26);
+    function matchKey(mockDispatch2, { path: path27, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path27);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10772,7 +10772,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path26 }) => matchValue(safeUrl(path26), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path27 }) => matchValue(safeUrl(path27), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10810,9 +10810,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path26, method, body, headers, query } = opts;
+      const { path: path27, method, body, headers, query } = opts;
       return {
-        path: path26,
+        path: path27,
         method,
         body,
         headers,
@@ -11275,10 +11275,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path26, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path27, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path26,
+            Path: path27,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16157,9 +16157,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path26) {
-      for (let i = 0; i < path26.length; ++i) {
-        const code = path26.charCodeAt(i);
+    function validateCookiePath(path27) {
+      for (let i = 0; i < path27.length; ++i) {
+        const code = path27.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19079,11 +19079,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path26 = opts.path;
+          let path27 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path26 = `/${path26}`;
+            path27 = `/${path27}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path26);
+          url2 = new URL(util.parseOrigin(url2).origin + path27);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -19231,17 +19231,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path26) {
-      const ctrl = callVisitor(key, node2, visitor, path26);
+    function visit_(key, node2, visitor, path27) {
+      const ctrl = callVisitor(key, node2, visitor, path27);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path26, ctrl);
-        return visit_(key, ctrl, visitor, path26);
+        replaceNode(key, path27, ctrl);
+        return visit_(key, ctrl, visitor, path27);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path26 = Object.freeze(path26.concat(node2));
+          path27 = Object.freeze(path27.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path26);
+            const ci = visit_(i, node2.items[i], visitor, path27);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -19252,13 +19252,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path26 = Object.freeze(path26.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path26);
+          path27 = Object.freeze(path27.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path27);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path26);
+          const cv = visit_("value", node2.value, visitor, path27);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -19279,17 +19279,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path26) {
-      const ctrl = await callVisitor(key, node2, visitor, path26);
+    async function visitAsync_(key, node2, visitor, path27) {
+      const ctrl = await callVisitor(key, node2, visitor, path27);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path26, ctrl);
-        return visitAsync_(key, ctrl, visitor, path26);
+        replaceNode(key, path27, ctrl);
+        return visitAsync_(key, ctrl, visitor, path27);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path26 = Object.freeze(path26.concat(node2));
+          path27 = Object.freeze(path27.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path26);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path27);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -19300,13 +19300,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path26 = Object.freeze(path26.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path26);
+          path27 = Object.freeze(path27.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path27);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path26);
+          const cv = await visitAsync_("value", node2.value, visitor, path27);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -19333,23 +19333,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path26) {
+    function callVisitor(key, node2, visitor, path27) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path26);
+        return visitor(key, node2, path27);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path26);
+        return visitor.Map?.(key, node2, path27);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path26);
+        return visitor.Seq?.(key, node2, path27);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path26);
+        return visitor.Pair?.(key, node2, path27);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path26);
+        return visitor.Scalar?.(key, node2, path27);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path26);
+        return visitor.Alias?.(key, node2, path27);
       return void 0;
     }
-    function replaceNode(key, path26, node2) {
-      const parent = path26[path26.length - 1];
+    function replaceNode(key, path27, node2) {
+      const parent = path27[path27.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -19961,10 +19961,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path26, value2) {
+    function collectionFromPath(schema, path27, value2) {
       let v = value2;
-      for (let i = path26.length - 1; i >= 0; --i) {
-        const k = path26[i];
+      for (let i = path27.length - 1; i >= 0; --i) {
+        const k = path27[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -19983,7 +19983,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path26) => path26 == null || typeof path26 === "object" && !!path26[Symbol.iterator]().next().done;
+    var isEmptyPath = (path27) => path27 == null || typeof path27 === "object" && !!path27[Symbol.iterator]().next().done;
     var Collection2 = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -20013,11 +20013,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path26, value2) {
-        if (isEmptyPath(path26))
+      addIn(path27, value2) {
+        if (isEmptyPath(path27))
           this.add(value2);
         else {
-          const [key, ...rest] = path26;
+          const [key, ...rest] = path27;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value2);
@@ -20031,8 +20031,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path26) {
-        const [key, ...rest] = path26;
+      deleteIn(path27) {
+        const [key, ...rest] = path27;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -20046,8 +20046,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path26, keepScalar) {
-        const [key, ...rest] = path26;
+      getIn(path27, keepScalar) {
+        const [key, ...rest] = path27;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -20065,8 +20065,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path26) {
-        const [key, ...rest] = path26;
+      hasIn(path27) {
+        const [key, ...rest] = path27;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -20076,8 +20076,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path26, value2) {
-        const [key, ...rest] = path26;
+      setIn(path27, value2) {
+        const [key, ...rest] = path27;
         if (rest.length === 0) {
           this.set(key, value2);
         } else {
@@ -22592,9 +22592,9 @@ var require_Document = __commonJS({
           this.contents.add(value2);
       }
       /** Adds a value to the document. */
-      addIn(path26, value2) {
+      addIn(path27, value2) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path26, value2);
+          this.contents.addIn(path27, value2);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -22669,14 +22669,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path26) {
-        if (Collection2.isEmptyPath(path26)) {
+      deleteIn(path27) {
+        if (Collection2.isEmptyPath(path27)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path26) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path27) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -22691,10 +22691,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path26, keepScalar) {
-        if (Collection2.isEmptyPath(path26))
+      getIn(path27, keepScalar) {
+        if (Collection2.isEmptyPath(path27))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path26, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path27, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -22705,10 +22705,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path26) {
-        if (Collection2.isEmptyPath(path26))
+      hasIn(path27) {
+        if (Collection2.isEmptyPath(path27))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path26) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path27) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -22725,13 +22725,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path26, value2) {
-        if (Collection2.isEmptyPath(path26)) {
+      setIn(path27, value2) {
+        if (Collection2.isEmptyPath(path27)) {
           this.contents = value2;
         } else if (this.contents == null) {
-          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path26), value2);
+          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path27), value2);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path26, value2);
+          this.contents.setIn(path27, value2);
         }
       }
       /**
@@ -24692,9 +24692,9 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path26) => {
+    visit3.itemAtPath = (cst, path27) => {
       let item = cst;
-      for (const [field, index] of path26) {
+      for (const [field, index] of path27) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -24703,23 +24703,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit3.parentCollection = (cst, path26) => {
-      const parent = visit3.itemAtPath(cst, path26.slice(0, -1));
-      const field = path26[path26.length - 1][0];
+    visit3.parentCollection = (cst, path27) => {
+      const parent = visit3.itemAtPath(cst, path27.slice(0, -1));
+      const field = path27[path27.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path26, item, visitor) {
-      let ctrl = visitor(item, path26);
+    function _visit(path27, item, visitor) {
+      let ctrl = visitor(item, path27);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path26.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path27.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -24730,10 +24730,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path26);
+            ctrl = ctrl(item, path27);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path26) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path27) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -27152,8 +27152,8 @@ var require_utils2 = __commonJS({
       }
       return output2;
     };
-    exports.basename = (path26, { windows } = {}) => {
-      const segs = path26.split(windows ? /[\\/]/ : "/");
+    exports.basename = (path27, { windows } = {}) => {
+      const segs = path27.split(windows ? /[\\/]/ : "/");
       const last = segs[segs.length - 1];
       if (last === "") {
         return segs[segs.length - 2];
@@ -29446,7 +29446,7 @@ var require_lib = __commonJS({
 });
 
 // src/action/main.ts
-import { mkdir as mkdir6, writeFile as writeFile5 } from "node:fs/promises";
+import { mkdir as mkdir7, writeFile as writeFile6 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join as join2, relative, resolve } from "node:path";
 
@@ -29950,7 +29950,7 @@ function info(message) {
 }
 
 // src/gate/check.ts
-import { readFile as readFile8 } from "node:fs/promises";
+import { readFile as readFile7 } from "node:fs/promises";
 
 // src/baseline/io.ts
 import { mkdir as mkdir2, realpath as realpath2, rename as rename2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
@@ -30773,10 +30773,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj2, path26) {
-  if (!path26)
+function getElementAtPath(obj2, path27) {
+  if (!path27)
     return obj2;
-  return path26.reduce((acc, key) => acc?.[key], obj2);
+  return path27.reduce((acc, key) => acc?.[key], obj2);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -31116,11 +31116,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path26, issues) {
+function prefixIssues(path27, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path26);
+    iss.path.unshift(path27);
     return iss;
   });
 }
@@ -31582,16 +31582,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path26 = []) => {
+  const processError = (error64, path27 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path26, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path27, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path26, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path27, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path26, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path27, ...issue3.path]);
       } else {
-        const fullpath = [...path26, ...issue3.path];
+        const fullpath = [...path27, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -31630,17 +31630,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path26 = []) => {
+  const processError = (error64, path27 = []) => {
     var _a3;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path26, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path27, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path26, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path27, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path26, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path27, ...issue3.path]);
       } else {
-        const fullpath = [...path26, ...issue3.path];
+        const fullpath = [...path27, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -31679,8 +31679,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path26 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path26) {
+  const path27 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path27) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -48818,13 +48818,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path26 = ref.slice(1).split("/").filter(Boolean);
-  if (path26.length === 0) {
+  const path27 = ref.slice(1).split("/").filter(Boolean);
+  if (path27.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path26[0] === defsKey) {
-    const key = path26[1] === void 0 ? void 0 : decodeJSONPointerSegment(path26[1]);
+  if (path27[0] === defsKey) {
+    const key = path27[1] === void 0 ? void 0 : decodeJSONPointerSegment(path27[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -49783,6 +49783,8 @@ var baselineSchema = external_exports.object({
     alpha: external_exports.number().optional(),
     paired: external_exports.boolean().optional(),
     robust: external_exports.boolean().optional(),
+    /** train.parallel when recorded; absent means one seed at a time. */
+    parallel: external_exports.number().int().positive().optional(),
     margins: external_exports.record(
       external_exports.string(),
       external_exports.object({ margin: external_exports.string().nullable(), direction: external_exports.enum(["both", "higher", "lower"]) }).strict()
@@ -52556,11 +52558,11 @@ async function readCheckpoint(python, file2, out) {
   return { content: checkpointContent(doc.leaves, doc.embeds ?? []) };
 }
 async function diffCheckpoints(python, a, b) {
-  const path26 = (f) => python.runtime.pathFor(f);
+  const path27 = (f) => python.runtime.pathFor(f);
   const r = await runPythonScript(
     python,
     CHECKPOINT_PY,
-    ["diff", path26(a.file), path26(b.file), a.out, b.out],
+    ["diff", path27(a.file), path27(b.file), a.out, b.out],
     CHECKPOINT_MARK
   );
   if (!r.ok) return { problem: r.problem };
@@ -55296,18 +55298,18 @@ async function openNpz(file2, size, limits) {
         return fromNpyBuffer(buf, limits);
       }
       if (!isNpy) {
-        const { sha256: sha2564 } = await hashZipEntry(fh, file2, e);
-        return { kind: "hashed", dtype: "bytes", shape: null, sha256: sha2564, note: "not a .npy entry: compared by SHA-256" };
+        const { sha256: sha2565 } = await hashZipEntry(fh, file2, e);
+        return { kind: "hashed", dtype: "bytes", shape: null, sha256: sha2565, note: "not a .npy entry: compared by SHA-256" };
       }
       const head = await streamZipEntry(fh, file2, e, NPY_MAX_HEADER + 12);
       const h = parseNpyHeader(head);
       if ("needBytes" in h) throw new FormatError(`entry ${e.name}: truncated .npy header`);
-      const { sha256: sha2563 } = await hashZipEntry(fh, file2, e, h.dataOffset);
+      const { sha256: sha2564 } = await hashZipEntry(fh, file2, e, h.dataOffset);
       return {
         kind: "hashed",
         dtype: h.dtype?.name ?? h.descr,
         shape: h.shape,
-        sha256: sha2563,
+        sha256: sha2564,
         note: h.dtype ? tooLarge(h.dataBytes ?? e.uncompressedSize, limits) : h.unsupported
       };
     };
@@ -56056,7 +56058,7 @@ function diffEnvironment(before, after) {
 }
 
 // src/drift/settings.ts
-var TRAINING_SETTINGS = /* @__PURE__ */ new Set(["command", "seeds"]);
+var TRAINING_SETTINGS = /* @__PURE__ */ new Set(["command", "seeds", "train.parallel"]);
 function changesTraining(drift2) {
   return drift2.group !== "gate settings" || TRAINING_SETTINGS.has(drift2.key);
 }
@@ -56075,6 +56077,7 @@ function flatSettings(s) {
   if (s.alpha !== void 0) out.set("alpha", s.alpha);
   if (s.paired !== void 0) out.set("paired", s.paired);
   if (s.robust !== void 0) out.set("robust", s.robust);
+  if (s.parallel !== void 0) out.set("train.parallel", s.parallel);
   for (const name of s.metrics) {
     const spec = s.margins && Object.hasOwn(s.margins, name) ? s.margins[name] : void 0;
     out.set(childKey("metrics", name, false), spec ? judged(spec) : null);
@@ -56091,6 +56094,7 @@ function diffSettings(before, after, file2) {
     const hasA = a.has(key);
     if (hasB && hasA && (b.get(key) === a.get(key) || (key.startsWith("metrics[") || key.startsWith("metrics.")) && key !== "metrics.file" && !bothKnowMargins))
       continue;
+    if (key === "train.parallel" && (b.get(key) ?? 1) === (a.get(key) ?? 1)) continue;
     if (hasB !== hasA && ["alpha", "paired", "robust"].includes(key)) continue;
     out.push({
       group: "gate settings",
@@ -56445,7 +56449,7 @@ import path16 from "node:path";
 // src/fingerprint/git.ts
 import { execFile } from "node:child_process";
 import { createHash as createHash6 } from "node:crypto";
-import { readFile as readFile3 } from "node:fs/promises";
+import { lstat as lstat2 } from "node:fs/promises";
 import path14 from "node:path";
 var FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 function git(root, args) {
@@ -56495,11 +56499,20 @@ async function codeTree(root, skip) {
     const m = /^(\d+) ([0-9a-f]+) \d\t(.*)$/s.exec(rec);
     if (m?.[3] !== void 0) entries.set(m[3], `${m[1]} ${m[2]}`);
   }
-  const reread = [...edited.split("\0"), ...untracked.split("\0")].filter(Boolean);
-  for (const rel of reread) {
-    if (skip(rel)) continue;
-    const bytes2 = await readFile3(path14.join(root, rel)).catch(() => null);
-    entries.set(rel, bytes2 === null ? "deleted" : `file ${createHash6("sha256").update(bytes2).digest("hex")}`);
+  const reread = [];
+  for (const rel of [...edited.split("\0"), ...untracked.split("\0")]) {
+    if (!rel || skip(rel)) continue;
+    const info2 = await lstat2(path14.join(root, rel)).catch(() => void 0);
+    if (info2?.isFile()) reread.push(rel);
+    else if (!info2) entries.set(rel, "deleted");
+  }
+  if (reread.length) {
+    const ids = await hashObjects(root, reread);
+    if (ids === null) return null;
+    reread.forEach((rel, i) => {
+      const mode = entries.get(rel)?.split(" ")[0] ?? "100644";
+      entries.set(rel, `${mode} ${ids[i]}`);
+    });
   }
   const hash2 = createHash6("sha256");
   let files = 0;
@@ -56511,10 +56524,29 @@ async function codeTree(root, skip) {
   }
   return { sha256: hash2.digest("hex"), files };
 }
+function hashObjects(root, rels) {
+  return new Promise((resolve2) => {
+    const child2 = execFile(
+      "git",
+      ["-C", root, "hash-object", "--stdin-paths"],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout) => {
+        const ids = err ? [] : stdout.split("\n").filter(Boolean);
+        resolve2(ids.length === rels.length ? ids : null);
+      }
+    );
+    if (rels.some((r) => r.includes("\n"))) {
+      child2.kill();
+      return;
+    }
+    child2.stdin?.end(`${rels.join("\n")}
+`);
+  });
+}
 
 // src/gate/observe.ts
 import { createHash as createHash7 } from "node:crypto";
-import { readFile as readFile4, stat as stat5 } from "node:fs/promises";
+import { readFile as readFile3, stat as stat5 } from "node:fs/promises";
 import path15 from "node:path";
 
 // src/diagnose/lint.ts
@@ -56947,6 +56979,8 @@ function settingsOf(config2) {
     alpha: config2.alpha,
     paired: config2.paired,
     robust: config2.robust,
+    // Only kept when set, so baselines recorded one seed at a time stay byte-for-byte as before.
+    ...config2.train.parallel > 1 ? { parallel: config2.train.parallel } : {},
     margins: Object.fromEntries(
       config2.metrics.map((m) => [
         m.name,
@@ -56985,12 +57019,12 @@ async function describeDataChanges(config2, commit, data) {
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
     if (before === null || createHash7("sha256").update(before).digest("hex") !== entry.before) continue;
-    const detail = describeTextChange(before, await readFile4(file2, "utf8"));
+    const detail = describeTextChange(before, await readFile3(file2, "utf8"));
     if (detail) entry.detail = detail;
   }
 }
 async function snapshotInputs(s) {
-  const baselineText = await readFile4(s.baselinePath).catch(() => null);
+  const baselineText = await readFile3(s.baselinePath).catch(() => null);
   return {
     data: await statSnapshot(s.config.data, s.config.root),
     baseline: baselineText && createHash7("sha256").update(baselineText).digest("hex")
@@ -57461,7 +57495,7 @@ import path24 from "node:path";
 
 // src/cache/local.ts
 import { randomBytes } from "node:crypto";
-import { mkdir as mkdir4, readdir as readdir3, readFile as readFile5, rename as rename4, stat as stat6, unlink as unlink2, utimes, writeFile as writeFile3 } from "node:fs/promises";
+import { mkdir as mkdir4, readdir as readdir3, readFile as readFile4, rename as rename4, stat as stat6, unlink as unlink2, utimes, writeFile as writeFile3 } from "node:fs/promises";
 import path19 from "node:path";
 var KEY = /^[0-9a-f]{64}$/;
 var LOCAL_CACHE_MAX_BYTES = 64 * 1024 * 1024;
@@ -57482,7 +57516,7 @@ var LocalRunCache = class {
     const file2 = this.file(key);
     const info2 = await stat6(file2).catch(() => void 0);
     if (!info2?.isFile() || info2.size > MAX_ENTRY_BYTES) return void 0;
-    const text = await readFile5(file2, "utf8").catch(() => void 0);
+    const text = await readFile4(file2, "utf8").catch(() => void 0);
     if (text !== void 0) await utimes(file2, /* @__PURE__ */ new Date(), /* @__PURE__ */ new Date()).catch(() => void 0);
     return text;
   }
@@ -57618,7 +57652,7 @@ var LineSplitter = class {
 
 // src/runtime/process-table.ts
 import { existsSync as existsSync2, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { readdir as readdir4, readFile as readFile6, rm as rm6 } from "node:fs/promises";
+import { readdir as readdir4, readFile as readFile5, rm as rm6 } from "node:fs/promises";
 import path20 from "node:path";
 function pidAlive(pid) {
   try {
@@ -57663,7 +57697,7 @@ async function reapGroups(dir) {
   for (const name of names.filter((n) => n.endsWith(".json"))) {
     const file2 = path20.join(dir, name);
     try {
-      const r = JSON.parse(await readFile6(file2, "utf8"));
+      const r = JSON.parse(await readFile5(file2, "utf8"));
       const pgid = r.pgid;
       if (typeof pgid === "number" && pgid > 1 && r.started && isSameGroup(pgid, r.started)) {
         process.kill(-pgid, "SIGKILL");
@@ -58069,7 +58103,7 @@ function createRuntime(config2, log) {
 }
 
 // src/runtime/lock.ts
-import { open as open6, readFile as readFile7, rm as rm8 } from "node:fs/promises";
+import { open as open6, readFile as readFile6, rm as rm8 } from "node:fs/promises";
 import os6 from "node:os";
 import path23 from "node:path";
 function parseRecord(text) {
@@ -58096,7 +58130,7 @@ async function acquireLock(stateDir2, verb, warn) {
     } catch (err) {
       if (err.code !== "EEXIST") throw err;
     }
-    const holder = parseRecord(await readFile7(file2, "utf8").catch(() => ""));
+    const holder = parseRecord(await readFile6(file2, "utf8").catch(() => ""));
     if (holder && holder.host === record3.host && pidAlive(holder.pid)) {
       throw new GateError(
         `Another repro-gate run (${holder.verb}, process ${holder.pid}, started ${holder.startedAt}) is using ${stateDir2}.`,
@@ -58180,85 +58214,100 @@ function chooseRunCache(req, config2, dir) {
 }
 
 // src/gate/check.ts
-async function check3(req) {
+async function readCheckInputs(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
   const { baselinePath } = baselineLocation(config2);
   const baseline = await readBaseline(baselinePath, req.configPath, config2.root);
   checkBaselineFits(config2, baseline, baselinePath);
-  let base2;
-  let baseProblem;
-  if (req.base) {
-    try {
-      base2 = await readBase(config2, baselinePath, await readFile8(baselinePath, "utf8"), req.base);
-    } catch (err) {
-      if (req.baseRequired !== false || !(err instanceof GateError)) throw err;
-      baseProblem = { code: "base-unavailable", message: `${err.message} ${err.hint ?? ""}`.trim() };
-    }
+  if (!req.base) return { config: config2, baseline };
+  try {
+    return {
+      config: config2,
+      baseline,
+      base: await readBase(config2, baselinePath, await readFile7(baselinePath, "utf8"), req.base)
+    };
+  } catch (err) {
+    if (req.baseRequired !== false || !(err instanceof GateError)) throw err;
+    return {
+      config: config2,
+      baseline,
+      baseProblem: { code: "base-unavailable", message: `${err.message} ${err.hint ?? ""}`.trim() }
+    };
   }
-  return withSession(req, config2, "check", async (s) => {
+}
+async function check3(req) {
+  const inputs = await readCheckInputs(req);
+  return withSession(req, inputs.config, "check", async (s) => {
     const { fingerprints, context: context3 } = await observe(s);
-    const drift2 = await driftSince(s, baseline, fingerprints);
     const inputsBefore = await snapshotInputs(s);
     const cache2 = await openSeedCache(s, fingerprints, context3.commit, "reuse");
-    const own2 = await trainAndCompare(s, baseline, cache2);
-    const { candidate, sequential } = own2;
-    drift2.config.push(...diffResolvedConfigs(baseline.runs, candidate));
-    const warnings = [
-      ...baseProblem ? [baseProblem] : [],
-      ...own2.warnings,
-      ...await inputsModified(s, inputsBefore),
-      ...s.notes
-    ];
-    let judged2 = own2;
-    let baselineChange;
-    if (base2?.changed.length) {
-      const againstBase = compareWithBase(base2, config2, candidate);
-      const follows = req.acceptBaselineChange || !base2.baseline ? "change" : "base";
-      baselineChange = describeChange(base2, own2.verdict, againstBase, follows, req.acceptedBy);
-      if (follows === "base") {
-        judged2 = againstBase;
-        warnings.push(...againstBase.warnings);
-      }
-      const message = `This change updates the ${baselineChange.changed.join(" and the ")}. ${baselineChange.why}`;
-      warnings.unshift({ code: "baseline-changed", message });
-      s.log.warn(message);
-    }
-    const { verdict, metrics, mismatches } = judged2;
-    let cause;
-    let diagnosis;
-    if (FAILING_VERDICTS.includes(verdict)) {
-      const codeChanges = baseline.commit ? await codeChangesSince(s, baseline.commit) : null;
-      if (baseline.commit && codeChanges === null) {
-        warnings.push({
-          code: "code-changes-unknown",
-          message: context3.commit === null ? "This folder is not a git checkout, so changes to the training code since the baseline cannot be told apart." : `The baseline's commit ${shortHash(baseline.commit)} is not in this clone, so code changes cannot be told apart (check out with fetch-depth: 0).`
-        });
-      }
-      cause = rankCause({ drift: drift2, codeChanges, metrics, mismatches });
-      if (cause.cause === "unknown" && config2.mode === "exact" && config2.diagnose.auto && !baselineChange) {
-        const seed = mismatches[0]?.seed ?? config2.seeds[0] ?? 0;
-        diagnosis = await diagnose(diagnoseContext(s), seed);
-        cause = diagnosisCause(diagnosis);
-      }
-    }
-    return outcome(
-      buildReport(context3, {
-        command: "check",
-        verdict,
-        baseline,
-        drift: drift2,
-        candidate,
-        metrics,
-        mismatches,
-        cause,
-        warnings,
-        diagnosis,
-        sequential,
-        baselineChange,
-        cache: cacheUse(cache2)
-      })
+    const own2 = await trainAndCompare(s, inputs.baseline, cache2);
+    const modified = await inputsModified(s, inputsBefore);
+    return judge(
+      s,
+      req,
+      inputs,
+      { fingerprints, context: context3, own: own2, notes: [...modified, ...s.notes], cache: cacheUse(cache2) },
+      (seed) => diagnose(diagnoseContext(s), seed)
     );
   });
+}
+async function judge(s, req, inputs, found, rerun) {
+  const { config: config2, baseline, base: base2, baseProblem } = inputs;
+  const { fingerprints, context: context3, own: own2 } = found;
+  const { candidate, sequential } = own2;
+  const drift2 = await driftSince(s, baseline, fingerprints);
+  drift2.config.push(...diffResolvedConfigs(baseline.runs, candidate));
+  const warnings = [...baseProblem ? [baseProblem] : [], ...own2.warnings, ...found.notes];
+  let judged2 = own2;
+  let baselineChange;
+  if (base2?.changed.length) {
+    const againstBase = compareWithBase(base2, config2, candidate);
+    const follows = req.acceptBaselineChange || !base2.baseline ? "change" : "base";
+    baselineChange = describeChange(base2, own2.verdict, againstBase, follows, req.acceptedBy);
+    if (follows === "base") {
+      judged2 = againstBase;
+      warnings.push(...againstBase.warnings);
+    }
+    const message = `This change updates the ${baselineChange.changed.join(" and the ")}. ${baselineChange.why}`;
+    warnings.unshift({ code: "baseline-changed", message });
+    s.log.warn(message);
+  }
+  const { verdict, metrics, mismatches } = judged2;
+  let cause;
+  let diagnosis;
+  if (FAILING_VERDICTS.includes(verdict)) {
+    const codeChanges = baseline.commit ? await codeChangesSince(s, baseline.commit) : null;
+    if (baseline.commit && codeChanges === null) {
+      warnings.push({
+        code: "code-changes-unknown",
+        message: context3.commit === null ? "This folder is not a git checkout, so changes to the training code since the baseline cannot be told apart." : `The baseline's commit ${shortHash(baseline.commit)} is not in this clone, so code changes cannot be told apart (check out with fetch-depth: 0).`
+      });
+    }
+    cause = rankCause({ drift: drift2, codeChanges, metrics, mismatches });
+    if (rerun && cause.cause === "unknown" && config2.mode === "exact" && config2.diagnose.auto && !baselineChange) {
+      const seed = mismatches[0]?.seed ?? config2.seeds[0] ?? 0;
+      diagnosis = await rerun(seed);
+      cause = diagnosisCause(diagnosis);
+    }
+  }
+  return outcome(
+    buildReport(context3, {
+      command: "check",
+      verdict,
+      baseline,
+      drift: drift2,
+      candidate,
+      metrics,
+      mismatches,
+      cause,
+      warnings,
+      diagnosis,
+      sequential,
+      baselineChange,
+      cache: found.cache
+    })
+  );
 }
 function describeChange(base2, verdictAgainstChange, againstBase, follows, acceptedBy) {
   const at = shortHash(base2.commit);
@@ -58311,71 +58360,72 @@ function checkBaselineFits(config2, baseline, file2) {
       );
   }
 }
-async function trainAndCompare(s, baseline, cache2) {
-  const { config: config2, log } = s;
-  const warnings = [];
-  const warnNow = (found) => {
-    for (const w of found) log.warn(w.message);
-    warnings.push(...found);
-  };
+function powerWarnings(config2, baseline) {
+  if (config2.mode === "exact" || config2.robust) return [];
+  return seedWarnings(baseline.runs, config2.metrics, {
+    alpha: config2.alpha,
+    nCandidate: config2.seeds.length,
+    paired: config2.paired
+  });
+}
+function compareCandidate(config2, baseline, candidate, before) {
   if (config2.mode === "exact") {
-    const candidate2 = await seedRuns(s, "check", config2.seeds, cache2);
     const r2 = compareExact(
       baseline.runs,
-      candidate2,
+      candidate,
       config2.metrics.map((m) => m.name),
       config2.artifacts
     );
-    return { candidate: candidate2, verdict: r2.verdict, metrics: r2.metrics, mismatches: r2.mismatches, warnings };
+    return { candidate, verdict: r2.verdict, metrics: r2.metrics, mismatches: r2.mismatches, warnings: before };
   }
-  if (config2.sequential) {
-    const plan = planForGate(config2.sequential, {
-      alpha: config2.alpha,
-      paired: config2.paired,
-      nBaseline: baseline.runs.length
-    });
-    const lastLook = plan.looks.length - 1;
-    warnNow(
-      seedWarnings(baseline.runs, config2.metrics, {
-        alpha: plan.alphaPerLook[lastLook] ?? config2.alpha,
-        nCandidate: plan.looks[lastLook] ?? config2.seeds.length,
-        bothSides: false,
-        paired: config2.paired
-      })
-    );
-    const candidate2 = [];
-    for (let look = 0; ; look++) {
-      candidate2.push(...await seedRuns(s, "check", config2.seeds.slice(candidate2.length, plan.looks[look]), cache2));
-      const r2 = compareSequentialLook(plan, look, baseline.runs, candidate2, config2.metrics);
-      log.info(r2.summary.reason);
-      if (r2.decision !== "continue" || look === lastLook) {
-        const verdict = r2.decision === "continue" ? "inconclusive" : r2.decision;
-        return {
-          candidate: candidate2,
-          verdict,
-          metrics: r2.metrics,
-          mismatches: [],
-          warnings: [...warnings, ...r2.warnings],
-          sequential: r2.summary
-        };
-      }
-    }
-  }
-  if (!config2.robust)
-    warnNow(
-      seedWarnings(baseline.runs, config2.metrics, {
-        alpha: config2.alpha,
-        nCandidate: config2.seeds.length,
-        paired: config2.paired
-      })
-    );
-  const candidate = await seedRuns(s, "check", config2.seeds, cache2);
   const r = compareStatistical(baseline.runs, candidate, config2.metrics, {
     alpha: config2.alpha,
     paired: config2.paired,
     robust: config2.robust
   });
-  return { candidate, verdict: r.verdict, metrics: r.metrics, mismatches: [], warnings: [...warnings, ...r.warnings] };
+  return { candidate, verdict: r.verdict, metrics: r.metrics, mismatches: [], warnings: [...before, ...r.warnings] };
+}
+async function trainAndCompare(s, baseline, cache2) {
+  const { config: config2, log } = s;
+  if (config2.mode === "statistical" && config2.sequential) return trainSequential(s, baseline, cache2);
+  const before = powerWarnings(config2, baseline);
+  for (const w of before) log.warn(w.message);
+  const candidate = await seedRuns(s, "check", config2.seeds, cache2);
+  return compareCandidate(config2, baseline, candidate, before);
+}
+async function trainSequential(s, baseline, cache2) {
+  const { config: config2, log } = s;
+  const sequential = config2.sequential;
+  const plan = planForGate(sequential, {
+    alpha: config2.alpha,
+    paired: config2.paired,
+    nBaseline: baseline.runs.length
+  });
+  const lastLook = plan.looks.length - 1;
+  const warnings = seedWarnings(baseline.runs, config2.metrics, {
+    alpha: plan.alphaPerLook[lastLook] ?? config2.alpha,
+    nCandidate: plan.looks[lastLook] ?? config2.seeds.length,
+    bothSides: false,
+    paired: config2.paired
+  });
+  for (const w of warnings) log.warn(w.message);
+  const candidate = [];
+  for (let look = 0; ; look++) {
+    candidate.push(...await seedRuns(s, "check", config2.seeds.slice(candidate.length, plan.looks[look]), cache2));
+    const r = compareSequentialLook(plan, look, baseline.runs, candidate, config2.metrics);
+    log.info(r.summary.reason);
+    if (r.decision !== "continue" || look === lastLook) {
+      const verdict = r.decision === "continue" ? "inconclusive" : r.decision;
+      return {
+        candidate,
+        verdict,
+        metrics: r.metrics,
+        mismatches: [],
+        warnings: [...warnings, ...r.warnings],
+        sequential: r.summary
+      };
+    }
+  }
 }
 function diagnosisCause(d) {
   if (!d.deterministic)
@@ -58453,32 +58503,361 @@ async function record2(req) {
     const cache2 = await openSeedCache(s, fingerprints, context3.commit, "save");
     const runs = await seedRuns(s, "record", config2.seeds, cache2);
     const warnings = [...await inputsModified(s, inputsBefore), ...s.notes];
-    checkRecordable(
-      runs,
-      config2.metrics.map((m) => m.name)
-    );
-    const recorded = {
-      schemaVersion: BASELINE_SCHEMA_VERSION,
-      tool: { name: "repro-gate", version: TOOL_VERSION },
-      recordedAt: (/* @__PURE__ */ new Date()).toISOString(),
-      commit: context3.commit,
-      settings: settingsOf(config2),
-      runs,
-      fingerprints
-    };
-    await writeBaseline(s.baselinePath, recorded);
-    s.log.info(`Baseline written to ${s.baselinePath}: commit it.`);
-    return outcome(
-      buildReport(context3, {
-        command: "record",
-        verdict: "recorded",
-        baseline: recorded,
-        candidate: runs,
-        warnings,
-        cache: cacheUse(cache2)
-      })
-    );
+    return writeRecorded(context3, { runs, fingerprints, warnings, cache: cacheUse(cache2) }, (m) => s.log.info(m));
   });
+}
+async function writeRecorded(context3, found, info2) {
+  const { config: config2 } = context3;
+  checkRecordable(
+    found.runs,
+    config2.metrics.map((m) => m.name)
+  );
+  const recorded = {
+    schemaVersion: BASELINE_SCHEMA_VERSION,
+    tool: { name: "repro-gate", version: TOOL_VERSION },
+    recordedAt: (/* @__PURE__ */ new Date()).toISOString(),
+    commit: context3.commit,
+    settings: settingsOf(config2),
+    runs: found.runs,
+    fingerprints: found.fingerprints
+  };
+  const { baselinePath } = baselineLocation(config2);
+  await writeBaseline(baselinePath, recorded);
+  info2(`Baseline written to ${baselinePath}: commit it.`);
+  return outcome(
+    buildReport(context3, {
+      command: "record",
+      verdict: "recorded",
+      baseline: recorded,
+      candidate: found.runs,
+      warnings: found.warnings,
+      cache: found.cache
+    })
+  );
+}
+
+// src/gate/shard.ts
+import { randomBytes as randomBytes3 } from "node:crypto";
+import { lstat as lstat3, mkdir as mkdir6, readdir as readdir5, readFile as readFile8, rename as rename5, rm as rm9, writeFile as writeFile5 } from "node:fs/promises";
+import path25 from "node:path";
+
+// src/schema/shard.ts
+var SHARD_SCHEMA_VERSION = 1;
+var sha2563 = external_exports.string().regex(/^[0-9a-f]{64}$/);
+var shardResultSchema = external_exports.object({
+  schemaVersion: external_exports.literal(SHARD_SCHEMA_VERSION),
+  kind: external_exports.literal("repro-gate-shard"),
+  tool: external_exports.object({ name: external_exports.literal("repro-gate"), version: external_exports.string() }).strict(),
+  command: external_exports.enum(["check", "record"]),
+  /** SHA-256 of repro-gate.yml's bytes: every shard and the aggregate read the same config. */
+  configSha256: sha2563,
+  /** SHA-256 of the baseline file's bytes when the shard ran `check`; null for `record`. */
+  baselineSha256: sha2563.nullable(),
+  /** The project's commit (null outside git). */
+  commit: external_exports.string().nullable(),
+  shard: external_exports.object({ index: external_exports.number().int().positive(), count: external_exports.number().int().positive() }).strict().refine((s) => s.index <= s.count, "index must be at most count"),
+  /** The seeds this shard trained, in order. */
+  seeds: external_exports.array(external_exports.number().int().nonnegative()),
+  runs: external_exports.array(runRecordSchema),
+  fingerprints: fingerprintsSchema,
+  /** What the runs found that the report should say. */
+  notes: external_exports.array(warningSchema),
+  cache: cacheUseSchema.nullable(),
+  finishedAt: external_exports.string()
+}).strict();
+
+// src/gate/shard-set.ts
+var SHARD_HINT = "Pass it as INDEX/COUNT with 1 ≤ INDEX ≤ COUNT, e.g. --shard 2/4 for the second of four jobs.";
+function parseShardSpec(text) {
+  const m = /^(\d{1,4})\/(\d{1,4})$/.exec(text.trim());
+  const index = Number(m?.[1]);
+  const count2 = Number(m?.[2]);
+  if (!m || index < 1 || count2 < 1 || index > count2)
+    throw new GateError(`"${text}" is not a shard: expected INDEX/COUNT.`, SHARD_HINT);
+  return { index, count: count2 };
+}
+function shardSeeds(seeds, spec) {
+  return seeds.filter((_, i) => i % spec.count === spec.index - 1);
+}
+var AGGREGATE_HINT = `Aggregate the shards of one workflow run, on the commit they trained (download only that run's "repro-gate-shard-*" artifacts).`;
+function assembleShards(files, want) {
+  const [first] = files;
+  if (!first) throw new GateError("No shard results were found.", AGGREGATE_HINT);
+  const name = (f) => `${f.file} (shard ${f.result.shard.index} of ${f.result.shard.count})`;
+  for (const f of files) {
+    const r = f.result;
+    if (r.command !== want.command)
+      throw new GateError(`${name(f)} was written by \`${r.command}\`, not \`${want.command}\`.`, AGGREGATE_HINT);
+    if (r.tool.version !== want.toolVersion)
+      throw new GateError(
+        `${name(f)} was written by repro-gate ${r.tool.version}; this is ${want.toolVersion}.`,
+        "Use the same repro-gate version in the shard jobs and the aggregate job (pin the same action ref)."
+      );
+    if (r.configSha256 !== want.configSha256)
+      throw new GateError(
+        `${name(f)} was trained with a different repro-gate.yml (sha256 ${shortHash(r.configSha256)}) than this checkout's (${shortHash(want.configSha256)}).`,
+        AGGREGATE_HINT
+      );
+    if (r.baselineSha256 !== want.baselineSha256)
+      throw new GateError(
+        `${name(f)} was trained against a different baseline file (sha256 ${shortHash(r.baselineSha256)}) than this checkout's (${shortHash(want.baselineSha256)}).`,
+        AGGREGATE_HINT
+      );
+    if (r.commit !== first.result.commit)
+      throw new GateError(
+        `The shards were trained at different commits: ${shortHash(first.result.commit)} (${first.file}) and ${shortHash(r.commit)} (${f.file}).`,
+        AGGREGATE_HINT
+      );
+    if (r.shard.count !== first.result.shard.count)
+      throw new GateError(
+        `${first.file} is one of ${first.result.shard.count} shards, ${f.file} one of ${r.shard.count}.`,
+        AGGREGATE_HINT
+      );
+  }
+  const count2 = first.result.shard.count;
+  const byIndex = /* @__PURE__ */ new Map();
+  for (const f of files) {
+    const other = byIndex.get(f.result.shard.index);
+    if (other)
+      throw new GateError(
+        `Shard ${f.result.shard.index} of ${count2} appears twice: ${other.file} and ${f.file}.`,
+        AGGREGATE_HINT
+      );
+    byIndex.set(f.result.shard.index, f);
+  }
+  const missing = Array.from({ length: count2 }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
+  if (missing.length)
+    throw new GateError(
+      `${missing.length === 1 ? "Shard" : "Shards"} ${missing.join(", ")} of ${count2} ${missing.length === 1 ? "is" : "are"} missing (found ${[...byIndex.keys()].sort((a, b) => a - b).join(", ")}).`,
+      "Every shard job must finish and upload its result before the aggregate job runs (needs: the shard job); re-run the failed shard."
+    );
+  const shards = [...byIndex.values()].sort((a, b) => a.result.shard.index - b.result.shard.index);
+  const runs = /* @__PURE__ */ new Map();
+  for (const f of shards) {
+    const expected = shardSeeds(want.seeds, f.result.shard);
+    const trained = f.result.runs.map((r) => r.seed);
+    if (canonicalJson(f.result.seeds) !== canonicalJson(expected) || canonicalJson(trained) !== canonicalJson(expected))
+      throw new GateError(
+        `${name(f)} trained seeds ${trained.join(", ") || "none"}, but this config gives it seeds ${expected.join(", ") || "none"}.`,
+        AGGREGATE_HINT
+      );
+    for (const run2 of f.result.runs) runs.set(run2.seed, run2);
+  }
+  const base2 = first.result.fingerprints;
+  const notes = [];
+  for (const f of shards.slice(1)) {
+    const fp = f.result.fingerprints;
+    for (const part of ["data", "config"]) {
+      if (canonicalJson(fp[part]) !== canonicalJson(base2[part]))
+        throw new GateError(
+          `${name(f)} saw different ${part} than ${first.file}: shards must train on the same ${part}.`,
+          AGGREGATE_HINT
+        );
+    }
+    const env = diffEnvironment(base2.environment, fp.environment);
+    if (env.length) {
+      notes.push({
+        code: "shard-environments-differ",
+        message: `Shard ${f.result.shard.index} ran in a different environment than shard ${first.result.shard.index} (${listSome(env.map((e) => e.key))}); the report's environment is shard ${first.result.shard.index}'s.`
+      });
+    }
+  }
+  for (const f of shards)
+    for (const n of f.result.notes) if (!notes.some((x) => x.message === n.message)) notes.push(n);
+  return {
+    runs: want.seeds.map((seed) => runs.get(seed)),
+    fingerprints: base2,
+    commit: first.result.commit,
+    notes,
+    ...joinCacheUse(shards, want.seeds)
+  };
+}
+function joinCacheUse(shards, seeds) {
+  const used = shards.map((f) => f.result.cache).filter((c) => c !== null);
+  const [one] = used;
+  if (!one) return {};
+  const reused = new Set(used.flatMap((c) => c.reused));
+  return {
+    cache: {
+      store: one.store,
+      key: one.key,
+      reused: seeds.filter((s) => reused.has(s)),
+      trained: seeds.filter((s) => !reused.has(s))
+    }
+  };
+}
+
+// src/gate/shard.ts
+var SEQUENTIAL_WITH_SHARDS = "seeds: {min, max} decides after each look which seeds to train next, while shards train fixed seed sets at the same time: a look would have to wait for a whole matrix round. Use fixed seeds (e.g. seeds: 8) with shards, or run the sequential plan without --shard.";
+function fileSha(file2) {
+  return readFile8(file2).then((b) => sha256Hex(b));
+}
+async function trainShard(command, req) {
+  let config2;
+  let baselineSha256 = null;
+  if (command === "check") {
+    ({ config: config2 } = await readCheckInputs({ ...req, base: void 0 }));
+    if (config2.sequential)
+      throw new GateError("A sequential plan cannot be split into shards.", SEQUENTIAL_WITH_SHARDS);
+    baselineSha256 = await fileSha(baselineLocation(config2).baselinePath);
+  } else {
+    config2 = await loadConfig(req.configPath, req.cwd);
+  }
+  const seeds = shardSeeds(config2.seeds, req.shard);
+  const { index, count: count2 } = req.shard;
+  if (!seeds.length)
+    throw new GateError(
+      `Shard ${index} of ${count2} has no seeds: the config trains ${plural2(config2.seeds.length, "seed")}.`,
+      `Use at most ${config2.seeds.length} shards.`
+    );
+  const file2 = req.resultPath ? path25.resolve(req.cwd, req.resultPath) : path25.join(stateDir(config2), "shards", `shard-${index}-of-${count2}.json`);
+  const configSha256 = await fileSha(config2.path);
+  return withSession(req, config2, command, async (s) => {
+    const { fingerprints, context: context3 } = await observe(s);
+    const before = await snapshotInputs(s);
+    const cache2 = await openSeedCache(s, fingerprints, context3.commit, command === "check" ? "reuse" : "save");
+    const runs = await seedRuns(s, command, seeds, cache2);
+    const notes = [...await inputsModified(s, before), ...s.notes];
+    const result = {
+      schemaVersion: SHARD_SCHEMA_VERSION,
+      kind: "repro-gate-shard",
+      tool: { name: "repro-gate", version: TOOL_VERSION },
+      command,
+      configSha256,
+      baselineSha256,
+      commit: context3.commit,
+      shard: { index, count: count2 },
+      seeds,
+      runs,
+      fingerprints,
+      notes,
+      cache: cacheUse(cache2) ?? null,
+      finishedAt: (/* @__PURE__ */ new Date()).toISOString()
+    };
+    await writeAtomically(file2, `${JSON.stringify(result, null, 2)}
+`);
+    s.log.info(
+      `Shard ${index} of ${count2}: trained ${plural2(seeds.length, "seed")} (${seeds.join(", ")}); result written to ${file2}. Run \`repro-gate aggregate\` on every shard's result.`
+    );
+    return { result, file: file2 };
+  });
+}
+async function writeAtomically(file2, text) {
+  await mkdir6(path25.dirname(file2), { recursive: true });
+  const tmp = `${file2}.${randomBytes3(4).toString("hex")}.tmp`;
+  try {
+    await writeFile5(tmp, text);
+    await rename5(tmp, file2);
+  } catch (err) {
+    await rm9(tmp, { force: true });
+    throw new GateError(
+      `Cannot write the shard result ${file2}: ${err.message}.`,
+      "Check that the folder is writable."
+    );
+  }
+}
+var MAX_SHARD_FILES = 1e3;
+var MAX_SHARD_BYTES = 64 * 1024 * 1024;
+async function readShardFiles(dir) {
+  const info2 = await lstat3(dir).catch(() => void 0);
+  if (!info2?.isDirectory())
+    throw new GateError(
+      `The shard results folder ${dir} does not exist.`,
+      'Pass the folder the shard artifacts were downloaded to: --results DIR (action input "results").'
+    );
+  const out = [];
+  const walk2 = async (folder) => {
+    for (const entry of (await readdir5(folder, { withFileTypes: true })).sort((a, b) => a.name < b.name ? -1 : 1)) {
+      const full = path25.join(folder, entry.name);
+      if (entry.isDirectory()) await walk2(full);
+      else if (entry.isFile() && entry.name.endsWith(".json")) {
+        if (out.length >= MAX_SHARD_FILES)
+          throw new GateError(
+            `More than ${MAX_SHARD_FILES} JSON files under ${dir}.`,
+            "Download only the shard artifacts into it."
+          );
+        if ((await lstat3(full)).size > MAX_SHARD_BYTES)
+          throw new GateError(
+            `${full} is larger than 64 MiB: it is not a shard result.`,
+            "Download only the shard artifacts into the folder."
+          );
+        out.push({
+          file: path25.relative(dir, full) || entry.name,
+          result: parseShardResult(await readFile8(full, "utf8"), full)
+        });
+      }
+    }
+  };
+  await walk2(dir);
+  return out;
+}
+function parseShardResult(text, file2) {
+  let raw;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new GateError(
+      `${file2} is not valid JSON, so it is not a shard result.`,
+      "Download only the shard artifacts into the results folder."
+    );
+  }
+  const parsed = shardResultSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue3 = parsed.error.issues[0];
+    throw new GateError(
+      `${file2} is not a repro-gate shard result (${issue3?.path.join(".") || "file"}: ${issue3?.message}).`,
+      'Download only the "repro-gate-shard-*" artifacts, written by the same repro-gate version.'
+    );
+  }
+  return parsed.data;
+}
+async function aggregate(req) {
+  const files = await readShardFiles(path25.resolve(req.cwd, req.resultsDir));
+  const command = files[0]?.result.command ?? "check";
+  const config2 = await loadConfig(req.configPath, req.cwd);
+  const want = {
+    command,
+    toolVersion: TOOL_VERSION,
+    configSha256: await fileSha(config2.path),
+    seeds: config2.seeds
+  };
+  const log = req.log;
+  const { baselineName } = baselineLocation(config2);
+  const commit = await gitCommit(config2.root);
+  if (command === "record") {
+    const shards2 = assembleShards(files, { ...want, baselineSha256: null });
+    const context4 = {
+      config: config2,
+      baselineName,
+      commit: shards2.commit,
+      lint: lintOf(config2, shards2.fingerprints.environment)
+    };
+    return writeRecorded(
+      context4,
+      { runs: shards2.runs, fingerprints: shards2.fingerprints, warnings: shards2.notes, cache: shards2.cache },
+      (m) => log.info(m)
+    );
+  }
+  const inputs = await readCheckInputs(req);
+  if (config2.sequential) throw new GateError("A sequential plan cannot be split into shards.", SEQUENTIAL_WITH_SHARDS);
+  const shards = assembleShards(files, {
+    ...want,
+    baselineSha256: await fileSha(baselineLocation(config2).baselinePath)
+  });
+  const before = powerWarnings(config2, inputs.baseline);
+  for (const w of before) log.warn(w.message);
+  const own2 = compareCandidate(config2, inputs.baseline, shards.runs, before);
+  const context3 = { config: config2, baselineName, commit, lint: lintOf(config2, shards.fingerprints.environment) };
+  return judge({ config: config2, baselineName, log }, req, inputs, {
+    fingerprints: shards.fingerprints,
+    context: context3,
+    own: own2,
+    notes: shards.notes,
+    cache: shards.cache
+  });
+}
+function lintOf(config2, environment) {
+  return lintDeterminism(environment, config2.train.env, config2.train.gpus);
 }
 
 // src/gate/index.ts
@@ -58578,8 +58957,8 @@ var Context = class {
       if (existsSync3(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse(readFileSync3(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path26 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path26} does not exist${EOL5}`);
+        const path27 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path27} does not exist${EOL5}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -63361,12 +63740,12 @@ ${footer}
 }
 
 // src/action/inputs.ts
-var COMMANDS = ["check", "record", "drift", "comment"];
+var COMMANDS = ["check", "record", "drift", "aggregate", "comment"];
 var COMMENT_MODES = ["on-change", "always", "never"];
 var oneOf = (values, what) => external_exports.enum(values, {
   error: (iss) => `unknown ${what} ${JSON.stringify(iss.input)}; expected one of ${values.join(", ")}`
 });
-var path25 = external_exports.string().refine((s) => !s.includes("\0"), "must not contain NUL characters");
+var path26 = external_exports.string().refine((s) => !s.includes("\0"), "must not contain NUL characters");
 var optional2 = (schema) => external_exports.string().transform((s) => s === "" ? void 0 : s).pipe(schema.optional());
 var list = (s) => {
   const items = s.split(/[,\n]/).map((x) => x.trim()).filter(Boolean);
@@ -63374,20 +63753,24 @@ var list = (s) => {
 };
 var schemas = {
   command: external_exports.string().transform((s) => s || "check").pipe(oneOf(COMMANDS, "command")),
-  config: external_exports.string().transform((s) => s || "repro-gate.yml").pipe(path25),
-  "working-directory": external_exports.string().transform((s) => s || ".").pipe(path25),
+  config: external_exports.string().transform((s) => s || "repro-gate.yml").pipe(path26),
+  "working-directory": external_exports.string().transform((s) => s || ".").pipe(path26),
   "github-token": external_exports.string(),
   comment: external_exports.string().transform((s) => s || "on-change").pipe(oneOf(COMMENT_MODES, "comment mode")),
   "comment-author": optional2(
     external_exports.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/, "expected a GitHub login such as my-app[bot]")
   ),
   "fail-on": external_exports.string().transform((s) => s === "" ? [...FAILING_VERDICTS] : list(s)).pipe(external_exports.array(oneOf(VERDICTS, "verdict"))),
-  "report-file": optional2(path25),
-  report: optional2(path25),
+  "report-file": optional2(path26),
+  report: optional2(path26),
   "pr-number": optional2(
     external_exports.string().regex(/^[1-9][0-9]{0,15}$/, "expected a positive integer (the pull request number)").transform(Number).pipe(external_exports.number().int().positive().max(Number.MAX_SAFE_INTEGER))
   ),
-  "baseline-label": external_exports.string().transform((s) => s || "baseline-update").pipe(external_exports.string().max(50, "a GitHub label has at most 50 characters"))
+  "baseline-label": external_exports.string().transform((s) => s || "baseline-update").pipe(external_exports.string().max(50, "a GitHub label has at most 50 characters")),
+  shard: optional2(
+    external_exports.string().regex(/^\d{1,4}\/\d{1,4}$/, "expected INDEX/COUNT, e.g. 2/4 (the matrix value and the shard count)")
+  ),
+  results: optional2(path26)
 };
 function parseOne(name, raw) {
   const r = schemas[name].safeParse(raw);
@@ -63407,8 +63790,18 @@ function parseInputs(get) {
     reportFile: p("report-file"),
     report: p("report"),
     prNumber: p("pr-number"),
-    baselineLabel: p("baseline-label")
+    baselineLabel: p("baseline-label"),
+    shard: p("shard"),
+    results: p("results")
   };
+  if (common.shard && command !== "check" && command !== "record")
+    throw new GateError(`Input "shard": only for command check or record, not "${command}"`);
+  if (command === "aggregate" && !common.results)
+    throw new GateError(
+      'Input "results": required when command is "aggregate" (the folder the shard artifacts were downloaded to)'
+    );
+  if (common.results && command !== "aggregate")
+    throw new GateError(`Input "results": only for command aggregate, not "${command}"`);
   if (command !== "comment") return { ...common, command, report };
   if (!report)
     throw new GateError('Input "report": required when command is "comment" (the downloaded report JSON file)');
@@ -63423,7 +63816,7 @@ function readInputs(get = (n) => getInput(n)) {
 }
 
 // src/action/untrusted-report.ts
-import { lstat as lstat2, readFile as readFile9 } from "node:fs/promises";
+import { lstat as lstat4, readFile as readFile9 } from "node:fs/promises";
 var MAX_REPORT_BYTES = 5 * 1024 * 1024;
 function clip2(s, max = 120) {
   const one = s.replace(/[\u0000-\u001f\u007f]/g, " ");
@@ -63450,7 +63843,7 @@ function parseUntrustedReport(text) {
 async function readUntrustedReport(file2) {
   let st;
   try {
-    st = await lstat2(file2);
+    st = await lstat4(file2);
   } catch {
     throw new GateError(
       `Input "report": file not found: ${clip2(file2, 300)}`,
@@ -63497,10 +63890,32 @@ async function run() {
   try {
     const inputs = readInputs();
     if (inputs.command === "comment") await commentFromReport(inputs);
+    else if (inputs.shard && (inputs.command === "check" || inputs.command === "record"))
+      await trainOneShard(inputs, inputs.command, inputs.shard);
     else await gateAndReport(inputs, inputs.command);
   } catch (err) {
     setFailed(`repro-gate: ${err instanceof GateError ? formatGateError(err) : errorText(err)}`);
   }
+}
+async function trainOneShard(inputs, command, spec) {
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  const event = readEvent();
+  const refs = pullRequestRefs(event.name, event.payload);
+  const cwd = resolve(workspace, inputs.workingDirectory);
+  const shard = parseShardSpec(spec);
+  const { file: file2, result } = await trainShard(command, {
+    configPath: inputs.config,
+    cwd,
+    log: actionLogger,
+    untrustedHost: await untrustedCheckout(event.name, refs, cwd),
+    shard
+  });
+  setOutput("shard-result", file2);
+  setOutput("verdict", "");
+  await summary.addRaw(
+    `repro-gate: shard ${shard.index} of ${shard.count} trained seeds ${result.seeds.join(", ")}; the aggregate job compares and reports.
+`
+  ).write();
 }
 async function gateAndReport(inputs, command) {
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
@@ -63508,19 +63923,20 @@ async function gateAndReport(inputs, command) {
   const event = readEvent();
   const pr = pullRequestFromEvent(event.name, event.payload);
   const refs = pullRequestRefs(event.name, event.payload);
-  const outcome2 = await runGate(command, {
+  const req = {
     configPath: inputs.config,
     cwd,
     log: actionLogger,
     untrustedHost: await untrustedCheckout(event.name, refs, cwd),
     // A pull request is also judged by its base commit's baseline and gate settings.
-    ...command === "check" && refs?.baseSha ? {
+    ...(command === "check" || command === "aggregate") && refs?.baseSha ? {
       base: refs.baseSha,
       baseRequired: false,
       acceptBaselineChange: refs.labels.includes(inputs.baselineLabel),
       acceptedBy: `the pull request's "${inputs.baselineLabel}" label`
     } : {}
-  });
+  };
+  const outcome2 = command === "aggregate" ? await aggregate({ ...req, resultsDir: resolve(cwd, inputs.results ?? "") }) : await runGate(command, req);
   const report = pr ? { ...outcome2.report, pullRequest: pr } : outcome2.report;
   const files = await writeReportFiles(inputs, report);
   setOutput("verdict", report.verdict);
@@ -63612,10 +64028,10 @@ function reportPaths(inputs) {
 }
 async function writeReportFiles(inputs, report) {
   const files = reportPaths(inputs);
-  await mkdir6(dirname(files.json), { recursive: true });
-  await writeFile5(files.json, `${JSON.stringify(report, null, 2)}
+  await mkdir7(dirname(files.json), { recursive: true });
+  await writeFile6(files.json, `${JSON.stringify(report, null, 2)}
 `);
-  await writeFile5(files.markdown, renderMarkdown(report));
+  await writeFile6(files.markdown, renderMarkdown(report));
   setOutput("report-json", files.json);
   setOutput("report-markdown", files.markdown);
   return files;

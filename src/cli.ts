@@ -6,7 +6,16 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { diagnose, handleCancellation, isGateCommand, runEquivalence, runGate } from './gate/index.js';
+import {
+  aggregate,
+  diagnose,
+  handleCancellation,
+  isGateCommand,
+  parseShardSpec,
+  runEquivalence,
+  runGate,
+  trainShard,
+} from './gate/index.js';
 import { renderDiagnosis } from './report/diagnosis.js';
 import { escaperFor, renderMarkdown } from './report/markdown.js';
 import { CancelledError, formatGateError, GateError } from './util/errors.js';
@@ -23,6 +32,9 @@ Commands:
                [--base REF]: also judge by REF's baseline and gate settings, and follow REF's
                verdict when this change alters them, unless --accept-baseline-change
                [--no-cache]: train every seed instead of reusing cached results
+               [--shard I/N [--result FILE]]: train only shard I of N's seeds (also record)
+  aggregate    --results DIR: compare (or record) the shards' results as one run
+                                                                     exit as check (or record)
   drift        diff data, config and environment with the baseline   exit 0 none, 1 drift, 2 error
   equivalence  TOST on two samples: --candidate 1,2,3 --baseline 4,5,6 --lower L --upper U
                [--alpha 0.05] [--paired]                              exit 0 equivalent, 1 not, 2 error
@@ -53,6 +65,9 @@ const OPTIONS = {
   base: { type: 'string' },
   'accept-baseline-change': { type: 'boolean', default: false },
   'no-cache': { type: 'boolean', default: false },
+  shard: { type: 'string' },
+  result: { type: 'string' },
+  results: { type: 'string' },
 } as const;
 
 /** "--lower -0.01": parseArgs refuses option values that start with a dash; join them as "--lower=-0.01". */
@@ -71,6 +86,37 @@ function joinNegativeValues(argv: string[]): string[] {
     } else out.push(arg);
   }
   return out;
+}
+
+type Values = ReturnType<typeof parseCommandLine>['values'];
+
+/** Options that belong to another command are refused, not ignored. */
+function checkOptionsFit(command: string, values: Values): void {
+  const misplaced = (option: string, owners: string, example: string) =>
+    new GateError(`${option} is an option of ${owners}, not ${command}.`, `For example: ${example}`);
+  if ((values.base !== undefined || values['accept-baseline-change']) && command !== 'check' && command !== 'aggregate')
+    throw misplaced('--base', 'check and aggregate', 'repro-gate check --base origin/main');
+  if (values['no-cache'] && command !== 'check' && command !== 'record')
+    throw misplaced('--no-cache', 'check and record', 'repro-gate check --no-cache');
+  if (values.shard !== undefined && command !== 'check' && command !== 'record')
+    throw misplaced('--shard', 'check and record', 'repro-gate check --shard 1/4');
+  if (values.result !== undefined && values.shard === undefined)
+    throw new GateError(
+      '--result names the file a shard writes: it needs --shard.',
+      'For example: repro-gate check --shard 1/4 --result shard-1.json',
+    );
+  if (values.shard !== undefined && values.base !== undefined)
+    throw new GateError(
+      '--base is judged when the shards are aggregated, not by each shard.',
+      'Pass --base to `repro-gate aggregate` instead.',
+    );
+  if (values.results !== undefined && command !== 'aggregate')
+    throw misplaced('--results', 'aggregate', 'repro-gate aggregate --results shards/');
+  if (command === 'aggregate' && values.results === undefined)
+    throw new GateError(
+      "aggregate needs the folder holding the shards' results.",
+      'For example: repro-gate aggregate --results shards/',
+    );
 }
 
 function parseCommandLine(argv: string[]) {
@@ -176,24 +222,14 @@ export async function main(
       );
       return exitCode;
     }
-    if (!isGateCommand(command)) {
+    if (command !== 'aggregate' && !isGateCommand(command)) {
       throw new GateError(
         `Unknown command "${command}".`,
-        'Use one of: record, check, drift, equivalence, diagnose (see `repro-gate --help`).',
+        'Use one of: record, check, drift, aggregate, equivalence, diagnose (see `repro-gate --help`).',
       );
     }
-    if ((values.base !== undefined || values['accept-baseline-change']) && command !== 'check') {
-      throw new GateError(
-        `--base and --accept-baseline-change are options of check, not ${command}.`,
-        'Run `repro-gate check --base REF`.',
-      );
-    }
-    if (values['no-cache'] && command === 'drift')
-      throw new GateError(
-        '--no-cache is an option of check and record: drift trains nothing.',
-        'Run `repro-gate drift`.',
-      );
-    const outcome = await runGate(command, {
+    checkOptionsFit(command, values);
+    const req = {
       configPath: values.config,
       cwd: io.cwd,
       log: stderrLogger,
@@ -202,7 +238,25 @@ export async function main(
       ...(values['accept-baseline-change']
         ? { acceptBaselineChange: true, acceptedBy: '--accept-baseline-change' }
         : {}),
-    });
+    };
+    if (values.shard !== undefined && (command === 'check' || command === 'record')) {
+      const shard = parseShardSpec(values.shard);
+      const { result, file } = await trainShard(command, {
+        ...req,
+        shard,
+        ...(values.result !== undefined ? { resultPath: values.result } : {}),
+      });
+      io.stdout(
+        values.json
+          ? `${JSON.stringify({ file, shard: result.shard, seeds: result.seeds }, null, 2)}\n`
+          : `Shard ${shard.index} of ${shard.count}: seeds ${result.seeds.join(', ')} → ${file}\n`,
+      );
+      return 0;
+    }
+    const outcome =
+      command === 'aggregate'
+        ? await aggregate({ ...req, resultsDir: values.results as string })
+        : await runGate(command, req);
     io.stdout(
       values.json
         ? `${JSON.stringify(outcome.report, null, 2)}\n`

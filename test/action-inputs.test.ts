@@ -62,7 +62,7 @@ describe('parseInputs', () => {
       'Input "fail-on": unknown verdict "mismach"; expected one of reproducible, equivalent, not-equivalent, inconclusive, mismatch, no-drift, drift, recorded',
     );
     expect(errorOf({ command: 'train' })).toBe(
-      'Input "command": unknown command "train"; expected one of check, record, drift, comment',
+      'Input "command": unknown command "train"; expected one of check, record, drift, aggregate, comment',
     );
     expect(errorOf({ comment: 'yes' })).toMatch(
       /^Input "comment": unknown comment mode "yes"; expected one of on-change, always, never$/,
@@ -78,6 +78,19 @@ describe('parseInputs', () => {
     expect(errorOf({ command: 'comment', report: 'r.json', 'github-token': 't', comment: 'never' })).toMatch(
       /^Input "comment"/,
     );
+  });
+
+  it('takes shard for check and record, results for aggregate, and refuses them elsewhere', () => {
+    expect(inputs({ shard: '2/4' })).toMatchObject({ command: 'check', shard: '2/4' });
+    expect(inputs({ command: 'record', shard: '1/2' }).shard).toBe('1/2');
+    expect(inputs({ command: 'aggregate', results: 'shards' })).toMatchObject({
+      command: 'aggregate',
+      results: 'shards',
+    });
+    expect(errorOf({ shard: 'two' })).toMatch(/^Input "shard": expected INDEX\/COUNT, e\.g\. 2\/4/);
+    expect(errorOf({ command: 'drift', shard: '1/2' })).toMatch(/^Input "shard": only for command check or record/);
+    expect(errorOf({ command: 'aggregate' })).toMatch(/^Input "results": required when command is "aggregate"/);
+    expect(errorOf({ results: 'x' })).toMatch(/^Input "results": only for command aggregate/);
   });
 
   it('accepts only positive integers as pr-number', () => {

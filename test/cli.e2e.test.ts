@@ -30,7 +30,8 @@ beforeAll(async () => {
 
 describe('an untouched project', () => {
   it('is equivalent in statistical mode, with the report on stdout and logs on stderr', async () => {
-    const r = await runCli(['check'], dir);
+    // --no-cache: record saved every seed, and this test wants to see them train.
+    const r = await runCli(['check', '--no-cache'], dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^## ✅ repro-gate: equivalent/);
     expect(r.stdout).toMatch(/\| `accuracy` \| .* \| ✅ equivalent \|/);
@@ -320,7 +321,7 @@ ${extra}`;
   it('an unknown command or option', async () => {
     expectCleanError(
       await runCli(['chek'], dir),
-      /Unknown command "chek"\.\n {2}→ Use one of: record, check, drift, equivalence, diagnose/,
+      /Unknown command "chek"\.\n {2}→ Use one of: record, check, drift, aggregate, equivalence, diagnose/,
     );
     expectCleanError(await runCli(['check', '--confg', 'x'], dir), /Unknown option '--confg'/);
   });

@@ -106,7 +106,8 @@ describe('a failing exact check with nothing drifted', () => {
     expect((await runCli(['record', '--config', 'auto.yml'], dir)).code).toBe(0);
     git(dir, 'add', '.repro-gate/auto.json');
     git(dir, 'commit', '-qm', 'baseline');
-    const r = await runCli(['check', '--json', '--config', 'auto.yml'], dir);
+    // --no-cache: the record's runs would be reused, and this check must retrain to differ.
+    const r = await runCli(['check', '--json', '--no-cache', '--config', 'auto.yml'], dir);
     expect(r.code).toBe(1);
     const report = parseJson(r);
     expect(report.verdict).toBe('mismatch');

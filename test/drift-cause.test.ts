@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type CauseInput, rankCause } from '../src/drift/cause.js';
 import { diffEnvironment } from '../src/drift/environment.js';
-import { diffSettings } from '../src/drift/settings.js';
+import { changesTraining, diffSettings } from '../src/drift/settings.js';
 import type { BaselineSettings } from '../src/schema/baseline.js';
 import type { MetricResult } from '../src/schema/report.js';
 
@@ -187,6 +187,16 @@ describe('gate settings drift', () => {
       { group: 'gate settings', file: 'g.yml', key: 'metrics.f1', change: 'added', after: null },
     ]);
     expect(diffSettings(settings(), settings({ mode: 'exact' }), 'g.yml').map((d) => d.key)).toEqual(['mode']);
+  });
+
+  it('shows train.parallel when it changes, and a baseline without it as one seed at a time', () => {
+    const d = diffSettings(settings(), settings({ parallel: 2 }), 'g.yml');
+    expect(d).toEqual([{ group: 'gate settings', file: 'g.yml', key: 'train.parallel', change: 'added', after: 2 }]);
+    expect(d.every(changesTraining)).toBe(true);
+    expect(diffSettings(settings({ parallel: 4 }), settings({ parallel: 2 }), 'g.yml').map((x) => x.change)).toEqual([
+      'modified',
+    ]);
+    expect(diffSettings(settings(), settings({ parallel: 1 }), 'g.yml')).toEqual([]);
   });
 
   it('does not invent changes against a baseline recorded before margins and alpha were kept', () => {

@@ -195,7 +195,7 @@ describe('the example workflows', () => {
   it('include a PR check that uploads the report-json output', () => {
     const pr = byTrigger(examples, (t) => t.includes('pull_request'))
       .map(load)
-      .filter((wf) => gate(wf)?.with?.command === 'check');
+      .filter((wf) => gate(wf)?.with?.command === 'check' && gate(wf)?.with?.shard === undefined);
     expect(pr.length).toBeGreaterThanOrEqual(1);
     for (const wf of pr) {
       const step = gate(wf)!;
@@ -204,6 +204,24 @@ describe('the example workflows', () => {
       expect(String(upload?.with?.path)).toContain(`steps.${step.id}.outputs.report-json`);
       expect(String(upload?.if)).toMatch(/!cancelled\(\)|always\(\)/); // also when the gate failed
     }
+  });
+
+  it('include a sharded check: a matrix of shards uploads results, one aggregate job comments', () => {
+    const wf = load('examples/workflows/repro-gate-sharded.yml');
+    const jobs = wf.jobs as Record<string, Job & { needs?: string; strategy?: { matrix: { shard: number[] } } }>;
+    const shardJob = jobs.shard!;
+    const count = shardJob.strategy!.matrix.shard.length;
+    const shardStep = shardJob.steps!.find((s) => s.uses?.startsWith('org/repro-gate@'))!;
+    expect(shardStep.with).toMatchObject({ command: 'check', shard: `\${{ matrix.shard }}/${count}` });
+    const upload = shardJob.steps!.find((s) => s.uses?.startsWith('actions/upload-artifact@'))!;
+    expect(String(upload.with?.path)).toContain(`steps.${shardStep.id}.outputs.shard-result`);
+    expect(String(upload.with?.name)).toMatch(/^repro-gate-shard-/);
+    const agg = jobs.aggregate!;
+    expect(agg.needs).toBe('shard');
+    const download = agg.steps!.find((s) => s.uses?.startsWith('actions/download-artifact@'))!;
+    expect(download.with?.pattern).toBe('repro-gate-shard-*');
+    const gateStep = agg.steps!.find((s) => s.uses?.startsWith('org/repro-gate@'))!;
+    expect(gateStep.with).toMatchObject({ command: 'aggregate', results: download.with?.path });
   });
 
   it('include a nightly drift check, also startable by hand, that writes nothing', () => {

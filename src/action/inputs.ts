@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { FAILING_VERDICTS, VERDICTS, type Verdict } from '../schema/report.js';
 import { GateError } from '../util/errors.js';
 
-const COMMANDS = ['check', 'record', 'drift', 'comment'] as const;
+const COMMANDS = ['check', 'record', 'drift', 'aggregate', 'comment'] as const;
 const COMMENT_MODES = ['on-change', 'always', 'never'] as const;
 
 type ActionCommand = (typeof COMMANDS)[number];
@@ -32,6 +32,10 @@ interface CommonInputs {
   prNumber?: number;
   /** The pull-request label that accepts a change to the baseline or gate settings. */
   baselineLabel: string;
+  /** check/record: train only this shard's seeds ("2/4") and write a partial result. */
+  shard?: string;
+  /** aggregate: the folder the shards' results were downloaded to. */
+  results?: string;
 }
 
 /** Command "comment" cannot run without the report file, so for it the type says the file is there. */
@@ -57,6 +61,8 @@ export const INPUT_NAMES = [
   'report',
   'pr-number',
   'baseline-label',
+  'shard',
+  'results',
 ] as const;
 export type InputName = (typeof INPUT_NAMES)[number];
 
@@ -120,6 +126,10 @@ const schemas = {
     .string()
     .transform((s) => s || 'baseline-update')
     .pipe(z.string().max(50, 'a GitHub label has at most 50 characters')),
+  shard: optional(
+    z.string().regex(/^\d{1,4}\/\d{1,4}$/, 'expected INDEX/COUNT, e.g. 2/4 (the matrix value and the shard count)'),
+  ),
+  results: optional(path),
 } satisfies Record<InputName, z.ZodType>;
 
 type Parsed = { [K in InputName]: z.output<(typeof schemas)[K]> };
@@ -145,7 +155,17 @@ export function parseInputs(get: (name: InputName) => string): ActionInputs {
     report: p('report'),
     prNumber: p('pr-number'),
     baselineLabel: p('baseline-label'),
+    shard: p('shard'),
+    results: p('results'),
   };
+  if (common.shard && command !== 'check' && command !== 'record')
+    throw new GateError(`Input "shard": only for command check or record, not "${command}"`);
+  if (command === 'aggregate' && !common.results)
+    throw new GateError(
+      'Input "results": required when command is "aggregate" (the folder the shard artifacts were downloaded to)',
+    );
+  if (common.results && command !== 'aggregate')
+    throw new GateError(`Input "results": only for command aggregate, not "${command}"`);
   if (command !== 'comment') return { ...common, command, report };
   if (!report)
     throw new GateError('Input "report": required when command is "comment" (the downloaded report JSON file)');

@@ -7,7 +7,15 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import * as core from '@actions/core';
-import { type GateCommand, gitCommit, handleCancellation, runGate } from '../gate/index.js';
+import {
+  aggregate,
+  type GateCommand,
+  gitCommit,
+  handleCancellation,
+  parseShardSpec,
+  runGate,
+  trainShard,
+} from '../gate/index.js';
 import {
   type EventInfo,
   type PullRequestRefs,
@@ -49,13 +57,42 @@ export async function run(): Promise<void> {
   try {
     const inputs = readInputs();
     if (inputs.command === 'comment') await commentFromReport(inputs);
+    else if (inputs.shard && (inputs.command === 'check' || inputs.command === 'record'))
+      await trainOneShard(inputs, inputs.command, inputs.shard);
     else await gateAndReport(inputs, inputs.command);
   } catch (err) {
     core.setFailed(`repro-gate: ${err instanceof GateError ? formatGateError(err) : errorText(err)}`);
   }
 }
 
-async function gateAndReport(inputs: ActionInputs, command: GateCommand): Promise<void> {
+/**
+ * One job of a matrix: train this shard's seeds and write the partial result for the aggregate
+ * job (output shard-result, to upload as an artifact). No verdict and no comment: those come from
+ * `command: aggregate` once every shard has finished.
+ */
+async function trainOneShard(inputs: ActionInputs, command: 'check' | 'record', spec: string): Promise<void> {
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  const event = readEvent();
+  const refs = pullRequestRefs(event.name, event.payload);
+  const cwd = resolve(workspace, inputs.workingDirectory);
+  const shard = parseShardSpec(spec);
+  const { file, result } = await trainShard(command, {
+    configPath: inputs.config,
+    cwd,
+    log: actionLogger,
+    untrustedHost: await untrustedCheckout(event.name, refs, cwd),
+    shard,
+  });
+  core.setOutput('shard-result', file);
+  core.setOutput('verdict', '');
+  await core.summary
+    .addRaw(
+      `repro-gate: shard ${shard.index} of ${shard.count} trained seeds ${result.seeds.join(', ')}; the aggregate job compares and reports.\n`,
+    )
+    .write();
+}
+
+async function gateAndReport(inputs: ActionInputs, command: GateCommand | 'aggregate'): Promise<void> {
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
   const cwd = resolve(workspace, inputs.workingDirectory);
   const event = readEvent();
@@ -63,13 +100,13 @@ async function gateAndReport(inputs: ActionInputs, command: GateCommand): Promis
   const refs = pullRequestRefs(event.name, event.payload);
 
   // The gate builds the training environment itself from an allowlist; nothing here is passed on.
-  const outcome = await runGate(command, {
+  const req = {
     configPath: inputs.config,
     cwd,
     log: actionLogger,
     untrustedHost: await untrustedCheckout(event.name, refs, cwd),
     // A pull request is also judged by its base commit's baseline and gate settings.
-    ...(command === 'check' && refs?.baseSha
+    ...((command === 'check' || command === 'aggregate') && refs?.baseSha
       ? {
           base: refs.baseSha,
           baseRequired: false,
@@ -77,7 +114,11 @@ async function gateAndReport(inputs: ActionInputs, command: GateCommand): Promis
           acceptedBy: `the pull request's "${inputs.baselineLabel}" label`,
         }
       : {}),
-  });
+  };
+  const outcome =
+    command === 'aggregate'
+      ? await aggregate({ ...req, resultsDir: resolve(cwd, inputs.results ?? '') })
+      : await runGate(command, req);
   const report: Report = pr ? { ...outcome.report, pullRequest: pr } : outcome.report;
 
   const files = await writeReportFiles(inputs, report);

@@ -12,7 +12,7 @@ import { childKey } from '../util/dotted.js';
 type Value = string | number | boolean | null;
 
 /** Keys of the settings that change what the training does (the rest change only how it is judged). */
-const TRAINING_SETTINGS = new Set(['command', 'seeds']);
+const TRAINING_SETTINGS = new Set(['command', 'seeds', 'train.parallel']);
 
 export function changesTraining(drift: ConfigDrift): boolean {
   return drift.group !== 'gate settings' || TRAINING_SETTINGS.has(drift.key);
@@ -40,6 +40,7 @@ function flatSettings(s: BaselineSettings): Map<string, Value> {
   if (s.alpha !== undefined) out.set('alpha', s.alpha);
   if (s.paired !== undefined) out.set('paired', s.paired);
   if (s.robust !== undefined) out.set('robust', s.robust);
+  if (s.parallel !== undefined) out.set('train.parallel', s.parallel);
   for (const name of s.metrics) {
     const spec = s.margins && Object.hasOwn(s.margins, name) ? s.margins[name] : undefined;
     out.set(childKey('metrics', name, false), spec ? judged(spec) : null);
@@ -66,6 +67,8 @@ export function diffSettings(before: BaselineSettings, after: BaselineSettings, 
         ((key.startsWith('metrics[') || key.startsWith('metrics.')) && key !== 'metrics.file' && !bothKnowMargins))
     )
       continue;
+    // Kept since a later version: a baseline without it recorded one seed at a time.
+    if (key === 'train.parallel' && (b.get(key) ?? 1) === (a.get(key) ?? 1)) continue;
     if (hasB !== hasA && ['alpha', 'paired', 'robust'].includes(key)) continue;
     out.push({
       group: 'gate settings',

@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { compareBytes } from '../util/bytes.js';
 
@@ -67,8 +67,9 @@ export interface CodeTree {
 /**
  * Hashes the files git would commit under `root` (tracked, plus untracked files that are not
  * ignored), minus those `skip` names (relative POSIX paths). Clean tracked files count by their
- * index blob id, so nothing is read; edited, deleted and untracked files by their current bytes,
- * so an uncommitted edit is never mistaken for the committed code. null outside git.
+ * index blob id, so nothing is read; edited and untracked files by the blob id git gives their
+ * current bytes (`git hash-object`, filters applied), so an uncommitted edit is never mistaken for
+ * the committed code and a file merely touched is no change. null outside git.
  */
 export async function codeTree(root: string, skip: (rel: string) => boolean): Promise<CodeTree | null> {
   const [staged, edited, untracked] = await Promise.all([
@@ -82,11 +83,20 @@ export async function codeTree(root: string, skip: (rel: string) => boolean): Pr
     const m = /^(\d+) ([0-9a-f]+) \d\t(.*)$/s.exec(rec);
     if (m?.[3] !== undefined) entries.set(m[3], `${m[1]} ${m[2]}`);
   }
-  const reread = [...edited.split('\0'), ...untracked.split('\0')].filter(Boolean);
-  for (const rel of reread) {
-    if (skip(rel)) continue;
-    const bytes = await readFile(path.join(root, rel)).catch(() => null);
-    entries.set(rel, bytes === null ? 'deleted' : `file ${createHash('sha256').update(bytes).digest('hex')}`);
+  const reread: string[] = [];
+  for (const rel of [...edited.split('\0'), ...untracked.split('\0')]) {
+    if (!rel || skip(rel)) continue;
+    const info = await lstat(path.join(root, rel)).catch(() => undefined);
+    if (info?.isFile()) reread.push(rel);
+    else if (!info) entries.set(rel, 'deleted');
+  }
+  if (reread.length) {
+    const ids = await hashObjects(root, reread);
+    if (ids === null) return null;
+    reread.forEach((rel, i) => {
+      const mode = entries.get(rel)?.split(' ')[0] ?? '100644';
+      entries.set(rel, `${mode} ${ids[i]}`);
+    });
   }
   const hash = createHash('sha256');
   let files = 0;
@@ -96,4 +106,25 @@ export async function codeTree(root: string, skip: (rel: string) => boolean): Pr
     files++;
   }
   return { sha256: hash.digest('hex'), files };
+}
+
+/** Blob ids of files (relative to root) as git would store them, in one git process. */
+function hashObjects(root: string, rels: string[]): Promise<string[] | null> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      'git',
+      ['-C', root, 'hash-object', '--stdin-paths'],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout) => {
+        const ids = err ? [] : stdout.split('\n').filter(Boolean);
+        resolve(ids.length === rels.length ? ids : null);
+      },
+    );
+    // Paths are read one per line: a name with a line break cannot be passed, so it is not cached.
+    if (rels.some((r) => r.includes('\n'))) {
+      child.kill();
+      return;
+    }
+    child.stdin?.end(`${rels.join('\n')}\n`);
+  });
 }

@@ -9,11 +9,12 @@ import { loadConfig } from '../config/load.js';
 import { diagnose } from '../diagnose/run.js';
 import { type CauseFinding, rankCause } from '../drift/cause.js';
 import { diffResolvedConfigs } from '../drift/config.js';
-import type { Baseline, RunRecord } from '../schema/baseline.js';
+import type { Baseline, Fingerprints, RunRecord } from '../schema/baseline.js';
 import type { GateConfig } from '../schema/config.js';
 import type { Diagnosis } from '../schema/diagnosis.js';
 import {
   type BaselineChange,
+  type CacheUse,
   FAILING_VERDICTS,
   type Report,
   type ReportWarning,
@@ -23,9 +24,10 @@ import {
 import { checkRobustSeeds } from '../stats/robust.js';
 import { GateError } from '../util/errors.js';
 import { shortHash } from '../util/format.js';
+import type { Logger } from '../util/logger.js';
 import { type BaseComparison, type BaseReference, compareWithBase, readBase } from './base.js';
-import { codeChangesSince, driftSince, inputsModified, observe, snapshotInputs } from './observe.js';
-import { buildReport, type GateOutcome, outcome } from './report.js';
+import { codeChangesSince, type DriftView, driftSince, inputsModified, observe, snapshotInputs } from './observe.js';
+import { buildReport, type GateOutcome, outcome, type ReportContext } from './report.js';
 import { cacheUse, openSeedCache, type SeedCache } from './run-cache.js';
 import { diagnoseContext, seedRuns } from './seed-runs.js';
 import { baselineLocation, type GateRequest, type Session, withSession } from './session.js';
@@ -44,95 +46,140 @@ export interface CheckRequest extends GateRequest {
   baseRequired?: boolean;
 }
 
-export async function check(req: CheckRequest): Promise<GateOutcome> {
+/** What a check reads before any training: the config, the baseline and, with --base, the base commit's. */
+export interface CheckInputs {
+  config: GateConfig;
+  baseline: Baseline;
+  base?: BaseReference;
+  baseProblem?: ReportWarning;
+}
+
+export async function readCheckInputs(req: CheckRequest): Promise<CheckInputs> {
   const config = await loadConfig(req.configPath, req.cwd);
   const { baselinePath } = baselineLocation(config);
   // Read the baseline before any training: a missing one should fail in a second, not after an hour.
   const baseline = await readBaseline(baselinePath, req.configPath, config.root);
   checkBaselineFits(config, baseline, baselinePath);
-  let base: BaseReference | undefined;
-  let baseProblem: ReportWarning | undefined;
-  if (req.base) {
-    try {
-      base = await readBase(config, baselinePath, await readFile(baselinePath, 'utf8'), req.base);
-    } catch (err) {
-      if (req.baseRequired !== false || !(err instanceof GateError)) throw err;
-      baseProblem = { code: 'base-unavailable', message: `${err.message} ${err.hint ?? ''}`.trim() };
-    }
+  if (!req.base) return { config, baseline };
+  try {
+    return {
+      config,
+      baseline,
+      base: await readBase(config, baselinePath, await readFile(baselinePath, 'utf8'), req.base),
+    };
+  } catch (err) {
+    if (req.baseRequired !== false || !(err instanceof GateError)) throw err;
+    return {
+      config,
+      baseline,
+      baseProblem: { code: 'base-unavailable', message: `${err.message} ${err.hint ?? ''}`.trim() },
+    };
   }
+}
 
-  return withSession(req, config, 'check', async (s) => {
+export async function check(req: CheckRequest): Promise<GateOutcome> {
+  const inputs = await readCheckInputs(req);
+  return withSession(req, inputs.config, 'check', async (s) => {
     const { fingerprints, context } = await observe(s);
-    const drift = await driftSince(s, baseline, fingerprints);
     const inputsBefore = await snapshotInputs(s);
     const cache = await openSeedCache(s, fingerprints, context.commit, 'reuse');
-    const own = await trainAndCompare(s, baseline, cache);
-    const { candidate, sequential } = own;
-    // What the training really used (config: {resolved: …}) is known only now.
-    drift.config.push(...diffResolvedConfigs(baseline.runs, candidate));
-    const warnings = [
-      ...(baseProblem ? [baseProblem] : []),
-      ...own.warnings,
-      ...(await inputsModified(s, inputsBefore)),
-      ...s.notes,
-    ];
-
-    // Judged by the base commit when this change alters what it is judged against, unless accepted.
-    let judged: Pick<BaseComparison, 'verdict' | 'metrics' | 'mismatches'> = own;
-    let baselineChange: BaselineChange | undefined;
-    if (base?.changed.length) {
-      const againstBase = compareWithBase(base, config, candidate);
-      const follows = req.acceptBaselineChange || !base.baseline ? 'change' : 'base';
-      baselineChange = describeChange(base, own.verdict, againstBase, follows, req.acceptedBy);
-      if (follows === 'base') {
-        judged = againstBase;
-        warnings.push(...againstBase.warnings);
-      }
-      const message = `This change updates the ${baselineChange.changed.join(' and the ')}. ${baselineChange.why}`;
-      warnings.unshift({ code: 'baseline-changed', message });
-      s.log.warn(message);
-    }
-    const { verdict, metrics, mismatches } = judged;
-
-    let cause: CauseFinding | undefined;
-    let diagnosis: Diagnosis | undefined;
-    if (FAILING_VERDICTS.includes(verdict)) {
-      const codeChanges = baseline.commit ? await codeChangesSince(s, baseline.commit) : null;
-      if (baseline.commit && codeChanges === null) {
-        warnings.push({
-          code: 'code-changes-unknown',
-          message:
-            context.commit === null
-              ? 'This folder is not a git checkout, so changes to the training code since the baseline cannot be told apart.'
-              : `The baseline's commit ${shortHash(baseline.commit)} is not in this clone, so code changes cannot be told apart (check out with fetch-depth: 0).`,
-        });
-      }
-      cause = rankCause({ drift, codeChanges, metrics, mismatches });
-      // Nothing drifted and no code changed: only a rerun can tell randomness from parallelism.
-      if (cause.cause === 'unknown' && config.mode === 'exact' && config.diagnose.auto && !baselineChange) {
-        const seed = mismatches[0]?.seed ?? config.seeds[0] ?? 0;
-        diagnosis = await diagnose(diagnoseContext(s), seed);
-        cause = diagnosisCause(diagnosis);
-      }
-    }
-    return outcome(
-      buildReport(context, {
-        command: 'check',
-        verdict,
-        baseline,
-        drift,
-        candidate,
-        metrics,
-        mismatches,
-        cause,
-        warnings,
-        diagnosis,
-        sequential,
-        baselineChange,
-        cache: cacheUse(cache),
-      }),
+    const own = await trainAndCompare(s, inputs.baseline, cache);
+    const modified = await inputsModified(s, inputsBefore);
+    return judge(
+      s,
+      req,
+      inputs,
+      { fingerprints, context, own, notes: [...modified, ...s.notes], cache: cacheUse(cache) },
+      (seed) => diagnose(diagnoseContext(s), seed),
     );
   });
+}
+
+/** What was trained (here, or by shards) and found, for `judge`. */
+export interface JudgeInput {
+  fingerprints: Fingerprints;
+  context: ReportContext;
+  own: Comparison;
+  /** What the runs found that the report should say (inputs modified, checkpoints compared by bytes, …). */
+  notes: ReportWarning[];
+  cache?: CacheUse;
+}
+
+/**
+ * From a comparison with the baseline to the report: drift, the base commit's verdict when this
+ * change alters what is compared, and the most likely cause of a failure. `rerun` diagnoses a seed
+ * when nothing drifted (absent for aggregated shards: nothing is trained there).
+ */
+export async function judge(
+  s: DriftView & { log: Logger },
+  req: CheckRequest,
+  inputs: CheckInputs,
+  found: JudgeInput,
+  rerun?: (seed: number) => Promise<Diagnosis>,
+): Promise<GateOutcome> {
+  const { config, baseline, base, baseProblem } = inputs;
+  const { fingerprints, context, own } = found;
+  const { candidate, sequential } = own;
+  const drift = await driftSince(s, baseline, fingerprints);
+  // What the training really used (config: {resolved: …}) is known only now.
+  drift.config.push(...diffResolvedConfigs(baseline.runs, candidate));
+  const warnings = [...(baseProblem ? [baseProblem] : []), ...own.warnings, ...found.notes];
+
+  // Judged by the base commit when this change alters what it is judged against, unless accepted.
+  let judged: Pick<BaseComparison, 'verdict' | 'metrics' | 'mismatches'> = own;
+  let baselineChange: BaselineChange | undefined;
+  if (base?.changed.length) {
+    const againstBase = compareWithBase(base, config, candidate);
+    const follows = req.acceptBaselineChange || !base.baseline ? 'change' : 'base';
+    baselineChange = describeChange(base, own.verdict, againstBase, follows, req.acceptedBy);
+    if (follows === 'base') {
+      judged = againstBase;
+      warnings.push(...againstBase.warnings);
+    }
+    const message = `This change updates the ${baselineChange.changed.join(' and the ')}. ${baselineChange.why}`;
+    warnings.unshift({ code: 'baseline-changed', message });
+    s.log.warn(message);
+  }
+  const { verdict, metrics, mismatches } = judged;
+
+  let cause: CauseFinding | undefined;
+  let diagnosis: Diagnosis | undefined;
+  if (FAILING_VERDICTS.includes(verdict)) {
+    const codeChanges = baseline.commit ? await codeChangesSince(s, baseline.commit) : null;
+    if (baseline.commit && codeChanges === null) {
+      warnings.push({
+        code: 'code-changes-unknown',
+        message:
+          context.commit === null
+            ? 'This folder is not a git checkout, so changes to the training code since the baseline cannot be told apart.'
+            : `The baseline's commit ${shortHash(baseline.commit)} is not in this clone, so code changes cannot be told apart (check out with fetch-depth: 0).`,
+      });
+    }
+    cause = rankCause({ drift, codeChanges, metrics, mismatches });
+    // Nothing drifted and no code changed: only a rerun can tell randomness from parallelism.
+    if (rerun && cause.cause === 'unknown' && config.mode === 'exact' && config.diagnose.auto && !baselineChange) {
+      const seed = mismatches[0]?.seed ?? config.seeds[0] ?? 0;
+      diagnosis = await rerun(seed);
+      cause = diagnosisCause(diagnosis);
+    }
+  }
+  return outcome(
+    buildReport(context, {
+      command: 'check',
+      verdict,
+      baseline,
+      drift,
+      candidate,
+      metrics,
+      mismatches,
+      cause,
+      warnings,
+      diagnosis,
+      sequential,
+      baselineChange,
+      cache: found.cache,
+    }),
+  );
 }
 
 /** The report's account of a change to what the gate compares against. */
@@ -199,84 +246,93 @@ function checkBaselineFits(config: GateConfig, baseline: Baseline, file: string)
   }
 }
 
-interface Comparison extends Pick<Report, 'metrics' | 'mismatches' | 'warnings'> {
+export interface Comparison extends Pick<Report, 'metrics' | 'mismatches' | 'warnings'> {
   candidate: RunRecord[];
   verdict: Verdict;
   sequential?: SequentialSummary;
 }
 
-/** Trains the candidate seeds (in stages for a sequential plan) and compares them with the baseline. */
-async function trainAndCompare(s: Session, baseline: Baseline, cache: SeedCache | undefined): Promise<Comparison> {
-  const { config, log } = s;
-  const warnings: ReportWarning[] = [];
-  const warnNow = (found: ReportWarning[]) => {
-    for (const w of found) log.warn(w.message);
-    warnings.push(...found);
-  };
+/** Said before any training: whether the configured seeds can show equivalence at all. */
+export function powerWarnings(config: GateConfig, baseline: Baseline): ReportWarning[] {
+  // Exact mode compares bits; the rank-based test explains its own seed needs when it refuses.
+  if (config.mode === 'exact' || config.robust) return [];
+  return seedWarnings(baseline.runs, config.metrics, {
+    alpha: config.alpha,
+    nCandidate: config.seeds.length,
+    paired: config.paired,
+  });
+}
 
+/** Compares fixed-seed candidate runs with the baseline (exact, or one TOST per metric). */
+export function compareCandidate(
+  config: GateConfig,
+  baseline: Baseline,
+  candidate: RunRecord[],
+  before: ReportWarning[],
+): Comparison {
   if (config.mode === 'exact') {
-    const candidate = await seedRuns(s, 'check', config.seeds, cache);
     const r = compareExact(
       baseline.runs,
       candidate,
       config.metrics.map((m) => m.name),
       config.artifacts,
     );
-    return { candidate, verdict: r.verdict, metrics: r.metrics, mismatches: r.mismatches, warnings };
+    return { candidate, verdict: r.verdict, metrics: r.metrics, mismatches: r.mismatches, warnings: before };
   }
-
-  if (config.sequential) {
-    const plan = planForGate(config.sequential, {
-      alpha: config.alpha,
-      paired: config.paired,
-      nBaseline: baseline.runs.length,
-    });
-    const lastLook = plan.looks.length - 1;
-    // Before any training: say so if even the largest stage cannot show equivalence.
-    warnNow(
-      seedWarnings(baseline.runs, config.metrics, {
-        alpha: plan.alphaPerLook[lastLook] ?? config.alpha,
-        nCandidate: plan.looks[lastLook] ?? config.seeds.length,
-        bothSides: false,
-        paired: config.paired,
-      }),
-    );
-    const candidate: RunRecord[] = [];
-    for (let look = 0; ; look++) {
-      candidate.push(...(await seedRuns(s, 'check', config.seeds.slice(candidate.length, plan.looks[look]), cache)));
-      const r = compareSequentialLook(plan, look, baseline.runs, candidate, config.metrics);
-      log.info(r.summary.reason);
-      // The last look always decides (equivalent, not-equivalent or inconclusive).
-      if (r.decision !== 'continue' || look === lastLook) {
-        const verdict = r.decision === 'continue' ? 'inconclusive' : r.decision;
-        return {
-          candidate,
-          verdict,
-          metrics: r.metrics,
-          mismatches: [],
-          warnings: [...warnings, ...r.warnings],
-          sequential: r.summary,
-        };
-      }
-    }
-  }
-
-  // The power model is Welch's; the rank-based test explains its own seed needs when it refuses.
-  if (!config.robust)
-    warnNow(
-      seedWarnings(baseline.runs, config.metrics, {
-        alpha: config.alpha,
-        nCandidate: config.seeds.length,
-        paired: config.paired,
-      }),
-    );
-  const candidate = await seedRuns(s, 'check', config.seeds, cache);
   const r = compareStatistical(baseline.runs, candidate, config.metrics, {
     alpha: config.alpha,
     paired: config.paired,
     robust: config.robust,
   });
-  return { candidate, verdict: r.verdict, metrics: r.metrics, mismatches: [], warnings: [...warnings, ...r.warnings] };
+  return { candidate, verdict: r.verdict, metrics: r.metrics, mismatches: [], warnings: [...before, ...r.warnings] };
+}
+
+/** Trains the candidate seeds (in stages for a sequential plan) and compares them with the baseline. */
+async function trainAndCompare(s: Session, baseline: Baseline, cache: SeedCache | undefined): Promise<Comparison> {
+  const { config, log } = s;
+  if (config.mode === 'statistical' && config.sequential) return trainSequential(s, baseline, cache);
+  const before = powerWarnings(config, baseline);
+  for (const w of before) log.warn(w.message);
+  const candidate = await seedRuns(s, 'check', config.seeds, cache);
+  return compareCandidate(config, baseline, candidate, before);
+}
+
+/** A sequential plan: train in stages and stop at the first look that decides. */
+async function trainSequential(s: Session, baseline: Baseline, cache: SeedCache | undefined): Promise<Comparison> {
+  const { config, log } = s;
+  const sequential = config.sequential as NonNullable<GateConfig['sequential']>;
+  const plan = planForGate(sequential, {
+    alpha: config.alpha,
+    paired: config.paired,
+    nBaseline: baseline.runs.length,
+  });
+  const lastLook = plan.looks.length - 1;
+  // Before any training: say so if even the largest stage cannot show equivalence.
+  const warnings = seedWarnings(baseline.runs, config.metrics, {
+    alpha: plan.alphaPerLook[lastLook] ?? config.alpha,
+    nCandidate: plan.looks[lastLook] ?? config.seeds.length,
+    bothSides: false,
+    paired: config.paired,
+  });
+  for (const w of warnings) log.warn(w.message);
+  const candidate: RunRecord[] = [];
+  for (let look = 0; ; look++) {
+    candidate.push(...(await seedRuns(s, 'check', config.seeds.slice(candidate.length, plan.looks[look]), cache)));
+    const r = compareSequentialLook(plan, look, baseline.runs, candidate, config.metrics);
+    log.info(r.summary.reason);
+    // The last look always decides (equivalent, not-equivalent or inconclusive).
+    if (r.decision !== 'continue' || look === lastLook) {
+      const verdict = r.decision === 'continue' ? 'inconclusive' : r.decision;
+      return {
+        candidate,
+        verdict,
+        metrics: r.metrics,
+        mismatches: [],
+        warnings: [...warnings, ...r.warnings],
+        sequential: r.summary,
+      };
+    }
+  }
 }
 
 /** The cause a diagnosis points to, phrased for a failing check. */

@@ -12,6 +12,8 @@ export { diagnose } from './diagnose.js';
 export { runEquivalence } from './equivalence.js';
 export type { GateOutcome } from './report.js';
 export type { GateRequest } from './session.js';
+export { aggregate, trainShard } from './shard.js';
+export { parseShardSpec } from './shard-set.js';
 export { check, drift, record };
 
 const GATE_VERBS = { record, check, drift } as const;

@@ -78,6 +78,8 @@ export function settingsOf(config: GateConfig): BaselineSettings {
     alpha: config.alpha,
     paired: config.paired,
     robust: config.robust,
+    // Only kept when set, so baselines recorded one seed at a time stay byte-for-byte as before.
+    ...(config.train.parallel > 1 ? { parallel: config.train.parallel } : {}),
     margins: Object.fromEntries(
       config.metrics.map((m) => [
         m.name,
@@ -87,8 +89,11 @@ export function settingsOf(config: GateConfig): BaselineSettings {
   };
 }
 
+/** What drift and code changes need of a session: the config and the baseline's name (aggregate has no session). */
+export type DriftView = Pick<Session, 'config' | 'baselineName'>;
+
 /** Everything that changed since the baseline, in the order to suspect it: data, config, environment. */
-export async function driftSince(s: Session, baseline: Baseline, now: Fingerprints): Promise<Drift> {
+export async function driftSince(s: DriftView, baseline: Baseline, now: Fingerprints): Promise<Drift> {
   const { config } = s;
   const drift: Drift = {
     data: diffData(baseline.fingerprints.data, now.data),
@@ -103,7 +108,7 @@ export async function driftSince(s: Session, baseline: Baseline, now: Fingerprin
 }
 
 /** Training code changes: files changed since the baseline commit that are not data, config or repro-gate's own. */
-export async function codeChangesSince(s: Session, commit: string): Promise<string[] | null> {
+export async function codeChangesSince(s: DriftView, commit: string): Promise<string[] | null> {
   const { config } = s;
   const changed = await changedFilesSince(config.root, commit);
   if (changed === null) return null;

@@ -2,13 +2,14 @@
 import { writeBaseline } from '../baseline/io.js';
 import { checkRecordable } from '../baseline/recordable.js';
 import { loadConfig } from '../config/load.js';
-import { BASELINE_SCHEMA_VERSION, type Baseline } from '../schema/baseline.js';
+import { BASELINE_SCHEMA_VERSION, type Baseline, type Fingerprints, type RunRecord } from '../schema/baseline.js';
+import type { CacheUse, ReportWarning } from '../schema/report.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { inputsModified, observe, settingsOf, snapshotInputs } from './observe.js';
-import { buildReport, type GateOutcome, outcome } from './report.js';
+import { buildReport, type GateOutcome, outcome, type ReportContext } from './report.js';
 import { cacheUse, openSeedCache } from './run-cache.js';
 import { seedRuns } from './seed-runs.js';
-import { type GateRequest, withSession } from './session.js';
+import { baselineLocation, type GateRequest, withSession } from './session.js';
 
 export async function record(req: GateRequest): Promise<GateOutcome> {
   const config = await loadConfig(req.configPath, req.cwd);
@@ -19,31 +20,49 @@ export async function record(req: GateRequest): Promise<GateOutcome> {
     const cache = await openSeedCache(s, fingerprints, context.commit, 'save');
     const runs = await seedRuns(s, 'record', config.seeds, cache);
     const warnings = [...(await inputsModified(s, inputsBefore)), ...s.notes];
-    // Values no comparison could use (a mean that overflows) are refused now, not at the next check.
-    checkRecordable(
-      runs,
-      config.metrics.map((m) => m.name),
-    );
-    const recorded: Baseline = {
-      schemaVersion: BASELINE_SCHEMA_VERSION,
-      tool: { name: 'repro-gate', version: TOOL_VERSION },
-      recordedAt: new Date().toISOString(),
-      commit: context.commit,
-      settings: settingsOf(config),
-      runs,
-      fingerprints,
-    };
-    await writeBaseline(s.baselinePath, recorded);
-    s.log.info(`Baseline written to ${s.baselinePath}: commit it.`);
-    return outcome(
-      buildReport(context, {
-        command: 'record',
-        verdict: 'recorded',
-        baseline: recorded,
-        candidate: runs,
-        warnings,
-        cache: cacheUse(cache),
-      }),
-    );
+    return writeRecorded(context, { runs, fingerprints, warnings, cache: cacheUse(cache) }, (m) => s.log.info(m));
   });
+}
+
+export interface RecordedRuns {
+  runs: RunRecord[];
+  fingerprints: Fingerprints;
+  warnings: ReportWarning[];
+  cache?: CacheUse;
+}
+
+/** Writes the baseline from trained runs (here, or by shards) and reports it. */
+export async function writeRecorded(
+  context: ReportContext,
+  found: RecordedRuns,
+  info: (message: string) => void,
+): Promise<GateOutcome> {
+  const { config } = context;
+  // Values no comparison could use (a mean that overflows) are refused now, not at the next check.
+  checkRecordable(
+    found.runs,
+    config.metrics.map((m) => m.name),
+  );
+  const recorded: Baseline = {
+    schemaVersion: BASELINE_SCHEMA_VERSION,
+    tool: { name: 'repro-gate', version: TOOL_VERSION },
+    recordedAt: new Date().toISOString(),
+    commit: context.commit,
+    settings: settingsOf(config),
+    runs: found.runs,
+    fingerprints: found.fingerprints,
+  };
+  const { baselinePath } = baselineLocation(config);
+  await writeBaseline(baselinePath, recorded);
+  info(`Baseline written to ${baselinePath}: commit it.`);
+  return outcome(
+    buildReport(context, {
+      command: 'record',
+      verdict: 'recorded',
+      baseline: recorded,
+      candidate: found.runs,
+      warnings: found.warnings,
+      cache: found.cache,
+    }),
+  );
 }

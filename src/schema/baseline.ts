@@ -53,7 +53,7 @@ export type FlatConfig = z.infer<typeof flatConfigSchema>;
 const environmentFingerprintSchema = ownRecord(z.union([z.string(), z.number(), z.boolean()]));
 export type EnvironmentFingerprint = z.infer<typeof environmentFingerprintSchema>;
 
-const fingerprintsSchema = z
+export const fingerprintsSchema = z
   .object({
     data: dataFingerprintSchema,
     config: ownRecord(flatConfigSchema),
@@ -117,6 +117,8 @@ export const baselineSchema = z
         alpha: z.number().optional(),
         paired: z.boolean().optional(),
         robust: z.boolean().optional(),
+        /** train.parallel when recorded; absent means one seed at a time. */
+        parallel: z.number().int().positive().optional(),
         margins: z
           .record(
             z.string(),

@@ -154,7 +154,7 @@ const sequentialSummarySchema = z
 export type SequentialSummary = z.infer<typeof sequentialSummarySchema>;
 
 /** How the run cache served this run's seeds (absent when it was off or nothing could use it). */
-const cacheUseSchema = z
+export const cacheUseSchema = z
   .object({
     store: z.enum(['local', 'actions']),
     /** The run key (12 hex digits): equal keys mean nothing that affects training changed. */
