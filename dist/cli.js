@@ -34661,6 +34661,7 @@ var package_default = {
     "bench:output": "tsx scripts/bench-output.ts"
   },
   dependencies: {
+    "@actions/cache": "^6.3.0",
     "@actions/core": "^3.0.1",
     "@actions/github": "^9.1.1",
     dotenv: "^18.0.10",
@@ -34670,9 +34671,11 @@ var package_default = {
     zod: "^4.6.7"
   },
   devDependencies: {
+    "@azure/storage-blob": "~12.31.0",
     "@biomejs/biome": "^2.6.8",
     "@types/ini": "^4.1.1",
     "@types/node": "^20.19.43",
+    azurite: "~3.35.0",
     esbuild: "^0.28.2",
     knip: "^6.44.2",
     tsx: "^4.23.15",

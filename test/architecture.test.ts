@@ -20,11 +20,13 @@ const ALLOWED: Record<string, string[]> = {
   drift: ['schema', 'util'],
   config: ['schema', 'util'],
   baseline: ['schema', 'util'],
+  cache: ['schema', 'util'],
   fingerprint: ['runtime', 'schema', 'util'],
   compare: ['stats', 'schema', 'util'],
   train: ['fingerprint', 'runtime', 'schema', 'util'],
   diagnose: ['train', 'fingerprint', 'runtime', 'schema', 'util'],
   gate: [
+    'cache',
     'diagnose',
     'train',
     'compare',
@@ -39,7 +41,7 @@ const ALLOWED: Record<string, string[]> = {
     'util',
   ],
   github: ['util'],
-  action: ['gate', 'github', 'report', 'schema', 'util'],
+  action: ['cache', 'gate', 'github', 'report', 'schema', 'util'],
   // The two entry points: src/cli.ts (the bin) and src/index.ts (the action bundle).
   '(entry)': ['action', 'gate', 'report', 'schema', 'util'],
 };

@@ -32,6 +32,8 @@ interface CommonInputs {
   prNumber?: number;
   /** The pull-request label that accepts a change to the baseline or gate settings. */
   baselineLabel: string;
+  /** Reuse and save seed results through the GitHub Actions cache. */
+  cache: boolean;
 }
 
 /** Command "comment" cannot run without the report file, so for it the type says the file is there. */
@@ -57,6 +59,7 @@ export const INPUT_NAMES = [
   'report',
   'pr-number',
   'baseline-label',
+  'cache',
 ] as const;
 export type InputName = (typeof INPUT_NAMES)[number];
 
@@ -120,6 +123,11 @@ const schemas = {
     .string()
     .transform((s) => s || 'baseline-update')
     .pipe(z.string().max(50, 'a GitHub label has at most 50 characters')),
+  cache: z
+    .string()
+    .transform((s) => s || 'true')
+    .pipe(oneOf(['true', 'false'], 'value'))
+    .transform((s) => s === 'true'),
 } satisfies Record<InputName, z.ZodType>;
 
 type Parsed = { [K in InputName]: z.output<(typeof schemas)[K]> };
@@ -145,6 +153,7 @@ export function parseInputs(get: (name: InputName) => string): ActionInputs {
     report: p('report'),
     prNumber: p('pr-number'),
     baselineLabel: p('baseline-label'),
+    cache: p('cache'),
   };
   if (command !== 'comment') return { ...common, command, report };
   if (!report)

@@ -28,6 +28,7 @@ import { formatGateError, GateError } from '../util/errors.js';
 import { shortHash } from '../util/format.js';
 import { inertLogLines } from '../util/log-lines.js';
 import { type ActionInputs, readInputs } from './inputs.js';
+import { actionsRunCache } from './run-cache.js';
 import { checkPullRequest, readUntrustedReport } from './untrusted-report.js';
 
 /** Training output and repository text never reach the runner as a workflow command. */
@@ -68,6 +69,8 @@ async function gateAndReport(inputs: ActionInputs, command: GateCommand): Promis
     cwd,
     log: actionLogger,
     untrustedHost: await untrustedCheckout(event.name, refs, cwd),
+    // drift trains nothing, so it needs no cache.
+    ...(command !== 'drift' ? { runCache: actionsRunCache(event.name, inputs) } : {}),
     // A pull request is also judged by its base commit's baseline and gate settings.
     ...(command === 'check' && refs?.baseSha
       ? {

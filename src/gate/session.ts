@@ -5,6 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { RunCacheStore } from '../cache/types.js';
 import { createRuntime, stateDir } from '../runtime/create.js';
 import { trainingEnv } from '../runtime/env.js';
 import { acquireLock } from '../runtime/lock.js';
@@ -39,6 +40,8 @@ export interface GateRequest {
    * request's head under pull_request_target): the host runtime is then refused, naming this reason.
    */
   untrustedHost?: string;
+  /** Where seed results are reused from and saved to; none: every seed trains. */
+  runCache?: RunCacheStore;
 }
 
 export interface Session {
