@@ -168,6 +168,13 @@ describe('ActionsRunCache through @actions/cache, a fake cache service and Azuri
     expect(await store.get(KEY_A)).toBeUndefined();
   });
 
+  it("hands back what the stored archive holds: judging an entry is the gate's job", async () => {
+    const store = new ActionsRunCache({ root });
+    await store.put(KEY_A, entryText(1));
+    await fake.editEntry(ACTIONS_KEY_PREFIX + KEY_A, 'entry.json', (text) => text.replace('"seed":1', '"seed":7'));
+    expect(await store.get(KEY_A)).toBe(entryText(1).replace('"seed":1', '"seed":7'));
+  });
+
   it('never throws on a malformed key', async () => {
     const store = new ActionsRunCache({ root });
     expect(await store.get('nothex,')).toBeUndefined();

@@ -10,8 +10,8 @@
  *     actions/cache.
  * Every call is recorded; `env()` gives the variables that point `@actions/cache` here.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -133,6 +133,49 @@ export class FakeActionsCache {
     const entry = this.entries.find((e) => e.key === key && e.committed);
     if (!entry) throw new Error(`no committed entry ${key}`);
     await this.container.getBlockBlobClient(entry.blob).uploadData(bytes);
+  }
+
+  /**
+   * Rewrites one file inside a committed entry's archive (a tar, zstd- or gzip-compressed, whose
+   * member names are relative to the saving run's workspace and may climb out of it with ../),
+   * keeping every member name, so the archive still restores where the original did.
+   */
+  async editEntry(key: string, fileName: string, edit: (text: string) => string): Promise<void> {
+    const archive = await this.download(key);
+    const zstd = archive.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]));
+    const compress = zstd ? ['--use-compress-program', 'zstd'] : ['-z'];
+    const work = mkdtempSync(join(tmpdir(), 'rg-cache-edit-'));
+    try {
+      writeFileSync(join(work, 'in.tar'), archive);
+      const members = execFileSync('tar', ['-tf', join(work, 'in.tar'), ...compress, '-P'], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean);
+      // Deep enough that every ../ in a member name stays inside `work`.
+      const climb = Math.max(...members.map((m) => m.split('/').filter((p) => p === '..').length));
+      const root = join(work, ...Array.from({ length: climb + 1 }, (_, i) => `d${i}`));
+      mkdirSync(root, { recursive: true });
+      execFileSync('tar', ['-xf', join(work, 'in.tar'), ...compress, '-P', '-C', root]);
+      const target = members.find((m) => m.endsWith(`/${fileName}`));
+      if (!target) throw new Error(`no ${fileName} in entry ${key}: ${members.join(', ')}`);
+      const path = join(root, target);
+      writeFileSync(path, edit(readFileSync(path, 'utf8')));
+      writeFileSync(join(work, 'members.txt'), `${members.join('\n')}\n`);
+      execFileSync('tar', [
+        '--posix',
+        '-cf',
+        join(work, 'out.tar'),
+        ...compress,
+        '-P',
+        '-C',
+        root,
+        '--no-recursion',
+        '--files-from',
+        join(work, 'members.txt'),
+      ]);
+      await this.overwrite(key, readFileSync(join(work, 'out.tar')));
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   }
 
   /** The stored archive of a committed entry. */
