@@ -118,17 +118,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path22) {
-      const ctrl = callVisitor(key, node2, visitor, path22);
+    function visit_(key, node2, visitor, path25) {
+      const ctrl = callVisitor(key, node2, visitor, path25);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path22, ctrl);
-        return visit_(key, ctrl, visitor, path22);
+        replaceNode(key, path25, ctrl);
+        return visit_(key, ctrl, visitor, path25);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
+          path25 = Object.freeze(path25.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path22);
+            const ci = visit_(i, node2.items[i], visitor, path25);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -139,13 +139,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path22);
+          path25 = Object.freeze(path25.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path25);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path22);
+          const cv = visit_("value", node2.value, visitor, path25);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -166,17 +166,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path22) {
-      const ctrl = await callVisitor(key, node2, visitor, path22);
+    async function visitAsync_(key, node2, visitor, path25) {
+      const ctrl = await callVisitor(key, node2, visitor, path25);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path22, ctrl);
-        return visitAsync_(key, ctrl, visitor, path22);
+        replaceNode(key, path25, ctrl);
+        return visitAsync_(key, ctrl, visitor, path25);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
+          path25 = Object.freeze(path25.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path22);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path25);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -187,13 +187,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path22);
+          path25 = Object.freeze(path25.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path25);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path22);
+          const cv = await visitAsync_("value", node2.value, visitor, path25);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -220,23 +220,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path22) {
+    function callVisitor(key, node2, visitor, path25) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path22);
+        return visitor(key, node2, path25);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path22);
+        return visitor.Map?.(key, node2, path25);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path22);
+        return visitor.Seq?.(key, node2, path25);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path22);
+        return visitor.Pair?.(key, node2, path25);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path22);
+        return visitor.Scalar?.(key, node2, path25);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path22);
+        return visitor.Alias?.(key, node2, path25);
       return void 0;
     }
-    function replaceNode(key, path22, node2) {
-      const parent = path22[path22.length - 1];
+    function replaceNode(key, path25, node2) {
+      const parent = path25[path25.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -848,10 +848,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path22, value2) {
+    function collectionFromPath(schema, path25, value2) {
       let v = value2;
-      for (let i = path22.length - 1; i >= 0; --i) {
-        const k = path22[i];
+      for (let i = path25.length - 1; i >= 0; --i) {
+        const k = path25[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -870,7 +870,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path22) => path22 == null || typeof path22 === "object" && !!path22[Symbol.iterator]().next().done;
+    var isEmptyPath = (path25) => path25 == null || typeof path25 === "object" && !!path25[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -900,11 +900,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path22, value2) {
-        if (isEmptyPath(path22))
+      addIn(path25, value2) {
+        if (isEmptyPath(path25))
           this.add(value2);
         else {
-          const [key, ...rest] = path22;
+          const [key, ...rest] = path25;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value2);
@@ -918,8 +918,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path22) {
-        const [key, ...rest] = path22;
+      deleteIn(path25) {
+        const [key, ...rest] = path25;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -933,8 +933,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path22, keepScalar) {
-        const [key, ...rest] = path22;
+      getIn(path25, keepScalar) {
+        const [key, ...rest] = path25;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -952,8 +952,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path22) {
-        const [key, ...rest] = path22;
+      hasIn(path25) {
+        const [key, ...rest] = path25;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -963,8 +963,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path22, value2) {
-        const [key, ...rest] = path22;
+      setIn(path25, value2) {
+        const [key, ...rest] = path25;
         if (rest.length === 0) {
           this.set(key, value2);
         } else {
@@ -3479,9 +3479,9 @@ var require_Document = __commonJS({
           this.contents.add(value2);
       }
       /** Adds a value to the document. */
-      addIn(path22, value2) {
+      addIn(path25, value2) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path22, value2);
+          this.contents.addIn(path25, value2);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3556,14 +3556,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path22) {
-        if (Collection.isEmptyPath(path22)) {
+      deleteIn(path25) {
+        if (Collection.isEmptyPath(path25)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path22) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path25) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3578,10 +3578,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path22, keepScalar) {
-        if (Collection.isEmptyPath(path22))
+      getIn(path25, keepScalar) {
+        if (Collection.isEmptyPath(path25))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path22, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path25, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path22) {
-        if (Collection.isEmptyPath(path22))
+      hasIn(path25) {
+        if (Collection.isEmptyPath(path25))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path22) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path25) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3612,13 +3612,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path22, value2) {
-        if (Collection.isEmptyPath(path22)) {
+      setIn(path25, value2) {
+        if (Collection.isEmptyPath(path25)) {
           this.contents = value2;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path22), value2);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path25), value2);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path22, value2);
+          this.contents.setIn(path25, value2);
         }
       }
       /**
@@ -5579,9 +5579,9 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path22) => {
+    visit3.itemAtPath = (cst, path25) => {
       let item = cst;
-      for (const [field, index] of path22) {
+      for (const [field, index] of path25) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -5590,23 +5590,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit3.parentCollection = (cst, path22) => {
-      const parent = visit3.itemAtPath(cst, path22.slice(0, -1));
-      const field = path22[path22.length - 1][0];
+    visit3.parentCollection = (cst, path25) => {
+      const parent = visit3.itemAtPath(cst, path25.slice(0, -1));
+      const field = path25[path25.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path22, item, visitor) {
-      let ctrl = visitor(item, path22);
+    function _visit(path25, item, visitor) {
+      let ctrl = visitor(item, path25);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path22.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path25.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5617,10 +5617,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path22);
+            ctrl = ctrl(item, path25);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path22) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path25) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -7784,13 +7784,1789 @@ var require_ini = __commonJS({
   }
 });
 
+// node_modules/picomatch/lib/constants.js
+var require_constants = __commonJS({
+  "node_modules/picomatch/lib/constants.js"(exports, module) {
+    "use strict";
+    var WIN_SLASH = "\\\\/";
+    var WIN_NO_SLASH = `[^${WIN_SLASH}]`;
+    var DEFAULT_MAX_EXTGLOB_RECURSION = 0;
+    var DOT_LITERAL = "\\.";
+    var PLUS_LITERAL = "\\+";
+    var QMARK_LITERAL = "\\?";
+    var SLASH_LITERAL = "\\/";
+    var ONE_CHAR = "(?=.)";
+    var QMARK = "[^/]";
+    var END_ANCHOR = `(?:${SLASH_LITERAL}|$)`;
+    var START_ANCHOR = `(?:^|${SLASH_LITERAL})`;
+    var DOTS_SLASH = `${DOT_LITERAL}{1,2}${END_ANCHOR}`;
+    var NO_DOT = `(?!${DOT_LITERAL})`;
+    var NO_DOTS = `(?!${START_ANCHOR}${DOTS_SLASH})`;
+    var NO_DOT_SLASH = `(?!${DOT_LITERAL}{0,1}${END_ANCHOR})`;
+    var NO_DOTS_SLASH = `(?!${DOTS_SLASH})`;
+    var QMARK_NO_DOT = `[^.${SLASH_LITERAL}]`;
+    var STAR = `${QMARK}*?`;
+    var SEP = "/";
+    var POSIX_CHARS = {
+      DOT_LITERAL,
+      PLUS_LITERAL,
+      QMARK_LITERAL,
+      SLASH_LITERAL,
+      ONE_CHAR,
+      QMARK,
+      END_ANCHOR,
+      DOTS_SLASH,
+      NO_DOT,
+      NO_DOTS,
+      NO_DOT_SLASH,
+      NO_DOTS_SLASH,
+      QMARK_NO_DOT,
+      STAR,
+      START_ANCHOR,
+      SEP
+    };
+    var WINDOWS_CHARS = {
+      ...POSIX_CHARS,
+      SLASH_LITERAL: `[${WIN_SLASH}]`,
+      QMARK: WIN_NO_SLASH,
+      STAR: `${WIN_NO_SLASH}*?`,
+      DOTS_SLASH: `${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$)`,
+      NO_DOT: `(?!${DOT_LITERAL})`,
+      NO_DOTS: `(?!(?:^|[${WIN_SLASH}])${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+      NO_DOT_SLASH: `(?!${DOT_LITERAL}{0,1}(?:[${WIN_SLASH}]|$))`,
+      NO_DOTS_SLASH: `(?!${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+      QMARK_NO_DOT: `[^.${WIN_SLASH}]`,
+      START_ANCHOR: `(?:^|[${WIN_SLASH}])`,
+      END_ANCHOR: `(?:[${WIN_SLASH}]|$)`,
+      SEP: "\\"
+    };
+    var POSIX_REGEX_SOURCE = {
+      __proto__: null,
+      alnum: "a-zA-Z0-9",
+      alpha: "a-zA-Z",
+      ascii: "\\x00-\\x7F",
+      blank: " \\t",
+      cntrl: "\\x00-\\x1F\\x7F",
+      digit: "0-9",
+      graph: "\\x21-\\x7E",
+      lower: "a-z",
+      print: "\\x20-\\x7E ",
+      punct: "\\-!\"#$%&'()\\*+,./:;<=>?@[\\]^_`{|}~",
+      space: " \\t\\r\\n\\v\\f",
+      upper: "A-Z",
+      word: "A-Za-z0-9_",
+      xdigit: "A-Fa-f0-9"
+    };
+    module.exports = {
+      DEFAULT_MAX_EXTGLOB_RECURSION,
+      MAX_LENGTH: 1024 * 64,
+      POSIX_REGEX_SOURCE,
+      // regular expressions
+      REGEX_BACKSLASH: /\\(?![*+?^${}(|)[\]])/g,
+      REGEX_NON_SPECIAL_CHARS: /^[^@![\].,$*+?^{}()|\\/]+/,
+      REGEX_SPECIAL_CHARS: /[-*+?.^${}(|)[\]]/,
+      REGEX_SPECIAL_CHARS_BACKREF: /(\\?)((\W)(\3*))/g,
+      REGEX_SPECIAL_CHARS_GLOBAL: /([-*+?.^${}(|)[\]])/g,
+      REGEX_REMOVE_BACKSLASH: /(?:\[.*?[^\\]\]|\\(?=.))/g,
+      // Replace globs with equivalent patterns to reduce parsing time.
+      REPLACEMENTS: {
+        __proto__: null,
+        "***": "*",
+        "**/**": "**",
+        "**/**/**": "**"
+      },
+      // Digits
+      CHAR_0: 48,
+      /* 0 */
+      CHAR_9: 57,
+      /* 9 */
+      // Alphabet chars.
+      CHAR_UPPERCASE_A: 65,
+      /* A */
+      CHAR_LOWERCASE_A: 97,
+      /* a */
+      CHAR_UPPERCASE_Z: 90,
+      /* Z */
+      CHAR_LOWERCASE_Z: 122,
+      /* z */
+      CHAR_LEFT_PARENTHESES: 40,
+      /* ( */
+      CHAR_RIGHT_PARENTHESES: 41,
+      /* ) */
+      CHAR_ASTERISK: 42,
+      /* * */
+      // Non-alphabetic chars.
+      CHAR_AMPERSAND: 38,
+      /* & */
+      CHAR_AT: 64,
+      /* @ */
+      CHAR_BACKWARD_SLASH: 92,
+      /* \ */
+      CHAR_CARRIAGE_RETURN: 13,
+      /* \r */
+      CHAR_CIRCUMFLEX_ACCENT: 94,
+      /* ^ */
+      CHAR_COLON: 58,
+      /* : */
+      CHAR_COMMA: 44,
+      /* , */
+      CHAR_DOT: 46,
+      /* . */
+      CHAR_DOUBLE_QUOTE: 34,
+      /* " */
+      CHAR_EQUAL: 61,
+      /* = */
+      CHAR_EXCLAMATION_MARK: 33,
+      /* ! */
+      CHAR_FORM_FEED: 12,
+      /* \f */
+      CHAR_FORWARD_SLASH: 47,
+      /* / */
+      CHAR_GRAVE_ACCENT: 96,
+      /* ` */
+      CHAR_HASH: 35,
+      /* # */
+      CHAR_HYPHEN_MINUS: 45,
+      /* - */
+      CHAR_LEFT_ANGLE_BRACKET: 60,
+      /* < */
+      CHAR_LEFT_CURLY_BRACE: 123,
+      /* { */
+      CHAR_LEFT_SQUARE_BRACKET: 91,
+      /* [ */
+      CHAR_LINE_FEED: 10,
+      /* \n */
+      CHAR_NO_BREAK_SPACE: 160,
+      /* \u00A0 */
+      CHAR_PERCENT: 37,
+      /* % */
+      CHAR_PLUS: 43,
+      /* + */
+      CHAR_QUESTION_MARK: 63,
+      /* ? */
+      CHAR_RIGHT_ANGLE_BRACKET: 62,
+      /* > */
+      CHAR_RIGHT_CURLY_BRACE: 125,
+      /* } */
+      CHAR_RIGHT_SQUARE_BRACKET: 93,
+      /* ] */
+      CHAR_SEMICOLON: 59,
+      /* ; */
+      CHAR_SINGLE_QUOTE: 39,
+      /* ' */
+      CHAR_SPACE: 32,
+      /*   */
+      CHAR_TAB: 9,
+      /* \t */
+      CHAR_UNDERSCORE: 95,
+      /* _ */
+      CHAR_VERTICAL_LINE: 124,
+      /* | */
+      CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279,
+      /* \uFEFF */
+      /**
+       * Create EXTGLOB_CHARS
+       */
+      extglobChars(chars) {
+        return {
+          "!": { type: "negate", open: "(?:(?!(?:", close: `))${chars.STAR})` },
+          "?": { type: "qmark", open: "(?:", close: ")?" },
+          "+": { type: "plus", open: "(?:", close: ")+" },
+          "*": { type: "star", open: "(?:", close: ")*" },
+          "@": { type: "at", open: "(?:", close: ")" }
+        };
+      },
+      /**
+       * Create GLOB_CHARS
+       */
+      globChars(win32) {
+        return win32 === true ? WINDOWS_CHARS : POSIX_CHARS;
+      }
+    };
+  }
+});
+
+// node_modules/picomatch/lib/utils.js
+var require_utils = __commonJS({
+  "node_modules/picomatch/lib/utils.js"(exports) {
+    "use strict";
+    var {
+      REGEX_BACKSLASH,
+      REGEX_REMOVE_BACKSLASH,
+      REGEX_SPECIAL_CHARS,
+      REGEX_SPECIAL_CHARS_GLOBAL
+    } = require_constants();
+    exports.isObject = (val) => val !== null && typeof val === "object" && !Array.isArray(val);
+    exports.hasRegexChars = (str) => REGEX_SPECIAL_CHARS.test(str);
+    exports.isRegexChar = (str) => str.length === 1 && exports.hasRegexChars(str);
+    exports.escapeRegex = (str) => str.replace(REGEX_SPECIAL_CHARS_GLOBAL, "\\$1");
+    exports.toPosixSlashes = (str) => str.replace(REGEX_BACKSLASH, "/");
+    exports.isWindows = () => {
+      if (typeof navigator !== "undefined" && navigator.platform) {
+        const platform = navigator.platform.toLowerCase();
+        return platform === "win32" || platform === "windows";
+      }
+      if (typeof process !== "undefined" && process.platform) {
+        return process.platform === "win32";
+      }
+      return false;
+    };
+    exports.removeBackslashes = (str) => {
+      return str.replace(REGEX_REMOVE_BACKSLASH, (match) => {
+        return match === "\\" ? "" : match;
+      });
+    };
+    exports.escapeLast = (input2, char, lastIdx) => {
+      const idx = input2.lastIndexOf(char, lastIdx);
+      if (idx === -1) return input2;
+      if (input2[idx - 1] === "\\") return exports.escapeLast(input2, char, idx - 1);
+      return `${input2.slice(0, idx)}\\${input2.slice(idx)}`;
+    };
+    exports.removePrefix = (input2, state = {}) => {
+      let output2 = input2;
+      if (output2.startsWith("./")) {
+        output2 = output2.slice(2);
+        state.prefix = "./";
+      }
+      return output2;
+    };
+    exports.wrapOutput = (input2, state = {}, options = {}) => {
+      const prepend = options.contains ? "" : "^";
+      const append = options.contains ? "" : "$";
+      let output2 = `${prepend}(?:${input2})${append}`;
+      if (state.negated === true) {
+        output2 = `(?:^(?!${output2}).*$)`;
+      }
+      return output2;
+    };
+    exports.basename = (path25, { windows } = {}) => {
+      const segs = path25.split(windows ? /[\\/]/ : "/");
+      const last = segs[segs.length - 1];
+      if (last === "") {
+        return segs[segs.length - 2];
+      }
+      return last;
+    };
+  }
+});
+
+// node_modules/picomatch/lib/scan.js
+var require_scan = __commonJS({
+  "node_modules/picomatch/lib/scan.js"(exports, module) {
+    "use strict";
+    var utils = require_utils();
+    var {
+      CHAR_ASTERISK,
+      /* * */
+      CHAR_AT,
+      /* @ */
+      CHAR_BACKWARD_SLASH,
+      /* \ */
+      CHAR_COMMA,
+      /* , */
+      CHAR_DOT,
+      /* . */
+      CHAR_EXCLAMATION_MARK,
+      /* ! */
+      CHAR_FORWARD_SLASH,
+      /* / */
+      CHAR_LEFT_CURLY_BRACE,
+      /* { */
+      CHAR_LEFT_PARENTHESES,
+      /* ( */
+      CHAR_LEFT_SQUARE_BRACKET,
+      /* [ */
+      CHAR_PLUS,
+      /* + */
+      CHAR_QUESTION_MARK,
+      /* ? */
+      CHAR_RIGHT_CURLY_BRACE,
+      /* } */
+      CHAR_RIGHT_PARENTHESES,
+      /* ) */
+      CHAR_RIGHT_SQUARE_BRACKET
+      /* ] */
+    } = require_constants();
+    var isPathSeparator = (code) => {
+      return code === CHAR_FORWARD_SLASH || code === CHAR_BACKWARD_SLASH;
+    };
+    var depth = (token) => {
+      if (token.isPrefix !== true) {
+        token.depth = token.isGlobstar ? Infinity : 1;
+      }
+    };
+    var scan = (input2, options) => {
+      const opts = options || {};
+      const length = input2.length - 1;
+      const scanToEnd = opts.parts === true || opts.tokens === true || opts.scanToEnd === true;
+      const slashes = [];
+      const tokens = [];
+      const parts = [];
+      let str = input2;
+      let index = -1;
+      let start = 0;
+      let lastIndex = 0;
+      let isBrace = false;
+      let isBracket = false;
+      let isGlob = false;
+      let isExtglob = false;
+      let isGlobstar = false;
+      let braceEscaped = false;
+      let backslashes = false;
+      let negated = false;
+      let negatedExtglob = false;
+      let finished = false;
+      let braces = 0;
+      let prev;
+      let code;
+      let token = { value: "", depth: 0, isGlob: false };
+      const eos = () => index >= length;
+      const peek = () => str.charCodeAt(index + 1);
+      const advance = () => {
+        prev = code;
+        return str.charCodeAt(++index);
+      };
+      while (index < length) {
+        code = advance();
+        let next;
+        if (code === CHAR_BACKWARD_SLASH) {
+          backslashes = token.backslashes = true;
+          code = advance();
+          if (code === CHAR_LEFT_CURLY_BRACE) {
+            braceEscaped = true;
+          }
+          continue;
+        }
+        if (braceEscaped === true || code === CHAR_LEFT_CURLY_BRACE) {
+          braces++;
+          while (eos() !== true && (code = advance())) {
+            if (code === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+            if (code === CHAR_LEFT_CURLY_BRACE) {
+              braces++;
+              continue;
+            }
+            if (braceEscaped !== true && code === CHAR_DOT && (code = advance()) === CHAR_DOT) {
+              isBrace = token.isBrace = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              if (scanToEnd === true) {
+                continue;
+              }
+              break;
+            }
+            if (braceEscaped !== true && code === CHAR_COMMA) {
+              isBrace = token.isBrace = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              if (scanToEnd === true) {
+                continue;
+              }
+              break;
+            }
+            if (code === CHAR_RIGHT_CURLY_BRACE) {
+              braces--;
+              if (braces === 0) {
+                braceEscaped = false;
+                isBrace = token.isBrace = true;
+                finished = true;
+                break;
+              }
+            }
+          }
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code === CHAR_FORWARD_SLASH) {
+          slashes.push(index);
+          tokens.push(token);
+          token = { value: "", depth: 0, isGlob: false };
+          if (finished === true) continue;
+          if (prev === CHAR_DOT && index === start + 1) {
+            start += 2;
+            continue;
+          }
+          lastIndex = index + 1;
+          continue;
+        }
+        if (opts.noext !== true) {
+          const isExtglobChar = code === CHAR_PLUS || code === CHAR_AT || code === CHAR_ASTERISK || code === CHAR_QUESTION_MARK || code === CHAR_EXCLAMATION_MARK;
+          if (isExtglobChar === true && peek() === CHAR_LEFT_PARENTHESES) {
+            isGlob = token.isGlob = true;
+            isExtglob = token.isExtglob = true;
+            finished = true;
+            if (code === CHAR_EXCLAMATION_MARK && index === start) {
+              negatedExtglob = true;
+            }
+            if (scanToEnd === true) {
+              let parens = 0;
+              while (eos() !== true && (code = advance())) {
+                if (code === CHAR_BACKWARD_SLASH) {
+                  backslashes = token.backslashes = true;
+                  advance();
+                  continue;
+                }
+                if (code === CHAR_LEFT_PARENTHESES) {
+                  parens++;
+                  continue;
+                }
+                if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+                  finished = true;
+                  break;
+                }
+              }
+              continue;
+            }
+            break;
+          }
+        }
+        if (code === CHAR_ASTERISK) {
+          if (prev === CHAR_ASTERISK) isGlobstar = token.isGlobstar = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code === CHAR_QUESTION_MARK) {
+          isGlob = token.isGlob = true;
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code === CHAR_LEFT_SQUARE_BRACKET) {
+          while (eos() !== true && (next = advance())) {
+            if (next === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+            if (next === CHAR_RIGHT_SQUARE_BRACKET) {
+              isBracket = token.isBracket = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              break;
+            }
+          }
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (opts.nonegate !== true && code === CHAR_EXCLAMATION_MARK && index === start) {
+          negated = token.negated = true;
+          start++;
+          continue;
+        }
+        if (opts.noparen !== true && code === CHAR_LEFT_PARENTHESES) {
+          isGlob = token.isGlob = true;
+          if (scanToEnd === true) {
+            let parens = 1;
+            while (eos() !== true && (code = advance())) {
+              if (code === CHAR_BACKWARD_SLASH) {
+                backslashes = token.backslashes = true;
+                advance();
+                continue;
+              }
+              if (code === CHAR_LEFT_PARENTHESES) {
+                parens++;
+                continue;
+              }
+              if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+                finished = true;
+                break;
+              }
+            }
+            continue;
+          }
+          break;
+        }
+        if (isGlob === true) {
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+      }
+      if (opts.noext === true) {
+        isExtglob = false;
+        isGlob = false;
+      }
+      let base2 = str;
+      let prefix = "";
+      let glob = "";
+      if (start > 0) {
+        prefix = str.slice(0, start);
+        str = str.slice(start);
+        lastIndex -= start;
+      }
+      if (base2 && isGlob === true && lastIndex > 0) {
+        base2 = str.slice(0, lastIndex);
+        glob = str.slice(lastIndex);
+      } else if (isGlob === true) {
+        base2 = "";
+        glob = str;
+      } else {
+        base2 = str;
+      }
+      if (base2 && base2 !== "" && base2 !== "/" && base2 !== str) {
+        if (isPathSeparator(base2.charCodeAt(base2.length - 1))) {
+          base2 = base2.slice(0, -1);
+        }
+      }
+      if (opts.unescape === true) {
+        if (glob) glob = utils.removeBackslashes(glob);
+        if (base2 && backslashes === true) {
+          base2 = utils.removeBackslashes(base2);
+        }
+      }
+      const state = {
+        prefix,
+        input: input2,
+        start,
+        base: base2,
+        glob,
+        isBrace,
+        isBracket,
+        isGlob,
+        isExtglob,
+        isGlobstar,
+        negated,
+        negatedExtglob
+      };
+      if (opts.tokens === true) {
+        state.maxDepth = 0;
+        if (!isPathSeparator(code)) {
+          tokens.push(token);
+        }
+        state.tokens = tokens;
+      }
+      if (opts.parts === true || opts.tokens === true) {
+        let prevIndex;
+        for (let idx = 0; idx < slashes.length; idx++) {
+          const n2 = prevIndex !== void 0 ? prevIndex + 1 : start;
+          const i = slashes[idx];
+          const value3 = input2.slice(n2, i);
+          if (opts.tokens) {
+            if (idx === 0 && start !== 0) {
+              tokens[idx].isPrefix = true;
+              tokens[idx].value = prefix;
+            } else {
+              tokens[idx].value = value3;
+            }
+            depth(tokens[idx]);
+            state.maxDepth += tokens[idx].depth;
+          }
+          if (i >= start) {
+            parts.push(value3);
+            prevIndex = i;
+          }
+        }
+        const n = prevIndex !== void 0 ? prevIndex + 1 : start;
+        const value2 = input2.slice(n);
+        parts.push(value2);
+        if (opts.tokens && prevIndex && prevIndex + 1 < input2.length) {
+          tokens[tokens.length - 1].value = value2;
+          depth(tokens[tokens.length - 1]);
+          state.maxDepth += tokens[tokens.length - 1].depth;
+        }
+        state.slashes = slashes;
+        state.parts = parts;
+      }
+      return state;
+    };
+    module.exports = scan;
+  }
+});
+
+// node_modules/picomatch/lib/parse.js
+var require_parse = __commonJS({
+  "node_modules/picomatch/lib/parse.js"(exports, module) {
+    "use strict";
+    var constants3 = require_constants();
+    var utils = require_utils();
+    var {
+      MAX_LENGTH,
+      POSIX_REGEX_SOURCE,
+      REGEX_NON_SPECIAL_CHARS,
+      REGEX_SPECIAL_CHARS_BACKREF,
+      REPLACEMENTS
+    } = constants3;
+    var expandRange = (args, options) => {
+      if (typeof options.expandRange === "function") {
+        return options.expandRange(...args, options);
+      }
+      args.sort();
+      const value2 = `[${args.join("-")}]`;
+      try {
+        new RegExp(value2);
+      } catch (ex) {
+        return args.map((v) => utils.escapeRegex(v)).join("..");
+      }
+      return value2;
+    };
+    var syntaxError = (type, char) => {
+      return `Missing ${type}: "${char}" - use "\\\\${char}" to match literal characters`;
+    };
+    var splitTopLevel = (input2) => {
+      const parts = [];
+      let bracket = 0;
+      let paren = 0;
+      let quote = 0;
+      let value2 = "";
+      let escaped = false;
+      for (const ch of input2) {
+        if (escaped === true) {
+          value2 += ch;
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          value2 += ch;
+          escaped = true;
+          continue;
+        }
+        if (ch === '"') {
+          quote = quote === 1 ? 0 : 1;
+          value2 += ch;
+          continue;
+        }
+        if (quote === 0) {
+          if (ch === "[") {
+            bracket++;
+          } else if (ch === "]" && bracket > 0) {
+            bracket--;
+          } else if (bracket === 0) {
+            if (ch === "(") {
+              paren++;
+            } else if (ch === ")" && paren > 0) {
+              paren--;
+            } else if (ch === "|" && paren === 0) {
+              parts.push(value2);
+              value2 = "";
+              continue;
+            }
+          }
+        }
+        value2 += ch;
+      }
+      parts.push(value2);
+      return parts;
+    };
+    var isPlainBranch = (branch) => {
+      let escaped = false;
+      for (const ch of branch) {
+        if (escaped === true) {
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          escaped = true;
+          continue;
+        }
+        if (/[?*+@!()[\]{}]/.test(ch)) {
+          return false;
+        }
+      }
+      return true;
+    };
+    var normalizeSimpleBranch = (branch) => {
+      let value2 = branch.trim();
+      let changed = true;
+      while (changed === true) {
+        changed = false;
+        if (/^@\([^\\()[\]{}|]+\)$/.test(value2)) {
+          value2 = value2.slice(2, -1);
+          changed = true;
+        }
+      }
+      if (!isPlainBranch(value2)) {
+        return;
+      }
+      return value2.replace(/\\(.)/g, "$1");
+    };
+    var hasRepeatedCharPrefixOverlap = (branches) => {
+      const values = branches.map(normalizeSimpleBranch).filter(Boolean);
+      for (let i = 0; i < values.length; i++) {
+        for (let j = i + 1; j < values.length; j++) {
+          const a = values[i];
+          const b = values[j];
+          const char = a[0];
+          if (!char || a !== char.repeat(a.length) || b !== char.repeat(b.length)) {
+            continue;
+          }
+          if (a === b || a.startsWith(b) || b.startsWith(a)) {
+            return true;
+          }
+        }
+      }
+      return false;
+    };
+    var parseRepeatedExtglob = (pattern, requireEnd = true) => {
+      if (pattern[0] !== "+" && pattern[0] !== "*" || pattern[1] !== "(") {
+        return;
+      }
+      let bracket = 0;
+      let paren = 0;
+      let quote = 0;
+      let escaped = false;
+      for (let i = 1; i < pattern.length; i++) {
+        const ch = pattern[i];
+        if (escaped === true) {
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          escaped = true;
+          continue;
+        }
+        if (ch === '"') {
+          quote = quote === 1 ? 0 : 1;
+          continue;
+        }
+        if (quote === 1) {
+          continue;
+        }
+        if (ch === "[") {
+          bracket++;
+          continue;
+        }
+        if (ch === "]" && bracket > 0) {
+          bracket--;
+          continue;
+        }
+        if (bracket > 0) {
+          continue;
+        }
+        if (ch === "(") {
+          paren++;
+          continue;
+        }
+        if (ch === ")") {
+          paren--;
+          if (paren === 0) {
+            if (requireEnd === true && i !== pattern.length - 1) {
+              return;
+            }
+            return {
+              type: pattern[0],
+              body: pattern.slice(2, i),
+              end: i
+            };
+          }
+        }
+      }
+    };
+    var buildCharClassStar = (chars) => {
+      const source = chars.length === 1 ? utils.escapeRegex(chars[0]) : `[${chars.map((ch) => utils.escapeRegex(ch)).join("")}]`;
+      return `${source}*`;
+    };
+    var getStarExtglobSequenceChars = (pattern) => {
+      let index = 0;
+      const chars = [];
+      while (index < pattern.length) {
+        const match = parseRepeatedExtglob(pattern.slice(index), false);
+        if (!match || match.type !== "*") {
+          return;
+        }
+        const branches = splitTopLevel(match.body).map((branch2) => branch2.trim());
+        if (branches.length !== 1) {
+          return;
+        }
+        const branch = normalizeSimpleBranch(branches[0]);
+        if (!branch || branch.length !== 1) {
+          return;
+        }
+        chars.push(branch);
+        index += match.end + 1;
+      }
+      if (chars.length < 1) {
+        return;
+      }
+      return chars;
+    };
+    var repeatedExtglobRecursion = (pattern) => {
+      let depth = 0;
+      let value2 = pattern.trim();
+      let match = parseRepeatedExtglob(value2);
+      while (match) {
+        depth++;
+        value2 = match.body.trim();
+        match = parseRepeatedExtglob(value2);
+      }
+      return depth;
+    };
+    var analyzeRepeatedExtglob = (body, options) => {
+      if (options.maxExtglobRecursion === false) {
+        return { risky: false };
+      }
+      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants3.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const branches = splitTopLevel(body).map((branch) => branch.trim());
+      if (branches.length > 1) {
+        if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
+          return { risky: true };
+        }
+      }
+      const safeChars = [];
+      let sawStarSequence = false;
+      let combinable = true;
+      for (const branch of branches) {
+        const chars = getStarExtglobSequenceChars(branch);
+        if (chars) {
+          sawStarSequence = true;
+          safeChars.push(...chars);
+          continue;
+        }
+        const literal2 = normalizeSimpleBranch(branch);
+        if (literal2 && literal2.length === 1) {
+          safeChars.push(literal2);
+          continue;
+        }
+        combinable = false;
+        if (repeatedExtglobRecursion(branch) > max) {
+          return { risky: true };
+        }
+      }
+      if (sawStarSequence) {
+        return combinable ? { risky: true, safeOutput: buildCharClassStar([...new Set(safeChars)]) } : { risky: true };
+      }
+      return { risky: false };
+    };
+    var parse4 = (input2, options) => {
+      if (typeof input2 !== "string") {
+        throw new TypeError("Expected a string");
+      }
+      input2 = REPLACEMENTS[input2] || input2;
+      const opts = { ...options };
+      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+      let len = input2.length;
+      if (len > max) {
+        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+      }
+      const bos = { type: "bos", value: "", output: opts.prepend || "" };
+      const tokens = [bos];
+      const capture = opts.capture ? "" : "?:";
+      const PLATFORM_CHARS = constants3.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants3.extglobChars(PLATFORM_CHARS);
+      const {
+        DOT_LITERAL,
+        PLUS_LITERAL,
+        SLASH_LITERAL,
+        ONE_CHAR,
+        DOTS_SLASH,
+        NO_DOT,
+        NO_DOT_SLASH,
+        NO_DOTS_SLASH,
+        QMARK,
+        QMARK_NO_DOT,
+        STAR,
+        START_ANCHOR
+      } = PLATFORM_CHARS;
+      const globstar = (opts2) => {
+        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+      };
+      const nodot = opts.dot ? "" : NO_DOT;
+      const qmarkNoDot = opts.dot ? QMARK : QMARK_NO_DOT;
+      let star = opts.bash === true ? globstar(opts) : STAR;
+      if (opts.capture) {
+        star = `(${star})`;
+      }
+      if (typeof opts.noext === "boolean") {
+        opts.noextglob = opts.noext;
+      }
+      const state = {
+        input: input2,
+        index: -1,
+        start: 0,
+        dot: opts.dot === true,
+        consumed: "",
+        output: "",
+        prefix: "",
+        backtrack: false,
+        negated: false,
+        brackets: 0,
+        braces: 0,
+        parens: 0,
+        quotes: 0,
+        globstar: false,
+        tokens
+      };
+      input2 = utils.removePrefix(input2, state);
+      len = input2.length;
+      const extglobs = [];
+      const braces = [];
+      const stack = [];
+      let prev = bos;
+      let value2;
+      const eos = () => state.index === len - 1;
+      const peek = state.peek = (n = 1) => input2[state.index + n];
+      const advance = state.advance = () => input2[++state.index] || "";
+      const remaining = () => input2.slice(state.index + 1);
+      const consume = (value3 = "", num3 = 0) => {
+        state.consumed += value3;
+        state.index += num3;
+      };
+      const append = (token) => {
+        state.output += token.output != null ? token.output : token.value;
+        consume(token.value);
+      };
+      const negate = () => {
+        let count2 = 1;
+        while (peek() === "!" && (peek(2) !== "(" || peek(3) === "?")) {
+          advance();
+          state.start++;
+          count2++;
+        }
+        if (count2 % 2 === 0) {
+          return false;
+        }
+        state.negated = true;
+        state.start++;
+        return true;
+      };
+      const increment = (type) => {
+        state[type]++;
+        stack.push(type);
+      };
+      const decrement = (type) => {
+        state[type]--;
+        stack.pop();
+      };
+      const push = (tok) => {
+        if (prev.type === "globstar") {
+          const isBrace = state.braces > 0 && (tok.type === "comma" || tok.type === "brace");
+          const isExtglob = tok.extglob === true || extglobs.length && (tok.type === "pipe" || tok.type === "paren");
+          if (tok.type !== "slash" && tok.type !== "paren" && !isBrace && !isExtglob) {
+            state.output = state.output.slice(0, -prev.output.length);
+            prev.type = "star";
+            prev.value = "*";
+            prev.output = star;
+            state.output += prev.output;
+          }
+        }
+        if (extglobs.length && tok.type !== "paren") {
+          extglobs[extglobs.length - 1].inner += tok.value;
+        }
+        if (tok.value || tok.output) append(tok);
+        if (prev && prev.type === "text" && tok.type === "text") {
+          prev.output = (prev.output || prev.value) + tok.value;
+          prev.value += tok.value;
+          return;
+        }
+        tok.prev = prev;
+        tokens.push(tok);
+        prev = tok;
+      };
+      const extglobOpen = (type, value3) => {
+        const token = { ...EXTGLOB_CHARS[value3], conditions: 1, inner: "" };
+        token.prev = prev;
+        token.parens = state.parens;
+        token.output = state.output;
+        token.startIndex = state.index;
+        token.tokensIndex = tokens.length;
+        const output2 = (opts.capture ? "(" : "") + token.open;
+        increment("parens");
+        push({ type, value: value3, output: state.output ? "" : ONE_CHAR });
+        push({ type: "paren", extglob: true, value: advance(), output: output2 });
+        extglobs.push(token);
+      };
+      const extglobClose = (token) => {
+        const literal2 = input2.slice(token.startIndex, state.index + 1);
+        const body = input2.slice(token.startIndex + 2, state.index);
+        const analysis = analyzeRepeatedExtglob(body, opts);
+        if ((token.type === "plus" || token.type === "star") && analysis.risky) {
+          const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
+          const open6 = tokens[token.tokensIndex];
+          open6.type = "text";
+          open6.value = literal2;
+          open6.output = safeOutput || utils.escapeRegex(literal2);
+          for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
+            tokens[i].value = "";
+            tokens[i].output = "";
+            delete tokens[i].suffix;
+          }
+          state.output = token.output + open6.output;
+          state.backtrack = true;
+          push({ type: "paren", extglob: true, value: value2, output: "" });
+          decrement("parens");
+          return;
+        }
+        let output2 = token.close + (opts.capture ? ")" : "");
+        let rest;
+        if (token.type === "negate") {
+          let extglobStar = star;
+          if (token.inner && token.inner.length > 1 && token.inner.includes("/")) {
+            extglobStar = globstar(opts);
+          }
+          if (extglobStar !== star || eos() || /^\)+$/.test(remaining())) {
+            output2 = token.close = `)$))${extglobStar}`;
+          }
+          if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
+            const expression = parse4(rest, { ...options, fastpaths: false }).output;
+            output2 = token.close = `)${expression})${extglobStar})`;
+          }
+          if (token.prev.type === "bos") {
+            state.negatedExtglob = true;
+          }
+        }
+        push({ type: "paren", extglob: true, value: value2, output: output2 });
+        decrement("parens");
+      };
+      if (opts.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input2)) {
+        let backslashes = false;
+        let output2 = input2.replace(REGEX_SPECIAL_CHARS_BACKREF, (m, esc2, chars, first, rest, index) => {
+          if (first === "\\") {
+            backslashes = true;
+            return m;
+          }
+          if (first === "?") {
+            if (esc2) {
+              return esc2 + first + (rest ? QMARK.repeat(rest.length) : "");
+            }
+            if (index === 0) {
+              return qmarkNoDot + (rest ? QMARK.repeat(rest.length) : "");
+            }
+            return QMARK.repeat(chars.length);
+          }
+          if (first === ".") {
+            return DOT_LITERAL.repeat(chars.length);
+          }
+          if (first === "*") {
+            if (esc2) {
+              return esc2 + first + (rest ? star : "");
+            }
+            return star;
+          }
+          return esc2 ? m : `\\${m}`;
+        });
+        if (backslashes === true) {
+          if (opts.unescape === true) {
+            output2 = output2.replace(/\\/g, "");
+          } else {
+            output2 = output2.replace(/\\+/g, (m) => {
+              return m.length % 2 === 0 ? "\\\\" : m ? "\\" : "";
+            });
+          }
+        }
+        if (output2 === input2 && opts.contains === true) {
+          state.output = input2;
+          return state;
+        }
+        state.output = utils.wrapOutput(output2, state, options);
+        return state;
+      }
+      while (!eos()) {
+        value2 = advance();
+        if (value2 === "\0") {
+          continue;
+        }
+        if (value2 === "\\") {
+          const next = peek();
+          if (next === "/" && opts.bash !== true) {
+            continue;
+          }
+          if (next === "." || next === ";") {
+            continue;
+          }
+          if (!next) {
+            value2 += "\\";
+            push({ type: "text", value: value2 });
+            continue;
+          }
+          const match = /^\\+/.exec(remaining());
+          let slashes = 0;
+          if (match && match[0].length > 2) {
+            slashes = match[0].length;
+            state.index += slashes;
+            if (slashes % 2 !== 0) {
+              value2 += "\\";
+            }
+          }
+          if (opts.unescape === true) {
+            value2 = advance();
+          } else {
+            value2 += advance();
+          }
+          if (state.brackets === 0) {
+            push({ type: "text", value: value2 });
+            continue;
+          }
+        }
+        if (state.brackets > 0 && (value2 !== "]" || prev.value === "[" || prev.value === "[^")) {
+          if (opts.posix !== false && value2 === ":") {
+            const inner = prev.value.slice(1);
+            if (inner.includes("[")) {
+              prev.posix = true;
+              if (inner.includes(":")) {
+                const idx = prev.value.lastIndexOf("[");
+                const pre = prev.value.slice(0, idx);
+                const rest2 = prev.value.slice(idx + 2);
+                const posix = POSIX_REGEX_SOURCE[rest2];
+                if (posix) {
+                  prev.value = pre + posix;
+                  state.backtrack = true;
+                  advance();
+                  if (!bos.output && tokens.indexOf(prev) === 1) {
+                    bos.output = ONE_CHAR;
+                  }
+                  continue;
+                }
+              }
+            }
+          }
+          if (value2 === "[" && peek() !== ":" || value2 === "-" && peek() === "]") {
+            value2 = `\\${value2}`;
+          }
+          if (value2 === "]" && (prev.value === "[" || prev.value === "[^")) {
+            value2 = `\\${value2}`;
+          }
+          if (opts.posix === true && value2 === "!" && prev.value === "[") {
+            value2 = "^";
+          }
+          prev.value += value2;
+          append({ value: value2 });
+          continue;
+        }
+        if (state.quotes === 1 && value2 !== '"') {
+          value2 = utils.escapeRegex(value2);
+          prev.value += value2;
+          append({ value: value2 });
+          continue;
+        }
+        if (value2 === '"') {
+          state.quotes = state.quotes === 1 ? 0 : 1;
+          if (opts.keepQuotes === true) {
+            push({ type: "text", value: value2 });
+          }
+          continue;
+        }
+        if (value2 === "(") {
+          increment("parens");
+          push({ type: "paren", value: value2 });
+          continue;
+        }
+        if (value2 === ")") {
+          if (state.parens === 0 && opts.strictBrackets === true) {
+            throw new SyntaxError(syntaxError("opening", "("));
+          }
+          const extglob = extglobs[extglobs.length - 1];
+          if (extglob && state.parens === extglob.parens + 1) {
+            extglobClose(extglobs.pop());
+            continue;
+          }
+          push({ type: "paren", value: value2, output: state.parens ? ")" : "\\)" });
+          decrement("parens");
+          continue;
+        }
+        if (value2 === "[") {
+          if (opts.nobracket === true || !remaining().includes("]")) {
+            if (opts.nobracket !== true && opts.strictBrackets === true) {
+              throw new SyntaxError(syntaxError("closing", "]"));
+            }
+            value2 = `\\${value2}`;
+          } else {
+            increment("brackets");
+          }
+          push({ type: "bracket", value: value2 });
+          continue;
+        }
+        if (value2 === "]") {
+          if (opts.nobracket === true || prev && prev.type === "bracket" && prev.value.length === 1) {
+            push({ type: "text", value: value2, output: `\\${value2}` });
+            continue;
+          }
+          if (state.brackets === 0) {
+            if (opts.strictBrackets === true) {
+              throw new SyntaxError(syntaxError("opening", "["));
+            }
+            push({ type: "text", value: value2, output: `\\${value2}` });
+            continue;
+          }
+          decrement("brackets");
+          const prevValue = prev.value.slice(1);
+          if (prev.posix !== true && prevValue[0] === "^" && !prevValue.includes("/")) {
+            value2 = `/${value2}`;
+          }
+          prev.value += value2;
+          append({ value: value2 });
+          if (opts.literalBrackets === false || utils.hasRegexChars(prevValue)) {
+            continue;
+          }
+          const escaped = utils.escapeRegex(prev.value);
+          state.output = state.output.slice(0, -prev.value.length);
+          if (opts.literalBrackets === true) {
+            state.output += escaped;
+            prev.value = escaped;
+            continue;
+          }
+          prev.value = `(${capture}${escaped}|${prev.value})`;
+          state.output += prev.value;
+          continue;
+        }
+        if (value2 === "{" && opts.nobrace !== true) {
+          increment("braces");
+          const open6 = {
+            type: "brace",
+            value: value2,
+            output: "(",
+            outputIndex: state.output.length,
+            tokensIndex: state.tokens.length
+          };
+          braces.push(open6);
+          push(open6);
+          continue;
+        }
+        if (value2 === "}") {
+          const brace = braces[braces.length - 1];
+          if (opts.nobrace === true || !brace) {
+            push({ type: "text", value: value2, output: value2 });
+            continue;
+          }
+          let output2 = ")";
+          if (brace.dots === true) {
+            const arr = tokens.slice();
+            const range = [];
+            for (let i = arr.length - 1; i >= 0; i--) {
+              tokens.pop();
+              if (arr[i].type === "brace") {
+                break;
+              }
+              if (arr[i].type !== "dots") {
+                range.unshift(arr[i].value);
+              }
+            }
+            output2 = expandRange(range, opts);
+            state.backtrack = true;
+          }
+          if (brace.comma !== true && brace.dots !== true) {
+            const out = state.output.slice(0, brace.outputIndex);
+            const toks = state.tokens.slice(brace.tokensIndex);
+            brace.value = brace.output = "\\{";
+            value2 = output2 = "\\}";
+            state.output = out;
+            for (const t of toks) {
+              state.output += t.output || t.value;
+            }
+          }
+          push({ type: "brace", value: value2, output: output2 });
+          decrement("braces");
+          braces.pop();
+          continue;
+        }
+        if (value2 === "|") {
+          if (extglobs.length > 0) {
+            extglobs[extglobs.length - 1].conditions++;
+          }
+          push({ type: "text", value: value2 });
+          continue;
+        }
+        if (value2 === ",") {
+          let output2 = value2;
+          const brace = braces[braces.length - 1];
+          if (brace && stack[stack.length - 1] === "braces") {
+            brace.comma = true;
+            output2 = "|";
+          }
+          push({ type: "comma", value: value2, output: output2 });
+          continue;
+        }
+        if (value2 === "/") {
+          if (prev.type === "dot" && state.index === state.start + 1) {
+            state.start = state.index + 1;
+            state.consumed = "";
+            state.output = "";
+            tokens.pop();
+            prev = bos;
+            continue;
+          }
+          push({ type: "slash", value: value2, output: SLASH_LITERAL });
+          continue;
+        }
+        if (value2 === ".") {
+          if (state.braces > 0 && prev.type === "dot") {
+            if (prev.value === ".") prev.output = DOT_LITERAL;
+            const brace = braces[braces.length - 1];
+            prev.type = "dots";
+            prev.output += value2;
+            prev.value += value2;
+            brace.dots = true;
+            continue;
+          }
+          if (state.braces + state.parens === 0 && prev.type !== "bos" && prev.type !== "slash") {
+            push({ type: "text", value: value2, output: DOT_LITERAL });
+            continue;
+          }
+          push({ type: "dot", value: value2, output: DOT_LITERAL });
+          continue;
+        }
+        if (value2 === "?") {
+          const isGroup = prev && prev.value === "(";
+          if (!isGroup && opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            extglobOpen("qmark", value2);
+            continue;
+          }
+          if (prev && prev.type === "paren") {
+            const next = peek();
+            let output2 = value2;
+            if (prev.value === "(" && !/[!=<:]/.test(next) || next === "<" && !/<([!=]|\w+>)/.test(remaining())) {
+              output2 = `\\${value2}`;
+            }
+            push({ type: "text", value: value2, output: output2 });
+            continue;
+          }
+          if (opts.dot !== true && (prev.type === "slash" || prev.type === "bos")) {
+            push({ type: "qmark", value: value2, output: QMARK_NO_DOT });
+            continue;
+          }
+          push({ type: "qmark", value: value2, output: QMARK });
+          continue;
+        }
+        if (value2 === "!") {
+          if (opts.noextglob !== true && peek() === "(") {
+            if (peek(2) !== "?" || !/[!=<:]/.test(peek(3))) {
+              extglobOpen("negate", value2);
+              continue;
+            }
+          }
+          if (opts.nonegate !== true && state.index === 0) {
+            negate();
+            continue;
+          }
+        }
+        if (value2 === "+") {
+          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            extglobOpen("plus", value2);
+            continue;
+          }
+          if (prev && prev.value === "(" || opts.regex === false) {
+            push({ type: "plus", value: value2, output: PLUS_LITERAL });
+            continue;
+          }
+          if (prev && (prev.type === "bracket" || prev.type === "paren" || prev.type === "brace") || state.parens > 0) {
+            push({ type: "plus", value: value2 });
+            continue;
+          }
+          push({ type: "plus", value: PLUS_LITERAL });
+          continue;
+        }
+        if (value2 === "@") {
+          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            push({ type: "at", extglob: true, value: value2, output: "" });
+            continue;
+          }
+          push({ type: "text", value: value2 });
+          continue;
+        }
+        if (value2 !== "*") {
+          if (value2 === "$" || value2 === "^") {
+            value2 = `\\${value2}`;
+          }
+          const match = REGEX_NON_SPECIAL_CHARS.exec(remaining());
+          if (match) {
+            value2 += match[0];
+            state.index += match[0].length;
+          }
+          push({ type: "text", value: value2 });
+          continue;
+        }
+        if (prev && (prev.type === "globstar" || prev.star === true)) {
+          prev.type = "star";
+          prev.star = true;
+          prev.value += value2;
+          prev.output = star;
+          state.backtrack = true;
+          state.globstar = true;
+          consume(value2);
+          continue;
+        }
+        let rest = remaining();
+        if (opts.noextglob !== true && /^\([^?]/.test(rest)) {
+          extglobOpen("star", value2);
+          continue;
+        }
+        if (prev.type === "star") {
+          if (opts.noglobstar === true) {
+            consume(value2);
+            continue;
+          }
+          const prior = prev.prev;
+          const before = prior.prev;
+          const isStart = prior.type === "slash" || prior.type === "bos";
+          const afterStar = before && (before.type === "star" || before.type === "globstar");
+          if (opts.bash === true && (!isStart || rest[0] && rest[0] !== "/")) {
+            push({ type: "star", value: value2, output: "" });
+            continue;
+          }
+          const isBrace = state.braces > 0 && (prior.type === "comma" || prior.type === "brace");
+          const isExtglob = extglobs.length && (prior.type === "pipe" || prior.type === "paren");
+          if (!isStart && prior.type !== "paren" && !isBrace && !isExtglob) {
+            push({ type: "star", value: value2, output: "" });
+            continue;
+          }
+          while (rest.slice(0, 3) === "/**") {
+            const after = input2[state.index + 4];
+            if (after && after !== "/") {
+              break;
+            }
+            rest = rest.slice(3);
+            consume("/**", 3);
+          }
+          const isEnd = eos() || state.parens > 0 && rest === ")".repeat(state.parens) && !extglobs.some((extglob) => extglob.type === "negate");
+          if (prior.type === "bos" && eos()) {
+            prev.type = "globstar";
+            prev.value += value2;
+            prev.output = globstar(opts);
+            state.output = prev.output;
+            state.globstar = true;
+            consume(value2);
+            continue;
+          }
+          if (prior.type === "slash" && prior.prev.type !== "bos" && !afterStar && isEnd) {
+            state.output = state.output.slice(0, -(prior.output + prev.output).length);
+            prior.output = `(?:${prior.output}`;
+            prev.type = "globstar";
+            prev.output = globstar(opts) + (opts.strictSlashes ? ")" : "|$)");
+            prev.value += value2;
+            state.globstar = true;
+            state.output += prior.output + prev.output;
+            consume(value2);
+            continue;
+          }
+          if (prior.type === "slash" && prior.prev.type !== "bos" && rest[0] === "/") {
+            const end = rest[1] !== void 0 ? "|$" : "";
+            state.output = state.output.slice(0, -(prior.output + prev.output).length);
+            prior.output = `(?:${prior.output}`;
+            prev.type = "globstar";
+            prev.output = `${globstar(opts)}${SLASH_LITERAL}|${SLASH_LITERAL}${end})`;
+            prev.value += value2;
+            state.output += prior.output + prev.output;
+            state.globstar = true;
+            consume(value2 + advance());
+            push({ type: "slash", value: "/", output: "" });
+            continue;
+          }
+          if (prior.type === "bos" && rest[0] === "/") {
+            prev.type = "globstar";
+            prev.value += value2;
+            prev.output = `(?:^|${SLASH_LITERAL}|${globstar(opts)}${SLASH_LITERAL})`;
+            state.output = prev.output;
+            state.globstar = true;
+            consume(value2 + advance());
+            push({ type: "slash", value: "/", output: "" });
+            continue;
+          }
+          state.output = state.output.slice(0, -prev.output.length);
+          prev.type = "globstar";
+          prev.output = globstar(opts);
+          prev.value += value2;
+          state.output += prev.output;
+          state.globstar = true;
+          consume(value2);
+          continue;
+        }
+        const token = { type: "star", value: value2, output: star };
+        if (opts.bash === true) {
+          token.output = ".*?";
+          if (prev.type === "bos" || prev.type === "slash") {
+            token.output = nodot + token.output;
+          }
+          push(token);
+          continue;
+        }
+        if (prev && (prev.type === "bracket" || prev.type === "paren") && opts.regex === true) {
+          token.output = value2;
+          push(token);
+          continue;
+        }
+        if (state.index === state.start || prev.type === "slash" || prev.type === "dot") {
+          if (prev.type === "dot") {
+            state.output += NO_DOT_SLASH;
+            prev.output += NO_DOT_SLASH;
+          } else if (opts.dot === true) {
+            state.output += NO_DOTS_SLASH;
+            prev.output += NO_DOTS_SLASH;
+          } else {
+            state.output += nodot;
+            prev.output += nodot;
+          }
+          if (peek() !== "*") {
+            state.output += ONE_CHAR;
+            prev.output += ONE_CHAR;
+          }
+        }
+        push(token);
+      }
+      while (state.brackets > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "]"));
+        state.output = utils.escapeLast(state.output, "[");
+        decrement("brackets");
+      }
+      while (state.parens > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", ")"));
+        state.output = utils.escapeLast(state.output, "(");
+        decrement("parens");
+      }
+      while (state.braces > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "}"));
+        state.output = utils.escapeLast(state.output, "{");
+        decrement("braces");
+      }
+      if (opts.strictSlashes !== true && (prev.type === "star" || prev.type === "bracket")) {
+        push({ type: "maybe_slash", value: "", output: `${SLASH_LITERAL}?` });
+      }
+      if (state.backtrack === true) {
+        state.output = "";
+        for (const token of state.tokens) {
+          state.output += token.output != null ? token.output : token.value;
+          if (token.suffix) {
+            state.output += token.suffix;
+          }
+        }
+      }
+      return state;
+    };
+    parse4.fastpaths = (input2, options) => {
+      const opts = { ...options };
+      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+      const len = input2.length;
+      if (len > max) {
+        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+      }
+      input2 = REPLACEMENTS[input2] || input2;
+      const {
+        DOT_LITERAL,
+        SLASH_LITERAL,
+        ONE_CHAR,
+        DOTS_SLASH,
+        NO_DOT,
+        NO_DOTS,
+        NO_DOTS_SLASH,
+        STAR,
+        START_ANCHOR
+      } = constants3.globChars(opts.windows);
+      const nodot = opts.dot ? NO_DOTS : NO_DOT;
+      const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
+      const capture = opts.capture ? "" : "?:";
+      const state = { negated: false, prefix: "" };
+      let star = opts.bash === true ? ".*?" : STAR;
+      if (opts.capture) {
+        star = `(${star})`;
+      }
+      const globstar = (opts2) => {
+        if (opts2.noglobstar === true) return star;
+        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+      };
+      const create = (str) => {
+        switch (str) {
+          case "*":
+            return `${nodot}${ONE_CHAR}${star}`;
+          case ".*":
+            return `${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "*.*":
+            return `${nodot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "*/*":
+            return `${nodot}${star}${SLASH_LITERAL}${ONE_CHAR}${slashDot}${star}`;
+          case "**":
+            return nodot + globstar(opts);
+          case "**/*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${ONE_CHAR}${star}`;
+          case "**/*.*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "**/.*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${DOT_LITERAL}${ONE_CHAR}${star}`;
+          default: {
+            const match = /^(.*?)\.(\w+)$/.exec(str);
+            if (!match) return;
+            const source2 = create(match[1]);
+            if (!source2) return;
+            return source2 + DOT_LITERAL + match[2];
+          }
+        }
+      };
+      const output2 = utils.removePrefix(input2, state);
+      let source = create(output2);
+      if (source && opts.strictSlashes !== true) {
+        source += `${SLASH_LITERAL}?`;
+      }
+      return source;
+    };
+    module.exports = parse4;
+  }
+});
+
+// node_modules/picomatch/lib/picomatch.js
+var require_picomatch = __commonJS({
+  "node_modules/picomatch/lib/picomatch.js"(exports, module) {
+    "use strict";
+    var scan = require_scan();
+    var parse4 = require_parse();
+    var utils = require_utils();
+    var constants3 = require_constants();
+    var isObject2 = (val) => val && typeof val === "object" && !Array.isArray(val);
+    var picomatch2 = (glob, options, returnState = false) => {
+      if (Array.isArray(glob)) {
+        const fns = glob.map((input2) => picomatch2(input2, options, returnState));
+        const arrayMatcher = (str) => {
+          for (const isMatch of fns) {
+            const state2 = isMatch(str);
+            if (state2) return state2;
+          }
+          return false;
+        };
+        return arrayMatcher;
+      }
+      const isState = isObject2(glob) && glob.tokens && glob.input;
+      if (glob === "" || typeof glob !== "string" && !isState) {
+        throw new TypeError("Expected pattern to be a non-empty string");
+      }
+      const opts = options || {};
+      const posix = opts.windows;
+      const regex = isState ? picomatch2.compileRe(glob, options) : picomatch2.makeRe(glob, options, false, true);
+      const state = regex.state;
+      delete regex.state;
+      let isIgnored = () => false;
+      if (opts.ignore) {
+        const ignoreOpts = { ...options, ignore: null, onMatch: null, onResult: null };
+        isIgnored = picomatch2(opts.ignore, ignoreOpts, returnState);
+      }
+      const matcher = (input2, returnObject = false) => {
+        const { isMatch, match, output: output2 } = picomatch2.test(input2, regex, options, { glob, posix });
+        const result = { glob, state, regex, posix, input: input2, output: output2, match, isMatch };
+        if (typeof opts.onResult === "function") {
+          opts.onResult(result);
+        }
+        if (isMatch === false) {
+          result.isMatch = false;
+          return returnObject ? result : false;
+        }
+        if (isIgnored(input2)) {
+          if (typeof opts.onIgnore === "function") {
+            opts.onIgnore(result);
+          }
+          result.isMatch = false;
+          return returnObject ? result : false;
+        }
+        if (typeof opts.onMatch === "function") {
+          opts.onMatch(result);
+        }
+        return returnObject ? result : true;
+      };
+      if (returnState) {
+        matcher.state = state;
+      }
+      return matcher;
+    };
+    picomatch2.test = (input2, regex, options, { glob, posix } = {}) => {
+      if (typeof input2 !== "string") {
+        throw new TypeError("Expected input to be a string");
+      }
+      if (input2 === "") {
+        return { isMatch: false, output: "" };
+      }
+      const opts = options || {};
+      const format = opts.format || (posix ? utils.toPosixSlashes : null);
+      let match = input2 === glob;
+      let output2 = match && format ? format(input2) : input2;
+      if (match === false) {
+        output2 = format ? format(input2) : input2;
+        match = output2 === glob;
+      }
+      if (match === false || opts.capture === true) {
+        if (opts.matchBase === true || opts.basename === true) {
+          match = picomatch2.matchBase(input2, regex, options, posix);
+        } else {
+          match = regex.exec(output2);
+        }
+      }
+      return { isMatch: Boolean(match), match, output: output2 };
+    };
+    picomatch2.matchBase = (input2, glob, options, posix = options && options.windows) => {
+      const regex = glob instanceof RegExp ? glob : picomatch2.makeRe(glob, options);
+      return regex.test(utils.basename(input2, { windows: posix }));
+    };
+    picomatch2.isMatch = (str, patterns, options) => picomatch2(patterns, options)(str);
+    picomatch2.parse = (pattern, options) => {
+      if (Array.isArray(pattern)) return pattern.map((p) => picomatch2.parse(p, options));
+      return parse4(pattern, { ...options, fastpaths: false });
+    };
+    picomatch2.scan = (input2, options) => scan(input2, options);
+    picomatch2.compileRe = (state, options, returnOutput = false, returnState = false) => {
+      if (returnOutput === true) {
+        return state.output;
+      }
+      const opts = options || {};
+      const prepend = opts.contains ? "" : "^";
+      const append = opts.contains ? "" : "$";
+      let source = `${prepend}(?:${state.output})${append}`;
+      if (state && state.negated === true) {
+        source = `^(?!${source}).*$`;
+      }
+      const regex = picomatch2.toRegex(source, options);
+      if (returnState === true) {
+        regex.state = state;
+      }
+      return regex;
+    };
+    picomatch2.makeRe = (input2, options = {}, returnOutput = false, returnState = false) => {
+      if (!input2 || typeof input2 !== "string") {
+        throw new TypeError("Expected a non-empty string");
+      }
+      let parsed = { negated: false, fastpaths: true };
+      if (options.fastpaths !== false && (input2[0] === "." || input2[0] === "*")) {
+        parsed.output = parse4.fastpaths(input2, options);
+      }
+      if (!parsed.output) {
+        parsed = parse4(input2, options);
+      }
+      return picomatch2.compileRe(parsed, options, returnOutput, returnState);
+    };
+    picomatch2.toRegex = (source, options) => {
+      try {
+        const opts = options || {};
+        return new RegExp(source, opts.flags || (opts.nocase ? "i" : ""));
+      } catch (err) {
+        if (options && options.debug === true) throw err;
+        return /$^/;
+      }
+    };
+    picomatch2.constants = constants3;
+    module.exports = picomatch2;
+  }
+});
+
+// node_modules/picomatch/index.js
+var require_picomatch2 = __commonJS({
+  "node_modules/picomatch/index.js"(exports, module) {
+    "use strict";
+    var pico = require_picomatch();
+    var utils = require_utils();
+    function picomatch2(glob, options, returnState = false) {
+      if (options && (options.windows === null || options.windows === void 0)) {
+        options = { ...options, windows: utils.isWindows() };
+      }
+      return pico(glob, options, returnState);
+    }
+    Object.assign(picomatch2, pico);
+    module.exports = picomatch2;
+  }
+});
+
 // src/cli.ts
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 // src/gate/check.ts
-import { readFile as readFile6 } from "node:fs/promises";
+import { readFile as readFile8 } from "node:fs/promises";
 
 // src/baseline/io.ts
 import { mkdir, realpath as realpath2, rename, rm, writeFile } from "node:fs/promises";
@@ -8613,10 +10389,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path22) {
-  if (!path22)
+function getElementAtPath(obj, path25) {
+  if (!path25)
     return obj;
-  return path22.reduce((acc, key) => acc?.[key], obj);
+  return path25.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -8956,11 +10732,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path22, issues) {
+function prefixIssues(path25, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path22);
+    iss.path.unshift(path25);
     return iss;
   });
 }
@@ -9422,16 +11198,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path22 = []) => {
+  const processError = (error63, path25 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path22, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path25, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path25, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path25, ...issue2.path]);
       } else {
-        const fullpath = [...path22, ...issue2.path];
+        const fullpath = [...path25, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -9470,17 +11246,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path22 = []) => {
+  const processError = (error63, path25 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path22, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path25, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path25, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path25, ...issue2.path]);
       } else {
-        const fullpath = [...path22, ...issue2.path];
+        const fullpath = [...path25, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -9519,8 +11295,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path22 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path22) {
+  const path25 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path25) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -26658,13 +28434,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path22 = ref.slice(1).split("/").filter(Boolean);
-  if (path22.length === 0) {
+  const path25 = ref.slice(1).split("/").filter(Boolean);
+  if (path25.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path22[0] === defsKey) {
-    const key = path22[1] === void 0 ? void 0 : decodeJSONPointerSegment(path22[1]);
+  if (path25[0] === defsKey) {
+    const key = path25[1] === void 0 ? void 0 : decodeJSONPointerSegment(path25[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -29653,6 +31429,7 @@ var seedsSchema = external_exports.union([fixedSeedsSchema, sequentialSeedsSchem
   error: (issue2) => `${SEEDS_EXPECTED}, got ${show(issue2.input)}`
 });
 var relPath = external_exports.string().min(1, "must not be empty");
+var DEFAULT_CACHE_IGNORE = ["**/*.md", "docs/**"];
 var configFileSchema = external_exports.object({
   version: external_exports.literal(1, { error: "expected version: 1" }),
   train: external_exports.object({
@@ -29679,7 +31456,12 @@ var configFileSchema = external_exports.object({
         return external_exports.NEVER;
       }
       return ms;
-    })
+    }),
+    /**
+     * Seeds trained at once on this runner; each gets an equal share of the cores (and of the
+     * GPUs with gpus: all). Record and check with the same value: thread counts can change numerics.
+     */
+    parallel: external_exports.number().int().min(1).max(64).default(1)
   }).strict(),
   seeds: seedsSchema.default([0, 1, 2, 3, 4]),
   mode: external_exports.enum(["exact", "statistical"]).default("statistical"),
@@ -29716,6 +31498,15 @@ var configFileSchema = external_exports.object({
     atol: external_exports.number().nonnegative().default(0),
     rtol: external_exports.number().nonnegative().default(1e-6)
   }).strict().optional(),
+  /**
+   * Reuse a seed's result when nothing that could change it changed (code, data, config,
+   * environment, training settings, seed). `ignore`: globs of tracked files that cannot affect
+   * training, relative to this file's folder.
+   */
+  cache: external_exports.object({
+    enabled: external_exports.boolean().default(true),
+    ignore: external_exports.array(external_exports.string().min(1, "must not be empty")).default([...DEFAULT_CACHE_IGNORE])
+  }).strict().default({ enabled: true, ignore: [...DEFAULT_CACHE_IGNORE] }),
   diagnose: external_exports.object({
     /** An exact-mode check that fails with nothing drifted reruns a seed to find out why. */
     auto: external_exports.boolean().default(true),
@@ -30381,11 +32172,11 @@ async function readCheckpoint(python, file2, out) {
   return { content: checkpointContent(doc.leaves, doc.embeds ?? []) };
 }
 async function diffCheckpoints(python, a, b) {
-  const path22 = (f) => python.runtime.pathFor(f);
+  const path25 = (f) => python.runtime.pathFor(f);
   const r = await runPythonScript(
     python,
     CHECKPOINT_PY,
-    ["diff", path22(a.file), path22(b.file), a.out, b.out],
+    ["diff", path25(a.file), path25(b.file), a.out, b.out],
     CHECKPOINT_MARK
   );
   if (!r.ok) return { problem: r.problem };
@@ -32063,6 +33854,7 @@ async function runSeed(ctx, seed) {
     timeoutMs: config2.train.timeout,
     outDir,
     logFile,
+    ...ctx.slot ? { slot: ctx.slot } : {},
     onLine: (line) => {
       patterns?.feed(line);
       log.info(`[seed ${seed}] ${line}`);
@@ -34222,6 +36014,14 @@ var sequentialSummarySchema = external_exports.object({
   maxRuns: external_exports.number().int().positive(),
   reason: external_exports.string()
 }).strict();
+var cacheUseSchema = external_exports.object({
+  store: external_exports.enum(["local", "actions"]),
+  /** The run key (12 hex digits): equal keys mean nothing that affects training changed. */
+  key: external_exports.string().regex(/^[0-9a-f]{12}$/),
+  /** Seeds whose result came from the cache, and seeds that were trained. */
+  reused: external_exports.array(external_exports.number().int()),
+  trained: external_exports.array(external_exports.number().int())
+}).strict();
 var reportSchema = external_exports.object({
   /** 2: warnings carry codes; a baseline change and gate-settings drift are reported. */
   schemaVersion: external_exports.literal(REPORT_SCHEMA_VERSION),
@@ -34246,6 +36046,7 @@ var reportSchema = external_exports.object({
   /** Set when seeds: {min, max}: the plan, where it stopped and why. */
   sequential: sequentialSummarySchema.optional(),
   baselineChange: baselineChangeSchema.optional(),
+  cache: cacheUseSchema.optional(),
   /** Set when a failing exact check reran a seed to tell randomness from parallelism. */
   diagnosis: diagnosisSchema.optional(),
   baseline: external_exports.object({ path: external_exports.string(), recordedAt: external_exports.string(), commit: external_exports.string().nullable() }).strict().nullable(),
@@ -34255,10 +36056,13 @@ var reportSchema = external_exports.object({
 }).strict();
 
 // src/gate/base.ts
-import path15 from "node:path";
+import path16 from "node:path";
 
 // src/fingerprint/git.ts
 import { execFile } from "node:child_process";
+import { createHash as createHash6 } from "node:crypto";
+import { readFile as readFile3 } from "node:fs/promises";
+import path14 from "node:path";
 var FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 function git(root, args) {
   return new Promise((resolve) => {
@@ -34295,11 +36099,39 @@ async function fileAtCommit(root, commit, rel) {
   if (!FULL_SHA.test(commit)) return null;
   return git(root, ["show", "--end-of-options", `${commit}:./${rel}`]);
 }
+async function codeTree(root, skip) {
+  const [staged, edited, untracked] = await Promise.all([
+    git(root, ["ls-files", "-s", "-z", "--", "."]),
+    git(root, ["diff-files", "-z", "--name-only", "--relative", "--"]),
+    git(root, ["ls-files", "-o", "--exclude-standard", "-z", "--", "."])
+  ]);
+  if (staged === null || edited === null || untracked === null) return null;
+  const entries = /* @__PURE__ */ new Map();
+  for (const rec of staged.split("\0")) {
+    const m = /^(\d+) ([0-9a-f]+) \d\t(.*)$/s.exec(rec);
+    if (m?.[3] !== void 0) entries.set(m[3], `${m[1]} ${m[2]}`);
+  }
+  const reread = [...edited.split("\0"), ...untracked.split("\0")].filter(Boolean);
+  for (const rel of reread) {
+    if (skip(rel)) continue;
+    const bytes2 = await readFile3(path14.join(root, rel)).catch(() => null);
+    entries.set(rel, bytes2 === null ? "deleted" : `file ${createHash6("sha256").update(bytes2).digest("hex")}`);
+  }
+  const hash2 = createHash6("sha256");
+  let files = 0;
+  for (const rel of [...entries.keys()].sort(compareBytes)) {
+    if (skip(rel)) continue;
+    hash2.update(`${rel}\0${entries.get(rel)}
+`);
+    files++;
+  }
+  return { sha256: hash2.digest("hex"), files };
+}
 
 // src/gate/observe.ts
-import { createHash as createHash6 } from "node:crypto";
-import { readFile as readFile3, stat as stat4 } from "node:fs/promises";
-import path14 from "node:path";
+import { createHash as createHash7 } from "node:crypto";
+import { readFile as readFile4, stat as stat4 } from "node:fs/promises";
+import path15 from "node:path";
 
 // src/diagnose/lint.ts
 var TF_PACKAGES = [
@@ -34666,6 +36498,7 @@ var package_default = {
     "@actions/github": "^9.1.1",
     dotenv: "^18.0.10",
     ini: "^6.0.0",
+    picomatch: "^4.0.7",
     "smol-toml": "^1.9.1",
     yaml: "^2.9.1",
     zod: "^4.6.7"
@@ -34675,6 +36508,7 @@ var package_default = {
     "@biomejs/biome": "^2.6.8",
     "@types/ini": "^4.1.1",
     "@types/node": "^20.19.43",
+    "@types/picomatch": "^4.0.3",
     azurite: "~3.35.0",
     esbuild: "^0.28.2",
     knip: "^6.44.2",
@@ -34748,7 +36582,7 @@ async function driftSince(s, baseline, now) {
     environment: diffEnvironment(baseline.fingerprints.environment, now.environment)
   };
   if (baseline.commit) await describeDataChanges(config2, baseline.commit, drift2.data);
-  const configName = toPosix(path14.relative(config2.root, config2.path));
+  const configName = toPosix(path15.relative(config2.root, config2.path));
   drift2.config.unshift(...diffSettings(baseline.settings, settingsOf(config2), configName));
   return drift2;
 }
@@ -34756,7 +36590,7 @@ async function codeChangesSince(s, commit) {
   const { config: config2 } = s;
   const changed = await changedFilesSince(config2.root, commit);
   if (changed === null) return null;
-  const ownConfig = toPosix(path14.relative(config2.root, config2.path));
+  const ownConfig = toPosix(path15.relative(config2.root, config2.path));
   const owned = [...config2.data, ...config2.config, s.baselineName, ownConfig, ".repro-gate/"].map(
     (p) => p.replace(/^\.\//, "")
   );
@@ -34765,20 +36599,20 @@ async function codeChangesSince(s, commit) {
 var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 async function describeDataChanges(config2, commit, data) {
   for (const entry of data.filter((d) => d.change === "modified").slice(0, 20)) {
-    const file2 = path14.join(config2.root, entry.path);
+    const file2 = path15.join(config2.root, entry.path);
     const size = (await stat4(file2).catch(() => void 0))?.size ?? Infinity;
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
-    if (before === null || createHash6("sha256").update(before).digest("hex") !== entry.before) continue;
-    const detail = describeTextChange(before, await readFile3(file2, "utf8"));
+    if (before === null || createHash7("sha256").update(before).digest("hex") !== entry.before) continue;
+    const detail = describeTextChange(before, await readFile4(file2, "utf8"));
     if (detail) entry.detail = detail;
   }
 }
 async function snapshotInputs(s) {
-  const baselineText = await readFile3(s.baselinePath).catch(() => null);
+  const baselineText = await readFile4(s.baselinePath).catch(() => null);
   return {
     data: await statSnapshot(s.config.data, s.config.root),
-    baseline: baselineText && createHash6("sha256").update(baselineText).digest("hex")
+    baseline: baselineText && createHash7("sha256").update(baselineText).digest("hex")
   };
 }
 async function inputsModified(s, before) {
@@ -34811,7 +36645,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
       "Check out with full history (actions/checkout with fetch-depth: 0)."
     );
   }
-  const configRel = toPosix(path15.relative(config2.root, config2.path));
+  const configRel = toPosix(path16.relative(config2.root, config2.path));
   const configText = await fileAtCommit(config2.root, commit, configRel);
   let baseConfig = null;
   if (configText !== null) {
@@ -34822,7 +36656,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
     }
   }
   const baselineRel = toPosix(
-    path15.relative(config2.root, baseConfig ? path15.resolve(config2.root, baseConfig.baseline) : baselinePath)
+    path16.relative(config2.root, baseConfig ? path16.resolve(config2.root, baseConfig.baseline) : baselinePath)
   );
   const baselineText = await fileAtCommit(config2.root, commit, baselineRel);
   const baseline = baselineText === null ? null : parseBaseline(baselineText, `${baselineRel} at ${shortHash(commit)}`);
@@ -34885,7 +36719,7 @@ function buildReport(context, fields) {
     tool: { name: "repro-gate", version: TOOL_VERSION },
     command: input2.command,
     verdict: input2.verdict,
-    summary: summarySentence(input2, metrics, drift2),
+    summary: summarySentence(input2, metrics, drift2) + cacheSentence(input2.cache),
     mode: input2.config.mode,
     alpha: input2.config.alpha,
     seeds: input2.candidate?.map((r) => r.seed) ?? [],
@@ -34908,6 +36742,7 @@ function buildReport(context, fields) {
   }
   if (input2.sequential) report.sequential = input2.sequential;
   if (input2.baselineChange) report.baselineChange = input2.baselineChange;
+  if (input2.cache) report.cache = input2.cache;
   if (input2.cause) {
     report.cause = input2.cause.cause;
     report.causeEvidence = input2.cause.evidence;
@@ -34947,30 +36782,285 @@ function summarySentence(input2, metrics, drift2) {
     }
   }
 }
+function cacheSentence(cache2) {
+  if (!cache2?.reused.length) return "";
+  const n = cache2.reused.length + cache2.trained.length;
+  const what = cache2.reused.length === n ? `All ${plural2(n, "seed")} reused from the run cache` : `${cache2.reused.length} of ${plural2(n, "seed")} reused from the run cache`;
+  return ` ${what} (key ${cache2.key}): nothing that affects training changed.`;
+}
+
+// src/gate/run-cache.ts
+var import_picomatch = __toESM(require_picomatch2(), 1);
+import path17 from "node:path";
+
+// src/util/canonical-json.ts
+import { createHash as createHash8 } from "node:crypto";
+function canonicalJson(value2) {
+  return JSON.stringify(value2, (_key, v) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
+    const sorted = {};
+    for (const k of Object.keys(v).sort()) {
+      Object.defineProperty(sorted, k, {
+        value: v[k],
+        enumerable: true,
+        writable: true,
+        configurable: true
+      });
+    }
+    return sorted;
+  });
+}
+function sha256Hex(text) {
+  return createHash8("sha256").update(text).digest("hex");
+}
+
+// src/cache/key.ts
+var RUN_CACHE_FORMAT = 1;
+function runKeyParts(input2) {
+  const { config: config2, fingerprints } = input2;
+  const t = config2.train;
+  return {
+    format: String(RUN_CACHE_FORMAT),
+    tool: input2.toolVersion,
+    code: input2.code,
+    data: sha256Hex(canonicalJson(fingerprints.data)),
+    config: sha256Hex(canonicalJson(fingerprints.config)),
+    environment: sha256Hex(canonicalJson(fingerprints.environment)),
+    training: sha256Hex(
+      canonicalJson({
+        command: t.command,
+        image: t.image ?? null,
+        env: t.env,
+        gpus: t.gpus,
+        network: t.network,
+        parallel: t.parallel,
+        // What a run record holds: a changed list of metrics or artifacts needs new runs.
+        metricsFile: config2.metricsFile,
+        metricPatterns: config2.metricPatterns,
+        metrics: config2.metrics.map((m) => m.name),
+        artifacts: config2.artifacts,
+        resolvedConfig: config2.resolvedConfig
+      })
+    )
+  };
+}
+function runKey(parts) {
+  return sha256Hex(canonicalJson(parts));
+}
+function seedKey(key, seed) {
+  return sha256Hex(`${key}\0seed ${seed}`);
+}
+
+// src/schema/cache.ts
+var RUN_CACHE_ENTRY_VERSION = 1;
+var runCacheEntrySchema = external_exports.object({
+  schemaVersion: external_exports.literal(RUN_CACHE_ENTRY_VERSION),
+  kind: external_exports.literal("repro-gate-run"),
+  tool: external_exports.object({ name: external_exports.literal("repro-gate"), version: external_exports.string() }).strict(),
+  /** The seed's key (64 hex digits) it was stored under. */
+  key: external_exports.string().regex(/^[0-9a-f]{64}$/),
+  createdAt: external_exports.string(),
+  /** The commit the run was trained at (null outside git), for the report. */
+  commit: external_exports.string().nullable(),
+  run: runRecordSchema,
+  /** What the run found that a report should say (a checkpoint compared by bytes, …). */
+  notes: external_exports.array(warningSchema)
+}).strict();
+
+// src/gate/run-cache.ts
+function notCode(s) {
+  const { config: config2 } = s;
+  const own2 = [s.baselineName, toPosix(path17.relative(config2.root, config2.path)), ".repro-gate/"];
+  const data = config2.data.map((d) => d.replace(/^\.\//, "").replace(/\/+$/, ""));
+  const ignored = config2.cache.ignore.length ? (0, import_picomatch.default)(config2.cache.ignore, { dot: true }) : () => false;
+  return (rel) => own2.some((p) => p.endsWith("/") ? rel.startsWith(p) : rel === p) || data.some((d) => rel === d || rel.startsWith(`${d}/`)) || ignored(rel);
+}
+async function openSeedCache(s, fingerprints, commit, use) {
+  if ("off" in s.runCache) {
+    s.log.info(`Training every seed: ${s.runCache.off}.`);
+    return void 0;
+  }
+  const code = await codeTree(s.config.root, notCode(s));
+  if (!code) {
+    s.log.info("Training every seed: the run cache needs a git checkout to know the code by.");
+    return void 0;
+  }
+  const key = runKey(runKeyParts({ config: s.config, code: code.sha256, fingerprints, toolVersion: TOOL_VERSION }));
+  return { store: s.runCache, key, reuse: use === "reuse", commit, reused: [], trained: [] };
+}
+async function cachedRun(c, s, seed) {
+  if (!c.reuse) return void 0;
+  const key = seedKey(c.key, seed);
+  const text = await c.store.get(key);
+  if (text === void 0) return void 0;
+  const problem = entryProblem(text, key, seed, s);
+  if (typeof problem === "string") {
+    const message = `A cached result for seed ${seed} (entry ${shortHash(key)}) was ignored and the seed trained instead: ${problem}.`;
+    s.log.warn(message);
+    if (!s.notes.some((w) => w.message === message)) s.notes.push({ code: "cache-entry-ignored", message });
+    return void 0;
+  }
+  s.log.info(`seed ${seed}: reused from the ${c.store.kind} run cache (entry ${shortHash(key)})`);
+  return problem;
+}
+function entryProblem(text, key, seed, s) {
+  let raw;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return "it is not valid JSON";
+  }
+  const parsed = runCacheEntrySchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue2 = parsed.error.issues[0];
+    return `it does not match the entry format (${issue2?.path.join(".") || "entry"}: ${issue2?.message})`;
+  }
+  const entry = parsed.data;
+  if (entry.key !== key) return "it was stored under another key";
+  if (entry.run.seed !== seed) return `it holds seed ${entry.run.seed}`;
+  const missing = s.config.metrics.map((m) => m.name).find((n) => !Object.hasOwn(entry.run.metrics, n));
+  if (missing !== void 0) return `it has no value for metric ${missing}`;
+  const noArtifact = s.config.artifacts.find((a) => !Object.hasOwn(entry.run.artifacts, a));
+  if (noArtifact !== void 0) return `it has no hash for artifact ${noArtifact}`;
+  return { run: entry.run, notes: entry.notes };
+}
+async function saveRun(c, s, run, notes) {
+  if (c.store.readOnlyReason) return;
+  const key = seedKey(c.key, run.seed);
+  const entry = {
+    schemaVersion: RUN_CACHE_ENTRY_VERSION,
+    kind: "repro-gate-run",
+    tool: { name: "repro-gate", version: TOOL_VERSION },
+    key,
+    createdAt: (/* @__PURE__ */ new Date()).toISOString(),
+    commit: c.commit,
+    run,
+    notes
+  };
+  const warning = await c.store.put(key, JSON.stringify(entry));
+  if (warning) s.log.warn(warning);
+}
+function cacheUse(c) {
+  if (!c) return void 0;
+  return { store: c.store.kind, key: c.key.slice(0, 12), reused: [...c.reused], trained: [...c.trained] };
+}
 
 // src/gate/seed-runs.ts
-import path16 from "node:path";
+import { availableParallelism } from "node:os";
+import path18 from "node:path";
+
+// src/fingerprint/gpus.ts
+import { execFile as execFile2 } from "node:child_process";
+function countGpus() {
+  return new Promise((resolve) => {
+    execFile2(
+      "nvidia-smi",
+      ["-L"],
+      { timeout: 3e4 },
+      (err, stdout) => resolve(err ? 0 : stdout.split("\n").filter((l) => /^GPU \d+:/.test(l)).length)
+    );
+  });
+}
+
+// src/runtime/slots.ts
+var THREAD_VARIABLES = ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"];
+function planSlots(parallel, cpuCount, gpuCount) {
+  if (parallel < 2) return [];
+  const cpuShare = Math.max(1, Math.floor(cpuCount / parallel));
+  let gpuShare = 0;
+  if (gpuCount !== void 0) {
+    gpuShare = Math.floor(gpuCount / parallel);
+    if (gpuShare < 1) {
+      throw new GateError(
+        `train.parallel is ${parallel}, but the training uses ${gpuCount} GPU(s): each seed needs a GPU of its own.`,
+        `Set train.parallel to at most ${Math.max(1, gpuCount)} in repro-gate.yml.`
+      );
+    }
+  }
+  return Array.from({ length: parallel }, (_, k) => {
+    const first = k * cpuShare % Math.max(cpuCount, 1);
+    const last = Math.min(first + cpuShare, Math.max(cpuCount, 1)) - 1;
+    const cpus = first === last ? String(first) : `${first}-${last}`;
+    if (!gpuShare) return { cpus };
+    const gpus = Array.from({ length: gpuShare }, (_2, i) => k * gpuShare + i).join(",");
+    return { cpus, gpus };
+  });
+}
+function slotThreads(slot) {
+  const [a, b] = slot.cpus.split("-").map(Number);
+  return b === void 0 ? 1 : (b ?? 0) - (a ?? 0) + 1;
+}
+
+// src/gate/seed-runs.ts
 function runsDir(s, verb) {
-  return path16.join(s.stateDir, "runs", verb);
+  return path18.join(s.stateDir, "runs", verb);
 }
 function outRoot(s) {
-  return path16.join(s.stateDir, "out");
+  return path18.join(s.stateDir, "out");
 }
-function seedContext(s, verb) {
+function seedContext(s, verb, warnings, slot) {
+  let env = s.env;
+  if (slot) {
+    const threads = String(slotThreads(slot));
+    const own2 = s.config.train.env;
+    env = { ...env, ...Object.fromEntries(THREAD_VARIABLES.filter((v) => !(v in own2)).map((v) => [v, threads])) };
+  }
   return {
     config: s.config,
     runtime: s.runtime,
-    env: s.env,
+    env,
     log: s.log,
     outRoot: outRoot(s),
     logDir: runsDir(s, verb),
-    warnings: s.notes
+    warnings,
+    slot
   };
 }
-async function seedRuns(s, verb, seeds) {
-  const ctx = seedContext(s, verb);
-  const records = [];
-  for (const seed of seeds) records.push(await runSeed(ctx, seed));
+function keepNotes(s, found) {
+  for (const w of found) if (!s.notes.some((n) => n.message === w.message)) s.notes.push(w);
+}
+async function oneSeed(s, verb, seed, cache2, slot) {
+  const hit = cache2 && await cachedRun(cache2, s, seed);
+  if (hit) {
+    cache2.reused.push(seed);
+    keepNotes(s, hit.notes);
+    return hit.run;
+  }
+  const notes = [];
+  const run = await runSeed(seedContext(s, verb, notes, slot), seed);
+  keepNotes(s, notes);
+  if (cache2) {
+    cache2.trained.push(seed);
+    await saveRun(cache2, s, run, notes);
+  }
+  return run;
+}
+async function seedRuns(s, verb, seeds, cache2) {
+  const parallel = Math.min(s.config.train.parallel, seeds.length);
+  if (parallel < 2) {
+    const records2 = [];
+    for (const seed of seeds) records2.push(await oneSeed(s, verb, seed, cache2));
+    return records2;
+  }
+  const gpus = s.config.train.gpus;
+  const gpuCount = gpus === "none" ? void 0 : gpus === "all" ? await countGpus() : gpus;
+  const slots = planSlots(parallel, availableParallelism(), gpuCount);
+  const records = new Array(seeds.length);
+  let next = 0;
+  let failure2;
+  await Promise.all(
+    slots.map(async (slot) => {
+      while (!failure2 && next < seeds.length) {
+        const i = next++;
+        try {
+          records[i] = await oneSeed(s, verb, seeds[i], cache2, slot);
+        } catch (err) {
+          failure2 ??= { err };
+        }
+      }
+    })
+  );
+  if (failure2) throw failure2.err;
   return records;
 }
 function diagnoseContext(s) {
@@ -34985,15 +37075,72 @@ function diagnoseContext(s) {
 }
 
 // src/gate/session.ts
-import { mkdir as mkdir3, writeFile as writeFile2 } from "node:fs/promises";
-import path21 from "node:path";
+import { mkdir as mkdir4, writeFile as writeFile3 } from "node:fs/promises";
+import path24 from "node:path";
+
+// src/cache/local.ts
+import { randomBytes } from "node:crypto";
+import { mkdir as mkdir3, readdir as readdir2, readFile as readFile5, rename as rename3, stat as stat5, unlink, utimes, writeFile as writeFile2 } from "node:fs/promises";
+import path19 from "node:path";
+var KEY = /^[0-9a-f]{64}$/;
+var LOCAL_CACHE_MAX_BYTES = 64 * 1024 * 1024;
+var MAX_ENTRY_BYTES = 16 * 1024 * 1024;
+var LocalRunCache = class {
+  constructor(dir, maxBytes = LOCAL_CACHE_MAX_BYTES) {
+    this.dir = dir;
+    this.maxBytes = maxBytes;
+  }
+  dir;
+  maxBytes;
+  kind = "local";
+  file(key) {
+    if (!KEY.test(key)) throw new Error(`not a run-cache key: ${key}`);
+    return path19.join(this.dir, `${key}.json`);
+  }
+  async get(key) {
+    const file2 = this.file(key);
+    const info = await stat5(file2).catch(() => void 0);
+    if (!info?.isFile() || info.size > MAX_ENTRY_BYTES) return void 0;
+    const text = await readFile5(file2, "utf8").catch(() => void 0);
+    if (text !== void 0) await utimes(file2, /* @__PURE__ */ new Date(), /* @__PURE__ */ new Date()).catch(() => void 0);
+    return text;
+  }
+  async put(key, text) {
+    try {
+      await mkdir3(this.dir, { recursive: true });
+      const tmp = path19.join(this.dir, `.${key}.${randomBytes(4).toString("hex")}.tmp`);
+      await writeFile2(tmp, text);
+      await rename3(tmp, this.file(key));
+      await this.evict();
+      return void 0;
+    } catch (err) {
+      return `Could not save a run to the cache in ${this.dir}: ${err.message}.`;
+    }
+  }
+  /** Removes the least recently used entries until the folder fits the cap. */
+  async evict() {
+    const names = (await readdir2(this.dir)).filter((n) => n.endsWith(".json"));
+    const entries = await Promise.all(
+      names.map(async (n) => {
+        const info = await stat5(path19.join(this.dir, n)).catch(() => void 0);
+        return { n, size: info?.size ?? 0, used: info?.mtimeMs ?? 0 };
+      })
+    );
+    let total = entries.reduce((a, e) => a + e.size, 0);
+    for (const e of entries.sort((a, b) => a.used - b.used)) {
+      if (total <= this.maxBytes) break;
+      await unlink(path19.join(this.dir, e.n)).catch(() => void 0);
+      total -= e.size;
+    }
+  }
+};
 
 // src/runtime/create.ts
-import path19 from "node:path";
+import path22 from "node:path";
 
 // src/runtime/container.ts
-import { createHash as createHash7, randomBytes } from "node:crypto";
-import path18 from "node:path";
+import { createHash as createHash9, randomBytes as randomBytes2 } from "node:crypto";
+import path21 from "node:path";
 
 // src/runtime/process.ts
 import { spawn } from "node:child_process";
@@ -35090,8 +37237,8 @@ var LineSplitter = class {
 
 // src/runtime/process-table.ts
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { readdir as readdir2, readFile as readFile4, rm as rm5 } from "node:fs/promises";
-import path17 from "node:path";
+import { readdir as readdir3, readFile as readFile6, rm as rm5 } from "node:fs/promises";
+import path20 from "node:path";
 function pidAlive(pid) {
   try {
     process.kill(pid, 0);
@@ -35102,8 +37249,8 @@ function pidAlive(pid) {
 }
 function startTime(pid) {
   try {
-    const stat5 = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat5.slice(stat5.lastIndexOf(")") + 2).split(" ");
+    const stat6 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat6.slice(stat6.lastIndexOf(")") + 2).split(" ");
     return fields[19] ?? null;
   } catch {
     return null;
@@ -35124,18 +37271,18 @@ function groupExists(pgid) {
 }
 function recordGroup(dir, pgid, program) {
   mkdirSync(dir, { recursive: true });
-  const file2 = path17.join(dir, `${pgid}.json`);
-  const record3 = { pgid, started: startTime(pgid), program: path17.basename(program) };
+  const file2 = path20.join(dir, `${pgid}.json`);
+  const record3 = { pgid, started: startTime(pgid), program: path20.basename(program) };
   writeFileSync(file2, JSON.stringify(record3));
   return file2;
 }
 async function reapGroups(dir) {
-  const names = await readdir2(dir).catch(() => []);
+  const names = await readdir3(dir).catch(() => []);
   const stopped = [];
   for (const name of names.filter((n) => n.endsWith(".json"))) {
-    const file2 = path17.join(dir, name);
+    const file2 = path20.join(dir, name);
     try {
-      const r = JSON.parse(await readFile4(file2, "utf8"));
+      const r = JSON.parse(await readFile6(file2, "utf8"));
       const pgid = r.pgid;
       if (typeof pgid === "number" && pgid > 1 && r.started && isSameGroup(pgid, r.started)) {
         process.kill(-pgid, "SIGKILL");
@@ -35305,7 +37452,7 @@ var ContainerRuntime = class {
     this.log = log;
     this.docker = opts.docker ?? "docker";
     this.groupsDir = opts.groupsDir;
-    this.project = createHash7("sha256").update(path18.resolve(config2.root)).digest("hex").slice(0, 16);
+    this.project = createHash9("sha256").update(path21.resolve(config2.root)).digest("hex").slice(0, 16);
     const runner = opts.runnerEnv ?? process.env;
     this.clientEnv = Object.fromEntries(
       DOCKER_CLIENT_VARS.flatMap((k) => {
@@ -35318,7 +37465,7 @@ var ContainerRuntime = class {
   image;
   log;
   kind = "container";
-  runId = `${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+  runId = `${Date.now().toString(36)}-${randomBytes2(3).toString("hex")}`;
   docker;
   clientEnv;
   project;
@@ -35346,10 +37493,10 @@ var ContainerRuntime = class {
     await this.remove(ids);
   }
   pathFor(hostPath) {
-    const rel = path18.relative(this.config.root, hostPath);
+    const rel = path21.relative(this.config.root, hostPath);
     if (rel === "") return WORKSPACE;
-    if (!rel.startsWith("..") && !path18.isAbsolute(rel)) return path18.posix.join(WORKSPACE, ...rel.split(path18.sep));
-    return path18.posix.join(OUTSIDE, ...path18.resolve(hostPath).split(path18.sep));
+    if (!rel.startsWith("..") && !path21.isAbsolute(rel)) return path21.posix.join(WORKSPACE, ...rel.split(path21.sep));
+    return path21.posix.join(OUTSIDE, ...path21.resolve(hostPath).split(path21.sep));
   }
   async run(spec) {
     const name = `repro-gate-${this.runId}-${++this.count}`;
@@ -35378,7 +37525,7 @@ var ContainerRuntime = class {
       this.pathFor(spec.cwd),
       // HOME must be writable for tools that cache there; the workspace is read-only.
       ...Object.entries({ HOME: "/tmp", ...spec.env }).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
-      ...this.gpuArgs(),
+      ...this.gpuArgs(spec),
       this.image,
       ...spec.argv
     ];
@@ -35409,9 +37556,12 @@ var ContainerRuntime = class {
   describe() {
     return { runtime: "container", image: this.image, ...this.imageId ? { "image.id": this.imageId } : {} };
   }
-  gpuArgs() {
+  gpuArgs(spec) {
     const { gpus } = this.config.train;
-    return gpus === "none" ? [] : ["--gpus", String(gpus)];
+    const cpus = spec.slot ? ["--cpuset-cpus", spec.slot.cpus] : [];
+    if (gpus === "none") return cpus;
+    if (spec.slot?.gpus !== void 0) return [...cpus, "--gpus", `"device=${spec.slot.gpus}"`];
+    return [...cpus, "--gpus", String(gpus)];
   }
   async remove(ids) {
     if (ids.length) await this.exec(["rm", "-f", ...ids], 6e4).catch(() => void 0);
@@ -35489,6 +37639,7 @@ var ContainerRuntime = class {
 };
 
 // src/runtime/host.ts
+import { execFileSync } from "node:child_process";
 var HostRuntime = class {
   /** `groupsDir`: where running process groups are recorded, so a later gate can reap them. */
   constructor(groupsDir) {
@@ -35502,7 +37653,11 @@ var HostRuntime = class {
     return hostPath;
   }
   run(spec) {
-    return runProcess({ ...spec, groupsDir: this.groupsDir });
+    const { slot } = spec;
+    if (!slot) return runProcess({ ...spec, groupsDir: this.groupsDir });
+    const argv = hasTaskset() ? ["taskset", "--cpu-list", slot.cpus, ...spec.argv] : spec.argv;
+    const env = slot.gpus === void 0 ? spec.env : { ...spec.env, CUDA_VISIBLE_DEVICES: slot.gpus };
+    return runProcess({ ...spec, argv, env, groupsDir: this.groupsDir });
   }
   async dispose() {
   }
@@ -35510,20 +37665,32 @@ var HostRuntime = class {
     return { runtime: "host" };
   }
 };
+var taskset;
+function hasTaskset() {
+  if (taskset === void 0) {
+    try {
+      execFileSync("taskset", ["--version"], { stdio: "ignore" });
+      taskset = true;
+    } catch {
+      taskset = false;
+    }
+  }
+  return taskset;
+}
 
 // src/runtime/create.ts
 function stateDir(config2) {
-  return path19.join(config2.root, ".repro-gate");
+  return path22.join(config2.root, ".repro-gate");
 }
 function createRuntime(config2, log) {
-  const groupsDir = path19.join(stateDir(config2), "groups");
+  const groupsDir = path22.join(stateDir(config2), "groups");
   return config2.train.image ? new ContainerRuntime(config2, config2.train.image, log, { groupsDir }) : new HostRuntime(groupsDir);
 }
 
 // src/runtime/lock.ts
-import { open as open5, readFile as readFile5, rm as rm7 } from "node:fs/promises";
+import { open as open5, readFile as readFile7, rm as rm7 } from "node:fs/promises";
 import os2 from "node:os";
-import path20 from "node:path";
+import path23 from "node:path";
 function parseRecord(text) {
   try {
     const r = JSON.parse(text);
@@ -35533,7 +37700,7 @@ function parseRecord(text) {
   return void 0;
 }
 async function acquireLock(stateDir2, verb, warn) {
-  const file2 = path20.join(stateDir2, "lock");
+  const file2 = path23.join(stateDir2, "lock");
   const record3 = { pid: process.pid, host: os2.hostname(), verb, startedAt: (/* @__PURE__ */ new Date()).toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -35548,7 +37715,7 @@ async function acquireLock(stateDir2, verb, warn) {
     } catch (err) {
       if (err.code !== "EEXIST") throw err;
     }
-    const holder = parseRecord(await readFile5(file2, "utf8").catch(() => ""));
+    const holder = parseRecord(await readFile7(file2, "utf8").catch(() => ""));
     if (holder && holder.host === record3.host && pidAlive(holder.pid)) {
       throw new GateError(
         `Another repro-gate run (${holder.verb}, process ${holder.pid}, started ${holder.startedAt}) is using ${stateDir2}.`,
@@ -35581,16 +37748,16 @@ cache/
 lock
 `;
 function baselineLocation(config2) {
-  const baselinePath = path21.resolve(config2.root, config2.baseline);
-  return { baselinePath, baselineName: toPosix(path21.relative(config2.root, baselinePath)) };
+  const baselinePath = path24.resolve(config2.root, config2.baseline);
+  return { baselinePath, baselineName: toPosix(path24.relative(config2.root, baselinePath)) };
 }
 async function withSession(req, config2, verb, fn) {
   const dir = stateDir(config2);
-  await mkdir3(dir, { recursive: true });
-  await writeFile2(path21.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
+  await mkdir4(dir, { recursive: true });
+  await writeFile3(path24.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
   const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
-    const reaped = await reapGroups(path21.join(dir, "groups"));
+    const reaped = await reapGroups(path24.join(dir, "groups"));
     if (reaped.length) {
       req.log.warn(
         `Stopped ${reaped.length} process group(s) left running by an earlier repro-gate run that was killed: ${reaped.join(", ")}.`
@@ -35607,13 +37774,28 @@ async function withSession(req, config2, verb, fn) {
       await runtime.prepare();
       const own2 = { PYTHONUNBUFFERED: "1", ...config2.train.env };
       const env = runtime.kind === "host" ? trainingEnv(req.runnerEnv ?? process.env, own2) : own2;
-      return await fn({ config: config2, runtime, env, log: req.log, stateDir: dir, notes: [], ...baselineLocation(config2) });
+      const runCache = chooseRunCache(req, config2, dir);
+      return await fn({
+        config: config2,
+        runtime,
+        env,
+        log: req.log,
+        stateDir: dir,
+        notes: [],
+        runCache,
+        ...baselineLocation(config2)
+      });
     } finally {
       await runtime.dispose();
     }
   } finally {
     await lock.release();
   }
+}
+function chooseRunCache(req, config2, dir) {
+  if (req.noCache) return { off: "the run cache is off for this run (--no-cache)" };
+  if (!config2.cache.enabled) return { off: "the run cache is disabled in repro-gate.yml (cache.enabled: false)" };
+  return req.runCache ?? new LocalRunCache(path24.join(dir, "cache", "runs"));
 }
 
 // src/gate/check.ts
@@ -35626,7 +37808,7 @@ async function check3(req) {
   let baseProblem;
   if (req.base) {
     try {
-      base2 = await readBase(config2, baselinePath, await readFile6(baselinePath, "utf8"), req.base);
+      base2 = await readBase(config2, baselinePath, await readFile8(baselinePath, "utf8"), req.base);
     } catch (err) {
       if (req.baseRequired !== false || !(err instanceof GateError)) throw err;
       baseProblem = { code: "base-unavailable", message: `${err.message} ${err.hint ?? ""}`.trim() };
@@ -35636,7 +37818,8 @@ async function check3(req) {
     const { fingerprints, context } = await observe(s);
     const drift2 = await driftSince(s, baseline, fingerprints);
     const inputsBefore = await snapshotInputs(s);
-    const own2 = await trainAndCompare(s, baseline);
+    const cache2 = await openSeedCache(s, fingerprints, context.commit, "reuse");
+    const own2 = await trainAndCompare(s, baseline, cache2);
     const { candidate, sequential } = own2;
     drift2.config.push(...diffResolvedConfigs(baseline.runs, candidate));
     const warnings = [
@@ -35690,7 +37873,8 @@ async function check3(req) {
         warnings,
         diagnosis,
         sequential,
-        baselineChange
+        baselineChange,
+        cache: cacheUse(cache2)
       })
     );
   });
@@ -35746,7 +37930,7 @@ function checkBaselineFits(config2, baseline, file2) {
       );
   }
 }
-async function trainAndCompare(s, baseline) {
+async function trainAndCompare(s, baseline, cache2) {
   const { config: config2, log } = s;
   const warnings = [];
   const warnNow = (found) => {
@@ -35754,7 +37938,7 @@ async function trainAndCompare(s, baseline) {
     warnings.push(...found);
   };
   if (config2.mode === "exact") {
-    const candidate2 = await seedRuns(s, "check", config2.seeds);
+    const candidate2 = await seedRuns(s, "check", config2.seeds, cache2);
     const r2 = compareExact(
       baseline.runs,
       candidate2,
@@ -35780,7 +37964,7 @@ async function trainAndCompare(s, baseline) {
     );
     const candidate2 = [];
     for (let look = 0; ; look++) {
-      candidate2.push(...await seedRuns(s, "check", config2.seeds.slice(candidate2.length, plan.looks[look])));
+      candidate2.push(...await seedRuns(s, "check", config2.seeds.slice(candidate2.length, plan.looks[look]), cache2));
       const r2 = compareSequentialLook(plan, look, baseline.runs, candidate2, config2.metrics);
       log.info(r2.summary.reason);
       if (r2.decision !== "continue" || look === lastLook) {
@@ -35804,7 +37988,7 @@ async function trainAndCompare(s, baseline) {
         paired: config2.paired
       })
     );
-  const candidate = await seedRuns(s, "check", config2.seeds);
+  const candidate = await seedRuns(s, "check", config2.seeds, cache2);
   const r = compareStatistical(baseline.runs, candidate, config2.metrics, {
     alpha: config2.alpha,
     paired: config2.paired,
@@ -35885,7 +38069,8 @@ async function record2(req) {
   return withSession(req, config2, "record", async (s) => {
     const { fingerprints, context } = await observe(s);
     const inputsBefore = await snapshotInputs(s);
-    const runs = await seedRuns(s, "record", config2.seeds);
+    const cache2 = await openSeedCache(s, fingerprints, context.commit, "save");
+    const runs = await seedRuns(s, "record", config2.seeds, cache2);
     const warnings = [...await inputsModified(s, inputsBefore), ...s.notes];
     checkRecordable(
       runs,
@@ -35908,7 +38093,8 @@ async function record2(req) {
         verdict: "recorded",
         baseline: recorded,
         candidate: runs,
-        warnings
+        warnings,
+        cache: cacheUse(cache2)
       })
     );
   });
@@ -36329,6 +38515,10 @@ function mismatchValue(m, v) {
   if (/^[0-9a-f]{64}$/.test(v)) return shortHash(v);
   return v.replace(/ ([0-9a-f]{64})$/, (_, h) => ` ${shortHash(h)}`);
 }
+function cacheLine(cache2) {
+  const seeds = (list) => list.length ? list.join(", ") : "none";
+  return `Run cache (${cache2.store}, key \`${cache2.key}\`): trained ${seeds(cache2.trained)}; reused ${seeds(cache2.reused)}.`;
+}
 function sections(report, f) {
   const out = [];
   const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`];
@@ -36348,6 +38538,7 @@ function sections(report, f) {
     );
   }
   if (report.sequential) head.push("", `Sequential seeds: ${f.text(report.sequential.reason, 1e3)}`);
+  if (report.cache) head.push("", cacheLine(report.cache));
   out.push({ body: head.join("\n") });
   const { data, environment } = report.drift;
   const settings = report.drift.config.filter((c) => c.group === "gate settings");
@@ -36485,6 +38676,7 @@ Commands:
   check        run every seed and compare with the baseline          exit 0 pass, 1 fail, 2 error
                [--base REF]: also judge by REF's baseline and gate settings, and follow REF's
                verdict when this change alters them, unless --accept-baseline-change
+               [--no-cache]: train every seed instead of reusing cached results
   drift        diff data, config and environment with the baseline   exit 0 none, 1 drift, 2 error
   equivalence  TOST on two samples: --candidate 1,2,3 --baseline 4,5,6 --lower L --upper U
                [--alpha 0.05] [--paired]                              exit 0 equivalent, 1 not, 2 error
@@ -36512,7 +38704,8 @@ var OPTIONS = {
   seed: { type: "string" },
   markdown: { type: "boolean", default: false },
   base: { type: "string" },
-  "accept-baseline-change": { type: "boolean", default: false }
+  "accept-baseline-change": { type: "boolean", default: false },
+  "no-cache": { type: "boolean", default: false }
 };
 function joinNegativeValues(argv) {
   const out = [];
@@ -36630,10 +38823,16 @@ async function main(argv, io, onCancel) {
         "Run `repro-gate check --base REF`."
       );
     }
+    if (values["no-cache"] && command === "drift")
+      throw new GateError(
+        "--no-cache is an option of check and record: drift trains nothing.",
+        "Run `repro-gate drift`."
+      );
     const outcome2 = await runGate(command, {
       configPath: values.config,
       cwd: io.cwd,
       log: stderrLogger,
+      ...values["no-cache"] ? { noCache: true } : {},
       ...values.base !== void 0 ? { base: values.base } : {},
       ...values["accept-baseline-change"] ? { acceptBaselineChange: true, acceptedBy: "--accept-baseline-change" } : {}
     });

@@ -22,6 +22,7 @@ Commands:
   check        run every seed and compare with the baseline          exit 0 pass, 1 fail, 2 error
                [--base REF]: also judge by REF's baseline and gate settings, and follow REF's
                verdict when this change alters them, unless --accept-baseline-change
+               [--no-cache]: train every seed instead of reusing cached results
   drift        diff data, config and environment with the baseline   exit 0 none, 1 drift, 2 error
   equivalence  TOST on two samples: --candidate 1,2,3 --baseline 4,5,6 --lower L --upper U
                [--alpha 0.05] [--paired]                              exit 0 equivalent, 1 not, 2 error
@@ -51,6 +52,7 @@ const OPTIONS = {
   markdown: { type: 'boolean', default: false },
   base: { type: 'string' },
   'accept-baseline-change': { type: 'boolean', default: false },
+  'no-cache': { type: 'boolean', default: false },
 } as const;
 
 /** "--lower -0.01": parseArgs refuses option values that start with a dash; join them as "--lower=-0.01". */
@@ -186,10 +188,16 @@ export async function main(
         'Run `repro-gate check --base REF`.',
       );
     }
+    if (values['no-cache'] && command === 'drift')
+      throw new GateError(
+        '--no-cache is an option of check and record: drift trains nothing.',
+        'Run `repro-gate drift`.',
+      );
     const outcome = await runGate(command, {
       configPath: values.config,
       cwd: io.cwd,
       log: stderrLogger,
+      ...(values['no-cache'] ? { noCache: true } : {}),
       ...(values.base !== undefined ? { base: values.base } : {}),
       ...(values['accept-baseline-change']
         ? { acceptBaselineChange: true, acceptedBy: '--accept-baseline-change' }

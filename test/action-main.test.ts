@@ -94,7 +94,7 @@ afterEach(async () => {
 });
 
 describe('run() for check / record / drift', () => {
-  it('hands the gate the Actions run cache for check and record, none for drift or cache: false', async () => {
+  it('hands the gate the Actions run cache for check and record, none (not even the folder cache) for drift, cache: false or without a cache service', async () => {
     const cacheEnv = {
       ACTIONS_RESULTS_URL: 'http://127.0.0.1:9/',
       ACTIONS_RUNTIME_TOKEN: 't',
@@ -115,12 +115,12 @@ describe('run() for check / record / drift', () => {
     expect(pr.runCache?.readOnlyReason).toBeUndefined();
     const push = await requestOf({ command: 'record' }, { name: 'push', payload: { ref: 'refs/heads/main' } });
     expect(push.runCache).toMatchObject({ kind: 'actions' });
-    expect((await requestOf({ command: 'check', cache: 'false' })).runCache).toBeUndefined();
+    expect(await requestOf({ command: 'check', cache: 'false' })).toMatchObject({ noCache: true });
     expect((await requestOf({ command: 'drift', cache: 'true' })).runCache).toBeUndefined();
 
     delete process.env.ACTIONS_RESULTS_URL;
     stdout.length = 0;
-    expect((await requestOf({ command: 'check', cache: 'true' })).runCache).toBeUndefined();
+    expect(await requestOf({ command: 'check', cache: 'true' })).toMatchObject({ noCache: true });
     expect(stdout.join('')).toMatch(
       /^::notice::repro-gate: run cache off: the GitHub Actions cache service is not available/m,
     );

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import * as core from '@actions/core';
+import type { RunCacheStore } from '../cache/types.js';
 import { type GateCommand, gitCommit, handleCancellation, runGate } from '../gate/index.js';
 import {
   type EventInfo,
@@ -70,7 +71,7 @@ async function gateAndReport(inputs: ActionInputs, command: GateCommand): Promis
     log: actionLogger,
     untrustedHost: await untrustedCheckout(event.name, refs, cwd),
     // drift trains nothing, so it needs no cache.
-    ...(command !== 'drift' ? { runCache: actionsRunCache(event.name, inputs) } : {}),
+    ...(command !== 'drift' ? runCacheRequest(event.name, inputs) : {}),
     // A pull request is also judged by its base commit's baseline and gate settings.
     ...(command === 'check' && refs?.baseSha
       ? {
@@ -98,6 +99,12 @@ async function gateAndReport(inputs: ActionInputs, command: GateCommand): Promis
   if (inputs.failOn.includes(report.verdict)) {
     core.setFailed(`repro-gate: ${report.verdict} — ${oneLine(report.summary)}`);
   }
+}
+
+/** The Actions cache, or none at all: a folder cache in a runner's throwaway checkout would only cost time. */
+function runCacheRequest(eventName: string, inputs: ActionInputs): { runCache: RunCacheStore } | { noCache: true } {
+  const runCache = actionsRunCache(eventName, inputs);
+  return runCache ? { runCache } : { noCache: true };
 }
 
 /**

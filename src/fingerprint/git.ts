@@ -5,6 +5,10 @@
  * option. The commit must also look like a full SHA (the baseline schema already insists).
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { compareBytes } from '../util/bytes.js';
 
 const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
@@ -52,4 +56,44 @@ export async function fileAtCommit(root: string, commit: string, rel: string): P
   if (!FULL_SHA.test(commit)) return null;
   // One argument after --end-of-options: `<commit>:./<rel>` is a blob name however rel is spelled.
   return git(root, ['show', '--end-of-options', `${commit}:./${rel}`]);
+}
+
+/** The code a run could depend on: one hash over every file under `root`, by content. */
+export interface CodeTree {
+  sha256: string;
+  files: number;
+}
+
+/**
+ * Hashes the files git would commit under `root` (tracked, plus untracked files that are not
+ * ignored), minus those `skip` names (relative POSIX paths). Clean tracked files count by their
+ * index blob id, so nothing is read; edited, deleted and untracked files by their current bytes,
+ * so an uncommitted edit is never mistaken for the committed code. null outside git.
+ */
+export async function codeTree(root: string, skip: (rel: string) => boolean): Promise<CodeTree | null> {
+  const [staged, edited, untracked] = await Promise.all([
+    git(root, ['ls-files', '-s', '-z', '--', '.']),
+    git(root, ['diff-files', '-z', '--name-only', '--relative', '--']),
+    git(root, ['ls-files', '-o', '--exclude-standard', '-z', '--', '.']),
+  ]);
+  if (staged === null || edited === null || untracked === null) return null;
+  const entries = new Map<string, string>();
+  for (const rec of staged.split('\0')) {
+    const m = /^(\d+) ([0-9a-f]+) \d\t(.*)$/s.exec(rec);
+    if (m?.[3] !== undefined) entries.set(m[3], `${m[1]} ${m[2]}`);
+  }
+  const reread = [...edited.split('\0'), ...untracked.split('\0')].filter(Boolean);
+  for (const rel of reread) {
+    if (skip(rel)) continue;
+    const bytes = await readFile(path.join(root, rel)).catch(() => null);
+    entries.set(rel, bytes === null ? 'deleted' : `file ${createHash('sha256').update(bytes).digest('hex')}`);
+  }
+  const hash = createHash('sha256');
+  let files = 0;
+  for (const rel of [...entries.keys()].sort(compareBytes)) {
+    if (skip(rel)) continue;
+    hash.update(`${rel}\0${entries.get(rel)}\n`);
+    files++;
+  }
+  return { sha256: hash.digest('hex'), files };
 }

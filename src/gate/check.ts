@@ -26,6 +26,7 @@ import { shortHash } from '../util/format.js';
 import { type BaseComparison, type BaseReference, compareWithBase, readBase } from './base.js';
 import { codeChangesSince, driftSince, inputsModified, observe, snapshotInputs } from './observe.js';
 import { buildReport, type GateOutcome, outcome } from './report.js';
+import { cacheUse, openSeedCache, type SeedCache } from './run-cache.js';
 import { diagnoseContext, seedRuns } from './seed-runs.js';
 import { baselineLocation, type GateRequest, type Session, withSession } from './session.js';
 
@@ -64,7 +65,8 @@ export async function check(req: CheckRequest): Promise<GateOutcome> {
     const { fingerprints, context } = await observe(s);
     const drift = await driftSince(s, baseline, fingerprints);
     const inputsBefore = await snapshotInputs(s);
-    const own = await trainAndCompare(s, baseline);
+    const cache = await openSeedCache(s, fingerprints, context.commit, 'reuse');
+    const own = await trainAndCompare(s, baseline, cache);
     const { candidate, sequential } = own;
     // What the training really used (config: {resolved: …}) is known only now.
     drift.config.push(...diffResolvedConfigs(baseline.runs, candidate));
@@ -127,6 +129,7 @@ export async function check(req: CheckRequest): Promise<GateOutcome> {
         diagnosis,
         sequential,
         baselineChange,
+        cache: cacheUse(cache),
       }),
     );
   });
@@ -203,7 +206,7 @@ interface Comparison extends Pick<Report, 'metrics' | 'mismatches' | 'warnings'>
 }
 
 /** Trains the candidate seeds (in stages for a sequential plan) and compares them with the baseline. */
-async function trainAndCompare(s: Session, baseline: Baseline): Promise<Comparison> {
+async function trainAndCompare(s: Session, baseline: Baseline, cache: SeedCache | undefined): Promise<Comparison> {
   const { config, log } = s;
   const warnings: ReportWarning[] = [];
   const warnNow = (found: ReportWarning[]) => {
@@ -212,7 +215,7 @@ async function trainAndCompare(s: Session, baseline: Baseline): Promise<Comparis
   };
 
   if (config.mode === 'exact') {
-    const candidate = await seedRuns(s, 'check', config.seeds);
+    const candidate = await seedRuns(s, 'check', config.seeds, cache);
     const r = compareExact(
       baseline.runs,
       candidate,
@@ -240,7 +243,7 @@ async function trainAndCompare(s: Session, baseline: Baseline): Promise<Comparis
     );
     const candidate: RunRecord[] = [];
     for (let look = 0; ; look++) {
-      candidate.push(...(await seedRuns(s, 'check', config.seeds.slice(candidate.length, plan.looks[look]))));
+      candidate.push(...(await seedRuns(s, 'check', config.seeds.slice(candidate.length, plan.looks[look]), cache)));
       const r = compareSequentialLook(plan, look, baseline.runs, candidate, config.metrics);
       log.info(r.summary.reason);
       // The last look always decides (equivalent, not-equivalent or inconclusive).
@@ -267,7 +270,7 @@ async function trainAndCompare(s: Session, baseline: Baseline): Promise<Comparis
         paired: config.paired,
       }),
     );
-  const candidate = await seedRuns(s, 'check', config.seeds);
+  const candidate = await seedRuns(s, 'check', config.seeds, cache);
   const r = compareStatistical(baseline.runs, candidate, config.metrics, {
     alpha: config.alpha,
     paired: config.paired,

@@ -6,6 +6,7 @@ import { BASELINE_SCHEMA_VERSION, type Baseline } from '../schema/baseline.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { inputsModified, observe, settingsOf, snapshotInputs } from './observe.js';
 import { buildReport, type GateOutcome, outcome } from './report.js';
+import { cacheUse, openSeedCache } from './run-cache.js';
 import { seedRuns } from './seed-runs.js';
 import { type GateRequest, withSession } from './session.js';
 
@@ -14,7 +15,9 @@ export async function record(req: GateRequest): Promise<GateOutcome> {
   return withSession(req, config, 'record', async (s) => {
     const { fingerprints, context } = await observe(s);
     const inputsBefore = await snapshotInputs(s);
-    const runs = await seedRuns(s, 'record', config.seeds);
+    // A baseline is always a real run; its runs are saved for later checks to reuse.
+    const cache = await openSeedCache(s, fingerprints, context.commit, 'save');
+    const runs = await seedRuns(s, 'record', config.seeds, cache);
     const warnings = [...(await inputsModified(s, inputsBefore)), ...s.notes];
     // Values no comparison could use (a mean that overflows) are refused now, not at the next check.
     checkRecordable(
@@ -39,6 +42,7 @@ export async function record(req: GateRequest): Promise<GateOutcome> {
         baseline: recorded,
         candidate: runs,
         warnings,
+        cache: cacheUse(cache),
       }),
     );
   });

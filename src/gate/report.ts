@@ -5,6 +5,7 @@ import type { GateConfig } from '../schema/config.js';
 import type { Diagnosis } from '../schema/diagnosis.js';
 import {
   type BaselineChange,
+  type CacheUse,
   type Drift,
   FAILING_VERDICTS,
   type MetricResult,
@@ -51,6 +52,7 @@ export interface ReportInput {
   diagnosis?: Diagnosis;
   sequential?: SequentialSummary;
   baselineChange?: BaselineChange;
+  cache?: CacheUse;
 }
 
 const NO_DRIFT: Drift = { data: [], config: [], environment: [] };
@@ -64,7 +66,7 @@ export function buildReport(context: ReportContext, fields: ReportInput): Report
     tool: { name: 'repro-gate', version: TOOL_VERSION },
     command: input.command,
     verdict: input.verdict,
-    summary: summarySentence(input, metrics, drift),
+    summary: summarySentence(input, metrics, drift) + cacheSentence(input.cache),
     mode: input.config.mode,
     alpha: input.config.alpha,
     seeds: input.candidate?.map((r) => r.seed) ?? [],
@@ -92,6 +94,7 @@ export function buildReport(context: ReportContext, fields: ReportInput): Report
   }
   if (input.sequential) report.sequential = input.sequential;
   if (input.baselineChange) report.baselineChange = input.baselineChange;
+  if (input.cache) report.cache = input.cache;
   if (input.cause) {
     report.cause = input.cause.cause;
     report.causeEvidence = input.cause.evidence;
@@ -134,4 +137,15 @@ function summarySentence(input: ReportInput & ReportContext, metrics: MetricResu
       return `Inconclusive: ${counts('inconclusive')} of ${plural(metrics.length, 'metric')} could not be shown equivalent with this many seeds ${tail}.`;
     }
   }
+}
+
+/** Said in the summary so a cache hit is never mistaken for a fresh retraining. */
+function cacheSentence(cache: CacheUse | undefined): string {
+  if (!cache?.reused.length) return '';
+  const n = cache.reused.length + cache.trained.length;
+  const what =
+    cache.reused.length === n
+      ? `All ${plural(n, 'seed')} reused from the run cache`
+      : `${cache.reused.length} of ${plural(n, 'seed')} reused from the run cache`;
+  return ` ${what} (key ${cache.key}): nothing that affects training changed.`;
 }

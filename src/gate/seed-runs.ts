@@ -1,7 +1,13 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { DiagnoseContext } from '../diagnose/run.js';
+import { countGpus } from '../fingerprint/gpus.js';
+import { planSlots, slotThreads, THREAD_VARIABLES } from '../runtime/slots.js';
+import type { Slot } from '../runtime/types.js';
 import type { RunRecord } from '../schema/baseline.js';
+import type { ReportWarning } from '../schema/report.js';
 import { runSeed, type SeedRunContext } from '../train/run-seed.js';
+import { cachedRun, type SeedCache, saveRun } from './run-cache.js';
 import type { Session } from './session.js';
 
 /** Each verb's logs (and diagnose's kept outputs), replaced on every run. */
@@ -14,23 +20,84 @@ function outRoot(s: Session): string {
   return path.join(s.stateDir, 'out');
 }
 
-function seedContext(s: Session, verb: string): SeedRunContext {
+function seedContext(s: Session, verb: string, warnings: ReportWarning[], slot?: Slot): SeedRunContext {
+  let env = s.env;
+  if (slot) {
+    // A slot's share of cores, unless the training sets its own thread counts.
+    const threads = String(slotThreads(slot));
+    const own = s.config.train.env;
+    env = { ...env, ...Object.fromEntries(THREAD_VARIABLES.filter((v) => !(v in own)).map((v) => [v, threads])) };
+  }
   return {
     config: s.config,
     runtime: s.runtime,
-    env: s.env,
+    env,
     log: s.log,
     outRoot: outRoot(s),
     logDir: runsDir(s, verb),
-    warnings: s.notes,
+    warnings,
+    slot,
   };
 }
 
-/** Trains the seeds one at a time: concurrent trainings would compete for the GPU/cores and perturb each other. */
-export async function seedRuns(s: Session, verb: string, seeds: readonly number[]): Promise<RunRecord[]> {
-  const ctx = seedContext(s, verb);
-  const records: RunRecord[] = [];
-  for (const seed of seeds) records.push(await runSeed(ctx, seed));
+/** Adds what one seed found to the session's notes, once each. */
+function keepNotes(s: Session, found: readonly ReportWarning[]): void {
+  for (const w of found) if (!s.notes.some((n) => n.message === w.message)) s.notes.push(w);
+}
+
+/** One seed: from the run cache when a valid entry exists, else trained (and saved to the cache). */
+async function oneSeed(s: Session, verb: string, seed: number, cache: SeedCache | undefined, slot?: Slot) {
+  const hit = cache && (await cachedRun(cache, s, seed));
+  if (hit) {
+    cache.reused.push(seed);
+    keepNotes(s, hit.notes);
+    return hit.run;
+  }
+  const notes: ReportWarning[] = [];
+  const run = await runSeed(seedContext(s, verb, notes, slot), seed);
+  keepNotes(s, notes);
+  if (cache) {
+    cache.trained.push(seed);
+    await saveRun(cache, s, run, notes);
+  }
+  return run;
+}
+
+/**
+ * Trains the seeds, `train.parallel` at a time (default one: concurrent trainings compete for the
+ * GPU and cores). After a failure no further seed starts; the running ones finish, then it throws.
+ */
+export async function seedRuns(
+  s: Session,
+  verb: string,
+  seeds: readonly number[],
+  cache?: SeedCache,
+): Promise<RunRecord[]> {
+  const parallel = Math.min(s.config.train.parallel, seeds.length);
+  if (parallel < 2) {
+    const records: RunRecord[] = [];
+    for (const seed of seeds) records.push(await oneSeed(s, verb, seed, cache));
+    return records;
+  }
+  const gpus = s.config.train.gpus;
+  const gpuCount = gpus === 'none' ? undefined : gpus === 'all' ? await countGpus() : gpus;
+  const slots = planSlots(parallel, availableParallelism(), gpuCount);
+  const records = new Array<RunRecord>(seeds.length);
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  await Promise.all(
+    slots.map(async (slot) => {
+      while (!failure && next < seeds.length) {
+        const i = next++;
+        try {
+          records[i] = await oneSeed(s, verb, seeds[i] as number, cache, slot);
+        } catch (err) {
+          failure ??= { err };
+        }
+      }
+    }),
+  );
+  if (failure) throw failure.err;
   return records;
 }
 

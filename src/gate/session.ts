@@ -5,6 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { LocalRunCache } from '../cache/local.js';
 import type { RunCacheStore } from '../cache/types.js';
 import { createRuntime, stateDir } from '../runtime/create.js';
 import { trainingEnv } from '../runtime/env.js';
@@ -40,8 +41,10 @@ export interface GateRequest {
    * request's head under pull_request_target): the host runtime is then refused, naming this reason.
    */
   untrustedHost?: string;
-  /** Where seed results are reused from and saved to; none: every seed trains. */
+  /** Where seed results are cached (the action: @actions/cache); default: .repro-gate/cache/runs/. */
   runCache?: RunCacheStore;
+  /** Train every seed and store nothing (the CLI's --no-cache). */
+  noCache?: boolean;
 }
 
 export interface Session {
@@ -57,6 +60,8 @@ export interface Session {
   baselineName: string;
   /** What the runs found that the report should say (a checkpoint compared by bytes, …), once each. */
   notes: ReportWarning[];
+  /** The run cache, or why there is none ("disabled in repro-gate.yml", "--no-cache"). */
+  runCache: RunCacheStore | { off: string };
 }
 
 export function baselineLocation(config: GateConfig): Pick<Session, 'baselinePath' | 'baselineName'> {
@@ -100,11 +105,27 @@ export async function withSession<T>(
       // it changes no numbers, and train.env can still override it.
       const own = { PYTHONUNBUFFERED: '1', ...config.train.env };
       const env = runtime.kind === 'host' ? trainingEnv(req.runnerEnv ?? process.env, own) : own;
-      return await fn({ config, runtime, env, log: req.log, stateDir: dir, notes: [], ...baselineLocation(config) });
+      const runCache = chooseRunCache(req, config, dir);
+      return await fn({
+        config,
+        runtime,
+        env,
+        log: req.log,
+        stateDir: dir,
+        notes: [],
+        runCache,
+        ...baselineLocation(config),
+      });
     } finally {
       await runtime.dispose();
     }
   } finally {
     await lock.release();
   }
+}
+
+function chooseRunCache(req: GateRequest, config: GateConfig, dir: string): Session['runCache'] {
+  if (req.noCache) return { off: 'the run cache is off for this run (--no-cache)' };
+  if (!config.cache.enabled) return { off: 'the run cache is disabled in repro-gate.yml (cache.enabled: false)' };
+  return req.runCache ?? new LocalRunCache(path.join(dir, 'cache', 'runs'));
 }

@@ -4,7 +4,7 @@
  * `code()` or `text()`, so it can neither break a table nor inject links, images or @mentions.
  */
 
-import type { BaselineChange, ConfigDrift, MetricResult, Report, Verdict } from '../schema/report.js';
+import type { BaselineChange, CacheUse, ConfigDrift, MetricResult, Report, Verdict } from '../schema/report.js';
 import { num, shortHash } from '../util/format.js';
 import { renderDiagnosis } from './diagnosis.js';
 import { type Escaper, GITHUB, TERMINAL } from './escape.js';
@@ -117,6 +117,12 @@ interface Section {
   dropRank?: number;
 }
 
+/** Which seeds were trained and which came from the run cache, so a hit is never read as a retraining. */
+function cacheLine(cache: CacheUse): string {
+  const seeds = (list: number[]) => (list.length ? list.join(', ') : 'none');
+  return `Run cache (${cache.store}, key \`${cache.key}\`): trained ${seeds(cache.trained)}; reused ${seeds(cache.reused)}.`;
+}
+
 function sections(report: Report, f: Escaper): Section[] {
   const out: Section[] = [];
   const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`];
@@ -138,6 +144,7 @@ function sections(report: Report, f: Escaper): Section[] {
     );
   }
   if (report.sequential) head.push('', `Sequential seeds: ${f.text(report.sequential.reason, 1000)}`);
+  if (report.cache) head.push('', cacheLine(report.cache));
   out.push({ body: head.join('\n') });
 
   const { data, environment } = report.drift;

@@ -141,7 +141,7 @@ export class ContainerRuntime implements Runtime {
       this.pathFor(spec.cwd),
       // HOME must be writable for tools that cache there; the workspace is read-only.
       ...Object.entries({ HOME: '/tmp', ...spec.env }).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
-      ...this.gpuArgs(),
+      ...this.gpuArgs(spec),
       this.image,
       ...spec.argv,
     ];
@@ -177,9 +177,13 @@ export class ContainerRuntime implements Runtime {
     return { runtime: 'container', image: this.image, ...(this.imageId ? { 'image.id': this.imageId } : {}) };
   }
 
-  private gpuArgs(): string[] {
+  private gpuArgs(spec: RunSpec): string[] {
     const { gpus } = this.config.train;
-    return gpus === 'none' ? [] : ['--gpus', String(gpus)];
+    const cpus = spec.slot ? ['--cpuset-cpus', spec.slot.cpus] : [];
+    if (gpus === 'none') return cpus;
+    // docker's --gpus takes a CSV field: device=0,1 must be quoted as one value.
+    if (spec.slot?.gpus !== undefined) return [...cpus, '--gpus', `"device=${spec.slot.gpus}"`];
+    return [...cpus, '--gpus', String(gpus)];
   }
 
   private async remove(ids: string[]): Promise<void> {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { runProcess } from './process.js';
 import type { RunResult, RunSpec, Runtime } from './types.js';
 
@@ -15,7 +16,12 @@ export class HostRuntime implements Runtime {
   }
 
   run(spec: RunSpec): Promise<RunResult> {
-    return runProcess({ ...spec, groupsDir: this.groupsDir });
+    const { slot } = spec;
+    if (!slot) return runProcess({ ...spec, groupsDir: this.groupsDir });
+    // taskset (util-linux) pins the process and its children to the slot's cores.
+    const argv = hasTaskset() ? ['taskset', '--cpu-list', slot.cpus, ...spec.argv] : spec.argv;
+    const env = slot.gpus === undefined ? spec.env : { ...spec.env, CUDA_VISIBLE_DEVICES: slot.gpus };
+    return runProcess({ ...spec, argv, env, groupsDir: this.groupsDir });
   }
 
   async dispose(): Promise<void> {}
@@ -23,4 +29,17 @@ export class HostRuntime implements Runtime {
   describe(): Record<string, string> {
     return { runtime: 'host' };
   }
+}
+
+let taskset: boolean | undefined;
+function hasTaskset(): boolean {
+  if (taskset === undefined) {
+    try {
+      execFileSync('taskset', ['--version'], { stdio: 'ignore' });
+      taskset = true;
+    } catch {
+      taskset = false;
+    }
+  }
+  return taskset;
 }

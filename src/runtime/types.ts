@@ -13,6 +13,16 @@ export interface RunSpec {
   logFile: string;
   /** Called with each output line as it arrives (for prefixed streaming). */
   onLine?: (line: string) => void;
+  /** With train.parallel > 1: the cores and GPUs this run may use (see runtime/slots.ts). */
+  slot?: Slot;
+}
+
+/** A share of the machine for one of several seeds trained at once. */
+export interface Slot {
+  /** CPU list as taskset and docker --cpuset-cpus write it, e.g. "0-3". */
+  cpus: string;
+  /** GPU indices, e.g. "0,1"; absent when the training uses no GPU. */
+  gpus?: string;
 }
 
 export interface RunResult {

@@ -62,7 +62,7 @@ const fingerprintsSchema = z
   .strict();
 export type Fingerprints = z.infer<typeof fingerprintsSchema>;
 
-const runRecordSchema = z
+export const runRecordSchema = z
   .object({
     seed: z.number().int().nonnegative(),
     metrics: ownRecord(z.number()),

@@ -131,6 +131,9 @@ const seedsSchema = z.union([fixedSeedsSchema, sequentialSeedsSchema], {
 
 const relPath = z.string().min(1, 'must not be empty');
 
+/** Files that document rather than train: a README-only change reuses every cached seed. */
+export const DEFAULT_CACHE_IGNORE = ['**/*.md', 'docs/**'] as const;
+
 /** The file as written: every object strict, so a typo is an error naming its key path. */
 const configFileSchema = z
   .object({
@@ -168,6 +171,11 @@ const configFileSchema = z
             }
             return ms;
           }),
+        /**
+         * Seeds trained at once on this runner; each gets an equal share of the cores (and of the
+         * GPUs with gpus: all). Record and check with the same value: thread counts can change numerics.
+         */
+        parallel: z.number().int().min(1).max(64).default(1),
       })
       .strict(),
     seeds: seedsSchema.default([0, 1, 2, 3, 4]),
@@ -211,6 +219,18 @@ const configFileSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Reuse a seed's result when nothing that could change it changed (code, data, config,
+     * environment, training settings, seed). `ignore`: globs of tracked files that cannot affect
+     * training, relative to this file's folder.
+     */
+    cache: z
+      .object({
+        enabled: z.boolean().default(true),
+        ignore: z.array(z.string().min(1, 'must not be empty')).default([...DEFAULT_CACHE_IGNORE]),
+      })
+      .strict()
+      .default({ enabled: true, ignore: [...DEFAULT_CACHE_IGNORE] }),
     diagnose: z
       .object({
         /** An exact-mode check that fails with nothing drifted reruns a seed to find out why. */

@@ -113,7 +113,7 @@ export type Mismatch = z.infer<typeof mismatchSchema>;
  * Something a reader should know that does not change the verdict by itself, with a stable code for
  * scripts: baseline-changed, low-power, zero-spread, code-changes-unknown, inputs-modified, …
  */
-const warningSchema = z.object({ code: z.string().regex(/^[a-z][a-z-]{0,63}$/), message: z.string() }).strict();
+export const warningSchema = z.object({ code: z.string().regex(/^[a-z][a-z-]{0,63}$/), message: z.string() }).strict();
 export type ReportWarning = z.infer<typeof warningSchema>;
 
 /**
@@ -153,6 +153,19 @@ const sequentialSummarySchema = z
   .strict();
 export type SequentialSummary = z.infer<typeof sequentialSummarySchema>;
 
+/** How the run cache served this run's seeds (absent when it was off or nothing could use it). */
+const cacheUseSchema = z
+  .object({
+    store: z.enum(['local', 'actions']),
+    /** The run key (12 hex digits): equal keys mean nothing that affects training changed. */
+    key: z.string().regex(/^[0-9a-f]{12}$/),
+    /** Seeds whose result came from the cache, and seeds that were trained. */
+    reused: z.array(z.number().int()),
+    trained: z.array(z.number().int()),
+  })
+  .strict();
+export type CacheUse = z.infer<typeof cacheUseSchema>;
+
 export const reportSchema = z
   .object({
     /** 2: warnings carry codes; a baseline change and gate-settings drift are reported. */
@@ -180,6 +193,7 @@ export const reportSchema = z
     /** Set when seeds: {min, max}: the plan, where it stopped and why. */
     sequential: sequentialSummarySchema.optional(),
     baselineChange: baselineChangeSchema.optional(),
+    cache: cacheUseSchema.optional(),
     /** Set when a failing exact check reran a seed to tell randomness from parallelism. */
     diagnosis: diagnosisSchema.optional(),
     baseline: z.object({ path: z.string(), recordedAt: z.string(), commit: z.string().nullable() }).strict().nullable(),

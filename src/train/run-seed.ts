@@ -3,7 +3,7 @@ import path from 'node:path';
 import { CHECKPOINT_FILE, readCheckpoint } from '../fingerprint/checkpoint.js';
 import { flatten, parseConfigText } from '../fingerprint/config.js';
 import { fingerprintData } from '../fingerprint/data.js';
-import type { Runtime } from '../runtime/types.js';
+import type { Runtime, Slot } from '../runtime/types.js';
 import type { FileEntry, FlatConfig, RunRecord } from '../schema/baseline.js';
 import type { GateConfig } from '../schema/config.js';
 import type { ReportWarning } from '../schema/report.js';
@@ -28,6 +28,8 @@ export interface SeedRunContext {
   log: Logger;
   /** Collects what the report should say about the runs (a checkpoint compared by bytes, …). */
   warnings?: ReportWarning[];
+  /** With train.parallel > 1: this seed's share of the cores and GPUs. */
+  slot?: Slot;
 }
 
 /** {seed} and {out} anywhere inside an argument (e.g. "--out={out}"). */
@@ -70,6 +72,7 @@ export async function runSeed(ctx: SeedRunContext, seed: number): Promise<RunRec
     timeoutMs: config.train.timeout,
     outDir,
     logFile,
+    ...(ctx.slot ? { slot: ctx.slot } : {}),
     onLine: (line) => {
       patterns?.feed(line);
       log.info(`[seed ${seed}] ${line}`);
