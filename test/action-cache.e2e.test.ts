@@ -128,6 +128,23 @@ describe('the run cache in the action (built bundle, fake cache service, Azurite
     git(workspace, 'revert', '--no-edit', 'HEAD');
   });
 
+  it('a pull_request_target run restores but never saves', { timeout: 120_000 }, async () => {
+    commit('params.json', (t) => t.replace('"l2": 0.01,', '"l2": 0.02,'), 'more weight decay');
+    const before = created();
+    // The base branch's own commit checked out, so training on the runner is allowed.
+    const head = git(workspace, 'rev-parse', 'HEAD').trim();
+    const r = await action({
+      event: { ...pullRequestEvent(7), name: 'pull_request_target' },
+      env: { GITHUB_SHA: head },
+    });
+    expect(r.outputs.verdict).toBe('mismatch');
+    expect(reportOf(r).cache).toMatchObject({ store: 'actions', reused: [], trained: first.cache?.trained });
+    expect(r.stdout).toMatch(/run cache is restore-only: a pull_request_target run/);
+    expect(cache.callsTo('GetCacheEntryDownloadURL').length).toBeGreaterThan(0);
+    expect(created()).toBe(before);
+    git(workspace, 'revert', '--no-edit', 'HEAD');
+  });
+
   it('tampered entries are ignored with a warning, and those seeds train again', { timeout: 120_000 }, async () => {
     // The first check's entries (the data change is reverted, so its keys are current again).
     const [forged, moved] = cache.entries.filter((e) => e.committed);
