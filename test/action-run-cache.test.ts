@@ -120,6 +120,12 @@ describe('ActionsRunCache through @actions/cache, a fake cache service and Azuri
     });
   });
 
+  it('misses an entry staged under another folder (the folder is part of the entry version)', async () => {
+    await new ActionsRunCache({ root }).put(KEY_A, entryText(1));
+    expect(await new ActionsRunCache({ root: `${root}-elsewhere` }).get(KEY_A)).toBeUndefined();
+    expect(fake.callsTo('GetCacheEntryDownloadURL').at(-1)?.response).toEqual({ ok: false });
+  });
+
   it('does not save a key that is already stored (entries are immutable)', async () => {
     const store = new ActionsRunCache({ root });
     expect(await store.put(KEY_A, entryText(1))).toBeUndefined();
