@@ -36525,6 +36525,7 @@ var package_default = {
     "bench:output": "tsx scripts/bench-output.ts"
   },
   dependencies: {
+    "@actions/cache": "^6.3.0",
     "@actions/core": "^3.0.1",
     "@actions/github": "^9.1.1",
     dotenv: "^18.0.10",
@@ -36535,10 +36536,12 @@ var package_default = {
     zod: "^4.6.7"
   },
   devDependencies: {
+    "@azure/storage-blob": "~12.31.0",
     "@biomejs/biome": "^2.6.8",
     "@types/ini": "^4.1.1",
     "@types/node": "^20.19.43",
     "@types/picomatch": "^4.0.3",
+    azurite: "~3.35.0",
     esbuild: "^0.28.2",
     knip: "^6.44.2",
     tsx: "^4.23.15",
@@ -37824,7 +37827,8 @@ async function withSession(req, config2, verb, fn) {
   }
 }
 function chooseRunCache(req, config2, dir) {
-  if (req.noCache) return { off: "the run cache is off for this run (--no-cache)" };
+  if (req.noCache)
+    return { off: typeof req.noCache === "string" ? req.noCache : "the run cache is off for this run (--no-cache)" };
   if (!config2.cache.enabled) return { off: "the run cache is disabled in repro-gate.yml (cache.enabled: false)" };
   return req.runCache ?? new LocalRunCache(path24.join(dir, "cache", "runs"));
 }

@@ -27,7 +27,14 @@ describe('parseInputs', () => {
       report: undefined,
       prNumber: undefined,
       baselineLabel: 'baseline-update',
+      cache: true,
     });
+  });
+
+  it('parses cache as true or false, naming the input otherwise', () => {
+    expect(inputs({ cache: 'false' }).cache).toBe(false);
+    expect(inputs({ cache: 'true' }).cache).toBe(true);
+    expect(errorOf({ cache: 'yes' })).toBe('Input "cache": unknown value "yes"; expected one of true, false');
   });
 
   it('parses every input', () => {

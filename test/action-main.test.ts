@@ -94,6 +94,38 @@ afterEach(async () => {
 });
 
 describe('run() for check / record / drift', () => {
+  it('hands the gate the Actions run cache for check and record, none (not even the folder cache) for drift, cache: false or without a cache service', async () => {
+    const cacheEnv = {
+      ACTIONS_RESULTS_URL: 'http://127.0.0.1:9/',
+      ACTIONS_RUNTIME_TOKEN: 't',
+      ACTIONS_CACHE_SERVICE_V2: 'true',
+    };
+    Object.assign(process.env, cacheEnv);
+    delete process.env.ACTIONS_CACHE_MODE;
+    gate.runGate.mockResolvedValue(outcome('reproducible'));
+    const requestOf = async (inputs: Record<string, string>, event = pullRequestEvent(7)) => {
+      gate.runGate.mockClear();
+      const r = await runWith(inputs, event);
+      expect(r.errors).toEqual([]);
+      return gate.runGate.mock.calls[0]![1];
+    };
+
+    const pr = await requestOf({ command: 'check' });
+    expect(pr.runCache).toMatchObject({ kind: 'actions' });
+    expect(pr.runCache?.readOnlyReason).toBeUndefined();
+    const push = await requestOf({ command: 'record' }, { name: 'push', payload: { ref: 'refs/heads/main' } });
+    expect(push.runCache).toMatchObject({ kind: 'actions' });
+    expect(await requestOf({ command: 'check', cache: 'false' })).toMatchObject({ noCache: true });
+    expect((await requestOf({ command: 'drift', cache: 'true' })).runCache).toBeUndefined();
+
+    delete process.env.ACTIONS_RESULTS_URL;
+    stdout.length = 0;
+    expect(await requestOf({ command: 'check', cache: 'true' })).toMatchObject({ noCache: true });
+    expect(stdout.join('')).toMatch(
+      /^::notice::repro-gate: run cache off: the GitHub Actions cache service is not available/m,
+    );
+  });
+
   it('runs the gate in the working directory and reports a pass everywhere', async () => {
     gate.runGate.mockResolvedValue(outcome('equivalent'));
     const r = await runWith({ command: 'check', 'working-directory': 'ml', config: 'gate.yml' });

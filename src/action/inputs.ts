@@ -36,6 +36,8 @@ interface CommonInputs {
   shard?: string;
   /** aggregate: the folder the shards' results were downloaded to. */
   results?: string;
+  /** Reuse and save seed results through the GitHub Actions cache. */
+  cache: boolean;
 }
 
 /** Command "comment" cannot run without the report file, so for it the type says the file is there. */
@@ -63,6 +65,7 @@ export const INPUT_NAMES = [
   'baseline-label',
   'shard',
   'results',
+  'cache',
 ] as const;
 export type InputName = (typeof INPUT_NAMES)[number];
 
@@ -130,6 +133,11 @@ const schemas = {
     z.string().regex(/^\d{1,4}\/\d{1,4}$/, 'expected INDEX/COUNT, e.g. 2/4 (the matrix value and the shard count)'),
   ),
   results: optional(path),
+  cache: z
+    .string()
+    .transform((s) => s || 'true')
+    .pipe(oneOf(['true', 'false'], 'value'))
+    .transform((s) => s === 'true'),
 } satisfies Record<InputName, z.ZodType>;
 
 type Parsed = { [K in InputName]: z.output<(typeof schemas)[K]> };
@@ -157,6 +165,7 @@ export function parseInputs(get: (name: InputName) => string): ActionInputs {
     baselineLabel: p('baseline-label'),
     shard: p('shard'),
     results: p('results'),
+    cache: p('cache'),
   };
   if (common.shard && command !== 'check' && command !== 'record')
     throw new GateError(`Input "shard": only for command check or record, not "${command}"`);

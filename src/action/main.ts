@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import * as core from '@actions/core';
+import type { RunCacheStore } from '../cache/types.js';
 import {
   aggregate,
   type GateCommand,
@@ -36,6 +37,7 @@ import { formatGateError, GateError } from '../util/errors.js';
 import { shortHash } from '../util/format.js';
 import { inertLogLines } from '../util/log-lines.js';
 import { type ActionInputs, readInputs } from './inputs.js';
+import { actionsRunCache } from './run-cache.js';
 import { checkPullRequest, readUntrustedReport } from './untrusted-report.js';
 
 /** Training output and repository text never reach the runner as a workflow command. */
@@ -81,6 +83,7 @@ async function trainOneShard(inputs: ActionInputs, command: 'check' | 'record', 
     cwd,
     log: actionLogger,
     untrustedHost: await untrustedCheckout(event.name, refs, cwd),
+    ...runCacheRequest(event.name, inputs),
     shard,
   });
   core.setOutput('shard-result', file);
@@ -105,6 +108,8 @@ async function gateAndReport(inputs: ActionInputs, command: GateCommand | 'aggre
     cwd,
     log: actionLogger,
     untrustedHost: await untrustedCheckout(event.name, refs, cwd),
+    // drift trains nothing, so it needs no cache.
+    ...(command !== 'drift' ? runCacheRequest(event.name, inputs) : {}),
     // A pull request is also judged by its base commit's baseline and gate settings.
     ...((command === 'check' || command === 'aggregate') && refs?.baseSha
       ? {
@@ -136,6 +141,13 @@ async function gateAndReport(inputs: ActionInputs, command: GateCommand | 'aggre
   if (inputs.failOn.includes(report.verdict)) {
     core.setFailed(`repro-gate: ${report.verdict} — ${oneLine(report.summary)}`);
   }
+}
+
+/** The Actions cache, or none at all: a folder cache in a runner's throwaway checkout would only cost time. */
+function runCacheRequest(eventName: string, inputs: ActionInputs): { runCache: RunCacheStore } | { noCache: string } {
+  const runCache = actionsRunCache(eventName, inputs);
+  // No folder cache in its place: a fresh runner's checkout has none to reuse.
+  return runCache ? { runCache } : { noCache: 'the run cache is off for this job (see the note above)' };
 }
 
 /**

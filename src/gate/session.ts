@@ -43,8 +43,8 @@ export interface GateRequest {
   untrustedHost?: string;
   /** Where seed results are cached (the action: @actions/cache); default: .repro-gate/cache/runs/. */
   runCache?: RunCacheStore;
-  /** Train every seed and store nothing (the CLI's --no-cache). */
-  noCache?: boolean;
+  /** Train every seed and store nothing: true (the CLI's --no-cache) or the reason to log. */
+  noCache?: boolean | string;
 }
 
 export interface Session {
@@ -125,7 +125,8 @@ export async function withSession<T>(
 }
 
 function chooseRunCache(req: GateRequest, config: GateConfig, dir: string): Session['runCache'] {
-  if (req.noCache) return { off: 'the run cache is off for this run (--no-cache)' };
+  if (req.noCache)
+    return { off: typeof req.noCache === 'string' ? req.noCache : 'the run cache is off for this run (--no-cache)' };
   if (!config.cache.enabled) return { off: 'the run cache is disabled in repro-gate.yml (cache.enabled: false)' };
   return req.runCache ?? new LocalRunCache(path.join(dir, 'cache', 'runs'));
 }
