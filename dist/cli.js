@@ -9566,7 +9566,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 // src/gate/check.ts
-import { readFile as readFile7 } from "node:fs/promises";
+import { readFile as readFile8 } from "node:fs/promises";
 
 // src/baseline/io.ts
 import { mkdir, realpath as realpath2, rename, rm, writeFile } from "node:fs/promises";
@@ -36898,7 +36898,9 @@ var runCacheEntrySchema = external_exports.object({
   commit: external_exports.string().nullable(),
   run: runRecordSchema,
   /** What the run found that a report should say (a checkpoint compared by bytes, …). */
-  notes: external_exports.array(warningSchema)
+  notes: external_exports.array(warningSchema),
+  /** The run's last lines of output, written to the seed's log when the entry is reused. */
+  logTail: external_exports.array(external_exports.string()).max(200)
 }).strict();
 
 // src/gate/run-cache.ts
@@ -36956,9 +36958,9 @@ function entryProblem(text, key, seed, s) {
   if (missing !== void 0) return `it has no value for metric ${missing}`;
   const noArtifact = s.config.artifacts.find((a) => !Object.hasOwn(entry.run.artifacts, a));
   if (noArtifact !== void 0) return `it has no hash for artifact ${noArtifact}`;
-  return { run: entry.run, notes: entry.notes };
+  return { run: entry.run, notes: entry.notes, logTail: entry.logTail };
 }
-async function saveRun(c, s, run, notes) {
+async function saveRun(c, s, run, notes, logTail2) {
   if (c.store.readOnlyReason) return;
   const key = seedKey(c.key, run.seed);
   const entry = {
@@ -36969,7 +36971,8 @@ async function saveRun(c, s, run, notes) {
     createdAt: (/* @__PURE__ */ new Date()).toISOString(),
     commit: c.commit,
     run,
-    notes
+    notes,
+    logTail: logTail2
   };
   const warning = await c.store.put(key, JSON.stringify(entry));
   if (warning) s.log.warn(warning);
@@ -36980,6 +36983,7 @@ function cacheUse(c) {
 }
 
 // src/gate/seed-runs.ts
+import { mkdir as mkdir3, readFile as readFile4, writeFile as writeFile2 } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path18 from "node:path";
 
@@ -37050,14 +37054,23 @@ function seedContext(s, verb, warnings, slot) {
     slot
   };
 }
+var REUSED_LOG_HEADER = "# repro-gate: this seed was reused from the run cache, not trained; the original run's last lines:";
+var LOG_TAIL_LINES = 50;
+async function logTail(file2) {
+  const text = await readFile4(file2, "utf8").catch(() => "");
+  return text.split("\n").filter(Boolean).slice(-LOG_TAIL_LINES).map((l) => l.slice(0, 2e3));
+}
 function keepNotes(s, found) {
   for (const w of found) if (!s.notes.some((n) => n.message === w.message)) s.notes.push(w);
 }
 async function oneSeed(s, verb, seed, cache2, slot) {
+  const logFile = path18.join(runsDir(s, verb), `seed-${seed}.log`);
   const hit = cache2 && await cachedRun(cache2, s, seed);
   if (hit) {
     cache2.reused.push(seed);
     keepNotes(s, hit.notes);
+    await mkdir3(path18.dirname(logFile), { recursive: true });
+    await writeFile2(logFile, [REUSED_LOG_HEADER, ...hit.logTail, ""].join("\n"));
     return hit.run;
   }
   const notes = [];
@@ -37065,7 +37078,7 @@ async function oneSeed(s, verb, seed, cache2, slot) {
   keepNotes(s, notes);
   if (cache2) {
     cache2.trained.push(seed);
-    await saveRun(cache2, s, run, notes);
+    await saveRun(cache2, s, run, notes, await logTail(logFile));
   }
   return run;
 }
@@ -37109,12 +37122,12 @@ function diagnoseContext(s) {
 }
 
 // src/gate/session.ts
-import { mkdir as mkdir4, writeFile as writeFile3 } from "node:fs/promises";
+import { mkdir as mkdir5, writeFile as writeFile4 } from "node:fs/promises";
 import path24 from "node:path";
 
 // src/cache/local.ts
 import { randomBytes } from "node:crypto";
-import { mkdir as mkdir3, readdir as readdir2, readFile as readFile4, rename as rename3, stat as stat5, unlink, utimes, writeFile as writeFile2 } from "node:fs/promises";
+import { mkdir as mkdir4, readdir as readdir2, readFile as readFile5, rename as rename3, stat as stat5, unlink, utimes, writeFile as writeFile3 } from "node:fs/promises";
 import path19 from "node:path";
 var KEY = /^[0-9a-f]{64}$/;
 var LOCAL_CACHE_MAX_BYTES = 64 * 1024 * 1024;
@@ -37135,15 +37148,15 @@ var LocalRunCache = class {
     const file2 = this.file(key);
     const info = await stat5(file2).catch(() => void 0);
     if (!info?.isFile() || info.size > MAX_ENTRY_BYTES) return void 0;
-    const text = await readFile4(file2, "utf8").catch(() => void 0);
+    const text = await readFile5(file2, "utf8").catch(() => void 0);
     if (text !== void 0) await utimes(file2, /* @__PURE__ */ new Date(), /* @__PURE__ */ new Date()).catch(() => void 0);
     return text;
   }
   async put(key, text) {
     try {
-      await mkdir3(this.dir, { recursive: true });
+      await mkdir4(this.dir, { recursive: true });
       const tmp = path19.join(this.dir, `.${key}.${randomBytes(4).toString("hex")}.tmp`);
-      await writeFile2(tmp, text);
+      await writeFile3(tmp, text);
       await rename3(tmp, this.file(key));
       await this.evict();
       return void 0;
@@ -37271,7 +37284,7 @@ var LineSplitter = class {
 
 // src/runtime/process-table.ts
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { readdir as readdir3, readFile as readFile5, rm as rm5 } from "node:fs/promises";
+import { readdir as readdir3, readFile as readFile6, rm as rm5 } from "node:fs/promises";
 import path20 from "node:path";
 function pidAlive(pid) {
   try {
@@ -37316,7 +37329,7 @@ async function reapGroups(dir) {
   for (const name of names.filter((n) => n.endsWith(".json"))) {
     const file2 = path20.join(dir, name);
     try {
-      const r = JSON.parse(await readFile5(file2, "utf8"));
+      const r = JSON.parse(await readFile6(file2, "utf8"));
       const pgid = r.pgid;
       if (typeof pgid === "number" && pgid > 1 && r.started && isSameGroup(pgid, r.started)) {
         process.kill(-pgid, "SIGKILL");
@@ -37722,7 +37735,7 @@ function createRuntime(config2, log) {
 }
 
 // src/runtime/lock.ts
-import { open as open5, readFile as readFile6, rm as rm7 } from "node:fs/promises";
+import { open as open5, readFile as readFile7, rm as rm7 } from "node:fs/promises";
 import os2 from "node:os";
 import path23 from "node:path";
 function parseRecord(text) {
@@ -37749,7 +37762,7 @@ async function acquireLock(stateDir2, verb, warn) {
     } catch (err) {
       if (err.code !== "EEXIST") throw err;
     }
-    const holder = parseRecord(await readFile6(file2, "utf8").catch(() => ""));
+    const holder = parseRecord(await readFile7(file2, "utf8").catch(() => ""));
     if (holder && holder.host === record3.host && pidAlive(holder.pid)) {
       throw new GateError(
         `Another repro-gate run (${holder.verb}, process ${holder.pid}, started ${holder.startedAt}) is using ${stateDir2}.`,
@@ -37787,8 +37800,8 @@ function baselineLocation(config2) {
 }
 async function withSession(req, config2, verb, fn) {
   const dir = stateDir(config2);
-  await mkdir4(dir, { recursive: true });
-  await writeFile3(path24.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
+  await mkdir5(dir, { recursive: true });
+  await writeFile4(path24.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
   const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
     const reaped = await reapGroups(path24.join(dir, "groups"));
@@ -37844,7 +37857,7 @@ async function readCheckInputs(req) {
     return {
       config: config2,
       baseline,
-      base: await readBase(config2, baselinePath, await readFile7(baselinePath, "utf8"), req.base)
+      base: await readBase(config2, baselinePath, await readFile8(baselinePath, "utf8"), req.base)
     };
   } catch (err) {
     if (req.baseRequired !== false || !(err instanceof GateError)) throw err;
@@ -38244,7 +38257,7 @@ function runEquivalence(args) {
 
 // src/gate/shard.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { lstat as lstat2, mkdir as mkdir5, readdir as readdir4, readFile as readFile8, rename as rename4, rm as rm8, writeFile as writeFile4 } from "node:fs/promises";
+import { lstat as lstat2, mkdir as mkdir6, readdir as readdir4, readFile as readFile9, rename as rename4, rm as rm8, writeFile as writeFile5 } from "node:fs/promises";
 import path25 from "node:path";
 
 // src/schema/shard.ts
@@ -38396,7 +38409,7 @@ function joinCacheUse(shards, seeds) {
 // src/gate/shard.ts
 var SEQUENTIAL_WITH_SHARDS = "seeds: {min, max} decides after each look which seeds to train next, while shards train fixed seed sets at the same time: a look would have to wait for a whole matrix round. Use fixed seeds (e.g. seeds: 8) with shards, or run the sequential plan without --shard.";
 function fileSha(file2) {
-  return readFile8(file2).then((b) => sha256Hex(b));
+  return readFile9(file2).then((b) => sha256Hex(b));
 }
 async function trainShard(command, req) {
   let config2;
@@ -38449,10 +38462,10 @@ async function trainShard(command, req) {
   });
 }
 async function writeAtomically(file2, text) {
-  await mkdir5(path25.dirname(file2), { recursive: true });
+  await mkdir6(path25.dirname(file2), { recursive: true });
   const tmp = `${file2}.${randomBytes3(4).toString("hex")}.tmp`;
   try {
-    await writeFile4(tmp, text);
+    await writeFile5(tmp, text);
     await rename4(tmp, file2);
   } catch (err) {
     await rm8(tmp, { force: true });
@@ -38489,7 +38502,7 @@ async function readShardFiles(dir) {
           );
         out.push({
           file: path25.relative(dir, full) || entry.name,
-          result: parseShardResult(await readFile8(full, "utf8"), full)
+          result: parseShardResult(await readFile9(full, "utf8"), full)
         });
       }
     }

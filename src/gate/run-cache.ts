@@ -59,12 +59,14 @@ export async function openSeedCache(
   return { store: s.runCache, key, reuse: use === 'reuse', commit, reused: [], trained: [] };
 }
 
+export interface CachedRun {
+  run: RunRecord;
+  notes: ReportWarning[];
+  logTail: string[];
+}
+
 /** A seed's cached result, if there is a valid one; a bad entry is a warning and a miss. */
-export async function cachedRun(
-  c: SeedCache,
-  s: Session,
-  seed: number,
-): Promise<{ run: RunRecord; notes: ReportWarning[] } | undefined> {
+export async function cachedRun(c: SeedCache, s: Session, seed: number): Promise<CachedRun | undefined> {
   if (!c.reuse) return undefined;
   const key = seedKey(c.key, seed);
   const text = await c.store.get(key);
@@ -80,12 +82,7 @@ export async function cachedRun(
   return problem;
 }
 
-function entryProblem(
-  text: string,
-  key: string,
-  seed: number,
-  s: Session,
-): string | { run: RunRecord; notes: ReportWarning[] } {
+function entryProblem(text: string, key: string, seed: number, s: Session): string | CachedRun {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -104,11 +101,17 @@ function entryProblem(
   if (missing !== undefined) return `it has no value for metric ${missing}`;
   const noArtifact = s.config.artifacts.find((a) => !Object.hasOwn(entry.run.artifacts, a));
   if (noArtifact !== undefined) return `it has no hash for artifact ${noArtifact}`;
-  return { run: entry.run, notes: entry.notes };
+  return { run: entry.run, notes: entry.notes, logTail: entry.logTail };
 }
 
 /** Stores a trained seed's result; a failed save is a warning. */
-export async function saveRun(c: SeedCache, s: Session, run: RunRecord, notes: ReportWarning[]): Promise<void> {
+export async function saveRun(
+  c: SeedCache,
+  s: Session,
+  run: RunRecord,
+  notes: ReportWarning[],
+  logTail: string[],
+): Promise<void> {
   if (c.store.readOnlyReason) return;
   const key = seedKey(c.key, run.seed);
   const entry: RunCacheEntry = {
@@ -120,6 +123,7 @@ export async function saveRun(c: SeedCache, s: Session, run: RunRecord, notes: R
     commit: c.commit,
     run,
     notes,
+    logTail,
   };
   const warning = await c.store.put(key, JSON.stringify(entry));
   if (warning) s.log.warn(warning);

@@ -1,3 +1,4 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { DiagnoseContext } from '../diagnose/run.js';
@@ -40,6 +41,19 @@ function seedContext(s: Session, verb: string, warnings: ReportWarning[], slot?:
   };
 }
 
+const REUSED_LOG_HEADER =
+  "# repro-gate: this seed was reused from the run cache, not trained; the original run's last lines:";
+const LOG_TAIL_LINES = 50;
+
+async function logTail(file: string): Promise<string[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .slice(-LOG_TAIL_LINES)
+    .map((l) => l.slice(0, 2000));
+}
+
 /** Adds what one seed found to the session's notes, once each. */
 function keepNotes(s: Session, found: readonly ReportWarning[]): void {
   for (const w of found) if (!s.notes.some((n) => n.message === w.message)) s.notes.push(w);
@@ -47,10 +61,14 @@ function keepNotes(s: Session, found: readonly ReportWarning[]): void {
 
 /** One seed: from the run cache when a valid entry exists, else trained (and saved to the cache). */
 async function oneSeed(s: Session, verb: string, seed: number, cache: SeedCache | undefined, slot?: Slot) {
+  const logFile = path.join(runsDir(s, verb), `seed-${seed}.log`);
   const hit = cache && (await cachedRun(cache, s, seed));
   if (hit) {
     cache.reused.push(seed);
     keepNotes(s, hit.notes);
+    // The log still answers "what did seed N print?", and says where the answer came from.
+    await mkdir(path.dirname(logFile), { recursive: true });
+    await writeFile(logFile, [REUSED_LOG_HEADER, ...hit.logTail, ''].join('\n'));
     return hit.run;
   }
   const notes: ReportWarning[] = [];
@@ -58,7 +76,7 @@ async function oneSeed(s: Session, verb: string, seed: number, cache: SeedCache 
   keepNotes(s, notes);
   if (cache) {
     cache.trained.push(seed);
-    await saveRun(cache, s, run, notes);
+    await saveRun(cache, s, run, notes, await logTail(logFile));
   }
   return run;
 }

@@ -22,6 +22,8 @@ export const runCacheEntrySchema = z
     run: runRecordSchema,
     /** What the run found that a report should say (a checkpoint compared by bytes, …). */
     notes: z.array(warningSchema),
+    /** The run's last lines of output, written to the seed's log when the entry is reused. */
+    logTail: z.array(z.string()).max(200),
   })
   .strict();
 export type RunCacheEntry = z.infer<typeof runCacheEntrySchema>;
