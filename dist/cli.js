@@ -36522,7 +36522,8 @@ var package_default = {
     "bench:seeds": "tsx scripts/bench-seeds.ts",
     lint: "biome check --error-on-warnings && knip",
     format: "biome check --write",
-    "bench:output": "tsx scripts/bench-output.ts"
+    "bench:output": "tsx scripts/bench-output.ts",
+    "bench:compute": "tsx scripts/bench-compute.ts"
   },
   dependencies: {
     "@actions/cache": "^6.3.0",
