@@ -34637,54 +34637,7 @@ async function probeEnvironment(runtime, opts) {
 }
 
 // package.json
-var package_default = {
-  name: "repro-gate",
-  version: "0.1.0",
-  description: "Reproducibility gate for ML training in CI: retrain in a pinned environment, compare with a committed baseline exactly or by TOST equivalence, and report drift.",
-  type: "module",
-  license: "MIT",
-  bin: {
-    "repro-gate": "dist/cli.js"
-  },
-  engines: {
-    node: ">=20"
-  },
-  scripts: {
-    build: "node scripts/build.mjs",
-    typecheck: "tsc --noEmit",
-    test: "vitest run",
-    example: "node dist/cli.js check --config examples/breast-cancer-logreg/repro-gate.yml",
-    "bench:hash": "tsx scripts/bench-hash.ts",
-    "bench:seeds": "tsx scripts/bench-seeds.ts",
-    lint: "biome check --error-on-warnings && knip",
-    format: "biome check --write",
-    "bench:output": "tsx scripts/bench-output.ts"
-  },
-  dependencies: {
-    "@actions/core": "^3.0.1",
-    "@actions/github": "^9.1.1",
-    dotenv: "^18.0.10",
-    ini: "^6.0.0",
-    "smol-toml": "^1.9.1",
-    yaml: "^2.9.1",
-    zod: "^4.6.7"
-  },
-  devDependencies: {
-    "@biomejs/biome": "^2.6.8",
-    "@types/ini": "^4.1.1",
-    "@types/node": "^20.19.43",
-    esbuild: "^0.28.2",
-    knip: "^6.44.2",
-    tsx: "^4.23.15",
-    typescript: "5.9",
-    vitest: "^4.1.12"
-  },
-  files: [
-    "dist",
-    "action.yml",
-    "README.md"
-  ]
-};
+var package_default = { version: "0.1.0" };
 
 // src/util/version.ts
 var TOOL_VERSION = package_default.version;

@@ -4,6 +4,7 @@
 // repo root) so a test can compare the committed dist/ with a fresh build.
 //   node scripts/build.mjs [--outdir DIR]
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -16,7 +17,21 @@ const outdir = i > 0 && process.argv[i + 1] ? resolve(process.argv[i + 1]) : joi
 const requireShim =
   "import { createRequire as __rgCreateRequire } from 'node:module';\nconst require = __rgCreateRequire(import.meta.url);";
 
+// src/util/version.ts imports package.json for its version: give the bundles only that field, so
+// they neither carry the manifest nor change when a dependency is added.
+const versionOnly = {
+  name: 'package-json-version-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]package\.json$/ }, async (args) => {
+      if (args.path !== join(root, 'package.json')) return undefined;
+      const { version } = JSON.parse(await readFile(args.path, 'utf8'));
+      return { contents: JSON.stringify({ version }), loader: 'json' };
+    });
+  },
+};
+
 const common = {
+  plugins: [versionOnly],
   absWorkingDir: root,
   bundle: true,
   format: 'esm',
