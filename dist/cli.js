@@ -29572,18 +29572,27 @@ var marginSchema = external_exports.union([external_exports.number(), external_e
     message: `expected a positive number (absolute, e.g. 0.01) or a percentage of the baseline mean (e.g. "2%"), got ${JSON.stringify(raw)}`
   });
   return external_exports.NEVER;
+}).meta({
+  description: 'How far the candidate mean may move from the baseline mean and still be equivalent: an absolute number (0.01) or a percentage of the baseline mean ("2%"). Required in statistical mode; exact mode ignores it.',
+  anyOf: [
+    { type: "number", exclusiveMinimum: 0 },
+    { type: "string", pattern: "^\\s*(\\d+(\\.\\d+)?|\\.\\d+)\\s*%\\s*$" }
+  ]
 });
 var metricSchema = external_exports.object(
   {
     /** Required in statistical mode; exact mode compares bits and ignores it. */
     margin: marginSchema.optional(),
-    /** higher: only a drop beyond the margin fails (non-inferiority); lower: only a rise. */
-    direction: external_exports.enum(["both", "higher", "lower"]).default("both")
+    direction: external_exports.enum(["both", "higher", "lower"]).default("both").describe(
+      "both: equivalence within ±margin; higher: only a drop beyond the margin fails (non-inferiority); lower: only a rise fails."
+    )
   },
   {
     error: (issue2) => issue2.code === "invalid_type" ? `expected the metric's settings as a mapping, e.g. {margin: 0.01}, got ${show(issue2.input)}` : void 0
   }
-).strict();
+).strict().describe(
+  "A metric the training reports, and how far it may move: {margin: 0.01} or {margin: 2%, direction: higher}."
+);
 function jsPattern(source) {
   return source.replace(/\(\?P<(?=[A-Za-z_])/g, "(?<");
 }
@@ -29623,14 +29632,13 @@ var envValue = external_exports.union([external_exports.string(), external_expor
 });
 var MAX_TIMEOUT_MS = 2 ** 31 - 1;
 var sequentialSeedsSchema = external_exports.object({
-  min: external_exports.number().int().min(2),
-  max: external_exports.number().int().min(2).max(1e3),
-  step: external_exports.number().int().positive().optional(),
-  boundary: external_exports.enum(["pocock", "obrien-fleming", "pocock-spending"]).default("pocock"),
-  calibration: external_exports.enum(["simulated", "bonferroni"]).default("simulated"),
-  /** Stop early for futility when the conditional power drops below this (non-binding); off by default. */
-  futility: external_exports.number().gt(0).lt(1).optional()
-}).strict().refine((s) => s.max >= s.min, { message: "max must be at least min", path: ["max"] });
+  min: external_exports.number().int().min(2).describe("Seeds trained before the first look."),
+  max: external_exports.number().int().min(2).max(1e3).describe("Seeds at most; record trains all of them."),
+  step: external_exports.number().int().positive().optional().describe("Seeds added between looks (default: up to 4 looks evenly spaced from min to max)."),
+  boundary: external_exports.enum(["pocock", "obrien-fleming", "pocock-spending"]).default("pocock").describe("How α is spread over the looks."),
+  calibration: external_exports.enum(["simulated", "bonferroni"]).default("simulated").describe("simulated: per-look α calibrated by seeded simulation at the margin; bonferroni: the provable α/K."),
+  futility: external_exports.number().gt(0).lt(1).optional().describe("Stop early for futility when the conditional power drops below this (non-binding); off by default.")
+}).strict().describe("Sequential seeds: check trains the candidate in stages and stops as soon as it can decide.").refine((s) => s.max >= s.min, { message: "max must be at least min", path: ["max"] });
 var SEEDS_EXPECTED = "expected a whole number of seeds ≥ 1 or a list of non-negative integers";
 var fixedSeedsSchema = external_exports.union([external_exports.number(), external_exports.array(external_exports.unknown())]).transform((v, ctx) => {
   const fail = (message) => {
@@ -29648,23 +29656,39 @@ var fixedSeedsSchema = external_exports.union([external_exports.number(), extern
   const seeds = v;
   if (new Set(seeds).size !== seeds.length) return fail("seeds must not repeat");
   return seeds;
+}).meta({
+  anyOf: [
+    { type: "integer", minimum: 1, maximum: 1e3, description: "A number of seeds: 5 trains seeds 0…4." },
+    {
+      type: "array",
+      items: { type: "integer", minimum: 0 },
+      minItems: 1,
+      uniqueItems: true,
+      description: "The seeds to train."
+    }
+  ]
 });
 var seedsSchema = external_exports.union([fixedSeedsSchema, sequentialSeedsSchema], {
   error: (issue2) => `${SEEDS_EXPECTED}, got ${show(issue2.input)}`
-});
+}).describe("The seeds to train: a count (5 → 0…4), a list ([0, 1, 2]), or {min, max} for sequential seeds.");
 var relPath = external_exports.string().min(1, "must not be empty");
 var configFileSchema = external_exports.object({
-  version: external_exports.literal(1, { error: "expected version: 1" }),
+  /** Editors' JSON Schema link (schema/repro-gate.schema.json); not a setting. */
+  $schema: external_exports.string().optional().describe("The JSON Schema this file follows, for editors; ignored by the gate."),
+  version: external_exports.literal(1, { error: "expected version: 1" }).describe("The config format version: 1."),
   train: external_exports.object({
-    command: external_exports.array(external_exports.string()).min(1, 'must name the program to run, e.g. [python3, train.py, --seed, "{seed}", --out, "{out}"]'),
-    /** A container image; must be pinned by digest (checked by the container runtime, which can look the digest up). */
-    image: external_exports.string().min(1).optional(),
-    /** Accept a tag-only image, for experiments; reported as a drift risk. */
-    "allow-unpinned": external_exports.boolean().default(false),
-    /** Container networking; none by default so training cannot fetch anything unrecorded. */
-    network: external_exports.enum(["none", "bridge", "host"]).default("none"),
-    gpus: external_exports.union([external_exports.literal("none"), external_exports.literal("all"), external_exports.number().int().positive()]).default("none"),
-    env: external_exports.record(external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "not a valid environment variable name"), envValue).default({}),
+    command: external_exports.array(external_exports.string()).min(1, 'must name the program to run, e.g. [python3, train.py, --seed, "{seed}", --out, "{out}"]').describe(
+      "The training as an argv list, run without a shell in the config file's folder; {seed} and {out} are replaced in every argument."
+    ),
+    /** Must be pinned by digest (checked by the container runtime, which can look the digest up). */
+    image: external_exports.string().min(1).optional().describe("A container image pinned by digest (name@sha256:…) to train in; omit to train on the runner."),
+    "allow-unpinned": external_exports.boolean().default(false).describe("Accept a tag-only image, for experiments; reported as a risk."),
+    /** None by default so training cannot fetch anything unrecorded. */
+    network: external_exports.enum(["none", "bridge", "host"]).default("none").describe("Container networking (containers only)."),
+    gpus: external_exports.union([external_exports.literal("none"), external_exports.literal("all"), external_exports.number().int().positive()]).default("none").describe("GPUs given to the training: none, all, or a count."),
+    env: external_exports.record(external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "not a valid environment variable name"), envValue).default({}).describe(
+      "Environment variables for the training; it gets these, REPRO_GATE_* and an allowlist of the runner's (never tokens)."
+    ),
     timeout: external_exports.union([external_exports.string(), external_exports.number()]).default("30m").transform((v, ctx) => {
       const ms = parseDuration(v);
       if (ms === void 0) {
@@ -29679,49 +29703,51 @@ var configFileSchema = external_exports.object({
         return external_exports.NEVER;
       }
       return ms;
+    }).meta({
+      description: "The time limit of one seed: 90s, 30m, 1h30m, or a number of seconds.",
+      anyOf: [
+        { type: "string", pattern: "^\\s*(\\d+(\\.\\d+)?(ms|s|m|h))+\\s*$" },
+        { type: "number", exclusiveMinimum: 0 }
+      ]
     })
-  }).strict(),
+  }).strict().describe("How to run one seed of the training."),
   seeds: seedsSchema.default([0, 1, 2, 3, 4]),
-  mode: external_exports.enum(["exact", "statistical"]).default("statistical"),
-  alpha: external_exports.number().gt(0).lt(0.5).default(0.05),
-  /** Pair candidate seed i with baseline seed i (paired t); off by default (Welch). */
-  paired: external_exports.boolean().default(false),
-  /** Rank-based (Hodges–Lehmann / Mann–Whitney) equivalence instead of Welch: needs ≥ 10 seeds per side. */
-  robust: external_exports.boolean().default(false),
+  mode: external_exports.enum(["exact", "statistical"]).default("statistical").describe("exact: every metric and artifact bit-identical per seed; statistical: TOST equivalence per metric."),
+  alpha: external_exports.number().gt(0).lt(0.5).default(0.05).describe("The TOST significance level."),
+  paired: external_exports.boolean().default(false).describe("Pair candidate seed i with baseline seed i (paired t) instead of Welch."),
+  robust: external_exports.boolean().default(false).describe("Rank-based (Hodges–Lehmann / Mann–Whitney) equivalence instead of Welch; needs ≥ 10 seeds per side."),
   metrics: external_exports.object({
-    /** A file the training writes into {out}: .json (default metrics.json), .yaml/.yml, .jsonl or .csv. */
-    file: relPath.optional(),
-    /**
-     * Regular expressions with named groups, matched against every line of the training's
-     * output; the last match of each group is that metric (`val loss (?<val_loss>[0-9.]+)`).
-     */
-    pattern: external_exports.union([metricPattern, external_exports.array(metricPattern).min(1)]).optional()
+    file: relPath.optional().describe(
+      "The file the training writes into {out}: .json (default metrics.json), .yaml/.yml, .jsonl or .csv."
+    ),
+    pattern: external_exports.union([metricPattern, external_exports.array(metricPattern).min(1)]).optional().describe(
+      "Regular expressions with named groups matched against every line of the training's output; the last match of each group is that metric, e.g. 'val loss (?<val_loss>[0-9.]+)'."
+    )
   }).catchall(metricSchema).refine(
     (m) => Object.keys(m).some((k) => k !== "file" && k !== "pattern"),
     "name at least one metric, e.g. accuracy: {margin: 0.01}"
+  ).describe("Where the metrics come from (file, pattern) and each metric by name with its margin."),
+  artifacts: external_exports.array(relPath).default([]).describe("Files in {out} that are hashed (.pt/.pth/.ckpt by content) and compared in exact mode."),
+  data: external_exports.array(relPath).default([]).describe("Data files or folders, fingerprinted by the SHA-256 of their full content."),
+  config: external_exports.array(
+    external_exports.union([
+      relPath,
+      external_exports.object({ resolved: relPath.describe("A file the training writes into {out}, read after each seed.") }).strict()
+    ])
+  ).default([]).describe(
+    "Config files parsed and diffed key by key (YAML, JSON, TOML, Python read with Python's ast and never run, INI/CFG, .env), or {resolved: PATH} for a config the training writes into {out} (Hydra's .hydra/config.yaml)."
   ),
-  artifacts: external_exports.array(relPath).default([]),
-  data: external_exports.array(relPath).default([]),
-  /**
-   * Config files, parsed and diffed key by key: YAML, JSON, TOML, Python (.py: literal assignments,
-   * read with Python's ast, never run), INI/CFG and .env; or {resolved: PATH}, a file the training
-   * writes into {out} (Hydra's .hydra/config.yaml, Lightning's hparams.yaml), read after each seed.
-   */
-  config: external_exports.array(external_exports.union([relPath, external_exports.object({ resolved: relPath }).strict()])).default([]),
-  baseline: relPath.default(".repro-gate/baseline.json"),
-  /** A per-step JSON-lines log the training writes into {out}; diagnose shows where two runs diverge. */
+  baseline: relPath.default(".repro-gate/baseline.json").describe("The baseline file, committed to the repository."),
   curves: external_exports.object({
-    file: relPath,
-    step: external_exports.string().min(1).default("step"),
-    atol: external_exports.number().nonnegative().default(0),
-    rtol: external_exports.number().nonnegative().default(1e-6)
-  }).strict().optional(),
+    file: relPath.describe("The JSON-lines log in {out}, one record per step."),
+    step: external_exports.string().min(1).default("step").describe("The key that holds the step number."),
+    atol: external_exports.number().nonnegative().default(0).describe("Absolute tolerance when comparing two runs' curves."),
+    rtol: external_exports.number().nonnegative().default(1e-6).describe("Relative tolerance when comparing two runs' curves.")
+  }).strict().optional().describe("A per-step JSON-lines log the training writes, so diagnose shows where two runs diverge."),
   diagnose: external_exports.object({
-    /** An exact-mode check that fails with nothing drifted reruns a seed to find out why. */
-    auto: external_exports.boolean().default(true),
-    /** The seed `diagnose` reruns by default (else the first configured seed). */
-    seed: external_exports.number().int().nonnegative().optional()
-  }).strict().default({ auto: true })
+    auto: external_exports.boolean().default(true).describe("An exact check that fails with nothing drifted reruns a seed to find out why."),
+    seed: external_exports.number().int().nonnegative().optional().describe("The seed diagnose reruns by default (else the first configured seed).")
+  }).strict().default({ auto: true }).describe("Diagnosing nondeterminism.")
 }).strict().superRefine((c, ctx) => {
   const { file: file2, pattern, ...named } = c.metrics;
   const groups = new Set((Array.isArray(pattern) ? pattern : pattern ? [pattern] : []).flatMap(patternGroups));
@@ -29756,7 +29782,7 @@ var configFileSchema = external_exports.object({
   path: ["seeds"]
 });
 var configSchema = configFileSchema.transform(
-  ({ metrics: { file: file2, pattern, ...named }, seeds, config: config2, ...rest }) => {
+  ({ $schema: _editorsOnly, metrics: { file: file2, pattern, ...named }, seeds, config: config2, ...rest }) => {
     const fixed = Array.isArray(seeds);
     const patterns = Array.isArray(pattern) ? pattern : pattern ? [pattern] : [];
     const groups = new Set(patterns.flatMap(patternGroups));
