@@ -118,17 +118,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path22) {
-      const ctrl = callVisitor(key, node2, visitor, path22);
+    function visit_(key, node2, visitor, path23) {
+      const ctrl = callVisitor(key, node2, visitor, path23);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path22, ctrl);
-        return visit_(key, ctrl, visitor, path22);
+        replaceNode(key, path23, ctrl);
+        return visit_(key, ctrl, visitor, path23);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
+          path23 = Object.freeze(path23.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path22);
+            const ci = visit_(i, node2.items[i], visitor, path23);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -139,13 +139,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path22);
+          path23 = Object.freeze(path23.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path23);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path22);
+          const cv = visit_("value", node2.value, visitor, path23);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -166,17 +166,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path22) {
-      const ctrl = await callVisitor(key, node2, visitor, path22);
+    async function visitAsync_(key, node2, visitor, path23) {
+      const ctrl = await callVisitor(key, node2, visitor, path23);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path22, ctrl);
-        return visitAsync_(key, ctrl, visitor, path22);
+        replaceNode(key, path23, ctrl);
+        return visitAsync_(key, ctrl, visitor, path23);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
+          path23 = Object.freeze(path23.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path22);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path23);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -187,13 +187,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path22);
+          path23 = Object.freeze(path23.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path23);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path22);
+          const cv = await visitAsync_("value", node2.value, visitor, path23);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -220,23 +220,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path22) {
+    function callVisitor(key, node2, visitor, path23) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path22);
+        return visitor(key, node2, path23);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path22);
+        return visitor.Map?.(key, node2, path23);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path22);
+        return visitor.Seq?.(key, node2, path23);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path22);
+        return visitor.Pair?.(key, node2, path23);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path22);
+        return visitor.Scalar?.(key, node2, path23);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path22);
+        return visitor.Alias?.(key, node2, path23);
       return void 0;
     }
-    function replaceNode(key, path22, node2) {
-      const parent = path22[path22.length - 1];
+    function replaceNode(key, path23, node2) {
+      const parent = path23[path23.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -848,10 +848,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path22, value2) {
+    function collectionFromPath(schema, path23, value2) {
       let v = value2;
-      for (let i = path22.length - 1; i >= 0; --i) {
-        const k = path22[i];
+      for (let i = path23.length - 1; i >= 0; --i) {
+        const k = path23[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -870,7 +870,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path22) => path22 == null || typeof path22 === "object" && !!path22[Symbol.iterator]().next().done;
+    var isEmptyPath = (path23) => path23 == null || typeof path23 === "object" && !!path23[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -900,11 +900,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path22, value2) {
-        if (isEmptyPath(path22))
+      addIn(path23, value2) {
+        if (isEmptyPath(path23))
           this.add(value2);
         else {
-          const [key, ...rest] = path22;
+          const [key, ...rest] = path23;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value2);
@@ -918,8 +918,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path22) {
-        const [key, ...rest] = path22;
+      deleteIn(path23) {
+        const [key, ...rest] = path23;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -933,8 +933,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path22, keepScalar) {
-        const [key, ...rest] = path22;
+      getIn(path23, keepScalar) {
+        const [key, ...rest] = path23;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -952,8 +952,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path22) {
-        const [key, ...rest] = path22;
+      hasIn(path23) {
+        const [key, ...rest] = path23;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -963,8 +963,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path22, value2) {
-        const [key, ...rest] = path22;
+      setIn(path23, value2) {
+        const [key, ...rest] = path23;
         if (rest.length === 0) {
           this.set(key, value2);
         } else {
@@ -1644,8 +1644,8 @@ ${ctx.indent}`;
         const vs0 = valueStr[0];
         const nl0 = valueStr.indexOf("\n");
         const hasNewline = nl0 !== -1;
-        const flow = ctx.inFlow ?? value2.flow ?? value2.items.length === 0;
-        if (hasNewline || !flow) {
+        const flow2 = ctx.inFlow ?? value2.flow ?? value2.items.length === 0;
+        if (hasNewline || !flow2) {
           let hasPropsLine = false;
           if (hasNewline && (vs0 === "&" || vs0 === "!")) {
             let sp0 = valueStr.indexOf(" ");
@@ -1871,8 +1871,8 @@ var require_stringifyCollection = __commonJS({
     var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyCollection(collection, ctx, options) {
-      const flow = ctx.inFlow ?? collection.flow;
-      const stringify3 = flow ? stringifyFlowCollection : stringifyBlockCollection;
+      const flow2 = ctx.inFlow ?? collection.flow;
+      const stringify3 = flow2 ? stringifyFlowCollection : stringifyBlockCollection;
       return stringify3(collection, ctx, options);
     }
     function stringifyBlockCollection({ comment, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
@@ -3479,9 +3479,9 @@ var require_Document = __commonJS({
           this.contents.add(value2);
       }
       /** Adds a value to the document. */
-      addIn(path22, value2) {
+      addIn(path23, value2) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path22, value2);
+          this.contents.addIn(path23, value2);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3515,7 +3515,7 @@ var require_Document = __commonJS({
           options = replacer;
           replacer = void 0;
         }
-        const { aliasDuplicateObjects, anchorPrefix, flow, keepUndefined, onTagObj, tag } = options ?? {};
+        const { aliasDuplicateObjects, anchorPrefix, flow: flow2, keepUndefined, onTagObj, tag } = options ?? {};
         const { onAnchor, setAnchors, sourceObjects } = anchors.createNodeAnchors(
           this,
           // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
@@ -3531,7 +3531,7 @@ var require_Document = __commonJS({
           sourceObjects
         };
         const node2 = createNode.createNode(value2, tag, ctx);
-        if (flow && identity.isCollection(node2))
+        if (flow2 && identity.isCollection(node2))
           node2.flow = true;
         setAnchors();
         return node2;
@@ -3556,14 +3556,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path22) {
-        if (Collection.isEmptyPath(path22)) {
+      deleteIn(path23) {
+        if (Collection.isEmptyPath(path23)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path22) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path23) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3578,10 +3578,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path22, keepScalar) {
-        if (Collection.isEmptyPath(path22))
+      getIn(path23, keepScalar) {
+        if (Collection.isEmptyPath(path23))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path22, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path23, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path22) {
-        if (Collection.isEmptyPath(path22))
+      hasIn(path23) {
+        if (Collection.isEmptyPath(path23))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path22) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path23) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3612,13 +3612,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path22, value2) {
-        if (Collection.isEmptyPath(path22)) {
+      setIn(path23, value2) {
+        if (Collection.isEmptyPath(path23)) {
           this.contents = value2;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path22), value2);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path23), value2);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path22, value2);
+          this.contents.setIn(path23, value2);
         }
       }
       /**
@@ -3779,7 +3779,7 @@ ${pointer}
 var require_resolve_props = __commonJS({
   "node_modules/yaml/dist/compose/resolve-props.js"(exports) {
     "use strict";
-    function resolveProps(tokens, { flow, indicator, next, offset, onError, parentIndent, startOnNewline }) {
+    function resolveProps(tokens, { flow: flow2, indicator, next, offset, onError, parentIndent, startOnNewline }) {
       let spaceBefore = false;
       let atNewline = startOnNewline;
       let hasSpace = startOnNewline;
@@ -3808,7 +3808,7 @@ var require_resolve_props = __commonJS({
         }
         switch (token.type) {
           case "space":
-            if (!flow && (indicator !== "doc-start" || next?.type !== "flow-collection") && token.source.includes("	")) {
+            if (!flow2 && (indicator !== "doc-start" || next?.type !== "flow-collection") && token.source.includes("	")) {
               tab = token;
             }
             hasSpace = true;
@@ -3864,15 +3864,15 @@ var require_resolve_props = __commonJS({
             if (anchor2 || tag)
               onError(token, "BAD_PROP_ORDER", `Anchors and tags must be after the ${token.source} indicator`);
             if (found)
-              onError(token, "UNEXPECTED_TOKEN", `Unexpected ${token.source} in ${flow ?? "collection"}`);
+              onError(token, "UNEXPECTED_TOKEN", `Unexpected ${token.source} in ${flow2 ?? "collection"}`);
             found = token;
             atNewline = indicator === "seq-item-ind" || indicator === "explicit-key-ind";
             hasSpace = false;
             break;
           case "comma":
-            if (flow) {
+            if (flow2) {
               if (comma)
-                onError(token, "UNEXPECTED_TOKEN", `Unexpected , in ${flow}`);
+                onError(token, "UNEXPECTED_TOKEN", `Unexpected , in ${flow2}`);
               comma = token;
               atNewline = false;
               hasSpace = false;
@@ -5579,9 +5579,9 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path22) => {
+    visit3.itemAtPath = (cst, path23) => {
       let item = cst;
-      for (const [field, index] of path22) {
+      for (const [field, index] of path23) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -5590,23 +5590,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit3.parentCollection = (cst, path22) => {
-      const parent = visit3.itemAtPath(cst, path22.slice(0, -1));
-      const field = path22[path22.length - 1][0];
+    visit3.parentCollection = (cst, path23) => {
+      const parent = visit3.itemAtPath(cst, path23.slice(0, -1));
+      const field = path23[path23.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path22, item, visitor) {
-      let ctrl = visitor(item, path22);
+    function _visit(path23, item, visitor) {
+      let ctrl = visitor(item, path23);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path22.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path23.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5617,10 +5617,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path22);
+            ctrl = ctrl(item, path23);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path22) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path23) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -7789,6 +7789,122 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
+// package.json
+var package_default = { version: "0.1.0" };
+
+// src/util/version.ts
+var TOOL_VERSION = package_default.version;
+
+// src/cli-help.ts
+var COMMANDS = {
+  record: {
+    short: "run every seed and write the baseline file",
+    usage: "repro-gate record [--config FILE] [--json | --markdown]",
+    summary: "Run every seed and write the baseline file (commit it). Prints each metric's mean ± sd, to choose\nmargins from.",
+    examples: ["repro-gate record", "repro-gate record --config examples/breast-cancer-logreg/repro-gate.yml"],
+    exit: "0 recorded, 2 error"
+  },
+  check: {
+    short: "run every seed and compare with the baseline",
+    usage: "repro-gate check [--config FILE] [--base REF [--accept-baseline-change]] [--json | --markdown]",
+    summary: "Run every seed and compare with the baseline: exactly, or by TOST equivalence per metric.",
+    options: [
+      "--base REF                  also judge by REF's baseline and gate settings, and follow REF's",
+      "                            verdict when this change alters them",
+      "--accept-baseline-change    the change to the baseline or gate settings is intended"
+    ],
+    examples: ["repro-gate check", "repro-gate check --json > report.json", "repro-gate check --base origin/main"],
+    exit: "0 pass, 1 fail, 2 error"
+  },
+  drift: {
+    short: "diff data, config and environment with the baseline (no training)",
+    usage: "repro-gate drift [--config FILE] [--json | --markdown]",
+    summary: "Diff data, config and environment with the baseline, without training (seconds).",
+    examples: ["repro-gate drift", "repro-gate drift --json | jq .drift"],
+    exit: "0 no drift, 1 drift, 2 error"
+  },
+  equivalence: {
+    short: "TOST on two samples given on the command line",
+    usage: "repro-gate equivalence --candidate X,… --baseline Y,… --lower L --upper U [--alpha 0.05] [--paired]",
+    summary: "TOST on two samples given on the command line: is candidate − baseline within [L, U]?",
+    options: [
+      "--candidate, --baseline    comma-separated numbers",
+      "--lower, --upper           the equivalence margin (negative values are fine: --lower -0.01)",
+      "--alpha A                  significance level (default 0.05)",
+      "--paired                   paired t test (equal lengths, value i with value i)"
+    ],
+    examples: ["repro-gate equivalence --candidate 0.91,0.92,0.9 --baseline 0.9,0.91,0.92 --lower -0.02 --upper 0.02"],
+    exit: "0 equivalent, 1 not, 2 error"
+  },
+  diagnose: {
+    short: "rerun one seed and name the cause of nondeterminism",
+    usage: "repro-gate diagnose [--seed N] [--config FILE] [--json]",
+    summary: "Rerun one seed twice, then with one factor changed at a time, and name the cause of\nnondeterminism (parallelism, randomness).",
+    options: ["--seed N    the seed to rerun (default: diagnose.seed, else the first configured seed)"],
+    examples: ["repro-gate diagnose", "repro-gate diagnose --seed 3 --json"],
+    exit: "0 deterministic, 1 not, 2 error"
+  },
+  init: {
+    short: "write a commented starter repro-gate.yml for this project",
+    usage: "repro-gate init [--config repro-gate.yml] [--json]",
+    summary: "Write a commented starter config for the project in this folder: the training script and its\n--seed/--out flags, the metrics file and names, data and config files, where they can be found.\nNever overwrites an existing file; prints the next three commands.",
+    examples: ["repro-gate init", "repro-gate init --config ci/repro-gate.yml"],
+    exit: "0 written, 2 error (e.g. the file exists)"
+  },
+  help: {
+    short: "show the overview, or one command’s help",
+    usage: "repro-gate help [command]",
+    summary: "Show the overview, or one command’s help.",
+    examples: ["repro-gate help check"],
+    exit: "0, 2 for an unknown command"
+  }
+};
+var COMMAND_NAMES = Object.keys(COMMANDS);
+function isHelpTopic(name) {
+  return Object.hasOwn(COMMANDS, name);
+}
+var COMMON = [
+  "--config FILE   the config file (default: repro-gate.yml)",
+  '--json          print exactly one JSON document on stdout, errors included: {"error": {message, hint}}',
+  "--markdown      print the report as GitHub Markdown, escaped like the PR comment",
+  "--verbose       show stack traces for errors",
+  "-h, --help      show help;  --version  print the version"
+];
+function overview() {
+  const width = Math.max(...COMMAND_NAMES.map((n) => n.length)) + 2;
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}${c.short}`);
+  return [
+    `repro-gate ${TOOL_VERSION} — does this ML training still reproduce its baseline?`,
+    "",
+    "Usage: repro-gate <command> [options]",
+    "",
+    "Commands:",
+    ...rows,
+    "",
+    "Options:",
+    ...COMMON.map((o) => `  ${o}`),
+    "",
+    "Start with `repro-gate init`, then `repro-gate record` and `repro-gate check`.",
+    "Run `repro-gate help <command>` for a command’s options and examples."
+  ].join("\n");
+}
+function commandHelp(name) {
+  const c = COMMANDS[name];
+  if (!c) return overview();
+  return [
+    `Usage: ${c.usage}`,
+    "",
+    c.summary,
+    ...c.options ? ["", "Options:", ...c.options.map((o) => `  ${o}`)] : [],
+    ...name === "help" || name === "equivalence" ? [] : ["", "Common options:", ...COMMON.map((o) => `  ${o}`)],
+    "",
+    "Examples:",
+    ...c.examples.map((e) => `  ${e}`),
+    "",
+    `Exit: ${c.exit}`
+  ].join("\n");
+}
+
 // src/gate/check.ts
 import { readFile as readFile6 } from "node:fs/promises";
 
@@ -8472,9 +8588,9 @@ function assertNever(_x) {
 }
 function assert(_) {
 }
-function getEnumValues(entries) {
-  const numericValues = Object.values(entries).filter((v) => typeof v === "number");
-  const values = Object.entries(entries).filter(([k, _]) => numericValues.indexOf(+k) === -1).map(([_, v]) => v);
+function getEnumValues(entries2) {
+  const numericValues = Object.values(entries2).filter((v) => typeof v === "number");
+  const values = Object.entries(entries2).filter(([k, _]) => numericValues.indexOf(+k) === -1).map(([_, v]) => v);
   return values;
 }
 function joinValues(array2, separator = "|") {
@@ -8613,10 +8729,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path22) {
-  if (!path22)
+function getElementAtPath(obj, path23) {
+  if (!path23)
     return obj;
-  return path22.reduce((acc, key) => acc?.[key], obj);
+  return path23.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -8956,11 +9072,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path22, issues) {
+function prefixIssues(path23, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path22);
+    iss.path.unshift(path23);
     return iss;
   });
 }
@@ -9270,7 +9386,7 @@ function $constructor(name, initializer3, proto, params) {
   Internals.prototype = zodProto;
   const protoMembers = proto;
   const initialized = protoMembers && /* @__PURE__ */ new WeakSet();
-  function init(inst, def) {
+  function init2(inst, def) {
     if (!inst._zod) {
       _zodDesc.value = new Internals(def);
       try {
@@ -9310,7 +9426,7 @@ function $constructor(name, initializer3, proto, params) {
   Object.defineProperty(Definition, "name", { value: name });
   function _(def) {
     const inst = params?.Parent ? newError(Definition) : this;
-    init(inst, def);
+    init2(inst, def);
     const deferred = inst._zod.deferred;
     if (deferred) {
       for (const fn of deferred) {
@@ -9323,7 +9439,7 @@ function $constructor(name, initializer3, proto, params) {
       pp(inst);
     return inst;
   }
-  Object.defineProperty(_, "init", { value: init });
+  Object.defineProperty(_, "init", { value: init2 });
   Object.defineProperty(_, Symbol.hasInstance, {
     value: (inst) => {
       if (params?.Parent && inst instanceof params.Parent)
@@ -9422,16 +9538,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path22 = []) => {
+  const processError = (error63, path23 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path22, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path23, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path23, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path23, ...issue2.path]);
       } else {
-        const fullpath = [...path22, ...issue2.path];
+        const fullpath = [...path23, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -9470,17 +9586,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path22 = []) => {
+  const processError = (error63, path23 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path22, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path23, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path23, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path23, ...issue2.path]);
       } else {
-        const fullpath = [...path22, ...issue2.path];
+        const fullpath = [...path23, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -9519,8 +9635,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path22 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path22) {
+  const path23 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path23) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -10309,16 +10425,16 @@ var $ZodCheckProperties = /* @__PURE__ */ $constructor("$ZodCheckProperties", (i
   hide(inst, Symbol.iterator, function* () {
     yield inst;
   });
-  let entries;
+  let entries2;
   inst._zod.check = (payload) => {
     if (payload.value == null) {
       payload.issues.push({ expected: "object", code: "invalid_type", input: payload.value, inst });
       return void 0;
     }
-    entries ?? (entries = Reflect.ownKeys(def.shape).map((key) => [key, def.shape[key]]));
+    entries2 ?? (entries2 = Reflect.ownKeys(def.shape).map((key) => [key, def.shape[key]]));
     const input2 = payload.value;
     let proms;
-    for (const [key, schema] of entries) {
+    for (const [key, schema] of entries2) {
       const result = schema._zod.run({ value: input2[key], issues: [] }, {});
       if (result instanceof Promise) {
         proms ?? (proms = []);
@@ -23136,18 +23252,18 @@ function _set(Class2, valueType, params) {
 }
 // @__NO_SIDE_EFFECTS__
 function _enum(Class2, values, params) {
-  const entries = Array.isArray(values) ? Object.fromEntries(values.map((v) => [v, v])) : values;
+  const entries2 = Array.isArray(values) ? Object.fromEntries(values.map((v) => [v, v])) : values;
   return new Class2({
     type: "enum",
-    entries,
+    entries: entries2,
     ...normalizeParams(params)
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _nativeEnum(Class2, entries, params) {
+function _nativeEnum(Class2, entries2, params) {
   return new Class2({
     type: "enum",
-    entries,
+    entries: entries2,
     ...normalizeParams(params)
   });
 }
@@ -26130,17 +26246,17 @@ var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   };
 });
 function _enum2(values, params) {
-  const entries = Array.isArray(values) ? Object.fromEntries(values.map((v) => [v, v])) : values;
+  const entries2 = Array.isArray(values) ? Object.fromEntries(values.map((v) => [v, v])) : values;
   return new ZodEnum({
     type: "enum",
-    entries,
+    entries: entries2,
     ...util_exports.normalizeParams(params)
   });
 }
-function nativeEnum(entries, params) {
+function nativeEnum(entries2, params) {
   return new ZodEnum({
     type: "enum",
-    entries,
+    entries: entries2,
     ...util_exports.normalizeParams(params)
   });
 }
@@ -26658,13 +26774,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path22 = ref.slice(1).split("/").filter(Boolean);
-  if (path22.length === 0) {
+  const path23 = ref.slice(1).split("/").filter(Boolean);
+  if (path23.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path22[0] === defsKey) {
-    const key = path22[1] === void 0 ? void 0 : decodeJSONPointerSegment(path22[1]);
+  if (path23[0] === defsKey) {
+    const key = path23[1] === void 0 ? void 0 : decodeJSONPointerSegment(path23[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -27547,15 +27663,15 @@ function isPlainObject2(v) {
 }
 function ownRecord(value2) {
   return external_exports.custom(isPlainObject2, { error: "expected an object" }).transform((obj, ctx) => {
-    const entries = [];
+    const entries2 = [];
     for (const [key, item] of Object.entries(obj)) {
       const parsed = value2.safeParse(item);
-      if (parsed.success) entries.push([key, parsed.data]);
+      if (parsed.success) entries2.push([key, parsed.data]);
       else
         for (const issue2 of parsed.error.issues)
           ctx.addIssue({ code: "custom", message: issue2.message, path: [key, ...issue2.path], input: item });
     }
-    return Object.fromEntries(entries);
+    return Object.fromEntries(entries2);
   });
 }
 
@@ -30058,7 +30174,7 @@ function configEntryPath(doc, value2) {
 }
 function checkConfinement(config2, doc, lines, name) {
   const root = path4.resolve(config2.root);
-  const entries = [
+  const entries2 = [
     ...config2.metricsFile ? [{ keyPath: ["metrics", "file"], setting: "metrics.file", value: config2.metricsFile, out: true, file: true }] : [],
     ...config2.curves ? [{ keyPath: ["curves", "file"], setting: "curves.file", value: config2.curves.file, out: true, file: true }] : [],
     ...config2.artifacts.map((value2, i) => ({
@@ -30085,7 +30201,7 @@ function checkConfinement(config2, doc, lines, name) {
       file: true
     }))
   ];
-  for (const e of entries) {
+  for (const e of entries2) {
     const rel = insideFolder(e.value, e.out ? void 0 : root);
     const folder = e.out ? `${OUT} ({out})` : `the project root (${root})`;
     const where = `${name}${locate(doc, lines, e.keyPath.map(String))}`;
@@ -30372,15 +30488,15 @@ function digest(lines) {
   return createHash("sha256").update(lines.sort(compareBytes).join("\n")).digest("hex");
 }
 function checkpointContent(leaves, embedsOut) {
-  const entries = Object.entries(leaves).map(([key, leaf]) => [
+  const entries2 = Object.entries(leaves).map(([key, leaf]) => [
     key,
     "tensor" in leaf ? `${leaf.tensor}[${leaf.shape.join(",")}] ${leaf.sha256}` : JSON.stringify(leaf.value)
   ]);
-  const tensors = entries.filter(([k]) => {
+  const tensors = entries2.filter(([k]) => {
     const l = leaves[k];
     return l !== void 0 && "tensor" in l;
   });
-  const values = entries.filter(([k]) => {
+  const values = entries2.filter(([k]) => {
     const l = leaves[k];
     return l !== void 0 && !("tensor" in l);
   });
@@ -30388,7 +30504,7 @@ function checkpointContent(leaves, embedsOut) {
     format: "torch",
     tensors: digest(tensors.map(([k, v]) => `${k}	${v}`)),
     values: digest(values.map(([k, v]) => `${k}	${v}`)),
-    leaves: Object.fromEntries(entries.sort((a, b) => compareBytes(a[0], b[0]))),
+    leaves: Object.fromEntries(entries2.sort((a, b) => compareBytes(a[0], b[0]))),
     embedsOut: [...embedsOut].sort(compareBytes)
   };
 }
@@ -30407,11 +30523,11 @@ async function readCheckpoint(python, file2, out) {
   return { content: checkpointContent(doc.leaves, doc.embeds ?? []) };
 }
 async function diffCheckpoints(python, a, b) {
-  const path22 = (f) => python.runtime.pathFor(f);
+  const path23 = (f) => python.runtime.pathFor(f);
   const r = await runPythonScript(
     python,
     CHECKPOINT_PY,
-    ["diff", path22(a.file), path22(b.file), a.out, b.out],
+    ["diff", path23(a.file), path23(b.file), a.out, b.out],
     CHECKPOINT_MARK
   );
   if (!r.ok) return { problem: r.problem };
@@ -31425,9 +31541,9 @@ function flatten(doc) {
         todo.push([item, childKey(key, String(i), true)]);
       });
     } else if (isContainer(v)) {
-      const entries = Object.entries(v);
-      if (entries.length === 0) out.set(key, "{}");
-      for (const [k, item] of entries) todo.push([item, childKey(key, k, false)]);
+      const entries2 = Object.entries(v);
+      if (entries2.length === 0) out.set(key, "{}");
+      for (const [k, item] of entries2) todo.push([item, childKey(key, k, false)]);
     } else {
       out.set(key, scalar(v));
     }
@@ -31669,8 +31785,8 @@ async function walk(ctx, abs, rel, entry, viaLink, ancestors) {
     }
   }
 }
-async function collect(ctx, entries, root) {
-  for (const entry of entries) {
+async function collect(ctx, entries2, root) {
+  for (const entry of entries2) {
     const { abs, rel } = resolveEntry(root, entry, "data");
     ctx.checkTime(() => `looking up data: entry "${entry}"`);
     const st = await stat(abs).catch((err) => {
@@ -31763,7 +31879,7 @@ async function hashAll(found, inProgress, checkTime) {
   await Promise.all(Array.from({ length: Math.min(POOL, found.size) }, (_, id) => worker(id)));
   return hashed;
 }
-async function fingerprintData(entries, root, opts = {}) {
+async function fingerprintData(entries2, root, opts = {}) {
   const warn = opts.warn ?? ((m) => stderrLogger.warn(m));
   const limit = opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS;
   const deadline = Date.now() + limit;
@@ -31779,7 +31895,7 @@ async function fingerprintData(entries, root, opts = {}) {
   const found = /* @__PURE__ */ new Map();
   const inProgress = /* @__PURE__ */ new Map();
   const work = (async () => {
-    await collect({ out: found, warn, checkTime, tolerant: false }, entries, root);
+    await collect({ out: found, warn, checkTime, tolerant: false }, entries2, root);
     for (const [rel, f] of [...found]) {
       if (!f.viaLink) continue;
       checkTime(() => `looking up ${rel} (data: entry "${f.entry}")`);
@@ -31810,11 +31926,11 @@ async function fingerprintData(entries, root, opts = {}) {
   }
   return { files: Object.fromEntries(sortBytesBy(hashed, ([rel]) => rel)) };
 }
-async function statSnapshot(entries, root) {
+async function statSnapshot(entries2, root) {
   const found = /* @__PURE__ */ new Map();
   await collect({ out: found, warn: () => {
   }, checkTime: () => {
-  }, tolerant: true }, entries, root);
+  }, tolerant: true }, entries2, root);
   const snapshot = /* @__PURE__ */ new Map();
   for (const [rel, f] of sortBytesBy(found, ([r]) => r)) {
     const st = await stat(f.abs, { bigint: true }).catch(() => void 0);
@@ -32817,9 +32933,9 @@ function jsonArrays(doc) {
         visit3(item, childKey(key, String(i), true));
       });
     } else if (v !== null && typeof v === "object") {
-      const entries = Object.entries(v);
-      if (entries.length === 0) out.set(key, { kind: "text", dtype: "object", shape: [], values: ["{}"] });
-      for (const [k, item] of entries) visit3(item, childKey(key, k, false));
+      const entries2 = Object.entries(v);
+      if (entries2.length === 0) out.set(key, { kind: "text", dtype: "object", shape: [], values: ["{}"] });
+      for (const [k, item] of entries2) visit3(item, childKey(key, k, false));
     } else {
       const t = v === null ? "null" : typeof v === "boolean" ? "boolean" : "string";
       out.set(key, { kind: "text", dtype: t, shape: [], values: [String(v)] });
@@ -32908,7 +33024,7 @@ async function readZipDirectory(fh, fileSize) {
   if (dirSize > MAX_DIRECTORY) throw new FormatError(`central directory of ${dirSize} bytes is too large`);
   if (dirOffset + dirSize > fileSize) throw new FormatError("central directory lies beyond the end of the file");
   const dir = await readAt(fh, dirOffset, dirSize);
-  const entries = [];
+  const entries2 = [];
   let p = 0;
   for (let n = 0; n < count2; n++) {
     if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL)
@@ -32948,10 +33064,10 @@ async function readZipDirectory(fh, fileSize) {
       }
       e += 4 + len;
     }
-    entries.push(entry);
+    entries2.push(entry);
     p = end + commentLen;
   }
-  return entries;
+  return entries2;
 }
 function checkReadable(entry) {
   if (entry.flags & 1) throw new FormatError(`entry ${entry.name} is encrypted`);
@@ -33124,9 +33240,9 @@ async function openNpy(file2, size, limits) {
 async function openNpz(file2, size, limits) {
   const fh = await open4(file2, "r");
   try {
-    const entries = await readZipDirectory(fh, size);
+    const entries2 = await readZipDirectory(fh, size);
     const byName = /* @__PURE__ */ new Map();
-    for (const e of entries) {
+    for (const e of entries2) {
       if (e.name.endsWith("/")) continue;
       byName.set(e.name.endsWith(".npy") ? e.name.slice(0, -4) : e.name, e);
     }
@@ -34662,12 +34778,6 @@ async function probeEnvironment(runtime, opts) {
   return { facts: { ...facts, ...r.doc } };
 }
 
-// package.json
-var package_default = { version: "0.1.0" };
-
-// src/util/version.ts
-var TOOL_VERSION = package_default.version;
-
 // src/gate/observe.ts
 async function observe(s) {
   const { config: config2 } = s;
@@ -34693,8 +34803,8 @@ async function observe(s) {
 function withCommandLine(files, config2) {
   const options = [...commandLineOptions(config2.train.command)];
   if (!options.length) return files;
-  const entries = [...Object.entries(files), [COMMAND_LINE, Object.fromEntries(options)]];
-  return Object.fromEntries(entries.sort((a, b) => compareBytes(a[0], b[0])));
+  const entries2 = [...Object.entries(files), [COMMAND_LINE, Object.fromEntries(options)]];
+  return Object.fromEntries(entries2.sort((a, b) => compareBytes(a[0], b[0])));
 }
 function settingsOf(config2) {
   return {
@@ -35976,6 +36086,224 @@ function runEquivalence(args) {
   return { exitCode: r.verdict === "equivalent" ? 0 : 1, json: json2, text };
 }
 
+// src/gate/init.ts
+import { readdirSync, readFileSync as readFileSync2, statSync, writeFileSync as writeFileSync2 } from "node:fs";
+import path22 from "node:path";
+
+// src/config/starter.ts
+var OUT_FLAGS = ["--out", "--out_dir", "--out-dir", "--output_dir", "--output-dir", "--outdir", "--output"];
+var METRICS_FILE = /["'`](?:[^"'`]*\/)?(metrics\.(?:jsonl|json|ya?ml|csv))["'`]/;
+var DICT_KEY = /["'](\w+)["']\s*:\s*(?![\s{[])/g;
+var quotedFlag = (text, flag) => text.includes(`"${flag}"`) || text.includes(`'${flag}'`);
+function readScript(text) {
+  let seedArgs = ["--seed", "{seed}"];
+  let outArgs = ["--out", "{out}"];
+  let found = { seed: quotedFlag(text, "--seed"), out: false };
+  const outFlag = OUT_FLAGS.find((f) => quotedFlag(text, f));
+  if (outFlag) {
+    outArgs = [outFlag, "{out}"];
+    found.out = true;
+  } else if (/configurator\.py/.test(text)) {
+    const global = (name) => new RegExp(`^\\s*${name}\\s*=`, "m").test(text);
+    if (global("out_dir")) outArgs = ["--out_dir={out}"];
+    if (global("seed")) seedArgs = ["--seed={seed}"];
+    found = { seed: global("seed"), out: global("out_dir") };
+  }
+  const lines = text.split("\n");
+  const at = lines.findIndex((l) => METRICS_FILE.test(l));
+  const metricsFile = at < 0 ? void 0 : METRICS_FILE.exec(lines[at] ?? "")?.[1];
+  const flags = { seedArgs, outArgs, flagsFound: found.seed && found.out };
+  if (metricsFile) {
+    const end = lines.findIndex((l, i) => i > at && /^\s*\}/.test(l));
+    const block = lines.slice(at, end < 0 ? at + 12 : Math.min(end, at + 12)).join("\n");
+    const metricNames = [...new Set([...block.matchAll(DICT_KEY)].map((m) => m[1]))];
+    return { ...flags, metricsFile, metricNames };
+  }
+  const printed = printedMetrics(lines);
+  return { ...flags, metricNames: printed?.names ?? [], ...printed ? { metricPattern: printed.pattern } : {} };
+}
+var PRINTED = /((?:[A-Za-z]+[ _])?(?:loss|acc|accuracy|ppl|perplexity|f1))\s*[:=]?\s*\{[^{}]*\}/g;
+var regexEscape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+function printedMetrics(lines) {
+  let best;
+  for (const line of lines) {
+    const fstring = /print\(\s*f(["'])(.*?)\1/.exec(line)?.[2];
+    if (!fstring) continue;
+    const found = [...fstring.matchAll(PRINTED)];
+    if (!found.length || best && best.names.length >= found.length) continue;
+    const names = [];
+    let pattern = "";
+    let last = -1;
+    for (const m of found) {
+      const label = m[1];
+      const name = label.replace(/\W+/g, "_").toLowerCase();
+      if (names.includes(name)) continue;
+      const between = last < 0 ? "" : fstring.slice(last, m.index);
+      pattern += regexEscape(between).replace(/\\\{[^{}]*\\\}/g, ".*?");
+      pattern += `${regexEscape(fstring.slice(m.index, m.index + label.length))}\\W*(?<${name}>[-+0-9.eE]+)`;
+      names.push(name);
+      last = m.index + m[0].length;
+    }
+    best = { pattern, names };
+  }
+  return best;
+}
+function metricNamesOf(doc, prefix = "") {
+  if (typeof doc === "number") return prefix ? [prefix] : [];
+  if (!doc || typeof doc !== "object" || Array.isArray(doc)) return [];
+  return Object.entries(doc).flatMap(([k, v]) => metricNamesOf(v, prefix ? `${prefix}.${k}` : k));
+}
+var yamlString = (s) => /^[\w./-]+$/.test(s) && !/^[-+]?[\d.]/.test(s) ? s : JSON.stringify(s);
+var flow = (items) => `[${items.map(yamlString).join(", ")}]`;
+function renderStarter(f) {
+  const check4 = (ok) => ok ? "" : "   # check";
+  const command = ["python3", f.script ?? "train.py", ...f.seedArgs, ...f.outArgs];
+  const names = f.metricNames.length ? f.metricNames.slice(0, 12) : ["accuracy", "loss"];
+  const lines = [
+    ...f.schemaPath ? [`# yaml-language-server: $schema=${f.schemaPath}`] : [],
+    '# repro-gate config written by `repro-gate init`: review the lines marked "check".',
+    "# Every key is described in the README's Configuration section. Paths are relative to this file.",
+    "version: 1",
+    "train:",
+    "  # The training as an argv list, run without a shell. {seed} and {out} are replaced for each",
+    "  # seed; the training writes its metrics into {out} (it also gets $REPRO_GATE_SEED/_OUT).",
+    `  command: ${flow(command)}${check4(f.script !== void 0 && f.flagsFound)}`,
+    "  # image: ghcr.io/acme/train@sha256:<64 hex>   # train in a container pinned by digest",
+    '  env: {PYTHONHASHSEED: "0"}',
+    "  timeout: 30m",
+    "seeds: 5                 # seeds 0..4 (statistical mode needs at least 2)",
+    "mode: statistical        # or exact: every metric and artifact bit-identical per seed",
+    "metrics:",
+    ...f.metricPattern ? [
+      "  # Read from the printed output: the last match of each named group is that metric.",
+      `  pattern: ${f.metricPattern.includes("'") ? JSON.stringify(f.metricPattern) : `'${f.metricPattern}'`}   # check`
+    ] : [
+      `  file: ${yamlString(f.metricsFile ?? "metrics.json")}${f.metricsFile ? "" : "   # check: the file the training writes into {out}"}`,
+      "  # pattern: 'val loss (?<val_loss>[0-9.]+)'   # or read metrics from the printed output"
+    ],
+    `  # ${f.metricSource ? `Metric names found in ${f.metricSource}.` : "Check: the metrics your training writes."} Margins are placeholders: \`repro-gate record\``,
+    "  # prints each metric's spread over the seeds; choose a margin a few times larger.",
+    ...names.map((n) => `  ${yamlString(n)}: {margin: 1%}`),
+    `data: ${flow(f.data)}${f.data.length ? "" : "                 # data files or folders to fingerprint"}`,
+    `config: ${flow(f.config)}${f.config.length ? "" : "               # config files to diff key by key"}`,
+    "# artifacts: [model.pt]  # files in {out} hashed and compared in exact mode",
+    "baseline: .repro-gate/baseline.json"
+  ];
+  return `${lines.join("\n")}
+`;
+}
+
+// src/gate/init.ts
+var SCRIPTS = ["train.py", "src/train.py", "scripts/train.py", "training/train.py"];
+var DATA_DIRS = ["data", "dataset", "datasets"];
+var CONFIG_FILE = /^(params|config|hparams|hyperparams|train)\.(ya?ml|json|toml|ini|cfg)$/;
+var CONFIG_DIRS = ["config", "configs", "conf"];
+var SKIP_DIR = /^(\.|node_modules$|__pycache__$|venv$|env$|site-packages$)/;
+var MAX_READ = 1 << 20;
+function entries(dir) {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+  } catch {
+    return [];
+  }
+}
+function readSmall(file2) {
+  try {
+    return statSync(file2).size <= MAX_READ ? readFileSync2(file2, "utf8") : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function findScript(root) {
+  const known = SCRIPTS.find((s) => statSync(path22.join(root, s), { throwIfNoEntry: false })?.isFile());
+  return known ?? entries(root).find((e) => e.isFile() && /^train.*\.py$/.test(e.name))?.name;
+}
+function findMetricsFile(root, name) {
+  if (!name.endsWith(".json")) return void 0;
+  let level = [root];
+  let visited = 0;
+  for (let depth = 0; depth < 4 && level.length; depth++) {
+    const next = [];
+    for (const dir of level) {
+      if (++visited > 500) return void 0;
+      for (const e of entries(dir)) {
+        if (e.isFile() && e.name === name) return path22.join(dir, e.name);
+        if (e.isDirectory() && !SKIP_DIR.test(e.name)) next.push(path22.join(dir, e.name));
+      }
+    }
+    level = next;
+  }
+  return void 0;
+}
+function detectProject(configDir) {
+  const script = findScript(configDir);
+  const scriptText = script ? readSmall(path22.join(configDir, script)) : void 0;
+  const fromScript = readScript(scriptText ?? "");
+  let metricNames = fromScript.metricNames;
+  let metricSource = metricNames.length && script ? script : void 0;
+  const earlier = fromScript.metricPattern ? void 0 : findMetricsFile(configDir, fromScript.metricsFile ?? "metrics.json");
+  if (earlier) {
+    try {
+      const names = metricNamesOf(JSON.parse(readSmall(earlier) ?? ""));
+      if (names.length) {
+        metricNames = names;
+        metricSource = path22.relative(configDir, earlier);
+      }
+    } catch {
+    }
+  }
+  const top = entries(configDir);
+  const schema = path22.join("node_modules", "repro-gate", "schema", "repro-gate.schema.json");
+  return {
+    ...script ? { script } : {},
+    seedArgs: fromScript.seedArgs,
+    outArgs: fromScript.outArgs,
+    flagsFound: script !== void 0 && fromScript.flagsFound,
+    ...fromScript.metricsFile ? { metricsFile: fromScript.metricsFile } : {},
+    ...fromScript.metricPattern ? { metricPattern: fromScript.metricPattern } : {},
+    metricNames,
+    ...metricSource ? { metricSource } : {},
+    data: top.filter((e) => e.isDirectory() && DATA_DIRS.includes(e.name)).map((e) => `${e.name}/`),
+    config: [
+      ...top.filter((e) => e.isFile() && CONFIG_FILE.test(e.name)).map((e) => e.name),
+      ...top.filter((e) => e.isDirectory() && CONFIG_DIRS.includes(e.name)).flatMap(
+        (d) => entries(path22.join(configDir, d.name)).filter((e) => e.isFile() && /\.(ya?ml|json|toml|py|ini|cfg)$/.test(e.name)).map((e) => `${d.name}/${e.name}`)
+      )
+    ].slice(0, 8),
+    ...statSync(path22.join(configDir, schema), { throwIfNoEntry: false })?.isFile() ? { schemaPath: schema } : {}
+  };
+}
+function init(opts) {
+  const file2 = path22.resolve(opts.cwd, opts.configPath);
+  const dir = path22.dirname(file2);
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+    throw new GateError(`Cannot write ${opts.configPath}: the folder ${dir} does not exist.`, "Create it first.");
+  const facts = detectProject(dir);
+  try {
+    writeFileSync2(file2, renderStarter(facts), { flag: "wx" });
+  } catch (err) {
+    if (err.code === "EEXIST")
+      throw new GateError(
+        `${opts.configPath} already exists; repro-gate init never overwrites a config.`,
+        "Edit it, or write a new one elsewhere with `repro-gate init --config other.yml`."
+      );
+    throw err;
+  }
+  const config2 = path22.relative(opts.cwd, file2) || path22.basename(file2);
+  const word = (p) => /^[\w./-]+$/.test(p) ? p : `'${p.replaceAll("'", `'\\''`)}'`;
+  const flag = config2 === "repro-gate.yml" ? "" : ` --config ${word(config2)}`;
+  const baseline = word(path22.join(path22.relative(opts.cwd, dir), ".repro-gate", "baseline.json"));
+  return {
+    config: config2,
+    facts,
+    next: [
+      `repro-gate record${flag}`,
+      `git add ${word(config2)} ${baseline} && git commit -m "repro-gate baseline"`,
+      `repro-gate check${flag}`
+    ]
+  };
+}
+
 // src/gate/index.ts
 var GATE_VERBS = { record: record2, check: check3, drift };
 function isGateCommand(name) {
@@ -36452,32 +36780,11 @@ ${footer}
 }
 
 // src/cli.ts
-var USAGE = `repro-gate ${TOOL_VERSION} — does this ML training still reproduce its baseline?
-
-Usage: repro-gate <command> [--config repro-gate.yml] [--json] [--verbose]
-
-Commands:
-  record       run every seed and write the baseline file            exit 0 ok, 2 error
-  check        run every seed and compare with the baseline          exit 0 pass, 1 fail, 2 error
-               [--base REF]: also judge by REF's baseline and gate settings, and follow REF's
-               verdict when this change alters them, unless --accept-baseline-change
-  drift        diff data, config and environment with the baseline   exit 0 none, 1 drift, 2 error
-  equivalence  TOST on two samples: --candidate 1,2,3 --baseline 4,5,6 --lower L --upper U
-               [--alpha 0.05] [--paired]                              exit 0 equivalent, 1 not, 2 error
-  diagnose     rerun one seed (--seed N) twice, then with one factor changed at a time,
-               and name the cause of nondeterminism                  exit 0 deterministic, 1 not, 2 error
-
-Options:
-  --config FILE   the config file (default: repro-gate.yml)
-  --json          print one JSON document on stdout
-  --markdown      print the report as GitHub Markdown, escaped like the PR comment
-  --verbose       show stack traces for errors
-  --help, --version`;
 var OPTIONS = {
   config: { type: "string", default: "repro-gate.yml" },
   json: { type: "boolean", default: false },
   verbose: { type: "boolean", default: false },
-  help: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
   version: { type: "boolean", default: false },
   candidate: { type: "string" },
   baseline: { type: "string" },
@@ -36554,19 +36861,43 @@ async function main(argv, io, onCancel) {
   try {
     const { values, positionals } = parseCommandLine(argv);
     reporter.verbose = values.verbose;
-    if (values.version) {
-      io.stdout(`${TOOL_VERSION}
+    const print = (text, json2) => io.stdout(values.json ? `${JSON.stringify(json2, null, 2)}
+` : `${text}
 `);
+    if (values.version) {
+      print(TOOL_VERSION, { version: TOOL_VERSION });
       return 0;
     }
     const command = positionals[0];
-    if (values.help || !command) {
-      io.stdout(`${USAGE}
+    if (values.help || command === "help") {
+      const topic = command === "help" ? positionals[1] ?? (values.help ? "help" : void 0) : command;
+      if (topic !== void 0 && !isHelpTopic(topic))
+        throw new GateError(
+          `No help for "${topic}": there is no such command.`,
+          `Commands: ${COMMAND_NAMES.join(", ")}.`
+        );
+      const text = topic === void 0 ? overview() : commandHelp(topic);
+      print(text, { help: text });
+      return 0;
+    }
+    if (!command) {
+      io.stderr(`${overview()}
+
 `);
-      return values.help ? 0 : 2;
+      throw new GateError(
+        "No command given.",
+        "Run `repro-gate init` to start, or `repro-gate help` for every command."
+      );
     }
     if (positionals.length > 1)
       throw new GateError(`Unexpected argument "${positionals[1]}".`, "Run `repro-gate --help` for usage.");
+    if (command === "init") {
+      const result = init({ configPath: values.config, cwd: io.cwd });
+      const steps = result.next.map((c, i) => `  ${i + 1}. ${c}`).join("\n");
+      print(`Wrote ${result.config}. Review the lines marked "check", then:
+${steps}`, result);
+      return 0;
+    }
     if (command === "equivalence") {
       const result = runEquivalence(values);
       io.stdout(values.json ? `${JSON.stringify(result.json, null, 2)}
@@ -36597,7 +36928,7 @@ async function main(argv, io, onCancel) {
     if (!isGateCommand(command)) {
       throw new GateError(
         `Unknown command "${command}".`,
-        "Use one of: record, check, drift, equivalence, diagnose (see `repro-gate --help`)."
+        `Use one of: ${COMMAND_NAMES.join(", ")} (see \`repro-gate --help\`).`
       );
     }
     if ((values.base !== void 0 || values["accept-baseline-change"]) && command !== "check") {

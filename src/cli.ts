@@ -6,40 +6,19 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { diagnose, handleCancellation, isGateCommand, runEquivalence, runGate } from './gate/index.js';
+import { COMMAND_NAMES, commandHelp, isHelpTopic, overview } from './cli-help.js';
+import { diagnose, handleCancellation, init, isGateCommand, runEquivalence, runGate } from './gate/index.js';
 import { renderDiagnosis } from './report/diagnosis.js';
 import { escaperFor, renderMarkdown } from './report/markdown.js';
 import { CancelledError, formatGateError, GateError } from './util/errors.js';
 import { stderrLogger } from './util/logger.js';
 import { TOOL_VERSION } from './util/version.js';
 
-const USAGE = `repro-gate ${TOOL_VERSION} — does this ML training still reproduce its baseline?
-
-Usage: repro-gate <command> [--config repro-gate.yml] [--json] [--verbose]
-
-Commands:
-  record       run every seed and write the baseline file            exit 0 ok, 2 error
-  check        run every seed and compare with the baseline          exit 0 pass, 1 fail, 2 error
-               [--base REF]: also judge by REF's baseline and gate settings, and follow REF's
-               verdict when this change alters them, unless --accept-baseline-change
-  drift        diff data, config and environment with the baseline   exit 0 none, 1 drift, 2 error
-  equivalence  TOST on two samples: --candidate 1,2,3 --baseline 4,5,6 --lower L --upper U
-               [--alpha 0.05] [--paired]                              exit 0 equivalent, 1 not, 2 error
-  diagnose     rerun one seed (--seed N) twice, then with one factor changed at a time,
-               and name the cause of nondeterminism                  exit 0 deterministic, 1 not, 2 error
-
-Options:
-  --config FILE   the config file (default: repro-gate.yml)
-  --json          print one JSON document on stdout
-  --markdown      print the report as GitHub Markdown, escaped like the PR comment
-  --verbose       show stack traces for errors
-  --help, --version`;
-
 const OPTIONS = {
   config: { type: 'string', default: 'repro-gate.yml' },
   json: { type: 'boolean', default: false },
   verbose: { type: 'boolean', default: false },
-  help: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', default: false },
   candidate: { type: 'string' },
   baseline: { type: 'string' },
@@ -137,18 +116,42 @@ export async function main(
   try {
     const { values, positionals } = parseCommandLine(argv);
     reporter.verbose = values.verbose;
+    // With --json, even help and the version are one JSON document.
+    const print = (text: string, json: object) =>
+      io.stdout(values.json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`);
     if (values.version) {
-      io.stdout(`${TOOL_VERSION}\n`);
+      print(TOOL_VERSION, { version: TOOL_VERSION });
       return 0;
     }
     const command = positionals[0];
-    if (values.help || !command) {
-      io.stdout(`${USAGE}\n`);
-      return values.help ? 0 : 2;
+    if (values.help || command === 'help') {
+      // `help --help` is help's own page.
+      const topic = command === 'help' ? (positionals[1] ?? (values.help ? 'help' : undefined)) : command;
+      if (topic !== undefined && !isHelpTopic(topic))
+        throw new GateError(
+          `No help for "${topic}": there is no such command.`,
+          `Commands: ${COMMAND_NAMES.join(', ')}.`,
+        );
+      const text = topic === undefined ? overview() : commandHelp(topic);
+      print(text, { help: text });
+      return 0;
+    }
+    if (!command) {
+      io.stderr(`${overview()}\n\n`);
+      throw new GateError(
+        'No command given.',
+        'Run `repro-gate init` to start, or `repro-gate help` for every command.',
+      );
     }
     if (positionals.length > 1)
       throw new GateError(`Unexpected argument "${positionals[1]}".`, 'Run `repro-gate --help` for usage.');
 
+    if (command === 'init') {
+      const result = init({ configPath: values.config, cwd: io.cwd });
+      const steps = result.next.map((c, i) => `  ${i + 1}. ${c}`).join('\n');
+      print(`Wrote ${result.config}. Review the lines marked "check", then:\n${steps}`, result);
+      return 0;
+    }
     if (command === 'equivalence') {
       const result = runEquivalence(values);
       io.stdout(values.json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
@@ -177,7 +180,7 @@ export async function main(
     if (!isGateCommand(command)) {
       throw new GateError(
         `Unknown command "${command}".`,
-        'Use one of: record, check, drift, equivalence, diagnose (see `repro-gate --help`).',
+        `Use one of: ${COMMAND_NAMES.join(', ')} (see \`repro-gate --help\`).`,
       );
     }
     if ((values.base !== undefined || values['accept-baseline-change']) && command !== 'check') {

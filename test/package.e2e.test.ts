@@ -5,11 +5,11 @@
  * (the example's training).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { copyExample, REPO_ROOT } from './helpers/project.js';
+import { copyExample, git, REPO_ROOT } from './helpers/project.js';
 
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 let packed: { filename: string; files: Array<{ path: string }> };
@@ -39,7 +39,16 @@ describe('npm pack → npm install into an empty folder', () => {
   it('packs the bundles, action.yml, the docs and the licence, and no sources', () => {
     const files = packed.files.map((f) => f.path).sort();
     expect(files).toEqual(
-      expect.arrayContaining(['LICENSE', 'README.md', 'action.yml', 'dist/cli.js', 'dist/index.js', 'package.json']),
+      expect.arrayContaining([
+        'LICENSE',
+        'README.md',
+        'CHANGELOG.md',
+        'action.yml',
+        'dist/cli.js',
+        'dist/index.js',
+        'package.json',
+        'schema/repro-gate.schema.json',
+      ]),
     );
     expect(files.filter((f) => /^(src|test|scripts|examples|node_modules)\//.test(f))).toEqual([]);
   });
@@ -73,5 +82,25 @@ describe('npm pack → npm install into an empty folder', () => {
     const r = repro(['check', '--config', 'repro-gate.exact.yml'], project);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^## ✅ repro-gate: reproducible/);
+  });
+
+  it('starts a project from nothing: init, then the three commands it prints', async () => {
+    const project = await copyExample(); // no baselines
+    for (const f of ['repro-gate.yml', 'repro-gate.exact.yml']) rmSync(join(project, f));
+    const init = repro(['init'], project);
+    expect(init.status, init.stderr).toBe(0);
+    const next = [...init.stdout.matchAll(/^ {2}\d\. (.*)$/gm)].map((m) => m[1]);
+    expect(next).toEqual([
+      'repro-gate record',
+      'git add repro-gate.yml .repro-gate/baseline.json && git commit -m "repro-gate baseline"',
+      'repro-gate check',
+    ]);
+    const record = repro(['record'], project);
+    expect(record.status, record.stderr).toBe(0);
+    git(project, 'add', 'repro-gate.yml', '.repro-gate/baseline.json');
+    git(project, 'commit', '-qm', 'repro-gate baseline');
+    const check = repro(['check'], project);
+    expect(check.status, check.stderr).toBe(0);
+    expect(check.stdout).toMatch(/^## ✅ repro-gate: equivalent/m);
   });
 });
