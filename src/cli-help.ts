@@ -91,6 +91,7 @@ const COMMON = [
   '--config FILE   the config file (default: repro-gate.yml)',
   '--json          print exactly one JSON document on stdout, errors included: {"error": {message, hint}}',
   '--markdown      print the report as GitHub Markdown, escaped like the PR comment',
+  '-q, --quiet     print only the verdict line (record, check, drift); warnings still go to stderr',
   '--verbose       show stack traces for errors',
   '-h, --help      show help;  --version  print the version',
 ];

@@ -7,6 +7,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { COMMAND_NAMES, commandHelp, isHelpTopic, overview } from './cli-help.js';
+import { terminalReport, wantsColour } from './cli-style.js';
 import { diagnose, handleCancellation, init, isGateCommand, runEquivalence, runGate } from './gate/index.js';
 import { renderDiagnosis } from './report/diagnosis.js';
 import { escaperFor, renderMarkdown } from './report/markdown.js';
@@ -28,6 +29,7 @@ const OPTIONS = {
   paired: { type: 'boolean', default: false },
   seed: { type: 'string' },
   markdown: { type: 'boolean', default: false },
+  quiet: { type: 'boolean', short: 'q', default: false },
   base: { type: 'string' },
   'accept-baseline-change': { type: 'boolean', default: false },
 } as const;
@@ -62,7 +64,12 @@ export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   cwd: string;
+  /** Colour the verdicts in a terminal report (see wantsColour); off when unset. */
+  colour?: boolean;
 }
+
+/** --quiet: warnings still reach stderr, training output and progress do not. */
+const quietLogger = { info: () => {}, warn: stderrLogger.warn };
 
 /** Prints an error once (one JSON document with --json) and gives its exit code. */
 function errorReporter(argv: string[], io: CliIo): { verbose: boolean; fail: (err: unknown) => number } {
@@ -192,7 +199,7 @@ export async function main(
     const outcome = await runGate(command, {
       configPath: values.config,
       cwd: io.cwd,
-      log: stderrLogger,
+      log: values.quiet ? quietLogger : stderrLogger,
       ...(values.base !== undefined ? { base: values.base } : {}),
       ...(values['accept-baseline-change']
         ? { acceptBaselineChange: true, acceptedBy: '--accept-baseline-change' }
@@ -201,7 +208,9 @@ export async function main(
     io.stdout(
       values.json
         ? `${JSON.stringify(outcome.report, null, 2)}\n`
-        : renderMarkdown(outcome.report, { format: values.markdown ? 'github' : 'terminal' }),
+        : values.markdown
+          ? renderMarkdown(outcome.report, { format: 'github' })
+          : terminalReport(outcome.report, { quiet: values.quiet, colour: io.colour ?? false }),
     );
     return outcome.exitCode;
   } catch (err) {
@@ -222,6 +231,7 @@ if (isEntryPoint()) {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     cwd: process.cwd(),
+    colour: wantsColour(process.env, process.stdout.isTTY === true),
   };
   const code = await main(process.argv.slice(2), io, (report) =>
     // Every training is stopped by now; if the command has not ended on its own, end it here.
