@@ -118,17 +118,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path26) {
-      const ctrl = callVisitor(key, node2, visitor, path26);
+    function visit_(key, node2, visitor, path27) {
+      const ctrl = callVisitor(key, node2, visitor, path27);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path26, ctrl);
-        return visit_(key, ctrl, visitor, path26);
+        replaceNode(key, path27, ctrl);
+        return visit_(key, ctrl, visitor, path27);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path26 = Object.freeze(path26.concat(node2));
+          path27 = Object.freeze(path27.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path26);
+            const ci = visit_(i, node2.items[i], visitor, path27);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -139,13 +139,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path26 = Object.freeze(path26.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path26);
+          path27 = Object.freeze(path27.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path27);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path26);
+          const cv = visit_("value", node2.value, visitor, path27);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -166,17 +166,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path26) {
-      const ctrl = await callVisitor(key, node2, visitor, path26);
+    async function visitAsync_(key, node2, visitor, path27) {
+      const ctrl = await callVisitor(key, node2, visitor, path27);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path26, ctrl);
-        return visitAsync_(key, ctrl, visitor, path26);
+        replaceNode(key, path27, ctrl);
+        return visitAsync_(key, ctrl, visitor, path27);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path26 = Object.freeze(path26.concat(node2));
+          path27 = Object.freeze(path27.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path26);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path27);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -187,13 +187,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path26 = Object.freeze(path26.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path26);
+          path27 = Object.freeze(path27.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path27);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path26);
+          const cv = await visitAsync_("value", node2.value, visitor, path27);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -220,23 +220,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path26) {
+    function callVisitor(key, node2, visitor, path27) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path26);
+        return visitor(key, node2, path27);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path26);
+        return visitor.Map?.(key, node2, path27);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path26);
+        return visitor.Seq?.(key, node2, path27);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path26);
+        return visitor.Pair?.(key, node2, path27);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path26);
+        return visitor.Scalar?.(key, node2, path27);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path26);
+        return visitor.Alias?.(key, node2, path27);
       return void 0;
     }
-    function replaceNode(key, path26, node2) {
-      const parent = path26[path26.length - 1];
+    function replaceNode(key, path27, node2) {
+      const parent = path27[path27.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -848,10 +848,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path26, value2) {
+    function collectionFromPath(schema, path27, value2) {
       let v = value2;
-      for (let i = path26.length - 1; i >= 0; --i) {
-        const k = path26[i];
+      for (let i = path27.length - 1; i >= 0; --i) {
+        const k = path27[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -870,7 +870,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path26) => path26 == null || typeof path26 === "object" && !!path26[Symbol.iterator]().next().done;
+    var isEmptyPath = (path27) => path27 == null || typeof path27 === "object" && !!path27[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -900,11 +900,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path26, value2) {
-        if (isEmptyPath(path26))
+      addIn(path27, value2) {
+        if (isEmptyPath(path27))
           this.add(value2);
         else {
-          const [key, ...rest] = path26;
+          const [key, ...rest] = path27;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value2);
@@ -918,8 +918,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path26) {
-        const [key, ...rest] = path26;
+      deleteIn(path27) {
+        const [key, ...rest] = path27;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -933,8 +933,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path26, keepScalar) {
-        const [key, ...rest] = path26;
+      getIn(path27, keepScalar) {
+        const [key, ...rest] = path27;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -952,8 +952,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path26) {
-        const [key, ...rest] = path26;
+      hasIn(path27) {
+        const [key, ...rest] = path27;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -963,8 +963,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path26, value2) {
-        const [key, ...rest] = path26;
+      setIn(path27, value2) {
+        const [key, ...rest] = path27;
         if (rest.length === 0) {
           this.set(key, value2);
         } else {
@@ -1644,8 +1644,8 @@ ${ctx.indent}`;
         const vs0 = valueStr[0];
         const nl0 = valueStr.indexOf("\n");
         const hasNewline = nl0 !== -1;
-        const flow = ctx.inFlow ?? value2.flow ?? value2.items.length === 0;
-        if (hasNewline || !flow) {
+        const flow2 = ctx.inFlow ?? value2.flow ?? value2.items.length === 0;
+        if (hasNewline || !flow2) {
           let hasPropsLine = false;
           if (hasNewline && (vs0 === "&" || vs0 === "!")) {
             let sp0 = valueStr.indexOf(" ");
@@ -1871,8 +1871,8 @@ var require_stringifyCollection = __commonJS({
     var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyCollection(collection, ctx, options) {
-      const flow = ctx.inFlow ?? collection.flow;
-      const stringify3 = flow ? stringifyFlowCollection : stringifyBlockCollection;
+      const flow2 = ctx.inFlow ?? collection.flow;
+      const stringify3 = flow2 ? stringifyFlowCollection : stringifyBlockCollection;
       return stringify3(collection, ctx, options);
     }
     function stringifyBlockCollection({ comment, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
@@ -3479,9 +3479,9 @@ var require_Document = __commonJS({
           this.contents.add(value2);
       }
       /** Adds a value to the document. */
-      addIn(path26, value2) {
+      addIn(path27, value2) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path26, value2);
+          this.contents.addIn(path27, value2);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3515,7 +3515,7 @@ var require_Document = __commonJS({
           options = replacer;
           replacer = void 0;
         }
-        const { aliasDuplicateObjects, anchorPrefix, flow, keepUndefined, onTagObj, tag } = options ?? {};
+        const { aliasDuplicateObjects, anchorPrefix, flow: flow2, keepUndefined, onTagObj, tag } = options ?? {};
         const { onAnchor, setAnchors, sourceObjects } = anchors.createNodeAnchors(
           this,
           // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
@@ -3531,7 +3531,7 @@ var require_Document = __commonJS({
           sourceObjects
         };
         const node2 = createNode.createNode(value2, tag, ctx);
-        if (flow && identity.isCollection(node2))
+        if (flow2 && identity.isCollection(node2))
           node2.flow = true;
         setAnchors();
         return node2;
@@ -3556,14 +3556,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path26) {
-        if (Collection.isEmptyPath(path26)) {
+      deleteIn(path27) {
+        if (Collection.isEmptyPath(path27)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path26) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path27) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3578,10 +3578,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path26, keepScalar) {
-        if (Collection.isEmptyPath(path26))
+      getIn(path27, keepScalar) {
+        if (Collection.isEmptyPath(path27))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path26, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path27, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path26) {
-        if (Collection.isEmptyPath(path26))
+      hasIn(path27) {
+        if (Collection.isEmptyPath(path27))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path26) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path27) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3612,13 +3612,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path26, value2) {
-        if (Collection.isEmptyPath(path26)) {
+      setIn(path27, value2) {
+        if (Collection.isEmptyPath(path27)) {
           this.contents = value2;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path26), value2);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path27), value2);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path26, value2);
+          this.contents.setIn(path27, value2);
         }
       }
       /**
@@ -3779,7 +3779,7 @@ ${pointer}
 var require_resolve_props = __commonJS({
   "node_modules/yaml/dist/compose/resolve-props.js"(exports) {
     "use strict";
-    function resolveProps(tokens, { flow, indicator, next, offset, onError, parentIndent, startOnNewline }) {
+    function resolveProps(tokens, { flow: flow2, indicator, next, offset, onError, parentIndent, startOnNewline }) {
       let spaceBefore = false;
       let atNewline = startOnNewline;
       let hasSpace = startOnNewline;
@@ -3808,7 +3808,7 @@ var require_resolve_props = __commonJS({
         }
         switch (token.type) {
           case "space":
-            if (!flow && (indicator !== "doc-start" || next?.type !== "flow-collection") && token.source.includes("	")) {
+            if (!flow2 && (indicator !== "doc-start" || next?.type !== "flow-collection") && token.source.includes("	")) {
               tab = token;
             }
             hasSpace = true;
@@ -3864,15 +3864,15 @@ var require_resolve_props = __commonJS({
             if (anchor2 || tag)
               onError(token, "BAD_PROP_ORDER", `Anchors and tags must be after the ${token.source} indicator`);
             if (found)
-              onError(token, "UNEXPECTED_TOKEN", `Unexpected ${token.source} in ${flow ?? "collection"}`);
+              onError(token, "UNEXPECTED_TOKEN", `Unexpected ${token.source} in ${flow2 ?? "collection"}`);
             found = token;
             atNewline = indicator === "seq-item-ind" || indicator === "explicit-key-ind";
             hasSpace = false;
             break;
           case "comma":
-            if (flow) {
+            if (flow2) {
               if (comma)
-                onError(token, "UNEXPECTED_TOKEN", `Unexpected , in ${flow}`);
+                onError(token, "UNEXPECTED_TOKEN", `Unexpected , in ${flow2}`);
               comma = token;
               atNewline = false;
               hasSpace = false;
@@ -5579,9 +5579,9 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path26) => {
+    visit3.itemAtPath = (cst, path27) => {
       let item = cst;
-      for (const [field, index] of path26) {
+      for (const [field, index] of path27) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -5590,23 +5590,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit3.parentCollection = (cst, path26) => {
-      const parent = visit3.itemAtPath(cst, path26.slice(0, -1));
-      const field = path26[path26.length - 1][0];
+    visit3.parentCollection = (cst, path27) => {
+      const parent = visit3.itemAtPath(cst, path27.slice(0, -1));
+      const field = path27[path27.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path26, item, visitor) {
-      let ctrl = visitor(item, path26);
+    function _visit(path27, item, visitor) {
+      let ctrl = visitor(item, path27);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path26.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path27.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5617,10 +5617,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path26);
+            ctrl = ctrl(item, path27);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path26) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path27) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -8039,8 +8039,8 @@ var require_utils = __commonJS({
       }
       return output2;
     };
-    exports.basename = (path26, { windows } = {}) => {
-      const segs = path26.split(windows ? /[\\/]/ : "/");
+    exports.basename = (path27, { windows } = {}) => {
+      const segs = path27.split(windows ? /[\\/]/ : "/");
       const last = segs[segs.length - 1];
       if (last === "") {
         return segs[segs.length - 2];
@@ -9565,12 +9565,671 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
-// src/gate/check.ts
-import { readFile as readFile8 } from "node:fs/promises";
+// package.json
+var package_default = { version: "0.1.0" };
 
-// src/baseline/io.ts
-import { mkdir, realpath as realpath2, rename, rm, writeFile } from "node:fs/promises";
-import path3 from "node:path";
+// src/util/version.ts
+var TOOL_VERSION = package_default.version;
+
+// src/cli-help.ts
+var COMMANDS = {
+  record: {
+    short: "run every seed and write the baseline file",
+    usage: "repro-gate record [--config FILE] [--no-cache] [--shard I/N [--result FILE]] [--json | --markdown]",
+    summary: "Run every seed and write the baseline file (commit it). Prints each metric's mean ± sd, to choose\nmargins from. Always trains; the runs are saved to the run cache for later checks.",
+    options: [
+      "--no-cache                  save nothing to the run cache",
+      "--shard I/N                 train only shard I of N's seeds and write a partial result (then aggregate)",
+      "--result FILE               where the shard writes it (default .repro-gate/shards/shard-I-of-N.json)"
+    ],
+    examples: ["repro-gate record", "repro-gate record --config examples/breast-cancer-logreg/repro-gate.yml"],
+    exit: "0 recorded, 2 error"
+  },
+  check: {
+    short: "run every seed and compare with the baseline",
+    usage: "repro-gate check [--config FILE] [--base REF [--accept-baseline-change]] [--no-cache] [--shard I/N [--result FILE]] [--json | --markdown]",
+    summary: "Run every seed and compare with the baseline: exactly, or by TOST equivalence per metric. A seed\nwhose inputs are unchanged is reused from the run cache (the report says which).",
+    options: [
+      "--base REF                  also judge by REF's baseline and gate settings, and follow REF's",
+      "                            verdict when this change alters them",
+      "--accept-baseline-change    the change to the baseline or gate settings is intended",
+      "--no-cache                  train every seed instead of reusing cached results",
+      "--shard I/N                 train only shard I of N's seeds and write a partial result (then aggregate)",
+      "--result FILE               where the shard writes it (default .repro-gate/shards/shard-I-of-N.json)"
+    ],
+    examples: [
+      "repro-gate check",
+      "repro-gate check --json > report.json",
+      "repro-gate check --base origin/main",
+      "repro-gate check --shard 2/4"
+    ],
+    exit: "0 pass, 1 fail, 2 error"
+  },
+  aggregate: {
+    short: "compare (or record) the shards' results as one run",
+    usage: "repro-gate aggregate --results DIR [--config FILE] [--base REF [--accept-baseline-change]] [--json | --markdown]",
+    summary: "Read every shard result (*.json) under DIR, refuse a missing, duplicated or mismatching shard, then\ncompare and report exactly as one unsharded check (or write the baseline, for record shards).",
+    options: ["--results DIR               the folder the shard results were downloaded to"],
+    examples: ["repro-gate aggregate --results shards/", "repro-gate aggregate --results shards/ --json"],
+    exit: "as check (0 pass, 1 fail) or record (0); 2 error"
+  },
+  drift: {
+    short: "diff data, config and environment with the baseline (no training)",
+    usage: "repro-gate drift [--config FILE] [--json | --markdown]",
+    summary: "Diff data, config and environment with the baseline, without training (seconds).",
+    examples: ["repro-gate drift", "repro-gate drift --json | jq .drift"],
+    exit: "0 no drift, 1 drift, 2 error"
+  },
+  equivalence: {
+    short: "TOST on two samples given on the command line",
+    usage: "repro-gate equivalence --candidate X,… --baseline Y,… --lower L --upper U [--alpha 0.05] [--paired]",
+    summary: "TOST on two samples given on the command line: is candidate − baseline within [L, U]?",
+    options: [
+      "--candidate, --baseline    comma-separated numbers",
+      "--lower, --upper           the equivalence margin (negative values are fine: --lower -0.01)",
+      "--alpha A                  significance level (default 0.05)",
+      "--paired                   paired t test (equal lengths, value i with value i)"
+    ],
+    examples: ["repro-gate equivalence --candidate 0.91,0.92,0.9 --baseline 0.9,0.91,0.92 --lower -0.02 --upper 0.02"],
+    exit: "0 equivalent, 1 not, 2 error"
+  },
+  diagnose: {
+    short: "rerun one seed and name the cause of nondeterminism",
+    usage: "repro-gate diagnose [--seed N] [--config FILE] [--json]",
+    summary: "Rerun one seed twice, then with one factor changed at a time, and name the cause of\nnondeterminism (parallelism, randomness).",
+    options: ["--seed N    the seed to rerun (default: diagnose.seed, else the first configured seed)"],
+    examples: ["repro-gate diagnose", "repro-gate diagnose --seed 3 --json"],
+    exit: "0 deterministic, 1 not, 2 error"
+  },
+  init: {
+    short: "write a commented starter repro-gate.yml for this project",
+    usage: "repro-gate init [--config repro-gate.yml] [--json]",
+    summary: "Write a commented starter config for the project in this folder: the training script and its\n--seed/--out flags, the metrics file and names, data and config files, where they can be found.\nNever overwrites an existing file; prints the next three commands.",
+    examples: ["repro-gate init", "repro-gate init --config ci/repro-gate.yml"],
+    exit: "0 written, 2 error (e.g. the file exists)"
+  },
+  help: {
+    short: "show the overview, or one command’s help",
+    usage: "repro-gate help [command]",
+    summary: "Show the overview, or one command’s help.",
+    examples: ["repro-gate help check"],
+    exit: "0, 2 for an unknown command"
+  }
+};
+var COMMAND_NAMES = Object.keys(COMMANDS);
+function isHelpTopic(name) {
+  return Object.hasOwn(COMMANDS, name);
+}
+var COMMON = [
+  "--config FILE   the config file (default: repro-gate.yml)",
+  '--json          print exactly one JSON document on stdout, errors included: {"error": {message, hint}}',
+  "--markdown      print the report as GitHub Markdown, escaped like the PR comment",
+  "-q, --quiet     print only the verdict line (record, check, drift); warnings still go to stderr",
+  "--verbose       show stack traces for errors",
+  "-h, --help      show help;  --version  print the version"
+];
+function overview() {
+  const width = Math.max(...COMMAND_NAMES.map((n) => n.length)) + 2;
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}${c.short}`);
+  return [
+    `repro-gate ${TOOL_VERSION} — does this ML training still reproduce its baseline?`,
+    "",
+    "Usage: repro-gate <command> [options]",
+    "",
+    "Commands:",
+    ...rows,
+    "",
+    "Options:",
+    ...COMMON.map((o) => `  ${o}`),
+    "",
+    "Start with `repro-gate init`, then `repro-gate record` and `repro-gate check`.",
+    "Run `repro-gate help <command>` for a command’s options and examples."
+  ].join("\n");
+}
+function commandHelp(name) {
+  const c = COMMANDS[name];
+  if (!c) return overview();
+  return [
+    `Usage: ${c.usage}`,
+    "",
+    c.summary,
+    ...c.options ? ["", "Options:", ...c.options.map((o) => `  ${o}`)] : [],
+    ...name === "help" || name === "equivalence" ? [] : ["", "Common options:", ...COMMON.map((o) => `  ${o}`)],
+    "",
+    "Examples:",
+    ...c.examples.map((e) => `  ${e}`),
+    "",
+    `Exit: ${c.exit}`
+  ].join("\n");
+}
+
+// src/util/format.ts
+function num(x, digits = 4) {
+  if (x === null || x === void 0) return "—";
+  if (!Number.isFinite(x)) return x > 0 ? "∞" : "−∞";
+  if (x === 0) return "0";
+  const abs = Math.abs(x);
+  const s = abs >= 1e-3 && abs < 1e6 ? String(Number(abs.toPrecision(digits))) : abs.toExponential(Math.max(1, digits - 2)).replace("e-", "e−");
+  return x < 0 ? `−${s}` : s;
+}
+function signed(x) {
+  const text = Math.abs(x) >= 1e-3 && Math.abs(x) < 1e6 ? Math.abs(x).toPrecision(4).replace(/\.?0+$/, "") : Math.abs(x).toExponential(3);
+  return `${x < 0 ? "−" : "+"}${text}`;
+}
+function plural(n, word, pluralForm = `${word}s`) {
+  return `${n} ${n === 1 ? word : pluralForm}`;
+}
+function shortHash(hash2) {
+  return hash2 ? hash2.slice(0, 12) : "—";
+}
+function listSome(items, max = 3) {
+  const shown = items.slice(0, max).join(", ");
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}
+function showValue(v) {
+  return v === void 0 ? "(none)" : typeof v === "string" ? v : JSON.stringify(v);
+}
+function significant(x, digits) {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? "NaN" : x > 0 ? "∞" : "−∞";
+  return String(Number(x.toPrecision(digits)));
+}
+function firstLine(text) {
+  const end = text.indexOf("\n");
+  return end === -1 ? text : text.slice(0, end);
+}
+
+// src/report/escape.ts
+var ENTITY = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+  "|": "&#124;",
+  "`": "&#96;",
+  // GitHub finds @mentions and #refs after decoding entities: a zero-width space breaks them.
+  "@": "&#64;&#8203;",
+  "\\": "&#92;",
+  "*": "&#42;",
+  _: "&#95;",
+  "[": "&#91;",
+  "]": "&#93;",
+  "~": "&#126;",
+  "#": "&#35;&#8203;"
+};
+function oneLine(value2, max) {
+  let s = typeof value2 === "string" ? value2 : value2 === void 0 ? "" : JSON.stringify(value2);
+  if (s.length > max) s = `${s.slice(0, max - 1)}…`;
+  return s.replace(/[\r\n\t]+/g, " ").replace(/[\u0000-\u001f\u007f-\u009f]/g, "");
+}
+function escapeText(value2, max = 200) {
+  return oneLine(value2, max).replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c] ?? c).replace(/:\/\//g, ":&#8203;//").replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}&#8203;.`);
+}
+function escapeCode(value2, max = 200) {
+  return value2 === void 0 ? "—" : `<code>${escapeText(value2, max)}</code>`;
+}
+var GITHUB = { text: escapeText, code: escapeCode, small: (line) => `<sub>${line}</sub>` };
+var TERMINAL = {
+  text: (value2, max = 200) => oneLine(value2, max).replaceAll("|", "\\|"),
+  code: (value2, max = 200) => value2 === void 0 ? "—" : `\`${oneLine(value2, max).replaceAll("|", "\\|")}\``,
+  small: (line) => line
+};
+
+// src/report/artifacts.ts
+var HEADER = "| Artifact | Array | Type and shape | Differing | Max abs diff | Max rel diff | Max ULP | NaN before → after |";
+var RULE = "|---|---|---|---|---|---|---|---|";
+function shape(s) {
+  return s === null ? "?" : `[${s.join(", ")}]`;
+}
+function typeAndShape(a, { text }) {
+  const dt = a.dtypeBefore === a.dtypeAfter || a.dtypeBefore === null || a.dtypeAfter === null ? text(a.dtypeAfter ?? a.dtypeBefore ?? "?", 40) : `${text(a.dtypeBefore, 40)} → ${text(a.dtypeAfter, 40)}`;
+  const sb = shape(a.shapeBefore);
+  const sa = shape(a.shapeAfter);
+  const sh = a.shapeBefore === null || a.shapeAfter === null || sb === sa ? a.shapeAfter ? sa : sb : `${sb} → ${sa}`;
+  return `${dt} ${sh}`;
+}
+function differing(a) {
+  if (a.status === "added" || a.status === "removed") return a.status;
+  if (a.differing === null)
+    return a.bitIdentical ? "0 (by hash)" : a.compared === 0 && a.note?.includes("SHA-256") ? "hash differs" : "—";
+  const extra = a.nonFiniteDiffering ? ` (${a.nonFiniteDiffering} NaN/∞)` : "";
+  return `${a.differing} / ${a.compared}${extra}`;
+}
+function nan(a) {
+  if (a.nanBefore === null && a.nanAfter === null) return "—";
+  const b = a.nanBefore ?? "—";
+  const c = a.nanAfter ?? "—";
+  const warn = (a.nanAfter ?? 0) > (a.nanBefore ?? 0) ? " ⚠️" : "";
+  return b === c ? String(b) : `${b} → ${c}${warn}`;
+}
+function ulp(x) {
+  return x === null ? "—" : Number.isSafeInteger(x) ? String(x) : num(x);
+}
+function bytes(n) {
+  return n === null ? "—" : `${n} B`;
+}
+var DIGITS = { float16: 5, bfloat16: 4, float32: 9 };
+function shortest(v, dtype2) {
+  if (typeof v !== "number") return v;
+  const digits = dtype2 ? DIGITS[dtype2] : void 0;
+  return digits ? String(Number(v.toPrecision(digits))) : String(v);
+}
+function rowsFor(d, f) {
+  const { code } = f;
+  const name = code(d.name);
+  if (d.status === "added" || d.status === "removed") {
+    return [`| ${name} | — | ${bytes(d.sizeBefore ?? d.sizeAfter)} | file ${d.status} | — | — | — | — |`];
+  }
+  const changed = d.arrays.filter((a) => a.status !== "identical");
+  if (changed.length === 0) {
+    const why = d.arrays.length ? `bytes differ, all ${d.arrays.length} arrays bit-identical` : `SHA-256 ${code(shortHash(d.sha256Before))} → ${code(shortHash(d.sha256After))}`;
+    return [
+      `| ${name} | — | ${d.sizeBefore === d.sizeAfter ? bytes(d.sizeAfter) : `${bytes(d.sizeBefore)} → ${bytes(d.sizeAfter)}`} | ${why} | — | — | — | — |`
+    ];
+  }
+  return changed.map(
+    (a) => `| ${name} | ${a.name === "" ? "(array)" : code(a.name, 120)} | ${typeAndShape(a, f)} | ${differing(a)} | ${num(a.maxAbsDiff)} | ${num(a.maxRelDiff)} | ${ulp(a.maxUlp)} | ${nan(a)} |`
+  );
+}
+function renderArtifactDiffs(diffs, opts = {}) {
+  const maxRows = opts.maxRows ?? 40;
+  const heading = opts.heading ?? "### Artifact differences";
+  const f = opts.escaper ?? GITHUB;
+  const { code, text } = f;
+  const out = heading ? [heading, ""] : [];
+  const differ = diffs.filter((d) => d.status !== "identical");
+  if (differ.length === 0) {
+    out.push(diffs.length ? `All ${diffs.length} artifacts are byte-identical.` : "No artifacts compared.");
+    return `${out.join("\n")}
+`;
+  }
+  const identical = diffs.length - differ.length;
+  out.push(
+    `${differ.length} of ${diffs.length} artifacts differ${identical ? ` (${identical} byte-identical)` : ""}.`,
+    ""
+  );
+  const rows = differ.flatMap((d) => rowsFor(d, f));
+  out.push(HEADER, RULE, ...rows.slice(0, maxRows));
+  if (rows.length > maxRows) out.push("", `…and ${rows.length - maxRows} more changed arrays (see the JSON report).`);
+  const details = [];
+  for (const d of differ) {
+    const same = d.arrays.filter((a) => a.status === "identical").length + d.arraysOmitted;
+    const changed = d.arrays.length - d.arrays.filter((a) => a.status === "identical").length;
+    if (changed > 0 && same > 0)
+      details.push(`${code(d.name)}: ${same} other ${same === 1 ? "array" : "arrays"} bit-identical.`);
+    const firsts = d.arrays.flatMap((a) => a.firstDifference ? [{ a, first: a.firstDifference }] : []).slice(0, 3);
+    for (const { a, first } of firsts) {
+      const dt = a.dtypeAfter ?? a.dtypeBefore;
+      details.push(
+        `${code(d.name)} ${a.name === "" ? "" : `${code(a.name, 120)} `}first differs at [${first.index.join(", ")}]: ${code(shortest(first.before, dt), 60)} → ${code(shortest(first.after, dt), 60)}`
+      );
+    }
+    for (const a of d.arrays)
+      if (a.note && a.status !== "identical")
+        details.push(`${code(d.name)} ${a.name === "" ? "" : `${code(a.name, 120)} `}${text(a.note, 300)}`);
+    for (const n of d.notes) details.push(`${code(d.name)}: ${text(n, 300)}`);
+  }
+  if (details.length) out.push("", ...details.slice(0, 20).map((l) => `- ${l}`));
+  if (details.length > 20) out.push(`- …and ${details.length - 20} more notes.`);
+  return `${out.join("\n")}
+`;
+}
+
+// src/util/downsample.ts
+function downsampleIndices(n, max, must) {
+  if (n <= max) return Array.from({ length: n }, (_, i) => i);
+  if (max < 2) return [must ?? 0];
+  const idx = Array.from({ length: max }, (_, k) => Math.round(k * (n - 1) / (max - 1)));
+  if (must !== void 0 && !idx.includes(must)) {
+    let best = 1;
+    let bestDistance = Infinity;
+    for (const [k, i] of idx.entries()) {
+      const distance = Math.abs(i - must);
+      if (k > 0 && k < idx.length - 1 && distance < bestDistance) [best, bestDistance] = [k, distance];
+    }
+    idx[best] = must;
+    idx.sort((x, y) => x - y);
+  }
+  return [...new Set(idx)];
+}
+function downsample(items, max, must) {
+  const keep = new Set(downsampleIndices(items.length, max, must));
+  return items.filter((_, i) => keep.has(i));
+}
+
+// src/report/curves.ts
+function mermaidSafe(name) {
+  const s = name.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 60);
+  return s === "" ? "_" : s;
+}
+function mermaidNumber(v) {
+  if (v === 0 || !Number.isFinite(v)) return "0";
+  const s = String(Number(v.toPrecision(10)));
+  if (!/e/i.test(s)) return s;
+  const abs = Math.abs(v);
+  if (abs >= 1) return BigInt(Math.round(v)).toString();
+  const digits = Math.min(100, Math.ceil(-Math.log10(abs)) + 9);
+  return v.toFixed(digits).replace(/\.?0+$/, "");
+}
+function renderCurveChart(plot, opts = {}) {
+  const [labelA, labelB] = opts.labels ?? ["run A", "run B"];
+  const f = opts.escaper ?? GITHUB;
+  const { points } = plot;
+  if (points.length === 0) return `_No steps where both runs logged a finite ${f.text(plot.metric)} to plot._
+`;
+  const divergence = plot.firstDivergence ?? null;
+  const mustIndex = divergence ? points.findIndex((p) => p[0] === divergence.step) : -1;
+  const picked = downsample(points, opts.maxPoints ?? 50, mustIndex === -1 ? void 0 : mustIndex);
+  const name = mermaidSafe(plot.metric);
+  const lines = [
+    "```mermaid",
+    "xychart-beta",
+    `    title "${name}"`,
+    `    x-axis "${mermaidSafe(plot.stepKey)}" [${picked.map((p) => `"${mermaidNumber(p[0])}"`).join(", ")}]`,
+    `    y-axis "${name}"`,
+    `    line [${picked.map((p) => mermaidNumber(p[1])).join(", ")}]`,
+    `    line [${picked.map((p) => mermaidNumber(p[2])).join(", ")}]`,
+    "```"
+  ];
+  const caption = [`First line: ${f.text(labelA, 80)}; second line: ${f.text(labelB, 80)}.`];
+  if (divergence)
+    caption.push(
+      `They first differ at ${f.text(plot.stepKey, 60)} ${divergence.step} (${String(divergence.a)} vs ${String(divergence.b)}).`
+    );
+  else caption.push("They agree at every common step.");
+  const total = plot.finiteSteps ?? points.length;
+  if (picked.length < total) caption.push(`${picked.length} of ${total} steps shown.`);
+  if (plot.nonFiniteSteps) caption.push(`${plot.nonFiniteSteps} steps with NaN or ±Infinity left out of the chart.`);
+  return `${lines.join("\n")}
+${f.small(caption.join(" "))}
+`;
+}
+function value(v) {
+  return typeof v === "number" ? String(v) : v === null ? "—" : v;
+}
+function renderCurveDivergences(divs, stepKey = "step", f = GITHUB) {
+  const diverged = divs.filter((d) => d.firstDivergentStep !== null);
+  if (diverged.length === 0) return `All ${divs.length} logged series agree at every common ${f.text(stepKey, 60)}.
+`;
+  const rows = diverged.map(
+    (d) => `| ${f.code(d.metric, 120)} | ${d.firstDivergentStep} | ${value(d.valueA)} | ${value(d.valueB)} | ${num(d.maxAbsDiff)} | ${d.stepsCompared} |`
+  );
+  const same = divs.length - diverged.length;
+  return `${[
+    `| Series | First divergent ${f.text(stepKey, 60)} | Run A | Run B | Max abs diff | Steps compared |`,
+    "|---|---|---|---|---|---|",
+    ...rows,
+    ...same ? ["", `${same} other series agree at every common ${f.text(stepKey, 60)}.`] : []
+  ].join("\n")}
+`;
+}
+
+// src/report/diagnosis.ts
+function renderDiagnosis(d, f, heading = "###") {
+  const out = [
+    `${heading} Diagnosis: seed ${d.seed} rerun (${d.runs} training runs)`,
+    "",
+    d.deterministic ? `**Deterministic** — ${f.text(d.evidence, 1e3)}` : `**Nondeterministic: ${d.cause}** — ${f.text(d.evidence, 1e3)}`
+  ];
+  if (d.factors.length) {
+    out.push("", "| Changed one at a time | Deterministic with it? |", "|---|---|");
+    for (const factor of d.factors) {
+      const verdict = factor.deterministic === null ? `not tried${factor.note ? ` (${f.text(factor.note)})` : ""}` : factor.deterministic ? "✅ yes" : "❌ no";
+      out.push(`| ${f.code(factor.name)} | ${verdict} |`);
+    }
+  }
+  if (d.differences.length) {
+    out.push("", "| What differed between two runs of the same seed | Run 1 | Run 2 | |", "|---|---|---|---|");
+    for (const x of d.differences.slice(0, 30)) {
+      const show2 = (v) => x.kind === "artifact" && typeof v === "string" ? f.code(shortHash(v)) : f.code(v);
+      out.push(`| ${x.kind} ${f.code(x.name)} | ${show2(x.before)} | ${show2(x.after)} | ${f.text(x.detail)} |`);
+    }
+  }
+  if (d.artifacts.some((a) => a.status !== "identical"))
+    out.push(
+      "",
+      renderArtifactDiffs(d.artifacts, { heading: `${heading}# Artifacts, tensor by tensor`, escaper: f }).trimEnd()
+    );
+  if (d.curves.length) {
+    out.push(
+      "",
+      `${heading}# Training curves`,
+      "",
+      renderCurveDivergences(d.curves, d.curvePlot?.stepKey, f).trimEnd()
+    );
+    if (d.curvePlot?.points.length)
+      out.push("", renderCurveChart(d.curvePlot, { labels: ["run 1", "run 2"], escaper: f }).trimEnd());
+  }
+  return out.join("\n");
+}
+
+// src/report/markdown.ts
+var ICON = {
+  reproducible: "✅",
+  equivalent: "✅",
+  "no-drift": "✅",
+  recorded: "📝",
+  inconclusive: "⚠️",
+  drift: "⚠️",
+  "not-equivalent": "❌",
+  mismatch: "❌"
+};
+var DEFAULT_TRUNCATED = "Some detail sections were left out to fit the size limit; the job summary has the full report.";
+function signedNum(x) {
+  return x > 0 ? `+${num(x)}` : num(x);
+}
+function pValue(p) {
+  if (p === null) return "—";
+  return p < 1e-4 ? "<0.0001" : p.toFixed(4);
+}
+function marginText(m, f) {
+  if (m.margin === null) return "exact";
+  if (m.direction === "higher") return `≥ −${f.text(m.margin)}`;
+  if (m.direction === "lower") return `≤ +${f.text(m.margin)}`;
+  return `±${f.text(m.margin)}`;
+}
+function sample(s) {
+  return `${num(s.mean)} ± ${num(s.sd, 2)}`;
+}
+function ciLabel(report) {
+  const seq = report.sequential;
+  const alpha = seq ? seq.alphaPerLook[seq.stoppedAtLook - 1] ?? report.alpha : report.alpha;
+  return `${Number(((1 - 2 * alpha) * 100).toPrecision(3))}% CI`;
+}
+function metricsTable(report, f) {
+  const first = report.metrics[0];
+  if (!first) return "";
+  const exact = report.mode === "exact";
+  const rows = report.metrics.map((m) => {
+    const verdict = `${ICON[m.verdict]} ${m.verdict}${m.degenerate ? " (zero spread)" : ""}`;
+    const cells = [f.code(m.name), sample(m.baseline), sample(m.candidate), signedNum(m.diff)];
+    if (!exact) cells.push(m.ci ? `[${num(m.ci[0])}, ${num(m.ci[1])}]` : "—", marginText(m, f), pValue(m.p));
+    return `| ${[...cells, verdict].join(" | ")} |`;
+  });
+  const sides = `Baseline (n=${first.baseline.n}) | This run (n=${first.candidate.n})`;
+  const header = exact ? `| Metric | ${sides} | Difference | Verdict |
+|---|---|---|---|---|` : `| Metric | ${sides} | Difference | ${ciLabel(report)} | Margin | p | Verdict |
+|---|---|---|---|---|---|---|---|`;
+  return [header, ...rows].join("\n");
+}
+function settingsTable(settings, f) {
+  return [
+    "| Setting | Before | After |",
+    "|---|---|---|",
+    ...settings.map((c) => `| ${f.code(c.key)} | ${f.code(c.before)} | ${f.code(c.after)} |`)
+  ].join("\n");
+}
+function baselineChangeLines(change, f) {
+  const lines = [`**⚠️ This change updates the ${change.changed.join(" and the ")}.** ${f.text(change.why, 1e3)}`];
+  if (change.verdictAgainstBase !== null) {
+    const mark = (v) => `${ICON[v]} ${v}`;
+    const follows = (side) => change.follows === side ? " ← decides" : "";
+    lines.push(
+      "",
+      "| Compared with | Verdict |",
+      "|---|---|",
+      `| the base commit ${f.code(shortHash(change.base))} | ${mark(change.verdictAgainstBase)}${follows("base")} |`,
+      `| this change's baseline and settings | ${mark(change.verdictAgainstChange)}${follows("change")} |`
+    );
+  }
+  if (change.settings.length) lines.push("", settingsTable(change.settings, f));
+  return lines;
+}
+function mismatchValue(m, v) {
+  if (m.kind !== "artifact" || typeof v !== "string") return v;
+  if (/^[0-9a-f]{64}$/.test(v)) return shortHash(v);
+  return v.replace(/ ([0-9a-f]{64})$/, (_, h) => ` ${shortHash(h)}`);
+}
+function cacheLine(cache2) {
+  const seeds = (list) => list.length ? list.join(", ") : "none";
+  return `Run cache (${cache2.store}, key \`${cache2.key}\`): trained ${seeds(cache2.trained)}; reused ${seeds(cache2.reused)}.`;
+}
+function sections(report, f) {
+  const out = [];
+  const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`];
+  if (report.baselineChange) head.push("", ...baselineChangeLines(report.baselineChange, f));
+  head.push("", `**${f.text(report.summary, 1e3)}**`);
+  if (report.cause)
+    head.push("", `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? "", 1e3)}`);
+  if (report.metrics.length) head.push("", metricsTable(report, f));
+  const recorded = report.recorded ?? [];
+  const [firstRecorded] = recorded;
+  if (firstRecorded) {
+    head.push(
+      "",
+      `| Metric | Recorded (n=${firstRecorded.n}) |`,
+      "|---|---|",
+      ...recorded.map((m) => `| ${f.code(m.name)} | ${sample(m)} |`)
+    );
+  }
+  if (report.sequential) head.push("", `Sequential seeds: ${f.text(report.sequential.reason, 1e3)}`);
+  if (report.cache) head.push("", cacheLine(report.cache));
+  out.push({ body: head.join("\n") });
+  const { data, environment } = report.drift;
+  const settings = report.drift.config.filter((c) => c.group === "gate settings");
+  const config2 = report.drift.config.filter((c) => c.group !== "gate settings");
+  if (report.command !== "record") {
+    if (data.length + settings.length + config2.length + environment.length === 0) {
+      out.push({ body: "### Drift\nNo data, config or environment drift since the baseline." });
+    } else {
+      out.push({ body: "### Drift\nListed in the order to suspect it: data, then config, then environment." });
+    }
+  }
+  if (data.length) {
+    out.push({
+      dropRank: 4,
+      body: [
+        `#### Data (${data.length})`,
+        "| File | Change | Before (SHA-256) | After (SHA-256) |",
+        "|---|---|---|---|",
+        ...data.map(
+          (d) => `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ""} | ${f.code(shortHash(d.before))} | ${f.code(shortHash(d.after))} |`
+        )
+      ].join("\n")
+    });
+  }
+  if (settings.length) {
+    out.push({
+      dropRank: 3,
+      body: [`#### Gate settings (${settings.length}, ${f.code(settings[0]?.file)})`, settingsTable(settings, f)].join(
+        "\n"
+      )
+    });
+  }
+  if (config2.length) {
+    out.push({
+      dropRank: 3,
+      body: [
+        `#### Config (${config2.length})`,
+        "| File | Key | Before | After |",
+        "|---|---|---|---|",
+        ...config2.map((c) => `| ${f.code(c.file)} | ${f.code(c.key)} | ${f.code(c.before)} | ${f.code(c.after)} |`)
+      ].join("\n")
+    });
+  }
+  if (environment.length) {
+    const table = [
+      "| Key | Before | After |",
+      "|---|---|---|",
+      ...environment.map((e) => `| ${f.code(e.key)} | ${f.code(e.before)} | ${f.code(e.after)} |`)
+    ].join("\n");
+    out.push({
+      dropRank: 0,
+      body: environment.length > 8 ? `#### Environment (${environment.length})
+<details><summary>Show all ${environment.length} changes</summary>
+
+${table}
+
+</details>` : `#### Environment (${environment.length})
+${table}`
+    });
+  }
+  if (report.mismatches.length) {
+    out.push({
+      dropRank: 1,
+      body: [
+        "### What differed",
+        "| Seed | Kind | Name | Baseline | This run |",
+        "|---|---|---|---|---|",
+        ...report.mismatches.map(
+          (m) => `| ${m.seed} | ${m.kind} | ${f.code(m.name)}${m.key === void 0 ? "" : ` › ${f.code(m.key)}`} | ${f.code(mismatchValue(m, m.baseline))} | ${f.code(mismatchValue(m, m.candidate))} |`
+        )
+      ].join("\n")
+    });
+  }
+  if (report.diagnosis) out.push({ dropRank: 2, body: renderDiagnosis(report.diagnosis, f) });
+  if (report.lint?.length) {
+    out.push({
+      dropRank: 1,
+      body: ["### Determinism checklist", ...report.lint.map((l) => `- ${f.text(l, 1e3)}`)].join("\n")
+    });
+  }
+  if (report.warnings.length) {
+    out.push({
+      dropRank: 2,
+      body: ["### Warnings", ...report.warnings.map((w) => `- ${f.text(w.message, 1e3)}`)].join("\n")
+    });
+  }
+  const footer = [`repro-gate ${f.text(report.tool.version)}`];
+  if (report.baseline)
+    footer.push(
+      `baseline ${f.code(report.baseline.path)} recorded ${f.text(report.baseline.recordedAt)}${report.baseline.commit ? ` at ${f.code(shortHash(report.baseline.commit))}` : ""}`
+    );
+  if (report.commit) footer.push(`this run at ${f.code(shortHash(report.commit))}`);
+  if (report.seeds.length) footer.push(`seeds ${report.seeds.join(", ")}`);
+  out.push({ body: f.small(footer.join(" · ")) });
+  return out;
+}
+function escaperFor(format) {
+  return format === "terminal" ? TERMINAL : GITHUB;
+}
+function renderMarkdown(report, opts = {}) {
+  const all = sections(report, escaperFor(opts.format));
+  const join2 = (parts) => `${parts.map((s) => s.body).join("\n\n")}
+`;
+  let body = join2(all);
+  if (opts.maxLength === void 0 || body.length <= opts.maxLength) return body;
+  const note2 = { body: `> ${opts.truncatedNote ?? DEFAULT_TRUNCATED}` };
+  const kept = [...all];
+  const droppable = all.flatMap((section) => section.dropRank === void 0 ? [] : [{ section, rank: section.dropRank }]).sort((a, b) => a.rank - b.rank);
+  for (const { section } of droppable) {
+    if (body.length <= opts.maxLength) break;
+    kept.splice(kept.indexOf(section), 1);
+    body = join2([...kept.slice(0, -1), note2, ...kept.slice(-1)]);
+  }
+  if (body.length <= opts.maxLength) return body;
+  const footer = kept[kept.length - 1]?.body ?? "";
+  const tail = `
+
+${note2.body}
+
+${footer}
+`;
+  const text = kept.slice(0, -1).map((s) => s.body).join("\n\n");
+  const room = Math.max(0, opts.maxLength - tail.length);
+  const cut = text.lastIndexOf("\n", room);
+  return `${text.slice(0, Math.max(cut, 0))}${tail}`;
+}
 
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
@@ -9753,7 +10412,7 @@ __export(external_exports, {
   minLength: () => _minLength,
   minSize: () => _minSize,
   multipleOf: () => _multipleOf,
-  nan: () => nan,
+  nan: () => nan2,
   nanoid: () => nanoid2,
   nativeEnum: () => nativeEnum,
   negative: () => _negative,
@@ -10248,9 +10907,9 @@ function assertNever(_x) {
 }
 function assert(_) {
 }
-function getEnumValues(entries) {
-  const numericValues = Object.values(entries).filter((v) => typeof v === "number");
-  const values = Object.entries(entries).filter(([k, _]) => numericValues.indexOf(+k) === -1).map(([_, v]) => v);
+function getEnumValues(entries2) {
+  const numericValues = Object.values(entries2).filter((v) => typeof v === "number");
+  const values = Object.entries(entries2).filter(([k, _]) => numericValues.indexOf(+k) === -1).map(([_, v]) => v);
   return values;
 }
 function joinValues(array2, separator = "|") {
@@ -10389,10 +11048,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path26) {
-  if (!path26)
+function getElementAtPath(obj, path27) {
+  if (!path27)
     return obj;
-  return path26.reduce((acc, key) => acc?.[key], obj);
+  return path27.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -10732,11 +11391,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path26, issues) {
+function prefixIssues(path27, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path26);
+    iss.path.unshift(path27);
     return iss;
   });
 }
@@ -11046,7 +11705,7 @@ function $constructor(name, initializer3, proto, params) {
   Internals.prototype = zodProto;
   const protoMembers = proto;
   const initialized = protoMembers && /* @__PURE__ */ new WeakSet();
-  function init(inst, def) {
+  function init2(inst, def) {
     if (!inst._zod) {
       _zodDesc.value = new Internals(def);
       try {
@@ -11086,7 +11745,7 @@ function $constructor(name, initializer3, proto, params) {
   Object.defineProperty(Definition, "name", { value: name });
   function _(def) {
     const inst = params?.Parent ? newError(Definition) : this;
-    init(inst, def);
+    init2(inst, def);
     const deferred = inst._zod.deferred;
     if (deferred) {
       for (const fn of deferred) {
@@ -11099,7 +11758,7 @@ function $constructor(name, initializer3, proto, params) {
       pp(inst);
     return inst;
   }
-  Object.defineProperty(_, "init", { value: init });
+  Object.defineProperty(_, "init", { value: init2 });
   Object.defineProperty(_, Symbol.hasInstance, {
     value: (inst) => {
       if (params?.Parent && inst instanceof params.Parent)
@@ -11198,16 +11857,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path26 = []) => {
+  const processError = (error63, path27 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path26, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path27, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path26, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path26, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
       } else {
-        const fullpath = [...path26, ...issue2.path];
+        const fullpath = [...path27, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -11246,17 +11905,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path26 = []) => {
+  const processError = (error63, path27 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path26, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path27, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path26, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path26, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
       } else {
-        const fullpath = [...path26, ...issue2.path];
+        const fullpath = [...path27, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -11295,8 +11954,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path26 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path26) {
+  const path27 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path27) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -12085,16 +12744,16 @@ var $ZodCheckProperties = /* @__PURE__ */ $constructor("$ZodCheckProperties", (i
   hide(inst, Symbol.iterator, function* () {
     yield inst;
   });
-  let entries;
+  let entries2;
   inst._zod.check = (payload) => {
     if (payload.value == null) {
       payload.issues.push({ expected: "object", code: "invalid_type", input: payload.value, inst });
       return void 0;
     }
-    entries ?? (entries = Reflect.ownKeys(def.shape).map((key) => [key, def.shape[key]]));
+    entries2 ?? (entries2 = Reflect.ownKeys(def.shape).map((key) => [key, def.shape[key]]));
     const input2 = payload.value;
     let proms;
-    for (const [key, schema] of entries) {
+    for (const [key, schema] of entries2) {
       const result = schema._zod.run({ value: input2[key], issues: [] }, {});
       if (result instanceof Promise) {
         proms ?? (proms = []);
@@ -24912,18 +25571,18 @@ function _set(Class2, valueType, params) {
 }
 // @__NO_SIDE_EFFECTS__
 function _enum(Class2, values, params) {
-  const entries = Array.isArray(values) ? Object.fromEntries(values.map((v) => [v, v])) : values;
+  const entries2 = Array.isArray(values) ? Object.fromEntries(values.map((v) => [v, v])) : values;
   return new Class2({
     type: "enum",
-    entries,
+    entries: entries2,
     ...normalizeParams(params)
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _nativeEnum(Class2, entries, params) {
+function _nativeEnum(Class2, entries2, params) {
   return new Class2({
     type: "enum",
-    entries,
+    entries: entries2,
     ...normalizeParams(params)
   });
 }
@@ -26677,7 +27336,7 @@ __export(schemas_exports2, {
   mac: () => mac2,
   map: () => map,
   meta: () => meta2,
-  nan: () => nan,
+  nan: () => nan2,
   nanoid: () => nanoid2,
   nativeEnum: () => nativeEnum,
   never: () => never,
@@ -27906,17 +28565,17 @@ var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   };
 });
 function _enum2(values, params) {
-  const entries = Array.isArray(values) ? Object.fromEntries(values.map((v) => [v, v])) : values;
+  const entries2 = Array.isArray(values) ? Object.fromEntries(values.map((v) => [v, v])) : values;
   return new ZodEnum({
     type: "enum",
-    entries,
+    entries: entries2,
     ...util_exports.normalizeParams(params)
   });
 }
-function nativeEnum(entries, params) {
+function nativeEnum(entries2, params) {
   return new ZodEnum({
     type: "enum",
-    entries,
+    entries: entries2,
     ...util_exports.normalizeParams(params)
   });
 }
@@ -28106,7 +28765,7 @@ var ZodNaN = /* @__PURE__ */ $constructor("ZodNaN", (inst, def) => {
   ZodType.init(inst, def);
   inst._zod.processJSONSchema = (ctx, json2, params) => nanProcessor(inst, ctx, json2, params);
 });
-function nan(params) {
+function nan2(params) {
   return _nan(ZodNaN, params);
 }
 var ZodPipe = /* @__PURE__ */ $constructor("ZodPipe", (inst, def) => {
@@ -28434,13 +29093,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path26 = ref.slice(1).split("/").filter(Boolean);
-  if (path26.length === 0) {
+  const path27 = ref.slice(1).split("/").filter(Boolean);
+  if (path27.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path26[0] === defsKey) {
-    const key = path26[1] === void 0 ? void 0 : decodeJSONPointerSegment(path26[1]);
+  if (path27[0] === defsKey) {
+    const key = path27[1] === void 0 ? void 0 : decodeJSONPointerSegment(path27[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -28574,7 +29233,7 @@ function containsRef(value2) {
     return Object.values(sub).some(containsRef);
   });
 }
-function plural(n) {
+function plural2(n) {
   return n === 1 ? "element" : "elements";
 }
 function checkArrayGuards(arraySchema, guards) {
@@ -28613,7 +29272,7 @@ function checkArrayGuards(arraySchema, guards) {
       if (matches < minContains) {
         payload.issues.push({
           code: "custom",
-          message: `Array must contain at least ${minContains} matching ${plural(minContains)}; found ${matches}`,
+          message: `Array must contain at least ${minContains} matching ${plural2(minContains)}; found ${matches}`,
           input: items,
           continue: true
         });
@@ -28621,7 +29280,7 @@ function checkArrayGuards(arraySchema, guards) {
       if (guards.maxContains !== void 0 && matches > guards.maxContains) {
         payload.issues.push({
           code: "custom",
-          message: `Array must contain at most ${guards.maxContains} matching ${plural(guards.maxContains)}`,
+          message: `Array must contain at most ${guards.maxContains} matching ${plural2(guards.maxContains)}`,
           input: items,
           continue: true
         });
@@ -29323,15 +29982,15 @@ function isPlainObject2(v) {
 }
 function ownRecord(value2) {
   return external_exports.custom(isPlainObject2, { error: "expected an object" }).transform((obj, ctx) => {
-    const entries = [];
+    const entries2 = [];
     for (const [key, item] of Object.entries(obj)) {
       const parsed = value2.safeParse(item);
-      if (parsed.success) entries.push([key, parsed.data]);
+      if (parsed.success) entries2.push([key, parsed.data]);
       else
         for (const issue2 of parsed.error.issues)
           ctx.addIssue({ code: "custom", message: issue2.message, path: [key, ...issue2.path], input: item });
     }
-    return Object.fromEntries(entries);
+    return Object.fromEntries(entries2);
   });
 }
 
@@ -29409,6 +30068,293 @@ var baselineSchema = external_exports.object({
   runs: external_exports.array(runRecordSchema).min(1),
   fingerprints: fingerprintsSchema
 }).strict();
+
+// src/schema/diagnosis.ts
+var jsonNumber = external_exports.union([external_exports.number(), external_exports.enum(["NaN", "Infinity", "-Infinity"])]);
+var status = external_exports.enum(["identical", "modified", "added", "removed"]);
+var count = external_exports.number().int().nonnegative();
+var shape2 = external_exports.array(count).nullable();
+var arrayDiffSchema = external_exports.object({
+  /** Tensor name, .npz entry (without .npy), JSON dotted path, or CSV column header; "" for a lone .npy. */
+  name: external_exports.string(),
+  status,
+  /** `float32`, `bfloat16`, `int64`, `bool`, …; `string` for text, `boolean`/`null` for JSON leaves; NumPy descr for unsupported ones. */
+  dtypeBefore: external_exports.string().nullable(),
+  dtypeAfter: external_exports.string().nullable(),
+  shapeBefore: shape2,
+  shapeAfter: shape2,
+  elementsBefore: count.nullable(),
+  elementsAfter: count.nullable(),
+  /** Elements compared one by one (0 when only hashes could be compared). */
+  compared: count,
+  /**
+   * Compared elements that differ: same dtype → their bits differ (so −0 vs +0 and different NaN
+   * payloads count); different dtypes → their values differ (NaN equals NaN). null: not compared elementwise.
+   */
+  differing: count.nullable(),
+  /** Over differing pairs where both values are finite; null when not compared elementwise or not numeric. */
+  maxAbsDiff: external_exports.number().nullable(),
+  /** |after − before| / max(|before|, |after|): 0…2, never infinite. */
+  maxRelDiff: external_exports.number().nullable(),
+  /** Floats of the same dtype only, at that dtype's own width; a number (exact up to 2^53). */
+  maxUlp: external_exports.number().nullable(),
+  /** Differing pairs where either side is NaN or ±Infinity (not in the maxima above). */
+  nonFiniteDiffering: count,
+  nanBefore: count.nullable(),
+  nanAfter: count.nullable(),
+  /** Same dtype, same shape, every element's bits equal (or, for hash-only arrays, equal hashes). */
+  bitIdentical: external_exports.boolean(),
+  /** The first differing element in C (row-major) order. */
+  firstDifference: external_exports.object({
+    index: external_exports.array(count),
+    before: external_exports.union([jsonNumber, external_exports.string()]),
+    after: external_exports.union([jsonNumber, external_exports.string()])
+  }).strict().optional(),
+  note: external_exports.string().optional()
+}).strict();
+var artifactDiffSchema = external_exports.object({
+  name: external_exports.string(),
+  format: external_exports.enum(["npy", "npz", "safetensors", "json", "csv", "torch", "binary"]),
+  /** identical: the file bytes are equal. added / removed: the file exists on one side only. */
+  status,
+  sizeBefore: count.nullable(),
+  sizeAfter: count.nullable(),
+  sha256Before: external_exports.string().nullable(),
+  sha256After: external_exports.string().nullable(),
+  /** Empty when the bytes are identical, or for `binary` (and any fallback to hashes). */
+  arrays: external_exports.array(arrayDiffSchema),
+  /** Identical arrays left out of `arrays` to keep it short. */
+  arraysOmitted: count,
+  notes: external_exports.array(external_exports.string())
+}).strict();
+var curveDivergenceSchema = external_exports.object({
+  metric: external_exports.string(),
+  firstDivergentStep: external_exports.number().nullable(),
+  valueA: jsonNumber.nullable(),
+  valueB: jsonNumber.nullable(),
+  maxAbsDiff: external_exports.number().nullable(),
+  stepsCompared: count,
+  stepsOnlyInA: count,
+  stepsOnlyInB: count
+}).strict();
+var curvePlotSchema = external_exports.object({
+  metric: external_exports.string(),
+  stepKey: external_exports.string(),
+  /** [step, run A, run B] at common steps where both are finite, evenly thinned to at most 500. */
+  points: external_exports.array(external_exports.tuple([external_exports.number(), external_exports.number(), external_exports.number()])).max(500),
+  /** The tolerances the divergence was judged with, so the chart's caption agrees with the table. */
+  atol: external_exports.number().nonnegative(),
+  rtol: external_exports.number().nonnegative(),
+  /** Where the series first part (possibly at a non-finite value, which is not plotted). */
+  firstDivergence: external_exports.object({ step: external_exports.number(), a: jsonNumber, b: jsonNumber }).strict().nullable().optional(),
+  /** Common steps with finite values on both sides (before thinning), and those left out as NaN/±∞. */
+  finiteSteps: count.optional(),
+  nonFiniteSteps: count.optional()
+}).strict();
+var differenceSchema = external_exports.object({
+  kind: external_exports.enum(["metric", "artifact"]),
+  name: external_exports.string(),
+  before: external_exports.union([external_exports.string(), external_exports.number(), external_exports.null()]),
+  after: external_exports.union([external_exports.string(), external_exports.number(), external_exports.null()]),
+  /** e.g. "|Δ| 3.2e-7" or "sha256 differs". */
+  detail: external_exports.string()
+}).strict();
+var factorSchema = external_exports.object({
+  name: external_exports.string(),
+  env: external_exports.record(external_exports.string(), external_exports.string()),
+  /** null: not tried (the setting was already in train.env, or an earlier run failed). */
+  deterministic: external_exports.boolean().nullable(),
+  note: external_exports.string().optional()
+}).strict();
+var diagnosisSchema = external_exports.object({
+  seed: external_exports.number().int(),
+  deterministic: external_exports.boolean(),
+  cause: external_exports.enum(["none", "randomness", "parallelism"]),
+  evidence: external_exports.string(),
+  /** Training runs this diagnosis took. */
+  runs: count,
+  differences: external_exports.array(differenceSchema),
+  factors: external_exports.array(factorSchema),
+  artifacts: external_exports.array(artifactDiffSchema),
+  curves: external_exports.array(curveDivergenceSchema),
+  curvePlot: curvePlotSchema.nullable()
+}).strict();
+
+// src/schema/report.ts
+var REPORT_SCHEMA_VERSION = 2;
+var VERDICTS = [
+  "reproducible",
+  "equivalent",
+  "not-equivalent",
+  "inconclusive",
+  "mismatch",
+  "no-drift",
+  "drift",
+  "recorded"
+];
+var verdictSchema = external_exports.enum(VERDICTS);
+var FAILING_VERDICTS = ["mismatch", "not-equivalent", "inconclusive", "drift"];
+var CAUSES = ["data", "config", "environment", "code", "randomness", "parallelism", "none", "unknown"];
+var causeSchema = external_exports.enum(CAUSES);
+var sampleSchema = external_exports.object({ n: external_exports.number().int(), mean: external_exports.number(), sd: external_exports.number() }).strict();
+var metricResultSchema = external_exports.object({
+  name: external_exports.string(),
+  verdict: verdictSchema,
+  baseline: sampleSchema,
+  candidate: sampleSchema,
+  diff: external_exports.number(),
+  /** (1−2α) CI of candidate − baseline; null in exact mode. */
+  ci: external_exports.tuple([external_exports.number(), external_exports.number()]).nullable(),
+  p: external_exports.number().nullable(),
+  /** Equivalence bounds on the difference; null = unbounded on that side (non-inferiority). */
+  lower: external_exports.number().nullable(),
+  upper: external_exports.number().nullable(),
+  /** The margin as configured, e.g. "0.01" or "2%". */
+  margin: external_exports.string().nullable(),
+  direction: external_exports.enum(["both", "higher", "lower"]),
+  /** rank: Hodges–Lehmann shift with a Mann–Whitney CI (robust: true). */
+  design: external_exports.enum(["welch", "paired", "rank", "exact"]),
+  df: external_exports.number().nullable(),
+  se: external_exports.number().nullable(),
+  degenerate: external_exports.boolean()
+}).strict();
+var changeSchema = external_exports.enum(["added", "removed", "modified"]);
+var dataDriftSchema = external_exports.object({
+  path: external_exports.string(),
+  change: changeSchema,
+  before: external_exports.string().nullable(),
+  after: external_exports.string().nullable(),
+  /** For text files tracked at the baseline commit: which lines changed. */
+  detail: external_exports.string().optional()
+}).strict();
+var configDriftSchema = external_exports.object({
+  /** 'gate settings': how the gate measures (metrics, margins, alpha, mode, seeds, command), not a config file's key. */
+  group: external_exports.literal("gate settings").optional(),
+  file: external_exports.string(),
+  key: external_exports.string(),
+  change: changeSchema,
+  before: scalarSchema.optional(),
+  after: scalarSchema.optional()
+}).strict();
+var environmentDriftSchema = external_exports.object({ key: external_exports.string(), change: changeSchema, before: scalarSchema.optional(), after: scalarSchema.optional() }).strict();
+var driftSchema = external_exports.object({
+  data: external_exports.array(dataDriftSchema),
+  config: external_exports.array(configDriftSchema),
+  environment: external_exports.array(environmentDriftSchema)
+}).strict();
+var mismatchSchema = external_exports.object({
+  seed: external_exports.number().int(),
+  kind: external_exports.enum(["metric", "artifact"]),
+  name: external_exports.string(),
+  /** For a checkpoint compared by content: the key path of the tensor or value that differs. */
+  key: external_exports.string().optional(),
+  baseline: scalarSchema,
+  candidate: scalarSchema
+}).strict();
+var warningSchema = external_exports.object({ code: external_exports.string().regex(/^[a-z][a-z-]{0,63}$/), message: external_exports.string() }).strict();
+var baselineChangeSchema = external_exports.object({
+  /** The base commit's full SHA. */
+  base: external_exports.string(),
+  changed: external_exports.array(external_exports.enum(["baseline", "gate settings"])),
+  /** Gate-settings drift from the base commit's config to this change's. */
+  settings: external_exports.array(configDriftSchema),
+  /** null: the base commit has no baseline (this change adds the gate). */
+  verdictAgainstBase: verdictSchema.nullable(),
+  verdictAgainstChange: verdictSchema,
+  follows: external_exports.enum(["base", "change"]),
+  /** What each comparison says and which one the result follows, for the reader. */
+  why: external_exports.string()
+}).strict();
+var sequentialSummarySchema = external_exports.object({
+  looks: external_exports.array(external_exports.number().int().positive()),
+  alphaPerLook: external_exports.array(external_exports.number()),
+  method: external_exports.string(),
+  guarantee: external_exports.string(),
+  stoppedAtLook: external_exports.number().int().positive(),
+  runsUsed: external_exports.number().int().nonnegative(),
+  maxRuns: external_exports.number().int().positive(),
+  reason: external_exports.string()
+}).strict();
+var cacheUseSchema = external_exports.object({
+  store: external_exports.enum(["local", "actions"]),
+  /** The run key (12 hex digits): equal keys mean nothing that affects training changed. */
+  key: external_exports.string().regex(/^[0-9a-f]{12}$/),
+  /** Seeds whose result came from the cache, and seeds that were trained. */
+  reused: external_exports.array(external_exports.number().int()),
+  trained: external_exports.array(external_exports.number().int())
+}).strict();
+var reportSchema = external_exports.object({
+  /** 2: warnings carry codes; a baseline change and gate-settings drift are reported. */
+  schemaVersion: external_exports.literal(REPORT_SCHEMA_VERSION),
+  tool: external_exports.object({ name: external_exports.literal("repro-gate"), version: external_exports.string() }).strict(),
+  command: external_exports.enum(["check", "drift", "record"]),
+  verdict: verdictSchema,
+  /** One line a reader sees first. */
+  summary: external_exports.string(),
+  mode: external_exports.enum(["exact", "statistical"]),
+  alpha: external_exports.number(),
+  seeds: external_exports.array(external_exports.number().int()),
+  metrics: external_exports.array(metricResultSchema),
+  mismatches: external_exports.array(mismatchSchema),
+  drift: driftSchema,
+  cause: causeSchema.optional(),
+  causeEvidence: external_exports.string().optional(),
+  warnings: external_exports.array(warningSchema),
+  /** record: each metric's spread over the recorded seeds, to choose margins from. */
+  recorded: external_exports.array(external_exports.object({ name: external_exports.string(), n: external_exports.number().int(), mean: external_exports.number(), sd: external_exports.number() }).strict()).optional(),
+  /** Determinism settings missing for the detected framework and device. */
+  lint: external_exports.array(external_exports.string()).optional(),
+  /** Set when seeds: {min, max}: the plan, where it stopped and why. */
+  sequential: sequentialSummarySchema.optional(),
+  baselineChange: baselineChangeSchema.optional(),
+  cache: cacheUseSchema.optional(),
+  /** Set when a failing exact check reran a seed to tell randomness from parallelism. */
+  diagnosis: diagnosisSchema.optional(),
+  baseline: external_exports.object({ path: external_exports.string(), recordedAt: external_exports.string(), commit: external_exports.string().nullable() }).strict().nullable(),
+  commit: external_exports.string().nullable(),
+  /** Set by the action so a follow-up workflow can check the report belongs to its PR. */
+  pullRequest: external_exports.number().int().positive().optional()
+}).strict();
+
+// src/cli-style.ts
+function wantsColour(env, isTTY) {
+  const force = env.FORCE_COLOR;
+  if (force !== void 0) return force !== "0" && force.toLowerCase() !== "false";
+  if (env.NO_COLOR) return false;
+  if (env.TERM === "dumb") return false;
+  return isTTY;
+}
+var GREEN = 32;
+var RED = 31;
+var YELLOW = 33;
+var CYAN = 36;
+function colourOf(v) {
+  if (v === "recorded") return CYAN;
+  if (!FAILING_VERDICTS.includes(v)) return GREEN;
+  return v === "inconclusive" || v === "drift" ? YELLOW : RED;
+}
+var IS_VERDICT = new Set(VERDICTS);
+function paintVerdicts(text) {
+  return text.replace(/(✅|❌|⚠️|📝) (repro-gate: )?([\w-]+)/gu, (match, icon, tool = "", word) => {
+    if (!IS_VERDICT.has(word)) return match;
+    return `${icon} ${tool}\x1B[1;${colourOf(word)}m${word}\x1B[0m`;
+  });
+}
+function terminalReport(report, opts) {
+  const full = renderMarkdown(report, { format: "terminal" });
+  const [headline = ""] = full.split("\n");
+  const summary = escaperFor("terminal").text(report.summary, 1e3);
+  const text = opts.quiet ? `${headline.replace(/^#+\s*/, "")} — ${summary}
+` : full;
+  return opts.colour ? paintVerdicts(text) : text;
+}
+
+// src/gate/check.ts
+import { readFile as readFile8 } from "node:fs/promises";
+
+// src/baseline/io.ts
+import { mkdir, realpath as realpath2, rename, rm, writeFile } from "node:fs/promises";
+import path3 from "node:path";
 
 // src/util/files.ts
 import { constants } from "node:fs";
@@ -29928,41 +30874,6 @@ function compareExact(baseline, candidate, metricNames, artifactNames) {
     });
   });
   return { verdict: mismatches.length ? "mismatch" : "reproducible", metrics, mismatches };
-}
-
-// src/util/format.ts
-function num(x, digits = 4) {
-  if (x === null || x === void 0) return "—";
-  if (!Number.isFinite(x)) return x > 0 ? "∞" : "−∞";
-  if (x === 0) return "0";
-  const abs = Math.abs(x);
-  const s = abs >= 1e-3 && abs < 1e6 ? String(Number(abs.toPrecision(digits))) : abs.toExponential(Math.max(1, digits - 2)).replace("e-", "e−");
-  return x < 0 ? `−${s}` : s;
-}
-function signed(x) {
-  const text = Math.abs(x) >= 1e-3 && Math.abs(x) < 1e6 ? Math.abs(x).toPrecision(4).replace(/\.?0+$/, "") : Math.abs(x).toExponential(3);
-  return `${x < 0 ? "−" : "+"}${text}`;
-}
-function plural2(n, word, pluralForm = `${word}s`) {
-  return `${n} ${n === 1 ? word : pluralForm}`;
-}
-function shortHash(hash2) {
-  return hash2 ? hash2.slice(0, 12) : "—";
-}
-function listSome(items, max = 3) {
-  const shown = items.slice(0, max).join(", ");
-  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
-}
-function showValue(v) {
-  return v === void 0 ? "(none)" : typeof v === "string" ? v : JSON.stringify(v);
-}
-function significant(x, digits) {
-  if (!Number.isFinite(x)) return Number.isNaN(x) ? "NaN" : x > 0 ? "∞" : "−∞";
-  return String(Number(x.toPrecision(digits)));
-}
-function firstLine(text) {
-  const end = text.indexOf("\n");
-  return end === -1 ? text : text.slice(0, end);
 }
 
 // src/stats/tdist.ts
@@ -31284,7 +32195,7 @@ function compareSequentialLook(plan, lookIndex, baseline, candidate, specs) {
     default:
       why = `${names("continue")} not decided yet`;
   }
-  const reason = combined.decision === "continue" ? `Look ${lookIndex + 1} of ${K} (${runsUsed} seeds, ${level}): ${why}; continuing to ${plan.looks[lookIndex + 1]} seeds.` : `Stopped at look ${lookIndex + 1} of ${K} after ${runsUsed} of up to ${maxRuns} seeds (${level}): ${why}` + (saved > 0 ? `; ${plural2(saved, "training run")} saved.` : ".");
+  const reason = combined.decision === "continue" ? `Look ${lookIndex + 1} of ${K} (${runsUsed} seeds, ${level}): ${why}; continuing to ${plan.looks[lookIndex + 1]} seeds.` : `Stopped at look ${lookIndex + 1} of ${K} after ${runsUsed} of up to ${maxRuns} seeds (${level}): ${why}` + (saved > 0 ? `; ${plural(saved, "training run")} saved.` : ".");
   return {
     decision: combined.decision,
     metrics,
@@ -31350,18 +32261,27 @@ var marginSchema = external_exports.union([external_exports.number(), external_e
     message: `expected a positive number (absolute, e.g. 0.01) or a percentage of the baseline mean (e.g. "2%"), got ${JSON.stringify(raw)}`
   });
   return external_exports.NEVER;
+}).meta({
+  description: 'How far the candidate mean may move from the baseline mean and still be equivalent: an absolute number (0.01) or a percentage of the baseline mean ("2%"). Required in statistical mode; exact mode ignores it.',
+  anyOf: [
+    { type: "number", exclusiveMinimum: 0 },
+    { type: "string", pattern: "^\\s*(\\d+(\\.\\d+)?|\\.\\d+)\\s*%\\s*$" }
+  ]
 });
 var metricSchema = external_exports.object(
   {
     /** Required in statistical mode; exact mode compares bits and ignores it. */
     margin: marginSchema.optional(),
-    /** higher: only a drop beyond the margin fails (non-inferiority); lower: only a rise. */
-    direction: external_exports.enum(["both", "higher", "lower"]).default("both")
+    direction: external_exports.enum(["both", "higher", "lower"]).default("both").describe(
+      "both: equivalence within ±margin; higher: only a drop beyond the margin fails (non-inferiority); lower: only a rise fails."
+    )
   },
   {
     error: (issue2) => issue2.code === "invalid_type" ? `expected the metric's settings as a mapping, e.g. {margin: 0.01}, got ${show(issue2.input)}` : void 0
   }
-).strict();
+).strict().describe(
+  "A metric the training reports, and how far it may move: {margin: 0.01} or {margin: 2%, direction: higher}."
+);
 function jsPattern(source) {
   return source.replace(/\(\?P<(?=[A-Za-z_])/g, "(?<");
 }
@@ -31401,14 +32321,13 @@ var envValue = external_exports.union([external_exports.string(), external_expor
 });
 var MAX_TIMEOUT_MS = 2 ** 31 - 1;
 var sequentialSeedsSchema = external_exports.object({
-  min: external_exports.number().int().min(2),
-  max: external_exports.number().int().min(2).max(1e3),
-  step: external_exports.number().int().positive().optional(),
-  boundary: external_exports.enum(["pocock", "obrien-fleming", "pocock-spending"]).default("pocock"),
-  calibration: external_exports.enum(["simulated", "bonferroni"]).default("simulated"),
-  /** Stop early for futility when the conditional power drops below this (non-binding); off by default. */
-  futility: external_exports.number().gt(0).lt(1).optional()
-}).strict().refine((s) => s.max >= s.min, { message: "max must be at least min", path: ["max"] });
+  min: external_exports.number().int().min(2).describe("Seeds trained before the first look."),
+  max: external_exports.number().int().min(2).max(1e3).describe("Seeds at most; record trains all of them."),
+  step: external_exports.number().int().positive().optional().describe("Seeds added between looks (default: up to 4 looks evenly spaced from min to max)."),
+  boundary: external_exports.enum(["pocock", "obrien-fleming", "pocock-spending"]).default("pocock").describe("How α is spread over the looks."),
+  calibration: external_exports.enum(["simulated", "bonferroni"]).default("simulated").describe("simulated: per-look α calibrated by seeded simulation at the margin; bonferroni: the provable α/K."),
+  futility: external_exports.number().gt(0).lt(1).optional().describe("Stop early for futility when the conditional power drops below this (non-binding); off by default.")
+}).strict().describe("Sequential seeds: check trains the candidate in stages and stops as soon as it can decide.").refine((s) => s.max >= s.min, { message: "max must be at least min", path: ["max"] });
 var SEEDS_EXPECTED = "expected a whole number of seeds ≥ 1 or a list of non-negative integers";
 var fixedSeedsSchema = external_exports.union([external_exports.number(), external_exports.array(external_exports.unknown())]).transform((v, ctx) => {
   const fail = (message) => {
@@ -31426,24 +32345,40 @@ var fixedSeedsSchema = external_exports.union([external_exports.number(), extern
   const seeds = v;
   if (new Set(seeds).size !== seeds.length) return fail("seeds must not repeat");
   return seeds;
+}).meta({
+  anyOf: [
+    { type: "integer", minimum: 1, maximum: 1e3, description: "A number of seeds: 5 trains seeds 0…4." },
+    {
+      type: "array",
+      items: { type: "integer", minimum: 0 },
+      minItems: 1,
+      uniqueItems: true,
+      description: "The seeds to train."
+    }
+  ]
 });
 var seedsSchema = external_exports.union([fixedSeedsSchema, sequentialSeedsSchema], {
   error: (issue2) => `${SEEDS_EXPECTED}, got ${show(issue2.input)}`
-});
+}).describe("The seeds to train: a count (5 → 0…4), a list ([0, 1, 2]), or {min, max} for sequential seeds.");
 var relPath = external_exports.string().min(1, "must not be empty");
 var DEFAULT_CACHE_IGNORE = ["**/*.md", "docs/**"];
 var configFileSchema = external_exports.object({
-  version: external_exports.literal(1, { error: "expected version: 1" }),
+  /** Editors' JSON Schema link (schema/repro-gate.schema.json); not a setting. */
+  $schema: external_exports.string().optional().describe("The JSON Schema this file follows, for editors; ignored by the gate."),
+  version: external_exports.literal(1, { error: "expected version: 1" }).describe("The config format version: 1."),
   train: external_exports.object({
-    command: external_exports.array(external_exports.string()).min(1, 'must name the program to run, e.g. [python3, train.py, --seed, "{seed}", --out, "{out}"]'),
-    /** A container image; must be pinned by digest (checked by the container runtime, which can look the digest up). */
-    image: external_exports.string().min(1).optional(),
-    /** Accept a tag-only image, for experiments; reported as a drift risk. */
-    "allow-unpinned": external_exports.boolean().default(false),
-    /** Container networking; none by default so training cannot fetch anything unrecorded. */
-    network: external_exports.enum(["none", "bridge", "host"]).default("none"),
-    gpus: external_exports.union([external_exports.literal("none"), external_exports.literal("all"), external_exports.number().int().positive()]).default("none"),
-    env: external_exports.record(external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "not a valid environment variable name"), envValue).default({}),
+    command: external_exports.array(external_exports.string()).min(1, 'must name the program to run, e.g. [python3, train.py, --seed, "{seed}", --out, "{out}"]').describe(
+      "The training as an argv list, run without a shell in the config file's folder; {seed} and {out} are replaced in every argument."
+    ),
+    /** Must be pinned by digest (checked by the container runtime, which can look the digest up). */
+    image: external_exports.string().min(1).optional().describe("A container image pinned by digest (name@sha256:…) to train in; omit to train on the runner."),
+    "allow-unpinned": external_exports.boolean().default(false).describe("Accept a tag-only image, for experiments; reported as a risk."),
+    /** None by default so training cannot fetch anything unrecorded. */
+    network: external_exports.enum(["none", "bridge", "host"]).default("none").describe("Container networking (containers only)."),
+    gpus: external_exports.union([external_exports.literal("none"), external_exports.literal("all"), external_exports.number().int().positive()]).default("none").describe("GPUs given to the training: none, all, or a count."),
+    env: external_exports.record(external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "not a valid environment variable name"), envValue).default({}).describe(
+      "Environment variables for the training; it gets these, REPRO_GATE_* and an allowlist of the runner's (never tokens)."
+    ),
     timeout: external_exports.union([external_exports.string(), external_exports.number()]).default("30m").transform((v, ctx) => {
       const ms = parseDuration(v);
       if (ms === void 0) {
@@ -31458,63 +32393,62 @@ var configFileSchema = external_exports.object({
         return external_exports.NEVER;
       }
       return ms;
+    }).meta({
+      description: "The time limit of one seed: 90s, 30m, 1h30m, or a number of seconds.",
+      anyOf: [
+        { type: "string", pattern: "^\\s*(\\d+(\\.\\d+)?(ms|s|m|h))+\\s*$" },
+        { type: "number", exclusiveMinimum: 0 }
+      ]
     }),
-    /**
-     * Seeds trained at once on this runner; each gets an equal share of the cores (and of the
-     * GPUs with gpus: all). Record and check with the same value: thread counts can change numerics.
-     */
-    parallel: external_exports.number().int().min(1).max(64).default(1)
-  }).strict(),
+    parallel: external_exports.number().int().min(1).max(64).default(1).describe(
+      "Seeds trained at once on this runner, each on an equal share of the cores (and GPUs). Record and check with the same value."
+    )
+  }).strict().describe("How to run one seed of the training."),
   seeds: seedsSchema.default([0, 1, 2, 3, 4]),
-  mode: external_exports.enum(["exact", "statistical"]).default("statistical"),
-  alpha: external_exports.number().gt(0).lt(0.5).default(0.05),
-  /** Pair candidate seed i with baseline seed i (paired t); off by default (Welch). */
-  paired: external_exports.boolean().default(false),
-  /** Rank-based (Hodges–Lehmann / Mann–Whitney) equivalence instead of Welch: needs ≥ 10 seeds per side. */
-  robust: external_exports.boolean().default(false),
+  mode: external_exports.enum(["exact", "statistical"]).default("statistical").describe("exact: every metric and artifact bit-identical per seed; statistical: TOST equivalence per metric."),
+  alpha: external_exports.number().gt(0).lt(0.5).default(0.05).describe("The TOST significance level."),
+  paired: external_exports.boolean().default(false).describe("Pair candidate seed i with baseline seed i (paired t) instead of Welch."),
+  robust: external_exports.boolean().default(false).describe("Rank-based (Hodges–Lehmann / Mann–Whitney) equivalence instead of Welch; needs ≥ 10 seeds per side."),
   metrics: external_exports.object({
-    /** A file the training writes into {out}: .json (default metrics.json), .yaml/.yml, .jsonl or .csv. */
-    file: relPath.optional(),
-    /**
-     * Regular expressions with named groups, matched against every line of the training's
-     * output; the last match of each group is that metric (`val loss (?<val_loss>[0-9.]+)`).
-     */
-    pattern: external_exports.union([metricPattern, external_exports.array(metricPattern).min(1)]).optional()
+    file: relPath.optional().describe(
+      "The file the training writes into {out}: .json (default metrics.json), .yaml/.yml, .jsonl or .csv."
+    ),
+    pattern: external_exports.union([metricPattern, external_exports.array(metricPattern).min(1)]).optional().describe(
+      "Regular expressions with named groups matched against every line of the training's output; the last match of each group is that metric, e.g. 'val loss (?<val_loss>[0-9.]+)'."
+    )
   }).catchall(metricSchema).refine(
     (m) => Object.keys(m).some((k) => k !== "file" && k !== "pattern"),
     "name at least one metric, e.g. accuracy: {margin: 0.01}"
+  ).describe("Where the metrics come from (file, pattern) and each metric by name with its margin."),
+  artifacts: external_exports.array(relPath).default([]).describe("Files in {out} that are hashed (.pt/.pth/.ckpt by content) and compared in exact mode."),
+  data: external_exports.array(relPath).default([]).describe("Data files or folders, fingerprinted by the SHA-256 of their full content."),
+  config: external_exports.array(
+    external_exports.union([
+      relPath,
+      external_exports.object({ resolved: relPath.describe("A file the training writes into {out}, read after each seed.") }).strict()
+    ])
+  ).default([]).describe(
+    "Config files parsed and diffed key by key (YAML, JSON, TOML, Python read with Python's ast and never run, INI/CFG, .env), or {resolved: PATH} for a config the training writes into {out} (Hydra's .hydra/config.yaml)."
   ),
-  artifacts: external_exports.array(relPath).default([]),
-  data: external_exports.array(relPath).default([]),
-  /**
-   * Config files, parsed and diffed key by key: YAML, JSON, TOML, Python (.py: literal assignments,
-   * read with Python's ast, never run), INI/CFG and .env; or {resolved: PATH}, a file the training
-   * writes into {out} (Hydra's .hydra/config.yaml, Lightning's hparams.yaml), read after each seed.
-   */
-  config: external_exports.array(external_exports.union([relPath, external_exports.object({ resolved: relPath }).strict()])).default([]),
-  baseline: relPath.default(".repro-gate/baseline.json"),
-  /** A per-step JSON-lines log the training writes into {out}; diagnose shows where two runs diverge. */
+  baseline: relPath.default(".repro-gate/baseline.json").describe("The baseline file, committed to the repository."),
   curves: external_exports.object({
-    file: relPath,
-    step: external_exports.string().min(1).default("step"),
-    atol: external_exports.number().nonnegative().default(0),
-    rtol: external_exports.number().nonnegative().default(1e-6)
-  }).strict().optional(),
-  /**
-   * Reuse a seed's result when nothing that could change it changed (code, data, config,
-   * environment, training settings, seed). `ignore`: globs of tracked files that cannot affect
-   * training, relative to this file's folder.
-   */
+    file: relPath.describe("The JSON-lines log in {out}, one record per step."),
+    step: external_exports.string().min(1).default("step").describe("The key that holds the step number."),
+    atol: external_exports.number().nonnegative().default(0).describe("Absolute tolerance when comparing two runs' curves."),
+    rtol: external_exports.number().nonnegative().default(1e-6).describe("Relative tolerance when comparing two runs' curves.")
+  }).strict().optional().describe("A per-step JSON-lines log the training writes, so diagnose shows where two runs diverge."),
   cache: external_exports.object({
-    enabled: external_exports.boolean().default(true),
-    ignore: external_exports.array(external_exports.string().min(1, "must not be empty")).default([...DEFAULT_CACHE_IGNORE])
-  }).strict().default({ enabled: true, ignore: [...DEFAULT_CACHE_IGNORE] }),
+    enabled: external_exports.boolean().default(true).describe("Reuse seed results from the run cache (check) and save new ones."),
+    ignore: external_exports.array(external_exports.string().min(1, "must not be empty")).default([...DEFAULT_CACHE_IGNORE]).describe(
+      'Globs (relative to this file) of files that cannot change a run, left out of the cache key; replaces the default ["**/*.md", "docs/**"].'
+    )
+  }).strict().default({ enabled: true, ignore: [...DEFAULT_CACHE_IGNORE] }).describe(
+    "Reuse a seed's earlier result when nothing that could change it changed (code, data, config, environment, training settings, seed)."
+  ),
   diagnose: external_exports.object({
-    /** An exact-mode check that fails with nothing drifted reruns a seed to find out why. */
-    auto: external_exports.boolean().default(true),
-    /** The seed `diagnose` reruns by default (else the first configured seed). */
-    seed: external_exports.number().int().nonnegative().optional()
-  }).strict().default({ auto: true })
+    auto: external_exports.boolean().default(true).describe("An exact check that fails with nothing drifted reruns a seed to find out why."),
+    seed: external_exports.number().int().nonnegative().optional().describe("The seed diagnose reruns by default (else the first configured seed).")
+  }).strict().default({ auto: true }).describe("Diagnosing nondeterminism.")
 }).strict().superRefine((c, ctx) => {
   const { file: file2, pattern, ...named } = c.metrics;
   const groups = new Set((Array.isArray(pattern) ? pattern : pattern ? [pattern] : []).flatMap(patternGroups));
@@ -31549,7 +32483,7 @@ var configFileSchema = external_exports.object({
   path: ["seeds"]
 });
 var configSchema = configFileSchema.transform(
-  ({ metrics: { file: file2, pattern, ...named }, seeds, config: config2, ...rest }) => {
+  ({ $schema: _editorsOnly, metrics: { file: file2, pattern, ...named }, seeds, config: config2, ...rest }) => {
     const fixed = Array.isArray(seeds);
     const patterns = Array.isArray(pattern) ? pattern : pattern ? [pattern] : [];
     const groups = new Set(patterns.flatMap(patternGroups));
@@ -31825,7 +32759,7 @@ function configEntryPath(doc, value2) {
 }
 function checkConfinement(config2, doc, lines, name) {
   const root = path4.resolve(config2.root);
-  const entries = [
+  const entries2 = [
     ...config2.metricsFile ? [{ keyPath: ["metrics", "file"], setting: "metrics.file", value: config2.metricsFile, out: true, file: true }] : [],
     ...config2.curves ? [{ keyPath: ["curves", "file"], setting: "curves.file", value: config2.curves.file, out: true, file: true }] : [],
     ...config2.artifacts.map((value2, i) => ({
@@ -31852,7 +32786,7 @@ function checkConfinement(config2, doc, lines, name) {
       file: true
     }))
   ];
-  for (const e of entries) {
+  for (const e of entries2) {
     const rel = insideFolder(e.value, e.out ? void 0 : root);
     const folder = e.out ? `${OUT} ({out})` : `the project root (${root})`;
     const where = `${name}${locate(doc, lines, e.keyPath.map(String))}`;
@@ -32139,15 +33073,15 @@ function digest(lines) {
   return createHash("sha256").update(lines.sort(compareBytes).join("\n")).digest("hex");
 }
 function checkpointContent(leaves, embedsOut) {
-  const entries = Object.entries(leaves).map(([key, leaf]) => [
+  const entries2 = Object.entries(leaves).map(([key, leaf]) => [
     key,
     "tensor" in leaf ? `${leaf.tensor}[${leaf.shape.join(",")}] ${leaf.sha256}` : JSON.stringify(leaf.value)
   ]);
-  const tensors = entries.filter(([k]) => {
+  const tensors = entries2.filter(([k]) => {
     const l = leaves[k];
     return l !== void 0 && "tensor" in l;
   });
-  const values = entries.filter(([k]) => {
+  const values = entries2.filter(([k]) => {
     const l = leaves[k];
     return l !== void 0 && !("tensor" in l);
   });
@@ -32155,7 +33089,7 @@ function checkpointContent(leaves, embedsOut) {
     format: "torch",
     tensors: digest(tensors.map(([k, v]) => `${k}	${v}`)),
     values: digest(values.map(([k, v]) => `${k}	${v}`)),
-    leaves: Object.fromEntries(entries.sort((a, b) => compareBytes(a[0], b[0]))),
+    leaves: Object.fromEntries(entries2.sort((a, b) => compareBytes(a[0], b[0]))),
     embedsOut: [...embedsOut].sort(compareBytes)
   };
 }
@@ -32174,11 +33108,11 @@ async function readCheckpoint(python, file2, out) {
   return { content: checkpointContent(doc.leaves, doc.embeds ?? []) };
 }
 async function diffCheckpoints(python, a, b) {
-  const path26 = (f) => python.runtime.pathFor(f);
+  const path27 = (f) => python.runtime.pathFor(f);
   const r = await runPythonScript(
     python,
     CHECKPOINT_PY,
-    ["diff", path26(a.file), path26(b.file), a.out, b.out],
+    ["diff", path27(a.file), path27(b.file), a.out, b.out],
     CHECKPOINT_MARK
   );
   if (!r.ok) return { problem: r.problem };
@@ -33192,9 +34126,9 @@ function flatten(doc) {
         todo.push([item, childKey(key, String(i), true)]);
       });
     } else if (isContainer(v)) {
-      const entries = Object.entries(v);
-      if (entries.length === 0) out.set(key, "{}");
-      for (const [k, item] of entries) todo.push([item, childKey(key, k, false)]);
+      const entries2 = Object.entries(v);
+      if (entries2.length === 0) out.set(key, "{}");
+      for (const [k, item] of entries2) todo.push([item, childKey(key, k, false)]);
     } else {
       out.set(key, scalar(v));
     }
@@ -33436,8 +34370,8 @@ async function walk(ctx, abs, rel, entry, viaLink, ancestors) {
     }
   }
 }
-async function collect(ctx, entries, root) {
-  for (const entry of entries) {
+async function collect(ctx, entries2, root) {
+  for (const entry of entries2) {
     const { abs, rel } = resolveEntry(root, entry, "data");
     ctx.checkTime(() => `looking up data: entry "${entry}"`);
     const st = await stat(abs).catch((err) => {
@@ -33530,7 +34464,7 @@ async function hashAll(found, inProgress, checkTime) {
   await Promise.all(Array.from({ length: Math.min(POOL, found.size) }, (_, id) => worker(id)));
   return hashed;
 }
-async function fingerprintData(entries, root, opts = {}) {
+async function fingerprintData(entries2, root, opts = {}) {
   const warn = opts.warn ?? ((m) => stderrLogger.warn(m));
   const limit = opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS;
   const deadline = Date.now() + limit;
@@ -33546,7 +34480,7 @@ async function fingerprintData(entries, root, opts = {}) {
   const found = /* @__PURE__ */ new Map();
   const inProgress = /* @__PURE__ */ new Map();
   const work = (async () => {
-    await collect({ out: found, warn, checkTime, tolerant: false }, entries, root);
+    await collect({ out: found, warn, checkTime, tolerant: false }, entries2, root);
     for (const [rel, f] of [...found]) {
       if (!f.viaLink) continue;
       checkTime(() => `looking up ${rel} (data: entry "${f.entry}")`);
@@ -33577,11 +34511,11 @@ async function fingerprintData(entries, root, opts = {}) {
   }
   return { files: Object.fromEntries(sortBytesBy(hashed, ([rel]) => rel)) };
 }
-async function statSnapshot(entries, root) {
+async function statSnapshot(entries2, root) {
   const found = /* @__PURE__ */ new Map();
   await collect({ out: found, warn: () => {
   }, checkTime: () => {
-  }, tolerant: true }, entries, root);
+  }, tolerant: true }, entries2, root);
   const snapshot = /* @__PURE__ */ new Map();
   for (const [rel, f] of sortBytesBy(found, ([r]) => r)) {
     const st = await stat(f.abs, { bigint: true }).catch(() => void 0);
@@ -34185,7 +35119,7 @@ function ulpDistance64(loA, hiA, loB, hiB) {
 }
 
 // src/diagnose/types.ts
-function jsonNumber(x) {
+function jsonNumber2(x) {
   if (Number.isFinite(x)) return x;
   return Number.isNaN(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity";
 }
@@ -34380,7 +35314,7 @@ function compareNumeric(d, before, after) {
     const x = vb.value(ib);
     const y = va.value(ia);
     if (differing2++ === 0)
-      d.firstDifference = { index: unravel(i, after.shape), before: jsonNumber(x), after: jsonNumber(y) };
+      d.firstDifference = { index: unravel(i, after.shape), before: jsonNumber2(x), after: jsonNumber2(y) };
     if (!Number.isFinite(x) || !Number.isFinite(y)) {
       nonFinite++;
       continue;
@@ -34585,9 +35519,9 @@ function jsonArrays(doc) {
         visit3(item, childKey(key, String(i), true));
       });
     } else if (v !== null && typeof v === "object") {
-      const entries = Object.entries(v);
-      if (entries.length === 0) out.set(key, { kind: "text", dtype: "object", shape: [], values: ["{}"] });
-      for (const [k, item] of entries) visit3(item, childKey(key, k, false));
+      const entries2 = Object.entries(v);
+      if (entries2.length === 0) out.set(key, { kind: "text", dtype: "object", shape: [], values: ["{}"] });
+      for (const [k, item] of entries2) visit3(item, childKey(key, k, false));
     } else {
       const t = v === null ? "null" : typeof v === "boolean" ? "boolean" : "string";
       out.set(key, { kind: "text", dtype: t, shape: [], values: [String(v)] });
@@ -34676,7 +35610,7 @@ async function readZipDirectory(fh, fileSize) {
   if (dirSize > MAX_DIRECTORY) throw new FormatError(`central directory of ${dirSize} bytes is too large`);
   if (dirOffset + dirSize > fileSize) throw new FormatError("central directory lies beyond the end of the file");
   const dir = await readAt(fh, dirOffset, dirSize);
-  const entries = [];
+  const entries2 = [];
   let p = 0;
   for (let n = 0; n < count2; n++) {
     if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL)
@@ -34716,10 +35650,10 @@ async function readZipDirectory(fh, fileSize) {
       }
       e += 4 + len;
     }
-    entries.push(entry);
+    entries2.push(entry);
     p = end + commentLen;
   }
-  return entries;
+  return entries2;
 }
 function checkReadable(entry) {
   if (entry.flags & 1) throw new FormatError(`entry ${entry.name} is encrypted`);
@@ -34892,9 +35826,9 @@ async function openNpy(file2, size, limits) {
 async function openNpz(file2, size, limits) {
   const fh = await open4(file2, "r");
   try {
-    const entries = await readZipDirectory(fh, size);
+    const entries2 = await readZipDirectory(fh, size);
     const byName = /* @__PURE__ */ new Map();
-    for (const e of entries) {
+    for (const e of entries2) {
       if (e.name.endsWith("/")) continue;
       byName.set(e.name.endsWith(".npy") ? e.name.slice(0, -4) : e.name, e);
     }
@@ -35142,30 +36076,6 @@ async function diffArtifactDirs(beforeDir, afterDir, names, options = {}) {
 
 // src/diagnose/curves.ts
 import path12 from "node:path";
-
-// src/util/downsample.ts
-function downsampleIndices(n, max, must) {
-  if (n <= max) return Array.from({ length: n }, (_, i) => i);
-  if (max < 2) return [must ?? 0];
-  const idx = Array.from({ length: max }, (_, k) => Math.round(k * (n - 1) / (max - 1)));
-  if (must !== void 0 && !idx.includes(must)) {
-    let best = 1;
-    let bestDistance = Infinity;
-    for (const [k, i] of idx.entries()) {
-      const distance = Math.abs(i - must);
-      if (k > 0 && k < idx.length - 1 && distance < bestDistance) [best, bestDistance] = [k, distance];
-    }
-    idx[best] = must;
-    idx.sort((x, y) => x - y);
-  }
-  return [...new Set(idx)];
-}
-function downsample(items, max, must) {
-  const keep = new Set(downsampleIndices(items.length, max, must));
-  return items.filter((_, i) => keep.has(i));
-}
-
-// src/diagnose/curves.ts
 function flattenNumbers(v, prefix, out) {
   if (typeof v === "number") out.set(prefix, v);
   else if (v !== null && typeof v === "object" && !Array.isArray(v)) {
@@ -35284,8 +36194,8 @@ function compareCurves(a, b, opts = {}) {
     return {
       metric,
       firstDivergentStep: first,
-      valueA: va === null ? null : jsonNumber(va),
-      valueB: vb === null ? null : jsonNumber(vb),
+      valueA: va === null ? null : jsonNumber2(va),
+      valueB: vb === null ? null : jsonNumber2(vb),
       maxAbsDiff: maxAbs,
       stepsCompared: steps.length,
       stepsOnlyInA: [...sa.keys()].filter((s) => !sb.has(s)).length,
@@ -35385,7 +36295,7 @@ function runDifferences(a, b) {
         name,
         before: entry.sha256,
         after: other.sha256,
-        detail: tensors.length ? `${plural2(tensors.length, "tensor")} differ (${listSome(tensors)})` : `metadata only: ${listSome(values)} (every tensor bit-identical)`
+        detail: tensors.length ? `${plural(tensors.length, "tensor")} differ (${listSome(tensors)})` : `metadata only: ${listSome(values)} (every tensor bit-identical)`
       });
       continue;
     }
@@ -35479,7 +36389,7 @@ async function diagnose(ctx, seed) {
     factors.push({ name: spec.name, env: spec.env, deterministic });
     fixedBy ??= deterministic ? spec : void 0;
   }
-  const what = `${plural2(differences.length, "value")} (${differences.slice(0, 3).map((d) => d.name).join(", ")}${differences.length > 3 ? ", …" : ""})`;
+  const what = `${plural(differences.length, "value")} (${differences.slice(0, 3).map((d) => d.name).join(", ")}${differences.length > 3 ? ", …" : ""})`;
   const evidence = fixedBy ? `seed ${seed} run twice differs in ${what}; with ${fixedBy.name} it is deterministic: add ${Object.entries(
     fixedBy.env
   ).map(([k, v]) => `${k}: "${v}"`).join(
@@ -35527,7 +36437,7 @@ async function diffArtifacts2(ctx, outA, outB, differences) {
 function num2(v) {
   return typeof v === "number" && Number.isFinite(v) ? v : null;
 }
-function shape(v) {
+function shape3(v) {
   return Array.isArray(v) && v.every((d) => Number.isInteger(d) && d >= 0) ? v : null;
 }
 function unflatten(i, dims) {
@@ -35542,14 +36452,14 @@ function unflatten(i, dims) {
 function torchArray(a) {
   const status2 = a.status === "identical" || a.status === "added" || a.status === "removed" ? a.status : "modified";
   const first = a.firstDifference;
-  const dims = shape(a.shapeBefore) ?? [];
+  const dims = shape3(a.shapeBefore) ?? [];
   return {
     name: a.name,
     status: status2,
     dtypeBefore: typeof a.dtypeBefore === "string" ? a.dtypeBefore : null,
     dtypeAfter: typeof a.dtypeAfter === "string" ? a.dtypeAfter : null,
-    shapeBefore: shape(a.shapeBefore),
-    shapeAfter: shape(a.shapeAfter),
+    shapeBefore: shape3(a.shapeBefore),
+    shapeAfter: shape3(a.shapeAfter),
     elementsBefore: num2(a.elementsBefore),
     elementsAfter: num2(a.elementsAfter),
     compared: num2(a.compared) ?? 0,
@@ -35564,8 +36474,8 @@ function torchArray(a) {
     ...first && typeof first.flatIndex === "number" ? {
       firstDifference: {
         index: unflatten(first.flatIndex, dims),
-        before: jsonNumber(Number(first.before)),
-        after: jsonNumber(Number(first.after))
+        before: jsonNumber2(Number(first.before)),
+        after: jsonNumber2(Number(first.after))
       }
     } : {}
   };
@@ -35812,253 +36722,6 @@ function diffResolvedConfigs(baseline, candidate) {
   return out;
 }
 
-// src/schema/diagnosis.ts
-var jsonNumber2 = external_exports.union([external_exports.number(), external_exports.enum(["NaN", "Infinity", "-Infinity"])]);
-var status = external_exports.enum(["identical", "modified", "added", "removed"]);
-var count = external_exports.number().int().nonnegative();
-var shape2 = external_exports.array(count).nullable();
-var arrayDiffSchema = external_exports.object({
-  /** Tensor name, .npz entry (without .npy), JSON dotted path, or CSV column header; "" for a lone .npy. */
-  name: external_exports.string(),
-  status,
-  /** `float32`, `bfloat16`, `int64`, `bool`, …; `string` for text, `boolean`/`null` for JSON leaves; NumPy descr for unsupported ones. */
-  dtypeBefore: external_exports.string().nullable(),
-  dtypeAfter: external_exports.string().nullable(),
-  shapeBefore: shape2,
-  shapeAfter: shape2,
-  elementsBefore: count.nullable(),
-  elementsAfter: count.nullable(),
-  /** Elements compared one by one (0 when only hashes could be compared). */
-  compared: count,
-  /**
-   * Compared elements that differ: same dtype → their bits differ (so −0 vs +0 and different NaN
-   * payloads count); different dtypes → their values differ (NaN equals NaN). null: not compared elementwise.
-   */
-  differing: count.nullable(),
-  /** Over differing pairs where both values are finite; null when not compared elementwise or not numeric. */
-  maxAbsDiff: external_exports.number().nullable(),
-  /** |after − before| / max(|before|, |after|): 0…2, never infinite. */
-  maxRelDiff: external_exports.number().nullable(),
-  /** Floats of the same dtype only, at that dtype's own width; a number (exact up to 2^53). */
-  maxUlp: external_exports.number().nullable(),
-  /** Differing pairs where either side is NaN or ±Infinity (not in the maxima above). */
-  nonFiniteDiffering: count,
-  nanBefore: count.nullable(),
-  nanAfter: count.nullable(),
-  /** Same dtype, same shape, every element's bits equal (or, for hash-only arrays, equal hashes). */
-  bitIdentical: external_exports.boolean(),
-  /** The first differing element in C (row-major) order. */
-  firstDifference: external_exports.object({
-    index: external_exports.array(count),
-    before: external_exports.union([jsonNumber2, external_exports.string()]),
-    after: external_exports.union([jsonNumber2, external_exports.string()])
-  }).strict().optional(),
-  note: external_exports.string().optional()
-}).strict();
-var artifactDiffSchema = external_exports.object({
-  name: external_exports.string(),
-  format: external_exports.enum(["npy", "npz", "safetensors", "json", "csv", "torch", "binary"]),
-  /** identical: the file bytes are equal. added / removed: the file exists on one side only. */
-  status,
-  sizeBefore: count.nullable(),
-  sizeAfter: count.nullable(),
-  sha256Before: external_exports.string().nullable(),
-  sha256After: external_exports.string().nullable(),
-  /** Empty when the bytes are identical, or for `binary` (and any fallback to hashes). */
-  arrays: external_exports.array(arrayDiffSchema),
-  /** Identical arrays left out of `arrays` to keep it short. */
-  arraysOmitted: count,
-  notes: external_exports.array(external_exports.string())
-}).strict();
-var curveDivergenceSchema = external_exports.object({
-  metric: external_exports.string(),
-  firstDivergentStep: external_exports.number().nullable(),
-  valueA: jsonNumber2.nullable(),
-  valueB: jsonNumber2.nullable(),
-  maxAbsDiff: external_exports.number().nullable(),
-  stepsCompared: count,
-  stepsOnlyInA: count,
-  stepsOnlyInB: count
-}).strict();
-var curvePlotSchema = external_exports.object({
-  metric: external_exports.string(),
-  stepKey: external_exports.string(),
-  /** [step, run A, run B] at common steps where both are finite, evenly thinned to at most 500. */
-  points: external_exports.array(external_exports.tuple([external_exports.number(), external_exports.number(), external_exports.number()])).max(500),
-  /** The tolerances the divergence was judged with, so the chart's caption agrees with the table. */
-  atol: external_exports.number().nonnegative(),
-  rtol: external_exports.number().nonnegative(),
-  /** Where the series first part (possibly at a non-finite value, which is not plotted). */
-  firstDivergence: external_exports.object({ step: external_exports.number(), a: jsonNumber2, b: jsonNumber2 }).strict().nullable().optional(),
-  /** Common steps with finite values on both sides (before thinning), and those left out as NaN/±∞. */
-  finiteSteps: count.optional(),
-  nonFiniteSteps: count.optional()
-}).strict();
-var differenceSchema = external_exports.object({
-  kind: external_exports.enum(["metric", "artifact"]),
-  name: external_exports.string(),
-  before: external_exports.union([external_exports.string(), external_exports.number(), external_exports.null()]),
-  after: external_exports.union([external_exports.string(), external_exports.number(), external_exports.null()]),
-  /** e.g. "|Δ| 3.2e-7" or "sha256 differs". */
-  detail: external_exports.string()
-}).strict();
-var factorSchema = external_exports.object({
-  name: external_exports.string(),
-  env: external_exports.record(external_exports.string(), external_exports.string()),
-  /** null: not tried (the setting was already in train.env, or an earlier run failed). */
-  deterministic: external_exports.boolean().nullable(),
-  note: external_exports.string().optional()
-}).strict();
-var diagnosisSchema = external_exports.object({
-  seed: external_exports.number().int(),
-  deterministic: external_exports.boolean(),
-  cause: external_exports.enum(["none", "randomness", "parallelism"]),
-  evidence: external_exports.string(),
-  /** Training runs this diagnosis took. */
-  runs: count,
-  differences: external_exports.array(differenceSchema),
-  factors: external_exports.array(factorSchema),
-  artifacts: external_exports.array(artifactDiffSchema),
-  curves: external_exports.array(curveDivergenceSchema),
-  curvePlot: curvePlotSchema.nullable()
-}).strict();
-
-// src/schema/report.ts
-var REPORT_SCHEMA_VERSION = 2;
-var VERDICTS = [
-  "reproducible",
-  "equivalent",
-  "not-equivalent",
-  "inconclusive",
-  "mismatch",
-  "no-drift",
-  "drift",
-  "recorded"
-];
-var verdictSchema = external_exports.enum(VERDICTS);
-var FAILING_VERDICTS = ["mismatch", "not-equivalent", "inconclusive", "drift"];
-var CAUSES = ["data", "config", "environment", "code", "randomness", "parallelism", "none", "unknown"];
-var causeSchema = external_exports.enum(CAUSES);
-var sampleSchema = external_exports.object({ n: external_exports.number().int(), mean: external_exports.number(), sd: external_exports.number() }).strict();
-var metricResultSchema = external_exports.object({
-  name: external_exports.string(),
-  verdict: verdictSchema,
-  baseline: sampleSchema,
-  candidate: sampleSchema,
-  diff: external_exports.number(),
-  /** (1−2α) CI of candidate − baseline; null in exact mode. */
-  ci: external_exports.tuple([external_exports.number(), external_exports.number()]).nullable(),
-  p: external_exports.number().nullable(),
-  /** Equivalence bounds on the difference; null = unbounded on that side (non-inferiority). */
-  lower: external_exports.number().nullable(),
-  upper: external_exports.number().nullable(),
-  /** The margin as configured, e.g. "0.01" or "2%". */
-  margin: external_exports.string().nullable(),
-  direction: external_exports.enum(["both", "higher", "lower"]),
-  /** rank: Hodges–Lehmann shift with a Mann–Whitney CI (robust: true). */
-  design: external_exports.enum(["welch", "paired", "rank", "exact"]),
-  df: external_exports.number().nullable(),
-  se: external_exports.number().nullable(),
-  degenerate: external_exports.boolean()
-}).strict();
-var changeSchema = external_exports.enum(["added", "removed", "modified"]);
-var dataDriftSchema = external_exports.object({
-  path: external_exports.string(),
-  change: changeSchema,
-  before: external_exports.string().nullable(),
-  after: external_exports.string().nullable(),
-  /** For text files tracked at the baseline commit: which lines changed. */
-  detail: external_exports.string().optional()
-}).strict();
-var configDriftSchema = external_exports.object({
-  /** 'gate settings': how the gate measures (metrics, margins, alpha, mode, seeds, command), not a config file's key. */
-  group: external_exports.literal("gate settings").optional(),
-  file: external_exports.string(),
-  key: external_exports.string(),
-  change: changeSchema,
-  before: scalarSchema.optional(),
-  after: scalarSchema.optional()
-}).strict();
-var environmentDriftSchema = external_exports.object({ key: external_exports.string(), change: changeSchema, before: scalarSchema.optional(), after: scalarSchema.optional() }).strict();
-var driftSchema = external_exports.object({
-  data: external_exports.array(dataDriftSchema),
-  config: external_exports.array(configDriftSchema),
-  environment: external_exports.array(environmentDriftSchema)
-}).strict();
-var mismatchSchema = external_exports.object({
-  seed: external_exports.number().int(),
-  kind: external_exports.enum(["metric", "artifact"]),
-  name: external_exports.string(),
-  /** For a checkpoint compared by content: the key path of the tensor or value that differs. */
-  key: external_exports.string().optional(),
-  baseline: scalarSchema,
-  candidate: scalarSchema
-}).strict();
-var warningSchema = external_exports.object({ code: external_exports.string().regex(/^[a-z][a-z-]{0,63}$/), message: external_exports.string() }).strict();
-var baselineChangeSchema = external_exports.object({
-  /** The base commit's full SHA. */
-  base: external_exports.string(),
-  changed: external_exports.array(external_exports.enum(["baseline", "gate settings"])),
-  /** Gate-settings drift from the base commit's config to this change's. */
-  settings: external_exports.array(configDriftSchema),
-  /** null: the base commit has no baseline (this change adds the gate). */
-  verdictAgainstBase: verdictSchema.nullable(),
-  verdictAgainstChange: verdictSchema,
-  follows: external_exports.enum(["base", "change"]),
-  /** What each comparison says and which one the result follows, for the reader. */
-  why: external_exports.string()
-}).strict();
-var sequentialSummarySchema = external_exports.object({
-  looks: external_exports.array(external_exports.number().int().positive()),
-  alphaPerLook: external_exports.array(external_exports.number()),
-  method: external_exports.string(),
-  guarantee: external_exports.string(),
-  stoppedAtLook: external_exports.number().int().positive(),
-  runsUsed: external_exports.number().int().nonnegative(),
-  maxRuns: external_exports.number().int().positive(),
-  reason: external_exports.string()
-}).strict();
-var cacheUseSchema = external_exports.object({
-  store: external_exports.enum(["local", "actions"]),
-  /** The run key (12 hex digits): equal keys mean nothing that affects training changed. */
-  key: external_exports.string().regex(/^[0-9a-f]{12}$/),
-  /** Seeds whose result came from the cache, and seeds that were trained. */
-  reused: external_exports.array(external_exports.number().int()),
-  trained: external_exports.array(external_exports.number().int())
-}).strict();
-var reportSchema = external_exports.object({
-  /** 2: warnings carry codes; a baseline change and gate-settings drift are reported. */
-  schemaVersion: external_exports.literal(REPORT_SCHEMA_VERSION),
-  tool: external_exports.object({ name: external_exports.literal("repro-gate"), version: external_exports.string() }).strict(),
-  command: external_exports.enum(["check", "drift", "record"]),
-  verdict: verdictSchema,
-  /** One line a reader sees first. */
-  summary: external_exports.string(),
-  mode: external_exports.enum(["exact", "statistical"]),
-  alpha: external_exports.number(),
-  seeds: external_exports.array(external_exports.number().int()),
-  metrics: external_exports.array(metricResultSchema),
-  mismatches: external_exports.array(mismatchSchema),
-  drift: driftSchema,
-  cause: causeSchema.optional(),
-  causeEvidence: external_exports.string().optional(),
-  warnings: external_exports.array(warningSchema),
-  /** record: each metric's spread over the recorded seeds, to choose margins from. */
-  recorded: external_exports.array(external_exports.object({ name: external_exports.string(), n: external_exports.number().int(), mean: external_exports.number(), sd: external_exports.number() }).strict()).optional(),
-  /** Determinism settings missing for the detected framework and device. */
-  lint: external_exports.array(external_exports.string()).optional(),
-  /** Set when seeds: {min, max}: the plan, where it stopped and why. */
-  sequential: sequentialSummarySchema.optional(),
-  baselineChange: baselineChangeSchema.optional(),
-  cache: cacheUseSchema.optional(),
-  /** Set when a failing exact check reran a seed to tell randomness from parallelism. */
-  diagnosis: diagnosisSchema.optional(),
-  baseline: external_exports.object({ path: external_exports.string(), recordedAt: external_exports.string(), commit: external_exports.string().nullable() }).strict().nullable(),
-  commit: external_exports.string().nullable(),
-  /** Set by the action so a follow-up workflow can check the report belongs to its PR. */
-  pullRequest: external_exports.number().int().positive().optional()
-}).strict();
-
 // src/gate/base.ts
 import path16 from "node:path";
 
@@ -36110,31 +36773,31 @@ async function codeTree(root, skip) {
     git(root, ["ls-files", "-o", "--exclude-standard", "-z", "--", "."])
   ]);
   if (staged === null || edited === null || untracked === null) return null;
-  const entries = /* @__PURE__ */ new Map();
+  const entries2 = /* @__PURE__ */ new Map();
   for (const rec of staged.split("\0")) {
     const m = /^(\d+) ([0-9a-f]+) \d\t(.*)$/s.exec(rec);
-    if (m?.[3] !== void 0) entries.set(m[3], `${m[1]} ${m[2]}`);
+    if (m?.[3] !== void 0) entries2.set(m[3], `${m[1]} ${m[2]}`);
   }
   const reread = [];
   for (const rel of [...edited.split("\0"), ...untracked.split("\0")]) {
     if (!rel || skip(rel)) continue;
     const info = await lstat(path14.join(root, rel)).catch(() => void 0);
     if (info?.isFile()) reread.push(rel);
-    else if (!info) entries.set(rel, "deleted");
+    else if (!info) entries2.set(rel, "deleted");
   }
   if (reread.length) {
     const ids = await hashObjects(root, reread);
     if (ids === null) return null;
     reread.forEach((rel, i) => {
-      const mode = entries.get(rel)?.split(" ")[0] ?? "100644";
-      entries.set(rel, `${mode} ${ids[i]}`);
+      const mode = entries2.get(rel)?.split(" ")[0] ?? "100644";
+      entries2.set(rel, `${mode} ${ids[i]}`);
     });
   }
   const hash2 = createHash6("sha256");
   let files = 0;
-  for (const rel of [...entries.keys()].sort(compareBytes)) {
+  for (const rel of [...entries2.keys()].sort(compareBytes)) {
     if (skip(rel)) continue;
-    hash2.update(`${rel}\0${entries.get(rel)}
+    hash2.update(`${rel}\0${entries2.get(rel)}
 `);
     files++;
   }
@@ -36500,65 +37163,6 @@ async function probeEnvironment(runtime, opts) {
   return { facts: { ...facts, ...r.doc } };
 }
 
-// package.json
-var package_default = {
-  name: "repro-gate",
-  version: "0.1.0",
-  description: "Reproducibility gate for ML training in CI: retrain in a pinned environment, compare with a committed baseline exactly or by TOST equivalence, and report drift.",
-  type: "module",
-  license: "MIT",
-  bin: {
-    "repro-gate": "dist/cli.js"
-  },
-  engines: {
-    node: ">=20"
-  },
-  scripts: {
-    build: "node scripts/build.mjs",
-    typecheck: "tsc --noEmit",
-    test: "vitest run",
-    example: "node dist/cli.js check --config examples/breast-cancer-logreg/repro-gate.yml",
-    "bench:hash": "tsx scripts/bench-hash.ts",
-    "bench:seeds": "tsx scripts/bench-seeds.ts",
-    lint: "biome check --error-on-warnings && knip",
-    format: "biome check --write",
-    "bench:output": "tsx scripts/bench-output.ts",
-    "bench:compute": "tsx scripts/bench-compute.ts"
-  },
-  dependencies: {
-    "@actions/cache": "^6.3.0",
-    "@actions/core": "^3.0.1",
-    "@actions/github": "^9.1.1",
-    dotenv: "^18.0.10",
-    ini: "^6.0.0",
-    picomatch: "^4.0.7",
-    "smol-toml": "^1.9.1",
-    yaml: "^2.9.1",
-    zod: "^4.6.7"
-  },
-  devDependencies: {
-    "@azure/storage-blob": "~12.31.0",
-    "@biomejs/biome": "^2.6.8",
-    "@types/ini": "^4.1.1",
-    "@types/node": "^20.19.43",
-    "@types/picomatch": "^4.0.3",
-    azurite: "~3.35.0",
-    esbuild: "^0.28.2",
-    knip: "^6.44.2",
-    tsx: "^4.23.15",
-    typescript: "5.9",
-    vitest: "^4.1.12"
-  },
-  files: [
-    "dist",
-    "action.yml",
-    "README.md"
-  ]
-};
-
-// src/util/version.ts
-var TOOL_VERSION = package_default.version;
-
 // src/gate/observe.ts
 async function observe(s) {
   const { config: config2 } = s;
@@ -36584,8 +37188,8 @@ async function observe(s) {
 function withCommandLine(files, config2) {
   const options = [...commandLineOptions(config2.train.command)];
   if (!options.length) return files;
-  const entries = [...Object.entries(files), [COMMAND_LINE, Object.fromEntries(options)]];
-  return Object.fromEntries(entries.sort((a, b) => compareBytes(a[0], b[0])));
+  const entries2 = [...Object.entries(files), [COMMAND_LINE, Object.fromEntries(options)]];
+  return Object.fromEntries(entries2.sort((a, b) => compareBytes(a[0], b[0])));
 }
 function settingsOf(config2) {
   return {
@@ -36789,38 +37393,38 @@ function summarySentence(input2, metrics, drift2) {
   const driftCount = drift2.data.length + drift2.config.length + drift2.environment.length;
   switch (input2.verdict) {
     case "recorded":
-      return `Recorded a new baseline from ${plural2(n, "seed")} in ${input2.config.mode} mode.`;
+      return `Recorded a new baseline from ${plural(n, "seed")} in ${input2.config.mode} mode.`;
     case "no-drift":
       return "No data, config or environment drift since the baseline.";
     case "drift":
       return `Drift since the baseline: ${[
-        drift2.data.length && plural2(drift2.data.length, "data file"),
-        drift2.config.length && plural2(drift2.config.length, "config key"),
-        drift2.environment.length && plural2(drift2.environment.length, "environment fact")
+        drift2.data.length && plural(drift2.data.length, "data file"),
+        drift2.config.length && plural(drift2.config.length, "config key"),
+        drift2.environment.length && plural(drift2.environment.length, "environment fact")
       ].filter(Boolean).join(", ")} changed.`;
     case "reproducible":
-      return `Training reproduces exactly: every metric${input2.config.artifacts.length ? " and artifact" : ""} is bit-identical over ${plural2(n, "seed")}.`;
+      return `Training reproduces exactly: every metric${input2.config.artifacts.length ? " and artifact" : ""} is bit-identical over ${plural(n, "seed")}.`;
     case "mismatch": {
       const seeds = new Set(input2.mismatches?.map((m) => m.seed));
-      return `Training does not reproduce exactly: ${plural2(input2.mismatches?.length ?? 0, "value")} differ across ${plural2(seeds.size, "seed")}.`;
+      return `Training does not reproduce exactly: ${plural(input2.mismatches?.length ?? 0, "value")} differ across ${plural(seeds.size, "seed")}.`;
     }
     default: {
       const counts = (v) => metrics.filter((m) => m.verdict === v).length;
       const design = input2.config.robust ? "rank-based" : input2.config.paired ? "paired" : "Welch";
-      const tail = `(${plural2(n, "seed")}, ${design} TOST, α = ${input2.config.alpha})`;
-      const extra = driftCount ? `; ${plural2(driftCount, "drift item")} listed below` : "";
+      const tail = `(${plural(n, "seed")}, ${design} TOST, α = ${input2.config.alpha})`;
+      const extra = driftCount ? `; ${plural(driftCount, "drift item")} listed below` : "";
       if (input2.verdict === "equivalent")
-        return `Training reproduces: all ${plural2(metrics.length, "metric")} equivalent within their margins ${tail}${extra}.`;
+        return `Training reproduces: all ${plural(metrics.length, "metric")} equivalent within their margins ${tail}${extra}.`;
       if (input2.verdict === "not-equivalent")
-        return `Training does not reproduce: ${counts("not-equivalent")} of ${plural2(metrics.length, "metric")} outside the margin ${tail}.`;
-      return `Inconclusive: ${counts("inconclusive")} of ${plural2(metrics.length, "metric")} could not be shown equivalent with this many seeds ${tail}.`;
+        return `Training does not reproduce: ${counts("not-equivalent")} of ${plural(metrics.length, "metric")} outside the margin ${tail}.`;
+      return `Inconclusive: ${counts("inconclusive")} of ${plural(metrics.length, "metric")} could not be shown equivalent with this many seeds ${tail}.`;
     }
   }
 }
 function cacheSentence(cache2) {
   if (!cache2?.reused.length) return "";
   const n = cache2.reused.length + cache2.trained.length;
-  const what = cache2.reused.length === n ? `All ${plural2(n, "seed")} reused from the run cache` : `${cache2.reused.length} of ${plural2(n, "seed")} reused from the run cache`;
+  const what = cache2.reused.length === n ? `All ${plural(n, "seed")} reused from the run cache` : `${cache2.reused.length} of ${plural(n, "seed")} reused from the run cache`;
   return ` ${what} (key ${cache2.key}): nothing that affects training changed.`;
 }
 
@@ -37168,14 +37772,14 @@ var LocalRunCache = class {
   /** Removes the least recently used entries until the folder fits the cap. */
   async evict() {
     const names = (await readdir2(this.dir)).filter((n) => n.endsWith(".json"));
-    const entries = await Promise.all(
+    const entries2 = await Promise.all(
       names.map(async (n) => {
         const info = await stat5(path19.join(this.dir, n)).catch(() => void 0);
         return { n, size: info?.size ?? 0, used: info?.mtimeMs ?? 0 };
       })
     );
-    let total = entries.reduce((a, e) => a + e.size, 0);
-    for (const e of entries.sort((a, b) => a.used - b.used)) {
+    let total = entries2.reduce((a, e) => a + e.size, 0);
+    for (const e of entries2.sort((a, b) => a.used - b.used)) {
       if (total <= this.maxBytes) break;
       await unlink(path19.join(this.dir, e.n)).catch(() => void 0);
       total -= e.size;
@@ -38256,10 +38860,228 @@ function runEquivalence(args) {
   return { exitCode: r.verdict === "equivalent" ? 0 : 1, json: json2, text };
 }
 
+// src/gate/init.ts
+import { readdirSync, readFileSync as readFileSync2, statSync, writeFileSync as writeFileSync2 } from "node:fs";
+import path25 from "node:path";
+
+// src/config/starter.ts
+var OUT_FLAGS = ["--out", "--out_dir", "--out-dir", "--output_dir", "--output-dir", "--outdir", "--output"];
+var METRICS_FILE = /["'`](?:[^"'`]*\/)?(metrics\.(?:jsonl|json|ya?ml|csv))["'`]/;
+var DICT_KEY = /["'](\w+)["']\s*:\s*(?![\s{[])/g;
+var quotedFlag = (text, flag) => text.includes(`"${flag}"`) || text.includes(`'${flag}'`);
+function readScript(text) {
+  let seedArgs = ["--seed", "{seed}"];
+  let outArgs = ["--out", "{out}"];
+  let found = { seed: quotedFlag(text, "--seed"), out: false };
+  const outFlag = OUT_FLAGS.find((f) => quotedFlag(text, f));
+  if (outFlag) {
+    outArgs = [outFlag, "{out}"];
+    found.out = true;
+  } else if (/configurator\.py/.test(text)) {
+    const global = (name) => new RegExp(`^\\s*${name}\\s*=`, "m").test(text);
+    if (global("out_dir")) outArgs = ["--out_dir={out}"];
+    if (global("seed")) seedArgs = ["--seed={seed}"];
+    found = { seed: global("seed"), out: global("out_dir") };
+  }
+  const lines = text.split("\n");
+  const at = lines.findIndex((l) => METRICS_FILE.test(l));
+  const metricsFile = at < 0 ? void 0 : METRICS_FILE.exec(lines[at] ?? "")?.[1];
+  const flags = { seedArgs, outArgs, flagsFound: found.seed && found.out };
+  if (metricsFile) {
+    const end = lines.findIndex((l, i) => i > at && /^\s*\}/.test(l));
+    const block = lines.slice(at, end < 0 ? at + 12 : Math.min(end, at + 12)).join("\n");
+    const metricNames = [...new Set([...block.matchAll(DICT_KEY)].map((m) => m[1]))];
+    return { ...flags, metricsFile, metricNames };
+  }
+  const printed = printedMetrics(lines);
+  return { ...flags, metricNames: printed?.names ?? [], ...printed ? { metricPattern: printed.pattern } : {} };
+}
+var PRINTED = /((?:[A-Za-z]+[ _])?(?:loss|acc|accuracy|ppl|perplexity|f1))\s*[:=]?\s*\{[^{}]*\}/g;
+var regexEscape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+function printedMetrics(lines) {
+  let best;
+  for (const line of lines) {
+    const fstring = /print\(\s*f(["'])(.*?)\1/.exec(line)?.[2];
+    if (!fstring) continue;
+    const found = [...fstring.matchAll(PRINTED)];
+    if (!found.length || best && best.names.length >= found.length) continue;
+    const names = [];
+    let pattern = "";
+    let last = -1;
+    for (const m of found) {
+      const label = m[1];
+      const name = label.replace(/\W+/g, "_").toLowerCase();
+      if (names.includes(name)) continue;
+      const between = last < 0 ? "" : fstring.slice(last, m.index);
+      pattern += regexEscape(between).replace(/\\\{[^{}]*\\\}/g, ".*?");
+      pattern += `${regexEscape(fstring.slice(m.index, m.index + label.length))}\\W*(?<${name}>[-+0-9.eE]+)`;
+      names.push(name);
+      last = m.index + m[0].length;
+    }
+    best = { pattern, names };
+  }
+  return best;
+}
+function metricNamesOf(doc, prefix = "") {
+  if (typeof doc === "number") return prefix ? [prefix] : [];
+  if (!doc || typeof doc !== "object" || Array.isArray(doc)) return [];
+  return Object.entries(doc).flatMap(([k, v]) => metricNamesOf(v, prefix ? `${prefix}.${k}` : k));
+}
+var yamlString = (s) => /^[\w./-]+$/.test(s) && !/^[-+]?[\d.]/.test(s) ? s : JSON.stringify(s);
+var flow = (items) => `[${items.map(yamlString).join(", ")}]`;
+function renderStarter(f) {
+  const check4 = (ok) => ok ? "" : "   # check";
+  const command = ["python3", f.script ?? "train.py", ...f.seedArgs, ...f.outArgs];
+  const names = f.metricNames.length ? f.metricNames.slice(0, 12) : ["accuracy", "loss"];
+  const lines = [
+    ...f.schemaPath ? [`# yaml-language-server: $schema=${f.schemaPath}`] : [],
+    '# repro-gate config written by `repro-gate init`: review the lines marked "check".',
+    "# Every key is described in the README's Configuration section. Paths are relative to this file.",
+    "version: 1",
+    "train:",
+    "  # The training as an argv list, run without a shell. {seed} and {out} are replaced for each",
+    "  # seed; the training writes its metrics into {out} (it also gets $REPRO_GATE_SEED/_OUT).",
+    `  command: ${flow(command)}${check4(f.script !== void 0 && f.flagsFound)}`,
+    "  # image: ghcr.io/acme/train@sha256:<64 hex>   # train in a container pinned by digest",
+    '  env: {PYTHONHASHSEED: "0"}',
+    "  timeout: 30m",
+    "seeds: 5                 # seeds 0..4 (statistical mode needs at least 2)",
+    "mode: statistical        # or exact: every metric and artifact bit-identical per seed",
+    "metrics:",
+    ...f.metricPattern ? [
+      "  # Read from the printed output: the last match of each named group is that metric.",
+      `  pattern: ${f.metricPattern.includes("'") ? JSON.stringify(f.metricPattern) : `'${f.metricPattern}'`}   # check`
+    ] : [
+      `  file: ${yamlString(f.metricsFile ?? "metrics.json")}${f.metricsFile ? "" : "   # check: the file the training writes into {out}"}`,
+      "  # pattern: 'val loss (?<val_loss>[0-9.]+)'   # or read metrics from the printed output"
+    ],
+    `  # ${f.metricSource ? `Metric names found in ${f.metricSource}.` : "Check: the metrics your training writes."} Margins are placeholders: \`repro-gate record\``,
+    "  # prints each metric's spread over the seeds; choose a margin a few times larger.",
+    ...names.map((n) => `  ${yamlString(n)}: {margin: 1%}`),
+    `data: ${flow(f.data)}${f.data.length ? "" : "                 # data files or folders to fingerprint"}`,
+    `config: ${flow(f.config)}${f.config.length ? "" : "               # config files to diff key by key"}`,
+    "# artifacts: [model.pt]  # files in {out} hashed and compared in exact mode",
+    "baseline: .repro-gate/baseline.json"
+  ];
+  return `${lines.join("\n")}
+`;
+}
+
+// src/gate/init.ts
+var SCRIPTS = ["train.py", "src/train.py", "scripts/train.py", "training/train.py"];
+var DATA_DIRS = ["data", "dataset", "datasets"];
+var CONFIG_FILE = /^(params|config|hparams|hyperparams|train)\.(ya?ml|json|toml|ini|cfg)$/;
+var CONFIG_DIRS = ["config", "configs", "conf"];
+var SKIP_DIR = /^(\.|node_modules$|__pycache__$|venv$|env$|site-packages$)/;
+var MAX_READ = 1 << 20;
+function entries(dir) {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+  } catch {
+    return [];
+  }
+}
+function readSmall(file2) {
+  try {
+    return statSync(file2).size <= MAX_READ ? readFileSync2(file2, "utf8") : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function findScript(root) {
+  const known = SCRIPTS.find((s) => statSync(path25.join(root, s), { throwIfNoEntry: false })?.isFile());
+  return known ?? entries(root).find((e) => e.isFile() && /^train.*\.py$/.test(e.name))?.name;
+}
+function findMetricsFile(root, name) {
+  if (!name.endsWith(".json")) return void 0;
+  let level = [root];
+  let visited = 0;
+  for (let depth = 0; depth < 4 && level.length; depth++) {
+    const next = [];
+    for (const dir of level) {
+      if (++visited > 500) return void 0;
+      for (const e of entries(dir)) {
+        if (e.isFile() && e.name === name) return path25.join(dir, e.name);
+        if (e.isDirectory() && !SKIP_DIR.test(e.name)) next.push(path25.join(dir, e.name));
+      }
+    }
+    level = next;
+  }
+  return void 0;
+}
+function detectProject(configDir) {
+  const script = findScript(configDir);
+  const scriptText = script ? readSmall(path25.join(configDir, script)) : void 0;
+  const fromScript = readScript(scriptText ?? "");
+  let metricNames = fromScript.metricNames;
+  let metricSource = metricNames.length && script ? script : void 0;
+  const earlier = fromScript.metricPattern ? void 0 : findMetricsFile(configDir, fromScript.metricsFile ?? "metrics.json");
+  if (earlier) {
+    try {
+      const names = metricNamesOf(JSON.parse(readSmall(earlier) ?? ""));
+      if (names.length) {
+        metricNames = names;
+        metricSource = path25.relative(configDir, earlier);
+      }
+    } catch {
+    }
+  }
+  const top = entries(configDir);
+  const schema = path25.join("node_modules", "repro-gate", "schema", "repro-gate.schema.json");
+  return {
+    ...script ? { script } : {},
+    seedArgs: fromScript.seedArgs,
+    outArgs: fromScript.outArgs,
+    flagsFound: script !== void 0 && fromScript.flagsFound,
+    ...fromScript.metricsFile ? { metricsFile: fromScript.metricsFile } : {},
+    ...fromScript.metricPattern ? { metricPattern: fromScript.metricPattern } : {},
+    metricNames,
+    ...metricSource ? { metricSource } : {},
+    data: top.filter((e) => e.isDirectory() && DATA_DIRS.includes(e.name)).map((e) => `${e.name}/`),
+    config: [
+      ...top.filter((e) => e.isFile() && CONFIG_FILE.test(e.name)).map((e) => e.name),
+      ...top.filter((e) => e.isDirectory() && CONFIG_DIRS.includes(e.name)).flatMap(
+        (d) => entries(path25.join(configDir, d.name)).filter((e) => e.isFile() && /\.(ya?ml|json|toml|py|ini|cfg)$/.test(e.name)).map((e) => `${d.name}/${e.name}`)
+      )
+    ].slice(0, 8),
+    ...statSync(path25.join(configDir, schema), { throwIfNoEntry: false })?.isFile() ? { schemaPath: schema } : {}
+  };
+}
+function init(opts) {
+  const file2 = path25.resolve(opts.cwd, opts.configPath);
+  const dir = path25.dirname(file2);
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+    throw new GateError(`Cannot write ${opts.configPath}: the folder ${dir} does not exist.`, "Create it first.");
+  const facts = detectProject(dir);
+  try {
+    writeFileSync2(file2, renderStarter(facts), { flag: "wx" });
+  } catch (err) {
+    if (err.code === "EEXIST")
+      throw new GateError(
+        `${opts.configPath} already exists; repro-gate init never overwrites a config.`,
+        "Edit it, or write a new one elsewhere with `repro-gate init --config other.yml`."
+      );
+    throw err;
+  }
+  const config2 = path25.relative(opts.cwd, file2) || path25.basename(file2);
+  const word = (p) => /^[\w./-]+$/.test(p) ? p : `'${p.replaceAll("'", `'\\''`)}'`;
+  const flag = config2 === "repro-gate.yml" ? "" : ` --config ${word(config2)}`;
+  const baseline = word(path25.join(path25.relative(opts.cwd, dir), ".repro-gate", "baseline.json"));
+  return {
+    config: config2,
+    facts,
+    next: [
+      `repro-gate record${flag}`,
+      `git add ${word(config2)} ${baseline} && git commit -m "repro-gate baseline"`,
+      `repro-gate check${flag}`
+    ]
+  };
+}
+
 // src/gate/shard.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { lstat as lstat2, mkdir as mkdir6, readdir as readdir4, readFile as readFile9, rename as rename4, rm as rm8, writeFile as writeFile5 } from "node:fs/promises";
-import path25 from "node:path";
+import path26 from "node:path";
 
 // src/schema/shard.ts
 var SHARD_SCHEMA_VERSION = 1;
@@ -38427,10 +39249,10 @@ async function trainShard(command, req) {
   const { index, count: count2 } = req.shard;
   if (!seeds.length)
     throw new GateError(
-      `Shard ${index} of ${count2} has no seeds: the config trains ${plural2(config2.seeds.length, "seed")}.`,
+      `Shard ${index} of ${count2} has no seeds: the config trains ${plural(config2.seeds.length, "seed")}.`,
       `Use at most ${config2.seeds.length} shards.`
     );
-  const file2 = req.resultPath ? path25.resolve(req.cwd, req.resultPath) : path25.join(stateDir(config2), "shards", `shard-${index}-of-${count2}.json`);
+  const file2 = req.resultPath ? path26.resolve(req.cwd, req.resultPath) : path26.join(stateDir(config2), "shards", `shard-${index}-of-${count2}.json`);
   const configSha256 = await fileSha(config2.path);
   return withSession(req, config2, command, async (s) => {
     const { fingerprints, context } = await observe(s);
@@ -38457,13 +39279,13 @@ async function trainShard(command, req) {
     await writeAtomically(file2, `${JSON.stringify(result, null, 2)}
 `);
     s.log.info(
-      `Shard ${index} of ${count2}: trained ${plural2(seeds.length, "seed")} (${seeds.join(", ")}); result written to ${file2}. Run \`repro-gate aggregate\` on every shard's result.`
+      `Shard ${index} of ${count2}: trained ${plural(seeds.length, "seed")} (${seeds.join(", ")}); result written to ${file2}. Run \`repro-gate aggregate\` on every shard's result.`
     );
     return { result, file: file2 };
   });
 }
 async function writeAtomically(file2, text) {
-  await mkdir6(path25.dirname(file2), { recursive: true });
+  await mkdir6(path26.dirname(file2), { recursive: true });
   const tmp = `${file2}.${randomBytes3(4).toString("hex")}.tmp`;
   try {
     await writeFile5(tmp, text);
@@ -38488,7 +39310,7 @@ async function readShardFiles(dir) {
   const out = [];
   const walk2 = async (folder) => {
     for (const entry of (await readdir4(folder, { withFileTypes: true })).sort((a, b) => a.name < b.name ? -1 : 1)) {
-      const full = path25.join(folder, entry.name);
+      const full = path26.join(folder, entry.name);
       if (entry.isDirectory()) await walk2(full);
       else if (entry.isFile() && entry.name.endsWith(".json")) {
         if (out.length >= MAX_SHARD_FILES)
@@ -38502,7 +39324,7 @@ async function readShardFiles(dir) {
             "Download only the shard artifacts into the folder."
           );
         out.push({
-          file: path25.relative(dir, full) || entry.name,
+          file: path26.relative(dir, full) || entry.name,
           result: parseShardResult(await readFile9(full, "utf8"), full)
         });
       }
@@ -38532,7 +39354,7 @@ function parseShardResult(text, file2) {
   return parsed.data;
 }
 async function aggregate(req) {
-  const files = await readShardFiles(path25.resolve(req.cwd, req.resultsDir));
+  const files = await readShardFiles(path26.resolve(req.cwd, req.resultsDir));
   const command = files[0]?.result.command ?? "check";
   const config2 = await loadConfig(req.configPath, req.cwd);
   const want = {
@@ -38589,508 +39411,12 @@ function runGate(command, req) {
   return GATE_VERBS[command](req);
 }
 
-// src/report/escape.ts
-var ENTITY = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-  "|": "&#124;",
-  "`": "&#96;",
-  // GitHub finds @mentions and #refs after decoding entities: a zero-width space breaks them.
-  "@": "&#64;&#8203;",
-  "\\": "&#92;",
-  "*": "&#42;",
-  _: "&#95;",
-  "[": "&#91;",
-  "]": "&#93;",
-  "~": "&#126;",
-  "#": "&#35;&#8203;"
-};
-function oneLine(value2, max) {
-  let s = typeof value2 === "string" ? value2 : value2 === void 0 ? "" : JSON.stringify(value2);
-  if (s.length > max) s = `${s.slice(0, max - 1)}…`;
-  return s.replace(/[\r\n\t]+/g, " ").replace(/[\u0000-\u001f\u007f-\u009f]/g, "");
-}
-function escapeText(value2, max = 200) {
-  return oneLine(value2, max).replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c] ?? c).replace(/:\/\//g, ":&#8203;//").replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}&#8203;.`);
-}
-function escapeCode(value2, max = 200) {
-  return value2 === void 0 ? "—" : `<code>${escapeText(value2, max)}</code>`;
-}
-var GITHUB = { text: escapeText, code: escapeCode, small: (line) => `<sub>${line}</sub>` };
-var TERMINAL = {
-  text: (value2, max = 200) => oneLine(value2, max).replaceAll("|", "\\|"),
-  code: (value2, max = 200) => value2 === void 0 ? "—" : `\`${oneLine(value2, max).replaceAll("|", "\\|")}\``,
-  small: (line) => line
-};
-
-// src/report/artifacts.ts
-var HEADER = "| Artifact | Array | Type and shape | Differing | Max abs diff | Max rel diff | Max ULP | NaN before → after |";
-var RULE = "|---|---|---|---|---|---|---|---|";
-function shape3(s) {
-  return s === null ? "?" : `[${s.join(", ")}]`;
-}
-function typeAndShape(a, { text }) {
-  const dt = a.dtypeBefore === a.dtypeAfter || a.dtypeBefore === null || a.dtypeAfter === null ? text(a.dtypeAfter ?? a.dtypeBefore ?? "?", 40) : `${text(a.dtypeBefore, 40)} → ${text(a.dtypeAfter, 40)}`;
-  const sb = shape3(a.shapeBefore);
-  const sa = shape3(a.shapeAfter);
-  const sh = a.shapeBefore === null || a.shapeAfter === null || sb === sa ? a.shapeAfter ? sa : sb : `${sb} → ${sa}`;
-  return `${dt} ${sh}`;
-}
-function differing(a) {
-  if (a.status === "added" || a.status === "removed") return a.status;
-  if (a.differing === null)
-    return a.bitIdentical ? "0 (by hash)" : a.compared === 0 && a.note?.includes("SHA-256") ? "hash differs" : "—";
-  const extra = a.nonFiniteDiffering ? ` (${a.nonFiniteDiffering} NaN/∞)` : "";
-  return `${a.differing} / ${a.compared}${extra}`;
-}
-function nan2(a) {
-  if (a.nanBefore === null && a.nanAfter === null) return "—";
-  const b = a.nanBefore ?? "—";
-  const c = a.nanAfter ?? "—";
-  const warn = (a.nanAfter ?? 0) > (a.nanBefore ?? 0) ? " ⚠️" : "";
-  return b === c ? String(b) : `${b} → ${c}${warn}`;
-}
-function ulp(x) {
-  return x === null ? "—" : Number.isSafeInteger(x) ? String(x) : num(x);
-}
-function bytes(n) {
-  return n === null ? "—" : `${n} B`;
-}
-var DIGITS = { float16: 5, bfloat16: 4, float32: 9 };
-function shortest(v, dtype2) {
-  if (typeof v !== "number") return v;
-  const digits = dtype2 ? DIGITS[dtype2] : void 0;
-  return digits ? String(Number(v.toPrecision(digits))) : String(v);
-}
-function rowsFor(d, f) {
-  const { code } = f;
-  const name = code(d.name);
-  if (d.status === "added" || d.status === "removed") {
-    return [`| ${name} | — | ${bytes(d.sizeBefore ?? d.sizeAfter)} | file ${d.status} | — | — | — | — |`];
-  }
-  const changed = d.arrays.filter((a) => a.status !== "identical");
-  if (changed.length === 0) {
-    const why = d.arrays.length ? `bytes differ, all ${d.arrays.length} arrays bit-identical` : `SHA-256 ${code(shortHash(d.sha256Before))} → ${code(shortHash(d.sha256After))}`;
-    return [
-      `| ${name} | — | ${d.sizeBefore === d.sizeAfter ? bytes(d.sizeAfter) : `${bytes(d.sizeBefore)} → ${bytes(d.sizeAfter)}`} | ${why} | — | — | — | — |`
-    ];
-  }
-  return changed.map(
-    (a) => `| ${name} | ${a.name === "" ? "(array)" : code(a.name, 120)} | ${typeAndShape(a, f)} | ${differing(a)} | ${num(a.maxAbsDiff)} | ${num(a.maxRelDiff)} | ${ulp(a.maxUlp)} | ${nan2(a)} |`
-  );
-}
-function renderArtifactDiffs(diffs, opts = {}) {
-  const maxRows = opts.maxRows ?? 40;
-  const heading = opts.heading ?? "### Artifact differences";
-  const f = opts.escaper ?? GITHUB;
-  const { code, text } = f;
-  const out = heading ? [heading, ""] : [];
-  const differ = diffs.filter((d) => d.status !== "identical");
-  if (differ.length === 0) {
-    out.push(diffs.length ? `All ${diffs.length} artifacts are byte-identical.` : "No artifacts compared.");
-    return `${out.join("\n")}
-`;
-  }
-  const identical = diffs.length - differ.length;
-  out.push(
-    `${differ.length} of ${diffs.length} artifacts differ${identical ? ` (${identical} byte-identical)` : ""}.`,
-    ""
-  );
-  const rows = differ.flatMap((d) => rowsFor(d, f));
-  out.push(HEADER, RULE, ...rows.slice(0, maxRows));
-  if (rows.length > maxRows) out.push("", `…and ${rows.length - maxRows} more changed arrays (see the JSON report).`);
-  const details = [];
-  for (const d of differ) {
-    const same = d.arrays.filter((a) => a.status === "identical").length + d.arraysOmitted;
-    const changed = d.arrays.length - d.arrays.filter((a) => a.status === "identical").length;
-    if (changed > 0 && same > 0)
-      details.push(`${code(d.name)}: ${same} other ${same === 1 ? "array" : "arrays"} bit-identical.`);
-    const firsts = d.arrays.flatMap((a) => a.firstDifference ? [{ a, first: a.firstDifference }] : []).slice(0, 3);
-    for (const { a, first } of firsts) {
-      const dt = a.dtypeAfter ?? a.dtypeBefore;
-      details.push(
-        `${code(d.name)} ${a.name === "" ? "" : `${code(a.name, 120)} `}first differs at [${first.index.join(", ")}]: ${code(shortest(first.before, dt), 60)} → ${code(shortest(first.after, dt), 60)}`
-      );
-    }
-    for (const a of d.arrays)
-      if (a.note && a.status !== "identical")
-        details.push(`${code(d.name)} ${a.name === "" ? "" : `${code(a.name, 120)} `}${text(a.note, 300)}`);
-    for (const n of d.notes) details.push(`${code(d.name)}: ${text(n, 300)}`);
-  }
-  if (details.length) out.push("", ...details.slice(0, 20).map((l) => `- ${l}`));
-  if (details.length > 20) out.push(`- …and ${details.length - 20} more notes.`);
-  return `${out.join("\n")}
-`;
-}
-
-// src/report/curves.ts
-function mermaidSafe(name) {
-  const s = name.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 60);
-  return s === "" ? "_" : s;
-}
-function mermaidNumber(v) {
-  if (v === 0 || !Number.isFinite(v)) return "0";
-  const s = String(Number(v.toPrecision(10)));
-  if (!/e/i.test(s)) return s;
-  const abs = Math.abs(v);
-  if (abs >= 1) return BigInt(Math.round(v)).toString();
-  const digits = Math.min(100, Math.ceil(-Math.log10(abs)) + 9);
-  return v.toFixed(digits).replace(/\.?0+$/, "");
-}
-function renderCurveChart(plot, opts = {}) {
-  const [labelA, labelB] = opts.labels ?? ["run A", "run B"];
-  const f = opts.escaper ?? GITHUB;
-  const { points } = plot;
-  if (points.length === 0) return `_No steps where both runs logged a finite ${f.text(plot.metric)} to plot._
-`;
-  const divergence = plot.firstDivergence ?? null;
-  const mustIndex = divergence ? points.findIndex((p) => p[0] === divergence.step) : -1;
-  const picked = downsample(points, opts.maxPoints ?? 50, mustIndex === -1 ? void 0 : mustIndex);
-  const name = mermaidSafe(plot.metric);
-  const lines = [
-    "```mermaid",
-    "xychart-beta",
-    `    title "${name}"`,
-    `    x-axis "${mermaidSafe(plot.stepKey)}" [${picked.map((p) => `"${mermaidNumber(p[0])}"`).join(", ")}]`,
-    `    y-axis "${name}"`,
-    `    line [${picked.map((p) => mermaidNumber(p[1])).join(", ")}]`,
-    `    line [${picked.map((p) => mermaidNumber(p[2])).join(", ")}]`,
-    "```"
-  ];
-  const caption = [`First line: ${f.text(labelA, 80)}; second line: ${f.text(labelB, 80)}.`];
-  if (divergence)
-    caption.push(
-      `They first differ at ${f.text(plot.stepKey, 60)} ${divergence.step} (${String(divergence.a)} vs ${String(divergence.b)}).`
-    );
-  else caption.push("They agree at every common step.");
-  const total = plot.finiteSteps ?? points.length;
-  if (picked.length < total) caption.push(`${picked.length} of ${total} steps shown.`);
-  if (plot.nonFiniteSteps) caption.push(`${plot.nonFiniteSteps} steps with NaN or ±Infinity left out of the chart.`);
-  return `${lines.join("\n")}
-${f.small(caption.join(" "))}
-`;
-}
-function value(v) {
-  return typeof v === "number" ? String(v) : v === null ? "—" : v;
-}
-function renderCurveDivergences(divs, stepKey = "step", f = GITHUB) {
-  const diverged = divs.filter((d) => d.firstDivergentStep !== null);
-  if (diverged.length === 0) return `All ${divs.length} logged series agree at every common ${f.text(stepKey, 60)}.
-`;
-  const rows = diverged.map(
-    (d) => `| ${f.code(d.metric, 120)} | ${d.firstDivergentStep} | ${value(d.valueA)} | ${value(d.valueB)} | ${num(d.maxAbsDiff)} | ${d.stepsCompared} |`
-  );
-  const same = divs.length - diverged.length;
-  return `${[
-    `| Series | First divergent ${f.text(stepKey, 60)} | Run A | Run B | Max abs diff | Steps compared |`,
-    "|---|---|---|---|---|---|",
-    ...rows,
-    ...same ? ["", `${same} other series agree at every common ${f.text(stepKey, 60)}.`] : []
-  ].join("\n")}
-`;
-}
-
-// src/report/diagnosis.ts
-function renderDiagnosis(d, f, heading = "###") {
-  const out = [
-    `${heading} Diagnosis: seed ${d.seed} rerun (${d.runs} training runs)`,
-    "",
-    d.deterministic ? `**Deterministic** — ${f.text(d.evidence, 1e3)}` : `**Nondeterministic: ${d.cause}** — ${f.text(d.evidence, 1e3)}`
-  ];
-  if (d.factors.length) {
-    out.push("", "| Changed one at a time | Deterministic with it? |", "|---|---|");
-    for (const factor of d.factors) {
-      const verdict = factor.deterministic === null ? `not tried${factor.note ? ` (${f.text(factor.note)})` : ""}` : factor.deterministic ? "✅ yes" : "❌ no";
-      out.push(`| ${f.code(factor.name)} | ${verdict} |`);
-    }
-  }
-  if (d.differences.length) {
-    out.push("", "| What differed between two runs of the same seed | Run 1 | Run 2 | |", "|---|---|---|---|");
-    for (const x of d.differences.slice(0, 30)) {
-      const show2 = (v) => x.kind === "artifact" && typeof v === "string" ? f.code(shortHash(v)) : f.code(v);
-      out.push(`| ${x.kind} ${f.code(x.name)} | ${show2(x.before)} | ${show2(x.after)} | ${f.text(x.detail)} |`);
-    }
-  }
-  if (d.artifacts.some((a) => a.status !== "identical"))
-    out.push(
-      "",
-      renderArtifactDiffs(d.artifacts, { heading: `${heading}# Artifacts, tensor by tensor`, escaper: f }).trimEnd()
-    );
-  if (d.curves.length) {
-    out.push(
-      "",
-      `${heading}# Training curves`,
-      "",
-      renderCurveDivergences(d.curves, d.curvePlot?.stepKey, f).trimEnd()
-    );
-    if (d.curvePlot?.points.length)
-      out.push("", renderCurveChart(d.curvePlot, { labels: ["run 1", "run 2"], escaper: f }).trimEnd());
-  }
-  return out.join("\n");
-}
-
-// src/report/markdown.ts
-var ICON = {
-  reproducible: "✅",
-  equivalent: "✅",
-  "no-drift": "✅",
-  recorded: "📝",
-  inconclusive: "⚠️",
-  drift: "⚠️",
-  "not-equivalent": "❌",
-  mismatch: "❌"
-};
-var DEFAULT_TRUNCATED = "Some detail sections were left out to fit the size limit; the job summary has the full report.";
-function signedNum(x) {
-  return x > 0 ? `+${num(x)}` : num(x);
-}
-function pValue(p) {
-  if (p === null) return "—";
-  return p < 1e-4 ? "<0.0001" : p.toFixed(4);
-}
-function marginText(m, f) {
-  if (m.margin === null) return "exact";
-  if (m.direction === "higher") return `≥ −${f.text(m.margin)}`;
-  if (m.direction === "lower") return `≤ +${f.text(m.margin)}`;
-  return `±${f.text(m.margin)}`;
-}
-function sample(s) {
-  return `${num(s.mean)} ± ${num(s.sd, 2)}`;
-}
-function ciLabel(report) {
-  const seq = report.sequential;
-  const alpha = seq ? seq.alphaPerLook[seq.stoppedAtLook - 1] ?? report.alpha : report.alpha;
-  return `${Number(((1 - 2 * alpha) * 100).toPrecision(3))}% CI`;
-}
-function metricsTable(report, f) {
-  const first = report.metrics[0];
-  if (!first) return "";
-  const exact = report.mode === "exact";
-  const rows = report.metrics.map((m) => {
-    const verdict = `${ICON[m.verdict]} ${m.verdict}${m.degenerate ? " (zero spread)" : ""}`;
-    const cells = [f.code(m.name), sample(m.baseline), sample(m.candidate), signedNum(m.diff)];
-    if (!exact) cells.push(m.ci ? `[${num(m.ci[0])}, ${num(m.ci[1])}]` : "—", marginText(m, f), pValue(m.p));
-    return `| ${[...cells, verdict].join(" | ")} |`;
-  });
-  const sides = `Baseline (n=${first.baseline.n}) | This run (n=${first.candidate.n})`;
-  const header = exact ? `| Metric | ${sides} | Difference | Verdict |
-|---|---|---|---|---|` : `| Metric | ${sides} | Difference | ${ciLabel(report)} | Margin | p | Verdict |
-|---|---|---|---|---|---|---|---|`;
-  return [header, ...rows].join("\n");
-}
-function settingsTable(settings, f) {
-  return [
-    "| Setting | Before | After |",
-    "|---|---|---|",
-    ...settings.map((c) => `| ${f.code(c.key)} | ${f.code(c.before)} | ${f.code(c.after)} |`)
-  ].join("\n");
-}
-function baselineChangeLines(change, f) {
-  const lines = [`**⚠️ This change updates the ${change.changed.join(" and the ")}.** ${f.text(change.why, 1e3)}`];
-  if (change.verdictAgainstBase !== null) {
-    const mark = (v) => `${ICON[v]} ${v}`;
-    const follows = (side) => change.follows === side ? " ← decides" : "";
-    lines.push(
-      "",
-      "| Compared with | Verdict |",
-      "|---|---|",
-      `| the base commit ${f.code(shortHash(change.base))} | ${mark(change.verdictAgainstBase)}${follows("base")} |`,
-      `| this change's baseline and settings | ${mark(change.verdictAgainstChange)}${follows("change")} |`
-    );
-  }
-  if (change.settings.length) lines.push("", settingsTable(change.settings, f));
-  return lines;
-}
-function mismatchValue(m, v) {
-  if (m.kind !== "artifact" || typeof v !== "string") return v;
-  if (/^[0-9a-f]{64}$/.test(v)) return shortHash(v);
-  return v.replace(/ ([0-9a-f]{64})$/, (_, h) => ` ${shortHash(h)}`);
-}
-function cacheLine(cache2) {
-  const seeds = (list) => list.length ? list.join(", ") : "none";
-  return `Run cache (${cache2.store}, key \`${cache2.key}\`): trained ${seeds(cache2.trained)}; reused ${seeds(cache2.reused)}.`;
-}
-function sections(report, f) {
-  const out = [];
-  const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`];
-  if (report.baselineChange) head.push("", ...baselineChangeLines(report.baselineChange, f));
-  head.push("", `**${f.text(report.summary, 1e3)}**`);
-  if (report.cause)
-    head.push("", `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? "", 1e3)}`);
-  if (report.metrics.length) head.push("", metricsTable(report, f));
-  const recorded = report.recorded ?? [];
-  const [firstRecorded] = recorded;
-  if (firstRecorded) {
-    head.push(
-      "",
-      `| Metric | Recorded (n=${firstRecorded.n}) |`,
-      "|---|---|",
-      ...recorded.map((m) => `| ${f.code(m.name)} | ${sample(m)} |`)
-    );
-  }
-  if (report.sequential) head.push("", `Sequential seeds: ${f.text(report.sequential.reason, 1e3)}`);
-  if (report.cache) head.push("", cacheLine(report.cache));
-  out.push({ body: head.join("\n") });
-  const { data, environment } = report.drift;
-  const settings = report.drift.config.filter((c) => c.group === "gate settings");
-  const config2 = report.drift.config.filter((c) => c.group !== "gate settings");
-  if (report.command !== "record") {
-    if (data.length + settings.length + config2.length + environment.length === 0) {
-      out.push({ body: "### Drift\nNo data, config or environment drift since the baseline." });
-    } else {
-      out.push({ body: "### Drift\nListed in the order to suspect it: data, then config, then environment." });
-    }
-  }
-  if (data.length) {
-    out.push({
-      dropRank: 4,
-      body: [
-        `#### Data (${data.length})`,
-        "| File | Change | Before (SHA-256) | After (SHA-256) |",
-        "|---|---|---|---|",
-        ...data.map(
-          (d) => `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ""} | ${f.code(shortHash(d.before))} | ${f.code(shortHash(d.after))} |`
-        )
-      ].join("\n")
-    });
-  }
-  if (settings.length) {
-    out.push({
-      dropRank: 3,
-      body: [`#### Gate settings (${settings.length}, ${f.code(settings[0]?.file)})`, settingsTable(settings, f)].join(
-        "\n"
-      )
-    });
-  }
-  if (config2.length) {
-    out.push({
-      dropRank: 3,
-      body: [
-        `#### Config (${config2.length})`,
-        "| File | Key | Before | After |",
-        "|---|---|---|---|",
-        ...config2.map((c) => `| ${f.code(c.file)} | ${f.code(c.key)} | ${f.code(c.before)} | ${f.code(c.after)} |`)
-      ].join("\n")
-    });
-  }
-  if (environment.length) {
-    const table = [
-      "| Key | Before | After |",
-      "|---|---|---|",
-      ...environment.map((e) => `| ${f.code(e.key)} | ${f.code(e.before)} | ${f.code(e.after)} |`)
-    ].join("\n");
-    out.push({
-      dropRank: 0,
-      body: environment.length > 8 ? `#### Environment (${environment.length})
-<details><summary>Show all ${environment.length} changes</summary>
-
-${table}
-
-</details>` : `#### Environment (${environment.length})
-${table}`
-    });
-  }
-  if (report.mismatches.length) {
-    out.push({
-      dropRank: 1,
-      body: [
-        "### What differed",
-        "| Seed | Kind | Name | Baseline | This run |",
-        "|---|---|---|---|---|",
-        ...report.mismatches.map(
-          (m) => `| ${m.seed} | ${m.kind} | ${f.code(m.name)}${m.key === void 0 ? "" : ` › ${f.code(m.key)}`} | ${f.code(mismatchValue(m, m.baseline))} | ${f.code(mismatchValue(m, m.candidate))} |`
-        )
-      ].join("\n")
-    });
-  }
-  if (report.diagnosis) out.push({ dropRank: 2, body: renderDiagnosis(report.diagnosis, f) });
-  if (report.lint?.length) {
-    out.push({
-      dropRank: 1,
-      body: ["### Determinism checklist", ...report.lint.map((l) => `- ${f.text(l, 1e3)}`)].join("\n")
-    });
-  }
-  if (report.warnings.length) {
-    out.push({
-      dropRank: 2,
-      body: ["### Warnings", ...report.warnings.map((w) => `- ${f.text(w.message, 1e3)}`)].join("\n")
-    });
-  }
-  const footer = [`repro-gate ${f.text(report.tool.version)}`];
-  if (report.baseline)
-    footer.push(
-      `baseline ${f.code(report.baseline.path)} recorded ${f.text(report.baseline.recordedAt)}${report.baseline.commit ? ` at ${f.code(shortHash(report.baseline.commit))}` : ""}`
-    );
-  if (report.commit) footer.push(`this run at ${f.code(shortHash(report.commit))}`);
-  if (report.seeds.length) footer.push(`seeds ${report.seeds.join(", ")}`);
-  out.push({ body: f.small(footer.join(" · ")) });
-  return out;
-}
-function escaperFor(format) {
-  return format === "terminal" ? TERMINAL : GITHUB;
-}
-function renderMarkdown(report, opts = {}) {
-  const all = sections(report, escaperFor(opts.format));
-  const join2 = (parts) => `${parts.map((s) => s.body).join("\n\n")}
-`;
-  let body = join2(all);
-  if (opts.maxLength === void 0 || body.length <= opts.maxLength) return body;
-  const note2 = { body: `> ${opts.truncatedNote ?? DEFAULT_TRUNCATED}` };
-  const kept = [...all];
-  const droppable = all.flatMap((section) => section.dropRank === void 0 ? [] : [{ section, rank: section.dropRank }]).sort((a, b) => a.rank - b.rank);
-  for (const { section } of droppable) {
-    if (body.length <= opts.maxLength) break;
-    kept.splice(kept.indexOf(section), 1);
-    body = join2([...kept.slice(0, -1), note2, ...kept.slice(-1)]);
-  }
-  if (body.length <= opts.maxLength) return body;
-  const footer = kept[kept.length - 1]?.body ?? "";
-  const tail = `
-
-${note2.body}
-
-${footer}
-`;
-  const text = kept.slice(0, -1).map((s) => s.body).join("\n\n");
-  const room = Math.max(0, opts.maxLength - tail.length);
-  const cut = text.lastIndexOf("\n", room);
-  return `${text.slice(0, Math.max(cut, 0))}${tail}`;
-}
-
 // src/cli.ts
-var USAGE = `repro-gate ${TOOL_VERSION} — does this ML training still reproduce its baseline?
-
-Usage: repro-gate <command> [--config repro-gate.yml] [--json] [--verbose]
-
-Commands:
-  record       run every seed and write the baseline file            exit 0 ok, 2 error
-  check        run every seed and compare with the baseline          exit 0 pass, 1 fail, 2 error
-               [--base REF]: also judge by REF's baseline and gate settings, and follow REF's
-               verdict when this change alters them, unless --accept-baseline-change
-               [--no-cache]: train every seed instead of reusing cached results
-               [--shard I/N [--result FILE]]: train only shard I of N's seeds (also record)
-  aggregate    --results DIR: compare (or record) the shards' results as one run
-                                                                     exit as check (or record)
-  drift        diff data, config and environment with the baseline   exit 0 none, 1 drift, 2 error
-  equivalence  TOST on two samples: --candidate 1,2,3 --baseline 4,5,6 --lower L --upper U
-               [--alpha 0.05] [--paired]                              exit 0 equivalent, 1 not, 2 error
-  diagnose     rerun one seed (--seed N) twice, then with one factor changed at a time,
-               and name the cause of nondeterminism                  exit 0 deterministic, 1 not, 2 error
-
-Options:
-  --config FILE   the config file (default: repro-gate.yml)
-  --json          print one JSON document on stdout
-  --markdown      print the report as GitHub Markdown, escaped like the PR comment
-  --verbose       show stack traces for errors
-  --help, --version`;
 var OPTIONS = {
   config: { type: "string", default: "repro-gate.yml" },
   json: { type: "boolean", default: false },
   verbose: { type: "boolean", default: false },
-  help: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
   version: { type: "boolean", default: false },
   candidate: { type: "string" },
   baseline: { type: "string" },
@@ -39100,6 +39426,7 @@ var OPTIONS = {
   paired: { type: "boolean", default: false },
   seed: { type: "string" },
   markdown: { type: "boolean", default: false },
+  quiet: { type: "boolean", short: "q", default: false },
   base: { type: "string" },
   "accept-baseline-change": { type: "boolean", default: false },
   "no-cache": { type: "boolean", default: false },
@@ -39156,6 +39483,8 @@ function parseCommandLine(argv) {
     throw new GateError(err.message, "Run `repro-gate --help` for usage.");
   }
 }
+var quietLogger = { info: () => {
+}, warn: stderrLogger.warn };
 function errorReporter(argv, io) {
   let reported;
   const state = {
@@ -39197,19 +39526,43 @@ async function main(argv, io, onCancel) {
   try {
     const { values, positionals } = parseCommandLine(argv);
     reporter.verbose = values.verbose;
-    if (values.version) {
-      io.stdout(`${TOOL_VERSION}
+    const print = (text, json2) => io.stdout(values.json ? `${JSON.stringify(json2, null, 2)}
+` : `${text}
 `);
+    if (values.version) {
+      print(TOOL_VERSION, { version: TOOL_VERSION });
       return 0;
     }
     const command = positionals[0];
-    if (values.help || !command) {
-      io.stdout(`${USAGE}
+    if (values.help || command === "help") {
+      const topic = command === "help" ? positionals[1] ?? (values.help ? "help" : void 0) : command;
+      if (topic !== void 0 && !isHelpTopic(topic))
+        throw new GateError(
+          `No help for "${topic}": there is no such command.`,
+          `Commands: ${COMMAND_NAMES.join(", ")}.`
+        );
+      const text = topic === void 0 ? overview() : commandHelp(topic);
+      print(text, { help: text });
+      return 0;
+    }
+    if (!command) {
+      io.stderr(`${overview()}
+
 `);
-      return values.help ? 0 : 2;
+      throw new GateError(
+        "No command given.",
+        "Run `repro-gate init` to start, or `repro-gate help` for every command."
+      );
     }
     if (positionals.length > 1)
       throw new GateError(`Unexpected argument "${positionals[1]}".`, "Run `repro-gate --help` for usage.");
+    if (command === "init") {
+      const result = init({ configPath: values.config, cwd: io.cwd });
+      const steps = result.next.map((c, i) => `  ${i + 1}. ${c}`).join("\n");
+      print(`Wrote ${result.config}. Review the lines marked "check", then:
+${steps}`, result);
+      return 0;
+    }
     if (command === "equivalence") {
       const result = runEquivalence(values);
       io.stdout(values.json ? `${JSON.stringify(result.json, null, 2)}
@@ -39240,14 +39593,14 @@ async function main(argv, io, onCancel) {
     if (command !== "aggregate" && !isGateCommand(command)) {
       throw new GateError(
         `Unknown command "${command}".`,
-        "Use one of: record, check, drift, aggregate, equivalence, diagnose (see `repro-gate --help`)."
+        `Use one of: ${COMMAND_NAMES.join(", ")} (see \`repro-gate --help\`).`
       );
     }
     checkOptionsFit(command, values);
     const req = {
       configPath: values.config,
       cwd: io.cwd,
-      log: stderrLogger,
+      log: values.quiet ? quietLogger : stderrLogger,
       ...values["no-cache"] ? { noCache: true } : {},
       ...values.base !== void 0 ? { base: values.base } : {},
       ...values["accept-baseline-change"] ? { acceptBaselineChange: true, acceptedBy: "--accept-baseline-change" } : {}
@@ -39269,7 +39622,7 @@ async function main(argv, io, onCancel) {
     const outcome2 = command === "aggregate" ? await aggregate({ ...req, resultsDir: values.results }) : await runGate(command, req);
     io.stdout(
       values.json ? `${JSON.stringify(outcome2.report, null, 2)}
-` : renderMarkdown(outcome2.report, { format: values.markdown ? "github" : "terminal" })
+` : values.markdown ? renderMarkdown(outcome2.report, { format: "github" }) : terminalReport(outcome2.report, { quiet: values.quiet, colour: io.colour ?? false })
     );
     return outcome2.exitCode;
   } catch (err) {
@@ -39287,7 +39640,8 @@ if (isEntryPoint()) {
   const io = {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
-    cwd: process.cwd()
+    cwd: process.cwd(),
+    colour: wantsColour(process.env, process.stdout.isTTY === true)
   };
   const code = await main(
     process.argv.slice(2),

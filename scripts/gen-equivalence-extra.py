@@ -10,7 +10,7 @@ statsmodels gives p-values, df and the CI (ttost_ind usevar='unequal' / ttost_pa
 CompareMeans.tconfint_diff / DescrStatsW.tconfint_mean) as the independent cross-check. The
 fixture's `expected` is the ground truth: exact rational means and variances of the given doubles
 (fractions.Fraction), then p and the CI with mpmath at 50 digits (scipy's t.ppf is off by up to
-~5e-9 relative, and numpy's float sums lose digits under a large common offset). Conventions follow shared/vectors/equivalence.json: x1 = candidate,
+~5e-9 relative, and numpy's float sums lose digits under a large common offset). Conventions follow test/fixtures/equivalence.json: x1 = candidate,
 x2 = baseline, diff = mean(x1) - mean(x2), the verdict is read off the (1 - 2 alpha) CI, and a zero
 spread sample pair (max == min on both sides) is 'degenerate' (se -> 0+ limit, CI = [d, d],
 df = NaN for Welch, written as null like JSON.stringify does).

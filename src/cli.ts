@@ -6,10 +6,13 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { COMMAND_NAMES, commandHelp, isHelpTopic, overview } from './cli-help.js';
+import { terminalReport, wantsColour } from './cli-style.js';
 import {
   aggregate,
   diagnose,
   handleCancellation,
+  init,
   isGateCommand,
   parseShardSpec,
   runEquivalence,
@@ -22,37 +25,11 @@ import { CancelledError, formatGateError, GateError } from './util/errors.js';
 import { stderrLogger } from './util/logger.js';
 import { TOOL_VERSION } from './util/version.js';
 
-const USAGE = `repro-gate ${TOOL_VERSION} — does this ML training still reproduce its baseline?
-
-Usage: repro-gate <command> [--config repro-gate.yml] [--json] [--verbose]
-
-Commands:
-  record       run every seed and write the baseline file            exit 0 ok, 2 error
-  check        run every seed and compare with the baseline          exit 0 pass, 1 fail, 2 error
-               [--base REF]: also judge by REF's baseline and gate settings, and follow REF's
-               verdict when this change alters them, unless --accept-baseline-change
-               [--no-cache]: train every seed instead of reusing cached results
-               [--shard I/N [--result FILE]]: train only shard I of N's seeds (also record)
-  aggregate    --results DIR: compare (or record) the shards' results as one run
-                                                                     exit as check (or record)
-  drift        diff data, config and environment with the baseline   exit 0 none, 1 drift, 2 error
-  equivalence  TOST on two samples: --candidate 1,2,3 --baseline 4,5,6 --lower L --upper U
-               [--alpha 0.05] [--paired]                              exit 0 equivalent, 1 not, 2 error
-  diagnose     rerun one seed (--seed N) twice, then with one factor changed at a time,
-               and name the cause of nondeterminism                  exit 0 deterministic, 1 not, 2 error
-
-Options:
-  --config FILE   the config file (default: repro-gate.yml)
-  --json          print one JSON document on stdout
-  --markdown      print the report as GitHub Markdown, escaped like the PR comment
-  --verbose       show stack traces for errors
-  --help, --version`;
-
 const OPTIONS = {
   config: { type: 'string', default: 'repro-gate.yml' },
   json: { type: 'boolean', default: false },
   verbose: { type: 'boolean', default: false },
-  help: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', default: false },
   candidate: { type: 'string' },
   baseline: { type: 'string' },
@@ -62,6 +39,7 @@ const OPTIONS = {
   paired: { type: 'boolean', default: false },
   seed: { type: 'string' },
   markdown: { type: 'boolean', default: false },
+  quiet: { type: 'boolean', short: 'q', default: false },
   base: { type: 'string' },
   'accept-baseline-change': { type: 'boolean', default: false },
   'no-cache': { type: 'boolean', default: false },
@@ -131,7 +109,12 @@ export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   cwd: string;
+  /** Colour the verdicts in a terminal report (see wantsColour); off when unset. */
+  colour?: boolean;
 }
+
+/** --quiet: warnings still reach stderr, training output and progress do not. */
+const quietLogger = { info: () => {}, warn: stderrLogger.warn };
 
 /** Prints an error once (one JSON document with --json) and gives its exit code. */
 function errorReporter(argv: string[], io: CliIo): { verbose: boolean; fail: (err: unknown) => number } {
@@ -185,18 +168,42 @@ export async function main(
   try {
     const { values, positionals } = parseCommandLine(argv);
     reporter.verbose = values.verbose;
+    // With --json, even help and the version are one JSON document.
+    const print = (text: string, json: object) =>
+      io.stdout(values.json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`);
     if (values.version) {
-      io.stdout(`${TOOL_VERSION}\n`);
+      print(TOOL_VERSION, { version: TOOL_VERSION });
       return 0;
     }
     const command = positionals[0];
-    if (values.help || !command) {
-      io.stdout(`${USAGE}\n`);
-      return values.help ? 0 : 2;
+    if (values.help || command === 'help') {
+      // `help --help` is help's own page.
+      const topic = command === 'help' ? (positionals[1] ?? (values.help ? 'help' : undefined)) : command;
+      if (topic !== undefined && !isHelpTopic(topic))
+        throw new GateError(
+          `No help for "${topic}": there is no such command.`,
+          `Commands: ${COMMAND_NAMES.join(', ')}.`,
+        );
+      const text = topic === undefined ? overview() : commandHelp(topic);
+      print(text, { help: text });
+      return 0;
+    }
+    if (!command) {
+      io.stderr(`${overview()}\n\n`);
+      throw new GateError(
+        'No command given.',
+        'Run `repro-gate init` to start, or `repro-gate help` for every command.',
+      );
     }
     if (positionals.length > 1)
       throw new GateError(`Unexpected argument "${positionals[1]}".`, 'Run `repro-gate --help` for usage.');
 
+    if (command === 'init') {
+      const result = init({ configPath: values.config, cwd: io.cwd });
+      const steps = result.next.map((c, i) => `  ${i + 1}. ${c}`).join('\n');
+      print(`Wrote ${result.config}. Review the lines marked "check", then:\n${steps}`, result);
+      return 0;
+    }
     if (command === 'equivalence') {
       const result = runEquivalence(values);
       io.stdout(values.json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
@@ -225,14 +232,14 @@ export async function main(
     if (command !== 'aggregate' && !isGateCommand(command)) {
       throw new GateError(
         `Unknown command "${command}".`,
-        'Use one of: record, check, drift, aggregate, equivalence, diagnose (see `repro-gate --help`).',
+        `Use one of: ${COMMAND_NAMES.join(', ')} (see \`repro-gate --help\`).`,
       );
     }
     checkOptionsFit(command, values);
     const req = {
       configPath: values.config,
       cwd: io.cwd,
-      log: stderrLogger,
+      log: values.quiet ? quietLogger : stderrLogger,
       ...(values['no-cache'] ? { noCache: true } : {}),
       ...(values.base !== undefined ? { base: values.base } : {}),
       ...(values['accept-baseline-change']
@@ -260,7 +267,9 @@ export async function main(
     io.stdout(
       values.json
         ? `${JSON.stringify(outcome.report, null, 2)}\n`
-        : renderMarkdown(outcome.report, { format: values.markdown ? 'github' : 'terminal' }),
+        : values.markdown
+          ? renderMarkdown(outcome.report, { format: 'github' })
+          : terminalReport(outcome.report, { quiet: values.quiet, colour: io.colour ?? false }),
     );
     return outcome.exitCode;
   } catch (err) {
@@ -281,6 +290,7 @@ if (isEntryPoint()) {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     cwd: process.cwd(),
+    colour: wantsColour(process.env, process.stdout.isTTY === true),
   };
   const code = await main(process.argv.slice(2), io, (report) =>
     // Every training is stopped by now; if the command has not ended on its own, end it here.

@@ -1,95 +1,102 @@
-import { describe, expect, it } from 'vitest';
-import { isPermissionDenied, isRateLimited, type RetryPolicy, retryDelay, withRetry } from '../src/github/retry.js';
+/**
+ * GitHub retries and rate limits, through @octokit/plugin-retry and @octokit/plugin-throttling as
+ * createOctokit wires them, against the local fake GitHub: 5xx and network failures back off and
+ * give up after the budget, rate limits wait as told (or give up when told to wait too long), and
+ * client errors — the fork token's 403 above all — are answers, never retried.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isPermissionDenied, isRateLimited } from '../src/github/errors.js';
+import { createOctokit } from '../src/github/octokit.js';
+import { FakeGitHub, TOKENS } from './helpers/fake-github.js';
 
-const policy: RetryPolicy = { retries: 3, baseDelayMs: 100, maxDelayMs: 10_000 };
+// maxDelayMs 1 s: enough for a one-second retry-after (the throttling plugin reads retry-after: 0 as absent:
+// GitHub's "wait a minute").
+const FAST = { retries: 3, baseDelayMs: 1, maxDelayMs: 1000, writeIntervalMs: 0 };
 const httpErr = (status: number, headers: Record<string, string> = {}, message = 'x') => ({
   status,
   message,
   response: { headers, data: { message } },
 });
 
-describe('retryDelay', () => {
-  it('backs off exponentially on 5xx and network failures', () => {
-    expect([0, 1, 2].map((a) => retryDelay(httpErr(502), a, policy))).toEqual([100, 200, 400]);
-    expect(retryDelay(httpErr(500), 0, policy)).toBe(100);
-    expect(retryDelay(httpErr(0), 0, policy)).toBe(100);
-    expect(retryDelay(httpErr(501), 0, policy)).toBeNull();
-  });
-
-  it('stops after the retry budget', () => {
-    expect(retryDelay(httpErr(502), 3, policy)).toBeNull();
-  });
-
-  it('waits as told on secondary rate limits (403 or 429 with retry-after)', () => {
-    expect(retryDelay(httpErr(403, { 'retry-after': '2' }), 0, policy)).toBe(2000);
-    expect(retryDelay(httpErr(429, { 'retry-after': '0' }), 0, policy)).toBe(0);
-  });
-
-  it('waits until the reset when the primary limit is spent', () => {
-    const now = 1_700_000_000_000;
-    const err = httpErr(403, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now / 1000 + 5) });
-    expect(retryDelay(err, 0, policy, now)).toBe(5000);
-  });
-
-  it('gives up rather than wait longer than maxDelayMs', () => {
-    expect(retryDelay(httpErr(403, { 'retry-after': '3600' }), 0, policy)).toBeNull();
-    // a secondary limit without headers means "wait a minute"
-    expect(retryDelay(httpErr(403, {}, 'You have exceeded a secondary rate limit'), 0, policy)).toBeNull();
-    expect(retryDelay(httpErr(403, {}, 'secondary rate limit'), 0, { ...policy, maxDelayMs: 60_000 })).toBe(60_000);
-  });
-
-  it('never retries a plain 403 or other client errors', () => {
+describe('isRateLimited / isPermissionDenied', () => {
+  it('tells a fork token’s 403 from a rate limit', () => {
     const fork = httpErr(403, {}, 'Resource not accessible by integration');
-    expect(retryDelay(fork, 0, policy)).toBeNull();
     expect(isPermissionDenied(fork)).toBe(true);
     expect(isRateLimited(fork)).toBe(false);
-    for (const s of [400, 401, 404, 422]) expect(retryDelay(httpErr(s), 0, policy)).toBeNull();
-  });
-
-  it('does not call a rate-limited 403 a permission problem', () => {
-    expect(isPermissionDenied(httpErr(403, { 'retry-after': '1' }))).toBe(false);
+    for (const limited of [
+      httpErr(403, { 'retry-after': '1' }),
+      httpErr(429, { 'retry-after': '1' }),
+      httpErr(403, { 'x-ratelimit-remaining': '0' }),
+      httpErr(403, {}, 'You have exceeded a secondary rate limit'),
+    ]) {
+      expect(isRateLimited(limited)).toBe(true);
+      expect(isPermissionDenied(limited)).toBe(false);
+    }
+    expect(isPermissionDenied(httpErr(404))).toBe(false);
   });
 });
 
-describe('withRetry', () => {
-  it('retries transient failures with the computed delays', async () => {
-    const slept: number[] = [];
-    let calls = 0;
-    const result = await withRetry(
-      async () => {
-        calls++;
-        if (calls < 3) throw httpErr(503);
-        return 'ok';
-      },
-      { ...policy, sleep: async (ms) => void slept.push(ms) },
-    );
-    expect(result).toBe('ok');
-    expect(slept).toEqual([100, 200]);
+describe('createOctokit against the fake GitHub', () => {
+  let gh: FakeGitHub;
+  beforeEach(async () => {
+    gh = await FakeGitHub.start();
+  });
+  afterEach(async () => {
+    await gh.close();
+  });
+  const me = (retry = FAST) => createOctokit(TOKENS.user, { baseUrl: gh.url, retry }).rest.users.getAuthenticated();
+  const calls = () => gh.requests.filter((r) => r.path === '/user').length;
+
+  it('retries 502s and succeeds', async () => {
+    gh.injectBadGateway(2);
+    expect((await me()).data.login).toBe('octocat');
+    expect(calls()).toBe(3);
   });
 
-  it('rethrows the last error when out of retries, and final errors at once', async () => {
-    let calls = 0;
-    const sleep = async () => {};
-    await expect(
-      withRetry(
-        async () => {
-          calls++;
-          return Promise.reject(httpErr(502));
-        },
-        { ...policy, sleep },
-      ),
-    ).rejects.toMatchObject({ status: 502 });
-    expect(calls).toBe(4);
-    calls = 0;
-    await expect(
-      withRetry(
-        async () => {
-          calls++;
-          return Promise.reject(httpErr(404));
-        },
-        { ...policy, sleep },
-      ),
-    ).rejects.toMatchObject({ status: 404 });
-    expect(calls).toBe(1);
+  it('gives up after the retry budget with the last error', async () => {
+    gh.injectBadGateway(10);
+    await expect(me()).rejects.toMatchObject({ status: 502 });
+    expect(calls()).toBe(4); // 1 + 3 retries
+  });
+
+  it('never retries a 501 or a client error', async () => {
+    gh.inject({ status: 501, body: { message: 'Not Implemented' } });
+    await expect(me()).rejects.toMatchObject({ status: 501 });
+    gh.inject({ status: 422, body: { message: 'Validation Failed' } });
+    await expect(me()).rejects.toMatchObject({ status: 422 });
+    expect(calls()).toBe(2);
+  });
+
+  it('waits out a secondary rate limit (403 or 429 with retry-after), once each', async () => {
+    gh.injectSecondaryRateLimit(1);
+    expect((await me()).data.login).toBe('octocat');
+    expect(calls()).toBe(2);
+    gh.inject({
+      status: 429,
+      headers: { 'retry-after': '1' },
+      body: { message: 'You have exceeded a secondary rate limit.' },
+    });
+    expect((await me()).data.login).toBe('octocat');
+    expect(calls()).toBe(4); // 429 is the throttling plugin's alone: not retried twice
+  });
+
+  it('waits for the primary limit to reset', async () => {
+    const reset = String(Math.floor(Date.now() / 1000) - 10); // already past: retry at once
+    gh.inject({
+      status: 403,
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset },
+      body: { message: 'API rate limit exceeded' },
+    });
+    expect((await me()).data.login).toBe('octocat');
+    expect(calls()).toBe(2);
+  });
+
+  it('gives up rather than wait longer than maxDelayMs, and does not call it a permission problem', async () => {
+    gh.injectSecondaryRateLimit(0); // no usable retry-after: GitHub's advice is a minute, over the budget
+    const err = await me().catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 403 });
+    expect(isRateLimited(err)).toBe(true);
+    expect(isPermissionDenied(err)).toBe(false);
+    expect(calls()).toBe(1);
   });
 });

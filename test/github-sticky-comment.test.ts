@@ -16,7 +16,8 @@ import { renderMarkdown } from '../src/report/markdown.js';
 import { ACTIONS_BOT_USER, FakeGitHub, HUMAN, TOKENS } from './helpers/fake-github.js';
 import { sampleReport } from './helpers/sample-report.js';
 
-const FAST = { retries: 3, baseDelayMs: 1, maxDelayMs: 50 };
+// maxDelayMs 1 s: enough for a one-second retry-after (the throttling plugin reads retry-after: 0 as absent).
+const FAST = { retries: 3, baseDelayMs: 1, maxDelayMs: 1000, writeIntervalMs: 0 };
 const KEY = commentKey('repro-gate.yml');
 const MARKER = commentMarker(KEY);
 
@@ -165,7 +166,7 @@ describe('upsertStickyComment against a fake GitHub', () => {
 
   it('retries 502s and a secondary rate limit, then succeeds', async () => {
     gh.injectBadGateway(2);
-    gh.injectSecondaryRateLimit(0);
+    gh.injectSecondaryRateLimit(1);
     const r = await upsert();
     expect(r.action).toBe('created');
     expect(gh.commentsOn('acme', 'ml', 7)).toHaveLength(1);

@@ -6,7 +6,9 @@
  * workflow never checks out code. The rules are plain functions over parsed YAML, so each one is
  * also shown to fire on an in-memory workflow that breaks it.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -155,6 +157,12 @@ function workflowFiles(dir: string): string[] {
   return names.filter((n) => /\.ya?ml$/.test(n)).map((n) => join(dir, n));
 }
 
+/** The release workflow: runs on version tags only, and may write contents (the release, the major tag). */
+function isRelease(wf: Workflow): boolean {
+  const on = wf.on as { push?: { tags?: string[]; branches?: unknown } } | undefined;
+  return triggers(wf).join() === 'push' && !!on?.push?.tags?.length && on.push.branches === undefined;
+}
+
 const FILES = [...workflowFiles('examples/workflows'), ...workflowFiles('.github/workflows')];
 const load = (rel: string) => parse(readFileSync(join(REPO_ROOT, rel), 'utf8')) as Workflow;
 const byTrigger = (rel: string[], pred: (t: string[]) => boolean) => rel.filter((f) => pred(triggers(load(f))));
@@ -297,7 +305,7 @@ describe('the example workflows', () => {
             triggers(wf).includes('pull_request')));
       const opensPr = uses(wf).some((s) => s.uses?.startsWith('peter-evans/create-pull-request@'));
       expect(grants('pull-requests'), `${file}: pull-requests: write`).toBe(comments || opensPr);
-      expect(grants('contents'), `${file}: contents: write`).toBe(opensPr);
+      expect(grants('contents'), `${file}: contents: write`).toBe(opensPr || isRelease(wf));
     }
   });
 });
@@ -426,5 +434,126 @@ describe('lintWorkflow (rules shown on in-memory workflows)', () => {
     expect(triggers({ on: 'push' })).toEqual(['push']);
     expect(triggers({ on: ['push', 'workflow_run'] })).toEqual(['push', 'workflow_run']);
     expect(triggers({ on: { schedule: [], workflow_dispatch: null } })).toEqual(['schedule', 'workflow_dispatch']);
+  });
+});
+
+describe('release.yml', () => {
+  const file = '.github/workflows/release.yml';
+  const release = load(file);
+  const jobs = release.jobs as Record<string, Job & { needs?: string }>;
+  const step = (job: string, name: string) => {
+    const found = jobs[job]?.steps?.find((s) => s.name === name);
+    if (!found) throw new Error(`${file}: jobs.${job} has no step "${name}"`);
+    return found;
+  };
+  /** Runs one step's script with bash as the runner would (bash -eo pipefail), in `cwd`. */
+  const runStep = (s: Step, cwd: string, env: Record<string, string>) =>
+    spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', String(s.run)], {
+      cwd,
+      env: { PATH: process.env.PATH, ...env },
+      encoding: 'utf8',
+    });
+  const project = (version: string, changelog: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'rg-release-'));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ version }));
+    writeFileSync(join(dir, 'CHANGELOG.md'), changelog);
+    return dir;
+  };
+  const CHANGELOG =
+    '# Changelog\n\n## [Unreleased]\n\n- next\n\n## [1.2.3] - 2026-12-01\n\n### Added\n- the thing\n\n## [1.2.2] - 2026-11-01\n\n- older\n';
+
+  it('runs on vX.Y.Z tags only, read-only except the job that publishes', () => {
+    expect(isRelease(release)).toBe(true);
+    expect((release.on as { push: { tags: string[] } }).push.tags).toEqual(['v*.*.*']);
+    expect(release.permissions).toEqual({ contents: 'read' });
+    expect(jobs.verify?.permissions).toBeUndefined();
+    expect(jobs.release?.permissions).toEqual({ contents: 'write' });
+    expect(jobs.release?.needs).toBe('verify');
+  });
+
+  it('verifies a fresh dist/ and runs the test suite before anything is published', () => {
+    const fresh = String(step('verify', 'dist/ is a fresh build of the sources').run);
+    expect(fresh).toMatch(/npm ci[\s\S]*npm run build[\s\S]*git diff --exit-code[^\n]*dist\//);
+    expect(step('verify', 'The test suite passes').run).toBe('bash .ci/run');
+    expect(String(step('release', 'Create the GitHub release').run)).toMatch(/gh release create "\$TAG" --verify-tag/);
+  });
+
+  it('moves the major tag through the API, to the tagged commit, for final versions only', () => {
+    const move = step('release', 'Move the major tag to this release');
+    expect(move.env).toMatchObject({ GH_TOKEN: '${{ github.token }}', TAG: '${{ github.ref_name }}' });
+    const script = String(move.run);
+    expect(script).toContain('major=${TAG%%.*}');
+    expect(script).toMatch(
+      /--method PATCH "repos\/\$GITHUB_REPOSITORY\/git\/refs\/tags\/\$major" -f sha="\$GITHUB_SHA" -F force=true/,
+    );
+    expect(script).toMatch(/--method POST "repos\/\$GITHUB_REPOSITORY\/git\/refs" -f ref="refs\/tags\/\$major"/);
+    // The prerelease test is the script's own regular expression, run here on real tags.
+    const isFinal = (tag: string) =>
+      spawnSync('bash', ['-c', `[[ "$1" =~ ^v[0-9]+\\.[0-9]+\\.[0-9]+$ ]]`, '_', tag]).status === 0;
+    expect(script).toContain('=~ ^v[0-9]+\\.[0-9]+\\.[0-9]+$ ]]');
+    expect(['v1.2.3', 'v10.0.0'].map(isFinal)).toEqual([true, true]);
+    expect(['v1.2.3-rc.1', 'v1.2', 'v1.2.3.4'].map(isFinal)).toEqual([false, false, false]);
+  });
+
+  it('passes the tag to scripts through env:, never pasted into them', () => {
+    for (const { step: s } of steps(release)) expect(expressions(String(s.run ?? ''))).toEqual([]);
+  });
+
+  it('refuses a tag that does not match package.json or has no CHANGELOG.md section (run for real)', () => {
+    const check = step('verify', 'The tag matches package.json and CHANGELOG.md');
+    const dir = project('1.2.3', CHANGELOG);
+    expect(runStep(check, dir, { TAG: 'v1.2.3' }).status).toBe(0);
+    const wrong = runStep(check, dir, { TAG: 'v1.2.4' });
+    expect(wrong.status).toBe(1);
+    expect(wrong.stdout).toContain('::error::tag v1.2.4 does not match package.json version 1.2.3');
+    const noSection = runStep(check, project('1.3.0', CHANGELOG), { TAG: 'v1.3.0' });
+    expect(noSection.status).toBe(1);
+    expect(noSection.stdout).toContain("CHANGELOG.md has no '## [1.3.0]' section");
+  });
+
+  it("takes the release notes from the version's CHANGELOG.md section (run for real)", () => {
+    const notes = step('release', 'Release notes from CHANGELOG.md');
+    const dir = project('1.2.3', CHANGELOG);
+    const temp = mkdtempSync(join(tmpdir(), 'rg-runner-temp-'));
+    expect(runStep(notes, dir, { TAG: 'v1.2.3', RUNNER_TEMP: temp }).status).toBe(0);
+    expect(readFileSync(join(temp, 'notes.md'), 'utf8').trim()).toBe('### Added\n- the thing');
+    const missing = runStep(notes, dir, { TAG: 'v9.9.9', RUNNER_TEMP: temp });
+    expect(missing.status).toBe(1);
+    expect(missing.stdout).toContain('::error::CHANGELOG.md has no notes for v9.9.9');
+  });
+});
+
+describe('dependabot.yml', () => {
+  const config = parse(readFileSync(join(REPO_ROOT, '.github/dependabot.yml'), 'utf8')) as {
+    version: number;
+    updates: Array<{ 'package-ecosystem': string; directory: string; schedule: { interval: string } }>;
+  };
+
+  it('updates the npm packages and the SHA-pinned actions', () => {
+    expect(config.version).toBe(2);
+    expect(config.updates.map((u) => u['package-ecosystem']).sort()).toEqual(['github-actions', 'npm']);
+    for (const u of config.updates) {
+      expect(u.directory).toBe('/');
+      expect(['daily', 'weekly', 'monthly']).toContain(u.schedule.interval);
+    }
+  });
+});
+
+describe('release files', () => {
+  it('has an MIT LICENSE matching package.json, a Keep a Changelog CHANGELOG.md and a SECURITY.md', () => {
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      license: string;
+      files: string[];
+    };
+    expect(pkg.license).toBe('MIT');
+    expect(readFileSync(join(REPO_ROOT, 'LICENSE'), 'utf8')).toMatch(
+      /^MIT License\n\nCopyright \(c\) \d{4} repro-gate contributors\n/,
+    );
+    const changelog = readFileSync(join(REPO_ROOT, 'CHANGELOG.md'), 'utf8');
+    expect(changelog).toContain('[Keep a Changelog](https://keepachangelog.com/');
+    expect(changelog).toMatch(/^## \[Unreleased\]$/m);
+    const security = readFileSync(join(REPO_ROOT, 'SECURITY.md'), 'utf8');
+    expect(security).toMatch(/^## Reporting a vulnerability$/m);
+    expect(security).toMatch(/never reach the training/i);
   });
 });

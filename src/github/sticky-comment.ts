@@ -4,8 +4,8 @@
  * never makes a comment ours to edit.
  */
 import { createHash } from 'node:crypto';
+import { isPermissionDenied } from './errors.js';
 import type { Octokit } from './octokit.js';
-import { isPermissionDenied } from './retry.js';
 
 /** GitHub rejects issue comment bodies longer than this. */
 export const MAX_COMMENT_LENGTH = 65_536;

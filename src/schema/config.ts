@@ -11,28 +11,42 @@ function show(v: unknown): string {
 }
 
 /** "2%" → relative to the baseline mean; a plain number → absolute. */
-const marginSchema = z.union([z.number(), z.string()]).transform((raw, ctx) => {
-  if (typeof raw === 'number') {
-    if (Number.isFinite(raw) && raw > 0) return { kind: 'absolute' as const, value: raw, text: String(raw) };
-  } else {
-    const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*%\s*$/.exec(raw);
-    const percent = m ? Number(m[1]) : NaN;
-    if (percent > 0 && percent < 100) return { kind: 'relative' as const, percent, text: `${percent}%` };
-  }
-  ctx.addIssue({
-    code: 'custom',
-    message: `expected a positive number (absolute, e.g. 0.01) or a percentage of the baseline mean (e.g. "2%"), got ${JSON.stringify(raw)}`,
+const marginSchema = z
+  .union([z.number(), z.string()])
+  .transform((raw, ctx) => {
+    if (typeof raw === 'number') {
+      if (Number.isFinite(raw) && raw > 0) return { kind: 'absolute' as const, value: raw, text: String(raw) };
+    } else {
+      const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*%\s*$/.exec(raw);
+      const percent = m ? Number(m[1]) : NaN;
+      if (percent > 0 && percent < 100) return { kind: 'relative' as const, percent, text: `${percent}%` };
+    }
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a positive number (absolute, e.g. 0.01) or a percentage of the baseline mean (e.g. "2%"), got ${JSON.stringify(raw)}`,
+    });
+    return z.NEVER;
+  })
+  .meta({
+    description:
+      'How far the candidate mean may move from the baseline mean and still be equivalent: an absolute number (0.01) or a percentage of the baseline mean ("2%"). Required in statistical mode; exact mode ignores it.',
+    anyOf: [
+      { type: 'number', exclusiveMinimum: 0 },
+      { type: 'string', pattern: '^\\s*(\\d+(\\.\\d+)?|\\.\\d+)\\s*%\\s*$' },
+    ],
   });
-  return z.NEVER;
-});
 
 const metricSchema = z
   .object(
     {
       /** Required in statistical mode; exact mode compares bits and ignores it. */
       margin: marginSchema.optional(),
-      /** higher: only a drop beyond the margin fails (non-inferiority); lower: only a rise. */
-      direction: z.enum(['both', 'higher', 'lower']).default('both'),
+      direction: z
+        .enum(['both', 'higher', 'lower'])
+        .default('both')
+        .describe(
+          'both: equivalence within ±margin; higher: only a drop beyond the margin fails (non-inferiority); lower: only a rise fails.',
+        ),
     },
     {
       error: (issue) =>
@@ -41,7 +55,10 @@ const metricSchema = z
           : undefined,
     },
   )
-  .strict();
+  .strict()
+  .describe(
+    'A metric the training reports, and how far it may move: {margin: 0.01} or {margin: 2%, direction: higher}.',
+  );
 
 /** Python's named groups, (?P<name>…), as JavaScript writes them. */
 function jsPattern(source: string): string {
@@ -93,41 +110,73 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 /** `seeds: {min, max}`: train the candidate in stages and stop as soon as the gate can decide. */
 const sequentialSeedsSchema = z
   .object({
-    min: z.number().int().min(2),
-    max: z.number().int().min(2).max(1000),
-    step: z.number().int().positive().optional(),
-    boundary: z.enum(['pocock', 'obrien-fleming', 'pocock-spending']).default('pocock'),
-    calibration: z.enum(['simulated', 'bonferroni']).default('simulated'),
-    /** Stop early for futility when the conditional power drops below this (non-binding); off by default. */
-    futility: z.number().gt(0).lt(1).optional(),
+    min: z.number().int().min(2).describe('Seeds trained before the first look.'),
+    max: z.number().int().min(2).max(1000).describe('Seeds at most; record trains all of them.'),
+    step: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Seeds added between looks (default: up to 4 looks evenly spaced from min to max).'),
+    boundary: z
+      .enum(['pocock', 'obrien-fleming', 'pocock-spending'])
+      .default('pocock')
+      .describe('How α is spread over the looks.'),
+    calibration: z
+      .enum(['simulated', 'bonferroni'])
+      .default('simulated')
+      .describe('simulated: per-look α calibrated by seeded simulation at the margin; bonferroni: the provable α/K.'),
+    futility: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .optional()
+      .describe('Stop early for futility when the conditional power drops below this (non-binding); off by default.'),
   })
   .strict()
+  .describe('Sequential seeds: check trains the candidate in stages and stops as soon as it can decide.')
   .refine((s) => s.max >= s.min, { message: 'max must be at least min', path: ['max'] });
 
 const SEEDS_EXPECTED = 'expected a whole number of seeds ≥ 1 or a list of non-negative integers';
 
 /** `seeds: 5` (seeds 0…4) or `seeds: [3, 7, 11]`, with one message for whatever else is there. */
-const fixedSeedsSchema = z.union([z.number(), z.array(z.unknown())]).transform((v, ctx): number[] => {
-  const fail = (message: string) => {
-    ctx.addIssue({ code: 'custom', message });
-    return z.NEVER;
-  };
-  if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v) || v < 1) return fail(`${SEEDS_EXPECTED}, got ${show(v)}`);
-    if (v > 1000) return fail(`at most 1000 seeds, got ${v}`);
-    return Array.from({ length: v }, (_, i) => i);
-  }
-  if (v.length === 0) return fail(`${SEEDS_EXPECTED}, got an empty list`);
-  const bad = v.find((x) => !(typeof x === 'number' && Number.isSafeInteger(x) && x >= 0));
-  if (bad !== undefined) return fail(`${SEEDS_EXPECTED}, got ${show(bad)} in the list`);
-  const seeds = v as number[];
-  if (new Set(seeds).size !== seeds.length) return fail('seeds must not repeat');
-  return seeds;
-});
+const fixedSeedsSchema = z
+  .union([z.number(), z.array(z.unknown())])
+  .transform((v, ctx): number[] => {
+    const fail = (message: string) => {
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    };
+    if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v) || v < 1) return fail(`${SEEDS_EXPECTED}, got ${show(v)}`);
+      if (v > 1000) return fail(`at most 1000 seeds, got ${v}`);
+      return Array.from({ length: v }, (_, i) => i);
+    }
+    if (v.length === 0) return fail(`${SEEDS_EXPECTED}, got an empty list`);
+    const bad = v.find((x) => !(typeof x === 'number' && Number.isSafeInteger(x) && x >= 0));
+    if (bad !== undefined) return fail(`${SEEDS_EXPECTED}, got ${show(bad)} in the list`);
+    const seeds = v as number[];
+    if (new Set(seeds).size !== seeds.length) return fail('seeds must not repeat');
+    return seeds;
+  })
+  .meta({
+    anyOf: [
+      { type: 'integer', minimum: 1, maximum: 1000, description: 'A number of seeds: 5 trains seeds 0…4.' },
+      {
+        type: 'array',
+        items: { type: 'integer', minimum: 0 },
+        minItems: 1,
+        uniqueItems: true,
+        description: 'The seeds to train.',
+      },
+    ],
+  });
 
-const seedsSchema = z.union([fixedSeedsSchema, sequentialSeedsSchema], {
-  error: (issue) => `${SEEDS_EXPECTED}, got ${show(issue.input)}`,
-});
+const seedsSchema = z
+  .union([fixedSeedsSchema, sequentialSeedsSchema], {
+    error: (issue) => `${SEEDS_EXPECTED}, got ${show(issue.input)}`,
+  })
+  .describe('The seeds to train: a count (5 → 0…4), a list ([0, 1, 2]), or {min, max} for sequential seeds.');
 
 const relPath = z.string().min(1, 'must not be empty');
 
@@ -135,24 +184,41 @@ const relPath = z.string().min(1, 'must not be empty');
 export const DEFAULT_CACHE_IGNORE = ['**/*.md', 'docs/**'] as const;
 
 /** The file as written: every object strict, so a typo is an error naming its key path. */
-const configFileSchema = z
+export const configFileSchema = z
   .object({
-    version: z.literal(1, { error: 'expected version: 1' }),
+    /** Editors' JSON Schema link (schema/repro-gate.schema.json); not a setting. */
+    $schema: z.string().optional().describe('The JSON Schema this file follows, for editors; ignored by the gate.'),
+    version: z.literal(1, { error: 'expected version: 1' }).describe('The config format version: 1.'),
     train: z
       .object({
         command: z
           .array(z.string())
-          .min(1, 'must name the program to run, e.g. [python3, train.py, --seed, "{seed}", --out, "{out}"]'),
-        /** A container image; must be pinned by digest (checked by the container runtime, which can look the digest up). */
-        image: z.string().min(1).optional(),
-        /** Accept a tag-only image, for experiments; reported as a drift risk. */
-        'allow-unpinned': z.boolean().default(false),
-        /** Container networking; none by default so training cannot fetch anything unrecorded. */
-        network: z.enum(['none', 'bridge', 'host']).default('none'),
-        gpus: z.union([z.literal('none'), z.literal('all'), z.number().int().positive()]).default('none'),
+          .min(1, 'must name the program to run, e.g. [python3, train.py, --seed, "{seed}", --out, "{out}"]')
+          .describe(
+            "The training as an argv list, run without a shell in the config file's folder; {seed} and {out} are replaced in every argument.",
+          ),
+        /** Must be pinned by digest (checked by the container runtime, which can look the digest up). */
+        image: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('A container image pinned by digest (name@sha256:…) to train in; omit to train on the runner.'),
+        'allow-unpinned': z
+          .boolean()
+          .default(false)
+          .describe('Accept a tag-only image, for experiments; reported as a risk.'),
+        /** None by default so training cannot fetch anything unrecorded. */
+        network: z.enum(['none', 'bridge', 'host']).default('none').describe('Container networking (containers only).'),
+        gpus: z
+          .union([z.literal('none'), z.literal('all'), z.number().int().positive()])
+          .default('none')
+          .describe('GPUs given to the training: none, all, or a count.'),
         env: z
           .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid environment variable name'), envValue)
-          .default({}),
+          .default({})
+          .describe(
+            "Environment variables for the training; it gets these, REPRO_GATE_* and an allowlist of the runner's (never tokens).",
+          ),
         timeout: z
           .union([z.string(), z.number()])
           .default('30m')
@@ -170,76 +236,123 @@ const configFileSchema = z
               return z.NEVER;
             }
             return ms;
+          })
+          .meta({
+            description: 'The time limit of one seed: 90s, 30m, 1h30m, or a number of seconds.',
+            anyOf: [
+              { type: 'string', pattern: '^\\s*(\\d+(\\.\\d+)?(ms|s|m|h))+\\s*$' },
+              { type: 'number', exclusiveMinimum: 0 },
+            ],
           }),
-        /**
-         * Seeds trained at once on this runner; each gets an equal share of the cores (and of the
-         * GPUs with gpus: all). Record and check with the same value: thread counts can change numerics.
-         */
-        parallel: z.number().int().min(1).max(64).default(1),
+        parallel: z
+          .number()
+          .int()
+          .min(1)
+          .max(64)
+          .default(1)
+          .describe(
+            'Seeds trained at once on this runner, each on an equal share of the cores (and GPUs). Record and check with the same value.',
+          ),
       })
-      .strict(),
+      .strict()
+      .describe('How to run one seed of the training.'),
     seeds: seedsSchema.default([0, 1, 2, 3, 4]),
-    mode: z.enum(['exact', 'statistical']).default('statistical'),
-    alpha: z.number().gt(0).lt(0.5).default(0.05),
-    /** Pair candidate seed i with baseline seed i (paired t); off by default (Welch). */
-    paired: z.boolean().default(false),
-    /** Rank-based (Hodges–Lehmann / Mann–Whitney) equivalence instead of Welch: needs ≥ 10 seeds per side. */
-    robust: z.boolean().default(false),
+    mode: z
+      .enum(['exact', 'statistical'])
+      .default('statistical')
+      .describe('exact: every metric and artifact bit-identical per seed; statistical: TOST equivalence per metric.'),
+    alpha: z.number().gt(0).lt(0.5).default(0.05).describe('The TOST significance level.'),
+    paired: z
+      .boolean()
+      .default(false)
+      .describe('Pair candidate seed i with baseline seed i (paired t) instead of Welch.'),
+    robust: z
+      .boolean()
+      .default(false)
+      .describe('Rank-based (Hodges–Lehmann / Mann–Whitney) equivalence instead of Welch; needs ≥ 10 seeds per side.'),
     metrics: z
       .object({
-        /** A file the training writes into {out}: .json (default metrics.json), .yaml/.yml, .jsonl or .csv. */
-        file: relPath.optional(),
-        /**
-         * Regular expressions with named groups, matched against every line of the training's
-         * output; the last match of each group is that metric (`val loss (?<val_loss>[0-9.]+)`).
-         */
-        pattern: z.union([metricPattern, z.array(metricPattern).min(1)]).optional(),
+        file: relPath
+          .optional()
+          .describe(
+            'The file the training writes into {out}: .json (default metrics.json), .yaml/.yml, .jsonl or .csv.',
+          ),
+        pattern: z
+          .union([metricPattern, z.array(metricPattern).min(1)])
+          .optional()
+          .describe(
+            "Regular expressions with named groups matched against every line of the training's output; the last match of each group is that metric, e.g. 'val loss (?<val_loss>[0-9.]+)'.",
+          ),
       })
       .catchall(metricSchema)
       .refine(
         (m) => Object.keys(m).some((k) => k !== 'file' && k !== 'pattern'),
         'name at least one metric, e.g. accuracy: {margin: 0.01}',
+      )
+      .describe('Where the metrics come from (file, pattern) and each metric by name with its margin.'),
+    artifacts: z
+      .array(relPath)
+      .default([])
+      .describe('Files in {out} that are hashed (.pt/.pth/.ckpt by content) and compared in exact mode.'),
+    data: z
+      .array(relPath)
+      .default([])
+      .describe('Data files or folders, fingerprinted by the SHA-256 of their full content.'),
+    config: z
+      .array(
+        z.union([
+          relPath,
+          z
+            .object({ resolved: relPath.describe('A file the training writes into {out}, read after each seed.') })
+            .strict(),
+        ]),
+      )
+      .default([])
+      .describe(
+        "Config files parsed and diffed key by key (YAML, JSON, TOML, Python read with Python's ast and never run, INI/CFG, .env), or {resolved: PATH} for a config the training writes into {out} (Hydra's .hydra/config.yaml).",
       ),
-    artifacts: z.array(relPath).default([]),
-    data: z.array(relPath).default([]),
-    /**
-     * Config files, parsed and diffed key by key: YAML, JSON, TOML, Python (.py: literal assignments,
-     * read with Python's ast, never run), INI/CFG and .env; or {resolved: PATH}, a file the training
-     * writes into {out} (Hydra's .hydra/config.yaml, Lightning's hparams.yaml), read after each seed.
-     */
-    config: z.array(z.union([relPath, z.object({ resolved: relPath }).strict()])).default([]),
-    baseline: relPath.default('.repro-gate/baseline.json'),
-    /** A per-step JSON-lines log the training writes into {out}; diagnose shows where two runs diverge. */
+    baseline: relPath.default('.repro-gate/baseline.json').describe('The baseline file, committed to the repository.'),
     curves: z
       .object({
-        file: relPath,
-        step: z.string().min(1).default('step'),
-        atol: z.number().nonnegative().default(0),
-        rtol: z.number().nonnegative().default(1e-6),
+        file: relPath.describe('The JSON-lines log in {out}, one record per step.'),
+        step: z.string().min(1).default('step').describe('The key that holds the step number.'),
+        atol: z.number().nonnegative().default(0).describe("Absolute tolerance when comparing two runs' curves."),
+        rtol: z.number().nonnegative().default(1e-6).describe("Relative tolerance when comparing two runs' curves."),
       })
       .strict()
-      .optional(),
-    /**
-     * Reuse a seed's result when nothing that could change it changed (code, data, config,
-     * environment, training settings, seed). `ignore`: globs of tracked files that cannot affect
-     * training, relative to this file's folder.
-     */
+      .optional()
+      .describe('A per-step JSON-lines log the training writes, so diagnose shows where two runs diverge.'),
     cache: z
       .object({
-        enabled: z.boolean().default(true),
-        ignore: z.array(z.string().min(1, 'must not be empty')).default([...DEFAULT_CACHE_IGNORE]),
+        enabled: z.boolean().default(true).describe('Reuse seed results from the run cache (check) and save new ones.'),
+        ignore: z
+          .array(z.string().min(1, 'must not be empty'))
+          .default([...DEFAULT_CACHE_IGNORE])
+          .describe(
+            'Globs (relative to this file) of files that cannot change a run, left out of the cache key; replaces the default ["**/*.md", "docs/**"].',
+          ),
       })
       .strict()
-      .default({ enabled: true, ignore: [...DEFAULT_CACHE_IGNORE] }),
+      .default({ enabled: true, ignore: [...DEFAULT_CACHE_IGNORE] })
+      .describe(
+        "Reuse a seed's earlier result when nothing that could change it changed (code, data, config, environment, training settings, seed).",
+      ),
     diagnose: z
       .object({
-        /** An exact-mode check that fails with nothing drifted reruns a seed to find out why. */
-        auto: z.boolean().default(true),
-        /** The seed `diagnose` reruns by default (else the first configured seed). */
-        seed: z.number().int().nonnegative().optional(),
+        auto: z
+          .boolean()
+          .default(true)
+          .describe('An exact check that fails with nothing drifted reruns a seed to find out why.'),
+        seed: z
+          .number()
+          .int()
+          .nonnegative()
+          .optional()
+          .describe('The seed diagnose reruns by default (else the first configured seed).'),
       })
       .strict()
-      .default({ auto: true }),
+      .default({ auto: true })
+      .describe('Diagnosing nondeterminism.'),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -288,7 +401,7 @@ const configFileSchema = z
  * in full), metric patterns as a list, config entries split into files and resolved configs.
  */
 export const configSchema = configFileSchema.transform(
-  ({ metrics: { file, pattern, ...named }, seeds, config, ...rest }) => {
+  ({ $schema: _editorsOnly, metrics: { file, pattern, ...named }, seeds, config, ...rest }) => {
     const fixed = Array.isArray(seeds);
     const patterns = Array.isArray(pattern) ? pattern : pattern ? [pattern] : [];
     const groups = new Set(patterns.flatMap(patternGroups));

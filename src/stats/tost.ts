@@ -1,6 +1,6 @@
 /**
  * Two one-sided tests (TOST) for equivalence of candidate and baseline means (pure, no I/O).
- * Conventions follow shared/vectors/equivalence.json: x1 = candidate, x2 = baseline,
+ * Conventions follow test/fixtures/equivalence.json: x1 = candidate, x2 = baseline,
  * diff = mean(x1) - mean(x2), H1: lower < diff < upper, decided on the (1 - 2α) CI.
  */
 import { type Summary, summarize } from './summary.js';
