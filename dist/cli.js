@@ -118,17 +118,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path22) {
-      const ctrl = callVisitor(key, node2, visitor, path22);
+    function visit_(key, node2, visitor, path23) {
+      const ctrl = callVisitor(key, node2, visitor, path23);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path22, ctrl);
-        return visit_(key, ctrl, visitor, path22);
+        replaceNode(key, path23, ctrl);
+        return visit_(key, ctrl, visitor, path23);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
+          path23 = Object.freeze(path23.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path22);
+            const ci = visit_(i, node2.items[i], visitor, path23);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -139,13 +139,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path22);
+          path23 = Object.freeze(path23.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path23);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path22);
+          const cv = visit_("value", node2.value, visitor, path23);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -166,17 +166,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path22) {
-      const ctrl = await callVisitor(key, node2, visitor, path22);
+    async function visitAsync_(key, node2, visitor, path23) {
+      const ctrl = await callVisitor(key, node2, visitor, path23);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path22, ctrl);
-        return visitAsync_(key, ctrl, visitor, path22);
+        replaceNode(key, path23, ctrl);
+        return visitAsync_(key, ctrl, visitor, path23);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
+          path23 = Object.freeze(path23.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path22);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path23);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -187,13 +187,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path22);
+          path23 = Object.freeze(path23.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path23);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path22);
+          const cv = await visitAsync_("value", node2.value, visitor, path23);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -220,23 +220,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path22) {
+    function callVisitor(key, node2, visitor, path23) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path22);
+        return visitor(key, node2, path23);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path22);
+        return visitor.Map?.(key, node2, path23);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path22);
+        return visitor.Seq?.(key, node2, path23);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path22);
+        return visitor.Pair?.(key, node2, path23);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path22);
+        return visitor.Scalar?.(key, node2, path23);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path22);
+        return visitor.Alias?.(key, node2, path23);
       return void 0;
     }
-    function replaceNode(key, path22, node2) {
-      const parent = path22[path22.length - 1];
+    function replaceNode(key, path23, node2) {
+      const parent = path23[path23.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -848,10 +848,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path22, value2) {
+    function collectionFromPath(schema, path23, value2) {
       let v = value2;
-      for (let i = path22.length - 1; i >= 0; --i) {
-        const k = path22[i];
+      for (let i = path23.length - 1; i >= 0; --i) {
+        const k = path23[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -870,7 +870,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path22) => path22 == null || typeof path22 === "object" && !!path22[Symbol.iterator]().next().done;
+    var isEmptyPath = (path23) => path23 == null || typeof path23 === "object" && !!path23[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -900,11 +900,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path22, value2) {
-        if (isEmptyPath(path22))
+      addIn(path23, value2) {
+        if (isEmptyPath(path23))
           this.add(value2);
         else {
-          const [key, ...rest] = path22;
+          const [key, ...rest] = path23;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value2);
@@ -918,8 +918,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path22) {
-        const [key, ...rest] = path22;
+      deleteIn(path23) {
+        const [key, ...rest] = path23;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -933,8 +933,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path22, keepScalar) {
-        const [key, ...rest] = path22;
+      getIn(path23, keepScalar) {
+        const [key, ...rest] = path23;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -952,8 +952,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path22) {
-        const [key, ...rest] = path22;
+      hasIn(path23) {
+        const [key, ...rest] = path23;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -963,8 +963,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path22, value2) {
-        const [key, ...rest] = path22;
+      setIn(path23, value2) {
+        const [key, ...rest] = path23;
         if (rest.length === 0) {
           this.set(key, value2);
         } else {
@@ -3479,9 +3479,9 @@ var require_Document = __commonJS({
           this.contents.add(value2);
       }
       /** Adds a value to the document. */
-      addIn(path22, value2) {
+      addIn(path23, value2) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path22, value2);
+          this.contents.addIn(path23, value2);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3556,14 +3556,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path22) {
-        if (Collection.isEmptyPath(path22)) {
+      deleteIn(path23) {
+        if (Collection.isEmptyPath(path23)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path22) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path23) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3578,10 +3578,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path22, keepScalar) {
-        if (Collection.isEmptyPath(path22))
+      getIn(path23, keepScalar) {
+        if (Collection.isEmptyPath(path23))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path22, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path23, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path22) {
-        if (Collection.isEmptyPath(path22))
+      hasIn(path23) {
+        if (Collection.isEmptyPath(path23))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path22) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path23) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3612,13 +3612,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path22, value2) {
-        if (Collection.isEmptyPath(path22)) {
+      setIn(path23, value2) {
+        if (Collection.isEmptyPath(path23)) {
           this.contents = value2;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path22), value2);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path23), value2);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path22, value2);
+          this.contents.setIn(path23, value2);
         }
       }
       /**
@@ -5579,9 +5579,9 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path22) => {
+    visit3.itemAtPath = (cst, path23) => {
       let item = cst;
-      for (const [field, index] of path22) {
+      for (const [field, index] of path23) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -5590,23 +5590,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit3.parentCollection = (cst, path22) => {
-      const parent = visit3.itemAtPath(cst, path22.slice(0, -1));
-      const field = path22[path22.length - 1][0];
+    visit3.parentCollection = (cst, path23) => {
+      const parent = visit3.itemAtPath(cst, path23.slice(0, -1));
+      const field = path23[path23.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path22, item, visitor) {
-      let ctrl = visitor(item, path22);
+    function _visit(path23, item, visitor) {
+      let ctrl = visitor(item, path23);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path22.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path23.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5617,10 +5617,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path22);
+            ctrl = ctrl(item, path23);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path22) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path23) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -8613,10 +8613,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path22) {
-  if (!path22)
+function getElementAtPath(obj, path23) {
+  if (!path23)
     return obj;
-  return path22.reduce((acc, key) => acc?.[key], obj);
+  return path23.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -8956,11 +8956,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path22, issues) {
+function prefixIssues(path23, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path22);
+    iss.path.unshift(path23);
     return iss;
   });
 }
@@ -9422,16 +9422,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path22 = []) => {
+  const processError = (error63, path23 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path22, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path23, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path23, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path23, ...issue2.path]);
       } else {
-        const fullpath = [...path22, ...issue2.path];
+        const fullpath = [...path23, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -9470,17 +9470,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path22 = []) => {
+  const processError = (error63, path23 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path22, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path23, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path23, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path23, ...issue2.path]);
       } else {
-        const fullpath = [...path22, ...issue2.path];
+        const fullpath = [...path23, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -9519,8 +9519,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path22 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path22) {
+  const path23 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path23) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -26658,13 +26658,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path22 = ref.slice(1).split("/").filter(Boolean);
-  if (path22.length === 0) {
+  const path23 = ref.slice(1).split("/").filter(Boolean);
+  if (path23.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path22[0] === defsKey) {
-    const key = path22[1] === void 0 ? void 0 : decodeJSONPointerSegment(path22[1]);
+  if (path23[0] === defsKey) {
+    const key = path23[1] === void 0 ? void 0 : decodeJSONPointerSegment(path23[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -29653,6 +29653,21 @@ var seedsSchema = external_exports.union([fixedSeedsSchema, sequentialSeedsSchem
   error: (issue2) => `${SEEDS_EXPECTED}, got ${show(issue2.input)}`
 });
 var relPath = external_exports.string().min(1, "must not be empty");
+var distributedSchema = external_exports.object({
+  "nproc-per-node": external_exports.number().int().positive().max(1024),
+  nnodes: external_exports.number().int().positive().max(65536).default(1),
+  /** As the training passes it to init_process_group: gloo (CPU), nccl (NVIDIA GPUs) or mpi. */
+  backend: external_exports.enum(["gloo", "nccl", "mpi"])
+}).strict();
+var LAUNCHER_EXPECTED = 'expected torchrun or an argv prefix such as [mpirun, -np, "{nproc-per-node}"]';
+var launcherSchema = external_exports.union([external_exports.string(), external_exports.array(external_exports.string().min(1, "must not be empty")).min(1, "must name the launcher program")], {
+  error: (issue2) => `${LAUNCHER_EXPECTED}, got ${show(issue2.input)}`
+}).transform((v, ctx) => {
+  if (typeof v !== "string") return v;
+  if (v === "torchrun") return "torchrun";
+  ctx.addIssue({ code: "custom", message: `${LAUNCHER_EXPECTED}, got ${show(v)}` });
+  return external_exports.NEVER;
+});
 var configFileSchema = external_exports.object({
   version: external_exports.literal(1, { error: "expected version: 1" }),
   train: external_exports.object({
@@ -29679,8 +29694,14 @@ var configFileSchema = external_exports.object({
         return external_exports.NEVER;
       }
       return ms;
-    })
-  }).strict(),
+    }),
+    /** Starts the command once per rank: torchrun, or an argv prefix; needs `distributed`. */
+    launcher: launcherSchema.optional(),
+    distributed: distributedSchema.optional()
+  }).strict().refine((t) => t.launcher === void 0 || t.distributed !== void 0, {
+    message: "train.launcher needs train.distributed, so the gate can start and record the topology: add distributed: {nproc-per-node: 2, backend: gloo}",
+    path: ["launcher"]
+  }),
   seeds: seedsSchema.default([0, 1, 2, 3, 4]),
   mode: external_exports.enum(["exact", "statistical"]).default("statistical"),
   alpha: external_exports.number().gt(0).lt(0.5).default(0.05),
@@ -30099,7 +30120,7 @@ function locate(doc, lines, keyPath, key) {
 
 // src/diagnose/run.ts
 import { rename as rename2, rm as rm4 } from "node:fs/promises";
-import path13 from "node:path";
+import path14 from "node:path";
 
 // src/fingerprint/checkpoint.ts
 import { createHash } from "node:crypto";
@@ -30381,11 +30402,11 @@ async function readCheckpoint(python, file2, out) {
   return { content: checkpointContent(doc.leaves, doc.embeds ?? []) };
 }
 async function diffCheckpoints(python, a, b) {
-  const path22 = (f) => python.runtime.pathFor(f);
+  const path23 = (f) => python.runtime.pathFor(f);
   const r = await runPythonScript(
     python,
     CHECKPOINT_PY,
-    ["diff", path22(a.file), path22(b.file), a.out, b.out],
+    ["diff", path23(a.file), path23(b.file), a.out, b.out],
     CHECKPOINT_MARK
   );
   if (!r.ok) return { problem: r.problem };
@@ -30398,7 +30419,7 @@ async function diffCheckpoints(python, a, b) {
 
 // src/train/run-seed.ts
 import { mkdir as mkdir2, rm as rm3, stat as stat2 } from "node:fs/promises";
-import path10 from "node:path";
+import path11 from "node:path";
 
 // src/fingerprint/config.ts
 var import_dotenv = __toESM(require_dist2(), 1);
@@ -31799,9 +31820,77 @@ async function statSnapshot(entries, root) {
   return snapshot;
 }
 
+// src/train/launch.ts
+import { constants as constants3 } from "node:fs";
+import { access } from "node:fs/promises";
+import os2 from "node:os";
+import path9 from "node:path";
+function torchrun(d) {
+  return [
+    "torchrun",
+    ...d.nnodes === 1 ? ["--standalone"] : ["--rdzv_backend=c10d"],
+    `--nnodes=${d.nnodes}`,
+    `--nproc_per_node=${d["nproc-per-node"]}`,
+    "--max_restarts=0",
+    "--monitor_interval=1",
+    "--no_python"
+  ];
+}
+function launcherArgv(train) {
+  const d = train.distributed;
+  if (!train.launcher || !d) return [];
+  if (train.launcher === "torchrun") return torchrun(d);
+  const values = {
+    "{nproc-per-node}": String(d["nproc-per-node"]),
+    "{nnodes}": String(d.nnodes),
+    "{world-size}": String(d["nproc-per-node"] * d.nnodes)
+  };
+  return train.launcher.map((arg) => arg.replace(/\{(?:nproc-per-node|nnodes|world-size)\}/g, (m) => values[m] ?? m));
+}
+function distributedEnv(train) {
+  const d = train.distributed;
+  if (!d) return {};
+  return {
+    REPRO_GATE_NPROC_PER_NODE: String(d["nproc-per-node"]),
+    REPRO_GATE_NNODES: String(d.nnodes),
+    REPRO_GATE_DIST_BACKEND: d.backend
+  };
+}
+async function resolveProgram(name, cwd, pathVar) {
+  const executable = (p) => access(p, constants3.X_OK).then(
+    () => true,
+    () => false
+  );
+  if (name.includes("/")) {
+    const p = path9.resolve(cwd, name);
+    return await executable(p) ? p : null;
+  }
+  for (const dir of (pathVar ?? "").split(path9.delimiter).filter(Boolean)) {
+    const p = path9.join(dir, name);
+    if (await executable(p)) return p;
+  }
+  return null;
+}
+async function checkLaunch(config2, runtime, env, cores = os2.availableParallelism()) {
+  const { launcher, distributed } = config2.train;
+  if (distributed && distributed["nproc-per-node"] > cores) {
+    throw new GateError(
+      `train.distributed.nproc-per-node is ${distributed["nproc-per-node"]}, but this machine has ${cores} CPU core${cores === 1 ? "" : "s"}: every rank is a process that needs a core of its own (with nccl, a GPU too), and more ranks than cores make the run slow and its timing-dependent results meaningless.`,
+      `Lower nproc-per-node in ${path9.basename(config2.path)} to at most ${cores}, or run the gate on a larger runner.`
+    );
+  }
+  if (!launcher || runtime.kind !== "host") return;
+  const program = launcherArgv(config2.train)[0] ?? "";
+  if (await resolveProgram(program, config2.root, env.PATH)) return;
+  throw new GateError(
+    `train.launcher: "${program}" was not found ${program.includes("/") ? `at ${path9.resolve(config2.root, program)}` : "on the training's PATH"}, so the ranks cannot be started.`,
+    launcher === "torchrun" ? "Install PyTorch where the training runs (Debian: apt-get install python3-torch; it brings torchrun), or give its path: launcher: [/path/to/torchrun, …]." : `Install ${program}, or give its full path as the first item of train.launcher in ${path9.basename(config2.path)}.`
+  );
+}
+
 // src/train/metrics.ts
 var import_yaml3 = __toESM(require_dist(), 1);
-import path9 from "node:path";
+import path10 from "node:path";
 
 // src/util/csv.ts
 function parseCsv(text) {
@@ -31907,8 +31996,8 @@ function extractMetrics(doc, names, where) {
   }
   return Object.fromEntries(values);
 }
-async function readMetrics(file2, names, where, outDir = path9.dirname(file2)) {
-  const rel = path9.relative(outDir, file2);
+async function readMetrics(file2, names, where, outDir = path10.dirname(file2)) {
+  const rel = path10.relative(outDir, file2);
   let text = await readConfinedFile(outDir, rel, "metrics.file", {
     folder: "the run's output folder",
     maxBytes: METRICS_MAX_BYTES,
@@ -31916,7 +32005,7 @@ async function readMetrics(file2, names, where, outDir = path9.dirname(file2)) {
   });
   if (text === null) throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
   text = text.replace(/^\uFEFF/, "");
-  const ext = path9.extname(file2).toLowerCase();
+  const ext = path10.extname(file2).toLowerCase();
   if (ext === ".jsonl" || ext === ".ndjson")
     return extractMetrics(latestRecords(parseJsonLines(text, where), names), names, where);
   if (ext === ".csv") return extractMetrics(lastCsvValues(text, names, where), names, where);
@@ -32039,7 +32128,7 @@ function substitute(argv, seed, out) {
   return argv.map((arg) => arg.replaceAll("{seed}", String(seed)).replaceAll("{out}", out));
 }
 function seedOutDir(outRoot2, seed) {
-  return path10.join(outRoot2, `seed-${seed}`);
+  return path11.join(outRoot2, `seed-${seed}`);
 }
 var QUOTED_LINE_CHARS = 300;
 function lastLines(tail) {
@@ -32048,18 +32137,18 @@ function lastLines(tail) {
 async function runSeed(ctx, seed) {
   const { config: config2, runtime, log } = ctx;
   const outDir = seedOutDir(ctx.outRoot, seed);
-  const logFile = path10.join(ctx.logDir, `seed-${seed}.log`);
+  const logFile = path11.join(ctx.logDir, `seed-${seed}.log`);
   await rm3(outDir, { recursive: true, force: true });
   await mkdir2(outDir, { recursive: true });
   await mkdir2(ctx.logDir, { recursive: true });
   const out = runtime.pathFor(outDir);
-  const argv = substitute(config2.train.command, seed, out);
+  const argv = [...launcherArgv(config2.train), ...substitute(config2.train.command, seed, out)];
   const patterns = config2.metricPatterns.length ? new MetricPatterns(config2.metricPatterns) : void 0;
   log.info(`seed ${seed}: ${argv.join(" ")}`);
   const result = await runtime.run({
     argv,
     cwd: config2.root,
-    env: { ...ctx.env, REPRO_GATE_SEED: String(seed), REPRO_GATE_OUT: out },
+    env: { ...ctx.env, ...distributedEnv(config2.train), REPRO_GATE_SEED: String(seed), REPRO_GATE_OUT: out },
     timeoutMs: config2.train.timeout,
     outDir,
     logFile,
@@ -32070,6 +32159,12 @@ async function runSeed(ctx, seed) {
   });
   if (result.cancelled) throw new CancelledError(result.cancelled);
   const quoted = lastLines(result.tail);
+  if (result.startError !== void 0 && config2.train.launcher) {
+    throw new GateError(
+      `Seed ${seed}: could not start the launcher "${argv[0]}" (train.launcher): ${result.startError}.`,
+      `Check train.launcher in repro-gate.yml: "${argv[0]}" must be a program on PATH${runtime.kind === "container" ? " inside the image" : ""}, or a path relative to ${config2.root}.`
+    );
+  }
   if (result.startError !== void 0) {
     throw new GateError(
       `Seed ${seed}: could not start the training: ${result.startError}.`,
@@ -32095,7 +32190,7 @@ ${quoted || "    (none)"}
   }
   const metrics = await collectMetrics(ctx, seed, outDir, patterns);
   for (const artifact of config2.artifacts) {
-    const found = await stat2(path10.join(outDir, artifact)).catch(() => void 0);
+    const found = await stat2(path11.join(outDir, artifact)).catch(() => void 0);
     if (!found) {
       throw new GateError(
         `Seed ${seed}: the training did not write the artifact "${artifact}" into its output folder ${outDir}.`,
@@ -32114,7 +32209,7 @@ async function collectMetrics(ctx, seed, outDir, patterns) {
   const names = config2.metrics.map((m) => m.name);
   const fromOutput = patterns ? patterns.values(names, `seed ${seed}'s output`) : {};
   const rest = names.filter((n) => !Object.hasOwn(fromOutput, n));
-  const fromFile = rest.length ? await readMetrics(path10.join(outDir, config2.metricsFile), rest, `seed ${seed}'s ${config2.metricsFile}`, outDir) : {};
+  const fromFile = rest.length ? await readMetrics(path11.join(outDir, config2.metricsFile), rest, `seed ${seed}'s ${config2.metricsFile}`, outDir) : {};
   return Object.fromEntries([...Object.entries(fromOutput), ...Object.entries(fromFile)]);
 }
 async function readCheckpoints(ctx, artifacts, outDir, out) {
@@ -32127,7 +32222,7 @@ async function readCheckpoints(ctx, artifacts, outDir, out) {
   };
   for (const [name, entry] of Object.entries(artifacts)) {
     if (!CHECKPOINT_FILE.test(name)) continue;
-    const r = await readCheckpoint(python, path10.join(outDir, name), out);
+    const r = await readCheckpoint(python, path11.join(outDir, name), out);
     if ("content" in r) {
       entry.content = r.content;
       if (r.content.embedsOut.length) {
@@ -32170,7 +32265,7 @@ function note(ctx, warning) {
 import { createHash as createHash5 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
 import { open as open4, readFile as readFile2, stat as stat3 } from "node:fs/promises";
-import path11 from "node:path";
+import path12 from "node:path";
 
 // src/diagnose/compare-arrays.ts
 import { createHash as createHash3 } from "node:crypto";
@@ -32985,7 +33080,7 @@ var DEFAULT_MAX_ARRAY_BYTES = 256 * 1024 * 1024;
 var DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
 var DEFAULT_MAX_ENTRIES = 1e4;
 function formatOf(name) {
-  const ext = path11.extname(name).toLowerCase();
+  const ext = path12.extname(name).toLowerCase();
   const known = {
     ".npy": "npy",
     ".npz": "npz",
@@ -33342,12 +33437,12 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
 async function diffArtifactDirs(beforeDir, afterDir, names, options = {}) {
   const out = [];
   for (const name of names)
-    out.push(await diffArtifacts(path11.join(beforeDir, name), path11.join(afterDir, name), name, options));
+    out.push(await diffArtifacts(path12.join(beforeDir, name), path12.join(afterDir, name), name, options));
   return out;
 }
 
 // src/diagnose/curves.ts
-import path12 from "node:path";
+import path13 from "node:path";
 
 // src/util/downsample.ts
 function downsampleIndices(n, max, must) {
@@ -33438,8 +33533,8 @@ function parseCurveLog(content, opts = {}) {
   return { stepKey, series, skippedLines };
 }
 async function readCurveLog(file2, opts = {}) {
-  const root = opts.root ?? path12.dirname(file2);
-  const content = await readConfinedFile(root, path12.relative(root, file2), "curves.file", {
+  const root = opts.root ?? path13.dirname(file2);
+  const content = await readConfinedFile(root, path13.relative(root, file2), "curves.file", {
     folder: "the run's output folder",
     hint: "Have the training write its per-step log into {out}."
   });
@@ -33501,8 +33596,8 @@ function compareCurves(a, b, opts = {}) {
 }
 async function diffCurveFiles(dirA, dirB, rel, opts = {}) {
   const [a, b] = await Promise.all([
-    readCurveLog(path12.join(dirA, rel), { ...opts, root: dirA }),
-    readCurveLog(path12.join(dirB, rel), { ...opts, root: dirB })
+    readCurveLog(path13.join(dirA, rel), { ...opts, root: dirA }),
+    readCurveLog(path13.join(dirB, rel), { ...opts, root: dirB })
   ]);
   return { a, b, divergences: compareCurves(a, b, opts) };
 }
@@ -33534,7 +33629,7 @@ function curvePlot(a, b, metric, opts = {}) {
 }
 
 // src/diagnose/run.ts
-var FACTORS = [
+var BEFORE_DISTRIBUTED = [
   {
     name: "single-threaded BLAS/OpenMP",
     env: {
@@ -33546,7 +33641,15 @@ var FACTORS = [
     },
     cause: "parallelism"
   },
-  { name: "PYTHONHASHSEED=0", env: { PYTHONHASHSEED: "0" }, cause: "randomness" },
+  { name: "PYTHONHASHSEED=0", env: { PYTHONHASHSEED: "0" }, cause: "randomness" }
+];
+var WORLD_SIZE_ONE = "world size 1 (one process)";
+var NCCL_PINNED = "NCCL_ALGO=Ring, NCCL_PROTO=Simple";
+var DISTRIBUTED = [
+  { name: WORLD_SIZE_ONE, env: {}, cause: "distributed", singleProcess: true },
+  { name: NCCL_PINNED, env: { NCCL_ALGO: "Ring", NCCL_PROTO: "Simple" }, cause: "distributed" }
+];
+var AFTER_DISTRIBUTED = [
   { name: "CUBLAS_WORKSPACE_CONFIG=:4096:8", env: { CUBLAS_WORKSPACE_CONFIG: ":4096:8" }, cause: "parallelism" },
   // Documented in the README: trainings opt in by calling e.g. torch.use_deterministic_algorithms(True).
   {
@@ -33610,17 +33713,17 @@ function runDifferences(a, b) {
 async function diagnose(ctx, seed) {
   const { config: config2, log } = ctx;
   let runs = 0;
-  const once = async (dir, env) => {
+  const once = async (dir, env, runConfig) => {
     await rm4(dir, { recursive: true, force: true });
-    const record3 = await runSeed({ ...ctx, env, logDir: dir }, seed);
-    const kept = path13.join(dir, "out");
+    const record3 = await runSeed({ ...ctx, config: runConfig, env, logDir: dir }, seed);
+    const kept = path14.join(dir, "out");
     await rename2(seedOutDir(ctx.outRoot, seed), kept);
     return { record: record3, kept };
   };
-  const twice = async (label, extraEnv) => {
+  const twice = async (label, extraEnv, runConfig = config2) => {
     const env = { ...ctx.env, ...extraEnv };
-    const a = await once(path13.join(ctx.runRoot, `${label}-1`), env);
-    const b = await once(path13.join(ctx.runRoot, `${label}-2`), env);
+    const a = await once(path14.join(ctx.runRoot, `${label}-1`), env, runConfig);
+    const b = await once(path14.join(ctx.runRoot, `${label}-2`), env, runConfig);
     runs += 2;
     return { a: a.record, b: b.record, outA: a.kept, outB: b.kept };
   };
@@ -33674,19 +33777,23 @@ async function diagnose(ctx, seed) {
   }
   const factors = [];
   let fixedBy;
-  for (const spec of FACTORS) {
-    if (Object.entries(spec.env).every(([k, v]) => ctx.env[k] === v)) {
-      factors.push({ name: spec.name, env: spec.env, deterministic: null, note: "already set in train.env" });
+  const distributed = config2.train.distributed;
+  const specs = [...BEFORE_DISTRIBUTED, ...distributed ? DISTRIBUTED : [], ...AFTER_DISTRIBUTED];
+  for (const spec of specs) {
+    const skip = notApplicable(spec, config2, ctx.env);
+    if (skip) {
+      factors.push({ name: spec.name, env: spec.env, deterministic: null, note: skip });
       continue;
     }
     log.info(`diagnose: seed ${seed} twice with ${spec.name}`);
-    const r = await twice(spec.name.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, ""), spec.env);
+    const runConfig = spec.singleProcess ? singleProcess(config2) : config2;
+    const r = await twice(spec.name.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, ""), spec.env, runConfig);
     const deterministic = runDifferences(r.a, r.b).length === 0;
     factors.push({ name: spec.name, env: spec.env, deterministic });
     fixedBy ??= deterministic ? spec : void 0;
   }
   const what = `${plural2(differences.length, "value")} (${differences.slice(0, 3).map((d) => d.name).join(", ")}${differences.length > 3 ? ", …" : ""})`;
-  const evidence = fixedBy ? `seed ${seed} run twice differs in ${what}; with ${fixedBy.name} it is deterministic: add ${Object.entries(
+  const evidence = fixedBy?.singleProcess ? `seed ${seed} run twice differs in ${what}; as one process (world size 1 instead of ${worldSize(config2)}) it is deterministic: the ranks combine their results in an order that changes from run to run (gradients or metrics added in arrival order, a reduction whose algorithm depends on timing, data sharded by arrival). Combine in a fixed order (DistributedDataParallel or all_reduce rather than point-to-point sums as messages arrive; gather, then sum by rank)${config2.train.distributed?.backend === "nccl" ? ", and pin NCCL_ALGO and NCCL_PROTO in train.env" : ""}.` : fixedBy ? `seed ${seed} run twice differs in ${what}; with ${fixedBy.name} it is deterministic: add ${Object.entries(
     fixedBy.env
   ).map(([k, v]) => `${k}: "${v}"`).join(
     ", "
@@ -33703,6 +33810,22 @@ async function diagnose(ctx, seed) {
     curvePlot: curvePlot2,
     evidence
   };
+}
+function notApplicable(spec, config2, env) {
+  if (spec.singleProcess) return worldSize(config2) === 1 ? "already one process (world size 1)" : void 0;
+  if (spec.name === NCCL_PINNED && config2.train.distributed?.backend !== "nccl")
+    return `backend ${config2.train.distributed?.backend}: NCCL settings do not apply`;
+  if (Object.entries(spec.env).every(([k, v]) => env[k] === v)) return "already set in train.env";
+  return void 0;
+}
+function worldSize(config2) {
+  const d = config2.train.distributed;
+  return d ? d["nproc-per-node"] * d.nnodes : 1;
+}
+function singleProcess(config2) {
+  const d = config2.train.distributed;
+  if (!d) return config2;
+  return { ...config2, train: { ...config2.train, distributed: { ...d, "nproc-per-node": 1, nnodes: 1 } } };
 }
 async function diffArtifacts2(ctx, outA, outB, differences) {
   const names = ctx.config.artifacts.filter(
@@ -33723,8 +33846,8 @@ async function diffArtifacts2(ctx, outA, outB, differences) {
     }
     const r = await diffCheckpoints(
       python,
-      { file: path13.join(outA, name), out: "" },
-      { file: path13.join(outB, name), out: "" }
+      { file: path14.join(outA, name), out: "" },
+      { file: path14.join(outB, name), out: "" }
     );
     out.push(checkpointArtifactDiff(name, r, await diffArtifactDirs(outA, outB, [name])));
   }
@@ -33848,6 +33971,7 @@ function commandShape(argv) {
 // src/drift/environment.ts
 function envRank(key) {
   if (key.startsWith("image")) return 0;
+  if (key.startsWith("distributed.")) return key === "distributed.world-size" ? 0.5 : 1;
   if (key.startsWith("python.")) return 1;
   if (key.startsWith("package.")) return NUMERIC_PACKAGE.test(key.slice("package.".length)) ? 2 : 6;
   if (/^(torch\.|cuda|gpu\.)/.test(key)) return 3;
@@ -34116,7 +34240,7 @@ var factorSchema = external_exports.object({
 var diagnosisSchema = external_exports.object({
   seed: external_exports.number().int(),
   deterministic: external_exports.boolean(),
-  cause: external_exports.enum(["none", "randomness", "parallelism"]),
+  cause: external_exports.enum(["none", "randomness", "distributed", "parallelism"]),
   evidence: external_exports.string(),
   /** Training runs this diagnosis took. */
   runs: count,
@@ -34141,7 +34265,17 @@ var VERDICTS = [
 ];
 var verdictSchema = external_exports.enum(VERDICTS);
 var FAILING_VERDICTS = ["mismatch", "not-equivalent", "inconclusive", "drift"];
-var CAUSES = ["data", "config", "environment", "code", "randomness", "parallelism", "none", "unknown"];
+var CAUSES = [
+  "data",
+  "config",
+  "environment",
+  "code",
+  "randomness",
+  "distributed",
+  "parallelism",
+  "none",
+  "unknown"
+];
 var causeSchema = external_exports.enum(CAUSES);
 var sampleSchema = external_exports.object({ n: external_exports.number().int(), mean: external_exports.number(), sd: external_exports.number() }).strict();
 var metricResultSchema = external_exports.object({
@@ -34255,7 +34389,7 @@ var reportSchema = external_exports.object({
 }).strict();
 
 // src/gate/base.ts
-import path15 from "node:path";
+import path16 from "node:path";
 
 // src/fingerprint/git.ts
 import { execFile } from "node:child_process";
@@ -34299,7 +34433,7 @@ async function fileAtCommit(root, commit, rel) {
 // src/gate/observe.ts
 import { createHash as createHash6 } from "node:crypto";
 import { readFile as readFile3, stat as stat4 } from "node:fs/promises";
-import path14 from "node:path";
+import path15 from "node:path";
 
 // src/diagnose/lint.ts
 var TF_PACKAGES = [
@@ -34501,6 +34635,52 @@ function trainingEnv(runnerEnv, env) {
   return { ...passed, ...env };
 }
 
+// src/fingerprint/distributed.ts
+var DISTRIBUTED_VARS = [
+  "NCCL_ALGO",
+  "NCCL_PROTO",
+  "NCCL_P2P_DISABLE",
+  "NCCL_P2P_LEVEL",
+  "NCCL_IB_DISABLE",
+  "NCCL_SHM_DISABLE",
+  "NCCL_NET_GDR_LEVEL",
+  "NCCL_MIN_NCHANNELS",
+  "NCCL_MAX_NCHANNELS",
+  "NCCL_NTHREADS",
+  "NCCL_BUFFSIZE",
+  "NCCL_CROSS_NIC",
+  "NCCL_COLLNET_ENABLE",
+  "NCCL_NVLS_ENABLE",
+  "NCCL_TREE_THRESHOLD",
+  "NCCL_LL_THRESHOLD",
+  "NCCL_LL128_ENABLE",
+  "TORCH_DISTRIBUTED_DEBUG",
+  "TORCH_NCCL_ASYNC_ERROR_HANDLING",
+  "TORCH_NCCL_AVOID_RECORD_STREAMS",
+  "TORCH_NCCL_HIGH_PRIORITY",
+  "OMP_NUM_THREADS"
+];
+function topologyFacts(train) {
+  const d = train.distributed;
+  if (!d) return {};
+  return {
+    "distributed.world-size": d["nproc-per-node"] * d.nnodes,
+    "distributed.nproc-per-node": d["nproc-per-node"],
+    "distributed.nnodes": d.nnodes,
+    "distributed.backend": d.backend,
+    "distributed.launcher": train.launcher === void 0 ? "none" : JSON.stringify(train.launcher)
+  };
+}
+function withDistributedFacts(facts, train) {
+  const d = train.distributed;
+  if (!d) return facts;
+  const out = { ...facts, ...topologyFacts(train) };
+  delete out["env.OMP_NUM_THREADS"];
+  const omp = "distributed.env.OMP_NUM_THREADS";
+  if (out[omp] === void 0 && train.launcher === "torchrun" && d["nproc-per-node"] > 1) out[omp] = "1";
+  return out;
+}
+
 // src/fingerprint/probe-script.ts
 var PROBE_PY = String.raw`# Environment probe: run by repro-gate with the training's own python, in the training's own
 # runtime (host or container), with the training's environment. Prints one JSON line.
@@ -34603,6 +34783,11 @@ for name in json.loads(sys.argv[1]) if len(sys.argv) > 1 else []:
     if name in os.environ:
         put("env." + name, os.environ[name])
 
+# A distributed training's collective settings, as each rank inherits them.
+for name in json.loads(sys.argv[2]) if len(sys.argv) > 2 else []:
+    if name in os.environ:
+        put("distributed.env." + name, os.environ[name])
+
 MARK = "REPRO_GATE_ENV "
 def result(doc):
     # Into the file the gate names (a JSON document can be far longer than a log line), else stdout.
@@ -34621,19 +34806,20 @@ result(facts)
 var MARK = "REPRO_GATE_ENV ";
 async function probeEnvironment(runtime, opts) {
   const facts = { "repro-gate.version": opts.toolVersion, ...runtime.describe() };
+  const train = opts.train ?? {};
   const r = await runPythonScript(
     { runtime, command: opts.command, cwd: opts.cwd, env: opts.env, timeoutMs: Math.min(opts.timeoutMs, 12e4) },
     PROBE_PY,
-    [JSON.stringify(DETERMINISM_VARS)],
+    [JSON.stringify(DETERMINISM_VARS), JSON.stringify(train.distributed ? DISTRIBUTED_VARS : [])],
     MARK
   );
   if (!r.ok) {
     return {
-      facts: { ...facts, python: "unavailable" },
+      facts: { ...facts, ...topologyFacts(train), python: "unavailable" },
       warning: `Could not fingerprint the Python environment (${r.problem}); package versions are not compared.`
     };
   }
-  return { facts: { ...facts, ...r.doc } };
+  return { facts: withDistributedFacts({ ...facts, ...r.doc }, train) };
 }
 
 // package.json
@@ -34702,7 +34888,8 @@ async function observe(s) {
       cwd: config2.root,
       env: s.env,
       timeoutMs: config2.train.timeout,
-      toolVersion: TOOL_VERSION
+      toolVersion: TOOL_VERSION,
+      train: config2.train
     }),
     gitCommit(config2.root)
   ]);
@@ -34745,7 +34932,7 @@ async function driftSince(s, baseline, now) {
     environment: diffEnvironment(baseline.fingerprints.environment, now.environment)
   };
   if (baseline.commit) await describeDataChanges(config2, baseline.commit, drift2.data);
-  const configName = toPosix(path14.relative(config2.root, config2.path));
+  const configName = toPosix(path15.relative(config2.root, config2.path));
   drift2.config.unshift(...diffSettings(baseline.settings, settingsOf(config2), configName));
   return drift2;
 }
@@ -34753,7 +34940,7 @@ async function codeChangesSince(s, commit) {
   const { config: config2 } = s;
   const changed = await changedFilesSince(config2.root, commit);
   if (changed === null) return null;
-  const ownConfig = toPosix(path14.relative(config2.root, config2.path));
+  const ownConfig = toPosix(path15.relative(config2.root, config2.path));
   const owned = [...config2.data, ...config2.config, s.baselineName, ownConfig, ".repro-gate/"].map(
     (p) => p.replace(/^\.\//, "")
   );
@@ -34762,7 +34949,7 @@ async function codeChangesSince(s, commit) {
 var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 async function describeDataChanges(config2, commit, data) {
   for (const entry of data.filter((d) => d.change === "modified").slice(0, 20)) {
-    const file2 = path14.join(config2.root, entry.path);
+    const file2 = path15.join(config2.root, entry.path);
     const size = (await stat4(file2).catch(() => void 0))?.size ?? Infinity;
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
@@ -34808,7 +34995,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
       "Check out with full history (actions/checkout with fetch-depth: 0)."
     );
   }
-  const configRel = toPosix(path15.relative(config2.root, config2.path));
+  const configRel = toPosix(path16.relative(config2.root, config2.path));
   const configText = await fileAtCommit(config2.root, commit, configRel);
   let baseConfig = null;
   if (configText !== null) {
@@ -34819,7 +35006,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
     }
   }
   const baselineRel = toPosix(
-    path15.relative(config2.root, baseConfig ? path15.resolve(config2.root, baseConfig.baseline) : baselinePath)
+    path16.relative(config2.root, baseConfig ? path16.resolve(config2.root, baseConfig.baseline) : baselinePath)
   );
   const baselineText = await fileAtCommit(config2.root, commit, baselineRel);
   const baseline = baselineText === null ? null : parseBaseline(baselineText, `${baselineRel} at ${shortHash(commit)}`);
@@ -34946,12 +35133,12 @@ function summarySentence(input2, metrics, drift2) {
 }
 
 // src/gate/seed-runs.ts
-import path16 from "node:path";
+import path17 from "node:path";
 function runsDir(s, verb) {
-  return path16.join(s.stateDir, "runs", verb);
+  return path17.join(s.stateDir, "runs", verb);
 }
 function outRoot(s) {
-  return path16.join(s.stateDir, "out");
+  return path17.join(s.stateDir, "out");
 }
 function seedContext(s, verb) {
   return {
@@ -34980,17 +35167,20 @@ function diagnoseContext(s) {
     runRoot: runsDir(s, "diagnose")
   };
 }
+function preflight(s) {
+  return checkLaunch(s.config, s.runtime, s.env);
+}
 
 // src/gate/session.ts
 import { mkdir as mkdir3, writeFile as writeFile2 } from "node:fs/promises";
-import path21 from "node:path";
+import path22 from "node:path";
 
 // src/runtime/create.ts
-import path19 from "node:path";
+import path20 from "node:path";
 
 // src/runtime/container.ts
 import { createHash as createHash7, randomBytes } from "node:crypto";
-import path18 from "node:path";
+import path19 from "node:path";
 
 // src/runtime/process.ts
 import { spawn } from "node:child_process";
@@ -35086,9 +35276,90 @@ var LineSplitter = class {
 };
 
 // src/runtime/process-table.ts
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync as readFileSync2, writeFileSync } from "node:fs";
 import { readdir as readdir2, readFile as readFile4, rm as rm5 } from "node:fs/promises";
-import path17 from "node:path";
+import path18 from "node:path";
+
+// src/runtime/process-tree.ts
+import { readdirSync, readFileSync } from "node:fs";
+function procStat(pid) {
+  try {
+    const stat5 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat5.slice(stat5.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] === "Z" || fields[19] === void 0) return null;
+    return { ppid: Number(fields[1]), pgid: Number(fields[2]), started: fields[19] };
+  } catch {
+    return null;
+  }
+}
+function descendants(root) {
+  let pids;
+  try {
+    pids = readdirSync("/proc").filter((n) => /^\d+$/.test(n)).map(Number);
+  } catch {
+    return /* @__PURE__ */ new Map();
+  }
+  const children = /* @__PURE__ */ new Map();
+  for (const pid of pids) {
+    const s = procStat(pid);
+    if (!s) continue;
+    const list = children.get(s.ppid) ?? [];
+    list.push([pid, s.started]);
+    children.set(s.ppid, list);
+  }
+  const out = /* @__PURE__ */ new Map();
+  const queue = [root];
+  for (let pid = queue.shift(); pid !== void 0; pid = queue.shift()) {
+    for (const [child2, started] of children.get(pid) ?? []) {
+      if (out.has(child2)) continue;
+      out.set(child2, started);
+      queue.push(child2);
+    }
+  }
+  return out;
+}
+var ProcessTree = class {
+  constructor(root) {
+    this.root = root;
+  }
+  root;
+  known = /* @__PURE__ */ new Map();
+  /** Adds the descendants alive now; returns whether any was new. */
+  refresh() {
+    let added = false;
+    for (const [pid, started] of descendants(this.root)) {
+      if (this.known.get(pid) !== started) added = true;
+      this.known.set(pid, started);
+    }
+    return added;
+  }
+  /** The processes seen so far, for the record a later gate reaps from. */
+  members() {
+    return [...this.known].map(([pid, started]) => ({ pid, started }));
+  }
+  /**
+   * Signals every descendant ever seen that is still the same process, and the group of each that
+   * leads one (a rank's own workers). Call after signalling the root's group.
+   */
+  signal(sig) {
+    this.refresh();
+    for (const [pid, started] of this.known) {
+      const s = procStat(pid);
+      if (!s || s.started !== started) {
+        this.known.delete(pid);
+        continue;
+      }
+      for (const target of s.pgid === pid ? [-pid, pid] : [pid]) {
+        try {
+          process.kill(target, sig);
+        } catch {
+        }
+      }
+    }
+  }
+};
+
+// src/runtime/process-table.ts
 function pidAlive(pid) {
   try {
     process.kill(pid, 0);
@@ -35098,13 +35369,7 @@ function pidAlive(pid) {
   }
 }
 function startTime(pid) {
-  try {
-    const stat5 = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat5.slice(stat5.lastIndexOf(")") + 2).split(" ");
-    return fields[19] ?? null;
-  } catch {
-    return null;
-  }
+  return procStat(pid)?.started ?? null;
 }
 function isSameGroup(pgid, started) {
   if (!groupExists(pgid)) return false;
@@ -35121,16 +35386,23 @@ function groupExists(pgid) {
 }
 function recordGroup(dir, pgid, program) {
   mkdirSync(dir, { recursive: true });
-  const file2 = path17.join(dir, `${pgid}.json`);
-  const record3 = { pgid, started: startTime(pgid), program: path17.basename(program) };
+  const file2 = path18.join(dir, `${pgid}.json`);
+  const record3 = { pgid, started: startTime(pgid), program: path18.basename(program) };
   writeFileSync(file2, JSON.stringify(record3));
   return file2;
+}
+function recordMembers(file2, members2) {
+  try {
+    const record3 = JSON.parse(readFileSync2(file2, "utf8"));
+    writeFileSync(file2, JSON.stringify({ ...record3, members: members2 }));
+  } catch {
+  }
 }
 async function reapGroups(dir) {
   const names = await readdir2(dir).catch(() => []);
   const stopped = [];
   for (const name of names.filter((n) => n.endsWith(".json"))) {
-    const file2 = path17.join(dir, name);
+    const file2 = path18.join(dir, name);
     try {
       const r = JSON.parse(await readFile4(file2, "utf8"));
       const pgid = r.pgid;
@@ -35138,6 +35410,16 @@ async function reapGroups(dir) {
         process.kill(-pgid, "SIGKILL");
         stopped.push(`${r.program ?? "training"} (process group ${pgid})`);
       }
+      const members2 = (Array.isArray(r.members) ? r.members : []).filter(
+        (m) => Number.isSafeInteger(m?.pid) && m.pid > 1 && typeof m.started === "string" && startTime(m.pid) === m.started
+      );
+      for (const m of members2) {
+        try {
+          process.kill(m.pid, "SIGKILL");
+        } catch {
+        }
+      }
+      if (members2.length) stopped.push(`${members2.length} process(es) it had started in sessions of their own`);
     } catch {
     }
     await rm5(file2, { force: true });
@@ -35149,6 +35431,7 @@ async function reapGroups(dir) {
 var KILL_GRACE_MS = 5e3;
 var PIPE_GRACE_MS = 2e3;
 var TAIL_LINES = 20;
+var TREE_POLL_MS = 1e3;
 function signalGroup(pgid, sig) {
   if (pgid === void 0) return;
   try {
@@ -35175,12 +35458,24 @@ function runProcess(spec) {
       detached: true
     });
     const pgid = child2.pid;
+    let recorded;
     if (pgid !== void 0 && spec.groupsDir) {
       try {
-        groupFile = Promise.resolve(recordGroup(spec.groupsDir, pgid, program));
+        recorded = recordGroup(spec.groupsDir, pgid, program);
+        groupFile = Promise.resolve(recorded);
       } catch {
       }
     }
+    const tree = pgid === void 0 ? void 0 : new ProcessTree(pgid);
+    const watch = () => {
+      if (tree?.refresh() && recorded) recordMembers(recorded, tree.members());
+    };
+    const poll = setInterval(watch, TREE_POLL_MS);
+    poll.unref();
+    const signalAll = (sig) => {
+      signalGroup(pgid, sig);
+      tree?.signal(sig);
+    };
     const emit = (line) => {
       tail.push(line);
       if (tail.length > TAIL_LINES) tail.shift();
@@ -35208,8 +35503,8 @@ function runProcess(spec) {
     let stopping;
     const stop = () => {
       stopping ??= (async () => {
-        signalGroup(pgid, "SIGTERM");
-        setTimeout(() => signalGroup(pgid, "SIGKILL"), KILL_GRACE_MS).unref();
+        signalAll("SIGTERM");
+        setTimeout(() => signalAll("SIGKILL"), KILL_GRACE_MS).unref();
         await spec.onStop?.();
       })();
       return stopping;
@@ -35230,7 +35525,8 @@ function runProcess(spec) {
     if (cancelledBy()) void stop();
     const finish2 = async () => {
       await Promise.race([allClosed, new Promise((res) => setTimeout(res, PIPE_GRACE_MS).unref())]);
-      signalGroup(pgid, "SIGKILL");
+      clearInterval(poll);
+      signalAll("SIGKILL");
       child2.stdout?.destroy();
       child2.stderr?.destroy();
       clearTimeout(timer);
@@ -35302,7 +35598,7 @@ var ContainerRuntime = class {
     this.log = log;
     this.docker = opts.docker ?? "docker";
     this.groupsDir = opts.groupsDir;
-    this.project = createHash7("sha256").update(path18.resolve(config2.root)).digest("hex").slice(0, 16);
+    this.project = createHash7("sha256").update(path19.resolve(config2.root)).digest("hex").slice(0, 16);
     const runner = opts.runnerEnv ?? process.env;
     this.clientEnv = Object.fromEntries(
       DOCKER_CLIENT_VARS.flatMap((k) => {
@@ -35343,10 +35639,10 @@ var ContainerRuntime = class {
     await this.remove(ids);
   }
   pathFor(hostPath) {
-    const rel = path18.relative(this.config.root, hostPath);
+    const rel = path19.relative(this.config.root, hostPath);
     if (rel === "") return WORKSPACE;
-    if (!rel.startsWith("..") && !path18.isAbsolute(rel)) return path18.posix.join(WORKSPACE, ...rel.split(path18.sep));
-    return path18.posix.join(OUTSIDE, ...path18.resolve(hostPath).split(path18.sep));
+    if (!rel.startsWith("..") && !path19.isAbsolute(rel)) return path19.posix.join(WORKSPACE, ...rel.split(path19.sep));
+    return path19.posix.join(OUTSIDE, ...path19.resolve(hostPath).split(path19.sep));
   }
   async run(spec) {
     const name = `repro-gate-${this.runId}-${++this.count}`;
@@ -35510,17 +35806,17 @@ var HostRuntime = class {
 
 // src/runtime/create.ts
 function stateDir(config2) {
-  return path19.join(config2.root, ".repro-gate");
+  return path20.join(config2.root, ".repro-gate");
 }
 function createRuntime(config2, log) {
-  const groupsDir = path19.join(stateDir(config2), "groups");
+  const groupsDir = path20.join(stateDir(config2), "groups");
   return config2.train.image ? new ContainerRuntime(config2, config2.train.image, log, { groupsDir }) : new HostRuntime(groupsDir);
 }
 
 // src/runtime/lock.ts
 import { open as open5, readFile as readFile5, rm as rm7 } from "node:fs/promises";
-import os2 from "node:os";
-import path20 from "node:path";
+import os3 from "node:os";
+import path21 from "node:path";
 function parseRecord(text) {
   try {
     const r = JSON.parse(text);
@@ -35530,8 +35826,8 @@ function parseRecord(text) {
   return void 0;
 }
 async function acquireLock(stateDir2, verb, warn) {
-  const file2 = path20.join(stateDir2, "lock");
-  const record3 = { pid: process.pid, host: os2.hostname(), verb, startedAt: (/* @__PURE__ */ new Date()).toISOString() };
+  const file2 = path21.join(stateDir2, "lock");
+  const record3 = { pid: process.pid, host: os3.hostname(), verb, startedAt: (/* @__PURE__ */ new Date()).toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fh = await open5(file2, "wx");
@@ -35578,16 +35874,16 @@ cache/
 lock
 `;
 function baselineLocation(config2) {
-  const baselinePath = path21.resolve(config2.root, config2.baseline);
-  return { baselinePath, baselineName: toPosix(path21.relative(config2.root, baselinePath)) };
+  const baselinePath = path22.resolve(config2.root, config2.baseline);
+  return { baselinePath, baselineName: toPosix(path22.relative(config2.root, baselinePath)) };
 }
 async function withSession(req, config2, verb, fn) {
   const dir = stateDir(config2);
   await mkdir3(dir, { recursive: true });
-  await writeFile2(path21.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
+  await writeFile2(path22.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
   const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
-    const reaped = await reapGroups(path21.join(dir, "groups"));
+    const reaped = await reapGroups(path22.join(dir, "groups"));
     if (reaped.length) {
       req.log.warn(
         `Stopped ${reaped.length} process group(s) left running by an earlier repro-gate run that was killed: ${reaped.join(", ")}.`
@@ -35630,6 +35926,7 @@ async function check3(req) {
     }
   }
   return withSession(req, config2, "check", async (s) => {
+    await preflight(s);
     const { fingerprints, context } = await observe(s);
     const drift2 = await driftSince(s, baseline, fingerprints);
     const inputsBefore = await snapshotInputs(s);
@@ -35880,6 +36177,7 @@ function checkRecordable(runs, metricNames) {
 async function record2(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
   return withSession(req, config2, "record", async (s) => {
+    await preflight(s);
     const { fingerprints, context } = await observe(s);
     const inputsBefore = await snapshotInputs(s);
     const runs = await seedRuns(s, "record", config2.seeds);
@@ -35916,6 +36214,7 @@ async function diagnose2(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
   const seed = req.seed ?? config2.diagnose.seed ?? config2.seeds[0] ?? 0;
   return withSession(req, config2, "diagnose", async (s) => {
+    await preflight(s);
     const diagnosis = await diagnose(diagnoseContext(s), seed);
     return { diagnosis, exitCode: diagnosis.deterministic ? 0 : 1 };
   });

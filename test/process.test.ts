@@ -140,6 +140,21 @@ describe('process runner', () => {
     expect(alive(Number(await readFile(pidFile, 'utf8')))).toBe(false);
   });
 
+  it('on timeout, kills a descendant that left the group for a session of its own (torchrun ≥ 2 ranks)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rg-proc-'));
+    const pidFile = path.join(dir, 'rank.pid');
+    // Like torchrun's ranks: start_new_session=True, and this one ignores SIGTERM (a hung rank).
+    const rank = `import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); open(${JSON.stringify(pidFile)}, "w").write(str(os.getpid())); time.sleep(60)`;
+    const launcher = `import subprocess, sys, time; subprocess.Popen([sys.executable, "-c", ${JSON.stringify(rank)}], start_new_session=True); time.sleep(60)`;
+    const r = await runProcess({ argv: ['python3', '-c', launcher], cwd: dir, env, timeoutMs: 1_500 });
+    expect(r.timedOut).toBe(true);
+    const pid = Number(await readFile(pidFile, 'utf8'));
+    // In a session of its own: a signal to the launcher's group never reached it.
+    expect(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[3]).toBe(String(pid));
+    await new Promise((res) => setTimeout(res, 300));
+    expect(alive(pid)).toBe(false);
+  });
+
   it('treats a lone carriage return as a line end (progress bars)', async () => {
     const lines: string[] = [];
     await runProcess({

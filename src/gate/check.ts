@@ -26,7 +26,7 @@ import { shortHash } from '../util/format.js';
 import { type BaseComparison, type BaseReference, compareWithBase, readBase } from './base.js';
 import { codeChangesSince, driftSince, inputsModified, observe, snapshotInputs } from './observe.js';
 import { buildReport, type GateOutcome, outcome } from './report.js';
-import { diagnoseContext, seedRuns } from './seed-runs.js';
+import { diagnoseContext, preflight, seedRuns } from './seed-runs.js';
 import { baselineLocation, type GateRequest, type Session, withSession } from './session.js';
 
 export interface CheckRequest extends GateRequest {
@@ -61,6 +61,7 @@ export async function check(req: CheckRequest): Promise<GateOutcome> {
   }
 
   return withSession(req, config, 'check', async (s) => {
+    await preflight(s);
     const { fingerprints, context } = await observe(s);
     const drift = await driftSince(s, baseline, fingerprints);
     const inputsBefore = await snapshotInputs(s);

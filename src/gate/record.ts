@@ -6,12 +6,13 @@ import { BASELINE_SCHEMA_VERSION, type Baseline } from '../schema/baseline.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { inputsModified, observe, settingsOf, snapshotInputs } from './observe.js';
 import { buildReport, type GateOutcome, outcome } from './report.js';
-import { seedRuns } from './seed-runs.js';
+import { preflight, seedRuns } from './seed-runs.js';
 import { type GateRequest, withSession } from './session.js';
 
 export async function record(req: GateRequest): Promise<GateOutcome> {
   const config = await loadConfig(req.configPath, req.cwd);
   return withSession(req, config, 'record', async (s) => {
+    await preflight(s);
     const { fingerprints, context } = await observe(s);
     const inputsBefore = await snapshotInputs(s);
     const runs = await seedRuns(s, 'record', config.seeds);

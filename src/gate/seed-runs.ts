@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { DiagnoseContext } from '../diagnose/run.js';
 import type { RunRecord } from '../schema/baseline.js';
+import { checkLaunch } from '../train/launch.js';
 import { runSeed, type SeedRunContext } from '../train/run-seed.js';
 import type { Session } from './session.js';
 
@@ -44,4 +45,9 @@ export function diagnoseContext(s: Session): DiagnoseContext {
     outRoot: outRoot(s),
     runRoot: runsDir(s, 'diagnose'),
   };
+}
+
+/** What must hold before anything trains (the launcher exists, a core per rank): fail in seconds, not after the probe. */
+export function preflight(s: Session): Promise<void> {
+  return checkLaunch(s.config, s.runtime, s.env);
 }

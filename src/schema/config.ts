@@ -131,6 +131,32 @@ const seedsSchema = z.union([fixedSeedsSchema, sequentialSeedsSchema], {
 
 const relPath = z.string().min(1, 'must not be empty');
 
+/**
+ * How many processes train together: per node, how many nodes, and the collective backend the
+ * training uses. Recorded in the environment fingerprint and passed to the launcher and the training.
+ */
+const distributedSchema = z
+  .object({
+    'nproc-per-node': z.number().int().positive().max(1024),
+    nnodes: z.number().int().positive().max(65536).default(1),
+    /** As the training passes it to init_process_group: gloo (CPU), nccl (NVIDIA GPUs) or mpi. */
+    backend: z.enum(['gloo', 'nccl', 'mpi']),
+  })
+  .strict();
+
+/** `torchrun`, or the argv prefix that starts one training per rank (`[mpirun, -np, "{nproc-per-node}"]`). */
+const LAUNCHER_EXPECTED = 'expected torchrun or an argv prefix such as [mpirun, -np, "{nproc-per-node}"]';
+const launcherSchema = z
+  .union([z.string(), z.array(z.string().min(1, 'must not be empty')).min(1, 'must name the launcher program')], {
+    error: (issue) => `${LAUNCHER_EXPECTED}, got ${show(issue.input)}`,
+  })
+  .transform((v, ctx) => {
+    if (typeof v !== 'string') return v;
+    if (v === 'torchrun') return 'torchrun' as const;
+    ctx.addIssue({ code: 'custom', message: `${LAUNCHER_EXPECTED}, got ${show(v)}` });
+    return z.NEVER;
+  });
+
 /** The file as written: every object strict, so a typo is an error naming its key path. */
 const configFileSchema = z
   .object({
@@ -168,8 +194,16 @@ const configFileSchema = z
             }
             return ms;
           }),
+        /** Starts the command once per rank: torchrun, or an argv prefix; needs `distributed`. */
+        launcher: launcherSchema.optional(),
+        distributed: distributedSchema.optional(),
       })
-      .strict(),
+      .strict()
+      .refine((t) => t.launcher === undefined || t.distributed !== undefined, {
+        message:
+          'train.launcher needs train.distributed, so the gate can start and record the topology: add distributed: {nproc-per-node: 2, backend: gloo}',
+        path: ['launcher'],
+      }),
     seeds: seedsSchema.default([0, 1, 2, 3, 4]),
     mode: z.enum(['exact', 'statistical']).default('statistical'),
     alpha: z.number().gt(0).lt(0.5).default(0.05),
@@ -300,3 +334,4 @@ export type GateConfig = z.output<typeof configSchema> & {
 };
 export type MetricSpec = GateConfig['metrics'][number];
 export type SequentialSeedsConfig = NonNullable<GateConfig['sequential']>;
+export type DistributedConfig = NonNullable<GateConfig['train']['distributed']>;
