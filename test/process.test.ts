@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { trainingEnv } from '../src/runtime/env.js';
 import { runProcess } from '../src/runtime/process.js';
-import { reapGroups, recordGroup } from '../src/runtime/process-table.js';
+import { reapGroups, recordGroup, recordMembers } from '../src/runtime/process-table.js';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 
@@ -201,6 +201,32 @@ describe('reaping what a killed gate left running', () => {
     expect(alive(pgid)).toBe(false);
     expect(alive(process.pid)).toBe(true);
     expect(await readdir(groups)).toEqual([]);
+  });
+});
+
+describe('reaping what a killed gate left running, in sessions of its own', () => {
+  it('stops the recorded descendants outside the group (start time matched), and the group', async () => {
+    const groups = await mkdtemp(path.join(os.tmpdir(), 'rg-groups-'));
+    const launcher = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+    // A rank torchrun ≥ 2 would start: a session (and group) of its own.
+    const rank = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+    const pgid = launcher.pid ?? 0;
+    const file = recordGroup(groups, pgid, 'torchrun');
+    const started = readFileSync(`/proc/${rank.pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[19] ?? '';
+    // A member whose start time does not match (a reused pid: here, this test's own process) is left alone.
+    recordMembers(file, [
+      { pid: rank.pid ?? 0, started },
+      { pid: process.pid, started: '1' },
+    ]);
+    const stopped = await reapGroups(groups);
+    expect(stopped).toEqual([
+      `torchrun (process group ${pgid})`,
+      '1 process(es) it had started in sessions of their own',
+    ]);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(alive(pgid)).toBe(false);
+    expect(alive(rank.pid ?? 0)).toBe(false);
+    expect(alive(process.pid)).toBe(true);
   });
 });
 
