@@ -3,19 +3,19 @@
  * torchrun. It reproduces bit for bit at world size 2; at world size 1 `check` reports environment
  * drift (distributed.world-size 2 → 1) with the metric that moved; combining gradients in arrival
  * order is diagnosed `distributed`; a hung rank (in a session of its own, ignoring SIGTERM, like
- * torchrun ≥ 2's ranks) is killed at the timeout with nothing left; a missing launcher and more
- * ranks than cores are one clear message each.
+ * torchrun ≥ 2's ranks) is killed at the timeout, or when the gate is cancelled, with nothing
+ * left; a missing launcher and more ranks than cores are one clear message each.
  *
  * Needs torch and torchrun for /usr/bin/python3 (`apt-get install python3-torch`; .ci/run installs
  * it) and two CPUs; it fails clearly without.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { copyProject, git, parseJson, REPO_ROOT, runCli, withEdit } from './helpers/project.js';
+import { CLI, copyProject, git, parseJson, REPO_ROOT, runCli, withEdit } from './helpers/project.js';
 
 const EXAMPLE = path.join(REPO_ROOT, 'examples', 'torch-ddp');
 /** A seed is torchrun plus two ranks importing torch: 4–9 s on a busy 2-core machine. */
@@ -200,45 +200,84 @@ print("rank %d hangs" % rank, flush=True)
 time.sleep(600)
 `;
 
-describe('a hung rank under torchrun', () => {
-  it(
-    'is killed at the timeout with the launcher and every other rank: no process is left',
-    async () => {
-      const dir = await mkdtemp(path.join(os.tmpdir(), 'rg-hang-'));
-      const pids = path.join(dir, 'pids');
-      await mkdir(pids);
-      await writeFile(path.join(dir, 'hang.py'), HANG_PY);
-      await writeFile(
-        path.join(dir, 'repro-gate.yml'),
-        `version: 1
+/** A project whose two ranks hang; `pids` is where they write their pids. */
+async function hangingProject(timeout: string): Promise<{ dir: string; pids: string }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'rg-hang-'));
+  const pids = path.join(dir, 'pids');
+  await mkdir(pids);
+  await writeFile(path.join(dir, 'hang.py'), HANG_PY);
+  await writeFile(
+    path.join(dir, 'repro-gate.yml'),
+    `version: 1
 train:
   command: [/usr/bin/python3, hang.py, ${JSON.stringify(pids)}]
   launcher: torchrun
   distributed: {nproc-per-node: 2, backend: gloo}
   env: {PET_REDIRECTS: "9:0", PET_TEE: "9:0"}
-  timeout: 12s
+  timeout: ${timeout}
 seeds: [0]
 mode: exact
 metrics:
   loss: {margin: 0.1}
 `,
-      );
-      git(dir, 'init', '-q', '-b', 'main');
+  );
+  git(dir, 'init', '-q', '-b', 'main');
+  return { dir, pids };
+}
+
+/** Each rank's pid and its parent's (torchrun), once both ranks have written them. */
+function rankPids(pids: string): number[] {
+  const ranks = readdirSync(pids).sort();
+  expect(ranks).toEqual(['rank-0.pid', 'rank-1.pid']);
+  const procs = ranks.flatMap((f) => readFileSync(path.join(pids, f), 'utf8').split(' ').map(Number));
+  // Both ranks' parent is the torchrun process the gate started.
+  expect(procs[1]).toBe(procs[3]);
+  return procs;
+}
+
+describe('a hung rank under torchrun', () => {
+  it(
+    'is killed at the timeout with the launcher and every other rank: no process is left',
+    async () => {
+      const { dir, pids } = await hangingProject('12s');
       const t0 = Date.now();
       const r = await runCli(['record', '--config', 'repro-gate.yml'], dir);
       expect(r.code, r.stderr.slice(-2000)).toBe(2);
       expect(r.stderr).toContain('Seed 0: training timed out after 12.0s and was stopped.');
       expect(Date.now() - t0).toBeLessThan(60_000);
-      const ranks = readdirSync(pids).sort();
-      expect(ranks).toEqual(['rank-0.pid', 'rank-1.pid']);
-      const procs = ranks.flatMap((f) => readFileSync(path.join(pids, f), 'utf8').split(' ').map(Number));
-      // Both ranks' parent is the torchrun process the gate started.
-      expect(procs[1]).toBe(procs[3]);
+      const procs = rankPids(pids);
       await new Promise((res) => setTimeout(res, 500));
       expect(procs.filter(alive)).toEqual([]);
       // Nothing is left for a later gate to reap, and no baseline was written.
       expect(await readdir(path.join(dir, '.repro-gate', 'groups'))).toEqual([]);
       expect(await readdir(path.join(dir, '.repro-gate'))).not.toContain('baseline.json');
+    },
+    SLOW,
+  );
+
+  it(
+    'is killed with the gate when the gate is cancelled (SIGTERM), exit 143',
+    async () => {
+      const { dir, pids } = await hangingProject('10m');
+      const child = spawn(process.execPath, [CLI, 'record', '--config', 'repro-gate.yml'], {
+        cwd: dir,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const exited = new Promise<number | null>((res) => child.on('close', res));
+      // Wait until both ranks hang (torchrun and two pythons starting on a busy machine).
+      const written = () =>
+        readdirSync(pids).filter((f) => readFileSync(path.join(pids, f), 'utf8').includes(' ')).length === 2;
+      for (let i = 0; i < 600 && !written(); i++) await new Promise((res) => setTimeout(res, 100));
+      const procs = rankPids(pids);
+      expect(procs.every(alive)).toBe(true);
+      child.kill('SIGTERM');
+      expect(await exited, stderr.slice(-2000)).toBe(143);
+      expect(stderr).toContain('SIGTERM received; stopping the training');
+      await new Promise((res) => setTimeout(res, 500));
+      expect(procs.filter(alive)).toEqual([]);
+      expect(await readdir(path.join(dir, '.repro-gate', 'groups'))).toEqual([]);
     },
     SLOW,
   );
