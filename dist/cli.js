@@ -34457,7 +34457,7 @@ function usesGpu(env, variable, gpus) {
 function lintDeterminismFindings(env, trainEnv, gpus) {
   const variable = (name) => {
     if (Object.hasOwn(trainEnv, name)) return trainEnv[name];
-    const v = env[`env.${name}`];
+    const v = env[`env.${name}`] ?? env[`distributed.env.${name}`];
     return v === void 0 ? void 0 : String(v);
   };
   const installed2 = (...pkgs) => pkgs.some((p) => env[`package.${p}`] !== void 0);
@@ -34507,6 +34507,16 @@ function lintDeterminismFindings(env, trainEnv, gpus) {
         id: "xla-deterministic-ops",
         severity: "warning",
         message: `JAX on a GPU without --xla_gpu_deterministic_ops=true in XLA_FLAGS: XLA may use nondeterministic reductions (e.g. atomics in scatter); set XLA_FLAGS: "--xla_gpu_deterministic_ops=true" ${where} (appending to any flags already there).`
+      });
+    }
+  }
+  if (env["distributed.backend"] === "nccl") {
+    const unpinned = ["NCCL_ALGO", "NCCL_PROTO"].filter((n) => variable(n) === void 0);
+    if (unpinned.length) {
+      out.push({
+        id: "nccl-algo",
+        severity: "warning",
+        message: `NCCL without ${unpinned.join(" and ")}: NCCL picks its collective algorithm and protocol by message size and topology, and each adds the ranks' numbers in its own order, so all-reduce results can change between runs and machines; set NCCL_ALGO: "Ring" and NCCL_PROTO: "Simple" ${where} (and keep the world size fixed).`
       });
     }
   }
