@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { trainingEnv } from '../src/runtime/env.js';
 import { runProcess } from '../src/runtime/process.js';
 import { reapGroups, recordGroup, recordMembers } from '../src/runtime/process-table.js';
+import { ProcessTree } from '../src/runtime/process-tree.js';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 
@@ -227,6 +228,23 @@ describe('reaping what a killed gate left running, in sessions of its own', () =
     expect(alive(pgid)).toBe(false);
     expect(alive(rank.pid ?? 0)).toBe(false);
     expect(alive(process.pid)).toBe(true);
+  });
+});
+
+describe('process tree', () => {
+  it('keeps the descendants alive now (and orphans it has seen), forgets those that exited', async () => {
+    const leader = spawn('sh', ['-c', 'sleep 0.3 & sleep 30 & wait'], { detached: true, stdio: 'ignore' });
+    const tree = new ProcessTree(leader.pid ?? 0);
+    for (let i = 0; i < 50 && tree.members().length < 2; i++) {
+      tree.refresh();
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    expect(tree.members()).toHaveLength(2);
+    await new Promise((res) => setTimeout(res, 600));
+    expect(tree.refresh()).toBe(true);
+    expect(tree.members()).toHaveLength(1);
+    tree.signal('SIGKILL');
+    process.kill(-(leader.pid ?? 0), 'SIGKILL');
   });
 });
 

@@ -64,14 +64,24 @@ export class ProcessTree {
 
   constructor(private readonly root: number) {}
 
-  /** Adds the descendants alive now; returns whether any was new. */
+  /**
+   * Adds the descendants alive now and forgets those that have exited (a long training that starts
+   * many short-lived helpers keeps a short list); returns whether the list changed.
+   */
   refresh(): boolean {
-    let added = false;
-    for (const [pid, started] of descendants(this.root)) {
-      if (this.known.get(pid) !== started) added = true;
+    let changed = false;
+    const now = descendants(this.root);
+    for (const [pid, started] of now) {
+      if (this.known.get(pid) !== started) changed = true;
       this.known.set(pid, started);
     }
-    return added;
+    for (const [pid, started] of this.known) {
+      // Not a descendant any more: either gone, or orphaned (its parent died) and still ours.
+      if (now.has(pid) || procStat(pid)?.started === started) continue;
+      this.known.delete(pid);
+      changed = true;
+    }
+    return changed;
   }
 
   /** The processes seen so far, for the record a later gate reaps from. */
