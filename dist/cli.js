@@ -118,17 +118,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path27) {
-      const ctrl = callVisitor(key, node2, visitor, path27);
+    function visit_(key, node2, visitor, path28) {
+      const ctrl = callVisitor(key, node2, visitor, path28);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path27, ctrl);
-        return visit_(key, ctrl, visitor, path27);
+        replaceNode(key, path28, ctrl);
+        return visit_(key, ctrl, visitor, path28);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path27 = Object.freeze(path27.concat(node2));
+          path28 = Object.freeze(path28.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path27);
+            const ci = visit_(i, node2.items[i], visitor, path28);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -139,13 +139,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path27 = Object.freeze(path27.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path27);
+          path28 = Object.freeze(path28.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path28);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path27);
+          const cv = visit_("value", node2.value, visitor, path28);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -166,17 +166,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path27) {
-      const ctrl = await callVisitor(key, node2, visitor, path27);
+    async function visitAsync_(key, node2, visitor, path28) {
+      const ctrl = await callVisitor(key, node2, visitor, path28);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path27, ctrl);
-        return visitAsync_(key, ctrl, visitor, path27);
+        replaceNode(key, path28, ctrl);
+        return visitAsync_(key, ctrl, visitor, path28);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path27 = Object.freeze(path27.concat(node2));
+          path28 = Object.freeze(path28.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path27);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path28);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -187,13 +187,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path27 = Object.freeze(path27.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path27);
+          path28 = Object.freeze(path28.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path28);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path27);
+          const cv = await visitAsync_("value", node2.value, visitor, path28);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -220,23 +220,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path27) {
+    function callVisitor(key, node2, visitor, path28) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path27);
+        return visitor(key, node2, path28);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path27);
+        return visitor.Map?.(key, node2, path28);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path27);
+        return visitor.Seq?.(key, node2, path28);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path27);
+        return visitor.Pair?.(key, node2, path28);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path27);
+        return visitor.Scalar?.(key, node2, path28);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path27);
+        return visitor.Alias?.(key, node2, path28);
       return void 0;
     }
-    function replaceNode(key, path27, node2) {
-      const parent = path27[path27.length - 1];
+    function replaceNode(key, path28, node2) {
+      const parent = path28[path28.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -848,10 +848,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path27, value2) {
+    function collectionFromPath(schema, path28, value2) {
       let v = value2;
-      for (let i = path27.length - 1; i >= 0; --i) {
-        const k = path27[i];
+      for (let i = path28.length - 1; i >= 0; --i) {
+        const k = path28[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -870,7 +870,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path27) => path27 == null || typeof path27 === "object" && !!path27[Symbol.iterator]().next().done;
+    var isEmptyPath = (path28) => path28 == null || typeof path28 === "object" && !!path28[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -900,11 +900,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path27, value2) {
-        if (isEmptyPath(path27))
+      addIn(path28, value2) {
+        if (isEmptyPath(path28))
           this.add(value2);
         else {
-          const [key, ...rest] = path27;
+          const [key, ...rest] = path28;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value2);
@@ -918,8 +918,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path27) {
-        const [key, ...rest] = path27;
+      deleteIn(path28) {
+        const [key, ...rest] = path28;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -933,8 +933,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path27, keepScalar) {
-        const [key, ...rest] = path27;
+      getIn(path28, keepScalar) {
+        const [key, ...rest] = path28;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -952,8 +952,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path27) {
-        const [key, ...rest] = path27;
+      hasIn(path28) {
+        const [key, ...rest] = path28;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -963,8 +963,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path27, value2) {
-        const [key, ...rest] = path27;
+      setIn(path28, value2) {
+        const [key, ...rest] = path28;
         if (rest.length === 0) {
           this.set(key, value2);
         } else {
@@ -3479,9 +3479,9 @@ var require_Document = __commonJS({
           this.contents.add(value2);
       }
       /** Adds a value to the document. */
-      addIn(path27, value2) {
+      addIn(path28, value2) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path27, value2);
+          this.contents.addIn(path28, value2);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3556,14 +3556,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path27) {
-        if (Collection.isEmptyPath(path27)) {
+      deleteIn(path28) {
+        if (Collection.isEmptyPath(path28)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path27) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path28) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3578,10 +3578,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path27, keepScalar) {
-        if (Collection.isEmptyPath(path27))
+      getIn(path28, keepScalar) {
+        if (Collection.isEmptyPath(path28))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path27, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path28, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path27) {
-        if (Collection.isEmptyPath(path27))
+      hasIn(path28) {
+        if (Collection.isEmptyPath(path28))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path27) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path28) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3612,13 +3612,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path27, value2) {
-        if (Collection.isEmptyPath(path27)) {
+      setIn(path28, value2) {
+        if (Collection.isEmptyPath(path28)) {
           this.contents = value2;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path27), value2);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path28), value2);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path27, value2);
+          this.contents.setIn(path28, value2);
         }
       }
       /**
@@ -5579,9 +5579,9 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path27) => {
+    visit3.itemAtPath = (cst, path28) => {
       let item = cst;
-      for (const [field, index] of path27) {
+      for (const [field, index] of path28) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -5590,23 +5590,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit3.parentCollection = (cst, path27) => {
-      const parent = visit3.itemAtPath(cst, path27.slice(0, -1));
-      const field = path27[path27.length - 1][0];
+    visit3.parentCollection = (cst, path28) => {
+      const parent = visit3.itemAtPath(cst, path28.slice(0, -1));
+      const field = path28[path28.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path27, item, visitor) {
-      let ctrl = visitor(item, path27);
+    function _visit(path28, item, visitor) {
+      let ctrl = visitor(item, path28);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path27.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path28.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5617,10 +5617,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path27);
+            ctrl = ctrl(item, path28);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path27) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path28) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -8039,8 +8039,8 @@ var require_utils = __commonJS({
       }
       return output2;
     };
-    exports.basename = (path27, { windows } = {}) => {
-      const segs = path27.split(windows ? /[\\/]/ : "/");
+    exports.basename = (path28, { windows } = {}) => {
+      const segs = path28.split(windows ? /[\\/]/ : "/");
       const last = segs[segs.length - 1];
       if (last === "") {
         return segs[segs.length - 2];
@@ -8392,7 +8392,7 @@ var require_scan = __commonJS({
 var require_parse = __commonJS({
   "node_modules/picomatch/lib/parse.js"(exports, module) {
     "use strict";
-    var constants3 = require_constants();
+    var constants4 = require_constants();
     var utils = require_utils();
     var {
       MAX_LENGTH,
@@ -8400,7 +8400,7 @@ var require_parse = __commonJS({
       REGEX_NON_SPECIAL_CHARS,
       REGEX_SPECIAL_CHARS_BACKREF,
       REPLACEMENTS
-    } = constants3;
+    } = constants4;
     var expandRange = (args, options) => {
       if (typeof options.expandRange === "function") {
         return options.expandRange(...args, options);
@@ -8609,7 +8609,7 @@ var require_parse = __commonJS({
       if (options.maxExtglobRecursion === false) {
         return { risky: false };
       }
-      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants3.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants4.DEFAULT_MAX_EXTGLOB_RECURSION;
       const branches = splitTopLevel(body).map((branch) => branch.trim());
       if (branches.length > 1) {
         if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
@@ -8655,8 +8655,8 @@ var require_parse = __commonJS({
       const bos = { type: "bos", value: "", output: opts.prepend || "" };
       const tokens = [bos];
       const capture = opts.capture ? "" : "?:";
-      const PLATFORM_CHARS = constants3.globChars(opts.windows);
-      const EXTGLOB_CHARS = constants3.extglobChars(PLATFORM_CHARS);
+      const PLATFORM_CHARS = constants4.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants4.extglobChars(PLATFORM_CHARS);
       const {
         DOT_LITERAL,
         PLUS_LITERAL,
@@ -9352,7 +9352,7 @@ var require_parse = __commonJS({
         NO_DOTS_SLASH,
         STAR,
         START_ANCHOR
-      } = constants3.globChars(opts.windows);
+      } = constants4.globChars(opts.windows);
       const nodot = opts.dot ? NO_DOTS : NO_DOT;
       const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
       const capture = opts.capture ? "" : "?:";
@@ -9410,7 +9410,7 @@ var require_picomatch = __commonJS({
     var scan = require_scan();
     var parse4 = require_parse();
     var utils = require_utils();
-    var constants3 = require_constants();
+    var constants4 = require_constants();
     var isObject2 = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch2 = (glob, options, returnState = false) => {
       if (Array.isArray(glob)) {
@@ -9538,7 +9538,7 @@ var require_picomatch = __commonJS({
         return /$^/;
       }
     };
-    picomatch2.constants = constants3;
+    picomatch2.constants = constants4;
     module.exports = picomatch2;
   }
 });
@@ -11048,10 +11048,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path27) {
-  if (!path27)
+function getElementAtPath(obj, path28) {
+  if (!path28)
     return obj;
-  return path27.reduce((acc, key) => acc?.[key], obj);
+  return path28.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -11391,11 +11391,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path27, issues) {
+function prefixIssues(path28, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path27);
+    iss.path.unshift(path28);
     return iss;
   });
 }
@@ -11857,16 +11857,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path27 = []) => {
+  const processError = (error63, path28 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path27, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path28, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path28, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path28, ...issue2.path]);
       } else {
-        const fullpath = [...path27, ...issue2.path];
+        const fullpath = [...path28, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -11905,17 +11905,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path27 = []) => {
+  const processError = (error63, path28 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path27, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path28, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path28, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path28, ...issue2.path]);
       } else {
-        const fullpath = [...path27, ...issue2.path];
+        const fullpath = [...path28, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -11954,8 +11954,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path27 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path27) {
+  const path28 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path28) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -29093,13 +29093,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path27 = ref.slice(1).split("/").filter(Boolean);
-  if (path27.length === 0) {
+  const path28 = ref.slice(1).split("/").filter(Boolean);
+  if (path28.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path27[0] === defsKey) {
-    const key = path27[1] === void 0 ? void 0 : decodeJSONPointerSegment(path27[1]);
+  if (path28[0] === defsKey) {
+    const key = path28[1] === void 0 ? void 0 : decodeJSONPointerSegment(path28[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -30169,7 +30169,7 @@ var factorSchema = external_exports.object({
 var diagnosisSchema = external_exports.object({
   seed: external_exports.number().int(),
   deterministic: external_exports.boolean(),
-  cause: external_exports.enum(["none", "randomness", "parallelism"]),
+  cause: external_exports.enum(["none", "randomness", "distributed", "parallelism"]),
   evidence: external_exports.string(),
   /** Training runs this diagnosis took. */
   runs: count,
@@ -30194,7 +30194,17 @@ var VERDICTS = [
 ];
 var verdictSchema = external_exports.enum(VERDICTS);
 var FAILING_VERDICTS = ["mismatch", "not-equivalent", "inconclusive", "drift"];
-var CAUSES = ["data", "config", "environment", "code", "randomness", "parallelism", "none", "unknown"];
+var CAUSES = [
+  "data",
+  "config",
+  "environment",
+  "code",
+  "randomness",
+  "distributed",
+  "parallelism",
+  "none",
+  "unknown"
+];
 var causeSchema = external_exports.enum(CAUSES);
 var sampleSchema = external_exports.object({ n: external_exports.number().int(), mean: external_exports.number(), sd: external_exports.number() }).strict();
 var metricResultSchema = external_exports.object({
@@ -32362,6 +32372,20 @@ var seedsSchema = external_exports.union([fixedSeedsSchema, sequentialSeedsSchem
 }).describe("The seeds to train: a count (5 → 0…4), a list ([0, 1, 2]), or {min, max} for sequential seeds.");
 var relPath = external_exports.string().min(1, "must not be empty");
 var DEFAULT_CACHE_IGNORE = ["**/*.md", "docs/**"];
+var distributedSchema = external_exports.object({
+  "nproc-per-node": external_exports.number().int().positive().max(1024).describe("Processes (ranks) per node."),
+  nnodes: external_exports.number().int().positive().max(65536).default(1).describe("Nodes taking part."),
+  backend: external_exports.enum(["gloo", "nccl", "mpi"]).describe("As the training passes it to init_process_group: gloo (CPU), nccl (NVIDIA GPUs) or mpi.")
+}).strict();
+var LAUNCHER_EXPECTED = 'expected torchrun or an argv prefix such as [mpirun, -np, "{nproc-per-node}"]';
+var launcherSchema = external_exports.union([external_exports.string(), external_exports.array(external_exports.string().min(1, "must not be empty")).min(1, "must name the launcher program")], {
+  error: (issue2) => `${LAUNCHER_EXPECTED}, got ${show(issue2.input)}`
+}).transform((v, ctx) => {
+  if (typeof v !== "string") return v;
+  if (v === "torchrun") return "torchrun";
+  ctx.addIssue({ code: "custom", message: `${LAUNCHER_EXPECTED}, got ${show(v)}` });
+  return external_exports.NEVER;
+});
 var configFileSchema = external_exports.object({
   /** Editors' JSON Schema link (schema/repro-gate.schema.json); not a setting. */
   $schema: external_exports.string().optional().describe("The JSON Schema this file follows, for editors; ignored by the gate."),
@@ -32402,8 +32426,16 @@ var configFileSchema = external_exports.object({
     }),
     parallel: external_exports.number().int().min(1).max(64).default(1).describe(
       "Seeds trained at once on this runner, each on an equal share of the cores (and GPUs). Record and check with the same value."
-    )
-  }).strict().describe("How to run one seed of the training."),
+    ),
+    launcher: launcherSchema.optional().describe("Starts the command once per rank: torchrun, or an argv prefix; needs train.distributed."),
+    distributed: distributedSchema.optional().describe("How many processes train together (per node, nodes) and the collective backend.")
+  }).strict().refine((t) => t.launcher === void 0 || t.distributed !== void 0, {
+    message: "train.launcher needs train.distributed, so the gate can start and record the topology: add distributed: {nproc-per-node: 2, backend: gloo}",
+    path: ["launcher"]
+  }).refine((t) => t.parallel === 1 || t.distributed === void 0, {
+    message: "cannot be combined with train.distributed: each seed already runs several processes on their own cores; train seeds one at a time, or split them over machines with --shard",
+    path: ["parallel"]
+  }).describe("How to run one seed of the training."),
   seeds: seedsSchema.default([0, 1, 2, 3, 4]),
   mode: external_exports.enum(["exact", "statistical"]).default("statistical").describe("exact: every metric and artifact bit-identical per seed; statistical: TOST equivalence per metric."),
   alpha: external_exports.number().gt(0).lt(0.5).default(0.05).describe("The TOST significance level."),
@@ -32826,7 +32858,7 @@ function locate(doc, lines, keyPath, key) {
 
 // src/diagnose/run.ts
 import { rename as rename2, rm as rm4 } from "node:fs/promises";
-import path13 from "node:path";
+import path14 from "node:path";
 
 // src/fingerprint/checkpoint.ts
 import { createHash } from "node:crypto";
@@ -33108,11 +33140,11 @@ async function readCheckpoint(python, file2, out) {
   return { content: checkpointContent(doc.leaves, doc.embeds ?? []) };
 }
 async function diffCheckpoints(python, a, b) {
-  const path27 = (f) => python.runtime.pathFor(f);
+  const path28 = (f) => python.runtime.pathFor(f);
   const r = await runPythonScript(
     python,
     CHECKPOINT_PY,
-    ["diff", path27(a.file), path27(b.file), a.out, b.out],
+    ["diff", path28(a.file), path28(b.file), a.out, b.out],
     CHECKPOINT_MARK
   );
   if (!r.ok) return { problem: r.problem };
@@ -33125,7 +33157,7 @@ async function diffCheckpoints(python, a, b) {
 
 // src/train/run-seed.ts
 import { mkdir as mkdir2, rm as rm3, stat as stat2 } from "node:fs/promises";
-import path10 from "node:path";
+import path11 from "node:path";
 
 // src/fingerprint/config.ts
 var import_dotenv = __toESM(require_dist2(), 1);
@@ -34526,9 +34558,77 @@ async function statSnapshot(entries2, root) {
   return snapshot;
 }
 
+// src/train/launch.ts
+import { constants as constants3 } from "node:fs";
+import { access } from "node:fs/promises";
+import os2 from "node:os";
+import path9 from "node:path";
+function torchrun(d) {
+  return [
+    "torchrun",
+    ...d.nnodes === 1 ? ["--standalone"] : ["--rdzv_backend=c10d"],
+    `--nnodes=${d.nnodes}`,
+    `--nproc_per_node=${d["nproc-per-node"]}`,
+    "--max_restarts=0",
+    "--monitor_interval=1",
+    "--no_python"
+  ];
+}
+function launcherArgv(train) {
+  const d = train.distributed;
+  if (!train.launcher || !d) return [];
+  if (train.launcher === "torchrun") return torchrun(d);
+  const values = {
+    "{nproc-per-node}": String(d["nproc-per-node"]),
+    "{nnodes}": String(d.nnodes),
+    "{world-size}": String(d["nproc-per-node"] * d.nnodes)
+  };
+  return train.launcher.map((arg) => arg.replace(/\{(?:nproc-per-node|nnodes|world-size)\}/g, (m) => values[m] ?? m));
+}
+function distributedEnv(train) {
+  const d = train.distributed;
+  if (!d) return {};
+  return {
+    REPRO_GATE_NPROC_PER_NODE: String(d["nproc-per-node"]),
+    REPRO_GATE_NNODES: String(d.nnodes),
+    REPRO_GATE_DIST_BACKEND: d.backend
+  };
+}
+async function resolveProgram(name, cwd, pathVar) {
+  const executable = (p) => access(p, constants3.X_OK).then(
+    () => true,
+    () => false
+  );
+  if (name.includes("/")) {
+    const p = path9.resolve(cwd, name);
+    return await executable(p) ? p : null;
+  }
+  for (const dir of (pathVar ?? "").split(path9.delimiter).filter(Boolean)) {
+    const p = path9.join(dir, name);
+    if (await executable(p)) return p;
+  }
+  return null;
+}
+async function checkLaunch(config2, runtime, env, cores = os2.availableParallelism()) {
+  const { launcher, distributed } = config2.train;
+  if (distributed && distributed["nproc-per-node"] > cores) {
+    throw new GateError(
+      `train.distributed.nproc-per-node is ${distributed["nproc-per-node"]}, but this machine has ${cores} CPU core${cores === 1 ? "" : "s"}: every rank is a process that needs a core of its own (with nccl, a GPU too), and more ranks than cores make the run slow and its timing-dependent results meaningless.`,
+      `Lower nproc-per-node in ${path9.basename(config2.path)} to at most ${cores}, or run the gate on a larger runner.`
+    );
+  }
+  if (!launcher || runtime.kind !== "host") return;
+  const program = launcherArgv(config2.train)[0] ?? "";
+  if (await resolveProgram(program, config2.root, env.PATH)) return;
+  throw new GateError(
+    `train.launcher: "${program}" was not found ${program.includes("/") ? `at ${path9.resolve(config2.root, program)}` : "on the training's PATH"}, so the ranks cannot be started.`,
+    launcher === "torchrun" ? "Install PyTorch where the training runs (Debian: apt-get install python3-torch; it brings torchrun), or give its path: launcher: [/path/to/torchrun, …]." : `Install ${program}, or give its full path as the first item of train.launcher in ${path9.basename(config2.path)}.`
+  );
+}
+
 // src/train/metrics.ts
 var import_yaml3 = __toESM(require_dist(), 1);
-import path9 from "node:path";
+import path10 from "node:path";
 
 // src/util/csv.ts
 function parseCsv(text) {
@@ -34634,8 +34734,8 @@ function extractMetrics(doc, names, where) {
   }
   return Object.fromEntries(values);
 }
-async function readMetrics(file2, names, where, outDir = path9.dirname(file2)) {
-  const rel = path9.relative(outDir, file2);
+async function readMetrics(file2, names, where, outDir = path10.dirname(file2)) {
+  const rel = path10.relative(outDir, file2);
   let text = await readConfinedFile(outDir, rel, "metrics.file", {
     folder: "the run's output folder",
     maxBytes: METRICS_MAX_BYTES,
@@ -34643,7 +34743,7 @@ async function readMetrics(file2, names, where, outDir = path9.dirname(file2)) {
   });
   if (text === null) throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
   text = text.replace(/^\uFEFF/, "");
-  const ext = path9.extname(file2).toLowerCase();
+  const ext = path10.extname(file2).toLowerCase();
   if (ext === ".jsonl" || ext === ".ndjson")
     return extractMetrics(latestRecords(parseJsonLines(text, where), names), names, where);
   if (ext === ".csv") return extractMetrics(lastCsvValues(text, names, where), names, where);
@@ -34766,7 +34866,7 @@ function substitute(argv, seed, out) {
   return argv.map((arg) => arg.replaceAll("{seed}", String(seed)).replaceAll("{out}", out));
 }
 function seedOutDir(outRoot2, seed) {
-  return path10.join(outRoot2, `seed-${seed}`);
+  return path11.join(outRoot2, `seed-${seed}`);
 }
 var QUOTED_LINE_CHARS = 300;
 function lastLines(tail) {
@@ -34775,18 +34875,18 @@ function lastLines(tail) {
 async function runSeed(ctx, seed) {
   const { config: config2, runtime, log } = ctx;
   const outDir = seedOutDir(ctx.outRoot, seed);
-  const logFile = path10.join(ctx.logDir, `seed-${seed}.log`);
+  const logFile = path11.join(ctx.logDir, `seed-${seed}.log`);
   await rm3(outDir, { recursive: true, force: true });
   await mkdir2(outDir, { recursive: true });
   await mkdir2(ctx.logDir, { recursive: true });
   const out = runtime.pathFor(outDir);
-  const argv = substitute(config2.train.command, seed, out);
+  const argv = [...launcherArgv(config2.train), ...substitute(config2.train.command, seed, out)];
   const patterns = config2.metricPatterns.length ? new MetricPatterns(config2.metricPatterns) : void 0;
   log.info(`seed ${seed}: ${argv.join(" ")}`);
   const result = await runtime.run({
     argv,
     cwd: config2.root,
-    env: { ...ctx.env, REPRO_GATE_SEED: String(seed), REPRO_GATE_OUT: out },
+    env: { ...ctx.env, ...distributedEnv(config2.train), REPRO_GATE_SEED: String(seed), REPRO_GATE_OUT: out },
     timeoutMs: config2.train.timeout,
     outDir,
     logFile,
@@ -34798,6 +34898,12 @@ async function runSeed(ctx, seed) {
   });
   if (result.cancelled) throw new CancelledError(result.cancelled);
   const quoted = lastLines(result.tail);
+  if (result.startError !== void 0 && config2.train.launcher) {
+    throw new GateError(
+      `Seed ${seed}: could not start the launcher "${argv[0]}" (train.launcher): ${result.startError}.`,
+      `Check train.launcher in repro-gate.yml: "${argv[0]}" must be a program on PATH${runtime.kind === "container" ? " inside the image" : ""}, or a path relative to ${config2.root}.`
+    );
+  }
   if (result.startError !== void 0) {
     throw new GateError(
       `Seed ${seed}: could not start the training: ${result.startError}.`,
@@ -34823,7 +34929,7 @@ ${quoted || "    (none)"}
   }
   const metrics = await collectMetrics(ctx, seed, outDir, patterns);
   for (const artifact of config2.artifacts) {
-    const found = await stat2(path10.join(outDir, artifact)).catch(() => void 0);
+    const found = await stat2(path11.join(outDir, artifact)).catch(() => void 0);
     if (!found) {
       throw new GateError(
         `Seed ${seed}: the training did not write the artifact "${artifact}" into its output folder ${outDir}.`,
@@ -34842,7 +34948,7 @@ async function collectMetrics(ctx, seed, outDir, patterns) {
   const names = config2.metrics.map((m) => m.name);
   const fromOutput = patterns ? patterns.values(names, `seed ${seed}'s output`) : {};
   const rest = names.filter((n) => !Object.hasOwn(fromOutput, n));
-  const fromFile = rest.length ? await readMetrics(path10.join(outDir, config2.metricsFile), rest, `seed ${seed}'s ${config2.metricsFile}`, outDir) : {};
+  const fromFile = rest.length ? await readMetrics(path11.join(outDir, config2.metricsFile), rest, `seed ${seed}'s ${config2.metricsFile}`, outDir) : {};
   return Object.fromEntries([...Object.entries(fromOutput), ...Object.entries(fromFile)]);
 }
 async function readCheckpoints(ctx, artifacts, outDir, out) {
@@ -34855,7 +34961,7 @@ async function readCheckpoints(ctx, artifacts, outDir, out) {
   };
   for (const [name, entry] of Object.entries(artifacts)) {
     if (!CHECKPOINT_FILE.test(name)) continue;
-    const r = await readCheckpoint(python, path10.join(outDir, name), out);
+    const r = await readCheckpoint(python, path11.join(outDir, name), out);
     if ("content" in r) {
       entry.content = r.content;
       if (r.content.embedsOut.length) {
@@ -34898,7 +35004,7 @@ function note(ctx, warning) {
 import { createHash as createHash5 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
 import { open as open4, readFile as readFile2, stat as stat3 } from "node:fs/promises";
-import path11 from "node:path";
+import path12 from "node:path";
 
 // src/diagnose/compare-arrays.ts
 import { createHash as createHash3 } from "node:crypto";
@@ -35713,7 +35819,7 @@ var DEFAULT_MAX_ARRAY_BYTES = 256 * 1024 * 1024;
 var DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
 var DEFAULT_MAX_ENTRIES = 1e4;
 function formatOf(name) {
-  const ext = path11.extname(name).toLowerCase();
+  const ext = path12.extname(name).toLowerCase();
   const known = {
     ".npy": "npy",
     ".npz": "npz",
@@ -36070,12 +36176,12 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
 async function diffArtifactDirs(beforeDir, afterDir, names, options = {}) {
   const out = [];
   for (const name of names)
-    out.push(await diffArtifacts(path11.join(beforeDir, name), path11.join(afterDir, name), name, options));
+    out.push(await diffArtifacts(path12.join(beforeDir, name), path12.join(afterDir, name), name, options));
   return out;
 }
 
 // src/diagnose/curves.ts
-import path12 from "node:path";
+import path13 from "node:path";
 function flattenNumbers(v, prefix, out) {
   if (typeof v === "number") out.set(prefix, v);
   else if (v !== null && typeof v === "object" && !Array.isArray(v)) {
@@ -36142,8 +36248,8 @@ function parseCurveLog(content, opts = {}) {
   return { stepKey, series, skippedLines };
 }
 async function readCurveLog(file2, opts = {}) {
-  const root = opts.root ?? path12.dirname(file2);
-  const content = await readConfinedFile(root, path12.relative(root, file2), "curves.file", {
+  const root = opts.root ?? path13.dirname(file2);
+  const content = await readConfinedFile(root, path13.relative(root, file2), "curves.file", {
     folder: "the run's output folder",
     hint: "Have the training write its per-step log into {out}."
   });
@@ -36205,8 +36311,8 @@ function compareCurves(a, b, opts = {}) {
 }
 async function diffCurveFiles(dirA, dirB, rel, opts = {}) {
   const [a, b] = await Promise.all([
-    readCurveLog(path12.join(dirA, rel), { ...opts, root: dirA }),
-    readCurveLog(path12.join(dirB, rel), { ...opts, root: dirB })
+    readCurveLog(path13.join(dirA, rel), { ...opts, root: dirA }),
+    readCurveLog(path13.join(dirB, rel), { ...opts, root: dirB })
   ]);
   return { a, b, divergences: compareCurves(a, b, opts) };
 }
@@ -36238,7 +36344,7 @@ function curvePlot(a, b, metric, opts = {}) {
 }
 
 // src/diagnose/run.ts
-var FACTORS = [
+var BEFORE_DISTRIBUTED = [
   {
     name: "single-threaded BLAS/OpenMP",
     env: {
@@ -36250,7 +36356,15 @@ var FACTORS = [
     },
     cause: "parallelism"
   },
-  { name: "PYTHONHASHSEED=0", env: { PYTHONHASHSEED: "0" }, cause: "randomness" },
+  { name: "PYTHONHASHSEED=0", env: { PYTHONHASHSEED: "0" }, cause: "randomness" }
+];
+var WORLD_SIZE_ONE = "world size 1 (one process)";
+var NCCL_PINNED = "NCCL_ALGO=Ring, NCCL_PROTO=Simple";
+var DISTRIBUTED = [
+  { name: WORLD_SIZE_ONE, env: {}, cause: "distributed", singleProcess: true },
+  { name: NCCL_PINNED, env: { NCCL_ALGO: "Ring", NCCL_PROTO: "Simple" }, cause: "distributed" }
+];
+var AFTER_DISTRIBUTED = [
   { name: "CUBLAS_WORKSPACE_CONFIG=:4096:8", env: { CUBLAS_WORKSPACE_CONFIG: ":4096:8" }, cause: "parallelism" },
   // Documented in the README: trainings opt in by calling e.g. torch.use_deterministic_algorithms(True).
   {
@@ -36314,17 +36428,17 @@ function runDifferences(a, b) {
 async function diagnose(ctx, seed) {
   const { config: config2, log } = ctx;
   let runs = 0;
-  const once = async (dir, env) => {
+  const once = async (dir, env, runConfig) => {
     await rm4(dir, { recursive: true, force: true });
-    const record3 = await runSeed({ ...ctx, env, logDir: dir }, seed);
-    const kept = path13.join(dir, "out");
+    const record3 = await runSeed({ ...ctx, config: runConfig, env, logDir: dir }, seed);
+    const kept = path14.join(dir, "out");
     await rename2(seedOutDir(ctx.outRoot, seed), kept);
     return { record: record3, kept };
   };
-  const twice = async (label, extraEnv) => {
+  const twice = async (label, extraEnv, runConfig = config2) => {
     const env = { ...ctx.env, ...extraEnv };
-    const a = await once(path13.join(ctx.runRoot, `${label}-1`), env);
-    const b = await once(path13.join(ctx.runRoot, `${label}-2`), env);
+    const a = await once(path14.join(ctx.runRoot, `${label}-1`), env, runConfig);
+    const b = await once(path14.join(ctx.runRoot, `${label}-2`), env, runConfig);
     runs += 2;
     return { a: a.record, b: b.record, outA: a.kept, outB: b.kept };
   };
@@ -36378,19 +36492,23 @@ async function diagnose(ctx, seed) {
   }
   const factors = [];
   let fixedBy;
-  for (const spec of FACTORS) {
-    if (Object.entries(spec.env).every(([k, v]) => ctx.env[k] === v)) {
-      factors.push({ name: spec.name, env: spec.env, deterministic: null, note: "already set in train.env" });
+  const distributed = config2.train.distributed;
+  const specs = [...BEFORE_DISTRIBUTED, ...distributed ? DISTRIBUTED : [], ...AFTER_DISTRIBUTED];
+  for (const spec of specs) {
+    const skip = notApplicable(spec, config2, ctx.env);
+    if (skip) {
+      factors.push({ name: spec.name, env: spec.env, deterministic: null, note: skip });
       continue;
     }
     log.info(`diagnose: seed ${seed} twice with ${spec.name}`);
-    const r = await twice(spec.name.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, ""), spec.env);
+    const runConfig = spec.singleProcess ? singleProcess(config2) : config2;
+    const r = await twice(spec.name.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, ""), spec.env, runConfig);
     const deterministic = runDifferences(r.a, r.b).length === 0;
     factors.push({ name: spec.name, env: spec.env, deterministic });
     fixedBy ??= deterministic ? spec : void 0;
   }
   const what = `${plural(differences.length, "value")} (${differences.slice(0, 3).map((d) => d.name).join(", ")}${differences.length > 3 ? ", …" : ""})`;
-  const evidence = fixedBy ? `seed ${seed} run twice differs in ${what}; with ${fixedBy.name} it is deterministic: add ${Object.entries(
+  const evidence = fixedBy?.singleProcess ? `seed ${seed} run twice differs in ${what}; as one process (world size 1 instead of ${worldSize(config2)}) it is deterministic: the ranks combine their results in an order that changes from run to run (gradients or metrics added in arrival order, a reduction whose algorithm depends on timing, data sharded by arrival). Combine in a fixed order (DistributedDataParallel or all_reduce rather than point-to-point sums as messages arrive; gather, then sum by rank)${config2.train.distributed?.backend === "nccl" ? ", and pin NCCL_ALGO and NCCL_PROTO in train.env" : ""}.` : fixedBy ? `seed ${seed} run twice differs in ${what}; with ${fixedBy.name} it is deterministic: add ${Object.entries(
     fixedBy.env
   ).map(([k, v]) => `${k}: "${v}"`).join(
     ", "
@@ -36407,6 +36525,22 @@ async function diagnose(ctx, seed) {
     curvePlot: curvePlot2,
     evidence
   };
+}
+function notApplicable(spec, config2, env) {
+  if (spec.singleProcess) return worldSize(config2) === 1 ? "already one process (world size 1)" : void 0;
+  if (spec.name === NCCL_PINNED && config2.train.distributed?.backend !== "nccl")
+    return `backend ${config2.train.distributed?.backend}: NCCL settings do not apply`;
+  if (Object.entries(spec.env).every(([k, v]) => env[k] === v)) return "already set in train.env";
+  return void 0;
+}
+function worldSize(config2) {
+  const d = config2.train.distributed;
+  return d ? d["nproc-per-node"] * d.nnodes : 1;
+}
+function singleProcess(config2) {
+  const d = config2.train.distributed;
+  if (!d) return config2;
+  return { ...config2, train: { ...config2.train, distributed: { ...d, "nproc-per-node": 1, nnodes: 1 } } };
 }
 async function diffArtifacts2(ctx, outA, outB, differences) {
   const names = ctx.config.artifacts.filter(
@@ -36427,8 +36561,8 @@ async function diffArtifacts2(ctx, outA, outB, differences) {
     }
     const r = await diffCheckpoints(
       python,
-      { file: path13.join(outA, name), out: "" },
-      { file: path13.join(outB, name), out: "" }
+      { file: path14.join(outA, name), out: "" },
+      { file: path14.join(outB, name), out: "" }
     );
     out.push(checkpointArtifactDiff(name, r, await diffArtifactDirs(outA, outB, [name])));
   }
@@ -36552,6 +36686,7 @@ function commandShape(argv) {
 // src/drift/environment.ts
 function envRank(key) {
   if (key.startsWith("image")) return 0;
+  if (key.startsWith("distributed.")) return key === "distributed.world-size" ? 0.5 : 1;
   if (key.startsWith("python.")) return 1;
   if (key.startsWith("package.")) return NUMERIC_PACKAGE.test(key.slice("package.".length)) ? 2 : 6;
   if (/^(torch\.|cuda|gpu\.)/.test(key)) return 3;
@@ -36723,13 +36858,13 @@ function diffResolvedConfigs(baseline, candidate) {
 }
 
 // src/gate/base.ts
-import path16 from "node:path";
+import path17 from "node:path";
 
 // src/fingerprint/git.ts
 import { execFile } from "node:child_process";
 import { createHash as createHash6 } from "node:crypto";
 import { lstat } from "node:fs/promises";
-import path14 from "node:path";
+import path15 from "node:path";
 var FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 function git(root, args) {
   return new Promise((resolve) => {
@@ -36781,7 +36916,7 @@ async function codeTree(root, skip) {
   const reread = [];
   for (const rel of [...edited.split("\0"), ...untracked.split("\0")]) {
     if (!rel || skip(rel)) continue;
-    const info = await lstat(path14.join(root, rel)).catch(() => void 0);
+    const info = await lstat(path15.join(root, rel)).catch(() => void 0);
     if (info?.isFile()) reread.push(rel);
     else if (!info) entries2.set(rel, "deleted");
   }
@@ -36826,7 +36961,7 @@ function hashObjects(root, rels) {
 // src/gate/observe.ts
 import { createHash as createHash7 } from "node:crypto";
 import { readFile as readFile3, stat as stat4 } from "node:fs/promises";
-import path15 from "node:path";
+import path16 from "node:path";
 
 // src/diagnose/lint.ts
 var TF_PACKAGES = [
@@ -36850,7 +36985,7 @@ function usesGpu(env, variable, gpus) {
 function lintDeterminismFindings(env, trainEnv, gpus) {
   const variable = (name) => {
     if (Object.hasOwn(trainEnv, name)) return trainEnv[name];
-    const v = env[`env.${name}`];
+    const v = env[`env.${name}`] ?? env[`distributed.env.${name}`];
     return v === void 0 ? void 0 : String(v);
   };
   const installed2 = (...pkgs) => pkgs.some((p) => env[`package.${p}`] !== void 0);
@@ -36900,6 +37035,16 @@ function lintDeterminismFindings(env, trainEnv, gpus) {
         id: "xla-deterministic-ops",
         severity: "warning",
         message: `JAX on a GPU without --xla_gpu_deterministic_ops=true in XLA_FLAGS: XLA may use nondeterministic reductions (e.g. atomics in scatter); set XLA_FLAGS: "--xla_gpu_deterministic_ops=true" ${where} (appending to any flags already there).`
+      });
+    }
+  }
+  if (env["distributed.backend"] === "nccl") {
+    const unpinned = ["NCCL_ALGO", "NCCL_PROTO"].filter((n) => variable(n) === void 0);
+    if (unpinned.length) {
+      out.push({
+        id: "nccl-algo",
+        severity: "warning",
+        message: `NCCL without ${unpinned.join(" and ")}: NCCL picks its collective algorithm and protocol by message size and topology, and each adds the ranks' numbers in its own order, so all-reduce results can change between runs and machines; set NCCL_ALGO: "Ring" and NCCL_PROTO: "Simple" ${where} (and keep the world size fixed).`
       });
     }
   }
@@ -37028,6 +37173,52 @@ function trainingEnv(runnerEnv, env) {
   return { ...passed, ...env };
 }
 
+// src/fingerprint/distributed.ts
+var DISTRIBUTED_VARS = [
+  "NCCL_ALGO",
+  "NCCL_PROTO",
+  "NCCL_P2P_DISABLE",
+  "NCCL_P2P_LEVEL",
+  "NCCL_IB_DISABLE",
+  "NCCL_SHM_DISABLE",
+  "NCCL_NET_GDR_LEVEL",
+  "NCCL_MIN_NCHANNELS",
+  "NCCL_MAX_NCHANNELS",
+  "NCCL_NTHREADS",
+  "NCCL_BUFFSIZE",
+  "NCCL_CROSS_NIC",
+  "NCCL_COLLNET_ENABLE",
+  "NCCL_NVLS_ENABLE",
+  "NCCL_TREE_THRESHOLD",
+  "NCCL_LL_THRESHOLD",
+  "NCCL_LL128_ENABLE",
+  "TORCH_DISTRIBUTED_DEBUG",
+  "TORCH_NCCL_ASYNC_ERROR_HANDLING",
+  "TORCH_NCCL_AVOID_RECORD_STREAMS",
+  "TORCH_NCCL_HIGH_PRIORITY",
+  "OMP_NUM_THREADS"
+];
+function topologyFacts(train) {
+  const d = train.distributed;
+  if (!d) return {};
+  return {
+    "distributed.world-size": d["nproc-per-node"] * d.nnodes,
+    "distributed.nproc-per-node": d["nproc-per-node"],
+    "distributed.nnodes": d.nnodes,
+    "distributed.backend": d.backend,
+    "distributed.launcher": train.launcher === void 0 ? "none" : JSON.stringify(train.launcher)
+  };
+}
+function withDistributedFacts(facts, train) {
+  const d = train.distributed;
+  if (!d) return facts;
+  const out = { ...facts, ...topologyFacts(train) };
+  delete out["env.OMP_NUM_THREADS"];
+  const omp = "distributed.env.OMP_NUM_THREADS";
+  if (out[omp] === void 0 && train.launcher === "torchrun" && d["nproc-per-node"] > 1) out[omp] = "1";
+  return out;
+}
+
 // src/fingerprint/probe-script.ts
 var PROBE_PY = String.raw`# Environment probe: run by repro-gate with the training's own python, in the training's own
 # runtime (host or container), with the training's environment. Prints one JSON line.
@@ -37130,6 +37321,11 @@ for name in json.loads(sys.argv[1]) if len(sys.argv) > 1 else []:
     if name in os.environ:
         put("env." + name, os.environ[name])
 
+# A distributed training's collective settings, as each rank inherits them.
+for name in json.loads(sys.argv[2]) if len(sys.argv) > 2 else []:
+    if name in os.environ:
+        put("distributed.env." + name, os.environ[name])
+
 MARK = "REPRO_GATE_ENV "
 def result(doc):
     # Into the file the gate names (a JSON document can be far longer than a log line), else stdout.
@@ -37148,19 +37344,20 @@ result(facts)
 var MARK = "REPRO_GATE_ENV ";
 async function probeEnvironment(runtime, opts) {
   const facts = { "repro-gate.version": opts.toolVersion, ...runtime.describe() };
+  const train = opts.train ?? {};
   const r = await runPythonScript(
     { runtime, command: opts.command, cwd: opts.cwd, env: opts.env, timeoutMs: Math.min(opts.timeoutMs, 12e4) },
     PROBE_PY,
-    [JSON.stringify(DETERMINISM_VARS)],
+    [JSON.stringify(DETERMINISM_VARS), JSON.stringify(train.distributed ? DISTRIBUTED_VARS : [])],
     MARK
   );
   if (!r.ok) {
     return {
-      facts: { ...facts, python: "unavailable" },
+      facts: { ...facts, ...topologyFacts(train), python: "unavailable" },
       warning: `Could not fingerprint the Python environment (${r.problem}); package versions are not compared.`
     };
   }
-  return { facts: { ...facts, ...r.doc } };
+  return { facts: withDistributedFacts({ ...facts, ...r.doc }, train) };
 }
 
 // src/gate/observe.ts
@@ -37176,7 +37373,8 @@ async function observe(s) {
       cwd: config2.root,
       env: s.env,
       timeoutMs: config2.train.timeout,
-      toolVersion: TOOL_VERSION
+      toolVersion: TOOL_VERSION,
+      train: config2.train
     }),
     gitCommit(config2.root)
   ]);
@@ -37221,7 +37419,7 @@ async function driftSince(s, baseline, now) {
     environment: diffEnvironment(baseline.fingerprints.environment, now.environment)
   };
   if (baseline.commit) await describeDataChanges(config2, baseline.commit, drift2.data);
-  const configName = toPosix(path15.relative(config2.root, config2.path));
+  const configName = toPosix(path16.relative(config2.root, config2.path));
   drift2.config.unshift(...diffSettings(baseline.settings, settingsOf(config2), configName));
   return drift2;
 }
@@ -37229,7 +37427,7 @@ async function codeChangesSince(s, commit) {
   const { config: config2 } = s;
   const changed = await changedFilesSince(config2.root, commit);
   if (changed === null) return null;
-  const ownConfig = toPosix(path15.relative(config2.root, config2.path));
+  const ownConfig = toPosix(path16.relative(config2.root, config2.path));
   const owned = [...config2.data, ...config2.config, s.baselineName, ownConfig, ".repro-gate/"].map(
     (p) => p.replace(/^\.\//, "")
   );
@@ -37238,7 +37436,7 @@ async function codeChangesSince(s, commit) {
 var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 async function describeDataChanges(config2, commit, data) {
   for (const entry of data.filter((d) => d.change === "modified").slice(0, 20)) {
-    const file2 = path15.join(config2.root, entry.path);
+    const file2 = path16.join(config2.root, entry.path);
     const size = (await stat4(file2).catch(() => void 0))?.size ?? Infinity;
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
@@ -37284,7 +37482,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
       "Check out with full history (actions/checkout with fetch-depth: 0)."
     );
   }
-  const configRel = toPosix(path16.relative(config2.root, config2.path));
+  const configRel = toPosix(path17.relative(config2.root, config2.path));
   const configText = await fileAtCommit(config2.root, commit, configRel);
   let baseConfig = null;
   if (configText !== null) {
@@ -37295,7 +37493,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
     }
   }
   const baselineRel = toPosix(
-    path16.relative(config2.root, baseConfig ? path16.resolve(config2.root, baseConfig.baseline) : baselinePath)
+    path17.relative(config2.root, baseConfig ? path17.resolve(config2.root, baseConfig.baseline) : baselinePath)
   );
   const baselineText = await fileAtCommit(config2.root, commit, baselineRel);
   const baseline = baselineText === null ? null : parseBaseline(baselineText, `${baselineRel} at ${shortHash(commit)}`);
@@ -37430,7 +37628,7 @@ function cacheSentence(cache2) {
 
 // src/gate/run-cache.ts
 var import_picomatch = __toESM(require_picomatch2(), 1);
-import path17 from "node:path";
+import path18 from "node:path";
 
 // src/util/canonical-json.ts
 import { createHash as createHash8 } from "node:crypto";
@@ -37473,6 +37671,8 @@ function runKeyParts(input2) {
         gpus: t.gpus,
         network: t.network,
         parallel: t.parallel,
+        launcher: t.launcher ?? null,
+        distributed: t.distributed ?? null,
         // What a run record holds: a changed list of metrics or artifacts needs new runs.
         metricsFile: config2.metricsFile,
         metricPatterns: config2.metricPatterns,
@@ -37511,7 +37711,7 @@ var runCacheEntrySchema = external_exports.object({
 // src/gate/run-cache.ts
 function notCode(s) {
   const { config: config2 } = s;
-  const own2 = [s.baselineName, toPosix(path17.relative(config2.root, config2.path)), ".repro-gate/"];
+  const own2 = [s.baselineName, toPosix(path18.relative(config2.root, config2.path)), ".repro-gate/"];
   const data = config2.data.map((d) => d.replace(/^\.\//, "").replace(/\/+$/, ""));
   const ignored = config2.cache.ignore.length ? (0, import_picomatch.default)(config2.cache.ignore, { dot: true }) : () => false;
   return (rel) => own2.some((p) => p.endsWith("/") ? rel.startsWith(p) : rel === p) || data.some((d) => rel === d || rel.startsWith(`${d}/`)) || ignored(rel);
@@ -37590,7 +37790,7 @@ function cacheUse(c) {
 // src/gate/seed-runs.ts
 import { mkdir as mkdir3, readFile as readFile4, writeFile as writeFile2 } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import path18 from "node:path";
+import path19 from "node:path";
 
 // src/fingerprint/gpus.ts
 import { execFile as execFile2 } from "node:child_process";
@@ -37636,10 +37836,10 @@ function slotThreads(slot) {
 
 // src/gate/seed-runs.ts
 function runsDir(s, verb) {
-  return path18.join(s.stateDir, "runs", verb);
+  return path19.join(s.stateDir, "runs", verb);
 }
 function outRoot(s) {
-  return path18.join(s.stateDir, "out");
+  return path19.join(s.stateDir, "out");
 }
 function seedContext(s, verb, warnings, slot) {
   let env = s.env;
@@ -37669,12 +37869,12 @@ function keepNotes(s, found) {
   for (const w of found) if (!s.notes.some((n) => n.message === w.message)) s.notes.push(w);
 }
 async function oneSeed(s, verb, seed, cache2, slot) {
-  const logFile = path18.join(runsDir(s, verb), `seed-${seed}.log`);
+  const logFile = path19.join(runsDir(s, verb), `seed-${seed}.log`);
   const hit = cache2 && await cachedRun(cache2, s, seed);
   if (hit) {
     cache2.reused.push(seed);
     keepNotes(s, hit.notes);
-    await mkdir3(path18.dirname(logFile), { recursive: true });
+    await mkdir3(path19.dirname(logFile), { recursive: true });
     await writeFile2(logFile, [REUSED_LOG_HEADER, ...hit.logTail, ""].join("\n"));
     return hit.run;
   }
@@ -37725,15 +37925,18 @@ function diagnoseContext(s) {
     runRoot: runsDir(s, "diagnose")
   };
 }
+function preflight(s) {
+  return checkLaunch(s.config, s.runtime, s.env);
+}
 
 // src/gate/session.ts
 import { mkdir as mkdir5, writeFile as writeFile4 } from "node:fs/promises";
-import path24 from "node:path";
+import path25 from "node:path";
 
 // src/cache/local.ts
 import { randomBytes } from "node:crypto";
 import { mkdir as mkdir4, readdir as readdir2, readFile as readFile5, rename as rename3, stat as stat5, unlink, utimes, writeFile as writeFile3 } from "node:fs/promises";
-import path19 from "node:path";
+import path20 from "node:path";
 var KEY = /^[0-9a-f]{64}$/;
 var LOCAL_CACHE_MAX_BYTES = 64 * 1024 * 1024;
 var MAX_ENTRY_BYTES = 16 * 1024 * 1024;
@@ -37747,7 +37950,7 @@ var LocalRunCache = class {
   kind = "local";
   file(key) {
     if (!KEY.test(key)) throw new Error(`not a run-cache key: ${key}`);
-    return path19.join(this.dir, `${key}.json`);
+    return path20.join(this.dir, `${key}.json`);
   }
   async get(key) {
     const file2 = this.file(key);
@@ -37760,7 +37963,7 @@ var LocalRunCache = class {
   async put(key, text) {
     try {
       await mkdir4(this.dir, { recursive: true });
-      const tmp = path19.join(this.dir, `.${key}.${randomBytes(4).toString("hex")}.tmp`);
+      const tmp = path20.join(this.dir, `.${key}.${randomBytes(4).toString("hex")}.tmp`);
       await writeFile3(tmp, text);
       await rename3(tmp, this.file(key));
       await this.evict();
@@ -37774,25 +37977,25 @@ var LocalRunCache = class {
     const names = (await readdir2(this.dir)).filter((n) => n.endsWith(".json"));
     const entries2 = await Promise.all(
       names.map(async (n) => {
-        const info = await stat5(path19.join(this.dir, n)).catch(() => void 0);
+        const info = await stat5(path20.join(this.dir, n)).catch(() => void 0);
         return { n, size: info?.size ?? 0, used: info?.mtimeMs ?? 0 };
       })
     );
     let total = entries2.reduce((a, e) => a + e.size, 0);
     for (const e of entries2.sort((a, b) => a.used - b.used)) {
       if (total <= this.maxBytes) break;
-      await unlink(path19.join(this.dir, e.n)).catch(() => void 0);
+      await unlink(path20.join(this.dir, e.n)).catch(() => void 0);
       total -= e.size;
     }
   }
 };
 
 // src/runtime/create.ts
-import path22 from "node:path";
+import path23 from "node:path";
 
 // src/runtime/container.ts
 import { createHash as createHash9, randomBytes as randomBytes2 } from "node:crypto";
-import path21 from "node:path";
+import path22 from "node:path";
 
 // src/runtime/process.ts
 import { spawn } from "node:child_process";
@@ -37888,9 +38091,99 @@ var LineSplitter = class {
 };
 
 // src/runtime/process-table.ts
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync as readFileSync2, writeFileSync } from "node:fs";
 import { readdir as readdir3, readFile as readFile6, rm as rm5 } from "node:fs/promises";
-import path20 from "node:path";
+import path21 from "node:path";
+
+// src/runtime/process-tree.ts
+import { readdirSync, readFileSync } from "node:fs";
+function procStat(pid) {
+  try {
+    const stat6 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat6.slice(stat6.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] === "Z" || fields[19] === void 0) return null;
+    return { ppid: Number(fields[1]), pgid: Number(fields[2]), started: fields[19] };
+  } catch {
+    return null;
+  }
+}
+function descendants(root) {
+  let pids;
+  try {
+    pids = readdirSync("/proc").filter((n) => /^\d+$/.test(n)).map(Number);
+  } catch {
+    return /* @__PURE__ */ new Map();
+  }
+  const children = /* @__PURE__ */ new Map();
+  for (const pid of pids) {
+    const s = procStat(pid);
+    if (!s) continue;
+    const list = children.get(s.ppid) ?? [];
+    list.push([pid, s.started]);
+    children.set(s.ppid, list);
+  }
+  const out = /* @__PURE__ */ new Map();
+  const queue = [root];
+  for (let pid = queue.shift(); pid !== void 0; pid = queue.shift()) {
+    for (const [child2, started] of children.get(pid) ?? []) {
+      if (out.has(child2)) continue;
+      out.set(child2, started);
+      queue.push(child2);
+    }
+  }
+  return out;
+}
+var ProcessTree = class {
+  constructor(root) {
+    this.root = root;
+  }
+  root;
+  known = /* @__PURE__ */ new Map();
+  /**
+   * Adds the descendants alive now and forgets those that have exited (a long training that starts
+   * many short-lived helpers keeps a short list); returns whether the list changed.
+   */
+  refresh() {
+    let changed = false;
+    const now = descendants(this.root);
+    for (const [pid, started] of now) {
+      if (this.known.get(pid) !== started) changed = true;
+      this.known.set(pid, started);
+    }
+    for (const [pid, started] of this.known) {
+      if (now.has(pid) || procStat(pid)?.started === started) continue;
+      this.known.delete(pid);
+      changed = true;
+    }
+    return changed;
+  }
+  /** The processes seen so far, for the record a later gate reaps from. */
+  members() {
+    return [...this.known].map(([pid, started]) => ({ pid, started }));
+  }
+  /**
+   * Signals every descendant ever seen that is still the same process, and the group of each that
+   * leads one (a rank's own workers). Call after signalling the root's group.
+   */
+  signal(sig) {
+    this.refresh();
+    for (const [pid, started] of this.known) {
+      const s = procStat(pid);
+      if (!s || s.started !== started) {
+        this.known.delete(pid);
+        continue;
+      }
+      for (const target of s.pgid === pid ? [-pid, pid] : [pid]) {
+        try {
+          process.kill(target, sig);
+        } catch {
+        }
+      }
+    }
+  }
+};
+
+// src/runtime/process-table.ts
 function pidAlive(pid) {
   try {
     process.kill(pid, 0);
@@ -37900,13 +38193,7 @@ function pidAlive(pid) {
   }
 }
 function startTime(pid) {
-  try {
-    const stat6 = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat6.slice(stat6.lastIndexOf(")") + 2).split(" ");
-    return fields[19] ?? null;
-  } catch {
-    return null;
-  }
+  return procStat(pid)?.started ?? null;
 }
 function isSameGroup(pgid, started) {
   if (!groupExists(pgid)) return false;
@@ -37923,16 +38210,23 @@ function groupExists(pgid) {
 }
 function recordGroup(dir, pgid, program) {
   mkdirSync(dir, { recursive: true });
-  const file2 = path20.join(dir, `${pgid}.json`);
-  const record3 = { pgid, started: startTime(pgid), program: path20.basename(program) };
+  const file2 = path21.join(dir, `${pgid}.json`);
+  const record3 = { pgid, started: startTime(pgid), program: path21.basename(program) };
   writeFileSync(file2, JSON.stringify(record3));
   return file2;
+}
+function recordMembers(file2, members2) {
+  try {
+    const record3 = JSON.parse(readFileSync2(file2, "utf8"));
+    writeFileSync(file2, JSON.stringify({ ...record3, members: members2 }));
+  } catch {
+  }
 }
 async function reapGroups(dir) {
   const names = await readdir3(dir).catch(() => []);
   const stopped = [];
   for (const name of names.filter((n) => n.endsWith(".json"))) {
-    const file2 = path20.join(dir, name);
+    const file2 = path21.join(dir, name);
     try {
       const r = JSON.parse(await readFile6(file2, "utf8"));
       const pgid = r.pgid;
@@ -37940,6 +38234,16 @@ async function reapGroups(dir) {
         process.kill(-pgid, "SIGKILL");
         stopped.push(`${r.program ?? "training"} (process group ${pgid})`);
       }
+      const members2 = (Array.isArray(r.members) ? r.members : []).filter(
+        (m) => Number.isSafeInteger(m?.pid) && m.pid > 1 && typeof m.started === "string" && startTime(m.pid) === m.started
+      );
+      for (const m of members2) {
+        try {
+          process.kill(m.pid, "SIGKILL");
+        } catch {
+        }
+      }
+      if (members2.length) stopped.push(`${members2.length} process(es) it had started in sessions of their own`);
     } catch {
     }
     await rm5(file2, { force: true });
@@ -37951,6 +38255,7 @@ async function reapGroups(dir) {
 var KILL_GRACE_MS = 5e3;
 var PIPE_GRACE_MS = 2e3;
 var TAIL_LINES = 20;
+var TREE_POLL_MS = 1e3;
 function signalGroup(pgid, sig) {
   if (pgid === void 0) return;
   try {
@@ -37977,12 +38282,24 @@ function runProcess(spec) {
       detached: true
     });
     const pgid = child2.pid;
+    let recorded;
     if (pgid !== void 0 && spec.groupsDir) {
       try {
-        groupFile = Promise.resolve(recordGroup(spec.groupsDir, pgid, program));
+        recorded = recordGroup(spec.groupsDir, pgid, program);
+        groupFile = Promise.resolve(recorded);
       } catch {
       }
     }
+    const tree = pgid === void 0 ? void 0 : new ProcessTree(pgid);
+    const watch = () => {
+      if (tree?.refresh() && recorded) recordMembers(recorded, tree.members());
+    };
+    const poll = setInterval(watch, TREE_POLL_MS);
+    poll.unref();
+    const signalAll = (sig) => {
+      signalGroup(pgid, sig);
+      tree?.signal(sig);
+    };
     const emit = (line) => {
       tail.push(line);
       if (tail.length > TAIL_LINES) tail.shift();
@@ -38010,8 +38327,8 @@ function runProcess(spec) {
     let stopping;
     const stop = () => {
       stopping ??= (async () => {
-        signalGroup(pgid, "SIGTERM");
-        setTimeout(() => signalGroup(pgid, "SIGKILL"), KILL_GRACE_MS).unref();
+        signalAll("SIGTERM");
+        setTimeout(() => signalAll("SIGKILL"), KILL_GRACE_MS).unref();
         await spec.onStop?.();
       })();
       return stopping;
@@ -38032,7 +38349,8 @@ function runProcess(spec) {
     if (cancelledBy()) void stop();
     const finish2 = async () => {
       await Promise.race([allClosed, new Promise((res) => setTimeout(res, PIPE_GRACE_MS).unref())]);
-      signalGroup(pgid, "SIGKILL");
+      clearInterval(poll);
+      signalAll("SIGKILL");
       child2.stdout?.destroy();
       child2.stderr?.destroy();
       clearTimeout(timer);
@@ -38104,7 +38422,7 @@ var ContainerRuntime = class {
     this.log = log;
     this.docker = opts.docker ?? "docker";
     this.groupsDir = opts.groupsDir;
-    this.project = createHash9("sha256").update(path21.resolve(config2.root)).digest("hex").slice(0, 16);
+    this.project = createHash9("sha256").update(path22.resolve(config2.root)).digest("hex").slice(0, 16);
     const runner = opts.runnerEnv ?? process.env;
     this.clientEnv = Object.fromEntries(
       DOCKER_CLIENT_VARS.flatMap((k) => {
@@ -38145,10 +38463,10 @@ var ContainerRuntime = class {
     await this.remove(ids);
   }
   pathFor(hostPath) {
-    const rel = path21.relative(this.config.root, hostPath);
+    const rel = path22.relative(this.config.root, hostPath);
     if (rel === "") return WORKSPACE;
-    if (!rel.startsWith("..") && !path21.isAbsolute(rel)) return path21.posix.join(WORKSPACE, ...rel.split(path21.sep));
-    return path21.posix.join(OUTSIDE, ...path21.resolve(hostPath).split(path21.sep));
+    if (!rel.startsWith("..") && !path22.isAbsolute(rel)) return path22.posix.join(WORKSPACE, ...rel.split(path22.sep));
+    return path22.posix.join(OUTSIDE, ...path22.resolve(hostPath).split(path22.sep));
   }
   async run(spec) {
     const name = `repro-gate-${this.runId}-${++this.count}`;
@@ -38332,17 +38650,17 @@ function hasTaskset() {
 
 // src/runtime/create.ts
 function stateDir(config2) {
-  return path22.join(config2.root, ".repro-gate");
+  return path23.join(config2.root, ".repro-gate");
 }
 function createRuntime(config2, log) {
-  const groupsDir = path22.join(stateDir(config2), "groups");
+  const groupsDir = path23.join(stateDir(config2), "groups");
   return config2.train.image ? new ContainerRuntime(config2, config2.train.image, log, { groupsDir }) : new HostRuntime(groupsDir);
 }
 
 // src/runtime/lock.ts
 import { open as open5, readFile as readFile7, rm as rm7 } from "node:fs/promises";
-import os2 from "node:os";
-import path23 from "node:path";
+import os3 from "node:os";
+import path24 from "node:path";
 function parseRecord(text) {
   try {
     const r = JSON.parse(text);
@@ -38352,8 +38670,8 @@ function parseRecord(text) {
   return void 0;
 }
 async function acquireLock(stateDir2, verb, warn) {
-  const file2 = path23.join(stateDir2, "lock");
-  const record3 = { pid: process.pid, host: os2.hostname(), verb, startedAt: (/* @__PURE__ */ new Date()).toISOString() };
+  const file2 = path24.join(stateDir2, "lock");
+  const record3 = { pid: process.pid, host: os3.hostname(), verb, startedAt: (/* @__PURE__ */ new Date()).toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fh = await open5(file2, "wx");
@@ -38400,16 +38718,16 @@ cache/
 lock
 `;
 function baselineLocation(config2) {
-  const baselinePath = path24.resolve(config2.root, config2.baseline);
-  return { baselinePath, baselineName: toPosix(path24.relative(config2.root, baselinePath)) };
+  const baselinePath = path25.resolve(config2.root, config2.baseline);
+  return { baselinePath, baselineName: toPosix(path25.relative(config2.root, baselinePath)) };
 }
 async function withSession(req, config2, verb, fn) {
   const dir = stateDir(config2);
   await mkdir5(dir, { recursive: true });
-  await writeFile4(path24.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
+  await writeFile4(path25.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
   const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
-    const reaped = await reapGroups(path24.join(dir, "groups"));
+    const reaped = await reapGroups(path25.join(dir, "groups"));
     if (reaped.length) {
       req.log.warn(
         `Stopped ${reaped.length} process group(s) left running by an earlier repro-gate run that was killed: ${reaped.join(", ")}.`
@@ -38448,7 +38766,7 @@ function chooseRunCache(req, config2, dir) {
   if (req.noCache)
     return { off: typeof req.noCache === "string" ? req.noCache : "the run cache is off for this run (--no-cache)" };
   if (!config2.cache.enabled) return { off: "the run cache is disabled in repro-gate.yml (cache.enabled: false)" };
-  return req.runCache ?? new LocalRunCache(path24.join(dir, "cache", "runs"));
+  return req.runCache ?? new LocalRunCache(path25.join(dir, "cache", "runs"));
 }
 
 // src/gate/check.ts
@@ -38476,6 +38794,7 @@ async function readCheckInputs(req) {
 async function check3(req) {
   const inputs = await readCheckInputs(req);
   return withSession(req, inputs.config, "check", async (s) => {
+    await preflight(s);
     const { fingerprints, context } = await observe(s);
     const inputsBefore = await snapshotInputs(s);
     const cache2 = await openSeedCache(s, fingerprints, context.commit, "reuse");
@@ -38736,6 +39055,7 @@ function checkRecordable(runs, metricNames) {
 async function record2(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
   return withSession(req, config2, "record", async (s) => {
+    await preflight(s);
     const { fingerprints, context } = await observe(s);
     const inputsBefore = await snapshotInputs(s);
     const cache2 = await openSeedCache(s, fingerprints, context.commit, "save");
@@ -38779,6 +39099,7 @@ async function diagnose2(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
   const seed = req.seed ?? config2.diagnose.seed ?? config2.seeds[0] ?? 0;
   return withSession(req, config2, "diagnose", async (s) => {
+    await preflight(s);
     const diagnosis = await diagnose(diagnoseContext(s), seed);
     return { diagnosis, exitCode: diagnosis.deterministic ? 0 : 1 };
   });
@@ -38861,8 +39182,8 @@ function runEquivalence(args) {
 }
 
 // src/gate/init.ts
-import { readdirSync, readFileSync as readFileSync2, statSync, writeFileSync as writeFileSync2 } from "node:fs";
-import path25 from "node:path";
+import { readdirSync as readdirSync2, readFileSync as readFileSync3, statSync, writeFileSync as writeFileSync2 } from "node:fs";
+import path26 from "node:path";
 
 // src/config/starter.ts
 var OUT_FLAGS = ["--out", "--out_dir", "--out-dir", "--output_dir", "--output-dir", "--outdir", "--output"];
@@ -38976,20 +39297,20 @@ var SKIP_DIR = /^(\.|node_modules$|__pycache__$|venv$|env$|site-packages$)/;
 var MAX_READ = 1 << 20;
 function entries(dir) {
   try {
-    return readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+    return readdirSync2(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
   } catch {
     return [];
   }
 }
 function readSmall(file2) {
   try {
-    return statSync(file2).size <= MAX_READ ? readFileSync2(file2, "utf8") : void 0;
+    return statSync(file2).size <= MAX_READ ? readFileSync3(file2, "utf8") : void 0;
   } catch {
     return void 0;
   }
 }
 function findScript(root) {
-  const known = SCRIPTS.find((s) => statSync(path25.join(root, s), { throwIfNoEntry: false })?.isFile());
+  const known = SCRIPTS.find((s) => statSync(path26.join(root, s), { throwIfNoEntry: false })?.isFile());
   return known ?? entries(root).find((e) => e.isFile() && /^train.*\.py$/.test(e.name))?.name;
 }
 function findMetricsFile(root, name) {
@@ -39001,8 +39322,8 @@ function findMetricsFile(root, name) {
     for (const dir of level) {
       if (++visited > 500) return void 0;
       for (const e of entries(dir)) {
-        if (e.isFile() && e.name === name) return path25.join(dir, e.name);
-        if (e.isDirectory() && !SKIP_DIR.test(e.name)) next.push(path25.join(dir, e.name));
+        if (e.isFile() && e.name === name) return path26.join(dir, e.name);
+        if (e.isDirectory() && !SKIP_DIR.test(e.name)) next.push(path26.join(dir, e.name));
       }
     }
     level = next;
@@ -39011,7 +39332,7 @@ function findMetricsFile(root, name) {
 }
 function detectProject(configDir) {
   const script = findScript(configDir);
-  const scriptText = script ? readSmall(path25.join(configDir, script)) : void 0;
+  const scriptText = script ? readSmall(path26.join(configDir, script)) : void 0;
   const fromScript = readScript(scriptText ?? "");
   let metricNames = fromScript.metricNames;
   let metricSource = metricNames.length && script ? script : void 0;
@@ -39021,13 +39342,13 @@ function detectProject(configDir) {
       const names = metricNamesOf(JSON.parse(readSmall(earlier) ?? ""));
       if (names.length) {
         metricNames = names;
-        metricSource = path25.relative(configDir, earlier);
+        metricSource = path26.relative(configDir, earlier);
       }
     } catch {
     }
   }
   const top = entries(configDir);
-  const schema = path25.join("node_modules", "repro-gate", "schema", "repro-gate.schema.json");
+  const schema = path26.join("node_modules", "repro-gate", "schema", "repro-gate.schema.json");
   return {
     ...script ? { script } : {},
     seedArgs: fromScript.seedArgs,
@@ -39041,15 +39362,15 @@ function detectProject(configDir) {
     config: [
       ...top.filter((e) => e.isFile() && CONFIG_FILE.test(e.name)).map((e) => e.name),
       ...top.filter((e) => e.isDirectory() && CONFIG_DIRS.includes(e.name)).flatMap(
-        (d) => entries(path25.join(configDir, d.name)).filter((e) => e.isFile() && /\.(ya?ml|json|toml|py|ini|cfg)$/.test(e.name)).map((e) => `${d.name}/${e.name}`)
+        (d) => entries(path26.join(configDir, d.name)).filter((e) => e.isFile() && /\.(ya?ml|json|toml|py|ini|cfg)$/.test(e.name)).map((e) => `${d.name}/${e.name}`)
       )
     ].slice(0, 8),
-    ...statSync(path25.join(configDir, schema), { throwIfNoEntry: false })?.isFile() ? { schemaPath: schema } : {}
+    ...statSync(path26.join(configDir, schema), { throwIfNoEntry: false })?.isFile() ? { schemaPath: schema } : {}
   };
 }
 function init(opts) {
-  const file2 = path25.resolve(opts.cwd, opts.configPath);
-  const dir = path25.dirname(file2);
+  const file2 = path26.resolve(opts.cwd, opts.configPath);
+  const dir = path26.dirname(file2);
   if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory())
     throw new GateError(`Cannot write ${opts.configPath}: the folder ${dir} does not exist.`, "Create it first.");
   const facts = detectProject(dir);
@@ -39063,10 +39384,10 @@ function init(opts) {
       );
     throw err;
   }
-  const config2 = path25.relative(opts.cwd, file2) || path25.basename(file2);
+  const config2 = path26.relative(opts.cwd, file2) || path26.basename(file2);
   const word = (p) => /^[\w./-]+$/.test(p) ? p : `'${p.replaceAll("'", `'\\''`)}'`;
   const flag = config2 === "repro-gate.yml" ? "" : ` --config ${word(config2)}`;
-  const baseline = word(path25.join(path25.relative(opts.cwd, dir), ".repro-gate", "baseline.json"));
+  const baseline = word(path26.join(path26.relative(opts.cwd, dir), ".repro-gate", "baseline.json"));
   return {
     config: config2,
     facts,
@@ -39081,7 +39402,7 @@ function init(opts) {
 // src/gate/shard.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { lstat as lstat2, mkdir as mkdir6, readdir as readdir4, readFile as readFile9, rename as rename4, rm as rm8, writeFile as writeFile5 } from "node:fs/promises";
-import path26 from "node:path";
+import path27 from "node:path";
 
 // src/schema/shard.ts
 var SHARD_SCHEMA_VERSION = 1;
@@ -39252,9 +39573,10 @@ async function trainShard(command, req) {
       `Shard ${index} of ${count2} has no seeds: the config trains ${plural(config2.seeds.length, "seed")}.`,
       `Use at most ${config2.seeds.length} shards.`
     );
-  const file2 = req.resultPath ? path26.resolve(req.cwd, req.resultPath) : path26.join(stateDir(config2), "shards", `shard-${index}-of-${count2}.json`);
+  const file2 = req.resultPath ? path27.resolve(req.cwd, req.resultPath) : path27.join(stateDir(config2), "shards", `shard-${index}-of-${count2}.json`);
   const configSha256 = await fileSha(config2.path);
   return withSession(req, config2, command, async (s) => {
+    await preflight(s);
     const { fingerprints, context } = await observe(s);
     const before = await snapshotInputs(s);
     const cache2 = await openSeedCache(s, fingerprints, context.commit, command === "check" ? "reuse" : "save");
@@ -39285,7 +39607,7 @@ async function trainShard(command, req) {
   });
 }
 async function writeAtomically(file2, text) {
-  await mkdir6(path26.dirname(file2), { recursive: true });
+  await mkdir6(path27.dirname(file2), { recursive: true });
   const tmp = `${file2}.${randomBytes3(4).toString("hex")}.tmp`;
   try {
     await writeFile5(tmp, text);
@@ -39310,7 +39632,7 @@ async function readShardFiles(dir) {
   const out = [];
   const walk2 = async (folder) => {
     for (const entry of (await readdir4(folder, { withFileTypes: true })).sort((a, b) => a.name < b.name ? -1 : 1)) {
-      const full = path26.join(folder, entry.name);
+      const full = path27.join(folder, entry.name);
       if (entry.isDirectory()) await walk2(full);
       else if (entry.isFile() && entry.name.endsWith(".json")) {
         if (out.length >= MAX_SHARD_FILES)
@@ -39324,7 +39646,7 @@ async function readShardFiles(dir) {
             "Download only the shard artifacts into the folder."
           );
         out.push({
-          file: path26.relative(dir, full) || entry.name,
+          file: path27.relative(dir, full) || entry.name,
           result: parseShardResult(await readFile9(full, "utf8"), full)
         });
       }
@@ -39354,7 +39676,7 @@ function parseShardResult(text, file2) {
   return parsed.data;
 }
 async function aggregate(req) {
-  const files = await readShardFiles(path26.resolve(req.cwd, req.resultsDir));
+  const files = await readShardFiles(path27.resolve(req.cwd, req.resultsDir));
   const command = files[0]?.result.command ?? "check";
   const config2 = await loadConfig(req.configPath, req.cwd);
   const want = {

@@ -105,6 +105,19 @@ describe('lintDeterminism', () => {
     ).toEqual([]);
   });
 
+  it('NCCL with its algorithm or protocol unpinned is a warning; a distributed rank’s threads count as set', () => {
+    const facts = {
+      'distributed.backend': 'nccl',
+      'distributed.env.OMP_NUM_THREADS': '1',
+    };
+    expect(ids(facts, { PYTHONHASHSEED: '0' }, 'none')).toEqual(['nccl-algo']);
+    expect(lintDeterminismFindings(facts, { PYTHONHASHSEED: '0', NCCL_ALGO: 'Ring' }, 'none')[0]?.message).toMatch(
+      /^NCCL without NCCL_PROTO: .* set NCCL_ALGO: "Ring" and NCCL_PROTO: "Simple" in train\.env in repro-gate\.yml/,
+    );
+    expect(ids(facts, { PYTHONHASHSEED: '0', NCCL_ALGO: 'Ring', NCCL_PROTO: 'Simple' }, 'none')).toEqual([]);
+    expect(ids({ ...facts, 'distributed.backend': 'gloo' }, { PYTHONHASHSEED: '0' }, 'none')).toEqual([]);
+  });
+
   it('gives every warning a where-to-set-it', () => {
     const all = lintDeterminism(
       { 'package.torch': '2', 'package.tensorflow': '2', 'package.jax': '0.4', 'gpu.count': 2, blas: 'mkl' },

@@ -379,6 +379,59 @@ describe('check (exact) and diagnose', () => {
     expect(out.diagnosis.evidence).toMatch(/add PYTHONHASHSEED: "0" to train\.env/);
   });
 
+  // Two nodes of one rank each: world size 2 on any machine (the core check counts one node's ranks).
+  const DISTRIBUTED = EXACT.replace(
+    'train:\n',
+    'train:\n  distributed: {nproc-per-node: 1, nnodes: 2, backend: nccl}\n',
+  );
+
+  it('diagnose: a reduction whose order NCCL picks is `distributed`, after randomness, with both distributed factors', async () => {
+    const dir = await project({ 'repro-gate.yml': DISTRIBUTED });
+    // Differs run to run with more than one rank, unless NCCL's algorithm and protocol are pinned.
+    const collective: Training = ({ env, call }) => {
+      const fixed = env.REPRO_GATE_NPROC_PER_NODE === '1' && env.REPRO_GATE_NNODES === '1';
+      const pinned = env.NCCL_ALGO === 'Ring' && env.NCCL_PROTO === 'Simple';
+      return { files: metrics({ accuracy: fixed || pinned ? 0.9 : 0.9 + call * 1e-9, loss: 0.3 }) };
+    };
+    const runtime = new ScriptedRuntime(collective);
+    const out = await diagnose({ ...request(dir, runtime), seed: 0 });
+    expect(out.exitCode).toBe(1);
+    expect(out.diagnosis.cause).toBe('distributed');
+    expect(out.diagnosis.factors.map((f) => [f.name, f.deterministic])).toEqual([
+      ['single-threaded BLAS/OpenMP', false],
+      ['PYTHONHASHSEED=0', false],
+      ['world size 1 (one process)', true],
+      ['NCCL_ALGO=Ring, NCCL_PROTO=Simple', true],
+      ['CUBLAS_WORKSPACE_CONFIG=:4096:8', false],
+      ['framework deterministic mode (REPRO_GATE_DETERMINISTIC=1)', false],
+    ]);
+    expect(out.diagnosis.evidence).toMatch(
+      /as one process \(world size 1 instead of 2\) it is deterministic: .* and pin NCCL_ALGO and NCCL_PROTO in train\.env\.$/,
+    );
+    // The world-size-1 reruns ran as one process on one node, the NCCL reruns at world size 2 with NCCL pinned.
+    const envs = runtime.runs.map((r) => r.env);
+    expect(envs[6]).toMatchObject({
+      REPRO_GATE_NPROC_PER_NODE: '1',
+      REPRO_GATE_NNODES: '1',
+      REPRO_GATE_DIST_BACKEND: 'nccl',
+    });
+    expect(envs[8]).toMatchObject({ REPRO_GATE_NNODES: '2', NCCL_ALGO: 'Ring', NCCL_PROTO: 'Simple' });
+  });
+
+  it('diagnose: randomness is named before distributed when both would fix it', async () => {
+    const dir = await project({ 'repro-gate.yml': DISTRIBUTED });
+    const hashed: Training = ({ env, call }) => {
+      const fixed = env.PYTHONHASHSEED === '0' || env.REPRO_GATE_NNODES === '1';
+      return { files: metrics({ accuracy: fixed ? 0.9 : 0.9 + call * 1e-9, loss: 0.3 }) };
+    };
+    const out = await diagnose({ ...request(dir, new ScriptedRuntime(hashed)), seed: 0 });
+    expect(out.diagnosis.cause).toBe('randomness');
+    expect(out.diagnosis.factors.slice(1, 3).map((f) => [f.name, f.deterministic])).toEqual([
+      ['PYTHONHASHSEED=0', true],
+      ['world size 1 (one process)', true],
+    ]);
+  });
+
   it('diagnose: a factor already set in train.env is not tried again', async () => {
     const dir = await project({
       'repro-gate.yml': EXACT.replace('  command:', '  env: {PYTHONHASHSEED: "0"}\n  command:'),

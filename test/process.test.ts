@@ -6,7 +6,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { trainingEnv } from '../src/runtime/env.js';
 import { runProcess } from '../src/runtime/process.js';
-import { reapGroups, recordGroup } from '../src/runtime/process-table.js';
+import { reapGroups, recordGroup, recordMembers } from '../src/runtime/process-table.js';
+import { ProcessTree } from '../src/runtime/process-tree.js';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 
@@ -140,6 +141,21 @@ describe('process runner', () => {
     expect(alive(Number(await readFile(pidFile, 'utf8')))).toBe(false);
   });
 
+  it('on timeout, kills a descendant that left the group for a session of its own (torchrun ≥ 2 ranks)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rg-proc-'));
+    const pidFile = path.join(dir, 'rank.pid');
+    // Like torchrun's ranks: start_new_session=True, and this one ignores SIGTERM (a hung rank).
+    const rank = `import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); open(${JSON.stringify(pidFile)}, "w").write(str(os.getpid())); time.sleep(60)`;
+    const launcher = `import subprocess, sys, time; subprocess.Popen([sys.executable, "-c", ${JSON.stringify(rank)}], start_new_session=True); time.sleep(60)`;
+    const r = await runProcess({ argv: ['python3', '-c', launcher], cwd: dir, env, timeoutMs: 1_500 });
+    expect(r.timedOut).toBe(true);
+    const pid = Number(await readFile(pidFile, 'utf8'));
+    // In a session of its own: a signal to the launcher's group never reached it.
+    expect(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[3]).toBe(String(pid));
+    await new Promise((res) => setTimeout(res, 300));
+    expect(alive(pid)).toBe(false);
+  });
+
   it('treats a lone carriage return as a line end (progress bars)', async () => {
     const lines: string[] = [];
     await runProcess({
@@ -186,6 +202,49 @@ describe('reaping what a killed gate left running', () => {
     expect(alive(pgid)).toBe(false);
     expect(alive(process.pid)).toBe(true);
     expect(await readdir(groups)).toEqual([]);
+  });
+});
+
+describe('reaping what a killed gate left running, in sessions of its own', () => {
+  it('stops the recorded descendants outside the group (start time matched), and the group', async () => {
+    const groups = await mkdtemp(path.join(os.tmpdir(), 'rg-groups-'));
+    const launcher = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+    // A rank torchrun ≥ 2 would start: a session (and group) of its own.
+    const rank = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+    const pgid = launcher.pid ?? 0;
+    const file = recordGroup(groups, pgid, 'torchrun');
+    const started = readFileSync(`/proc/${rank.pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[19] ?? '';
+    // A member whose start time does not match (a reused pid: here, this test's own process) is left alone.
+    recordMembers(file, [
+      { pid: rank.pid ?? 0, started },
+      { pid: process.pid, started: '1' },
+    ]);
+    const stopped = await reapGroups(groups);
+    expect(stopped).toEqual([
+      `torchrun (process group ${pgid})`,
+      '1 process(es) it had started in sessions of their own',
+    ]);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(alive(pgid)).toBe(false);
+    expect(alive(rank.pid ?? 0)).toBe(false);
+    expect(alive(process.pid)).toBe(true);
+  });
+});
+
+describe('process tree', () => {
+  it('keeps the descendants alive now (and orphans it has seen), forgets those that exited', async () => {
+    const leader = spawn('sh', ['-c', 'sleep 0.3 & sleep 30 & wait'], { detached: true, stdio: 'ignore' });
+    const tree = new ProcessTree(leader.pid ?? 0);
+    for (let i = 0; i < 50 && tree.members().length < 2; i++) {
+      tree.refresh();
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    expect(tree.members()).toHaveLength(2);
+    await new Promise((res) => setTimeout(res, 600));
+    expect(tree.refresh()).toBe(true);
+    expect(tree.members()).toHaveLength(1);
+    tree.signal('SIGKILL');
+    process.kill(-(leader.pid ?? 0), 'SIGKILL');
   });
 });
 

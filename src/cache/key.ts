@@ -40,6 +40,8 @@ export function runKeyParts(input: RunKeyInput): Record<string, string> {
         gpus: t.gpus,
         network: t.network,
         parallel: t.parallel,
+        launcher: t.launcher ?? null,
+        distributed: t.distributed ?? null,
         // What a run record holds: a changed list of metrics or artifacts needs new runs.
         metricsFile: config.metricsFile,
         metricPatterns: config.metricPatterns,

@@ -51,7 +51,8 @@ export function lintDeterminismFindings(env: EnvFacts, trainEnv: Record<string, 
   // train.env wins: it is what the user edits, and what the next run will use.
   const variable = (name: string): string | undefined => {
     if (Object.hasOwn(trainEnv, name)) return trainEnv[name];
-    const v = env[`env.${name}`];
+    // A distributed training's ranks: what each inherits (torchrun's 1 thread when OMP is unset).
+    const v = env[`env.${name}`] ?? env[`distributed.env.${name}`];
     return v === undefined ? undefined : String(v);
   };
   const installed = (...pkgs: string[]) => pkgs.some((p) => env[`package.${p}`] !== undefined);
@@ -105,6 +106,17 @@ export function lintDeterminismFindings(env: EnvFacts, trainEnv: Record<string, 
         id: 'xla-deterministic-ops',
         severity: 'warning',
         message: `JAX on a GPU without --xla_gpu_deterministic_ops=true in XLA_FLAGS: XLA may use nondeterministic reductions (e.g. atomics in scatter); set XLA_FLAGS: "--xla_gpu_deterministic_ops=true" ${where} (appending to any flags already there).`,
+      });
+    }
+  }
+
+  if (env['distributed.backend'] === 'nccl') {
+    const unpinned = ['NCCL_ALGO', 'NCCL_PROTO'].filter((n) => variable(n) === undefined);
+    if (unpinned.length) {
+      out.push({
+        id: 'nccl-algo',
+        severity: 'warning',
+        message: `NCCL without ${unpinned.join(' and ')}: NCCL picks its collective algorithm and protocol by message size and topology, and each adds the ranks' numbers in its own order, so all-reduce results can change between runs and machines; set NCCL_ALGO: "Ring" and NCCL_PROTO: "Simple" ${where} (and keep the world size fixed).`,
       });
     }
   }

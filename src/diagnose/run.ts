@@ -2,7 +2,8 @@
  * `diagnose`: is the training deterministic on its own, and if not, which setting makes it so?
  * Reruns one seed twice in the same environment, then twice more per factor, one factor changed
  * at a time. A factor that restores determinism names the cause (threads → parallelism, hash seed
- * → randomness); when none does, something is unseeded (randomness).
+ * → randomness, one process instead of many or pinned NCCL collectives → distributed); when none
+ * does, something is unseeded (randomness).
  */
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -21,11 +22,13 @@ import { jsonNumber } from './types.js';
 interface FactorSpec {
   name: string;
   env: Record<string, string>;
-  cause: 'randomness' | 'parallelism';
+  cause: 'randomness' | 'distributed' | 'parallelism';
+  /** Reruns as one process (world size 1), with the same global batch where the training keeps it. */
+  singleProcess?: true;
 }
 
-/** One factor at a time, in the order that costs least to act on. */
-const FACTORS: FactorSpec[] = [
+/** Threads first (cheapest to act on), then the hash seed: randomness before distributed. */
+const BEFORE_DISTRIBUTED: FactorSpec[] = [
   {
     name: 'single-threaded BLAS/OpenMP',
     env: {
@@ -38,6 +41,20 @@ const FACTORS: FactorSpec[] = [
     cause: 'parallelism',
   },
   { name: 'PYTHONHASHSEED=0', env: { PYTHONHASHSEED: '0' }, cause: 'randomness' },
+];
+
+/**
+ * Only for a training with train.distributed: one process instead of many (no reduction across
+ * ranks, no sharding by world size), then NCCL's collectives pinned to one algorithm and protocol.
+ */
+const WORLD_SIZE_ONE = 'world size 1 (one process)';
+const NCCL_PINNED = 'NCCL_ALGO=Ring, NCCL_PROTO=Simple';
+const DISTRIBUTED: FactorSpec[] = [
+  { name: WORLD_SIZE_ONE, env: {}, cause: 'distributed', singleProcess: true },
+  { name: NCCL_PINNED, env: { NCCL_ALGO: 'Ring', NCCL_PROTO: 'Simple' }, cause: 'distributed' },
+];
+
+const AFTER_DISTRIBUTED: FactorSpec[] = [
   { name: 'CUBLAS_WORKSPACE_CONFIG=:4096:8', env: { CUBLAS_WORKSPACE_CONFIG: ':4096:8' }, cause: 'parallelism' },
   // Documented in the README: trainings opt in by calling e.g. torch.use_deterministic_algorithms(True).
   {
@@ -131,17 +148,17 @@ export async function diagnose(ctx: DiagnoseContext, seed: number): Promise<Diag
   const { config, log } = ctx;
   let runs = 0;
   // Each run writes to the same {out} (checkpoints embed it); its output is moved aside to compare later.
-  const once = async (dir: string, env: Record<string, string>) => {
+  const once = async (dir: string, env: Record<string, string>, runConfig: GateConfig) => {
     await rm(dir, { recursive: true, force: true });
-    const record = await runSeed({ ...ctx, env, logDir: dir }, seed);
+    const record = await runSeed({ ...ctx, config: runConfig, env, logDir: dir }, seed);
     const kept = path.join(dir, 'out');
     await rename(seedOutDir(ctx.outRoot, seed), kept);
     return { record, kept };
   };
-  const twice = async (label: string, extraEnv: Record<string, string>) => {
+  const twice = async (label: string, extraEnv: Record<string, string>, runConfig: GateConfig = config) => {
     const env = { ...ctx.env, ...extraEnv };
-    const a = await once(path.join(ctx.runRoot, `${label}-1`), env);
-    const b = await once(path.join(ctx.runRoot, `${label}-2`), env);
+    const a = await once(path.join(ctx.runRoot, `${label}-1`), env, runConfig);
+    const b = await once(path.join(ctx.runRoot, `${label}-2`), env, runConfig);
     runs += 2;
     return { a: a.record, b: b.record, outA: a.kept, outB: b.kept };
   };
@@ -201,13 +218,17 @@ export async function diagnose(ctx: DiagnoseContext, seed: number): Promise<Diag
 
   const factors: Factor[] = [];
   let fixedBy: FactorSpec | undefined;
-  for (const spec of FACTORS) {
-    if (Object.entries(spec.env).every(([k, v]) => ctx.env[k] === v)) {
-      factors.push({ name: spec.name, env: spec.env, deterministic: null, note: 'already set in train.env' });
+  const distributed = config.train.distributed;
+  const specs = [...BEFORE_DISTRIBUTED, ...(distributed ? DISTRIBUTED : []), ...AFTER_DISTRIBUTED];
+  for (const spec of specs) {
+    const skip = notApplicable(spec, config, ctx.env);
+    if (skip) {
+      factors.push({ name: spec.name, env: spec.env, deterministic: null, note: skip });
       continue;
     }
     log.info(`diagnose: seed ${seed} twice with ${spec.name}`);
-    const r = await twice(spec.name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, ''), spec.env);
+    const runConfig = spec.singleProcess ? singleProcess(config) : config;
+    const r = await twice(spec.name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, ''), spec.env, runConfig);
     const deterministic = runDifferences(r.a, r.b).length === 0;
     factors.push({ name: spec.name, env: spec.env, deterministic });
     fixedBy ??= deterministic ? spec : undefined;
@@ -216,15 +237,17 @@ export async function diagnose(ctx: DiagnoseContext, seed: number): Promise<Diag
     .slice(0, 3)
     .map((d) => d.name)
     .join(', ')}${differences.length > 3 ? ', …' : ''})`;
-  const evidence = fixedBy
-    ? `seed ${seed} run twice differs in ${what}; with ${fixedBy.name} it is deterministic: add ${Object.entries(
-        fixedBy.env,
-      )
-        .map(([k, v]) => `${k}: "${v}"`)
-        .join(
-          ', ',
-        )} to train.env in repro-gate.yml${fixedBy.name.includes('REPRO_GATE_DETERMINISTIC') ? " (the training reads it to enable its framework's deterministic mode)" : ''}.`
-    : `seed ${seed} run twice differs in ${what}, and no single setting made it deterministic: something is unseeded or order-dependent (seed every RNG from --seed: random, numpy, torch, data loader workers; never iterate over a set of objects, whose order follows memory addresses).`;
+  const evidence = fixedBy?.singleProcess
+    ? `seed ${seed} run twice differs in ${what}; as one process (world size 1 instead of ${worldSize(config)}) it is deterministic: the ranks combine their results in an order that changes from run to run (gradients or metrics added in arrival order, a reduction whose algorithm depends on timing, data sharded by arrival). Combine in a fixed order (DistributedDataParallel or all_reduce rather than point-to-point sums as messages arrive; gather, then sum by rank)${config.train.distributed?.backend === 'nccl' ? ', and pin NCCL_ALGO and NCCL_PROTO in train.env' : ''}.`
+    : fixedBy
+      ? `seed ${seed} run twice differs in ${what}; with ${fixedBy.name} it is deterministic: add ${Object.entries(
+          fixedBy.env,
+        )
+          .map(([k, v]) => `${k}: "${v}"`)
+          .join(
+            ', ',
+          )} to train.env in repro-gate.yml${fixedBy.name.includes('REPRO_GATE_DETERMINISTIC') ? " (the training reads it to enable its framework's deterministic mode)" : ''}.`
+      : `seed ${seed} run twice differs in ${what}, and no single setting made it deterministic: something is unseeded or order-dependent (seed every RNG from --seed: random, numpy, torch, data loader workers; never iterate over a set of objects, whose order follows memory addresses).`;
   return {
     seed,
     deterministic: false,
@@ -237,6 +260,27 @@ export async function diagnose(ctx: DiagnoseContext, seed: number): Promise<Diag
     curvePlot,
     evidence,
   };
+}
+
+/** Why a factor is not tried for this training, or undefined when it is. */
+function notApplicable(spec: FactorSpec, config: GateConfig, env: Record<string, string>): string | undefined {
+  if (spec.singleProcess) return worldSize(config) === 1 ? 'already one process (world size 1)' : undefined;
+  if (spec.name === NCCL_PINNED && config.train.distributed?.backend !== 'nccl')
+    return `backend ${config.train.distributed?.backend}: NCCL settings do not apply`;
+  if (Object.entries(spec.env).every(([k, v]) => env[k] === v)) return 'already set in train.env';
+  return undefined;
+}
+
+function worldSize(config: GateConfig): number {
+  const d = config.train.distributed;
+  return d ? d['nproc-per-node'] * d.nnodes : 1;
+}
+
+/** The same training as one process: the launcher starts a single rank. */
+function singleProcess(config: GateConfig): GateConfig {
+  const d = config.train.distributed;
+  if (!d) return config;
+  return { ...config, train: { ...config.train, distributed: { ...d, 'nproc-per-node': 1, nnodes: 1 } } };
 }
 
 /**

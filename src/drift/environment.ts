@@ -3,12 +3,15 @@ import type { EnvironmentFingerprint } from '../schema/baseline.js';
 import type { EnvironmentDrift } from '../schema/report.js';
 
 /**
- * Environment keys by how strongly they explain a numerical change: the image, interpreter,
+ * Environment keys by how strongly they explain a numerical change: the image, the distributed
+ * topology (world size, backend, collective settings), interpreter,
  * numerical packages, GPU stack, BLAS and determinism variables do; kernel and CPU model rarely do
  * on their own but still show. Lower rank = listed first.
  */
 function envRank(key: string): number {
   if (key.startsWith('image')) return 0;
+  // The declared topology and collective settings: fewer or more ranks change how sums are formed.
+  if (key.startsWith('distributed.')) return key === 'distributed.world-size' ? 0.5 : 1;
   if (key.startsWith('python.')) return 1;
   if (key.startsWith('package.')) return NUMERIC_PACKAGE.test(key.slice('package.'.length)) ? 2 : 6;
   if (/^(torch\.|cuda|gpu\.)/.test(key)) return 3;

@@ -103,6 +103,11 @@ for name in json.loads(sys.argv[1]) if len(sys.argv) > 1 else []:
     if name in os.environ:
         put("env." + name, os.environ[name])
 
+# A distributed training's collective settings, as each rank inherits them.
+for name in json.loads(sys.argv[2]) if len(sys.argv) > 2 else []:
+    if name in os.environ:
+        put("distributed.env." + name, os.environ[name])
+
 MARK = "REPRO_GATE_ENV "
 def result(doc):
     # Into the file the gate names (a JSON document can be far longer than a log line), else stdout.

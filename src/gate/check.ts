@@ -29,7 +29,7 @@ import { type BaseComparison, type BaseReference, compareWithBase, readBase } fr
 import { codeChangesSince, type DriftView, driftSince, inputsModified, observe, snapshotInputs } from './observe.js';
 import { buildReport, type GateOutcome, outcome, type ReportContext } from './report.js';
 import { cacheUse, openSeedCache, type SeedCache } from './run-cache.js';
-import { diagnoseContext, seedRuns } from './seed-runs.js';
+import { diagnoseContext, preflight, seedRuns } from './seed-runs.js';
 import { baselineLocation, type GateRequest, type Session, withSession } from './session.js';
 
 export interface CheckRequest extends GateRequest {
@@ -80,6 +80,7 @@ export async function readCheckInputs(req: CheckRequest): Promise<CheckInputs> {
 export async function check(req: CheckRequest): Promise<GateOutcome> {
   const inputs = await readCheckInputs(req);
   return withSession(req, inputs.config, 'check', async (s) => {
+    await preflight(s);
     const { fingerprints, context } = await observe(s);
     const inputsBefore = await snapshotInputs(s);
     const cache = await openSeedCache(s, fingerprints, context.commit, 'reuse');

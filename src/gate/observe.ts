@@ -45,6 +45,7 @@ export async function observe(s: Session): Promise<Observation> {
       env: s.env,
       timeoutMs: config.train.timeout,
       toolVersion: TOOL_VERSION,
+      train: config.train,
     }),
     gitCommit(config.root),
   ]);

@@ -8,12 +8,13 @@ import { TOOL_VERSION } from '../util/version.js';
 import { inputsModified, observe, settingsOf, snapshotInputs } from './observe.js';
 import { buildReport, type GateOutcome, outcome, type ReportContext } from './report.js';
 import { cacheUse, openSeedCache } from './run-cache.js';
-import { seedRuns } from './seed-runs.js';
+import { preflight, seedRuns } from './seed-runs.js';
 import { baselineLocation, type GateRequest, withSession } from './session.js';
 
 export async function record(req: GateRequest): Promise<GateOutcome> {
   const config = await loadConfig(req.configPath, req.cwd);
   return withSession(req, config, 'record', async (s) => {
+    await preflight(s);
     const { fingerprints, context } = await observe(s);
     const inputsBefore = await snapshotInputs(s);
     // A baseline is always a real run; its runs are saved for later checks to reuse.

@@ -7,6 +7,7 @@ import { planSlots, slotThreads, THREAD_VARIABLES } from '../runtime/slots.js';
 import type { Slot } from '../runtime/types.js';
 import type { RunRecord } from '../schema/baseline.js';
 import type { ReportWarning } from '../schema/report.js';
+import { checkLaunch } from '../train/launch.js';
 import { runSeed, type SeedRunContext } from '../train/run-seed.js';
 import { cachedRun, type SeedCache, saveRun } from './run-cache.js';
 import type { Session } from './session.js';
@@ -129,4 +130,9 @@ export function diagnoseContext(s: Session): DiagnoseContext {
     outRoot: outRoot(s),
     runRoot: runsDir(s, 'diagnose'),
   };
+}
+
+/** What must hold before anything trains (the launcher exists, a core per rank): fail in seconds, not after the probe. */
+export function preflight(s: Session): Promise<void> {
+  return checkLaunch(s.config, s.runtime, s.env);
 }

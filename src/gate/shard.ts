@@ -22,7 +22,7 @@ import { inputsModified, observe, snapshotInputs } from './observe.js';
 import { writeRecorded } from './record.js';
 import type { GateOutcome } from './report.js';
 import { cacheUse, openSeedCache } from './run-cache.js';
-import { seedRuns } from './seed-runs.js';
+import { preflight, seedRuns } from './seed-runs.js';
 import { baselineLocation, withSession } from './session.js';
 import { assembleShards, type ShardFile, type ShardSpec, shardSeeds } from './shard-set.js';
 
@@ -71,6 +71,7 @@ export async function trainShard(command: 'check' | 'record', req: ShardRequest)
   const configSha256 = await fileSha(config.path);
 
   return withSession(req, config, command, async (s) => {
+    await preflight(s);
     const { fingerprints, context } = await observe(s);
     const before = await snapshotInputs(s);
     const cache = await openSeedCache(s, fingerprints, context.commit, command === 'check' ? 'reuse' : 'save');

@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { procStat } from './process-tree.js';
 
 export function pidAlive(pid: number): boolean {
   try {
@@ -19,14 +20,7 @@ export function pidAlive(pid: number): boolean {
 
 /** Field 22 of /proc/<pid>/stat (clock ticks since boot), or null where there is no /proc. */
 function startTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null;
-  } catch {
-    return null;
-  }
+  return procStat(pid)?.started ?? null;
 }
 
 /**
@@ -53,6 +47,8 @@ interface GroupRecord {
   pgid: number;
   started: string | null;
   program: string;
+  /** Descendants seen outside the group (a launcher's ranks in sessions of their own). */
+  members?: Array<{ pid: number; started: string }>;
 }
 
 /**
@@ -65,6 +61,16 @@ export function recordGroup(dir: string, pgid: number, program: string): string 
   const record: GroupRecord = { pgid, started: startTime(pgid), program: path.basename(program) };
   writeFileSync(file, JSON.stringify(record));
   return file;
+}
+
+/** Adds the descendants seen so far to a group's record (synchronously, like the record itself). */
+export function recordMembers(file: string, members: Array<{ pid: number; started: string }>): void {
+  try {
+    const record = JSON.parse(readFileSync(file, 'utf8')) as GroupRecord;
+    writeFileSync(file, JSON.stringify({ ...record, members }));
+  } catch {
+    // The run is over and its record gone; nothing to add.
+  }
 }
 
 /**
@@ -83,6 +89,19 @@ export async function reapGroups(dir: string): Promise<string[]> {
         process.kill(-pgid, 'SIGKILL');
         stopped.push(`${r.program ?? 'training'} (process group ${pgid})`);
       }
+      // Ranks in sessions of their own, each matched by its start time (never a reused pid).
+      const members = (Array.isArray(r.members) ? r.members : []).filter(
+        (m) =>
+          Number.isSafeInteger(m?.pid) && m.pid > 1 && typeof m.started === 'string' && startTime(m.pid) === m.started,
+      );
+      for (const m of members) {
+        try {
+          process.kill(m.pid, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }
+      if (members.length) stopped.push(`${members.length} process(es) it had started in sessions of their own`);
     } catch {
       // unreadable record or the group is gone already
     }

@@ -4,7 +4,7 @@
  * - the run ends when the process exits; its output pipes get a short grace, then the whole group
  *   is killed (a background child holding stdout cannot hang the gate);
  * - a timeout or a cancel signals the group (SIGTERM, then SIGKILL after a grace), also after the
- *   leader has exited;
+ *   leader has exited, and every descendant seen in another session (a launcher's ranks);
  * - each group is written down (process-table.ts) so a later gate can reap it if this one is killed.
  * child_process rather than @actions/exec: the latter exposes no handle to kill a hung training.
  */
@@ -13,7 +13,8 @@ import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { cancelledBy, whileRunning } from './cancel.js';
 import { LineSplitter } from './line-splitter.js';
-import { recordGroup } from './process-table.js';
+import { recordGroup, recordMembers } from './process-table.js';
+import { ProcessTree } from './process-tree.js';
 import type { RunResult } from './types.js';
 
 /** After SIGTERM, how long a process gets before SIGKILL. */
@@ -21,6 +22,8 @@ const KILL_GRACE_MS = 5_000;
 /** After the process exits, how long its output pipes may stay open (held by a background child). */
 const PIPE_GRACE_MS = 2_000;
 const TAIL_LINES = 20;
+/** How often the training's process tree is looked at (for descendants that leave its group). */
+const TREE_POLL_MS = 1_000;
 
 export interface ProcessSpec {
   argv: string[];
@@ -64,13 +67,26 @@ export function runProcess(spec: ProcessSpec): Promise<RunResult> {
       detached: true,
     });
     const pgid = child.pid;
+    let recorded: string | undefined;
     if (pgid !== undefined && spec.groupsDir) {
       try {
-        groupFile = Promise.resolve(recordGroup(spec.groupsDir, pgid, program));
+        recorded = recordGroup(spec.groupsDir, pgid, program);
+        groupFile = Promise.resolve(recorded);
       } catch {
         // Not recording a group only costs the reaping after a SIGKILLed gate.
       }
     }
+    // Descendants that start sessions of their own (torchrun's ranks) are signalled one by one.
+    const tree = pgid === undefined ? undefined : new ProcessTree(pgid);
+    const watch = () => {
+      if (tree?.refresh() && recorded) recordMembers(recorded, tree.members());
+    };
+    const poll = setInterval(watch, TREE_POLL_MS);
+    poll.unref();
+    const signalAll = (sig: NodeJS.Signals) => {
+      signalGroup(pgid, sig);
+      tree?.signal(sig);
+    };
 
     const emit = (line: string): void => {
       tail.push(line);
@@ -100,8 +116,8 @@ export function runProcess(spec: ProcessSpec): Promise<RunResult> {
     let stopping: Promise<void> | undefined;
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
-        signalGroup(pgid, 'SIGTERM');
-        setTimeout(() => signalGroup(pgid, 'SIGKILL'), KILL_GRACE_MS).unref();
+        signalAll('SIGTERM');
+        setTimeout(() => signalAll('SIGKILL'), KILL_GRACE_MS).unref();
         await spec.onStop?.();
       })();
       return stopping;
@@ -124,7 +140,8 @@ export function runProcess(spec: ProcessSpec): Promise<RunResult> {
     const finish = async (): Promise<RunResult> => {
       // The leader is gone: give its pipes a moment, then nothing of the group may remain.
       await Promise.race([allClosed, new Promise((res) => setTimeout(res, PIPE_GRACE_MS).unref())]);
-      signalGroup(pgid, 'SIGKILL');
+      clearInterval(poll);
+      signalAll('SIGKILL');
       child.stdout?.destroy();
       child.stderr?.destroy();
       clearTimeout(timer);

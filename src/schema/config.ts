@@ -183,6 +183,33 @@ const relPath = z.string().min(1, 'must not be empty');
 /** Files that document rather than train: a README-only change reuses every cached seed. */
 export const DEFAULT_CACHE_IGNORE = ['**/*.md', 'docs/**'] as const;
 
+/**
+ * How many processes train together: per node, how many nodes, and the collective backend the
+ * training uses. Recorded in the environment fingerprint and passed to the launcher and the training.
+ */
+const distributedSchema = z
+  .object({
+    'nproc-per-node': z.number().int().positive().max(1024).describe('Processes (ranks) per node.'),
+    nnodes: z.number().int().positive().max(65536).default(1).describe('Nodes taking part.'),
+    backend: z
+      .enum(['gloo', 'nccl', 'mpi'])
+      .describe('As the training passes it to init_process_group: gloo (CPU), nccl (NVIDIA GPUs) or mpi.'),
+  })
+  .strict();
+
+/** `torchrun`, or the argv prefix that starts one training per rank (`[mpirun, -np, "{nproc-per-node}"]`). */
+const LAUNCHER_EXPECTED = 'expected torchrun or an argv prefix such as [mpirun, -np, "{nproc-per-node}"]';
+const launcherSchema = z
+  .union([z.string(), z.array(z.string().min(1, 'must not be empty')).min(1, 'must name the launcher program')], {
+    error: (issue) => `${LAUNCHER_EXPECTED}, got ${show(issue.input)}`,
+  })
+  .transform((v, ctx) => {
+    if (typeof v !== 'string') return v;
+    if (v === 'torchrun') return 'torchrun' as const;
+    ctx.addIssue({ code: 'custom', message: `${LAUNCHER_EXPECTED}, got ${show(v)}` });
+    return z.NEVER;
+  });
+
 /** The file as written: every object strict, so a typo is an error naming its key path. */
 export const configFileSchema = z
   .object({
@@ -253,8 +280,24 @@ export const configFileSchema = z
           .describe(
             'Seeds trained at once on this runner, each on an equal share of the cores (and GPUs). Record and check with the same value.',
           ),
+        launcher: launcherSchema
+          .optional()
+          .describe('Starts the command once per rank: torchrun, or an argv prefix; needs train.distributed.'),
+        distributed: distributedSchema
+          .optional()
+          .describe('How many processes train together (per node, nodes) and the collective backend.'),
       })
       .strict()
+      .refine((t) => t.launcher === undefined || t.distributed !== undefined, {
+        message:
+          'train.launcher needs train.distributed, so the gate can start and record the topology: add distributed: {nproc-per-node: 2, backend: gloo}',
+        path: ['launcher'],
+      })
+      .refine((t) => t.parallel === 1 || t.distributed === undefined, {
+        message:
+          'cannot be combined with train.distributed: each seed already runs several processes on their own cores; train seeds one at a time, or split them over machines with --shard',
+        path: ['parallel'],
+      })
       .describe('How to run one seed of the training.'),
     seeds: seedsSchema.default([0, 1, 2, 3, 4]),
     mode: z
@@ -433,3 +476,4 @@ export type GateConfig = z.output<typeof configSchema> & {
 };
 export type MetricSpec = GateConfig['metrics'][number];
 export type SequentialSeedsConfig = NonNullable<GateConfig['sequential']>;
+export type DistributedConfig = NonNullable<GateConfig['train']['distributed']>;

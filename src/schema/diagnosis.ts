@@ -129,7 +129,7 @@ export const diagnosisSchema = z
   .object({
     seed: z.number().int(),
     deterministic: z.boolean(),
-    cause: z.enum(['none', 'randomness', 'parallelism']),
+    cause: z.enum(['none', 'randomness', 'distributed', 'parallelism']),
     evidence: z.string(),
     /** Training runs this diagnosis took. */
     runs: count,

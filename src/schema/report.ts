@@ -26,7 +26,17 @@ export type Verdict = z.infer<typeof verdictSchema>;
 /** Verdicts that make `check`/`drift` exit 1 (and the action fail by default). */
 export const FAILING_VERDICTS: readonly Verdict[] = ['mismatch', 'not-equivalent', 'inconclusive', 'drift'];
 
-const CAUSES = ['data', 'config', 'environment', 'code', 'randomness', 'parallelism', 'none', 'unknown'] as const;
+const CAUSES = [
+  'data',
+  'config',
+  'environment',
+  'code',
+  'randomness',
+  'distributed',
+  'parallelism',
+  'none',
+  'unknown',
+] as const;
 const causeSchema = z.enum(CAUSES);
 export type Cause = z.infer<typeof causeSchema>;
 

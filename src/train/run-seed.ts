@@ -11,6 +11,7 @@ import { formatDuration } from '../util/duration.js';
 import { CancelledError, GateError } from '../util/errors.js';
 import { readConfinedFile } from '../util/files.js';
 import type { Logger } from '../util/logger.js';
+import { distributedEnv, launcherArgv } from './launch.js';
 import { MetricPatterns, readMetrics } from './metrics.js';
 
 export interface SeedRunContext {
@@ -61,14 +62,15 @@ export async function runSeed(ctx: SeedRunContext, seed: number): Promise<RunRec
   await mkdir(outDir, { recursive: true });
   await mkdir(ctx.logDir, { recursive: true });
   const out = runtime.pathFor(outDir);
-  const argv = substitute(config.train.command, seed, out);
+  // A distributed training runs under its launcher (torchrun …), which starts the command per rank.
+  const argv = [...launcherArgv(config.train), ...substitute(config.train.command, seed, out)];
 
   const patterns = config.metricPatterns.length ? new MetricPatterns(config.metricPatterns) : undefined;
   log.info(`seed ${seed}: ${argv.join(' ')}`);
   const result = await runtime.run({
     argv,
     cwd: config.root,
-    env: { ...ctx.env, REPRO_GATE_SEED: String(seed), REPRO_GATE_OUT: out },
+    env: { ...ctx.env, ...distributedEnv(config.train), REPRO_GATE_SEED: String(seed), REPRO_GATE_OUT: out },
     timeoutMs: config.train.timeout,
     outDir,
     logFile,
@@ -80,6 +82,12 @@ export async function runSeed(ctx: SeedRunContext, seed: number): Promise<RunRec
   });
   if (result.cancelled) throw new CancelledError(result.cancelled);
   const quoted = lastLines(result.tail);
+  if (result.startError !== undefined && config.train.launcher) {
+    throw new GateError(
+      `Seed ${seed}: could not start the launcher "${argv[0]}" (train.launcher): ${result.startError}.`,
+      `Check train.launcher in repro-gate.yml: "${argv[0]}" must be a program on PATH${runtime.kind === 'container' ? ' inside the image' : ''}, or a path relative to ${config.root}.`,
+    );
+  }
   if (result.startError !== undefined) {
     throw new GateError(
       `Seed ${seed}: could not start the training: ${result.startError}.`,
