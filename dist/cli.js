@@ -9611,7 +9611,7 @@ var COMMANDS = {
     summary: "Read every shard result (*.json) under DIR, refuse a missing, duplicated or mismatching shard, then\ncompare and report exactly as one unsharded check (or write the baseline, for record shards).",
     options: ["--results DIR               the folder the shard results were downloaded to"],
     examples: ["repro-gate aggregate --results shards/", "repro-gate aggregate --results shards/ --json"],
-    exit: "as check (0 pass, 1 fail) or record (0); 2 error"
+    exit: "0 pass (record shards: recorded), 1 fail, 2 error"
   },
   drift: {
     short: "diff data, config and environment with the baseline (no training)",
