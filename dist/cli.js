@@ -118,17 +118,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path22) {
-      const ctrl = callVisitor(key, node2, visitor, path22);
+    function visit_(key, node2, visitor, path23) {
+      const ctrl = callVisitor(key, node2, visitor, path23);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path22, ctrl);
-        return visit_(key, ctrl, visitor, path22);
+        replaceNode(key, path23, ctrl);
+        return visit_(key, ctrl, visitor, path23);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
+          path23 = Object.freeze(path23.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path22);
+            const ci = visit_(i, node2.items[i], visitor, path23);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -139,13 +139,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path22);
+          path23 = Object.freeze(path23.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path23);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path22);
+          const cv = visit_("value", node2.value, visitor, path23);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -166,17 +166,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path22) {
-      const ctrl = await callVisitor(key, node2, visitor, path22);
+    async function visitAsync_(key, node2, visitor, path23) {
+      const ctrl = await callVisitor(key, node2, visitor, path23);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path22, ctrl);
-        return visitAsync_(key, ctrl, visitor, path22);
+        replaceNode(key, path23, ctrl);
+        return visitAsync_(key, ctrl, visitor, path23);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
+          path23 = Object.freeze(path23.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path22);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path23);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -187,13 +187,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path22);
+          path23 = Object.freeze(path23.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path23);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path22);
+          const cv = await visitAsync_("value", node2.value, visitor, path23);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -220,23 +220,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path22) {
+    function callVisitor(key, node2, visitor, path23) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path22);
+        return visitor(key, node2, path23);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path22);
+        return visitor.Map?.(key, node2, path23);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path22);
+        return visitor.Seq?.(key, node2, path23);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path22);
+        return visitor.Pair?.(key, node2, path23);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path22);
+        return visitor.Scalar?.(key, node2, path23);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path22);
+        return visitor.Alias?.(key, node2, path23);
       return void 0;
     }
-    function replaceNode(key, path22, node2) {
-      const parent = path22[path22.length - 1];
+    function replaceNode(key, path23, node2) {
+      const parent = path23[path23.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -848,10 +848,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path22, value2) {
+    function collectionFromPath(schema, path23, value2) {
       let v = value2;
-      for (let i = path22.length - 1; i >= 0; --i) {
-        const k = path22[i];
+      for (let i = path23.length - 1; i >= 0; --i) {
+        const k = path23[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -870,7 +870,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path22) => path22 == null || typeof path22 === "object" && !!path22[Symbol.iterator]().next().done;
+    var isEmptyPath = (path23) => path23 == null || typeof path23 === "object" && !!path23[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -900,11 +900,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path22, value2) {
-        if (isEmptyPath(path22))
+      addIn(path23, value2) {
+        if (isEmptyPath(path23))
           this.add(value2);
         else {
-          const [key, ...rest] = path22;
+          const [key, ...rest] = path23;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value2);
@@ -918,8 +918,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path22) {
-        const [key, ...rest] = path22;
+      deleteIn(path23) {
+        const [key, ...rest] = path23;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -933,8 +933,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path22, keepScalar) {
-        const [key, ...rest] = path22;
+      getIn(path23, keepScalar) {
+        const [key, ...rest] = path23;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -952,8 +952,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path22) {
-        const [key, ...rest] = path22;
+      hasIn(path23) {
+        const [key, ...rest] = path23;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -963,8 +963,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path22, value2) {
-        const [key, ...rest] = path22;
+      setIn(path23, value2) {
+        const [key, ...rest] = path23;
         if (rest.length === 0) {
           this.set(key, value2);
         } else {
@@ -3479,9 +3479,9 @@ var require_Document = __commonJS({
           this.contents.add(value2);
       }
       /** Adds a value to the document. */
-      addIn(path22, value2) {
+      addIn(path23, value2) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path22, value2);
+          this.contents.addIn(path23, value2);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3556,14 +3556,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path22) {
-        if (Collection.isEmptyPath(path22)) {
+      deleteIn(path23) {
+        if (Collection.isEmptyPath(path23)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path22) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path23) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3578,10 +3578,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path22, keepScalar) {
-        if (Collection.isEmptyPath(path22))
+      getIn(path23, keepScalar) {
+        if (Collection.isEmptyPath(path23))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path22, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path23, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path22) {
-        if (Collection.isEmptyPath(path22))
+      hasIn(path23) {
+        if (Collection.isEmptyPath(path23))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path22) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path23) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3612,13 +3612,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path22, value2) {
-        if (Collection.isEmptyPath(path22)) {
+      setIn(path23, value2) {
+        if (Collection.isEmptyPath(path23)) {
           this.contents = value2;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path22), value2);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path23), value2);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path22, value2);
+          this.contents.setIn(path23, value2);
         }
       }
       /**
@@ -5579,9 +5579,9 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path22) => {
+    visit3.itemAtPath = (cst, path23) => {
       let item = cst;
-      for (const [field, index] of path22) {
+      for (const [field, index] of path23) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -5590,23 +5590,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit3.parentCollection = (cst, path22) => {
-      const parent = visit3.itemAtPath(cst, path22.slice(0, -1));
-      const field = path22[path22.length - 1][0];
+    visit3.parentCollection = (cst, path23) => {
+      const parent = visit3.itemAtPath(cst, path23.slice(0, -1));
+      const field = path23[path23.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path22, item, visitor) {
-      let ctrl = visitor(item, path22);
+    function _visit(path23, item, visitor) {
+      let ctrl = visitor(item, path23);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path22.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path23.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5617,10 +5617,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path22);
+            ctrl = ctrl(item, path23);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path22) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path23) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -7790,7 +7790,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 // src/gate/check.ts
-import { readFile as readFile6 } from "node:fs/promises";
+import { readFile as readFile7 } from "node:fs/promises";
 
 // src/baseline/io.ts
 import { mkdir, realpath as realpath2, rename, rm, writeFile } from "node:fs/promises";
@@ -8613,10 +8613,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path22) {
-  if (!path22)
+function getElementAtPath(obj, path23) {
+  if (!path23)
     return obj;
-  return path22.reduce((acc, key) => acc?.[key], obj);
+  return path23.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -8956,11 +8956,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path22, issues) {
+function prefixIssues(path23, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path22);
+    iss.path.unshift(path23);
     return iss;
   });
 }
@@ -9422,16 +9422,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path22 = []) => {
+  const processError = (error63, path23 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path22, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path23, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path23, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path23, ...issue2.path]);
       } else {
-        const fullpath = [...path22, ...issue2.path];
+        const fullpath = [...path23, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -9470,17 +9470,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path22 = []) => {
+  const processError = (error63, path23 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path22, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path23, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path23, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path23, ...issue2.path]);
       } else {
-        const fullpath = [...path22, ...issue2.path];
+        const fullpath = [...path23, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -9519,8 +9519,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path22 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path22) {
+  const path23 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path23) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -10862,12 +10862,12 @@ var $ZodE164 = /* @__PURE__ */ $constructor("$ZodE164", (inst, def) => {
   $ZodStringFormat.init(inst, def);
 });
 var CC_SANITIZE = /[- ]/g;
-function isLuhnAlgo(digits) {
-  let length = digits.length;
+function isLuhnAlgo(digits2) {
+  let length = digits2.length;
   let bit = 1;
   let sum = 0;
   while (length) {
-    const value2 = digits.charCodeAt(--length) - 48;
+    const value2 = digits2.charCodeAt(--length) - 48;
     bit ^= 1;
     sum += bit ? [0, 2, 4, 6, 8, 1, 3, 5, 7, 9][value2] : value2;
   }
@@ -26658,13 +26658,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path22 = ref.slice(1).split("/").filter(Boolean);
-  if (path22.length === 0) {
+  const path23 = ref.slice(1).split("/").filter(Boolean);
+  if (path23.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path22[0] === defsKey) {
-    const key = path22[1] === void 0 ? void 0 : decodeJSONPointerSegment(path22[1]);
+  if (path23[0] === defsKey) {
+    const key = path23[1] === void 0 ? void 0 : decodeJSONPointerSegment(path23[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -27882,12 +27882,12 @@ function jsonErrorOffset(text, opts = {}) {
       }
       for (; ; ) {
         ws();
-        const open6 = stack.at(-1);
-        if (open6 === void 0) {
+        const open5 = stack.at(-1);
+        if (open5 === void 0) {
           if (i < text.length) fail("unexpected text after the end of the JSON document");
           return void 0;
         }
-        const close = open6 === "{" ? "}" : "]";
+        const close = open5 === "{" ? "}" : "]";
         if (text[i] === close) {
           stack.pop();
           i++;
@@ -27896,7 +27896,7 @@ function jsonErrorOffset(text, opts = {}) {
         if (text[i] !== ",") fail(i >= text.length ? void 0 : `expected "," or "${close}"`);
         i++;
         ws();
-        if (open6 === "{") key();
+        if (open5 === "{") key();
         break;
       }
     }
@@ -28153,12 +28153,12 @@ function compareExact(baseline, candidate, metricNames, artifactNames) {
 }
 
 // src/util/format.ts
-function num(x, digits = 4) {
+function num(x, digits2 = 4) {
   if (x === null || x === void 0) return "—";
   if (!Number.isFinite(x)) return x > 0 ? "∞" : "−∞";
   if (x === 0) return "0";
   const abs = Math.abs(x);
-  const s = abs >= 1e-3 && abs < 1e6 ? String(Number(abs.toPrecision(digits))) : abs.toExponential(Math.max(1, digits - 2)).replace("e-", "e−");
+  const s = abs >= 1e-3 && abs < 1e6 ? String(Number(abs.toPrecision(digits2))) : abs.toExponential(Math.max(1, digits2 - 2)).replace("e-", "e−");
   return x < 0 ? `−${s}` : s;
 }
 function signed(x) {
@@ -28178,9 +28178,9 @@ function listSome(items, max = 3) {
 function showValue(v) {
   return v === void 0 ? "(none)" : typeof v === "string" ? v : JSON.stringify(v);
 }
-function significant(x, digits) {
+function significant(x, digits2) {
   if (!Number.isFinite(x)) return Number.isNaN(x) ? "NaN" : x > 0 ? "∞" : "−∞";
-  return String(Number(x.toPrecision(digits)));
+  return String(Number(x.toPrecision(digits2)));
 }
 function firstLine(text) {
   const end = text.indexOf("\n");
@@ -29176,8 +29176,8 @@ function clonePlan(p) {
     } : {}
   };
 }
-function round(x, digits) {
-  return Number(x.toPrecision(digits));
+function round(x, digits2) {
+  return Number(x.toPrecision(digits2));
 }
 function informationFractions(looks, nBaseline, design) {
   const last = looks[looks.length - 1];
@@ -30098,8 +30098,8 @@ function locate(doc, lines, keyPath, key) {
 }
 
 // src/diagnose/run.ts
-import { rename as rename2, rm as rm4 } from "node:fs/promises";
-import path13 from "node:path";
+import { rename as rename3, rm as rm4 } from "node:fs/promises";
+import path14 from "node:path";
 
 // src/fingerprint/checkpoint.ts
 import { createHash } from "node:crypto";
@@ -30381,11 +30381,11 @@ async function readCheckpoint(python, file2, out) {
   return { content: checkpointContent(doc.leaves, doc.embeds ?? []) };
 }
 async function diffCheckpoints(python, a, b) {
-  const path22 = (f) => python.runtime.pathFor(f);
+  const path23 = (f) => python.runtime.pathFor(f);
   const r = await runPythonScript(
     python,
     CHECKPOINT_PY,
-    ["diff", path22(a.file), path22(b.file), a.out, b.out],
+    ["diff", path23(a.file), path23(b.file), a.out, b.out],
     CHECKPOINT_MARK
   );
   if (!r.ok) return { problem: r.problem };
@@ -30397,8 +30397,8 @@ async function diffCheckpoints(python, a, b) {
 }
 
 // src/train/run-seed.ts
-import { mkdir as mkdir2, rm as rm3, stat as stat2 } from "node:fs/promises";
-import path10 from "node:path";
+import { mkdir as mkdir3, rm as rm3, stat as stat3 } from "node:fs/promises";
+import path11 from "node:path";
 
 // src/fingerprint/config.ts
 var import_dotenv = __toESM(require_dist2(), 1);
@@ -31577,10 +31577,8 @@ async function fingerprintConfigFiles(files, root, opts = {}) {
 }
 
 // src/fingerprint/data.ts
-import { createHash as createHash2 } from "node:crypto";
-import { constants as constants2 } from "node:fs";
-import { open as open3, readdir, realpath as realpath4, stat } from "node:fs/promises";
-import path8 from "node:path";
+import { readdir, realpath as realpath4, stat as stat2 } from "node:fs/promises";
+import path9 from "node:path";
 
 // src/util/log-lines.ts
 function inertLogLines(text) {
@@ -31595,9 +31593,188 @@ var stderrLogger = {
 `)
 };
 
+// src/fingerprint/hash-pool.ts
+import os2 from "node:os";
+import { Worker } from "node:worker_threads";
+
+// src/fingerprint/hash-worker.ts
+var LFS_POINTER_MAX = 1024;
+var LFS_VERSION_LINE = "version https://git-lfs.github.com/spec/v1\n";
+var HASH_WORKER_SOURCE = `
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const { createHash } = require('node:crypto');
+const CHUNK = 1 << 20;
+const LFS_MAX = ${LFS_POINTER_MAX};
+const LFS_HEAD = ${JSON.stringify(LFS_VERSION_LINE)};
+const FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK; // a file swapped for a FIFO cannot block the open
+const buf = Buffer.allocUnsafe(CHUNK);
+
+const { items, shared, worker, deadline } = workerData;
+const state = new Int32Array(shared);
+const sameVersion = (a, b) => a.size === b.size && a.mtimeNs === b.mtimeNs && a.ino === b.ino;
+const tuple = (st) => [String(st.size), String(st.mtimeNs), String(st.ino), String(st.ctimeNs)];
+
+function hashOnce(abs) {
+  const fd = fs.openSync(abs, FLAGS);
+  try {
+    const before = fs.fstatSync(fd, { bigint: true });
+    if (!before.isFile()) return undefined;
+    const hash = createHash('sha256');
+    let size = 0;
+    let pointer;
+    for (;;) {
+      if (Date.now() > deadline) return 'timeout';
+      const n = fs.readSync(fd, buf, 0, CHUNK, null);
+      if (n === 0) break;
+      if (size === 0 && n <= LFS_MAX && BigInt(n) === before.size && buf.toString('latin1', 0, LFS_HEAD.length) === LFS_HEAD) {
+        pointer = buf.toString('utf8', 0, n);
+      }
+      hash.update(buf.subarray(0, n)); // copied into the hash state, so buf can be reused
+      size += n;
+      // A short read that reached the size is the end: skip the read that would say so.
+      if (n < CHUNK && BigInt(size) === before.size) break;
+    }
+    // Written to or replaced while read? One stat of the path tells both.
+    const after = fs.statSync(abs, { bigint: true, throwIfNoEntry: false });
+    if (!after || !sameVersion(after, before) || BigInt(size) !== before.size) return undefined;
+    return { sha256: hash.digest('hex'), size, stat: tuple(before), pointer };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function hashItem(i, item) {
+  if (item.cached) {
+    const st = fs.statSync(item.abs, { bigint: true, throwIfNoEntry: false });
+    if (st && st.isFile()) {
+      const t = tuple(st);
+      const c = item.cached;
+      if (t[0] === c[0] && t[1] === c[1] && t[2] === c[2] && t[3] === c[3]) {
+        return { i, kind: 'ok', sha256: c[4], size: Number(st.size), stat: t, fromCache: true };
+      }
+    }
+  }
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const r = hashOnce(item.abs);
+    if (r === 'timeout') return { i, kind: 'timeout' };
+    if (r) {
+      const row = { i, kind: 'ok', sha256: r.sha256, size: r.size, stat: r.stat, fromCache: false };
+      if (r.pointer !== undefined) row.lfsPointer = r.pointer;
+      return row;
+    }
+  }
+  return { i, kind: 'changed' };
+}
+
+const rows = [];
+for (;;) {
+  if (Atomics.load(state, 1) !== 0) break;
+  const i = Atomics.add(state, 0, 1);
+  if (i >= items.length) break;
+  Atomics.store(state, 2 + worker, i);
+  let row;
+  try {
+    row = hashItem(i, items[i]);
+  } catch (err) {
+    row = { i, kind: 'error', code: (err && err.code) || String(err) };
+  }
+  rows.push(row);
+  if (row.kind !== 'ok') Atomics.store(state, 1, 1); // stop everyone: the gate fails on this file
+}
+Atomics.store(state, 2 + worker, -1);
+parentPort.postMessage(rows);
+`;
+
+// src/fingerprint/hash-pool.ts
+function poolSize(files) {
+  return Math.max(1, Math.min(os2.availableParallelism(), files));
+}
+function hashInPool(items, deadline) {
+  const threads = poolSize(items.length);
+  const shared = new SharedArrayBuffer(4 * (2 + threads));
+  const state = new Int32Array(shared);
+  state.fill(-1, 2);
+  const workers = [];
+  const results = Array.from({ length: threads }, (_, worker) => {
+    const job = { items, shared, worker, deadline };
+    const w = new Worker(HASH_WORKER_SOURCE, { eval: true, workerData: job, execArgv: [] });
+    workers.push(w);
+    return new Promise((resolve, reject) => {
+      w.once("message", (rows2) => {
+        resolve(rows2);
+        void w.terminate();
+      });
+      w.once("error", reject);
+      w.once("exit", (code) => reject(new Error(`hashing thread ${worker} exited (code ${code}) without results`)));
+    });
+  });
+  const rows = Promise.all(results).then((perThread) => {
+    const all = perThread.flat().sort((a, b) => a.i - b.i);
+    const firstBad = all.findIndex((r) => r.kind !== "ok");
+    return firstBad < 0 ? all : all.slice(0, firstBad + 1);
+  });
+  return {
+    rows,
+    busy: () => Array.from(state.subarray(2)).filter((i) => i >= 0),
+    stop: async () => {
+      Atomics.store(state, 1, 1);
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
+  };
+}
+
+// src/fingerprint/stat-cache.ts
+import { mkdir as mkdir2, readFile as readFile2, rename as rename2, stat, writeFile as writeFile2 } from "node:fs/promises";
+import path8 from "node:path";
+
+// src/schema/stat-cache.ts
+var STAT_CACHE_VERSION = 1;
+var digits = external_exports.string().regex(/^\d{1,30}$/);
+var sha2562 = external_exports.string().regex(/^[0-9a-f]{64}$/);
+var statCacheSchema = external_exports.object({
+  version: external_exports.literal(STAT_CACHE_VERSION),
+  /** Absolute path → [size, mtime ns, inode, ctime ns, sha256]. */
+  files: external_exports.record(external_exports.string().startsWith("/"), external_exports.tuple([digits, digits, digits, digits, sha2562]))
+}).strict();
+
+// src/fingerprint/stat-cache.ts
+function trustedEntries(files, writtenNs) {
+  const out = /* @__PURE__ */ new Map();
+  for (const [abs, entry] of Object.entries(files)) if (BigInt(entry[1]) < writtenNs) out.set(abs, entry);
+  return out;
+}
+async function loadStatCache(file2, warn) {
+  const st = await stat(file2, { bigint: true }).catch(() => void 0);
+  if (!st) return { entries: /* @__PURE__ */ new Map(), stale: false };
+  let parsed;
+  try {
+    parsed = statCacheSchema.safeParse(JSON.parse(await readFile2(file2, "utf8")));
+  } catch (err) {
+    warn(
+      `The stat cache ${file2} is not valid JSON (${err.message}); discarded, every data file is hashed again.`
+    );
+    return { entries: /* @__PURE__ */ new Map(), stale: true };
+  }
+  if (!parsed.success) {
+    const issue2 = parsed.error.issues[0];
+    warn(
+      `The stat cache ${file2} is not in the expected format (${issue2?.path.join(".") || "top level"}: ${issue2?.message}); discarded, every data file is hashed again.`
+    );
+    return { entries: /* @__PURE__ */ new Map(), stale: true };
+  }
+  const entries = trustedEntries(parsed.data.files, st.mtimeNs);
+  return { entries, stale: entries.size !== Object.keys(parsed.data.files).length };
+}
+async function saveStatCache(file2, entries) {
+  await mkdir2(path8.dirname(file2), { recursive: true });
+  const tmp = `${file2}.${process.pid}.tmp`;
+  await writeFile2(tmp, JSON.stringify({ version: STAT_CACHE_VERSION, files: Object.fromEntries(entries) }));
+  await rename2(tmp, file2);
+}
+
 // src/fingerprint/data.ts
-var CHUNK = 1 << 20;
-var POOL = 4;
 var DEFAULT_TIME_LIMIT_MS = 30 * 6e4;
 function join(rel, name) {
   return rel === "" ? name : `${rel}/${name}`;
@@ -31607,12 +31784,12 @@ async function walk(ctx, abs, rel, entry, viaLink, ancestors) {
   const dirents = await readdir(abs, { withFileTypes: true });
   for (const d of sortBytesBy(dirents, (x) => x.name)) {
     const { name } = d;
-    const childAbs = path8.join(abs, name);
+    const childAbs = path9.join(abs, name);
     const childRel = join(rel, name);
     const isLink = d.isSymbolicLink();
     let st;
     if (isLink) {
-      st = await stat(childAbs).catch(() => void 0);
+      st = await stat2(childAbs).catch(() => void 0);
       if (!st) {
         if (ctx.tolerant) continue;
         throw new GateError(
@@ -31625,7 +31802,7 @@ async function walk(ctx, abs, rel, entry, viaLink, ancestors) {
     if (st ? st.isFile() : d.isFile()) {
       ctx.out.set(childRel, { abs: childAbs, entry, viaLink: linked });
     } else if (st ? st.isDirectory() : d.isDirectory()) {
-      const s = st ?? await stat(childAbs);
+      const s = st ?? await stat2(childAbs);
       const id = `${s.dev}:${s.ino}`;
       if (ancestors.has(id)) continue;
       if (linked) {
@@ -31647,7 +31824,7 @@ async function collect(ctx, entries, root) {
   for (const entry of entries) {
     const { abs, rel } = resolveEntry(root, entry, "data");
     ctx.checkTime(() => `looking up data: entry "${entry}"`);
-    const st = await stat(abs).catch((err) => {
+    const st = await stat2(abs).catch((err) => {
       if (err.code === "ENOENT" || err.code === "ENOTDIR" || err.code === "ELOOP") return void 0;
       throw new GateError(`Cannot access data path ${entry} (${err.code ?? err}).`, "Check its permissions.");
     });
@@ -31655,7 +31832,7 @@ async function collect(ctx, entries, root) {
       if (ctx.tolerant) continue;
       throw new GateError(
         `Data path "${entry}" listed in data: does not exist (looked for ${abs}).`,
-        `Fix the data: list in repro-gate.yml (paths are relative to ${path8.resolve(root)}), or create the file.`
+        `Fix the data: list in repro-gate.yml (paths are relative to ${path9.resolve(root)}), or create the file.`
       );
     }
     if (!st.isFile() && !st.isDirectory()) {
@@ -31666,7 +31843,7 @@ async function collect(ctx, entries, root) {
       );
     }
     const real = await realpath4(abs);
-    const viaLink = real !== path8.resolve(abs);
+    const viaLink = real !== path9.resolve(abs);
     if (viaLink && st.isDirectory()) {
       const reason = await pseudoLocationReason(real, st);
       if (reason) {
@@ -31681,108 +31858,102 @@ async function collect(ctx, entries, root) {
 function version2(st) {
   return `${st.size}:${st.mtimeNs}:${st.ino}`;
 }
-async function hashOnce(abs, buf, checkTime) {
-  const hash2 = createHash2("sha256");
-  let size = 0;
-  const fh = await open3(abs, constants2.O_RDONLY | constants2.O_NONBLOCK);
-  try {
-    const before = await fh.stat({ bigint: true });
-    if (!before.isFile()) return void 0;
-    for (; ; ) {
-      checkTime();
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      hash2.update(buf.subarray(0, bytesRead));
-      size += bytesRead;
-      if (bytesRead < buf.length && BigInt(size) === before.size) break;
-    }
-    const after = await stat(abs, { bigint: true }).catch(() => void 0);
-    if (!after || version2(after) !== version2(before) || BigInt(size) !== before.size) return void 0;
-  } finally {
-    await fh.close();
-  }
-  return { sha256: hash2.digest("hex"), size };
-}
-async function hashFile(rel, found, buf, checkTime) {
-  try {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const entry = await hashOnce(found.abs, buf, checkTime);
-      if (entry) return entry;
-    }
-  } catch (err) {
-    if (err instanceof GateError) throw err;
-    const code = err.code ?? String(err);
-    throw new GateError(
-      `Cannot read data file ${rel} (${code}).`,
-      "Check that the file exists and is readable by the runner."
+function rowError(row, rel, what, limit) {
+  if (row.kind === "timeout") return timeUpError(limit, `hashing ${what}`);
+  if (row.kind === "changed")
+    return new GateError(
+      `Data file ${rel} changed while it was being fingerprinted (twice in a row), so its hash would not match any one version of it.`,
+      "Something is still writing to it (a download, a running job): fingerprint it once it is complete, or leave it out of data: in repro-gate.yml."
     );
-  }
-  throw new GateError(
-    `Data file ${rel} changed while it was being fingerprinted (twice in a row), so its hash would not match any one version of it.`,
-    "Something is still writing to it (a download, a running job): fingerprint it once it is complete, or leave it out of data: in repro-gate.yml."
+  const code = row.kind === "error" ? row.code : row.kind;
+  return new GateError(
+    `Cannot read data file ${rel} (${code}).`,
+    "Check that the file exists and is readable by the runner."
   );
 }
-async function hashAll(found, inProgress, checkTime) {
-  const todo = found.entries();
-  const hashed = /* @__PURE__ */ new Map();
-  const worker = async (id) => {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    for (const [rel, f] of todo) {
-      const what = `${rel} (data: entry "${f.entry}")`;
-      inProgress.set(id, what);
-      hashed.set(rel, await hashFile(rel, f, buf, () => checkTime(() => `hashing ${what}`)));
-      inProgress.delete(id);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(POOL, found.size) }, (_, id) => worker(id)));
-  return hashed;
+function timeUpError(limit, what) {
+  return new GateError(
+    `Fingerprinting data took longer than ${formatDuration(limit)}; stopped while ${what}.`,
+    "A data file may be on a stalled network mount, or too large to hash on every run: narrow data: in repro-gate.yml (a checksum file of a large dataset is data too)."
+  );
 }
 async function fingerprintData(entries, root, opts = {}) {
   const warn = opts.warn ?? ((m) => stderrLogger.warn(m));
   const limit = opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS;
   const deadline = Date.now() + limit;
   let doing = () => "starting";
-  const timeUp = (what) => new GateError(
-    `Fingerprinting data took longer than ${formatDuration(limit)}; stopped while ${what}.`,
-    "A data file may be on a stalled network mount, or too large to hash on every run: narrow data: in repro-gate.yml (a checksum file of a large dataset is data too)."
-  );
   const checkTime = (what) => {
     doing = what;
-    if (Date.now() > deadline) throw timeUp(what());
+    if (Date.now() > deadline) throw timeUpError(limit, what());
   };
-  const found = /* @__PURE__ */ new Map();
-  const inProgress = /* @__PURE__ */ new Map();
+  let pool;
+  let list = [];
   const work = (async () => {
+    const found = /* @__PURE__ */ new Map();
     await collect({ out: found, warn, checkTime, tolerant: false }, entries, root);
     for (const [rel, f] of [...found]) {
       if (!f.viaLink) continue;
       checkTime(() => `looking up ${rel} (data: entry "${f.entry}")`);
       const real = await realpath4(f.abs);
-      const reason = await pseudoLocationReason(real, await stat(real));
+      const reason = await pseudoLocationReason(real, await stat2(real));
       if (reason) {
         warn(`Data file ${rel} ${reason}; skipped (the kernel's files are not data).`);
         found.delete(rel);
       }
     }
-    return hashAll(found, inProgress, checkTime);
+    list = sortBytesBy(found, ([rel]) => rel);
+    const cache3 = opts.statCache ? await loadStatCache(opts.statCache, warn) : void 0;
+    const items = list.map(([, f]) => ({ abs: f.abs, cached: cache3?.entries.get(f.abs) }));
+    const rows2 = [];
+    if (items.length) {
+      const [rel, f] = list[0];
+      const others = list.length > 1 ? ` and ${plural2(list.length - 1, "other file")}` : "";
+      checkTime(() => `hashing ${rel} (data: entry "${f.entry}")${others}`);
+      pool = hashInPool(items, deadline);
+      rows2.push(...await pool.rows);
+    }
+    const bad = rows2.find((r) => r.kind !== "ok");
+    if (bad) {
+      const [rel, f] = list[bad.i];
+      throw rowError(bad, rel, `${rel} (data: entry "${f.entry}")`, limit);
+    }
+    if (rows2.length !== list.length) throw new Error(`hashed ${rows2.length} of ${list.length} data files`);
+    return { rows: rows2, cache: cache3 };
   })();
   let timer;
   const clock = new Promise((_, reject) => {
     timer = setTimeout(
       () => {
-        const busy = [...new Set(inProgress.values())];
-        reject(timeUp(busy.length ? `hashing ${busy.join(", ")}` : doing()));
+        const busy = (pool?.busy() ?? []).map((i) => {
+          const [rel, f] = list[i];
+          return `${rel} (data: entry "${f.entry}")`;
+        });
+        void pool?.stop();
+        reject(timeUpError(limit, busy.length ? `hashing ${busy.join(", ")}` : doing()));
       },
       Math.min(limit, 2 ** 31 - 1)
     );
   });
-  let hashed;
+  let done;
   try {
-    hashed = await Promise.race([work, clock]);
+    done = await Promise.race([work, clock]);
   } finally {
     clearTimeout(timer);
   }
-  return { files: Object.fromEntries(sortBytesBy(hashed, ([rel]) => rel)) };
+  const { rows, cache: cache2 } = done;
+  const files = rows.map((r) => [
+    list[r.i]?.[0],
+    { sha256: r.sha256, size: r.size }
+  ]);
+  const fromCache = rows.filter((r) => r.fromCache).length;
+  opts.counts?.({ hashed: rows.length - fromCache, fromCache });
+  if (opts.statCache && cache2 && (cache2.stale || fromCache !== rows.length || cache2.entries.size !== rows.length)) {
+    const next = new Map(
+      rows.map((r) => [list[r.i][1].abs, [...r.stat, r.sha256]])
+    );
+    await saveStatCache(opts.statCache, next);
+  }
+  return { files: Object.fromEntries(files) };
 }
 async function statSnapshot(entries, root) {
   const found = /* @__PURE__ */ new Map();
@@ -31791,9 +31962,9 @@ async function statSnapshot(entries, root) {
   }, tolerant: true }, entries, root);
   const snapshot = /* @__PURE__ */ new Map();
   for (const [rel, f] of sortBytesBy(found, ([r]) => r)) {
-    const st = await stat(f.abs, { bigint: true }).catch(() => void 0);
+    const st = await stat2(f.abs, { bigint: true }).catch(() => void 0);
     if (!st?.isFile()) continue;
-    if (f.viaLink && await pseudoLocationReason(await realpath4(f.abs), await stat(f.abs))) continue;
+    if (f.viaLink && await pseudoLocationReason(await realpath4(f.abs), await stat2(f.abs))) continue;
     snapshot.set(rel, version2(st));
   }
   return snapshot;
@@ -31801,7 +31972,7 @@ async function statSnapshot(entries, root) {
 
 // src/train/metrics.ts
 var import_yaml3 = __toESM(require_dist(), 1);
-import path9 from "node:path";
+import path10 from "node:path";
 
 // src/util/csv.ts
 function parseCsv(text) {
@@ -31907,8 +32078,8 @@ function extractMetrics(doc, names, where) {
   }
   return Object.fromEntries(values);
 }
-async function readMetrics(file2, names, where, outDir = path9.dirname(file2)) {
-  const rel = path9.relative(outDir, file2);
+async function readMetrics(file2, names, where, outDir = path10.dirname(file2)) {
+  const rel = path10.relative(outDir, file2);
   let text = await readConfinedFile(outDir, rel, "metrics.file", {
     folder: "the run's output folder",
     maxBytes: METRICS_MAX_BYTES,
@@ -31916,7 +32087,7 @@ async function readMetrics(file2, names, where, outDir = path9.dirname(file2)) {
   });
   if (text === null) throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
   text = text.replace(/^\uFEFF/, "");
-  const ext = path9.extname(file2).toLowerCase();
+  const ext = path10.extname(file2).toLowerCase();
   if (ext === ".jsonl" || ext === ".ndjson")
     return extractMetrics(latestRecords(parseJsonLines(text, where), names), names, where);
   if (ext === ".csv") return extractMetrics(lastCsvValues(text, names, where), names, where);
@@ -32039,7 +32210,7 @@ function substitute(argv, seed, out) {
   return argv.map((arg) => arg.replaceAll("{seed}", String(seed)).replaceAll("{out}", out));
 }
 function seedOutDir(outRoot2, seed) {
-  return path10.join(outRoot2, `seed-${seed}`);
+  return path11.join(outRoot2, `seed-${seed}`);
 }
 var QUOTED_LINE_CHARS = 300;
 function lastLines(tail) {
@@ -32048,10 +32219,10 @@ function lastLines(tail) {
 async function runSeed(ctx, seed) {
   const { config: config2, runtime, log } = ctx;
   const outDir = seedOutDir(ctx.outRoot, seed);
-  const logFile = path10.join(ctx.logDir, `seed-${seed}.log`);
+  const logFile = path11.join(ctx.logDir, `seed-${seed}.log`);
   await rm3(outDir, { recursive: true, force: true });
-  await mkdir2(outDir, { recursive: true });
-  await mkdir2(ctx.logDir, { recursive: true });
+  await mkdir3(outDir, { recursive: true });
+  await mkdir3(ctx.logDir, { recursive: true });
   const out = runtime.pathFor(outDir);
   const argv = substitute(config2.train.command, seed, out);
   const patterns = config2.metricPatterns.length ? new MetricPatterns(config2.metricPatterns) : void 0;
@@ -32095,7 +32266,7 @@ ${quoted || "    (none)"}
   }
   const metrics = await collectMetrics(ctx, seed, outDir, patterns);
   for (const artifact of config2.artifacts) {
-    const found = await stat2(path10.join(outDir, artifact)).catch(() => void 0);
+    const found = await stat3(path11.join(outDir, artifact)).catch(() => void 0);
     if (!found) {
       throw new GateError(
         `Seed ${seed}: the training did not write the artifact "${artifact}" into its output folder ${outDir}.`,
@@ -32114,7 +32285,7 @@ async function collectMetrics(ctx, seed, outDir, patterns) {
   const names = config2.metrics.map((m) => m.name);
   const fromOutput = patterns ? patterns.values(names, `seed ${seed}'s output`) : {};
   const rest = names.filter((n) => !Object.hasOwn(fromOutput, n));
-  const fromFile = rest.length ? await readMetrics(path10.join(outDir, config2.metricsFile), rest, `seed ${seed}'s ${config2.metricsFile}`, outDir) : {};
+  const fromFile = rest.length ? await readMetrics(path11.join(outDir, config2.metricsFile), rest, `seed ${seed}'s ${config2.metricsFile}`, outDir) : {};
   return Object.fromEntries([...Object.entries(fromOutput), ...Object.entries(fromFile)]);
 }
 async function readCheckpoints(ctx, artifacts, outDir, out) {
@@ -32127,7 +32298,7 @@ async function readCheckpoints(ctx, artifacts, outDir, out) {
   };
   for (const [name, entry] of Object.entries(artifacts)) {
     if (!CHECKPOINT_FILE.test(name)) continue;
-    const r = await readCheckpoint(python, path10.join(outDir, name), out);
+    const r = await readCheckpoint(python, path11.join(outDir, name), out);
     if ("content" in r) {
       entry.content = r.content;
       if (r.content.embedsOut.length) {
@@ -32167,13 +32338,13 @@ function note(ctx, warning) {
 }
 
 // src/diagnose/artifact-diff.ts
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
-import { open as open4, readFile as readFile2, stat as stat3 } from "node:fs/promises";
-import path11 from "node:path";
+import { open as open3, readFile as readFile3, stat as stat4 } from "node:fs/promises";
+import path12 from "node:path";
 
 // src/diagnose/compare-arrays.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 
 // src/diagnose/dtype.ts
 var BY_NAME = {
@@ -32512,11 +32683,11 @@ function compareArrays(name, before, after) {
   if (before.kind === "numeric" && after.kind === "numeric") return compareNumeric(d, before, after);
   return compareText(d, asText(before), asText(after));
 }
-function sha2562(buf) {
-  return createHash3("sha256").update(buf).digest("hex");
+function sha2563(buf) {
+  return createHash2("sha256").update(buf).digest("hex");
 }
 function compareHashed(d, before, after) {
-  const hash2 = (a) => a.kind === "hashed" ? a.sha256 : a.kind === "numeric" ? sha2562(a.data) : sha2562(Buffer.from(JSON.stringify(a.values)));
+  const hash2 = (a) => a.kind === "hashed" ? a.sha256 : a.kind === "numeric" ? sha2563(a.data) : sha2563(Buffer.from(JSON.stringify(a.values)));
   const equal = d.dtypeBefore === d.dtypeAfter && sameShape(d.shapeBefore, d.shapeAfter) && hash2(before) === hash2(after);
   d.bitIdentical = equal;
   d.status = equal ? "identical" : "modified";
@@ -32841,7 +33012,7 @@ function csvArrays(text) {
 }
 
 // src/diagnose/zip.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { createInflateRaw, inflateRawSync } from "node:zlib";
 var EOCD = 101010256;
@@ -32971,7 +33142,7 @@ async function streamZipEntry(fh, file2, entry, headBytes) {
   return Buffer.concat(parts);
 }
 async function hashZipEntry(fh, file2, entry, skip = 0) {
-  const hash2 = createHash4("sha256");
+  const hash2 = createHash3("sha256");
   let offset = 0;
   for await (const chunk of entryChunks(fh, file2, entry)) {
     if (offset + chunk.length > skip) hash2.update(offset >= skip ? chunk : chunk.subarray(skip - offset));
@@ -32985,7 +33156,7 @@ var DEFAULT_MAX_ARRAY_BYTES = 256 * 1024 * 1024;
 var DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
 var DEFAULT_MAX_ENTRIES = 1e4;
 function formatOf(name) {
-  const ext = path11.extname(name).toLowerCase();
+  const ext = path12.extname(name).toLowerCase();
   const known = {
     ".npy": "npy",
     ".npz": "npz",
@@ -32996,7 +33167,7 @@ function formatOf(name) {
   return known[ext] ?? "binary";
 }
 async function sha256File(file2, start = 0, end) {
-  const hash2 = createHash5("sha256");
+  const hash2 = createHash4("sha256");
   if (end !== void 0 && end <= start) return hash2.digest("hex");
   for await (const chunk of createReadStream2(file2, {
     start,
@@ -33022,7 +33193,7 @@ function npyArray(h, data, limits) {
       kind: "hashed",
       dtype: h.descr,
       shape: h.shape,
-      sha256: createHash5("sha256").update(data).digest("hex"),
+      sha256: createHash4("sha256").update(data).digest("hex"),
       note: h.unsupported
     };
   }
@@ -33033,7 +33204,7 @@ function npyArray(h, data, limits) {
       kind: "hashed",
       dtype: h.dtype.name,
       shape: h.shape,
-      sha256: createHash5("sha256").update(data.subarray(0, h.dataBytes)).digest("hex"),
+      sha256: createHash4("sha256").update(data.subarray(0, h.dataBytes)).digest("hex"),
       note: tooLarge(h.dataBytes, limits)
     };
   }
@@ -33056,7 +33227,7 @@ async function readNpyHeader(fh, size) {
   }
 }
 async function openNpy(file2, size, limits) {
-  const fh = await open4(file2, "r");
+  const fh = await open3(file2, "r");
   try {
     const h = await readNpyHeader(fh, size);
     const available = size - h.dataOffset;
@@ -33096,7 +33267,7 @@ async function openNpy(file2, size, limits) {
   }
 }
 async function openNpz(file2, size, limits) {
-  const fh = await open4(file2, "r");
+  const fh = await open3(file2, "r");
   try {
     const entries = await readZipDirectory(fh, size);
     const byName = /* @__PURE__ */ new Map();
@@ -33114,24 +33285,24 @@ async function openNpz(file2, size, limits) {
             kind: "hashed",
             dtype: "bytes",
             shape: null,
-            sha256: createHash5("sha256").update(buf).digest("hex"),
+            sha256: createHash4("sha256").update(buf).digest("hex"),
             note: "not a .npy entry: compared by SHA-256"
           };
         return fromNpyBuffer(buf, limits);
       }
       if (!isNpy) {
-        const { sha256: sha2564 } = await hashZipEntry(fh, file2, e);
-        return { kind: "hashed", dtype: "bytes", shape: null, sha256: sha2564, note: "not a .npy entry: compared by SHA-256" };
+        const { sha256: sha2565 } = await hashZipEntry(fh, file2, e);
+        return { kind: "hashed", dtype: "bytes", shape: null, sha256: sha2565, note: "not a .npy entry: compared by SHA-256" };
       }
       const head = await streamZipEntry(fh, file2, e, NPY_MAX_HEADER + 12);
       const h = parseNpyHeader(head);
       if ("needBytes" in h) throw new FormatError(`entry ${e.name}: truncated .npy header`);
-      const { sha256: sha2563 } = await hashZipEntry(fh, file2, e, h.dataOffset);
+      const { sha256: sha2564 } = await hashZipEntry(fh, file2, e, h.dataOffset);
       return {
         kind: "hashed",
         dtype: h.dtype?.name ?? h.descr,
         shape: h.shape,
-        sha256: sha2563,
+        sha256: sha2564,
         note: h.dtype ? tooLarge(h.dataBytes ?? e.uncompressedSize, limits) : h.unsupported
       };
     };
@@ -33143,7 +33314,7 @@ async function openNpz(file2, size, limits) {
 }
 var SAFETENSORS_MAX_HEADER = 1e8;
 async function openSafetensors(file2, size, limits) {
-  const fh = await open4(file2, "r");
+  const fh = await open3(file2, "r");
   try {
     if (size < 8) throw new FormatError("too short for safetensors");
     const n = (await readAt(fh, 0, 8)).readBigUInt64LE(0);
@@ -33225,7 +33396,7 @@ async function openText(file2, size, format, limits) {
     throw new FormatError(
       `${size} bytes is above the ${limits.maxTextBytes}-byte limit for ${format.toUpperCase()} parsing`
     );
-  const text = await readFile2(file2, "utf8");
+  const text = await readFile3(file2, "utf8");
   let arrays;
   let notes = [];
   if (format === "json") {
@@ -33269,7 +33440,7 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
     if (err.code === "ENOENT") return void 0;
     throw err;
   };
-  const [sb, sa] = await Promise.all([stat3(beforePath).catch(missing), stat3(afterPath).catch(missing)]);
+  const [sb, sa] = await Promise.all([stat4(beforePath).catch(missing), stat4(afterPath).catch(missing)]);
   const [hb, ha] = await Promise.all([sb ? sha256File(beforePath) : null, sa ? sha256File(afterPath) : null]);
   const diff = {
     name,
@@ -33342,12 +33513,12 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
 async function diffArtifactDirs(beforeDir, afterDir, names, options = {}) {
   const out = [];
   for (const name of names)
-    out.push(await diffArtifacts(path11.join(beforeDir, name), path11.join(afterDir, name), name, options));
+    out.push(await diffArtifacts(path12.join(beforeDir, name), path12.join(afterDir, name), name, options));
   return out;
 }
 
 // src/diagnose/curves.ts
-import path12 from "node:path";
+import path13 from "node:path";
 
 // src/util/downsample.ts
 function downsampleIndices(n, max, must) {
@@ -33438,8 +33609,8 @@ function parseCurveLog(content, opts = {}) {
   return { stepKey, series, skippedLines };
 }
 async function readCurveLog(file2, opts = {}) {
-  const root = opts.root ?? path12.dirname(file2);
-  const content = await readConfinedFile(root, path12.relative(root, file2), "curves.file", {
+  const root = opts.root ?? path13.dirname(file2);
+  const content = await readConfinedFile(root, path13.relative(root, file2), "curves.file", {
     folder: "the run's output folder",
     hint: "Have the training write its per-step log into {out}."
   });
@@ -33501,8 +33672,8 @@ function compareCurves(a, b, opts = {}) {
 }
 async function diffCurveFiles(dirA, dirB, rel, opts = {}) {
   const [a, b] = await Promise.all([
-    readCurveLog(path12.join(dirA, rel), { ...opts, root: dirA }),
-    readCurveLog(path12.join(dirB, rel), { ...opts, root: dirB })
+    readCurveLog(path13.join(dirA, rel), { ...opts, root: dirA }),
+    readCurveLog(path13.join(dirB, rel), { ...opts, root: dirB })
   ]);
   return { a, b, divergences: compareCurves(a, b, opts) };
 }
@@ -33613,14 +33784,14 @@ async function diagnose(ctx, seed) {
   const once = async (dir, env) => {
     await rm4(dir, { recursive: true, force: true });
     const record3 = await runSeed({ ...ctx, env, logDir: dir }, seed);
-    const kept = path13.join(dir, "out");
-    await rename2(seedOutDir(ctx.outRoot, seed), kept);
+    const kept = path14.join(dir, "out");
+    await rename3(seedOutDir(ctx.outRoot, seed), kept);
     return { record: record3, kept };
   };
   const twice = async (label, extraEnv) => {
     const env = { ...ctx.env, ...extraEnv };
-    const a = await once(path13.join(ctx.runRoot, `${label}-1`), env);
-    const b = await once(path13.join(ctx.runRoot, `${label}-2`), env);
+    const a = await once(path14.join(ctx.runRoot, `${label}-1`), env);
+    const b = await once(path14.join(ctx.runRoot, `${label}-2`), env);
     runs += 2;
     return { a: a.record, b: b.record, outA: a.kept, outB: b.kept };
   };
@@ -33723,8 +33894,8 @@ async function diffArtifacts2(ctx, outA, outB, differences) {
     }
     const r = await diffCheckpoints(
       python,
-      { file: path13.join(outA, name), out: "" },
-      { file: path13.join(outB, name), out: "" }
+      { file: path14.join(outA, name), out: "" },
+      { file: path14.join(outB, name), out: "" }
     );
     out.push(checkpointArtifactDiff(name, r, await diffArtifactDirs(outA, outB, [name])));
   }
@@ -34255,7 +34426,7 @@ var reportSchema = external_exports.object({
 }).strict();
 
 // src/gate/base.ts
-import path15 from "node:path";
+import path16 from "node:path";
 
 // src/fingerprint/git.ts
 import { execFile } from "node:child_process";
@@ -34297,9 +34468,9 @@ async function fileAtCommit(root, commit, rel) {
 }
 
 // src/gate/observe.ts
-import { createHash as createHash6 } from "node:crypto";
-import { readFile as readFile3, stat as stat4 } from "node:fs/promises";
-import path14 from "node:path";
+import { createHash as createHash5 } from "node:crypto";
+import { readFile as readFile4, stat as stat5 } from "node:fs/promises";
+import path15 from "node:path";
 
 // src/diagnose/lint.ts
 var TF_PACKAGES = [
@@ -34693,7 +34864,7 @@ var TOOL_VERSION = package_default.version;
 async function observe(s) {
   const { config: config2 } = s;
   const [data, configFiles, probed, commit] = await Promise.all([
-    fingerprintData(config2.data, config2.root, { warn: (m) => s.log.warn(m) }),
+    fingerprintData(config2.data, config2.root, { warn: (m) => s.log.warn(m), statCache: s.statCache }),
     fingerprintConfigFiles(config2.config, config2.root, {
       python: { runtime: s.runtime, command: config2.train.command, cwd: config2.root, env: s.env, timeoutMs: 12e4 }
     }),
@@ -34745,7 +34916,7 @@ async function driftSince(s, baseline, now) {
     environment: diffEnvironment(baseline.fingerprints.environment, now.environment)
   };
   if (baseline.commit) await describeDataChanges(config2, baseline.commit, drift2.data);
-  const configName = toPosix(path14.relative(config2.root, config2.path));
+  const configName = toPosix(path15.relative(config2.root, config2.path));
   drift2.config.unshift(...diffSettings(baseline.settings, settingsOf(config2), configName));
   return drift2;
 }
@@ -34753,7 +34924,7 @@ async function codeChangesSince(s, commit) {
   const { config: config2 } = s;
   const changed = await changedFilesSince(config2.root, commit);
   if (changed === null) return null;
-  const ownConfig = toPosix(path14.relative(config2.root, config2.path));
+  const ownConfig = toPosix(path15.relative(config2.root, config2.path));
   const owned = [...config2.data, ...config2.config, s.baselineName, ownConfig, ".repro-gate/"].map(
     (p) => p.replace(/^\.\//, "")
   );
@@ -34762,20 +34933,20 @@ async function codeChangesSince(s, commit) {
 var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 async function describeDataChanges(config2, commit, data) {
   for (const entry of data.filter((d) => d.change === "modified").slice(0, 20)) {
-    const file2 = path14.join(config2.root, entry.path);
-    const size = (await stat4(file2).catch(() => void 0))?.size ?? Infinity;
+    const file2 = path15.join(config2.root, entry.path);
+    const size = (await stat5(file2).catch(() => void 0))?.size ?? Infinity;
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
-    if (before === null || createHash6("sha256").update(before).digest("hex") !== entry.before) continue;
-    const detail = describeTextChange(before, await readFile3(file2, "utf8"));
+    if (before === null || createHash5("sha256").update(before).digest("hex") !== entry.before) continue;
+    const detail = describeTextChange(before, await readFile4(file2, "utf8"));
     if (detail) entry.detail = detail;
   }
 }
 async function snapshotInputs(s) {
-  const baselineText = await readFile3(s.baselinePath).catch(() => null);
+  const baselineText = await readFile4(s.baselinePath).catch(() => null);
   return {
     data: await statSnapshot(s.config.data, s.config.root),
-    baseline: baselineText && createHash6("sha256").update(baselineText).digest("hex")
+    baseline: baselineText && createHash5("sha256").update(baselineText).digest("hex")
   };
 }
 async function inputsModified(s, before) {
@@ -34808,7 +34979,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
       "Check out with full history (actions/checkout with fetch-depth: 0)."
     );
   }
-  const configRel = toPosix(path15.relative(config2.root, config2.path));
+  const configRel = toPosix(path16.relative(config2.root, config2.path));
   const configText = await fileAtCommit(config2.root, commit, configRel);
   let baseConfig = null;
   if (configText !== null) {
@@ -34819,7 +34990,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
     }
   }
   const baselineRel = toPosix(
-    path15.relative(config2.root, baseConfig ? path15.resolve(config2.root, baseConfig.baseline) : baselinePath)
+    path16.relative(config2.root, baseConfig ? path16.resolve(config2.root, baseConfig.baseline) : baselinePath)
   );
   const baselineText = await fileAtCommit(config2.root, commit, baselineRel);
   const baseline = baselineText === null ? null : parseBaseline(baselineText, `${baselineRel} at ${shortHash(commit)}`);
@@ -34946,12 +35117,12 @@ function summarySentence(input2, metrics, drift2) {
 }
 
 // src/gate/seed-runs.ts
-import path16 from "node:path";
+import path17 from "node:path";
 function runsDir(s, verb) {
-  return path16.join(s.stateDir, "runs", verb);
+  return path17.join(s.stateDir, "runs", verb);
 }
 function outRoot(s) {
-  return path16.join(s.stateDir, "out");
+  return path17.join(s.stateDir, "out");
 }
 function seedContext(s, verb) {
   return {
@@ -34982,15 +35153,15 @@ function diagnoseContext(s) {
 }
 
 // src/gate/session.ts
-import { mkdir as mkdir3, writeFile as writeFile2 } from "node:fs/promises";
-import path21 from "node:path";
+import { mkdir as mkdir4, writeFile as writeFile3 } from "node:fs/promises";
+import path22 from "node:path";
 
 // src/runtime/create.ts
-import path19 from "node:path";
+import path20 from "node:path";
 
 // src/runtime/container.ts
-import { createHash as createHash7, randomBytes } from "node:crypto";
-import path18 from "node:path";
+import { createHash as createHash6, randomBytes } from "node:crypto";
+import path19 from "node:path";
 
 // src/runtime/process.ts
 import { spawn } from "node:child_process";
@@ -35087,8 +35258,8 @@ var LineSplitter = class {
 
 // src/runtime/process-table.ts
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { readdir as readdir2, readFile as readFile4, rm as rm5 } from "node:fs/promises";
-import path17 from "node:path";
+import { readdir as readdir2, readFile as readFile5, rm as rm5 } from "node:fs/promises";
+import path18 from "node:path";
 function pidAlive(pid) {
   try {
     process.kill(pid, 0);
@@ -35099,8 +35270,8 @@ function pidAlive(pid) {
 }
 function startTime(pid) {
   try {
-    const stat5 = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat5.slice(stat5.lastIndexOf(")") + 2).split(" ");
+    const stat6 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat6.slice(stat6.lastIndexOf(")") + 2).split(" ");
     return fields[19] ?? null;
   } catch {
     return null;
@@ -35121,8 +35292,8 @@ function groupExists(pgid) {
 }
 function recordGroup(dir, pgid, program) {
   mkdirSync(dir, { recursive: true });
-  const file2 = path17.join(dir, `${pgid}.json`);
-  const record3 = { pgid, started: startTime(pgid), program: path17.basename(program) };
+  const file2 = path18.join(dir, `${pgid}.json`);
+  const record3 = { pgid, started: startTime(pgid), program: path18.basename(program) };
   writeFileSync(file2, JSON.stringify(record3));
   return file2;
 }
@@ -35130,9 +35301,9 @@ async function reapGroups(dir) {
   const names = await readdir2(dir).catch(() => []);
   const stopped = [];
   for (const name of names.filter((n) => n.endsWith(".json"))) {
-    const file2 = path17.join(dir, name);
+    const file2 = path18.join(dir, name);
     try {
-      const r = JSON.parse(await readFile4(file2, "utf8"));
+      const r = JSON.parse(await readFile5(file2, "utf8"));
       const pgid = r.pgid;
       if (typeof pgid === "number" && pgid > 1 && r.started && isSameGroup(pgid, r.started)) {
         process.kill(-pgid, "SIGKILL");
@@ -35302,7 +35473,7 @@ var ContainerRuntime = class {
     this.log = log;
     this.docker = opts.docker ?? "docker";
     this.groupsDir = opts.groupsDir;
-    this.project = createHash7("sha256").update(path18.resolve(config2.root)).digest("hex").slice(0, 16);
+    this.project = createHash6("sha256").update(path19.resolve(config2.root)).digest("hex").slice(0, 16);
     const runner = opts.runnerEnv ?? process.env;
     this.clientEnv = Object.fromEntries(
       DOCKER_CLIENT_VARS.flatMap((k) => {
@@ -35343,10 +35514,10 @@ var ContainerRuntime = class {
     await this.remove(ids);
   }
   pathFor(hostPath) {
-    const rel = path18.relative(this.config.root, hostPath);
+    const rel = path19.relative(this.config.root, hostPath);
     if (rel === "") return WORKSPACE;
-    if (!rel.startsWith("..") && !path18.isAbsolute(rel)) return path18.posix.join(WORKSPACE, ...rel.split(path18.sep));
-    return path18.posix.join(OUTSIDE, ...path18.resolve(hostPath).split(path18.sep));
+    if (!rel.startsWith("..") && !path19.isAbsolute(rel)) return path19.posix.join(WORKSPACE, ...rel.split(path19.sep));
+    return path19.posix.join(OUTSIDE, ...path19.resolve(hostPath).split(path19.sep));
   }
   async run(spec) {
     const name = `repro-gate-${this.runId}-${++this.count}`;
@@ -35510,17 +35681,17 @@ var HostRuntime = class {
 
 // src/runtime/create.ts
 function stateDir(config2) {
-  return path19.join(config2.root, ".repro-gate");
+  return path20.join(config2.root, ".repro-gate");
 }
 function createRuntime(config2, log) {
-  const groupsDir = path19.join(stateDir(config2), "groups");
+  const groupsDir = path20.join(stateDir(config2), "groups");
   return config2.train.image ? new ContainerRuntime(config2, config2.train.image, log, { groupsDir }) : new HostRuntime(groupsDir);
 }
 
 // src/runtime/lock.ts
-import { open as open5, readFile as readFile5, rm as rm7 } from "node:fs/promises";
-import os2 from "node:os";
-import path20 from "node:path";
+import { open as open4, readFile as readFile6, rm as rm7 } from "node:fs/promises";
+import os3 from "node:os";
+import path21 from "node:path";
 function parseRecord(text) {
   try {
     const r = JSON.parse(text);
@@ -35530,11 +35701,11 @@ function parseRecord(text) {
   return void 0;
 }
 async function acquireLock(stateDir2, verb, warn) {
-  const file2 = path20.join(stateDir2, "lock");
-  const record3 = { pid: process.pid, host: os2.hostname(), verb, startedAt: (/* @__PURE__ */ new Date()).toISOString() };
+  const file2 = path21.join(stateDir2, "lock");
+  const record3 = { pid: process.pid, host: os3.hostname(), verb, startedAt: (/* @__PURE__ */ new Date()).toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fh = await open5(file2, "wx");
+      const fh = await open4(file2, "wx");
       try {
         await fh.writeFile(`${JSON.stringify(record3)}
 `);
@@ -35545,7 +35716,7 @@ async function acquireLock(stateDir2, verb, warn) {
     } catch (err) {
       if (err.code !== "EEXIST") throw err;
     }
-    const holder = parseRecord(await readFile5(file2, "utf8").catch(() => ""));
+    const holder = parseRecord(await readFile6(file2, "utf8").catch(() => ""));
     if (holder && holder.host === record3.host && pidAlive(holder.pid)) {
       throw new GateError(
         `Another repro-gate run (${holder.verb}, process ${holder.pid}, started ${holder.startedAt}) is using ${stateDir2}.`,
@@ -35578,16 +35749,16 @@ cache/
 lock
 `;
 function baselineLocation(config2) {
-  const baselinePath = path21.resolve(config2.root, config2.baseline);
-  return { baselinePath, baselineName: toPosix(path21.relative(config2.root, baselinePath)) };
+  const baselinePath = path22.resolve(config2.root, config2.baseline);
+  return { baselinePath, baselineName: toPosix(path22.relative(config2.root, baselinePath)) };
 }
 async function withSession(req, config2, verb, fn) {
   const dir = stateDir(config2);
-  await mkdir3(dir, { recursive: true });
-  await writeFile2(path21.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
+  await mkdir4(dir, { recursive: true });
+  await writeFile3(path22.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
   const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
-    const reaped = await reapGroups(path21.join(dir, "groups"));
+    const reaped = await reapGroups(path22.join(dir, "groups"));
     if (reaped.length) {
       req.log.warn(
         `Stopped ${reaped.length} process group(s) left running by an earlier repro-gate run that was killed: ${reaped.join(", ")}.`
@@ -35604,7 +35775,17 @@ async function withSession(req, config2, verb, fn) {
       await runtime.prepare();
       const own2 = { PYTHONUNBUFFERED: "1", ...config2.train.env };
       const env = runtime.kind === "host" ? trainingEnv(req.runnerEnv ?? process.env, own2) : own2;
-      return await fn({ config: config2, runtime, env, log: req.log, stateDir: dir, notes: [], ...baselineLocation(config2) });
+      const statCache = req.statCache === false ? void 0 : path22.join(dir, "cache", "stat");
+      return await fn({
+        config: config2,
+        runtime,
+        env,
+        log: req.log,
+        stateDir: dir,
+        notes: [],
+        statCache,
+        ...baselineLocation(config2)
+      });
     } finally {
       await runtime.dispose();
     }
@@ -35623,7 +35804,7 @@ async function check3(req) {
   let baseProblem;
   if (req.base) {
     try {
-      base2 = await readBase(config2, baselinePath, await readFile6(baselinePath, "utf8"), req.base);
+      base2 = await readBase(config2, baselinePath, await readFile7(baselinePath, "utf8"), req.base);
     } catch (err) {
       if (req.baseRequired !== false || !(err instanceof GateError)) throw err;
       baseProblem = { code: "base-unavailable", message: `${err.message} ${err.hint ?? ""}`.trim() };
@@ -36079,8 +36260,8 @@ function bytes(n) {
 var DIGITS = { float16: 5, bfloat16: 4, float32: 9 };
 function shortest(v, dtype2) {
   if (typeof v !== "number") return v;
-  const digits = dtype2 ? DIGITS[dtype2] : void 0;
-  return digits ? String(Number(v.toPrecision(digits))) : String(v);
+  const digits2 = dtype2 ? DIGITS[dtype2] : void 0;
+  return digits2 ? String(Number(v.toPrecision(digits2))) : String(v);
 }
 function rowsFor(d, f) {
   const { code } = f;
@@ -36154,8 +36335,8 @@ function mermaidNumber(v) {
   if (!/e/i.test(s)) return s;
   const abs = Math.abs(v);
   if (abs >= 1) return BigInt(Math.round(v)).toString();
-  const digits = Math.min(100, Math.ceil(-Math.log10(abs)) + 9);
-  return v.toFixed(digits).replace(/\.?0+$/, "");
+  const digits2 = Math.min(100, Math.ceil(-Math.log10(abs)) + 9);
+  return v.toFixed(digits2).replace(/\.?0+$/, "");
 }
 function renderCurveChart(plot, opts = {}) {
   const [labelA, labelB] = opts.labels ?? ["run A", "run B"];
@@ -36492,6 +36673,7 @@ Options:
   --config FILE   the config file (default: repro-gate.yml)
   --json          print one JSON document on stdout
   --markdown      print the report as GitHub Markdown, escaped like the PR comment
+  --no-stat-cache hash every data file again, ignoring .repro-gate/cache/stat
   --verbose       show stack traces for errors
   --help, --version`;
 var OPTIONS = {
@@ -36509,7 +36691,8 @@ var OPTIONS = {
   seed: { type: "string" },
   markdown: { type: "boolean", default: false },
   base: { type: "string" },
-  "accept-baseline-change": { type: "boolean", default: false }
+  "accept-baseline-change": { type: "boolean", default: false },
+  "no-stat-cache": { type: "boolean", default: false }
 };
 function joinNegativeValues(argv) {
   const out = [];
@@ -36631,6 +36814,7 @@ async function main(argv, io, onCancel) {
       configPath: values.config,
       cwd: io.cwd,
       log: stderrLogger,
+      statCache: !values["no-stat-cache"],
       ...values.base !== void 0 ? { base: values.base } : {},
       ...values["accept-baseline-change"] ? { acceptBaselineChange: true, acceptedBy: "--accept-baseline-change" } : {}
     });

@@ -32,6 +32,7 @@ Options:
   --config FILE   the config file (default: repro-gate.yml)
   --json          print one JSON document on stdout
   --markdown      print the report as GitHub Markdown, escaped like the PR comment
+  --no-stat-cache hash every data file again, ignoring .repro-gate/cache/stat
   --verbose       show stack traces for errors
   --help, --version`;
 
@@ -51,6 +52,7 @@ const OPTIONS = {
   markdown: { type: 'boolean', default: false },
   base: { type: 'string' },
   'accept-baseline-change': { type: 'boolean', default: false },
+  'no-stat-cache': { type: 'boolean', default: false },
 } as const;
 
 /** "--lower -0.01": parseArgs refuses option values that start with a dash; join them as "--lower=-0.01". */
@@ -190,6 +192,7 @@ export async function main(
       configPath: values.config,
       cwd: io.cwd,
       log: stderrLogger,
+      statCache: !values['no-stat-cache'],
       ...(values.base !== undefined ? { base: values.base } : {}),
       ...(values['accept-baseline-change']
         ? { acceptBaselineChange: true, acceptedBy: '--accept-baseline-change' }

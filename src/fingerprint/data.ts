@@ -18,23 +18,24 @@
  *   symlink targets may live anywhere else, since it is their content that is hashed.
  * - The whole fingerprint has a time limit (`timeLimitMs`, 30 minutes by default), and a file that
  *   changes while it is hashed (size, mtime or inode) is hashed again once, then refused.
+ * - Files are hashed on worker threads (hash-pool.ts); the manifest does not depend on how many.
+ *   With a stat cache (stat-cache.ts), a file whose stat tuple is unchanged is not read.
  */
-import { createHash } from 'node:crypto';
-import { type BigIntStats, constants, type Stats } from 'node:fs';
-import { open, readdir, realpath, stat } from 'node:fs/promises';
+import type { BigIntStats, Stats } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataFingerprint, FileEntry } from '../schema/baseline.js';
+import type { StatCacheEntry } from '../schema/stat-cache.js';
 import { sortBytesBy } from '../util/bytes.js';
 import { formatDuration } from '../util/duration.js';
 import { GateError } from '../util/errors.js';
 import { pseudoLocationReason } from '../util/files.js';
+import { plural } from '../util/format.js';
 import { stderrLogger } from '../util/logger.js';
+import { type HashItem, type HashRow, hashInPool, type PoolRun } from './hash-pool.js';
 import { resolveEntry } from './paths.js';
+import { loadStatCache, saveStatCache } from './stat-cache.js';
 
-/** Big enough that per-read overhead (a threadpool round trip) is negligible next to hashing. */
-const CHUNK = 1 << 20;
-/** Enough overlap for many small files' open/read/close syscalls; hashing itself is one thread. */
-const POOL = 4;
 /** Generous: hashing runs at hundreds of MB/s, so this is terabytes, or a stalled network mount. */
 const DEFAULT_TIME_LIMIT_MS = 30 * 60_000;
 
@@ -43,6 +44,10 @@ export interface DataFingerprintOptions {
   warn?: (message: string) => void;
   /** The longest the whole fingerprint may take; default 30 minutes. */
   timeLimitMs?: number;
+  /** The stat cache file (`.repro-gate/cache/stat`); none: every file is read. */
+  statCache?: string;
+  /** Told how many files were read and how many the stat cache answered. */
+  counts?: (counts: HashCounts) => void;
 }
 
 /** A file to hash: where it is, which `data:` entry listed it, and whether a symlink led to it. */
@@ -159,79 +164,39 @@ function version(st: BigIntStats): string {
   return `${st.size}:${st.mtimeNs}:${st.ino}`;
 }
 
-/** One hash of a file, or undefined when it changed while being read. */
-async function hashOnce(abs: string, buf: Buffer, checkTime: () => void): Promise<FileEntry | undefined> {
-  const hash = createHash('sha256');
-  let size = 0;
-  // O_NONBLOCK: a file swapped for a FIFO since the walk cannot block the open.
-  const fh = await open(abs, constants.O_RDONLY | constants.O_NONBLOCK);
-  try {
-    const before = await fh.stat({ bigint: true });
-    if (!before.isFile()) return undefined;
-    for (;;) {
-      checkTime();
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      hash.update(buf.subarray(0, bytesRead)); // copied into the hash state now, so buf can be reused
-      size += bytesRead;
-      // A short read of a regular file that reached its size is its end: skip the read that would
-      // say so (one less round trip per small file). A file whose size is wrong reads on to EOF.
-      if (bytesRead < buf.length && BigInt(size) === before.size) break;
-    }
-    // Written to (size, mtime) or replaced by another file (inode) while it was read? One stat of
-    // the path tells both; the bytes read must also be the size it had when opened.
-    const after = await stat(abs, { bigint: true }).catch(() => undefined);
-    if (!after || version(after) !== version(before) || BigInt(size) !== before.size) return undefined;
-  } finally {
-    await fh.close();
-  }
-  return { sha256: hash.digest('hex'), size };
+/** What a fingerprint did: files read and hashed, and files the stat cache answered. */
+export interface HashCounts {
+  hashed: number;
+  fromCache: number;
 }
 
-async function hashFile(rel: string, found: Found, buf: Buffer, checkTime: () => void): Promise<FileEntry> {
-  try {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const entry = await hashOnce(found.abs, buf, checkTime);
-      if (entry) return entry;
-    }
-  } catch (err) {
-    if (err instanceof GateError) throw err;
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new GateError(
-      `Cannot read data file ${rel} (${code}).`,
-      'Check that the file exists and is readable by the runner.',
+/** Turns a worker's failed row into the one message for the user. */
+function rowError(row: HashRow, rel: string, what: string, limit: number): GateError {
+  if (row.kind === 'timeout') return timeUpError(limit, `hashing ${what}`);
+  if (row.kind === 'changed')
+    return new GateError(
+      `Data file ${rel} changed while it was being fingerprinted (twice in a row), so its hash would not match any one version of it.`,
+      'Something is still writing to it (a download, a running job): fingerprint it once it is complete, or leave it out of data: in repro-gate.yml.',
     );
-  }
-  throw new GateError(
-    `Data file ${rel} changed while it was being fingerprinted (twice in a row), so its hash would not match any one version of it.`,
-    'Something is still writing to it (a download, a running job): fingerprint it once it is complete, or leave it out of data: in repro-gate.yml.',
+  const code = row.kind === 'error' ? row.code : row.kind;
+  return new GateError(
+    `Cannot read data file ${rel} (${code}).`,
+    'Check that the file exists and is readable by the runner.',
   );
 }
 
-/** Hashes one file per worker, at most POOL at a time; results are keyed, so order doesn't matter. */
-async function hashAll(
-  found: Map<string, Found>,
-  inProgress: Map<number, string>,
-  checkTime: (doing: () => string) => void,
-): Promise<Map<string, FileEntry>> {
-  const todo = found.entries();
-  const hashed = new Map<string, FileEntry>();
-  const worker = async (id: number) => {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    for (const [rel, f] of todo) {
-      const what = `${rel} (data: entry "${f.entry}")`;
-      inProgress.set(id, what);
-      hashed.set(rel, await hashFile(rel, f, buf, () => checkTime(() => `hashing ${what}`)));
-      inProgress.delete(id);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(POOL, found.size) }, (_, id) => worker(id)));
-  return hashed;
+function timeUpError(limit: number, what: string): GateError {
+  return new GateError(
+    `Fingerprinting data took longer than ${formatDuration(limit)}; stopped while ${what}.`,
+    'A data file may be on a stalled network mount, or too large to hash on every run: narrow data: in repro-gate.yml (a checksum file of a large dataset is data too).',
+  );
 }
 
 /**
  * Fingerprints the `data:` entries (files or folders, relative to `root`). Files skipped as not
  * data (the kernel's, FIFOs, …) are reported through `opts.warn` and left out of the manifest.
+ * Files are hashed on worker threads (hash-pool.ts); with `opts.statCache`, files whose stat tuple
+ * is unchanged since the last fingerprint are not read (stat-cache.ts).
  */
 export async function fingerprintData(
   entries: string[],
@@ -242,19 +207,15 @@ export async function fingerprintData(
   const limit = opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS;
   const deadline = Date.now() + limit;
   let doing = () => 'starting';
-  const timeUp = (what: string) =>
-    new GateError(
-      `Fingerprinting data took longer than ${formatDuration(limit)}; stopped while ${what}.`,
-      'A data file may be on a stalled network mount, or too large to hash on every run: narrow data: in repro-gate.yml (a checksum file of a large dataset is data too).',
-    );
   const checkTime = (what: () => string) => {
     doing = what;
-    if (Date.now() > deadline) throw timeUp(what());
+    if (Date.now() > deadline) throw timeUpError(limit, what());
   };
-  const found = new Map<string, Found>();
-  const inProgress = new Map<number, string>();
+  let pool: PoolRun | undefined;
+  let list: Array<[string, Found]> = [];
 
   const work = (async () => {
+    const found = new Map<string, Found>();
     await collect({ out: found, warn, checkTime, tolerant: false }, entries, root);
     // Files reached through a symlink may be the kernel's: skip those (one statfs per file system).
     for (const [rel, f] of [...found]) {
@@ -267,7 +228,24 @@ export async function fingerprintData(
         found.delete(rel);
       }
     }
-    return hashAll(found, inProgress, checkTime);
+    list = sortBytesBy(found, ([rel]) => rel);
+    const cache = opts.statCache ? await loadStatCache(opts.statCache, warn) : undefined;
+    const items: HashItem[] = list.map(([, f]) => ({ abs: f.abs, cached: cache?.entries.get(f.abs) }));
+    const rows: HashRow[] = [];
+    if (items.length) {
+      const [rel, f] = list[0] as [string, Found];
+      const others = list.length > 1 ? ` and ${plural(list.length - 1, 'other file')}` : '';
+      checkTime(() => `hashing ${rel} (data: entry "${f.entry}")${others}`);
+      pool = hashInPool(items, deadline);
+      rows.push(...(await pool.rows));
+    }
+    const bad = rows.find((r) => r.kind !== 'ok');
+    if (bad) {
+      const [rel, f] = list[bad.i] as [string, Found];
+      throw rowError(bad, rel, `${rel} (data: entry "${f.entry}")`, limit);
+    }
+    if (rows.length !== list.length) throw new Error(`hashed ${rows.length} of ${list.length} data files`);
+    return { rows: rows as Array<Extract<HashRow, { kind: 'ok' }>>, cache };
   })();
 
   // A read that never returns (a stalled mount) cannot check the clock itself: race it.
@@ -275,20 +253,37 @@ export async function fingerprintData(
   const clock = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () => {
-        const busy = [...new Set(inProgress.values())];
-        reject(timeUp(busy.length ? `hashing ${busy.join(', ')}` : doing()));
+        const busy = (pool?.busy() ?? []).map((i) => {
+          const [rel, f] = list[i] as [string, Found];
+          return `${rel} (data: entry "${f.entry}")`;
+        });
+        void pool?.stop();
+        reject(timeUpError(limit, busy.length ? `hashing ${busy.join(', ')}` : doing()));
       },
       Math.min(limit, 2 ** 31 - 1),
     ); // setTimeout fires at once beyond 2^31 − 1 ms
   });
-  let hashed: Map<string, FileEntry>;
+  let done: Awaited<typeof work>;
   try {
-    hashed = await Promise.race([work, clock]);
+    done = await Promise.race([work, clock]);
   } finally {
     clearTimeout(timer);
   }
+  const { rows, cache } = done;
+  const files: Array<[string, FileEntry]> = rows.map((r) => [
+    list[r.i]?.[0] as string,
+    { sha256: r.sha256, size: r.size },
+  ]);
+  const fromCache = rows.filter((r) => r.fromCache).length;
+  opts.counts?.({ hashed: rows.length - fromCache, fromCache });
+  if (opts.statCache && cache && (cache.stale || fromCache !== rows.length || cache.entries.size !== rows.length)) {
+    const next = new Map<string, StatCacheEntry>(
+      rows.map((r) => [(list[r.i] as [string, Found])[1].abs, [...r.stat, r.sha256]]),
+    );
+    await saveStatCache(opts.statCache, next);
+  }
   // fromEntries (not assignment) so even a file named `__proto__` becomes a key.
-  return { files: Object.fromEntries(sortBytesBy(hashed, ([rel]) => rel)) };
+  return { files: Object.fromEntries(files) };
 }
 
 /**

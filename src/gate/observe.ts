@@ -35,7 +35,7 @@ export interface Observation {
 export async function observe(s: Session): Promise<Observation> {
   const { config } = s;
   const [data, configFiles, probed, commit] = await Promise.all([
-    fingerprintData(config.data, config.root, { warn: (m) => s.log.warn(m) }),
+    fingerprintData(config.data, config.root, { warn: (m) => s.log.warn(m), statCache: s.statCache }),
     fingerprintConfigFiles(config.config, config.root, {
       python: { runtime: s.runtime, command: config.train.command, cwd: config.root, env: s.env, timeoutMs: 120_000 },
     }),

@@ -39,6 +39,8 @@ export interface GateRequest {
    * request's head under pull_request_target): the host runtime is then refused, naming this reason.
    */
   untrustedHost?: string;
+  /** false (`--no-stat-cache`): read every data file, and neither read nor write `.repro-gate/cache/stat`. */
+  statCache?: boolean;
 }
 
 export interface Session {
@@ -54,6 +56,8 @@ export interface Session {
   baselineName: string;
   /** What the runs found that the report should say (a checkpoint compared by bytes, …), once each. */
   notes: ReportWarning[];
+  /** The data stat cache file (`.repro-gate/cache/stat`), or undefined with `--no-stat-cache`. */
+  statCache: string | undefined;
 }
 
 export function baselineLocation(config: GateConfig): Pick<Session, 'baselinePath' | 'baselineName'> {
@@ -97,7 +101,17 @@ export async function withSession<T>(
       // it changes no numbers, and train.env can still override it.
       const own = { PYTHONUNBUFFERED: '1', ...config.train.env };
       const env = runtime.kind === 'host' ? trainingEnv(req.runnerEnv ?? process.env, own) : own;
-      return await fn({ config, runtime, env, log: req.log, stateDir: dir, notes: [], ...baselineLocation(config) });
+      const statCache = req.statCache === false ? undefined : path.join(dir, 'cache', 'stat');
+      return await fn({
+        config,
+        runtime,
+        env,
+        log: req.log,
+        stateDir: dir,
+        notes: [],
+        statCache,
+        ...baselineLocation(config),
+      });
     } finally {
       await runtime.dispose();
     }
