@@ -118,17 +118,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path23) {
-      const ctrl = callVisitor(key, node2, visitor, path23);
+    function visit_(key, node2, visitor, path25) {
+      const ctrl = callVisitor(key, node2, visitor, path25);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path23, ctrl);
-        return visit_(key, ctrl, visitor, path23);
+        replaceNode(key, path25, ctrl);
+        return visit_(key, ctrl, visitor, path25);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path23 = Object.freeze(path23.concat(node2));
+          path25 = Object.freeze(path25.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path23);
+            const ci = visit_(i, node2.items[i], visitor, path25);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -139,13 +139,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path23 = Object.freeze(path23.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path23);
+          path25 = Object.freeze(path25.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path25);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path23);
+          const cv = visit_("value", node2.value, visitor, path25);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -166,17 +166,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path23) {
-      const ctrl = await callVisitor(key, node2, visitor, path23);
+    async function visitAsync_(key, node2, visitor, path25) {
+      const ctrl = await callVisitor(key, node2, visitor, path25);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path23, ctrl);
-        return visitAsync_(key, ctrl, visitor, path23);
+        replaceNode(key, path25, ctrl);
+        return visitAsync_(key, ctrl, visitor, path25);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path23 = Object.freeze(path23.concat(node2));
+          path25 = Object.freeze(path25.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path23);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path25);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -187,13 +187,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path23 = Object.freeze(path23.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path23);
+          path25 = Object.freeze(path25.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path25);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path23);
+          const cv = await visitAsync_("value", node2.value, visitor, path25);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -220,23 +220,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path23) {
+    function callVisitor(key, node2, visitor, path25) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path23);
+        return visitor(key, node2, path25);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path23);
+        return visitor.Map?.(key, node2, path25);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path23);
+        return visitor.Seq?.(key, node2, path25);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path23);
+        return visitor.Pair?.(key, node2, path25);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path23);
+        return visitor.Scalar?.(key, node2, path25);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path23);
+        return visitor.Alias?.(key, node2, path25);
       return void 0;
     }
-    function replaceNode(key, path23, node2) {
-      const parent = path23[path23.length - 1];
+    function replaceNode(key, path25, node2) {
+      const parent = path25[path25.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -848,10 +848,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path23, value2) {
+    function collectionFromPath(schema, path25, value2) {
       let v = value2;
-      for (let i = path23.length - 1; i >= 0; --i) {
-        const k = path23[i];
+      for (let i = path25.length - 1; i >= 0; --i) {
+        const k = path25[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -870,7 +870,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path23) => path23 == null || typeof path23 === "object" && !!path23[Symbol.iterator]().next().done;
+    var isEmptyPath = (path25) => path25 == null || typeof path25 === "object" && !!path25[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -900,11 +900,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path23, value2) {
-        if (isEmptyPath(path23))
+      addIn(path25, value2) {
+        if (isEmptyPath(path25))
           this.add(value2);
         else {
-          const [key, ...rest] = path23;
+          const [key, ...rest] = path25;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value2);
@@ -918,8 +918,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path23) {
-        const [key, ...rest] = path23;
+      deleteIn(path25) {
+        const [key, ...rest] = path25;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -933,8 +933,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path23, keepScalar) {
-        const [key, ...rest] = path23;
+      getIn(path25, keepScalar) {
+        const [key, ...rest] = path25;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -952,8 +952,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path23) {
-        const [key, ...rest] = path23;
+      hasIn(path25) {
+        const [key, ...rest] = path25;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -963,8 +963,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path23, value2) {
-        const [key, ...rest] = path23;
+      setIn(path25, value2) {
+        const [key, ...rest] = path25;
         if (rest.length === 0) {
           this.set(key, value2);
         } else {
@@ -3479,9 +3479,9 @@ var require_Document = __commonJS({
           this.contents.add(value2);
       }
       /** Adds a value to the document. */
-      addIn(path23, value2) {
+      addIn(path25, value2) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path23, value2);
+          this.contents.addIn(path25, value2);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3556,14 +3556,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path23) {
-        if (Collection.isEmptyPath(path23)) {
+      deleteIn(path25) {
+        if (Collection.isEmptyPath(path25)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path23) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path25) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3578,10 +3578,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path23, keepScalar) {
-        if (Collection.isEmptyPath(path23))
+      getIn(path25, keepScalar) {
+        if (Collection.isEmptyPath(path25))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path23, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path25, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path23) {
-        if (Collection.isEmptyPath(path23))
+      hasIn(path25) {
+        if (Collection.isEmptyPath(path25))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path23) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path25) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3612,13 +3612,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path23, value2) {
-        if (Collection.isEmptyPath(path23)) {
+      setIn(path25, value2) {
+        if (Collection.isEmptyPath(path25)) {
           this.contents = value2;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path23), value2);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path25), value2);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path23, value2);
+          this.contents.setIn(path25, value2);
         }
       }
       /**
@@ -5579,9 +5579,9 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path23) => {
+    visit3.itemAtPath = (cst, path25) => {
       let item = cst;
-      for (const [field, index] of path23) {
+      for (const [field, index] of path25) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -5590,23 +5590,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit3.parentCollection = (cst, path23) => {
-      const parent = visit3.itemAtPath(cst, path23.slice(0, -1));
-      const field = path23[path23.length - 1][0];
+    visit3.parentCollection = (cst, path25) => {
+      const parent = visit3.itemAtPath(cst, path25.slice(0, -1));
+      const field = path25[path25.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path23, item, visitor) {
-      let ctrl = visitor(item, path23);
+    function _visit(path25, item, visitor) {
+      let ctrl = visitor(item, path25);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path23.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path25.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5617,10 +5617,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path23);
+            ctrl = ctrl(item, path25);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path23) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path25) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -8613,10 +8613,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path23) {
-  if (!path23)
+function getElementAtPath(obj, path25) {
+  if (!path25)
     return obj;
-  return path23.reduce((acc, key) => acc?.[key], obj);
+  return path25.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -8956,11 +8956,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path23, issues) {
+function prefixIssues(path25, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path23);
+    iss.path.unshift(path25);
     return iss;
   });
 }
@@ -9422,16 +9422,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path23 = []) => {
+  const processError = (error63, path25 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path23, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path25, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path23, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path25, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path23, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path25, ...issue2.path]);
       } else {
-        const fullpath = [...path23, ...issue2.path];
+        const fullpath = [...path25, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -9470,17 +9470,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path23 = []) => {
+  const processError = (error63, path25 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path23, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path25, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path23, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path25, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path23, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path25, ...issue2.path]);
       } else {
-        const fullpath = [...path23, ...issue2.path];
+        const fullpath = [...path25, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -9519,8 +9519,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path23 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path23) {
+  const path25 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path25) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -10862,12 +10862,12 @@ var $ZodE164 = /* @__PURE__ */ $constructor("$ZodE164", (inst, def) => {
   $ZodStringFormat.init(inst, def);
 });
 var CC_SANITIZE = /[- ]/g;
-function isLuhnAlgo(digits2) {
-  let length = digits2.length;
+function isLuhnAlgo(digits) {
+  let length = digits.length;
   let bit = 1;
   let sum = 0;
   while (length) {
-    const value2 = digits2.charCodeAt(--length) - 48;
+    const value2 = digits.charCodeAt(--length) - 48;
     bit ^= 1;
     sum += bit ? [0, 2, 4, 6, 8, 1, 3, 5, 7, 9][value2] : value2;
   }
@@ -26658,13 +26658,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path23 = ref.slice(1).split("/").filter(Boolean);
-  if (path23.length === 0) {
+  const path25 = ref.slice(1).split("/").filter(Boolean);
+  if (path25.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path23[0] === defsKey) {
-    const key = path23[1] === void 0 ? void 0 : decodeJSONPointerSegment(path23[1]);
+  if (path25[0] === defsKey) {
+    const key = path25[1] === void 0 ? void 0 : decodeJSONPointerSegment(path25[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -27575,7 +27575,17 @@ var checkpointContentSchema = external_exports.object({
   embedsOut: external_exports.array(external_exports.string())
 }).strict();
 var fileEntrySchema = external_exports.object({ sha256, size: external_exports.number().int().nonnegative(), content: checkpointContentSchema.optional() }).strict();
-var dataFingerprintSchema = external_exports.object({ files: ownRecord(fileEntrySchema) }).strict();
+var lineageSchema = external_exports.object({
+  source: external_exports.string().optional(),
+  query: external_exports.string().optional(),
+  queryFile: external_exports.string().optional(),
+  preprocess: ownRecord(sha256)
+}).strict();
+var dataFingerprintSchema = external_exports.object({
+  files: ownRecord(fileEntrySchema),
+  /** By data: entry path; absent when no entry declares its lineage. */
+  lineage: ownRecord(lineageSchema).optional()
+}).strict();
 var flatConfigSchema = ownRecord(scalarSchema);
 var environmentFingerprintSchema = ownRecord(external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]));
 var fingerprintsSchema = external_exports.object({
@@ -28153,12 +28163,12 @@ function compareExact(baseline, candidate, metricNames, artifactNames) {
 }
 
 // src/util/format.ts
-function num(x, digits2 = 4) {
+function num(x, digits = 4) {
   if (x === null || x === void 0) return "—";
   if (!Number.isFinite(x)) return x > 0 ? "∞" : "−∞";
   if (x === 0) return "0";
   const abs = Math.abs(x);
-  const s = abs >= 1e-3 && abs < 1e6 ? String(Number(abs.toPrecision(digits2))) : abs.toExponential(Math.max(1, digits2 - 2)).replace("e-", "e−");
+  const s = abs >= 1e-3 && abs < 1e6 ? String(Number(abs.toPrecision(digits))) : abs.toExponential(Math.max(1, digits - 2)).replace("e-", "e−");
   return x < 0 ? `−${s}` : s;
 }
 function signed(x) {
@@ -28178,9 +28188,9 @@ function listSome(items, max = 3) {
 function showValue(v) {
   return v === void 0 ? "(none)" : typeof v === "string" ? v : JSON.stringify(v);
 }
-function significant(x, digits2) {
+function significant(x, digits) {
   if (!Number.isFinite(x)) return Number.isNaN(x) ? "NaN" : x > 0 ? "∞" : "−∞";
-  return String(Number(x.toPrecision(digits2)));
+  return String(Number(x.toPrecision(digits)));
 }
 function firstLine(text) {
   const end = text.indexOf("\n");
@@ -29176,8 +29186,8 @@ function clonePlan(p) {
     } : {}
   };
 }
-function round(x, digits2) {
-  return Number(x.toPrecision(digits2));
+function round(x, digits) {
+  return Number(x.toPrecision(digits));
 }
 function informationFractions(looks, nBaseline, design) {
   const last = looks[looks.length - 1];
@@ -29653,6 +29663,23 @@ var seedsSchema = external_exports.union([fixedSeedsSchema, sequentialSeedsSchem
   error: (issue2) => `${SEEDS_EXPECTED}, got ${show(issue2.input)}`
 });
 var relPath = external_exports.string().min(1, "must not be empty");
+var dataEntrySchema = external_exports.union([
+  relPath,
+  external_exports.object({
+    path: relPath,
+    /** An absolute path outside the project, e.g. a mounted dataset volume. */
+    external: external_exports.boolean().default(false),
+    /** The snapshot it was taken from: `s3://bucket/key@version-id`, a dataset snapshot id, … */
+    source: external_exports.string().min(1).optional(),
+    /** The extraction query, inline or as a file in the project. */
+    query: external_exports.union([external_exports.string().min(1), external_exports.object({ file: relPath }).strict()]).optional(),
+    /** The preprocessing scripts that produced it (files in the project); their content is fingerprinted. */
+    preprocess: external_exports.array(relPath).default([])
+  }).strict().refine((d) => !d.external || d.path.startsWith("/"), {
+    message: "an external: true data path must be absolute (e.g. /mnt/datasets/train)",
+    path: ["path"]
+  })
+]);
 var configFileSchema = external_exports.object({
   version: external_exports.literal(1, { error: "expected version: 1" }),
   train: external_exports.object({
@@ -29701,7 +29728,7 @@ var configFileSchema = external_exports.object({
     "name at least one metric, e.g. accuracy: {margin: 0.01}"
   ),
   artifacts: external_exports.array(relPath).default([]),
-  data: external_exports.array(relPath).default([]),
+  data: external_exports.array(dataEntrySchema).default([]),
   /**
    * Config files, parsed and diffed key by key: YAML, JSON, TOML, Python (.py: literal assignments,
    * read with Python's ast, never run), INI/CFG and .env; or {resolved: PATH}, a file the training
@@ -29756,7 +29783,7 @@ var configFileSchema = external_exports.object({
   path: ["seeds"]
 });
 var configSchema = configFileSchema.transform(
-  ({ metrics: { file: file2, pattern, ...named }, seeds, config: config2, ...rest }) => {
+  ({ metrics: { file: file2, pattern, ...named }, seeds, config: config2, data, ...rest }) => {
     const fixed = Array.isArray(seeds);
     const patterns = Array.isArray(pattern) ? pattern : pattern ? [pattern] : [];
     const groups = new Set(patterns.flatMap(patternGroups));
@@ -29771,6 +29798,12 @@ var configSchema = configFileSchema.transform(
       /** metrics.pattern as JavaScript regular expressions' sources (Python's (?P<name>…) accepted). */
       metricPatterns: patterns.map(jsPattern),
       metrics,
+      /** data: paths, as listed. */
+      data: data.map((d) => typeof d === "string" ? d : d.path),
+      /** data: entries with everything they declare (a plain path: not external, no lineage). */
+      dataEntries: data.map(
+        (d) => typeof d === "string" ? { path: d, external: false, preprocess: [] } : d
+      ),
       /** config: files (repository paths). */
       config: config2.filter((c) => typeof c === "string"),
       /** config: {resolved: PATH} entries: files the training writes into {out}. */
@@ -30030,6 +30063,11 @@ function configEntryPath(doc, value2) {
   });
   return i < 0 ? ["config"] : ["config", i];
 }
+function rawData(doc, i) {
+  const list = doc.get("data");
+  const item = (0, import_yaml.isSeq)(list) ? list.items[i] : void 0;
+  return (0, import_yaml.isScalar)(item) ? item.value : item;
+}
 function checkConfinement(config2, doc, lines, name) {
   const root = path4.resolve(config2.root);
   const entries = [
@@ -30043,7 +30081,34 @@ function checkConfinement(config2, doc, lines, name) {
       file: false
     })),
     { keyPath: ["baseline"], setting: "baseline:", value: config2.baseline, out: false, file: true },
-    ...config2.data.map((value2, i) => ({ keyPath: ["data", i], setting: "data:", value: value2, out: false, file: false })),
+    // External entries (a mounted volume) are outside the project by declaration; lineage files are inside it.
+    ...config2.dataEntries.flatMap((d, i) => [
+      ...d.external ? [] : [
+        {
+          keyPath: typeof rawData(doc, i) === "string" ? ["data", i] : ["data", i, "path"],
+          setting: "data:",
+          value: d.path,
+          out: false,
+          file: false
+        }
+      ],
+      ...d.preprocess.map((value2, j) => ({
+        keyPath: ["data", i, "preprocess", j],
+        setting: "data: preprocess",
+        value: value2,
+        out: false,
+        file: true
+      })),
+      ...typeof d.query === "object" ? [
+        {
+          keyPath: ["data", i, "query", "file"],
+          setting: "data: query.file",
+          value: d.query.file,
+          out: false,
+          file: true
+        }
+      ] : []
+    ]),
     ...config2.config.map((value2) => ({
       keyPath: configEntryPath(doc, value2),
       setting: "config:",
@@ -30067,7 +30132,7 @@ function checkConfinement(config2, doc, lines, name) {
     if (rel === void 0) {
       throw new GateError(
         `${where}: The ${e.setting} entry "${e.value}" points outside ${folder}.`,
-        e.out ? `Give ${key} as a path inside the folder the training writes to, relative to it (e.g. ${key === "metrics.file" ? "metrics.json" : "model.bin"}).` : `List paths inside the repository, relative to ${root}, in ${key}: in ${name}.`
+        e.out ? `Give ${key} as a path inside the folder the training writes to, relative to it (e.g. ${key === "metrics.file" ? "metrics.json" : "model.bin"}).` : `List paths inside the repository, relative to ${root}, in ${key}: in ${name}.${e.setting === "data:" ? ` Data on a mounted volume is listed as {path: ${JSON.stringify(e.value)}, external: true}.` : ""}`
       );
     }
     if (rel === "" && e.file) {
@@ -30099,7 +30164,7 @@ function locate(doc, lines, keyPath, key) {
 
 // src/diagnose/run.ts
 import { rename as rename3, rm as rm4 } from "node:fs/promises";
-import path14 from "node:path";
+import path15 from "node:path";
 
 // src/fingerprint/checkpoint.ts
 import { createHash } from "node:crypto";
@@ -30381,11 +30446,11 @@ async function readCheckpoint(python, file2, out) {
   return { content: checkpointContent(doc.leaves, doc.embeds ?? []) };
 }
 async function diffCheckpoints(python, a, b) {
-  const path23 = (f) => python.runtime.pathFor(f);
+  const path25 = (f) => python.runtime.pathFor(f);
   const r = await runPythonScript(
     python,
     CHECKPOINT_PY,
-    ["diff", path23(a.file), path23(b.file), a.out, b.out],
+    ["diff", path25(a.file), path25(b.file), a.out, b.out],
     CHECKPOINT_MARK
   );
   if (!r.ok) return { problem: r.problem };
@@ -30398,7 +30463,7 @@ async function diffCheckpoints(python, a, b) {
 
 // src/train/run-seed.ts
 import { mkdir as mkdir3, rm as rm3, stat as stat3 } from "node:fs/promises";
-import path11 from "node:path";
+import path12 from "node:path";
 
 // src/fingerprint/config.ts
 var import_dotenv = __toESM(require_dist2(), 1);
@@ -31578,7 +31643,7 @@ async function fingerprintConfigFiles(files, root, opts = {}) {
 
 // src/fingerprint/data.ts
 import { readdir, realpath as realpath4, stat as stat2 } from "node:fs/promises";
-import path9 from "node:path";
+import path10 from "node:path";
 
 // src/util/log-lines.ts
 function inertLogLines(text) {
@@ -31593,6 +31658,69 @@ var stderrLogger = {
 `)
 };
 
+// src/fingerprint/git.ts
+import { execFile } from "node:child_process";
+var FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+function git(root, args) {
+  return new Promise((resolve) => {
+    execFile(
+      "git",
+      ["-C", root, ...args],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout) => resolve(err ? null : stdout)
+    );
+  });
+}
+async function gitCommit(root) {
+  const head = (await git(root, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]))?.trim();
+  return head && FULL_SHA.test(head) ? head : null;
+}
+async function changedFilesSince(root, commit) {
+  if (!FULL_SHA.test(commit)) return null;
+  if (await git(root, ["cat-file", "-e", "--end-of-options", `${commit}^{commit}`]) === null) return null;
+  const changed = await git(root, [
+    "diff",
+    "--name-only",
+    "--relative",
+    "--no-renames",
+    "--end-of-options",
+    commit,
+    "--"
+  ]);
+  return changed === null ? null : changed.split("\n").filter(Boolean).sort();
+}
+async function resolveCommit(root, ref) {
+  return (await git(root, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]))?.trim() || null;
+}
+async function fileAtCommit(root, commit, rel) {
+  if (!FULL_SHA.test(commit)) return null;
+  return git(root, ["show", "--end-of-options", `${commit}:./${rel}`]);
+}
+function lfsTracked(root, paths) {
+  return new Promise((resolve) => {
+    if (!paths.length) return resolve(/* @__PURE__ */ new Set());
+    const child2 = execFile(
+      "git",
+      ["-C", root, "check-attr", "-z", "--stdin", "filter"],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout) => {
+        if (err) return resolve(/* @__PURE__ */ new Set());
+        const parts = stdout.split("\0");
+        const out = /* @__PURE__ */ new Set();
+        for (let i = 0; i + 2 < parts.length; i += 3) if (parts[i + 2] === "lfs") out.add(parts[i]);
+        resolve(out);
+      }
+    );
+    child2.stdin?.on("error", () => {
+    });
+    child2.stdin?.end(paths.map((p) => `${p}\0`).join(""));
+  });
+}
+async function lfsObjectStore(root) {
+  const dir = (await git(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"]))?.trim();
+  return dir ? `${dir}/lfs/objects` : null;
+}
+
 // src/fingerprint/hash-pool.ts
 import os2 from "node:os";
 import { Worker } from "node:worker_threads";
@@ -31600,7 +31728,7 @@ import { Worker } from "node:worker_threads";
 // src/fingerprint/hash-worker.ts
 var LFS_POINTER_MAX = 1024;
 var LFS_VERSION_LINE = "version https://git-lfs.github.com/spec/v1\n";
-var HASH_WORKER_SOURCE = `
+var HASH_WORKER_SOURCE = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
@@ -31611,10 +31739,12 @@ const LFS_HEAD = ${JSON.stringify(LFS_VERSION_LINE)};
 const FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK; // a file swapped for a FIFO cannot block the open
 const buf = Buffer.allocUnsafe(CHUNK);
 
-const { items, shared, worker, deadline } = workerData;
+const { shared, worker, deadline } = workerData;
+const paths = workerData.paths.split('\0');
+const cached = workerData.cached.split('\0');
 const state = new Int32Array(shared);
 const sameVersion = (a, b) => a.size === b.size && a.mtimeNs === b.mtimeNs && a.ino === b.ino;
-const tuple = (st) => [String(st.size), String(st.mtimeNs), String(st.ino), String(st.ctimeNs)];
+const tuple = (st) => st.size + ':' + st.mtimeNs + ':' + st.ino + ':' + st.ctimeNs;
 
 function hashOnce(abs) {
   const fd = fs.openSync(abs, FLAGS);
@@ -31645,78 +31775,85 @@ function hashOnce(abs) {
   }
 }
 
-function hashItem(i, item) {
-  if (item.cached) {
-    const st = fs.statSync(item.abs, { bigint: true, throwIfNoEntry: false });
+const lines = [];
+const pointers = [];
+
+/** Hashes item i; false when the gate must stop on it. */
+function hashItem(i) {
+  const abs = paths[i];
+  const entry = cached[i];
+  if (entry) {
+    const st = fs.statSync(abs, { bigint: true, throwIfNoEntry: false });
     if (st && st.isFile()) {
       const t = tuple(st);
-      const c = item.cached;
-      if (t[0] === c[0] && t[1] === c[1] && t[2] === c[2] && t[3] === c[3]) {
-        return { i, kind: 'ok', sha256: c[4], size: Number(st.size), stat: t, fromCache: true };
+      if (entry.length === t.length + 65 && entry.startsWith(t + ':')) {
+        lines.push(i + '\t' + entry.slice(t.length + 1) + '\t' + st.size + '\t' + t + '\t1');
+        return true;
       }
     }
   }
   for (let attempt = 0; attempt < 2; attempt++) {
-    const r = hashOnce(item.abs);
-    if (r === 'timeout') return { i, kind: 'timeout' };
+    const r = hashOnce(abs);
+    if (r === 'timeout') {
+      lines.push(i + '\t!timeout\t');
+      return false;
+    }
     if (r) {
-      const row = { i, kind: 'ok', sha256: r.sha256, size: r.size, stat: r.stat, fromCache: false };
-      if (r.pointer !== undefined) row.lfsPointer = r.pointer;
-      return row;
+      lines.push(i + '\t' + r.sha256 + '\t' + r.size + '\t' + r.stat + '\t0');
+      if (r.pointer !== undefined) pointers.push([i, r.pointer]);
+      return true;
     }
   }
-  return { i, kind: 'changed' };
+  lines.push(i + '\t!changed\t');
+  return false;
 }
 
-const rows = [];
 for (;;) {
   if (Atomics.load(state, 1) !== 0) break;
   const i = Atomics.add(state, 0, 1);
-  if (i >= items.length) break;
+  if (i >= paths.length) break;
   Atomics.store(state, 2 + worker, i);
-  let row;
+  let ok;
   try {
-    row = hashItem(i, items[i]);
+    ok = hashItem(i);
   } catch (err) {
-    row = { i, kind: 'error', code: (err && err.code) || String(err) };
+    lines.push(i + '\t!error\t' + String((err && err.code) || err).replace(/[\t\n]/g, ' '));
+    ok = false;
   }
-  rows.push(row);
-  if (row.kind !== 'ok') Atomics.store(state, 1, 1); // stop everyone: the gate fails on this file
+  if (!ok) Atomics.store(state, 1, 1); // stop everyone: the gate fails on this file
 }
 Atomics.store(state, 2 + worker, -1);
-parentPort.postMessage(rows);
+parentPort.postMessage({ lines: lines.join('\n'), pointers });
 `;
 
 // src/fingerprint/hash-pool.ts
 function poolSize(files) {
   return Math.max(1, Math.min(os2.availableParallelism(), files));
 }
-function hashInPool(items, deadline) {
-  const threads = poolSize(items.length);
+function hashInPool(paths, cached2, deadline) {
+  const threads = poolSize(paths.length);
   const shared = new SharedArrayBuffer(4 * (2 + threads));
   const state = new Int32Array(shared);
   state.fill(-1, 2);
+  const joinedPaths = paths.join("\0");
+  const joinedCached = cached2.join("\0");
   const workers = [];
-  const results = Array.from({ length: threads }, (_, worker) => {
-    const job = { items, shared, worker, deadline };
+  const answers = Array.from({ length: threads }, (_, worker) => {
+    const job = { paths: joinedPaths, cached: joinedCached, shared, worker, deadline };
     const w = new Worker(HASH_WORKER_SOURCE, { eval: true, workerData: job, execArgv: [] });
     workers.push(w);
     return new Promise((resolve, reject) => {
-      w.once("message", (rows2) => {
-        resolve(rows2);
+      w.once("message", (answer) => {
+        resolve(answer);
         void w.terminate();
       });
       w.once("error", reject);
       w.once("exit", (code) => reject(new Error(`hashing thread ${worker} exited (code ${code}) without results`)));
     });
   });
-  const rows = Promise.all(results).then((perThread) => {
-    const all = perThread.flat().sort((a, b) => a.i - b.i);
-    const firstBad = all.findIndex((r) => r.kind !== "ok");
-    return firstBad < 0 ? all : all.slice(0, firstBad + 1);
-  });
+  const results = Promise.all(answers).then((all) => collate(all, paths.length));
   return {
-    rows,
+    results,
     busy: () => Array.from(state.subarray(2)).filter((i) => i >= 0),
     stop: async () => {
       Atomics.store(state, 1, 1);
@@ -31724,53 +31861,139 @@ function hashInPool(items, deadline) {
     }
   };
 }
+function collate(answers, n) {
+  const out = {
+    sha256: new Array(n),
+    size: new Array(n),
+    stat: new Array(n),
+    fromCache: new Uint8Array(n),
+    pointers: /* @__PURE__ */ new Map()
+  };
+  for (const answer of answers) {
+    for (const [i, text] of answer.pointers) out.pointers.set(i, text);
+    if (!answer.lines) continue;
+    for (const line of answer.lines.split("\n")) {
+      const [index, sha2, size, stat6, fromCache] = line.split("	");
+      const i = Number(index);
+      if (sha2.startsWith("!")) {
+        if (!out.failure || i < out.failure.i)
+          out.failure = { i, kind: sha2.slice(1), code: size };
+        continue;
+      }
+      out.sha256[i] = sha2;
+      out.size[i] = Number(size);
+      out.stat[i] = stat6;
+      out.fromCache[i] = fromCache === "1" ? 1 : 0;
+    }
+  }
+  return out;
+}
+
+// src/fingerprint/lfs.ts
+import { access } from "node:fs/promises";
+import path8 from "node:path";
+function parseLfsPointer(text) {
+  if (!text.endsWith("\n")) return void 0;
+  const lines = text.slice(0, -1).split("\n");
+  if (lines[0] !== "version https://git-lfs.github.com/spec/v1") return void 0;
+  const keys = [];
+  let oid;
+  let size;
+  for (const line of lines.slice(1)) {
+    const m = /^([a-z0-9.-]+) (\S.*)$/.exec(line);
+    if (!m) return void 0;
+    const [, key, value2] = m;
+    if (keys.length && keys.at(-1) >= key) return void 0;
+    keys.push(key);
+    if (key === "oid") oid = /^sha256:([0-9a-f]{64})$/.exec(value2)?.[1];
+    if (key === "size" && /^\d{1,15}$/.test(value2)) size = Number(value2);
+  }
+  return oid && size !== void 0 ? { oid, size } : void 0;
+}
+async function refuseLfsPointers(root, pointers) {
+  const first = pointers.entries().next().value;
+  if (!first) return;
+  const [rel, { oid }] = first;
+  const store = await lfsObjectStore(root);
+  const local = store && await access(path8.join(store, oid.slice(0, 2), oid.slice(2, 4), oid)).then(
+    () => true,
+    () => false
+  );
+  const more = pointers.size > 1 ? ` (and ${pointers.size - 1} more)` : "";
+  throw new GateError(
+    local ? `Data file ${rel}${more} is a git-LFS pointer, not its content: the object ${oid.slice(0, 12)}… is in this clone's LFS store but not checked out, so the training would read the pointer.` : `Data file ${rel}${more} is a git-LFS pointer whose object ${oid.slice(0, 12)}… is missing from this clone (${store ?? ".git/lfs/objects"}), so the training would read the pointer, not the data.`,
+    local ? "Run `git lfs checkout` before training (drift needs no content: it fingerprints the pointer)." : "Run `git lfs pull` (in CI: actions/checkout with `lfs: true`) before training; `repro-gate drift` works without the content."
+  );
+}
 
 // src/fingerprint/stat-cache.ts
 import { mkdir as mkdir2, readFile as readFile2, rename as rename2, stat, writeFile as writeFile2 } from "node:fs/promises";
-import path8 from "node:path";
+import path9 from "node:path";
 
 // src/schema/stat-cache.ts
 var STAT_CACHE_VERSION = 1;
-var digits = external_exports.string().regex(/^\d{1,30}$/);
-var sha2562 = external_exports.string().regex(/^[0-9a-f]{64}$/);
+var LINE = /^(\/[^\t\n]*)\t(\d{1,20}:\d{1,30}:\d{1,30}:\d{1,30}:[0-9a-f]{64})$/;
 var statCacheSchema = external_exports.object({
   version: external_exports.literal(STAT_CACHE_VERSION),
-  /** Absolute path → [size, mtime ns, inode, ctime ns, sha256]. */
-  files: external_exports.record(external_exports.string().startsWith("/"), external_exports.tuple([digits, digits, digits, digits, sha2562]))
+  files: external_exports.string().transform((text, ctx) => {
+    const entries = /* @__PURE__ */ new Map();
+    if (text === "") return entries;
+    const lines = text.split("\n");
+    for (const [n, line] of lines.entries()) {
+      const m = LINE.exec(line);
+      if (!m) {
+        ctx.addIssue({
+          code: "custom",
+          message: `line ${n + 1} is not "<absolute path>\\t<size>:<mtime ns>:<inode>:<ctime ns>:<sha256>"`
+        });
+        return external_exports.NEVER;
+      }
+      entries.set(m[1], m[2]);
+    }
+    return entries;
+  })
 }).strict();
+function statCacheText(entries) {
+  return JSON.stringify({
+    version: STAT_CACHE_VERSION,
+    files: Array.from(entries, ([abs, entry]) => `${abs}	${entry}`).join("\n")
+  });
+}
 
 // src/fingerprint/stat-cache.ts
-function trustedEntries(files, writtenNs) {
+function trustedEntries(entries, writtenNs) {
   const out = /* @__PURE__ */ new Map();
-  for (const [abs, entry] of Object.entries(files)) if (BigInt(entry[1]) < writtenNs) out.set(abs, entry);
+  for (const [abs, entry] of entries) {
+    const a = entry.indexOf(":") + 1;
+    if (BigInt(entry.slice(a, entry.indexOf(":", a))) < writtenNs) out.set(abs, entry);
+  }
   return out;
 }
 async function loadStatCache(file2, warn) {
   const st = await stat(file2, { bigint: true }).catch(() => void 0);
   if (!st) return { entries: /* @__PURE__ */ new Map(), stale: false };
-  let parsed;
-  try {
-    parsed = statCacheSchema.safeParse(JSON.parse(await readFile2(file2, "utf8")));
-  } catch (err) {
-    warn(
-      `The stat cache ${file2} is not valid JSON (${err.message}); discarded, every data file is hashed again.`
-    );
+  const discard = (why) => {
+    warn(`The stat cache ${file2} ${why}; discarded, every data file is hashed again.`);
     return { entries: /* @__PURE__ */ new Map(), stale: true };
+  };
+  let json2;
+  try {
+    json2 = JSON.parse(await readFile2(file2, "utf8"));
+  } catch (err) {
+    return discard(`is not valid JSON (${err.message})`);
   }
+  const parsed = statCacheSchema.safeParse(json2);
   if (!parsed.success) {
     const issue2 = parsed.error.issues[0];
-    warn(
-      `The stat cache ${file2} is not in the expected format (${issue2?.path.join(".") || "top level"}: ${issue2?.message}); discarded, every data file is hashed again.`
-    );
-    return { entries: /* @__PURE__ */ new Map(), stale: true };
+    return discard(`is not in the expected format (${issue2?.path.join(".") || "top level"}: ${issue2?.message})`);
   }
   const entries = trustedEntries(parsed.data.files, st.mtimeNs);
-  return { entries, stale: entries.size !== Object.keys(parsed.data.files).length };
+  return { entries, stale: entries.size !== parsed.data.files.size };
 }
 async function saveStatCache(file2, entries) {
-  await mkdir2(path8.dirname(file2), { recursive: true });
+  await mkdir2(path9.dirname(file2), { recursive: true });
   const tmp = `${file2}.${process.pid}.tmp`;
-  await writeFile2(tmp, JSON.stringify({ version: STAT_CACHE_VERSION, files: Object.fromEntries(entries) }));
+  await writeFile2(tmp, statCacheText(entries));
   await rename2(tmp, file2);
 }
 
@@ -31784,7 +32007,7 @@ async function walk(ctx, abs, rel, entry, viaLink, ancestors) {
   const dirents = await readdir(abs, { withFileTypes: true });
   for (const d of sortBytesBy(dirents, (x) => x.name)) {
     const { name } = d;
-    const childAbs = path9.join(abs, name);
+    const childAbs = path10.join(abs, name);
     const childRel = join(rel, name);
     const isLink = d.isSymbolicLink();
     let st;
@@ -31820,9 +32043,9 @@ async function walk(ctx, abs, rel, entry, viaLink, ancestors) {
     }
   }
 }
-async function collect(ctx, entries, root) {
+async function collect(ctx, entries, root, external = /* @__PURE__ */ new Set()) {
   for (const entry of entries) {
-    const { abs, rel } = resolveEntry(root, entry, "data");
+    const { abs, rel } = external.has(entry) ? { abs: path10.resolve(entry), rel: toPosix(path10.resolve(entry)) } : resolveEntry(root, entry, "data");
     ctx.checkTime(() => `looking up data: entry "${entry}"`);
     const st = await stat2(abs).catch((err) => {
       if (err.code === "ENOENT" || err.code === "ENOTDIR" || err.code === "ELOOP") return void 0;
@@ -31830,9 +32053,14 @@ async function collect(ctx, entries, root) {
     });
     if (!st) {
       if (ctx.tolerant) continue;
+      if (external.has(entry))
+        throw new GateError(
+          `External data path "${entry}" listed in data: (external: true) does not exist.`,
+          "Mount the volume that holds it before running the gate (in CI: a step before this one), or fix the path in repro-gate.yml."
+        );
       throw new GateError(
         `Data path "${entry}" listed in data: does not exist (looked for ${abs}).`,
-        `Fix the data: list in repro-gate.yml (paths are relative to ${path9.resolve(root)}), or create the file.`
+        `Fix the data: list in repro-gate.yml (paths are relative to ${path10.resolve(root)}), or create the file.`
       );
     }
     if (!st.isFile() && !st.isDirectory()) {
@@ -31843,7 +32071,7 @@ async function collect(ctx, entries, root) {
       );
     }
     const real = await realpath4(abs);
-    const viaLink = real !== path9.resolve(abs);
+    const viaLink = real !== path10.resolve(abs);
     if (viaLink && st.isDirectory()) {
       const reason = await pseudoLocationReason(real, st);
       if (reason) {
@@ -31858,16 +32086,25 @@ async function collect(ctx, entries, root) {
 function version2(st) {
   return `${st.size}:${st.mtimeNs}:${st.ino}`;
 }
-function rowError(row, rel, what, limit) {
-  if (row.kind === "timeout") return timeUpError(limit, `hashing ${what}`);
-  if (row.kind === "changed")
+async function lfsPointers(root, texts, list) {
+  const candidates = /* @__PURE__ */ new Map();
+  for (const [i, text] of texts) {
+    const pointer = parseLfsPointer(text);
+    if (pointer) candidates.set(list[i]?.[0], pointer);
+  }
+  if (!candidates.size) return candidates;
+  const tracked = await lfsTracked(root, [...candidates.keys()]);
+  return new Map([...candidates].filter(([rel]) => tracked.has(rel)));
+}
+function failureError(failure2, rel, what, limit) {
+  if (failure2.kind === "timeout") return timeUpError(limit, `hashing ${what}`);
+  if (failure2.kind === "changed")
     return new GateError(
       `Data file ${rel} changed while it was being fingerprinted (twice in a row), so its hash would not match any one version of it.`,
       "Something is still writing to it (a download, a running job): fingerprint it once it is complete, or leave it out of data: in repro-gate.yml."
     );
-  const code = row.kind === "error" ? row.code : row.kind;
   return new GateError(
-    `Cannot read data file ${rel} (${code}).`,
+    `Cannot read data file ${rel} (${failure2.code}).`,
     "Check that the file exists and is readable by the runner."
   );
 }
@@ -31890,35 +32127,31 @@ async function fingerprintData(entries, root, opts = {}) {
   let list = [];
   const work = (async () => {
     const found = /* @__PURE__ */ new Map();
-    await collect({ out: found, warn, checkTime, tolerant: false }, entries, root);
-    for (const [rel, f] of [...found]) {
-      if (!f.viaLink) continue;
-      checkTime(() => `looking up ${rel} (data: entry "${f.entry}")`);
-      const real = await realpath4(f.abs);
+    await collect({ out: found, warn, checkTime, tolerant: false }, entries, root, opts.external);
+    for (const [rel2, f2] of [...found]) {
+      if (!f2.viaLink) continue;
+      checkTime(() => `looking up ${rel2} (data: entry "${f2.entry}")`);
+      const real = await realpath4(f2.abs);
       const reason = await pseudoLocationReason(real, await stat2(real));
       if (reason) {
-        warn(`Data file ${rel} ${reason}; skipped (the kernel's files are not data).`);
-        found.delete(rel);
+        warn(`Data file ${rel2} ${reason}; skipped (the kernel's files are not data).`);
+        found.delete(rel2);
       }
     }
-    list = sortBytesBy(found, ([rel]) => rel);
+    list = sortBytesBy(found, ([rel2]) => rel2);
     const cache3 = opts.statCache ? await loadStatCache(opts.statCache, warn) : void 0;
-    const items = list.map(([, f]) => ({ abs: f.abs, cached: cache3?.entries.get(f.abs) }));
-    const rows2 = [];
-    if (items.length) {
-      const [rel, f] = list[0];
-      const others = list.length > 1 ? ` and ${plural2(list.length - 1, "other file")}` : "";
-      checkTime(() => `hashing ${rel} (data: entry "${f.entry}")${others}`);
-      pool = hashInPool(items, deadline);
-      rows2.push(...await pool.rows);
+    if (!list.length) return { results: void 0, cache: cache3 };
+    const [rel, f] = list[0];
+    const others = list.length > 1 ? ` and ${plural2(list.length - 1, "other file")}` : "";
+    checkTime(() => `hashing ${rel} (data: entry "${f.entry}")${others}`);
+    const paths = list.map(([, x]) => x.abs);
+    pool = hashInPool(paths, cache3 ? paths.map((p) => cache3.entries.get(p) ?? "") : [], deadline);
+    const results = await pool.results;
+    if (results.failure) {
+      const [badRel, bad] = list[results.failure.i];
+      throw failureError(results.failure, badRel, `${badRel} (data: entry "${bad.entry}")`, limit);
     }
-    const bad = rows2.find((r) => r.kind !== "ok");
-    if (bad) {
-      const [rel, f] = list[bad.i];
-      throw rowError(bad, rel, `${rel} (data: entry "${f.entry}")`, limit);
-    }
-    if (rows2.length !== list.length) throw new Error(`hashed ${rows2.length} of ${list.length} data files`);
-    return { rows: rows2, cache: cache3 };
+    return { results, cache: cache3 };
   })();
   let timer;
   const clock = new Promise((_, reject) => {
@@ -31940,26 +32173,37 @@ async function fingerprintData(entries, root, opts = {}) {
   } finally {
     clearTimeout(timer);
   }
-  const { rows, cache: cache2 } = done;
-  const files = rows.map((r) => [
-    list[r.i]?.[0],
-    { sha256: r.sha256, size: r.size }
-  ]);
-  const fromCache = rows.filter((r) => r.fromCache).length;
-  opts.counts?.({ hashed: rows.length - fromCache, fromCache });
-  if (opts.statCache && cache2 && (cache2.stale || fromCache !== rows.length || cache2.entries.size !== rows.length)) {
-    const next = new Map(
-      rows.map((r) => [list[r.i][1].abs, [...r.stat, r.sha256]])
-    );
+  const { results: r, cache: cache2 } = done;
+  if (!r) {
+    if (opts.statCache && cache2?.entries.size) await saveStatCache(opts.statCache, /* @__PURE__ */ new Map());
+    opts.counts?.({ hashed: 0, fromCache: 0 });
+    return { files: {} };
+  }
+  const pointers = await lfsPointers(root, r.pointers, list);
+  const files = list.map(([rel], i) => {
+    const pointer = pointers.size ? pointers.get(rel) : void 0;
+    return [
+      rel,
+      pointer ? { sha256: pointer.oid, size: pointer.size } : { sha256: r.sha256[i], size: r.size[i] }
+    ];
+  });
+  if (opts.lfs === "require-content") await refuseLfsPointers(root, pointers);
+  let fromCache = 0;
+  for (const c of r.fromCache) fromCache += c;
+  opts.counts?.({ hashed: list.length - fromCache, fromCache });
+  const cacheable = list.length - r.pointers.size;
+  if (opts.statCache && cache2 && (cache2.stale || fromCache !== cacheable || cache2.entries.size !== cacheable)) {
+    const next = /* @__PURE__ */ new Map();
+    for (const [i, [, f]] of list.entries()) if (!r.pointers.has(i)) next.set(f.abs, `${r.stat[i]}:${r.sha256[i]}`);
     await saveStatCache(opts.statCache, next);
   }
   return { files: Object.fromEntries(files) };
 }
-async function statSnapshot(entries, root) {
+async function statSnapshot(entries, root, external) {
   const found = /* @__PURE__ */ new Map();
   await collect({ out: found, warn: () => {
   }, checkTime: () => {
-  }, tolerant: true }, entries, root);
+  }, tolerant: true }, entries, root, external);
   const snapshot = /* @__PURE__ */ new Map();
   for (const [rel, f] of sortBytesBy(found, ([r]) => r)) {
     const st = await stat2(f.abs, { bigint: true }).catch(() => void 0);
@@ -31972,7 +32216,7 @@ async function statSnapshot(entries, root) {
 
 // src/train/metrics.ts
 var import_yaml3 = __toESM(require_dist(), 1);
-import path10 from "node:path";
+import path11 from "node:path";
 
 // src/util/csv.ts
 function parseCsv(text) {
@@ -32078,8 +32322,8 @@ function extractMetrics(doc, names, where) {
   }
   return Object.fromEntries(values);
 }
-async function readMetrics(file2, names, where, outDir = path10.dirname(file2)) {
-  const rel = path10.relative(outDir, file2);
+async function readMetrics(file2, names, where, outDir = path11.dirname(file2)) {
+  const rel = path11.relative(outDir, file2);
   let text = await readConfinedFile(outDir, rel, "metrics.file", {
     folder: "the run's output folder",
     maxBytes: METRICS_MAX_BYTES,
@@ -32087,7 +32331,7 @@ async function readMetrics(file2, names, where, outDir = path10.dirname(file2)) 
   });
   if (text === null) throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
   text = text.replace(/^\uFEFF/, "");
-  const ext = path10.extname(file2).toLowerCase();
+  const ext = path11.extname(file2).toLowerCase();
   if (ext === ".jsonl" || ext === ".ndjson")
     return extractMetrics(latestRecords(parseJsonLines(text, where), names), names, where);
   if (ext === ".csv") return extractMetrics(lastCsvValues(text, names, where), names, where);
@@ -32210,7 +32454,7 @@ function substitute(argv, seed, out) {
   return argv.map((arg) => arg.replaceAll("{seed}", String(seed)).replaceAll("{out}", out));
 }
 function seedOutDir(outRoot2, seed) {
-  return path11.join(outRoot2, `seed-${seed}`);
+  return path12.join(outRoot2, `seed-${seed}`);
 }
 var QUOTED_LINE_CHARS = 300;
 function lastLines(tail) {
@@ -32219,7 +32463,7 @@ function lastLines(tail) {
 async function runSeed(ctx, seed) {
   const { config: config2, runtime, log } = ctx;
   const outDir = seedOutDir(ctx.outRoot, seed);
-  const logFile = path11.join(ctx.logDir, `seed-${seed}.log`);
+  const logFile = path12.join(ctx.logDir, `seed-${seed}.log`);
   await rm3(outDir, { recursive: true, force: true });
   await mkdir3(outDir, { recursive: true });
   await mkdir3(ctx.logDir, { recursive: true });
@@ -32266,7 +32510,7 @@ ${quoted || "    (none)"}
   }
   const metrics = await collectMetrics(ctx, seed, outDir, patterns);
   for (const artifact of config2.artifacts) {
-    const found = await stat3(path11.join(outDir, artifact)).catch(() => void 0);
+    const found = await stat3(path12.join(outDir, artifact)).catch(() => void 0);
     if (!found) {
       throw new GateError(
         `Seed ${seed}: the training did not write the artifact "${artifact}" into its output folder ${outDir}.`,
@@ -32285,7 +32529,7 @@ async function collectMetrics(ctx, seed, outDir, patterns) {
   const names = config2.metrics.map((m) => m.name);
   const fromOutput = patterns ? patterns.values(names, `seed ${seed}'s output`) : {};
   const rest = names.filter((n) => !Object.hasOwn(fromOutput, n));
-  const fromFile = rest.length ? await readMetrics(path11.join(outDir, config2.metricsFile), rest, `seed ${seed}'s ${config2.metricsFile}`, outDir) : {};
+  const fromFile = rest.length ? await readMetrics(path12.join(outDir, config2.metricsFile), rest, `seed ${seed}'s ${config2.metricsFile}`, outDir) : {};
   return Object.fromEntries([...Object.entries(fromOutput), ...Object.entries(fromFile)]);
 }
 async function readCheckpoints(ctx, artifacts, outDir, out) {
@@ -32298,7 +32542,7 @@ async function readCheckpoints(ctx, artifacts, outDir, out) {
   };
   for (const [name, entry] of Object.entries(artifacts)) {
     if (!CHECKPOINT_FILE.test(name)) continue;
-    const r = await readCheckpoint(python, path11.join(outDir, name), out);
+    const r = await readCheckpoint(python, path12.join(outDir, name), out);
     if ("content" in r) {
       entry.content = r.content;
       if (r.content.embedsOut.length) {
@@ -32341,7 +32585,7 @@ function note(ctx, warning) {
 import { createHash as createHash4 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
 import { open as open3, readFile as readFile3, stat as stat4 } from "node:fs/promises";
-import path12 from "node:path";
+import path13 from "node:path";
 
 // src/diagnose/compare-arrays.ts
 import { createHash as createHash2 } from "node:crypto";
@@ -32683,11 +32927,11 @@ function compareArrays(name, before, after) {
   if (before.kind === "numeric" && after.kind === "numeric") return compareNumeric(d, before, after);
   return compareText(d, asText(before), asText(after));
 }
-function sha2563(buf) {
+function sha2562(buf) {
   return createHash2("sha256").update(buf).digest("hex");
 }
 function compareHashed(d, before, after) {
-  const hash2 = (a) => a.kind === "hashed" ? a.sha256 : a.kind === "numeric" ? sha2563(a.data) : sha2563(Buffer.from(JSON.stringify(a.values)));
+  const hash2 = (a) => a.kind === "hashed" ? a.sha256 : a.kind === "numeric" ? sha2562(a.data) : sha2562(Buffer.from(JSON.stringify(a.values)));
   const equal = d.dtypeBefore === d.dtypeAfter && sameShape(d.shapeBefore, d.shapeAfter) && hash2(before) === hash2(after);
   d.bitIdentical = equal;
   d.status = equal ? "identical" : "modified";
@@ -33156,7 +33400,7 @@ var DEFAULT_MAX_ARRAY_BYTES = 256 * 1024 * 1024;
 var DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
 var DEFAULT_MAX_ENTRIES = 1e4;
 function formatOf(name) {
-  const ext = path12.extname(name).toLowerCase();
+  const ext = path13.extname(name).toLowerCase();
   const known = {
     ".npy": "npy",
     ".npz": "npz",
@@ -33291,18 +33535,18 @@ async function openNpz(file2, size, limits) {
         return fromNpyBuffer(buf, limits);
       }
       if (!isNpy) {
-        const { sha256: sha2565 } = await hashZipEntry(fh, file2, e);
-        return { kind: "hashed", dtype: "bytes", shape: null, sha256: sha2565, note: "not a .npy entry: compared by SHA-256" };
+        const { sha256: sha2564 } = await hashZipEntry(fh, file2, e);
+        return { kind: "hashed", dtype: "bytes", shape: null, sha256: sha2564, note: "not a .npy entry: compared by SHA-256" };
       }
       const head = await streamZipEntry(fh, file2, e, NPY_MAX_HEADER + 12);
       const h = parseNpyHeader(head);
       if ("needBytes" in h) throw new FormatError(`entry ${e.name}: truncated .npy header`);
-      const { sha256: sha2564 } = await hashZipEntry(fh, file2, e, h.dataOffset);
+      const { sha256: sha2563 } = await hashZipEntry(fh, file2, e, h.dataOffset);
       return {
         kind: "hashed",
         dtype: h.dtype?.name ?? h.descr,
         shape: h.shape,
-        sha256: sha2564,
+        sha256: sha2563,
         note: h.dtype ? tooLarge(h.dataBytes ?? e.uncompressedSize, limits) : h.unsupported
       };
     };
@@ -33513,12 +33757,12 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
 async function diffArtifactDirs(beforeDir, afterDir, names, options = {}) {
   const out = [];
   for (const name of names)
-    out.push(await diffArtifacts(path12.join(beforeDir, name), path12.join(afterDir, name), name, options));
+    out.push(await diffArtifacts(path13.join(beforeDir, name), path13.join(afterDir, name), name, options));
   return out;
 }
 
 // src/diagnose/curves.ts
-import path13 from "node:path";
+import path14 from "node:path";
 
 // src/util/downsample.ts
 function downsampleIndices(n, max, must) {
@@ -33609,8 +33853,8 @@ function parseCurveLog(content, opts = {}) {
   return { stepKey, series, skippedLines };
 }
 async function readCurveLog(file2, opts = {}) {
-  const root = opts.root ?? path13.dirname(file2);
-  const content = await readConfinedFile(root, path13.relative(root, file2), "curves.file", {
+  const root = opts.root ?? path14.dirname(file2);
+  const content = await readConfinedFile(root, path14.relative(root, file2), "curves.file", {
     folder: "the run's output folder",
     hint: "Have the training write its per-step log into {out}."
   });
@@ -33672,8 +33916,8 @@ function compareCurves(a, b, opts = {}) {
 }
 async function diffCurveFiles(dirA, dirB, rel, opts = {}) {
   const [a, b] = await Promise.all([
-    readCurveLog(path13.join(dirA, rel), { ...opts, root: dirA }),
-    readCurveLog(path13.join(dirB, rel), { ...opts, root: dirB })
+    readCurveLog(path14.join(dirA, rel), { ...opts, root: dirA }),
+    readCurveLog(path14.join(dirB, rel), { ...opts, root: dirB })
   ]);
   return { a, b, divergences: compareCurves(a, b, opts) };
 }
@@ -33784,14 +34028,14 @@ async function diagnose(ctx, seed) {
   const once = async (dir, env) => {
     await rm4(dir, { recursive: true, force: true });
     const record3 = await runSeed({ ...ctx, env, logDir: dir }, seed);
-    const kept = path14.join(dir, "out");
+    const kept = path15.join(dir, "out");
     await rename3(seedOutDir(ctx.outRoot, seed), kept);
     return { record: record3, kept };
   };
   const twice = async (label, extraEnv) => {
     const env = { ...ctx.env, ...extraEnv };
-    const a = await once(path14.join(ctx.runRoot, `${label}-1`), env);
-    const b = await once(path14.join(ctx.runRoot, `${label}-2`), env);
+    const a = await once(path15.join(ctx.runRoot, `${label}-1`), env);
+    const b = await once(path15.join(ctx.runRoot, `${label}-2`), env);
     runs += 2;
     return { a: a.record, b: b.record, outA: a.kept, outB: b.kept };
   };
@@ -33894,8 +34138,8 @@ async function diffArtifacts2(ctx, outA, outB, differences) {
     }
     const r = await diffCheckpoints(
       python,
-      { file: path14.join(outA, name), out: "" },
-      { file: path14.join(outB, name), out: "" }
+      { file: path15.join(outA, name), out: "" },
+      { file: path15.join(outB, name), out: "" }
     );
     out.push(checkpointArtifactDiff(name, r, await diffArtifactDirs(outA, outB, [name])));
   }
@@ -34115,7 +34359,7 @@ function rankCause(input2) {
   if (data.length)
     return {
       cause: "data",
-      evidence: `${listSome(data.map((d) => `${d.path} ${d.change === "modified" ? "changed" : `was ${d.change}`}`))}, and ${moved}.`
+      evidence: `${listSome(data.map((d) => d.lineage ? `${d.path}: ${d.lineage} ${d.change === "modified" ? "changed" : d.change}` : `${d.path} ${d.change === "modified" ? "changed" : `was ${d.change}`}`))}, and ${moved}.`
     };
   if (config2.length) {
     const where = (c) => c.file === COMMAND_LINE ? `${c.file}.${c.key}` : `${c.file}: ${c.key}`;
@@ -34343,7 +34587,13 @@ var dataDriftSchema = external_exports.object({
   before: external_exports.string().nullable(),
   after: external_exports.string().nullable(),
   /** For text files tracked at the baseline commit: which lines changed. */
-  detail: external_exports.string().optional()
+  detail: external_exports.string().optional(),
+  /**
+   * Set when the entry's declared lineage changed rather than a file: its `source` (before/after
+   * are the values), `query` (SHA-256 of the text; detail shows the changed lines) or a
+   * `preprocess` file (SHA-256 of its content; detail names it).
+   */
+  lineage: external_exports.enum(["source", "query", "preprocess"]).optional()
 }).strict();
 var configDriftSchema = external_exports.object({
   /** 'gate settings': how the gate measures (metrics, margins, alpha, mode, seeds, command), not a config file's key. */
@@ -34426,51 +34676,12 @@ var reportSchema = external_exports.object({
 }).strict();
 
 // src/gate/base.ts
-import path16 from "node:path";
-
-// src/fingerprint/git.ts
-import { execFile } from "node:child_process";
-var FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
-function git(root, args) {
-  return new Promise((resolve) => {
-    execFile(
-      "git",
-      ["-C", root, ...args],
-      { maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout) => resolve(err ? null : stdout)
-    );
-  });
-}
-async function gitCommit(root) {
-  const head = (await git(root, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]))?.trim();
-  return head && FULL_SHA.test(head) ? head : null;
-}
-async function changedFilesSince(root, commit) {
-  if (!FULL_SHA.test(commit)) return null;
-  if (await git(root, ["cat-file", "-e", "--end-of-options", `${commit}^{commit}`]) === null) return null;
-  const changed = await git(root, [
-    "diff",
-    "--name-only",
-    "--relative",
-    "--no-renames",
-    "--end-of-options",
-    commit,
-    "--"
-  ]);
-  return changed === null ? null : changed.split("\n").filter(Boolean).sort();
-}
-async function resolveCommit(root, ref) {
-  return (await git(root, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]))?.trim() || null;
-}
-async function fileAtCommit(root, commit, rel) {
-  if (!FULL_SHA.test(commit)) return null;
-  return git(root, ["show", "--end-of-options", `${commit}:./${rel}`]);
-}
+import path18 from "node:path";
 
 // src/gate/observe.ts
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash6 } from "node:crypto";
 import { readFile as readFile4, stat as stat5 } from "node:fs/promises";
-import path15 from "node:path";
+import path17 from "node:path";
 
 // src/diagnose/lint.ts
 var TF_PACKAGES = [
@@ -34572,6 +34783,100 @@ function lintDeterminism(env, trainEnv, gpus) {
   );
 }
 
+// src/drift/lineage.ts
+import { createHash as createHash5 } from "node:crypto";
+var sha = (text) => createHash5("sha256").update(text).digest("hex");
+var EXCERPT = 60;
+var CONTEXT_WORDS = 3;
+function clip2(text) {
+  return text.length > EXCERPT ? `${text.slice(0, EXCERPT - 1)}…` : text;
+}
+function lineChange(before, after) {
+  let p = 0;
+  while (p < before.length && p < after.length && before[p] === after[p]) p++;
+  let s = 0;
+  while (s < before.length - p && s < after.length - p && before.at(-1 - s) === after.at(-1 - s)) s++;
+  const cut = before.slice(0, p).search(/\S*$/);
+  const words = before.slice(0, cut).trimEnd().split(/\s+/).filter(Boolean);
+  const context = words.slice(-CONTEXT_WORDS).join(" ");
+  const endOf = (text) => {
+    const from = text.length - s;
+    const m = /^\S*/.exec(text.slice(from));
+    return from + (m?.[0].length ?? 0);
+  };
+  const b = before.slice(cut, endOf(before)).trim();
+  const a = after.slice(cut, endOf(after)).trim();
+  return `${clip2(context ? `${context} ${b}` : b)} → ${clip2(a)}`;
+}
+function describeQueryChange(before, after) {
+  const a = before.trim().split(/\r?\n/);
+  const b = after.trim().split(/\r?\n/);
+  const parts = [];
+  let changed = 0;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    changed++;
+    if (parts.length < 3) {
+      const where = a.length > 1 || b.length > 1 ? `line ${i + 1}: ` : "";
+      if (x === void 0) parts.push(`${where}added ${clip2(y.trim())}`);
+      else if (y === void 0) parts.push(`${where}removed ${clip2(x.trim())}`);
+      else parts.push(`${where}${lineChange(x, y)}`);
+    }
+  }
+  if (!changed) return "whitespace changed";
+  return changed > parts.length ? `${parts.join("; ")}; ${changed - parts.length} more lines` : parts.join("; ");
+}
+function diffLineage(before, after) {
+  const b = new Map(Object.entries(before ?? {}));
+  const a = new Map(Object.entries(after ?? {}));
+  const out = [];
+  for (const path25 of sortBytes(/* @__PURE__ */ new Set([...b.keys(), ...a.keys()]))) {
+    const x = b.get(path25);
+    const y = a.get(path25);
+    const change = (p, q) => p === void 0 ? "added" : q === void 0 ? "removed" : "modified";
+    if (x?.source !== y?.source) {
+      out.push({
+        path: path25,
+        change: change(x?.source, y?.source),
+        before: x?.source ?? null,
+        after: y?.source ?? null,
+        detail: `source changed (${x?.source ?? "(none)"} → ${y?.source ?? "(none)"})`,
+        lineage: "source"
+      });
+    }
+    if (x?.query !== y?.query) {
+      const from = x?.queryFile ?? y?.queryFile;
+      out.push({
+        path: path25,
+        change: change(x?.query, y?.query),
+        before: x?.query === void 0 ? null : sha(x.query),
+        after: y?.query === void 0 ? null : sha(y.query),
+        detail: x?.query !== void 0 && y?.query !== void 0 ? `query${from ? ` (${from})` : ""} changed (${describeQueryChange(x.query, y.query)})` : `query ${x?.query === void 0 ? "declared" : "no longer declared"}`,
+        lineage: "query"
+      });
+    }
+    const px = new Map(Object.entries(x?.preprocess ?? {}));
+    const py = new Map(Object.entries(y?.preprocess ?? {}));
+    for (const file2 of sortBytes(/* @__PURE__ */ new Set([...px.keys(), ...py.keys()]))) {
+      const p = px.get(file2);
+      const q = py.get(file2);
+      if (p === q) continue;
+      const c = change(p, q);
+      out.push({
+        path: path25,
+        change: c,
+        before: p ?? null,
+        after: q ?? null,
+        detail: `preprocess ${file2} ${c === "modified" ? "changed" : c}`,
+        lineage: "preprocess"
+      });
+    }
+  }
+  return out;
+}
+
 // src/drift/data.ts
 function diffData(before, after) {
   const filesBefore = new Map(Object.entries(before.files));
@@ -34584,7 +34889,7 @@ function diffData(before, after) {
     if (b === a) continue;
     out.push({ path: p, change: b === null ? "added" : a === null ? "removed" : "modified", before: b, after: a });
   }
-  return out;
+  return [...out, ...diffLineage(before.lineage, after.lineage)];
 }
 function changedSince(before, after) {
   const out = [];
@@ -34807,6 +35112,44 @@ async function probeEnvironment(runtime, opts) {
   return { facts: { ...facts, ...r.doc } };
 }
 
+// src/fingerprint/lineage.ts
+import path16 from "node:path";
+async function fingerprintLineage(entries, root, warn) {
+  const out = [];
+  for (const d of entries) {
+    if (d.source === void 0 && d.query === void 0 && d.preprocess.length === 0) continue;
+    const lineage = { preprocess: {} };
+    if (d.source !== void 0) lineage.source = d.source;
+    if (typeof d.query === "string") lineage.query = d.query;
+    else if (d.query) {
+      lineage.queryFile = d.query.file;
+      lineage.query = await readQuery(root, d.path, d.query.file);
+    }
+    if (d.preprocess.length) {
+      const scripts = await fingerprintData(d.preprocess, root, { warn });
+      lineage.preprocess = Object.fromEntries(Object.entries(scripts.files).map(([f, e]) => [f, e.sha256]));
+    }
+    out.push([d.path, lineage]);
+  }
+  return out.length ? Object.fromEntries(out) : void 0;
+}
+async function readQuery(root, entry, file2) {
+  try {
+    return await readLimitedText(path16.resolve(root, file2), {
+      name: `The query file ${file2} of data: entry "${entry}"`,
+      maxBytes: MIB,
+      what: "a query file",
+      hint: 'Keep the extraction query in a file under 1 MiB, or give it inline as query: "SELECT …".'
+    });
+  } catch (err) {
+    if (err instanceof GateError) throw err;
+    throw new GateError(
+      `Cannot read the query file ${file2} of data: entry "${entry}" (${err.code ?? err}).`,
+      "Fix query.file in repro-gate.yml (relative to the config file), or give the query inline."
+    );
+  }
+}
+
 // package.json
 var package_default = {
   name: "repro-gate",
@@ -34861,10 +35204,16 @@ var package_default = {
 var TOOL_VERSION = package_default.version;
 
 // src/gate/observe.ts
-async function observe(s) {
+async function observe(s, opts) {
   const { config: config2 } = s;
-  const [data, configFiles, probed, commit] = await Promise.all([
-    fingerprintData(config2.data, config2.root, { warn: (m) => s.log.warn(m), statCache: s.statCache }),
+  const [files, lineage, configFiles, probed, commit] = await Promise.all([
+    fingerprintData(config2.data, config2.root, {
+      warn: (m) => s.log.warn(m),
+      statCache: s.statCache,
+      external: externalData(config2),
+      lfs: opts.training ? "require-content" : "pointer"
+    }),
+    fingerprintLineage(config2.dataEntries, config2.root, (m) => s.log.warn(m)),
     fingerprintConfigFiles(config2.config, config2.root, {
       python: { runtime: s.runtime, command: config2.train.command, cwd: config2.root, env: s.env, timeoutMs: 12e4 }
     }),
@@ -34878,9 +35227,13 @@ async function observe(s) {
     gitCommit(config2.root)
   ]);
   if (probed.warning) s.log.warn(probed.warning);
+  const data = lineage ? { ...files, lineage } : files;
   const fingerprints = { data, config: withCommandLine(configFiles, config2), environment: probed.facts };
   const lint = lintDeterminism(probed.facts, config2.train.env, config2.train.gpus);
   return { fingerprints, context: { config: config2, baselineName: s.baselineName, commit, lint } };
+}
+function externalData(config2) {
+  return new Set(config2.dataEntries.filter((d) => d.external).map((d) => d.path));
 }
 function withCommandLine(files, config2) {
   const options = [...commandLineOptions(config2.train.command)];
@@ -34916,7 +35269,7 @@ async function driftSince(s, baseline, now) {
     environment: diffEnvironment(baseline.fingerprints.environment, now.environment)
   };
   if (baseline.commit) await describeDataChanges(config2, baseline.commit, drift2.data);
-  const configName = toPosix(path15.relative(config2.root, config2.path));
+  const configName = toPosix(path17.relative(config2.root, config2.path));
   drift2.config.unshift(...diffSettings(baseline.settings, settingsOf(config2), configName));
   return drift2;
 }
@@ -34924,20 +35277,24 @@ async function codeChangesSince(s, commit) {
   const { config: config2 } = s;
   const changed = await changedFilesSince(config2.root, commit);
   if (changed === null) return null;
-  const ownConfig = toPosix(path15.relative(config2.root, config2.path));
-  const owned = [...config2.data, ...config2.config, s.baselineName, ownConfig, ".repro-gate/"].map(
+  const ownConfig = toPosix(path17.relative(config2.root, config2.path));
+  const lineageFiles = config2.dataEntries.flatMap((d) => [
+    ...d.preprocess,
+    ...typeof d.query === "object" ? [d.query.file] : []
+  ]);
+  const owned = [...config2.data, ...lineageFiles, ...config2.config, s.baselineName, ownConfig, ".repro-gate/"].map(
     (p) => p.replace(/^\.\//, "")
   );
   return changed.filter((f) => !owned.some((p) => f === p || f.startsWith(p.endsWith("/") ? p : `${p}/`)));
 }
 var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 async function describeDataChanges(config2, commit, data) {
-  for (const entry of data.filter((d) => d.change === "modified").slice(0, 20)) {
-    const file2 = path15.join(config2.root, entry.path);
+  for (const entry of data.filter((d) => d.change === "modified" && !d.lineage && !path17.isAbsolute(d.path)).slice(0, 20)) {
+    const file2 = path17.join(config2.root, entry.path);
     const size = (await stat5(file2).catch(() => void 0))?.size ?? Infinity;
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
-    if (before === null || createHash5("sha256").update(before).digest("hex") !== entry.before) continue;
+    if (before === null || createHash6("sha256").update(before).digest("hex") !== entry.before) continue;
     const detail = describeTextChange(before, await readFile4(file2, "utf8"));
     if (detail) entry.detail = detail;
   }
@@ -34945,8 +35302,8 @@ async function describeDataChanges(config2, commit, data) {
 async function snapshotInputs(s) {
   const baselineText = await readFile4(s.baselinePath).catch(() => null);
   return {
-    data: await statSnapshot(s.config.data, s.config.root),
-    baseline: baselineText && createHash5("sha256").update(baselineText).digest("hex")
+    data: await statSnapshot(s.config.data, s.config.root, externalData(s.config)),
+    baseline: baselineText && createHash6("sha256").update(baselineText).digest("hex")
   };
 }
 async function inputsModified(s, before) {
@@ -34979,7 +35336,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
       "Check out with full history (actions/checkout with fetch-depth: 0)."
     );
   }
-  const configRel = toPosix(path16.relative(config2.root, config2.path));
+  const configRel = toPosix(path18.relative(config2.root, config2.path));
   const configText = await fileAtCommit(config2.root, commit, configRel);
   let baseConfig = null;
   if (configText !== null) {
@@ -34990,7 +35347,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
     }
   }
   const baselineRel = toPosix(
-    path16.relative(config2.root, baseConfig ? path16.resolve(config2.root, baseConfig.baseline) : baselinePath)
+    path18.relative(config2.root, baseConfig ? path18.resolve(config2.root, baseConfig.baseline) : baselinePath)
   );
   const baselineText = await fileAtCommit(config2.root, commit, baselineRel);
   const baseline = baselineText === null ? null : parseBaseline(baselineText, `${baselineRel} at ${shortHash(commit)}`);
@@ -35117,12 +35474,12 @@ function summarySentence(input2, metrics, drift2) {
 }
 
 // src/gate/seed-runs.ts
-import path17 from "node:path";
+import path19 from "node:path";
 function runsDir(s, verb) {
-  return path17.join(s.stateDir, "runs", verb);
+  return path19.join(s.stateDir, "runs", verb);
 }
 function outRoot(s) {
-  return path17.join(s.stateDir, "out");
+  return path19.join(s.stateDir, "out");
 }
 function seedContext(s, verb) {
   return {
@@ -35154,14 +35511,14 @@ function diagnoseContext(s) {
 
 // src/gate/session.ts
 import { mkdir as mkdir4, writeFile as writeFile3 } from "node:fs/promises";
-import path22 from "node:path";
+import path24 from "node:path";
 
 // src/runtime/create.ts
-import path20 from "node:path";
+import path22 from "node:path";
 
 // src/runtime/container.ts
-import { createHash as createHash6, randomBytes } from "node:crypto";
-import path19 from "node:path";
+import { createHash as createHash7, randomBytes } from "node:crypto";
+import path21 from "node:path";
 
 // src/runtime/process.ts
 import { spawn } from "node:child_process";
@@ -35259,7 +35616,7 @@ var LineSplitter = class {
 // src/runtime/process-table.ts
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { readdir as readdir2, readFile as readFile5, rm as rm5 } from "node:fs/promises";
-import path18 from "node:path";
+import path20 from "node:path";
 function pidAlive(pid) {
   try {
     process.kill(pid, 0);
@@ -35292,8 +35649,8 @@ function groupExists(pgid) {
 }
 function recordGroup(dir, pgid, program) {
   mkdirSync(dir, { recursive: true });
-  const file2 = path18.join(dir, `${pgid}.json`);
-  const record3 = { pgid, started: startTime(pgid), program: path18.basename(program) };
+  const file2 = path20.join(dir, `${pgid}.json`);
+  const record3 = { pgid, started: startTime(pgid), program: path20.basename(program) };
   writeFileSync(file2, JSON.stringify(record3));
   return file2;
 }
@@ -35301,7 +35658,7 @@ async function reapGroups(dir) {
   const names = await readdir2(dir).catch(() => []);
   const stopped = [];
   for (const name of names.filter((n) => n.endsWith(".json"))) {
-    const file2 = path18.join(dir, name);
+    const file2 = path20.join(dir, name);
     try {
       const r = JSON.parse(await readFile5(file2, "utf8"));
       const pgid = r.pgid;
@@ -35473,7 +35830,7 @@ var ContainerRuntime = class {
     this.log = log;
     this.docker = opts.docker ?? "docker";
     this.groupsDir = opts.groupsDir;
-    this.project = createHash6("sha256").update(path19.resolve(config2.root)).digest("hex").slice(0, 16);
+    this.project = createHash7("sha256").update(path21.resolve(config2.root)).digest("hex").slice(0, 16);
     const runner = opts.runnerEnv ?? process.env;
     this.clientEnv = Object.fromEntries(
       DOCKER_CLIENT_VARS.flatMap((k) => {
@@ -35514,10 +35871,10 @@ var ContainerRuntime = class {
     await this.remove(ids);
   }
   pathFor(hostPath) {
-    const rel = path19.relative(this.config.root, hostPath);
+    const rel = path21.relative(this.config.root, hostPath);
     if (rel === "") return WORKSPACE;
-    if (!rel.startsWith("..") && !path19.isAbsolute(rel)) return path19.posix.join(WORKSPACE, ...rel.split(path19.sep));
-    return path19.posix.join(OUTSIDE, ...path19.resolve(hostPath).split(path19.sep));
+    if (!rel.startsWith("..") && !path21.isAbsolute(rel)) return path21.posix.join(WORKSPACE, ...rel.split(path21.sep));
+    return path21.posix.join(OUTSIDE, ...path21.resolve(hostPath).split(path21.sep));
   }
   async run(spec) {
     const name = `repro-gate-${this.runId}-${++this.count}`;
@@ -35681,17 +36038,17 @@ var HostRuntime = class {
 
 // src/runtime/create.ts
 function stateDir(config2) {
-  return path20.join(config2.root, ".repro-gate");
+  return path22.join(config2.root, ".repro-gate");
 }
 function createRuntime(config2, log) {
-  const groupsDir = path20.join(stateDir(config2), "groups");
+  const groupsDir = path22.join(stateDir(config2), "groups");
   return config2.train.image ? new ContainerRuntime(config2, config2.train.image, log, { groupsDir }) : new HostRuntime(groupsDir);
 }
 
 // src/runtime/lock.ts
 import { open as open4, readFile as readFile6, rm as rm7 } from "node:fs/promises";
 import os3 from "node:os";
-import path21 from "node:path";
+import path23 from "node:path";
 function parseRecord(text) {
   try {
     const r = JSON.parse(text);
@@ -35701,7 +36058,7 @@ function parseRecord(text) {
   return void 0;
 }
 async function acquireLock(stateDir2, verb, warn) {
-  const file2 = path21.join(stateDir2, "lock");
+  const file2 = path23.join(stateDir2, "lock");
   const record3 = { pid: process.pid, host: os3.hostname(), verb, startedAt: (/* @__PURE__ */ new Date()).toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -35749,16 +36106,16 @@ cache/
 lock
 `;
 function baselineLocation(config2) {
-  const baselinePath = path22.resolve(config2.root, config2.baseline);
-  return { baselinePath, baselineName: toPosix(path22.relative(config2.root, baselinePath)) };
+  const baselinePath = path24.resolve(config2.root, config2.baseline);
+  return { baselinePath, baselineName: toPosix(path24.relative(config2.root, baselinePath)) };
 }
 async function withSession(req, config2, verb, fn) {
   const dir = stateDir(config2);
   await mkdir4(dir, { recursive: true });
-  await writeFile3(path22.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
+  await writeFile3(path24.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
   const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
-    const reaped = await reapGroups(path22.join(dir, "groups"));
+    const reaped = await reapGroups(path24.join(dir, "groups"));
     if (reaped.length) {
       req.log.warn(
         `Stopped ${reaped.length} process group(s) left running by an earlier repro-gate run that was killed: ${reaped.join(", ")}.`
@@ -35775,7 +36132,7 @@ async function withSession(req, config2, verb, fn) {
       await runtime.prepare();
       const own2 = { PYTHONUNBUFFERED: "1", ...config2.train.env };
       const env = runtime.kind === "host" ? trainingEnv(req.runnerEnv ?? process.env, own2) : own2;
-      const statCache = req.statCache === false ? void 0 : path22.join(dir, "cache", "stat");
+      const statCache = req.statCache === false ? void 0 : path24.join(dir, "cache", "stat");
       return await fn({
         config: config2,
         runtime,
@@ -35811,7 +36168,7 @@ async function check3(req) {
     }
   }
   return withSession(req, config2, "check", async (s) => {
-    const { fingerprints, context } = await observe(s);
+    const { fingerprints, context } = await observe(s, { training: true });
     const drift2 = await driftSince(s, baseline, fingerprints);
     const inputsBefore = await snapshotInputs(s);
     const own2 = await trainAndCompare(s, baseline);
@@ -36007,7 +36364,7 @@ async function drift(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
   const baseline = await readBaseline(baselineLocation(config2).baselinePath, req.configPath, config2.root);
   return withSession(req, config2, "drift", async (s) => {
-    const { fingerprints, context } = await observe(s);
+    const { fingerprints, context } = await observe(s, { training: false });
     const found = await driftSince(s, baseline, fingerprints);
     const verdict = found.data.length + found.config.length + found.environment.length ? "drift" : "no-drift";
     return outcome(
@@ -36061,7 +36418,7 @@ function checkRecordable(runs, metricNames) {
 async function record2(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
   return withSession(req, config2, "record", async (s) => {
-    const { fingerprints, context } = await observe(s);
+    const { fingerprints, context } = await observe(s, { training: true });
     const inputsBefore = await snapshotInputs(s);
     const runs = await seedRuns(s, "record", config2.seeds);
     const warnings = [...await inputsModified(s, inputsBefore), ...s.notes];
@@ -36260,8 +36617,8 @@ function bytes(n) {
 var DIGITS = { float16: 5, bfloat16: 4, float32: 9 };
 function shortest(v, dtype2) {
   if (typeof v !== "number") return v;
-  const digits2 = dtype2 ? DIGITS[dtype2] : void 0;
-  return digits2 ? String(Number(v.toPrecision(digits2))) : String(v);
+  const digits = dtype2 ? DIGITS[dtype2] : void 0;
+  return digits ? String(Number(v.toPrecision(digits))) : String(v);
 }
 function rowsFor(d, f) {
   const { code } = f;
@@ -36335,8 +36692,8 @@ function mermaidNumber(v) {
   if (!/e/i.test(s)) return s;
   const abs = Math.abs(v);
   if (abs >= 1) return BigInt(Math.round(v)).toString();
-  const digits2 = Math.min(100, Math.ceil(-Math.log10(abs)) + 9);
-  return v.toFixed(digits2).replace(/\.?0+$/, "");
+  const digits = Math.min(100, Math.ceil(-Math.log10(abs)) + 9);
+  return v.toFixed(digits).replace(/\.?0+$/, "");
 }
 function renderCurveChart(plot, opts = {}) {
   const [labelA, labelB] = opts.labels ?? ["run A", "run B"];

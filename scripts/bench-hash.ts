@@ -138,7 +138,8 @@ async function benchWarm(root: string, dir: string): Promise<void> {
     GIT_COMMITTER_NAME: 'b',
     GIT_COMMITTER_EMAIL: 'b@b',
   };
-  const git = (...args: string[]) => run('git', args, { cwd: root, env, maxBuffer: 256 * MiB });
+  const git = (...args: string[]) =>
+    run('git', ['-c', 'gc.auto=0', '-c', 'maintenance.auto=false', ...args], { cwd: root, env, maxBuffer: 256 * MiB });
   await git('init', '-q');
   await git('add', '--', dir);
   await git('commit', '-q', '-m', 'tree');

@@ -102,9 +102,12 @@ describe('the stat cache', () => {
   });
 
   it('does not trust an entry whose mtime is not older than the cache (racy git)', async () => {
-    expect([...trustedEntries({ '/a': ['1', '99', '1', '1', 'x'], '/b': ['1', '100', '1', '1', 'y'] }, 100n)]).toEqual([
-      ['/a', ['1', '99', '1', '1', 'x']],
+    const sha64 = 'a'.repeat(64);
+    const entries = new Map([
+      ['/a', `1:99:1:1:${sha64}`],
+      ['/b', `1:100:1:1:${sha64}`],
     ]);
+    expect([...trustedEntries(entries, 100n)]).toEqual([['/a', `1:99:1:1:${sha64}`]]);
     await put('data/old.txt', 'old');
     await put('data/future.txt', 'future'); // mtime after any cache write
     const past = new Date('2020-01-01T00:00:00Z');
@@ -120,7 +123,13 @@ describe('the stat cache', () => {
 
   it('discards a corrupt cache with a warning naming it, and writes a good one', async () => {
     await put('data/a.txt', 'abc');
-    for (const corrupt of ['{"version": 1, "files": {', '{"version": 1, "files": {"/x": ["1"]}}', '[]']) {
+    const bad = [
+      '{"version": 1, "files": ',
+      '{"version": 1, "files": "/x\t1:2:3"}',
+      '{"version": 1, "files": {"/x": ["1"]}}',
+      '[]',
+    ];
+    for (const corrupt of bad) {
       await mkdir(path.dirname(cache), { recursive: true });
       await writeFile(cache, corrupt);
       const warnings: string[] = [];

@@ -25,14 +25,16 @@ import type { BigIntStats, Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataFingerprint, FileEntry } from '../schema/baseline.js';
-import type { StatCacheEntry } from '../schema/stat-cache.js';
 import { sortBytesBy } from '../util/bytes.js';
 import { formatDuration } from '../util/duration.js';
 import { GateError } from '../util/errors.js';
 import { pseudoLocationReason } from '../util/files.js';
 import { plural } from '../util/format.js';
 import { stderrLogger } from '../util/logger.js';
-import { type HashItem, type HashRow, hashInPool, type PoolRun } from './hash-pool.js';
+import { toPosix } from '../util/paths.js';
+import { lfsTracked } from './git.js';
+import { type HashFailure, hashInPool, type PoolRun } from './hash-pool.js';
+import { type LfsPointer, parseLfsPointer, refuseLfsPointers } from './lfs.js';
 import { resolveEntry } from './paths.js';
 import { loadStatCache, saveStatCache } from './stat-cache.js';
 
@@ -44,8 +46,15 @@ export interface DataFingerprintOptions {
   warn?: (message: string) => void;
   /** The longest the whole fingerprint may take; default 30 minutes. */
   timeLimitMs?: number;
+  /** Entries that are absolute paths outside `root` by declaration (`external: true`). */
+  external?: ReadonlySet<string>;
   /** The stat cache file (`.repro-gate/cache/stat`); none: every file is read. */
   statCache?: string;
+  /**
+   * git-LFS pointers (files LFS manages, not checked out): `pointer` (default) fingerprints them by
+   * the oid they name; `require-content` refuses them, for verbs whose training will read the files.
+   */
+  lfs?: 'pointer' | 'require-content';
   /** Told how many files were read and how many the stat cache answered. */
   counts?: (counts: HashCounts) => void;
 }
@@ -122,9 +131,17 @@ async function walk(
 }
 
 /** Collects the files under `entries`; a missing entry or a FIFO listed directly is an error. */
-async function collect(ctx: WalkContext, entries: string[], root: string): Promise<void> {
+async function collect(
+  ctx: WalkContext,
+  entries: string[],
+  root: string,
+  external: ReadonlySet<string> = new Set(),
+): Promise<void> {
   for (const entry of entries) {
-    const { abs, rel } = resolveEntry(root, entry, 'data');
+    // An external entry (a mounted volume) is an absolute path, kept as its own manifest key.
+    const { abs, rel } = external.has(entry)
+      ? { abs: path.resolve(entry), rel: toPosix(path.resolve(entry)) }
+      : resolveEntry(root, entry, 'data');
     ctx.checkTime(() => `looking up data: entry "${entry}"`);
     const st = await stat(abs).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'ELOOP') return undefined;
@@ -132,6 +149,11 @@ async function collect(ctx: WalkContext, entries: string[], root: string): Promi
     });
     if (!st) {
       if (ctx.tolerant) continue;
+      if (external.has(entry))
+        throw new GateError(
+          `External data path "${entry}" listed in data: (external: true) does not exist.`,
+          'Mount the volume that holds it before running the gate (in CI: a step before this one), or fix the path in repro-gate.yml.',
+        );
       throw new GateError(
         `Data path "${entry}" listed in data: does not exist (looked for ${abs}).`,
         `Fix the data: list in repro-gate.yml (paths are relative to ${path.resolve(root)}), or create the file.`,
@@ -170,17 +192,33 @@ export interface HashCounts {
   fromCache: number;
 }
 
-/** Turns a worker's failed row into the one message for the user. */
-function rowError(row: HashRow, rel: string, what: string, limit: number): GateError {
-  if (row.kind === 'timeout') return timeUpError(limit, `hashing ${what}`);
-  if (row.kind === 'changed')
+/** The files (manifest key → pointer) that are git-LFS pointers of files git-LFS manages. */
+async function lfsPointers(
+  root: string,
+  texts: ReadonlyMap<number, string>,
+  list: ReadonlyArray<[string, Found]>,
+): Promise<Map<string, LfsPointer>> {
+  const candidates = new Map<string, LfsPointer>();
+  for (const [i, text] of texts) {
+    const pointer = parseLfsPointer(text);
+    if (pointer) candidates.set(list[i]?.[0] as string, pointer);
+  }
+  if (!candidates.size) return candidates;
+  // A file that merely looks like a pointer is data like any other: git must say LFS manages it.
+  const tracked = await lfsTracked(root, [...candidates.keys()]);
+  return new Map([...candidates].filter(([rel]) => tracked.has(rel)));
+}
+
+/** Turns a thread's failure into the one message for the user. */
+function failureError(failure: HashFailure, rel: string, what: string, limit: number): GateError {
+  if (failure.kind === 'timeout') return timeUpError(limit, `hashing ${what}`);
+  if (failure.kind === 'changed')
     return new GateError(
       `Data file ${rel} changed while it was being fingerprinted (twice in a row), so its hash would not match any one version of it.`,
       'Something is still writing to it (a download, a running job): fingerprint it once it is complete, or leave it out of data: in repro-gate.yml.',
     );
-  const code = row.kind === 'error' ? row.code : row.kind;
   return new GateError(
-    `Cannot read data file ${rel} (${code}).`,
+    `Cannot read data file ${rel} (${failure.code}).`,
     'Check that the file exists and is readable by the runner.',
   );
 }
@@ -216,7 +254,7 @@ export async function fingerprintData(
 
   const work = (async () => {
     const found = new Map<string, Found>();
-    await collect({ out: found, warn, checkTime, tolerant: false }, entries, root);
+    await collect({ out: found, warn, checkTime, tolerant: false }, entries, root, opts.external);
     // Files reached through a symlink may be the kernel's: skip those (one statfs per file system).
     for (const [rel, f] of [...found]) {
       if (!f.viaLink) continue;
@@ -230,22 +268,18 @@ export async function fingerprintData(
     }
     list = sortBytesBy(found, ([rel]) => rel);
     const cache = opts.statCache ? await loadStatCache(opts.statCache, warn) : undefined;
-    const items: HashItem[] = list.map(([, f]) => ({ abs: f.abs, cached: cache?.entries.get(f.abs) }));
-    const rows: HashRow[] = [];
-    if (items.length) {
-      const [rel, f] = list[0] as [string, Found];
-      const others = list.length > 1 ? ` and ${plural(list.length - 1, 'other file')}` : '';
-      checkTime(() => `hashing ${rel} (data: entry "${f.entry}")${others}`);
-      pool = hashInPool(items, deadline);
-      rows.push(...(await pool.rows));
+    if (!list.length) return { results: undefined, cache };
+    const [rel, f] = list[0] as [string, Found];
+    const others = list.length > 1 ? ` and ${plural(list.length - 1, 'other file')}` : '';
+    checkTime(() => `hashing ${rel} (data: entry "${f.entry}")${others}`);
+    const paths = list.map(([, x]) => x.abs);
+    pool = hashInPool(paths, cache ? paths.map((p) => cache.entries.get(p) ?? '') : [], deadline);
+    const results = await pool.results;
+    if (results.failure) {
+      const [badRel, bad] = list[results.failure.i] as [string, Found];
+      throw failureError(results.failure, badRel, `${badRel} (data: entry "${bad.entry}")`, limit);
     }
-    const bad = rows.find((r) => r.kind !== 'ok');
-    if (bad) {
-      const [rel, f] = list[bad.i] as [string, Found];
-      throw rowError(bad, rel, `${rel} (data: entry "${f.entry}")`, limit);
-    }
-    if (rows.length !== list.length) throw new Error(`hashed ${rows.length} of ${list.length} data files`);
-    return { rows: rows as Array<Extract<HashRow, { kind: 'ok' }>>, cache };
+    return { results, cache };
   })();
 
   // A read that never returns (a stalled mount) cannot check the clock itself: race it.
@@ -269,17 +303,32 @@ export async function fingerprintData(
   } finally {
     clearTimeout(timer);
   }
-  const { rows, cache } = done;
-  const files: Array<[string, FileEntry]> = rows.map((r) => [
-    list[r.i]?.[0] as string,
-    { sha256: r.sha256, size: r.size },
-  ]);
-  const fromCache = rows.filter((r) => r.fromCache).length;
-  opts.counts?.({ hashed: rows.length - fromCache, fromCache });
-  if (opts.statCache && cache && (cache.stale || fromCache !== rows.length || cache.entries.size !== rows.length)) {
-    const next = new Map<string, StatCacheEntry>(
-      rows.map((r) => [(list[r.i] as [string, Found])[1].abs, [...r.stat, r.sha256]]),
-    );
+  const { results: r, cache } = done;
+  if (!r) {
+    if (opts.statCache && cache?.entries.size) await saveStatCache(opts.statCache, new Map());
+    opts.counts?.({ hashed: 0, fromCache: 0 });
+    return { files: {} };
+  }
+  // git-LFS pointers not checked out stand for their content: the oid is its SHA-256.
+  const pointers = await lfsPointers(root, r.pointers, list);
+  const files = list.map(([rel], i): [string, FileEntry] => {
+    const pointer = pointers.size ? pointers.get(rel) : undefined;
+    return [
+      rel,
+      pointer
+        ? { sha256: pointer.oid, size: pointer.size }
+        : { sha256: r.sha256[i] as string, size: r.size[i] as number },
+    ];
+  });
+  if (opts.lfs === 'require-content') await refuseLfsPointers(root, pointers);
+  let fromCache = 0;
+  for (const c of r.fromCache) fromCache += c;
+  opts.counts?.({ hashed: list.length - fromCache, fromCache });
+  // Pointer files are never cached: they are tiny, and must be recognised as pointers each time.
+  const cacheable = list.length - r.pointers.size;
+  if (opts.statCache && cache && (cache.stale || fromCache !== cacheable || cache.entries.size !== cacheable)) {
+    const next = new Map<string, string>();
+    for (const [i, [, f]] of list.entries()) if (!r.pointers.has(i)) next.set(f.abs, `${r.stat[i]}:${r.sha256[i]}`);
     await saveStatCache(opts.statCache, next);
   }
   // fromEntries (not assignment) so even a file named `__proto__` becomes a key.
@@ -291,9 +340,13 @@ export async function fingerprintData(
  * Taken before and after training, `changedSince` (drift/data.ts) tells whether the training
  * modified its own data. Missing entries, broken links and the kernel's files are simply absent.
  */
-export async function statSnapshot(entries: string[], root: string): Promise<Map<string, string>> {
+export async function statSnapshot(
+  entries: string[],
+  root: string,
+  external?: ReadonlySet<string>,
+): Promise<Map<string, string>> {
   const found = new Map<string, Found>();
-  await collect({ out: found, warn: () => {}, checkTime: () => {}, tolerant: true }, entries, root);
+  await collect({ out: found, warn: () => {}, checkTime: () => {}, tolerant: true }, entries, root, external);
   const snapshot = new Map<string, string>();
   for (const [rel, f] of sortBytesBy(found, ([r]) => r)) {
     const st = await stat(f.abs, { bigint: true }).catch(() => undefined);

@@ -10,39 +10,20 @@
  * or promise. Reads are synchronous inside the thread (one open/fstat/read/close, no event-loop round
  * trips); the main thread stays free to enforce the time limit even if a read hangs.
  *
- * Per file the worker answers one result row (see `HashRow`). A file whose stat tuple matches the
+ * Per file the worker answers one line (see `HashAnswer`). A file whose stat tuple matches the
  * stat-cache entry it was given is not read. A file that changes while it is read (size, mtime or
  * inode differ after the read) is read once more, then reported as changing.
  */
 
-/** One file to hash: where it is, and what the stat cache remembers of it (if anything). */
-export interface HashItem {
-  abs: string;
-  /** [size, mtimeNs, ino, ctimeNs, sha256] from the stat cache; reused if the file's stat matches. */
-  cached?: readonly [string, string, string, string, string];
-}
-
 /**
- * A worker's answer for item `i`:
- * - `ok`: sha256, size, the stat tuple [size, mtimeNs, ino, ctimeNs] to cache, whether the cache
- *   answered, and the file's text when it is small enough to be a git-LFS pointer and starts like one;
- * - `changed`: it changed while read, twice; `error`: an errno code; `timeout`: the deadline passed.
+ * What every thread gets. Paths and cache entries travel as one NUL-joined string each: copying a
+ * single string to a thread is a memcpy, where 10⁵ small objects would each be cloned.
  */
-export type HashRow =
-  | {
-      i: number;
-      kind: 'ok';
-      sha256: string;
-      size: number;
-      stat: [string, string, string, string];
-      fromCache: boolean;
-      lfsPointer?: string;
-    }
-  | { i: number; kind: 'changed' | 'timeout' }
-  | { i: number; kind: 'error'; code: string };
-
 export interface HashJob {
-  items: HashItem[];
+  /** Absolute paths, NUL-joined. */
+  paths: string;
+  /** Per path, NUL-joined: the stat-cache entry "size:mtimeNs:ino:ctimeNs:sha256", or "" for none. */
+  cached: string;
   /** Int32Array over a SharedArrayBuffer: [0] next index to take, [1] stop flag, [2 + w] item worker w is on (−1 idle). */
   shared: SharedArrayBuffer;
   worker: number;
@@ -50,11 +31,21 @@ export interface HashJob {
   deadline: number;
 }
 
+/**
+ * A thread's answer: one line per file it took, `i\tsha256\tsize\tstat\tfromCache` (stat as
+ * "size:mtimeNs:ino:ctimeNs", fromCache 0 or 1), or `i\t!kind\tcode` for a file it could not hash
+ * (kind: changed, error, timeout); and the text of files that start like a git-LFS pointer.
+ */
+export interface HashAnswer {
+  lines: string;
+  pointers: Array<[number, string]>;
+}
+
 /** Git-LFS pointer files are at most this big (the spec's limit) and start with this line. */
 const LFS_POINTER_MAX = 1024;
 const LFS_VERSION_LINE = 'version https://git-lfs.github.com/spec/v1\n';
 
-export const HASH_WORKER_SOURCE = `
+export const HASH_WORKER_SOURCE = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
@@ -65,10 +56,12 @@ const LFS_HEAD = ${JSON.stringify(LFS_VERSION_LINE)};
 const FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK; // a file swapped for a FIFO cannot block the open
 const buf = Buffer.allocUnsafe(CHUNK);
 
-const { items, shared, worker, deadline } = workerData;
+const { shared, worker, deadline } = workerData;
+const paths = workerData.paths.split('\0');
+const cached = workerData.cached.split('\0');
 const state = new Int32Array(shared);
 const sameVersion = (a, b) => a.size === b.size && a.mtimeNs === b.mtimeNs && a.ino === b.ino;
-const tuple = (st) => [String(st.size), String(st.mtimeNs), String(st.ino), String(st.ctimeNs)];
+const tuple = (st) => st.size + ':' + st.mtimeNs + ':' + st.ino + ':' + st.ctimeNs;
 
 function hashOnce(abs) {
   const fd = fs.openSync(abs, FLAGS);
@@ -99,44 +92,53 @@ function hashOnce(abs) {
   }
 }
 
-function hashItem(i, item) {
-  if (item.cached) {
-    const st = fs.statSync(item.abs, { bigint: true, throwIfNoEntry: false });
+const lines = [];
+const pointers = [];
+
+/** Hashes item i; false when the gate must stop on it. */
+function hashItem(i) {
+  const abs = paths[i];
+  const entry = cached[i];
+  if (entry) {
+    const st = fs.statSync(abs, { bigint: true, throwIfNoEntry: false });
     if (st && st.isFile()) {
       const t = tuple(st);
-      const c = item.cached;
-      if (t[0] === c[0] && t[1] === c[1] && t[2] === c[2] && t[3] === c[3]) {
-        return { i, kind: 'ok', sha256: c[4], size: Number(st.size), stat: t, fromCache: true };
+      if (entry.length === t.length + 65 && entry.startsWith(t + ':')) {
+        lines.push(i + '\t' + entry.slice(t.length + 1) + '\t' + st.size + '\t' + t + '\t1');
+        return true;
       }
     }
   }
   for (let attempt = 0; attempt < 2; attempt++) {
-    const r = hashOnce(item.abs);
-    if (r === 'timeout') return { i, kind: 'timeout' };
+    const r = hashOnce(abs);
+    if (r === 'timeout') {
+      lines.push(i + '\t!timeout\t');
+      return false;
+    }
     if (r) {
-      const row = { i, kind: 'ok', sha256: r.sha256, size: r.size, stat: r.stat, fromCache: false };
-      if (r.pointer !== undefined) row.lfsPointer = r.pointer;
-      return row;
+      lines.push(i + '\t' + r.sha256 + '\t' + r.size + '\t' + r.stat + '\t0');
+      if (r.pointer !== undefined) pointers.push([i, r.pointer]);
+      return true;
     }
   }
-  return { i, kind: 'changed' };
+  lines.push(i + '\t!changed\t');
+  return false;
 }
 
-const rows = [];
 for (;;) {
   if (Atomics.load(state, 1) !== 0) break;
   const i = Atomics.add(state, 0, 1);
-  if (i >= items.length) break;
+  if (i >= paths.length) break;
   Atomics.store(state, 2 + worker, i);
-  let row;
+  let ok;
   try {
-    row = hashItem(i, items[i]);
+    ok = hashItem(i);
   } catch (err) {
-    row = { i, kind: 'error', code: (err && err.code) || String(err) };
+    lines.push(i + '\t!error\t' + String((err && err.code) || err).replace(/[\t\n]/g, ' '));
+    ok = false;
   }
-  rows.push(row);
-  if (row.kind !== 'ok') Atomics.store(state, 1, 1); // stop everyone: the gate fails on this file
+  if (!ok) Atomics.store(state, 1, 1); // stop everyone: the gate fails on this file
 }
 Atomics.store(state, 2 + worker, -1);
-parentPort.postMessage(rows);
+parentPort.postMessage({ lines: lines.join('\n'), pointers });
 `;

@@ -61,7 +61,7 @@ export async function check(req: CheckRequest): Promise<GateOutcome> {
   }
 
   return withSession(req, config, 'check', async (s) => {
-    const { fingerprints, context } = await observe(s);
+    const { fingerprints, context } = await observe(s, { training: true });
     const drift = await driftSince(s, baseline, fingerprints);
     const inputsBefore = await snapshotInputs(s);
     const own = await trainAndCompare(s, baseline);

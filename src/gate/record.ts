@@ -12,7 +12,7 @@ import { type GateRequest, withSession } from './session.js';
 export async function record(req: GateRequest): Promise<GateOutcome> {
   const config = await loadConfig(req.configPath, req.cwd);
   return withSession(req, config, 'record', async (s) => {
-    const { fingerprints, context } = await observe(s);
+    const { fingerprints, context } = await observe(s, { training: true });
     const inputsBefore = await snapshotInputs(s);
     const runs = await seedRuns(s, 'record', config.seeds);
     const warnings = [...(await inputsModified(s, inputsBefore)), ...s.notes];

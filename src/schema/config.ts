@@ -131,6 +131,32 @@ const seedsSchema = z.union([fixedSeedsSchema, sequentialSeedsSchema], {
 
 const relPath = z.string().min(1, 'must not be empty');
 
+/**
+ * A `data:` item: a path, or an object that says more about it. `external: true` allows an
+ * absolute path outside the project (a mounted volume); lineage (`source`, `query`, `preprocess`)
+ * says where the data came from and becomes part of its fingerprint.
+ */
+const dataEntrySchema = z.union([
+  relPath,
+  z
+    .object({
+      path: relPath,
+      /** An absolute path outside the project, e.g. a mounted dataset volume. */
+      external: z.boolean().default(false),
+      /** The snapshot it was taken from: `s3://bucket/key@version-id`, a dataset snapshot id, … */
+      source: z.string().min(1).optional(),
+      /** The extraction query, inline or as a file in the project. */
+      query: z.union([z.string().min(1), z.object({ file: relPath }).strict()]).optional(),
+      /** The preprocessing scripts that produced it (files in the project); their content is fingerprinted. */
+      preprocess: z.array(relPath).default([]),
+    })
+    .strict()
+    .refine((d) => !d.external || d.path.startsWith('/'), {
+      message: 'an external: true data path must be absolute (e.g. /mnt/datasets/train)',
+      path: ['path'],
+    }),
+]);
+
 /** The file as written: every object strict, so a typo is an error naming its key path. */
 const configFileSchema = z
   .object({
@@ -193,7 +219,7 @@ const configFileSchema = z
         'name at least one metric, e.g. accuracy: {margin: 0.01}',
       ),
     artifacts: z.array(relPath).default([]),
-    data: z.array(relPath).default([]),
+    data: z.array(dataEntrySchema).default([]),
     /**
      * Config files, parsed and diffed key by key: YAML, JSON, TOML, Python (.py: literal assignments,
      * read with Python's ast, never run), INI/CFG and .env; or {resolved: PATH}, a file the training
@@ -268,7 +294,7 @@ const configFileSchema = z
  * in full), metric patterns as a list, config entries split into files and resolved configs.
  */
 export const configSchema = configFileSchema.transform(
-  ({ metrics: { file, pattern, ...named }, seeds, config, ...rest }) => {
+  ({ metrics: { file, pattern, ...named }, seeds, config, data, ...rest }) => {
     const fixed = Array.isArray(seeds);
     const patterns = Array.isArray(pattern) ? pattern : pattern ? [pattern] : [];
     const groups = new Set(patterns.flatMap(patternGroups));
@@ -283,6 +309,12 @@ export const configSchema = configFileSchema.transform(
       /** metrics.pattern as JavaScript regular expressions' sources (Python's (?P<name>…) accepted). */
       metricPatterns: patterns.map(jsPattern),
       metrics,
+      /** data: paths, as listed. */
+      data: data.map((d) => (typeof d === 'string' ? d : d.path)),
+      /** data: entries with everything they declare (a plain path: not external, no lineage). */
+      dataEntries: data.map((d) =>
+        typeof d === 'string' ? { path: d, external: false, preprocess: [] as string[] } : d,
+      ),
       /** config: files (repository paths). */
       config: config.filter((c): c is string => typeof c === 'string'),
       /** config: {resolved: PATH} entries: files the training writes into {out}. */
@@ -299,4 +331,5 @@ export type GateConfig = z.output<typeof configSchema> & {
   root: string;
 };
 export type MetricSpec = GateConfig['metrics'][number];
+export type DataEntry = GateConfig['dataEntries'][number];
 export type SequentialSeedsConfig = NonNullable<GateConfig['sequential']>;

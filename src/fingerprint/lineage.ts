@@ -1,0 +1,52 @@
+/**
+ * Declared data lineage: for each `data:` entry that says where it came from, the snapshot id, the
+ * extraction query's text (inline or from a file in the project) and the SHA-256 of every
+ * preprocessing file. Part of the data fingerprint, so a changed query or script is data drift.
+ */
+import path from 'node:path';
+import type { Lineage } from '../schema/baseline.js';
+import type { DataEntry } from '../schema/config.js';
+import { GateError } from '../util/errors.js';
+import { MIB, readLimitedText } from '../util/files.js';
+import { fingerprintData } from './data.js';
+
+export async function fingerprintLineage(
+  entries: readonly DataEntry[],
+  root: string,
+  warn: (m: string) => void,
+): Promise<Record<string, Lineage> | undefined> {
+  const out: Array<[string, Lineage]> = [];
+  for (const d of entries) {
+    if (d.source === undefined && d.query === undefined && d.preprocess.length === 0) continue;
+    const lineage: Lineage = { preprocess: {} };
+    if (d.source !== undefined) lineage.source = d.source;
+    if (typeof d.query === 'string') lineage.query = d.query;
+    else if (d.query) {
+      lineage.queryFile = d.query.file;
+      lineage.query = await readQuery(root, d.path, d.query.file);
+    }
+    if (d.preprocess.length) {
+      const scripts = await fingerprintData(d.preprocess, root, { warn });
+      lineage.preprocess = Object.fromEntries(Object.entries(scripts.files).map(([f, e]) => [f, e.sha256]));
+    }
+    out.push([d.path, lineage]);
+  }
+  return out.length ? Object.fromEntries(out) : undefined;
+}
+
+async function readQuery(root: string, entry: string, file: string): Promise<string> {
+  try {
+    return await readLimitedText(path.resolve(root, file), {
+      name: `The query file ${file} of data: entry "${entry}"`,
+      maxBytes: MIB,
+      what: 'a query file',
+      hint: 'Keep the extraction query in a file under 1 MiB, or give it inline as query: "SELECT …".',
+    });
+  } catch (err) {
+    if (err instanceof GateError) throw err;
+    throw new GateError(
+      `Cannot read the query file ${file} of data: entry "${entry}" (${(err as NodeJS.ErrnoException).code ?? err}).`,
+      'Fix query.file in repro-gate.yml (relative to the config file), or give the query inline.',
+    );
+  }
+}
