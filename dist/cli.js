@@ -609,8 +609,8 @@ var require_Node = __commonJS({
         };
         const res = toJS.toJS(this, "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count: count2, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count2);
+          for (const { count: count3, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count3);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
     };
@@ -718,13 +718,13 @@ var require_Alias = __commonJS({
         const anchor2 = anchors2 && source && anchors2.get(source);
         return anchor2 ? anchor2.count * anchor2.aliasCount : 0;
       } else if (identity.isCollection(node2)) {
-        let count2 = 0;
+        let count3 = 0;
         for (const item of node2.items) {
           const c = getAliasCount(doc, item, anchors2);
-          if (c > count2)
-            count2 = c;
+          if (c > count3)
+            count3 = c;
         }
-        return count2;
+        return count3;
       } else if (identity.isPair(node2)) {
         const kc = getAliasCount(doc, node2.key, anchors2);
         const vc = getAliasCount(doc, node2.value, anchors2);
@@ -3677,8 +3677,8 @@ var require_Document = __commonJS({
         };
         const res = toJS.toJS(this.contents, jsonArg ?? "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count: count2, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count2);
+          for (const { count: count3, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count3);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
       /**
@@ -3755,12 +3755,12 @@ var require_errors = __commonJS({
         lineStr = prev + lineStr;
       }
       if (/[^ ]/.test(lineStr)) {
-        let count2 = 1;
+        let count3 = 1;
         const end = error62.linePos[1];
         if (end?.line === line && end.col > col) {
-          count2 = Math.max(1, Math.min(end.col - col, 80 - ci));
+          count3 = Math.max(1, Math.min(end.col - col, 80 - ci));
         }
-        const pointer = " ".repeat(ci) + "^".repeat(count2);
+        const pointer = " ".repeat(ci) + "^".repeat(count3);
         error62.message += `:
 
 ${lineStr}
@@ -9023,14 +9023,14 @@ function codePointLength(str) {
   const units = str.length;
   if (!highSurrogate.test(str))
     return units;
-  let count2 = units;
+  let count3 = units;
   for (let i = 0; i < units - 1; i++) {
     if ((str.charCodeAt(i) & 64512) === 55296 && (str.charCodeAt(i + 1) & 64512) === 56320) {
-      count2--;
+      count3--;
       i++;
     }
   }
-  return count2;
+  return count3;
 }
 function getLengthableOrigin(input2) {
   if (Array.isArray(input2))
@@ -13413,8 +13413,8 @@ function az_default() {
 }
 
 // node_modules/zod/v4/locales/be.js
-function getBelarusianPlural(count2, one, few, many) {
-  const absCount = Math.abs(count2);
+function getBelarusianPlural(count3, one, few, many) {
+  const absCount = Math.abs(count3);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -16061,8 +16061,8 @@ function hu_default() {
 }
 
 // node_modules/zod/v4/locales/hy.js
-function getArmenianPlural(count2, one, many) {
-  return Math.abs(count2) === 1 ? one : many;
+function getArmenianPlural(count3, one, many) {
+  return Math.abs(count3) === 1 ? one : many;
 }
 function withDefiniteArticle(word) {
   if (!word)
@@ -18800,8 +18800,8 @@ function ro_default() {
 }
 
 // node_modules/zod/v4/locales/ru.js
-function getRussianPlural(count2, one, few, many) {
-  const absCount = Math.abs(count2);
+function getRussianPlural(count3, one, few, many) {
+  const absCount = Math.abs(count3);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -31827,11 +31827,11 @@ parentPort.postMessage({ lines: lines.join('\n'), pointers });
 `;
 
 // src/fingerprint/hash-pool.ts
-function poolSize(files) {
-  return Math.max(1, Math.min(os2.availableParallelism(), files));
+function poolSize(files, max = os2.availableParallelism()) {
+  return Math.max(1, Math.min(max, files));
 }
-function hashInPool(paths, cached2, deadline) {
-  const threads = poolSize(paths.length);
+function hashInPool(paths, cached2, deadline, maxThreads) {
+  const threads = poolSize(paths.length, maxThreads);
   const shared = new SharedArrayBuffer(4 * (2 + threads));
   const state = new Int32Array(shared);
   state.fill(-1, 2);
@@ -32145,7 +32145,7 @@ async function fingerprintData(entries, root, opts = {}) {
     const others = list.length > 1 ? ` and ${plural2(list.length - 1, "other file")}` : "";
     checkTime(() => `hashing ${rel} (data: entry "${f.entry}")${others}`);
     const paths = list.map(([, x]) => x.abs);
-    pool = hashInPool(paths, cache3 ? paths.map((p) => cache3.entries.get(p) ?? "") : [], deadline);
+    pool = hashInPool(paths, cache3 ? paths.map((p) => cache3.entries.get(p) ?? "") : [], deadline, opts.threads);
     const results = await pool.results;
     if (results.failure) {
       const [badRel, bad] = list[results.failure.i];
@@ -33075,7 +33075,7 @@ function parseNpyHeader(buf) {
     };
   }
   const dt = dtypeFromNumpy(descr);
-  const count2 = dims.reduce((a, b) => a * b, 1);
+  const count3 = dims.reduce((a, b) => a * b, 1);
   if ("unsupported" in dt) {
     return {
       version: `${major}.${minor}`,
@@ -33095,7 +33095,7 @@ function parseNpyHeader(buf) {
     fortranOrder: fortran,
     shape: dims,
     dataOffset: dataOffset2,
-    dataBytes: count2 * dt.size
+    dataBytes: count3 * dt.size
   };
 }
 function isDict(v) {
@@ -33281,16 +33281,16 @@ async function readZipDirectory(fh, fileSize) {
     }
   }
   if (eocd < 0) throw new FormatError("not a ZIP archive (no end of central directory record)");
-  let count2 = tail.readUInt16LE(eocd + 10);
+  let count3 = tail.readUInt16LE(eocd + 10);
   let dirSize = tail.readUInt32LE(eocd + 12);
   let dirOffset = tail.readUInt32LE(eocd + 16);
-  if (count2 === 65535 || dirSize === 4294967295 || dirOffset === 4294967295) {
+  if (count3 === 65535 || dirSize === 4294967295 || dirOffset === 4294967295) {
     const loc = eocd - 20;
     if (loc < 0 || tail.readUInt32LE(loc) !== ZIP64_LOCATOR)
       throw new FormatError("ZIP64 archive without a ZIP64 locator");
     const rec = await readAt(fh, u64(tail, loc + 8), 56);
     if (rec.readUInt32LE(0) !== ZIP64_EOCD) throw new FormatError("bad ZIP64 end of central directory record");
-    count2 = u64(rec, 32);
+    count3 = u64(rec, 32);
     dirSize = u64(rec, 40);
     dirOffset = u64(rec, 48);
   }
@@ -33299,7 +33299,7 @@ async function readZipDirectory(fh, fileSize) {
   const dir = await readAt(fh, dirOffset, dirSize);
   const entries = [];
   let p = 0;
-  for (let n = 0; n < count2; n++) {
+  for (let n = 0; n < count3; n++) {
     if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL)
       throw new FormatError(`bad central directory entry ${n}`);
     const flags = dir.readUInt16LE(p + 8);
@@ -36787,6 +36787,31 @@ function renderDiagnosis(d, f, heading = "###") {
   return out.join("\n");
 }
 
+// src/report/data-summary.ts
+var DATA_ROWS_SHOWN = 20;
+function countByFolder(data) {
+  const byFolder = /* @__PURE__ */ new Map();
+  for (const d of data) {
+    const cut = d.path.lastIndexOf("/");
+    const folder = cut < 0 ? "." : `${d.path.slice(0, cut)}/`;
+    let c = byFolder.get(folder);
+    if (!c) {
+      c = { folder, added: 0, removed: 0, modified: 0 };
+      byFolder.set(folder, c);
+    }
+    c[d.change]++;
+  }
+  const total = (c) => c.added + c.removed + c.modified;
+  return [...byFolder.values()].sort(
+    (a, b) => total(b) - total(a) || (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0)
+  );
+}
+function rowsShown(data) {
+  const lineage = data.filter((d) => d.lineage);
+  const files = data.filter((d) => !d.lineage);
+  return [...lineage, ...files].slice(0, DATA_ROWS_SHOWN);
+}
+
 // src/report/markdown.ts
 var ICON = {
   reproducible: "✅",
@@ -36835,6 +36860,21 @@ function metricsTable(report, f) {
 |---|---|---|---|---|` : `| Metric | ${sides} | Difference | ${ciLabel(report)} | Margin | p | Verdict |
 |---|---|---|---|---|---|---|---|`;
   return [header, ...rows].join("\n");
+}
+function count2(n) {
+  return n.toLocaleString("en-US");
+}
+function folderTable(data, f) {
+  const folders = countByFolder(data);
+  const shown = folders.slice(0, DATA_ROWS_SHOWN);
+  const rest = folders.slice(DATA_ROWS_SHOWN);
+  const sum = (k) => count2(rest.reduce((n, c) => n + c[k], 0));
+  return [
+    "| Folder | Added | Removed | Modified |",
+    "|---|---|---|---|",
+    ...shown.map((c) => `| ${f.code(c.folder)} | ${count2(c.added)} | ${count2(c.removed)} | ${count2(c.modified)} |`),
+    ...rest.length ? [`| … ${count2(rest.length)} more folders | ${sum("added")} | ${sum("removed")} | ${sum("modified")} |`] : []
+  ];
 }
 function settingsTable(settings, f) {
   return [
@@ -36895,15 +36935,19 @@ function sections(report, f) {
     }
   }
   if (data.length) {
+    const rows = rowsShown(data);
+    const row = (d) => `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ""} | ${f.code(shortHash(d.before))} | ${f.code(shortHash(d.after))} |`;
+    const table = ["| File | Change | Before (SHA-256) | After (SHA-256) |", "|---|---|---|---|", ...rows.map(row)];
     out.push({
       dropRank: 4,
       body: [
-        `#### Data (${data.length})`,
-        "| File | Change | Before (SHA-256) | After (SHA-256) |",
-        "|---|---|---|---|",
-        ...data.map(
-          (d) => `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ""} | ${f.code(shortHash(d.before))} | ${f.code(shortHash(d.after))} |`
-        )
+        `#### Data (${count2(data.length)})`,
+        ...data.length > rows.length ? [
+          ...folderTable(data, f),
+          "",
+          `The first ${rows.length} of ${count2(data.length)} (all of them are in the JSON report, \`drift.data\`):`
+        ] : [],
+        ...table
       ].join("\n")
     });
   }

@@ -55,6 +55,8 @@ export interface DataFingerprintOptions {
    * the oid they name; `require-content` refuses them, for verbs whose training will read the files.
    */
   lfs?: 'pointer' | 'require-content';
+  /** At most this many hashing threads (default: one per core); the benchmark measures one core with 1. */
+  threads?: number;
   /** Told how many files were read and how many the stat cache answered. */
   counts?: (counts: HashCounts) => void;
 }
@@ -273,7 +275,7 @@ export async function fingerprintData(
     const others = list.length > 1 ? ` and ${plural(list.length - 1, 'other file')}` : '';
     checkTime(() => `hashing ${rel} (data: entry "${f.entry}")${others}`);
     const paths = list.map(([, x]) => x.abs);
-    pool = hashInPool(paths, cache ? paths.map((p) => cache.entries.get(p) ?? '') : [], deadline);
+    pool = hashInPool(paths, cache ? paths.map((p) => cache.entries.get(p) ?? '') : [], deadline, opts.threads);
     const results = await pool.results;
     if (results.failure) {
       const [badRel, bad] = list[results.failure.i] as [string, Found];

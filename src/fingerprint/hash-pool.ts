@@ -35,16 +35,21 @@ export interface PoolRun {
 }
 
 /** Threads to use: the cores this process may run on, never more than there are files. */
-export function poolSize(files: number): number {
-  return Math.max(1, Math.min(os.availableParallelism(), files));
+export function poolSize(files: number, max = os.availableParallelism()): number {
+  return Math.max(1, Math.min(max, files));
 }
 
 /**
  * Hashes `paths` (absolute), reusing `cached[i]` ("size:mtimeNs:ino:ctimeNs:sha256", or "") when the
  * file's stat tuple still matches it.
  */
-export function hashInPool(paths: readonly string[], cached: readonly string[], deadline: number): PoolRun {
-  const threads = poolSize(paths.length);
+export function hashInPool(
+  paths: readonly string[],
+  cached: readonly string[],
+  deadline: number,
+  maxThreads?: number,
+): PoolRun {
+  const threads = poolSize(paths.length, maxThreads);
   const shared = new SharedArrayBuffer(4 * (2 + threads));
   const state = new Int32Array(shared);
   state.fill(-1, 2);
