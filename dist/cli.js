@@ -28058,8 +28058,13 @@ function compareBytes(a, b) {
 function sortBytes(xs) {
   return sortBytesBy(xs, (s) => s);
 }
+var BEYOND_BMP_ORDER = /[\uD800-\uFFFF]/;
 function sortBytesBy(xs, key) {
-  return [...xs].map((x) => [Buffer.from(key(x)), x]).sort((x, y) => Buffer.compare(x[0], y[0])).map((x) => x[1]);
+  const keyed = Array.from(xs, (x) => [key(x), x]);
+  if (!keyed.some(([k]) => BEYOND_BMP_ORDER.test(k))) {
+    return keyed.sort((x, y) => x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0).map((x) => x[1]);
+  }
+  return keyed.map(([k, x]) => [Buffer.from(k), x]).sort((x, y) => Buffer.compare(x[0], y[0])).map((x) => x[1]);
 }
 
 // src/compare/metric-row.ts

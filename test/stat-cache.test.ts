@@ -67,6 +67,18 @@ describe('hashing on worker threads', () => {
   });
 });
 
+describe('byte order', () => {
+  it('sorts names as UTF-8 bytes, with or without characters where UTF-16 order differs', () => {
+    const byBuffer = (xs: string[]) => [...xs].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const ascii = ['b', 'a/b', 'a.txt', 'A', '_', 'a b', 'é', 'z9', 'Z10'];
+    expect(sortBytes(ascii)).toEqual(byBuffer(ascii));
+    // U+FF01 (fullwidth !) sorts after U+1F600 in UTF-16 code units but before it in UTF-8 bytes.
+    const mixed = [...ascii, '\uFF01', '\u{1F600}', '\uE000x', 'ä'];
+    expect(sortBytes(mixed)).toEqual(byBuffer(mixed));
+    expect(sortBytes(mixed).indexOf('\uFF01')).toBeLessThan(sortBytes(mixed).indexOf('\u{1F600}'));
+  });
+});
+
 describe('the stat cache', () => {
   it('answers unchanged files from the cache and gives the same manifest as reading them', async () => {
     for (let i = 0; i < 50; i++) await put(`data/f${i}.txt`, `row ${i}\n`);
