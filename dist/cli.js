@@ -32012,7 +32012,7 @@ async function walk(ctx, abs, rel, entry, viaLink, ancestors) {
   const dirents = await readdir(abs, { withFileTypes: true });
   for (const d of sortBytesBy(dirents, (x) => x.name)) {
     const { name } = d;
-    const childAbs = path10.join(abs, name);
+    const childAbs = abs.endsWith("/") ? `${abs}${name}` : `${abs}/${name}`;
     const childRel = join(rel, name);
     const isLink = d.isSymbolicLink();
     let st;

@@ -94,7 +94,7 @@ async function walk(
   const dirents = await readdir(abs, { withFileTypes: true });
   for (const d of sortBytesBy(dirents, (x) => x.name)) {
     const { name } = d;
-    const childAbs = path.join(abs, name);
+    const childAbs = abs.endsWith('/') ? `${abs}${name}` : `${abs}/${name}`; // abs is already normalised: no path.join per file
     const childRel = join(rel, name);
     const isLink = d.isSymbolicLink();
     let st: Stats | undefined;
