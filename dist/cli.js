@@ -35444,6 +35444,11 @@ function buildReport(context, fields) {
   }
   return report;
 }
+function dataCounts(data) {
+  const lineage = data.filter((d) => d.lineage).length;
+  const files = data.length - lineage;
+  return [files && plural2(files, "data file"), lineage && plural2(lineage, "data lineage part")];
+}
 function summarySentence(input2, metrics, drift2) {
   const n = input2.candidate?.length ?? 0;
   const driftCount = drift2.data.length + drift2.config.length + drift2.environment.length;
@@ -35454,7 +35459,7 @@ function summarySentence(input2, metrics, drift2) {
       return "No data, config or environment drift since the baseline.";
     case "drift":
       return `Drift since the baseline: ${[
-        drift2.data.length && plural2(drift2.data.length, "data file"),
+        ...dataCounts(drift2.data),
         drift2.config.length && plural2(drift2.config.length, "config key"),
         drift2.environment.length && plural2(drift2.environment.length, "environment fact")
       ].filter(Boolean).join(", ")} changed.`;

@@ -169,6 +169,7 @@ describe('declared lineage', () => {
         detail: "query (train.sql) changed (WHERE date < '2024-06-01' → '2024-07-01')",
       }),
     ]);
+    expect(parseJson(r).summary).toBe('Drift since the baseline: 1 data lineage part changed.');
     const md = await runCli(['drift'], dir);
     expect(md.stdout).toContain("query (train.sql) changed (WHERE date < '2024-06-01' → '2024-07-01')");
   });
