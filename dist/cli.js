@@ -30467,7 +30467,7 @@ async function diffCheckpoints(python, a, b) {
 }
 
 // src/train/run-seed.ts
-import { mkdir as mkdir3, rm as rm3, stat as stat3 } from "node:fs/promises";
+import { mkdir as mkdir3, rm as rm3, stat as stat2 } from "node:fs/promises";
 import path12 from "node:path";
 
 // src/fingerprint/config.ts
@@ -31647,7 +31647,7 @@ async function fingerprintConfigFiles(files, root, opts = {}) {
 }
 
 // src/fingerprint/data.ts
-import { readdir, realpath as realpath4, stat as stat2 } from "node:fs/promises";
+import { readdir, realpath as realpath4, stat } from "node:fs/promises";
 import path10 from "node:path";
 
 // src/util/log-lines.ts
@@ -31878,7 +31878,7 @@ function collate(answers, n) {
     for (const [i, text] of answer.pointers) out.pointers.set(i, text);
     if (!answer.lines) continue;
     for (const line of answer.lines.split("\n")) {
-      const [index, sha2, size, stat6, fromCache] = line.split("	");
+      const [index, sha2, size, stat5, fromCache] = line.split("	");
       const i = Number(index);
       if (sha2.startsWith("!")) {
         if (!out.failure || i < out.failure.i)
@@ -31887,7 +31887,7 @@ function collate(answers, n) {
       }
       out.sha256[i] = sha2;
       out.size[i] = Number(size);
-      out.stat[i] = stat6;
+      out.stat[i] = stat5;
       out.fromCache[i] = fromCache === "1" ? 1 : 0;
     }
   }
@@ -31932,7 +31932,7 @@ async function refuseLfsPointers(root, pointers) {
 }
 
 // src/fingerprint/stat-cache.ts
-import { mkdir as mkdir2, readFile as readFile2, rename as rename2, stat, writeFile as writeFile2 } from "node:fs/promises";
+import { lstat, mkdir as mkdir2, readFile as readFile2, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
 import path9 from "node:path";
 
 // src/schema/stat-cache.ts
@@ -31975,17 +31975,18 @@ function trustedEntries(entries, writtenNs) {
   return out;
 }
 async function loadStatCache(file2, warn) {
-  const st = await stat(file2, { bigint: true }).catch(() => void 0);
+  const st = await lstat(file2, { bigint: true }).catch(() => void 0);
   if (!st) return { entries: /* @__PURE__ */ new Map(), stale: false };
   const discard = (why) => {
     warn(`The stat cache ${file2} ${why}; discarded, every data file is hashed again.`);
     return { entries: /* @__PURE__ */ new Map(), stale: true };
   };
+  if (!st.isFile()) return discard("is not a regular file");
   let json2;
   try {
     json2 = JSON.parse(await readFile2(file2, "utf8"));
-  } catch (err) {
-    return discard(`is not valid JSON (${err.message})`);
+  } catch {
+    return discard("is not valid JSON");
   }
   const parsed = statCacheSchema.safeParse(json2);
   if (!parsed.success) {
@@ -32017,7 +32018,7 @@ async function walk(ctx, abs, rel, entry, viaLink, ancestors) {
     const isLink = d.isSymbolicLink();
     let st;
     if (isLink) {
-      st = await stat2(childAbs).catch(() => void 0);
+      st = await stat(childAbs).catch(() => void 0);
       if (!st) {
         if (ctx.tolerant) continue;
         throw new GateError(
@@ -32030,7 +32031,7 @@ async function walk(ctx, abs, rel, entry, viaLink, ancestors) {
     if (st ? st.isFile() : d.isFile()) {
       ctx.out.set(childRel, { abs: childAbs, entry, viaLink: linked });
     } else if (st ? st.isDirectory() : d.isDirectory()) {
-      const s = st ?? await stat2(childAbs);
+      const s = st ?? await stat(childAbs);
       const id = `${s.dev}:${s.ino}`;
       if (ancestors.has(id)) continue;
       if (linked) {
@@ -32052,7 +32053,7 @@ async function collect(ctx, entries, root, external = /* @__PURE__ */ new Set())
   for (const entry of entries) {
     const { abs, rel } = external.has(entry) ? { abs: path10.resolve(entry), rel: toPosix(path10.resolve(entry)) } : resolveEntry(root, entry, "data");
     ctx.checkTime(() => `looking up data: entry "${entry}"`);
-    const st = await stat2(abs).catch((err) => {
+    const st = await stat(abs).catch((err) => {
       if (err.code === "ENOENT" || err.code === "ENOTDIR" || err.code === "ELOOP") return void 0;
       throw new GateError(`Cannot access data path ${entry} (${err.code ?? err}).`, "Check its permissions.");
     });
@@ -32137,7 +32138,7 @@ async function fingerprintData(entries, root, opts = {}) {
       if (!f2.viaLink) continue;
       checkTime(() => `looking up ${rel2} (data: entry "${f2.entry}")`);
       const real = await realpath4(f2.abs);
-      const reason = await pseudoLocationReason(real, await stat2(real));
+      const reason = await pseudoLocationReason(real, await stat(real));
       if (reason) {
         warn(`Data file ${rel2} ${reason}; skipped (the kernel's files are not data).`);
         found.delete(rel2);
@@ -32211,9 +32212,9 @@ async function statSnapshot(entries, root, external) {
   }, tolerant: true }, entries, root, external);
   const snapshot = /* @__PURE__ */ new Map();
   for (const [rel, f] of sortBytesBy(found, ([r]) => r)) {
-    const st = await stat2(f.abs, { bigint: true }).catch(() => void 0);
+    const st = await stat(f.abs, { bigint: true }).catch(() => void 0);
     if (!st?.isFile()) continue;
-    if (f.viaLink && await pseudoLocationReason(await realpath4(f.abs), await stat2(f.abs))) continue;
+    if (f.viaLink && await pseudoLocationReason(await realpath4(f.abs), await stat(f.abs))) continue;
     snapshot.set(rel, version2(st));
   }
   return snapshot;
@@ -32515,7 +32516,7 @@ ${quoted || "    (none)"}
   }
   const metrics = await collectMetrics(ctx, seed, outDir, patterns);
   for (const artifact of config2.artifacts) {
-    const found = await stat3(path12.join(outDir, artifact)).catch(() => void 0);
+    const found = await stat2(path12.join(outDir, artifact)).catch(() => void 0);
     if (!found) {
       throw new GateError(
         `Seed ${seed}: the training did not write the artifact "${artifact}" into its output folder ${outDir}.`,
@@ -32589,7 +32590,7 @@ function note(ctx, warning) {
 // src/diagnose/artifact-diff.ts
 import { createHash as createHash4 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
-import { open as open3, readFile as readFile3, stat as stat4 } from "node:fs/promises";
+import { open as open3, readFile as readFile3, stat as stat3 } from "node:fs/promises";
 import path13 from "node:path";
 
 // src/diagnose/compare-arrays.ts
@@ -33689,7 +33690,7 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
     if (err.code === "ENOENT") return void 0;
     throw err;
   };
-  const [sb, sa] = await Promise.all([stat4(beforePath).catch(missing), stat4(afterPath).catch(missing)]);
+  const [sb, sa] = await Promise.all([stat3(beforePath).catch(missing), stat3(afterPath).catch(missing)]);
   const [hb, ha] = await Promise.all([sb ? sha256File(beforePath) : null, sa ? sha256File(afterPath) : null]);
   const diff = {
     name,
@@ -34685,7 +34686,7 @@ import path18 from "node:path";
 
 // src/gate/observe.ts
 import { createHash as createHash6 } from "node:crypto";
-import { readFile as readFile4, stat as stat5 } from "node:fs/promises";
+import { readFile as readFile4, stat as stat4 } from "node:fs/promises";
 import path17 from "node:path";
 
 // src/diagnose/lint.ts
@@ -35118,6 +35119,7 @@ async function probeEnvironment(runtime, opts) {
 }
 
 // src/fingerprint/lineage.ts
+import { realpath as realpath5 } from "node:fs/promises";
 import path16 from "node:path";
 async function fingerprintLineage(entries, root, warn) {
   const out = [];
@@ -35139,8 +35141,16 @@ async function fingerprintLineage(entries, root, warn) {
   return out.length ? Object.fromEntries(out) : void 0;
 }
 async function readQuery(root, entry, file2) {
+  const abs = path16.resolve(root, file2);
+  const real = await realpath5(abs).catch(() => void 0);
+  const realRoot = await realpath5(root);
+  if (real !== void 0 && (!isWithin(realRoot, real) || path16.relative(realRoot, real).split(path16.sep).includes(".git")))
+    throw new GateError(
+      `The query file ${file2} of data: entry "${entry}" resolves to ${real}, outside the project's own files; it is not read.`,
+      "Query text is shown in reports: keep the query file in the repository itself (a symlink to a file elsewhere is not followed)."
+    );
   try {
-    return await readLimitedText(path16.resolve(root, file2), {
+    return await readLimitedText(abs, {
       name: `The query file ${file2} of data: entry "${entry}"`,
       maxBytes: MIB,
       what: "a query file",
@@ -35296,7 +35306,7 @@ var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 async function describeDataChanges(config2, commit, data) {
   for (const entry of data.filter((d) => d.change === "modified" && !d.lineage && !path17.isAbsolute(d.path)).slice(0, 20)) {
     const file2 = path17.join(config2.root, entry.path);
-    const size = (await stat5(file2).catch(() => void 0))?.size ?? Infinity;
+    const size = (await stat4(file2).catch(() => void 0))?.size ?? Infinity;
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
     if (before === null || createHash6("sha256").update(before).digest("hex") !== entry.before) continue;
@@ -35637,8 +35647,8 @@ function pidAlive(pid) {
 }
 function startTime(pid) {
   try {
-    const stat6 = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat6.slice(stat6.lastIndexOf(")") + 2).split(" ");
+    const stat5 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat5.slice(stat5.lastIndexOf(")") + 2).split(" ");
     return fields[19] ?? null;
   } catch {
     return null;

@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -153,5 +153,23 @@ describe('the stat cache', () => {
       expect(warnings[0]).toContain('discarded, every data file is hashed again');
       expect(JSON.parse(await readFile(cache, 'utf8')).version).toBe(1);
     }
+  });
+
+  it('never follows a cache that is a symlink, and never quotes what it holds', async () => {
+    await put('data/a.txt', 'abc');
+    await put('secret.env', 'GITHUB_TOKEN=ghs_secret');
+    await mkdir(path.dirname(cache), { recursive: true });
+    await symlink(path.join(root, 'secret.env'), cache);
+    const warnings: string[] = [];
+    const { counts } = await fingerprint({ statCache: cache, warn: (m) => warnings.push(m) });
+    expect(counts).toEqual({ hashed: 1, fromCache: 0 });
+    expect(warnings).toEqual([
+      `The stat cache ${cache} is not a regular file; discarded, every data file is hashed again.`,
+    ]);
+    expect((await lstat(cache)).isSymbolicLink()).toBe(false); // replaced by the gate's own file
+    await writeFile(cache, 'GITHUB_TOKEN=ghs_secret');
+    const again: string[] = [];
+    await fingerprint({ statCache: cache, warn: (m) => again.push(m) });
+    expect(again.join('\n')).not.toContain('ghs_secret');
   });
 });

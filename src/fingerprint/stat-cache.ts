@@ -9,7 +9,7 @@
  * A cache that does not parse or validate is discarded with a warning: it only ever costs a re-hash.
  * Entries are strings "size:mtimeNs:ino:ctimeNs:sha256" by absolute path.
  */
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { statCacheSchema, statCacheText } from '../schema/stat-cache.js';
 
@@ -31,17 +31,20 @@ export interface LoadedStatCache {
 
 /** Reads the cache at `file`; missing → empty, corrupt → empty with a warning naming the file. */
 export async function loadStatCache(file: string, warn: (m: string) => void): Promise<LoadedStatCache> {
-  const st = await stat(file, { bigint: true }).catch(() => undefined);
+  // lstat: the gate's own file is never a link (one committed by a change under test could point at
+  // /proc/self/environ, and a parse error would quote what it read).
+  const st = await lstat(file, { bigint: true }).catch(() => undefined);
   if (!st) return { entries: new Map(), stale: false };
   const discard = (why: string) => {
     warn(`The stat cache ${file} ${why}; discarded, every data file is hashed again.`);
     return { entries: new Map<string, string>(), stale: true };
   };
+  if (!st.isFile()) return discard('is not a regular file');
   let json: unknown;
   try {
     json = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    return discard(`is not valid JSON (${(err as Error).message})`);
+  } catch {
+    return discard('is not valid JSON'); // the parser's message would quote the file's text
   }
   const parsed = statCacheSchema.safeParse(json);
   if (!parsed.success) {
