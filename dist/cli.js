@@ -118,17 +118,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path28) {
-      const ctrl = callVisitor(key, node2, visitor, path28);
+    function visit_(key, node2, visitor, path31) {
+      const ctrl = callVisitor(key, node2, visitor, path31);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path28, ctrl);
-        return visit_(key, ctrl, visitor, path28);
+        replaceNode(key, path31, ctrl);
+        return visit_(key, ctrl, visitor, path31);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path28 = Object.freeze(path28.concat(node2));
+          path31 = Object.freeze(path31.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path28);
+            const ci = visit_(i, node2.items[i], visitor, path31);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -139,13 +139,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path28 = Object.freeze(path28.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path28);
+          path31 = Object.freeze(path31.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path31);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path28);
+          const cv = visit_("value", node2.value, visitor, path31);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -166,17 +166,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path28) {
-      const ctrl = await callVisitor(key, node2, visitor, path28);
+    async function visitAsync_(key, node2, visitor, path31) {
+      const ctrl = await callVisitor(key, node2, visitor, path31);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path28, ctrl);
-        return visitAsync_(key, ctrl, visitor, path28);
+        replaceNode(key, path31, ctrl);
+        return visitAsync_(key, ctrl, visitor, path31);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path28 = Object.freeze(path28.concat(node2));
+          path31 = Object.freeze(path31.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path28);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path31);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -187,13 +187,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path28 = Object.freeze(path28.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path28);
+          path31 = Object.freeze(path31.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path31);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path28);
+          const cv = await visitAsync_("value", node2.value, visitor, path31);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -220,23 +220,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path28) {
+    function callVisitor(key, node2, visitor, path31) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path28);
+        return visitor(key, node2, path31);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path28);
+        return visitor.Map?.(key, node2, path31);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path28);
+        return visitor.Seq?.(key, node2, path31);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path28);
+        return visitor.Pair?.(key, node2, path31);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path28);
+        return visitor.Scalar?.(key, node2, path31);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path28);
+        return visitor.Alias?.(key, node2, path31);
       return void 0;
     }
-    function replaceNode(key, path28, node2) {
-      const parent = path28[path28.length - 1];
+    function replaceNode(key, path31, node2) {
+      const parent = path31[path31.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -609,8 +609,8 @@ var require_Node = __commonJS({
         };
         const res = toJS.toJS(this, "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count: count2, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count2);
+          for (const { count: count3, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count3);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
     };
@@ -718,13 +718,13 @@ var require_Alias = __commonJS({
         const anchor2 = anchors2 && source && anchors2.get(source);
         return anchor2 ? anchor2.count * anchor2.aliasCount : 0;
       } else if (identity.isCollection(node2)) {
-        let count2 = 0;
+        let count3 = 0;
         for (const item of node2.items) {
           const c = getAliasCount(doc, item, anchors2);
-          if (c > count2)
-            count2 = c;
+          if (c > count3)
+            count3 = c;
         }
-        return count2;
+        return count3;
       } else if (identity.isPair(node2)) {
         const kc = getAliasCount(doc, node2.key, anchors2);
         const vc = getAliasCount(doc, node2.value, anchors2);
@@ -848,10 +848,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path28, value2) {
+    function collectionFromPath(schema, path31, value2) {
       let v = value2;
-      for (let i = path28.length - 1; i >= 0; --i) {
-        const k = path28[i];
+      for (let i = path31.length - 1; i >= 0; --i) {
+        const k = path31[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -870,7 +870,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path28) => path28 == null || typeof path28 === "object" && !!path28[Symbol.iterator]().next().done;
+    var isEmptyPath = (path31) => path31 == null || typeof path31 === "object" && !!path31[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -900,11 +900,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path28, value2) {
-        if (isEmptyPath(path28))
+      addIn(path31, value2) {
+        if (isEmptyPath(path31))
           this.add(value2);
         else {
-          const [key, ...rest] = path28;
+          const [key, ...rest] = path31;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value2);
@@ -918,8 +918,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path28) {
-        const [key, ...rest] = path28;
+      deleteIn(path31) {
+        const [key, ...rest] = path31;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -933,8 +933,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path28, keepScalar) {
-        const [key, ...rest] = path28;
+      getIn(path31, keepScalar) {
+        const [key, ...rest] = path31;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -952,8 +952,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path28) {
-        const [key, ...rest] = path28;
+      hasIn(path31) {
+        const [key, ...rest] = path31;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -963,8 +963,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path28, value2) {
-        const [key, ...rest] = path28;
+      setIn(path31, value2) {
+        const [key, ...rest] = path31;
         if (rest.length === 0) {
           this.set(key, value2);
         } else {
@@ -3479,9 +3479,9 @@ var require_Document = __commonJS({
           this.contents.add(value2);
       }
       /** Adds a value to the document. */
-      addIn(path28, value2) {
+      addIn(path31, value2) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path28, value2);
+          this.contents.addIn(path31, value2);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3556,14 +3556,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path28) {
-        if (Collection.isEmptyPath(path28)) {
+      deleteIn(path31) {
+        if (Collection.isEmptyPath(path31)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path28) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path31) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3578,10 +3578,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path28, keepScalar) {
-        if (Collection.isEmptyPath(path28))
+      getIn(path31, keepScalar) {
+        if (Collection.isEmptyPath(path31))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path28, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path31, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path28) {
-        if (Collection.isEmptyPath(path28))
+      hasIn(path31) {
+        if (Collection.isEmptyPath(path31))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path28) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path31) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3612,13 +3612,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path28, value2) {
-        if (Collection.isEmptyPath(path28)) {
+      setIn(path31, value2) {
+        if (Collection.isEmptyPath(path31)) {
           this.contents = value2;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path28), value2);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path31), value2);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path28, value2);
+          this.contents.setIn(path31, value2);
         }
       }
       /**
@@ -3677,8 +3677,8 @@ var require_Document = __commonJS({
         };
         const res = toJS.toJS(this.contents, jsonArg ?? "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count: count2, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count2);
+          for (const { count: count3, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count3);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
       /**
@@ -3755,12 +3755,12 @@ var require_errors = __commonJS({
         lineStr = prev + lineStr;
       }
       if (/[^ ]/.test(lineStr)) {
-        let count2 = 1;
+        let count3 = 1;
         const end = error62.linePos[1];
         if (end?.line === line && end.col > col) {
-          count2 = Math.max(1, Math.min(end.col - col, 80 - ci));
+          count3 = Math.max(1, Math.min(end.col - col, 80 - ci));
         }
-        const pointer = " ".repeat(ci) + "^".repeat(count2);
+        const pointer = " ".repeat(ci) + "^".repeat(count3);
         error62.message += `:
 
 ${lineStr}
@@ -5579,9 +5579,9 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path28) => {
+    visit3.itemAtPath = (cst, path31) => {
       let item = cst;
-      for (const [field, index] of path28) {
+      for (const [field, index] of path31) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -5590,23 +5590,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit3.parentCollection = (cst, path28) => {
-      const parent = visit3.itemAtPath(cst, path28.slice(0, -1));
-      const field = path28[path28.length - 1][0];
+    visit3.parentCollection = (cst, path31) => {
+      const parent = visit3.itemAtPath(cst, path31.slice(0, -1));
+      const field = path31[path31.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path28, item, visitor) {
-      let ctrl = visitor(item, path28);
+    function _visit(path31, item, visitor) {
+      let ctrl = visitor(item, path31);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path28.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path31.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5617,10 +5617,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path28);
+            ctrl = ctrl(item, path31);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path28) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path31) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -8039,8 +8039,8 @@ var require_utils = __commonJS({
       }
       return output2;
     };
-    exports.basename = (path28, { windows } = {}) => {
-      const segs = path28.split(windows ? /[\\/]/ : "/");
+    exports.basename = (path31, { windows } = {}) => {
+      const segs = path31.split(windows ? /[\\/]/ : "/");
       const last = segs[segs.length - 1];
       if (last === "") {
         return segs[segs.length - 2];
@@ -8392,7 +8392,7 @@ var require_scan = __commonJS({
 var require_parse = __commonJS({
   "node_modules/picomatch/lib/parse.js"(exports, module) {
     "use strict";
-    var constants4 = require_constants();
+    var constants3 = require_constants();
     var utils = require_utils();
     var {
       MAX_LENGTH,
@@ -8400,7 +8400,7 @@ var require_parse = __commonJS({
       REGEX_NON_SPECIAL_CHARS,
       REGEX_SPECIAL_CHARS_BACKREF,
       REPLACEMENTS
-    } = constants4;
+    } = constants3;
     var expandRange = (args, options) => {
       if (typeof options.expandRange === "function") {
         return options.expandRange(...args, options);
@@ -8609,7 +8609,7 @@ var require_parse = __commonJS({
       if (options.maxExtglobRecursion === false) {
         return { risky: false };
       }
-      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants4.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants3.DEFAULT_MAX_EXTGLOB_RECURSION;
       const branches = splitTopLevel(body).map((branch) => branch.trim());
       if (branches.length > 1) {
         if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
@@ -8655,8 +8655,8 @@ var require_parse = __commonJS({
       const bos = { type: "bos", value: "", output: opts.prepend || "" };
       const tokens = [bos];
       const capture = opts.capture ? "" : "?:";
-      const PLATFORM_CHARS = constants4.globChars(opts.windows);
-      const EXTGLOB_CHARS = constants4.extglobChars(PLATFORM_CHARS);
+      const PLATFORM_CHARS = constants3.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants3.extglobChars(PLATFORM_CHARS);
       const {
         DOT_LITERAL,
         PLUS_LITERAL,
@@ -8720,13 +8720,13 @@ var require_parse = __commonJS({
         consume(token.value);
       };
       const negate = () => {
-        let count2 = 1;
+        let count3 = 1;
         while (peek() === "!" && (peek(2) !== "(" || peek(3) === "?")) {
           advance();
           state.start++;
-          count2++;
+          count3++;
         }
-        if (count2 % 2 === 0) {
+        if (count3 % 2 === 0) {
           return false;
         }
         state.negated = true;
@@ -8785,16 +8785,16 @@ var require_parse = __commonJS({
         const analysis = analyzeRepeatedExtglob(body, opts);
         if ((token.type === "plus" || token.type === "star") && analysis.risky) {
           const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
-          const open6 = tokens[token.tokensIndex];
-          open6.type = "text";
-          open6.value = literal2;
-          open6.output = safeOutput || utils.escapeRegex(literal2);
+          const open5 = tokens[token.tokensIndex];
+          open5.type = "text";
+          open5.value = literal2;
+          open5.output = safeOutput || utils.escapeRegex(literal2);
           for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
             tokens[i].value = "";
             tokens[i].output = "";
             delete tokens[i].suffix;
           }
-          state.output = token.output + open6.output;
+          state.output = token.output + open5.output;
           state.backtrack = true;
           push({ type: "paren", extglob: true, value: value2, output: "" });
           decrement("parens");
@@ -9014,15 +9014,15 @@ var require_parse = __commonJS({
         }
         if (value2 === "{" && opts.nobrace !== true) {
           increment("braces");
-          const open6 = {
+          const open5 = {
             type: "brace",
             value: value2,
             output: "(",
             outputIndex: state.output.length,
             tokensIndex: state.tokens.length
           };
-          braces.push(open6);
-          push(open6);
+          braces.push(open5);
+          push(open5);
           continue;
         }
         if (value2 === "}") {
@@ -9352,7 +9352,7 @@ var require_parse = __commonJS({
         NO_DOTS_SLASH,
         STAR,
         START_ANCHOR
-      } = constants4.globChars(opts.windows);
+      } = constants3.globChars(opts.windows);
       const nodot = opts.dot ? NO_DOTS : NO_DOT;
       const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
       const capture = opts.capture ? "" : "?:";
@@ -9410,7 +9410,7 @@ var require_picomatch = __commonJS({
     var scan = require_scan();
     var parse4 = require_parse();
     var utils = require_utils();
-    var constants4 = require_constants();
+    var constants3 = require_constants();
     var isObject2 = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch2 = (glob, options, returnState = false) => {
       if (Array.isArray(glob)) {
@@ -9538,7 +9538,7 @@ var require_picomatch = __commonJS({
         return /$^/;
       }
     };
-    picomatch2.constants = constants4;
+    picomatch2.constants = constants3;
     module.exports = picomatch2;
   }
 });
@@ -9665,6 +9665,7 @@ var COMMON = [
   '--json          print exactly one JSON document on stdout, errors included: {"error": {message, hint}}',
   "--markdown      print the report as GitHub Markdown, escaped like the PR comment",
   "-q, --quiet     print only the verdict line (record, check, drift); warnings still go to stderr",
+  "--no-stat-cache hash every data file again instead of trusting .repro-gate/cache/stat",
   "--verbose       show stack traces for errors",
   "-h, --help      show help;  --version  print the version"
 ];
@@ -9736,6 +9737,31 @@ function significant(x, digits) {
 function firstLine(text) {
   const end = text.indexOf("\n");
   return end === -1 ? text : text.slice(0, end);
+}
+
+// src/report/data-summary.ts
+var DATA_ROWS_SHOWN = 20;
+function countByFolder(data) {
+  const byFolder = /* @__PURE__ */ new Map();
+  for (const d of data) {
+    const cut = d.path.lastIndexOf("/");
+    const folder = cut < 0 ? "." : `${d.path.slice(0, cut)}/`;
+    let c = byFolder.get(folder);
+    if (!c) {
+      c = { folder, added: 0, removed: 0, modified: 0 };
+      byFolder.set(folder, c);
+    }
+    c[d.change]++;
+  }
+  const total = (c) => c.added + c.removed + c.modified;
+  return [...byFolder.values()].sort(
+    (a, b) => total(b) - total(a) || (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0)
+  );
+}
+function rowsShown(data) {
+  const lineage = data.filter((d) => d.lineage);
+  const files = data.filter((d) => !d.lineage);
+  return [...lineage, ...files].slice(0, DATA_ROWS_SHOWN);
 }
 
 // src/report/escape.ts
@@ -10052,6 +10078,21 @@ function metricsTable(report, f) {
 |---|---|---|---|---|---|---|---|`;
   return [header, ...rows].join("\n");
 }
+function count(n) {
+  return n.toLocaleString("en-US");
+}
+function folderTable(data, f) {
+  const folders = countByFolder(data);
+  const shown = folders.slice(0, DATA_ROWS_SHOWN);
+  const rest = folders.slice(DATA_ROWS_SHOWN);
+  const sum = (k) => count(rest.reduce((n, c) => n + c[k], 0));
+  return [
+    "| Folder | Added | Removed | Modified |",
+    "|---|---|---|---|",
+    ...shown.map((c) => `| ${f.code(c.folder)} | ${count(c.added)} | ${count(c.removed)} | ${count(c.modified)} |`),
+    ...rest.length ? [`| … ${count(rest.length)} more folders | ${sum("added")} | ${sum("removed")} | ${sum("modified")} |`] : []
+  ];
+}
 function settingsTable(settings, f) {
   return [
     "| Setting | Before | After |",
@@ -10116,15 +10157,19 @@ function sections(report, f) {
     }
   }
   if (data.length) {
+    const rows = rowsShown(data);
+    const row = (d) => `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ""} | ${f.code(shortHash(d.before))} | ${f.code(shortHash(d.after))} |`;
+    const table = ["| File | Change | Before (SHA-256) | After (SHA-256) |", "|---|---|---|---|", ...rows.map(row)];
     out.push({
       dropRank: 4,
       body: [
-        `#### Data (${data.length})`,
-        "| File | Change | Before (SHA-256) | After (SHA-256) |",
-        "|---|---|---|---|",
-        ...data.map(
-          (d) => `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ""} | ${f.code(shortHash(d.before))} | ${f.code(shortHash(d.after))} |`
-        )
+        `#### Data (${count(data.length)})`,
+        ...data.length > rows.length ? [
+          ...folderTable(data, f),
+          "",
+          `The first ${rows.length} of ${count(data.length)} (all of them are in the JSON report, \`drift.data\`):`
+        ] : [],
+        ...table
       ].join("\n")
     });
   }
@@ -11048,10 +11093,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path28) {
-  if (!path28)
+function getElementAtPath(obj, path31) {
+  if (!path31)
     return obj;
-  return path28.reduce((acc, key) => acc?.[key], obj);
+  return path31.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -11391,11 +11436,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path28, issues) {
+function prefixIssues(path31, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path28);
+    iss.path.unshift(path31);
     return iss;
   });
 }
@@ -11458,14 +11503,14 @@ function codePointLength(str) {
   const units = str.length;
   if (!highSurrogate.test(str))
     return units;
-  let count2 = units;
+  let count3 = units;
   for (let i = 0; i < units - 1; i++) {
     if ((str.charCodeAt(i) & 64512) === 55296 && (str.charCodeAt(i + 1) & 64512) === 56320) {
-      count2--;
+      count3--;
       i++;
     }
   }
-  return count2;
+  return count3;
 }
 function getLengthableOrigin(input2) {
   if (Array.isArray(input2))
@@ -11857,16 +11902,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path28 = []) => {
+  const processError = (error63, path31 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path28, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path31, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path28, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path31, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path28, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path31, ...issue2.path]);
       } else {
-        const fullpath = [...path28, ...issue2.path];
+        const fullpath = [...path31, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -11905,17 +11950,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path28 = []) => {
+  const processError = (error63, path31 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path28, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path31, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path28, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path31, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path28, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path31, ...issue2.path]);
       } else {
-        const fullpath = [...path28, ...issue2.path];
+        const fullpath = [...path31, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -11954,8 +11999,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path28 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path28) {
+  const path31 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path31) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -15848,8 +15893,8 @@ function az_default() {
 }
 
 // node_modules/zod/v4/locales/be.js
-function getBelarusianPlural(count2, one, few, many) {
-  const absCount = Math.abs(count2);
+function getBelarusianPlural(count3, one, few, many) {
+  const absCount = Math.abs(count3);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -18496,8 +18541,8 @@ function hu_default() {
 }
 
 // node_modules/zod/v4/locales/hy.js
-function getArmenianPlural(count2, one, many) {
-  return Math.abs(count2) === 1 ? one : many;
+function getArmenianPlural(count3, one, many) {
+  return Math.abs(count3) === 1 ? one : many;
 }
 function withDefiniteArticle(word) {
   if (!word)
@@ -21235,8 +21280,8 @@ function ro_default() {
 }
 
 // node_modules/zod/v4/locales/ru.js
-function getRussianPlural(count2, one, few, many) {
-  const absCount = Math.abs(count2);
+function getRussianPlural(count3, one, few, many) {
+  const absCount = Math.abs(count3);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -29093,13 +29138,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path28 = ref.slice(1).split("/").filter(Boolean);
-  if (path28.length === 0) {
+  const path31 = ref.slice(1).split("/").filter(Boolean);
+  if (path31.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path28[0] === defsKey) {
-    const key = path28[1] === void 0 ? void 0 : decodeJSONPointerSegment(path28[1]);
+  if (path31[0] === defsKey) {
+    const key = path31[1] === void 0 ? void 0 : decodeJSONPointerSegment(path31[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -30010,7 +30055,17 @@ var checkpointContentSchema = external_exports.object({
   embedsOut: external_exports.array(external_exports.string())
 }).strict();
 var fileEntrySchema = external_exports.object({ sha256, size: external_exports.number().int().nonnegative(), content: checkpointContentSchema.optional() }).strict();
-var dataFingerprintSchema = external_exports.object({ files: ownRecord(fileEntrySchema) }).strict();
+var lineageSchema = external_exports.object({
+  source: external_exports.string().optional(),
+  query: external_exports.string().optional(),
+  queryFile: external_exports.string().optional(),
+  preprocess: ownRecord(sha256)
+}).strict();
+var dataFingerprintSchema = external_exports.object({
+  files: ownRecord(fileEntrySchema),
+  /** By data: entry path; absent when no entry declares its lineage. */
+  lineage: ownRecord(lineageSchema).optional()
+}).strict();
 var flatConfigSchema = ownRecord(scalarSchema);
 var environmentFingerprintSchema = ownRecord(external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]));
 var fingerprintsSchema = external_exports.object({
@@ -30072,8 +30127,8 @@ var baselineSchema = external_exports.object({
 // src/schema/diagnosis.ts
 var jsonNumber = external_exports.union([external_exports.number(), external_exports.enum(["NaN", "Infinity", "-Infinity"])]);
 var status = external_exports.enum(["identical", "modified", "added", "removed"]);
-var count = external_exports.number().int().nonnegative();
-var shape2 = external_exports.array(count).nullable();
+var count2 = external_exports.number().int().nonnegative();
+var shape2 = external_exports.array(count2).nullable();
 var arrayDiffSchema = external_exports.object({
   /** Tensor name, .npz entry (without .npy), JSON dotted path, or CSV column header; "" for a lone .npy. */
   name: external_exports.string(),
@@ -30083,15 +30138,15 @@ var arrayDiffSchema = external_exports.object({
   dtypeAfter: external_exports.string().nullable(),
   shapeBefore: shape2,
   shapeAfter: shape2,
-  elementsBefore: count.nullable(),
-  elementsAfter: count.nullable(),
+  elementsBefore: count2.nullable(),
+  elementsAfter: count2.nullable(),
   /** Elements compared one by one (0 when only hashes could be compared). */
-  compared: count,
+  compared: count2,
   /**
    * Compared elements that differ: same dtype → their bits differ (so −0 vs +0 and different NaN
    * payloads count); different dtypes → their values differ (NaN equals NaN). null: not compared elementwise.
    */
-  differing: count.nullable(),
+  differing: count2.nullable(),
   /** Over differing pairs where both values are finite; null when not compared elementwise or not numeric. */
   maxAbsDiff: external_exports.number().nullable(),
   /** |after − before| / max(|before|, |after|): 0…2, never infinite. */
@@ -30099,14 +30154,14 @@ var arrayDiffSchema = external_exports.object({
   /** Floats of the same dtype only, at that dtype's own width; a number (exact up to 2^53). */
   maxUlp: external_exports.number().nullable(),
   /** Differing pairs where either side is NaN or ±Infinity (not in the maxima above). */
-  nonFiniteDiffering: count,
-  nanBefore: count.nullable(),
-  nanAfter: count.nullable(),
+  nonFiniteDiffering: count2,
+  nanBefore: count2.nullable(),
+  nanAfter: count2.nullable(),
   /** Same dtype, same shape, every element's bits equal (or, for hash-only arrays, equal hashes). */
   bitIdentical: external_exports.boolean(),
   /** The first differing element in C (row-major) order. */
   firstDifference: external_exports.object({
-    index: external_exports.array(count),
+    index: external_exports.array(count2),
     before: external_exports.union([jsonNumber, external_exports.string()]),
     after: external_exports.union([jsonNumber, external_exports.string()])
   }).strict().optional(),
@@ -30117,14 +30172,14 @@ var artifactDiffSchema = external_exports.object({
   format: external_exports.enum(["npy", "npz", "safetensors", "json", "csv", "torch", "binary"]),
   /** identical: the file bytes are equal. added / removed: the file exists on one side only. */
   status,
-  sizeBefore: count.nullable(),
-  sizeAfter: count.nullable(),
+  sizeBefore: count2.nullable(),
+  sizeAfter: count2.nullable(),
   sha256Before: external_exports.string().nullable(),
   sha256After: external_exports.string().nullable(),
   /** Empty when the bytes are identical, or for `binary` (and any fallback to hashes). */
   arrays: external_exports.array(arrayDiffSchema),
   /** Identical arrays left out of `arrays` to keep it short. */
-  arraysOmitted: count,
+  arraysOmitted: count2,
   notes: external_exports.array(external_exports.string())
 }).strict();
 var curveDivergenceSchema = external_exports.object({
@@ -30133,9 +30188,9 @@ var curveDivergenceSchema = external_exports.object({
   valueA: jsonNumber.nullable(),
   valueB: jsonNumber.nullable(),
   maxAbsDiff: external_exports.number().nullable(),
-  stepsCompared: count,
-  stepsOnlyInA: count,
-  stepsOnlyInB: count
+  stepsCompared: count2,
+  stepsOnlyInA: count2,
+  stepsOnlyInB: count2
 }).strict();
 var curvePlotSchema = external_exports.object({
   metric: external_exports.string(),
@@ -30148,8 +30203,8 @@ var curvePlotSchema = external_exports.object({
   /** Where the series first part (possibly at a non-finite value, which is not plotted). */
   firstDivergence: external_exports.object({ step: external_exports.number(), a: jsonNumber, b: jsonNumber }).strict().nullable().optional(),
   /** Common steps with finite values on both sides (before thinning), and those left out as NaN/±∞. */
-  finiteSteps: count.optional(),
-  nonFiniteSteps: count.optional()
+  finiteSteps: count2.optional(),
+  nonFiniteSteps: count2.optional()
 }).strict();
 var differenceSchema = external_exports.object({
   kind: external_exports.enum(["metric", "artifact"]),
@@ -30172,7 +30227,7 @@ var diagnosisSchema = external_exports.object({
   cause: external_exports.enum(["none", "randomness", "distributed", "parallelism"]),
   evidence: external_exports.string(),
   /** Training runs this diagnosis took. */
-  runs: count,
+  runs: count2,
   differences: external_exports.array(differenceSchema),
   factors: external_exports.array(factorSchema),
   artifacts: external_exports.array(artifactDiffSchema),
@@ -30235,7 +30290,13 @@ var dataDriftSchema = external_exports.object({
   before: external_exports.string().nullable(),
   after: external_exports.string().nullable(),
   /** For text files tracked at the baseline commit: which lines changed. */
-  detail: external_exports.string().optional()
+  detail: external_exports.string().optional(),
+  /**
+   * Set when the entry's declared lineage changed rather than a file: its `source` (before/after
+   * are the values), `query` (SHA-256 of the text; detail shows the changed lines) or a
+   * `preprocess` file (SHA-256 of its content; detail names it).
+   */
+  lineage: external_exports.enum(["source", "query", "preprocess"]).optional()
 }).strict();
 var configDriftSchema = external_exports.object({
   /** 'gate settings': how the gate measures (metrics, margins, alpha, mode, seeds, command), not a config file's key. */
@@ -30360,7 +30421,7 @@ function terminalReport(report, opts) {
 }
 
 // src/gate/check.ts
-import { readFile as readFile8 } from "node:fs/promises";
+import { readFile as readFile9 } from "node:fs/promises";
 
 // src/baseline/io.ts
 import { mkdir, realpath as realpath2, rename, rm, writeFile } from "node:fs/promises";
@@ -30616,12 +30677,12 @@ function jsonErrorOffset(text, opts = {}) {
       }
       for (; ; ) {
         ws();
-        const open6 = stack.at(-1);
-        if (open6 === void 0) {
+        const open5 = stack.at(-1);
+        if (open5 === void 0) {
           if (i < text.length) fail("unexpected text after the end of the JSON document");
           return void 0;
         }
-        const close = open6 === "{" ? "}" : "]";
+        const close = open5 === "{" ? "}" : "]";
         if (text[i] === close) {
           stack.pop();
           i++;
@@ -30630,7 +30691,7 @@ function jsonErrorOffset(text, opts = {}) {
         if (text[i] !== ",") fail(i >= text.length ? void 0 : `expected "," or "${close}"`);
         i++;
         ws();
-        if (open6 === "{") key();
+        if (open5 === "{") key();
         break;
       }
     }
@@ -30782,8 +30843,13 @@ function compareBytes(a, b) {
 function sortBytes(xs) {
   return sortBytesBy(xs, (s) => s);
 }
+var BEYOND_BMP_ORDER = /[\uD800-\uFFFF]/;
 function sortBytesBy(xs, key) {
-  return [...xs].map((x) => [Buffer.from(key(x)), x]).sort((x, y) => Buffer.compare(x[0], y[0])).map((x) => x[1]);
+  const keyed = Array.from(xs, (x) => [key(x), x]);
+  if (!keyed.some(([k]) => BEYOND_BMP_ORDER.test(k))) {
+    return keyed.sort((x, y) => x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0).map((x) => x[1]);
+  }
+  return keyed.map(([k, x]) => [Buffer.from(k), x]).sort((x, y) => Buffer.compare(x[0], y[0])).map((x) => x[1]);
 }
 
 // src/compare/metric-row.ts
@@ -32371,6 +32437,19 @@ var seedsSchema = external_exports.union([fixedSeedsSchema, sequentialSeedsSchem
   error: (issue2) => `${SEEDS_EXPECTED}, got ${show(issue2.input)}`
 }).describe("The seeds to train: a count (5 → 0…4), a list ([0, 1, 2]), or {min, max} for sequential seeds.");
 var relPath = external_exports.string().min(1, "must not be empty");
+var dataEntrySchema = external_exports.union([
+  relPath,
+  external_exports.object({
+    path: relPath.describe("The data file or folder."),
+    external: external_exports.boolean().default(false).describe("An absolute path outside the project, e.g. a mounted dataset volume."),
+    source: external_exports.string().min(1).optional().describe("The snapshot it was taken from: s3://bucket/key@version-id, a dataset snapshot id, …"),
+    query: external_exports.union([external_exports.string().min(1), external_exports.object({ file: relPath.describe("A file holding the query.") }).strict()]).optional().describe("The extraction query, inline or as a file in the project."),
+    preprocess: external_exports.array(relPath).default([]).describe("The preprocessing scripts that produced it (files in the project); their content is fingerprinted.")
+  }).strict().refine((d) => !d.external || d.path.startsWith("/"), {
+    message: "an external: true data path must be absolute (e.g. /mnt/datasets/train)",
+    path: ["path"]
+  })
+]);
 var DEFAULT_CACHE_IGNORE = ["**/*.md", "docs/**"];
 var distributedSchema = external_exports.object({
   "nproc-per-node": external_exports.number().int().positive().max(1024).describe("Processes (ranks) per node."),
@@ -32453,7 +32532,9 @@ var configFileSchema = external_exports.object({
     "name at least one metric, e.g. accuracy: {margin: 0.01}"
   ).describe("Where the metrics come from (file, pattern) and each metric by name with its margin."),
   artifacts: external_exports.array(relPath).default([]).describe("Files in {out} that are hashed (.pt/.pth/.ckpt by content) and compared in exact mode."),
-  data: external_exports.array(relPath).default([]).describe("Data files or folders, fingerprinted by the SHA-256 of their full content."),
+  data: external_exports.array(dataEntrySchema).default([]).describe(
+    "Data files or folders, fingerprinted by the SHA-256 of their full content; or {path, external, source, query, preprocess} to declare a mounted volume or where the data came from."
+  ),
   config: external_exports.array(
     external_exports.union([
       relPath,
@@ -32515,7 +32596,7 @@ var configFileSchema = external_exports.object({
   path: ["seeds"]
 });
 var configSchema = configFileSchema.transform(
-  ({ $schema: _editorsOnly, metrics: { file: file2, pattern, ...named }, seeds, config: config2, ...rest }) => {
+  ({ $schema: _editorsOnly, metrics: { file: file2, pattern, ...named }, seeds, config: config2, data, ...rest }) => {
     const fixed = Array.isArray(seeds);
     const patterns = Array.isArray(pattern) ? pattern : pattern ? [pattern] : [];
     const groups = new Set(patterns.flatMap(patternGroups));
@@ -32530,6 +32611,12 @@ var configSchema = configFileSchema.transform(
       /** metrics.pattern as JavaScript regular expressions' sources (Python's (?P<name>…) accepted). */
       metricPatterns: patterns.map(jsPattern),
       metrics,
+      /** data: paths, as listed. */
+      data: data.map((d) => typeof d === "string" ? d : d.path),
+      /** data: entries with everything they declare (a plain path: not external, no lineage). */
+      dataEntries: data.map(
+        (d) => typeof d === "string" ? { path: d, external: false, preprocess: [] } : d
+      ),
       /** config: files (repository paths). */
       config: config2.filter((c) => typeof c === "string"),
       /** config: {resolved: PATH} entries: files the training writes into {out}. */
@@ -32789,6 +32876,11 @@ function configEntryPath(doc, value2) {
   });
   return i < 0 ? ["config"] : ["config", i];
 }
+function rawData(doc, i) {
+  const list = doc.get("data");
+  const item = (0, import_yaml.isSeq)(list) ? list.items[i] : void 0;
+  return (0, import_yaml.isScalar)(item) ? item.value : item;
+}
 function checkConfinement(config2, doc, lines, name) {
   const root = path4.resolve(config2.root);
   const entries2 = [
@@ -32802,7 +32894,34 @@ function checkConfinement(config2, doc, lines, name) {
       file: false
     })),
     { keyPath: ["baseline"], setting: "baseline:", value: config2.baseline, out: false, file: true },
-    ...config2.data.map((value2, i) => ({ keyPath: ["data", i], setting: "data:", value: value2, out: false, file: false })),
+    // External entries (a mounted volume) are outside the project by declaration; lineage files are inside it.
+    ...config2.dataEntries.flatMap((d, i) => [
+      ...d.external ? [] : [
+        {
+          keyPath: typeof rawData(doc, i) === "string" ? ["data", i] : ["data", i, "path"],
+          setting: "data:",
+          value: d.path,
+          out: false,
+          file: false
+        }
+      ],
+      ...d.preprocess.map((value2, j) => ({
+        keyPath: ["data", i, "preprocess", j],
+        setting: "data: preprocess",
+        value: value2,
+        out: false,
+        file: true
+      })),
+      ...typeof d.query === "object" ? [
+        {
+          keyPath: ["data", i, "query", "file"],
+          setting: "data: query.file",
+          value: d.query.file,
+          out: false,
+          file: true
+        }
+      ] : []
+    ]),
     ...config2.config.map((value2) => ({
       keyPath: configEntryPath(doc, value2),
       setting: "config:",
@@ -32826,7 +32945,7 @@ function checkConfinement(config2, doc, lines, name) {
     if (rel === void 0) {
       throw new GateError(
         `${where}: The ${e.setting} entry "${e.value}" points outside ${folder}.`,
-        e.out ? `Give ${key} as a path inside the folder the training writes to, relative to it (e.g. ${key === "metrics.file" ? "metrics.json" : "model.bin"}).` : `List paths inside the repository, relative to ${root}, in ${key}: in ${name}.`
+        e.out ? `Give ${key} as a path inside the folder the training writes to, relative to it (e.g. ${key === "metrics.file" ? "metrics.json" : "model.bin"}).` : `List paths inside the repository, relative to ${root}, in ${key}: in ${name}.${e.setting === "data:" ? ` Data on a mounted volume is listed as {path: ${JSON.stringify(e.value)}, external: true}.` : ""}`
       );
     }
     if (rel === "" && e.file) {
@@ -32857,8 +32976,8 @@ function locate(doc, lines, keyPath, key) {
 }
 
 // src/diagnose/run.ts
-import { rename as rename2, rm as rm4 } from "node:fs/promises";
-import path14 from "node:path";
+import { rename as rename3, rm as rm4 } from "node:fs/promises";
+import path17 from "node:path";
 
 // src/fingerprint/checkpoint.ts
 import { createHash } from "node:crypto";
@@ -33140,11 +33259,11 @@ async function readCheckpoint(python, file2, out) {
   return { content: checkpointContent(doc.leaves, doc.embeds ?? []) };
 }
 async function diffCheckpoints(python, a, b) {
-  const path28 = (f) => python.runtime.pathFor(f);
+  const path31 = (f) => python.runtime.pathFor(f);
   const r = await runPythonScript(
     python,
     CHECKPOINT_PY,
-    ["diff", path28(a.file), path28(b.file), a.out, b.out],
+    ["diff", path31(a.file), path31(b.file), a.out, b.out],
     CHECKPOINT_MARK
   );
   if (!r.ok) return { problem: r.problem };
@@ -33156,8 +33275,8 @@ async function diffCheckpoints(python, a, b) {
 }
 
 // src/train/run-seed.ts
-import { mkdir as mkdir2, rm as rm3, stat as stat2 } from "node:fs/promises";
-import path11 from "node:path";
+import { mkdir as mkdir3, rm as rm3, stat as stat2 } from "node:fs/promises";
+import path14 from "node:path";
 
 // src/fingerprint/config.ts
 var import_dotenv = __toESM(require_dist2(), 1);
@@ -34336,10 +34455,8 @@ async function fingerprintConfigFiles(files, root, opts = {}) {
 }
 
 // src/fingerprint/data.ts
-import { createHash as createHash2 } from "node:crypto";
-import { constants as constants2 } from "node:fs";
-import { open as open3, readdir, realpath as realpath4, stat } from "node:fs/promises";
-import path8 from "node:path";
+import { readdir, realpath as realpath4, stat } from "node:fs/promises";
+import path11 from "node:path";
 
 // src/util/log-lines.ts
 function inertLogLines(text) {
@@ -34354,9 +34471,406 @@ var stderrLogger = {
 `)
 };
 
+// src/fingerprint/git.ts
+import { execFile } from "node:child_process";
+import { createHash as createHash2 } from "node:crypto";
+import { lstat } from "node:fs/promises";
+import path8 from "node:path";
+var FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+function git(root, args) {
+  return new Promise((resolve) => {
+    execFile(
+      "git",
+      ["-C", root, ...args],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout) => resolve(err ? null : stdout)
+    );
+  });
+}
+async function gitCommit(root) {
+  const head = (await git(root, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]))?.trim();
+  return head && FULL_SHA.test(head) ? head : null;
+}
+async function changedFilesSince(root, commit) {
+  if (!FULL_SHA.test(commit)) return null;
+  if (await git(root, ["cat-file", "-e", "--end-of-options", `${commit}^{commit}`]) === null) return null;
+  const changed = await git(root, [
+    "diff",
+    "--name-only",
+    "--relative",
+    "--no-renames",
+    "--end-of-options",
+    commit,
+    "--"
+  ]);
+  return changed === null ? null : changed.split("\n").filter(Boolean).sort();
+}
+async function resolveCommit(root, ref) {
+  return (await git(root, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]))?.trim() || null;
+}
+async function fileAtCommit(root, commit, rel) {
+  if (!FULL_SHA.test(commit)) return null;
+  return git(root, ["show", "--end-of-options", `${commit}:./${rel}`]);
+}
+async function codeTree(root, skip) {
+  const [staged, edited, untracked] = await Promise.all([
+    git(root, ["ls-files", "-s", "-z", "--", "."]),
+    git(root, ["diff-files", "-z", "--name-only", "--relative", "--"]),
+    git(root, ["ls-files", "-o", "--exclude-standard", "-z", "--", "."])
+  ]);
+  if (staged === null || edited === null || untracked === null) return null;
+  const entries2 = /* @__PURE__ */ new Map();
+  for (const rec of staged.split("\0")) {
+    const m = /^(\d+) ([0-9a-f]+) \d\t(.*)$/s.exec(rec);
+    if (m?.[3] !== void 0) entries2.set(m[3], `${m[1]} ${m[2]}`);
+  }
+  const reread = [];
+  for (const rel of [...edited.split("\0"), ...untracked.split("\0")]) {
+    if (!rel || skip(rel)) continue;
+    const info = await lstat(path8.join(root, rel)).catch(() => void 0);
+    if (info?.isFile()) reread.push(rel);
+    else if (!info) entries2.set(rel, "deleted");
+  }
+  if (reread.length) {
+    const ids = await hashObjects(root, reread);
+    if (ids === null) return null;
+    reread.forEach((rel, i) => {
+      const mode = entries2.get(rel)?.split(" ")[0] ?? "100644";
+      entries2.set(rel, `${mode} ${ids[i]}`);
+    });
+  }
+  const hash2 = createHash2("sha256");
+  let files = 0;
+  for (const rel of [...entries2.keys()].sort(compareBytes)) {
+    if (skip(rel)) continue;
+    hash2.update(`${rel}\0${entries2.get(rel)}
+`);
+    files++;
+  }
+  return { sha256: hash2.digest("hex"), files };
+}
+function hashObjects(root, rels) {
+  return new Promise((resolve) => {
+    const child2 = execFile(
+      "git",
+      ["-C", root, "hash-object", "--stdin-paths"],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout) => {
+        const ids = err ? [] : stdout.split("\n").filter(Boolean);
+        resolve(ids.length === rels.length ? ids : null);
+      }
+    );
+    if (rels.some((r) => r.includes("\n"))) {
+      child2.kill();
+      return;
+    }
+    child2.stdin?.end(`${rels.join("\n")}
+`);
+  });
+}
+function lfsTracked(root, paths) {
+  return new Promise((resolve) => {
+    if (!paths.length) return resolve(/* @__PURE__ */ new Set());
+    const child2 = execFile(
+      "git",
+      ["-C", root, "check-attr", "-z", "--stdin", "filter"],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout) => {
+        if (err) return resolve(/* @__PURE__ */ new Set());
+        const parts = stdout.split("\0");
+        const out = /* @__PURE__ */ new Set();
+        for (let i = 0; i + 2 < parts.length; i += 3) if (parts[i + 2] === "lfs") out.add(parts[i]);
+        resolve(out);
+      }
+    );
+    child2.stdin?.on("error", () => {
+    });
+    child2.stdin?.end(paths.map((p) => `${p}\0`).join(""));
+  });
+}
+async function lfsObjectStore(root) {
+  const dir = (await git(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"]))?.trim();
+  return dir ? `${dir}/lfs/objects` : null;
+}
+
+// src/fingerprint/hash-pool.ts
+import os2 from "node:os";
+import { Worker } from "node:worker_threads";
+
+// src/fingerprint/hash-worker.ts
+var LFS_POINTER_MAX = 1024;
+var LFS_VERSION_LINE = "version https://git-lfs.github.com/spec/v1\n";
+var HASH_WORKER_SOURCE = String.raw`
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const { createHash } = require('node:crypto');
+const CHUNK = 1 << 20;
+const LFS_MAX = ${LFS_POINTER_MAX};
+const LFS_HEAD = ${JSON.stringify(LFS_VERSION_LINE)};
+const FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK; // a file swapped for a FIFO cannot block the open
+const buf = Buffer.allocUnsafe(CHUNK);
+
+const { shared, worker, deadline } = workerData;
+const paths = workerData.paths.split('\0');
+const cached = workerData.cached.split('\0');
+const state = new Int32Array(shared);
+const sameVersion = (a, b) => a.size === b.size && a.mtimeNs === b.mtimeNs && a.ino === b.ino;
+const tuple = (st) => st.size + ':' + st.mtimeNs + ':' + st.ino + ':' + st.ctimeNs;
+
+function hashOnce(abs) {
+  const fd = fs.openSync(abs, FLAGS);
+  try {
+    const before = fs.fstatSync(fd, { bigint: true });
+    if (!before.isFile()) return undefined;
+    const hash = createHash('sha256');
+    let size = 0;
+    let pointer;
+    for (;;) {
+      if (Date.now() > deadline) return 'timeout';
+      const n = fs.readSync(fd, buf, 0, CHUNK, null);
+      if (n === 0) break;
+      if (size === 0 && n <= LFS_MAX && BigInt(n) === before.size && buf.toString('latin1', 0, LFS_HEAD.length) === LFS_HEAD) {
+        pointer = buf.toString('utf8', 0, n);
+      }
+      hash.update(buf.subarray(0, n)); // copied into the hash state, so buf can be reused
+      size += n;
+      // A short read that reached the size is the end: skip the read that would say so.
+      if (n < CHUNK && BigInt(size) === before.size) break;
+    }
+    // Written to or replaced while read? One stat of the path tells both.
+    const after = fs.statSync(abs, { bigint: true, throwIfNoEntry: false });
+    if (!after || !sameVersion(after, before) || BigInt(size) !== before.size) return undefined;
+    return { sha256: hash.digest('hex'), size, stat: tuple(before), pointer };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+const lines = [];
+const pointers = [];
+
+/** Hashes item i; false when the gate must stop on it. */
+function hashItem(i) {
+  const abs = paths[i];
+  const entry = cached[i];
+  if (entry) {
+    const st = fs.statSync(abs, { bigint: true, throwIfNoEntry: false });
+    if (st && st.isFile()) {
+      const t = tuple(st);
+      if (entry.length === t.length + 65 && entry.startsWith(t + ':')) {
+        lines.push(i + '\t' + entry.slice(t.length + 1) + '\t' + st.size + '\t' + t + '\t1');
+        return true;
+      }
+    }
+  }
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const r = hashOnce(abs);
+    if (r === 'timeout') {
+      lines.push(i + '\t!timeout\t');
+      return false;
+    }
+    if (r) {
+      lines.push(i + '\t' + r.sha256 + '\t' + r.size + '\t' + r.stat + '\t0');
+      if (r.pointer !== undefined) pointers.push([i, r.pointer]);
+      return true;
+    }
+  }
+  lines.push(i + '\t!changed\t');
+  return false;
+}
+
+for (;;) {
+  if (Atomics.load(state, 1) !== 0) break;
+  const i = Atomics.add(state, 0, 1);
+  if (i >= paths.length) break;
+  Atomics.store(state, 2 + worker, i);
+  let ok;
+  try {
+    ok = hashItem(i);
+  } catch (err) {
+    lines.push(i + '\t!error\t' + String((err && err.code) || err).replace(/[\t\n]/g, ' '));
+    ok = false;
+  }
+  if (!ok) Atomics.store(state, 1, 1); // stop everyone: the gate fails on this file
+}
+Atomics.store(state, 2 + worker, -1);
+parentPort.postMessage({ lines: lines.join('\n'), pointers });
+`;
+
+// src/fingerprint/hash-pool.ts
+function poolSize(files, max = os2.availableParallelism()) {
+  return Math.max(1, Math.min(max, files));
+}
+function hashInPool(paths, cached2, deadline, maxThreads) {
+  const threads = poolSize(paths.length, maxThreads);
+  const shared = new SharedArrayBuffer(4 * (2 + threads));
+  const state = new Int32Array(shared);
+  state.fill(-1, 2);
+  const joinedPaths = paths.join("\0");
+  const joinedCached = cached2.join("\0");
+  const workers = [];
+  const answers = Array.from({ length: threads }, (_, worker) => {
+    const job = { paths: joinedPaths, cached: joinedCached, shared, worker, deadline };
+    const w = new Worker(HASH_WORKER_SOURCE, { eval: true, workerData: job, execArgv: [] });
+    workers.push(w);
+    return new Promise((resolve, reject) => {
+      w.once("message", (answer) => {
+        resolve(answer);
+        void w.terminate();
+      });
+      w.once("error", reject);
+      w.once("exit", (code) => reject(new Error(`hashing thread ${worker} exited (code ${code}) without results`)));
+    });
+  });
+  const results = Promise.all(answers).then((all) => collate(all, paths.length));
+  return {
+    results,
+    busy: () => Array.from(state.subarray(2)).filter((i) => i >= 0),
+    stop: async () => {
+      Atomics.store(state, 1, 1);
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
+  };
+}
+function collate(answers, n) {
+  const out = {
+    sha256: new Array(n),
+    size: new Array(n),
+    stat: new Array(n),
+    fromCache: new Uint8Array(n),
+    pointers: /* @__PURE__ */ new Map()
+  };
+  for (const answer of answers) {
+    for (const [i, text] of answer.pointers) out.pointers.set(i, text);
+    if (!answer.lines) continue;
+    for (const line of answer.lines.split("\n")) {
+      const [index, sha2, size, stat6, fromCache] = line.split("	");
+      const i = Number(index);
+      if (sha2.startsWith("!")) {
+        if (!out.failure || i < out.failure.i)
+          out.failure = { i, kind: sha2.slice(1), code: size };
+        continue;
+      }
+      out.sha256[i] = sha2;
+      out.size[i] = Number(size);
+      out.stat[i] = stat6;
+      out.fromCache[i] = fromCache === "1" ? 1 : 0;
+    }
+  }
+  return out;
+}
+
+// src/fingerprint/lfs.ts
+import { access } from "node:fs/promises";
+import path9 from "node:path";
+function parseLfsPointer(text) {
+  if (!text.endsWith("\n")) return void 0;
+  const lines = text.slice(0, -1).split("\n");
+  if (lines[0] !== "version https://git-lfs.github.com/spec/v1") return void 0;
+  const keys = [];
+  let oid;
+  let size;
+  for (const line of lines.slice(1)) {
+    const m = /^([a-z0-9.-]+) (\S.*)$/.exec(line);
+    if (!m) return void 0;
+    const [, key, value2] = m;
+    if (keys.length && keys.at(-1) >= key) return void 0;
+    keys.push(key);
+    if (key === "oid") oid = /^sha256:([0-9a-f]{64})$/.exec(value2)?.[1];
+    if (key === "size" && /^\d{1,15}$/.test(value2)) size = Number(value2);
+  }
+  return oid && size !== void 0 ? { oid, size } : void 0;
+}
+async function refuseLfsPointers(root, pointers) {
+  const first = pointers.entries().next().value;
+  if (!first) return;
+  const [rel, { oid }] = first;
+  const store = await lfsObjectStore(root);
+  const local = store && await access(path9.join(store, oid.slice(0, 2), oid.slice(2, 4), oid)).then(
+    () => true,
+    () => false
+  );
+  const more = pointers.size > 1 ? ` (and ${pointers.size - 1} more)` : "";
+  throw new GateError(
+    local ? `Data file ${rel}${more} is a git-LFS pointer, not its content: the object ${oid.slice(0, 12)}… is in this clone's LFS store but not checked out, so the training would read the pointer.` : `Data file ${rel}${more} is a git-LFS pointer whose object ${oid.slice(0, 12)}… is missing from this clone (${store ?? ".git/lfs/objects"}), so the training would read the pointer, not the data.`,
+    local ? "Run `git lfs checkout` before training (drift needs no content: it fingerprints the pointer)." : "Run `git lfs pull` (in CI: actions/checkout with `lfs: true`) before training; `repro-gate drift` works without the content."
+  );
+}
+
+// src/fingerprint/stat-cache.ts
+import { lstat as lstat2, mkdir as mkdir2, readFile as readFile2, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
+import path10 from "node:path";
+
+// src/schema/stat-cache.ts
+var STAT_CACHE_VERSION = 1;
+var LINE = /^(\/[^\t\n]*)\t(\d{1,20}:\d{1,30}:\d{1,30}:\d{1,30}:[0-9a-f]{64})$/;
+var statCacheSchema = external_exports.object({
+  version: external_exports.literal(STAT_CACHE_VERSION),
+  files: external_exports.string().transform((text, ctx) => {
+    const entries2 = /* @__PURE__ */ new Map();
+    if (text === "") return entries2;
+    const lines = text.split("\n");
+    for (const [n, line] of lines.entries()) {
+      const m = LINE.exec(line);
+      if (!m) {
+        ctx.addIssue({
+          code: "custom",
+          message: `line ${n + 1} is not "<absolute path>\\t<size>:<mtime ns>:<inode>:<ctime ns>:<sha256>"`
+        });
+        return external_exports.NEVER;
+      }
+      entries2.set(m[1], m[2]);
+    }
+    return entries2;
+  })
+}).strict();
+function statCacheText(entries2) {
+  return JSON.stringify({
+    version: STAT_CACHE_VERSION,
+    files: Array.from(entries2, ([abs, entry]) => `${abs}	${entry}`).join("\n")
+  });
+}
+
+// src/fingerprint/stat-cache.ts
+function trustedEntries(entries2, writtenNs) {
+  const out = /* @__PURE__ */ new Map();
+  for (const [abs, entry] of entries2) {
+    const a = entry.indexOf(":") + 1;
+    if (BigInt(entry.slice(a, entry.indexOf(":", a))) < writtenNs) out.set(abs, entry);
+  }
+  return out;
+}
+async function loadStatCache(file2, warn) {
+  const st = await lstat2(file2, { bigint: true }).catch(() => void 0);
+  if (!st) return { entries: /* @__PURE__ */ new Map(), stale: false };
+  const discard = (why) => {
+    warn(`The stat cache ${file2} ${why}; discarded, every data file is hashed again.`);
+    return { entries: /* @__PURE__ */ new Map(), stale: true };
+  };
+  if (!st.isFile()) return discard("is not a regular file");
+  let json2;
+  try {
+    json2 = JSON.parse(await readFile2(file2, "utf8"));
+  } catch {
+    return discard("is not valid JSON");
+  }
+  const parsed = statCacheSchema.safeParse(json2);
+  if (!parsed.success) {
+    const issue2 = parsed.error.issues[0];
+    return discard(`is not in the expected format (${issue2?.path.join(".") || "top level"}: ${issue2?.message})`);
+  }
+  const entries2 = trustedEntries(parsed.data.files, st.mtimeNs);
+  return { entries: entries2, stale: entries2.size !== parsed.data.files.size };
+}
+async function saveStatCache(file2, entries2) {
+  await mkdir2(path10.dirname(file2), { recursive: true });
+  const tmp = `${file2}.${process.pid}.tmp`;
+  await writeFile2(tmp, statCacheText(entries2));
+  await rename2(tmp, file2);
+}
+
 // src/fingerprint/data.ts
-var CHUNK = 1 << 20;
-var POOL = 4;
 var DEFAULT_TIME_LIMIT_MS = 30 * 6e4;
 function join(rel, name) {
   return rel === "" ? name : `${rel}/${name}`;
@@ -34366,7 +34880,7 @@ async function walk(ctx, abs, rel, entry, viaLink, ancestors) {
   const dirents = await readdir(abs, { withFileTypes: true });
   for (const d of sortBytesBy(dirents, (x) => x.name)) {
     const { name } = d;
-    const childAbs = path8.join(abs, name);
+    const childAbs = abs.endsWith("/") ? `${abs}${name}` : `${abs}/${name}`;
     const childRel = join(rel, name);
     const isLink = d.isSymbolicLink();
     let st;
@@ -34402,9 +34916,9 @@ async function walk(ctx, abs, rel, entry, viaLink, ancestors) {
     }
   }
 }
-async function collect(ctx, entries2, root) {
+async function collect(ctx, entries2, root, external = /* @__PURE__ */ new Set()) {
   for (const entry of entries2) {
-    const { abs, rel } = resolveEntry(root, entry, "data");
+    const { abs, rel } = external.has(entry) ? { abs: path11.resolve(entry), rel: toPosix(path11.resolve(entry)) } : resolveEntry(root, entry, "data");
     ctx.checkTime(() => `looking up data: entry "${entry}"`);
     const st = await stat(abs).catch((err) => {
       if (err.code === "ENOENT" || err.code === "ENOTDIR" || err.code === "ELOOP") return void 0;
@@ -34412,9 +34926,14 @@ async function collect(ctx, entries2, root) {
     });
     if (!st) {
       if (ctx.tolerant) continue;
+      if (external.has(entry))
+        throw new GateError(
+          `External data path "${entry}" listed in data: (external: true) does not exist.`,
+          "Mount the volume that holds it before running the gate (in CI: a step before this one), or fix the path in repro-gate.yml."
+        );
       throw new GateError(
         `Data path "${entry}" listed in data: does not exist (looked for ${abs}).`,
-        `Fix the data: list in repro-gate.yml (paths are relative to ${path8.resolve(root)}), or create the file.`
+        `Fix the data: list in repro-gate.yml (paths are relative to ${path11.resolve(root)}), or create the file.`
       );
     }
     if (!st.isFile() && !st.isDirectory()) {
@@ -34425,7 +34944,7 @@ async function collect(ctx, entries2, root) {
       );
     }
     const real = await realpath4(abs);
-    const viaLink = real !== path8.resolve(abs);
+    const viaLink = real !== path11.resolve(abs);
     if (viaLink && st.isDirectory()) {
       const reason = await pseudoLocationReason(real, st);
       if (reason) {
@@ -34440,114 +34959,124 @@ async function collect(ctx, entries2, root) {
 function version2(st) {
   return `${st.size}:${st.mtimeNs}:${st.ino}`;
 }
-async function hashOnce(abs, buf, checkTime) {
-  const hash2 = createHash2("sha256");
-  let size = 0;
-  const fh = await open3(abs, constants2.O_RDONLY | constants2.O_NONBLOCK);
-  try {
-    const before = await fh.stat({ bigint: true });
-    if (!before.isFile()) return void 0;
-    for (; ; ) {
-      checkTime();
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      hash2.update(buf.subarray(0, bytesRead));
-      size += bytesRead;
-      if (bytesRead < buf.length && BigInt(size) === before.size) break;
-    }
-    const after = await stat(abs, { bigint: true }).catch(() => void 0);
-    if (!after || version2(after) !== version2(before) || BigInt(size) !== before.size) return void 0;
-  } finally {
-    await fh.close();
+async function lfsPointers(root, texts, list) {
+  const candidates = /* @__PURE__ */ new Map();
+  for (const [i, text] of texts) {
+    const pointer = parseLfsPointer(text);
+    if (pointer) candidates.set(list[i]?.[0], pointer);
   }
-  return { sha256: hash2.digest("hex"), size };
+  if (!candidates.size) return candidates;
+  const tracked = await lfsTracked(root, [...candidates.keys()]);
+  return new Map([...candidates].filter(([rel]) => tracked.has(rel)));
 }
-async function hashFile(rel, found, buf, checkTime) {
-  try {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const entry = await hashOnce(found.abs, buf, checkTime);
-      if (entry) return entry;
-    }
-  } catch (err) {
-    if (err instanceof GateError) throw err;
-    const code = err.code ?? String(err);
-    throw new GateError(
-      `Cannot read data file ${rel} (${code}).`,
-      "Check that the file exists and is readable by the runner."
+function failureError(failure2, rel, what, limit) {
+  if (failure2.kind === "timeout") return timeUpError(limit, `hashing ${what}`);
+  if (failure2.kind === "changed")
+    return new GateError(
+      `Data file ${rel} changed while it was being fingerprinted (twice in a row), so its hash would not match any one version of it.`,
+      "Something is still writing to it (a download, a running job): fingerprint it once it is complete, or leave it out of data: in repro-gate.yml."
     );
-  }
-  throw new GateError(
-    `Data file ${rel} changed while it was being fingerprinted (twice in a row), so its hash would not match any one version of it.`,
-    "Something is still writing to it (a download, a running job): fingerprint it once it is complete, or leave it out of data: in repro-gate.yml."
+  return new GateError(
+    `Cannot read data file ${rel} (${failure2.code}).`,
+    "Check that the file exists and is readable by the runner."
   );
 }
-async function hashAll(found, inProgress, checkTime) {
-  const todo = found.entries();
-  const hashed = /* @__PURE__ */ new Map();
-  const worker = async (id) => {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    for (const [rel, f] of todo) {
-      const what = `${rel} (data: entry "${f.entry}")`;
-      inProgress.set(id, what);
-      hashed.set(rel, await hashFile(rel, f, buf, () => checkTime(() => `hashing ${what}`)));
-      inProgress.delete(id);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(POOL, found.size) }, (_, id) => worker(id)));
-  return hashed;
+function timeUpError(limit, what) {
+  return new GateError(
+    `Fingerprinting data took longer than ${formatDuration(limit)}; stopped while ${what}.`,
+    "A data file may be on a stalled network mount, or too large to hash on every run: narrow data: in repro-gate.yml (a checksum file of a large dataset is data too)."
+  );
 }
 async function fingerprintData(entries2, root, opts = {}) {
   const warn = opts.warn ?? ((m) => stderrLogger.warn(m));
   const limit = opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS;
   const deadline = Date.now() + limit;
   let doing = () => "starting";
-  const timeUp = (what) => new GateError(
-    `Fingerprinting data took longer than ${formatDuration(limit)}; stopped while ${what}.`,
-    "A data file may be on a stalled network mount, or too large to hash on every run: narrow data: in repro-gate.yml (a checksum file of a large dataset is data too)."
-  );
   const checkTime = (what) => {
     doing = what;
-    if (Date.now() > deadline) throw timeUp(what());
+    if (Date.now() > deadline) throw timeUpError(limit, what());
   };
-  const found = /* @__PURE__ */ new Map();
-  const inProgress = /* @__PURE__ */ new Map();
+  let pool;
+  let list = [];
   const work = (async () => {
-    await collect({ out: found, warn, checkTime, tolerant: false }, entries2, root);
-    for (const [rel, f] of [...found]) {
-      if (!f.viaLink) continue;
-      checkTime(() => `looking up ${rel} (data: entry "${f.entry}")`);
-      const real = await realpath4(f.abs);
+    const found = /* @__PURE__ */ new Map();
+    await collect({ out: found, warn, checkTime, tolerant: false }, entries2, root, opts.external);
+    for (const [rel2, f2] of [...found]) {
+      if (!f2.viaLink) continue;
+      checkTime(() => `looking up ${rel2} (data: entry "${f2.entry}")`);
+      const real = await realpath4(f2.abs);
       const reason = await pseudoLocationReason(real, await stat(real));
       if (reason) {
-        warn(`Data file ${rel} ${reason}; skipped (the kernel's files are not data).`);
-        found.delete(rel);
+        warn(`Data file ${rel2} ${reason}; skipped (the kernel's files are not data).`);
+        found.delete(rel2);
       }
     }
-    return hashAll(found, inProgress, checkTime);
+    list = sortBytesBy(found, ([rel2]) => rel2);
+    const cache3 = opts.statCache ? await loadStatCache(opts.statCache, warn) : void 0;
+    if (!list.length) return { results: void 0, cache: cache3 };
+    const [rel, f] = list[0];
+    const others = list.length > 1 ? ` and ${plural(list.length - 1, "other file")}` : "";
+    checkTime(() => `hashing ${rel} (data: entry "${f.entry}")${others}`);
+    const paths = list.map(([, x]) => x.abs);
+    pool = hashInPool(paths, cache3 ? paths.map((p) => cache3.entries.get(p) ?? "") : [], deadline, opts.threads);
+    const results = await pool.results;
+    if (results.failure) {
+      const [badRel, bad] = list[results.failure.i];
+      throw failureError(results.failure, badRel, `${badRel} (data: entry "${bad.entry}")`, limit);
+    }
+    return { results, cache: cache3 };
   })();
   let timer;
   const clock = new Promise((_, reject) => {
     timer = setTimeout(
       () => {
-        const busy = [...new Set(inProgress.values())];
-        reject(timeUp(busy.length ? `hashing ${busy.join(", ")}` : doing()));
+        const busy = (pool?.busy() ?? []).map((i) => {
+          const [rel, f] = list[i];
+          return `${rel} (data: entry "${f.entry}")`;
+        });
+        void pool?.stop();
+        reject(timeUpError(limit, busy.length ? `hashing ${busy.join(", ")}` : doing()));
       },
       Math.min(limit, 2 ** 31 - 1)
     );
   });
-  let hashed;
+  let done;
   try {
-    hashed = await Promise.race([work, clock]);
+    done = await Promise.race([work, clock]);
   } finally {
     clearTimeout(timer);
   }
-  return { files: Object.fromEntries(sortBytesBy(hashed, ([rel]) => rel)) };
+  const { results: r, cache: cache2 } = done;
+  if (!r) {
+    if (opts.statCache && cache2?.entries.size) await saveStatCache(opts.statCache, /* @__PURE__ */ new Map());
+    opts.counts?.({ hashed: 0, fromCache: 0 });
+    return { files: {} };
+  }
+  const pointers = await lfsPointers(root, r.pointers, list);
+  const files = list.map(([rel], i) => {
+    const pointer = pointers.size ? pointers.get(rel) : void 0;
+    return [
+      rel,
+      pointer ? { sha256: pointer.oid, size: pointer.size } : { sha256: r.sha256[i], size: r.size[i] }
+    ];
+  });
+  if (opts.lfs === "require-content") await refuseLfsPointers(root, pointers);
+  let fromCache = 0;
+  for (const c of r.fromCache) fromCache += c;
+  opts.counts?.({ hashed: list.length - fromCache, fromCache });
+  const cacheable = list.length - r.pointers.size;
+  if (opts.statCache && cache2 && (cache2.stale || fromCache !== cacheable || cache2.entries.size !== cacheable)) {
+    const next = /* @__PURE__ */ new Map();
+    for (const [i, [, f]] of list.entries()) if (!r.pointers.has(i)) next.set(f.abs, `${r.stat[i]}:${r.sha256[i]}`);
+    await saveStatCache(opts.statCache, next);
+  }
+  return { files: Object.fromEntries(files) };
 }
-async function statSnapshot(entries2, root) {
+async function statSnapshot(entries2, root, external) {
   const found = /* @__PURE__ */ new Map();
   await collect({ out: found, warn: () => {
   }, checkTime: () => {
-  }, tolerant: true }, entries2, root);
+  }, tolerant: true }, entries2, root, external);
   const snapshot = /* @__PURE__ */ new Map();
   for (const [rel, f] of sortBytesBy(found, ([r]) => r)) {
     const st = await stat(f.abs, { bigint: true }).catch(() => void 0);
@@ -34559,10 +35088,10 @@ async function statSnapshot(entries2, root) {
 }
 
 // src/train/launch.ts
-import { constants as constants3 } from "node:fs";
-import { access } from "node:fs/promises";
-import os2 from "node:os";
-import path9 from "node:path";
+import { constants as constants2 } from "node:fs";
+import { access as access2 } from "node:fs/promises";
+import os3 from "node:os";
+import path12 from "node:path";
 function torchrun(d) {
   return [
     "torchrun",
@@ -34595,40 +35124,40 @@ function distributedEnv(train) {
   };
 }
 async function resolveProgram(name, cwd, pathVar) {
-  const executable = (p) => access(p, constants3.X_OK).then(
+  const executable = (p) => access2(p, constants2.X_OK).then(
     () => true,
     () => false
   );
   if (name.includes("/")) {
-    const p = path9.resolve(cwd, name);
+    const p = path12.resolve(cwd, name);
     return await executable(p) ? p : null;
   }
-  for (const dir of (pathVar ?? "").split(path9.delimiter).filter(Boolean)) {
-    const p = path9.join(dir, name);
+  for (const dir of (pathVar ?? "").split(path12.delimiter).filter(Boolean)) {
+    const p = path12.join(dir, name);
     if (await executable(p)) return p;
   }
   return null;
 }
-async function checkLaunch(config2, runtime, env, cores = os2.availableParallelism()) {
+async function checkLaunch(config2, runtime, env, cores = os3.availableParallelism()) {
   const { launcher, distributed } = config2.train;
   if (distributed && distributed["nproc-per-node"] > cores) {
     throw new GateError(
       `train.distributed.nproc-per-node is ${distributed["nproc-per-node"]}, but this machine has ${cores} CPU core${cores === 1 ? "" : "s"}: every rank is a process that needs a core of its own (with nccl, a GPU too), and more ranks than cores make the run slow and its timing-dependent results meaningless.`,
-      `Lower nproc-per-node in ${path9.basename(config2.path)} to at most ${cores}, or run the gate on a larger runner.`
+      `Lower nproc-per-node in ${path12.basename(config2.path)} to at most ${cores}, or run the gate on a larger runner.`
     );
   }
   if (!launcher || runtime.kind !== "host") return;
   const program = launcherArgv(config2.train)[0] ?? "";
   if (await resolveProgram(program, config2.root, env.PATH)) return;
   throw new GateError(
-    `train.launcher: "${program}" was not found ${program.includes("/") ? `at ${path9.resolve(config2.root, program)}` : "on the training's PATH"}, so the ranks cannot be started.`,
-    launcher === "torchrun" ? "Install PyTorch where the training runs (Debian: apt-get install python3-torch; it brings torchrun), or give its path: launcher: [/path/to/torchrun, …]." : `Install ${program}, or give its full path as the first item of train.launcher in ${path9.basename(config2.path)}.`
+    `train.launcher: "${program}" was not found ${program.includes("/") ? `at ${path12.resolve(config2.root, program)}` : "on the training's PATH"}, so the ranks cannot be started.`,
+    launcher === "torchrun" ? "Install PyTorch where the training runs (Debian: apt-get install python3-torch; it brings torchrun), or give its path: launcher: [/path/to/torchrun, …]." : `Install ${program}, or give its full path as the first item of train.launcher in ${path12.basename(config2.path)}.`
   );
 }
 
 // src/train/metrics.ts
 var import_yaml3 = __toESM(require_dist(), 1);
-import path10 from "node:path";
+import path13 from "node:path";
 
 // src/util/csv.ts
 function parseCsv(text) {
@@ -34734,8 +35263,8 @@ function extractMetrics(doc, names, where) {
   }
   return Object.fromEntries(values);
 }
-async function readMetrics(file2, names, where, outDir = path10.dirname(file2)) {
-  const rel = path10.relative(outDir, file2);
+async function readMetrics(file2, names, where, outDir = path13.dirname(file2)) {
+  const rel = path13.relative(outDir, file2);
   let text = await readConfinedFile(outDir, rel, "metrics.file", {
     folder: "the run's output folder",
     maxBytes: METRICS_MAX_BYTES,
@@ -34743,7 +35272,7 @@ async function readMetrics(file2, names, where, outDir = path10.dirname(file2)) 
   });
   if (text === null) throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
   text = text.replace(/^\uFEFF/, "");
-  const ext = path10.extname(file2).toLowerCase();
+  const ext = path13.extname(file2).toLowerCase();
   if (ext === ".jsonl" || ext === ".ndjson")
     return extractMetrics(latestRecords(parseJsonLines(text, where), names), names, where);
   if (ext === ".csv") return extractMetrics(lastCsvValues(text, names, where), names, where);
@@ -34866,7 +35395,7 @@ function substitute(argv, seed, out) {
   return argv.map((arg) => arg.replaceAll("{seed}", String(seed)).replaceAll("{out}", out));
 }
 function seedOutDir(outRoot2, seed) {
-  return path11.join(outRoot2, `seed-${seed}`);
+  return path14.join(outRoot2, `seed-${seed}`);
 }
 var QUOTED_LINE_CHARS = 300;
 function lastLines(tail) {
@@ -34875,10 +35404,10 @@ function lastLines(tail) {
 async function runSeed(ctx, seed) {
   const { config: config2, runtime, log } = ctx;
   const outDir = seedOutDir(ctx.outRoot, seed);
-  const logFile = path11.join(ctx.logDir, `seed-${seed}.log`);
+  const logFile = path14.join(ctx.logDir, `seed-${seed}.log`);
   await rm3(outDir, { recursive: true, force: true });
-  await mkdir2(outDir, { recursive: true });
-  await mkdir2(ctx.logDir, { recursive: true });
+  await mkdir3(outDir, { recursive: true });
+  await mkdir3(ctx.logDir, { recursive: true });
   const out = runtime.pathFor(outDir);
   const argv = [...launcherArgv(config2.train), ...substitute(config2.train.command, seed, out)];
   const patterns = config2.metricPatterns.length ? new MetricPatterns(config2.metricPatterns) : void 0;
@@ -34929,7 +35458,7 @@ ${quoted || "    (none)"}
   }
   const metrics = await collectMetrics(ctx, seed, outDir, patterns);
   for (const artifact of config2.artifacts) {
-    const found = await stat2(path11.join(outDir, artifact)).catch(() => void 0);
+    const found = await stat2(path14.join(outDir, artifact)).catch(() => void 0);
     if (!found) {
       throw new GateError(
         `Seed ${seed}: the training did not write the artifact "${artifact}" into its output folder ${outDir}.`,
@@ -34948,7 +35477,7 @@ async function collectMetrics(ctx, seed, outDir, patterns) {
   const names = config2.metrics.map((m) => m.name);
   const fromOutput = patterns ? patterns.values(names, `seed ${seed}'s output`) : {};
   const rest = names.filter((n) => !Object.hasOwn(fromOutput, n));
-  const fromFile = rest.length ? await readMetrics(path11.join(outDir, config2.metricsFile), rest, `seed ${seed}'s ${config2.metricsFile}`, outDir) : {};
+  const fromFile = rest.length ? await readMetrics(path14.join(outDir, config2.metricsFile), rest, `seed ${seed}'s ${config2.metricsFile}`, outDir) : {};
   return Object.fromEntries([...Object.entries(fromOutput), ...Object.entries(fromFile)]);
 }
 async function readCheckpoints(ctx, artifacts, outDir, out) {
@@ -34961,7 +35490,7 @@ async function readCheckpoints(ctx, artifacts, outDir, out) {
   };
   for (const [name, entry] of Object.entries(artifacts)) {
     if (!CHECKPOINT_FILE.test(name)) continue;
-    const r = await readCheckpoint(python, path11.join(outDir, name), out);
+    const r = await readCheckpoint(python, path14.join(outDir, name), out);
     if ("content" in r) {
       entry.content = r.content;
       if (r.content.embedsOut.length) {
@@ -35003,8 +35532,8 @@ function note(ctx, warning) {
 // src/diagnose/artifact-diff.ts
 import { createHash as createHash5 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
-import { open as open4, readFile as readFile2, stat as stat3 } from "node:fs/promises";
-import path12 from "node:path";
+import { open as open3, readFile as readFile3, stat as stat3 } from "node:fs/promises";
+import path15 from "node:path";
 
 // src/diagnose/compare-arrays.ts
 import { createHash as createHash3 } from "node:crypto";
@@ -35494,7 +36023,7 @@ function parseNpyHeader(buf) {
     };
   }
   const dt = dtypeFromNumpy(descr);
-  const count2 = dims.reduce((a, b) => a * b, 1);
+  const count3 = dims.reduce((a, b) => a * b, 1);
   if ("unsupported" in dt) {
     return {
       version: `${major}.${minor}`,
@@ -35514,7 +36043,7 @@ function parseNpyHeader(buf) {
     fortranOrder: fortran,
     shape: dims,
     dataOffset: dataOffset2,
-    dataBytes: count2 * dt.size
+    dataBytes: count3 * dt.size
   };
 }
 function isDict(v) {
@@ -35700,16 +36229,16 @@ async function readZipDirectory(fh, fileSize) {
     }
   }
   if (eocd < 0) throw new FormatError("not a ZIP archive (no end of central directory record)");
-  let count2 = tail.readUInt16LE(eocd + 10);
+  let count3 = tail.readUInt16LE(eocd + 10);
   let dirSize = tail.readUInt32LE(eocd + 12);
   let dirOffset = tail.readUInt32LE(eocd + 16);
-  if (count2 === 65535 || dirSize === 4294967295 || dirOffset === 4294967295) {
+  if (count3 === 65535 || dirSize === 4294967295 || dirOffset === 4294967295) {
     const loc = eocd - 20;
     if (loc < 0 || tail.readUInt32LE(loc) !== ZIP64_LOCATOR)
       throw new FormatError("ZIP64 archive without a ZIP64 locator");
     const rec = await readAt(fh, u64(tail, loc + 8), 56);
     if (rec.readUInt32LE(0) !== ZIP64_EOCD) throw new FormatError("bad ZIP64 end of central directory record");
-    count2 = u64(rec, 32);
+    count3 = u64(rec, 32);
     dirSize = u64(rec, 40);
     dirOffset = u64(rec, 48);
   }
@@ -35718,7 +36247,7 @@ async function readZipDirectory(fh, fileSize) {
   const dir = await readAt(fh, dirOffset, dirSize);
   const entries2 = [];
   let p = 0;
-  for (let n = 0; n < count2; n++) {
+  for (let n = 0; n < count3; n++) {
     if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL)
       throw new FormatError(`bad central directory entry ${n}`);
     const flags = dir.readUInt16LE(p + 8);
@@ -35819,7 +36348,7 @@ var DEFAULT_MAX_ARRAY_BYTES = 256 * 1024 * 1024;
 var DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
 var DEFAULT_MAX_ENTRIES = 1e4;
 function formatOf(name) {
-  const ext = path12.extname(name).toLowerCase();
+  const ext = path15.extname(name).toLowerCase();
   const known = {
     ".npy": "npy",
     ".npz": "npz",
@@ -35890,7 +36419,7 @@ async function readNpyHeader(fh, size) {
   }
 }
 async function openNpy(file2, size, limits) {
-  const fh = await open4(file2, "r");
+  const fh = await open3(file2, "r");
   try {
     const h = await readNpyHeader(fh, size);
     const available = size - h.dataOffset;
@@ -35930,7 +36459,7 @@ async function openNpy(file2, size, limits) {
   }
 }
 async function openNpz(file2, size, limits) {
-  const fh = await open4(file2, "r");
+  const fh = await open3(file2, "r");
   try {
     const entries2 = await readZipDirectory(fh, size);
     const byName = /* @__PURE__ */ new Map();
@@ -35977,7 +36506,7 @@ async function openNpz(file2, size, limits) {
 }
 var SAFETENSORS_MAX_HEADER = 1e8;
 async function openSafetensors(file2, size, limits) {
-  const fh = await open4(file2, "r");
+  const fh = await open3(file2, "r");
   try {
     if (size < 8) throw new FormatError("too short for safetensors");
     const n = (await readAt(fh, 0, 8)).readBigUInt64LE(0);
@@ -36059,7 +36588,7 @@ async function openText(file2, size, format, limits) {
     throw new FormatError(
       `${size} bytes is above the ${limits.maxTextBytes}-byte limit for ${format.toUpperCase()} parsing`
     );
-  const text = await readFile2(file2, "utf8");
+  const text = await readFile3(file2, "utf8");
   let arrays;
   let notes = [];
   if (format === "json") {
@@ -36176,12 +36705,12 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
 async function diffArtifactDirs(beforeDir, afterDir, names, options = {}) {
   const out = [];
   for (const name of names)
-    out.push(await diffArtifacts(path12.join(beforeDir, name), path12.join(afterDir, name), name, options));
+    out.push(await diffArtifacts(path15.join(beforeDir, name), path15.join(afterDir, name), name, options));
   return out;
 }
 
 // src/diagnose/curves.ts
-import path13 from "node:path";
+import path16 from "node:path";
 function flattenNumbers(v, prefix, out) {
   if (typeof v === "number") out.set(prefix, v);
   else if (v !== null && typeof v === "object" && !Array.isArray(v)) {
@@ -36248,8 +36777,8 @@ function parseCurveLog(content, opts = {}) {
   return { stepKey, series, skippedLines };
 }
 async function readCurveLog(file2, opts = {}) {
-  const root = opts.root ?? path13.dirname(file2);
-  const content = await readConfinedFile(root, path13.relative(root, file2), "curves.file", {
+  const root = opts.root ?? path16.dirname(file2);
+  const content = await readConfinedFile(root, path16.relative(root, file2), "curves.file", {
     folder: "the run's output folder",
     hint: "Have the training write its per-step log into {out}."
   });
@@ -36311,8 +36840,8 @@ function compareCurves(a, b, opts = {}) {
 }
 async function diffCurveFiles(dirA, dirB, rel, opts = {}) {
   const [a, b] = await Promise.all([
-    readCurveLog(path13.join(dirA, rel), { ...opts, root: dirA }),
-    readCurveLog(path13.join(dirB, rel), { ...opts, root: dirB })
+    readCurveLog(path16.join(dirA, rel), { ...opts, root: dirA }),
+    readCurveLog(path16.join(dirB, rel), { ...opts, root: dirB })
   ]);
   return { a, b, divergences: compareCurves(a, b, opts) };
 }
@@ -36431,14 +36960,14 @@ async function diagnose(ctx, seed) {
   const once = async (dir, env, runConfig) => {
     await rm4(dir, { recursive: true, force: true });
     const record3 = await runSeed({ ...ctx, config: runConfig, env, logDir: dir }, seed);
-    const kept = path14.join(dir, "out");
-    await rename2(seedOutDir(ctx.outRoot, seed), kept);
+    const kept = path17.join(dir, "out");
+    await rename3(seedOutDir(ctx.outRoot, seed), kept);
     return { record: record3, kept };
   };
   const twice = async (label, extraEnv, runConfig = config2) => {
     const env = { ...ctx.env, ...extraEnv };
-    const a = await once(path14.join(ctx.runRoot, `${label}-1`), env, runConfig);
-    const b = await once(path14.join(ctx.runRoot, `${label}-2`), env, runConfig);
+    const a = await once(path17.join(ctx.runRoot, `${label}-1`), env, runConfig);
+    const b = await once(path17.join(ctx.runRoot, `${label}-2`), env, runConfig);
     runs += 2;
     return { a: a.record, b: b.record, outA: a.kept, outB: b.kept };
   };
@@ -36561,8 +37090,8 @@ async function diffArtifacts2(ctx, outA, outB, differences) {
     }
     const r = await diffCheckpoints(
       python,
-      { file: path14.join(outA, name), out: "" },
-      { file: path14.join(outB, name), out: "" }
+      { file: path17.join(outA, name), out: "" },
+      { file: path17.join(outB, name), out: "" }
     );
     out.push(checkpointArtifactDiff(name, r, await diffArtifactDirs(outA, outB, [name])));
   }
@@ -36785,7 +37314,7 @@ function rankCause(input2) {
   if (data.length)
     return {
       cause: "data",
-      evidence: `${listSome(data.map((d) => `${d.path} ${d.change === "modified" ? "changed" : `was ${d.change}`}`))}, and ${moved}.`
+      evidence: `${listSome(data.map((d) => d.lineage ? `${d.path}: ${d.lineage} ${d.change === "modified" ? "changed" : d.change}` : `${d.path} ${d.change === "modified" ? "changed" : `was ${d.change}`}`))}, and ${moved}.`
     };
   if (config2.length) {
     const where = (c) => c.file === COMMAND_LINE ? `${c.file}.${c.key}` : `${c.file}: ${c.key}`;
@@ -36858,110 +37387,12 @@ function diffResolvedConfigs(baseline, candidate) {
 }
 
 // src/gate/base.ts
-import path17 from "node:path";
-
-// src/fingerprint/git.ts
-import { execFile } from "node:child_process";
-import { createHash as createHash6 } from "node:crypto";
-import { lstat } from "node:fs/promises";
-import path15 from "node:path";
-var FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
-function git(root, args) {
-  return new Promise((resolve) => {
-    execFile(
-      "git",
-      ["-C", root, ...args],
-      { maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout) => resolve(err ? null : stdout)
-    );
-  });
-}
-async function gitCommit(root) {
-  const head = (await git(root, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]))?.trim();
-  return head && FULL_SHA.test(head) ? head : null;
-}
-async function changedFilesSince(root, commit) {
-  if (!FULL_SHA.test(commit)) return null;
-  if (await git(root, ["cat-file", "-e", "--end-of-options", `${commit}^{commit}`]) === null) return null;
-  const changed = await git(root, [
-    "diff",
-    "--name-only",
-    "--relative",
-    "--no-renames",
-    "--end-of-options",
-    commit,
-    "--"
-  ]);
-  return changed === null ? null : changed.split("\n").filter(Boolean).sort();
-}
-async function resolveCommit(root, ref) {
-  return (await git(root, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]))?.trim() || null;
-}
-async function fileAtCommit(root, commit, rel) {
-  if (!FULL_SHA.test(commit)) return null;
-  return git(root, ["show", "--end-of-options", `${commit}:./${rel}`]);
-}
-async function codeTree(root, skip) {
-  const [staged, edited, untracked] = await Promise.all([
-    git(root, ["ls-files", "-s", "-z", "--", "."]),
-    git(root, ["diff-files", "-z", "--name-only", "--relative", "--"]),
-    git(root, ["ls-files", "-o", "--exclude-standard", "-z", "--", "."])
-  ]);
-  if (staged === null || edited === null || untracked === null) return null;
-  const entries2 = /* @__PURE__ */ new Map();
-  for (const rec of staged.split("\0")) {
-    const m = /^(\d+) ([0-9a-f]+) \d\t(.*)$/s.exec(rec);
-    if (m?.[3] !== void 0) entries2.set(m[3], `${m[1]} ${m[2]}`);
-  }
-  const reread = [];
-  for (const rel of [...edited.split("\0"), ...untracked.split("\0")]) {
-    if (!rel || skip(rel)) continue;
-    const info = await lstat(path15.join(root, rel)).catch(() => void 0);
-    if (info?.isFile()) reread.push(rel);
-    else if (!info) entries2.set(rel, "deleted");
-  }
-  if (reread.length) {
-    const ids = await hashObjects(root, reread);
-    if (ids === null) return null;
-    reread.forEach((rel, i) => {
-      const mode = entries2.get(rel)?.split(" ")[0] ?? "100644";
-      entries2.set(rel, `${mode} ${ids[i]}`);
-    });
-  }
-  const hash2 = createHash6("sha256");
-  let files = 0;
-  for (const rel of [...entries2.keys()].sort(compareBytes)) {
-    if (skip(rel)) continue;
-    hash2.update(`${rel}\0${entries2.get(rel)}
-`);
-    files++;
-  }
-  return { sha256: hash2.digest("hex"), files };
-}
-function hashObjects(root, rels) {
-  return new Promise((resolve) => {
-    const child2 = execFile(
-      "git",
-      ["-C", root, "hash-object", "--stdin-paths"],
-      { maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout) => {
-        const ids = err ? [] : stdout.split("\n").filter(Boolean);
-        resolve(ids.length === rels.length ? ids : null);
-      }
-    );
-    if (rels.some((r) => r.includes("\n"))) {
-      child2.kill();
-      return;
-    }
-    child2.stdin?.end(`${rels.join("\n")}
-`);
-  });
-}
+import path20 from "node:path";
 
 // src/gate/observe.ts
 import { createHash as createHash7 } from "node:crypto";
-import { readFile as readFile3, stat as stat4 } from "node:fs/promises";
-import path16 from "node:path";
+import { readFile as readFile4, stat as stat4 } from "node:fs/promises";
+import path19 from "node:path";
 
 // src/diagnose/lint.ts
 var TF_PACKAGES = [
@@ -37073,6 +37504,100 @@ function lintDeterminism(env, trainEnv, gpus) {
   );
 }
 
+// src/drift/lineage.ts
+import { createHash as createHash6 } from "node:crypto";
+var sha = (text) => createHash6("sha256").update(text).digest("hex");
+var EXCERPT = 60;
+var CONTEXT_WORDS = 3;
+function clip2(text) {
+  return text.length > EXCERPT ? `${text.slice(0, EXCERPT - 1)}…` : text;
+}
+function lineChange(before, after) {
+  let p = 0;
+  while (p < before.length && p < after.length && before[p] === after[p]) p++;
+  let s = 0;
+  while (s < before.length - p && s < after.length - p && before.at(-1 - s) === after.at(-1 - s)) s++;
+  const cut = before.slice(0, p).search(/\S*$/);
+  const words = before.slice(0, cut).trimEnd().split(/\s+/).filter(Boolean);
+  const context = words.slice(-CONTEXT_WORDS).join(" ");
+  const endOf = (text) => {
+    const from = text.length - s;
+    const m = /^\S*/.exec(text.slice(from));
+    return from + (m?.[0].length ?? 0);
+  };
+  const b = before.slice(cut, endOf(before)).trim();
+  const a = after.slice(cut, endOf(after)).trim();
+  return `${clip2(context ? `${context} ${b}` : b)} → ${clip2(a)}`;
+}
+function describeQueryChange(before, after) {
+  const a = before.trim().split(/\r?\n/);
+  const b = after.trim().split(/\r?\n/);
+  const parts = [];
+  let changed = 0;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    changed++;
+    if (parts.length < 3) {
+      const where = a.length > 1 || b.length > 1 ? `line ${i + 1}: ` : "";
+      if (x === void 0) parts.push(`${where}added ${clip2(y.trim())}`);
+      else if (y === void 0) parts.push(`${where}removed ${clip2(x.trim())}`);
+      else parts.push(`${where}${lineChange(x, y)}`);
+    }
+  }
+  if (!changed) return "whitespace changed";
+  return changed > parts.length ? `${parts.join("; ")}; ${changed - parts.length} more lines` : parts.join("; ");
+}
+function diffLineage(before, after) {
+  const b = new Map(Object.entries(before ?? {}));
+  const a = new Map(Object.entries(after ?? {}));
+  const out = [];
+  for (const path31 of sortBytes(/* @__PURE__ */ new Set([...b.keys(), ...a.keys()]))) {
+    const x = b.get(path31);
+    const y = a.get(path31);
+    const change = (p, q) => p === void 0 ? "added" : q === void 0 ? "removed" : "modified";
+    if (x?.source !== y?.source) {
+      out.push({
+        path: path31,
+        change: change(x?.source, y?.source),
+        before: x?.source ?? null,
+        after: y?.source ?? null,
+        detail: `source changed (${x?.source ?? "(none)"} → ${y?.source ?? "(none)"})`,
+        lineage: "source"
+      });
+    }
+    if (x?.query !== y?.query) {
+      const from = x?.queryFile ?? y?.queryFile;
+      out.push({
+        path: path31,
+        change: change(x?.query, y?.query),
+        before: x?.query === void 0 ? null : sha(x.query),
+        after: y?.query === void 0 ? null : sha(y.query),
+        detail: x?.query !== void 0 && y?.query !== void 0 ? `query${from ? ` (${from})` : ""} changed (${describeQueryChange(x.query, y.query)})` : `query ${x?.query === void 0 ? "declared" : "no longer declared"}`,
+        lineage: "query"
+      });
+    }
+    const px = new Map(Object.entries(x?.preprocess ?? {}));
+    const py = new Map(Object.entries(y?.preprocess ?? {}));
+    for (const file2 of sortBytes(/* @__PURE__ */ new Set([...px.keys(), ...py.keys()]))) {
+      const p = px.get(file2);
+      const q = py.get(file2);
+      if (p === q) continue;
+      const c = change(p, q);
+      out.push({
+        path: path31,
+        change: c,
+        before: p ?? null,
+        after: q ?? null,
+        detail: `preprocess ${file2} ${c === "modified" ? "changed" : c}`,
+        lineage: "preprocess"
+      });
+    }
+  }
+  return out;
+}
+
 // src/drift/data.ts
 function diffData(before, after) {
   const filesBefore = new Map(Object.entries(before.files));
@@ -37085,7 +37610,7 @@ function diffData(before, after) {
     if (b === a) continue;
     out.push({ path: p, change: b === null ? "added" : a === null ? "removed" : "modified", before: b, after: a });
   }
-  return out;
+  return [...out, ...diffLineage(before.lineage, after.lineage)];
 }
 function changedSince(before, after) {
   const out = [];
@@ -37360,11 +37885,64 @@ async function probeEnvironment(runtime, opts) {
   return { facts: withDistributedFacts({ ...facts, ...r.doc }, train) };
 }
 
+// src/fingerprint/lineage.ts
+import { realpath as realpath5 } from "node:fs/promises";
+import path18 from "node:path";
+async function fingerprintLineage(entries2, root, warn) {
+  const out = [];
+  for (const d of entries2) {
+    if (d.source === void 0 && d.query === void 0 && d.preprocess.length === 0) continue;
+    const lineage = { preprocess: {} };
+    if (d.source !== void 0) lineage.source = d.source;
+    if (typeof d.query === "string") lineage.query = d.query;
+    else if (d.query) {
+      lineage.queryFile = d.query.file;
+      lineage.query = await readQuery(root, d.path, d.query.file);
+    }
+    if (d.preprocess.length) {
+      const scripts = await fingerprintData(d.preprocess, root, { warn });
+      lineage.preprocess = Object.fromEntries(Object.entries(scripts.files).map(([f, e]) => [f, e.sha256]));
+    }
+    out.push([d.path, lineage]);
+  }
+  return out.length ? Object.fromEntries(out) : void 0;
+}
+async function readQuery(root, entry, file2) {
+  const abs = path18.resolve(root, file2);
+  const real = await realpath5(abs).catch(() => void 0);
+  const realRoot = await realpath5(root);
+  if (real !== void 0 && (!isWithin(realRoot, real) || path18.relative(realRoot, real).split(path18.sep).includes(".git")))
+    throw new GateError(
+      `The query file ${file2} of data: entry "${entry}" resolves to ${real}, outside the project's own files; it is not read.`,
+      "Query text is shown in reports: keep the query file in the repository itself (a symlink to a file elsewhere is not followed)."
+    );
+  try {
+    return await readLimitedText(abs, {
+      name: `The query file ${file2} of data: entry "${entry}"`,
+      maxBytes: MIB,
+      what: "a query file",
+      hint: 'Keep the extraction query in a file under 1 MiB, or give it inline as query: "SELECT …".'
+    });
+  } catch (err) {
+    if (err instanceof GateError) throw err;
+    throw new GateError(
+      `Cannot read the query file ${file2} of data: entry "${entry}" (${err.code ?? err}).`,
+      "Fix query.file in repro-gate.yml (relative to the config file), or give the query inline."
+    );
+  }
+}
+
 // src/gate/observe.ts
-async function observe(s) {
+async function observe(s, opts) {
   const { config: config2 } = s;
-  const [data, configFiles, probed, commit] = await Promise.all([
-    fingerprintData(config2.data, config2.root, { warn: (m) => s.log.warn(m) }),
+  const [files, lineage, configFiles, probed, commit] = await Promise.all([
+    fingerprintData(config2.data, config2.root, {
+      warn: (m) => s.log.warn(m),
+      statCache: s.statCache,
+      external: externalData(config2),
+      lfs: opts.training ? "require-content" : "pointer"
+    }),
+    fingerprintLineage(config2.dataEntries, config2.root, (m) => s.log.warn(m)),
     fingerprintConfigFiles(config2.config, config2.root, {
       python: { runtime: s.runtime, command: config2.train.command, cwd: config2.root, env: s.env, timeoutMs: 12e4 }
     }),
@@ -37379,9 +37957,13 @@ async function observe(s) {
     gitCommit(config2.root)
   ]);
   if (probed.warning) s.log.warn(probed.warning);
+  const data = lineage ? { ...files, lineage } : files;
   const fingerprints = { data, config: withCommandLine(configFiles, config2), environment: probed.facts };
   const lint = lintDeterminism(probed.facts, config2.train.env, config2.train.gpus);
   return { fingerprints, context: { config: config2, baselineName: s.baselineName, commit, lint } };
+}
+function externalData(config2) {
+  return new Set(config2.dataEntries.filter((d) => d.external).map((d) => d.path));
 }
 function withCommandLine(files, config2) {
   const options = [...commandLineOptions(config2.train.command)];
@@ -37419,7 +38001,7 @@ async function driftSince(s, baseline, now) {
     environment: diffEnvironment(baseline.fingerprints.environment, now.environment)
   };
   if (baseline.commit) await describeDataChanges(config2, baseline.commit, drift2.data);
-  const configName = toPosix(path16.relative(config2.root, config2.path));
+  const configName = toPosix(path19.relative(config2.root, config2.path));
   drift2.config.unshift(...diffSettings(baseline.settings, settingsOf(config2), configName));
   return drift2;
 }
@@ -37427,28 +38009,32 @@ async function codeChangesSince(s, commit) {
   const { config: config2 } = s;
   const changed = await changedFilesSince(config2.root, commit);
   if (changed === null) return null;
-  const ownConfig = toPosix(path16.relative(config2.root, config2.path));
-  const owned = [...config2.data, ...config2.config, s.baselineName, ownConfig, ".repro-gate/"].map(
+  const ownConfig = toPosix(path19.relative(config2.root, config2.path));
+  const lineageFiles = config2.dataEntries.flatMap((d) => [
+    ...d.preprocess,
+    ...typeof d.query === "object" ? [d.query.file] : []
+  ]);
+  const owned = [...config2.data, ...lineageFiles, ...config2.config, s.baselineName, ownConfig, ".repro-gate/"].map(
     (p) => p.replace(/^\.\//, "")
   );
   return changed.filter((f) => !owned.some((p) => f === p || f.startsWith(p.endsWith("/") ? p : `${p}/`)));
 }
 var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 async function describeDataChanges(config2, commit, data) {
-  for (const entry of data.filter((d) => d.change === "modified").slice(0, 20)) {
-    const file2 = path16.join(config2.root, entry.path);
+  for (const entry of data.filter((d) => d.change === "modified" && !d.lineage && !path19.isAbsolute(d.path)).slice(0, 20)) {
+    const file2 = path19.join(config2.root, entry.path);
     const size = (await stat4(file2).catch(() => void 0))?.size ?? Infinity;
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
     if (before === null || createHash7("sha256").update(before).digest("hex") !== entry.before) continue;
-    const detail = describeTextChange(before, await readFile3(file2, "utf8"));
+    const detail = describeTextChange(before, await readFile4(file2, "utf8"));
     if (detail) entry.detail = detail;
   }
 }
 async function snapshotInputs(s) {
-  const baselineText = await readFile3(s.baselinePath).catch(() => null);
+  const baselineText = await readFile4(s.baselinePath).catch(() => null);
   return {
-    data: await statSnapshot(s.config.data, s.config.root),
+    data: await statSnapshot(s.config.data, s.config.root, externalData(s.config)),
     baseline: baselineText && createHash7("sha256").update(baselineText).digest("hex")
   };
 }
@@ -37482,7 +38068,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
       "Check out with full history (actions/checkout with fetch-depth: 0)."
     );
   }
-  const configRel = toPosix(path17.relative(config2.root, config2.path));
+  const configRel = toPosix(path20.relative(config2.root, config2.path));
   const configText = await fileAtCommit(config2.root, commit, configRel);
   let baseConfig = null;
   if (configText !== null) {
@@ -37493,7 +38079,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
     }
   }
   const baselineRel = toPosix(
-    path17.relative(config2.root, baseConfig ? path17.resolve(config2.root, baseConfig.baseline) : baselinePath)
+    path20.relative(config2.root, baseConfig ? path20.resolve(config2.root, baseConfig.baseline) : baselinePath)
   );
   const baselineText = await fileAtCommit(config2.root, commit, baselineRel);
   const baseline = baselineText === null ? null : parseBaseline(baselineText, `${baselineRel} at ${shortHash(commit)}`);
@@ -37586,6 +38172,11 @@ function buildReport(context, fields) {
   }
   return report;
 }
+function dataCounts(data) {
+  const lineage = data.filter((d) => d.lineage).length;
+  const files = data.length - lineage;
+  return [files && plural(files, "data file"), lineage && plural(lineage, "data lineage part")];
+}
 function summarySentence(input2, metrics, drift2) {
   const n = input2.candidate?.length ?? 0;
   const driftCount = drift2.data.length + drift2.config.length + drift2.environment.length;
@@ -37596,7 +38187,7 @@ function summarySentence(input2, metrics, drift2) {
       return "No data, config or environment drift since the baseline.";
     case "drift":
       return `Drift since the baseline: ${[
-        drift2.data.length && plural(drift2.data.length, "data file"),
+        ...dataCounts(drift2.data),
         drift2.config.length && plural(drift2.config.length, "config key"),
         drift2.environment.length && plural(drift2.environment.length, "environment fact")
       ].filter(Boolean).join(", ")} changed.`;
@@ -37628,7 +38219,7 @@ function cacheSentence(cache2) {
 
 // src/gate/run-cache.ts
 var import_picomatch = __toESM(require_picomatch2(), 1);
-import path18 from "node:path";
+import path21 from "node:path";
 
 // src/util/canonical-json.ts
 import { createHash as createHash8 } from "node:crypto";
@@ -37711,7 +38302,7 @@ var runCacheEntrySchema = external_exports.object({
 // src/gate/run-cache.ts
 function notCode(s) {
   const { config: config2 } = s;
-  const own2 = [s.baselineName, toPosix(path18.relative(config2.root, config2.path)), ".repro-gate/"];
+  const own2 = [s.baselineName, toPosix(path21.relative(config2.root, config2.path)), ".repro-gate/"];
   const data = config2.data.map((d) => d.replace(/^\.\//, "").replace(/\/+$/, ""));
   const ignored = config2.cache.ignore.length ? (0, import_picomatch.default)(config2.cache.ignore, { dot: true }) : () => false;
   return (rel) => own2.some((p) => p.endsWith("/") ? rel.startsWith(p) : rel === p) || data.some((d) => rel === d || rel.startsWith(`${d}/`)) || ignored(rel);
@@ -37788,9 +38379,9 @@ function cacheUse(c) {
 }
 
 // src/gate/seed-runs.ts
-import { mkdir as mkdir3, readFile as readFile4, writeFile as writeFile2 } from "node:fs/promises";
+import { mkdir as mkdir4, readFile as readFile5, writeFile as writeFile3 } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import path19 from "node:path";
+import path22 from "node:path";
 
 // src/fingerprint/gpus.ts
 import { execFile as execFile2 } from "node:child_process";
@@ -37836,10 +38427,10 @@ function slotThreads(slot) {
 
 // src/gate/seed-runs.ts
 function runsDir(s, verb) {
-  return path19.join(s.stateDir, "runs", verb);
+  return path22.join(s.stateDir, "runs", verb);
 }
 function outRoot(s) {
-  return path19.join(s.stateDir, "out");
+  return path22.join(s.stateDir, "out");
 }
 function seedContext(s, verb, warnings, slot) {
   let env = s.env;
@@ -37862,20 +38453,20 @@ function seedContext(s, verb, warnings, slot) {
 var REUSED_LOG_HEADER = "# repro-gate: this seed was reused from the run cache, not trained; the original run's last lines:";
 var LOG_TAIL_LINES = 50;
 async function logTail(file2) {
-  const text = await readFile4(file2, "utf8").catch(() => "");
+  const text = await readFile5(file2, "utf8").catch(() => "");
   return text.split("\n").filter(Boolean).slice(-LOG_TAIL_LINES).map((l) => l.slice(0, 2e3));
 }
 function keepNotes(s, found) {
   for (const w of found) if (!s.notes.some((n) => n.message === w.message)) s.notes.push(w);
 }
 async function oneSeed(s, verb, seed, cache2, slot) {
-  const logFile = path19.join(runsDir(s, verb), `seed-${seed}.log`);
+  const logFile = path22.join(runsDir(s, verb), `seed-${seed}.log`);
   const hit = cache2 && await cachedRun(cache2, s, seed);
   if (hit) {
     cache2.reused.push(seed);
     keepNotes(s, hit.notes);
-    await mkdir3(path19.dirname(logFile), { recursive: true });
-    await writeFile2(logFile, [REUSED_LOG_HEADER, ...hit.logTail, ""].join("\n"));
+    await mkdir4(path22.dirname(logFile), { recursive: true });
+    await writeFile3(logFile, [REUSED_LOG_HEADER, ...hit.logTail, ""].join("\n"));
     return hit.run;
   }
   const notes = [];
@@ -37930,13 +38521,13 @@ function preflight(s) {
 }
 
 // src/gate/session.ts
-import { mkdir as mkdir5, writeFile as writeFile4 } from "node:fs/promises";
-import path25 from "node:path";
+import { mkdir as mkdir6, writeFile as writeFile5 } from "node:fs/promises";
+import path28 from "node:path";
 
 // src/cache/local.ts
 import { randomBytes } from "node:crypto";
-import { mkdir as mkdir4, readdir as readdir2, readFile as readFile5, rename as rename3, stat as stat5, unlink, utimes, writeFile as writeFile3 } from "node:fs/promises";
-import path20 from "node:path";
+import { mkdir as mkdir5, readdir as readdir2, readFile as readFile6, rename as rename4, stat as stat5, unlink, utimes, writeFile as writeFile4 } from "node:fs/promises";
+import path23 from "node:path";
 var KEY = /^[0-9a-f]{64}$/;
 var LOCAL_CACHE_MAX_BYTES = 64 * 1024 * 1024;
 var MAX_ENTRY_BYTES = 16 * 1024 * 1024;
@@ -37950,22 +38541,22 @@ var LocalRunCache = class {
   kind = "local";
   file(key) {
     if (!KEY.test(key)) throw new Error(`not a run-cache key: ${key}`);
-    return path20.join(this.dir, `${key}.json`);
+    return path23.join(this.dir, `${key}.json`);
   }
   async get(key) {
     const file2 = this.file(key);
     const info = await stat5(file2).catch(() => void 0);
     if (!info?.isFile() || info.size > MAX_ENTRY_BYTES) return void 0;
-    const text = await readFile5(file2, "utf8").catch(() => void 0);
+    const text = await readFile6(file2, "utf8").catch(() => void 0);
     if (text !== void 0) await utimes(file2, /* @__PURE__ */ new Date(), /* @__PURE__ */ new Date()).catch(() => void 0);
     return text;
   }
   async put(key, text) {
     try {
-      await mkdir4(this.dir, { recursive: true });
-      const tmp = path20.join(this.dir, `.${key}.${randomBytes(4).toString("hex")}.tmp`);
-      await writeFile3(tmp, text);
-      await rename3(tmp, this.file(key));
+      await mkdir5(this.dir, { recursive: true });
+      const tmp = path23.join(this.dir, `.${key}.${randomBytes(4).toString("hex")}.tmp`);
+      await writeFile4(tmp, text);
+      await rename4(tmp, this.file(key));
       await this.evict();
       return void 0;
     } catch (err) {
@@ -37977,25 +38568,25 @@ var LocalRunCache = class {
     const names = (await readdir2(this.dir)).filter((n) => n.endsWith(".json"));
     const entries2 = await Promise.all(
       names.map(async (n) => {
-        const info = await stat5(path20.join(this.dir, n)).catch(() => void 0);
+        const info = await stat5(path23.join(this.dir, n)).catch(() => void 0);
         return { n, size: info?.size ?? 0, used: info?.mtimeMs ?? 0 };
       })
     );
     let total = entries2.reduce((a, e) => a + e.size, 0);
     for (const e of entries2.sort((a, b) => a.used - b.used)) {
       if (total <= this.maxBytes) break;
-      await unlink(path20.join(this.dir, e.n)).catch(() => void 0);
+      await unlink(path23.join(this.dir, e.n)).catch(() => void 0);
       total -= e.size;
     }
   }
 };
 
 // src/runtime/create.ts
-import path23 from "node:path";
+import path26 from "node:path";
 
 // src/runtime/container.ts
 import { createHash as createHash9, randomBytes as randomBytes2 } from "node:crypto";
-import path22 from "node:path";
+import path25 from "node:path";
 
 // src/runtime/process.ts
 import { spawn } from "node:child_process";
@@ -38092,8 +38683,8 @@ var LineSplitter = class {
 
 // src/runtime/process-table.ts
 import { existsSync, mkdirSync, readFileSync as readFileSync2, writeFileSync } from "node:fs";
-import { readdir as readdir3, readFile as readFile6, rm as rm5 } from "node:fs/promises";
-import path21 from "node:path";
+import { readdir as readdir3, readFile as readFile7, rm as rm5 } from "node:fs/promises";
+import path24 from "node:path";
 
 // src/runtime/process-tree.ts
 import { readdirSync, readFileSync } from "node:fs";
@@ -38210,8 +38801,8 @@ function groupExists(pgid) {
 }
 function recordGroup(dir, pgid, program) {
   mkdirSync(dir, { recursive: true });
-  const file2 = path21.join(dir, `${pgid}.json`);
-  const record3 = { pgid, started: startTime(pgid), program: path21.basename(program) };
+  const file2 = path24.join(dir, `${pgid}.json`);
+  const record3 = { pgid, started: startTime(pgid), program: path24.basename(program) };
   writeFileSync(file2, JSON.stringify(record3));
   return file2;
 }
@@ -38226,9 +38817,9 @@ async function reapGroups(dir) {
   const names = await readdir3(dir).catch(() => []);
   const stopped = [];
   for (const name of names.filter((n) => n.endsWith(".json"))) {
-    const file2 = path21.join(dir, name);
+    const file2 = path24.join(dir, name);
     try {
-      const r = JSON.parse(await readFile6(file2, "utf8"));
+      const r = JSON.parse(await readFile7(file2, "utf8"));
       const pgid = r.pgid;
       if (typeof pgid === "number" && pgid > 1 && r.started && isSameGroup(pgid, r.started)) {
         process.kill(-pgid, "SIGKILL");
@@ -38422,7 +39013,7 @@ var ContainerRuntime = class {
     this.log = log;
     this.docker = opts.docker ?? "docker";
     this.groupsDir = opts.groupsDir;
-    this.project = createHash9("sha256").update(path22.resolve(config2.root)).digest("hex").slice(0, 16);
+    this.project = createHash9("sha256").update(path25.resolve(config2.root)).digest("hex").slice(0, 16);
     const runner = opts.runnerEnv ?? process.env;
     this.clientEnv = Object.fromEntries(
       DOCKER_CLIENT_VARS.flatMap((k) => {
@@ -38463,10 +39054,10 @@ var ContainerRuntime = class {
     await this.remove(ids);
   }
   pathFor(hostPath) {
-    const rel = path22.relative(this.config.root, hostPath);
+    const rel = path25.relative(this.config.root, hostPath);
     if (rel === "") return WORKSPACE;
-    if (!rel.startsWith("..") && !path22.isAbsolute(rel)) return path22.posix.join(WORKSPACE, ...rel.split(path22.sep));
-    return path22.posix.join(OUTSIDE, ...path22.resolve(hostPath).split(path22.sep));
+    if (!rel.startsWith("..") && !path25.isAbsolute(rel)) return path25.posix.join(WORKSPACE, ...rel.split(path25.sep));
+    return path25.posix.join(OUTSIDE, ...path25.resolve(hostPath).split(path25.sep));
   }
   async run(spec) {
     const name = `repro-gate-${this.runId}-${++this.count}`;
@@ -38650,17 +39241,17 @@ function hasTaskset() {
 
 // src/runtime/create.ts
 function stateDir(config2) {
-  return path23.join(config2.root, ".repro-gate");
+  return path26.join(config2.root, ".repro-gate");
 }
 function createRuntime(config2, log) {
-  const groupsDir = path23.join(stateDir(config2), "groups");
+  const groupsDir = path26.join(stateDir(config2), "groups");
   return config2.train.image ? new ContainerRuntime(config2, config2.train.image, log, { groupsDir }) : new HostRuntime(groupsDir);
 }
 
 // src/runtime/lock.ts
-import { open as open5, readFile as readFile7, rm as rm7 } from "node:fs/promises";
-import os3 from "node:os";
-import path24 from "node:path";
+import { open as open4, readFile as readFile8, rm as rm7 } from "node:fs/promises";
+import os4 from "node:os";
+import path27 from "node:path";
 function parseRecord(text) {
   try {
     const r = JSON.parse(text);
@@ -38670,11 +39261,11 @@ function parseRecord(text) {
   return void 0;
 }
 async function acquireLock(stateDir2, verb, warn) {
-  const file2 = path24.join(stateDir2, "lock");
-  const record3 = { pid: process.pid, host: os3.hostname(), verb, startedAt: (/* @__PURE__ */ new Date()).toISOString() };
+  const file2 = path27.join(stateDir2, "lock");
+  const record3 = { pid: process.pid, host: os4.hostname(), verb, startedAt: (/* @__PURE__ */ new Date()).toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fh = await open5(file2, "wx");
+      const fh = await open4(file2, "wx");
       try {
         await fh.writeFile(`${JSON.stringify(record3)}
 `);
@@ -38685,7 +39276,7 @@ async function acquireLock(stateDir2, verb, warn) {
     } catch (err) {
       if (err.code !== "EEXIST") throw err;
     }
-    const holder = parseRecord(await readFile7(file2, "utf8").catch(() => ""));
+    const holder = parseRecord(await readFile8(file2, "utf8").catch(() => ""));
     if (holder && holder.host === record3.host && pidAlive(holder.pid)) {
       throw new GateError(
         `Another repro-gate run (${holder.verb}, process ${holder.pid}, started ${holder.startedAt}) is using ${stateDir2}.`,
@@ -38718,16 +39309,16 @@ cache/
 lock
 `;
 function baselineLocation(config2) {
-  const baselinePath = path25.resolve(config2.root, config2.baseline);
-  return { baselinePath, baselineName: toPosix(path25.relative(config2.root, baselinePath)) };
+  const baselinePath = path28.resolve(config2.root, config2.baseline);
+  return { baselinePath, baselineName: toPosix(path28.relative(config2.root, baselinePath)) };
 }
 async function withSession(req, config2, verb, fn) {
   const dir = stateDir(config2);
-  await mkdir5(dir, { recursive: true });
-  await writeFile4(path25.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
+  await mkdir6(dir, { recursive: true });
+  await writeFile5(path28.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
   const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
-    const reaped = await reapGroups(path25.join(dir, "groups"));
+    const reaped = await reapGroups(path28.join(dir, "groups"));
     if (reaped.length) {
       req.log.warn(
         `Stopped ${reaped.length} process group(s) left running by an earlier repro-gate run that was killed: ${reaped.join(", ")}.`
@@ -38745,6 +39336,7 @@ async function withSession(req, config2, verb, fn) {
       const own2 = { PYTHONUNBUFFERED: "1", ...config2.train.env };
       const env = runtime.kind === "host" ? trainingEnv(req.runnerEnv ?? process.env, own2) : own2;
       const runCache = chooseRunCache(req, config2, dir);
+      const statCache = req.statCache === false ? void 0 : path28.join(dir, "cache", "stat");
       return await fn({
         config: config2,
         runtime,
@@ -38753,6 +39345,7 @@ async function withSession(req, config2, verb, fn) {
         stateDir: dir,
         notes: [],
         runCache,
+        statCache,
         ...baselineLocation(config2)
       });
     } finally {
@@ -38766,7 +39359,7 @@ function chooseRunCache(req, config2, dir) {
   if (req.noCache)
     return { off: typeof req.noCache === "string" ? req.noCache : "the run cache is off for this run (--no-cache)" };
   if (!config2.cache.enabled) return { off: "the run cache is disabled in repro-gate.yml (cache.enabled: false)" };
-  return req.runCache ?? new LocalRunCache(path25.join(dir, "cache", "runs"));
+  return req.runCache ?? new LocalRunCache(path28.join(dir, "cache", "runs"));
 }
 
 // src/gate/check.ts
@@ -38780,7 +39373,7 @@ async function readCheckInputs(req) {
     return {
       config: config2,
       baseline,
-      base: await readBase(config2, baselinePath, await readFile8(baselinePath, "utf8"), req.base)
+      base: await readBase(config2, baselinePath, await readFile9(baselinePath, "utf8"), req.base)
     };
   } catch (err) {
     if (req.baseRequired !== false || !(err instanceof GateError)) throw err;
@@ -38795,7 +39388,7 @@ async function check3(req) {
   const inputs = await readCheckInputs(req);
   return withSession(req, inputs.config, "check", async (s) => {
     await preflight(s);
-    const { fingerprints, context } = await observe(s);
+    const { fingerprints, context } = await observe(s, { training: true });
     const inputsBefore = await snapshotInputs(s);
     const cache2 = await openSeedCache(s, fingerprints, context.commit, "reuse");
     const own2 = await trainAndCompare(s, inputs.baseline, cache2);
@@ -39001,7 +39594,7 @@ async function drift(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
   const baseline = await readBaseline(baselineLocation(config2).baselinePath, req.configPath, config2.root);
   return withSession(req, config2, "drift", async (s) => {
-    const { fingerprints, context } = await observe(s);
+    const { fingerprints, context } = await observe(s, { training: false });
     const found = await driftSince(s, baseline, fingerprints);
     const verdict = found.data.length + found.config.length + found.environment.length ? "drift" : "no-drift";
     return outcome(
@@ -39056,7 +39649,7 @@ async function record2(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
   return withSession(req, config2, "record", async (s) => {
     await preflight(s);
-    const { fingerprints, context } = await observe(s);
+    const { fingerprints, context } = await observe(s, { training: true });
     const inputsBefore = await snapshotInputs(s);
     const cache2 = await openSeedCache(s, fingerprints, context.commit, "save");
     const runs = await seedRuns(s, "record", config2.seeds, cache2);
@@ -39183,7 +39776,7 @@ function runEquivalence(args) {
 
 // src/gate/init.ts
 import { readdirSync as readdirSync2, readFileSync as readFileSync3, statSync, writeFileSync as writeFileSync2 } from "node:fs";
-import path26 from "node:path";
+import path29 from "node:path";
 
 // src/config/starter.ts
 var OUT_FLAGS = ["--out", "--out_dir", "--out-dir", "--output_dir", "--output-dir", "--outdir", "--output"];
@@ -39310,7 +39903,7 @@ function readSmall(file2) {
   }
 }
 function findScript(root) {
-  const known = SCRIPTS.find((s) => statSync(path26.join(root, s), { throwIfNoEntry: false })?.isFile());
+  const known = SCRIPTS.find((s) => statSync(path29.join(root, s), { throwIfNoEntry: false })?.isFile());
   return known ?? entries(root).find((e) => e.isFile() && /^train.*\.py$/.test(e.name))?.name;
 }
 function findMetricsFile(root, name) {
@@ -39322,8 +39915,8 @@ function findMetricsFile(root, name) {
     for (const dir of level) {
       if (++visited > 500) return void 0;
       for (const e of entries(dir)) {
-        if (e.isFile() && e.name === name) return path26.join(dir, e.name);
-        if (e.isDirectory() && !SKIP_DIR.test(e.name)) next.push(path26.join(dir, e.name));
+        if (e.isFile() && e.name === name) return path29.join(dir, e.name);
+        if (e.isDirectory() && !SKIP_DIR.test(e.name)) next.push(path29.join(dir, e.name));
       }
     }
     level = next;
@@ -39332,7 +39925,7 @@ function findMetricsFile(root, name) {
 }
 function detectProject(configDir) {
   const script = findScript(configDir);
-  const scriptText = script ? readSmall(path26.join(configDir, script)) : void 0;
+  const scriptText = script ? readSmall(path29.join(configDir, script)) : void 0;
   const fromScript = readScript(scriptText ?? "");
   let metricNames = fromScript.metricNames;
   let metricSource = metricNames.length && script ? script : void 0;
@@ -39342,13 +39935,13 @@ function detectProject(configDir) {
       const names = metricNamesOf(JSON.parse(readSmall(earlier) ?? ""));
       if (names.length) {
         metricNames = names;
-        metricSource = path26.relative(configDir, earlier);
+        metricSource = path29.relative(configDir, earlier);
       }
     } catch {
     }
   }
   const top = entries(configDir);
-  const schema = path26.join("node_modules", "repro-gate", "schema", "repro-gate.schema.json");
+  const schema = path29.join("node_modules", "repro-gate", "schema", "repro-gate.schema.json");
   return {
     ...script ? { script } : {},
     seedArgs: fromScript.seedArgs,
@@ -39362,15 +39955,15 @@ function detectProject(configDir) {
     config: [
       ...top.filter((e) => e.isFile() && CONFIG_FILE.test(e.name)).map((e) => e.name),
       ...top.filter((e) => e.isDirectory() && CONFIG_DIRS.includes(e.name)).flatMap(
-        (d) => entries(path26.join(configDir, d.name)).filter((e) => e.isFile() && /\.(ya?ml|json|toml|py|ini|cfg)$/.test(e.name)).map((e) => `${d.name}/${e.name}`)
+        (d) => entries(path29.join(configDir, d.name)).filter((e) => e.isFile() && /\.(ya?ml|json|toml|py|ini|cfg)$/.test(e.name)).map((e) => `${d.name}/${e.name}`)
       )
     ].slice(0, 8),
-    ...statSync(path26.join(configDir, schema), { throwIfNoEntry: false })?.isFile() ? { schemaPath: schema } : {}
+    ...statSync(path29.join(configDir, schema), { throwIfNoEntry: false })?.isFile() ? { schemaPath: schema } : {}
   };
 }
 function init(opts) {
-  const file2 = path26.resolve(opts.cwd, opts.configPath);
-  const dir = path26.dirname(file2);
+  const file2 = path29.resolve(opts.cwd, opts.configPath);
+  const dir = path29.dirname(file2);
   if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory())
     throw new GateError(`Cannot write ${opts.configPath}: the folder ${dir} does not exist.`, "Create it first.");
   const facts = detectProject(dir);
@@ -39384,10 +39977,10 @@ function init(opts) {
       );
     throw err;
   }
-  const config2 = path26.relative(opts.cwd, file2) || path26.basename(file2);
+  const config2 = path29.relative(opts.cwd, file2) || path29.basename(file2);
   const word = (p) => /^[\w./-]+$/.test(p) ? p : `'${p.replaceAll("'", `'\\''`)}'`;
   const flag = config2 === "repro-gate.yml" ? "" : ` --config ${word(config2)}`;
-  const baseline = word(path26.join(path26.relative(opts.cwd, dir), ".repro-gate", "baseline.json"));
+  const baseline = word(path29.join(path29.relative(opts.cwd, dir), ".repro-gate", "baseline.json"));
   return {
     config: config2,
     facts,
@@ -39401,8 +39994,8 @@ function init(opts) {
 
 // src/gate/shard.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { lstat as lstat2, mkdir as mkdir6, readdir as readdir4, readFile as readFile9, rename as rename4, rm as rm8, writeFile as writeFile5 } from "node:fs/promises";
-import path27 from "node:path";
+import { lstat as lstat3, mkdir as mkdir7, readdir as readdir4, readFile as readFile10, rename as rename5, rm as rm8, writeFile as writeFile6 } from "node:fs/promises";
+import path30 from "node:path";
 
 // src/schema/shard.ts
 var SHARD_SCHEMA_VERSION = 1;
@@ -39434,10 +40027,10 @@ var SHARD_HINT = "Pass it as INDEX/COUNT with 1 ≤ INDEX ≤ COUNT, e.g. --shar
 function parseShardSpec(text) {
   const m = /^(\d{1,4})\/(\d{1,4})$/.exec(text.trim());
   const index = Number(m?.[1]);
-  const count2 = Number(m?.[2]);
-  if (!m || index < 1 || count2 < 1 || index > count2)
+  const count3 = Number(m?.[2]);
+  if (!m || index < 1 || count3 < 1 || index > count3)
     throw new GateError(`"${text}" is not a shard: expected INDEX/COUNT.`, SHARD_HINT);
-  return { index, count: count2 };
+  return { index, count: count3 };
 }
 function shardSeeds(seeds, spec) {
   return seeds.filter((_, i) => i % spec.count === spec.index - 1);
@@ -39477,21 +40070,21 @@ function assembleShards(files, want) {
         AGGREGATE_HINT
       );
   }
-  const count2 = first.result.shard.count;
+  const count3 = first.result.shard.count;
   const byIndex = /* @__PURE__ */ new Map();
   for (const f of files) {
     const other = byIndex.get(f.result.shard.index);
     if (other)
       throw new GateError(
-        `Shard ${f.result.shard.index} of ${count2} appears twice: ${other.file} and ${f.file}.`,
+        `Shard ${f.result.shard.index} of ${count3} appears twice: ${other.file} and ${f.file}.`,
         AGGREGATE_HINT
       );
     byIndex.set(f.result.shard.index, f);
   }
-  const missing = Array.from({ length: count2 }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
+  const missing = Array.from({ length: count3 }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
   if (missing.length)
     throw new GateError(
-      `${missing.length === 1 ? "Shard" : "Shards"} ${missing.join(", ")} of ${count2} ${missing.length === 1 ? "is" : "are"} missing (found ${[...byIndex.keys()].sort((a, b) => a - b).join(", ")}).`,
+      `${missing.length === 1 ? "Shard" : "Shards"} ${missing.join(", ")} of ${count3} ${missing.length === 1 ? "is" : "are"} missing (found ${[...byIndex.keys()].sort((a, b) => a - b).join(", ")}).`,
       "Every shard job must finish and upload its result before the aggregate job runs (needs: the shard job); re-run the failed shard."
     );
   const shards = [...byIndex.values()].sort((a, b) => a.result.shard.index - b.result.shard.index);
@@ -39553,7 +40146,7 @@ function joinCacheUse(shards, seeds) {
 // src/gate/shard.ts
 var SEQUENTIAL_WITH_SHARDS = "seeds: {min, max} decides after each look which seeds to train next, while shards train fixed seed sets at the same time: a look would have to wait for a whole matrix round. Use fixed seeds (e.g. seeds: 8) with shards, or run the sequential plan without --shard.";
 function fileSha(file2) {
-  return readFile9(file2).then((b) => sha256Hex(b));
+  return readFile10(file2).then((b) => sha256Hex(b));
 }
 async function trainShard(command, req) {
   let config2;
@@ -39567,17 +40160,17 @@ async function trainShard(command, req) {
     config2 = await loadConfig(req.configPath, req.cwd);
   }
   const seeds = shardSeeds(config2.seeds, req.shard);
-  const { index, count: count2 } = req.shard;
+  const { index, count: count3 } = req.shard;
   if (!seeds.length)
     throw new GateError(
-      `Shard ${index} of ${count2} has no seeds: the config trains ${plural(config2.seeds.length, "seed")}.`,
+      `Shard ${index} of ${count3} has no seeds: the config trains ${plural(config2.seeds.length, "seed")}.`,
       `Use at most ${config2.seeds.length} shards.`
     );
-  const file2 = req.resultPath ? path27.resolve(req.cwd, req.resultPath) : path27.join(stateDir(config2), "shards", `shard-${index}-of-${count2}.json`);
+  const file2 = req.resultPath ? path30.resolve(req.cwd, req.resultPath) : path30.join(stateDir(config2), "shards", `shard-${index}-of-${count3}.json`);
   const configSha256 = await fileSha(config2.path);
   return withSession(req, config2, command, async (s) => {
     await preflight(s);
-    const { fingerprints, context } = await observe(s);
+    const { fingerprints, context } = await observe(s, { training: true });
     const before = await snapshotInputs(s);
     const cache2 = await openSeedCache(s, fingerprints, context.commit, command === "check" ? "reuse" : "save");
     const runs = await seedRuns(s, command, seeds, cache2);
@@ -39590,7 +40183,7 @@ async function trainShard(command, req) {
       configSha256,
       baselineSha256,
       commit: context.commit,
-      shard: { index, count: count2 },
+      shard: { index, count: count3 },
       seeds,
       runs,
       fingerprints,
@@ -39601,17 +40194,17 @@ async function trainShard(command, req) {
     await writeAtomically(file2, `${JSON.stringify(result, null, 2)}
 `);
     s.log.info(
-      `Shard ${index} of ${count2}: trained ${plural(seeds.length, "seed")} (${seeds.join(", ")}); result written to ${file2}. Run \`repro-gate aggregate\` on every shard's result.`
+      `Shard ${index} of ${count3}: trained ${plural(seeds.length, "seed")} (${seeds.join(", ")}); result written to ${file2}. Run \`repro-gate aggregate\` on every shard's result.`
     );
     return { result, file: file2 };
   });
 }
 async function writeAtomically(file2, text) {
-  await mkdir6(path27.dirname(file2), { recursive: true });
+  await mkdir7(path30.dirname(file2), { recursive: true });
   const tmp = `${file2}.${randomBytes3(4).toString("hex")}.tmp`;
   try {
-    await writeFile5(tmp, text);
-    await rename4(tmp, file2);
+    await writeFile6(tmp, text);
+    await rename5(tmp, file2);
   } catch (err) {
     await rm8(tmp, { force: true });
     throw new GateError(
@@ -39623,7 +40216,7 @@ async function writeAtomically(file2, text) {
 var MAX_SHARD_FILES = 1e3;
 var MAX_SHARD_BYTES = 64 * 1024 * 1024;
 async function readShardFiles(dir) {
-  const info = await lstat2(dir).catch(() => void 0);
+  const info = await lstat3(dir).catch(() => void 0);
   if (!info?.isDirectory())
     throw new GateError(
       `The shard results folder ${dir} does not exist.`,
@@ -39632,7 +40225,7 @@ async function readShardFiles(dir) {
   const out = [];
   const walk2 = async (folder) => {
     for (const entry of (await readdir4(folder, { withFileTypes: true })).sort((a, b) => a.name < b.name ? -1 : 1)) {
-      const full = path27.join(folder, entry.name);
+      const full = path30.join(folder, entry.name);
       if (entry.isDirectory()) await walk2(full);
       else if (entry.isFile() && entry.name.endsWith(".json")) {
         if (out.length >= MAX_SHARD_FILES)
@@ -39640,14 +40233,14 @@ async function readShardFiles(dir) {
             `More than ${MAX_SHARD_FILES} JSON files under ${dir}.`,
             "Download only the shard artifacts into it."
           );
-        if ((await lstat2(full)).size > MAX_SHARD_BYTES)
+        if ((await lstat3(full)).size > MAX_SHARD_BYTES)
           throw new GateError(
             `${full} is larger than 64 MiB: it is not a shard result.`,
             "Download only the shard artifacts into the folder."
           );
         out.push({
-          file: path27.relative(dir, full) || entry.name,
-          result: parseShardResult(await readFile9(full, "utf8"), full)
+          file: path30.relative(dir, full) || entry.name,
+          result: parseShardResult(await readFile10(full, "utf8"), full)
         });
       }
     }
@@ -39676,7 +40269,7 @@ function parseShardResult(text, file2) {
   return parsed.data;
 }
 async function aggregate(req) {
-  const files = await readShardFiles(path27.resolve(req.cwd, req.resultsDir));
+  const files = await readShardFiles(path30.resolve(req.cwd, req.resultsDir));
   const command = files[0]?.result.command ?? "check";
   const config2 = await loadConfig(req.configPath, req.cwd);
   const want = {
@@ -39754,7 +40347,8 @@ var OPTIONS = {
   "no-cache": { type: "boolean", default: false },
   shard: { type: "string" },
   result: { type: "string" },
-  results: { type: "string" }
+  results: { type: "string" },
+  "no-stat-cache": { type: "boolean", default: false }
 };
 function joinNegativeValues(argv) {
   const out = [];
@@ -39924,6 +40518,7 @@ ${steps}`, result);
       cwd: io.cwd,
       log: values.quiet ? quietLogger : stderrLogger,
       ...values["no-cache"] ? { noCache: true } : {},
+      statCache: !values["no-stat-cache"],
       ...values.base !== void 0 ? { base: values.base } : {},
       ...values["accept-baseline-change"] ? { acceptBaselineChange: true, acceptedBy: "--accept-baseline-change" } : {}
     };

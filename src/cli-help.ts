@@ -117,6 +117,7 @@ const COMMON = [
   '--json          print exactly one JSON document on stdout, errors included: {"error": {message, hint}}',
   '--markdown      print the report as GitHub Markdown, escaped like the PR comment',
   '-q, --quiet     print only the verdict line (record, check, drift); warnings still go to stderr',
+  '--no-stat-cache hash every data file again instead of trusting .repro-gate/cache/stat',
   '--verbose       show stack traces for errors',
   '-h, --help      show help;  --version  print the version',
 ];

@@ -46,6 +46,7 @@ const OPTIONS = {
   shard: { type: 'string' },
   result: { type: 'string' },
   results: { type: 'string' },
+  'no-stat-cache': { type: 'boolean', default: false },
 } as const;
 
 /** "--lower -0.01": parseArgs refuses option values that start with a dash; join them as "--lower=-0.01". */
@@ -241,6 +242,7 @@ export async function main(
       cwd: io.cwd,
       log: values.quiet ? quietLogger : stderrLogger,
       ...(values['no-cache'] ? { noCache: true } : {}),
+      statCache: !values['no-stat-cache'],
       ...(values.base !== undefined ? { base: values.base } : {}),
       ...(values['accept-baseline-change']
         ? { acceptBaselineChange: true, acceptedBy: '--accept-baseline-change' }

@@ -202,3 +202,53 @@ describe('terminal format', () => {
     expect(m).toContain('| `p.yaml` | `a\\|b_c` | `<x>` | `2` |');
   });
 });
+
+describe('a large data change', () => {
+  it('stays short for 10^5 changed files: counts per folder, the first 20 paths, the rest in the JSON', () => {
+    const data = Array.from({ length: 100_000 }, (_, i) => ({
+      path: `data/shard-${String(i % 25).padStart(2, '0')}/img-${String(i).padStart(6, '0')}.png`,
+      change: (i % 10 === 0 ? 'added' : 'modified') as 'added' | 'modified',
+      before: i % 10 === 0 ? null : 'a'.repeat(64),
+      after: 'b'.repeat(64),
+    }));
+    data.push({ path: 'data/labels.csv', change: 'modified', before: 'a'.repeat(64), after: 'c'.repeat(64) });
+    const r = report({ drift: { data, config: [], environment: [] } });
+    const md = renderMarkdown(r, { format: 'terminal' });
+    expect(md.length).toBeLessThan(12_000);
+    expect(md).toContain('#### Data (100,001)');
+    expect(md).toContain('| Folder | Added | Removed | Modified |');
+    expect(md).toMatch(/\| `data\/shard-00\/` \| 2,000 \| 0 \| 2,000 \|/);
+    // 25 shard folders + the top folder: 20 rows, then the other 6 summed.
+    expect(md).toMatch(/\| … 6 more folders \| 2,000 \| 0 \| 18,001 \|/);
+    expect(md).toContain('The first 20 of 100,001 (all of them are in the JSON report, `drift.data`):');
+    const fileRows = md.split('\n').filter((l) => l.startsWith('| `data/shard-'));
+    expect(fileRows.filter((l) => l.includes('.png')).length).toBe(20);
+    expect(Math.max(...md.split('\n').map((l) => l.length))).toBeLessThan(400);
+  });
+
+  it('lists a declared-lineage change first, and a short drift in full as before', () => {
+    const lineage = {
+      path: 'data/train.parquet',
+      change: 'modified' as const,
+      before: 'a'.repeat(64),
+      after: 'b'.repeat(64),
+      detail: "query changed (WHERE date < '2024-06-01' → '2024-07-01')",
+      lineage: 'query' as const,
+    };
+    const files = Array.from({ length: 30 }, (_, i) => ({
+      path: `data/f${i}.csv`,
+      change: 'modified' as const,
+      before: 'a'.repeat(64),
+      after: 'b'.repeat(64),
+    }));
+    const md = renderMarkdown(report({ drift: { data: [...files, lineage], config: [], environment: [] } }), {
+      format: 'terminal',
+    });
+    const rows = md.split('\n').filter((l) => l.startsWith('| `data/') && l.includes('modified'));
+    expect(rows[0]).toContain("query changed (WHERE date < '2024-06-01' → '2024-07-01')");
+    expect(rows).toHaveLength(20);
+    const short = renderMarkdown(report());
+    expect(short).not.toContain('| Folder |');
+    expect(short).toContain('#### Data (1)');
+  });
+});

@@ -206,6 +206,13 @@ function configEntryPath(doc: Document, value: string): Array<string | number> {
   return i < 0 ? ['config'] : ['config', i];
 }
 
+/** The i-th data: item as written: a plain path (string) or an object. */
+function rawData(doc: Document, i: number): unknown {
+  const list = doc.get('data');
+  const item = isSeq(list) ? list.items[i] : undefined;
+  return isScalar(item) ? item.value : item;
+}
+
 /**
  * Pure, lexical: every path stays inside the folder it belongs to. metrics.file, curves.file and
  * artifacts: inside the run's output folder ({out}); baseline:, data: and config: inside the
@@ -234,7 +241,38 @@ function checkConfinement(config: GateConfig, doc: Document, lines: LineCounter,
       file: false,
     })),
     { keyPath: ['baseline'], setting: 'baseline:', value: config.baseline, out: false, file: true },
-    ...config.data.map((value, i) => ({ keyPath: ['data', i], setting: 'data:', value, out: false, file: false })),
+    // External entries (a mounted volume) are outside the project by declaration; lineage files are inside it.
+    ...config.dataEntries.flatMap((d, i) => [
+      ...(d.external
+        ? []
+        : [
+            {
+              keyPath: typeof rawData(doc, i) === 'string' ? ['data', i] : ['data', i, 'path'],
+              setting: 'data:',
+              value: d.path,
+              out: false,
+              file: false,
+            },
+          ]),
+      ...d.preprocess.map((value, j) => ({
+        keyPath: ['data', i, 'preprocess', j],
+        setting: 'data: preprocess',
+        value,
+        out: false,
+        file: true,
+      })),
+      ...(typeof d.query === 'object'
+        ? [
+            {
+              keyPath: ['data', i, 'query', 'file'],
+              setting: 'data: query.file',
+              value: d.query.file,
+              out: false,
+              file: true,
+            },
+          ]
+        : []),
+    ]),
     ...config.config.map((value) => ({
       keyPath: configEntryPath(doc, value),
       setting: 'config:',
@@ -260,7 +298,7 @@ function checkConfinement(config: GateConfig, doc: Document, lines: LineCounter,
         `${where}: The ${e.setting} entry "${e.value}" points outside ${folder}.`,
         e.out
           ? `Give ${key} as a path inside the folder the training writes to, relative to it (e.g. ${key === 'metrics.file' ? 'metrics.json' : 'model.bin'}).`
-          : `List paths inside the repository, relative to ${root}, in ${key}: in ${name}.`,
+          : `List paths inside the repository, relative to ${root}, in ${key}: in ${name}.${e.setting === 'data:' ? ` Data on a mounted volume is listed as {path: ${JSON.stringify(e.value)}, external: true}.` : ''}`,
       );
     }
     if (rel === '' && e.file) {

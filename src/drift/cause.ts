@@ -39,7 +39,7 @@ export function rankCause(input: CauseInput): CauseFinding {
   if (data.length)
     return {
       cause: 'data',
-      evidence: `${listSome(data.map((d) => `${d.path} ${d.change === 'modified' ? 'changed' : `was ${d.change}`}`))}, and ${moved}.`,
+      evidence: `${listSome(data.map((d) => (d.lineage ? `${d.path}: ${d.lineage} ${d.change === 'modified' ? 'changed' : d.change}` : `${d.path} ${d.change === 'modified' ? 'changed' : `was ${d.change}`}`)))}, and ${moved}.`,
     };
   if (config.length) {
     // An override on the command line reads as one dotted key: command-line.learning_rate 1e-3 → 2e-3.

@@ -1,8 +1,9 @@
 import type { DataFingerprint } from '../schema/baseline.js';
 import type { DataDrift } from '../schema/report.js';
 import { sortBytes } from '../util/bytes.js';
+import { diffLineage } from './lineage.js';
 
-/** Per-file differences between two manifests, sorted by path. */
+/** Per-file differences between two manifests, sorted by path, then changes of declared lineage. */
 export function diffData(before: DataFingerprint, after: DataFingerprint): DataDrift[] {
   // Own keys only (a file may be called "constructor"): Object.entries, then Map look-ups.
   const filesBefore = new Map(Object.entries(before.files));
@@ -15,7 +16,7 @@ export function diffData(before: DataFingerprint, after: DataFingerprint): DataD
     if (b === a) continue;
     out.push({ path: p, change: b === null ? 'added' : a === null ? 'removed' : 'modified', before: b, after: a });
   }
-  return out;
+  return [...out, ...diffLineage(before.lineage, after.lineage)];
 }
 
 export interface SnapshotChange {

@@ -18,23 +18,26 @@
  *   symlink targets may live anywhere else, since it is their content that is hashed.
  * - The whole fingerprint has a time limit (`timeLimitMs`, 30 minutes by default), and a file that
  *   changes while it is hashed (size, mtime or inode) is hashed again once, then refused.
+ * - Files are hashed on worker threads (hash-pool.ts); the manifest does not depend on how many.
+ *   With a stat cache (stat-cache.ts), a file whose stat tuple is unchanged is not read.
  */
-import { createHash } from 'node:crypto';
-import { type BigIntStats, constants, type Stats } from 'node:fs';
-import { open, readdir, realpath, stat } from 'node:fs/promises';
+import type { BigIntStats, Stats } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataFingerprint, FileEntry } from '../schema/baseline.js';
 import { sortBytesBy } from '../util/bytes.js';
 import { formatDuration } from '../util/duration.js';
 import { GateError } from '../util/errors.js';
 import { pseudoLocationReason } from '../util/files.js';
+import { plural } from '../util/format.js';
 import { stderrLogger } from '../util/logger.js';
+import { toPosix } from '../util/paths.js';
+import { lfsTracked } from './git.js';
+import { type HashFailure, hashInPool, type PoolRun } from './hash-pool.js';
+import { type LfsPointer, parseLfsPointer, refuseLfsPointers } from './lfs.js';
 import { resolveEntry } from './paths.js';
+import { loadStatCache, saveStatCache } from './stat-cache.js';
 
-/** Big enough that per-read overhead (a threadpool round trip) is negligible next to hashing. */
-const CHUNK = 1 << 20;
-/** Enough overlap for many small files' open/read/close syscalls; hashing itself is one thread. */
-const POOL = 4;
 /** Generous: hashing runs at hundreds of MB/s, so this is terabytes, or a stalled network mount. */
 const DEFAULT_TIME_LIMIT_MS = 30 * 60_000;
 
@@ -43,6 +46,19 @@ export interface DataFingerprintOptions {
   warn?: (message: string) => void;
   /** The longest the whole fingerprint may take; default 30 minutes. */
   timeLimitMs?: number;
+  /** Entries that are absolute paths outside `root` by declaration (`external: true`). */
+  external?: ReadonlySet<string>;
+  /** The stat cache file (`.repro-gate/cache/stat`); none: every file is read. */
+  statCache?: string;
+  /**
+   * git-LFS pointers (files LFS manages, not checked out): `pointer` (default) fingerprints them by
+   * the oid they name; `require-content` refuses them, for verbs whose training will read the files.
+   */
+  lfs?: 'pointer' | 'require-content';
+  /** At most this many hashing threads (default: one per core); the benchmark measures one core with 1. */
+  threads?: number;
+  /** Told how many files were read and how many the stat cache answered. */
+  counts?: (counts: HashCounts) => void;
 }
 
 /** A file to hash: where it is, which `data:` entry listed it, and whether a symlink led to it. */
@@ -78,7 +94,7 @@ async function walk(
   const dirents = await readdir(abs, { withFileTypes: true });
   for (const d of sortBytesBy(dirents, (x) => x.name)) {
     const { name } = d;
-    const childAbs = path.join(abs, name);
+    const childAbs = abs.endsWith('/') ? `${abs}${name}` : `${abs}/${name}`; // abs is already normalised: no path.join per file
     const childRel = join(rel, name);
     const isLink = d.isSymbolicLink();
     let st: Stats | undefined;
@@ -117,9 +133,17 @@ async function walk(
 }
 
 /** Collects the files under `entries`; a missing entry or a FIFO listed directly is an error. */
-async function collect(ctx: WalkContext, entries: string[], root: string): Promise<void> {
+async function collect(
+  ctx: WalkContext,
+  entries: string[],
+  root: string,
+  external: ReadonlySet<string> = new Set(),
+): Promise<void> {
   for (const entry of entries) {
-    const { abs, rel } = resolveEntry(root, entry, 'data');
+    // An external entry (a mounted volume) is an absolute path, kept as its own manifest key.
+    const { abs, rel } = external.has(entry)
+      ? { abs: path.resolve(entry), rel: toPosix(path.resolve(entry)) }
+      : resolveEntry(root, entry, 'data');
     ctx.checkTime(() => `looking up data: entry "${entry}"`);
     const st = await stat(abs).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'ELOOP') return undefined;
@@ -127,6 +151,11 @@ async function collect(ctx: WalkContext, entries: string[], root: string): Promi
     });
     if (!st) {
       if (ctx.tolerant) continue;
+      if (external.has(entry))
+        throw new GateError(
+          `External data path "${entry}" listed in data: (external: true) does not exist.`,
+          'Mount the volume that holds it before running the gate (in CI: a step before this one), or fix the path in repro-gate.yml.',
+        );
       throw new GateError(
         `Data path "${entry}" listed in data: does not exist (looked for ${abs}).`,
         `Fix the data: list in repro-gate.yml (paths are relative to ${path.resolve(root)}), or create the file.`,
@@ -159,79 +188,55 @@ function version(st: BigIntStats): string {
   return `${st.size}:${st.mtimeNs}:${st.ino}`;
 }
 
-/** One hash of a file, or undefined when it changed while being read. */
-async function hashOnce(abs: string, buf: Buffer, checkTime: () => void): Promise<FileEntry | undefined> {
-  const hash = createHash('sha256');
-  let size = 0;
-  // O_NONBLOCK: a file swapped for a FIFO since the walk cannot block the open.
-  const fh = await open(abs, constants.O_RDONLY | constants.O_NONBLOCK);
-  try {
-    const before = await fh.stat({ bigint: true });
-    if (!before.isFile()) return undefined;
-    for (;;) {
-      checkTime();
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      hash.update(buf.subarray(0, bytesRead)); // copied into the hash state now, so buf can be reused
-      size += bytesRead;
-      // A short read of a regular file that reached its size is its end: skip the read that would
-      // say so (one less round trip per small file). A file whose size is wrong reads on to EOF.
-      if (bytesRead < buf.length && BigInt(size) === before.size) break;
-    }
-    // Written to (size, mtime) or replaced by another file (inode) while it was read? One stat of
-    // the path tells both; the bytes read must also be the size it had when opened.
-    const after = await stat(abs, { bigint: true }).catch(() => undefined);
-    if (!after || version(after) !== version(before) || BigInt(size) !== before.size) return undefined;
-  } finally {
-    await fh.close();
-  }
-  return { sha256: hash.digest('hex'), size };
+/** What a fingerprint did: files read and hashed, and files the stat cache answered. */
+export interface HashCounts {
+  hashed: number;
+  fromCache: number;
 }
 
-async function hashFile(rel: string, found: Found, buf: Buffer, checkTime: () => void): Promise<FileEntry> {
-  try {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const entry = await hashOnce(found.abs, buf, checkTime);
-      if (entry) return entry;
-    }
-  } catch (err) {
-    if (err instanceof GateError) throw err;
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new GateError(
-      `Cannot read data file ${rel} (${code}).`,
-      'Check that the file exists and is readable by the runner.',
-    );
+/** The files (manifest key → pointer) that are git-LFS pointers of files git-LFS manages. */
+async function lfsPointers(
+  root: string,
+  texts: ReadonlyMap<number, string>,
+  list: ReadonlyArray<[string, Found]>,
+): Promise<Map<string, LfsPointer>> {
+  const candidates = new Map<string, LfsPointer>();
+  for (const [i, text] of texts) {
+    const pointer = parseLfsPointer(text);
+    if (pointer) candidates.set(list[i]?.[0] as string, pointer);
   }
-  throw new GateError(
-    `Data file ${rel} changed while it was being fingerprinted (twice in a row), so its hash would not match any one version of it.`,
-    'Something is still writing to it (a download, a running job): fingerprint it once it is complete, or leave it out of data: in repro-gate.yml.',
+  if (!candidates.size) return candidates;
+  // A file that merely looks like a pointer is data like any other: git must say LFS manages it.
+  const tracked = await lfsTracked(root, [...candidates.keys()]);
+  return new Map([...candidates].filter(([rel]) => tracked.has(rel)));
+}
+
+/** Turns a thread's failure into the one message for the user. */
+function failureError(failure: HashFailure, rel: string, what: string, limit: number): GateError {
+  if (failure.kind === 'timeout') return timeUpError(limit, `hashing ${what}`);
+  if (failure.kind === 'changed')
+    return new GateError(
+      `Data file ${rel} changed while it was being fingerprinted (twice in a row), so its hash would not match any one version of it.`,
+      'Something is still writing to it (a download, a running job): fingerprint it once it is complete, or leave it out of data: in repro-gate.yml.',
+    );
+  return new GateError(
+    `Cannot read data file ${rel} (${failure.code}).`,
+    'Check that the file exists and is readable by the runner.',
   );
 }
 
-/** Hashes one file per worker, at most POOL at a time; results are keyed, so order doesn't matter. */
-async function hashAll(
-  found: Map<string, Found>,
-  inProgress: Map<number, string>,
-  checkTime: (doing: () => string) => void,
-): Promise<Map<string, FileEntry>> {
-  const todo = found.entries();
-  const hashed = new Map<string, FileEntry>();
-  const worker = async (id: number) => {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    for (const [rel, f] of todo) {
-      const what = `${rel} (data: entry "${f.entry}")`;
-      inProgress.set(id, what);
-      hashed.set(rel, await hashFile(rel, f, buf, () => checkTime(() => `hashing ${what}`)));
-      inProgress.delete(id);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(POOL, found.size) }, (_, id) => worker(id)));
-  return hashed;
+function timeUpError(limit: number, what: string): GateError {
+  return new GateError(
+    `Fingerprinting data took longer than ${formatDuration(limit)}; stopped while ${what}.`,
+    'A data file may be on a stalled network mount, or too large to hash on every run: narrow data: in repro-gate.yml (a checksum file of a large dataset is data too).',
+  );
 }
 
 /**
  * Fingerprints the `data:` entries (files or folders, relative to `root`). Files skipped as not
  * data (the kernel's, FIFOs, …) are reported through `opts.warn` and left out of the manifest.
+ * Files are hashed on worker threads (hash-pool.ts); with `opts.statCache`, files whose stat tuple
+ * is unchanged since the last fingerprint are not read (stat-cache.ts).
  */
 export async function fingerprintData(
   entries: string[],
@@ -242,20 +247,16 @@ export async function fingerprintData(
   const limit = opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS;
   const deadline = Date.now() + limit;
   let doing = () => 'starting';
-  const timeUp = (what: string) =>
-    new GateError(
-      `Fingerprinting data took longer than ${formatDuration(limit)}; stopped while ${what}.`,
-      'A data file may be on a stalled network mount, or too large to hash on every run: narrow data: in repro-gate.yml (a checksum file of a large dataset is data too).',
-    );
   const checkTime = (what: () => string) => {
     doing = what;
-    if (Date.now() > deadline) throw timeUp(what());
+    if (Date.now() > deadline) throw timeUpError(limit, what());
   };
-  const found = new Map<string, Found>();
-  const inProgress = new Map<number, string>();
+  let pool: PoolRun | undefined;
+  let list: Array<[string, Found]> = [];
 
   const work = (async () => {
-    await collect({ out: found, warn, checkTime, tolerant: false }, entries, root);
+    const found = new Map<string, Found>();
+    await collect({ out: found, warn, checkTime, tolerant: false }, entries, root, opts.external);
     // Files reached through a symlink may be the kernel's: skip those (one statfs per file system).
     for (const [rel, f] of [...found]) {
       if (!f.viaLink) continue;
@@ -267,7 +268,20 @@ export async function fingerprintData(
         found.delete(rel);
       }
     }
-    return hashAll(found, inProgress, checkTime);
+    list = sortBytesBy(found, ([rel]) => rel);
+    const cache = opts.statCache ? await loadStatCache(opts.statCache, warn) : undefined;
+    if (!list.length) return { results: undefined, cache };
+    const [rel, f] = list[0] as [string, Found];
+    const others = list.length > 1 ? ` and ${plural(list.length - 1, 'other file')}` : '';
+    checkTime(() => `hashing ${rel} (data: entry "${f.entry}")${others}`);
+    const paths = list.map(([, x]) => x.abs);
+    pool = hashInPool(paths, cache ? paths.map((p) => cache.entries.get(p) ?? '') : [], deadline, opts.threads);
+    const results = await pool.results;
+    if (results.failure) {
+      const [badRel, bad] = list[results.failure.i] as [string, Found];
+      throw failureError(results.failure, badRel, `${badRel} (data: entry "${bad.entry}")`, limit);
+    }
+    return { results, cache };
   })();
 
   // A read that never returns (a stalled mount) cannot check the clock itself: race it.
@@ -275,20 +289,52 @@ export async function fingerprintData(
   const clock = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () => {
-        const busy = [...new Set(inProgress.values())];
-        reject(timeUp(busy.length ? `hashing ${busy.join(', ')}` : doing()));
+        const busy = (pool?.busy() ?? []).map((i) => {
+          const [rel, f] = list[i] as [string, Found];
+          return `${rel} (data: entry "${f.entry}")`;
+        });
+        void pool?.stop();
+        reject(timeUpError(limit, busy.length ? `hashing ${busy.join(', ')}` : doing()));
       },
       Math.min(limit, 2 ** 31 - 1),
     ); // setTimeout fires at once beyond 2^31 − 1 ms
   });
-  let hashed: Map<string, FileEntry>;
+  let done: Awaited<typeof work>;
   try {
-    hashed = await Promise.race([work, clock]);
+    done = await Promise.race([work, clock]);
   } finally {
     clearTimeout(timer);
   }
+  const { results: r, cache } = done;
+  if (!r) {
+    if (opts.statCache && cache?.entries.size) await saveStatCache(opts.statCache, new Map());
+    opts.counts?.({ hashed: 0, fromCache: 0 });
+    return { files: {} };
+  }
+  // git-LFS pointers not checked out stand for their content: the oid is its SHA-256.
+  const pointers = await lfsPointers(root, r.pointers, list);
+  const files = list.map(([rel], i): [string, FileEntry] => {
+    const pointer = pointers.size ? pointers.get(rel) : undefined;
+    return [
+      rel,
+      pointer
+        ? { sha256: pointer.oid, size: pointer.size }
+        : { sha256: r.sha256[i] as string, size: r.size[i] as number },
+    ];
+  });
+  if (opts.lfs === 'require-content') await refuseLfsPointers(root, pointers);
+  let fromCache = 0;
+  for (const c of r.fromCache) fromCache += c;
+  opts.counts?.({ hashed: list.length - fromCache, fromCache });
+  // Pointer files are never cached: they are tiny, and must be recognised as pointers each time.
+  const cacheable = list.length - r.pointers.size;
+  if (opts.statCache && cache && (cache.stale || fromCache !== cacheable || cache.entries.size !== cacheable)) {
+    const next = new Map<string, string>();
+    for (const [i, [, f]] of list.entries()) if (!r.pointers.has(i)) next.set(f.abs, `${r.stat[i]}:${r.sha256[i]}`);
+    await saveStatCache(opts.statCache, next);
+  }
   // fromEntries (not assignment) so even a file named `__proto__` becomes a key.
-  return { files: Object.fromEntries(sortBytesBy(hashed, ([rel]) => rel)) };
+  return { files: Object.fromEntries(files) };
 }
 
 /**
@@ -296,9 +342,13 @@ export async function fingerprintData(
  * Taken before and after training, `changedSince` (drift/data.ts) tells whether the training
  * modified its own data. Missing entries, broken links and the kernel's files are simply absent.
  */
-export async function statSnapshot(entries: string[], root: string): Promise<Map<string, string>> {
+export async function statSnapshot(
+  entries: string[],
+  root: string,
+  external?: ReadonlySet<string>,
+): Promise<Map<string, string>> {
   const found = new Map<string, Found>();
-  await collect({ out: found, warn: () => {}, checkTime: () => {}, tolerant: true }, entries, root);
+  await collect({ out: found, warn: () => {}, checkTime: () => {}, tolerant: true }, entries, root, external);
   const snapshot = new Map<string, string>();
   for (const [rel, f] of sortBytesBy(found, ([r]) => r)) {
     const st = await stat(f.abs, { bigint: true }).catch(() => undefined);

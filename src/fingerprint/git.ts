@@ -128,3 +128,33 @@ function hashObjects(root: string, rels: string[]): Promise<string[] | null> {
     child.stdin?.end(`${rels.join('\n')}\n`);
   });
 }
+
+/**
+ * Which of `paths` (relative to `root`) git-LFS manages: `filter=lfs` in .gitattributes. Empty
+ * outside git. Paths go through stdin, NUL-separated, so any name is a name and never an option.
+ */
+export function lfsTracked(root: string, paths: readonly string[]): Promise<Set<string>> {
+  return new Promise((resolve) => {
+    if (!paths.length) return resolve(new Set());
+    const child = execFile(
+      'git',
+      ['-C', root, 'check-attr', '-z', '--stdin', 'filter'],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout) => {
+        if (err) return resolve(new Set());
+        const parts = stdout.split('\0');
+        const out = new Set<string>();
+        for (let i = 0; i + 2 < parts.length; i += 3) if (parts[i + 2] === 'lfs') out.add(parts[i] as string);
+        resolve(out);
+      },
+    );
+    child.stdin?.on('error', () => {}); // git gone before reading: the callback reports it
+    child.stdin?.end(paths.map((p) => `${p}\0`).join(''));
+  });
+}
+
+/** The repository's git-LFS object store (`<git dir>/lfs/objects`), or null outside git. */
+export async function lfsObjectStore(root: string): Promise<string | null> {
+  const dir = (await git(root, ['rev-parse', '--path-format=absolute', '--git-common-dir']))?.trim();
+  return dir ? `${dir}/lfs/objects` : null;
+}

@@ -81,7 +81,7 @@ export async function check(req: CheckRequest): Promise<GateOutcome> {
   const inputs = await readCheckInputs(req);
   return withSession(req, inputs.config, 'check', async (s) => {
     await preflight(s);
-    const { fingerprints, context } = await observe(s);
+    const { fingerprints, context } = await observe(s, { training: true });
     const inputsBefore = await snapshotInputs(s);
     const cache = await openSeedCache(s, fingerprints, context.commit, 'reuse');
     const own = await trainAndCompare(s, inputs.baseline, cache);

@@ -9,7 +9,7 @@ export async function drift(req: GateRequest): Promise<GateOutcome> {
   const config = await loadConfig(req.configPath, req.cwd);
   const baseline = await readBaseline(baselineLocation(config).baselinePath, req.configPath, config.root);
   return withSession(req, config, 'drift', async (s) => {
-    const { fingerprints, context } = await observe(s);
+    const { fingerprints, context } = await observe(s, { training: false });
     const found = await driftSince(s, baseline, fingerprints);
     const verdict = found.data.length + found.config.length + found.environment.length ? 'drift' : 'no-drift';
     return outcome(

@@ -15,6 +15,7 @@ import { fingerprintConfigFiles } from '../fingerprint/config.js';
 import { fingerprintData, statSnapshot } from '../fingerprint/data.js';
 import { probeEnvironment } from '../fingerprint/environment.js';
 import { changedFilesSince, fileAtCommit, gitCommit } from '../fingerprint/git.js';
+import { fingerprintLineage } from '../fingerprint/lineage.js';
 import type { Baseline, BaselineSettings, Fingerprints, FlatConfig } from '../schema/baseline.js';
 import type { GateConfig } from '../schema/config.js';
 import type { Drift, ReportWarning } from '../schema/report.js';
@@ -32,10 +33,20 @@ export interface Observation {
   context: ReportContext;
 }
 
-export async function observe(s: Session): Promise<Observation> {
+/**
+ * `training`: the verb trains next, so its data must be there in full (a git-LFS pointer that is not
+ * checked out is an error); drift only fingerprints, and takes a pointer for its content.
+ */
+export async function observe(s: Session, opts: { training: boolean }): Promise<Observation> {
   const { config } = s;
-  const [data, configFiles, probed, commit] = await Promise.all([
-    fingerprintData(config.data, config.root, { warn: (m) => s.log.warn(m) }),
+  const [files, lineage, configFiles, probed, commit] = await Promise.all([
+    fingerprintData(config.data, config.root, {
+      warn: (m) => s.log.warn(m),
+      statCache: s.statCache,
+      external: externalData(config),
+      lfs: opts.training ? 'require-content' : 'pointer',
+    }),
+    fingerprintLineage(config.dataEntries, config.root, (m) => s.log.warn(m)),
     fingerprintConfigFiles(config.config, config.root, {
       python: { runtime: s.runtime, command: config.train.command, cwd: config.root, env: s.env, timeoutMs: 120_000 },
     }),
@@ -50,9 +61,15 @@ export async function observe(s: Session): Promise<Observation> {
     gitCommit(config.root),
   ]);
   if (probed.warning) s.log.warn(probed.warning);
+  const data = lineage ? { ...files, lineage } : files;
   const fingerprints = { data, config: withCommandLine(configFiles, config), environment: probed.facts };
   const lint = lintDeterminism(probed.facts, config.train.env, config.train.gpus);
   return { fingerprints, context: { config, baselineName: s.baselineName, commit, lint } };
+}
+
+/** The data: entries declared `external: true` (absolute paths outside the project). */
+function externalData(config: GateConfig): Set<string> {
+  return new Set(config.dataEntries.filter((d) => d.external).map((d) => d.path));
 }
 
 /**
@@ -114,8 +131,12 @@ export async function codeChangesSince(s: DriftView, commit: string): Promise<st
   const changed = await changedFilesSince(config.root, commit);
   if (changed === null) return null;
   const ownConfig = toPosix(path.relative(config.root, config.path));
-  const owned = [...config.data, ...config.config, s.baselineName, ownConfig, '.repro-gate/'].map((p) =>
-    p.replace(/^\.\//, ''),
+  const lineageFiles = config.dataEntries.flatMap((d) => [
+    ...d.preprocess,
+    ...(typeof d.query === 'object' ? [d.query.file] : []),
+  ]);
+  const owned = [...config.data, ...lineageFiles, ...config.config, s.baselineName, ownConfig, '.repro-gate/'].map(
+    (p) => p.replace(/^\.\//, ''),
   );
   return changed.filter((f) => !owned.some((p) => f === p || f.startsWith(p.endsWith('/') ? p : `${p}/`)));
 }
@@ -125,7 +146,9 @@ const TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 
 /** Adds "line 2 of 570 changed" to modified text data files that git still has at the baseline commit. */
 async function describeDataChanges(config: GateConfig, commit: string, data: Drift['data']): Promise<void> {
-  for (const entry of data.filter((d) => d.change === 'modified').slice(0, 20)) {
+  for (const entry of data
+    .filter((d) => d.change === 'modified' && !d.lineage && !path.isAbsolute(d.path))
+    .slice(0, 20)) {
     const file = path.join(config.root, entry.path);
     const size = (await stat(file).catch(() => undefined))?.size ?? Infinity;
     if (size > TEXT_DIFF_MAX_BYTES) continue;
@@ -146,7 +169,7 @@ export interface InputsSnapshot {
 export async function snapshotInputs(s: Session): Promise<InputsSnapshot> {
   const baselineText = await readFile(s.baselinePath).catch(() => null);
   return {
-    data: await statSnapshot(s.config.data, s.config.root),
+    data: await statSnapshot(s.config.data, s.config.root, externalData(s.config)),
     baseline: baselineText && createHash('sha256').update(baselineText).digest('hex'),
   };
 }

@@ -15,7 +15,7 @@ export async function record(req: GateRequest): Promise<GateOutcome> {
   const config = await loadConfig(req.configPath, req.cwd);
   return withSession(req, config, 'record', async (s) => {
     await preflight(s);
-    const { fingerprints, context } = await observe(s);
+    const { fingerprints, context } = await observe(s, { training: true });
     const inputsBefore = await snapshotInputs(s);
     // A baseline is always a real run; its runs are saved for later checks to reuse.
     const cache = await openSeedCache(s, fingerprints, context.commit, 'save');

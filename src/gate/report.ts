@@ -102,6 +102,13 @@ export function buildReport(context: ReportContext, fields: ReportInput): Report
   return report;
 }
 
+/** "2 data files", and "1 data lineage part" for declared source/query/preprocess changes. */
+function dataCounts(data: Drift['data']): Array<string | 0> {
+  const lineage = data.filter((d) => d.lineage).length;
+  const files = data.length - lineage;
+  return [files && plural(files, 'data file'), lineage && plural(lineage, 'data lineage part')];
+}
+
 /** The one sentence a reader sees first. */
 function summarySentence(input: ReportInput & ReportContext, metrics: MetricResult[], drift: Drift): string {
   const n = input.candidate?.length ?? 0;
@@ -113,7 +120,7 @@ function summarySentence(input: ReportInput & ReportContext, metrics: MetricResu
       return 'No data, config or environment drift since the baseline.';
     case 'drift':
       return `Drift since the baseline: ${[
-        drift.data.length && plural(drift.data.length, 'data file'),
+        ...dataCounts(drift.data),
         drift.config.length && plural(drift.config.length, 'config key'),
         drift.environment.length && plural(drift.environment.length, 'environment fact'),
       ]

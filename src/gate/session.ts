@@ -45,6 +45,8 @@ export interface GateRequest {
   runCache?: RunCacheStore;
   /** Train every seed and store nothing: true (the CLI's --no-cache) or the reason to log. */
   noCache?: boolean | string;
+  /** false (`--no-stat-cache`): read every data file, and neither read nor write `.repro-gate/cache/stat`. */
+  statCache?: boolean;
 }
 
 export interface Session {
@@ -62,6 +64,8 @@ export interface Session {
   notes: ReportWarning[];
   /** The run cache, or why there is none ("disabled in repro-gate.yml", "--no-cache"). */
   runCache: RunCacheStore | { off: string };
+  /** The data stat cache file (`.repro-gate/cache/stat`), or undefined with `--no-stat-cache`. */
+  statCache: string | undefined;
 }
 
 export function baselineLocation(config: GateConfig): Pick<Session, 'baselinePath' | 'baselineName'> {
@@ -106,6 +110,7 @@ export async function withSession<T>(
       const own = { PYTHONUNBUFFERED: '1', ...config.train.env };
       const env = runtime.kind === 'host' ? trainingEnv(req.runnerEnv ?? process.env, own) : own;
       const runCache = chooseRunCache(req, config, dir);
+      const statCache = req.statCache === false ? undefined : path.join(dir, 'cache', 'stat');
       return await fn({
         config,
         runtime,
@@ -114,6 +119,7 @@ export async function withSession<T>(
         stateDir: dir,
         notes: [],
         runCache,
+        statCache,
         ...baselineLocation(config),
       });
     } finally {

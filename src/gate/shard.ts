@@ -72,7 +72,7 @@ export async function trainShard(command: 'check' | 'record', req: ShardRequest)
 
   return withSession(req, config, command, async (s) => {
     await preflight(s);
-    const { fingerprints, context } = await observe(s);
+    const { fingerprints, context } = await observe(s, { training: true });
     const before = await snapshotInputs(s);
     const cache = await openSeedCache(s, fingerprints, context.commit, command === 'check' ? 'reuse' : 'save');
     const runs = await seedRuns(s, command, seeds, cache);

@@ -6,6 +6,7 @@
 
 import type { BaselineChange, CacheUse, ConfigDrift, MetricResult, Report, Verdict } from '../schema/report.js';
 import { num, shortHash } from '../util/format.js';
+import { countByFolder, DATA_ROWS_SHOWN, rowsShown } from './data-summary.js';
 import { renderDiagnosis } from './diagnosis.js';
 import { type Escaper, GITHUB, TERMINAL } from './escape.js';
 
@@ -74,6 +75,27 @@ function metricsTable(report: Report, f: Escaper): string {
     ? `| Metric | ${sides} | Difference | Verdict |\n|---|---|---|---|---|`
     : `| Metric | ${sides} | Difference | ${ciLabel(report)} | Margin | p | Verdict |\n|---|---|---|---|---|---|---|---|`;
   return [header, ...rows].join('\n');
+}
+
+/** 100000 → "100,000": counts in a large data summary. */
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** Per-folder counts of a large data drift, at most DATA_ROWS_SHOWN folders, the rest summed in one row. */
+function folderTable(data: Report['drift']['data'], f: Escaper): string[] {
+  const folders = countByFolder(data);
+  const shown = folders.slice(0, DATA_ROWS_SHOWN);
+  const rest = folders.slice(DATA_ROWS_SHOWN);
+  const sum = (k: 'added' | 'removed' | 'modified') => count(rest.reduce((n, c) => n + c[k], 0));
+  return [
+    '| Folder | Added | Removed | Modified |',
+    '|---|---|---|---|',
+    ...shown.map((c) => `| ${f.code(c.folder)} | ${count(c.added)} | ${count(c.removed)} | ${count(c.modified)} |`),
+    ...(rest.length
+      ? [`| … ${count(rest.length)} more folders | ${sum('added')} | ${sum('removed')} | ${sum('modified')} |`]
+      : []),
+  ];
 }
 
 function settingsTable(settings: ConfigDrift[], f: Escaper): string {
@@ -158,16 +180,22 @@ function sections(report: Report, f: Escaper): Section[] {
     }
   }
   if (data.length) {
+    const rows = rowsShown(data);
+    const row = (d: (typeof data)[number]) =>
+      `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ''} | ${f.code(shortHash(d.before))} | ${f.code(shortHash(d.after))} |`;
+    const table = ['| File | Change | Before (SHA-256) | After (SHA-256) |', '|---|---|---|---|', ...rows.map(row)];
     out.push({
       dropRank: 4,
       body: [
-        `#### Data (${data.length})`,
-        '| File | Change | Before (SHA-256) | After (SHA-256) |',
-        '|---|---|---|---|',
-        ...data.map(
-          (d) =>
-            `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ''} | ${f.code(shortHash(d.before))} | ${f.code(shortHash(d.after))} |`,
-        ),
+        `#### Data (${count(data.length)})`,
+        ...(data.length > rows.length
+          ? [
+              ...folderTable(data, f),
+              '',
+              `The first ${rows.length} of ${count(data.length)} (all of them are in the JSON report, \`drift.data\`):`,
+            ]
+          : []),
+        ...table,
       ].join('\n'),
     });
   }

@@ -43,7 +43,28 @@ export type FileEntry = z.infer<typeof fileEntrySchema>;
  * Every data file by POSIX path relative to the config's folder, sorted by bytes. Records keyed by
  * names from the outside world are ownRecords, so `__proto__` or `constructor` round-trips.
  */
-const dataFingerprintSchema = z.object({ files: ownRecord(fileEntrySchema) }).strict();
+/**
+ * Where a data entry came from, as declared in repro-gate.yml: the snapshot (`source`), the
+ * extraction query's text (inline, or read from `queryFile`), and the SHA-256 of each preprocessing
+ * file. Kept as text so drift can show which line of a query changed.
+ */
+const lineageSchema = z
+  .object({
+    source: z.string().optional(),
+    query: z.string().optional(),
+    queryFile: z.string().optional(),
+    preprocess: ownRecord(sha256),
+  })
+  .strict();
+export type Lineage = z.infer<typeof lineageSchema>;
+
+const dataFingerprintSchema = z
+  .object({
+    files: ownRecord(fileEntrySchema),
+    /** By data: entry path; absent when no entry declares its lineage. */
+    lineage: ownRecord(lineageSchema).optional(),
+  })
+  .strict();
 export type DataFingerprint = z.infer<typeof dataFingerprintSchema>;
 
 /** One config file flattened to dotted keys (see util/dotted.ts). */

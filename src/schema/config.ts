@@ -180,6 +180,41 @@ const seedsSchema = z
 
 const relPath = z.string().min(1, 'must not be empty');
 
+/**
+ * A `data:` item: a path, or an object that says more about it. `external: true` allows an
+ * absolute path outside the project (a mounted volume); lineage (`source`, `query`, `preprocess`)
+ * says where the data came from and becomes part of its fingerprint.
+ */
+const dataEntrySchema = z.union([
+  relPath,
+  z
+    .object({
+      path: relPath.describe('The data file or folder.'),
+      external: z
+        .boolean()
+        .default(false)
+        .describe('An absolute path outside the project, e.g. a mounted dataset volume.'),
+      source: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('The snapshot it was taken from: s3://bucket/key@version-id, a dataset snapshot id, …'),
+      query: z
+        .union([z.string().min(1), z.object({ file: relPath.describe('A file holding the query.') }).strict()])
+        .optional()
+        .describe('The extraction query, inline or as a file in the project.'),
+      preprocess: z
+        .array(relPath)
+        .default([])
+        .describe('The preprocessing scripts that produced it (files in the project); their content is fingerprinted.'),
+    })
+    .strict()
+    .refine((d) => !d.external || d.path.startsWith('/'), {
+      message: 'an external: true data path must be absolute (e.g. /mnt/datasets/train)',
+      path: ['path'],
+    }),
+]);
+
 /** Files that document rather than train: a README-only change reuses every cached seed. */
 export const DEFAULT_CACHE_IGNORE = ['**/*.md', 'docs/**'] as const;
 
@@ -338,9 +373,11 @@ export const configFileSchema = z
       .default([])
       .describe('Files in {out} that are hashed (.pt/.pth/.ckpt by content) and compared in exact mode.'),
     data: z
-      .array(relPath)
+      .array(dataEntrySchema)
       .default([])
-      .describe('Data files or folders, fingerprinted by the SHA-256 of their full content.'),
+      .describe(
+        'Data files or folders, fingerprinted by the SHA-256 of their full content; or {path, external, source, query, preprocess} to declare a mounted volume or where the data came from.',
+      ),
     config: z
       .array(
         z.union([
@@ -444,7 +481,7 @@ export const configFileSchema = z
  * in full), metric patterns as a list, config entries split into files and resolved configs.
  */
 export const configSchema = configFileSchema.transform(
-  ({ $schema: _editorsOnly, metrics: { file, pattern, ...named }, seeds, config, ...rest }) => {
+  ({ $schema: _editorsOnly, metrics: { file, pattern, ...named }, seeds, config, data, ...rest }) => {
     const fixed = Array.isArray(seeds);
     const patterns = Array.isArray(pattern) ? pattern : pattern ? [pattern] : [];
     const groups = new Set(patterns.flatMap(patternGroups));
@@ -459,6 +496,12 @@ export const configSchema = configFileSchema.transform(
       /** metrics.pattern as JavaScript regular expressions' sources (Python's (?P<name>…) accepted). */
       metricPatterns: patterns.map(jsPattern),
       metrics,
+      /** data: paths, as listed. */
+      data: data.map((d) => (typeof d === 'string' ? d : d.path)),
+      /** data: entries with everything they declare (a plain path: not external, no lineage). */
+      dataEntries: data.map((d) =>
+        typeof d === 'string' ? { path: d, external: false, preprocess: [] as string[] } : d,
+      ),
       /** config: files (repository paths). */
       config: config.filter((c): c is string => typeof c === 'string'),
       /** config: {resolved: PATH} entries: files the training writes into {out}. */
@@ -475,5 +518,6 @@ export type GateConfig = z.output<typeof configSchema> & {
   root: string;
 };
 export type MetricSpec = GateConfig['metrics'][number];
+export type DataEntry = GateConfig['dataEntries'][number];
 export type SequentialSeedsConfig = NonNullable<GateConfig['sequential']>;
 export type DistributedConfig = NonNullable<GateConfig['train']['distributed']>;

@@ -77,6 +77,12 @@ const dataDriftSchema = z
     after: z.string().nullable(),
     /** For text files tracked at the baseline commit: which lines changed. */
     detail: z.string().optional(),
+    /**
+     * Set when the entry's declared lineage changed rather than a file: its `source` (before/after
+     * are the values), `query` (SHA-256 of the text; detail shows the changed lines) or a
+     * `preprocess` file (SHA-256 of its content; detail names it).
+     */
+    lineage: z.enum(['source', 'query', 'preprocess']).optional(),
   })
   .strict();
 export type DataDrift = z.infer<typeof dataDriftSchema>;

@@ -8,10 +8,21 @@ export function sortBytes(xs: Iterable<string>): string[] {
   return sortBytesBy(xs, (s) => s);
 }
 
-/** Sorts by the UTF-8 bytes of each item's key, encoding each key once. */
+/** Code units at or above U+D800 (surrogates, U+E000–U+FFFF) are where UTF-16 order and UTF-8 byte order part. */
+const BEYOND_BMP_ORDER = /[\uD800-\uFFFF]/;
+
+/**
+ * Sorts by the UTF-8 bytes of each item's key. Keys below U+D800 sort the same by UTF-16 code units
+ * as by UTF-8 bytes, so those (nearly every file name) are compared as strings, without encoding;
+ * otherwise each key is encoded once.
+ */
 export function sortBytesBy<T>(xs: Iterable<T>, key: (x: T) => string): T[] {
-  return [...xs]
-    .map((x) => [Buffer.from(key(x)), x] as const)
+  const keyed = Array.from(xs, (x) => [key(x), x] as const);
+  if (!keyed.some(([k]) => BEYOND_BMP_ORDER.test(k))) {
+    return keyed.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)).map((x) => x[1]);
+  }
+  return keyed
+    .map(([k, x]) => [Buffer.from(k), x] as const)
     .sort((x, y) => Buffer.compare(x[0], y[0]))
     .map((x) => x[1]);
 }
