@@ -52,7 +52,8 @@ describe('examples/torch-ddp (DDP, gloo, 2 ranks via torchrun)', () => {
   it(
     'reproduces its baseline bit for bit at world size 2, with the topology in the fingerprint',
     async () => {
-      const r = await runCli(['check', '--json', '--config', 'repro-gate.yml'], dir);
+      // --no-cache: record saved both seeds, and this check must retrain them to show they reproduce.
+      const r = await runCli(['check', '--json', '--no-cache', '--config', 'repro-gate.yml'], dir);
       const report = parseJson(r);
       expect(r.code, r.stderr.slice(-3000)).toBe(0);
       expect(report.verdict).toBe('reproducible');
