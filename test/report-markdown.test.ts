@@ -60,9 +60,11 @@ describe('markdown report', () => {
       }),
     );
     expect(md.split('\n')[0]).toBe('## ❌ repro-gate: not-equivalent');
-    expect(md).toContain('| Metric | Baseline (n=5) | This run (n=5) | Difference | 90% CI | Margin | p | Verdict |');
     expect(md).toContain(
-      '| <code>accuracy</code> | 0.9121 ± 0.001 | 0.9041 ± 0.0012 | −0.008 | [−0.0093, −0.0067] | ±0.005 | 0.9700 | ❌ not-equivalent |',
+      '| Metric | Baseline (n=5) | This run (n=5) | Difference | 90% CI | Margin | CI in the margin band | p | Verdict |',
+    );
+    expect(md).toContain(
+      '| <code>accuracy</code> | 0.9121 ± 0.001 | 0.9041 ± 0.0012 | −0.008 | [−0.0093, −0.0067] | ±0.005 | <code>··&#91;■■&#93;·│──────────│··</code> | 0.9700 | ❌ not-equivalent |',
     );
     expect(md).toContain('**Most likely cause: data** — data/train.csv changed, and accuracy moved by −0.008.');
     const order = ['Most likely cause', '| Metric', '#### Data', '#### Config', '#### Environment'].map((s) =>
@@ -115,7 +117,7 @@ describe('markdown report', () => {
     expect(short).toContain('## ❌ repro-gate: not-equivalent');
     expect(short).toContain('| <code>accuracy</code>');
     expect(short).toContain('> See the job summary for the full report.');
-    expect(short).not.toContain('package.p0');
+    expect(short).not.toContain('#### Environment');
     expect(short).toContain('### Warnings'); // only as much as needed is dropped
     expect(short.trimEnd().endsWith('</sub>')).toBe(true);
   });
@@ -171,6 +173,66 @@ describe('markdown report', () => {
     );
     expect(md).toContain('| ≥ −0.005 |');
     expect(md).toContain('✅ equivalent (zero spread) |');
+  });
+
+  it('lists failing metrics first, keeping the config order within each group', () => {
+    const m = report().metrics[0]!;
+    const ok = (name: string) => ({
+      ...m,
+      name,
+      verdict: 'equivalent' as const,
+      ci: [-0.001, 0.001] as [number, number],
+    });
+    const md = renderMarkdown(report({ metrics: [ok('a'), { ...m, name: 'b' }, ok('c'), { ...m, name: 'd' }] }));
+    const order = [...md.matchAll(/^\| <code>(\w)<\/code>/gm)].map((x) => x[1]);
+    expect(order).toEqual(['b', 'd', 'a', 'c']);
+  });
+
+  it("draws each metric's CI against its margin band in statistical mode only", () => {
+    expect(renderMarkdown(report())).toContain('| <code>··&#91;■■&#93;·│──────────│··</code> |');
+    const exact = renderMarkdown(report({ mode: 'exact', verdict: 'reproducible', metrics: [] }));
+    expect(exact).not.toContain('CI in the margin band');
+  });
+
+  it('tells the reader of a failing check what to look at first and how to accept the change', () => {
+    const drift = {
+      data: [
+        {
+          path: 'data/train.csv',
+          change: 'modified' as const,
+          before: 'a'.repeat(64),
+          after: 'b'.repeat(64),
+          detail: 'line 2 changed (of 570)',
+        },
+      ],
+      config: [{ file: 'params.yaml', key: 'lr', change: 'modified' as const, before: 0.1, after: 0.2 }],
+      environment: [],
+    };
+    const cli = renderMarkdown(report({ drift, cause: 'config' }), { format: 'terminal' });
+    expect(cli).toContain('**Next step**\n- Look first at `lr` in `params.yaml`: `0.1` → `0.2`.');
+    expect(cli).toContain('run `repro-gate record` and commit `.repro-gate/baseline.json`.');
+    expect(cli.indexOf('**Next step**')).toBeLessThan(cli.indexOf('### Drift'));
+
+    const action = renderMarkdown(report({ drift, cause: 'data' }), {
+      accept: { via: 'action', label: 'baseline-update' },
+      runUrl: 'https://github.com/acme/ml/actions/runs/42',
+    });
+    expect(action).toContain(
+      '- Look first at the data file <code>data/train.csv</code>: modified, line 2 changed (of 570).',
+    );
+    expect(action).toMatch(/run the baseline-update workflow .* then add the <code>baseline-update<\/code> label\./);
+    expect(action).toMatch(/· \[workflow run\]\(https:\/\/github\.com\/acme\/ml\/actions\/runs\/42\)<\/sub>\n$/);
+
+    const noDrift = renderMarkdown(
+      report({ mode: 'exact', verdict: 'mismatch', cause: 'code', drift: { data: [], config: [], environment: [] } }),
+    );
+    expect(noDrift).toContain('Run `repro-gate diagnose`');
+  });
+
+  it('gives no next step when the gate passes', () => {
+    const m = report().metrics[0]!;
+    const md = renderMarkdown(report({ verdict: 'equivalent', metrics: [{ ...m, verdict: 'equivalent' }] }));
+    expect(md).not.toContain('Next step');
   });
 });
 

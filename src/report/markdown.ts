@@ -4,10 +4,19 @@
  * `code()` or `text()`, so it can neither break a table nor inject links, images or @mentions.
  */
 
-import type { BaselineChange, ConfigDrift, MetricResult, Report, Verdict } from '../schema/report.js';
+import {
+  type BaselineChange,
+  type ConfigDrift,
+  FAILING_VERDICTS,
+  type MetricResult,
+  type Report,
+  type Verdict,
+} from '../schema/report.js';
 import { num, shortHash } from '../util/format.js';
+import { ciStrip } from './ci-strip.js';
 import { renderDiagnosis } from './diagnosis.js';
 import { type Escaper, GITHUB, TERMINAL } from './escape.js';
+import { type AcceptVia, nextStepLines } from './next-step.js';
 
 export interface MarkdownOptions {
   /** Longest body allowed; whole detail sections are dropped (environment first, data last) to fit, with `truncatedNote` in their place. */
@@ -15,6 +24,10 @@ export interface MarkdownOptions {
   truncatedNote?: string;
   /** github (default): inert HTML-escaped Markdown. terminal: plain text with backtick code, for humans at a shell. */
   format?: 'github' | 'terminal';
+  /** The workflow run this report came from (the action): linked in the footer. */
+  runUrl?: string;
+  /** How a failing report tells the reader to accept an intended change; default: re-record with the CLI. */
+  accept?: AcceptVia;
 }
 
 const ICON: Record<Verdict, string> = {
@@ -63,16 +76,27 @@ function metricsTable(report: Report, f: Escaper): string {
   const first = report.metrics[0];
   if (!first) return '';
   const exact = report.mode === 'exact';
-  const rows = report.metrics.map((m) => {
+  // Failing metrics first (stable: the config's order within each group), so the problem is the first row.
+  const failing = (m: MetricResult) => FAILING_VERDICTS.includes(m.verdict);
+  const ordered = [...report.metrics.filter(failing), ...report.metrics.filter((m) => !failing(m))];
+  const rows = ordered.map((m) => {
     const verdict = `${ICON[m.verdict]} ${m.verdict}${m.degenerate ? ' (zero spread)' : ''}`;
     const cells = [f.code(m.name), sample(m.baseline), sample(m.candidate), signedNum(m.diff)];
-    if (!exact) cells.push(m.ci ? `[${num(m.ci[0])}, ${num(m.ci[1])}]` : '—', marginText(m, f), pValue(m.p));
+    if (!exact) {
+      const strip = ciStrip(m);
+      cells.push(
+        m.ci ? `[${num(m.ci[0])}, ${num(m.ci[1])}]` : '—',
+        marginText(m, f),
+        strip === undefined ? '—' : f.code(strip),
+        pValue(m.p),
+      );
+    }
     return `| ${[...cells, verdict].join(' | ')} |`;
   });
   const sides = `Baseline (n=${first.baseline.n}) | This run (n=${first.candidate.n})`;
   const header = exact
     ? `| Metric | ${sides} | Difference | Verdict |\n|---|---|---|---|---|`
-    : `| Metric | ${sides} | Difference | ${ciLabel(report)} | Margin | p | Verdict |\n|---|---|---|---|---|---|---|---|`;
+    : `| Metric | ${sides} | Difference | ${ciLabel(report)} | Margin | CI in the margin band | p | Verdict |\n|---|---|---|---|---|---|---|---|---|`;
   return [header, ...rows].join('\n');
 }
 
@@ -117,7 +141,7 @@ interface Section {
   dropRank?: number;
 }
 
-function sections(report: Report, f: Escaper): Section[] {
+function sections(report: Report, f: Escaper, opts: MarkdownOptions): Section[] {
   const out: Section[] = [];
   const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`];
   // A change to what the gate compares against comes before anything else a reviewer reads.
@@ -138,6 +162,8 @@ function sections(report: Report, f: Escaper): Section[] {
     );
   }
   if (report.sequential) head.push('', `Sequential seeds: ${f.text(report.sequential.reason, 1000)}`);
+  const next = nextStepLines(report, f, opts.accept ?? { via: 'cli' });
+  if (next.length) head.push('', '**Next step**', ...next);
   out.push({ body: head.join('\n') });
 
   const { data, environment } = report.drift;
@@ -231,6 +257,8 @@ function sections(report: Report, f: Escaper): Section[] {
     );
   if (report.commit) footer.push(`this run at ${f.code(shortHash(report.commit))}`);
   if (report.seeds.length) footer.push(`seeds ${report.seeds.join(', ')}`);
+  // Our own URL from the runner's environment, not repository text.
+  if (opts.runUrl && f === GITHUB) footer.push(`[workflow run](${opts.runUrl})`);
   out.push({ body: f.small(footer.join(' · ')) });
   return out;
 }
@@ -240,7 +268,7 @@ export function escaperFor(format: MarkdownOptions['format']): Escaper {
 }
 
 export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): string {
-  const all = sections(report, escaperFor(opts.format));
+  const all = sections(report, escaperFor(opts.format), opts);
   const join = (parts: Section[]) => `${parts.map((s) => s.body).join('\n\n')}\n`;
   let body = join(all);
   if (opts.maxLength === undefined || body.length <= opts.maxLength) return body;
