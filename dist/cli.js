@@ -29710,7 +29710,7 @@ function robustTost(input2) {
   const d = new Float64Array(mn);
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) d[i * n + j] = candidate[i] - baseline[j];
   d.sort();
-  const estimate = mn % 2 ? d[(mn - 1) / 2] : (d[mn / 2 - 1] + d[mn / 2]) / 2;
+  const estimate2 = mn % 2 ? d[(mn - 1) / 2] : (d[mn / 2 - 1] + d[mn / 2]) / 2;
   const exact = mn <= EXACT_MAX_PAIRS;
   const cdf = exact ? mannWhitneyCdf(m, n) : void 0;
   const sigma = Math.sqrt(mn * (m + n + 1) / 12);
@@ -29757,7 +29757,7 @@ function robustTost(input2) {
     method: "hodges-lehmann",
     n1: m,
     n2: n,
-    estimate,
+    estimate: estimate2,
     medianDiff: median(candidate) - median(baseline),
     ci,
     ciLevel: 1 - 2 * alpha,
@@ -32561,12 +32561,34 @@ function inertLogLines(text) {
 }
 
 // src/util/logger.ts
-var stderrLogger = {
-  info: (text) => process.stderr.write(`${inertLogLines(text).join("\n")}
-`),
-  warn: (text) => process.stderr.write(`${inertLogLines(`warning: ${text}`).join("\n")}
-`)
-};
+var CLEAR_LINE = "\r\x1B[2K";
+function streamLogger(stream) {
+  let live = "";
+  const write = (text) => {
+    if (live) stream.write(CLEAR_LINE);
+    stream.write(`${inertLogLines(text).join("\n")}
+`);
+    if (live) stream.write(live);
+  };
+  return {
+    info: (text) => write(text),
+    warn: (text) => write(`warning: ${text}`),
+    progress: (line, final) => {
+      const text = inertLogLines(line).join(" ");
+      if (!stream.isTTY) {
+        stream.write(`${text}
+`);
+        return;
+      }
+      stream.write(`${CLEAR_LINE}${text}${final ? "\n" : ""}`);
+      live = final ? "" : text;
+    },
+    get liveProgress() {
+      return stream.isTTY === true;
+    }
+  };
+}
+var stderrLogger = streamLogger(process.stderr);
 
 // src/fingerprint/data.ts
 var CHUNK = 1 << 20;
@@ -32740,7 +32762,7 @@ async function fingerprintData(entries2, root, opts = {}) {
     return hashAll(found, inProgress, checkTime);
   })();
   let timer;
-  const clock = new Promise((_, reject) => {
+  const clock2 = new Promise((_, reject) => {
     timer = setTimeout(
       () => {
         const busy = [...new Set(inProgress.values())];
@@ -32751,7 +32773,7 @@ async function fingerprintData(entries2, root, opts = {}) {
   });
   let hashed;
   try {
-    hashed = await Promise.race([work, clock]);
+    hashed = await Promise.race([work, clock2]);
   } finally {
     clearTimeout(timer);
   }
@@ -35605,6 +35627,73 @@ function summarySentence(input2, metrics, drift2) {
 
 // src/gate/seed-runs.ts
 import path16 from "node:path";
+
+// src/util/progress.ts
+var SeedProgress = class {
+  /**
+   * @param total     seeds this verb trains
+   * @param startedAt when the verb started (ms)
+   * @param parallel  how many seeds train at once
+   */
+  constructor(total, startedAt, parallel = 1) {
+    this.total = total;
+    this.startedAt = startedAt;
+    this.parallel = parallel;
+  }
+  total;
+  startedAt;
+  parallel;
+  started = /* @__PURE__ */ new Map();
+  durations = [];
+  start(seed, now) {
+    this.started.set(seed, now);
+  }
+  finish(seed, now) {
+    const t0 = this.started.get(seed);
+    if (t0 === void 0) return;
+    this.started.delete(seed);
+    this.durations.push(now - t0);
+  }
+  get finished() {
+    return this.durations.length;
+  }
+  /** Milliseconds still to go, or undefined before any seed has finished (nothing to estimate from). */
+  remainingMs(now) {
+    if (!this.durations.length) return void 0;
+    const mean = this.durations.reduce((a, b) => a + b, 0) / this.durations.length;
+    const left = this.total - this.durations.length;
+    let running = 0;
+    for (const t0 of this.started.values()) running += Math.min(now - t0, mean * 0.95);
+    return Math.max(0, (mean * left - running) / Math.max(1, Math.min(this.parallel, left || 1)));
+  }
+  /** The line to show: the seed being worked on (how many have started) of all, time so far, and the estimate. */
+  line(now) {
+    const current = Math.min(this.total, this.durations.length + this.started.size);
+    const parts = [
+      this.durations.length === this.total ? `${this.total}/${this.total} seeds done` : `seed ${Math.max(1, current)}/${this.total}`,
+      `${clock(now - this.startedAt)} elapsed`
+    ];
+    const left = this.durations.length === this.total ? void 0 : this.remainingMs(now);
+    if (left !== void 0) parts.push(`~${estimate(left)} left`);
+    return parts.join(" · ");
+  }
+};
+function clock(ms) {
+  const s = Math.max(0, Math.floor(ms / 1e3));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
+}
+function estimate(ms) {
+  const s = Math.round(ms / 1e3);
+  if (s < 60) return `${Math.max(1, Math.round(s / 10) * 10 || s)}s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m}m`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
+}
+
+// src/gate/seed-runs.ts
 function runsDir(s, verb) {
   return path16.join(s.stateDir, "runs", verb);
 }
@@ -35624,8 +35713,23 @@ function seedContext(s, verb) {
 }
 async function seedRuns(s, verb, seeds) {
   const ctx = seedContext(s, verb);
+  const progress = new SeedProgress(seeds.length, Date.now());
+  const show2 = () => s.log.progress?.(progress.line(Date.now()), progress.finished === seeds.length);
+  const ticker = s.log.liveProgress ? setInterval(show2, 1e3) : void 0;
+  ticker?.unref();
   const records = [];
-  for (const seed of seeds) records.push(await runSeed(ctx, seed));
+  try {
+    for (const seed of seeds) {
+      progress.start(seed, Date.now());
+      show2();
+      const run = () => runSeed(ctx, seed);
+      records.push(await (s.log.group ? s.log.group(`repro-gate ${verb}: seed ${seed}`, run) : run()));
+      progress.finish(seed, Date.now());
+    }
+    show2();
+  } finally {
+    clearInterval(ticker);
+  }
   return records;
 }
 function diagnoseContext(s) {

@@ -108,6 +108,16 @@ describe('check (built bundle, real gate)', () => {
     expect(ok.outputs.verdict).toBe('reproducible');
     expect(JSON.parse(readFileSync(ok.outputs['report-json']!, 'utf8')).pullRequest).toBe(7);
     expect(ok.summary).toMatch(/reproducible/);
+    // Each seed's training output folded into its own group, progress lines between them.
+    const groups = ok.stdout.split('\n').filter((l) => /^::(end)?group::/.test(l));
+    expect(groups).toEqual([
+      '::group::repro-gate check: seed 0',
+      '::endgroup::',
+      '::group::repro-gate check: seed 1',
+      '::endgroup::',
+    ]);
+    expect(ok.stdout).toMatch(/^seed 2\/2 · \d+s elapsed · ~\d+s left$/m);
+    expect(ok.stdout).toMatch(/^2\/2 seeds done · \d+s elapsed$/m);
     expect(gh.writes().map((w) => w.method)).toEqual(['POST']);
     const [, ours] = gh.commentsOn('acme', 'ml', 7);
     expect(ours!.user).toEqual(ACTIONS_BOT_USER);

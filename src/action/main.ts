@@ -28,15 +28,19 @@ import type { Report } from '../schema/report.js';
 import { formatGateError, GateError } from '../util/errors.js';
 import { shortHash } from '../util/format.js';
 import { inertLogLines } from '../util/log-lines.js';
+import type { Logger } from '../util/logger.js';
 import { planAnnotations } from './annotations.js';
 import { type ActionInputs, readInputs } from './inputs.js';
 import { checkPullRequest, readUntrustedReport } from './untrusted-report.js';
 
 /** Training output and repository text never reach the runner as a workflow command. */
-const actionLogger = {
+const actionLogger: Logger = {
   info: (text: string) => core.info(inertLogLines(text).join('\n')),
   // core.warning escapes line breaks itself: the whole text is one annotation.
   warn: (text: string) => core.warning(text),
+  // A log has no live line: each update is a line of its own, outside the seeds' groups.
+  progress: (line) => core.info(inertLogLines(line).join(' ')),
+  group: (title, fn) => core.group(title, fn),
 };
 
 /** GitHub refuses step summaries over 1 MiB. */

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { DiagnoseContext } from '../diagnose/run.js';
 import type { RunRecord } from '../schema/baseline.js';
 import { runSeed, type SeedRunContext } from '../train/run-seed.js';
+import { SeedProgress } from '../util/progress.js';
 import type { Session } from './session.js';
 
 /** Each verb's logs (and diagnose's kept outputs), replaced on every run. */
@@ -26,11 +27,31 @@ function seedContext(s: Session, verb: string): SeedRunContext {
   };
 }
 
-/** Trains the seeds one at a time: concurrent trainings would compete for the GPU/cores and perturb each other. */
+/**
+ * Trains the seeds one at a time: concurrent trainings would compete for the GPU/cores and perturb
+ * each other. Progress is counted per seed (SeedProgress), not by position; the action's collapsed
+ * group per seed assumes one seed at a time, since a runner's groups cannot interleave.
+ */
 export async function seedRuns(s: Session, verb: string, seeds: readonly number[]): Promise<RunRecord[]> {
   const ctx = seedContext(s, verb);
+  const progress = new SeedProgress(seeds.length, Date.now());
+  const show = () => s.log.progress?.(progress.line(Date.now()), progress.finished === seeds.length);
+  // A live terminal line keeps its elapsed time current between seeds' log lines.
+  const ticker = s.log.liveProgress ? setInterval(show, 1000) : undefined;
+  ticker?.unref();
   const records: RunRecord[] = [];
-  for (const seed of seeds) records.push(await runSeed(ctx, seed));
+  try {
+    for (const seed of seeds) {
+      progress.start(seed, Date.now());
+      show();
+      const run = () => runSeed(ctx, seed);
+      records.push(await (s.log.group ? s.log.group(`repro-gate ${verb}: seed ${seed}`, run) : run()));
+      progress.finish(seed, Date.now());
+    }
+    show();
+  } finally {
+    clearInterval(ticker);
+  }
   return records;
 }
 
