@@ -28375,8 +28375,8 @@ function metricsTable(report, f) {
   const first = report.metrics[0];
   if (!first) return "";
   const exact = report.mode === "exact";
-  const failing = (m) => FAILING_VERDICTS.includes(m.verdict);
-  const ordered = [...report.metrics.filter(failing), ...report.metrics.filter((m) => !failing(m))];
+  const rank = (m) => !FAILING_VERDICTS.includes(m.verdict) ? 2 : m.verdict === "inconclusive" ? 1 : 0;
+  const ordered = [...report.metrics].sort((a, b) => rank(a) - rank(b));
   const rows = ordered.map((m) => {
     const verdict = `${ICON[m.verdict]} ${m.verdict}${m.degenerate ? " (zero spread)" : ""}`;
     const cells = [f.code(m.name), sample(m.baseline), sample(m.candidate), signedNum(m.diff)];
@@ -35729,6 +35729,7 @@ async function seedRuns(s, verb, seeds) {
     show2();
   } finally {
     clearInterval(ticker);
+    if (progress.finished < seeds.length) s.log.progress?.(progress.line(Date.now()), true);
   }
   return records;
 }

@@ -134,4 +134,24 @@ describe('progress through a verb', () => {
       expect(done).toBeLessThan(groups.indexOf(`end repro-gate record: seed ${s}`));
     }
   });
+
+  it('ends the line where a failing seed stopped', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rg-progress-'));
+    await writeFile(
+      path.join(dir, 'repro-gate.yml'),
+      'version: 1\ntrain:\n  command: [train, "{seed}", "{out}"]\nseeds: 3\nmetrics:\n  accuracy: {margin: 0.01}\n',
+    );
+    const progress: Array<[string, boolean]> = [];
+    const failing = record({
+      configPath: 'repro-gate.yml',
+      cwd: dir,
+      runnerEnv: { PATH: '/usr/bin' },
+      createRuntime: () =>
+        new ScriptedRuntime(({ seed }) => (seed === 1 ? { exitCode: 3 } : { files: metrics({ accuracy: 0.9 }) })),
+      log: { ...captureLogger(), progress: (line, final) => progress.push([line, final]) },
+    });
+    await expect(failing).rejects.toThrow(/Seed 1: training exited with code 3/);
+    expect(progress.at(-1)?.[0]).toMatch(/^seed 2\/3 · /);
+    expect(progress.at(-1)?.[1]).toBe(true);
+  });
 });

@@ -175,7 +175,7 @@ describe('markdown report', () => {
     expect(md).toContain('✅ equivalent (zero spread) |');
   });
 
-  it('lists failing metrics first, keeping the config order within each group', () => {
+  it('lists failing metrics first (clear failures, then inconclusive), keeping the config order within each group', () => {
     const m = report().metrics[0]!;
     const ok = (name: string) => ({
       ...m,
@@ -183,9 +183,12 @@ describe('markdown report', () => {
       verdict: 'equivalent' as const,
       ci: [-0.001, 0.001] as [number, number],
     });
-    const md = renderMarkdown(report({ metrics: [ok('a'), { ...m, name: 'b' }, ok('c'), { ...m, name: 'd' }] }));
+    const unsure = (name: string) => ({ ...m, name, verdict: 'inconclusive' as const });
+    const md = renderMarkdown(
+      report({ metrics: [ok('a'), unsure('e'), { ...m, name: 'b' }, ok('c'), { ...m, name: 'd' }] }),
+    );
     const order = [...md.matchAll(/^\| <code>(\w)<\/code>/gm)].map((x) => x[1]);
-    expect(order).toEqual(['b', 'd', 'a', 'c']);
+    expect(order).toEqual(['b', 'd', 'e', 'a', 'c']);
   });
 
   it("draws each metric's CI against its margin band in statistical mode only", () => {

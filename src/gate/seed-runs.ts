@@ -51,6 +51,8 @@ export async function seedRuns(s: Session, verb: string, seeds: readonly number[
     show();
   } finally {
     clearInterval(ticker);
+    // A failed seed ends the line where it stopped, so the error is printed below it, not over it.
+    if (progress.finished < seeds.length) s.log.progress?.(progress.line(Date.now()), true);
   }
   return records;
 }

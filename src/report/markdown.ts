@@ -76,9 +76,10 @@ function metricsTable(report: Report, f: Escaper): string {
   const first = report.metrics[0];
   if (!first) return '';
   const exact = report.mode === 'exact';
-  // Failing metrics first (stable: the config's order within each group), so the problem is the first row.
-  const failing = (m: MetricResult) => FAILING_VERDICTS.includes(m.verdict);
-  const ordered = [...report.metrics.filter(failing), ...report.metrics.filter((m) => !failing(m))];
+  // Failing metrics first, the clear failures before the inconclusive ones (stable: the config's
+  // order within each), so the problem is the first row.
+  const rank = (m: MetricResult) => (!FAILING_VERDICTS.includes(m.verdict) ? 2 : m.verdict === 'inconclusive' ? 1 : 0);
+  const ordered = [...report.metrics].sort((a, b) => rank(a) - rank(b));
   const rows = ordered.map((m) => {
     const verdict = `${ICON[m.verdict]} ${m.verdict}${m.degenerate ? ' (zero spread)' : ''}`;
     const cells = [f.code(m.name), sample(m.baseline), sample(m.candidate), signedNum(m.diff)];
