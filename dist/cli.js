@@ -28371,31 +28371,44 @@ function ciLabel(report) {
   const alpha = seq ? seq.alphaPerLook[seq.stoppedAtLook - 1] ?? report.alpha : report.alpha;
   return `${Number(((1 - 2 * alpha) * 100).toPrecision(3))}% CI`;
 }
+function failingFirst(metrics) {
+  const rank = (m) => !FAILING_VERDICTS.includes(m.verdict) ? 2 : m.verdict === "inconclusive" ? 1 : 0;
+  return [...metrics].sort((a, b) => rank(a) - rank(b));
+}
 function metricsTable(report, f) {
   const first = report.metrics[0];
   if (!first) return "";
   const exact = report.mode === "exact";
-  const rank = (m) => !FAILING_VERDICTS.includes(m.verdict) ? 2 : m.verdict === "inconclusive" ? 1 : 0;
-  const ordered = [...report.metrics].sort((a, b) => rank(a) - rank(b));
-  const rows = ordered.map((m) => {
+  const rows = failingFirst(report.metrics).map((m) => {
     const verdict = `${ICON[m.verdict]} ${m.verdict}${m.degenerate ? " (zero spread)" : ""}`;
     const cells = [f.code(m.name), sample(m.baseline), sample(m.candidate), signedNum(m.diff)];
-    if (!exact) {
-      const strip = ciStrip(m);
-      cells.push(
-        m.ci ? `[${num(m.ci[0])}, ${num(m.ci[1])}]` : "—",
-        marginText(m, f),
-        strip === void 0 ? "—" : f.code(strip),
-        pValue(m.p)
-      );
-    }
+    if (!exact) cells.push(m.ci ? `[${num(m.ci[0])}, ${num(m.ci[1])}]` : "—", marginText(m, f), pValue(m.p));
     return `| ${[...cells, verdict].join(" | ")} |`;
   });
   const sides = `Baseline (n=${first.baseline.n}) | This run (n=${first.candidate.n})`;
   const header = exact ? `| Metric | ${sides} | Difference | Verdict |
-|---|---|---|---|---|` : `| Metric | ${sides} | Difference | ${ciLabel(report)} | Margin | CI in the margin band | p | Verdict |
-|---|---|---|---|---|---|---|---|---|`;
+|---|---|---|---|---|` : `| Metric | ${sides} | Difference | ${ciLabel(report)} | Margin | p | Verdict |
+|---|---|---|---|---|---|---|---|`;
   return [header, ...rows].join("\n");
+}
+var STRIP_NAME_CHARS = 32;
+function stripBlock(report, f) {
+  const lines = failingFirst(report.metrics).flatMap((m) => {
+    const strip = ciStrip(m);
+    return strip === void 0 ? [] : [{ name: m.name, strip, verdict: `${ICON[m.verdict]} ${m.verdict}` }];
+  });
+  if (!lines.length) return void 0;
+  const cut = (name) => name.length > STRIP_NAME_CHARS ? `${name.slice(0, STRIP_NAME_CHARS - 1)}…` : name;
+  const width = Math.max(...lines.map((l) => cut(l.name).length));
+  const body = lines.map((l) => `${f.text(cut(l.name).padEnd(width), 1e3)}  ${l.strip}  ${l.verdict}`).join("\n");
+  const legend = `${ciLabel(report)} against the margin band: │ its edges, ─ inside, · outside, [■] the CI.`;
+  return f === GITHUB ? `${legend}
+<pre>
+${body}
+</pre>` : `${legend}
+\`\`\`
+${body}
+\`\`\``;
 }
 function settingsTable(settings, f) {
   return [
@@ -28433,6 +28446,8 @@ function sections(report, f, opts) {
   if (report.cause)
     head.push("", `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? "", 1e3)}`);
   if (report.metrics.length) head.push("", metricsTable(report, f));
+  const strips = stripBlock(report, f);
+  if (strips) head.push("", strips);
   const recorded = report.recorded ?? [];
   const [firstRecorded] = recorded;
   if (firstRecorded) {

@@ -115,7 +115,7 @@ describe('a changed project', () => {
         expect(md.stdout).toContain(
           '**Next step**\n- Look first at `learning_rate` in `params.json`: `0.05` → `0.005`.\n- If the change is intended, accept it: run `repro-gate record` and commit `.repro-gate/baseline.json`.',
         );
-        expect(md.stdout).toMatch(/\| `[·─│[■\]◆]{21}` \|/);
+        expect(md.stdout).toMatch(/\n```\nloss +[·─│[■\]◆]{21} {2}❌ not-equivalent\n/);
         // Not a TTY: progress as plain lines on stderr.
         expect(md.stderr).toMatch(/^seed 5\/5 · \d+(m\d\d)?s elapsed · ~\d+[sm] left$/m);
         expect(md.stderr).toMatch(/^5\/5 seeds done · /m);

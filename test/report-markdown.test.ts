@@ -60,11 +60,9 @@ describe('markdown report', () => {
       }),
     );
     expect(md.split('\n')[0]).toBe('## ❌ repro-gate: not-equivalent');
+    expect(md).toContain('| Metric | Baseline (n=5) | This run (n=5) | Difference | 90% CI | Margin | p | Verdict |');
     expect(md).toContain(
-      '| Metric | Baseline (n=5) | This run (n=5) | Difference | 90% CI | Margin | CI in the margin band | p | Verdict |',
-    );
-    expect(md).toContain(
-      '| <code>accuracy</code> | 0.9121 ± 0.001 | 0.9041 ± 0.0012 | −0.008 | [−0.0093, −0.0067] | ±0.005 | <code>··&#91;■■&#93;·│──────────│··</code> | 0.9700 | ❌ not-equivalent |',
+      '| <code>accuracy</code> | 0.9121 ± 0.001 | 0.9041 ± 0.0012 | −0.008 | [−0.0093, −0.0067] | ±0.005 | 0.9700 | ❌ not-equivalent |',
     );
     expect(md).toContain('**Most likely cause: data** — data/train.csv changed, and accuracy moved by −0.008.');
     const order = ['Most likely cause', '| Metric', '#### Data', '#### Config', '#### Environment'].map((s) =>
@@ -191,10 +189,32 @@ describe('markdown report', () => {
     expect(order).toEqual(['b', 'd', 'e', 'a', 'c']);
   });
 
-  it("draws each metric's CI against its margin band in statistical mode only", () => {
-    expect(renderMarkdown(report())).toContain('| <code>··&#91;■■&#93;·│──────────│··</code> |');
+  it("draws each metric's CI against its margin band below the table, aligned, in statistical mode only", () => {
+    const m = report().metrics[0]!;
+    const md = renderMarkdown(
+      report({
+        metrics: [
+          { ...m, name: 'a_long_name', verdict: 'equivalent', ci: [-0.001, 0.002] },
+          { ...m, name: 'acc' },
+          { ...m, name: 'exact_only', ci: null },
+        ],
+      }),
+    );
+    const block =
+      /90% CI against the margin band: │ its edges, ─ inside, · outside, \[■\] the CI\.\n<pre>\n([\s\S]*?)\n<\/pre>/.exec(
+        md,
+      );
+    expect(block).not.toBeNull();
+    // Failing first, names escaped and padded to one width, no strip for a metric without a CI.
+    expect(block![1]!.split('\n')).toEqual([
+      'acc          ··[■■]·│──────────│··  ❌ not-equivalent',
+      'a&#95;long&#95;name  ··│─────[■■■■]────│··  ✅ equivalent',
+    ]);
+    expect(md.indexOf('<pre>')).toBeGreaterThan(md.indexOf('| Metric'));
+    const terminal = renderMarkdown(report(), { format: 'terminal' });
+    expect(terminal).toContain('```\naccuracy  ··[■■]·│──────────│··  ❌ not-equivalent\n```');
     const exact = renderMarkdown(report({ mode: 'exact', verdict: 'reproducible', metrics: [] }));
-    expect(exact).not.toContain('CI in the margin band');
+    expect(exact).not.toContain('margin band');
   });
 
   it('tells the reader of a failing check what to look at first and how to accept the change', () => {

@@ -1,10 +1,10 @@
 /**
- * A one-line picture of a metric's CI against its margin band, for a table cell: `··│──[■■]──│··`.
+ * A one-line picture of a metric's CI against its margin band: `··│──[■■]──│··`.
  * `─` is inside the band (`│` its edges), `·` outside it, `[■]` the CI (`◆` when it fits in one
  * cell). A one-sided margin's band runs to the strip's end on its open side. Pure layout.
  */
 
-/** Cells in the strip: wide enough to tell a CI at an edge from one inside, narrow enough for a table. */
+/** Cells in the strip: wide enough to tell a CI at an edge from one inside, narrow enough for a comment. */
 export const STRIP_WIDTH = 21;
 
 export interface StripInput {

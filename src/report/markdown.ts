@@ -72,33 +72,49 @@ function ciLabel(report: Report): string {
   return `${Number(((1 - 2 * alpha) * 100).toPrecision(3))}% CI`;
 }
 
+/** Failing metrics first, the clear failures before the inconclusive ones (stable: the config's order within each). */
+function failingFirst(metrics: readonly MetricResult[]): MetricResult[] {
+  const rank = (m: MetricResult) => (!FAILING_VERDICTS.includes(m.verdict) ? 2 : m.verdict === 'inconclusive' ? 1 : 0);
+  return [...metrics].sort((a, b) => rank(a) - rank(b));
+}
+
 function metricsTable(report: Report, f: Escaper): string {
   const first = report.metrics[0];
   if (!first) return '';
   const exact = report.mode === 'exact';
-  // Failing metrics first, the clear failures before the inconclusive ones (stable: the config's
-  // order within each), so the problem is the first row.
-  const rank = (m: MetricResult) => (!FAILING_VERDICTS.includes(m.verdict) ? 2 : m.verdict === 'inconclusive' ? 1 : 0);
-  const ordered = [...report.metrics].sort((a, b) => rank(a) - rank(b));
-  const rows = ordered.map((m) => {
+  const rows = failingFirst(report.metrics).map((m) => {
     const verdict = `${ICON[m.verdict]} ${m.verdict}${m.degenerate ? ' (zero spread)' : ''}`;
     const cells = [f.code(m.name), sample(m.baseline), sample(m.candidate), signedNum(m.diff)];
-    if (!exact) {
-      const strip = ciStrip(m);
-      cells.push(
-        m.ci ? `[${num(m.ci[0])}, ${num(m.ci[1])}]` : '—',
-        marginText(m, f),
-        strip === undefined ? '—' : f.code(strip),
-        pValue(m.p),
-      );
-    }
+    if (!exact) cells.push(m.ci ? `[${num(m.ci[0])}, ${num(m.ci[1])}]` : '—', marginText(m, f), pValue(m.p));
     return `| ${[...cells, verdict].join(' | ')} |`;
   });
   const sides = `Baseline (n=${first.baseline.n}) | This run (n=${first.candidate.n})`;
   const header = exact
     ? `| Metric | ${sides} | Difference | Verdict |\n|---|---|---|---|---|`
-    : `| Metric | ${sides} | Difference | ${ciLabel(report)} | Margin | CI in the margin band | p | Verdict |\n|---|---|---|---|---|---|---|---|---|`;
+    : `| Metric | ${sides} | Difference | ${ciLabel(report)} | Margin | p | Verdict |\n|---|---|---|---|---|---|---|---|`;
   return [header, ...rows].join('\n');
+}
+
+/** Longest metric name the strips line up after; longer ones are cut. */
+const STRIP_NAME_CHARS = 32;
+
+/**
+ * Each metric's CI against its margin band (ci-strip.ts), one aligned line per metric under the
+ * table — a column of its own would push the verdict off a comment's width. Monospaced: `<pre>` with
+ * escaped names on GitHub, a fenced block in the terminal.
+ */
+function stripBlock(report: Report, f: Escaper): string | undefined {
+  const lines = failingFirst(report.metrics).flatMap((m) => {
+    const strip = ciStrip(m);
+    return strip === undefined ? [] : [{ name: m.name, strip, verdict: `${ICON[m.verdict]} ${m.verdict}` }];
+  });
+  if (!lines.length) return undefined;
+  const cut = (name: string) => (name.length > STRIP_NAME_CHARS ? `${name.slice(0, STRIP_NAME_CHARS - 1)}…` : name);
+  const width = Math.max(...lines.map((l) => cut(l.name).length));
+  // Padding is added to the plain name; escaping then changes its bytes, not its rendered width.
+  const body = lines.map((l) => `${f.text(cut(l.name).padEnd(width), 1000)}  ${l.strip}  ${l.verdict}`).join('\n');
+  const legend = `${ciLabel(report)} against the margin band: │ its edges, ─ inside, · outside, [■] the CI.`;
+  return f === GITHUB ? `${legend}\n<pre>\n${body}\n</pre>` : `${legend}\n\`\`\`\n${body}\n\`\`\``;
 }
 
 function settingsTable(settings: ConfigDrift[], f: Escaper): string {
@@ -152,6 +168,8 @@ function sections(report: Report, f: Escaper, opts: MarkdownOptions): Section[] 
   if (report.cause)
     head.push('', `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? '', 1000)}`);
   if (report.metrics.length) head.push('', metricsTable(report, f));
+  const strips = stripBlock(report, f);
+  if (strips) head.push('', strips);
   const recorded = report.recorded ?? [];
   const [firstRecorded] = recorded;
   if (firstRecorded) {
