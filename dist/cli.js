@@ -28584,9 +28584,10 @@ ${note2.body}
 ${footer}
 `;
   const text = kept.slice(0, -1).map((s) => s.body).join("\n\n");
-  const room = Math.max(0, opts.maxLength - tail.length);
-  const cut = text.lastIndexOf("\n", room);
-  return `${text.slice(0, Math.max(cut, 0))}${tail}`;
+  const closePre = "\n</pre>";
+  const room = Math.max(0, opts.maxLength - tail.length - closePre.length);
+  const head = text.slice(0, Math.max(text.lastIndexOf("\n", room), 0));
+  return `${head}${head.lastIndexOf("<pre>") > head.lastIndexOf("</pre>") ? closePre : ""}${tail}`;
 }
 
 // src/cli-style.ts

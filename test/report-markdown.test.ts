@@ -135,6 +135,20 @@ describe('markdown report', () => {
     for (const row of rows) expect(row).toMatch(/ \| ❌ not-equivalent \|$/);
   });
 
+  it('closes the CI strips block when the cut falls inside it', () => {
+    const m = report().metrics[0]!;
+    const metrics = Array.from({ length: 200 }, (_, i) => ({ ...m, name: `metric_${i}` }));
+    const big = report({ metrics, drift: { data: [], config: [], environment: [] } });
+    const full = renderMarkdown(big);
+    const max = full.indexOf('<pre>') + 2000;
+    const md = renderMarkdown(big, { maxLength: max, truncatedNote: 'See the job summary.' });
+    expect(md.length).toBeLessThanOrEqual(max);
+    const lines = md.trimEnd().split('\n');
+    expect(lines.at(-5)).toBe('</pre>');
+    expect(lines.at(-6)).toMatch(/^metric&#95;\d+ +[·─│[■\]◆]{21} {2}❌ not-equivalent$/);
+    expect(lines.at(-3)).toBe('> See the job summary.');
+  });
+
   it('formats numbers compactly', () => {
     expect(num(0.91208)).toBe('0.9121');
     expect(num(-0.000012345)).toBe('−1.23e−5');

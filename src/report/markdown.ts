@@ -313,7 +313,9 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
     .slice(0, -1)
     .map((s) => s.body)
     .join('\n\n');
-  const room = Math.max(0, opts.maxLength - tail.length);
-  const cut = text.lastIndexOf('\n', room);
-  return `${text.slice(0, Math.max(cut, 0))}${tail}`;
+  const closePre = '\n</pre>';
+  const room = Math.max(0, opts.maxLength - tail.length - closePre.length);
+  const head = text.slice(0, Math.max(text.lastIndexOf('\n', room), 0));
+  // A cut inside the CI strips' <pre> closes it, or the note and footer would show as raw text.
+  return `${head}${head.lastIndexOf('<pre>') > head.lastIndexOf('</pre>') ? closePre : ''}${tail}`;
 }
