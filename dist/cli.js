@@ -28335,7 +28335,12 @@ function nextStepLines(report, f, accept) {
   if (report.command === "record" || !FAILING_VERDICTS.includes(report.verdict)) return [];
   const baseline = f.code(report.baseline?.path ?? ".repro-gate/baseline.json");
   const how = accept.via === "action" ? `If the change is intended, update the baseline: run the baseline-update workflow (it records and opens a pull request), or run \`repro-gate record\` and commit ${baseline} here${accept.label ? `, then add the ${f.code(accept.label)} label` : ""}.` : `If the change is intended, accept it: run \`repro-gate record\` and commit ${baseline}.`;
-  return [`- ${lookFirst(report, f)}`, `- ${how}`];
+  const lines = [`- ${lookFirst(report, f)}`];
+  if (report.verdict === "inconclusive")
+    lines.push(
+      "- Inconclusive means a CI straddles a margin edge: more seeds narrow it (`seeds:`, or `seeds: {min, max}` to add them only when needed)."
+    );
+  return [...lines, `- ${how}`];
 }
 
 // src/report/markdown.ts

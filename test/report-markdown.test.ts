@@ -266,6 +266,16 @@ describe('markdown report', () => {
     expect(noDrift).toContain('Run `repro-gate diagnose`');
   });
 
+  it('adds how to get more evidence when the verdict is inconclusive', () => {
+    const m = report().metrics[0]!;
+    const md = renderMarkdown(report({ verdict: 'inconclusive', metrics: [{ ...m, verdict: 'inconclusive' }] }));
+    const next = md.slice(md.indexOf('**Next step**'), md.indexOf('### Drift'));
+    expect(next.split('\n').filter((l) => l.startsWith('- '))).toHaveLength(3);
+    expect(next).toContain('more seeds narrow it');
+    const failing = renderMarkdown(report());
+    expect(failing).not.toContain('more seeds narrow it');
+  });
+
   it('gives no next step when the gate passes', () => {
     const m = report().metrics[0]!;
     const md = renderMarkdown(report({ verdict: 'equivalent', metrics: [{ ...m, verdict: 'equivalent' }] }));

@@ -48,7 +48,7 @@ function lookFirst(report: Report, f: Escaper): string {
   return 'No data, config or environment drift: look at the code this change touches.';
 }
 
-/** Two lines for a failing check or drift report; none otherwise. */
+/** Lines for a failing check or drift report (what to look at, more seeds if inconclusive, how to accept); none otherwise. */
 export function nextStepLines(report: Report, f: Escaper, accept: AcceptVia): string[] {
   if (report.command === 'record' || !FAILING_VERDICTS.includes(report.verdict)) return [];
   const baseline = f.code(report.baseline?.path ?? '.repro-gate/baseline.json');
@@ -56,5 +56,11 @@ export function nextStepLines(report: Report, f: Escaper, accept: AcceptVia): st
     accept.via === 'action'
       ? `If the change is intended, update the baseline: run the baseline-update workflow (it records and opens a pull request), or run \`repro-gate record\` and commit ${baseline} here${accept.label ? `, then add the ${f.code(accept.label)} label` : ''}.`
       : `If the change is intended, accept it: run \`repro-gate record\` and commit ${baseline}.`;
-  return [`- ${lookFirst(report, f)}`, `- ${how}`];
+  const lines = [`- ${lookFirst(report, f)}`];
+  // Inconclusive is a question of evidence, not of a change: say how to get more of it.
+  if (report.verdict === 'inconclusive')
+    lines.push(
+      '- Inconclusive means a CI straddles a margin edge: more seeds narrow it (`seeds:`, or `seeds: {min, max}` to add them only when needed).',
+    );
+  return [...lines, `- ${how}`];
 }
