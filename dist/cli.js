@@ -35655,15 +35655,19 @@ var SeedProgress = class {
    * @param total     seeds this verb trains
    * @param startedAt when the verb started (ms)
    * @param parallel  how many seeds train at once
+   * @param before    seeds an earlier stage already trained (a sequential plan's looks): counted
+   *                  in "seed k/total", not timed here
    */
-  constructor(total, startedAt, parallel = 1) {
+  constructor(total, startedAt, parallel = 1, before = 0) {
     this.total = total;
     this.startedAt = startedAt;
     this.parallel = parallel;
+    this.before = before;
   }
   total;
   startedAt;
   parallel;
+  before;
   started = /* @__PURE__ */ new Map();
   durations = [];
   start(seed, now) {
@@ -35682,19 +35686,20 @@ var SeedProgress = class {
   remainingMs(now) {
     if (!this.durations.length) return void 0;
     const mean = this.durations.reduce((a, b) => a + b, 0) / this.durations.length;
-    const left = this.total - this.durations.length;
+    const left = this.total - this.before - this.durations.length;
     let running = 0;
     for (const t0 of this.started.values()) running += Math.min(now - t0, mean * 0.95);
     return Math.max(0, (mean * left - running) / Math.max(1, Math.min(this.parallel, left || 1)));
   }
   /** The line to show: the seed being worked on (how many have started) of all, time so far, and the estimate. */
   line(now) {
-    const current = Math.min(this.total, this.durations.length + this.started.size);
+    const done = this.before + this.durations.length;
+    const current = Math.min(this.total, done + this.started.size);
     const parts = [
-      this.durations.length === this.total ? `${this.total}/${this.total} seeds done` : `seed ${Math.max(1, current)}/${this.total}`,
+      done === this.total ? `${this.total}/${this.total} seeds done` : `seed ${Math.max(1, current)}/${this.total}`,
       `${clock(now - this.startedAt)} elapsed`
     ];
-    const left = this.durations.length === this.total ? void 0 : this.remainingMs(now);
+    const left = done === this.total ? void 0 : this.remainingMs(now);
     if (left !== void 0) parts.push(`~${estimate(left)} left`);
     return parts.join(" · ");
   }
@@ -35732,9 +35737,9 @@ function seedContext(s, verb) {
     warnings: s.notes
   };
 }
-async function seedRuns(s, verb, seeds) {
+async function seedRuns(s, verb, seeds, stage = { before: 0, total: seeds.length }) {
   const ctx = seedContext(s, verb);
-  const progress = new SeedProgress(seeds.length, Date.now());
+  const progress = new SeedProgress(stage.total, Date.now(), 1, stage.before);
   const show2 = () => s.log.progress?.(progress.line(Date.now()), progress.finished === seeds.length);
   const ticker = s.log.liveProgress ? setInterval(show2, 1e3) : void 0;
   ticker?.unref();
@@ -36561,7 +36566,8 @@ async function trainAndCompare(s, baseline) {
     );
     const candidate2 = [];
     for (let look = 0; ; look++) {
-      candidate2.push(...await seedRuns(s, "check", config2.seeds.slice(candidate2.length, plan.looks[look])));
+      const stage = { before: candidate2.length, total: plan.looks[lastLook] ?? config2.seeds.length };
+      candidate2.push(...await seedRuns(s, "check", config2.seeds.slice(candidate2.length, plan.looks[look]), stage));
       const r2 = compareSequentialLook(plan, look, baseline.runs, candidate2, config2.metrics);
       log.info(r2.summary.reason);
       if (r2.decision !== "continue" || look === lastLook) {

@@ -43,6 +43,17 @@ describe('SeedProgress', () => {
     expect(p.line(30 * S)).toBe('4/4 seeds done · 30s elapsed');
   });
 
+  it('counts an earlier stage of a sequential plan in "seed k/total" but not in the estimate', () => {
+    // Look 2 of a plan that may train 10: 4 seeds are done already, this stage trains 3.
+    const p = new SeedProgress(10, 0, 1, 4);
+    p.start(4, 0);
+    expect(p.line(1 * S)).toBe('seed 5/10 · 1s elapsed');
+    p.finish(4, 20 * S);
+    p.start(5, 20 * S);
+    expect(p.line(20 * S)).toBe('seed 6/10 · 20s elapsed · ~2m left');
+    expect(p.remainingMs(20 * S)).toBe(5 * 20 * S);
+  });
+
   it('formats elapsed time to the second and estimates as coarsely as they deserve', () => {
     expect([clock(0), clock(9_999), clock(2 * M + 14 * S), clock(65 * M)]).toEqual(['0s', '9s', '2m14s', '1h05m']);
     expect([estimate(0), estimate(4 * S), estimate(44 * S), estimate(5 * M + 20 * S), estimate(80 * M)]).toEqual([

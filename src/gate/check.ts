@@ -240,7 +240,8 @@ async function trainAndCompare(s: Session, baseline: Baseline): Promise<Comparis
     );
     const candidate: RunRecord[] = [];
     for (let look = 0; ; look++) {
-      candidate.push(...(await seedRuns(s, 'check', config.seeds.slice(candidate.length, plan.looks[look]))));
+      const stage = { before: candidate.length, total: plan.looks[lastLook] ?? config.seeds.length };
+      candidate.push(...(await seedRuns(s, 'check', config.seeds.slice(candidate.length, plan.looks[look]), stage)));
       const r = compareSequentialLook(plan, look, baseline.runs, candidate, config.metrics);
       log.info(r.summary.reason);
       // The last look always decides (equivalent, not-equivalent or inconclusive).

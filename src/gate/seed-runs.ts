@@ -32,9 +32,15 @@ function seedContext(s: Session, verb: string): SeedRunContext {
  * each other. Progress is counted per seed (SeedProgress), not by position; the action's collapsed
  * group per seed assumes one seed at a time, since a runner's groups cannot interleave.
  */
-export async function seedRuns(s: Session, verb: string, seeds: readonly number[]): Promise<RunRecord[]> {
+export async function seedRuns(
+  s: Session,
+  verb: string,
+  seeds: readonly number[],
+  /** A stage of a sequential plan: seeds trained before it, and the most the plan may train. */
+  stage: { before: number; total: number } = { before: 0, total: seeds.length },
+): Promise<RunRecord[]> {
   const ctx = seedContext(s, verb);
-  const progress = new SeedProgress(seeds.length, Date.now());
+  const progress = new SeedProgress(stage.total, Date.now(), 1, stage.before);
   const show = () => s.log.progress?.(progress.line(Date.now()), progress.finished === seeds.length);
   // A live terminal line keeps its elapsed time current between seeds' log lines.
   const ticker = s.log.liveProgress ? setInterval(show, 1000) : undefined;

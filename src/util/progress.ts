@@ -14,11 +14,14 @@ export class SeedProgress {
    * @param total     seeds this verb trains
    * @param startedAt when the verb started (ms)
    * @param parallel  how many seeds train at once
+   * @param before    seeds an earlier stage already trained (a sequential plan's looks): counted
+   *                  in "seed k/total", not timed here
    */
   constructor(
     private readonly total: number,
     private readonly startedAt: number,
     private readonly parallel = 1,
+    private readonly before = 0,
   ) {}
 
   start(seed: number, now: number): void {
@@ -40,7 +43,7 @@ export class SeedProgress {
   remainingMs(now: number): number | undefined {
     if (!this.durations.length) return undefined;
     const mean = this.durations.reduce((a, b) => a + b, 0) / this.durations.length;
-    const left = this.total - this.durations.length;
+    const left = this.total - this.before - this.durations.length;
     let running = 0;
     // A running seed that has taken longer than the mean still needs a moment; never count it as done.
     for (const t0 of this.started.values()) running += Math.min(now - t0, mean * 0.95);
@@ -49,14 +52,13 @@ export class SeedProgress {
 
   /** The line to show: the seed being worked on (how many have started) of all, time so far, and the estimate. */
   line(now: number): string {
-    const current = Math.min(this.total, this.durations.length + this.started.size);
+    const done = this.before + this.durations.length;
+    const current = Math.min(this.total, done + this.started.size);
     const parts = [
-      this.durations.length === this.total
-        ? `${this.total}/${this.total} seeds done`
-        : `seed ${Math.max(1, current)}/${this.total}`,
+      done === this.total ? `${this.total}/${this.total} seeds done` : `seed ${Math.max(1, current)}/${this.total}`,
       `${clock(now - this.startedAt)} elapsed`,
     ];
-    const left = this.durations.length === this.total ? undefined : this.remainingMs(now);
+    const left = done === this.total ? undefined : this.remainingMs(now);
     if (left !== undefined) parts.push(`~${estimate(left)} left`);
     return parts.join(' · ');
   }
