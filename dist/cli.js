@@ -28334,7 +28334,7 @@ function lookFirst(report, f) {
 function nextStepLines(report, f, accept) {
   if (report.command === "record" || !FAILING_VERDICTS.includes(report.verdict)) return [];
   const baseline = f.code(report.baseline?.path ?? ".repro-gate/baseline.json");
-  const how = accept.via === "action" ? `If the change is intended, update the baseline: run the baseline-update workflow (it records and opens a pull request), or run \`repro-gate record\` and commit ${baseline} here${accept.label ? `, then add the ${f.code(accept.label)} label` : ""}.` : `If the change is intended, accept it: run \`repro-gate record\` and commit ${baseline}.`;
+  const how = accept.via === "action" ? `If the change is intended, update the baseline: run the baseline-update workflow (it records and opens a pull request), or run \`repro-gate record\` and commit ${baseline}${accept.label ? ` in this pull request, then add the ${f.code(accept.label)} label` : ""}.` : `If the change is intended, accept it: run \`repro-gate record\` and commit ${baseline}.`;
   const lines = [`- ${lookFirst(report, f)}`];
   if (report.verdict === "inconclusive")
     lines.push(

@@ -258,6 +258,8 @@ describe('markdown report', () => {
       '- Look first at the data file <code>data/train.csv</code>: modified, line 2 changed (of 570).',
     );
     expect(action).toMatch(/run the baseline-update workflow .* then add the <code>baseline-update<\/code> label\./);
+    const nightly = renderMarkdown(report({ drift, cause: 'data' }), { accept: { via: 'action' } });
+    expect(nightly).toContain('or run `repro-gate record` and commit <code>.repro-gate/baseline.json</code>.');
     expect(action).toMatch(/· \[workflow run\]\(https:\/\/github\.com\/acme\/ml\/actions\/runs\/42\)<\/sub>\n$/);
 
     const noDrift = renderMarkdown(

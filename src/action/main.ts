@@ -86,7 +86,7 @@ async function gateAndReport(inputs: ActionInputs, command: GateCommand): Promis
   });
   const report: Report = pr ? { ...outcome.report, pullRequest: pr } : outcome.report;
   // This run made the report, so the comment links to it (a `comment` run only relays one).
-  const view = viewOptions(inputs, runUrl());
+  const view = viewOptions(inputs, runUrl(), pr !== undefined);
 
   annotateDrift(report, workspace, dirname(resolve(cwd, inputs.config)));
   const files = await writeReportFiles(inputs, report, view);
@@ -185,7 +185,7 @@ async function commentFromReport(inputs: ActionInputs & { command: 'comment' }):
   const octokit = createOctokit(inputs.token);
   const pr = checkPullRequest(report, await trustedPullRequests(inputs, readEvent(), octokit, repo));
 
-  const view = viewOptions(inputs, undefined);
+  const view = viewOptions(inputs, undefined, true);
   await writeReportFiles(inputs, report, view);
   core.setOutput('verdict', report.verdict);
   await writeSummary(report, view);
@@ -254,8 +254,10 @@ function annotateDrift(report: Report, workspace: string, configRoot: string): v
 }
 
 /** How the Markdown reads in a pull request: accepting a change goes through the workflow and label. */
-function viewOptions(inputs: ActionInputs, link: string | undefined): MarkdownOptions {
-  return { accept: { via: 'action', label: inputs.baselineLabel }, ...(link ? { runUrl: link } : {}) };
+function viewOptions(inputs: ActionInputs, link: string | undefined, onPullRequest: boolean): MarkdownOptions {
+  // The label only means something on a pull request (not in a nightly drift run).
+  const accept = onPullRequest ? { via: 'action' as const, label: inputs.baselineLabel } : { via: 'action' as const };
+  return { accept, ...(link ? { runUrl: link } : {}) };
 }
 
 async function writeReportFiles(

@@ -8,7 +8,7 @@ import type { Escaper } from './escape.js';
 export interface AcceptVia {
   /** cli: re-record and commit. action: the same, or the baseline-update workflow, plus the PR label. */
   via: 'cli' | 'action';
-  /** The pull-request label that accepts a changed baseline (action only). */
+  /** The pull-request label that accepts a changed baseline (action, on a pull request only). */
   label?: string;
 }
 
@@ -54,7 +54,7 @@ export function nextStepLines(report: Report, f: Escaper, accept: AcceptVia): st
   const baseline = f.code(report.baseline?.path ?? '.repro-gate/baseline.json');
   const how =
     accept.via === 'action'
-      ? `If the change is intended, update the baseline: run the baseline-update workflow (it records and opens a pull request), or run \`repro-gate record\` and commit ${baseline} here${accept.label ? `, then add the ${f.code(accept.label)} label` : ''}.`
+      ? `If the change is intended, update the baseline: run the baseline-update workflow (it records and opens a pull request), or run \`repro-gate record\` and commit ${baseline}${accept.label ? ` in this pull request, then add the ${f.code(accept.label)} label` : ''}.`
       : `If the change is intended, accept it: run \`repro-gate record\` and commit ${baseline}.`;
   const lines = [`- ${lookFirst(report, f)}`];
   // Inconclusive is a question of evidence, not of a change: say how to get more of it.
