@@ -3,7 +3,7 @@
  * The step's result depends only on the verdict (and on user errors); not being allowed to comment
  * (a fork's read-only token) is a warning, because the report still lands in the summary and file.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -238,9 +238,10 @@ function annotateDrift(report: Report, workspace: string, configRoot: string): v
   // Outside the checkout nothing can be shown on the diff.
   if (prefix.startsWith('..')) return;
   const textOf = (file: string) => {
-    const abs = resolve(configRoot, file);
-    if (relative(workspace, abs).startsWith('..')) return undefined;
     try {
+      // Only a file inside the checkout, after links: a key's line is all that is wanted from it.
+      const abs = realpathSync(resolve(configRoot, file));
+      if (relative(realpathSync(workspace), abs).startsWith('..')) return undefined;
       return statSync(abs).size <= ANNOTATED_FILE_MAX_BYTES ? readFileSync(abs, 'utf8') : undefined;
     } catch {
       return undefined;
