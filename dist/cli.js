@@ -9704,578 +9704,6 @@ function commandHelp(name) {
   ].join("\n");
 }
 
-// src/util/format.ts
-function num(x, digits = 4) {
-  if (x === null || x === void 0) return "—";
-  if (!Number.isFinite(x)) return x > 0 ? "∞" : "−∞";
-  if (x === 0) return "0";
-  const abs = Math.abs(x);
-  const s = abs >= 1e-3 && abs < 1e6 ? String(Number(abs.toPrecision(digits))) : abs.toExponential(Math.max(1, digits - 2)).replace("e-", "e−");
-  return x < 0 ? `−${s}` : s;
-}
-function signed(x) {
-  const text = Math.abs(x) >= 1e-3 && Math.abs(x) < 1e6 ? Math.abs(x).toPrecision(4).replace(/\.?0+$/, "") : Math.abs(x).toExponential(3);
-  return `${x < 0 ? "−" : "+"}${text}`;
-}
-function plural(n, word, pluralForm = `${word}s`) {
-  return `${n} ${n === 1 ? word : pluralForm}`;
-}
-function shortHash(hash2) {
-  return hash2 ? hash2.slice(0, 12) : "—";
-}
-function listSome(items, max = 3) {
-  const shown = items.slice(0, max).join(", ");
-  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
-}
-function showValue(v) {
-  return v === void 0 ? "(none)" : typeof v === "string" ? v : JSON.stringify(v);
-}
-function significant(x, digits) {
-  if (!Number.isFinite(x)) return Number.isNaN(x) ? "NaN" : x > 0 ? "∞" : "−∞";
-  return String(Number(x.toPrecision(digits)));
-}
-function firstLine(text) {
-  const end = text.indexOf("\n");
-  return end === -1 ? text : text.slice(0, end);
-}
-
-// src/report/data-summary.ts
-var DATA_ROWS_SHOWN = 20;
-function countByFolder(data) {
-  const byFolder = /* @__PURE__ */ new Map();
-  for (const d of data) {
-    const cut = d.path.lastIndexOf("/");
-    const folder = cut < 0 ? "." : `${d.path.slice(0, cut)}/`;
-    let c = byFolder.get(folder);
-    if (!c) {
-      c = { folder, added: 0, removed: 0, modified: 0 };
-      byFolder.set(folder, c);
-    }
-    c[d.change]++;
-  }
-  const total = (c) => c.added + c.removed + c.modified;
-  return [...byFolder.values()].sort(
-    (a, b) => total(b) - total(a) || (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0)
-  );
-}
-function rowsShown(data) {
-  const lineage = data.filter((d) => d.lineage);
-  const files = data.filter((d) => !d.lineage);
-  return [...lineage, ...files].slice(0, DATA_ROWS_SHOWN);
-}
-
-// src/report/escape.ts
-var ENTITY = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-  "|": "&#124;",
-  "`": "&#96;",
-  // GitHub finds @mentions and #refs after decoding entities: a zero-width space breaks them.
-  "@": "&#64;&#8203;",
-  "\\": "&#92;",
-  "*": "&#42;",
-  _: "&#95;",
-  "[": "&#91;",
-  "]": "&#93;",
-  "~": "&#126;",
-  "#": "&#35;&#8203;"
-};
-function oneLine(value2, max) {
-  let s = typeof value2 === "string" ? value2 : value2 === void 0 ? "" : JSON.stringify(value2);
-  if (s.length > max) s = `${s.slice(0, max - 1)}…`;
-  return s.replace(/[\r\n\t]+/g, " ").replace(/[\u0000-\u001f\u007f-\u009f]/g, "");
-}
-function escapeText(value2, max = 200) {
-  return oneLine(value2, max).replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c] ?? c).replace(/:\/\//g, ":&#8203;//").replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}&#8203;.`);
-}
-function escapeCode(value2, max = 200) {
-  return value2 === void 0 ? "—" : `<code>${escapeText(value2, max)}</code>`;
-}
-var GITHUB = { text: escapeText, code: escapeCode, small: (line) => `<sub>${line}</sub>` };
-var TERMINAL = {
-  text: (value2, max = 200) => oneLine(value2, max).replaceAll("|", "\\|"),
-  code: (value2, max = 200) => value2 === void 0 ? "—" : `\`${oneLine(value2, max).replaceAll("|", "\\|")}\``,
-  small: (line) => line
-};
-
-// src/report/artifacts.ts
-var HEADER = "| Artifact | Array | Type and shape | Differing | Max abs diff | Max rel diff | Max ULP | NaN before → after |";
-var RULE = "|---|---|---|---|---|---|---|---|";
-function shape(s) {
-  return s === null ? "?" : `[${s.join(", ")}]`;
-}
-function typeAndShape(a, { text }) {
-  const dt = a.dtypeBefore === a.dtypeAfter || a.dtypeBefore === null || a.dtypeAfter === null ? text(a.dtypeAfter ?? a.dtypeBefore ?? "?", 40) : `${text(a.dtypeBefore, 40)} → ${text(a.dtypeAfter, 40)}`;
-  const sb = shape(a.shapeBefore);
-  const sa = shape(a.shapeAfter);
-  const sh = a.shapeBefore === null || a.shapeAfter === null || sb === sa ? a.shapeAfter ? sa : sb : `${sb} → ${sa}`;
-  return `${dt} ${sh}`;
-}
-function differing(a) {
-  if (a.status === "added" || a.status === "removed") return a.status;
-  if (a.differing === null)
-    return a.bitIdentical ? "0 (by hash)" : a.compared === 0 && a.note?.includes("SHA-256") ? "hash differs" : "—";
-  const extra = a.nonFiniteDiffering ? ` (${a.nonFiniteDiffering} NaN/∞)` : "";
-  return `${a.differing} / ${a.compared}${extra}`;
-}
-function nan(a) {
-  if (a.nanBefore === null && a.nanAfter === null) return "—";
-  const b = a.nanBefore ?? "—";
-  const c = a.nanAfter ?? "—";
-  const warn = (a.nanAfter ?? 0) > (a.nanBefore ?? 0) ? " ⚠️" : "";
-  return b === c ? String(b) : `${b} → ${c}${warn}`;
-}
-function ulp(x) {
-  return x === null ? "—" : Number.isSafeInteger(x) ? String(x) : num(x);
-}
-function bytes(n) {
-  return n === null ? "—" : `${n} B`;
-}
-var DIGITS = { float16: 5, bfloat16: 4, float32: 9 };
-function shortest(v, dtype2) {
-  if (typeof v !== "number") return v;
-  const digits = dtype2 ? DIGITS[dtype2] : void 0;
-  return digits ? String(Number(v.toPrecision(digits))) : String(v);
-}
-function rowsFor(d, f) {
-  const { code } = f;
-  const name = code(d.name);
-  if (d.status === "added" || d.status === "removed") {
-    return [`| ${name} | — | ${bytes(d.sizeBefore ?? d.sizeAfter)} | file ${d.status} | — | — | — | — |`];
-  }
-  const changed = d.arrays.filter((a) => a.status !== "identical");
-  if (changed.length === 0) {
-    const why = d.arrays.length ? `bytes differ, all ${d.arrays.length} arrays bit-identical` : `SHA-256 ${code(shortHash(d.sha256Before))} → ${code(shortHash(d.sha256After))}`;
-    return [
-      `| ${name} | — | ${d.sizeBefore === d.sizeAfter ? bytes(d.sizeAfter) : `${bytes(d.sizeBefore)} → ${bytes(d.sizeAfter)}`} | ${why} | — | — | — | — |`
-    ];
-  }
-  return changed.map(
-    (a) => `| ${name} | ${a.name === "" ? "(array)" : code(a.name, 120)} | ${typeAndShape(a, f)} | ${differing(a)} | ${num(a.maxAbsDiff)} | ${num(a.maxRelDiff)} | ${ulp(a.maxUlp)} | ${nan(a)} |`
-  );
-}
-function renderArtifactDiffs(diffs, opts = {}) {
-  const maxRows = opts.maxRows ?? 40;
-  const heading = opts.heading ?? "### Artifact differences";
-  const f = opts.escaper ?? GITHUB;
-  const { code, text } = f;
-  const out = heading ? [heading, ""] : [];
-  const differ = diffs.filter((d) => d.status !== "identical");
-  if (differ.length === 0) {
-    out.push(diffs.length ? `All ${diffs.length} artifacts are byte-identical.` : "No artifacts compared.");
-    return `${out.join("\n")}
-`;
-  }
-  const identical = diffs.length - differ.length;
-  out.push(
-    `${differ.length} of ${diffs.length} artifacts differ${identical ? ` (${identical} byte-identical)` : ""}.`,
-    ""
-  );
-  const rows = differ.flatMap((d) => rowsFor(d, f));
-  out.push(HEADER, RULE, ...rows.slice(0, maxRows));
-  if (rows.length > maxRows) out.push("", `…and ${rows.length - maxRows} more changed arrays (see the JSON report).`);
-  const details = [];
-  for (const d of differ) {
-    const same = d.arrays.filter((a) => a.status === "identical").length + d.arraysOmitted;
-    const changed = d.arrays.length - d.arrays.filter((a) => a.status === "identical").length;
-    if (changed > 0 && same > 0)
-      details.push(`${code(d.name)}: ${same} other ${same === 1 ? "array" : "arrays"} bit-identical.`);
-    const firsts = d.arrays.flatMap((a) => a.firstDifference ? [{ a, first: a.firstDifference }] : []).slice(0, 3);
-    for (const { a, first } of firsts) {
-      const dt = a.dtypeAfter ?? a.dtypeBefore;
-      details.push(
-        `${code(d.name)} ${a.name === "" ? "" : `${code(a.name, 120)} `}first differs at [${first.index.join(", ")}]: ${code(shortest(first.before, dt), 60)} → ${code(shortest(first.after, dt), 60)}`
-      );
-    }
-    for (const a of d.arrays)
-      if (a.note && a.status !== "identical")
-        details.push(`${code(d.name)} ${a.name === "" ? "" : `${code(a.name, 120)} `}${text(a.note, 300)}`);
-    for (const n of d.notes) details.push(`${code(d.name)}: ${text(n, 300)}`);
-  }
-  if (details.length) out.push("", ...details.slice(0, 20).map((l) => `- ${l}`));
-  if (details.length > 20) out.push(`- …and ${details.length - 20} more notes.`);
-  return `${out.join("\n")}
-`;
-}
-
-// src/util/downsample.ts
-function downsampleIndices(n, max, must) {
-  if (n <= max) return Array.from({ length: n }, (_, i) => i);
-  if (max < 2) return [must ?? 0];
-  const idx = Array.from({ length: max }, (_, k) => Math.round(k * (n - 1) / (max - 1)));
-  if (must !== void 0 && !idx.includes(must)) {
-    let best = 1;
-    let bestDistance = Infinity;
-    for (const [k, i] of idx.entries()) {
-      const distance = Math.abs(i - must);
-      if (k > 0 && k < idx.length - 1 && distance < bestDistance) [best, bestDistance] = [k, distance];
-    }
-    idx[best] = must;
-    idx.sort((x, y) => x - y);
-  }
-  return [...new Set(idx)];
-}
-function downsample(items, max, must) {
-  const keep = new Set(downsampleIndices(items.length, max, must));
-  return items.filter((_, i) => keep.has(i));
-}
-
-// src/report/curves.ts
-function mermaidSafe(name) {
-  const s = name.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 60);
-  return s === "" ? "_" : s;
-}
-function mermaidNumber(v) {
-  if (v === 0 || !Number.isFinite(v)) return "0";
-  const s = String(Number(v.toPrecision(10)));
-  if (!/e/i.test(s)) return s;
-  const abs = Math.abs(v);
-  if (abs >= 1) return BigInt(Math.round(v)).toString();
-  const digits = Math.min(100, Math.ceil(-Math.log10(abs)) + 9);
-  return v.toFixed(digits).replace(/\.?0+$/, "");
-}
-function renderCurveChart(plot, opts = {}) {
-  const [labelA, labelB] = opts.labels ?? ["run A", "run B"];
-  const f = opts.escaper ?? GITHUB;
-  const { points } = plot;
-  if (points.length === 0) return `_No steps where both runs logged a finite ${f.text(plot.metric)} to plot._
-`;
-  const divergence = plot.firstDivergence ?? null;
-  const mustIndex = divergence ? points.findIndex((p) => p[0] === divergence.step) : -1;
-  const picked = downsample(points, opts.maxPoints ?? 50, mustIndex === -1 ? void 0 : mustIndex);
-  const name = mermaidSafe(plot.metric);
-  const lines = [
-    "```mermaid",
-    "xychart-beta",
-    `    title "${name}"`,
-    `    x-axis "${mermaidSafe(plot.stepKey)}" [${picked.map((p) => `"${mermaidNumber(p[0])}"`).join(", ")}]`,
-    `    y-axis "${name}"`,
-    `    line [${picked.map((p) => mermaidNumber(p[1])).join(", ")}]`,
-    `    line [${picked.map((p) => mermaidNumber(p[2])).join(", ")}]`,
-    "```"
-  ];
-  const caption = [`First line: ${f.text(labelA, 80)}; second line: ${f.text(labelB, 80)}.`];
-  if (divergence)
-    caption.push(
-      `They first differ at ${f.text(plot.stepKey, 60)} ${divergence.step} (${String(divergence.a)} vs ${String(divergence.b)}).`
-    );
-  else caption.push("They agree at every common step.");
-  const total = plot.finiteSteps ?? points.length;
-  if (picked.length < total) caption.push(`${picked.length} of ${total} steps shown.`);
-  if (plot.nonFiniteSteps) caption.push(`${plot.nonFiniteSteps} steps with NaN or ±Infinity left out of the chart.`);
-  return `${lines.join("\n")}
-${f.small(caption.join(" "))}
-`;
-}
-function value(v) {
-  return typeof v === "number" ? String(v) : v === null ? "—" : v;
-}
-function renderCurveDivergences(divs, stepKey = "step", f = GITHUB) {
-  const diverged = divs.filter((d) => d.firstDivergentStep !== null);
-  if (diverged.length === 0) return `All ${divs.length} logged series agree at every common ${f.text(stepKey, 60)}.
-`;
-  const rows = diverged.map(
-    (d) => `| ${f.code(d.metric, 120)} | ${d.firstDivergentStep} | ${value(d.valueA)} | ${value(d.valueB)} | ${num(d.maxAbsDiff)} | ${d.stepsCompared} |`
-  );
-  const same = divs.length - diverged.length;
-  return `${[
-    `| Series | First divergent ${f.text(stepKey, 60)} | Run A | Run B | Max abs diff | Steps compared |`,
-    "|---|---|---|---|---|---|",
-    ...rows,
-    ...same ? ["", `${same} other series agree at every common ${f.text(stepKey, 60)}.`] : []
-  ].join("\n")}
-`;
-}
-
-// src/report/diagnosis.ts
-function renderDiagnosis(d, f, heading = "###") {
-  const out = [
-    `${heading} Diagnosis: seed ${d.seed} rerun (${d.runs} training runs)`,
-    "",
-    d.deterministic ? `**Deterministic** — ${f.text(d.evidence, 1e3)}` : `**Nondeterministic: ${d.cause}** — ${f.text(d.evidence, 1e3)}`
-  ];
-  if (d.factors.length) {
-    out.push("", "| Changed one at a time | Deterministic with it? |", "|---|---|");
-    for (const factor of d.factors) {
-      const verdict = factor.deterministic === null ? `not tried${factor.note ? ` (${f.text(factor.note)})` : ""}` : factor.deterministic ? "✅ yes" : "❌ no";
-      out.push(`| ${f.code(factor.name)} | ${verdict} |`);
-    }
-  }
-  if (d.differences.length) {
-    out.push("", "| What differed between two runs of the same seed | Run 1 | Run 2 | |", "|---|---|---|---|");
-    for (const x of d.differences.slice(0, 30)) {
-      const show2 = (v) => x.kind === "artifact" && typeof v === "string" ? f.code(shortHash(v)) : f.code(v);
-      out.push(`| ${x.kind} ${f.code(x.name)} | ${show2(x.before)} | ${show2(x.after)} | ${f.text(x.detail)} |`);
-    }
-  }
-  if (d.artifacts.some((a) => a.status !== "identical"))
-    out.push(
-      "",
-      renderArtifactDiffs(d.artifacts, { heading: `${heading}# Artifacts, tensor by tensor`, escaper: f }).trimEnd()
-    );
-  if (d.curves.length) {
-    out.push(
-      "",
-      `${heading}# Training curves`,
-      "",
-      renderCurveDivergences(d.curves, d.curvePlot?.stepKey, f).trimEnd()
-    );
-    if (d.curvePlot?.points.length)
-      out.push("", renderCurveChart(d.curvePlot, { labels: ["run 1", "run 2"], escaper: f }).trimEnd());
-  }
-  return out.join("\n");
-}
-
-// src/report/markdown.ts
-var ICON = {
-  reproducible: "✅",
-  equivalent: "✅",
-  "no-drift": "✅",
-  recorded: "📝",
-  inconclusive: "⚠️",
-  drift: "⚠️",
-  "not-equivalent": "❌",
-  mismatch: "❌"
-};
-var DEFAULT_TRUNCATED = "Some detail sections were left out to fit the size limit; the job summary has the full report.";
-function signedNum(x) {
-  return x > 0 ? `+${num(x)}` : num(x);
-}
-function pValue(p) {
-  if (p === null) return "—";
-  return p < 1e-4 ? "<0.0001" : p.toFixed(4);
-}
-function marginText(m, f) {
-  if (m.margin === null) return "exact";
-  if (m.direction === "higher") return `≥ −${f.text(m.margin)}`;
-  if (m.direction === "lower") return `≤ +${f.text(m.margin)}`;
-  return `±${f.text(m.margin)}`;
-}
-function sample(s) {
-  return `${num(s.mean)} ± ${num(s.sd, 2)}`;
-}
-function ciLabel(report) {
-  const seq = report.sequential;
-  const alpha = seq ? seq.alphaPerLook[seq.stoppedAtLook - 1] ?? report.alpha : report.alpha;
-  return `${Number(((1 - 2 * alpha) * 100).toPrecision(3))}% CI`;
-}
-function metricsTable(report, f) {
-  const first = report.metrics[0];
-  if (!first) return "";
-  const exact = report.mode === "exact";
-  const rows = report.metrics.map((m) => {
-    const verdict = `${ICON[m.verdict]} ${m.verdict}${m.degenerate ? " (zero spread)" : ""}`;
-    const cells = [f.code(m.name), sample(m.baseline), sample(m.candidate), signedNum(m.diff)];
-    if (!exact) cells.push(m.ci ? `[${num(m.ci[0])}, ${num(m.ci[1])}]` : "—", marginText(m, f), pValue(m.p));
-    return `| ${[...cells, verdict].join(" | ")} |`;
-  });
-  const sides = `Baseline (n=${first.baseline.n}) | This run (n=${first.candidate.n})`;
-  const header = exact ? `| Metric | ${sides} | Difference | Verdict |
-|---|---|---|---|---|` : `| Metric | ${sides} | Difference | ${ciLabel(report)} | Margin | p | Verdict |
-|---|---|---|---|---|---|---|---|`;
-  return [header, ...rows].join("\n");
-}
-function count(n) {
-  return n.toLocaleString("en-US");
-}
-function folderTable(data, f) {
-  const folders = countByFolder(data);
-  const shown = folders.slice(0, DATA_ROWS_SHOWN);
-  const rest = folders.slice(DATA_ROWS_SHOWN);
-  const sum = (k) => count(rest.reduce((n, c) => n + c[k], 0));
-  return [
-    "| Folder | Added | Removed | Modified |",
-    "|---|---|---|---|",
-    ...shown.map((c) => `| ${f.code(c.folder)} | ${count(c.added)} | ${count(c.removed)} | ${count(c.modified)} |`),
-    ...rest.length ? [`| … ${count(rest.length)} more folders | ${sum("added")} | ${sum("removed")} | ${sum("modified")} |`] : []
-  ];
-}
-function settingsTable(settings, f) {
-  return [
-    "| Setting | Before | After |",
-    "|---|---|---|",
-    ...settings.map((c) => `| ${f.code(c.key)} | ${f.code(c.before)} | ${f.code(c.after)} |`)
-  ].join("\n");
-}
-function baselineChangeLines(change, f) {
-  const lines = [`**⚠️ This change updates the ${change.changed.join(" and the ")}.** ${f.text(change.why, 1e3)}`];
-  if (change.verdictAgainstBase !== null) {
-    const mark = (v) => `${ICON[v]} ${v}`;
-    const follows = (side) => change.follows === side ? " ← decides" : "";
-    lines.push(
-      "",
-      "| Compared with | Verdict |",
-      "|---|---|",
-      `| the base commit ${f.code(shortHash(change.base))} | ${mark(change.verdictAgainstBase)}${follows("base")} |`,
-      `| this change's baseline and settings | ${mark(change.verdictAgainstChange)}${follows("change")} |`
-    );
-  }
-  if (change.settings.length) lines.push("", settingsTable(change.settings, f));
-  return lines;
-}
-function mismatchValue(m, v) {
-  if (m.kind !== "artifact" || typeof v !== "string") return v;
-  if (/^[0-9a-f]{64}$/.test(v)) return shortHash(v);
-  return v.replace(/ ([0-9a-f]{64})$/, (_, h) => ` ${shortHash(h)}`);
-}
-function cacheLine(cache2) {
-  const seeds = (list) => list.length ? list.join(", ") : "none";
-  return `Run cache (${cache2.store}, key \`${cache2.key}\`): trained ${seeds(cache2.trained)}; reused ${seeds(cache2.reused)}.`;
-}
-function sections(report, f) {
-  const out = [];
-  const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`];
-  if (report.baselineChange) head.push("", ...baselineChangeLines(report.baselineChange, f));
-  head.push("", `**${f.text(report.summary, 1e3)}**`);
-  if (report.cause)
-    head.push("", `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? "", 1e3)}`);
-  if (report.metrics.length) head.push("", metricsTable(report, f));
-  const recorded = report.recorded ?? [];
-  const [firstRecorded] = recorded;
-  if (firstRecorded) {
-    head.push(
-      "",
-      `| Metric | Recorded (n=${firstRecorded.n}) |`,
-      "|---|---|",
-      ...recorded.map((m) => `| ${f.code(m.name)} | ${sample(m)} |`)
-    );
-  }
-  if (report.sequential) head.push("", `Sequential seeds: ${f.text(report.sequential.reason, 1e3)}`);
-  if (report.cache) head.push("", cacheLine(report.cache));
-  out.push({ body: head.join("\n") });
-  const { data, environment } = report.drift;
-  const settings = report.drift.config.filter((c) => c.group === "gate settings");
-  const config2 = report.drift.config.filter((c) => c.group !== "gate settings");
-  if (report.command !== "record") {
-    if (data.length + settings.length + config2.length + environment.length === 0) {
-      out.push({ body: "### Drift\nNo data, config or environment drift since the baseline." });
-    } else {
-      out.push({ body: "### Drift\nListed in the order to suspect it: data, then config, then environment." });
-    }
-  }
-  if (data.length) {
-    const rows = rowsShown(data);
-    const row = (d) => `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ""} | ${f.code(shortHash(d.before))} | ${f.code(shortHash(d.after))} |`;
-    const table = ["| File | Change | Before (SHA-256) | After (SHA-256) |", "|---|---|---|---|", ...rows.map(row)];
-    out.push({
-      dropRank: 4,
-      body: [
-        `#### Data (${count(data.length)})`,
-        ...data.length > rows.length ? [
-          ...folderTable(data, f),
-          "",
-          `The first ${rows.length} of ${count(data.length)} (all of them are in the JSON report, \`drift.data\`):`
-        ] : [],
-        ...table
-      ].join("\n")
-    });
-  }
-  if (settings.length) {
-    out.push({
-      dropRank: 3,
-      body: [`#### Gate settings (${settings.length}, ${f.code(settings[0]?.file)})`, settingsTable(settings, f)].join(
-        "\n"
-      )
-    });
-  }
-  if (config2.length) {
-    out.push({
-      dropRank: 3,
-      body: [
-        `#### Config (${config2.length})`,
-        "| File | Key | Before | After |",
-        "|---|---|---|---|",
-        ...config2.map((c) => `| ${f.code(c.file)} | ${f.code(c.key)} | ${f.code(c.before)} | ${f.code(c.after)} |`)
-      ].join("\n")
-    });
-  }
-  if (environment.length) {
-    const table = [
-      "| Key | Before | After |",
-      "|---|---|---|",
-      ...environment.map((e) => `| ${f.code(e.key)} | ${f.code(e.before)} | ${f.code(e.after)} |`)
-    ].join("\n");
-    out.push({
-      dropRank: 0,
-      body: environment.length > 8 ? `#### Environment (${environment.length})
-<details><summary>Show all ${environment.length} changes</summary>
-
-${table}
-
-</details>` : `#### Environment (${environment.length})
-${table}`
-    });
-  }
-  if (report.mismatches.length) {
-    out.push({
-      dropRank: 1,
-      body: [
-        "### What differed",
-        "| Seed | Kind | Name | Baseline | This run |",
-        "|---|---|---|---|---|",
-        ...report.mismatches.map(
-          (m) => `| ${m.seed} | ${m.kind} | ${f.code(m.name)}${m.key === void 0 ? "" : ` › ${f.code(m.key)}`} | ${f.code(mismatchValue(m, m.baseline))} | ${f.code(mismatchValue(m, m.candidate))} |`
-        )
-      ].join("\n")
-    });
-  }
-  if (report.diagnosis) out.push({ dropRank: 2, body: renderDiagnosis(report.diagnosis, f) });
-  if (report.lint?.length) {
-    out.push({
-      dropRank: 1,
-      body: ["### Determinism checklist", ...report.lint.map((l) => `- ${f.text(l, 1e3)}`)].join("\n")
-    });
-  }
-  if (report.warnings.length) {
-    out.push({
-      dropRank: 2,
-      body: ["### Warnings", ...report.warnings.map((w) => `- ${f.text(w.message, 1e3)}`)].join("\n")
-    });
-  }
-  const footer = [`repro-gate ${f.text(report.tool.version)}`];
-  if (report.baseline)
-    footer.push(
-      `baseline ${f.code(report.baseline.path)} recorded ${f.text(report.baseline.recordedAt)}${report.baseline.commit ? ` at ${f.code(shortHash(report.baseline.commit))}` : ""}`
-    );
-  if (report.commit) footer.push(`this run at ${f.code(shortHash(report.commit))}`);
-  if (report.seeds.length) footer.push(`seeds ${report.seeds.join(", ")}`);
-  out.push({ body: f.small(footer.join(" · ")) });
-  return out;
-}
-function escaperFor(format) {
-  return format === "terminal" ? TERMINAL : GITHUB;
-}
-function renderMarkdown(report, opts = {}) {
-  const all = sections(report, escaperFor(opts.format));
-  const join2 = (parts) => `${parts.map((s) => s.body).join("\n\n")}
-`;
-  let body = join2(all);
-  if (opts.maxLength === void 0 || body.length <= opts.maxLength) return body;
-  const note2 = { body: `> ${opts.truncatedNote ?? DEFAULT_TRUNCATED}` };
-  const kept = [...all];
-  const droppable = all.flatMap((section) => section.dropRank === void 0 ? [] : [{ section, rank: section.dropRank }]).sort((a, b) => a.rank - b.rank);
-  for (const { section } of droppable) {
-    if (body.length <= opts.maxLength) break;
-    kept.splice(kept.indexOf(section), 1);
-    body = join2([...kept.slice(0, -1), note2, ...kept.slice(-1)]);
-  }
-  if (body.length <= opts.maxLength) return body;
-  const footer = kept[kept.length - 1]?.body ?? "";
-  const tail = `
-
-${note2.body}
-
-${footer}
-`;
-  const text = kept.slice(0, -1).map((s) => s.body).join("\n\n");
-  const room = Math.max(0, opts.maxLength - tail.length);
-  const cut = text.lastIndexOf("\n", room);
-  return `${text.slice(0, Math.max(cut, 0))}${tail}`;
-}
-
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
 __export(external_exports, {
@@ -10457,7 +9885,7 @@ __export(external_exports, {
   minLength: () => _minLength,
   minSize: () => _minSize,
   multipleOf: () => _multipleOf,
-  nan: () => nan2,
+  nan: () => nan,
   nanoid: () => nanoid2,
   nativeEnum: () => nativeEnum,
   negative: () => _negative,
@@ -27381,7 +26809,7 @@ __export(schemas_exports2, {
   mac: () => mac2,
   map: () => map,
   meta: () => meta2,
-  nan: () => nan2,
+  nan: () => nan,
   nanoid: () => nanoid2,
   nativeEnum: () => nativeEnum,
   never: () => never,
@@ -28810,7 +28238,7 @@ var ZodNaN = /* @__PURE__ */ $constructor("ZodNaN", (inst, def) => {
   ZodType.init(inst, def);
   inst._zod.processJSONSchema = (ctx, json2, params) => nanProcessor(inst, ctx, json2, params);
 });
-function nan2(params) {
+function nan(params) {
   return _nan(ZodNaN, params);
 }
 var ZodPipe = /* @__PURE__ */ $constructor("ZodPipe", (inst, def) => {
@@ -29278,7 +28706,7 @@ function containsRef(value2) {
     return Object.values(sub).some(containsRef);
   });
 }
-function plural2(n) {
+function plural(n) {
   return n === 1 ? "element" : "elements";
 }
 function checkArrayGuards(arraySchema, guards) {
@@ -29317,7 +28745,7 @@ function checkArrayGuards(arraySchema, guards) {
       if (matches < minContains) {
         payload.issues.push({
           code: "custom",
-          message: `Array must contain at least ${minContains} matching ${plural2(minContains)}; found ${matches}`,
+          message: `Array must contain at least ${minContains} matching ${plural(minContains)}; found ${matches}`,
           input: items,
           continue: true
         });
@@ -29325,7 +28753,7 @@ function checkArrayGuards(arraySchema, guards) {
       if (guards.maxContains !== void 0 && matches > guards.maxContains) {
         payload.issues.push({
           code: "custom",
-          message: `Array must contain at most ${guards.maxContains} matching ${plural2(guards.maxContains)}`,
+          message: `Array must contain at most ${guards.maxContains} matching ${plural(guards.maxContains)}`,
           input: items,
           continue: true
         });
@@ -30127,8 +29555,8 @@ var baselineSchema = external_exports.object({
 // src/schema/diagnosis.ts
 var jsonNumber = external_exports.union([external_exports.number(), external_exports.enum(["NaN", "Infinity", "-Infinity"])]);
 var status = external_exports.enum(["identical", "modified", "added", "removed"]);
-var count2 = external_exports.number().int().nonnegative();
-var shape2 = external_exports.array(count2).nullable();
+var count = external_exports.number().int().nonnegative();
+var shape = external_exports.array(count).nullable();
 var arrayDiffSchema = external_exports.object({
   /** Tensor name, .npz entry (without .npy), JSON dotted path, or CSV column header; "" for a lone .npy. */
   name: external_exports.string(),
@@ -30136,17 +29564,17 @@ var arrayDiffSchema = external_exports.object({
   /** `float32`, `bfloat16`, `int64`, `bool`, …; `string` for text, `boolean`/`null` for JSON leaves; NumPy descr for unsupported ones. */
   dtypeBefore: external_exports.string().nullable(),
   dtypeAfter: external_exports.string().nullable(),
-  shapeBefore: shape2,
-  shapeAfter: shape2,
-  elementsBefore: count2.nullable(),
-  elementsAfter: count2.nullable(),
+  shapeBefore: shape,
+  shapeAfter: shape,
+  elementsBefore: count.nullable(),
+  elementsAfter: count.nullable(),
   /** Elements compared one by one (0 when only hashes could be compared). */
-  compared: count2,
+  compared: count,
   /**
    * Compared elements that differ: same dtype → their bits differ (so −0 vs +0 and different NaN
    * payloads count); different dtypes → their values differ (NaN equals NaN). null: not compared elementwise.
    */
-  differing: count2.nullable(),
+  differing: count.nullable(),
   /** Over differing pairs where both values are finite; null when not compared elementwise or not numeric. */
   maxAbsDiff: external_exports.number().nullable(),
   /** |after − before| / max(|before|, |after|): 0…2, never infinite. */
@@ -30154,14 +29582,14 @@ var arrayDiffSchema = external_exports.object({
   /** Floats of the same dtype only, at that dtype's own width; a number (exact up to 2^53). */
   maxUlp: external_exports.number().nullable(),
   /** Differing pairs where either side is NaN or ±Infinity (not in the maxima above). */
-  nonFiniteDiffering: count2,
-  nanBefore: count2.nullable(),
-  nanAfter: count2.nullable(),
+  nonFiniteDiffering: count,
+  nanBefore: count.nullable(),
+  nanAfter: count.nullable(),
   /** Same dtype, same shape, every element's bits equal (or, for hash-only arrays, equal hashes). */
   bitIdentical: external_exports.boolean(),
   /** The first differing element in C (row-major) order. */
   firstDifference: external_exports.object({
-    index: external_exports.array(count2),
+    index: external_exports.array(count),
     before: external_exports.union([jsonNumber, external_exports.string()]),
     after: external_exports.union([jsonNumber, external_exports.string()])
   }).strict().optional(),
@@ -30172,14 +29600,14 @@ var artifactDiffSchema = external_exports.object({
   format: external_exports.enum(["npy", "npz", "safetensors", "json", "csv", "torch", "binary"]),
   /** identical: the file bytes are equal. added / removed: the file exists on one side only. */
   status,
-  sizeBefore: count2.nullable(),
-  sizeAfter: count2.nullable(),
+  sizeBefore: count.nullable(),
+  sizeAfter: count.nullable(),
   sha256Before: external_exports.string().nullable(),
   sha256After: external_exports.string().nullable(),
   /** Empty when the bytes are identical, or for `binary` (and any fallback to hashes). */
   arrays: external_exports.array(arrayDiffSchema),
   /** Identical arrays left out of `arrays` to keep it short. */
-  arraysOmitted: count2,
+  arraysOmitted: count,
   notes: external_exports.array(external_exports.string())
 }).strict();
 var curveDivergenceSchema = external_exports.object({
@@ -30188,9 +29616,9 @@ var curveDivergenceSchema = external_exports.object({
   valueA: jsonNumber.nullable(),
   valueB: jsonNumber.nullable(),
   maxAbsDiff: external_exports.number().nullable(),
-  stepsCompared: count2,
-  stepsOnlyInA: count2,
-  stepsOnlyInB: count2
+  stepsCompared: count,
+  stepsOnlyInA: count,
+  stepsOnlyInB: count
 }).strict();
 var curvePlotSchema = external_exports.object({
   metric: external_exports.string(),
@@ -30203,8 +29631,8 @@ var curvePlotSchema = external_exports.object({
   /** Where the series first part (possibly at a non-finite value, which is not plotted). */
   firstDivergence: external_exports.object({ step: external_exports.number(), a: jsonNumber, b: jsonNumber }).strict().nullable().optional(),
   /** Common steps with finite values on both sides (before thinning), and those left out as NaN/±∞. */
-  finiteSteps: count2.optional(),
-  nonFiniteSteps: count2.optional()
+  finiteSteps: count.optional(),
+  nonFiniteSteps: count.optional()
 }).strict();
 var differenceSchema = external_exports.object({
   kind: external_exports.enum(["metric", "artifact"]),
@@ -30227,7 +29655,7 @@ var diagnosisSchema = external_exports.object({
   cause: external_exports.enum(["none", "randomness", "distributed", "parallelism"]),
   evidence: external_exports.string(),
   /** Training runs this diagnosis took. */
-  runs: count2,
+  runs: count,
   differences: external_exports.array(differenceSchema),
   factors: external_exports.array(factorSchema),
   artifacts: external_exports.array(artifactDiffSchema),
@@ -30386,6 +29814,670 @@ var reportSchema = external_exports.object({
   /** Set by the action so a follow-up workflow can check the report belongs to its PR. */
   pullRequest: external_exports.number().int().positive().optional()
 }).strict();
+
+// src/util/format.ts
+function num(x, digits = 4) {
+  if (x === null || x === void 0) return "—";
+  if (!Number.isFinite(x)) return x > 0 ? "∞" : "−∞";
+  if (x === 0) return "0";
+  const abs = Math.abs(x);
+  const s = abs >= 1e-3 && abs < 1e6 ? String(Number(abs.toPrecision(digits))) : abs.toExponential(Math.max(1, digits - 2)).replace("e-", "e−");
+  return x < 0 ? `−${s}` : s;
+}
+function signed(x) {
+  const text = Math.abs(x) >= 1e-3 && Math.abs(x) < 1e6 ? Math.abs(x).toPrecision(4).replace(/\.?0+$/, "") : Math.abs(x).toExponential(3);
+  return `${x < 0 ? "−" : "+"}${text}`;
+}
+function plural2(n, word, pluralForm = `${word}s`) {
+  return `${n} ${n === 1 ? word : pluralForm}`;
+}
+function shortHash(hash2) {
+  return hash2 ? hash2.slice(0, 12) : "—";
+}
+function listSome(items, max = 3) {
+  const shown = items.slice(0, max).join(", ");
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}
+function showValue(v) {
+  return v === void 0 ? "(none)" : typeof v === "string" ? v : JSON.stringify(v);
+}
+function significant(x, digits) {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? "NaN" : x > 0 ? "∞" : "−∞";
+  return String(Number(x.toPrecision(digits)));
+}
+function firstLine(text) {
+  const end = text.indexOf("\n");
+  return end === -1 ? text : text.slice(0, end);
+}
+
+// src/report/ci-strip.ts
+var STRIP_WIDTH = 21;
+function ciStrip(m, width = STRIP_WIDTH) {
+  if (!m.ci || m.lower === null && m.upper === null) return void 0;
+  const [lo, hi] = m.ci;
+  const marks = [lo, hi, m.lower, m.upper].filter((v) => v !== null);
+  if (!marks.every(Number.isFinite)) return void 0;
+  let min = Math.min(...marks, 0);
+  let max = Math.max(...marks, 0);
+  const pad = (max - min) * 0.15 || Math.abs(max) || 1;
+  min -= pad;
+  max += pad;
+  const cell = (x) => Math.min(width - 1, Math.max(0, Math.round((x - min) / (max - min) * (width - 1))));
+  const lowEdge = m.lower === null ? void 0 : cell(m.lower);
+  const highEdge = m.upper === null ? void 0 : cell(m.upper);
+  const inBand = (i) => (lowEdge === void 0 || i >= lowEdge) && (highEdge === void 0 || i <= highEdge);
+  const out = Array.from({ length: width }, (_, i) => inBand(i) ? "─" : "·");
+  if (lowEdge !== void 0) out[lowEdge] = "│";
+  if (highEdge !== void 0) out[highEdge] = "│";
+  const a = cell(lo);
+  const b = cell(hi);
+  if (a === b) out[a] = "◆";
+  else {
+    for (let i = a + 1; i < b; i++) out[i] = "■";
+    out[a] = "[";
+    out[b] = "]";
+  }
+  return out.join("");
+}
+
+// src/report/data-summary.ts
+var DATA_ROWS_SHOWN = 20;
+function countByFolder(data) {
+  const byFolder = /* @__PURE__ */ new Map();
+  for (const d of data) {
+    const cut = d.path.lastIndexOf("/");
+    const folder = cut < 0 ? "." : `${d.path.slice(0, cut)}/`;
+    let c = byFolder.get(folder);
+    if (!c) {
+      c = { folder, added: 0, removed: 0, modified: 0 };
+      byFolder.set(folder, c);
+    }
+    c[d.change]++;
+  }
+  const total = (c) => c.added + c.removed + c.modified;
+  return [...byFolder.values()].sort(
+    (a, b) => total(b) - total(a) || (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0)
+  );
+}
+function rowsShown(data) {
+  const lineage = data.filter((d) => d.lineage);
+  const files = data.filter((d) => !d.lineage);
+  return [...lineage, ...files].slice(0, DATA_ROWS_SHOWN);
+}
+
+// src/report/escape.ts
+var ENTITY = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+  "|": "&#124;",
+  "`": "&#96;",
+  // GitHub finds @mentions and #refs after decoding entities: a zero-width space breaks them.
+  "@": "&#64;&#8203;",
+  "\\": "&#92;",
+  "*": "&#42;",
+  _: "&#95;",
+  "[": "&#91;",
+  "]": "&#93;",
+  "~": "&#126;",
+  "#": "&#35;&#8203;"
+};
+function oneLine(value2, max) {
+  let s = typeof value2 === "string" ? value2 : value2 === void 0 ? "" : JSON.stringify(value2);
+  if (s.length > max) s = `${s.slice(0, max - 1)}…`;
+  return s.replace(/[\r\n\t]+/g, " ").replace(/[\u0000-\u001f\u007f-\u009f]/g, "");
+}
+function escapeText(value2, max = 200) {
+  return oneLine(value2, max).replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c] ?? c).replace(/:\/\//g, ":&#8203;//").replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}&#8203;.`);
+}
+function escapeCode(value2, max = 200) {
+  return value2 === void 0 ? "—" : `<code>${escapeText(value2, max)}</code>`;
+}
+var GITHUB = { text: escapeText, code: escapeCode, small: (line) => `<sub>${line}</sub>` };
+var TERMINAL = {
+  text: (value2, max = 200) => oneLine(value2, max).replaceAll("|", "\\|"),
+  code: (value2, max = 200) => value2 === void 0 ? "—" : `\`${oneLine(value2, max).replaceAll("|", "\\|")}\``,
+  small: (line) => line
+};
+
+// src/report/artifacts.ts
+var HEADER = "| Artifact | Array | Type and shape | Differing | Max abs diff | Max rel diff | Max ULP | NaN before → after |";
+var RULE = "|---|---|---|---|---|---|---|---|";
+function shape2(s) {
+  return s === null ? "?" : `[${s.join(", ")}]`;
+}
+function typeAndShape(a, { text }) {
+  const dt = a.dtypeBefore === a.dtypeAfter || a.dtypeBefore === null || a.dtypeAfter === null ? text(a.dtypeAfter ?? a.dtypeBefore ?? "?", 40) : `${text(a.dtypeBefore, 40)} → ${text(a.dtypeAfter, 40)}`;
+  const sb = shape2(a.shapeBefore);
+  const sa = shape2(a.shapeAfter);
+  const sh = a.shapeBefore === null || a.shapeAfter === null || sb === sa ? a.shapeAfter ? sa : sb : `${sb} → ${sa}`;
+  return `${dt} ${sh}`;
+}
+function differing(a) {
+  if (a.status === "added" || a.status === "removed") return a.status;
+  if (a.differing === null)
+    return a.bitIdentical ? "0 (by hash)" : a.compared === 0 && a.note?.includes("SHA-256") ? "hash differs" : "—";
+  const extra = a.nonFiniteDiffering ? ` (${a.nonFiniteDiffering} NaN/∞)` : "";
+  return `${a.differing} / ${a.compared}${extra}`;
+}
+function nan2(a) {
+  if (a.nanBefore === null && a.nanAfter === null) return "—";
+  const b = a.nanBefore ?? "—";
+  const c = a.nanAfter ?? "—";
+  const warn = (a.nanAfter ?? 0) > (a.nanBefore ?? 0) ? " ⚠️" : "";
+  return b === c ? String(b) : `${b} → ${c}${warn}`;
+}
+function ulp(x) {
+  return x === null ? "—" : Number.isSafeInteger(x) ? String(x) : num(x);
+}
+function bytes(n) {
+  return n === null ? "—" : `${n} B`;
+}
+var DIGITS = { float16: 5, bfloat16: 4, float32: 9 };
+function shortest(v, dtype2) {
+  if (typeof v !== "number") return v;
+  const digits = dtype2 ? DIGITS[dtype2] : void 0;
+  return digits ? String(Number(v.toPrecision(digits))) : String(v);
+}
+function rowsFor(d, f) {
+  const { code } = f;
+  const name = code(d.name);
+  if (d.status === "added" || d.status === "removed") {
+    return [`| ${name} | — | ${bytes(d.sizeBefore ?? d.sizeAfter)} | file ${d.status} | — | — | — | — |`];
+  }
+  const changed = d.arrays.filter((a) => a.status !== "identical");
+  if (changed.length === 0) {
+    const why = d.arrays.length ? `bytes differ, all ${d.arrays.length} arrays bit-identical` : `SHA-256 ${code(shortHash(d.sha256Before))} → ${code(shortHash(d.sha256After))}`;
+    return [
+      `| ${name} | — | ${d.sizeBefore === d.sizeAfter ? bytes(d.sizeAfter) : `${bytes(d.sizeBefore)} → ${bytes(d.sizeAfter)}`} | ${why} | — | — | — | — |`
+    ];
+  }
+  return changed.map(
+    (a) => `| ${name} | ${a.name === "" ? "(array)" : code(a.name, 120)} | ${typeAndShape(a, f)} | ${differing(a)} | ${num(a.maxAbsDiff)} | ${num(a.maxRelDiff)} | ${ulp(a.maxUlp)} | ${nan2(a)} |`
+  );
+}
+function renderArtifactDiffs(diffs, opts = {}) {
+  const maxRows = opts.maxRows ?? 40;
+  const heading = opts.heading ?? "### Artifact differences";
+  const f = opts.escaper ?? GITHUB;
+  const { code, text } = f;
+  const out = heading ? [heading, ""] : [];
+  const differ = diffs.filter((d) => d.status !== "identical");
+  if (differ.length === 0) {
+    out.push(diffs.length ? `All ${diffs.length} artifacts are byte-identical.` : "No artifacts compared.");
+    return `${out.join("\n")}
+`;
+  }
+  const identical = diffs.length - differ.length;
+  out.push(
+    `${differ.length} of ${diffs.length} artifacts differ${identical ? ` (${identical} byte-identical)` : ""}.`,
+    ""
+  );
+  const rows = differ.flatMap((d) => rowsFor(d, f));
+  out.push(HEADER, RULE, ...rows.slice(0, maxRows));
+  if (rows.length > maxRows) out.push("", `…and ${rows.length - maxRows} more changed arrays (see the JSON report).`);
+  const details = [];
+  for (const d of differ) {
+    const same = d.arrays.filter((a) => a.status === "identical").length + d.arraysOmitted;
+    const changed = d.arrays.length - d.arrays.filter((a) => a.status === "identical").length;
+    if (changed > 0 && same > 0)
+      details.push(`${code(d.name)}: ${same} other ${same === 1 ? "array" : "arrays"} bit-identical.`);
+    const firsts = d.arrays.flatMap((a) => a.firstDifference ? [{ a, first: a.firstDifference }] : []).slice(0, 3);
+    for (const { a, first } of firsts) {
+      const dt = a.dtypeAfter ?? a.dtypeBefore;
+      details.push(
+        `${code(d.name)} ${a.name === "" ? "" : `${code(a.name, 120)} `}first differs at [${first.index.join(", ")}]: ${code(shortest(first.before, dt), 60)} → ${code(shortest(first.after, dt), 60)}`
+      );
+    }
+    for (const a of d.arrays)
+      if (a.note && a.status !== "identical")
+        details.push(`${code(d.name)} ${a.name === "" ? "" : `${code(a.name, 120)} `}${text(a.note, 300)}`);
+    for (const n of d.notes) details.push(`${code(d.name)}: ${text(n, 300)}`);
+  }
+  if (details.length) out.push("", ...details.slice(0, 20).map((l) => `- ${l}`));
+  if (details.length > 20) out.push(`- …and ${details.length - 20} more notes.`);
+  return `${out.join("\n")}
+`;
+}
+
+// src/util/downsample.ts
+function downsampleIndices(n, max, must) {
+  if (n <= max) return Array.from({ length: n }, (_, i) => i);
+  if (max < 2) return [must ?? 0];
+  const idx = Array.from({ length: max }, (_, k) => Math.round(k * (n - 1) / (max - 1)));
+  if (must !== void 0 && !idx.includes(must)) {
+    let best = 1;
+    let bestDistance = Infinity;
+    for (const [k, i] of idx.entries()) {
+      const distance = Math.abs(i - must);
+      if (k > 0 && k < idx.length - 1 && distance < bestDistance) [best, bestDistance] = [k, distance];
+    }
+    idx[best] = must;
+    idx.sort((x, y) => x - y);
+  }
+  return [...new Set(idx)];
+}
+function downsample(items, max, must) {
+  const keep = new Set(downsampleIndices(items.length, max, must));
+  return items.filter((_, i) => keep.has(i));
+}
+
+// src/report/curves.ts
+function mermaidSafe(name) {
+  const s = name.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 60);
+  return s === "" ? "_" : s;
+}
+function mermaidNumber(v) {
+  if (v === 0 || !Number.isFinite(v)) return "0";
+  const s = String(Number(v.toPrecision(10)));
+  if (!/e/i.test(s)) return s;
+  const abs = Math.abs(v);
+  if (abs >= 1) return BigInt(Math.round(v)).toString();
+  const digits = Math.min(100, Math.ceil(-Math.log10(abs)) + 9);
+  return v.toFixed(digits).replace(/\.?0+$/, "");
+}
+function renderCurveChart(plot, opts = {}) {
+  const [labelA, labelB] = opts.labels ?? ["run A", "run B"];
+  const f = opts.escaper ?? GITHUB;
+  const { points } = plot;
+  if (points.length === 0) return `_No steps where both runs logged a finite ${f.text(plot.metric)} to plot._
+`;
+  const divergence = plot.firstDivergence ?? null;
+  const mustIndex = divergence ? points.findIndex((p) => p[0] === divergence.step) : -1;
+  const picked = downsample(points, opts.maxPoints ?? 50, mustIndex === -1 ? void 0 : mustIndex);
+  const name = mermaidSafe(plot.metric);
+  const lines = [
+    "```mermaid",
+    "xychart-beta",
+    `    title "${name}"`,
+    `    x-axis "${mermaidSafe(plot.stepKey)}" [${picked.map((p) => `"${mermaidNumber(p[0])}"`).join(", ")}]`,
+    `    y-axis "${name}"`,
+    `    line [${picked.map((p) => mermaidNumber(p[1])).join(", ")}]`,
+    `    line [${picked.map((p) => mermaidNumber(p[2])).join(", ")}]`,
+    "```"
+  ];
+  const caption = [`First line: ${f.text(labelA, 80)}; second line: ${f.text(labelB, 80)}.`];
+  if (divergence)
+    caption.push(
+      `They first differ at ${f.text(plot.stepKey, 60)} ${divergence.step} (${String(divergence.a)} vs ${String(divergence.b)}).`
+    );
+  else caption.push("They agree at every common step.");
+  const total = plot.finiteSteps ?? points.length;
+  if (picked.length < total) caption.push(`${picked.length} of ${total} steps shown.`);
+  if (plot.nonFiniteSteps) caption.push(`${plot.nonFiniteSteps} steps with NaN or ±Infinity left out of the chart.`);
+  return `${lines.join("\n")}
+${f.small(caption.join(" "))}
+`;
+}
+function value(v) {
+  return typeof v === "number" ? String(v) : v === null ? "—" : v;
+}
+function renderCurveDivergences(divs, stepKey = "step", f = GITHUB) {
+  const diverged = divs.filter((d) => d.firstDivergentStep !== null);
+  if (diverged.length === 0) return `All ${divs.length} logged series agree at every common ${f.text(stepKey, 60)}.
+`;
+  const rows = diverged.map(
+    (d) => `| ${f.code(d.metric, 120)} | ${d.firstDivergentStep} | ${value(d.valueA)} | ${value(d.valueB)} | ${num(d.maxAbsDiff)} | ${d.stepsCompared} |`
+  );
+  const same = divs.length - diverged.length;
+  return `${[
+    `| Series | First divergent ${f.text(stepKey, 60)} | Run A | Run B | Max abs diff | Steps compared |`,
+    "|---|---|---|---|---|---|",
+    ...rows,
+    ...same ? ["", `${same} other series agree at every common ${f.text(stepKey, 60)}.`] : []
+  ].join("\n")}
+`;
+}
+
+// src/report/diagnosis.ts
+function renderDiagnosis(d, f, heading = "###") {
+  const out = [
+    `${heading} Diagnosis: seed ${d.seed} rerun (${d.runs} training runs)`,
+    "",
+    d.deterministic ? `**Deterministic** — ${f.text(d.evidence, 1e3)}` : `**Nondeterministic: ${d.cause}** — ${f.text(d.evidence, 1e3)}`
+  ];
+  if (d.factors.length) {
+    out.push("", "| Changed one at a time | Deterministic with it? |", "|---|---|");
+    for (const factor of d.factors) {
+      const verdict = factor.deterministic === null ? `not tried${factor.note ? ` (${f.text(factor.note)})` : ""}` : factor.deterministic ? "✅ yes" : "❌ no";
+      out.push(`| ${f.code(factor.name)} | ${verdict} |`);
+    }
+  }
+  if (d.differences.length) {
+    out.push("", "| What differed between two runs of the same seed | Run 1 | Run 2 | |", "|---|---|---|---|");
+    for (const x of d.differences.slice(0, 30)) {
+      const show2 = (v) => x.kind === "artifact" && typeof v === "string" ? f.code(shortHash(v)) : f.code(v);
+      out.push(`| ${x.kind} ${f.code(x.name)} | ${show2(x.before)} | ${show2(x.after)} | ${f.text(x.detail)} |`);
+    }
+  }
+  if (d.artifacts.some((a) => a.status !== "identical"))
+    out.push(
+      "",
+      renderArtifactDiffs(d.artifacts, { heading: `${heading}# Artifacts, tensor by tensor`, escaper: f }).trimEnd()
+    );
+  if (d.curves.length) {
+    out.push(
+      "",
+      `${heading}# Training curves`,
+      "",
+      renderCurveDivergences(d.curves, d.curvePlot?.stepKey, f).trimEnd()
+    );
+    if (d.curvePlot?.points.length)
+      out.push("", renderCurveChart(d.curvePlot, { labels: ["run 1", "run 2"], escaper: f }).trimEnd());
+  }
+  return out.join("\n");
+}
+
+// src/report/next-step.ts
+function lookFirst(report, f) {
+  const { data, config: config2, environment } = report.drift;
+  const files = config2.filter((c2) => c2.group !== "gate settings");
+  const settings = config2.filter((c2) => c2.group === "gate settings");
+  const d = data[0];
+  const c = files[0];
+  const s = settings[0];
+  const e = environment[0];
+  const more = (n) => n > 1 ? ` (and ${n - 1} more)` : "";
+  const dataLine = d && `Look first at the data file ${f.code(d.path)}: ${d.change}${d.detail ? `, ${f.text(d.detail)}` : ""}${more(data.length)}.`;
+  const configLine = c && `Look first at ${f.code(c.key)} in ${f.code(c.file)}: ${f.code(c.before)} → ${f.code(c.after)}${more(files.length)}.`;
+  const settingLine = s && `Look first at the gate setting ${f.code(s.key)}: ${f.code(s.before)} → ${f.code(s.after)}.`;
+  const envLine = e && `Look first at the environment: ${f.code(e.key)} ${f.code(e.before)} → ${f.code(e.after)}${more(environment.length)}.`;
+  const byCause = report.cause === "data" ? dataLine : report.cause === "config" ? configLine ?? settingLine : report.cause === "environment" ? envLine : void 0;
+  const first = byCause ?? dataLine ?? configLine ?? settingLine ?? envLine;
+  if (first) return first;
+  if (report.command === "check" && report.mode === "exact")
+    return "No data, config or environment drift: the code or its randomness changed. Run `repro-gate diagnose` to rerun one seed and find the first tensor that differs.";
+  return "No data, config or environment drift: look at the code this change touches.";
+}
+function nextStepLines(report, f, accept) {
+  if (report.command === "record" || !FAILING_VERDICTS.includes(report.verdict)) return [];
+  const baseline = f.code(report.baseline?.path ?? ".repro-gate/baseline.json");
+  const how = accept.via === "action" ? `If the change is intended, update the baseline: run the baseline-update workflow (it records and opens a pull request), or run \`repro-gate record\` and commit ${baseline}${accept.label ? ` in this pull request, then add the ${f.code(accept.label)} label` : ""}.` : `If the change is intended, accept it: run \`repro-gate record\` and commit ${baseline}.`;
+  const lines = [`- ${lookFirst(report, f)}`];
+  if (report.verdict === "inconclusive")
+    lines.push(
+      "- Inconclusive means a CI straddles a margin edge: more seeds narrow it (`seeds:`, or `seeds: {min, max}` to add them only when needed)."
+    );
+  return [...lines, `- ${how}`];
+}
+
+// src/report/markdown.ts
+var ICON = {
+  reproducible: "✅",
+  equivalent: "✅",
+  "no-drift": "✅",
+  recorded: "📝",
+  inconclusive: "⚠️",
+  drift: "⚠️",
+  "not-equivalent": "❌",
+  mismatch: "❌"
+};
+var DEFAULT_TRUNCATED = "Some detail sections were left out to fit the size limit; the job summary has the full report.";
+function signedNum(x) {
+  return x > 0 ? `+${num(x)}` : num(x);
+}
+function pValue(p) {
+  if (p === null) return "—";
+  return p < 1e-4 ? "<0.0001" : p.toFixed(4);
+}
+function marginText(m, f) {
+  if (m.margin === null) return "exact";
+  if (m.direction === "higher") return `≥ −${f.text(m.margin)}`;
+  if (m.direction === "lower") return `≤ +${f.text(m.margin)}`;
+  return `±${f.text(m.margin)}`;
+}
+function sample(s) {
+  return `${num(s.mean)} ± ${num(s.sd, 2)}`;
+}
+function ciLabel(report) {
+  const seq = report.sequential;
+  const alpha = seq ? seq.alphaPerLook[seq.stoppedAtLook - 1] ?? report.alpha : report.alpha;
+  return `${Number(((1 - 2 * alpha) * 100).toPrecision(3))}% CI`;
+}
+function failingFirst(metrics) {
+  const rank = (m) => !FAILING_VERDICTS.includes(m.verdict) ? 2 : m.verdict === "inconclusive" ? 1 : 0;
+  return [...metrics].sort((a, b) => rank(a) - rank(b));
+}
+function metricsTable(report, f) {
+  const first = report.metrics[0];
+  if (!first) return "";
+  const exact = report.mode === "exact";
+  const rows = failingFirst(report.metrics).map((m) => {
+    const verdict = `${ICON[m.verdict]} ${m.verdict}${m.degenerate ? " (zero spread)" : ""}`;
+    const cells = [f.code(m.name), sample(m.baseline), sample(m.candidate), signedNum(m.diff)];
+    if (!exact) cells.push(m.ci ? `[${num(m.ci[0])}, ${num(m.ci[1])}]` : "—", marginText(m, f), pValue(m.p));
+    return `| ${[...cells, verdict].join(" | ")} |`;
+  });
+  const sides = `Baseline (n=${first.baseline.n}) | This run (n=${first.candidate.n})`;
+  const header = exact ? `| Metric | ${sides} | Difference | Verdict |
+|---|---|---|---|---|` : `| Metric | ${sides} | Difference | ${ciLabel(report)} | Margin | p | Verdict |
+|---|---|---|---|---|---|---|---|`;
+  return [header, ...rows].join("\n");
+}
+function count2(n) {
+  return n.toLocaleString("en-US");
+}
+function folderTable(data, f) {
+  const folders = countByFolder(data);
+  const shown = folders.slice(0, DATA_ROWS_SHOWN);
+  const rest = folders.slice(DATA_ROWS_SHOWN);
+  const sum = (k) => count2(rest.reduce((n, c) => n + c[k], 0));
+  return [
+    "| Folder | Added | Removed | Modified |",
+    "|---|---|---|---|",
+    ...shown.map((c) => `| ${f.code(c.folder)} | ${count2(c.added)} | ${count2(c.removed)} | ${count2(c.modified)} |`),
+    ...rest.length ? [`| … ${count2(rest.length)} more folders | ${sum("added")} | ${sum("removed")} | ${sum("modified")} |`] : []
+  ];
+}
+var STRIP_NAME_CHARS = 32;
+function stripBlock(report, f) {
+  const lines = failingFirst(report.metrics).flatMap((m) => {
+    const strip = ciStrip(m);
+    return strip === void 0 ? [] : [{ name: m.name, strip, verdict: `${ICON[m.verdict]} ${m.verdict}` }];
+  });
+  if (!lines.length) return void 0;
+  const cut = (name) => name.length > STRIP_NAME_CHARS ? `${name.slice(0, STRIP_NAME_CHARS - 1)}…` : name;
+  const width = Math.max(...lines.map((l) => cut(l.name).length));
+  const body = lines.map((l) => `${f.text(cut(l.name).padEnd(width), 1e3)}  ${l.strip}  ${l.verdict}`).join("\n");
+  const legend = `${ciLabel(report)} against the margin band: │ its edges, ─ inside, · outside, [■] the CI.`;
+  return f === GITHUB ? `${legend}
+<pre>
+${body}
+</pre>` : `${legend}
+\`\`\`
+${body}
+\`\`\``;
+}
+function settingsTable(settings, f) {
+  return [
+    "| Setting | Before | After |",
+    "|---|---|---|",
+    ...settings.map((c) => `| ${f.code(c.key)} | ${f.code(c.before)} | ${f.code(c.after)} |`)
+  ].join("\n");
+}
+function baselineChangeLines(change, f) {
+  const lines = [`**⚠️ This change updates the ${change.changed.join(" and the ")}.** ${f.text(change.why, 1e3)}`];
+  if (change.verdictAgainstBase !== null) {
+    const mark = (v) => `${ICON[v]} ${v}`;
+    const follows = (side) => change.follows === side ? " ← decides" : "";
+    lines.push(
+      "",
+      "| Compared with | Verdict |",
+      "|---|---|",
+      `| the base commit ${f.code(shortHash(change.base))} | ${mark(change.verdictAgainstBase)}${follows("base")} |`,
+      `| this change's baseline and settings | ${mark(change.verdictAgainstChange)}${follows("change")} |`
+    );
+  }
+  if (change.settings.length) lines.push("", settingsTable(change.settings, f));
+  return lines;
+}
+function mismatchValue(m, v) {
+  if (m.kind !== "artifact" || typeof v !== "string") return v;
+  if (/^[0-9a-f]{64}$/.test(v)) return shortHash(v);
+  return v.replace(/ ([0-9a-f]{64})$/, (_, h) => ` ${shortHash(h)}`);
+}
+function cacheLine(cache2) {
+  const seeds = (list) => list.length ? list.join(", ") : "none";
+  return `Run cache (${cache2.store}, key \`${cache2.key}\`): trained ${seeds(cache2.trained)}; reused ${seeds(cache2.reused)}.`;
+}
+function sections(report, f, opts) {
+  const out = [];
+  const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`];
+  if (report.baselineChange) head.push("", ...baselineChangeLines(report.baselineChange, f));
+  head.push("", `**${f.text(report.summary, 1e3)}**`);
+  if (report.cause)
+    head.push("", `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? "", 1e3)}`);
+  if (report.metrics.length) head.push("", metricsTable(report, f));
+  const strips = stripBlock(report, f);
+  if (strips) head.push("", strips);
+  const recorded = report.recorded ?? [];
+  const [firstRecorded] = recorded;
+  if (firstRecorded) {
+    head.push(
+      "",
+      `| Metric | Recorded (n=${firstRecorded.n}) |`,
+      "|---|---|",
+      ...recorded.map((m) => `| ${f.code(m.name)} | ${sample(m)} |`)
+    );
+  }
+  if (report.sequential) head.push("", `Sequential seeds: ${f.text(report.sequential.reason, 1e3)}`);
+  if (report.cache) head.push("", cacheLine(report.cache));
+  const next = nextStepLines(report, f, opts.accept ?? { via: "cli" });
+  if (next.length) head.push("", "**Next step**", ...next);
+  out.push({ body: head.join("\n") });
+  const { data, environment } = report.drift;
+  const settings = report.drift.config.filter((c) => c.group === "gate settings");
+  const config2 = report.drift.config.filter((c) => c.group !== "gate settings");
+  if (report.command !== "record") {
+    if (data.length + settings.length + config2.length + environment.length === 0) {
+      out.push({ body: "### Drift\nNo data, config or environment drift since the baseline." });
+    } else {
+      out.push({ body: "### Drift\nListed in the order to suspect it: data, then config, then environment." });
+    }
+  }
+  if (data.length) {
+    const rows = rowsShown(data);
+    const row = (d) => `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ""} | ${f.code(shortHash(d.before))} | ${f.code(shortHash(d.after))} |`;
+    const table = ["| File | Change | Before (SHA-256) | After (SHA-256) |", "|---|---|---|---|", ...rows.map(row)];
+    out.push({
+      dropRank: 4,
+      body: [
+        `#### Data (${count2(data.length)})`,
+        ...data.length > rows.length ? [
+          ...folderTable(data, f),
+          "",
+          `The first ${rows.length} of ${count2(data.length)} (all of them are in the JSON report, \`drift.data\`):`
+        ] : [],
+        ...table
+      ].join("\n")
+    });
+  }
+  if (settings.length) {
+    out.push({
+      dropRank: 3,
+      body: [`#### Gate settings (${settings.length}, ${f.code(settings[0]?.file)})`, settingsTable(settings, f)].join(
+        "\n"
+      )
+    });
+  }
+  if (config2.length) {
+    out.push({
+      dropRank: 3,
+      body: [
+        `#### Config (${config2.length})`,
+        "| File | Key | Before | After |",
+        "|---|---|---|---|",
+        ...config2.map((c) => `| ${f.code(c.file)} | ${f.code(c.key)} | ${f.code(c.before)} | ${f.code(c.after)} |`)
+      ].join("\n")
+    });
+  }
+  if (environment.length) {
+    const table = [
+      "| Key | Before | After |",
+      "|---|---|---|",
+      ...environment.map((e) => `| ${f.code(e.key)} | ${f.code(e.before)} | ${f.code(e.after)} |`)
+    ].join("\n");
+    out.push({
+      dropRank: 0,
+      body: environment.length > 8 ? `#### Environment (${environment.length})
+<details><summary>Show all ${environment.length} changes</summary>
+
+${table}
+
+</details>` : `#### Environment (${environment.length})
+${table}`
+    });
+  }
+  if (report.mismatches.length) {
+    out.push({
+      dropRank: 1,
+      body: [
+        "### What differed",
+        "| Seed | Kind | Name | Baseline | This run |",
+        "|---|---|---|---|---|",
+        ...report.mismatches.map(
+          (m) => `| ${m.seed} | ${m.kind} | ${f.code(m.name)}${m.key === void 0 ? "" : ` › ${f.code(m.key)}`} | ${f.code(mismatchValue(m, m.baseline))} | ${f.code(mismatchValue(m, m.candidate))} |`
+        )
+      ].join("\n")
+    });
+  }
+  if (report.diagnosis) out.push({ dropRank: 2, body: renderDiagnosis(report.diagnosis, f) });
+  if (report.lint?.length) {
+    out.push({
+      dropRank: 1,
+      body: ["### Determinism checklist", ...report.lint.map((l) => `- ${f.text(l, 1e3)}`)].join("\n")
+    });
+  }
+  if (report.warnings.length) {
+    out.push({
+      dropRank: 2,
+      body: ["### Warnings", ...report.warnings.map((w) => `- ${f.text(w.message, 1e3)}`)].join("\n")
+    });
+  }
+  const footer = [`repro-gate ${f.text(report.tool.version)}`];
+  if (report.baseline)
+    footer.push(
+      `baseline ${f.code(report.baseline.path)} recorded ${f.text(report.baseline.recordedAt)}${report.baseline.commit ? ` at ${f.code(shortHash(report.baseline.commit))}` : ""}`
+    );
+  if (report.commit) footer.push(`this run at ${f.code(shortHash(report.commit))}`);
+  if (report.seeds.length) footer.push(`seeds ${report.seeds.join(", ")}`);
+  if (opts.runUrl && f === GITHUB) footer.push(`[workflow run](${opts.runUrl})`);
+  out.push({ body: f.small(footer.join(" · ")) });
+  return out;
+}
+function escaperFor(format) {
+  return format === "terminal" ? TERMINAL : GITHUB;
+}
+function renderMarkdown(report, opts = {}) {
+  const all = sections(report, escaperFor(opts.format), opts);
+  const join2 = (parts) => `${parts.map((s) => s.body).join("\n\n")}
+`;
+  let body = join2(all);
+  if (opts.maxLength === void 0 || body.length <= opts.maxLength) return body;
+  const note2 = { body: `> ${opts.truncatedNote ?? DEFAULT_TRUNCATED}` };
+  const kept = [...all];
+  const droppable = all.flatMap((section) => section.dropRank === void 0 ? [] : [{ section, rank: section.dropRank }]).sort((a, b) => a.rank - b.rank);
+  for (const { section } of droppable) {
+    if (body.length <= opts.maxLength) break;
+    kept.splice(kept.indexOf(section), 1);
+    body = join2([...kept.slice(0, -1), note2, ...kept.slice(-1)]);
+  }
+  if (body.length <= opts.maxLength) return body;
+  const footer = kept[kept.length - 1]?.body ?? "";
+  const tail = `
+
+${note2.body}
+
+${footer}
+`;
+  const text = kept.slice(0, -1).map((s) => s.body).join("\n\n");
+  const closePre = "\n</pre>";
+  const room = Math.max(0, opts.maxLength - tail.length - closePre.length);
+  const head = text.slice(0, Math.max(text.lastIndexOf("\n", room), 0));
+  return `${head}${head.lastIndexOf("<pre>") > head.lastIndexOf("</pre>") ? closePre : ""}${tail}`;
+}
 
 // src/cli-style.ts
 function wantsColour(env, isTTY) {
@@ -31528,7 +31620,7 @@ function robustTost(input2) {
   const d = new Float64Array(mn);
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) d[i * n + j] = candidate[i] - baseline[j];
   d.sort();
-  const estimate = mn % 2 ? d[(mn - 1) / 2] : (d[mn / 2 - 1] + d[mn / 2]) / 2;
+  const estimate2 = mn % 2 ? d[(mn - 1) / 2] : (d[mn / 2 - 1] + d[mn / 2]) / 2;
   const exact = mn <= EXACT_MAX_PAIRS;
   const cdf = exact ? mannWhitneyCdf(m, n) : void 0;
   const sigma = Math.sqrt(mn * (m + n + 1) / 12);
@@ -31575,7 +31667,7 @@ function robustTost(input2) {
     method: "hodges-lehmann",
     n1: m,
     n2: n,
-    estimate,
+    estimate: estimate2,
     medianDiff: median(candidate) - median(baseline),
     ci,
     ciLevel: 1 - 2 * alpha,
@@ -32271,7 +32363,7 @@ function compareSequentialLook(plan, lookIndex, baseline, candidate, specs) {
     default:
       why = `${names("continue")} not decided yet`;
   }
-  const reason = combined.decision === "continue" ? `Look ${lookIndex + 1} of ${K} (${runsUsed} seeds, ${level}): ${why}; continuing to ${plan.looks[lookIndex + 1]} seeds.` : `Stopped at look ${lookIndex + 1} of ${K} after ${runsUsed} of up to ${maxRuns} seeds (${level}): ${why}` + (saved > 0 ? `; ${plural(saved, "training run")} saved.` : ".");
+  const reason = combined.decision === "continue" ? `Look ${lookIndex + 1} of ${K} (${runsUsed} seeds, ${level}): ${why}; continuing to ${plan.looks[lookIndex + 1]} seeds.` : `Stopped at look ${lookIndex + 1} of ${K} after ${runsUsed} of up to ${maxRuns} seeds (${level}): ${why}` + (saved > 0 ? `; ${plural2(saved, "training run")} saved.` : ".");
   return {
     decision: combined.decision,
     metrics,
@@ -34464,12 +34556,34 @@ function inertLogLines(text) {
 }
 
 // src/util/logger.ts
-var stderrLogger = {
-  info: (text) => process.stderr.write(`${inertLogLines(text).join("\n")}
-`),
-  warn: (text) => process.stderr.write(`${inertLogLines(`warning: ${text}`).join("\n")}
-`)
-};
+var CLEAR_LINE = "\r\x1B[2K";
+function streamLogger(stream) {
+  let live = "";
+  const write = (text) => {
+    if (live) stream.write(CLEAR_LINE);
+    stream.write(`${inertLogLines(text).join("\n")}
+`);
+    if (live) stream.write(live);
+  };
+  return {
+    info: (text) => write(text),
+    warn: (text) => write(`warning: ${text}`),
+    progress: (line, final) => {
+      const text = inertLogLines(line).join(" ");
+      if (!stream.isTTY) {
+        stream.write(`${text}
+`);
+        return;
+      }
+      stream.write(`${CLEAR_LINE}${text}${final ? "\n" : ""}`);
+      live = final ? "" : text;
+    },
+    get liveProgress() {
+      return stream.isTTY === true;
+    }
+  };
+}
+var stderrLogger = streamLogger(process.stderr);
 
 // src/fingerprint/git.ts
 import { execFile } from "node:child_process";
@@ -35015,7 +35129,7 @@ async function fingerprintData(entries2, root, opts = {}) {
     const cache3 = opts.statCache ? await loadStatCache(opts.statCache, warn) : void 0;
     if (!list.length) return { results: void 0, cache: cache3 };
     const [rel, f] = list[0];
-    const others = list.length > 1 ? ` and ${plural(list.length - 1, "other file")}` : "";
+    const others = list.length > 1 ? ` and ${plural2(list.length - 1, "other file")}` : "";
     checkTime(() => `hashing ${rel} (data: entry "${f.entry}")${others}`);
     const paths = list.map(([, x]) => x.abs);
     pool = hashInPool(paths, cache3 ? paths.map((p) => cache3.entries.get(p) ?? "") : [], deadline, opts.threads);
@@ -35027,7 +35141,7 @@ async function fingerprintData(entries2, root, opts = {}) {
     return { results, cache: cache3 };
   })();
   let timer;
-  const clock = new Promise((_, reject) => {
+  const clock2 = new Promise((_, reject) => {
     timer = setTimeout(
       () => {
         const busy = (pool?.busy() ?? []).map((i) => {
@@ -35042,7 +35156,7 @@ async function fingerprintData(entries2, root, opts = {}) {
   });
   let done;
   try {
-    done = await Promise.race([work, clock]);
+    done = await Promise.race([work, clock2]);
   } finally {
     clearTimeout(timer);
   }
@@ -36938,7 +37052,7 @@ function runDifferences(a, b) {
         name,
         before: entry.sha256,
         after: other.sha256,
-        detail: tensors.length ? `${plural(tensors.length, "tensor")} differ (${listSome(tensors)})` : `metadata only: ${listSome(values)} (every tensor bit-identical)`
+        detail: tensors.length ? `${plural2(tensors.length, "tensor")} differ (${listSome(tensors)})` : `metadata only: ${listSome(values)} (every tensor bit-identical)`
       });
       continue;
     }
@@ -37036,7 +37150,7 @@ async function diagnose(ctx, seed) {
     factors.push({ name: spec.name, env: spec.env, deterministic });
     fixedBy ??= deterministic ? spec : void 0;
   }
-  const what = `${plural(differences.length, "value")} (${differences.slice(0, 3).map((d) => d.name).join(", ")}${differences.length > 3 ? ", …" : ""})`;
+  const what = `${plural2(differences.length, "value")} (${differences.slice(0, 3).map((d) => d.name).join(", ")}${differences.length > 3 ? ", …" : ""})`;
   const evidence = fixedBy?.singleProcess ? `seed ${seed} run twice differs in ${what}; as one process (world size 1 instead of ${worldSize(config2)}) it is deterministic: the ranks combine their results in an order that changes from run to run (gradients or metrics added in arrival order, a reduction whose algorithm depends on timing, data sharded by arrival). Combine in a fixed order (DistributedDataParallel or all_reduce rather than point-to-point sums as messages arrive; gather, then sum by rank)${config2.train.distributed?.backend === "nccl" ? ", and pin NCCL_ALGO and NCCL_PROTO in train.env" : ""}.` : fixedBy ? `seed ${seed} run twice differs in ${what}; with ${fixedBy.name} it is deterministic: add ${Object.entries(
     fixedBy.env
   ).map(([k, v]) => `${k}: "${v}"`).join(
@@ -38175,45 +38289,45 @@ function buildReport(context, fields) {
 function dataCounts(data) {
   const lineage = data.filter((d) => d.lineage).length;
   const files = data.length - lineage;
-  return [files && plural(files, "data file"), lineage && plural(lineage, "data lineage part")];
+  return [files && plural2(files, "data file"), lineage && plural2(lineage, "data lineage part")];
 }
 function summarySentence(input2, metrics, drift2) {
   const n = input2.candidate?.length ?? 0;
   const driftCount = drift2.data.length + drift2.config.length + drift2.environment.length;
   switch (input2.verdict) {
     case "recorded":
-      return `Recorded a new baseline from ${plural(n, "seed")} in ${input2.config.mode} mode.`;
+      return `Recorded a new baseline from ${plural2(n, "seed")} in ${input2.config.mode} mode.`;
     case "no-drift":
       return "No data, config or environment drift since the baseline.";
     case "drift":
       return `Drift since the baseline: ${[
         ...dataCounts(drift2.data),
-        drift2.config.length && plural(drift2.config.length, "config key"),
-        drift2.environment.length && plural(drift2.environment.length, "environment fact")
+        drift2.config.length && plural2(drift2.config.length, "config key"),
+        drift2.environment.length && plural2(drift2.environment.length, "environment fact")
       ].filter(Boolean).join(", ")} changed.`;
     case "reproducible":
-      return `Training reproduces exactly: every metric${input2.config.artifacts.length ? " and artifact" : ""} is bit-identical over ${plural(n, "seed")}.`;
+      return `Training reproduces exactly: every metric${input2.config.artifacts.length ? " and artifact" : ""} is bit-identical over ${plural2(n, "seed")}.`;
     case "mismatch": {
       const seeds = new Set(input2.mismatches?.map((m) => m.seed));
-      return `Training does not reproduce exactly: ${plural(input2.mismatches?.length ?? 0, "value")} differ across ${plural(seeds.size, "seed")}.`;
+      return `Training does not reproduce exactly: ${plural2(input2.mismatches?.length ?? 0, "value")} differ across ${plural2(seeds.size, "seed")}.`;
     }
     default: {
       const counts = (v) => metrics.filter((m) => m.verdict === v).length;
       const design = input2.config.robust ? "rank-based" : input2.config.paired ? "paired" : "Welch";
-      const tail = `(${plural(n, "seed")}, ${design} TOST, α = ${input2.config.alpha})`;
-      const extra = driftCount ? `; ${plural(driftCount, "drift item")} listed below` : "";
+      const tail = `(${plural2(n, "seed")}, ${design} TOST, α = ${input2.config.alpha})`;
+      const extra = driftCount ? `; ${plural2(driftCount, "drift item")} listed below` : "";
       if (input2.verdict === "equivalent")
-        return `Training reproduces: all ${plural(metrics.length, "metric")} equivalent within their margins ${tail}${extra}.`;
+        return `Training reproduces: all ${plural2(metrics.length, "metric")} equivalent within their margins ${tail}${extra}.`;
       if (input2.verdict === "not-equivalent")
-        return `Training does not reproduce: ${counts("not-equivalent")} of ${plural(metrics.length, "metric")} outside the margin ${tail}.`;
-      return `Inconclusive: ${counts("inconclusive")} of ${plural(metrics.length, "metric")} could not be shown equivalent with this many seeds ${tail}.`;
+        return `Training does not reproduce: ${counts("not-equivalent")} of ${plural2(metrics.length, "metric")} outside the margin ${tail}.`;
+      return `Inconclusive: ${counts("inconclusive")} of ${plural2(metrics.length, "metric")} could not be shown equivalent with this many seeds ${tail}.`;
     }
   }
 }
 function cacheSentence(cache2) {
   if (!cache2?.reused.length) return "";
   const n = cache2.reused.length + cache2.trained.length;
-  const what = cache2.reused.length === n ? `All ${plural(n, "seed")} reused from the run cache` : `${cache2.reused.length} of ${plural(n, "seed")} reused from the run cache`;
+  const what = cache2.reused.length === n ? `All ${plural2(n, "seed")} reused from the run cache` : `${cache2.reused.length} of ${plural2(n, "seed")} reused from the run cache`;
   return ` ${what} (key ${cache2.key}): nothing that affects training changed.`;
 }
 
@@ -38425,6 +38539,76 @@ function slotThreads(slot) {
   return b === void 0 ? 1 : (b ?? 0) - (a ?? 0) + 1;
 }
 
+// src/util/progress.ts
+var SeedProgress = class {
+  /**
+   * @param total     seeds this verb trains
+   * @param startedAt when the verb started (ms)
+   * @param parallel  how many seeds train at once
+   * @param before    seeds an earlier stage already trained (a sequential plan's looks): counted
+   *                  in "seed k/total", not timed here
+   */
+  constructor(total, startedAt, parallel = 1, before = 0) {
+    this.total = total;
+    this.startedAt = startedAt;
+    this.parallel = parallel;
+    this.before = before;
+  }
+  total;
+  startedAt;
+  parallel;
+  before;
+  started = /* @__PURE__ */ new Map();
+  durations = [];
+  start(seed, now) {
+    this.started.set(seed, now);
+  }
+  finish(seed, now) {
+    const t0 = this.started.get(seed);
+    if (t0 === void 0) return;
+    this.started.delete(seed);
+    this.durations.push(now - t0);
+  }
+  get finished() {
+    return this.durations.length;
+  }
+  /** Milliseconds still to go, or undefined before any seed has finished (nothing to estimate from). */
+  remainingMs(now) {
+    if (!this.durations.length) return void 0;
+    const mean = this.durations.reduce((a, b) => a + b, 0) / this.durations.length;
+    const left = this.total - this.before - this.durations.length;
+    let running = 0;
+    for (const t0 of this.started.values()) running += Math.min(now - t0, mean * 0.95);
+    return Math.max(0, (mean * left - running) / Math.max(1, Math.min(this.parallel, left || 1)));
+  }
+  /** The line to show: the seed being worked on (how many have started) of all, time so far, and the estimate. */
+  line(now) {
+    const done = this.before + this.durations.length;
+    const current = Math.min(this.total, done + this.started.size);
+    const parts = [
+      done === this.total ? `${this.total}/${this.total} seeds done` : `seed ${Math.max(1, current)}/${this.total}`,
+      `${clock(now - this.startedAt)} elapsed`
+    ];
+    const left = done === this.total ? void 0 : this.remainingMs(now);
+    if (left !== void 0) parts.push(`~${estimate(left)} left`);
+    return parts.join(" · ");
+  }
+};
+function clock(ms) {
+  const s = Math.max(0, Math.floor(ms / 1e3));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
+}
+function estimate(ms) {
+  const s = Math.round(ms / 1e3);
+  if (s < 60) return `${Math.max(1, Math.round(s / 10) * 10 || s)}s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m}m`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
+}
+
 // src/gate/seed-runs.ts
 function runsDir(s, verb) {
   return path22.join(s.stateDir, "runs", verb);
@@ -38478,33 +38662,53 @@ async function oneSeed(s, verb, seed, cache2, slot) {
   }
   return run;
 }
-async function seedRuns(s, verb, seeds, cache2) {
+async function seedRuns(s, verb, seeds, opts = {}) {
+  const { cache: cache2 } = opts;
+  const stage = opts.stage ?? { before: 0, total: seeds.length };
   const parallel = Math.min(s.config.train.parallel, seeds.length);
-  if (parallel < 2) {
-    const records2 = [];
-    for (const seed of seeds) records2.push(await oneSeed(s, verb, seed, cache2));
-    return records2;
-  }
-  const gpus = s.config.train.gpus;
-  const gpuCount = gpus === "none" ? void 0 : gpus === "all" ? await countGpus() : gpus;
-  const slots = planSlots(parallel, availableParallelism(), gpuCount);
-  const records = new Array(seeds.length);
-  let next = 0;
-  let failure2;
-  await Promise.all(
-    slots.map(async (slot) => {
-      while (!failure2 && next < seeds.length) {
-        const i = next++;
-        try {
-          records[i] = await oneSeed(s, verb, seeds[i], cache2, slot);
-        } catch (err) {
-          failure2 ??= { err };
+  const progress = new SeedProgress(stage.total, Date.now(), Math.max(parallel, 1), stage.before);
+  const show2 = () => s.log.progress?.(progress.line(Date.now()), progress.finished === seeds.length);
+  const ticker = s.log.liveProgress ? setInterval(show2, 1e3) : void 0;
+  ticker?.unref();
+  const one = async (seed, slot) => {
+    progress.start(seed, Date.now());
+    show2();
+    const run = () => oneSeed(s, verb, seed, cache2, slot);
+    const record3 = await (s.log.group && parallel < 2 ? s.log.group(`repro-gate ${verb}: seed ${seed}`, run) : run());
+    progress.finish(seed, Date.now());
+    show2();
+    return record3;
+  };
+  try {
+    if (parallel < 2) {
+      const records2 = [];
+      for (const seed of seeds) records2.push(await one(seed));
+      return records2;
+    }
+    const gpus = s.config.train.gpus;
+    const gpuCount = gpus === "none" ? void 0 : gpus === "all" ? await countGpus() : gpus;
+    const slots = planSlots(parallel, availableParallelism(), gpuCount);
+    const records = new Array(seeds.length);
+    let next = 0;
+    let failure2;
+    await Promise.all(
+      slots.map(async (slot) => {
+        while (!failure2 && next < seeds.length) {
+          const i = next++;
+          try {
+            records[i] = await one(seeds[i], slot);
+          } catch (err) {
+            failure2 ??= { err };
+          }
         }
-      }
-    })
-  );
-  if (failure2) throw failure2.err;
-  return records;
+      })
+    );
+    if (failure2) throw failure2.err;
+    return records;
+  } finally {
+    clearInterval(ticker);
+    if (progress.finished < seeds.length) s.log.progress?.(progress.line(Date.now()), true);
+  }
 }
 function diagnoseContext(s) {
   return {
@@ -39540,7 +39744,7 @@ async function trainAndCompare(s, baseline, cache2) {
   if (config2.mode === "statistical" && config2.sequential) return trainSequential(s, baseline, cache2);
   const before = powerWarnings(config2, baseline);
   for (const w of before) log.warn(w.message);
-  const candidate = await seedRuns(s, "check", config2.seeds, cache2);
+  const candidate = await seedRuns(s, "check", config2.seeds, { cache: cache2 });
   return compareCandidate(config2, baseline, candidate, before);
 }
 async function trainSequential(s, baseline, cache2) {
@@ -39561,7 +39765,9 @@ async function trainSequential(s, baseline, cache2) {
   for (const w of warnings) log.warn(w.message);
   const candidate = [];
   for (let look = 0; ; look++) {
-    candidate.push(...await seedRuns(s, "check", config2.seeds.slice(candidate.length, plan.looks[look]), cache2));
+    const stage = { before: candidate.length, total: plan.looks[lastLook] ?? config2.seeds.length };
+    const seeds = config2.seeds.slice(candidate.length, plan.looks[look]);
+    candidate.push(...await seedRuns(s, "check", seeds, { cache: cache2, stage }));
     const r = compareSequentialLook(plan, look, baseline.runs, candidate, config2.metrics);
     log.info(r.summary.reason);
     if (r.decision !== "continue" || look === lastLook) {
@@ -39652,7 +39858,7 @@ async function record2(req) {
     const { fingerprints, context } = await observe(s, { training: true });
     const inputsBefore = await snapshotInputs(s);
     const cache2 = await openSeedCache(s, fingerprints, context.commit, "save");
-    const runs = await seedRuns(s, "record", config2.seeds, cache2);
+    const runs = await seedRuns(s, "record", config2.seeds, { cache: cache2 });
     const warnings = [...await inputsModified(s, inputsBefore), ...s.notes];
     return writeRecorded(context, { runs, fingerprints, warnings, cache: cacheUse(cache2) }, (m) => s.log.info(m));
   });
@@ -40163,7 +40369,7 @@ async function trainShard(command, req) {
   const { index, count: count3 } = req.shard;
   if (!seeds.length)
     throw new GateError(
-      `Shard ${index} of ${count3} has no seeds: the config trains ${plural(config2.seeds.length, "seed")}.`,
+      `Shard ${index} of ${count3} has no seeds: the config trains ${plural2(config2.seeds.length, "seed")}.`,
       `Use at most ${config2.seeds.length} shards.`
     );
   const file2 = req.resultPath ? path30.resolve(req.cwd, req.resultPath) : path30.join(stateDir(config2), "shards", `shard-${index}-of-${count3}.json`);
@@ -40173,7 +40379,7 @@ async function trainShard(command, req) {
     const { fingerprints, context } = await observe(s, { training: true });
     const before = await snapshotInputs(s);
     const cache2 = await openSeedCache(s, fingerprints, context.commit, command === "check" ? "reuse" : "save");
-    const runs = await seedRuns(s, command, seeds, cache2);
+    const runs = await seedRuns(s, command, seeds, { cache: cache2 });
     const notes = [...await inputsModified(s, before), ...s.notes];
     const result = {
       schemaVersion: SHARD_SCHEMA_VERSION,
@@ -40194,7 +40400,7 @@ async function trainShard(command, req) {
     await writeAtomically(file2, `${JSON.stringify(result, null, 2)}
 `);
     s.log.info(
-      `Shard ${index} of ${count3}: trained ${plural(seeds.length, "seed")} (${seeds.join(", ")}); result written to ${file2}. Run \`repro-gate aggregate\` on every shard's result.`
+      `Shard ${index} of ${count3}: trained ${plural2(seeds.length, "seed")} (${seeds.join(", ")}); result written to ${file2}. Run \`repro-gate aggregate\` on every shard's result.`
     );
     return { result, file: file2 };
   });

@@ -52,8 +52,14 @@ function main(argv: string[]): void {
     process.exit(2);
   }
   const report = reportSchema.parse(JSON.parse(readFileSync(input, 'utf8')));
-  // Exactly what the action posts: the hidden marker, then the body rendered to fit the limit.
-  const body = composeBody(commentMarker(commentKey(configPath)), (maxLength) => renderMarkdown(report, { maxLength }));
+  // What the action posts: the hidden marker, then the body rendered to fit the limit (with an example run link).
+  const body = composeBody(commentMarker(commentKey(configPath)), (maxLength) =>
+    renderMarkdown(report, {
+      maxLength,
+      accept: { via: 'action', label: 'baseline-update' },
+      runUrl: 'https://github.com/acme/ml/actions/runs/4242',
+    }),
+  );
   writeFileSync(`${output.replace(/\.html?$/i, '')}.md`, body);
   const html = execFileSync('npx', ['--yes', MARKED, '--gfm'], { input: body, encoding: 'utf8', maxBuffer: 64 << 20 });
   const page = `<!doctype html>

@@ -108,6 +108,16 @@ describe('check (built bundle, real gate)', () => {
     expect(ok.outputs.verdict).toBe('reproducible');
     expect(JSON.parse(readFileSync(ok.outputs['report-json']!, 'utf8')).pullRequest).toBe(7);
     expect(ok.summary).toMatch(/reproducible/);
+    // Each seed's training output folded into its own group, progress lines between them.
+    const groups = ok.stdout.split('\n').filter((l) => /^::(end)?group::/.test(l));
+    expect(groups).toEqual([
+      '::group::repro-gate check: seed 0',
+      '::endgroup::',
+      '::group::repro-gate check: seed 1',
+      '::endgroup::',
+    ]);
+    expect(ok.stdout).toMatch(/^seed 2\/2 · \d+s elapsed · ~\d+s left$/m);
+    expect(ok.stdout).toMatch(/^2\/2 seeds done · \d+s elapsed$/m);
     expect(gh.writes().map((w) => w.method)).toEqual(['POST']);
     const [, ours] = gh.commentsOn('acme', 'ml', 7);
     expect(ours!.user).toEqual(ACTIONS_BOT_USER);
@@ -118,8 +128,12 @@ describe('check (built bundle, real gate)', () => {
     const bad = await check(ws);
     expect(bad.exitCode).toBe(1);
     expect(bad.outputs.verdict).toBe('mismatch');
-    expect(bad.errors).toHaveLength(1);
-    expect(bad.errors[0]).toMatch(/^repro-gate: mismatch — [^\n]+$/);
+    // The drifted key, annotated on its line of the diff (properties escaped as the runner reads them), then the failure.
+    expect(bad.stdout).toContain(
+      '::error title=repro-gate%3A config modified since the baseline,file=example/params.json,line=2::learning_rate: 0.05 → 0.005. Most likely cause of the mismatch.\n',
+    );
+    expect(bad.errors).toHaveLength(2);
+    expect(bad.errors[1]).toMatch(/^repro-gate: mismatch — [^\n]+$/);
     // One more write, an edit of our comment; no new comment.
     expect(gh.writes().map((w) => `${w.method} ${w.path}`)).toEqual([
       'POST /repos/acme/ml/issues/7/comments',
@@ -134,6 +148,11 @@ describe('check (built bundle, real gate)', () => {
     expect(body).toMatch(/Most likely cause: config/);
     expect(body).toMatch(/\| params\.json \| learning_rate \| 0\.05 \| 0\.005 \|/);
     expect(plain(bad.summary)).toMatch(/\| params\.json \| learning_rate \| 0\.05 \| 0\.005 \|/);
+    // What to do next, and where the run is.
+    expect(body).toContain('- Look first at learning_rate in params.json: 0.05 → 0.005.');
+    expect(body).toMatch(/run the baseline-update workflow .* then add the baseline-update label\./);
+    expect(body).toContain('[workflow run](https://github.com/acme/ml/actions/runs/4242)');
+    expect(plain(bad.summary)).toContain('[workflow run](https://github.com/acme/ml/actions/runs/4242)');
   });
 
   it('finds its comment behind 150 earlier ones (several pages) and edits only that one', async () => {
@@ -181,7 +200,10 @@ describe('check (built bundle, real gate)', () => {
     driftLearningRate(ws);
     const fail = await check(ws, fork);
     expect(fail.exitCode).toBe(1);
-    expect(fail.errors).toEqual([expect.stringMatching(/^repro-gate: mismatch — /)]);
+    expect(fail.errors).toEqual([
+      expect.stringMatching(/^learning_rate: 0.05 → 0.005\. /),
+      expect.stringMatching(/^repro-gate: mismatch — /),
+    ]);
     expect(fail.warnings.filter((w) => w.includes('read-only'))).toHaveLength(1);
     expect(plain(fail.summary)).toMatch(/\| params\.json \| learning_rate \| 0\.05 \| 0\.005 \|/);
     expect(JSON.parse(readFileSync(fail.outputs['report-json']!, 'utf8'))).toMatchObject({

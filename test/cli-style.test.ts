@@ -48,7 +48,7 @@ describe('terminalReport', () => {
     expect(plain).toMatch(/^## ❌ repro-gate: not-equivalent\n/);
     const painted = terminalReport(report, { quiet: false, colour: true });
     expect(painted.replaceAll(`${ESC}1;31m`, '').replaceAll(`${ESC}0m`, '')).toBe(plain);
-    expect(painted.split(`${ESC}1;31mnot-equivalent`).length).toBe(3); // the headline and the metric row
+    expect(painted.split(`${ESC}1;31mnot-equivalent`).length).toBe(4); // the headline, the metric row and its CI strip
   });
 
   it('--quiet gives the verdict line and the summary, one line', () => {

@@ -112,6 +112,15 @@ describe('a changed project', () => {
         const md = await runCli(['check'], dir);
         expect(md.stdout).toMatch(/\*\*Most likely cause: config\*\*/);
         expect(md.stdout).toMatch(/\| `params\.json` \| `learning_rate` \| `0\.05` \| `0\.005` \|/);
+        // The next step, above the drift tables; each metric's CI drawn against its band.
+        expect(md.stdout).toContain(
+          '**Next step**\n- Look first at `learning_rate` in `params.json`: `0.05` → `0.005`.\n- If the change is intended, accept it: run `repro-gate record` and commit `.repro-gate/baseline.json`.',
+        );
+        expect(md.stdout).toMatch(/\n```\nloss +[·─│[■\]◆]{21} {2}❌ not-equivalent\n/);
+        // Not a TTY: progress as plain lines on stderr.
+        expect(md.stderr).toMatch(/^seed 5\/5 · \d+(m\d\d)?s elapsed · ~\d+[sm] left$/m);
+        expect(md.stderr).toMatch(/^5\/5 seeds done · /m);
+        expect(md.stderr).not.toContain('\x1b');
       },
     );
   });

@@ -115,7 +115,7 @@ describe('markdown report', () => {
     expect(short).toContain('## ❌ repro-gate: not-equivalent');
     expect(short).toContain('| <code>accuracy</code>');
     expect(short).toContain('> See the job summary for the full report.');
-    expect(short).not.toContain('package.p0');
+    expect(short).not.toContain('#### Environment');
     expect(short).toContain('### Warnings'); // only as much as needed is dropped
     expect(short.trimEnd().endsWith('</sub>')).toBe(true);
   });
@@ -133,6 +133,20 @@ describe('markdown report', () => {
     const rows = lines.filter((l) => l.startsWith('| <code>metric&#95;'));
     expect(rows.length).toBeGreaterThan(10);
     for (const row of rows) expect(row).toMatch(/ \| ❌ not-equivalent \|$/);
+  });
+
+  it('closes the CI strips block when the cut falls inside it', () => {
+    const m = report().metrics[0]!;
+    const metrics = Array.from({ length: 200 }, (_, i) => ({ ...m, name: `metric_${i}` }));
+    const big = report({ metrics, drift: { data: [], config: [], environment: [] } });
+    const full = renderMarkdown(big);
+    const max = full.indexOf('<pre>') + 2000;
+    const md = renderMarkdown(big, { maxLength: max, truncatedNote: 'See the job summary.' });
+    expect(md.length).toBeLessThanOrEqual(max);
+    const lines = md.trimEnd().split('\n');
+    expect(lines.at(-5)).toBe('</pre>');
+    expect(lines.at(-6)).toMatch(/^metric&#95;\d+ +[·─│[■\]◆]{21} {2}❌ not-equivalent$/);
+    expect(lines.at(-3)).toBe('> See the job summary.');
   });
 
   it('formats numbers compactly', () => {
@@ -171,6 +185,103 @@ describe('markdown report', () => {
     );
     expect(md).toContain('| ≥ −0.005 |');
     expect(md).toContain('✅ equivalent (zero spread) |');
+  });
+
+  it('lists failing metrics first (clear failures, then inconclusive), keeping the config order within each group', () => {
+    const m = report().metrics[0]!;
+    const ok = (name: string) => ({
+      ...m,
+      name,
+      verdict: 'equivalent' as const,
+      ci: [-0.001, 0.001] as [number, number],
+    });
+    const unsure = (name: string) => ({ ...m, name, verdict: 'inconclusive' as const });
+    const md = renderMarkdown(
+      report({ metrics: [ok('a'), unsure('e'), { ...m, name: 'b' }, ok('c'), { ...m, name: 'd' }] }),
+    );
+    const order = [...md.matchAll(/^\| <code>(\w)<\/code>/gm)].map((x) => x[1]);
+    expect(order).toEqual(['b', 'd', 'e', 'a', 'c']);
+  });
+
+  it("draws each metric's CI against its margin band below the table, aligned, in statistical mode only", () => {
+    const m = report().metrics[0]!;
+    const md = renderMarkdown(
+      report({
+        metrics: [
+          { ...m, name: 'a_long_name', verdict: 'equivalent', ci: [-0.001, 0.002] },
+          { ...m, name: 'acc' },
+          { ...m, name: 'exact_only', ci: null },
+        ],
+      }),
+    );
+    const block =
+      /90% CI against the margin band: │ its edges, ─ inside, · outside, \[■\] the CI\.\n<pre>\n([\s\S]*?)\n<\/pre>/.exec(
+        md,
+      );
+    expect(block).not.toBeNull();
+    // Failing first, names escaped and padded to one width, no strip for a metric without a CI.
+    expect(block![1]!.split('\n')).toEqual([
+      'acc          ··[■■]·│──────────│··  ❌ not-equivalent',
+      'a&#95;long&#95;name  ··│─────[■■■■]────│··  ✅ equivalent',
+    ]);
+    expect(md.indexOf('<pre>')).toBeGreaterThan(md.indexOf('| Metric'));
+    const terminal = renderMarkdown(report(), { format: 'terminal' });
+    expect(terminal).toContain('```\naccuracy  ··[■■]·│──────────│··  ❌ not-equivalent\n```');
+    const exact = renderMarkdown(report({ mode: 'exact', verdict: 'reproducible', metrics: [] }));
+    expect(exact).not.toContain('margin band');
+  });
+
+  it('tells the reader of a failing check what to look at first and how to accept the change', () => {
+    const drift = {
+      data: [
+        {
+          path: 'data/train.csv',
+          change: 'modified' as const,
+          before: 'a'.repeat(64),
+          after: 'b'.repeat(64),
+          detail: 'line 2 changed (of 570)',
+        },
+      ],
+      config: [{ file: 'params.yaml', key: 'lr', change: 'modified' as const, before: 0.1, after: 0.2 }],
+      environment: [],
+    };
+    const cli = renderMarkdown(report({ drift, cause: 'config' }), { format: 'terminal' });
+    expect(cli).toContain('**Next step**\n- Look first at `lr` in `params.yaml`: `0.1` → `0.2`.');
+    expect(cli).toContain('run `repro-gate record` and commit `.repro-gate/baseline.json`.');
+    expect(cli.indexOf('**Next step**')).toBeLessThan(cli.indexOf('### Drift'));
+
+    const action = renderMarkdown(report({ drift, cause: 'data' }), {
+      accept: { via: 'action', label: 'baseline-update' },
+      runUrl: 'https://github.com/acme/ml/actions/runs/42',
+    });
+    expect(action).toContain(
+      '- Look first at the data file <code>data/train.csv</code>: modified, line 2 changed (of 570).',
+    );
+    expect(action).toMatch(/run the baseline-update workflow .* then add the <code>baseline-update<\/code> label\./);
+    const nightly = renderMarkdown(report({ drift, cause: 'data' }), { accept: { via: 'action' } });
+    expect(nightly).toContain('or run `repro-gate record` and commit <code>.repro-gate/baseline.json</code>.');
+    expect(action).toMatch(/· \[workflow run\]\(https:\/\/github\.com\/acme\/ml\/actions\/runs\/42\)<\/sub>\n$/);
+
+    const noDrift = renderMarkdown(
+      report({ mode: 'exact', verdict: 'mismatch', cause: 'code', drift: { data: [], config: [], environment: [] } }),
+    );
+    expect(noDrift).toContain('Run `repro-gate diagnose`');
+  });
+
+  it('adds how to get more evidence when the verdict is inconclusive', () => {
+    const m = report().metrics[0]!;
+    const md = renderMarkdown(report({ verdict: 'inconclusive', metrics: [{ ...m, verdict: 'inconclusive' }] }));
+    const next = md.slice(md.indexOf('**Next step**'), md.indexOf('### Drift'));
+    expect(next.split('\n').filter((l) => l.startsWith('- '))).toHaveLength(3);
+    expect(next).toContain('more seeds narrow it');
+    const failing = renderMarkdown(report());
+    expect(failing).not.toContain('more seeds narrow it');
+  });
+
+  it('gives no next step when the gate passes', () => {
+    const m = report().metrics[0]!;
+    const md = renderMarkdown(report({ verdict: 'equivalent', metrics: [{ ...m, verdict: 'equivalent' }] }));
+    expect(md).not.toContain('Next step');
   });
 });
 

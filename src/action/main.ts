@@ -3,6 +3,7 @@
  * The step's result depends only on the verdict (and on user errors); not being allowed to comment
  * (a fork's read-only token) is a warning, because the report still lands in the summary and file.
  */
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -31,20 +32,25 @@ import {
 import { createOctokit, type Octokit } from '../github/octokit.js';
 import { pullRequestsForRun } from '../github/pull-requests.js';
 import { commentKey, GitHubPermissionError, upsertStickyComment } from '../github/sticky-comment.js';
-import { renderMarkdown } from '../report/markdown.js';
+import { type MarkdownOptions, renderMarkdown } from '../report/markdown.js';
 import type { Report } from '../schema/report.js';
 import { formatGateError, GateError } from '../util/errors.js';
 import { shortHash } from '../util/format.js';
 import { inertLogLines } from '../util/log-lines.js';
+import type { Logger } from '../util/logger.js';
+import { planAnnotations } from './annotations.js';
 import { type ActionInputs, readInputs } from './inputs.js';
 import { actionsRunCache } from './run-cache.js';
 import { checkPullRequest, readUntrustedReport } from './untrusted-report.js';
 
 /** Training output and repository text never reach the runner as a workflow command. */
-const actionLogger = {
+const actionLogger: Logger = {
   info: (text: string) => core.info(inertLogLines(text).join('\n')),
   // core.warning escapes line breaks itself: the whole text is one annotation.
   warn: (text: string) => core.warning(text),
+  // A log has no live line: each update is a line of its own, outside the seeds' groups.
+  progress: (line) => core.info(inertLogLines(line).join(' ')),
+  group: (title, fn) => core.group(title, fn),
 };
 
 /** GitHub refuses step summaries over 1 MiB. */
@@ -125,16 +131,19 @@ async function gateAndReport(inputs: ActionInputs, command: GateCommand | 'aggre
       ? await aggregate({ ...req, resultsDir: resolve(cwd, inputs.results ?? '') })
       : await runGate(command, req);
   const report: Report = pr ? { ...outcome.report, pullRequest: pr } : outcome.report;
+  // This run made the report, so the comment links to it (a `comment` run only relays one).
+  const view = viewOptions(inputs, runUrl(), pr !== undefined);
 
-  const files = await writeReportFiles(inputs, report);
+  annotateDrift(report, workspace, dirname(resolve(cwd, inputs.config)));
+  const files = await writeReportFiles(inputs, report, view);
   core.setOutput('verdict', report.verdict);
-  await writeSummary(report);
+  await writeSummary(report, view);
 
   let commentUrl = '';
   const repo = repoFromEnv();
   if (pr && repo && inputs.comment !== 'never') {
     if (!inputs.token) core.info('repro-gate: no github-token, so no PR comment (the job summary has the report)');
-    else commentUrl = await commentOrWarn(inputs, createOctokit(inputs.token), repo, pr, report, files.json);
+    else commentUrl = await commentOrWarn(inputs, createOctokit(inputs.token), repo, pr, report, files.json, view);
   }
   core.setOutput('comment-url', commentUrl);
 
@@ -174,9 +183,10 @@ async function commentOrWarn(
   pr: number,
   report: Report,
   reportFile: string,
+  view: MarkdownOptions,
 ): Promise<string> {
   try {
-    return await postComment(inputs, octokit, repo, pr, report);
+    return await postComment(inputs, octokit, repo, pr, report, view);
   } catch (err) {
     if (err instanceof GitHubPermissionError) {
       core.warning(
@@ -197,6 +207,7 @@ async function postComment(
   repo: RepoRef,
   pr: number,
   report: Report,
+  view: MarkdownOptions,
 ): Promise<string> {
   const summaryLink = runUrl();
   const truncatedNote = summaryLink
@@ -207,7 +218,7 @@ async function postComment(
     ...repo,
     issueNumber: pr,
     key: commentKey(configKeyPath(inputs)),
-    body: (maxLength) => renderMarkdown(report, { maxLength, truncatedNote }),
+    body: (maxLength) => renderMarkdown(report, { ...view, maxLength, truncatedNote }),
     mode: inputs.comment === 'always' ? 'always' : 'on-change',
     author: inputs.commentAuthor,
   });
@@ -227,11 +238,12 @@ async function commentFromReport(inputs: ActionInputs & { command: 'comment' }):
   const octokit = createOctokit(inputs.token);
   const pr = checkPullRequest(report, await trustedPullRequests(inputs, readEvent(), octokit, repo));
 
-  await writeReportFiles(inputs, report);
+  const view = viewOptions(inputs, undefined, true);
+  await writeReportFiles(inputs, report, view);
   core.setOutput('verdict', report.verdict);
-  await writeSummary(report);
+  await writeSummary(report, view);
   try {
-    core.setOutput('comment-url', await postComment(inputs, octokit, repo, pr, report));
+    core.setOutput('comment-url', await postComment(inputs, octokit, repo, pr, report, view));
   } catch (err) {
     if (err instanceof GitHubPermissionError) {
       throw new GateError(
@@ -270,23 +282,60 @@ function reportPaths(inputs: ActionInputs): { json: string; markdown: string } {
   return { json, markdown: `${json.replace(/\.json$/i, '')}.md` };
 }
 
-async function writeReportFiles(inputs: ActionInputs, report: Report): Promise<{ json: string; markdown: string }> {
+/** Biggest config file searched for a key's line; past that the annotation goes on line 1. */
+const ANNOTATED_FILE_MAX_BYTES = 1024 * 1024;
+
+/** Drifted config keys and data files as annotations on the pull request's diff. */
+function annotateDrift(report: Report, workspace: string, configRoot: string): void {
+  const prefix = relative(workspace, configRoot).split('\\').join('/');
+  // Outside the checkout nothing can be shown on the diff.
+  if (prefix.startsWith('..')) return;
+  const textOf = (file: string) => {
+    try {
+      // Only a file inside the checkout, after links: a key's line is all that is wanted from it.
+      const abs = realpathSync(resolve(configRoot, file));
+      if (relative(realpathSync(workspace), abs).startsWith('..')) return undefined;
+      return statSync(abs).size <= ANNOTATED_FILE_MAX_BYTES ? readFileSync(abs, 'utf8') : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  for (const a of planAnnotations(report, prefix, textOf)) {
+    const props = { title: a.title, file: a.file, startLine: a.line };
+    if (a.level === 'error') core.error(a.message, props);
+    else core.warning(a.message, props);
+  }
+}
+
+/** How the Markdown reads in a pull request: accepting a change goes through the workflow and label. */
+function viewOptions(inputs: ActionInputs, link: string | undefined, onPullRequest: boolean): MarkdownOptions {
+  // The label only means something on a pull request (not in a nightly drift run).
+  const accept = onPullRequest ? { via: 'action' as const, label: inputs.baselineLabel } : { via: 'action' as const };
+  return { accept, ...(link ? { runUrl: link } : {}) };
+}
+
+async function writeReportFiles(
+  inputs: ActionInputs,
+  report: Report,
+  view: MarkdownOptions,
+): Promise<{ json: string; markdown: string }> {
   const files = reportPaths(inputs);
   await mkdir(dirname(files.json), { recursive: true });
   await writeFile(files.json, `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(files.markdown, renderMarkdown(report));
+  await writeFile(files.markdown, renderMarkdown(report, view));
   core.setOutput('report-json', files.json);
   core.setOutput('report-markdown', files.markdown);
   return files;
 }
 
 /** The job summary always gets the report: it needs no token permission. */
-async function writeSummary(report: Report): Promise<void> {
+async function writeSummary(report: Report, view: MarkdownOptions): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
-  let md = renderMarkdown(report);
+  let md = renderMarkdown(report, view);
   if (Buffer.byteLength(md) > SUMMARY_MAX_BYTES) {
     // ≤ 3 bytes per UTF-16 unit, so this many characters always fit.
     md = renderMarkdown(report, {
+      ...view,
       maxLength: Math.floor(SUMMARY_MAX_BYTES / 3),
       truncatedNote: 'Some details were left out to fit the job summary size limit; the JSON report has everything.',
     });

@@ -294,7 +294,7 @@ async function trainAndCompare(s: Session, baseline: Baseline, cache: SeedCache 
   if (config.mode === 'statistical' && config.sequential) return trainSequential(s, baseline, cache);
   const before = powerWarnings(config, baseline);
   for (const w of before) log.warn(w.message);
-  const candidate = await seedRuns(s, 'check', config.seeds, cache);
+  const candidate = await seedRuns(s, 'check', config.seeds, { cache });
   return compareCandidate(config, baseline, candidate, before);
 }
 
@@ -318,7 +318,9 @@ async function trainSequential(s: Session, baseline: Baseline, cache: SeedCache 
   for (const w of warnings) log.warn(w.message);
   const candidate: RunRecord[] = [];
   for (let look = 0; ; look++) {
-    candidate.push(...(await seedRuns(s, 'check', config.seeds.slice(candidate.length, plan.looks[look]), cache)));
+    const stage = { before: candidate.length, total: plan.looks[lastLook] ?? config.seeds.length };
+    const seeds = config.seeds.slice(candidate.length, plan.looks[look]);
+    candidate.push(...(await seedRuns(s, 'check', seeds, { cache, stage })));
     const r = compareSequentialLook(plan, look, baseline.runs, candidate, config.metrics);
     log.info(r.summary.reason);
     // The last look always decides (equivalent, not-equivalent or inconclusive).

@@ -19,7 +19,7 @@ export async function record(req: GateRequest): Promise<GateOutcome> {
     const inputsBefore = await snapshotInputs(s);
     // A baseline is always a real run; its runs are saved for later checks to reuse.
     const cache = await openSeedCache(s, fingerprints, context.commit, 'save');
-    const runs = await seedRuns(s, 'record', config.seeds, cache);
+    const runs = await seedRuns(s, 'record', config.seeds, { cache });
     const warnings = [...(await inputsModified(s, inputsBefore)), ...s.notes];
     return writeRecorded(context, { runs, fingerprints, warnings, cache: cacheUse(cache) }, (m) => s.log.info(m));
   });

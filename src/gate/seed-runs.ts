@@ -9,6 +9,7 @@ import type { RunRecord } from '../schema/baseline.js';
 import type { ReportWarning } from '../schema/report.js';
 import { checkLaunch } from '../train/launch.js';
 import { runSeed, type SeedRunContext } from '../train/run-seed.js';
+import { SeedProgress } from '../util/progress.js';
 import { cachedRun, type SeedCache, saveRun } from './run-cache.js';
 import type { Session } from './session.js';
 
@@ -85,39 +86,67 @@ async function oneSeed(s: Session, verb: string, seed: number, cache: SeedCache 
 /**
  * Trains the seeds, `train.parallel` at a time (default one: concurrent trainings compete for the
  * GPU and cores). After a failure no further seed starts; the running ones finish, then it throws.
+ * Progress is counted per seed (SeedProgress), not by position; the action's collapsed group per
+ * seed is used only one seed at a time, since a runner's groups cannot interleave.
  */
 export async function seedRuns(
   s: Session,
   verb: string,
   seeds: readonly number[],
-  cache?: SeedCache,
+  opts: {
+    cache?: SeedCache;
+    /** A stage of a sequential plan: seeds trained before it, and the most the plan may train. */
+    stage?: { before: number; total: number };
+  } = {},
 ): Promise<RunRecord[]> {
+  const { cache } = opts;
+  const stage = opts.stage ?? { before: 0, total: seeds.length };
   const parallel = Math.min(s.config.train.parallel, seeds.length);
-  if (parallel < 2) {
-    const records: RunRecord[] = [];
-    for (const seed of seeds) records.push(await oneSeed(s, verb, seed, cache));
-    return records;
-  }
-  const gpus = s.config.train.gpus;
-  const gpuCount = gpus === 'none' ? undefined : gpus === 'all' ? await countGpus() : gpus;
-  const slots = planSlots(parallel, availableParallelism(), gpuCount);
-  const records = new Array<RunRecord>(seeds.length);
-  let next = 0;
-  let failure: { err: unknown } | undefined;
-  await Promise.all(
-    slots.map(async (slot) => {
-      while (!failure && next < seeds.length) {
-        const i = next++;
-        try {
-          records[i] = await oneSeed(s, verb, seeds[i] as number, cache, slot);
-        } catch (err) {
-          failure ??= { err };
+  const progress = new SeedProgress(stage.total, Date.now(), Math.max(parallel, 1), stage.before);
+  const show = () => s.log.progress?.(progress.line(Date.now()), progress.finished === seeds.length);
+  // A live terminal line keeps its elapsed time current between seeds' log lines.
+  const ticker = s.log.liveProgress ? setInterval(show, 1000) : undefined;
+  ticker?.unref();
+  const one = async (seed: number, slot?: Slot): Promise<RunRecord> => {
+    progress.start(seed, Date.now());
+    show();
+    const run = () => oneSeed(s, verb, seed, cache, slot);
+    const record = await (s.log.group && parallel < 2 ? s.log.group(`repro-gate ${verb}: seed ${seed}`, run) : run());
+    progress.finish(seed, Date.now());
+    show();
+    return record;
+  };
+  try {
+    if (parallel < 2) {
+      const records: RunRecord[] = [];
+      for (const seed of seeds) records.push(await one(seed));
+      return records;
+    }
+    const gpus = s.config.train.gpus;
+    const gpuCount = gpus === 'none' ? undefined : gpus === 'all' ? await countGpus() : gpus;
+    const slots = planSlots(parallel, availableParallelism(), gpuCount);
+    const records = new Array<RunRecord>(seeds.length);
+    let next = 0;
+    let failure: { err: unknown } | undefined;
+    await Promise.all(
+      slots.map(async (slot) => {
+        while (!failure && next < seeds.length) {
+          const i = next++;
+          try {
+            records[i] = await one(seeds[i] as number, slot);
+          } catch (err) {
+            failure ??= { err };
+          }
         }
-      }
-    }),
-  );
-  if (failure) throw failure.err;
-  return records;
+      }),
+    );
+    if (failure) throw failure.err;
+    return records;
+  } finally {
+    clearInterval(ticker);
+    // A failed seed ends the line where it stopped, so the error is printed below it, not over it.
+    if (progress.finished < seeds.length) s.log.progress?.(progress.line(Date.now()), true);
+  }
 }
 
 /** What a diagnosis of one seed needs: the session's training setup, with its own run folder. */

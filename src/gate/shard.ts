@@ -75,7 +75,7 @@ export async function trainShard(command: 'check' | 'record', req: ShardRequest)
     const { fingerprints, context } = await observe(s, { training: true });
     const before = await snapshotInputs(s);
     const cache = await openSeedCache(s, fingerprints, context.commit, command === 'check' ? 'reuse' : 'save');
-    const runs = await seedRuns(s, command, seeds, cache);
+    const runs = await seedRuns(s, command, seeds, { cache });
     const notes = [...(await inputsModified(s, before)), ...s.notes];
     const result: ShardResult = {
       schemaVersion: SHARD_SCHEMA_VERSION,

@@ -4,11 +4,21 @@
  * `code()` or `text()`, so it can neither break a table nor inject links, images or @mentions.
  */
 
-import type { BaselineChange, CacheUse, ConfigDrift, MetricResult, Report, Verdict } from '../schema/report.js';
+import {
+  type BaselineChange,
+  type CacheUse,
+  type ConfigDrift,
+  FAILING_VERDICTS,
+  type MetricResult,
+  type Report,
+  type Verdict,
+} from '../schema/report.js';
 import { num, shortHash } from '../util/format.js';
+import { ciStrip } from './ci-strip.js';
 import { countByFolder, DATA_ROWS_SHOWN, rowsShown } from './data-summary.js';
 import { renderDiagnosis } from './diagnosis.js';
 import { type Escaper, GITHUB, TERMINAL } from './escape.js';
+import { type AcceptVia, nextStepLines } from './next-step.js';
 
 export interface MarkdownOptions {
   /** Longest body allowed; whole detail sections are dropped (environment first, data last) to fit, with `truncatedNote` in their place. */
@@ -16,6 +26,10 @@ export interface MarkdownOptions {
   truncatedNote?: string;
   /** github (default): inert HTML-escaped Markdown. terminal: plain text with backtick code, for humans at a shell. */
   format?: 'github' | 'terminal';
+  /** The workflow run this report came from (the action): linked in the footer. */
+  runUrl?: string;
+  /** How a failing report tells the reader to accept an intended change; default: re-record with the CLI. */
+  accept?: AcceptVia;
 }
 
 const ICON: Record<Verdict, string> = {
@@ -60,11 +74,17 @@ function ciLabel(report: Report): string {
   return `${Number(((1 - 2 * alpha) * 100).toPrecision(3))}% CI`;
 }
 
+/** Failing metrics first, the clear failures before the inconclusive ones (stable: the config's order within each). */
+function failingFirst(metrics: readonly MetricResult[]): MetricResult[] {
+  const rank = (m: MetricResult) => (!FAILING_VERDICTS.includes(m.verdict) ? 2 : m.verdict === 'inconclusive' ? 1 : 0);
+  return [...metrics].sort((a, b) => rank(a) - rank(b));
+}
+
 function metricsTable(report: Report, f: Escaper): string {
   const first = report.metrics[0];
   if (!first) return '';
   const exact = report.mode === 'exact';
-  const rows = report.metrics.map((m) => {
+  const rows = failingFirst(report.metrics).map((m) => {
     const verdict = `${ICON[m.verdict]} ${m.verdict}${m.degenerate ? ' (zero spread)' : ''}`;
     const cells = [f.code(m.name), sample(m.baseline), sample(m.candidate), signedNum(m.diff)];
     if (!exact) cells.push(m.ci ? `[${num(m.ci[0])}, ${num(m.ci[1])}]` : '—', marginText(m, f), pValue(m.p));
@@ -96,6 +116,28 @@ function folderTable(data: Report['drift']['data'], f: Escaper): string[] {
       ? [`| … ${count(rest.length)} more folders | ${sum('added')} | ${sum('removed')} | ${sum('modified')} |`]
       : []),
   ];
+}
+
+/** Longest metric name the strips line up after; longer ones are cut. */
+const STRIP_NAME_CHARS = 32;
+
+/**
+ * Each metric's CI against its margin band (ci-strip.ts), one aligned line per metric under the
+ * table — a column of its own would push the verdict off a comment's width. Monospaced: `<pre>` with
+ * escaped names on GitHub, a fenced block in the terminal.
+ */
+function stripBlock(report: Report, f: Escaper): string | undefined {
+  const lines = failingFirst(report.metrics).flatMap((m) => {
+    const strip = ciStrip(m);
+    return strip === undefined ? [] : [{ name: m.name, strip, verdict: `${ICON[m.verdict]} ${m.verdict}` }];
+  });
+  if (!lines.length) return undefined;
+  const cut = (name: string) => (name.length > STRIP_NAME_CHARS ? `${name.slice(0, STRIP_NAME_CHARS - 1)}…` : name);
+  const width = Math.max(...lines.map((l) => cut(l.name).length));
+  // Padding is added to the plain name; escaping then changes its bytes, not its rendered width.
+  const body = lines.map((l) => `${f.text(cut(l.name).padEnd(width), 1000)}  ${l.strip}  ${l.verdict}`).join('\n');
+  const legend = `${ciLabel(report)} against the margin band: │ its edges, ─ inside, · outside, [■] the CI.`;
+  return f === GITHUB ? `${legend}\n<pre>\n${body}\n</pre>` : `${legend}\n\`\`\`\n${body}\n\`\`\``;
 }
 
 function settingsTable(settings: ConfigDrift[], f: Escaper): string {
@@ -145,7 +187,7 @@ function cacheLine(cache: CacheUse): string {
   return `Run cache (${cache.store}, key \`${cache.key}\`): trained ${seeds(cache.trained)}; reused ${seeds(cache.reused)}.`;
 }
 
-function sections(report: Report, f: Escaper): Section[] {
+function sections(report: Report, f: Escaper, opts: MarkdownOptions): Section[] {
   const out: Section[] = [];
   const head = [`## ${ICON[report.verdict]} repro-gate: ${report.verdict}`];
   // A change to what the gate compares against comes before anything else a reviewer reads.
@@ -155,6 +197,8 @@ function sections(report: Report, f: Escaper): Section[] {
   if (report.cause)
     head.push('', `**Most likely cause: ${report.cause}** — ${f.text(report.causeEvidence ?? '', 1000)}`);
   if (report.metrics.length) head.push('', metricsTable(report, f));
+  const strips = stripBlock(report, f);
+  if (strips) head.push('', strips);
   const recorded = report.recorded ?? [];
   const [firstRecorded] = recorded;
   if (firstRecorded) {
@@ -167,6 +211,8 @@ function sections(report: Report, f: Escaper): Section[] {
   }
   if (report.sequential) head.push('', `Sequential seeds: ${f.text(report.sequential.reason, 1000)}`);
   if (report.cache) head.push('', cacheLine(report.cache));
+  const next = nextStepLines(report, f, opts.accept ?? { via: 'cli' });
+  if (next.length) head.push('', '**Next step**', ...next);
   out.push({ body: head.join('\n') });
 
   const { data, environment } = report.drift;
@@ -266,6 +312,8 @@ function sections(report: Report, f: Escaper): Section[] {
     );
   if (report.commit) footer.push(`this run at ${f.code(shortHash(report.commit))}`);
   if (report.seeds.length) footer.push(`seeds ${report.seeds.join(', ')}`);
+  // Our own URL from the runner's environment, not repository text.
+  if (opts.runUrl && f === GITHUB) footer.push(`[workflow run](${opts.runUrl})`);
   out.push({ body: f.small(footer.join(' · ')) });
   return out;
 }
@@ -275,7 +323,7 @@ export function escaperFor(format: MarkdownOptions['format']): Escaper {
 }
 
 export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): string {
-  const all = sections(report, escaperFor(opts.format));
+  const all = sections(report, escaperFor(opts.format), opts);
   const join = (parts: Section[]) => `${parts.map((s) => s.body).join('\n\n')}\n`;
   let body = join(all);
   if (opts.maxLength === undefined || body.length <= opts.maxLength) return body;
@@ -301,7 +349,9 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
     .slice(0, -1)
     .map((s) => s.body)
     .join('\n\n');
-  const room = Math.max(0, opts.maxLength - tail.length);
-  const cut = text.lastIndexOf('\n', room);
-  return `${text.slice(0, Math.max(cut, 0))}${tail}`;
+  const closePre = '\n</pre>';
+  const room = Math.max(0, opts.maxLength - tail.length - closePre.length);
+  const head = text.slice(0, Math.max(text.lastIndexOf('\n', room), 0));
+  // A cut inside the CI strips' <pre> closes it, or the note and footer would show as raw text.
+  return `${head}${head.lastIndexOf('<pre>') > head.lastIndexOf('</pre>') ? closePre : ''}${tail}`;
 }
