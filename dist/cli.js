@@ -118,17 +118,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path22) {
-      const ctrl = callVisitor(key, node2, visitor, path22);
+    function visit_(key, node2, visitor, path23) {
+      const ctrl = callVisitor(key, node2, visitor, path23);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path22, ctrl);
-        return visit_(key, ctrl, visitor, path22);
+        replaceNode(key, path23, ctrl);
+        return visit_(key, ctrl, visitor, path23);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
+          path23 = Object.freeze(path23.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path22);
+            const ci = visit_(i, node2.items[i], visitor, path23);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -139,13 +139,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path22);
+          path23 = Object.freeze(path23.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path23);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path22);
+          const cv = visit_("value", node2.value, visitor, path23);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -166,17 +166,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path22) {
-      const ctrl = await callVisitor(key, node2, visitor, path22);
+    async function visitAsync_(key, node2, visitor, path23) {
+      const ctrl = await callVisitor(key, node2, visitor, path23);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path22, ctrl);
-        return visitAsync_(key, ctrl, visitor, path22);
+        replaceNode(key, path23, ctrl);
+        return visitAsync_(key, ctrl, visitor, path23);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
+          path23 = Object.freeze(path23.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path22);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path23);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -187,13 +187,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path22);
+          path23 = Object.freeze(path23.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path23);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path22);
+          const cv = await visitAsync_("value", node2.value, visitor, path23);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -220,23 +220,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path22) {
+    function callVisitor(key, node2, visitor, path23) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path22);
+        return visitor(key, node2, path23);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path22);
+        return visitor.Map?.(key, node2, path23);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path22);
+        return visitor.Seq?.(key, node2, path23);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path22);
+        return visitor.Pair?.(key, node2, path23);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path22);
+        return visitor.Scalar?.(key, node2, path23);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path22);
+        return visitor.Alias?.(key, node2, path23);
       return void 0;
     }
-    function replaceNode(key, path22, node2) {
-      const parent = path22[path22.length - 1];
+    function replaceNode(key, path23, node2) {
+      const parent = path23[path23.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -848,10 +848,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path22, value2) {
+    function collectionFromPath(schema, path23, value2) {
       let v = value2;
-      for (let i = path22.length - 1; i >= 0; --i) {
-        const k = path22[i];
+      for (let i = path23.length - 1; i >= 0; --i) {
+        const k = path23[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -870,7 +870,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path22) => path22 == null || typeof path22 === "object" && !!path22[Symbol.iterator]().next().done;
+    var isEmptyPath = (path23) => path23 == null || typeof path23 === "object" && !!path23[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -900,11 +900,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path22, value2) {
-        if (isEmptyPath(path22))
+      addIn(path23, value2) {
+        if (isEmptyPath(path23))
           this.add(value2);
         else {
-          const [key, ...rest] = path22;
+          const [key, ...rest] = path23;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value2);
@@ -918,8 +918,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path22) {
-        const [key, ...rest] = path22;
+      deleteIn(path23) {
+        const [key, ...rest] = path23;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -933,8 +933,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path22, keepScalar) {
-        const [key, ...rest] = path22;
+      getIn(path23, keepScalar) {
+        const [key, ...rest] = path23;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -952,8 +952,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path22) {
-        const [key, ...rest] = path22;
+      hasIn(path23) {
+        const [key, ...rest] = path23;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -963,8 +963,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path22, value2) {
-        const [key, ...rest] = path22;
+      setIn(path23, value2) {
+        const [key, ...rest] = path23;
         if (rest.length === 0) {
           this.set(key, value2);
         } else {
@@ -3479,9 +3479,9 @@ var require_Document = __commonJS({
           this.contents.add(value2);
       }
       /** Adds a value to the document. */
-      addIn(path22, value2) {
+      addIn(path23, value2) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path22, value2);
+          this.contents.addIn(path23, value2);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3556,14 +3556,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path22) {
-        if (Collection.isEmptyPath(path22)) {
+      deleteIn(path23) {
+        if (Collection.isEmptyPath(path23)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path22) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path23) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3578,10 +3578,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path22, keepScalar) {
-        if (Collection.isEmptyPath(path22))
+      getIn(path23, keepScalar) {
+        if (Collection.isEmptyPath(path23))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path22, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path23, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path22) {
-        if (Collection.isEmptyPath(path22))
+      hasIn(path23) {
+        if (Collection.isEmptyPath(path23))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path22) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path23) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3612,13 +3612,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path22, value2) {
-        if (Collection.isEmptyPath(path22)) {
+      setIn(path23, value2) {
+        if (Collection.isEmptyPath(path23)) {
           this.contents = value2;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path22), value2);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path23), value2);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path22, value2);
+          this.contents.setIn(path23, value2);
         }
       }
       /**
@@ -5579,9 +5579,9 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path22) => {
+    visit3.itemAtPath = (cst, path23) => {
       let item = cst;
-      for (const [field, index] of path22) {
+      for (const [field, index] of path23) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -5590,23 +5590,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit3.parentCollection = (cst, path22) => {
-      const parent = visit3.itemAtPath(cst, path22.slice(0, -1));
-      const field = path22[path22.length - 1][0];
+    visit3.parentCollection = (cst, path23) => {
+      const parent = visit3.itemAtPath(cst, path23.slice(0, -1));
+      const field = path23[path23.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path22, item, visitor) {
-      let ctrl = visitor(item, path22);
+    function _visit(path23, item, visitor) {
+      let ctrl = visitor(item, path23);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path22.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path23.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5617,10 +5617,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path22);
+            ctrl = ctrl(item, path23);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path22) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path23) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -8613,10 +8613,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path22) {
-  if (!path22)
+function getElementAtPath(obj, path23) {
+  if (!path23)
     return obj;
-  return path22.reduce((acc, key) => acc?.[key], obj);
+  return path23.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -8956,11 +8956,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path22, issues) {
+function prefixIssues(path23, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path22);
+    iss.path.unshift(path23);
     return iss;
   });
 }
@@ -9422,16 +9422,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path22 = []) => {
+  const processError = (error63, path23 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path22, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path23, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path23, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path23, ...issue2.path]);
       } else {
-        const fullpath = [...path22, ...issue2.path];
+        const fullpath = [...path23, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -9470,17 +9470,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path22 = []) => {
+  const processError = (error63, path23 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path22, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path23, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path23, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path23, ...issue2.path]);
       } else {
-        const fullpath = [...path22, ...issue2.path];
+        const fullpath = [...path23, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -9519,8 +9519,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path22 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path22) {
+  const path23 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path23) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -26658,13 +26658,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path22 = ref.slice(1).split("/").filter(Boolean);
-  if (path22.length === 0) {
+  const path23 = ref.slice(1).split("/").filter(Boolean);
+  if (path23.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path22[0] === defsKey) {
-    const key = path22[1] === void 0 ? void 0 : decodeJSONPointerSegment(path22[1]);
+  if (path23[0] === defsKey) {
+    const key = path23[1] === void 0 ? void 0 : decodeJSONPointerSegment(path23[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -27589,7 +27589,12 @@ var runRecordSchema = external_exports.object({
   artifacts: ownRecord(fileEntrySchema),
   durationMs: external_exports.number().nonnegative(),
   /** config: {resolved: PATH} files as this run wrote them, flattened, by PATH. */
-  config: ownRecord(flatConfigSchema).optional()
+  config: ownRecord(flatConfigSchema).optional(),
+  /**
+   * Python distributions the training imported, with the ones they require (the import hook,
+   * train/imports.ts), as the probe names them (package.<name>); absent when unknown.
+   */
+  packages: external_exports.array(external_exports.string()).optional()
 }).strict();
 function metricValues(runs, name) {
   return runs.map((run) => {
@@ -29721,7 +29726,16 @@ var configFileSchema = external_exports.object({
     auto: external_exports.boolean().default(true),
     /** The seed `diagnose` reruns by default (else the first configured seed). */
     seed: external_exports.number().int().nonnegative().optional()
-  }).strict().default({ auto: true })
+  }).strict().default({ auto: true }),
+  /**
+   * Which environment changes count as drift: host noise (kernel build, CPU model name, …) and
+   * packages the training never imports are shown folded, not counted, unless fail-on: any.
+   * ignore: fingerprint keys or globs (package.pip, gpu.*) never counted either.
+   */
+  drift: external_exports.object({
+    ignore: external_exports.array(external_exports.string().min(1, "must not be empty")).default([]),
+    "fail-on": external_exports.enum(["relevant", "any"]).default("relevant")
+  }).strict().default({ ignore: [], "fail-on": "relevant" })
 }).strict().superRefine((c, ctx) => {
   const { file: file2, pattern, ...named } = c.metrics;
   const groups = new Set((Array.isArray(pattern) ? pattern : pattern ? [pattern] : []).flatMap(patternGroups));
@@ -30098,8 +30112,8 @@ function locate(doc, lines, keyPath, key) {
 }
 
 // src/diagnose/run.ts
-import { rename as rename2, rm as rm4 } from "node:fs/promises";
-import path13 from "node:path";
+import { rename as rename2, rm as rm5 } from "node:fs/promises";
+import path14 from "node:path";
 
 // src/fingerprint/checkpoint.ts
 import { createHash } from "node:crypto";
@@ -30381,11 +30395,11 @@ async function readCheckpoint(python, file2, out) {
   return { content: checkpointContent(doc.leaves, doc.embeds ?? []) };
 }
 async function diffCheckpoints(python, a, b) {
-  const path22 = (f) => python.runtime.pathFor(f);
+  const path23 = (f) => python.runtime.pathFor(f);
   const r = await runPythonScript(
     python,
     CHECKPOINT_PY,
-    ["diff", path22(a.file), path22(b.file), a.out, b.out],
+    ["diff", path23(a.file), path23(b.file), a.out, b.out],
     CHECKPOINT_MARK
   );
   if (!r.ok) return { problem: r.problem };
@@ -30397,8 +30411,8 @@ async function diffCheckpoints(python, a, b) {
 }
 
 // src/train/run-seed.ts
-import { mkdir as mkdir2, rm as rm3, stat as stat2 } from "node:fs/promises";
-import path10 from "node:path";
+import { mkdir as mkdir3, rm as rm4, stat as stat2 } from "node:fs/promises";
+import path11 from "node:path";
 
 // src/fingerprint/config.ts
 var import_dotenv = __toESM(require_dist2(), 1);
@@ -31799,9 +31813,117 @@ async function statSnapshot(entries, root) {
   return snapshot;
 }
 
+// src/train/import-hook.ts
+import { mkdir as mkdir2, readdir as readdir2, rm as rm3, writeFile as writeFile2 } from "node:fs/promises";
+import path9 from "node:path";
+var IMPORT_HOOK_PY = String.raw`# repro-gate import hook (sitecustomize): written by repro-gate, put first on the training's
+# PYTHONPATH. At exit it records the distributions this process imported (and what they require)
+# into $REPRO_GATE_IMPORTS/<pid>.json, so package changes the training never touches are not drift.
+import os
+import sys
+
+
+def _repro_gate_norm(name):
+    return name.lower().replace("_", "-")
+
+
+def _repro_gate_write(folder):
+    try:
+        import json
+        import re
+        from importlib import metadata
+
+        if not hasattr(metadata, "packages_distributions"):
+            return  # Python < 3.10: unknown, so every package change still counts
+        stdlib = getattr(sys, "stdlib_module_names", frozenset())
+        top = {name.partition(".")[0] for name in list(sys.modules)}
+        top = sorted(t for t in top if t and t not in stdlib)
+        mapping = metadata.packages_distributions()
+        todo = [d for t in top for d in mapping.get(t, [])]
+        seen = {}
+        while todo:
+            name = todo.pop()
+            key = _repro_gate_norm(re.sub(r"[-_.]+", "-", name))
+            if key in seen:
+                continue
+            try:
+                dist = metadata.distribution(name)
+            except Exception:
+                continue
+            seen[key] = _repro_gate_norm(dist.metadata["Name"] or name)
+            for req in dist.requires or []:
+                spec, _, marker = req.partition(";")
+                if "extra" in marker:
+                    continue  # an optional extra is installed only on request
+                m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", spec)
+                if m:
+                    todo.append(m.group(1))
+        os.makedirs(folder, exist_ok=True)
+        target = os.path.join(folder, "%d.json" % os.getpid())
+        with open(target + ".tmp", "w", encoding="utf-8") as f:
+            json.dump({"modules": top, "distributions": sorted(set(seen.values()))}, f)
+        os.replace(target + ".tmp", target)
+    except Exception:
+        pass  # never break a training that is about to exit
+
+
+def _repro_gate_install():
+    here = os.path.dirname(os.path.abspath(__file__))
+    # The training sees sys.path as it would without the hook.
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
+    try:
+        import importlib.machinery
+        import importlib.util
+
+        spec = importlib.machinery.PathFinder.find_spec("sitecustomize", sys.path)
+        if spec is not None and spec.loader is not None:
+            module = importlib.util.module_from_spec(spec)
+            sys.modules["sitecustomize"] = module
+            spec.loader.exec_module(module)
+    except Exception as exc:  # as Python itself reports a failing sitecustomize, and carries on
+        print("Error in sitecustomize; set PYTHONVERBOSE for traceback:\n%s: %s" % (type(exc).__name__, exc), file=sys.stderr)
+    folder = os.environ.get("REPRO_GATE_IMPORTS")
+    if folder:
+        import atexit
+
+        atexit.register(_repro_gate_write, folder)  # registered first, so it runs after the training's own handlers
+
+
+_repro_gate_install()
+`;
+var IMPORTS_FOLDER = ".repro-gate-imports";
+async function installImportHook(dir) {
+  await mkdir2(dir, { recursive: true });
+  await writeFile2(path9.join(dir, "sitecustomize.py"), IMPORT_HOOK_PY);
+  return dir;
+}
+var importsFileSchema = external_exports.object({ distributions: external_exports.array(external_exports.string().max(200)).max(1e5) });
+async function collectImports(outDir, warn) {
+  const folder = path9.join(outDir, IMPORTS_FOLDER);
+  try {
+    const names = (await readdir2(folder).catch(() => [])).filter((n) => /^\d+\.json$/.test(n));
+    if (!names.length) return void 0;
+    const found = /* @__PURE__ */ new Set();
+    for (const name of names) {
+      const text = await readConfinedFile(folder, name, "import list", { maxBytes: 8 * 1024 * 1024 });
+      const parsed = importsFileSchema.safeParse(text === null ? void 0 : JSON.parse(text));
+      if (!parsed.success) throw new Error(`${name} is not an import list`);
+      for (const d of parsed.data.distributions) found.add(d);
+    }
+    return [...found].sort();
+  } catch (err) {
+    warn(
+      `Could not read which packages the training imported (${err.message}); every package change counts.`
+    );
+    return void 0;
+  } finally {
+    await rm3(folder, { recursive: true, force: true });
+  }
+}
+
 // src/train/metrics.ts
 var import_yaml3 = __toESM(require_dist(), 1);
-import path9 from "node:path";
+import path10 from "node:path";
 
 // src/util/csv.ts
 function parseCsv(text) {
@@ -31907,8 +32029,8 @@ function extractMetrics(doc, names, where) {
   }
   return Object.fromEntries(values);
 }
-async function readMetrics(file2, names, where, outDir = path9.dirname(file2)) {
-  const rel = path9.relative(outDir, file2);
+async function readMetrics(file2, names, where, outDir = path10.dirname(file2)) {
+  const rel = path10.relative(outDir, file2);
   let text = await readConfinedFile(outDir, rel, "metrics.file", {
     folder: "the run's output folder",
     maxBytes: METRICS_MAX_BYTES,
@@ -31916,7 +32038,7 @@ async function readMetrics(file2, names, where, outDir = path9.dirname(file2)) {
   });
   if (text === null) throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
   text = text.replace(/^\uFEFF/, "");
-  const ext = path9.extname(file2).toLowerCase();
+  const ext = path10.extname(file2).toLowerCase();
   if (ext === ".jsonl" || ext === ".ndjson")
     return extractMetrics(latestRecords(parseJsonLines(text, where), names), names, where);
   if (ext === ".csv") return extractMetrics(lastCsvValues(text, names, where), names, where);
@@ -32039,7 +32161,7 @@ function substitute(argv, seed, out) {
   return argv.map((arg) => arg.replaceAll("{seed}", String(seed)).replaceAll("{out}", out));
 }
 function seedOutDir(outRoot2, seed) {
-  return path10.join(outRoot2, `seed-${seed}`);
+  return path11.join(outRoot2, `seed-${seed}`);
 }
 var QUOTED_LINE_CHARS = 300;
 function lastLines(tail) {
@@ -32048,18 +32170,23 @@ function lastLines(tail) {
 async function runSeed(ctx, seed) {
   const { config: config2, runtime, log } = ctx;
   const outDir = seedOutDir(ctx.outRoot, seed);
-  const logFile = path10.join(ctx.logDir, `seed-${seed}.log`);
-  await rm3(outDir, { recursive: true, force: true });
-  await mkdir2(outDir, { recursive: true });
-  await mkdir2(ctx.logDir, { recursive: true });
+  const logFile = path11.join(ctx.logDir, `seed-${seed}.log`);
+  await rm4(outDir, { recursive: true, force: true });
+  await mkdir3(outDir, { recursive: true });
+  await mkdir3(ctx.logDir, { recursive: true });
   const out = runtime.pathFor(outDir);
   const argv = substitute(config2.train.command, seed, out);
   const patterns = config2.metricPatterns.length ? new MetricPatterns(config2.metricPatterns) : void 0;
   log.info(`seed ${seed}: ${argv.join(" ")}`);
+  const hook = ctx.importHook ? {
+    pythonPathFirst: ctx.importHook,
+    imports: { REPRO_GATE_IMPORTS: runtime.pathFor(path11.join(outDir, IMPORTS_FOLDER)) }
+  } : void 0;
   const result = await runtime.run({
     argv,
     cwd: config2.root,
-    env: { ...ctx.env, REPRO_GATE_SEED: String(seed), REPRO_GATE_OUT: out },
+    env: { ...ctx.env, ...hook?.imports, REPRO_GATE_SEED: String(seed), REPRO_GATE_OUT: out },
+    ...hook ? { pythonPathFirst: hook.pythonPathFirst } : {},
     timeoutMs: config2.train.timeout,
     outDir,
     logFile,
@@ -32093,9 +32220,10 @@ ${quoted || "    (none)"}
       `Fix the training so it succeeds when run as: ${argv.join(" ")}`
     );
   }
+  const packages = ctx.importHook ? await collectImports(outDir, (m) => log.warn(m)) : void 0;
   const metrics = await collectMetrics(ctx, seed, outDir, patterns);
   for (const artifact of config2.artifacts) {
-    const found = await stat2(path10.join(outDir, artifact)).catch(() => void 0);
+    const found = await stat2(path11.join(outDir, artifact)).catch(() => void 0);
     if (!found) {
       throw new GateError(
         `Seed ${seed}: the training did not write the artifact "${artifact}" into its output folder ${outDir}.`,
@@ -32107,14 +32235,21 @@ ${quoted || "    (none)"}
   await readCheckpoints(ctx, artifacts, outDir, out);
   const resolved = await readResolvedConfigs(config2, seed, outDir);
   log.info(`seed ${seed}: done in ${formatDuration(result.durationMs)}`);
-  return { seed, metrics, artifacts, durationMs: result.durationMs, ...resolved ? { config: resolved } : {} };
+  return {
+    seed,
+    metrics,
+    artifacts,
+    durationMs: result.durationMs,
+    ...resolved ? { config: resolved } : {},
+    ...packages ? { packages } : {}
+  };
 }
 async function collectMetrics(ctx, seed, outDir, patterns) {
   const { config: config2 } = ctx;
   const names = config2.metrics.map((m) => m.name);
   const fromOutput = patterns ? patterns.values(names, `seed ${seed}'s output`) : {};
   const rest = names.filter((n) => !Object.hasOwn(fromOutput, n));
-  const fromFile = rest.length ? await readMetrics(path10.join(outDir, config2.metricsFile), rest, `seed ${seed}'s ${config2.metricsFile}`, outDir) : {};
+  const fromFile = rest.length ? await readMetrics(path11.join(outDir, config2.metricsFile), rest, `seed ${seed}'s ${config2.metricsFile}`, outDir) : {};
   return Object.fromEntries([...Object.entries(fromOutput), ...Object.entries(fromFile)]);
 }
 async function readCheckpoints(ctx, artifacts, outDir, out) {
@@ -32127,7 +32262,7 @@ async function readCheckpoints(ctx, artifacts, outDir, out) {
   };
   for (const [name, entry] of Object.entries(artifacts)) {
     if (!CHECKPOINT_FILE.test(name)) continue;
-    const r = await readCheckpoint(python, path10.join(outDir, name), out);
+    const r = await readCheckpoint(python, path11.join(outDir, name), out);
     if ("content" in r) {
       entry.content = r.content;
       if (r.content.embedsOut.length) {
@@ -32170,7 +32305,7 @@ function note(ctx, warning) {
 import { createHash as createHash5 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
 import { open as open4, readFile as readFile2, stat as stat3 } from "node:fs/promises";
-import path11 from "node:path";
+import path12 from "node:path";
 
 // src/diagnose/compare-arrays.ts
 import { createHash as createHash3 } from "node:crypto";
@@ -32629,16 +32764,16 @@ var NPY_MAX_HEADER = 1 << 20;
 function parseNpyHeader(buf) {
   if (buf.length < 10) return { needBytes: 10 };
   if (!buf.subarray(0, 6).equals(NPY_MAGIC)) throw new FormatError("not a .npy file (bad magic bytes)");
-  const major = buf[6];
+  const major2 = buf[6];
   const minor = buf[7];
-  if (major < 1 || major > 3) throw new FormatError(`unsupported .npy format version ${major}.${minor}`);
-  const lenBytes = major === 1 ? 2 : 4;
+  if (major2 < 1 || major2 > 3) throw new FormatError(`unsupported .npy format version ${major2}.${minor}`);
+  const lenBytes = major2 === 1 ? 2 : 4;
   if (buf.length < 8 + lenBytes) return { needBytes: 8 + lenBytes };
-  const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
+  const headerLen = major2 === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
   if (headerLen > NPY_MAX_HEADER) throw new FormatError(`.npy header of ${headerLen} bytes is implausibly large`);
   const dataOffset2 = 8 + lenBytes + headerLen;
   if (buf.length < dataOffset2) return { needBytes: dataOffset2 };
-  const text = buf.subarray(8 + lenBytes, dataOffset2).toString(major === 3 ? "utf8" : "latin1");
+  const text = buf.subarray(8 + lenBytes, dataOffset2).toString(major2 === 3 ? "utf8" : "latin1");
   const dict = parsePyLiteral(text);
   if (!isDict(dict)) throw new FormatError(".npy header is not a dict");
   const { descr, fortran_order: fortran, shape: shape4 } = dict;
@@ -32649,7 +32784,7 @@ function parseNpyHeader(buf) {
   const dims = shape4;
   if (typeof descr !== "string") {
     return {
-      version: `${major}.${minor}`,
+      version: `${major2}.${minor}`,
       descr: JSON.stringify(descr) ?? "?",
       dtype: null,
       unsupported: "structured dtype (record array) is not supported",
@@ -32663,7 +32798,7 @@ function parseNpyHeader(buf) {
   const count2 = dims.reduce((a, b) => a * b, 1);
   if ("unsupported" in dt) {
     return {
-      version: `${major}.${minor}`,
+      version: `${major2}.${minor}`,
       descr,
       dtype: null,
       unsupported: dt.unsupported,
@@ -32674,7 +32809,7 @@ function parseNpyHeader(buf) {
     };
   }
   return {
-    version: `${major}.${minor}`,
+    version: `${major2}.${minor}`,
     descr,
     dtype: dt,
     fortranOrder: fortran,
@@ -32985,7 +33120,7 @@ var DEFAULT_MAX_ARRAY_BYTES = 256 * 1024 * 1024;
 var DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
 var DEFAULT_MAX_ENTRIES = 1e4;
 function formatOf(name) {
-  const ext = path11.extname(name).toLowerCase();
+  const ext = path12.extname(name).toLowerCase();
   const known = {
     ".npy": "npy",
     ".npz": "npz",
@@ -33342,12 +33477,12 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
 async function diffArtifactDirs(beforeDir, afterDir, names, options = {}) {
   const out = [];
   for (const name of names)
-    out.push(await diffArtifacts(path11.join(beforeDir, name), path11.join(afterDir, name), name, options));
+    out.push(await diffArtifacts(path12.join(beforeDir, name), path12.join(afterDir, name), name, options));
   return out;
 }
 
 // src/diagnose/curves.ts
-import path12 from "node:path";
+import path13 from "node:path";
 
 // src/util/downsample.ts
 function downsampleIndices(n, max, must) {
@@ -33438,8 +33573,8 @@ function parseCurveLog(content, opts = {}) {
   return { stepKey, series, skippedLines };
 }
 async function readCurveLog(file2, opts = {}) {
-  const root = opts.root ?? path12.dirname(file2);
-  const content = await readConfinedFile(root, path12.relative(root, file2), "curves.file", {
+  const root = opts.root ?? path13.dirname(file2);
+  const content = await readConfinedFile(root, path13.relative(root, file2), "curves.file", {
     folder: "the run's output folder",
     hint: "Have the training write its per-step log into {out}."
   });
@@ -33501,8 +33636,8 @@ function compareCurves(a, b, opts = {}) {
 }
 async function diffCurveFiles(dirA, dirB, rel, opts = {}) {
   const [a, b] = await Promise.all([
-    readCurveLog(path12.join(dirA, rel), { ...opts, root: dirA }),
-    readCurveLog(path12.join(dirB, rel), { ...opts, root: dirB })
+    readCurveLog(path13.join(dirA, rel), { ...opts, root: dirA }),
+    readCurveLog(path13.join(dirB, rel), { ...opts, root: dirB })
   ]);
   return { a, b, divergences: compareCurves(a, b, opts) };
 }
@@ -33611,16 +33746,16 @@ async function diagnose(ctx, seed) {
   const { config: config2, log } = ctx;
   let runs = 0;
   const once = async (dir, env) => {
-    await rm4(dir, { recursive: true, force: true });
+    await rm5(dir, { recursive: true, force: true });
     const record3 = await runSeed({ ...ctx, env, logDir: dir }, seed);
-    const kept = path13.join(dir, "out");
+    const kept = path14.join(dir, "out");
     await rename2(seedOutDir(ctx.outRoot, seed), kept);
     return { record: record3, kept };
   };
   const twice = async (label, extraEnv) => {
     const env = { ...ctx.env, ...extraEnv };
-    const a = await once(path13.join(ctx.runRoot, `${label}-1`), env);
-    const b = await once(path13.join(ctx.runRoot, `${label}-2`), env);
+    const a = await once(path14.join(ctx.runRoot, `${label}-1`), env);
+    const b = await once(path14.join(ctx.runRoot, `${label}-2`), env);
     runs += 2;
     return { a: a.record, b: b.record, outA: a.kept, outB: b.kept };
   };
@@ -33723,8 +33858,8 @@ async function diffArtifacts2(ctx, outA, outB, differences) {
     }
     const r = await diffCheckpoints(
       python,
-      { file: path13.join(outA, name), out: "" },
-      { file: path13.join(outB, name), out: "" }
+      { file: path14.join(outA, name), out: "" },
+      { file: path14.join(outB, name), out: "" }
     );
     out.push(checkpointArtifactDiff(name, r, await diffArtifactDirs(outA, outB, [name])));
   }
@@ -34184,10 +34319,14 @@ var configDriftSchema = external_exports.object({
   after: scalarSchema.optional()
 }).strict();
 var environmentDriftSchema = external_exports.object({ key: external_exports.string(), change: changeSchema, before: scalarSchema.optional(), after: scalarSchema.optional() }).strict();
+var noiseDriftSchema = environmentDriftSchema.extend({ reason: external_exports.enum(["host", "not-imported", "ignored"]) }).strict();
 var driftSchema = external_exports.object({
   data: external_exports.array(dataDriftSchema),
   config: external_exports.array(configDriftSchema),
-  environment: external_exports.array(environmentDriftSchema)
+  /** Result-relevant environment changes only: these count. */
+  environment: external_exports.array(environmentDriftSchema),
+  /** Changes shown folded and never counted; absent when there are none. */
+  noise: external_exports.array(noiseDriftSchema).optional()
 }).strict();
 var mismatchSchema = external_exports.object({
   seed: external_exports.number().int(),
@@ -34255,7 +34394,7 @@ var reportSchema = external_exports.object({
 }).strict();
 
 // src/gate/base.ts
-import path15 from "node:path";
+import path16 from "node:path";
 
 // src/fingerprint/git.ts
 import { execFile } from "node:child_process";
@@ -34299,7 +34438,7 @@ async function fileAtCommit(root, commit, rel) {
 // src/gate/observe.ts
 import { createHash as createHash6 } from "node:crypto";
 import { readFile as readFile3, stat as stat4 } from "node:fs/promises";
-import path14 from "node:path";
+import path15 from "node:path";
 
 // src/diagnose/lint.ts
 var TF_PACKAGES = [
@@ -34426,6 +34565,115 @@ function changedSince(before, after) {
   return out;
 }
 
+// src/drift/relevance.ts
+var major = (v) => typeof v === "string" ? v.split(".")[0] : void 0;
+var ENVIRONMENT_KEYS = [
+  { key: "image", relevant: true, why: "the container image (by digest) the training runs in" },
+  { key: "image.id", relevant: true, why: "the image's content id" },
+  { key: "runtime", relevant: true, why: "on the runner itself or in a container" },
+  { key: "os", relevant: true, why: "OS release: the C and maths libraries" },
+  { key: "arch", relevant: true, why: "machine architecture" },
+  { key: "kernel", relevant: false, why: "kernel build string: hosts are patched without changing numerics" },
+  {
+    key: "cpu.isa",
+    // Added only against a baseline recorded before the probe knew it: nothing to compare yet.
+    relevant: (e) => e.change !== "added",
+    why: "vector and FMA instructions (AVX-512, FMA, …) that BLAS and compilers dispatch on"
+  },
+  {
+    key: "cpu.model",
+    // With the same instruction-set flags on both sides, the model name alone changes no numbers.
+    relevant: (_e, { before, after }) => before["cpu.isa"] === void 0 || after["cpu.isa"] === void 0 || before["cpu.isa"] !== after["cpu.isa"],
+    why: "CPU model name: noise when cpu.isa is recorded and equal on both sides"
+  },
+  { key: "cpu.count", relevant: true, why: "the default BLAS/OpenMP thread count, hence the order of reductions" },
+  { key: "python", relevant: true, why: "whether the training's Python could be fingerprinted at all" },
+  { key: "python.version", relevant: true, why: "the interpreter" },
+  { key: "python.implementation", relevant: true, why: "the interpreter" },
+  {
+    key: "package.*",
+    relevant: true,
+    why: "an installed distribution (noise when the training is known not to import it)"
+  },
+  { key: "package.error", relevant: false, why: "why the probe could not list packages: a message, not a version" },
+  { key: "blas", relevant: true, why: "the BLAS/LAPACK build NumPy uses" },
+  { key: "torch.cuda", relevant: true, why: "the CUDA version PyTorch was built with" },
+  { key: "torch.cudnn", relevant: true, why: "cuDNN version" },
+  { key: "torch.cuda_available", relevant: true, why: "GPU or CPU kernels" },
+  { key: "torch.gpu_count", relevant: true, why: "GPUs visible to PyTorch" },
+  { key: "gpu.count", relevant: true, why: "GPUs on the machine" },
+  { key: "gpu.*.name", relevant: true, why: "GPU model" },
+  { key: "gpu.*.memory", relevant: false, why: "GPU memory total: the same model reports a driver-dependent figure" },
+  { key: "gpu.driver", relevant: true, why: "NVIDIA driver" },
+  { key: "cuda.driver_api", relevant: true, why: "the CUDA version the driver supports" },
+  {
+    key: "env.*",
+    relevant: true,
+    why: "a determinism or threading variable (PYTHONHASHSEED, CUBLAS_WORKSPACE_CONFIG, OMP_NUM_THREADS, …)"
+  },
+  { key: "distributed.*", relevant: true, why: "distributed training: world size, backend, NCCL settings" },
+  {
+    key: "repro-gate.version",
+    // Comparison rules change only in a major release; a minor or patch upgrade is not drift.
+    relevant: (e) => major(e.before) !== major(e.after),
+    why: "repro-gate's own version: relevant when the major version (its comparison rules) changes"
+  }
+];
+function globRegExp(glob) {
+  return new RegExp(
+    `^${glob.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`
+  );
+}
+var ROWS = ENVIRONMENT_KEYS.map((row) => ({ ...row, re: globRegExp(row.key) }));
+function rowFor(key) {
+  let best;
+  for (const row of ROWS) {
+    if (!row.re.test(key)) continue;
+    if (!best || specificity(row.key) > specificity(best.key)) best = row;
+  }
+  return best;
+}
+function specificity(pattern) {
+  return pattern.includes("*") ? pattern.replaceAll("*", "").length : Number.MAX_SAFE_INTEGER;
+}
+function checkIgnore(ignore, configName) {
+  for (const [i, entry] of ignore.entries()) {
+    const re = globRegExp(entry);
+    if (ROWS.some((row) => row.re.test(entry) || re.test(row.key))) continue;
+    throw new GateError(
+      `${configName}: drift.ignore[${i}]: ${JSON.stringify(entry)} is not an environment fingerprint key.`,
+      `Use a key or a glob over the known keys: ${ENVIRONMENT_KEYS.map((r) => r.key).join(", ")}.`
+    );
+  }
+}
+function classifyEnvironment(input2) {
+  const ignore = input2.policy.ignore.map(globRegExp);
+  const out = { relevant: [], noise: [] };
+  for (const e of input2.changes) {
+    if (ignore.some((re) => re.test(e.key))) {
+      out.noise.push({ ...e, reason: "ignored" });
+      continue;
+    }
+    const reason = noiseReason(e, input2);
+    if (reason && input2.policy["fail-on"] === "relevant") out.noise.push({ ...e, reason });
+    else out.relevant.push(e);
+  }
+  return out;
+}
+function noiseReason(e, input2) {
+  const row = rowFor(e.key);
+  if (!row) return void 0;
+  const relevant = typeof row.relevant === "function" ? row.relevant(e, input2) : row.relevant;
+  if (!relevant) return "host";
+  if (row.key === "package.*" && input2.imported && !input2.imported.has(e.key.slice("package.".length)))
+    return "not-imported";
+  return void 0;
+}
+function importedPackages(runs) {
+  if (!runs.length || runs.some((r) => r.packages === void 0)) return null;
+  return new Set(runs.flatMap((r) => r.packages ?? []));
+}
+
 // src/drift/text-change.ts
 function describeTextChange(before, after) {
   if (before.includes("\0") || after.includes("\0")) return void 0;
@@ -34531,10 +34779,29 @@ def cpu_model():
         pass
     return platform.processor()
 
+# Instruction-set flags that change which kernels BLAS and compilers pick, hence the numbers; the
+# model name beside them is noise when these are equal.
+NUMERIC_ISA = {
+    "sse4_1", "sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512dq", "avx512bw", "avx512vl",
+    "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_int8", "amx_tile",
+    "asimd", "asimdhp", "fphp", "sve", "sve2", "bf16", "i8mm",
+}
+
+def cpu_isa():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags") or line.startswith("Features"):
+                    return " ".join(sorted(set(line.split(":", 1)[1].split()) & NUMERIC_ISA))
+    except OSError:
+        pass
+    return None
+
 put("os", os_release())
 put("kernel", platform.release())
 put("arch", platform.machine())
 put("cpu.model", cpu_model())
+put("cpu.isa", cpu_isa())
 put("cpu.count", os.cpu_count())
 put("python.version", platform.python_version())
 put("python.implementation", platform.python_implementation())
@@ -34737,15 +35004,32 @@ function settingsOf(config2) {
     )
   };
 }
-async function driftSince(s, baseline, now) {
+async function driftSince(s, baseline, now, candidate = []) {
   const { config: config2 } = s;
+  const before = baseline.fingerprints.environment;
+  const after = now.environment;
+  const imported = importedPackages([...baseline.runs, ...candidate]);
+  const environment = classifyEnvironment({
+    changes: diffEnvironment(before, after),
+    before,
+    after,
+    policy: config2.drift,
+    imported
+  });
+  if (imported === null && environment.relevant.some((e) => e.key.startsWith("package."))) {
+    s.notes.push({
+      code: "imports-unknown",
+      message: "Every package change counts: which packages the training imports is not recorded (it is not Python, its Python is older than 3.10, or repro-gate's import hook did not run for every seed). Re-record the baseline with this version of repro-gate to count only the packages it imports."
+    });
+  }
   const drift2 = {
     data: diffData(baseline.fingerprints.data, now.data),
     config: diffConfig(baseline.fingerprints.config, now.config),
-    environment: diffEnvironment(baseline.fingerprints.environment, now.environment)
+    environment: environment.relevant,
+    ...environment.noise.length ? { noise: environment.noise } : {}
   };
   if (baseline.commit) await describeDataChanges(config2, baseline.commit, drift2.data);
-  const configName = toPosix(path14.relative(config2.root, config2.path));
+  const configName = toPosix(path15.relative(config2.root, config2.path));
   drift2.config.unshift(...diffSettings(baseline.settings, settingsOf(config2), configName));
   return drift2;
 }
@@ -34753,7 +35037,7 @@ async function codeChangesSince(s, commit) {
   const { config: config2 } = s;
   const changed = await changedFilesSince(config2.root, commit);
   if (changed === null) return null;
-  const ownConfig = toPosix(path14.relative(config2.root, config2.path));
+  const ownConfig = toPosix(path15.relative(config2.root, config2.path));
   const owned = [...config2.data, ...config2.config, s.baselineName, ownConfig, ".repro-gate/"].map(
     (p) => p.replace(/^\.\//, "")
   );
@@ -34762,7 +35046,7 @@ async function codeChangesSince(s, commit) {
 var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 async function describeDataChanges(config2, commit, data) {
   for (const entry of data.filter((d) => d.change === "modified").slice(0, 20)) {
-    const file2 = path14.join(config2.root, entry.path);
+    const file2 = path15.join(config2.root, entry.path);
     const size = (await stat4(file2).catch(() => void 0))?.size ?? Infinity;
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
@@ -34808,7 +35092,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
       "Check out with full history (actions/checkout with fetch-depth: 0)."
     );
   }
-  const configRel = toPosix(path15.relative(config2.root, config2.path));
+  const configRel = toPosix(path16.relative(config2.root, config2.path));
   const configText = await fileAtCommit(config2.root, commit, configRel);
   let baseConfig = null;
   if (configText !== null) {
@@ -34819,7 +35103,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
     }
   }
   const baselineRel = toPosix(
-    path15.relative(config2.root, baseConfig ? path15.resolve(config2.root, baseConfig.baseline) : baselinePath)
+    path16.relative(config2.root, baseConfig ? path16.resolve(config2.root, baseConfig.baseline) : baselinePath)
   );
   const baselineText = await fileAtCommit(config2.root, commit, baselineRel);
   const baseline = baselineText === null ? null : parseBaseline(baselineText, `${baselineRel} at ${shortHash(commit)}`);
@@ -34946,14 +35230,17 @@ function summarySentence(input2, metrics, drift2) {
 }
 
 // src/gate/seed-runs.ts
-import path16 from "node:path";
+import path17 from "node:path";
 function runsDir(s, verb) {
-  return path16.join(s.stateDir, "runs", verb);
+  return path17.join(s.stateDir, "runs", verb);
 }
 function outRoot(s) {
-  return path16.join(s.stateDir, "out");
+  return path17.join(s.stateDir, "out");
 }
-function seedContext(s, verb) {
+function importHookDir(s) {
+  return path17.join(outRoot(s), "import-hook");
+}
+function seedContext(s, verb, importHook) {
   return {
     config: s.config,
     runtime: s.runtime,
@@ -34961,11 +35248,12 @@ function seedContext(s, verb) {
     log: s.log,
     outRoot: outRoot(s),
     logDir: runsDir(s, verb),
-    warnings: s.notes
+    warnings: s.notes,
+    ...importHook ? { importHook } : {}
   };
 }
 async function seedRuns(s, verb, seeds) {
-  const ctx = seedContext(s, verb);
+  const ctx = seedContext(s, verb, await installImportHook(importHookDir(s)));
   const records = [];
   for (const seed of seeds) records.push(await runSeed(ctx, seed));
   return records;
@@ -34982,20 +35270,20 @@ function diagnoseContext(s) {
 }
 
 // src/gate/session.ts
-import { mkdir as mkdir3, writeFile as writeFile2 } from "node:fs/promises";
-import path21 from "node:path";
+import { mkdir as mkdir4, writeFile as writeFile3 } from "node:fs/promises";
+import path22 from "node:path";
 
 // src/runtime/create.ts
-import path19 from "node:path";
+import path20 from "node:path";
 
 // src/runtime/container.ts
 import { createHash as createHash7, randomBytes } from "node:crypto";
-import path18 from "node:path";
+import path19 from "node:path";
 
 // src/runtime/process.ts
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { rm as rm6 } from "node:fs/promises";
+import { rm as rm7 } from "node:fs/promises";
 
 // src/runtime/cancel.ts
 var stoppers = /* @__PURE__ */ new Set();
@@ -35087,8 +35375,8 @@ var LineSplitter = class {
 
 // src/runtime/process-table.ts
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { readdir as readdir2, readFile as readFile4, rm as rm5 } from "node:fs/promises";
-import path17 from "node:path";
+import { readdir as readdir3, readFile as readFile4, rm as rm6 } from "node:fs/promises";
+import path18 from "node:path";
 function pidAlive(pid) {
   try {
     process.kill(pid, 0);
@@ -35121,16 +35409,16 @@ function groupExists(pgid) {
 }
 function recordGroup(dir, pgid, program) {
   mkdirSync(dir, { recursive: true });
-  const file2 = path17.join(dir, `${pgid}.json`);
-  const record3 = { pgid, started: startTime(pgid), program: path17.basename(program) };
+  const file2 = path18.join(dir, `${pgid}.json`);
+  const record3 = { pgid, started: startTime(pgid), program: path18.basename(program) };
   writeFileSync(file2, JSON.stringify(record3));
   return file2;
 }
 async function reapGroups(dir) {
-  const names = await readdir2(dir).catch(() => []);
+  const names = await readdir3(dir).catch(() => []);
   const stopped = [];
   for (const name of names.filter((n) => n.endsWith(".json"))) {
-    const file2 = path17.join(dir, name);
+    const file2 = path18.join(dir, name);
     try {
       const r = JSON.parse(await readFile4(file2, "utf8"));
       const pgid = r.pgid;
@@ -35140,7 +35428,7 @@ async function reapGroups(dir) {
       }
     } catch {
     }
-    await rm5(file2, { force: true });
+    await rm6(file2, { force: true });
   }
   return stopped;
 }
@@ -35237,7 +35525,7 @@ function runProcess(spec) {
       for (const s of splitters) s.end();
       if (spawnError) emit(`repro-gate: could not start ${program}: ${spawnError.message}`);
       const file2 = await groupFile;
-      if (file2) await rm6(file2, { force: true });
+      if (file2) await rm7(file2, { force: true });
       await stopping?.catch(() => void 0);
       await new Promise((res) => log ? log.end(res) : res());
       const cancelled2 = cancelledBy();
@@ -35272,6 +35560,11 @@ function runProcess(spec) {
   });
 }
 
+// src/runtime/types.ts
+function prependPythonPath(first, existing) {
+  return existing ? `${first}:${existing}` : first;
+}
+
 // src/runtime/container.ts
 var WORKSPACE = "/workspace";
 var OUTSIDE = "/mnt/repro-gate";
@@ -35302,7 +35595,7 @@ var ContainerRuntime = class {
     this.log = log;
     this.docker = opts.docker ?? "docker";
     this.groupsDir = opts.groupsDir;
-    this.project = createHash7("sha256").update(path18.resolve(config2.root)).digest("hex").slice(0, 16);
+    this.project = createHash7("sha256").update(path19.resolve(config2.root)).digest("hex").slice(0, 16);
     const runner = opts.runnerEnv ?? process.env;
     this.clientEnv = Object.fromEntries(
       DOCKER_CLIENT_VARS.flatMap((k) => {
@@ -35321,6 +35614,8 @@ var ContainerRuntime = class {
   project;
   groupsDir;
   imageId = "";
+  /** The image's own PYTHONPATH (its ENV), kept behind the import hook's folder. */
+  imagePythonPath;
   count = 0;
   async prepare() {
     await this.checkEngine();
@@ -35331,6 +35626,7 @@ var ContainerRuntime = class {
       );
     }
     this.imageId = await this.ensureImage();
+    this.imagePythonPath = await this.imageEnv("PYTHONPATH");
     await this.reapLeftovers();
   }
   /** Containers of this project still there from a gate that was killed (the caller holds the project lock). */
@@ -35343,13 +35639,20 @@ var ContainerRuntime = class {
     await this.remove(ids);
   }
   pathFor(hostPath) {
-    const rel = path18.relative(this.config.root, hostPath);
+    const rel = path19.relative(this.config.root, hostPath);
     if (rel === "") return WORKSPACE;
-    if (!rel.startsWith("..") && !path18.isAbsolute(rel)) return path18.posix.join(WORKSPACE, ...rel.split(path18.sep));
-    return path18.posix.join(OUTSIDE, ...path18.resolve(hostPath).split(path18.sep));
+    if (!rel.startsWith("..") && !path19.isAbsolute(rel)) return path19.posix.join(WORKSPACE, ...rel.split(path19.sep));
+    return path19.posix.join(OUTSIDE, ...path19.resolve(hostPath).split(path19.sep));
   }
   async run(spec) {
     const name = `repro-gate-${this.runId}-${++this.count}`;
+    const env = spec.pythonPathFirst ? {
+      ...spec.env,
+      PYTHONPATH: prependPythonPath(
+        this.pathFor(spec.pythonPathFirst),
+        spec.env.PYTHONPATH ?? this.imagePythonPath
+      )
+    } : spec.env;
     const args = [
       "run",
       "--rm",
@@ -35374,7 +35677,7 @@ var ContainerRuntime = class {
       "--workdir",
       this.pathFor(spec.cwd),
       // HOME must be writable for tools that cache there; the workspace is read-only.
-      ...Object.entries({ HOME: "/tmp", ...spec.env }).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
+      ...Object.entries({ HOME: "/tmp", ...env }).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
       ...this.gpuArgs(),
       this.image,
       ...spec.argv
@@ -35405,6 +35708,20 @@ var ContainerRuntime = class {
   }
   describe() {
     return { runtime: "container", image: this.image, ...this.imageId ? { "image.id": this.imageId } : {} };
+  }
+  /** A variable the image's ENV sets, if any (an `--env` of the same name would replace it). */
+  async imageEnv(name) {
+    const text = await this.dockerText(["image", "inspect", "--format", "{{json .Config.Env}}", this.image]).catch(
+      () => "null"
+    );
+    let list;
+    try {
+      list = JSON.parse(text);
+    } catch {
+      return void 0;
+    }
+    const entry = Array.isArray(list) ? list.find((e) => typeof e === "string" && e.startsWith(`${name}=`)) : void 0;
+    return entry?.slice(name.length + 1);
   }
   gpuArgs() {
     const { gpus } = this.config.train;
@@ -35499,7 +35816,9 @@ var HostRuntime = class {
     return hostPath;
   }
   run(spec) {
-    return runProcess({ ...spec, groupsDir: this.groupsDir });
+    const { pythonPathFirst, ...rest } = spec;
+    const env = pythonPathFirst ? { ...spec.env, PYTHONPATH: prependPythonPath(pythonPathFirst, spec.env.PYTHONPATH) } : spec.env;
+    return runProcess({ ...rest, env, groupsDir: this.groupsDir });
   }
   async dispose() {
   }
@@ -35510,17 +35829,17 @@ var HostRuntime = class {
 
 // src/runtime/create.ts
 function stateDir(config2) {
-  return path19.join(config2.root, ".repro-gate");
+  return path20.join(config2.root, ".repro-gate");
 }
 function createRuntime(config2, log) {
-  const groupsDir = path19.join(stateDir(config2), "groups");
+  const groupsDir = path20.join(stateDir(config2), "groups");
   return config2.train.image ? new ContainerRuntime(config2, config2.train.image, log, { groupsDir }) : new HostRuntime(groupsDir);
 }
 
 // src/runtime/lock.ts
-import { open as open5, readFile as readFile5, rm as rm7 } from "node:fs/promises";
+import { open as open5, readFile as readFile5, rm as rm8 } from "node:fs/promises";
 import os2 from "node:os";
-import path20 from "node:path";
+import path21 from "node:path";
 function parseRecord(text) {
   try {
     const r = JSON.parse(text);
@@ -35530,7 +35849,7 @@ function parseRecord(text) {
   return void 0;
 }
 async function acquireLock(stateDir2, verb, warn) {
-  const file2 = path20.join(stateDir2, "lock");
+  const file2 = path21.join(stateDir2, "lock");
   const record3 = { pid: process.pid, host: os2.hostname(), verb, startedAt: (/* @__PURE__ */ new Date()).toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -35541,7 +35860,7 @@ async function acquireLock(stateDir2, verb, warn) {
       } finally {
         await fh.close();
       }
-      return { release: () => rm7(file2, { force: true }) };
+      return { release: () => rm8(file2, { force: true }) };
     } catch (err) {
       if (err.code !== "EEXIST") throw err;
     }
@@ -35561,7 +35880,7 @@ async function acquireLock(stateDir2, verb, warn) {
     warn(
       `Taking over ${file2}, left by a repro-gate run that is no longer running${holder ? ` (process ${holder.pid})` : ""}.`
     );
-    await rm7(file2, { force: true });
+    await rm8(file2, { force: true });
   }
   throw new GateError(
     `Could not take the lock ${file2}: another run keeps creating it.`,
@@ -35578,16 +35897,17 @@ cache/
 lock
 `;
 function baselineLocation(config2) {
-  const baselinePath = path21.resolve(config2.root, config2.baseline);
-  return { baselinePath, baselineName: toPosix(path21.relative(config2.root, baselinePath)) };
+  const baselinePath = path22.resolve(config2.root, config2.baseline);
+  return { baselinePath, baselineName: toPosix(path22.relative(config2.root, baselinePath)) };
 }
 async function withSession(req, config2, verb, fn) {
+  checkIgnore(config2.drift.ignore, path22.basename(config2.path));
   const dir = stateDir(config2);
-  await mkdir3(dir, { recursive: true });
-  await writeFile2(path21.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
+  await mkdir4(dir, { recursive: true });
+  await writeFile3(path22.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
   const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
-    const reaped = await reapGroups(path21.join(dir, "groups"));
+    const reaped = await reapGroups(path22.join(dir, "groups"));
     if (reaped.length) {
       req.log.warn(
         `Stopped ${reaped.length} process group(s) left running by an earlier repro-gate run that was killed: ${reaped.join(", ")}.`
@@ -35631,10 +35951,10 @@ async function check3(req) {
   }
   return withSession(req, config2, "check", async (s) => {
     const { fingerprints, context } = await observe(s);
-    const drift2 = await driftSince(s, baseline, fingerprints);
     const inputsBefore = await snapshotInputs(s);
     const own2 = await trainAndCompare(s, baseline);
     const { candidate, sequential } = own2;
+    const drift2 = await driftSince(s, baseline, fingerprints, candidate);
     drift2.config.push(...diffResolvedConfigs(baseline.runs, candidate));
     const warnings = [
       ...baseProblem ? [baseProblem] : [],
@@ -35834,7 +36154,8 @@ async function drift(req) {
         command: "drift",
         verdict,
         baseline,
-        drift: found
+        drift: found,
+        warnings: s.notes
       })
     );
   });
@@ -36405,6 +36726,8 @@ ${table}
 ${table}`
     });
   }
+  const noise = noiseSection(report, f);
+  if (noise) out.push({ dropRank: 0, body: noise });
   if (report.mismatches.length) {
     out.push({
       dropRank: 1,
@@ -36440,6 +36763,34 @@ ${table}`
   if (report.seeds.length) footer.push(`seeds ${report.seeds.join(", ")}`);
   out.push({ body: f.small(footer.join(" · ")) });
   return out;
+}
+var NOISE_REASON = {
+  host: "host noise",
+  "not-imported": "not imported by the training",
+  ignored: "drift.ignore"
+};
+function noiseSection(report, f) {
+  const noise = report.drift.noise ?? [];
+  if (!noise.length) return void 0;
+  const line = noiseLine(noise.map((n) => n.key));
+  if (f === TERMINAL)
+    return `${line}: ${listSome(
+      noise.map((n) => f.text(n.key)),
+      10
+    )}`;
+  const table = [
+    "| Key | Before | After | Why not counted |",
+    "|---|---|---|---|",
+    ...noise.map((n) => `| ${f.code(n.key)} | ${f.code(n.before)} | ${f.code(n.after)} | ${NOISE_REASON[n.reason]} |`)
+  ].join("\n");
+  return `<details><summary>${line}</summary>
+
+${table}
+
+</details>`;
+}
+function noiseLine(keys) {
+  return `${keys.length} host fact${keys.length === 1 ? "" : "s"} changed, not counted`;
 }
 function escaperFor(format) {
   return format === "terminal" ? TERMINAL : GITHUB;

@@ -64,10 +64,12 @@ describe('container runtime', () => {
       os: 'Debian GNU/Linux 12 (bookworm)',
     });
     expect(baseline.fingerprints.environment['image.id']).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // The import hook ran inside the container: the standard-library training imports no distribution.
+    expect(baseline.runs.map((r: { packages?: string[] }) => r.packages)).toEqual([[], []]);
     expect(gateContainers()).toEqual([]);
   });
 
-  it('shows a second image that differs by one package as environment drift, with both digests', async () => {
+  it('shows a second image as drift, with both digests; its extra package, never imported, is folded', async () => {
     const r = await runCli(
       ['drift', '--json', '--config', await useConfig('variant.yml', config(images.variant))],
       dir,
@@ -77,9 +79,11 @@ describe('container runtime', () => {
     expect(env[0]).toEqual({ key: 'image', change: 'modified', before: images.base, after: images.variant });
     expect(env).toContainEqual(expect.objectContaining({ key: 'image.id', change: 'modified' }));
     const [name, version] = images.variantDist.split('==');
-    expect(env).toContainEqual({ key: `package.${name}`, change: 'added', after: version });
-    // Nothing else about the Python environment changed.
-    expect(env.filter((e) => e.key.startsWith('package.')).map((e) => e.key)).toEqual([`package.${name}`]);
+    expect(env.filter((e) => e.key.startsWith('package.'))).toEqual([]);
+    // Nothing else about the Python environment changed; the new package shows, folded.
+    expect(parseJson(r).drift.noise).toEqual([
+      { key: `package.${name}`, change: 'added', after: version, reason: 'not-imported' },
+    ]);
   });
 
   it('refuses a tag-only image and shows the digest the tag points to now', async () => {
@@ -174,6 +178,9 @@ describe('container runtime', () => {
       PYTHONHASHSEED: '0',
       REPRO_GATE_SEED: '0',
       REPRO_GATE_OUT: '/workspace/.repro-gate/out/seed-0',
+      // The import hook: first on PYTHONPATH (read-only in the workspace), writing into {out}.
+      PYTHONPATH: '/workspace/.repro-gate/out/import-hook',
+      REPRO_GATE_IMPORTS: '/workspace/.repro-gate/out/seed-0/.repro-gate-imports',
     });
   });
 

@@ -62,10 +62,11 @@ export async function check(req: CheckRequest): Promise<GateOutcome> {
 
   return withSession(req, config, 'check', async (s) => {
     const { fingerprints, context } = await observe(s);
-    const drift = await driftSince(s, baseline, fingerprints);
     const inputsBefore = await snapshotInputs(s);
     const own = await trainAndCompare(s, baseline);
     const { candidate, sequential } = own;
+    // After training: which packages the candidate imported decides which package changes count.
+    const drift = await driftSince(s, baseline, fingerprints, candidate);
     // What the training really used (config: {resolved: …}) is known only now.
     drift.config.push(...diffResolvedConfigs(baseline.runs, candidate));
     const warnings = [

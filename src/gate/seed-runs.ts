@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { DiagnoseContext } from '../diagnose/run.js';
 import type { RunRecord } from '../schema/baseline.js';
+import { installImportHook } from '../train/import-hook.js';
 import { runSeed, type SeedRunContext } from '../train/run-seed.js';
 import type { Session } from './session.js';
 
@@ -14,7 +15,12 @@ function outRoot(s: Session): string {
   return path.join(s.stateDir, 'out');
 }
 
-function seedContext(s: Session, verb: string): SeedRunContext {
+/** The import hook's folder: under out/, which the gate owns and git already ignores. */
+function importHookDir(s: Session): string {
+  return path.join(outRoot(s), 'import-hook');
+}
+
+function seedContext(s: Session, verb: string, importHook?: string): SeedRunContext {
   return {
     config: s.config,
     runtime: s.runtime,
@@ -23,12 +29,13 @@ function seedContext(s: Session, verb: string): SeedRunContext {
     outRoot: outRoot(s),
     logDir: runsDir(s, verb),
     warnings: s.notes,
+    ...(importHook ? { importHook } : {}),
   };
 }
 
 /** Trains the seeds one at a time: concurrent trainings would compete for the GPU/cores and perturb each other. */
 export async function seedRuns(s: Session, verb: string, seeds: readonly number[]): Promise<RunRecord[]> {
-  const ctx = seedContext(s, verb);
+  const ctx = seedContext(s, verb, await installImportHook(importHookDir(s)));
   const records: RunRecord[] = [];
   for (const seed of seeds) records.push(await runSeed(ctx, seed));
   return records;

@@ -5,6 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { checkIgnore } from '../drift/relevance.js';
 import { createRuntime, stateDir } from '../runtime/create.js';
 import { trainingEnv } from '../runtime/env.js';
 import { acquireLock } from '../runtime/lock.js';
@@ -72,6 +73,8 @@ export async function withSession<T>(
   verb: string,
   fn: (session: Session) => Promise<T>,
 ): Promise<T> {
+  // A typo in drift.ignore is refused before anything runs.
+  checkIgnore(config.drift.ignore, path.basename(config.path));
   const dir = stateDir(config);
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, '.gitignore'), STATE_GITIGNORE, { flag: 'wx' }).catch(() => undefined);

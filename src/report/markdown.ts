@@ -5,7 +5,7 @@
  */
 
 import type { BaselineChange, ConfigDrift, MetricResult, Report, Verdict } from '../schema/report.js';
-import { num, shortHash } from '../util/format.js';
+import { listSome, num, shortHash } from '../util/format.js';
 import { renderDiagnosis } from './diagnosis.js';
 import { type Escaper, GITHUB, TERMINAL } from './escape.js';
 
@@ -197,6 +197,8 @@ function sections(report: Report, f: Escaper): Section[] {
           : `#### Environment (${environment.length})\n${table}`,
     });
   }
+  const noise = noiseSection(report, f);
+  if (noise) out.push({ dropRank: 0, body: noise });
   if (report.mismatches.length) {
     out.push({
       dropRank: 1,
@@ -233,6 +235,38 @@ function sections(report: Report, f: Escaper): Section[] {
   if (report.seeds.length) footer.push(`seeds ${report.seeds.join(', ')}`);
   out.push({ body: f.small(footer.join(' · ')) });
   return out;
+}
+
+const NOISE_REASON: Record<NonNullable<Report['drift']['noise']>[number]['reason'], string> = {
+  host: 'host noise',
+  'not-imported': 'not imported by the training',
+  ignored: 'drift.ignore',
+};
+
+/**
+ * Environment changes that are not counted, folded: one line in the terminal, a closed <details>
+ * in GitHub Markdown. They never change the verdict, so they come after everything that can.
+ */
+function noiseSection(report: Report, f: Escaper): string | undefined {
+  const noise = report.drift.noise ?? [];
+  if (!noise.length) return undefined;
+  const line = noiseLine(noise.map((n) => n.key));
+  if (f === TERMINAL)
+    return `${line}: ${listSome(
+      noise.map((n) => f.text(n.key)),
+      10,
+    )}`;
+  const table = [
+    '| Key | Before | After | Why not counted |',
+    '|---|---|---|---|',
+    ...noise.map((n) => `| ${f.code(n.key)} | ${f.code(n.before)} | ${f.code(n.after)} | ${NOISE_REASON[n.reason]} |`),
+  ].join('\n');
+  return `<details><summary>${line}</summary>\n\n${table}\n\n</details>`;
+}
+
+/** "3 host facts changed, not counted". */
+function noiseLine(keys: readonly string[]): string {
+  return `${keys.length} host fact${keys.length === 1 ? '' : 's'} changed, not counted`;
 }
 
 export function escaperFor(format: MarkdownOptions['format']): Escaper {

@@ -1,5 +1,5 @@
 import { runProcess } from './process.js';
-import type { RunResult, RunSpec, Runtime } from './types.js';
+import { prependPythonPath, type RunResult, type RunSpec, type Runtime } from './types.js';
 
 /** Runs training directly on the runner: the "host" runtime, used when the config pins no image. */
 export class HostRuntime implements Runtime {
@@ -15,7 +15,11 @@ export class HostRuntime implements Runtime {
   }
 
   run(spec: RunSpec): Promise<RunResult> {
-    return runProcess({ ...spec, groupsDir: this.groupsDir });
+    const { pythonPathFirst, ...rest } = spec;
+    const env = pythonPathFirst
+      ? { ...spec.env, PYTHONPATH: prependPythonPath(pythonPathFirst, spec.env.PYTHONPATH) }
+      : spec.env;
+    return runProcess({ ...rest, env, groupsDir: this.groupsDir });
   }
 
   async dispose(): Promise<void> {}

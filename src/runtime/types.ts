@@ -13,6 +13,16 @@ export interface RunSpec {
   logFile: string;
   /** Called with each output line as it arrives (for prefixed streaming). */
   onLine?: (line: string) => void;
+  /**
+   * A host folder to put first on PYTHONPATH, before the PYTHONPATH the training would have had
+   * (its env's, else, in a container, the image's): the gate's import hook.
+   */
+  pythonPathFirst?: string;
+}
+
+/** PYTHONPATH with `first` in front of what it would otherwise be. */
+export function prependPythonPath(first: string, existing: string | undefined): string {
+  return existing ? `${first}:${existing}` : first;
 }
 
 export interface RunResult {

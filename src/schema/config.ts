@@ -220,6 +220,18 @@ const configFileSchema = z
       })
       .strict()
       .default({ auto: true }),
+    /**
+     * Which environment changes count as drift: host noise (kernel build, CPU model name, …) and
+     * packages the training never imports are shown folded, not counted, unless fail-on: any.
+     * ignore: fingerprint keys or globs (package.pip, gpu.*) never counted either.
+     */
+    drift: z
+      .object({
+        ignore: z.array(z.string().min(1, 'must not be empty')).default([]),
+        'fail-on': z.enum(['relevant', 'any']).default('relevant'),
+      })
+      .strict()
+      .default({ ignore: [], 'fail-on': 'relevant' }),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -299,4 +311,5 @@ export type GateConfig = z.output<typeof configSchema> & {
   root: string;
 };
 export type MetricSpec = GateConfig['metrics'][number];
+export type DriftPolicy = GateConfig['drift'];
 export type SequentialSeedsConfig = NonNullable<GateConfig['sequential']>;

@@ -86,11 +86,22 @@ const environmentDriftSchema = z
   .object({ key: z.string(), change: changeSchema, before: scalar.optional(), after: scalar.optional() })
   .strict();
 export type EnvironmentDrift = z.infer<typeof environmentDriftSchema>;
+/**
+ * An environment change that is not counted (drift/relevance.ts): host noise, a package the
+ * training did not import, or a key the config's drift.ignore names.
+ */
+const noiseDriftSchema = environmentDriftSchema
+  .extend({ reason: z.enum(['host', 'not-imported', 'ignored']) })
+  .strict();
+export type NoiseDrift = z.infer<typeof noiseDriftSchema>;
 const driftSchema = z
   .object({
     data: z.array(dataDriftSchema),
     config: z.array(configDriftSchema),
+    /** Result-relevant environment changes only: these count. */
     environment: z.array(environmentDriftSchema),
+    /** Changes shown folded and never counted; absent when there are none. */
+    noise: z.array(noiseDriftSchema).optional(),
   })
   .strict();
 export type Drift = z.infer<typeof driftSchema>;
