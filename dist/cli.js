@@ -34434,6 +34434,15 @@ async function fileAtCommit(root, commit, rel) {
   if (!FULL_SHA.test(commit)) return null;
   return git(root, ["show", "--end-of-options", `${commit}:./${rel}`]);
 }
+async function uncommittedFiles(root) {
+  const [modified, untracked] = await Promise.all([
+    git(root, ["diff", "--name-only", "--relative", "--no-renames", "HEAD", "--"]),
+    git(root, ["ls-files", "--others", "--exclude-standard", "--", "."])
+  ]);
+  if (modified === null || untracked === null) return null;
+  const lines = (text) => text.split("\n").filter(Boolean).sort();
+  return { modified: lines(modified), untracked: lines(untracked) };
+}
 
 // src/gate/observe.ts
 import { createHash as createHash6 } from "node:crypto";
@@ -36202,9 +36211,10 @@ async function record2(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
   return withSession(req, config2, "record", async (s) => {
     const { fingerprints, context } = await observe(s);
+    const uncommitted = context.commit ? await uncommittedInputs(s, context.commit) : [];
     const inputsBefore = await snapshotInputs(s);
     const runs = await seedRuns(s, "record", config2.seeds);
-    const warnings = [...await inputsModified(s, inputsBefore), ...s.notes];
+    const warnings = [...uncommitted, ...await inputsModified(s, inputsBefore), ...s.notes];
     checkRecordable(
       runs,
       config2.metrics.map((m) => m.name)
@@ -36230,6 +36240,19 @@ async function record2(req) {
       })
     );
   });
+}
+async function uncommittedInputs(s, commit) {
+  const found = await uncommittedFiles(s.config.root);
+  if (!found) return [];
+  const own2 = (f) => f === s.baselineName || f.startsWith(".repro-gate/");
+  const files = [
+    ...found.modified.filter((f) => !own2(f)).map((f) => `${f} (modified)`),
+    ...found.untracked.filter((f) => !own2(f)).map((f) => `${f} (untracked)`)
+  ];
+  if (!files.length) return [];
+  const message = `The baseline will name commit ${shortHash(commit)}, but ${files.length === 1 ? "a file" : `${files.length} files`} of the project differ from it: ${listSome(files, 5)}. Commit them, then record again, so the baseline's commit holds what it was recorded from.`;
+  s.log.warn(message);
+  return [{ code: "uncommitted-inputs", message }];
 }
 
 // src/gate/diagnose.ts

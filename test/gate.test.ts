@@ -485,6 +485,28 @@ describe('drift', () => {
   });
 });
 
+describe('record from an uncommitted tree', () => {
+  it('warns naming the modified and untracked files, and not when the tree is clean', async () => {
+    const dir = await project();
+    git(dir, 'init', '-q', '-b', 'main');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-qm', 'project');
+    const clean = await record(request(dir, new ScriptedRuntime(accuracy())));
+    expect(clean.report.warnings.map((w) => w.code)).toEqual([]);
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-qm', 'baseline');
+
+    await writeFile(path.join(dir, 'params.json'), '{"lr": 0.2}');
+    await writeFile(path.join(dir, 'extra.csv'), 'x\n');
+    const req = request(dir, new ScriptedRuntime(accuracy()));
+    const dirty = await record(req);
+    const head = git(dir, 'rev-parse', 'HEAD').trim();
+    const message = `The baseline will name commit ${head.slice(0, 12)}, but 2 files of the project differ from it: params.json (modified), extra.csv (untracked). Commit them, then record again, so the baseline's commit holds what it was recorded from.`;
+    expect(dirty.report.warnings).toEqual([{ code: 'uncommitted-inputs', message }]);
+    expect(req.log.warnings).toContainEqual(expect.stringContaining('params.json (modified), extra.csv (untracked)'));
+  });
+});
+
 describe('check --base: a change cannot rewrite what it is judged against', () => {
   /** A git project whose base commit holds a baseline recorded from `accuracy()`. */
   async function based(): Promise<{ dir: string; baseSha: string }> {

@@ -53,3 +53,17 @@ export async function fileAtCommit(root: string, commit: string, rel: string): P
   // One argument after --end-of-options: `<commit>:./<rel>` is a blob name however rel is spelled.
   return git(root, ['show', '--end-of-options', `${commit}:./${rel}`]);
 }
+
+/**
+ * Files under `root` (relative to it) that HEAD does not hold as they are: tracked ones modified
+ * (staged or not) and untracked ones git does not ignore. null outside git.
+ */
+export async function uncommittedFiles(root: string): Promise<{ modified: string[]; untracked: string[] } | null> {
+  const [modified, untracked] = await Promise.all([
+    git(root, ['diff', '--name-only', '--relative', '--no-renames', 'HEAD', '--']),
+    git(root, ['ls-files', '--others', '--exclude-standard', '--', '.']),
+  ]);
+  if (modified === null || untracked === null) return null;
+  const lines = (text: string) => text.split('\n').filter(Boolean).sort();
+  return { modified: lines(modified), untracked: lines(untracked) };
+}
