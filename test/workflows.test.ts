@@ -206,14 +206,15 @@ describe('the example workflows', () => {
     }
   });
 
-  it('include a nightly drift check, also startable by hand, that writes nothing', () => {
-    const [file, ...more] = byTrigger(examples, (t) => t.includes('schedule'));
-    expect(more).toEqual([]);
-    const wf = load(file!);
-    expect(triggers(wf)).toContain('workflow_dispatch');
-    expect((wf.on as { schedule: Array<{ cron: string }> }).schedule[0]!.cron).toMatch(/^\S+ \S+ \S+ \S+ \S+$/);
-    expect(gate(wf)?.with?.command).toBe('drift');
-    expect(wf.permissions).toEqual({ contents: 'read' });
+  it('include nightly drift and retraining checks, also startable by hand, that write only their issue', () => {
+    const nightly = byTrigger(examples, (t) => t.includes('schedule')).map(load);
+    expect(nightly.map((wf) => gate(wf)?.with?.command).sort()).toEqual(['check', 'drift']);
+    for (const wf of nightly) {
+      expect(triggers(wf)).toContain('workflow_dispatch');
+      expect((wf.on as { schedule: Array<{ cron: string }> }).schedule[0]!.cron).toMatch(/^\S+ \S+ \S+ \S+ \S+$/);
+      expect(gate(wf)?.with?.issue).toBe('on-failure');
+      expect(wf.permissions).toEqual({ contents: 'read', issues: 'write' });
+    }
   });
 
   it('include the fork-safe pair: unprivileged check + privileged workflow_run comment', () => {
@@ -280,6 +281,8 @@ describe('the example workflows', () => {
       const opensPr = uses(wf).some((s) => s.uses?.startsWith('peter-evans/create-pull-request@'));
       expect(grants('pull-requests'), `${file}: pull-requests: write`).toBe(comments || opensPr);
       expect(grants('contents'), `${file}: contents: write`).toBe(opensPr);
+      const opensIssue = !!g && g.with?.issue !== 'never' && triggers(wf).includes('schedule');
+      expect(grants('issues'), `${file}: issues: write`).toBe(opensIssue);
     }
   });
 });

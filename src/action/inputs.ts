@@ -10,6 +10,7 @@ import { GateError } from '../util/errors.js';
 
 const COMMANDS = ['check', 'record', 'drift', 'comment'] as const;
 const COMMENT_MODES = ['on-change', 'always', 'never'] as const;
+const ISSUE_MODES = ['on-failure', 'never'] as const;
 
 type ActionCommand = (typeof COMMANDS)[number];
 type CommentMode = (typeof COMMENT_MODES)[number];
@@ -32,6 +33,11 @@ interface CommonInputs {
   prNumber?: number;
   /** The pull-request label that accepts a change to the baseline or gate settings. */
   baselineLabel: string;
+  /**
+   * on-failure: open (or update) one issue when the run fails, close it when a later run passes;
+   * undefined: on-failure for drift, and for check on schedule/workflow_dispatch events; else never.
+   */
+  issue?: (typeof ISSUE_MODES)[number];
 }
 
 /** Command "comment" cannot run without the report file, so for it the type says the file is there. */
@@ -57,6 +63,7 @@ export const INPUT_NAMES = [
   'report',
   'pr-number',
   'baseline-label',
+  'issue',
 ] as const;
 export type InputName = (typeof INPUT_NAMES)[number];
 
@@ -120,6 +127,7 @@ const schemas = {
     .string()
     .transform((s) => s || 'baseline-update')
     .pipe(z.string().max(50, 'a GitHub label has at most 50 characters')),
+  issue: optional(oneOf(ISSUE_MODES, 'issue mode')),
 } satisfies Record<InputName, z.ZodType>;
 
 type Parsed = { [K in InputName]: z.output<(typeof schemas)[K]> };
@@ -145,6 +153,7 @@ export function parseInputs(get: (name: InputName) => string): ActionInputs {
     report: p('report'),
     prNumber: p('pr-number'),
     baselineLabel: p('baseline-label'),
+    issue: p('issue'),
   };
   if (command !== 'comment') return { ...common, command, report };
   if (!report)

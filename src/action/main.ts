@@ -22,6 +22,7 @@ import {
 import { createOctokit, type Octokit } from '../github/octokit.js';
 import { pullRequestsForRun } from '../github/pull-requests.js';
 import { commentKey, GitHubPermissionError, upsertStickyComment } from '../github/sticky-comment.js';
+import { syncIssue } from '../github/sticky-issue.js';
 import { renderMarkdown } from '../report/markdown.js';
 import type { Report } from '../schema/report.js';
 import { formatGateError, GateError } from '../util/errors.js';
@@ -92,8 +93,59 @@ async function gateAndReport(inputs: ActionInputs, command: GateCommand): Promis
   }
   core.setOutput('comment-url', commentUrl);
 
+  let issueUrl = '';
+  if (repo && issueMode(inputs, command, event.name) === 'on-failure') {
+    if (!inputs.token) core.info('repro-gate: no github-token, so no issue (the job summary has the report)');
+    else issueUrl = await issueOrWarn(inputs, createOctokit(inputs.token), repo, report);
+  }
+  core.setOutput('issue-url', issueUrl);
+
   if (inputs.failOn.includes(report.verdict)) {
     core.setFailed(`repro-gate: ${report.verdict} — ${oneLine(report.summary)}`);
+  }
+}
+
+/** The issue input, or its default: scheduled runs (drift always is one, check on a schedule) open issues. */
+function issueMode(inputs: ActionInputs, command: GateCommand, eventName: string): 'on-failure' | 'never' {
+  if (inputs.issue) return inputs.issue;
+  if (command === 'drift') return 'on-failure';
+  return command === 'check' && ['schedule', 'workflow_dispatch'].includes(eventName) ? 'on-failure' : 'never';
+}
+
+/** The branch this run checked, for the issue's title and key. */
+function branchName(): string {
+  return process.env.GITHUB_REF_NAME || process.env.GITHUB_REF?.replace(/^refs\/(heads|tags)\//, '') || 'unknown';
+}
+
+/**
+ * One issue per gate and branch: opened or updated when the step fails on its verdict, closed when
+ * it passes. Like the comment, it never decides the step: without issues: write it is one warning.
+ */
+async function issueOrWarn(inputs: ActionInputs, octokit: Octokit, repo: RepoRef, report: Report): Promise<string> {
+  const branch = branchName();
+  try {
+    const result = await syncIssue({
+      octokit,
+      ...repo,
+      key: commentKey(`${configKeyPath(inputs)}#${branch}`),
+      failing: inputs.failOn.includes(report.verdict),
+      title: `repro-gate: ${report.verdict} on ${branch}`,
+      body: (maxLength) => renderMarkdown(report, { maxLength }),
+      sha: process.env.GITHUB_SHA || report.commit || 'this run',
+      author: inputs.commentAuthor,
+    });
+    if (result.action !== 'none') core.info(`repro-gate: issue ${result.action}: ${result.url}`);
+    return result.action === 'closed' ? '' : (result.url ?? '');
+  } catch (err) {
+    if (err instanceof GitHubPermissionError) {
+      core.warning(
+        `repro-gate: cannot open or close the repro-gate issue: the token may not write issues (${err.message}). ` +
+          'Give the workflow "permissions: issues: write", or set "issue: never".',
+      );
+    } else {
+      core.warning(`repro-gate: could not open or close the repro-gate issue: ${errorText(err)}`);
+    }
+    return '';
   }
 }
 

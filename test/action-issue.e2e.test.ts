@@ -1,0 +1,152 @@
+/**
+ * The nightly's issue, end to end: the built bundle run like the runner runs it on a `schedule`
+ * event against the fake GitHub, on a copy of the bundled example. One issue per gate and branch is
+ * opened on failure, found again across pages by marker and author, updated, and closed with
+ * "resolved by <sha>" when a later run passes; without issues: write it is one warning. Needs
+ * python3 (the example's standard-library training); no Docker.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { commentKey, commentMarker } from '../src/github/sticky-comment.js';
+import { ACTIONS_BOT_USER, FakeGitHub, HUMAN, TOKENS } from './helpers/fake-github.js';
+import { copyExample } from './helpers/project.js';
+import { buildBundle, runAction } from './helpers/run-action.js';
+
+const SHA = 'e'.repeat(40);
+const MARKER = commentMarker(commentKey('repro-gate.yml#main'));
+/** The committed baseline was recorded with this machine's OPENBLAS_CORETYPE (a determinism variable). */
+const RUNNER: Record<string, string> = process.env.OPENBLAS_CORETYPE
+  ? { OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE }
+  : {};
+const schedule = { name: 'schedule', payload: { schedule: '0 3 * * *' } };
+
+let bundle: string;
+let workspace: string;
+let params: string;
+let original: string;
+beforeAll(async () => {
+  bundle = buildBundle();
+  workspace = await copyExample({ keepBaselines: true });
+  params = path.join(workspace, 'params.json');
+  original = await readFile(params, 'utf8');
+}, 120_000);
+
+let gh: FakeGitHub;
+beforeEach(async () => {
+  gh = await FakeGitHub.start();
+  await writeFile(params, original);
+});
+afterEach(async () => {
+  await gh.close();
+});
+
+/** Changes the learning rate in params.json: config drift, so `drift` fails. */
+async function drifted(value: number): Promise<void> {
+  const p = JSON.parse(original);
+  p.learning_rate = value;
+  await writeFile(params, JSON.stringify(p));
+}
+
+function nightly(inputs: Record<string, string> = {}) {
+  return runAction({
+    bundle,
+    apiUrl: gh.url,
+    workspace,
+    event: schedule,
+    env: { ...RUNNER, GITHUB_REF_NAME: 'main', GITHUB_SHA: SHA },
+    inputs: { command: 'drift', 'github-token': TOKENS.installation, ...inputs },
+  });
+}
+
+const ours = () => gh.issues.filter((i) => i.body.startsWith(`${MARKER}\n`) && i.user.login === ACTIONS_BOT_USER.login);
+
+describe('issue: on-failure (default for drift)', () => {
+  it('opens one issue, updates it across pages of other issues, and closes it when a run passes', async () => {
+    // Someone pasted our marker into their own issue: it must never be taken for ours.
+    gh.addIssue('acme', 'ml', {
+      title: 'copycat',
+      body: `${MARKER}\nnot the bot`,
+      labels: ['repro-gate'],
+      user: HUMAN,
+    });
+
+    await drifted(0.2);
+    const first = await nightly();
+    expect(first.exitCode).toBe(1);
+    expect(first.outputs.verdict).toBe('drift');
+    expect(first.warnings).toEqual([]);
+    expect(ours()).toHaveLength(1);
+    const [issue] = ours();
+    expect(issue).toMatchObject({ title: 'repro-gate: drift on main', labels: ['repro-gate'], state: 'open' });
+    expect(issue!.body).toContain('## ⚠️ repro-gate: drift');
+    expect(issue!.body).toMatch(/<code>learning&#95;rate<\/code> \| <code>[^<]+<\/code> \| <code>0\.2<\/code>/);
+    expect(first.outputs['issue-url']).toBe(`https://github.com/acme/ml/issues/${issue!.number}`);
+
+    // 150 newer labelled issues push ours to the second page of the listing.
+    for (let i = 0; i < 150; i++)
+      gh.addIssue('acme', 'ml', { title: `other ${i}`, body: 'x', labels: ['repro-gate'], user: ACTIONS_BOT_USER });
+    await drifted(0.3);
+    const second = await nightly();
+    expect(second.exitCode).toBe(1);
+    expect(ours()).toHaveLength(1);
+    expect(ours()[0]!.body).toMatch(/<code>0\.3<\/code>/);
+    expect(gh.requests.some((r) => r.path === '/repos/acme/ml/issues' && r.query.page === '2')).toBe(true);
+
+    // The same failure again: nothing to write.
+    const writes = gh.writes().length;
+    expect((await nightly()).exitCode).toBe(1);
+    expect(gh.writes()).toHaveLength(writes);
+
+    await writeFile(params, original);
+    const passed = await nightly();
+    expect(passed.exitCode).toBe(0);
+    expect(passed.outputs.verdict).toBe('no-drift');
+    expect(ours()[0]!.state).toBe('closed');
+    expect(gh.commentsOn('acme', 'ml', issue!.number).map((c) => c.body)).toEqual([`resolved by ${SHA}`]);
+    expect(passed.outputs['issue-url']).toBe('');
+    expect(gh.issues.find((i) => i.title === 'copycat')?.state).toBe('open');
+
+    // Passing again with nothing open writes nothing.
+    const before = gh.writes().length;
+    expect((await nightly()).exitCode).toBe(0);
+    expect(gh.writes()).toHaveLength(before);
+  });
+
+  it('without issues: write: one warning, and the step still fails or passes on its verdict alone', async () => {
+    await drifted(0.2);
+    const r = await nightly({ 'github-token': TOKENS.noIssues });
+    expect(r.exitCode).toBe(1);
+    expect(r.errors).toEqual(['repro-gate: drift — Drift since the baseline: 1 config key changed.']);
+    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings[0]).toMatch(
+      /^repro-gate: cannot open or close the repro-gate issue: the token may not write issues \(Resource not accessible by integration\)\. Give the workflow "permissions: issues: write"/,
+    );
+    expect(gh.issues).toEqual([]);
+  });
+
+  it('issue: never opens nothing', async () => {
+    await drifted(0.2);
+    const r = await nightly({ issue: 'never' });
+    expect(r.exitCode).toBe(1);
+    expect(gh.requests.filter((q) => q.path.includes('/issues'))).toEqual([]);
+  });
+
+  it('check on a schedule opens one too (a retraining nightly), check on a pull request does not', async () => {
+    await drifted(0.005);
+    const r = await nightly({ command: 'check' });
+    expect(r.exitCode).toBe(1);
+    expect(r.outputs.verdict).toBe('not-equivalent');
+    expect(ours()).toMatchObject([{ title: 'repro-gate: not-equivalent on main', state: 'open' }]);
+
+    const pr = await runAction({
+      bundle,
+      apiUrl: gh.url,
+      workspace,
+      env: { ...RUNNER, GITHUB_REF_NAME: '7/merge', GITHUB_SHA: SHA },
+      inputs: { command: 'check', 'github-token': TOKENS.installation, comment: 'never' },
+    });
+    expect(pr.exitCode).toBe(1);
+    expect(ours()).toHaveLength(1);
+  }, 120_000);
+});
