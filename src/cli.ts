@@ -6,8 +6,9 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { diagnose, handleCancellation, isGateCommand, runEquivalence, runGate } from './gate/index.js';
+import { diagnose, handleCancellation, isGateCommand, runEquivalence, runGate, showHistory } from './gate/index.js';
 import { renderDiagnosis } from './report/diagnosis.js';
+import { renderHistory } from './report/history.js';
 import { escaperFor, renderMarkdown } from './report/markdown.js';
 import { CancelledError, formatGateError, GateError } from './util/errors.js';
 import { stderrLogger } from './util/logger.js';
@@ -27,6 +28,7 @@ Commands:
                [--alpha 0.05] [--paired]                              exit 0 equivalent, 1 not, 2 error
   diagnose     rerun one seed (--seed N) twice, then with one factor changed at a time,
                and name the cause of nondeterminism                  exit 0 deterministic, 1 not, 2 error
+  history      the metrics history (history: {file}) [--metric M]    exit 0 ok, 2 error
 
 Options:
   --config FILE   the config file (default: repro-gate.yml)
@@ -49,6 +51,7 @@ const OPTIONS = {
   paired: { type: 'boolean', default: false },
   seed: { type: 'string' },
   markdown: { type: 'boolean', default: false },
+  metric: { type: 'string' },
   base: { type: 'string' },
   'accept-baseline-change': { type: 'boolean', default: false },
 } as const;
@@ -174,10 +177,20 @@ export async function main(
       );
       return exitCode;
     }
+    if (command === 'history') {
+      const view = await showHistory({
+        configPath: values.config,
+        cwd: io.cwd,
+        ...(values.metric !== undefined ? { metric: values.metric } : {}),
+      });
+      for (const line of view.skipped) stderrLogger.warn(line);
+      io.stdout(values.json ? `${JSON.stringify(view, null, 2)}\n` : renderHistory(view));
+      return 0;
+    }
     if (!isGateCommand(command)) {
       throw new GateError(
         `Unknown command "${command}".`,
-        'Use one of: record, check, drift, equivalence, diagnose (see `repro-gate --help`).',
+        'Use one of: record, check, drift, equivalence, diagnose, history (see `repro-gate --help`).',
       );
     }
     if ((values.base !== undefined || values['accept-baseline-change']) && command !== 'check') {

@@ -150,3 +150,36 @@ describe('issue: on-failure (default for drift)', () => {
     expect(ours()).toHaveLength(1);
   }, 120_000);
 });
+
+describe('history in the action', () => {
+  it('appends on the default branch only; a pull request run charts it but adds nothing', async () => {
+    const config = `${await readFile(path.join(workspace, 'repro-gate.yml'), 'utf8')}history: {file: .repro-gate/history.jsonl}\n`;
+    await writeFile(path.join(workspace, 'h.yml'), config);
+    const historyFile = path.join(workspace, '.repro-gate', 'history.jsonl');
+    const push = await runAction({
+      bundle,
+      apiUrl: gh.url,
+      workspace,
+      event: { name: 'push', payload: { ref: 'refs/heads/main', repository: { default_branch: 'main' } } },
+      env: { ...RUNNER, GITHUB_REF: 'refs/heads/main', GITHUB_REF_NAME: 'main', GITHUB_SHA: SHA },
+      inputs: { command: 'check', config: 'h.yml', 'github-token': TOKENS.installation },
+    });
+    expect(push.exitCode, push.stdout).toBe(0);
+    const lines = (await readFile(historyFile, 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ command: 'check', verdict: 'equivalent' });
+
+    const pr = await runAction({
+      bundle,
+      apiUrl: gh.url,
+      workspace,
+      env: { ...RUNNER, GITHUB_REF: 'refs/pull/7/merge', GITHUB_SHA: SHA },
+      inputs: { command: 'check', config: 'h.yml', 'github-token': TOKENS.installation, comment: 'never' },
+    });
+    expect(pr.exitCode).toBe(0);
+    expect((await readFile(historyFile, 'utf8')).trim().split('\n')).toHaveLength(1);
+    const report = JSON.parse(await readFile(pr.outputs['report-json']!, 'utf8'));
+    expect(report.history).toHaveLength(2);
+    expect(pr.summary).toContain('```mermaid\nxychart-beta');
+  }, 120_000);
+});

@@ -69,6 +69,8 @@ async function gateAndReport(inputs: ActionInputs, command: GateCommand): Promis
     cwd,
     log: actionLogger,
     untrustedHost: await untrustedCheckout(event.name, refs, cwd),
+    // The metrics history is the default branch's: other runs chart it but add nothing to it.
+    history: onDefaultBranch(event) ? 'append' : 'read',
     // A pull request is also judged by its base commit's baseline and gate settings.
     ...(command === 'check' && refs?.baseSha
       ? {
@@ -103,6 +105,13 @@ async function gateAndReport(inputs: ActionInputs, command: GateCommand): Promis
   if (inputs.failOn.includes(report.verdict)) {
     core.setFailed(`repro-gate: ${report.verdict} — ${oneLine(report.summary)}`);
   }
+}
+
+/** A run of the default branch itself (push, schedule, workflow_dispatch on it), never of a pull request. */
+function onDefaultBranch(event: EventInfo): boolean {
+  const repository = (event.payload as { repository?: { default_branch?: unknown } } | undefined)?.repository;
+  const main = typeof repository?.default_branch === 'string' ? repository.default_branch : undefined;
+  return !!main && !event.name.startsWith('pull_request') && process.env.GITHUB_REF === `refs/heads/${main}`;
 }
 
 /** The issue input, or its default: scheduled runs (drift always is one, check on a schedule) open issues. */

@@ -24,6 +24,7 @@ import { checkRobustSeeds } from '../stats/robust.js';
 import { GateError } from '../util/errors.js';
 import { shortHash } from '../util/format.js';
 import { type BaseComparison, type BaseReference, compareWithBase, readBase } from './base.js';
+import { withHistory } from './history.js';
 import { codeChangesSince, driftSince, inputsModified, observe, snapshotInputs } from './observe.js';
 import { buildReport, type GateOutcome, outcome } from './report.js';
 import { diagnoseContext, seedRuns } from './seed-runs.js';
@@ -114,22 +115,21 @@ export async function check(req: CheckRequest): Promise<GateOutcome> {
         cause = diagnosisCause(diagnosis);
       }
     }
-    return outcome(
-      buildReport(context, {
-        command: 'check',
-        verdict,
-        baseline,
-        drift,
-        candidate,
-        metrics,
-        mismatches,
-        cause,
-        warnings,
-        diagnosis,
-        sequential,
-        baselineChange,
-      }),
-    );
+    const report = buildReport(context, {
+      command: 'check',
+      verdict,
+      baseline,
+      drift,
+      candidate,
+      metrics,
+      mismatches,
+      cause,
+      warnings,
+      diagnosis,
+      sequential,
+      baselineChange,
+    });
+    return outcome(await withHistory(config, report, fingerprints.environment, req.history !== 'read', s.log));
   });
 }
 

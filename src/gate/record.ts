@@ -7,6 +7,7 @@ import { BASELINE_SCHEMA_VERSION, type Baseline } from '../schema/baseline.js';
 import type { ReportWarning } from '../schema/report.js';
 import { listSome, shortHash } from '../util/format.js';
 import { TOOL_VERSION } from '../util/version.js';
+import { withHistory } from './history.js';
 import { inputsModified, observe, settingsOf, snapshotInputs } from './observe.js';
 import { buildReport, type GateOutcome, outcome } from './report.js';
 import { seedRuns } from './seed-runs.js';
@@ -36,15 +37,14 @@ export async function record(req: GateRequest): Promise<GateOutcome> {
     };
     await writeBaseline(s.baselinePath, recorded);
     s.log.info(`Baseline written to ${s.baselinePath}: commit it.`);
-    return outcome(
-      buildReport(context, {
-        command: 'record',
-        verdict: 'recorded',
-        baseline: recorded,
-        candidate: runs,
-        warnings,
-      }),
-    );
+    const report = buildReport(context, {
+      command: 'record',
+      verdict: 'recorded',
+      baseline: recorded,
+      candidate: runs,
+      warnings,
+    });
+    return outcome(await withHistory(config, report, fingerprints.environment, req.history !== 'read', s.log));
   });
 }
 
@@ -56,7 +56,8 @@ export async function record(req: GateRequest): Promise<GateOutcome> {
 async function uncommittedInputs(s: Session, commit: string): Promise<ReportWarning[]> {
   const found = await uncommittedFiles(s.config.root);
   if (!found) return [];
-  const own = (f: string) => f === s.baselineName || f.startsWith('.repro-gate/');
+  const history = s.config.history?.file.replace(/^\.\//, '');
+  const own = (f: string) => f === s.baselineName || f === history || f.startsWith('.repro-gate/');
   const files = [
     ...found.modified.filter((f) => !own(f)).map((f) => `${f} (modified)`),
     ...found.untracked.filter((f) => !own(f)).map((f) => `${f} (untracked)`),

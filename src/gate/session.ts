@@ -40,6 +40,11 @@ export interface GateRequest {
    * request's head under pull_request_target): the host runtime is then refused, naming this reason.
    */
   untrustedHost?: string;
+  /**
+   * With history: {file}: append this run's line (default), or only read the history for the report
+   * (the action off the default branch: a pull request's run is no point of the trend).
+   */
+  history?: 'append' | 'read';
 }
 
 export interface Session {

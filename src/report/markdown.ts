@@ -8,6 +8,7 @@ import type { BaselineChange, ConfigDrift, MetricResult, Report, Verdict } from 
 import { listSome, num, shortHash } from '../util/format.js';
 import { renderDiagnosis } from './diagnosis.js';
 import { type Escaper, GITHUB, TERMINAL } from './escape.js';
+import { trendCharts } from './trend.js';
 
 export interface MarkdownOptions {
   /** Longest body allowed; whole detail sections are dropped (environment first, data last) to fit, with `truncatedNote` in their place. */
@@ -214,6 +215,9 @@ function sections(report: Report, f: Escaper): Section[] {
     });
   }
   if (report.diagnosis) out.push({ dropRank: 2, body: renderDiagnosis(report.diagnosis, f) });
+  const charts = report.history && f !== TERMINAL ? trendCharts(report.history) : [];
+  if (charts.length)
+    out.push({ dropRank: 0, body: [`### Trend (last ${report.history?.length} runs)`, ...charts].join('\n\n') });
   if (report.lint?.length) {
     out.push({
       dropRank: 1,

@@ -225,6 +225,19 @@ const configFileSchema = z
      * packages the training never imports are shown folded, not counted, unless fail-on: any.
      * ignore: fingerprint keys or globs (package.pip, gpu.*) never counted either.
      */
+    /**
+     * A metrics history: one JSON line per check/record run (when and where it is appended: README,
+     * "Metrics history"); reports chart the last `runs` and warn when the last `decay` means move
+     * monotonically toward a margin edge.
+     */
+    history: z
+      .object({
+        file: relPath.default('.repro-gate/history.jsonl'),
+        runs: z.number().int().min(2).max(1000).default(30),
+        decay: z.number().int().min(3).max(100).default(5),
+      })
+      .strict()
+      .optional(),
     drift: z
       .object({
         ignore: z.array(z.string().min(1, 'must not be empty')).default([]),

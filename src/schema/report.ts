@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { scalarSchema as scalar } from './baseline.js';
 import { diagnosisSchema } from './diagnosis.js';
+import { historyLineSchema } from './history.js';
 
 export const REPORT_SCHEMA_VERSION = 2;
 
@@ -193,6 +194,8 @@ export const reportSchema = z
     baselineChange: baselineChangeSchema.optional(),
     /** Set when a failing exact check reran a seed to tell randomness from parallelism. */
     diagnosis: diagnosisSchema.optional(),
+    /** With history: {file}: the last runs (this one included), oldest first, for the trend charts. */
+    history: z.array(historyLineSchema).optional(),
     baseline: z.object({ path: z.string(), recordedAt: z.string(), commit: z.string().nullable() }).strict().nullable(),
     commit: z.string().nullable(),
     /** Set by the action so a follow-up workflow can check the report belongs to its PR. */
