@@ -7403,7 +7403,7 @@ var require_dist2 = __commonJS({
       y[45] = 1;
       y[46] = 1;
       y[95] = 1;
-      function H(e) {
+      function H2(e) {
         let n = {}, t = e.toString();
         t = t.replace(/\r\n?/mg, `
 `);
@@ -7496,12 +7496,12 @@ var require_dist2 = __commonJS({
         return n;
       }
       function J(e, n) {
-        return n && $(n.fast) ? V(e) : H(e);
+        return n && $(n.fast) ? V(e) : H2(e);
       }
       function v(e) {
         console.log(`┆ ${e}`);
       }
-      function W(e) {
+      function W2(e) {
         console.error(`◇ ${e}`);
       }
       function S(e) {
@@ -7540,7 +7540,7 @@ var require_dist2 = __commonJS({
           } catch (a) {
             o && v(`failed to load ${C} ${a.message}`), c = a;
           }
-          W(`injected env (${d}) from ${l.join(",")}`);
+          W2(`injected env (${d}) from ${l.join(",")}`);
         }
         return c ? { parsed: E, error: c } : { parsed: E };
       }
@@ -7786,6 +7786,7 @@ var require_ini = __commonJS({
 
 // src/cli.ts
 import { realpathSync } from "node:fs";
+import { writeFile as writeFile4 } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
@@ -36795,6 +36796,76 @@ function renderHistory(view2) {
 `;
 }
 
+// src/report/history-html.ts
+var W = 640;
+var H = 220;
+var PAD = { left: 64, right: 16, top: 16, bottom: 36 };
+function escapeHtml(s) {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+function chart(name, lines) {
+  const runs = lines.flatMap((l) => {
+    const p = Object.hasOwn(l.metrics, name) ? l.metrics[name] : void 0;
+    return p ? [{ line: l, p }] : [];
+  });
+  if (runs.length < 2) return void 0;
+  const values = runs.flatMap(({ p }) => [
+    p.mean - p.sd,
+    p.mean + p.sd,
+    ...typeof p.lower === "number" ? [p.lower] : [],
+    ...typeof p.upper === "number" ? [p.upper] : []
+  ]);
+  let lo = Math.min(...values);
+  let hi = Math.max(...values);
+  const pad = (hi - lo) * 0.08 || Math.abs(hi) * 0.01 || 1;
+  lo -= pad;
+  hi += pad;
+  const x = (i) => PAD.left + i * (W - PAD.left - PAD.right) / (runs.length - 1);
+  const y = (v) => PAD.top + (hi - v) * (H - PAD.top - PAD.bottom) / (hi - lo);
+  const pt = (i, v) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`;
+  const edge = (side) => {
+    const pts = runs.flatMap(({ p }, i) => typeof p[side] === "number" ? [pt(i, p[side])] : []);
+    return pts.length > 1 ? `<polyline class="edge" points="${pts.join(" ")}"/>` : "";
+  };
+  const ticks = [lo + pad, (lo + hi) / 2, hi - pad].map(
+    (v) => `<text x="${PAD.left - 6}" y="${y(v).toFixed(1)}" class="ytick">${escapeHtml(num(v))}</text>`
+  );
+  const first = runs[0]?.line.time.slice(0, 10) ?? "";
+  const last = runs[runs.length - 1]?.line.time.slice(0, 10) ?? "";
+  const dots = runs.map(({ line, p }, i) => {
+    const failing = !["equivalent", "reproducible", "recorded"].includes(line.verdict);
+    const title = `${line.time} ${line.commit?.slice(0, 12) ?? ""} ${line.verdict}: ${num(p.mean)} ± ${num(p.sd, 2)} (n=${p.n})`;
+    return `<line class="sd" x1="${x(i).toFixed(1)}" x2="${x(i).toFixed(1)}" y1="${y(p.mean - p.sd).toFixed(1)}" y2="${y(p.mean + p.sd).toFixed(1)}"/><circle class="${failing ? "fail" : "pass"}" cx="${x(i).toFixed(1)}" cy="${y(p.mean).toFixed(1)}" r="3.5"><title>${escapeHtml(title)}</title></circle>`;
+  });
+  return `<figure><figcaption>${escapeHtml(name)}</figcaption>
+<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeHtml(name)}: mean per run">
+<rect x="${PAD.left}" y="${PAD.top}" width="${W - PAD.left - PAD.right}" height="${H - PAD.top - PAD.bottom}" class="frame"/>
+${ticks.join("")}
+<text x="${PAD.left}" y="${H - 12}" class="xtick">${escapeHtml(first)}</text><text x="${W - PAD.right}" y="${H - 12}" class="xtick end">${escapeHtml(last)}</text>
+${edge("lower")}${edge("upper")}
+<polyline class="mean" points="${runs.map(({ p }, i) => pt(i, p.mean)).join(" ")}"/>
+${dots.join("\n")}
+</svg></figure>`;
+}
+function renderHistoryHtml(file2, lines) {
+  const names = [...new Set(lines.flatMap((l) => Object.keys(l.metrics)))];
+  const charts = names.flatMap((n) => chart(n, lines) ?? []);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>repro-gate metrics history</title>
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<style>
+body{font:14px system-ui,sans-serif;margin:24px;color:#1f2328}figure{margin:0 0 24px}figcaption{font-weight:600;margin-bottom:4px}
+.frame{fill:#fff;stroke:#d0d7de}.mean{fill:none;stroke:#0969da;stroke-width:2}.edge{fill:none;stroke:#cf222e;stroke-dasharray:5 4}
+.sd{stroke:#8c959f}.pass{fill:#1a7f37}.fail{fill:#cf222e}.ytick{font-size:11px;text-anchor:end;dominant-baseline:middle;fill:#57606a}
+.xtick{font-size:11px;fill:#57606a}.end{text-anchor:end}
+</style></head><body>
+<h1>repro-gate metrics history</h1>
+<p>${escapeHtml(file2)}, ${lines.length} runs. Blue: mean per run (whiskers ±1 sd; red dots: failing runs). Dashed red: the margin's edges.</p>
+${charts.join("\n") || "<p>Fewer than two runs: nothing to chart yet.</p>"}
+</body></html>
+`;
+}
+
 // src/report/trend.ts
 function label(s) {
   return s.replace(/[^\w .:+-]/g, "_").slice(0, 60);
@@ -37124,6 +37195,7 @@ Commands:
   diagnose     rerun one seed (--seed N) twice, then with one factor changed at a time,
                and name the cause of nondeterminism                  exit 0 deterministic, 1 not, 2 error
   history      the metrics history (history: {file}) [--metric M]    exit 0 ok, 2 error
+               [--html FILE]: also write it as a static page of SVG charts
 
 Options:
   --config FILE   the config file (default: repro-gate.yml)
@@ -37146,6 +37218,7 @@ var OPTIONS = {
   seed: { type: "string" },
   markdown: { type: "boolean", default: false },
   metric: { type: "string" },
+  html: { type: "string" },
   base: { type: "string" },
   "accept-baseline-change": { type: "boolean", default: false }
 };
@@ -37260,6 +37333,7 @@ async function main(argv, io, onCancel) {
         ...values.metric !== void 0 ? { metric: values.metric } : {}
       });
       for (const line of view2.skipped) stderrLogger.warn(line);
+      if (values.html !== void 0) await writeFile4(values.html, renderHistoryHtml(view2.file, view2.runs));
       io.stdout(values.json ? `${JSON.stringify(view2, null, 2)}
 ` : renderHistory(view2));
       return 0;

@@ -4,11 +4,13 @@
  */
 
 import { realpathSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { diagnose, handleCancellation, isGateCommand, runEquivalence, runGate, showHistory } from './gate/index.js';
 import { renderDiagnosis } from './report/diagnosis.js';
 import { renderHistory } from './report/history.js';
+import { renderHistoryHtml } from './report/history-html.js';
 import { escaperFor, renderMarkdown } from './report/markdown.js';
 import { CancelledError, formatGateError, GateError } from './util/errors.js';
 import { stderrLogger } from './util/logger.js';
@@ -29,6 +31,7 @@ Commands:
   diagnose     rerun one seed (--seed N) twice, then with one factor changed at a time,
                and name the cause of nondeterminism                  exit 0 deterministic, 1 not, 2 error
   history      the metrics history (history: {file}) [--metric M]    exit 0 ok, 2 error
+               [--html FILE]: also write it as a static page of SVG charts
 
 Options:
   --config FILE   the config file (default: repro-gate.yml)
@@ -52,6 +55,7 @@ const OPTIONS = {
   seed: { type: 'string' },
   markdown: { type: 'boolean', default: false },
   metric: { type: 'string' },
+  html: { type: 'string' },
   base: { type: 'string' },
   'accept-baseline-change': { type: 'boolean', default: false },
 } as const;
@@ -184,6 +188,7 @@ export async function main(
         ...(values.metric !== undefined ? { metric: values.metric } : {}),
       });
       for (const line of view.skipped) stderrLogger.warn(line);
+      if (values.html !== undefined) await writeFile(values.html, renderHistoryHtml(view.file, view.runs));
       io.stdout(values.json ? `${JSON.stringify(view, null, 2)}\n` : renderHistory(view));
       return 0;
     }

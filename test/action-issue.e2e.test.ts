@@ -181,5 +181,8 @@ describe('history in the action', () => {
     const report = JSON.parse(await readFile(pr.outputs['report-json']!, 'utf8'));
     expect(report.history).toHaveLength(2);
     expect(pr.summary).toContain('```mermaid\nxychart-beta');
+    const page = await readFile(pr.outputs['history-html']!, 'utf8');
+    expect(page.match(/<svg /g)).toHaveLength(4); // one chart per metric of the example
+    expect(page).not.toMatch(/<script|https?:\/\//);
   }, 120_000);
 });

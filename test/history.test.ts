@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { check, record, showHistory } from '../src/gate/index.js';
 import { slowDecay } from '../src/history/decay.js';
 import { parseHistory } from '../src/history/lines.js';
+import { renderHistoryHtml } from '../src/report/history-html.js';
 import { renderMarkdown } from '../src/report/markdown.js';
 import type { HistoryLine } from '../src/schema/history.js';
 import { captureLogger } from './helpers/logger.js';
@@ -170,5 +171,26 @@ describe('repro-gate history', () => {
     await expect(showHistory({ configPath: 'repro-gate.yml', cwd: dir })).rejects.toThrow(
       'repro-gate.yml keeps no metrics history.',
     );
+  });
+});
+
+describe('history.html', () => {
+  it('draws one SVG per metric with the margin edges, escaping names, with no script or link', () => {
+    const line = (mean: number, i: number): HistoryLine => ({
+      v: 1,
+      time: `2026-11-2${i}T03:17:00.000Z`,
+      commit: null,
+      command: 'check',
+      verdict: 'equivalent',
+      metrics: { '<b>acc</b>': { mean, sd: 0.001, n: 5, lower: 0.97, upper: null }, loss: { mean: 0.3, sd: 0, n: 5 } },
+      environment: '0'.repeat(64),
+    });
+    const page = renderHistoryHtml('.repro-gate/history.jsonl', [0.98, 0.979, 0.978].map(line));
+    expect(page.match(/<svg /g)).toHaveLength(2);
+    expect(page).toContain('<figcaption>&#60;b&#62;acc&#60;/b&#62;</figcaption>');
+    expect(page).not.toContain('<b>');
+    expect(page.match(/<polyline class="edge"/g)).toHaveLength(1); // only acc has an edge, and only the lower one
+    expect(page.match(/<circle class="pass"/g)).toHaveLength(6);
+    expect(page).not.toMatch(/<script|https?:\/\//);
   });
 });

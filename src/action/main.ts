@@ -23,6 +23,7 @@ import { createOctokit, type Octokit } from '../github/octokit.js';
 import { pullRequestsForRun } from '../github/pull-requests.js';
 import { commentKey, GitHubPermissionError, upsertStickyComment } from '../github/sticky-comment.js';
 import { syncIssue } from '../github/sticky-issue.js';
+import { renderHistoryHtml } from '../report/history-html.js';
 import { renderMarkdown } from '../report/markdown.js';
 import type { Report } from '../schema/report.js';
 import { formatGateError, GateError } from '../util/errors.js';
@@ -285,6 +286,11 @@ async function writeReportFiles(inputs: ActionInputs, report: Report): Promise<{
   await writeFile(files.markdown, renderMarkdown(report));
   core.setOutput('report-json', files.json);
   core.setOutput('report-markdown', files.markdown);
+  // With a metrics history: its charts as a static page beside the report, for upload.
+  const historyHtml = report.history?.length ? join(dirname(files.json), 'repro-gate-history.html') : '';
+  if (historyHtml)
+    await writeFile(historyHtml, renderHistoryHtml('The last runs of the metrics history', report.history ?? []));
+  core.setOutput('history-html', historyHtml);
   return files;
 }
 
