@@ -7786,7 +7786,7 @@ var require_ini = __commonJS({
 
 // src/cli.ts
 import { realpathSync } from "node:fs";
-import { writeFile as writeFile4 } from "node:fs/promises";
+import { writeFile as writeFile5 } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
@@ -27888,12 +27888,12 @@ function jsonErrorOffset(text, opts = {}) {
       }
       for (; ; ) {
         ws();
-        const open6 = stack.at(-1);
-        if (open6 === void 0) {
+        const open7 = stack.at(-1);
+        if (open7 === void 0) {
           if (i < text.length) fail("unexpected text after the end of the JSON document");
           return void 0;
         }
-        const close = open6 === "{" ? "}" : "]";
+        const close = open7 === "{" ? "}" : "]";
         if (text[i] === close) {
           stack.pop();
           i++;
@@ -27902,7 +27902,7 @@ function jsonErrorOffset(text, opts = {}) {
         if (text[i] !== ",") fail(i >= text.length ? void 0 : `expected "," or "${close}"`);
         i++;
         ws();
-        if (open6 === "{") key();
+        if (open7 === "{") key();
         break;
       }
     }
@@ -35197,7 +35197,7 @@ function compareWithBase(base2, head, candidate) {
 
 // src/gate/history.ts
 import { createHash as createHash7 } from "node:crypto";
-import { appendFile, mkdir as mkdir4, readFile as readFile4 } from "node:fs/promises";
+import { appendFile, mkdir as mkdir4, open as open5, readFile as readFile4, stat as stat5, writeFile as writeFile3 } from "node:fs/promises";
 import path17 from "node:path";
 
 // src/history/decay.ts
@@ -35456,7 +35456,7 @@ function diagnoseContext(s) {
 }
 
 // src/gate/session.ts
-import { mkdir as mkdir5, writeFile as writeFile3 } from "node:fs/promises";
+import { mkdir as mkdir5, writeFile as writeFile4 } from "node:fs/promises";
 import path23 from "node:path";
 
 // src/runtime/create.ts
@@ -35573,8 +35573,8 @@ function pidAlive(pid) {
 }
 function startTime(pid) {
   try {
-    const stat5 = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat5.slice(stat5.lastIndexOf(")") + 2).split(" ");
+    const stat6 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat6.slice(stat6.lastIndexOf(")") + 2).split(" ");
     return fields[19] ?? null;
   } catch {
     return null;
@@ -36023,7 +36023,7 @@ function createRuntime(config2, log) {
 }
 
 // src/runtime/lock.ts
-import { open as open5, readFile as readFile6, rm as rm8 } from "node:fs/promises";
+import { open as open6, readFile as readFile6, rm as rm8 } from "node:fs/promises";
 import os2 from "node:os";
 import path22 from "node:path";
 function parseRecord(text) {
@@ -36039,7 +36039,7 @@ async function acquireLock(stateDir2, verb, warn) {
   const record3 = { pid: process.pid, host: os2.hostname(), verb, startedAt: (/* @__PURE__ */ new Date()).toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fh = await open5(file2, "wx");
+      const fh = await open6(file2, "wx");
       try {
         await fh.writeFile(`${JSON.stringify(record3)}
 `);
@@ -36090,7 +36090,7 @@ async function withSession(req, config2, verb, fn) {
   checkIgnore(config2.drift.ignore, path23.basename(config2.path));
   const dir = stateDir(config2);
   await mkdir5(dir, { recursive: true });
-  await writeFile3(path23.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
+  await writeFile4(path23.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
   const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
     const reaped = await reapGroups(path23.join(dir, "groups"));
@@ -37333,7 +37333,7 @@ async function main(argv, io, onCancel) {
         ...values.metric !== void 0 ? { metric: values.metric } : {}
       });
       for (const line of view2.skipped) stderrLogger.warn(line);
-      if (values.html !== void 0) await writeFile4(values.html, renderHistoryHtml(view2.file, view2.runs));
+      if (values.html !== void 0) await writeFile5(values.html, renderHistoryHtml(view2.file, view2.runs));
       io.stdout(values.json ? `${JSON.stringify(view2, null, 2)}
 ` : renderHistory(view2));
       return 0;

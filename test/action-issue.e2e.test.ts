@@ -5,11 +5,12 @@
  * "resolved by <sha>" when a later run passes; without issues: write it is one warning. Needs
  * python3 (the example's standard-library training); no Docker.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { commentKey, commentMarker } from '../src/github/sticky-comment.js';
-import { ACTIONS_BOT_USER, FakeGitHub, HUMAN, TOKENS } from './helpers/fake-github.js';
+import { ACTIONS_BOT_USER, type FakeArtifact, FakeGitHub, HUMAN, TOKENS } from './helpers/fake-github.js';
 import { copyExample } from './helpers/project.js';
 import { buildBundle, runAction } from './helpers/run-action.js';
 
@@ -184,5 +185,61 @@ describe('history in the action', () => {
     const page = await readFile(pr.outputs['history-html']!, 'utf8');
     expect(page.match(/<svg /g)).toHaveLength(4); // one chart per metric of the example
     expect(page).not.toMatch(/<script|https?:\/\//);
+  }, 120_000);
+});
+
+describe('history-artifact', () => {
+  /** A zip holding history.jsonl, made by Python's zipfile (a real zip writer). */
+  function zipOf(text: string): Buffer {
+    return execFileSync('python3', [
+      '-c',
+      'import io, sys, zipfile\nb = io.BytesIO()\nwith zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:\n    z.writestr("history.jsonl", sys.argv[1])\nsys.stdout.buffer.write(b.getvalue())',
+      text,
+    ]);
+  }
+  const line = (mean: number, day: number) =>
+    `${JSON.stringify({ v: 1, time: `2026-09-${day}T03:00:00.000Z`, commit: null, command: 'check', verdict: 'equivalent', metrics: { accuracy: { mean, sd: 0.003, n: 5 } }, environment: '0'.repeat(64) })}\n`;
+
+  it("restores the newest default-branch artifact, never a pull request's or an expired one, then appends", async () => {
+    const historyFile = path.join(workspace, '.repro-gate', 'history.jsonl');
+    await rm(historyFile, { force: true });
+    const add = (id: number, created: string, over: Partial<FakeArtifact>, text: string) =>
+      gh.artifacts.push({
+        id,
+        name: 'repro-gate-history',
+        created_at: created,
+        expired: false,
+        head_branch: 'main',
+        repository_id: 1,
+        head_repository_id: 1,
+        zip: zipOf(text),
+        ...over,
+      });
+    add(1, '2026-09-01T00:00:00Z', {}, line(0.95, 10));
+    add(2, '2026-09-02T00:00:00Z', {}, line(0.95, 10) + line(0.951, 11));
+    add(3, '2026-09-03T00:00:00Z', { expired: true }, line(0.1, 12));
+    add(4, '2026-09-04T00:00:00Z', { head_branch: 'feature' }, line(0.2, 13));
+    add(5, '2026-09-05T00:00:00Z', { head_repository_id: 99 }, line(0.3, 14)); // a fork's run on its "main"
+    const push = await runAction({
+      bundle,
+      apiUrl: gh.url,
+      workspace,
+      event: { name: 'push', payload: { ref: 'refs/heads/main', repository: { default_branch: 'main' } } },
+      env: { ...RUNNER, GITHUB_REF: 'refs/heads/main', GITHUB_REF_NAME: 'main', GITHUB_SHA: SHA },
+      inputs: {
+        command: 'check',
+        config: 'h.yml',
+        'github-token': TOKENS.installation,
+        'history-artifact': 'repro-gate-history',
+      },
+    });
+    expect(push.exitCode, push.stdout).toBe(0);
+    expect(push.stdout).toContain('repro-gate: history from artifact repro-gate-history (2): restored');
+    const lines = (await readFile(historyFile, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.metrics.accuracy.mean)).toEqual([0.95, 0.951, expect.any(Number)]);
+    expect(lines[2]).toMatchObject({ command: 'check', verdict: 'equivalent' });
   }, 120_000);
 });

@@ -213,7 +213,12 @@ describe('the example workflows', () => {
       expect(triggers(wf)).toContain('workflow_dispatch');
       expect((wf.on as { schedule: Array<{ cron: string }> }).schedule[0]!.cron).toMatch(/^\S+ \S+ \S+ \S+ \S+$/);
       expect(gate(wf)?.with?.issue).toBe('on-failure');
-      expect(wf.permissions).toEqual({ contents: 'read', issues: 'write' });
+      const history = gate(wf)?.with?.['history-artifact'];
+      expect(wf.permissions).toEqual({ contents: 'read', issues: 'write', ...(history ? { actions: 'read' } : {}) });
+      if (!history) continue;
+      // The history it restores is the one it uploads after the run, hidden folder included.
+      const upload = uses(wf).find((s) => s.uses?.startsWith('actions/upload-artifact@') && s.with?.name === history);
+      expect(upload?.with).toMatchObject({ 'include-hidden-files': true, 'retention-days': 90 });
     }
   });
 

@@ -38,6 +38,8 @@ interface CommonInputs {
    * undefined: on-failure for drift, and for check on schedule/workflow_dispatch events; else never.
    */
   issue?: (typeof ISSUE_MODES)[number];
+  /** The artifact the metrics history is restored from before the gate runs (when the project has none). */
+  historyArtifact?: string;
 }
 
 /** Command "comment" cannot run without the report file, so for it the type says the file is there. */
@@ -64,6 +66,7 @@ export const INPUT_NAMES = [
   'pr-number',
   'baseline-label',
   'issue',
+  'history-artifact',
 ] as const;
 export type InputName = (typeof INPUT_NAMES)[number];
 
@@ -128,6 +131,9 @@ const schemas = {
     .transform((s) => s || 'baseline-update')
     .pipe(z.string().max(50, 'a GitHub label has at most 50 characters')),
   issue: optional(oneOf(ISSUE_MODES, 'issue mode')),
+  'history-artifact': optional(
+    z.string().regex(/^[\w.-]{1,100}$/, 'expected an artifact name (letters, digits, ".", "_", "-")'),
+  ),
 } satisfies Record<InputName, z.ZodType>;
 
 type Parsed = { [K in InputName]: z.output<(typeof schemas)[K]> };
@@ -154,6 +160,7 @@ export function parseInputs(get: (name: InputName) => string): ActionInputs {
     prNumber: p('pr-number'),
     baselineLabel: p('baseline-label'),
     issue: p('issue'),
+    historyArtifact: p('history-artifact'),
   };
   if (command !== 'comment') return { ...common, command, report };
   if (!report)

@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import * as core from '@actions/core';
-import { type GateCommand, gitCommit, handleCancellation, runGate } from '../gate/index.js';
+import { type GateCommand, gitCommit, handleCancellation, restoreHistory, runGate } from '../gate/index.js';
 import {
   type EventInfo,
   type PullRequestRefs,
@@ -19,6 +19,7 @@ import {
   runUrl,
   workflowRunHead,
 } from '../github/context.js';
+import { latestHistoryZip } from '../github/history-artifact.js';
 import { createOctokit, type Octokit } from '../github/octokit.js';
 import { pullRequestsForRun } from '../github/pull-requests.js';
 import { commentKey, GitHubPermissionError, upsertStickyComment } from '../github/sticky-comment.js';
@@ -64,6 +65,9 @@ async function gateAndReport(inputs: ActionInputs, command: GateCommand): Promis
   const pr = pullRequestFromEvent(event.name, event.payload);
   const refs = pullRequestRefs(event.name, event.payload);
 
+  if (inputs.historyArtifact && command !== 'drift')
+    await restoreHistoryOrWarn(inputs, inputs.historyArtifact, event, cwd);
+
   // The gate builds the training environment itself from an allowlist; nothing here is passed on.
   const outcome = await runGate(command, {
     configPath: inputs.config,
@@ -106,6 +110,43 @@ async function gateAndReport(inputs: ActionInputs, command: GateCommand): Promis
   if (inputs.failOn.includes(report.verdict)) {
     core.setFailed(`repro-gate: ${report.verdict} — ${oneLine(report.summary)}`);
   }
+}
+
+/**
+ * The metrics history from the newest artifact a default-branch run uploaded, when the project has
+ * no history file of its own. Best effort: without it the run starts a new history, with a warning.
+ */
+async function restoreHistoryOrWarn(inputs: ActionInputs, name: string, event: EventInfo, cwd: string): Promise<void> {
+  const repo = repoFromEnv();
+  const repository = (event.payload as { repository?: { default_branch?: unknown } } | undefined)?.repository;
+  const main = typeof repository?.default_branch === 'string' ? repository.default_branch : undefined;
+  if (!repo || !inputs.token || !main) {
+    core.info('repro-gate: no repository, token or default branch in the event, so the history artifact is not read');
+    return;
+  }
+  try {
+    const found = await latestHistoryZip(createOctokit(inputs.token), repo, name, main);
+    if (found === null) {
+      core.info(`repro-gate: no artifact ${name} from the ${main} branch yet; the history starts here`);
+      return;
+    }
+    if ('problem' in found) {
+      core.warning(`repro-gate: the history artifact is not used: ${found.problem}`);
+      return;
+    }
+    const zipFile = join(process.env.RUNNER_TEMP || tmpdir(), `repro-gate-history-${found.id}.zip`);
+    await writeFile(zipFile, found.zip);
+    const result = await restoreHistory({ configPath: inputs.config, cwd }, zipFile);
+    core.info(`repro-gate: history from artifact ${name} (${found.id}): ${result}`);
+  } catch (err) {
+    const why =
+      err instanceof GitHubPermissionError || isForbidden(err) ? 'the token needs actions: read' : errorText(err);
+    core.warning(`repro-gate: could not restore the metrics history from artifact ${name}: ${why}`);
+  }
+}
+
+function isForbidden(err: unknown): boolean {
+  return [401, 403].includes((err as { status?: number })?.status ?? 0);
 }
 
 /** A run of the default branch itself (push, schedule, workflow_dispatch on it), never of a pull request. */

@@ -5,9 +5,10 @@
  * slow-decay warning into the report.
  */
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
+import { readZipDirectory, readZipEntry } from '../diagnose/zip.js';
 import { slowDecay } from '../history/decay.js';
 import { lineFromReport, type ParsedHistory, parseHistory } from '../history/lines.js';
 import type { EnvironmentFingerprint } from '../schema/baseline.js';
@@ -101,4 +102,30 @@ export async function showHistory(req: { configPath: string; cwd: string; metric
     });
   }
   return { file: history.file, runs, skipped: history.skipped, warnings: slowDecay(runs, config.history.decay) };
+}
+
+/**
+ * Puts the history file from an artifact's zip into the project, unless the project already has
+ * one (a committed history wins) or keeps none. The entry is the history file's base name.
+ */
+export async function restoreHistory(
+  req: { configPath: string; cwd: string },
+  zipFile: string,
+): Promise<'restored' | 'present' | 'not-kept' | 'not-in-artifact'> {
+  const config = await loadConfig(req.configPath, req.cwd);
+  if (!config.history) return 'not-kept';
+  const target = path.join(config.root, config.history.file);
+  if (await stat(target).catch(() => undefined)) return 'present';
+  const fh = await open(zipFile, 'r');
+  try {
+    const entries = await readZipDirectory(fh, (await fh.stat()).size);
+    const entry = entries.find((e) => e.name === path.basename(config.history?.file ?? ''));
+    if (!entry || entry.uncompressedSize > 64 * 1024 * 1024) return 'not-in-artifact';
+    const text = (await readZipEntry(fh, entry)).toString('utf8');
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, text);
+    return 'restored';
+  } finally {
+    await fh.close();
+  }
 }

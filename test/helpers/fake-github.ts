@@ -1,8 +1,8 @@
 /**
  * A real HTTP server on 127.0.0.1 that answers the GitHub REST calls the action makes, closely
  * enough for Octokit: issue comments (list with per_page/page and Link headers, create, update),
- * issues (list by state and label with pagination, create, update title/body/state), GET /user,
- * and pulls listing. Tokens decide who you are:
+ * issues (list by state and label with pagination, create, update title/body/state), workflow
+ * artifacts (list by name, download as zip), GET /user, and pulls listing. Tokens decide who you are:
  *   - installation tokens write as github-actions[bot] and get 403 on GET /user (like GITHUB_TOKEN)
  *   - fork tokens can read but every write is 403 "Resource not accessible by integration"
  *   - user tokens (PATs) are a User and can call GET /user
@@ -41,6 +41,18 @@ export interface FakeIssue {
   labels: string[];
   state: 'open' | 'closed';
   user: FakeUser;
+}
+
+export interface FakeArtifact {
+  id: number;
+  name: string;
+  created_at: string;
+  expired: boolean;
+  /** The branch of the run that uploaded it, and the repositories (a fork's run: head differs). */
+  head_branch: string;
+  repository_id: number;
+  head_repository_id: number;
+  zip: Buffer;
 }
 
 export interface FakePull {
@@ -92,6 +104,7 @@ export class FakeGitHub {
   readonly comments: FakeComment[] = [];
   readonly pulls: FakePull[] = [];
   readonly issues: FakeIssue[] = [];
+  readonly artifacts: FakeArtifact[] = [];
   /** Issue numbers start well above the PR numbers tests use. */
   private nextIssue = 500;
   readonly tokens = new Map<string, TokenKind>([
@@ -321,6 +334,35 @@ export class FakeGitHub {
       if (typeof b.body === 'string') issue.body = b.body;
       if (b.state === 'open' || b.state === 'closed') issue.state = b.state;
       return send(200, this.issueJson(issue));
+    }
+    if (rec.method === 'GET' && /^\/repos\/[^/]+\/[^/]+\/actions\/artifacts$/.test(u.pathname)) {
+      const name = u.searchParams.get('name');
+      const items = this.artifacts
+        .filter((a) => !name || a.name === name)
+        .map((a) => ({
+          id: a.id,
+          name: a.name,
+          size_in_bytes: a.zip.length,
+          expired: a.expired,
+          created_at: a.created_at,
+          archive_download_url: `${this.url}${u.pathname}/${a.id}/zip`,
+          workflow_run: {
+            id: a.id + 1,
+            repository_id: a.repository_id,
+            head_repository_id: a.head_repository_id,
+            head_branch: a.head_branch,
+            head_sha: 'f'.repeat(40),
+          },
+        }));
+      return send(200, { total_count: items.length, artifacts: items });
+    }
+    const artifactZip = /^\/repos\/[^/]+\/[^/]+\/actions\/artifacts\/(\d+)\/zip$/.exec(u.pathname);
+    if (rec.method === 'GET' && artifactZip) {
+      const a = this.artifacts.find((x) => x.id === Number(artifactZip[1]));
+      if (!a || a.expired) return send(a ? 410 : 404, { message: a ? 'Artifact has expired' : 'Not Found' });
+      res.writeHead(200, { 'content-type': 'application/zip', 'content-length': String(a.zip.length) });
+      res.end(a.zip);
+      return;
     }
     const pulls = /^\/repos\/([^/]+)\/([^/]+)\/pulls$/.exec(u.pathname);
     if (pulls && rec.method === 'GET') {
