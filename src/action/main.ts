@@ -159,6 +159,8 @@ function onDefaultBranch(event: EventInfo): boolean {
 /** The issue input, or its default: scheduled runs (drift always is one, check on a schedule) open issues. */
 function issueMode(inputs: ActionInputs, command: GateCommand, eventName: string): 'on-failure' | 'never' {
   if (inputs.issue) return inputs.issue;
+  // A pull request's run has its comment; an issue is for the branch's own (scheduled) runs.
+  if (eventName.startsWith('pull_request')) return 'never';
   if (command === 'drift') return 'on-failure';
   return command === 'check' && ['schedule', 'workflow_dispatch'].includes(eventName) ? 'on-failure' : 'never';
 }
