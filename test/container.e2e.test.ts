@@ -2,8 +2,9 @@
  * The container runtime against a real Docker engine and a local registry: the example trained in
  * a digest-pinned image built from Debian packages, pulled by digest.
  */
-import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
@@ -182,6 +183,32 @@ describe('container runtime', () => {
       PYTHONPATH: '/workspace/.repro-gate/out/import-hook',
       REPRO_GATE_IMPORTS: '/workspace/.repro-gate/out/seed-0/.repro-gate-imports',
     });
+  });
+
+  it("keeps the image's own PYTHONPATH behind the import hook's folder", async () => {
+    // An image whose ENV sets PYTHONPATH to a module the training imports.
+    const ctx = await mkdtemp(path.join(os.tmpdir(), 'rg-imgenv-'));
+    await writeFile(path.join(ctx, 'imgmod.py'), 'VALUE = 11\n');
+    await writeFile(
+      path.join(ctx, 'Dockerfile'),
+      `FROM ${images.base}\nENV PYTHONPATH=/opt/imglib\nCOPY imgmod.py /opt/imglib/imgmod.py\n`,
+    );
+    const tag = `${images.base.replace(/@sha256:.*/, '')}:imgenv`;
+    execFileSync('docker', ['build', '-q', '-t', tag, ctx], { stdio: 'pipe' });
+    execFileSync('docker', ['push', '-q', tag], { stdio: 'pipe' });
+    const pinned = execFileSync('docker', ['inspect', '--format', '{{index .RepoDigests 0}}', tag], {
+      encoding: 'utf8',
+    }).trim();
+    const train =
+      "import imgmod, json, sys; json.dump({'accuracy': imgmod.VALUE, 'loss': 1}, open(sys.argv[1] + '/metrics.json', 'w'))";
+    const cfg = config(pinned, { command: JSON.stringify(['python3', '-c', train, '{out}']) })
+      .replace('artifacts: [model.json]', 'artifacts: []')
+      .replace('container-baseline.json', 'imgenv-baseline.json');
+    const r = await runCli(['record', '--json', '--config', await useConfig('imgenv.yml', cfg)], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseJson(r).recorded).toContainEqual(expect.objectContaining({ name: 'accuracy', mean: 11 }));
+    const baseline = JSON.parse(await readFile(path.join(dir, '.repro-gate', 'imgenv-baseline.json'), 'utf8'));
+    expect(baseline.runs.map((run: { packages?: string[] }) => run.packages)).toEqual([[], []]);
   });
 
   it('says plainly when GPUs are asked for but the engine has none', async () => {
