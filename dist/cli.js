@@ -118,17 +118,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path31) {
-      const ctrl = callVisitor(key, node2, visitor, path31);
+    function visit_(key, node2, visitor, path33) {
+      const ctrl = callVisitor(key, node2, visitor, path33);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path31, ctrl);
-        return visit_(key, ctrl, visitor, path31);
+        replaceNode(key, path33, ctrl);
+        return visit_(key, ctrl, visitor, path33);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path31 = Object.freeze(path31.concat(node2));
+          path33 = Object.freeze(path33.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path31);
+            const ci = visit_(i, node2.items[i], visitor, path33);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -139,13 +139,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path31 = Object.freeze(path31.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path31);
+          path33 = Object.freeze(path33.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path33);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path31);
+          const cv = visit_("value", node2.value, visitor, path33);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -166,17 +166,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path31) {
-      const ctrl = await callVisitor(key, node2, visitor, path31);
+    async function visitAsync_(key, node2, visitor, path33) {
+      const ctrl = await callVisitor(key, node2, visitor, path33);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path31, ctrl);
-        return visitAsync_(key, ctrl, visitor, path31);
+        replaceNode(key, path33, ctrl);
+        return visitAsync_(key, ctrl, visitor, path33);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path31 = Object.freeze(path31.concat(node2));
+          path33 = Object.freeze(path33.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path31);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path33);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -187,13 +187,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path31 = Object.freeze(path31.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path31);
+          path33 = Object.freeze(path33.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path33);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path31);
+          const cv = await visitAsync_("value", node2.value, visitor, path33);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -220,23 +220,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path31) {
+    function callVisitor(key, node2, visitor, path33) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path31);
+        return visitor(key, node2, path33);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path31);
+        return visitor.Map?.(key, node2, path33);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path31);
+        return visitor.Seq?.(key, node2, path33);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path31);
+        return visitor.Pair?.(key, node2, path33);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path31);
+        return visitor.Scalar?.(key, node2, path33);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path31);
+        return visitor.Alias?.(key, node2, path33);
       return void 0;
     }
-    function replaceNode(key, path31, node2) {
-      const parent = path31[path31.length - 1];
+    function replaceNode(key, path33, node2) {
+      const parent = path33[path33.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -552,26 +552,26 @@ var require_toJS = __commonJS({
   "node_modules/yaml/dist/nodes/toJS.js"(exports) {
     "use strict";
     var identity = require_identity();
-    function toJS(value2, arg, ctx) {
-      if (Array.isArray(value2))
-        return value2.map((v, i) => toJS(v, String(i), ctx));
-      if (value2 && typeof value2.toJSON === "function") {
-        if (!ctx || !identity.hasAnchor(value2))
-          return value2.toJSON(arg, ctx);
+    function toJS(value3, arg, ctx) {
+      if (Array.isArray(value3))
+        return value3.map((v, i) => toJS(v, String(i), ctx));
+      if (value3 && typeof value3.toJSON === "function") {
+        if (!ctx || !identity.hasAnchor(value3))
+          return value3.toJSON(arg, ctx);
         const data = { aliasCount: 0, count: 1, res: void 0 };
-        ctx.anchors.set(value2, data);
+        ctx.anchors.set(value3, data);
         ctx.onCreate = (res2) => {
           data.res = res2;
           delete ctx.onCreate;
         };
-        const res = value2.toJSON(arg, ctx);
+        const res = value3.toJSON(arg, ctx);
         if (ctx.onCreate)
           ctx.onCreate(res);
         return res;
       }
-      if (typeof value2 === "bigint" && !ctx?.keep)
-        return Number(value2);
-      return value2;
+      if (typeof value3 === "bigint" && !ctx?.keep)
+        return Number(value3);
+      return value3;
     }
     exports.toJS = toJS;
   }
@@ -743,11 +743,11 @@ var require_Scalar = __commonJS({
     var identity = require_identity();
     var Node = require_Node();
     var toJS = require_toJS();
-    var isScalarValue = (value2) => !value2 || typeof value2 !== "function" && typeof value2 !== "object";
+    var isScalarValue = (value3) => !value3 || typeof value3 !== "function" && typeof value3 !== "object";
     var Scalar = class extends Node.NodeBase {
-      constructor(value2) {
+      constructor(value3) {
         super(identity.SCALAR);
-        this.value = value2;
+        this.value = value3;
       }
       toJSON(arg, ctx) {
         return ctx?.keep ? this.value : toJS.toJS(this.value, arg, ctx);
@@ -774,7 +774,7 @@ var require_createNode = __commonJS({
     var identity = require_identity();
     var Scalar = require_Scalar();
     var defaultTagPrefix = "tag:yaml.org,2002:";
-    function findTagObject(value2, tagName, tags) {
+    function findTagObject(value3, tagName, tags) {
       if (tagName) {
         const match = tags.filter((t) => t.tag === tagName);
         const tagObj = match.find((t) => !t.format) ?? match[0];
@@ -782,53 +782,53 @@ var require_createNode = __commonJS({
           throw new Error(`Tag ${tagName} not found`);
         return tagObj;
       }
-      return tags.find((t) => t.identify?.(value2) && !t.format);
+      return tags.find((t) => t.identify?.(value3) && !t.format);
     }
-    function createNode(value2, tagName, ctx) {
-      if (identity.isDocument(value2))
-        value2 = value2.contents;
-      if (identity.isNode(value2))
-        return value2;
-      if (identity.isPair(value2)) {
+    function createNode(value3, tagName, ctx) {
+      if (identity.isDocument(value3))
+        value3 = value3.contents;
+      if (identity.isNode(value3))
+        return value3;
+      if (identity.isPair(value3)) {
         const map2 = ctx.schema[identity.MAP].createNode?.(ctx.schema, null, ctx);
-        map2.items.push(value2);
+        map2.items.push(value3);
         return map2;
       }
-      if (value2 instanceof String || value2 instanceof Number || value2 instanceof Boolean || typeof BigInt !== "undefined" && value2 instanceof BigInt) {
-        value2 = value2.valueOf();
+      if (value3 instanceof String || value3 instanceof Number || value3 instanceof Boolean || typeof BigInt !== "undefined" && value3 instanceof BigInt) {
+        value3 = value3.valueOf();
       }
       const { aliasDuplicateObjects, onAnchor, onTagObj, schema, sourceObjects } = ctx;
       let ref = void 0;
-      if (aliasDuplicateObjects && value2 && typeof value2 === "object") {
-        ref = sourceObjects.get(value2);
+      if (aliasDuplicateObjects && value3 && typeof value3 === "object") {
+        ref = sourceObjects.get(value3);
         if (ref) {
-          ref.anchor ?? (ref.anchor = onAnchor(value2));
+          ref.anchor ?? (ref.anchor = onAnchor(value3));
           return new Alias.Alias(ref.anchor);
         } else {
           ref = { anchor: null, node: null };
-          sourceObjects.set(value2, ref);
+          sourceObjects.set(value3, ref);
         }
       }
       if (tagName?.startsWith("!!"))
         tagName = defaultTagPrefix + tagName.slice(2);
-      let tagObj = findTagObject(value2, tagName, schema.tags);
+      let tagObj = findTagObject(value3, tagName, schema.tags);
       if (!tagObj) {
-        if (value2 && typeof value2.toJSON === "function") {
-          value2 = value2.toJSON();
+        if (value3 && typeof value3.toJSON === "function") {
+          value3 = value3.toJSON();
         }
-        if (!value2 || typeof value2 !== "object") {
-          const node3 = new Scalar.Scalar(value2);
+        if (!value3 || typeof value3 !== "object") {
+          const node3 = new Scalar.Scalar(value3);
           if (ref)
             ref.node = node3;
           return node3;
         }
-        tagObj = value2 instanceof Map ? schema[identity.MAP] : Symbol.iterator in Object(value2) ? schema[identity.SEQ] : schema[identity.MAP];
+        tagObj = value3 instanceof Map ? schema[identity.MAP] : Symbol.iterator in Object(value3) ? schema[identity.SEQ] : schema[identity.MAP];
       }
       if (onTagObj) {
         onTagObj(tagObj);
         delete ctx.onTagObj;
       }
-      const node2 = tagObj?.createNode ? tagObj.createNode(ctx.schema, value2, ctx) : typeof tagObj?.nodeClass?.from === "function" ? tagObj.nodeClass.from(ctx.schema, value2, ctx) : new Scalar.Scalar(value2);
+      const node2 = tagObj?.createNode ? tagObj.createNode(ctx.schema, value3, ctx) : typeof tagObj?.nodeClass?.from === "function" ? tagObj.nodeClass.from(ctx.schema, value3, ctx) : new Scalar.Scalar(value3);
       if (tagName)
         node2.tag = tagName;
       else if (!tagObj.default)
@@ -848,10 +848,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path31, value2) {
-      let v = value2;
-      for (let i = path31.length - 1; i >= 0; --i) {
-        const k = path31[i];
+    function collectionFromPath(schema, path33, value3) {
+      let v = value3;
+      for (let i = path33.length - 1; i >= 0; --i) {
+        const k = path33[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -870,7 +870,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path31) => path31 == null || typeof path31 === "object" && !!path31[Symbol.iterator]().next().done;
+    var isEmptyPath = (path33) => path33 == null || typeof path33 === "object" && !!path33[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -900,16 +900,16 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path31, value2) {
-        if (isEmptyPath(path31))
-          this.add(value2);
+      addIn(path33, value3) {
+        if (isEmptyPath(path33))
+          this.add(value3);
         else {
-          const [key, ...rest] = path31;
+          const [key, ...rest] = path33;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
-            node2.addIn(rest, value2);
+            node2.addIn(rest, value3);
           else if (node2 === void 0 && this.schema)
-            this.set(key, collectionFromPath(this.schema, rest, value2));
+            this.set(key, collectionFromPath(this.schema, rest, value3));
           else
             throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
         }
@@ -918,8 +918,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path31) {
-        const [key, ...rest] = path31;
+      deleteIn(path33) {
+        const [key, ...rest] = path33;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -933,8 +933,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path31, keepScalar) {
-        const [key, ...rest] = path31;
+      getIn(path33, keepScalar) {
+        const [key, ...rest] = path33;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -952,8 +952,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path31) {
-        const [key, ...rest] = path31;
+      hasIn(path33) {
+        const [key, ...rest] = path33;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -963,16 +963,16 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path31, value2) {
-        const [key, ...rest] = path31;
+      setIn(path33, value3) {
+        const [key, ...rest] = path33;
         if (rest.length === 0) {
-          this.set(key, value2);
+          this.set(key, value3);
         } else {
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
-            node2.setIn(rest, value2);
+            node2.setIn(rest, value3);
           else if (node2 === void 0 && this.schema)
-            this.set(key, collectionFromPath(this.schema, rest, value2));
+            this.set(key, collectionFromPath(this.schema, rest, value3));
           else
             throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
         }
@@ -1167,13 +1167,13 @@ var require_stringifyString = __commonJS({
       }
       return true;
     }
-    function doubleQuotedString(value2, ctx) {
-      const json2 = JSON.stringify(value2);
+    function doubleQuotedString(value3, ctx) {
+      const json2 = JSON.stringify(value3);
       if (ctx.options.doubleQuotedAsJSON)
         return json2;
       const { implicitKey } = ctx;
       const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
-      const indent = ctx.indent || (containsDocumentMarker(value2) ? "  " : "");
+      const indent = ctx.indent || (containsDocumentMarker(value3) ? "  " : "");
       let str = "";
       let start = 0;
       for (let i = 0, ch = json2[i]; ch; ch = json2[++i]) {
@@ -1247,22 +1247,22 @@ var require_stringifyString = __commonJS({
       str = start ? str + json2.slice(start) : json2;
       return implicitKey ? str : foldFlowLines.foldFlowLines(str, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
-    function singleQuotedString(value2, ctx) {
-      if (ctx.options.singleQuote === false || ctx.implicitKey && value2.includes("\n") || /[ \t]\n|\n[ \t]/.test(value2))
-        return doubleQuotedString(value2, ctx);
-      const indent = ctx.indent || (containsDocumentMarker(value2) ? "  " : "");
-      const res = "'" + value2.replace(/'/g, "''").replace(/\n+/g, `$&
+    function singleQuotedString(value3, ctx) {
+      if (ctx.options.singleQuote === false || ctx.implicitKey && value3.includes("\n") || /[ \t]\n|\n[ \t]/.test(value3))
+        return doubleQuotedString(value3, ctx);
+      const indent = ctx.indent || (containsDocumentMarker(value3) ? "  " : "");
+      const res = "'" + value3.replace(/'/g, "''").replace(/\n+/g, `$&
 ${indent}`) + "'";
       return ctx.implicitKey ? res : foldFlowLines.foldFlowLines(res, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
-    function quotedString(value2, ctx) {
+    function quotedString(value3, ctx) {
       const { singleQuote } = ctx.options;
       let qs;
       if (singleQuote === false)
         qs = doubleQuotedString;
       else {
-        const hasDouble = value2.includes('"');
-        const hasSingle = value2.includes("'");
+        const hasDouble = value3.includes('"');
+        const hasSingle = value3.includes("'");
         if (hasDouble && !hasSingle)
           qs = singleQuotedString;
         else if (hasSingle && !hasDouble)
@@ -1270,7 +1270,7 @@ ${indent}`) + "'";
         else
           qs = singleQuote ? singleQuotedString : doubleQuotedString;
       }
-      return qs(value2, ctx);
+      return qs(value3, ctx);
     }
     var blockEndNewlines;
     try {
@@ -1278,27 +1278,27 @@ ${indent}`) + "'";
     } catch {
       blockEndNewlines = /\n+(?!\n|$)/g;
     }
-    function blockString({ comment, type, value: value2 }, ctx, onComment, onChompKeep) {
+    function blockString({ comment, type, value: value3 }, ctx, onComment, onChompKeep) {
       const { blockQuote, commentString, lineWidth } = ctx.options;
-      if (!blockQuote || /\n[\t ]+$/.test(value2)) {
-        return quotedString(value2, ctx);
+      if (!blockQuote || /\n[\t ]+$/.test(value3)) {
+        return quotedString(value3, ctx);
       }
-      const indent = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value2) ? "  " : "");
-      const literal2 = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value2, lineWidth, indent.length);
-      if (!value2)
+      const indent = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value3) ? "  " : "");
+      const literal2 = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value3, lineWidth, indent.length);
+      if (!value3)
         return literal2 ? "|\n" : ">\n";
       let chomp;
       let endStart;
-      for (endStart = value2.length; endStart > 0; --endStart) {
-        const ch = value2[endStart - 1];
+      for (endStart = value3.length; endStart > 0; --endStart) {
+        const ch = value3[endStart - 1];
         if (ch !== "\n" && ch !== "	" && ch !== " ")
           break;
       }
-      let end = value2.substring(endStart);
+      let end = value3.substring(endStart);
       const endNlPos = end.indexOf("\n");
       if (endNlPos === -1) {
         chomp = "-";
-      } else if (value2 === end || endNlPos !== end.length - 1) {
+      } else if (value3 === end || endNlPos !== end.length - 1) {
         chomp = "+";
         if (onChompKeep)
           onChompKeep();
@@ -1306,7 +1306,7 @@ ${indent}`) + "'";
         chomp = "";
       }
       if (end) {
-        value2 = value2.slice(0, -end.length);
+        value3 = value3.slice(0, -end.length);
         if (end[end.length - 1] === "\n")
           end = end.slice(0, -1);
         end = end.replace(blockEndNewlines, `$&${indent}`);
@@ -1314,8 +1314,8 @@ ${indent}`) + "'";
       let startWithSpace = false;
       let startEnd;
       let startNlPos = -1;
-      for (startEnd = 0; startEnd < value2.length; ++startEnd) {
-        const ch = value2[startEnd];
+      for (startEnd = 0; startEnd < value3.length; ++startEnd) {
+        const ch = value3[startEnd];
         if (ch === " ")
           startWithSpace = true;
         else if (ch === "\n")
@@ -1323,9 +1323,9 @@ ${indent}`) + "'";
         else
           break;
       }
-      let start = value2.substring(0, startNlPos < startEnd ? startNlPos + 1 : startEnd);
+      let start = value3.substring(0, startNlPos < startEnd ? startNlPos + 1 : startEnd);
       if (start) {
-        value2 = value2.substring(start.length);
+        value3 = value3.substring(start.length);
         start = start.replace(/\n+/g, `$&${indent}`);
       }
       const indentSize = indent ? "2" : "1";
@@ -1336,7 +1336,7 @@ ${indent}`) + "'";
           onComment();
       }
       if (!literal2) {
-        const foldedValue = value2.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent}`);
+        const foldedValue = value3.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent}`);
         let literalFallback = false;
         const foldOptions = getFoldOptions(ctx, true);
         if (blockQuote !== "folded" && type !== Scalar.Scalar.BLOCK_FOLDED) {
@@ -1349,37 +1349,37 @@ ${indent}`) + "'";
           return `>${header}
 ${indent}${body}`;
       }
-      value2 = value2.replace(/\n+/g, `$&${indent}`);
+      value3 = value3.replace(/\n+/g, `$&${indent}`);
       return `|${header}
-${indent}${start}${value2}${end}`;
+${indent}${start}${value3}${end}`;
     }
     function plainString(item, ctx, onComment, onChompKeep) {
-      const { type, value: value2 } = item;
+      const { type, value: value3 } = item;
       const { actualString, implicitKey, indent, indentStep, inFlow } = ctx;
-      if (implicitKey && value2.includes("\n") || inFlow && /[[\]{},]/.test(value2)) {
-        return quotedString(value2, ctx);
+      if (implicitKey && value3.includes("\n") || inFlow && /[[\]{},]/.test(value3)) {
+        return quotedString(value3, ctx);
       }
-      if (/^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/.test(value2)) {
-        return implicitKey || inFlow || !value2.includes("\n") ? quotedString(value2, ctx) : blockString(item, ctx, onComment, onChompKeep);
+      if (/^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/.test(value3)) {
+        return implicitKey || inFlow || !value3.includes("\n") ? quotedString(value3, ctx) : blockString(item, ctx, onComment, onChompKeep);
       }
-      if (!implicitKey && !inFlow && type !== Scalar.Scalar.PLAIN && value2.includes("\n")) {
+      if (!implicitKey && !inFlow && type !== Scalar.Scalar.PLAIN && value3.includes("\n")) {
         return blockString(item, ctx, onComment, onChompKeep);
       }
-      if (containsDocumentMarker(value2)) {
+      if (containsDocumentMarker(value3)) {
         if (indent === "") {
           ctx.forceBlockIndent = true;
           return blockString(item, ctx, onComment, onChompKeep);
         } else if (implicitKey && indent === indentStep) {
-          return quotedString(value2, ctx);
+          return quotedString(value3, ctx);
         }
       }
-      const str = value2.replace(/\n+/g, `$&
+      const str = value3.replace(/\n+/g, `$&
 ${indent}`);
       if (actualString) {
         const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str);
         const { compat, tags } = ctx.doc.schema;
         if (tags.some(test) || compat?.some(test))
-          return quotedString(value2, ctx);
+          return quotedString(value3, ctx);
       }
       return implicitKey ? str : foldFlowLines.foldFlowLines(str, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
@@ -1552,7 +1552,7 @@ var require_stringifyPair = __commonJS({
     var Scalar = require_Scalar();
     var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
-    function stringifyPair({ key, value: value2 }, ctx, onComment, onChompKeep) {
+    function stringifyPair({ key, value: value3 }, ctx, onComment, onChompKeep) {
       const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
       let keyComment = identity.isNode(key) && key.comment || null;
       if (simpleKeys) {
@@ -1564,7 +1564,7 @@ var require_stringifyPair = __commonJS({
           throw new Error(msg);
         }
       }
-      let explicitKey = !simpleKeys && (!key || keyComment && value2 == null && !ctx.inFlow || identity.isCollection(key) || (identity.isScalar(key) ? key.type === Scalar.Scalar.BLOCK_FOLDED || key.type === Scalar.Scalar.BLOCK_LITERAL : typeof key === "object"));
+      let explicitKey = !simpleKeys && (!key || keyComment && value3 == null && !ctx.inFlow || identity.isCollection(key) || (identity.isScalar(key) ? key.type === Scalar.Scalar.BLOCK_FOLDED || key.type === Scalar.Scalar.BLOCK_LITERAL : typeof key === "object"));
       ctx = Object.assign({}, ctx, {
         allNullValues: false,
         implicitKey: !explicitKey && (simpleKeys || !allNullValues),
@@ -1579,12 +1579,12 @@ var require_stringifyPair = __commonJS({
         explicitKey = true;
       }
       if (ctx.inFlow) {
-        if (allNullValues || value2 == null) {
+        if (allNullValues || value3 == null) {
           if (keyCommentDone && onComment)
             onComment();
           return str === "" ? "?" : explicitKey ? `? ${str}` : str;
         }
-      } else if (allNullValues && !simpleKeys || value2 == null && explicitKey) {
+      } else if (allNullValues && !simpleKeys || value3 == null && explicitKey) {
         str = `? ${str}`;
         if (keyComment && !keyCommentDone) {
           str += stringifyComment.lineComment(str, ctx.indent, commentString(keyComment));
@@ -1605,26 +1605,26 @@ ${indent}:`;
           str += stringifyComment.lineComment(str, ctx.indent, commentString(keyComment));
       }
       let vsb, vcb, valueComment;
-      if (identity.isNode(value2)) {
-        vsb = !!value2.spaceBefore;
-        vcb = value2.commentBefore;
-        valueComment = value2.comment;
+      if (identity.isNode(value3)) {
+        vsb = !!value3.spaceBefore;
+        vcb = value3.commentBefore;
+        valueComment = value3.comment;
       } else {
         vsb = false;
         vcb = null;
         valueComment = null;
-        if (value2 && typeof value2 === "object")
-          value2 = doc.createNode(value2);
+        if (value3 && typeof value3 === "object")
+          value3 = doc.createNode(value3);
       }
       ctx.implicitKey = false;
-      if (!explicitKey && !keyComment && identity.isScalar(value2))
+      if (!explicitKey && !keyComment && identity.isScalar(value3))
         ctx.indentAtStart = str.length + 1;
       chompKeep = false;
-      if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity.isSeq(value2) && !value2.flow && !value2.tag && !value2.anchor) {
+      if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity.isSeq(value3) && !value3.flow && !value3.tag && !value3.anchor) {
         ctx.indent = ctx.indent.substring(2);
       }
       let valueCommentDone = false;
-      const valueStr = stringify2.stringify(value2, ctx, () => valueCommentDone = true, () => chompKeep = true);
+      const valueStr = stringify2.stringify(value3, ctx, () => valueCommentDone = true, () => chompKeep = true);
       let ws = " ";
       if (keyComment || vsb || vcb) {
         ws = vsb ? "\n" : "";
@@ -1640,11 +1640,11 @@ ${stringifyComment.indentComment(cs, ctx.indent)}`;
           ws += `
 ${ctx.indent}`;
         }
-      } else if (!explicitKey && identity.isCollection(value2)) {
+      } else if (!explicitKey && identity.isCollection(value3)) {
         const vs0 = valueStr[0];
         const nl0 = valueStr.indexOf("\n");
         const hasNewline = nl0 !== -1;
-        const flow2 = ctx.inFlow ?? value2.flow ?? value2.items.length === 0;
+        const flow2 = ctx.inFlow ?? value3.flow ?? value3.items.length === 0;
         if (hasNewline || !flow2) {
           let hasPropsLine = false;
           if (hasNewline && (vs0 === "&" || vs0 === "!")) {
@@ -1707,7 +1707,7 @@ var require_merge = __commonJS({
     var Scalar = require_Scalar();
     var MERGE_KEY = "<<";
     var merge2 = {
-      identify: (value2) => value2 === MERGE_KEY || typeof value2 === "symbol" && value2.description === MERGE_KEY,
+      identify: (value3) => value3 === MERGE_KEY || typeof value3 === "symbol" && value3.description === MERGE_KEY,
       default: "key",
       tag: "tag:yaml.org,2002:merge",
       test: /^<<$/,
@@ -1717,8 +1717,8 @@ var require_merge = __commonJS({
       stringify: () => MERGE_KEY
     };
     var isMergeKey = (ctx, key) => (merge2.identify(key) || identity.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge2.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge2.tag && tag.default);
-    function addMergeToJSMap(ctx, map2, value2) {
-      const source = resolveAliasValue(ctx, value2);
+    function addMergeToJSMap(ctx, map2, value3) {
+      const source = resolveAliasValue(ctx, value3);
       if (identity.isSeq(source))
         for (const it of source.items)
           mergeValue(ctx, map2, it);
@@ -1728,20 +1728,20 @@ var require_merge = __commonJS({
       else
         mergeValue(ctx, map2, source);
     }
-    function mergeValue(ctx, map2, value2) {
-      const source = resolveAliasValue(ctx, value2);
+    function mergeValue(ctx, map2, value3) {
+      const source = resolveAliasValue(ctx, value3);
       if (!identity.isMap(source))
         throw new Error("Merge sources must be maps or map aliases");
       const srcMap = source.toJSON(null, ctx, Map);
-      for (const [key, value3] of srcMap) {
+      for (const [key, value4] of srcMap) {
         if (map2 instanceof Map) {
           if (!map2.has(key))
-            map2.set(key, value3);
+            map2.set(key, value4);
         } else if (map2 instanceof Set) {
           map2.add(key);
         } else if (!Object.prototype.hasOwnProperty.call(map2, key)) {
           Object.defineProperty(map2, key, {
-            value: value3,
+            value: value4,
             writable: true,
             enumerable: true,
             configurable: true
@@ -1750,8 +1750,8 @@ var require_merge = __commonJS({
       }
       return map2;
     }
-    function resolveAliasValue(ctx, value2) {
-      return ctx && identity.isAlias(value2) ? value2.resolve(ctx.doc, ctx) : value2;
+    function resolveAliasValue(ctx, value3) {
+      return ctx && identity.isAlias(value3) ? value3.resolve(ctx.doc, ctx) : value3;
     }
     exports.addMergeToJSMap = addMergeToJSMap;
     exports.isMergeKey = isMergeKey;
@@ -1768,20 +1768,20 @@ var require_addPairToJSMap = __commonJS({
     var stringify2 = require_stringify();
     var identity = require_identity();
     var toJS = require_toJS();
-    function addPairToJSMap(ctx, map2, { key, value: value2 }) {
+    function addPairToJSMap(ctx, map2, { key, value: value3 }) {
       if (identity.isNode(key) && key.addToJSMap)
-        key.addToJSMap(ctx, map2, value2);
+        key.addToJSMap(ctx, map2, value3);
       else if (merge2.isMergeKey(ctx, key))
-        merge2.addMergeToJSMap(ctx, map2, value2);
+        merge2.addMergeToJSMap(ctx, map2, value3);
       else {
         const jsKey = toJS.toJS(key, "", ctx);
         if (map2 instanceof Map) {
-          map2.set(jsKey, toJS.toJS(value2, jsKey, ctx));
+          map2.set(jsKey, toJS.toJS(value3, jsKey, ctx));
         } else if (map2 instanceof Set) {
           map2.add(jsKey);
         } else {
           const stringKey = stringifyKey(key, jsKey, ctx);
-          const jsValue = toJS.toJS(value2, stringKey, ctx);
+          const jsValue = toJS.toJS(value3, stringKey, ctx);
           if (stringKey in map2)
             Object.defineProperty(map2, stringKey, {
               value: jsValue,
@@ -1831,24 +1831,24 @@ var require_Pair = __commonJS({
     var stringifyPair = require_stringifyPair();
     var addPairToJSMap = require_addPairToJSMap();
     var identity = require_identity();
-    function createPair(key, value2, ctx) {
+    function createPair(key, value3, ctx) {
       const k = createNode.createNode(key, void 0, ctx);
-      const v = createNode.createNode(value2, void 0, ctx);
+      const v = createNode.createNode(value3, void 0, ctx);
       return new Pair(k, v);
     }
     var Pair = class _Pair {
-      constructor(key, value2 = null) {
+      constructor(key, value3 = null) {
         Object.defineProperty(this, identity.NODE_TYPE, { value: identity.PAIR });
         this.key = key;
-        this.value = value2;
+        this.value = value3;
       }
       clone(schema) {
-        let { key, value: value2 } = this;
+        let { key, value: value3 } = this;
         if (identity.isNode(key))
           key = key.clone(schema);
-        if (identity.isNode(value2))
-          value2 = value2.clone(schema);
-        return new _Pair(key, value2);
+        if (identity.isNode(value3))
+          value3 = value3.clone(schema);
+        return new _Pair(key, value3);
       }
       toJSON(_, ctx) {
         const pair = ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
@@ -2051,17 +2051,17 @@ var require_YAMLMap = __commonJS({
       static from(schema, obj, ctx) {
         const { keepUndefined, replacer } = ctx;
         const map2 = new this(schema);
-        const add = (key, value2) => {
+        const add = (key, value3) => {
           if (typeof replacer === "function")
-            value2 = replacer.call(obj, key, value2);
+            value3 = replacer.call(obj, key, value3);
           else if (Array.isArray(replacer) && !replacer.includes(key))
             return;
-          if (value2 !== void 0 || keepUndefined)
-            map2.items.push(Pair.createPair(key, value2, ctx));
+          if (value3 !== void 0 || keepUndefined)
+            map2.items.push(Pair.createPair(key, value3, ctx));
         };
         if (obj instanceof Map) {
-          for (const [key, value2] of obj)
-            add(key, value2);
+          for (const [key, value3] of obj)
+            add(key, value3);
         } else if (obj && typeof obj === "object") {
           for (const key of Object.keys(obj))
             add(key, obj[key]);
@@ -2119,8 +2119,8 @@ var require_YAMLMap = __commonJS({
       has(key) {
         return !!findPair(this.items, key);
       }
-      set(key, value2) {
-        this.add(new Pair.Pair(key, value2), true);
+      set(key, value3) {
+        this.add(new Pair.Pair(key, value3), true);
       }
       /**
        * @param ctx - Conversion context, originally set in Document#toJS()
@@ -2198,8 +2198,8 @@ var require_YAMLSeq = __commonJS({
         super(identity.SEQ, schema);
         this.items = [];
       }
-      add(value2) {
-        this.items.push(value2);
+      add(value3) {
+        this.items.push(value3);
       }
       /**
        * Removes a value from the collection.
@@ -2240,15 +2240,15 @@ var require_YAMLSeq = __commonJS({
        * If `key` does not contain a representation of an integer, this will throw.
        * It may be wrapped in a `Scalar`.
        */
-      set(key, value2) {
+      set(key, value3) {
         const idx = asItemIndex(key);
         if (typeof idx !== "number")
           throw new Error(`Expected a valid index, not ${key}.`);
         const prev = this.items[idx];
-        if (identity.isScalar(prev) && Scalar.isScalarValue(value2))
-          prev.value = value2;
+        if (identity.isScalar(prev) && Scalar.isScalarValue(value3))
+          prev.value = value3;
         else
-          this.items[idx] = value2;
+          this.items[idx] = value3;
       }
       toJSON(_, ctx) {
         const seq = [];
@@ -2324,7 +2324,7 @@ var require_string = __commonJS({
     "use strict";
     var stringifyString = require_stringifyString();
     var string4 = {
-      identify: (value2) => typeof value2 === "string",
+      identify: (value3) => typeof value3 === "string",
       default: true,
       tag: "tag:yaml.org,2002:str",
       resolve: (str) => str,
@@ -2343,7 +2343,7 @@ var require_null = __commonJS({
     "use strict";
     var Scalar = require_Scalar();
     var nullTag = {
-      identify: (value2) => value2 == null,
+      identify: (value3) => value3 == null,
       createNode: () => new Scalar.Scalar(null),
       default: true,
       tag: "tag:yaml.org,2002:null",
@@ -2361,18 +2361,18 @@ var require_bool = __commonJS({
     "use strict";
     var Scalar = require_Scalar();
     var boolTag = {
-      identify: (value2) => typeof value2 === "boolean",
+      identify: (value3) => typeof value3 === "boolean",
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
       resolve: (str) => new Scalar.Scalar(str[0] === "t" || str[0] === "T"),
-      stringify({ source, value: value2 }, ctx) {
+      stringify({ source, value: value3 }, ctx) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
-          if (value2 === sv)
+          if (value3 === sv)
             return source;
         }
-        return value2 ? ctx.options.trueStr : ctx.options.falseStr;
+        return value3 ? ctx.options.trueStr : ctx.options.falseStr;
       }
     };
     exports.boolTag = boolTag;
@@ -2383,13 +2383,13 @@ var require_bool = __commonJS({
 var require_stringifyNumber = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
     "use strict";
-    function stringifyNumber({ format, minFractionDigits, tag, value: value2 }) {
-      if (typeof value2 === "bigint")
-        return String(value2);
-      const num3 = typeof value2 === "number" ? value2 : Number(value2);
+    function stringifyNumber({ format, minFractionDigits, tag, value: value3 }) {
+      if (typeof value3 === "bigint")
+        return String(value3);
+      const num3 = typeof value3 === "number" ? value3 : Number(value3);
       if (!isFinite(num3))
         return isNaN(num3) ? ".nan" : num3 < 0 ? "-.inf" : ".inf";
-      let n = Object.is(value2, -0) ? "-0" : JSON.stringify(value2);
+      let n = Object.is(value3, -0) ? "-0" : JSON.stringify(value3);
       if (!format && minFractionDigits && (!tag || tag === "tag:yaml.org,2002:float") && /^-?\d/.test(n) && !n.includes("e")) {
         let i = n.indexOf(".");
         if (i < 0) {
@@ -2413,7 +2413,7 @@ var require_float = __commonJS({
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
     var floatNaN = {
-      identify: (value2) => typeof value2 === "number",
+      identify: (value3) => typeof value3 === "number",
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
@@ -2421,7 +2421,7 @@ var require_float = __commonJS({
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
-      identify: (value2) => typeof value2 === "number",
+      identify: (value3) => typeof value3 === "number",
       default: true,
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
@@ -2433,7 +2433,7 @@ var require_float = __commonJS({
       }
     };
     var float = {
-      identify: (value2) => typeof value2 === "number",
+      identify: (value3) => typeof value3 === "number",
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
@@ -2457,16 +2457,16 @@ var require_int = __commonJS({
   "node_modules/yaml/dist/schema/core/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
-    var intIdentify = (value2) => typeof value2 === "bigint" || Number.isInteger(value2);
+    var intIdentify = (value3) => typeof value3 === "bigint" || Number.isInteger(value3);
     var intResolve = (str, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str) : parseInt(str.substring(offset), radix);
     function intStringify(node2, radix, prefix) {
-      const { value: value2 } = node2;
-      if (intIdentify(value2) && value2 >= 0)
-        return prefix + value2.toString(radix);
+      const { value: value3 } = node2;
+      if (intIdentify(value3) && value3 >= 0)
+        return prefix + value3.toString(radix);
       return stringifyNumber.stringifyNumber(node2);
     }
     var intOct = {
-      identify: (value2) => intIdentify(value2) && value2 >= 0,
+      identify: (value3) => intIdentify(value3) && value3 >= 0,
       default: true,
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
@@ -2483,7 +2483,7 @@ var require_int = __commonJS({
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
-      identify: (value2) => intIdentify(value2) && value2 >= 0,
+      identify: (value3) => intIdentify(value3) && value3 >= 0,
       default: true,
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
@@ -2532,20 +2532,20 @@ var require_schema2 = __commonJS({
     var Scalar = require_Scalar();
     var map2 = require_map();
     var seq = require_seq();
-    function intIdentify(value2) {
-      return typeof value2 === "bigint" || Number.isInteger(value2);
+    function intIdentify(value3) {
+      return typeof value3 === "bigint" || Number.isInteger(value3);
     }
-    var stringifyJSON = ({ value: value2 }) => JSON.stringify(value2);
+    var stringifyJSON = ({ value: value3 }) => JSON.stringify(value3);
     var jsonScalars = [
       {
-        identify: (value2) => typeof value2 === "string",
+        identify: (value3) => typeof value3 === "string",
         default: true,
         tag: "tag:yaml.org,2002:str",
         resolve: (str) => str,
         stringify: stringifyJSON
       },
       {
-        identify: (value2) => value2 == null,
+        identify: (value3) => value3 == null,
         createNode: () => new Scalar.Scalar(null),
         default: true,
         tag: "tag:yaml.org,2002:null",
@@ -2554,7 +2554,7 @@ var require_schema2 = __commonJS({
         stringify: stringifyJSON
       },
       {
-        identify: (value2) => typeof value2 === "boolean",
+        identify: (value3) => typeof value3 === "boolean",
         default: true,
         tag: "tag:yaml.org,2002:bool",
         test: /^true$|^false$/,
@@ -2567,10 +2567,10 @@ var require_schema2 = __commonJS({
         tag: "tag:yaml.org,2002:int",
         test: /^-?(?:0|[1-9][0-9]*)$/,
         resolve: (str, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str) : parseInt(str, 10),
-        stringify: ({ value: value2 }) => intIdentify(value2) ? value2.toString() : JSON.stringify(value2)
+        stringify: ({ value: value3 }) => intIdentify(value3) ? value3.toString() : JSON.stringify(value3)
       },
       {
-        identify: (value2) => typeof value2 === "number",
+        identify: (value3) => typeof value3 === "number",
         default: true,
         tag: "tag:yaml.org,2002:float",
         test: /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/,
@@ -2600,7 +2600,7 @@ var require_binary = __commonJS({
     var Scalar = require_Scalar();
     var stringifyString = require_stringifyString();
     var binary = {
-      identify: (value2) => value2 instanceof Uint8Array,
+      identify: (value3) => value3 instanceof Uint8Array,
       // Buffer inherits from Uint8Array
       default: false,
       tag: "tag:yaml.org,2002:binary",
@@ -2626,10 +2626,10 @@ var require_binary = __commonJS({
           return src;
         }
       },
-      stringify({ comment, type, value: value2 }, ctx, onComment, onChompKeep) {
-        if (!value2)
+      stringify({ comment, type, value: value3 }, ctx, onComment, onChompKeep) {
+        if (!value3)
           return "";
-        const buf = value2;
+        const buf = value3;
         let str;
         if (typeof node_buffer.Buffer === "function") {
           str = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
@@ -2701,25 +2701,25 @@ ${cn.comment}` : item.comment;
         for (let it of iterable) {
           if (typeof replacer === "function")
             it = replacer.call(iterable, String(i++), it);
-          let key, value2;
+          let key, value3;
           if (Array.isArray(it)) {
             if (it.length === 2) {
               key = it[0];
-              value2 = it[1];
+              value3 = it[1];
             } else
               throw new TypeError(`Expected [key, value] tuple: ${it}`);
           } else if (it && it instanceof Object) {
             const keys = Object.keys(it);
             if (keys.length === 1) {
               key = keys[0];
-              value2 = it[key];
+              value3 = it[key];
             } else {
               throw new TypeError(`Expected tuple with one key, not ${keys.length} keys`);
             }
           } else {
             key = it;
           }
-          pairs2.items.push(Pair.createPair(key, value2, ctx));
+          pairs2.items.push(Pair.createPair(key, value3, ctx));
         }
       return pairs2;
     }
@@ -2766,16 +2766,16 @@ var require_omap = __commonJS({
         if (ctx?.onCreate)
           ctx.onCreate(map2);
         for (const pair of this.items) {
-          let key, value2;
+          let key, value3;
           if (identity.isPair(pair)) {
             key = toJS.toJS(pair.key, "", ctx);
-            value2 = toJS.toJS(pair.value, key, ctx);
+            value3 = toJS.toJS(pair.value, key, ctx);
           } else {
             key = toJS.toJS(pair, "", ctx);
           }
           if (map2.has(key))
             throw new Error("Ordered maps must not include duplicate keys");
-          map2.set(key, value2);
+          map2.set(key, value3);
         }
         return map2;
       }
@@ -2789,7 +2789,7 @@ var require_omap = __commonJS({
     YAMLOMap.tag = "tag:yaml.org,2002:omap";
     var omap = {
       collection: "seq",
-      identify: (value2) => value2 instanceof Map,
+      identify: (value3) => value3 instanceof Map,
       nodeClass: YAMLOMap,
       default: false,
       tag: "tag:yaml.org,2002:omap",
@@ -2819,14 +2819,14 @@ var require_bool2 = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
-    function boolStringify({ value: value2, source }, ctx) {
-      const boolObj = value2 ? trueTag : falseTag;
+    function boolStringify({ value: value3, source }, ctx) {
+      const boolObj = value3 ? trueTag : falseTag;
       if (source && boolObj.test.test(source))
         return source;
-      return value2 ? ctx.options.trueStr : ctx.options.falseStr;
+      return value3 ? ctx.options.trueStr : ctx.options.falseStr;
     }
     var trueTag = {
-      identify: (value2) => value2 === true,
+      identify: (value3) => value3 === true,
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:Y|y|[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/,
@@ -2834,7 +2834,7 @@ var require_bool2 = __commonJS({
       stringify: boolStringify
     };
     var falseTag = {
-      identify: (value2) => value2 === false,
+      identify: (value3) => value3 === false,
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:N|n|[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/,
@@ -2853,7 +2853,7 @@ var require_float2 = __commonJS({
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
     var floatNaN = {
-      identify: (value2) => typeof value2 === "number",
+      identify: (value3) => typeof value3 === "number",
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
@@ -2861,7 +2861,7 @@ var require_float2 = __commonJS({
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
-      identify: (value2) => typeof value2 === "number",
+      identify: (value3) => typeof value3 === "number",
       default: true,
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
@@ -2873,7 +2873,7 @@ var require_float2 = __commonJS({
       }
     };
     var float = {
-      identify: (value2) => typeof value2 === "number",
+      identify: (value3) => typeof value3 === "number",
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
@@ -2900,7 +2900,7 @@ var require_int2 = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
-    var intIdentify = (value2) => typeof value2 === "bigint" || Number.isInteger(value2);
+    var intIdentify = (value3) => typeof value3 === "bigint" || Number.isInteger(value3);
     function intResolve(str, offset, radix, { intAsBigInt }) {
       const sign = str[0];
       if (sign === "-" || sign === "+")
@@ -2925,10 +2925,10 @@ var require_int2 = __commonJS({
       return sign === "-" ? -1 * n : n;
     }
     function intStringify(node2, radix, prefix) {
-      const { value: value2 } = node2;
-      if (intIdentify(value2)) {
-        const str = value2.toString(radix);
-        return value2 < 0 ? "-" + prefix + str.substr(1) : prefix + str;
+      const { value: value3 } = node2;
+      if (intIdentify(value3)) {
+        const str = value3.toString(radix);
+        return value3 < 0 ? "-" + prefix + str.substr(1) : prefix + str;
       }
       return stringifyNumber.stringifyNumber(node2);
     }
@@ -3006,13 +3006,13 @@ var require_set = __commonJS({
         const pair = YAMLMap.findPair(this.items, key);
         return !keepPair && identity.isPair(pair) ? identity.isScalar(pair.key) ? pair.key.value : pair.key : pair;
       }
-      set(key, value2) {
-        if (typeof value2 !== "boolean")
-          throw new Error(`Expected boolean value for set(key, value) in a YAML set, not ${typeof value2}`);
+      set(key, value3) {
+        if (typeof value3 !== "boolean")
+          throw new Error(`Expected boolean value for set(key, value) in a YAML set, not ${typeof value3}`);
         const prev = YAMLMap.findPair(this.items, key);
-        if (prev && !value2) {
+        if (prev && !value3) {
           this.items.splice(this.items.indexOf(prev), 1);
-        } else if (!prev && value2) {
+        } else if (!prev && value3) {
           this.items.push(new Pair.Pair(key));
         }
       }
@@ -3031,10 +3031,10 @@ var require_set = __commonJS({
         const { replacer } = ctx;
         const set3 = new this(schema);
         if (iterable && Symbol.iterator in Object(iterable))
-          for (let value2 of iterable) {
+          for (let value3 of iterable) {
             if (typeof replacer === "function")
-              value2 = replacer.call(iterable, value2, value2);
-            set3.items.push(Pair.createPair(value2, null, ctx));
+              value3 = replacer.call(iterable, value3, value3);
+            set3.items.push(Pair.createPair(value3, null, ctx));
           }
         return set3;
       }
@@ -3042,7 +3042,7 @@ var require_set = __commonJS({
     YAMLSet.tag = "tag:yaml.org,2002:set";
     var set2 = {
       collection: "map",
-      identify: (value2) => value2 instanceof Set,
+      identify: (value3) => value3 instanceof Set,
       nodeClass: YAMLSet,
       default: false,
       tag: "tag:yaml.org,2002:set",
@@ -3076,33 +3076,33 @@ var require_timestamp = __commonJS({
       return sign === "-" ? num3(-1) * res : res;
     }
     function stringifySexagesimal(node2) {
-      let { value: value2 } = node2;
+      let { value: value3 } = node2;
       let num3 = (n) => n;
-      if (typeof value2 === "bigint")
+      if (typeof value3 === "bigint")
         num3 = (n) => BigInt(n);
-      else if (isNaN(value2) || !isFinite(value2))
+      else if (isNaN(value3) || !isFinite(value3))
         return stringifyNumber.stringifyNumber(node2);
       let sign = "";
-      if (value2 < 0) {
+      if (value3 < 0) {
         sign = "-";
-        value2 *= num3(-1);
+        value3 *= num3(-1);
       }
       const _60 = num3(60);
-      const parts = [value2 % _60];
-      if (value2 < 60) {
+      const parts = [value3 % _60];
+      if (value3 < 60) {
         parts.unshift(0);
       } else {
-        value2 = (value2 - parts[0]) / _60;
-        parts.unshift(value2 % _60);
-        if (value2 >= 60) {
-          value2 = (value2 - parts[0]) / _60;
-          parts.unshift(value2);
+        value3 = (value3 - parts[0]) / _60;
+        parts.unshift(value3 % _60);
+        if (value3 >= 60) {
+          value3 = (value3 - parts[0]) / _60;
+          parts.unshift(value3);
         }
       }
       return sign + parts.map((n) => String(n).padStart(2, "0")).join(":").replace(/000000\d*$/, "");
     }
     var intTime = {
-      identify: (value2) => typeof value2 === "bigint" || Number.isInteger(value2),
+      identify: (value3) => typeof value3 === "bigint" || Number.isInteger(value3),
       default: true,
       tag: "tag:yaml.org,2002:int",
       format: "TIME",
@@ -3111,7 +3111,7 @@ var require_timestamp = __commonJS({
       stringify: stringifySexagesimal
     };
     var floatTime = {
-      identify: (value2) => typeof value2 === "number",
+      identify: (value3) => typeof value3 === "number",
       default: true,
       tag: "tag:yaml.org,2002:float",
       format: "TIME",
@@ -3120,7 +3120,7 @@ var require_timestamp = __commonJS({
       stringify: stringifySexagesimal
     };
     var timestamp = {
-      identify: (value2) => value2 instanceof Date,
+      identify: (value3) => value3 instanceof Date,
       default: true,
       tag: "tag:yaml.org,2002:timestamp",
       // If the time zone is omitted, the timestamp is assumed to be specified in UTC. The time part
@@ -3143,7 +3143,7 @@ var require_timestamp = __commonJS({
         }
         return new Date(date5);
       },
-      stringify: ({ value: value2 }) => value2?.toISOString().replace(/(T00:00:00)?\.000Z$/, "") ?? ""
+      stringify: ({ value: value3 }) => value3?.toISOString().replace(/(T00:00:00)?\.000Z$/, "") ?? ""
     };
     exports.floatTime = floatTime;
     exports.intTime = intTime;
@@ -3417,7 +3417,7 @@ var require_Document = __commonJS({
     var createNode = require_createNode();
     var directives = require_directives();
     var Document = class _Document {
-      constructor(value2, replacer, options) {
+      constructor(value3, replacer, options) {
         this.commentBefore = null;
         this.comment = null;
         this.errors = [];
@@ -3449,7 +3449,7 @@ var require_Document = __commonJS({
         } else
           this.directives = new directives.Directives({ version: version3 });
         this.setSchema(version3, options);
-        this.contents = value2 === void 0 ? null : this.createNode(value2, _replacer, options);
+        this.contents = value3 === void 0 ? null : this.createNode(value3, _replacer, options);
       }
       /**
        * Create a deep copy of this Document and its contents.
@@ -3474,14 +3474,14 @@ var require_Document = __commonJS({
         return copy;
       }
       /** Adds a value to the document. */
-      add(value2) {
+      add(value3) {
         if (assertCollection(this.contents))
-          this.contents.add(value2);
+          this.contents.add(value3);
       }
       /** Adds a value to the document. */
-      addIn(path31, value2) {
+      addIn(path33, value3) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path31, value2);
+          this.contents.addIn(path33, value3);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3500,10 +3500,10 @@ var require_Document = __commonJS({
         }
         return new Alias.Alias(node2.anchor);
       }
-      createNode(value2, replacer, options) {
+      createNode(value3, replacer, options) {
         let _replacer = void 0;
         if (typeof replacer === "function") {
-          value2 = replacer.call({ "": value2 }, "", value2);
+          value3 = replacer.call({ "": value3 }, "", value3);
           _replacer = replacer;
         } else if (Array.isArray(replacer)) {
           const keyToStr = (v) => typeof v === "number" || v instanceof String || v instanceof Number;
@@ -3530,7 +3530,7 @@ var require_Document = __commonJS({
           schema: this.schema,
           sourceObjects
         };
-        const node2 = createNode.createNode(value2, tag, ctx);
+        const node2 = createNode.createNode(value3, tag, ctx);
         if (flow2 && identity.isCollection(node2))
           node2.flow = true;
         setAnchors();
@@ -3540,9 +3540,9 @@ var require_Document = __commonJS({
        * Convert a key and a value into a `Pair` using the current schema,
        * recursively wrapping all values as `Scalar` or `Collection` nodes.
        */
-      createPair(key, value2, options = {}) {
+      createPair(key, value3, options = {}) {
         const k = this.createNode(key, null, options);
-        const v = this.createNode(value2, null, options);
+        const v = this.createNode(value3, null, options);
         return new Pair.Pair(k, v);
       }
       /**
@@ -3556,14 +3556,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path31) {
-        if (Collection.isEmptyPath(path31)) {
+      deleteIn(path33) {
+        if (Collection.isEmptyPath(path33)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path31) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path33) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3578,10 +3578,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path31, keepScalar) {
-        if (Collection.isEmptyPath(path31))
+      getIn(path33, keepScalar) {
+        if (Collection.isEmptyPath(path33))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path31, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path33, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3592,33 +3592,33 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path31) {
-        if (Collection.isEmptyPath(path31))
+      hasIn(path33) {
+        if (Collection.isEmptyPath(path33))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path31) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path33) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      set(key, value2) {
+      set(key, value3) {
         if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, [key], value2);
+          this.contents = Collection.collectionFromPath(this.schema, [key], value3);
         } else if (assertCollection(this.contents)) {
-          this.contents.set(key, value2);
+          this.contents.set(key, value3);
         }
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path31, value2) {
-        if (Collection.isEmptyPath(path31)) {
-          this.contents = value2;
+      setIn(path33, value3) {
+        if (Collection.isEmptyPath(path33)) {
+          this.contents = value3;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path31), value2);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path33), value3);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path31, value2);
+          this.contents.setIn(path33, value3);
         }
       }
       /**
@@ -4004,7 +4004,7 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep, value: value2 } = collItem;
+        const { start, key, sep, value: value3 } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
           next: key ?? sep?.[0],
@@ -4047,7 +4047,7 @@ var require_resolve_block_map = __commonJS({
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
         const valueProps = resolveProps.resolveProps(sep ?? [], {
           indicator: "map-value-ind",
-          next: value2,
+          next: value3,
           offset: keyNode.range[2],
           onError,
           parentIndent: bm.indent,
@@ -4056,14 +4056,14 @@ var require_resolve_block_map = __commonJS({
         offset = valueProps.end;
         if (valueProps.found) {
           if (implicitKey) {
-            if (value2?.type === "block-map" && !valueProps.hasNewline)
+            if (value3?.type === "block-map" && !valueProps.hasNewline)
               onError(offset, "BLOCK_AS_IMPLICIT_KEY", "Nested mappings are not allowed in compact mappings");
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value2 ? composeNode(ctx, value2, valueProps, onError) : composeEmptyNode(ctx, offset, sep, null, valueProps, onError);
+          const valueNode = value3 ? composeNode(ctx, value3, valueProps, onError) : composeEmptyNode(ctx, offset, sep, null, valueProps, onError);
           if (ctx.schema.compat)
-            utilFlowIndentCheck.flowIndentCheck(bm.indent, value2, onError);
+            utilFlowIndentCheck.flowIndentCheck(bm.indent, value3, onError);
           offset = valueNode.range[2];
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
@@ -4109,18 +4109,18 @@ var require_resolve_block_seq = __commonJS({
         ctx.atKey = false;
       let offset = bs.offset;
       let commentEnd = null;
-      for (const { start, value: value2 } of bs.items) {
+      for (const { start, value: value3 } of bs.items) {
         const props = resolveProps.resolveProps(start, {
           indicator: "seq-item-ind",
-          next: value2,
+          next: value3,
           offset,
           onError,
           parentIndent: bs.indent,
           startOnNewline: true
         });
         if (!props.found) {
-          if (props.anchor || props.tag || value2) {
-            if (value2?.type === "block-seq")
+          if (props.anchor || props.tag || value3) {
+            if (value3?.type === "block-seq")
               onError(props.end, "BAD_INDENT", "All sequence items must start at the same column");
             else
               onError(offset, "MISSING_CHAR", "Sequence item without - indicator");
@@ -4131,9 +4131,9 @@ var require_resolve_block_seq = __commonJS({
             continue;
           }
         }
-        const node2 = value2 ? composeNode(ctx, value2, props, onError) : composeEmptyNode(ctx, props.end, start, null, props, onError);
+        const node2 = value3 ? composeNode(ctx, value3, props, onError) : composeEmptyNode(ctx, props.end, start, null, props, onError);
         if (ctx.schema.compat)
-          utilFlowIndentCheck.flowIndentCheck(bs.indent, value2, onError);
+          utilFlowIndentCheck.flowIndentCheck(bs.indent, value3, onError);
         offset = node2.range[2];
         seq.items.push(node2);
       }
@@ -4215,7 +4215,7 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep, value: value2 } = collItem;
+        const { start, key, sep, value: value3 } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
@@ -4226,7 +4226,7 @@ var require_resolve_flow_collection = __commonJS({
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep && !value2) {
+          if (!props.anchor && !props.tag && !sep && !value3) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -4281,10 +4281,10 @@ var require_resolve_flow_collection = __commonJS({
           }
         }
         if (!isMap2 && !sep && !props.found) {
-          const valueNode = value2 ? composeNode(ctx, value2, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
+          const valueNode = value3 ? composeNode(ctx, value3, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
-          if (isBlock(value2))
+          if (isBlock(value3))
             onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
         } else {
           ctx.atKey = true;
@@ -4296,7 +4296,7 @@ var require_resolve_flow_collection = __commonJS({
           const valueProps = resolveProps.resolveProps(sep ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
-            next: value2,
+            next: value3,
             offset: keyNode.range[2],
             onError,
             parentIndent: fc.indent,
@@ -4316,15 +4316,15 @@ var require_resolve_flow_collection = __commonJS({
               if (props.start < valueProps.found.offset - 1024)
                 onError(valueProps.found, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit flow sequence key");
             }
-          } else if (value2) {
-            if ("source" in value2 && value2.source?.[0] === ":")
-              onError(value2, "MISSING_CHAR", `Missing space after : in ${fcName}`);
+          } else if (value3) {
+            if ("source" in value3 && value3.source?.[0] === ":")
+              onError(value3, "MISSING_CHAR", `Missing space after : in ${fcName}`);
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value2 ? composeNode(ctx, value2, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep, null, valueProps, onError) : null;
+          const valueNode = value3 ? composeNode(ctx, value3, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep, null, valueProps, onError) : null;
           if (valueNode) {
-            if (isBlock(value2))
+            if (isBlock(value3))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
           } else if (valueProps.comment) {
             if (keyNode.comment)
@@ -4467,11 +4467,11 @@ var require_resolve_block_scalar = __commonJS({
           break;
       }
       if (chompStart === 0) {
-        const value3 = header.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
+        const value4 = header.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
         let end2 = start + header.length;
         if (scalar2.source)
           end2 += scalar2.source.length;
-        return { value: value3, type, comment: header.comment, range: [start, end2, end2] };
+        return { value: value4, type, comment: header.comment, range: [start, end2, end2] };
       }
       let trimIndent = scalar2.indent + header.indent;
       let offset = scalar2.offset + header.length;
@@ -4501,11 +4501,11 @@ var require_resolve_block_scalar = __commonJS({
         if (lines[i][0].length > trimIndent)
           chompStart = i + 1;
       }
-      let value2 = "";
+      let value3 = "";
       let sep = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
-        value2 += lines[i][0].slice(trimIndent) + "\n";
+        value3 += lines[i][0].slice(trimIndent) + "\n";
       for (let i = contentStart; i < chompStart; ++i) {
         let [indent, content] = lines[i];
         offset += indent.length + content.length + 1;
@@ -4519,23 +4519,23 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value2 += sep + indent.slice(trimIndent) + content;
+          value3 += sep + indent.slice(trimIndent) + content;
           sep = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
           if (sep === " ")
             sep = "\n";
           else if (!prevMoreIndented && sep === "\n")
             sep = "\n\n";
-          value2 += sep + indent.slice(trimIndent) + content;
+          value3 += sep + indent.slice(trimIndent) + content;
           sep = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
           if (sep === "\n")
-            value2 += "\n";
+            value3 += "\n";
           else
             sep = "\n";
         } else {
-          value2 += sep + content;
+          value3 += sep + content;
           sep = " ";
           prevMoreIndented = false;
         }
@@ -4545,15 +4545,15 @@ var require_resolve_block_scalar = __commonJS({
           break;
         case "+":
           for (let i = chompStart; i < lines.length; ++i)
-            value2 += "\n" + lines[i][0].slice(trimIndent);
-          if (value2[value2.length - 1] !== "\n")
-            value2 += "\n";
+            value3 += "\n" + lines[i][0].slice(trimIndent);
+          if (value3[value3.length - 1] !== "\n")
+            value3 += "\n";
           break;
         default:
-          value2 += "\n";
+          value3 += "\n";
       }
       const end = start + header.length + scalar2.source.length;
-      return { value: value2, type, comment: header.comment, range: [start, end, end] };
+      return { value: value3, type, comment: header.comment, range: [start, end, end] };
     }
     function parseBlockScalarHeader({ offset, props }, strict, onError) {
       if (props[0].type !== "block-scalar-header") {
@@ -4638,20 +4638,20 @@ var require_resolve_flow_scalar = __commonJS({
     function resolveFlowScalar(scalar2, strict, onError) {
       const { offset, type, source, end } = scalar2;
       let _type;
-      let value2;
+      let value3;
       const _onError = (rel, code, msg) => onError(offset + rel, code, msg);
       switch (type) {
         case "scalar":
           _type = Scalar.Scalar.PLAIN;
-          value2 = plainValue(source, _onError);
+          value3 = plainValue(source, _onError);
           break;
         case "single-quoted-scalar":
           _type = Scalar.Scalar.QUOTE_SINGLE;
-          value2 = singleQuotedValue(source, _onError);
+          value3 = singleQuotedValue(source, _onError);
           break;
         case "double-quoted-scalar":
           _type = Scalar.Scalar.QUOTE_DOUBLE;
-          value2 = doubleQuotedValue(source, _onError);
+          value3 = doubleQuotedValue(source, _onError);
           break;
         /* istanbul ignore next should not happen */
         default:
@@ -4666,7 +4666,7 @@ var require_resolve_flow_scalar = __commonJS({
       const valueEnd = offset + source.length;
       const re = resolveEnd.resolveEnd(end, valueEnd, strict, onError);
       return {
-        value: value2,
+        value: value3,
         type: _type,
         comment: re.comment,
         range: [offset, valueEnd, re.offset]
@@ -4859,28 +4859,28 @@ var require_compose_scalar = __commonJS({
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
     function composeScalar(ctx, token, tagToken, onError) {
-      const { value: value2, type, comment, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
+      const { value: value3, type, comment, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
       const tagName = tagToken ? ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg)) : null;
       let tag;
       if (ctx.options.stringKeys && ctx.atKey) {
         tag = ctx.schema[identity.SCALAR];
       } else if (tagName)
-        tag = findScalarTagByName(ctx.schema, value2, tagName, tagToken, onError);
+        tag = findScalarTagByName(ctx.schema, value3, tagName, tagToken, onError);
       else if (token.type === "scalar")
-        tag = findScalarTagByTest(ctx, value2, token, onError);
+        tag = findScalarTagByTest(ctx, value3, token, onError);
       else
         tag = ctx.schema[identity.SCALAR];
       let scalar2;
       try {
-        const res = tag.resolve(value2, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
+        const res = tag.resolve(value3, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
         scalar2 = identity.isScalar(res) ? res : new Scalar.Scalar(res);
       } catch (error62) {
         const msg = error62 instanceof Error ? error62.message : String(error62);
         onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg);
-        scalar2 = new Scalar.Scalar(value2);
+        scalar2 = new Scalar.Scalar(value3);
       }
       scalar2.range = range;
-      scalar2.source = value2;
+      scalar2.source = value3;
       if (type)
         scalar2.type = type;
       if (tagName)
@@ -4891,7 +4891,7 @@ var require_compose_scalar = __commonJS({
         scalar2.comment = comment;
       return scalar2;
     }
-    function findScalarTagByName(schema, value2, tagName, tagToken, onError) {
+    function findScalarTagByName(schema, value3, tagName, tagToken, onError) {
       if (tagName === "!")
         return schema[identity.SCALAR];
       const matchWithTest = [];
@@ -4904,7 +4904,7 @@ var require_compose_scalar = __commonJS({
         }
       }
       for (const tag of matchWithTest)
-        if (tag.test?.test(value2))
+        if (tag.test?.test(value3))
           return tag;
       const kt = schema.knownTags[tagName];
       if (kt && !kt.collection) {
@@ -4914,10 +4914,10 @@ var require_compose_scalar = __commonJS({
       onError(tagToken, "TAG_RESOLVE_FAILED", `Unresolved tag: ${tagName}`, tagName !== "tag:yaml.org,2002:str");
       return schema[identity.SCALAR];
     }
-    function findScalarTagByTest({ atKey, directives, schema }, value2, token, onError) {
-      const tag = schema.tags.find((tag2) => (tag2.default === true || atKey && tag2.default === "key") && tag2.test?.test(value2)) || schema[identity.SCALAR];
+    function findScalarTagByTest({ atKey, directives, schema }, value3, token, onError) {
+      const tag = schema.tags.find((tag2) => (tag2.default === true || atKey && tag2.default === "key") && tag2.test?.test(value3)) || schema[identity.SCALAR];
       if (schema.compat) {
-        const compat = schema.compat.find((tag2) => tag2.default && tag2.test?.test(value2)) ?? schema[identity.SCALAR];
+        const compat = schema.compat.find((tag2) => tag2.default && tag2.test?.test(value3)) ?? schema[identity.SCALAR];
         if (tag.tag !== compat.tag) {
           const ts = directives.tagString(tag.tag);
           const cs = directives.tagString(compat.tag);
@@ -5075,7 +5075,7 @@ var require_compose_doc = __commonJS({
     var composeNode = require_compose_node();
     var resolveEnd = require_resolve_end();
     var resolveProps = require_resolve_props();
-    function composeDoc(options, directives, { offset, start, value: value2, end }, onError) {
+    function composeDoc(options, directives, { offset, start, value: value3, end }, onError) {
       const opts = Object.assign({ _directives: directives }, options);
       const doc = new Document.Document(void 0, opts);
       const ctx = {
@@ -5087,7 +5087,7 @@ var require_compose_doc = __commonJS({
       };
       const props = resolveProps.resolveProps(start, {
         indicator: "doc-start",
-        next: value2 ?? end?.[0],
+        next: value3 ?? end?.[0],
         offset,
         onError,
         parentIndent: 0,
@@ -5095,10 +5095,10 @@ var require_compose_doc = __commonJS({
       });
       if (props.found) {
         doc.directives.docStart = true;
-        if (value2 && (value2.type === "block-map" || value2.type === "block-seq") && !props.hasNewline)
+        if (value3 && (value3.type === "block-map" || value3.type === "block-seq") && !props.hasNewline)
           onError(props.end, "MISSING_CHAR", "Block collection cannot start on same line with directives-end marker");
       }
-      doc.contents = value2 ? composeNode.composeNode(ctx, value2, props, onError) : composeNode.composeEmptyNode(ctx, props.end, start, null, props, onError);
+      doc.contents = value3 ? composeNode.composeNode(ctx, value3, props, onError) : composeNode.composeEmptyNode(ctx, props.end, start, null, props, onError);
       const contentEnd = doc.contents.range[2];
       const re = resolveEnd.resolveEnd(end, contentEnd, false, onError);
       if (re.comment)
@@ -5346,9 +5346,9 @@ var require_cst_scalar = __commonJS({
       }
       return null;
     }
-    function createScalarToken(value2, context) {
+    function createScalarToken(value3, context) {
       const { implicitKey = false, indent, inFlow = false, offset = -1, type = "PLAIN" } = context;
-      const source = stringifyString.stringifyString({ type, value: value2 }, {
+      const source = stringifyString.stringifyString({ type, value: value3 }, {
         implicitKey,
         indent: indent > 0 ? " ".repeat(indent) : "",
         inFlow,
@@ -5378,7 +5378,7 @@ var require_cst_scalar = __commonJS({
           return { type: "scalar", offset, indent, source, end };
       }
     }
-    function setScalarValue(token, value2, context = {}) {
+    function setScalarValue(token, value3, context = {}) {
       let { afterKey = false, implicitKey = false, inFlow = false, type } = context;
       let indent = "indent" in token ? token.indent : null;
       if (afterKey && typeof indent === "number")
@@ -5401,7 +5401,7 @@ var require_cst_scalar = __commonJS({
           default:
             type = "PLAIN";
         }
-      const source = stringifyString.stringifyString({ type, value: value2 }, {
+      const source = stringifyString.stringifyString({ type, value: value3 }, {
         implicitKey: implicitKey || indent === null,
         indent: indent !== null && indent > 0 ? " ".repeat(indent) : "",
         inFlow,
@@ -5547,7 +5547,7 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep, value: value2 }) {
+    function stringifyItem({ start, key, sep, value: value3 }) {
       let res = "";
       for (const st of start)
         res += st.source;
@@ -5556,8 +5556,8 @@ var require_cst_stringify = __commonJS({
       if (sep)
         for (const st of sep)
           res += st.source;
-      if (value2)
-        res += stringifyToken(value2);
+      if (value3)
+        res += stringifyToken(value3);
       return res;
     }
     exports.stringify = stringify2;
@@ -5579,9 +5579,9 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path31) => {
+    visit3.itemAtPath = (cst, path33) => {
       let item = cst;
-      for (const [field, index] of path31) {
+      for (const [field, index] of path33) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -5590,23 +5590,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit3.parentCollection = (cst, path31) => {
-      const parent = visit3.itemAtPath(cst, path31.slice(0, -1));
-      const field = path31[path31.length - 1][0];
+    visit3.parentCollection = (cst, path33) => {
+      const parent = visit3.itemAtPath(cst, path33.slice(0, -1));
+      const field = path33[path33.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path31, item, visitor) {
-      let ctrl = visitor(item, path31);
+    function _visit(path33, item, visitor) {
+      let ctrl = visitor(item, path33);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path31.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path33.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5617,10 +5617,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path31);
+            ctrl = ctrl(item, path33);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path31) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path33) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -7290,7 +7290,7 @@ var require_public_api = __commonJS({
       }
       return doc.toJS(Object.assign({ reviver: _reviver }, options));
     }
-    function stringify2(value2, replacer, options) {
+    function stringify2(value3, replacer, options) {
       let _replacer = null;
       if (typeof replacer === "function" || Array.isArray(replacer)) {
         _replacer = replacer;
@@ -7303,14 +7303,14 @@ var require_public_api = __commonJS({
         const indent = Math.round(options);
         options = indent < 1 ? void 0 : indent > 8 ? { indent: 8 } : { indent };
       }
-      if (value2 === void 0) {
+      if (value3 === void 0) {
         const { keepUndefined } = options ?? replacer ?? {};
         if (!keepUndefined)
           return void 0;
       }
-      if (identity.isDocument(value2) && !_replacer)
-        return value2.toString(options);
-      return new Document.Document(value2, _replacer, options).toString(options);
+      if (identity.isDocument(value3) && !_replacer)
+        return value3.toString(options);
+      return new Document.Document(value3, _replacer, options).toString(options);
     }
     exports.parse = parse4;
     exports.parseAllDocuments = parseAllDocuments;
@@ -7403,7 +7403,7 @@ var require_dist2 = __commonJS({
       y[45] = 1;
       y[46] = 1;
       y[95] = 1;
-      function H(e) {
+      function H2(e) {
         let n = {}, t = e.toString();
         t = t.replace(/\r\n?/mg, `
 `);
@@ -7496,12 +7496,12 @@ var require_dist2 = __commonJS({
         return n;
       }
       function J(e, n) {
-        return n && $(n.fast) ? V(e) : H(e);
+        return n && $(n.fast) ? V(e) : H2(e);
       }
       function v(e) {
         console.log(`┆ ${e}`);
       }
-      function W(e) {
+      function W2(e) {
         console.error(`◇ ${e}`);
       }
       function S(e) {
@@ -7540,7 +7540,7 @@ var require_dist2 = __commonJS({
           } catch (a) {
             o && v(`failed to load ${C} ${a.message}`), c = a;
           }
-          W(`injected env (${d}) from ${l.join(",")}`);
+          W2(`injected env (${d}) from ${l.join(",")}`);
         }
         return c ? { parsed: E, error: c } : { parsed: E };
       }
@@ -7684,7 +7684,7 @@ var require_ini = __commonJS({
           continue;
         }
         const valueRaw = match[3] ? unsafe(match[4]) : true;
-        const value2 = valueRaw === "true" || valueRaw === "false" || valueRaw === "null" ? JSON.parse(valueRaw) : valueRaw;
+        const value3 = valueRaw === "true" || valueRaw === "false" || valueRaw === "null" ? JSON.parse(valueRaw) : valueRaw;
         if (isArray) {
           if (!hasOwnProperty.call(p, key)) {
             p[key] = [];
@@ -7693,9 +7693,9 @@ var require_ini = __commonJS({
           }
         }
         if (Array.isArray(p[key])) {
-          p[key].push(value2);
+          p[key].push(value3);
         } else {
-          p[key] = value2;
+          p[key] = value3;
         }
       }
       const remove = [];
@@ -8039,8 +8039,8 @@ var require_utils = __commonJS({
       }
       return output2;
     };
-    exports.basename = (path31, { windows } = {}) => {
-      const segs = path31.split(windows ? /[\\/]/ : "/");
+    exports.basename = (path33, { windows } = {}) => {
+      const segs = path33.split(windows ? /[\\/]/ : "/");
       const last = segs[segs.length - 1];
       if (last === "") {
         return segs[segs.length - 2];
@@ -8355,27 +8355,27 @@ var require_scan = __commonJS({
         for (let idx = 0; idx < slashes.length; idx++) {
           const n2 = prevIndex !== void 0 ? prevIndex + 1 : start;
           const i = slashes[idx];
-          const value3 = input2.slice(n2, i);
+          const value4 = input2.slice(n2, i);
           if (opts.tokens) {
             if (idx === 0 && start !== 0) {
               tokens[idx].isPrefix = true;
               tokens[idx].value = prefix;
             } else {
-              tokens[idx].value = value3;
+              tokens[idx].value = value4;
             }
             depth(tokens[idx]);
             state.maxDepth += tokens[idx].depth;
           }
           if (i >= start) {
-            parts.push(value3);
+            parts.push(value4);
             prevIndex = i;
           }
         }
         const n = prevIndex !== void 0 ? prevIndex + 1 : start;
-        const value2 = input2.slice(n);
-        parts.push(value2);
+        const value3 = input2.slice(n);
+        parts.push(value3);
         if (opts.tokens && prevIndex && prevIndex + 1 < input2.length) {
-          tokens[tokens.length - 1].value = value2;
+          tokens[tokens.length - 1].value = value3;
           depth(tokens[tokens.length - 1]);
           state.maxDepth += tokens[tokens.length - 1].depth;
         }
@@ -8406,13 +8406,13 @@ var require_parse = __commonJS({
         return options.expandRange(...args, options);
       }
       args.sort();
-      const value2 = `[${args.join("-")}]`;
+      const value3 = `[${args.join("-")}]`;
       try {
-        new RegExp(value2);
+        new RegExp(value3);
       } catch (ex) {
         return args.map((v) => utils.escapeRegex(v)).join("..");
       }
-      return value2;
+      return value3;
     };
     var syntaxError = (type, char) => {
       return `Missing ${type}: "${char}" - use "\\\\${char}" to match literal characters`;
@@ -8422,22 +8422,22 @@ var require_parse = __commonJS({
       let bracket = 0;
       let paren = 0;
       let quote = 0;
-      let value2 = "";
+      let value3 = "";
       let escaped = false;
       for (const ch of input2) {
         if (escaped === true) {
-          value2 += ch;
+          value3 += ch;
           escaped = false;
           continue;
         }
         if (ch === "\\") {
-          value2 += ch;
+          value3 += ch;
           escaped = true;
           continue;
         }
         if (ch === '"') {
           quote = quote === 1 ? 0 : 1;
-          value2 += ch;
+          value3 += ch;
           continue;
         }
         if (quote === 0) {
@@ -8451,15 +8451,15 @@ var require_parse = __commonJS({
             } else if (ch === ")" && paren > 0) {
               paren--;
             } else if (ch === "|" && paren === 0) {
-              parts.push(value2);
-              value2 = "";
+              parts.push(value3);
+              value3 = "";
               continue;
             }
           }
         }
-        value2 += ch;
+        value3 += ch;
       }
-      parts.push(value2);
+      parts.push(value3);
       return parts;
     };
     var isPlainBranch = (branch) => {
@@ -8480,19 +8480,19 @@ var require_parse = __commonJS({
       return true;
     };
     var normalizeSimpleBranch = (branch) => {
-      let value2 = branch.trim();
+      let value3 = branch.trim();
       let changed = true;
       while (changed === true) {
         changed = false;
-        if (/^@\([^\\()[\]{}|]+\)$/.test(value2)) {
-          value2 = value2.slice(2, -1);
+        if (/^@\([^\\()[\]{}|]+\)$/.test(value3)) {
+          value3 = value3.slice(2, -1);
           changed = true;
         }
       }
-      if (!isPlainBranch(value2)) {
+      if (!isPlainBranch(value3)) {
         return;
       }
-      return value2.replace(/\\(.)/g, "$1");
+      return value3.replace(/\\(.)/g, "$1");
     };
     var hasRepeatedCharPrefixOverlap = (branches) => {
       const values = branches.map(normalizeSimpleBranch).filter(Boolean);
@@ -8596,12 +8596,12 @@ var require_parse = __commonJS({
     };
     var repeatedExtglobRecursion = (pattern) => {
       let depth = 0;
-      let value2 = pattern.trim();
-      let match = parseRepeatedExtglob(value2);
+      let value3 = pattern.trim();
+      let match = parseRepeatedExtglob(value3);
       while (match) {
         depth++;
-        value2 = match.body.trim();
-        match = parseRepeatedExtglob(value2);
+        value3 = match.body.trim();
+        match = parseRepeatedExtglob(value3);
       }
       return depth;
     };
@@ -8706,13 +8706,13 @@ var require_parse = __commonJS({
       const braces = [];
       const stack = [];
       let prev = bos;
-      let value2;
+      let value3;
       const eos = () => state.index === len - 1;
       const peek = state.peek = (n = 1) => input2[state.index + n];
       const advance = state.advance = () => input2[++state.index] || "";
       const remaining = () => input2.slice(state.index + 1);
-      const consume = (value3 = "", num3 = 0) => {
-        state.consumed += value3;
+      const consume = (value4 = "", num3 = 0) => {
+        state.consumed += value4;
         state.index += num3;
       };
       const append = (token) => {
@@ -8766,8 +8766,8 @@ var require_parse = __commonJS({
         tokens.push(tok);
         prev = tok;
       };
-      const extglobOpen = (type, value3) => {
-        const token = { ...EXTGLOB_CHARS[value3], conditions: 1, inner: "" };
+      const extglobOpen = (type, value4) => {
+        const token = { ...EXTGLOB_CHARS[value4], conditions: 1, inner: "" };
         token.prev = prev;
         token.parens = state.parens;
         token.output = state.output;
@@ -8775,7 +8775,7 @@ var require_parse = __commonJS({
         token.tokensIndex = tokens.length;
         const output2 = (opts.capture ? "(" : "") + token.open;
         increment("parens");
-        push({ type, value: value3, output: state.output ? "" : ONE_CHAR });
+        push({ type, value: value4, output: state.output ? "" : ONE_CHAR });
         push({ type: "paren", extglob: true, value: advance(), output: output2 });
         extglobs.push(token);
       };
@@ -8785,18 +8785,18 @@ var require_parse = __commonJS({
         const analysis = analyzeRepeatedExtglob(body, opts);
         if ((token.type === "plus" || token.type === "star") && analysis.risky) {
           const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
-          const open5 = tokens[token.tokensIndex];
-          open5.type = "text";
-          open5.value = literal2;
-          open5.output = safeOutput || utils.escapeRegex(literal2);
+          const open6 = tokens[token.tokensIndex];
+          open6.type = "text";
+          open6.value = literal2;
+          open6.output = safeOutput || utils.escapeRegex(literal2);
           for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
             tokens[i].value = "";
             tokens[i].output = "";
             delete tokens[i].suffix;
           }
-          state.output = token.output + open5.output;
+          state.output = token.output + open6.output;
           state.backtrack = true;
-          push({ type: "paren", extglob: true, value: value2, output: "" });
+          push({ type: "paren", extglob: true, value: value3, output: "" });
           decrement("parens");
           return;
         }
@@ -8818,7 +8818,7 @@ var require_parse = __commonJS({
             state.negatedExtglob = true;
           }
         }
-        push({ type: "paren", extglob: true, value: value2, output: output2 });
+        push({ type: "paren", extglob: true, value: value3, output: output2 });
         decrement("parens");
       };
       if (opts.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input2)) {
@@ -8865,11 +8865,11 @@ var require_parse = __commonJS({
         return state;
       }
       while (!eos()) {
-        value2 = advance();
-        if (value2 === "\0") {
+        value3 = advance();
+        if (value3 === "\0") {
           continue;
         }
-        if (value2 === "\\") {
+        if (value3 === "\\") {
           const next = peek();
           if (next === "/" && opts.bash !== true) {
             continue;
@@ -8878,8 +8878,8 @@ var require_parse = __commonJS({
             continue;
           }
           if (!next) {
-            value2 += "\\";
-            push({ type: "text", value: value2 });
+            value3 += "\\";
+            push({ type: "text", value: value3 });
             continue;
           }
           const match = /^\\+/.exec(remaining());
@@ -8888,21 +8888,21 @@ var require_parse = __commonJS({
             slashes = match[0].length;
             state.index += slashes;
             if (slashes % 2 !== 0) {
-              value2 += "\\";
+              value3 += "\\";
             }
           }
           if (opts.unescape === true) {
-            value2 = advance();
+            value3 = advance();
           } else {
-            value2 += advance();
+            value3 += advance();
           }
           if (state.brackets === 0) {
-            push({ type: "text", value: value2 });
+            push({ type: "text", value: value3 });
             continue;
           }
         }
-        if (state.brackets > 0 && (value2 !== "]" || prev.value === "[" || prev.value === "[^")) {
-          if (opts.posix !== false && value2 === ":") {
+        if (state.brackets > 0 && (value3 !== "]" || prev.value === "[" || prev.value === "[^")) {
+          if (opts.posix !== false && value3 === ":") {
             const inner = prev.value.slice(1);
             if (inner.includes("[")) {
               prev.posix = true;
@@ -8923,38 +8923,38 @@ var require_parse = __commonJS({
               }
             }
           }
-          if (value2 === "[" && peek() !== ":" || value2 === "-" && peek() === "]") {
-            value2 = `\\${value2}`;
+          if (value3 === "[" && peek() !== ":" || value3 === "-" && peek() === "]") {
+            value3 = `\\${value3}`;
           }
-          if (value2 === "]" && (prev.value === "[" || prev.value === "[^")) {
-            value2 = `\\${value2}`;
+          if (value3 === "]" && (prev.value === "[" || prev.value === "[^")) {
+            value3 = `\\${value3}`;
           }
-          if (opts.posix === true && value2 === "!" && prev.value === "[") {
-            value2 = "^";
+          if (opts.posix === true && value3 === "!" && prev.value === "[") {
+            value3 = "^";
           }
-          prev.value += value2;
-          append({ value: value2 });
+          prev.value += value3;
+          append({ value: value3 });
           continue;
         }
-        if (state.quotes === 1 && value2 !== '"') {
-          value2 = utils.escapeRegex(value2);
-          prev.value += value2;
-          append({ value: value2 });
+        if (state.quotes === 1 && value3 !== '"') {
+          value3 = utils.escapeRegex(value3);
+          prev.value += value3;
+          append({ value: value3 });
           continue;
         }
-        if (value2 === '"') {
+        if (value3 === '"') {
           state.quotes = state.quotes === 1 ? 0 : 1;
           if (opts.keepQuotes === true) {
-            push({ type: "text", value: value2 });
+            push({ type: "text", value: value3 });
           }
           continue;
         }
-        if (value2 === "(") {
+        if (value3 === "(") {
           increment("parens");
-          push({ type: "paren", value: value2 });
+          push({ type: "paren", value: value3 });
           continue;
         }
-        if (value2 === ")") {
+        if (value3 === ")") {
           if (state.parens === 0 && opts.strictBrackets === true) {
             throw new SyntaxError(syntaxError("opening", "("));
           }
@@ -8963,41 +8963,41 @@ var require_parse = __commonJS({
             extglobClose(extglobs.pop());
             continue;
           }
-          push({ type: "paren", value: value2, output: state.parens ? ")" : "\\)" });
+          push({ type: "paren", value: value3, output: state.parens ? ")" : "\\)" });
           decrement("parens");
           continue;
         }
-        if (value2 === "[") {
+        if (value3 === "[") {
           if (opts.nobracket === true || !remaining().includes("]")) {
             if (opts.nobracket !== true && opts.strictBrackets === true) {
               throw new SyntaxError(syntaxError("closing", "]"));
             }
-            value2 = `\\${value2}`;
+            value3 = `\\${value3}`;
           } else {
             increment("brackets");
           }
-          push({ type: "bracket", value: value2 });
+          push({ type: "bracket", value: value3 });
           continue;
         }
-        if (value2 === "]") {
+        if (value3 === "]") {
           if (opts.nobracket === true || prev && prev.type === "bracket" && prev.value.length === 1) {
-            push({ type: "text", value: value2, output: `\\${value2}` });
+            push({ type: "text", value: value3, output: `\\${value3}` });
             continue;
           }
           if (state.brackets === 0) {
             if (opts.strictBrackets === true) {
               throw new SyntaxError(syntaxError("opening", "["));
             }
-            push({ type: "text", value: value2, output: `\\${value2}` });
+            push({ type: "text", value: value3, output: `\\${value3}` });
             continue;
           }
           decrement("brackets");
           const prevValue = prev.value.slice(1);
           if (prev.posix !== true && prevValue[0] === "^" && !prevValue.includes("/")) {
-            value2 = `/${value2}`;
+            value3 = `/${value3}`;
           }
-          prev.value += value2;
-          append({ value: value2 });
+          prev.value += value3;
+          append({ value: value3 });
           if (opts.literalBrackets === false || utils.hasRegexChars(prevValue)) {
             continue;
           }
@@ -9012,23 +9012,23 @@ var require_parse = __commonJS({
           state.output += prev.value;
           continue;
         }
-        if (value2 === "{" && opts.nobrace !== true) {
+        if (value3 === "{" && opts.nobrace !== true) {
           increment("braces");
-          const open5 = {
+          const open6 = {
             type: "brace",
-            value: value2,
+            value: value3,
             output: "(",
             outputIndex: state.output.length,
             tokensIndex: state.tokens.length
           };
-          braces.push(open5);
-          push(open5);
+          braces.push(open6);
+          push(open6);
           continue;
         }
-        if (value2 === "}") {
+        if (value3 === "}") {
           const brace = braces[braces.length - 1];
           if (opts.nobrace === true || !brace) {
-            push({ type: "text", value: value2, output: value2 });
+            push({ type: "text", value: value3, output: value3 });
             continue;
           }
           let output2 = ")";
@@ -9051,35 +9051,35 @@ var require_parse = __commonJS({
             const out = state.output.slice(0, brace.outputIndex);
             const toks = state.tokens.slice(brace.tokensIndex);
             brace.value = brace.output = "\\{";
-            value2 = output2 = "\\}";
+            value3 = output2 = "\\}";
             state.output = out;
             for (const t of toks) {
               state.output += t.output || t.value;
             }
           }
-          push({ type: "brace", value: value2, output: output2 });
+          push({ type: "brace", value: value3, output: output2 });
           decrement("braces");
           braces.pop();
           continue;
         }
-        if (value2 === "|") {
+        if (value3 === "|") {
           if (extglobs.length > 0) {
             extglobs[extglobs.length - 1].conditions++;
           }
-          push({ type: "text", value: value2 });
+          push({ type: "text", value: value3 });
           continue;
         }
-        if (value2 === ",") {
-          let output2 = value2;
+        if (value3 === ",") {
+          let output2 = value3;
           const brace = braces[braces.length - 1];
           if (brace && stack[stack.length - 1] === "braces") {
             brace.comma = true;
             output2 = "|";
           }
-          push({ type: "comma", value: value2, output: output2 });
+          push({ type: "comma", value: value3, output: output2 });
           continue;
         }
-        if (value2 === "/") {
+        if (value3 === "/") {
           if (prev.type === "dot" && state.index === state.start + 1) {
             state.start = state.index + 1;
             state.consumed = "";
@@ -9088,52 +9088,52 @@ var require_parse = __commonJS({
             prev = bos;
             continue;
           }
-          push({ type: "slash", value: value2, output: SLASH_LITERAL });
+          push({ type: "slash", value: value3, output: SLASH_LITERAL });
           continue;
         }
-        if (value2 === ".") {
+        if (value3 === ".") {
           if (state.braces > 0 && prev.type === "dot") {
             if (prev.value === ".") prev.output = DOT_LITERAL;
             const brace = braces[braces.length - 1];
             prev.type = "dots";
-            prev.output += value2;
-            prev.value += value2;
+            prev.output += value3;
+            prev.value += value3;
             brace.dots = true;
             continue;
           }
           if (state.braces + state.parens === 0 && prev.type !== "bos" && prev.type !== "slash") {
-            push({ type: "text", value: value2, output: DOT_LITERAL });
+            push({ type: "text", value: value3, output: DOT_LITERAL });
             continue;
           }
-          push({ type: "dot", value: value2, output: DOT_LITERAL });
+          push({ type: "dot", value: value3, output: DOT_LITERAL });
           continue;
         }
-        if (value2 === "?") {
+        if (value3 === "?") {
           const isGroup = prev && prev.value === "(";
           if (!isGroup && opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
-            extglobOpen("qmark", value2);
+            extglobOpen("qmark", value3);
             continue;
           }
           if (prev && prev.type === "paren") {
             const next = peek();
-            let output2 = value2;
+            let output2 = value3;
             if (prev.value === "(" && !/[!=<:]/.test(next) || next === "<" && !/<([!=]|\w+>)/.test(remaining())) {
-              output2 = `\\${value2}`;
+              output2 = `\\${value3}`;
             }
-            push({ type: "text", value: value2, output: output2 });
+            push({ type: "text", value: value3, output: output2 });
             continue;
           }
           if (opts.dot !== true && (prev.type === "slash" || prev.type === "bos")) {
-            push({ type: "qmark", value: value2, output: QMARK_NO_DOT });
+            push({ type: "qmark", value: value3, output: QMARK_NO_DOT });
             continue;
           }
-          push({ type: "qmark", value: value2, output: QMARK });
+          push({ type: "qmark", value: value3, output: QMARK });
           continue;
         }
-        if (value2 === "!") {
+        if (value3 === "!") {
           if (opts.noextglob !== true && peek() === "(") {
             if (peek(2) !== "?" || !/[!=<:]/.test(peek(3))) {
-              extglobOpen("negate", value2);
+              extglobOpen("negate", value3);
               continue;
             }
           }
@@ -9142,60 +9142,60 @@ var require_parse = __commonJS({
             continue;
           }
         }
-        if (value2 === "+") {
+        if (value3 === "+") {
           if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
-            extglobOpen("plus", value2);
+            extglobOpen("plus", value3);
             continue;
           }
           if (prev && prev.value === "(" || opts.regex === false) {
-            push({ type: "plus", value: value2, output: PLUS_LITERAL });
+            push({ type: "plus", value: value3, output: PLUS_LITERAL });
             continue;
           }
           if (prev && (prev.type === "bracket" || prev.type === "paren" || prev.type === "brace") || state.parens > 0) {
-            push({ type: "plus", value: value2 });
+            push({ type: "plus", value: value3 });
             continue;
           }
           push({ type: "plus", value: PLUS_LITERAL });
           continue;
         }
-        if (value2 === "@") {
+        if (value3 === "@") {
           if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
-            push({ type: "at", extglob: true, value: value2, output: "" });
+            push({ type: "at", extglob: true, value: value3, output: "" });
             continue;
           }
-          push({ type: "text", value: value2 });
+          push({ type: "text", value: value3 });
           continue;
         }
-        if (value2 !== "*") {
-          if (value2 === "$" || value2 === "^") {
-            value2 = `\\${value2}`;
+        if (value3 !== "*") {
+          if (value3 === "$" || value3 === "^") {
+            value3 = `\\${value3}`;
           }
           const match = REGEX_NON_SPECIAL_CHARS.exec(remaining());
           if (match) {
-            value2 += match[0];
+            value3 += match[0];
             state.index += match[0].length;
           }
-          push({ type: "text", value: value2 });
+          push({ type: "text", value: value3 });
           continue;
         }
         if (prev && (prev.type === "globstar" || prev.star === true)) {
           prev.type = "star";
           prev.star = true;
-          prev.value += value2;
+          prev.value += value3;
           prev.output = star;
           state.backtrack = true;
           state.globstar = true;
-          consume(value2);
+          consume(value3);
           continue;
         }
         let rest = remaining();
         if (opts.noextglob !== true && /^\([^?]/.test(rest)) {
-          extglobOpen("star", value2);
+          extglobOpen("star", value3);
           continue;
         }
         if (prev.type === "star") {
           if (opts.noglobstar === true) {
-            consume(value2);
+            consume(value3);
             continue;
           }
           const prior = prev.prev;
@@ -9203,13 +9203,13 @@ var require_parse = __commonJS({
           const isStart = prior.type === "slash" || prior.type === "bos";
           const afterStar = before && (before.type === "star" || before.type === "globstar");
           if (opts.bash === true && (!isStart || rest[0] && rest[0] !== "/")) {
-            push({ type: "star", value: value2, output: "" });
+            push({ type: "star", value: value3, output: "" });
             continue;
           }
           const isBrace = state.braces > 0 && (prior.type === "comma" || prior.type === "brace");
           const isExtglob = extglobs.length && (prior.type === "pipe" || prior.type === "paren");
           if (!isStart && prior.type !== "paren" && !isBrace && !isExtglob) {
-            push({ type: "star", value: value2, output: "" });
+            push({ type: "star", value: value3, output: "" });
             continue;
           }
           while (rest.slice(0, 3) === "/**") {
@@ -9223,11 +9223,11 @@ var require_parse = __commonJS({
           const isEnd = eos() || state.parens > 0 && rest === ")".repeat(state.parens) && !extglobs.some((extglob) => extglob.type === "negate");
           if (prior.type === "bos" && eos()) {
             prev.type = "globstar";
-            prev.value += value2;
+            prev.value += value3;
             prev.output = globstar(opts);
             state.output = prev.output;
             state.globstar = true;
-            consume(value2);
+            consume(value3);
             continue;
           }
           if (prior.type === "slash" && prior.prev.type !== "bos" && !afterStar && isEnd) {
@@ -9235,10 +9235,10 @@ var require_parse = __commonJS({
             prior.output = `(?:${prior.output}`;
             prev.type = "globstar";
             prev.output = globstar(opts) + (opts.strictSlashes ? ")" : "|$)");
-            prev.value += value2;
+            prev.value += value3;
             state.globstar = true;
             state.output += prior.output + prev.output;
-            consume(value2);
+            consume(value3);
             continue;
           }
           if (prior.type === "slash" && prior.prev.type !== "bos" && rest[0] === "/") {
@@ -9247,33 +9247,33 @@ var require_parse = __commonJS({
             prior.output = `(?:${prior.output}`;
             prev.type = "globstar";
             prev.output = `${globstar(opts)}${SLASH_LITERAL}|${SLASH_LITERAL}${end})`;
-            prev.value += value2;
+            prev.value += value3;
             state.output += prior.output + prev.output;
             state.globstar = true;
-            consume(value2 + advance());
+            consume(value3 + advance());
             push({ type: "slash", value: "/", output: "" });
             continue;
           }
           if (prior.type === "bos" && rest[0] === "/") {
             prev.type = "globstar";
-            prev.value += value2;
+            prev.value += value3;
             prev.output = `(?:^|${SLASH_LITERAL}|${globstar(opts)}${SLASH_LITERAL})`;
             state.output = prev.output;
             state.globstar = true;
-            consume(value2 + advance());
+            consume(value3 + advance());
             push({ type: "slash", value: "/", output: "" });
             continue;
           }
           state.output = state.output.slice(0, -prev.output.length);
           prev.type = "globstar";
           prev.output = globstar(opts);
-          prev.value += value2;
+          prev.value += value3;
           state.output += prev.output;
           state.globstar = true;
-          consume(value2);
+          consume(value3);
           continue;
         }
-        const token = { type: "star", value: value2, output: star };
+        const token = { type: "star", value: value3, output: star };
         if (opts.bash === true) {
           token.output = ".*?";
           if (prev.type === "bos" || prev.type === "slash") {
@@ -9283,7 +9283,7 @@ var require_parse = __commonJS({
           continue;
         }
         if (prev && (prev.type === "bracket" || prev.type === "paren") && opts.regex === true) {
-          token.output = value2;
+          token.output = value3;
           push(token);
           continue;
         }
@@ -9562,6 +9562,7 @@ var require_picomatch2 = __commonJS({
 
 // src/cli.ts
 import { realpathSync } from "node:fs";
+import { writeFile as writeFile9 } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
@@ -9619,6 +9620,17 @@ var COMMANDS = {
     summary: "Diff data, config and environment with the baseline, without training (seconds).",
     examples: ["repro-gate drift", "repro-gate drift --json | jq .drift"],
     exit: "0 no drift, 1 drift, 2 error"
+  },
+  history: {
+    short: "the metrics history (history: {file} in the config) and its trend",
+    usage: "repro-gate history [--config FILE] [--metric M] [--html FILE] [--json]",
+    summary: "Print the metrics history each check and record appends to (history: {file}), per metric, with the\nslow-decay warning; --html also writes it as a static page of SVG charts.",
+    options: [
+      "--metric M                  one metric only",
+      "--html FILE                 also write a static page of charts"
+    ],
+    examples: ["repro-gate history", "repro-gate history --metric accuracy --html history.html"],
+    exit: "0 ok, 2 error"
   },
   equivalence: {
     short: "TOST on two samples given on the command line",
@@ -10388,10 +10400,10 @@ function getEnumValues(entries2) {
 function joinValues(array2, separator = "|") {
   return array2.map((val) => stringifyPrimitive(val)).join(separator);
 }
-function jsonStringifyReplacer(_, value2) {
-  if (typeof value2 === "bigint")
-    return value2.toString();
-  return value2;
+function jsonStringifyReplacer(_, value3) {
+  if (typeof value3 === "bigint")
+    return value3.toString();
+  return value3;
 }
 var Cached = class {
   constructor(getter) {
@@ -10428,17 +10440,17 @@ function floatSafeRemainder(val, step) {
 }
 var EVALUATING = /* @__PURE__ */ Symbol("evaluating");
 function defineLazy(object2, key, getter) {
-  let value2 = void 0;
+  let value3 = void 0;
   Object.defineProperty(object2, key, {
     get() {
-      if (value2 === EVALUATING) {
+      if (value3 === EVALUATING) {
         return void 0;
       }
-      if (value2 === void 0) {
-        value2 = EVALUATING;
-        value2 = getter();
+      if (value3 === void 0) {
+        value3 = EVALUATING;
+        value3 = getter();
       }
-      return value2;
+      return value3;
     },
     set(v) {
       Object.defineProperty(object2, key, {
@@ -10452,9 +10464,9 @@ function defineLazy(object2, key, getter) {
 function objectClone(obj) {
   return Object.create(Object.getPrototypeOf(obj), Object.getOwnPropertyDescriptors(obj));
 }
-function assignProp(target, prop, value2) {
+function assignProp(target, prop, value3) {
   Object.defineProperty(target, prop, {
-    value: value2,
+    value: value3,
     writable: true,
     enumerable: true,
     configurable: true
@@ -10470,19 +10482,19 @@ function sourceShape(schema) {
 function deferProp(target, key, getter) {
   Object.defineProperty(target, key, {
     get() {
-      const value2 = getter();
-      assignProp(this, key, value2);
-      return value2;
+      const value3 = getter();
+      assignProp(this, key, value3);
+      return value3;
     },
     enumerable: true,
     configurable: true
   });
 }
-function putProp(target, key, value2) {
+function putProp(target, key, value3) {
   if (key in target)
-    assignProp(target, key, value2);
+    assignProp(target, key, value3);
   else
-    target[key] = value2;
+    target[key] = value3;
 }
 function mirrorShape(target, source, keys, wrap) {
   const raw = sourceShape(source);
@@ -10492,8 +10504,8 @@ function mirrorShape(target, source, keys, wrap) {
       continue;
     if (desc.get) {
       deferProp(target, key, () => {
-        const value2 = source._zod.def.shape[key];
-        return wrap ? wrap(value2, key) : value2;
+        const value3 = source._zod.def.shape[key];
+        return wrap ? wrap(value3, key) : value3;
       });
     } else
       putProp(target, key, wrap ? wrap(desc.value, key) : desc.value);
@@ -10521,10 +10533,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path31) {
-  if (!path31)
+function getElementAtPath(obj, path33) {
+  if (!path33)
     return obj;
-  return path31.reduce((acc, key) => acc?.[key], obj);
+  return path33.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -10692,9 +10704,9 @@ function createTransparentProxy(getter) {
       target ?? (target = getter());
       return Reflect.get(target, prop, receiver);
     },
-    set(_, prop, value2, receiver) {
+    set(_, prop, value3, receiver) {
       target ?? (target = getter());
-      return Reflect.set(target, prop, value2, receiver);
+      return Reflect.set(target, prop, value3, receiver);
     },
     has(_, prop) {
       target ?? (target = getter());
@@ -10718,12 +10730,12 @@ function createTransparentProxy(getter) {
     }
   });
 }
-function stringifyPrimitive(value2) {
-  if (typeof value2 === "bigint")
-    return value2.toString() + "n";
-  if (typeof value2 === "string")
-    return `"${value2}"`;
-  return `${value2}`;
+function stringifyPrimitive(value3) {
+  if (typeof value3 === "bigint")
+    return value3.toString() + "n";
+  if (typeof value3 === "string")
+    return `"${value3}"`;
+  return `${value3}`;
 }
 function optionalKeys(shape4) {
   return Object.keys(shape4).filter((k) => {
@@ -10832,15 +10844,15 @@ function partial(Class2, schema, mask, name = "partial") {
   }
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class2 && ((value2, key) => selected && !selected.has(key) ? value2 : new Class2({ type: "optional", innerType: value2 })));
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class2 && ((value3, key) => selected && !selected.has(key) ? value3 : new Class2({ type: "optional", innerType: value3 })));
   return clone(schema, mergeDefs(schema._zod.def, { shape: newShape, checks: [] }));
 }
 function required(Class2, schema, mask) {
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value2, key) => (
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value3, key) => (
     // overwrite with non-optional
-    selected && !selected.has(key) ? value2 : new Class2({ type: "nonoptional", innerType: value2 })
+    selected && !selected.has(key) ? value3 : new Class2({ type: "nonoptional", innerType: value3 })
   ));
   return clone(schema, mergeDefs(schema._zod.def, { shape: newShape }));
 }
@@ -10864,11 +10876,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path31, issues) {
+function prefixIssues(path33, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path31);
+    iss.path.unshift(path33);
     return iss;
   });
 }
@@ -11035,12 +11047,12 @@ function members(proto, table) {
       defineBound(proto, key, desc.value);
   }
 }
-function own(inst, key, value2, enumerable = true) {
-  Object.defineProperty(inst, key, { configurable: true, writable: true, enumerable, value: value2 });
-  return value2;
+function own(inst, key, value3, enumerable = true) {
+  Object.defineProperty(inst, key, { configurable: true, writable: true, enumerable, value: value3 });
+  return value3;
 }
-function hide(inst, key, value2) {
-  return own(inst, key, value2, false);
+function hide(inst, key, value3) {
+  return own(inst, key, value3, false);
 }
 // @__NO_SIDE_EFFECTS__
 function derived(computes, table) {
@@ -11052,8 +11064,8 @@ function derived(computes, table) {
       get() {
         return own(this, key, compute(this));
       },
-      set(value2) {
-        own(this, key, value2);
+      set(value3) {
+        own(this, key, value3);
       }
     });
   }
@@ -11065,8 +11077,8 @@ function defineBound(proto, key, fn) {
     get() {
       return this == null ? fn : own(this, key, fn.bind(this));
     },
-    set(value2) {
-      own(this, key, value2);
+    set(value3) {
+      own(this, key, value3);
     }
   });
 }
@@ -11097,21 +11109,21 @@ function defineLazyInternal(inst, key, compute) {
       const outer = broke;
       broke = false;
       try {
-        const value2 = compute(this);
+        const value3 = compute(this);
         if (broke)
           delete this[key];
         else
-          Object.defineProperty(this, key, { configurable: true, writable: true, value: value2 });
+          Object.defineProperty(this, key, { configurable: true, writable: true, value: value3 });
         broke = broke || outer;
-        return value2;
+        return value3;
       } catch (err) {
         delete this[key];
         broke = broke || outer;
         throw err;
       }
     },
-    set(value2) {
-      Object.defineProperty(this, key, { configurable: true, writable: true, value: value2 });
+    set(value3) {
+      Object.defineProperty(this, key, { configurable: true, writable: true, value: value3 });
     }
   });
 }
@@ -11128,14 +11140,14 @@ function installLazyProp(inst, key, make, enumerable) {
       Object.defineProperty(this, key, desc);
       return desc.value;
     },
-    set(value2) {
-      Object.defineProperty(this, key, { configurable: true, writable: true, enumerable, value: value2 });
+    set(value3) {
+      Object.defineProperty(this, key, { configurable: true, writable: true, enumerable, value: value3 });
     }
   });
 }
 var CONSTANT_CATCH = "~constantCatch";
-function constantCatch(value2) {
-  const fn = () => value2;
+function constantCatch(value3) {
+  const fn = () => value3;
   fn[CONSTANT_CATCH] = true;
   return fn;
 }
@@ -11268,8 +11280,8 @@ function _getMessage() {
   internals.message ?? (internals.message = JSON.stringify(internals.def, jsonStringifyReplacer, 2));
   return internals.message;
 }
-function _setMessage(value2) {
-  this._zod.message = value2;
+function _setMessage(value3) {
+  this._zod.message = value3;
 }
 var _messageDesc = {
   get: _getMessage,
@@ -11292,12 +11304,12 @@ var initializer = (inst, def) => {
       configurable: true,
       enumerable: false,
       get() {
-        const value2 = () => this.message;
-        Object.defineProperty(this, "toString", { value: value2, configurable: true, writable: true });
-        return value2;
+        const value3 = () => this.message;
+        Object.defineProperty(this, "toString", { value: value3, configurable: true, writable: true });
+        return value3;
       },
-      set(value2) {
-        Object.defineProperty(this, "toString", { value: value2, configurable: true, writable: true });
+      set(value3) {
+        Object.defineProperty(this, "toString", { value: value3, configurable: true, writable: true });
       }
     });
   }
@@ -11330,16 +11342,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path31 = []) => {
+  const processError = (error63, path33 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path31, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path33, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path31, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path33, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path31, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path33, ...issue2.path]);
       } else {
-        const fullpath = [...path31, ...issue2.path];
+        const fullpath = [...path33, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -11378,17 +11390,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path31 = []) => {
+  const processError = (error63, path33 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path31, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path33, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path31, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path33, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path31, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path33, ...issue2.path]);
       } else {
-        const fullpath = [...path31, ...issue2.path];
+        const fullpath = [...path33, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -11427,8 +11439,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path31 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path31) {
+  const path33 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path33) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -11459,9 +11471,9 @@ function finalizeParams(callee, params) {
   return { callee: params?.callee ?? callee, Err: params?.Err };
 }
 var _parse = (_Err) => {
-  const fn = (schema, value2, _ctx, _params) => {
+  const fn = (schema, value3, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, async: false } : { async: false };
-    const result = schema._zod.run({ value: value2, issues: [] }, ctx);
+    const result = schema._zod.run({ value: value3, issues: [] }, ctx);
     if (result instanceof Promise) {
       throw new $ZodAsyncError();
     }
@@ -11476,9 +11488,9 @@ var _parse = (_Err) => {
 };
 var parse = /* @__PURE__ */ _parse($ZodRealError);
 var _parseAsync = (_Err) => {
-  const fn = async (schema, value2, _ctx, params) => {
+  const fn = async (schema, value3, _ctx, params) => {
     const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
-    let result = schema._zod.run({ value: value2, issues: [] }, ctx);
+    let result = schema._zod.run({ value: value3, issues: [] }, ctx);
     if (result instanceof Promise)
       result = await result;
     if (result.issues.length) {
@@ -11491,9 +11503,9 @@ var _parseAsync = (_Err) => {
   return fn;
 };
 var parseAsync = /* @__PURE__ */ _parseAsync($ZodRealError);
-var _safeParse = (_Err) => (schema, value2, _ctx) => {
+var _safeParse = (_Err) => (schema, value3, _ctx) => {
   const ctx = _ctx ? { ..._ctx, async: false } : { async: false };
-  const result = schema._zod.run({ value: value2, issues: [] }, ctx);
+  const result = schema._zod.run({ value: value3, issues: [] }, ctx);
   if (result instanceof Promise) {
     throw new $ZodAsyncError();
   }
@@ -11519,9 +11531,9 @@ function failure(Err, issues, ctx) {
     }
   };
 }
-var _safeParseAsync = (_Err) => async (schema, value2, _ctx) => {
+var _safeParseAsync = (_Err) => async (schema, value3, _ctx) => {
   const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
-  let result = schema._zod.run({ value: value2, issues: [] }, ctx);
+  let result = schema._zod.run({ value: value3, issues: [] }, ctx);
   if (result instanceof Promise)
     result = await result;
   return result.issues.length ? failure(_Err, result.issues, ctx) : { success: true, data: result.value };
@@ -11529,88 +11541,88 @@ var _safeParseAsync = (_Err) => async (schema, value2, _ctx) => {
 var safeParseAsync = /* @__PURE__ */ _safeParseAsync($ZodRealError);
 var COMPILE_INVALID = /* @__PURE__ */ Symbol.for("zod.compile.invalid");
 var COMPILE_FALLBACK = /* @__PURE__ */ Symbol.for("zod.compile.fallback");
-var validate = ((schema, value2, _ctx) => {
+var validate = ((schema, value3, _ctx) => {
   const validator = schema._zod.bag.validator;
   if (validator !== void 0) {
-    if (validator(value2) !== COMPILE_INVALID)
+    if (validator(value3) !== COMPILE_INVALID)
       return true;
     if (validator.definite === true && _ctx === void 0)
       return false;
   }
-  return validateFallback(schema, value2, _ctx);
+  return validateFallback(schema, value3, _ctx);
 });
-function validateFallback(schema, value2, _ctx) {
+function validateFallback(schema, value3, _ctx) {
   const ctx = _ctx ? { ..._ctx, async: false, abortEarly: true } : { async: false, abortEarly: true };
   const fallbackRun = schema._zod.bag.fallbackRun;
   let result;
   if (fallbackRun) {
     ctx[COMPILE_FALLBACK] = true;
-    result = fallbackRun({ value: value2, issues: [] }, ctx);
+    result = fallbackRun({ value: value3, issues: [] }, ctx);
   } else {
-    result = schema._zod.run({ value: value2, issues: [] }, ctx);
+    result = schema._zod.run({ value: value3, issues: [] }, ctx);
   }
   if (result instanceof Promise) {
     throw new $ZodAsyncError();
   }
   return result.issues.length === 0;
 }
-var validateAsync = async (schema, value2, _ctx) => {
+var validateAsync = async (schema, value3, _ctx) => {
   const ctx = _ctx ? { ..._ctx, async: true, abortEarly: true } : { async: true, abortEarly: true };
-  let result = schema._zod.run({ value: value2, issues: [] }, ctx);
+  let result = schema._zod.run({ value: value3, issues: [] }, ctx);
   if (result instanceof Promise)
     result = await result;
   return result.issues.length === 0;
 };
 var _encode = (_Err) => {
   const parse4 = _parse(_Err);
-  const fn = (schema, value2, _ctx, _params) => {
+  const fn = (schema, value3, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return parse4(schema, value2, ctx, finalizeParams(fn, _params));
+    return parse4(schema, value3, ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var encode = /* @__PURE__ */ _encode($ZodRealError);
 var _decode = (_Err) => {
   const parse4 = _parse(_Err);
-  const fn = (schema, value2, _ctx, _params) => {
-    return parse4(schema, value2, _ctx, finalizeParams(fn, _params));
+  const fn = (schema, value3, _ctx, _params) => {
+    return parse4(schema, value3, _ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var decode = /* @__PURE__ */ _decode($ZodRealError);
 var _encodeAsync = (_Err) => {
   const parseAsync3 = _parseAsync(_Err);
-  const fn = async (schema, value2, _ctx, _params) => {
+  const fn = async (schema, value3, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return await parseAsync3(schema, value2, ctx, finalizeParams(fn, _params));
+    return await parseAsync3(schema, value3, ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var encodeAsync = /* @__PURE__ */ _encodeAsync($ZodRealError);
 var _decodeAsync = (_Err) => {
   const parseAsync3 = _parseAsync(_Err);
-  const fn = async (schema, value2, _ctx, _params) => {
-    return await parseAsync3(schema, value2, _ctx, finalizeParams(fn, _params));
+  const fn = async (schema, value3, _ctx, _params) => {
+    return await parseAsync3(schema, value3, _ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var decodeAsync = /* @__PURE__ */ _decodeAsync($ZodRealError);
-var _safeEncode = (_Err) => (schema, value2, _ctx) => {
+var _safeEncode = (_Err) => (schema, value3, _ctx) => {
   const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-  return _safeParse(_Err)(schema, value2, ctx);
+  return _safeParse(_Err)(schema, value3, ctx);
 };
 var safeEncode = /* @__PURE__ */ _safeEncode($ZodRealError);
-var _safeDecode = (_Err) => (schema, value2, _ctx) => {
-  return _safeParse(_Err)(schema, value2, _ctx);
+var _safeDecode = (_Err) => (schema, value3, _ctx) => {
+  return _safeParse(_Err)(schema, value3, _ctx);
 };
 var safeDecode = /* @__PURE__ */ _safeDecode($ZodRealError);
-var _safeEncodeAsync = (_Err) => async (schema, value2, _ctx) => {
+var _safeEncodeAsync = (_Err) => async (schema, value3, _ctx) => {
   const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-  return _safeParseAsync(_Err)(schema, value2, ctx);
+  return _safeParseAsync(_Err)(schema, value3, ctx);
 };
 var safeEncodeAsync = /* @__PURE__ */ _safeEncodeAsync($ZodRealError);
-var _safeDecodeAsync = (_Err) => async (schema, value2, _ctx) => {
-  return _safeParseAsync(_Err)(schema, value2, _ctx);
+var _safeDecodeAsync = (_Err) => async (schema, value3, _ctx) => {
+  return _safeParseAsync(_Err)(schema, value3, _ctx);
 };
 var safeDecodeAsync = /* @__PURE__ */ _safeDecodeAsync($ZodRealError);
 
@@ -12416,26 +12428,26 @@ var $ZodType = /* @__PURE__ */ $constructor("$ZodType", (inst, def) => {
   get "~standard"() {
     return hide(this, "~standard", standardProps(this));
   },
-  set "~standard"(value2) {
-    own(this, "~standard", value2);
+  set "~standard"(value3) {
+    own(this, "~standard", value3);
   }
 });
 var toStandardResult = (r, ctx) => r.issues.length ? { issues: r.issues.map((iss) => finalizeIssue(iss, ctx, config())) } : { value: r.value };
-async function validateAsync2(inst, value2) {
+async function validateAsync2(inst, value3) {
   const ctx = { async: true };
-  return toStandardResult(await inst._zod.run({ value: value2, issues: [] }, ctx), ctx);
+  return toStandardResult(await inst._zod.run({ value: value3, issues: [] }, ctx), ctx);
 }
 function standardProps(inst) {
   return {
-    validate: (value2) => {
+    validate: (value3) => {
       const ctx = { async: false };
       try {
-        const r = inst._zod.run({ value: value2, issues: [] }, ctx);
+        const r = inst._zod.run({ value: value3, issues: [] }, ctx);
         if (!(r instanceof Promise))
           return toStandardResult(r, ctx);
       } catch (_) {
       }
-      return validateAsync2(inst, value2);
+      return validateAsync2(inst, value3);
     },
     vendor: "zod",
     version: 1
@@ -12527,8 +12539,8 @@ function parseURLObject(trimmed, def) {
   }
 }
 var asciiTabOrNewline = /[\t\n\r]/g;
-function stripTabAndNewline(value2) {
-  return value2.replace(asciiTabOrNewline, "");
+function stripTabAndNewline(value3) {
+  return value3.replace(asciiTabOrNewline, "");
 }
 function urlHostnameOk(url2, hostname3) {
   hostname3.lastIndex = 0;
@@ -12655,10 +12667,10 @@ var $ZodIPv4 = /* @__PURE__ */ $constructor("$ZodIPv4", (inst, def) => {
   $ZodStringFormat.init(inst, def);
 });
 var ipv6Alphabet = /^[0-9a-fA-F:.]+$/;
-function isValidIPv6(value2) {
-  if (!ipv6Alphabet.test(value2))
+function isValidIPv6(value3) {
+  if (!ipv6Alphabet.test(value3))
     return false;
-  return canParseURL(`http://[${value2}]`);
+  return canParseURL(`http://[${value3}]`);
 }
 var $ZodIPv6 = /* @__PURE__ */ $constructor("$ZodIPv6", (inst, def) => {
   def.pattern ?? (def.pattern = ipv6);
@@ -12683,8 +12695,8 @@ var $ZodCIDRv4 = /* @__PURE__ */ $constructor("$ZodCIDRv4", (inst, def) => {
   def.pattern ?? (def.pattern = cidrv4);
   $ZodStringFormat.init(inst, def);
 });
-function isValidCIDRv6(value2) {
-  const parts = value2.split("/");
+function isValidCIDRv6(value3) {
+  const parts = value3.split("/");
   if (parts.length !== 2)
     return false;
   const [address, prefix] = parts;
@@ -12775,9 +12787,9 @@ function isLuhnAlgo(digits) {
   let bit = 1;
   let sum = 0;
   while (length) {
-    const value2 = digits.charCodeAt(--length) - 48;
+    const value3 = digits.charCodeAt(--length) - 48;
     bit ^= 1;
-    sum += bit ? [0, 2, 4, 6, 8, 1, 3, 5, 7, 9][value2] : value2;
+    sum += bit ? [0, 2, 4, 6, 8, 1, 3, 5, 7, 9][value3] : value3;
   }
   return sum % 10 === 0;
 }
@@ -13268,11 +13280,11 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
   });
   const isObject2 = isObject;
   const catchall = def.catchall;
-  let value2;
+  let value3;
   const memo2 = globalConfig.memoizer;
   memo2?.attach(inst);
   inst._zod.parse = (payload, ctx) => {
-    value2 ?? (value2 = _normalized.value);
+    value3 ?? (value3 = _normalized.value);
     const input2 = payload.value;
     if (!isObject2(input2)) {
       payload.issues.push({
@@ -13285,10 +13297,10 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
     }
     payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
     const proms = [];
-    const shape4 = value2.shape;
+    const shape4 = value3.shape;
     const abortEarly = ctx?.abortEarly;
     let seen = payload.issues.length;
-    for (const key of value2.allKeys) {
+    for (const key of value3.allKeys) {
       if (abortEarly && payload.issues.length !== seen) {
         if (aborted(payload, seen))
           break;
@@ -13415,9 +13427,9 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
   const allowsEval2 = allowsEval;
   const fastEnabled = jit && allowsEval2.value;
   const catchall = def.catchall;
-  let value2;
+  let value3;
   inst._zod.parse = (payload, ctx) => {
-    value2 ?? (value2 = _normalized.value);
+    value3 ?? (value3 = _normalized.value);
     const input2 = payload.value;
     if (!isObject2(input2)) {
       payload.issues.push({
@@ -13434,7 +13446,7 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
       payload = fastpass(payload, ctx);
       if (!catchall)
         return payload;
-      return handleCatchall([], input2, payload, ctx, value2, inst, ctx?.abortEarly === true);
+      return handleCatchall([], input2, payload, ctx, value3, inst, ctx?.abortEarly === true);
     }
     return superParse(payload, ctx);
   };
@@ -13562,16 +13574,16 @@ var $ZodXor = /* @__PURE__ */ $constructor("$ZodXor", (inst, def) => {
     });
   };
 });
-function getDiscriminatedOption(union2, value2) {
+function getDiscriminatedOption(union2, value3) {
   const internals = union2._zod;
   let map2 = internals.bag.optionsMap;
   if (!map2) {
     map2 = discriminatorMap(internals.def);
     internals.bag.optionsMap = map2;
   }
-  const option = map2.get(value2);
+  const option = map2.get(value3);
   if (option === null)
-    throw new Error(`Ambiguous discriminator value "${String(value2)}"`);
+    throw new Error(`Ambiguous discriminator value "${String(value3)}"`);
   return option;
 }
 function discriminatorMap(def) {
@@ -13580,13 +13592,13 @@ function discriminatorMap(def) {
     const values = option._zod.propValues?.[def.discriminator];
     if (!values || values.size === 0)
       throw new Error(`Invalid discriminated union option at index "${def.options.indexOf(option)}"`);
-    for (const value2 of values) {
-      if (map2.has(value2)) {
-        if (value2 !== void 0)
-          throw new Error(`Duplicate discriminator value "${String(value2)}"`);
-        map2.set(value2, null);
+    for (const value3 of values) {
+      if (map2.has(value3)) {
+        if (value3 !== void 0)
+          throw new Error(`Duplicate discriminator value "${String(value3)}"`);
+        map2.set(value3, null);
       } else {
-        map2.set(value2, option);
+        map2.set(value3, option);
       }
     }
   }
@@ -13636,9 +13648,9 @@ var $ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("$ZodDiscriminatedUnio
       });
       return payload;
     }
-    const value2 = input2?.[def.discriminator];
-    const opt = disc.value.get(value2);
-    if (opt && (value2 !== void 0 || ctx.direction !== "backward")) {
+    const value3 = input2?.[def.discriminator];
+    const opt = disc.value.get(value3);
+    if (opt && (value3 !== void 0 || ctx.direction !== "backward")) {
       return opt._zod.run(payload, ctx);
     }
     if (def.unionFallback || ctx.direction === "backward") {
@@ -13649,7 +13661,7 @@ var $ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("$ZodDiscriminatedUnio
       errors: [],
       note: "No matching discriminator",
       discriminator: def.discriminator,
-      options: Array.from(disc.value.keys()).filter((value3) => disc.value.get(value3) !== null),
+      options: Array.from(disc.value.keys()).filter((value4) => disc.value.get(value4) !== null),
       input: input2,
       path: [def.discriminator],
       inst
@@ -14068,14 +14080,14 @@ var $ZodMap = /* @__PURE__ */ $constructor("$ZodMap", (inst, def) => {
     payload.value = memo2 ? memo2.alloc(inst, payload, /* @__PURE__ */ new Map(), ctx) : /* @__PURE__ */ new Map();
     const abortEarly = ctx?.abortEarly;
     let seen = payload.issues.length;
-    for (const [key, value2] of input2) {
+    for (const [key, value3] of input2) {
       if (abortEarly && payload.issues.length !== seen) {
         if (aborted(payload, seen))
           break;
         seen = payload.issues.length;
       }
       const keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
-      const valueResult = def.valueType._zod.run({ value: value2, issues: [] }, ctx);
+      const valueResult = def.valueType._zod.run({ value: value3, issues: [] }, ctx);
       if (keyResult instanceof Promise || valueResult instanceof Promise) {
         proms.push(Promise.all([keyResult, valueResult]).then(([keyResult2, valueResult2]) => {
           handleMapResult(keyResult2, valueResult2, payload, key, input2, inst, ctx);
@@ -14488,23 +14500,23 @@ function handleCodecAResult(result, def, ctx) {
   if (direction === "forward") {
     const transformed = def.transform(result.value, result);
     if (transformed instanceof Promise) {
-      return transformed.then((value2) => handleCodecTxResult(result, value2, def.out, ctx));
+      return transformed.then((value3) => handleCodecTxResult(result, value3, def.out, ctx));
     }
     return handleCodecTxResult(result, transformed, def.out, ctx);
   } else {
     const transformed = def.reverseTransform(result.value, result);
     if (transformed instanceof Promise) {
-      return transformed.then((value2) => handleCodecTxResult(result, value2, def.in, ctx));
+      return transformed.then((value3) => handleCodecTxResult(result, value3, def.in, ctx));
     }
     return handleCodecTxResult(result, transformed, def.in, ctx);
   }
 }
-function handleCodecTxResult(left, value2, nextSchema, ctx) {
+function handleCodecTxResult(left, value3, nextSchema, ctx) {
   if (left.issues.length) {
     left.aborted = true;
     return left;
   }
-  return nextSchema._zod.run({ value: value2, issues: left.issues }, ctx);
+  return nextSchema._zod.run({ value: value3, issues: left.issues }, ctx);
 }
 var $ZodPreprocess = /* @__PURE__ */ $constructor("$ZodPreprocess", (inst, def) => {
   $ZodPipe.init(inst, def);
@@ -14761,8 +14773,8 @@ var $ZodCyclicError = class extends Error {
 };
 var STATE = "~memo";
 var NO_ISSUES = [];
-function isRef(value2) {
-  return value2 !== null && typeof value2 === "object";
+function isRef(value3) {
+  return value3 !== null && typeof value3 === "object";
 }
 function cloneIssues(issues) {
   return issues.map((iss) => iss.path ? { ...iss, path: iss.path.slice() } : { ...iss });
@@ -14889,13 +14901,13 @@ function isRecursive(inst, stack, resolve) {
         const desc = Object.getOwnPropertyDescriptor(def, key);
         if (!desc || desc.get)
           continue;
-        const value2 = desc.value;
-        if (!value2 || typeof value2 !== "object")
+        const value3 = desc.value;
+        if (!value3 || typeof value3 !== "object")
           continue;
-        if (value2._zod)
-          check4(value2);
-        else if (Array.isArray(value2))
-          for (const el of value2)
+        if (value3._zod)
+          check4(value3);
+        else if (Array.isArray(value3))
+          for (const el of value3)
             check4(el);
       }
     }
@@ -15024,9 +15036,9 @@ var memo = {
 function memoizer() {
   return memo;
 }
-function isBackEdge(ctx, value2) {
+function isBackEdge(ctx, value3) {
   const backEdges = ctx[STATE]?.backEdges;
-  return backEdges !== void 0 && isRef(value2) && backEdges.has(value2);
+  return backEdges !== void 0 && isRef(value3) && backEdges.has(value3);
 }
 
 // node_modules/zod/v4/locales/index.js
@@ -22776,13 +22788,13 @@ ${code}
   fn.definite = ctx.definite;
   return fn;
 }
-function addConstant(ctx, value2) {
+function addConstant(ctx, value3) {
   for (const [name2, v] of ctx.constants) {
-    if (v === value2)
+    if (v === value3)
       return name2;
   }
   const name = `c${ctx.constantCounter++}`;
-  ctx.constants.set(name, value2);
+  ctx.constants.set(name, value3);
   return name;
 }
 function addUserConstant(ctx, fn) {
@@ -22792,8 +22804,8 @@ function addUserConstant(ctx, fn) {
 function newVar(ctx) {
   return `v${ctx.varCounter++}`;
 }
-function runtimeRun(schema, value2) {
-  const result = schema._zod.run({ value: value2, issues: [] }, {});
+function runtimeRun(schema, value3) {
+  const result = schema._zod.run({ value: value3, issues: [] }, {});
   if (result && typeof result.then === "function")
     return INVALID;
   const r = result;
@@ -22925,27 +22937,27 @@ function codePointLengthVar(doc, ctx, accessor, inDoubt) {
   doc.write(`const ${v} = typeof ${accessor} === "string" && ${inDoubt} ? ${cpLen}(${accessor}) : ${accessor}.length;`);
   return v;
 }
-function numericOperand(value2, label) {
-  if (typeof value2 !== "number" || !Number.isFinite(value2)) {
-    throw new ZodCompileUnsupportedError(`${label} bound of type ${typeof value2}`);
+function numericOperand(value3, label2) {
+  if (typeof value3 !== "number" || !Number.isFinite(value3)) {
+    throw new ZodCompileUnsupportedError(`${label2} bound of type ${typeof value3}`);
   }
-  return `${value2}`;
+  return `${value3}`;
 }
-function comparisonOperand(ctx, value2) {
-  if (typeof value2 === "bigint")
-    return `${value2}n`;
-  if (typeof value2 === "number") {
-    if (Number.isNaN(value2))
+function comparisonOperand(ctx, value3) {
+  if (typeof value3 === "bigint")
+    return `${value3}n`;
+  if (typeof value3 === "number") {
+    if (Number.isNaN(value3))
       throw new ZodCompileUnsupportedError("comparison check with NaN bound");
-    return `${value2}`;
+    return `${value3}`;
   }
-  if (value2 instanceof Date) {
-    if (Number.isNaN(value2.getTime())) {
+  if (value3 instanceof Date) {
+    if (Number.isNaN(value3.getTime())) {
       throw new ZodCompileUnsupportedError("comparison check with Invalid Date bound");
     }
-    return addConstant(ctx, value2);
+    return addConstant(ctx, value3);
   }
-  throw new ZodCompileUnsupportedError(`comparison check bound of type ${typeof value2}`);
+  throw new ZodCompileUnsupportedError(`comparison check bound of type ${typeof value3}`);
 }
 function generateGreaterThanCheck(doc, ctx, def, accessor) {
   const op = def.inclusive ? "<" : "<=";
@@ -23066,8 +23078,8 @@ function generateCustomRefineCheck(doc, ctx, check4, accessor) {
       throw new ZodCompileAsyncError("z.compile: async .superRefine() / check functions are not supported");
     }
     const checkFn = check4._zod.check;
-    const helperFn = (value2) => {
-      const fakePayload = { value: value2, issues: [], addIssue: pushIssue };
+    const helperFn = (value3) => {
+      const fakePayload = { value: value3, issues: [], addIssue: pushIssue };
       const result = checkFn(fakePayload);
       if (result instanceof Promise)
         throwAsync();
@@ -23718,24 +23730,24 @@ function generateLiteralCheck(doc, ctx, schema, accessor) {
     doc.write(`if (!${literalSet}.has(${accessor})) return INVALID;`);
     return accessor;
   }
-  const value2 = values[0];
-  if (typeof value2 === "number" && Number.isNaN(value2)) {
+  const value3 = values[0];
+  if (typeof value3 === "number" && Number.isNaN(value3)) {
     const literalSet = addConstant(ctx, new Set(values));
     doc.write(`if (!${literalSet}.has(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (typeof value2 === "string") {
-    doc.write(`if (${accessor} !== ${esc(value2)}) return INVALID;`);
-  } else if (typeof value2 === "number" || typeof value2 === "boolean") {
-    doc.write(`if (${accessor} !== ${value2}) return INVALID;`);
-  } else if (value2 === null) {
+  if (typeof value3 === "string") {
+    doc.write(`if (${accessor} !== ${esc(value3)}) return INVALID;`);
+  } else if (typeof value3 === "number" || typeof value3 === "boolean") {
+    doc.write(`if (${accessor} !== ${value3}) return INVALID;`);
+  } else if (value3 === null) {
     doc.write(`if (${accessor} !== null) return INVALID;`);
-  } else if (value2 === void 0) {
+  } else if (value3 === void 0) {
     doc.write(`if (${accessor} !== undefined) return INVALID;`);
-  } else if (typeof value2 === "bigint") {
-    doc.write(`if (${accessor} !== ${value2}n) return INVALID;`);
+  } else if (typeof value3 === "bigint") {
+    doc.write(`if (${accessor} !== ${value3}n) return INVALID;`);
   } else {
-    throw new ZodCompileUnsupportedError(`literal type ${typeof value2}`);
+    throw new ZodCompileUnsupportedError(`literal type ${typeof value3}`);
   }
   return accessor;
 }
@@ -23935,13 +23947,13 @@ function generateDiscriminatedUnionCheck(doc, ctx, def, accessor) {
     if (!values || values.size === 0) {
       throw new ZodCompileUnsupportedError("discriminated union option without static discriminator values");
     }
-    for (const value2 of values) {
-      if (claimed.has(value2)) {
-        throw new ZodCompileUnsupportedError(`duplicate discriminator value ${String(value2)}`);
+    for (const value3 of values) {
+      if (claimed.has(value3)) {
+        throw new ZodCompileUnsupportedError(`duplicate discriminator value ${String(value3)}`);
       }
-      claimed.add(value2);
+      claimed.add(value3);
     }
-    const conditions = Array.from(values, (value2) => literalEquality(ctx, discVar, value2));
+    const conditions = Array.from(values, (value3) => literalEquality(ctx, discVar, value3));
     const prefix = firstBranch ? "if" : "else if";
     doc.write(`${prefix} (${conditions.join(" || ")}) {`);
     doc.indented((d) => {
@@ -23954,27 +23966,27 @@ function generateDiscriminatedUnionCheck(doc, ctx, def, accessor) {
   doc.write(`else { return INVALID; }`);
   return outputVar;
 }
-function literalEquality(ctx, accessor, value2) {
-  if (typeof value2 === "string")
-    return `${accessor} === ${esc(value2)}`;
-  if (typeof value2 === "number") {
-    if (Number.isNaN(value2))
+function literalEquality(ctx, accessor, value3) {
+  if (typeof value3 === "string")
+    return `${accessor} === ${esc(value3)}`;
+  if (typeof value3 === "number") {
+    if (Number.isNaN(value3))
       return `Number.isNaN(${accessor})`;
-    return `${accessor} === ${value2}`;
+    return `${accessor} === ${value3}`;
   }
-  if (typeof value2 === "boolean")
-    return `${accessor} === ${value2}`;
-  if (value2 === null)
+  if (typeof value3 === "boolean")
+    return `${accessor} === ${value3}`;
+  if (value3 === null)
     return `${accessor} === null`;
-  if (value2 === void 0)
+  if (value3 === void 0)
     return `${accessor} === undefined`;
-  if (typeof value2 === "bigint")
-    return `${accessor} === ${value2}n`;
-  if (typeof value2 === "symbol") {
-    const symbolConst = addConstant(ctx, value2);
+  if (typeof value3 === "bigint")
+    return `${accessor} === ${value3}n`;
+  if (typeof value3 === "symbol") {
+    const symbolConst = addConstant(ctx, value3);
     return `${accessor} === ${symbolConst}`;
   }
-  throw new ZodCompileUnsupportedError(`literal discriminator value ${String(value2)}`);
+  throw new ZodCompileUnsupportedError(`literal discriminator value ${String(value3)}`);
 }
 function generateIntersectionCheck(doc, ctx, schema, accessor) {
   const def = schema._zod.def;
@@ -24165,9 +24177,9 @@ function generatePipeCheck(doc, ctx, schema, accessor) {
       throw new ZodCompileAsyncError("z.compile: async transforms in pipes are not supported");
     }
     const transformFn = def.transform;
-    const helperFn = (value2) => {
-      const fakePayload = { value: value2, issues: [], addIssue: pushIssue };
-      const result = transformFn(value2, fakePayload);
+    const helperFn = (value3) => {
+      const fakePayload = { value: value3, issues: [], addIssue: pushIssue };
+      const result = transformFn(value3, fakePayload);
       if (result instanceof Promise)
         return INVALID;
       return fakePayload.issues.length === 0 ? result : INVALID;
@@ -24201,8 +24213,8 @@ function generateCustomCheck(doc, ctx, schema, accessor) {
   }
   return accessor;
 }
-function runtimeCatch(innerSchema, catchValue, value2) {
-  const result = innerSchema._zod.run({ value: value2, issues: [] }, {});
+function runtimeCatch(innerSchema, catchValue, value3) {
+  const result = innerSchema._zod.run({ value: value3, issues: [] }, {});
   if (result && typeof result.then === "function")
     return INVALID;
   const r = result;
@@ -24240,9 +24252,9 @@ function generateTransformCheck(doc, ctx, schema, accessor) {
       throw new ZodCompileAsyncError("z.compile: async transforms are not supported");
     }
     const transformFn = def.transform;
-    const helperFn = (value2) => {
-      const fakePayload = { value: value2, issues: [], addIssue: pushIssue };
-      const result = transformFn(value2, fakePayload);
+    const helperFn = (value3) => {
+      const fakePayload = { value: value3, issues: [], addIssue: pushIssue };
+      const result = transformFn(value3, fakePayload);
       if (result instanceof Promise)
         return INVALID;
       return fakePayload.issues.length === 0 ? result : INVALID;
@@ -24748,38 +24760,38 @@ function _nan(Class2, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _lt(value2, params) {
+function _lt(value3, params) {
   return new $ZodCheckLessThan({
     check: "less_than",
     ...normalizeParams(params),
-    value: value2,
+    value: value3,
     inclusive: false
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _lte(value2, params) {
+function _lte(value3, params) {
   return new $ZodCheckLessThan({
     check: "less_than",
     ...normalizeParams(params),
-    value: value2,
+    value: value3,
     inclusive: true
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _gt(value2, params) {
+function _gt(value3, params) {
   return new $ZodCheckGreaterThan({
     check: "greater_than",
     ...normalizeParams(params),
-    value: value2,
+    value: value3,
     inclusive: false
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _gte(value2, params) {
+function _gte(value3, params) {
   return new $ZodCheckGreaterThan({
     check: "greater_than",
     ...normalizeParams(params),
-    value: value2,
+    value: value3,
     inclusive: true
   });
 }
@@ -24800,11 +24812,11 @@ function _nonnegative(params) {
   return /* @__PURE__ */ _gte(0, params);
 }
 // @__NO_SIDE_EFFECTS__
-function _multipleOf(value2, params) {
+function _multipleOf(value3, params) {
   return new $ZodCheckMultipleOf({
     check: "multiple_of",
     ...normalizeParams(params),
-    value: value2
+    value: value3
   });
 }
 // @__NO_SIDE_EFFECTS__
@@ -25060,10 +25072,10 @@ function _nativeEnum(Class2, entries2, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _literal(Class2, value2, params) {
+function _literal(Class2, value3, params) {
   return new Class2({
     type: "literal",
-    values: Array.isArray(value2) ? value2 : [value2],
+    values: Array.isArray(value3) ? value3 : [value3],
     ...normalizeParams(params)
   });
 }
@@ -25846,22 +25858,22 @@ var createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params) =
 };
 
 // node_modules/zod/v4/core/json-schema-processors.js
-var narrowMin = (agg, key, value2) => {
-  if (agg[key] === void 0 || value2 > agg[key])
-    agg[key] = value2;
+var narrowMin = (agg, key, value3) => {
+  if (agg[key] === void 0 || value3 > agg[key])
+    agg[key] = value3;
 };
-var narrowMax = (agg, key, value2) => {
-  if (agg[key] === void 0 || value2 < agg[key])
-    agg[key] = value2;
+var narrowMax = (agg, key, value3) => {
+  if (agg[key] === void 0 || value3 < agg[key])
+    agg[key] = value3;
 };
-var narrowBoth = (agg, value2) => {
-  narrowMin(agg, "minimum", value2);
-  narrowMax(agg, "maximum", value2);
+var narrowBoth = (agg, value3) => {
+  narrowMin(agg, "minimum", value3);
+  narrowMax(agg, "maximum", value3);
 };
-var addDivisor = (agg, value2) => {
+var addDivisor = (agg, value3) => {
   agg.multipleOf ?? (agg.multipleOf = []);
-  if (!agg.multipleOf.includes(value2))
-    agg.multipleOf.push(value2);
+  if (!agg.multipleOf.includes(value3))
+    agg.multipleOf.push(value3);
 };
 var addPattern = (agg, pattern) => {
   agg.patterns ?? (agg.patterns = /* @__PURE__ */ new Set());
@@ -26437,9 +26449,9 @@ var nonoptionalProcessor = (schema, ctx, _json, params) => {
   seen.ref = def.innerType;
 };
 var UNREPRESENTABLE_DEFAULT = /* @__PURE__ */ Symbol();
-function serializeDefaultValue(value2, schema, ctx, json2, params) {
+function serializeDefaultValue(value3, schema, ctx, json2, params) {
   let unrepresentable = false;
-  const serialized = JSON.stringify(value2, (_, val) => {
+  const serialized = JSON.stringify(value3, (_, val) => {
     if (typeof val !== "bigint")
       return val;
     unrepresentable = true;
@@ -26455,9 +26467,9 @@ var defaultProcessor = (schema, ctx, json2, params) => {
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
   seen.ref = def.innerType;
-  const value2 = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
-  if (value2 !== UNREPRESENTABLE_DEFAULT)
-    json2.default = value2;
+  const value3 = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
+  if (value3 !== UNREPRESENTABLE_DEFAULT)
+    json2.default = value3;
 };
 var prefaultProcessor = (schema, ctx, json2, params) => {
   const def = schema._zod.def;
@@ -26466,9 +26478,9 @@ var prefaultProcessor = (schema, ctx, json2, params) => {
   seen.ref = def.innerType;
   if (ctx.io !== "input")
     return;
-  const value2 = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
-  if (value2 !== UNREPRESENTABLE_DEFAULT)
-    json2._prefault = value2;
+  const value3 = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
+  if (value3 !== UNREPRESENTABLE_DEFAULT)
+    json2._prefault = value3;
 };
 var catchProcessor = (schema, ctx, json2, params) => {
   const def = schema._zod.def;
@@ -26620,8 +26632,8 @@ var JSONSchemaGenerator = class {
   get counter() {
     return this.ctx.counter;
   }
-  set counter(value2) {
-    this.ctx.counter = value2;
+  set counter(value3) {
+    this.ctx.counter = value3;
   }
   /** @deprecated Access via ctx instead */
   get seen() {
@@ -26897,12 +26909,12 @@ function _lazyMethod(proto, key, make) {
     configurable: true,
     enumerable: false,
     get() {
-      const value2 = make(this);
-      Object.defineProperty(this, key, { value: value2, configurable: true, writable: true });
-      return value2;
+      const value3 = make(this);
+      Object.defineProperty(this, key, { value: value3, configurable: true, writable: true });
+      return value3;
     },
-    set(value2) {
-      Object.defineProperty(this, key, { value: value2, configurable: true, writable: true });
+    set(value3) {
+      Object.defineProperty(this, key, { value: value3, configurable: true, writable: true });
     }
   });
 }
@@ -27070,8 +27082,8 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
       }
     });
   },
-  set "~standard"(value2) {
-    util_exports.own(this, "~standard", value2);
+  set "~standard"(value3) {
+    util_exports.own(this, "~standard", value3);
   },
   parse: function _parse2(data, params) {
     return parse2(this, data, params, { callee: _parse2 });
@@ -27089,8 +27101,8 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
   get spa() {
     return this?.safeParseAsync;
   },
-  set spa(value2) {
-    util_exports.own(this, "spa", value2);
+  set spa(value3) {
+    util_exports.own(this, "spa", value3);
   },
   validate(data, params) {
     return validate(this, data, params);
@@ -27516,23 +27528,23 @@ var ZodNumber = /* @__PURE__ */ $constructor(
     },
     format: (inst) => aggregateChecks(inst).format ?? null
   }, {
-    gt(value2, params) {
-      return this.check(_gt(value2, params));
+    gt(value3, params) {
+      return this.check(_gt(value3, params));
     },
-    gte(value2, params) {
-      return this.check(_gte(value2, params));
+    gte(value3, params) {
+      return this.check(_gte(value3, params));
     },
-    min(value2, params) {
-      return this.check(_gte(value2, params));
+    min(value3, params) {
+      return this.check(_gte(value3, params));
     },
-    lt(value2, params) {
-      return this.check(_lt(value2, params));
+    lt(value3, params) {
+      return this.check(_lt(value3, params));
     },
-    lte(value2, params) {
-      return this.check(_lte(value2, params));
+    lte(value3, params) {
+      return this.check(_lte(value3, params));
     },
-    max(value2, params) {
-      return this.check(_lte(value2, params));
+    max(value3, params) {
+      return this.check(_lte(value3, params));
     },
     int(params) {
       return this.check(int(params));
@@ -27552,11 +27564,11 @@ var ZodNumber = /* @__PURE__ */ $constructor(
     nonpositive(params) {
       return this.check(_lte(0, params));
     },
-    multipleOf(value2, params) {
-      return this.check(_multipleOf(value2, params));
+    multipleOf(value3, params) {
+      return this.check(_multipleOf(value3, params));
     },
-    step(value2, params) {
-      return this.check(_multipleOf(value2, params));
+    step(value3, params) {
+      return this.check(_multipleOf(value3, params));
     },
     finite() {
       return this;
@@ -27605,23 +27617,23 @@ var ZodBigInt = /* @__PURE__ */ $constructor(
     maxValue: (inst) => aggregateChecks(inst).maximum ?? null,
     format: (inst) => aggregateChecks(inst).format ?? null
   }, {
-    gte(value2, params) {
-      return this.check(_gte(value2, params));
+    gte(value3, params) {
+      return this.check(_gte(value3, params));
     },
-    min(value2, params) {
-      return this.check(_gte(value2, params));
+    min(value3, params) {
+      return this.check(_gte(value3, params));
     },
-    gt(value2, params) {
-      return this.check(_gt(value2, params));
+    gt(value3, params) {
+      return this.check(_gt(value3, params));
     },
-    lt(value2, params) {
-      return this.check(_lt(value2, params));
+    lt(value3, params) {
+      return this.check(_lt(value3, params));
     },
-    lte(value2, params) {
-      return this.check(_lte(value2, params));
+    lte(value3, params) {
+      return this.check(_lte(value3, params));
     },
-    max(value2, params) {
-      return this.check(_lte(value2, params));
+    max(value3, params) {
+      return this.check(_lte(value3, params));
     },
     positive(params) {
       return this.check(_gt(BigInt(0), params));
@@ -27635,8 +27647,8 @@ var ZodBigInt = /* @__PURE__ */ $constructor(
     nonnegative(params) {
       return this.check(_gte(BigInt(0), params));
     },
-    multipleOf(value2, params) {
-      return this.check(_multipleOf(value2, params));
+    multipleOf(value3, params) {
+      return this.check(_multipleOf(value3, params));
     }
   })
 );
@@ -27715,8 +27727,8 @@ var ZodDate = /* @__PURE__ */ $constructor(
     $ZodDate.init(inst, def);
     ZodType.init(inst, def);
     inst._zod.processJSONSchema = (ctx, json2, params) => dateProcessor(inst, ctx, json2, params);
-    inst.min = (value2, params) => inst.check(_gte(value2, params));
-    inst.max = (value2, params) => inst.check(_lte(value2, params));
+    inst.min = (value3, params) => inst.check(_gte(value3, params));
+    inst.max = (value3, params) => inst.check(_lte(value3, params));
   },
   /* @__PURE__ */ util_exports.derived({
     minDate: (inst) => {
@@ -28008,11 +28020,11 @@ var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   const keys = new Set(Object.keys(def.entries));
   inst.extract = (values, params) => {
     const newEntries = {};
-    for (const value2 of values) {
-      if (keys.has(value2)) {
-        newEntries[value2] = def.entries[value2];
+    for (const value3 of values) {
+      if (keys.has(value3)) {
+        newEntries[value3] = def.entries[value3];
       } else
-        throw new Error(`Key ${value2} not found in enum`);
+        throw new Error(`Key ${value3} not found in enum`);
     }
     return new ZodEnum({
       ...def,
@@ -28023,11 +28035,11 @@ var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   };
   inst.exclude = (values, params) => {
     const newEntries = { ...def.entries };
-    for (const value2 of values) {
-      if (keys.has(value2)) {
-        delete newEntries[value2];
+    for (const value3 of values) {
+      if (keys.has(value3)) {
+        delete newEntries[value3];
       } else
-        throw new Error(`Key ${value2} not found in enum`);
+        throw new Error(`Key ${value3} not found in enum`);
     }
     return new ZodEnum({
       ...def,
@@ -28066,10 +28078,10 @@ var ZodLiteral = /* @__PURE__ */ $constructor("ZodLiteral", (inst, def) => {
     }
   });
 });
-function literal(value2, params) {
+function literal(value3, params) {
   return new ZodLiteral({
     type: "literal",
-    values: Array.isArray(value2) ? value2 : [value2],
+    values: Array.isArray(value3) ? value3 : [value3],
     ...util_exports.normalizeParams(params)
   });
 }
@@ -28566,13 +28578,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path31 = ref.slice(1).split("/").filter(Boolean);
-  if (path31.length === 0) {
+  const path33 = ref.slice(1).split("/").filter(Boolean);
+  if (path33.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path31[0] === defsKey) {
-    const key = path31[1] === void 0 ? void 0 : decodeJSONPointerSegment(path31[1]);
+  if (path33[0] === defsKey) {
+    const key = path33[1] === void 0 ? void 0 : decodeJSONPointerSegment(path33[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -28581,11 +28593,11 @@ function resolveRef(ref, ctx) {
   throw new Error(`Reference not found: ${ref}`);
 }
 function checkObjectGuards(objectSchema, guards) {
-  const guard = z.transform((value2) => value2).check((payload) => {
-    const value2 = payload.value;
-    if (typeof value2 !== "object" || value2 === null || Array.isArray(value2))
+  const guard = z.transform((value3) => value3).check((payload) => {
+    const value3 = payload.value;
+    if (typeof value3 !== "object" || value3 === null || Array.isArray(value3))
       return;
-    const keys = Object.getOwnPropertyNames(value2);
+    const keys = Object.getOwnPropertyNames(value3);
     if (guards.minProperties !== void 0 && keys.length < guards.minProperties) {
       payload.issues.push({
         origin: "object",
@@ -28593,7 +28605,7 @@ function checkObjectGuards(objectSchema, guards) {
         minimum: guards.minProperties,
         inclusive: true,
         message: `Too small: expected object to have >=${guards.minProperties} properties`,
-        input: value2,
+        input: value3,
         inst: objectSchema,
         continue: true
       });
@@ -28605,7 +28617,7 @@ function checkObjectGuards(objectSchema, guards) {
         maximum: guards.maxProperties,
         inclusive: true,
         message: `Too big: expected object to have <=${guards.maxProperties} properties`,
-        input: value2,
+        input: value3,
         inst: objectSchema,
         continue: true
       });
@@ -28628,23 +28640,23 @@ function checkObjectGuards(objectSchema, guards) {
   });
   return guard.pipe(objectSchema);
 }
-function canonicalKey(value2, seen) {
-  if (value2 === null)
+function canonicalKey(value3, seen) {
+  if (value3 === null)
     return "z";
-  const type = typeof value2;
+  const type = typeof value3;
   if (type !== "object") {
-    if (type === "number" && Number.isNaN(value2))
+    if (type === "number" && Number.isNaN(value3))
       return null;
-    const raw = String(value2);
+    const raw = String(value3);
     return `${type[0]}${raw.length}:${raw}`;
   }
-  if (seen.has(value2))
+  if (seen.has(value3))
     return null;
-  seen.add(value2);
+  seen.add(value3);
   try {
-    if (Array.isArray(value2)) {
+    if (Array.isArray(value3)) {
       const parts2 = [];
-      for (const item of value2) {
+      for (const item of value3) {
         const key = canonicalKey(item, seen);
         if (key === null)
           return null;
@@ -28652,17 +28664,17 @@ function canonicalKey(value2, seen) {
       }
       return `a${parts2.length}:[${parts2.join(",")}]`;
     }
-    const keys = Object.keys(value2).sort();
+    const keys = Object.keys(value3).sort();
     const parts = [];
     for (const k of keys) {
-      const key = canonicalKey(value2[k], seen);
+      const key = canonicalKey(value3[k], seen);
       if (key === null)
         return null;
       parts.push(`${k.length}:${k}=${key}`);
     }
     return `o${parts.length}:{${parts.join(",")}}`;
   } finally {
-    seen.delete(value2);
+    seen.delete(value3);
   }
 }
 var SCHEMA_KEYWORDS = /* @__PURE__ */ new Set([
@@ -28691,14 +28703,14 @@ var SCHEMA_MAP_KEYWORDS = /* @__PURE__ */ new Set([
   "$defs",
   "definitions"
 ]);
-function containsRef(value2) {
-  if (typeof value2 !== "object" || value2 === null)
+function containsRef(value3) {
+  if (typeof value3 !== "object" || value3 === null)
     return false;
-  if (Array.isArray(value2))
-    return value2.some(containsRef);
-  if (typeof value2.$ref === "string")
+  if (Array.isArray(value3))
+    return value3.some(containsRef);
+  if (typeof value3.$ref === "string")
     return true;
-  return Object.entries(value2).some(([key, sub]) => {
+  return Object.entries(value3).some(([key, sub]) => {
     if (SCHEMA_KEYWORDS.has(key))
       return containsRef(sub);
     if (!SCHEMA_MAP_KEYWORDS.has(key) || typeof sub !== "object" || sub === null)
@@ -28710,7 +28722,7 @@ function plural(n) {
   return n === 1 ? "element" : "elements";
 }
 function checkArrayGuards(arraySchema, guards) {
-  const guard = z.transform((value2) => value2).check((payload) => {
+  const guard = z.transform((value3) => value3).check((payload) => {
     const items = payload.value;
     if (!Array.isArray(items))
       return;
@@ -29453,11 +29465,11 @@ function isPlainObject2(v) {
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 }
-function ownRecord(value2) {
+function ownRecord(value3) {
   return external_exports.custom(isPlainObject2, { error: "expected an object" }).transform((obj, ctx) => {
     const entries2 = [];
     for (const [key, item] of Object.entries(obj)) {
-      const parsed = value2.safeParse(item);
+      const parsed = value3.safeParse(item);
       if (parsed.success) entries2.push([key, parsed.data]);
       else
         for (const issue2 of parsed.error.issues)
@@ -29507,17 +29519,22 @@ var runRecordSchema = external_exports.object({
   artifacts: ownRecord(fileEntrySchema),
   durationMs: external_exports.number().nonnegative(),
   /** config: {resolved: PATH} files as this run wrote them, flattened, by PATH. */
-  config: ownRecord(flatConfigSchema).optional()
+  config: ownRecord(flatConfigSchema).optional(),
+  /**
+   * Python distributions the training imported, with the ones they require (the import hook,
+   * train/imports.ts), as the probe names them (package.<name>); absent when unknown.
+   */
+  packages: external_exports.array(external_exports.string()).optional()
 }).strict();
 function metricValues(runs, name) {
   return runs.map((run) => {
-    const value2 = Object.hasOwn(run.metrics, name) ? run.metrics[name] : void 0;
-    if (value2 === void 0)
+    const value3 = Object.hasOwn(run.metrics, name) ? run.metrics[name] : void 0;
+    if (value3 === void 0)
       throw new GateError(
         `The run for seed ${run.seed} has no value for metric "${name}".`,
         "Re-record the baseline with `repro-gate record`."
       );
-    return value2;
+    return value3;
   });
 }
 var baselineSchema = external_exports.object({
@@ -29663,6 +29680,27 @@ var diagnosisSchema = external_exports.object({
   curvePlot: curvePlotSchema.nullable()
 }).strict();
 
+// src/schema/history.ts
+var HISTORY_LINE_VERSION = 1;
+var pointSchema = external_exports.object({
+  mean: external_exports.number(),
+  sd: external_exports.number(),
+  n: external_exports.number().int().positive(),
+  /** The margin's edges in the metric's own units (baseline mean + bound); null = unbounded side. Check only. */
+  lower: external_exports.number().nullable().optional(),
+  upper: external_exports.number().nullable().optional()
+}).strict();
+var historyLineSchema = external_exports.object({
+  v: external_exports.literal(HISTORY_LINE_VERSION),
+  time: external_exports.string(),
+  commit: external_exports.string().nullable(),
+  command: external_exports.enum(["check", "record"]),
+  verdict: external_exports.string(),
+  metrics: ownRecord(pointSchema),
+  /** SHA-256 of the environment fingerprint: a change of it marks a run on a different environment. */
+  environment: external_exports.string().regex(/^[0-9a-f]{64}$/)
+}).strict();
+
 // src/schema/report.ts
 var REPORT_SCHEMA_VERSION = 2;
 var VERDICTS = [
@@ -29736,10 +29774,14 @@ var configDriftSchema = external_exports.object({
   after: scalarSchema.optional()
 }).strict();
 var environmentDriftSchema = external_exports.object({ key: external_exports.string(), change: changeSchema, before: scalarSchema.optional(), after: scalarSchema.optional() }).strict();
+var noiseDriftSchema = environmentDriftSchema.extend({ reason: external_exports.enum(["host", "not-imported", "ignored"]) }).strict();
 var driftSchema = external_exports.object({
   data: external_exports.array(dataDriftSchema),
   config: external_exports.array(configDriftSchema),
-  environment: external_exports.array(environmentDriftSchema)
+  /** Result-relevant environment changes only: these count. */
+  environment: external_exports.array(environmentDriftSchema),
+  /** Changes shown folded and never counted; absent when there are none. */
+  noise: external_exports.array(noiseDriftSchema).optional()
 }).strict();
 var mismatchSchema = external_exports.object({
   seed: external_exports.number().int(),
@@ -29809,6 +29851,8 @@ var reportSchema = external_exports.object({
   cache: cacheUseSchema.optional(),
   /** Set when a failing exact check reran a seed to tell randomness from parallelism. */
   diagnosis: diagnosisSchema.optional(),
+  /** With history: {file}: the last runs (this one included), oldest first, for the trend charts. */
+  history: external_exports.array(historyLineSchema).optional(),
   baseline: external_exports.object({ path: external_exports.string(), recordedAt: external_exports.string(), commit: external_exports.string().nullable() }).strict().nullable(),
   commit: external_exports.string().nullable(),
   /** Set by the action so a follow-up workflow can check the report belongs to its PR. */
@@ -29924,21 +29968,21 @@ var ENTITY = {
   "~": "&#126;",
   "#": "&#35;&#8203;"
 };
-function oneLine(value2, max) {
-  let s = typeof value2 === "string" ? value2 : value2 === void 0 ? "" : JSON.stringify(value2);
+function oneLine(value3, max) {
+  let s = typeof value3 === "string" ? value3 : value3 === void 0 ? "" : JSON.stringify(value3);
   if (s.length > max) s = `${s.slice(0, max - 1)}…`;
   return s.replace(/[\r\n\t]+/g, " ").replace(/[\u0000-\u001f\u007f-\u009f]/g, "");
 }
-function escapeText(value2, max = 200) {
-  return oneLine(value2, max).replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c] ?? c).replace(/:\/\//g, ":&#8203;//").replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}&#8203;.`);
+function escapeText(value3, max = 200) {
+  return oneLine(value3, max).replace(/[&<>"'|`@\\*_[\]~#]/g, (c) => ENTITY[c] ?? c).replace(/:\/\//g, ":&#8203;//").replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}&#8203;.`);
 }
-function escapeCode(value2, max = 200) {
-  return value2 === void 0 ? "—" : `<code>${escapeText(value2, max)}</code>`;
+function escapeCode(value3, max = 200) {
+  return value3 === void 0 ? "—" : `<code>${escapeText(value3, max)}</code>`;
 }
 var GITHUB = { text: escapeText, code: escapeCode, small: (line) => `<sub>${line}</sub>` };
 var TERMINAL = {
-  text: (value2, max = 200) => oneLine(value2, max).replaceAll("|", "\\|"),
-  code: (value2, max = 200) => value2 === void 0 ? "—" : `\`${oneLine(value2, max).replaceAll("|", "\\|")}\``,
+  text: (value3, max = 200) => oneLine(value3, max).replaceAll("|", "\\|"),
+  code: (value3, max = 200) => value3 === void 0 ? "—" : `\`${oneLine(value3, max).replaceAll("|", "\\|")}\``,
   small: (line) => line
 };
 
@@ -30203,6 +30247,63 @@ function nextStepLines(report, f, accept) {
   return [...lines, `- ${how}`];
 }
 
+// src/report/trend.ts
+function label(s) {
+  return s.replace(/[^\w .:+-]/g, "_").slice(0, 60);
+}
+function value2(x) {
+  return String(Number(x.toPrecision(6)));
+}
+function xLabels(lines) {
+  const seen = /* @__PURE__ */ new Map();
+  return lines.map((l) => {
+    const day = /^\d{4}-(\d{2}-\d{2})/.exec(l.time)?.[1] ?? "?";
+    const n = (seen.get(day) ?? 0) + 1;
+    seen.set(day, n);
+    return `"${n === 1 ? day : `${day} (${n})`}"`;
+  });
+}
+function trendCharts(history) {
+  const names = [...new Set(history.flatMap((l) => Object.keys(l.metrics)))];
+  const charts = [];
+  for (const name of names) {
+    const lines = history.filter((l) => Object.hasOwn(l.metrics, name));
+    const points = lines.flatMap((l) => {
+      const p = l.metrics[name];
+      return p ? [p] : [];
+    });
+    if (points.length < 2) continue;
+    const means = points.map((p) => p.mean);
+    const edges = (side) => {
+      const xs = points.map((p) => p[side]);
+      return xs.every((x) => typeof x === "number") ? xs : void 0;
+    };
+    const lower = edges("lower");
+    const upper = edges("upper");
+    const all = [...means, ...lower ?? [], ...upper ?? []].filter(Number.isFinite);
+    let lo = Math.min(...all);
+    let hi = Math.max(...all);
+    const pad = (hi - lo) * 0.1 || Math.abs(hi) * 0.01 || 1;
+    lo -= pad;
+    hi += pad;
+    const band = lower || upper ? " (lines: mean, then the margin edges)" : "";
+    charts.push(
+      [
+        "```mermaid",
+        "xychart-beta",
+        `  title "${label(name)}: mean per run${band}"`,
+        `  x-axis [${xLabels(lines).join(", ")}]`,
+        `  y-axis "${label(name)}" ${value2(lo)} --> ${value2(hi)}`,
+        `  line [${means.map(value2).join(", ")}]`,
+        ...lower ? [`  line [${lower.map(value2).join(", ")}]`] : [],
+        ...upper ? [`  line [${upper.map(value2).join(", ")}]`] : [],
+        "```"
+      ].join("\n")
+    );
+  }
+  return charts;
+}
+
 // src/report/markdown.ts
 var ICON = {
   reproducible: "✅",
@@ -30410,6 +30511,8 @@ ${table}
 ${table}`
     });
   }
+  const noise = noiseSection(report, f);
+  if (noise) out.push({ dropRank: 0, body: noise });
   if (report.mismatches.length) {
     out.push({
       dropRank: 1,
@@ -30424,6 +30527,9 @@ ${table}`
     });
   }
   if (report.diagnosis) out.push({ dropRank: 2, body: renderDiagnosis(report.diagnosis, f) });
+  const charts = report.history && f !== TERMINAL ? trendCharts(report.history) : [];
+  if (charts.length)
+    out.push({ dropRank: 0, body: [`### Trend (last ${report.history?.length} runs)`, ...charts].join("\n\n") });
   if (report.lint?.length) {
     out.push({
       dropRank: 1,
@@ -30446,6 +30552,34 @@ ${table}`
   if (opts.runUrl && f === GITHUB) footer.push(`[workflow run](${opts.runUrl})`);
   out.push({ body: f.small(footer.join(" · ")) });
   return out;
+}
+var NOISE_REASON = {
+  host: "host noise",
+  "not-imported": "not imported by the training",
+  ignored: "drift.ignore"
+};
+function noiseSection(report, f) {
+  const noise = report.drift.noise ?? [];
+  if (!noise.length) return void 0;
+  const line = noiseLine(noise.map((n) => n.key));
+  if (f === TERMINAL)
+    return `${line}: ${listSome(
+      noise.map((n) => f.text(n.key)),
+      10
+    )}`;
+  const table = [
+    "| Key | Before | After | Why not counted |",
+    "|---|---|---|---|",
+    ...noise.map((n) => `| ${f.code(n.key)} | ${f.code(n.before)} | ${f.code(n.after)} | ${NOISE_REASON[n.reason]} |`)
+  ].join("\n");
+  return `<details><summary>${line}</summary>
+
+${table}
+
+</details>`;
+}
+function noiseLine(keys) {
+  return `${keys.length} host fact${keys.length === 1 ? "" : "s"} changed, not counted`;
 }
 function escaperFor(format) {
   return format === "terminal" ? TERMINAL : GITHUB;
@@ -30513,7 +30647,7 @@ function terminalReport(report, opts) {
 }
 
 // src/gate/check.ts
-import { readFile as readFile9 } from "node:fs/promises";
+import { readFile as readFile10 } from "node:fs/promises";
 
 // src/baseline/io.ts
 import { mkdir, realpath as realpath2, rename, rm, writeFile } from "node:fs/promises";
@@ -30769,12 +30903,12 @@ function jsonErrorOffset(text, opts = {}) {
       }
       for (; ; ) {
         ws();
-        const open5 = stack.at(-1);
-        if (open5 === void 0) {
+        const open6 = stack.at(-1);
+        if (open6 === void 0) {
           if (i < text.length) fail("unexpected text after the end of the JSON document");
           return void 0;
         }
-        const close = open5 === "{" ? "}" : "]";
+        const close = open6 === "{" ? "}" : "]";
         if (text[i] === close) {
           stack.pop();
           i++;
@@ -30783,7 +30917,7 @@ function jsonErrorOffset(text, opts = {}) {
         if (text[i] !== ",") fail(i >= text.length ? void 0 : `expected "," or "${close}"`);
         i++;
         ws();
-        if (open5 === "{") key();
+        if (open6 === "{") key();
         break;
       }
     }
@@ -32255,8 +32389,8 @@ function combineSequential(decisions, names) {
   const look = decisions[0].look;
   if (decisions.some((d) => d.look !== look))
     throw new RangeError("combineSequential: every metric must be decided at the same look");
-  const label = (i) => names?.[i] ?? `metric ${i + 1}`;
-  const which = (kind) => decisions.flatMap((d, i) => d.decision === kind ? [label(i)] : []);
+  const label2 = (i) => names?.[i] ?? `metric ${i + 1}`;
+  const which = (kind) => decisions.flatMap((d, i) => d.decision === kind ? [label2(i)] : []);
   const where = `at look ${look + 1} of ${decisions[0].looks} (${decisions[0].runsUsed} seeds)`;
   const bad = which("not-equivalent");
   if (bad.length)
@@ -32392,9 +32526,9 @@ var UNIT_MS = /* @__PURE__ */ new Map([
   ["m", 6e4],
   ["h", 36e5]
 ]);
-function parseDuration(value2) {
-  if (typeof value2 === "number") return Number.isFinite(value2) && value2 > 0 ? value2 * 1e3 : void 0;
-  const text = value2.trim();
+function parseDuration(value3) {
+  if (typeof value3 === "number") return Number.isFinite(value3) && value3 > 0 ? value3 * 1e3 : void 0;
+  const text = value3.trim();
   if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) return void 0;
   let total = 0;
   for (const [, n, unit = ""] of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
@@ -32653,7 +32787,22 @@ var configFileSchema = external_exports.object({
   diagnose: external_exports.object({
     auto: external_exports.boolean().default(true).describe("An exact check that fails with nothing drifted reruns a seed to find out why."),
     seed: external_exports.number().int().nonnegative().optional().describe("The seed diagnose reruns by default (else the first configured seed).")
-  }).strict().default({ auto: true }).describe("Diagnosing nondeterminism.")
+  }).strict().default({ auto: true }).describe("Diagnosing nondeterminism."),
+  history: external_exports.object({
+    file: relPath.default(".repro-gate/history.jsonl").describe("The JSON-lines history file, relative to this file."),
+    runs: external_exports.number().int().min(2).max(1e3).default(30).describe("How many of the last runs the reports chart."),
+    decay: external_exports.number().int().min(3).max(100).default(5).describe("Warn when the means of this many last runs move monotonically toward a margin edge.")
+  }).strict().optional().describe(
+    "A metrics history: one JSON line per check/record run; reports chart the last runs and warn about slow decay."
+  ),
+  drift: external_exports.object({
+    ignore: external_exports.array(external_exports.string().min(1, "must not be empty")).default([]).describe("Environment fingerprint keys or globs (package.pip, gpu.*) never counted as drift."),
+    "fail-on": external_exports.enum(["relevant", "any"]).default("relevant").describe(
+      "relevant: only result-relevant environment changes count; any: host noise and unimported packages too."
+    )
+  }).strict().default({ ignore: [], "fail-on": "relevant" }).describe(
+    "Which environment changes count as drift: host noise and packages the training never imports are shown folded, not counted."
+  )
 }).strict().superRefine((c, ctx) => {
   const { file: file2, pattern, ...named } = c.metrics;
   const groups = new Set((Array.isArray(pattern) ? pattern : pattern ? [pattern] : []).flatMap(patternGroups));
@@ -32930,15 +33079,15 @@ function describe3(p, raw, doc, lines, file2) {
     }).join("\n  ");
   }
   const where = locate(doc, lines, p.path);
-  const label = p.path.length ? p.path.join(".") : "(top level)";
-  const value2 = valueAt(raw, issue2.path);
+  const label2 = p.path.length ? p.path.join(".") : "(top level)";
+  const value3 = valueAt(raw, issue2.path);
   let message = issue2.message;
-  if (typeof value2 === "number" && !Number.isFinite(value2))
-    message = `expected a finite number, got ${value2} (YAML reads 1e309, .inf and the like as infinity)`;
-  else if (value2 === void 0 && issue2.code !== "custom") message = "is required";
+  if (typeof value3 === "number" && !Number.isFinite(value3))
+    message = `expected a finite number, got ${value3} (YAML reads 1e309, .inf and the like as infinity)`;
+  else if (value3 === void 0 && issue2.code !== "custom") message = "is required";
   else if (issue2.code === "invalid_value" && "values" in issue2)
     message = `expected one of ${issue2.values.map((v) => JSON.stringify(v)).join(", ")}`;
-  return `${file2}${where}: ${label}: ${message}`;
+  return `${file2}${where}: ${label2}: ${message}`;
 }
 function refuseProtoKeys(doc, lines, name) {
   (0, import_yaml.visit)(doc, {
@@ -32959,12 +33108,12 @@ function refuseProtoKeys(doc, lines, name) {
   });
 }
 var OUT = "the run's output folder";
-function configEntryPath(doc, value2) {
+function configEntryPath(doc, value3) {
   const list = doc.get("config");
   const items = (0, import_yaml.isSeq)(list) ? list.items : [];
   const i = items.findIndex((item) => {
     const v = (0, import_yaml.isScalar)(item) ? item.value : (0, import_yaml.isMap)(item) ? item.get("resolved") : void 0;
-    return v === value2;
+    return v === value3;
   });
   return i < 0 ? ["config"] : ["config", i];
 }
@@ -32978,10 +33127,10 @@ function checkConfinement(config2, doc, lines, name) {
   const entries2 = [
     ...config2.metricsFile ? [{ keyPath: ["metrics", "file"], setting: "metrics.file", value: config2.metricsFile, out: true, file: true }] : [],
     ...config2.curves ? [{ keyPath: ["curves", "file"], setting: "curves.file", value: config2.curves.file, out: true, file: true }] : [],
-    ...config2.artifacts.map((value2, i) => ({
+    ...config2.artifacts.map((value3, i) => ({
       keyPath: ["artifacts", i],
       setting: "artifacts:",
-      value: value2,
+      value: value3,
       out: true,
       file: false
     })),
@@ -32997,10 +33146,10 @@ function checkConfinement(config2, doc, lines, name) {
           file: false
         }
       ],
-      ...d.preprocess.map((value2, j) => ({
+      ...d.preprocess.map((value3, j) => ({
         keyPath: ["data", i, "preprocess", j],
         setting: "data: preprocess",
-        value: value2,
+        value: value3,
         out: false,
         file: true
       })),
@@ -33014,17 +33163,17 @@ function checkConfinement(config2, doc, lines, name) {
         }
       ] : []
     ]),
-    ...config2.config.map((value2) => ({
-      keyPath: configEntryPath(doc, value2),
+    ...config2.config.map((value3) => ({
+      keyPath: configEntryPath(doc, value3),
       setting: "config:",
-      value: value2,
+      value: value3,
       out: false,
       file: true
     })),
-    ...config2.resolvedConfig.map((value2) => ({
-      keyPath: [...configEntryPath(doc, value2), "resolved"],
+    ...config2.resolvedConfig.map((value3) => ({
+      keyPath: [...configEntryPath(doc, value3), "resolved"],
       setting: "config: resolved",
-      value: value2,
+      value: value3,
       out: true,
       file: true
     }))
@@ -33068,8 +33217,8 @@ function locate(doc, lines, keyPath, key) {
 }
 
 // src/diagnose/run.ts
-import { rename as rename3, rm as rm4 } from "node:fs/promises";
-import path17 from "node:path";
+import { rename as rename3, rm as rm5 } from "node:fs/promises";
+import path18 from "node:path";
 
 // src/fingerprint/checkpoint.ts
 import { createHash } from "node:crypto";
@@ -33351,11 +33500,11 @@ async function readCheckpoint(python, file2, out) {
   return { content: checkpointContent(doc.leaves, doc.embeds ?? []) };
 }
 async function diffCheckpoints(python, a, b) {
-  const path31 = (f) => python.runtime.pathFor(f);
+  const path33 = (f) => python.runtime.pathFor(f);
   const r = await runPythonScript(
     python,
     CHECKPOINT_PY,
-    ["diff", path31(a.file), path31(b.file), a.out, b.out],
+    ["diff", path33(a.file), path33(b.file), a.out, b.out],
     CHECKPOINT_MARK
   );
   if (!r.ok) return { problem: r.problem };
@@ -33367,8 +33516,8 @@ async function diffCheckpoints(python, a, b) {
 }
 
 // src/train/run-seed.ts
-import { mkdir as mkdir3, rm as rm3, stat as stat2 } from "node:fs/promises";
-import path14 from "node:path";
+import { mkdir as mkdir4, rm as rm4, stat as stat2 } from "node:fs/promises";
+import path15 from "node:path";
 
 // src/fingerprint/config.ts
 var import_dotenv = __toESM(require_dist2(), 1);
@@ -33463,7 +33612,7 @@ function parseString(ctx) {
     } else if (state === 1) {
       if (c === 120 || c === 117 || c === 85) {
         let errPtr = ctx.p++ - 1;
-        let value2 = 0;
+        let value3 = 0;
         let len = c === 120 ? 2 : c === 117 ? 4 : 8;
         for (let j = 0; j < len; j++, ctx.p++) {
           let hex3 = ctx.s.charCodeAt(ctx.p);
@@ -33479,12 +33628,12 @@ function parseString(ctx) {
           );
           if (digit < 0)
             TomlError.x("invalid non-hex character in unicode escape", ctx);
-          value2 = value2 << 4 | digit;
+          value3 = value3 << 4 | digit;
         }
-        if (value2 < 0 || value2 > 1114111 || value2 >= 55296 && value2 <= 57343) {
+        if (value3 < 0 || value3 > 1114111 || value3 >= 55296 && value3 <= 57343) {
           TomlError.x("invalid unicode escape", ctx, errPtr);
         }
-        parsed += String.fromCodePoint(value2);
+        parsed += String.fromCodePoint(value3);
         sliceStart = ctx.p--;
         state = 0;
       } else if (isMultiline && (c === 32 || c === 9)) {
@@ -33650,9 +33799,9 @@ function extractValue(ctx, end) {
   let c = ctx.s.charCodeAt(ctx.p);
   if (c === 91 || c === 123) {
     ctx.d-- || TomlError.x("document contains excessively nested structures. aborting.", ctx);
-    let value2 = c === 91 ? parseArray(ctx) : parseInlineTable(ctx);
+    let value3 = c === 91 ? parseArray(ctx) : parseInlineTable(ctx);
     ctx.d++;
-    return value2;
+    return value3;
   }
   if (c === 34 || c === 39) {
     return parseString(ctx);
@@ -33947,13 +34096,13 @@ function parseInlineTable(ctx) {
       TomlError.x("trying to redefine an already defined value", ctx, errPtr);
     }
     skipVoid(ctx, true, true);
-    let value2 = extractValue(
+    let value3 = extractValue(
       ctx,
       125
       /* } */
     );
-    if (t && typeof (t[k] = value2) === "object")
-      seen.add(value2);
+    if (t && typeof (t[k] = value3) === "object")
+      seen.add(value3);
     skipVoid(ctx);
     if ((c = ctx.s.charCodeAt(ctx.p++)) === 125) {
       return res;
@@ -34706,6 +34855,15 @@ async function lfsObjectStore(root) {
   const dir = (await git(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"]))?.trim();
   return dir ? `${dir}/lfs/objects` : null;
 }
+async function uncommittedFiles(root) {
+  const [modified, untracked] = await Promise.all([
+    git(root, ["diff", "--name-only", "--relative", "--no-renames", "HEAD", "--"]),
+    git(root, ["ls-files", "--others", "--exclude-standard", "--", "."])
+  ]);
+  if (modified === null || untracked === null) return null;
+  const lines = (text) => text.split("\n").filter(Boolean).sort();
+  return { modified: lines(modified), untracked: lines(untracked) };
+}
 
 // src/fingerprint/hash-pool.ts
 import os2 from "node:os";
@@ -34859,7 +35017,7 @@ function collate(answers, n) {
     for (const [i, text] of answer.pointers) out.pointers.set(i, text);
     if (!answer.lines) continue;
     for (const line of answer.lines.split("\n")) {
-      const [index, sha2, size, stat6, fromCache] = line.split("	");
+      const [index, sha2, size, stat7, fromCache] = line.split("	");
       const i = Number(index);
       if (sha2.startsWith("!")) {
         if (!out.failure || i < out.failure.i)
@@ -34868,7 +35026,7 @@ function collate(answers, n) {
       }
       out.sha256[i] = sha2;
       out.size[i] = Number(size);
-      out.stat[i] = stat6;
+      out.stat[i] = stat7;
       out.fromCache[i] = fromCache === "1" ? 1 : 0;
     }
   }
@@ -34888,11 +35046,11 @@ function parseLfsPointer(text) {
   for (const line of lines.slice(1)) {
     const m = /^([a-z0-9.-]+) (\S.*)$/.exec(line);
     if (!m) return void 0;
-    const [, key, value2] = m;
+    const [, key, value3] = m;
     if (keys.length && keys.at(-1) >= key) return void 0;
     keys.push(key);
-    if (key === "oid") oid = /^sha256:([0-9a-f]{64})$/.exec(value2)?.[1];
-    if (key === "size" && /^\d{1,15}$/.test(value2)) size = Number(value2);
+    if (key === "oid") oid = /^sha256:([0-9a-f]{64})$/.exec(value3)?.[1];
+    if (key === "size" && /^\d{1,15}$/.test(value3)) size = Number(value3);
   }
   return oid && size !== void 0 ? { oid, size } : void 0;
 }
@@ -35201,11 +35359,119 @@ async function statSnapshot(entries2, root, external) {
   return snapshot;
 }
 
+// src/train/import-hook.ts
+import { mkdir as mkdir3, readdir as readdir2, rm as rm3, writeFile as writeFile3 } from "node:fs/promises";
+import path12 from "node:path";
+var IMPORT_HOOK_PY = String.raw`# repro-gate import hook (sitecustomize): written by repro-gate, put first on the training's
+# PYTHONPATH. At exit it records the distributions this process imported (and what they require)
+# into $REPRO_GATE_IMPORTS/<pid>.json, so package changes the training never touches are not drift.
+import os
+import sys
+
+
+def _repro_gate_norm(name):
+    return name.lower().replace("_", "-")
+
+
+def _repro_gate_write(folder):
+    try:
+        import json
+        import re
+        from importlib import metadata
+
+        if not hasattr(metadata, "packages_distributions"):
+            return  # Python < 3.10: unknown, so every package change still counts
+        stdlib = getattr(sys, "stdlib_module_names", frozenset())
+        top = {name.partition(".")[0] for name in list(sys.modules)}
+        top = sorted(t for t in top if t and t not in stdlib)
+        mapping = metadata.packages_distributions()
+        todo = [d for t in top for d in mapping.get(t, [])]
+        seen = {}
+        while todo:
+            name = todo.pop()
+            key = _repro_gate_norm(re.sub(r"[-_.]+", "-", name))
+            if key in seen:
+                continue
+            try:
+                dist = metadata.distribution(name)
+            except Exception:
+                continue
+            seen[key] = _repro_gate_norm(dist.metadata["Name"] or name)
+            for req in dist.requires or []:
+                spec, _, marker = req.partition(";")
+                if "extra" in marker:
+                    continue  # an optional extra is installed only on request
+                m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", spec)
+                if m:
+                    todo.append(m.group(1))
+        os.makedirs(folder, exist_ok=True)
+        target = os.path.join(folder, "%d.json" % os.getpid())
+        with open(target + ".tmp", "w", encoding="utf-8") as f:
+            json.dump({"modules": top, "distributions": sorted(set(seen.values()))}, f)
+        os.replace(target + ".tmp", target)
+    except Exception:
+        pass  # never break a training that is about to exit
+
+
+def _repro_gate_install():
+    here = os.path.dirname(os.path.abspath(__file__))
+    # The training sees sys.path as it would without the hook.
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
+    try:
+        import importlib.machinery
+        import importlib.util
+
+        spec = importlib.machinery.PathFinder.find_spec("sitecustomize", sys.path)
+        if spec is not None and spec.loader is not None:
+            module = importlib.util.module_from_spec(spec)
+            sys.modules["sitecustomize"] = module
+            spec.loader.exec_module(module)
+    except Exception as exc:  # as Python itself reports a failing sitecustomize, and carries on
+        print("Error in sitecustomize; set PYTHONVERBOSE for traceback:\n%s: %s" % (type(exc).__name__, exc), file=sys.stderr)
+    folder = os.environ.get("REPRO_GATE_IMPORTS")
+    if folder:
+        import atexit
+
+        atexit.register(_repro_gate_write, folder)  # registered first, so it runs after the training's own handlers
+
+
+_repro_gate_install()
+`;
+var IMPORTS_FOLDER = ".repro-gate-imports";
+async function installImportHook(dir) {
+  await mkdir3(dir, { recursive: true });
+  await writeFile3(path12.join(dir, "sitecustomize.py"), IMPORT_HOOK_PY);
+  return dir;
+}
+var importsFileSchema = external_exports.object({ distributions: external_exports.array(external_exports.string().max(200)).max(1e5) });
+async function collectImports(outDir, warn) {
+  const folder = path12.join(outDir, IMPORTS_FOLDER);
+  try {
+    const names = (await readdir2(folder).catch(() => [])).filter((n) => /^\d+\.json$/.test(n));
+    if (!names.length) return void 0;
+    const found = /* @__PURE__ */ new Set();
+    for (const name of names) {
+      const text = await readConfinedFile(folder, name, "import list", { maxBytes: 8 * 1024 * 1024 });
+      const parsed = importsFileSchema.safeParse(text === null ? void 0 : JSON.parse(text));
+      if (!parsed.success) throw new Error(`${name} is not an import list`);
+      for (const d of parsed.data.distributions) found.add(d);
+    }
+    return [...found].sort();
+  } catch (err) {
+    warn(
+      `Could not read which packages the training imported (${err.message}); every package change counts.`
+    );
+    return void 0;
+  } finally {
+    await rm3(folder, { recursive: true, force: true });
+  }
+}
+
 // src/train/launch.ts
 import { constants as constants2 } from "node:fs";
 import { access as access2 } from "node:fs/promises";
 import os3 from "node:os";
-import path12 from "node:path";
+import path13 from "node:path";
 function torchrun(d) {
   return [
     "torchrun",
@@ -35243,11 +35509,11 @@ async function resolveProgram(name, cwd, pathVar) {
     () => false
   );
   if (name.includes("/")) {
-    const p = path12.resolve(cwd, name);
+    const p = path13.resolve(cwd, name);
     return await executable(p) ? p : null;
   }
-  for (const dir of (pathVar ?? "").split(path12.delimiter).filter(Boolean)) {
-    const p = path12.join(dir, name);
+  for (const dir of (pathVar ?? "").split(path13.delimiter).filter(Boolean)) {
+    const p = path13.join(dir, name);
     if (await executable(p)) return p;
   }
   return null;
@@ -35257,21 +35523,21 @@ async function checkLaunch(config2, runtime, env, cores = os3.availableParalleli
   if (distributed && distributed["nproc-per-node"] > cores) {
     throw new GateError(
       `train.distributed.nproc-per-node is ${distributed["nproc-per-node"]}, but this machine has ${cores} CPU core${cores === 1 ? "" : "s"}: every rank is a process that needs a core of its own (with nccl, a GPU too), and more ranks than cores make the run slow and its timing-dependent results meaningless.`,
-      `Lower nproc-per-node in ${path12.basename(config2.path)} to at most ${cores}, or run the gate on a larger runner.`
+      `Lower nproc-per-node in ${path13.basename(config2.path)} to at most ${cores}, or run the gate on a larger runner.`
     );
   }
   if (!launcher || runtime.kind !== "host") return;
   const program = launcherArgv(config2.train)[0] ?? "";
   if (await resolveProgram(program, config2.root, env.PATH)) return;
   throw new GateError(
-    `train.launcher: "${program}" was not found ${program.includes("/") ? `at ${path12.resolve(config2.root, program)}` : "on the training's PATH"}, so the ranks cannot be started.`,
-    launcher === "torchrun" ? "Install PyTorch where the training runs (Debian: apt-get install python3-torch; it brings torchrun), or give its path: launcher: [/path/to/torchrun, …]." : `Install ${program}, or give its full path as the first item of train.launcher in ${path12.basename(config2.path)}.`
+    `train.launcher: "${program}" was not found ${program.includes("/") ? `at ${path13.resolve(config2.root, program)}` : "on the training's PATH"}, so the ranks cannot be started.`,
+    launcher === "torchrun" ? "Install PyTorch where the training runs (Debian: apt-get install python3-torch; it brings torchrun), or give its path: launcher: [/path/to/torchrun, …]." : `Install ${program}, or give its full path as the first item of train.launcher in ${path13.basename(config2.path)}.`
   );
 }
 
 // src/train/metrics.ts
 var import_yaml3 = __toESM(require_dist(), 1);
-import path13 from "node:path";
+import path14 from "node:path";
 
 // src/util/csv.ts
 function parseCsv(text) {
@@ -35349,36 +35615,36 @@ function lookupDotted(doc, dotted) {
   }
   return void 0;
 }
-function brief(value2) {
-  if (Array.isArray(value2)) return "a list";
-  if (value2 !== null && typeof value2 === "object") return "an object";
-  const text = JSON.stringify(value2) ?? String(value2);
+function brief(value3) {
+  if (Array.isArray(value3)) return "a list";
+  if (value3 !== null && typeof value3 === "object") return "an object";
+  const text = JSON.stringify(value3) ?? String(value3);
   return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }
 function extractMetrics(doc, names, where) {
   const values = [];
   for (const name of names) {
-    const value2 = lookupDotted(doc, name);
-    if (value2 === void 0) {
+    const value3 = lookupDotted(doc, name);
+    if (value3 === void 0) {
       const keys = doc && typeof doc === "object" ? Object.keys(doc).slice(0, 10).map((k) => k.length > 40 ? `${k.slice(0, 39)}…` : k).join(", ") : "";
       throw new GateError(
         `Metric "${name}" is missing from ${where}${keys ? ` (top-level keys: ${keys})` : ""}.`,
         "Write it from the training, or fix the metric name under metrics: in repro-gate.yml (nested keys as dotted paths, e.g. eval.accuracy)."
       );
     }
-    if (typeof value2 !== "number" || !Number.isFinite(value2)) {
-      const nonFinite = typeof value2 === "number";
+    if (typeof value3 !== "number" || !Number.isFinite(value3)) {
+      const nonFinite = typeof value3 === "number";
       throw new GateError(
-        `Metric "${name}" in ${where} is ${nonFinite ? String(value2) : brief(value2)}, not a finite number.`,
+        `Metric "${name}" in ${where} is ${nonFinite ? String(value3) : brief(value3)}, not a finite number.`,
         nonFinite ? "The training diverged or divided by zero for this seed; fix the training (a NaN metric cannot be compared)." : "Write the metric as a JSON number."
       );
     }
-    values.push([name, value2]);
+    values.push([name, value3]);
   }
   return Object.fromEntries(values);
 }
-async function readMetrics(file2, names, where, outDir = path13.dirname(file2)) {
-  const rel = path13.relative(outDir, file2);
+async function readMetrics(file2, names, where, outDir = path14.dirname(file2)) {
+  const rel = path14.relative(outDir, file2);
   let text = await readConfinedFile(outDir, rel, "metrics.file", {
     folder: "the run's output folder",
     maxBytes: METRICS_MAX_BYTES,
@@ -35386,7 +35652,7 @@ async function readMetrics(file2, names, where, outDir = path13.dirname(file2)) 
   });
   if (text === null) throw new GateError(`The training did not write ${where}.`, WRITE_HINT);
   text = text.replace(/^\uFEFF/, "");
-  const ext = path13.extname(file2).toLowerCase();
+  const ext = path14.extname(file2).toLowerCase();
   if (ext === ".jsonl" || ext === ".ndjson")
     return extractMetrics(latestRecords(parseJsonLines(text, where), names), names, where);
   if (ext === ".csv") return extractMetrics(lastCsvValues(text, names, where), names, where);
@@ -35429,11 +35695,11 @@ function latestRecords(records, names) {
   for (const name of names) {
     let best;
     for (const [i, record3] of records.entries()) {
-      const value2 = lookupDotted(record3, name);
-      if (value2 === void 0) continue;
+      const value3 = lookupDotted(record3, name);
+      if (value3 === void 0) continue;
       const step = lookupDotted(record3, "step");
       const order = typeof step === "number" && Number.isFinite(step) ? step : i - records.length;
-      if (!best || order >= best.step) best = { step: order, value: value2 };
+      if (!best || order >= best.step) best = { step: order, value: value3 };
     }
     if (best) picked.push([name, best.value]);
   }
@@ -35475,7 +35741,7 @@ var MetricPatterns = class {
     for (const re of this.regexes) {
       const groups = re.exec(line)?.groups;
       if (!groups) continue;
-      for (const [name, value2] of Object.entries(groups)) if (value2 !== void 0) this.last.set(name, value2);
+      for (const [name, value3] of Object.entries(groups)) if (value3 !== void 0) this.last.set(name, value3);
     }
   }
   /** The metrics among `names` that are groups of these patterns, or a GateError quoting the pattern of one that never matched. */
@@ -35491,14 +35757,14 @@ var MetricPatterns = class {
           "Check that the training prints the line the pattern describes (its output is in the log), or fix the pattern in repro-gate.yml."
         );
       }
-      const value2 = /^[-+]?(nan|inf(inity)?)$/i.test(text.trim()) ? Number.NaN : Number(text);
-      if (!Number.isFinite(value2)) {
+      const value3 = /^[-+]?(nan|inf(inity)?)$/i.test(text.trim()) ? Number.NaN : Number(text);
+      if (!Number.isFinite(value3)) {
         throw new GateError(
           `Metric "${name}" matched ${brief(text)} in ${where}, not a finite number.`,
           "The training diverged for this seed, or the pattern captures more than the number: capture digits only, e.g. (?<loss>[-+0-9.eE]+)."
         );
       }
-      picked.push([name, value2]);
+      picked.push([name, value3]);
     }
     return Object.fromEntries(picked);
   }
@@ -35509,7 +35775,7 @@ function substitute(argv, seed, out) {
   return argv.map((arg) => arg.replaceAll("{seed}", String(seed)).replaceAll("{out}", out));
 }
 function seedOutDir(outRoot2, seed) {
-  return path14.join(outRoot2, `seed-${seed}`);
+  return path15.join(outRoot2, `seed-${seed}`);
 }
 var QUOTED_LINE_CHARS = 300;
 function lastLines(tail) {
@@ -35518,18 +35784,29 @@ function lastLines(tail) {
 async function runSeed(ctx, seed) {
   const { config: config2, runtime, log } = ctx;
   const outDir = seedOutDir(ctx.outRoot, seed);
-  const logFile = path14.join(ctx.logDir, `seed-${seed}.log`);
-  await rm3(outDir, { recursive: true, force: true });
-  await mkdir3(outDir, { recursive: true });
-  await mkdir3(ctx.logDir, { recursive: true });
+  const logFile = path15.join(ctx.logDir, `seed-${seed}.log`);
+  await rm4(outDir, { recursive: true, force: true });
+  await mkdir4(outDir, { recursive: true });
+  await mkdir4(ctx.logDir, { recursive: true });
   const out = runtime.pathFor(outDir);
   const argv = [...launcherArgv(config2.train), ...substitute(config2.train.command, seed, out)];
   const patterns = config2.metricPatterns.length ? new MetricPatterns(config2.metricPatterns) : void 0;
   log.info(`seed ${seed}: ${argv.join(" ")}`);
+  const hook = ctx.importHook ? {
+    pythonPathFirst: ctx.importHook,
+    imports: { REPRO_GATE_IMPORTS: runtime.pathFor(path15.join(outDir, IMPORTS_FOLDER)) }
+  } : void 0;
   const result = await runtime.run({
     argv,
     cwd: config2.root,
-    env: { ...ctx.env, ...distributedEnv(config2.train), REPRO_GATE_SEED: String(seed), REPRO_GATE_OUT: out },
+    env: {
+      ...ctx.env,
+      ...distributedEnv(config2.train),
+      ...hook?.imports,
+      REPRO_GATE_SEED: String(seed),
+      REPRO_GATE_OUT: out
+    },
+    ...hook ? { pythonPathFirst: hook.pythonPathFirst } : {},
     timeoutMs: config2.train.timeout,
     outDir,
     logFile,
@@ -35570,9 +35847,10 @@ ${quoted || "    (none)"}
       `Fix the training so it succeeds when run as: ${argv.join(" ")}`
     );
   }
+  const packages = ctx.importHook ? await collectImports(outDir, (m) => log.warn(m)) : void 0;
   const metrics = await collectMetrics(ctx, seed, outDir, patterns);
   for (const artifact of config2.artifacts) {
-    const found = await stat2(path14.join(outDir, artifact)).catch(() => void 0);
+    const found = await stat2(path15.join(outDir, artifact)).catch(() => void 0);
     if (!found) {
       throw new GateError(
         `Seed ${seed}: the training did not write the artifact "${artifact}" into its output folder ${outDir}.`,
@@ -35584,14 +35862,21 @@ ${quoted || "    (none)"}
   await readCheckpoints(ctx, artifacts, outDir, out);
   const resolved = await readResolvedConfigs(config2, seed, outDir);
   log.info(`seed ${seed}: done in ${formatDuration(result.durationMs)}`);
-  return { seed, metrics, artifacts, durationMs: result.durationMs, ...resolved ? { config: resolved } : {} };
+  return {
+    seed,
+    metrics,
+    artifacts,
+    durationMs: result.durationMs,
+    ...resolved ? { config: resolved } : {},
+    ...packages ? { packages } : {}
+  };
 }
 async function collectMetrics(ctx, seed, outDir, patterns) {
   const { config: config2 } = ctx;
   const names = config2.metrics.map((m) => m.name);
   const fromOutput = patterns ? patterns.values(names, `seed ${seed}'s output`) : {};
   const rest = names.filter((n) => !Object.hasOwn(fromOutput, n));
-  const fromFile = rest.length ? await readMetrics(path14.join(outDir, config2.metricsFile), rest, `seed ${seed}'s ${config2.metricsFile}`, outDir) : {};
+  const fromFile = rest.length ? await readMetrics(path15.join(outDir, config2.metricsFile), rest, `seed ${seed}'s ${config2.metricsFile}`, outDir) : {};
   return Object.fromEntries([...Object.entries(fromOutput), ...Object.entries(fromFile)]);
 }
 async function readCheckpoints(ctx, artifacts, outDir, out) {
@@ -35604,7 +35889,7 @@ async function readCheckpoints(ctx, artifacts, outDir, out) {
   };
   for (const [name, entry] of Object.entries(artifacts)) {
     if (!CHECKPOINT_FILE.test(name)) continue;
-    const r = await readCheckpoint(python, path14.join(outDir, name), out);
+    const r = await readCheckpoint(python, path15.join(outDir, name), out);
     if ("content" in r) {
       entry.content = r.content;
       if (r.content.embedsOut.length) {
@@ -35647,7 +35932,7 @@ function note(ctx, warning) {
 import { createHash as createHash5 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
 import { open as open3, readFile as readFile3, stat as stat3 } from "node:fs/promises";
-import path15 from "node:path";
+import path16 from "node:path";
 
 // src/diagnose/compare-arrays.ts
 import { createHash as createHash3 } from "node:crypto";
@@ -35770,20 +36055,20 @@ function view(buf, dt) {
   const u8 = new Uint8Array(ab, off, data.length);
   const u16 = () => new Uint16Array(ab, off, length);
   const u32 = (n = length) => new Uint32Array(ab, off, n);
-  let value2;
+  let value3;
   let words;
   switch (d.name) {
     case "float16": {
       const w = u16();
       const t = halves();
       words = w;
-      value2 = (i) => t[w[i]];
+      value3 = (i) => t[w[i]];
       break;
     }
     case "bfloat16": {
       const w = u16();
       words = w;
-      value2 = (i) => {
+      value3 = (i) => {
         scratchU32[0] = w[i] << 16;
         return scratchF32[0];
       };
@@ -35792,67 +36077,67 @@ function view(buf, dt) {
     case "float32": {
       const f = new Float32Array(ab, off, length);
       words = u32();
-      value2 = (i) => f[i];
+      value3 = (i) => f[i];
       break;
     }
     case "float64": {
       const f = new Float64Array(ab, off, length);
       words = u32(length * 2);
-      value2 = (i) => f[i];
+      value3 = (i) => f[i];
       break;
     }
     case "int8": {
       const x = new Int8Array(ab, off, length);
       words = u8;
-      value2 = (i) => x[i];
+      value3 = (i) => x[i];
       break;
     }
     case "uint8":
       words = u8;
-      value2 = (i) => u8[i];
+      value3 = (i) => u8[i];
       break;
     case "bool":
       words = u8;
-      value2 = (i) => u8[i] ? 1 : 0;
+      value3 = (i) => u8[i] ? 1 : 0;
       break;
     case "int16": {
       const x = new Int16Array(ab, off, length);
       words = u16();
-      value2 = (i) => x[i];
+      value3 = (i) => x[i];
       break;
     }
     case "uint16": {
       const x = u16();
       words = x;
-      value2 = (i) => x[i];
+      value3 = (i) => x[i];
       break;
     }
     case "int32": {
       const x = new Int32Array(ab, off, length);
       words = u32();
-      value2 = (i) => x[i];
+      value3 = (i) => x[i];
       break;
     }
     case "uint32": {
       const x = u32();
       words = x;
-      value2 = (i) => x[i];
+      value3 = (i) => x[i];
       break;
     }
     case "int64": {
       const x = new BigInt64Array(ab, off, length);
       words = u32(length * 2);
-      value2 = (i) => Number(x[i]);
+      value3 = (i) => Number(x[i]);
       break;
     }
     case "uint64": {
       const x = new BigUint64Array(ab, off, length);
       words = u32(length * 2);
-      value2 = (i) => Number(x[i]);
+      value3 = (i) => Number(x[i]);
       break;
     }
   }
-  return { dtype: d, length, value: value2, words };
+  return { dtype: d, length, value: value3, words };
 }
 function ulpDistance(bitsA, bitsB, size) {
   const sign = size === 2 ? 32768 : 2147483648;
@@ -36106,16 +36391,16 @@ var NPY_MAX_HEADER = 1 << 20;
 function parseNpyHeader(buf) {
   if (buf.length < 10) return { needBytes: 10 };
   if (!buf.subarray(0, 6).equals(NPY_MAGIC)) throw new FormatError("not a .npy file (bad magic bytes)");
-  const major = buf[6];
+  const major2 = buf[6];
   const minor = buf[7];
-  if (major < 1 || major > 3) throw new FormatError(`unsupported .npy format version ${major}.${minor}`);
-  const lenBytes = major === 1 ? 2 : 4;
+  if (major2 < 1 || major2 > 3) throw new FormatError(`unsupported .npy format version ${major2}.${minor}`);
+  const lenBytes = major2 === 1 ? 2 : 4;
   if (buf.length < 8 + lenBytes) return { needBytes: 8 + lenBytes };
-  const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
+  const headerLen = major2 === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
   if (headerLen > NPY_MAX_HEADER) throw new FormatError(`.npy header of ${headerLen} bytes is implausibly large`);
   const dataOffset2 = 8 + lenBytes + headerLen;
   if (buf.length < dataOffset2) return { needBytes: dataOffset2 };
-  const text = buf.subarray(8 + lenBytes, dataOffset2).toString(major === 3 ? "utf8" : "latin1");
+  const text = buf.subarray(8 + lenBytes, dataOffset2).toString(major2 === 3 ? "utf8" : "latin1");
   const dict = parsePyLiteral(text);
   if (!isDict(dict)) throw new FormatError(".npy header is not a dict");
   const { descr, fortran_order: fortran, shape: shape4 } = dict;
@@ -36126,7 +36411,7 @@ function parseNpyHeader(buf) {
   const dims = shape4;
   if (typeof descr !== "string") {
     return {
-      version: `${major}.${minor}`,
+      version: `${major2}.${minor}`,
       descr: JSON.stringify(descr) ?? "?",
       dtype: null,
       unsupported: "structured dtype (record array) is not supported",
@@ -36140,7 +36425,7 @@ function parseNpyHeader(buf) {
   const count3 = dims.reduce((a, b) => a * b, 1);
   if ("unsupported" in dt) {
     return {
-      version: `${major}.${minor}`,
+      version: `${major2}.${minor}`,
       descr,
       dtype: null,
       unsupported: dt.unsupported,
@@ -36151,7 +36436,7 @@ function parseNpyHeader(buf) {
     };
   }
   return {
-    version: `${major}.${minor}`,
+    version: `${major2}.${minor}`,
     descr,
     dtype: dt,
     fortranOrder: fortran,
@@ -36171,7 +36456,7 @@ function parsePyLiteral(text) {
   const fail = (what) => {
     throw new FormatError(`bad .npy header at character ${pos}: ${what}`);
   };
-  const value2 = () => {
+  const value3 = () => {
     ws();
     const c = text[pos];
     if (c === "{") {
@@ -36183,12 +36468,12 @@ function parsePyLiteral(text) {
           pos++;
           return out;
         }
-        const k = value2();
+        const k = value3();
         if (typeof k !== "string") fail("dict key is not a string");
         ws();
         if (text[pos] !== ":") fail("expected ':'");
         pos++;
-        out[k] = value2();
+        out[k] = value3();
         ws();
         if (text[pos] === ",") pos++;
         else if (text[pos] !== "}") fail("expected ',' or '}'");
@@ -36204,7 +36489,7 @@ function parsePyLiteral(text) {
           pos++;
           return out;
         }
-        out.push(value2());
+        out.push(value3());
         ws();
         if (text[pos] === ",") pos++;
         else if (text[pos] !== close) fail(`expected ',' or '${close}'`);
@@ -36229,7 +36514,7 @@ function parsePyLiteral(text) {
     if (m[0] === "None") return null;
     return Number(m[0].replace(/L$/, ""));
   };
-  const v = value2();
+  const v = value3();
   ws();
   if (pos !== text.length) fail("trailing characters");
   return v;
@@ -36462,7 +36747,7 @@ var DEFAULT_MAX_ARRAY_BYTES = 256 * 1024 * 1024;
 var DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
 var DEFAULT_MAX_ENTRIES = 1e4;
 function formatOf(name) {
-  const ext = path15.extname(name).toLowerCase();
+  const ext = path16.extname(name).toLowerCase();
   const known = {
     ".npy": "npy",
     ".npz": "npz",
@@ -36819,12 +37104,12 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
 async function diffArtifactDirs(beforeDir, afterDir, names, options = {}) {
   const out = [];
   for (const name of names)
-    out.push(await diffArtifacts(path15.join(beforeDir, name), path15.join(afterDir, name), name, options));
+    out.push(await diffArtifacts(path16.join(beforeDir, name), path16.join(afterDir, name), name, options));
   return out;
 }
 
 // src/diagnose/curves.ts
-import path16 from "node:path";
+import path17 from "node:path";
 function flattenNumbers(v, prefix, out) {
   if (typeof v === "number") out.set(prefix, v);
   else if (v !== null && typeof v === "object" && !Array.isArray(v)) {
@@ -36891,8 +37176,8 @@ function parseCurveLog(content, opts = {}) {
   return { stepKey, series, skippedLines };
 }
 async function readCurveLog(file2, opts = {}) {
-  const root = opts.root ?? path16.dirname(file2);
-  const content = await readConfinedFile(root, path16.relative(root, file2), "curves.file", {
+  const root = opts.root ?? path17.dirname(file2);
+  const content = await readConfinedFile(root, path17.relative(root, file2), "curves.file", {
     folder: "the run's output folder",
     hint: "Have the training write its per-step log into {out}."
   });
@@ -36954,8 +37239,8 @@ function compareCurves(a, b, opts = {}) {
 }
 async function diffCurveFiles(dirA, dirB, rel, opts = {}) {
   const [a, b] = await Promise.all([
-    readCurveLog(path16.join(dirA, rel), { ...opts, root: dirA }),
-    readCurveLog(path16.join(dirB, rel), { ...opts, root: dirB })
+    readCurveLog(path17.join(dirA, rel), { ...opts, root: dirA }),
+    readCurveLog(path17.join(dirB, rel), { ...opts, root: dirB })
   ]);
   return { a, b, divergences: compareCurves(a, b, opts) };
 }
@@ -37072,16 +37357,16 @@ async function diagnose(ctx, seed) {
   const { config: config2, log } = ctx;
   let runs = 0;
   const once = async (dir, env, runConfig) => {
-    await rm4(dir, { recursive: true, force: true });
+    await rm5(dir, { recursive: true, force: true });
     const record3 = await runSeed({ ...ctx, config: runConfig, env, logDir: dir }, seed);
-    const kept = path17.join(dir, "out");
+    const kept = path18.join(dir, "out");
     await rename3(seedOutDir(ctx.outRoot, seed), kept);
     return { record: record3, kept };
   };
-  const twice = async (label, extraEnv, runConfig = config2) => {
+  const twice = async (label2, extraEnv, runConfig = config2) => {
     const env = { ...ctx.env, ...extraEnv };
-    const a = await once(path17.join(ctx.runRoot, `${label}-1`), env, runConfig);
-    const b = await once(path17.join(ctx.runRoot, `${label}-2`), env, runConfig);
+    const a = await once(path18.join(ctx.runRoot, `${label2}-1`), env, runConfig);
+    const b = await once(path18.join(ctx.runRoot, `${label2}-2`), env, runConfig);
     runs += 2;
     return { a: a.record, b: b.record, outA: a.kept, outB: b.kept };
   };
@@ -37204,8 +37489,8 @@ async function diffArtifacts2(ctx, outA, outB, differences) {
     }
     const r = await diffCheckpoints(
       python,
-      { file: path17.join(outA, name), out: "" },
-      { file: path17.join(outB, name), out: "" }
+      { file: path18.join(outA, name), out: "" },
+      { file: path18.join(outB, name), out: "" }
     );
     out.push(checkpointArtifactDiff(name, r, await diffArtifactDirs(outA, outB, [name])));
   }
@@ -37289,17 +37574,17 @@ function commandLineOptions(argv) {
     const m = OPTION.exec(argv[i] ?? "");
     if (!m) continue;
     const key = m[1] ?? "";
-    let value2;
-    if (m[2] !== void 0) value2 = m[2];
+    let value3;
+    if (m[2] !== void 0) value3 = m[2];
     else {
       const next = argv[i + 1];
       if (next !== void 0 && !next.startsWith("-")) {
-        value2 = next;
+        value3 = next;
         i++;
-      } else value2 = true;
+      } else value3 = true;
     }
-    if (typeof value2 === "string" && PLACEHOLDER.test(value2)) continue;
-    out.set(key, value2);
+    if (typeof value3 === "string" && PLACEHOLDER.test(value3)) continue;
+    out.set(key, value3);
   }
   return out;
 }
@@ -37501,12 +37786,12 @@ function diffResolvedConfigs(baseline, candidate) {
 }
 
 // src/gate/base.ts
-import path20 from "node:path";
+import path21 from "node:path";
 
 // src/gate/observe.ts
 import { createHash as createHash7 } from "node:crypto";
 import { readFile as readFile4, stat as stat4 } from "node:fs/promises";
-import path19 from "node:path";
+import path20 from "node:path";
 
 // src/diagnose/lint.ts
 var TF_PACKAGES = [
@@ -37667,13 +37952,13 @@ function diffLineage(before, after) {
   const b = new Map(Object.entries(before ?? {}));
   const a = new Map(Object.entries(after ?? {}));
   const out = [];
-  for (const path31 of sortBytes(/* @__PURE__ */ new Set([...b.keys(), ...a.keys()]))) {
-    const x = b.get(path31);
-    const y = a.get(path31);
+  for (const path33 of sortBytes(/* @__PURE__ */ new Set([...b.keys(), ...a.keys()]))) {
+    const x = b.get(path33);
+    const y = a.get(path33);
     const change = (p, q) => p === void 0 ? "added" : q === void 0 ? "removed" : "modified";
     if (x?.source !== y?.source) {
       out.push({
-        path: path31,
+        path: path33,
         change: change(x?.source, y?.source),
         before: x?.source ?? null,
         after: y?.source ?? null,
@@ -37684,7 +37969,7 @@ function diffLineage(before, after) {
     if (x?.query !== y?.query) {
       const from = x?.queryFile ?? y?.queryFile;
       out.push({
-        path: path31,
+        path: path33,
         change: change(x?.query, y?.query),
         before: x?.query === void 0 ? null : sha(x.query),
         after: y?.query === void 0 ? null : sha(y.query),
@@ -37700,7 +37985,7 @@ function diffLineage(before, after) {
       if (p === q) continue;
       const c = change(p, q);
       out.push({
-        path: path31,
+        path: path33,
         change: c,
         before: p ?? null,
         after: q ?? null,
@@ -37733,6 +38018,124 @@ function changedSince(before, after) {
     const a = after.get(p);
     if (b === a) continue;
     out.push({ path: p, change: b === void 0 ? "added" : a === void 0 ? "removed" : "modified" });
+  }
+  return out;
+}
+
+// src/drift/relevance.ts
+var major = (v) => typeof v === "string" ? v.split(".")[0] : void 0;
+var ENVIRONMENT_KEYS = [
+  { key: "image", relevant: true, why: "the container image (by digest) the training runs in" },
+  { key: "image.id", relevant: true, why: "the image's content id" },
+  { key: "runtime", relevant: true, why: "on the runner itself or in a container" },
+  { key: "os", relevant: true, why: "OS release: the C and maths libraries" },
+  { key: "arch", relevant: true, why: "machine architecture" },
+  { key: "kernel", relevant: false, why: "kernel build string: hosts are patched without changing numerics" },
+  {
+    key: "cpu.isa",
+    // Added only against a baseline recorded before the probe knew it: nothing to compare yet.
+    relevant: (e) => e.change !== "added",
+    why: "vector and FMA instructions (AVX-512, FMA, …) that BLAS and compilers dispatch on"
+  },
+  {
+    key: "cpu.model",
+    // With the same instruction-set flags on both sides, the model name alone changes no numbers.
+    relevant: (_e, { before, after }) => before["cpu.isa"] === void 0 || after["cpu.isa"] === void 0 || before["cpu.isa"] !== after["cpu.isa"],
+    why: "CPU model name: noise when cpu.isa is recorded and equal on both sides"
+  },
+  { key: "cpu.count", relevant: true, why: "the default BLAS/OpenMP thread count, hence the order of reductions" },
+  { key: "python", relevant: true, why: "whether the training's Python could be fingerprinted at all" },
+  { key: "python.version", relevant: true, why: "the interpreter" },
+  { key: "python.implementation", relevant: true, why: "the interpreter" },
+  {
+    key: "package.*",
+    relevant: true,
+    why: "an installed distribution (noise when the training is known not to import it)"
+  },
+  { key: "package.error", relevant: false, why: "why the probe could not list packages: a message, not a version" },
+  { key: "blas", relevant: true, why: "the BLAS/LAPACK build NumPy uses" },
+  { key: "torch.cuda", relevant: true, why: "the CUDA version PyTorch was built with" },
+  { key: "torch.cudnn", relevant: true, why: "cuDNN version" },
+  { key: "torch.cuda_available", relevant: true, why: "GPU or CPU kernels" },
+  { key: "torch.gpu_count", relevant: true, why: "GPUs visible to PyTorch" },
+  { key: "gpu.count", relevant: true, why: "GPUs on the machine" },
+  { key: "gpu.*.name", relevant: true, why: "GPU model" },
+  { key: "gpu.*.memory", relevant: false, why: "GPU memory total: the same model reports a driver-dependent figure" },
+  { key: "gpu.driver", relevant: true, why: "NVIDIA driver" },
+  { key: "cuda.driver_api", relevant: true, why: "the CUDA version the driver supports" },
+  {
+    key: "env.*",
+    relevant: true,
+    why: "a determinism or threading variable (PYTHONHASHSEED, CUBLAS_WORKSPACE_CONFIG, OMP_NUM_THREADS, …)"
+  },
+  { key: "distributed.*", relevant: true, why: "distributed training: world size, backend, NCCL settings" },
+  {
+    key: "repro-gate.version",
+    // Comparison rules change only in a major release; a minor or patch upgrade is not drift.
+    relevant: (e) => major(e.before) !== major(e.after),
+    why: "repro-gate's own version: relevant when the major version (its comparison rules) changes"
+  }
+];
+function globRegExp(glob) {
+  return new RegExp(
+    `^${glob.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`
+  );
+}
+var ROWS = ENVIRONMENT_KEYS.map((row) => ({ ...row, re: globRegExp(row.key) }));
+function rowFor(key) {
+  let best;
+  for (const row of ROWS) {
+    if (!row.re.test(key)) continue;
+    if (!best || specificity(row.key) > specificity(best.key)) best = row;
+  }
+  return best;
+}
+function specificity(pattern) {
+  return pattern.includes("*") ? pattern.replaceAll("*", "").length : Number.MAX_SAFE_INTEGER;
+}
+function checkIgnore(ignore, configName) {
+  for (const [i, entry] of ignore.entries()) {
+    const re = globRegExp(entry);
+    if (ROWS.some((row) => row.re.test(entry) || re.test(row.key))) continue;
+    throw new GateError(
+      `${configName}: drift.ignore[${i}]: ${JSON.stringify(entry)} is not an environment fingerprint key.`,
+      `Use a key or a glob over the known keys: ${ENVIRONMENT_KEYS.map((r) => r.key).join(", ")}.`
+    );
+  }
+}
+function classifyEnvironment(input2) {
+  const ignore = input2.policy.ignore.map(globRegExp);
+  const out = { relevant: [], noise: [] };
+  for (const e of input2.changes) {
+    if (ignore.some((re) => re.test(e.key))) {
+      out.noise.push({ ...e, reason: "ignored" });
+      continue;
+    }
+    const reason = noiseReason(e, input2);
+    if (reason && input2.policy["fail-on"] === "relevant") out.noise.push({ ...e, reason });
+    else out.relevant.push(e);
+  }
+  return out;
+}
+function noiseReason(e, input2) {
+  const row = rowFor(e.key);
+  if (!row) return void 0;
+  const relevant = typeof row.relevant === "function" ? row.relevant(e, input2) : row.relevant;
+  if (!relevant) return "host";
+  if (row.key === "package.*" && input2.imported && !input2.imported.has(e.key.slice("package.".length)))
+    return "not-imported";
+  return void 0;
+}
+function importedPackages(runs) {
+  if (!runs.length || runs.some((r) => r.packages === void 0)) return null;
+  return new Set(runs.flatMap((r) => r.packages ?? []));
+}
+function resultFacts(env) {
+  const out = {};
+  for (const [key, value3] of Object.entries(env)) {
+    if (rowFor(key)?.relevant === false) continue;
+    if (key === "cpu.model" && env["cpu.isa"] !== void 0) continue;
+    Object.defineProperty(out, key, { value: value3, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
@@ -37806,8 +38209,8 @@ var DETERMINISM_VARS = [
 function trainingEnv(runnerEnv, env) {
   const passed = {};
   for (const name of PASSTHROUGH_VARS) {
-    const value2 = runnerEnv[name];
-    if (value2 !== void 0) passed[name] = value2;
+    const value3 = runnerEnv[name];
+    if (value3 !== void 0) passed[name] = value3;
   }
   return { ...passed, ...env };
 }
@@ -37888,10 +38291,29 @@ def cpu_model():
         pass
     return platform.processor()
 
+# Instruction-set flags that change which kernels BLAS and compilers pick, hence the numbers; the
+# model name beside them is noise when these are equal.
+NUMERIC_ISA = {
+    "sse4_1", "sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512dq", "avx512bw", "avx512vl",
+    "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_int8", "amx_tile",
+    "asimd", "asimdhp", "fphp", "sve", "sve2", "bf16", "i8mm",
+}
+
+def cpu_isa():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags") or line.startswith("Features"):
+                    return " ".join(sorted(set(line.split(":", 1)[1].split()) & NUMERIC_ISA))
+    except OSError:
+        pass
+    return None
+
 put("os", os_release())
 put("kernel", platform.release())
 put("arch", platform.machine())
 put("cpu.model", cpu_model())
+put("cpu.isa", cpu_isa())
 put("cpu.count", os.cpu_count())
 put("python.version", platform.python_version())
 put("python.implementation", platform.python_implementation())
@@ -38001,7 +38423,7 @@ async function probeEnvironment(runtime, opts) {
 
 // src/fingerprint/lineage.ts
 import { realpath as realpath5 } from "node:fs/promises";
-import path18 from "node:path";
+import path19 from "node:path";
 async function fingerprintLineage(entries2, root, warn) {
   const out = [];
   for (const d of entries2) {
@@ -38022,10 +38444,10 @@ async function fingerprintLineage(entries2, root, warn) {
   return out.length ? Object.fromEntries(out) : void 0;
 }
 async function readQuery(root, entry, file2) {
-  const abs = path18.resolve(root, file2);
+  const abs = path19.resolve(root, file2);
   const real = await realpath5(abs).catch(() => void 0);
   const realRoot = await realpath5(root);
-  if (real !== void 0 && (!isWithin(realRoot, real) || path18.relative(realRoot, real).split(path18.sep).includes(".git")))
+  if (real !== void 0 && (!isWithin(realRoot, real) || path19.relative(realRoot, real).split(path19.sep).includes(".git")))
     throw new GateError(
       `The query file ${file2} of data: entry "${entry}" resolves to ${real}, outside the project's own files; it is not read.`,
       "Query text is shown in reports: keep the query file in the repository itself (a symlink to a file elsewhere is not followed)."
@@ -38107,15 +38529,32 @@ function settingsOf(config2) {
     )
   };
 }
-async function driftSince(s, baseline, now) {
+async function driftSince(s, baseline, now, candidate = []) {
   const { config: config2 } = s;
+  const before = baseline.fingerprints.environment;
+  const after = now.environment;
+  const imported = importedPackages([...baseline.runs, ...candidate]);
+  const environment = classifyEnvironment({
+    changes: diffEnvironment(before, after),
+    before,
+    after,
+    policy: config2.drift,
+    imported
+  });
+  if (imported === null && environment.relevant.some((e) => e.key.startsWith("package."))) {
+    s.notes.push({
+      code: "imports-unknown",
+      message: "Every package change counts: which packages the training imports is not recorded (it is not Python, its Python is older than 3.10, or repro-gate's import hook did not run for every seed). Re-record the baseline with this version of repro-gate to count only the packages it imports."
+    });
+  }
   const drift2 = {
     data: diffData(baseline.fingerprints.data, now.data),
     config: diffConfig(baseline.fingerprints.config, now.config),
-    environment: diffEnvironment(baseline.fingerprints.environment, now.environment)
+    environment: environment.relevant,
+    ...environment.noise.length ? { noise: environment.noise } : {}
   };
   if (baseline.commit) await describeDataChanges(config2, baseline.commit, drift2.data);
-  const configName = toPosix(path19.relative(config2.root, config2.path));
+  const configName = toPosix(path20.relative(config2.root, config2.path));
   drift2.config.unshift(...diffSettings(baseline.settings, settingsOf(config2), configName));
   return drift2;
 }
@@ -38123,7 +38562,7 @@ async function codeChangesSince(s, commit) {
   const { config: config2 } = s;
   const changed = await changedFilesSince(config2.root, commit);
   if (changed === null) return null;
-  const ownConfig = toPosix(path19.relative(config2.root, config2.path));
+  const ownConfig = toPosix(path20.relative(config2.root, config2.path));
   const lineageFiles = config2.dataEntries.flatMap((d) => [
     ...d.preprocess,
     ...typeof d.query === "object" ? [d.query.file] : []
@@ -38135,8 +38574,8 @@ async function codeChangesSince(s, commit) {
 }
 var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 async function describeDataChanges(config2, commit, data) {
-  for (const entry of data.filter((d) => d.change === "modified" && !d.lineage && !path19.isAbsolute(d.path)).slice(0, 20)) {
-    const file2 = path19.join(config2.root, entry.path);
+  for (const entry of data.filter((d) => d.change === "modified" && !d.lineage && !path20.isAbsolute(d.path)).slice(0, 20)) {
+    const file2 = path20.join(config2.root, entry.path);
     const size = (await stat4(file2).catch(() => void 0))?.size ?? Infinity;
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
@@ -38182,7 +38621,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
       "Check out with full history (actions/checkout with fetch-depth: 0)."
     );
   }
-  const configRel = toPosix(path20.relative(config2.root, config2.path));
+  const configRel = toPosix(path21.relative(config2.root, config2.path));
   const configText = await fileAtCommit(config2.root, commit, configRel);
   let baseConfig = null;
   if (configText !== null) {
@@ -38193,7 +38632,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
     }
   }
   const baselineRel = toPosix(
-    path20.relative(config2.root, baseConfig ? path20.resolve(config2.root, baseConfig.baseline) : baselinePath)
+    path21.relative(config2.root, baseConfig ? path21.resolve(config2.root, baseConfig.baseline) : baselinePath)
   );
   const baselineText = await fileAtCommit(config2.root, commit, baselineRel);
   const baseline = baselineText === null ? null : parseBaseline(baselineText, `${baselineRel} at ${shortHash(commit)}`);
@@ -38240,6 +38679,149 @@ function compareWithBase(base2, head, candidate) {
     if (err instanceof GateError) return inconclusive(err.message);
     throw err;
   }
+}
+
+// src/gate/history.ts
+import { createHash as createHash8 } from "node:crypto";
+import { appendFile, mkdir as mkdir5, open as open4, readFile as readFile5, stat as stat5, writeFile as writeFile4 } from "node:fs/promises";
+import path22 from "node:path";
+
+// src/history/decay.ts
+function slowDecay(lines, k) {
+  const last = lines.filter((l) => l.command === "check").slice(-k);
+  if (last.length < k) return [];
+  const names = Object.keys(last[last.length - 1]?.metrics ?? {});
+  const out = [];
+  for (const name of names) {
+    const points = last.flatMap((l) => Object.hasOwn(l.metrics, name) ? [l.metrics[name]] : []);
+    const edgeNow = points[points.length - 1];
+    if (points.length < k || !edgeNow) continue;
+    const means = points.map((p) => p?.mean ?? Number.NaN);
+    const steps = means.slice(1).map((m, i) => m - (means[i] ?? Number.NaN));
+    const falling = steps.every((d) => d < 0) && typeof edgeNow.lower === "number";
+    const rising = steps.every((d) => d > 0) && typeof edgeNow.upper === "number";
+    if (!falling && !rising) continue;
+    const edge = (falling ? edgeNow.lower : edgeNow.upper) ?? Number.NaN;
+    out.push(
+      `${name} ${falling ? "fell" : "rose"} in each of the last ${k} runs: ${num(means[0])} → ${num(means[means.length - 1])}, margin edge ${num(edge)}.`
+    );
+  }
+  return out;
+}
+
+// src/history/lines.ts
+function parseHistory(text, file2) {
+  const out = { lines: [], skipped: [] };
+  for (const [i, raw] of text.split("\n").entries()) {
+    if (!raw.trim()) continue;
+    const where = `${file2} line ${i + 1}`;
+    let doc;
+    try {
+      doc = JSON.parse(raw);
+    } catch {
+      out.skipped.push(`${where} skipped: not valid JSON (cut short?)`);
+      continue;
+    }
+    const v = doc?.v;
+    if (v !== HISTORY_LINE_VERSION) {
+      out.skipped.push(
+        `${where} skipped: history line version ${JSON.stringify(v)}, this repro-gate reads ${HISTORY_LINE_VERSION}`
+      );
+      continue;
+    }
+    const parsed = historyLineSchema.safeParse(doc);
+    if (!parsed.success) {
+      const issue2 = parsed.error.issues[0];
+      out.skipped.push(`${where} skipped: ${issue2?.path.join(".") || "line"}: ${issue2?.message ?? "invalid"}`);
+      continue;
+    }
+    out.lines.push(parsed.data);
+  }
+  return out;
+}
+function lineFromReport(report, environment, time3) {
+  if (report.command === "drift") return null;
+  const metrics = {};
+  const entries2 = report.command === "record" ? (report.recorded ?? []).map((m) => [m.name, { mean: m.mean, sd: m.sd, n: m.n }]) : report.metrics.map((m) => {
+    const edge = (bound2) => bound2 === null ? null : m.baseline.mean + bound2;
+    const edges = m.margin === null ? {} : { lower: edge(m.lower), upper: edge(m.upper) };
+    return [m.name, { ...m.candidate, ...edges }];
+  });
+  if (!entries2.length) return null;
+  Object.assign(metrics, Object.fromEntries(entries2));
+  return {
+    v: HISTORY_LINE_VERSION,
+    time: time3.toISOString(),
+    commit: report.commit,
+    command: report.command,
+    verdict: report.verdict,
+    metrics,
+    environment
+  };
+}
+
+// src/gate/history.ts
+function environmentDigest(env) {
+  const sorted = Object.entries(env).sort((a, b) => compareBytes(a[0], b[0]));
+  return createHash8("sha256").update(JSON.stringify(sorted)).digest("hex");
+}
+async function readHistory(config2) {
+  const rel = config2.history?.file ?? "";
+  if (!config2.history) return { file: rel, lines: [], skipped: [] };
+  const text = await readConfinedFile(config2.root, rel, "history.file", {
+    folder: "the project",
+    hint: "Keep history.file inside the project (default .repro-gate/history.jsonl)."
+  });
+  return { file: rel, ...parseHistory(text ?? "", rel) };
+}
+async function withHistory(config2, report, env, append, log) {
+  if (!config2.history) return report;
+  const history = await readHistory(config2);
+  for (const line2 of history.skipped) log.warn(line2);
+  const warnings = [...report.warnings];
+  if (history.skipped.length)
+    warnings.push({
+      code: "history-skipped",
+      message: `${plural2(history.skipped.length, "line")} of ${history.file} could not be read and ${history.skipped.length === 1 ? "was" : "were"} skipped: ${history.skipped[0]}${history.skipped.length > 1 ? ", …" : ""}.`
+    });
+  const line = lineFromReport(report, environmentDigest(env), /* @__PURE__ */ new Date());
+  const lines = line ? [...history.lines, line] : history.lines;
+  if (line && append) {
+    const file2 = path22.join(config2.root, history.file);
+    await mkdir5(path22.dirname(file2), { recursive: true });
+    const existing = await readFile5(file2, "utf8").catch(() => "");
+    await appendFile(file2, `${existing && !existing.endsWith("\n") ? "\n" : ""}${JSON.stringify(line)}
+`);
+  }
+  for (const message of slowDecay(lines, config2.history.decay)) {
+    log.warn(message);
+    warnings.push({ code: "slow-decay", message });
+  }
+  return { ...report, warnings, ...lines.length ? { history: lines.slice(-config2.history.runs) } : {} };
+}
+async function showHistory(req) {
+  const config2 = await loadConfig(req.configPath, req.cwd);
+  if (!config2.history)
+    throw new GateError(
+      `${path22.basename(config2.path)} keeps no metrics history.`,
+      "Add history: {file: .repro-gate/history.jsonl} to it; check and record then append one line per run."
+    );
+  const history = await readHistory(config2);
+  let runs = history.lines;
+  if (req.metric !== void 0) {
+    const metric = req.metric;
+    const known = [...new Set(runs.flatMap((l) => Object.keys(l.metrics)))];
+    if (!known.includes(metric))
+      throw new GateError(
+        `No run in ${history.file} has a metric "${metric}".`,
+        known.length ? `Use one of: ${known.join(", ")}.` : "Run check or record first: the history is empty."
+      );
+    runs = runs.flatMap((l) => {
+      const point = Object.hasOwn(l.metrics, metric) ? l.metrics[metric] : void 0;
+      return point ? [{ ...l, metrics: Object.fromEntries([[metric, point]]) }] : [];
+    });
+  }
+  return { file: history.file, runs, skipped: history.skipped, warnings: slowDecay(runs, config2.history.decay) };
 }
 
 // src/gate/report.ts
@@ -38333,12 +38915,12 @@ function cacheSentence(cache2) {
 
 // src/gate/run-cache.ts
 var import_picomatch = __toESM(require_picomatch2(), 1);
-import path21 from "node:path";
+import path23 from "node:path";
 
 // src/util/canonical-json.ts
-import { createHash as createHash8 } from "node:crypto";
-function canonicalJson(value2) {
-  return JSON.stringify(value2, (_key, v) => {
+import { createHash as createHash9 } from "node:crypto";
+function canonicalJson(value3) {
+  return JSON.stringify(value3, (_key, v) => {
     if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
     const sorted = {};
     for (const k of Object.keys(v).sort()) {
@@ -38353,7 +38935,7 @@ function canonicalJson(value2) {
   });
 }
 function sha256Hex(text) {
-  return createHash8("sha256").update(text).digest("hex");
+  return createHash9("sha256").update(text).digest("hex");
 }
 
 // src/cache/key.ts
@@ -38416,7 +38998,7 @@ var runCacheEntrySchema = external_exports.object({
 // src/gate/run-cache.ts
 function notCode(s) {
   const { config: config2 } = s;
-  const own2 = [s.baselineName, toPosix(path21.relative(config2.root, config2.path)), ".repro-gate/"];
+  const own2 = [s.baselineName, toPosix(path23.relative(config2.root, config2.path)), ".repro-gate/"];
   const data = config2.data.map((d) => d.replace(/^\.\//, "").replace(/\/+$/, ""));
   const ignored = config2.cache.ignore.length ? (0, import_picomatch.default)(config2.cache.ignore, { dot: true }) : () => false;
   return (rel) => own2.some((p) => p.endsWith("/") ? rel.startsWith(p) : rel === p) || data.some((d) => rel === d || rel.startsWith(`${d}/`)) || ignored(rel);
@@ -38431,7 +39013,10 @@ async function openSeedCache(s, fingerprints, commit, use) {
     s.log.info("Training every seed: the run cache needs a git checkout to know the code by.");
     return void 0;
   }
-  const key = runKey(runKeyParts({ config: s.config, code: code.sha256, fingerprints, toolVersion: TOOL_VERSION }));
+  const keyed = { ...fingerprints, environment: resultFacts(fingerprints.environment) };
+  const key = runKey(
+    runKeyParts({ config: s.config, code: code.sha256, fingerprints: keyed, toolVersion: TOOL_VERSION })
+  );
   return { store: s.runCache, key, reuse: use === "reuse", commit, reused: [], trained: [] };
 }
 async function cachedRun(c, s, seed) {
@@ -38493,9 +39078,9 @@ function cacheUse(c) {
 }
 
 // src/gate/seed-runs.ts
-import { mkdir as mkdir4, readFile as readFile5, writeFile as writeFile3 } from "node:fs/promises";
+import { mkdir as mkdir6, readFile as readFile6, writeFile as writeFile5 } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import path22 from "node:path";
+import path24 from "node:path";
 
 // src/fingerprint/gpus.ts
 import { execFile as execFile2 } from "node:child_process";
@@ -38611,12 +39196,15 @@ function estimate(ms) {
 
 // src/gate/seed-runs.ts
 function runsDir(s, verb) {
-  return path22.join(s.stateDir, "runs", verb);
+  return path24.join(s.stateDir, "runs", verb);
 }
 function outRoot(s) {
-  return path22.join(s.stateDir, "out");
+  return path24.join(s.stateDir, "out");
 }
-function seedContext(s, verb, warnings, slot) {
+function importHookDir(s) {
+  return path24.join(outRoot(s), "import-hook");
+}
+function seedContext(s, verb, warnings, importHook, slot) {
   let env = s.env;
   if (slot) {
     const threads = String(slotThreads(slot));
@@ -38631,30 +39219,31 @@ function seedContext(s, verb, warnings, slot) {
     outRoot: outRoot(s),
     logDir: runsDir(s, verb),
     warnings,
-    slot
+    slot,
+    ...importHook ? { importHook } : {}
   };
 }
 var REUSED_LOG_HEADER = "# repro-gate: this seed was reused from the run cache, not trained; the original run's last lines:";
 var LOG_TAIL_LINES = 50;
 async function logTail(file2) {
-  const text = await readFile5(file2, "utf8").catch(() => "");
+  const text = await readFile6(file2, "utf8").catch(() => "");
   return text.split("\n").filter(Boolean).slice(-LOG_TAIL_LINES).map((l) => l.slice(0, 2e3));
 }
 function keepNotes(s, found) {
   for (const w of found) if (!s.notes.some((n) => n.message === w.message)) s.notes.push(w);
 }
-async function oneSeed(s, verb, seed, cache2, slot) {
-  const logFile = path22.join(runsDir(s, verb), `seed-${seed}.log`);
+async function oneSeed(s, verb, seed, cache2, importHook, slot) {
+  const logFile = path24.join(runsDir(s, verb), `seed-${seed}.log`);
   const hit = cache2 && await cachedRun(cache2, s, seed);
   if (hit) {
     cache2.reused.push(seed);
     keepNotes(s, hit.notes);
-    await mkdir4(path22.dirname(logFile), { recursive: true });
-    await writeFile3(logFile, [REUSED_LOG_HEADER, ...hit.logTail, ""].join("\n"));
+    await mkdir6(path24.dirname(logFile), { recursive: true });
+    await writeFile5(logFile, [REUSED_LOG_HEADER, ...hit.logTail, ""].join("\n"));
     return hit.run;
   }
   const notes = [];
-  const run = await runSeed(seedContext(s, verb, notes, slot), seed);
+  const run = await runSeed(seedContext(s, verb, notes, importHook, slot), seed);
   keepNotes(s, notes);
   if (cache2) {
     cache2.trained.push(seed);
@@ -38664,6 +39253,7 @@ async function oneSeed(s, verb, seed, cache2, slot) {
 }
 async function seedRuns(s, verb, seeds, opts = {}) {
   const { cache: cache2 } = opts;
+  const importHook = await installImportHook(importHookDir(s));
   const stage = opts.stage ?? { before: 0, total: seeds.length };
   const parallel = Math.min(s.config.train.parallel, seeds.length);
   const progress = new SeedProgress(stage.total, Date.now(), Math.max(parallel, 1), stage.before);
@@ -38673,7 +39263,7 @@ async function seedRuns(s, verb, seeds, opts = {}) {
   const one = async (seed, slot) => {
     progress.start(seed, Date.now());
     show2();
-    const run = () => oneSeed(s, verb, seed, cache2, slot);
+    const run = () => oneSeed(s, verb, seed, cache2, importHook, slot);
     const record3 = await (s.log.group && parallel < 2 ? s.log.group(`repro-gate ${verb}: seed ${seed}`, run) : run());
     progress.finish(seed, Date.now());
     show2();
@@ -38725,13 +39315,13 @@ function preflight(s) {
 }
 
 // src/gate/session.ts
-import { mkdir as mkdir6, writeFile as writeFile5 } from "node:fs/promises";
-import path28 from "node:path";
+import { mkdir as mkdir8, writeFile as writeFile7 } from "node:fs/promises";
+import path30 from "node:path";
 
 // src/cache/local.ts
 import { randomBytes } from "node:crypto";
-import { mkdir as mkdir5, readdir as readdir2, readFile as readFile6, rename as rename4, stat as stat5, unlink, utimes, writeFile as writeFile4 } from "node:fs/promises";
-import path23 from "node:path";
+import { mkdir as mkdir7, readdir as readdir3, readFile as readFile7, rename as rename4, stat as stat6, unlink, utimes, writeFile as writeFile6 } from "node:fs/promises";
+import path25 from "node:path";
 var KEY = /^[0-9a-f]{64}$/;
 var LOCAL_CACHE_MAX_BYTES = 64 * 1024 * 1024;
 var MAX_ENTRY_BYTES = 16 * 1024 * 1024;
@@ -38745,21 +39335,21 @@ var LocalRunCache = class {
   kind = "local";
   file(key) {
     if (!KEY.test(key)) throw new Error(`not a run-cache key: ${key}`);
-    return path23.join(this.dir, `${key}.json`);
+    return path25.join(this.dir, `${key}.json`);
   }
   async get(key) {
     const file2 = this.file(key);
-    const info = await stat5(file2).catch(() => void 0);
+    const info = await stat6(file2).catch(() => void 0);
     if (!info?.isFile() || info.size > MAX_ENTRY_BYTES) return void 0;
-    const text = await readFile6(file2, "utf8").catch(() => void 0);
+    const text = await readFile7(file2, "utf8").catch(() => void 0);
     if (text !== void 0) await utimes(file2, /* @__PURE__ */ new Date(), /* @__PURE__ */ new Date()).catch(() => void 0);
     return text;
   }
   async put(key, text) {
     try {
-      await mkdir5(this.dir, { recursive: true });
-      const tmp = path23.join(this.dir, `.${key}.${randomBytes(4).toString("hex")}.tmp`);
-      await writeFile4(tmp, text);
+      await mkdir7(this.dir, { recursive: true });
+      const tmp = path25.join(this.dir, `.${key}.${randomBytes(4).toString("hex")}.tmp`);
+      await writeFile6(tmp, text);
       await rename4(tmp, this.file(key));
       await this.evict();
       return void 0;
@@ -38769,33 +39359,33 @@ var LocalRunCache = class {
   }
   /** Removes the least recently used entries until the folder fits the cap. */
   async evict() {
-    const names = (await readdir2(this.dir)).filter((n) => n.endsWith(".json"));
+    const names = (await readdir3(this.dir)).filter((n) => n.endsWith(".json"));
     const entries2 = await Promise.all(
       names.map(async (n) => {
-        const info = await stat5(path23.join(this.dir, n)).catch(() => void 0);
+        const info = await stat6(path25.join(this.dir, n)).catch(() => void 0);
         return { n, size: info?.size ?? 0, used: info?.mtimeMs ?? 0 };
       })
     );
     let total = entries2.reduce((a, e) => a + e.size, 0);
     for (const e of entries2.sort((a, b) => a.used - b.used)) {
       if (total <= this.maxBytes) break;
-      await unlink(path23.join(this.dir, e.n)).catch(() => void 0);
+      await unlink(path25.join(this.dir, e.n)).catch(() => void 0);
       total -= e.size;
     }
   }
 };
 
 // src/runtime/create.ts
-import path26 from "node:path";
+import path28 from "node:path";
 
 // src/runtime/container.ts
-import { createHash as createHash9, randomBytes as randomBytes2 } from "node:crypto";
-import path25 from "node:path";
+import { createHash as createHash10, randomBytes as randomBytes2 } from "node:crypto";
+import path27 from "node:path";
 
 // src/runtime/process.ts
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { rm as rm6 } from "node:fs/promises";
+import { rm as rm7 } from "node:fs/promises";
 
 // src/runtime/cancel.ts
 var stoppers = /* @__PURE__ */ new Set();
@@ -38887,15 +39477,15 @@ var LineSplitter = class {
 
 // src/runtime/process-table.ts
 import { existsSync, mkdirSync, readFileSync as readFileSync2, writeFileSync } from "node:fs";
-import { readdir as readdir3, readFile as readFile7, rm as rm5 } from "node:fs/promises";
-import path24 from "node:path";
+import { readdir as readdir4, readFile as readFile8, rm as rm6 } from "node:fs/promises";
+import path26 from "node:path";
 
 // src/runtime/process-tree.ts
 import { readdirSync, readFileSync } from "node:fs";
 function procStat(pid) {
   try {
-    const stat6 = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat6.slice(stat6.lastIndexOf(")") + 2).split(" ");
+    const stat7 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat7.slice(stat7.lastIndexOf(")") + 2).split(" ");
     if (fields[0] === "Z" || fields[19] === void 0) return null;
     return { ppid: Number(fields[1]), pgid: Number(fields[2]), started: fields[19] };
   } catch {
@@ -39005,8 +39595,8 @@ function groupExists(pgid) {
 }
 function recordGroup(dir, pgid, program) {
   mkdirSync(dir, { recursive: true });
-  const file2 = path24.join(dir, `${pgid}.json`);
-  const record3 = { pgid, started: startTime(pgid), program: path24.basename(program) };
+  const file2 = path26.join(dir, `${pgid}.json`);
+  const record3 = { pgid, started: startTime(pgid), program: path26.basename(program) };
   writeFileSync(file2, JSON.stringify(record3));
   return file2;
 }
@@ -39018,12 +39608,12 @@ function recordMembers(file2, members2) {
   }
 }
 async function reapGroups(dir) {
-  const names = await readdir3(dir).catch(() => []);
+  const names = await readdir4(dir).catch(() => []);
   const stopped = [];
   for (const name of names.filter((n) => n.endsWith(".json"))) {
-    const file2 = path24.join(dir, name);
+    const file2 = path26.join(dir, name);
     try {
-      const r = JSON.parse(await readFile7(file2, "utf8"));
+      const r = JSON.parse(await readFile8(file2, "utf8"));
       const pgid = r.pgid;
       if (typeof pgid === "number" && pgid > 1 && r.started && isSameGroup(pgid, r.started)) {
         process.kill(-pgid, "SIGKILL");
@@ -39041,7 +39631,7 @@ async function reapGroups(dir) {
       if (members2.length) stopped.push(`${members2.length} process(es) it had started in sessions of their own`);
     } catch {
     }
-    await rm5(file2, { force: true });
+    await rm6(file2, { force: true });
   }
   return stopped;
 }
@@ -39152,7 +39742,7 @@ function runProcess(spec) {
       for (const s of splitters) s.end();
       if (spawnError) emit(`repro-gate: could not start ${program}: ${spawnError.message}`);
       const file2 = await groupFile;
-      if (file2) await rm6(file2, { force: true });
+      if (file2) await rm7(file2, { force: true });
       await stopping?.catch(() => void 0);
       await new Promise((res) => log ? log.end(res) : res());
       const cancelled2 = cancelledBy();
@@ -39187,6 +39777,11 @@ function runProcess(spec) {
   });
 }
 
+// src/runtime/types.ts
+function prependPythonPath(first, existing) {
+  return existing ? `${first}:${existing}` : first;
+}
+
 // src/runtime/container.ts
 var WORKSPACE = "/workspace";
 var OUTSIDE = "/mnt/repro-gate";
@@ -39217,12 +39812,12 @@ var ContainerRuntime = class {
     this.log = log;
     this.docker = opts.docker ?? "docker";
     this.groupsDir = opts.groupsDir;
-    this.project = createHash9("sha256").update(path25.resolve(config2.root)).digest("hex").slice(0, 16);
+    this.project = createHash10("sha256").update(path27.resolve(config2.root)).digest("hex").slice(0, 16);
     const runner = opts.runnerEnv ?? process.env;
     this.clientEnv = Object.fromEntries(
       DOCKER_CLIENT_VARS.flatMap((k) => {
-        const value2 = runner[k];
-        return value2 === void 0 ? [] : [[k, value2]];
+        const value3 = runner[k];
+        return value3 === void 0 ? [] : [[k, value3]];
       })
     );
   }
@@ -39236,6 +39831,8 @@ var ContainerRuntime = class {
   project;
   groupsDir;
   imageId = "";
+  /** The image's own PYTHONPATH (its ENV), kept behind the import hook's folder. */
+  imagePythonPath;
   count = 0;
   async prepare() {
     await this.checkEngine();
@@ -39246,6 +39843,7 @@ var ContainerRuntime = class {
       );
     }
     this.imageId = await this.ensureImage();
+    this.imagePythonPath = await this.imageEnv("PYTHONPATH");
     await this.reapLeftovers();
   }
   /** Containers of this project still there from a gate that was killed (the caller holds the project lock). */
@@ -39258,13 +39856,20 @@ var ContainerRuntime = class {
     await this.remove(ids);
   }
   pathFor(hostPath) {
-    const rel = path25.relative(this.config.root, hostPath);
+    const rel = path27.relative(this.config.root, hostPath);
     if (rel === "") return WORKSPACE;
-    if (!rel.startsWith("..") && !path25.isAbsolute(rel)) return path25.posix.join(WORKSPACE, ...rel.split(path25.sep));
-    return path25.posix.join(OUTSIDE, ...path25.resolve(hostPath).split(path25.sep));
+    if (!rel.startsWith("..") && !path27.isAbsolute(rel)) return path27.posix.join(WORKSPACE, ...rel.split(path27.sep));
+    return path27.posix.join(OUTSIDE, ...path27.resolve(hostPath).split(path27.sep));
   }
   async run(spec) {
     const name = `repro-gate-${this.runId}-${++this.count}`;
+    const env = spec.pythonPathFirst ? {
+      ...spec.env,
+      PYTHONPATH: prependPythonPath(
+        this.pathFor(spec.pythonPathFirst),
+        spec.env.PYTHONPATH ?? this.imagePythonPath
+      )
+    } : spec.env;
     const args = [
       "run",
       "--rm",
@@ -39289,7 +39894,7 @@ var ContainerRuntime = class {
       "--workdir",
       this.pathFor(spec.cwd),
       // HOME must be writable for tools that cache there; the workspace is read-only.
-      ...Object.entries({ HOME: "/tmp", ...spec.env }).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
+      ...Object.entries({ HOME: "/tmp", ...env }).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
       ...this.gpuArgs(spec),
       this.image,
       ...spec.argv
@@ -39320,6 +39925,20 @@ var ContainerRuntime = class {
   }
   describe() {
     return { runtime: "container", image: this.image, ...this.imageId ? { "image.id": this.imageId } : {} };
+  }
+  /** A variable the image's ENV sets, if any (an `--env` of the same name would replace it). */
+  async imageEnv(name) {
+    const text = await this.dockerText(["image", "inspect", "--format", "{{json .Config.Env}}", this.image]).catch(
+      () => "null"
+    );
+    let list;
+    try {
+      list = JSON.parse(text);
+    } catch {
+      return void 0;
+    }
+    const entry = Array.isArray(list) ? list.find((e) => typeof e === "string" && e.startsWith(`${name}=`)) : void 0;
+    return entry?.slice(name.length + 1);
   }
   gpuArgs(spec) {
     const { gpus } = this.config.train;
@@ -39418,11 +40037,12 @@ var HostRuntime = class {
     return hostPath;
   }
   run(spec) {
-    const { slot } = spec;
-    if (!slot) return runProcess({ ...spec, groupsDir: this.groupsDir });
+    const { slot, pythonPathFirst, ...rest } = spec;
+    let env = pythonPathFirst ? { ...spec.env, PYTHONPATH: prependPythonPath(pythonPathFirst, spec.env.PYTHONPATH) } : spec.env;
+    if (!slot) return runProcess({ ...rest, env, groupsDir: this.groupsDir });
     const argv = hasTaskset() ? ["taskset", "--cpu-list", slot.cpus, ...spec.argv] : spec.argv;
-    const env = slot.gpus === void 0 ? spec.env : { ...spec.env, CUDA_VISIBLE_DEVICES: slot.gpus };
-    return runProcess({ ...spec, argv, env, groupsDir: this.groupsDir });
+    if (slot.gpus !== void 0) env = { ...env, CUDA_VISIBLE_DEVICES: slot.gpus };
+    return runProcess({ ...rest, argv, env, groupsDir: this.groupsDir });
   }
   async dispose() {
   }
@@ -39445,17 +40065,17 @@ function hasTaskset() {
 
 // src/runtime/create.ts
 function stateDir(config2) {
-  return path26.join(config2.root, ".repro-gate");
+  return path28.join(config2.root, ".repro-gate");
 }
 function createRuntime(config2, log) {
-  const groupsDir = path26.join(stateDir(config2), "groups");
+  const groupsDir = path28.join(stateDir(config2), "groups");
   return config2.train.image ? new ContainerRuntime(config2, config2.train.image, log, { groupsDir }) : new HostRuntime(groupsDir);
 }
 
 // src/runtime/lock.ts
-import { open as open4, readFile as readFile8, rm as rm7 } from "node:fs/promises";
+import { open as open5, readFile as readFile9, rm as rm8 } from "node:fs/promises";
 import os4 from "node:os";
-import path27 from "node:path";
+import path29 from "node:path";
 function parseRecord(text) {
   try {
     const r = JSON.parse(text);
@@ -39465,22 +40085,22 @@ function parseRecord(text) {
   return void 0;
 }
 async function acquireLock(stateDir2, verb, warn) {
-  const file2 = path27.join(stateDir2, "lock");
+  const file2 = path29.join(stateDir2, "lock");
   const record3 = { pid: process.pid, host: os4.hostname(), verb, startedAt: (/* @__PURE__ */ new Date()).toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fh = await open4(file2, "wx");
+      const fh = await open5(file2, "wx");
       try {
         await fh.writeFile(`${JSON.stringify(record3)}
 `);
       } finally {
         await fh.close();
       }
-      return { release: () => rm7(file2, { force: true }) };
+      return { release: () => rm8(file2, { force: true }) };
     } catch (err) {
       if (err.code !== "EEXIST") throw err;
     }
-    const holder = parseRecord(await readFile8(file2, "utf8").catch(() => ""));
+    const holder = parseRecord(await readFile9(file2, "utf8").catch(() => ""));
     if (holder && holder.host === record3.host && pidAlive(holder.pid)) {
       throw new GateError(
         `Another repro-gate run (${holder.verb}, process ${holder.pid}, started ${holder.startedAt}) is using ${stateDir2}.`,
@@ -39496,7 +40116,7 @@ async function acquireLock(stateDir2, verb, warn) {
     warn(
       `Taking over ${file2}, left by a repro-gate run that is no longer running${holder ? ` (process ${holder.pid})` : ""}.`
     );
-    await rm7(file2, { force: true });
+    await rm8(file2, { force: true });
   }
   throw new GateError(
     `Could not take the lock ${file2}: another run keeps creating it.`,
@@ -39510,19 +40130,21 @@ out/
 runs/
 groups/
 cache/
+shards/
 lock
 `;
 function baselineLocation(config2) {
-  const baselinePath = path28.resolve(config2.root, config2.baseline);
-  return { baselinePath, baselineName: toPosix(path28.relative(config2.root, baselinePath)) };
+  const baselinePath = path30.resolve(config2.root, config2.baseline);
+  return { baselinePath, baselineName: toPosix(path30.relative(config2.root, baselinePath)) };
 }
 async function withSession(req, config2, verb, fn) {
+  checkIgnore(config2.drift.ignore, path30.basename(config2.path));
   const dir = stateDir(config2);
-  await mkdir6(dir, { recursive: true });
-  await writeFile5(path28.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
+  await mkdir8(dir, { recursive: true });
+  await writeFile7(path30.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
   const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
-    const reaped = await reapGroups(path28.join(dir, "groups"));
+    const reaped = await reapGroups(path30.join(dir, "groups"));
     if (reaped.length) {
       req.log.warn(
         `Stopped ${reaped.length} process group(s) left running by an earlier repro-gate run that was killed: ${reaped.join(", ")}.`
@@ -39540,7 +40162,7 @@ async function withSession(req, config2, verb, fn) {
       const own2 = { PYTHONUNBUFFERED: "1", ...config2.train.env };
       const env = runtime.kind === "host" ? trainingEnv(req.runnerEnv ?? process.env, own2) : own2;
       const runCache = chooseRunCache(req, config2, dir);
-      const statCache = req.statCache === false ? void 0 : path28.join(dir, "cache", "stat");
+      const statCache = req.statCache === false ? void 0 : path30.join(dir, "cache", "stat");
       return await fn({
         config: config2,
         runtime,
@@ -39563,7 +40185,7 @@ function chooseRunCache(req, config2, dir) {
   if (req.noCache)
     return { off: typeof req.noCache === "string" ? req.noCache : "the run cache is off for this run (--no-cache)" };
   if (!config2.cache.enabled) return { off: "the run cache is disabled in repro-gate.yml (cache.enabled: false)" };
-  return req.runCache ?? new LocalRunCache(path28.join(dir, "cache", "runs"));
+  return req.runCache ?? new LocalRunCache(path30.join(dir, "cache", "runs"));
 }
 
 // src/gate/check.ts
@@ -39577,7 +40199,7 @@ async function readCheckInputs(req) {
     return {
       config: config2,
       baseline,
-      base: await readBase(config2, baselinePath, await readFile9(baselinePath, "utf8"), req.base)
+      base: await readBase(config2, baselinePath, await readFile10(baselinePath, "utf8"), req.base)
     };
   } catch (err) {
     if (req.baseRequired !== false || !(err instanceof GateError)) throw err;
@@ -39610,9 +40232,11 @@ async function judge(s, req, inputs, found, rerun) {
   const { config: config2, baseline, base: base2, baseProblem } = inputs;
   const { fingerprints, context, own: own2 } = found;
   const { candidate, sequential } = own2;
-  const drift2 = await driftSince(s, baseline, fingerprints);
+  const notesBefore = s.notes.length;
+  const drift2 = await driftSince(s, baseline, fingerprints, candidate);
   drift2.config.push(...diffResolvedConfigs(baseline.runs, candidate));
-  const warnings = [...baseProblem ? [baseProblem] : [], ...own2.warnings, ...found.notes];
+  const earlier = found.notes.filter((n) => !s.notes.slice(notesBefore).some((x) => x.message === n.message));
+  const warnings = [...baseProblem ? [baseProblem] : [], ...own2.warnings, ...earlier, ...s.notes.slice(notesBefore)];
   let judged2 = own2;
   let baselineChange;
   if (base2?.changed.length) {
@@ -39645,23 +40269,22 @@ async function judge(s, req, inputs, found, rerun) {
       cause = diagnosisCause(diagnosis);
     }
   }
-  return outcome(
-    buildReport(context, {
-      command: "check",
-      verdict,
-      baseline,
-      drift: drift2,
-      candidate,
-      metrics,
-      mismatches,
-      cause,
-      warnings,
-      diagnosis,
-      sequential,
-      baselineChange,
-      cache: found.cache
-    })
-  );
+  const report = buildReport(context, {
+    command: "check",
+    verdict,
+    baseline,
+    drift: drift2,
+    candidate,
+    metrics,
+    mismatches,
+    cause,
+    warnings,
+    diagnosis,
+    sequential,
+    baselineChange,
+    cache: found.cache
+  });
+  return outcome(await withHistory(config2, report, fingerprints.environment, req.history !== "read", s.log));
 }
 function describeChange(base2, verdictAgainstChange, againstBase, follows, acceptedBy) {
   const at = shortHash(base2.commit);
@@ -39808,7 +40431,8 @@ async function drift(req) {
         command: "drift",
         verdict,
         baseline,
-        drift: found
+        drift: found,
+        warnings: s.notes
       })
     );
   });
@@ -39856,14 +40480,15 @@ async function record2(req) {
   return withSession(req, config2, "record", async (s) => {
     await preflight(s);
     const { fingerprints, context } = await observe(s, { training: true });
+    const uncommitted = context.commit ? await uncommittedInputs(s, context.commit) : [];
     const inputsBefore = await snapshotInputs(s);
     const cache2 = await openSeedCache(s, fingerprints, context.commit, "save");
     const runs = await seedRuns(s, "record", config2.seeds, { cache: cache2 });
-    const warnings = [...await inputsModified(s, inputsBefore), ...s.notes];
-    return writeRecorded(context, { runs, fingerprints, warnings, cache: cacheUse(cache2) }, (m) => s.log.info(m));
+    const warnings = [...uncommitted, ...await inputsModified(s, inputsBefore), ...s.notes];
+    return writeRecorded(context, { runs, fingerprints, warnings, cache: cacheUse(cache2) }, s.log, req.history);
   });
 }
-async function writeRecorded(context, found, info) {
+async function writeRecorded(context, found, log, history) {
   const { config: config2 } = context;
   checkRecordable(
     found.runs,
@@ -39880,17 +40505,30 @@ async function writeRecorded(context, found, info) {
   };
   const { baselinePath } = baselineLocation(config2);
   await writeBaseline(baselinePath, recorded);
-  info(`Baseline written to ${baselinePath}: commit it.`);
-  return outcome(
-    buildReport(context, {
-      command: "record",
-      verdict: "recorded",
-      baseline: recorded,
-      candidate: found.runs,
-      warnings: found.warnings,
-      cache: found.cache
-    })
-  );
+  log.info(`Baseline written to ${baselinePath}: commit it.`);
+  const report = buildReport(context, {
+    command: "record",
+    verdict: "recorded",
+    baseline: recorded,
+    candidate: found.runs,
+    warnings: found.warnings,
+    cache: found.cache
+  });
+  return outcome(await withHistory(config2, report, found.fingerprints.environment, history !== "read", log));
+}
+async function uncommittedInputs(s, commit) {
+  const found = await uncommittedFiles(s.config.root);
+  if (!found) return [];
+  const history = s.config.history?.file.replace(/^\.\//, "");
+  const own2 = (f) => f === s.baselineName || f === history || f.startsWith(".repro-gate/");
+  const files = [
+    ...found.modified.filter((f) => !own2(f)).map((f) => `${f} (modified)`),
+    ...found.untracked.filter((f) => !own2(f)).map((f) => `${f} (untracked)`)
+  ];
+  if (!files.length) return [];
+  const message = `The baseline will name commit ${shortHash(commit)}, but ${files.length === 1 ? "a file" : `${files.length} files`} of the project differ from it: ${listSome(files, 5)}. Commit them, then record again, so the baseline's commit holds what it was recorded from.`;
+  s.log.warn(message);
+  return [{ code: "uncommitted-inputs", message }];
 }
 
 // src/gate/diagnose.ts
@@ -39905,13 +40543,13 @@ async function diagnose2(req) {
 }
 
 // src/gate/equivalence.ts
-function numbers(flag, value2) {
-  if (value2 === void 0)
+function numbers(flag, value3) {
+  if (value3 === void 0)
     throw new GateError(
       `--${flag} is required.`,
       `Give the values as a comma-separated list, e.g. --${flag} 0.91,0.92,0.90.`
     );
-  const items = value2.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const items = value3.split(",").map((s) => s.trim()).filter((s) => s !== "");
   const parsed = items.map(Number);
   const bad = items.find((s) => !Number.isFinite(Number(s)));
   if (bad !== void 0)
@@ -39926,16 +40564,16 @@ function numbers(flag, value2) {
     );
   return parsed;
 }
-function bound(flag, value2) {
-  if (value2 === void 0)
+function bound(flag, value3) {
+  if (value3 === void 0)
     throw new GateError(
       `--${flag} is required.`,
       "Give the equivalence bounds on candidate − baseline, e.g. --lower -0.01 --upper 0.01."
     );
-  const x = Number(value2);
-  if (value2.trim() === "" || Number.isNaN(x))
+  const x = Number(value3);
+  if (value3.trim() === "" || Number.isNaN(x))
     throw new GateError(
-      `--${flag}: "${value2}" is not a number.`,
+      `--${flag}: "${value3}" is not a number.`,
       "Use a number; -inf / inf are allowed for a one-sided test."
     );
   return x;
@@ -39982,7 +40620,7 @@ function runEquivalence(args) {
 
 // src/gate/init.ts
 import { readdirSync as readdirSync2, readFileSync as readFileSync3, statSync, writeFileSync as writeFileSync2 } from "node:fs";
-import path29 from "node:path";
+import path31 from "node:path";
 
 // src/config/starter.ts
 var OUT_FLAGS = ["--out", "--out_dir", "--out-dir", "--output_dir", "--output-dir", "--outdir", "--output"];
@@ -40029,12 +40667,12 @@ function printedMetrics(lines) {
     let pattern = "";
     let last = -1;
     for (const m of found) {
-      const label = m[1];
-      const name = label.replace(/\W+/g, "_").toLowerCase();
+      const label2 = m[1];
+      const name = label2.replace(/\W+/g, "_").toLowerCase();
       if (names.includes(name)) continue;
       const between = last < 0 ? "" : fstring.slice(last, m.index);
       pattern += regexEscape(between).replace(/\\\{[^{}]*\\\}/g, ".*?");
-      pattern += `${regexEscape(fstring.slice(m.index, m.index + label.length))}\\W*(?<${name}>[-+0-9.eE]+)`;
+      pattern += `${regexEscape(fstring.slice(m.index, m.index + label2.length))}\\W*(?<${name}>[-+0-9.eE]+)`;
       names.push(name);
       last = m.index + m[0].length;
     }
@@ -40109,7 +40747,7 @@ function readSmall(file2) {
   }
 }
 function findScript(root) {
-  const known = SCRIPTS.find((s) => statSync(path29.join(root, s), { throwIfNoEntry: false })?.isFile());
+  const known = SCRIPTS.find((s) => statSync(path31.join(root, s), { throwIfNoEntry: false })?.isFile());
   return known ?? entries(root).find((e) => e.isFile() && /^train.*\.py$/.test(e.name))?.name;
 }
 function findMetricsFile(root, name) {
@@ -40121,8 +40759,8 @@ function findMetricsFile(root, name) {
     for (const dir of level) {
       if (++visited > 500) return void 0;
       for (const e of entries(dir)) {
-        if (e.isFile() && e.name === name) return path29.join(dir, e.name);
-        if (e.isDirectory() && !SKIP_DIR.test(e.name)) next.push(path29.join(dir, e.name));
+        if (e.isFile() && e.name === name) return path31.join(dir, e.name);
+        if (e.isDirectory() && !SKIP_DIR.test(e.name)) next.push(path31.join(dir, e.name));
       }
     }
     level = next;
@@ -40131,7 +40769,7 @@ function findMetricsFile(root, name) {
 }
 function detectProject(configDir) {
   const script = findScript(configDir);
-  const scriptText = script ? readSmall(path29.join(configDir, script)) : void 0;
+  const scriptText = script ? readSmall(path31.join(configDir, script)) : void 0;
   const fromScript = readScript(scriptText ?? "");
   let metricNames = fromScript.metricNames;
   let metricSource = metricNames.length && script ? script : void 0;
@@ -40141,13 +40779,13 @@ function detectProject(configDir) {
       const names = metricNamesOf(JSON.parse(readSmall(earlier) ?? ""));
       if (names.length) {
         metricNames = names;
-        metricSource = path29.relative(configDir, earlier);
+        metricSource = path31.relative(configDir, earlier);
       }
     } catch {
     }
   }
   const top = entries(configDir);
-  const schema = path29.join("node_modules", "repro-gate", "schema", "repro-gate.schema.json");
+  const schema = path31.join("node_modules", "repro-gate", "schema", "repro-gate.schema.json");
   return {
     ...script ? { script } : {},
     seedArgs: fromScript.seedArgs,
@@ -40161,15 +40799,15 @@ function detectProject(configDir) {
     config: [
       ...top.filter((e) => e.isFile() && CONFIG_FILE.test(e.name)).map((e) => e.name),
       ...top.filter((e) => e.isDirectory() && CONFIG_DIRS.includes(e.name)).flatMap(
-        (d) => entries(path29.join(configDir, d.name)).filter((e) => e.isFile() && /\.(ya?ml|json|toml|py|ini|cfg)$/.test(e.name)).map((e) => `${d.name}/${e.name}`)
+        (d) => entries(path31.join(configDir, d.name)).filter((e) => e.isFile() && /\.(ya?ml|json|toml|py|ini|cfg)$/.test(e.name)).map((e) => `${d.name}/${e.name}`)
       )
     ].slice(0, 8),
-    ...statSync(path29.join(configDir, schema), { throwIfNoEntry: false })?.isFile() ? { schemaPath: schema } : {}
+    ...statSync(path31.join(configDir, schema), { throwIfNoEntry: false })?.isFile() ? { schemaPath: schema } : {}
   };
 }
 function init(opts) {
-  const file2 = path29.resolve(opts.cwd, opts.configPath);
-  const dir = path29.dirname(file2);
+  const file2 = path31.resolve(opts.cwd, opts.configPath);
+  const dir = path31.dirname(file2);
   if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory())
     throw new GateError(`Cannot write ${opts.configPath}: the folder ${dir} does not exist.`, "Create it first.");
   const facts = detectProject(dir);
@@ -40183,10 +40821,10 @@ function init(opts) {
       );
     throw err;
   }
-  const config2 = path29.relative(opts.cwd, file2) || path29.basename(file2);
+  const config2 = path31.relative(opts.cwd, file2) || path31.basename(file2);
   const word = (p) => /^[\w./-]+$/.test(p) ? p : `'${p.replaceAll("'", `'\\''`)}'`;
   const flag = config2 === "repro-gate.yml" ? "" : ` --config ${word(config2)}`;
-  const baseline = word(path29.join(path29.relative(opts.cwd, dir), ".repro-gate", "baseline.json"));
+  const baseline = word(path31.join(path31.relative(opts.cwd, dir), ".repro-gate", "baseline.json"));
   return {
     config: config2,
     facts,
@@ -40200,8 +40838,8 @@ function init(opts) {
 
 // src/gate/shard.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { lstat as lstat3, mkdir as mkdir7, readdir as readdir4, readFile as readFile10, rename as rename5, rm as rm8, writeFile as writeFile6 } from "node:fs/promises";
-import path30 from "node:path";
+import { lstat as lstat3, mkdir as mkdir9, readdir as readdir5, readFile as readFile11, rename as rename5, rm as rm9, writeFile as writeFile8 } from "node:fs/promises";
+import path32 from "node:path";
 
 // src/schema/shard.ts
 var SHARD_SCHEMA_VERSION = 1;
@@ -40352,7 +40990,7 @@ function joinCacheUse(shards, seeds) {
 // src/gate/shard.ts
 var SEQUENTIAL_WITH_SHARDS = "seeds: {min, max} decides after each look which seeds to train next, while shards train fixed seed sets at the same time: a look would have to wait for a whole matrix round. Use fixed seeds (e.g. seeds: 8) with shards, or run the sequential plan without --shard.";
 function fileSha(file2) {
-  return readFile10(file2).then((b) => sha256Hex(b));
+  return readFile11(file2).then((b) => sha256Hex(b));
 }
 async function trainShard(command, req) {
   let config2;
@@ -40372,7 +41010,7 @@ async function trainShard(command, req) {
       `Shard ${index} of ${count3} has no seeds: the config trains ${plural2(config2.seeds.length, "seed")}.`,
       `Use at most ${config2.seeds.length} shards.`
     );
-  const file2 = req.resultPath ? path30.resolve(req.cwd, req.resultPath) : path30.join(stateDir(config2), "shards", `shard-${index}-of-${count3}.json`);
+  const file2 = req.resultPath ? path32.resolve(req.cwd, req.resultPath) : path32.join(stateDir(config2), "shards", `shard-${index}-of-${count3}.json`);
   const configSha256 = await fileSha(config2.path);
   return withSession(req, config2, command, async (s) => {
     await preflight(s);
@@ -40406,13 +41044,13 @@ async function trainShard(command, req) {
   });
 }
 async function writeAtomically(file2, text) {
-  await mkdir7(path30.dirname(file2), { recursive: true });
+  await mkdir9(path32.dirname(file2), { recursive: true });
   const tmp = `${file2}.${randomBytes3(4).toString("hex")}.tmp`;
   try {
-    await writeFile6(tmp, text);
+    await writeFile8(tmp, text);
     await rename5(tmp, file2);
   } catch (err) {
-    await rm8(tmp, { force: true });
+    await rm9(tmp, { force: true });
     throw new GateError(
       `Cannot write the shard result ${file2}: ${err.message}.`,
       "Check that the folder is writable."
@@ -40430,8 +41068,8 @@ async function readShardFiles(dir) {
     );
   const out = [];
   const walk2 = async (folder) => {
-    for (const entry of (await readdir4(folder, { withFileTypes: true })).sort((a, b) => a.name < b.name ? -1 : 1)) {
-      const full = path30.join(folder, entry.name);
+    for (const entry of (await readdir5(folder, { withFileTypes: true })).sort((a, b) => a.name < b.name ? -1 : 1)) {
+      const full = path32.join(folder, entry.name);
       if (entry.isDirectory()) await walk2(full);
       else if (entry.isFile() && entry.name.endsWith(".json")) {
         if (out.length >= MAX_SHARD_FILES)
@@ -40445,8 +41083,8 @@ async function readShardFiles(dir) {
             "Download only the shard artifacts into the folder."
           );
         out.push({
-          file: path30.relative(dir, full) || entry.name,
-          result: parseShardResult(await readFile10(full, "utf8"), full)
+          file: path32.relative(dir, full) || entry.name,
+          result: parseShardResult(await readFile11(full, "utf8"), full)
         });
       }
     }
@@ -40475,7 +41113,7 @@ function parseShardResult(text, file2) {
   return parsed.data;
 }
 async function aggregate(req) {
-  const files = await readShardFiles(path30.resolve(req.cwd, req.resultsDir));
+  const files = await readShardFiles(path32.resolve(req.cwd, req.resultsDir));
   const command = files[0]?.result.command ?? "check";
   const config2 = await loadConfig(req.configPath, req.cwd);
   const want = {
@@ -40498,7 +41136,8 @@ async function aggregate(req) {
     return writeRecorded(
       context2,
       { runs: shards2.runs, fingerprints: shards2.fingerprints, warnings: shards2.notes, cache: shards2.cache },
-      (m) => log.info(m)
+      log,
+      req.history
     );
   }
   const inputs = await readCheckInputs(req);
@@ -40511,7 +41150,7 @@ async function aggregate(req) {
   for (const w of before) log.warn(w.message);
   const own2 = compareCandidate(config2, inputs.baseline, shards.runs, before);
   const context = { config: config2, baselineName, commit, lint: lintOf(config2, shards.fingerprints.environment) };
-  return judge({ config: config2, baselineName, log }, req, inputs, {
+  return judge({ config: config2, baselineName, log, notes: [] }, req, inputs, {
     fingerprints: shards.fingerprints,
     context,
     own: own2,
@@ -40532,6 +41171,103 @@ function runGate(command, req) {
   return GATE_VERBS[command](req);
 }
 
+// src/report/history.ts
+function renderHistory(view2) {
+  const f = TERMINAL;
+  const out = [`## Metrics history: ${f.text(view2.file)} (${view2.runs.length} runs)`];
+  const names = [...new Set(view2.runs.flatMap((l) => Object.keys(l.metrics)))];
+  for (const name of names) {
+    out.push(
+      "",
+      `### ${f.text(name)}`,
+      "| Time | Commit | Command | Verdict | Mean ± sd (n) | Margin edges |",
+      "|---|---|---|---|---|---|"
+    );
+    for (const l of view2.runs) {
+      const p = Object.hasOwn(l.metrics, name) ? l.metrics[name] : void 0;
+      if (!p) continue;
+      const edges = p.lower === void 0 && p.upper === void 0 ? "—" : `[${num(p.lower ?? -Infinity)}, ${num(p.upper ?? Infinity)}]`;
+      out.push(
+        `| ${f.text(l.time)} | ${shortHash(l.commit)} | ${l.command} | ${f.text(l.verdict)} | ${num(p.mean)} ± ${num(p.sd, 2)} (${p.n}) | ${edges} |`
+      );
+    }
+  }
+  for (const w of view2.warnings) out.push("", `Warning: ${f.text(w, 1e3)}`);
+  for (const s of view2.skipped) out.push("", `Skipped: ${f.text(s, 1e3)}`);
+  return `${out.join("\n")}
+`;
+}
+
+// src/report/history-html.ts
+var W = 640;
+var H = 220;
+var PAD = { left: 64, right: 16, top: 16, bottom: 36 };
+function escapeHtml(s) {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+function chart(name, lines) {
+  const runs = lines.flatMap((l) => {
+    const p = Object.hasOwn(l.metrics, name) ? l.metrics[name] : void 0;
+    return p ? [{ line: l, p }] : [];
+  });
+  if (runs.length < 2) return void 0;
+  const values = runs.flatMap(({ p }) => [
+    p.mean - p.sd,
+    p.mean + p.sd,
+    ...typeof p.lower === "number" ? [p.lower] : [],
+    ...typeof p.upper === "number" ? [p.upper] : []
+  ]);
+  let lo = Math.min(...values);
+  let hi = Math.max(...values);
+  const pad = (hi - lo) * 0.08 || Math.abs(hi) * 0.01 || 1;
+  lo -= pad;
+  hi += pad;
+  const x = (i) => PAD.left + i * (W - PAD.left - PAD.right) / (runs.length - 1);
+  const y = (v) => PAD.top + (hi - v) * (H - PAD.top - PAD.bottom) / (hi - lo);
+  const pt = (i, v) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`;
+  const edge = (side) => {
+    const pts = runs.flatMap(({ p }, i) => typeof p[side] === "number" ? [pt(i, p[side])] : []);
+    return pts.length > 1 ? `<polyline class="edge" points="${pts.join(" ")}"/>` : "";
+  };
+  const ticks = [lo + pad, (lo + hi) / 2, hi - pad].map(
+    (v) => `<text x="${PAD.left - 6}" y="${y(v).toFixed(1)}" class="ytick">${escapeHtml(num(v))}</text>`
+  );
+  const first = runs[0]?.line.time.slice(0, 10) ?? "";
+  const last = runs[runs.length - 1]?.line.time.slice(0, 10) ?? "";
+  const dots = runs.map(({ line, p }, i) => {
+    const failing = !["equivalent", "reproducible", "recorded"].includes(line.verdict);
+    const title = `${line.time} ${line.commit?.slice(0, 12) ?? ""} ${line.verdict}: ${num(p.mean)} ± ${num(p.sd, 2)} (n=${p.n})`;
+    return `<line class="sd" x1="${x(i).toFixed(1)}" x2="${x(i).toFixed(1)}" y1="${y(p.mean - p.sd).toFixed(1)}" y2="${y(p.mean + p.sd).toFixed(1)}"/><circle class="${failing ? "fail" : "pass"}" cx="${x(i).toFixed(1)}" cy="${y(p.mean).toFixed(1)}" r="3.5"><title>${escapeHtml(title)}</title></circle>`;
+  });
+  return `<figure><figcaption>${escapeHtml(name)}</figcaption>
+<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeHtml(name)}: mean per run">
+<rect x="${PAD.left}" y="${PAD.top}" width="${W - PAD.left - PAD.right}" height="${H - PAD.top - PAD.bottom}" class="frame"/>
+${ticks.join("")}
+<text x="${PAD.left}" y="${H - 12}" class="xtick">${escapeHtml(first)}</text><text x="${W - PAD.right}" y="${H - 12}" class="xtick end">${escapeHtml(last)}</text>
+${edge("lower")}${edge("upper")}
+<polyline class="mean" points="${runs.map(({ p }, i) => pt(i, p.mean)).join(" ")}"/>
+${dots.join("\n")}
+</svg></figure>`;
+}
+function renderHistoryHtml(file2, lines) {
+  const names = [...new Set(lines.flatMap((l) => Object.keys(l.metrics)))];
+  const charts = names.flatMap((n) => chart(n, lines) ?? []);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>repro-gate metrics history</title>
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<style>
+body{font:14px system-ui,sans-serif;margin:24px;color:#1f2328}figure{margin:0 0 24px}figcaption{font-weight:600;margin-bottom:4px}
+.frame{fill:#fff;stroke:#d0d7de}.mean{fill:none;stroke:#0969da;stroke-width:2}.edge{fill:none;stroke:#cf222e;stroke-dasharray:5 4}
+.sd{stroke:#8c959f}.pass{fill:#1a7f37}.fail{fill:#cf222e}.ytick{font-size:11px;text-anchor:end;dominant-baseline:middle;fill:#57606a}
+.xtick{font-size:11px;fill:#57606a}.end{text-anchor:end}
+</style></head><body>
+<h1>repro-gate metrics history</h1>
+<p>${escapeHtml(file2)}, ${lines.length} runs. Blue: mean per run (whiskers ±1 sd; red dots: failing runs). Dashed red: the margin's edges.</p>
+${charts.join("\n") || "<p>Fewer than two runs: nothing to chart yet.</p>"}
+</body></html>
+`;
+}
+
 // src/cli.ts
 var OPTIONS = {
   config: { type: "string", default: "repro-gate.yml" },
@@ -40548,6 +41284,8 @@ var OPTIONS = {
   seed: { type: "string" },
   markdown: { type: "boolean", default: false },
   quiet: { type: "boolean", short: "q", default: false },
+  metric: { type: "string" },
+  html: { type: "string" },
   base: { type: "string" },
   "accept-baseline-change": { type: "boolean", default: false },
   "no-cache": { type: "boolean", default: false },
@@ -40589,6 +41327,12 @@ function checkOptionsFit(command, values) {
     throw new GateError(
       "--base is judged when the shards are aggregated, not by each shard.",
       "Pass --base to `repro-gate aggregate` instead."
+    );
+  if ((values.metric !== void 0 || values.html !== void 0) && command !== "history")
+    throw misplaced(
+      values.metric !== void 0 ? "--metric" : "--html",
+      "history",
+      "repro-gate history --metric accuracy"
     );
   if (values.results !== void 0 && command !== "aggregate")
     throw misplaced("--results", "aggregate", "repro-gate aggregate --results shards/");
@@ -40711,6 +41455,18 @@ ${steps}`, result);
 `
       );
       return exitCode;
+    }
+    if (command === "history") {
+      const view2 = await showHistory({
+        configPath: values.config,
+        cwd: io.cwd,
+        ...values.metric !== void 0 ? { metric: values.metric } : {}
+      });
+      for (const line of view2.skipped) stderrLogger.warn(line);
+      if (values.html !== void 0) await writeFile9(values.html, renderHistoryHtml(view2.file, view2.runs));
+      io.stdout(values.json ? `${JSON.stringify(view2, null, 2)}
+` : renderHistory(view2));
+      return 0;
     }
     if (command !== "aggregate" && !isGateCommand(command)) {
       throw new GateError(

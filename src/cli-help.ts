@@ -65,6 +65,18 @@ const COMMANDS: Record<string, CommandHelp> = {
     examples: ['repro-gate drift', 'repro-gate drift --json | jq .drift'],
     exit: '0 no drift, 1 drift, 2 error',
   },
+  history: {
+    short: 'the metrics history (history: {file} in the config) and its trend',
+    usage: 'repro-gate history [--config FILE] [--metric M] [--html FILE] [--json]',
+    summary:
+      'Print the metrics history each check and record appends to (history: {file}), per metric, with the\nslow-decay warning; --html also writes it as a static page of SVG charts.',
+    options: [
+      '--metric M                  one metric only',
+      '--html FILE                 also write a static page of charts',
+    ],
+    examples: ['repro-gate history', 'repro-gate history --metric accuracy --html history.html'],
+    exit: '0 ok, 2 error',
+  },
   equivalence: {
     short: 'TOST on two samples given on the command line',
     usage: 'repro-gate equivalence --candidate X,… --baseline Y,… --lower L --upper U [--alpha 0.05] [--paired]',

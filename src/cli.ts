@@ -4,6 +4,7 @@
  */
 
 import { realpathSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { COMMAND_NAMES, commandHelp, isHelpTopic, overview } from './cli-help.js';
@@ -17,9 +18,12 @@ import {
   parseShardSpec,
   runEquivalence,
   runGate,
+  showHistory,
   trainShard,
 } from './gate/index.js';
 import { renderDiagnosis } from './report/diagnosis.js';
+import { renderHistory } from './report/history.js';
+import { renderHistoryHtml } from './report/history-html.js';
 import { escaperFor, renderMarkdown } from './report/markdown.js';
 import { CancelledError, formatGateError, GateError } from './util/errors.js';
 import { stderrLogger } from './util/logger.js';
@@ -40,6 +44,8 @@ const OPTIONS = {
   seed: { type: 'string' },
   markdown: { type: 'boolean', default: false },
   quiet: { type: 'boolean', short: 'q', default: false },
+  metric: { type: 'string' },
+  html: { type: 'string' },
   base: { type: 'string' },
   'accept-baseline-change': { type: 'boolean', default: false },
   'no-cache': { type: 'boolean', default: false },
@@ -88,6 +94,12 @@ function checkOptionsFit(command: string, values: Values): void {
     throw new GateError(
       '--base is judged when the shards are aggregated, not by each shard.',
       'Pass --base to `repro-gate aggregate` instead.',
+    );
+  if ((values.metric !== undefined || values.html !== undefined) && command !== 'history')
+    throw misplaced(
+      values.metric !== undefined ? '--metric' : '--html',
+      'history',
+      'repro-gate history --metric accuracy',
     );
   if (values.results !== undefined && command !== 'aggregate')
     throw misplaced('--results', 'aggregate', 'repro-gate aggregate --results shards/');
@@ -229,6 +241,17 @@ export async function main(
           : `${renderDiagnosis(diagnosis, escaperFor('terminal'), '##')}\n`,
       );
       return exitCode;
+    }
+    if (command === 'history') {
+      const view = await showHistory({
+        configPath: values.config,
+        cwd: io.cwd,
+        ...(values.metric !== undefined ? { metric: values.metric } : {}),
+      });
+      for (const line of view.skipped) stderrLogger.warn(line);
+      if (values.html !== undefined) await writeFile(values.html, renderHistoryHtml(view.file, view.runs));
+      io.stdout(values.json ? `${JSON.stringify(view, null, 2)}\n` : renderHistory(view));
+      return 0;
     }
     if (command !== 'aggregate' && !isGateCommand(command)) {
       throw new GateError(

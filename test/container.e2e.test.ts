@@ -2,8 +2,9 @@
  * The container runtime against a real Docker engine and a local registry: the example trained in
  * a digest-pinned image built from Debian packages, pulled by digest.
  */
-import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
@@ -64,10 +65,12 @@ describe('container runtime', () => {
       os: 'Debian GNU/Linux 12 (bookworm)',
     });
     expect(baseline.fingerprints.environment['image.id']).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // The import hook ran inside the container: the standard-library training imports no distribution.
+    expect(baseline.runs.map((r: { packages?: string[] }) => r.packages)).toEqual([[], []]);
     expect(gateContainers()).toEqual([]);
   });
 
-  it('shows a second image that differs by one package as environment drift, with both digests', async () => {
+  it('shows a second image as drift, with both digests; its extra package, never imported, is folded', async () => {
     const r = await runCli(
       ['drift', '--json', '--config', await useConfig('variant.yml', config(images.variant))],
       dir,
@@ -77,9 +80,11 @@ describe('container runtime', () => {
     expect(env[0]).toEqual({ key: 'image', change: 'modified', before: images.base, after: images.variant });
     expect(env).toContainEqual(expect.objectContaining({ key: 'image.id', change: 'modified' }));
     const [name, version] = images.variantDist.split('==');
-    expect(env).toContainEqual({ key: `package.${name}`, change: 'added', after: version });
-    // Nothing else about the Python environment changed.
-    expect(env.filter((e) => e.key.startsWith('package.')).map((e) => e.key)).toEqual([`package.${name}`]);
+    expect(env.filter((e) => e.key.startsWith('package.'))).toEqual([]);
+    // Nothing else about the Python environment changed; the new package shows, folded.
+    expect(parseJson(r).drift.noise).toEqual([
+      { key: `package.${name}`, change: 'added', after: version, reason: 'not-imported' },
+    ]);
   });
 
   it('refuses a tag-only image and shows the digest the tag points to now', async () => {
@@ -174,7 +179,36 @@ describe('container runtime', () => {
       PYTHONHASHSEED: '0',
       REPRO_GATE_SEED: '0',
       REPRO_GATE_OUT: '/workspace/.repro-gate/out/seed-0',
+      // The import hook: first on PYTHONPATH (read-only in the workspace), writing into {out}.
+      PYTHONPATH: '/workspace/.repro-gate/out/import-hook',
+      REPRO_GATE_IMPORTS: '/workspace/.repro-gate/out/seed-0/.repro-gate-imports',
     });
+  });
+
+  it("keeps the image's own PYTHONPATH behind the import hook's folder", async () => {
+    // An image whose ENV sets PYTHONPATH to a module the training imports.
+    const ctx = await mkdtemp(path.join(os.tmpdir(), 'rg-imgenv-'));
+    await writeFile(path.join(ctx, 'imgmod.py'), 'VALUE = 11\n');
+    await writeFile(
+      path.join(ctx, 'Dockerfile'),
+      `FROM ${images.base}\nENV PYTHONPATH=/opt/imglib\nCOPY imgmod.py /opt/imglib/imgmod.py\n`,
+    );
+    const tag = `${images.base.replace(/@sha256:.*/, '')}:imgenv`;
+    execFileSync('docker', ['build', '-q', '-t', tag, ctx], { stdio: 'pipe' });
+    execFileSync('docker', ['push', '-q', tag], { stdio: 'pipe' });
+    const pinned = execFileSync('docker', ['inspect', '--format', '{{index .RepoDigests 0}}', tag], {
+      encoding: 'utf8',
+    }).trim();
+    const train =
+      "import imgmod, json, sys; json.dump({'accuracy': imgmod.VALUE, 'loss': 1}, open(sys.argv[1] + '/metrics.json', 'w'))";
+    const cfg = config(pinned, { command: JSON.stringify(['python3', '-c', train, '{out}']) })
+      .replace('artifacts: [model.json]', 'artifacts: []')
+      .replace('container-baseline.json', 'imgenv-baseline.json');
+    const r = await runCli(['record', '--json', '--config', await useConfig('imgenv.yml', cfg)], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseJson(r).recorded).toContainEqual(expect.objectContaining({ name: 'accuracy', mean: 11 }));
+    const baseline = JSON.parse(await readFile(path.join(dir, '.repro-gate', 'imgenv-baseline.json'), 'utf8'));
+    expect(baseline.runs.map((run: { packages?: string[] }) => run.packages)).toEqual([[], []]);
   });
 
   it('says plainly when GPUs are asked for but the engine has none', async () => {

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { check, diagnose, drift, type GateRequest, record } from '../src/gate/index.js';
+import { renderMarkdown } from '../src/report/markdown.js';
 import { GateError } from '../src/util/errors.js';
 import { captureLogger } from './helpers/logger.js';
 import { git } from './helpers/project.js';
@@ -489,6 +490,73 @@ describe('drift', () => {
         after: '[0,1,2,3,4,5]',
       },
     ]);
+  });
+
+  it('folds host noise: a new kernel and CPU model with the same instruction set are no drift', async () => {
+    const facts = { ...HOST_FACTS, 'cpu.isa': 'avx2 fma' };
+    const dir = await project();
+    expect((await record(request(dir, new ScriptedRuntime(accuracy(), facts)))).verdict).toBe('recorded');
+    const moved = { ...facts, kernel: '6.8.0-1021-azure', 'cpu.model': 'AMD EPYC 9V74' };
+    const out = await drift(request(dir, new ScriptedRuntime(accuracy(), moved)));
+    expect(out).toMatchObject({ verdict: 'no-drift', exitCode: 0 });
+    expect(out.report.drift.environment).toEqual([]);
+    expect(out.report.drift.noise?.map((n) => [n.key, n.reason])).toEqual([
+      ['cpu.model', 'host'],
+      ['kernel', 'host'],
+    ]);
+    const terminal = renderMarkdown(out.report, { format: 'terminal' });
+    expect(terminal).toContain('\n2 host facts changed, not counted: cpu.model, kernel\n');
+    const github = renderMarkdown(out.report);
+    expect(github).toMatch(
+      /<details><summary>2 host facts changed, not counted<\/summary>\n\n\| Key \| Before \| After \| Why not counted \|/,
+    );
+    expect(github).toContain(
+      '| <code>kernel</code> | <code>6.1.0-test</code> | <code>6.8.0-1021-azure</code> | host noise |',
+    );
+  });
+
+  it('counts host noise with drift: {fail-on: any}, and never what drift.ignore names', async () => {
+    const yml = `${STATISTICAL}drift: {fail-on: any, ignore: [package.numpy]}\n`;
+    const dir = await project({ 'repro-gate.yml': yml });
+    expect((await record(request(dir, new ScriptedRuntime(accuracy())))).verdict).toBe('recorded');
+    const moved = { ...HOST_FACTS, kernel: '6.8.0', 'package.numpy': '2.0.0' };
+    const out = await drift(request(dir, new ScriptedRuntime(accuracy(), moved)));
+    expect(out).toMatchObject({ verdict: 'drift', exitCode: 1 });
+    expect(out.report.drift.environment.map((e) => e.key)).toEqual(['kernel']);
+    expect(out.report.drift.noise).toEqual([
+      { key: 'package.numpy', change: 'modified', before: '1.24.2', after: '2.0.0', reason: 'ignored' },
+    ]);
+  });
+
+  it('refuses an unknown key in drift.ignore before running anything', async () => {
+    const dir = await project({ 'repro-gate.yml': `${STATISTICAL}drift: {ignore: [kernal]}\n` });
+    const runtime = new ScriptedRuntime(accuracy());
+    await expect(record(request(dir, runtime))).rejects.toThrow(
+      'repro-gate.yml: drift.ignore[0]: "kernal" is not an environment fingerprint key.',
+    );
+    expect(runtime.runs).toEqual([]);
+  });
+});
+
+describe('record from an uncommitted tree', () => {
+  it('warns naming the modified and untracked files, and not when the tree is clean', async () => {
+    const dir = await project();
+    git(dir, 'init', '-q', '-b', 'main');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-qm', 'project');
+    const clean = await record(request(dir, new ScriptedRuntime(accuracy())));
+    expect(clean.report.warnings.map((w) => w.code)).toEqual([]);
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-qm', 'baseline');
+
+    await writeFile(path.join(dir, 'params.json'), '{"lr": 0.2}');
+    await writeFile(path.join(dir, 'extra.csv'), 'x\n');
+    const req = request(dir, new ScriptedRuntime(accuracy()));
+    const dirty = await record(req);
+    const head = git(dir, 'rev-parse', 'HEAD').trim();
+    const message = `The baseline will name commit ${head.slice(0, 12)}, but 2 files of the project differ from it: params.json (modified), extra.csv (untracked). Commit them, then record again, so the baseline's commit holds what it was recorded from.`;
+    expect(dirty.report.warnings).toEqual([{ code: 'uncommitted-inputs', message }]);
+    expect(req.log.warnings).toContainEqual(expect.stringContaining('params.json (modified), extra.csv (untracked)'));
   });
 });
 

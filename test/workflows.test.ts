@@ -232,14 +232,22 @@ describe('the example workflows', () => {
     expect(gateStep.with).toMatchObject({ command: 'aggregate', results: download.with?.path });
   });
 
-  it('include a nightly drift check, also startable by hand, that writes nothing', () => {
-    const [file, ...more] = byTrigger(examples, (t) => t.includes('schedule'));
-    expect(more).toEqual([]);
-    const wf = load(file!);
-    expect(triggers(wf)).toContain('workflow_dispatch');
-    expect((wf.on as { schedule: Array<{ cron: string }> }).schedule[0]!.cron).toMatch(/^\S+ \S+ \S+ \S+ \S+$/);
-    expect(gate(wf)?.with?.command).toBe('drift');
-    expect(wf.permissions).toEqual({ contents: 'read' });
+  it('include nightly drift and retraining checks, also startable by hand, that write only their issue', () => {
+    const nightly = byTrigger(examples, (t) => t.includes('schedule')).map(load);
+    expect(nightly.map((wf) => gate(wf)?.with?.command).sort()).toEqual(['check', 'drift']);
+    for (const wf of nightly) {
+      expect(triggers(wf)).toContain('workflow_dispatch');
+      expect((wf.on as { schedule: Array<{ cron: string }> }).schedule[0]!.cron).toMatch(/^\S+ \S+ \S+ \S+ \S+$/);
+      expect(gate(wf)?.with?.issue).toBe('on-failure');
+      // A retraining nightly exists to train: reusing cached seeds would hide what it looks for.
+      if (gate(wf)?.with?.command === 'check') expect(String(gate(wf)?.with?.cache)).toBe('false');
+      const history = gate(wf)?.with?.['history-artifact'];
+      expect(wf.permissions).toEqual({ contents: 'read', issues: 'write', ...(history ? { actions: 'read' } : {}) });
+      if (!history) continue;
+      // The history it restores is the one it uploads after the run, hidden folder included.
+      const upload = uses(wf).find((s) => s.uses?.startsWith('actions/upload-artifact@') && s.with?.name === history);
+      expect(upload?.with).toMatchObject({ 'include-hidden-files': true, 'retention-days': 90 });
+    }
   });
 
   it('include the fork-safe pair: unprivileged check + privileged workflow_run comment', () => {
@@ -306,6 +314,8 @@ describe('the example workflows', () => {
       const opensPr = uses(wf).some((s) => s.uses?.startsWith('peter-evans/create-pull-request@'));
       expect(grants('pull-requests'), `${file}: pull-requests: write`).toBe(comments || opensPr);
       expect(grants('contents'), `${file}: contents: write`).toBe(opensPr || isRelease(wf));
+      const opensIssue = !!g && g.with?.issue !== 'never' && triggers(wf).includes('schedule');
+      expect(grants('issues'), `${file}: issues: write`).toBe(opensIssue);
     }
   });
 });

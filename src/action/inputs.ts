@@ -10,6 +10,7 @@ import { GateError } from '../util/errors.js';
 
 const COMMANDS = ['check', 'record', 'drift', 'aggregate', 'comment'] as const;
 const COMMENT_MODES = ['on-change', 'always', 'never'] as const;
+const ISSUE_MODES = ['on-failure', 'never'] as const;
 
 type ActionCommand = (typeof COMMANDS)[number];
 type CommentMode = (typeof COMMENT_MODES)[number];
@@ -38,6 +39,13 @@ interface CommonInputs {
   results?: string;
   /** Reuse and save seed results through the GitHub Actions cache. */
   cache: boolean;
+  /**
+   * on-failure: open (or update) one issue when the run fails, close it when a later run passes;
+   * undefined: on-failure for drift, and for check on schedule/workflow_dispatch events; else never.
+   */
+  issue?: (typeof ISSUE_MODES)[number];
+  /** The artifact the metrics history is restored from before the gate runs (when the project has none). */
+  historyArtifact?: string;
 }
 
 /** Command "comment" cannot run without the report file, so for it the type says the file is there. */
@@ -66,6 +74,8 @@ export const INPUT_NAMES = [
   'shard',
   'results',
   'cache',
+  'issue',
+  'history-artifact',
 ] as const;
 export type InputName = (typeof INPUT_NAMES)[number];
 
@@ -138,6 +148,10 @@ const schemas = {
     .transform((s) => s || 'true')
     .pipe(oneOf(['true', 'false'], 'value'))
     .transform((s) => s === 'true'),
+  issue: optional(oneOf(ISSUE_MODES, 'issue mode')),
+  'history-artifact': optional(
+    z.string().regex(/^[\w.-]{1,100}$/, 'expected an artifact name (letters, digits, ".", "_", "-")'),
+  ),
 } satisfies Record<InputName, z.ZodType>;
 
 type Parsed = { [K in InputName]: z.output<(typeof schemas)[K]> };
@@ -166,6 +180,8 @@ export function parseInputs(get: (name: InputName) => string): ActionInputs {
     shard: p('shard'),
     results: p('results'),
     cache: p('cache'),
+    issue: p('issue'),
+    historyArtifact: p('history-artifact'),
   };
   if (common.shard && command !== 'check' && command !== 'record')
     throw new GateError(`Input "shard": only for command check or record, not "${command}"`);

@@ -15,6 +15,7 @@ import {
   gitCommit,
   handleCancellation,
   parseShardSpec,
+  restoreHistory,
   runGate,
   trainShard,
 } from '../gate/index.js';
@@ -29,9 +30,12 @@ import {
   runUrl,
   workflowRunHead,
 } from '../github/context.js';
+import { latestHistoryZip } from '../github/history-artifact.js';
 import { createOctokit, type Octokit } from '../github/octokit.js';
 import { pullRequestsForRun } from '../github/pull-requests.js';
 import { commentKey, GitHubPermissionError, upsertStickyComment } from '../github/sticky-comment.js';
+import { syncIssue } from '../github/sticky-issue.js';
+import { renderHistoryHtml } from '../report/history-html.js';
 import { type MarkdownOptions, renderMarkdown } from '../report/markdown.js';
 import type { Report } from '../schema/report.js';
 import { formatGateError, GateError } from '../util/errors.js';
@@ -108,6 +112,9 @@ async function gateAndReport(inputs: ActionInputs, command: GateCommand | 'aggre
   const pr = pullRequestFromEvent(event.name, event.payload);
   const refs = pullRequestRefs(event.name, event.payload);
 
+  if (inputs.historyArtifact && command !== 'drift')
+    await restoreHistoryOrWarn(inputs, inputs.historyArtifact, event, cwd);
+
   // The gate builds the training environment itself from an allowlist; nothing here is passed on.
   const req = {
     configPath: inputs.config,
@@ -116,6 +123,8 @@ async function gateAndReport(inputs: ActionInputs, command: GateCommand | 'aggre
     untrustedHost: await untrustedCheckout(event.name, refs, cwd),
     // drift trains nothing, so it needs no cache.
     ...(command !== 'drift' ? runCacheRequest(event.name, inputs) : {}),
+    // The metrics history is the default branch's: other runs chart it but add nothing to it.
+    history: onDefaultBranch(event) ? ('append' as const) : ('read' as const),
     // A pull request is also judged by its base commit's baseline and gate settings.
     ...((command === 'check' || command === 'aggregate') && refs?.baseSha
       ? {
@@ -147,6 +156,13 @@ async function gateAndReport(inputs: ActionInputs, command: GateCommand | 'aggre
   }
   core.setOutput('comment-url', commentUrl);
 
+  let issueUrl = '';
+  if (repo && issueMode(inputs, command, event.name) === 'on-failure') {
+    if (!inputs.token) core.info('repro-gate: no github-token, so no issue (the job summary has the report)');
+    else issueUrl = await issueOrWarn(inputs, createOctokit(inputs.token), repo, report);
+  }
+  core.setOutput('issue-url', issueUrl);
+
   if (inputs.failOn.includes(report.verdict)) {
     core.setFailed(`repro-gate: ${report.verdict} — ${oneLine(report.summary)}`);
   }
@@ -157,6 +173,102 @@ function runCacheRequest(eventName: string, inputs: ActionInputs): { runCache: R
   const runCache = actionsRunCache(eventName, inputs);
   // No folder cache in its place: a fresh runner's checkout has none to reuse.
   return runCache ? { runCache } : { noCache: 'the run cache is off for this job (see the note above)' };
+}
+
+/**
+ * The metrics history from the newest artifact a default-branch run uploaded, when the project has
+ * no history file of its own. Best effort: without it the run starts a new history, with a warning.
+ */
+async function restoreHistoryOrWarn(inputs: ActionInputs, name: string, event: EventInfo, cwd: string): Promise<void> {
+  const repo = repoFromEnv();
+  const repository = (event.payload as { repository?: { default_branch?: unknown } } | undefined)?.repository;
+  const main = typeof repository?.default_branch === 'string' ? repository.default_branch : undefined;
+  if (!repo || !inputs.token || !main) {
+    core.info('repro-gate: no repository, token or default branch in the event, so the history artifact is not read');
+    return;
+  }
+  try {
+    const found = await latestHistoryZip(createOctokit(inputs.token), repo, name, main);
+    if (found === null) {
+      core.info(`repro-gate: no artifact ${name} from the ${main} branch yet; the history starts here`);
+      return;
+    }
+    if ('problem' in found) {
+      core.warning(`repro-gate: the history artifact is not used: ${found.problem}`);
+      return;
+    }
+    const zipFile = join(process.env.RUNNER_TEMP || tmpdir(), `repro-gate-history-${found.id}.zip`);
+    await writeFile(zipFile, found.zip);
+    const result = await restoreHistory({ configPath: inputs.config, cwd }, zipFile);
+    core.info(`repro-gate: history from artifact ${name} (${found.id}): ${result}`);
+  } catch (err) {
+    const why =
+      err instanceof GitHubPermissionError || isForbidden(err) ? 'the token needs actions: read' : errorText(err);
+    core.warning(`repro-gate: could not restore the metrics history from artifact ${name}: ${why}`);
+  }
+}
+
+function isForbidden(err: unknown): boolean {
+  return [401, 403].includes((err as { status?: number })?.status ?? 0);
+}
+
+/** A run of the default branch itself (push, schedule, workflow_dispatch on it), never of a pull request. */
+function onDefaultBranch(event: EventInfo): boolean {
+  const repository = (event.payload as { repository?: { default_branch?: unknown } } | undefined)?.repository;
+  const main = typeof repository?.default_branch === 'string' ? repository.default_branch : undefined;
+  return !!main && !event.name.startsWith('pull_request') && process.env.GITHUB_REF === `refs/heads/${main}`;
+}
+
+/** The issue input, or its default: scheduled runs (drift always is one, check on a schedule) open issues. */
+function issueMode(
+  inputs: ActionInputs,
+  command: GateCommand | 'aggregate',
+  eventName: string,
+): 'on-failure' | 'never' {
+  if (inputs.issue) return inputs.issue;
+  // A pull request's run has its comment; an issue is for the branch's own (scheduled) runs.
+  if (eventName.startsWith('pull_request')) return 'never';
+  if (command === 'drift') return 'on-failure';
+  return (command === 'check' || command === 'aggregate') && ['schedule', 'workflow_dispatch'].includes(eventName)
+    ? 'on-failure'
+    : 'never';
+}
+
+/** The branch this run checked, for the issue's title and key. */
+function branchName(): string {
+  return process.env.GITHUB_REF_NAME || process.env.GITHUB_REF?.replace(/^refs\/(heads|tags)\//, '') || 'unknown';
+}
+
+/**
+ * One issue per gate and branch: opened or updated when the step fails on its verdict, closed when
+ * it passes. Like the comment, it never decides the step: without issues: write it is one warning.
+ */
+async function issueOrWarn(inputs: ActionInputs, octokit: Octokit, repo: RepoRef, report: Report): Promise<string> {
+  const branch = branchName();
+  try {
+    const result = await syncIssue({
+      octokit,
+      ...repo,
+      key: commentKey(`${configKeyPath(inputs)}#${branch}`),
+      failing: inputs.failOn.includes(report.verdict),
+      title: `repro-gate: ${report.verdict} on ${branch}`,
+      body: (maxLength) => renderMarkdown(report, { maxLength }),
+      sha: process.env.GITHUB_SHA || report.commit || 'this run',
+      author: inputs.commentAuthor,
+    });
+    if (result.action !== 'none') core.info(`repro-gate: issue ${result.action}: ${result.url}`);
+    return result.action === 'closed' ? '' : (result.url ?? '');
+  } catch (err) {
+    if (err instanceof GitHubPermissionError) {
+      core.warning(
+        `repro-gate: cannot open or close the repro-gate issue: the token may not write issues (${err.message}). ` +
+          'Give the workflow "permissions: issues: write", or set "issue: never".',
+      );
+    } else {
+      core.warning(`repro-gate: could not open or close the repro-gate issue: ${errorText(err)}`);
+    }
+    return '';
+  }
 }
 
 /**
@@ -325,6 +437,11 @@ async function writeReportFiles(
   await writeFile(files.markdown, renderMarkdown(report, view));
   core.setOutput('report-json', files.json);
   core.setOutput('report-markdown', files.markdown);
+  // With a metrics history: its charts as a static page beside the report, for upload.
+  const historyHtml = report.history?.length ? join(dirname(files.json), 'repro-gate-history.html') : '';
+  if (historyHtml)
+    await writeFile(historyHtml, renderHistoryHtml('The last runs of the metrics history', report.history ?? []));
+  core.setOutput('history-html', historyHtml);
   return files;
 }
 

@@ -158,3 +158,17 @@ export async function lfsObjectStore(root: string): Promise<string | null> {
   const dir = (await git(root, ['rev-parse', '--path-format=absolute', '--git-common-dir']))?.trim();
   return dir ? `${dir}/lfs/objects` : null;
 }
+
+/**
+ * Files under `root` (relative to it) that HEAD does not hold as they are: tracked ones modified
+ * (staged or not) and untracked ones git does not ignore. null outside git.
+ */
+export async function uncommittedFiles(root: string): Promise<{ modified: string[]; untracked: string[] } | null> {
+  const [modified, untracked] = await Promise.all([
+    git(root, ['diff', '--name-only', '--relative', '--no-renames', 'HEAD', '--']),
+    git(root, ['ls-files', '--others', '--exclude-standard', '--', '.']),
+  ]);
+  if (modified === null || untracked === null) return null;
+  const lines = (text: string) => text.split('\n').filter(Boolean).sort();
+  return { modified: lines(modified), untracked: lines(untracked) };
+}

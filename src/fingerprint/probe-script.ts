@@ -31,10 +31,29 @@ def cpu_model():
         pass
     return platform.processor()
 
+# Instruction-set flags that change which kernels BLAS and compilers pick, hence the numbers; the
+# model name beside them is noise when these are equal.
+NUMERIC_ISA = {
+    "sse4_1", "sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512dq", "avx512bw", "avx512vl",
+    "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_int8", "amx_tile",
+    "asimd", "asimdhp", "fphp", "sve", "sve2", "bf16", "i8mm",
+}
+
+def cpu_isa():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags") or line.startswith("Features"):
+                    return " ".join(sorted(set(line.split(":", 1)[1].split()) & NUMERIC_ISA))
+    except OSError:
+        pass
+    return None
+
 put("os", os_release())
 put("kernel", platform.release())
 put("arch", platform.machine())
 put("cpu.model", cpu_model())
+put("cpu.isa", cpu_isa())
 put("cpu.count", os.cpu_count())
 put("python.version", platform.python_version())
 put("python.implementation", platform.python_implementation())

@@ -26,6 +26,7 @@ import { GateError } from '../util/errors.js';
 import { shortHash } from '../util/format.js';
 import type { Logger } from '../util/logger.js';
 import { type BaseComparison, type BaseReference, compareWithBase, readBase } from './base.js';
+import { withHistory } from './history.js';
 import { codeChangesSince, type DriftView, driftSince, inputsModified, observe, snapshotInputs } from './observe.js';
 import { buildReport, type GateOutcome, outcome, type ReportContext } from './report.js';
 import { cacheUse, openSeedCache, type SeedCache } from './run-cache.js';
@@ -121,10 +122,13 @@ export async function judge(
   const { config, baseline, base, baseProblem } = inputs;
   const { fingerprints, context, own } = found;
   const { candidate, sequential } = own;
-  const drift = await driftSince(s, baseline, fingerprints);
+  // After training: which packages the candidate imported decides which package changes count.
+  const notesBefore = s.notes.length;
+  const drift = await driftSince(s, baseline, fingerprints, candidate);
   // What the training really used (config: {resolved: …}) is known only now.
   drift.config.push(...diffResolvedConfigs(baseline.runs, candidate));
-  const warnings = [...(baseProblem ? [baseProblem] : []), ...own.warnings, ...found.notes];
+  const earlier = found.notes.filter((n) => !s.notes.slice(notesBefore).some((x) => x.message === n.message));
+  const warnings = [...(baseProblem ? [baseProblem] : []), ...own.warnings, ...earlier, ...s.notes.slice(notesBefore)];
 
   // Judged by the base commit when this change alters what it is judged against, unless accepted.
   let judged: Pick<BaseComparison, 'verdict' | 'metrics' | 'mismatches'> = own;
@@ -164,23 +168,22 @@ export async function judge(
       cause = diagnosisCause(diagnosis);
     }
   }
-  return outcome(
-    buildReport(context, {
-      command: 'check',
-      verdict,
-      baseline,
-      drift,
-      candidate,
-      metrics,
-      mismatches,
-      cause,
-      warnings,
-      diagnosis,
-      sequential,
-      baselineChange,
-      cache: found.cache,
-    }),
-  );
+  const report = buildReport(context, {
+    command: 'check',
+    verdict,
+    baseline,
+    drift,
+    candidate,
+    metrics,
+    mismatches,
+    cause,
+    warnings,
+    diagnosis,
+    sequential,
+    baselineChange,
+    cache: found.cache,
+  });
+  return outcome(await withHistory(config, report, fingerprints.environment, req.history !== 'read', s.log));
 }
 
 /** The report's account of a change to what the gate compares against. */

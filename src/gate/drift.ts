@@ -18,6 +18,7 @@ export async function drift(req: GateRequest): Promise<GateOutcome> {
         verdict,
         baseline,
         drift: found,
+        warnings: s.notes,
       }),
     );
   });

@@ -10,6 +10,7 @@ export { handleCancellation } from '../runtime/cancel.js';
 export type { CheckRequest } from './check.js';
 export { diagnose } from './diagnose.js';
 export { runEquivalence } from './equivalence.js';
+export { restoreHistory, showHistory } from './history.js';
 export { init } from './init.js';
 export type { GateOutcome } from './report.js';
 export type { GateRequest } from './session.js';

@@ -9,6 +9,7 @@ import { lintDeterminism } from '../diagnose/lint.js';
 import { diffConfig } from '../drift/config.js';
 import { changedSince, diffData } from '../drift/data.js';
 import { diffEnvironment } from '../drift/environment.js';
+import { classifyEnvironment, importedPackages } from '../drift/relevance.js';
 import { diffSettings } from '../drift/settings.js';
 import { describeTextChange } from '../drift/text-change.js';
 import { fingerprintConfigFiles } from '../fingerprint/config.js';
@@ -16,7 +17,7 @@ import { fingerprintData, statSnapshot } from '../fingerprint/data.js';
 import { probeEnvironment } from '../fingerprint/environment.js';
 import { changedFilesSince, fileAtCommit, gitCommit } from '../fingerprint/git.js';
 import { fingerprintLineage } from '../fingerprint/lineage.js';
-import type { Baseline, BaselineSettings, Fingerprints, FlatConfig } from '../schema/baseline.js';
+import type { Baseline, BaselineSettings, Fingerprints, FlatConfig, RunRecord } from '../schema/baseline.js';
 import type { GateConfig } from '../schema/config.js';
 import type { Drift, ReportWarning } from '../schema/report.js';
 import { compareBytes } from '../util/bytes.js';
@@ -107,16 +108,46 @@ export function settingsOf(config: GateConfig): BaselineSettings {
   };
 }
 
-/** What drift and code changes need of a session: the config and the baseline's name (aggregate has no session). */
-export type DriftView = Pick<Session, 'config' | 'baselineName'>;
+/**
+ * What drift and code changes need of a session: the config, the baseline's name, and where notes for
+ * the report go (aggregate has no session, only these).
+ */
+export type DriftView = Pick<Session, 'config' | 'baselineName' | 'notes'>;
 
-/** Everything that changed since the baseline, in the order to suspect it: data, config, environment. */
-export async function driftSince(s: DriftView, baseline: Baseline, now: Fingerprints): Promise<Drift> {
+/**
+ * Everything that changed since the baseline, in the order to suspect it: data, config, environment.
+ * Environment changes that cannot move the numbers (host noise, packages neither the baseline's nor
+ * the candidate's runs imported, keys in drift.ignore) go to `noise`: shown, never counted.
+ */
+export async function driftSince(
+  s: DriftView,
+  baseline: Baseline,
+  now: Fingerprints,
+  candidate: readonly RunRecord[] = [],
+): Promise<Drift> {
   const { config } = s;
+  const before = baseline.fingerprints.environment;
+  const after = now.environment;
+  const imported = importedPackages([...baseline.runs, ...candidate]);
+  const environment = classifyEnvironment({
+    changes: diffEnvironment(before, after),
+    before,
+    after,
+    policy: config.drift,
+    imported,
+  });
+  if (imported === null && environment.relevant.some((e) => e.key.startsWith('package.'))) {
+    s.notes.push({
+      code: 'imports-unknown',
+      message:
+        "Every package change counts: which packages the training imports is not recorded (it is not Python, its Python is older than 3.10, or repro-gate's import hook did not run for every seed). Re-record the baseline with this version of repro-gate to count only the packages it imports.",
+    });
+  }
   const drift: Drift = {
     data: diffData(baseline.fingerprints.data, now.data),
     config: diffConfig(baseline.fingerprints.config, now.config),
-    environment: diffEnvironment(baseline.fingerprints.environment, now.environment),
+    environment: environment.relevant,
+    ...(environment.noise.length ? { noise: environment.noise } : {}),
   };
   if (baseline.commit) await describeDataChanges(config, baseline.commit, drift.data);
   // What is measured, and how, is configuration too: a changed command or seed list must show.

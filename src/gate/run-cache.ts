@@ -7,6 +7,7 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import { runKey, runKeyParts, seedKey } from '../cache/key.js';
 import type { RunCacheStore } from '../cache/types.js';
+import { resultFacts } from '../drift/relevance.js';
 import { codeTree } from '../fingerprint/git.js';
 import type { Fingerprints, RunRecord } from '../schema/baseline.js';
 import { RUN_CACHE_ENTRY_VERSION, type RunCacheEntry, runCacheEntrySchema } from '../schema/cache.js';
@@ -55,7 +56,11 @@ export async function openSeedCache(
     s.log.info('Training every seed: the run cache needs a git checkout to know the code by.');
     return undefined;
   }
-  const key = runKey(runKeyParts({ config: s.config, code: code.sha256, fingerprints, toolVersion: TOOL_VERSION }));
+  // Host noise (kernel build, CPU model name with equal ISA flags) is left out: it moves no result.
+  const keyed = { ...fingerprints, environment: resultFacts(fingerprints.environment) };
+  const key = runKey(
+    runKeyParts({ config: s.config, code: code.sha256, fingerprints: keyed, toolVersion: TOOL_VERSION }),
+  );
   return { store: s.runCache, key, reuse: use === 'reuse', commit, reused: [], trained: [] };
 }
 

@@ -7,6 +7,7 @@ import { planSlots, slotThreads, THREAD_VARIABLES } from '../runtime/slots.js';
 import type { Slot } from '../runtime/types.js';
 import type { RunRecord } from '../schema/baseline.js';
 import type { ReportWarning } from '../schema/report.js';
+import { installImportHook } from '../train/import-hook.js';
 import { checkLaunch } from '../train/launch.js';
 import { runSeed, type SeedRunContext } from '../train/run-seed.js';
 import { SeedProgress } from '../util/progress.js';
@@ -23,7 +24,18 @@ function outRoot(s: Session): string {
   return path.join(s.stateDir, 'out');
 }
 
-function seedContext(s: Session, verb: string, warnings: ReportWarning[], slot?: Slot): SeedRunContext {
+/** The import hook's folder: under out/, which the gate owns and git already ignores. */
+function importHookDir(s: Session): string {
+  return path.join(outRoot(s), 'import-hook');
+}
+
+function seedContext(
+  s: Session,
+  verb: string,
+  warnings: ReportWarning[],
+  importHook: string | undefined,
+  slot?: Slot,
+): SeedRunContext {
   let env = s.env;
   if (slot) {
     // A slot's share of cores, unless the training sets its own thread counts.
@@ -40,6 +52,7 @@ function seedContext(s: Session, verb: string, warnings: ReportWarning[], slot?:
     logDir: runsDir(s, verb),
     warnings,
     slot,
+    ...(importHook ? { importHook } : {}),
   };
 }
 
@@ -62,7 +75,14 @@ function keepNotes(s: Session, found: readonly ReportWarning[]): void {
 }
 
 /** One seed: from the run cache when a valid entry exists, else trained (and saved to the cache). */
-async function oneSeed(s: Session, verb: string, seed: number, cache: SeedCache | undefined, slot?: Slot) {
+async function oneSeed(
+  s: Session,
+  verb: string,
+  seed: number,
+  cache: SeedCache | undefined,
+  importHook: string | undefined,
+  slot?: Slot,
+) {
   const logFile = path.join(runsDir(s, verb), `seed-${seed}.log`);
   const hit = cache && (await cachedRun(cache, s, seed));
   if (hit) {
@@ -74,7 +94,7 @@ async function oneSeed(s: Session, verb: string, seed: number, cache: SeedCache 
     return hit.run;
   }
   const notes: ReportWarning[] = [];
-  const run = await runSeed(seedContext(s, verb, notes, slot), seed);
+  const run = await runSeed(seedContext(s, verb, notes, importHook, slot), seed);
   keepNotes(s, notes);
   if (cache) {
     cache.trained.push(seed);
@@ -100,6 +120,7 @@ export async function seedRuns(
   } = {},
 ): Promise<RunRecord[]> {
   const { cache } = opts;
+  const importHook = await installImportHook(importHookDir(s));
   const stage = opts.stage ?? { before: 0, total: seeds.length };
   const parallel = Math.min(s.config.train.parallel, seeds.length);
   const progress = new SeedProgress(stage.total, Date.now(), Math.max(parallel, 1), stage.before);
@@ -110,7 +131,7 @@ export async function seedRuns(
   const one = async (seed: number, slot?: Slot): Promise<RunRecord> => {
     progress.start(seed, Date.now());
     show();
-    const run = () => oneSeed(s, verb, seed, cache, slot);
+    const run = () => oneSeed(s, verb, seed, cache, importHook, slot);
     const record = await (s.log.group && parallel < 2 ? s.log.group(`repro-gate ${verb}: seed ${seed}`, run) : run());
     progress.finish(seed, Date.now());
     show();

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LocalRunCache } from '../cache/local.js';
 import type { RunCacheStore } from '../cache/types.js';
+import { checkIgnore } from '../drift/relevance.js';
 import { createRuntime, stateDir } from '../runtime/create.js';
 import { trainingEnv } from '../runtime/env.js';
 import { acquireLock } from '../runtime/lock.js';
@@ -24,6 +25,7 @@ out/
 runs/
 groups/
 cache/
+shards/
 lock
 `;
 
@@ -47,6 +49,11 @@ export interface GateRequest {
   noCache?: boolean | string;
   /** false (`--no-stat-cache`): read every data file, and neither read nor write `.repro-gate/cache/stat`. */
   statCache?: boolean;
+  /**
+   * With history: {file}: append this run's line (default), or only read the history for the report
+   * (the action off the default branch: a pull request's run is no point of the trend).
+   */
+  history?: 'append' | 'read';
 }
 
 export interface Session {
@@ -84,6 +91,8 @@ export async function withSession<T>(
   verb: string,
   fn: (session: Session) => Promise<T>,
 ): Promise<T> {
+  // A typo in drift.ignore is refused before anything runs.
+  checkIgnore(config.drift.ignore, path.basename(config.path));
   const dir = stateDir(config);
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, '.gitignore'), STATE_GITIGNORE, { flag: 'wx' }).catch(() => undefined);

@@ -206,7 +206,8 @@ export async function aggregate(req: AggregateRequest): Promise<GateOutcome> {
     return writeRecorded(
       context,
       { runs: shards.runs, fingerprints: shards.fingerprints, warnings: shards.notes, cache: shards.cache },
-      (m) => log.info(m),
+      log,
+      req.history,
     );
   }
   const inputs = await readCheckInputs(req);
@@ -219,7 +220,7 @@ export async function aggregate(req: AggregateRequest): Promise<GateOutcome> {
   for (const w of before) log.warn(w.message);
   const own = compareCandidate(config, inputs.baseline, shards.runs, before);
   const context = { config, baselineName, commit, lint: lintOf(config, shards.fingerprints.environment) };
-  return judge({ config, baselineName, log }, req, inputs, {
+  return judge({ config, baselineName, log, notes: [] }, req, inputs, {
     fingerprints: shards.fingerprints,
     context,
     own,

@@ -13,12 +13,13 @@ import {
   type Report,
   type Verdict,
 } from '../schema/report.js';
-import { num, shortHash } from '../util/format.js';
+import { listSome, num, shortHash } from '../util/format.js';
 import { ciStrip } from './ci-strip.js';
 import { countByFolder, DATA_ROWS_SHOWN, rowsShown } from './data-summary.js';
 import { renderDiagnosis } from './diagnosis.js';
 import { type Escaper, GITHUB, TERMINAL } from './escape.js';
 import { type AcceptVia, nextStepLines } from './next-step.js';
+import { trendCharts } from './trend.js';
 
 export interface MarkdownOptions {
   /** Longest body allowed; whole detail sections are dropped (environment first, data last) to fit, with `truncatedNote` in their place. */
@@ -278,6 +279,8 @@ function sections(report: Report, f: Escaper, opts: MarkdownOptions): Section[] 
           : `#### Environment (${environment.length})\n${table}`,
     });
   }
+  const noise = noiseSection(report, f);
+  if (noise) out.push({ dropRank: 0, body: noise });
   if (report.mismatches.length) {
     out.push({
       dropRank: 1,
@@ -293,6 +296,9 @@ function sections(report: Report, f: Escaper, opts: MarkdownOptions): Section[] 
     });
   }
   if (report.diagnosis) out.push({ dropRank: 2, body: renderDiagnosis(report.diagnosis, f) });
+  const charts = report.history && f !== TERMINAL ? trendCharts(report.history) : [];
+  if (charts.length)
+    out.push({ dropRank: 0, body: [`### Trend (last ${report.history?.length} runs)`, ...charts].join('\n\n') });
   if (report.lint?.length) {
     out.push({
       dropRank: 1,
@@ -316,6 +322,38 @@ function sections(report: Report, f: Escaper, opts: MarkdownOptions): Section[] 
   if (opts.runUrl && f === GITHUB) footer.push(`[workflow run](${opts.runUrl})`);
   out.push({ body: f.small(footer.join(' · ')) });
   return out;
+}
+
+const NOISE_REASON: Record<NonNullable<Report['drift']['noise']>[number]['reason'], string> = {
+  host: 'host noise',
+  'not-imported': 'not imported by the training',
+  ignored: 'drift.ignore',
+};
+
+/**
+ * Environment changes that are not counted, folded: one line in the terminal, a closed <details>
+ * in GitHub Markdown. They never change the verdict, so they come after everything that can.
+ */
+function noiseSection(report: Report, f: Escaper): string | undefined {
+  const noise = report.drift.noise ?? [];
+  if (!noise.length) return undefined;
+  const line = noiseLine(noise.map((n) => n.key));
+  if (f === TERMINAL)
+    return `${line}: ${listSome(
+      noise.map((n) => f.text(n.key)),
+      10,
+    )}`;
+  const table = [
+    '| Key | Before | After | Why not counted |',
+    '|---|---|---|---|',
+    ...noise.map((n) => `| ${f.code(n.key)} | ${f.code(n.before)} | ${f.code(n.after)} | ${NOISE_REASON[n.reason]} |`),
+  ].join('\n');
+  return `<details><summary>${line}</summary>\n\n${table}\n\n</details>`;
+}
+
+/** "3 host facts changed, not counted". */
+function noiseLine(keys: readonly string[]): string {
+  return `${keys.length} host fact${keys.length === 1 ? '' : 's'} changed, not counted`;
 }
 
 export function escaperFor(format: MarkdownOptions['format']): Escaper {

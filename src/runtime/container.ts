@@ -11,7 +11,7 @@ import type { GateConfig } from '../schema/config.js';
 import { GateError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { runProcess } from './process.js';
-import type { RunResult, RunSpec, Runtime } from './types.js';
+import { prependPythonPath, type RunResult, type RunSpec, type Runtime } from './types.js';
 
 const WORKSPACE = '/workspace';
 /** Host paths outside the workspace (e.g. the probe's scratch folder) appear under this prefix. */
@@ -60,6 +60,8 @@ export class ContainerRuntime implements Runtime {
   private readonly project: string;
   private readonly groupsDir: string | undefined;
   private imageId = '';
+  /** The image's own PYTHONPATH (its ENV), kept behind the import hook's folder. */
+  private imagePythonPath: string | undefined;
   private count = 0;
 
   constructor(
@@ -90,6 +92,7 @@ export class ContainerRuntime implements Runtime {
       );
     }
     this.imageId = await this.ensureImage();
+    this.imagePythonPath = await this.imageEnv('PYTHONPATH');
     await this.reapLeftovers();
   }
 
@@ -116,6 +119,15 @@ export class ContainerRuntime implements Runtime {
 
   async run(spec: RunSpec): Promise<RunResult> {
     const name = `repro-gate-${this.runId}-${++this.count}`;
+    const env = spec.pythonPathFirst
+      ? {
+          ...spec.env,
+          PYTHONPATH: prependPythonPath(
+            this.pathFor(spec.pythonPathFirst),
+            spec.env.PYTHONPATH ?? this.imagePythonPath,
+          ),
+        }
+      : spec.env;
     const args = [
       'run',
       '--rm',
@@ -140,7 +152,7 @@ export class ContainerRuntime implements Runtime {
       '--workdir',
       this.pathFor(spec.cwd),
       // HOME must be writable for tools that cache there; the workspace is read-only.
-      ...Object.entries({ HOME: '/tmp', ...spec.env }).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
+      ...Object.entries({ HOME: '/tmp', ...env }).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
       ...this.gpuArgs(spec),
       this.image,
       ...spec.argv,
@@ -175,6 +187,23 @@ export class ContainerRuntime implements Runtime {
 
   describe(): Record<string, string> {
     return { runtime: 'container', image: this.image, ...(this.imageId ? { 'image.id': this.imageId } : {}) };
+  }
+
+  /** A variable the image's ENV sets, if any (an `--env` of the same name would replace it). */
+  private async imageEnv(name: string): Promise<string | undefined> {
+    const text = await this.dockerText(['image', 'inspect', '--format', '{{json .Config.Env}}', this.image]).catch(
+      () => 'null',
+    );
+    let list: unknown;
+    try {
+      list = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    const entry = Array.isArray(list)
+      ? list.find((e): e is string => typeof e === 'string' && e.startsWith(`${name}=`))
+      : undefined;
+    return entry?.slice(name.length + 1);
   }
 
   private gpuArgs(spec: RunSpec): string[] {

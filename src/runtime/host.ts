@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { runProcess } from './process.js';
-import type { RunResult, RunSpec, Runtime } from './types.js';
+import { prependPythonPath, type RunResult, type RunSpec, type Runtime } from './types.js';
 
 /** Runs training directly on the runner: the "host" runtime, used when the config pins no image. */
 export class HostRuntime implements Runtime {
@@ -16,12 +16,15 @@ export class HostRuntime implements Runtime {
   }
 
   run(spec: RunSpec): Promise<RunResult> {
-    const { slot } = spec;
-    if (!slot) return runProcess({ ...spec, groupsDir: this.groupsDir });
+    const { slot, pythonPathFirst, ...rest } = spec;
+    let env = pythonPathFirst
+      ? { ...spec.env, PYTHONPATH: prependPythonPath(pythonPathFirst, spec.env.PYTHONPATH) }
+      : spec.env;
+    if (!slot) return runProcess({ ...rest, env, groupsDir: this.groupsDir });
     // taskset (util-linux) pins the process and its children to the slot's cores.
     const argv = hasTaskset() ? ['taskset', '--cpu-list', slot.cpus, ...spec.argv] : spec.argv;
-    const env = slot.gpus === undefined ? spec.env : { ...spec.env, CUDA_VISIBLE_DEVICES: slot.gpus };
-    return runProcess({ ...spec, argv, env, groupsDir: this.groupsDir });
+    if (slot.gpus !== undefined) env = { ...env, CUDA_VISIBLE_DEVICES: slot.gpus };
+    return runProcess({ ...rest, argv, env, groupsDir: this.groupsDir });
   }
 
   async dispose(): Promise<void> {}

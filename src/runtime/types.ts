@@ -15,6 +15,16 @@ export interface RunSpec {
   onLine?: (line: string) => void;
   /** With train.parallel > 1: the cores and GPUs this run may use (see runtime/slots.ts). */
   slot?: Slot;
+  /**
+   * A host folder to put first on PYTHONPATH, before the PYTHONPATH the training would have had
+   * (its env's, else, in a container, the image's): the gate's import hook.
+   */
+  pythonPathFirst?: string;
+}
+
+/** PYTHONPATH with `first` in front of what it would otherwise be. */
+export function prependPythonPath(first: string, existing: string | undefined): string {
+  return existing ? `${first}:${existing}` : first;
 }
 
 /** A share of the machine for one of several seeds trained at once. */

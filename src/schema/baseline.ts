@@ -91,6 +91,11 @@ export const runRecordSchema = z
     durationMs: z.number().nonnegative(),
     /** config: {resolved: PATH} files as this run wrote them, flattened, by PATH. */
     config: ownRecord(flatConfigSchema).optional(),
+    /**
+     * Python distributions the training imported, with the ones they require (the import hook,
+     * train/imports.ts), as the probe names them (package.<name>); absent when unknown.
+     */
+    packages: z.array(z.string()).optional(),
   })
   .strict();
 export type RunRecord = z.infer<typeof runRecordSchema>;

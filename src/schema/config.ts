@@ -433,6 +433,43 @@ export const configFileSchema = z
       .strict()
       .default({ auto: true })
       .describe('Diagnosing nondeterminism.'),
+    history: z
+      .object({
+        file: relPath
+          .default('.repro-gate/history.jsonl')
+          .describe('The JSON-lines history file, relative to this file.'),
+        runs: z.number().int().min(2).max(1000).default(30).describe('How many of the last runs the reports chart.'),
+        decay: z
+          .number()
+          .int()
+          .min(3)
+          .max(100)
+          .default(5)
+          .describe('Warn when the means of this many last runs move monotonically toward a margin edge.'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'A metrics history: one JSON line per check/record run; reports chart the last runs and warn about slow decay.',
+      ),
+    drift: z
+      .object({
+        ignore: z
+          .array(z.string().min(1, 'must not be empty'))
+          .default([])
+          .describe('Environment fingerprint keys or globs (package.pip, gpu.*) never counted as drift.'),
+        'fail-on': z
+          .enum(['relevant', 'any'])
+          .default('relevant')
+          .describe(
+            'relevant: only result-relevant environment changes count; any: host noise and unimported packages too.',
+          ),
+      })
+      .strict()
+      .default({ ignore: [], 'fail-on': 'relevant' })
+      .describe(
+        'Which environment changes count as drift: host noise and packages the training never imports are shown folded, not counted.',
+      ),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -519,5 +556,6 @@ export type GateConfig = z.output<typeof configSchema> & {
 };
 export type MetricSpec = GateConfig['metrics'][number];
 export type DataEntry = GateConfig['dataEntries'][number];
+export type DriftPolicy = GateConfig['drift'];
 export type SequentialSeedsConfig = NonNullable<GateConfig['sequential']>;
 export type DistributedConfig = NonNullable<GateConfig['train']['distributed']>;

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { scalarSchema as scalar } from './baseline.js';
 import { diagnosisSchema } from './diagnosis.js';
+import { historyLineSchema } from './history.js';
 
 export const REPORT_SCHEMA_VERSION = 2;
 
@@ -102,11 +103,22 @@ const environmentDriftSchema = z
   .object({ key: z.string(), change: changeSchema, before: scalar.optional(), after: scalar.optional() })
   .strict();
 export type EnvironmentDrift = z.infer<typeof environmentDriftSchema>;
+/**
+ * An environment change that is not counted (drift/relevance.ts): host noise, a package the
+ * training did not import, or a key the config's drift.ignore names.
+ */
+const noiseDriftSchema = environmentDriftSchema
+  .extend({ reason: z.enum(['host', 'not-imported', 'ignored']) })
+  .strict();
+export type NoiseDrift = z.infer<typeof noiseDriftSchema>;
 const driftSchema = z
   .object({
     data: z.array(dataDriftSchema),
     config: z.array(configDriftSchema),
+    /** Result-relevant environment changes only: these count. */
     environment: z.array(environmentDriftSchema),
+    /** Changes shown folded and never counted; absent when there are none. */
+    noise: z.array(noiseDriftSchema).optional(),
   })
   .strict();
 export type Drift = z.infer<typeof driftSchema>;
@@ -212,6 +224,8 @@ export const reportSchema = z
     cache: cacheUseSchema.optional(),
     /** Set when a failing exact check reran a seed to tell randomness from parallelism. */
     diagnosis: diagnosisSchema.optional(),
+    /** With history: {file}: the last runs (this one included), oldest first, for the trend charts. */
+    history: z.array(historyLineSchema).optional(),
     baseline: z.object({ path: z.string(), recordedAt: z.string(), commit: z.string().nullable() }).strict().nullable(),
     commit: z.string().nullable(),
     /** Set by the action so a follow-up workflow can check the report belongs to its PR. */

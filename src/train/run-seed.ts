@@ -11,6 +11,7 @@ import { formatDuration } from '../util/duration.js';
 import { CancelledError, GateError } from '../util/errors.js';
 import { readConfinedFile } from '../util/files.js';
 import type { Logger } from '../util/logger.js';
+import { collectImports, IMPORTS_FOLDER } from './import-hook.js';
 import { distributedEnv, launcherArgv } from './launch.js';
 import { MetricPatterns, readMetrics } from './metrics.js';
 
@@ -31,6 +32,8 @@ export interface SeedRunContext {
   warnings?: ReportWarning[];
   /** With train.parallel > 1: this seed's share of the cores and GPUs. */
   slot?: Slot;
+  /** The folder holding the import hook (import-hook.ts), put first on the training's PYTHONPATH. */
+  importHook?: string;
 }
 
 /** {seed} and {out} anywhere inside an argument (e.g. "--out={out}"). */
@@ -67,10 +70,23 @@ export async function runSeed(ctx: SeedRunContext, seed: number): Promise<RunRec
 
   const patterns = config.metricPatterns.length ? new MetricPatterns(config.metricPatterns) : undefined;
   log.info(`seed ${seed}: ${argv.join(' ')}`);
+  const hook = ctx.importHook
+    ? {
+        pythonPathFirst: ctx.importHook,
+        imports: { REPRO_GATE_IMPORTS: runtime.pathFor(path.join(outDir, IMPORTS_FOLDER)) },
+      }
+    : undefined;
   const result = await runtime.run({
     argv,
     cwd: config.root,
-    env: { ...ctx.env, ...distributedEnv(config.train), REPRO_GATE_SEED: String(seed), REPRO_GATE_OUT: out },
+    env: {
+      ...ctx.env,
+      ...distributedEnv(config.train),
+      ...hook?.imports,
+      REPRO_GATE_SEED: String(seed),
+      REPRO_GATE_OUT: out,
+    },
+    ...(hook ? { pythonPathFirst: hook.pythonPathFirst } : {}),
     timeoutMs: config.train.timeout,
     outDir,
     logFile,
@@ -111,6 +127,8 @@ export async function runSeed(ctx: SeedRunContext, seed: number): Promise<RunRec
     );
   }
 
+  // Read and removed first: the hook's folder is no output of the training.
+  const packages = ctx.importHook ? await collectImports(outDir, (m) => log.warn(m)) : undefined;
   const metrics = await collectMetrics(ctx, seed, outDir, patterns);
   for (const artifact of config.artifacts) {
     const found = await stat(path.join(outDir, artifact)).catch(() => undefined);
@@ -125,7 +143,14 @@ export async function runSeed(ctx: SeedRunContext, seed: number): Promise<RunRec
   await readCheckpoints(ctx, artifacts, outDir, out);
   const resolved = await readResolvedConfigs(config, seed, outDir);
   log.info(`seed ${seed}: done in ${formatDuration(result.durationMs)}`);
-  return { seed, metrics, artifacts, durationMs: result.durationMs, ...(resolved ? { config: resolved } : {}) };
+  return {
+    seed,
+    metrics,
+    artifacts,
+    durationMs: result.durationMs,
+    ...(resolved ? { config: resolved } : {}),
+    ...(packages ? { packages } : {}),
+  };
 }
 
 /** Metrics from the output (metrics.pattern) and from the metrics file, as the config says. */

@@ -1,7 +1,8 @@
 /**
  * A real HTTP server on 127.0.0.1 that answers the GitHub REST calls the action makes, closely
  * enough for Octokit: issue comments (list with per_page/page and Link headers, create, update),
- * GET /user, and pulls listing. Tokens decide who you are:
+ * issues (list by state and label with pagination, create, update title/body/state), workflow
+ * artifacts (list by name, download as zip), GET /user, and pulls listing. Tokens decide who you are:
  *   - installation tokens write as github-actions[bot] and get 403 on GET /user (like GITHUB_TOKEN)
  *   - fork tokens can read but every write is 403 "Resource not accessible by integration"
  *   - user tokens (PATs) are a User and can call GET /user
@@ -11,7 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 
 export type TokenKind =
-  | { kind: 'installation'; login?: string } // login defaults to github-actions[bot]
+  | { kind: 'installation'; login?: string; noIssues?: boolean } // login defaults to github-actions[bot]; noIssues: no issues: write
   | { kind: 'fork' }
   | { kind: 'user'; login: string };
 
@@ -29,6 +30,29 @@ export interface FakeComment {
   user: FakeUser;
   created_at: string;
   updated_at: string;
+}
+
+export interface FakeIssue {
+  number: number;
+  owner: string;
+  repo: string;
+  title: string;
+  body: string;
+  labels: string[];
+  state: 'open' | 'closed';
+  user: FakeUser;
+}
+
+export interface FakeArtifact {
+  id: number;
+  name: string;
+  created_at: string;
+  expired: boolean;
+  /** The branch of the run that uploaded it, and the repositories (a fork's run: head differs). */
+  head_branch: string;
+  repository_id: number;
+  head_repository_id: number;
+  zip: Buffer;
 }
 
 export interface FakePull {
@@ -61,6 +85,8 @@ export const TOKENS = {
   installation: 'ghs_fake_installation_token',
   fork: 'ghs_fake_fork_readonly_token',
   user: 'ghp_fake_personal_token',
+  /** A workflow token without `issues: write`: it can comment on pull requests, not write issues. */
+  noIssues: 'ghs_fake_no_issues_token',
 } as const;
 
 export const HUMAN: FakeUser = { login: 'mallory', type: 'User' };
@@ -77,10 +103,15 @@ export class FakeGitHub {
   readonly requests: RecordedRequest[] = [];
   readonly comments: FakeComment[] = [];
   readonly pulls: FakePull[] = [];
+  readonly issues: FakeIssue[] = [];
+  readonly artifacts: FakeArtifact[] = [];
+  /** Issue numbers start well above the PR numbers tests use. */
+  private nextIssue = 500;
   readonly tokens = new Map<string, TokenKind>([
     [TOKENS.installation, { kind: 'installation' }],
     [TOKENS.fork, { kind: 'fork' }],
     [TOKENS.user, { kind: 'user', login: 'octocat' }],
+    [TOKENS.noIssues, { kind: 'installation', noIssues: true }],
   ]);
   private faults: Fault[] = [];
   private nextId = 1000;
@@ -130,6 +161,12 @@ export class FakeGitHub {
     return new Date(this.clock).toISOString();
   }
 
+  addIssue(owner: string, repo: string, fields: Partial<FakeIssue> & { title: string; user: FakeUser }): FakeIssue {
+    const issue: FakeIssue = { body: '', labels: [], state: 'open', ...fields, owner, repo, number: this.nextIssue++ };
+    this.issues.push(issue);
+    return issue;
+  }
+
   commentsOn(owner: string, repo: string, issue: number): FakeComment[] {
     return this.comments.filter((c) => c.owner === owner && c.repo === repo && c.issue === issue);
   }
@@ -157,6 +194,26 @@ export class FakeGitHub {
       created_at: c.created_at,
       updated_at: c.updated_at,
       author_association: c.user.type === 'Bot' ? 'NONE' : 'CONTRIBUTOR',
+    };
+  }
+
+  /** Creating or editing an issue, or commenting on one (not on a pull request). */
+  private isIssueWrite(pathname: string): boolean {
+    if (/^\/repos\/[^/]+\/[^/]+\/issues$/.test(pathname)) return true;
+    const n = /^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)(?:\/comments)?$/.exec(pathname)?.[1];
+    return n !== undefined && this.issues.some((i) => i.number === Number(n));
+  }
+
+  private issueJson(i: FakeIssue) {
+    return {
+      id: i.number * 10,
+      number: i.number,
+      title: i.title,
+      body: i.body,
+      state: i.state,
+      labels: i.labels.map((name) => ({ name })),
+      html_url: `https://github.com/${i.owner}/${i.repo}/issues/${i.number}`,
+      user: { login: i.user.login, id: i.user.login.length, type: i.user.type },
     };
   }
 
@@ -195,6 +252,8 @@ export class FakeGitHub {
     if (!token) return send(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
     const isWrite = rec.method !== 'GET';
     if (isWrite && token.kind === 'fork') return send(403, NOT_ACCESSIBLE);
+    if (isWrite && token.kind === 'installation' && token.noIssues && this.isIssueWrite(u.pathname))
+      return send(403, NOT_ACCESSIBLE);
 
     if (rec.method === 'GET' && u.pathname === '/user') {
       if (token.kind !== 'user') return send(403, NOT_ACCESSIBLE);
@@ -232,6 +291,78 @@ export class FakeGitHub {
       c.body = body;
       c.updated_at = this.tick();
       return send(200, this.commentJson(c));
+    }
+    const issues = /^\/repos\/([^/]+)\/([^/]+)\/issues$/.exec(u.pathname);
+    if (issues && rec.method === 'GET') {
+      const [, owner, repo] = issues;
+      const state = u.searchParams.get('state') ?? 'open';
+      const labels = (u.searchParams.get('labels') ?? '').split(',').filter(Boolean);
+      const all = this.issues
+        .filter((i) => i.owner === owner && i.repo === repo)
+        .filter((i) => state === 'all' || i.state === state)
+        .filter((i) => labels.every((l) => i.labels.includes(l)))
+        .sort((a, b) => b.number - a.number); // newest first, as GitHub lists them
+      const perPage = Math.min(Math.max(Number(u.searchParams.get('per_page') ?? 30) || 30, 1), 100);
+      const page = Math.max(Number(u.searchParams.get('page') ?? 1) || 1, 1);
+      const last = Math.max(Math.ceil(all.length / perPage), 1);
+      const items = all.slice((page - 1) * perPage, page * perPage).map((i) => this.issueJson(i));
+      return send(200, items, linkHeader(u, page, last));
+    }
+    if (issues && rec.method === 'POST') {
+      const [, owner, repo] = issues as unknown as [string, string, string];
+      const b = (rec.body ?? {}) as { title?: unknown; body?: unknown; labels?: unknown };
+      if (typeof b.title !== 'string' || !b.title) return send(422, { message: 'Validation Failed: title is missing' });
+      if (typeof b.body === 'string' && b.body.length > 65_536)
+        return send(422, { message: 'Validation Failed: body is too long (maximum is 65536 characters)' });
+      const issue = this.addIssue(owner, repo, {
+        title: b.title,
+        body: typeof b.body === 'string' ? b.body : '',
+        labels: Array.isArray(b.labels) ? b.labels.map(String) : [],
+        user: this.identity(token),
+      });
+      return send(201, this.issueJson(issue));
+    }
+    const oneIssue = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)$/.exec(u.pathname);
+    if (oneIssue && rec.method === 'PATCH') {
+      const [, owner, repo, n] = oneIssue;
+      const issue = this.issues.find((i) => i.owner === owner && i.repo === repo && i.number === Number(n));
+      if (!issue) return send(404, { message: 'Not Found' });
+      const b = (rec.body ?? {}) as { title?: unknown; body?: unknown; state?: unknown };
+      if (typeof b.body === 'string' && b.body.length > 65_536)
+        return send(422, { message: 'Validation Failed: body is too long (maximum is 65536 characters)' });
+      if (typeof b.title === 'string') issue.title = b.title;
+      if (typeof b.body === 'string') issue.body = b.body;
+      if (b.state === 'open' || b.state === 'closed') issue.state = b.state;
+      return send(200, this.issueJson(issue));
+    }
+    if (rec.method === 'GET' && /^\/repos\/[^/]+\/[^/]+\/actions\/artifacts$/.test(u.pathname)) {
+      const name = u.searchParams.get('name');
+      const items = this.artifacts
+        .filter((a) => !name || a.name === name)
+        .map((a) => ({
+          id: a.id,
+          name: a.name,
+          size_in_bytes: a.zip.length,
+          expired: a.expired,
+          created_at: a.created_at,
+          archive_download_url: `${this.url}${u.pathname}/${a.id}/zip`,
+          workflow_run: {
+            id: a.id + 1,
+            repository_id: a.repository_id,
+            head_repository_id: a.head_repository_id,
+            head_branch: a.head_branch,
+            head_sha: 'f'.repeat(40),
+          },
+        }));
+      return send(200, { total_count: items.length, artifacts: items });
+    }
+    const artifactZip = /^\/repos\/[^/]+\/[^/]+\/actions\/artifacts\/(\d+)\/zip$/.exec(u.pathname);
+    if (rec.method === 'GET' && artifactZip) {
+      const a = this.artifacts.find((x) => x.id === Number(artifactZip[1]));
+      if (!a || a.expired) return send(a ? 410 : 404, { message: a ? 'Artifact has expired' : 'Not Found' });
+      res.writeHead(200, { 'content-type': 'application/zip', 'content-length': String(a.zip.length) });
+      res.end(a.zip);
+      return;
     }
     const pulls = /^\/repos\/([^/]+)\/([^/]+)\/pulls$/.exec(u.pathname);
     if (pulls && rec.method === 'GET') {
