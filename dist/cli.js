@@ -39266,7 +39266,7 @@ async function seedRuns(s, verb, seeds, opts = {}) {
     const run = () => oneSeed(s, verb, seed, cache2, importHook, slot);
     const record3 = await (s.log.group && parallel < 2 ? s.log.group(`repro-gate ${verb}: seed ${seed}`, run) : run());
     progress.finish(seed, Date.now());
-    show2();
+    if (progress.finished === seeds.length) show2();
     return record3;
   };
   try {

@@ -134,7 +134,8 @@ export async function seedRuns(
     const run = () => oneSeed(s, verb, seed, cache, importHook, slot);
     const record = await (s.log.group && parallel < 2 ? s.log.group(`repro-gate ${verb}: seed ${seed}`, run) : run());
     progress.finish(seed, Date.now());
-    show();
+    // The next seed's start shows the count; the last one's finish closes the line.
+    if (progress.finished === seeds.length) show();
     return record;
   };
   try {
