@@ -216,6 +216,8 @@ describe('upsertStickyComment against a fake GitHub', () => {
     expect(posted.length).toBeLessThanOrEqual(MAX_COMMENT_LENGTH);
     expect(posted.startsWith(`${MARKER}\n## ❌ repro-gate: not-equivalent`)).toBe(true);
     expect(posted).toContain('> See the job summary.');
-    expect(posted).not.toContain('package.p0');
+    // The 3,000-row environment table was left out; at most the next step names the first change.
+    expect(posted.match(/package\.p\d+/g)?.length ?? 0).toBeLessThanOrEqual(1);
+    expect(posted).not.toContain('package.p1`');
   });
 });
