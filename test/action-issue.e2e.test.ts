@@ -76,7 +76,7 @@ describe('issue: on-failure (default for drift)', () => {
     const first = await nightly();
     expect(first.exitCode).toBe(1);
     expect(first.outputs.verdict).toBe('drift');
-    expect(first.warnings).toEqual([]);
+    expect(first.plainWarnings).toEqual([]);
     expect(ours()).toHaveLength(1);
     const [issue] = ours();
     expect(issue).toMatchObject({ title: 'repro-gate: drift on main', labels: ['repro-gate'], state: 'open' });
@@ -119,8 +119,8 @@ describe('issue: on-failure (default for drift)', () => {
     const r = await nightly({ 'github-token': TOKENS.noIssues });
     expect(r.exitCode).toBe(1);
     expect(r.errors).toEqual(['repro-gate: drift — Drift since the baseline: 1 config key changed.']);
-    expect(r.warnings).toHaveLength(1);
-    expect(r.warnings[0]).toMatch(
+    expect(r.plainWarnings).toHaveLength(1);
+    expect(r.plainWarnings[0]).toMatch(
       /^repro-gate: cannot open or close the repro-gate issue: the token may not write issues \(Resource not accessible by integration\)\. Give the workflow "permissions: issues: write"/,
     );
     expect(gh.issues).toEqual([]);

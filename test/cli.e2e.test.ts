@@ -330,7 +330,7 @@ ${extra}`;
   it('an unknown command or option', async () => {
     expectCleanError(
       await runCli(['chek'], dir),
-      /Unknown command "chek"\.\n {2}→ Use one of: record, check, aggregate, drift, equivalence, diagnose, init, help/,
+      /Unknown command "chek"\.\n {2}→ Use one of: record, check, aggregate, drift, history, equivalence, diagnose, init, help/,
     );
     expectCleanError(await runCli(['check', '--confg', 'x'], dir), /Unknown option '--confg'/);
   });

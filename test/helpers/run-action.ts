@@ -55,6 +55,8 @@ export interface ActionResult {
   summary: string;
   /** `::warning::` / `::error::` workflow commands from stdout, unescaped. */
   warnings: string[];
+  /** The warnings that are not annotations on a file (the report's drift annotations are left out). */
+  plainWarnings: string[];
   errors: string[];
   workspace: string;
   runnerTemp: string;
@@ -135,6 +137,7 @@ export async function runAction(opts: RunActionOptions = {}): Promise<ActionResu
     summary: readFileSync(summaryPath, 'utf8'),
     warnings: commands(stdout, 'warning'),
     errors: commands(stdout, 'error'),
+    plainWarnings: commands(stdout, 'warning', false),
     workspace,
     runnerTemp,
   };
@@ -159,11 +162,13 @@ export function parseOutputFile(text: string): Record<string, string> {
   return out;
 }
 
-function commands(stdout: string, kind: 'warning' | 'error'): string[] {
+/** `withProperties: false` leaves out annotations on a file (`::warning file=…,line=…::`). */
+function commands(stdout: string, kind: 'warning' | 'error', withProperties = true): string[] {
   const unescapeCommand = (s: string) => s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+  const re = withProperties ? new RegExp(`^::${kind}(?: [^:]*)?::(.*)$`) : new RegExp(`^::${kind}::(.*)$`);
   return stdout
     .split('\n')
-    .map((l) => new RegExp(`^::${kind}(?: [^:]*)?::(.*)$`).exec(l)?.[1])
+    .map((l) => re.exec(l)?.[1])
     .filter((m): m is string => m !== undefined)
     .map(unescapeCommand);
 }
