@@ -8,20 +8,12 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { git, parseJson, runCli } from './helpers/project.js';
+import { dataOnlyConfig, git, parseJson, runCli } from './helpers/project.js';
 
 let dir: string;
 const cacheFile = () => path.join(dir, '.repro-gate', 'cache', 'stat');
 
-const CONFIG = `version: 1
-train:
-  command: [python3, -c, "import json, sys; json.dump({'acc': 1.0}, open(sys.argv[1] + '/metrics.json', 'w'))", "{out}"]
-seeds: 1
-mode: exact
-metrics:
-  acc: {}
-data: [data/]
-`;
+const CONFIG = dataOnlyConfig();
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'rg-data-cli-'));

@@ -14,17 +14,9 @@ import { describeQueryChange } from '../src/drift/lineage.js';
 import { fingerprintData } from '../src/fingerprint/data.js';
 import { fingerprintLineage } from '../src/fingerprint/lineage.js';
 import { GateError } from '../src/util/errors.js';
-import { git, parseJson, runCli } from './helpers/project.js';
+import { dataOnlyConfig, git, parseJson, runCli } from './helpers/project.js';
 
-const base = (data: string) => `version: 1
-train:
-  command: [python3, -c, "import json, sys; json.dump({'acc': 1.0}, open(sys.argv[1] + '/metrics.json', 'w'))", "{out}"]
-seeds: 1
-mode: exact
-metrics:
-  acc: {}
-data: ${data}
-`;
+const base = dataOnlyConfig;
 
 function configError(text: string): GateError {
   try {

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprintData } from '../src/fingerprint/data.js';
 import { parseLfsPointer } from '../src/fingerprint/lfs.js';
 import { GateError } from '../src/util/errors.js';
-import { parseJson, runCli } from './helpers/project.js';
+import { dataOnlyConfig, parseJson, runCli } from './helpers/project.js';
 
 // The LFS filter is configured on the command line, so the test does not depend on ~/.gitconfig.
 const LFS = [
@@ -42,15 +42,7 @@ const BIG_SHA = createHash('sha256').update(big).digest('hex');
 // Looks like a pointer, but LFS does not manage it: data like any other.
 const LOOKALIKE = `version https://git-lfs.github.com/spec/v1\noid sha256:${'a'.repeat(64)}\nsize 3\n`;
 
-const CONFIG = `version: 1
-train:
-  command: [python3, -c, "import json, sys; json.dump({'acc': 1.0}, open(sys.argv[1] + '/metrics.json', 'w'))", "{out}"]
-seeds: 1
-mode: exact
-metrics:
-  acc: {}
-data: [data/]
-`;
+const CONFIG = dataOnlyConfig();
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'rg-lfs-'));

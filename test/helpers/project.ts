@@ -87,3 +87,19 @@ export function parseJson(result: CliResult): Record<string, any> {
     );
   }
 }
+
+/**
+ * A config whose training only writes one metric: for tests about data, where the training is
+ * beside the point. `data` is the YAML value of `data:`.
+ */
+export function dataOnlyConfig(data = '[data/]'): string {
+  return `version: 1
+train:
+  command: [python3, -c, "import json, sys; json.dump({'acc': 1.0}, open(sys.argv[1] + '/metrics.json', 'w'))", "{out}"]
+seeds: 1
+mode: exact
+metrics:
+  acc: {}
+data: ${data}
+`;
+}
