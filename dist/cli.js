@@ -31659,7 +31659,7 @@ async function fingerprintConfigFiles(files, root, opts = {}) {
 }
 
 // src/fingerprint/data.ts
-import { readdir, realpath as realpath4, stat } from "node:fs/promises";
+import { lstat as lstat2, readdir, realpath as realpath4, stat } from "node:fs/promises";
 import path10 from "node:path";
 
 // src/schema/stat-cache.ts
@@ -31797,7 +31797,7 @@ const buf = Buffer.allocUnsafe(CHUNK);
 
 const { shared, worker } = workerData;
 const state = new Int32Array(shared);
-let deadline, paths, starts, cached, hits;
+let deadline, paths, starts;
 const sameVersion = (a, b) => a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
 const tuple = (st) => st.size + ' ' + st.mtimeMs + ' ' + st.ino + ' ' + st.ctimeMs;
 
@@ -31833,17 +31833,11 @@ function hashOnce(abs) {
 const lines = [];
 const pointers = [];
 
+const pathAt = (i) => paths.slice(starts[i], starts[i + 1] - 1);
+
 /** Hashes item i; false when the gate must stop on it. */
 function hashItem(i) {
-  const abs = paths.slice(starts[i], starts[i + 1] - 1);
-  const c = 4 * i;
-  if (!Number.isNaN(cached[c])) { // NaN: no entry
-    const st = fs.statSync(abs, { throwIfNoEntry: false });
-    if (st && st.isFile() && st.size === cached[c] && st.mtimeMs === cached[c + 1] && st.ino === cached[c + 2] && st.ctimeMs === cached[c + 3]) {
-      hits[i] = 1;
-      return true;
-    }
-  }
+  const abs = pathAt(i);
   for (let attempt = 0; attempt < 2; attempt++) {
     const r = hashOnce(abs);
     if (r === 'timeout') {
@@ -31860,12 +31854,36 @@ function hashItem(i) {
   return false;
 }
 
-function work() {
-  const n = starts.length - 1;
+/** Calls fn(x) for each x of xs taken from the shared counter, until done or stopped. */
+function share(xs, fn) {
   for (;;) {
     if (Atomics.load(state, 1) !== 0) break;
-    const i = Atomics.add(state, 0, 1);
-    if (i >= n) break;
+    const at = Atomics.add(state, 0, 1);
+    if (at >= xs) break;
+    Atomics.store(state, 2 + worker, at);
+    fn(at);
+  }
+  Atomics.store(state, 2 + worker, -1);
+}
+
+function statAll(stats) {
+  share(starts.length - 1, (i) => {
+    let st;
+    try {
+      st = fs.statSync(pathAt(i), { throwIfNoEntry: false });
+    } catch {} // unreadable: left NaN, so it is hashed, and the read says why
+    if (!st || !st.isFile()) return;
+    stats[4 * i] = st.size;
+    stats[4 * i + 1] = st.mtimeMs;
+    stats[4 * i + 2] = st.ino;
+    stats[4 * i + 3] = st.ctimeMs;
+  });
+  parentPort.postMessage({ statted: true });
+}
+
+function hashAll(todo) {
+  share(todo.length, (at) => {
+    const i = todo[at];
     Atomics.store(state, 2 + worker, i);
     let ok;
     try {
@@ -31875,18 +31893,17 @@ function work() {
       ok = false;
     }
     if (!ok) Atomics.store(state, 1, 1); // stop everyone: the gate fails on this file
-  }
-  Atomics.store(state, 2 + worker, -1);
+  });
   parentPort.postMessage({ lines: lines.join('\n'), pointers });
 }
 
-parentPort.once('message', (job) => {
-  deadline = job.deadline;
-  paths = job.paths;
-  starts = new Int32Array(job.starts);
-  cached = new Float64Array(job.cached);
-  hits = new Uint8Array(job.hits);
-  work();
+parentPort.on('message', (m) => {
+  if (m.paths !== undefined) {
+    deadline = m.deadline;
+    paths = m.paths;
+    starts = new Int32Array(m.starts);
+  } else if (m.stats) statAll(new Float64Array(m.stats));
+  else hashAll(new Int32Array(m.todo));
 });
 `;
 
@@ -31894,28 +31911,40 @@ parentPort.once('message', (job) => {
 function poolSize(files, max = os2.availableParallelism()) {
   return Math.max(1, Math.min(max, files));
 }
-function cachedStats(items) {
-  return new Float64Array(new SharedArrayBuffer(8 * 4 * items)).fill(Number.NaN);
-}
 function startPool(maxThreads) {
   const threads = poolSize(Number.POSITIVE_INFINITY, maxThreads);
   const shared = new SharedArrayBuffer(4 * (2 + threads));
   const state = new Int32Array(shared);
   state.fill(-1, 2);
-  const workers = Array.from(
-    { length: threads },
-    (_, worker) => new Worker(HASH_WORKER_SOURCE, {
-      eval: true,
-      workerData: { shared, worker },
-      execArgv: []
-    })
-  );
-  for (const w of workers) w.on("error", () => {
+  const waiting = [];
+  const workers = Array.from({ length: threads }, (_, worker) => {
+    const data = { shared, worker };
+    const w = new Worker(HASH_WORKER_SOURCE, { eval: true, workerData: data, execArgv: [] });
+    const fail = (err) => {
+      waiting[worker]?.reject(err);
+      waiting[worker] = void 0;
+    };
+    w.on("message", (m) => {
+      waiting[worker]?.resolve(m);
+      waiting[worker] = void 0;
+    });
+    w.on("error", fail);
+    w.on("exit", (code) => fail(new Error(`hashing thread ${worker} exited (code ${code}) without results`)));
+    return w;
   });
   const close = () => {
     for (const w of workers) void w.terminate();
   };
-  const run = (paths, cached2, deadline) => {
+  const all = (message) => Promise.all(
+    workers.map((w, worker) => {
+      const answer = new Promise((resolve, reject) => {
+        waiting[worker] = { resolve, reject };
+      });
+      w.postMessage(message);
+      return answer;
+    })
+  );
+  const run = (paths, deadline) => {
     const starts = new Int32Array(new SharedArrayBuffer(4 * (paths.length + 1)));
     let at = 0;
     for (let i = 0; i < paths.length; i++) {
@@ -31923,28 +31952,24 @@ function startPool(maxThreads) {
       at += paths[i].length + 1;
     }
     starts[paths.length] = at;
-    const cache2 = (cached2 ?? cachedStats(paths.length)).buffer;
-    const hits = new SharedArrayBuffer(paths.length);
-    const job = {
-      paths: `${paths.join("\0")}\0`,
-      starts: starts.buffer,
-      cached: cache2,
-      hits,
-      deadline
-    };
-    const answers = workers.map(
-      (w, worker) => new Promise((resolve, reject) => {
-        w.once("message", (answer) => {
-          resolve(answer);
-          void w.terminate();
-        });
-        w.once("error", reject);
-        w.once("exit", (code) => reject(new Error(`hashing thread ${worker} exited (code ${code}) without results`)));
-        w.postMessage(job);
-      })
-    );
+    const job = { paths: `${paths.join("\0")}\0`, starts: starts.buffer, deadline };
+    for (const w of workers) w.postMessage(job);
     return {
-      results: Promise.all(answers).then((all) => collate(all, new Uint8Array(hits))),
+      stat: async () => {
+        const stats = new Float64Array(new SharedArrayBuffer(8 * 4 * paths.length)).fill(Number.NaN);
+        const phase = { stats: stats.buffer };
+        await all(phase);
+        Atomics.store(state, 0, 0);
+        return stats;
+      },
+      hash: async (todo) => {
+        const list = new Int32Array(new SharedArrayBuffer(4 * todo.length));
+        list.set(todo);
+        const phase = { todo: list.buffer };
+        const answers = await all(phase);
+        close();
+        return collate(answers, paths.length);
+      },
       busy: () => Array.from(state.subarray(2)).filter((i) => i >= 0),
       stop: async () => {
         Atomics.store(state, 1, 1);
@@ -31954,10 +31979,8 @@ function startPool(maxThreads) {
   };
   return { run, close };
 }
-function collate(answers, fromCache) {
-  const n = fromCache.length;
+function collate(answers, n) {
   const out = {
-    fromCache,
     sha256: new Array(n),
     size: new Array(n),
     stat: new Array(n),
@@ -32183,6 +32206,9 @@ function manifestOrder(found, entries) {
 function version2(st) {
   return `${st.size}:${st.mtimeNs}:${st.ino}`;
 }
+function sameStat(a, i, b, j) {
+  return a[i] === b[j] && a[i + 1] === b[j + 1] && a[i + 2] === b[j + 2] && a[i + 3] === b[j + 3];
+}
 async function lfsPointers(root, texts, list) {
   const candidates = /* @__PURE__ */ new Map();
   for (const [i, text] of texts) {
@@ -32243,29 +32269,32 @@ async function fingerprintData(entries, root, opts = {}) {
       }
     }
     list = manifestOrder(kept, entries.length);
-    const cache3 = opts.statCache ? await loadStatCache(opts.statCache, warn) : void 0;
-    if (!list.length) return { results: void 0, cache: cache3, entryOf: void 0 };
+    const statCache = opts.statCache;
+    if (!list.length) {
+      const cache4 = statCache ? await loadStatCache(statCache, warn) : void 0;
+      return { results: void 0, cache: cache4, entryOf: void 0, fromCache: void 0 };
+    }
     const { rel, entry } = list[0];
     const others = list.length > 1 ? ` and ${plural2(list.length - 1, "other file")}` : "";
     checkTime(() => `hashing ${rel} (data: entry "${entry}")${others}`);
     const paths = list.map((x) => x.abs);
-    let cached2;
-    const entryOf2 = cache3?.entries.paths.length ? entryNumbers(cache3.entries, paths) : void 0;
-    if (entryOf2 && cache3) {
-      const { stats } = cache3.entries;
-      cached2 = cachedStats(paths.length);
-      for (let i = 0; i < paths.length; i++) {
-        const k = entryOf2[i];
-        if (k >= 0) cached2.set(stats.subarray(4 * k, 4 * k + 4), 4 * i);
-      }
+    pool = threads.run(paths, deadline);
+    const hasCache = statCache !== void 0 && await lstat2(statCache).catch(() => void 0) !== void 0;
+    const [now, cache3] = statCache && hasCache ? await Promise.all([pool.stat(), loadStatCache(statCache, warn)]) : [void 0, statCache ? await loadStatCache(statCache, warn) : void 0];
+    const entryOf2 = now && cache3?.entries.paths.length ? entryNumbers(cache3.entries, paths) : void 0;
+    const fromCache2 = new Uint8Array(paths.length);
+    const todo = [];
+    for (let i = 0; i < paths.length; i++) {
+      const k = entryOf2 ? entryOf2[i] : -1;
+      if (k >= 0 && now && cache3 && sameStat(now, 4 * i, cache3.entries.stats, 4 * k)) fromCache2[i] = 1;
+      else todo.push(i);
     }
-    pool = threads.run(paths, cached2, deadline);
-    const results = await pool.results;
+    const results = await pool.hash(todo);
     if (results.failure) {
       const bad = list[results.failure.i];
       throw failureError(results.failure, bad.rel, `${bad.rel} (data: entry "${bad.entry}")`, limit);
     }
-    return { results, cache: cache3, entryOf: entryOf2 };
+    return { results, cache: cache3, entryOf: entryOf2, fromCache: fromCache2 };
   })();
   let timer;
   const clock = new Promise((_, reject) => {
@@ -32286,18 +32315,18 @@ async function fingerprintData(entries, root, opts = {}) {
     done = await Promise.race([work, clock]);
   } finally {
     clearTimeout(timer);
-    if (!pool) threads.close();
+    threads.close();
   }
-  const { results: r, cache: cache2, entryOf } = done;
+  const { results: r, cache: cache2, entryOf, fromCache: hit } = done;
   if (!r) {
     if (opts.statCache && cache2?.entries.paths.length) await saveStatCache(opts.statCache, []);
     opts.counts?.({ hashed: 0, fromCache: 0 });
     return { files: {} };
   }
   let fromCache = 0;
-  if (cache2 && entryOf) {
+  if (cache2 && entryOf && hit) {
     for (let i = 0; i < list.length; i++) {
-      if (!r.fromCache[i]) continue;
+      if (!hit[i]) continue;
       const k = entryOf[i];
       r.sha256[i] = entrySha256(cache2.entries, k);
       r.size[i] = cache2.entries.stats[4 * k];
@@ -32320,7 +32349,7 @@ async function fingerprintData(entries, root, opts = {}) {
     const lines = [];
     for (const [i, f] of list.entries()) {
       if (r.pointers.has(i) || /[\t\n]/.test(f.abs)) continue;
-      const k = r.fromCache[i] ? entryOf?.[i] : -1;
+      const k = hit?.[i] ? entryOf?.[i] : -1;
       const stat5 = k < 0 ? r.stat[i] : stats.subarray(4 * k, 4 * k + 4).join(" ");
       lines.push(statCacheLine(f.abs, stat5, r.sha256[i]));
     }

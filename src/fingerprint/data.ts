@@ -22,7 +22,7 @@
  *   With a stat cache (stat-cache.ts), a file whose stat tuple is unchanged is not read.
  */
 import type { BigIntStats, Stats } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataFingerprint, FileEntry } from '../schema/baseline.js';
 import { entrySha256, statCacheLine } from '../schema/stat-cache.js';
@@ -34,7 +34,7 @@ import { plural } from '../util/format.js';
 import { stderrLogger } from '../util/logger.js';
 import { toPosix } from '../util/paths.js';
 import { lfsTracked } from './git.js';
-import { cachedStats, type HashFailure, type PoolRun, startPool } from './hash-pool.js';
+import { type HashFailure, type PoolRun, startPool } from './hash-pool.js';
 import { type LfsPointer, parseLfsPointer, refuseLfsPointers } from './lfs.js';
 import { resolveEntry } from './paths.js';
 import { entryNumbers, loadStatCache, saveStatCache, usableCount } from './stat-cache.js';
@@ -208,6 +208,11 @@ function version(st: BigIntStats): string {
   return `${st.size}:${st.mtimeNs}:${st.ino}`;
 }
 
+/** Whether the stats at a[i..i + 4) and b[j..j + 4) (size, mtimeMs, inode, ctimeMs) are the same; NaN never is. */
+function sameStat(a: Float64Array, i: number, b: Float64Array, j: number): boolean {
+  return a[i] === b[j] && a[i + 1] === b[j + 1] && a[i + 2] === b[j + 2] && a[i + 3] === b[j + 3];
+}
+
 /** What a fingerprint did: files read and hashed, and files the stat cache answered. */
 export interface HashCounts {
   hashed: number;
@@ -297,29 +302,36 @@ export async function fingerprintData(
       }
     }
     list = manifestOrder(kept, entries.length);
-    const cache = opts.statCache ? await loadStatCache(opts.statCache, warn) : undefined;
-    if (!list.length) return { results: undefined, cache, entryOf: undefined };
+    const statCache = opts.statCache;
+    if (!list.length) {
+      const cache = statCache ? await loadStatCache(statCache, warn) : undefined;
+      return { results: undefined, cache, entryOf: undefined, fromCache: undefined };
+    }
     const { rel, entry } = list[0] as Found;
     const others = list.length > 1 ? ` and ${plural(list.length - 1, 'other file')}` : '';
     checkTime(() => `hashing ${rel} (data: entry "${entry}")${others}`);
     const paths = list.map((x) => x.abs);
-    let cached: Float64Array | undefined;
-    const entryOf = cache?.entries.paths.length ? entryNumbers(cache.entries, paths) : undefined;
-    if (entryOf && cache) {
-      const { stats } = cache.entries;
-      cached = cachedStats(paths.length);
-      for (let i = 0; i < paths.length; i++) {
-        const k = entryOf[i] as number;
-        if (k >= 0) cached.set(stats.subarray(4 * k, 4 * k + 4), 4 * i);
-      }
+    pool = threads.run(paths, deadline);
+    // With a cache to compare against, the threads stat every file while this thread loads it.
+    const hasCache = statCache !== undefined && (await lstat(statCache).catch(() => undefined)) !== undefined;
+    const [now, cache] =
+      statCache && hasCache
+        ? await Promise.all([pool.stat(), loadStatCache(statCache, warn)])
+        : [undefined, statCache ? await loadStatCache(statCache, warn) : undefined];
+    const entryOf = now && cache?.entries.paths.length ? entryNumbers(cache.entries, paths) : undefined;
+    const fromCache = new Uint8Array(paths.length);
+    const todo: number[] = [];
+    for (let i = 0; i < paths.length; i++) {
+      const k = entryOf ? (entryOf[i] as number) : -1;
+      if (k >= 0 && now && cache && sameStat(now, 4 * i, cache.entries.stats, 4 * k)) fromCache[i] = 1;
+      else todo.push(i);
     }
-    pool = threads.run(paths, cached, deadline);
-    const results = await pool.results;
+    const results = await pool.hash(todo);
     if (results.failure) {
       const bad = list[results.failure.i] as Found;
       throw failureError(results.failure, bad.rel, `${bad.rel} (data: entry "${bad.entry}")`, limit);
     }
-    return { results, cache, entryOf };
+    return { results, cache, entryOf, fromCache };
   })();
 
   // A read that never returns (a stalled mount) cannot check the clock itself: race it.
@@ -342,9 +354,9 @@ export async function fingerprintData(
     done = await Promise.race([work, clock]);
   } finally {
     clearTimeout(timer);
-    if (!pool) threads.close(); // nothing to hash, or the walk failed
+    threads.close(); // done already, or nothing to hash, or something failed
   }
-  const { results: r, cache, entryOf } = done;
+  const { results: r, cache, entryOf, fromCache: hit } = done;
   if (!r) {
     if (opts.statCache && cache?.entries.paths.length) await saveStatCache(opts.statCache, []);
     opts.counts?.({ hashed: 0, fromCache: 0 });
@@ -352,9 +364,9 @@ export async function fingerprintData(
   }
   // Files the cache answered take their hash and size from their entry.
   let fromCache = 0;
-  if (cache && entryOf) {
+  if (cache && entryOf && hit) {
     for (let i = 0; i < list.length; i++) {
-      if (!r.fromCache[i]) continue;
+      if (!hit[i]) continue;
       const k = entryOf[i] as number;
       r.sha256[i] = entrySha256(cache.entries, k);
       r.size[i] = cache.entries.stats[4 * k] as number;
@@ -380,7 +392,7 @@ export async function fingerprintData(
     const lines: string[] = [];
     for (const [i, f] of list.entries()) {
       if (r.pointers.has(i) || /[\t\n]/.test(f.abs)) continue; // a line cannot hold a tab or newline
-      const k = r.fromCache[i] ? (entryOf?.[i] as number) : -1;
+      const k = hit?.[i] ? (entryOf?.[i] as number) : -1;
       const stat = k < 0 ? (r.stat[i] as string) : stats.subarray(4 * k, 4 * k + 4).join(' ');
       lines.push(statCacheLine(f.abs, stat, r.sha256[i] as string));
     }

@@ -6,7 +6,14 @@
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { HASH_WORKER_SOURCE, type HashAnswer, type HashJob, type HashThreadData } from './hash-worker.js';
+import {
+  HASH_WORKER_SOURCE,
+  type HashAnswer,
+  type HashJob,
+  type HashPhase,
+  type HashThreadData,
+  type StatPhase,
+} from './hash-worker.js';
 
 /** A file a thread could not hash: it kept changing, could not be read (errno code), or time ran out. */
 export interface HashFailure {
@@ -15,12 +22,8 @@ export interface HashFailure {
   code: string;
 }
 
-/**
- * Per item, by index: whether the stat cache answered it (then nothing else is set: the caller has
- * the entry); otherwise its SHA-256, size and stat-cache fields "size mtimeMs ino ctimeMs".
- */
+/** Per item hashed, by index: its SHA-256, size and stat-cache fields "size mtimeMs ino ctimeMs". */
 interface HashResults {
-  fromCache: Uint8Array;
   sha256: string[];
   size: number[];
   stat: string[];
@@ -31,7 +34,13 @@ interface HashResults {
 }
 
 export interface PoolRun {
-  results: Promise<HashResults>;
+  /**
+   * Stats every path on the threads: size, mtimeMs, inode, ctimeMs of path i at [4i, 4i + 4), NaN
+   * for anything but a regular file. Optional; before `hash`.
+   */
+  stat: () => Promise<Float64Array>;
+  /** Hashes the items at the indices `todo`; once. */
+  hash: (todo: readonly number[]) => Promise<HashResults>;
   /** Indices of the items being read right now (to name them when the time limit passes). */
   busy: () => number[];
   /** Stops every thread (after a timeout elsewhere). */
@@ -43,21 +52,10 @@ export function poolSize(files: number, max = os.availableParallelism()): number
   return Math.max(1, Math.min(max, files));
 }
 
-/**
- * Stat-cache entries to check, per item i at [4i, 4i + 4): size, mtimeMs, inode, ctimeMs (NaN: none).
- * Shared memory, so filling it is the only copy.
- */
-export function cachedStats(items: number): Float64Array {
-  return new Float64Array(new SharedArrayBuffer(8 * 4 * items)).fill(Number.NaN);
-}
-
 /** Threads started ahead of the work, so their start-up overlaps the walk; `run` hands them the list. */
 export interface HashPool {
-  /**
-   * Hashes `paths` (absolute), skipping the files whose stat still equals their entry in `cached`
-   * (from `cachedStats`; none: every file is read). Once only.
-   */
-  run: (paths: readonly string[], cached: Float64Array | undefined, deadline: number) => PoolRun;
+  /** Hands the threads the (absolute) paths; once. */
+  run: (paths: readonly string[], deadline: number) => PoolRun;
   /** Stops the threads (when there is nothing to hash, or the walk failed). */
   close: () => void;
 }
@@ -68,22 +66,39 @@ export function startPool(maxThreads?: number): HashPool {
   const shared = new SharedArrayBuffer(4 * (2 + threads));
   const state = new Int32Array(shared);
   state.fill(-1, 2);
+  // The next message of each thread; a thread that fails or exits rejects the one awaited.
+  const waiting: Array<{ resolve: (m: unknown) => void; reject: (e: unknown) => void } | undefined> = [];
   // execArgv: [] — the thread needs none of the parent's flags (a loader such as tsx would only slow its start).
-  const workers = Array.from(
-    { length: threads },
-    (_, worker) =>
-      new Worker(HASH_WORKER_SOURCE, {
-        eval: true,
-        workerData: { shared, worker } satisfies HashThreadData,
-        execArgv: [],
-      }),
-  );
-  // A thread that fails before `run` (it cannot: its code has no input yet) would surface there.
-  for (const w of workers) w.on('error', () => {});
+  const workers = Array.from({ length: threads }, (_, worker) => {
+    const data: HashThreadData = { shared, worker };
+    const w = new Worker(HASH_WORKER_SOURCE, { eval: true, workerData: data, execArgv: [] });
+    const fail = (err: unknown) => {
+      waiting[worker]?.reject(err);
+      waiting[worker] = undefined;
+    };
+    w.on('message', (m) => {
+      waiting[worker]?.resolve(m);
+      waiting[worker] = undefined;
+    });
+    w.on('error', fail);
+    w.on('exit', (code) => fail(new Error(`hashing thread ${worker} exited (code ${code}) without results`)));
+    return w;
+  });
   const close = () => {
     for (const w of workers) void w.terminate();
   };
-  const run = (paths: readonly string[], cached: Float64Array | undefined, deadline: number): PoolRun => {
+  /** Posts `message` to every thread and waits for each one's answer. */
+  const all = <T>(message: object) =>
+    Promise.all(
+      workers.map((w, worker) => {
+        const answer = new Promise<T>((resolve, reject) => {
+          waiting[worker] = { resolve: resolve as (m: unknown) => void, reject };
+        });
+        w.postMessage(message);
+        return answer;
+      }),
+    );
+  const run = (paths: readonly string[], deadline: number): PoolRun => {
     // Where each path starts in the joined text: a thread cuts out only the paths it takes.
     const starts = new Int32Array(new SharedArrayBuffer(4 * (paths.length + 1)));
     let at = 0;
@@ -92,30 +107,24 @@ export function startPool(maxThreads?: number): HashPool {
       at += (paths[i] as string).length + 1;
     }
     starts[paths.length] = at;
-    const cache = (cached ?? cachedStats(paths.length)).buffer as SharedArrayBuffer;
-    const hits = new SharedArrayBuffer(paths.length);
-    const job: HashJob = {
-      paths: `${paths.join('\0')}\0`,
-      starts: starts.buffer as SharedArrayBuffer,
-      cached: cache,
-      hits,
-      deadline,
-    };
-    const answers = workers.map(
-      (w, worker) =>
-        new Promise<HashAnswer>((resolve, reject) => {
-          // Resolve on the answer, not on exit: a thread's teardown need not be waited for.
-          w.once('message', (answer: HashAnswer) => {
-            resolve(answer);
-            void w.terminate();
-          });
-          w.once('error', reject);
-          w.once('exit', (code) => reject(new Error(`hashing thread ${worker} exited (code ${code}) without results`)));
-          w.postMessage(job);
-        }),
-    );
+    const job: HashJob = { paths: `${paths.join('\0')}\0`, starts: starts.buffer as SharedArrayBuffer, deadline };
+    for (const w of workers) w.postMessage(job);
     return {
-      results: Promise.all(answers).then((all) => collate(all, new Uint8Array(hits))),
+      stat: async () => {
+        const stats = new Float64Array(new SharedArrayBuffer(8 * 4 * paths.length)).fill(Number.NaN);
+        const phase: StatPhase = { stats: stats.buffer as SharedArrayBuffer };
+        await all(phase);
+        Atomics.store(state, 0, 0); // the counter starts again for the hashing
+        return stats;
+      },
+      hash: async (todo) => {
+        const list = new Int32Array(new SharedArrayBuffer(4 * todo.length));
+        list.set(todo);
+        const phase: HashPhase = { todo: list.buffer as SharedArrayBuffer };
+        const answers = await all<HashAnswer>(phase);
+        close(); // a thread's teardown need not be waited for
+        return collate(answers, paths.length);
+      },
       busy: () => Array.from(state.subarray(2)).filter((i) => i >= 0),
       stop: async () => {
         Atomics.store(state, 1, 1);
@@ -126,10 +135,8 @@ export function startPool(maxThreads?: number): HashPool {
   return { run, close };
 }
 
-function collate(answers: HashAnswer[], fromCache: Uint8Array): HashResults {
-  const n = fromCache.length;
+function collate(answers: HashAnswer[], n: number): HashResults {
   const out: HashResults = {
-    fromCache,
     sha256: new Array<string>(n),
     size: new Array<number>(n),
     stat: new Array<string>(n),

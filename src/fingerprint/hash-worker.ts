@@ -10,11 +10,11 @@
  * or promise. Reads are synchronous inside the thread (one open/fstat/read/close, no event-loop round
  * trips); the main thread stays free to enforce the time limit even if a read hangs.
  *
- * A file whose stat (size, mtime, inode, ctime) equals the stat-cache entry it was given is not
- * read: the thread marks it in a shared byte array and answers nothing else for it, so a warm
- * re-check of 10⁵ files sends no per-file text back. Every other file is hashed and answered with
- * one line (see `HashAnswer`). A file that changes while it is read (size, mtime or inode differ
- * after the read) is read once more, then reported as changing.
+ * Two phases, each over the shared counter: with a stat cache, the threads first stat every path
+ * (plain stats into shared memory: no per-file message or text) while the main thread loads the
+ * cache; then they hash the files the main thread found changed. Each hashed file is answered
+ * with one line (see `HashAnswer`). A file that changes while it is read (size, mtime or inode
+ * differ after the read) is read once more, then reported as changing.
  */
 
 /**
@@ -26,12 +26,18 @@ export interface HashJob {
   paths: string;
   /** Int32Array: where path i starts in `paths` at [i], and its end + 1 at [i + 1]. */
   starts: SharedArrayBuffer;
-  /** Float64Array: per path i, the stat-cache entry's size, mtimeMs, inode, ctimeMs at [4i, 4i + 4); NaN for none. */
-  cached: SharedArrayBuffer;
-  /** Uint8Array: set to 1 at i when the cache answered path i. */
-  hits: SharedArrayBuffer;
   /** Epoch ms after which a worker stops between chunks. */
   deadline: number;
+}
+
+/** Phase 1 (optional): Float64Array to fill with size, mtimeMs, inode, ctimeMs of path i at [4i, 4i + 4) (NaN-filled: left so for anything but a regular file). */
+export interface StatPhase {
+  stats: SharedArrayBuffer;
+}
+
+/** Phase 2: Int32Array of the indices to hash. */
+export interface HashPhase {
+  todo: SharedArrayBuffer;
 }
 
 /**
@@ -70,7 +76,7 @@ const buf = Buffer.allocUnsafe(CHUNK);
 
 const { shared, worker } = workerData;
 const state = new Int32Array(shared);
-let deadline, paths, starts, cached, hits;
+let deadline, paths, starts;
 const sameVersion = (a, b) => a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
 const tuple = (st) => st.size + ' ' + st.mtimeMs + ' ' + st.ino + ' ' + st.ctimeMs;
 
@@ -106,17 +112,11 @@ function hashOnce(abs) {
 const lines = [];
 const pointers = [];
 
+const pathAt = (i) => paths.slice(starts[i], starts[i + 1] - 1);
+
 /** Hashes item i; false when the gate must stop on it. */
 function hashItem(i) {
-  const abs = paths.slice(starts[i], starts[i + 1] - 1);
-  const c = 4 * i;
-  if (!Number.isNaN(cached[c])) { // NaN: no entry
-    const st = fs.statSync(abs, { throwIfNoEntry: false });
-    if (st && st.isFile() && st.size === cached[c] && st.mtimeMs === cached[c + 1] && st.ino === cached[c + 2] && st.ctimeMs === cached[c + 3]) {
-      hits[i] = 1;
-      return true;
-    }
-  }
+  const abs = pathAt(i);
   for (let attempt = 0; attempt < 2; attempt++) {
     const r = hashOnce(abs);
     if (r === 'timeout') {
@@ -133,12 +133,36 @@ function hashItem(i) {
   return false;
 }
 
-function work() {
-  const n = starts.length - 1;
+/** Calls fn(x) for each x of xs taken from the shared counter, until done or stopped. */
+function share(xs, fn) {
   for (;;) {
     if (Atomics.load(state, 1) !== 0) break;
-    const i = Atomics.add(state, 0, 1);
-    if (i >= n) break;
+    const at = Atomics.add(state, 0, 1);
+    if (at >= xs) break;
+    Atomics.store(state, 2 + worker, at);
+    fn(at);
+  }
+  Atomics.store(state, 2 + worker, -1);
+}
+
+function statAll(stats) {
+  share(starts.length - 1, (i) => {
+    let st;
+    try {
+      st = fs.statSync(pathAt(i), { throwIfNoEntry: false });
+    } catch {} // unreadable: left NaN, so it is hashed, and the read says why
+    if (!st || !st.isFile()) return;
+    stats[4 * i] = st.size;
+    stats[4 * i + 1] = st.mtimeMs;
+    stats[4 * i + 2] = st.ino;
+    stats[4 * i + 3] = st.ctimeMs;
+  });
+  parentPort.postMessage({ statted: true });
+}
+
+function hashAll(todo) {
+  share(todo.length, (at) => {
+    const i = todo[at];
     Atomics.store(state, 2 + worker, i);
     let ok;
     try {
@@ -148,17 +172,16 @@ function work() {
       ok = false;
     }
     if (!ok) Atomics.store(state, 1, 1); // stop everyone: the gate fails on this file
-  }
-  Atomics.store(state, 2 + worker, -1);
+  });
   parentPort.postMessage({ lines: lines.join('\n'), pointers });
 }
 
-parentPort.once('message', (job) => {
-  deadline = job.deadline;
-  paths = job.paths;
-  starts = new Int32Array(job.starts);
-  cached = new Float64Array(job.cached);
-  hits = new Uint8Array(job.hits);
-  work();
+parentPort.on('message', (m) => {
+  if (m.paths !== undefined) {
+    deadline = m.deadline;
+    paths = m.paths;
+    starts = new Int32Array(m.starts);
+  } else if (m.stats) statAll(new Float64Array(m.stats));
+  else hashAll(new Int32Array(m.todo));
 });
 `;
