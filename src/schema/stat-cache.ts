@@ -6,15 +6,15 @@
  *   `<sha256> <size> <mtimeMs> <inode> <ctimeMs>\t<absolute path>`
  * Times are node's millisecond doubles (written as JavaScript prints them, which reads back as the
  * same double), so a re-check compares numbers from a plain `stat` with no BigInt and no string
- * per file. A warm re-check of 10⁵ files should cost about what `git status` does, so each line is
- * checked with one sticky regular expression (no captures, nothing allocated) and its fields are
- * cut with indexOf; a schema library per line would cost more than the stats themselves.
+ * per file. A warm re-check of 10⁵ files should cost about what `git status` does, so each line's
+ * fields are cut with indexOf and checked for what matters (a SHA-256 in hex, numbers, an absolute
+ * path with no tab); a schema library or a whole-line pattern per line costs more than the stats.
  */
 
 const HEADER = 'repro-gate stat cache 2\n';
 
-/** One whole line; `y`: matched where the previous one ended. */
-const LINE = /[0-9a-f]{64} \d{1,20} \d{1,20}(?:\.\d{1,20})? \d{1,20} \d{1,20}(?:\.\d{1,20})?\t\/[^\t\n]*\n/y;
+/** The SHA-256 and its space at the start of a line; `y`: matched exactly where a line starts. */
+const SHA = /[0-9a-f]{64} /y;
 
 /** The entries of a cache, by entry number k, in the order they were written. */
 export interface StatCacheEntries {
@@ -27,6 +27,8 @@ export interface StatCacheEntries {
   lineStart: Int32Array;
 }
 
+const badLine = (k: number) => `line ${k + 2} is not "<sha256> <size> <mtimeMs> <inode> <ctimeMs>\\t<absolute path>"`;
+
 /** Parses the cache's text; a string says what is wrong with it (never quoting it). */
 export function parseStatCache(text: string): StatCacheEntries | string {
   if (!text.startsWith(HEADER)) return 'does not start with the expected header line';
@@ -37,17 +39,23 @@ export function parseStatCache(text: string): StatCacheEntries | string {
   const lineStart = new Int32Array(lines);
   let at = HEADER.length;
   for (let k = 0; k < lines; k++) {
-    LINE.lastIndex = at;
-    if (!LINE.test(text)) return `line ${k + 2} is not "<sha256> <size> <mtimeMs> <inode> <ctimeMs>\\t<absolute path>"`;
+    const end = text.indexOf('\n', at);
+    SHA.lastIndex = at;
+    if (!SHA.test(text)) return badLine(k);
     lineStart[k] = at;
     let from = at + 65;
     for (let f = 0; f < 4; f++) {
       const to = text.indexOf(f < 3 ? ' ' : '\t', from);
-      stats[4 * k + f] = Number(text.slice(from, to));
+      // Number() reads any number; one in another spelling only fails to match a stat.
+      const value = to > from && to < end ? Number(text.slice(from, to)) : Number.NaN;
+      if (!(value >= 0)) return badLine(k);
+      stats[4 * k + f] = value;
       from = to + 1;
     }
-    at = LINE.lastIndex;
-    paths[k] = text.slice(from, at - 1);
+    const abs = text.slice(from, end);
+    if (abs[0] !== '/' || abs.includes('\t')) return badLine(k);
+    paths[k] = abs;
+    at = end + 1;
   }
   if (at !== text.length) return `line ${lines + 2} does not end with a newline`;
   return { paths, stats, text, lineStart };
