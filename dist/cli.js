@@ -31664,7 +31664,8 @@ import path10 from "node:path";
 
 // src/schema/stat-cache.ts
 var HEADER = "repro-gate stat cache 2\n";
-var LINE = /[0-9a-f]{64} \d{1,20} \d{1,20}(?:\.\d{1,20})? \d{1,20} \d{1,20}(?:\.\d{1,20})?\t\/[^\t\n]*\n/y;
+var SHA = /[0-9a-f]{64} /y;
+var badLine = (k) => `line ${k + 2} is not "<sha256> <size> <mtimeMs> <inode> <ctimeMs>\\t<absolute path>"`;
 function parseStatCache(text) {
   if (!text.startsWith(HEADER)) return "does not start with the expected header line";
   let lines = 0;
@@ -31674,17 +31675,22 @@ function parseStatCache(text) {
   const lineStart = new Int32Array(lines);
   let at = HEADER.length;
   for (let k = 0; k < lines; k++) {
-    LINE.lastIndex = at;
-    if (!LINE.test(text)) return `line ${k + 2} is not "<sha256> <size> <mtimeMs> <inode> <ctimeMs>\\t<absolute path>"`;
+    const end = text.indexOf("\n", at);
+    SHA.lastIndex = at;
+    if (!SHA.test(text)) return badLine(k);
     lineStart[k] = at;
     let from = at + 65;
     for (let f = 0; f < 4; f++) {
       const to = text.indexOf(f < 3 ? " " : "	", from);
-      stats[4 * k + f] = Number(text.slice(from, to));
+      const value2 = to > from && to < end ? Number(text.slice(from, to)) : Number.NaN;
+      if (!(value2 >= 0)) return badLine(k);
+      stats[4 * k + f] = value2;
       from = to + 1;
     }
-    at = LINE.lastIndex;
-    paths[k] = text.slice(from, at - 1);
+    const abs = text.slice(from, end);
+    if (abs[0] !== "/" || abs.includes("	")) return badLine(k);
+    paths[k] = abs;
+    at = end + 1;
   }
   if (at !== text.length) return `line ${lines + 2} does not end with a newline`;
   return { paths, stats, text, lineStart };
