@@ -31923,10 +31923,12 @@ function startPool(maxThreads) {
   const state = new Int32Array(shared);
   state.fill(-1, 2);
   const waiting = [];
+  const failed = [];
   const workers = Array.from({ length: threads }, (_, worker) => {
     const data = { shared, worker };
     const w = new Worker(HASH_WORKER_SOURCE, { eval: true, workerData: data, execArgv: [] });
     const fail = (err) => {
+      failed[worker] ??= err;
       waiting[worker]?.reject(err);
       waiting[worker] = void 0;
     };
@@ -31944,7 +31946,8 @@ function startPool(maxThreads) {
   const all = (message) => Promise.all(
     workers.map((w, worker) => {
       const answer = new Promise((resolve, reject) => {
-        waiting[worker] = { resolve, reject };
+        if (failed[worker] !== void 0) reject(failed[worker]);
+        else waiting[worker] = { resolve, reject };
       });
       w.postMessage(message);
       return answer;

@@ -66,13 +66,15 @@ export function startPool(maxThreads?: number): HashPool {
   const shared = new SharedArrayBuffer(4 * (2 + threads));
   const state = new Int32Array(shared);
   state.fill(-1, 2);
-  // The next message of each thread; a thread that fails or exits rejects the one awaited.
+  // The next message of each thread; a thread that fails or exits rejects the one awaited, or the next.
   const waiting: Array<{ resolve: (m: unknown) => void; reject: (e: unknown) => void } | undefined> = [];
+  const failed: unknown[] = [];
   // execArgv: [] — the thread needs none of the parent's flags (a loader such as tsx would only slow its start).
   const workers = Array.from({ length: threads }, (_, worker) => {
     const data: HashThreadData = { shared, worker };
     const w = new Worker(HASH_WORKER_SOURCE, { eval: true, workerData: data, execArgv: [] });
     const fail = (err: unknown) => {
+      failed[worker] ??= err;
       waiting[worker]?.reject(err);
       waiting[worker] = undefined;
     };
@@ -92,7 +94,8 @@ export function startPool(maxThreads?: number): HashPool {
     Promise.all(
       workers.map((w, worker) => {
         const answer = new Promise<T>((resolve, reject) => {
-          waiting[worker] = { resolve: resolve as (m: unknown) => void, reject };
+          if (failed[worker] !== undefined) reject(failed[worker]);
+          else waiting[worker] = { resolve: resolve as (m: unknown) => void, reject };
         });
         w.postMessage(message);
         return answer;
