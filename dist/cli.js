@@ -118,17 +118,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path25) {
-      const ctrl = callVisitor(key, node2, visitor, path25);
+    function visit_(key, node2, visitor, path27) {
+      const ctrl = callVisitor(key, node2, visitor, path27);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path25, ctrl);
-        return visit_(key, ctrl, visitor, path25);
+        replaceNode(key, path27, ctrl);
+        return visit_(key, ctrl, visitor, path27);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path25 = Object.freeze(path25.concat(node2));
+          path27 = Object.freeze(path27.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path25);
+            const ci = visit_(i, node2.items[i], visitor, path27);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -139,13 +139,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path25 = Object.freeze(path25.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path25);
+          path27 = Object.freeze(path27.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path27);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path25);
+          const cv = visit_("value", node2.value, visitor, path27);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -166,17 +166,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path25) {
-      const ctrl = await callVisitor(key, node2, visitor, path25);
+    async function visitAsync_(key, node2, visitor, path27) {
+      const ctrl = await callVisitor(key, node2, visitor, path27);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path25, ctrl);
-        return visitAsync_(key, ctrl, visitor, path25);
+        replaceNode(key, path27, ctrl);
+        return visitAsync_(key, ctrl, visitor, path27);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path25 = Object.freeze(path25.concat(node2));
+          path27 = Object.freeze(path27.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path25);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path27);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -187,13 +187,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path25 = Object.freeze(path25.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path25);
+          path27 = Object.freeze(path27.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path27);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path25);
+          const cv = await visitAsync_("value", node2.value, visitor, path27);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -220,23 +220,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path25) {
+    function callVisitor(key, node2, visitor, path27) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path25);
+        return visitor(key, node2, path27);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path25);
+        return visitor.Map?.(key, node2, path27);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path25);
+        return visitor.Seq?.(key, node2, path27);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path25);
+        return visitor.Pair?.(key, node2, path27);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path25);
+        return visitor.Scalar?.(key, node2, path27);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path25);
+        return visitor.Alias?.(key, node2, path27);
       return void 0;
     }
-    function replaceNode(key, path25, node2) {
-      const parent = path25[path25.length - 1];
+    function replaceNode(key, path27, node2) {
+      const parent = path27[path27.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -308,13 +308,13 @@ var require_directives = __commonJS({
        * @param onError - May be called even if the action was successful
        * @returns `true` on success
        */
-      add(line, onError) {
+      add(line2, onError) {
         if (this.atNextDocument) {
           this.yaml = { explicit: _Directives.defaultYaml.explicit, version: "1.1" };
           this.tags = Object.assign({}, _Directives.defaultTags);
           this.atNextDocument = false;
         }
-        const parts = line.trim().split(/[ \t]+/);
+        const parts = line2.trim().split(/[ \t]+/);
         const name = parts.shift();
         switch (name) {
           case "%TAG": {
@@ -848,10 +848,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path25, value2) {
+    function collectionFromPath(schema, path27, value2) {
       let v = value2;
-      for (let i = path25.length - 1; i >= 0; --i) {
-        const k = path25[i];
+      for (let i = path27.length - 1; i >= 0; --i) {
+        const k = path27[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -870,7 +870,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path25) => path25 == null || typeof path25 === "object" && !!path25[Symbol.iterator]().next().done;
+    var isEmptyPath = (path27) => path27 == null || typeof path27 === "object" && !!path27[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -900,11 +900,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path25, value2) {
-        if (isEmptyPath(path25))
+      addIn(path27, value2) {
+        if (isEmptyPath(path27))
           this.add(value2);
         else {
-          const [key, ...rest] = path25;
+          const [key, ...rest] = path27;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value2);
@@ -918,8 +918,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path25) {
-        const [key, ...rest] = path25;
+      deleteIn(path27) {
+        const [key, ...rest] = path27;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -933,8 +933,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path25, keepScalar) {
-        const [key, ...rest] = path25;
+      getIn(path27, keepScalar) {
+        const [key, ...rest] = path27;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -952,8 +952,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path25) {
-        const [key, ...rest] = path25;
+      hasIn(path27) {
+        const [key, ...rest] = path27;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -963,8 +963,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path25, value2) {
-        const [key, ...rest] = path25;
+      setIn(path27, value2) {
+        const [key, ...rest] = path27;
         if (rest.length === 0) {
           this.set(key, value2);
         } else {
@@ -1911,9 +1911,9 @@ var require_stringifyCollection = __commonJS({
       } else {
         str = lines[0];
         for (let i = 1; i < lines.length; ++i) {
-          const line = lines[i];
-          str += line ? `
-${indent}${line}` : "\n";
+          const line2 = lines[i];
+          str += line2 ? `
+${indent}${line2}` : "\n";
         }
       }
       if (comment) {
@@ -1971,7 +1971,7 @@ ${indent}${line}` : "\n";
           str += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines.reduce((sum, line2) => sum + line2.length + 2, 2) + (str.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
             str += ",";
@@ -1987,14 +1987,14 @@ ${indent}${line}` : "\n";
         return start + end;
       } else {
         if (!reqNewline) {
-          const len = lines.reduce((sum, line) => sum + line.length + 2, 2);
+          const len = lines.reduce((sum, line2) => sum + line2.length + 2, 2);
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
           let str = start;
-          for (const line of lines)
-            str += line ? `
-${indentStep}${indent}${line}` : "\n";
+          for (const line2 of lines)
+            str += line2 ? `
+${indentStep}${indent}${line2}` : "\n";
           return `${str}
 ${indent}${end}`;
         } else {
@@ -3479,9 +3479,9 @@ var require_Document = __commonJS({
           this.contents.add(value2);
       }
       /** Adds a value to the document. */
-      addIn(path25, value2) {
+      addIn(path27, value2) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path25, value2);
+          this.contents.addIn(path27, value2);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3556,14 +3556,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path25) {
-        if (Collection.isEmptyPath(path25)) {
+      deleteIn(path27) {
+        if (Collection.isEmptyPath(path27)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path25) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path27) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3578,10 +3578,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path25, keepScalar) {
-        if (Collection.isEmptyPath(path25))
+      getIn(path27, keepScalar) {
+        if (Collection.isEmptyPath(path27))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path25, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path27, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path25) {
-        if (Collection.isEmptyPath(path25))
+      hasIn(path27) {
+        if (Collection.isEmptyPath(path27))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path25) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path27) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3612,13 +3612,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path25, value2) {
-        if (Collection.isEmptyPath(path25)) {
+      setIn(path27, value2) {
+        if (Collection.isEmptyPath(path27)) {
           this.contents = value2;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path25), value2);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path27), value2);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path25, value2);
+          this.contents.setIn(path27, value2);
         }
       }
       /**
@@ -3737,10 +3737,10 @@ var require_errors = __commonJS({
       if (error62.pos[0] === -1)
         return;
       error62.linePos = error62.pos.map((pos) => lc.linePos(pos));
-      const { line, col } = error62.linePos[0];
-      error62.message += ` at line ${line}, column ${col}`;
+      const { line: line2, col } = error62.linePos[0];
+      error62.message += ` at line ${line2}, column ${col}`;
       let ci = col - 1;
-      let lineStr = src.substring(lc.lineStarts[line - 1], lc.lineStarts[line]).replace(/[\n\r]+$/, "");
+      let lineStr = src.substring(lc.lineStarts[line2 - 1], lc.lineStarts[line2]).replace(/[\n\r]+$/, "");
       if (ci >= 60 && lineStr.length > 80) {
         const trimStart = Math.min(ci - 39, lineStr.length - 79);
         lineStr = "…" + lineStr.substring(trimStart);
@@ -3748,8 +3748,8 @@ var require_errors = __commonJS({
       }
       if (lineStr.length > 80)
         lineStr = lineStr.substring(0, 79) + "…";
-      if (line > 1 && /^ *$/.test(lineStr.substring(0, ci))) {
-        let prev = src.substring(lc.lineStarts[line - 2], lc.lineStarts[line - 1]);
+      if (line2 > 1 && /^ *$/.test(lineStr.substring(0, ci))) {
+        let prev = src.substring(lc.lineStarts[line2 - 2], lc.lineStarts[line2 - 1]);
         if (prev.length > 80)
           prev = prev.substring(0, 79) + "…\n";
         lineStr = prev + lineStr;
@@ -3757,7 +3757,7 @@ var require_errors = __commonJS({
       if (/[^ ]/.test(lineStr)) {
         let count3 = 1;
         const end = error62.linePos[1];
-        if (end?.line === line && end.col > col) {
+        if (end?.line === line2 && end.col > col) {
           count3 = Math.max(1, Math.min(end.col - col, 80 - ci));
         }
         const pointer = " ".repeat(ci) + "^".repeat(count3);
@@ -4706,8 +4706,8 @@ var require_resolve_flow_scalar = __commonJS({
       return unfoldLines(source.slice(1, -1)).replace(/''/g, "'");
     }
     function unfoldLines(source) {
-      const line = /(.*?)\r?\n/sy;
-      let match = line.exec(source);
+      const line2 = /(.*?)\r?\n/sy;
+      let match = line2.exec(source);
       if (!match)
         return source;
       let trimEnd, trimBoth;
@@ -4720,8 +4720,8 @@ var require_resolve_flow_scalar = __commonJS({
       }
       let res = match[1].replace(trimEnd, "");
       let sep = " ";
-      let pos = line.lastIndex;
-      while (match = line.exec(source)) {
+      let pos = line2.lastIndex;
+      while (match = line2.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
           if (sep === "\n")
@@ -4732,7 +4732,7 @@ var require_resolve_flow_scalar = __commonJS({
           res += sep + lm;
           sep = " ";
         }
-        pos = line.lastIndex;
+        pos = line2.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
@@ -5579,9 +5579,9 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path25) => {
+    visit3.itemAtPath = (cst, path27) => {
       let item = cst;
-      for (const [field, index] of path25) {
+      for (const [field, index] of path27) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -5590,23 +5590,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit3.parentCollection = (cst, path25) => {
-      const parent = visit3.itemAtPath(cst, path25.slice(0, -1));
-      const field = path25[path25.length - 1][0];
+    visit3.parentCollection = (cst, path27) => {
+      const parent = visit3.itemAtPath(cst, path27.slice(0, -1));
+      const field = path27[path27.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path25, item, visitor) {
-      let ctrl = visitor(item, path25);
+    function _visit(path27, item, visitor) {
+      let ctrl = visitor(item, path27);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path25.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path27.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5617,10 +5617,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path25);
+            ctrl = ctrl(item, path27);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path25) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path27) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -5862,40 +5862,40 @@ var require_lexer = __commonJS({
         }
       }
       *parseStream() {
-        let line = this.getLine();
-        if (line === null)
+        let line2 = this.getLine();
+        if (line2 === null)
           return this.setNext("stream");
-        if (line[0] === cst.BOM) {
+        if (line2[0] === cst.BOM) {
           yield* this.pushCount(1);
-          line = line.substring(1);
+          line2 = line2.substring(1);
         }
-        if (line[0] === "%") {
-          let dirEnd = line.length;
-          let cs = line.indexOf("#");
+        if (line2[0] === "%") {
+          let dirEnd = line2.length;
+          let cs = line2.indexOf("#");
           while (cs !== -1) {
-            const ch = line[cs - 1];
+            const ch = line2[cs - 1];
             if (ch === " " || ch === "	") {
               dirEnd = cs - 1;
               break;
             } else {
-              cs = line.indexOf("#", cs + 1);
+              cs = line2.indexOf("#", cs + 1);
             }
           }
           while (true) {
-            const ch = line[dirEnd - 1];
+            const ch = line2[dirEnd - 1];
             if (ch === " " || ch === "	")
               dirEnd -= 1;
             else
               break;
           }
           const n = (yield* this.pushCount(dirEnd)) + (yield* this.pushSpaces(true));
-          yield* this.pushCount(line.length - n);
+          yield* this.pushCount(line2.length - n);
           this.pushNewline();
           return "stream";
         }
         if (this.atLineEnd()) {
           const sp = yield* this.pushSpaces(true);
-          yield* this.pushCount(line.length - sp);
+          yield* this.pushCount(line2.length - sp);
           yield* this.pushNewline();
           return "stream";
         }
@@ -5936,13 +5936,13 @@ var require_lexer = __commonJS({
       }
       *parseDocument() {
         yield* this.pushSpaces(true);
-        const line = this.getLine();
-        if (line === null)
+        const line2 = this.getLine();
+        if (line2 === null)
           return this.setNext("doc");
         let n = yield* this.pushIndicators();
-        switch (line[n]) {
+        switch (line2[n]) {
           case "#":
-            yield* this.pushCount(line.length - n);
+            yield* this.pushCount(line2.length - n);
           // fallthrough
           case void 0:
             yield* this.pushNewline();
@@ -5967,7 +5967,7 @@ var require_lexer = __commonJS({
           case ">":
             n += yield* this.parseBlockScalarHeader();
             n += yield* this.pushSpaces(true);
-            yield* this.pushCount(line.length - n);
+            yield* this.pushCount(line2.length - n);
             yield* this.pushNewline();
             return yield* this.parseBlockScalar();
           default:
@@ -5987,11 +5987,11 @@ var require_lexer = __commonJS({
           }
           sp += yield* this.pushSpaces(true);
         } while (nl + sp > 0);
-        const line = this.getLine();
-        if (line === null)
+        const line2 = this.getLine();
+        if (line2 === null)
           return this.setNext("flow");
-        if (indent !== -1 && indent < this.indentNext && line[0] !== "#" || indent === 0 && (line.startsWith("---") || line.startsWith("...")) && isEmpty(line[3])) {
-          const atFlowEndMarker = indent === this.indentNext - 1 && this.flowLevel === 1 && (line[0] === "]" || line[0] === "}");
+        if (indent !== -1 && indent < this.indentNext && line2[0] !== "#" || indent === 0 && (line2.startsWith("---") || line2.startsWith("...")) && isEmpty(line2[3])) {
+          const atFlowEndMarker = indent === this.indentNext - 1 && this.flowLevel === 1 && (line2[0] === "]" || line2[0] === "}");
           if (!atFlowEndMarker) {
             this.flowLevel = 0;
             yield cst.FLOW_END;
@@ -5999,17 +5999,17 @@ var require_lexer = __commonJS({
           }
         }
         let n = 0;
-        while (line[n] === ",") {
+        while (line2[n] === ",") {
           n += yield* this.pushCount(1);
           n += yield* this.pushSpaces(true);
           this.flowKey = false;
         }
         n += yield* this.pushIndicators();
-        switch (line[n]) {
+        switch (line2[n]) {
           case void 0:
             return "flow";
           case "#":
-            yield* this.pushCount(line.length - n);
+            yield* this.pushCount(line2.length - n);
             return "flow";
           case "{":
           case "[":
@@ -7654,11 +7654,11 @@ var require_ini = __commonJS({
       const re = /^\[([^\]]*)\]\s*$|^([^=]+)(=(.*))?$/i;
       const lines = str.split(/[\r\n]+/g);
       const duplicates = {};
-      for (const line of lines) {
-        if (!line || line.match(/^\s*[;#]/) || line.match(/^\s*$/)) {
+      for (const line2 of lines) {
+        if (!line2 || line2.match(/^\s*[;#]/) || line2.match(/^\s*$/)) {
           continue;
         }
-        const match = line.match(re);
+        const match = line2.match(re);
         if (!match) {
           continue;
         }
@@ -7790,7 +7790,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 // src/gate/check.ts
-import { readFile as readFile7 } from "node:fs/promises";
+import { readFile as readFile8 } from "node:fs/promises";
 
 // src/baseline/io.ts
 import { mkdir, realpath as realpath2, rename, rm, writeFile } from "node:fs/promises";
@@ -8613,10 +8613,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path25) {
-  if (!path25)
+function getElementAtPath(obj, path27) {
+  if (!path27)
     return obj;
-  return path25.reduce((acc, key) => acc?.[key], obj);
+  return path27.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -8956,11 +8956,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path25, issues) {
+function prefixIssues(path27, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path25);
+    iss.path.unshift(path27);
     return iss;
   });
 }
@@ -9422,16 +9422,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path25 = []) => {
+  const processError = (error63, path27 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path25, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path27, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path25, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path25, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
       } else {
-        const fullpath = [...path25, ...issue2.path];
+        const fullpath = [...path27, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -9470,17 +9470,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path25 = []) => {
+  const processError = (error63, path27 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path25, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path27, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path25, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path25, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
       } else {
-        const fullpath = [...path25, ...issue2.path];
+        const fullpath = [...path27, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -9519,8 +9519,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path25 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path25) {
+  const path27 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path27) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -10381,8 +10381,8 @@ var Doc = class {
     const lines = content.split("\n").filter((x) => x);
     const minIndent = Math.min(...lines.map((x) => x.length - x.trimStart().length));
     const dedented = lines.map((x) => x.slice(minIndent)).map((x) => " ".repeat(this.indent * 2) + x);
-    for (const line of dedented) {
-      this.content.push(line);
+    for (const line2 of dedented) {
+      this.content.push(line2);
     }
   }
   compile() {
@@ -26658,13 +26658,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path25 = ref.slice(1).split("/").filter(Boolean);
-  if (path25.length === 0) {
+  const path27 = ref.slice(1).split("/").filter(Boolean);
+  if (path27.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path25[0] === defsKey) {
-    const key = path25[1] === void 0 ? void 0 : decodeJSONPointerSegment(path25[1]);
+  if (path27[0] === defsKey) {
+    const key = path27[1] === void 0 ? void 0 : decodeJSONPointerSegment(path27[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -27581,10 +27581,23 @@ var lineageSchema = external_exports.object({
   queryFile: external_exports.string().optional(),
   preprocess: ownRecord(sha256)
 }).strict();
+var folderSummarySchema = external_exports.object({ root: sha256, files: external_exports.number().int().nonnegative() }).strict();
+var dataSummarySchema = external_exports.object({
+  root: sha256,
+  files: external_exports.number().int().nonnegative(),
+  bytes: external_exports.number().int().nonnegative(),
+  /** How many folder levels below the entry have roots here (0–2: fewer when there are too many folders). */
+  depth: external_exports.number().int().min(0).max(2),
+  /** By folder path (as in `files`, ending in "/"). */
+  folders: ownRecord(folderSummarySchema)
+}).strict();
 var dataFingerprintSchema = external_exports.object({
+  /** Every file of the small entries (all of them, in memory and in baselines written before summaries). */
   files: ownRecord(fileEntrySchema),
   /** By data: entry path; absent when no entry declares its lineage. */
-  lineage: ownRecord(lineageSchema).optional()
+  lineage: ownRecord(lineageSchema).optional(),
+  /** Large entries by their manifest-key prefix (the entry's path as in `files`); their files are not in `files`. */
+  summaries: ownRecord(dataSummarySchema).optional()
 }).strict();
 var flatConfigSchema = ownRecord(scalarSchema);
 var environmentFingerprintSchema = ownRecord(external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]));
@@ -27912,14 +27925,14 @@ function jsonErrorOffset(text, opts = {}) {
     }
   } catch (e) {
     if (!(e instanceof ScanError)) throw e;
-    const [line, column] = lineCol(text, e.offset);
-    return { offset: e.offset, line, column, reason: e.reason };
+    const [line2, column] = lineCol(text, e.offset);
+    return { offset: e.offset, line: line2, column, reason: e.reason };
   }
 }
 function lineCol(text, offset) {
   const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  return [line, offset - before.lastIndexOf("\n")];
+  const line2 = before.split("\n").length;
+  return [line2, offset - before.lastIndexOf("\n")];
 }
 function jsonErrorWhere(text, opts = {}) {
   const pos = jsonErrorOffset(text, opts);
@@ -30451,11 +30464,11 @@ async function readCheckpoint(python, file2, out) {
   return { content: checkpointContent(doc.leaves, doc.embeds ?? []) };
 }
 async function diffCheckpoints(python, a, b) {
-  const path25 = (f) => python.runtime.pathFor(f);
+  const path27 = (f) => python.runtime.pathFor(f);
   const r = await runPythonScript(
     python,
     CHECKPOINT_PY,
-    ["diff", path25(a.file), path25(b.file), a.out, b.out],
+    ["diff", path27(a.file), path27(b.file), a.out, b.out],
     CHECKPOINT_MARK
   );
   if (!r.ok) return { problem: r.problem };
@@ -30481,11 +30494,11 @@ function getLineColFromPtr(string4, ptr) {
   let lines = string4.slice(0, ptr).split(/\r?\n/);
   return [lines.length, lines.pop().length + 1];
 }
-function makeCodeBlock(string4, line, column) {
+function makeCodeBlock(string4, line2, column) {
   let lines = string4.split(/\r?\n/);
   let codeblock = "";
-  let numberLen = (Math.log10(line + 1) | 0) + 1;
-  for (let i = line - 1; i <= line + 1; i++) {
+  let numberLen = (Math.log10(line2 + 1) | 0) + 1;
+  for (let i = line2 - 1; i <= line2 + 1; i++) {
     let l = lines[i - 1];
     if (!l)
       continue;
@@ -30493,7 +30506,7 @@ function makeCodeBlock(string4, line, column) {
     codeblock += ":  ";
     codeblock += l;
     codeblock += "\n";
-    if (i === line) {
+    if (i === line2) {
       codeblock += " ".repeat(numberLen + column + 2);
       codeblock += "^\n";
     }
@@ -30505,12 +30518,12 @@ var TomlError = class _TomlError extends Error {
   column;
   codeblock;
   constructor(message, options) {
-    const [line, column] = getLineColFromPtr(options.toml, options.ptr);
-    const codeblock = makeCodeBlock(options.toml, line, column);
+    const [line2, column] = getLineColFromPtr(options.toml, options.ptr);
+    const codeblock = makeCodeBlock(options.toml, line2, column);
     super(`Invalid TOML document: ${message}
 
 ${codeblock}`, options);
-    this.line = line;
+    this.line = line2;
     this.column = column;
     this.codeblock = codeblock;
   }
@@ -31493,8 +31506,8 @@ var NESTED_TOO_DEEPLY = "nested too deeply (more than 1,000 levels of mappings a
 var NESTED_TOO_DEEPLY_TO_PARSE = "nested too deeply to parse (hundreds of levels of mappings and lists)";
 var CONFIG_FILE_MAX_BYTES = MIB;
 var SUPPORTED = ".yaml, .yml, .json, .toml, .py, .ini, .cfg and .env";
-function parseError(kind, file2, detail, line, col) {
-  const where = line !== void 0 ? ` at line ${line}, column ${col ?? 1}` : "";
+function parseError(kind, file2, detail, line2, col) {
+  const where = line2 !== void 0 ? ` at line ${line2}, column ${col ?? 1}` : "";
   return new GateError(
     `Invalid ${kind} in ${file2}${where}: ${detail}`,
     `Fix the syntax in ${file2} (listed in config: in repro-gate.yml).`
@@ -31652,7 +31665,7 @@ import path10 from "node:path";
 
 // src/util/log-lines.ts
 function inertLogLines(text) {
-  return text.split(/\r\n|\r|\n/).map((line) => /^\s*::/u.test(line) ? `[repro-gate] ${line}` : line);
+  return text.split(/\r\n|\r|\n/).map((line2) => /^\s*::/u.test(line2) ? `[repro-gate] ${line2}` : line2);
 }
 
 // src/util/logger.ts
@@ -31877,8 +31890,8 @@ function collate(answers, n) {
   for (const answer of answers) {
     for (const [i, text] of answer.pointers) out.pointers.set(i, text);
     if (!answer.lines) continue;
-    for (const line of answer.lines.split("\n")) {
-      const [index, sha2, size, stat6, fromCache] = line.split("	");
+    for (const line2 of answer.lines.split("\n")) {
+      const [index, sha2, size, stat6, fromCache] = line2.split("	");
       const i = Number(index);
       if (sha2.startsWith("!")) {
         if (!out.failure || i < out.failure.i)
@@ -31904,8 +31917,8 @@ function parseLfsPointer(text) {
   const keys = [];
   let oid;
   let size;
-  for (const line of lines.slice(1)) {
-    const m = /^([a-z0-9.-]+) (\S.*)$/.exec(line);
+  for (const line2 of lines.slice(1)) {
+    const m = /^([a-z0-9.-]+) (\S.*)$/.exec(line2);
     if (!m) return void 0;
     const [, key, value2] = m;
     if (keys.length && keys.at(-1) >= key) return void 0;
@@ -31944,8 +31957,8 @@ var statCacheSchema = external_exports.object({
     const entries = /* @__PURE__ */ new Map();
     if (text === "") return entries;
     const lines = text.split("\n");
-    for (const [n, line] of lines.entries()) {
-      const m = LINE.exec(line);
+    for (const [n, line2] of lines.entries()) {
+      const m = LINE.exec(line2);
       if (!m) {
         ctx.addIssue({
           code: "custom",
@@ -32363,12 +32376,12 @@ function parseYamlMetrics(text, where) {
 }
 function parseJsonLines(text, where) {
   const records = [];
-  for (const [i, line] of text.split(/\r?\n/).entries()) {
-    if (line.trim() === "") continue;
+  for (const [i, line2] of text.split(/\r?\n/).entries()) {
+    if (line2.trim() === "") continue;
     try {
-      records.push(parseLenientJson(line));
+      records.push(parseLenientJson(line2));
     } catch {
-      const at = jsonErrorWhere(line, { lenient: true });
+      const at = jsonErrorWhere(line2, { lenient: true });
       throw new GateError(`${where} line ${i + 1} is not valid JSON${at ? ` ${at}` : ""}.`, WRITE_HINT);
     }
   }
@@ -32421,9 +32434,9 @@ var MetricPatterns = class {
   get groups() {
     return new Set(this.sources.flatMap(groupsOf));
   }
-  feed(line) {
+  feed(line2) {
     for (const re of this.regexes) {
-      const groups = re.exec(line)?.groups;
+      const groups = re.exec(line2)?.groups;
       if (!groups) continue;
       for (const [name, value2] of Object.entries(groups)) if (value2 !== void 0) this.last.set(name, value2);
     }
@@ -32483,9 +32496,9 @@ async function runSeed(ctx, seed) {
     timeoutMs: config2.train.timeout,
     outDir,
     logFile,
-    onLine: (line) => {
-      patterns?.feed(line);
-      log.info(`[seed ${seed}] ${line}`);
+    onLine: (line2) => {
+      patterns?.feed(line2);
+      log.info(`[seed ${seed}] ${line2}`);
     }
   });
   if (result.cancelled) throw new CancelledError(result.cancelled);
@@ -33805,14 +33818,14 @@ function parseCurveLog(content, opts = {}) {
   let skippedLines = 0;
   let withStep = 0;
   const lines = content.split(/\r?\n/);
-  lines.forEach((line, i) => {
-    if (line.trim() === "") return;
+  lines.forEach((line2, i) => {
+    if (line2.trim() === "") return;
     const where = `${source} line ${i + 1}`;
     let doc;
     try {
-      doc = parseLenientJson(line);
+      doc = parseLenientJson(line2);
     } catch {
-      const at = jsonErrorWhere(line, { lenient: true });
+      const at = jsonErrorWhere(line2, { lenient: true });
       throw new GateError(
         `${where} is not valid JSON${at ? ` ${at}` : ""}.`,
         'Write one JSON object per line (JSON Lines), e.g. {"step": 10, "loss": 0.53}.'
@@ -34598,7 +34611,12 @@ var dataDriftSchema = external_exports.object({
    * are the values), `query` (SHA-256 of the text; detail shows the changed lines) or a
    * `preprocess` file (SHA-256 of its content; detail names it).
    */
-  lineage: external_exports.enum(["source", "query", "preprocess"]).optional()
+  lineage: external_exports.enum(["source", "query", "preprocess"]).optional(),
+  /**
+   * A folder of a large data entry, named from the roots in the baseline because the entry's
+   * per-file manifest was not available; before/after are the folder's roots.
+   */
+  folder: external_exports.literal(true).optional()
 }).strict();
 var configDriftSchema = external_exports.object({
   /** 'gate settings': how the gate measures (metrics, margins, alpha, mode, seeds, command), not a config file's key. */
@@ -34681,12 +34699,12 @@ var reportSchema = external_exports.object({
 }).strict();
 
 // src/gate/base.ts
-import path18 from "node:path";
+import path20 from "node:path";
 
 // src/gate/observe.ts
-import { createHash as createHash6 } from "node:crypto";
-import { readFile as readFile4, stat as stat5 } from "node:fs/promises";
-import path17 from "node:path";
+import { createHash as createHash7 } from "node:crypto";
+import { readFile as readFile5, stat as stat5 } from "node:fs/promises";
+import path19 from "node:path";
 
 // src/diagnose/lint.ts
 var TF_PACKAGES = [
@@ -34837,13 +34855,13 @@ function diffLineage(before, after) {
   const b = new Map(Object.entries(before ?? {}));
   const a = new Map(Object.entries(after ?? {}));
   const out = [];
-  for (const path25 of sortBytes(/* @__PURE__ */ new Set([...b.keys(), ...a.keys()]))) {
-    const x = b.get(path25);
-    const y = a.get(path25);
+  for (const path27 of sortBytes(/* @__PURE__ */ new Set([...b.keys(), ...a.keys()]))) {
+    const x = b.get(path27);
+    const y = a.get(path27);
     const change = (p, q) => p === void 0 ? "added" : q === void 0 ? "removed" : "modified";
     if (x?.source !== y?.source) {
       out.push({
-        path: path25,
+        path: path27,
         change: change(x?.source, y?.source),
         before: x?.source ?? null,
         after: y?.source ?? null,
@@ -34854,7 +34872,7 @@ function diffLineage(before, after) {
     if (x?.query !== y?.query) {
       const from = x?.queryFile ?? y?.queryFile;
       out.push({
-        path: path25,
+        path: path27,
         change: change(x?.query, y?.query),
         before: x?.query === void 0 ? null : sha(x.query),
         after: y?.query === void 0 ? null : sha(y.query),
@@ -34870,7 +34888,7 @@ function diffLineage(before, after) {
       if (p === q) continue;
       const c = change(p, q);
       out.push({
-        path: path25,
+        path: path27,
         change: c,
         before: p ?? null,
         after: q ?? null,
@@ -34895,6 +34913,32 @@ function diffData(before, after) {
     out.push({ path: p, change: b === null ? "added" : a === null ? "removed" : "modified", before: b, after: a });
   }
   return [...out, ...diffLineage(before.lineage, after.lineage)];
+}
+function diffFolders(prefix, before, after) {
+  if (before.root === after.root) return [];
+  const b = new Map(Object.entries(before.folders));
+  const a = new Map(Object.entries(after.folders));
+  const differs = sortBytes(/* @__PURE__ */ new Set([...b.keys(), ...a.keys()])).filter((k) => b.get(k)?.root !== a.get(k)?.root);
+  const gone = (k) => !b.has(k) || !a.has(k);
+  const named = differs.filter((k) => {
+    const parent = k.slice(0, k.slice(0, -1).lastIndexOf("/") + 1);
+    if (parent.length > prefix.length + 1 && differs.includes(parent) && gone(parent)) return false;
+    const children = differs.filter((c) => c !== k && c.startsWith(k));
+    if (!children.length) return true;
+    const inChildren = (m) => children.reduce((n, c) => n + (m.get(c)?.files ?? 0), 0);
+    return gone(k) || (b.get(k)?.files ?? 0) - inChildren(b) !== (a.get(k)?.files ?? 0) - inChildren(a);
+  });
+  const row = (k, was, now) => ({
+    path: k,
+    change: was === void 0 ? "added" : now === void 0 ? "removed" : "modified",
+    before: was?.root ?? null,
+    after: now?.root ?? null,
+    detail: `folder, ${was?.files ?? 0} files in the baseline, ${now?.files ?? 0} now`,
+    folder: true
+  });
+  const rows = named.map((k) => row(k, b.get(k), a.get(k)));
+  if (!rows.length) rows.push(row(prefix === "" ? "./" : `${prefix}/`, before, after));
+  return rows;
 }
 function changedSince(before, after) {
   const out = [];
@@ -35208,6 +35252,220 @@ var package_default = {
 // src/util/version.ts
 var TOOL_VERSION = package_default.version;
 
+// src/gate/manifests.ts
+import path18 from "node:path";
+
+// src/baseline/manifest-store.ts
+import { lstat, mkdir as mkdir4, readFile as readFile4, rename as rename4, rm as rm5, writeFile as writeFile3 } from "node:fs/promises";
+import path17 from "node:path";
+var MANIFEST_MAX_BYTES = 1024 * 1024 * 1024;
+var ROOT = /^[0-9a-f]{64}$/;
+function localManifestStore(dir) {
+  const file2 = (root) => {
+    if (!ROOT.test(root)) throw new Error(`not a manifest root: ${root}`);
+    return path17.join(dir, `${root}.json.gz`);
+  };
+  return {
+    where: dir,
+    async get(root) {
+      const f = file2(root);
+      const st = await lstat(f).catch(() => void 0);
+      if (!st?.isFile() || st.size > MANIFEST_MAX_BYTES) return void 0;
+      return readFile4(f);
+    },
+    async put(root, bytes2) {
+      await mkdir4(dir, { recursive: true });
+      const target = file2(root);
+      const tmp = `${target}.tmp-${process.pid}`;
+      try {
+        await writeFile3(tmp, bytes2);
+        await rename4(tmp, target);
+      } catch (err) {
+        await rm5(tmp, { force: true });
+        throw err;
+      }
+    }
+  };
+}
+
+// src/baseline/merkle.ts
+import { createHash as createHash6 } from "node:crypto";
+import { gunzipSync, gzipSync } from "node:zlib";
+
+// src/schema/manifest.ts
+var MANIFEST_FORMAT = 1;
+var manifestSchema = external_exports.object({
+  "repro-gate-manifest": external_exports.literal(MANIFEST_FORMAT),
+  /** The entry's key in the baseline's `summaries`. */
+  entry: external_exports.string(),
+  /** Sorted by path bytes; the root is computed over exactly this order. */
+  files: external_exports.array(external_exports.tuple([external_exports.string(), external_exports.number().int().nonnegative(), external_exports.string().regex(/^[0-9a-f]{64}$/)]))
+}).strict();
+
+// src/baseline/merkle.ts
+var INLINE_MAX_FILES = 1e3;
+var FOLDER_ROOTS_MAX = 500;
+function line(h, f) {
+  h.update(`${f[0]}\0${f[1]}\0${f[2]}
+`);
+}
+function manifestRoot(files) {
+  const h = createHash6("sha256");
+  for (const f of files) line(h, f);
+  return h.digest("hex");
+}
+function folderAt(prefix, file2, level) {
+  let at = prefix === "" ? 0 : prefix.length + 1;
+  for (let i = 0; i < level; i++) {
+    const slash = file2.indexOf("/", at);
+    if (slash < 0) return void 0;
+    at = slash + 1;
+  }
+  return file2.slice(0, at);
+}
+function summarize2(prefix, files, depth) {
+  const counts = /* @__PURE__ */ new Map();
+  const perLevel = [0, 0];
+  for (const f of files)
+    for (const level of [1, 2]) {
+      const folder = folderAt(prefix, f[0], level);
+      if (folder === void 0) break;
+      const n = counts.get(folder);
+      if (n === void 0) perLevel[level - 1] = (perLevel[level - 1] ?? 0) + 1;
+      counts.set(folder, (n ?? 0) + 1);
+    }
+  const [one, two] = perLevel;
+  const d = depth ?? (one + two <= FOLDER_ROOTS_MAX ? 2 : one <= FOLDER_ROOTS_MAX ? 1 : 0);
+  const hashes = /* @__PURE__ */ new Map();
+  const whole = createHash6("sha256");
+  let bytes2 = 0;
+  for (const f of files) {
+    line(whole, f);
+    bytes2 += f[1];
+    for (let level = 1; level <= d; level++) {
+      const folder = folderAt(prefix, f[0], level);
+      if (folder === void 0) break;
+      let h = hashes.get(folder);
+      if (!h) {
+        h = createHash6("sha256");
+        hashes.set(folder, h);
+      }
+      line(h, f);
+    }
+  }
+  const folders = sortBytesBy(hashes, ([k]) => k).map(([k, h]) => [
+    k,
+    { root: h.digest("hex"), files: counts.get(k) ?? 0 }
+  ]);
+  return { root: whole.digest("hex"), files: files.length, bytes: bytes2, depth: d, folders: Object.fromEntries(folders) };
+}
+function prefixOf(file2, prefixes) {
+  let best;
+  for (const p of prefixes)
+    if ((p === "" || file2 === p || file2.startsWith(`${p}/`)) && (best === void 0 || p.length > best.length))
+      best = p;
+  return best;
+}
+function groupFiles(files, prefixes) {
+  const out = new Map(prefixes.map((p) => [p, []]));
+  for (const [p, e] of Object.entries(files)) {
+    const key = prefixOf(p, prefixes);
+    if (key !== void 0) out.get(key)?.push([p, e.size, e.sha256]);
+  }
+  return out;
+}
+function summariseLarge(data, prefixes, inlineMax = INLINE_MAX_FILES) {
+  const manifests = [];
+  const summaries = {};
+  const moved = /* @__PURE__ */ new Set();
+  for (const [prefix, files2] of groupFiles(data.files, prefixes)) {
+    if (files2.length <= inlineMax) continue;
+    const summary = summarize2(prefix, files2);
+    summaries[prefix] = summary;
+    manifests.push({ root: summary.root, entry: prefix, files: files2 });
+    for (const f of files2) moved.add(f[0]);
+  }
+  if (!manifests.length) return { data, manifests };
+  const files = Object.entries(data.files).filter(([p]) => !moved.has(p));
+  return {
+    data: { ...data, files: Object.fromEntries(files), summaries: Object.fromEntries(Object.entries(summaries)) },
+    manifests
+  };
+}
+function encodeManifest(entry, files) {
+  return gzipSync(JSON.stringify({ "repro-gate-manifest": MANIFEST_FORMAT, entry, files }));
+}
+function decodeManifest(bytes2, root) {
+  let raw;
+  try {
+    raw = JSON.parse(gunzipSync(bytes2).toString("utf8"));
+  } catch {
+    return { problem: "is corrupt or truncated (not gzip-compressed JSON)" };
+  }
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) return { problem: "is not a repro-gate manifest" };
+  if (manifestRoot(parsed.data.files) !== root)
+    return { problem: "does not hash to its name (edited, or stored under the wrong root)" };
+  return { files: parsed.data.files };
+}
+
+// src/gate/manifests.ts
+function manifestStore(s) {
+  return localManifestStore(path18.join(s.stateDir, "manifests"));
+}
+function entryPrefixes(config2) {
+  return config2.dataEntries.map(
+    (d) => d.external ? toPosix(path18.resolve(d.path)) : resolveEntry(config2.root, d.path, "data").rel
+  );
+}
+async function summariseForBaseline(s, data) {
+  const { data: out, manifests } = summariseLarge(data, entryPrefixes(s.config));
+  const store = manifestStore(s);
+  for (const m of manifests) await store.put(m.root, encodeManifest(m.entry, m.files));
+  return out;
+}
+async function expandBaselineData(s, baseline, now) {
+  const summaries = Object.entries(baseline.summaries ?? {});
+  if (!summaries.length) return { before: baseline, now, folders: [] };
+  const store = manifestStore(s);
+  const prefixes = [.../* @__PURE__ */ new Set([...entryPrefixes(s.config), ...summaries.map(([p]) => p)])];
+  const nowGroups = groupFiles(now.files, prefixes);
+  const restored = [];
+  const unresolved = /* @__PURE__ */ new Set();
+  const folders = [];
+  for (const [prefix, summary] of summaries) {
+    const bytes2 = await store.get(summary.root);
+    const decoded = bytes2 && decodeManifest(bytes2, summary.root);
+    const restore = (list) => {
+      for (const [p, size, sha2563] of list) restored.push([p, { sha256: sha2563, size }]);
+    };
+    if (decoded && "files" in decoded) {
+      restore(decoded.files);
+      continue;
+    }
+    const where = `${path18.join(store.where, `${summary.root}.json.gz`)}`;
+    if (decoded) s.log.warn(`The data manifest ${where} ${decoded.problem}; it is not used.`);
+    const files = nowGroups.get(prefix) ?? [];
+    const current = summarize2(prefix, files, summary.depth);
+    if (current.root === summary.root) {
+      await store.put(summary.root, encodeManifest(prefix, files));
+      restore(files);
+      continue;
+    }
+    unresolved.add(prefix);
+    const changed = diffFolders(prefix, summary, current);
+    folders.push(...changed);
+    s.log.warn(
+      `Data entry ${prefix || "."}: the baseline lists it by folder roots and its per-file manifest (${where}) is not here, so drift names ${changed.length} changed folder(s), not files. For file-level detail, restore .repro-gate/manifests/ (e.g. with actions/cache, key repro-gate-manifest-v1-${summary.root}), or check out the baseline's commit with its data and run \`repro-gate drift\` there once: it stores the manifest.`
+    );
+  }
+  const hidden = new Set([...unresolved].flatMap((u) => (nowGroups.get(u) ?? []).map((f) => f[0])));
+  const keepNow = hidden.size ? Object.entries(now.files).filter(([p]) => !hidden.has(p)) : void 0;
+  const before = { ...baseline, files: Object.fromEntries([...Object.entries(baseline.files), ...restored]) };
+  delete before.summaries;
+  return { before, now: keepNow ? { ...now, files: Object.fromEntries(keepNow) } : now, folders };
+}
+
 // src/gate/observe.ts
 async function observe(s, opts) {
   const { config: config2 } = s;
@@ -35268,13 +35526,14 @@ function settingsOf(config2) {
 }
 async function driftSince(s, baseline, now) {
   const { config: config2 } = s;
+  const { before, now: nowData, folders } = await expandBaselineData(s, baseline.fingerprints.data, now.data);
   const drift2 = {
-    data: diffData(baseline.fingerprints.data, now.data),
+    data: [...folders, ...diffData(before, nowData)],
     config: diffConfig(baseline.fingerprints.config, now.config),
     environment: diffEnvironment(baseline.fingerprints.environment, now.environment)
   };
   if (baseline.commit) await describeDataChanges(config2, baseline.commit, drift2.data);
-  const configName = toPosix(path17.relative(config2.root, config2.path));
+  const configName = toPosix(path19.relative(config2.root, config2.path));
   drift2.config.unshift(...diffSettings(baseline.settings, settingsOf(config2), configName));
   return drift2;
 }
@@ -35282,7 +35541,7 @@ async function codeChangesSince(s, commit) {
   const { config: config2 } = s;
   const changed = await changedFilesSince(config2.root, commit);
   if (changed === null) return null;
-  const ownConfig = toPosix(path17.relative(config2.root, config2.path));
+  const ownConfig = toPosix(path19.relative(config2.root, config2.path));
   const lineageFiles = config2.dataEntries.flatMap((d) => [
     ...d.preprocess,
     ...typeof d.query === "object" ? [d.query.file] : []
@@ -35294,21 +35553,21 @@ async function codeChangesSince(s, commit) {
 }
 var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 async function describeDataChanges(config2, commit, data) {
-  for (const entry of data.filter((d) => d.change === "modified" && !d.lineage && !path17.isAbsolute(d.path)).slice(0, 20)) {
-    const file2 = path17.join(config2.root, entry.path);
+  for (const entry of data.filter((d) => d.change === "modified" && !d.lineage && !path19.isAbsolute(d.path)).slice(0, 20)) {
+    const file2 = path19.join(config2.root, entry.path);
     const size = (await stat5(file2).catch(() => void 0))?.size ?? Infinity;
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
-    if (before === null || createHash6("sha256").update(before).digest("hex") !== entry.before) continue;
-    const detail = describeTextChange(before, await readFile4(file2, "utf8"));
+    if (before === null || createHash7("sha256").update(before).digest("hex") !== entry.before) continue;
+    const detail = describeTextChange(before, await readFile5(file2, "utf8"));
     if (detail) entry.detail = detail;
   }
 }
 async function snapshotInputs(s) {
-  const baselineText = await readFile4(s.baselinePath).catch(() => null);
+  const baselineText = await readFile5(s.baselinePath).catch(() => null);
   return {
     data: await statSnapshot(s.config.data, s.config.root, externalData(s.config)),
-    baseline: baselineText && createHash6("sha256").update(baselineText).digest("hex")
+    baseline: baselineText && createHash7("sha256").update(baselineText).digest("hex")
   };
 }
 async function inputsModified(s, before) {
@@ -35341,7 +35600,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
       "Check out with full history (actions/checkout with fetch-depth: 0)."
     );
   }
-  const configRel = toPosix(path18.relative(config2.root, config2.path));
+  const configRel = toPosix(path20.relative(config2.root, config2.path));
   const configText = await fileAtCommit(config2.root, commit, configRel);
   let baseConfig = null;
   if (configText !== null) {
@@ -35352,7 +35611,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
     }
   }
   const baselineRel = toPosix(
-    path18.relative(config2.root, baseConfig ? path18.resolve(config2.root, baseConfig.baseline) : baselinePath)
+    path20.relative(config2.root, baseConfig ? path20.resolve(config2.root, baseConfig.baseline) : baselinePath)
   );
   const baselineText = await fileAtCommit(config2.root, commit, baselineRel);
   const baseline = baselineText === null ? null : parseBaseline(baselineText, `${baselineRel} at ${shortHash(commit)}`);
@@ -35484,12 +35743,12 @@ function summarySentence(input2, metrics, drift2) {
 }
 
 // src/gate/seed-runs.ts
-import path19 from "node:path";
+import path21 from "node:path";
 function runsDir(s, verb) {
-  return path19.join(s.stateDir, "runs", verb);
+  return path21.join(s.stateDir, "runs", verb);
 }
 function outRoot(s) {
-  return path19.join(s.stateDir, "out");
+  return path21.join(s.stateDir, "out");
 }
 function seedContext(s, verb) {
   return {
@@ -35520,20 +35779,20 @@ function diagnoseContext(s) {
 }
 
 // src/gate/session.ts
-import { mkdir as mkdir4, writeFile as writeFile3 } from "node:fs/promises";
-import path24 from "node:path";
+import { mkdir as mkdir5, writeFile as writeFile4 } from "node:fs/promises";
+import path26 from "node:path";
 
 // src/runtime/create.ts
-import path22 from "node:path";
+import path24 from "node:path";
 
 // src/runtime/container.ts
-import { createHash as createHash7, randomBytes } from "node:crypto";
-import path21 from "node:path";
+import { createHash as createHash8, randomBytes } from "node:crypto";
+import path23 from "node:path";
 
 // src/runtime/process.ts
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { rm as rm6 } from "node:fs/promises";
+import { rm as rm7 } from "node:fs/promises";
 
 // src/runtime/cancel.ts
 var stoppers = /* @__PURE__ */ new Set();
@@ -35616,17 +35875,17 @@ var LineSplitter = class {
     }
   }
   flushLine() {
-    const line = this.cut ? `${this.pending}${CUT_MARK}` : this.pending;
+    const line2 = this.cut ? `${this.pending}${CUT_MARK}` : this.pending;
     this.pending = "";
     this.cut = false;
-    this.emit(line);
+    this.emit(line2);
   }
 };
 
 // src/runtime/process-table.ts
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { readdir as readdir2, readFile as readFile5, rm as rm5 } from "node:fs/promises";
-import path20 from "node:path";
+import { readdir as readdir2, readFile as readFile6, rm as rm6 } from "node:fs/promises";
+import path22 from "node:path";
 function pidAlive(pid) {
   try {
     process.kill(pid, 0);
@@ -35659,8 +35918,8 @@ function groupExists(pgid) {
 }
 function recordGroup(dir, pgid, program) {
   mkdirSync(dir, { recursive: true });
-  const file2 = path20.join(dir, `${pgid}.json`);
-  const record3 = { pgid, started: startTime(pgid), program: path20.basename(program) };
+  const file2 = path22.join(dir, `${pgid}.json`);
+  const record3 = { pgid, started: startTime(pgid), program: path22.basename(program) };
   writeFileSync(file2, JSON.stringify(record3));
   return file2;
 }
@@ -35668,9 +35927,9 @@ async function reapGroups(dir) {
   const names = await readdir2(dir).catch(() => []);
   const stopped = [];
   for (const name of names.filter((n) => n.endsWith(".json"))) {
-    const file2 = path20.join(dir, name);
+    const file2 = path22.join(dir, name);
     try {
-      const r = JSON.parse(await readFile5(file2, "utf8"));
+      const r = JSON.parse(await readFile6(file2, "utf8"));
       const pgid = r.pgid;
       if (typeof pgid === "number" && pgid > 1 && r.started && isSameGroup(pgid, r.started)) {
         process.kill(-pgid, "SIGKILL");
@@ -35678,7 +35937,7 @@ async function reapGroups(dir) {
       }
     } catch {
     }
-    await rm5(file2, { force: true });
+    await rm6(file2, { force: true });
   }
   return stopped;
 }
@@ -35719,10 +35978,10 @@ function runProcess(spec) {
       } catch {
       }
     }
-    const emit = (line) => {
-      tail.push(line);
+    const emit = (line2) => {
+      tail.push(line2);
       if (tail.length > TAIL_LINES) tail.shift();
-      spec.onLine?.(line);
+      spec.onLine?.(line2);
     };
     const splitters = [new LineSplitter(emit), new LineSplitter(emit)];
     let openStreams = 0;
@@ -35775,7 +36034,7 @@ function runProcess(spec) {
       for (const s of splitters) s.end();
       if (spawnError) emit(`repro-gate: could not start ${program}: ${spawnError.message}`);
       const file2 = await groupFile;
-      if (file2) await rm6(file2, { force: true });
+      if (file2) await rm7(file2, { force: true });
       await stopping?.catch(() => void 0);
       await new Promise((res) => log ? log.end(res) : res());
       const cancelled2 = cancelledBy();
@@ -35840,7 +36099,7 @@ var ContainerRuntime = class {
     this.log = log;
     this.docker = opts.docker ?? "docker";
     this.groupsDir = opts.groupsDir;
-    this.project = createHash7("sha256").update(path21.resolve(config2.root)).digest("hex").slice(0, 16);
+    this.project = createHash8("sha256").update(path23.resolve(config2.root)).digest("hex").slice(0, 16);
     const runner = opts.runnerEnv ?? process.env;
     this.clientEnv = Object.fromEntries(
       DOCKER_CLIENT_VARS.flatMap((k) => {
@@ -35881,10 +36140,10 @@ var ContainerRuntime = class {
     await this.remove(ids);
   }
   pathFor(hostPath) {
-    const rel = path21.relative(this.config.root, hostPath);
+    const rel = path23.relative(this.config.root, hostPath);
     if (rel === "") return WORKSPACE;
-    if (!rel.startsWith("..") && !path21.isAbsolute(rel)) return path21.posix.join(WORKSPACE, ...rel.split(path21.sep));
-    return path21.posix.join(OUTSIDE, ...path21.resolve(hostPath).split(path21.sep));
+    if (!rel.startsWith("..") && !path23.isAbsolute(rel)) return path23.posix.join(WORKSPACE, ...rel.split(path23.sep));
+    return path23.posix.join(OUTSIDE, ...path23.resolve(hostPath).split(path23.sep));
   }
   async run(spec) {
     const name = `repro-gate-${this.runId}-${++this.count}`;
@@ -36048,17 +36307,17 @@ var HostRuntime = class {
 
 // src/runtime/create.ts
 function stateDir(config2) {
-  return path22.join(config2.root, ".repro-gate");
+  return path24.join(config2.root, ".repro-gate");
 }
 function createRuntime(config2, log) {
-  const groupsDir = path22.join(stateDir(config2), "groups");
+  const groupsDir = path24.join(stateDir(config2), "groups");
   return config2.train.image ? new ContainerRuntime(config2, config2.train.image, log, { groupsDir }) : new HostRuntime(groupsDir);
 }
 
 // src/runtime/lock.ts
-import { open as open4, readFile as readFile6, rm as rm7 } from "node:fs/promises";
+import { open as open4, readFile as readFile7, rm as rm8 } from "node:fs/promises";
 import os3 from "node:os";
-import path23 from "node:path";
+import path25 from "node:path";
 function parseRecord(text) {
   try {
     const r = JSON.parse(text);
@@ -36068,7 +36327,7 @@ function parseRecord(text) {
   return void 0;
 }
 async function acquireLock(stateDir2, verb, warn) {
-  const file2 = path23.join(stateDir2, "lock");
+  const file2 = path25.join(stateDir2, "lock");
   const record3 = { pid: process.pid, host: os3.hostname(), verb, startedAt: (/* @__PURE__ */ new Date()).toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -36079,11 +36338,11 @@ async function acquireLock(stateDir2, verb, warn) {
       } finally {
         await fh.close();
       }
-      return { release: () => rm7(file2, { force: true }) };
+      return { release: () => rm8(file2, { force: true }) };
     } catch (err) {
       if (err.code !== "EEXIST") throw err;
     }
-    const holder = parseRecord(await readFile6(file2, "utf8").catch(() => ""));
+    const holder = parseRecord(await readFile7(file2, "utf8").catch(() => ""));
     if (holder && holder.host === record3.host && pidAlive(holder.pid)) {
       throw new GateError(
         `Another repro-gate run (${holder.verb}, process ${holder.pid}, started ${holder.startedAt}) is using ${stateDir2}.`,
@@ -36099,7 +36358,7 @@ async function acquireLock(stateDir2, verb, warn) {
     warn(
       `Taking over ${file2}, left by a repro-gate run that is no longer running${holder ? ` (process ${holder.pid})` : ""}.`
     );
-    await rm7(file2, { force: true });
+    await rm8(file2, { force: true });
   }
   throw new GateError(
     `Could not take the lock ${file2}: another run keeps creating it.`,
@@ -36113,19 +36372,21 @@ out/
 runs/
 groups/
 cache/
+# Per-file manifests of large data entries, by root: delete this line to commit them instead.
+manifests/
 lock
 `;
 function baselineLocation(config2) {
-  const baselinePath = path24.resolve(config2.root, config2.baseline);
-  return { baselinePath, baselineName: toPosix(path24.relative(config2.root, baselinePath)) };
+  const baselinePath = path26.resolve(config2.root, config2.baseline);
+  return { baselinePath, baselineName: toPosix(path26.relative(config2.root, baselinePath)) };
 }
 async function withSession(req, config2, verb, fn) {
   const dir = stateDir(config2);
-  await mkdir4(dir, { recursive: true });
-  await writeFile3(path24.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
+  await mkdir5(dir, { recursive: true });
+  await writeFile4(path26.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
   const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
-    const reaped = await reapGroups(path24.join(dir, "groups"));
+    const reaped = await reapGroups(path26.join(dir, "groups"));
     if (reaped.length) {
       req.log.warn(
         `Stopped ${reaped.length} process group(s) left running by an earlier repro-gate run that was killed: ${reaped.join(", ")}.`
@@ -36142,7 +36403,7 @@ async function withSession(req, config2, verb, fn) {
       await runtime.prepare();
       const own2 = { PYTHONUNBUFFERED: "1", ...config2.train.env };
       const env = runtime.kind === "host" ? trainingEnv(req.runnerEnv ?? process.env, own2) : own2;
-      const statCache = req.statCache === false ? void 0 : path24.join(dir, "cache", "stat");
+      const statCache = req.statCache === false ? void 0 : path26.join(dir, "cache", "stat");
       return await fn({
         config: config2,
         runtime,
@@ -36171,7 +36432,7 @@ async function check3(req) {
   let baseProblem;
   if (req.base) {
     try {
-      base2 = await readBase(config2, baselinePath, await readFile7(baselinePath, "utf8"), req.base);
+      base2 = await readBase(config2, baselinePath, await readFile8(baselinePath, "utf8"), req.base);
     } catch (err) {
       if (req.baseRequired !== false || !(err instanceof GateError)) throw err;
       baseProblem = { code: "base-unavailable", message: `${err.message} ${err.hint ?? ""}`.trim() };
@@ -36443,7 +36704,8 @@ async function record2(req) {
       commit: context.commit,
       settings: settingsOf(config2),
       runs,
-      fingerprints
+      // Large data entries as roots; their per-file manifests go to .repro-gate/manifests/.
+      fingerprints: { ...fingerprints, data: await summariseForBaseline(s, fingerprints.data) }
     };
     await writeBaseline(s.baselinePath, recorded);
     s.log.info(`Baseline written to ${s.baselinePath}: commit it.`);
@@ -36584,11 +36846,11 @@ function escapeText(value2, max = 200) {
 function escapeCode(value2, max = 200) {
   return value2 === void 0 ? "—" : `<code>${escapeText(value2, max)}</code>`;
 }
-var GITHUB = { text: escapeText, code: escapeCode, small: (line) => `<sub>${line}</sub>` };
+var GITHUB = { text: escapeText, code: escapeCode, small: (line2) => `<sub>${line2}</sub>` };
 var TERMINAL = {
   text: (value2, max = 200) => oneLine(value2, max).replaceAll("|", "\\|"),
   code: (value2, max = 200) => value2 === void 0 ? "—" : `\`${oneLine(value2, max).replaceAll("|", "\\|")}\``,
-  small: (line) => line
+  small: (line2) => line2
 };
 
 // src/report/artifacts.ts

@@ -24,6 +24,7 @@ import { COMMAND_LINE, commandLineOptions } from '../util/command-line.js';
 import { listSome } from '../util/format.js';
 import { toPosix } from '../util/paths.js';
 import { TOOL_VERSION } from '../util/version.js';
+import { expandBaselineData } from './manifests.js';
 import type { ReportContext } from './report.js';
 import type { Session } from './session.js';
 
@@ -107,8 +108,9 @@ export function settingsOf(config: GateConfig): BaselineSettings {
 /** Everything that changed since the baseline, in the order to suspect it: data, config, environment. */
 export async function driftSince(s: Session, baseline: Baseline, now: Fingerprints): Promise<Drift> {
   const { config } = s;
+  const { before, now: nowData, folders } = await expandBaselineData(s, baseline.fingerprints.data, now.data);
   const drift: Drift = {
-    data: diffData(baseline.fingerprints.data, now.data),
+    data: [...folders, ...diffData(before, nowData)],
     config: diffConfig(baseline.fingerprints.config, now.config),
     environment: diffEnvironment(baseline.fingerprints.environment, now.environment),
   };

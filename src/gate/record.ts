@@ -4,6 +4,7 @@ import { checkRecordable } from '../baseline/recordable.js';
 import { loadConfig } from '../config/load.js';
 import { BASELINE_SCHEMA_VERSION, type Baseline } from '../schema/baseline.js';
 import { TOOL_VERSION } from '../util/version.js';
+import { summariseForBaseline } from './manifests.js';
 import { inputsModified, observe, settingsOf, snapshotInputs } from './observe.js';
 import { buildReport, type GateOutcome, outcome } from './report.js';
 import { seedRuns } from './seed-runs.js';
@@ -28,7 +29,8 @@ export async function record(req: GateRequest): Promise<GateOutcome> {
       commit: context.commit,
       settings: settingsOf(config),
       runs,
-      fingerprints,
+      // Large data entries as roots; their per-file manifests go to .repro-gate/manifests/.
+      fingerprints: { ...fingerprints, data: await summariseForBaseline(s, fingerprints.data) },
     };
     await writeBaseline(s.baselinePath, recorded);
     s.log.info(`Baseline written to ${s.baselinePath}: commit it.`);

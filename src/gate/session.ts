@@ -22,6 +22,8 @@ out/
 runs/
 groups/
 cache/
+# Per-file manifests of large data entries, by root: delete this line to commit them instead.
+manifests/
 lock
 `;
 

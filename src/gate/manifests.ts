@@ -1,0 +1,94 @@
+/**
+ * Large data entries in the baseline: `record` keeps their roots and stores their per-file manifests
+ * by root (baseline/merkle.ts, manifest-store.ts); drift restores a manifest to name changed files,
+ * or names changed folders from the roots when the manifest is not there.
+ */
+import path from 'node:path';
+import { localManifestStore, type ManifestStore } from '../baseline/manifest-store.js';
+import {
+  decodeManifest,
+  encodeManifest,
+  groupFiles,
+  type ManifestFile,
+  summariseLarge,
+  summarize,
+} from '../baseline/merkle.js';
+import { diffFolders } from '../drift/data.js';
+import { resolveEntry } from '../fingerprint/paths.js';
+import type { DataFingerprint, FileEntry } from '../schema/baseline.js';
+import type { GateConfig } from '../schema/config.js';
+import type { DataDrift } from '../schema/report.js';
+import { toPosix } from '../util/paths.js';
+import type { Session } from './session.js';
+
+/** `.repro-gate/manifests/`, next to the baseline's other working files. */
+function manifestStore(s: Pick<Session, 'stateDir'>): ManifestStore {
+  return localManifestStore(path.join(s.stateDir, 'manifests'));
+}
+
+/** The data: entries as prefixes of manifest keys (what fingerprint/data.ts keys their files by). */
+function entryPrefixes(config: GateConfig): string[] {
+  return config.dataEntries.map((d) =>
+    d.external ? toPosix(path.resolve(d.path)) : resolveEntry(config.root, d.path, 'data').rel,
+  );
+}
+
+/** The baseline's form of `data`: large entries as roots, their manifests written to the store. */
+export async function summariseForBaseline(s: Session, data: DataFingerprint): Promise<DataFingerprint> {
+  const { data: out, manifests } = summariseLarge(data, entryPrefixes(s.config));
+  const store = manifestStore(s);
+  for (const m of manifests) await store.put(m.root, encodeManifest(m.entry, m.files));
+  return out;
+}
+
+/**
+ * The baseline's data with every summarised entry whose manifest is in the store listed file by
+ * file again (`before`), `now` without the files of the entries that stay summarised, and the
+ * folder-level drift of those. A manifest that is corrupt or does not hash to its root is not used.
+ */
+export async function expandBaselineData(
+  s: Session,
+  baseline: DataFingerprint,
+  now: DataFingerprint,
+): Promise<{ before: DataFingerprint; now: DataFingerprint; folders: DataDrift[] }> {
+  const summaries = Object.entries(baseline.summaries ?? {});
+  if (!summaries.length) return { before: baseline, now, folders: [] };
+  const store = manifestStore(s);
+  const prefixes = [...new Set([...entryPrefixes(s.config), ...summaries.map(([p]) => p)])];
+  const nowGroups = groupFiles(now.files, prefixes);
+  const restored: Array<[string, FileEntry]> = [];
+  const unresolved = new Set<string>();
+  const folders: DataDrift[] = [];
+  for (const [prefix, summary] of summaries) {
+    const bytes = await store.get(summary.root);
+    const decoded = bytes && decodeManifest(bytes, summary.root);
+    const restore = (list: readonly ManifestFile[]) => {
+      for (const [p, size, sha256] of list) restored.push([p, { sha256, size }]);
+    };
+    if (decoded && 'files' in decoded) {
+      restore(decoded.files);
+      continue;
+    }
+    const where = `${path.join(store.where, `${summary.root}.json.gz`)}`;
+    if (decoded) s.log.warn(`The data manifest ${where} ${decoded.problem}; it is not used.`);
+    const files: ManifestFile[] = nowGroups.get(prefix) ?? [];
+    const current = summarize(prefix, files, summary.depth);
+    if (current.root === summary.root) {
+      // The data is as recorded: its list now is the baseline's manifest, so store it for next time.
+      await store.put(summary.root, encodeManifest(prefix, files));
+      restore(files);
+      continue;
+    }
+    unresolved.add(prefix);
+    const changed = diffFolders(prefix, summary, current);
+    folders.push(...changed);
+    s.log.warn(
+      `Data entry ${prefix || '.'}: the baseline lists it by folder roots and its per-file manifest (${where}) is not here, so drift names ${changed.length} changed folder(s), not files. For file-level detail, restore .repro-gate/manifests/ (e.g. with actions/cache, key repro-gate-manifest-v1-${summary.root}), or check out the baseline's commit with its data and run \`repro-gate drift\` there once: it stores the manifest.`,
+    );
+  }
+  const hidden = new Set([...unresolved].flatMap((u) => (nowGroups.get(u) ?? []).map((f) => f[0])));
+  const keepNow = hidden.size ? Object.entries(now.files).filter(([p]) => !hidden.has(p)) : undefined;
+  const before = { ...baseline, files: Object.fromEntries([...Object.entries(baseline.files), ...restored]) };
+  delete before.summaries;
+  return { before, now: keepNow ? { ...now, files: Object.fromEntries(keepNow) } : now, folders };
+}
