@@ -27581,13 +27581,20 @@ var lineageSchema = external_exports.object({
   queryFile: external_exports.string().optional(),
   preprocess: ownRecord(sha256)
 }).strict();
-var folderSummarySchema = external_exports.object({ root: sha256, files: external_exports.number().int().nonnegative() }).strict();
+var folderSummarySchema = external_exports.object({
+  root: sha256,
+  files: external_exports.number().int().nonnegative(),
+  /** The root over the files not in a folder listed here (files directly in it); absent when none. */
+  own: sha256.optional()
+}).strict();
 var dataSummarySchema = external_exports.object({
   root: sha256,
   files: external_exports.number().int().nonnegative(),
   bytes: external_exports.number().int().nonnegative(),
   /** How many folder levels below the entry have roots here (0–2: fewer when there are too many folders). */
   depth: external_exports.number().int().min(0).max(2),
+  /** The root over the files not in any folder listed here; absent when none. */
+  own: sha256.optional(),
   /** By folder path (as in `files`, ending in "/"). */
   folders: ownRecord(folderSummarySchema)
 }).strict();
@@ -34923,10 +34930,8 @@ function diffFolders(prefix, before, after) {
   const named = differs.filter((k) => {
     const parent = k.slice(0, k.slice(0, -1).lastIndexOf("/") + 1);
     if (parent.length > prefix.length + 1 && differs.includes(parent) && gone(parent)) return false;
-    const children = differs.filter((c) => c !== k && c.startsWith(k));
-    if (!children.length) return true;
-    const inChildren = (m) => children.reduce((n, c) => n + (m.get(c)?.files ?? 0), 0);
-    return gone(k) || (b.get(k)?.files ?? 0) - inChildren(b) !== (a.get(k)?.files ?? 0) - inChildren(a);
+    const hasChild = differs.some((c) => c !== k && c.startsWith(k));
+    return !hasChild || gone(k) || b.get(k)?.own !== a.get(k)?.own;
   });
   const row = (k, was, now) => ({
     path: k,
@@ -34937,7 +34942,7 @@ function diffFolders(prefix, before, after) {
     folder: true
   });
   const rows = named.map((k) => row(k, b.get(k), a.get(k)));
-  if (!rows.length) rows.push(row(prefix === "" ? "./" : `${prefix}/`, before, after));
+  if (!rows.length || before.own !== after.own) rows.unshift(row(prefix === "" ? "./" : `${prefix}/`, before, after));
   return rows;
 }
 function changedSince(before, after) {
@@ -35337,27 +35342,47 @@ function summarize2(prefix, files, depth) {
   const [one, two] = perLevel;
   const d = depth ?? (one + two <= FOLDER_ROOTS_MAX ? 2 : one <= FOLDER_ROOTS_MAX ? 1 : 0);
   const hashes = /* @__PURE__ */ new Map();
+  const owns = /* @__PURE__ */ new Map();
+  const add = (m, k, f) => {
+    let h = m.get(k);
+    if (!h) {
+      h = createHash6("sha256");
+      m.set(k, h);
+    }
+    line(h, f);
+  };
   const whole = createHash6("sha256");
+  const base2 = depthOf(prefix);
   let bytes2 = 0;
   for (const f of files) {
     line(whole, f);
     bytes2 += f[1];
+    let deepest = "";
     for (let level = 1; level <= d; level++) {
       const folder = folderAt(prefix, f[0], level);
       if (folder === void 0) break;
-      let h = hashes.get(folder);
-      if (!h) {
-        h = createHash6("sha256");
-        hashes.set(folder, h);
-      }
-      line(h, f);
+      add(hashes, folder, f);
+      deepest = folder;
     }
+    if (deepest === "" || deepest.split("/").length - 1 - base2 < d) add(owns, deepest, f);
   }
-  const folders = sortBytesBy(hashes, ([k]) => k).map(([k, h]) => [
-    k,
-    { root: h.digest("hex"), files: counts.get(k) ?? 0 }
-  ]);
-  return { root: whole.digest("hex"), files: files.length, bytes: bytes2, depth: d, folders: Object.fromEntries(folders) };
+  const own2 = (k) => owns.get(k)?.digest("hex");
+  const folders = sortBytesBy(hashes, ([k]) => k).map(([k, h]) => {
+    const o2 = own2(k);
+    return [k, { root: h.digest("hex"), files: counts.get(k) ?? 0, ...o2 ? { own: o2 } : {} }];
+  });
+  const o = d > 0 ? own2("") : void 0;
+  return {
+    root: whole.digest("hex"),
+    files: files.length,
+    bytes: bytes2,
+    depth: d,
+    ...o ? { own: o } : {},
+    folders: Object.fromEntries(folders)
+  };
+}
+function depthOf(prefix) {
+  return prefix === "" ? 0 : prefix.split("/").length;
 }
 function prefixOf(file2, prefixes) {
   let best;

@@ -60,27 +60,52 @@ export function summarize(prefix: string, files: readonly ManifestFile[], depth?
   const [one, two] = perLevel as [number, number];
   const d = depth ?? (one + two <= FOLDER_ROOTS_MAX ? 2 : one <= FOLDER_ROOTS_MAX ? 1 : 0);
   const hashes = new Map<string, Hash>();
+  // Per folder (and '' for the entry): the files not in a deeper listed folder, so a change among
+  // them is named even when a sub-folder changed too.
+  const owns = new Map<string, Hash>();
+  const add = (m: Map<string, Hash>, k: string, f: ManifestFile) => {
+    let h = m.get(k);
+    if (!h) {
+      h = createHash('sha256');
+      m.set(k, h);
+    }
+    line(h, f);
+  };
   const whole = createHash('sha256');
+  const base = depthOf(prefix);
   let bytes = 0;
   for (const f of files) {
     line(whole, f);
     bytes += f[1];
+    let deepest = '';
     for (let level = 1; level <= d; level++) {
       const folder = folderAt(prefix, f[0], level);
       if (folder === undefined) break;
-      let h = hashes.get(folder);
-      if (!h) {
-        h = createHash('sha256');
-        hashes.set(folder, h);
-      }
-      line(h, f);
+      add(hashes, folder, f);
+      deepest = folder;
     }
+    // At the deepest listed level a folder's own files are all of its files: its root says it.
+    if (deepest === '' || deepest.split('/').length - 1 - base < d) add(owns, deepest, f);
   }
-  const folders = sortBytesBy(hashes, ([k]) => k).map(([k, h]): [string, DataSummary['folders'][string]] => [
-    k,
-    { root: h.digest('hex'), files: counts.get(k) ?? 0 },
-  ]);
-  return { root: whole.digest('hex'), files: files.length, bytes, depth: d, folders: Object.fromEntries(folders) };
+  const own = (k: string) => owns.get(k)?.digest('hex');
+  const folders = sortBytesBy(hashes, ([k]) => k).map(([k, h]): [string, DataSummary['folders'][string]] => {
+    const o = own(k);
+    return [k, { root: h.digest('hex'), files: counts.get(k) ?? 0, ...(o ? { own: o } : {}) }];
+  });
+  const o = d > 0 ? own('') : undefined;
+  return {
+    root: whole.digest('hex'),
+    files: files.length,
+    bytes,
+    depth: d,
+    ...(o ? { own: o } : {}),
+    folders: Object.fromEntries(folders),
+  };
+}
+
+/** How many path segments the prefix itself has. */
+function depthOf(prefix: string): number {
+  return prefix === '' ? 0 : prefix.split('/').length;
 }
 
 /** Which of `prefixes` a data file belongs to: the longest that holds it, or undefined. */

@@ -36,10 +36,8 @@ export function diffFolders(prefix: string, before: DataSummary, after: DataSumm
     const parent = k.slice(0, k.slice(0, -1).lastIndexOf('/') + 1);
     if (parent.length > prefix.length + 1 && differs.includes(parent) && gone(parent)) return false;
     // A folder whose changes all lie in differing sub-folders is named through them.
-    const children = differs.filter((c) => c !== k && c.startsWith(k));
-    if (!children.length) return true;
-    const inChildren = (m: Map<string, { files: number }>) => children.reduce((n, c) => n + (m.get(c)?.files ?? 0), 0);
-    return gone(k) || (b.get(k)?.files ?? 0) - inChildren(b) !== (a.get(k)?.files ?? 0) - inChildren(a);
+    const hasChild = differs.some((c) => c !== k && c.startsWith(k));
+    return !hasChild || gone(k) || b.get(k)?.own !== a.get(k)?.own;
   });
   const row = (k: string, was: { root: string; files: number } | undefined, now: typeof was): DataDrift => ({
     path: k,
@@ -50,8 +48,8 @@ export function diffFolders(prefix: string, before: DataSummary, after: DataSumm
     folder: true,
   });
   const rows = named.map((k) => row(k, b.get(k), a.get(k)));
-  // Files directly in the entry (or in folders deeper than the summary) changed: name the entry.
-  if (!rows.length) rows.push(row(prefix === '' ? './' : `${prefix}/`, before, after));
+  // Files directly in the entry changed (or the summary lists no folders): name the entry itself.
+  if (!rows.length || before.own !== after.own) rows.unshift(row(prefix === '' ? './' : `${prefix}/`, before, after));
   return rows;
 }
 

@@ -63,7 +63,14 @@ export type Lineage = z.infer<typeof lineageSchema>;
  * (path, size, sha256) list, and the roots of its folders down to a bounded depth, so drift can name
  * the changed folders when the per-file manifest (stored by its root, outside the baseline) is gone.
  */
-const folderSummarySchema = z.object({ root: sha256, files: z.number().int().nonnegative() }).strict();
+const folderSummarySchema = z
+  .object({
+    root: sha256,
+    files: z.number().int().nonnegative(),
+    /** The root over the files not in a folder listed here (files directly in it); absent when none. */
+    own: sha256.optional(),
+  })
+  .strict();
 const dataSummarySchema = z
   .object({
     root: sha256,
@@ -71,6 +78,8 @@ const dataSummarySchema = z
     bytes: z.number().int().nonnegative(),
     /** How many folder levels below the entry have roots here (0–2: fewer when there are too many folders). */
     depth: z.number().int().min(0).max(2),
+    /** The root over the files not in any folder listed here; absent when none. */
+    own: sha256.optional(),
     /** By folder path (as in `files`, ending in "/"). */
     folders: ownRecord(folderSummarySchema),
   })
