@@ -35226,7 +35226,8 @@ var package_default = {
     "bench:seeds": "tsx scripts/bench-seeds.ts",
     lint: "biome check --error-on-warnings && knip",
     format: "biome check --write",
-    "bench:output": "tsx scripts/bench-output.ts"
+    "bench:output": "tsx scripts/bench-output.ts",
+    "bench:manifest": "tsx scripts/bench-manifest.ts"
   },
   dependencies: {
     "@actions/core": "^3.0.1",
@@ -35272,6 +35273,9 @@ function localManifestStore(dir) {
   };
   return {
     where: dir,
+    async has(root) {
+      return (await lstat(file2(root)).catch(() => void 0))?.isFile() === true;
+    },
     async get(root) {
       const f = file2(root);
       const st = await lstat(f).catch(() => void 0);
@@ -35458,27 +35462,26 @@ async function expandBaselineData(s, baseline, now) {
   const restored = [];
   const unresolved = /* @__PURE__ */ new Set();
   const folders = [];
+  const restore = (list) => {
+    for (const [p, size, sha2563] of list) restored.push([p, { sha256: sha2563, size }]);
+  };
   for (const [prefix, summary] of summaries) {
+    const files = nowGroups.get(prefix) ?? [];
+    if (manifestRoot(files) === summary.root) {
+      if (!await store.has(summary.root)) await store.put(summary.root, encodeManifest(prefix, files));
+      restore(files);
+      continue;
+    }
     const bytes2 = await store.get(summary.root);
     const decoded = bytes2 && decodeManifest(bytes2, summary.root);
-    const restore = (list) => {
-      for (const [p, size, sha2563] of list) restored.push([p, { sha256: sha2563, size }]);
-    };
     if (decoded && "files" in decoded) {
       restore(decoded.files);
       continue;
     }
-    const where = `${path18.join(store.where, `${summary.root}.json.gz`)}`;
+    const where = path18.join(store.where, `${summary.root}.json.gz`);
     if (decoded) s.log.warn(`The data manifest ${where} ${decoded.problem}; it is not used.`);
-    const files = nowGroups.get(prefix) ?? [];
-    const current = summarize2(prefix, files, summary.depth);
-    if (current.root === summary.root) {
-      await store.put(summary.root, encodeManifest(prefix, files));
-      restore(files);
-      continue;
-    }
     unresolved.add(prefix);
-    const changed = diffFolders(prefix, summary, current);
+    const changed = diffFolders(prefix, summary, summarize2(prefix, files, summary.depth));
     folders.push(...changed);
     s.log.warn(
       `Data entry ${prefix || "."}: the baseline lists it by folder roots and its per-file manifest (${where}) is not here, so drift names ${changed.length} changed folder(s), not files. For file-level detail, restore .repro-gate/manifests/ (e.g. with actions/cache, key repro-gate-manifest-v1-${summary.root}), or check out the baseline's commit with its data and run \`repro-gate drift\` there once: it stores the manifest.`

@@ -8,6 +8,7 @@ import path from 'node:path';
 export interface ManifestStore {
   /** What it describes, in messages ("…/.repro-gate/manifests"). */
   readonly where: string;
+  has(root: string): Promise<boolean>;
   get(root: string): Promise<Uint8Array | undefined>;
   put(root: string, bytes: Uint8Array): Promise<void>;
 }
@@ -25,6 +26,9 @@ export function localManifestStore(dir: string): ManifestStore {
   };
   return {
     where: dir,
+    async has(root) {
+      return (await lstat(file(root)).catch(() => undefined))?.isFile() === true;
+    },
     async get(root) {
       const f = file(root);
       // A committed store is the change under test's: a link to /dev/zero or a FIFO is no manifest.

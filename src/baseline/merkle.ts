@@ -23,7 +23,7 @@ function line(h: Hash, f: ManifestFile): void {
 }
 
 /** The root of a sorted list. */
-function manifestRoot(files: Iterable<ManifestFile>): string {
+export function manifestRoot(files: Iterable<ManifestFile>): string {
   const h = createHash('sha256');
   for (const f of files) line(h, f);
   return h.digest('hex');

@@ -10,6 +10,7 @@ import {
   encodeManifest,
   groupFiles,
   type ManifestFile,
+  manifestRoot,
   summariseLarge,
   summarize,
 } from '../baseline/merkle.js';
@@ -59,28 +60,28 @@ export async function expandBaselineData(
   const restored: Array<[string, FileEntry]> = [];
   const unresolved = new Set<string>();
   const folders: DataDrift[] = [];
+  const restore = (list: readonly ManifestFile[]) => {
+    for (const [p, size, sha256] of list) restored.push([p, { sha256, size }]);
+  };
   for (const [prefix, summary] of summaries) {
+    const files: ManifestFile[] = nowGroups.get(prefix) ?? [];
+    if (manifestRoot(files) === summary.root) {
+      // Unchanged (the common case): the list now is the baseline's, no manifest needs reading.
+      // Stored if missing, so a later change can be named file by file.
+      if (!(await store.has(summary.root))) await store.put(summary.root, encodeManifest(prefix, files));
+      restore(files);
+      continue;
+    }
     const bytes = await store.get(summary.root);
     const decoded = bytes && decodeManifest(bytes, summary.root);
-    const restore = (list: readonly ManifestFile[]) => {
-      for (const [p, size, sha256] of list) restored.push([p, { sha256, size }]);
-    };
     if (decoded && 'files' in decoded) {
       restore(decoded.files);
       continue;
     }
-    const where = `${path.join(store.where, `${summary.root}.json.gz`)}`;
+    const where = path.join(store.where, `${summary.root}.json.gz`);
     if (decoded) s.log.warn(`The data manifest ${where} ${decoded.problem}; it is not used.`);
-    const files: ManifestFile[] = nowGroups.get(prefix) ?? [];
-    const current = summarize(prefix, files, summary.depth);
-    if (current.root === summary.root) {
-      // The data is as recorded: its list now is the baseline's manifest, so store it for next time.
-      await store.put(summary.root, encodeManifest(prefix, files));
-      restore(files);
-      continue;
-    }
     unresolved.add(prefix);
-    const changed = diffFolders(prefix, summary, current);
+    const changed = diffFolders(prefix, summary, summarize(prefix, files, summary.depth));
     folders.push(...changed);
     s.log.warn(
       `Data entry ${prefix || '.'}: the baseline lists it by folder roots and its per-file manifest (${where}) is not here, so drift names ${changed.length} changed folder(s), not files. For file-level detail, restore .repro-gate/manifests/ (e.g. with actions/cache, key repro-gate-manifest-v1-${summary.root}), or check out the baseline's commit with its data and run \`repro-gate drift\` there once: it stores the manifest.`,
