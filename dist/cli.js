@@ -7790,7 +7790,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 // src/gate/check.ts
-import { readFile as readFile8 } from "node:fs/promises";
+import { readFile as readFile9 } from "node:fs/promises";
 
 // src/baseline/io.ts
 import { mkdir, realpath as realpath2, rename, rm, writeFile } from "node:fs/promises";
@@ -35733,8 +35733,13 @@ function buildReport(context, fields) {
 }
 function dataCounts(data) {
   const lineage = data.filter((d) => d.lineage).length;
-  const files = data.length - lineage;
-  return [files && plural2(files, "data file"), lineage && plural2(lineage, "data lineage part")];
+  const folders = data.filter((d) => d.folder).length;
+  const files = data.length - lineage - folders;
+  return [
+    files && plural2(files, "data file"),
+    folders && plural2(folders, "data folder"),
+    lineage && plural2(lineage, "data lineage part")
+  ];
 }
 function summarySentence(input2, metrics, drift2) {
   const n = input2.candidate?.length ?? 0;
@@ -35807,7 +35812,7 @@ function diagnoseContext(s) {
 }
 
 // src/gate/session.ts
-import { mkdir as mkdir5, writeFile as writeFile4 } from "node:fs/promises";
+import { appendFile, mkdir as mkdir5, readFile as readFile8, writeFile as writeFile4 } from "node:fs/promises";
 import path26 from "node:path";
 
 // src/runtime/create.ts
@@ -36395,15 +36400,26 @@ async function acquireLock(stateDir2, verb, warn) {
 }
 
 // src/gate/session.ts
+var MANIFESTS_GITIGNORE = `# Per-file manifests of large data entries, by root. To commit them instead: # manifests/
+manifests/
+`;
 var STATE_GITIGNORE = `# Written by repro-gate: its working files. Commit the baseline file, not these.
 out/
 runs/
 groups/
 cache/
-# Per-file manifests of large data entries, by root: delete this line to commit them instead.
-manifests/
 lock
-`;
+${MANIFESTS_GITIGNORE}`;
+async function writeStateGitignore(file2) {
+  const written = await writeFile4(file2, STATE_GITIGNORE, { flag: "wx" }).then(
+    () => true,
+    () => false
+  );
+  if (written) return;
+  const text = await readFile8(file2, "utf8").catch(() => void 0);
+  if (text === void 0 || !text.startsWith("# Written by repro-gate") || text.includes("manifests")) return;
+  await appendFile(file2, `${text.endsWith("\n") ? "" : "\n"}${MANIFESTS_GITIGNORE}`);
+}
 function baselineLocation(config2) {
   const baselinePath = path26.resolve(config2.root, config2.baseline);
   return { baselinePath, baselineName: toPosix(path26.relative(config2.root, baselinePath)) };
@@ -36411,7 +36427,7 @@ function baselineLocation(config2) {
 async function withSession(req, config2, verb, fn) {
   const dir = stateDir(config2);
   await mkdir5(dir, { recursive: true });
-  await writeFile4(path26.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
+  await writeStateGitignore(path26.join(dir, ".gitignore"));
   const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
     const reaped = await reapGroups(path26.join(dir, "groups"));
@@ -36460,7 +36476,7 @@ async function check3(req) {
   let baseProblem;
   if (req.base) {
     try {
-      base2 = await readBase(config2, baselinePath, await readFile8(baselinePath, "utf8"), req.base);
+      base2 = await readBase(config2, baselinePath, await readFile9(baselinePath, "utf8"), req.base);
     } catch (err) {
       if (req.baseRequired !== false || !(err instanceof GateError)) throw err;
       baseProblem = { code: "base-unavailable", message: `${err.message} ${err.hint ?? ""}`.trim() };

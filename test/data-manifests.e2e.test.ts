@@ -92,6 +92,7 @@ describe('data manifests outside the baseline', () => {
     expect(without.report.drift.data).toEqual([
       expect.objectContaining({ path: 'data/g1/s2/', change: 'modified', folder: true, before: expect.any(String) }),
     ]);
+    expect(without.report.summary).toContain('1 data folder');
     expect(without.stderr).toContain('is not here, so drift names 1 changed folder(s), not files');
     expect(without.stderr).toContain(`repro-gate-manifest-v1-${root}`);
     await rename(`${manifestFile()}.away`, manifestFile());
@@ -120,6 +121,21 @@ describe('data manifests outside the baseline', () => {
     expect(r.report.verdict).toBe('no-drift');
     expect(gunzipSync(await readFile(manifestFile())).length).toBeGreaterThan(0);
     expect(await readdir(path.dirname(manifestFile()))).toEqual([`${root}.json.gz`]);
+  });
+
+  it('adds the manifests line to a state .gitignore written by an earlier version, unless it mentions manifests', async () => {
+    const file = path.join(dir, '.repro-gate', '.gitignore');
+    const old = '# Written by repro-gate: its working files. Commit the baseline file, not these.\nout/\nruns/\n';
+    await writeFile(file, old);
+    expect((await drift()).code).toBe(0);
+    expect(await readFile(file, 'utf8')).toBe(
+      `${old}# Per-file manifests of large data entries, by root. To commit them instead: # manifests/\nmanifests/\n`,
+    );
+    const committing = `${old}# manifests/\n`;
+    await writeFile(file, committing);
+    expect((await drift()).code).toBe(0);
+    expect(await readFile(file, 'utf8')).toBe(committing);
+    git(dir, 'checkout', '--', file);
   });
 
   it('reads a baseline written before summaries (every file inline) as before', async () => {

@@ -12,7 +12,7 @@ import { sortBytesBy } from '../util/bytes.js';
 
 /** Entries with at most this many files stay listed file by file in the baseline, as before. */
 const INLINE_MAX_FILES = 1000;
-/** At most this many folder roots per entry (~110 bytes each in the baseline). */
+/** At most this many folder roots per entry (~160 bytes each in the baseline). */
 const FOLDER_ROOTS_MAX = 500;
 
 export type ManifestFile = readonly [path: string, size: number, sha256: string];

@@ -3,7 +3,7 @@
  * once, always disposed), and the training's environment. The runtime is injected so gate-level tests
  * can run without Python or Docker; by default it follows the config (container when train.image is set).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createRuntime, stateDir } from '../runtime/create.js';
 import { trainingEnv } from '../runtime/env.js';
@@ -16,16 +16,33 @@ import { GateError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { toPosix } from '../util/paths.js';
 
+const MANIFESTS_GITIGNORE = `# Per-file manifests of large data entries, by root. To commit them instead: # manifests/
+manifests/
+`;
+
 /** The gate's working files in .repro-gate/ never belong in git; the baseline does. */
 const STATE_GITIGNORE = `# Written by repro-gate: its working files. Commit the baseline file, not these.
 out/
 runs/
 groups/
 cache/
-# Per-file manifests of large data entries, by root: delete this line to commit them instead.
-manifests/
 lock
-`;
+${MANIFESTS_GITIGNORE}`;
+
+/**
+ * Writes the state .gitignore once; one written by an earlier version gets the manifests line it
+ * lacked. A file that mentions manifests at all (`# manifests/`: the team commits them) is left as is.
+ */
+async function writeStateGitignore(file: string): Promise<void> {
+  const written = await writeFile(file, STATE_GITIGNORE, { flag: 'wx' }).then(
+    () => true,
+    () => false,
+  );
+  if (written) return;
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined || !text.startsWith('# Written by repro-gate') || text.includes('manifests')) return;
+  await appendFile(file, `${text.endsWith('\n') ? '' : '\n'}${MANIFESTS_GITIGNORE}`);
+}
 
 export interface GateRequest {
   /** Path to repro-gate.yml (relative to cwd or absolute). Paths inside it resolve against its folder. */
@@ -80,7 +97,7 @@ export async function withSession<T>(
 ): Promise<T> {
   const dir = stateDir(config);
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, '.gitignore'), STATE_GITIGNORE, { flag: 'wx' }).catch(() => undefined);
+  await writeStateGitignore(path.join(dir, '.gitignore'));
   const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
     const reaped = await reapGroups(path.join(dir, 'groups'));
