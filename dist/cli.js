@@ -34706,12 +34706,12 @@ var reportSchema = external_exports.object({
 }).strict();
 
 // src/gate/base.ts
-import path20 from "node:path";
+import path19 from "node:path";
 
 // src/gate/observe.ts
 import { createHash as createHash7 } from "node:crypto";
-import { readFile as readFile5, stat as stat5 } from "node:fs/promises";
-import path19 from "node:path";
+import { readFile as readFile4, stat as stat5 } from "node:fs/promises";
+import path18 from "node:path";
 
 // src/diagnose/lint.ts
 var TF_PACKAGES = [
@@ -35259,43 +35259,7 @@ var package_default = {
 var TOOL_VERSION = package_default.version;
 
 // src/gate/manifests.ts
-import path18 from "node:path";
-
-// src/baseline/manifest-store.ts
-import { lstat, mkdir as mkdir4, readFile as readFile4, rename as rename4, rm as rm5, writeFile as writeFile3 } from "node:fs/promises";
 import path17 from "node:path";
-var MANIFEST_MAX_BYTES = 1024 * 1024 * 1024;
-var ROOT = /^[0-9a-f]{64}$/;
-function localManifestStore(dir) {
-  const file2 = (root) => {
-    if (!ROOT.test(root)) throw new Error(`not a manifest root: ${root}`);
-    return path17.join(dir, `${root}.json.gz`);
-  };
-  return {
-    where: dir,
-    async has(root) {
-      return (await lstat(file2(root)).catch(() => void 0))?.isFile() === true;
-    },
-    async get(root) {
-      const f = file2(root);
-      const st = await lstat(f).catch(() => void 0);
-      if (!st?.isFile() || st.size > MANIFEST_MAX_BYTES) return void 0;
-      return readFile4(f);
-    },
-    async put(root, bytes2) {
-      await mkdir4(dir, { recursive: true });
-      const target = file2(root);
-      const tmp = `${target}.tmp-${process.pid}`;
-      try {
-        await writeFile3(tmp, bytes2);
-        await rename4(tmp, target);
-      } catch (err) {
-        await rm5(tmp, { force: true });
-        throw err;
-      }
-    }
-  };
-}
 
 // src/baseline/merkle.ts
 import { createHash as createHash6 } from "node:crypto";
@@ -35439,24 +35403,21 @@ function decodeManifest(bytes2, root) {
 }
 
 // src/gate/manifests.ts
-function manifestStore(s) {
-  return localManifestStore(path18.join(s.stateDir, "manifests"));
-}
 function entryPrefixes(config2) {
   return config2.dataEntries.map(
-    (d) => d.external ? toPosix(path18.resolve(d.path)) : resolveEntry(config2.root, d.path, "data").rel
+    (d) => d.external ? toPosix(path17.resolve(d.path)) : resolveEntry(config2.root, d.path, "data").rel
   );
 }
 async function summariseForBaseline(s, data) {
   const { data: out, manifests } = summariseLarge(data, entryPrefixes(s.config));
-  const store = manifestStore(s);
+  const store = s.manifests;
   for (const m of manifests) await store.put(m.root, encodeManifest(m.entry, m.files));
   return out;
 }
 async function expandBaselineData(s, baseline, now) {
   const summaries = Object.entries(baseline.summaries ?? {});
   if (!summaries.length) return { before: baseline, now, folders: [] };
-  const store = manifestStore(s);
+  const store = s.manifests;
   const prefixes = [.../* @__PURE__ */ new Set([...entryPrefixes(s.config), ...summaries.map(([p]) => p)])];
   const nowGroups = groupFiles(now.files, prefixes);
   const restored = [];
@@ -35478,13 +35439,13 @@ async function expandBaselineData(s, baseline, now) {
       restore(decoded.files);
       continue;
     }
-    const where = path18.join(store.where, `${summary.root}.json.gz`);
+    const where = store.where(summary.root);
     if (decoded) s.log.warn(`The data manifest ${where} ${decoded.problem}; it is not used.`);
     unresolved.add(prefix);
     const changed = diffFolders(prefix, summary, summarize2(prefix, files, summary.depth));
     folders.push(...changed);
     s.log.warn(
-      `Data entry ${prefix || "."}: the baseline lists it by folder roots and its per-file manifest (${where}) is not here, so drift names ${changed.length} changed folder(s), not files. For file-level detail, restore .repro-gate/manifests/ (e.g. with actions/cache, key repro-gate-manifest-v1-${summary.root}), or check out the baseline's commit with its data and run \`repro-gate drift\` there once: it stores the manifest.`
+      `Data entry ${prefix || "."}: the baseline lists it by folder roots and its per-file manifest (${where}) is not here, so drift names ${changed.length} changed folder(s), not files. For file-level detail, restore the manifest (the example workflows keep .repro-gate/manifests/ with actions/cache, keyed by the baseline file), or check out the baseline's commit with its data and run \`repro-gate drift\` there once: it stores the manifest.`
     );
   }
   const hidden = new Set([...unresolved].flatMap((u) => (nowGroups.get(u) ?? []).map((f) => f[0])));
@@ -35561,7 +35522,7 @@ async function driftSince(s, baseline, now) {
     environment: diffEnvironment(baseline.fingerprints.environment, now.environment)
   };
   if (baseline.commit) await describeDataChanges(config2, baseline.commit, drift2.data);
-  const configName = toPosix(path19.relative(config2.root, config2.path));
+  const configName = toPosix(path18.relative(config2.root, config2.path));
   drift2.config.unshift(...diffSettings(baseline.settings, settingsOf(config2), configName));
   return drift2;
 }
@@ -35569,7 +35530,7 @@ async function codeChangesSince(s, commit) {
   const { config: config2 } = s;
   const changed = await changedFilesSince(config2.root, commit);
   if (changed === null) return null;
-  const ownConfig = toPosix(path19.relative(config2.root, config2.path));
+  const ownConfig = toPosix(path18.relative(config2.root, config2.path));
   const lineageFiles = config2.dataEntries.flatMap((d) => [
     ...d.preprocess,
     ...typeof d.query === "object" ? [d.query.file] : []
@@ -35581,18 +35542,18 @@ async function codeChangesSince(s, commit) {
 }
 var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 async function describeDataChanges(config2, commit, data) {
-  for (const entry of data.filter((d) => d.change === "modified" && !d.lineage && !path19.isAbsolute(d.path)).slice(0, 20)) {
-    const file2 = path19.join(config2.root, entry.path);
+  for (const entry of data.filter((d) => d.change === "modified" && !d.lineage && !path18.isAbsolute(d.path)).slice(0, 20)) {
+    const file2 = path18.join(config2.root, entry.path);
     const size = (await stat5(file2).catch(() => void 0))?.size ?? Infinity;
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
     if (before === null || createHash7("sha256").update(before).digest("hex") !== entry.before) continue;
-    const detail = describeTextChange(before, await readFile5(file2, "utf8"));
+    const detail = describeTextChange(before, await readFile4(file2, "utf8"));
     if (detail) entry.detail = detail;
   }
 }
 async function snapshotInputs(s) {
-  const baselineText = await readFile5(s.baselinePath).catch(() => null);
+  const baselineText = await readFile4(s.baselinePath).catch(() => null);
   return {
     data: await statSnapshot(s.config.data, s.config.root, externalData(s.config)),
     baseline: baselineText && createHash7("sha256").update(baselineText).digest("hex")
@@ -35628,7 +35589,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
       "Check out with full history (actions/checkout with fetch-depth: 0)."
     );
   }
-  const configRel = toPosix(path20.relative(config2.root, config2.path));
+  const configRel = toPosix(path19.relative(config2.root, config2.path));
   const configText = await fileAtCommit(config2.root, commit, configRel);
   let baseConfig = null;
   if (configText !== null) {
@@ -35639,7 +35600,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
     }
   }
   const baselineRel = toPosix(
-    path20.relative(config2.root, baseConfig ? path20.resolve(config2.root, baseConfig.baseline) : baselinePath)
+    path19.relative(config2.root, baseConfig ? path19.resolve(config2.root, baseConfig.baseline) : baselinePath)
   );
   const baselineText = await fileAtCommit(config2.root, commit, baselineRel);
   const baseline = baselineText === null ? null : parseBaseline(baselineText, `${baselineRel} at ${shortHash(commit)}`);
@@ -35776,12 +35737,12 @@ function summarySentence(input2, metrics, drift2) {
 }
 
 // src/gate/seed-runs.ts
-import path21 from "node:path";
+import path20 from "node:path";
 function runsDir(s, verb) {
-  return path21.join(s.stateDir, "runs", verb);
+  return path20.join(s.stateDir, "runs", verb);
 }
 function outRoot(s) {
-  return path21.join(s.stateDir, "out");
+  return path20.join(s.stateDir, "out");
 }
 function seedContext(s, verb) {
   return {
@@ -35814,6 +35775,42 @@ function diagnoseContext(s) {
 // src/gate/session.ts
 import { appendFile, mkdir as mkdir5, readFile as readFile8, writeFile as writeFile4 } from "node:fs/promises";
 import path26 from "node:path";
+
+// src/baseline/manifest-store.ts
+import { lstat, mkdir as mkdir4, readFile as readFile5, rename as rename4, rm as rm5, writeFile as writeFile3 } from "node:fs/promises";
+import path21 from "node:path";
+var MANIFEST_MAX_BYTES = 1024 * 1024 * 1024;
+var ROOT = /^[0-9a-f]{64}$/;
+function localManifestStore(dir) {
+  const file2 = (root) => {
+    if (!ROOT.test(root)) throw new Error(`not a manifest root: ${root}`);
+    return path21.join(dir, `${root}.json.gz`);
+  };
+  return {
+    where: (root) => file2(root),
+    async has(root) {
+      return (await lstat(file2(root)).catch(() => void 0))?.isFile() === true;
+    },
+    async get(root) {
+      const f = file2(root);
+      const st = await lstat(f).catch(() => void 0);
+      if (!st?.isFile() || st.size > MANIFEST_MAX_BYTES) return void 0;
+      return readFile5(f);
+    },
+    async put(root, bytes2) {
+      await mkdir4(dir, { recursive: true });
+      const target = file2(root);
+      const tmp = `${target}.tmp-${process.pid}`;
+      try {
+        await writeFile3(tmp, bytes2);
+        await rename4(tmp, target);
+      } catch (err) {
+        await rm5(tmp, { force: true });
+        throw err;
+      }
+    }
+  };
+}
 
 // src/runtime/create.ts
 import path24 from "node:path";
@@ -36456,6 +36453,7 @@ async function withSession(req, config2, verb, fn) {
         stateDir: dir,
         notes: [],
         statCache,
+        manifests: (req.manifestStore ?? ((d) => localManifestStore(path26.join(d, "manifests"))))(dir),
         ...baselineLocation(config2)
       });
     } finally {

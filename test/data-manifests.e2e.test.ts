@@ -94,7 +94,7 @@ describe('data manifests outside the baseline', () => {
     ]);
     expect(without.report.summary).toContain('1 data folder');
     expect(without.stderr).toContain('is not here, so drift names 1 changed folder(s), not files');
-    expect(without.stderr).toContain(`repro-gate-manifest-v1-${root}`);
+    expect(without.stderr).toContain(`${root}.json.gz) is not here`);
     await rename(`${manifestFile()}.away`, manifestFile());
   });
 

@@ -6,8 +6,8 @@ import { lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 
 export interface ManifestStore {
-  /** What it describes, in messages ("…/.repro-gate/manifests"). */
-  readonly where: string;
+  /** Where the manifest of `root` is kept, for messages (a file's path). */
+  where(root: string): string;
   has(root: string): Promise<boolean>;
   get(root: string): Promise<Uint8Array | undefined>;
   put(root: string, bytes: Uint8Array): Promise<void>;
@@ -25,7 +25,7 @@ export function localManifestStore(dir: string): ManifestStore {
     return path.join(dir, `${root}.json.gz`);
   };
   return {
-    where: dir,
+    where: (root) => file(root),
     async has(root) {
       return (await lstat(file(root)).catch(() => undefined))?.isFile() === true;
     },

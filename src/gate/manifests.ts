@@ -4,7 +4,6 @@
  * or names changed folders from the roots when the manifest is not there.
  */
 import path from 'node:path';
-import { localManifestStore, type ManifestStore } from '../baseline/manifest-store.js';
 import {
   decodeManifest,
   encodeManifest,
@@ -22,11 +21,6 @@ import type { DataDrift } from '../schema/report.js';
 import { toPosix } from '../util/paths.js';
 import type { Session } from './session.js';
 
-/** `.repro-gate/manifests/`, next to the baseline's other working files. */
-function manifestStore(s: Pick<Session, 'stateDir'>): ManifestStore {
-  return localManifestStore(path.join(s.stateDir, 'manifests'));
-}
-
 /** The data: entries as prefixes of manifest keys (what fingerprint/data.ts keys their files by). */
 function entryPrefixes(config: GateConfig): string[] {
   return config.dataEntries.map((d) =>
@@ -37,7 +31,7 @@ function entryPrefixes(config: GateConfig): string[] {
 /** The baseline's form of `data`: large entries as roots, their manifests written to the store. */
 export async function summariseForBaseline(s: Session, data: DataFingerprint): Promise<DataFingerprint> {
   const { data: out, manifests } = summariseLarge(data, entryPrefixes(s.config));
-  const store = manifestStore(s);
+  const store = s.manifests;
   for (const m of manifests) await store.put(m.root, encodeManifest(m.entry, m.files));
   return out;
 }
@@ -54,7 +48,7 @@ export async function expandBaselineData(
 ): Promise<{ before: DataFingerprint; now: DataFingerprint; folders: DataDrift[] }> {
   const summaries = Object.entries(baseline.summaries ?? {});
   if (!summaries.length) return { before: baseline, now, folders: [] };
-  const store = manifestStore(s);
+  const store = s.manifests;
   const prefixes = [...new Set([...entryPrefixes(s.config), ...summaries.map(([p]) => p)])];
   const nowGroups = groupFiles(now.files, prefixes);
   const restored: Array<[string, FileEntry]> = [];
@@ -78,13 +72,13 @@ export async function expandBaselineData(
       restore(decoded.files);
       continue;
     }
-    const where = path.join(store.where, `${summary.root}.json.gz`);
+    const where = store.where(summary.root);
     if (decoded) s.log.warn(`The data manifest ${where} ${decoded.problem}; it is not used.`);
     unresolved.add(prefix);
     const changed = diffFolders(prefix, summary, summarize(prefix, files, summary.depth));
     folders.push(...changed);
     s.log.warn(
-      `Data entry ${prefix || '.'}: the baseline lists it by folder roots and its per-file manifest (${where}) is not here, so drift names ${changed.length} changed folder(s), not files. For file-level detail, restore .repro-gate/manifests/ (e.g. with actions/cache, key repro-gate-manifest-v1-${summary.root}), or check out the baseline's commit with its data and run \`repro-gate drift\` there once: it stores the manifest.`,
+      `Data entry ${prefix || '.'}: the baseline lists it by folder roots and its per-file manifest (${where}) is not here, so drift names ${changed.length} changed folder(s), not files. For file-level detail, restore the manifest (the example workflows keep .repro-gate/manifests/ with actions/cache, keyed by the baseline file), or check out the baseline's commit with its data and run \`repro-gate drift\` there once: it stores the manifest.`,
     );
   }
   const hidden = new Set([...unresolved].flatMap((u) => (nowGroups.get(u) ?? []).map((f) => f[0])));

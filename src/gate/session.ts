@@ -5,6 +5,7 @@
  */
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { localManifestStore, type ManifestStore } from '../baseline/manifest-store.js';
 import { createRuntime, stateDir } from '../runtime/create.js';
 import { trainingEnv } from '../runtime/env.js';
 import { acquireLock } from '../runtime/lock.js';
@@ -60,6 +61,11 @@ export interface GateRequest {
   untrustedHost?: string;
   /** false (`--no-stat-cache`): read every data file, and neither read nor write `.repro-gate/cache/stat`. */
   statCache?: boolean;
+  /**
+   * Where per-file manifests of large data entries are kept, given the state folder; default: the
+   * folder `.repro-gate/manifests/`. The action can pass a store backed by the CI cache.
+   */
+  manifestStore?: (stateDir: string) => ManifestStore;
 }
 
 export interface Session {
@@ -77,6 +83,8 @@ export interface Session {
   notes: ReportWarning[];
   /** The data stat cache file (`.repro-gate/cache/stat`), or undefined with `--no-stat-cache`. */
   statCache: string | undefined;
+  /** Per-file manifests of large data entries, by root. */
+  manifests: ManifestStore;
 }
 
 export function baselineLocation(config: GateConfig): Pick<Session, 'baselinePath' | 'baselineName'> {
@@ -129,6 +137,7 @@ export async function withSession<T>(
         stateDir: dir,
         notes: [],
         statCache,
+        manifests: (req.manifestStore ?? ((d) => localManifestStore(path.join(d, 'manifests'))))(dir),
         ...baselineLocation(config),
       });
     } finally {
