@@ -35445,7 +35445,7 @@ async function expandBaselineData(s, baseline, now) {
     const changed = diffFolders(prefix, summary, summarize2(prefix, files, summary.depth));
     folders.push(...changed);
     s.log.warn(
-      `Data entry ${prefix || "."}: the baseline lists it by folder roots and its per-file manifest (${where}) is not here, so drift names ${changed.length} changed folder(s), not files. For file-level detail, restore the manifest (the example workflows keep .repro-gate/manifests/ with actions/cache, keyed by the baseline file), or check out the baseline's commit with its data and run \`repro-gate drift\` there once: it stores the manifest.`
+      `Data entry ${prefix || "."}: the baseline lists it by folder roots and its per-file manifest (${where}) is not here${decoded ? " in a usable form" : ""}, so drift names ${changed.length} changed folder(s), not files. For file-level detail, restore the manifest (the example workflows keep .repro-gate/manifests/ with actions/cache, keyed by the baseline file), or check out the baseline's commit with its data and run \`repro-gate drift\` there once: it stores the manifest.`
     );
   }
   const hidden = new Set([...unresolved].flatMap((u) => (nowGroups.get(u) ?? []).map((f) => f[0])));
@@ -35542,7 +35542,7 @@ async function codeChangesSince(s, commit) {
 }
 var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 async function describeDataChanges(config2, commit, data) {
-  for (const entry of data.filter((d) => d.change === "modified" && !d.lineage && !path18.isAbsolute(d.path)).slice(0, 20)) {
+  for (const entry of data.filter((d) => d.change === "modified" && !d.lineage && !d.folder && !path18.isAbsolute(d.path)).slice(0, 20)) {
     const file2 = path18.join(config2.root, entry.path);
     const size = (await stat5(file2).catch(() => void 0))?.size ?? Infinity;
     if (size > TEXT_DIFF_MAX_BYTES) continue;

@@ -94,7 +94,9 @@ describe('data manifests outside the baseline', () => {
     ]);
     expect(without.report.summary).toContain('1 data folder');
     expect(without.stderr).toContain('is not here, so drift names 1 changed folder(s), not files');
-    expect(without.stderr).toContain(`${root}.json.gz) is not here`);
+    expect(without.stderr).toContain(`${root}.json.gz) is not here, so`);
+    const markdown = await runCli(['drift'], dir);
+    expect(markdown.stdout).toMatch(/\| `data\/g1\/s2\/` \| modified: folder, 1000 files in the baseline, 1000 now \|/);
     await rename(`${manifestFile()}.away`, manifestFile());
   });
 
@@ -105,6 +107,7 @@ describe('data manifests outside the baseline', () => {
     await writeFile(manifestFile(), gzipSync(JSON.stringify(manifest)));
     const tampered = await drift();
     expect(tampered.stderr).toContain('does not hash to its name');
+    expect(tampered.stderr).toContain('is not here in a usable form');
     expect(tampered.report.drift.data).toMatchObject([{ path: 'data/g1/s2/', folder: true }]);
 
     await writeFile(manifestFile(), good.subarray(0, good.length >> 1));

@@ -78,7 +78,7 @@ export async function expandBaselineData(
     const changed = diffFolders(prefix, summary, summarize(prefix, files, summary.depth));
     folders.push(...changed);
     s.log.warn(
-      `Data entry ${prefix || '.'}: the baseline lists it by folder roots and its per-file manifest (${where}) is not here, so drift names ${changed.length} changed folder(s), not files. For file-level detail, restore the manifest (the example workflows keep .repro-gate/manifests/ with actions/cache, keyed by the baseline file), or check out the baseline's commit with its data and run \`repro-gate drift\` there once: it stores the manifest.`,
+      `Data entry ${prefix || '.'}: the baseline lists it by folder roots and its per-file manifest (${where}) is not here${decoded ? ' in a usable form' : ''}, so drift names ${changed.length} changed folder(s), not files. For file-level detail, restore the manifest (the example workflows keep .repro-gate/manifests/ with actions/cache, keyed by the baseline file), or check out the baseline's commit with its data and run \`repro-gate drift\` there once: it stores the manifest.`,
     );
   }
   const hidden = new Set([...unresolved].flatMap((u) => (nowGroups.get(u) ?? []).map((f) => f[0])));

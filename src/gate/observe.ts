@@ -143,7 +143,7 @@ const TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 /** Adds "line 2 of 570 changed" to modified text data files that git still has at the baseline commit. */
 async function describeDataChanges(config: GateConfig, commit: string, data: Drift['data']): Promise<void> {
   for (const entry of data
-    .filter((d) => d.change === 'modified' && !d.lineage && !path.isAbsolute(d.path))
+    .filter((d) => d.change === 'modified' && !d.lineage && !d.folder && !path.isAbsolute(d.path))
     .slice(0, 20)) {
     const file = path.join(config.root, entry.path);
     const size = (await stat(file).catch(() => undefined))?.size ?? Infinity;
