@@ -126,6 +126,12 @@ describe('data manifests outside the baseline', () => {
     expect(await readdir(path.dirname(manifestFile()))).toEqual([`${root}.json.gz`]);
   });
 
+  it('check trains against the baseline with roots and finds no drift', async () => {
+    const r = await runCli(['check', '--json'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseJson(r)).toMatchObject({ verdict: 'reproducible', drift: { data: [] } });
+  });
+
   it('adds the manifests line to a state .gitignore written by an earlier version, unless it mentions manifests', async () => {
     const file = path.join(dir, '.repro-gate', '.gitignore');
     const old = '# Written by repro-gate: its working files. Commit the baseline file, not these.\nout/\nruns/\n';
