@@ -118,17 +118,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path33) {
-      const ctrl = callVisitor(key, node2, visitor, path33);
+    function visit_(key, node2, visitor, path35) {
+      const ctrl = callVisitor(key, node2, visitor, path35);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path33, ctrl);
-        return visit_(key, ctrl, visitor, path33);
+        replaceNode(key, path35, ctrl);
+        return visit_(key, ctrl, visitor, path35);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path33 = Object.freeze(path33.concat(node2));
+          path35 = Object.freeze(path35.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path33);
+            const ci = visit_(i, node2.items[i], visitor, path35);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -139,13 +139,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path33 = Object.freeze(path33.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path33);
+          path35 = Object.freeze(path35.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path35);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path33);
+          const cv = visit_("value", node2.value, visitor, path35);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -166,17 +166,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path33) {
-      const ctrl = await callVisitor(key, node2, visitor, path33);
+    async function visitAsync_(key, node2, visitor, path35) {
+      const ctrl = await callVisitor(key, node2, visitor, path35);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path33, ctrl);
-        return visitAsync_(key, ctrl, visitor, path33);
+        replaceNode(key, path35, ctrl);
+        return visitAsync_(key, ctrl, visitor, path35);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path33 = Object.freeze(path33.concat(node2));
+          path35 = Object.freeze(path35.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path33);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path35);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -187,13 +187,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path33 = Object.freeze(path33.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path33);
+          path35 = Object.freeze(path35.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path35);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path33);
+          const cv = await visitAsync_("value", node2.value, visitor, path35);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -220,23 +220,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path33) {
+    function callVisitor(key, node2, visitor, path35) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path33);
+        return visitor(key, node2, path35);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path33);
+        return visitor.Map?.(key, node2, path35);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path33);
+        return visitor.Seq?.(key, node2, path35);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path33);
+        return visitor.Pair?.(key, node2, path35);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path33);
+        return visitor.Scalar?.(key, node2, path35);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path33);
+        return visitor.Alias?.(key, node2, path35);
       return void 0;
     }
-    function replaceNode(key, path33, node2) {
-      const parent = path33[path33.length - 1];
+    function replaceNode(key, path35, node2) {
+      const parent = path35[path35.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -308,13 +308,13 @@ var require_directives = __commonJS({
        * @param onError - May be called even if the action was successful
        * @returns `true` on success
        */
-      add(line, onError) {
+      add(line2, onError) {
         if (this.atNextDocument) {
           this.yaml = { explicit: _Directives.defaultYaml.explicit, version: "1.1" };
           this.tags = Object.assign({}, _Directives.defaultTags);
           this.atNextDocument = false;
         }
-        const parts = line.trim().split(/[ \t]+/);
+        const parts = line2.trim().split(/[ \t]+/);
         const name = parts.shift();
         switch (name) {
           case "%TAG": {
@@ -848,10 +848,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path33, value3) {
+    function collectionFromPath(schema, path35, value3) {
       let v = value3;
-      for (let i = path33.length - 1; i >= 0; --i) {
-        const k = path33[i];
+      for (let i = path35.length - 1; i >= 0; --i) {
+        const k = path35[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -870,7 +870,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path33) => path33 == null || typeof path33 === "object" && !!path33[Symbol.iterator]().next().done;
+    var isEmptyPath = (path35) => path35 == null || typeof path35 === "object" && !!path35[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -900,11 +900,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path33, value3) {
-        if (isEmptyPath(path33))
+      addIn(path35, value3) {
+        if (isEmptyPath(path35))
           this.add(value3);
         else {
-          const [key, ...rest] = path33;
+          const [key, ...rest] = path35;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value3);
@@ -918,8 +918,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path33) {
-        const [key, ...rest] = path33;
+      deleteIn(path35) {
+        const [key, ...rest] = path35;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -933,8 +933,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path33, keepScalar) {
-        const [key, ...rest] = path33;
+      getIn(path35, keepScalar) {
+        const [key, ...rest] = path35;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -952,8 +952,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path33) {
-        const [key, ...rest] = path33;
+      hasIn(path35) {
+        const [key, ...rest] = path35;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -963,8 +963,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path33, value3) {
-        const [key, ...rest] = path33;
+      setIn(path35, value3) {
+        const [key, ...rest] = path35;
         if (rest.length === 0) {
           this.set(key, value3);
         } else {
@@ -1911,9 +1911,9 @@ var require_stringifyCollection = __commonJS({
       } else {
         str = lines[0];
         for (let i = 1; i < lines.length; ++i) {
-          const line = lines[i];
-          str += line ? `
-${indent}${line}` : "\n";
+          const line2 = lines[i];
+          str += line2 ? `
+${indent}${line2}` : "\n";
         }
       }
       if (comment) {
@@ -1971,7 +1971,7 @@ ${indent}${line}` : "\n";
           str += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines.reduce((sum, line2) => sum + line2.length + 2, 2) + (str.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
             str += ",";
@@ -1987,14 +1987,14 @@ ${indent}${line}` : "\n";
         return start + end;
       } else {
         if (!reqNewline) {
-          const len = lines.reduce((sum, line) => sum + line.length + 2, 2);
+          const len = lines.reduce((sum, line2) => sum + line2.length + 2, 2);
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
           let str = start;
-          for (const line of lines)
-            str += line ? `
-${indentStep}${indent}${line}` : "\n";
+          for (const line2 of lines)
+            str += line2 ? `
+${indentStep}${indent}${line2}` : "\n";
           return `${str}
 ${indent}${end}`;
         } else {
@@ -3479,9 +3479,9 @@ var require_Document = __commonJS({
           this.contents.add(value3);
       }
       /** Adds a value to the document. */
-      addIn(path33, value3) {
+      addIn(path35, value3) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path33, value3);
+          this.contents.addIn(path35, value3);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3556,14 +3556,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path33) {
-        if (Collection.isEmptyPath(path33)) {
+      deleteIn(path35) {
+        if (Collection.isEmptyPath(path35)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path33) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path35) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3578,10 +3578,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path33, keepScalar) {
-        if (Collection.isEmptyPath(path33))
+      getIn(path35, keepScalar) {
+        if (Collection.isEmptyPath(path35))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path33, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path35, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3592,10 +3592,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path33) {
-        if (Collection.isEmptyPath(path33))
+      hasIn(path35) {
+        if (Collection.isEmptyPath(path35))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path33) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path35) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3612,13 +3612,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path33, value3) {
-        if (Collection.isEmptyPath(path33)) {
+      setIn(path35, value3) {
+        if (Collection.isEmptyPath(path35)) {
           this.contents = value3;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path33), value3);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path35), value3);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path33, value3);
+          this.contents.setIn(path35, value3);
         }
       }
       /**
@@ -3737,10 +3737,10 @@ var require_errors = __commonJS({
       if (error62.pos[0] === -1)
         return;
       error62.linePos = error62.pos.map((pos) => lc.linePos(pos));
-      const { line, col } = error62.linePos[0];
-      error62.message += ` at line ${line}, column ${col}`;
+      const { line: line2, col } = error62.linePos[0];
+      error62.message += ` at line ${line2}, column ${col}`;
       let ci = col - 1;
-      let lineStr = src.substring(lc.lineStarts[line - 1], lc.lineStarts[line]).replace(/[\n\r]+$/, "");
+      let lineStr = src.substring(lc.lineStarts[line2 - 1], lc.lineStarts[line2]).replace(/[\n\r]+$/, "");
       if (ci >= 60 && lineStr.length > 80) {
         const trimStart = Math.min(ci - 39, lineStr.length - 79);
         lineStr = "…" + lineStr.substring(trimStart);
@@ -3748,8 +3748,8 @@ var require_errors = __commonJS({
       }
       if (lineStr.length > 80)
         lineStr = lineStr.substring(0, 79) + "…";
-      if (line > 1 && /^ *$/.test(lineStr.substring(0, ci))) {
-        let prev = src.substring(lc.lineStarts[line - 2], lc.lineStarts[line - 1]);
+      if (line2 > 1 && /^ *$/.test(lineStr.substring(0, ci))) {
+        let prev = src.substring(lc.lineStarts[line2 - 2], lc.lineStarts[line2 - 1]);
         if (prev.length > 80)
           prev = prev.substring(0, 79) + "…\n";
         lineStr = prev + lineStr;
@@ -3757,7 +3757,7 @@ var require_errors = __commonJS({
       if (/[^ ]/.test(lineStr)) {
         let count3 = 1;
         const end = error62.linePos[1];
-        if (end?.line === line && end.col > col) {
+        if (end?.line === line2 && end.col > col) {
           count3 = Math.max(1, Math.min(end.col - col, 80 - ci));
         }
         const pointer = " ".repeat(ci) + "^".repeat(count3);
@@ -4706,8 +4706,8 @@ var require_resolve_flow_scalar = __commonJS({
       return unfoldLines(source.slice(1, -1)).replace(/''/g, "'");
     }
     function unfoldLines(source) {
-      const line = /(.*?)\r?\n/sy;
-      let match = line.exec(source);
+      const line2 = /(.*?)\r?\n/sy;
+      let match = line2.exec(source);
       if (!match)
         return source;
       let trimEnd, trimBoth;
@@ -4720,8 +4720,8 @@ var require_resolve_flow_scalar = __commonJS({
       }
       let res = match[1].replace(trimEnd, "");
       let sep = " ";
-      let pos = line.lastIndex;
-      while (match = line.exec(source)) {
+      let pos = line2.lastIndex;
+      while (match = line2.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
           if (sep === "\n")
@@ -4732,7 +4732,7 @@ var require_resolve_flow_scalar = __commonJS({
           res += sep + lm;
           sep = " ";
         }
-        pos = line.lastIndex;
+        pos = line2.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
@@ -5579,9 +5579,9 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path33) => {
+    visit3.itemAtPath = (cst, path35) => {
       let item = cst;
-      for (const [field, index] of path33) {
+      for (const [field, index] of path35) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -5590,23 +5590,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit3.parentCollection = (cst, path33) => {
-      const parent = visit3.itemAtPath(cst, path33.slice(0, -1));
-      const field = path33[path33.length - 1][0];
+    visit3.parentCollection = (cst, path35) => {
+      const parent = visit3.itemAtPath(cst, path35.slice(0, -1));
+      const field = path35[path35.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path33, item, visitor) {
-      let ctrl = visitor(item, path33);
+    function _visit(path35, item, visitor) {
+      let ctrl = visitor(item, path35);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path33.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path35.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5617,10 +5617,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path33);
+            ctrl = ctrl(item, path35);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path33) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path35) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -5862,40 +5862,40 @@ var require_lexer = __commonJS({
         }
       }
       *parseStream() {
-        let line = this.getLine();
-        if (line === null)
+        let line2 = this.getLine();
+        if (line2 === null)
           return this.setNext("stream");
-        if (line[0] === cst.BOM) {
+        if (line2[0] === cst.BOM) {
           yield* this.pushCount(1);
-          line = line.substring(1);
+          line2 = line2.substring(1);
         }
-        if (line[0] === "%") {
-          let dirEnd = line.length;
-          let cs = line.indexOf("#");
+        if (line2[0] === "%") {
+          let dirEnd = line2.length;
+          let cs = line2.indexOf("#");
           while (cs !== -1) {
-            const ch = line[cs - 1];
+            const ch = line2[cs - 1];
             if (ch === " " || ch === "	") {
               dirEnd = cs - 1;
               break;
             } else {
-              cs = line.indexOf("#", cs + 1);
+              cs = line2.indexOf("#", cs + 1);
             }
           }
           while (true) {
-            const ch = line[dirEnd - 1];
+            const ch = line2[dirEnd - 1];
             if (ch === " " || ch === "	")
               dirEnd -= 1;
             else
               break;
           }
           const n = (yield* this.pushCount(dirEnd)) + (yield* this.pushSpaces(true));
-          yield* this.pushCount(line.length - n);
+          yield* this.pushCount(line2.length - n);
           this.pushNewline();
           return "stream";
         }
         if (this.atLineEnd()) {
           const sp = yield* this.pushSpaces(true);
-          yield* this.pushCount(line.length - sp);
+          yield* this.pushCount(line2.length - sp);
           yield* this.pushNewline();
           return "stream";
         }
@@ -5936,13 +5936,13 @@ var require_lexer = __commonJS({
       }
       *parseDocument() {
         yield* this.pushSpaces(true);
-        const line = this.getLine();
-        if (line === null)
+        const line2 = this.getLine();
+        if (line2 === null)
           return this.setNext("doc");
         let n = yield* this.pushIndicators();
-        switch (line[n]) {
+        switch (line2[n]) {
           case "#":
-            yield* this.pushCount(line.length - n);
+            yield* this.pushCount(line2.length - n);
           // fallthrough
           case void 0:
             yield* this.pushNewline();
@@ -5967,7 +5967,7 @@ var require_lexer = __commonJS({
           case ">":
             n += yield* this.parseBlockScalarHeader();
             n += yield* this.pushSpaces(true);
-            yield* this.pushCount(line.length - n);
+            yield* this.pushCount(line2.length - n);
             yield* this.pushNewline();
             return yield* this.parseBlockScalar();
           default:
@@ -5987,11 +5987,11 @@ var require_lexer = __commonJS({
           }
           sp += yield* this.pushSpaces(true);
         } while (nl + sp > 0);
-        const line = this.getLine();
-        if (line === null)
+        const line2 = this.getLine();
+        if (line2 === null)
           return this.setNext("flow");
-        if (indent !== -1 && indent < this.indentNext && line[0] !== "#" || indent === 0 && (line.startsWith("---") || line.startsWith("...")) && isEmpty(line[3])) {
-          const atFlowEndMarker = indent === this.indentNext - 1 && this.flowLevel === 1 && (line[0] === "]" || line[0] === "}");
+        if (indent !== -1 && indent < this.indentNext && line2[0] !== "#" || indent === 0 && (line2.startsWith("---") || line2.startsWith("...")) && isEmpty(line2[3])) {
+          const atFlowEndMarker = indent === this.indentNext - 1 && this.flowLevel === 1 && (line2[0] === "]" || line2[0] === "}");
           if (!atFlowEndMarker) {
             this.flowLevel = 0;
             yield cst.FLOW_END;
@@ -5999,17 +5999,17 @@ var require_lexer = __commonJS({
           }
         }
         let n = 0;
-        while (line[n] === ",") {
+        while (line2[n] === ",") {
           n += yield* this.pushCount(1);
           n += yield* this.pushSpaces(true);
           this.flowKey = false;
         }
         n += yield* this.pushIndicators();
-        switch (line[n]) {
+        switch (line2[n]) {
           case void 0:
             return "flow";
           case "#":
-            yield* this.pushCount(line.length - n);
+            yield* this.pushCount(line2.length - n);
             return "flow";
           case "{":
           case "[":
@@ -7654,11 +7654,11 @@ var require_ini = __commonJS({
       const re = /^\[([^\]]*)\]\s*$|^([^=]+)(=(.*))?$/i;
       const lines = str.split(/[\r\n]+/g);
       const duplicates = {};
-      for (const line of lines) {
-        if (!line || line.match(/^\s*[;#]/) || line.match(/^\s*$/)) {
+      for (const line2 of lines) {
+        if (!line2 || line2.match(/^\s*[;#]/) || line2.match(/^\s*$/)) {
           continue;
         }
-        const match = line.match(re);
+        const match = line2.match(re);
         if (!match) {
           continue;
         }
@@ -8039,8 +8039,8 @@ var require_utils = __commonJS({
       }
       return output2;
     };
-    exports.basename = (path33, { windows } = {}) => {
-      const segs = path33.split(windows ? /[\\/]/ : "/");
+    exports.basename = (path35, { windows } = {}) => {
+      const segs = path35.split(windows ? /[\\/]/ : "/");
       const last = segs[segs.length - 1];
       if (last === "") {
         return segs[segs.length - 2];
@@ -9562,7 +9562,7 @@ var require_picomatch2 = __commonJS({
 
 // src/cli.ts
 import { realpathSync } from "node:fs";
-import { writeFile as writeFile9 } from "node:fs/promises";
+import { writeFile as writeFile10 } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
@@ -10533,10 +10533,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path33) {
-  if (!path33)
+function getElementAtPath(obj, path35) {
+  if (!path35)
     return obj;
-  return path33.reduce((acc, key) => acc?.[key], obj);
+  return path35.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -10876,11 +10876,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path33, issues) {
+function prefixIssues(path35, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path33);
+    iss.path.unshift(path35);
     return iss;
   });
 }
@@ -11342,16 +11342,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path33 = []) => {
+  const processError = (error63, path35 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path33, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path35, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path33, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path35, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path33, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path35, ...issue2.path]);
       } else {
-        const fullpath = [...path33, ...issue2.path];
+        const fullpath = [...path35, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -11390,17 +11390,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path33 = []) => {
+  const processError = (error63, path35 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path33, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path35, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path33, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path35, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path33, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path35, ...issue2.path]);
       } else {
-        const fullpath = [...path33, ...issue2.path];
+        const fullpath = [...path35, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -11439,8 +11439,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path33 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path33) {
+  const path35 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path35) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -12301,8 +12301,8 @@ var Doc = class {
     const lines = content.split("\n").filter((x) => x);
     const minIndent = Math.min(...lines.map((x) => x.length - x.trimStart().length));
     const dedented = lines.map((x) => x.slice(minIndent)).map((x) => " ".repeat(this.indent * 2) + x);
-    for (const line of dedented) {
-      this.content.push(line);
+    for (const line2 of dedented) {
+      this.content.push(line2);
     }
   }
   compile() {
@@ -28578,13 +28578,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path33 = ref.slice(1).split("/").filter(Boolean);
-  if (path33.length === 0) {
+  const path35 = ref.slice(1).split("/").filter(Boolean);
+  if (path35.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path33[0] === defsKey) {
-    const key = path33[1] === void 0 ? void 0 : decodeJSONPointerSegment(path33[1]);
+  if (path35[0] === defsKey) {
+    const key = path35[1] === void 0 ? void 0 : decodeJSONPointerSegment(path35[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -29501,10 +29501,30 @@ var lineageSchema = external_exports.object({
   queryFile: external_exports.string().optional(),
   preprocess: ownRecord(sha256)
 }).strict();
+var folderSummarySchema = external_exports.object({
+  root: sha256,
+  files: external_exports.number().int().nonnegative(),
+  /** The root over the files not in a folder listed here (files directly in it); absent when none. */
+  own: sha256.optional()
+}).strict();
+var dataSummarySchema = external_exports.object({
+  root: sha256,
+  files: external_exports.number().int().nonnegative(),
+  bytes: external_exports.number().int().nonnegative(),
+  /** How many folder levels below the entry have roots here (0–2: fewer when there are too many folders). */
+  depth: external_exports.number().int().min(0).max(2),
+  /** The root over the files not in any folder listed here; absent when none. */
+  own: sha256.optional(),
+  /** By folder path (as in `files`, ending in "/"). */
+  folders: ownRecord(folderSummarySchema)
+}).strict();
 var dataFingerprintSchema = external_exports.object({
+  /** Every file of the small entries (all of them, in memory and in baselines written before summaries). */
   files: ownRecord(fileEntrySchema),
   /** By data: entry path; absent when no entry declares its lineage. */
-  lineage: ownRecord(lineageSchema).optional()
+  lineage: ownRecord(lineageSchema).optional(),
+  /** Large entries by their manifest-key prefix (the entry's path as in `files`); their files are not in `files`. */
+  summaries: ownRecord(dataSummarySchema).optional()
 }).strict();
 var flatConfigSchema = ownRecord(scalarSchema);
 var environmentFingerprintSchema = ownRecord(external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()]));
@@ -29762,7 +29782,12 @@ var dataDriftSchema = external_exports.object({
    * are the values), `query` (SHA-256 of the text; detail shows the changed lines) or a
    * `preprocess` file (SHA-256 of its content; detail names it).
    */
-  lineage: external_exports.enum(["source", "query", "preprocess"]).optional()
+  lineage: external_exports.enum(["source", "query", "preprocess"]).optional(),
+  /**
+   * A folder of a large data entry, named from the roots in the baseline because the entry's
+   * per-file manifest was not available; before/after are the folder's roots.
+   */
+  folder: external_exports.literal(true).optional()
 }).strict();
 var configDriftSchema = external_exports.object({
   /** 'gate settings': how the gate measures (metrics, margins, alpha, mode, seeds, command), not a config file's key. */
@@ -29979,11 +30004,11 @@ function escapeText(value3, max = 200) {
 function escapeCode(value3, max = 200) {
   return value3 === void 0 ? "—" : `<code>${escapeText(value3, max)}</code>`;
 }
-var GITHUB = { text: escapeText, code: escapeCode, small: (line) => `<sub>${line}</sub>` };
+var GITHUB = { text: escapeText, code: escapeCode, small: (line2) => `<sub>${line2}</sub>` };
 var TERMINAL = {
   text: (value3, max = 200) => oneLine(value3, max).replaceAll("|", "\\|"),
   code: (value3, max = 200) => value3 === void 0 ? "—" : `\`${oneLine(value3, max).replaceAll("|", "\\|")}\``,
-  small: (line) => line
+  small: (line2) => line2
 };
 
 // src/report/artifacts.ts
@@ -30561,9 +30586,9 @@ var NOISE_REASON = {
 function noiseSection(report, f) {
   const noise = report.drift.noise ?? [];
   if (!noise.length) return void 0;
-  const line = noiseLine(noise.map((n) => n.key));
+  const line2 = noiseLine(noise.map((n) => n.key));
   if (f === TERMINAL)
-    return `${line}: ${listSome(
+    return `${line2}: ${listSome(
       noise.map((n) => f.text(n.key)),
       10
     )}`;
@@ -30572,7 +30597,7 @@ function noiseSection(report, f) {
     "|---|---|---|---|",
     ...noise.map((n) => `| ${f.code(n.key)} | ${f.code(n.before)} | ${f.code(n.after)} | ${NOISE_REASON[n.reason]} |`)
   ].join("\n");
-  return `<details><summary>${line}</summary>
+  return `<details><summary>${line2}</summary>
 
 ${table}
 
@@ -30647,7 +30672,7 @@ function terminalReport(report, opts) {
 }
 
 // src/gate/check.ts
-import { readFile as readFile10 } from "node:fs/promises";
+import { readFile as readFile12 } from "node:fs/promises";
 
 // src/baseline/io.ts
 import { mkdir, realpath as realpath2, rename, rm, writeFile } from "node:fs/promises";
@@ -30923,14 +30948,14 @@ function jsonErrorOffset(text, opts = {}) {
     }
   } catch (e) {
     if (!(e instanceof ScanError)) throw e;
-    const [line, column] = lineCol(text, e.offset);
-    return { offset: e.offset, line, column, reason: e.reason };
+    const [line2, column] = lineCol(text, e.offset);
+    return { offset: e.offset, line: line2, column, reason: e.reason };
   }
 }
 function lineCol(text, offset) {
   const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  return [line, offset - before.lastIndexOf("\n")];
+  const line2 = before.split("\n").length;
+  return [line2, offset - before.lastIndexOf("\n")];
 }
 function jsonErrorWhere(text, opts = {}) {
   const pos = jsonErrorOffset(text, opts);
@@ -33512,11 +33537,11 @@ async function readCheckpoint(python, file2, out) {
   return { content: checkpointContent(doc.leaves, doc.embeds ?? []) };
 }
 async function diffCheckpoints(python, a, b) {
-  const path33 = (f) => python.runtime.pathFor(f);
+  const path35 = (f) => python.runtime.pathFor(f);
   const r = await runPythonScript(
     python,
     CHECKPOINT_PY,
-    ["diff", path33(a.file), path33(b.file), a.out, b.out],
+    ["diff", path35(a.file), path35(b.file), a.out, b.out],
     CHECKPOINT_MARK
   );
   if (!r.ok) return { problem: r.problem };
@@ -33542,11 +33567,11 @@ function getLineColFromPtr(string4, ptr) {
   let lines = string4.slice(0, ptr).split(/\r?\n/);
   return [lines.length, lines.pop().length + 1];
 }
-function makeCodeBlock(string4, line, column) {
+function makeCodeBlock(string4, line2, column) {
   let lines = string4.split(/\r?\n/);
   let codeblock = "";
-  let numberLen = (Math.log10(line + 1) | 0) + 1;
-  for (let i = line - 1; i <= line + 1; i++) {
+  let numberLen = (Math.log10(line2 + 1) | 0) + 1;
+  for (let i = line2 - 1; i <= line2 + 1; i++) {
     let l = lines[i - 1];
     if (!l)
       continue;
@@ -33554,7 +33579,7 @@ function makeCodeBlock(string4, line, column) {
     codeblock += ":  ";
     codeblock += l;
     codeblock += "\n";
-    if (i === line) {
+    if (i === line2) {
       codeblock += " ".repeat(numberLen + column + 2);
       codeblock += "^\n";
     }
@@ -33566,12 +33591,12 @@ var TomlError = class _TomlError extends Error {
   column;
   codeblock;
   constructor(message, options) {
-    const [line, column] = getLineColFromPtr(options.toml, options.ptr);
-    const codeblock = makeCodeBlock(options.toml, line, column);
+    const [line2, column] = getLineColFromPtr(options.toml, options.ptr);
+    const codeblock = makeCodeBlock(options.toml, line2, column);
     super(`Invalid TOML document: ${message}
 
 ${codeblock}`, options);
-    this.line = line;
+    this.line = line2;
     this.column = column;
     this.codeblock = codeblock;
   }
@@ -34554,8 +34579,8 @@ var NESTED_TOO_DEEPLY = "nested too deeply (more than 1,000 levels of mappings a
 var NESTED_TOO_DEEPLY_TO_PARSE = "nested too deeply to parse (hundreds of levels of mappings and lists)";
 var CONFIG_FILE_MAX_BYTES = MIB;
 var SUPPORTED = ".yaml, .yml, .json, .toml, .py, .ini, .cfg and .env";
-function parseError(kind, file2, detail, line, col) {
-  const where = line !== void 0 ? ` at line ${line}, column ${col ?? 1}` : "";
+function parseError(kind, file2, detail, line2, col) {
+  const where = line2 !== void 0 ? ` at line ${line2}, column ${col ?? 1}` : "";
   return new GateError(
     `Invalid ${kind} in ${file2}${where}: ${detail}`,
     `Fix the syntax in ${file2} (listed in config: in repro-gate.yml).`
@@ -34758,7 +34783,7 @@ function statCacheText(lines) {
 
 // src/util/log-lines.ts
 function inertLogLines(text) {
-  return text.split(/\r\n|\r|\n/).map((line) => /^\s*::/u.test(line) ? `[repro-gate] ${line}` : line);
+  return text.split(/\r\n|\r|\n/).map((line2) => /^\s*::/u.test(line2) ? `[repro-gate] ${line2}` : line2);
 }
 
 // src/util/logger.ts
@@ -34774,8 +34799,8 @@ function streamLogger(stream) {
   return {
     info: (text) => write(text),
     warn: (text) => write(`warning: ${text}`),
-    progress: (line, final) => {
-      const text = inertLogLines(line).join(" ");
+    progress: (line2, final) => {
+      const text = inertLogLines(line2).join(" ");
       if (!stream.isTTY) {
         stream.write(`${text}
 `);
@@ -35137,8 +35162,8 @@ function collate(answers, n) {
   for (const answer of answers) {
     for (const [i, text] of answer.pointers) out.pointers.set(i, text);
     if (!answer.lines) continue;
-    for (const line of answer.lines.split("\n")) {
-      const [index, sha2, size, stat7] = line.split("	");
+    for (const line2 of answer.lines.split("\n")) {
+      const [index, sha2, size, stat7] = line2.split("	");
       const i = Number(index);
       if (sha2.startsWith("!")) {
         if (!out.failure || i < out.failure.i)
@@ -35163,8 +35188,8 @@ function parseLfsPointer(text) {
   const keys = [];
   let oid;
   let size;
-  for (const line of lines.slice(1)) {
-    const m = /^([a-z0-9.-]+) (\S.*)$/.exec(line);
+  for (const line2 of lines.slice(1)) {
+    const m = /^([a-z0-9.-]+) (\S.*)$/.exec(line2);
     if (!m) return void 0;
     const [, key, value3] = m;
     if (keys.length && keys.at(-1) >= key) return void 0;
@@ -35840,12 +35865,12 @@ function parseYamlMetrics(text, where) {
 }
 function parseJsonLines(text, where) {
   const records = [];
-  for (const [i, line] of text.split(/\r?\n/).entries()) {
-    if (line.trim() === "") continue;
+  for (const [i, line2] of text.split(/\r?\n/).entries()) {
+    if (line2.trim() === "") continue;
     try {
-      records.push(parseLenientJson(line));
+      records.push(parseLenientJson(line2));
     } catch {
-      const at = jsonErrorWhere(line, { lenient: true });
+      const at = jsonErrorWhere(line2, { lenient: true });
       throw new GateError(`${where} line ${i + 1} is not valid JSON${at ? ` ${at}` : ""}.`, WRITE_HINT);
     }
   }
@@ -35898,9 +35923,9 @@ var MetricPatterns = class {
   get groups() {
     return new Set(this.sources.flatMap(groupsOf));
   }
-  feed(line) {
+  feed(line2) {
     for (const re of this.regexes) {
-      const groups = re.exec(line)?.groups;
+      const groups = re.exec(line2)?.groups;
       if (!groups) continue;
       for (const [name, value3] of Object.entries(groups)) if (value3 !== void 0) this.last.set(name, value3);
     }
@@ -35972,9 +35997,9 @@ async function runSeed(ctx, seed) {
     outDir,
     logFile,
     ...ctx.slot ? { slot: ctx.slot } : {},
-    onLine: (line) => {
-      patterns?.feed(line);
-      log.info(`[seed ${seed}] ${line}`);
+    onLine: (line2) => {
+      patterns?.feed(line2);
+      log.info(`[seed ${seed}] ${line2}`);
     }
   });
   if (result.cancelled) throw new CancelledError(result.cancelled);
@@ -37284,14 +37309,14 @@ function parseCurveLog(content, opts = {}) {
   let skippedLines = 0;
   let withStep = 0;
   const lines = content.split(/\r?\n/);
-  lines.forEach((line, i) => {
-    if (line.trim() === "") return;
+  lines.forEach((line2, i) => {
+    if (line2.trim() === "") return;
     const where = `${source} line ${i + 1}`;
     let doc;
     try {
-      doc = parseLenientJson(line);
+      doc = parseLenientJson(line2);
     } catch {
-      const at = jsonErrorWhere(line, { lenient: true });
+      const at = jsonErrorWhere(line2, { lenient: true });
       throw new GateError(
         `${where} is not valid JSON${at ? ` ${at}` : ""}.`,
         'Write one JSON object per line (JSON Lines), e.g. {"step": 10, "loss": 0.53}.'
@@ -37947,12 +37972,12 @@ function diffResolvedConfigs(baseline, candidate) {
 }
 
 // src/gate/base.ts
-import path21 from "node:path";
+import path22 from "node:path";
 
 // src/gate/observe.ts
-import { createHash as createHash7 } from "node:crypto";
+import { createHash as createHash8 } from "node:crypto";
 import { readFile as readFile4, stat as stat4 } from "node:fs/promises";
-import path20 from "node:path";
+import path21 from "node:path";
 
 // src/diagnose/lint.ts
 var TF_PACKAGES = [
@@ -38113,13 +38138,13 @@ function diffLineage(before, after) {
   const b = new Map(Object.entries(before ?? {}));
   const a = new Map(Object.entries(after ?? {}));
   const out = [];
-  for (const path33 of sortBytes(/* @__PURE__ */ new Set([...b.keys(), ...a.keys()]))) {
-    const x = b.get(path33);
-    const y = a.get(path33);
+  for (const path35 of sortBytes(/* @__PURE__ */ new Set([...b.keys(), ...a.keys()]))) {
+    const x = b.get(path35);
+    const y = a.get(path35);
     const change = (p, q) => p === void 0 ? "added" : q === void 0 ? "removed" : "modified";
     if (x?.source !== y?.source) {
       out.push({
-        path: path33,
+        path: path35,
         change: change(x?.source, y?.source),
         before: x?.source ?? null,
         after: y?.source ?? null,
@@ -38130,7 +38155,7 @@ function diffLineage(before, after) {
     if (x?.query !== y?.query) {
       const from = x?.queryFile ?? y?.queryFile;
       out.push({
-        path: path33,
+        path: path35,
         change: change(x?.query, y?.query),
         before: x?.query === void 0 ? null : sha(x.query),
         after: y?.query === void 0 ? null : sha(y.query),
@@ -38146,7 +38171,7 @@ function diffLineage(before, after) {
       if (p === q) continue;
       const c = change(p, q);
       out.push({
-        path: path33,
+        path: path35,
         change: c,
         before: p ?? null,
         after: q ?? null,
@@ -38171,6 +38196,30 @@ function diffData(before, after) {
     out.push({ path: p, change: b === null ? "added" : a === null ? "removed" : "modified", before: b, after: a });
   }
   return [...out, ...diffLineage(before.lineage, after.lineage)];
+}
+function diffFolders(prefix, before, after) {
+  if (before.root === after.root) return [];
+  const b = new Map(Object.entries(before.folders));
+  const a = new Map(Object.entries(after.folders));
+  const differs = sortBytes(/* @__PURE__ */ new Set([...b.keys(), ...a.keys()])).filter((k) => b.get(k)?.root !== a.get(k)?.root);
+  const gone = (k) => !b.has(k) || !a.has(k);
+  const named = differs.filter((k) => {
+    const parent = k.slice(0, k.slice(0, -1).lastIndexOf("/") + 1);
+    if (parent.length > prefix.length + 1 && differs.includes(parent) && gone(parent)) return false;
+    const hasChild = differs.some((c) => c !== k && c.startsWith(k));
+    return !hasChild || gone(k) || b.get(k)?.own !== a.get(k)?.own;
+  });
+  const row = (k, was, now) => ({
+    path: k,
+    change: was === void 0 ? "added" : now === void 0 ? "removed" : "modified",
+    before: was?.root ?? null,
+    after: now?.root ?? null,
+    detail: `folder, ${was?.files ?? 0} files in the baseline, ${now?.files ?? 0} now`,
+    folder: true
+  });
+  const rows = named.map((k) => row(k, b.get(k), a.get(k)));
+  if (!rows.length || before.own !== after.own) rows.unshift(row(prefix === "" ? "./" : `${prefix}/`, before, after));
+  return rows;
 }
 function changedSince(before, after) {
   const out = [];
@@ -38629,6 +38678,203 @@ async function readQuery(root, entry, file2) {
   }
 }
 
+// src/gate/manifests.ts
+import path20 from "node:path";
+
+// src/baseline/merkle.ts
+import { createHash as createHash7 } from "node:crypto";
+import { gunzipSync, gzipSync } from "node:zlib";
+
+// src/schema/manifest.ts
+var MANIFEST_FORMAT = 1;
+var manifestSchema = external_exports.object({
+  "repro-gate-manifest": external_exports.literal(MANIFEST_FORMAT),
+  /** The entry's key in the baseline's `summaries`. */
+  entry: external_exports.string(),
+  /** Sorted by path bytes; the root is computed over exactly this order. */
+  files: external_exports.array(external_exports.tuple([external_exports.string(), external_exports.number().int().nonnegative(), external_exports.string().regex(/^[0-9a-f]{64}$/)]))
+}).strict();
+
+// src/baseline/merkle.ts
+var INLINE_MAX_FILES = 1e3;
+var FOLDER_ROOTS_MAX = 500;
+function line(h, f) {
+  h.update(`${f[0]}\0${f[1]}\0${f[2]}
+`);
+}
+function manifestRoot(files) {
+  const h = createHash7("sha256");
+  for (const f of files) line(h, f);
+  return h.digest("hex");
+}
+function folderAt(prefix, file2, level) {
+  let at = prefix === "" ? 0 : prefix.length + 1;
+  for (let i = 0; i < level; i++) {
+    const slash = file2.indexOf("/", at);
+    if (slash < 0) return void 0;
+    at = slash + 1;
+  }
+  return file2.slice(0, at);
+}
+function summarize2(prefix, files, depth) {
+  const counts = /* @__PURE__ */ new Map();
+  const perLevel = [0, 0];
+  for (const f of files)
+    for (const level of [1, 2]) {
+      const folder = folderAt(prefix, f[0], level);
+      if (folder === void 0) break;
+      const n = counts.get(folder);
+      if (n === void 0) perLevel[level - 1] = (perLevel[level - 1] ?? 0) + 1;
+      counts.set(folder, (n ?? 0) + 1);
+    }
+  const [one, two] = perLevel;
+  const d = depth ?? (one + two <= FOLDER_ROOTS_MAX ? 2 : one <= FOLDER_ROOTS_MAX ? 1 : 0);
+  const hashes = /* @__PURE__ */ new Map();
+  const owns = /* @__PURE__ */ new Map();
+  const add = (m, k, f) => {
+    let h = m.get(k);
+    if (!h) {
+      h = createHash7("sha256");
+      m.set(k, h);
+    }
+    line(h, f);
+  };
+  const whole = createHash7("sha256");
+  const base2 = depthOf(prefix);
+  let bytes2 = 0;
+  for (const f of files) {
+    line(whole, f);
+    bytes2 += f[1];
+    let deepest = "";
+    for (let level = 1; level <= d; level++) {
+      const folder = folderAt(prefix, f[0], level);
+      if (folder === void 0) break;
+      add(hashes, folder, f);
+      deepest = folder;
+    }
+    if (deepest === "" || deepest.split("/").length - 1 - base2 < d) add(owns, deepest, f);
+  }
+  const own2 = (k) => owns.get(k)?.digest("hex");
+  const folders = sortBytesBy(hashes, ([k]) => k).map(([k, h]) => {
+    const o2 = own2(k);
+    return [k, { root: h.digest("hex"), files: counts.get(k) ?? 0, ...o2 ? { own: o2 } : {} }];
+  });
+  const o = d > 0 ? own2("") : void 0;
+  return {
+    root: whole.digest("hex"),
+    files: files.length,
+    bytes: bytes2,
+    depth: d,
+    ...o ? { own: o } : {},
+    folders: Object.fromEntries(folders)
+  };
+}
+function depthOf(prefix) {
+  return prefix === "" ? 0 : prefix.split("/").length;
+}
+function prefixOf(file2, prefixes) {
+  let best;
+  for (const p of prefixes)
+    if ((p === "" || file2 === p || file2.startsWith(`${p}/`)) && (best === void 0 || p.length > best.length))
+      best = p;
+  return best;
+}
+function groupFiles(files, prefixes) {
+  const out = new Map(prefixes.map((p) => [p, []]));
+  for (const [p, e] of Object.entries(files)) {
+    const key = prefixOf(p, prefixes);
+    if (key !== void 0) out.get(key)?.push([p, e.size, e.sha256]);
+  }
+  return out;
+}
+function summariseLarge(data, prefixes, inlineMax = INLINE_MAX_FILES) {
+  const manifests = [];
+  const summaries = {};
+  const moved = /* @__PURE__ */ new Set();
+  for (const [prefix, files2] of groupFiles(data.files, prefixes)) {
+    if (files2.length <= inlineMax) continue;
+    const summary = summarize2(prefix, files2);
+    summaries[prefix] = summary;
+    manifests.push({ root: summary.root, entry: prefix, files: files2 });
+    for (const f of files2) moved.add(f[0]);
+  }
+  if (!manifests.length) return { data, manifests };
+  const files = Object.entries(data.files).filter(([p]) => !moved.has(p));
+  return {
+    data: { ...data, files: Object.fromEntries(files), summaries: Object.fromEntries(Object.entries(summaries)) },
+    manifests
+  };
+}
+function encodeManifest(entry, files) {
+  return gzipSync(JSON.stringify({ "repro-gate-manifest": MANIFEST_FORMAT, entry, files }));
+}
+function decodeManifest(bytes2, root) {
+  let raw;
+  try {
+    raw = JSON.parse(gunzipSync(bytes2).toString("utf8"));
+  } catch {
+    return { problem: "is corrupt or truncated (not gzip-compressed JSON)" };
+  }
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) return { problem: "is not a repro-gate manifest" };
+  if (manifestRoot(parsed.data.files) !== root)
+    return { problem: "does not hash to its name (edited, or stored under the wrong root)" };
+  return { files: parsed.data.files };
+}
+
+// src/gate/manifests.ts
+function entryPrefixes(config2) {
+  return config2.dataEntries.map(
+    (d) => d.external ? toPosix(path20.resolve(d.path)) : resolveEntry(config2.root, d.path, "data").rel
+  );
+}
+async function summariseForBaseline(s, data) {
+  const { data: out, manifests } = summariseLarge(data, entryPrefixes(s.config));
+  const store = s.manifests;
+  for (const m of manifests) await store.put(m.root, encodeManifest(m.entry, m.files));
+  return out;
+}
+async function expandBaselineData(s, baseline, now) {
+  const summaries = Object.entries(baseline.summaries ?? {});
+  if (!summaries.length) return { before: baseline, now, folders: [] };
+  const store = s.manifests;
+  const prefixes = [.../* @__PURE__ */ new Set([...entryPrefixes(s.config), ...summaries.map(([p]) => p)])];
+  const nowGroups = groupFiles(now.files, prefixes);
+  const restored = [];
+  const unresolved = /* @__PURE__ */ new Set();
+  const folders = [];
+  const restore = (list) => {
+    for (const [p, size, sha2564] of list) restored.push([p, { sha256: sha2564, size }]);
+  };
+  for (const [prefix, summary] of summaries) {
+    const files = nowGroups.get(prefix) ?? [];
+    if (manifestRoot(files) === summary.root) {
+      if (!await store.has(summary.root)) await store.put(summary.root, encodeManifest(prefix, files));
+      restore(files);
+      continue;
+    }
+    const bytes2 = await store.get(summary.root);
+    const decoded = bytes2 && decodeManifest(bytes2, summary.root);
+    if (decoded && "files" in decoded) {
+      restore(decoded.files);
+      continue;
+    }
+    const where = store.where(summary.root);
+    if (decoded) s.log.warn(`The data manifest ${where} ${decoded.problem}; it is not used.`);
+    unresolved.add(prefix);
+    const changed = diffFolders(prefix, summary, summarize2(prefix, files, summary.depth));
+    folders.push(...changed);
+    s.log.warn(
+      `Data entry ${prefix || "."}: the baseline lists it by folder roots and its per-file manifest (${where}) is not here${decoded ? " in a usable form" : ""}, so drift names ${changed.length} changed folder(s), not files. For file-level detail, restore the manifest (the example workflows keep .repro-gate/manifests/ with actions/cache, keyed by the baseline file), or check out the baseline's commit with its data and run \`repro-gate drift\` there once: it stores the manifest.`
+    );
+  }
+  const hidden = new Set([...unresolved].flatMap((u) => (nowGroups.get(u) ?? []).map((f) => f[0])));
+  const keepNow = hidden.size ? Object.entries(now.files).filter(([p]) => !hidden.has(p)) : void 0;
+  const before = { ...baseline, files: Object.fromEntries([...Object.entries(baseline.files), ...restored]) };
+  delete before.summaries;
+  return { before, now: keepNow ? { ...now, files: Object.fromEntries(keepNow) } : now, folders };
+}
+
 // src/gate/observe.ts
 async function observe(s, opts) {
   const { config: config2 } = s;
@@ -38692,6 +38938,7 @@ function settingsOf(config2) {
 }
 async function driftSince(s, baseline, now, candidate = []) {
   const { config: config2 } = s;
+  const expanded = await expandBaselineData(s, baseline.fingerprints.data, now.data);
   const before = baseline.fingerprints.environment;
   const after = now.environment;
   const imported = importedPackages([...baseline.runs, ...candidate]);
@@ -38709,13 +38956,13 @@ async function driftSince(s, baseline, now, candidate = []) {
     });
   }
   const drift2 = {
-    data: diffData(baseline.fingerprints.data, now.data),
+    data: [...expanded.folders, ...diffData(expanded.before, expanded.now)],
     config: diffConfig(baseline.fingerprints.config, now.config),
     environment: environment.relevant,
     ...environment.noise.length ? { noise: environment.noise } : {}
   };
   if (baseline.commit) await describeDataChanges(config2, baseline.commit, drift2.data);
-  const configName = toPosix(path20.relative(config2.root, config2.path));
+  const configName = toPosix(path21.relative(config2.root, config2.path));
   drift2.config.unshift(...diffSettings(baseline.settings, settingsOf(config2), configName));
   return drift2;
 }
@@ -38723,7 +38970,7 @@ async function codeChangesSince(s, commit) {
   const { config: config2 } = s;
   const changed = await changedFilesSince(config2.root, commit);
   if (changed === null) return null;
-  const ownConfig = toPosix(path20.relative(config2.root, config2.path));
+  const ownConfig = toPosix(path21.relative(config2.root, config2.path));
   const lineageFiles = config2.dataEntries.flatMap((d) => [
     ...d.preprocess,
     ...typeof d.query === "object" ? [d.query.file] : []
@@ -38735,12 +38982,12 @@ async function codeChangesSince(s, commit) {
 }
 var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 async function describeDataChanges(config2, commit, data) {
-  for (const entry of data.filter((d) => d.change === "modified" && !d.lineage && !path20.isAbsolute(d.path)).slice(0, 20)) {
-    const file2 = path20.join(config2.root, entry.path);
+  for (const entry of data.filter((d) => d.change === "modified" && !d.lineage && !d.folder && !path21.isAbsolute(d.path)).slice(0, 20)) {
+    const file2 = path21.join(config2.root, entry.path);
     const size = (await stat4(file2).catch(() => void 0))?.size ?? Infinity;
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
-    if (before === null || createHash7("sha256").update(before).digest("hex") !== entry.before) continue;
+    if (before === null || createHash8("sha256").update(before).digest("hex") !== entry.before) continue;
     const detail = describeTextChange(before, await readFile4(file2, "utf8"));
     if (detail) entry.detail = detail;
   }
@@ -38749,7 +38996,7 @@ async function snapshotInputs(s) {
   const baselineText = await readFile4(s.baselinePath).catch(() => null);
   return {
     data: await statSnapshot(s.config.data, s.config.root, externalData(s.config)),
-    baseline: baselineText && createHash7("sha256").update(baselineText).digest("hex")
+    baseline: baselineText && createHash8("sha256").update(baselineText).digest("hex")
   };
 }
 async function inputsModified(s, before) {
@@ -38782,7 +39029,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
       "Check out with full history (actions/checkout with fetch-depth: 0)."
     );
   }
-  const configRel = toPosix(path21.relative(config2.root, config2.path));
+  const configRel = toPosix(path22.relative(config2.root, config2.path));
   const configText = await fileAtCommit(config2.root, commit, configRel);
   let baseConfig = null;
   if (configText !== null) {
@@ -38793,7 +39040,7 @@ async function readBase(config2, baselinePath, headBaselineText, ref) {
     }
   }
   const baselineRel = toPosix(
-    path21.relative(config2.root, baseConfig ? path21.resolve(config2.root, baseConfig.baseline) : baselinePath)
+    path22.relative(config2.root, baseConfig ? path22.resolve(config2.root, baseConfig.baseline) : baselinePath)
   );
   const baselineText = await fileAtCommit(config2.root, commit, baselineRel);
   const baseline = baselineText === null ? null : parseBaseline(baselineText, `${baselineRel} at ${shortHash(commit)}`);
@@ -38843,9 +39090,9 @@ function compareWithBase(base2, head, candidate) {
 }
 
 // src/gate/history.ts
-import { createHash as createHash8 } from "node:crypto";
+import { createHash as createHash9 } from "node:crypto";
 import { appendFile, mkdir as mkdir5, open as open4, readFile as readFile5, stat as stat5, writeFile as writeFile4 } from "node:fs/promises";
-import path22 from "node:path";
+import path23 from "node:path";
 
 // src/history/decay.ts
 function slowDecay(lines, k) {
@@ -38924,7 +39171,7 @@ function lineFromReport(report, environment, time3) {
 // src/gate/history.ts
 function environmentDigest(env) {
   const sorted = Object.entries(env).sort((a, b) => compareBytes(a[0], b[0]));
-  return createHash8("sha256").update(JSON.stringify(sorted)).digest("hex");
+  return createHash9("sha256").update(JSON.stringify(sorted)).digest("hex");
 }
 async function readHistory(config2) {
   const rel = config2.history?.file ?? "";
@@ -38938,20 +39185,20 @@ async function readHistory(config2) {
 async function withHistory(config2, report, env, append, log) {
   if (!config2.history) return report;
   const history = await readHistory(config2);
-  for (const line2 of history.skipped) log.warn(line2);
+  for (const line3 of history.skipped) log.warn(line3);
   const warnings = [...report.warnings];
   if (history.skipped.length)
     warnings.push({
       code: "history-skipped",
       message: `${plural2(history.skipped.length, "line")} of ${history.file} could not be read and ${history.skipped.length === 1 ? "was" : "were"} skipped: ${history.skipped[0]}${history.skipped.length > 1 ? ", …" : ""}.`
     });
-  const line = lineFromReport(report, environmentDigest(env), /* @__PURE__ */ new Date());
-  const lines = line ? [...history.lines, line] : history.lines;
-  if (line && append) {
-    const file2 = path22.join(config2.root, history.file);
-    await mkdir5(path22.dirname(file2), { recursive: true });
+  const line2 = lineFromReport(report, environmentDigest(env), /* @__PURE__ */ new Date());
+  const lines = line2 ? [...history.lines, line2] : history.lines;
+  if (line2 && append) {
+    const file2 = path23.join(config2.root, history.file);
+    await mkdir5(path23.dirname(file2), { recursive: true });
     const existing = await readFile5(file2, "utf8").catch(() => "");
-    await appendFile(file2, `${existing && !existing.endsWith("\n") ? "\n" : ""}${JSON.stringify(line)}
+    await appendFile(file2, `${existing && !existing.endsWith("\n") ? "\n" : ""}${JSON.stringify(line2)}
 `);
   }
   for (const message of slowDecay(lines, config2.history.decay)) {
@@ -38964,7 +39211,7 @@ async function showHistory(req) {
   const config2 = await loadConfig(req.configPath, req.cwd);
   if (!config2.history)
     throw new GateError(
-      `${path22.basename(config2.path)} keeps no metrics history.`,
+      `${path23.basename(config2.path)} keeps no metrics history.`,
       "Add history: {file: .repro-gate/history.jsonl} to it; check and record then append one line per run."
     );
   const history = await readHistory(config2);
@@ -39031,8 +39278,13 @@ function buildReport(context, fields) {
 }
 function dataCounts(data) {
   const lineage = data.filter((d) => d.lineage).length;
-  const files = data.length - lineage;
-  return [files && plural2(files, "data file"), lineage && plural2(lineage, "data lineage part")];
+  const folders = data.filter((d) => d.folder).length;
+  const files = data.length - lineage - folders;
+  return [
+    files && plural2(files, "data file"),
+    folders && plural2(folders, "data folder"),
+    lineage && plural2(lineage, "data lineage part")
+  ];
 }
 function summarySentence(input2, metrics, drift2) {
   const n = input2.candidate?.length ?? 0;
@@ -39076,10 +39328,10 @@ function cacheSentence(cache2) {
 
 // src/gate/run-cache.ts
 var import_picomatch = __toESM(require_picomatch2(), 1);
-import path23 from "node:path";
+import path24 from "node:path";
 
 // src/util/canonical-json.ts
-import { createHash as createHash9 } from "node:crypto";
+import { createHash as createHash10 } from "node:crypto";
 function canonicalJson(value3) {
   return JSON.stringify(value3, (_key, v) => {
     if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
@@ -39096,7 +39348,7 @@ function canonicalJson(value3) {
   });
 }
 function sha256Hex(text) {
-  return createHash9("sha256").update(text).digest("hex");
+  return createHash10("sha256").update(text).digest("hex");
 }
 
 // src/cache/key.ts
@@ -39159,7 +39411,7 @@ var runCacheEntrySchema = external_exports.object({
 // src/gate/run-cache.ts
 function notCode(s) {
   const { config: config2 } = s;
-  const own2 = [s.baselineName, toPosix(path23.relative(config2.root, config2.path)), ".repro-gate/"];
+  const own2 = [s.baselineName, toPosix(path24.relative(config2.root, config2.path)), ".repro-gate/"];
   const data = config2.data.map((d) => d.replace(/^\.\//, "").replace(/\/+$/, ""));
   const ignored = config2.cache.ignore.length ? (0, import_picomatch.default)(config2.cache.ignore, { dot: true }) : () => false;
   return (rel) => own2.some((p) => p.endsWith("/") ? rel.startsWith(p) : rel === p) || data.some((d) => rel === d || rel.startsWith(`${d}/`)) || ignored(rel);
@@ -39241,7 +39493,7 @@ function cacheUse(c) {
 // src/gate/seed-runs.ts
 import { mkdir as mkdir6, readFile as readFile6, writeFile as writeFile5 } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import path24 from "node:path";
+import path25 from "node:path";
 
 // src/fingerprint/gpus.ts
 import { execFile as execFile2 } from "node:child_process";
@@ -39357,13 +39609,13 @@ function estimate(ms) {
 
 // src/gate/seed-runs.ts
 function runsDir(s, verb) {
-  return path24.join(s.stateDir, "runs", verb);
+  return path25.join(s.stateDir, "runs", verb);
 }
 function outRoot(s) {
-  return path24.join(s.stateDir, "out");
+  return path25.join(s.stateDir, "out");
 }
 function importHookDir(s) {
-  return path24.join(outRoot(s), "import-hook");
+  return path25.join(outRoot(s), "import-hook");
 }
 function seedContext(s, verb, warnings, importHook, slot) {
   let env = s.env;
@@ -39394,12 +39646,12 @@ function keepNotes(s, found) {
   for (const w of found) if (!s.notes.some((n) => n.message === w.message)) s.notes.push(w);
 }
 async function oneSeed(s, verb, seed, cache2, importHook, slot) {
-  const logFile = path24.join(runsDir(s, verb), `seed-${seed}.log`);
+  const logFile = path25.join(runsDir(s, verb), `seed-${seed}.log`);
   const hit = cache2 && await cachedRun(cache2, s, seed);
   if (hit) {
     cache2.reused.push(seed);
     keepNotes(s, hit.notes);
-    await mkdir6(path24.dirname(logFile), { recursive: true });
+    await mkdir6(path25.dirname(logFile), { recursive: true });
     await writeFile5(logFile, [REUSED_LOG_HEADER, ...hit.logTail, ""].join("\n"));
     return hit.run;
   }
@@ -39476,13 +39728,49 @@ function preflight(s) {
 }
 
 // src/gate/session.ts
-import { mkdir as mkdir8, writeFile as writeFile7 } from "node:fs/promises";
-import path30 from "node:path";
+import { appendFile as appendFile2, mkdir as mkdir9, readFile as readFile11, writeFile as writeFile8 } from "node:fs/promises";
+import path32 from "node:path";
+
+// src/baseline/manifest-store.ts
+import { lstat as lstat4, mkdir as mkdir7, readFile as readFile7, rename as rename4, rm as rm6, writeFile as writeFile6 } from "node:fs/promises";
+import path26 from "node:path";
+var MANIFEST_MAX_BYTES = 1024 * 1024 * 1024;
+var ROOT = /^[0-9a-f]{64}$/;
+function localManifestStore(dir) {
+  const file2 = (root) => {
+    if (!ROOT.test(root)) throw new Error(`not a manifest root: ${root}`);
+    return path26.join(dir, `${root}.json.gz`);
+  };
+  return {
+    where: (root) => file2(root),
+    async has(root) {
+      return (await lstat4(file2(root)).catch(() => void 0))?.isFile() === true;
+    },
+    async get(root) {
+      const f = file2(root);
+      const st = await lstat4(f).catch(() => void 0);
+      if (!st?.isFile() || st.size > MANIFEST_MAX_BYTES) return void 0;
+      return readFile7(f);
+    },
+    async put(root, bytes2) {
+      await mkdir7(dir, { recursive: true });
+      const target = file2(root);
+      const tmp = `${target}.tmp-${process.pid}`;
+      try {
+        await writeFile6(tmp, bytes2);
+        await rename4(tmp, target);
+      } catch (err) {
+        await rm6(tmp, { force: true });
+        throw err;
+      }
+    }
+  };
+}
 
 // src/cache/local.ts
 import { randomBytes } from "node:crypto";
-import { mkdir as mkdir7, readdir as readdir3, readFile as readFile7, rename as rename4, stat as stat6, unlink, utimes, writeFile as writeFile6 } from "node:fs/promises";
-import path25 from "node:path";
+import { mkdir as mkdir8, readdir as readdir3, readFile as readFile8, rename as rename5, stat as stat6, unlink, utimes, writeFile as writeFile7 } from "node:fs/promises";
+import path27 from "node:path";
 var KEY = /^[0-9a-f]{64}$/;
 var LOCAL_CACHE_MAX_BYTES = 64 * 1024 * 1024;
 var MAX_ENTRY_BYTES = 16 * 1024 * 1024;
@@ -39496,22 +39784,22 @@ var LocalRunCache = class {
   kind = "local";
   file(key) {
     if (!KEY.test(key)) throw new Error(`not a run-cache key: ${key}`);
-    return path25.join(this.dir, `${key}.json`);
+    return path27.join(this.dir, `${key}.json`);
   }
   async get(key) {
     const file2 = this.file(key);
     const info = await stat6(file2).catch(() => void 0);
     if (!info?.isFile() || info.size > MAX_ENTRY_BYTES) return void 0;
-    const text = await readFile7(file2, "utf8").catch(() => void 0);
+    const text = await readFile8(file2, "utf8").catch(() => void 0);
     if (text !== void 0) await utimes(file2, /* @__PURE__ */ new Date(), /* @__PURE__ */ new Date()).catch(() => void 0);
     return text;
   }
   async put(key, text) {
     try {
-      await mkdir7(this.dir, { recursive: true });
-      const tmp = path25.join(this.dir, `.${key}.${randomBytes(4).toString("hex")}.tmp`);
-      await writeFile6(tmp, text);
-      await rename4(tmp, this.file(key));
+      await mkdir8(this.dir, { recursive: true });
+      const tmp = path27.join(this.dir, `.${key}.${randomBytes(4).toString("hex")}.tmp`);
+      await writeFile7(tmp, text);
+      await rename5(tmp, this.file(key));
       await this.evict();
       return void 0;
     } catch (err) {
@@ -39523,30 +39811,30 @@ var LocalRunCache = class {
     const names = (await readdir3(this.dir)).filter((n) => n.endsWith(".json"));
     const entries2 = await Promise.all(
       names.map(async (n) => {
-        const info = await stat6(path25.join(this.dir, n)).catch(() => void 0);
+        const info = await stat6(path27.join(this.dir, n)).catch(() => void 0);
         return { n, size: info?.size ?? 0, used: info?.mtimeMs ?? 0 };
       })
     );
     let total = entries2.reduce((a, e) => a + e.size, 0);
     for (const e of entries2.sort((a, b) => a.used - b.used)) {
       if (total <= this.maxBytes) break;
-      await unlink(path25.join(this.dir, e.n)).catch(() => void 0);
+      await unlink(path27.join(this.dir, e.n)).catch(() => void 0);
       total -= e.size;
     }
   }
 };
 
 // src/runtime/create.ts
-import path28 from "node:path";
+import path30 from "node:path";
 
 // src/runtime/container.ts
-import { createHash as createHash10, randomBytes as randomBytes2 } from "node:crypto";
-import path27 from "node:path";
+import { createHash as createHash11, randomBytes as randomBytes2 } from "node:crypto";
+import path29 from "node:path";
 
 // src/runtime/process.ts
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { rm as rm7 } from "node:fs/promises";
+import { rm as rm8 } from "node:fs/promises";
 
 // src/runtime/cancel.ts
 var stoppers = /* @__PURE__ */ new Set();
@@ -39629,17 +39917,17 @@ var LineSplitter = class {
     }
   }
   flushLine() {
-    const line = this.cut ? `${this.pending}${CUT_MARK}` : this.pending;
+    const line2 = this.cut ? `${this.pending}${CUT_MARK}` : this.pending;
     this.pending = "";
     this.cut = false;
-    this.emit(line);
+    this.emit(line2);
   }
 };
 
 // src/runtime/process-table.ts
 import { existsSync, mkdirSync, readFileSync as readFileSync2, writeFileSync } from "node:fs";
-import { readdir as readdir4, readFile as readFile8, rm as rm6 } from "node:fs/promises";
-import path26 from "node:path";
+import { readdir as readdir4, readFile as readFile9, rm as rm7 } from "node:fs/promises";
+import path28 from "node:path";
 
 // src/runtime/process-tree.ts
 import { readdirSync, readFileSync } from "node:fs";
@@ -39756,8 +40044,8 @@ function groupExists(pgid) {
 }
 function recordGroup(dir, pgid, program) {
   mkdirSync(dir, { recursive: true });
-  const file2 = path26.join(dir, `${pgid}.json`);
-  const record3 = { pgid, started: startTime(pgid), program: path26.basename(program) };
+  const file2 = path28.join(dir, `${pgid}.json`);
+  const record3 = { pgid, started: startTime(pgid), program: path28.basename(program) };
   writeFileSync(file2, JSON.stringify(record3));
   return file2;
 }
@@ -39772,9 +40060,9 @@ async function reapGroups(dir) {
   const names = await readdir4(dir).catch(() => []);
   const stopped = [];
   for (const name of names.filter((n) => n.endsWith(".json"))) {
-    const file2 = path26.join(dir, name);
+    const file2 = path28.join(dir, name);
     try {
-      const r = JSON.parse(await readFile8(file2, "utf8"));
+      const r = JSON.parse(await readFile9(file2, "utf8"));
       const pgid = r.pgid;
       if (typeof pgid === "number" && pgid > 1 && r.started && isSameGroup(pgid, r.started)) {
         process.kill(-pgid, "SIGKILL");
@@ -39792,7 +40080,7 @@ async function reapGroups(dir) {
       if (members2.length) stopped.push(`${members2.length} process(es) it had started in sessions of their own`);
     } catch {
     }
-    await rm6(file2, { force: true });
+    await rm7(file2, { force: true });
   }
   return stopped;
 }
@@ -39846,10 +40134,10 @@ function runProcess(spec) {
       signalGroup(pgid, sig);
       tree?.signal(sig);
     };
-    const emit = (line) => {
-      tail.push(line);
+    const emit = (line2) => {
+      tail.push(line2);
       if (tail.length > TAIL_LINES) tail.shift();
-      spec.onLine?.(line);
+      spec.onLine?.(line2);
     };
     const splitters = [new LineSplitter(emit), new LineSplitter(emit)];
     let openStreams = 0;
@@ -39903,7 +40191,7 @@ function runProcess(spec) {
       for (const s of splitters) s.end();
       if (spawnError) emit(`repro-gate: could not start ${program}: ${spawnError.message}`);
       const file2 = await groupFile;
-      if (file2) await rm7(file2, { force: true });
+      if (file2) await rm8(file2, { force: true });
       await stopping?.catch(() => void 0);
       await new Promise((res) => log ? log.end(res) : res());
       const cancelled2 = cancelledBy();
@@ -39973,7 +40261,7 @@ var ContainerRuntime = class {
     this.log = log;
     this.docker = opts.docker ?? "docker";
     this.groupsDir = opts.groupsDir;
-    this.project = createHash10("sha256").update(path27.resolve(config2.root)).digest("hex").slice(0, 16);
+    this.project = createHash11("sha256").update(path29.resolve(config2.root)).digest("hex").slice(0, 16);
     const runner = opts.runnerEnv ?? process.env;
     this.clientEnv = Object.fromEntries(
       DOCKER_CLIENT_VARS.flatMap((k) => {
@@ -40017,10 +40305,10 @@ var ContainerRuntime = class {
     await this.remove(ids);
   }
   pathFor(hostPath) {
-    const rel = path27.relative(this.config.root, hostPath);
+    const rel = path29.relative(this.config.root, hostPath);
     if (rel === "") return WORKSPACE;
-    if (!rel.startsWith("..") && !path27.isAbsolute(rel)) return path27.posix.join(WORKSPACE, ...rel.split(path27.sep));
-    return path27.posix.join(OUTSIDE, ...path27.resolve(hostPath).split(path27.sep));
+    if (!rel.startsWith("..") && !path29.isAbsolute(rel)) return path29.posix.join(WORKSPACE, ...rel.split(path29.sep));
+    return path29.posix.join(OUTSIDE, ...path29.resolve(hostPath).split(path29.sep));
   }
   async run(spec) {
     const name = `repro-gate-${this.runId}-${++this.count}`;
@@ -40226,17 +40514,17 @@ function hasTaskset() {
 
 // src/runtime/create.ts
 function stateDir(config2) {
-  return path28.join(config2.root, ".repro-gate");
+  return path30.join(config2.root, ".repro-gate");
 }
 function createRuntime(config2, log) {
-  const groupsDir = path28.join(stateDir(config2), "groups");
+  const groupsDir = path30.join(stateDir(config2), "groups");
   return config2.train.image ? new ContainerRuntime(config2, config2.train.image, log, { groupsDir }) : new HostRuntime(groupsDir);
 }
 
 // src/runtime/lock.ts
-import { open as open5, readFile as readFile9, rm as rm8 } from "node:fs/promises";
+import { open as open5, readFile as readFile10, rm as rm9 } from "node:fs/promises";
 import os4 from "node:os";
-import path29 from "node:path";
+import path31 from "node:path";
 function parseRecord(text) {
   try {
     const r = JSON.parse(text);
@@ -40246,7 +40534,7 @@ function parseRecord(text) {
   return void 0;
 }
 async function acquireLock(stateDir2, verb, warn) {
-  const file2 = path29.join(stateDir2, "lock");
+  const file2 = path31.join(stateDir2, "lock");
   const record3 = { pid: process.pid, host: os4.hostname(), verb, startedAt: (/* @__PURE__ */ new Date()).toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -40257,11 +40545,11 @@ async function acquireLock(stateDir2, verb, warn) {
       } finally {
         await fh.close();
       }
-      return { release: () => rm8(file2, { force: true }) };
+      return { release: () => rm9(file2, { force: true }) };
     } catch (err) {
       if (err.code !== "EEXIST") throw err;
     }
-    const holder = parseRecord(await readFile9(file2, "utf8").catch(() => ""));
+    const holder = parseRecord(await readFile10(file2, "utf8").catch(() => ""));
     if (holder && holder.host === record3.host && pidAlive(holder.pid)) {
       throw new GateError(
         `Another repro-gate run (${holder.verb}, process ${holder.pid}, started ${holder.startedAt}) is using ${stateDir2}.`,
@@ -40277,7 +40565,7 @@ async function acquireLock(stateDir2, verb, warn) {
     warn(
       `Taking over ${file2}, left by a repro-gate run that is no longer running${holder ? ` (process ${holder.pid})` : ""}.`
     );
-    await rm8(file2, { force: true });
+    await rm9(file2, { force: true });
   }
   throw new GateError(
     `Could not take the lock ${file2}: another run keeps creating it.`,
@@ -40286,6 +40574,9 @@ async function acquireLock(stateDir2, verb, warn) {
 }
 
 // src/gate/session.ts
+var MANIFESTS_GITIGNORE = `# Per-file manifests of large data entries, by root. To commit them instead: # manifests/
+manifests/
+`;
 var STATE_GITIGNORE = `# Written by repro-gate: its working files. Commit the baseline file, not these.
 out/
 runs/
@@ -40293,19 +40584,29 @@ groups/
 cache/
 shards/
 lock
-`;
+${MANIFESTS_GITIGNORE}`;
+async function writeStateGitignore(file2) {
+  const written = await writeFile8(file2, STATE_GITIGNORE, { flag: "wx" }).then(
+    () => true,
+    () => false
+  );
+  if (written) return;
+  const text = await readFile11(file2, "utf8").catch(() => void 0);
+  if (text === void 0 || !text.startsWith("# Written by repro-gate") || text.includes("manifests")) return;
+  await appendFile2(file2, `${text.endsWith("\n") ? "" : "\n"}${MANIFESTS_GITIGNORE}`);
+}
 function baselineLocation(config2) {
-  const baselinePath = path30.resolve(config2.root, config2.baseline);
-  return { baselinePath, baselineName: toPosix(path30.relative(config2.root, baselinePath)) };
+  const baselinePath = path32.resolve(config2.root, config2.baseline);
+  return { baselinePath, baselineName: toPosix(path32.relative(config2.root, baselinePath)) };
 }
 async function withSession(req, config2, verb, fn) {
-  checkIgnore(config2.drift.ignore, path30.basename(config2.path));
+  checkIgnore(config2.drift.ignore, path32.basename(config2.path));
   const dir = stateDir(config2);
-  await mkdir8(dir, { recursive: true });
-  await writeFile7(path30.join(dir, ".gitignore"), STATE_GITIGNORE, { flag: "wx" }).catch(() => void 0);
+  await mkdir9(dir, { recursive: true });
+  await writeStateGitignore(path32.join(dir, ".gitignore"));
   const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
-    const reaped = await reapGroups(path30.join(dir, "groups"));
+    const reaped = await reapGroups(path32.join(dir, "groups"));
     if (reaped.length) {
       req.log.warn(
         `Stopped ${reaped.length} process group(s) left running by an earlier repro-gate run that was killed: ${reaped.join(", ")}.`
@@ -40323,7 +40624,7 @@ async function withSession(req, config2, verb, fn) {
       const own2 = { PYTHONUNBUFFERED: "1", ...config2.train.env };
       const env = runtime.kind === "host" ? trainingEnv(req.runnerEnv ?? process.env, own2) : own2;
       const runCache = chooseRunCache(req, config2, dir);
-      const statCache = req.statCache === false ? void 0 : path30.join(dir, "cache", "stat");
+      const statCache = req.statCache === false ? void 0 : path32.join(dir, "cache", "stat");
       return await fn({
         config: config2,
         runtime,
@@ -40333,6 +40634,7 @@ async function withSession(req, config2, verb, fn) {
         notes: [],
         runCache,
         statCache,
+        manifests: manifestStoreFor(req, dir),
         ...baselineLocation(config2)
       });
     } finally {
@@ -40346,7 +40648,10 @@ function chooseRunCache(req, config2, dir) {
   if (req.noCache)
     return { off: typeof req.noCache === "string" ? req.noCache : "the run cache is off for this run (--no-cache)" };
   if (!config2.cache.enabled) return { off: "the run cache is disabled in repro-gate.yml (cache.enabled: false)" };
-  return req.runCache ?? new LocalRunCache(path30.join(dir, "cache", "runs"));
+  return req.runCache ?? new LocalRunCache(path32.join(dir, "cache", "runs"));
+}
+function manifestStoreFor(req, dir) {
+  return (req.manifestStore ?? ((d) => localManifestStore(path32.join(d, "manifests"))))(dir);
 }
 
 // src/gate/check.ts
@@ -40360,7 +40665,7 @@ async function readCheckInputs(req) {
     return {
       config: config2,
       baseline,
-      base: await readBase(config2, baselinePath, await readFile10(baselinePath, "utf8"), req.base)
+      base: await readBase(config2, baselinePath, await readFile12(baselinePath, "utf8"), req.base)
     };
   } catch (err) {
     if (req.baseRequired !== false || !(err instanceof GateError)) throw err;
@@ -40646,11 +40951,12 @@ async function record2(req) {
     const cache2 = await openSeedCache(s, fingerprints, context.commit, "save");
     const runs = await seedRuns(s, "record", config2.seeds, { cache: cache2 });
     const warnings = [...uncommitted, ...await inputsModified(s, inputsBefore), ...s.notes];
-    return writeRecorded(context, { runs, fingerprints, warnings, cache: cacheUse(cache2) }, s.log, req.history);
+    return writeRecorded(s, context, { runs, fingerprints, warnings, cache: cacheUse(cache2) }, req.history);
   });
 }
-async function writeRecorded(context, found, log, history) {
+async function writeRecorded(view2, context, found, history) {
   const { config: config2 } = context;
+  const { log } = view2;
   checkRecordable(
     found.runs,
     config2.metrics.map((m) => m.name)
@@ -40662,7 +40968,8 @@ async function writeRecorded(context, found, log, history) {
     commit: context.commit,
     settings: settingsOf(config2),
     runs: found.runs,
-    fingerprints: found.fingerprints
+    // Large data entries as roots; their per-file manifests go to the manifest store.
+    fingerprints: { ...found.fingerprints, data: await summariseForBaseline(view2, found.fingerprints.data) }
   };
   const { baselinePath } = baselineLocation(config2);
   await writeBaseline(baselinePath, recorded);
@@ -40781,7 +41088,7 @@ function runEquivalence(args) {
 
 // src/gate/init.ts
 import { readdirSync as readdirSync2, readFileSync as readFileSync3, statSync, writeFileSync as writeFileSync2 } from "node:fs";
-import path31 from "node:path";
+import path33 from "node:path";
 
 // src/config/starter.ts
 var OUT_FLAGS = ["--out", "--out_dir", "--out-dir", "--output_dir", "--output-dir", "--outdir", "--output"];
@@ -40819,8 +41126,8 @@ var PRINTED = /((?:[A-Za-z]+[ _])?(?:loss|acc|accuracy|ppl|perplexity|f1))\s*[:=
 var regexEscape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 function printedMetrics(lines) {
   let best;
-  for (const line of lines) {
-    const fstring = /print\(\s*f(["'])(.*?)\1/.exec(line)?.[2];
+  for (const line2 of lines) {
+    const fstring = /print\(\s*f(["'])(.*?)\1/.exec(line2)?.[2];
     if (!fstring) continue;
     const found = [...fstring.matchAll(PRINTED)];
     if (!found.length || best && best.names.length >= found.length) continue;
@@ -40908,7 +41215,7 @@ function readSmall(file2) {
   }
 }
 function findScript(root) {
-  const known = SCRIPTS.find((s) => statSync(path31.join(root, s), { throwIfNoEntry: false })?.isFile());
+  const known = SCRIPTS.find((s) => statSync(path33.join(root, s), { throwIfNoEntry: false })?.isFile());
   return known ?? entries(root).find((e) => e.isFile() && /^train.*\.py$/.test(e.name))?.name;
 }
 function findMetricsFile(root, name) {
@@ -40920,8 +41227,8 @@ function findMetricsFile(root, name) {
     for (const dir of level) {
       if (++visited > 500) return void 0;
       for (const e of entries(dir)) {
-        if (e.isFile() && e.name === name) return path31.join(dir, e.name);
-        if (e.isDirectory() && !SKIP_DIR.test(e.name)) next.push(path31.join(dir, e.name));
+        if (e.isFile() && e.name === name) return path33.join(dir, e.name);
+        if (e.isDirectory() && !SKIP_DIR.test(e.name)) next.push(path33.join(dir, e.name));
       }
     }
     level = next;
@@ -40930,7 +41237,7 @@ function findMetricsFile(root, name) {
 }
 function detectProject(configDir) {
   const script = findScript(configDir);
-  const scriptText = script ? readSmall(path31.join(configDir, script)) : void 0;
+  const scriptText = script ? readSmall(path33.join(configDir, script)) : void 0;
   const fromScript = readScript(scriptText ?? "");
   let metricNames = fromScript.metricNames;
   let metricSource = metricNames.length && script ? script : void 0;
@@ -40940,13 +41247,13 @@ function detectProject(configDir) {
       const names = metricNamesOf(JSON.parse(readSmall(earlier) ?? ""));
       if (names.length) {
         metricNames = names;
-        metricSource = path31.relative(configDir, earlier);
+        metricSource = path33.relative(configDir, earlier);
       }
     } catch {
     }
   }
   const top = entries(configDir);
-  const schema = path31.join("node_modules", "repro-gate", "schema", "repro-gate.schema.json");
+  const schema = path33.join("node_modules", "repro-gate", "schema", "repro-gate.schema.json");
   return {
     ...script ? { script } : {},
     seedArgs: fromScript.seedArgs,
@@ -40960,15 +41267,15 @@ function detectProject(configDir) {
     config: [
       ...top.filter((e) => e.isFile() && CONFIG_FILE.test(e.name)).map((e) => e.name),
       ...top.filter((e) => e.isDirectory() && CONFIG_DIRS.includes(e.name)).flatMap(
-        (d) => entries(path31.join(configDir, d.name)).filter((e) => e.isFile() && /\.(ya?ml|json|toml|py|ini|cfg)$/.test(e.name)).map((e) => `${d.name}/${e.name}`)
+        (d) => entries(path33.join(configDir, d.name)).filter((e) => e.isFile() && /\.(ya?ml|json|toml|py|ini|cfg)$/.test(e.name)).map((e) => `${d.name}/${e.name}`)
       )
     ].slice(0, 8),
-    ...statSync(path31.join(configDir, schema), { throwIfNoEntry: false })?.isFile() ? { schemaPath: schema } : {}
+    ...statSync(path33.join(configDir, schema), { throwIfNoEntry: false })?.isFile() ? { schemaPath: schema } : {}
   };
 }
 function init(opts) {
-  const file2 = path31.resolve(opts.cwd, opts.configPath);
-  const dir = path31.dirname(file2);
+  const file2 = path33.resolve(opts.cwd, opts.configPath);
+  const dir = path33.dirname(file2);
   if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory())
     throw new GateError(`Cannot write ${opts.configPath}: the folder ${dir} does not exist.`, "Create it first.");
   const facts = detectProject(dir);
@@ -40982,10 +41289,10 @@ function init(opts) {
       );
     throw err;
   }
-  const config2 = path31.relative(opts.cwd, file2) || path31.basename(file2);
+  const config2 = path33.relative(opts.cwd, file2) || path33.basename(file2);
   const word = (p) => /^[\w./-]+$/.test(p) ? p : `'${p.replaceAll("'", `'\\''`)}'`;
   const flag = config2 === "repro-gate.yml" ? "" : ` --config ${word(config2)}`;
-  const baseline = word(path31.join(path31.relative(opts.cwd, dir), ".repro-gate", "baseline.json"));
+  const baseline = word(path33.join(path33.relative(opts.cwd, dir), ".repro-gate", "baseline.json"));
   return {
     config: config2,
     facts,
@@ -40999,8 +41306,8 @@ function init(opts) {
 
 // src/gate/shard.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { lstat as lstat4, mkdir as mkdir9, readdir as readdir5, readFile as readFile11, rename as rename5, rm as rm9, writeFile as writeFile8 } from "node:fs/promises";
-import path32 from "node:path";
+import { lstat as lstat5, mkdir as mkdir10, readdir as readdir5, readFile as readFile13, rename as rename6, rm as rm10, writeFile as writeFile9 } from "node:fs/promises";
+import path34 from "node:path";
 
 // src/schema/shard.ts
 var SHARD_SCHEMA_VERSION = 1;
@@ -41151,7 +41458,7 @@ function joinCacheUse(shards, seeds) {
 // src/gate/shard.ts
 var SEQUENTIAL_WITH_SHARDS = "seeds: {min, max} decides after each look which seeds to train next, while shards train fixed seed sets at the same time: a look would have to wait for a whole matrix round. Use fixed seeds (e.g. seeds: 8) with shards, or run the sequential plan without --shard.";
 function fileSha(file2) {
-  return readFile11(file2).then((b) => sha256Hex(b));
+  return readFile13(file2).then((b) => sha256Hex(b));
 }
 async function trainShard(command, req) {
   let config2;
@@ -41171,7 +41478,7 @@ async function trainShard(command, req) {
       `Shard ${index} of ${count3} has no seeds: the config trains ${plural2(config2.seeds.length, "seed")}.`,
       `Use at most ${config2.seeds.length} shards.`
     );
-  const file2 = req.resultPath ? path32.resolve(req.cwd, req.resultPath) : path32.join(stateDir(config2), "shards", `shard-${index}-of-${count3}.json`);
+  const file2 = req.resultPath ? path34.resolve(req.cwd, req.resultPath) : path34.join(stateDir(config2), "shards", `shard-${index}-of-${count3}.json`);
   const configSha256 = await fileSha(config2.path);
   return withSession(req, config2, command, async (s) => {
     await preflight(s);
@@ -41205,13 +41512,13 @@ async function trainShard(command, req) {
   });
 }
 async function writeAtomically(file2, text) {
-  await mkdir9(path32.dirname(file2), { recursive: true });
+  await mkdir10(path34.dirname(file2), { recursive: true });
   const tmp = `${file2}.${randomBytes3(4).toString("hex")}.tmp`;
   try {
-    await writeFile8(tmp, text);
-    await rename5(tmp, file2);
+    await writeFile9(tmp, text);
+    await rename6(tmp, file2);
   } catch (err) {
-    await rm9(tmp, { force: true });
+    await rm10(tmp, { force: true });
     throw new GateError(
       `Cannot write the shard result ${file2}: ${err.message}.`,
       "Check that the folder is writable."
@@ -41221,7 +41528,7 @@ async function writeAtomically(file2, text) {
 var MAX_SHARD_FILES = 1e3;
 var MAX_SHARD_BYTES = 64 * 1024 * 1024;
 async function readShardFiles(dir) {
-  const info = await lstat4(dir).catch(() => void 0);
+  const info = await lstat5(dir).catch(() => void 0);
   if (!info?.isDirectory())
     throw new GateError(
       `The shard results folder ${dir} does not exist.`,
@@ -41230,7 +41537,7 @@ async function readShardFiles(dir) {
   const out = [];
   const walk2 = async (folder) => {
     for (const entry of (await readdir5(folder, { withFileTypes: true })).sort((a, b) => a.name < b.name ? -1 : 1)) {
-      const full = path32.join(folder, entry.name);
+      const full = path34.join(folder, entry.name);
       if (entry.isDirectory()) await walk2(full);
       else if (entry.isFile() && entry.name.endsWith(".json")) {
         if (out.length >= MAX_SHARD_FILES)
@@ -41238,14 +41545,14 @@ async function readShardFiles(dir) {
             `More than ${MAX_SHARD_FILES} JSON files under ${dir}.`,
             "Download only the shard artifacts into it."
           );
-        if ((await lstat4(full)).size > MAX_SHARD_BYTES)
+        if ((await lstat5(full)).size > MAX_SHARD_BYTES)
           throw new GateError(
             `${full} is larger than 64 MiB: it is not a shard result.`,
             "Download only the shard artifacts into the folder."
           );
         out.push({
-          file: path32.relative(dir, full) || entry.name,
-          result: parseShardResult(await readFile11(full, "utf8"), full)
+          file: path34.relative(dir, full) || entry.name,
+          result: parseShardResult(await readFile13(full, "utf8"), full)
         });
       }
     }
@@ -41274,7 +41581,7 @@ function parseShardResult(text, file2) {
   return parsed.data;
 }
 async function aggregate(req) {
-  const files = await readShardFiles(path32.resolve(req.cwd, req.resultsDir));
+  const files = await readShardFiles(path34.resolve(req.cwd, req.resultsDir));
   const command = files[0]?.result.command ?? "check";
   const config2 = await loadConfig(req.configPath, req.cwd);
   const want = {
@@ -41286,6 +41593,7 @@ async function aggregate(req) {
   const log = req.log;
   const { baselineName } = baselineLocation(config2);
   const commit = await gitCommit(config2.root);
+  const manifests = manifestStoreFor(req, stateDir(config2));
   if (command === "record") {
     const shards2 = assembleShards(files, { ...want, baselineSha256: null });
     const context2 = {
@@ -41295,9 +41603,9 @@ async function aggregate(req) {
       lint: lintOf(config2, shards2.fingerprints.environment)
     };
     return writeRecorded(
+      { config: config2, log, manifests },
       context2,
       { runs: shards2.runs, fingerprints: shards2.fingerprints, warnings: shards2.notes, cache: shards2.cache },
-      log,
       req.history
     );
   }
@@ -41311,7 +41619,7 @@ async function aggregate(req) {
   for (const w of before) log.warn(w.message);
   const own2 = compareCandidate(config2, inputs.baseline, shards.runs, before);
   const context = { config: config2, baselineName, commit, lint: lintOf(config2, shards.fingerprints.environment) };
-  return judge({ config: config2, baselineName, log, notes: [] }, req, inputs, {
+  return judge({ config: config2, baselineName, log, notes: [], manifests }, req, inputs, {
     fingerprints: shards.fingerprints,
     context,
     own: own2,
@@ -41395,9 +41703,9 @@ function chart(name, lines) {
   );
   const first = runs[0]?.line.time.slice(0, 10) ?? "";
   const last = runs[runs.length - 1]?.line.time.slice(0, 10) ?? "";
-  const dots = runs.map(({ line, p }, i) => {
-    const failing = !["equivalent", "reproducible", "recorded"].includes(line.verdict);
-    const title = `${line.time} ${line.commit?.slice(0, 12) ?? ""} ${line.verdict}: ${num(p.mean)} ± ${num(p.sd, 2)} (n=${p.n})`;
+  const dots = runs.map(({ line: line2, p }, i) => {
+    const failing = !["equivalent", "reproducible", "recorded"].includes(line2.verdict);
+    const title = `${line2.time} ${line2.commit?.slice(0, 12) ?? ""} ${line2.verdict}: ${num(p.mean)} ± ${num(p.sd, 2)} (n=${p.n})`;
     return `<line class="sd" x1="${x(i).toFixed(1)}" x2="${x(i).toFixed(1)}" y1="${y(p.mean - p.sd).toFixed(1)}" y2="${y(p.mean + p.sd).toFixed(1)}"/><circle class="${failing ? "fail" : "pass"}" cx="${x(i).toFixed(1)}" cy="${y(p.mean).toFixed(1)}" r="3.5"><title>${escapeHtml(title)}</title></circle>`;
   });
   return `<figure><figcaption>${escapeHtml(name)}</figcaption>
@@ -41623,8 +41931,8 @@ ${steps}`, result);
         cwd: io.cwd,
         ...values.metric !== void 0 ? { metric: values.metric } : {}
       });
-      for (const line of view2.skipped) stderrLogger.warn(line);
-      if (values.html !== void 0) await writeFile9(values.html, renderHistoryHtml(view2.file, view2.runs));
+      for (const line2 of view2.skipped) stderrLogger.warn(line2);
+      if (values.html !== void 0) await writeFile10(values.html, renderHistoryHtml(view2.file, view2.runs));
       io.stdout(values.json ? `${JSON.stringify(view2, null, 2)}
 ` : renderHistory(view2));
       return 0;

@@ -44,6 +44,7 @@ import { inertLogLines } from '../util/log-lines.js';
 import type { Logger } from '../util/logger.js';
 import { planAnnotations } from './annotations.js';
 import { type ActionInputs, readInputs } from './inputs.js';
+import { actionsManifestRequest } from './manifest-cache.js';
 import { actionsRunCache } from './run-cache.js';
 import { checkPullRequest, readUntrustedReport } from './untrusted-report.js';
 
@@ -94,6 +95,7 @@ async function trainOneShard(inputs: ActionInputs, command: 'check' | 'record', 
     log: actionLogger,
     untrustedHost: await untrustedCheckout(event.name, refs, cwd),
     ...runCacheRequest(event.name, inputs),
+    ...actionsManifestRequest(event.name, inputs),
     shard,
   });
   core.setOutput('shard-result', file);
@@ -121,8 +123,9 @@ async function gateAndReport(inputs: ActionInputs, command: GateCommand | 'aggre
     cwd,
     log: actionLogger,
     untrustedHost: await untrustedCheckout(event.name, refs, cwd),
-    // drift trains nothing, so it needs no cache.
+    // drift trains nothing, so it needs no run cache; every command may need the data manifests.
     ...(command !== 'drift' ? runCacheRequest(event.name, inputs) : {}),
+    ...actionsManifestRequest(event.name, inputs),
     // The metrics history is the default branch's: other runs chart it but add nothing to it.
     history: onDefaultBranch(event) ? ('append' as const) : ('read' as const),
     // A pull request is also judged by its base commit's baseline and gate settings.

@@ -25,6 +25,7 @@ import { COMMAND_LINE, commandLineOptions } from '../util/command-line.js';
 import { listSome } from '../util/format.js';
 import { toPosix } from '../util/paths.js';
 import { TOOL_VERSION } from '../util/version.js';
+import { expandBaselineData } from './manifests.js';
 import type { ReportContext } from './report.js';
 import type { Session } from './session.js';
 
@@ -112,7 +113,7 @@ export function settingsOf(config: GateConfig): BaselineSettings {
  * What drift and code changes need of a session: the config, the baseline's name, and where notes for
  * the report go (aggregate has no session, only these).
  */
-export type DriftView = Pick<Session, 'config' | 'baselineName' | 'notes'>;
+export type DriftView = Pick<Session, 'config' | 'baselineName' | 'notes' | 'manifests' | 'log'>;
 
 /**
  * Everything that changed since the baseline, in the order to suspect it: data, config, environment.
@@ -126,6 +127,7 @@ export async function driftSince(
   candidate: readonly RunRecord[] = [],
 ): Promise<Drift> {
   const { config } = s;
+  const expanded = await expandBaselineData(s, baseline.fingerprints.data, now.data);
   const before = baseline.fingerprints.environment;
   const after = now.environment;
   const imported = importedPackages([...baseline.runs, ...candidate]);
@@ -144,7 +146,7 @@ export async function driftSince(
     });
   }
   const drift: Drift = {
-    data: diffData(baseline.fingerprints.data, now.data),
+    data: [...expanded.folders, ...diffData(expanded.before, expanded.now)],
     config: diffConfig(baseline.fingerprints.config, now.config),
     environment: environment.relevant,
     ...(environment.noise.length ? { noise: environment.noise } : {}),
@@ -178,7 +180,7 @@ const TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 /** Adds "line 2 of 570 changed" to modified text data files that git still has at the baseline commit. */
 async function describeDataChanges(config: GateConfig, commit: string, data: Drift['data']): Promise<void> {
   for (const entry of data
-    .filter((d) => d.change === 'modified' && !d.lineage && !path.isAbsolute(d.path))
+    .filter((d) => d.change === 'modified' && !d.lineage && !d.folder && !path.isAbsolute(d.path))
     .slice(0, 20)) {
     const file = path.join(config.root, entry.path);
     const size = (await stat(file).catch(() => undefined))?.size ?? Infinity;

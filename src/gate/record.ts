@@ -6,9 +6,9 @@ import { uncommittedFiles } from '../fingerprint/git.js';
 import { BASELINE_SCHEMA_VERSION, type Baseline, type Fingerprints, type RunRecord } from '../schema/baseline.js';
 import type { CacheUse, ReportWarning } from '../schema/report.js';
 import { listSome, shortHash } from '../util/format.js';
-import type { Logger } from '../util/logger.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { withHistory } from './history.js';
+import { type ManifestView, summariseForBaseline } from './manifests.js';
 import { inputsModified, observe, settingsOf, snapshotInputs } from './observe.js';
 import { buildReport, type GateOutcome, outcome, type ReportContext } from './report.js';
 import { cacheUse, openSeedCache } from './run-cache.js';
@@ -26,7 +26,7 @@ export async function record(req: GateRequest): Promise<GateOutcome> {
     const cache = await openSeedCache(s, fingerprints, context.commit, 'save');
     const runs = await seedRuns(s, 'record', config.seeds, { cache });
     const warnings = [...uncommitted, ...(await inputsModified(s, inputsBefore)), ...s.notes];
-    return writeRecorded(context, { runs, fingerprints, warnings, cache: cacheUse(cache) }, s.log, req.history);
+    return writeRecorded(s, context, { runs, fingerprints, warnings, cache: cacheUse(cache) }, req.history);
   });
 }
 
@@ -39,12 +39,13 @@ export interface RecordedRuns {
 
 /** Writes the baseline from trained runs (here, or by shards) and reports it. */
 export async function writeRecorded(
+  view: ManifestView,
   context: ReportContext,
   found: RecordedRuns,
-  log: Logger,
   history: GateRequest['history'],
 ): Promise<GateOutcome> {
   const { config } = context;
+  const { log } = view;
   // Values no comparison could use (a mean that overflows) are refused now, not at the next check.
   checkRecordable(
     found.runs,
@@ -57,7 +58,8 @@ export async function writeRecorded(
     commit: context.commit,
     settings: settingsOf(config),
     runs: found.runs,
-    fingerprints: found.fingerprints,
+    // Large data entries as roots; their per-file manifests go to the manifest store.
+    fingerprints: { ...found.fingerprints, data: await summariseForBaseline(view, found.fingerprints.data) },
   };
   const { baselinePath } = baselineLocation(config);
   await writeBaseline(baselinePath, recorded);

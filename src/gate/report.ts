@@ -105,8 +105,13 @@ export function buildReport(context: ReportContext, fields: ReportInput): Report
 /** "2 data files", and "1 data lineage part" for declared source/query/preprocess changes. */
 function dataCounts(data: Drift['data']): Array<string | 0> {
   const lineage = data.filter((d) => d.lineage).length;
-  const files = data.length - lineage;
-  return [files && plural(files, 'data file'), lineage && plural(lineage, 'data lineage part')];
+  const folders = data.filter((d) => d.folder).length;
+  const files = data.length - lineage - folders;
+  return [
+    files && plural(files, 'data file'),
+    folders && plural(folders, 'data folder'),
+    lineage && plural(lineage, 'data lineage part'),
+  ];
 }
 
 /** The one sentence a reader sees first. */

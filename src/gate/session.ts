@@ -3,8 +3,9 @@
  * once, always disposed), and the training's environment. The runtime is injected so gate-level tests
  * can run without Python or Docker; by default it follows the config (container when train.image is set).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { localManifestStore, type ManifestStore } from '../baseline/manifest-store.js';
 import { LocalRunCache } from '../cache/local.js';
 import type { RunCacheStore } from '../cache/types.js';
 import { checkIgnore } from '../drift/relevance.js';
@@ -19,6 +20,10 @@ import { GateError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { toPosix } from '../util/paths.js';
 
+const MANIFESTS_GITIGNORE = `# Per-file manifests of large data entries, by root. To commit them instead: # manifests/
+manifests/
+`;
+
 /** The gate's working files in .repro-gate/ never belong in git; the baseline does. */
 const STATE_GITIGNORE = `# Written by repro-gate: its working files. Commit the baseline file, not these.
 out/
@@ -27,7 +32,22 @@ groups/
 cache/
 shards/
 lock
-`;
+${MANIFESTS_GITIGNORE}`;
+
+/**
+ * Writes the state .gitignore once; one written by an earlier version gets the manifests line it
+ * lacked. A file that mentions manifests at all (`# manifests/`: the team commits them) is left as is.
+ */
+async function writeStateGitignore(file: string): Promise<void> {
+  const written = await writeFile(file, STATE_GITIGNORE, { flag: 'wx' }).then(
+    () => true,
+    () => false,
+  );
+  if (written) return;
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined || !text.startsWith('# Written by repro-gate') || text.includes('manifests')) return;
+  await appendFile(file, `${text.endsWith('\n') ? '' : '\n'}${MANIFESTS_GITIGNORE}`);
+}
 
 export interface GateRequest {
   /** Path to repro-gate.yml (relative to cwd or absolute). Paths inside it resolve against its folder. */
@@ -54,6 +74,11 @@ export interface GateRequest {
    * (the action off the default branch: a pull request's run is no point of the trend).
    */
   history?: 'append' | 'read';
+  /**
+   * Where per-file manifests of large data entries are kept, given the state folder; default: the
+   * folder `.repro-gate/manifests/`. The action can pass a store backed by the CI cache.
+   */
+  manifestStore?: (stateDir: string) => ManifestStore;
 }
 
 export interface Session {
@@ -73,6 +98,8 @@ export interface Session {
   runCache: RunCacheStore | { off: string };
   /** The data stat cache file (`.repro-gate/cache/stat`), or undefined with `--no-stat-cache`. */
   statCache: string | undefined;
+  /** Per-file manifests of large data entries, by root. */
+  manifests: ManifestStore;
 }
 
 export function baselineLocation(config: GateConfig): Pick<Session, 'baselinePath' | 'baselineName'> {
@@ -95,7 +122,7 @@ export async function withSession<T>(
   checkIgnore(config.drift.ignore, path.basename(config.path));
   const dir = stateDir(config);
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, '.gitignore'), STATE_GITIGNORE, { flag: 'wx' }).catch(() => undefined);
+  await writeStateGitignore(path.join(dir, '.gitignore'));
   const lock = await acquireLock(dir, verb, (l) => req.log.warn(l));
   try {
     const reaped = await reapGroups(path.join(dir, 'groups'));
@@ -129,6 +156,7 @@ export async function withSession<T>(
         notes: [],
         runCache,
         statCache,
+        manifests: manifestStoreFor(req, dir),
         ...baselineLocation(config),
       });
     } finally {
@@ -144,4 +172,9 @@ function chooseRunCache(req: GateRequest, config: GateConfig, dir: string): Sess
     return { off: typeof req.noCache === 'string' ? req.noCache : 'the run cache is off for this run (--no-cache)' };
   if (!config.cache.enabled) return { off: 'the run cache is disabled in repro-gate.yml (cache.enabled: false)' };
   return req.runCache ?? new LocalRunCache(path.join(dir, 'cache', 'runs'));
+}
+
+/** The request's manifest store for this state folder; default the local `.repro-gate/manifests/`. */
+export function manifestStoreFor(req: GateRequest, dir: string): ManifestStore {
+  return (req.manifestStore ?? ((d) => localManifestStore(path.join(d, 'manifests'))))(dir);
 }

@@ -23,7 +23,7 @@ import { writeRecorded } from './record.js';
 import type { GateOutcome } from './report.js';
 import { cacheUse, openSeedCache } from './run-cache.js';
 import { preflight, seedRuns } from './seed-runs.js';
-import { baselineLocation, withSession } from './session.js';
+import { baselineLocation, manifestStoreFor, withSession } from './session.js';
 import { assembleShards, type ShardFile, type ShardSpec, shardSeeds } from './shard-set.js';
 
 export interface ShardRequest extends CheckRequest {
@@ -194,6 +194,7 @@ export async function aggregate(req: AggregateRequest): Promise<GateOutcome> {
   const log = req.log;
   const { baselineName } = baselineLocation(config);
   const commit = await gitCommit(config.root);
+  const manifests = manifestStoreFor(req, stateDir(config));
 
   if (command === 'record') {
     const shards = assembleShards(files, { ...want, baselineSha256: null });
@@ -204,9 +205,9 @@ export async function aggregate(req: AggregateRequest): Promise<GateOutcome> {
       lint: lintOf(config, shards.fingerprints.environment),
     };
     return writeRecorded(
+      { config, log, manifests },
       context,
       { runs: shards.runs, fingerprints: shards.fingerprints, warnings: shards.notes, cache: shards.cache },
-      log,
       req.history,
     );
   }
@@ -220,7 +221,7 @@ export async function aggregate(req: AggregateRequest): Promise<GateOutcome> {
   for (const w of before) log.warn(w.message);
   const own = compareCandidate(config, inputs.baseline, shards.runs, before);
   const context = { config, baselineName, commit, lint: lintOf(config, shards.fingerprints.environment) };
-  return judge({ config, baselineName, log, notes: [] }, req, inputs, {
+  return judge({ config, baselineName, log, notes: [], manifests }, req, inputs, {
     fingerprints: shards.fingerprints,
     context,
     own,

@@ -58,11 +58,42 @@ const lineageSchema = z
   .strict();
 export type Lineage = z.infer<typeof lineageSchema>;
 
+/**
+ * A large data: entry summarised instead of listed (baseline/merkle.ts): the root over its sorted
+ * (path, size, sha256) list, and the roots of its folders down to a bounded depth, so drift can name
+ * the changed folders when the per-file manifest (stored by its root, outside the baseline) is gone.
+ */
+const folderSummarySchema = z
+  .object({
+    root: sha256,
+    files: z.number().int().nonnegative(),
+    /** The root over the files not in a folder listed here (files directly in it); absent when none. */
+    own: sha256.optional(),
+  })
+  .strict();
+const dataSummarySchema = z
+  .object({
+    root: sha256,
+    files: z.number().int().nonnegative(),
+    bytes: z.number().int().nonnegative(),
+    /** How many folder levels below the entry have roots here (0–2: fewer when there are too many folders). */
+    depth: z.number().int().min(0).max(2),
+    /** The root over the files not in any folder listed here; absent when none. */
+    own: sha256.optional(),
+    /** By folder path (as in `files`, ending in "/"). */
+    folders: ownRecord(folderSummarySchema),
+  })
+  .strict();
+export type DataSummary = z.infer<typeof dataSummarySchema>;
+
 const dataFingerprintSchema = z
   .object({
+    /** Every file of the small entries (all of them, in memory and in baselines written before summaries). */
     files: ownRecord(fileEntrySchema),
     /** By data: entry path; absent when no entry declares its lineage. */
     lineage: ownRecord(lineageSchema).optional(),
+    /** Large entries by their manifest-key prefix (the entry's path as in `files`); their files are not in `files`. */
+    summaries: ownRecord(dataSummarySchema).optional(),
   })
   .strict();
 export type DataFingerprint = z.infer<typeof dataFingerprintSchema>;

@@ -84,6 +84,11 @@ const dataDriftSchema = z
      * `preprocess` file (SHA-256 of its content; detail names it).
      */
     lineage: z.enum(['source', 'query', 'preprocess']).optional(),
+    /**
+     * A folder of a large data entry, named from the roots in the baseline because the entry's
+     * per-file manifest was not available; before/after are the folder's roots.
+     */
+    folder: z.literal(true).optional(),
   })
   .strict();
 export type DataDrift = z.infer<typeof dataDriftSchema>;
