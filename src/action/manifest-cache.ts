@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as cache from '@actions/cache';
 import * as core from '@actions/core';
-import { localManifestStore, type ManifestStore } from '../baseline/manifest-store.js';
+import { localManifestStore, type ManifestStore } from '../gate/index.js';
 import { runCachePlan } from './run-cache.js';
 
 export const MANIFEST_KEY_PREFIX = 'repro-gate-manifest-v1-';

@@ -5,6 +5,7 @@ import { record } from './record.js';
 import type { GateOutcome } from './report.js';
 import type { GateRequest } from './session.js';
 
+export { localManifestStore, type ManifestStore } from '../baseline/manifest-store.js';
 export { gitCommit } from '../fingerprint/git.js';
 export { handleCancellation } from '../runtime/cancel.js';
 export type { CheckRequest } from './check.js';
