@@ -13014,15 +13014,15 @@ function bucketFor(state, inst) {
 var handoff;
 var open = [];
 var memo = {
-  alloc(_inst, payload, empty) {
+  alloc(_inst, payload, empty2) {
     const bucket = handoff;
     if (!bucket)
-      return empty;
+      return empty2;
     handoff = void 0;
-    const entry = { value: empty, issues: null };
+    const entry = { value: empty2, issues: null };
     bucket.set(payload.value, entry);
     open.push(entry);
-    return empty;
+    return empty2;
   },
   guard(inst) {
     var _a3;
@@ -28080,11 +28080,23 @@ function sortBytes(xs) {
 }
 var BEYOND_BMP_ORDER = /[\uD800-\uFFFF]/;
 function sortBytesBy(xs, key) {
-  const keyed = Array.from(xs, (x) => [key(x), x]);
-  if (!keyed.some(([k]) => BEYOND_BMP_ORDER.test(k))) {
-    return keyed.sort((x, y) => x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0).map((x) => x[1]);
+  const items = Array.from(xs);
+  let sorted = true;
+  let prev = "";
+  for (const [i, x] of items.entries()) {
+    const k = key(x);
+    if (BEYOND_BMP_ORDER.test(k)) {
+      return items.map((y) => [Buffer.from(key(y)), y]).sort((a, b) => Buffer.compare(a[0], b[0])).map((y) => y[1]);
+    }
+    if (i > 0 && !(prev < k)) sorted = false;
+    prev = k;
   }
-  return keyed.map(([k, x]) => [Buffer.from(k), x]).sort((x, y) => Buffer.compare(x[0], y[0])).map((x) => x[1]);
+  if (sorted) return items;
+  return items.sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
 }
 
 // src/compare/metric-row.ts
@@ -30487,7 +30499,7 @@ async function diffCheckpoints(python, a, b) {
 }
 
 // src/train/run-seed.ts
-import { mkdir as mkdir3, rm as rm3, stat as stat3 } from "node:fs/promises";
+import { mkdir as mkdir3, rm as rm3, stat as stat2 } from "node:fs/promises";
 import path12 from "node:path";
 
 // src/fingerprint/config.ts
@@ -31667,8 +31679,53 @@ async function fingerprintConfigFiles(files, root, opts = {}) {
 }
 
 // src/fingerprint/data.ts
-import { readdir, realpath as realpath4, stat as stat2 } from "node:fs/promises";
+import { lstat as lstat2, readdir, realpath as realpath4, stat } from "node:fs/promises";
 import path10 from "node:path";
+
+// src/schema/stat-cache.ts
+var HEADER = "repro-gate stat cache 2\n";
+var SHA = /[0-9a-f]{64} /y;
+var badLine = (k) => `line ${k + 2} is not "<sha256> <size> <mtimeMs> <inode> <ctimeMs>\\t<absolute path>"`;
+function parseStatCache(text) {
+  if (!text.startsWith(HEADER)) return "does not start with the expected header line";
+  let lines = 0;
+  for (let at2 = text.indexOf("\n", HEADER.length); at2 !== -1; at2 = text.indexOf("\n", at2 + 1)) lines++;
+  const paths = new Array(lines);
+  const stats = new Float64Array(4 * lines);
+  const lineStart = new Int32Array(lines);
+  let at = HEADER.length;
+  for (let k = 0; k < lines; k++) {
+    const end = text.indexOf("\n", at);
+    SHA.lastIndex = at;
+    if (!SHA.test(text)) return badLine(k);
+    lineStart[k] = at;
+    let from = at + 65;
+    for (let f = 0; f < 4; f++) {
+      const to = text.indexOf(f < 3 ? " " : "	", from);
+      const value2 = to > from && to < end ? Number(text.slice(from, to)) : Number.NaN;
+      if (!(value2 >= 0)) return badLine(k);
+      stats[4 * k + f] = value2;
+      from = to + 1;
+    }
+    const abs = text.slice(from, end);
+    if (abs[0] !== "/" || abs.includes("	")) return badLine(k);
+    paths[k] = abs;
+    at = end + 1;
+  }
+  if (at !== text.length) return `line ${lines + 2} does not end with a newline`;
+  return { paths, stats, text, lineStart };
+}
+function entrySha256(entries, k) {
+  const at = entries.lineStart[k];
+  return entries.text.slice(at, at + 64);
+}
+function statCacheLine(abs, stat5, sha2563) {
+  return `${sha2563} ${stat5}	${abs}
+`;
+}
+function statCacheText(lines) {
+  return HEADER + lines.join("");
+}
 
 // src/util/log-lines.ts
 function inertLogLines(text) {
@@ -31764,17 +31821,16 @@ const LFS_HEAD = ${JSON.stringify(LFS_VERSION_LINE)};
 const FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK; // a file swapped for a FIFO cannot block the open
 const buf = Buffer.allocUnsafe(CHUNK);
 
-const { shared, worker, deadline } = workerData;
-const paths = workerData.paths.split('\0');
-const cached = workerData.cached.split('\0');
+const { shared, worker } = workerData;
 const state = new Int32Array(shared);
-const sameVersion = (a, b) => a.size === b.size && a.mtimeNs === b.mtimeNs && a.ino === b.ino;
-const tuple = (st) => st.size + ':' + st.mtimeNs + ':' + st.ino + ':' + st.ctimeNs;
+let deadline, paths, starts;
+const sameVersion = (a, b) => a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+const tuple = (st) => st.size + ' ' + st.mtimeMs + ' ' + st.ino + ' ' + st.ctimeMs;
 
 function hashOnce(abs) {
   const fd = fs.openSync(abs, FLAGS);
   try {
-    const before = fs.fstatSync(fd, { bigint: true });
+    const before = fs.fstatSync(fd);
     if (!before.isFile()) return undefined;
     const hash = createHash('sha256');
     let size = 0;
@@ -31783,17 +31839,17 @@ function hashOnce(abs) {
       if (Date.now() > deadline) return 'timeout';
       const n = fs.readSync(fd, buf, 0, CHUNK, null);
       if (n === 0) break;
-      if (size === 0 && n <= LFS_MAX && BigInt(n) === before.size && buf.toString('latin1', 0, LFS_HEAD.length) === LFS_HEAD) {
+      if (size === 0 && n <= LFS_MAX && n === before.size && buf.toString('latin1', 0, LFS_HEAD.length) === LFS_HEAD) {
         pointer = buf.toString('utf8', 0, n);
       }
       hash.update(buf.subarray(0, n)); // copied into the hash state, so buf can be reused
       size += n;
       // A short read that reached the size is the end: skip the read that would say so.
-      if (n < CHUNK && BigInt(size) === before.size) break;
+      if (n < CHUNK && size === before.size) break;
     }
     // Written to or replaced while read? One stat of the path tells both.
-    const after = fs.statSync(abs, { bigint: true, throwIfNoEntry: false });
-    if (!after || !sameVersion(after, before) || BigInt(size) !== before.size) return undefined;
+    const after = fs.statSync(abs, { throwIfNoEntry: false });
+    if (!after || !sameVersion(after, before) || size !== before.size) return undefined;
     return { sha256: hash.digest('hex'), size, stat: tuple(before), pointer };
   } finally {
     fs.closeSync(fd);
@@ -31803,20 +31859,11 @@ function hashOnce(abs) {
 const lines = [];
 const pointers = [];
 
+const pathAt = (i) => paths.slice(starts[i], starts[i + 1] - 1);
+
 /** Hashes item i; false when the gate must stop on it. */
 function hashItem(i) {
-  const abs = paths[i];
-  const entry = cached[i];
-  if (entry) {
-    const st = fs.statSync(abs, { bigint: true, throwIfNoEntry: false });
-    if (st && st.isFile()) {
-      const t = tuple(st);
-      if (entry.length === t.length + 65 && entry.startsWith(t + ':')) {
-        lines.push(i + '\t' + entry.slice(t.length + 1) + '\t' + st.size + '\t' + t + '\t1');
-        return true;
-      }
-    }
-  }
+  const abs = pathAt(i);
   for (let attempt = 0; attempt < 2; attempt++) {
     const r = hashOnce(abs);
     if (r === 'timeout') {
@@ -31824,7 +31871,7 @@ function hashItem(i) {
       return false;
     }
     if (r) {
-      lines.push(i + '\t' + r.sha256 + '\t' + r.size + '\t' + r.stat + '\t0');
+      lines.push(i + '\t' + r.sha256 + '\t' + r.size + '\t' + r.stat);
       if (r.pointer !== undefined) pointers.push([i, r.pointer]);
       return true;
     }
@@ -31833,72 +31880,146 @@ function hashItem(i) {
   return false;
 }
 
-for (;;) {
-  if (Atomics.load(state, 1) !== 0) break;
-  const i = Atomics.add(state, 0, 1);
-  if (i >= paths.length) break;
-  Atomics.store(state, 2 + worker, i);
-  let ok;
-  try {
-    ok = hashItem(i);
-  } catch (err) {
-    lines.push(i + '\t!error\t' + String((err && err.code) || err).replace(/[\t\n]/g, ' '));
-    ok = false;
+/** Calls fn(x) for each x of xs taken from the shared counter, until done or stopped. */
+function share(xs, fn) {
+  for (;;) {
+    if (Atomics.load(state, 1) !== 0) break;
+    const at = Atomics.add(state, 0, 1);
+    if (at >= xs) break;
+    Atomics.store(state, 2 + worker, at);
+    fn(at);
   }
-  if (!ok) Atomics.store(state, 1, 1); // stop everyone: the gate fails on this file
+  Atomics.store(state, 2 + worker, -1);
 }
-Atomics.store(state, 2 + worker, -1);
-parentPort.postMessage({ lines: lines.join('\n'), pointers });
+
+function statAll(stats) {
+  share(starts.length - 1, (i) => {
+    let st;
+    try {
+      st = fs.statSync(pathAt(i), { throwIfNoEntry: false });
+    } catch {} // unreadable: left NaN, so it is hashed, and the read says why
+    if (!st || !st.isFile()) return;
+    stats[4 * i] = st.size;
+    stats[4 * i + 1] = st.mtimeMs;
+    stats[4 * i + 2] = st.ino;
+    stats[4 * i + 3] = st.ctimeMs;
+  });
+  parentPort.postMessage({ statted: true });
+}
+
+function hashAll(todo) {
+  share(todo.length, (at) => {
+    const i = todo[at];
+    Atomics.store(state, 2 + worker, i);
+    let ok;
+    try {
+      ok = hashItem(i);
+    } catch (err) {
+      lines.push(i + '\t!error\t' + String((err && err.code) || err).replace(/[\t\n]/g, ' '));
+      ok = false;
+    }
+    if (!ok) Atomics.store(state, 1, 1); // stop everyone: the gate fails on this file
+  });
+  parentPort.postMessage({ lines: lines.join('\n'), pointers });
+}
+
+parentPort.on('message', (m) => {
+  if (m.paths !== undefined) {
+    deadline = m.deadline;
+    paths = m.paths;
+    starts = new Int32Array(m.starts);
+  } else if (m.stats) statAll(new Float64Array(m.stats));
+  else hashAll(new Int32Array(m.todo));
+});
 `;
 
 // src/fingerprint/hash-pool.ts
 function poolSize(files, max = os2.availableParallelism()) {
   return Math.max(1, Math.min(max, files));
 }
-function hashInPool(paths, cached2, deadline, maxThreads) {
-  const threads = poolSize(paths.length, maxThreads);
+function startPool(maxThreads) {
+  const threads = poolSize(Number.POSITIVE_INFINITY, maxThreads);
   const shared = new SharedArrayBuffer(4 * (2 + threads));
   const state = new Int32Array(shared);
   state.fill(-1, 2);
-  const joinedPaths = paths.join("\0");
-  const joinedCached = cached2.join("\0");
-  const workers = [];
-  const answers = Array.from({ length: threads }, (_, worker) => {
-    const job = { paths: joinedPaths, cached: joinedCached, shared, worker, deadline };
-    const w = new Worker(HASH_WORKER_SOURCE, { eval: true, workerData: job, execArgv: [] });
-    workers.push(w);
-    return new Promise((resolve, reject) => {
-      w.once("message", (answer) => {
-        resolve(answer);
-        void w.terminate();
-      });
-      w.once("error", reject);
-      w.once("exit", (code) => reject(new Error(`hashing thread ${worker} exited (code ${code}) without results`)));
+  const waiting = [];
+  const failed = [];
+  const workers = Array.from({ length: threads }, (_, worker) => {
+    const data = { shared, worker };
+    const w = new Worker(HASH_WORKER_SOURCE, { eval: true, workerData: data, execArgv: [] });
+    const fail = (err) => {
+      failed[worker] ??= err;
+      waiting[worker]?.reject(err);
+      waiting[worker] = void 0;
+    };
+    w.on("message", (m) => {
+      waiting[worker]?.resolve(m);
+      waiting[worker] = void 0;
     });
+    w.on("error", fail);
+    w.on("exit", (code) => fail(new Error(`hashing thread ${worker} exited (code ${code}) without results`)));
+    return w;
   });
-  const results = Promise.all(answers).then((all) => collate(all, paths.length));
-  return {
-    results,
-    busy: () => Array.from(state.subarray(2)).filter((i) => i >= 0),
-    stop: async () => {
-      Atomics.store(state, 1, 1);
-      await Promise.all(workers.map((w) => w.terminate()));
-    }
+  const close = () => {
+    for (const w of workers) void w.terminate();
   };
+  const all = (message) => Promise.all(
+    workers.map((w, worker) => {
+      const answer = new Promise((resolve, reject) => {
+        if (failed[worker] !== void 0) reject(failed[worker]);
+        else waiting[worker] = { resolve, reject };
+      });
+      w.postMessage(message);
+      return answer;
+    })
+  );
+  const run = (paths, deadline) => {
+    const starts = new Int32Array(new SharedArrayBuffer(4 * (paths.length + 1)));
+    let at = 0;
+    for (let i = 0; i < paths.length; i++) {
+      starts[i] = at;
+      at += paths[i].length + 1;
+    }
+    starts[paths.length] = at;
+    const job = { paths: `${paths.join("\0")}\0`, starts: starts.buffer, deadline };
+    for (const w of workers) w.postMessage(job);
+    return {
+      stat: async () => {
+        const stats = new Float64Array(new SharedArrayBuffer(8 * 4 * paths.length)).fill(Number.NaN);
+        const phase = { stats: stats.buffer };
+        await all(phase);
+        Atomics.store(state, 0, 0);
+        return stats;
+      },
+      hash: async (todo) => {
+        const list = new Int32Array(new SharedArrayBuffer(4 * todo.length));
+        list.set(todo);
+        const phase = { todo: list.buffer };
+        const answers = await all(phase);
+        close();
+        return collate(answers, paths.length);
+      },
+      busy: () => Array.from(state.subarray(2)).filter((i) => i >= 0),
+      stop: async () => {
+        Atomics.store(state, 1, 1);
+        await Promise.all(workers.map((w) => w.terminate()));
+      }
+    };
+  };
+  return { run, close };
 }
 function collate(answers, n) {
   const out = {
     sha256: new Array(n),
     size: new Array(n),
     stat: new Array(n),
-    fromCache: new Uint8Array(n),
     pointers: /* @__PURE__ */ new Map()
   };
   for (const answer of answers) {
     for (const [i, text] of answer.pointers) out.pointers.set(i, text);
     if (!answer.lines) continue;
     for (const line2 of answer.lines.split("\n")) {
-      const [index, sha2, size, stat6, fromCache] = line2.split("	");
+      const [index, sha2, size, stat5] = line2.split("	");
       const i = Number(index);
       if (sha2.startsWith("!")) {
         if (!out.failure || i < out.failure.i)
@@ -31907,8 +32028,7 @@ function collate(answers, n) {
       }
       out.sha256[i] = sha2;
       out.size[i] = Number(size);
-      out.stat[i] = stat6;
-      out.fromCache[i] = fromCache === "1" ? 1 : 0;
+      out.stat[i] = stat5;
     }
   }
   return out;
@@ -31952,73 +32072,67 @@ async function refuseLfsPointers(root, pointers) {
 }
 
 // src/fingerprint/stat-cache.ts
-import { mkdir as mkdir2, readFile as readFile2, rename as rename2, stat, writeFile as writeFile2 } from "node:fs/promises";
+import { lstat, mkdir as mkdir2, readFile as readFile2, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
 import path9 from "node:path";
-
-// src/schema/stat-cache.ts
-var STAT_CACHE_VERSION = 1;
-var LINE = /^(\/[^\t\n]*)\t(\d{1,20}:\d{1,30}:\d{1,30}:\d{1,30}:[0-9a-f]{64})$/;
-var statCacheSchema = external_exports.object({
-  version: external_exports.literal(STAT_CACHE_VERSION),
-  files: external_exports.string().transform((text, ctx) => {
-    const entries = /* @__PURE__ */ new Map();
-    if (text === "") return entries;
-    const lines = text.split("\n");
-    for (const [n, line2] of lines.entries()) {
-      const m = LINE.exec(line2);
-      if (!m) {
-        ctx.addIssue({
-          code: "custom",
-          message: `line ${n + 1} is not "<absolute path>\\t<size>:<mtime ns>:<inode>:<ctime ns>:<sha256>"`
-        });
-        return external_exports.NEVER;
-      }
-      entries.set(m[1], m[2]);
-    }
-    return entries;
-  })
-}).strict();
-function statCacheText(entries) {
-  return JSON.stringify({
-    version: STAT_CACHE_VERSION,
-    files: Array.from(entries, ([abs, entry]) => `${abs}	${entry}`).join("\n")
-  });
+function dropRacy(entries, writtenMs) {
+  const { stats } = entries;
+  let dropped = 0;
+  for (let k = 0; k < entries.paths.length; k++) {
+    if (stats[4 * k + 1] < writtenMs) continue;
+    stats[4 * k] = Number.NaN;
+    dropped++;
+  }
+  return dropped;
 }
-
-// src/fingerprint/stat-cache.ts
-function trustedEntries(entries, writtenNs) {
-  const out = /* @__PURE__ */ new Map();
-  for (const [abs, entry] of entries) {
-    const a = entry.indexOf(":") + 1;
-    if (BigInt(entry.slice(a, entry.indexOf(":", a))) < writtenNs) out.set(abs, entry);
+function usableCount(entries) {
+  let n = 0;
+  for (let k = 0; k < entries.paths.length; k++) if (!Number.isNaN(entries.stats[4 * k])) n++;
+  return n;
+}
+function entryNumbers(entries, paths) {
+  const out = new Int32Array(paths.length).fill(-1);
+  const { stats } = entries;
+  const cached2 = entries.paths;
+  let byPath;
+  let k = 0;
+  for (let i = 0; i < paths.length; i++) {
+    const p = paths[i];
+    let e = -1;
+    if (k < cached2.length && cached2[k] === p) e = k++;
+    else {
+      byPath ??= new Map(cached2.map((x, j2) => [x, j2]));
+      const j = byPath.get(p);
+      if (j !== void 0) {
+        e = j;
+        k = j + 1;
+      }
+    }
+    if (e >= 0 && !Number.isNaN(stats[4 * e])) out[i] = e;
   }
   return out;
 }
+var empty = () => ({
+  paths: [],
+  stats: new Float64Array(0),
+  text: "",
+  lineStart: new Int32Array(0)
+});
 async function loadStatCache(file2, warn) {
-  const st = await stat(file2, { bigint: true }).catch(() => void 0);
-  if (!st) return { entries: /* @__PURE__ */ new Map(), stale: false };
+  const st = await lstat(file2).catch(() => void 0);
+  if (!st) return { entries: empty(), stale: false };
   const discard = (why) => {
     warn(`The stat cache ${file2} ${why}; discarded, every data file is hashed again.`);
-    return { entries: /* @__PURE__ */ new Map(), stale: true };
+    return { entries: empty(), stale: true };
   };
-  let json2;
-  try {
-    json2 = JSON.parse(await readFile2(file2, "utf8"));
-  } catch (err) {
-    return discard(`is not valid JSON (${err.message})`);
-  }
-  const parsed = statCacheSchema.safeParse(json2);
-  if (!parsed.success) {
-    const issue2 = parsed.error.issues[0];
-    return discard(`is not in the expected format (${issue2?.path.join(".") || "top level"}: ${issue2?.message})`);
-  }
-  const entries = trustedEntries(parsed.data.files, st.mtimeNs);
-  return { entries, stale: entries.size !== parsed.data.files.size };
+  if (!st.isFile()) return discard("is not a regular file");
+  const parsed = parseStatCache(await readFile2(file2, "utf8"));
+  if (typeof parsed === "string") return discard(`is not in the expected format (${parsed})`);
+  return { entries: parsed, stale: dropRacy(parsed, st.mtimeMs) > 0 };
 }
-async function saveStatCache(file2, entries) {
+async function saveStatCache(file2, lines) {
   await mkdir2(path9.dirname(file2), { recursive: true });
   const tmp = `${file2}.${process.pid}.tmp`;
-  await writeFile2(tmp, statCacheText(entries));
+  await writeFile2(tmp, statCacheText(lines));
   await rename2(tmp, file2);
 }
 
@@ -32027,17 +32141,18 @@ var DEFAULT_TIME_LIMIT_MS = 30 * 6e4;
 function join(rel, name) {
   return rel === "" ? name : `${rel}/${name}`;
 }
+var direntName = (d) => d.name;
 async function walk(ctx, abs, rel, entry, viaLink, ancestors) {
   ctx.checkTime(() => `walking ${rel || "."} (data: entry "${entry}")`);
   const dirents = await readdir(abs, { withFileTypes: true });
-  for (const d of sortBytesBy(dirents, (x) => x.name)) {
+  for (const d of sortBytesBy(dirents, direntName)) {
     const { name } = d;
     const childAbs = abs.endsWith("/") ? `${abs}${name}` : `${abs}/${name}`;
     const childRel = join(rel, name);
     const isLink = d.isSymbolicLink();
     let st;
     if (isLink) {
-      st = await stat2(childAbs).catch(() => void 0);
+      st = await stat(childAbs).catch(() => void 0);
       if (!st) {
         if (ctx.tolerant) continue;
         throw new GateError(
@@ -32048,9 +32163,9 @@ async function walk(ctx, abs, rel, entry, viaLink, ancestors) {
     }
     const linked = viaLink || isLink;
     if (st ? st.isFile() : d.isFile()) {
-      ctx.out.set(childRel, { abs: childAbs, entry, viaLink: linked });
+      ctx.out.push({ rel: childRel, abs: childAbs, entry, viaLink: linked });
     } else if (st ? st.isDirectory() : d.isDirectory()) {
-      const s = st ?? await stat2(childAbs);
+      const s = st ?? await stat(childAbs);
       const id = `${s.dev}:${s.ino}`;
       if (ancestors.has(id)) continue;
       if (linked) {
@@ -32072,7 +32187,7 @@ async function collect(ctx, entries, root, external = /* @__PURE__ */ new Set())
   for (const entry of entries) {
     const { abs, rel } = external.has(entry) ? { abs: path10.resolve(entry), rel: toPosix(path10.resolve(entry)) } : resolveEntry(root, entry, "data");
     ctx.checkTime(() => `looking up data: entry "${entry}"`);
-    const st = await stat2(abs).catch((err) => {
+    const st = await stat(abs).catch((err) => {
       if (err.code === "ENOENT" || err.code === "ENOTDIR" || err.code === "ELOOP") return void 0;
       throw new GateError(`Cannot access data path ${entry} (${err.code ?? err}).`, "Check its permissions.");
     });
@@ -32104,18 +32219,30 @@ async function collect(ctx, entries, root, external = /* @__PURE__ */ new Set())
         continue;
       }
     }
-    if (st.isFile()) ctx.out.set(rel, { abs, entry, viaLink });
+    if (st.isFile()) ctx.out.push({ rel, abs, entry, viaLink });
     else await walk(ctx, abs, rel, entry, viaLink, /* @__PURE__ */ new Set([`${st.dev}:${st.ino}`]));
   }
 }
+function manifestOrder(found, entries) {
+  let unique = found;
+  if (entries > 1) {
+    const byRel = /* @__PURE__ */ new Map();
+    for (const f of found) byRel.set(f.rel, f);
+    unique = [...byRel.values()];
+  }
+  return sortBytesBy(unique, (f) => f.rel);
+}
 function version2(st) {
   return `${st.size}:${st.mtimeNs}:${st.ino}`;
+}
+function sameStat(a, i, b, j) {
+  return a[i] === b[j] && a[i + 1] === b[j + 1] && a[i + 2] === b[j + 2] && a[i + 3] === b[j + 3];
 }
 async function lfsPointers(root, texts, list) {
   const candidates = /* @__PURE__ */ new Map();
   for (const [i, text] of texts) {
     const pointer = parseLfsPointer(text);
-    if (pointer) candidates.set(list[i]?.[0], pointer);
+    if (pointer) candidates.set(list[i]?.rel, pointer);
   }
   if (!candidates.size) return candidates;
   const tracked = await lfsTracked(root, [...candidates.keys()]);
@@ -32150,41 +32277,61 @@ async function fingerprintData(entries, root, opts = {}) {
   };
   let pool;
   let list = [];
+  const threads = startPool(opts.threads);
   const work = (async () => {
-    const found = /* @__PURE__ */ new Map();
+    const found = [];
     await collect({ out: found, warn, checkTime, tolerant: false }, entries, root, opts.external);
-    for (const [rel2, f2] of [...found]) {
-      if (!f2.viaLink) continue;
-      checkTime(() => `looking up ${rel2} (data: entry "${f2.entry}")`);
-      const real = await realpath4(f2.abs);
-      const reason = await pseudoLocationReason(real, await stat2(real));
-      if (reason) {
-        warn(`Data file ${rel2} ${reason}; skipped (the kernel's files are not data).`);
-        found.delete(rel2);
+    let kept = found;
+    if (found.some((f) => f.viaLink)) {
+      kept = [];
+      for (const f of found) {
+        if (f.viaLink) {
+          checkTime(() => `looking up ${f.rel} (data: entry "${f.entry}")`);
+          const real = await realpath4(f.abs);
+          const reason = await pseudoLocationReason(real, await stat(real));
+          if (reason) {
+            warn(`Data file ${f.rel} ${reason}; skipped (the kernel's files are not data).`);
+            continue;
+          }
+        }
+        kept.push(f);
       }
     }
-    list = sortBytesBy(found, ([rel2]) => rel2);
-    const cache3 = opts.statCache ? await loadStatCache(opts.statCache, warn) : void 0;
-    if (!list.length) return { results: void 0, cache: cache3 };
-    const [rel, f] = list[0];
-    const others = list.length > 1 ? ` and ${plural2(list.length - 1, "other file")}` : "";
-    checkTime(() => `hashing ${rel} (data: entry "${f.entry}")${others}`);
-    const paths = list.map(([, x]) => x.abs);
-    pool = hashInPool(paths, cache3 ? paths.map((p) => cache3.entries.get(p) ?? "") : [], deadline, opts.threads);
-    const results = await pool.results;
-    if (results.failure) {
-      const [badRel, bad] = list[results.failure.i];
-      throw failureError(results.failure, badRel, `${badRel} (data: entry "${bad.entry}")`, limit);
+    list = manifestOrder(kept, entries.length);
+    const statCache = opts.statCache;
+    if (!list.length) {
+      const cache4 = statCache ? await loadStatCache(statCache, warn) : void 0;
+      return { results: void 0, cache: cache4, entryOf: void 0, fromCache: void 0 };
     }
-    return { results, cache: cache3 };
+    const { rel, entry } = list[0];
+    const others = list.length > 1 ? ` and ${plural2(list.length - 1, "other file")}` : "";
+    checkTime(() => `hashing ${rel} (data: entry "${entry}")${others}`);
+    const paths = list.map((x) => x.abs);
+    pool = threads.run(paths, deadline);
+    const hasCache = statCache !== void 0 && await lstat2(statCache).catch(() => void 0) !== void 0;
+    const [now, cache3] = statCache && hasCache ? await Promise.all([pool.stat(), loadStatCache(statCache, warn)]) : [void 0, statCache ? await loadStatCache(statCache, warn) : void 0];
+    const entryOf2 = now && cache3?.entries.paths.length ? entryNumbers(cache3.entries, paths) : void 0;
+    const fromCache2 = new Uint8Array(paths.length);
+    const todo = [];
+    for (let i = 0; i < paths.length; i++) {
+      const k = entryOf2 ? entryOf2[i] : -1;
+      if (k >= 0 && now && cache3 && sameStat(now, 4 * i, cache3.entries.stats, 4 * k)) fromCache2[i] = 1;
+      else todo.push(i);
+    }
+    const results = await pool.hash(todo);
+    if (results.failure) {
+      const bad = list[results.failure.i];
+      throw failureError(results.failure, bad.rel, `${bad.rel} (data: entry "${bad.entry}")`, limit);
+    }
+    return { results, cache: cache3, entryOf: entryOf2, fromCache: fromCache2 };
   })();
   let timer;
   const clock = new Promise((_, reject) => {
     timer = setTimeout(
       () => {
         const busy = (pool?.busy() ?? []).map((i) => {
-          const [rel, f] = list[i];
-          return `${rel} (data: entry "${f.entry}")`;
+          const f = list[i];
+          return `${f.rel} (data: entry "${f.entry}")`;
         });
         void pool?.stop();
         reject(timeUpError(limit, busy.length ? `hashing ${busy.join(", ")}` : doing()));
@@ -32197,15 +32344,26 @@ async function fingerprintData(entries, root, opts = {}) {
     done = await Promise.race([work, clock]);
   } finally {
     clearTimeout(timer);
+    threads.close();
   }
-  const { results: r, cache: cache2 } = done;
+  const { results: r, cache: cache2, entryOf, fromCache: hit } = done;
   if (!r) {
-    if (opts.statCache && cache2?.entries.size) await saveStatCache(opts.statCache, /* @__PURE__ */ new Map());
+    if (opts.statCache && cache2?.entries.paths.length) await saveStatCache(opts.statCache, []);
     opts.counts?.({ hashed: 0, fromCache: 0 });
     return { files: {} };
   }
+  let fromCache = 0;
+  if (cache2 && entryOf && hit) {
+    for (let i = 0; i < list.length; i++) {
+      if (!hit[i]) continue;
+      const k = entryOf[i];
+      r.sha256[i] = entrySha256(cache2.entries, k);
+      r.size[i] = cache2.entries.stats[4 * k];
+      fromCache++;
+    }
+  }
   const pointers = await lfsPointers(root, r.pointers, list);
-  const files = list.map(([rel], i) => {
+  const files = list.map(({ rel }, i) => {
     const pointer = pointers.size ? pointers.get(rel) : void 0;
     return [
       rel,
@@ -32213,28 +32371,32 @@ async function fingerprintData(entries, root, opts = {}) {
     ];
   });
   if (opts.lfs === "require-content") await refuseLfsPointers(root, pointers);
-  let fromCache = 0;
-  for (const c of r.fromCache) fromCache += c;
   opts.counts?.({ hashed: list.length - fromCache, fromCache });
   const cacheable = list.length - r.pointers.size;
-  if (opts.statCache && cache2 && (cache2.stale || fromCache !== cacheable || cache2.entries.size !== cacheable)) {
-    const next = /* @__PURE__ */ new Map();
-    for (const [i, [, f]] of list.entries()) if (!r.pointers.has(i)) next.set(f.abs, `${r.stat[i]}:${r.sha256[i]}`);
-    await saveStatCache(opts.statCache, next);
+  if (opts.statCache && cache2 && (cache2.stale || fromCache !== cacheable || usableCount(cache2.entries) !== cacheable)) {
+    const { stats } = cache2.entries;
+    const lines = [];
+    for (const [i, f] of list.entries()) {
+      if (r.pointers.has(i) || /[\t\n]/.test(f.abs)) continue;
+      const k = hit?.[i] ? entryOf?.[i] : -1;
+      const stat5 = k < 0 ? r.stat[i] : stats.subarray(4 * k, 4 * k + 4).join(" ");
+      lines.push(statCacheLine(f.abs, stat5, r.sha256[i]));
+    }
+    await saveStatCache(opts.statCache, lines);
   }
   return { files: Object.fromEntries(files) };
 }
 async function statSnapshot(entries, root, external) {
-  const found = /* @__PURE__ */ new Map();
+  const found = [];
   await collect({ out: found, warn: () => {
   }, checkTime: () => {
   }, tolerant: true }, entries, root, external);
   const snapshot = /* @__PURE__ */ new Map();
-  for (const [rel, f] of sortBytesBy(found, ([r]) => r)) {
-    const st = await stat2(f.abs, { bigint: true }).catch(() => void 0);
+  for (const f of manifestOrder(found, entries.length)) {
+    const st = await stat(f.abs, { bigint: true }).catch(() => void 0);
     if (!st?.isFile()) continue;
-    if (f.viaLink && await pseudoLocationReason(await realpath4(f.abs), await stat2(f.abs))) continue;
-    snapshot.set(rel, version2(st));
+    if (f.viaLink && await pseudoLocationReason(await realpath4(f.abs), await stat(f.abs))) continue;
+    snapshot.set(f.rel, version2(st));
   }
   return snapshot;
 }
@@ -32535,7 +32697,7 @@ ${quoted || "    (none)"}
   }
   const metrics = await collectMetrics(ctx, seed, outDir, patterns);
   for (const artifact of config2.artifacts) {
-    const found = await stat3(path12.join(outDir, artifact)).catch(() => void 0);
+    const found = await stat2(path12.join(outDir, artifact)).catch(() => void 0);
     if (!found) {
       throw new GateError(
         `Seed ${seed}: the training did not write the artifact "${artifact}" into its output folder ${outDir}.`,
@@ -32609,7 +32771,7 @@ function note(ctx, warning) {
 // src/diagnose/artifact-diff.ts
 import { createHash as createHash4 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
-import { open as open3, readFile as readFile3, stat as stat4 } from "node:fs/promises";
+import { open as open3, readFile as readFile3, stat as stat3 } from "node:fs/promises";
 import path13 from "node:path";
 
 // src/diagnose/compare-arrays.ts
@@ -33709,7 +33871,7 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
     if (err.code === "ENOENT") return void 0;
     throw err;
   };
-  const [sb, sa] = await Promise.all([stat4(beforePath).catch(missing), stat4(afterPath).catch(missing)]);
+  const [sb, sa] = await Promise.all([stat3(beforePath).catch(missing), stat3(afterPath).catch(missing)]);
   const [hb, ha] = await Promise.all([sb ? sha256File(beforePath) : null, sa ? sha256File(afterPath) : null]);
   const diff = {
     name,
@@ -34710,7 +34872,7 @@ import path19 from "node:path";
 
 // src/gate/observe.ts
 import { createHash as createHash7 } from "node:crypto";
-import { readFile as readFile4, stat as stat5 } from "node:fs/promises";
+import { readFile as readFile4, stat as stat4 } from "node:fs/promises";
 import path18 from "node:path";
 
 // src/diagnose/lint.ts
@@ -35167,6 +35329,7 @@ async function probeEnvironment(runtime, opts) {
 }
 
 // src/fingerprint/lineage.ts
+import { realpath as realpath5 } from "node:fs/promises";
 import path16 from "node:path";
 async function fingerprintLineage(entries, root, warn) {
   const out = [];
@@ -35188,8 +35351,16 @@ async function fingerprintLineage(entries, root, warn) {
   return out.length ? Object.fromEntries(out) : void 0;
 }
 async function readQuery(root, entry, file2) {
+  const abs = path16.resolve(root, file2);
+  const real = await realpath5(abs).catch(() => void 0);
+  const realRoot = await realpath5(root);
+  if (real !== void 0 && (!isWithin(realRoot, real) || path16.relative(realRoot, real).split(path16.sep).includes(".git")))
+    throw new GateError(
+      `The query file ${file2} of data: entry "${entry}" resolves to ${real}, outside the project's own files; it is not read.`,
+      "Query text is shown in reports: keep the query file in the repository itself (a symlink to a file elsewhere is not followed)."
+    );
   try {
-    return await readLimitedText(path16.resolve(root, file2), {
+    return await readLimitedText(abs, {
       name: `The query file ${file2} of data: entry "${entry}"`,
       maxBytes: MIB,
       what: "a query file",
@@ -35544,7 +35715,7 @@ var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 async function describeDataChanges(config2, commit, data) {
   for (const entry of data.filter((d) => d.change === "modified" && !d.lineage && !d.folder && !path18.isAbsolute(d.path)).slice(0, 20)) {
     const file2 = path18.join(config2.root, entry.path);
-    const size = (await stat5(file2).catch(() => void 0))?.size ?? Infinity;
+    const size = (await stat4(file2).catch(() => void 0))?.size ?? Infinity;
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
     if (before === null || createHash7("sha256").update(before).digest("hex") !== entry.before) continue;
@@ -35777,7 +35948,7 @@ import { appendFile, mkdir as mkdir5, readFile as readFile8, writeFile as writeF
 import path26 from "node:path";
 
 // src/baseline/manifest-store.ts
-import { lstat, mkdir as mkdir4, readFile as readFile5, rename as rename4, rm as rm5, writeFile as writeFile3 } from "node:fs/promises";
+import { lstat as lstat3, mkdir as mkdir4, readFile as readFile5, rename as rename4, rm as rm5, writeFile as writeFile3 } from "node:fs/promises";
 import path21 from "node:path";
 var MANIFEST_MAX_BYTES = 1024 * 1024 * 1024;
 var ROOT = /^[0-9a-f]{64}$/;
@@ -35789,11 +35960,11 @@ function localManifestStore(dir) {
   return {
     where: (root) => file2(root),
     async has(root) {
-      return (await lstat(file2(root)).catch(() => void 0))?.isFile() === true;
+      return (await lstat3(file2(root)).catch(() => void 0))?.isFile() === true;
     },
     async get(root) {
       const f = file2(root);
-      const st = await lstat(f).catch(() => void 0);
+      const st = await lstat3(f).catch(() => void 0);
       if (!st?.isFile() || st.size > MANIFEST_MAX_BYTES) return void 0;
       return readFile5(f);
     },
@@ -35926,8 +36097,8 @@ function pidAlive(pid) {
 }
 function startTime(pid) {
   try {
-    const stat6 = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat6.slice(stat6.lastIndexOf(")") + 2).split(" ");
+    const stat5 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat5.slice(stat5.lastIndexOf(")") + 2).split(" ");
     return fields[19] ?? null;
   } catch {
     return null;
@@ -36896,7 +37067,7 @@ var TERMINAL = {
 };
 
 // src/report/artifacts.ts
-var HEADER = "| Artifact | Array | Type and shape | Differing | Max abs diff | Max rel diff | Max ULP | NaN before → after |";
+var HEADER2 = "| Artifact | Array | Type and shape | Differing | Max abs diff | Max rel diff | Max ULP | NaN before → after |";
 var RULE = "|---|---|---|---|---|---|---|---|";
 function shape3(s) {
   return s === null ? "?" : `[${s.join(", ")}]`;
@@ -36969,7 +37140,7 @@ function renderArtifactDiffs(diffs, opts = {}) {
     ""
   );
   const rows = differ.flatMap((d) => rowsFor(d, f));
-  out.push(HEADER, RULE, ...rows.slice(0, maxRows));
+  out.push(HEADER2, RULE, ...rows.slice(0, maxRows));
   if (rows.length > maxRows) out.push("", `…and ${rows.length - maxRows} more changed arrays (see the JSON report).`);
   const details = [];
   for (const d of differ) {

@@ -3,7 +3,7 @@
  * the config rules, the fingerprint, and drift that names which part changed, ranked as data.
  * The last block runs the built CLI (dist/cli.js) with a one-line python3 "training".
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +147,21 @@ describe('declared lineage', () => {
     });
     expect(cause.cause).toBe('data');
     expect(cause.evidence).toMatch(/^data\/train\.parquet: source changed, data\/train\.parquet: query changed/);
+  });
+
+  it('refuses a query file that links out of the project, and names a missing one', async () => {
+    const root = path.join(tmp, 'links');
+    await mkdir(root, { recursive: true });
+    await writeFile(path.join(tmp, 'outside.sql'), 'SELECT secret');
+    await symlink(path.join(tmp, 'outside.sql'), path.join(root, 'q.sql'));
+    const entries = [{ path: 'data/x', external: false, preprocess: [], query: { file: 'q.sql' } }];
+    await expect(fingerprintLineage(entries, root, () => {})).rejects.toThrow(
+      /^The query file q\.sql of data: entry "data\/x" resolves to .*outside\.sql, outside the project's own files; it is not read\.$/,
+    );
+    const missing = [{ path: 'data/x', external: false, preprocess: [], query: { file: 'none.sql' } }];
+    await expect(fingerprintLineage(missing, root, () => {})).rejects.toThrow(
+      'Cannot read the query file none.sql of data: entry "data/x" (ENOENT).',
+    );
   });
 
   it('through the CLI: a changed query is data drift with its line diff', async () => {

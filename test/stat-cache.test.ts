@@ -6,12 +6,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fingerprintData, type HashCounts } from '../src/fingerprint/data.js';
-import { loadStatCache, trustedEntries } from '../src/fingerprint/stat-cache.js';
+import { dropRacy, entryNumbers, loadStatCache } from '../src/fingerprint/stat-cache.js';
+import { entrySha256, parseStatCache, type StatCacheEntries } from '../src/schema/stat-cache.js';
 import { sortBytes } from '../src/util/bytes.js';
 
 let root: string;
@@ -28,6 +29,9 @@ async function put(rel: string, content: string | Buffer): Promise<void> {
   await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
   await writeFile(path.join(root, rel), content);
 }
+
+/** The paths of the entries a re-check may use (not dropped as racy). */
+const usable = (e: StatCacheEntries) => e.paths.filter((_, k) => !Number.isNaN(e.stats[4 * k]));
 
 const sha = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -115,11 +119,16 @@ describe('the stat cache', () => {
 
   it('does not trust an entry whose mtime is not older than the cache (racy git)', async () => {
     const sha64 = 'a'.repeat(64);
-    const entries = new Map([
-      ['/a', `1:99:1:1:${sha64}`],
-      ['/b', `1:100:1:1:${sha64}`],
-    ]);
-    expect([...trustedEntries(entries, 100n)]).toEqual([['/a', `1:99:1:1:${sha64}`]]);
+    const text = `${sha64} 1 99.5 1 1\t/a\n${sha64} 1 100 1 1\t/b\n`;
+    const entries = {
+      paths: ['/a', '/b'],
+      stats: Float64Array.of(1, 99.5, 1, 1, 1, 100, 1, 1),
+      text,
+      lineStart: Int32Array.of(0, text.indexOf('\n') + 1),
+    };
+    expect(dropRacy(entries, 100)).toBe(1);
+    expect(usable(entries)).toEqual(['/a']);
+    expect([...entryNumbers(entries, ['/a', '/b'])]).toEqual([0, -1]);
     await put('data/old.txt', 'old');
     await put('data/future.txt', 'future'); // mtime after any cache write
     const past = new Date('2020-01-01T00:00:00Z');
@@ -128,18 +137,37 @@ describe('the stat cache', () => {
     await utimes(path.join(root, 'data/future.txt'), future, future);
     await fingerprint();
     const loaded = await loadStatCache(cache, () => {});
-    expect([...loaded.entries.keys()]).toEqual([path.join(root, 'data/old.txt')]);
+    expect(usable(loaded.entries)).toEqual([path.join(root, 'data/old.txt')]);
     expect(loaded.stale).toBe(true);
     expect((await fingerprint()).counts).toEqual({ hashed: 1, fromCache: 1 });
   });
 
+  it('matches entries in step with one comparison and out of step through a lookup', () => {
+    const line = (c: string, p: string) => `${c.repeat(64)} 1 2 3 4\t${p}\n`;
+    const parsed = parseStatCache(
+      `repro-gate stat cache 2\n${line('a', '/d/a')}${line('b', '/d/b')}${line('c', '/d/c')}`,
+    );
+    if (typeof parsed === 'string') throw new Error(parsed);
+    // Unchanged, a file added in front, one removed, reordered, and an unknown one.
+    expect([...entryNumbers(parsed, ['/d/a', '/d/b', '/d/c'])]).toEqual([0, 1, 2]);
+    expect([...entryNumbers(parsed, ['/d/0', '/d/a', '/d/c'])]).toEqual([-1, 0, 2]);
+    expect([...entryNumbers(parsed, ['/d/c', '/d/b', '/d/x'])]).toEqual([2, 1, -1]);
+    expect(entrySha256(parsed, 1)).toBe('b'.repeat(64));
+    expect([...parsed.stats.subarray(4, 8)]).toEqual([1, 2, 3, 4]);
+  });
+
   it('discards a corrupt cache with a warning naming it, and writes a good one', async () => {
     await put('data/a.txt', 'abc');
+    const good = `${'a'.repeat(64)} 3 1577836800000.5 12 1577836800000.25\t/x\n`;
     const bad = [
-      '{"version": 1, "files": ',
-      '{"version": 1, "files": "/x\t1:2:3"}',
-      '{"version": 1, "files": {"/x": ["1"]}}',
-      '[]',
+      '{"version": 1, "files": "/x\t1:2:3"}', // the JSON of an older version
+      'repro-gate stat cache 1\n', // another version
+      `repro-gate stat cache 2\n${good}${good.slice(0, 70)}`, // cut short
+      `repro-gate stat cache 2\n${good.replace('a', 'g')}`, // not a SHA-256
+      `repro-gate stat cache 2\n${good.replace(' 3 ', ' -3 ')}`,
+      `repro-gate stat cache 2\n${good.replace('\t/x', '\tx')}`, // not absolute
+      `repro-gate stat cache 2\n${good.slice(0, -1)}`, // no final newline
+      '',
     ];
     for (const corrupt of bad) {
       await mkdir(path.dirname(cache), { recursive: true });
@@ -151,7 +179,26 @@ describe('the stat cache', () => {
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toContain(`The stat cache ${cache} is not`);
       expect(warnings[0]).toContain('discarded, every data file is hashed again');
-      expect(JSON.parse(await readFile(cache, 'utf8')).version).toBe(1);
+      const rewritten = parseStatCache(await readFile(cache, 'utf8'));
+      expect(typeof rewritten === 'string' ? rewritten : rewritten.paths).toEqual([path.join(root, 'data/a.txt')]);
     }
+  });
+
+  it('never follows a cache that is a symlink, and never quotes what it holds', async () => {
+    await put('data/a.txt', 'abc');
+    await put('secret.env', 'GITHUB_TOKEN=ghs_secret');
+    await mkdir(path.dirname(cache), { recursive: true });
+    await symlink(path.join(root, 'secret.env'), cache);
+    const warnings: string[] = [];
+    const { counts } = await fingerprint({ statCache: cache, warn: (m) => warnings.push(m) });
+    expect(counts).toEqual({ hashed: 1, fromCache: 0 });
+    expect(warnings).toEqual([
+      `The stat cache ${cache} is not a regular file; discarded, every data file is hashed again.`,
+    ]);
+    expect((await lstat(cache)).isSymbolicLink()).toBe(false); // replaced by the gate's own file
+    await writeFile(cache, 'GITHUB_TOKEN=ghs_secret');
+    const again: string[] = [];
+    await fingerprint({ statCache: cache, warn: (m) => again.push(m) });
+    expect(again.join('\n')).not.toContain('ghs_secret');
   });
 });

@@ -22,9 +22,10 @@
  *   With a stat cache (stat-cache.ts), a file whose stat tuple is unchanged is not read.
  */
 import type { BigIntStats, Stats } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataFingerprint, FileEntry } from '../schema/baseline.js';
+import { entrySha256, statCacheLine } from '../schema/stat-cache.js';
 import { sortBytesBy } from '../util/bytes.js';
 import { formatDuration } from '../util/duration.js';
 import { GateError } from '../util/errors.js';
@@ -33,10 +34,10 @@ import { plural } from '../util/format.js';
 import { stderrLogger } from '../util/logger.js';
 import { toPosix } from '../util/paths.js';
 import { lfsTracked } from './git.js';
-import { type HashFailure, hashInPool, type PoolRun } from './hash-pool.js';
+import { type HashFailure, type PoolRun, startPool } from './hash-pool.js';
 import { type LfsPointer, parseLfsPointer, refuseLfsPointers } from './lfs.js';
 import { resolveEntry } from './paths.js';
-import { loadStatCache, saveStatCache } from './stat-cache.js';
+import { entryNumbers, loadStatCache, saveStatCache, usableCount } from './stat-cache.js';
 
 /** Generous: hashing runs at hundreds of MB/s, so this is terabytes, or a stalled network mount. */
 const DEFAULT_TIME_LIMIT_MS = 30 * 60_000;
@@ -63,13 +64,16 @@ export interface DataFingerprintOptions {
 
 /** A file to hash: where it is, which `data:` entry listed it, and whether a symlink led to it. */
 interface Found {
+  /** The manifest key: POSIX path relative to the root (absolute for an external entry). */
+  rel: string;
   abs: string;
   entry: string;
   viaLink: boolean;
 }
 
 interface WalkContext {
-  out: Map<string, Found>;
+  /** In walk order; a file listed twice (by overlapping entries) appears twice. */
+  out: Found[];
   warn: (message: string) => void;
   /** Throws once the time limit has passed; names what was being done. */
   checkTime: (doing: () => string) => void;
@@ -81,7 +85,9 @@ function join(rel: string, name: string): string {
   return rel === '' ? name : `${rel}/${name}`;
 }
 
-/** Collects regular files (key → where) under one walked folder. */
+const direntName = (d: { name: string }) => d.name;
+
+/** Collects regular files under one walked folder. */
 async function walk(
   ctx: WalkContext,
   abs: string,
@@ -92,7 +98,7 @@ async function walk(
 ): Promise<void> {
   ctx.checkTime(() => `walking ${rel || '.'} (data: entry "${entry}")`);
   const dirents = await readdir(abs, { withFileTypes: true });
-  for (const d of sortBytesBy(dirents, (x) => x.name)) {
+  for (const d of sortBytesBy(dirents, direntName)) {
     const { name } = d;
     const childAbs = abs.endsWith('/') ? `${abs}${name}` : `${abs}/${name}`; // abs is already normalised: no path.join per file
     const childRel = join(rel, name);
@@ -110,7 +116,7 @@ async function walk(
     }
     const linked = viaLink || isLink;
     if (st ? st.isFile() : d.isFile()) {
-      ctx.out.set(childRel, { abs: childAbs, entry, viaLink: linked });
+      ctx.out.push({ rel: childRel, abs: childAbs, entry, viaLink: linked });
     } else if (st ? st.isDirectory() : d.isDirectory()) {
       const s = st ?? (await stat(childAbs));
       const id = `${s.dev}:${s.ino}`;
@@ -178,14 +184,33 @@ async function collect(
         continue;
       }
     }
-    if (st.isFile()) ctx.out.set(rel, { abs, entry, viaLink });
+    if (st.isFile()) ctx.out.push({ rel, abs, entry, viaLink });
     else await walk(ctx, abs, rel, entry, viaLink, new Set([`${st.dev}:${st.ino}`]));
   }
+}
+
+/**
+ * The files in manifest order (byte order of `rel`), each once: a file listed by two entries keeps
+ * the later one, as a map keyed by path would. One entry cannot list a file twice.
+ */
+function manifestOrder(found: Found[], entries: number): Found[] {
+  let unique = found;
+  if (entries > 1) {
+    const byRel = new Map<string, Found>();
+    for (const f of found) byRel.set(f.rel, f);
+    unique = [...byRel.values()];
+  }
+  return sortBytesBy(unique, (f) => f.rel);
 }
 
 /** size, mtime (ns) and inode: what changes when a file is written or replaced. */
 function version(st: BigIntStats): string {
   return `${st.size}:${st.mtimeNs}:${st.ino}`;
+}
+
+/** Whether the stats at a[i..i + 4) and b[j..j + 4) (size, mtimeMs, inode, ctimeMs) are the same; NaN never is. */
+function sameStat(a: Float64Array, i: number, b: Float64Array, j: number): boolean {
+  return a[i] === b[j] && a[i + 1] === b[j + 1] && a[i + 2] === b[j + 2] && a[i + 3] === b[j + 3];
 }
 
 /** What a fingerprint did: files read and hashed, and files the stat cache answered. */
@@ -198,12 +223,12 @@ export interface HashCounts {
 async function lfsPointers(
   root: string,
   texts: ReadonlyMap<number, string>,
-  list: ReadonlyArray<[string, Found]>,
+  list: readonly Found[],
 ): Promise<Map<string, LfsPointer>> {
   const candidates = new Map<string, LfsPointer>();
   for (const [i, text] of texts) {
     const pointer = parseLfsPointer(text);
-    if (pointer) candidates.set(list[i]?.[0] as string, pointer);
+    if (pointer) candidates.set(list[i]?.rel as string, pointer);
   }
   if (!candidates.size) return candidates;
   // A file that merely looks like a pointer is data like any other: git must say LFS manages it.
@@ -252,36 +277,61 @@ export async function fingerprintData(
     if (Date.now() > deadline) throw timeUpError(limit, what());
   };
   let pool: PoolRun | undefined;
-  let list: Array<[string, Found]> = [];
+  let list: Found[] = [];
 
+  // Started now, so the threads' start-up overlaps the walk and the cache's load.
+  const threads = startPool(opts.threads);
   const work = (async () => {
-    const found = new Map<string, Found>();
+    const found: Found[] = [];
     await collect({ out: found, warn, checkTime, tolerant: false }, entries, root, opts.external);
     // Files reached through a symlink may be the kernel's: skip those (one statfs per file system).
-    for (const [rel, f] of [...found]) {
-      if (!f.viaLink) continue;
-      checkTime(() => `looking up ${rel} (data: entry "${f.entry}")`);
-      const real = await realpath(f.abs);
-      const reason = await pseudoLocationReason(real, await stat(real));
-      if (reason) {
-        warn(`Data file ${rel} ${reason}; skipped (the kernel's files are not data).`);
-        found.delete(rel);
+    let kept = found;
+    if (found.some((f) => f.viaLink)) {
+      kept = [];
+      for (const f of found) {
+        if (f.viaLink) {
+          checkTime(() => `looking up ${f.rel} (data: entry "${f.entry}")`);
+          const real = await realpath(f.abs);
+          const reason = await pseudoLocationReason(real, await stat(real));
+          if (reason) {
+            warn(`Data file ${f.rel} ${reason}; skipped (the kernel's files are not data).`);
+            continue;
+          }
+        }
+        kept.push(f);
       }
     }
-    list = sortBytesBy(found, ([rel]) => rel);
-    const cache = opts.statCache ? await loadStatCache(opts.statCache, warn) : undefined;
-    if (!list.length) return { results: undefined, cache };
-    const [rel, f] = list[0] as [string, Found];
-    const others = list.length > 1 ? ` and ${plural(list.length - 1, 'other file')}` : '';
-    checkTime(() => `hashing ${rel} (data: entry "${f.entry}")${others}`);
-    const paths = list.map(([, x]) => x.abs);
-    pool = hashInPool(paths, cache ? paths.map((p) => cache.entries.get(p) ?? '') : [], deadline, opts.threads);
-    const results = await pool.results;
-    if (results.failure) {
-      const [badRel, bad] = list[results.failure.i] as [string, Found];
-      throw failureError(results.failure, badRel, `${badRel} (data: entry "${bad.entry}")`, limit);
+    list = manifestOrder(kept, entries.length);
+    const statCache = opts.statCache;
+    if (!list.length) {
+      const cache = statCache ? await loadStatCache(statCache, warn) : undefined;
+      return { results: undefined, cache, entryOf: undefined, fromCache: undefined };
     }
-    return { results, cache };
+    const { rel, entry } = list[0] as Found;
+    const others = list.length > 1 ? ` and ${plural(list.length - 1, 'other file')}` : '';
+    checkTime(() => `hashing ${rel} (data: entry "${entry}")${others}`);
+    const paths = list.map((x) => x.abs);
+    pool = threads.run(paths, deadline);
+    // With a cache to compare against, the threads stat every file while this thread loads it.
+    const hasCache = statCache !== undefined && (await lstat(statCache).catch(() => undefined)) !== undefined;
+    const [now, cache] =
+      statCache && hasCache
+        ? await Promise.all([pool.stat(), loadStatCache(statCache, warn)])
+        : [undefined, statCache ? await loadStatCache(statCache, warn) : undefined];
+    const entryOf = now && cache?.entries.paths.length ? entryNumbers(cache.entries, paths) : undefined;
+    const fromCache = new Uint8Array(paths.length);
+    const todo: number[] = [];
+    for (let i = 0; i < paths.length; i++) {
+      const k = entryOf ? (entryOf[i] as number) : -1;
+      if (k >= 0 && now && cache && sameStat(now, 4 * i, cache.entries.stats, 4 * k)) fromCache[i] = 1;
+      else todo.push(i);
+    }
+    const results = await pool.hash(todo);
+    if (results.failure) {
+      const bad = list[results.failure.i] as Found;
+      throw failureError(results.failure, bad.rel, `${bad.rel} (data: entry "${bad.entry}")`, limit);
+    }
+    return { results, cache, entryOf, fromCache };
   })();
 
   // A read that never returns (a stalled mount) cannot check the clock itself: race it.
@@ -290,8 +340,8 @@ export async function fingerprintData(
     timer = setTimeout(
       () => {
         const busy = (pool?.busy() ?? []).map((i) => {
-          const [rel, f] = list[i] as [string, Found];
-          return `${rel} (data: entry "${f.entry}")`;
+          const f = list[i] as Found;
+          return `${f.rel} (data: entry "${f.entry}")`;
         });
         void pool?.stop();
         reject(timeUpError(limit, busy.length ? `hashing ${busy.join(', ')}` : doing()));
@@ -304,16 +354,27 @@ export async function fingerprintData(
     done = await Promise.race([work, clock]);
   } finally {
     clearTimeout(timer);
+    threads.close(); // done already, or nothing to hash, or something failed
   }
-  const { results: r, cache } = done;
+  const { results: r, cache, entryOf, fromCache: hit } = done;
   if (!r) {
-    if (opts.statCache && cache?.entries.size) await saveStatCache(opts.statCache, new Map());
+    if (opts.statCache && cache?.entries.paths.length) await saveStatCache(opts.statCache, []);
     opts.counts?.({ hashed: 0, fromCache: 0 });
     return { files: {} };
   }
-  // git-LFS pointers not checked out stand for their content: the oid is its SHA-256.
+  // Files the cache answered take their hash and size from their entry.
+  let fromCache = 0;
+  if (cache && entryOf && hit) {
+    for (let i = 0; i < list.length; i++) {
+      if (!hit[i]) continue;
+      const k = entryOf[i] as number;
+      r.sha256[i] = entrySha256(cache.entries, k);
+      r.size[i] = cache.entries.stats[4 * k] as number;
+      fromCache++;
+    }
+  }
   const pointers = await lfsPointers(root, r.pointers, list);
-  const files = list.map(([rel], i): [string, FileEntry] => {
+  const files = list.map(({ rel }, i): [string, FileEntry] => {
     const pointer = pointers.size ? pointers.get(rel) : undefined;
     return [
       rel,
@@ -323,15 +384,19 @@ export async function fingerprintData(
     ];
   });
   if (opts.lfs === 'require-content') await refuseLfsPointers(root, pointers);
-  let fromCache = 0;
-  for (const c of r.fromCache) fromCache += c;
   opts.counts?.({ hashed: list.length - fromCache, fromCache });
   // Pointer files are never cached: they are tiny, and must be recognised as pointers each time.
   const cacheable = list.length - r.pointers.size;
-  if (opts.statCache && cache && (cache.stale || fromCache !== cacheable || cache.entries.size !== cacheable)) {
-    const next = new Map<string, string>();
-    for (const [i, [, f]] of list.entries()) if (!r.pointers.has(i)) next.set(f.abs, `${r.stat[i]}:${r.sha256[i]}`);
-    await saveStatCache(opts.statCache, next);
+  if (opts.statCache && cache && (cache.stale || fromCache !== cacheable || usableCount(cache.entries) !== cacheable)) {
+    const { stats } = cache.entries;
+    const lines: string[] = [];
+    for (const [i, f] of list.entries()) {
+      if (r.pointers.has(i) || /[\t\n]/.test(f.abs)) continue; // a line cannot hold a tab or newline
+      const k = hit?.[i] ? (entryOf?.[i] as number) : -1;
+      const stat = k < 0 ? (r.stat[i] as string) : stats.subarray(4 * k, 4 * k + 4).join(' ');
+      lines.push(statCacheLine(f.abs, stat, r.sha256[i] as string));
+    }
+    await saveStatCache(opts.statCache, lines);
   }
   // fromEntries (not assignment) so even a file named `__proto__` becomes a key.
   return { files: Object.fromEntries(files) };
@@ -347,14 +412,14 @@ export async function statSnapshot(
   root: string,
   external?: ReadonlySet<string>,
 ): Promise<Map<string, string>> {
-  const found = new Map<string, Found>();
+  const found: Found[] = [];
   await collect({ out: found, warn: () => {}, checkTime: () => {}, tolerant: true }, entries, root, external);
   const snapshot = new Map<string, string>();
-  for (const [rel, f] of sortBytesBy(found, ([r]) => r)) {
+  for (const f of manifestOrder(found, entries.length)) {
     const st = await stat(f.abs, { bigint: true }).catch(() => undefined);
     if (!st?.isFile()) continue;
     if (f.viaLink && (await pseudoLocationReason(await realpath(f.abs), await stat(f.abs)))) continue;
-    snapshot.set(rel, version(st));
+    snapshot.set(f.rel, version(st));
   }
   return snapshot;
 }

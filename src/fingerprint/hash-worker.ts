@@ -10,31 +10,49 @@
  * or promise. Reads are synchronous inside the thread (one open/fstat/read/close, no event-loop round
  * trips); the main thread stays free to enforce the time limit even if a read hangs.
  *
- * Per file the worker answers one line (see `HashAnswer`). A file whose stat tuple matches the
- * stat-cache entry it was given is not read. A file that changes while it is read (size, mtime or
- * inode differ after the read) is read once more, then reported as changing.
+ * Two phases, each over the shared counter: with a stat cache, the threads first stat every path
+ * (plain stats into shared memory: no per-file message or text) while the main thread loads the
+ * cache; then they hash the files the main thread found changed. Each hashed file is answered
+ * with one line (see `HashAnswer`). A file that changes while it is read (size, mtime or inode
+ * differ after the read) is read once more, then reported as changing.
  */
 
 /**
- * What every thread gets. Paths and cache entries travel as one NUL-joined string each: copying a
- * single string to a thread is a memcpy, where 10⁵ small objects would each be cloned.
+ * What every thread gets. Paths travel as one NUL-joined string: copying a single string to a
+ * thread is a memcpy, where 10⁵ small objects would each be cloned. The rest is shared memory.
  */
 export interface HashJob {
-  /** Absolute paths, NUL-joined. */
+  /** Absolute paths, each followed by a NUL. */
   paths: string;
-  /** Per path, NUL-joined: the stat-cache entry "size:mtimeNs:ino:ctimeNs:sha256", or "" for none. */
-  cached: string;
-  /** Int32Array over a SharedArrayBuffer: [0] next index to take, [1] stop flag, [2 + w] item worker w is on (−1 idle). */
-  shared: SharedArrayBuffer;
-  worker: number;
+  /** Int32Array: where path i starts in `paths` at [i], and its end + 1 at [i + 1]. */
+  starts: SharedArrayBuffer;
   /** Epoch ms after which a worker stops between chunks. */
   deadline: number;
 }
 
+/** Phase 1 (optional): Float64Array to fill with size, mtimeMs, inode, ctimeMs of path i at [4i, 4i + 4) (NaN-filled: left so for anything but a regular file). */
+export interface StatPhase {
+  stats: SharedArrayBuffer;
+}
+
+/** Phase 2: Int32Array of the indices to hash. */
+export interface HashPhase {
+  todo: SharedArrayBuffer;
+}
+
 /**
- * A thread's answer: one line per file it took, `i\tsha256\tsize\tstat\tfromCache` (stat as
- * "size:mtimeNs:ino:ctimeNs", fromCache 0 or 1), or `i\t!kind\tcode` for a file it could not hash
- * (kind: changed, error, timeout); and the text of files that start like a git-LFS pointer.
+ * What a thread is started with, before it has a job. `shared` is an Int32Array: [0] next index to
+ * take, [1] stop flag, [2 + w] item worker w is on (−1 idle).
+ */
+export interface HashThreadData {
+  shared: SharedArrayBuffer;
+  worker: number;
+}
+
+/**
+ * A thread's answer: one line per file it read, `i\tsha256\tsize\tstat` (stat as
+ * "size mtimeMs ino ctimeMs", the stat-cache fields), or `i\t!kind\tcode` for a file it could not
+ * hash (kind: changed, error, timeout); and the text of files that start like a git-LFS pointer.
  */
 export interface HashAnswer {
   lines: string;
@@ -56,17 +74,16 @@ const LFS_HEAD = ${JSON.stringify(LFS_VERSION_LINE)};
 const FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK; // a file swapped for a FIFO cannot block the open
 const buf = Buffer.allocUnsafe(CHUNK);
 
-const { shared, worker, deadline } = workerData;
-const paths = workerData.paths.split('\0');
-const cached = workerData.cached.split('\0');
+const { shared, worker } = workerData;
 const state = new Int32Array(shared);
-const sameVersion = (a, b) => a.size === b.size && a.mtimeNs === b.mtimeNs && a.ino === b.ino;
-const tuple = (st) => st.size + ':' + st.mtimeNs + ':' + st.ino + ':' + st.ctimeNs;
+let deadline, paths, starts;
+const sameVersion = (a, b) => a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+const tuple = (st) => st.size + ' ' + st.mtimeMs + ' ' + st.ino + ' ' + st.ctimeMs;
 
 function hashOnce(abs) {
   const fd = fs.openSync(abs, FLAGS);
   try {
-    const before = fs.fstatSync(fd, { bigint: true });
+    const before = fs.fstatSync(fd);
     if (!before.isFile()) return undefined;
     const hash = createHash('sha256');
     let size = 0;
@@ -75,17 +92,17 @@ function hashOnce(abs) {
       if (Date.now() > deadline) return 'timeout';
       const n = fs.readSync(fd, buf, 0, CHUNK, null);
       if (n === 0) break;
-      if (size === 0 && n <= LFS_MAX && BigInt(n) === before.size && buf.toString('latin1', 0, LFS_HEAD.length) === LFS_HEAD) {
+      if (size === 0 && n <= LFS_MAX && n === before.size && buf.toString('latin1', 0, LFS_HEAD.length) === LFS_HEAD) {
         pointer = buf.toString('utf8', 0, n);
       }
       hash.update(buf.subarray(0, n)); // copied into the hash state, so buf can be reused
       size += n;
       // A short read that reached the size is the end: skip the read that would say so.
-      if (n < CHUNK && BigInt(size) === before.size) break;
+      if (n < CHUNK && size === before.size) break;
     }
     // Written to or replaced while read? One stat of the path tells both.
-    const after = fs.statSync(abs, { bigint: true, throwIfNoEntry: false });
-    if (!after || !sameVersion(after, before) || BigInt(size) !== before.size) return undefined;
+    const after = fs.statSync(abs, { throwIfNoEntry: false });
+    if (!after || !sameVersion(after, before) || size !== before.size) return undefined;
     return { sha256: hash.digest('hex'), size, stat: tuple(before), pointer };
   } finally {
     fs.closeSync(fd);
@@ -95,20 +112,11 @@ function hashOnce(abs) {
 const lines = [];
 const pointers = [];
 
+const pathAt = (i) => paths.slice(starts[i], starts[i + 1] - 1);
+
 /** Hashes item i; false when the gate must stop on it. */
 function hashItem(i) {
-  const abs = paths[i];
-  const entry = cached[i];
-  if (entry) {
-    const st = fs.statSync(abs, { bigint: true, throwIfNoEntry: false });
-    if (st && st.isFile()) {
-      const t = tuple(st);
-      if (entry.length === t.length + 65 && entry.startsWith(t + ':')) {
-        lines.push(i + '\t' + entry.slice(t.length + 1) + '\t' + st.size + '\t' + t + '\t1');
-        return true;
-      }
-    }
-  }
+  const abs = pathAt(i);
   for (let attempt = 0; attempt < 2; attempt++) {
     const r = hashOnce(abs);
     if (r === 'timeout') {
@@ -116,7 +124,7 @@ function hashItem(i) {
       return false;
     }
     if (r) {
-      lines.push(i + '\t' + r.sha256 + '\t' + r.size + '\t' + r.stat + '\t0');
+      lines.push(i + '\t' + r.sha256 + '\t' + r.size + '\t' + r.stat);
       if (r.pointer !== undefined) pointers.push([i, r.pointer]);
       return true;
     }
@@ -125,20 +133,55 @@ function hashItem(i) {
   return false;
 }
 
-for (;;) {
-  if (Atomics.load(state, 1) !== 0) break;
-  const i = Atomics.add(state, 0, 1);
-  if (i >= paths.length) break;
-  Atomics.store(state, 2 + worker, i);
-  let ok;
-  try {
-    ok = hashItem(i);
-  } catch (err) {
-    lines.push(i + '\t!error\t' + String((err && err.code) || err).replace(/[\t\n]/g, ' '));
-    ok = false;
+/** Calls fn(x) for each x of xs taken from the shared counter, until done or stopped. */
+function share(xs, fn) {
+  for (;;) {
+    if (Atomics.load(state, 1) !== 0) break;
+    const at = Atomics.add(state, 0, 1);
+    if (at >= xs) break;
+    Atomics.store(state, 2 + worker, at);
+    fn(at);
   }
-  if (!ok) Atomics.store(state, 1, 1); // stop everyone: the gate fails on this file
+  Atomics.store(state, 2 + worker, -1);
 }
-Atomics.store(state, 2 + worker, -1);
-parentPort.postMessage({ lines: lines.join('\n'), pointers });
+
+function statAll(stats) {
+  share(starts.length - 1, (i) => {
+    let st;
+    try {
+      st = fs.statSync(pathAt(i), { throwIfNoEntry: false });
+    } catch {} // unreadable: left NaN, so it is hashed, and the read says why
+    if (!st || !st.isFile()) return;
+    stats[4 * i] = st.size;
+    stats[4 * i + 1] = st.mtimeMs;
+    stats[4 * i + 2] = st.ino;
+    stats[4 * i + 3] = st.ctimeMs;
+  });
+  parentPort.postMessage({ statted: true });
+}
+
+function hashAll(todo) {
+  share(todo.length, (at) => {
+    const i = todo[at];
+    Atomics.store(state, 2 + worker, i);
+    let ok;
+    try {
+      ok = hashItem(i);
+    } catch (err) {
+      lines.push(i + '\t!error\t' + String((err && err.code) || err).replace(/[\t\n]/g, ' '));
+      ok = false;
+    }
+    if (!ok) Atomics.store(state, 1, 1); // stop everyone: the gate fails on this file
+  });
+  parentPort.postMessage({ lines: lines.join('\n'), pointers });
+}
+
+parentPort.on('message', (m) => {
+  if (m.paths !== undefined) {
+    deadline = m.deadline;
+    paths = m.paths;
+    starts = new Int32Array(m.starts);
+  } else if (m.stats) statAll(new Float64Array(m.stats));
+  else hashAll(new Int32Array(m.todo));
+});
 `;

@@ -3,11 +3,13 @@
  * extraction query's text (inline or from a file in the project) and the SHA-256 of every
  * preprocessing file. Part of the data fingerprint, so a changed query or script is data drift.
  */
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Lineage } from '../schema/baseline.js';
 import type { DataEntry } from '../schema/config.js';
 import { GateError } from '../util/errors.js';
 import { MIB, readLimitedText } from '../util/files.js';
+import { isWithin } from '../util/paths.js';
 import { fingerprintData } from './data.js';
 
 export async function fingerprintLineage(
@@ -34,9 +36,24 @@ export async function fingerprintLineage(
   return out.length ? Object.fromEntries(out) : undefined;
 }
 
+/**
+ * The query's text is shown in reports, so, as for config: files, it must be the project's own: a
+ * symlink out of the project (or into a .git folder, which may hold a token) is refused, not followed.
+ */
 async function readQuery(root: string, entry: string, file: string): Promise<string> {
+  const abs = path.resolve(root, file);
+  const real = await realpath(abs).catch(() => undefined);
+  const realRoot = await realpath(root);
+  if (
+    real !== undefined &&
+    (!isWithin(realRoot, real) || path.relative(realRoot, real).split(path.sep).includes('.git'))
+  )
+    throw new GateError(
+      `The query file ${file} of data: entry "${entry}" resolves to ${real}, outside the project's own files; it is not read.`,
+      'Query text is shown in reports: keep the query file in the repository itself (a symlink to a file elsewhere is not followed).',
+    );
   try {
-    return await readLimitedText(path.resolve(root, file), {
+    return await readLimitedText(abs, {
       name: `The query file ${file} of data: entry "${entry}"`,
       maxBytes: MIB,
       what: 'a query file',

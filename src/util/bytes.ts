@@ -14,15 +14,28 @@ const BEYOND_BMP_ORDER = /[\uD800-\uFFFF]/;
 /**
  * Sorts by the UTF-8 bytes of each item's key. Keys below U+D800 sort the same by UTF-16 code units
  * as by UTF-8 bytes, so those (nearly every file name) are compared as strings, without encoding;
- * otherwise each key is encoded once.
+ * otherwise each key is encoded once. Items already in order (a walk that visits names in order
+ * usually yields its paths in order) are only checked. Returns a new array.
  */
 export function sortBytesBy<T>(xs: Iterable<T>, key: (x: T) => string): T[] {
-  const keyed = Array.from(xs, (x) => [key(x), x] as const);
-  if (!keyed.some(([k]) => BEYOND_BMP_ORDER.test(k))) {
-    return keyed.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)).map((x) => x[1]);
+  const items = Array.from(xs);
+  let sorted = true;
+  let prev = '';
+  for (const [i, x] of items.entries()) {
+    const k = key(x);
+    if (BEYOND_BMP_ORDER.test(k)) {
+      return items
+        .map((y) => [Buffer.from(key(y)), y] as const)
+        .sort((a, b) => Buffer.compare(a[0], b[0]))
+        .map((y) => y[1]);
+    }
+    if (i > 0 && !(prev < k)) sorted = false;
+    prev = k;
   }
-  return keyed
-    .map(([k, x]) => [Buffer.from(k), x] as const)
-    .sort((x, y) => Buffer.compare(x[0], y[0]))
-    .map((x) => x[1]);
+  if (sorted) return items;
+  return items.sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
 }
