@@ -11038,9 +11038,9 @@ var Class = class {
   constructor(..._args) {
   }
 };
-function members(proto, table) {
-  for (const key in table) {
-    const desc = Object.getOwnPropertyDescriptor(table, key);
+function members(proto, table2) {
+  for (const key in table2) {
+    const desc = Object.getOwnPropertyDescriptor(table2, key);
     if (desc.get)
       Object.defineProperty(proto, key, { ...desc, enumerable: false });
     else
@@ -11055,10 +11055,10 @@ function hide(inst, key, value3) {
   return own(inst, key, value3, false);
 }
 // @__NO_SIDE_EFFECTS__
-function derived(computes, table) {
+function derived(computes, table2) {
   for (const key in computes) {
     const compute = computes[key];
-    Object.defineProperty(table, key, {
+    Object.defineProperty(table2, key, {
       configurable: true,
       enumerable: true,
       get() {
@@ -11069,7 +11069,7 @@ function derived(computes, table) {
       }
     });
   }
-  return table;
+  return table2;
 }
 function defineBound(proto, key, fn) {
   Object.defineProperty(proto, key, {
@@ -30372,9 +30372,9 @@ function metricsTable(report, f) {
   const exact = report.mode === "exact";
   const rows = failingFirst(report.metrics).map((m) => {
     const verdict = `${ICON[m.verdict]} ${m.verdict}${m.degenerate ? " (zero spread)" : ""}`;
-    const cells = [f.code(m.name), sample(m.baseline), sample(m.candidate), signedNum(m.diff)];
-    if (!exact) cells.push(m.ci ? `[${num(m.ci[0])}, ${num(m.ci[1])}]` : "—", marginText(m, f), pValue(m.p));
-    return `| ${[...cells, verdict].join(" | ")} |`;
+    const cells2 = [f.code(m.name), sample(m.baseline), sample(m.candidate), signedNum(m.diff)];
+    if (!exact) cells2.push(m.ci ? `[${num(m.ci[0])}, ${num(m.ci[1])}]` : "—", marginText(m, f), pValue(m.p));
+    return `| ${[...cells2, verdict].join(" | ")} |`;
   });
   const sides = `Baseline (n=${first.baseline.n}) | This run (n=${first.candidate.n})`;
   const header = exact ? `| Metric | ${sides} | Difference | Verdict |
@@ -30486,7 +30486,7 @@ function sections(report, f, opts) {
   if (data.length) {
     const rows = rowsShown(data);
     const row = (d) => `| ${f.code(d.path)} | ${d.change}${d.detail ? `: ${f.text(d.detail)}` : ""} | ${f.code(shortHash(d.before))} | ${f.code(shortHash(d.after))} |`;
-    const table = ["| File | Change | Before (SHA-256) | After (SHA-256) |", "|---|---|---|---|", ...rows.map(row)];
+    const table2 = ["| File | Change | Before (SHA-256) | After (SHA-256) |", "|---|---|---|---|", ...rows.map(row)];
     out.push({
       dropRank: 4,
       body: [
@@ -30496,7 +30496,7 @@ function sections(report, f, opts) {
           "",
           `The first ${rows.length} of ${count2(data.length)} (all of them are in the JSON report, \`drift.data\`):`
         ] : [],
-        ...table
+        ...table2
       ].join("\n")
     });
   }
@@ -30520,7 +30520,7 @@ function sections(report, f, opts) {
     });
   }
   if (environment.length) {
-    const table = [
+    const table2 = [
       "| Key | Before | After |",
       "|---|---|---|",
       ...environment.map((e) => `| ${f.code(e.key)} | ${f.code(e.before)} | ${f.code(e.after)} |`)
@@ -30530,10 +30530,10 @@ function sections(report, f, opts) {
       body: environment.length > 8 ? `#### Environment (${environment.length})
 <details><summary>Show all ${environment.length} changes</summary>
 
-${table}
+${table2}
 
 </details>` : `#### Environment (${environment.length})
-${table}`
+${table2}`
     });
   }
   const noise = noiseSection(report, f);
@@ -30592,14 +30592,14 @@ function noiseSection(report, f) {
       noise.map((n) => f.text(n.key)),
       10
     )}`;
-  const table = [
+  const table2 = [
     "| Key | Before | After | Why not counted |",
     "|---|---|---|---|",
     ...noise.map((n) => `| ${f.code(n.key)} | ${f.code(n.before)} | ${f.code(n.after)} | ${NOISE_REASON[n.reason]} |`)
   ].join("\n");
   return `<details><summary>${line2}</summary>
 
-${table}
+${table2}
 
 </details>`;
 }
@@ -30638,6 +30638,60 @@ ${footer}
   return `${head}${head.lastIndexOf("<pre>") > head.lastIndexOf("</pre>") ? closePre : ""}${tail}`;
 }
 
+// src/report/terminal.ts
+function displayWidth(text) {
+  let width = 0;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0) ?? 0;
+    if (cp === 65039 || cp === 8205 || cp >= 768 && cp <= 879) continue;
+    width += cp >= 127744 && cp <= 129791 || cp >= 9728 && cp <= 10175 ? 2 : 1;
+  }
+  return width;
+}
+function inline(text) {
+  return text.replace(/\*\*(.+?)\*\*/g, "$1").replace(/`([^`]*)`/g, "$1").replace(/\\\|/g, "|");
+}
+function cells(row) {
+  const inner = row.trim().replace(/^\|/, "").replace(/(?<!\\)\|$/, "");
+  return inner.split(/(?<!\\)\|/).map((c) => inline(c.trim()));
+}
+var SEPARATOR = /^\|(\s*:?-+:?\s*\|)+\s*$/;
+function table(rows) {
+  const parsed = rows.filter((r) => !SEPARATOR.test(r)).map(cells);
+  const columns = Math.max(...parsed.map((r) => r.length));
+  const widths = Array.from({ length: columns }, (_, i) => Math.max(...parsed.map((r) => displayWidth(r[i] ?? ""))));
+  const line2 = (r) => r.map((c, i) => i === r.length - 1 ? c : c + " ".repeat((widths[i] ?? 0) - displayWidth(c))).join("  ").trimEnd();
+  const [head, ...body] = parsed;
+  if (!head) return [];
+  const rule = widths.map((w) => "─".repeat(w)).join("  ");
+  return [line2(head), rule, ...body.map(line2)];
+}
+function markdownToTerminal(markdown) {
+  const out = [];
+  const lines = markdown.split("\n");
+  let inCode = false;
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i] ?? "";
+    if (l.startsWith("```")) {
+      inCode = !inCode;
+      continue;
+    }
+    if (inCode) {
+      out.push(l);
+      continue;
+    }
+    if (l.startsWith("|")) {
+      const rows = [];
+      while (i < lines.length && (lines[i] ?? "").startsWith("|")) rows.push(lines[i++] ?? "");
+      i--;
+      out.push(...table(rows));
+      continue;
+    }
+    out.push(inline(l.replace(/^#{1,6}\s+/, "")));
+  }
+  return out.join("\n");
+}
+
 // src/cli-style.ts
 function wantsColour(env, isTTY) {
   const force = env.FORCE_COLOR;
@@ -30663,10 +30717,10 @@ function paintVerdicts(text) {
   });
 }
 function terminalReport(report, opts) {
-  const full = renderMarkdown(report, { format: "terminal" });
+  const full = markdownToTerminal(renderMarkdown(report, { format: "terminal" }));
   const [headline = ""] = full.split("\n");
   const summary = escaperFor("terminal").text(report.summary, 1e3);
-  const text = opts.quiet ? `${headline.replace(/^#+\s*/, "")} — ${summary}
+  const text = opts.quiet ? `${headline} — ${summary}
 ` : full;
   return opts.colour ? paintVerdicts(text) : text;
 }
@@ -34175,8 +34229,8 @@ function parseArray(ctx) {
 }
 
 // node_modules/smol-toml/dist/parse.js
-function peekTable(ctx, key, table, meta3, type) {
-  let t = table;
+function peekTable(ctx, key, table2, meta3, type) {
+  let t = table2;
   let m = meta3;
   let k;
   let hasOwn = false;
@@ -36151,7 +36205,7 @@ function dtypeFromNumpy(descr) {
   const [, order, kind, sizeText] = m;
   const size = Number(sizeText);
   const little = order !== ">";
-  const table = {
+  const table2 = {
     f2: "float16",
     f4: "float32",
     f8: "float64",
@@ -36165,7 +36219,7 @@ function dtypeFromNumpy(descr) {
     u8: "uint64",
     b1: "bool"
   };
-  const name = table[`${kind}${size}`];
+  const name = table2[`${kind}${size}`];
   if (name) return dtype(name, little);
   if (kind === "O") return { unsupported: objectNote(descr) };
   const what = {
@@ -36777,12 +36831,12 @@ function csvArrays(text) {
     const n = (seen.get(name) ?? 0) + 1;
     seen.set(name, n);
     if (n > 1) name = `${name} (${n})`;
-    const cells = body.map((r) => r[c] ?? "");
-    const nums = cells.map((cell) => cell.trim() === "" ? NaN : cellNumber(cell));
-    const numeric = cells.some((cell) => cell.trim() !== "") && nums.every((v) => v !== void 0);
+    const cells2 = body.map((r) => r[c] ?? "");
+    const nums = cells2.map((cell) => cell.trim() === "" ? NaN : cellNumber(cell));
+    const numeric = cells2.some((cell) => cell.trim() !== "") && nums.every((v) => v !== void 0);
     arrays.set(
       name,
-      numeric ? { kind: "numeric", dtype: F64, shape: [cells.length], data: f64(nums) } : { kind: "text", dtype: "string", shape: [cells.length], values: cells }
+      numeric ? { kind: "numeric", dtype: F64, shape: [cells2.length], data: f64(nums) } : { kind: "text", dtype: "string", shape: [cells2.length], values: cells2 }
     );
   }
   return { arrays, notes };
@@ -41920,7 +41974,7 @@ ${steps}`, result);
       });
       io.stdout(
         values.json ? `${JSON.stringify(diagnosis, null, 2)}
-` : `${renderDiagnosis(diagnosis, escaperFor("terminal"), "##")}
+` : `${markdownToTerminal(renderDiagnosis(diagnosis, escaperFor("terminal"), "##"))}
 `
       );
       return exitCode;
@@ -41934,7 +41988,7 @@ ${steps}`, result);
       for (const line2 of view2.skipped) stderrLogger.warn(line2);
       if (values.html !== void 0) await writeFile10(values.html, renderHistoryHtml(view2.file, view2.runs));
       io.stdout(values.json ? `${JSON.stringify(view2, null, 2)}
-` : renderHistory(view2));
+` : markdownToTerminal(renderHistory(view2)));
       return 0;
     }
     if (command !== "aggregate" && !isGateCommand(command)) {

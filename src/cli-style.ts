@@ -3,6 +3,7 @@
  * one-line form for --quiet. The report's own rendering stays plain text (src/report/).
  */
 import { escaperFor, renderMarkdown } from './report/markdown.js';
+import { markdownToTerminal } from './report/terminal.js';
 import { FAILING_VERDICTS, type Report, VERDICTS, type Verdict } from './schema/report.js';
 
 /**
@@ -41,9 +42,9 @@ export function paintVerdicts(text: string): string {
 
 /** The report for a terminal: in full, or (quiet) its verdict line and summary only. */
 export function terminalReport(report: Report, opts: { quiet: boolean; colour: boolean }): string {
-  const full = renderMarkdown(report, { format: 'terminal' });
+  const full = markdownToTerminal(renderMarkdown(report, { format: 'terminal' }));
   const [headline = ''] = full.split('\n');
   const summary = escaperFor('terminal').text(report.summary, 1000);
-  const text = opts.quiet ? `${headline.replace(/^#+\s*/, '')} — ${summary}\n` : full;
+  const text = opts.quiet ? `${headline} — ${summary}\n` : full;
   return opts.colour ? paintVerdicts(text) : text;
 }

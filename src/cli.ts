@@ -25,6 +25,7 @@ import { renderDiagnosis } from './report/diagnosis.js';
 import { renderHistory } from './report/history.js';
 import { renderHistoryHtml } from './report/history-html.js';
 import { escaperFor, renderMarkdown } from './report/markdown.js';
+import { markdownToTerminal } from './report/terminal.js';
 import { CancelledError, formatGateError, GateError } from './util/errors.js';
 import { stderrLogger } from './util/logger.js';
 import { TOOL_VERSION } from './util/version.js';
@@ -238,7 +239,7 @@ export async function main(
       io.stdout(
         values.json
           ? `${JSON.stringify(diagnosis, null, 2)}\n`
-          : `${renderDiagnosis(diagnosis, escaperFor('terminal'), '##')}\n`,
+          : `${markdownToTerminal(renderDiagnosis(diagnosis, escaperFor('terminal'), '##'))}\n`,
       );
       return exitCode;
     }
@@ -250,7 +251,7 @@ export async function main(
       });
       for (const line of view.skipped) stderrLogger.warn(line);
       if (values.html !== undefined) await writeFile(values.html, renderHistoryHtml(view.file, view.runs));
-      io.stdout(values.json ? `${JSON.stringify(view, null, 2)}\n` : renderHistory(view));
+      io.stdout(values.json ? `${JSON.stringify(view, null, 2)}\n` : markdownToTerminal(renderHistory(view)));
       return 0;
     }
     if (command !== 'aggregate' && !isGateCommand(command)) {

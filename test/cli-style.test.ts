@@ -45,7 +45,7 @@ describe('terminalReport', () => {
   it('is the plain terminal rendering without colour, and paints it with', () => {
     const plain = terminalReport(report, { quiet: false, colour: false });
     expect(plain).not.toContain(ESC);
-    expect(plain).toMatch(/^## ❌ repro-gate: not-equivalent\n/);
+    expect(plain).toMatch(/^❌ repro-gate: not-equivalent\n/);
     const painted = terminalReport(report, { quiet: false, colour: true });
     expect(painted.replaceAll(`${ESC}1;31m`, '').replaceAll(`${ESC}0m`, '')).toBe(plain);
     expect(painted.split(`${ESC}1;31mnot-equivalent`).length).toBe(4); // the headline, the metric row and its CI strip
@@ -74,10 +74,10 @@ describe('the built CLI', () => {
       return { ...rest, ...extra };
     };
     const piped = await runCli(['drift', ...exact], dir, env({}));
-    expect(piped.stdout).toMatch(/^## ✅ repro-gate: no-drift/);
+    expect(piped.stdout).toMatch(/^✅ repro-gate: no-drift/);
     expect(piped.stdout).not.toContain(ESC);
     const forced = await runCli(['drift', ...exact], dir, env({ FORCE_COLOR: '1' }));
-    expect(forced.stdout.startsWith(`## ✅ repro-gate: ${ESC}1;32mno-drift${ESC}0m\n`)).toBe(true);
+    expect(forced.stdout.startsWith(`✅ repro-gate: ${ESC}1;32mno-drift${ESC}0m\n`)).toBe(true);
     const json = await runCli(['drift', '--json', ...exact], dir, env({ FORCE_COLOR: '1' }));
     expect(JSON.parse(json.stdout).verdict).toBe('no-drift'); // never colour in JSON
   });

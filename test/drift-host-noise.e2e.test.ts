@@ -24,7 +24,7 @@ describe('drift on a different kernel', () => {
   it('is no drift (exit 0), the kernel line folded into one terminal line', async () => {
     const r = await runCli(['drift'], dir);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('## ✅ repro-gate: no-drift');
+    expect(r.stdout).toContain('✅ repro-gate: no-drift');
     expect(r.stdout).toMatch(/^\d+ host facts? changed, not counted: (.+, )?kernel(, .+)?$/m);
     expect(r.stdout).not.toMatch(/#### Environment/);
   });

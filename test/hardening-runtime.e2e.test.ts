@@ -162,9 +162,11 @@ describe('what the gate prints', () => {
     expect(md.stdout).toMatch(/^## ✅ repro-gate: reproducible/);
     expect(md.stdout).toContain('<code>loss</code>');
     expect(md.stdout).toMatch(/<sub>repro-gate .*<\/sub>\n$/);
+    // The terminal: aligned columns, no HTML and no Markdown syntax.
     const plain = await runCli(['check', '--config', 'good.yml'], dir);
-    expect(plain.stdout).toContain('`loss`');
+    expect(plain.stdout).toMatch(/^loss\s+/m);
     expect(plain.stdout).not.toContain('<code>');
+    expect(plain.stdout).not.toContain('`loss`');
   });
 });
 

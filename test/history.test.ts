@@ -158,8 +158,9 @@ describe('repro-gate history', () => {
     await check(req(dir, at(0.979)));
     const text = await runCli(['history'], dir);
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toContain('## Metrics history: .repro-gate/history.jsonl (2 runs)');
-    expect(text.stdout).toMatch(/^\| \S+ \| — \| check \| equivalent \| 0\.979 ± 4\.0e−4 \(3\) \| \[0\.97, ∞\] \|$/m);
+    expect(text.stdout).toContain('Metrics history: .repro-gate/history.jsonl (2 runs)');
+    // Aligned columns in the terminal.
+    expect(text.stdout).toMatch(/^\S+ {2}— {7}check {4}equivalent {2}0\.979 ± 4\.0e−4 \(3\) {2}\[0\.97, ∞\]$/m);
     const json = await runCli(['history', '--json', '--metric', 'accuracy'], dir);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({ file: '.repro-gate/history.jsonl', skipped: [], warnings: [] });

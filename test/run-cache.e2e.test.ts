@@ -42,7 +42,7 @@ describe('run cache', () => {
     expect(stderr).not.toMatch(/\[seed \d\]/);
     // The Markdown says it per seed too.
     const md = await runCli(['check'], dir);
-    expect(md.stdout).toMatch(/Run cache \(local, key `[0-9a-f]{12}`\): trained none; reused 0, 1, 2, 3, 4\./);
+    expect(md.stdout).toMatch(/Run cache \(local, key [0-9a-f]{12}\): trained none; reused 0, 1, 2, 3, 4\./);
   });
 
   it('still reuses after a README-only change, and retrains after a code or data change', async () => {

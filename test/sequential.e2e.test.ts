@@ -29,7 +29,7 @@ describe('sequential seeds', () => {
     );
     const md = await runCli(['check'], dir);
     expect(md.stdout).toMatch(/Sequential seeds: Stopped at look \d of 4/);
-    expect(md.stdout).toMatch(/\| Metric \| Baseline \(n=10\) \| This run \(n=\d\) \| Difference \| 97\.\d+% CI \|/);
+    expect(md.stdout).toMatch(/^Metric +Baseline \(n=10\) +This run \(n=\d\) +Difference +97\.\d+% CI +/m);
   });
 
   it('stops at the first look when the training clearly changed', async () => {

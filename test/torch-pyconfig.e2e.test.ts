@@ -142,9 +142,9 @@ describe('examples/torch-pyconfig: a training gated as it is', () => {
               .map((m: { key: string }) => m.key);
             expect(keys).toContain('model.lm_head.weight');
             expect(keys).not.toContain('config.out_dir');
-            const md = await runCli(['check'], dir);
-            expect(md.stdout).toMatch(
-              /\| 0 \| artifact \| `ckpt\.pt` › `model\.lm_head\.weight` \| `float32\[45,32\] [0-9a-f]{12}` \| `float32\[45,32\] [0-9a-f]{12}` \|/,
+            const terminal = await runCli(['check'], dir);
+            expect(terminal.stdout).toMatch(
+              /^0 +artifact +ckpt\.pt › model\.lm_head\.weight +float32\[45,32\] [0-9a-f]{12} +float32\[45,32\] [0-9a-f]{12}/m,
             );
           } finally {
             git(dir, 'revert', '--no-edit', 'HEAD');

@@ -1,6 +1,9 @@
 /**
  * What the workflow run is about, from the runner's environment and event payload.
  * Pure functions over plain values; `readEvent` is the only one that touches the file system.
+ * Not `@actions/github`'s `context`: that is read once, when the module loads, from process.env,
+ * and types the payload as trusted; here every function takes its environment (tests run many
+ * events in one process) and checks the payload's shape, since a fork controls parts of it.
  */
 import { readFileSync } from 'node:fs';
 
