@@ -19,9 +19,7 @@ beforeAll(async () => {
   const recorded = await runCli(['record'], dir);
   expect(recorded.code, recorded.stderr).toBe(0);
   // record shows each metric's spread, to choose margins from.
-  expect(recorded.stdout).toMatch(
-    /\| Metric \| Recorded \(n=5\) \|\n\|---\|---\|\n\| `accuracy` \| 0\.98\d* ± 0\.00\d+ \|/,
-  );
+  expect(recorded.stdout).toMatch(/^Metric +Recorded \(n=5\)\n─+ +─+\naccuracy +0\.98\d* ± 0\.00\d+$/m);
   const recordedExact = await runCli(['record', ...EXACT], dir);
   expect(recordedExact.code, recordedExact.stderr).toBe(0);
   git(dir, 'add', '-A');
@@ -33,8 +31,8 @@ describe('an untouched project', () => {
     // --no-cache: record saved every seed, and this test wants to see them train.
     const r = await runCli(['check', '--no-cache'], dir);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^## ✅ repro-gate: equivalent/);
-    expect(r.stdout).toMatch(/\| `accuracy` \| .* \| ✅ equivalent \|/);
+    expect(r.stdout).toMatch(/^✅ repro-gate: equivalent/);
+    expect(r.stdout).toMatch(/^accuracy +.* +✅ equivalent$/m);
     expect(r.stdout).toContain('No data, config or environment drift since the baseline.');
     expect(r.stderr).toMatch(/\[seed 4\] .*test accuracy=/);
   });
@@ -110,13 +108,13 @@ describe('a changed project', () => {
         expect(report.causeEvidence).toMatch(/^params\.json: learning_rate 0\.05 → 0\.005, and/);
 
         const md = await runCli(['check'], dir);
-        expect(md.stdout).toMatch(/\*\*Most likely cause: config\*\*/);
-        expect(md.stdout).toMatch(/\| `params\.json` \| `learning_rate` \| `0\.05` \| `0\.005` \|/);
+        expect(md.stdout).toMatch(/^Most likely cause: config — /m);
+        expect(md.stdout).toMatch(/^params\.json +learning_rate +0\.05 +0\.005$/m);
         // The next step, above the drift tables; each metric's CI drawn against its band.
         expect(md.stdout).toContain(
-          '**Next step**\n- Look first at `learning_rate` in `params.json`: `0.05` → `0.005`.\n- If the change is intended, accept it: run `repro-gate record` and commit `.repro-gate/baseline.json`.',
+          'Next step\n- Look first at learning_rate in params.json: 0.05 → 0.005.\n- If the change is intended, accept it: run repro-gate record and commit .repro-gate/baseline.json.',
         );
-        expect(md.stdout).toMatch(/\n```\nloss +[·─│[■\]◆]{21} {2}❌ not-equivalent\n/);
+        expect(md.stdout).toMatch(/\nloss +[·─│[■\]◆]{21} {2}❌ not-equivalent\n/);
         // Not a TTY: progress as plain lines on stderr.
         expect(md.stderr).toMatch(/^seed 5\/5 · \d+(m\d\d)?s elapsed · ~\d+[sm] left$/m);
         expect(md.stderr).toMatch(/^5\/5 seeds done · /m);
