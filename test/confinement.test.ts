@@ -9,6 +9,7 @@ import { readMetrics } from '../src/train/metrics.js';
 import { GateError } from '../src/util/errors.js';
 import { readConfinedFile } from '../src/util/files.js';
 import { insideFolder, isWithin } from '../src/util/paths.js';
+import { configErrorOf } from './helpers/config-error.js';
 
 const CONFIG = `version: 1
 train:
@@ -19,15 +20,7 @@ metrics:
   accuracy: {margin: 0.01}
 `;
 
-function errorOf(text: string): GateError {
-  try {
-    parseConfig(text, '/p/repro-gate.yml');
-  } catch (err) {
-    expect(err).toBeInstanceOf(GateError);
-    return err as GateError;
-  }
-  throw new Error('expected a GateError');
-}
+const errorOf = configErrorOf;
 
 describe('insideFolder (pure, lexical)', () => {
   it('gives the POSIX path inside a known root, or undefined outside it', () => {

@@ -14,19 +14,12 @@ import { describeQueryChange } from '../src/drift/lineage.js';
 import { fingerprintData } from '../src/fingerprint/data.js';
 import { fingerprintLineage } from '../src/fingerprint/lineage.js';
 import { GateError } from '../src/util/errors.js';
+import { configErrorOf } from './helpers/config-error.js';
 import { dataOnlyConfig, git, parseJson, runCli } from './helpers/project.js';
 
 const base = dataOnlyConfig;
 
-function configError(text: string): GateError {
-  try {
-    parseConfig(text, '/p/repro-gate.yml');
-  } catch (err) {
-    expect(err).toBeInstanceOf(GateError);
-    return err as GateError;
-  }
-  throw new Error('expected a GateError');
-}
+const configError = configErrorOf;
 
 let tmp: string;
 beforeAll(async () => {

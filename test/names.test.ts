@@ -14,7 +14,7 @@ import { check, drift, type GateRequest, record } from '../src/gate/index.js';
 import { type Baseline, metricValues } from '../src/schema/baseline.js';
 import { ownRecord } from '../src/schema/own-record.js';
 import { extractMetrics } from '../src/train/metrics.js';
-import { GateError } from '../src/util/errors.js';
+import { configErrorOf } from './helpers/config-error.js';
 import { captureLogger } from './helpers/logger.js';
 import { ScriptedRuntime, type Training } from './helpers/scripted-runtime.js';
 
@@ -101,15 +101,7 @@ describe('metrics files', () => {
 
 describe('repro-gate.yml', () => {
   const CONFIG = 'version: 1\ntrain:\n  command: [train]\nseeds: 3\nmetrics:\n  accuracy: {margin: 0.01}\n';
-  function errorOf(text: string): GateError {
-    try {
-      parseConfig(text, '/p/repro-gate.yml');
-    } catch (err) {
-      expect(err).toBeInstanceOf(GateError);
-      return err as GateError;
-    }
-    throw new Error('expected a GateError');
-  }
+  const errorOf = configErrorOf;
 
   it('refuses a key named __proto__ anywhere, with its place and how to fix it', () => {
     const metric = errorOf(CONFIG.replace('  accuracy:', '  __proto__: {margin: 0.1}\n  accuracy:'));
