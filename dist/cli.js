@@ -40755,8 +40755,12 @@ async function judge(s, req, inputs, found, rerun) {
   const notesBefore = s.notes.length;
   const drift2 = await driftSince(s, baseline, fingerprints, candidate);
   drift2.config.push(...diffResolvedConfigs(baseline.runs, candidate));
-  const earlier = found.notes.filter((n) => !s.notes.slice(notesBefore).some((x) => x.message === n.message));
-  const warnings = [...baseProblem ? [baseProblem] : [], ...own2.warnings, ...earlier, ...s.notes.slice(notesBefore)];
+  const warnings = [
+    ...baseProblem ? [baseProblem] : [],
+    ...own2.warnings,
+    ...found.notes,
+    ...s.notes.slice(notesBefore)
+  ];
   let judged2 = own2;
   let baselineChange;
   if (base2?.changed.length) {

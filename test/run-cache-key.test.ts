@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import picomatch from 'picomatch';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runKey, runKeyParts, seedKey } from '../src/cache/key.js';
 import { LocalRunCache } from '../src/cache/local.js';
@@ -10,7 +11,6 @@ import { parseConfig } from '../src/config/load.js';
 import { codeTree } from '../src/fingerprint/git.js';
 import { planSlots, slotThreads } from '../src/runtime/slots.js';
 import type { Fingerprints } from '../src/schema/baseline.js';
-import { DEFAULT_CACHE_IGNORE } from '../src/schema/config.js';
 import { canonicalJson } from '../src/util/canonical-json.js';
 import { GateError } from '../src/util/errors.js';
 
@@ -103,8 +103,10 @@ describe('code tree', () => {
     expect(await codeTree(dir, () => false)).toBeNull();
   });
 
-  it('ignores Markdown and docs/ by default', () => {
-    expect(DEFAULT_CACHE_IGNORE).toEqual(['**/*.md', 'docs/**']);
+  it('ignores Markdown and docs/ by default, and nothing that trains', () => {
+    const ignored = picomatch(parseConfig(YAML, '/p/repro-gate.yml').cache.ignore, { dot: true });
+    expect(['README.md', 'notes/a/b.md', 'docs/index.html'].every((f) => ignored(f))).toBe(true);
+    expect(['train.py', 'params.json', 'src/docs.py'].some((f) => ignored(f))).toBe(false);
   });
 });
 

@@ -127,8 +127,13 @@ export async function judge(
   const drift = await driftSince(s, baseline, fingerprints, candidate);
   // What the training really used (config: {resolved: …}) is known only now.
   drift.config.push(...diffResolvedConfigs(baseline.runs, candidate));
-  const earlier = found.notes.filter((n) => !s.notes.slice(notesBefore).some((x) => x.message === n.message));
-  const warnings = [...(baseProblem ? [baseProblem] : []), ...own.warnings, ...earlier, ...s.notes.slice(notesBefore)];
+  // driftSince adds its own notes (imports-unknown) after `found.notes` was taken.
+  const warnings = [
+    ...(baseProblem ? [baseProblem] : []),
+    ...own.warnings,
+    ...found.notes,
+    ...s.notes.slice(notesBefore),
+  ];
 
   // Judged by the base commit when this change alters what it is judged against, unless accepted.
   let judged: Pick<BaseComparison, 'verdict' | 'metrics' | 'mismatches'> = own;

@@ -216,7 +216,7 @@ const dataEntrySchema = z.union([
 ]);
 
 /** Files that document rather than train: a README-only change reuses every cached seed. */
-export const DEFAULT_CACHE_IGNORE = ['**/*.md', 'docs/**'] as const;
+const DEFAULT_CACHE_IGNORE = ['**/*.md', 'docs/**'] as const;
 
 /**
  * How many processes train together: per node, how many nodes, and the collective backend the
