@@ -16,19 +16,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 
+import { dataOnlyConfig } from '../test/helpers/project.js';
+
 const run = promisify(execFile);
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
 const PER_FOLDER = 1000; // files per leaf folder, ten leaves per top folder: data/g0/s0/…
-const CONFIG = `version: 1
-train:
-  command: [python3, -c, "import json, sys; json.dump({'acc': 1.0}, open(sys.argv[1] + '/metrics.json', 'w'))", "{out}"]
-seeds: 1
-mode: exact
-metrics:
-  acc: {}
-data: [data/]
-`;
+const CONFIG = dataOnlyConfig();
 
 interface Measure {
   seconds: number;

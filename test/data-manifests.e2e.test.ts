@@ -9,17 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { git, parseJson, runCli } from './helpers/project.js';
+import { dataOnlyConfig, git, parseJson, runCli } from './helpers/project.js';
 
-const CONFIG = `version: 1
-train:
-  command: [python3, -c, "import json, sys; json.dump({'acc': 1.0}, open(sys.argv[1] + '/metrics.json', 'w'))", "{out}"]
-seeds: 1
-mode: exact
-metrics:
-  acc: {}
-data: [data/, small/]
-`;
+const CONFIG = dataOnlyConfig('[data/, small/]');
 
 let dir: string;
 let root: string;
