@@ -333,13 +333,13 @@ var require_directives = __commonJS({
               onError(0, "%YAML directive should contain exactly one part");
               return false;
             }
-            const [version3] = parts;
-            if (version3 === "1.1" || version3 === "1.2") {
-              this.yaml.version = version3;
+            const [version2] = parts;
+            if (version2 === "1.1" || version2 === "1.2") {
+              this.yaml.version = version2;
               return true;
             } else {
-              const isValid = /^\d+\.\d+$/.test(version3);
-              onError(6, `Unsupported YAML version ${version3}`, isValid);
+              const isValid = /^\d+\.\d+$/.test(version2);
+              onError(6, `Unsupported YAML version ${version2}`, isValid);
               return false;
             }
           }
@@ -3441,14 +3441,14 @@ var require_Document = __commonJS({
           version: "1.2"
         }, options);
         this.options = opt;
-        let { version: version3 } = opt;
+        let { version: version2 } = opt;
         if (options?._directives) {
           this.directives = options._directives.atDocument();
           if (this.directives.yaml.explicit)
-            version3 = this.directives.yaml.version;
+            version2 = this.directives.yaml.version;
         } else
-          this.directives = new directives.Directives({ version: version3 });
-        this.setSchema(version3, options);
+          this.directives = new directives.Directives({ version: version2 });
+        this.setSchema(version2, options);
         this.contents = value3 === void 0 ? null : this.createNode(value3, _replacer, options);
       }
       /**
@@ -3628,11 +3628,11 @@ var require_Document = __commonJS({
        *
        * Overrides all previously set schema options.
        */
-      setSchema(version3, options = {}) {
-        if (typeof version3 === "number")
-          version3 = String(version3);
+      setSchema(version2, options = {}) {
+        if (typeof version2 === "number")
+          version2 = String(version2);
         let opt;
-        switch (version3) {
+        switch (version2) {
           case "1.1":
             if (this.directives)
               this.directives.yaml.version = "1.1";
@@ -3643,9 +3643,9 @@ var require_Document = __commonJS({
           case "1.2":
           case "next":
             if (this.directives)
-              this.directives.yaml.version = version3;
+              this.directives.yaml.version = version2;
             else
-              this.directives = new directives.Directives({ version: version3 });
+              this.directives = new directives.Directives({ version: version2 });
             opt = { resolveKnownTags: true, schema: "core" };
             break;
           case null:
@@ -3654,7 +3654,7 @@ var require_Document = __commonJS({
             opt = null;
             break;
           default: {
-            const sv = JSON.stringify(version3);
+            const sv = JSON.stringify(version2);
             throw new Error(`Expected '1.1', '1.2' or null as first argument, but found: ${sv}`);
           }
         }
@@ -11706,10 +11706,10 @@ function nanoidOfLength(length) {
 var duration = /^P(?:(\d+W)|(?!.*W)(?=\d|T\d)(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+([.,]\d+)?S)?)?)$/;
 var extendedDuration = /^[-+]?P(?!$)(?:(?:[-+]?\d+Y)|(?:[-+]?\d+[.,]\d+Y$))?(?:(?:[-+]?\d+M)|(?:[-+]?\d+[.,]\d+M$))?(?:(?:[-+]?\d+W)|(?:[-+]?\d+[.,]\d+W$))?(?:(?:[-+]?\d+D)|(?:[-+]?\d+[.,]\d+D$))?(?:T(?=[\d+-])(?:(?:[-+]?\d+H)|(?:[-+]?\d+[.,]\d+H$))?(?:(?:[-+]?\d+M)|(?:[-+]?\d+[.,]\d+M$))?(?:[-+]?\d+(?:[.,]\d+)?S)?)??$/;
 var guid = /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
-var uuid = (version3) => {
-  if (!version3)
+var uuid = (version2) => {
+  if (!version2)
     return /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}|00000000-0000-0000-0000-000000000000|ffffffff-ffff-ffff-ffff-ffffffffffff)$/;
-  return new RegExp(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-${version3}[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12})$`);
+  return new RegExp(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-${version2}[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12})$`);
 };
 var uuid4 = /* @__PURE__ */ uuid(4);
 var uuid6 = /* @__PURE__ */ uuid(6);
@@ -29198,10 +29198,10 @@ function fromJSONSchema(schema, params) {
   } catch {
     throw new Error("fromJSONSchema input is not valid JSON (possibly cyclic); use $defs/$ref for recursive schemas");
   }
-  const version3 = detectVersion(normalized, params?.defaultTarget);
+  const version2 = detectVersion(normalized, params?.defaultTarget);
   const defs = normalized.$defs || normalized.definitions || {};
   const ctx = {
-    version: version3,
+    version: version2,
     defs,
     refs: /* @__PURE__ */ new Map(),
     processing: /* @__PURE__ */ new Set(),
@@ -31060,10 +31060,10 @@ function parseBaseline(text, file2, configFile = "repro-gate.yml") {
       RECORD_HINT
     );
   }
-  const version3 = raw?.schemaVersion;
-  if (typeof version3 === "number" && version3 > BASELINE_SCHEMA_VERSION) {
+  const version2 = raw?.schemaVersion;
+  if (typeof version2 === "number" && version2 > BASELINE_SCHEMA_VERSION) {
     throw new GateError(
-      `The baseline ${file2} has schemaVersion ${version3}, newer than this repro-gate understands (${BASELINE_SCHEMA_VERSION}).`,
+      `The baseline ${file2} has schemaVersion ${version2}, newer than this repro-gate understands (${BASELINE_SCHEMA_VERSION}).`,
       "Upgrade repro-gate to the version that recorded it."
     );
   }
@@ -33607,7 +33607,7 @@ async function diffCheckpoints(python, a, b) {
 }
 
 // src/train/run-seed.ts
-import { mkdir as mkdir4, rm as rm4, stat as stat2 } from "node:fs/promises";
+import { mkdir as mkdir4, rm as rm4, stat as stat3 } from "node:fs/promises";
 import path15 from "node:path";
 
 // src/fingerprint/config.ts
@@ -34787,52 +34787,75 @@ async function fingerprintConfigFiles(files, root, opts = {}) {
 }
 
 // src/fingerprint/data.ts
-import { lstat as lstat3, readdir, realpath as realpath4, stat } from "node:fs/promises";
+import { realpath as realpath5, stat as stat2 } from "node:fs/promises";
 import path11 from "node:path";
 
 // src/schema/stat-cache.ts
-var HEADER2 = "repro-gate stat cache 2\n";
-var SHA = /[0-9a-f]{64} /y;
-var badLine = (k) => `line ${k + 2} is not "<sha256> <size> <mtimeMs> <inode> <ctimeMs>\\t<absolute path>"`;
-function parseStatCache(text) {
-  if (!text.startsWith(HEADER2)) return "does not start with the expected header line";
-  let lines = 0;
-  for (let at2 = text.indexOf("\n", HEADER2.length); at2 !== -1; at2 = text.indexOf("\n", at2 + 1)) lines++;
-  const paths = new Array(lines);
-  const stats = new Float64Array(4 * lines);
-  const lineStart = new Int32Array(lines);
-  let at = HEADER2.length;
-  for (let k = 0; k < lines; k++) {
-    const end = text.indexOf("\n", at);
-    SHA.lastIndex = at;
-    if (!SHA.test(text)) return badLine(k);
-    lineStart[k] = at;
-    let from = at + 65;
-    for (let f = 0; f < 4; f++) {
-      const to = text.indexOf(f < 3 ? " " : "	", from);
-      const value3 = to > from && to < end ? Number(text.slice(from, to)) : Number.NaN;
-      if (!(value3 >= 0)) return badLine(k);
-      stats[4 * k + f] = value3;
-      from = to + 1;
-    }
-    const abs = text.slice(from, end);
-    if (abs[0] !== "/" || abs.includes("	")) return badLine(k);
-    paths[k] = abs;
-    at = end + 1;
+import os2 from "node:os";
+var FORMAT = "repro-gate stat cache 3\n";
+var Header = external_exports.object({
+  entries: external_exports.number().int().nonnegative(),
+  pathBytes: external_exports.number().int().nonnegative(),
+  endian: external_exports.enum(["LE", "BE"])
+}).strict();
+var Blocks = external_exports.object({
+  entries: external_exports.number().int().nonnegative(),
+  sha256: external_exports.string().regex(/^[0-9a-f]*$/, "the digests are not hex"),
+  // Every path starts with "/" and ends with NUL: the block starts with "/" and every NUL but the last is followed by one.
+  paths: external_exports.string().refine((s) => s === "" || s.startsWith("/") && s.endsWith("\0") && !/\0(?!\/|$)/.test(s), {
+    message: "a path is not absolute"
+  }),
+  stats: external_exports.instanceof(Float64Array).refine((a) => a.every((v) => v >= 0), { message: "a stat is not a non-negative number" })
+}).refine((b) => b.sha256.length === 64 * b.entries, { message: "the digests do not match the entry count" }).refine((b) => b.stats.length === 4 * b.entries, { message: "the stats do not match the entry count" });
+var firstIssue = (e) => e.issues[0]?.message ?? "invalid";
+function parseStatCache(bytes2) {
+  if (bytes2.toString("latin1", 0, FORMAT.length) !== FORMAT) return "does not start with the expected format line";
+  const headerEnd = bytes2.indexOf(10, FORMAT.length);
+  if (headerEnd < 0) return "has no header line";
+  let json2;
+  try {
+    json2 = JSON.parse(bytes2.toString("utf8", FORMAT.length, headerEnd));
+  } catch {
+    return "has a header that is not JSON";
   }
-  if (at !== text.length) return `line ${lines + 2} does not end with a newline`;
-  return { paths, stats, text, lineStart };
+  const header = Header.safeParse(json2);
+  if (!header.success) return `has a header that is not valid (${firstIssue(header.error)})`;
+  const { entries: entries2, pathBytes, endian } = header.data;
+  if (endian !== (os2.endianness() === "LE" ? "LE" : "BE")) return `was written on a machine of the other byte order`;
+  const shaAt = headerEnd + 1;
+  const pathsAt = shaAt + 64 * entries2;
+  const statsAt = Math.ceil((pathsAt + pathBytes) / 8) * 8;
+  const end = statsAt + 32 * entries2;
+  if (bytes2.length !== end) return `is ${bytes2.length} bytes where its header says ${end}`;
+  const stats = new Float64Array(entries2 * 4);
+  new Uint8Array(stats.buffer).set(bytes2.subarray(statsAt, end));
+  const blocks = Blocks.safeParse({
+    entries: entries2,
+    sha256: bytes2.toString("latin1", shaAt, pathsAt),
+    paths: bytes2.toString("utf8", pathsAt, pathsAt + pathBytes),
+    stats
+  });
+  if (!blocks.success) return `has entries that are not valid (${firstIssue(blocks.error)})`;
+  const paths = entries2 ? blocks.data.paths.split("\0") : [""];
+  paths.pop();
+  if (paths.length !== entries2) return `holds ${paths.length} paths where its header says ${entries2}`;
+  return { paths, stats, sha256: blocks.data.sha256 };
 }
 function entrySha256(entries2, k) {
-  const at = entries2.lineStart[k];
-  return entries2.text.slice(at, at + 64);
+  return entries2.sha256.slice(64 * k, 64 * k + 64);
 }
-function statCacheLine(abs, stat7, sha2564) {
-  return `${sha2564} ${stat7}	${abs}
-`;
-}
-function statCacheText(lines) {
-  return HEADER2 + lines.join("");
+function statCacheBytes(entries2) {
+  const n = entries2.paths.length;
+  const paths = Buffer.from(n ? `${entries2.paths.join("\0")}\0` : "", "utf8");
+  const header = JSON.stringify({ entries: n, pathBytes: paths.length, endian: os2.endianness() });
+  const head = Buffer.from(`${FORMAT}${header}
+${entries2.sha256}`, "latin1");
+  const statsAt = Math.ceil((head.length + paths.length) / 8) * 8;
+  const out = Buffer.alloc(statsAt + 32 * n);
+  head.copy(out, 0);
+  paths.copy(out, head.length);
+  Buffer.from(entries2.stats.buffer, entries2.stats.byteOffset, 32 * n).copy(out, statsAt);
+  return out;
 }
 
 // src/util/log-lines.ts
@@ -35002,10 +35025,11 @@ async function uncommittedFiles(root) {
 }
 
 // src/fingerprint/hash-pool.ts
-import os2 from "node:os";
+import os3 from "node:os";
 import { Worker } from "node:worker_threads";
 
 // src/fingerprint/hash-worker.ts
+var WALK_FOLDER_MAX = 4096;
 var LFS_POINTER_MAX = 1024;
 var LFS_VERSION_LINE = "version https://git-lfs.github.com/spec/v1\n";
 var HASH_WORKER_SOURCE = String.raw`
@@ -35016,6 +35040,7 @@ const { createHash } = require('node:crypto');
 const CHUNK = 1 << 20;
 const LFS_MAX = ${LFS_POINTER_MAX};
 const LFS_HEAD = ${JSON.stringify(LFS_VERSION_LINE)};
+const FOLDER_MAX = ${WALK_FOLDER_MAX};
 const FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK; // a file swapped for a FIFO cannot block the open
 const buf = Buffer.allocUnsafe(CHUNK);
 
@@ -35023,7 +35048,98 @@ const { shared, worker } = workerData;
 const state = new Int32Array(shared);
 let deadline, paths, starts;
 const sameVersion = (a, b) => a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
-const tuple = (st) => st.size + ' ' + st.mtimeMs + ' ' + st.ino + ' ' + st.ctimeMs;
+const tryStat = (p) => { try { return fs.statSync(p, { throwIfNoEntry: false }); } catch {} };
+const tryLstat = (p) => { try { return fs.lstatSync(p, { throwIfNoEntry: false }); } catch {} };
+
+// The stats of one answer, grown by doubling: no JS array of boxed numbers per file.
+let nums = new Float64Array(4096);
+let used = 0;
+function pushStat(st) {
+  if (used + 4 > nums.length) {
+    const grown = new Float64Array(nums.length * 2);
+    grown.set(nums);
+    nums = grown;
+  }
+  const ok = st && st.isFile(); // else NaN: not a regular file any more (hashing says why)
+  nums[used] = ok ? st.size : NaN;
+  nums[used + 1] = ok ? st.mtimeMs : NaN;
+  nums[used + 2] = ok ? st.ino : NaN;
+  nums[used + 3] = ok ? st.ctimeMs : NaN;
+  used += 4;
+}
+function answer(tokens) {
+  tokens.push('');
+  const stats = nums.slice(0, used);
+  used = 0;
+  parentPort.postMessage({ text: tokens.join('\0'), stats }, [stats.buffer]);
+}
+
+// Byte order of UTF-8, as util/bytes.ts sortBytesBy: UTF-16 order agrees below U+D800.
+const BEYOND_BMP_ORDER = /[\uD800-\uFFFF]/;
+function sortByKey(xs, key) {
+  if (xs.some((x) => BEYOND_BMP_ORDER.test(key(x)))) {
+    const bytes = new Map(xs.map((x) => [x, Buffer.from(key(x))]));
+    return xs.sort((a, b) => Buffer.compare(bytes.get(a), bytes.get(b)));
+  }
+  return xs.sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+}
+const nameOf = (x) => x;
+const keyOf = (k) => (k.kind === 'd' || k.kind === 'D' ? k.name + '/' : k.name);
+
+/** One lstat tells the kind (no Dirent objects); a symlink is followed, since its target is what training reads. */
+function kidOf(base, name) {
+  const p = base + name;
+  let st = tryLstat(p);
+  let kind;
+  if (!st) kind = 'f'; // gone since listed: left unstatted, and hashing says what happened
+  else if (st.isSymbolicLink()) {
+    st = tryStat(p);
+    kind = !st ? 'b' : st.isFile() ? 'F' : st.isDirectory() ? 'D' : 's';
+  } else kind = st.isFile() ? 'f' : st.isDirectory() ? 'd' : 's';
+  return { name, kind, st };
+}
+function emit(kid, tokens) {
+  tokens.push(kid.kind + kid.name);
+  if (kid.kind === 'f' || kid.kind === 'F') pushStat(kid.st);
+  else if (kid.kind === 'd' || kid.kind === 'D') tokens.push(kid.st.dev + ':' + kid.st.ino);
+}
+
+/** Lists one folder into tokens (see WalkAnswer). */
+function listFolder(abs, tokens) {
+  let names;
+  try {
+    names = fs.readdirSync(abs);
+  } catch (err) {
+    tokens.push('!' + String((err && err.code) || err).replace(/\0/g, ' '));
+    return;
+  }
+  if (names.length > FOLDER_MAX) {
+    tokens.push('%' + names.length);
+    for (const name of sortByKey(names, nameOf)) tokens.push(name);
+    return;
+  }
+  const base = abs.endsWith('/') ? abs : abs + '/';
+  const kids = sortByKey(names.map((name) => kidOf(base, name)), keyOf);
+  tokens.push('#' + kids.length);
+  for (const kid of kids) emit(kid, tokens);
+}
+
+function walk(folders) {
+  const tokens = [];
+  for (const abs of folders.split('\0')) if (abs !== '') listFolder(abs, tokens);
+  answer(tokens);
+}
+
+function classify(folder, names) {
+  const tokens = [];
+  const base = folder.endsWith('/') ? folder : folder + '/';
+  for (const name of names.split('\0')) if (name !== '') emit(kidOf(base, name), tokens);
+  answer(tokens);
+}
 
 function hashOnce(abs) {
   const fd = fs.openSync(abs, FLAGS);
@@ -35048,19 +35164,16 @@ function hashOnce(abs) {
     // Written to or replaced while read? One stat of the path tells both.
     const after = fs.statSync(abs, { throwIfNoEntry: false });
     if (!after || !sameVersion(after, before) || size !== before.size) return undefined;
-    return { sha256: hash.digest('hex'), size, stat: tuple(before), pointer };
+    return { sha256: hash.digest('hex'), size, pointer };
   } finally {
     fs.closeSync(fd);
   }
 }
 
-const lines = [];
-const pointers = [];
-
 const pathAt = (i) => paths.slice(starts[i], starts[i + 1] - 1);
 
-/** Hashes item i; false when the gate must stop on it. */
-function hashItem(i) {
+/** Hashes item i into lines/pointers; false when the gate must stop on it. */
+function hashItem(i, lines, pointers) {
   const abs = pathAt(i);
   for (let attempt = 0; attempt < 2; attempt++) {
     const r = hashOnce(abs);
@@ -35069,7 +35182,7 @@ function hashItem(i) {
       return false;
     }
     if (r) {
-      lines.push(i + '\t' + r.sha256 + '\t' + r.size + '\t' + r.stat);
+      lines.push(i + '\t' + r.sha256 + '\t' + r.size);
       if (r.pointer !== undefined) pointers.push([i, r.pointer]);
       return true;
     }
@@ -35078,63 +35191,45 @@ function hashItem(i) {
   return false;
 }
 
-/** Calls fn(x) for each x of xs taken from the shared counter, until done or stopped. */
-function share(xs, fn) {
+function hashAll() {
+  const lines = [];
+  const pointers = [];
+  const n = starts.length - 1;
   for (;;) {
     if (Atomics.load(state, 1) !== 0) break;
-    const at = Atomics.add(state, 0, 1);
-    if (at >= xs) break;
-    Atomics.store(state, 2 + worker, at);
-    fn(at);
-  }
-  Atomics.store(state, 2 + worker, -1);
-}
-
-function statAll(stats) {
-  share(starts.length - 1, (i) => {
-    let st;
-    try {
-      st = fs.statSync(pathAt(i), { throwIfNoEntry: false });
-    } catch {} // unreadable: left NaN, so it is hashed, and the read says why
-    if (!st || !st.isFile()) return;
-    stats[4 * i] = st.size;
-    stats[4 * i + 1] = st.mtimeMs;
-    stats[4 * i + 2] = st.ino;
-    stats[4 * i + 3] = st.ctimeMs;
-  });
-  parentPort.postMessage({ statted: true });
-}
-
-function hashAll(todo) {
-  share(todo.length, (at) => {
-    const i = todo[at];
+    const i = Atomics.add(state, 0, 1);
+    if (i >= n) break;
     Atomics.store(state, 2 + worker, i);
     let ok;
     try {
-      ok = hashItem(i);
+      ok = hashItem(i, lines, pointers);
     } catch (err) {
       lines.push(i + '\t!error\t' + String((err && err.code) || err).replace(/[\t\n]/g, ' '));
       ok = false;
     }
     if (!ok) Atomics.store(state, 1, 1); // stop everyone: the gate fails on this file
-  });
+  }
+  Atomics.store(state, 2 + worker, -1);
   parentPort.postMessage({ lines: lines.join('\n'), pointers });
 }
 
 parentPort.on('message', (m) => {
-  if (m.paths !== undefined) {
+  if (m.walk !== undefined) walk(m.walk);
+  else if (m.classify !== undefined) classify(m.folder, m.classify);
+  else {
     deadline = m.deadline;
-    paths = m.paths;
+    paths = m.hash;
     starts = new Int32Array(m.starts);
-  } else if (m.stats) statAll(new Float64Array(m.stats));
-  else hashAll(new Int32Array(m.todo));
+    hashAll();
+  }
 });
 `;
 
 // src/fingerprint/hash-pool.ts
-function poolSize(files, max = os2.availableParallelism()) {
+function poolSize(files, max = os3.availableParallelism()) {
   return Math.max(1, Math.min(max, files));
 }
+var joined = (paths) => `${paths.join("\0")}\0`;
 function startPool(maxThreads) {
   const threads = poolSize(Number.POSITIVE_INFINITY, maxThreads);
   const shared = new SharedArrayBuffer(4 * (2 + threads));
@@ -35155,69 +35250,55 @@ function startPool(maxThreads) {
       waiting[worker] = void 0;
     });
     w.on("error", fail);
-    w.on("exit", (code) => fail(new Error(`hashing thread ${worker} exited (code ${code}) without results`)));
+    w.on("exit", (code) => fail(new Error(`data thread ${worker} exited (code ${code}) without an answer`)));
     return w;
   });
-  const close = () => {
-    for (const w of workers) void w.terminate();
+  const ask = (worker, message) => {
+    const answer = new Promise((resolve, reject) => {
+      if (failed[worker] !== void 0) reject(failed[worker]);
+      else waiting[worker] = { resolve, reject };
+    });
+    workers[worker]?.postMessage(message);
+    return answer;
   };
-  const all = (message) => Promise.all(
-    workers.map((w, worker) => {
-      const answer = new Promise((resolve, reject) => {
-        if (failed[worker] !== void 0) reject(failed[worker]);
-        else waiting[worker] = { resolve, reject };
-      });
-      w.postMessage(message);
-      return answer;
-    })
-  );
-  const run = (paths, deadline) => {
-    const starts = new Int32Array(new SharedArrayBuffer(4 * (paths.length + 1)));
-    let at = 0;
-    for (let i = 0; i < paths.length; i++) {
-      starts[i] = at;
-      at += paths[i].length + 1;
-    }
-    starts[paths.length] = at;
-    const job = { paths: `${paths.join("\0")}\0`, starts: starts.buffer, deadline };
-    for (const w of workers) w.postMessage(job);
-    return {
-      stat: async () => {
-        const stats = new Float64Array(new SharedArrayBuffer(8 * 4 * paths.length)).fill(Number.NaN);
-        const phase = { stats: stats.buffer };
-        await all(phase);
-        Atomics.store(state, 0, 0);
-        return stats;
-      },
-      hash: async (todo) => {
-        const list = new Int32Array(new SharedArrayBuffer(4 * todo.length));
-        list.set(todo);
-        const phase = { todo: list.buffer };
-        const answers = await all(phase);
-        close();
-        return collate(answers, paths.length);
-      },
-      busy: () => Array.from(state.subarray(2)).filter((i) => i >= 0),
-      stop: async () => {
-        Atomics.store(state, 1, 1);
-        await Promise.all(workers.map((w) => w.terminate()));
+  return {
+    threads,
+    walk: (worker, folders) => ask(worker, { walk: joined(folders) }),
+    classify: (worker, folder, names) => ask(worker, { folder, classify: joined(names) }),
+    hash: async (paths, deadline) => {
+      const starts = new Int32Array(new SharedArrayBuffer(4 * (paths.length + 1)));
+      let at = 0;
+      for (let i = 0; i < paths.length; i++) {
+        starts[i] = at;
+        at += paths[i].length + 1;
       }
-    };
+      starts[paths.length] = at;
+      Atomics.store(state, 0, 0);
+      const request = { hash: joined(paths), starts: starts.buffer, deadline };
+      const answers = await Promise.all(workers.map((_, worker) => ask(worker, request)));
+      return collate(answers, paths.length);
+    },
+    busy: () => Array.from(state.subarray(2)).filter((i) => i >= 0),
+    stop: async () => {
+      Atomics.store(state, 1, 1);
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+    close: () => {
+      for (const w of workers) void w.terminate();
+    }
   };
-  return { run, close };
 }
 function collate(answers, n) {
   const out = {
     sha256: new Array(n),
     size: new Array(n),
-    stat: new Array(n),
     pointers: /* @__PURE__ */ new Map()
   };
   for (const answer of answers) {
     for (const [i, text] of answer.pointers) out.pointers.set(i, text);
     if (!answer.lines) continue;
     for (const line2 of answer.lines.split("\n")) {
-      const [index, sha2, size, stat7] = line2.split("	");
+      const [index, sha2, size] = line2.split("	");
       const i = Number(index);
       if (sha2.startsWith("!")) {
         if (!out.failure || i < out.failure.i)
@@ -35226,7 +35307,6 @@ function collate(answers, n) {
       }
       out.sha256[i] = sha2;
       out.size[i] = Number(size);
-      out.stat[i] = stat7;
     }
   }
   return out;
@@ -35309,12 +35389,7 @@ function entryNumbers(entries2, paths) {
   }
   return out;
 }
-var empty = () => ({
-  paths: [],
-  stats: new Float64Array(0),
-  text: "",
-  lineStart: new Int32Array(0)
-});
+var empty = () => ({ paths: [], stats: new Float64Array(0), sha256: "" });
 async function loadStatCache(file2, warn) {
   const st = await lstat2(file2).catch(() => void 0);
   if (!st) return { entries: empty(), stale: false };
@@ -35323,74 +35398,149 @@ async function loadStatCache(file2, warn) {
     return { entries: empty(), stale: true };
   };
   if (!st.isFile()) return discard("is not a regular file");
-  const parsed = parseStatCache(await readFile2(file2, "utf8"));
+  const parsed = parseStatCache(await readFile2(file2));
   if (typeof parsed === "string") return discard(`is not in the expected format (${parsed})`);
   return { entries: parsed, stale: dropRacy(parsed, st.mtimeMs) > 0 };
 }
-async function saveStatCache(file2, lines) {
+async function saveStatCache(file2, entries2) {
   await mkdir2(path10.dirname(file2), { recursive: true });
   const tmp = `${file2}.${process.pid}.tmp`;
-  await writeFile2(tmp, statCacheText(lines));
+  await writeFile2(tmp, statCacheBytes(entries2));
   await rename2(tmp, file2);
+}
+
+// src/fingerprint/walk.ts
+import { realpath as realpath4, stat } from "node:fs/promises";
+var CLASSIFY_CHUNK = 2048;
+var BATCH_MAX = 256;
+function join(rel, name) {
+  return rel === "" ? name : `${rel}/${name}`;
+}
+async function walkFolders(pool, roots, rules) {
+  const folders = [...roots];
+  const chunks = [];
+  const running = /* @__PURE__ */ new Map();
+  let failure2;
+  const children = async (task, node2, count3, tokens, t, stats, s) => {
+    const { items } = node2;
+    const base2 = task.abs.endsWith("/") ? task.abs : `${task.abs}/`;
+    for (let c = 0; c < count3; c++) {
+      const token = tokens[t++];
+      const kind = token[0];
+      const name = token.slice(1);
+      const rel = join(task.rel, name);
+      const abs = base2 + name;
+      if (kind === "f" || kind === "F") {
+        items.push({ rel, abs, entry: task.entry, viaLink: task.viaLink || kind === "F", stats, at: s++ });
+      } else if (kind === "d" || kind === "D") {
+        const id = tokens[t++];
+        if (task.ancestors.includes(id)) continue;
+        const viaLink = task.viaLink || kind === "D";
+        if (viaLink) {
+          const st = await stat(abs).catch(() => void 0);
+          const reason = st && await pseudoLocationReason(await realpath4(abs), st);
+          if (reason) {
+            items.push(`Data folder ${rel} ${reason}; skipped (the kernel's files are not data).`);
+            continue;
+          }
+        }
+        const sub = { items: [] };
+        items.push(sub);
+        folders.push({ abs, rel, entry: task.entry, viaLink, ancestors: [...task.ancestors, id], node: sub });
+      } else if (kind === "b") {
+        if (rules.tolerant) continue;
+        throw new GateError(
+          `Data file ${rel} is a broken symlink.`,
+          "Restore its target (e.g. pull the data), remove the link, or narrow data: in repro-gate.yml."
+        );
+      } else {
+        items.push(`Data path ${rel} is not a regular file (a FIFO, socket or device); skipped.`);
+      }
+    }
+    return [t, s];
+  };
+  const folder = async (task, tokens, t, stats, s) => {
+    const head = tokens[t++];
+    if (head[0] === "!") {
+      if (rules.tolerant) return [t, s];
+      throw new GateError(
+        `Cannot list data folder ${task.rel || "."} (${head.slice(1)}; data: entry "${task.entry}").`,
+        "Check that it exists and is readable by the runner."
+      );
+    }
+    const count3 = Number(head.slice(1));
+    if (head[0] === "#") return children(task, task.node, count3, tokens, t, stats, s);
+    for (let i = 0; i < count3; i += CLASSIFY_CHUNK) {
+      const node2 = { items: [] };
+      task.node.items.push(node2);
+      chunks.push({ folder: task, names: tokens.slice(t + i, t + Math.min(count3, i + CLASSIFY_CHUNK)), node: node2 });
+    }
+    return [t + count3, s];
+  };
+  const dispatch = (worker) => {
+    const chunk = chunks.shift();
+    if (chunk) {
+      rules.checkTime(() => `walking ${chunk.folder.rel || "."} (data: entry "${chunk.folder.entry}")`);
+      return pool.classify(worker, chunk.folder.abs, chunk.names).then(async (answer) => {
+        await children(chunk.folder, chunk.node, chunk.names.length, answer.text.split("\0"), 0, answer.stats, 0);
+      });
+    }
+    if (!folders.length) return void 0;
+    const n = Math.min(BATCH_MAX, Math.max(1, Math.ceil(folders.length / (2 * pool.threads))));
+    const batch = folders.splice(0, n);
+    const first = batch[0];
+    rules.checkTime(() => `walking ${first.rel || "."} (data: entry "${first.entry}")`);
+    return pool.walk(
+      worker,
+      batch.map((f) => f.abs)
+    ).then(async (answer) => {
+      const tokens = answer.text.split("\0");
+      let t = 0;
+      let s = 0;
+      for (const task of batch) [t, s] = await folder(task, tokens, t, answer.stats, s);
+    });
+  };
+  while (!failure2) {
+    for (let worker = 0; worker < pool.threads; worker++) {
+      if (running.has(worker)) continue;
+      const work = dispatch(worker);
+      if (!work) break;
+      running.set(
+        worker,
+        work.catch((error62) => {
+          failure2 ??= { error: error62 };
+        }).finally(() => running.delete(worker))
+      );
+    }
+    if (!running.size) break;
+    await Promise.race(running.values());
+  }
+  if (failure2) throw failure2.error;
+}
+function readOut(items, warn, out = []) {
+  for (const item of items) {
+    if (typeof item === "string") warn(item);
+    else if ("items" in item) readOut(item.items, warn, out);
+    else out.push(item);
+  }
+  return out;
 }
 
 // src/fingerprint/data.ts
 var DEFAULT_TIME_LIMIT_MS = 30 * 6e4;
-function join(rel, name) {
-  return rel === "" ? name : `${rel}/${name}`;
-}
-var direntName = (d) => d.name;
-async function walk(ctx, abs, rel, entry, viaLink, ancestors) {
-  ctx.checkTime(() => `walking ${rel || "."} (data: entry "${entry}")`);
-  const dirents = await readdir(abs, { withFileTypes: true });
-  for (const d of sortBytesBy(dirents, direntName)) {
-    const { name } = d;
-    const childAbs = abs.endsWith("/") ? `${abs}${name}` : `${abs}/${name}`;
-    const childRel = join(rel, name);
-    const isLink = d.isSymbolicLink();
-    let st;
-    if (isLink) {
-      st = await stat(childAbs).catch(() => void 0);
-      if (!st) {
-        if (ctx.tolerant) continue;
-        throw new GateError(
-          `Data file ${childRel} is a broken symlink.`,
-          "Restore its target (e.g. pull the data), remove the link, or narrow data: in repro-gate.yml."
-        );
-      }
-    }
-    const linked = viaLink || isLink;
-    if (st ? st.isFile() : d.isFile()) {
-      ctx.out.push({ rel: childRel, abs: childAbs, entry, viaLink: linked });
-    } else if (st ? st.isDirectory() : d.isDirectory()) {
-      const s = st ?? await stat(childAbs);
-      const id = `${s.dev}:${s.ino}`;
-      if (ancestors.has(id)) continue;
-      if (linked) {
-        const reason = await pseudoLocationReason(await realpath4(childAbs), s);
-        if (reason) {
-          ctx.warn(`Data folder ${childRel} ${reason}; skipped (the kernel's files are not data).`);
-          continue;
-        }
-      }
-      ancestors.add(id);
-      await walk(ctx, childAbs, childRel, entry, linked, ancestors);
-      ancestors.delete(id);
-    } else {
-      ctx.warn(`Data path ${childRel} is not a regular file (a FIFO, socket or device); skipped.`);
-    }
-  }
-}
-async function collect(ctx, entries2, root, external = /* @__PURE__ */ new Set()) {
+var statsOf = (st) => Float64Array.of(st.size, st.mtimeMs, st.ino, st.ctimeMs);
+async function collect(pool, rules, warn, entries2, root, external = /* @__PURE__ */ new Set()) {
+  const top = { items: [] };
+  const folders = [];
   for (const entry of entries2) {
     const { abs, rel } = external.has(entry) ? { abs: path11.resolve(entry), rel: toPosix(path11.resolve(entry)) } : resolveEntry(root, entry, "data");
-    ctx.checkTime(() => `looking up data: entry "${entry}"`);
-    const st = await stat(abs).catch((err) => {
+    rules.checkTime(() => `looking up data: entry "${entry}"`);
+    const st = await stat2(abs).catch((err) => {
       if (err.code === "ENOENT" || err.code === "ENOTDIR" || err.code === "ELOOP") return void 0;
       throw new GateError(`Cannot access data path ${entry} (${err.code ?? err}).`, "Check its permissions.");
     });
     if (!st) {
-      if (ctx.tolerant) continue;
+      if (rules.tolerant) continue;
       if (external.has(entry))
         throw new GateError(
           `External data path "${entry}" listed in data: (external: true) does not exist.`,
@@ -35402,24 +35552,30 @@ async function collect(ctx, entries2, root, external = /* @__PURE__ */ new Set()
       );
     }
     if (!st.isFile() && !st.isDirectory()) {
-      if (ctx.tolerant) continue;
+      if (rules.tolerant) continue;
       throw new GateError(
         `Data path "${entry}" is not a regular file or folder.`,
         "List files or folders in data: in repro-gate.yml."
       );
     }
-    const real = await realpath4(abs);
+    const real = await realpath5(abs);
     const viaLink = real !== path11.resolve(abs);
     if (viaLink && st.isDirectory()) {
       const reason = await pseudoLocationReason(real, st);
       if (reason) {
-        ctx.warn(`Data folder ${rel || "."} ${reason}; skipped (the kernel's files are not data).`);
+        warn(`Data folder ${rel || "."} ${reason}; skipped (the kernel's files are not data).`);
         continue;
       }
     }
-    if (st.isFile()) ctx.out.push({ rel, abs, entry, viaLink });
-    else await walk(ctx, abs, rel, entry, viaLink, /* @__PURE__ */ new Set([`${st.dev}:${st.ino}`]));
+    if (st.isFile()) top.items.push({ rel, abs, entry, viaLink, stats: statsOf(st), at: 0 });
+    else {
+      const node2 = { items: [] };
+      top.items.push(node2);
+      folders.push({ abs, rel, entry, viaLink, ancestors: [`${st.dev}:${st.ino}`], node: node2 });
+    }
   }
+  await walkFolders(pool, folders, rules);
+  return readOut(top.items, warn);
 }
 function manifestOrder(found, entries2) {
   let unique = found;
@@ -35430,11 +35586,21 @@ function manifestOrder(found, entries2) {
   }
   return sortBytesBy(unique, (f) => f.rel);
 }
-function version2(st) {
-  return `${st.size}:${st.mtimeNs}:${st.ino}`;
-}
 function sameStat(a, i, b, j) {
   return a[i] === b[j] && a[i + 1] === b[j + 1] && a[i + 2] === b[j + 2] && a[i + 3] === b[j + 3];
+}
+function cacheEntries(list, sha2564, pointers) {
+  const paths = [];
+  const shas = [];
+  const stats = new Float64Array(4 * list.length);
+  for (const [i, f] of list.entries()) {
+    const at = 4 * f.at;
+    if (pointers.has(i) || Number.isNaN(f.stats[at])) continue;
+    stats.set(f.stats.subarray(at, at + 4), 4 * paths.length);
+    paths.push(f.abs);
+    shas.push(sha2564[i]);
+  }
+  return { paths, sha256: shas.join(""), stats: stats.subarray(0, 4 * paths.length) };
 }
 async function lfsPointers(root, texts, list) {
   const candidates = /* @__PURE__ */ new Map();
@@ -35473,20 +35639,24 @@ async function fingerprintData(entries2, root, opts = {}) {
     doing = what;
     if (Date.now() > deadline) throw timeUpError(limit, what());
   };
-  let pool;
   let list = [];
-  const threads = startPool(opts.threads);
+  const todo = [];
+  let hashing = false;
+  const pool = startPool(opts.threads);
+  const statCache = opts.statCache;
+  const loading = statCache ? loadStatCache(statCache, warn) : void 0;
+  loading?.catch(() => {
+  });
   const work = (async () => {
-    const found = [];
-    await collect({ out: found, warn, checkTime, tolerant: false }, entries2, root, opts.external);
+    const found = await collect(pool, { checkTime, tolerant: false }, warn, entries2, root, opts.external);
     let kept = found;
     if (found.some((f) => f.viaLink)) {
       kept = [];
       for (const f of found) {
         if (f.viaLink) {
           checkTime(() => `looking up ${f.rel} (data: entry "${f.entry}")`);
-          const real = await realpath4(f.abs);
-          const reason = await pseudoLocationReason(real, await stat(real));
+          const real = await realpath5(f.abs);
+          const reason = await pseudoLocationReason(real, await stat2(real));
           if (reason) {
             warn(`Data file ${f.rel} ${reason}; skipped (the kernel's files are not data).`);
             continue;
@@ -35496,29 +35666,31 @@ async function fingerprintData(entries2, root, opts = {}) {
       }
     }
     list = manifestOrder(kept, entries2.length);
-    const statCache = opts.statCache;
-    if (!list.length) {
-      const cache4 = statCache ? await loadStatCache(statCache, warn) : void 0;
-      return { results: void 0, cache: cache4, entryOf: void 0, fromCache: void 0 };
-    }
-    const { rel, entry } = list[0];
-    const others = list.length > 1 ? ` and ${plural2(list.length - 1, "other file")}` : "";
-    checkTime(() => `hashing ${rel} (data: entry "${entry}")${others}`);
-    const paths = list.map((x) => x.abs);
-    pool = threads.run(paths, deadline);
-    const hasCache = statCache !== void 0 && await lstat3(statCache).catch(() => void 0) !== void 0;
-    const [now, cache3] = statCache && hasCache ? await Promise.all([pool.stat(), loadStatCache(statCache, warn)]) : [void 0, statCache ? await loadStatCache(statCache, warn) : void 0];
-    const entryOf2 = now && cache3?.entries.paths.length ? entryNumbers(cache3.entries, paths) : void 0;
-    const fromCache2 = new Uint8Array(paths.length);
-    const todo = [];
-    for (let i = 0; i < paths.length; i++) {
+    const cache3 = await loading;
+    if (!list.length) return { results: void 0, cache: cache3, entryOf: void 0, fromCache: void 0 };
+    const entryOf2 = cache3?.entries.paths.length ? entryNumbers(
+      cache3.entries,
+      list.map((f) => f.abs)
+    ) : void 0;
+    const fromCache2 = new Uint8Array(list.length);
+    for (let i = 0; i < list.length; i++) {
       const k = entryOf2 ? entryOf2[i] : -1;
-      if (k >= 0 && now && cache3 && sameStat(now, 4 * i, cache3.entries.stats, 4 * k)) fromCache2[i] = 1;
+      const f = list[i];
+      if (k >= 0 && cache3 && sameStat(f.stats, 4 * f.at, cache3.entries.stats, 4 * k)) fromCache2[i] = 1;
       else todo.push(i);
     }
-    const results = await pool.hash(todo);
+    if (todo.length) {
+      const { rel, entry } = list[todo[0]];
+      const others = todo.length > 1 ? ` and ${plural2(todo.length - 1, "other file")}` : "";
+      checkTime(() => `hashing ${rel} (data: entry "${entry}")${others}`);
+    }
+    hashing = true;
+    const results = todo.length ? await pool.hash(
+      todo.map((i) => list[i].abs),
+      deadline
+    ) : { sha256: [], size: [], pointers: /* @__PURE__ */ new Map() };
     if (results.failure) {
-      const bad = list[results.failure.i];
+      const bad = list[todo[results.failure.i]];
       throw failureError(results.failure, bad.rel, `${bad.rel} (data: entry "${bad.entry}")`, limit);
     }
     return { results, cache: cache3, entryOf: entryOf2, fromCache: fromCache2 };
@@ -35527,11 +35699,11 @@ async function fingerprintData(entries2, root, opts = {}) {
   const clock2 = new Promise((_, reject) => {
     timer = setTimeout(
       () => {
-        const busy = (pool?.busy() ?? []).map((i) => {
-          const f = list[i];
+        const busy = (hashing ? pool.busy() : []).map((j) => {
+          const f = list[todo[j]];
           return `${f.rel} (data: entry "${f.entry}")`;
         });
-        void pool?.stop();
+        void pool.stop();
         reject(timeUpError(limit, busy.length ? `hashing ${busy.join(", ")}` : doing()));
       },
       Math.min(limit, 2 ** 31 - 1)
@@ -35542,65 +35714,73 @@ async function fingerprintData(entries2, root, opts = {}) {
     done = await Promise.race([work, clock2]);
   } finally {
     clearTimeout(timer);
-    threads.close();
+    pool.close();
   }
-  const { results: r, cache: cache2, entryOf, fromCache: hit } = done;
-  if (!r) {
-    if (opts.statCache && cache2?.entries.paths.length) await saveStatCache(opts.statCache, []);
+  const { results: hashed, cache: cache2, entryOf, fromCache: hit } = done;
+  if (!hashed) {
+    if (statCache && cache2?.entries.paths.length)
+      await saveStatCache(statCache, { paths: [], sha256: "", stats: new Float64Array(0) });
     opts.counts?.({ hashed: 0, fromCache: 0 });
     return { files: {} };
   }
-  let fromCache = 0;
+  const sha2564 = new Array(list.length);
+  const size = new Array(list.length);
+  const texts = /* @__PURE__ */ new Map();
+  for (const [j, i] of todo.entries()) {
+    sha2564[i] = hashed.sha256[j];
+    size[i] = hashed.size[j];
+    const text = hashed.pointers.get(j);
+    if (text !== void 0) texts.set(i, text);
+  }
   if (cache2 && entryOf && hit) {
     for (let i = 0; i < list.length; i++) {
       if (!hit[i]) continue;
       const k = entryOf[i];
-      r.sha256[i] = entrySha256(cache2.entries, k);
-      r.size[i] = cache2.entries.stats[4 * k];
-      fromCache++;
+      sha2564[i] = entrySha256(cache2.entries, k);
+      size[i] = cache2.entries.stats[4 * k];
     }
   }
-  const pointers = await lfsPointers(root, r.pointers, list);
+  const fromCache = list.length - todo.length;
+  const pointers = await lfsPointers(root, texts, list);
   const files = list.map(({ rel }, i) => {
     const pointer = pointers.size ? pointers.get(rel) : void 0;
     return [
       rel,
-      pointer ? { sha256: pointer.oid, size: pointer.size } : { sha256: r.sha256[i], size: r.size[i] }
+      pointer ? { sha256: pointer.oid, size: pointer.size } : { sha256: sha2564[i], size: size[i] }
     ];
   });
   if (opts.lfs === "require-content") await refuseLfsPointers(root, pointers);
-  opts.counts?.({ hashed: list.length - fromCache, fromCache });
-  const cacheable = list.length - r.pointers.size;
-  if (opts.statCache && cache2 && (cache2.stale || fromCache !== cacheable || usableCount(cache2.entries) !== cacheable)) {
-    const { stats } = cache2.entries;
-    const lines = [];
-    for (const [i, f] of list.entries()) {
-      if (r.pointers.has(i) || /[\t\n]/.test(f.abs)) continue;
-      const k = hit?.[i] ? entryOf?.[i] : -1;
-      const stat7 = k < 0 ? r.stat[i] : stats.subarray(4 * k, 4 * k + 4).join(" ");
-      lines.push(statCacheLine(f.abs, stat7, r.sha256[i]));
-    }
-    await saveStatCache(opts.statCache, lines);
-  }
+  opts.counts?.({ hashed: todo.length, fromCache });
+  const cacheable = list.length - texts.size;
+  if (statCache && cache2 && (cache2.stale || fromCache !== cacheable || usableCount(cache2.entries) !== cacheable))
+    await saveStatCache(statCache, cacheEntries(list, sha2564, texts));
   return { files: Object.fromEntries(files) };
 }
 async function statSnapshot(entries2, root, external) {
-  const found = [];
-  await collect({ out: found, warn: () => {
-  }, checkTime: () => {
-  }, tolerant: true }, entries2, root, external);
+  const pool = startPool();
+  let found;
+  try {
+    found = await collect(pool, { checkTime: () => {
+    }, tolerant: true }, () => {
+    }, entries2, root, external);
+  } finally {
+    pool.close();
+  }
   const snapshot = /* @__PURE__ */ new Map();
   for (const f of manifestOrder(found, entries2.length)) {
-    const st = await stat(f.abs, { bigint: true }).catch(() => void 0);
-    if (!st?.isFile()) continue;
-    if (f.viaLink && await pseudoLocationReason(await realpath4(f.abs), await stat(f.abs))) continue;
-    snapshot.set(f.rel, version2(st));
+    const { stats, at } = f;
+    if (Number.isNaN(stats[4 * at])) continue;
+    if (f.viaLink) {
+      const real = await realpath5(f.abs).catch(() => void 0);
+      if (!real || await pseudoLocationReason(real, await stat2(real))) continue;
+    }
+    snapshot.set(f.rel, `${stats[4 * at]}:${stats[4 * at + 1]}:${stats[4 * at + 2]}:${stats[4 * at + 3]}`);
   }
   return snapshot;
 }
 
 // src/train/import-hook.ts
-import { mkdir as mkdir3, readdir as readdir2, rm as rm3, writeFile as writeFile3 } from "node:fs/promises";
+import { mkdir as mkdir3, readdir, rm as rm3, writeFile as writeFile3 } from "node:fs/promises";
 import path12 from "node:path";
 var IMPORT_HOOK_PY = String.raw`# repro-gate import hook (sitecustomize): written by repro-gate, put first on the training's
 # PYTHONPATH. At exit it records the distributions this process imported (and what they require)
@@ -35687,7 +35867,7 @@ var importsFileSchema = external_exports.object({ distributions: external_export
 async function collectImports(outDir, warn) {
   const folder = path12.join(outDir, IMPORTS_FOLDER);
   try {
-    const names = (await readdir2(folder).catch(() => [])).filter((n) => /^\d+\.json$/.test(n));
+    const names = (await readdir(folder).catch(() => [])).filter((n) => /^\d+\.json$/.test(n));
     if (!names.length) return void 0;
     const found = /* @__PURE__ */ new Set();
     for (const name of names) {
@@ -35710,7 +35890,7 @@ async function collectImports(outDir, warn) {
 // src/train/launch.ts
 import { constants as constants2 } from "node:fs";
 import { access as access2 } from "node:fs/promises";
-import os3 from "node:os";
+import os4 from "node:os";
 import path13 from "node:path";
 function torchrun(d) {
   return [
@@ -35758,7 +35938,7 @@ async function resolveProgram(name, cwd, pathVar) {
   }
   return null;
 }
-async function checkLaunch(config2, runtime, env, cores = os3.availableParallelism()) {
+async function checkLaunch(config2, runtime, env, cores = os4.availableParallelism()) {
   const { launcher, distributed } = config2.train;
   if (distributed && distributed["nproc-per-node"] > cores) {
     throw new GateError(
@@ -36090,7 +36270,7 @@ ${quoted || "    (none)"}
   const packages = ctx.importHook ? await collectImports(outDir, (m) => log.warn(m)) : void 0;
   const metrics = await collectMetrics(ctx, seed, outDir, patterns);
   for (const artifact of config2.artifacts) {
-    const found = await stat2(path15.join(outDir, artifact)).catch(() => void 0);
+    const found = await stat3(path15.join(outDir, artifact)).catch(() => void 0);
     if (!found) {
       throw new GateError(
         `Seed ${seed}: the training did not write the artifact "${artifact}" into its output folder ${outDir}.`,
@@ -36171,7 +36351,7 @@ function note(ctx, warning) {
 // src/diagnose/artifact-diff.ts
 import { createHash as createHash5 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
-import { open as open3, readFile as readFile3, stat as stat3 } from "node:fs/promises";
+import { open as open3, readFile as readFile3, stat as stat4 } from "node:fs/promises";
 import path16 from "node:path";
 
 // src/diagnose/compare-arrays.ts
@@ -37271,7 +37451,7 @@ async function diffArtifacts(beforePath, afterPath, name, options = {}) {
     if (err.code === "ENOENT") return void 0;
     throw err;
   };
-  const [sb, sa] = await Promise.all([stat3(beforePath).catch(missing), stat3(afterPath).catch(missing)]);
+  const [sb, sa] = await Promise.all([stat4(beforePath).catch(missing), stat4(afterPath).catch(missing)]);
   const [hb, ha] = await Promise.all([sb ? sha256File(beforePath) : null, sa ? sha256File(afterPath) : null]);
   const diff = {
     name,
@@ -38030,7 +38210,7 @@ import path22 from "node:path";
 
 // src/gate/observe.ts
 import { createHash as createHash8 } from "node:crypto";
-import { readFile as readFile4, stat as stat4 } from "node:fs/promises";
+import { readFile as readFile4, stat as stat5 } from "node:fs/promises";
 import path21 from "node:path";
 
 // src/diagnose/lint.ts
@@ -38686,7 +38866,7 @@ async function probeEnvironment(runtime, opts) {
 }
 
 // src/fingerprint/lineage.ts
-import { realpath as realpath5 } from "node:fs/promises";
+import { realpath as realpath6 } from "node:fs/promises";
 import path19 from "node:path";
 async function fingerprintLineage(entries2, root, warn) {
   const out = [];
@@ -38709,8 +38889,8 @@ async function fingerprintLineage(entries2, root, warn) {
 }
 async function readQuery(root, entry, file2) {
   const abs = path19.resolve(root, file2);
-  const real = await realpath5(abs).catch(() => void 0);
-  const realRoot = await realpath5(root);
+  const real = await realpath6(abs).catch(() => void 0);
+  const realRoot = await realpath6(root);
   if (real !== void 0 && (!isWithin(realRoot, real) || path19.relative(realRoot, real).split(path19.sep).includes(".git")))
     throw new GateError(
       `The query file ${file2} of data: entry "${entry}" resolves to ${real}, outside the project's own files; it is not read.`,
@@ -39038,7 +39218,7 @@ var TEXT_DIFF_MAX_BYTES = 5 * 1024 * 1024;
 async function describeDataChanges(config2, commit, data) {
   for (const entry of data.filter((d) => d.change === "modified" && !d.lineage && !d.folder && !path21.isAbsolute(d.path)).slice(0, 20)) {
     const file2 = path21.join(config2.root, entry.path);
-    const size = (await stat4(file2).catch(() => void 0))?.size ?? Infinity;
+    const size = (await stat5(file2).catch(() => void 0))?.size ?? Infinity;
     if (size > TEXT_DIFF_MAX_BYTES) continue;
     const before = await fileAtCommit(config2.root, commit, entry.path);
     if (before === null || createHash8("sha256").update(before).digest("hex") !== entry.before) continue;
@@ -39145,7 +39325,7 @@ function compareWithBase(base2, head, candidate) {
 
 // src/gate/history.ts
 import { createHash as createHash9 } from "node:crypto";
-import { appendFile, mkdir as mkdir5, open as open4, readFile as readFile5, stat as stat5, writeFile as writeFile4 } from "node:fs/promises";
+import { appendFile, mkdir as mkdir5, open as open4, readFile as readFile5, stat as stat6, writeFile as writeFile4 } from "node:fs/promises";
 import path23 from "node:path";
 
 // src/history/decay.ts
@@ -39786,7 +39966,7 @@ import { appendFile as appendFile2, mkdir as mkdir9, readFile as readFile11, wri
 import path32 from "node:path";
 
 // src/baseline/manifest-store.ts
-import { lstat as lstat4, mkdir as mkdir7, readFile as readFile7, rename as rename4, rm as rm6, writeFile as writeFile6 } from "node:fs/promises";
+import { lstat as lstat3, mkdir as mkdir7, readFile as readFile7, rename as rename4, rm as rm6, writeFile as writeFile6 } from "node:fs/promises";
 import path26 from "node:path";
 var MANIFEST_MAX_BYTES = 1024 * 1024 * 1024;
 var ROOT = /^[0-9a-f]{64}$/;
@@ -39798,11 +39978,11 @@ function localManifestStore(dir) {
   return {
     where: (root) => file2(root),
     async has(root) {
-      return (await lstat4(file2(root)).catch(() => void 0))?.isFile() === true;
+      return (await lstat3(file2(root)).catch(() => void 0))?.isFile() === true;
     },
     async get(root) {
       const f = file2(root);
-      const st = await lstat4(f).catch(() => void 0);
+      const st = await lstat3(f).catch(() => void 0);
       if (!st?.isFile() || st.size > MANIFEST_MAX_BYTES) return void 0;
       return readFile7(f);
     },
@@ -39823,7 +40003,7 @@ function localManifestStore(dir) {
 
 // src/cache/local.ts
 import { randomBytes } from "node:crypto";
-import { mkdir as mkdir8, readdir as readdir3, readFile as readFile8, rename as rename5, stat as stat6, unlink, utimes, writeFile as writeFile7 } from "node:fs/promises";
+import { mkdir as mkdir8, readdir as readdir2, readFile as readFile8, rename as rename5, stat as stat7, unlink, utimes, writeFile as writeFile7 } from "node:fs/promises";
 import path27 from "node:path";
 var KEY = /^[0-9a-f]{64}$/;
 var LOCAL_CACHE_MAX_BYTES = 64 * 1024 * 1024;
@@ -39842,7 +40022,7 @@ var LocalRunCache = class {
   }
   async get(key) {
     const file2 = this.file(key);
-    const info = await stat6(file2).catch(() => void 0);
+    const info = await stat7(file2).catch(() => void 0);
     if (!info?.isFile() || info.size > MAX_ENTRY_BYTES) return void 0;
     const text = await readFile8(file2, "utf8").catch(() => void 0);
     if (text !== void 0) await utimes(file2, /* @__PURE__ */ new Date(), /* @__PURE__ */ new Date()).catch(() => void 0);
@@ -39862,10 +40042,10 @@ var LocalRunCache = class {
   }
   /** Removes the least recently used entries until the folder fits the cap. */
   async evict() {
-    const names = (await readdir3(this.dir)).filter((n) => n.endsWith(".json"));
+    const names = (await readdir2(this.dir)).filter((n) => n.endsWith(".json"));
     const entries2 = await Promise.all(
       names.map(async (n) => {
-        const info = await stat6(path27.join(this.dir, n)).catch(() => void 0);
+        const info = await stat7(path27.join(this.dir, n)).catch(() => void 0);
         return { n, size: info?.size ?? 0, used: info?.mtimeMs ?? 0 };
       })
     );
@@ -39980,15 +40160,15 @@ var LineSplitter = class {
 
 // src/runtime/process-table.ts
 import { existsSync, mkdirSync, readFileSync as readFileSync2, writeFileSync } from "node:fs";
-import { readdir as readdir4, readFile as readFile9, rm as rm7 } from "node:fs/promises";
+import { readdir as readdir3, readFile as readFile9, rm as rm7 } from "node:fs/promises";
 import path28 from "node:path";
 
 // src/runtime/process-tree.ts
 import { readdirSync, readFileSync } from "node:fs";
 function procStat(pid) {
   try {
-    const stat7 = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat7.slice(stat7.lastIndexOf(")") + 2).split(" ");
+    const stat8 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat8.slice(stat8.lastIndexOf(")") + 2).split(" ");
     if (fields[0] === "Z" || fields[19] === void 0) return null;
     return { ppid: Number(fields[1]), pgid: Number(fields[2]), started: fields[19] };
   } catch {
@@ -40111,7 +40291,7 @@ function recordMembers(file2, members2) {
   }
 }
 async function reapGroups(dir) {
-  const names = await readdir4(dir).catch(() => []);
+  const names = await readdir3(dir).catch(() => []);
   const stopped = [];
   for (const name of names.filter((n) => n.endsWith(".json"))) {
     const file2 = path28.join(dir, name);
@@ -40577,7 +40757,7 @@ function createRuntime(config2, log) {
 
 // src/runtime/lock.ts
 import { open as open5, readFile as readFile10, rm as rm9 } from "node:fs/promises";
-import os4 from "node:os";
+import os5 from "node:os";
 import path31 from "node:path";
 function parseRecord(text) {
   try {
@@ -40589,7 +40769,7 @@ function parseRecord(text) {
 }
 async function acquireLock(stateDir2, verb, warn) {
   const file2 = path31.join(stateDir2, "lock");
-  const record3 = { pid: process.pid, host: os4.hostname(), verb, startedAt: (/* @__PURE__ */ new Date()).toISOString() };
+  const record3 = { pid: process.pid, host: os5.hostname(), verb, startedAt: (/* @__PURE__ */ new Date()).toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fh = await open5(file2, "wx");
@@ -41364,7 +41544,7 @@ function init(opts) {
 
 // src/gate/shard.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { lstat as lstat5, mkdir as mkdir10, readdir as readdir5, readFile as readFile13, rename as rename6, rm as rm10, writeFile as writeFile9 } from "node:fs/promises";
+import { lstat as lstat4, mkdir as mkdir10, readdir as readdir4, readFile as readFile13, rename as rename6, rm as rm10, writeFile as writeFile9 } from "node:fs/promises";
 import path34 from "node:path";
 
 // src/schema/shard.ts
@@ -41586,24 +41766,24 @@ async function writeAtomically(file2, text) {
 var MAX_SHARD_FILES = 1e3;
 var MAX_SHARD_BYTES = 64 * 1024 * 1024;
 async function readShardFiles(dir) {
-  const info = await lstat5(dir).catch(() => void 0);
+  const info = await lstat4(dir).catch(() => void 0);
   if (!info?.isDirectory())
     throw new GateError(
       `The shard results folder ${dir} does not exist.`,
       'Pass the folder the shard artifacts were downloaded to: --results DIR (action input "results").'
     );
   const out = [];
-  const walk2 = async (folder) => {
-    for (const entry of (await readdir5(folder, { withFileTypes: true })).sort((a, b) => a.name < b.name ? -1 : 1)) {
+  const walk = async (folder) => {
+    for (const entry of (await readdir4(folder, { withFileTypes: true })).sort((a, b) => a.name < b.name ? -1 : 1)) {
       const full = path34.join(folder, entry.name);
-      if (entry.isDirectory()) await walk2(full);
+      if (entry.isDirectory()) await walk(full);
       else if (entry.isFile() && entry.name.endsWith(".json")) {
         if (out.length >= MAX_SHARD_FILES)
           throw new GateError(
             `More than ${MAX_SHARD_FILES} JSON files under ${dir}.`,
             "Download only the shard artifacts into it."
           );
-        if ((await lstat5(full)).size > MAX_SHARD_BYTES)
+        if ((await lstat4(full)).size > MAX_SHARD_BYTES)
           throw new GateError(
             `${full} is larger than 64 MiB: it is not a shard result.`,
             "Download only the shard artifacts into the folder."
@@ -41615,7 +41795,7 @@ async function readShardFiles(dir) {
       }
     }
   };
-  await walk2(dir);
+  await walk(dir);
   return out;
 }
 function parseShardResult(text, file2) {
@@ -41823,16 +42003,16 @@ var OPTIONS = {
 };
 function joinNegativeValues(argv) {
   const out = [];
-  let joined = false;
+  let joined2 = false;
   for (const [i, arg] of argv.entries()) {
-    if (joined) {
-      joined = false;
+    if (joined2) {
+      joined2 = false;
       continue;
     }
     const next = argv[i + 1];
     if (/^--(lower|upper|candidate|baseline|alpha)$/.test(arg) && next !== void 0 && /^-[\d.]/.test(next)) {
       out.push(`${arg}=${next}`);
-      joined = true;
+      joined2 = true;
     } else out.push(arg);
   }
   return out;

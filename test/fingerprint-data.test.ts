@@ -1,11 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { diffData } from '../src/drift/data.js';
-import { fingerprintData } from '../src/fingerprint/data.js';
+import { fingerprintData, type HashCounts, statSnapshot } from '../src/fingerprint/data.js';
+import { WALK_FOLDER_MAX } from '../src/fingerprint/hash-worker.js';
 import type { DataFingerprint } from '../src/schema/baseline.js';
+import { sortBytes } from '../src/util/bytes.js';
 import { GateError } from '../src/util/errors.js';
 
 const EMPTY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -75,6 +77,38 @@ describe('fingerprintData', () => {
     const b = await fingerprintData(['d'], root);
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
     expect(Object.keys(a.files)).toHaveLength(50);
+  });
+
+  it('shares a folder too big for one request out in chunks, with the same manifest in byte order', async () => {
+    const expected = new Map<string, string>();
+    const n = WALK_FOLDER_MAX + 100;
+    for (let i = 0; i < n; i++) {
+      const rel = `big/f${i}`;
+      await put(rel, String(i));
+      expected.set(rel, createHash('sha256').update(String(i)).digest('hex'));
+    }
+    // Name order (x, x-1, x.txt) and path byte order (x-1, x.txt, x/…) differ here.
+    for (const rel of ['big/x/inner.csv', 'big/x-1', 'big/x.txt']) {
+      await put(rel, rel);
+      expected.set(rel, createHash('sha256').update(rel).digest('hex'));
+    }
+    await symlink(path.join(root, 'big/f7'), path.join(root, 'big/link'));
+    expected.set('big/link', expected.get('big/f7') as string);
+    const fp = await fingerprintData(['big'], root);
+    expect(Object.keys(fp.files)).toEqual(sortBytes(expected.keys()));
+    expect(Object.fromEntries(Object.entries(fp.files).map(([k, v]) => [k, v.sha256]))).toEqual(
+      Object.fromEntries(expected),
+    );
+    // The chunks' stats are the walk's too: a snapshot sees every file, and an unchanged tree is answered from the stat cache.
+    expect((await statSnapshot(['big'], root)).size).toBe(expected.size);
+    const statCache = path.join(root, '.repro-gate/cache/stat');
+    const past = new Date('2020-01-01T00:00:00Z');
+    for (const rel of expected.keys()) await utimes(path.join(root, rel), past, past);
+    await fingerprintData(['big'], root, { statCache });
+    let counts: HashCounts | undefined;
+    const warm = await fingerprintData(['big'], root, { statCache, counts: (c) => (counts = c) });
+    expect(counts).toEqual({ hashed: 0, fromCache: expected.size });
+    expect(warm).toEqual(fp);
   });
 
   it('hashes a 20 MiB file like a one-shot hash (streamed across chunks)', async () => {

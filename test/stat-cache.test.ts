@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fingerprintData, type HashCounts } from '../src/fingerprint/data.js';
 import { dropRacy, entryNumbers, loadStatCache } from '../src/fingerprint/stat-cache.js';
-import { entrySha256, parseStatCache, type StatCacheEntries } from '../src/schema/stat-cache.js';
+import { entrySha256, parseStatCache, type StatCacheEntries, statCacheBytes } from '../src/schema/stat-cache.js';
 import { sortBytes } from '../src/util/bytes.js';
 
 let root: string;
@@ -118,13 +118,10 @@ describe('the stat cache', () => {
   });
 
   it('does not trust an entry whose mtime is not older than the cache (racy git)', async () => {
-    const sha64 = 'a'.repeat(64);
-    const text = `${sha64} 1 99.5 1 1\t/a\n${sha64} 1 100 1 1\t/b\n`;
     const entries = {
       paths: ['/a', '/b'],
       stats: Float64Array.of(1, 99.5, 1, 1, 1, 100, 1, 1),
-      text,
-      lineStart: Int32Array.of(0, text.indexOf('\n') + 1),
+      sha256: 'a'.repeat(128),
     };
     expect(dropRacy(entries, 100)).toBe(1);
     expect(usable(entries)).toEqual(['/a']);
@@ -143,9 +140,12 @@ describe('the stat cache', () => {
   });
 
   it('matches entries in step with one comparison and out of step through a lookup', () => {
-    const line = (c: string, p: string) => `${c.repeat(64)} 1 2 3 4\t${p}\n`;
     const parsed = parseStatCache(
-      `repro-gate stat cache 2\n${line('a', '/d/a')}${line('b', '/d/b')}${line('c', '/d/c')}`,
+      statCacheBytes({
+        paths: ['/d/a', '/d/b', '/d/c'],
+        sha256: ['a', 'b', 'c'].map((c) => c.repeat(64)).join(''),
+        stats: Float64Array.of(9, 9, 9, 9, 1, 2, 3, 4, 9, 9, 9, 9),
+      }),
     );
     if (typeof parsed === 'string') throw new Error(parsed);
     // Unchanged, a file added in front, one removed, reordered, and an unknown one.
@@ -156,30 +156,52 @@ describe('the stat cache', () => {
     expect([...parsed.stats.subarray(4, 8)]).toEqual([1, 2, 3, 4]);
   });
 
+  it('reads back what it writes, in blocks, including paths that are not ASCII or hold a tab or newline', () => {
+    const entries: StatCacheEntries = {
+      paths: ['/d/a', '/d/ü\tx', '/d/line\nbreak', '/d/\u{1F600}'],
+      sha256: ['a', 'b', 'c', 'd'].map((c) => c.repeat(64)).join(''),
+      stats: Float64Array.of(0, 0, 0, 0, 3, 1577836800000.5, 2 ** 53, 1577836800000.25, 1, 2, 3, 4, 5, 6, 7, 8),
+    };
+    expect(parseStatCache(statCacheBytes(entries))).toEqual(entries);
+    const none = { paths: [], sha256: '', stats: new Float64Array(0) };
+    expect(parseStatCache(statCacheBytes(none))).toEqual(none);
+  });
+
   it('discards a corrupt cache with a warning naming it, and writes a good one', async () => {
     await put('data/a.txt', 'abc');
-    const good = `${'a'.repeat(64)} 3 1577836800000.5 12 1577836800000.25\t/x\n`;
-    const bad = [
-      '{"version": 1, "files": "/x\t1:2:3"}', // the JSON of an older version
-      'repro-gate stat cache 1\n', // another version
-      `repro-gate stat cache 2\n${good}${good.slice(0, 70)}`, // cut short
-      `repro-gate stat cache 2\n${good.replace('a', 'g')}`, // not a SHA-256
-      `repro-gate stat cache 2\n${good.replace(' 3 ', ' -3 ')}`,
-      `repro-gate stat cache 2\n${good.replace('\t/x', '\tx')}`, // not absolute
-      `repro-gate stat cache 2\n${good.slice(0, -1)}`, // no final newline
-      '',
+    const good = statCacheBytes({ paths: ['/x'], sha256: 'a'.repeat(64), stats: Float64Array.of(3, 1.5, 12, 1.25) });
+    const text = good.toString('latin1');
+    const edit = (from: string, to: string) => Buffer.from(text.replace(from, to), 'latin1');
+    const statsAt = good.length - 32;
+    const negative = Buffer.from(good);
+    negative.writeDoubleLE(-3, statsAt);
+    const nan = Buffer.from(good);
+    nan.writeDoubleLE(Number.NaN, statsAt + 8);
+    const bad: Array<[string, Buffer]> = [
+      ['the JSON of an older version', Buffer.from('{"version": 1, "files": "/x\t1:2:3"}')],
+      ['the line format of version 2', Buffer.from(`repro-gate stat cache 2\n${'a'.repeat(64)} 3 1 12 1\t/x\n`)],
+      ['cut short', good.subarray(0, good.length - 5)],
+      ['one byte too many', Buffer.concat([good, Buffer.of(0)])],
+      ['a header that is not JSON', edit('{"entries"', '{entries')],
+      ['a header with a field too many', edit('"endian"', '"extra":1,"endian"')],
+      ['a negative entry count', edit('"entries":1', '"entries":-1')],
+      ['a digest that is not hex', edit('a'.repeat(64), `g${'a'.repeat(63)}`)],
+      ['a path that is not absolute', edit('/x\0', 'xx\0')],
+      ['a negative size', negative],
+      ['a NaN time', nan],
+      ['empty', Buffer.alloc(0)],
     ];
-    for (const corrupt of bad) {
+    for (const [what, corrupt] of bad) {
       await mkdir(path.dirname(cache), { recursive: true });
       await writeFile(cache, corrupt);
       const warnings: string[] = [];
       const { fp, counts } = await fingerprint({ statCache: cache, warn: (m) => warnings.push(m) });
-      expect(counts).toEqual({ hashed: 1, fromCache: 0 });
+      expect(counts, what).toEqual({ hashed: 1, fromCache: 0 });
       expect(fp.files['data/a.txt']?.sha256).toBe(sha('abc'));
-      expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toContain(`The stat cache ${cache} is not`);
+      expect(warnings, what).toHaveLength(1);
+      expect(warnings[0], what).toMatch(new RegExp(`^The stat cache ${cache} (is|was|has|holds) `));
       expect(warnings[0]).toContain('discarded, every data file is hashed again');
-      const rewritten = parseStatCache(await readFile(cache, 'utf8'));
+      const rewritten = parseStatCache(await readFile(cache));
       expect(typeof rewritten === 'string' ? rewritten : rewritten.paths).toEqual([path.join(root, 'data/a.txt')]);
     }
   });

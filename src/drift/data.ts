@@ -60,7 +60,7 @@ export interface SnapshotChange {
 
 /**
  * Pure: the files that differ between two stat snapshots (fingerprint/data.ts statSnapshot: path →
- * "size:mtimeNs:ino"), sorted by path. Taken around a training, a non-empty result means the
+ * "size:mtimeMs:ino:ctimeMs"), sorted by path. Taken around a training, a non-empty result means the
  * training wrote to its own data.
  */
 export function changedSince(

@@ -18,14 +18,15 @@
  *   symlink targets may live anywhere else, since it is their content that is hashed.
  * - The whole fingerprint has a time limit (`timeLimitMs`, 30 minutes by default), and a file that
  *   changes while it is hashed (size, mtime or inode) is hashed again once, then refused.
- * - Files are hashed on worker threads (hash-pool.ts); the manifest does not depend on how many.
- *   With a stat cache (stat-cache.ts), a file whose stat tuple is unchanged is not read.
+ * - Folders are listed, and files statted and hashed, on worker threads (walk.ts, hash-pool.ts); the
+ *   manifest does not depend on how many. With a stat cache (stat-cache.ts), a file whose stat
+ *   tuple (taken by the walk) is unchanged is not read.
  */
-import type { BigIntStats, Stats } from 'node:fs';
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataFingerprint, FileEntry } from '../schema/baseline.js';
-import { entrySha256, statCacheLine } from '../schema/stat-cache.js';
+import { entrySha256 } from '../schema/stat-cache.js';
 import { sortBytesBy } from '../util/bytes.js';
 import { formatDuration } from '../util/duration.js';
 import { GateError } from '../util/errors.js';
@@ -34,10 +35,11 @@ import { plural } from '../util/format.js';
 import { stderrLogger } from '../util/logger.js';
 import { toPosix } from '../util/paths.js';
 import { lfsTracked } from './git.js';
-import { type HashFailure, type PoolRun, startPool } from './hash-pool.js';
+import { type HashFailure, type HashPool, type HashResults, startPool } from './hash-pool.js';
 import { type LfsPointer, parseLfsPointer, refuseLfsPointers } from './lfs.js';
 import { resolveEntry } from './paths.js';
 import { entryNumbers, loadStatCache, saveStatCache, usableCount } from './stat-cache.js';
+import { type FolderNode, type FolderTask, type Found, readOut, type WalkRules, walkFolders } from './walk.js';
 
 /** Generous: hashing runs at hundreds of MB/s, so this is terabytes, or a stalled network mount. */
 const DEFAULT_TIME_LIMIT_MS = 30 * 60_000;
@@ -62,101 +64,35 @@ export interface DataFingerprintOptions {
   counts?: (counts: HashCounts) => void;
 }
 
-/** A file to hash: where it is, which `data:` entry listed it, and whether a symlink led to it. */
-interface Found {
-  /** The manifest key: POSIX path relative to the root (absolute for an external entry). */
-  rel: string;
-  abs: string;
-  entry: string;
-  viaLink: boolean;
-}
+/** Statted as the walk's threads stat: size, mtimeMs, inode, ctimeMs. */
+const statsOf = (st: Stats) => Float64Array.of(st.size, st.mtimeMs, st.ino, st.ctimeMs);
 
-interface WalkContext {
-  /** In walk order; a file listed twice (by overlapping entries) appears twice. */
-  out: Found[];
-  warn: (message: string) => void;
-  /** Throws once the time limit has passed; names what was being done. */
-  checkTime: (doing: () => string) => void;
-  /** statSnapshot: a broken link is simply not there (the fingerprint reports it). */
-  tolerant: boolean;
-}
-
-function join(rel: string, name: string): string {
-  return rel === '' ? name : `${rel}/${name}`;
-}
-
-const direntName = (d: { name: string }) => d.name;
-
-/** Collects regular files under one walked folder. */
-async function walk(
-  ctx: WalkContext,
-  abs: string,
-  rel: string,
-  entry: string,
-  viaLink: boolean,
-  ancestors: Set<string>,
-): Promise<void> {
-  ctx.checkTime(() => `walking ${rel || '.'} (data: entry "${entry}")`);
-  const dirents = await readdir(abs, { withFileTypes: true });
-  for (const d of sortBytesBy(dirents, direntName)) {
-    const { name } = d;
-    const childAbs = abs.endsWith('/') ? `${abs}${name}` : `${abs}/${name}`; // abs is already normalised: no path.join per file
-    const childRel = join(rel, name);
-    const isLink = d.isSymbolicLink();
-    let st: Stats | undefined;
-    if (isLink) {
-      st = await stat(childAbs).catch(() => undefined);
-      if (!st) {
-        if (ctx.tolerant) continue;
-        throw new GateError(
-          `Data file ${childRel} is a broken symlink.`,
-          'Restore its target (e.g. pull the data), remove the link, or narrow data: in repro-gate.yml.',
-        );
-      }
-    }
-    const linked = viaLink || isLink;
-    if (st ? st.isFile() : d.isFile()) {
-      ctx.out.push({ rel: childRel, abs: childAbs, entry, viaLink: linked });
-    } else if (st ? st.isDirectory() : d.isDirectory()) {
-      const s = st ?? (await stat(childAbs));
-      const id = `${s.dev}:${s.ino}`;
-      if (ancestors.has(id)) continue; // a symlink cycle back to a folder already on the path
-      if (linked) {
-        const reason = await pseudoLocationReason(await realpath(childAbs), s);
-        if (reason) {
-          ctx.warn(`Data folder ${childRel} ${reason}; skipped (the kernel's files are not data).`);
-          continue;
-        }
-      }
-      ancestors.add(id);
-      await walk(ctx, childAbs, childRel, entry, linked, ancestors);
-      ancestors.delete(id);
-    } else {
-      // FIFOs, sockets and devices: not data, and reading a FIFO would block forever.
-      ctx.warn(`Data path ${childRel} is not a regular file (a FIFO, socket or device); skipped.`);
-    }
-  }
-}
-
-/** Collects the files under `entries`; a missing entry or a FIFO listed directly is an error. */
+/**
+ * Collects the files under `entries`, walking folders on the pool's threads (walk.ts); a missing
+ * entry or a FIFO listed directly is an error (unless `rules.tolerant`).
+ */
 async function collect(
-  ctx: WalkContext,
+  pool: HashPool,
+  rules: WalkRules,
+  warn: (message: string) => void,
   entries: string[],
   root: string,
   external: ReadonlySet<string> = new Set(),
-): Promise<void> {
+): Promise<Found[]> {
+  const top: FolderNode = { items: [] };
+  const folders: FolderTask[] = [];
   for (const entry of entries) {
     // An external entry (a mounted volume) is an absolute path, kept as its own manifest key.
     const { abs, rel } = external.has(entry)
       ? { abs: path.resolve(entry), rel: toPosix(path.resolve(entry)) }
       : resolveEntry(root, entry, 'data');
-    ctx.checkTime(() => `looking up data: entry "${entry}"`);
+    rules.checkTime(() => `looking up data: entry "${entry}"`);
     const st = await stat(abs).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'ELOOP') return undefined;
       throw new GateError(`Cannot access data path ${entry} (${err.code ?? err}).`, 'Check its permissions.');
     });
     if (!st) {
-      if (ctx.tolerant) continue;
+      if (rules.tolerant) continue;
       if (external.has(entry))
         throw new GateError(
           `External data path "${entry}" listed in data: (external: true) does not exist.`,
@@ -168,7 +104,7 @@ async function collect(
       );
     }
     if (!st.isFile() && !st.isDirectory()) {
-      if (ctx.tolerant) continue;
+      if (rules.tolerant) continue;
       throw new GateError(
         `Data path "${entry}" is not a regular file or folder.`,
         'List files or folders in data: in repro-gate.yml.',
@@ -180,13 +116,19 @@ async function collect(
     if (viaLink && st.isDirectory()) {
       const reason = await pseudoLocationReason(real, st);
       if (reason) {
-        ctx.warn(`Data folder ${rel || '.'} ${reason}; skipped (the kernel's files are not data).`);
+        warn(`Data folder ${rel || '.'} ${reason}; skipped (the kernel's files are not data).`);
         continue;
       }
     }
-    if (st.isFile()) ctx.out.push({ rel, abs, entry, viaLink });
-    else await walk(ctx, abs, rel, entry, viaLink, new Set([`${st.dev}:${st.ino}`]));
+    if (st.isFile()) top.items.push({ rel, abs, entry, viaLink, stats: statsOf(st), at: 0 });
+    else {
+      const node: FolderNode = { items: [] };
+      top.items.push(node);
+      folders.push({ abs, rel, entry, viaLink, ancestors: [`${st.dev}:${st.ino}`], node });
+    }
   }
+  await walkFolders(pool, folders, rules);
+  return readOut(top.items, warn);
 }
 
 /**
@@ -203,14 +145,28 @@ function manifestOrder(found: Found[], entries: number): Found[] {
   return sortBytesBy(unique, (f) => f.rel);
 }
 
-/** size, mtime (ns) and inode: what changes when a file is written or replaced. */
-function version(st: BigIntStats): string {
-  return `${st.size}:${st.mtimeNs}:${st.ino}`;
-}
-
 /** Whether the stats at a[i..i + 4) and b[j..j + 4) (size, mtimeMs, inode, ctimeMs) are the same; NaN never is. */
 function sameStat(a: Float64Array, i: number, b: Float64Array, j: number): boolean {
   return a[i] === b[j] && a[i + 1] === b[j + 1] && a[i + 2] === b[j + 2] && a[i + 3] === b[j + 3];
+}
+
+/**
+ * The stat cache's entries for `list`: each file's stat as the walk took it, before the read. A file
+ * that changed between the walk and the read is cached under its old stat, so it is read again next
+ * time: an earlier stat can only cost a re-read, never answer for newer content.
+ */
+function cacheEntries(list: readonly Found[], sha256: readonly string[], pointers: ReadonlyMap<number, string>) {
+  const paths: string[] = [];
+  const shas: string[] = [];
+  const stats = new Float64Array(4 * list.length);
+  for (const [i, f] of list.entries()) {
+    const at = 4 * f.at;
+    if (pointers.has(i) || Number.isNaN(f.stats[at])) continue; // a file the walk could not stat is not remembered
+    stats.set(f.stats.subarray(at, at + 4), 4 * paths.length);
+    paths.push(f.abs);
+    shas.push(sha256[i] as string);
+  }
+  return { paths, sha256: shas.join(''), stats: stats.subarray(0, 4 * paths.length) };
 }
 
 /** What a fingerprint did: files read and hashed, and files the stat cache answered. */
@@ -276,14 +232,17 @@ export async function fingerprintData(
     doing = what;
     if (Date.now() > deadline) throw timeUpError(limit, what());
   };
-  let pool: PoolRun | undefined;
   let list: Found[] = [];
+  const todo: number[] = [];
+  let hashing = false;
 
-  // Started now, so the threads' start-up overlaps the walk and the cache's load.
-  const threads = startPool(opts.threads);
+  // Started now, so the threads' start-up overlaps the entries' lookup; the cache loads during the walk.
+  const pool = startPool(opts.threads);
+  const statCache = opts.statCache;
+  const loading = statCache ? loadStatCache(statCache, warn) : undefined;
+  loading?.catch(() => {}); // awaited below; the walk may fail first
   const work = (async () => {
-    const found: Found[] = [];
-    await collect({ out: found, warn, checkTime, tolerant: false }, entries, root, opts.external);
+    const found = await collect(pool, { checkTime, tolerant: false }, warn, entries, root, opts.external);
     // Files reached through a symlink may be the kernel's: skip those (one statfs per file system).
     let kept = found;
     if (found.some((f) => f.viaLink)) {
@@ -302,48 +261,51 @@ export async function fingerprintData(
       }
     }
     list = manifestOrder(kept, entries.length);
-    const statCache = opts.statCache;
-    if (!list.length) {
-      const cache = statCache ? await loadStatCache(statCache, warn) : undefined;
-      return { results: undefined, cache, entryOf: undefined, fromCache: undefined };
-    }
-    const { rel, entry } = list[0] as Found;
-    const others = list.length > 1 ? ` and ${plural(list.length - 1, 'other file')}` : '';
-    checkTime(() => `hashing ${rel} (data: entry "${entry}")${others}`);
-    const paths = list.map((x) => x.abs);
-    pool = threads.run(paths, deadline);
-    // With a cache to compare against, the threads stat every file while this thread loads it.
-    const hasCache = statCache !== undefined && (await lstat(statCache).catch(() => undefined)) !== undefined;
-    const [now, cache] =
-      statCache && hasCache
-        ? await Promise.all([pool.stat(), loadStatCache(statCache, warn)])
-        : [undefined, statCache ? await loadStatCache(statCache, warn) : undefined];
-    const entryOf = now && cache?.entries.paths.length ? entryNumbers(cache.entries, paths) : undefined;
-    const fromCache = new Uint8Array(paths.length);
-    const todo: number[] = [];
-    for (let i = 0; i < paths.length; i++) {
+    const cache = await loading;
+    if (!list.length) return { results: undefined, cache, entryOf: undefined, fromCache: undefined };
+    // A file whose stat, taken by the walk, matches its cache entry is not read.
+    const entryOf = cache?.entries.paths.length
+      ? entryNumbers(
+          cache.entries,
+          list.map((f) => f.abs),
+        )
+      : undefined;
+    const fromCache = new Uint8Array(list.length);
+    for (let i = 0; i < list.length; i++) {
       const k = entryOf ? (entryOf[i] as number) : -1;
-      if (k >= 0 && now && cache && sameStat(now, 4 * i, cache.entries.stats, 4 * k)) fromCache[i] = 1;
+      const f = list[i] as Found;
+      if (k >= 0 && cache && sameStat(f.stats, 4 * f.at, cache.entries.stats, 4 * k)) fromCache[i] = 1;
       else todo.push(i);
     }
-    const results = await pool.hash(todo);
+    if (todo.length) {
+      const { rel, entry } = list[todo[0] as number] as Found;
+      const others = todo.length > 1 ? ` and ${plural(todo.length - 1, 'other file')}` : '';
+      checkTime(() => `hashing ${rel} (data: entry "${entry}")${others}`);
+    }
+    hashing = true;
+    const results: HashResults = todo.length
+      ? await pool.hash(
+          todo.map((i) => (list[i] as Found).abs),
+          deadline,
+        )
+      : { sha256: [], size: [], pointers: new Map() };
     if (results.failure) {
-      const bad = list[results.failure.i] as Found;
+      const bad = list[todo[results.failure.i] as number] as Found;
       throw failureError(results.failure, bad.rel, `${bad.rel} (data: entry "${bad.entry}")`, limit);
     }
     return { results, cache, entryOf, fromCache };
   })();
 
-  // A read that never returns (a stalled mount) cannot check the clock itself: race it.
+  // A call that never returns (a stalled mount) cannot check the clock itself: race it.
   let timer: NodeJS.Timeout | undefined;
   const clock = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () => {
-        const busy = (pool?.busy() ?? []).map((i) => {
-          const f = list[i] as Found;
+        const busy = (hashing ? pool.busy() : []).map((j) => {
+          const f = list[todo[j] as number] as Found;
           return `${f.rel} (data: entry "${f.entry}")`;
         });
-        void pool?.stop();
+        void pool.stop();
         reject(timeUpError(limit, busy.length ? `hashing ${busy.join(', ')}` : doing()));
       },
       Math.min(limit, 2 ** 31 - 1),
@@ -354,56 +316,54 @@ export async function fingerprintData(
     done = await Promise.race([work, clock]);
   } finally {
     clearTimeout(timer);
-    threads.close(); // done already, or nothing to hash, or something failed
+    pool.close(); // done already, or nothing to hash, or something failed
   }
-  const { results: r, cache, entryOf, fromCache: hit } = done;
-  if (!r) {
-    if (opts.statCache && cache?.entries.paths.length) await saveStatCache(opts.statCache, []);
+  const { results: hashed, cache, entryOf, fromCache: hit } = done;
+  if (!hashed) {
+    if (statCache && cache?.entries.paths.length)
+      await saveStatCache(statCache, { paths: [], sha256: '', stats: new Float64Array(0) });
     opts.counts?.({ hashed: 0, fromCache: 0 });
     return { files: {} };
   }
-  // Files the cache answered take their hash and size from their entry.
-  let fromCache = 0;
+  // By manifest index: hashed files from the threads' answers, the others from their cache entries.
+  const sha256 = new Array<string>(list.length);
+  const size = new Array<number>(list.length);
+  const texts = new Map<number, string>();
+  for (const [j, i] of todo.entries()) {
+    sha256[i] = hashed.sha256[j] as string;
+    size[i] = hashed.size[j] as number;
+    const text = hashed.pointers.get(j);
+    if (text !== undefined) texts.set(i, text);
+  }
   if (cache && entryOf && hit) {
     for (let i = 0; i < list.length; i++) {
       if (!hit[i]) continue;
       const k = entryOf[i] as number;
-      r.sha256[i] = entrySha256(cache.entries, k);
-      r.size[i] = cache.entries.stats[4 * k] as number;
-      fromCache++;
+      sha256[i] = entrySha256(cache.entries, k);
+      size[i] = cache.entries.stats[4 * k] as number;
     }
   }
-  const pointers = await lfsPointers(root, r.pointers, list);
+  const fromCache = list.length - todo.length;
+  const pointers = await lfsPointers(root, texts, list);
   const files = list.map(({ rel }, i): [string, FileEntry] => {
     const pointer = pointers.size ? pointers.get(rel) : undefined;
     return [
       rel,
-      pointer
-        ? { sha256: pointer.oid, size: pointer.size }
-        : { sha256: r.sha256[i] as string, size: r.size[i] as number },
+      pointer ? { sha256: pointer.oid, size: pointer.size } : { sha256: sha256[i] as string, size: size[i] as number },
     ];
   });
   if (opts.lfs === 'require-content') await refuseLfsPointers(root, pointers);
-  opts.counts?.({ hashed: list.length - fromCache, fromCache });
+  opts.counts?.({ hashed: todo.length, fromCache });
   // Pointer files are never cached: they are tiny, and must be recognised as pointers each time.
-  const cacheable = list.length - r.pointers.size;
-  if (opts.statCache && cache && (cache.stale || fromCache !== cacheable || usableCount(cache.entries) !== cacheable)) {
-    const { stats } = cache.entries;
-    const lines: string[] = [];
-    for (const [i, f] of list.entries()) {
-      if (r.pointers.has(i) || /[\t\n]/.test(f.abs)) continue; // a line cannot hold a tab or newline
-      const k = hit?.[i] ? (entryOf?.[i] as number) : -1;
-      const stat = k < 0 ? (r.stat[i] as string) : stats.subarray(4 * k, 4 * k + 4).join(' ');
-      lines.push(statCacheLine(f.abs, stat, r.sha256[i] as string));
-    }
-    await saveStatCache(opts.statCache, lines);
-  }
+  const cacheable = list.length - texts.size;
+  if (statCache && cache && (cache.stale || fromCache !== cacheable || usableCount(cache.entries) !== cacheable))
+    await saveStatCache(statCache, cacheEntries(list, sha256, texts));
   // fromEntries (not assignment) so even a file named `__proto__` becomes a key.
   return { files: Object.fromEntries(files) };
 }
 
 /**
- * A cheap snapshot of the files under `entries` (no hashing): POSIX path → "size:mtimeNs:ino".
+ * A cheap snapshot of the files under `entries` (no hashing): POSIX path → "size:mtimeMs:ino:ctimeMs".
  * Taken before and after training, `changedSince` (drift/data.ts) tells whether the training
  * modified its own data. Missing entries, broken links and the kernel's files are simply absent.
  */
@@ -412,14 +372,22 @@ export async function statSnapshot(
   root: string,
   external?: ReadonlySet<string>,
 ): Promise<Map<string, string>> {
-  const found: Found[] = [];
-  await collect({ out: found, warn: () => {}, checkTime: () => {}, tolerant: true }, entries, root, external);
+  const pool = startPool();
+  let found: Found[];
+  try {
+    found = await collect(pool, { checkTime: () => {}, tolerant: true }, () => {}, entries, root, external);
+  } finally {
+    pool.close();
+  }
   const snapshot = new Map<string, string>();
   for (const f of manifestOrder(found, entries.length)) {
-    const st = await stat(f.abs, { bigint: true }).catch(() => undefined);
-    if (!st?.isFile()) continue;
-    if (f.viaLink && (await pseudoLocationReason(await realpath(f.abs), await stat(f.abs)))) continue;
-    snapshot.set(f.rel, version(st));
+    const { stats, at } = f;
+    if (Number.isNaN(stats[4 * at])) continue; // gone, or no longer a regular file
+    if (f.viaLink) {
+      const real = await realpath(f.abs).catch(() => undefined);
+      if (!real || (await pseudoLocationReason(real, await stat(real)))) continue;
+    }
+    snapshot.set(f.rel, `${stats[4 * at]}:${stats[4 * at + 1]}:${stats[4 * at + 2]}:${stats[4 * at + 3]}`);
   }
   return snapshot;
 }

@@ -1,48 +1,67 @@
 /**
- * The code each hashing thread runs, as source text started with `new Worker(code, {eval: true})`.
+ * The code each data thread runs, as source text started with `new Worker(code, {eval: true})`.
  * Text rather than a file path because the gate ships as single-file bundles (dist/cli.js,
  * dist/index.js): a separate worker file would have to be found next to whichever bundle runs, and
  * under vitest/tsx it would be TypeScript that a worker cannot load. Plain CommonJS, no imports of
  * the project's own modules, so it runs the same from the sources, the tests and the bundles.
  *
- * Work sharing: every worker gets the whole list of files and takes the next index from a shared
- * counter (Atomics.add), so small and large files balance across threads with no per-file message
- * or promise. Reads are synchronous inside the thread (one open/fstat/read/close, no event-loop round
- * trips); the main thread stays free to enforce the time limit even if a read hangs.
- *
- * Two phases, each over the shared counter: with a stat cache, the threads first stat every path
- * (plain stats into shared memory: no per-file message or text) while the main thread loads the
- * cache; then they hash the files the main thread found changed. Each hashed file is answered
- * with one line (see `HashAnswer`). A file that changes while it is read (size, mtime or inode
- * differ after the read) is read once more, then reported as changing.
+ * A thread answers three kinds of request, each with synchronous file calls (no event-loop round
+ * trip per file; the main thread stays free to enforce the time limit even if a call hangs):
+ * - walk: list folders, one level each, with one lstat per entry (see `WalkAnswer`). The main
+ *   thread hands out the subfolders it is told about (walk.ts), so the walk spreads over the threads.
+ * - classify: stat a chunk of the names of a folder too big for one request, as a walk would.
+ * - hash: every thread gets the whole list of files to read and takes the next index from a shared
+ *   counter (Atomics.add), so small and large files balance across threads with no per-file message
+ *   or promise. Each hashed file is answered with one line (see `HashAnswer`). A file that changes
+ *   while it is read (size, mtime or inode differ after the read) is read once more, then reported
+ *   as changing.
  */
 
-/**
- * What every thread gets. Paths travel as one NUL-joined string: copying a single string to a
- * thread is a memcpy, where 10⁵ small objects would each be cloned. The rest is shared memory.
- */
-export interface HashJob {
+/** Hash request. Paths travel as one NUL-joined string: copying one string to a thread is a memcpy, where 10⁵ small objects would each be cloned. */
+export interface HashRequest {
   /** Absolute paths, each followed by a NUL. */
-  paths: string;
-  /** Int32Array: where path i starts in `paths` at [i], and its end + 1 at [i + 1]. */
+  hash: string;
+  /** Int32Array: where path i starts in `hash` at [i], and its end + 1 at [i + 1]. */
   starts: SharedArrayBuffer;
-  /** Epoch ms after which a worker stops between chunks. */
+  /** Epoch ms after which a thread stops between chunks. */
   deadline: number;
 }
 
-/** Phase 1 (optional): Float64Array to fill with size, mtimeMs, inode, ctimeMs of path i at [4i, 4i + 4) (NaN-filled: left so for anything but a regular file). */
-export interface StatPhase {
-  stats: SharedArrayBuffer;
+/** Walk request: absolute folder paths, each followed by a NUL. */
+export interface WalkRequest {
+  walk: string;
 }
 
-/** Phase 2: Int32Array of the indices to hash. */
-export interface HashPhase {
-  todo: SharedArrayBuffer;
+/** Classify request: names in one folder (of a `%` answer), each followed by a NUL; answered as a `#` folder's children, in the order given. */
+export interface ClassifyRequest {
+  folder: string;
+  classify: string;
 }
 
 /**
- * What a thread is started with, before it has a job. `shared` is an Int32Array: [0] next index to
- * take, [1] stop flag, [2 + w] item worker w is on (−1 idle).
+ * A walk's answer. `text` holds NUL-terminated tokens, folder after folder in the order asked:
+ * - a header: `#<n>` (n children follow), `%<n>` (n bare names follow, in byte order: too many for
+ *   one request; the main thread has them classified in chunks) or `!<errno code>` (the folder
+ *   could not be listed);
+ * - per child, in the byte order of its name (a folder's name with a `/` after it, so a depth-first
+ *   walk visits files in the byte order of their full paths): `<kind><name>`, kind one of
+ *   f (file), F (file reached through a symlink), d (folder), D (folder through a symlink),
+ *   s (FIFO, socket or device), b (broken symlink); a folder's token is followed by `<dev>:<ino>`
+ *   (empty if it could not be statted).
+ * `stats` holds size, mtimeMs, inode, ctimeMs of each file child, in token order (NaN: not a
+ * regular file any more, or not statable).
+ */
+export interface WalkAnswer {
+  text: string;
+  stats: Float64Array;
+}
+
+/** Folders with more entries than this are answered as bare names (`%`), for the main thread to share out. */
+export const WALK_FOLDER_MAX = 4096;
+
+/**
+ * What a thread is started with. `shared` is an Int32Array: [0] next index to take while hashing,
+ * [1] stop flag, [2 + w] item worker w is hashing (−1 idle).
  */
 export interface HashThreadData {
   shared: SharedArrayBuffer;
@@ -50,9 +69,9 @@ export interface HashThreadData {
 }
 
 /**
- * A thread's answer: one line per file it read, `i\tsha256\tsize\tstat` (stat as
- * "size mtimeMs ino ctimeMs", the stat-cache fields), or `i\t!kind\tcode` for a file it could not
- * hash (kind: changed, error, timeout); and the text of files that start like a git-LFS pointer.
+ * A thread's answer to a hash request: one line per file it read, `i\tsha256\tsize`, or
+ * `i\t!kind\tcode` for a file it could not hash (kind: changed, error, timeout); and the text of
+ * files that start like a git-LFS pointer.
  */
 export interface HashAnswer {
   lines: string;
@@ -71,6 +90,7 @@ const { createHash } = require('node:crypto');
 const CHUNK = 1 << 20;
 const LFS_MAX = ${LFS_POINTER_MAX};
 const LFS_HEAD = ${JSON.stringify(LFS_VERSION_LINE)};
+const FOLDER_MAX = ${WALK_FOLDER_MAX};
 const FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK; // a file swapped for a FIFO cannot block the open
 const buf = Buffer.allocUnsafe(CHUNK);
 
@@ -78,7 +98,98 @@ const { shared, worker } = workerData;
 const state = new Int32Array(shared);
 let deadline, paths, starts;
 const sameVersion = (a, b) => a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
-const tuple = (st) => st.size + ' ' + st.mtimeMs + ' ' + st.ino + ' ' + st.ctimeMs;
+const tryStat = (p) => { try { return fs.statSync(p, { throwIfNoEntry: false }); } catch {} };
+const tryLstat = (p) => { try { return fs.lstatSync(p, { throwIfNoEntry: false }); } catch {} };
+
+// The stats of one answer, grown by doubling: no JS array of boxed numbers per file.
+let nums = new Float64Array(4096);
+let used = 0;
+function pushStat(st) {
+  if (used + 4 > nums.length) {
+    const grown = new Float64Array(nums.length * 2);
+    grown.set(nums);
+    nums = grown;
+  }
+  const ok = st && st.isFile(); // else NaN: not a regular file any more (hashing says why)
+  nums[used] = ok ? st.size : NaN;
+  nums[used + 1] = ok ? st.mtimeMs : NaN;
+  nums[used + 2] = ok ? st.ino : NaN;
+  nums[used + 3] = ok ? st.ctimeMs : NaN;
+  used += 4;
+}
+function answer(tokens) {
+  tokens.push('');
+  const stats = nums.slice(0, used);
+  used = 0;
+  parentPort.postMessage({ text: tokens.join('\0'), stats }, [stats.buffer]);
+}
+
+// Byte order of UTF-8, as util/bytes.ts sortBytesBy: UTF-16 order agrees below U+D800.
+const BEYOND_BMP_ORDER = /[\uD800-\uFFFF]/;
+function sortByKey(xs, key) {
+  if (xs.some((x) => BEYOND_BMP_ORDER.test(key(x)))) {
+    const bytes = new Map(xs.map((x) => [x, Buffer.from(key(x))]));
+    return xs.sort((a, b) => Buffer.compare(bytes.get(a), bytes.get(b)));
+  }
+  return xs.sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+}
+const nameOf = (x) => x;
+const keyOf = (k) => (k.kind === 'd' || k.kind === 'D' ? k.name + '/' : k.name);
+
+/** One lstat tells the kind (no Dirent objects); a symlink is followed, since its target is what training reads. */
+function kidOf(base, name) {
+  const p = base + name;
+  let st = tryLstat(p);
+  let kind;
+  if (!st) kind = 'f'; // gone since listed: left unstatted, and hashing says what happened
+  else if (st.isSymbolicLink()) {
+    st = tryStat(p);
+    kind = !st ? 'b' : st.isFile() ? 'F' : st.isDirectory() ? 'D' : 's';
+  } else kind = st.isFile() ? 'f' : st.isDirectory() ? 'd' : 's';
+  return { name, kind, st };
+}
+function emit(kid, tokens) {
+  tokens.push(kid.kind + kid.name);
+  if (kid.kind === 'f' || kid.kind === 'F') pushStat(kid.st);
+  else if (kid.kind === 'd' || kid.kind === 'D') tokens.push(kid.st.dev + ':' + kid.st.ino);
+}
+
+/** Lists one folder into tokens (see WalkAnswer). */
+function listFolder(abs, tokens) {
+  let names;
+  try {
+    names = fs.readdirSync(abs);
+  } catch (err) {
+    tokens.push('!' + String((err && err.code) || err).replace(/\0/g, ' '));
+    return;
+  }
+  if (names.length > FOLDER_MAX) {
+    tokens.push('%' + names.length);
+    for (const name of sortByKey(names, nameOf)) tokens.push(name);
+    return;
+  }
+  const base = abs.endsWith('/') ? abs : abs + '/';
+  const kids = sortByKey(names.map((name) => kidOf(base, name)), keyOf);
+  tokens.push('#' + kids.length);
+  for (const kid of kids) emit(kid, tokens);
+}
+
+function walk(folders) {
+  const tokens = [];
+  for (const abs of folders.split('\0')) if (abs !== '') listFolder(abs, tokens);
+  answer(tokens);
+}
+
+function classify(folder, names) {
+  const tokens = [];
+  const base = folder.endsWith('/') ? folder : folder + '/';
+  for (const name of names.split('\0')) if (name !== '') emit(kidOf(base, name), tokens);
+  answer(tokens);
+}
 
 function hashOnce(abs) {
   const fd = fs.openSync(abs, FLAGS);
@@ -103,19 +214,16 @@ function hashOnce(abs) {
     // Written to or replaced while read? One stat of the path tells both.
     const after = fs.statSync(abs, { throwIfNoEntry: false });
     if (!after || !sameVersion(after, before) || size !== before.size) return undefined;
-    return { sha256: hash.digest('hex'), size, stat: tuple(before), pointer };
+    return { sha256: hash.digest('hex'), size, pointer };
   } finally {
     fs.closeSync(fd);
   }
 }
 
-const lines = [];
-const pointers = [];
-
 const pathAt = (i) => paths.slice(starts[i], starts[i + 1] - 1);
 
-/** Hashes item i; false when the gate must stop on it. */
-function hashItem(i) {
+/** Hashes item i into lines/pointers; false when the gate must stop on it. */
+function hashItem(i, lines, pointers) {
   const abs = pathAt(i);
   for (let attempt = 0; attempt < 2; attempt++) {
     const r = hashOnce(abs);
@@ -124,7 +232,7 @@ function hashItem(i) {
       return false;
     }
     if (r) {
-      lines.push(i + '\t' + r.sha256 + '\t' + r.size + '\t' + r.stat);
+      lines.push(i + '\t' + r.sha256 + '\t' + r.size);
       if (r.pointer !== undefined) pointers.push([i, r.pointer]);
       return true;
     }
@@ -133,55 +241,36 @@ function hashItem(i) {
   return false;
 }
 
-/** Calls fn(x) for each x of xs taken from the shared counter, until done or stopped. */
-function share(xs, fn) {
+function hashAll() {
+  const lines = [];
+  const pointers = [];
+  const n = starts.length - 1;
   for (;;) {
     if (Atomics.load(state, 1) !== 0) break;
-    const at = Atomics.add(state, 0, 1);
-    if (at >= xs) break;
-    Atomics.store(state, 2 + worker, at);
-    fn(at);
-  }
-  Atomics.store(state, 2 + worker, -1);
-}
-
-function statAll(stats) {
-  share(starts.length - 1, (i) => {
-    let st;
-    try {
-      st = fs.statSync(pathAt(i), { throwIfNoEntry: false });
-    } catch {} // unreadable: left NaN, so it is hashed, and the read says why
-    if (!st || !st.isFile()) return;
-    stats[4 * i] = st.size;
-    stats[4 * i + 1] = st.mtimeMs;
-    stats[4 * i + 2] = st.ino;
-    stats[4 * i + 3] = st.ctimeMs;
-  });
-  parentPort.postMessage({ statted: true });
-}
-
-function hashAll(todo) {
-  share(todo.length, (at) => {
-    const i = todo[at];
+    const i = Atomics.add(state, 0, 1);
+    if (i >= n) break;
     Atomics.store(state, 2 + worker, i);
     let ok;
     try {
-      ok = hashItem(i);
+      ok = hashItem(i, lines, pointers);
     } catch (err) {
       lines.push(i + '\t!error\t' + String((err && err.code) || err).replace(/[\t\n]/g, ' '));
       ok = false;
     }
     if (!ok) Atomics.store(state, 1, 1); // stop everyone: the gate fails on this file
-  });
+  }
+  Atomics.store(state, 2 + worker, -1);
   parentPort.postMessage({ lines: lines.join('\n'), pointers });
 }
 
 parentPort.on('message', (m) => {
-  if (m.paths !== undefined) {
+  if (m.walk !== undefined) walk(m.walk);
+  else if (m.classify !== undefined) classify(m.folder, m.classify);
+  else {
     deadline = m.deadline;
-    paths = m.paths;
+    paths = m.hash;
     starts = new Int32Array(m.starts);
-  } else if (m.stats) statAll(new Float64Array(m.stats));
-  else hashAll(new Int32Array(m.todo));
+    hashAll();
+  }
 });
 `;

@@ -13,7 +13,7 @@
  */
 import { lstat, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseStatCache, type StatCacheEntries, statCacheText } from '../schema/stat-cache.js';
+import { parseStatCache, type StatCacheEntries, statCacheBytes } from '../schema/stat-cache.js';
 
 /** Pure: marks unusable the entries not older than the cache's write time; how many there were. */
 export function dropRacy(entries: StatCacheEntries, writtenMs: number): number {
@@ -68,12 +68,7 @@ export interface LoadedStatCache {
   stale: boolean;
 }
 
-const empty = (): StatCacheEntries => ({
-  paths: [],
-  stats: new Float64Array(0),
-  text: '',
-  lineStart: new Int32Array(0),
-});
+const empty = (): StatCacheEntries => ({ paths: [], stats: new Float64Array(0), sha256: '' });
 
 /** Reads the cache at `file`; missing → empty, corrupt → empty with a warning naming the file. */
 export async function loadStatCache(file: string, warn: (m: string) => void): Promise<LoadedStatCache> {
@@ -86,15 +81,15 @@ export async function loadStatCache(file: string, warn: (m: string) => void): Pr
     return { entries: empty(), stale: true };
   };
   if (!st.isFile()) return discard('is not a regular file');
-  const parsed = parseStatCache(await readFile(file, 'utf8'));
+  const parsed = parseStatCache(await readFile(file));
   if (typeof parsed === 'string') return discard(`is not in the expected format (${parsed})`);
   return { entries: parsed, stale: dropRacy(parsed, st.mtimeMs) > 0 };
 }
 
 /** Writes the cache atomically (temporary file, then rename), so a killed gate leaves the old one or the new one. */
-export async function saveStatCache(file: string, lines: readonly string[]): Promise<void> {
+export async function saveStatCache(file: string, entries: StatCacheEntries): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, statCacheText(lines));
+  await writeFile(tmp, statCacheBytes(entries));
   await rename(tmp, file);
 }
