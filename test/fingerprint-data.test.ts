@@ -5,7 +5,9 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { diffData } from '../src/drift/data.js';
 import { fingerprintData, type HashCounts, statSnapshot } from '../src/fingerprint/data.js';
+import { startPool } from '../src/fingerprint/hash-pool.js';
 import { WALK_FOLDER_MAX } from '../src/fingerprint/hash-worker.js';
+import { type FolderNode, walkFolders } from '../src/fingerprint/walk.js';
 import type { DataFingerprint } from '../src/schema/baseline.js';
 import { sortBytes } from '../src/util/bytes.js';
 import { GateError } from '../src/util/errors.js';
@@ -109,6 +111,28 @@ describe('fingerprintData', () => {
     const warm = await fingerprintData(['big'], root, { statCache, counts: (c) => (counts = c) });
     expect(counts).toEqual({ hashed: 0, fromCache: expected.size });
     expect(warm).toEqual(fp);
+  });
+
+  it('names a folder it cannot list, and a snapshot simply leaves it out', async () => {
+    const pool = startPool(1);
+    try {
+      const task = (node: FolderNode) => ({
+        abs: path.join(root, 'gone'),
+        rel: 'data/gone',
+        entry: 'data',
+        viaLink: false,
+        ancestors: [],
+        node,
+      });
+      const err = await gateError(walkFolders(pool, [task({ items: [] })], { checkTime: () => {}, tolerant: false }));
+      expect(err.message).toBe('Cannot list data folder data/gone (ENOENT; data: entry "data").');
+      expect(err.hint).toContain('readable by the runner');
+      const node: FolderNode = { items: [] };
+      await walkFolders(pool, [task(node)], { checkTime: () => {}, tolerant: true });
+      expect(node.items).toEqual([]);
+    } finally {
+      pool.close();
+    }
   });
 
   it('hashes a 20 MiB file like a one-shot hash (streamed across chunks)', async () => {
