@@ -35266,6 +35266,7 @@ function startPool(maxThreads) {
     walk: (worker, folders) => ask(worker, { walk: joined(folders) }),
     classify: (worker, folder, names) => ask(worker, { folder, classify: joined(names) }),
     hash: async (paths, deadline) => {
+      if (!paths.length) return collate([], 0);
       const starts = new Int32Array(new SharedArrayBuffer(4 * (paths.length + 1)));
       let at = 0;
       for (let i = 0; i < paths.length; i++) {
@@ -35575,7 +35576,26 @@ async function collect(pool, rules, warn, entries2, root, external = /* @__PURE_
     }
   }
   await walkFolders(pool, folders, rules);
-  return readOut(top.items, warn);
+  const found = readOut(top.items, warn);
+  if (!found.some((f) => f.viaLink)) return found;
+  const kept = [];
+  for (const f of found) {
+    if (f.viaLink) {
+      rules.checkTime(() => `looking up ${f.rel} (data: entry "${f.entry}")`);
+      const real = await realpath5(f.abs).catch((err) => {
+        if (rules.tolerant) return void 0;
+        throw err;
+      });
+      if (!real) continue;
+      const reason = await pseudoLocationReason(real, await stat2(real));
+      if (reason) {
+        warn(`Data file ${f.rel} ${reason}; skipped (the kernel's files are not data).`);
+        continue;
+      }
+    }
+    kept.push(f);
+  }
+  return kept;
 }
 function manifestOrder(found, entries2) {
   let unique = found;
@@ -35649,34 +35669,17 @@ async function fingerprintData(entries2, root, opts = {}) {
   });
   const work = (async () => {
     const found = await collect(pool, { checkTime, tolerant: false }, warn, entries2, root, opts.external);
-    let kept = found;
-    if (found.some((f) => f.viaLink)) {
-      kept = [];
-      for (const f of found) {
-        if (f.viaLink) {
-          checkTime(() => `looking up ${f.rel} (data: entry "${f.entry}")`);
-          const real = await realpath5(f.abs);
-          const reason = await pseudoLocationReason(real, await stat2(real));
-          if (reason) {
-            warn(`Data file ${f.rel} ${reason}; skipped (the kernel's files are not data).`);
-            continue;
-          }
-        }
-        kept.push(f);
-      }
-    }
-    list = manifestOrder(kept, entries2.length);
+    list = manifestOrder(found, entries2.length);
     const cache3 = await loading;
-    if (!list.length) return { results: void 0, cache: cache3, entryOf: void 0, fromCache: void 0 };
     const entryOf2 = cache3?.entries.paths.length ? entryNumbers(
       cache3.entries,
       list.map((f) => f.abs)
     ) : void 0;
-    const fromCache2 = new Uint8Array(list.length);
+    const hit2 = new Uint8Array(list.length);
     for (let i = 0; i < list.length; i++) {
       const k = entryOf2 ? entryOf2[i] : -1;
       const f = list[i];
-      if (k >= 0 && cache3 && sameStat(f.stats, 4 * f.at, cache3.entries.stats, 4 * k)) fromCache2[i] = 1;
+      if (k >= 0 && cache3 && sameStat(f.stats, 4 * f.at, cache3.entries.stats, 4 * k)) hit2[i] = 1;
       else todo.push(i);
     }
     if (todo.length) {
@@ -35685,15 +35688,15 @@ async function fingerprintData(entries2, root, opts = {}) {
       checkTime(() => `hashing ${rel} (data: entry "${entry}")${others}`);
     }
     hashing = true;
-    const results = todo.length ? await pool.hash(
+    const hashed2 = await pool.hash(
       todo.map((i) => list[i].abs),
       deadline
-    ) : { sha256: [], size: [], pointers: /* @__PURE__ */ new Map() };
-    if (results.failure) {
-      const bad = list[todo[results.failure.i]];
-      throw failureError(results.failure, bad.rel, `${bad.rel} (data: entry "${bad.entry}")`, limit);
+    );
+    if (hashed2.failure) {
+      const bad = list[todo[hashed2.failure.i]];
+      throw failureError(hashed2.failure, bad.rel, `${bad.rel} (data: entry "${bad.entry}")`, limit);
     }
-    return { results, cache: cache3, entryOf: entryOf2, fromCache: fromCache2 };
+    return { hashed: hashed2, cache: cache3, entryOf: entryOf2, hit: hit2 };
   })();
   let timer;
   const clock2 = new Promise((_, reject) => {
@@ -35716,13 +35719,7 @@ async function fingerprintData(entries2, root, opts = {}) {
     clearTimeout(timer);
     pool.close();
   }
-  const { results: hashed, cache: cache2, entryOf, fromCache: hit } = done;
-  if (!hashed) {
-    if (statCache && cache2?.entries.paths.length)
-      await saveStatCache(statCache, { paths: [], sha256: "", stats: new Float64Array(0) });
-    opts.counts?.({ hashed: 0, fromCache: 0 });
-    return { files: {} };
-  }
+  const { hashed, cache: cache2, entryOf, hit } = done;
   const sha2564 = new Array(list.length);
   const size = new Array(list.length);
   const texts = /* @__PURE__ */ new Map();
@@ -35732,7 +35729,7 @@ async function fingerprintData(entries2, root, opts = {}) {
     const text = hashed.pointers.get(j);
     if (text !== void 0) texts.set(i, text);
   }
-  if (cache2 && entryOf && hit) {
+  if (cache2 && entryOf) {
     for (let i = 0; i < list.length; i++) {
       if (!hit[i]) continue;
       const k = entryOf[i];
@@ -35767,14 +35764,9 @@ async function statSnapshot(entries2, root, external) {
     pool.close();
   }
   const snapshot = /* @__PURE__ */ new Map();
-  for (const f of manifestOrder(found, entries2.length)) {
-    const { stats, at } = f;
+  for (const { rel, stats, at } of manifestOrder(found, entries2.length)) {
     if (Number.isNaN(stats[4 * at])) continue;
-    if (f.viaLink) {
-      const real = await realpath5(f.abs).catch(() => void 0);
-      if (!real || await pseudoLocationReason(real, await stat2(real))) continue;
-    }
-    snapshot.set(f.rel, `${stats[4 * at]}:${stats[4 * at + 1]}:${stats[4 * at + 2]}:${stats[4 * at + 3]}`);
+    snapshot.set(rel, `${stats[4 * at]}:${stats[4 * at + 1]}:${stats[4 * at + 2]}:${stats[4 * at + 3]}`);
   }
   return snapshot;
 }

@@ -35,7 +35,7 @@ import { plural } from '../util/format.js';
 import { stderrLogger } from '../util/logger.js';
 import { toPosix } from '../util/paths.js';
 import { lfsTracked } from './git.js';
-import { type HashFailure, type HashPool, type HashResults, startPool } from './hash-pool.js';
+import { type HashFailure, type HashPool, startPool } from './hash-pool.js';
 import { type LfsPointer, parseLfsPointer, refuseLfsPointers } from './lfs.js';
 import { resolveEntry } from './paths.js';
 import { entryNumbers, loadStatCache, saveStatCache, usableCount } from './stat-cache.js';
@@ -69,7 +69,8 @@ const statsOf = (st: Stats) => Float64Array.of(st.size, st.mtimeMs, st.ino, st.c
 
 /**
  * Collects the files under `entries`, walking folders on the pool's threads (walk.ts); a missing
- * entry or a FIFO listed directly is an error (unless `rules.tolerant`).
+ * entry or a FIFO listed directly is an error (unless `rules.tolerant`). Files reached through a
+ * symlink that resolve to the kernel's are left out with a warning (one statfs per file system).
  */
 async function collect(
   pool: HashPool,
@@ -128,7 +129,26 @@ async function collect(
     }
   }
   await walkFolders(pool, folders, rules);
-  return readOut(top.items, warn);
+  const found = readOut(top.items, warn);
+  if (!found.some((f) => f.viaLink)) return found;
+  const kept: Found[] = [];
+  for (const f of found) {
+    if (f.viaLink) {
+      rules.checkTime(() => `looking up ${f.rel} (data: entry "${f.entry}")`);
+      const real = await realpath(f.abs).catch((err: unknown) => {
+        if (rules.tolerant) return undefined; // gone since the walk: not in the snapshot
+        throw err;
+      });
+      if (!real) continue;
+      const reason = await pseudoLocationReason(real, await stat(real));
+      if (reason) {
+        warn(`Data file ${f.rel} ${reason}; skipped (the kernel's files are not data).`);
+        continue;
+      }
+    }
+    kept.push(f);
+  }
+  return kept;
 }
 
 /**
@@ -243,26 +263,8 @@ export async function fingerprintData(
   loading?.catch(() => {}); // awaited below; the walk may fail first
   const work = (async () => {
     const found = await collect(pool, { checkTime, tolerant: false }, warn, entries, root, opts.external);
-    // Files reached through a symlink may be the kernel's: skip those (one statfs per file system).
-    let kept = found;
-    if (found.some((f) => f.viaLink)) {
-      kept = [];
-      for (const f of found) {
-        if (f.viaLink) {
-          checkTime(() => `looking up ${f.rel} (data: entry "${f.entry}")`);
-          const real = await realpath(f.abs);
-          const reason = await pseudoLocationReason(real, await stat(real));
-          if (reason) {
-            warn(`Data file ${f.rel} ${reason}; skipped (the kernel's files are not data).`);
-            continue;
-          }
-        }
-        kept.push(f);
-      }
-    }
-    list = manifestOrder(kept, entries.length);
+    list = manifestOrder(found, entries.length);
     const cache = await loading;
-    if (!list.length) return { results: undefined, cache, entryOf: undefined, fromCache: undefined };
     // A file whose stat, taken by the walk, matches its cache entry is not read.
     const entryOf = cache?.entries.paths.length
       ? entryNumbers(
@@ -270,11 +272,11 @@ export async function fingerprintData(
           list.map((f) => f.abs),
         )
       : undefined;
-    const fromCache = new Uint8Array(list.length);
+    const hit = new Uint8Array(list.length);
     for (let i = 0; i < list.length; i++) {
       const k = entryOf ? (entryOf[i] as number) : -1;
       const f = list[i] as Found;
-      if (k >= 0 && cache && sameStat(f.stats, 4 * f.at, cache.entries.stats, 4 * k)) fromCache[i] = 1;
+      if (k >= 0 && cache && sameStat(f.stats, 4 * f.at, cache.entries.stats, 4 * k)) hit[i] = 1;
       else todo.push(i);
     }
     if (todo.length) {
@@ -283,17 +285,15 @@ export async function fingerprintData(
       checkTime(() => `hashing ${rel} (data: entry "${entry}")${others}`);
     }
     hashing = true;
-    const results: HashResults = todo.length
-      ? await pool.hash(
-          todo.map((i) => (list[i] as Found).abs),
-          deadline,
-        )
-      : { sha256: [], size: [], pointers: new Map() };
-    if (results.failure) {
-      const bad = list[todo[results.failure.i] as number] as Found;
-      throw failureError(results.failure, bad.rel, `${bad.rel} (data: entry "${bad.entry}")`, limit);
+    const hashed = await pool.hash(
+      todo.map((i) => (list[i] as Found).abs),
+      deadline,
+    );
+    if (hashed.failure) {
+      const bad = list[todo[hashed.failure.i] as number] as Found;
+      throw failureError(hashed.failure, bad.rel, `${bad.rel} (data: entry "${bad.entry}")`, limit);
     }
-    return { results, cache, entryOf, fromCache };
+    return { hashed, cache, entryOf, hit };
   })();
 
   // A call that never returns (a stalled mount) cannot check the clock itself: race it.
@@ -318,13 +318,7 @@ export async function fingerprintData(
     clearTimeout(timer);
     pool.close(); // done already, or nothing to hash, or something failed
   }
-  const { results: hashed, cache, entryOf, fromCache: hit } = done;
-  if (!hashed) {
-    if (statCache && cache?.entries.paths.length)
-      await saveStatCache(statCache, { paths: [], sha256: '', stats: new Float64Array(0) });
-    opts.counts?.({ hashed: 0, fromCache: 0 });
-    return { files: {} };
-  }
+  const { hashed, cache, entryOf, hit } = done;
   // By manifest index: hashed files from the threads' answers, the others from their cache entries.
   const sha256 = new Array<string>(list.length);
   const size = new Array<number>(list.length);
@@ -335,7 +329,7 @@ export async function fingerprintData(
     const text = hashed.pointers.get(j);
     if (text !== undefined) texts.set(i, text);
   }
-  if (cache && entryOf && hit) {
+  if (cache && entryOf) {
     for (let i = 0; i < list.length; i++) {
       if (!hit[i]) continue;
       const k = entryOf[i] as number;
@@ -380,14 +374,9 @@ export async function statSnapshot(
     pool.close();
   }
   const snapshot = new Map<string, string>();
-  for (const f of manifestOrder(found, entries.length)) {
-    const { stats, at } = f;
+  for (const { rel, stats, at } of manifestOrder(found, entries.length)) {
     if (Number.isNaN(stats[4 * at])) continue; // gone, or no longer a regular file
-    if (f.viaLink) {
-      const real = await realpath(f.abs).catch(() => undefined);
-      if (!real || (await pseudoLocationReason(real, await stat(real)))) continue;
-    }
-    snapshot.set(f.rel, `${stats[4 * at]}:${stats[4 * at + 1]}:${stats[4 * at + 2]}:${stats[4 * at + 3]}`);
+    snapshot.set(rel, `${stats[4 * at]}:${stats[4 * at + 1]}:${stats[4 * at + 2]}:${stats[4 * at + 3]}`);
   }
   return snapshot;
 }

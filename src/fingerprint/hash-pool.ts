@@ -25,7 +25,7 @@ export interface HashFailure {
 }
 
 /** Per path hashed, by index: its SHA-256 and size. */
-export interface HashResults {
+interface HashResults {
   sha256: string[];
   size: number[];
   /** Text of the files that start like a git-LFS pointer, by index. */
@@ -97,6 +97,7 @@ export function startPool(maxThreads?: number): HashPool {
     walk: (worker, folders) => ask<WalkAnswer>(worker, { walk: joined(folders) }),
     classify: (worker, folder, names) => ask<WalkAnswer>(worker, { folder, classify: joined(names) }),
     hash: async (paths, deadline) => {
+      if (!paths.length) return collate([], 0); // the stat cache answered every file: no round trip
       // Where each path starts in the joined text: a thread cuts out only the paths it takes.
       const starts = new Int32Array(new SharedArrayBuffer(4 * (paths.length + 1)));
       let at = 0;
