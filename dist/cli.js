@@ -30658,11 +30658,11 @@ function cells(row) {
 var SEPARATOR = /^\|(\s*:?-+:?\s*\|)+\s*$/;
 function table(rows) {
   const parsed = rows.filter((r) => !SEPARATOR.test(r)).map(cells);
+  const [head, ...body] = parsed;
+  if (!head) return [];
   const columns = Math.max(...parsed.map((r) => r.length));
   const widths = Array.from({ length: columns }, (_, i) => Math.max(...parsed.map((r) => displayWidth(r[i] ?? ""))));
   const line2 = (r) => r.map((c, i) => i === r.length - 1 ? c : c + " ".repeat((widths[i] ?? 0) - displayWidth(c))).join("  ").trimEnd();
-  const [head, ...body] = parsed;
-  if (!head) return [];
   const rule = widths.map((w) => "─".repeat(w)).join("  ");
   return [line2(head), rule, ...body.map(line2)];
 }

@@ -36,6 +36,8 @@ const SEPARATOR = /^\|(\s*:?-+:?\s*\|)+\s*$/;
 
 function table(rows: string[]): string[] {
   const parsed = rows.filter((r) => !SEPARATOR.test(r)).map(cells);
+  const [head, ...body] = parsed;
+  if (!head) return [];
   const columns = Math.max(...parsed.map((r) => r.length));
   const widths = Array.from({ length: columns }, (_, i) => Math.max(...parsed.map((r) => displayWidth(r[i] ?? ''))));
   const line = (r: string[]) =>
@@ -43,12 +45,11 @@ function table(rows: string[]): string[] {
       .map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat((widths[i] ?? 0) - displayWidth(c))))
       .join('  ')
       .trimEnd();
-  const [head, ...body] = parsed;
-  if (!head) return [];
   const rule = widths.map((w) => '─'.repeat(w)).join('  ');
   return [line(head), rule, ...body.map(line)];
 }
 
+/** The Markdown the renderers write (report, diagnosis, history), as plain lines for a terminal. */
 export function markdownToTerminal(markdown: string): string {
   const out: string[] = [];
   const lines = markdown.split('\n');
