@@ -20,8 +20,6 @@ metrics:
   accuracy: {margin: 0.01}
 `;
 
-const errorOf = configErrorOf;
-
 describe('insideFolder (pure, lexical)', () => {
   it('gives the POSIX path inside a known root, or undefined outside it', () => {
     expect(insideFolder('a/b.json', '/p')).toBe('a/b.json');
@@ -52,19 +50,19 @@ describe('insideFolder (pure, lexical)', () => {
 
 describe('config load refuses paths outside their folder', () => {
   it('metrics.file, curves.file and artifacts: must stay inside the run output folder', () => {
-    expect(errorOf(CONFIG.replace('file: metrics.json', 'file: ../x')).message).toBe(
+    expect(configErrorOf(CONFIG.replace('file: metrics.json', 'file: ../x')).message).toBe(
       `repro-gate.yml:6:9: The metrics.file entry "../x" points outside the run's output folder ({out}).`,
     );
-    expect(errorOf(CONFIG.replace('file: metrics.json', 'file: /tmp/m.json')).message).toMatch(
+    expect(configErrorOf(CONFIG.replace('file: metrics.json', 'file: /tmp/m.json')).message).toMatch(
       /The metrics\.file entry "\/tmp\/m\.json" points outside the run's output folder/,
     );
-    expect(errorOf(CONFIG.replace('file: metrics.json', 'file: .')).message).toBe(
+    expect(configErrorOf(CONFIG.replace('file: metrics.json', 'file: .')).message).toBe(
       `repro-gate.yml:6:9: The metrics.file entry "." names the run's output folder itself, not a file in it.`,
     );
-    expect(errorOf(`${CONFIG}curves: {file: ../../log.jsonl}\n`).message).toBe(
+    expect(configErrorOf(`${CONFIG}curves: {file: ../../log.jsonl}\n`).message).toBe(
       `repro-gate.yml:8:16: The curves.file entry "../../log.jsonl" points outside the run's output folder ({out}).`,
     );
-    const artifacts = errorOf(`${CONFIG}artifacts: [model.bin, ../../etc/shadow]\n`);
+    const artifacts = configErrorOf(`${CONFIG}artifacts: [model.bin, ../../etc/shadow]\n`);
     expect(artifacts.message).toBe(
       `repro-gate.yml:8:24: The artifacts: entry "../../etc/shadow" points outside the run's output folder ({out}).`,
     );
@@ -72,13 +70,13 @@ describe('config load refuses paths outside their folder', () => {
   });
 
   it('baseline:, data: and config: must stay inside the project', () => {
-    expect(errorOf(`${CONFIG}baseline: ../elsewhere/baseline.json\n`).message).toBe(
+    expect(configErrorOf(`${CONFIG}baseline: ../elsewhere/baseline.json\n`).message).toBe(
       'repro-gate.yml:8:11: The baseline: entry "../elsewhere/baseline.json" points outside the project root (/p).',
     );
-    expect(errorOf(`${CONFIG}data: [data/, /etc]\n`).message).toBe(
+    expect(configErrorOf(`${CONFIG}data: [data/, /etc]\n`).message).toBe(
       'repro-gate.yml:8:15: The data: entry "/etc" points outside the project root (/p).',
     );
-    expect(errorOf(`${CONFIG}config: [../params.yaml]\n`).message).toMatch(
+    expect(configErrorOf(`${CONFIG}config: [../params.yaml]\n`).message).toMatch(
       /The config: entry "\.\.\/params\.yaml" points outside the project root/,
     );
     // Inside is fine, however it is spelled.

@@ -19,8 +19,6 @@ import { dataOnlyConfig, git, parseJson, runCli } from './helpers/project.js';
 
 const base = dataOnlyConfig;
 
-const configError = configErrorOf;
-
 let tmp: string;
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'rg-lineage-'));
@@ -31,14 +29,14 @@ afterAll(async () => {
 
 describe('external data', () => {
   it('is refused outside the project without external: true, with a hint that names it', () => {
-    const err = configError(base('[/mnt/datasets/train]'));
+    const err = configErrorOf(base('[/mnt/datasets/train]'));
     expect(err.message).toMatch(/repro-gate\.yml:\d+:\d+: The data: entry "\/mnt\/datasets\/train" points outside/);
     expect(err.hint).toContain('{path: "/mnt/datasets/train", external: true}');
-    expect(configError(base('[{path: ../elsewhere}]')).message).toContain('points outside');
+    expect(configErrorOf(base('[{path: ../elsewhere}]')).message).toContain('points outside');
   });
 
   it('must be an absolute path when declared external', () => {
-    expect(configError(base('[{path: data/, external: true}]')).message).toContain(
+    expect(configErrorOf(base('[{path: data/, external: true}]')).message).toContain(
       'an external: true data path must be absolute',
     );
     const c = parseConfig(base('[{path: /mnt/datasets/train, external: true}, data/]'), '/p/repro-gate.yml');

@@ -101,19 +101,18 @@ describe('metrics files', () => {
 
 describe('repro-gate.yml', () => {
   const CONFIG = 'version: 1\ntrain:\n  command: [train]\nseeds: 3\nmetrics:\n  accuracy: {margin: 0.01}\n';
-  const errorOf = configErrorOf;
 
   it('refuses a key named __proto__ anywhere, with its place and how to fix it', () => {
-    const metric = errorOf(CONFIG.replace('  accuracy:', '  __proto__: {margin: 0.1}\n  accuracy:'));
+    const metric = configErrorOf(CONFIG.replace('  accuracy:', '  __proto__: {margin: 0.1}\n  accuracy:'));
     expect(metric.message).toBe(
       'repro-gate.yml:6:3: the key "metrics.__proto__" cannot be used: "__proto__" is not allowed as a name.',
     );
     expect(metric.hint).toMatch(/^Rename the key "__proto__" in repro-gate\.yml/);
-    expect(errorOf(`${CONFIG}__proto__: {}\n`).message).toMatch(/^repro-gate\.yml:7:1: the key "__proto__"/);
-    expect(errorOf(CONFIG.replace('[train]', '[train]\n  env: {"__proto__": "1"}')).message).toMatch(
+    expect(configErrorOf(`${CONFIG}__proto__: {}\n`).message).toMatch(/^repro-gate\.yml:7:1: the key "__proto__"/);
+    expect(configErrorOf(CONFIG.replace('[train]', '[train]\n  env: {"__proto__": "1"}')).message).toMatch(
       /^repro-gate\.yml:4:9: the key "train\.env\.__proto__"/,
     );
-    expect(errorOf(`${CONFIG}data: [{__proto__: x}]\n`).message).toMatch(/the key "data\.0\.__proto__"/);
+    expect(configErrorOf(`${CONFIG}data: [{__proto__: x}]\n`).message).toMatch(/the key "data\.0\.__proto__"/);
   });
 
   it('keeps a metric or variable named constructor or prototype as an ordinary name', () => {
